@@ -1,0 +1,168 @@
+/* Region allocator: bump allocation in linked blocks; big requests get their own block. */
+#include "arena.h"
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct block {
+    struct block *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+} block_t;
+
+struct pt_arena {
+    block_t *head; /* current block; every block is reachable from it */
+    block_t *first; /* kept across resets */
+    size_t block_size;
+    size_t total;
+};
+
+#define ALIGN 16
+#define HDR ((sizeof(block_t) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
+static block_t *block_new(size_t size)
+{
+    block_t *b = malloc(HDR + size);
+    if (!b) {
+        fputs("portico: out of memory\n", stderr);
+        abort();
+    }
+    b->next = NULL;
+    b->size = size;
+    b->used = 0;
+    return b;
+}
+
+pt_arena_t *pt_arena_create(size_t block_size)
+{
+    pt_arena_t *a = malloc(sizeof(*a));
+    if (!a) {
+        fputs("portico: out of memory\n", stderr);
+        abort();
+    }
+    a->block_size = block_size ? block_size : PT_ARENA_DEFAULT_BLOCK;
+    a->first = a->head = block_new(a->block_size);
+    a->total = 0;
+    return a;
+}
+
+void pt_arena_destroy(pt_arena_t *a)
+{
+    if (!a)
+        return;
+    block_t *b = a->head;
+    while (b) {
+        block_t *n = b->next;
+        free(b);
+        b = n;
+    }
+    free(a);
+}
+
+void pt_arena_reset(pt_arena_t *a)
+{
+    block_t *b = a->head;
+    while (b) {
+        block_t *n = b->next;
+        if (b != a->first)
+            free(b);
+        b = n;
+    }
+    a->head = a->first;
+    a->first->used = 0;
+    a->first->next = NULL;
+    a->total = 0;
+}
+
+void *pt_arena_alloc(pt_arena_t *a, size_t n)
+{
+    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (n == 0)
+        n = ALIGN;
+    block_t *b = a->head;
+    if (b->size - b->used < n) {
+        if (n > a->block_size / 4) {
+            /* A big allocation gets a block of its own, linked behind the current one so
+             * the current block's free space stays in use. */
+            block_t *big = block_new(n);
+            big->used = n;
+            big->next = b->next;
+            b->next = big;
+            a->total += n;
+            return (char *)big + HDR;
+        }
+        block_t *nb = block_new(a->block_size);
+        nb->next = b;
+        a->head = nb;
+        b = nb;
+    }
+    void *p = (char *)b + HDR + b->used;
+    b->used += n;
+    a->total += n;
+    return p;
+}
+
+void *pt_arena_calloc(pt_arena_t *a, size_t n)
+{
+    void *p = pt_arena_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+char *pt_arena_strndup(pt_arena_t *a, const char *s, size_t n)
+{
+    char *d = pt_arena_alloc(a, n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *pt_arena_strdup(pt_arena_t *a, const char *s)
+{
+    return s ? pt_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *pt_arena_vprintf(pt_arena_t *a, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        n = 0;
+    char *d = pt_arena_alloc(a, (size_t)n + 1);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    return d;
+}
+
+char *pt_arena_printf(pt_arena_t *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *d = pt_arena_vprintf(a, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+void *pt_arena_grow(pt_arena_t *a, void *old, size_t old_bytes, size_t new_bytes)
+{
+    void *p = pt_arena_alloc(a, new_bytes);
+    if (old && old_bytes)
+        memcpy(p, old, old_bytes < new_bytes ? old_bytes : new_bytes);
+    return p;
+}
+
+size_t pt_arena_used(const pt_arena_t *a)
+{
+    return a->total;
+}
+
+int64_t pt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,31 @@
+/* Region allocator: many small allocations, freed together. One arena per connection,
+ * one per request (reset between keep-alive requests), one per configuration generation.
+ * An arena is used by one thread at a time. Allocation failure aborts the process: the
+ * bounds on requests keep arenas small, so running out of memory is not a request error. */
+#ifndef PT_ARENA_H
+#define PT_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct pt_arena pt_arena_t;
+
+#define PT_ARENA_DEFAULT_BLOCK 4096
+
+pt_arena_t *pt_arena_create(size_t block_size);
+void pt_arena_destroy(pt_arena_t *a);
+/* Frees every block but the first and rewinds it: the cheap reset between requests. */
+void pt_arena_reset(pt_arena_t *a);
+
+void *pt_arena_alloc(pt_arena_t *a, size_t n);  /* 16-byte aligned */
+void *pt_arena_calloc(pt_arena_t *a, size_t n);
+char *pt_arena_strdup(pt_arena_t *a, const char *s);
+char *pt_arena_strndup(pt_arena_t *a, const char *s, size_t n);
+char *pt_arena_printf(pt_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *pt_arena_vprintf(pt_arena_t *a, const char *fmt, va_list ap);
+/* Grows an array allocated from the arena (old contents copied; the old block is not freed). */
+void *pt_arena_grow(pt_arena_t *a, void *old, size_t old_bytes, size_t new_bytes);
+/* Bytes handed out since creation or the last reset (for tests and status). */
+size_t pt_arena_used(const pt_arena_t *a);
+
+#endif

@@ -1,0 +1,53 @@
+/* Types and error codes every module shares: string slices, status codes, small helpers.
+ * Nothing here allocates; see arena.h for memory. */
+#ifndef PT_COMMON_H
+#define PT_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+/* A slice of bytes owned by someone else (usually a read buffer or an arena). */
+typedef struct {
+    const char *p;
+    size_t len;
+} pt_str_t;
+
+#define PT_STR(lit) ((pt_str_t){(lit), sizeof(lit) - 1})
+
+/* Errors: 0 success, negative PT_E* or -errno. */
+enum {
+    PT_OK = 0,
+    PT_EAGAIN = -1000, /* need more input / would block */
+    PT_EINVAL = -1001, /* malformed input */
+    PT_ECONFIG = -1002,
+    PT_ECLOSED = -1003, /* peer went away */
+    PT_ETIMEOUT = -1004,
+    PT_ETOOBIG = -1005,
+};
+
+/* Size of the buffer that config and validation functions fill with a message. */
+#define PT_ERRLEN 512
+
+static inline bool pt_str_eq(pt_str_t s, const char *c)
+{
+    size_t n = strlen(c);
+    return s.len == n && memcmp(s.p, c, n) == 0;
+}
+
+static inline bool pt_str_caseeq(pt_str_t s, const char *c)
+{
+    size_t n = strlen(c);
+    return s.len == n && strncasecmp(s.p, c, n) == 0;
+}
+
+#define PT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PT_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define PT_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Milliseconds on the monotonic clock. */
+int64_t pt_now_ms(void);
+
+#endif

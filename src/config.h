@@ -1,0 +1,282 @@
+/* The configuration: httpd.conf text parsed into a node tree (config.c), then turned by the
+ * directive table (directives.c) into an immutable pt_config_t, one per generation. After
+ * pt_config_load returns, nothing writes to the tree; every string and array in it lives in
+ * the config's arena and dies with pt_config_free. */
+#ifndef PT_CONFIG_H
+#define PT_CONFIG_H
+
+#include "arena.h"
+#include "common.h"
+
+#include <regex.h>
+#include <sys/socket.h>
+
+/* ---- The language: a tree of directives ------------------------------------------------ */
+
+/* One directive or section as written, after Include, Define/${}, <IfModule> and <IfDefine>
+ * have been applied (those never appear in the tree). */
+typedef struct pt_node {
+    const char *name;          /* as written; compare case-insensitively */
+    int argc;
+    const char **argv;         /* quotes removed, ${NAME} expanded */
+    const char *file;
+    int line;
+    bool section;              /* <Name args> ... </Name> */
+    struct pt_node *children;  /* first child of a section */
+    struct pt_node *next;      /* next sibling */
+} pt_node_t;
+
+typedef struct {
+    const char *server_root;   /* -d, or NULL for the default */
+    const char **defines;      /* -D NAME values */
+    size_t ndefines;
+} pt_parse_opts_t;
+
+/* Parses path (and what it includes) into a tree in arena a. On error returns NULL and
+ * writes "FILE:LINE: message" into err. The ServerRoot directive takes effect while parsing
+ * (Include paths are relative to it); *server_root_out receives the final value. */
+pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_t *opts,
+                           const char **server_root_out, char *err, size_t errlen);
+
+/* Is a built-in module of this name (or source file name, "mod_dir.c") present, given the
+ * MPM in use? Used by <IfModule>, LoadModule, portico -l and -M. */
+bool pt_module_known(const char *name, int mpm);
+/* NULL-terminated list of built-in module names. */
+const char *const *pt_module_list(void);
+
+/* ---- The result: what the server reads -------------------------------------------------- */
+
+typedef enum { PT_MPM_EVENT = 0, PT_MPM_WORKER, PT_MPM_PREFORK } pt_mpm_kind_t;
+
+enum { PT_LOG_EMERG, PT_LOG_ALERT, PT_LOG_CRIT, PT_LOG_ERR, PT_LOG_WARN, PT_LOG_NOTICE,
+       PT_LOG_INFO, PT_LOG_DEBUG, PT_LOG_TRACE1 };
+
+/* Options bits, as Apache's (Options directive, merged with +/-). */
+enum {
+    PT_OPT_INDEXES = 1 << 0,
+    PT_OPT_FOLLOW_SYMLINKS = 1 << 1,
+    PT_OPT_SYMLINKS_IF_OWNER = 1 << 2,
+    PT_OPT_EXECCGI = 1 << 3,
+    PT_OPT_INCLUDES = 1 << 4,
+    PT_OPT_MULTIVIEWS = 1 << 5,
+};
+
+/* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
+typedef struct pt_require pt_require_t;
+/* Header / RequestHeader rules; see headers.h. */
+typedef struct pt_header_rule pt_header_rule_t;
+/* A compiled LogFormat; see log.h. */
+typedef struct pt_logformat pt_logformat_t;
+
+typedef struct {
+    int status;                /* 3xx; 410 for "gone" */
+    const char *path;          /* URL-path prefix matched on segment boundaries */
+    const char *url;           /* target; NULL for gone */
+} pt_redirect_t;
+
+typedef struct {
+    int status;
+    const char *value;         /* "/local/path", "http://..." (redirect) or text */
+} pt_errordoc_t;
+
+typedef struct {
+    const char *ext;           /* without the dot, lower case */
+    const char *value;         /* MIME type (AddType) or handler name (AddHandler) */
+} pt_ext_map_t;
+
+typedef struct {
+    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE } kind;
+    const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
+                                  request header name */
+    regex_t *re;               /* SetEnvIf */
+    const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
+    size_t nvars;
+} pt_env_rule_t;
+
+/* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
+ * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
+ * false) and the merge keeps the outer value. */
+typedef struct pt_dir_config {
+    unsigned options;          /* PT_OPT_*; effective after merge */
+    unsigned options_add, options_remove; /* +X / -X relative to the outer section */
+    bool options_set;          /* absolute Options (no +/-) given here */
+    bool options_rel;          /* +/- given here */
+
+    const char **dir_index;    /* DirectoryIndex; "disabled" -> ndir_index 0 with _set */
+    size_t ndir_index;
+    bool dir_index_set;
+    const char *fallback;      /* FallbackResource URL; "" = disabled; NULL = unset */
+
+    const pt_require_t *require; /* NULL = unset (inherit) */
+
+    const pt_header_rule_t *headers;     /* Header rules; merged: outer then inner */
+    size_t nheaders;
+    const pt_header_rule_t *req_headers; /* RequestHeader rules */
+    size_t nreq_headers;
+
+    const pt_errordoc_t *errordocs;      /* merged: inner wins per status */
+    size_t nerrordocs;
+    const pt_redirect_t *redirects;      /* Redirect inside a section: matches its path */
+    size_t nredirects;
+
+    const pt_ext_map_t *types;           /* AddType; merged: inner first */
+    size_t ntypes;
+    const pt_ext_map_t *handlers;        /* AddHandler */
+    size_t nhandlers;
+    const char *handler;                 /* SetHandler; "none" clears; NULL unset */
+    const char *default_type;            /* ForceType; NULL unset */
+    const char *default_charset;         /* AddDefaultCharset: "Off" -> "" ; NULL unset */
+
+    const pt_env_rule_t *env;            /* SetEnv/UnsetEnv/SetEnvIf in order */
+    size_t nenv;
+
+    int64_t limit_request_body;          /* LimitRequestBody bytes; -1 unset; 0 unlimited */
+    int enable_sendfile;                 /* -1 unset, 0 off, 1 on */
+    int enable_mmap;
+} pt_dir_config_t;
+
+typedef enum {
+    PT_SEC_DIRECTORY,       /* <Directory path> (wildcards allowed) */
+    PT_SEC_DIRECTORY_MATCH, /* <DirectoryMatch re> or <Directory ~ re> */
+    PT_SEC_FILES,           /* <Files name> (wildcards) */
+    PT_SEC_FILES_MATCH,
+    PT_SEC_LOCATION,        /* <Location path> */
+    PT_SEC_LOCATION_MATCH,
+} pt_section_kind_t;
+
+typedef struct pt_section {
+    pt_section_kind_t kind;
+    const char *pattern;       /* path, wildcard or regex source; Directory: no trailing '/' */
+    regex_t *re;               /* for *_MATCH */
+    const struct pt_section *within; /* <Files> nested in a <Directory>, else NULL */
+    pt_dir_config_t *conf;
+    const char *file;
+    int line;
+} pt_section_t;
+
+typedef struct {
+    bool regex;
+    const char *from;          /* URL prefix, or regex source */
+    regex_t *re;
+    const char *to;            /* filesystem path; may hold $1..$9 for AliasMatch */
+} pt_alias_t;
+
+typedef struct {
+    pt_logformat_t *format;
+    const char *path;          /* file path, "/dev/stdout" or "/dev/stderr" */
+    const char *env_cond;      /* env=NAME or env=!NAME; NULL for always */
+    struct pt_logsink *sink;   /* opened by pt_log_open_sinks after load (log.h) */
+} pt_customlog_t;
+
+/* An address a <VirtualHost> answers on: *:port, host:port, or port 0 for any port. */
+typedef struct {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;         /* 0 for "*" */
+    int port;                  /* 0 = any */
+} pt_vaddr_t;
+
+typedef struct pt_vhost {
+    const char *server_name;   /* without port; NULL inherits the main server's */
+    int server_port;           /* from ServerName host:port, else 0 */
+    const char **aliases;      /* ServerAlias, wildcards allowed */
+    size_t naliases;
+    const char *server_admin;
+    pt_vaddr_t *addrs;
+    size_t naddrs;
+    const char *document_root; /* absolute, no trailing '/' */
+    pt_dir_config_t *dir;      /* server-level per-directory defaults */
+    pt_section_t *sections;    /* every section, in file order */
+    size_t nsections;
+    pt_alias_t *aliases_map;   /* Alias / AliasMatch / ScriptAlias in order */
+    size_t naliases_map;
+    const pt_redirect_t *redirects; /* Redirect at server level */
+    size_t nredirects;
+    pt_customlog_t *logs;
+    size_t nlogs;
+
+    /* Server-level limits and timeouts (inherited from the main server when not set). */
+    bool keepalive;
+    int64_t keepalive_timeout_ms;
+    int max_keepalive_requests; /* 0 = unlimited */
+    int64_t timeout_ms;         /* Timeout */
+    /* RequestReadTimeout header=MIN-MAX,MinRate=R body=... (0 = disabled) */
+    int64_t header_timeout_ms, header_max_timeout_ms, header_min_rate;
+    int64_t body_timeout_ms, body_max_timeout_ms, body_min_rate;
+    size_t limit_request_line, limit_request_fields, limit_request_field_size;
+    bool trace_enable;
+    int use_canonical_name;     /* 0 off, 1 on */
+    int server_signature;       /* 0 off, 1 on, 2 email */
+    const char *file;
+    int line;
+} pt_vhost_t;
+
+typedef struct {
+    const char *spec;          /* as written in Listen */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    int port;
+    const char *protocol;      /* "http" or "https"; NULL when not given */
+    const char *file;
+    int line;
+} pt_listen_t;
+
+typedef struct pt_config {
+    pt_arena_t *arena;
+    const char *path;          /* main config file */
+    const char *server_root;
+    pt_node_t *tree;
+
+    pt_listen_t *listens;
+    size_t nlistens;
+    pt_vhost_t *main_server;   /* settings outside any <VirtualHost> */
+    pt_vhost_t **vhosts;       /* <VirtualHost> sections in order; may be empty */
+    size_t nvhosts;
+
+    /* Process model. */
+    pt_mpm_kind_t mpm;
+    int start_servers, server_limit, thread_limit, threads_per_child;
+    int min_spare_threads, max_spare_threads, min_spare_servers, max_spare_servers;
+    int max_request_workers, max_connections_per_child;
+    double async_request_worker_factor;
+    int listen_backlog;
+    int64_t graceful_shutdown_timeout_ms; /* 0 = wait for ever */
+    const char *pid_file;      /* absolute; NULL for none */
+    const char *user, *group;  /* NULL: do not change */
+
+    /* Logging. */
+    const char *error_log;     /* path, "/dev/stderr" by default */
+    int log_level;             /* PT_LOG_* */
+
+    /* Identity. */
+    int server_tokens;         /* 0 Prod(uctOnly), 1 Major, 2 Minor, 3 Min(imal), 4 OS, 5 Full */
+    bool hostname_lookups;     /* only Off is accepted */
+
+    /* MIME. */
+    const char *types_config;  /* TypesConfig path */
+    struct pt_mime *mime;      /* loaded table; see mime.h */
+} pt_config_t;
+
+/* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
+ * message without a location when the file cannot be opened). */
+pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char *err,
+                            size_t errlen);
+void pt_config_free(pt_config_t *cfg);
+
+/* Merges inner over outer into a new config allocated from a (Apache's merge rules). */
+pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
+                                     const pt_dir_config_t *inner);
+
+/* The per-directory config for a request: the server defaults, then <Directory> sections
+ * that contain filename (shortest first, then regex ones), then <Files>/<FilesMatch> on the
+ * base name, then <Location>/<LocationMatch> on the URL path, each group in file order, as
+ * Apache merges them. filename may be NULL (no file mapping): only <Location> applies. */
+const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
+                                         const char *filename, const char *uri_path);
+
+/* The virtual host for a request that arrived on local address/port with this Host (port
+ * stripped, may be NULL): name-based among the vhosts whose address matches; the first
+ * matching one is the default; the main server when none matches. */
+const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
+                                      const char *host);
+
+#endif

@@ -1,0 +1,21 @@
+/* The one handler interface: a handler gets a routed request (vhost, merged per-directory
+ * config, mapped filename) and answers it with the response writer in request.h. */
+#ifndef PT_HANDLER_H
+#define PT_HANDLER_H
+
+#include "request.h"
+
+typedef int (*pt_handler_fn)(pt_request_t *r);
+
+typedef struct {
+    const char *name;      /* as SetHandler / AddHandler name it */
+    pt_handler_fn run;
+} pt_handler_t;
+
+/* Static files, directory index and listings, ranges, conditional requests (static.c). */
+int pt_static_handler(pt_request_t *r);
+
+/* The handler registered under name, or NULL. */
+const pt_handler_t *pt_handler_find(const char *name);
+
+#endif

@@ -1,0 +1,105 @@
+/* HTTP/1.1 request parsing (RFC 9110, RFC 9112) and chunked body decoding. The parser is
+ * strict and zero-copy: every pt_str_t it returns points into the caller's read buffer,
+ * which must stay unchanged while the request is in use. It rejects what could smuggle a
+ * request past a proxy or confuse framing (see pt_http1_parse_head). */
+#ifndef PT_HTTP1_H
+#define PT_HTTP1_H
+
+#include "arena.h"
+#include "common.h"
+
+typedef struct {
+    pt_str_t name;
+    pt_str_t value; /* leading and trailing whitespace removed */
+} pt_header_t;
+
+typedef struct {
+    size_t max_line;        /* LimitRequestLine: request line bytes, CRLF excluded (414) */
+    size_t max_fields;      /* LimitRequestFields: number of header fields (431) */
+    size_t max_field_size;  /* LimitRequestFieldSize: one field line, CRLF excluded (431) */
+} pt_http1_limits_t;
+
+typedef enum {
+    PT_METHOD_OTHER = 0,
+    PT_METHOD_GET,
+    PT_METHOD_HEAD,
+    PT_METHOD_POST,
+    PT_METHOD_PUT,
+    PT_METHOD_DELETE,
+    PT_METHOD_OPTIONS,
+    PT_METHOD_TRACE,
+    PT_METHOD_CONNECT,
+    PT_METHOD_PATCH,
+} pt_method_t;
+
+typedef struct {
+    pt_str_t method;
+    pt_method_t method_id;
+    pt_str_t target;      /* as sent: origin-form, absolute-form, authority-form or "*" */
+    pt_str_t path;        /* path part of target, still percent-encoded; "*" for OPTIONS * */
+    pt_str_t query;       /* after '?', without it; len 0 and p NULL when absent */
+    pt_str_t abs_host;    /* host[:port] of an absolute-form target, else empty */
+    int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+
+    pt_header_t *headers; /* in arrival order, allocated from the arena */
+    size_t nheaders;
+
+    pt_str_t host;        /* Host field (or authority of absolute-form); empty if none */
+    int64_t content_length; /* -1 when absent */
+    bool chunked;         /* Transfer-Encoding ends with chunked */
+    bool keep_alive;      /* per version and Connection field */
+    bool expect_continue; /* Expect: 100-continue */
+    bool upgrade;         /* Connection: upgrade with an Upgrade field */
+    size_t head_len;      /* bytes of the head, final CRLF CRLF included */
+} pt_http1_request_t;
+
+typedef enum {
+    PT_HTTP1_DONE = 0,   /* a whole head was parsed; req->head_len says how long it was */
+    PT_HTTP1_AGAIN = 1,  /* the head is not complete yet and no limit is exceeded */
+    PT_HTTP1_ERROR = 2,  /* *status holds 400, 414, 431, 501 or 505 */
+} pt_http1_result_t;
+
+/* Parses the request head at the start of buf[0..len). Leading empty lines (CRLF) before
+ * the request line are skipped, as RFC 9112 section 2.2 allows. Answers ERROR with:
+ *  400  malformed request line or field; whitespace between field name and colon; obs-fold;
+ *       NUL, bare CR or bare LF in a field; Content-Length with Transfer-Encoding; several
+ *       differing, or malformed, Content-Length values (sign, inner space, overflow);
+ *       HTTP/1.1 without Host, or several Host fields
+ *  414  request line longer than max_line (also while incomplete)
+ *  431  more than max_fields fields, or a field line longer than max_field_size
+ *  501  Transfer-Encoding with an unknown coding
+ *  400  Transfer-Encoding whose final coding is not chunked
+ *  505  a version other than HTTP/1.0 and HTTP/1.1
+ * The arena provides the headers array. */
+pt_http1_result_t pt_http1_parse_head(const char *buf, size_t len, const pt_http1_limits_t *lim,
+                                      pt_arena_t *arena, pt_http1_request_t *req, int *status);
+
+/* Decoder for a chunked request body (RFC 9112 section 7.1). Extensions are skipped but
+ * bounded; trailers are read and discarded (bounded). */
+typedef struct {
+    int state;          /* private */
+    uint64_t remaining; /* bytes left in the current chunk */
+    size_t ext_len;     /* bytes of extension or trailer seen on the current line */
+    uint64_t total;     /* body bytes decoded so far */
+} pt_chunked_t;
+
+#define PT_CHUNK_EXT_MAX 4096 /* chunk extension or trailer line, bytes */
+
+typedef enum {
+    PT_CHUNK_DATA = 0,  /* *data is a piece of body; *consumed bytes of input were used */
+    PT_CHUNK_AGAIN = 1, /* all input consumed (*consumed == len), no data; feed more */
+    PT_CHUNK_END = 2,   /* last chunk and trailers done; *consumed bytes used */
+    PT_CHUNK_ERROR = 3, /* malformed: bad size, overflow, oversized extension, bad CRLF */
+} pt_chunk_result_t;
+
+void pt_chunked_init(pt_chunked_t *c);
+/* Decodes from in[0..len). Call again with the rest (in + *consumed) until AGAIN or END. */
+pt_chunk_result_t pt_chunked_decode(pt_chunked_t *c, const char *in, size_t len,
+                                    size_t *consumed, pt_str_t *data);
+
+/* The reason phrase for a status code ("Not Found"), "Unknown" when not known. */
+const char *pt_http_reason(int status);
+/* Header field lookup in a parsed request (first match, case-insensitive). */
+const pt_str_t *pt_http1_header(const pt_http1_request_t *req, const char *name);
+
+#endif

@@ -1,0 +1,103 @@
+/* Header and environment tables: arrays in an arena, linear search (tables are short). */
+#include "table.h"
+
+#include <string.h>
+#include <strings.h>
+
+void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
+{
+    t->arena = a;
+    t->n = 0;
+    t->cap = cap ? cap : 8;
+    t->v = pt_arena_alloc(a, t->cap * sizeof(pt_entry_t));
+}
+
+const char *pt_table_get(const pt_table_t *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i].name, name) == 0)
+            return t->v[i].value;
+    return NULL;
+}
+
+size_t pt_table_count(const pt_table_t *t, const char *name)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i].name, name) == 0)
+            c++;
+    return c;
+}
+
+void pt_table_add(pt_table_t *t, const char *name, const char *value)
+{
+    if (t->n == t->cap) {
+        size_t ncap = t->cap * 2;
+        t->v = pt_arena_grow(t->arena, t->v, t->cap * sizeof(pt_entry_t),
+                             ncap * sizeof(pt_entry_t));
+        t->cap = ncap;
+    }
+    t->v[t->n].name = name;
+    t->v[t->n].value = value;
+    t->n++;
+}
+
+void pt_table_unset(pt_table_t *t, const char *name)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i].name, name) != 0)
+            t->v[j++] = t->v[i];
+    t->n = j;
+}
+
+void pt_table_set(pt_table_t *t, const char *name, const char *value)
+{
+    pt_table_unset(t, name);
+    pt_table_add(t, name, value);
+}
+
+static pt_entry_t *find(pt_table_t *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i].name, name) == 0)
+            return &t->v[i];
+    return NULL;
+}
+
+void pt_table_append(pt_table_t *t, const char *name, const char *value)
+{
+    pt_entry_t *e = find(t, name);
+    if (!e) {
+        pt_table_add(t, name, value);
+        return;
+    }
+    e->value = pt_arena_printf(t->arena, "%s, %s", e->value, value);
+}
+
+static bool has_token(const char *list, const char *v)
+{
+    size_t n = strlen(v);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *s = p;
+        while (*p && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > s && e[-1] == ' ')
+            e--;
+        if ((size_t)(e - s) == n && strncasecmp(s, v, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+void pt_table_merge(pt_table_t *t, const char *name, const char *value)
+{
+    pt_entry_t *e = find(t, name);
+    if (e && has_token(e->value, value))
+        return;
+    pt_table_append(t, name, value);
+}

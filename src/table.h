@@ -1,0 +1,35 @@
+/* An ordered list of name/value pairs with case-insensitive names: request and response
+ * header fields, the request environment (SetEnv, SetEnvIf, CGI variables). Entries and
+ * strings live in the arena the table was made with; the table never frees. */
+#ifndef PT_TABLE_H
+#define PT_TABLE_H
+
+#include "arena.h"
+#include "common.h"
+
+typedef struct {
+    const char *name;
+    const char *value;
+} pt_entry_t;
+
+typedef struct {
+    pt_arena_t *arena;
+    pt_entry_t *v;
+    size_t n, cap;
+} pt_table_t;
+
+void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap);
+/* The first value for name, or NULL. */
+const char *pt_table_get(const pt_table_t *t, const char *name);
+size_t pt_table_count(const pt_table_t *t, const char *name);
+/* add: append another entry. set: replace every entry of that name with one. Strings are
+ * not copied: callers pass arena or static strings. */
+void pt_table_add(pt_table_t *t, const char *name, const char *value);
+void pt_table_set(pt_table_t *t, const char *name, const char *value);
+void pt_table_unset(pt_table_t *t, const char *name);
+/* Apache's "append": joins to an existing value with ", ", or adds. */
+void pt_table_append(pt_table_t *t, const char *name, const char *value);
+/* Apache's "merge": like append, unless the value is already among the values. */
+void pt_table_merge(pt_table_t *t, const char *name, const char *value);
+
+#endif

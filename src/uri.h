@@ -1,0 +1,24 @@
+/* URL-path normalization and mapping to the file system: percent-decoding, dot-segment
+ * removal (RFC 3986 section 5.2.4), Alias / AliasMatch, DocumentRoot. A mapped path never
+ * escapes its root. */
+#ifndef PT_URI_H
+#define PT_URI_H
+
+#include "arena.h"
+#include "config.h"
+
+/* Decodes a raw URL-path (no query) and removes dot segments. Refuses (returns the status):
+ * 400 for a bad %-escape, a NUL byte or a path not starting with '/'; 404 for an encoded
+ * slash (%2F), as Apache's AllowEncodedSlashes Off. 0 on success with *out set. */
+int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out);
+
+/* Maps a normalized URL-path to a file path by Alias/AliasMatch (first match in order),
+ * else DocumentRoot. NULL when the vhost has neither. */
+const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *uri);
+
+/* Percent-encodes a path for use in a URL or HTML (listing links, Location headers). */
+const char *pt_uri_escape_path(pt_arena_t *a, const char *path);
+/* Escapes &<>"' for HTML text. */
+const char *pt_html_escape(pt_arena_t *a, const char *s);
+
+#endif
