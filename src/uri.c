@@ -1,0 +1,282 @@
+/* URL-path normalization (percent-decoding, RFC 3986 dot-segment removal, slash merging)
+ * and mapping of the result to a file by Alias, AliasMatch and DocumentRoot, as Apache's
+ * core and mod_alias do. Also the escaping helpers used for links and Location headers. */
+#include "uri.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decodes %XX into out (room for len + 1). A decoded '/' would let a client hide a segment
+ * boundary from <Location> matching, so it is refused as Apache does with
+ * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
+static int percent_decode(const char *raw, size_t len, char *out, size_t *outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = raw[i];
+        if (c == '\0') {
+            return 400;
+        }
+        if (c == '%') {
+            if (i + 2 >= len) {
+                return 400;
+            }
+            int hi = hexval(raw[i + 1]);
+            int lo = hexval(raw[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return 400;
+            }
+            int v = hi * 16 + lo;
+            if (v == 0) {
+                return 400;
+            }
+            if (v == '/') {
+                return 404;
+            }
+            c = (char)v;
+            i += 2;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return 0;
+}
+
+/* Removes "." and ".." segments (RFC 3986 5.2.4; ".." never climbs above the root) and
+ * merges runs of '/' (Apache's MergeSlashes On). A trailing '/' is kept, and a trailing
+ * "." or ".." leaves one, as the RFC's algorithm does. in starts with '/'. */
+static void remove_dot_segments(const char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    out[o++] = '/';
+    bool last_is_name = false;
+    size_t i = 1;
+    while (i <= len) {
+        size_t j = i;
+        while (j < len && in[j] != '/') {
+            j++;
+        }
+        size_t n = j - i;
+        last_is_name = false;
+        if (n == 0 || (n == 1 && in[i] == '.')) {
+            /* nothing */
+        } else if (n == 2 && in[i] == '.' && in[i + 1] == '.') {
+            if (o > 1) {
+                o--; /* the '/' ending the last segment */
+                while (o > 0 && out[o - 1] != '/') {
+                    o--;
+                }
+            }
+        } else {
+            memcpy(out + o, in + i, n);
+            o += n;
+            out[o++] = '/';
+            last_is_name = true;
+        }
+        i = j + 1;
+    }
+    if (last_is_name && o > 1) {
+        o--;
+    }
+    out[o] = '\0';
+}
+
+int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
+{
+    if (raw == NULL || len == 0 || raw[0] != '/') {
+        return 400;
+    }
+    char *dec = pt_arena_alloc(a, len + 1);
+    size_t dlen = 0;
+    int st = percent_decode(raw, len, dec, &dlen);
+    if (st != 0) {
+        return st;
+    }
+    char *res = pt_arena_alloc(a, dlen + 2);
+    remove_dot_segments(dec, dlen, res);
+    *out = res;
+    return 0;
+}
+
+/* Apache's alias_matches on a normalized uri: the alias is a prefix of the uri, and when the
+ * alias does not end in '/', the uri continues with '/' or ends there ("/icons" matches
+ * "/icons/x" but not "/iconsx"). Returns the matched length, 0 for no match. */
+static size_t alias_matches(const char *uri, const char *fake)
+{
+    size_t n = strlen(fake);
+    if (n == 0 || strncmp(uri, fake, n) != 0) {
+        return 0;
+    }
+    if (fake[n - 1] != '/' && uri[n] != '\0' && uri[n] != '/') {
+        return 0;
+    }
+    return n;
+}
+
+/* ap_pregsub: "$N" takes capture N (empty when it did not participate), a backslash takes
+ * the next character literally. */
+static char *regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m)
+{
+    size_t need = 1;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &m[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                need += (size_t)(g->rm_eo - g->rm_so);
+            }
+            p++;
+        } else {
+            if (*p == '\\' && p[1]) {
+                p++;
+            }
+            need++;
+        }
+    }
+    char *out = pt_arena_alloc(a, need);
+    size_t o = 0;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &m[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+                o += (size_t)(g->rm_eo - g->rm_so);
+            }
+            p++;
+        } else {
+            if (*p == '\\' && p[1]) {
+                p++;
+            }
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A capture can splice a name like "a.." into "/x/$1" and make ".." a segment of its own;
+ * such a result would climb out of the alias target. */
+static bool has_dotdot_segment(const char *p)
+{
+    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2) {
+        bool start = s == p || s[-1] == '/';
+        bool end = s[2] == '\0' || s[2] == '/';
+        if (start && end) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *uri)
+{
+    if (vh == NULL || uri == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < vh->naliases_map; i++) {
+        const pt_alias_t *al = &vh->aliases_map[i];
+        if (al->regex) {
+            regmatch_t m[10];
+            if (al->re == NULL || regexec(al->re, uri, 10, m, 0) != 0) {
+                continue;
+            }
+            char *f = regsub(a, al->to, uri, m);
+            return has_dotdot_segment(f) ? NULL : f;
+        }
+        size_t n = alias_matches(uri, al->from);
+        if (n > 0) {
+            return pt_arena_printf(a, "%s%s", al->to, uri + n);
+        }
+    }
+    if (vh->document_root == NULL) {
+        return NULL;
+    }
+    return pt_arena_printf(a, "%s%s", vh->document_root, uri);
+}
+
+/* Characters a path may carry unescaped: RFC 3986 unreserved and the sub-delims that are
+ * harmless in a path. '&' and '\'' are escaped too so the result is also safe inside HTML
+ * attributes; '%', '?', '#' always. */
+static bool path_safe(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    return c != 0 && strchr("/-._~!$()*+,;=:@", c) != NULL;
+}
+
+const char *pt_uri_escape_path(pt_arena_t *a, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        n += path_safe(*p) ? 1 : 3;
+    }
+    char *out = pt_arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (path_safe(*p)) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static const char *html_entity(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
+const char *pt_html_escape(pt_arena_t *a, const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        const char *e = html_entity(*p);
+        n += e ? strlen(e) : 1;
+    }
+    char *out = pt_arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (const char *p = s; *p; p++) {
+        const char *e = html_entity(*p);
+        if (e) {
+            size_t el = strlen(e);
+            memcpy(out + o, e, el);
+            o += el;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

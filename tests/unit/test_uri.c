@@ -1,0 +1,304 @@
+/* Unit tests for uri.c: normalization of hostile paths, Alias / AliasMatch / DocumentRoot
+ * mapping, and the escaping helpers. */
+#include "uri.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pt_arena_t *A;
+
+static void setup(void)
+{
+    A = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+}
+
+static void teardown(void)
+{
+    pt_arena_destroy(A);
+}
+
+/* Normalizes s; returns the status, the result in *out ("" on refusal). */
+static int norm(const char *s, const char **out)
+{
+    *out = "";
+    return pt_uri_normalize(A, s, strlen(s), out);
+}
+
+#define ASSERT_NORM(in, want)                                                                  \
+    do {                                                                                       \
+        const char *o_;                                                                        \
+        ck_assert_int_eq(norm((in), &o_), 0);                                                  \
+        ck_assert_str_eq(o_, (want));                                                          \
+    } while (0)
+
+#define ASSERT_REFUSED(in, status)                                                             \
+    do {                                                                                       \
+        const char *o_;                                                                        \
+        ck_assert_int_eq(norm((in), &o_), (status));                                           \
+    } while (0)
+
+START_TEST(keeps_plain_paths_unchanged)
+{
+    ASSERT_NORM("/", "/");
+    ASSERT_NORM("/a", "/a");
+    ASSERT_NORM("/a/b/", "/a/b/");
+    ASSERT_NORM("/a/b.html", "/a/b.html");
+}
+END_TEST
+
+START_TEST(removes_dot_segments)
+{
+    ASSERT_NORM("/a/./b", "/a/b");
+    ASSERT_NORM("/a/b/..", "/a/");
+    ASSERT_NORM("/a/b/.", "/a/b/");
+    ASSERT_NORM("/a/b/../c", "/a/c");
+    ASSERT_NORM("/a/b/c/./../../g", "/a/g");
+    ASSERT_NORM("/./", "/");
+    ASSERT_NORM("/.", "/");
+}
+END_TEST
+
+START_TEST(never_climbs_above_the_root)
+{
+    ASSERT_NORM("/..", "/");
+    ASSERT_NORM("/../", "/");
+    ASSERT_NORM("/../../etc/passwd", "/etc/passwd");
+    ASSERT_NORM("/a/../../../b", "/b");
+    ASSERT_NORM("/%2e%2e/%2E%2E/etc/passwd", "/etc/passwd");
+    ASSERT_NORM("/a/%2e%2e", "/");
+    ASSERT_NORM("/.%2e/x", "/x");
+}
+END_TEST
+
+START_TEST(merges_repeated_slashes)
+{
+    ASSERT_NORM("//", "/");
+    ASSERT_NORM("//a///b//", "/a/b/");
+    ASSERT_NORM("/a//../b", "/b");
+}
+END_TEST
+
+START_TEST(keeps_names_made_of_dots_and_trailing_dots)
+{
+    ASSERT_NORM("/...", "/...");
+    ASSERT_NORM("/a./b..", "/a./b..");
+    ASSERT_NORM("/..a/", "/..a/");
+}
+END_TEST
+
+START_TEST(decodes_percent_escapes_and_keeps_utf8)
+{
+    ASSERT_NORM("/a%20b", "/a b");
+    ASSERT_NORM("/%41%62", "/Ab");
+    ASSERT_NORM("/caf%C3%A9", "/caf\xc3\xa9");
+    ASSERT_NORM("/caf\xc3\xa9", "/caf\xc3\xa9");
+    ASSERT_NORM("/a%25b", "/a%b");
+    ASSERT_NORM("/a\\..\\b", "/a\\..\\b");
+}
+END_TEST
+
+START_TEST(refuses_encoded_slash_with_404)
+{
+    ASSERT_REFUSED("/a%2Fb", 404);
+    ASSERT_REFUSED("/a%2fb", 404);
+    ASSERT_REFUSED("/..%2f..%2fetc/passwd", 404);
+}
+END_TEST
+
+START_TEST(refuses_nul_and_bad_escapes_with_400)
+{
+    ASSERT_REFUSED("/a%00b", 400);
+    ASSERT_REFUSED("/a%", 400);
+    ASSERT_REFUSED("/a%2", 400);
+    ASSERT_REFUSED("/a%zz", 400);
+    ASSERT_REFUSED("/a%g1", 400);
+    const char *o;
+    ck_assert_int_eq(pt_uri_normalize(A, "/a\0b", 4, &o), 400);
+}
+END_TEST
+
+START_TEST(refuses_paths_not_starting_with_slash)
+{
+    ASSERT_REFUSED("a/b", 400);
+    ASSERT_REFUSED("", 400);
+    ASSERT_REFUSED("%2Fa", 400);
+    ASSERT_REFUSED("*", 400);
+}
+END_TEST
+
+static pt_vhost_t *vhost(const char *root)
+{
+    pt_vhost_t *vh = pt_arena_calloc(A, sizeof(*vh));
+    vh->document_root = root;
+    vh->aliases_map = pt_arena_calloc(A, 8 * sizeof(pt_alias_t));
+    return vh;
+}
+
+static void add_alias(pt_vhost_t *vh, const char *from, const char *to)
+{
+    pt_alias_t *al = &vh->aliases_map[vh->naliases_map++];
+    al->from = from;
+    al->to = to;
+}
+
+/* The regex_t is allocated with malloc so regfree can run at the end of the test. */
+static regex_t *add_alias_match(pt_vhost_t *vh, const char *re, const char *to)
+{
+    pt_alias_t *al = &vh->aliases_map[vh->naliases_map++];
+    al->regex = true;
+    al->from = re;
+    al->re = malloc(sizeof(regex_t));
+    ck_assert_int_eq(regcomp(al->re, re, REG_EXTENDED), 0);
+    al->to = to;
+    return al->re;
+}
+
+static void free_re(regex_t *re)
+{
+    regfree(re);
+    free(re);
+}
+
+START_TEST(joins_document_root_and_uri)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/"), "/srv/www/");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/a/b.html"), "/srv/www/a/b.html");
+    vh->document_root = NULL;
+    ck_assert_ptr_null(pt_uri_to_filename(A, vh, "/a"));
+}
+END_TEST
+
+START_TEST(alias_without_slash_matches_on_segment_boundaries)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    add_alias(vh, "/icons", "/usr/share/icons");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/icons"), "/usr/share/icons");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/icons/x.png"), "/usr/share/icons/x.png");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/iconsx"), "/srv/www/iconsx");
+}
+END_TEST
+
+START_TEST(alias_with_slash_requires_the_slash)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    add_alias(vh, "/icons/", "/usr/share/icons/");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/icons/x"), "/usr/share/icons/x");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/icons"), "/srv/www/icons");
+}
+END_TEST
+
+START_TEST(first_alias_in_config_order_wins)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    add_alias(vh, "/a", "/one");
+    add_alias(vh, "/a/b", "/two");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/a/b/c"), "/one/b/c");
+}
+END_TEST
+
+START_TEST(alias_match_substitutes_captures)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    regex_t *re = add_alias_match(vh, "^/u/([a-z]+)/(.*)$", "/home/$1/public/$2");
+    regex_t *re2 = add_alias_match(vh, "^/whole(.*)", "/w\\$$0$9");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/u/bob/x/y.txt"), "/home/bob/public/x/y.txt");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/whole/z"), "/w$/whole/z");
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/U/bob/x"), "/srv/www/U/bob/x");
+    free_re(re);
+    free_re(re2);
+}
+END_TEST
+
+START_TEST(alias_match_cannot_splice_a_parent_segment)
+{
+    pt_vhost_t *vh = vhost("/srv/www");
+    regex_t *re = add_alias_match(vh, "^/d(.*)$", "/srv/data/$1");
+    ck_assert_ptr_null(pt_uri_to_filename(A, vh, "/d.."));
+    ck_assert_str_eq(pt_uri_to_filename(A, vh, "/d..x"), "/srv/data/..x");
+    free_re(re);
+}
+END_TEST
+
+START_TEST(hostile_paths_stay_under_the_root)
+{
+    static const char *const hostile[] = {
+        "/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../..", "/.%2E/.%2e/",
+        "//..//..//etc", "/./../.", "/%2E%2E", "/a/b/../../../../../c", "/..%5c..%5cwin",
+    };
+    pt_vhost_t *vh = vhost("/srv/www");
+    add_alias(vh, "/static", "/srv/static");
+    for (size_t i = 0; i < PT_ARRAY_LEN(hostile); i++) {
+        for (int pre = 0; pre < 2; pre++) {
+            char buf[128];
+            snprintf(buf, sizeof(buf), "%s%s", pre ? "/static" : "", hostile[i]);
+            const char *u;
+            ck_assert_int_eq(norm(buf, &u), 0);
+            const char *f = pt_uri_to_filename(A, vh, u);
+            ck_assert_ptr_nonnull(f);
+            ck_assert_msg(strncmp(f, "/srv/", 5) == 0, "%s -> %s", buf, f);
+            ck_assert_msg(strstr(f, "/../") == NULL, "%s -> %s", buf, f);
+            size_t n = strlen(f);
+            ck_assert_msg(!(n >= 3 && strcmp(f + n - 3, "/..") == 0), "%s -> %s", buf, f);
+        }
+    }
+}
+END_TEST
+
+START_TEST(escapes_paths_for_urls)
+{
+    ck_assert_str_eq(pt_uri_escape_path(A, "/a b/c.html"), "/a%20b/c.html");
+    ck_assert_str_eq(pt_uri_escape_path(A, "/q?x#y%z"), "/q%3Fx%23y%25z");
+    ck_assert_str_eq(pt_uri_escape_path(A, "/\"<'&>"), "/%22%3C%27%26%3E");
+    ck_assert_str_eq(pt_uri_escape_path(A, "/caf\xc3\xa9"), "/caf%C3%A9");
+    ck_assert_str_eq(pt_uri_escape_path(A, "/a-b_c.d~e"), "/a-b_c.d~e");
+}
+END_TEST
+
+START_TEST(escapes_html_text)
+{
+    ck_assert_str_eq(pt_html_escape(A, "<a href=\"x\">'&'</a>"),
+                     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    ck_assert_str_eq(pt_html_escape(A, "plain"), "plain");
+    ck_assert_str_eq(pt_html_escape(A, ""), "");
+}
+END_TEST
+
+static Suite *uri_suite(void)
+{
+    Suite *s = suite_create("uri");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, keeps_plain_paths_unchanged);
+    tcase_add_test(tc, removes_dot_segments);
+    tcase_add_test(tc, never_climbs_above_the_root);
+    tcase_add_test(tc, merges_repeated_slashes);
+    tcase_add_test(tc, keeps_names_made_of_dots_and_trailing_dots);
+    tcase_add_test(tc, decodes_percent_escapes_and_keeps_utf8);
+    tcase_add_test(tc, refuses_encoded_slash_with_404);
+    tcase_add_test(tc, refuses_nul_and_bad_escapes_with_400);
+    tcase_add_test(tc, refuses_paths_not_starting_with_slash);
+    tcase_add_test(tc, joins_document_root_and_uri);
+    tcase_add_test(tc, alias_without_slash_matches_on_segment_boundaries);
+    tcase_add_test(tc, alias_with_slash_requires_the_slash);
+    tcase_add_test(tc, first_alias_in_config_order_wins);
+    tcase_add_test(tc, alias_match_substitutes_captures);
+    tcase_add_test(tc, alias_match_cannot_splice_a_parent_segment);
+    tcase_add_test(tc, hostile_paths_stay_under_the_root);
+    tcase_add_test(tc, escapes_paths_for_urls);
+    tcase_add_test(tc, escapes_html_text);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(uri_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
