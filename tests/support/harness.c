@@ -1,0 +1,709 @@
+/* Integration harness, process side: temp dirs, config files, starting and stopping the
+ * server, the error-log check and running the binary for one-shot commands. Sockets, HTTP
+ * parsing and libcurl live in harness_net.c. */
+#include "harness.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_LIVE 16
+#define START_RETRIES 5
+
+/* Servers still running, for the atexit sweep (Check forks one process per test, so this
+ * is per test). */
+static pth_t *live[MAX_LIVE];
+static bool atexit_done;
+
+int64_t pth_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void pth_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static void track(pth_t *h, bool on)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (on && live[i] == NULL) {
+            live[i] = h;
+            return;
+        }
+        if (!on && live[i] == h) {
+            live[i] = NULL;
+            return;
+        }
+    }
+}
+
+/* Reaps pid, SIGKILLing it (and what it forked) if it does not exit within ms. */
+static int reap_with_deadline(pid_t pid, int ms)
+{
+    int64_t end = pth_now_ms() + ms;
+    int st;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (pth_now_ms() >= end) {
+            pth_kill_descendants(pid);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        pth_sleep_ms(10);
+    }
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return 128 + WTERMSIG(st);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void sweep(void)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        pth_t *h = live[i];
+        if (h == NULL || h->pid <= 0)
+            continue;
+        pth_kill_descendants(h->pid);
+        kill(h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+        if (!getenv("PORTICO_TEST_KEEP"))
+            nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
+const char *pth_bin(void)
+{
+    const char *b = getenv("PORTICO_BIN");
+    ck_assert_msg(b != NULL && *b, "PORTICO_BIN is not set");
+    ck_assert_msg(access(b, X_OK) == 0, "PORTICO_BIN %s is not executable", b);
+    return b;
+}
+
+int pth_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
+    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+pth_t *pth_new(void)
+{
+    if (!atexit_done) {
+        atexit(sweep);
+        atexit_done = true;
+    }
+    pth_t *h = calloc(1, sizeof(*h));
+    ck_assert(h != NULL);
+    strcpy(h->dir, "/tmp/portico-it.XXXXXX");
+    ck_assert_msg(mkdtemp(h->dir) != NULL, "mkdtemp: %s", strerror(errno));
+    /* Readable by a server that drops privileges, and by SymLinksIfOwnerMatch tests. */
+    chmod(h->dir, 0755);
+    snprintf(h->docroot, sizeof(h->docroot), "%s/htdocs", h->dir);
+    snprintf(h->conf, sizeof(h->conf), "%s/portico.conf", h->dir);
+    snprintf(h->error_log, sizeof(h->error_log), "%s/error.log", h->dir);
+    snprintf(h->access_log, sizeof(h->access_log), "%s/access.log", h->dir);
+    snprintf(h->pid_file, sizeof(h->pid_file), "%s/portico.pid", h->dir);
+    snprintf(h->out_path, sizeof(h->out_path), "%s/stdout.txt", h->dir);
+    snprintf(h->err_path, sizeof(h->err_path), "%s/stderr.txt", h->dir);
+    ck_assert_msg(mkdir(h->docroot, 0755) == 0, "mkdir %s: %s", h->docroot, strerror(errno));
+    h->port = pth_free_port();
+    track(h, true);
+    return h;
+}
+
+void pth_free(pth_t *h)
+{
+    if (h == NULL)
+        return;
+    pth_stop_nocheck(h);
+    track(h, false);
+    if (!getenv("PORTICO_TEST_KEEP"))
+        nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int i = 0; i < h->nexpect; i++) {
+        regfree(h->expect[i]);
+        free(h->expect[i]);
+    }
+    free(h->conf_body);
+    free(h);
+}
+
+const char *pth_path(pth_t *h, const char *rel)
+{
+    static char ring[8][512];
+    static int next;
+    char *b = ring[next++ % 8];
+    snprintf(b, sizeof(ring[0]), "%s/%s", h->dir, rel);
+    return b;
+}
+
+/* ---- Configuration ------------------------------------------------------------------- */
+
+static const char PRELUDE[] =
+    "Listen 127.0.0.1:@PORT@\n"
+    "ServerName localhost\n"
+    "ErrorLog @DIR@/error.log\n"
+    "PidFile @DIR@/portico.pid\n"
+    "LogLevel info\n"
+    "CustomLog @DIR@/access.log common\n"
+    "DocumentRoot @DOCROOT@\n"
+    "<Directory @DOCROOT@>\n"
+    "    Require all granted\n"
+    "</Directory>\n";
+
+/* Replaces placeholders in text; returns a malloc'd string. */
+static char *substitute(pth_t *h, const char *text)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", h->port);
+    const struct { const char *key, *val; } subs[] = {
+        {"@PORT@", port}, {"@DOCROOT@", h->docroot}, {"@DIR@", h->dir},
+    };
+    size_t cap = strlen(text) * 4 + 1024, n = 0;
+    char *out = malloc(cap);
+    ck_assert(out != NULL);
+    for (const char *p = text; *p;) {
+        bool done = false;
+        for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]) && !done; i++) {
+            size_t kl = strlen(subs[i].key), vl = strlen(subs[i].val);
+            if (strncmp(p, subs[i].key, kl) != 0)
+                continue;
+            if (n + vl + 1 > cap) {
+                cap = (n + vl + 1) * 2;
+                out = realloc(out, cap);
+                ck_assert(out != NULL);
+            }
+            memcpy(out + n, subs[i].val, vl);
+            n += vl;
+            p += kl;
+            done = true;
+        }
+        if (done)
+            continue;
+        if (n + 2 > cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            ck_assert(out != NULL);
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static void write_whole(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ck_assert_msg(w > 0, "write %s: %s", path, strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+    close(fd);
+}
+
+static void write_config_file(pth_t *h)
+{
+    char *body = substitute(h, h->conf_body);
+    if (h->conf_prelude) {
+        char *pre = substitute(h, PRELUDE);
+        size_t pl = strlen(pre), bl = strlen(body);
+        pre = realloc(pre, pl + bl + 1);
+        ck_assert(pre != NULL);
+        memcpy(pre + pl, body, bl + 1);
+        free(body);
+        body = pre;
+    }
+    write_whole(h->conf, body, strlen(body));
+    free(body);
+}
+
+static void set_config(pth_t *h, bool prelude, const char *fmt, va_list ap)
+{
+    free(h->conf_body);
+    ck_assert(vasprintf(&h->conf_body, fmt, ap) >= 0);
+    h->conf_prelude = prelude;
+    write_config_file(h);
+}
+
+void pth_config(pth_t *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_config(h, true, fmt, ap);
+    va_end(ap);
+}
+
+void pth_config_raw(pth_t *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_config(h, false, fmt, ap);
+    va_end(ap);
+}
+
+const char *pth_write_conf_file(pth_t *h, const char *rel, const char *fmt, ...)
+{
+    va_list ap;
+    char *raw;
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&raw, fmt, ap) >= 0);
+    va_end(ap);
+    char *text = substitute(h, raw);
+    const char *path = pth_path(h, rel);
+    write_whole(path, text, strlen(text));
+    free(raw);
+    free(text);
+    return path;
+}
+
+/* ---- Files --------------------------------------------------------------------------- */
+
+static void mkdirs_for(const char *path, bool include_last)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(tmp, 0755);
+        *p = '/';
+    }
+    if (include_last)
+        mkdir(tmp, 0755);
+}
+
+static void write_under(const char *base, const char *rel, const void *data, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", base, rel);
+    mkdirs_for(path, false);
+    write_whole(path, data, len);
+}
+
+void pth_write_file(pth_t *h, const char *rel, const void *data, size_t len)
+{
+    write_under(h->docroot, rel, data, len);
+}
+
+void pth_write_filef(pth_t *h, const char *rel, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&s, fmt, ap) >= 0);
+    va_end(ap);
+    pth_write_file(h, rel, s, strlen(s));
+    free(s);
+}
+
+void pth_write_dir_file(pth_t *h, const char *rel, const void *data, size_t len)
+{
+    write_under(h->dir, rel, data, len);
+}
+
+void pth_mkdir(pth_t *h, const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", h->docroot, rel);
+    mkdirs_for(path, true);
+}
+
+char *pth_read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    ck_assert(b != NULL);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            b = realloc(b, cap);
+            ck_assert(b != NULL);
+        }
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    b[n] = '\0';
+    if (len)
+        *len = n;
+    return b;
+}
+
+bool pth_file_wait_contains(const char *path, const char *needle, int ms)
+{
+    int64_t end = pth_now_ms() + ms;
+    for (;;) {
+        char *s = pth_read_file(path, NULL);
+        bool found = s != NULL && strstr(s, needle) != NULL;
+        free(s);
+        if (found)
+            return true;
+        if (pth_now_ms() >= end)
+            return false;
+        pth_sleep_ms(20);
+    }
+}
+
+/* ---- Processes ----------------------------------------------------------------------- */
+
+/* Parent pid of pid from /proc/PID/stat, -1 when gone. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* comm may hold spaces */
+    int ppid;
+    char state;
+    if (rp == NULL || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
+void pth_kill_descendants(pid_t pid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        pid_t child = (pid_t)atoi(e->d_name);
+        if (child <= 0 || parent_of(child) != pid)
+            continue;
+        pth_kill_descendants(child);
+        kill(child, SIGKILL);
+    }
+    closedir(d);
+}
+
+static pid_t spawn_binary(const char *out_path, const char *err_path, char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    /* Default signal handling in the server whatever the test process blocks or ignores. */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+    return pid;
+}
+
+static bool port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* The last max bytes of a file, for failure messages. */
+static void file_tail(const char *path, char *out, size_t max)
+{
+    size_t len;
+    char *s = pth_read_file(path, &len);
+    if (s == NULL) {
+        snprintf(out, max, "(no %s)", path);
+        return;
+    }
+    size_t keep = len < max - 1 ? len : max - 1;
+    memcpy(out, s + len - keep, keep);
+    out[keep] = '\0';
+    free(s);
+}
+
+static void describe_failure(pth_t *h, const char *what, int code, char *msg, size_t msglen)
+{
+    char err[1200], elog[1200];
+    file_tail(h->err_path, err, sizeof(err));
+    file_tail(h->error_log, elog, sizeof(elog));
+    snprintf(msg, msglen, "portico %s (exit %d) on port %d\n--- stderr:\n%s\n--- error.log:\n%s",
+             what, code, h->port, err, elog);
+}
+
+static bool failed_on_port_in_use(pth_t *h)
+{
+    char err[4096], elog[4096];
+    file_tail(h->err_path, err, sizeof(err));
+    file_tail(h->error_log, elog, sizeof(elog));
+    return strstr(err, "in use") || strstr(elog, "in use") || strstr(err, "EADDRINUSE");
+}
+
+/* One spawn and readiness wait: 0 ready, 1 exited on EADDRINUSE, -1 other failure. */
+static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msglen)
+{
+    char *argv[40];
+    int n = 0;
+    argv[n++] = (char *)pth_bin();
+    argv[n++] = "-f";
+    argv[n++] = h->conf;
+    for (; extra && *extra && n < 38; extra++)
+        argv[n++] = (char *)*extra;
+    argv[n] = NULL;
+    h->pid = spawn_binary(h->out_path, h->err_path, argv);
+    int64_t end = pth_now_ms() + PTH_START_DEADLINE_MS;
+    while (pth_now_ms() < end) {
+        int st;
+        if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+            h->pid = 0;
+            int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            if (failed_on_port_in_use(h))
+                return 1;
+            describe_failure(h, "exited before it was ready", code, msg, msglen);
+            return -1;
+        }
+        if (port_accepts(h->port))
+            return 0;
+        pth_sleep_ms(20);
+    }
+    describe_failure(h, "not ready within the deadline", -1, msg, msglen);
+    pth_stop_nocheck(h);
+    return -1;
+}
+
+int pth_try_start(pth_t *h, const char *const *extra, char *msg, size_t msglen)
+{
+    ck_assert_msg(h->pid == 0, "server already running");
+    ck_assert_msg(h->conf_body != NULL, "pth_start before pth_config");
+    for (int i = 0; i < START_RETRIES; i++) {
+        int rc = start_once(h, extra, msg, msglen);
+        if (rc <= 0)
+            return rc;
+        h->port = pth_free_port();
+        write_config_file(h);
+    }
+    snprintf(msg, msglen, "portico: port in use %d times in a row", START_RETRIES);
+    return -1;
+}
+
+void pth_start_args(pth_t *h, const char *const *extra)
+{
+    char msg[3000];
+    if (pth_try_start(h, extra, msg, sizeof(msg)) != 0)
+        ck_abort_msg("%s", msg);
+}
+
+void pth_start(pth_t *h)
+{
+    pth_start_args(h, NULL);
+}
+
+bool pth_running(pth_t *h)
+{
+    if (h->pid <= 0)
+        return false;
+    int st;
+    if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+        h->pid = 0;
+        return false;
+    }
+    return true;
+}
+
+int pth_wait_exit(pth_t *h, int ms)
+{
+    if (h->pid <= 0)
+        return -1;
+    int64_t end = pth_now_ms() + ms;
+    do {
+        int st;
+        if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+            h->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        pth_sleep_ms(10);
+    } while (pth_now_ms() < end);
+    return -1;
+}
+
+int pth_stop_nocheck(pth_t *h)
+{
+    if (h == NULL || h->pid <= 0)
+        return -1;
+    pid_t pid = h->pid;
+    kill(pid, SIGTERM);
+    int code = reap_with_deadline(pid, PTH_STOP_DEADLINE_MS);
+    h->pid = 0;
+    return code;
+}
+
+int pth_stop(pth_t *h)
+{
+    int code = pth_stop_nocheck(h);
+    pth_check_error_log(h);
+    return code;
+}
+
+/* ---- Error log ----------------------------------------------------------------------- */
+
+void pth_expect_error(pth_t *h, const char *regex)
+{
+    ck_assert(h->nexpect < PTH_MAX_EXPECT);
+    regex_t *re = malloc(sizeof(*re));
+    ck_assert(re != NULL);
+    ck_assert_msg(regcomp(re, regex, REG_EXTENDED | REG_NOSUB) == 0, "bad regex %s", regex);
+    h->expect[h->nexpect++] = re;
+}
+
+void pth_check_error_log(pth_t *h)
+{
+    regex_t severe;
+    ck_assert(regcomp(&severe, "\\[[A-Za-z0-9_]*:(error|crit|alert|emerg)\\]",
+                      REG_EXTENDED | REG_NOSUB) == 0);
+    char *log = pth_read_file(h->error_log, NULL);
+    char bad[1024] = "";
+    for (char *line = log, *nl; line && *line && !*bad; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (regexec(&severe, line, 0, NULL, 0) != 0)
+            continue;
+        bool expected = false;
+        for (int i = 0; i < h->nexpect && !expected; i++)
+            expected = regexec(h->expect[i], line, 0, NULL, 0) == 0;
+        if (!expected)
+            snprintf(bad, sizeof(bad), "%s", line);
+    }
+    regfree(&severe);
+    free(log);
+    ck_assert_msg(!*bad, "unexpected error-log line: %s", bad);
+}
+
+/* ---- Running the binary -------------------------------------------------------------- */
+
+void pth_run(pth_t *h, int ms, pth_run_t *out, const char *arg, ...)
+{
+    char *argv[40];
+    int n = 0;
+    argv[n++] = (char *)pth_bin();
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a != NULL && n < 39; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    const char *o = pth_path(h, "run.stdout"), *e = pth_path(h, "run.stderr");
+    pid_t pid = spawn_binary(o, e, argv);
+    int64_t end = pth_now_ms() + ms;
+    out->code = -1;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            out->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
+        }
+        if (pth_now_ms() >= end) {
+            pth_kill_descendants(pid);
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            break;
+        }
+        pth_sleep_ms(10);
+    }
+    out->out = pth_read_file(o, NULL);
+    out->err = pth_read_file(e, NULL);
+    if (out->out == NULL)
+        out->out = strdup("");
+    if (out->err == NULL)
+        out->err = strdup("");
+}
+
+void pth_run_free(pth_run_t *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+long pth_raise_nofile(long want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    rlim_t target = (rlim_t)want;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+        target = rl.rlim_max;
+    if (rl.rlim_cur < target) {
+        rl.rlim_cur = target;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return (long)rl.rlim_cur;
+}
