@@ -1,0 +1,293 @@
+/* MIME types by extension: the TypesConfig file (or a built-in table) loaded once into an
+ * open-addressing hash keyed by the lower-cased extension, so the per-request lookup is a
+ * hash and a compare; plus mod_mime's per-directory rules (ForceType, AddType) and
+ * AddDefaultCharset. */
+#include "mime.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIME_EXT_MAX 64 /* longer extensions are not types anyone maps */
+
+typedef struct {
+    const char *ext; /* lower case; NULL marks an empty slot */
+    const char *type;
+} mime_slot_t;
+
+struct pt_mime {
+    mime_slot_t *slots;
+    size_t mask; /* slots - 1; a power of two minus one */
+    size_t count;
+};
+
+static const char *const builtin[][2] = {
+    {"html", "text/html"}, {"htm", "text/html"}, {"shtml", "text/html"},
+    {"css", "text/css"}, {"js", "text/javascript"}, {"mjs", "text/javascript"},
+    {"json", "application/json"}, {"jsonld", "application/ld+json"},
+    {"xml", "application/xml"}, {"xsl", "application/xml"}, {"txt", "text/plain"},
+    {"text", "text/plain"}, {"log", "text/plain"}, {"md", "text/markdown"},
+    {"csv", "text/csv"}, {"tsv", "text/tab-separated-values"}, {"ics", "text/calendar"},
+    {"vtt", "text/vtt"}, {"png", "image/png"}, {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"svg", "image/svg+xml"},
+    {"svgz", "image/svg+xml"}, {"webp", "image/webp"}, {"avif", "image/avif"},
+    {"ico", "image/vnd.microsoft.icon"}, {"bmp", "image/bmp"}, {"tif", "image/tiff"},
+    {"tiff", "image/tiff"}, {"woff", "font/woff"}, {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"}, {"otf", "font/otf"}, {"eot", "application/vnd.ms-fontobject"},
+    {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
+    {"tgz", "application/gzip"}, {"bz2", "application/x-bzip2"}, {"xz", "application/x-xz"},
+    {"zst", "application/zstd"}, {"tar", "application/x-tar"},
+    {"7z", "application/x-7z-compressed"}, {"rar", "application/vnd.rar"},
+    {"mp4", "video/mp4"}, {"m4v", "video/mp4"}, {"webm", "video/webm"},
+    {"ogv", "video/ogg"}, {"mov", "video/quicktime"}, {"avi", "video/x-msvideo"},
+    {"mpeg", "video/mpeg"}, {"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"},
+    {"oga", "audio/ogg"}, {"opus", "audio/ogg"}, {"wav", "audio/wav"},
+    {"flac", "audio/flac"}, {"m4a", "audio/mp4"}, {"aac", "audio/aac"},
+    {"wasm", "application/wasm"}, {"map", "application/json"},
+    {"webmanifest", "application/manifest+json"}, {"rss", "application/rss+xml"},
+    {"atom", "application/atom+xml"}, {"xhtml", "application/xhtml+xml"},
+    {"rtf", "application/rtf"}, {"doc", "application/msword"},
+    {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {"xls", "application/vnd.ms-excel"},
+    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {"odt", "application/vnd.oasis.opendocument.text"},
+    {"bin", "application/octet-stream"}, {"exe", "application/octet-stream"},
+    {"iso", "application/octet-stream"}, {"apk", "application/vnd.android.package-archive"},
+    {"jar", "application/java-archive"}, {"swf", "application/x-shockwave-flash"},
+};
+
+static size_t hash_ext(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)tolower((unsigned char)s[i]);
+        h *= 1099511628211ULL;
+    }
+    return (size_t)h;
+}
+
+static mime_slot_t *find_slot(const pt_mime_t *m, const char *ext, size_t n)
+{
+    size_t i = hash_ext(ext, n) & m->mask;
+    for (;;) {
+        mime_slot_t *s = &m->slots[i];
+        if (s->ext == NULL || (strncasecmp(s->ext, ext, n) == 0 && s->ext[n] == '\0')) {
+            return s;
+        }
+        i = (i + 1) & m->mask;
+    }
+}
+
+/* Keeps the load factor at or below one half, so probes stay short and a free slot exists. */
+static void grow(pt_arena_t *a, pt_mime_t *m)
+{
+    size_t old_n = m->mask + 1;
+    mime_slot_t *old = m->slots;
+    size_t n = old_n * 2;
+    m->slots = pt_arena_calloc(a, n * sizeof(*m->slots));
+    m->mask = n - 1;
+    for (size_t i = 0; i < old_n; i++) {
+        if (old[i].ext != NULL) {
+            *find_slot(m, old[i].ext, strlen(old[i].ext)) = old[i];
+        }
+    }
+}
+
+/* A later mapping of the same extension replaces the earlier one, as mod_mime's does. */
+static void put(pt_arena_t *a, pt_mime_t *m, const char *ext, size_t n, const char *type)
+{
+    if ((m->count + 1) * 2 > m->mask + 1) {
+        grow(a, m);
+    }
+    mime_slot_t *s = find_slot(m, ext, n);
+    if (s->ext == NULL) {
+        char *e = pt_arena_strndup(a, ext, n);
+        for (char *p = e; *p; p++) {
+            *p = (char)tolower((unsigned char)*p);
+        }
+        s->ext = e;
+        m->count++;
+    }
+    s->type = type;
+}
+
+static pt_mime_t *mime_new(pt_arena_t *a)
+{
+    pt_mime_t *m = pt_arena_calloc(a, sizeof(*m));
+    m->mask = 255;
+    m->slots = pt_arena_calloc(a, (m->mask + 1) * sizeof(*m->slots));
+    return m;
+}
+
+/* One line of mime.types: "type ext ext ..."; '#' starts a comment. */
+static int parse_line(pt_arena_t *a, pt_mime_t *m, char *line)
+{
+    char *hash = strchr(line, '#');
+    if (hash) {
+        *hash = '\0';
+    }
+    const char *ws = " \t\r\n\f\v";
+    char *save = NULL;
+    char *type = strtok_r(line, ws, &save);
+    if (type == NULL) {
+        return 0;
+    }
+    char *slash = strchr(type, '/');
+    if (slash == NULL || slash == type || slash[1] == '\0') {
+        return PT_EINVAL;
+    }
+    const char *t = NULL;
+    for (char *ext; (ext = strtok_r(NULL, ws, &save)) != NULL;) {
+        if (t == NULL) {
+            t = pt_arena_strdup(a, type);
+        }
+        size_t n = strlen(ext);
+        if (n > 0 && n <= MIME_EXT_MAX) {
+            put(a, m, ext, n, t);
+        }
+    }
+    return 0;
+}
+
+pt_mime_t *pt_mime_load(pt_arena_t *a, const char *path, char *err, size_t errlen)
+{
+    if (path == NULL) {
+        path = "/etc/mime.types";
+    }
+    pt_mime_t *m = mime_new(a);
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "TypesConfig %s: %s", path, strerror(errno));
+            return NULL;
+        }
+        for (size_t i = 0; i < PT_ARRAY_LEN(builtin); i++) {
+            put(a, m, builtin[i][0], strlen(builtin[i][0]), builtin[i][1]);
+        }
+        return m;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0;
+    pt_mime_t *res = m;
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (parse_line(a, m, line) != 0) {
+            snprintf(err, errlen, "%s:%d: expected a MIME type (type/subtype)", path, lineno);
+            res = NULL;
+            break;
+        }
+    }
+    if (res != NULL && ferror(f)) {
+        snprintf(err, errlen, "TypesConfig %s: read error", path);
+        res = NULL;
+    }
+    free(line);
+    fclose(f);
+    return res;
+}
+
+static const char *lookup_n(const pt_mime_t *m, const char *ext, size_t n)
+{
+    if (n == 0 || n > MIME_EXT_MAX) {
+        return NULL;
+    }
+    if (m == NULL) {
+        /* No table loaded (a config built in a test): the built-in list, linearly. */
+        for (size_t i = 0; i < PT_ARRAY_LEN(builtin); i++) {
+            if (strncasecmp(builtin[i][0], ext, n) == 0 && builtin[i][0][n] == '\0') {
+                return builtin[i][1];
+            }
+        }
+        return NULL;
+    }
+    const mime_slot_t *s = find_slot(m, ext, n);
+    return s->ext ? s->type : NULL;
+}
+
+const char *pt_mime_lookup(const pt_mime_t *m, const char *ext)
+{
+    return ext ? lookup_n(m, ext, strlen(ext)) : NULL;
+}
+
+/* AddType entries are merged inner first, so the first entry for ext is the one in force. */
+static const char *addtype_n(const pt_dir_config_t *d, const char *ext, size_t n)
+{
+    if (d == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < d->ntypes; i++) {
+        const char *e = d->types[i].ext;
+        if (e && strncasecmp(e, ext, n) == 0 && e[n] == '\0') {
+            return d->types[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* mod_mime reads every extension of the base name ("file.html.en") and a later one that maps
+ * overrides an earlier one; AddType beats the table for the same extension. Walking from the
+ * last extension backwards, the first that maps is that result. As in Apache, the part
+ * before the first dot is the name, not an extension. */
+static const char *type_by_extensions(const pt_mime_t *m, const pt_dir_config_t *d,
+                                      const char *filename)
+{
+    const char *base = strrchr(filename, '/');
+    base = base ? base + 1 : filename;
+    const char *first_dot = strchr(base, '.');
+    if (first_dot == NULL) {
+        return NULL;
+    }
+    const char *end = base + strlen(base);
+    while (end > first_dot) {
+        const char *dot = end - 1;
+        while (*dot != '.') {
+            dot--;
+        }
+        size_t n = (size_t)(end - dot - 1);
+        if (n > 0) {
+            const char *t = addtype_n(d, dot + 1, n);
+            if (t == NULL) {
+                t = lookup_n(m, dot + 1, n);
+            }
+            if (t != NULL) {
+                return t;
+            }
+        }
+        end = dot;
+    }
+    return NULL;
+}
+
+/* AddDefaultCharset: only text/plain and text/html without a charset of their own. */
+static const char *add_charset(pt_arena_t *a, const pt_dir_config_t *d, const char *type)
+{
+    if (d == NULL || d->default_charset == NULL || d->default_charset[0] == '\0') {
+        return type;
+    }
+    if (strcasecmp(type, "text/plain") != 0 && strcasecmp(type, "text/html") != 0) {
+        return type;
+    }
+    const char *cs = d->default_charset;
+    if (strcasecmp(cs, "on") == 0) {
+        cs = "iso-8859-1"; /* Apache's default for a bare "On" */
+    } else if (strcasecmp(cs, "off") == 0) {
+        return type;
+    }
+    return pt_arena_printf(a, "%s; charset=%s", type, cs);
+}
+
+const char *pt_mime_type_for(pt_arena_t *a, const pt_mime_t *m, const pt_dir_config_t *d,
+                             const char *filename)
+{
+    const char *t = NULL;
+    if (d != NULL && d->default_type != NULL && d->default_type[0] != '\0' &&
+        strcasecmp(d->default_type, "none") != 0) {
+        t = d->default_type;
+    } else if (filename != NULL) {
+        t = type_by_extensions(m, d, filename);
+    }
+    return t ? add_charset(a, d, t) : NULL;
+}
