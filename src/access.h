@@ -52,15 +52,24 @@ struct pt_require {
  * the caller prefixes file:line). */
 pt_require_t *pt_require_parse(pt_arena_t *a, int argc, const char *const *argv, char *err,
                                size_t errlen);
-/* A container of rules. */
+/* A container of rules (items copied; GROUP_NONE comes back with negate set). Never fails:
+ * call pt_require_check on the finished tree. */
 pt_require_t *pt_require_group(pt_arena_t *a, pt_require_kind_t kind, pt_require_t **items,
                                size_t n);
+/* Apache's load-time checks on the whole tree of one section (its top taken as sitting in
+ * the implicit <RequireAny>): a negated rule ("Require not ...", <RequireNone>) inside an
+ * "or" container is an error ("negative Require directive has no effect in <RequireAny>
+ * directive"), and so is a <RequireAll> with only negated members. 0 or PT_EINVAL with err
+ * set; the message ends with " (at file:line)" when the offending rule carries file/line. */
+int pt_require_check(const pt_require_t *top, char *err, size_t errlen);
 /* Parses "10.0.0.0/8", "192.168", "2001:db8::/32", "127.0.0.1" (Apache's forms, including
  * partial dotted IPv4 and netmask "10.0.0.0/255.0.0.0"). 0 or PT_EINVAL. */
 int pt_cidr_parse(const char *s, pt_cidr_t *out);
 bool pt_cidr_match(const pt_cidr_t *c, const struct sockaddr *sa);
 
-/* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache. */
+/* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache;
+ * a NULL tree (no Require anywhere) is GRANTED. client may be NULL (matches no ip rule).
+ * "Require method GET" admits HEAD, as Apache. */
 pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
                            const char *method, const pt_table_t *env);
 

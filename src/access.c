@@ -1,0 +1,474 @@
+/* Access control as mod_authz_core and mod_authz_host: Require lines become a rule tree at
+ * load time; a request is judged with Apache's three results (granted, denied, neutral) and
+ * the containers' and/or logic, a negation turning granted into denied and denied into
+ * neutral, so that a negated rule can refuse but never admit on its own. */
+#include "access.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
+                                                          const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Addresses ------------------------------------------------------------------------ */
+
+/* Decimal prefix length in 1..max; apr (and so Apache) refuses /0. */
+static int parse_bits(const char *s, int max)
+{
+    if (*s == '\0' || strlen(s) > 3)
+        return -1;
+    int v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v >= 1 && v <= max ? v : -1;
+}
+
+/* A dotted netmask must be contiguous ones: the rule stores a prefix length. */
+static int mask_to_prefix(const uint8_t *m, int nbytes)
+{
+    int bits = 0;
+    bool ended = false;
+    for (int i = 0; i < nbytes * 8; i++) {
+        bool one = (m[i / 8] >> (7 - i % 8)) & 1;
+        if (one && ended)
+            return -1;
+        if (one)
+            bits++;
+        else
+            ended = true;
+    }
+    return bits >= 1 ? bits : -1;
+}
+
+/* Apache's partial form: "10", "10.1", "10.1.2" and the full "10.1.2.3" (prefix 8 per byte). */
+static int parse_partial_v4(const char *s, pt_cidr_t *out)
+{
+    int n = 0;
+    const char *p = s;
+    while (n < 4) {
+        int v = 0, digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255)
+            return PT_EINVAL;
+        out->addr[n++] = (uint8_t)v;
+        if (*p == '\0')
+            break;
+        if (*p != '.' || p[1] == '\0')
+            return PT_EINVAL;
+        p++;
+    }
+    if (*p != '\0')
+        return PT_EINVAL;
+    out->family = AF_INET;
+    out->prefix = n * 8;
+    return 0;
+}
+
+static void apply_mask(pt_cidr_t *c)
+{
+    int nbytes = c->family == AF_INET ? 4 : 16;
+    for (int i = 0; i < nbytes; i++) {
+        int keep = c->prefix - i * 8;
+        if (keep <= 0)
+            c->addr[i] = 0;
+        else if (keep < 8)
+            c->addr[i] &= (uint8_t)(0xff << (8 - keep));
+    }
+}
+
+int pt_cidr_parse(const char *s, pt_cidr_t *out)
+{
+    char ip[INET6_ADDRSTRLEN + 1];
+    if (!s || !out)
+        return PT_EINVAL;
+    const char *slash = strchr(s, '/');
+    size_t iplen = slash ? (size_t)(slash - s) : strlen(s);
+    if (iplen == 0 || iplen >= sizeof ip)
+        return PT_EINVAL;
+    memcpy(ip, s, iplen);
+    ip[iplen] = '\0';
+    memset(out, 0, sizeof *out);
+
+    if (strchr(ip, ':')) {
+        if (inet_pton(AF_INET6, ip, out->addr) != 1)
+            return PT_EINVAL;
+        out->family = AF_INET6;
+        out->prefix = slash ? parse_bits(slash + 1, 128) : 128;
+    } else if (!slash) {
+        return parse_partial_v4(ip, out);
+    } else {
+        /* With a mask the address must be complete, as apr_ipsubnet_create wants. */
+        if (inet_pton(AF_INET, ip, out->addr) != 1)
+            return PT_EINVAL;
+        out->family = AF_INET;
+        if (strchr(slash + 1, '.')) {
+            uint8_t m[4];
+            if (inet_pton(AF_INET, slash + 1, m) != 1)
+                return PT_EINVAL;
+            out->prefix = mask_to_prefix(m, 4);
+        } else {
+            out->prefix = parse_bits(slash + 1, 32);
+        }
+    }
+    if (out->prefix < 0)
+        return PT_EINVAL;
+    apply_mask(out);
+    return 0;
+}
+
+static bool prefix_equal(const uint8_t *a, const uint8_t *b, int prefix)
+{
+    int whole = prefix / 8, rest = prefix % 8;
+    if (memcmp(a, b, (size_t)whole) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t m = (uint8_t)(0xff << (8 - rest));
+    return (a[whole] & m) == (b[whole] & m);
+}
+
+bool pt_cidr_match(const pt_cidr_t *c, const struct sockaddr *sa)
+{
+    static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    uint8_t buf[16];
+    const uint8_t *a;
+    int family;
+    if (!c || !sa)
+        return false;
+    if (sa->sa_family == AF_INET) {
+        a = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        family = AF_INET;
+    } else if (sa->sa_family == AF_INET6) {
+        a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+        family = AF_INET6;
+    } else {
+        return false;
+    }
+    /* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; IPv4 rules must still hold. */
+    if (family == AF_INET6 && c->family == AF_INET && memcmp(a, mapped_prefix, 12) == 0) {
+        a += 12;
+        family = AF_INET;
+    } else if (family == AF_INET && c->family == AF_INET6) {
+        memcpy(buf, mapped_prefix, 12);
+        memcpy(buf + 12, a, 4);
+        a = buf;
+        family = AF_INET6;
+    }
+    if (family != c->family)
+        return false;
+    return prefix_equal(a, c->addr, c->prefix);
+}
+
+/* ---- Parsing Require lines ------------------------------------------------------------ */
+
+static int parse_all(pt_require_t *rq, int argc, const char *const *argv, char *err,
+                     size_t errlen)
+{
+    if (rq->negate) {
+        set_err(err, errlen, "'Require not all' is not allowed: a negative Require directive "
+                             "can only refuse, so 'not all' has no useful effect");
+        return PT_EINVAL;
+    }
+    if (argc == 1 && strcasecmp(argv[0], "granted") == 0)
+        rq->kind = PT_REQUIRE_ALL_GRANTED;
+    else if (argc == 1 && strcasecmp(argv[0], "denied") == 0)
+        rq->kind = PT_REQUIRE_ALL_DENIED;
+    else {
+        set_err(err, errlen, "Argument for 'Require all' must be 'granted' or 'denied'");
+        return PT_EINVAL;
+    }
+    return 0;
+}
+
+static int parse_ip(pt_arena_t *a, pt_require_t *rq, int argc, const char *const *argv,
+                    char *err, size_t errlen)
+{
+    if (argc < 1) {
+        set_err(err, errlen, "'Require ip' needs at least one address or network");
+        return PT_EINVAL;
+    }
+    rq->kind = PT_REQUIRE_IP;
+    rq->cidrs = pt_arena_calloc(a, (size_t)argc * sizeof(pt_cidr_t));
+    for (int i = 0; i < argc; i++) {
+        if (pt_cidr_parse(argv[i], &rq->cidrs[i]) != 0) {
+            set_err(err, errlen, "'Require ip': '%s' is not a valid IP address or network",
+                    argv[i]);
+            return PT_EINVAL;
+        }
+    }
+    rq->ncidrs = (size_t)argc;
+    return 0;
+}
+
+/* "local" is loopback only: the rule tree does not know the connection's own address. */
+static int parse_local(pt_arena_t *a, pt_require_t *rq, int argc, char *err, size_t errlen)
+{
+    if (argc != 0) {
+        set_err(err, errlen, "'Require local' takes no arguments");
+        return PT_EINVAL;
+    }
+    rq->kind = PT_REQUIRE_IP;
+    rq->cidrs = pt_arena_calloc(a, 2 * sizeof(pt_cidr_t));
+    pt_cidr_parse("127.0.0.0/8", &rq->cidrs[0]);
+    pt_cidr_parse("::1", &rq->cidrs[1]);
+    rq->ncidrs = 2;
+    return 0;
+}
+
+static int parse_names(pt_arena_t *a, pt_require_t *rq, pt_require_kind_t kind,
+                       const char *prov, int argc, const char *const *argv, char *err,
+                       size_t errlen)
+{
+    if (argc < 1) {
+        set_err(err, errlen, "'Require %s' needs at least one argument", prov);
+        return PT_EINVAL;
+    }
+    rq->kind = kind;
+    rq->names = pt_arena_alloc(a, (size_t)argc * sizeof(char *));
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '\0') {
+            set_err(err, errlen, "'Require %s': empty argument", prov);
+            return PT_EINVAL;
+        }
+        rq->names[i] = pt_arena_strdup(a, argv[i]);
+    }
+    rq->nnames = (size_t)argc;
+    return 0;
+}
+
+pt_require_t *pt_require_parse(pt_arena_t *a, int argc, const char *const *argv, char *err,
+                               size_t errlen)
+{
+    int i = 0;
+    bool negate = false;
+    if (argc >= 1 && strcasecmp(argv[0], "not") == 0) {
+        negate = true;
+        i = 1;
+    }
+    if (argc <= i) {
+        set_err(err, errlen, "Require needs an authorization provider, e.g. 'Require all "
+                             "granted' or 'Require ip 10.0.0.0/8'");
+        return NULL;
+    }
+    const char *prov = argv[i];
+    int n = argc - i - 1;
+    const char *const *args = argv + i + 1;
+    pt_require_t *rq = pt_arena_calloc(a, sizeof *rq);
+    rq->negate = negate;
+    int rc;
+    if (strcasecmp(prov, "all") == 0)
+        rc = parse_all(rq, n, args, err, errlen);
+    else if (strcasecmp(prov, "ip") == 0)
+        rc = parse_ip(a, rq, n, args, err, errlen);
+    else if (strcasecmp(prov, "local") == 0)
+        rc = parse_local(a, rq, n, err, errlen);
+    else if (strcasecmp(prov, "method") == 0)
+        rc = parse_names(a, rq, PT_REQUIRE_METHOD, "method", n, args, err, errlen);
+    else if (strcasecmp(prov, "env") == 0)
+        rc = parse_names(a, rq, PT_REQUIRE_ENV, "env", n, args, err, errlen);
+    else {
+        set_err(err, errlen,
+                "'Require %s': portico has no such authorization provider (authentication is "
+                "not built in; the providers are all, ip, local, method and env)",
+                prov);
+        rc = PT_EINVAL;
+    }
+    return rc == 0 ? rq : NULL;
+}
+
+pt_require_t *pt_require_group(pt_arena_t *a, pt_require_kind_t kind, pt_require_t **items,
+                               size_t n)
+{
+    pt_require_t *g = pt_arena_calloc(a, sizeof *g);
+    g->kind = kind;
+    g->negate = kind == PT_REQUIRE_GROUP_NONE;
+    if (n > 0) {
+        g->children = pt_arena_alloc(a, n * sizeof(pt_require_t *));
+        memcpy(g->children, items, n * sizeof(pt_require_t *));
+    }
+    g->nchildren = n;
+    return g;
+}
+
+/* ---- Load-time checks ----------------------------------------------------------------- */
+
+static bool is_group(const pt_require_t *rq)
+{
+    return rq->kind == PT_REQUIRE_GROUP_ALL || rq->kind == PT_REQUIRE_GROUP_ANY ||
+           rq->kind == PT_REQUIRE_GROUP_NONE;
+}
+
+/* <RequireNone> is a negated <RequireAny>, whatever its flag says. */
+static bool is_negated(const pt_require_t *rq)
+{
+    return rq->negate || rq->kind == PT_REQUIRE_GROUP_NONE;
+}
+
+static const char *label(const pt_require_t *rq)
+{
+    switch (rq->kind) {
+    case PT_REQUIRE_GROUP_ALL: return "<RequireAll>";
+    case PT_REQUIRE_GROUP_ANY: return "<RequireAny>";
+    case PT_REQUIRE_GROUP_NONE: return "<RequireNone>";
+    default: return "Require";
+    }
+}
+
+static void where(const pt_require_t *rq, char *buf, size_t len)
+{
+    if (rq->file)
+        snprintf(buf, len, " (at %s:%d)", rq->file, rq->line);
+    else
+        buf[0] = '\0';
+}
+
+static int neg_in_or(const pt_require_t *child, const char *parent, char *err, size_t errlen)
+{
+    char at[300];
+    where(child, at, sizeof at);
+    set_err(err, errlen, "negative %s directive has no effect in %s directive%s",
+            label(child), parent, at);
+    return PT_EINVAL;
+}
+
+/* Apache's rules: a negated rule (Require not, <RequireNone>) cannot stand in an "or"
+ * container (<RequireAny>, <RequireNone>, or the implicit one around a section's Require
+ * lines), and <RequireAll> needs a positive member, since negatives alone never grant. */
+static int check_node(const pt_require_t *rq, char *err, size_t errlen)
+{
+    if (!is_group(rq))
+        return 0;
+    bool or_op = rq->kind != PT_REQUIRE_GROUP_ALL;
+    bool positive = false;
+    for (size_t i = 0; i < rq->nchildren; i++) {
+        const pt_require_t *c = rq->children[i];
+        int rc = check_node(c, err, errlen);
+        if (rc != 0)
+            return rc;
+        if (is_negated(c) && or_op)
+            return neg_in_or(c, label(rq), err, errlen);
+        if (!is_negated(c))
+            positive = true;
+    }
+    if (rq->nchildren > 0 && !positive) {
+        char at[300];
+        where(rq, at, sizeof at);
+        set_err(err, errlen, "%s directive contains only negative authorization directives%s",
+                label(rq), at);
+        return PT_EINVAL;
+    }
+    return 0;
+}
+
+int pt_require_check(const pt_require_t *top, char *err, size_t errlen)
+{
+    if (!top)
+        return 0;
+    int rc = check_node(top, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (is_negated(top))
+        return neg_in_or(top, "<RequireAny>", err, errlen);
+    return 0;
+}
+
+/* ---- Evaluation ----------------------------------------------------------------------- */
+
+static bool method_listed(const pt_require_t *rq, const char *method)
+{
+    if (!method)
+        return false;
+    for (size_t i = 0; i < rq->nnames; i++) {
+        /* Apache gives HEAD the method number of GET, so "Require method GET" admits HEAD. */
+        if (strcmp(rq->names[i], method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(rq->names[i], "GET") == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool env_present(const pt_require_t *rq, const pt_table_t *env)
+{
+    if (!env)
+        return false;
+    for (size_t i = 0; i < rq->nnames; i++)
+        if (pt_table_get(env, rq->names[i]))
+            return true;
+    return false;
+}
+
+static bool ip_listed(const pt_require_t *rq, const struct sockaddr *client)
+{
+    for (size_t i = 0; i < rq->ncidrs; i++)
+        if (pt_cidr_match(&rq->cidrs[i], client))
+            return true;
+    return false;
+}
+
+static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *client,
+                            const char *method, const pt_table_t *env);
+
+static pt_authz_t eval_group(const pt_require_t *rq, const struct sockaddr *client,
+                             const char *method, const pt_table_t *env)
+{
+    bool and_op = rq->kind == PT_REQUIRE_GROUP_ALL;
+    pt_authz_t res = PT_AUTHZ_NEUTRAL;
+    for (size_t i = 0; i < rq->nchildren; i++) {
+        pt_authz_t c = eval_node(rq->children[i], client, method, env);
+        if (c == PT_AUTHZ_NEUTRAL)
+            continue;
+        if (and_op && c == PT_AUTHZ_DENIED)
+            return PT_AUTHZ_DENIED;
+        if (!and_op && c == PT_AUTHZ_GRANTED)
+            return PT_AUTHZ_GRANTED;
+        res = c;
+    }
+    return res;
+}
+
+static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *client,
+                            const char *method, const pt_table_t *env)
+{
+    pt_authz_t res;
+    switch (rq->kind) {
+    case PT_REQUIRE_ALL_GRANTED: res = PT_AUTHZ_GRANTED; break;
+    case PT_REQUIRE_ALL_DENIED: res = PT_AUTHZ_DENIED; break;
+    case PT_REQUIRE_IP:
+        res = ip_listed(rq, client) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+        break;
+    case PT_REQUIRE_METHOD:
+        res = method_listed(rq, method) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+        break;
+    case PT_REQUIRE_ENV:
+        res = env_present(rq, env) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+        break;
+    default: res = eval_group(rq, client, method, env); break;
+    }
+    if (is_negated(rq))
+        res = res == PT_AUTHZ_GRANTED ? PT_AUTHZ_DENIED : PT_AUTHZ_NEUTRAL;
+    return res;
+}
+
+pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
+                           const char *method, const pt_table_t *env)
+{
+    if (!rq)
+        return PT_AUTHZ_GRANTED;
+    return eval_node(rq, client, method, env) == PT_AUTHZ_GRANTED ? PT_AUTHZ_GRANTED
+                                                                   : PT_AUTHZ_DENIED;
+}
