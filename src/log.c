@@ -1,0 +1,483 @@
+/* The error log (one process-wide file, re-openable while other threads log) and the access
+ * log sinks: per-path bounded buffers written out without ever blocking a worker for long.
+ * The format language lives in logformat.c. */
+#include "log.h"
+#include "request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ELOG_LINE_MAX 8192          /* one error log line, bytes */
+#define SINK_BUF_SIZE (64 * 1024)   /* buffered access log bytes per sink */
+#define ACCESS_LINE_MAX 8192        /* one access log line, bytes */
+#define SINK_POLL_MS 100            /* longest wait for a slow reader per flush */
+#define SINK_BACKOFF_MS 1000        /* after a timed-out wait, stop waiting for this long */
+#define DROP_REPORT_MS 1000         /* at most one "lines dropped" message per this */
+
+/* ---- Error log ------------------------------------------------------------------------ */
+
+/* Loggers hold the lock shared while they write; a reopen holds it exclusively, so no write
+ * ever goes to a descriptor that is being closed. */
+static pthread_rwlock_t elog_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int elog_fd = STDERR_FILENO;
+static bool elog_owned;
+static atomic_int elog_level = PT_LOG_WARN;
+
+static const char *const LEVEL_NAMES[] = {"emerg", "alert", "crit",  "error", "warn",
+                                          "notice", "info", "debug", "trace1"};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int std_fd(const char *path)
+{
+    if (strcmp(path, "/dev/stderr") == 0)
+        return STDERR_FILENO;
+    if (strcmp(path, "/dev/stdout") == 0)
+        return STDOUT_FILENO;
+    return -1;
+}
+
+int pt_log_open_error(const char *path, int level, char *err, size_t errlen)
+{
+    if (!path)
+        path = "/dev/stderr";
+    int fd = std_fd(path);
+    bool owned = fd < 0;
+    if (owned) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            int e = errno;
+            snprintf(err, errlen, "cannot open error log %s: %s", path, strerror(e));
+            return -e;
+        }
+    }
+    pthread_rwlock_wrlock(&elog_lock);
+    int old = elog_fd;
+    bool old_owned = elog_owned;
+    elog_fd = fd;
+    elog_owned = owned;
+    pthread_rwlock_unlock(&elog_lock);
+    if (old_owned && old != fd)
+        close(old);
+    pt_log_set_level(level);
+    return 0;
+}
+
+void pt_log_set_level(int level)
+{
+    if (level < PT_LOG_EMERG)
+        level = PT_LOG_EMERG;
+    if (level > PT_LOG_TRACE1)
+        level = PT_LOG_TRACE1;
+    atomic_store(&elog_level, level);
+}
+
+int pt_log_level(void)
+{
+    return atomic_load(&elog_level);
+}
+
+int pt_log_level_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < PT_ARRAY_LEN(LEVEL_NAMES); i++)
+        if (strcasecmp(name, LEVEL_NAMES[i]) == 0)
+            return (int)i;
+    if (strncasecmp(name, "trace", 5) == 0 && name[5] >= '1' && name[5] <= '8' && !name[6])
+        return PT_LOG_TRACE1;
+    return -1;
+}
+
+/* Control bytes become \xNN so that a client's bytes inside a message cannot start a forged
+ * line or hide the real one. */
+static size_t sanitize(char *out, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (; *s && n + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 15];
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    return n;
+}
+
+static size_t line_prefix(char *out, size_t cap, int level, const char *client)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(out, cap, "[%s %s %02d %02d:%02d:%02d.%06ld %04d] [core:%s] [pid %ld:tid %ld] ",
+                     days[tm.tm_wday], months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000, tm.tm_year + 1900, LEVEL_NAMES[level],
+                     (long)getpid(), (long)syscall(SYS_gettid));
+    size_t len = n > 0 ? PT_MIN((size_t)n, cap - 1) : 0;
+    if (client) {
+        len += (size_t)snprintf(out + len, cap - len, "[client ");
+        len += sanitize(out + len, cap - len, client);
+        len += (size_t)snprintf(out + len, cap - len, "] ");
+    }
+    return len;
+}
+
+static void elog_write(const char *line, size_t n)
+{
+    pthread_rwlock_rdlock(&elog_lock);
+    while (n > 0) {
+        ssize_t w = write(elog_fd, line, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        line += w;
+        n -= (size_t)w;
+    }
+    pthread_rwlock_unlock(&elog_lock);
+}
+
+static void elog_v(int level, const char *client, const char *fmt, va_list ap)
+{
+    if (level > pt_log_level())
+        return;
+    if (level < PT_LOG_EMERG)
+        level = PT_LOG_EMERG;
+    if (level > PT_LOG_TRACE1)
+        level = PT_LOG_TRACE1;
+    char msg[ELOG_LINE_MAX], line[ELOG_LINE_MAX];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = line_prefix(line, sizeof(line) - 1, level, client);
+    n += sanitize(line + n, sizeof(line) - 1 - n, msg);
+    line[n++] = '\n';
+    elog_write(line, n);
+}
+
+void pt_log_error(int level, const char *client, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    elog_v(level, client, fmt, ap);
+    va_end(ap);
+}
+
+void pt_log_rerror(int level, const struct pt_request *r, const char *fmt, ...)
+{
+    if (level > pt_log_level())
+        return;
+    char client[128];
+    const char *ip = r ? pt_request_client_ip(r) : NULL;
+    if (ip)
+        snprintf(client, sizeof(client), "%s:%d", ip, pt_request_client_port(r));
+    va_list ap;
+    va_start(ap, fmt);
+    elog_v(level, ip ? client : NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Access log sinks ----------------------------------------------------------------- */
+
+struct pt_logsink {
+    char *path;
+    int fd;
+    bool owned;                 /* false for fds 1 and 2, which the parent shares */
+    bool is_socket;
+    bool is_pipe;               /* pipe, FIFO or terminal: written in PIPE_BUF pieces */
+    int refs;                   /* customlogs pointing here, across generations */
+    pthread_mutex_t mu;
+    size_t len;
+    int64_t backoff_until_ms;   /* reader seen stuck: do not wait for it before this */
+    uint64_t dropped, dropped_reported;
+    int64_t last_report_ms;
+    struct pt_logsink *next;
+    char buf[SINK_BUF_SIZE];
+};
+
+/* The one process-wide list of open sinks, so that the MPM can flush them all. */
+static pthread_mutex_t sinks_mu = PTHREAD_MUTEX_INITIALIZER;
+static pt_logsink_t *sinks;
+
+/* How much of p[0..n) to write at once to a pipe: at most PIPE_BUF bytes, which fit in a pipe
+ * that poll() calls writable (so the write does not block on a descriptor whose O_NONBLOCK
+ * flag we must leave alone) and are written atomically, ending at a line end when one is in
+ * reach so that lines from several processes sharing the pipe do not interleave. */
+static size_t pipe_piece(const char *p, size_t n)
+{
+    if (n <= PIPE_BUF)
+        return n;
+    for (size_t i = PIPE_BUF; i > 0; i--)
+        if (p[i - 1] == '\n')
+            return i;
+    return PIPE_BUF;
+}
+
+/* Writes one piece without blocking for longer than the poll bound; -1 when the reader does
+ * not take it. */
+static ssize_t write_some(pt_logsink_t *s, const char *p, size_t n, int64_t now)
+{
+    struct pollfd pfd = {.fd = s->fd, .events = POLLOUT};
+    int wait = now < s->backoff_until_ms ? 0 : SINK_POLL_MS;
+    int rc;
+    do
+        rc = poll(&pfd, 1, wait);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+        s->backoff_until_ms = now + SINK_BACKOFF_MS;
+        return -1;
+    }
+    if (rc < 0 || (pfd.revents & (POLLERR | POLLNVAL)))
+        return -1;
+    if (s->is_socket)
+        return send(s->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return write(s->fd, p, s->is_pipe ? pipe_piece(p, n) : n);
+}
+
+/* Writes out as much of the buffer as the reader takes; keeps the rest. Called locked. */
+static void sink_flush_locked(pt_logsink_t *s)
+{
+    size_t off = 0;
+    int64_t now = mono_ms();
+    while (off < s->len) {
+        ssize_t w = write_some(s, s->buf + off, s->len - off, now);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (off > 0) {
+        memmove(s->buf, s->buf + off, s->len - off);
+        s->len -= off;
+    }
+}
+
+/* Called unlocked: the message goes to the error log, which may be this very file. */
+static void sink_report_drops(pt_logsink_t *s, bool force)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->dropped - s->dropped_reported;
+    int64_t now = mono_ms();
+    bool report = n > 0 && (force || now - s->last_report_ms >= DROP_REPORT_MS);
+    if (report) {
+        s->dropped_reported = s->dropped;
+        s->last_report_ms = now;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (report)
+        pt_log_error(PT_LOG_WARN, NULL, "access log %s: %llu lines dropped (reader too slow)",
+                     s->path, (unsigned long long)n);
+}
+
+static void sink_append(pt_logsink_t *s, const char *line, size_t n)
+{
+    bool unreported;
+    pthread_mutex_lock(&s->mu);
+    if (s->len + n > sizeof(s->buf))
+        sink_flush_locked(s);
+    if (s->len + n > sizeof(s->buf)) {
+        s->dropped++;
+    } else {
+        memcpy(s->buf + s->len, line, n);
+        s->len += n;
+        if (s->len > sizeof(s->buf) / 2)
+            sink_flush_locked(s);
+    }
+    unreported = s->dropped != s->dropped_reported;
+    pthread_mutex_unlock(&s->mu);
+    if (unreported)
+        sink_report_drops(s, false);
+}
+
+static pt_logsink_t *sink_find(const char *path)
+{
+    for (pt_logsink_t *s = sinks; s; s = s->next)
+        if (strcmp(s->path, path) == 0)
+            return s;
+    return NULL;
+}
+
+static int sink_new(const char *path, pt_logsink_t **out)
+{
+    int fd = std_fd(path);
+    bool owned = fd < 0;
+    if (owned) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -errno;
+    }
+    pt_logsink_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (owned)
+            close(fd);
+        return -ENOMEM;
+    }
+    struct stat st;
+    s->path = strdup(path);
+    s->fd = fd;
+    s->owned = owned;
+    if (fstat(fd, &st) == 0) {
+        s->is_socket = S_ISSOCK(st.st_mode);
+        s->is_pipe = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode);
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    *out = s;
+    return 0;
+}
+
+static void sink_free(pt_logsink_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    sink_flush_locked(s);
+    for (size_t i = 0; i < s->len; i++) /* the tail the reader never took */
+        s->dropped += s->buf[i] == '\n';
+    pthread_mutex_unlock(&s->mu);
+    sink_report_drops(s, true);
+    if (s->owned)
+        close(s->fd);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+/* Relative CustomLog paths are under ServerRoot, as in Apache. */
+static const char *log_path(pt_config_t *cfg, const char *path, char *tmp, size_t cap)
+{
+    if (path[0] == '/' || !cfg->server_root)
+        return path;
+    snprintf(tmp, cap, "%s/%s", cfg->server_root, path);
+    return tmp;
+}
+
+static int open_vhost_logs(pt_config_t *cfg, pt_vhost_t *vh, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    for (size_t i = 0; i < vh->nlogs; i++) {
+        pt_customlog_t *cl = &vh->logs[i];
+        if (cl->sink || !cl->path)
+            continue;
+        const char *path = log_path(cfg, cl->path, tmp, sizeof(tmp));
+        pt_logsink_t *s = sink_find(path);
+        if (!s) {
+            int rc = sink_new(path, &s);
+            if (rc < 0) {
+                snprintf(err, errlen, "%s:%d: cannot open CustomLog %s: %s",
+                         vh->file ? vh->file : (cfg->path ? cfg->path : "?"), vh->line, path,
+                         strerror(-rc));
+                return rc;
+            }
+            s->next = sinks;
+            sinks = s;
+        }
+        s->refs++;
+        cl->sink = s;
+    }
+    return 0;
+}
+
+int pt_log_open_sinks(pt_config_t *cfg, char *err, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&sinks_mu);
+    if (cfg->main_server)
+        rc = open_vhost_logs(cfg, cfg->main_server, err, errlen);
+    for (size_t i = 0; rc == 0 && i < cfg->nvhosts; i++)
+        rc = open_vhost_logs(cfg, cfg->vhosts[i], err, errlen);
+    pthread_mutex_unlock(&sinks_mu);
+    if (rc < 0)
+        pt_log_close_sinks(cfg);
+    return rc;
+}
+
+static void close_vhost_logs(pt_vhost_t *vh)
+{
+    for (size_t i = 0; i < vh->nlogs; i++) {
+        pt_logsink_t *s = vh->logs[i].sink;
+        if (!s)
+            continue;
+        vh->logs[i].sink = NULL;
+        if (--s->refs > 0)
+            continue;
+        for (pt_logsink_t **pp = &sinks; *pp; pp = &(*pp)->next) {
+            if (*pp == s) {
+                *pp = s->next;
+                break;
+            }
+        }
+        sink_free(s);
+    }
+}
+
+void pt_log_close_sinks(pt_config_t *cfg)
+{
+    pthread_mutex_lock(&sinks_mu);
+    if (cfg->main_server)
+        close_vhost_logs(cfg->main_server);
+    for (size_t i = 0; i < cfg->nvhosts; i++)
+        close_vhost_logs(cfg->vhosts[i]);
+    pthread_mutex_unlock(&sinks_mu);
+}
+
+/* CustomLog ... env=NAME logs only when NAME is set; env=!NAME only when it is not. */
+static bool env_allows(const pt_customlog_t *cl, const pt_request_t *r)
+{
+    const char *c = cl->env_cond;
+    if (!c || !*c)
+        return true;
+    if (strncmp(c, "env=", 4) == 0)
+        c += 4;
+    bool neg = *c == '!';
+    bool set = pt_table_get(&r->env, neg ? c + 1 : c) != NULL;
+    return neg ? !set : set;
+}
+
+void pt_log_access(const struct pt_request *r)
+{
+    if (!r || !r->vhost)
+        return;
+    char line[ACCESS_LINE_MAX];
+    for (size_t i = 0; i < r->vhost->nlogs; i++) {
+        const pt_customlog_t *cl = &r->vhost->logs[i];
+        if (!cl->sink || !cl->format || !env_allows(cl, r))
+            continue;
+        size_t n = pt_logformat_render(cl->format, r, line, sizeof(line));
+        sink_append(cl->sink, line, n);
+    }
+}
+
+void pt_log_flush_all(void)
+{
+    pthread_mutex_lock(&sinks_mu);
+    for (pt_logsink_t *s = sinks; s; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        sink_flush_locked(s);
+        pthread_mutex_unlock(&s->mu);
+        sink_report_drops(s, false);
+    }
+    pthread_mutex_unlock(&sinks_mu);
+}
