@@ -59,7 +59,11 @@ typedef struct pt_request {
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
 
-    /* Response writer state (private to request.c). */
+    /* Response writer state (private to response.c). */
+    int error_status;            /* an ErrorDocument is being served for this status */
+    bool error_page;             /* the response is an error page: headers_out not sent */
+    char *head;                  /* built head not yet written */
+    size_t head_len;
     bool head_sent;
     bool chunked_out;
     bool body_done;
@@ -104,6 +108,9 @@ long pt_req_read_body(pt_request_t *r, void *buf, size_t n, int *status);
 int pt_req_discard_body(pt_request_t *r);
 
 /* ---- Routing ------------------------------------------------------------------------ */
+/* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,
+ * per-directory config, SetEnvIf, RequestHeader, Require, handler. */
+int pt_request_route(pt_request_t *r);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);

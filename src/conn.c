@@ -1,0 +1,192 @@
+/* Connection transport: reading into the connection's buffer, writing with bounded waits,
+ * sendfile. Plain sockets only for now; TLS slots in behind these functions. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
+{
+    ip[0] = '\0';
+    *port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+        *port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+        *port = ntohs(in6->sin6_port);
+    }
+}
+
+pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr *peer,
+                          socklen_t peerlen)
+{
+    pt_conn_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->cfg = cfg;
+    c->heap_idx = -1;
+    c->state = PT_CONN_READ_REQUEST;
+    if (peerlen > sizeof(c->peer))
+        peerlen = sizeof(c->peer);
+    memcpy(&c->peer, peer, peerlen);
+    socklen_t ll = sizeof(c->local);
+    if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
+        memset(&c->local, 0, sizeof(c->local));
+    addr_text(&c->peer, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
+    addr_text(&c->local, c->local_ip, sizeof(c->local_ip), &c->local_port);
+    return c;
+}
+
+void pt_conn_destroy(pt_conn_t *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->rbuf);
+    free(c);
+}
+
+void pt_conn_shrink(pt_conn_t *c)
+{
+    if (c->rbuf && c->rpos >= c->rlen) {
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = c->rlen = c->rpos = 0;
+    }
+}
+
+long pt_conn_read(pt_conn_t *c, size_t max)
+{
+    if (c->rpos > 0 && c->rpos == c->rlen) {
+        c->rpos = c->rlen = 0;
+    } else if (c->rpos > 0 && c->rlen == c->rcap) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
+    if (c->rlen == c->rcap) {
+        size_t ncap = c->rcap ? c->rcap * 2 : PT_CONN_RBUF_INITIAL;
+        if (ncap > max)
+            ncap = max;
+        if (ncap <= c->rcap)
+            return PT_ETOOBIG;
+        char *nb = realloc(c->rbuf, ncap);
+        if (!nb)
+            return -ENOMEM;
+        c->rbuf = nb;
+        c->rcap = ncap;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        if (n > 0) {
+            c->rlen += (size_t)n;
+            return n;
+        }
+        if (n == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return PT_EAGAIN;
+        return -errno;
+    }
+}
+
+int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms)
+{
+    struct pollfd p = {.fd = c->fd, .events = events};
+    int64_t deadline = pt_now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - pt_now_ms();
+        if (left < 0)
+            left = 0;
+        int n = poll(&p, 1, (int)PT_MIN(left, 1000000));
+        if (n > 0)
+            return 0;
+        if (n == 0)
+            return PT_ETIMEOUT;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t timeout_ms,
+                   bool more)
+{
+    struct iovec iov[16];
+    if (iovcnt > (int)PT_ARRAY_LEN(iov))
+        return PT_EINVAL;
+    memcpy(iov, iov_in, sizeof(*iov) * (size_t)iovcnt);
+    struct iovec *v = iov;
+    while (iovcnt > 0) {
+        struct msghdr mh = {.msg_iov = v, .msg_iovlen = (size_t)iovcnt};
+        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                int rc = pt_conn_wait(c, POLLOUT, timeout_ms);
+                if (rc != 0) {
+                    c->aborted = true;
+                    return rc;
+                }
+                continue;
+            }
+            c->aborted = true;
+            return PT_ECLOSED;
+        }
+        size_t left = (size_t)n;
+        while (iovcnt > 0 && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms)
+{
+    while (len > 0) {
+        size_t chunk = (size_t)PT_MIN(len, (off_t)1 << 30);
+        ssize_t n = sendfile(c->fd, fd, &off, chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                int rc = pt_conn_wait(c, POLLOUT, timeout_ms);
+                if (rc != 0) {
+                    c->aborted = true;
+                    return rc;
+                }
+                continue;
+            }
+            c->aborted = true;
+            return PT_ECLOSED;
+        }
+        if (n == 0) { /* the file shrank under us: the promised length cannot be kept */
+            c->aborted = true;
+            return PT_ECLOSED;
+        }
+        len -= n;
+    }
+    return 0;
+}

@@ -1,0 +1,562 @@
+/* The event MPM: one listener thread (this one) with epoll accepts connections and parks
+ * those with nothing for a worker to do (idle keep-alive, a head not yet complete,
+ * lingering close); ThreadsPerChild workers take ready connections from a queue, serve
+ * what is there, and hand them back. Connection sockets are EPOLLONESHOT, so exactly one
+ * owner ever acts on a connection. */
+#include "conn.h"
+#include "log.h"
+#include "mpm.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define EV_BATCH 256
+#define EV_TICK_MS 250        /* timeouts are checked at least this often */
+#define EV_TAG_SIGNAL 1
+#define EV_TAG_LISTEN 2       /* + listener index */
+#define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
+
+typedef struct {
+    const pt_config_t *cfg;
+    int epfd, sigfd;
+    pt_listener_t *ls;
+    size_t nls;
+
+    pthread_t *threads;
+    pt_worker_t *workers;
+    int nworkers;
+
+    /* Ready queue: connections with something for a worker. Unbounded only in appearance:
+     * each connection is in at most one place, and connections are bounded by the
+     * open-files limit. */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    pt_conn_t *qhead, *qtail;
+    int idle;
+    bool quit;                /* workers exit when the queue is empty */
+
+    /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
+    pthread_mutex_t tlock;
+    pt_conn_t **heap;
+    size_t hlen, hcap;
+
+    atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
+    atomic_int busy;          /* workers serving */
+} ev_child_t;
+
+/* ---- Timeout heap (tlock held) ----------------------------------------------------- */
+
+static void heap_swap(ev_child_t *ev, size_t a, size_t b)
+{
+    pt_conn_t *t = ev->heap[a];
+    ev->heap[a] = ev->heap[b];
+    ev->heap[b] = t;
+    ev->heap[a]->heap_idx = (long)a;
+    ev->heap[b]->heap_idx = (long)b;
+}
+
+static void heap_up(ev_child_t *ev, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (ev->heap[p]->deadline_ms <= ev->heap[i]->deadline_ms)
+            break;
+        heap_swap(ev, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(ev_child_t *ev, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < ev->hlen && ev->heap[l]->deadline_ms < ev->heap[m]->deadline_ms)
+            m = l;
+        if (r < ev->hlen && ev->heap[r]->deadline_ms < ev->heap[m]->deadline_ms)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(ev, i, m);
+        i = m;
+    }
+}
+
+static void heap_push(ev_child_t *ev, pt_conn_t *c)
+{
+    if (ev->hlen == ev->hcap) {
+        size_t ncap = ev->hcap ? ev->hcap * 2 : 1024;
+        pt_conn_t **nh = realloc(ev->heap, ncap * sizeof(*nh));
+        if (!nh) {
+            pt_log_error(PT_LOG_CRIT, NULL, "out of memory parking a connection");
+            abort();
+        }
+        ev->heap = nh;
+        ev->hcap = ncap;
+    }
+    c->heap_idx = (long)ev->hlen;
+    ev->heap[ev->hlen++] = c;
+    heap_up(ev, ev->hlen - 1);
+}
+
+static void heap_remove(ev_child_t *ev, pt_conn_t *c)
+{
+    if (c->heap_idx < 0)
+        return;
+    size_t i = (size_t)c->heap_idx;
+    ev->hlen--;
+    if (i != ev->hlen) {
+        ev->heap[i] = ev->heap[ev->hlen];
+        ev->heap[i]->heap_idx = (long)i;
+        heap_down(ev, i);
+        heap_up(ev, i);
+    }
+    c->heap_idx = -1;
+}
+
+/* ---- Ready queue ------------------------------------------------------------------- */
+
+static void queue_push(ev_child_t *ev, pt_conn_t *c)
+{
+    c->next = NULL;
+    pthread_mutex_lock(&ev->qlock);
+    if (ev->qtail)
+        ev->qtail->next = c;
+    else
+        ev->qhead = c;
+    ev->qtail = c;
+    bool wake = ev->idle > 0;
+    pthread_mutex_unlock(&ev->qlock);
+    if (wake)
+        pthread_cond_signal(&ev->qcond);
+}
+
+static pt_conn_t *queue_pop(ev_child_t *ev)
+{
+    pthread_mutex_lock(&ev->qlock);
+    while (!ev->qhead && !ev->quit) {
+        ev->idle++;
+        pthread_cond_wait(&ev->qcond, &ev->qlock);
+        ev->idle--;
+    }
+    pt_conn_t *c = ev->qhead;
+    if (c) {
+        ev->qhead = c->next;
+        if (!ev->qhead)
+            ev->qtail = NULL;
+    }
+    pthread_mutex_unlock(&ev->qlock);
+    return c;
+}
+
+/* ---- Parking ----------------------------------------------------------------------- */
+
+static int64_t read_deadline(const pt_conn_t *c)
+{
+    const pt_vhost_t *ms = c->cfg->main_server;
+    int64_t now = pt_now_ms();
+    if (ms->header_timeout_ms <= 0)
+        return now + (ms->timeout_ms > 0 ? ms->timeout_ms : 60000);
+    if (!c->head_start_ms)
+        return now + ms->header_timeout_ms;
+    /* mod_reqtimeout: each MinRate bytes received buys a second, up to the maximum. */
+    int64_t d = c->head_start_ms + ms->header_timeout_ms;
+    if (ms->header_min_rate > 0)
+        d += (int64_t)c->head_bytes * 1000 / ms->header_min_rate;
+    if (ms->header_max_timeout_ms > 0 && d > c->head_start_ms + ms->header_max_timeout_ms)
+        d = c->head_start_ms + ms->header_max_timeout_ms;
+    return d;
+}
+
+static void conn_close(ev_child_t *ev, pt_conn_t *c)
+{
+    (void)ev;
+    pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
+}
+
+/* Gives a connection to the listener to watch; called by workers and the listener. The
+ * heap entry and the epoll arming happen under one lock, so the listener can neither expire
+ * nor dispatch the connection before the parking thread is done with it. */
+static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t deadline)
+{
+    c->state = state;
+    c->deadline_ms = deadline;
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    pthread_mutex_lock(&ev->tlock);
+    int rc = epoll_ctl(ev->epfd, op, c->fd, &e);
+    if (rc == 0) {
+        c->in_epoll = true;
+        heap_push(ev, c);
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    if (rc != 0) {
+        pt_log_error(PT_LOG_ERR, c->peer_ip, "epoll_ctl on a parked connection: %s",
+                     strerror(errno));
+        conn_close(ev, c);
+    }
+}
+
+static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
+{
+    if (atomic_load(&ev->stopping) && next == PT_NEXT_PARK_KEEPALIVE)
+        next = PT_NEXT_CLOSE;
+    switch (next) {
+    case PT_NEXT_PARK_KEEPALIVE:
+        pt_conn_shrink(c);
+        park(ev, c, PT_CONN_KEEPALIVE,
+             pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000));
+        break;
+    case PT_NEXT_PARK_READ:
+        park(ev, c, PT_CONN_READ_REQUEST, read_deadline(c));
+        break;
+    case PT_NEXT_LINGER:
+        /* Lingering close: stop sending, drain what the client still sends for a moment so
+         * our response is not destroyed by a reset. */
+        if (shutdown(c->fd, SHUT_WR) != 0) {
+            conn_close(ev, c);
+            break;
+        }
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = c->rlen = c->rpos = 0;
+        park(ev, c, PT_CONN_LINGER, pt_now_ms() + PT_LINGER_MS);
+        break;
+    case PT_NEXT_CLOSE:
+        conn_close(ev, c);
+        break;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    pt_worker_t *w = arg;
+    ev_child_t *ev = w->mpm;
+    pt_conn_t *c;
+    while ((c = queue_pop(ev))) {
+        atomic_fetch_add(&ev->busy, 1);
+        pt_conn_next_t next = pt_conn_serve(w, c);
+        pt_arena_reset(w->arena);
+        finish_conn(ev, c, next);
+        atomic_fetch_sub(&ev->busy, 1);
+    }
+    return NULL;
+}
+
+/* ---- Listener ---------------------------------------------------------------------- */
+
+static void accept_all(ev_child_t *ev, int lfd)
+{
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE)
+                pt_log_error(PT_LOG_ERR, NULL, "accept: %s (raise the open-files limit)",
+                             strerror(errno));
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        pt_conn_t *c = pt_conn_create(fd, ev->cfg, (struct sockaddr *)&peer, plen);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
+        queue_push(ev, c);
+    }
+}
+
+/* Drains a lingering connection; true when it is done and was closed. */
+static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return false;
+        conn_close(ev, c);
+        return true;
+    }
+}
+
+static void conn_event(ev_child_t *ev, pt_conn_t *c)
+{
+    pthread_mutex_lock(&ev->tlock);
+    heap_remove(ev, c);
+    pthread_mutex_unlock(&ev->tlock);
+    if (c->state == PT_CONN_LINGER) {
+        if (!linger_drain(ev, c))
+            park(ev, c, PT_CONN_LINGER, c->deadline_ms);
+        return;
+    }
+    queue_push(ev, c);
+}
+
+static void expire(ev_child_t *ev, int64_t now, bool all_idle)
+{
+    for (;;) {
+        pthread_mutex_lock(&ev->tlock);
+        pt_conn_t *c = NULL;
+        if (ev->hlen && ev->heap[0]->deadline_ms <= now)
+            c = ev->heap[0];
+        if (c)
+            heap_remove(ev, c);
+        pthread_mutex_unlock(&ev->tlock);
+        if (!c)
+            break;
+        if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0) {
+            pt_log_error(PT_LOG_INFO, c->peer_ip,
+                         "request head not received in time: 408 (RequestReadTimeout)");
+            pt_conn_send_status(c, 408);
+        }
+        conn_close(ev, c);
+    }
+    if (!all_idle)
+        return;
+    /* Stopping: every parked connection goes, whatever its deadline. */
+    pthread_mutex_lock(&ev->tlock);
+    while (ev->hlen) {
+        pt_conn_t *c = ev->heap[0];
+        heap_remove(ev, c);
+        conn_close(ev, c);
+    }
+    pthread_mutex_unlock(&ev->tlock);
+}
+
+static int next_timeout(ev_child_t *ev, int64_t now)
+{
+    int64_t t = EV_TICK_MS;
+    pthread_mutex_lock(&ev->tlock);
+    if (ev->hlen) {
+        int64_t d = ev->heap[0]->deadline_ms - now;
+        if (d < t)
+            t = d < 0 ? 0 : d;
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    return (int)t;
+}
+
+/* ---- Start and stop ---------------------------------------------------------------- */
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int start_workers(ev_child_t *ev)
+{
+    int n = ev->cfg->threads_per_child > 0 ? ev->cfg->threads_per_child : 25;
+    ev->threads = calloc((size_t)n, sizeof(*ev->threads));
+    ev->workers = calloc((size_t)n, sizeof(*ev->workers));
+    if (!ev->threads || !ev->workers)
+        return -ENOMEM;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    for (int i = 0; i < n; i++) {
+        ev->workers[i].id = i;
+        ev->workers[i].arena = pt_arena_create(16384);
+        ev->workers[i].mpm = ev;
+        int rc = pthread_create(&ev->threads[i], &attr, worker_main, &ev->workers[i]);
+        if (rc != 0) {
+            pt_arena_destroy(ev->workers[i].arena);
+            pt_log_error(PT_LOG_CRIT, NULL, "cannot start worker thread: %s", strerror(rc));
+            break;
+        }
+        ev->nworkers++;
+    }
+    pthread_attr_destroy(&attr);
+    return ev->nworkers > 0 ? 0 : -EAGAIN;
+}
+
+static void stop_workers(ev_child_t *ev)
+{
+    pthread_mutex_lock(&ev->qlock);
+    ev->quit = true;
+    pthread_mutex_unlock(&ev->qlock);
+    pthread_cond_broadcast(&ev->qcond);
+    for (int i = 0; i < ev->nworkers; i++) {
+        pthread_join(ev->threads[i], NULL);
+        pt_arena_destroy(ev->workers[i].arena);
+    }
+    free(ev->threads);
+    free(ev->workers);
+}
+
+/* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
+static void drain(ev_child_t *ev)
+{
+    for (size_t i = 0; i < ev->nls; i++)
+        epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+    atomic_store(&ev->stopping, true);
+    int64_t limit = ev->cfg->graceful_shutdown_timeout_ms;
+    int64_t deadline = limit > 0 ? pt_now_ms() + limit : INT64_MAX;
+    struct epoll_event evs[EV_BATCH];
+    for (;;) {
+        expire(ev, pt_now_ms(), true);
+        pthread_mutex_lock(&ev->qlock);
+        bool queued = ev->qhead != NULL;
+        pthread_mutex_unlock(&ev->qlock);
+        if (!queued && atomic_load(&ev->busy) == 0)
+            break;
+        if (pt_now_ms() >= deadline) {
+            pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
+                         "in flight; stopping anyway");
+            break;
+        }
+        /* Parked connections that wake up now are simply closed. */
+        int n = epoll_wait(ev->epfd, evs, EV_BATCH, 50);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 < EV_TAG_MAX)
+                continue;
+            pt_conn_t *c = evs[i].data.ptr;
+            pthread_mutex_lock(&ev->tlock);
+            heap_remove(ev, c);
+            pthread_mutex_unlock(&ev->tlock);
+            conn_close(ev, c);
+        }
+        pt_log_flush_all();
+    }
+}
+
+/* Returns true when the loop should stop. */
+static bool on_signal(ev_child_t *ev)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+    while (read(ev->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGTERM: case SIGINT:
+            pt_log_error(PT_LOG_NOTICE, NULL, "caught SIGTERM, shutting down");
+            stop = true;
+            break;
+        case SIGWINCH:
+            pt_log_error(PT_LOG_NOTICE, NULL, "caught SIGWINCH, shutting down gracefully");
+            stop = true;
+            break;
+        case SIGHUP: case SIGUSR1:
+            pt_log_error(PT_LOG_NOTICE, NULL, "caught %s: restarts need the parent process "
+                         "(not built yet); still serving the current configuration",
+                         si.ssi_signo == SIGHUP ? "SIGHUP" : "SIGUSR1");
+            break;
+        default:
+            break;
+        }
+    }
+    return stop;
+}
+
+static void listen_loop(ev_child_t *ev)
+{
+    struct epoll_event evs[EV_BATCH];
+    int64_t last_flush = pt_now_ms();
+    bool stop = false;
+    while (!stop) {
+        int n = epoll_wait(ev->epfd, evs, EV_BATCH, next_timeout(ev, pt_now_ms()));
+        if (n < 0 && errno != EINTR) {
+            pt_log_error(PT_LOG_CRIT, NULL, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == EV_TAG_SIGNAL)
+                stop = on_signal(ev) || stop;
+            else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
+                accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
+            else
+                conn_event(ev, evs[i].data.ptr);
+        }
+        int64_t now = pt_now_ms();
+        expire(ev, now, false);
+        if (now - last_flush >= EV_TICK_MS) {
+            pt_log_flush_all();
+            last_flush = now;
+        }
+    }
+}
+
+int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
+{
+    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1};
+    pthread_mutex_init(&ev.qlock, NULL);
+    pthread_cond_init(&ev.qcond, NULL);
+    pthread_mutex_init(&ev.tlock, NULL);
+    raise_nofile();
+
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGPIPE};
+    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
+        sigaddset(&set, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */
+
+    int rc = 1;
+    ev.epfd = epoll_create1(EPOLL_CLOEXEC);
+    ev.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (ev.epfd < 0 || ev.sigfd < 0) {
+        pt_log_error(PT_LOG_CRIT, NULL, "cannot set up epoll: %s", strerror(errno));
+        goto out;
+    }
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = EV_TAG_SIGNAL};
+    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.sigfd, &e);
+    for (size_t i = 0; i < nls; i++) {
+        e.events = EPOLLIN;
+        e.data.u64 = EV_TAG_LISTEN + i;
+        epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ls[i].fd, &e);
+    }
+    if (start_workers(&ev) != 0)
+        goto out;
+    pt_log_error(PT_LOG_NOTICE, NULL, "portico/%s (event MPM, %d worker threads) "
+                 "configured -- resuming normal operations", PORTICO_VERSION, ev.nworkers);
+    listen_loop(&ev);
+    drain(&ev);
+    rc = 0;
+out:
+    stop_workers(&ev);
+    pthread_mutex_lock(&ev.tlock);
+    while (ev.hlen) {
+        pt_conn_t *c = ev.heap[0];
+        heap_remove(&ev, c);
+        pt_conn_destroy(c);
+    }
+    pthread_mutex_unlock(&ev.tlock);
+    for (pt_conn_t *c = ev.qhead, *n; c; c = n) {
+        n = c->next;
+        pt_conn_destroy(c);
+    }
+    free(ev.heap);
+    if (ev.epfd >= 0)
+        close(ev.epfd);
+    if (ev.sigfd >= 0)
+        close(ev.sigfd);
+    pthread_mutex_destroy(&ev.qlock);
+    pthread_cond_destroy(&ev.qcond);
+    pthread_mutex_destroy(&ev.tlock);
+    pt_log_flush_all();
+    pt_log_error(PT_LOG_NOTICE, NULL, "shutdown complete");
+    return rc;
+}

@@ -1,0 +1,221 @@
+/* A request's life on a connection: head parsing, building pt_request_t, routing to the
+ * virtual host and per-directory config, access checks, the handler call, the error page,
+ * the access log, and the decision to keep the connection. */
+#include "access.h"
+#include "conn.h"
+#include "handler.h"
+#include "headers.h"
+#include "log.h"
+#include "mime.h"
+#include "request.h"
+#include "uri.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PT_MAX_INTERNAL_REDIRECTS 10
+
+/* ---- Address helpers -------------------------------------------------------------- */
+
+const char *pt_request_client_ip(const pt_request_t *r) { return r->conn->peer_ip; }
+int pt_request_client_port(const pt_request_t *r) { return r->conn->peer_port; }
+const char *pt_request_local_ip(const pt_request_t *r) { return r->conn->local_ip; }
+int pt_request_local_port(const pt_request_t *r) { return r->conn->local_port; }
+const struct sockaddr *pt_request_client_addr(const pt_request_t *r)
+{
+    return (const struct sockaddr *)&r->conn->peer;
+}
+
+const char *pt_request_server_name(const pt_request_t *r)
+{
+    if (r->vhost->use_canonical_name || !r->hostname) {
+        if (r->vhost->server_name)
+            return r->vhost->server_name;
+        if (r->cfg->main_server->server_name)
+            return r->cfg->main_server->server_name;
+    }
+    return r->hostname ? r->hostname : r->conn->local_ip;
+}
+
+int pt_request_server_port(const pt_request_t *r)
+{
+    if (r->vhost->use_canonical_name && r->vhost->server_port)
+        return r->vhost->server_port;
+    if (!r->vhost->use_canonical_name && r->h1 && r->h1->host.len) {
+        const char *colon = memrchr(r->h1->host.p, ':', r->h1->host.len);
+        const char *rb = memrchr(r->h1->host.p, ']', r->h1->host.len);
+        if (colon && (!rb || colon > rb))
+            return atoi(colon + 1);
+    }
+    return r->conn->local_port;
+}
+
+/* ---- Handlers --------------------------------------------------------------------- */
+
+static const pt_handler_t handlers[] = {
+    {"static", pt_static_handler},
+    {"default-handler", pt_static_handler},
+};
+
+const pt_handler_t *pt_handler_find(const char *name)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(handlers); i++)
+        if (strcasecmp(handlers[i].name, name) == 0)
+            return &handlers[i];
+    return NULL;
+}
+
+/* ---- Environment (SetEnv, UnsetEnv, SetEnvIf) ------------------------------------- */
+
+static void env_assign(pt_request_t *r, const char *spec)
+{
+    if (spec[0] == '!') {
+        pt_table_unset(&r->env, spec + 1);
+        return;
+    }
+    const char *eq = strchr(spec, '=');
+    if (eq)
+        pt_table_set(&r->env, pt_arena_strndup(r->arena, spec, (size_t)(eq - spec)), eq + 1);
+    else
+        pt_table_set(&r->env, spec, "1");
+}
+
+static const char *env_attribute(pt_request_t *r, const char *attr)
+{
+    if (strcasecmp(attr, "Remote_Addr") == 0)
+        return pt_request_client_ip(r);
+    if (strcasecmp(attr, "Request_URI") == 0)
+        return r->uri;
+    if (strcasecmp(attr, "Request_Method") == 0)
+        return r->method;
+    if (strcasecmp(attr, "Request_Protocol") == 0)
+        return r->protocol;
+    if (strcasecmp(attr, "Server_Addr") == 0)
+        return pt_request_local_ip(r);
+    const char *v = pt_table_get(&r->headers_in, attr);
+    return v ? v : pt_table_get(&r->env, attr);
+}
+
+static void apply_env_rules(pt_request_t *r)
+{
+    const pt_dir_config_t *d = r->dir;
+    for (size_t i = 0; i < d->nenv; i++) {
+        const pt_env_rule_t *e = &d->env[i];
+        if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
+            const char *v = env_attribute(r, e->attribute);
+            if (!v || !e->re || regexec(e->re, v, 0, NULL, 0) != 0)
+                continue;
+        }
+        for (size_t j = 0; j < e->nvars; j++) {
+            if (e->kind == PT_ENV_UNSET)
+                pt_table_unset(&r->env, e->vars[j]);
+            else
+                env_assign(r, e->vars[j]);
+        }
+    }
+}
+
+/* ---- Routing ---------------------------------------------------------------------- */
+
+/* Redirect: a URL-path prefix on segment boundaries; the rest of the path and the query
+ * follow the target, as mod_alias. */
+static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t pl = strlen(rd[i].path);
+        if (strncmp(r->uri, rd[i].path, pl) != 0)
+            continue;
+        if (pl && rd[i].path[pl - 1] != '/' && r->uri[pl] != '\0' && r->uri[pl] != '/')
+            continue;
+        if (!rd[i].url)
+            return rd[i].status;
+        const char *loc = pt_arena_printf(r->arena, "%s%s%s%s", rd[i].url, r->uri + pl,
+                                          r->args ? "?" : "", r->args ? r->args : "");
+        pt_table_set(&r->err_headers_out, "Location", loc);
+        return rd[i].status;
+    }
+    return 0;
+}
+
+static const char *file_ext(const char *filename)
+{
+    const char *slash = strrchr(filename, '/');
+    const char *base = slash ? slash + 1 : filename;
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? dot + 1 : NULL;
+}
+
+static const char *choose_handler(const pt_request_t *r)
+{
+    const pt_dir_config_t *d = r->dir;
+    if (d->handler && strcasecmp(d->handler, "none") != 0)
+        return d->handler;
+    if (r->filename && d->nhandlers) {
+        const char *ext = file_ext(r->filename);
+        for (size_t i = 0; ext && i < d->nhandlers; i++)
+            if (strcasecmp(d->handlers[i].ext, ext) == 0)
+                return d->handlers[i].value;
+    }
+    return "static";
+}
+
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler. Returns PT_DONE or a status for an error page. */
+int pt_request_route(pt_request_t *r)
+{
+    int st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects);
+    if (st)
+        return st;
+    r->filename = pt_uri_to_filename(r->arena, r->vhost, r->uri);
+    r->path_info = NULL;
+    r->finfo_valid = false;
+    r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
+    st = check_redirects(r, r->dir->redirects, r->dir->nredirects);
+    if (st)
+        return st;
+    apply_env_rules(r);
+    if (r->dir->nreq_headers && !r->redirect_from)
+        pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, &r->headers_in, r);
+    if (r->dir->require &&
+        pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
+            PT_AUTHZ_GRANTED) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
+                      r->filename ? r->filename : r->uri);
+        return 403;
+    }
+    r->handler = choose_handler(r);
+    const pt_handler_t *h = pt_handler_find(r->handler);
+    if (!h) {
+        pt_log_rerror(PT_LOG_WARN, r, "no handler named '%s'; serving %s as a static file",
+                      r->handler, r->uri);
+        h = pt_handler_find("static");
+    }
+    if (r->filename)
+        r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+    return h->run(r);
+}
+
+int pt_request_internal_redirect(pt_request_t *r, const char *uri)
+{
+    if (++r->redirects > PT_MAX_INTERNAL_REDIRECTS) {
+        pt_log_rerror(PT_LOG_ERR, r,
+                      "request exceeded the limit of %d internal redirects (last: %s)",
+                      PT_MAX_INTERNAL_REDIRECTS, uri);
+        return 500;
+    }
+    const char *q = strchr(uri, '?');
+    const char *path = uri;
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    if (q)
+        r->args = pt_arena_strdup(r->arena, q + 1);
+    const char *norm;
+    int st = pt_uri_normalize(r->arena, path, plen, &norm);
+    if (st)
+        return st;
+    r->redirect_from = r->uri;
+    r->uri = norm;
+    r->handler = NULL;
+    r->content_type = NULL;
+    return pt_request_route(r);
+}

@@ -1,0 +1,243 @@
+/* The HTTP/1.1 connection loop a worker runs: read, parse the head, build the request,
+ * route and answer it, log it, then serve the next pipelined request or hand the
+ * connection back to the listener. */
+#include "conn.h"
+#include "log.h"
+#include "request.h"
+#include "uri.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <sys/uio.h>
+
+static int64_t wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Largest request head the limits allow (line + fields + CRLFs), the read buffer's bound. */
+static size_t head_max(const pt_vhost_t *vh)
+{
+    return vh->limit_request_line + 2 +
+           vh->limit_request_fields * (vh->limit_request_field_size + 2) + 2;
+}
+
+static char *sdup(pt_arena_t *a, pt_str_t s)
+{
+    return pt_arena_strndup(a, s.p ? s.p : "", s.len);
+}
+
+static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c)
+{
+    pt_request_t *r = pt_arena_calloc(w->arena, sizeof(*r));
+    r->arena = w->arena;
+    r->conn = c;
+    r->cfg = c->cfg;
+    r->vhost = c->cfg->main_server;
+    r->dir = r->vhost->dir;
+    r->scheme = "http";
+    r->protocol = "HTTP/1.1";
+    r->proto_num = 1001;
+    r->content_length = -1;
+    r->start_wall_us = wall_us();
+    r->start_mono_us = mono_us();
+    pt_table_init(&r->headers_out, w->arena, 8);
+    pt_table_init(&r->err_headers_out, w->arena, 4);
+    pt_table_init(&r->env, w->arena, 8);
+    return r;
+}
+
+/* The request line as sent, for logs: up to the first CR or LF. */
+static const char *first_line(pt_arena_t *a, const char *p, size_t len)
+{
+    while (len && (*p == '\r' || *p == '\n'))
+        p++, len--;
+    size_t n = 0;
+    while (n < len && p[n] != '\r' && p[n] != '\n')
+        n++;
+    return pt_arena_strndup(a, p, PT_MIN(n, (size_t)8192));
+}
+
+static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
+{
+    pt_arena_t *a = r->arena;
+    r->h1 = h;
+    r->method = sdup(a, h->method);
+    r->method_id = h->method_id;
+    r->unparsed_uri = sdup(a, h->target);
+    r->args = h->query.p ? sdup(a, h->query) : NULL;
+    r->proto_num = h->version == 10 ? 1000 : 1001;
+    r->protocol = h->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    r->header_only = h->method_id == PT_METHOD_HEAD;
+    r->keepalive = h->keep_alive;
+    r->content_length = h->chunked ? -1 : h->content_length;
+    r->has_body = h->chunked || h->content_length > 0;
+    r->body_left = h->content_length > 0 ? h->content_length : 0;
+    pt_chunked_init(&r->chunk);
+    pt_table_init(&r->headers_in, a, h->nheaders + 4);
+    for (size_t i = 0; i < h->nheaders; i++)
+        pt_table_add(&r->headers_in, sdup(a, h->headers[i].name), sdup(a, h->headers[i].value));
+    if (h->host.len) {
+        /* Host without the port, lower case: what ServerName/ServerAlias are matched on. */
+        size_t n = h->host.len;
+        const char *p = h->host.p;
+        if (p[0] == '[') {
+            const char *rb = memchr(p, ']', n);
+            n = rb ? (size_t)(rb - p + 1) : n;
+        } else {
+            const char *colon = memchr(p, ':', n);
+            if (colon)
+                n = (size_t)(colon - p);
+        }
+        while (n && p[n - 1] == '.')
+            n--; /* "example.com." names the same host */
+        char *host = pt_arena_strndup(a, p, n);
+        for (char *q = host; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        r->hostname = host;
+    }
+}
+
+/* Answers a request whose head was fine: vhost, URI, handler, error page. */
+static void handle(pt_request_t *r)
+{
+    pt_conn_t *c = r->conn;
+    r->vhost = pt_config_vhost_for(c->cfg, (const struct sockaddr *)&c->local, r->hostname);
+    r->dir = r->vhost->dir;
+    int st;
+    if (r->has_body && r->content_length > 0 && r->vhost->dir->limit_request_body > 0 &&
+        r->content_length > r->vhost->dir->limit_request_body) {
+        pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
+                      "configured limit of %lld", (long long)r->content_length,
+                      (long long)r->vhost->dir->limit_request_body);
+        r->keepalive = false;
+        st = 413;
+    } else if (r->h1->path.len == 1 && r->h1->path.p[0] == '*') {
+        r->uri = "*";
+        if (r->method_id == PT_METHOD_OPTIONS) {
+            pt_table_set(&r->headers_out, "Allow", "GET,HEAD,POST,OPTIONS");
+            st = pt_resp_send(r, 200, NULL, "", 0);
+        } else {
+            st = 400;
+        }
+    } else if ((st = pt_uri_normalize(r->arena, r->h1->path.p, r->h1->path.len, &r->uri)) != 0) {
+        r->uri = r->unparsed_uri;
+        pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
+    } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {
+        pt_table_set(&r->err_headers_out, "Allow", "GET,HEAD,POST,OPTIONS");
+        st = 405;
+    } else if (r->method_id == PT_METHOD_CONNECT) {
+        st = 405;
+    } else {
+        st = pt_request_route(r);
+    }
+    if (st > 0)
+        pt_resp_send_error(r, st);
+    else if (!c->aborted && !r->body_done)
+        pt_resp_finish(r);
+}
+
+/* A head that could not be parsed: answer with the status and close (framing is in
+ * doubt, so nothing after it on this connection can be trusted). */
+static void reject(pt_worker_t *w, pt_conn_t *c, int status)
+{
+    pt_request_t *r = request_new(w, c);
+    r->the_request = first_line(r->arena, c->rbuf + c->rpos, c->rlen - c->rpos);
+    r->method = "-";
+    r->uri = "-";
+    r->keepalive = false;
+    pt_log_rerror(PT_LOG_INFO, r, "request rejected with %d: %s", status, r->the_request);
+    pt_resp_send_error(r, status);
+    pt_log_access(r);
+}
+
+/* Sends a canned error without a request (the listener's 408 on a stalled head). */
+void pt_conn_send_status(pt_conn_t *c, int status)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
+                     pt_http_reason(status));
+    (void)!send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Serves the head at the start of the buffer. Returns false when the connection must not
+ * serve another request. */
+static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
+{
+    pt_request_t *r = request_new(w, c);
+    r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
+    fill_from_head(r, h);
+    c->rpos += h->head_len;
+    c->head_start_ms = 0;
+    c->head_bytes = 0;
+    handle(r);
+    c->requests++;
+    c->keepalive_ms = r->vhost->keepalive_timeout_ms;
+    pt_log_access(r);
+    return r->keepalive && !c->aborted && !r->body_error;
+}
+
+static pt_conn_next_t after_close_decision(pt_conn_t *c)
+{
+    return c->aborted ? PT_NEXT_CLOSE : PT_NEXT_LINGER;
+}
+
+pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    const pt_vhost_t *ms = c->cfg->main_server;
+    pt_http1_limits_t lim = {ms->limit_request_line, ms->limit_request_fields,
+                             ms->limit_request_field_size};
+    size_t max = head_max(ms);
+    for (;;) {
+        pt_arena_reset(w->arena);
+        if (c->rpos < c->rlen) {
+            pt_http1_request_t h;
+            int status = 400;
+            pt_http1_result_t res = pt_http1_parse_head(c->rbuf + c->rpos, c->rlen - c->rpos,
+                                                        &lim, w->arena, &h, &status);
+            if (res == PT_HTTP1_DONE) {
+                if (!serve_one(w, c, &h))
+                    return after_close_decision(c);
+                continue;
+            }
+            if (res == PT_HTTP1_ERROR) {
+                reject(w, c, status);
+                return after_close_decision(c);
+            }
+        }
+        /* Need more bytes. */
+        bool had = c->rpos < c->rlen;
+        long n = pt_conn_read(c, max);
+        if (n > 0) {
+            if (!had) {
+                c->head_start_ms = pt_now_ms();
+                c->head_bytes = 0;
+            }
+            c->head_bytes += (size_t)n;
+            continue;
+        }
+        if (n == PT_EAGAIN) {
+            if (c->rpos < c->rlen)
+                return PT_NEXT_PARK_READ;
+            return c->requests > 0 ? PT_NEXT_PARK_KEEPALIVE : PT_NEXT_PARK_READ;
+        }
+        if (n == PT_ETOOBIG) {
+            reject(w, c, 431);
+            return after_close_decision(c);
+        }
+        return PT_NEXT_CLOSE; /* EOF or error: the client is gone */
+    }
+}
