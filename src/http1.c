@@ -1,0 +1,609 @@
+/* HTTP/1.1 request head parser and chunked body decoder (RFC 9110, RFC 9112). One pass over
+ * the bytes and no copies: every slice points into the caller's buffer. Strict on purpose: a
+ * front-end that tolerates what a back-end reads differently lets requests be smuggled. */
+#include "http1.h"
+
+#include <stdint.h>
+
+/* Fields kept on the stack while parsing; the arena array is made once the head is whole,
+ * so a head that arrives a byte at a time does not grow the arena on every call. */
+#define STACK_FIELDS 64
+/* Empty lines tolerated before the request line (Apache: DEFAULT_LIMIT_BLANK_LINES). */
+#define MAX_BLANK_LINES 10
+
+#define AGAIN 1 /* internal result: need more bytes; statuses are >= 400, success is 0 */
+
+/* tchar (RFC 9110 5.6.2): method and field-name bytes. */
+static const uint8_t tchar[256] = {
+    ['!'] = 1, ['#' ... '\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['^' ... '`'] = 1, ['a' ... 'z'] = 1,
+    ['|'] = 1, ['~'] = 1,
+};
+
+/* field-value bytes: VCHAR, obs-text, SP and HTAB. CR ends the line; NUL, LF and other
+ * controls are refused (RFC 9110 5.5). */
+static const uint8_t value_ch[256] = {
+    ['\t'] = 1, [' ' ... '~'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* request-target bytes: visible ASCII and obs-text, without '#' (a fragment is never sent). */
+static const uint8_t target_ch[256] = {
+    ['!' ... '"'] = 1, ['$' ... '~'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* reg-name bytes (RFC 3986 3.2.2): unreserved and sub-delims; '%' is checked apart. */
+static const uint8_t host_ch[256] = {
+    ['!'] = 1, ['$'] = 1, ['&' ... '.'] = 1, ['0' ... '9'] = 1, [';'] = 1, ['='] = 1,
+    ['A' ... 'Z'] = 1, ['_'] = 1, ['a' ... 'z'] = 1, ['~'] = 1,
+};
+
+static const char slash[] = "/";
+
+typedef struct {
+    const char *end;
+    const pt_http1_limits_t *lim;
+    pt_http1_request_t *req;
+    const char *overflow; /* first field line that did not fit in stack[] */
+    int hosts;
+    bool cl_seen, te_seen, te_last_chunked, te_chunked_seen;
+    bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade, expect;
+    pt_header_t stack[STACK_FIELDS];
+} parser_t;
+
+static inline bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static inline bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline bool is_alpha(char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Out of bytes inside a line: too long already (CRLF excluded), or wait for more. */
+static int incomplete(const char *start, const char *end, size_t max, int status)
+{
+    size_t n = (size_t)(end - start);
+    if (n > 0 && end[-1] == '\r')
+        n--;
+    return n > max ? status : AGAIN;
+}
+
+static pt_method_t method_id(pt_str_t m)
+{
+    const char *p = m.p;
+    switch (m.len) {
+    case 3:
+        if (memcmp(p, "GET", 3) == 0)
+            return PT_METHOD_GET;
+        if (memcmp(p, "PUT", 3) == 0)
+            return PT_METHOD_PUT;
+        break;
+    case 4:
+        if (memcmp(p, "HEAD", 4) == 0)
+            return PT_METHOD_HEAD;
+        if (memcmp(p, "POST", 4) == 0)
+            return PT_METHOD_POST;
+        break;
+    case 5:
+        if (memcmp(p, "TRACE", 5) == 0)
+            return PT_METHOD_TRACE;
+        if (memcmp(p, "PATCH", 5) == 0)
+            return PT_METHOD_PATCH;
+        break;
+    case 6:
+        if (memcmp(p, "DELETE", 6) == 0)
+            return PT_METHOD_DELETE;
+        break;
+    case 7:
+        if (memcmp(p, "OPTIONS", 7) == 0)
+            return PT_METHOD_OPTIONS;
+        if (memcmp(p, "CONNECT", 7) == 0)
+            return PT_METHOD_CONNECT;
+        break;
+    }
+    return PT_METHOD_OTHER;
+}
+
+/* host [":" port] (RFC 3986 3.2.2): a non-empty host, a bracketed IP literal or reg-name
+ * with valid percent-escapes. userinfo ('@') is refused, as RFC 9110 4.2.4 advises. */
+static bool valid_authority(pt_str_t s, bool need_port)
+{
+    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.len;
+    if (p < end && *p == '[') {
+        const unsigned char *h = ++p;
+        while (p < end && (host_ch[*p] || *p == ':'))
+            p++;
+        if (p == h || p == end || *p != ']')
+            return false;
+        p++;
+    } else {
+        const unsigned char *h = p;
+        while (p < end) {
+            if (*p == '%') {
+                if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+                    return false;
+                p += 3;
+            } else if (host_ch[*p]) {
+                p++;
+            } else {
+                break;
+            }
+        }
+        if (p == h)
+            return false;
+    }
+    if (p == end)
+        return !need_port;
+    if (*p++ != ':' || (need_port && p == end))
+        return false;
+    while (p < end && is_digit((char)*p))
+        p++;
+    return p == end;
+}
+
+static void split_query(pt_http1_request_t *req, const char *p, const char *end)
+{
+    const char *q = memchr(p, '?', (size_t)(end - p));
+    if (q) {
+        req->query = (pt_str_t){q + 1, (size_t)(end - q - 1)};
+        end = q;
+    }
+    if (p == end)
+        req->path = (pt_str_t){slash, 1}; /* empty path means "/" (RFC 9110 4.2.3) */
+    else
+        req->path = (pt_str_t){p, (size_t)(end - p)};
+}
+
+/* absolute-form: scheme "://" authority [path] ["?" query]; RFC 9112 3.2.2 makes its
+ * authority the request's host, whatever the Host field says. */
+static int parse_absolute(pt_http1_request_t *req)
+{
+    const char *p = req->target.p, *end = p + req->target.len;
+    if (!is_alpha(*p))
+        return 400;
+    while (p < end && (is_alpha(*p) || is_digit(*p) || *p == '+' || *p == '-' || *p == '.'))
+        p++;
+    if (end - p < 3 || memcmp(p, "://", 3) != 0)
+        return 400;
+    const char *a = p += 3;
+    while (p < end && *p != '/' && *p != '?')
+        p++;
+    req->abs_host = (pt_str_t){a, (size_t)(p - a)};
+    if (!valid_authority(req->abs_host, false))
+        return 400;
+    split_query(req, p, end);
+    return 0;
+}
+
+static int parse_target(pt_http1_request_t *req)
+{
+    pt_str_t t = req->target;
+    if (req->method_id == PT_METHOD_CONNECT) /* authority-form, CONNECT only (3.2.3) */
+        return valid_authority(t, true) ? 0 : 400;
+    if (t.p[0] == '/') {
+        split_query(req, t.p, t.p + t.len);
+        return 0;
+    }
+    if (t.len == 1 && t.p[0] == '*') { /* asterisk-form, OPTIONS only (3.2.4) */
+        if (req->method_id != PT_METHOD_OPTIONS)
+            return 400;
+        req->path = t;
+        return 0;
+    }
+    return parse_absolute(req);
+}
+
+/* HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF. Well formed but not 1.0/1.1: 505. */
+static int parse_version(const char *v, int *version)
+{
+    if (memcmp(v, "HTTP/", 5) != 0 || !is_digit(v[5]) || v[6] != '.' || !is_digit(v[7]) ||
+        v[8] != '\r' || v[9] != '\n')
+        return 400;
+    if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
+        return 505;
+    *version = v[7] == '0' ? 10 : 11;
+    return 0;
+}
+
+/* method SP request-target SP HTTP-version CRLF, exactly one SP between parts (3). */
+static int parse_request_line(parser_t *ps, const char *s, const char **next)
+{
+    const char *q = s, *end = ps->end;
+    size_t max = ps->lim->max_line;
+    pt_http1_request_t *req = ps->req;
+
+    while (q < end && tchar[(unsigned char)*q])
+        q++;
+    if (q == end)
+        return incomplete(s, end, max, 414);
+    if (*q != ' ' || q == s)
+        return 400;
+    req->method = (pt_str_t){s, (size_t)(q - s)};
+    const char *t = ++q;
+    while (q < end && target_ch[(unsigned char)*q])
+        q++;
+    if (q == end)
+        return incomplete(s, end, max, 414);
+    if (*q != ' ' || q == t)
+        return 400;
+    req->target = (pt_str_t){t, (size_t)(q - t)};
+    q++;
+    if (end - q < 10) {
+        for (const char *c = q; c < end; c++)
+            if (*c == '\n' || (*c == '\r' && c - q != 8))
+                return 400;
+        return incomplete(s, end, max, 414);
+    }
+    if ((size_t)(q + 8 - s) > max)
+        return 414;
+    int rc = parse_version(q, &req->version);
+    if (rc)
+        return rc;
+    req->method_id = method_id(req->method);
+    *next = q + 10;
+    return parse_target(req);
+}
+
+/* field-name ":" OWS field-value OWS CRLF. Anything else is 400: no space before the
+ * colon (RFC 9112 5.1), no obs-fold (5.2), no bare CR or LF, no NUL. */
+static int parse_field(const char *s, const char *end, size_t max, pt_header_t *h,
+                       const char **next)
+{
+    const char *q = s;
+    while (q < end && tchar[(unsigned char)*q])
+        q++;
+    if (q == end)
+        return incomplete(s, end, max, 431);
+    if (q == s || *q != ':')
+        return 400;
+    h->name = (pt_str_t){s, (size_t)(q - s)};
+    q++;
+    while (q < end && is_ows(*q))
+        q++;
+    const char *v = q;
+    while (q < end && value_ch[(unsigned char)*q])
+        q++;
+    if (q == end || (*q == '\r' && q + 1 == end))
+        return incomplete(s, end, max, 431);
+    if (*q != '\r' || q[1] != '\n')
+        return 400;
+    if ((size_t)(q - s) > max)
+        return 431;
+    const char *e = q;
+    while (e > v && is_ows(e[-1]))
+        e--;
+    h->value = (pt_str_t){v, (size_t)(e - v)};
+    *next = q + 2;
+    return 0;
+}
+
+/* 1#DIGIT list; repeats of one value are allowed, differing values are not (RFC 9110 8.6). */
+static int on_content_length(parser_t *ps, pt_str_t v)
+{
+    const char *p = v.p, *end = p + v.len;
+    int64_t *cl = &ps->req->content_length;
+    for (;;) {
+        const char *d = p;
+        int64_t n = 0;
+        while (p < end && is_digit(*p)) {
+            int dig = *p++ - '0';
+            if (n > (INT64_MAX - dig) / 10)
+                return 400;
+            n = n * 10 + dig;
+        }
+        if (p == d || (ps->cl_seen && *cl != n))
+            return 400;
+        *cl = n;
+        ps->cl_seen = true;
+        while (p < end && is_ows(*p))
+            p++;
+        if (p == end)
+            return 0;
+        if (*p++ != ',')
+            return 400;
+        while (p < end && is_ows(*p))
+            p++;
+    }
+}
+
+static bool is_known_coding(pt_str_t c)
+{
+    /* x-gzip and x-compress are aliases a recipient should accept (RFC 9112 7.2). */
+    return pt_str_caseeq(c, "gzip") || pt_str_caseeq(c, "deflate") ||
+           pt_str_caseeq(c, "compress") || pt_str_caseeq(c, "x-gzip") ||
+           pt_str_caseeq(c, "x-compress");
+}
+
+/* Codings accumulate over every Transfer-Encoding line. chunked must come once and last;
+ * an unknown coding is 501 (RFC 9112 6.1). identity is not a transfer coding any more. */
+static int on_transfer_encoding(parser_t *ps, pt_str_t v)
+{
+    const char *p = v.p, *end = p + v.len;
+    ps->te_seen = true;
+    for (;;) {
+        const char *t = p;
+        while (p < end && tchar[(unsigned char)*p])
+            p++;
+        pt_str_t c = {t, (size_t)(p - t)};
+        while (p < end && is_ows(*p))
+            p++;
+        if (c.len == 0 || (p < end && *p != ','))
+            return 400;
+        if (pt_str_caseeq(c, "chunked")) {
+            if (ps->te_chunked_seen)
+                return 400;
+            ps->te_chunked_seen = ps->te_last_chunked = true;
+        } else if (is_known_coding(c)) {
+            ps->te_last_chunked = false;
+        } else {
+            return 501;
+        }
+        if (p == end)
+            return 0;
+        p++;
+        while (p < end && is_ows(*p))
+            p++;
+    }
+}
+
+static void on_connection(parser_t *ps, pt_str_t v)
+{
+    const char *p = v.p, *end = p + v.len;
+    while (p < end) {
+        const char *t = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > t && is_ows(e[-1]))
+            e--;
+        pt_str_t tok = {t, (size_t)(e - t)};
+        if (pt_str_caseeq(tok, "close"))
+            ps->conn_close = true;
+        else if (pt_str_caseeq(tok, "keep-alive"))
+            ps->conn_keep_alive = true;
+        else if (pt_str_caseeq(tok, "upgrade"))
+            ps->conn_upgrade = true;
+        if (p < end)
+            p++;
+        while (p < end && is_ows(*p))
+            p++;
+    }
+}
+
+static int on_host(parser_t *ps, pt_str_t v)
+{
+    if (++ps->hosts > 1)
+        return 400;
+    /* An empty Host is what a client sends when the target has no authority (RFC 9110 7.2). */
+    if (v.len > 0 && !valid_authority(v, false))
+        return 400;
+    ps->req->host = v;
+    return 0;
+}
+
+static int on_field(parser_t *ps, const pt_header_t *h)
+{
+    switch (h->name.len) {
+    case 4:
+        if (pt_str_caseeq(h->name, "host"))
+            return on_host(ps, h->value);
+        break;
+    case 6:
+        if (pt_str_caseeq(h->name, "expect") && pt_str_caseeq(h->value, "100-continue"))
+            ps->expect = true;
+        break;
+    case 7:
+        if (pt_str_caseeq(h->name, "upgrade") && h->value.len > 0)
+            ps->has_upgrade = true;
+        break;
+    case 10:
+        if (pt_str_caseeq(h->name, "connection"))
+            on_connection(ps, h->value);
+        break;
+    case 14:
+        if (pt_str_caseeq(h->name, "content-length"))
+            return on_content_length(ps, h->value);
+        break;
+    case 17:
+        if (pt_str_caseeq(h->name, "transfer-encoding"))
+            return on_transfer_encoding(ps, h->value);
+        break;
+    }
+    return 0;
+}
+
+static int parse_fields(parser_t *ps, const char *p, const char **next)
+{
+    const char *end = ps->end;
+    pt_http1_request_t *req = ps->req;
+    for (;;) {
+        if (p == end || (*p == '\r' && p + 1 == end))
+            return AGAIN;
+        if (*p == '\r') {
+            if (p[1] != '\n')
+                return 400;
+            *next = p + 2;
+            return 0;
+        }
+        if (req->nheaders >= ps->lim->max_fields)
+            return 431;
+        const char *line = p;
+        pt_header_t h;
+        int rc = parse_field(p, end, ps->lim->max_field_size, &h, &p);
+        if (rc == 0)
+            rc = on_field(ps, &h);
+        if (rc)
+            return rc;
+        if (req->nheaders < STACK_FIELDS)
+            ps->stack[req->nheaders] = h;
+        else if (!ps->overflow)
+            ps->overflow = line;
+        req->nheaders++;
+    }
+}
+
+/* Framing and routing decisions that need the whole head (RFC 9112 3.2, 6, 9.3). */
+static int finish(parser_t *ps)
+{
+    pt_http1_request_t *req = ps->req;
+    if (ps->te_seen) {
+        /* TE in HTTP/1.0 means faulty framing (RFC 9112 6.1); with CL it can smuggle. */
+        if (req->version == 10 || ps->cl_seen || !ps->te_last_chunked)
+            return 400;
+        req->chunked = true;
+    }
+    if (req->version == 11 && ps->hosts == 0)
+        return 400;
+    if (req->abs_host.len > 0)
+        req->host = req->abs_host;
+    if (req->version == 11) {
+        req->keep_alive = !ps->conn_close;
+        req->expect_continue = ps->expect;
+    } else {
+        req->keep_alive = ps->conn_keep_alive && !ps->conn_close;
+    }
+    req->upgrade = ps->conn_upgrade && ps->has_upgrade;
+    return 0;
+}
+
+static void store_headers(parser_t *ps, pt_arena_t *arena)
+{
+    pt_http1_request_t *req = ps->req;
+    size_t n = req->nheaders;
+    if (n == 0)
+        return;
+    req->headers = pt_arena_alloc(arena, n * sizeof(pt_header_t));
+    memcpy(req->headers, ps->stack, PT_MIN(n, (size_t)STACK_FIELDS) * sizeof(pt_header_t));
+    /* The lines past the stack were validated already; split them again. */
+    const char *p = ps->overflow;
+    for (size_t i = STACK_FIELDS; i < n; i++)
+        parse_field(p, ps->end, SIZE_MAX, &req->headers[i], &p);
+}
+
+pt_http1_result_t pt_http1_parse_head(const char *buf, size_t len, const pt_http1_limits_t *lim,
+                                      pt_arena_t *arena, pt_http1_request_t *req, int *status)
+{
+    parser_t ps;
+    ps.end = buf + len;
+    ps.lim = lim;
+    ps.req = req;
+    ps.overflow = NULL;
+    ps.hosts = 0;
+    ps.cl_seen = ps.te_seen = ps.te_last_chunked = ps.te_chunked_seen = false;
+    ps.conn_close = ps.conn_keep_alive = ps.conn_upgrade = ps.has_upgrade = ps.expect = false;
+    memset(req, 0, sizeof(*req));
+    req->content_length = -1;
+
+    const char *p = buf;
+    int rc = 0;
+    for (int blank = 0; rc == 0 && p < ps.end && *p == '\r'; blank++) {
+        if (ps.end - p < 2)
+            rc = AGAIN;
+        else if (p[1] != '\n' || blank == MAX_BLANK_LINES)
+            rc = 400;
+        else
+            p += 2;
+    }
+    if (rc == 0)
+        rc = parse_request_line(&ps, p, &p);
+    if (rc == 0)
+        rc = parse_fields(&ps, p, &p);
+    if (rc == 0)
+        rc = finish(&ps);
+    if (rc == AGAIN)
+        return PT_HTTP1_AGAIN;
+    if (rc) {
+        *status = rc;
+        return PT_HTTP1_ERROR;
+    }
+    store_headers(&ps, arena);
+    req->head_len = (size_t)(p - buf);
+    return PT_HTTP1_DONE;
+}
+
+const pt_str_t *pt_http1_header(const pt_http1_request_t *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const pt_header_t *h = &req->headers[i];
+        if (h->name.len == n && strncasecmp(h->name.p, name, n) == 0)
+            return &h->value;
+    }
+    return NULL;
+}
+
+const char *pt_http_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 306: return "Unused";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    }
+    return "Unknown";
+}
