@@ -726,6 +726,233 @@ START_TEST(rejects_host_with_invalid_characters)
 }
 END_TEST
 
+/* ---- chunked decoder ---- */
+
+/* Decodes all of in, split into pieces of at most step bytes; returns the last result and
+ * appends decoded data to out. */
+static pt_chunk_result_t decode_all(pt_chunked_t *c, const char *in, size_t len, size_t step,
+                                    char *out, size_t *outlen, size_t *used)
+{
+    pt_chunk_result_t r = PT_CHUNK_AGAIN;
+    size_t off = 0;
+    *outlen = 0;
+    while (off < len) {
+        size_t n = PT_MIN(step, len - off), consumed = 0;
+        char *piece = malloc(n);
+        memcpy(piece, in + off, n);
+        size_t pos = 0;
+        for (;;) {
+            pt_str_t d;
+            r = pt_chunked_decode(c, piece + pos, n - pos, &consumed, &d);
+            ck_assert_uint_le(consumed, n - pos);
+            pos += consumed;
+            if (r == PT_CHUNK_DATA) {
+                ck_assert_uint_gt(d.len, 0);
+                memcpy(out + *outlen, d.p, d.len);
+                *outlen += d.len;
+                continue;
+            }
+            break;
+        }
+        free(piece);
+        off += pos;
+        if (r == PT_CHUNK_END || r == PT_CHUNK_ERROR)
+            break;
+        ck_assert_uint_eq(pos, n);
+    }
+    *used = off;
+    return r;
+}
+
+static pt_chunk_result_t chunk_run(const char *in, char *out, size_t *outlen)
+{
+    pt_chunked_t c;
+    size_t used;
+    pt_chunked_init(&c);
+    return decode_all(&c, in, strlen(in), strlen(in), out, outlen, &used);
+}
+
+START_TEST(decodes_a_chunked_body)
+{
+    const char *in = "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\nNEXT";
+    pt_chunked_t c;
+    char out[64];
+    size_t outlen, used;
+    pt_chunked_init(&c);
+    ck_assert_int_eq(decode_all(&c, in, strlen(in), 1000, out, &outlen, &used), PT_CHUNK_END);
+    ck_assert_uint_eq(outlen, 12);
+    ck_assert(memcmp(out, "hello, world", 12) == 0);
+    ck_assert_uint_eq(c.total, 12);
+    ck_assert_uint_eq(used, strlen(in) - 4);
+}
+END_TEST
+
+START_TEST(decodes_a_chunked_body_fed_one_byte_at_a_time)
+{
+    const char *in = "1a;name=value\r\nabcdefghijklmnopqrstuvwxyz\r\nA \t;x\r\n0123456789\r\n"
+                     "0\r\nTrailer: one\r\nX: two\r\n\r\n";
+    const char *want = "abcdefghijklmnopqrstuvwxyz0123456789";
+    char whole[128], bytes[128];
+    size_t wlen, blen, used;
+    pt_chunked_t c;
+    pt_chunked_init(&c);
+    ck_assert_int_eq(decode_all(&c, in, strlen(in), strlen(in), whole, &wlen, &used),
+                     PT_CHUNK_END);
+    pt_chunked_init(&c);
+    ck_assert_int_eq(decode_all(&c, in, strlen(in), 1, bytes, &blen, &used), PT_CHUNK_END);
+    ck_assert_uint_eq(used, strlen(in));
+    ck_assert_uint_eq(wlen, strlen(want));
+    ck_assert_uint_eq(blen, strlen(want));
+    ck_assert(memcmp(whole, want, wlen) == 0);
+    ck_assert(memcmp(bytes, want, blen) == 0);
+    ck_assert_uint_eq(c.total, strlen(want));
+}
+END_TEST
+
+START_TEST(reads_chunk_sizes_in_either_case)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("a\r\n0123456789\r\nB\r\n0123456789X\r\n0\r\n\r\n", out, &n),
+                     PT_CHUNK_END);
+    ck_assert_uint_eq(n, 21);
+    ck_assert_int_eq(chunk_run("000000000000000A\r\n0123456789\r\n0\r\n\r\n", out, &n),
+                     PT_CHUNK_END);
+    ck_assert_uint_eq(n, 10);
+}
+END_TEST
+
+START_TEST(rejects_an_empty_or_non_hex_chunk_size)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("\r\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run(";ext\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("g\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("-1\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("0x5\r\n", out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(rejects_an_overflowing_chunk_size)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("00000000000000001\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("8000000000000000\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("FFFFFFFFFFFFFFFF\r\n", out, &n), PT_CHUNK_ERROR);
+    pt_chunked_t c;
+    pt_str_t d;
+    pt_chunked_init(&c);
+    ck_assert_int_eq(pt_chunked_decode(&c, "7FFFFFFFFFFFFFFF\r\nab", 20, &n, &d), PT_CHUNK_DATA);
+    ck_assert_uint_eq(c.remaining, (uint64_t)INT64_MAX - 2);
+}
+END_TEST
+
+START_TEST(accepts_blanks_before_extension_but_not_inside_size)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("3 \t ;ext=1\r\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_END);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(chunk_run("1 0\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("3 \r\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run(" 3\r\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_chunk_extensions)
+{
+    static char in[PT_CHUNK_EXT_MAX + 64];
+    char out[64];
+    size_t n;
+    strcpy(in, "3;");
+    memset(in + 2, 'x', PT_CHUNK_EXT_MAX - 1);
+    strcpy(in + 1 + PT_CHUNK_EXT_MAX, "\r\nabc\r\n0\r\n\r\n");
+    ck_assert_int_eq(chunk_run(in, out, &n), PT_CHUNK_END);
+    strcpy(in, "3;");
+    memset(in + 2, 'x', PT_CHUNK_EXT_MAX);
+    strcpy(in + 2 + PT_CHUNK_EXT_MAX, "\r\nabc\r\n0\r\n\r\n");
+    ck_assert_int_eq(chunk_run(in, out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_trailer_lines)
+{
+    static char in[PT_CHUNK_EXT_MAX + 64];
+    char out[64];
+    size_t n;
+    strcpy(in, "0\r\n");
+    memset(in + 3, 'x', PT_CHUNK_EXT_MAX);
+    strcpy(in + 3 + PT_CHUNK_EXT_MAX, "\r\n\r\n");
+    ck_assert_int_eq(chunk_run(in, out, &n), PT_CHUNK_END);
+    strcpy(in, "0\r\n");
+    memset(in + 3, 'x', PT_CHUNK_EXT_MAX + 1);
+    strcpy(in + 4 + PT_CHUNK_EXT_MAX, "\r\n\r\n");
+    ck_assert_int_eq(chunk_run(in, out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(requires_crlf_after_chunk_data)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("3\r\nabcX\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("3\r\nabc\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("3\r\nabc\rX0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(rejects_bare_lf_in_chunk_framing)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("3\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("3;a\nabc\r\n0\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("0\r\nX: y\n\r\n", out, &n), PT_CHUNK_ERROR);
+    ck_assert_int_eq(chunk_run("0\r\n\n", out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(discards_trailer_fields)
+{
+    char out[64];
+    size_t n;
+    ck_assert_int_eq(chunk_run("2\r\nab\r\n0\r\nA: 1\r\nB: 2\r\n\r\n", out, &n), PT_CHUNK_END);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(chunk_run("0\r\nA: 1\r\n folded\r\n\r\n", out, &n), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(waits_for_more_input_and_stays_finished)
+{
+    pt_chunked_t c;
+    pt_str_t d;
+    size_t n;
+    pt_chunked_init(&c);
+    ck_assert_int_eq(pt_chunked_decode(&c, "0", 1, &n, &d), PT_CHUNK_AGAIN);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pt_chunked_decode(&c, "", 0, &n, &d), PT_CHUNK_AGAIN);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(pt_chunked_decode(&c, "\r\n\r\n\r\n", 6, &n, &d), PT_CHUNK_END);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(c.total, 0);
+    ck_assert_int_eq(pt_chunked_decode(&c, "xx", 2, &n, &d), PT_CHUNK_END);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(stays_in_error_after_a_framing_error)
+{
+    pt_chunked_t c;
+    pt_str_t d;
+    size_t n;
+    pt_chunked_init(&c);
+    ck_assert_int_eq(pt_chunked_decode(&c, "z", 1, &n, &d), PT_CHUNK_ERROR);
+    ck_assert_int_eq(pt_chunked_decode(&c, "0\r\n\r\n", 5, &n, &d), PT_CHUNK_ERROR);
+}
+END_TEST
+
 /* ---- reason phrases ---- */
 
 START_TEST(knows_the_common_reason_phrases)
@@ -823,6 +1050,23 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, rejects_several_host_fields);
     tcase_add_test(tc, rejects_host_with_invalid_characters);
     suite_add_tcase(s, tc);
+
+    TCase *tcc = tcase_create("chunked");
+    tcase_set_timeout(tcc, 10);
+    tcase_add_test(tcc, decodes_a_chunked_body);
+    tcase_add_test(tcc, decodes_a_chunked_body_fed_one_byte_at_a_time);
+    tcase_add_test(tcc, reads_chunk_sizes_in_either_case);
+    tcase_add_test(tcc, rejects_an_empty_or_non_hex_chunk_size);
+    tcase_add_test(tcc, rejects_an_overflowing_chunk_size);
+    tcase_add_test(tcc, accepts_blanks_before_extension_but_not_inside_size);
+    tcase_add_test(tcc, bounds_chunk_extensions);
+    tcase_add_test(tcc, bounds_trailer_lines);
+    tcase_add_test(tcc, requires_crlf_after_chunk_data);
+    tcase_add_test(tcc, rejects_bare_lf_in_chunk_framing);
+    tcase_add_test(tcc, discards_trailer_fields);
+    tcase_add_test(tcc, waits_for_more_input_and_stays_finished);
+    tcase_add_test(tcc, stays_in_error_after_a_framing_error);
+    suite_add_tcase(s, tcc);
 
     TCase *tcr = tcase_create("reason");
     tcase_add_test(tcr, knows_the_common_reason_phrases);
