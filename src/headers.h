@@ -1,6 +1,9 @@
 /* Header and RequestHeader (mod_headers): set, append, add, merge, unset, setifempty,
  * edit and edit*, echo (Header only), with the "always" condition and env=[!]VAR. Values may
- * use %{NAME}e (environment), %{NAME}i (request header, Header only), %D and %t as Apache. */
+ * use %% , %{NAME}e (environment; "(null)" when unset, as Apache), %{NAME}i (request header;
+ * empty when absent), %D ("D=<microseconds since the request began>") and %t ("t=<request
+ * start, microseconds since the epoch>"). expr=, early, note and %{NAME}s are refused at
+ * parse time. echo matches request header names case-insensitively. */
 #ifndef PT_HEADERS_H
 #define PT_HEADERS_H
 
@@ -29,6 +32,10 @@ struct pt_header_rule {
  * (no "always", no echo). Returns 0 or PT_EINVAL with err set. */
 int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *const *argv,
                          pt_header_rule_t *out, char *err, size_t errlen);
+
+/* Frees what parsing allocated outside the arena (the compiled regex of edit and echo
+ * rules). The config calls it for every rule before it destroys the arena the rules live in. */
+void pt_header_rule_release(pt_header_rule_t *rule);
 
 /* Applies rules to a table. For responses call it twice: with always == false on
  * headers_out and always == true on err_headers_out; each call applies the matching rules.

@@ -322,23 +322,30 @@ static pt_logsink_t *sink_find(const char *path)
     return NULL;
 }
 
-static int sink_new(const char *path, pt_logsink_t **out)
+/* A new sink for path, or NULL with -errno in *rc. */
+static pt_logsink_t *sink_new(const char *path, int *rc)
 {
     int fd = std_fd(path);
     bool owned = fd < 0;
     if (owned) {
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return -errno;
+        if (fd < 0) {
+            *rc = errno > 0 ? -errno : -EIO;
+            return NULL;
+        }
     }
     pt_logsink_t *s = calloc(1, sizeof(*s));
-    if (!s) {
+    char *copy = strdup(path);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
         if (owned)
             close(fd);
-        return -ENOMEM;
+        *rc = -ENOMEM;
+        return NULL;
     }
     struct stat st;
-    s->path = strdup(path);
+    s->path = copy;
     s->fd = fd;
     s->owned = owned;
     if (fstat(fd, &st) == 0) {
@@ -346,8 +353,7 @@ static int sink_new(const char *path, pt_logsink_t **out)
         s->is_pipe = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode);
     }
     pthread_mutex_init(&s->mu, NULL);
-    *out = s;
-    return 0;
+    return s;
 }
 
 static void sink_free(pt_logsink_t *s)
@@ -380,12 +386,13 @@ static int open_vhost_logs(pt_config_t *cfg, pt_vhost_t *vh, char *err, size_t e
     for (size_t i = 0; i < vh->nlogs; i++) {
         pt_customlog_t *cl = &vh->logs[i];
         if (cl->sink || !cl->path)
-            continue;
+            continue; /* a logs array shared with another vhost is already open */
         const char *path = log_path(cfg, cl->path, tmp, sizeof(tmp));
         pt_logsink_t *s = sink_find(path);
         if (!s) {
-            int rc = sink_new(path, &s);
-            if (rc < 0) {
+            int rc = 0;
+            s = sink_new(path, &rc);
+            if (!s) {
                 snprintf(err, errlen, "%s:%d: cannot open CustomLog %s: %s",
                          vh->file ? vh->file : (cfg->path ? cfg->path : "?"), vh->line, path,
                          strerror(-rc));

@@ -539,7 +539,9 @@ static void render_item(const pt_logformat_t *f, const lf_item_t *it, const pt_r
         put(b, it->lit, it->litlen);
         return;
     }
-    lval_t v = cond_blocks(it, r->status) ? (lval_t){0} : item_val(it, r, tmp);
+    lval_t v = {0};
+    if (!cond_blocks(it, r->status))
+        v = item_val(it, r, tmp);
     if (!v.s) {
         put(b, f->json ? "null" : "-", f->json ? 4 : 1);
     } else if (f->json && v.num) {
