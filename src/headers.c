@@ -1,0 +1,402 @@
+/* Header and RequestHeader as mod_headers: rules parsed once at load time (format strings
+ * validated, regexes compiled), then applied in order to a request's header tables. Values
+ * expand %%, %t, %D, %{NAME}e and %{NAME}i per request. */
+#include "headers.h"
+
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#define MAX_CAPTURES 10 /* $0..$9, as ap_pregsub */
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+                                                      const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return PT_EINVAL;
+}
+
+/* ---- Parsing ------------------------------------------------------------------------- */
+
+static const struct {
+    const char *word;
+    pt_hdr_action_t action;
+    int values; /* arguments after the header name, before the condition */
+} actions[] = {
+    {"set", PT_HDR_SET, 1},       {"append", PT_HDR_APPEND, 1},
+    {"add", PT_HDR_ADD, 1},       {"merge", PT_HDR_MERGE, 1},
+    {"unset", PT_HDR_UNSET, 0},   {"setifempty", PT_HDR_SETIFEMPTY, 1},
+    {"edit", PT_HDR_EDIT, 2},     {"edit*", PT_HDR_EDIT_ALL, 2},
+    {"echo", PT_HDR_ECHO, 0},
+};
+
+/* Checks a value's format directives now, so a request never meets a bad one. */
+static int check_format(const char *dir, const char *s, char *err, size_t errlen)
+{
+    for (const char *p = s; (p = strchr(p, '%')) != NULL;) {
+        p++;
+        if (*p == '%' || *p == 't' || *p == 'D') {
+            p++;
+            continue;
+        }
+        if (*p == '\0')
+            return fail(err, errlen, "%s: '%%' at the end of '%s' (write %%%% for a percent "
+                                     "sign)", dir, s);
+        char tag = *p;
+        bool braced = *p == '{';
+        if (braced) {
+            const char *close = strchr(p, '}');
+            if (!close || close == p + 1)
+                return fail(err, errlen, "%s: unterminated or empty %%{...} in '%s'", dir, s);
+            tag = close[1];
+            p = close + 1;
+        }
+        if ((tag == 'e' || tag == 'i') && !braced)
+            return fail(err, errlen, "%s: %%%c needs a name, as in %%{NAME}%c, in '%s'", dir,
+                        tag, tag, s);
+        if (tag == 'e' || tag == 'i' || tag == 't' || tag == 'D') {
+            p++;
+            continue;
+        }
+        if (tag == 's')
+            return fail(err, errlen, "%s: SSL variables (%%{NAME}s) are not supported in '%s'",
+                        dir, s);
+        if (tag == '\0')
+            return fail(err, errlen, "%s: missing format letter after %%{...} in '%s'", dir,
+                        s);
+        return fail(err, errlen, "%s: unrecognized header format %%%c in '%s'", dir, tag, s);
+    }
+    return 0;
+}
+
+static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out, char *err,
+                           size_t errlen)
+{
+    if (strncasecmp(c, "env=", 4) == 0) {
+        const char *v = c + 4;
+        out->env_negate = *v == '!';
+        if (out->env_negate)
+            v++;
+        if (*v == '\0')
+            return fail(err, errlen, "%s: missing environment variable name in '%s' (write "
+                                     "env=VAR or env=!VAR)", dir, c);
+        out->env = v;
+        return 0;
+    }
+    if (strncasecmp(c, "expr=", 5) == 0)
+        return fail(err, errlen, "%s: expr= conditions are not supported (use env=[!]VAR)",
+                    dir);
+    if (strcasecmp(c, "early") == 0)
+        return fail(err, errlen, "%s: 'early' is not supported", dir);
+    return fail(err, errlen, "%s: unknown parameter '%s' (expected env=[!]VAR)", dir, c);
+}
+
+static int compile(pt_arena_t *a, const char *dir, const char *pattern, int flags,
+                   pt_header_rule_t *out, char *err, size_t errlen)
+{
+    regex_t *re = pt_arena_calloc(a, sizeof *re);
+    int rc = regcomp(re, pattern, flags);
+    if (rc != 0) {
+        char msg[128];
+        regerror(rc, re, msg, sizeof msg);
+        return fail(err, errlen, "%s: bad regular expression '%s': %s", dir, pattern, msg);
+    }
+    out->re = re;
+    return 0;
+}
+
+static int parse_action(const char *dir, bool is_request, const char *word, int *values,
+                        pt_header_rule_t *out, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(actions); i++) {
+        if (strcasecmp(word, actions[i].word) != 0)
+            continue;
+        if (is_request && actions[i].action == PT_HDR_ECHO)
+            return fail(err, errlen, "RequestHeader echo is not allowed (echo is for Header)");
+        out->action = actions[i].action;
+        *values = actions[i].values;
+        return 0;
+    }
+    if (strcasecmp(word, "note") == 0)
+        return fail(err, errlen, "%s note is not supported", dir);
+    return fail(err, errlen, "%s: first argument must be 'set', 'append', 'add', 'merge', "
+                             "'unset', 'setifempty', 'edit', 'edit*'%s, not '%s'",
+                dir, is_request ? "" : ", 'echo'", word);
+}
+
+static const char *action_word(pt_hdr_action_t action)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(actions); i++)
+        if (actions[i].action == action)
+            return actions[i].word;
+    return "?";
+}
+
+/* The arguments after the header name: the value(s) the action takes, then an optional
+ * condition, as ap_getword_conf splits them in mod_headers. */
+static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
+                        const char *const *v, pt_header_rule_t *out, char *err, size_t errlen)
+{
+    static const char *usage[] = {"a header name", "a header name and a value",
+                                  "a header name, a regular expression and a replacement"};
+    if (n < want || n > want + 1)
+        return fail(err, errlen, "%s %s takes %s, and optionally env=[!]VAR", dir,
+                    action_word(out->action), usage[want]);
+    if (n == want + 1 && parse_condition(dir, pt_arena_strdup(a, v[want]), out, err, errlen))
+        return PT_EINVAL;
+    if (want == 0)
+        return 0;
+    const char *value = v[want - 1]; /* the value, or edit's replacement */
+    if (strncasecmp(value, "expr=", 5) == 0)
+        return fail(err, errlen, "%s: expr= values are not supported", dir);
+    if (check_format(dir, value, err, errlen) != 0)
+        return PT_EINVAL;
+    out->value = pt_arena_strdup(a, value);
+    if (want == 2)
+        return compile(a, dir, v[0], REG_EXTENDED, out, err, errlen);
+    return 0;
+}
+
+int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *const *argv,
+                         pt_header_rule_t *out, char *err, size_t errlen)
+{
+    const char *dir = is_request ? "RequestHeader" : "Header";
+    memset(out, 0, sizeof *out);
+    int i = 0;
+    if (argc > 0 && (strcasecmp(argv[0], "always") == 0 ||
+                     strcasecmp(argv[0], "onsuccess") == 0)) {
+        if (is_request)
+            return fail(err, errlen, "RequestHeader takes no condition ('%s')", argv[0]);
+        out->always = strcasecmp(argv[0], "always") == 0;
+        i = 1;
+    }
+    if (argc - i < 2)
+        return fail(err, errlen, "%s needs an action and a header name, e.g. '%s set "
+                                 "X-Example value'", dir, dir);
+    int want;
+    if (parse_action(dir, is_request, argv[i], &want, out, err, errlen) != 0)
+        return PT_EINVAL;
+    /* mod_headers accepts "Name:" and drops the colon. */
+    size_t nlen = strlen(argv[i + 1]);
+    if (nlen > 0 && argv[i + 1][nlen - 1] == ':')
+        nlen--;
+    if (nlen == 0)
+        return fail(err, errlen, "%s: empty header name", dir);
+    out->name = pt_arena_strndup(a, argv[i + 1], nlen);
+    if (parse_values(a, dir, want, argc - i - 2, argv + i + 2, out, err, errlen) != 0)
+        return PT_EINVAL;
+    if (out->action == PT_HDR_ECHO)
+        return compile(a, dir, out->name, REG_EXTENDED | REG_NOSUB | REG_ICASE, out, err,
+                       errlen);
+    return 0;
+}
+
+void pt_header_rule_release(pt_header_rule_t *rule)
+{
+    if (rule && rule->re) {
+        regfree(rule->re);
+        rule->re = NULL;
+    }
+}
+
+/* ---- Building strings ---------------------------------------------------------------- */
+
+typedef struct {
+    pt_arena_t *a;
+    char *p;
+    size_t len, cap;
+} sbuf_t;
+
+static void sb_put(sbuf_t *sb, const char *s, size_t n)
+{
+    if (sb->len + n + 1 > sb->cap) {
+        size_t ncap = PT_MAX(sb->cap * 2, sb->len + n + 64);
+        sb->p = pt_arena_grow(sb->a, sb->p, sb->cap, ncap);
+        sb->cap = ncap;
+    }
+    memcpy(sb->p + sb->len, s, n);
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+/* Substituted text comes from the environment or the client: a CR or LF in it would split
+ * the response head, so it becomes a space. */
+static void sb_put_clean(sbuf_t *sb, const char *s)
+{
+    size_t start = sb->len;
+    sb_put(sb, s, strlen(s));
+    for (size_t i = start; i < sb->len; i++)
+        if (sb->p[i] == '\r' || sb->p[i] == '\n')
+            sb->p[i] = ' ';
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void put_tag(sbuf_t *sb, char tag, const char *name, size_t nlen,
+                    const pt_request_t *r)
+{
+    char num[32];
+    if (tag == 't' || tag == 'D') {
+        long long v = 0;
+        if (r)
+            v = tag == 't' ? r->start_wall_us : mono_us() - r->start_mono_us;
+        snprintf(num, sizeof num, "%c=%lld", tag, v);
+        sb_put(sb, num, strlen(num));
+        return;
+    }
+    char *key = pt_arena_strndup(sb->a, name, nlen);
+    const char *v = NULL;
+    if (r)
+        v = pt_table_get(tag == 'e' ? &r->env : &r->headers_in, key);
+    /* Apache prints a missing variable as "(null)"; a missing request header is empty. */
+    sb_put_clean(sb, v ? v : tag == 'e' ? "(null)" : "");
+}
+
+/* Expands a value checked by check_format. */
+static const char *expand(pt_arena_t *a, const char *fmt, const pt_request_t *r)
+{
+    if (!strchr(fmt, '%'))
+        return fmt;
+    sbuf_t sb = {a, NULL, 0, 0};
+    sb_put(&sb, "", 0);
+    const char *p = fmt;
+    for (const char *pct; (pct = strchr(p, '%')) != NULL;) {
+        sb_put(&sb, p, (size_t)(pct - p));
+        const char *name = NULL;
+        size_t nlen = 0;
+        p = pct + 1;
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            name = p + 1;
+            nlen = (size_t)(close - name);
+            p = close + 1;
+        }
+        if (*p == '%')
+            sb_put(&sb, "%", 1);
+        else
+            put_tag(&sb, *p, name, nlen, r);
+        p++;
+    }
+    sb_put(&sb, p, strlen(p));
+    return sb.p;
+}
+
+/* ---- Applying -------------------------------------------------------------------------- */
+
+/* ap_pregsub's rules: $0..$9 and & are captures, a backslash quotes the next character. */
+static void put_subst(sbuf_t *sb, const char *repl, const char *base, const regmatch_t *m)
+{
+    for (const char *s = repl; *s; s++) {
+        int no = -1;
+        if (*s == '&')
+            no = 0;
+        else if (*s == '$' && s[1] >= '0' && s[1] <= '9')
+            no = *++s - '0';
+        if (no >= 0) {
+            if (m[no].rm_so >= 0)
+                sb_put(sb, base + m[no].rm_so, (size_t)(m[no].rm_eo - m[no].rm_so));
+            continue;
+        }
+        if (*s == '\\' && s[1])
+            s++;
+        sb_put(sb, s, 1);
+    }
+}
+
+static const char *edit_value(pt_arena_t *a, const pt_header_rule_t *rule, const char *value,
+                              const char *repl)
+{
+    regmatch_t m[MAX_CAPTURES];
+    sbuf_t sb = {a, NULL, 0, 0};
+    const char *p = value;
+    bool changed = false;
+    int eflags = 0;
+    while (*p != '\0' || !changed) {
+        if (regexec(rule->re, p, MAX_CAPTURES, m, eflags) != 0)
+            break;
+        if (!changed)
+            sb_put(&sb, "", 0);
+        changed = true;
+        sb_put(&sb, p, (size_t)m[0].rm_so);
+        put_subst(&sb, repl, p, m);
+        const char *end = p + m[0].rm_eo;
+        if (m[0].rm_eo == m[0].rm_so && *end != '\0') /* empty match: step over a char */
+            sb_put(&sb, end++, 1);
+        p = end;
+        if (rule->action != PT_HDR_EDIT_ALL)
+            break;
+        eflags = REG_NOTBOL;
+    }
+    if (!changed)
+        return value;
+    sb_put(&sb, p, strlen(p));
+    return sb.p;
+}
+
+static void apply_edit(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
+{
+    const char *repl = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcasecmp(t->v[i].name, rule->name) != 0)
+            continue;
+        if (!repl)
+            repl = expand(t->arena, rule->value, r);
+        t->v[i].value = edit_value(t->arena, rule, t->v[i].value, repl);
+    }
+}
+
+static void apply_echo(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
+{
+    if (!r || t == &r->headers_in)
+        return;
+    const pt_table_t *in = &r->headers_in;
+    for (size_t i = 0; i < in->n; i++)
+        if (regexec(rule->re, in->v[i].name, 0, NULL, 0) == 0)
+            pt_table_add(t, in->v[i].name, in->v[i].value);
+}
+
+static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
+{
+    switch (rule->action) {
+    case PT_HDR_SET: pt_table_set(t, rule->name, expand(t->arena, rule->value, r)); break;
+    case PT_HDR_APPEND: pt_table_append(t, rule->name, expand(t->arena, rule->value, r)); break;
+    case PT_HDR_ADD: pt_table_add(t, rule->name, expand(t->arena, rule->value, r)); break;
+    case PT_HDR_MERGE: pt_table_merge(t, rule->name, expand(t->arena, rule->value, r)); break;
+    case PT_HDR_UNSET: pt_table_unset(t, rule->name); break;
+    case PT_HDR_SETIFEMPTY:
+        if (!pt_table_get(t, rule->name))
+            pt_table_set(t, rule->name, expand(t->arena, rule->value, r));
+        break;
+    case PT_HDR_EDIT:
+    case PT_HDR_EDIT_ALL: apply_edit(rule, t, r); break;
+    case PT_HDR_ECHO: apply_echo(rule, t, r); break;
+    }
+}
+
+void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
+                           const struct pt_request *r)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pt_header_rule_t *rule = &rules[i];
+        if (rule->always != always)
+            continue;
+        if (rule->env) {
+            bool set = r && pt_table_get(&r->env, rule->env) != NULL;
+            if (set == rule->env_negate)
+                continue;
+        }
+        apply_one(rule, t, r);
+    }
+}
