@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -597,6 +598,91 @@ START_TEST(sink_to_a_stuck_pipe_drops_lines_instead_of_blocking)
 }
 END_TEST
 
+#define NTHREADS 4
+#define NLINES 2000
+
+static void *access_writer(void *arg)
+{
+    pt_request_t *r = arg;
+    char uri[64];
+    for (int i = 0; i < NLINES; i++) {
+        snprintf(uri, sizeof(uri), "/%s/%d", r->method, i);
+        r->uri = uri;
+        pt_log_access(r);
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_a_sink_without_mixing_lines)
+{
+    char err[PT_ERRLEN];
+    pt_customlog_t *cl = add_log(&vh, "%U", "threads.log", NULL);
+    ck_assert_int_eq(pt_log_open_sinks(&cfg, err, sizeof(err)), 0);
+    pthread_t th[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++) {
+        pt_request_t *r = mkreq();
+        r->method = pt_arena_printf(A, "t%d", t);
+        ck_assert_int_eq(pthread_create(&th[t], NULL, access_writer, r), 0);
+    }
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    pt_log_close_sinks(&cfg);
+    int next[NTHREADS] = {0};
+    char *save = NULL;
+    for (char *line = strtok_r(slurp(cl->path), "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        int t, i;
+        ck_assert_msg(sscanf(line, "/t%d/%d", &t, &i) == 2 && t >= 0 && t < NTHREADS,
+                      "bad line %s", line);
+        ck_assert_int_eq(i, next[t]);
+        next[t]++;
+    }
+    for (int t = 0; t < NTHREADS; t++)
+        ck_assert_int_eq(next[t], NLINES);
+}
+END_TEST
+
+static void *error_writer(void *arg)
+{
+    for (int i = 0; i < NLINES; i++)
+        pt_log_error(PT_LOG_ERR, NULL, "thread %d line %d", *(int *)arg, i);
+    return NULL;
+}
+
+static int count_whole_lines(const char *s)
+{
+    int n = 0;
+    for (const char *p = s; *p; p = strchr(p, '\n') + 1) {
+        ck_assert_msg(matches(TIME_RE "\\[core:error\\] \\[pid [0-9]+:tid [0-9]+\\] thread "
+                              "[0-9] line [0-9]+$", p), "bad line: %.120s", p);
+        n++;
+    }
+    return n;
+}
+
+START_TEST(error_log_reopens_while_threads_write)
+{
+    char err[PT_ERRLEN], other[160];
+    open_elog(PT_LOG_WARN);
+    snprintf(other, sizeof(other), "%s/other.log", tmpdir);
+    pthread_t th[NTHREADS];
+    int ids[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++) {
+        ids[t] = t;
+        ck_assert_int_eq(pthread_create(&th[t], NULL, error_writer, &ids[t]), 0);
+    }
+    for (int k = 0; k < 50; k++)
+        ck_assert_int_eq(pt_log_open_error(k % 2 ? elog_path : other, PT_LOG_WARN, err,
+                                           sizeof(err)), 0);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    restore_elog();
+    int n = count_whole_lines(slurp(elog_path));
+    n += count_whole_lines(slurp(other));
+    ck_assert_int_eq(n, NTHREADS * NLINES);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -636,6 +722,8 @@ static Suite *log_suite(void)
     tcase_add_test(sink, env_conditions_choose_the_logs);
     tcase_add_test(sink, open_sinks_reports_unopenable_path_and_spares_stdout);
     tcase_add_test(sink, sink_to_a_stuck_pipe_drops_lines_instead_of_blocking);
+    tcase_add_test(sink, threads_share_a_sink_without_mixing_lines);
+    tcase_add_test(sink, error_log_reopens_while_threads_write);
     suite_add_tcase(s, sink);
     return s;
 }
