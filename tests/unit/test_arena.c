@@ -1,0 +1,125 @@
+/* Unit tests for the arena allocator and header tables. */
+#include "arena.h"
+#include "table.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+START_TEST(allocations_are_aligned_and_distinct)
+{
+    pt_arena_t *a = pt_arena_create(256);
+    char *p = pt_arena_alloc(a, 3);
+    char *q = pt_arena_alloc(a, 5);
+    ck_assert_uint_eq((uintptr_t)p % 16, 0);
+    ck_assert_uint_eq((uintptr_t)q % 16, 0);
+    ck_assert_ptr_ne(p, q);
+    memset(p, 'a', 3);
+    memset(q, 'b', 5);
+    ck_assert_int_eq(p[2], 'a');
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(big_allocations_get_their_own_block_and_survive_reset)
+{
+    pt_arena_t *a = pt_arena_create(256);
+    for (int round = 0; round < 3; round++) {
+        char *small = pt_arena_alloc(a, 16);
+        char *big = pt_arena_alloc(a, 100000);
+        memset(big, 'x', 100000);
+        char *small2 = pt_arena_alloc(a, 16);
+        memset(small, 1, 16);
+        memset(small2, 2, 16);
+        ck_assert_int_eq(big[99999], 'x');
+        ck_assert_uint_ge(pt_arena_used(a), 100032);
+        pt_arena_reset(a);
+        ck_assert_uint_eq(pt_arena_used(a), 0);
+    }
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(many_small_allocations_span_blocks)
+{
+    pt_arena_t *a = pt_arena_create(128);
+    char *ptrs[1000];
+    for (int i = 0; i < 1000; i++) {
+        ptrs[i] = pt_arena_alloc(a, 24);
+        memset(ptrs[i], i & 0xff, 24);
+    }
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq((unsigned char)ptrs[i][23], i & 0xff);
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(printf_and_strdup_copy_into_the_arena)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    ck_assert_str_eq(pt_arena_printf(a, "%s-%d", "x", 42), "x-42");
+    ck_assert_str_eq(pt_arena_strndup(a, "abcdef", 3), "abc");
+    ck_assert_ptr_null(pt_arena_strdup(a, NULL));
+    int *v = pt_arena_grow(a, NULL, 0, 4 * sizeof(int));
+    v[3] = 7;
+    int *w = pt_arena_grow(a, v, 4 * sizeof(int), 8 * sizeof(int));
+    ck_assert_int_eq(w[3], 7);
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(table_lookups_ignore_case_and_set_replaces_all)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    pt_table_t t;
+    pt_table_init(&t, a, 1);
+    pt_table_add(&t, "Set-Cookie", "a=1");
+    pt_table_add(&t, "set-cookie", "b=2");
+    pt_table_add(&t, "X", "1");
+    ck_assert_uint_eq(pt_table_count(&t, "SET-COOKIE"), 2);
+    ck_assert_str_eq(pt_table_get(&t, "set-COOKIE"), "a=1");
+    pt_table_set(&t, "Set-Cookie", "c=3");
+    ck_assert_uint_eq(pt_table_count(&t, "Set-Cookie"), 1);
+    ck_assert_str_eq(pt_table_get(&t, "Set-Cookie"), "c=3");
+    ck_assert_str_eq(t.v[0].name, "X");
+    pt_table_unset(&t, "x");
+    ck_assert_ptr_null(pt_table_get(&t, "X"));
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(table_append_and_merge_follow_mod_headers)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    pt_table_t t;
+    pt_table_init(&t, a, 2);
+    pt_table_append(&t, "Vary", "Accept");
+    pt_table_append(&t, "Vary", "Cookie");
+    ck_assert_str_eq(pt_table_get(&t, "Vary"), "Accept, Cookie");
+    pt_table_merge(&t, "Vary", "cookie");
+    ck_assert_str_eq(pt_table_get(&t, "Vary"), "Accept, Cookie");
+    pt_table_merge(&t, "Vary", "Origin");
+    ck_assert_str_eq(pt_table_get(&t, "Vary"), "Accept, Cookie, Origin");
+    pt_table_merge(&t, "Vary", "Cook");
+    ck_assert_str_eq(pt_table_get(&t, "Vary"), "Accept, Cookie, Origin, Cook");
+    pt_arena_destroy(a);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("arena");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, allocations_are_aligned_and_distinct);
+    tcase_add_test(tc, big_allocations_get_their_own_block_and_survive_reset);
+    tcase_add_test(tc, many_small_allocations_span_blocks);
+    tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
+    tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
+    tcase_add_test(tc, table_append_and_merge_follow_mod_headers);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
