@@ -1,0 +1,514 @@
+/* The static handler: files (conditional requests, ranges, sendfile), directories (mod_dir's
+ * trailing-slash redirect, DirectoryIndex, FallbackResource, listings), and Apache's Options
+ * rules for symbolic links. Validators and range parsing are in range.c. */
+#include "handler.h"
+#include "log.h"
+#include "range.h"
+#include "uri.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ALLOWED_METHODS "GET, HEAD, OPTIONS"
+#define LISTING_MAX_ENTRIES 10000 /* a bigger directory is listed in part */
+
+/* What resolving a file name found, besides an HTTP status. */
+enum { FILE_MISSING = -2 };
+
+/* ---- Symbolic links ------------------------------------------------------------------ */
+
+/* The directory the file was mapped under (DocumentRoot or the matching Alias target):
+ * Options govern the components below it, as <Directory> sections would. Returns its
+ * length in r->filename, 0 when unknown (then every component is checked). */
+static size_t mapping_root_len(const pt_request_t *r)
+{
+    const char *f = r->filename;
+    const pt_vhost_t *vh = r->vhost;
+    for (size_t i = 0; i < vh->naliases_map; i++) {
+        const pt_alias_t *al = &vh->aliases_map[i];
+        const char *to = al->to;
+        size_t n;
+        if (al->regex) {
+            if (al->re == NULL || regexec(al->re, r->uri, 0, NULL, 0) != 0) {
+                continue;
+            }
+            const char *dollar = strchr(to, '$');
+            n = dollar ? (size_t)(dollar - to) : strlen(to);
+            while (n > 0 && to[n - 1] != '/') {
+                n--;
+            }
+        } else {
+            size_t fl = strlen(al->from);
+            if (strncmp(r->uri, al->from, fl) != 0 ||
+                (al->from[fl - 1] != '/' && r->uri[fl] != '\0' && r->uri[fl] != '/')) {
+                continue;
+            }
+            n = strlen(to);
+        }
+        return strncmp(f, to, n) == 0 ? n : 0;
+    }
+    const char *root = vh->document_root;
+    size_t n = root ? strlen(root) : 0;
+    return n && strncmp(f, root, n) == 0 ? n : 0;
+}
+
+/* One component that lstat says is a link: allowed by FollowSymLinks, or by
+ * SymLinksIfOwnerMatch when the link and its target have the same owner. */
+static int check_link(const pt_request_t *r, const char *path, const struct stat *lst)
+{
+    struct stat tst;
+    if ((r->dir->options & PT_OPT_SYMLINKS_IF_OWNER) && stat(path, &tst) == 0 &&
+        tst.st_uid == lst->st_uid) {
+        return 0;
+    }
+    pt_log_rerror(PT_LOG_ERR, r, "AH00037: Symbolic link not allowed or link target not "
+                                 "accessible: %s", path);
+    return 403;
+}
+
+/* Without FollowSymLinks, lstat each component below the root. Also tells a missing file
+ * from a path that continues past a regular file (path info: 404 for static files). */
+static int check_components(const pt_request_t *r)
+{
+    char *path = pt_arena_strdup(r->arena, r->filename);
+    size_t len = strlen(path);
+    size_t i = mapping_root_len(r);
+    while (i < len) {
+        while (i < len && path[i] == '/') {
+            i++;
+        }
+        if (i == len) {
+            break;
+        }
+        while (i < len && path[i] != '/') {
+            i++;
+        }
+        char saved = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            path[i] = saved;
+            return errno == ENOENT ? FILE_MISSING : errno == ENOTDIR ? 404 : 403;
+        }
+        if (S_ISLNK(st.st_mode) && check_link(r, path, &st) != 0) {
+            return 403;
+        }
+        path[i] = saved;
+        if (i < len && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+            return 404; /* path info after a file */
+        }
+    }
+    return 0;
+}
+
+/* Opens r->filename by Options' rules into *fd. Returns 0, FILE_MISSING, or a status. */
+static int open_mapped(pt_request_t *r, int *fd, struct stat *st)
+{
+    unsigned opts = r->dir->options;
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK; /* a FIFO must not block the worker */
+    if (!(opts & PT_OPT_FOLLOW_SYMLINKS)) {
+        int rc = check_components(r);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!(opts & PT_OPT_SYMLINKS_IF_OWNER)) {
+            flags |= O_NOFOLLOW; /* closes the window between the check and the open */
+        }
+    }
+    *fd = open(r->filename, flags);
+    if (*fd < 0) {
+        switch (errno) {
+        case ENOENT:
+            return FILE_MISSING;
+        case ENOTDIR:
+        case ENAMETOOLONG:
+            return 404;
+        case EACCES:
+        case EPERM:
+        case ELOOP:
+            return 403;
+        default:
+            pt_log_rerror(PT_LOG_ERR, r, "cannot open %s: %s", r->filename, strerror(errno));
+            return errno == EMFILE || errno == ENFILE ? 503 : 500;
+        }
+    }
+    if (fstat(*fd, st) != 0) {
+        close(*fd);
+        return 500;
+    }
+    return 0;
+}
+
+static int missing(pt_request_t *r)
+{
+    const char *fb = r->dir->fallback;
+    if (fb != NULL && fb[0] != '\0' && strcmp(fb, r->uri) != 0) {
+        return pt_request_internal_redirect(r, fb);
+    }
+    return 404;
+}
+
+static int method_allowed(pt_request_t *r)
+{
+    if (r->method_id == PT_METHOD_GET || r->method_id == PT_METHOD_HEAD) {
+        return 0;
+    }
+    pt_table_set(r->method_id == PT_METHOD_OPTIONS ? &r->headers_out : &r->err_headers_out,
+                 "Allow", ALLOWED_METHODS);
+    if (r->method_id == PT_METHOD_OPTIONS) {
+        int rc = pt_resp_start(r, 200, 0);
+        return rc != 0 ? rc : pt_resp_finish(r);
+    }
+    return 405;
+}
+
+/* ---- Directories --------------------------------------------------------------------- */
+
+/* mod_dir's DirectorySlash: an absolute URL to the same path with '/' added, query kept. */
+static int redirect_with_slash(pt_request_t *r)
+{
+    const char *host = pt_request_server_name(r);
+    int port = pt_request_server_port(r);
+    const char *scheme = r->scheme ? r->scheme : "http";
+    bool dflt = (strcmp(scheme, "http") == 0 && port == 80) ||
+                (strcmp(scheme, "https") == 0 && port == 443) || port <= 0;
+    bool v6 = host && strchr(host, ':') != NULL && host[0] != '[';
+    const char *loc = pt_arena_printf(
+        r->arena, "%s://%s%s%s%s%s/%s%s", scheme, v6 ? "[" : "", host ? host : "localhost",
+        v6 ? "]" : "", dflt ? "" : pt_arena_printf(r->arena, ":%d", port),
+        pt_uri_escape_path(r->arena, r->uri), r->args ? "?" : "", r->args ? r->args : "");
+    pt_table_set(&r->err_headers_out, "Location", loc);
+    return 301;
+}
+
+static bool is_proxy_handler(const char *h)
+{
+    return h != NULL && strncasecmp(h, "proxy:", 6) == 0;
+}
+
+/* An index entry counts when it is a regular file, or when its URL goes to a proxy or
+ * FastCGI handler (the file may live on the backend only), as mod_dir's subrequest test. */
+static bool index_usable(pt_request_t *r, const char *uri, const char *file)
+{
+    struct stat st;
+    if (file != NULL && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+        return true;
+    }
+    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, file, uri);
+    if (d == NULL) {
+        return false;
+    }
+    if (is_proxy_handler(d->handler)) {
+        return true;
+    }
+    const char *dot = file ? strrchr(file, '.') : NULL;
+    for (size_t i = 0; dot && !strchr(dot, '/') && i < d->nhandlers; i++) {
+        if (strcasecmp(d->handlers[i].ext, dot + 1) == 0) {
+            return is_proxy_handler(d->handlers[i].value);
+        }
+    }
+    return false;
+}
+
+/* DirectoryIndex: the first usable entry becomes an internal redirect, so <Location> and
+ * <Files> rules apply to it. Returns 0 when none is usable. */
+static int try_index(pt_request_t *r)
+{
+    static const char *const dflt[] = {"index.html"};
+    const char *const *names = dflt;
+    size_t n = 1;
+    if (r->dir->dir_index_set) {
+        names = r->dir->dir_index;
+        n = r->dir->ndir_index;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *name = names[i];
+        const char *uri, *file;
+        if (name[0] == '/') {
+            uri = name;
+            file = pt_uri_to_filename(r->arena, r->vhost, uri);
+        } else {
+            uri = pt_arena_printf(r->arena, "%s%s", r->uri, name);
+            size_t fl = strlen(r->filename);
+            bool slash = fl > 0 && r->filename[fl - 1] == '/';
+            file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
+        }
+        if (index_usable(r, uri, file)) {
+            return pt_request_internal_redirect(r, uri);
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *name;
+    struct stat st;
+    bool have_st;
+} dirent_info_t;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const dirent_info_t *)a)->name, ((const dirent_info_t *)b)->name);
+}
+
+/* Reads up to LISTING_MAX_ENTRIES entries, sorted by name. */
+static dirent_info_t *read_entries(pt_request_t *r, DIR *dir, size_t *count)
+{
+    size_t n = 0, cap = 64;
+    dirent_info_t *v = pt_arena_alloc(r->arena, cap * sizeof(*v));
+    struct dirent *de;
+    while (n < LISTING_MAX_ENTRIES && (de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        if (n == cap) {
+            v = pt_arena_grow(r->arena, v, cap * sizeof(*v), 2 * cap * sizeof(*v));
+            cap *= 2;
+        }
+        v[n].name = pt_arena_strdup(r->arena, de->d_name);
+        v[n].have_st = fstatat(dirfd(dir), de->d_name, &v[n].st, 0) == 0 ||
+                       fstatat(dirfd(dir), de->d_name, &v[n].st, AT_SYMLINK_NOFOLLOW) == 0;
+        n++;
+    }
+    qsort(v, n, sizeof(*v), cmp_entry);
+    *count = n;
+    return v;
+}
+
+static const char *listing_row(pt_request_t *r, const dirent_info_t *e)
+{
+    bool isdir = e->have_st && S_ISDIR(e->st.st_mode);
+    const char *href = pt_uri_escape_path(r->arena, e->name);
+    /* A name with ':' before any '/' would read as a URL scheme. */
+    const char *pre = strchr(e->name, ':') ? "./" : "";
+    char when[32] = "";
+    if (e->have_st) {
+        struct tm tm;
+        gmtime_r(&e->st.st_mtime, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+    }
+    const char *size = isdir || !e->have_st
+                           ? "-"
+                           : pt_arena_printf(r->arena, "%" PRId64, (int64_t)e->st.st_size);
+    const char *name = pt_html_escape(r->arena, e->name);
+    return pt_arena_printf(r->arena,
+                           "<tr><td><a href=\"%s%s%s\">%s%s</a></td><td>%s</td>"
+                           "<td align=\"right\">%s</td></tr>\n",
+                           pre, href, isdir ? "/" : "", name, isdir ? "/" : "", when, size);
+}
+
+/* mod_autoindex's plain listing: a table of name, modification time and size. */
+static int send_listing(pt_request_t *r)
+{
+    DIR *dir = opendir(r->filename);
+    if (dir == NULL) {
+        return errno == EACCES ? 403 : 404;
+    }
+    size_t n;
+    dirent_info_t *v = read_entries(r, dir, &n);
+    closedir(dir);
+
+    const char *title = pt_html_escape(r->arena, r->uri);
+    size_t cap = 1024 + n * 256, len = 0;
+    char *out = pt_arena_alloc(r->arena, cap);
+    const char *parts[4] = {
+        pt_arena_printf(r->arena,
+                        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+                        "<title>Index of %s</title>\n</head>\n<body>\n<h1>Index of %s</h1>\n"
+                        "<table>\n<tr><th>Name</th><th>Last modified</th><th>Size</th></tr>\n",
+                        title, title),
+        strcmp(r->uri, "/") != 0
+            ? "<tr><td><a href=\"../\">Parent Directory</a></td><td></td>"
+              "<td align=\"right\">-</td></tr>\n"
+            : "",
+        NULL, "</table>\n</body>\n</html>\n"};
+    for (size_t i = 0; i < n + 3; i++) {
+        const char *s = i < 2 ? parts[i] : i < n + 2 ? listing_row(r, &v[i - 2]) : parts[3];
+        size_t sl = strlen(s);
+        if (len + sl + 1 > cap) {
+            out = pt_arena_grow(r->arena, out, len, 2 * (len + sl + 1));
+            cap = 2 * (len + sl + 1);
+        }
+        memcpy(out + len, s, sl);
+        len += sl;
+    }
+    pt_table_unset(&r->headers_out, "Content-Type");
+    return pt_resp_send(r, 200, "text/html; charset=UTF-8", out, len);
+}
+
+static int serve_directory(pt_request_t *r)
+{
+    size_t ul = strlen(r->uri);
+    if (ul == 0 || r->uri[ul - 1] != '/') {
+        return redirect_with_slash(r);
+    }
+    int rc = try_index(r);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *fb = r->dir->fallback;
+    if (fb != NULL && fb[0] != '\0') {
+        return missing(r);
+    }
+    rc = method_allowed(r);
+    if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
+        return rc;
+    }
+    if (r->dir->options & PT_OPT_INDEXES) {
+        return send_listing(r);
+    }
+    pt_log_rerror(PT_LOG_ERR, r, "AH01276: Cannot serve directory %s: No matching "
+                                 "DirectoryIndex found, and server-generated directory index "
+                                 "forbidden by Options directive", r->filename);
+    return 403;
+}
+
+/* ---- Files --------------------------------------------------------------------------- */
+
+static const char *make_boundary(pt_request_t *r, const struct stat *st)
+{
+    uint64_t rnd[2] = {0, 0};
+    if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+        rnd[0] = (uint64_t)r->start_mono_us ^ ((uint64_t)st->st_ino << 17);
+        rnd[1] = (uint64_t)(uintptr_t)r ^ (uint64_t)r->start_wall_us;
+    }
+    return pt_arena_printf(r->arena, "%016" PRIx64 "%016" PRIx64, rnd[0], rnd[1]);
+}
+
+static int send_single_range(pt_request_t *r, int fd, const pt_range_t *rg, int64_t size)
+{
+    pt_table_set(&r->headers_out, "Content-Range",
+                 pt_arena_printf(r->arena, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, rg->first,
+                                 rg->last, size));
+    int64_t len = rg->last - rg->first + 1;
+    int rc = pt_resp_start(r, 206, len);
+    if (rc == 0) {
+        rc = pt_resp_write_file(r, fd, (off_t)rg->first, (off_t)len);
+    }
+    return rc != 0 ? rc : pt_resp_finish(r);
+}
+
+static int send_multipart(pt_request_t *r, int fd, const pt_range_t *v, size_t n,
+                          const struct stat *st)
+{
+    int64_t size = (int64_t)st->st_size;
+    const char *boundary = make_boundary(r, st);
+    const char *type = r->content_type;
+    int64_t total = pt_range_multipart_length(r->arena, boundary, type, v, n, size);
+    r->content_type =
+        pt_arena_printf(r->arena, "multipart/byteranges; boundary=%s", boundary);
+    pt_table_unset(&r->headers_out, "Content-Type");
+    int rc = pt_resp_start(r, 206, total);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *head = pt_range_part_head(r->arena, boundary, type, &v[i], size);
+        rc = pt_resp_write(r, head, strlen(head));
+        if (rc == 0) {
+            rc = pt_resp_write_file(r, fd, (off_t)v[i].first,
+                                    (off_t)(v[i].last - v[i].first + 1));
+        }
+    }
+    if (rc == 0) {
+        const char *tail = pt_range_multipart_tail(r->arena, boundary);
+        rc = pt_resp_write(r, tail, strlen(tail));
+    }
+    return rc != 0 ? rc : pt_resp_finish(r);
+}
+
+/* Range (GET only, and only when If-Range allows). *handled false: send the whole file. */
+static int try_ranges(pt_request_t *r, int fd, const struct stat *st, const char *etag,
+                      bool *handled)
+{
+    *handled = false;
+    const char *range = pt_table_get(&r->headers_in, "Range");
+    if (range == NULL || r->method_id != PT_METHOD_GET || r->error_status != 0 ||
+        !pt_range_if_range_ok(pt_table_get(&r->headers_in, "If-Range"), etag, st->st_mtime)) {
+        return 0;
+    }
+    pt_range_t v[PT_RANGE_MAX];
+    size_t n;
+    pt_range_result_t res = pt_range_parse(range, (int64_t)st->st_size, v, &n);
+    *handled = res != PT_RANGE_NONE;
+    switch (res) {
+    case PT_RANGE_UNSATISFIABLE:
+        pt_table_set(&r->err_headers_out, "Content-Range",
+                     pt_arena_printf(r->arena, "bytes */%" PRId64, (int64_t)st->st_size));
+        return 416;
+    case PT_RANGE_OK:
+        return n == 1 ? send_single_range(r, fd, &v[0], (int64_t)st->st_size)
+                      : send_multipart(r, fd, v, n, st);
+    default:
+        return 0;
+    }
+}
+
+static int serve_file(pt_request_t *r, int fd, const struct stat *st)
+{
+    int rc = method_allowed(r);
+    if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
+        return rc;
+    }
+    int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+    char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
+    pt_etag_make(etag, PT_ETAG_LEN, (int64_t)st->st_size, mtime_us);
+    char *lm = pt_arena_alloc(r->arena, 32);
+    pt_http_date_format(lm, 32, st->st_mtime);
+    pt_table_set(&r->headers_out, "Last-Modified", lm);
+    pt_table_set(&r->headers_out, "ETag", etag);
+    pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
+
+    if (r->error_status == 0) { /* an ErrorDocument body is never "not modified" */
+        int cond = pt_cond_evaluate(&r->headers_in, true, etag, st->st_mtime, time(NULL));
+        if (cond == 304) {
+            rc = pt_resp_start(r, 304, 0);
+            return rc != 0 ? rc : pt_resp_finish(r);
+        }
+        if (cond != 0) {
+            return cond;
+        }
+    }
+    bool handled;
+    rc = try_ranges(r, fd, st, etag, &handled);
+    if (handled) {
+        return rc;
+    }
+    rc = pt_resp_start(r, 200, (int64_t)st->st_size);
+    if (rc == 0 && st->st_size > 0) {
+        rc = pt_resp_write_file(r, fd, 0, st->st_size);
+    }
+    return rc != 0 ? rc : pt_resp_finish(r);
+}
+
+int pt_static_handler(pt_request_t *r)
+{
+    if (r->filename == NULL) {
+        return 404;
+    }
+    struct stat st;
+    int fd = -1;
+    int rc = open_mapped(r, &fd, &st);
+    if (rc == FILE_MISSING) {
+        return missing(r);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        rc = serve_directory(r);
+    } else if (S_ISREG(st.st_mode)) {
+        rc = serve_file(r, fd, &st);
+        close(fd);
+    } else {
+        close(fd);
+        pt_log_rerror(PT_LOG_ERR, r, "not a regular file: %s", r->filename);
+        rc = 403;
+    }
+    return rc;
+}
