@@ -2,6 +2,7 @@
  * renderer that turns a finished request into one line. Values are escaped as Apache's
  * ap_escape_logitem does, or as JSON for the "json" nickname, so a client cannot forge
  * lines or break the output format. */
+#include "conn.h"
 #include "log.h"
 #include "request.h"
 
@@ -384,7 +385,7 @@ static const char *vhost_name(const pt_request_t *r)
 
 static char conn_status(const pt_request_t *r)
 {
-    if (r->head_sent && !r->body_done)
+    if ((r->conn && r->conn->aborted) || (r->head_sent && !r->body_done))
         return 'X';
     return r->keepalive ? '+' : '-';
 }

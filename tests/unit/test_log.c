@@ -1,6 +1,7 @@
 /* Unit tests for log.c and logformat.c: the error log line, levels, the access log format
  * language (every directive, nicknames, escaping, JSON), and the sinks (order, sharing, env=
  * conditions, dropping lines for a reader that never reads). */
+#include "conn.h"
 #include "log.h"
 #include "request.h"
 
@@ -15,21 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Stand-ins for the address helpers of request.c, which needs a live connection. */
-const char *pt_request_client_ip(const pt_request_t *r) { return "192.0.2.7"; }
-int pt_request_client_port(const pt_request_t *r) { return 51234; }
-const char *pt_request_local_ip(const pt_request_t *r) { return "198.51.100.1"; }
-int pt_request_local_port(const pt_request_t *r) { return 8080; }
-const char *pt_request_server_name(const pt_request_t *r)
-{
-    return r->hostname ? r->hostname : r->vhost->server_name;
-}
-int pt_request_server_port(const pt_request_t *r) { return 80; }
-
 static pt_arena_t *A;
 static pt_config_t cfg;
 static pt_vhost_t mainvh, vh;
 static pt_vhost_t *vhosts[1];
+static pt_conn_t conn;
 static char tmpdir[64];
 
 static int64_t mono_us(void)
@@ -58,6 +49,12 @@ static void setup(void)
     cfg.main_server = &mainvh;
     cfg.vhosts = vhosts;
     cfg.nvhosts = 1;
+    memset(&conn, 0, sizeof(conn));
+    conn.fd = -1;
+    strcpy(conn.peer_ip, "192.0.2.7");
+    conn.peer_port = 51234;
+    strcpy(conn.local_ip, "198.51.100.1");
+    conn.local_port = 8080;
     strcpy(tmpdir, "/tmp/pt_logtest.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
@@ -75,6 +72,7 @@ static pt_request_t *mkreq(void)
 {
     pt_request_t *r = pt_arena_calloc(A, sizeof(*r));
     r->arena = A;
+    r->conn = &conn;
     r->cfg = &cfg;
     r->vhost = &vh;
     pt_table_init(&r->headers_in, A, 4);
@@ -176,7 +174,7 @@ START_TEST(renders_every_request_directive)
     ck_assert_str_eq(render("%a|%{c}a|%A|%b|%B|%f|%h|%H|%l|%m|%p|%{local}p|%{remote}p|"
                             "%{canonical}p|%q|%r|%R|%s|%>s|%<s|%u|%U|%v|%V|%X|%L", r),
                      "192.0.2.7|192.0.2.7|198.51.100.1|1234|1234|/srv/www/index.html|"
-                     "192.0.2.7|HTTP/1.1|-|GET|80|8080|51234|80|?x=1|"
+                     "192.0.2.7|HTTP/1.1|-|GET|8080|8080|51234|8080|?x=1|"
                      "GET /index.html?x=1 HTTP/1.1|static|200|200|200|bob|/index.html|"
                      "www.example.org|host.example|+|-\n");
     ck_assert_str_eq(render("%{X-In}i|%{x-out}o|%{X-Err}o|%{FOO}e|%{nope}e|%{x}n|%{sid}C|"
@@ -224,6 +222,9 @@ START_TEST(renders_pid_and_connection_status)
     r->keepalive = false;
     ck_assert_str_eq(render("%X", r), "-\n");
     r->body_done = false;
+    ck_assert_str_eq(render("%X", r), "X\n");
+    r->body_done = true;
+    conn.aborted = true;
     ck_assert_str_eq(render("%X", r), "X\n");
 }
 END_TEST
