@@ -46,7 +46,7 @@ static size_t mapping_root_len(const pt_request_t *r)
             }
         } else {
             size_t fl = strlen(al->from);
-            if (strncmp(r->uri, al->from, fl) != 0 ||
+            if (fl == 0 || strncmp(r->uri, al->from, fl) != 0 ||
                 (al->from[fl - 1] != '/' && r->uri[fl] != '\0' && r->uri[fl] != '/')) {
                 continue;
             }
