@@ -526,7 +526,8 @@ END_TEST
 START_TEST(env_conditions_choose_the_logs)
 {
     char err[PT_ERRLEN];
-    pt_customlog_t *only = add_log(&vh, "%U", "only.log", "env=ONLY");
+    /* directives.c stores the condition without "env="; both spellings are accepted. */
+    pt_customlog_t *only = add_log(&vh, "%U", "only.log", "ONLY");
     pt_customlog_t *skip = add_log(&vh, "%U", "noskip.log", "env=!SKIP");
     ck_assert_int_eq(pt_log_open_sinks(&cfg, err, sizeof(err)), 0);
     pt_request_t *r = mkreq();
@@ -543,6 +544,22 @@ START_TEST(env_conditions_choose_the_logs)
     pt_log_close_sinks(&cfg);
     ck_assert_str_eq(slurp(only->path), "/only\n");
     ck_assert_str_eq(slurp(skip->path), "/plain\n/only\n");
+}
+END_TEST
+
+START_TEST(vhost_sharing_the_main_servers_logs_opens_them_once)
+{
+    char err[PT_ERRLEN];
+    pt_customlog_t *cl = add_log(&mainvh, "%U", "main.log", NULL);
+    vh.logs = mainvh.logs;
+    vh.nlogs = mainvh.nlogs;
+    ck_assert_int_eq(pt_log_open_sinks(&cfg, err, sizeof(err)), 0);
+    pt_request_t *r = mkreq();
+    r->uri = "/once";
+    pt_log_access(r);
+    pt_log_close_sinks(&cfg);
+    ck_assert_ptr_null(cl->sink);
+    ck_assert_str_eq(slurp(cl->path), "/once\n");
 }
 END_TEST
 
@@ -721,6 +738,7 @@ static Suite *log_suite(void)
     tcase_set_timeout(sink, 10);
     tcase_add_test(sink, sink_writes_lines_in_order_and_is_shared_by_path);
     tcase_add_test(sink, env_conditions_choose_the_logs);
+    tcase_add_test(sink, vhost_sharing_the_main_servers_logs_opens_them_once);
     tcase_add_test(sink, open_sinks_reports_unopenable_path_and_spares_stdout);
     tcase_add_test(sink, sink_to_a_stuck_pipe_drops_lines_instead_of_blocking);
     tcase_add_test(sink, threads_share_a_sink_without_mixing_lines);
