@@ -457,14 +457,16 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st)
     int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
     char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
     pt_etag_make(etag, PT_ETAG_LEN, (int64_t)st->st_size, mtime_us);
+    /* A file dated in the future is announced as modified now, as Apache does. */
+    time_t now = time(NULL);
     char *lm = pt_arena_alloc(r->arena, 32);
-    pt_http_date_format(lm, 32, st->st_mtime);
+    pt_http_date_format(lm, 32, PT_MIN(st->st_mtime, now));
     pt_table_set(&r->headers_out, "Last-Modified", lm);
     pt_table_set(&r->headers_out, "ETag", etag);
     pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
 
     if (r->error_status == 0) { /* an ErrorDocument body is never "not modified" */
-        int cond = pt_cond_evaluate(&r->headers_in, true, etag, st->st_mtime, time(NULL));
+        int cond = pt_cond_evaluate(&r->headers_in, true, etag, st->st_mtime, now);
         if (cond == 304) {
             rc = pt_resp_start(r, 304, 0);
             return rc != 0 ? rc : pt_resp_finish(r);
