@@ -135,7 +135,8 @@ static size_t line_prefix(char *out, size_t cap, int level, const char *client)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(out, cap, "[%s %s %02d %02d:%02d:%02d.%06ld %04d] [core:%s] [pid %ld:tid %ld] ",
+    int n = snprintf(out, cap,
+                     "[%s %s %02d %02d:%02d:%02d.%06ld %04d] [core:%s] [pid %ld:tid %ld] ",
                      days[tm.tm_wday], months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000, tm.tm_year + 1900, LEVEL_NAMES[level],
                      (long)getpid(), (long)syscall(SYS_gettid));

@@ -34,7 +34,8 @@ struct pt_logformat {
 #define LF_COND_MAX 16
 #define LF_TMP 256
 
-static const char DIRECTIVES[] = "aAbBCDfhHlLmpPqrRsStTuUvVXIOieno";
+/* Every Apache directive portico knows; %l %L %S %n have no value here and log "-". */
+static const char DIRECTIVES[] = "aAbBCDfhHklLmpPqrRsStTuUvVXIOieno";
 
 static lf_item_t *item_add(pt_arena_t *a, pt_logformat_t *f)
 {
@@ -419,6 +420,7 @@ static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
     case 'D': case 'T': return duration_val(it, r, tmp);
     case 'f': return str_val(r->filename);
     case 'H': return str_val(r->protocol);
+    case 'k': return num_val(tmp, r->conn && r->conn->requests > 0 ? r->conn->requests - 1 : 0);
     case 'm': return str_val(r->method);
     case 'p': return port_val(it, r, tmp);
     case 'P': return pid_val(it, tmp);
@@ -440,7 +442,7 @@ static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
     case LF_JSON_TIME: return json_time_val(r, tmp);
     case LF_HOSTNAME: return str_val(r->hostname);
     case LF_ARGS: return str_val(r->args);
-    default: return (lval_t){0}; /* %l %L %n: no value in portico */
+    default: return (lval_t){0};
     }
 }
 

@@ -213,12 +213,13 @@ START_TEST(renders_durations_in_each_unit)
 }
 END_TEST
 
-START_TEST(renders_pid_and_connection_status)
+START_TEST(renders_pid_keepalive_count_and_connection_status)
 {
     pt_request_t *r = mkreq();
     char want[64];
-    snprintf(want, sizeof(want), "%ld|+\n", (long)getpid());
-    ck_assert_str_eq(render("%P|%X", r), want);
+    conn.requests = 3; /* serve.c counts the request before logging it */
+    snprintf(want, sizeof(want), "%ld|+|2|-\n", (long)getpid());
+    ck_assert_str_eq(render("%P|%X|%k|%S", r), want);
     r->keepalive = false;
     ck_assert_str_eq(render("%X", r), "-\n");
     r->body_done = false;
@@ -713,7 +714,7 @@ static Suite *log_suite(void)
     tcase_add_test(fmt, renders_every_request_directive);
     tcase_add_test(fmt, renders_time_directives);
     tcase_add_test(fmt, renders_durations_in_each_unit);
-    tcase_add_test(fmt, renders_pid_and_connection_status);
+    tcase_add_test(fmt, renders_pid_keepalive_count_and_connection_status);
     tcase_add_test(fmt, absent_values_render_as_dash_and_empty_query);
     tcase_add_test(fmt, status_conditions_select_when_a_value_is_logged);
     tcase_add_test(fmt, literal_text_keeps_escapes_and_percent);
