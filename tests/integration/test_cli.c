@@ -102,7 +102,7 @@ END_TEST
 START_TEST(syntax_check_expands_variables_from_define_and_environment)
 {
     setenv("PORTICO_IT_ROOT", h->docroot, 1);
-    pth_config_raw(h, "Define NAME localhost\nServerName ${NAME}\n"
+    pth_config_raw(h, "Define NAME localhost\nServerName ${NAME}\nListen 127.0.0.1:@PORT@\n"
                       "DocumentRoot ${PORTICO_IT_ROOT}\n");
     assert_syntax_ok(NULL);
 }
@@ -133,8 +133,8 @@ END_TEST
 
 START_TEST(ifdefine_section_is_read_only_with_minus_d)
 {
-    pth_config_raw(h, "ServerName localhost\n<IfDefine PT_TEST_FLAG>\n    BadDirectiveHere\n"
-                      "</IfDefine>\n<IfDefine !PT_TEST_FLAG>\n    ServerAdmin a@b\n"
+    pth_config_raw(h, "Listen 127.0.0.1:@PORT@\n<IfDefine PT_TEST_FLAG>\n    BadDirectiveHere\n"
+                      "</IfDefine>\n<IfDefine !PT_TEST_FLAG>\n    ServerName localhost\n"
                       "</IfDefine>\n");
     assert_syntax_ok(NULL);
     const char *extra[] = {"-D", "PT_TEST_FLAG"};

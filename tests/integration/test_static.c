@@ -451,13 +451,13 @@ END_TEST
 
 START_TEST(name_based_virtual_hosts_choose_by_host)
 {
+    pth_write_dir_file(h, "one/who.txt", "one", 3);
+    pth_write_dir_file(h, "two/who.txt", "two", 3);
     START("<Directory @DIR@>\n    Require all granted\n</Directory>\n"
           "<VirtualHost *:@PORT@>\n    ServerName one.test\n    DocumentRoot @DIR@/one\n"
           "</VirtualHost>\n"
           "<VirtualHost *:@PORT@>\n    ServerName two.test\n    ServerAlias www.two.test\n"
           "    DocumentRoot @DIR@/two\n</VirtualHost>\n");
-    pth_write_dir_file(h, "one/who.txt", "one", 3);
-    pth_write_dir_file(h, "two/who.txt", "two", 3);
     static const struct { const char *host, *want; } cases[] = {
         {"Host: one.test", "one"}, {"Host: two.test", "two"}, {"Host: www.two.test", "two"},
         {"Host: TWO.test:80", "two"}, {"Host: unknown.test", "one"},
