@@ -1,0 +1,329 @@
+/* Per-request lookups in a loaded configuration: Apache's merge of per-directory configs,
+ * the section walk that builds the config for a file and URL, and name-based virtual host
+ * selection. Everything reads the immutable config and allocates from the caller's arena. */
+#include "config.h"
+
+#include "headers.h"
+
+#include <fnmatch.h>
+#include <netinet/in.h>
+
+/* ---- Merge ------------------------------------------------------------------------------ */
+
+static void *concat(pt_arena_t *a, const void *x, size_t nx, const void *y, size_t ny,
+                    size_t elt, size_t *n)
+{
+    *n = nx + ny;
+    if (*n == 0)
+        return NULL;
+    if (ny == 0)
+        return (void *)x;
+    if (nx == 0)
+        return (void *)y;
+    char *v = pt_arena_alloc(a, *n * elt);
+    memcpy(v, x, nx * elt);
+    memcpy(v + nx * elt, y, ny * elt);
+    return v;
+}
+
+/* Options as Apache's merge_core_dir_configs: an absolute setting replaces everything
+ * before it; +/- adjust the outer value and accumulate. */
+static void merge_options(pt_dir_config_t *m, const pt_dir_config_t *o,
+                          const pt_dir_config_t *i)
+{
+    if (i->options_set) {
+        m->options = i->options;
+        m->options_add = i->options_add;
+        m->options_remove = i->options_remove;
+        m->options_set = true;
+        m->options_rel = i->options_rel;
+        return;
+    }
+    m->options_add = (o->options_add & ~i->options_remove) | i->options_add;
+    m->options_remove = (o->options_remove & ~i->options_add) | i->options_remove;
+    m->options = (o->options & ~i->options_remove) | i->options_add;
+    m->options_set = o->options_set;
+    m->options_rel = o->options_rel || i->options_rel;
+}
+
+/* Error documents: the inner one wins for a status it names. */
+static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config_t *o,
+                            const pt_dir_config_t *i)
+{
+    if (!i->nerrordocs || !o->nerrordocs) {
+        m->errordocs = i->nerrordocs ? i->errordocs : o->errordocs;
+        m->nerrordocs = i->nerrordocs ? i->nerrordocs : o->nerrordocs;
+        return;
+    }
+    pt_errordoc_t *v = pt_arena_alloc(a, (o->nerrordocs + i->nerrordocs) * sizeof(*v));
+    size_t n = 0;
+    for (size_t k = 0; k < o->nerrordocs; k++) {
+        bool overridden = false;
+        for (size_t j = 0; j < i->nerrordocs && !overridden; j++)
+            overridden = i->errordocs[j].status == o->errordocs[k].status;
+        if (!overridden)
+            v[n++] = o->errordocs[k];
+    }
+    memcpy(v + n, i->errordocs, i->nerrordocs * sizeof(*v));
+    m->errordocs = v;
+    m->nerrordocs = n + i->nerrordocs;
+}
+
+pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
+                                     const pt_dir_config_t *inner)
+{
+    pt_dir_config_t *m = pt_arena_alloc(a, sizeof(*m));
+    const pt_dir_config_t *o = outer, *i = inner;
+    *m = *o;
+    merge_options(m, o, i);
+    if (i->dir_index_set) {
+        m->dir_index = i->dir_index;
+        m->ndir_index = i->ndir_index;
+        m->dir_index_set = true;
+    }
+    if (i->fallback)
+        m->fallback = i->fallback;
+    if (i->require)
+        m->require = i->require;
+    m->headers = concat(a, o->headers, o->nheaders, i->headers, i->nheaders,
+                        sizeof(*o->headers), &m->nheaders);
+    m->req_headers = concat(a, o->req_headers, o->nreq_headers, i->req_headers,
+                            i->nreq_headers, sizeof(*o->req_headers), &m->nreq_headers);
+    merge_errordocs(a, m, o, i);
+    m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
+                          sizeof(*o->redirects), &m->nredirects);
+    /* Lookups take the first mapping of an extension: inner ones go first. */
+    m->types = concat(a, i->types, i->ntypes, o->types, o->ntypes, sizeof(*o->types),
+                      &m->ntypes);
+    m->handlers = concat(a, i->handlers, i->nhandlers, o->handlers, o->nhandlers,
+                         sizeof(*o->handlers), &m->nhandlers);
+    if (i->handler)
+        m->handler = i->handler;
+    if (i->default_type)
+        m->default_type = i->default_type;
+    if (i->default_charset)
+        m->default_charset = i->default_charset;
+    m->env = concat(a, o->env, o->nenv, i->env, i->nenv, sizeof(*o->env), &m->nenv);
+    if (i->limit_request_body >= 0)
+        m->limit_request_body = i->limit_request_body;
+    if (i->enable_sendfile >= 0)
+        m->enable_sendfile = i->enable_sendfile;
+    if (i->enable_mmap >= 0)
+        m->enable_mmap = i->enable_mmap;
+    return m;
+}
+
+/* ---- Section walk ----------------------------------------------------------------------- */
+
+static size_t count_components(const char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        if (*p == '/' && p[1] && p[1] != '/')
+            n++;
+    return n;
+}
+
+/* <Directory dir> applies to filename when filename is dir or inside it; with wildcards,
+ * dir's components are matched against as many leading components of filename. */
+static bool directory_matches(const char *dir, const char *filename)
+{
+    if (strcmp(dir, "/") == 0)
+        return filename[0] == '/';
+    if (!strpbrk(dir, "*?[")) {
+        size_t len = strlen(dir);
+        return strncmp(filename, dir, len) == 0 &&
+               (filename[len] == '\0' || filename[len] == '/');
+    }
+    size_t want = count_components(dir), seen = 0;
+    const char *p = filename;
+    for (; *p; p++) {
+        if (*p == '/' && p[1] && p[1] != '/' && ++seen > want)
+            break;
+    }
+    if (seen < want)
+        return false;
+    char prefix[4096];
+    size_t len = (size_t)(p - filename);
+    if (len >= sizeof(prefix))
+        return false;
+    memcpy(prefix, filename, len);
+    prefix[len] = '\0';
+    return fnmatch(dir, prefix, FNM_PATHNAME) == 0;
+}
+
+static bool location_matches(const char *loc, const char *uri)
+{
+    if (strpbrk(loc, "*?["))
+        return fnmatch(loc, uri, FNM_PATHNAME) == 0;
+    size_t len = strlen(loc);
+    if (strncmp(uri, loc, len) != 0)
+        return false;
+    return len == 0 || loc[len - 1] == '/' || uri[len] == '/' || uri[len] == '\0';
+}
+
+typedef struct {
+    const pt_section_t *s;
+    size_t ncomp;
+    size_t order;
+} dsec_t;
+
+static bool was_matched(const pt_dir_config_t *const *matched, size_t n,
+                        const pt_dir_config_t *conf)
+{
+    for (size_t i = 0; i < n; i++)
+        if (matched[i] == conf)
+            return true;
+    return false;
+}
+
+/* Plain <Directory> sections containing filename, shortest first, ties in file order. */
+static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
+                                               const char *filename,
+                                               const pt_dir_config_t *d,
+                                               const pt_dir_config_t **matched, size_t *nm)
+{
+    dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
+    size_t n = 0;
+    for (size_t i = 0; i < vh->nsections; i++) {
+        const pt_section_t *s = &vh->sections[i];
+        if (s->kind == PT_SEC_DIRECTORY && directory_matches(s->pattern, filename))
+            v[n++] = (dsec_t){s, count_components(s->pattern), i};
+    }
+    /* Insertion sort: stable, and the lists are short. */
+    for (size_t i = 1; i < n; i++) {
+        dsec_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1].ncomp > x.ncomp; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    for (size_t i = 0; i < n; i++) {
+        d = pt_dir_config_merge(a, d, v[i].s->conf);
+        matched[(*nm)++] = v[i].s->conf;
+    }
+    for (size_t i = 0; i < vh->nsections; i++) {
+        const pt_section_t *s = &vh->sections[i];
+        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, filename, 0, NULL, 0) == 0) {
+            d = pt_dir_config_merge(a, d, s->conf);
+            matched[(*nm)++] = s->conf;
+        }
+    }
+    return d;
+}
+
+const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
+                                         const char *filename, const char *uri_path)
+{
+    const pt_dir_config_t *d = vh->dir;
+    if (filename) {
+        const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
+                                                                sizeof(*matched));
+        size_t nm = 0;
+        d = walk_directories(a, vh, filename, d, matched, &nm);
+        const char *slash = strrchr(filename, '/');
+        const char *base = slash ? slash + 1 : filename;
+        for (size_t i = 0; i < vh->nsections; i++) {
+            const pt_section_t *s = &vh->sections[i];
+            if (s->kind != PT_SEC_FILES && s->kind != PT_SEC_FILES_MATCH)
+                continue;
+            if (s->within && !was_matched(matched, nm, s->within->conf))
+                continue;
+            bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
+                                               : regexec(s->re, base, 0, NULL, 0) == 0;
+            if (hit)
+                d = pt_dir_config_merge(a, d, s->conf);
+        }
+    }
+    for (size_t i = 0; uri_path && i < vh->nsections; i++) {
+        const pt_section_t *s = &vh->sections[i];
+        bool hit = false;
+        if (s->kind == PT_SEC_LOCATION)
+            hit = location_matches(s->pattern, uri_path);
+        else if (s->kind == PT_SEC_LOCATION_MATCH)
+            hit = regexec(s->re, uri_path, 0, NULL, 0) == 0;
+        if (hit)
+            d = pt_dir_config_merge(a, d, s->conf);
+    }
+    return d;
+}
+
+/* ---- Virtual hosts ---------------------------------------------------------------------- */
+
+/* 1: the vhost names this exact IP; 0: a wildcard address that matches; -1: no match. */
+static int addr_match(const pt_vaddr_t *va, const struct sockaddr *local)
+{
+    int port = 0;
+    const void *ip4 = NULL, *ip6 = NULL;
+    if (local->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)local;
+        port = ntohs(s4->sin_port);
+        ip4 = &s4->sin_addr;
+    } else if (local->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)local;
+        port = ntohs(s6->sin6_port);
+        ip6 = &s6->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            ip4 = (const uint8_t *)&s6->sin6_addr + 12;
+    }
+    if (va->port != 0 && va->port != port)
+        return -1;
+    if (va->addrlen == 0)
+        return 0;
+    if (va->addr.ss_family == AF_INET && ip4)
+        return memcmp(&((const struct sockaddr_in *)&va->addr)->sin_addr, ip4, 4) == 0 ? 1
+                                                                                       : -1;
+    if (va->addr.ss_family == AF_INET6 && ip6)
+        return memcmp(&((const struct sockaddr_in6 *)&va->addr)->sin6_addr, ip6, 16) == 0
+                   ? 1
+                   : -1;
+    return -1;
+}
+
+static int vhost_addr_match(const pt_vhost_t *vh, const struct sockaddr *local)
+{
+    int best = -1;
+    for (size_t i = 0; i < vh->naddrs; i++)
+        best = PT_MAX(best, addr_match(&vh->addrs[i], local));
+    return best;
+}
+
+static bool name_match(const pt_vhost_t *vh, const char *host, size_t hlen)
+{
+    char h[256];
+    if (hlen >= sizeof(h))
+        return false;
+    memcpy(h, host, hlen);
+    h[hlen] = '\0';
+    if (vh->server_name && strcasecmp(vh->server_name, h) == 0)
+        return true;
+    for (size_t i = 0; i < vh->naliases; i++)
+        if (fnmatch(vh->aliases[i], h, FNM_CASEFOLD) == 0)
+            return true;
+    return false;
+}
+
+/* Apache's order: vhosts naming the local IP exactly are considered before wildcard ones;
+ * within a set, the first whose name matches wins, else the set's first is the default. */
+const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
+                                      const char *host)
+{
+    size_t hlen = host ? strlen(host) : 0;
+    while (hlen > 0 && host[hlen - 1] == '.')
+        hlen--;
+    for (int level = 1; level >= 0; level--) {
+        const pt_vhost_t *first = NULL;
+        for (size_t i = 0; i < cfg->nvhosts; i++) {
+            const pt_vhost_t *vh = cfg->vhosts[i];
+            if (!local || vhost_addr_match(vh, local) != level)
+                continue;
+            if (!first)
+                first = vh;
+            if (hlen && name_match(vh, host, hlen))
+                return vh;
+        }
+        if (first)
+            return first;
+    }
+    return cfg->main_server;
+}
