@@ -32,6 +32,12 @@ extern char **environ;
 static pth_t *live[MAX_LIVE];
 static bool atexit_done;
 
+/* Check runs each test in a child that leaves with _exit() when an assertion fails, so
+ * neither teardown nor atexit run there. Temp dirs therefore live under one base dir that
+ * the runner process (the one that loaded us) creates and removes when it exits. */
+static char base_dir[64];
+static pid_t runner_pid;
+
 int64_t pth_now_ms(void)
 {
     struct timespec ts;
@@ -96,15 +102,36 @@ static void sweep(void)
 {
     for (int i = 0; i < MAX_LIVE; i++) {
         pth_t *h = live[i];
-        if (h == NULL || h->pid <= 0)
+        if (h == NULL)
             continue;
-        pth_kill_descendants(h->pid);
-        kill(h->pid, SIGKILL);
-        waitpid(h->pid, NULL, 0);
-        h->pid = 0;
+        if (h->pid > 0) {
+            pth_kill_descendants(h->pid);
+            kill(h->pid, SIGKILL);
+            waitpid(h->pid, NULL, 0);
+            h->pid = 0;
+        }
+        /* A failed test exits without its teardown: its files go too unless asked to keep. */
         if (!getenv("PORTICO_TEST_KEEP"))
             nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     }
+}
+
+static void remove_base(void)
+{
+    if (getpid() == runner_pid && base_dir[0] && !getenv("PORTICO_TEST_KEEP"))
+        nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+__attribute__((constructor)) static void make_base(void)
+{
+    strcpy(base_dir, "/tmp/portico-it.XXXXXX");
+    if (mkdtemp(base_dir) == NULL) {
+        base_dir[0] = '\0';
+        return;
+    }
+    chmod(base_dir, 0755);
+    runner_pid = getpid();
+    atexit(remove_base);
 }
 
 const char *pth_bin(void)
@@ -135,7 +162,7 @@ pth_t *pth_new(void)
     }
     pth_t *h = calloc(1, sizeof(*h));
     ck_assert(h != NULL);
-    strcpy(h->dir, "/tmp/portico-it.XXXXXX");
+    snprintf(h->dir, sizeof(h->dir), "%s/s.XXXXXX", base_dir[0] ? base_dir : "/tmp");
     ck_assert_msg(mkdtemp(h->dir) != NULL, "mkdtemp: %s", strerror(errno));
     /* Readable by a server that drops privileges, and by SymLinksIfOwnerMatch tests. */
     chmod(h->dir, 0755);

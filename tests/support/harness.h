@@ -22,7 +22,7 @@
 
 /* One server under test and its files. Paths are absolute. */
 typedef struct pth {
-    char dir[256];        /* mkdtemp'd /tmp/portico-it.XXXXXX */
+    char dir[256];        /* mkdtemp: /tmp/portico-it.XXXXXX/s.XXXXXX (per test process) */
     char docroot[300];    /* DIR/htdocs (created) */
     char conf[300];       /* DIR/portico.conf */
     char error_log[300];  /* DIR/error.log */
