@@ -1,0 +1,320 @@
+/* Per-directory merging, the section walk for a file and URL, and virtual host selection
+ * (dirconf.c), on configurations loaded from text. */
+#include "config.h"
+#include "headers.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[64];
+static char err[PT_ERRLEN];
+static pt_arena_t *ra;
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    return remove(p);
+}
+
+static void setup(void)
+{
+    strcpy(root, "/tmp/ptdirXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    ra = pt_arena_create(0);
+}
+
+static void teardown(void)
+{
+    pt_arena_destroy(ra);
+    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static pt_config_t *load(const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/main.conf", root);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    pt_parse_opts_t o = {.server_root = root};
+    pt_config_t *c = pt_config_load(p, &o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    return c;
+}
+
+/* The values of the merged "Header set X-Order v" rules, joined with ',': the merge order. */
+static const char *order(const pt_dir_config_t *d)
+{
+    char *out = pt_arena_calloc(ra, 256);
+    for (size_t i = 0; i < d->nheaders; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, d->headers[i].value);
+    }
+    return out;
+}
+
+static pt_dir_config_t *dc_new(void)
+{
+    pt_dir_config_t *d = pt_arena_calloc(ra, sizeof(*d));
+    d->limit_request_body = -1;
+    d->enable_sendfile = d->enable_mmap = -1;
+    return d;
+}
+
+/* ---- Merge ------------------------------------------------------------------------------ */
+
+START_TEST(absolute_options_replace_and_relative_ones_adjust_the_outer_set)
+{
+    pt_dir_config_t *o = dc_new(), *abs = dc_new(), *rel = dc_new();
+    o->options = PT_OPT_FOLLOW_SYMLINKS | PT_OPT_INDEXES;
+    o->options_set = true;
+    abs->options = PT_OPT_EXECCGI;
+    abs->options_set = true;
+    rel->options_add = PT_OPT_MULTIVIEWS;
+    rel->options_remove = PT_OPT_INDEXES;
+    rel->options_rel = true;
+    pt_dir_config_t *m = pt_dir_config_merge(ra, o, abs);
+    ck_assert_uint_eq(m->options, PT_OPT_EXECCGI);
+    m = pt_dir_config_merge(ra, o, rel);
+    ck_assert_uint_eq(m->options, PT_OPT_FOLLOW_SYMLINKS | PT_OPT_MULTIVIEWS);
+    m = pt_dir_config_merge(ra, m, abs);
+    ck_assert_uint_eq(m->options, PT_OPT_EXECCGI);
+}
+END_TEST
+
+START_TEST(lists_concatenate_and_inner_error_documents_win_per_status)
+{
+    pt_dir_config_t *o = dc_new(), *i = dc_new();
+    pt_errordoc_t od[] = {{404, "/o404"}, {500, "/o500"}};
+    pt_errordoc_t id[] = {{404, "/i404"}, {403, "/i403"}};
+    pt_env_rule_t oe[] = {{.kind = PT_ENV_SET}}, ie[] = {{.kind = PT_ENV_UNSET}};
+    o->errordocs = od, o->nerrordocs = 2;
+    i->errordocs = id, i->nerrordocs = 2;
+    o->env = oe, o->nenv = 1;
+    i->env = ie, i->nenv = 1;
+    pt_dir_config_t *m = pt_dir_config_merge(ra, o, i);
+    ck_assert_uint_eq(m->nerrordocs, 3);
+    ck_assert_int_eq(m->errordocs[0].status, 500);
+    ck_assert_str_eq(m->errordocs[1].value, "/i404");
+    ck_assert_str_eq(m->errordocs[2].value, "/i403");
+    ck_assert_uint_eq(m->nenv, 2);
+    ck_assert_int_eq(m->env[0].kind, PT_ENV_SET);
+    ck_assert_int_eq(m->env[1].kind, PT_ENV_UNSET);
+}
+END_TEST
+
+START_TEST(scalars_come_from_the_inner_config_only_when_set)
+{
+    pt_dir_config_t *o = dc_new(), *i = dc_new();
+    o->handler = "outer";
+    o->default_charset = "utf-8";
+    o->limit_request_body = 100;
+    o->enable_sendfile = 1;
+    i->default_type = "text/plain";
+    i->limit_request_body = 0;
+    pt_dir_config_t *m = pt_dir_config_merge(ra, o, i);
+    ck_assert_str_eq(m->handler, "outer");
+    ck_assert_str_eq(m->default_charset, "utf-8");
+    ck_assert_str_eq(m->default_type, "text/plain");
+    ck_assert_int_eq(m->limit_request_body, 0);
+    ck_assert_int_eq(m->enable_sendfile, 1);
+    ck_assert_int_eq(m->enable_mmap, -1);
+}
+END_TEST
+
+/* ---- Section walk ----------------------------------------------------------------------- */
+
+static const char sections[] =
+    "Listen 8080\n"
+    "Header set X-Order server\n"
+    "<Location /app>\n Header set X-Order loc-app\n</Location>\n"
+    "<DirectoryMatch ^/srv/www/.*/priv>\n Header set X-Order dirmatch\n</DirectoryMatch>\n"
+    "<Directory /srv/www/site>\n Header set X-Order dir-site\n"
+    "  <Files *.php>\n   Header set X-Order files-in-site\n  </Files>\n</Directory>\n"
+    "<Directory /srv/www>\n Header set X-Order dir-www\n</Directory>\n"
+    "<Directory />\n Header set X-Order dir-root\n</Directory>\n"
+    "<Files ~ \"\\.php$\">\n Header set X-Order filesmatch\n</Files>\n"
+    "<Directory /srv/*/site>\n Header set X-Order dir-wild\n</Directory>\n"
+    "<LocationMatch ^/app/.*\\.php$>\n Header set X-Order locmatch\n</LocationMatch>\n"
+    "<Location />\n Header set X-Order loc-root\n</Location>\n";
+
+START_TEST(merges_directories_shortest_first_then_regex_files_and_locations)
+{
+    pt_config_t *c = load(sections);
+    const pt_dir_config_t *d = pt_config_dir_for(ra, c->main_server,
+                                                 "/srv/www/site/priv/x.php", "/app/x.php");
+    ck_assert_str_eq(order(d), "server,dir-root,dir-www,dir-site,dir-wild,dirmatch,"
+                               "files-in-site,filesmatch,loc-app,locmatch,loc-root");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(nested_files_apply_only_inside_their_directory)
+{
+    pt_config_t *c = load(sections);
+    const pt_dir_config_t *d = pt_config_dir_for(ra, c->main_server, "/srv/www/other/x.php",
+                                                 "/x.php");
+    ck_assert_str_eq(order(d), "server,dir-root,dir-www,filesmatch,loc-root");
+    d = pt_config_dir_for(ra, c->main_server, "/srv/www/site/index.html", "/");
+    ck_assert_str_eq(order(d), "server,dir-root,dir-www,dir-site,dir-wild,loc-root");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(without_a_file_only_locations_apply)
+{
+    pt_config_t *c = load(sections);
+    const pt_dir_config_t *d = pt_config_dir_for(ra, c->main_server, NULL, "/app/");
+    ck_assert_str_eq(order(d), "server,loc-app,loc-root");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(locations_match_on_segment_boundaries)
+{
+    pt_config_t *c = load("Listen 8080\n"
+                          "<Location /foo>\n Header set X-Order foo\n</Location>\n"
+                          "<Location /bar/>\n Header set X-Order bar/\n</Location>\n"
+                          "<Location /img/*.png>\n Header set X-Order png\n</Location>\n");
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/foo")), "foo");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/foo/")), "foo");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/foo/bar")), "foo");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/foobar")), "");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/bar/x")), "bar/");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/bar")), "");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/img/a.png")), "png");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, NULL, "/img/sub/a.png")), "");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(directory_matches_itself_but_not_a_sibling_prefix)
+{
+    pt_config_t *c = load("Listen 8080\n<Directory /srv/www/>\n Header set X-Order www\n"
+                          "</Directory>\n");
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/www", "/")), "www");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/www/a/b", "/")), "www");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/wwwx/a", "/")), "");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(options_merge_through_sections)
+{
+    pt_config_t *c = load("Listen 8080\n<Directory />\n Options None\n</Directory>\n"
+                          "<Directory /srv>\n Options +Indexes +ExecCGI\n</Directory>\n"
+                          "<Directory /srv/a>\n Options -ExecCGI\n</Directory>\n"
+                          "<Directory /srv/b>\n Options MultiViews\n Options +Includes\n"
+                          "</Directory>\n");
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/a/f", NULL)->options, PT_OPT_INDEXES);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/b/f", NULL)->options,
+                      PT_OPT_MULTIVIEWS | PT_OPT_INCLUDES);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/other", NULL)->options, 0);
+    pt_config_free(c);
+}
+END_TEST
+
+/* ---- Virtual hosts ---------------------------------------------------------------------- */
+
+static struct sockaddr_in local4(const char *ip, int port)
+{
+    struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &s.sin_addr);
+    return s;
+}
+
+static const char vhosts[] =
+    "Listen 8080\nListen 8081\nServerName main\n"
+    "<VirtualHost *:8080>\n ServerName first.example\n</VirtualHost>\n"
+    "<VirtualHost *:8080>\n ServerName www.example.com\n"
+    " ServerAlias example.com *.example.net\n</VirtualHost>\n"
+    "<VirtualHost 127.0.0.2:8080>\n ServerName exact.example\n</VirtualHost>\n"
+    "<VirtualHost 127.0.0.2:8080>\n ServerName exact2.example\n</VirtualHost>\n"
+    "<VirtualHost _default_:*>\n ServerName anyport.example\n</VirtualHost>\n";
+
+START_TEST(selects_virtual_hosts_by_name_among_matching_addresses)
+{
+    pt_config_t *c = load(vhosts);
+    struct sockaddr_in l = local4("127.0.0.1", 8080);
+    const struct sockaddr *sa = (const struct sockaddr *)&l;
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "www.example.com")->server_name,
+                     "www.example.com");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "EXAMPLE.com.")->server_name,
+                     "www.example.com");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "a.b.Example.NET")->server_name,
+                     "www.example.com");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "unknown")->server_name, "first.example");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, NULL)->server_name, "first.example");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "anyport.example")->server_name,
+                     "anyport.example");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(prefers_vhosts_naming_the_local_ip)
+{
+    pt_config_t *c = load(vhosts);
+    struct sockaddr_in l = local4("127.0.0.2", 8080);
+    const struct sockaddr *sa = (const struct sockaddr *)&l;
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "www.example.com")->server_name,
+                     "exact.example");
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "exact2.example")->server_name,
+                     "exact2.example");
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(falls_back_to_any_port_vhost_then_main_server)
+{
+    pt_config_t *c = load(vhosts);
+    struct sockaddr_in l = local4("127.0.0.1", 8081);
+    const struct sockaddr *sa = (const struct sockaddr *)&l;
+    ck_assert_str_eq(pt_config_vhost_for(c, sa, "www.example.com")->server_name,
+                     "anyport.example");
+    pt_config_free(c);
+    c = load("Listen 8080\nListen 8081\nServerName main\n"
+             "<VirtualHost *:8080>\n ServerName a\n</VirtualHost>\n");
+    ck_assert_ptr_eq(pt_config_vhost_for(c, sa, "a"), c->main_server);
+    pt_config_free(c);
+}
+END_TEST
+
+static Suite *dirconf_suite(void)
+{
+    Suite *s = suite_create("dirconf");
+    TCase *t = tcase_create("dirconf");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, absolute_options_replace_and_relative_ones_adjust_the_outer_set);
+    tcase_add_test(t, lists_concatenate_and_inner_error_documents_win_per_status);
+    tcase_add_test(t, scalars_come_from_the_inner_config_only_when_set);
+    tcase_add_test(t, merges_directories_shortest_first_then_regex_files_and_locations);
+    tcase_add_test(t, nested_files_apply_only_inside_their_directory);
+    tcase_add_test(t, without_a_file_only_locations_apply);
+    tcase_add_test(t, locations_match_on_segment_boundaries);
+    tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
+    tcase_add_test(t, options_merge_through_sections);
+    tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
+    tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
+    tcase_add_test(t, falls_back_to_any_port_vhost_then_main_server);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(dirconf_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
