@@ -219,7 +219,9 @@ static bool index_usable(pt_request_t *r, const char *uri, const char *file)
 
 /* DirectoryIndex: the first usable entry becomes an internal redirect, so <Location> and
  * <Files> rules apply to it. Returns 0 when none is usable. */
-static int try_index(pt_request_t *r)
+/* True when an index file was found; *rc is then what its internal redirect returned
+ * (PT_DONE is 0, so the result cannot double as the "found" flag). */
+static bool try_index(pt_request_t *r, int *rc)
 {
     static const char *const dflt[] = {"index.html"};
     const char *const *names = dflt;
@@ -241,10 +243,11 @@ static int try_index(pt_request_t *r)
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
         if (index_usable(r, uri, file)) {
-            return pt_request_internal_redirect(r, uri);
+            *rc = pt_request_internal_redirect(r, uri);
+            return true;
         }
     }
-    return 0;
+    return false;
 }
 
 typedef struct {
@@ -349,8 +352,8 @@ static int serve_directory(pt_request_t *r)
     if (ul == 0 || r->uri[ul - 1] != '/') {
         return redirect_with_slash(r);
     }
-    int rc = try_index(r);
-    if (rc != 0) {
+    int rc;
+    if (try_index(r, &rc)) {
         return rc;
     }
     const char *fb = r->dir->fallback;
