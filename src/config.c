@@ -633,8 +633,11 @@ pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_
                            const char **server_root_out, char *err, size_t errlen)
 {
     pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT};
+    const char *main_path = path;
     if (opts && opts->server_root) {
+        /* As httpd -f: a relative config path is relative to ServerRoot (-d). */
         c.server_root = pt_arena_strdup(a, opts->server_root);
+        main_path = resolve_path(&c, path);
     } else {
         /* No compiled-in ServerRoot: the main file's directory is the natural default. */
         char real[PATH_MAX];
@@ -647,7 +650,6 @@ pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_
     for (size_t i = 0; opts && i < opts->ndefines; i++)
         define_set(&c, pt_arena_strdup(a, opts->defines[i]), NULL);
     pt_node_t *head = NULL, **tail = &head;
-    const char *main_path = resolve_path(&c, path);
     if (parse_file(&c, main_path, NULL, 0, &tail) < 0)
         return NULL;
     if (server_root_out)
