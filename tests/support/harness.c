@@ -500,6 +500,69 @@ static bool port_accepts(int port)
     return ok;
 }
 
+/* Inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp; 0 when none. */
+static unsigned long listen_inode(int port)
+{
+    FILE *f = fopen("/proc/net/tcp", "re");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    unsigned long inode = 0;
+    while (inode == 0 && fgets(line, sizeof(line), f)) {
+        unsigned addr, lport, st;
+        unsigned long ino;
+        if (sscanf(line, " %*d: %8X:%4X %*8X:%*4X %2X %*s %*s %*s %*d %*d %lu", &addr, &lport,
+                   &st, &ino) == 4 &&
+            (int)lport == port && st == 0x0A && (addr == 0x0100007F || addr == 0))
+            inode = ino;
+    }
+    fclose(f);
+    return inode;
+}
+
+static bool pid_has_socket(pid_t pid, unsigned long inode)
+{
+    char path[64], want[64], got[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    snprintf(want, sizeof(want), "socket:[%lu]", inode);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char fd_path[320];
+        snprintf(fd_path, sizeof(fd_path), "%s/%s", path, e->d_name);
+        ssize_t n = readlink(fd_path, got, sizeof(got) - 1);
+        if (n > 0) {
+            got[n] = '\0';
+            found = strcmp(got, want) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* Is the listener on port ours (the server or one of its children), and not a stranger's
+ * that happened to take the port first? True when /proc cannot tell. */
+static bool listener_is_ours(pid_t pid, int port)
+{
+    unsigned long inode = listen_inode(port);
+    if (inode == 0 || pid_has_socket(pid, inode))
+        return true;
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return true;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        pid_t child = (pid_t)atoi(e->d_name);
+        found = child > 0 && parent_of(child) == pid && pid_has_socket(child, inode);
+    }
+    closedir(d);
+    return found;
+}
+
 /* The last max bytes of a file, for failure messages. */
 static void file_tail(const char *path, char *out, size_t max)
 {
@@ -555,7 +618,7 @@ static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msgl
             describe_failure(h, "exited before it was ready", code, msg, msglen);
             return -1;
         }
-        if (port_accepts(h->port))
+        if (port_accepts(h->port) && listener_is_ours(h->pid, h->port))
             return 0;
         pth_sleep_ms(20);
     }
