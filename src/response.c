@@ -119,8 +119,10 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     memcpy(p + o, "\r\n", 2);
     r->head = p;
     r->head_len = o + 2;
-    if (r->header_only || !status_has_body(status))
+    if (r->header_only || !status_has_body(status)) {
         r->body_done = true; /* nothing of a body goes out */
+        r->out_remaining = 0;
+    }
     return 0;
 }
 
@@ -305,6 +307,18 @@ int pt_resp_send_error(pt_request_t *r, int status)
         r->conn->aborted = true;
         return PT_ECLOSED;
     }
+    if (r->has_body && !r->body_eof && !r->body_error && status != 413 && r->keepalive) {
+        /* Read the unread body now, as Apache does before an error page: a broken body
+         * makes the answer a 400, and one we cannot drain closes the connection. */
+        int rc = pt_req_discard_body(r);
+        if (rc != 0) {
+            r->keepalive = false;
+            if (r->body_error && !r->conn->aborted)
+                status = 400;
+        }
+    }
+    if (r->conn->aborted)
+        return PT_ECLOSED;
     const pt_errordoc_t *ed = r->error_status ? NULL : find_errordoc(r, status);
     r->error_page = true;
     r->content_type = NULL;
