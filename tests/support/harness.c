@@ -697,7 +697,25 @@ int pth_stop(pth_t *h)
 {
     int code = pth_stop_nocheck(h);
     pth_check_error_log(h);
+    pth_check_stderr(h);
     return code;
+}
+
+void pth_check_stderr(pth_t *h)
+{
+    static const char *const reports[] = {"AddressSanitizer", "LeakSanitizer",
+                                          "runtime error:", "ThreadSanitizer"};
+    char *err = pth_read_file(h->err_path, NULL);
+    for (size_t i = 0; err && i < sizeof(reports) / sizeof(reports[0]); i++) {
+        const char *at = strstr(err, reports[i]);
+        if (at) {
+            char excerpt[1500];
+            snprintf(excerpt, sizeof(excerpt), "%s", at);
+            free(err);
+            ck_abort_msg("sanitizer report in server stderr: %s", excerpt);
+        }
+    }
+    free(err);
 }
 
 /* ---- Error log ----------------------------------------------------------------------- */

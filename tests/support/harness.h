@@ -87,9 +87,12 @@ void pth_start(pth_t *h);
 void pth_start_args(pth_t *h, const char *const *extra);
 /* SIGTERM, wait up to PTH_STOP_DEADLINE_MS, then SIGKILL (the server and its descendants);
  * always reaps. Returns the exit code (128+signal when killed by one, -1 if none running).
- * Then checks the error log (pth_check_error_log) and aborts on an unexpected line. */
+ * Then checks the error log (pth_check_error_log) and aborts on an unexpected line, and
+ * the server's stderr (pth_check_stderr) for sanitizer reports. */
 int pth_stop(pth_t *h);
-/* Stop without the error-log check. */
+/* Aborts when the server's stderr holds a sanitizer report (ASan, LSan, UBSan). */
+void pth_check_stderr(pth_t *h);
+/* Stop without the error-log and stderr checks. */
 int pth_stop_nocheck(pth_t *h);
 /* True while the spawned process has not exited (reaps it when it has). */
 bool pth_running(pth_t *h);
