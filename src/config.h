@@ -70,7 +70,9 @@ typedef struct pt_logformat pt_logformat_t;
 
 typedef struct {
     int status;                /* 3xx; 410 for "gone" */
-    const char *path;          /* URL-path prefix matched on segment boundaries */
+    const char *path;          /* URL-path prefix matched on segment boundaries, or the
+                                  regex source for RedirectMatch */
+    regex_t *re;               /* RedirectMatch: url may hold $0..$9; NULL for Redirect */
     const char *url;           /* target; NULL for gone */
 } pt_redirect_t;
 

@@ -120,9 +120,45 @@ static void apply_env_rules(pt_request_t *r)
 
 /* Redirect: a URL-path prefix on segment boundaries; the rest of the path and the query
  * follow the target, as mod_alias. */
+/* RedirectMatch target: $0..$9 replaced by the captures. */
+static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *src,
+                                   const regmatch_t *m)
+{
+    size_t cap = strlen(tpl) + 1;
+    for (const char *p = tpl; *p; p++)
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+            cap += strlen(src);
+    char *out = pt_arena_alloc(a, cap);
+    size_t o = 0;
+    for (const char *p = tpl; *p; p++) {
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &m[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+                o += (size_t)(g->rm_eo - g->rm_so);
+            }
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (rd[i].re) {
+            regmatch_t m[10];
+            if (regexec(rd[i].re, r->uri, 10, m, 0) != 0)
+                continue;
+            if (!rd[i].url)
+                return rd[i].status;
+            pt_table_set(&r->err_headers_out, "Location",
+                         expand_captures(r->arena, rd[i].url, r->uri, m));
+            return rd[i].status;
+        }
         size_t pl = strlen(rd[i].path);
         if (strncmp(r->uri, rd[i].path, pl) != 0)
             continue;
