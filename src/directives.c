@@ -157,6 +157,7 @@ static int dcx_long(dcx_t *l, const pt_node_t *n, const char *s, long long min, 
                 long long *out)
 {
     char *end;
+    *out = 0; /* written on every path: callers need not initialise */
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno)
@@ -170,7 +171,7 @@ static int dcx_long(dcx_t *l, const pt_node_t *n, const char *s, long long min, 
 
 static int arg_int(dcx_t *l, const pt_node_t *n, long long min, long long max, int *out)
 {
-    long long v;
+    long long v = 0;
     if (dcx_long(l, n, n->argv[0], min, max, &v) < 0)
         return -1;
     *out = (int)v;
@@ -179,6 +180,7 @@ static int arg_int(dcx_t *l, const pt_node_t *n, long long min, long long max, i
 
 static int dcx_onoff(dcx_t *l, const pt_node_t *n, const char *s, bool *out)
 {
+    *out = false;
     if (strcasecmp(s, "on") == 0)
         *out = true;
     else if (strcasecmp(s, "off") == 0)
@@ -201,7 +203,7 @@ static int arg_timeout(dcx_t *l, const pt_node_t *n, const char *s, int64_t *ms)
     size_t len = strlen(s);
     bool is_ms = len > 2 && strcasecmp(s + len - 2, "ms") == 0;
     char *num = pt_arena_strndup(l->a, s, is_ms ? len - 2 : len);
-    long long v;
+    long long v = 0;
     if (dcx_long(l, n, num, 0, is_ms ? INT64_MAX / 2 : INT32_MAX, &v) < 0)
         return -1;
     *ms = is_ms ? v : v * 1000;
@@ -278,8 +280,8 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 
 static int set_listen(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    const char *host, *port;
-    long long p;
+    const char *host = NULL, *port = NULL;
+    long long p = 0;
     if (split_hostport(l, n, n->argv[0], &host, &port) < 0)
         return -1;
     if (!port)
@@ -312,14 +314,14 @@ static int set_listen(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int parse_vaddr(dcx_t *l, const pt_node_t *n, const char *spec, pt_vaddr_t *va)
 {
-    const char *host, *port;
+    const char *host = NULL, *port = NULL;
     if (split_hostport(l, n, spec, &host, &port) < 0)
         return -1;
     if (!port && !*host)
         return dcx_fail(l, n, "VirtualHost: bad address '%s'", spec);
     va->port = 0;
     if (port && strcmp(port, "*") != 0) {
-        long long p;
+        long long p = 0;
         if (dcx_long(l, n, port, 0, 65535, &p) < 0)
             return -1;
         va->port = (int)p;
@@ -356,7 +358,7 @@ static int set_server_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         colon++;
     s->vh->server_port = 0;
     if (colon) {
-        long long p;
+        long long p = 0;
         if (dcx_long(l, n, colon + 1, 1, 65535, &p) < 0)
             return -1;
         s->vh->server_port = (int)p;
@@ -440,7 +442,8 @@ static int reqtimeout_item(dcx_t *l, const pt_node_t *n, const char *item, int64
     const char *eq = strchr(item, '=');
     char *spec = pt_arena_strdup(l->a, eq + 1);
     char *rs = strchr(spec, ',');
-    long long v, w = 0, r = 0;
+    long long v = 0, w = 0, r = 0;
+    *t = *tmax = *rate = 0;
     if (rs) {
         *rs++ = '\0';
         if (strncasecmp(rs, "MinRate=", 8) != 0)
@@ -470,7 +473,7 @@ static int set_request_read_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n
     pt_vhost_t *vh = s->vh;
     for (int i = 0; i < n->argc; i++) {
         const char *a = n->argv[i];
-        int64_t t, tmax, rate;
+        int64_t t = 0, tmax = 0, rate = 0;
         if (!strchr(a, '='))
             return dcx_fail(l, n, "RequestReadTimeout: bad item '%s'", a);
         if (reqtimeout_item(l, n, a, &t, &tmax, &rate) < 0)
@@ -492,7 +495,7 @@ static int set_request_read_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n
 
 static int set_limit_size(dcx_t *l, const pt_node_t *n, long long max, size_t *out)
 {
-    long long v;
+    long long v = 0;
     if (dcx_long(l, n, n->argv[0], 0, max, &v) < 0)
         return -1;
     *out = (size_t)v;
@@ -526,7 +529,7 @@ static int set_trace_enable(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_use_canonical_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    bool on;
+    bool on = false;
     if (strcasecmp(n->argv[0], "DNS") == 0)
         return dcx_fail(l, n, "UseCanonicalName DNS is not supported (no DNS lookups)");
     if (dcx_onoff(l, n, n->argv[0], &on) < 0)
@@ -537,7 +540,7 @@ static int set_use_canonical_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_server_signature(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    bool on;
+    bool on = false;
     if (strcasecmp(n->argv[0], "EMail") == 0) {
         s->vh->server_signature = 2;
         return 0;
@@ -1420,7 +1423,7 @@ static int set_redirect_temp(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_error_document(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    long long code;
+    long long code = 0;
     if (dcx_long(l, n, n->argv[0], 400, 599, &code) < 0)
         return -1;
     pt_dir_config_t *dc = s->dc;
@@ -1533,7 +1536,7 @@ static int set_unset_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_limit_request_body(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    long long v;
+    long long v = 0;
     if (dcx_long(l, n, n->argv[0], 0, INT64_MAX, &v) < 0)
         return -1;
     s->dc->limit_request_body = v;
@@ -1542,7 +1545,7 @@ static int set_limit_request_body(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_onoff_field(dcx_t *l, const pt_node_t *n, int *field)
 {
-    bool on;
+    bool on = false;
     if (dcx_onoff(l, n, n->argv[0], &on) < 0)
         return -1;
     *field = on;
