@@ -191,11 +191,14 @@ END_TEST
 
 START_TEST(listen_on_a_port_in_use_exits_1_with_a_message)
 {
+    /* Port 0: the kernel picks one nobody holds, so parallel suites cannot race us. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    h->port = ntohs(a.sin_port);
     pth_config(h, "\n");
     pth_run_t r;
     pth_run(h, RUN_MS, &r, "-f", h->conf, NULL);

@@ -17,9 +17,11 @@ START_TEST(starts_on_another_port_when_the_chosen_one_is_taken)
     pth_t *h = pth_new();
     int taken = h->port;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* not inherited */
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)taken),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    taken = h->port = ntohs(a.sin_port);
     ck_assert_int_eq(listen(fd, 4), 0);
     pth_write_filef(h, "x.txt", "x");
     pth_config(h, "\n");
