@@ -49,7 +49,9 @@ typedef struct pt_conn {
     /* Listener bookkeeping (timeout heap), owned by the MPM. */
     int64_t deadline_ms;
     long heap_idx;         /* -1 when not in the heap */
+    bool expired;          /* closed by the listener; memory not yet freed */
     struct pt_conn *next;  /* queue link */
+    int64_t queued_ms;     /* when it entered the ready queue */
 } pt_conn_t;
 
 pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr *peer,

@@ -25,6 +25,9 @@
 #define EV_TAG_SIGNAL 1
 #define EV_TAG_LISTEN 2       /* + listener index */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
+#define EV_STALE_MS 2         /* a queued connection waiting this long wakes another worker */
+#define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
+#define EV_WORKERS_HARVEST 1
 
 typedef struct {
     const pt_config_t *cfg;
@@ -36,19 +39,29 @@ typedef struct {
     pt_worker_t *workers;
     int nworkers;
 
-    /* Ready queue: connections with something for a worker. Unbounded only in appearance:
-     * each connection is in at most one place, and connections are bounded by the
-     * open-files limit. */
+    /* Ready queue: connections with something for a worker. Each connection is in at
+     * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
-    pthread_cond_t qcond;
     pt_conn_t *qhead, *qtail;
-    int idle;
+    /* Waking: a worker is "looking" from the moment it is woken (or finishes a
+     * connection) until it takes the next one. A push wakes a sleeping worker only when
+     * nobody is looking, and then the most recently idle one (LIFO: its cache is warm). */
+    pthread_cond_t *conds;    /* one per worker */
+    bool *woken;
+    int *idle_stack;
+    int nidle;
+    int looking;
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
     pthread_mutex_t tlock;
     pt_conn_t **heap;
     size_t hlen, hcap;
+
+    /* Connections the listener expired while a worker may hold an epoll event for them:
+     * closed, marked, and freed only when no worker is between epoll_wait and claiming. */
+    pt_conn_t *graveyard;
+    atomic_int harvesters;
 
     atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
     atomic_int busy;          /* workers serving */
@@ -123,38 +136,56 @@ static void heap_remove(ev_child_t *ev, pt_conn_t *c)
     c->heap_idx = -1;
 }
 
-/* ---- Ready queue ------------------------------------------------------------------- */
+/* ---- Ready queue (qlock held where noted) ---------------------------------------- */
+
+/* Wakes the most recently idle worker if nobody is looking. qlock held. */
+static int wake_one_locked(ev_child_t *ev)
+{
+    if (ev->looking > 0 || ev->nidle == 0)
+        return -1;
+    int id = ev->idle_stack[--ev->nidle];
+    ev->woken[id] = true;
+    ev->looking++;
+    return id;
+}
 
 static void queue_push(ev_child_t *ev, pt_conn_t *c)
 {
     c->next = NULL;
+    c->queued_ms = pt_now_ms();
     pthread_mutex_lock(&ev->qlock);
     if (ev->qtail)
         ev->qtail->next = c;
     else
         ev->qhead = c;
     ev->qtail = c;
-    bool wake = ev->idle > 0;
+    int id = wake_one_locked(ev);
     pthread_mutex_unlock(&ev->qlock);
-    if (wake)
-        pthread_cond_signal(&ev->qcond);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
 }
 
-static pt_conn_t *queue_pop(ev_child_t *ev)
+/* A queue that is not draining (its head waited past EV_STALE_MS while every awake worker
+ * is busy, as with slow handlers) gets another worker. */
+static void wake_if_stale(ev_child_t *ev)
 {
     pthread_mutex_lock(&ev->qlock);
-    while (!ev->qhead && !ev->quit) {
-        ev->idle++;
-        pthread_cond_wait(&ev->qcond, &ev->qlock);
-        ev->idle--;
-    }
+    int id = -1;
+    if (ev->qhead && pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS)
+        id = wake_one_locked(ev);
+    pthread_mutex_unlock(&ev->qlock);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
+}
+
+static pt_conn_t *take_locked(ev_child_t *ev)
+{
     pt_conn_t *c = ev->qhead;
     if (c) {
         ev->qhead = c->next;
         if (!ev->qhead)
             ev->qtail = NULL;
     }
-    pthread_mutex_unlock(&ev->qlock);
     return c;
 }
 
@@ -237,18 +268,55 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
     }
 }
 
+static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
+{
+    atomic_fetch_add(&ev->busy, 1);
+    pt_conn_next_t next = pt_conn_serve(w, c);
+    pt_arena_reset(w->arena);
+    finish_conn(ev, c, next);
+    atomic_fetch_sub(&ev->busy, 1);
+}
+
+static pt_conn_t *harvest(ev_child_t *ev);
+
 static void *worker_main(void *arg)
 {
     pt_worker_t *w = arg;
     ev_child_t *ev = w->mpm;
-    pt_conn_t *c;
-    while ((c = queue_pop(ev))) {
-        atomic_fetch_add(&ev->busy, 1);
-        pt_conn_next_t next = pt_conn_serve(w, c);
-        pt_arena_reset(w->arena);
-        finish_conn(ev, c, next);
-        atomic_fetch_sub(&ev->busy, 1);
+    pthread_mutex_lock(&ev->qlock);
+    ev->looking++;
+    for (;;) {
+        pt_conn_t *c = take_locked(ev);
+        if (!c && !ev->quit) {
+            pthread_mutex_unlock(&ev->qlock);
+            c = harvest(ev);
+            pthread_mutex_lock(&ev->qlock);
+            if (!c)
+                c = take_locked(ev);
+        }
+        if (!c) {
+            if (ev->quit)
+                break;
+            ev->looking--;
+            ev->idle_stack[ev->nidle++] = w->id;
+            ev->woken[w->id] = false;
+            while (!ev->woken[w->id] && !ev->quit)
+                pthread_cond_wait(&ev->conds[w->id], &ev->qlock);
+            if (!ev->woken[w->id])
+                ev->looking++; /* woken by quit, not by a push */
+            continue;
+        }
+        ev->looking--;
+        bool more = ev->qhead != NULL;
+        pthread_mutex_unlock(&ev->qlock);
+        if (more)
+            wake_if_stale(ev);
+        serve_conn(ev, w, c);
+        pthread_mutex_lock(&ev->qlock);
+        ev->looking++;
     }
+    ev->looking--;
+    pthread_mutex_unlock(&ev->qlock);
     return NULL;
 }
 
@@ -299,48 +367,106 @@ static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
     }
 }
 
-static void conn_event(ev_child_t *ev, pt_conn_t *c)
+/* A parked connection became readable: claim it from the heap. Returns it when it is
+ * for a worker; NULL when it was handled here (lingering) or is already gone (expired by
+ * the listener while this event was in flight). */
+static pt_conn_t *ready_conn(ev_child_t *ev, pt_conn_t *c)
 {
     pthread_mutex_lock(&ev->tlock);
-    heap_remove(ev, c);
+    bool gone = c->expired;
+    if (!gone)
+        heap_remove(ev, c);
     pthread_mutex_unlock(&ev->tlock);
+    if (gone)
+        return NULL;
     if (c->state == PT_CONN_LINGER) {
         if (!linger_drain(ev, c))
             park(ev, c, PT_CONN_LINGER, c->deadline_ms);
-        return;
+        return NULL;
     }
-    queue_push(ev, c);
+    return c;
+}
+
+static void conn_event(ev_child_t *ev, pt_conn_t *c)
+{
+    c = ready_conn(ev, c);
+    if (c)
+        queue_push(ev, c);
+}
+
+/* A looking worker takes ready connections from epoll itself: the one it serves next
+ * skips the trip through the listener and the queue. Signals stay with the listener (the
+ * signalfd is level-triggered, so the listener sees it too). */
+static pt_conn_t *harvest(ev_child_t *ev)
+{
+    if (!EV_WORKERS_HARVEST || atomic_load(&ev->stopping))
+        return NULL;
+    struct epoll_event evs[EV_HARVEST];
+    atomic_fetch_add(&ev->harvesters, 1);
+    int n = epoll_wait(ev->epfd, evs, EV_HARVEST, 0);
+    pt_conn_t *mine = NULL;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == EV_TAG_SIGNAL)
+            continue;
+        if (tag >= EV_TAG_LISTEN && tag < EV_TAG_MAX) {
+            accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
+            continue;
+        }
+        pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
+        if (c && !mine)
+            mine = c;
+        else if (c)
+            queue_push(ev, c);
+    }
+    atomic_fetch_sub(&ev->harvesters, 1);
+    return mine;
+}
+
+/* Closes a connection taken from the heap by the listener. Its memory waits in the
+ * graveyard until no worker can be holding an event for it (tlock held). */
+static void bury_locked(ev_child_t *ev, pt_conn_t *c)
+{
+    c->expired = true;
+    close(c->fd);
+    c->fd = -1;
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->next = ev->graveyard;
+    ev->graveyard = c;
+}
+
+static void free_graveyard(ev_child_t *ev, bool force)
+{
+    pthread_mutex_lock(&ev->tlock);
+    pt_conn_t *g = NULL;
+    if (force || atomic_load(&ev->harvesters) == 0) {
+        g = ev->graveyard;
+        ev->graveyard = NULL;
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    while (g) {
+        pt_conn_t *n = g->next;
+        pt_conn_destroy(g);
+        g = n;
+    }
 }
 
 static void expire(ev_child_t *ev, int64_t now, bool all_idle)
 {
-    for (;;) {
-        pthread_mutex_lock(&ev->tlock);
-        pt_conn_t *c = NULL;
-        if (ev->hlen && ev->heap[0]->deadline_ms <= now)
-            c = ev->heap[0];
-        if (c)
-            heap_remove(ev, c);
-        pthread_mutex_unlock(&ev->tlock);
-        if (!c)
-            break;
-        if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0) {
+    pthread_mutex_lock(&ev->tlock);
+    while (ev->hlen && (all_idle || ev->heap[0]->deadline_ms <= now)) {
+        pt_conn_t *c = ev->heap[0];
+        heap_remove(ev, c);
+        if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0 && !all_idle) {
             pt_log_error(PT_LOG_INFO, c->peer_ip,
                          "request head not received in time: 408 (RequestReadTimeout)");
             pt_conn_send_status(c, 408);
         }
-        conn_close(ev, c);
-    }
-    if (!all_idle)
-        return;
-    /* Stopping: every parked connection goes, whatever its deadline. */
-    pthread_mutex_lock(&ev->tlock);
-    while (ev->hlen) {
-        pt_conn_t *c = ev->heap[0];
-        heap_remove(ev, c);
-        conn_close(ev, c);
+        bury_locked(ev, c);
     }
     pthread_mutex_unlock(&ev->tlock);
+    free_graveyard(ev, false);
 }
 
 static int next_timeout(ev_child_t *ev, int64_t now)
@@ -372,8 +498,13 @@ static int start_workers(ev_child_t *ev)
     int n = ev->cfg->threads_per_child > 0 ? ev->cfg->threads_per_child : 25;
     ev->threads = calloc((size_t)n, sizeof(*ev->threads));
     ev->workers = calloc((size_t)n, sizeof(*ev->workers));
-    if (!ev->threads || !ev->workers)
+    ev->conds = calloc((size_t)n, sizeof(*ev->conds));
+    ev->woken = calloc((size_t)n, sizeof(*ev->woken));
+    ev->idle_stack = calloc((size_t)n, sizeof(*ev->idle_stack));
+    if (!ev->threads || !ev->workers || !ev->conds || !ev->woken || !ev->idle_stack)
         return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        pthread_cond_init(&ev->conds[i], NULL);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -397,14 +528,23 @@ static void stop_workers(ev_child_t *ev)
 {
     pthread_mutex_lock(&ev->qlock);
     ev->quit = true;
+    for (int i = 0; i < ev->nworkers; i++)
+        pthread_cond_signal(&ev->conds[i]);
     pthread_mutex_unlock(&ev->qlock);
-    pthread_cond_broadcast(&ev->qcond);
     for (int i = 0; i < ev->nworkers; i++) {
         pthread_join(ev->threads[i], NULL);
         pt_arena_destroy(ev->workers[i].arena);
     }
+    if (ev->conds) {
+        int n = ev->cfg->threads_per_child > 0 ? ev->cfg->threads_per_child : 25;
+        for (int i = 0; i < n; i++)
+            pthread_cond_destroy(&ev->conds[i]);
+    }
     free(ev->threads);
     free(ev->workers);
+    free(ev->conds);
+    free(ev->woken);
+    free(ev->idle_stack);
 }
 
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
@@ -433,11 +573,9 @@ static void drain(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 < EV_TAG_MAX)
                 continue;
-            pt_conn_t *c = evs[i].data.ptr;
-            pthread_mutex_lock(&ev->tlock);
-            heap_remove(ev, c);
-            pthread_mutex_unlock(&ev->tlock);
-            conn_close(ev, c);
+            pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
+            if (c)
+                conn_close(ev, c);
         }
         pt_log_flush_all();
     }
@@ -492,6 +630,7 @@ static void listen_loop(ev_child_t *ev)
         }
         int64_t now = pt_now_ms();
         expire(ev, now, false);
+        wake_if_stale(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
             last_flush = now;
@@ -503,7 +642,6 @@ int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
 {
     ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1};
     pthread_mutex_init(&ev.qlock, NULL);
-    pthread_cond_init(&ev.qcond, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     raise_nofile();
 
@@ -548,13 +686,13 @@ out:
         n = c->next;
         pt_conn_destroy(c);
     }
+    free_graveyard(&ev, true);
     free(ev.heap);
     if (ev.epfd >= 0)
         close(ev.epfd);
     if (ev.sigfd >= 0)
         close(ev.sigfd);
     pthread_mutex_destroy(&ev.qlock);
-    pthread_cond_destroy(&ev.qcond);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
     pt_log_error(PT_LOG_NOTICE, NULL, "shutdown complete");

@@ -1,0 +1,760 @@
+/* What each virtual host and directory serves: the per-host directives (names, document
+ * root, keep-alive, timeouts and request limits), the <Directory>/<Files>/<Location>
+ * sections, Require and its containers, and the per-directory directives with mod_alias's
+ * URL mapping. directives.c walks the tree and calls these through pt_dcx_dir_table. */
+#include "directives.h"
+
+#include "access.h"
+#include "headers.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- Per-host directives ---------------------------------------------------------------- */
+
+static int set_server_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char *v = n->argv[0];
+    const char *scheme = strstr(v, "://");
+    if (scheme)
+        v = scheme + 3;
+    const char *colon = v[0] == '[' ? strstr(v, "]:") : strrchr(v, ':');
+    if (colon && v[0] == '[')
+        colon++;
+    s->vh->server_port = 0;
+    if (colon) {
+        long long p = 0;
+        if (pt_dcx_long(l, n, colon + 1, 1, 65535, &p) < 0)
+            return -1;
+        s->vh->server_port = (int)p;
+        v = pt_arena_strndup(l->a, v, (size_t)(colon - v));
+    }
+    if (!*v)
+        return pt_dcx_fail(l, n, "ServerName: empty host name");
+    s->vh->server_name = v;
+    return 0;
+}
+
+static int set_server_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    for (int i = 0; i < n->argc; i++) {
+        const char **slot = pt_dcx_push(l->a, &s->vh->aliases, &s->vh->naliases, sizeof(*slot));
+        *slot = n->argv[i];
+    }
+    return 0;
+}
+
+static int set_server_admin(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    s->vh->server_admin = n->argv[0];
+    return 0;
+}
+
+static int set_document_root(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char *p = pt_dcx_path(l, n->argv[0]);
+    struct stat st;
+    if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode) || access(p, R_OK | X_OK) < 0)
+        return pt_dcx_fail(l, n, "DocumentRoot '%s' is not a directory, or is not readable", p);
+    size_t len = strlen(p);
+    while (len > 1 && p[len - 1] == '/')
+        len--;
+    s->vh->document_root = pt_arena_strndup(l->a, p, len);
+    return 0;
+}
+
+static int set_keepalive(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_vhost_set(s->vh, DCX_SET_KEEPALIVE);
+    return pt_dcx_onoff(l, n, n->argv[0], &s->vh->keepalive);
+}
+
+static int set_keepalive_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_timeout(l, n, n->argv[0], &s->vh->keepalive_timeout_ms);
+}
+
+static int set_max_keepalive_requests(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_int(l, n, 0, INT32_MAX, &s->vh->max_keepalive_requests);
+}
+
+static int set_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_timeout(l, n, n->argv[0], &s->vh->timeout_ms);
+}
+
+/* One "stage=T[-MAX][,MinRate=R]" item of RequestReadTimeout. */
+static int reqtimeout_item(dcx_t *l, const pt_node_t *n, const char *item, int64_t *t,
+                           int64_t *tmax, int64_t *rate)
+{
+    const char *eq = strchr(item, '=');
+    char *spec = pt_arena_strdup(l->a, eq + 1);
+    char *rs = strchr(spec, ',');
+    long long v = 0, w = 0, r = 0;
+    *t = *tmax = *rate = 0;
+    if (rs) {
+        *rs++ = '\0';
+        if (strncasecmp(rs, "MinRate=", 8) != 0)
+            return pt_dcx_fail(l, n, "RequestReadTimeout: bad item '%s'", item);
+        if (pt_dcx_long(l, n, rs + 8, 1, INT32_MAX, &r) < 0)
+            return -1;
+    }
+    char *dash = strchr(spec, '-');
+    if (dash)
+        *dash++ = '\0';
+    if (pt_dcx_long(l, n, spec, 0, 86400, &v) < 0)
+        return -1;
+    if (dash && (pt_dcx_long(l, n, dash, 0, 86400, &w) < 0))
+        return -1;
+    if (dash && w < v)
+        return pt_dcx_fail(l, n, "RequestReadTimeout: maximum below initial timeout");
+    if (dash && !rs)
+        return pt_dcx_fail(l, n, "RequestReadTimeout: a range needs MinRate");
+    *t = v * 1000;
+    *tmax = w * 1000;
+    *rate = v == 0 ? 0 : r;
+    return 0;
+}
+
+static int set_request_read_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_vhost_t *vh = s->vh;
+    for (int i = 0; i < n->argc; i++) {
+        const char *a = n->argv[i];
+        int64_t t = 0, tmax = 0, rate = 0;
+        if (!strchr(a, '='))
+            return pt_dcx_fail(l, n, "RequestReadTimeout: bad item '%s'", a);
+        if (reqtimeout_item(l, n, a, &t, &tmax, &rate) < 0)
+            return -1;
+        if (strncasecmp(a, "header=", 7) == 0) {
+            vh->header_timeout_ms = t, vh->header_max_timeout_ms = tmax;
+            vh->header_min_rate = rate;
+            pt_dcx_vhost_set(vh, DCX_SET_RT_HEADER);
+        } else if (strncasecmp(a, "body=", 5) == 0) {
+            vh->body_timeout_ms = t, vh->body_max_timeout_ms = tmax, vh->body_min_rate = rate;
+            pt_dcx_vhost_set(vh, DCX_SET_RT_BODY);
+        } else if (strncasecmp(a, "handshake=", 10) != 0) {
+            /* handshake= is accepted for TLS configs; TLS is not built yet. */
+            return pt_dcx_fail(l, n, "RequestReadTimeout: unknown stage in '%s'", a);
+        }
+    }
+    return 0;
+}
+
+static int set_limit_size(dcx_t *l, const pt_node_t *n, long long max, size_t *out)
+{
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 0, max, &v) < 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int set_limit_request_line(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_limit_size(l, n, 1 << 20, &s->vh->limit_request_line);
+}
+
+static int set_limit_request_fields(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_limit_size(l, n, 32767, &s->vh->limit_request_fields);
+}
+
+static int set_limit_request_field_size(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_limit_size(l, n, 1 << 20, &s->vh->limit_request_field_size);
+}
+
+static int set_trace_enable(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_vhost_set(s->vh, DCX_SET_TRACE);
+    if (strcasecmp(n->argv[0], "extended") == 0) {
+        s->vh->trace_enable = true;
+        return 0;
+    }
+    return pt_dcx_onoff(l, n, n->argv[0], &s->vh->trace_enable);
+}
+
+static int set_use_canonical_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on = false;
+    if (strcasecmp(n->argv[0], "DNS") == 0)
+        return pt_dcx_fail(l, n, "UseCanonicalName DNS is not supported (no DNS lookups)");
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    s->vh->use_canonical_name = on;
+    return 0;
+}
+
+static int set_server_signature(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on = false;
+    if (strcasecmp(n->argv[0], "EMail") == 0) {
+        s->vh->server_signature = 2;
+        return 0;
+    }
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    s->vh->server_signature = on;
+    return 0;
+}
+
+/* ---- Per-directory directives ------------------------------------------------------------
+ * These fill a pt_dir_config_t: the server's (or vhost's) defaults or a section's. */
+
+pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
+{
+    pt_dir_config_t *dc = pt_arena_calloc(a, sizeof(*dc));
+    dc->limit_request_body = -1;
+    dc->enable_sendfile = -1;
+    dc->enable_mmap = -1;
+    return dc;
+}
+
+void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc)
+{
+    dc->options = PT_OPT_FOLLOW_SYMLINKS;
+    dc->options_set = true;
+    const char **idx = pt_arena_alloc(a, sizeof(*idx));
+    idx[0] = "index.html";
+    dc->dir_index = idx;
+    dc->ndir_index = 1;
+    dc->dir_index_set = true;
+    dc->limit_request_body = (int64_t)1 << 30;
+    dc->enable_sendfile = 0;
+    dc->enable_mmap = 1;
+}
+
+static int finish_require(dcx_t *l, dcx_scope_t *in)
+{
+    if (in->nreq == 1)
+        in->dc->require = in->req[0];
+    else if (in->nreq > 1)
+        in->dc->require = pt_require_group(l->a, PT_REQUIRE_GROUP_ANY, in->req, in->nreq);
+    return 0;
+}
+
+/* <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>, <Location>, <LocationMatch>. */
+static int section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_section_kind_t kind,
+                   unsigned where)
+{
+    const char *pat = n->argv[0];
+    bool tilde = strcmp(pat, "~") == 0;
+    if (tilde && kind != PT_SEC_DIRECTORY && kind != PT_SEC_FILES && kind != PT_SEC_LOCATION)
+        return pt_dcx_fail(l, n, "<%s ~> is not allowed; the section is a regex already",
+                           n->name);
+    if (n->argc != (tilde ? 2 : 1))
+        return pt_dcx_fail(l, n, "<%s> takes one argument (or ~ and a regex)", n->name);
+    if (tilde) {
+        pat = n->argv[1];
+        kind++; /* the *_MATCH kind follows each plain one */
+    }
+    pt_section_t *sec = pt_arena_calloc(l->a, sizeof(*sec));
+    sec->kind = kind;
+    sec->file = n->file;
+    sec->line = n->line;
+    sec->conf = pt_dcx_dir_new(l->a);
+    if (kind == PT_SEC_DIRECTORY_MATCH || kind == PT_SEC_FILES_MATCH ||
+        kind == PT_SEC_LOCATION_MATCH) {
+        if (!(sec->re = pt_dcx_regex(l, n, pat, 0)))
+            return -1;
+    } else if (kind == PT_SEC_DIRECTORY) {
+        size_t len = strlen(pat);
+        while (len > 1 && pat[len - 1] == '/')
+            len--;
+        pat = pt_arena_strndup(l->a, pat, len);
+    }
+    sec->pattern = pat;
+    if (where == W_FILES && s->sec)
+        sec->within = s->sec;
+    pt_section_t *slot = pt_dcx_push(l->a, &s->vh->sections, &s->vh->nsections, sizeof(*slot));
+    dcx_scope_t in = {.where = where, .name = n->name, .vh = s->vh, .dc = sec->conf,
+                         .sec = sec};
+    int rc = pt_dcx_walk(l, &in, n->children);
+    finish_require(l, &in);
+    /* The slot was taken before the walk so sections stay in file order (outer first). */
+    *slot = *sec;
+    return rc;
+}
+
+static int set_directory(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_DIRECTORY, W_DIR);
+}
+
+static int set_directory_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_DIRECTORY_MATCH, W_DIR);
+}
+
+static int set_files(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_FILES, W_FILES);
+}
+
+static int set_files_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_FILES_MATCH, W_FILES);
+}
+
+static int set_location(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_LOCATION, W_LOC);
+}
+
+static int set_location_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return section(l, s, n, PT_SEC_LOCATION_MATCH, W_LOC);
+}
+
+static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_t *r)
+{
+    r->file = n->file;
+    r->line = n->line;
+    pt_require_t **slot = pt_dcx_push(l->a, &s->req, &s->nreq, sizeof(*slot));
+    *slot = r;
+    return 0;
+}
+
+static int set_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    char msg[PT_ERRLEN];
+    pt_require_t *r = pt_require_parse(l->a, n->argc, n->argv, msg, sizeof(msg));
+    if (!r)
+        return pt_dcx_fail(l, n, "Require: %s", msg);
+    return add_require(l, s, n, r);
+}
+
+static int require_group(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
+                         pt_require_kind_t kind)
+{
+    dcx_scope_t in = *s;
+    in.where = W_AUTHZ;
+    in.name = n->name;
+    in.req = NULL;
+    in.nreq = 0;
+    if (pt_dcx_walk(l, &in, n->children) < 0)
+        return -1;
+    if (in.nreq == 0)
+        return pt_dcx_fail(l, n, "<%s> has no Require directive", n->name);
+    return add_require(l, s, n, pt_require_group(l->a, kind, in.req, in.nreq));
+}
+
+static int set_require_all(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_ALL);
+}
+
+static int set_require_any(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_ANY);
+}
+
+static int set_require_none(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_NONE);
+}
+
+static int option_bit(const char *w, unsigned *bit)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } opts[] = {
+        {"Indexes", PT_OPT_INDEXES},
+        {"FollowSymLinks", PT_OPT_FOLLOW_SYMLINKS},
+        {"SymLinksIfOwnerMatch", PT_OPT_SYMLINKS_IF_OWNER},
+        {"ExecCGI", PT_OPT_EXECCGI},
+        {"Includes", PT_OPT_INCLUDES},
+        {"IncludesNOEXEC", PT_OPT_INCLUDES},
+        {"MultiViews", PT_OPT_MULTIVIEWS},
+        /* Apache's OPT_ALL leaves out MultiViews and SymLinksIfOwnerMatch. */
+        {"All", PT_OPT_INDEXES | PT_OPT_INCLUDES | PT_OPT_FOLLOW_SYMLINKS | PT_OPT_EXECCGI},
+        {"None", 0},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(opts); i++) {
+        if (strcasecmp(w, opts[i].name) == 0) {
+            *bit = opts[i].bit;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dir_config_t *dc = s->dc;
+    unsigned abs = 0, add = 0, rem = 0;
+    int nrel = 0;
+    for (int i = 0; i < n->argc; i++) {
+        const char *w = n->argv[i];
+        bool rel = w[0] == '+' || w[0] == '-';
+        unsigned bit;
+        if (option_bit(w + rel, &bit) < 0)
+            return pt_dcx_fail(l, n, "Illegal option %s", w + rel);
+        nrel += rel;
+        if (!rel)
+            abs |= bit;
+        else if (w[0] == '+')
+            add |= bit, rem &= ~bit;
+        else
+            rem |= bit, add &= ~bit;
+    }
+    if (nrel && nrel != n->argc)
+        return pt_dcx_fail(l, n, "Either all Options must start with + or -, or no Option "
+                                 "may.");
+    if (!nrel) {
+        dc->options = abs;
+        dc->options_set = true;
+        dc->options_add = dc->options_remove = 0;
+    } else if (dc->options_set) {
+        dc->options = (dc->options & ~rem) | add;
+    } else {
+        dc->options_add = (dc->options_add & ~rem) | add;
+        dc->options_remove = (dc->options_remove & ~add) | rem;
+        dc->options_rel = true;
+    }
+    return 0;
+}
+
+static int set_allow_override(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (n->argc == 1 && strcasecmp(n->argv[0], "None") == 0)
+        return 0;
+    return pt_dcx_fail(l, n, "%s: only None is accepted: portico reads no .htaccess files",
+                       n->name);
+}
+
+static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
+{
+    char msg[PT_ERRLEN];
+    pt_dir_config_t *dc = s->dc;
+    pt_header_rule_t *r = req ? pt_dcx_push(l->a, &dc->req_headers, &dc->nreq_headers,
+                                            sizeof(*r))
+                              : pt_dcx_push(l->a, &dc->headers, &dc->nheaders, sizeof(*r));
+    if (pt_header_rule_parse(l->a, req, n->argc, n->argv, r, msg, sizeof(msg)) < 0)
+        return pt_dcx_fail(l, n, "%s: %s", n->name, msg);
+    if (r->re)
+        pt_dcx_keep_regex(l, r->re);
+    return 0;
+}
+
+static int set_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return header_rule(l, s, n, false);
+}
+
+static int set_request_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return header_rule(l, s, n, true);
+}
+
+static int set_directory_index(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dir_config_t *dc = s->dc;
+    dc->dir_index_set = true;
+    dc->ndir_index = 0;
+    dc->dir_index = NULL;
+    for (int i = 0; i < n->argc; i++) {
+        if (strcasecmp(n->argv[i], "disabled") == 0) {
+            dc->ndir_index = 0;
+            return 0;
+        }
+    }
+    dc->dir_index = n->argv;
+    dc->ndir_index = (size_t)n->argc;
+    return 0;
+}
+
+static int set_fallback_resource(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    s->dc->fallback = strcasecmp(n->argv[0], "disabled") == 0 ? "" : n->argv[0];
+    return 0;
+}
+
+static int add_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool regex)
+{
+    pt_alias_t *al = pt_dcx_push(l->a, &s->vh->aliases_map, &s->vh->naliases_map, sizeof(*al));
+    al->regex = regex;
+    al->from = n->argv[0];
+    al->to = n->argv[1];
+    if (regex && !(al->re = pt_dcx_regex(l, n, al->from, 0)))
+        return -1;
+    return 0;
+}
+
+static int set_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_alias(l, s, n, false);
+}
+
+static int set_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_alias(l, s, n, true);
+}
+
+static int redirect_status(const char *w)
+{
+    static const struct {
+        const char *name;
+        int status;
+    } t[] = {{"permanent", 301}, {"temp", 302}, {"seeother", 303}, {"gone", 410}};
+    for (size_t i = 0; i < PT_ARRAY_LEN(t); i++)
+        if (strcasecmp(w, t[i].name) == 0)
+            return t[i].status;
+    if (strspn(w, "0123456789") == strlen(w) && strlen(w) == 3)
+        return atoi(w);
+    return 0;
+}
+
+/* Redirect [status] [URL-path] [URL]: the path may be left out inside <Location>, the URL
+ * must be left out for a status outside 3xx (gone). */
+static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
+{
+    int i = 0;
+    if (!status && n->argc > 1 && (status = redirect_status(n->argv[0])) != 0)
+        i = 1;
+    else if (!status && n->argc == 3)
+        return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
+    if (!status)
+        status = 302;
+    if (status < 300 || status > 599 || (status >= 400 && status != 410 && status < 400))
+        return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
+    bool needs_url = status < 400;
+    int left = n->argc - i;
+    bool in_loc = s->sec && s->sec->kind == PT_SEC_LOCATION;
+    int want = (needs_url ? 2 : 1) - (in_loc && left < (needs_url ? 2 : 1) ? 1 : 0);
+    if (left != want || want == 0)
+        return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
+    pt_redirect_t r = {.status = status};
+    r.path = want == (needs_url ? 2 : 1) ? n->argv[i++] : s->sec->pattern;
+    r.url = needs_url ? n->argv[i] : NULL;
+    if (r.url && r.url[0] != '/' && !strstr(r.url, "://"))
+        return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
+    bool server = s->where & (W_SERVER | W_VHOST);
+    pt_redirect_t *slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects,
+                                               sizeof(*slot))
+                                 : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects,
+                                               sizeof(*slot));
+    *slot = r;
+    return 0;
+}
+
+static int set_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 0);
+}
+
+static int set_redirect_permanent(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 301);
+}
+
+static int set_redirect_temp(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 302);
+}
+
+static int set_error_document(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long code = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 400, 599, &code) < 0)
+        return -1;
+    pt_dir_config_t *dc = s->dc;
+    for (size_t i = 0; i < dc->nerrordocs; i++) {
+        if (dc->errordocs[i].status == code) {
+            ((pt_errordoc_t *)dc->errordocs)[i].value = n->argv[1];
+            return 0;
+        }
+    }
+    pt_errordoc_t *e = pt_dcx_push(l->a, &dc->errordocs, &dc->nerrordocs, sizeof(*e));
+    e->status = (int)code;
+    e->value = n->argv[1];
+    return 0;
+}
+
+static int add_ext_map(dcx_t *l, const pt_node_t *n, const pt_ext_map_t **v, size_t *nv)
+{
+    for (int i = 1; i < n->argc; i++) {
+        const char *e = n->argv[i] + (n->argv[i][0] == '.');
+        char *low = pt_arena_strdup(l->a, e);
+        for (char *c = low; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        pt_ext_map_t *m = pt_dcx_push(l->a, v, nv, sizeof(*m));
+        m->ext = low;
+        m->value = n->argv[0];
+    }
+    return 0;
+}
+
+static int set_add_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_ext_map(l, n, &s->dc->types, &s->dc->ntypes);
+}
+
+static int set_add_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_ext_map(l, n, &s->dc->handlers, &s->dc->nhandlers);
+}
+
+static int set_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    s->dc->handler = strcasecmp(n->argv[0], "none") == 0 ? "none" : n->argv[0];
+    return 0;
+}
+
+static int set_force_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    s->dc->default_type = n->argv[0];
+    return 0;
+}
+
+static int set_add_default_charset(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char *v = n->argv[0];
+    /* Apache's "On" means its historical default, ISO-8859-1. */
+    s->dc->default_charset = strcasecmp(v, "On") == 0    ? "ISO-8859-1"
+                             : strcasecmp(v, "Off") == 0 ? ""
+                                                         : v;
+    return 0;
+}
+
+static int add_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int kind,
+                   const char *attr, const char *re, int first_var)
+{
+    pt_env_rule_t *e = pt_dcx_push(l->a, &s->dc->env, &s->dc->nenv, sizeof(*e));
+    e->kind = kind;
+    e->attribute = attr;
+    if (re && !(e->re = pt_dcx_regex(l, n, re, kind == PT_ENV_SETIF_NOCASE ? REG_ICASE : 0)))
+        return -1;
+    e->vars = n->argv + first_var;
+    e->nvars = (size_t)(n->argc - first_var);
+    return 0;
+}
+
+static int set_set_env_if(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_env(l, s, n, PT_ENV_SETIF, n->argv[0], n->argv[1], 2);
+}
+
+static int set_set_env_if_no_case(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_env(l, s, n, PT_ENV_SETIF_NOCASE, n->argv[0], n->argv[1], 2);
+}
+
+static int set_browser_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_env(l, s, n, PT_ENV_SETIF, "User-Agent", n->argv[0], 1);
+}
+
+static int set_browser_match_no_case(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_env(l, s, n, PT_ENV_SETIF_NOCASE, "User-Agent", n->argv[0], 1);
+}
+
+static int set_set_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_env_rule_t *e = pt_dcx_push(l->a, &s->dc->env, &s->dc->nenv, sizeof(*e));
+    const char **v = pt_arena_alloc(l->a, sizeof(*v));
+    v[0] = pt_arena_printf(l->a, "%s=%s", n->argv[0], n->argc == 2 ? n->argv[1] : "");
+    e->kind = PT_ENV_SET;
+    e->vars = v;
+    e->nvars = 1;
+    return 0;
+}
+
+static int set_unset_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_env(l, s, n, PT_ENV_UNSET, NULL, NULL, 0);
+}
+
+static int set_limit_request_body(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 0, INT64_MAX, &v) < 0)
+        return -1;
+    s->dc->limit_request_body = v;
+    return 0;
+}
+
+static int set_onoff_field(dcx_t *l, const pt_node_t *n, int *field)
+{
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    *field = on;
+    return 0;
+}
+
+static int set_enable_sendfile(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_onoff_field(l, n, &s->dc->enable_sendfile);
+}
+
+static int set_enable_mmap(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_onoff_field(l, n, &s->dc->enable_mmap);
+}
+
+#define DIRS (W_SERVER | W_VHOST | W_DIR)
+#define SECT W_SECTIONS
+
+const dcx_directive_t pt_dcx_dir_table[] = {
+    /* per host */
+    {"ServerName", SRV, 1, 1, set_server_name},
+    {"ServerAlias", W_VHOST, 1, NOMAX, set_server_alias},
+    {"ServerAdmin", SRV, 1, 1, set_server_admin},
+    {"DocumentRoot", SRV, 1, 1, set_document_root},
+    {"KeepAlive", SRV, 1, 1, set_keepalive},
+    {"KeepAliveTimeout", SRV, 1, 1, set_keepalive_timeout},
+    {"MaxKeepAliveRequests", SRV, 1, 1, set_max_keepalive_requests},
+    {"Timeout", SRV, 1, 1, set_timeout},
+    {"RequestReadTimeout", SRV, 1, 3, set_request_read_timeout},
+    {"LimitRequestLine", SRV, 1, 1, set_limit_request_line},
+    {"LimitRequestFields", SRV, 1, 1, set_limit_request_fields},
+    {"LimitRequestFieldSize", SRV, 1, 1, set_limit_request_field_size},
+    {"TraceEnable", SRV, 1, 1, set_trace_enable},
+    {"UseCanonicalName", SRV, 1, 1, set_use_canonical_name},
+    {"ServerSignature", SRV, 1, 1, set_server_signature},
+    /* sections and per directory */
+    {"<Directory", SRV, 1, 2, set_directory},
+    {"<DirectoryMatch", SRV, 1, 1, set_directory_match},
+    {"<Files", DIRS, 1, 2, set_files},
+    {"<FilesMatch", DIRS, 1, 1, set_files_match},
+    {"<Location", SRV, 1, 2, set_location},
+    {"<LocationMatch", SRV, 1, 1, set_location_match},
+    {"Require", SECT | W_AUTHZ, 1, NOMAX, set_require},
+    {"<RequireAll", SECT | W_AUTHZ, 0, 0, set_require_all},
+    {"<RequireAny", SECT | W_AUTHZ, 0, 0, set_require_any},
+    {"<RequireNone", SECT | W_AUTHZ, 0, 0, set_require_none},
+    {"Options", ALL, 1, NOMAX, set_options},
+    {"AllowOverride", W_DIR, 1, NOMAX, set_allow_override},
+    {"AllowOverrideList", W_DIR, 1, NOMAX, set_allow_override},
+    {"Header", ALL, 2, NOMAX, set_header},
+    {"RequestHeader", ALL, 2, NOMAX, set_request_header},
+    {"DirectoryIndex", ALL, 1, NOMAX, set_directory_index},
+    {"FallbackResource", ALL, 1, 1, set_fallback_resource},
+    {"Alias", SRV, 2, 2, set_alias},
+    {"AliasMatch", SRV, 2, 2, set_alias_match},
+    {"Redirect", ALL, 1, 3, set_redirect},
+    {"RedirectPermanent", ALL, 1, 2, set_redirect_permanent},
+    {"RedirectTemp", ALL, 1, 2, set_redirect_temp},
+    {"ErrorDocument", ALL, 2, 2, set_error_document},
+    {"AddType", ALL, 2, NOMAX, set_add_type},
+    {"AddHandler", ALL, 2, NOMAX, set_add_handler},
+    {"SetHandler", ALL, 1, 1, set_set_handler},
+    {"ForceType", ALL, 1, 1, set_force_type},
+    {"AddDefaultCharset", ALL, 1, 1, set_add_default_charset},
+    {"SetEnvIf", ALL, 3, NOMAX, set_set_env_if},
+    {"SetEnvIfNoCase", ALL, 3, NOMAX, set_set_env_if_no_case},
+    {"BrowserMatch", ALL, 2, NOMAX, set_browser_match},
+    {"BrowserMatchNoCase", ALL, 2, NOMAX, set_browser_match_no_case},
+    {"SetEnv", ALL, 1, 2, set_set_env},
+    {"UnsetEnv", ALL, 1, NOMAX, set_unset_env},
+    {"LimitRequestBody", ALL, 1, 1, set_limit_request_body},
+    {"EnableSendfile", ALL, 1, 1, set_enable_sendfile},
+    {"EnableMMAP", ALL, 1, 1, set_enable_mmap},
+    {NULL, 0, 0, 0, NULL},
+};
