@@ -256,6 +256,11 @@ typedef struct pt_config {
     /* MIME. */
     const char *types_config;  /* TypesConfig path */
     struct pt_mime *mime;      /* loaded table; see mime.h */
+
+    /* Every regex compiled for this config (sections, aliases, redirects, env and header
+     * rules): regfree'd by pt_config_free. Loader bookkeeping, not for readers. */
+    regex_t **regexes;
+    size_t nregexes;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a

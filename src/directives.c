@@ -32,11 +32,8 @@ typedef struct {
     const pt_node_t *node;
 } dcx_pending_t;
 
-/* pt_config_t and what only the loader and pt_config_free need. */
-struct dcx_priv {
-    pt_config_t cfg; /* first: a pt_config_t * is a dcx_priv_t * */
-    regex_t **regs;  /* every compiled regex, for regfree */
-    size_t nregs;
+/* CustomLog may name a LogFormat defined after it: formats are resolved at the end. */
+struct dcx_logs {
     dcx_nick_t *nicks;
     size_t nnicks;
     const char *default_format; /* last LogFormat without a nickname */
@@ -92,7 +89,7 @@ regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int fla
 
 void pt_dcx_keep_regex(dcx_t *l, regex_t *re)
 {
-    regex_t **slot = pt_dcx_push(l->a, &l->priv->regs, &l->priv->nregs, sizeof(*slot));
+    regex_t **slot = pt_dcx_push(l->a, &l->cfg->regexes, &l->cfg->nregexes, sizeof(*slot));
     *slot = re;
 }
 
@@ -351,10 +348,10 @@ static int set_log_format(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     if (!f)
         return pt_dcx_fail(l, n, "LogFormat: %s", msg);
     if (n->argc == 1) {
-        l->priv->default_format = n->argv[0];
+        l->logs->default_format = n->argv[0];
         return 0;
     }
-    dcx_nick_t *k = pt_dcx_push(l->a, &l->priv->nicks, &l->priv->nnicks, sizeof(*k));
+    dcx_nick_t *k = pt_dcx_push(l->a, &l->logs->nicks, &l->logs->nnicks, sizeof(*k));
     k->name = n->argv[1];
     k->format = f;
     return 0;
@@ -372,8 +369,8 @@ static int add_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *pat
     cl->path = p;
     cl->env_cond = env ? env + 4 : NULL;
     /* Formats are looked up after the whole file is read: LogFormat may come later. */
-    dcx_pending_t *pd = pt_dcx_push(l->a, &l->priv->pending, &l->priv->npending,
-                                       sizeof(*pd));
+    dcx_pending_t *pd = pt_dcx_push(l->a, &l->logs->pending, &l->logs->npending,
+                                    sizeof(*pd));
     pd->vh = s->vh;
     pd->index = s->vh->nlogs - 1;
     pd->format = format;
@@ -388,19 +385,19 @@ static int set_custom_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_transfer_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    const char *fmt = l->priv->default_format ? l->priv->default_format : "common";
+    const char *fmt = l->logs->default_format ? l->logs->default_format : "common";
     return add_log(l, s, n, n->argv[0], fmt, NULL);
 }
 
 static int resolve_log_formats(dcx_t *l)
 {
     char msg[PT_ERRLEN];
-    for (size_t i = 0; i < l->priv->npending; i++) {
-        dcx_pending_t *pd = &l->priv->pending[i];
+    for (size_t i = 0; i < l->logs->npending; i++) {
+        dcx_pending_t *pd = &l->logs->pending[i];
         pt_logformat_t *f = NULL;
-        for (size_t k = l->priv->nnicks; k-- > 0 && !f;)
-            if (strcmp(l->priv->nicks[k].name, pd->format) == 0)
-                f = l->priv->nicks[k].format;
+        for (size_t k = l->logs->nnicks; k-- > 0 && !f;)
+            if (strcmp(l->logs->nicks[k].name, pd->format) == 0)
+                f = l->logs->nicks[k].format;
         if (!f)
             f = pt_logformat_compile(l->a, pd->format, msg, sizeof(msg));
         if (!f)
@@ -723,8 +720,7 @@ static void mpm_defaults(pt_config_t *c)
 static pt_config_t *config_new(const char *path)
 {
     pt_arena_t *a = pt_arena_create(16384);
-    dcx_priv_t *p = pt_arena_calloc(a, sizeof(*p));
-    pt_config_t *c = &p->cfg;
+    pt_config_t *c = pt_arena_calloc(a, sizeof(*c));
     c->arena = a;
     c->path = pt_arena_strdup(a, path);
     c->start_servers = c->server_limit = c->thread_limit = c->threads_per_child = -1;
@@ -767,8 +763,8 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
                             size_t errlen)
 {
     pt_config_t *c = config_new(path);
-    dcx_t l = {.cfg = c, .priv = (dcx_priv_t *)c, .a = c->arena, .err = err,
-                  .errlen = errlen};
+    dcx_logs_t logs = {0};
+    dcx_t l = {.cfg = c, .logs = &logs, .a = c->arena, .err = err, .errlen = errlen};
     c->tree = pt_config_parse(c->arena, path, opts, &c->server_root, err, errlen);
     if (!c->tree) {
         pt_config_free(c);
@@ -780,7 +776,7 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
     }
     c->main_server = dcx_vhost_new(&l, true, NULL);
     dcx_scope_t s = {.where = W_SERVER, .vh = c->main_server, .dc = c->main_server->dir,
-                        .name = "server config"};
+                     .name = "server config"};
     if (pt_dcx_walk(&l, &s, c->tree) < 0 || finish(&l) < 0) {
         pt_config_free(c);
         return NULL;
@@ -792,8 +788,7 @@ void pt_config_free(pt_config_t *cfg)
 {
     if (!cfg)
         return;
-    dcx_priv_t *p = (dcx_priv_t *)cfg;
-    for (size_t i = 0; i < p->nregs; i++)
-        regfree(p->regs[i]);
+    for (size_t i = 0; i < cfg->nregexes; i++)
+        regfree(cfg->regexes[i]);
     pt_arena_destroy(cfg->arena);
 }

@@ -29,12 +29,12 @@ enum {
     DCX_SET_RT_BODY = 1 << 3,
 };
 
-typedef struct dcx_priv dcx_priv_t;
+typedef struct dcx_logs dcx_logs_t;
 
 /* The loader's state for one pt_config_load. */
 typedef struct {
     pt_config_t *cfg;
-    dcx_priv_t *priv;
+    dcx_logs_t *logs;       /* LogFormat nicknames and CustomLogs waiting for them */
     pt_arena_t *a;
     char *err;
     size_t errlen;
