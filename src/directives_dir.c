@@ -495,6 +495,21 @@ static int set_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_alias(l, s, n, true);
 }
 
+static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r);
+
+/* ScriptAlias URL-path directory: the mapping is kept as an Alias, but CGI execution is not
+ * built and an unknown handler is served as a static file, so nothing under the URL-path is
+ * served: the scripts' source would be. A 403 rule on the same prefix, checked before
+ * mapping like a server-level Redirect, answers instead. */
+static int set_script_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (add_alias(l, s, n, false) < 0)
+        return -1;
+    pt_redirect_t deny = {.status = 403, .path = n->argv[0]};
+    store_redirect(l, s, &deny);
+    return 0;
+}
+
 static int redirect_status(const char *w)
 {
     static const struct {
@@ -509,6 +524,17 @@ static int redirect_status(const char *w)
     return 0;
 }
 
+/* Server and vhost redirects are checked before the URL is mapped; a section's after. */
+static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
+{
+    bool server = s->where & (W_SERVER | W_VHOST);
+    pt_redirect_t *slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects,
+                                               sizeof(*slot))
+                                 : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects,
+                                               sizeof(*slot));
+    *slot = *r;
+}
+
 /* Redirect [status] [URL-path] [URL]: the path may be left out inside <Location>, the URL
  * must be left out for a status outside 3xx (gone). */
 static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
@@ -520,7 +546,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
         return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
     if (!status)
         status = 302;
-    if (status < 300 || status > 599 || (status >= 400 && status != 410 && status < 400))
+    if (status < 300 || status > 599)
         return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
     bool needs_url = status < 400;
     int left = n->argc - i;
@@ -533,12 +559,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
     r.url = needs_url ? n->argv[i] : NULL;
     if (r.url && r.url[0] != '/' && !strstr(r.url, "://"))
         return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
-    bool server = s->where & (W_SERVER | W_VHOST);
-    pt_redirect_t *slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects,
-                                               sizeof(*slot))
-                                 : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects,
-                                               sizeof(*slot));
-    *slot = r;
+    store_redirect(l, s, &r);
     return 0;
 }
 
@@ -555,6 +576,31 @@ static int set_redirect_permanent(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int set_redirect_temp(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     return add_redirect(l, s, n, 302);
+}
+
+/* RedirectMatch [status] regex [URL]: as mod_alias, a first argument that reads as a status
+ * is one; the URL is required for 3xx and refused otherwise. The URL is not checked for a
+ * scheme or a leading '/': it may be made of captures ($1) alone. */
+static int set_redirect_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    int status = redirect_status(n->argv[0]);
+    if (!status && n->argc == 3)
+        return pt_dcx_fail(l, n, "RedirectMatch: unknown status '%s'", n->argv[0]);
+    int i = status ? 1 : 0;
+    if (!status)
+        status = 302;
+    if (status < 300 || status > 599)
+        return pt_dcx_fail(l, n, "RedirectMatch: bad status %d", status);
+    pt_redirect_t r = {.status = status, .path = n->argv[i]};
+    r.url = i + 1 < n->argc ? n->argv[i + 1] : NULL;
+    if (status < 400 && !r.url)
+        return pt_dcx_fail(l, n, "RedirectMatch: URL to redirect to is missing");
+    if (status >= 400 && r.url)
+        return pt_dcx_fail(l, n, "RedirectMatch: a URL is not valid with status %d", status);
+    if (!(r.re = pt_dcx_regex(l, n, r.path, 0)))
+        return -1;
+    store_redirect(l, s, &r);
+    return 0;
 }
 
 static int set_error_document(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -738,9 +784,11 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"FallbackResource", ALL, 1, 1, set_fallback_resource},
     {"Alias", SRV, 2, 2, set_alias},
     {"AliasMatch", SRV, 2, 2, set_alias_match},
+    {"ScriptAlias", SRV, 2, 2, set_script_alias},
     {"Redirect", ALL, 1, 3, set_redirect},
     {"RedirectPermanent", ALL, 1, 2, set_redirect_permanent},
     {"RedirectTemp", ALL, 1, 2, set_redirect_temp},
+    {"RedirectMatch", ALL, 2, 3, set_redirect_match},
     {"ErrorDocument", ALL, 2, 2, set_error_document},
     {"AddType", ALL, 2, NOMAX, set_add_type},
     {"AddHandler", ALL, 2, NOMAX, set_add_handler},

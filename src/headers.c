@@ -180,7 +180,7 @@ int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *c
     if (argc - i < 2)
         return fail(err, errlen, "%s needs an action and a header name, e.g. '%s set "
                                  "X-Example value'", dir, dir);
-    int want;
+    int want = 0;
     if (parse_action(dir, is_request, argv[i], &want, out, err, errlen) != 0)
         return PT_EINVAL;
     /* mod_headers accepts "Name:" and drops the colon. */

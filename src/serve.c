@@ -211,6 +211,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
             if (res == PT_HTTP1_DONE) {
                 if (!serve_one(w, c, &h))
                     return after_close_decision(c);
+                /* Nothing pipelined: park at once. A read here would almost always find
+                 * nothing yet (the client is still reading our response) and cost a
+                 * syscall per request; the epoll event brings the next request. */
+                if (c->rpos >= c->rlen)
+                    return PT_NEXT_PARK_KEEPALIVE;
                 continue;
             }
             if (res == PT_HTTP1_ERROR) {
