@@ -626,6 +626,68 @@ static const char realistic[] =
     "    ServerName secure.example.com\n"
     "</VirtualHost>\n";
 
+START_TEST(parses_redirect_match_with_status_keywords_in_every_context)
+{
+    pt_config_t *c = load("Listen 8080\nRedirectMatch ^/old/(.*)$ http://x/new/$1\n"
+                          "RedirectMatch permanent ^/p(.*) /q$1\nRedirectMatch temp ^/t /u\n"
+                          "RedirectMatch seeother ^/s $0\nRedirectMatch gone ^/g\n"
+                          "RedirectMatch 307 ^/n /m\nRedirect /plain /other\n"
+                          "<VirtualHost *:8080>\nRedirectMatch 308 ^/v /w\n</VirtualHost>\n"
+                          "<Directory /srv>\nRedirectMatch ^/d(/.*)? /e$1\n</Directory>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_uint_eq(m->nredirects, 7);
+    static const int want[] = {302, 301, 302, 303, 410, 307, 302};
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_int_eq(m->redirects[i].status, want[i]);
+    ck_assert_str_eq(m->redirects[0].path, "^/old/(.*)$");
+    ck_assert_str_eq(m->redirects[0].url, "http://x/new/$1");
+    regmatch_t mt[2];
+    ck_assert_int_eq(regexec(m->redirects[0].re, "/old/a/b", 2, mt, 0), 0);
+    ck_assert_int_eq(mt[1].rm_so, 5);
+    ck_assert_int_eq(mt[1].rm_eo, 8);
+    ck_assert_int_ne(regexec(m->redirects[0].re, "/x/old/a", 0, NULL, 0), 0);
+    ck_assert_str_eq(m->redirects[1].url, "/q$1");
+    ck_assert_str_eq(m->redirects[3].url, "$0");
+    ck_assert_ptr_null(m->redirects[4].url);
+    ck_assert_ptr_nonnull(m->redirects[4].re);
+    ck_assert_str_eq(m->redirects[5].url, "/m");
+    ck_assert_ptr_null(m->redirects[6].re);
+    /* A vhost's own rules come before the main server's. */
+    const pt_vhost_t *v = c->vhosts[0];
+    ck_assert_uint_eq(v->nredirects, 8);
+    ck_assert_int_eq(v->redirects[0].status, 308);
+    ck_assert_str_eq(v->redirects[0].path, "^/v");
+    ck_assert_int_eq(v->redirects[1].status, 302);
+    const pt_section_t *d = &m->sections[0];
+    ck_assert_uint_eq(d->conf->nredirects, 1);
+    ck_assert_int_eq(d->conf->redirects[0].status, 302);
+    ck_assert_str_eq(d->conf->redirects[0].url, "/e$1");
+    ck_assert_int_eq(regexec(d->conf->redirects[0].re, "/d/x", 0, NULL, 0), 0);
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(rejects_bad_redirect_match_with_its_location)
+{
+    put("extra.conf", "# rules\nRedirectMatch permanent ^/(a http://x/\n");
+    EXPECT_ERROR("Listen 8080\nInclude extra.conf\n",
+                 "extra.conf:2: bad regex '^/(a': Unmatched ( or \\(");
+    EXPECT_ERROR("Listen 8080\n<VirtualHost *:8080>\nRedirectMatch [z /a\n</VirtualHost>\n",
+                 "main.conf:3: bad regex '[z': Unmatched [, [^, [:, [., or [=");
+    EXPECT_ERROR("Listen 8080\nRedirectMatch bogus ^/a /b\n",
+                 "main.conf:2: RedirectMatch: unknown status 'bogus'");
+    EXPECT_ERROR("Listen 8080\nRedirectMatch permanent ^/a\n",
+                 "main.conf:2: RedirectMatch: URL to redirect to is missing");
+    EXPECT_ERROR("Listen 8080\nRedirectMatch gone ^/a /b\n",
+                 "main.conf:2: RedirectMatch: a URL is not valid with status 410");
+    EXPECT_ERROR("Listen 8080\nRedirectMatch 200 ^/a /b\n",
+                 "main.conf:2: RedirectMatch: bad status 200");
+    EXPECT_ERROR("Listen 8080\nRedirectMatch ^/a\n",
+                 "main.conf:2: RedirectMatch takes 2 to 3 arguments, got 1");
+}
+END_TEST
+
 START_TEST(loads_a_realistic_config)
 {
     setenv("ROOT", root, 1);
@@ -770,6 +832,8 @@ static Suite *config_suite(void)
     tcase_add_test(dir, parses_listen_forms);
     tcase_add_test(dir, parses_timeouts_limits_and_request_read_timeout);
     tcase_add_test(dir, parses_redirects_error_documents_and_types);
+    tcase_add_test(dir, parses_redirect_match_with_status_keywords_in_every_context);
+    tcase_add_test(dir, rejects_bad_redirect_match_with_its_location);
     tcase_add_test(dir, loads_a_realistic_config);
     tcase_add_test(dir, loads_the_shipped_default_config);
     suite_add_tcase(s, dir);
