@@ -495,6 +495,21 @@ static int set_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_alias(l, s, n, true);
 }
 
+static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r);
+
+/* ScriptAlias URL-path directory: the mapping is kept as an Alias, but CGI execution is not
+ * built and an unknown handler is served as a static file, so nothing under the URL-path is
+ * served: the scripts' source would be. A 403 rule on the same prefix, checked before
+ * mapping like a server-level Redirect, answers instead. */
+static int set_script_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (add_alias(l, s, n, false) < 0)
+        return -1;
+    pt_redirect_t deny = {.status = 403, .path = n->argv[0]};
+    store_redirect(l, s, &deny);
+    return 0;
+}
+
 static int redirect_status(const char *w)
 {
     static const struct {
@@ -769,6 +784,7 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"FallbackResource", ALL, 1, 1, set_fallback_resource},
     {"Alias", SRV, 2, 2, set_alias},
     {"AliasMatch", SRV, 2, 2, set_alias_match},
+    {"ScriptAlias", SRV, 2, 2, set_script_alias},
     {"Redirect", ALL, 1, 3, set_redirect},
     {"RedirectPermanent", ALL, 1, 2, set_redirect_permanent},
     {"RedirectTemp", ALL, 1, 2, set_redirect_temp},

@@ -688,6 +688,24 @@ START_TEST(rejects_bad_redirect_match_with_its_location)
 }
 END_TEST
 
+START_TEST(script_alias_maps_like_alias_and_answers_403)
+{
+    pt_config_t *c = load("Listen 8080\nScriptAlias /cgi-bin/ /srv/cgi/\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_uint_eq(m->naliases_map, 1);
+    ck_assert(!m->aliases_map[0].regex);
+    ck_assert_str_eq(m->aliases_map[0].from, "/cgi-bin/");
+    ck_assert_str_eq(m->aliases_map[0].to, "/srv/cgi/");
+    ck_assert_uint_eq(m->nredirects, 1);
+    ck_assert_int_eq(m->redirects[0].status, 403);
+    ck_assert_str_eq(m->redirects[0].path, "/cgi-bin/");
+    ck_assert_ptr_null(m->redirects[0].url);
+    ck_assert_ptr_null(m->redirects[0].re);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(loads_a_realistic_config)
 {
     setenv("ROOT", root, 1);
@@ -834,6 +852,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, parses_redirects_error_documents_and_types);
     tcase_add_test(dir, parses_redirect_match_with_status_keywords_in_every_context);
     tcase_add_test(dir, rejects_bad_redirect_match_with_its_location);
+    tcase_add_test(dir, script_alias_maps_like_alias_and_answers_403);
     tcase_add_test(dir, loads_a_realistic_config);
     tcase_add_test(dir, loads_the_shipped_default_config);
     suite_add_tcase(s, dir);
