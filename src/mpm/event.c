@@ -51,6 +51,7 @@ typedef struct {
     int *idle_stack;
     int nidle;
     int looking;
+    int serving;              /* workers holding a connection */
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
@@ -138,10 +139,12 @@ static void heap_remove(ev_child_t *ev, pt_conn_t *c)
 
 /* ---- Ready queue (qlock held where noted) ---------------------------------------- */
 
-/* Wakes the most recently idle worker if nobody is looking. qlock held. */
-static int wake_one_locked(ev_child_t *ev)
+/* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
+ * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
+ * loaded core every extra runnable thread adds preemption to the latency tail. */
+static int wake_one_locked(ev_child_t *ev, bool stale)
 {
-    if (ev->looking > 0 || ev->nidle == 0)
+    if (ev->looking > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
         return -1;
     int id = ev->idle_stack[--ev->nidle];
     ev->woken[id] = true;
@@ -159,7 +162,7 @@ static void queue_push(ev_child_t *ev, pt_conn_t *c)
     else
         ev->qhead = c;
     ev->qtail = c;
-    int id = wake_one_locked(ev);
+    int id = wake_one_locked(ev, false);
     pthread_mutex_unlock(&ev->qlock);
     if (id >= 0)
         pthread_cond_signal(&ev->conds[id]);
@@ -172,7 +175,7 @@ static void wake_if_stale(ev_child_t *ev)
     pthread_mutex_lock(&ev->qlock);
     int id = -1;
     if (ev->qhead && pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS)
-        id = wake_one_locked(ev);
+        id = wake_one_locked(ev, true);
     pthread_mutex_unlock(&ev->qlock);
     if (id >= 0)
         pthread_cond_signal(&ev->conds[id]);
@@ -307,12 +310,14 @@ static void *worker_main(void *arg)
             continue;
         }
         ev->looking--;
+        ev->serving++;
         bool more = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         if (more)
             wake_if_stale(ev);
         serve_conn(ev, w, c);
         pthread_mutex_lock(&ev->qlock);
+        ev->serving--;
         ev->looking++;
     }
     ev->looking--;
