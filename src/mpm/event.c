@@ -25,7 +25,7 @@
 #define EV_TAG_SIGNAL 1
 #define EV_TAG_LISTEN 2       /* + listener index */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
-#define EV_STALE_MS 2         /* a queued connection waiting this long wakes another worker */
+#define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
 #define EV_WORKERS_HARVEST 1
 
@@ -52,6 +52,7 @@ typedef struct {
     int nidle;
     int looking;
     int serving;              /* workers holding a connection */
+    int epoll_waiting;        /* looking workers blocked in epoll_wait */
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
@@ -144,7 +145,8 @@ static void heap_remove(ev_child_t *ev, pt_conn_t *c)
  * loaded core every extra runnable thread adds preemption to the latency tail. */
 static int wake_one_locked(ev_child_t *ev, bool stale)
 {
-    if (ev->looking > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
+    /* A worker waiting in epoll does not see the queue: it does not count as looking. */
+    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
         return -1;
     int id = ev->idle_stack[--ev->nidle];
     ev->woken[id] = true;
@@ -280,7 +282,7 @@ static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
     atomic_fetch_sub(&ev->busy, 1);
 }
 
-static pt_conn_t *harvest(ev_child_t *ev);
+static pt_conn_t *harvest(ev_child_t *ev, int timeout_ms);
 
 static void *worker_main(void *arg)
 {
@@ -292,10 +294,22 @@ static void *worker_main(void *arg)
         pt_conn_t *c = take_locked(ev);
         if (!c && !ev->quit) {
             pthread_mutex_unlock(&ev->qlock);
-            c = harvest(ev);
+            c = harvest(ev, 0);
             pthread_mutex_lock(&ev->qlock);
             if (!c)
                 c = take_locked(ev);
+            if (!c && ev->looking == 1 && !ev->quit && !atomic_load(&ev->stopping)) {
+                /* The only looking worker waits on epoll itself rather than on its condition
+                 * variable: the next ready connection reaches it without the listener and
+                 * a wake-up in between (epoll wakes its most recent waiter first). */
+                ev->epoll_waiting++;
+                pthread_mutex_unlock(&ev->qlock);
+                c = harvest(ev, EV_TICK_MS);
+                pthread_mutex_lock(&ev->qlock);
+                ev->epoll_waiting--;
+                if (!c)
+                    continue;
+            }
         }
         if (!c) {
             if (ev->quit)
@@ -402,13 +416,13 @@ static void conn_event(ev_child_t *ev, pt_conn_t *c)
 /* A looking worker takes ready connections from epoll itself: the one it serves next
  * skips the trip through the listener and the queue. Signals stay with the listener (the
  * signalfd is level-triggered, so the listener sees it too). */
-static pt_conn_t *harvest(ev_child_t *ev)
+static pt_conn_t *harvest(ev_child_t *ev, int timeout_ms)
 {
     if (!EV_WORKERS_HARVEST || atomic_load(&ev->stopping))
         return NULL;
     struct epoll_event evs[EV_HARVEST];
     atomic_fetch_add(&ev->harvesters, 1);
-    int n = epoll_wait(ev->epfd, evs, EV_HARVEST, 0);
+    int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
     pt_conn_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
