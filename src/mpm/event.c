@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #define EV_BATCH 256
 #define EV_TICK_MS 250        /* timeouts are checked at least this often */
 #define EV_TAG_SIGNAL 1
+#define EV_TAG_WAKE 0         /* the eventfd that wakes workers waiting in epoll at stop */
 #define EV_TAG_LISTEN 2       /* + listener index */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
@@ -31,7 +33,7 @@
 
 typedef struct {
     const pt_config_t *cfg;
-    int epfd, sigfd;
+    int epfd, sigfd, wakefd;
     pt_listener_t *ls;
     size_t nls;
 
@@ -426,7 +428,7 @@ static pt_conn_t *harvest(ev_child_t *ev, int timeout_ms)
     pt_conn_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
-        if (tag == EV_TAG_SIGNAL)
+        if (tag == EV_TAG_SIGNAL || tag == EV_TAG_WAKE)
             continue;
         if (tag >= EV_TAG_LISTEN && tag < EV_TAG_MAX) {
             accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
@@ -550,6 +552,9 @@ static void stop_workers(ev_child_t *ev)
     for (int i = 0; i < ev->nworkers; i++)
         pthread_cond_signal(&ev->conds[i]);
     pthread_mutex_unlock(&ev->qlock);
+    uint64_t one = 1;
+    if (ev->wakefd >= 0)
+        (void)!write(ev->wakefd, &one, sizeof(one)); /* level-triggered: wakes every waiter */
     for (int i = 0; i < ev->nworkers; i++) {
         pthread_join(ev->threads[i], NULL);
         pt_arena_destroy(ev->workers[i].arena);
@@ -644,7 +649,7 @@ static void listen_loop(ev_child_t *ev)
                 stop = on_signal(ev) || stop;
             else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
                 accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
-            else
+            else if (tag >= EV_TAG_MAX)
                 conn_event(ev, evs[i].data.ptr);
         }
         int64_t now = pt_now_ms();
@@ -659,7 +664,7 @@ static void listen_loop(ev_child_t *ev)
 
 int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
 {
-    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1};
+    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1, .wakefd = -1};
     pthread_mutex_init(&ev.qlock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     raise_nofile();
@@ -674,12 +679,15 @@ int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
     int rc = 1;
     ev.epfd = epoll_create1(EPOLL_CLOEXEC);
     ev.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (ev.epfd < 0 || ev.sigfd < 0) {
+    ev.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev.epfd < 0 || ev.sigfd < 0 || ev.wakefd < 0) {
         pt_log_error(PT_LOG_CRIT, NULL, "cannot set up epoll: %s", strerror(errno));
         goto out;
     }
     struct epoll_event e = {.events = EPOLLIN, .data.u64 = EV_TAG_SIGNAL};
     epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.sigfd, &e);
+    e.data.u64 = EV_TAG_WAKE;
+    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.wakefd, &e);
     for (size_t i = 0; i < nls; i++) {
         e.events = EPOLLIN;
         e.data.u64 = EV_TAG_LISTEN + i;
@@ -711,6 +719,8 @@ out:
         close(ev.epfd);
     if (ev.sigfd >= 0)
         close(ev.sigfd);
+    if (ev.wakefd >= 0)
+        close(ev.wakefd);
     pthread_mutex_destroy(&ev.qlock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
