@@ -68,6 +68,7 @@ static long fail(pt_request_t *r, int *status, int st, long rc)
 {
     r->body_error = true;
     r->body_eof = true;
+    r->body_status = st;
     if (status)
         *status = st;
     return rc;
@@ -79,11 +80,19 @@ long pt_req_read_body(pt_request_t *r, void *buf, size_t n, int *status)
     pt_conn_t *c = r->conn;
     if (r->body_eof || !r->has_body)
         return 0;
-    if (r->body_error)
-        return fail(r, status, 400, PT_EINVAL);
+    if (r->body_error) {
+        if (status)
+            *status = r->body_status ? r->body_status : 400;
+        return PT_EINVAL;
+    }
+    int64_t limit = body_limit(r);
+    if (!r->h1->chunked && r->content_length > limit) {
+        pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
+                      "configured limit of %lld", (long long)r->content_length, (long long)limit);
+        return fail(r, status, 413, PT_ETOOBIG);
+    }
     if (!r->sent_continue && send_continue(r) != 0)
         return fail(r, status, 400, PT_ECLOSED);
-    int64_t limit = body_limit(r);
     for (;;) {
         if (!r->h1->chunked) {
             if (r->body_left == 0) {

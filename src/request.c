@@ -42,12 +42,8 @@ int pt_request_server_port(const pt_request_t *r)
 {
     if (r->vhost->use_canonical_name && r->vhost->server_port)
         return r->vhost->server_port;
-    if (!r->vhost->use_canonical_name && r->h1 && r->h1->host.len) {
-        const char *colon = memrchr(r->h1->host.p, ':', r->h1->host.len);
-        const char *rb = memrchr(r->h1->host.p, ']', r->h1->host.len);
-        if (colon && (!rb || colon > rb))
-            return atoi(colon + 1);
-    }
+    if (!r->vhost->use_canonical_name && r->host_port)
+        return r->host_port;
     return r->conn->local_port;
 }
 
@@ -134,8 +130,16 @@ static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *s
         if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
             const regmatch_t *g = &m[p[1] - '0'];
             if (g->rm_so >= 0) {
-                memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
-                o += (size_t)(g->rm_eo - g->rm_so);
+                /* Captures come from the decoded path: escape them again for a URL. */
+                const char *esc = pt_uri_escape_path(
+                    a, pt_arena_strndup(a, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so)));
+                size_t el = strlen(esc);
+                if (o + el + strlen(p) + 1 > cap) {
+                    out = pt_arena_grow(a, out, o, o + el + strlen(p) + 1);
+                    cap = o + el + strlen(p) + 1;
+                }
+                memcpy(out + o, esc, el);
+                o += el;
             }
             p++;
         } else {
@@ -166,7 +170,8 @@ static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
             continue;
         if (!rd[i].url)
             return rd[i].status;
-        const char *loc = pt_arena_printf(r->arena, "%s%s%s%s", rd[i].url, r->uri + pl,
+        const char *loc = pt_arena_printf(r->arena, "%s%s%s%s", rd[i].url,
+                                          pt_uri_escape_path(r->arena, r->uri + pl),
                                           r->args ? "?" : "", r->args ? r->args : "");
         pt_table_set(&r->err_headers_out, "Location", loc);
         return rd[i].status;

@@ -21,7 +21,9 @@ typedef struct pt_request {
     const pt_config_t *cfg;
     const pt_vhost_t *vhost;
     const pt_dir_config_t *dir;  /* merged for this request's file and URL */
-    const pt_http1_request_t *h1; /* the parsed head (slices into the read buffer) */
+    const pt_http1_request_t *h1; /* the parsed head: its slices point into the read buffer
+                                    and are valid only until the body is read; use the
+                                    copied fields below instead */
 
     const char *the_request;     /* request line as sent, for %r */
     const char *method;
@@ -33,6 +35,7 @@ typedef struct pt_request {
                                     Alias and DocumentRoot mapping see */
     const char *args;            /* query string without '?', NULL when none */
     const char *hostname;        /* Host without port, lower case; NULL when none */
+    int host_port;               /* port given in Host, 0 when none */
     const char *scheme;          /* "http" or "https" */
 
     pt_table_t headers_in;
@@ -73,6 +76,7 @@ typedef struct pt_request {
     int64_t body_left;
     bool body_eof;
     bool body_error;             /* framing broken: close the connection */
+    int body_status;             /* the status that body error calls for (400, 408, 413) */
     bool sent_continue;
 } pt_request_t;
 

@@ -181,7 +181,7 @@ int pt_resp_write(pt_request_t *r, const void *p, size_t n)
     if (r->conn->aborted)
         return PT_ECLOSED;
     if (r->body_done || n == 0)
-        return r->head ? flush_head(r, NULL, 0, true) : 0;
+        return r->head ? flush_head(r, NULL, 0, false) : 0;
     r->bytes_sent += (int64_t)n;
     if (r->chunked_out) {
         char sz[24];
@@ -213,7 +213,7 @@ int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
     if (r->conn->aborted)
         return PT_ECLOSED;
     if (r->body_done || len == 0)
-        return r->head ? flush_head(r, NULL, 0, true) : 0;
+        return r->head ? flush_head(r, NULL, 0, false) : 0;
     if (r->chunked_out) {
         /* Chunked framing around a file: size line, the file, CRLF. */
         char sz[24];
@@ -354,14 +354,23 @@ int pt_resp_send_error(pt_request_t *r, int status)
         r->conn->aborted = true;
         return PT_ECLOSED;
     }
+    int64_t lim = r->dir ? r->dir->limit_request_body : -1;
+    if (r->has_body && !r->body_eof && lim > 0 && r->content_length > lim && status != 413) {
+        /* A body over this location's LimitRequestBody is refused whatever the handler
+         * said, as Apache's input filter does. */
+        pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
+                      "configured limit of %lld", (long long)r->content_length, (long long)lim);
+        status = 413;
+        r->keepalive = false;
+    }
     if (r->has_body && !r->body_eof && !r->body_error && status != 413 && r->keepalive) {
         /* Read the unread body now, as Apache does before an error page: a broken body
          * makes the answer a 400, and one we cannot drain closes the connection. */
         int rc = pt_req_discard_body(r);
         if (rc != 0) {
             r->keepalive = false;
-            if (r->body_error && !r->conn->aborted)
-                status = 400;
+            if (r->body_error && !r->conn->aborted && r->body_status)
+                status = r->body_status;
         }
     }
     if (r->conn->aborted)

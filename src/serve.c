@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -103,6 +104,10 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
         }
         while (n && p[n - 1] == '.')
             n--; /* "example.com." names the same host */
+        const char *colon = p[0] == '[' ? memchr(p + n, ':', h->host.len - n)
+                                        : memchr(p, ':', h->host.len);
+        if (colon && colon + 1 < h->host.p + h->host.len)
+            r->host_port = atoi(colon + 1);
         char *host = pt_arena_strndup(a, p, n);
         for (char *q = host; *q; q++)
             *q = (char)tolower((unsigned char)*q);
@@ -216,6 +221,9 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                  * syscall per request; the epoll event brings the next request. */
                 if (c->rpos >= c->rlen)
                     return PT_NEXT_PARK_KEEPALIVE;
+                /* The next head has started: its RequestReadTimeout runs from now. */
+                c->head_start_ms = pt_now_ms();
+                c->head_bytes = c->rlen - c->rpos;
                 continue;
             }
             if (res == PT_HTTP1_ERROR) {

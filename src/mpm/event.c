@@ -23,9 +23,10 @@
 
 #define EV_BATCH 256
 #define EV_TICK_MS 250        /* timeouts are checked at least this often */
+#define EV_TAG_WAKE 0         /* eventfd, level-triggered: wakes every epoll waiter at stop */
 #define EV_TAG_SIGNAL 1
-#define EV_TAG_WAKE 0         /* the eventfd that wakes workers waiting in epoll at stop */
-#define EV_TAG_LISTEN 2       /* + listener index */
+#define EV_TAG_KICK 2         /* eventfd, edge-triggered: wakes one worker waiting in epoll */
+#define EV_TAG_LISTEN 3       /* + listener index */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
@@ -33,7 +34,7 @@
 
 typedef struct {
     const pt_config_t *cfg;
-    int epfd, sigfd, wakefd;
+    int epfd, sigfd, wakefd, kickfd;
     pt_listener_t *ls;
     size_t nls;
 
@@ -55,6 +56,7 @@ typedef struct {
     int looking;
     int serving;              /* workers holding a connection */
     int epoll_waiting;        /* looking workers blocked in epoll_wait */
+    bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
@@ -63,9 +65,12 @@ typedef struct {
     size_t hlen, hcap;
 
     /* Connections the listener expired while a worker may hold an epoll event for them:
-     * closed, marked, and freed only when no worker is between epoll_wait and claiming. */
-    pt_conn_t *graveyard;
-    atomic_int harvesters;
+     * closed and marked at once, freed once every worker that was inside epoll_wait or
+     * claiming at that moment has come out (an epoch per worker: odd while inside). */
+    pt_conn_t *graveyard;     /* buried since the last snapshot */
+    pt_conn_t *pending;       /* waiting for the workers in snap to move on */
+    unsigned *snap;
+    atomic_uint *hepoch;
 
     atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
     atomic_int busy;          /* workers serving */
@@ -167,18 +172,27 @@ static void queue_push(ev_child_t *ev, pt_conn_t *c)
         ev->qhead = c;
     ev->qtail = c;
     int id = wake_one_locked(ev, false);
+    /* Nobody sees the queue but a worker waiting in epoll: kick it out of epoll_wait. */
+    bool kick = id < 0 && ev->looking == ev->epoll_waiting && ev->epoll_waiting > 0 &&
+                !ev->kick_pending;
+    if (kick)
+        ev->kick_pending = true;
     pthread_mutex_unlock(&ev->qlock);
     if (id >= 0)
         pthread_cond_signal(&ev->conds[id]);
+    if (kick) {
+        uint64_t one = 1;
+        (void)!write(ev->kickfd, &one, sizeof(one));
+    }
 }
 
 /* A queue that is not draining (its head waited past EV_STALE_MS while every awake worker
  * is busy, as with slow handlers) gets another worker. */
-static void wake_if_stale(ev_child_t *ev)
+static void wake_if_stale(ev_child_t *ev, bool now)
 {
     pthread_mutex_lock(&ev->qlock);
     int id = -1;
-    if (ev->qhead && pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS)
+    if (ev->qhead && (now || pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS))
         id = wake_one_locked(ev, true);
     pthread_mutex_unlock(&ev->qlock);
     if (id >= 0)
@@ -284,7 +298,7 @@ static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
     atomic_fetch_sub(&ev->busy, 1);
 }
 
-static pt_conn_t *harvest(ev_child_t *ev, int timeout_ms);
+static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms);
 
 static void *worker_main(void *arg)
 {
@@ -296,7 +310,7 @@ static void *worker_main(void *arg)
         pt_conn_t *c = take_locked(ev);
         if (!c && !ev->quit) {
             pthread_mutex_unlock(&ev->qlock);
-            c = harvest(ev, 0);
+            c = harvest(ev, w, 0);
             pthread_mutex_lock(&ev->qlock);
             if (!c)
                 c = take_locked(ev);
@@ -306,9 +320,10 @@ static void *worker_main(void *arg)
                  * a wake-up in between (epoll wakes its most recent waiter first). */
                 ev->epoll_waiting++;
                 pthread_mutex_unlock(&ev->qlock);
-                c = harvest(ev, EV_TICK_MS);
+                c = harvest(ev, w, EV_TICK_MS);
                 pthread_mutex_lock(&ev->qlock);
                 ev->epoll_waiting--;
+                ev->kick_pending = false;
                 if (!c)
                     continue;
             }
@@ -330,7 +345,7 @@ static void *worker_main(void *arg)
         bool more = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         if (more)
-            wake_if_stale(ev);
+            wake_if_stale(ev, false);
         serve_conn(ev, w, c);
         pthread_mutex_lock(&ev->qlock);
         ev->serving--;
@@ -418,29 +433,30 @@ static void conn_event(ev_child_t *ev, pt_conn_t *c)
 /* A looking worker takes ready connections from epoll itself: the one it serves next
  * skips the trip through the listener and the queue. Signals stay with the listener (the
  * signalfd is level-triggered, so the listener sees it too). */
-static pt_conn_t *harvest(ev_child_t *ev, int timeout_ms)
+static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
 {
     if (!EV_WORKERS_HARVEST || atomic_load(&ev->stopping))
         return NULL;
     struct epoll_event evs[EV_HARVEST];
-    atomic_fetch_add(&ev->harvesters, 1);
+    atomic_fetch_add(&ev->hepoch[w->id], 1);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
     pt_conn_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
-        if (tag == EV_TAG_SIGNAL || tag == EV_TAG_WAKE)
-            continue;
-        if (tag >= EV_TAG_LISTEN && tag < EV_TAG_MAX) {
+        if (tag == EV_TAG_KICK) {
+            uint64_t v;
+            (void)!read(ev->kickfd, &v, sizeof(v));
+        } else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls) {
             accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
-            continue;
+        } else if (tag >= EV_TAG_MAX) {
+            pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
+            if (c && !mine)
+                mine = c;
+            else if (c)
+                queue_push(ev, c);
         }
-        pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
-        if (c && !mine)
-            mine = c;
-        else if (c)
-            queue_push(ev, c);
     }
-    atomic_fetch_sub(&ev->harvesters, 1);
+    atomic_fetch_add(&ev->hepoch[w->id], 1);
     return mine;
 }
 
@@ -457,20 +473,45 @@ static void bury_locked(ev_child_t *ev, pt_conn_t *c)
     ev->graveyard = c;
 }
 
-static void free_graveyard(ev_child_t *ev, bool force)
+static bool workers_moved_on(ev_child_t *ev)
 {
-    pthread_mutex_lock(&ev->tlock);
-    pt_conn_t *g = NULL;
-    if (force || atomic_load(&ev->harvesters) == 0) {
-        g = ev->graveyard;
-        ev->graveyard = NULL;
+    for (int i = 0; i < ev->nworkers; i++) {
+        unsigned e = atomic_load(&ev->hepoch[i]);
+        if ((ev->snap[i] & 1) && e == ev->snap[i])
+            return false;
     }
-    pthread_mutex_unlock(&ev->tlock);
+    return true;
+}
+
+static void free_list(pt_conn_t *g)
+{
     while (g) {
         pt_conn_t *n = g->next;
         pt_conn_destroy(g);
         g = n;
     }
+}
+
+static void free_graveyard(ev_child_t *ev, bool force)
+{
+    pt_conn_t *done = NULL, *more = NULL;
+    pthread_mutex_lock(&ev->tlock);
+    if (ev->pending && (force || workers_moved_on(ev))) {
+        done = ev->pending;
+        ev->pending = NULL;
+    }
+    if (force) {
+        more = ev->graveyard;
+        ev->graveyard = NULL;
+    } else if (!ev->pending && ev->graveyard) {
+        ev->pending = ev->graveyard;
+        ev->graveyard = NULL;
+        for (int i = 0; i < ev->nworkers; i++)
+            ev->snap[i] = atomic_load(&ev->hepoch[i]);
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    free_list(done);
+    free_list(more);
 }
 
 static void expire(ev_child_t *ev, int64_t now, bool all_idle)
@@ -493,6 +534,10 @@ static void expire(ev_child_t *ev, int64_t now, bool all_idle)
 static int next_timeout(ev_child_t *ev, int64_t now)
 {
     int64_t t = EV_TICK_MS;
+    pthread_mutex_lock(&ev->qlock);
+    if (ev->qhead)
+        t = EV_STALE_MS; /* come back to check that the queue drains */
+    pthread_mutex_unlock(&ev->qlock);
     pthread_mutex_lock(&ev->tlock);
     if (ev->hlen) {
         int64_t d = ev->heap[0]->deadline_ms - now;
@@ -522,7 +567,10 @@ static int start_workers(ev_child_t *ev)
     ev->conds = calloc((size_t)n, sizeof(*ev->conds));
     ev->woken = calloc((size_t)n, sizeof(*ev->woken));
     ev->idle_stack = calloc((size_t)n, sizeof(*ev->idle_stack));
-    if (!ev->threads || !ev->workers || !ev->conds || !ev->woken || !ev->idle_stack)
+    ev->hepoch = calloc((size_t)n, sizeof(*ev->hepoch));
+    ev->snap = calloc((size_t)n, sizeof(*ev->snap));
+    if (!ev->threads || !ev->workers || !ev->conds || !ev->woken || !ev->idle_stack ||
+        !ev->hepoch || !ev->snap)
         return -ENOMEM;
     for (int i = 0; i < n; i++)
         pthread_cond_init(&ev->conds[i], NULL);
@@ -569,6 +617,8 @@ static void stop_workers(ev_child_t *ev)
     free(ev->conds);
     free(ev->woken);
     free(ev->idle_stack);
+    free(ev->hepoch);
+    free(ev->snap);
 }
 
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
@@ -649,12 +699,17 @@ static void listen_loop(ev_child_t *ev)
                 stop = on_signal(ev) || stop;
             else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
                 accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
-            else if (tag >= EV_TAG_MAX)
+            else if (tag == EV_TAG_KICK) {
+                /* A kick meant for a worker in epoll reached us: wake one for the queue. */
+                uint64_t v;
+                (void)!read(ev->kickfd, &v, sizeof(v));
+                wake_if_stale(ev, true);
+            } else if (tag >= EV_TAG_MAX)
                 conn_event(ev, evs[i].data.ptr);
         }
         int64_t now = pt_now_ms();
         expire(ev, now, false);
-        wake_if_stale(ev);
+        wake_if_stale(ev, false);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
             last_flush = now;
@@ -664,7 +719,8 @@ static void listen_loop(ev_child_t *ev)
 
 int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
 {
-    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1, .wakefd = -1};
+    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1, .wakefd = -1,
+                     .kickfd = -1};
     pthread_mutex_init(&ev.qlock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     raise_nofile();
@@ -680,7 +736,8 @@ int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
     ev.epfd = epoll_create1(EPOLL_CLOEXEC);
     ev.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     ev.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ev.epfd < 0 || ev.sigfd < 0 || ev.wakefd < 0) {
+    ev.kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev.epfd < 0 || ev.sigfd < 0 || ev.wakefd < 0 || ev.kickfd < 0) {
         pt_log_error(PT_LOG_CRIT, NULL, "cannot set up epoll: %s", strerror(errno));
         goto out;
     }
@@ -688,6 +745,9 @@ int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
     epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.sigfd, &e);
     e.data.u64 = EV_TAG_WAKE;
     epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.wakefd, &e);
+    e.events = EPOLLIN | EPOLLET;
+    e.data.u64 = EV_TAG_KICK;
+    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.kickfd, &e);
     for (size_t i = 0; i < nls; i++) {
         e.events = EPOLLIN;
         e.data.u64 = EV_TAG_LISTEN + i;
@@ -721,6 +781,8 @@ out:
         close(ev.sigfd);
     if (ev.wakefd >= 0)
         close(ev.wakefd);
+    if (ev.kickfd >= 0)
+        close(ev.kickfd);
     pthread_mutex_destroy(&ev.qlock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
