@@ -95,6 +95,38 @@ typedef struct {
     size_t nvars;
 } pt_env_rule_t;
 
+/* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at
+ * load; its connection pool is runtime state owned by the module that talks to it. */
+typedef struct pt_backend {
+    const char *url;           /* as written: "fcgi://127.0.0.1:9000/path", "unix:/s|fcgi://h" */
+    const char *scheme;        /* "fcgi" (later "http", "https", "balancer") */
+    const char *unix_path;     /* unix socket path, or NULL for TCP */
+    const char *host;          /* TCP host (or the authority after '|' for unix sockets) */
+    int port;
+    const char *path;          /* path part of the URL ("" when none) */
+    int max;                   /* max= connections, 0 = ThreadsPerChild */
+    int64_t timeout_ms;        /* timeout= (0: ProxyTimeout, then Timeout) */
+    int64_t connect_timeout_ms;/* connectiontimeout= (0: the default) */
+    bool enablereuse;          /* enablereuse= (FastCGI default On with FPM) */
+    void *pool;                /* runtime pool, created on first use by its module */
+} pt_backend_t;
+
+typedef struct {
+    const char *path;          /* URL prefix (ProxyPass) or regex source (ProxyPassMatch) */
+    regex_t *re;
+    bool disabled;             /* ProxyPass /x ! : exclusion */
+    pt_backend_t *backend;     /* NULL when disabled */
+    const char *file;
+    int line;
+} pt_proxy_pass_t;
+
+typedef struct {
+    regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
+    const char *cond;          /* the expression as written */
+    const char *name;          /* variable; "!NAME" unsets */
+    const char *value;         /* may hold $1.. and %{VAR} */
+} pt_fcgi_setenv_t;
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -135,6 +167,12 @@ typedef struct pt_dir_config {
     int64_t limit_request_body;          /* LimitRequestBody bytes; -1 unset; 0 unlimited */
     int enable_sendfile;                 /* -1 unset, 0 off, 1 on */
     int enable_mmap;
+
+    /* FastCGI (proxy_fcgi). */
+    pt_backend_t *handler_backend;       /* SetHandler "proxy:..." parsed; NULL otherwise */
+    int fcgi_backend_type;               /* -1 unset, 0 FPM, 1 GENERIC */
+    const pt_fcgi_setenv_t *fcgi_setenv; /* ProxyFCGISetEnvIf, outer then inner */
+    size_t nfcgi_setenv;
 } pt_dir_config_t;
 
 typedef enum {
@@ -206,6 +244,9 @@ typedef struct pt_vhost {
     int64_t body_timeout_ms, body_max_timeout_ms, body_min_rate;
     size_t limit_request_line, limit_request_fields, limit_request_field_size;
     bool trace_enable;
+    pt_proxy_pass_t *proxy_passes; /* ProxyPass / ProxyPassMatch, in order */
+    size_t nproxy_passes;
+    int64_t proxy_timeout_ms;   /* ProxyTimeout; 0 = Timeout */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
     const char *file;

@@ -15,7 +15,12 @@ typedef struct {
 /* Static files, directory index and listings, ranges, conditional requests (static.c). */
 int pt_static_handler(pt_request_t *r);
 
-/* The handler registered under name, or NULL. */
+/* The FastCGI gateway (src/fcgi): SetHandler "proxy:fcgi://..." or
+ * "proxy:unix:/path|fcgi://...", and ProxyPass to fcgi:// URLs. r->backend is set. */
+int pt_fcgi_handler(pt_request_t *r);
+
+/* The handler registered under name, or NULL. Names starting with "proxy:" select the
+ * proxy handler for their scheme. */
 const pt_handler_t *pt_handler_find(const char *name);
 
 #endif

@@ -54,8 +54,12 @@ static const pt_handler_t handlers[] = {
     {"default-handler", pt_static_handler},
 };
 
+static const pt_handler_t fcgi_handler = {"proxy:fcgi", pt_fcgi_handler};
+
 const pt_handler_t *pt_handler_find(const char *name)
 {
+    if (strncasecmp(name, "proxy:", 6) == 0)
+        return strstr(name, "fcgi://") ? &fcgi_handler : NULL;
     for (size_t i = 0; i < PT_ARRAY_LEN(handlers); i++)
         if (strcasecmp(handlers[i].name, name) == 0)
             return &handlers[i];
@@ -201,6 +205,42 @@ static const char *choose_handler(const pt_request_t *r)
     return "static";
 }
 
+/* ProxyPass / ProxyPassMatch: the first that matches r->uri (prefix on segment boundaries,
+ * as mod_proxy). Sets r->backend_path for a prefix match. */
+static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
+{
+    const pt_vhost_t *vh = r->vhost;
+    for (size_t i = 0; i < vh->nproxy_passes; i++) {
+        const pt_proxy_pass_t *pp = &vh->proxy_passes[i];
+        if (pp->re) {
+            regmatch_t m[10];
+            if (regexec(pp->re, r->uri, 10, m, 0) != 0)
+                continue;
+            if (!pp->disabled)
+                r->backend_path = pp->backend->path[0]
+                                      ? expand_captures(r->arena, pp->backend->path, r->uri, m)
+                                      : r->uri;
+            return pp;
+        }
+        size_t pl = strlen(pp->path);
+        if (strncmp(r->uri, pp->path, pl) != 0)
+            continue;
+        if (pl && pp->path[pl - 1] != '/' && r->uri[pl] != '\0' && r->uri[pl] != '/')
+            continue;
+        if (!pp->disabled) {
+            const char *bp = pp->backend->path;
+            size_t bl = strlen(bp);
+            const char *rest = r->uri + pl;
+            /* "/app/" -> "/srv/app/": join without doubling or losing the slash */
+            if (bl && bp[bl - 1] == '/' && rest[0] == '/')
+                rest++;
+            r->backend_path = pt_arena_printf(r->arena, "%s%s", bp, rest);
+        }
+        return pp;
+    }
+    return NULL;
+}
+
 /* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
  * handler. Returns PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
@@ -208,10 +248,20 @@ int pt_request_route(pt_request_t *r)
     int st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects);
     if (st)
         return st;
-    r->filename = pt_uri_to_filename(r->arena, r->vhost, r->uri);
     r->path_info = NULL;
     r->finfo_valid = false;
-    r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
+    r->backend = NULL;
+    r->backend_path = NULL;
+    const pt_proxy_pass_t *pp = match_proxy_pass(r);
+    if (pp && !pp->disabled) {
+        /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
+        r->filename = NULL;
+        r->backend = pp->backend;
+        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+    } else {
+        r->filename = pt_uri_to_filename(r->arena, r->vhost, r->uri);
+        r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
+    }
     st = check_redirects(r, r->dir->redirects, r->dir->nredirects);
     if (st)
         return st;
@@ -225,7 +275,9 @@ int pt_request_route(pt_request_t *r)
                       r->filename ? r->filename : r->uri);
         return 403;
     }
-    r->handler = choose_handler(r);
+    r->handler = r->backend ? r->backend->url : choose_handler(r);
+    if (!r->backend && strncasecmp(r->handler, "proxy:", 6) == 0)
+        r->backend = r->dir->handler_backend;
     const pt_handler_t *h = pt_handler_find(r->handler);
     if (!h) {
         pt_log_rerror(PT_LOG_WARN, r, "no handler named '%s'; serving %s as a static file",

@@ -48,7 +48,11 @@ typedef struct pt_request {
     struct stat finfo;
     bool finfo_valid;            /* filename exists and finfo is its lstat/stat */
     const char *content_type;
-    const char *handler;         /* "static", "server-status", ... */
+    const char *handler;         /* "static", "server-status", "proxy:fcgi://...", ... */
+    const pt_backend_t *backend; /* where a proxy handler sends it (ProxyPass or SetHandler
+                                    "proxy:..."), else NULL */
+    const char *backend_path;    /* ProxyPass: the backend URL's path plus the rest of the
+                                    request path (what SCRIPT_FILENAME starts from) */
 
     int status;                  /* status sent (or to send) */
     bool header_only;            /* HEAD: no body goes out */
