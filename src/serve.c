@@ -8,7 +8,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -106,8 +105,14 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
             n--; /* "example.com." names the same host */
         const char *colon = p[0] == '[' ? memchr(p + n, ':', h->host.len - n)
                                         : memchr(p, ':', h->host.len);
-        if (colon && colon + 1 < h->host.p + h->host.len)
-            r->host_port = atoi(colon + 1);
+        if (colon) {
+            /* The slice is not NUL-terminated: no atoi. The parser checked the digits. */
+            int port = 0;
+            for (const char *q = colon + 1; q < h->host.p + h->host.len && port < 65536; q++)
+                if (*q >= '0' && *q <= '9')
+                    port = port * 10 + (*q - '0');
+            r->host_port = port < 65536 ? port : 0;
+        }
         char *host = pt_arena_strndup(a, p, n);
         for (char *q = host; *q; q++)
             *q = (char)tolower((unsigned char)*q);
