@@ -302,6 +302,8 @@ typedef struct pt_config {
      * rules): regfree'd by pt_config_free. Loader bookkeeping, not for readers. */
     regex_t **regexes;
     size_t nregexes;
+
+    bool extended_status;      /* ExtendedStatus (server-status per-worker table); On */
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a

@@ -488,6 +488,11 @@ static int set_hostname_lookups(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_fail(l, n, "HostnameLookups must be On, Off or Double");
 }
 
+static int set_extended_status(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_onoff(l, n, n->argv[0], &l->cfg->extended_status);
+}
+
 /* Accepted for compatibility with Apache configs; nothing to store yet. */
 static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
@@ -526,6 +531,7 @@ static const dcx_directive_t server_table[] = {
     {"GracefulShutdownTimeout", W_SERVER, 1, 1, set_graceful_shutdown_timeout},
     {"TypesConfig", W_SERVER, 1, 1, set_types_config},
     {"HostnameLookups", ALL, 1, 1, set_hostname_lookups},
+    {"ExtendedStatus", W_SERVER, 1, 1, set_extended_status},
     {"AccessFileName", SRV, 1, NOMAX, set_ignored},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
@@ -731,6 +737,7 @@ static pt_config_t *config_new(const char *path)
     c->error_log = "/dev/stderr";
     c->log_level = PT_LOG_WARN;
     c->server_tokens = 5;
+    c->extended_status = true; /* Apache 2.4 turns it on when mod_status is loaded */
     return c;
 }
 
