@@ -190,3 +190,20 @@ int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout
     }
     return 0;
 }
+
+int64_t pt_conn_read_deadline(const pt_conn_t *c)
+{
+    const pt_vhost_t *ms = c->cfg->main_server;
+    int64_t now = pt_now_ms();
+    if (ms->header_timeout_ms <= 0)
+        return now + (ms->timeout_ms > 0 ? ms->timeout_ms : 60000);
+    if (!c->head_start_ms)
+        return now + ms->header_timeout_ms;
+    /* mod_reqtimeout: each MinRate bytes received buys a second, up to the maximum. */
+    int64_t d = c->head_start_ms + ms->header_timeout_ms;
+    if (ms->header_min_rate > 0)
+        d += (int64_t)c->head_bytes * 1000 / ms->header_min_rate;
+    if (ms->header_max_timeout_ms > 0 && d > c->head_start_ms + ms->header_max_timeout_ms)
+        d = c->head_start_ms + ms->header_max_timeout_ms;
+    return d;
+}

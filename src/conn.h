@@ -72,6 +72,11 @@ int pt_conn_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, int64_t ti
 /* Sends len bytes of a file from off, by sendfile. 0 or a negative error. */
 int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms);
 
+/* When a connection waiting for (the rest of) a request head must give up: the header
+ * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its
+ * maximum (Timeout when disabled). */
+int64_t pt_conn_read_deadline(const pt_conn_t *c);
+
 /* Sends a canned "status, no body, close" answer without blocking (the listener's 408). */
 void pt_conn_send_status(pt_conn_t *c, int status);
 
@@ -88,6 +93,8 @@ typedef struct pt_worker {
     int id;
     pt_arena_t *arena;     /* request arena, reset per request */
     void *mpm;             /* owning MPM child */
+    void *sb;              /* this worker's scoreboard slot (pt_sb_worker_t), or NULL */
+    void *sb_counters;     /* its process's counters (pt_sb_counters_t), or NULL */
 } pt_worker_t;
 
 /* Serves requests on a readable connection until it would wait for the client; says what

@@ -60,6 +60,52 @@ int pt_listen_open(const pt_config_t *cfg, pt_listener_t **out, size_t *n, char 
     return 0;
 }
 
+int pt_listen_reopen(const pt_config_t *cfg, pt_listener_t *old, size_t nold,
+                     pt_listener_t **out, size_t *n, char *err, size_t errlen)
+{
+    pt_listener_t *ls = calloc(cfg->nlistens ? cfg->nlistens : 1, sizeof(*ls));
+    if (!ls)
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->nlistens; i++)
+        ls[i].fd = -1;
+    for (size_t i = 0; i < cfg->nlistens; i++) {
+        const pt_listen_t *l = &cfg->listens[i];
+        ls[i].conf = l;
+        for (size_t j = 0; j < nold; j++) {
+            const pt_listen_t *o = old[j].conf;
+            if (old[j].fd >= 0 && o->addrlen == l->addrlen &&
+                memcmp(&o->addr, &l->addr, l->addrlen) == 0) {
+                ls[i].fd = old[j].fd;
+                break;
+            }
+        }
+        if (ls[i].fd >= 0)
+            continue;
+        int fd = open_one(cfg, l, err, errlen);
+        if (fd < 0) {
+            /* Give back what was taken: only close what was opened here. */
+            for (size_t k = 0; k < i; k++) {
+                bool taken = false;
+                for (size_t j = 0; j < nold; j++)
+                    taken = taken || old[j].fd == ls[k].fd;
+                if (!taken)
+                    close(ls[k].fd);
+            }
+            free(ls);
+            return fd;
+        }
+        ls[i].fd = fd;
+    }
+    /* Moved fds now belong to the new set. */
+    for (size_t i = 0; i < cfg->nlistens; i++)
+        for (size_t j = 0; j < nold; j++)
+            if (old[j].fd == ls[i].fd)
+                old[j].fd = -1;
+    *out = ls;
+    *n = cfg->nlistens;
+    return 0;
+}
+
 void pt_listen_close(pt_listener_t *ls, size_t n)
 {
     if (!ls)

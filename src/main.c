@@ -78,15 +78,16 @@ static int parse_args(int argc, char **argv, opts_t *o)
     return 0;
 }
 
-static void print_version(bool full)
+static void print_version(bool full, const char *mpm)
 {
     printf("Server version: portico/%s (Unix)\n", PORTICO_VERSION);
     printf("Server built:   %s %s\n", __DATE__, __TIME__);
     if (!full)
         return;
-    printf("Server MPM:     event\n");
+    printf("Server MPM:     %s\n", mpm ? mpm : "event");
     printf("Compiled MPMs:  %s\n", PT_MPMS_COMPILED);
-    printf("  threaded:     yes (fixed thread count)\n");
+    printf("  threaded:     %s\n", mpm && strcmp(mpm, "prefork") == 0 ? "no" : "yes (fixed thread count)");
+    printf("    forked:     yes (variable process count)\n");
     printf("OpenSSL:        %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("nghttp2:        %s\n", nghttp2_version(0)->version_str);
     printf("Build type:     %s\n", PORTICO_BUILD_TYPE);
@@ -180,7 +181,7 @@ static void list_modules(const pt_config_t *cfg)
     }
 }
 
-static int serve(pt_config_t *cfg)
+static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t *po)
 {
     char err[PT_ERRLEN];
     pt_listener_t *ls = NULL;
@@ -204,12 +205,18 @@ static int serve(pt_config_t *cfg)
     }
     if (drop_privileges(cfg) != 0)
         goto out;
-    rc = pt_mpm_run(cfg, ls, nls);
+    pt_mpm_ctx_t ctx = {.conf_path = conf_path, .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
+    rc = pt_mpm_run(&ctx);
+    /* A restart may have replaced the configuration and the listeners. */
+    cfg = ctx.cfg;
+    ls = ctx.ls;
+    nls = ctx.nls;
     if (cfg->pid_file)
         unlink(cfg->pid_file);
 out:
     pt_log_close_sinks(cfg);
     pt_listen_close(ls, nls);
+    pt_config_free(cfg);
     return rc;
 }
 
@@ -219,7 +226,19 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0)
         return 1;
     if (o.version || o.full_version) {
-        print_version(o.full_version);
+        /* -V names the MPM the configuration selects, when it can be read. */
+        const char *mpm = NULL;
+        pt_config_t *vc = NULL;
+        if (o.full_version) {
+            pt_parse_opts_t vpo = {.server_root = o.server_root, .defines = o.defines,
+                                   .ndefines = o.ndefines};
+            char verr[PT_ERRLEN];
+            vc = pt_config_load(o.conf, &vpo, verr, sizeof(verr));
+            if (vc)
+                mpm = pt_mpm_name(vc->mpm);
+        }
+        print_version(o.full_version, mpm);
+        pt_config_free(vc);
         return 0;
     }
     if (o.list) {
@@ -242,12 +261,8 @@ int main(int argc, char **argv)
         list_modules(cfg);
     } else if (o.k && strcmp(o.k, "start") != 0) {
         rc = signal_running(cfg, o.k);
-    } else if (cfg->mpm != PT_MPM_EVENT) {
-        fprintf(stderr, "portico: MPM %s is not built yet in this version; use MPM event\n",
-                pt_mpm_name(cfg->mpm));
-        rc = 1;
     } else {
-        rc = serve(cfg);
+        return serve(cfg, o.conf, &po); /* serve owns cfg from here (restarts replace it) */
     }
     pt_config_free(cfg);
     return rc;

@@ -3,6 +3,7 @@
  * connection back to the listener. */
 #include "conn.h"
 #include "log.h"
+#include "mpm/scoreboard.h"
 #include "request.h"
 #include "uri.h"
 
@@ -193,10 +194,12 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     c->rpos += h->head_len;
     c->head_start_ms = 0;
     c->head_bytes = 0;
+    pt_sb_request_begin(w->sb, r);
     handle(r);
     c->requests++;
     c->keepalive_ms = r->vhost->keepalive_timeout_ms;
     pt_log_access(r);
+    pt_sb_request_end(w->sb, w->sb_counters, r);
     return r->keepalive && !c->aborted && !r->body_error;
 }
 

@@ -6,10 +6,12 @@
 #include "conn.h"
 #include "log.h"
 #include "mpm.h"
+#include "scoreboard.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,10 +32,14 @@
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
-#define EV_WORKERS_HARVEST 1
 
 typedef struct {
     const pt_config_t *cfg;
+    const pt_child_t *ch;
+    bool own_conns;           /* worker MPM: a worker keeps its connection, keep-alive too */
+    bool harvest;             /* event MPM: looking workers take events from epoll */
+    int64_t drain_limit_ms;   /* how long in-flight requests get at stop; -1 = no limit */
+    uint64_t accepted;        /* for MaxConnectionsPerChild */
     int epfd, sigfd, wakefd, kickfd;
     pt_listener_t *ls;
     size_t nls;
@@ -212,23 +218,6 @@ static pt_conn_t *take_locked(ev_child_t *ev)
 
 /* ---- Parking ----------------------------------------------------------------------- */
 
-static int64_t read_deadline(const pt_conn_t *c)
-{
-    const pt_vhost_t *ms = c->cfg->main_server;
-    int64_t now = pt_now_ms();
-    if (ms->header_timeout_ms <= 0)
-        return now + (ms->timeout_ms > 0 ? ms->timeout_ms : 60000);
-    if (!c->head_start_ms)
-        return now + ms->header_timeout_ms;
-    /* mod_reqtimeout: each MinRate bytes received buys a second, up to the maximum. */
-    int64_t d = c->head_start_ms + ms->header_timeout_ms;
-    if (ms->header_min_rate > 0)
-        d += (int64_t)c->head_bytes * 1000 / ms->header_min_rate;
-    if (ms->header_max_timeout_ms > 0 && d > c->head_start_ms + ms->header_max_timeout_ms)
-        d = c->head_start_ms + ms->header_max_timeout_ms;
-    return d;
-}
-
 static void conn_close(ev_child_t *ev, pt_conn_t *c)
 {
     (void)ev;
@@ -269,7 +258,7 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
              pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000));
         break;
     case PT_NEXT_PARK_READ:
-        park(ev, c, PT_CONN_READ_REQUEST, read_deadline(c));
+        park(ev, c, PT_CONN_READ_REQUEST, pt_conn_read_deadline(c));
         break;
     case PT_NEXT_LINGER:
         /* Lingering close: stop sending, drain what the client still sends for a moment so
@@ -289,12 +278,43 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
     }
 }
 
+/* Worker MPM: the worker itself waits for the next request on its connection (keep-alive
+ * and an unfinished head), as Apache's worker MPM does; only lingering goes to the
+ * listener. Returns what to do once the wait ends. */
+static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
+                                pt_conn_next_t next)
+{
+    while ((next == PT_NEXT_PARK_KEEPALIVE || next == PT_NEXT_PARK_READ) &&
+           !atomic_load(&ev->stopping)) {
+        bool ka = next == PT_NEXT_PARK_KEEPALIVE;
+        if (ka)
+            pt_conn_shrink(c);
+        int64_t deadline = ka ? pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000)
+                              : pt_conn_read_deadline(c);
+        pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
+        int rc = pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0));
+        if (rc != 0) {
+            if (!ka && c->head_bytes > 0)
+                pt_conn_send_status(c, 408);
+            return PT_NEXT_CLOSE;
+        }
+        pt_sb_set_state(w->sb, PT_SB_READ);
+        next = pt_conn_serve(w, c);
+        pt_arena_reset(w->arena);
+    }
+    return next;
+}
+
 static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
 {
     atomic_fetch_add(&ev->busy, 1);
+    pt_sb_set_state(w->sb, PT_SB_READ);
     pt_conn_next_t next = pt_conn_serve(w, c);
     pt_arena_reset(w->arena);
+    if (ev->own_conns)
+        next = hold_conn(ev, w, c, next);
     finish_conn(ev, c, next);
+    pt_sb_set_state(w->sb, PT_SB_READY);
     atomic_fetch_sub(&ev->busy, 1);
 }
 
@@ -314,7 +334,8 @@ static void *worker_main(void *arg)
             pthread_mutex_lock(&ev->qlock);
             if (!c)
                 c = take_locked(ev);
-            if (!c && ev->looking == 1 && !ev->quit && !atomic_load(&ev->stopping)) {
+            if (!c && ev->harvest && ev->looking == 1 && !ev->quit &&
+                !atomic_load(&ev->stopping)) {
                 /* The only looking worker waits on epoll itself rather than on its condition
                  * variable: the next ready connection reaches it without the listener and
                  * a wake-up in between (epoll wakes its most recent waiter first). */
@@ -383,6 +404,17 @@ static void accept_all(ev_child_t *ev, int lfd)
         }
         /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
         queue_push(ev, c);
+        int mcpc = ev->cfg->max_connections_per_child;
+        if (mcpc > 0 && ++ev->accepted >= (uint64_t)mcpc && !atomic_load(&ev->stopping)) {
+            /* MaxConnectionsPerChild: this child retires; the parent starts another. */
+            pt_sb_process_t *ps = &ev->ch->sb->procs[ev->ch->slot];
+            if (!atomic_exchange(&ps->quiescing, true)) {
+                pt_log_error(PT_LOG_INFO, NULL, "MaxConnectionsPerChild (%d) reached: child "
+                             "retiring", mcpc);
+                kill(getpid(), SIGUSR1);
+            }
+            return;
+        }
     }
 }
 
@@ -435,7 +467,7 @@ static void conn_event(ev_child_t *ev, pt_conn_t *c)
  * signalfd is level-triggered, so the listener sees it too). */
 static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
 {
-    if (!EV_WORKERS_HARVEST || atomic_load(&ev->stopping))
+    if (!ev->harvest || atomic_load(&ev->stopping))
         return NULL;
     struct epoll_event evs[EV_HARVEST];
     atomic_fetch_add(&ev->hepoch[w->id], 1);
@@ -581,6 +613,11 @@ static int start_workers(ev_child_t *ev)
         ev->workers[i].id = i;
         ev->workers[i].arena = pt_arena_create(16384);
         ev->workers[i].mpm = ev;
+        if (ev->ch->sb && i < ev->ch->sb->thread_limit) {
+            ev->workers[i].sb = pt_sb_worker(ev->ch->sb, ev->ch->slot, i);
+            ev->workers[i].sb_counters = &ev->ch->sb->counters[ev->ch->slot];
+            pt_sb_set_state(ev->workers[i].sb, PT_SB_READY);
+        }
         int rc = pthread_create(&ev->threads[i], &attr, worker_main, &ev->workers[i]);
         if (rc != 0) {
             pt_arena_destroy(ev->workers[i].arena);
@@ -627,8 +664,8 @@ static void drain(ev_child_t *ev)
     for (size_t i = 0; i < ev->nls; i++)
         epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
     atomic_store(&ev->stopping, true);
-    int64_t limit = ev->cfg->graceful_shutdown_timeout_ms;
-    int64_t deadline = limit > 0 ? pt_now_ms() + limit : INT64_MAX;
+    int64_t limit = ev->drain_limit_ms;
+    int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
     struct epoll_event evs[EV_BATCH];
     for (;;) {
         expire(ev, pt_now_ms(), true);
@@ -655,25 +692,27 @@ static void drain(ev_child_t *ev)
     }
 }
 
-/* Returns true when the loop should stop. */
+/* Returns true when the loop should stop, with ev->drain_limit_ms set: TERM (stop) gives
+ * in-flight requests GracefulShutdownTimeout; USR1 and WINCH (graceful restart or stop,
+ * retirement) let them finish; HUP (restart) stops at once. */
 static bool on_signal(ev_child_t *ev)
 {
     struct signalfd_siginfo si;
     bool stop = false;
+    int64_t gst = ev->cfg->graceful_shutdown_timeout_ms;
     while (read(ev->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         switch (si.ssi_signo) {
         case SIGTERM: case SIGINT:
-            pt_log_error(PT_LOG_NOTICE, NULL, "caught SIGTERM, shutting down");
+            ev->drain_limit_ms = gst > 0 ? gst : -1;
             stop = true;
             break;
-        case SIGWINCH:
-            pt_log_error(PT_LOG_NOTICE, NULL, "caught SIGWINCH, shutting down gracefully");
+        case SIGHUP:
+            ev->drain_limit_ms = 0;
             stop = true;
             break;
-        case SIGHUP: case SIGUSR1:
-            pt_log_error(PT_LOG_NOTICE, NULL, "caught %s: restarts need the parent process "
-                         "(not built yet); still serving the current configuration",
-                         si.ssi_signo == SIGHUP ? "SIGHUP" : "SIGUSR1");
+        case SIGUSR1: case SIGWINCH:
+            ev->drain_limit_ms = si.ssi_signo == SIGWINCH && gst > 0 ? gst : -1;
+            stop = true;
             break;
         default:
             break;
@@ -717,10 +756,15 @@ static void listen_loop(ev_child_t *ev)
     }
 }
 
-int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
+int pt_event_child_main(const pt_child_t *ch, bool own_connections)
 {
-    ev_child_t ev = {.cfg = cfg, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1, .wakefd = -1,
-                     .kickfd = -1};
+    const pt_config_t *cfg = ch->cfg;
+    pt_listener_t *ls = ch->ls;
+    size_t nls = ch->nls;
+    ev_child_t ev = {.cfg = cfg, .ch = ch, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1,
+                     .wakefd = -1, .kickfd = -1, .own_conns = own_connections,
+                     .harvest = !own_connections, .drain_limit_ms = -1};
+    atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     pthread_mutex_init(&ev.qlock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     raise_nofile();
@@ -749,14 +793,15 @@ int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls)
     e.data.u64 = EV_TAG_KICK;
     epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.kickfd, &e);
     for (size_t i = 0; i < nls; i++) {
-        e.events = EPOLLIN;
+        /* Children share the listeners: EPOLLEXCLUSIVE wakes one of them, not all. */
+        e.events = EPOLLIN | EPOLLEXCLUSIVE;
         e.data.u64 = EV_TAG_LISTEN + i;
         epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ls[i].fd, &e);
     }
     if (start_workers(&ev) != 0)
         goto out;
-    pt_log_error(PT_LOG_NOTICE, NULL, "portico/%s (event MPM, %d worker threads) "
-                 "configured -- resuming normal operations", PORTICO_VERSION, ev.nworkers);
+    pt_log_error(PT_LOG_DEBUG, NULL, "child started: %s MPM, %d worker threads, generation %u",
+                 own_connections ? "worker" : "event", ev.nworkers, ch->generation);
     listen_loop(&ev);
     drain(&ev);
     rc = 0;
@@ -786,6 +831,5 @@ out:
     pthread_mutex_destroy(&ev.qlock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
-    pt_log_error(PT_LOG_NOTICE, NULL, "shutdown complete");
     return rc;
 }

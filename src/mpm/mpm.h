@@ -1,11 +1,12 @@
-/* The one MPM interface. main.c loads the configuration, opens the listening sockets and
- * hands both to pt_mpm_run, which serves until a stop signal and returns the exit code.
- * The event MPM runs in this process for now; the parent/children process model, worker
- * and prefork come behind this same call. */
+/* The one MPM interface. main.c loads the configuration and opens the listening sockets;
+ * pt_mpm_run runs the parent process (parent.c): it creates the scoreboard, starts and
+ * replaces children, keeps spare capacity, and runs restarts. Children run one of the
+ * three MPMs' child loops: event and worker (event.c), prefork (prefork.c). */
 #ifndef PT_MPM_H
 #define PT_MPM_H
 
 #include "config.h"
+#include "mpm/scoreboard.h"
 
 typedef struct {
     int fd;
@@ -16,14 +17,44 @@ typedef struct {
  * ADDR: reason" in err (nothing left open). */
 int pt_listen_open(const pt_config_t *cfg, pt_listener_t **out, size_t *n, char *err,
                    size_t errlen);
+/* Listeners for a new configuration: the fds of old ones with the same address are moved
+ * over (set to -1 in old); the rest are bound. 0 or -errno with err set. */
+int pt_listen_reopen(const pt_config_t *cfg, pt_listener_t *old, size_t nold,
+                     pt_listener_t **out, size_t *n, char *err, size_t errlen);
 void pt_listen_close(pt_listener_t *ls, size_t n);
 
-/* Serves until SIGTERM/SIGINT (graceful stop bounded by GracefulShutdownTimeout) or
- * SIGWINCH (graceful stop). Returns the process exit code. */
-int pt_mpm_run(const pt_config_t *cfg, pt_listener_t *ls, size_t nls);
+/* What the parent needs to serve and to re-read its configuration. The parent owns cfg
+ * and ls and replaces them on a successful restart. */
+typedef struct {
+    const char *conf_path;
+    const pt_parse_opts_t *opts;
+    pt_config_t *cfg;
+    pt_listener_t *ls;
+    size_t nls;
+} pt_mpm_ctx_t;
+
+/* Serves until SIGTERM/SIGINT (stop: children finish in-flight requests within
+ * GracefulShutdownTimeout) or SIGWINCH (graceful stop); SIGHUP restarts, SIGUSR1 restarts
+ * gracefully. Returns the process exit code. */
+int pt_mpm_run(pt_mpm_ctx_t *ctx);
+
+/* ---- Inside src/mpm: one child ---------------------------------------------------- */
+typedef struct {
+    const pt_config_t *cfg;
+    pt_listener_t *ls;
+    size_t nls;
+    pt_scoreboard_t *sb;
+    int slot;                  /* process slot in the scoreboard */
+    uint32_t generation;
+} pt_child_t;
+
+/* event (own_connections false) and worker (true) children; prefork children. Each returns
+ * the child's exit code. */
+int pt_event_child_main(const pt_child_t *ch, bool own_connections);
+int pt_prefork_child_main(const pt_child_t *ch);
 
 const char *pt_mpm_name(pt_mpm_kind_t k);
 /* MPMs compiled in, for -V. */
-#define PT_MPMS_COMPILED "event"
+#define PT_MPMS_COMPILED "event worker prefork"
 
 #endif

@@ -17,7 +17,10 @@ static void setup(void)
     h = pth_new();
     pth_write_file(h, "data.txt", "0123456789", 10);
     pth_write_file(h, "denied/x.txt", "x", 1);
-    pth_config(h, "CustomLog @DIR@/combined.log combined\nCustomLog @DIR@/json.log json\n"
+    /* One child: each process buffers its own log lines, so only one keeps them in
+     * request order, which these tests read by position. */
+    pth_config(h, "StartServers 1\nServerLimit 1\nMinSpareThreads 1\n"
+                  "CustomLog @DIR@/combined.log combined\nCustomLog @DIR@/json.log json\n"
                   "<Directory @DOCROOT@/denied>\n    Require all denied\n</Directory>\n");
     pth_start(h);
 }

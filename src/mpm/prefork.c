@@ -1,0 +1,159 @@
+/* The prefork MPM's child: single-threaded, one connection at a time, for in-process
+ * handlers that are not thread-safe. Children share the listeners through EPOLLEXCLUSIVE,
+ * so one child wakes per new connection (Apache uses an accept mutex for the same end). */
+#include "conn.h"
+#include "log.h"
+#include "mpm.h"
+#include "scoreboard.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define PF_TAG_SIGNAL UINT64_MAX
+
+/* Waits for the next request on c while watching for a stop signal. 0: readable;
+ * PT_ETIMEOUT; PT_ECLOSED when a signal says stop. */
+static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
+{
+    struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    for (;;) {
+        int64_t left = deadline - pt_now_ms();
+        if (left <= 0)
+            return PT_ETIMEOUT;
+        int n = poll(p, 2, (int)PT_MIN(left, 1000));
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n > 0 && p[1].revents)
+            return PT_ECLOSED; /* the signal stays pending for the main loop */
+        if (n > 0 && p[0].revents)
+            return 0;
+    }
+}
+
+static void linger_close(pt_conn_t *c)
+{
+    if (shutdown(c->fd, SHUT_WR) == 0) {
+        char buf[4096];
+        int64_t deadline = pt_now_ms() + PT_LINGER_MS;
+        while (pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0)) == 0 &&
+               recv(c->fd, buf, sizeof(buf), 0) > 0)
+            ;
+    }
+    pt_conn_destroy(c);
+}
+
+/* One connection, start to end, keep-alive included. */
+static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
+{
+    pt_conn_next_t next = PT_NEXT_PARK_READ;
+    bool first = true;
+    for (;;) {
+        if (!first) {
+            bool ka = next == PT_NEXT_PARK_KEEPALIVE;
+            if (ka)
+                pt_conn_shrink(c);
+            int64_t deadline = ka ? pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000)
+                                  : pt_conn_read_deadline(c);
+            pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
+            int rc = wait_conn(c, sigfd, deadline);
+            if (rc != 0) {
+                if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0)
+                    pt_conn_send_status(c, 408);
+                pt_conn_destroy(c);
+                return;
+            }
+        }
+        first = false;
+        pt_sb_set_state(w->sb, PT_SB_READ);
+        next = pt_conn_serve(w, c);
+        pt_arena_reset(w->arena);
+        if (next == PT_NEXT_LINGER) {
+            pt_sb_set_state(w->sb, PT_SB_CLOSING);
+            linger_close(c);
+            return;
+        }
+        if (next == PT_NEXT_CLOSE) {
+            pt_conn_destroy(c);
+            return;
+        }
+    }
+}
+
+static void accept_one(const pt_child_t *ch, pt_worker_t *w, int lfd, int sigfd)
+{
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    pt_conn_t *c = pt_conn_create(fd, ch->cfg, (struct sockaddr *)&peer, plen);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    serve_connection(w, c, sigfd);
+}
+
+int pt_prefork_child_main(const pt_child_t *ch)
+{
+    atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGPIPE};
+    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
+        sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sigfd < 0 || ep < 0) {
+        pt_log_error(PT_LOG_CRIT, NULL, "prefork child: %s", strerror(errno));
+        return 1;
+    }
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = PF_TAG_SIGNAL};
+    epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &e);
+    for (size_t i = 0; i < ch->nls; i++) {
+        e.events = EPOLLIN | EPOLLEXCLUSIVE;
+        e.data.u64 = i;
+        epoll_ctl(ep, EPOLL_CTL_ADD, ch->ls[i].fd, &e);
+    }
+    pt_worker_t w = {.id = 0, .arena = pt_arena_create(16384), .sb = pt_sb_worker(ch->sb, ch->slot, 0),
+                     .sb_counters = &ch->sb->counters[ch->slot]};
+    int mcpc = ch->cfg->max_connections_per_child;
+    uint64_t served = 0;
+    bool stop = false;
+    while (!stop) {
+        pt_sb_set_state(w.sb, PT_SB_READY);
+        struct epoll_event evs[8];
+        int n = epoll_wait(ep, evs, 8, 1000);
+        for (int i = 0; i < n && !stop; i++) {
+            if (evs[i].data.u64 == PF_TAG_SIGNAL) {
+                stop = true; /* every signal we take means stop: nothing is in flight here */
+                continue;
+            }
+            accept_one(ch, &w, ch->ls[evs[i].data.u64].fd, sigfd);
+            if (mcpc > 0 && ++served >= (uint64_t)mcpc) {
+                atomic_store(&ch->sb->procs[ch->slot].quiescing, true);
+                stop = true;
+            }
+        }
+        pt_log_flush_all();
+    }
+    pt_sb_set_state(w.sb, PT_SB_DEAD);
+    pt_arena_destroy(w.arena);
+    close(ep);
+    close(sigfd);
+    pt_log_flush_all();
+    return 0;
+}
