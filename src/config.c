@@ -66,6 +66,8 @@ static const struct {
     {"setenvif_module", "mod_setenvif.c", -1},
     {"env_module", "mod_env.c", -1},
     {"unixd_module", "mod_unixd.c", -1},
+    {"proxy_module", "mod_proxy.c", -1},
+    {"proxy_fcgi_module", "mod_proxy_fcgi.c", -1},
     {"status_module", "mod_status.c", -1},
 };
 
@@ -73,7 +75,8 @@ static const char *const module_names[] = {
     "core_module", "mpm_event_module", "mpm_worker_module", "mpm_prefork_module",
     "so_module", "dir_module", "mime_module", "alias_module", "authz_core_module",
     "authz_host_module", "headers_module", "log_config_module", "reqtimeout_module",
-    "setenvif_module", "env_module", "unixd_module", "status_module", NULL,
+    "setenvif_module", "env_module", "unixd_module", "proxy_module", "proxy_fcgi_module",
+    "status_module", NULL,
 };
 
 bool pt_module_known(const char *name, int mpm)

@@ -97,8 +97,10 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                       &m->ntypes);
     m->handlers = concat(a, i->handlers, i->nhandlers, o->handlers, o->nhandlers,
                          sizeof(*o->handlers), &m->nhandlers);
-    if (i->handler)
+    if (i->handler) {
         m->handler = i->handler;
+        m->handler_backend = i->handler_backend;
+    }
     if (i->default_type)
         m->default_type = i->default_type;
     if (i->default_charset)
@@ -110,6 +112,10 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
         m->enable_sendfile = i->enable_sendfile;
     if (i->enable_mmap >= 0)
         m->enable_mmap = i->enable_mmap;
+    if (i->fcgi_backend_type >= 0)
+        m->fcgi_backend_type = i->fcgi_backend_type;
+    m->fcgi_setenv = concat(a, o->fcgi_setenv, o->nfcgi_setenv, i->fcgi_setenv,
+                            i->nfcgi_setenv, sizeof(*o->fcgi_setenv), &m->nfcgi_setenv);
     return m;
 }
 

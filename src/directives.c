@@ -543,7 +543,7 @@ static const dcx_directive_t server_table[] = {
 
 static const dcx_directive_t *lookup(const pt_node_t *n)
 {
-    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table};
+    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_proxy_table};
     for (size_t t = 0; t < PT_ARRAY_LEN(tables); t++) {
         for (const dcx_directive_t *d = tables[t]; d->name; d++) {
             bool sec = d->name[0] == '<';
@@ -668,6 +668,7 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     INHERIT(limit_request_field_size, SIZE_MAX);
     INHERIT(use_canonical_name, -1);
     INHERIT(server_signature, -1);
+    INHERIT(proxy_timeout_ms, 0);
     if (!(set & DCX_SET_KEEPALIVE))
         vh->keepalive = m->keepalive;
     if (!(set & DCX_SET_TRACE))
@@ -692,6 +693,9 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
                              m->naliases_map, sizeof(pt_alias_t), &vh->naliases_map);
     vh->redirects = concat(l->a, vh->redirects, vh->nredirects, m->redirects, m->nredirects,
                            sizeof(pt_redirect_t), &vh->nredirects);
+    /* ProxyPassInherit On (Apache's default): the vhost's own rules first. */
+    vh->proxy_passes = concat(l->a, vh->proxy_passes, vh->nproxy_passes, m->proxy_passes,
+                              m->nproxy_passes, sizeof(pt_proxy_pass_t), &vh->nproxy_passes);
 }
 
 /* ---- Load and free ---------------------------------------------------------------------- */
@@ -795,6 +799,8 @@ void pt_config_free(pt_config_t *cfg)
 {
     if (!cfg)
         return;
+    if (cfg->main_server)
+        pt_dcx_proxy_free(cfg);
     for (size_t i = 0; i < cfg->nregexes; i++)
         regfree(cfg->regexes[i]);
     pt_arena_destroy(cfg->arena);

@@ -210,6 +210,7 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
     dc->limit_request_body = -1;
     dc->enable_sendfile = -1;
     dc->enable_mmap = -1;
+    dc->fcgi_backend_type = -1;
     return dc;
 }
 
@@ -648,6 +649,10 @@ static int set_add_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int set_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     s->dc->handler = strcasecmp(n->argv[0], "none") == 0 ? "none" : n->argv[0];
+    s->dc->handler_backend = NULL;
+    if (strncasecmp(n->argv[0], "proxy:", 6) == 0 &&
+        !(s->dc->handler_backend = pt_dcx_proxy_backend(l, s, n, n->argv[0] + 6)))
+        return -1;
     return 0;
 }
 

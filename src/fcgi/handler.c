@@ -1,10 +1,230 @@
-/* FastCGI gateway: placeholder until the FastCGI issue lands; answers 503 and says why. */
+/* The FastCGI gateway (SetHandler "proxy:fcgi://..." / "proxy:unix:...|fcgi://...", and
+ * ProxyPass to fcgi:// URLs): finds the script, spools a chunked body when php-fpm needs
+ * CONTENT_LENGTH, borrows a pooled connection, sends BEGIN_REQUEST, PARAMS and STDIN, and
+ * hands the answer to relay.c. */
+#include "fcgi/exchange.h"
+
 #include "handler.h"
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int64_t exchange_timeout(const pt_request_t *r, const pt_backend_t *b)
+{
+    if (b->timeout_ms > 0)
+        return b->timeout_ms;
+    if (r->vhost->proxy_timeout_ms > 0)
+        return r->vhost->proxy_timeout_ms;
+    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
+}
+
+/* A .php that is not there: 404 from here (php-fpm is not asked), or FallbackResource. */
+static int script_missing(pt_request_t *r)
+{
+    const char *fb = r->dir->fallback;
+    if (fb && fb[0] && strcmp(fb, r->uri) != 0)
+        return pt_request_internal_redirect(r, fb);
+    pt_log_rerror(PT_LOG_INFO, r, "AH01264: script not found or unable to stat: %s",
+                  r->filename ? r->filename : r->uri);
+    return 404;
+}
+
+/* ---- Chunked bodies for php-fpm -------------------------------------------------------- */
+
+static int spool_open(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/portico-body.XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* php-fpm reads CONTENT_LENGTH bytes: a chunked body goes to a temporary file first (its
+ * size bounded by LimitRequestBody in the body reader). Returns 0 or a status. */
+static int spool_body(pt_fcgi_exchange_t *x, int *fd, int64_t *len)
+{
+    pt_request_t *r = x->r;
+    *fd = spool_open();
+    *len = 0;
+    if (*fd < 0) {
+        pt_log_rerror(PT_LOG_ERR, r, "cannot create a temporary file for the request body: %s",
+                      strerror(errno));
+        return 500;
+    }
+    for (;;) {
+        int st = 400;
+        long n = pt_req_read_body(r, x->buf, PT_FCGI_MAX_CONTENT, &st);
+        if (n == 0)
+            return 0;
+        if (n < 0)
+            return st;
+        if (write(*fd, x->buf, (size_t)n) != n) {
+            pt_log_rerror(PT_LOG_ERR, r, "cannot spool the request body: %s", strerror(errno));
+            return 500;
+        }
+        *len += n;
+    }
+}
+
+/* ---- Sending ------------------------------------------------------------------------- */
+
+static int send_stdin(pt_fcgi_exchange_t *x, const void *p, size_t n)
+{
+    unsigned char hdr[FCGI_HEADER_LEN];
+    pt_fcgi_header_put(hdr, FCGI_STDIN, PT_FCGI_REQUEST_ID, n, 0);
+    struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)p, n}};
+    return pt_fcgi_backend_writev(x, iov, n ? 2 : 1);
+}
+
+/* The body as STDIN records, from the spool file or straight from the client. Returns 0,
+ * a status (>0) when the client's body failed, or a negative error from the backend. */
+static int send_body(pt_fcgi_exchange_t *x, int spool_fd)
+{
+    pt_request_t *r = x->r;
+    unsigned char *data = x->buf + FCGI_HEADER_LEN;
+    if (spool_fd >= 0 && lseek(spool_fd, 0, SEEK_SET) != 0)
+        return 500;
+    for (;;) {
+        long n;
+        int st = 400;
+        if (spool_fd >= 0) {
+            n = read(spool_fd, data, PT_FCGI_MAX_CONTENT);
+            if (n < 0)
+                return 500;
+        } else if (r->has_body) {
+            n = pt_req_read_body(r, data, PT_FCGI_MAX_CONTENT, &st);
+            if (n < 0)
+                return st;
+        } else {
+            n = 0;
+        }
+        int rc = send_stdin(x, data, (size_t)n);
+        if (rc != 0 || n == 0)
+            return rc;
+    }
+}
+
+/* BEGIN_REQUEST and PARAMS in one write. */
+static int send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen)
+{
+    unsigned char begin[sizeof(FCGI_BeginRequestRecord)];
+    pt_fcgi_begin_put(begin, PT_FCGI_REQUEST_ID, true);
+    struct iovec iov[2] = {{begin, sizeof(begin)}, {(void *)params, plen}};
+    return pt_fcgi_backend_writev(x, iov, 2);
+}
+
+static int connect_failed(pt_fcgi_exchange_t *x, int status, int err)
+{
+    pt_log_rerror(PT_LOG_ERR, x->r, "AH01079: failed to make connection to FastCGI backend "
+                  "%s: %s", x->b->url, err == ETIMEDOUT && status == 503
+                                           ? "no free connection in the pool (max reached)"
+                                           : strerror(err));
+    return status;
+}
+
+/* Connects and sends the request's head; a reused connection that turns out dead before
+ * anything of the request went through is replaced once by a fresh one. */
+static int open_and_send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int err = 0;
+        int st = pt_fcgi_pool_acquire(x->pool, x->timeout_ms, attempt > 0, &x->c, &err);
+        if (st != 0)
+            return connect_failed(x, st, err);
+        int rc = send_head(x, params, plen);
+        if (rc == 0)
+            return 0;
+        bool retry = x->c.reused && (rc == -EPIPE || rc == -ECONNRESET);
+        pt_fcgi_pool_release(x->pool, &x->c, false);
+        if (!retry) {
+            pt_log_rerror(PT_LOG_ERR, x->r, "FastCGI backend %s: cannot send the request: %s",
+                          x->b->url, rc == PT_ETIMEOUT ? "timed out" : strerror(-rc));
+            return rc == PT_ETIMEOUT ? 504 : 503;
+        }
+    }
+    return 503;
+}
+
+/* Fills s; *handled when the request was answered otherwise (returns its result). */
+static int locate(pt_request_t *r, bool fpm, pt_fcgi_script_t *s, bool *handled)
+{
+    *handled = false;
+    if (r->filename) {
+        int rc = pt_fcgi_script_locate(r, s);
+        *handled = rc != 0;
+        if (rc == 404)
+            return script_missing(r);
+        if (rc == 1) /* a directory: DirectoryIndex, DirectorySlash and friends */
+            return pt_static_handler(r);
+        return 0;
+    }
+    if (r->backend_path) {
+        pt_fcgi_script_from_backend(r, fpm, s);
+        return 0;
+    }
+    s->filename = "";
+    s->script_name = r->uri;
+    s->path_info = NULL;
+    return 0;
+}
+
 int pt_fcgi_handler(pt_request_t *r)
 {
-    pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s: the FastCGI gateway is not built yet",
-                  r->backend ? r->backend->url : r->handler);
-    return 503;
+    if (!r->backend) {
+        pt_log_rerror(PT_LOG_ERR, r, "no FastCGI backend for handler %s", r->handler);
+        return 500;
+    }
+    pt_fcgi_exchange_t x = {.r = r, .b = (pt_backend_t *)r->backend, .c = {.fd = -1}};
+    bool fpm = r->dir->fcgi_backend_type != 1;
+    pt_fcgi_script_t s;
+    bool handled;
+    int rc = locate(r, fpm, &s, &handled);
+    if (handled)
+        return rc;
+    x.timeout_ms = exchange_timeout(r, x.b);
+    x.buf = pt_arena_alloc(r->arena, PT_FCGI_IOBUF);
+    int spool_fd = -1;
+    int64_t clen = -1;
+    if (r->has_body && r->content_length < 0 && fpm) {
+        rc = spool_body(&x, &spool_fd, &clen);
+        if (rc != 0) {
+            if (spool_fd >= 0)
+                close(spool_fd);
+            return rc;
+        }
+    }
+    pt_fcgi_params_t pp;
+    pt_fcgi_params_init(&pp, r->arena);
+    pt_fcgi_params_build(r, &s, clen, &pp);
+    size_t plen = 0;
+    unsigned char *params = pt_fcgi_params_records(&pp, PT_FCGI_REQUEST_ID, &plen);
+    x.pool = pt_fcgi_pool_get(x.b, r->cfg->threads_per_child);
+    rc = open_and_send_head(&x, params, plen);
+    if (rc == 0)
+        rc = send_body(&x, spool_fd);
+    if (spool_fd >= 0)
+        close(spool_fd);
+    if (rc != 0) {
+        pt_fcgi_pool_release(x.pool, &x.c, false);
+        if (rc < 0) {
+            pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s: cannot send the request body: %s",
+                          x.b->url, rc == PT_ETIMEOUT ? "timed out" : strerror(-rc));
+            return rc == PT_ETIMEOUT ? 504 : 502;
+        }
+        return rc;
+    }
+    return pt_fcgi_relay(&x);
 }

@@ -1,0 +1,212 @@
+/* The backend's answer: records decoded as they arrive, the CGI head parsed (bounded), the
+ * body streamed to the client as STDOUT comes (a slow client blocks pt_resp_write, which
+ * stops us reading the backend: backpressure without a growing buffer), STDERR logged,
+ * END_REQUEST deciding whether the connection goes back to the pool. */
+#include "fcgi/exchange.h"
+
+#include "conn.h"
+#include "log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PT_FCGI_STDERR_LINE 4096 /* longest STDERR line logged as one */
+
+enum { RELAY_MORE = 1 }; /* keep reading; other values end the relay */
+
+int pt_fcgi_backend_writev(pt_fcgi_exchange_t *x, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(x->c.fd, &mh, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            struct pollfd pfd = {.fd = x->c.fd, .events = POLLOUT};
+            int rc = poll(&pfd, 1, (int)x->timeout_ms);
+            if (rc == 0)
+                return PT_ETIMEOUT;
+            continue;
+        }
+        size_t done = (size_t)w;
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return 0;
+}
+
+/* Bytes read (> 0), 0 at EOF, PT_ETIMEOUT or -errno. */
+static long backend_read(pt_fcgi_exchange_t *x)
+{
+    for (;;) {
+        ssize_t n = recv(x->c.fd, x->buf, PT_FCGI_IOBUF, 0);
+        if (n >= 0)
+            return (long)n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return -errno;
+        struct pollfd pfd = {.fd = x->c.fd, .events = POLLIN};
+        int rc = poll(&pfd, 1, (int)x->timeout_ms);
+        if (rc == 0)
+            return PT_ETIMEOUT;
+        if (rc < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/* A failure on the backend side: the status to answer when nothing went out yet, else the
+ * client sees the truncation (the connection closes). */
+static int backend_fail(pt_fcgi_exchange_t *x, int status, const char *what)
+{
+    pt_request_t *r = x->r;
+    pt_log_rerror(PT_LOG_ERR, r, "AH01075: FastCGI backend %s: %s%s", x->b->url, what,
+                  x->head_done ? " (response already started; closing the connection)" : "");
+    pt_fcgi_pool_release(x->pool, &x->c, false);
+    if (!x->head_done)
+        return status;
+    r->keepalive = false;
+    r->conn->aborted = true;
+    return PT_ECLOSED;
+}
+
+static void log_stderr(pt_fcgi_exchange_t *x, pt_str_t d)
+{
+    size_t o = 0;
+    while (o < d.len) {
+        const char *nl = memchr(d.p + o, '\n', d.len - o);
+        size_t e = nl ? (size_t)(nl - d.p) : d.len;
+        size_t n = PT_MIN(e - o, (size_t)PT_FCGI_STDERR_LINE);
+        if (n && !(n == 1 && d.p[o] == '\r'))
+            pt_log_rerror(PT_LOG_ERR, x->r, "AH01071: Got error '%.*s'", (int)n, d.p + o);
+        o = e + 1;
+    }
+}
+
+/* The head is complete: a local redirect, or the response's status and header fields. */
+static int start_response(pt_fcgi_exchange_t *x)
+{
+    pt_request_t *r = x->r;
+    pt_fcgi_cgi_t cgi;
+    const char *why = NULL;
+    if (pt_fcgi_head_parse(r->arena, x->head.buf, x->head.len, &cgi, &why) != 0)
+        return backend_fail(x, 502, why);
+    if (cgi.local_redirect) {
+        /* RFC 3875 6.2.2: the server fetches it, as a GET, and the script's body is
+         * dropped (with the connection: we do not wait for the rest of it). */
+        pt_fcgi_pool_release(x->pool, &x->c, false);
+        r->method = "GET";
+        r->method_id = PT_METHOD_GET;
+        return pt_request_internal_redirect(r, cgi.location);
+    }
+    for (size_t i = 0; i < cgi.headers.n; i++)
+        pt_table_add(&r->headers_out, cgi.headers.v[i].name, cgi.headers.v[i].value);
+    if (cgi.content_type)
+        r->content_type = cgi.content_type;
+    x->head_done = true;
+    int rc = pt_resp_start(r, cgi.status, -1);
+    if (rc != 0)
+        return backend_fail(x, 500, "cannot start the response");
+    return RELAY_MORE;
+}
+
+static int client_gone(pt_fcgi_exchange_t *x, int rc)
+{
+    /* The backend is mid-answer: its connection cannot be reused, closing it ends the
+     * request there (php-fpm notices on its next write). */
+    pt_log_rerror(PT_LOG_INFO, x->r, "client went away; FastCGI request to %s abandoned",
+                  x->b->url);
+    pt_fcgi_pool_release(x->pool, &x->c, false);
+    x->r->keepalive = false;
+    x->r->conn->aborted = true;
+    return rc < 0 ? rc : PT_ECLOSED;
+}
+
+static int on_stdout(pt_fcgi_exchange_t *x, pt_str_t d)
+{
+    if (!x->head_done) {
+        size_t used = 0;
+        int rc = pt_fcgi_head_feed(&x->head, d.p, d.len, &used);
+        if (rc == PT_ETOOBIG)
+            return backend_fail(x, 502, "response header block too large");
+        if (rc == 0)
+            return RELAY_MORE;
+        rc = start_response(x);
+        if (rc != RELAY_MORE)
+            return rc;
+        d.p += used;
+        d.len -= used;
+    }
+    if (d.len == 0)
+        return RELAY_MORE;
+    int rc = pt_resp_write(x->r, d.p, d.len);
+    return rc == 0 ? RELAY_MORE : client_gone(x, rc);
+}
+
+static int on_end(pt_fcgi_exchange_t *x, const pt_fcgi_event_t *ev, bool clean)
+{
+    pt_request_t *r = x->r;
+    if (ev->protocol_status != FCGI_REQUEST_COMPLETE && !x->head_done) {
+        pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s refused the request "
+                      "(protocol status %d)", x->b->url, ev->protocol_status);
+        pt_fcgi_pool_release(x->pool, &x->c, false);
+        return ev->protocol_status == FCGI_OVERLOADED ? 503 : 502;
+    }
+    if (!x->head_done)
+        return backend_fail(x, 502, "premature end of script headers");
+    pt_fcgi_pool_release(x->pool, &x->c, clean && ev->protocol_status == FCGI_REQUEST_COMPLETE);
+    int rc = pt_resp_finish(r);
+    return rc == 0 ? PT_DONE : client_gone(x, rc);
+}
+
+/* Decodes and acts on one read's worth of records. */
+static int relay_chunk(pt_fcgi_exchange_t *x, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        size_t used = 0;
+        pt_fcgi_event_t ev;
+        if (pt_fcgi_decode(&x->dec, x->buf + off, n - off, &used, &ev) != 0)
+            return backend_fail(x, 502, x->dec.error);
+        off += used;
+        int rc = RELAY_MORE;
+        if (ev.type == PT_FCGI_EV_STDOUT)
+            rc = on_stdout(x, ev.data);
+        else if (ev.type == PT_FCGI_EV_STDERR)
+            log_stderr(x, ev.data);
+        else if (ev.type == PT_FCGI_EV_END)
+            rc = on_end(x, &ev, off == n && x->dec.pad_left == 0);
+        if (rc != RELAY_MORE)
+            return rc;
+    }
+    return RELAY_MORE;
+}
+
+int pt_fcgi_relay(pt_fcgi_exchange_t *x)
+{
+    pt_fcgi_decoder_init(&x->dec, PT_FCGI_REQUEST_ID);
+    pt_fcgi_head_init(&x->head, x->r->arena, PT_FCGI_MAX_HEAD);
+    for (;;) {
+        long n = backend_read(x);
+        if (n == PT_ETIMEOUT)
+            return backend_fail(x, 504, "timed out waiting for the response (ProxyTimeout)");
+        if (n == 0)
+            return backend_fail(x, 502, "connection closed before the end of the response");
+        if (n < 0)
+            return backend_fail(x, 502, "error reading the response");
+        int rc = relay_chunk(x, (size_t)n);
+        if (rc != RELAY_MORE)
+            return rc;
+    }
+}
