@@ -1,9 +1,11 @@
 /* The process as an operator sees it: SIGTERM and SIGWINCH stop accepting at once but let a
- * response in flight finish (bounded by GracefulShutdownTimeout), User/Group drop root,
- * SIGHUP/SIGUSR1 do not kill the single-process server, -k with a stale PidFile fails. */
+ * response in flight finish, User/Group drop root, SIGHUP/SIGUSR1 do not kill the server
+ * (without a parent process it only logs them; with one it restarts), -k with a stale
+ * PidFile fails. */
 #include "harness.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,6 +24,8 @@
 #define RUN_MS 10000
 #define BIG_SIZE (64u << 20) /* far beyond any socket buffers: the response stays in flight */
 #define NOTICE_MS 3000
+/* "At once": the stop is logged before it reaches whoever accepts (a child, later). */
+#define SETTLE_MS 250
 
 static pth_t *h;
 
@@ -208,6 +212,7 @@ static void assert_in_flight_response_survives(stopper_fn stop, const char *log_
     stop();
     ck_assert_msg(pth_file_wait_contains(h->error_log, log_needle, NOTICE_MS),
                   "no \"%s\" in the error log", log_needle);
+    pth_sleep_ms(SETTLE_MS);
     assert_not_served(1000);
     /* Still slow for a while after the signal: the server must wait for us. */
     got += read_some(fd, 1u << 20, 16384, 5, 10000, &eof);
@@ -261,6 +266,33 @@ static long proc_status_field(pid_t pid, const char *label, int n)
     return v;
 }
 
+/* The processes that serve: the children of pid when it has any (a parent that keeps root,
+ * as httpd's), else pid itself. Returns how many were stored. */
+static int serving_pids(pid_t pid, pid_t *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    ck_assert(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        long p = atol(e->d_name);
+        if (p <= 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+        char *st = pth_read_file(path, NULL);
+        char *rp = st ? strrchr(st, ')') : NULL;
+        int ppid = 0;
+        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == (int)pid)
+            out[n++] = (pid_t)p;
+        free(st);
+    }
+    closedir(d);
+    if (n == 0)
+        out[n++] = pid;
+    return n;
+}
+
 static void assert_get_ok(const char *path, const char *body)
 {
     pth_resp_t r;
@@ -290,17 +322,21 @@ START_TEST(user_and_group_drop_root_and_still_serve)
     pth_config(h, "User nobody\nGroup nogroup\n");
     pth_start(h);
     assert_get_ok("/hello.txt", "hello nobody\n");
-    for (int i = 0; i < 4; i++) {
-        ck_assert_msg(proc_status_field(h->pid, "\nUid:", i) == (long)uid,
-                      "Uid field %d is %ld, want %d", i, proc_status_field(h->pid, "\nUid:", i),
-                      (int)uid);
-        ck_assert_msg(proc_status_field(h->pid, "\nGid:", i) == (long)gid,
-                      "Gid field %d is %ld, want %d", i, proc_status_field(h->pid, "\nGid:", i),
-                      (int)gid);
+    pid_t pids[64];
+    int np = serving_pids(h->pid, pids, 64);
+    for (int k = 0; k < np; k++) {
+        pid_t p = pids[k];
+        for (int i = 0; i < 4; i++) {
+            long u = proc_status_field(p, "\nUid:", i), g = proc_status_field(p, "\nGid:", i);
+            ck_assert_msg(u == (long)uid, "pid %d Uid field %d is %ld, want %d", (int)p, i, u,
+                          (int)uid);
+            ck_assert_msg(g == (long)gid, "pid %d Gid field %d is %ld, want %d", (int)p, i, g,
+                          (int)gid);
+        }
+        long sup = proc_status_field(p, "\nGroups:", 0);
+        ck_assert_msg(sup == (long)gid, "pid %d keeps supplementary groups: first is %ld",
+                      (int)p, sup);
     }
-    ck_assert_msg(proc_status_field(h->pid, "\nGroups:", 0) == (long)gid,
-                  "supplementary groups kept: first is %ld",
-                  proc_status_field(h->pid, "\nGroups:", 0));
     assert_get_ok("/hello.txt", "hello nobody\n");
     ck_assert_int_eq(pth_stop(h), 0);
 }
@@ -334,8 +370,6 @@ static void assert_restart_signal_is_survived(int sig, const char *name)
     snprintf(needle, sizeof(needle), "caught %s", name);
     ck_assert_msg(pth_file_wait_contains(h->error_log, needle, NOTICE_MS),
                   "no \"%s\" logged", needle);
-    ck_assert_msg(pth_file_wait_contains(h->error_log, "parent process", NOTICE_MS),
-                  "the log does not say restarts need the parent process");
     pth_sleep_ms(200);
     ck_assert_msg(pth_running(h), "%s killed the server", name);
     assert_get_ok("/a.txt", "A");
