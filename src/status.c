@@ -25,21 +25,20 @@ typedef struct {
 
 __attribute__((format(printf, 2, 3))) static void out(outbuf_t *b, const char *fmt, ...)
 {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= b->cap - b->len) {
         size_t cap = PT_MAX(b->cap * 2, b->len + (size_t)n + 1);
         b->p = pt_arena_grow(b->a, b->p, b->len, cap);
         b->cap = cap;
+        vsnprintf(b->p + b->len, b->cap - b->len, fmt, again);
     }
+    va_end(again);
+    if (n > 0)
+        b->len += (size_t)n;
 }
 
 /* Everything the page shows, read once so both renderings agree. */
