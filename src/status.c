@@ -243,7 +243,7 @@ static void html_worker_row(outbuf_t *b, pt_request_t *r, const snapshot_t *s, i
     double mb = (double)w->bytes_served / (1024.0 * 1024.0);
     out(b, "<tr><td><b>%d-%u</b></td><td>%d</td><td>%llu/%llu/%llu</td><td><b>%c</b></td>"
            "<td>%lld</td><td>%lld</td><td>-</td><td>-</td><td>%.2f</td><td>%.2f</td>",
-        p, w->generation, (int)atomic_load(&s->sb->procs[p].pid),
+        p, s->sb->procs[p].generation, (int)atomic_load(&s->sb->procs[p].pid),
         (unsigned long long)w->conn_count, (unsigned long long)acc, (unsigned long long)acc,
         st, (long long)ss, (long long)(w->last_duration_us / 1000), mb, mb);
     out(b, "<td>%s</td><td nowrap>%s</td><td nowrap>%s</td></tr>\n",
