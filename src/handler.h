@@ -19,6 +19,11 @@ int pt_static_handler(pt_request_t *r);
  * "proxy:unix:/path|fcgi://...", and ProxyPass to fcgi:// URLs. r->backend is set. */
 int pt_fcgi_handler(pt_request_t *r);
 
+/* SetHandler server-status: Apache's status page, HTML or ?auto (status.c). */
+int pt_status_handler(pt_request_t *r);
+/* SetHandler metrics: the scoreboard in Prometheus text format (metrics.c). */
+int pt_metrics_handler(pt_request_t *r);
+
 /* The handler registered under name, or NULL. Names starting with "proxy:" select the
  * proxy handler for their scheme. */
 const pt_handler_t *pt_handler_find(const char *name);

@@ -183,6 +183,14 @@ static void list_modules(const pt_config_t *cfg)
 
 static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t *po)
 {
+    /* Signals wait in the mask until the MPM reads them: a TERM that arrives while the
+     * listeners are bound must not kill the process mid-start. */
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGCHLD};
+    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
+        sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
     char err[PT_ERRLEN];
     pt_listener_t *ls = NULL;
     size_t nls = 0;

@@ -52,6 +52,8 @@ int pt_request_server_port(const pt_request_t *r)
 static const pt_handler_t handlers[] = {
     {"static", pt_static_handler},
     {"default-handler", pt_static_handler},
+    {"server-status", pt_status_handler},
+    {"metrics", pt_metrics_handler},
 };
 
 static const pt_handler_t fcgi_handler = {"proxy:fcgi", pt_fcgi_handler};

@@ -369,8 +369,10 @@ int pt_resp_send_error(pt_request_t *r, int status)
         int rc = pt_req_discard_body(r);
         if (rc != 0) {
             r->keepalive = false;
-            if (r->body_error && !r->conn->aborted && r->body_status)
+            if (r->body_error && !r->conn->aborted && r->body_status) {
                 status = r->body_status;
+                pt_table_unset(&r->err_headers_out, "Allow"); /* only a 405 carries it */
+            }
         }
     }
     if (r->conn->aborted)

@@ -46,6 +46,7 @@ typedef struct {
 
     pthread_t *threads;
     pt_worker_t *workers;
+    _Atomic int *active_fd;   /* the socket each worker is serving, -1 when none */
     int nworkers;
 
     /* Ready queue: connections with something for a worker. Each connection is in at
@@ -292,7 +293,12 @@ static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
         int64_t deadline = ka ? pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000)
                               : pt_conn_read_deadline(c);
         pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
-        int rc = pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0));
+        /* Wait in slices so that a stop does not wait out an idle client's timeout. */
+        int rc;
+        do {
+            int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
+            rc = pt_conn_wait(c, POLLIN, PT_MIN(left, 200));
+        } while (rc == PT_ETIMEOUT && pt_now_ms() < deadline && !atomic_load(&ev->stopping));
         if (rc != 0) {
             if (!ka && c->head_bytes > 0)
                 pt_conn_send_status(c, 408);
@@ -308,11 +314,13 @@ static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
 static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
 {
     atomic_fetch_add(&ev->busy, 1);
+    atomic_store(&ev->active_fd[w->id], c->fd);
     pt_sb_set_state(w->sb, PT_SB_READ);
     pt_conn_next_t next = pt_conn_serve(w, c);
     pt_arena_reset(w->arena);
     if (ev->own_conns)
         next = hold_conn(ev, w, c, next);
+    atomic_store(&ev->active_fd[w->id], -1);
     finish_conn(ev, c, next);
     pt_sb_set_state(w->sb, PT_SB_READY);
     atomic_fetch_sub(&ev->busy, 1);
@@ -600,6 +608,11 @@ static int start_workers(ev_child_t *ev)
     ev->woken = calloc((size_t)n, sizeof(*ev->woken));
     ev->idle_stack = calloc((size_t)n, sizeof(*ev->idle_stack));
     ev->hepoch = calloc((size_t)n, sizeof(*ev->hepoch));
+    ev->active_fd = calloc((size_t)n, sizeof(*ev->active_fd));
+    if (!ev->active_fd)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        atomic_store(&ev->active_fd[i], -1);
     ev->snap = calloc((size_t)n, sizeof(*ev->snap));
     if (!ev->threads || !ev->workers || !ev->conds || !ev->woken || !ev->idle_stack ||
         !ev->hepoch || !ev->snap)
@@ -656,6 +669,7 @@ static void stop_workers(ev_child_t *ev)
     free(ev->idle_stack);
     free(ev->hepoch);
     free(ev->snap);
+    free(ev->active_fd);
 }
 
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
@@ -676,7 +690,14 @@ static void drain(ev_child_t *ev)
             break;
         if (pt_now_ms() >= deadline) {
             pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
-                         "in flight; stopping anyway");
+                         "in flight; cutting them off");
+            /* A worker blocked on a client that does not read would otherwise hold the
+             * exit until Timeout: shut its socket so the write fails now. */
+            for (int i = 0; i < ev->nworkers; i++) {
+                int fd = atomic_load(&ev->active_fd[i]);
+                if (fd >= 0)
+                    shutdown(fd, SHUT_RDWR);
+            }
             break;
         }
         /* Parked connections that wake up now are simply closed. */
@@ -771,7 +792,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
 
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGPIPE};
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH}; /* SIGPIPE is ignored */
     for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
         sigaddset(&set, sigs[i]);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */

@@ -45,12 +45,10 @@ static int threads_per_child(const pt_config_t *cfg)
 
 static void child_run(parent_t *p, int slot)
 {
-    /* In the child: die with the parent, restore the signal mask the MPM expects. */
+    /* In the child: die with the parent. The signals stay blocked: the child's MPM reads
+     * them from its own signalfd. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     close(p->sigfd);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     pt_child_t ch = {.cfg = p->ctx->cfg, .ls = p->ctx->ls, .nls = p->ctx->nls, .sb = p->sb,
                      .slot = slot, .generation = atomic_load(&p->sb->generation)};
     pt_scoreboard_set(p->sb);

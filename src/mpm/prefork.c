@@ -111,7 +111,7 @@ int pt_prefork_child_main(const pt_child_t *ch)
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGPIPE};
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH}; /* SIGPIPE is ignored */
     for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
         sigaddset(&set, sigs[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
@@ -139,7 +139,10 @@ int pt_prefork_child_main(const pt_child_t *ch)
         int n = epoll_wait(ep, evs, 8, 1000);
         for (int i = 0; i < n && !stop; i++) {
             if (evs[i].data.u64 == PF_TAG_SIGNAL) {
-                stop = true; /* every signal we take means stop: nothing is in flight here */
+                /* Each of the signals in the set means stop; nothing is in flight here. */
+                struct signalfd_siginfo si;
+                while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                    stop = true;
                 continue;
             }
             accept_one(ch, &w, ch->ls[evs[i].data.u64].fd, sigfd);

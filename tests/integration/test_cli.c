@@ -179,7 +179,7 @@ END_TEST
 
 START_TEST(minus_cap_m_lists_loaded_modules_of_a_config)
 {
-    pth_config(h, "\n");
+    pth_config(h, "MPM event\n");
     pth_run_t r;
     pth_run(h, RUN_MS, &r, "-M", "-f", h->conf, NULL);
     ck_assert_msg(r.code == 0, "exit %d, stderr: %s", r.code, r.err);

@@ -412,6 +412,40 @@ START_TEST(minus_k_stop_with_a_stale_pid_file_fails_with_exit_1)
 }
 END_TEST
 
+/* GracefulShutdownTimeout bounds the stop even when a client never reads: in-flight
+ * connections are cut off at the limit. */
+static void assert_stop_bounded_by_timeout(int sig)
+{
+    write_big_file();
+    pth_config(h, "GracefulShutdownTimeout 1\nTimeout 60\n");
+    pth_start(h);
+    int fd = slow_client_open(h->port);
+    send_all(fd, "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    pth_sleep_ms(300);
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(kill(h->pid, sig), 0);
+    int code = pth_wait_exit(h, 6000);
+    int64_t took = pth_now_ms() - t0;
+    close(fd);
+    ck_assert_msg(code >= 0, "still running 6 s after the signal with GracefulShutdownTimeout 1");
+    ck_assert_msg(took <= 4500, "exit took %lld ms", (long long)took);
+    ck_assert_msg(took >= 800, "exit after %lld ms: in-flight not waited for", (long long)took);
+    ck_assert_msg(code == 0, "exit code %d", code);
+    pth_check_stderr(h);
+}
+
+START_TEST(sigterm_exits_within_graceful_shutdown_timeout_when_a_client_never_reads)
+{
+    assert_stop_bounded_by_timeout(SIGTERM);
+}
+END_TEST
+
+START_TEST(sigwinch_exits_within_graceful_shutdown_timeout_when_a_client_never_reads)
+{
+    assert_stop_bounded_by_timeout(SIGWINCH);
+}
+END_TEST
+
 static Suite *process_suite(void)
 {
     Suite *s = suite_create("process");
@@ -426,6 +460,8 @@ static Suite *process_suite(void)
     tcase_add_test(tc, sighup_does_not_kill_the_server);
     tcase_add_test(tc, sigusr1_does_not_kill_the_server);
     tcase_add_test(tc, minus_k_stop_with_a_stale_pid_file_fails_with_exit_1);
+    tcase_add_test(tc, sigterm_exits_within_graceful_shutdown_timeout_when_a_client_never_reads);
+    tcase_add_test(tc, sigwinch_exits_within_graceful_shutdown_timeout_when_a_client_never_reads);
     suite_add_tcase(s, tc);
     return s;
 }

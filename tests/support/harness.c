@@ -278,7 +278,15 @@ static void write_config_file(pth_t *h)
 {
     char *body = substitute(h, h->conf_body);
     if (h->conf_prelude) {
-        char *pre = substitute(h, PRELUDE);
+        /* PORTICO_TEST_MPM runs a suite under another MPM (ctest registers each suite once
+         * per MPM), unless the test chose its MPM itself. */
+        const char *mpm = getenv("PORTICO_TEST_MPM");
+        char *pre0 = substitute(h, PRELUDE);
+        char *pre = pre0;
+        if (mpm && *mpm && !strstr(body, "MPM ")) {
+            ck_assert(asprintf(&pre, "MPM %s\n%s", mpm, pre0) >= 0);
+            free(pre0);
+        }
         size_t pl = strlen(pre), bl = strlen(body);
         pre = realloc(pre, pl + bl + 1);
         ck_assert(pre != NULL);

@@ -234,9 +234,9 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
 {
     pt_config_t *c = load("Listen 8080\n"
                           "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
-                          "<IfModule status_module>\nServerAdmin status ${UNDEFINED_OK}\n"
+                          "<IfModule http2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
                           "<Nested>\n</Nested>\n</IfModule>\n"
-                          "<IfModule !proxy_module>\nServerName noproxy\n</IfModule>\n"
+                          "<IfModule !ssl_module>\nServerName noproxy\n</IfModule>\n"
                           "<IfModule mpm_prefork_module>\nServerName prefork\n</IfModule>\n"
                           "<IfModule mpm_event_module>\nThreadsPerChild 7\n</IfModule>\n");
     ck_assert_msg(c != NULL, "%s", err);
@@ -295,12 +295,13 @@ START_TEST(module_list_names_built_ins_by_either_name)
     ck_assert(pt_module_known("mpm_event_module", PT_MPM_EVENT));
     ck_assert(!pt_module_known("mpm_event_module", PT_MPM_WORKER));
     ck_assert(!pt_module_known("ssl_module", PT_MPM_EVENT));
-    ck_assert(!pt_module_known("mod_status.c", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_status.c", PT_MPM_EVENT));
+    ck_assert(!pt_module_known("mod_http2.c", PT_MPM_EVENT));
     const char *const *l = pt_module_list();
     size_t n = 0;
     while (l[n])
         n++;
-    ck_assert_int_eq(n, 16);
+    ck_assert_int_ge(n, 17); /* grows as modules are built in */
     ck_assert_str_eq(l[0], "core_module");
 }
 END_TEST
