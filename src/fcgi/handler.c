@@ -217,6 +217,11 @@ int pt_fcgi_handler(pt_request_t *r)
         rc = send_body(&x, spool_fd);
     if (spool_fd >= 0)
         close(spool_fd);
+    if (rc == -EPIPE || rc == -ECONNRESET) {
+        /* The backend stopped reading the body: it may have answered already (or it
+         * closed); what it sent decides. */
+        return pt_fcgi_relay(&x);
+    }
     if (rc != 0) {
         pt_fcgi_pool_release(x.pool, &x.c, false);
         if (rc < 0) {
