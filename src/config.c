@@ -427,10 +427,20 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
             return 0;
         }
     }
-    if (!pt_module_known(name, c->mpm))
+    if (pt_module_known(name, c->mpm))
+        return 0;
+    if (strncmp(name, "mpm_", 4) == 0 || strstr(name, ".c"))
         return fail(c, n->file, n->line,
                     "module %s is not built into portico (loadable modules are not supported)",
                     name);
+    /* A loadable module: directives.c opens it (module.c). The path is resolved against
+     * the ServerRoot in effect at this line, as Apache does. */
+    const char **argv = pt_arena_calloc(c->a, 3 * sizeof(*argv));
+    argv[0] = name;
+    argv[1] = resolve_path(c, n->argv[1]);
+    pt_node_t *ln = node_new(c, "LoadModule", 2, argv, n->file, n->line);
+    **tail = ln;
+    *tail = &ln->next;
     return 0;
 }
 

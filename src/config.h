@@ -304,6 +304,10 @@ typedef struct pt_config {
     size_t nregexes;
 
     bool extended_status;      /* ExtendedStatus (server-status per-worker table); On */
+
+    /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
+    struct pt_loaded_module *modules;
+    size_t nmodules;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "mime.h"
+#include "module.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -499,6 +500,13 @@ static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* The parser keeps only LoadModule lines that name no built-in module, path resolved. */
+static int set_load_module(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_module_load(l->cfg, n->argv[0], n->argv[1], n->file, n->line, l->err,
+                          l->errlen) < 0 ? -1 : 0;
+}
+
 /* ---- The table -------------------------------------------------------------------------- */
 
 static const dcx_directive_t server_table[] = {
@@ -532,6 +540,7 @@ static const dcx_directive_t server_table[] = {
     {"TypesConfig", W_SERVER, 1, 1, set_types_config},
     {"HostnameLookups", ALL, 1, 1, set_hostname_lookups},
     {"ExtendedStatus", W_SERVER, 1, 1, set_extended_status},
+    {"LoadModule", W_SERVER, 2, 2, set_load_module},
     {"AccessFileName", SRV, 1, NOMAX, set_ignored},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
@@ -788,7 +797,8 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
     c->main_server = dcx_vhost_new(&l, true, NULL);
     dcx_scope_t s = {.where = W_SERVER, .vh = c->main_server, .dc = c->main_server->dir,
                      .name = "server config"};
-    if (pt_dcx_walk(&l, &s, c->tree) < 0 || finish(&l) < 0) {
+    if (pt_dcx_walk(&l, &s, c->tree) < 0 || finish(&l) < 0 ||
+        pt_module_check_mpm(c, err, errlen) < 0) {
         pt_config_free(c);
         return NULL;
     }
@@ -803,5 +813,6 @@ void pt_config_free(pt_config_t *cfg)
         pt_dcx_proxy_free(cfg);
     for (size_t i = 0; i < cfg->nregexes; i++)
         regfree(cfg->regexes[i]);
+    pt_module_unload_all(cfg);
     pt_arena_destroy(cfg->arena);
 }

@@ -1,0 +1,46 @@
+/* Loadable handler modules, the server side: LoadModule opens a shared library built against
+ * portico_module.h, checks its API version and handler table, and keeps it in the config of
+ * its generation until pt_config_free closes it. SetHandler names the modules provide are
+ * looked up here after the built-in handlers. */
+#ifndef PT_MODULE_H
+#define PT_MODULE_H
+
+#include "config.h"
+#include "handler.h"
+#include "portico_module.h"
+
+/* A handler table longer than this is taken for one that lacks its NULL terminator. */
+#define PT_MODULE_MAX_HANDLERS 64
+
+/* One LoadModule line that loaded a library. Lives in the config's arena; the library stays
+ * open (handle) until pt_module_unload_all. */
+typedef struct pt_loaded_module {
+    const char *name;          /* LoadModule name: the exported symbol */
+    const char *path;          /* the file opened (relative paths already under ServerRoot) */
+    const char *file;          /* the LoadModule line, for messages */
+    int line;
+    void *handle;              /* dlopen handle */
+    const pt_module_t *mod;    /* the exported descriptor, inside the library */
+    pt_handler_t *handlers;    /* mod->handlers as the core's handler type */
+    size_t nhandlers;
+} pt_loaded_module_t;
+
+/* Loads path as module name for the LoadModule line at file:line and appends it to
+ * cfg->modules. A name already loaded is skipped (as Apache does). 0, or PT_ECONFIG with
+ * "FILE:LINE: ..." in err: missing file, dlopen failure (its text), missing symbol, API
+ * version mismatch (both versions named), malformed handler table, handler name taken. */
+int pt_module_load(pt_config_t *cfg, const char *name, const char *path, const char *file,
+                   int line, char *err, size_t errlen);
+/* Once the MPM is known: a module that is not thread-safe under event or worker is an error
+ * "FILE:LINE: ... use MPM prefork" naming its LoadModule line. 0 or PT_ECONFIG. */
+int pt_module_check_mpm(const pt_config_t *cfg, char *err, size_t errlen);
+/* The handler a loaded module provides under name (case-insensitive), or NULL. Its run
+ * function is the module's own: a module handler is a pt_handler_fn. */
+const pt_handler_t *pt_module_handler_find(const pt_config_t *cfg, const char *name);
+/* Runs every module's child_init in this process (called once by each child after fork).
+ * 0, or PT_ECONFIG after logging which module failed. */
+int pt_module_child_init(const pt_config_t *cfg);
+/* Closes every library cfg loaded (pt_config_free calls it). */
+void pt_module_unload_all(pt_config_t *cfg);
+
+#endif
