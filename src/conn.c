@@ -38,6 +38,7 @@ pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr 
     c->fd = fd;
     c->cfg = cfg;
     c->heap_idx = -1;
+    c->wc_fd = -1;
     c->state = PT_CONN_READ_REQUEST;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);
@@ -56,6 +57,8 @@ void pt_conn_destroy(pt_conn_t *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
+    if (c->wc_fd >= 0)
+        close(c->wc_fd);
     free(c->rbuf);
     free(c);
 }
@@ -206,4 +209,27 @@ int64_t pt_conn_read_deadline(const pt_conn_t *c)
     if (ms->header_max_timeout_ms > 0 && d > c->head_start_ms + ms->header_max_timeout_ms)
         d = c->head_start_ms + ms->header_max_timeout_ms;
     return d;
+}
+
+int pt_conn_write_tail(pt_conn_t *c)
+{
+    while (c->wc_len > 0) {
+        size_t chunk = (size_t)PT_MIN(c->wc_len, (off_t)1 << 30);
+        ssize_t n = sendfile(c->fd, c->wc_fd, &c->wc_off, chunk);
+        if (n > 0) {
+            c->wc_len -= n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return PT_EAGAIN;
+        c->aborted = true; /* error, or the file shrank: the response cannot be completed */
+        break;
+    }
+    close(c->wc_fd);
+    c->wc_fd = -1;
+    int rc = c->wc_len > 0 ? PT_ECLOSED : 0;
+    c->wc_len = 0;
+    return rc;
 }

@@ -19,6 +19,7 @@ typedef enum {
     PT_CONN_READ_REQUEST, /* waiting for (the rest of) a request head */
     PT_CONN_KEEPALIVE,    /* idle between requests */
     PT_CONN_LINGER,       /* shut down for writing, draining what the client still sends */
+    PT_CONN_WRITE,        /* the listener sends the rest of a response to a slow reader */
     PT_CONN_CLOSE,        /* to be closed now */
 } pt_conn_state_t;
 
@@ -44,6 +45,13 @@ typedef struct pt_conn {
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */
     bool aborted;          /* the client went away mid-response */
     bool in_epoll;         /* registered with the listener's epoll set */
+    /* Write completion (event MPM): the tail of a file response, sent by the listener
+     * without holding a worker. async_write says the MPM supports it. */
+    bool async_write;
+    bool wc_keepalive;     /* serve another request once the tail is out */
+    int wc_fd;             /* our own dup of the file, -1 when none */
+    off_t wc_off, wc_len;
+    int64_t wc_timeout_ms;
     int64_t keepalive_ms;  /* KeepAliveTimeout of the vhost that served the last request */
 
     /* Listener bookkeeping (timeout heap), owned by the MPM. */
@@ -69,6 +77,9 @@ int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms);
  * 0 or a negative error (PT_ETIMEOUT, PT_ECLOSED). more: MSG_MORE (a file follows). */
 int pt_conn_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, int64_t timeout_ms,
                    bool more);
+/* Sends what it can of the pending tail without blocking: 0 when it is all out,
+ * PT_EAGAIN when the socket is full, or a negative error (the tail is then dropped). */
+int pt_conn_write_tail(pt_conn_t *c);
 /* Sends len bytes of a file from off, by sendfile. 0 or a negative error. */
 int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms);
 
@@ -85,6 +96,7 @@ typedef enum {
     PT_NEXT_PARK_KEEPALIVE,
     PT_NEXT_PARK_READ,  /* head incomplete: wait for more bytes */
     PT_NEXT_LINGER,
+    PT_NEXT_WRITE,      /* a response tail is pending: the listener finishes it */
     PT_NEXT_CLOSE,
 } pt_conn_next_t;
 

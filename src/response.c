@@ -11,6 +11,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
 
 #define PT_SMALL_BODY 16384 /* files up to this size are read and sent with the head */
 
@@ -208,6 +211,35 @@ int pt_resp_write(pt_request_t *r, const void *p, size_t n)
     return pt_conn_writev(r->conn, &iov, 1, write_timeout(r), false);
 }
 
+/* The last piece of a response is a file range: send what the socket takes now, and if a
+ * slow reader leaves some over, give the rest to the MPM with a dup of the file, so the
+ * worker is free at once (the event MPM's write completion). */
+static int hand_off_tail(pt_request_t *r, int fd, off_t off, off_t len)
+{
+    pt_conn_t *c = r->conn;
+    off_t end = off + len;
+    while (off < end) {
+        ssize_t n = sendfile(c->fd, fd, &off, (size_t)PT_MIN(end - off, (off_t)1 << 30));
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        c->aborted = true;
+        return PT_ECLOSED;
+    }
+    r->bytes_sent += len;
+    if (off == end)
+        return 0;
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return pt_conn_sendfile(c, fd, off, end - off, write_timeout(r));
+    c->wc_fd = dfd;
+    c->wc_off = off;
+    c->wc_len = end - off;
+    c->wc_timeout_ms = write_timeout(r);
+    return 0;
+}
+
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
 {
     if (r->conn->aborted)
@@ -256,6 +288,8 @@ int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
         if (rc != 0)
             return rc;
     }
+    if (r->conn->async_write && !r->chunked_out && r->out_remaining == 0)
+        return hand_off_tail(r, fd, off, len);
     int rc = pt_conn_sendfile(r->conn, fd, off, len, write_timeout(r));
     if (rc == 0)
         r->bytes_sent += len;

@@ -222,7 +222,12 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
             pt_http1_result_t res = pt_http1_parse_head(c->rbuf + c->rpos, c->rlen - c->rpos,
                                                         &lim, w->arena, &h, &status);
             if (res == PT_HTTP1_DONE) {
-                if (!serve_one(w, c, &h))
+                bool keep = serve_one(w, c, &h);
+                if (c->wc_len > 0) {
+                    c->wc_keepalive = keep;
+                    return PT_NEXT_WRITE;
+                }
+                if (!keep)
                     return after_close_decision(c);
                 /* Nothing pipelined: park at once. A read here would almost always find
                  * nothing yet (the client is still reading our response) and cost a

@@ -76,6 +76,7 @@ typedef struct {
      * claiming at that moment has come out (an epoch per worker: odd while inside). */
     pt_conn_t *graveyard;     /* buried since the last snapshot */
     pt_conn_t *pending;       /* waiting for the workers in snap to move on */
+    int nwriting;             /* parked in PT_CONN_WRITE (tlock) */
     unsigned *snap;
     atomic_uint *hepoch;
 
@@ -141,6 +142,8 @@ static void heap_remove(ev_child_t *ev, pt_conn_t *c)
 {
     if (c->heap_idx < 0)
         return;
+    if (c->state == PT_CONN_WRITE)
+        ev->nwriting--;
     size_t i = (size_t)c->heap_idx;
     ev->hlen--;
     if (i != ev->hlen) {
@@ -232,11 +235,14 @@ static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t de
 {
     c->state = state;
     c->deadline_ms = deadline;
-    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    uint32_t dir = state == PT_CONN_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+    struct epoll_event e = {.events = dir | EPOLLONESHOT, .data.ptr = c};
     int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     pthread_mutex_lock(&ev->tlock);
     int rc = epoll_ctl(ev->epfd, op, c->fd, &e);
     if (rc == 0) {
+        if (state == PT_CONN_WRITE)
+            ev->nwriting++;
         c->in_epoll = true;
         heap_push(ev, c);
     }
@@ -246,6 +252,20 @@ static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t de
                      strerror(errno));
         conn_close(ev, c);
     }
+}
+
+/* Lingering close: stop sending, drain what the client still sends for a moment so our
+ * response is not destroyed by a reset. */
+static void start_linger(ev_child_t *ev, pt_conn_t *c)
+{
+    if (shutdown(c->fd, SHUT_WR) != 0) {
+        conn_close(ev, c);
+        return;
+    }
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = c->rlen = c->rpos = 0;
+    park(ev, c, PT_CONN_LINGER, pt_now_ms() + PT_LINGER_MS);
 }
 
 static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
@@ -262,16 +282,10 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
         park(ev, c, PT_CONN_READ_REQUEST, pt_conn_read_deadline(c));
         break;
     case PT_NEXT_LINGER:
-        /* Lingering close: stop sending, drain what the client still sends for a moment so
-         * our response is not destroyed by a reset. */
-        if (shutdown(c->fd, SHUT_WR) != 0) {
-            conn_close(ev, c);
-            break;
-        }
-        free(c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = c->rlen = c->rpos = 0;
-        park(ev, c, PT_CONN_LINGER, pt_now_ms() + PT_LINGER_MS);
+        start_linger(ev, c);
+        break;
+    case PT_NEXT_WRITE:
+        park(ev, c, PT_CONN_WRITE, pt_now_ms() + c->wc_timeout_ms);
         break;
     case PT_NEXT_CLOSE:
         conn_close(ev, c);
@@ -410,6 +424,7 @@ static void accept_all(ev_child_t *ev, int lfd)
             close(fd);
             continue;
         }
+        c->async_write = !ev->own_conns;
         /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
         queue_push(ev, c);
         int mcpc = ev->cfg->max_connections_per_child;
@@ -443,6 +458,31 @@ static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
     }
 }
 
+/* The socket of a slow reader has room again: send more of the response tail here, in
+ * whichever thread took the event. Returns the connection when a worker must serve a
+ * pipelined request next. */
+static pt_conn_t *continue_write(ev_child_t *ev, pt_conn_t *c)
+{
+    int rc = pt_conn_write_tail(c);
+    if (rc == PT_EAGAIN) {
+        park(ev, c, PT_CONN_WRITE, pt_now_ms() + c->wc_timeout_ms);
+        return NULL;
+    }
+    if (rc != 0) {
+        conn_close(ev, c);
+        return NULL;
+    }
+    if (!c->wc_keepalive || atomic_load(&ev->stopping)) {
+        start_linger(ev, c);
+        return NULL;
+    }
+    if (c->rpos < c->rlen)
+        return c; /* the next request is already here */
+    pt_conn_shrink(c);
+    park(ev, c, PT_CONN_KEEPALIVE, pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000));
+    return NULL;
+}
+
 /* A parked connection became readable: claim it from the heap. Returns it when it is
  * for a worker; NULL when it was handled here (lingering) or is already gone (expired by
  * the listener while this event was in flight). */
@@ -460,6 +500,8 @@ static pt_conn_t *ready_conn(ev_child_t *ev, pt_conn_t *c)
             park(ev, c, PT_CONN_LINGER, c->deadline_ms);
         return NULL;
     }
+    if (c->state == PT_CONN_WRITE)
+        return continue_write(ev, c);
     return c;
 }
 
@@ -554,12 +596,22 @@ static void free_graveyard(ev_child_t *ev, bool force)
     free_list(more);
 }
 
-static void expire(ev_child_t *ev, int64_t now, bool all_idle)
+/* Closes parked connections whose deadline passed; with all_idle (stopping), every parked
+ * connection but those still sending a response tail; with force, those too. */
+static void expire(ev_child_t *ev, int64_t now, bool all_idle, bool force)
 {
     pthread_mutex_lock(&ev->tlock);
-    while (ev->hlen && (all_idle || ev->heap[0]->deadline_ms <= now)) {
-        pt_conn_t *c = ev->heap[0];
+    for (size_t i = 0; i < ev->hlen;) {
+        pt_conn_t *c = ev->heap[i];
+        bool due = c->deadline_ms <= now || force || (all_idle && c->state != PT_CONN_WRITE);
+        if (!due) {
+            if (!all_idle)
+                break; /* a heap: nothing after the first one that is not due */
+            i++;
+            continue;
+        }
         heap_remove(ev, c);
+        i = all_idle ? 0 : i;
         if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0 && !all_idle) {
             pt_log_error(PT_LOG_INFO, c->peer_ip,
                          "request head not received in time: 408 (RequestReadTimeout)");
@@ -682,11 +734,14 @@ static void drain(ev_child_t *ev)
     int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
     struct epoll_event evs[EV_BATCH];
     for (;;) {
-        expire(ev, pt_now_ms(), true);
+        expire(ev, pt_now_ms(), true, false);
         pthread_mutex_lock(&ev->qlock);
         bool queued = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
-        if (!queued && atomic_load(&ev->busy) == 0)
+        pthread_mutex_lock(&ev->tlock);
+        bool writing = ev->nwriting > 0; /* response tails still going out */
+        pthread_mutex_unlock(&ev->tlock);
+        if (!queued && !writing && atomic_load(&ev->busy) == 0)
             break;
         if (pt_now_ms() >= deadline) {
             pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
@@ -698,6 +753,7 @@ static void drain(ev_child_t *ev)
                 if (fd >= 0)
                     shutdown(fd, SHUT_RDWR);
             }
+            expire(ev, pt_now_ms(), true, true);
             break;
         }
         /* Parked connections that wake up now are simply closed. */
@@ -768,7 +824,7 @@ static void listen_loop(ev_child_t *ev)
                 conn_event(ev, evs[i].data.ptr);
         }
         int64_t now = pt_now_ms();
-        expire(ev, now, false);
+        expire(ev, now, false, false);
         wake_if_stale(ev, false);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
