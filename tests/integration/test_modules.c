@@ -1,0 +1,236 @@
+/* Loadable handler modules (LoadModule) against the real binary. The sample "counter" module
+ * keeps an unlocked global counter and says it is not thread-safe: under MPM prefork it
+ * serves, and its per-process counts prove that requests ran in separate processes with
+ * unshared state; under event and worker `portico -t` refuses it, naming the LoadModule line
+ * and MPM prefork. Every config here sets its MPM itself, so PORTICO_TEST_MPM changes
+ * nothing. */
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_MS 10000
+#define REQUESTS 30
+#define HELD 2         /* connections kept open so that the next one goes to another child */
+#define MAX_PIDS 64
+#define LOADMODULE_LINE 12
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+}
+
+static void teardown(void)
+{
+    pth_stop_nocheck(h);
+    pth_free(h);
+    h = NULL;
+}
+
+static const char *module_dir(void)
+{
+    const char *d = getenv("PORTICO_TEST_MODULE_DIR");
+    ck_assert_msg(d && *d, "PORTICO_TEST_MODULE_DIR is not set");
+    return d;
+}
+
+/* A whole config whose LoadModule line is LOADMODULE_LINE. */
+static void write_conf(const char *mpm, const char *module, const char *extra)
+{
+    pth_config_raw(h,
+                   "MPM %s\n"
+                   "Listen 127.0.0.1:@PORT@\n"
+                   "ServerName localhost\n"
+                   "ErrorLog @DIR@/error.log\n"
+                   "PidFile @DIR@/portico.pid\n"
+                   "LogLevel info\n"
+                   "DocumentRoot @DOCROOT@\n"
+                   "<Directory @DOCROOT@>\n"
+                   "    Require all granted\n"
+                   "</Directory>\n"
+                   "ServerRoot \"%s\"\n"
+                   "LoadModule %s_module %s.so\n"
+                   "%s",
+                   mpm, module_dir(), module, module, extra ? extra : "");
+}
+
+static void assert_refused(const char *mpm)
+{
+    write_conf(mpm, "counter", "<Location /counter>\n    SetHandler counter\n</Location>\n");
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    char want[600];
+    snprintf(want, sizeof(want), "%s:%d: module counter_module (%s/counter.so) is not "
+             "thread-safe and cannot run under MPM %s", h->conf, LOADMODULE_LINE, module_dir(),
+             mpm);
+    ck_assert_msg(r.code == 1, "exit %d, stderr: %s", r.code, r.err);
+    ck_assert_msg(strstr(r.err, want) != NULL, "want \"%s\" in stderr: %s", want, r.err);
+    ck_assert_msg(strstr(r.err, "use MPM prefork") != NULL, "stderr: %s", r.err);
+    ck_assert_msg(strstr(r.err, "Syntax OK") == NULL, "Syntax OK on a refused config");
+    pth_run_free(&r);
+}
+
+START_TEST(event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork)
+{
+    assert_refused("event");
+}
+END_TEST
+
+START_TEST(worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork)
+{
+    assert_refused("worker");
+}
+END_TEST
+
+START_TEST(prefork_accepts_a_module_that_is_not_thread_safe)
+{
+    write_conf("prefork", "counter", "<Location /counter>\n    SetHandler counter\n</Location>\n");
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(r.code == 0, "exit %d, stderr: %s", r.code, r.err);
+    ck_assert_msg(strstr(r.err, "Syntax OK") != NULL, "stderr: %s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_missing_module_file_is_a_config_error_with_file_and_line)
+{
+    write_conf("prefork", "nosuch", NULL);
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    char want[600];
+    snprintf(want, sizeof(want), "%s:%d: Cannot load %s/nosuch.so into server: No such file",
+             h->conf, LOADMODULE_LINE, module_dir());
+    ck_assert_msg(r.code == 1, "exit %d, stderr: %s", r.code, r.err);
+    ck_assert_msg(strstr(r.err, want) != NULL, "want \"%s\" in stderr: %s", want, r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_module_for_another_api_version_is_a_config_error_naming_both)
+{
+    write_conf("prefork", "oldapi", NULL);
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(r.code == 1, "exit %d, stderr: %s", r.code, r.err);
+    ck_assert_msg(strstr(r.err, "was built for module API version 42, but this portico "
+                                "provides version 1") != NULL, "stderr: %s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+typedef struct {
+    long pid;
+    unsigned long last; /* the last count this process reported */
+    int served;
+} pid_seen_t;
+
+/* One request on conn; returns the pid and count the module reported. */
+static void counter_request(pth_conn_t *c, long *pid, unsigned long *count)
+{
+    ck_assert_int_eq(pth_conn_sendf(c, "GET /counter HTTP/1.1\r\nHost: localhost\r\n\r\n"), 0);
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/plain");
+    ck_assert_msg(sscanf(r.body, "pid=%ld count=%lu\n", pid, count) == 2, "body: %s", r.body);
+    pth_resp_free(&r);
+}
+
+START_TEST(prefork_children_each_keep_their_own_unshared_count)
+{
+    write_conf("prefork", "counter",
+               "StartServers 5\nMinSpareServers 5\nMaxSpareServers 10\n"
+               "<Location /counter>\n    SetHandler counter\n</Location>\n");
+    pth_start(h);
+    pid_seen_t seen[MAX_PIDS] = {{0}};
+    int nseen = 0;
+    pth_conn_t *held[HELD] = {NULL};
+    for (int i = 0; i < REQUESTS; i++) {
+        /* A new connection for every request; the last HELD stay open in keep-alive, so
+         * their children are busy and the next connection goes to another one. */
+        pth_conn_t *c = pth_conn_open(h);
+        long pid;
+        unsigned long count;
+        counter_request(c, &pid, &count);
+        int k = 0;
+        while (k < nseen && seen[k].pid != pid)
+            k++;
+        if (k == nseen) {
+            ck_assert_int_lt(nseen, MAX_PIDS);
+            seen[nseen++] = (pid_seen_t){.pid = pid};
+        }
+        ck_assert_msg(count == seen[k].last + 1, "pid %ld: count %lu after %lu", pid, count,
+                      seen[k].last);
+        seen[k].last = count;
+        seen[k].served++;
+        if (held[0])
+            pth_conn_close(held[0]);
+        memmove(held, held + 1, (HELD - 1) * sizeof(*held));
+        held[HELD - 1] = c;
+    }
+    for (int i = 0; i < HELD; i++)
+        if (held[i])
+            pth_conn_close(held[i]);
+    ck_assert_msg(nseen >= HELD + 1, "only %d process(es) served %d requests", nseen,
+                  REQUESTS);
+    int total = 0;
+    for (int k = 0; k < nseen; k++) {
+        ck_assert_msg(seen[k].pid != (long)h->pid, "the parent served a request");
+        ck_assert_uint_eq(seen[k].last, (unsigned long)seen[k].served);
+        total += seen[k].served;
+    }
+    ck_assert_int_eq(total, REQUESTS);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(a_thread_safe_module_serves_under_the_suites_mpm)
+{
+    const char *mpm = getenv("PORTICO_TEST_MPM");
+    write_conf(mpm && *mpm ? mpm : "event", "hello",
+               "<Location /hi>\n    SetHandler hello\n</Location>\n");
+    pth_start(h);
+    const char *hdrs[] = {"X-Hello: there", NULL};
+    pth_resp_t r;
+    pth_get(h, "/hi/a%20b?x=1", hdrs, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "GET /hi/a b ?x=1 x-hello=there\n");
+    pth_resp_free(&r);
+    pth_get(h, "/hi?e", NULL, &r);
+    ck_assert_int_eq(r.status, 418);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "hello served /hi/a b", 3000));
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+static Suite *modules_suite(void)
+{
+    Suite *s = suite_create("modules");
+    TCase *tc = tcase_create("loadmodule");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    tcase_add_test(tc, worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    tcase_add_test(tc, prefork_accepts_a_module_that_is_not_thread_safe);
+    tcase_add_test(tc, a_missing_module_file_is_a_config_error_with_file_and_line);
+    tcase_add_test(tc, a_module_for_another_api_version_is_a_config_error_naming_both);
+    tcase_add_test(tc, prefork_children_each_keep_their_own_unshared_count);
+    tcase_add_test(tc, a_thread_safe_module_serves_under_the_suites_mpm);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(modules_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
