@@ -20,6 +20,15 @@
 #include <unistd.h>
 
 #define PT_FCGI_CONNECT_TIMEOUT_MS 5000 /* connectiontimeout= default */
+/* An idle connection pins a php-fpm child, and other processes' pools cannot see it: idle
+ * ones are closed after this, so a starved backend recovers within about a second. */
+#define PT_FCGI_IDLE_TTL_MS 1000
+#define PT_FCGI_SWEEP_MS 250
+
+typedef struct {
+    int fd;
+    int64_t since;           /* monotonic ms it became idle */
+} idle_conn_t;
 
 struct pt_fcgi_pool {
     pthread_mutex_t mu;
@@ -27,9 +36,57 @@ struct pt_fcgi_pool {
     const pt_backend_t *b;
     int max;
     int open;                /* idle + borrowed */
-    int *idle;               /* stack of fds, max slots */
+    idle_conn_t *idle;       /* stack, max slots; oldest at the bottom */
     int nidle;
+    pthread_t sweeper;
+    pthread_cond_t stop_cv;
+    bool stop;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec deadline_in(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+/* Closes connections idle for longer than the TTL (the oldest are at the bottom). */
+static void *sweep(void *arg)
+{
+    pt_fcgi_pool_t *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        struct timespec ts = deadline_in(PT_FCGI_SWEEP_MS);
+        pthread_cond_timedwait(&p->stop_cv, &p->mu, &ts);
+        int64_t old = mono_ms() - PT_FCGI_IDLE_TTL_MS;
+        int k = 0;
+        while (k < p->nidle && p->idle[k].since < old)
+            k++;
+        for (int i = 0; i < k; i++)
+            close(p->idle[i].fd);
+        if (k) {
+            memmove(p->idle, p->idle + k, (size_t)(p->nidle - k) * sizeof(*p->idle));
+            p->nidle -= k;
+            p->open -= k;
+            pthread_cond_broadcast(&p->freed);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
 
 /* Serializes pool creation: the pointer lives in the (otherwise read-only) config. */
 static pthread_mutex_t create_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -50,11 +107,12 @@ pt_fcgi_pool_t *pt_fcgi_pool_get(pt_backend_t *b, int max_default)
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&p->freed, &ca);
+        pthread_cond_init(&p->stop_cv, &ca);
         pthread_condattr_destroy(&ca);
         p->b = b;
         p->max = b->max > 0 ? b->max : (max_default > 0 ? max_default : 25);
-        p->idle = calloc((size_t)p->max, sizeof(int));
-        if (!p->idle)
+        p->idle = calloc((size_t)p->max, sizeof(*p->idle));
+        if (!p->idle || pthread_create(&p->sweeper, NULL, sweep, p) != 0)
             abort();
         __atomic_store_n((pt_fcgi_pool_t **)&b->pool, p, __ATOMIC_RELEASE);
     }
@@ -133,14 +191,7 @@ static int open_conn(const pt_backend_t *b)
 /* Waits for a free slot until deadline; false on timeout. Called with the lock held. */
 static bool wait_slot(pt_fcgi_pool_t *p, int64_t wait_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (wait_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = deadline_in(wait_ms);
     while (p->nidle == 0 && p->open >= p->max) {
         if (pthread_cond_timedwait(&p->freed, &p->mu, &ts) == ETIMEDOUT)
             return p->nidle > 0 || p->open < p->max;
@@ -162,7 +213,7 @@ int pt_fcgi_pool_acquire(pt_fcgi_pool_t *p, int64_t wait_ms, bool fresh, pt_fcgi
             return 503;
         }
         if (p->nidle > 0 && !fresh) {
-            int fd = p->idle[--p->nidle];
+            int fd = p->idle[--p->nidle].fd;
             if (still_alive(fd)) {
                 pthread_mutex_unlock(&p->mu);
                 c->fd = fd;
@@ -175,7 +226,7 @@ int pt_fcgi_pool_acquire(pt_fcgi_pool_t *p, int64_t wait_ms, bool fresh, pt_fcgi
         }
         if (p->open >= p->max) {
             /* fresh: make room by closing an idle one */
-            close(p->idle[--p->nidle]);
+            close(p->idle[--p->nidle].fd);
             p->open--;
         }
         break;
@@ -201,7 +252,7 @@ void pt_fcgi_pool_release(pt_fcgi_pool_t *p, pt_fcgi_conn_t *c, bool reusable)
         return;
     pthread_mutex_lock(&p->mu);
     if (reusable && p->b->enablereuse && p->nidle < p->max) {
-        p->idle[p->nidle++] = c->fd;
+        p->idle[p->nidle++] = (idle_conn_t){c->fd, mono_ms()};
     } else {
         close(c->fd);
         p->open--;
@@ -215,8 +266,14 @@ void pt_fcgi_pool_destroy(pt_fcgi_pool_t *p)
 {
     if (!p)
         return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->stop_cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->sweeper, NULL);
     for (int i = 0; i < p->nidle; i++)
-        close(p->idle[i]);
+        close(p->idle[i].fd);
+    pthread_cond_destroy(&p->stop_cv);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->mu);
     free(p->idle);

@@ -1,0 +1,461 @@
+/* The FastCGI gateway in front of a real php-fpm (a private static pool on a unix socket,
+ * and one on TCP): CGI variables, uploads, chunked bodies, large and streamed responses,
+ * status and redirects, cookies, FallbackResource, Alias, restarts of php-fpm, ProxyTimeout
+ * and many concurrent requests on reused connections. */
+#include "fcgi_backends.h"
+#include "harness.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pth_fpm_t fpm;     /* shared by the tests of a case (unchecked fixture) */
+static pth_t *h;
+
+static void fpm_up(void)
+{
+    char msg[1024];
+    if (pth_fpm_start(&fpm, 6, false, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "%s\n", msg);
+        exit(1);
+    }
+}
+
+static void fpm_down(void)
+{
+    pth_fpm_free(&fpm);
+}
+
+/* The usual php-fpm setup: .php files (and PATH_INFO after them) go to the pool. */
+#define PHP_CONF                                                                       \
+    "<LocationMatch \"\\.php(/|$)\">\n"                                                \
+    "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"                                \
+    "</LocationMatch>\n"
+
+static void setup(void)
+{
+    h = pth_new();
+}
+
+static void teardown(void)
+{
+    pth_free(h);
+}
+
+static void start_php(const char *extra)
+{
+    pth_config(h, PHP_CONF "%s", fpm.sock, extra ? extra : "");
+    pth_start(h);
+}
+
+/* The value of "NAME=value" lines in a body. */
+static char *var(const char *body, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = body; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t ll = e ? (size_t)(e - p) : strlen(p);
+        if (ll > nl && strncmp(p, name, nl) == 0 && p[nl] == '=')
+            return strndup(p + nl + 1, ll - nl - 1);
+        p = e ? e + 1 : NULL;
+    }
+    return strdup("(missing)");
+}
+
+#define ASSERT_VAR(body, name, want)                                                   \
+    do {                                                                               \
+        char *v_ = var(body, name);                                                    \
+        ck_assert_msg(strcmp(v_, want) == 0, "%s=%s, want %s", name, v_, want);       \
+        free(v_);                                                                      \
+    } while (0)
+
+static const char vars_php[] =
+    "<?php\nheader('Content-Type: text/plain');\n"
+    "foreach (['SCRIPT_FILENAME','SCRIPT_NAME','PATH_INFO','PATH_TRANSLATED','QUERY_STRING',"
+    "'REQUEST_URI','DOCUMENT_ROOT','REQUEST_METHOD','REQUEST_SCHEME','CONTENT_TYPE',"
+    "'CONTENT_LENGTH','SERVER_NAME','SERVER_PORT','SERVER_ADDR','SERVER_PROTOCOL',"
+    "'SERVER_SOFTWARE','REMOTE_ADDR','REMOTE_PORT','GATEWAY_INTERFACE','HTTPS',"
+    "'REDIRECT_STATUS','HTTP_X_CUSTOM','HTTP_PROXY','HTTP_HOST','MY_ENV'] as $k)\n"
+    "  echo $k, '=', isset($_SERVER[$k]) ? $_SERVER[$k] : '(unset)', \"\\n\";\n"
+    "echo 'GET_q=', isset($_GET['q']) ? $_GET['q'] : '(unset)', \"\\n\";\n"
+    "echo 'PHP_SELF=', $_SERVER['PHP_SELF'], \"\\n\";\n";
+
+START_TEST(every_cgi_variable_reaches_php)
+{
+    pth_write_file(h, "vars.php", vars_php, sizeof(vars_php) - 1);
+    start_php("SetEnv MY_ENV from-setenv\n");
+    const char *hdrs[] = {"X-Custom: hello", "Proxy: http://evil.example/", NULL};
+    pth_resp_t r;
+    pth_get(h, "/vars.php/extra/path?q=a%20b%26c&z=%C3%A9", hdrs, &r);
+    ck_assert_int_eq(r.status, 200);
+    char want[512];
+    snprintf(want, sizeof(want), "%s/vars.php", h->docroot);
+    ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/vars.php");
+    ASSERT_VAR(r.body, "PATH_INFO", "/extra/path");
+    snprintf(want, sizeof(want), "%s/extra/path", h->docroot);
+    ASSERT_VAR(r.body, "PATH_TRANSLATED", want);
+    ASSERT_VAR(r.body, "QUERY_STRING", "q=a%20b%26c&z=%C3%A9");
+    ASSERT_VAR(r.body, "REQUEST_URI", "/vars.php/extra/path?q=a%20b%26c&z=%C3%A9");
+    ASSERT_VAR(r.body, "GET_q", "a b&c");
+    ASSERT_VAR(r.body, "DOCUMENT_ROOT", h->docroot);
+    ASSERT_VAR(r.body, "REQUEST_METHOD", "GET");
+    ASSERT_VAR(r.body, "REQUEST_SCHEME", "http");
+    ASSERT_VAR(r.body, "CONTENT_LENGTH", "(unset)");
+    ASSERT_VAR(r.body, "SERVER_NAME", "127.0.0.1");
+    snprintf(want, sizeof(want), "%d", h->port);
+    ASSERT_VAR(r.body, "SERVER_PORT", want);
+    ASSERT_VAR(r.body, "SERVER_ADDR", "127.0.0.1");
+    ASSERT_VAR(r.body, "SERVER_PROTOCOL", "HTTP/1.1");
+    ASSERT_VAR(r.body, "SERVER_SOFTWARE", "portico/0.1.0");
+    ASSERT_VAR(r.body, "REMOTE_ADDR", "127.0.0.1");
+    ASSERT_VAR(r.body, "GATEWAY_INTERFACE", "CGI/1.1");
+    ASSERT_VAR(r.body, "HTTPS", "(unset)");
+    ASSERT_VAR(r.body, "REDIRECT_STATUS", "200");
+    ASSERT_VAR(r.body, "HTTP_X_CUSTOM", "hello");
+    ASSERT_VAR(r.body, "HTTP_PROXY", "(unset)");
+    snprintf(want, sizeof(want), "127.0.0.1:%d", h->port);
+    ASSERT_VAR(r.body, "HTTP_HOST", want);
+    ASSERT_VAR(r.body, "MY_ENV", "from-setenv");
+    ASSERT_VAR(r.body, "PHP_SELF", "/vars.php/extra/path");
+    char *port = var(r.body, "REMOTE_PORT");
+    ck_assert_int_gt(atoi(port), 0);
+    free(port);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+static const char md5_php[] =
+    "<?php\nheader('Content-Type: text/plain');\n"
+    "foreach ($_FILES as $k => $f) echo $k, ' ', $f['error'], ' ', $f['size'], ' ',"
+    " md5_file($f['tmp_name']), \"\\n\";\n"
+    "echo 'field=', isset($_POST['field']) ? $_POST['field'] : '', \"\\n\";\n"
+    "echo 'input=', md5(file_get_contents('php://input')), ' ',"
+    " isset($_SERVER['CONTENT_LENGTH']) ? $_SERVER['CONTENT_LENGTH'] : '-', \"\\n\";\n";
+
+START_TEST(a_10_mib_multipart_upload_arrives_intact)
+{
+    pth_write_file(h, "up.php", md5_php, sizeof(md5_php) - 1);
+    /* Files of the same deterministic content give the same md5; the expected one is
+     * computed by php-cli to stay independent of the server. */
+    size_t fl = 10 << 20;
+    char *file = malloc(fl);
+    for (size_t i = 0; i < fl; i++)
+        file[i] = (char)((i * 7 + i / 4096) & 0xff);
+    pth_write_dir_file(h, "upload.bin", file, fl);
+    const char *pre = "--XyZbound\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue"
+                      "\r\n--XyZbound\r\nContent-Disposition: form-data; name=\"f\"; "
+                      "filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    const char *post = "\r\n--XyZbound--\r\n";
+    size_t bl = strlen(pre) + fl + strlen(post);
+    char *body = malloc(bl);
+    memcpy(body, pre, strlen(pre));
+    memcpy(body + strlen(pre), file, fl);
+    memcpy(body + strlen(pre) + fl, post, strlen(post));
+    start_php(NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "php8.2 -n -r 'echo md5_file(\"%s\");'", pth_path(h, "upload.bin"));
+    FILE *p = popen(cmd, "r");
+    char want[64] = "";
+    ck_assert_ptr_nonnull(fgets(want, sizeof(want), p));
+    pclose(p);
+    const char *hdrs[] = {"Content-Type: multipart/form-data; boundary=XyZbound", NULL};
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, "POST", "/up.php", hdrs, body, bl, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    char line[128];
+    snprintf(line, sizeof(line), "f 0 %zu %s\n", fl, want);
+    ck_assert_msg(strstr(r.body, line) != NULL, "%s (want %s)", r.body, line);
+    ck_assert_msg(strstr(r.body, "field=value\n") != NULL, "%s", r.body);
+    pth_resp_free(&r);
+    free(body);
+    free(file);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_chunked_request_body_reaches_php_with_a_content_length)
+{
+    pth_write_file(h, "up.php", md5_php, sizeof(md5_php) - 1);
+    start_php(NULL);
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "POST /up.php HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    /* md5("hello world") */
+    ck_assert_msg(strstr(r.body, "input=5eb63bbbe01eeed093cb22bb8f5acdc3 11\n") != NULL, "%s",
+                  r.body);
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_32_mib_response_arrives_intact)
+{
+    static const char big_php[] =
+        "<?php\nheader('Content-Type: application/octet-stream');\n"
+        "for ($i = 0; $i < 32 * 1024; $i++) echo str_pad(sprintf('%08d', $i), 1024, '.');\n";
+    pth_write_file(h, "big.php", big_php, sizeof(big_php) - 1);
+    start_php(NULL);
+    pth_resp_t r;
+    pth_get(h, "/big.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 32u << 20);
+    for (int i = 0; i < 32 * 1024; i++) {
+        char want[9];
+        snprintf(want, sizeof(want), "%08d", i);
+        ck_assert_msg(memcmp(r.body + (size_t)i * 1024, want, 8) == 0, "block %d", i);
+        ck_assert_int_eq(r.body[(size_t)i * 1024 + 1023], '.');
+    }
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(status_redirects_and_three_cookies_come_from_php)
+{
+    pth_write_filef(h, "nf.php", "<?php http_response_code(404); echo 'not here';");
+    pth_write_filef(h, "go.php", "<?php header('Location: /elsewhere');");
+    pth_write_filef(h, "perm.php",
+                    "<?php header('Location: http://example.com/x', true, 301);");
+    pth_write_filef(h, "cookies.php", "<?php setcookie('a', '1'); setcookie('b', '2');"
+                                      " setcookie('c', '3'); echo 'ok';");
+    start_php(NULL);
+    pth_resp_t r;
+    pth_get(h, "/nf.php", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "not here");
+    pth_resp_free(&r);
+    pth_get(h, "/go.php", NULL, &r);
+    ck_assert_int_eq(r.status, 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "/elsewhere");
+    pth_resp_free(&r);
+    pth_get(h, "/perm.php", NULL, &r);
+    ck_assert_int_eq(r.status, 301);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://example.com/x");
+    pth_resp_free(&r);
+    pth_get(h, "/cookies.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(pth_resp_header_count(&r, "Set-Cookie"), 3);
+    const char *want[] = {"a=1", "b=2", "c=3"};
+    size_t k = 0;
+    for (size_t i = 0; i < r.nheaders; i++)
+        if (strcasecmp(r.headers[i].name, "Set-Cookie") == 0)
+            ck_assert_str_eq(r.headers[i].value, want[k++]);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(flushed_output_reaches_the_client_before_the_script_ends)
+{
+    pth_write_filef(h, "sse.php", "<?php header('Content-Type: text/event-stream');"
+                                  " echo \"data: first\\n\\n\"; flush(); sleep(2);"
+                                  " echo \"data: second\\n\\n\";");
+    start_php(NULL);
+    pth_conn_t *c = pth_conn_open(h);
+    int64_t t0 = pth_now_ms();
+    pth_conn_sendf(c, "GET /sse.php HTTP/1.1\r\nHost: x\r\n\r\n");
+    int64_t first = -1;
+    while (pth_now_ms() - t0 < 5000) {
+        pth_conn_read_until(c, c->len + 1, 100);
+        char *got = strndup(c->buf ? c->buf : "", c->len);
+        bool has_first = strstr(got, "data: first") != NULL;
+        bool has_second = strstr(got, "data: second") != NULL;
+        free(got);
+        if (has_first && first < 0)
+            first = pth_now_ms() - t0;
+        if (has_second)
+            break;
+    }
+    int64_t total = pth_now_ms() - t0;
+    ck_assert_int_ge(first, 0);
+    ck_assert_msg(first < 1000, "first part after %lld ms", (long long)first);
+    ck_assert_msg(total >= 1900, "whole answer after %lld ms", (long long)total);
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(fallback_resource_routes_a_front_controller_through_php)
+{
+    pth_write_file(h, "index.php", vars_php, sizeof(vars_php) - 1);
+    pth_write_filef(h, "style.css", "body{}");
+    start_php("FallbackResource /index.php\n");
+    pth_resp_t r;
+    pth_get(h, "/blog/2024/hello?q=1", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/index.php");
+    ASSERT_VAR(r.body, "REQUEST_URI", "/blog/2024/hello?q=1");
+    ASSERT_VAR(r.body, "GET_q", "1");
+    pth_resp_free(&r);
+    pth_get(h, "/missing.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/index.php");
+    pth_resp_free(&r);
+    pth_get(h, "/style.css", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "body{}");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_missing_php_file_is_a_404_from_portico)
+{
+    start_php(NULL);
+    pth_resp_t r;
+    pth_get(h, "/nothere.php", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "<title>404 Not Found</title>"));
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "script not found or unable to stat", 3000));
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_php_app_under_an_alias_gets_its_pages_css_and_images)
+{
+    pth_write_dir_file(h, "wiki/doku.php", vars_php, sizeof(vars_php) - 1);
+    static const char css[] = "<?php header('Content-Type: text/css'); echo 'a{color:red}';";
+    pth_write_dir_file(h, "wiki/lib/css.php", css, sizeof(css) - 1);
+    pth_write_dir_file(h, "wiki/lib/images/logo.png", "PNGDATA", 7);
+    pth_config(h, PHP_CONF "Alias /wiki @DIR@/wiki\n<Directory @DIR@/wiki>\n"
+                  "  Require all granted\n</Directory>\n", fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/wiki/doku.php?id=start", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "wiki/doku.php"));
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/wiki/doku.php");
+    ASSERT_VAR(r.body, "QUERY_STRING", "id=start");
+    pth_resp_free(&r);
+    pth_get(h, "/wiki/lib/css.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/css;charset=UTF-8");
+    ck_assert_str_eq(r.body, "a{color:red}");
+    pth_resp_free(&r);
+    pth_get(h, "/wiki/lib/images/logo.png", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "image/png");
+    ck_assert_str_eq(r.body, "PNGDATA");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_slow_script_hits_proxy_timeout_with_a_504)
+{
+    pth_write_filef(h, "slow.php", "<?php sleep(4); echo 'late';");
+    start_php("ProxyTimeout 1\n");
+    pth_expect_error(h, "timed out waiting for the response");
+    int64_t t0 = pth_now_ms();
+    pth_resp_t r;
+    pth_get(h, "/slow.php", NULL, &r);
+    ck_assert_int_eq(r.status, 504);
+    ck_assert_int_lt(pth_now_ms() - t0, 3000);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+typedef struct {
+    int port;
+    int id;
+    int ok;
+} worker_arg_t;
+
+static void *hammer(void *p)
+{
+    worker_arg_t *w = p;
+    for (int i = 0; i < 25; i++) {
+        pth_conn_t *c = pth_conn_open_port(w->port);
+        char want[64];
+        snprintf(want, sizeof(want), "id=%d-%d", w->id, i);
+        pth_conn_sendf(c, "GET /id.php?%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /id.php?%s2 HTTP/1.1\r\nHost: x\r\n\r\n", want, want);
+        pth_resp_t r;
+        int rc = pth_conn_read_response(c, &r, false, 10000);
+        if (rc == 0 && r.status == 200 && strcmp(r.body, want) == 0)
+            w->ok++;
+        else
+            fprintf(stderr, "want %s: rc %d status %d body %.40s\n", want, rc, r.status,
+                    rc == 0 ? r.body : "");
+        pth_resp_free(&r);
+        strcat(want, "2");
+        if (pth_conn_read_response(c, &r, false, 10000) == 0 && r.status == 200 &&
+            strcmp(r.body, want) == 0)
+            w->ok++;
+        pth_resp_free(&r);
+        pth_conn_close(c);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_requests_each_get_their_own_answer)
+{
+    pth_write_filef(h, "id.php", "<?php usleep(mt_rand(0, 3000)); echo $_SERVER['QUERY_STRING'];");
+    /* max= below pm.max_children: idle pooled connections must not pin every child. */
+    pth_config(h, "<LocationMatch \"\\.php$\">\n"
+                  "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</LocationMatch>\n"
+                  "ProxyPass /unused \"unix:%s|fcgi://localhost\" max=4\n", fpm.sock,
+                fpm.sock);
+    pth_start(h);
+    enum { N = 12 };
+    pthread_t t[N];
+    worker_arg_t w[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (worker_arg_t){.port = h->port, .id = i};
+        pthread_create(&t[i], NULL, hammer, &w[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+    }
+    ck_assert_int_eq(ok, N * 25 * 2);
+    pth_stop(h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("fcgi");
+    TCase *tc = tcase_create("php-fpm");
+    tcase_add_unchecked_fixture(tc, fpm_up, fpm_down);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, every_cgi_variable_reaches_php);
+    tcase_add_test(tc, a_10_mib_multipart_upload_arrives_intact);
+    tcase_add_test(tc, a_chunked_request_body_reaches_php_with_a_content_length);
+    tcase_add_test(tc, a_32_mib_response_arrives_intact);
+    tcase_add_test(tc, status_redirects_and_three_cookies_come_from_php);
+    tcase_add_test(tc, flushed_output_reaches_the_client_before_the_script_ends);
+    tcase_add_test(tc, fallback_resource_routes_a_front_controller_through_php);
+    tcase_add_test(tc, a_missing_php_file_is_a_404_from_portico);
+    tcase_add_test(tc, a_php_app_under_an_alias_gets_its_pages_css_and_images);
+    tcase_add_test(tc, a_slow_script_hits_proxy_timeout_with_a_504);
+    tcase_add_test(tc, concurrent_requests_each_get_their_own_answer);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (!pth_fpm_available()) {
+        fprintf(stderr, "php-fpm8.2 is not installed: skipping the FastCGI suite\n");
+        return 77;
+    }
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
