@@ -425,6 +425,59 @@ START_TEST(concurrent_requests_each_get_their_own_answer)
 }
 END_TEST
 
+START_TEST(php_fpm_stopped_is_a_503_at_once_and_started_again_works)
+{
+    pth_fpm_t own;
+    char msg[1024];
+    ck_assert_msg(pth_fpm_start(&own, 2, false, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_write_filef(h, "hi.php", "<?php echo 'hi';");
+    pth_config(h, PHP_CONF, own.sock);
+    pth_expect_error(h, "AH01079: failed to make connection");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/hi.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    pth_fpm_stop(&own);
+    int64_t t0 = pth_now_ms();
+    pth_get(h, "/hi.php", NULL, &r);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_int_lt(pth_now_ms() - t0, 1000);
+    pth_resp_free(&r);
+    ck_assert_msg(pth_fpm_restart(&own, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_get(h, "/hi.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "hi");
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_fpm_free(&own);
+}
+END_TEST
+
+START_TEST(proxypass_to_php_fpm_over_tcp_maps_the_url_to_the_backend_path)
+{
+    pth_fpm_t tcp;
+    char msg[1024];
+    ck_assert_msg(pth_fpm_start(&tcp, 2, true, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_write_dir_file(h, "app/vars.php", vars_php, sizeof(vars_php) - 1);
+    pth_config(h, "ProxyPass /app/static !\n"
+                  "ProxyPass /app/ fcgi://127.0.0.1:%d@DIR@/app/ timeout=5\n", tcp.port);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/app/vars.php?x=%41", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "app/vars.php"));
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/app/vars.php");
+    ASSERT_VAR(r.body, "QUERY_STRING", "x=%41");
+    pth_resp_free(&r);
+    pth_get(h, "/app/static/none.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_fpm_free(&tcp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("fcgi");
@@ -444,6 +497,12 @@ static Suite *suite(void)
     tcase_add_test(tc, a_slow_script_hits_proxy_timeout_with_a_504);
     tcase_add_test(tc, concurrent_requests_each_get_their_own_answer);
     suite_add_tcase(s, tc);
+    TCase *own = tcase_create("own php-fpm");
+    tcase_add_checked_fixture(own, setup, teardown);
+    tcase_set_timeout(own, 60);
+    tcase_add_test(own, php_fpm_stopped_is_a_503_at_once_and_started_again_works);
+    tcase_add_test(own, proxypass_to_php_fpm_over_tcp_maps_the_url_to_the_backend_path);
+    suite_add_tcase(s, own);
     return s;
 }
 
