@@ -76,7 +76,9 @@ typedef struct {
      * claiming at that moment has come out (an epoch per worker: odd while inside). */
     pt_conn_t *graveyard;     /* buried since the last snapshot */
     pt_conn_t *pending;       /* waiting for the workers in snap to move on */
-    int nwriting;             /* parked in PT_CONN_WRITE (tlock) */
+    int nparked[PT_CONN_WRITE + 1]; /* parked connections by state (tlock) */
+    atomic_int nconns;        /* connections this child holds */
+    bool accepting;           /* listeners in the epoll set (listener thread only) */
     unsigned *snap;
     atomic_uint *hepoch;
 
@@ -135,6 +137,7 @@ static void heap_push(ev_child_t *ev, pt_conn_t *c)
     }
     c->heap_idx = (long)ev->hlen;
     ev->heap[ev->hlen++] = c;
+    ev->nparked[c->state]++;
     heap_up(ev, ev->hlen - 1);
 }
 
@@ -142,8 +145,7 @@ static void heap_remove(ev_child_t *ev, pt_conn_t *c)
 {
     if (c->heap_idx < 0)
         return;
-    if (c->state == PT_CONN_WRITE)
-        ev->nwriting--;
+    ev->nparked[c->state]--;
     size_t i = (size_t)c->heap_idx;
     ev->hlen--;
     if (i != ev->hlen) {
@@ -224,7 +226,7 @@ static pt_conn_t *take_locked(ev_child_t *ev)
 
 static void conn_close(ev_child_t *ev, pt_conn_t *c)
 {
-    (void)ev;
+    atomic_fetch_sub(&ev->nconns, 1);
     pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
 }
 
@@ -241,8 +243,6 @@ static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t de
     pthread_mutex_lock(&ev->tlock);
     int rc = epoll_ctl(ev->epfd, op, c->fd, &e);
     if (rc == 0) {
-        if (state == PT_CONN_WRITE)
-            ev->nwriting++;
         c->in_epoll = true;
         heap_push(ev, c);
     }
@@ -425,6 +425,7 @@ static void accept_all(ev_child_t *ev, int lfd)
             continue;
         }
         c->async_write = !ev->own_conns;
+        atomic_fetch_add(&ev->nconns, 1);
         /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
         queue_push(ev, c);
         int mcpc = ev->cfg->max_connections_per_child;
@@ -546,6 +547,7 @@ static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
  * graveyard until no worker can be holding an event for it (tlock held). */
 static void bury_locked(ev_child_t *ev, pt_conn_t *c)
 {
+    atomic_fetch_sub(&ev->nconns, 1);
     c->expired = true;
     close(c->fd);
     c->fd = -1;
@@ -727,8 +729,10 @@ static void stop_workers(ev_child_t *ev)
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
 static void drain(ev_child_t *ev)
 {
-    for (size_t i = 0; i < ev->nls; i++)
-        epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+    if (ev->accepting)
+        for (size_t i = 0; i < ev->nls; i++)
+            epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+    ev->accepting = false;
     atomic_store(&ev->stopping, true);
     int64_t limit = ev->drain_limit_ms;
     int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
@@ -739,7 +743,7 @@ static void drain(ev_child_t *ev)
         bool queued = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         pthread_mutex_lock(&ev->tlock);
-        bool writing = ev->nwriting > 0; /* response tails still going out */
+        bool writing = ev->nparked[PT_CONN_WRITE] > 0; /* response tails still going out */
         pthread_mutex_unlock(&ev->tlock);
         if (!queued && !writing && atomic_load(&ev->busy) == 0)
             break;
@@ -798,6 +802,47 @@ static bool on_signal(ev_child_t *ev)
     return stop;
 }
 
+/* AsyncRequestWorkerFactor, as Apache's connections_above_limit: a child whose
+ * connections outnumber ThreadsPerChild + idle workers x factor stops accepting, and its
+ * siblings take the new ones. Idle keep-alive and lingering connections need no worker, so
+ * unlike Apache they do not count: thousands of idle clients never close the door. */
+static void update_accepting(ev_child_t *ev)
+{
+    if (atomic_load(&ev->stopping))
+        return;
+    pthread_mutex_lock(&ev->tlock);
+    int parked_idle = ev->nparked[PT_CONN_KEEPALIVE] + ev->nparked[PT_CONN_LINGER];
+    pt_sb_process_t *ps = &ev->ch->sb->procs[ev->ch->slot];
+    atomic_store(&ps->conns_keepalive, (uint32_t)ev->nparked[PT_CONN_KEEPALIVE]);
+    atomic_store(&ps->conns_lingering, (uint32_t)ev->nparked[PT_CONN_LINGER]);
+    atomic_store(&ps->conns_writing, (uint32_t)ev->nparked[PT_CONN_WRITE]);
+    atomic_store(&ps->conns_reading, (uint32_t)ev->nparked[PT_CONN_READ_REQUEST]);
+    pthread_mutex_unlock(&ev->tlock);
+    int total = atomic_load(&ev->nconns);
+    atomic_store(&ps->conns_total, (uint32_t)PT_MAX(total, 0));
+    pthread_mutex_lock(&ev->qlock);
+    int idle_workers = ev->nidle + ev->looking;
+    pthread_mutex_unlock(&ev->qlock);
+    double f = ev->cfg->async_request_worker_factor > 0 ? ev->cfg->async_request_worker_factor
+                                                        : 2.0;
+    int limit = ev->nworkers + (int)(idle_workers * f);
+    int active = total - parked_idle;
+    if (ev->accepting && active > limit) {
+        for (size_t i = 0; i < ev->nls; i++)
+            epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+        ev->accepting = false;
+        pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d connections need workers, limit %d): "
+                     "not accepting", active, limit);
+    } else if (!ev->accepting && active < limit) {
+        for (size_t i = 0; i < ev->nls; i++) {
+            struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                    .data.u64 = EV_TAG_LISTEN + i};
+            epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->ls[i].fd, &e);
+        }
+        ev->accepting = true;
+    }
+}
+
 static void listen_loop(ev_child_t *ev)
 {
     struct epoll_event evs[EV_BATCH];
@@ -826,6 +871,7 @@ static void listen_loop(ev_child_t *ev)
         int64_t now = pt_now_ms();
         expire(ev, now, false, false);
         wake_if_stale(ev, false);
+        update_accepting(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
             last_flush = now;
@@ -875,6 +921,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
         e.data.u64 = EV_TAG_LISTEN + i;
         epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ls[i].fd, &e);
     }
+    ev.accepting = true;
     if (start_workers(&ev) != 0)
         goto out;
     pt_log_error(PT_LOG_DEBUG, NULL, "child started: %s MPM, %d worker threads, generation %u",
