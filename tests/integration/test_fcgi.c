@@ -5,7 +5,11 @@
 #include "fcgi_backends.h"
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +201,29 @@ START_TEST(a_chunked_request_body_reaches_php_with_a_content_length)
 }
 END_TEST
 
+/* Read into one preallocated buffer: growing one as the body arrives costs quadratic
+ * copying under ASan (its realloc always moves). HTTP/1.0: the body ends at the close. */
+static char *get_big(pth_t *hh, const char *path, size_t cap, size_t *len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)hh->port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    struct timeval tv = {.tv_sec = 20};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char req[256];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    char *buf = malloc(cap);
+    size_t got = 0;
+    ssize_t k;
+    while (got < cap && (k = read(fd, buf + got, cap - got)) > 0)
+        got += (size_t)k;
+    close(fd);
+    *len = got;
+    return buf;
+}
+
 START_TEST(a_32_mib_response_arrives_intact)
 {
     static const char big_php[] =
@@ -204,17 +231,20 @@ START_TEST(a_32_mib_response_arrives_intact)
         "for ($i = 0; $i < 32 * 1024; $i++) echo str_pad(sprintf('%08d', $i), 1024, '.');\n";
     pth_write_file(h, "big.php", big_php, sizeof(big_php) - 1);
     start_php(NULL);
-    pth_resp_t r;
-    pth_get(h, "/big.php", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_uint_eq(r.body_len, 32u << 20);
+    size_t len = 0;
+    char *buf = get_big(h, "/big.php", (40u << 20), &len);
+    char *body = memmem(buf, len, "\r\n\r\n", 4);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%.60s", buf);
+    body += 4;
+    ck_assert_uint_eq(len - (size_t)(body - buf), 32u << 20);
     for (int i = 0; i < 32 * 1024; i++) {
         char want[9];
         snprintf(want, sizeof(want), "%08d", i);
-        ck_assert_msg(memcmp(r.body + (size_t)i * 1024, want, 8) == 0, "block %d", i);
-        ck_assert_int_eq(r.body[(size_t)i * 1024 + 1023], '.');
+        ck_assert_msg(memcmp(body + (size_t)i * 1024, want, 8) == 0, "block %d", i);
+        ck_assert_int_eq(body[(size_t)i * 1024 + 1023], '.');
     }
-    pth_resp_free(&r);
+    free(buf);
     pth_stop(h);
 }
 END_TEST
