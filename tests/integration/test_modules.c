@@ -137,6 +137,7 @@ static void counter_request(pth_conn_t *c, long *pid, unsigned long *count)
     ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/plain");
+    ck_assert_str_eq(pth_resp_header(&r, "X-Counter-Child-Init"), "yes");
     ck_assert_msg(sscanf(r.body, "pid=%ld count=%lu\n", pid, count) == 2, "body: %s", r.body);
     pth_resp_free(&r);
 }

@@ -20,7 +20,8 @@ static int counter_handler(pt_modreq_t *r)
     count++;
     char body[96];
     int n = snprintf(body, sizeof(body), "pid=%ld count=%lu\n", (long)getpid(), count);
-    pt_modreq_set_header(r, "X-Counter-Init-Pid", init_pid ? "set" : "unset");
+    /* Shows that the server ran child_init in this process before serving. */
+    pt_modreq_set_header(r, "X-Counter-Child-Init", init_pid == (long)getpid() ? "yes" : "no");
     return pt_modreq_send(r, 200, "text/plain", body, (size_t)n);
 }
 
