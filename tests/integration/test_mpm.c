@@ -1,0 +1,674 @@
+/* The parent process and the three MPMs as an operator sees them: graceful restart lets a
+ * response in flight finish while the new generation serves, a broken config on restart
+ * keeps the old one serving, graceful stop drains then exits, a killed child is replaced, a
+ * burst adds children that are retired after, -V names the MPMs, and server-status/metrics
+ * show the workers. Runs under the MPM of PORTICO_TEST_MPM (event when unset). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strcasestr */
+#endif
+#include "harness.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BIG_SIZE (32u << 20) /* far beyond socket buffers: the response stays in flight */
+#define LOG_MS 3000
+#define MAX_KIDS 64
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "small.txt", "small\n");
+}
+
+static void teardown(void)
+{
+    pth_stop_nocheck(h);
+    pth_free(h);
+    h = NULL;
+}
+
+static bool prefork(void)
+{
+    const char *m = getenv("PORTICO_TEST_MPM");
+    return m && strcmp(m, "prefork") == 0;
+}
+
+/* Small process settings for the MPM under test. */
+static const char *procs(void)
+{
+    return prefork() ? "StartServers 2\nMinSpareServers 1\nMaxSpareServers 3\nServerLimit 8\n"
+                     : "StartServers 2\nThreadLimit 5\nThreadsPerChild 5\n"
+                       "MinSpareThreads 2\nMaxSpareThreads 12\nServerLimit 8\n";
+}
+
+static const char *const handlers =
+    "<Location /server-status>\nSetHandler server-status\n</Location>\n"
+    "<Location /metrics>\nSetHandler metrics\n</Location>\n";
+
+/* ---- Observing the server ---------------------------------------------------------- */
+
+static char *get_body(const char *path, int want_status)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_msg(r.status == want_status, "GET %s: %d", path, r.status);
+    char *b = strdup(r.body);
+    pth_resp_free(&r);
+    return b;
+}
+
+/* The integer after "\nKey: " (or at the start) in text, or -1 when absent. */
+static long field(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, kl) == 0 && p[kl] == ':')
+            return strtol(p + kl + 1, NULL, 10);
+    return -1;
+}
+
+static long status_field(const char *key)
+{
+    char *b = get_body("/server-status?auto", 200);
+    long v = field(b, key);
+    free(b);
+    ck_assert_msg(v >= 0, "no \"%s:\" in server-status?auto", key);
+    return v;
+}
+
+/* The value of a metrics sample line starting with "name " exactly, or -1. */
+static long metric(const char *text, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+            return strtol(p + nl + 1, NULL, 10);
+    return -1;
+}
+
+static long metrics_value(const char *name)
+{
+    char *b = get_body("/metrics", 200);
+    long v = metric(b, name);
+    free(b);
+    ck_assert_msg(v >= 0, "no sample \"%s\" in /metrics", name);
+    return v;
+}
+
+/* Child processes of the server (ppid == server pid), from /proc. */
+static int children(pid_t *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    ck_assert(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        long p = atol(e->d_name);
+        if (p <= 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+        char *st = pth_read_file(path, NULL);
+        char *rp = st ? strrchr(st, ')') : NULL;
+        char state = 0;
+        int ppid = 0;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)h->pid &&
+            state != 'Z')
+            out[n++] = (pid_t)p;
+        free(st);
+    }
+    closedir(d);
+    return n;
+}
+
+static int count_children(void)
+{
+    pid_t k[MAX_KIDS];
+    return children(k, MAX_KIDS);
+}
+
+/* Waits up to ms for the number of children to satisfy lo <= n <= hi; returns the last n. */
+static int wait_children(int lo, int hi, int ms)
+{
+    int n = -1;
+    for (int64_t end = pth_now_ms() + ms; pth_now_ms() < end; pth_sleep_ms(50)) {
+        n = count_children();
+        if (n >= lo && n <= hi)
+            return n;
+    }
+    return n;
+}
+
+static int count_in_file(const char *path, const char *needle)
+{
+    char *t = pth_read_file(path, NULL);
+    int n = 0;
+    for (const char *p = t; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(t);
+    return n;
+}
+
+static bool wait_count_in_file(const char *path, const char *needle, int want, int ms)
+{
+    for (int64_t end = pth_now_ms() + ms; pth_now_ms() < end; pth_sleep_ms(20))
+        if (count_in_file(path, needle) >= want)
+            return true;
+    return false;
+}
+
+/* GET /small.txt on a fresh connection; its X-Gen header (NULL-safe copy), 200 asserted. */
+static char *small_xgen(void)
+{
+    pth_resp_t r;
+    pth_get(h, "/small.txt", NULL, &r);
+    ck_assert_msg(r.status == 200, "GET /small.txt: %d", r.status);
+    ck_assert_str_eq(r.body, "small\n");
+    const char *g = pth_resp_header(&r, "X-Gen");
+    char *v = strdup(g ? g : "(none)");
+    pth_resp_free(&r);
+    return v;
+}
+
+static void assert_xgen(const char *want)
+{
+    char *g = small_xgen();
+    ck_assert_msg(strcmp(g, want) == 0, "X-Gen %s, want %s", g, want);
+    free(g);
+}
+
+/* ---- A slow reader of a large file --------------------------------------------------- */
+
+static void write_big_file(void)
+{
+    char *data = malloc(BIG_SIZE);
+    ck_assert(data != NULL);
+    for (size_t i = 0; i < BIG_SIZE; i++)
+        data[i] = (char)('a' + i % 26);
+    pth_write_file(h, "big.bin", data, BIG_SIZE);
+    free(data);
+}
+
+typedef struct {
+    int fd;
+    size_t got;   /* body bytes read and checked */
+    bool eof;
+} slow_t;
+
+/* Connects with a small receive buffer (before connect, so the window stays small), asks
+ * for /big.bin and reads the head. */
+static void slow_open(slow_t *s)
+{
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert(s->fd >= 0);
+    s->got = 0;
+    s->eof = false;
+    int rcv = 16384;
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_msg(connect(s->fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s",
+                  strerror(errno));
+    static const char req[] =
+        "GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    ck_assert(send(s->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1));
+    char head[4096];
+    size_t len = 0;
+    for (int64_t end = pth_now_ms() + 5000; pth_now_ms() < end && len + 1 < sizeof(head);) {
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = recv(s->fd, head + len, 1, 0);
+        ck_assert_msg(n == 1, "peer closed in the head");
+        head[++len] = '\0';
+        if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    ck_assert_msg(len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0, "no head in 5 s");
+    ck_assert_msg(strncmp(head, "HTTP/1.1 200", 12) == 0, "head: %s", head);
+    char cl[64];
+    snprintf(cl, sizeof(cl), "Content-Length: %u\r\n", BIG_SIZE);
+    ck_assert_msg(strcasestr(head, cl) != NULL, "no %s in: %s", cl, head);
+}
+
+/* Reads for ms (or until want more bytes or EOF), chunk bytes per recv with pause_ms
+ * between, checking every byte against the file's pattern. */
+static void slow_read(slow_t *s, size_t want, size_t chunk, int pause_ms, int ms)
+{
+    static char buf[65536];
+    if (chunk > sizeof(buf))
+        chunk = sizeof(buf);
+    size_t stop = s->got + want;
+    for (int64_t end = pth_now_ms() + ms; s->got < stop && !s->eof && pth_now_ms() < end;) {
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        size_t take = chunk < stop - s->got ? chunk : stop - s->got;
+        ssize_t n = recv(s->fd, buf, take, 0);
+        if (n <= 0) {
+            s->eof = true;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++)
+            ck_assert_msg(buf[i] == (char)('a' + (s->got + (size_t)i) % 26),
+                          "body byte %zu is wrong", s->got + (size_t)i);
+        s->got += (size_t)n;
+        if (pause_ms > 0)
+            pth_sleep_ms(pause_ms);
+    }
+}
+
+/* Reads the rest fast and asserts the whole body arrived, then the close. */
+static void slow_finish(slow_t *s)
+{
+    slow_read(s, BIG_SIZE - s->got, 65536, 0, 30000);
+    ck_assert_msg(s->got == BIG_SIZE, "body %zu bytes of %u (eof %d)", s->got, BIG_SIZE,
+                  s->eof);
+    char c;
+    struct pollfd p = {.fd = s->fd, .events = POLLIN};
+    ck_assert_msg(poll(&p, 1, 3000) == 1 && recv(s->fd, &c, 1, 0) == 0,
+                  "connection not closed after the full body");
+    close(s->fd);
+    s->fd = -1;
+}
+
+/* The generation of the child serving this very status request, from the ExtendedStatus
+ * table: the row in state W whose request is ours, "<td><b>SLOT-GEN</b>". -1 if none. */
+static long serving_generation(void)
+{
+    char *b = get_body("/server-status", 200);
+    long gen = -1;
+    for (char *line = strtok(b, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "<td><b>W</b></td>") || !strstr(line, "GET /server-status HTTP/1.1"))
+            continue;
+        int slot;
+        unsigned g;
+        if (sscanf(line, "<tr><td><b>%d-%u</b>", &slot, &g) == 2)
+            gen = g;
+    }
+    free(b);
+    return gen;
+}
+
+/* ms left until since + total, at least floor. */
+static int remaining_ms(int64_t since, int total, int floor)
+{
+    int64_t left = since + total - pth_now_ms();
+    return left > floor ? (int)left : floor;
+}
+
+/* ---- Tests --------------------------------------------------------------------------- */
+
+START_TEST(graceful_restart_lets_a_request_in_flight_finish_and_serves_the_new_generation)
+{
+    write_big_file();
+    pth_config(h, "%s%sExtendedStatus On\nHeader set X-Gen 1\n", procs(), handlers);
+    pth_start(h);
+    assert_xgen("1");
+    ck_assert_int_eq(metrics_value("portico_generation"), 0);
+
+    slow_t s;
+    slow_open(&s);
+    slow_read(&s, 1u << 20, 16384, 5, 10000);
+    ck_assert_msg(s.got == 1u << 20 && !s.eof, "slow start read %zu (eof %d)", s.got, s.eof);
+    int64_t t0 = pth_now_ms();
+
+    pth_config(h, "%s%sExtendedStatus On\nHeader set X-Gen 2\n", procs(), handlers);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", LOG_MS),
+                  "no \"generation 1 configured\" in the error log");
+    /* The old children stop accepting when their signal arrives: from then on every new
+     * connection reaches the new generation. */
+    char *g = NULL;
+    for (int64_t end = pth_now_ms() + 3000; pth_now_ms() < end; pth_sleep_ms(50)) {
+        free(g);
+        g = small_xgen();
+        if (strcmp(g, "2") == 0)
+            break;
+    }
+    ck_assert_msg(strcmp(g, "2") == 0, "still X-Gen %s 3 s after the graceful restart", g);
+    free(g);
+    for (int i = 0; i < 10; i++)
+        assert_xgen("2");
+    ck_assert_int_eq(metrics_value("portico_generation"), 1);
+    ck_assert_int_eq(status_field("ParentServerMPMGeneration"), 1);
+    ck_assert_int_eq(serving_generation(), 1);
+
+    /* Still slow: the old generation's child must keep sending (about 3 s in flight). */
+    slow_read(&s, BIG_SIZE, 16384, 5, remaining_ms(t0, 3000, 500));
+    ck_assert_msg(!s.eof, "the in-flight response was cut at %zu bytes", s.got);
+    slow_finish(&s);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* The line of the first occurrence of needle in the config file (1-based). */
+static int conf_line_of(const char *needle)
+{
+    char *t = pth_read_file(h->conf, NULL);
+    ck_assert(t != NULL);
+    char *p = strstr(t, needle);
+    ck_assert_msg(p != NULL, "\"%s\" not in the config", needle);
+    int line = 1;
+    for (char *q = t; q < p; q++)
+        line += *q == '\n';
+    free(t);
+    return line;
+}
+
+START_TEST(restart_with_a_broken_config_keeps_serving)
+{
+    pth_config(h, "%s%sHeader set X-Gen 1\n", procs(), handlers);
+    pth_start(h);
+    assert_xgen("1");
+    pth_config(h, "%s%sHeader set X-Gen 2\nNoSuchDirective here\n", procs(), handlers);
+    char needle[64];
+    snprintf(needle, sizeof(needle), "portico.conf:%d:", conf_line_of("NoSuchDirective"));
+    pth_expect_error(h, "configuration has an error");
+
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    ck_assert_msg(wait_count_in_file(h->error_log, needle, 1, LOG_MS),
+                  "no \"%s\" in the error log after SIGUSR1", needle);
+    pth_sleep_ms(300);
+    ck_assert_msg(pth_running(h), "the server exited on a broken config (USR1)");
+    for (int i = 0; i < 5; i++)
+        assert_xgen("1");
+    ck_assert_int_eq(metrics_value("portico_generation"), 0);
+
+    ck_assert_int_eq(kill(h->pid, SIGHUP), 0);
+    ck_assert_msg(wait_count_in_file(h->error_log, needle, 2, LOG_MS),
+                  "no second \"%s\" in the error log after SIGHUP", needle);
+    pth_sleep_ms(300);
+    ck_assert_msg(pth_running(h), "the server exited on a broken config (HUP)");
+    for (int i = 0; i < 5; i++)
+        assert_xgen("1");
+    ck_assert_int_eq(metrics_value("portico_generation"), 0);
+
+    /* Fixed: the next graceful restart takes it. */
+    pth_config(h, "%s%sHeader set X-Gen 3\n", procs(), handlers);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", LOG_MS),
+                  "the fixed config was not taken");
+    char *g = NULL;
+    for (int64_t end = pth_now_ms() + 3000; pth_now_ms() < end; pth_sleep_ms(50)) {
+        free(g);
+        g = small_xgen();
+        if (strcmp(g, "3") == 0)
+            break;
+    }
+    ck_assert_msg(strcmp(g, "3") == 0, "X-Gen %s after the fixed restart", g);
+    free(g);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(graceful_stop_drains_then_exits)
+{
+    write_big_file();
+    pth_config(h, "%sGracefulShutdownTimeout 60\n", procs());
+    pth_start(h);
+    pid_t kids[MAX_KIDS];
+    int nk = children(kids, MAX_KIDS);
+    ck_assert_msg(nk >= 1, "no children");
+    slow_t s;
+    slow_open(&s);
+    slow_read(&s, 1u << 20, 16384, 5, 10000);
+    ck_assert_msg(s.got == 1u << 20 && !s.eof, "slow start read %zu", s.got);
+
+    ck_assert_int_eq(kill(h->pid, SIGWINCH), 0);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "caught SIGWINCH", LOG_MS),
+                  "no \"caught SIGWINCH\" logged");
+    slow_read(&s, BIG_SIZE, 16384, 5, 2500);
+    ck_assert_msg(!s.eof, "the in-flight response was cut at %zu bytes", s.got);
+    ck_assert_msg(pth_running(h), "the parent exited while a response was in flight");
+    slow_finish(&s);
+    int code = pth_wait_exit(h, 5000);
+    ck_assert_msg(code == 0, "exit %d after the graceful stop (-1: still running)", code);
+    for (int i = 0; i < nk; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)kids[i]);
+        char *st = NULL;
+        for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(50)) {
+            free(st);
+            st = pth_read_file(path, NULL);
+            if (!st || strstr(st, ") Z "))
+                break;
+        }
+        ck_assert_msg(!st || strstr(st, ") Z "), "child %d outlived the parent: %s",
+                      (int)kids[i], st);
+        free(st);
+    }
+    pth_check_error_log(h);
+    pth_check_stderr(h);
+}
+END_TEST
+
+START_TEST(killing_a_child_gets_it_replaced)
+{
+    pth_config(h, "%s%s", procs(), handlers);
+    pth_start(h);
+    int want = 2; /* StartServers; the spare bounds keep it there */
+    ck_assert_int_eq(wait_children(want, want, 3000), want);
+    pid_t kids[MAX_KIDS];
+    ck_assert_int_eq(children(kids, MAX_KIDS), want);
+    pid_t victim = kids[0];
+    pth_expect_error(h, "exit signal Killed");
+
+    int ok = 0, failed = 0;
+    int64_t t0 = pth_now_ms(), killed_at = 0, replaced_at = 0;
+    while (pth_now_ms() - t0 < 4000 || (killed_at && !replaced_at &&
+                                         pth_now_ms() - killed_at < 3000)) {
+        if (!killed_at && pth_now_ms() - t0 >= 500) {
+            ck_assert_int_eq(kill(victim, SIGKILL), 0);
+            killed_at = pth_now_ms();
+        }
+        pth_resp_t r;
+        int rc = pth_curl(h, "GET", "/small.txt", NULL, NULL, 0, &r);
+        if (rc == 0 && r.status == 200 && strcmp(r.body, "small\n") == 0)
+            ok++;
+        else
+            failed++;
+        if (rc == 0)
+            pth_resp_free(&r);
+        if (killed_at && !replaced_at) {
+            pid_t now[MAX_KIDS];
+            int n = children(now, MAX_KIDS);
+            bool gone = true;
+            for (int i = 0; i < n; i++)
+                gone = gone && now[i] != victim;
+            if (n == want && gone)
+                replaced_at = pth_now_ms();
+        }
+        pth_sleep_ms(10);
+    }
+    ck_assert_msg(failed <= 1, "%d requests failed around the kill (%d ok)", failed, ok);
+    ck_assert_msg(ok >= 20, "only %d requests in 4 s", ok);
+    ck_assert_msg(replaced_at > 0, "%d children 3 s after the kill, want %d", count_children(),
+                  want);
+    char needle[64];
+    snprintf(needle, sizeof(needle), "child pid %d exit signal Killed", (int)victim);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, needle, LOG_MS), "no \"%s\"", needle);
+    ck_assert_int_eq(wait_children(want, want, 1000), want);
+    ck_assert_int_eq(status_field("Processes"), want);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* A POST to a static file whose body never comes: the worker waits in the body read (to
+ * drain it before the 405), so it stays busy until the client goes away. */
+static pth_conn_t *hold_a_worker(void)
+{
+    pth_conn_t *c = pth_conn_open(h);
+    int rc = pth_conn_sendf(c, "POST /small.txt HTTP/1.1\r\nHost: localhost\r\n"
+                               "Content-Length: 100\r\n\r\n");
+    ck_assert_int_eq(rc, 0);
+    return c;
+}
+
+START_TEST(a_burst_adds_children_and_they_are_retired_after)
+{
+    /* The MPM is the one under test; limits small and explicit for each kind. */
+    int start, settled, nconns;
+    if (prefork()) {
+        pth_config(h, "StartServers 2\nMinSpareServers 1\nMaxSpareServers 3\nServerLimit 8\n"
+                      "MaxRequestWorkers 8\nTimeout 30\n");
+        start = 2;
+        settled = 3; /* MaxSpareServers: idle children beyond it are retired */
+        nconns = 6;
+    } else {
+        pth_config(h, "StartServers 1\nThreadsPerChild 5\nMinSpareThreads 2\n"
+                      "MaxSpareThreads 7\nServerLimit 8\nMaxRequestWorkers 40\nTimeout 30\n");
+        start = 1;
+        settled = 1; /* two idle children (10 workers) exceed MaxSpareThreads 7 */
+        nconns = 14;
+    }
+    pth_start(h);
+    ck_assert_int_eq(wait_children(start, start, 3000), start);
+
+    pth_conn_t *held[32];
+    int peak = start;
+    for (int i = 0; i < nconns; i++) {
+        held[i] = hold_a_worker();
+        pth_sleep_ms(150);
+        int n = count_children();
+        peak = n > peak ? n : peak;
+    }
+    for (int64_t end = pth_now_ms() + 6000; pth_now_ms() < end && peak <= start + 1;
+         pth_sleep_ms(100)) {
+        int n = count_children();
+        peak = n > peak ? n : peak;
+    }
+    ck_assert_msg(peak > start, "children never grew past %d under %d held workers", start,
+                  nconns);
+    for (int i = 0; i < nconns; i++)
+        pth_conn_close(held[i]);
+
+    int64_t t0 = pth_now_ms();
+    int n = wait_children(1, settled, 15000);
+    ck_assert_msg(n >= 1 && n <= settled, "%d children 15 s after the burst (peak %d), want <= %d",
+                  n, peak, settled);
+    int64_t took = pth_now_ms() - t0;
+    assert_xgen("(none)");
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "retiring child", LOG_MS),
+                  "no \"retiring child\" logged (peak %d, settled in %lld ms)", peak,
+                  (long long)took);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(portico_minus_V_names_the_mpm_in_use_and_all_three_compiled)
+{
+    static const char *const mpms[] = {"worker", "event", "prefork"};
+    for (size_t i = 0; i < 3; i++) {
+        pth_config(h, "MPM %s\n", mpms[i]);
+        pth_run_t r;
+        pth_run(h, 10000, &r, "-V", "-f", h->conf, NULL);
+        ck_assert_msg(r.code == 0, "-V exit %d: %s", r.code, r.err);
+        char want[64];
+        snprintf(want, sizeof(want), "\nServer MPM:     %s\n", mpms[i]);
+        ck_assert_msg(strstr(r.out, want) != NULL, "no \"%s\" in: %s", want + 1, r.out);
+        const char *c = strstr(r.out, "\nCompiled MPMs:");
+        ck_assert_msg(c != NULL, "no \"Compiled MPMs:\" in: %s", r.out);
+        char line[256];
+        snprintf(line, sizeof(line), "%.*s", (int)strcspn(c + 1, "\n"), c + 1);
+        ck_assert_msg(strstr(line, "event") && strstr(line, "worker") && strstr(line, "prefork"),
+                      "compiled MPMs line: %s", line);
+        pth_run_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(server_status_and_metrics_show_the_workers)
+{
+    pth_config(h, "%s%s", procs(), handlers);
+    pth_start(h);
+    ck_assert_int_eq(wait_children(2, 2, 3000), 2);
+    char *b = get_body("/server-status?auto", 200);
+    const char *mpm = getenv("PORTICO_TEST_MPM");
+    char want[64];
+    snprintf(want, sizeof(want), "\nServerMPM: %s\n", mpm && *mpm ? mpm : "event");
+    ck_assert_msg(strstr(b, want) != NULL, "no \"%s\" in: %s", want + 1, b);
+    ck_assert_msg(field(b, "Processes") == 2, "Processes %ld in: %s", field(b, "Processes"), b);
+    ck_assert_msg(field(b, "BusyWorkers") >= 1, "BusyWorkers %ld", field(b, "BusyWorkers"));
+    long idle = field(b, "IdleWorkers");
+    ck_assert_msg(idle >= 1, "IdleWorkers %ld", idle);
+    const char *sc = strstr(b, "\nScoreboard: ");
+    ck_assert_msg(sc != NULL, "no Scoreboard line in: %s", b);
+    sc += strlen("\nScoreboard: ");
+    size_t len = strcspn(sc, "\n");
+    ck_assert_msg(len == (prefork() ? 8u : 40u), "Scoreboard has %zu slots: %.*s", len, (int)len,
+                  sc);
+    size_t busy_letters = 0, idle_letters = 0;
+    for (size_t i = 0; i < len; i++) {
+        ck_assert_msg(strchr("_SRWKDCLGI.", sc[i]) != NULL, "letter '%c' in %.*s", sc[i],
+                      (int)len, sc);
+        busy_letters += strchr("RWKDCLG", sc[i]) != NULL;
+        idle_letters += sc[i] == '_';
+    }
+    ck_assert_msg(busy_letters >= 1, "no busy letter in %.*s", (int)len, sc);
+    ck_assert_int_eq((long)idle_letters, idle);
+    free(b);
+
+    char *m = get_body("/metrics", 200);
+    ck_assert_msg(metric(m, "portico_processes") == 2, "portico_processes %ld",
+                  metric(m, "portico_processes"));
+    long before = metric(m, "portico_requests_total{method=\"GET\"}");
+    long ok_before = metric(m, "portico_requests_total{class=\"2xx\"}");
+    ck_assert_msg(before >= 1 && ok_before >= 1, "GET %ld 2xx %ld in: %s", before, ok_before, m);
+    free(m);
+    for (int i = 0; i < 5; i++)
+        assert_xgen("(none)");
+    long after = -1, ok_after = -1;
+    /* Counters are recorded once the response is out: give the last one a moment. */
+    for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(50)) {
+        m = get_body("/metrics", 200);
+        after = metric(m, "portico_requests_total{method=\"GET\"}");
+        ok_after = metric(m, "portico_requests_total{class=\"2xx\"}");
+        free(m);
+        if (after >= before + 6 && ok_after >= ok_before + 6)
+            break;
+    }
+    ck_assert_msg(after >= before + 6, "GET count %ld -> %ld after 6 requests", before, after);
+    ck_assert_msg(ok_after >= ok_before + 6, "2xx count %ld -> %ld", ok_before, ok_after);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+static Suite *mpm_suite(void)
+{
+    Suite *s = suite_create("mpm");
+    TCase *tc = tcase_create("mpm");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc,
+                   graceful_restart_lets_a_request_in_flight_finish_and_serves_the_new_generation);
+    tcase_add_test(tc, restart_with_a_broken_config_keeps_serving);
+    tcase_add_test(tc, graceful_stop_drains_then_exits);
+    tcase_add_test(tc, killing_a_child_gets_it_replaced);
+    tcase_add_test(tc, a_burst_adds_children_and_they_are_retired_after);
+    tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
+    tcase_add_test(tc, server_status_and_metrics_show_the_workers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(mpm_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
