@@ -98,7 +98,8 @@ typedef struct {
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at
  * load; its connection pool is runtime state owned by the module that talks to it. */
 typedef struct pt_backend {
-    const char *url;           /* as written: "fcgi://127.0.0.1:9000/path", "unix:/s|fcgi://h" */
+    const char *url;           /* "proxy:" + the URL as written ("proxy:fcgi://127.0.0.1:9000/p",
+                                  "proxy:unix:/s|fcgi://h"): the handler name requests use */
     const char *scheme;        /* "fcgi" (later "http", "https", "balancer") */
     const char *unix_path;     /* unix socket path, or NULL for TCP */
     const char *host;          /* TCP host (or the authority after '|' for unix sockets) */

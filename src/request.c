@@ -7,6 +7,7 @@
 #include "headers.h"
 #include "log.h"
 #include "mime.h"
+#include "module.h"
 #include "request.h"
 #include "uri.h"
 
@@ -281,6 +282,8 @@ int pt_request_route(pt_request_t *r)
     if (!r->backend && strncasecmp(r->handler, "proxy:", 6) == 0)
         r->backend = r->dir->handler_backend;
     const pt_handler_t *h = pt_handler_find(r->handler);
+    if (!h)
+        h = pt_module_handler_find(r->cfg, r->handler);
     if (!h) {
         pt_log_rerror(PT_LOG_WARN, r, "no handler named '%s'; serving %s as a static file",
                       r->handler, r->uri);

@@ -4,6 +4,7 @@
 #include "handler.h"
 #include "log.h"
 #include "range.h"
+#include "filecache.h"
 #include "uri.h"
 
 #include <dirent.h>
@@ -109,10 +110,17 @@ static int check_components(const pt_request_t *r)
 }
 
 /* Opens r->filename by Options' rules into *fd. Returns 0, FILE_MISSING, or a status. */
-static int open_mapped(pt_request_t *r, int *fd, struct stat *st)
+static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t **fce)
 {
     unsigned opts = r->dir->options;
     int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK; /* a FIFO must not block the worker */
+    *fce = NULL;
+    if ((opts & PT_OPT_FOLLOW_SYMLINKS) && pt_filecache_open(r->filename, fce) == 0) {
+        /* The hot path: a regular file already open (symlinks followed, as the cache does). */
+        *fd = pt_fcentry_fd(*fce);
+        *st = *pt_fcentry_stat(*fce);
+        return 0;
+    }
     if (!(opts & PT_OPT_FOLLOW_SYMLINKS)) {
         int rc = check_components(r);
         if (rc != 0) {
@@ -451,7 +459,8 @@ static int try_ranges(pt_request_t *r, int fd, const struct stat *st, const char
     }
 }
 
-static int serve_file(pt_request_t *r, int fd, const struct stat *st)
+/* data: the whole file in memory when the cache holds it, else NULL. */
+static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void *data)
 {
     int rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
@@ -485,7 +494,8 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st)
     }
     rc = pt_resp_start(r, 200, (int64_t)st->st_size);
     if (rc == 0 && st->st_size > 0) {
-        rc = pt_resp_write_file(r, fd, 0, st->st_size);
+        rc = data ? pt_resp_write(r, data, (size_t)st->st_size)
+                  : pt_resp_write_file(r, fd, 0, st->st_size);
     }
     return rc != 0 ? rc : pt_resp_finish(r);
 }
@@ -497,7 +507,8 @@ int pt_static_handler(pt_request_t *r)
     }
     struct stat st;
     int fd = -1;
-    int rc = open_mapped(r, &fd, &st);
+    pt_fcentry_t *fce;
+    int rc = open_mapped(r, &fd, &st, &fce);
     if (rc == FILE_MISSING) {
         return missing(r);
     }
@@ -508,8 +519,11 @@ int pt_static_handler(pt_request_t *r)
         close(fd);
         rc = serve_directory(r);
     } else if (S_ISREG(st.st_mode)) {
-        rc = serve_file(r, fd, &st);
-        close(fd);
+        rc = serve_file(r, fd, &st, fce ? pt_fcentry_data(fce) : NULL);
+        if (fce)
+            pt_filecache_release(fce);
+        else
+            close(fd);
     } else {
         close(fd);
         pt_log_rerror(PT_LOG_ERR, r, "not a regular file: %s", r->filename);

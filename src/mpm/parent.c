@@ -3,7 +3,9 @@
  * idle workers between the spare bounds once a second, and runs restarts: re-read the
  * configuration (a broken one is logged and the old one kept), start the new generation,
  * tell the old one to finish and exit. The parent stays single-threaded so fork is safe. */
+#include "filecache.h"
 #include "log.h"
+#include "module.h"
 #include "mpm.h"
 
 #include <errno.h>
@@ -52,11 +54,16 @@ static void child_run(parent_t *p, int slot)
     pt_child_t ch = {.cfg = p->ctx->cfg, .ls = p->ctx->ls, .nls = p->ctx->nls, .sb = p->sb,
                      .slot = slot, .generation = atomic_load(&p->sb->generation)};
     pt_scoreboard_set(p->sb);
+    if (pt_module_child_init(ch.cfg) != 0) {
+        pt_log_flush_all();
+        _exit(1);
+    }
     int rc = p->ctx->cfg->mpm == PT_MPM_PREFORK ? pt_prefork_child_main(&ch)
                                                  : pt_event_child_main(&ch, p->ctx->cfg->mpm ==
                                                                                 PT_MPM_WORKER);
     pt_log_flush_all();
-    _exit(rc);
+    pt_filecache_clear();
+    exit(rc); /* exit, not _exit: the sanitizers check the child's leaks too */
 }
 
 static int free_slot(parent_t *p)

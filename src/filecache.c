@@ -1,0 +1,232 @@
+/* Open-file cache: a hash table of entries under one mutex, LRU eviction among entries
+ * nobody holds, a stat by path at most once per validity period. */
+#include "filecache.h"
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUCKETS 2048 /* power of two */
+
+struct pt_fcentry {
+    char *path;
+    uint64_t hash;
+    int fd;
+    struct stat st;
+    void *data;                    /* small files only */
+    int64_t checked_ms;
+    int refs;
+    bool dead;                     /* replaced or evicted while held: free on last release */
+    struct pt_fcentry *hnext;      /* bucket chain */
+    struct pt_fcentry *lprev, *lnext; /* LRU, most recent first */
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pt_fcentry_t *buckets[BUCKETS];
+    pt_fcentry_t *lru_head, *lru_tail;
+    size_t n;
+} fc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t hash_path(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void entry_free(pt_fcentry_t *e)
+{
+    close(e->fd);
+    free(e->data);
+    free(e->path);
+    free(e);
+}
+
+static void lru_unlink(pt_fcentry_t *e)
+{
+    if (e->lprev)
+        e->lprev->lnext = e->lnext;
+    else
+        fc.lru_head = e->lnext;
+    if (e->lnext)
+        e->lnext->lprev = e->lprev;
+    else
+        fc.lru_tail = e->lprev;
+    e->lprev = e->lnext = NULL;
+}
+
+static void lru_front(pt_fcentry_t *e)
+{
+    e->lnext = fc.lru_head;
+    e->lprev = NULL;
+    if (fc.lru_head)
+        fc.lru_head->lprev = e;
+    fc.lru_head = e;
+    if (!fc.lru_tail)
+        fc.lru_tail = e;
+}
+
+/* Takes e out of the table (lock held); frees it unless someone holds it. */
+static void remove_locked(pt_fcentry_t *e)
+{
+    pt_fcentry_t **pp = &fc.buckets[e->hash & (BUCKETS - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    lru_unlink(e);
+    fc.n--;
+    if (e->refs > 0)
+        e->dead = true;
+    else
+        entry_free(e);
+}
+
+static pt_fcentry_t *find_locked(const char *path, uint64_t h)
+{
+    for (pt_fcentry_t *e = fc.buckets[h & (BUCKETS - 1)]; e; e = e->hnext)
+        if (e->hash == h && strcmp(e->path, path) == 0)
+            return e;
+    return NULL;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_mode == b->st_mode;
+}
+
+/* Opens path into a new entry (no lock held). */
+static int load(const char *path, uint64_t h, pt_fcentry_t **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = S_ISREG(st.st_mode) ? -errno : -EISDIR;
+        close(fd);
+        return e;
+    }
+    pt_fcentry_t *e = calloc(1, sizeof(*e));
+    char *p = strdup(path);
+    if (!e || !p) {
+        free(e);
+        free(p);
+        close(fd);
+        return -ENOMEM;
+    }
+    e->path = p;
+    e->hash = h;
+    e->fd = fd;
+    e->st = st;
+    e->checked_ms = pt_now_ms();
+    if (st.st_size > 0 && st.st_size <= PT_FILECACHE_SMALL) {
+        e->data = malloc((size_t)st.st_size);
+        if (e->data && pread(fd, e->data, (size_t)st.st_size, 0) != st.st_size) {
+            free(e->data);
+            e->data = NULL;
+        }
+    }
+    *out = e;
+    return 0;
+}
+
+int pt_filecache_open(const char *path, pt_fcentry_t **out)
+{
+    uint64_t h = hash_path(path);
+    int64_t now = pt_now_ms();
+    pthread_mutex_lock(&fc.lock);
+    pt_fcentry_t *e = find_locked(path, h);
+    if (e && now - e->checked_ms < PT_FILECACHE_VALID_MS) {
+        e->refs++;
+        lru_unlink(e);
+        lru_front(e);
+        pthread_mutex_unlock(&fc.lock);
+        *out = e;
+        return 0;
+    }
+    struct stat cached;
+    bool have = e != NULL;
+    if (have)
+        cached = e->st;
+    pthread_mutex_unlock(&fc.lock);
+
+    if (have) {
+        /* Still the same file? A stat by path, outside the lock. */
+        struct stat st;
+        if (stat(path, &st) == 0 && same_file(&st, &cached)) {
+            pthread_mutex_lock(&fc.lock);
+            e = find_locked(path, h);
+            if (e && same_file(&e->st, &st)) {
+                e->checked_ms = now;
+                e->refs++;
+                pthread_mutex_unlock(&fc.lock);
+                *out = e;
+                return 0;
+            }
+            pthread_mutex_unlock(&fc.lock);
+        }
+    }
+    pt_fcentry_t *ne = NULL;
+    int rc = load(path, h, &ne);
+    pthread_mutex_lock(&fc.lock);
+    pt_fcentry_t *old = find_locked(path, h);
+    if (old)
+        remove_locked(old);
+    if (rc != 0) {
+        pthread_mutex_unlock(&fc.lock);
+        return rc;
+    }
+    while (fc.n >= PT_FILECACHE_ENTRIES && fc.lru_tail) {
+        pt_fcentry_t *victim = fc.lru_tail;
+        while (victim && victim->refs > 0)
+            victim = victim->lprev;
+        if (!victim)
+            break;
+        remove_locked(victim);
+    }
+    ne->hnext = fc.buckets[h & (BUCKETS - 1)];
+    fc.buckets[h & (BUCKETS - 1)] = ne;
+    lru_front(ne);
+    fc.n++;
+    ne->refs = 1;
+    pthread_mutex_unlock(&fc.lock);
+    *out = ne;
+    return 0;
+}
+
+void pt_filecache_release(pt_fcentry_t *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&fc.lock);
+    bool free_it = --e->refs == 0 && e->dead;
+    pthread_mutex_unlock(&fc.lock);
+    if (free_it)
+        entry_free(e);
+}
+
+int pt_fcentry_fd(const pt_fcentry_t *e) { return e->fd; }
+const struct stat *pt_fcentry_stat(const pt_fcentry_t *e) { return &e->st; }
+const void *pt_fcentry_data(const pt_fcentry_t *e) { return e->data; }
+
+void pt_filecache_clear(void)
+{
+    pthread_mutex_lock(&fc.lock);
+    pt_fcentry_t *e = fc.lru_head;
+    while (e) {
+        pt_fcentry_t *n = e->lnext;
+        if (e->refs == 0)
+            remove_locked(e);
+        e = n;
+    }
+    pthread_mutex_unlock(&fc.lock);
+}
