@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
@@ -208,6 +209,35 @@ static const char *choose_handler(const pt_request_t *r)
     return "static";
 }
 
+/* As Apache's directory walk: when a component of the mapped path is a regular file and
+ * more path follows (/app/index.php/foo/bar), that file is the filename and the rest is the
+ * path info, so <Files> and <FilesMatch> see the script. Only paths with a dot in an inner
+ * segment are examined: the common static path costs no stat here. */
+static void split_path_info(pt_request_t *r)
+{
+    const char *f = r->filename;
+    if (!f)
+        return;
+    const char *seg = f;
+    for (const char *p = f + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        bool dotted = memchr(seg, '.', (size_t)(p - seg)) != NULL;
+        seg = p;
+        if (!dotted)
+            continue;
+        char *prefix = pt_arena_strndup(r->arena, f, (size_t)(p - f));
+        struct stat st;
+        if (stat(prefix, &st) != 0)
+            return;
+        if (S_ISREG(st.st_mode)) {
+            r->filename = prefix;
+            r->path_info = pt_arena_strdup(r->arena, p);
+            return;
+        }
+    }
+}
+
 /* ProxyPass / ProxyPassMatch: the first that matches r->uri (prefix on segment boundaries,
  * as mod_proxy). Sets r->backend_path for a prefix match. */
 static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
@@ -263,6 +293,7 @@ int pt_request_route(pt_request_t *r)
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     } else {
         r->filename = pt_uri_to_filename(r->arena, r->vhost, r->uri);
+        split_path_info(r);
         r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
     }
     st = check_redirects(r, r->dir->redirects, r->dir->nredirects);

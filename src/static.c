@@ -505,6 +505,9 @@ int pt_static_handler(pt_request_t *r)
     if (r->filename == NULL) {
         return 404;
     }
+    if (r->path_info != NULL) {
+        return 404; /* AcceptPathInfo Default: a static file takes no path info */
+    }
     struct stat st;
     int fd = -1;
     pt_fcentry_t *fce;

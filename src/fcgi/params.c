@@ -30,6 +30,12 @@ int pt_fcgi_script_locate(pt_request_t *r, pt_fcgi_script_t *s)
     s->filename = f;
     s->path_info = NULL;
     s->script_name = r->uri;
+    if (r->path_info && r->path_info[0]) {
+        /* The core's walk already split /app/index.php/foo/bar at the script. */
+        s->path_info = r->path_info;
+        s->script_name = script_name(r, s->path_info);
+        return 0;
+    }
     if (stat(f, &st) == 0)
         return S_ISDIR(st.st_mode) ? 1 : 0;
     if (errno != ENOTDIR)
