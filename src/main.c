@@ -196,12 +196,15 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
     size_t nls = 0;
     if (pt_listen_open(cfg, &ls, &nls, err, sizeof(err)) != 0) {
         fprintf(stderr, "portico: %s\n", err);
+        pt_config_free(cfg);
         return 1;
     }
     if (pt_log_open_error(cfg->error_log, cfg->log_level, err, sizeof(err)) != 0 ||
         pt_log_open_sinks(cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "portico: %s\n", err);
+        pt_log_close_sinks(cfg);
         pt_listen_close(ls, nls);
+        pt_config_free(cfg);
         return 1;
     }
     int rc = 1;
