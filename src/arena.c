@@ -166,3 +166,26 @@ int64_t pt_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void pt_strbuf_printf(pt_strbuf_t *b, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    if (!b->p) {
+        b->cap = PT_MAX(b->cap, 256);
+        b->p = pt_arena_alloc(b->a, b->cap);
+        b->p[0] = '\0';
+    }
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= b->cap - b->len) {
+        size_t cap = PT_MAX(b->cap * 2, b->len + (size_t)n + 1);
+        b->p = pt_arena_grow(b->a, b->p, b->len, cap);
+        b->cap = cap;
+        vsnprintf(b->p + b->len, b->cap - b->len, fmt, again);
+    }
+    va_end(again);
+    if (n > 0)
+        b->len += (size_t)n;
+}

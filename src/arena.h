@@ -25,6 +25,16 @@ char *pt_arena_printf(pt_arena_t *a, const char *fmt, ...) __attribute__((format
 char *pt_arena_vprintf(pt_arena_t *a, const char *fmt, va_list ap);
 /* Grows an array allocated from the arena (old contents copied; the old block is not freed). */
 void *pt_arena_grow(pt_arena_t *a, void *old, size_t old_bytes, size_t new_bytes);
+/* A string that grows in an arena (status pages, metrics, generated text). */
+typedef struct {
+    pt_arena_t *a;
+    char *p;
+    size_t len, cap;
+} pt_strbuf_t;
+
+/* Appends formatted text, growing the buffer as needed; p stays NUL-terminated. */
+void pt_strbuf_printf(pt_strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Bytes handed out since creation or the last reset (for tests and status). */
 size_t pt_arena_used(const pt_arena_t *a);
 

@@ -12,30 +12,6 @@
 #define PORTICO_VERSION "0"
 #endif
 
-typedef struct {
-    pt_arena_t *a;
-    char *p;
-    size_t len, cap;
-} outbuf_t;
-
-__attribute__((format(printf, 2, 3))) static void out(outbuf_t *b, const char *fmt, ...)
-{
-    va_list ap, again;
-    va_start(ap, fmt);
-    va_copy(again, ap);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n >= b->cap - b->len) {
-        size_t cap = PT_MAX(b->cap * 2, b->len + (size_t)n + 1);
-        b->p = pt_arena_grow(b->a, b->p, b->len, cap);
-        b->cap = cap;
-        vsnprintf(b->p + b->len, b->cap - b->len, fmt, again);
-    }
-    va_end(again);
-    if (n > 0)
-        b->len += (size_t)n;
-}
-
 /* Label values escape backslash, double quote and newline (exposition format 0.0.4). */
 static const char *label_escape(pt_arena_t *a, const char *s)
 {
@@ -52,18 +28,18 @@ static const char *label_escape(pt_arena_t *a, const char *s)
     return o;
 }
 
-static void family(outbuf_t *b, const char *name, const char *type, const char *help)
+static void family(pt_strbuf_t *b, const char *name, const char *type, const char *help)
 {
-    out(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    pt_strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void sample(outbuf_t *b, const char *name, const char *label, const char *value,
+static void sample(pt_strbuf_t *b, const char *name, const char *label, const char *value,
                    uint64_t v)
 {
     if (label)
-        out(b, "%s{%s=\"%s\"} %llu\n", name, label, value, (unsigned long long)v);
+        pt_strbuf_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value, (unsigned long long)v);
     else
-        out(b, "%s %llu\n", name, (unsigned long long)v);
+        pt_strbuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* Label values in pt_method_t order; OTHER first. */
@@ -71,7 +47,7 @@ static const char *const method_names[] = {
     "other", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH",
 };
 
-static void render_requests(outbuf_t *b, const pt_sb_totals_t *t)
+static void render_requests(pt_strbuf_t *b, const pt_sb_totals_t *t)
 {
     static const char *const classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
     const char *n = "portico_requests_total";
@@ -87,24 +63,24 @@ static void render_requests(outbuf_t *b, const pt_sb_totals_t *t)
     sample(b, n, NULL, NULL, t->bytes);
 }
 
-static void render_histogram(outbuf_t *b, const pt_sb_totals_t *t)
+static void render_histogram(pt_strbuf_t *b, const pt_sb_totals_t *t)
 {
     const char *n = "portico_request_duration_seconds";
     family(b, n, "histogram", "Time from the request head to the end of the response.");
     uint64_t cum = 0;
     for (int i = 0; i < PT_SB_DURATION_BUCKETS; i++) {
         cum += t->duration_buckets[i];
-        out(b, "%s_bucket{le=\"%g\"} %llu\n", n,
-            (double)pt_sb_duration_bounds_us[i] / 1e6, (unsigned long long)cum);
+        pt_strbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
+                         (double)pt_sb_duration_bounds_us[i] / 1e6, (unsigned long long)cum);
     }
     cum += t->duration_buckets[PT_SB_DURATION_BUCKETS];
-    out(b, "%s_bucket{le=\"+Inf\"} %llu\n", n, (unsigned long long)cum);
-    out(b, "%s_sum %llu.%06llu\n", n, (unsigned long long)(t->duration_us / 1000000),
-        (unsigned long long)(t->duration_us % 1000000));
-    out(b, "%s_count %llu\n", n, (unsigned long long)cum);
+    pt_strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", n, (unsigned long long)cum);
+    pt_strbuf_printf(b, "%s_sum %llu.%06llu\n", n, (unsigned long long)(t->duration_us / 1000000),
+                     (unsigned long long)(t->duration_us % 1000000));
+    pt_strbuf_printf(b, "%s_count %llu\n", n, (unsigned long long)cum);
 }
 
-static void render_state(outbuf_t *b, const pt_scoreboard_t *sb, const pt_sb_totals_t *t,
+static void render_state(pt_strbuf_t *b, const pt_scoreboard_t *sb, const pt_sb_totals_t *t,
                          int64_t now_us, pt_arena_t *a)
 {
     const char *n = "portico_workers";
@@ -130,8 +106,8 @@ static void render_state(outbuf_t *b, const pt_scoreboard_t *sb, const pt_sb_tot
     sample(b, n, NULL, NULL, (uint64_t)up);
     n = "portico_info";
     family(b, n, "gauge", "Version and MPM of the running server.");
-    out(b, "%s{version=\"%s\",mpm=\"%s\"} 1\n", n, label_escape(a, PORTICO_VERSION),
-        label_escape(a, sb->mpm));
+    pt_strbuf_printf(b, "%s{version=\"%s\",mpm=\"%s\"} 1\n", n, label_escape(a, PORTICO_VERSION),
+                     label_escape(a, sb->mpm));
 }
 
 int pt_metrics_handler(pt_request_t *r)
@@ -148,7 +124,7 @@ int pt_metrics_handler(pt_request_t *r)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    outbuf_t b = {.a = r->arena, .cap = 4096};
+    pt_strbuf_t b = {.a = r->arena, .cap = 4096};
     b.p = pt_arena_alloc(r->arena, b.cap);
     render_requests(&b, &t);
     render_histogram(&b, &t);

@@ -17,36 +17,12 @@
 #define STATUS_REFRESH_MAX 86400 /* seconds; a bigger ?refresh= is clamped */
 #define STATUS_MAP_WRAP 64       /* scoreboard letters per line, as Apache */
 
-typedef struct {
-    pt_arena_t *a;
-    char *p;
-    size_t len, cap;
-} outbuf_t;
-
-__attribute__((format(printf, 2, 3))) static void out(outbuf_t *b, const char *fmt, ...)
-{
-    va_list ap, again;
-    va_start(ap, fmt);
-    va_copy(again, ap);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n >= b->cap - b->len) {
-        size_t cap = PT_MAX(b->cap * 2, b->len + (size_t)n + 1);
-        b->p = pt_arena_grow(b->a, b->p, b->len, cap);
-        b->cap = cap;
-        vsnprintf(b->p + b->len, b->cap - b->len, fmt, again);
-    }
-    va_end(again);
-    if (n > 0)
-        b->len += (size_t)n;
-}
-
 /* Everything the page shows, read once so both renderings agree. */
 typedef struct {
     const pt_scoreboard_t *sb;
     pt_sb_totals_t t;
     int64_t now_us;
-    int64_t uptime;              /* seconds since the last (re)start */
+    int64_t uptime; /* seconds since the last (re)start */
     uint32_t generation;
     const char *server_name;
 } snapshot_t;
@@ -72,7 +48,7 @@ static const char *fmt_time(char *buf, size_t cap, int64_t wall_us)
 }
 
 /* " 1 day 2 hours 3 seconds": zero parts left out, each with a leading space (Apache). */
-static void out_uptime(outbuf_t *b, int64_t secs)
+static void out_uptime(pt_strbuf_t *b, int64_t secs)
 {
     static const struct {
         const char *unit;
@@ -82,103 +58,109 @@ static void out_uptime(outbuf_t *b, int64_t secs)
         int64_t v = secs / parts[i].size;
         secs %= parts[i].size;
         if (v)
-            out(b, " %lld %s%s", (long long)v, parts[i].unit, v == 1 ? "" : "s");
+            pt_strbuf_printf(b, " %lld %s%s", (long long)v, parts[i].unit, v == 1 ? "" : "s");
     }
 }
 
-static void out_map(outbuf_t *b, const pt_scoreboard_t *sb, int wrap)
+static void out_map(pt_strbuf_t *b, const pt_scoreboard_t *sb, int wrap)
 {
     int k = 0;
     for (int p = 0; p < sb->server_limit; p++) {
         for (int th = 0; th < sb->thread_limit; th++) {
-            out(b, "%c", pt_sb_slot_state(sb, p, th));
+            pt_strbuf_printf(b, "%c", pt_sb_slot_state(sb, p, th));
             if (wrap && ++k % wrap == 0)
-                out(b, "\n");
+                pt_strbuf_printf(b, "\n");
         }
     }
     if (!wrap || k % wrap != 0)
-        out(b, "\n");
+        pt_strbuf_printf(b, "\n");
 }
 
-static void render_auto(outbuf_t *b, const snapshot_t *s)
+static void render_auto(pt_strbuf_t *b, const snapshot_t *s)
 {
     char g[32], tm[80];
     const pt_sb_totals_t *t = &s->t;
-    out(b, "%s\n", s->server_name);
-    out(b, "ServerVersion: portico/%s\nServerMPM: %s\n", PORTICO_VERSION, s->sb->mpm);
-    out(b, "Server Built: %s %s\n", __DATE__, __TIME__);
-    out(b, "CurrentTime: %s\n", fmt_time(tm, sizeof(tm), s->now_us));
-    out(b, "RestartTime: %s\n", fmt_time(tm, sizeof(tm), s->sb->restart_wall_us));
-    out(b, "ParentServerConfigGeneration: %u\n", s->generation + 1);
-    out(b, "ParentServerMPMGeneration: %u\n", s->generation);
-    out(b, "ServerUptimeSeconds: %lld\nServerUptime:", (long long)s->uptime);
+    pt_strbuf_printf(b, "%s\n", s->server_name);
+    pt_strbuf_printf(b, "ServerVersion: portico/%s\nServerMPM: %s\n", PORTICO_VERSION, s->sb->mpm);
+    pt_strbuf_printf(b, "Server Built: %s %s\n", __DATE__, __TIME__);
+    pt_strbuf_printf(b, "CurrentTime: %s\n", fmt_time(tm, sizeof(tm), s->now_us));
+    pt_strbuf_printf(b, "RestartTime: %s\n", fmt_time(tm, sizeof(tm), s->sb->restart_wall_us));
+    pt_strbuf_printf(b, "ParentServerConfigGeneration: %u\n", s->generation + 1);
+    pt_strbuf_printf(b, "ParentServerMPMGeneration: %u\n", s->generation);
+    pt_strbuf_printf(b, "ServerUptimeSeconds: %lld\nServerUptime:", (long long)s->uptime);
     out_uptime(b, s->uptime);
-    out(b, "\nTotal Accesses: %llu\n", (unsigned long long)t->accesses);
-    out(b, "Total kBytes: %llu\n", (unsigned long long)(t->bytes / 1024));
-    out(b, "Total Duration: %llu\n", (unsigned long long)(t->duration_us / 1000));
-    out(b, "Uptime: %lld\n", (long long)s->uptime);
+    pt_strbuf_printf(b, "\nTotal Accesses: %llu\n", (unsigned long long)t->accesses);
+    pt_strbuf_printf(b, "Total kBytes: %llu\n", (unsigned long long)(t->bytes / 1024));
+    pt_strbuf_printf(b, "Total Duration: %llu\n", (unsigned long long)(t->duration_us / 1000));
+    pt_strbuf_printf(b, "Uptime: %lld\n", (long long)s->uptime);
     if (s->uptime > 0) {
-        out(b, "ReqPerSec: %s\n", fmt_g(g, sizeof(g), (double)t->accesses / (double)s->uptime));
-        out(b, "BytesPerSec: %s\n", fmt_g(g, sizeof(g), (double)t->bytes / (double)s->uptime));
+        pt_strbuf_printf(b, "ReqPerSec: %s\n",
+                         fmt_g(g, sizeof(g), (double)t->accesses / (double)s->uptime));
+        pt_strbuf_printf(b, "BytesPerSec: %s\n",
+                         fmt_g(g, sizeof(g), (double)t->bytes / (double)s->uptime));
     }
     if (t->accesses > 0) {
         double n = (double)t->accesses;
-        out(b, "BytesPerReq: %s\n", fmt_g(g, sizeof(g), (double)t->bytes / n));
-        out(b, "DurationPerReq: %s\n",
-            fmt_g(g, sizeof(g), (double)t->duration_us / 1000.0 / n));
+        pt_strbuf_printf(b, "BytesPerReq: %s\n", fmt_g(g, sizeof(g), (double)t->bytes / n));
+        pt_strbuf_printf(b, "DurationPerReq: %s\n",
+                         fmt_g(g, sizeof(g), (double)t->duration_us / 1000.0 / n));
     }
-    out(b, "BusyWorkers: %d\nIdleWorkers: %d\n", t->busy, t->idle);
-    out(b, "Processes: %d\nStopping: %d\n", t->processes, t->stopping);
-    out(b, "ConnsTotal: %llu\nConnsAsyncWriting: %llu\n", (unsigned long long)t->conns_total,
-        (unsigned long long)t->conns_writing);
-    out(b, "ConnsAsyncKeepAlive: %llu\nConnsAsyncClosing: %llu\n",
-        (unsigned long long)t->conns_keepalive, (unsigned long long)t->conns_lingering);
-    out(b, "Scoreboard: ");
+    pt_strbuf_printf(b, "BusyWorkers: %d\nIdleWorkers: %d\n", t->busy, t->idle);
+    pt_strbuf_printf(b, "Processes: %d\nStopping: %d\n", t->processes, t->stopping);
+    pt_strbuf_printf(b, "ConnsTotal: %llu\nConnsAsyncWriting: %llu\n",
+                     (unsigned long long)t->conns_total, (unsigned long long)t->conns_writing);
+    pt_strbuf_printf(b, "ConnsAsyncKeepAlive: %llu\nConnsAsyncClosing: %llu\n",
+                     (unsigned long long)t->conns_keepalive,
+                     (unsigned long long)t->conns_lingering);
+    pt_strbuf_printf(b, "Scoreboard: ");
     out_map(b, s->sb, 0);
 }
 
-static void html_head(outbuf_t *b, pt_request_t *r, const snapshot_t *s)
+static void html_head(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
 {
     char tm[80];
-    out(b, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html><head>\n"
-           "<title>Portico Status</title>\n</head><body>\n");
-    out(b, "<h1>Portico Server Status for %s (via %s)</h1>\n\n",
-        pt_html_escape(r->arena, s->server_name),
-        pt_html_escape(r->arena, r->conn ? pt_request_local_ip(r) : ""));
-    out(b, "<dl><dt>Server Version: portico/%s</dt>\n", PORTICO_VERSION);
-    out(b, "<dt>Server MPM: %s</dt>\n", pt_html_escape(r->arena, s->sb->mpm));
-    out(b, "<dt>Server Built: %s %s\n</dt></dl><hr /><dl>\n", __DATE__, __TIME__);
-    out(b, "<dt>Current Time: %s</dt>\n", fmt_time(tm, sizeof(tm), s->now_us));
-    out(b, "<dt>Restart Time: %s</dt>\n", fmt_time(tm, sizeof(tm), s->sb->restart_wall_us));
-    out(b, "<dt>Parent Server Config. Generation: %u</dt>\n", s->generation + 1);
-    out(b, "<dt>Parent Server MPM Generation: %u</dt>\n", s->generation);
-    out(b, "<dt>Server uptime: ");
+    pt_strbuf_printf(b, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html><head>\n"
+                        "<title>Portico Status</title>\n</head><body>\n");
+    pt_strbuf_printf(b, "<h1>Portico Server Status for %s (via %s)</h1>\n\n",
+                     pt_html_escape(r->arena, s->server_name),
+                     pt_html_escape(r->arena, r->conn ? pt_request_local_ip(r) : ""));
+    pt_strbuf_printf(b, "<dl><dt>Server Version: portico/%s</dt>\n", PORTICO_VERSION);
+    pt_strbuf_printf(b, "<dt>Server MPM: %s</dt>\n", pt_html_escape(r->arena, s->sb->mpm));
+    pt_strbuf_printf(b, "<dt>Server Built: %s %s\n</dt></dl><hr /><dl>\n", __DATE__, __TIME__);
+    pt_strbuf_printf(b, "<dt>Current Time: %s</dt>\n", fmt_time(tm, sizeof(tm), s->now_us));
+    pt_strbuf_printf(b, "<dt>Restart Time: %s</dt>\n",
+                     fmt_time(tm, sizeof(tm), s->sb->restart_wall_us));
+    pt_strbuf_printf(b, "<dt>Parent Server Config. Generation: %u</dt>\n", s->generation + 1);
+    pt_strbuf_printf(b, "<dt>Parent Server MPM Generation: %u</dt>\n", s->generation);
+    pt_strbuf_printf(b, "<dt>Server uptime: ");
     out_uptime(b, s->uptime);
-    out(b, "</dt>\n");
+    pt_strbuf_printf(b, "</dt>\n");
 }
 
-static void html_totals(outbuf_t *b, const snapshot_t *s)
+static void html_totals(pt_strbuf_t *b, const snapshot_t *s)
 {
     char g1[32], g2[32], g3[32], g4[32];
     const pt_sb_totals_t *t = &s->t;
     double up = s->uptime > 0 ? (double)s->uptime : 1.0;
     double n = t->accesses > 0 ? (double)t->accesses : 1.0;
-    out(b, "<dt>Total accesses: %llu - Total Traffic: %llu kB - Total Duration: %llu</dt>\n",
+    pt_strbuf_printf(
+        b, "<dt>Total accesses: %llu - Total Traffic: %llu kB - Total Duration: %llu</dt>\n",
         (unsigned long long)t->accesses, (unsigned long long)(t->bytes / 1024),
         (unsigned long long)(t->duration_us / 1000));
-    out(b, "<dt>%s requests/sec - %s B/second - %s B/request - %s ms/request</dt>\n",
-        fmt_g(g1, sizeof(g1), (double)t->accesses / up),
-        fmt_g(g2, sizeof(g2), (double)t->bytes / up),
-        fmt_g(g3, sizeof(g3), t->accesses ? (double)t->bytes / n : 0),
-        fmt_g(g4, sizeof(g4), t->accesses ? (double)t->duration_us / 1000.0 / n : 0));
-    out(b, "<dt>%d requests currently being processed, %d idle workers</dt>\n</dl>", t->busy,
-        t->idle);
+    pt_strbuf_printf(b, "<dt>%s requests/sec - %s B/second - %s B/request - %s ms/request</dt>\n",
+                     fmt_g(g1, sizeof(g1), (double)t->accesses / up),
+                     fmt_g(g2, sizeof(g2), (double)t->bytes / up),
+                     fmt_g(g3, sizeof(g3), t->accesses ? (double)t->bytes / n : 0),
+                     fmt_g(g4, sizeof(g4), t->accesses ? (double)t->duration_us / 1000.0 / n : 0));
+    pt_strbuf_printf(b, "<dt>%d requests currently being processed, %d idle workers</dt>\n</dl>",
+                     t->busy, t->idle);
 }
 
 /* The event MPM's per-child view: connections the listener holds, by state. */
-static void html_processes(outbuf_t *b, const pt_scoreboard_t *sb)
+static void html_processes(pt_strbuf_t *b, const pt_scoreboard_t *sb)
 {
-    out(b, "<table rules=\"all\" cellpadding=\"1%%\">\n<tr><th rowspan=\"2\">Slot</th>"
+    pt_strbuf_printf(
+        b, "<table rules=\"all\" cellpadding=\"1%%\">\n<tr><th rowspan=\"2\">Slot</th>"
            "<th rowspan=\"2\">PID</th><th rowspan=\"2\">Stopping</th>"
            "<th colspan=\"2\">Connections</th>\n<th colspan=\"2\">Threads</th>"
            "<th colspan=\"3\">Async connections</th></tr>\n<tr><th>total</th>"
@@ -196,31 +178,33 @@ static void html_processes(outbuf_t *b, const pt_scoreboard_t *sb)
             busy += pt_sb_state_busy(st);
         }
         bool q = atomic_load(&ps->quiescing);
-        out(b, "<tr><td>%d</td><td>%d</td><td>%s</td><td>%u</td><td>%s</td><td>%d</td>"
-               "<td>%d</td><td>%u</td><td>%u</td><td>%u</td></tr>\n",
-            p, (int)pid, q ? "yes" : "no", atomic_load(&ps->conns_total), q ? "no" : "yes",
-            busy, idle, atomic_load(&ps->conns_writing), atomic_load(&ps->conns_keepalive),
-            atomic_load(&ps->conns_lingering));
+        pt_strbuf_printf(b,
+                         "<tr><td>%d</td><td>%d</td><td>%s</td><td>%u</td><td>%s</td><td>%d</td>"
+                         "<td>%d</td><td>%u</td><td>%u</td><td>%u</td></tr>\n",
+                         p, (int)pid, q ? "yes" : "no", atomic_load(&ps->conns_total),
+                         q ? "no" : "yes", busy, idle, atomic_load(&ps->conns_writing),
+                         atomic_load(&ps->conns_keepalive), atomic_load(&ps->conns_lingering));
     }
-    out(b, "</table>\n");
+    pt_strbuf_printf(b, "</table>\n");
 }
 
-static void html_map(outbuf_t *b, const pt_scoreboard_t *sb)
+static void html_map(pt_strbuf_t *b, const pt_scoreboard_t *sb)
 {
-    out(b, "<pre>");
+    pt_strbuf_printf(b, "<pre>");
     out_map(b, sb, STATUS_MAP_WRAP);
-    out(b, "</pre>\n<p>Scoreboard Key:<br />\n"
-           "\"<b><code>_</code></b>\" Waiting for Connection, \n"
-           "\"<b><code>S</code></b>\" Starting up, \n"
-           "\"<b><code>R</code></b>\" Reading Request,<br />\n"
-           "\"<b><code>W</code></b>\" Sending Reply, \n"
-           "\"<b><code>K</code></b>\" Keepalive (read), \n"
-           "\"<b><code>D</code></b>\" DNS Lookup,<br />\n"
-           "\"<b><code>C</code></b>\" Closing connection, \n"
-           "\"<b><code>L</code></b>\" Logging, \n"
-           "\"<b><code>G</code></b>\" Gracefully finishing,<br /> \n"
-           "\"<b><code>I</code></b>\" Idle cleanup of worker, \n"
-           "\"<b><code>.</code></b>\" Open slot with no current process<br />\n<p />\n");
+    pt_strbuf_printf(b,
+                     "</pre>\n<p>Scoreboard Key:<br />\n"
+                     "\"<b><code>_</code></b>\" Waiting for Connection, \n"
+                     "\"<b><code>S</code></b>\" Starting up, \n"
+                     "\"<b><code>R</code></b>\" Reading Request,<br />\n"
+                     "\"<b><code>W</code></b>\" Sending Reply, \n"
+                     "\"<b><code>K</code></b>\" Keepalive (read), \n"
+                     "\"<b><code>D</code></b>\" DNS Lookup,<br />\n"
+                     "\"<b><code>C</code></b>\" Closing connection, \n"
+                     "\"<b><code>L</code></b>\" Logging, \n"
+                     "\"<b><code>G</code></b>\" Gracefully finishing,<br /> \n"
+                     "\"<b><code>I</code></b>\" Idle cleanup of worker, \n"
+                     "\"<b><code>.</code></b>\" Open slot with no current process<br />\n<p />\n");
 }
 
 /* A slot string may be mid-update by its worker: copy it bounded, then escape the copy. */
@@ -229,10 +213,9 @@ static const char *slot_text(pt_arena_t *a, const char *field, size_t cap)
     return pt_html_escape(a, pt_arena_strndup(a, field, strnlen(field, cap)));
 }
 
-static void html_worker_row(outbuf_t *b, pt_request_t *r, const snapshot_t *s, int p, int th)
+static void html_worker_row(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s, int p, int th)
 {
-    const pt_sb_worker_t *w = &s->sb->workers[(size_t)p * (size_t)s->sb->thread_limit +
-                                              (size_t)th];
+    const pt_sb_worker_t *w = &s->sb->workers[(size_t)p * (size_t)s->sb->thread_limit + (size_t)th];
     char st = pt_sb_slot_state(s->sb, p, th);
     uint64_t acc = __atomic_load_n(&w->access_count, __ATOMIC_RELAXED);
     if (acc == 0 && (st == PT_SB_READY || st == PT_SB_DEAD))
@@ -241,27 +224,31 @@ static void html_worker_row(outbuf_t *b, pt_request_t *r, const snapshot_t *s, i
     int64_t since = busy ? w->req_start_us : w->last_used_us;
     int64_t ss = since > 0 && s->now_us > since ? (s->now_us - since) / 1000000 : 0;
     double mb = (double)w->bytes_served / (1024.0 * 1024.0);
-    out(b, "<tr><td><b>%d-%u</b></td><td>%d</td><td>%llu/%llu/%llu</td><td><b>%c</b></td>"
-           "<td>%lld</td><td>%lld</td><td>-</td><td>-</td><td>%.2f</td><td>%.2f</td>",
-        p, s->sb->procs[p].generation, (int)atomic_load(&s->sb->procs[p].pid),
-        (unsigned long long)w->conn_count, (unsigned long long)acc, (unsigned long long)acc,
-        st, (long long)ss, (long long)(w->last_duration_us / 1000), mb, mb);
-    out(b, "<td>%s</td><td nowrap>%s</td><td nowrap>%s</td></tr>\n",
-        slot_text(r->arena, w->client, sizeof(w->client)),
-        slot_text(r->arena, w->vhost, sizeof(w->vhost)),
-        slot_text(r->arena, w->request, sizeof(w->request)));
+    pt_strbuf_printf(b,
+                     "<tr><td><b>%d-%u</b></td><td>%d</td><td>%llu/%llu/%llu</td><td><b>%c</b></td>"
+                     "<td>%lld</td><td>%lld</td><td>-</td><td>-</td><td>%.2f</td><td>%.2f</td>",
+                     p, s->sb->procs[p].generation, (int)atomic_load(&s->sb->procs[p].pid),
+                     (unsigned long long)w->conn_count, (unsigned long long)acc,
+                     (unsigned long long)acc, st, (long long)ss,
+                     (long long)(w->last_duration_us / 1000), mb, mb);
+    pt_strbuf_printf(b, "<td>%s</td><td nowrap>%s</td><td nowrap>%s</td></tr>\n",
+                     slot_text(r->arena, w->client, sizeof(w->client)),
+                     slot_text(r->arena, w->vhost, sizeof(w->vhost)),
+                     slot_text(r->arena, w->request, sizeof(w->request)));
 }
 
-static void html_workers(outbuf_t *b, pt_request_t *r, const snapshot_t *s)
+static void html_workers(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
 {
-    out(b, "<table border=\"0\"><tr><th>Srv</th><th>PID</th><th>Acc</th><th>M</th>"
-           "<th>SS</th><th>Req</th><th>Dur</th><th>Conn</th><th>Child</th><th>Slot</th>"
-           "<th>Client</th><th>VHost</th><th>Request</th></tr>\n\n");
+    pt_strbuf_printf(b,
+                     "<table border=\"0\"><tr><th>Srv</th><th>PID</th><th>Acc</th><th>M</th>"
+                     "<th>SS</th><th>Req</th><th>Dur</th><th>Conn</th><th>Child</th><th>Slot</th>"
+                     "<th>Client</th><th>VHost</th><th>Request</th></tr>\n\n");
     for (int p = 0; p < s->sb->server_limit; p++)
         if (atomic_load(&s->sb->procs[p].pid) != 0)
             for (int th = 0; th < s->sb->thread_limit; th++)
                 html_worker_row(b, r, s, p, th);
-    out(b, "</table>\n<hr /> <table>\n"
+    pt_strbuf_printf(
+        b, "</table>\n<hr /> <table>\n"
            " <tr><th>Srv</th><td>Child Server number - generation</td></tr>\n"
            " <tr><th>PID</th><td>OS process ID</td></tr>\n"
            " <tr><th>Acc</th><td>Number of accesses this connection / this child / this "
@@ -275,7 +262,7 @@ static void html_workers(outbuf_t *b, pt_request_t *r, const snapshot_t *s)
            "</table>\n");
 }
 
-static void render_html(outbuf_t *b, pt_request_t *r, const snapshot_t *s)
+static void render_html(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
 {
     html_head(b, r, s);
     html_totals(b, s);
@@ -284,10 +271,11 @@ static void render_html(outbuf_t *b, pt_request_t *r, const snapshot_t *s)
     if (r->cfg && r->cfg->extended_status)
         html_workers(b, r, s);
     else
-        out(b, "<p>To obtain a full report with current status information you need to use "
+        pt_strbuf_printf(
+            b, "<p>To obtain a full report with current status information you need to use "
                "the <code>ExtendedStatus On</code> directive.</p>\n");
-    out(b, "<hr />\n<address>portico/%s Server at %s</address>\n</body></html>\n",
-        PORTICO_VERSION, pt_html_escape(r->arena, s->server_name));
+    pt_strbuf_printf(b, "<hr />\n<address>portico/%s Server at %s</address>\n</body></html>\n",
+                     PORTICO_VERSION, pt_html_escape(r->arena, s->server_name));
 }
 
 /* ?refresh=N: the page reloads itself every N seconds (Apache's Refresh header). */
@@ -326,7 +314,7 @@ int pt_status_handler(pt_request_t *r)
     s.uptime = PT_MAX((int64_t)0, (s.now_us - sb->restart_wall_us) / 1000000);
     s.generation = atomic_load(&sb->generation);
     pt_sb_totals(sb, &s.t);
-    outbuf_t b = {.a = r->arena, .cap = 4096};
+    pt_strbuf_t b = {.a = r->arena, .cap = 4096};
     b.p = pt_arena_alloc(r->arena, b.cap);
     b.p[0] = '\0';
     /* Apache matches "auto" anywhere in the query string. */
