@@ -1,8 +1,10 @@
 /* Connection transport: reading into the connection's buffer, writing with bounded waits,
  * sendfile. Plain sockets only for now; TLS slots in behind these functions. */
 #include "conn.h"
+#include "log.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -48,6 +50,31 @@ pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr 
         memset(&c->local, 0, sizeof(c->local));
     addr_text(&c->peer, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
     addr_text(&c->local, c->local_ip, sizeof(c->local_ip), &c->local_port);
+    return c;
+}
+
+pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err)
+{
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        *err = -errno;
+        if (errno == EMFILE || errno == ENFILE)
+            pt_log_error(PT_LOG_ERR, NULL, "accept: %s (raise the open-files limit)",
+                         strerror(errno));
+        else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                 errno != ECONNABORTED)
+            pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    pt_conn_t *c = pt_conn_create(fd, cfg, (struct sockaddr *)&peer, plen);
+    if (!c) {
+        close(fd);
+        *err = -ENOMEM;
+    }
     return c;
 }
 

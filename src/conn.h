@@ -65,6 +65,9 @@ typedef struct pt_conn {
 pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr *peer,
                           socklen_t peerlen);
 void pt_conn_destroy(pt_conn_t *c);   /* closes the socket */
+/* Accepts one connection from a listening socket (non-blocking, TCP_NODELAY). NULL with
+ * *err = -EAGAIN when none is waiting, or another -errno (logged here when it matters). */
+pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err);
 /* Releases the read buffer when nothing is pending in it. */
 void pt_conn_shrink(pt_conn_t *c);
 

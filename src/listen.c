@@ -124,3 +124,13 @@ const char *pt_mpm_name(pt_mpm_kind_t k)
     default: return "event";
     }
 }
+
+void pt_mpm_signals(sigset_t *set, bool with_chld)
+{
+    sigemptyset(set);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH};
+    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
+        sigaddset(set, sigs[i]);
+    if (with_chld)
+        sigaddset(set, SIGCHLD);
+}

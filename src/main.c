@@ -186,10 +186,7 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
     /* Signals wait in the mask until the MPM reads them: a TERM that arrives while the
      * listeners are bound must not kill the process mid-start. */
     sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGCHLD};
-    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
-        sigaddset(&set, sigs[i]);
+    pt_mpm_signals(&set, true);
     sigprocmask(SIG_BLOCK, &set, NULL);
     char err[PT_ERRLEN];
     pt_listener_t *ls = NULL;

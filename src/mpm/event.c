@@ -404,25 +404,12 @@ static void *worker_main(void *arg)
 static void accept_all(ev_child_t *ev, int lfd)
 {
     for (;;) {
-        struct sockaddr_storage peer;
-        socklen_t plen = sizeof(peer);
-        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno == EMFILE || errno == ENFILE)
-                pt_log_error(PT_LOG_ERR, NULL, "accept: %s (raise the open-files limit)",
-                             strerror(errno));
-            else if (errno != EAGAIN && errno != EWOULDBLOCK)
-                pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
-            return;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        pt_conn_t *c = pt_conn_create(fd, ev->cfg, (struct sockaddr *)&peer, plen);
+        int err;
+        pt_conn_t *c = pt_conn_accept(lfd, ev->cfg, &err);
         if (!c) {
-            close(fd);
-            continue;
+            if (err == -EINTR || err == -ECONNABORTED || err == -ENOMEM)
+                continue;
+            return;
         }
         c->async_write = !ev->own_conns;
         atomic_fetch_add(&ev->nconns, 1);
@@ -893,10 +880,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     raise_nofile();
 
     sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH}; /* SIGPIPE is ignored */
-    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
-        sigaddset(&set, sigs[i]);
+    pt_mpm_signals(&set, false);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */
 
     int rc = 1;

@@ -8,6 +8,8 @@
 #include "config.h"
 #include "mpm/scoreboard.h"
 
+#include <signal.h>
+
 typedef struct {
     int fd;
     const pt_listen_t *conf;
@@ -54,6 +56,9 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections);
 int pt_prefork_child_main(const pt_child_t *ch);
 
 const char *pt_mpm_name(pt_mpm_kind_t k);
+/* The signals the MPMs take through a signalfd (TERM, INT, HUP, USR1, WINCH; with_chld for
+ * the parent). SIGPIPE is ignored process-wide instead. */
+void pt_mpm_signals(sigset_t *set, bool with_chld);
 /* MPMs compiled in, for -V. */
 #define PT_MPMS_COMPILED "event worker prefork"
 

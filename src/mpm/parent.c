@@ -398,10 +398,7 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx)
     }
     pt_scoreboard_set(p.sb);
     sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGCHLD};
-    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
-        sigaddset(&set, sigs[i]);
+    pt_mpm_signals(&set, true);
     sigprocmask(SIG_BLOCK, &set, NULL);
     p.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (p.sigfd < 0) {

@@ -88,21 +88,10 @@ static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
 
 static void accept_one(const pt_child_t *ch, pt_worker_t *w, int lfd, int sigfd)
 {
-    struct sockaddr_storage peer;
-    socklen_t plen = sizeof(peer);
-    int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-            pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
+    int err;
+    pt_conn_t *c = pt_conn_accept(lfd, ch->cfg, &err);
+    if (!c)
         return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    pt_conn_t *c = pt_conn_create(fd, ch->cfg, (struct sockaddr *)&peer, plen);
-    if (!c) {
-        close(fd);
-        return;
-    }
     serve_connection(w, c, sigfd);
 }
 
@@ -110,10 +99,7 @@ int pt_prefork_child_main(const pt_child_t *ch)
 {
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH}; /* SIGPIPE is ignored */
-    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
-        sigaddset(&set, sigs[i]);
+    pt_mpm_signals(&set, false);
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     int ep = epoll_create1(EPOLL_CLOEXEC);
