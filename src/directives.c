@@ -441,22 +441,23 @@ static int set_mpm(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 }
 
 /* Process-model numbers, each stored at an offset in pt_config_t. */
-#define MPM_FIELD(fn, field)                                                               \
-    static int fn(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)                      \
+#define MPM_FIELD(fn, field, min)                                                          \
+    static int fn(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)                            \
     {                                                                                      \
-        return pt_dcx_int(l, n, 0, INT32_MAX, &l->cfg->field);                                \
+        return pt_dcx_int(l, n, min, INT32_MAX, &l->cfg->field);                           \
     }
-MPM_FIELD(set_start_servers, start_servers)
-MPM_FIELD(set_server_limit, server_limit)
-MPM_FIELD(set_thread_limit, thread_limit)
-MPM_FIELD(set_threads_per_child, threads_per_child)
-MPM_FIELD(set_min_spare_threads, min_spare_threads)
-MPM_FIELD(set_max_spare_threads, max_spare_threads)
-MPM_FIELD(set_min_spare_servers, min_spare_servers)
-MPM_FIELD(set_max_spare_servers, max_spare_servers)
-MPM_FIELD(set_max_request_workers, max_request_workers)
-MPM_FIELD(set_max_connections_per_child, max_connections_per_child)
-MPM_FIELD(set_listen_backlog, listen_backlog)
+/* A child without threads or a server without children is meaningless: refused. */
+MPM_FIELD(set_start_servers, start_servers, 0)
+MPM_FIELD(set_server_limit, server_limit, 1)
+MPM_FIELD(set_thread_limit, thread_limit, 1)
+MPM_FIELD(set_threads_per_child, threads_per_child, 1)
+MPM_FIELD(set_min_spare_threads, min_spare_threads, 0)
+MPM_FIELD(set_max_spare_threads, max_spare_threads, 0)
+MPM_FIELD(set_min_spare_servers, min_spare_servers, 0)
+MPM_FIELD(set_max_spare_servers, max_spare_servers, 0)
+MPM_FIELD(set_max_request_workers, max_request_workers, 0)
+MPM_FIELD(set_max_connections_per_child, max_connections_per_child, 0)
+MPM_FIELD(set_listen_backlog, listen_backlog, 0)
 
 static int set_async_request_worker_factor(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {

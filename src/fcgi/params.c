@@ -94,8 +94,14 @@ void pt_fcgi_script_from_backend(pt_request_t *r, bool fpm, pt_fcgi_script_t *s)
          * decodes it for FPM); its cgi.fix_pathinfo splits PATH_INFO off itself. */
         s->filename = percent_decode(r->arena, bp);
     } else {
-        s->filename = pt_arena_printf(r->arena, "proxy:fcgi://%s:%d%s", b->host ? b->host : "",
-                                      b->port, bp);
+        /* As Apache's proxy_fcgi_canon: the port only when it is not FastCGI's default
+         * (8000), an IPv6 host in brackets. */
+        const char *host = b->host ? b->host : "";
+        bool v6 = strchr(host, ':') != NULL;
+        const char *port = b->port && b->port != 8000
+                               ? pt_arena_printf(r->arena, ":%d", b->port) : "";
+        s->filename = pt_arena_printf(r->arena, "proxy:fcgi://%s%s%s%s%s", v6 ? "[" : "", host,
+                                      v6 ? "]" : "", port, bp);
     }
 }
 

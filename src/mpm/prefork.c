@@ -133,6 +133,8 @@ int pt_prefork_child_main(const pt_child_t *ch)
             }
             accept_one(ch, &w, ch->ls[evs[i].data.u64].fd, sigfd);
             if (mcpc > 0 && ++served >= (uint64_t)mcpc) {
+                pt_log_error(PT_LOG_INFO, NULL, "MaxConnectionsPerChild (%d) reached: child "
+                             "retiring", mcpc);
                 atomic_store(&ch->sb->procs[ch->slot].quiescing, true);
                 stop = true;
             }

@@ -362,6 +362,26 @@ START_TEST(with_max_1_a_second_concurrent_request_waits_and_succeeds)
 }
 END_TEST
 
+START_TEST(generic_backend_type_omits_the_default_port_as_apache_does)
+{
+    const char *sock = strdup(pth_path(h, "echo.sock"));
+    pid_t echo = echo_responder_start(sock);
+    pth_config(h, "ProxyFCGIBackendType GENERIC\n"
+                  "ProxyPass \"/e/\" \"unix:%s|fcgi://localhost@DOCROOT@/e/\"\n", sock);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/e/x.cgi", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    char want[600];
+    snprintf(want, sizeof(want), "proxy:fcgi://localhost%s/e/x.cgi", h->docroot);
+    ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
+    pth_resp_free(&r);
+    pth_stop(h);
+    echo_responder_stop(echo, sock);
+    free((void *)sock);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("fcgi_more");
@@ -372,6 +392,7 @@ static Suite *suite(void)
     tcase_add_test(tc, proxypass_with_an_exclusion_serves_the_excluded_prefix_from_disk);
     tcase_add_test(tc, proxy_fcgi_setenvif_sets_variables_only_when_the_condition_holds);
     tcase_add_test(tc, generic_backend_type_sends_the_proxy_url_as_script_filename);
+    tcase_add_test(tc, generic_backend_type_omits_the_default_port_as_apache_does);
     tcase_add_test(tc, filesmatch_sethandler_gets_path_info_split_by_the_core);
     suite_add_tcase(s, tc);
     TCase *own = tcase_create("own php-fpm");

@@ -511,6 +511,29 @@ START_TEST(requests_queued_behind_busy_workers_are_served_not_refused)
 }
 END_TEST
 
+/* Zero threads per child, thread slots or servers is meaningless: refused by -t with the
+ * line, not a crash at start. */
+START_TEST(zero_threads_or_servers_are_refused_with_file_and_line)
+{
+    static const char *const bad[] = {"ThreadsPerChild 0", "ThreadLimit 0", "ServerLimit 0"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pth_config(h, "Timeout 10\n%s\n", bad[i]);
+        char *t = pth_read_file(h->conf, NULL);
+        int line = 1;
+        for (char *q = t; q < strstr(t, bad[i]); q++)
+            line += *q == '\n';
+        free(t);
+        pth_run_t r;
+        pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+        char want[400];
+        snprintf(want, sizeof(want), "%s:%d:", h->conf, line);
+        ck_assert_msg(r.code == 1, "%s: -t exit %d (%s)", bad[i], r.code, r.out);
+        ck_assert_msg(strstr(r.err, want) != NULL, "%s: no \"%s\" in: %s", bad[i], want, r.err);
+        pth_run_free(&r);
+    }
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
     Suite *s = suite_create("mpm_limits");
@@ -521,6 +544,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, max_request_workers_beyond_server_limit_is_decreased);
     tcase_add_test(tc, threads_per_child_beyond_thread_limit_is_decreased);
     tcase_add_test(tc, meaningless_process_values_are_refused_with_file_and_line);
+    tcase_add_test(tc, zero_threads_or_servers_are_refused_with_file_and_line);
     tcase_add_test(tc, event_full_child_stops_accepting_and_its_sibling_takes_the_load);
     tcase_add_test(tc, max_connections_per_child_replaces_children_and_every_request_succeeds);
     tcase_add_test(tc, requests_queued_behind_busy_workers_are_served_not_refused);
