@@ -140,7 +140,10 @@ static int write_pidfile(const char *path)
 }
 
 /* After binding, as httpd: give up root for the configured User and Group. */
-static int drop_privileges(const pt_config_t *cfg)
+/* User and Group, resolved in the parent (an unknown name stops the start); the children
+ * switch to them after the fork, as httpd's do, while the parent keeps the rights it needs
+ * to bind new listeners on restart and to remove its PidFile. */
+static int resolve_ids(const pt_config_t *cfg, pt_mpm_ctx_t *ctx)
 {
     if (geteuid() != 0 || !cfg->user)
         return 0;
@@ -159,11 +162,9 @@ static int drop_privileges(const pt_config_t *cfg)
         }
         gid = gr->gr_gid;
     }
-    if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
-        pt_log_error(PT_LOG_ALERT, NULL, "cannot switch to User %s Group %s: %s", u,
-                     g ? g : "-", strerror(errno));
-        return -1;
-    }
+    ctx->switch_ids = true;
+    ctx->uid = pw->pw_uid;
+    ctx->gid = gid;
     return 0;
 }
 
@@ -211,9 +212,12 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
         fprintf(stderr, "portico: cannot write PidFile %s\n", cfg->pid_file);
         goto out;
     }
-    if (drop_privileges(cfg) != 0)
-        goto out;
     pt_mpm_ctx_t ctx = {.conf_path = conf_path, .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
+    if (resolve_ids(cfg, &ctx) != 0) {
+        if (cfg->pid_file)
+            unlink(cfg->pid_file);
+        goto out;
+    }
     rc = pt_mpm_run(&ctx);
     /* A restart may have replaced the configuration and the listeners. */
     cfg = ctx.cfg;

@@ -9,6 +9,7 @@
 #include "mpm/scoreboard.h"
 
 #include <signal.h>
+#include <sys/types.h>
 
 typedef struct {
     int fd;
@@ -33,6 +34,9 @@ typedef struct {
     pt_config_t *cfg;
     pt_listener_t *ls;
     size_t nls;
+    bool switch_ids;           /* children become uid/gid (User, Group) after the fork */
+    uid_t uid;
+    gid_t gid;
 } pt_mpm_ctx_t;
 
 /* Serves until SIGTERM/SIGINT (stop: children finish in-flight requests within

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
@@ -51,6 +52,15 @@ static void child_run(parent_t *p, int slot)
      * them from its own signalfd. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     close(p->sigfd);
+    if (p->ctx->switch_ids &&
+        (setgroups(1, &p->ctx->gid) != 0 || setgid(p->ctx->gid) != 0 ||
+         setuid(p->ctx->uid) != 0)) {
+        pt_log_error(PT_LOG_ALERT, NULL, "cannot switch to User %s Group %s: %s",
+                     p->ctx->cfg->user, p->ctx->cfg->group ? p->ctx->cfg->group : "-",
+                     strerror(errno));
+        pt_log_flush_all();
+        _exit(1);
+    }
     pt_child_t ch = {.cfg = p->ctx->cfg, .ls = p->ctx->ls, .nls = p->ctx->nls, .sb = p->sb,
                      .slot = slot, .generation = atomic_load(&p->sb->generation)};
     pt_scoreboard_set(p->sb);
