@@ -30,6 +30,8 @@ typedef struct {
     const char *server_root;
     int mpm;
     bool mpm_set; /* an MPM directive (or LoadModule mpm_*) has been read */
+    const char **loaded; /* modules LoadModule'd so far, for <IfModule> */
+    size_t nloaded;
     define_t *defs;
     size_t ndefs, capdefs;
     const char *stack[MAX_INCLUDE_DEPTH]; /* real paths of the files being read */
@@ -319,6 +321,24 @@ static int skip_block(pctx_t *c, reader_t *r, const char *open, int open_line)
     return fail(c, r->file, open_line, "<%s> was not closed.", open);
 }
 
+/* A module loaded by an earlier LoadModule line: by identifier ("counter_module") or by
+ * Apache's source-file form ("mod_counter.c"). */
+static bool loaded_module(const pctx_t *c, const char *arg)
+{
+    for (size_t i = 0; i < c->nloaded; i++) {
+        const char *m = c->loaded[i];
+        size_t ml = strlen(m), al = strlen(arg);
+        if (strcasecmp(m, arg) == 0)
+            return true;
+        /* mod_X.c <-> X_module */
+        if (ml > 7 && al > 6 && strncasecmp(arg, "mod_", 4) == 0 &&
+            strcasecmp(arg + al - 2, ".c") == 0 && al - 6 == ml - 7 &&
+            strncasecmp(arg + 4, m, ml - 7) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool condition_true(pctx_t *c, const char *kind, const char *arg)
 {
     bool neg = arg[0] == '!';
@@ -326,7 +346,7 @@ static bool condition_true(pctx_t *c, const char *kind, const char *arg)
         arg++;
     bool yes;
     if (strcasecmp(kind, "IfModule") == 0)
-        yes = pt_module_known(arg, c->mpm);
+        yes = pt_module_known(arg, c->mpm) || loaded_module(c, arg);
     else
         yes = define_find(c, arg) != NULL;
     return yes != neg;
@@ -441,6 +461,9 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
     pt_node_t *ln = node_new(c, "LoadModule", 2, argv, n->file, n->line);
     **tail = ln;
     *tail = &ln->next;
+    c->loaded = pt_arena_grow(c->a, c->loaded, c->nloaded * sizeof(*c->loaded),
+                              (c->nloaded + 1) * sizeof(*c->loaded));
+    c->loaded[c->nloaded++] = name;
     return 0;
 }
 

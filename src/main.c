@@ -1,6 +1,7 @@
 /* portico: command line (httpd's flags), start-up, privileges, PidFile; then the MPM. */
 #include "config.h"
 #include "log.h"
+#include "module.h"
 #include "mpm/mpm.h"
 
 #include <errno.h>
@@ -180,6 +181,8 @@ static void list_modules(const pt_config_t *cfg)
             continue;
         printf(cfg ? " %s (static)\n" : "  %s\n", *m);
     }
+    for (size_t i = 0; cfg && i < cfg->nmodules; i++)
+        printf(" %s (shared)\n", cfg->modules[i].name);
 }
 
 static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t *po)

@@ -210,6 +210,22 @@ START_TEST(a_thread_safe_module_serves_under_the_suites_mpm)
 }
 END_TEST
 
+/* A loaded module counts for <IfModule> after its LoadModule line, by identifier and by
+ * Apache's source-file name, and `portico -M` lists it as shared. */
+START_TEST(ifmodule_and_minus_cap_m_see_a_loaded_module)
+{
+    write_conf("prefork", "counter",
+               "<IfModule counter_module>\n    ServerAdmin by-identifier@example.test\n"
+               "</IfModule>\n<IfModule !mod_counter.c>\n    NoSuchDirective\n</IfModule>\n");
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-M", "-f", h->conf, NULL);
+    ck_assert_msg(r.code == 0, "exit %d, stderr: %s", r.code, r.err);
+    ck_assert_msg(strstr(r.out, " counter_module (shared)") != NULL, "stdout: %s", r.out);
+    ck_assert_msg(strstr(r.out, " core_module (static)") != NULL, "stdout: %s", r.out);
+    pth_run_free(&r);
+}
+END_TEST
+
 static Suite *modules_suite(void)
 {
     Suite *s = suite_create("modules");
@@ -223,6 +239,7 @@ static Suite *modules_suite(void)
     tcase_add_test(tc, a_module_for_another_api_version_is_a_config_error_naming_both);
     tcase_add_test(tc, prefork_children_each_keep_their_own_unshared_count);
     tcase_add_test(tc, a_thread_safe_module_serves_under_the_suites_mpm);
+    tcase_add_test(tc, ifmodule_and_minus_cap_m_see_a_loaded_module);
     suite_add_tcase(s, tc);
     return s;
 }
