@@ -90,7 +90,9 @@ static pt_backend_t *backend_parse(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
         return b;
     b = pt_arena_calloc(l->a, sizeof(*b));
     b->url = name;
-    b->enablereuse = true;
+    /* Off by default, as mod_proxy_fcgi: a kept connection pins a php-fpm child, so more
+     * kept connections than pm.max_children starve requests. enablereuse=on opts in. */
+    b->enablereuse = false;
     const char *rest = url;
     if (strncasecmp(url, "unix:", 5) == 0) {
         const char *bar = strchr(url, '|');

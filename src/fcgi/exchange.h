@@ -20,7 +20,13 @@ typedef struct {
     unsigned char *buf;      /* PT_FCGI_IOBUF bytes from the request arena */
     pt_fcgi_decoder_t dec;
     pt_fcgi_head_t head;
-    bool head_done;          /* the CGI head was parsed and the response started */
+    bool head_done;          /* the CGI head was parsed */
+    bool start_pending;      /* ... but the response not started: body bytes of this read
+                                wait in pend[] in case END_REQUEST follows in the same read,
+                                so a small answer goes out whole with a Content-Length */
+    int status;
+    pt_str_t pend[8];        /* slices of buf */
+    int npend;
     bool reusable;           /* the backend ended the request cleanly */
 } pt_fcgi_exchange_t;
 

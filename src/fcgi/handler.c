@@ -117,13 +117,19 @@ static int send_body(pt_fcgi_exchange_t *x, int spool_fd)
     }
 }
 
-/* BEGIN_REQUEST and PARAMS in one write. */
-static int send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen)
+/* BEGIN_REQUEST and PARAMS in one write, and for a request without a body the empty STDIN
+ * that ends it too: php-fpm then reads the whole request at once. */
+static int send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen,
+                     bool no_body)
 {
     unsigned char begin[sizeof(FCGI_BeginRequestRecord)];
-    pt_fcgi_begin_put(begin, PT_FCGI_REQUEST_ID, true);
-    struct iovec iov[2] = {{begin, sizeof(begin)}, {(void *)params, plen}};
-    return pt_fcgi_backend_writev(x, iov, 2);
+    unsigned char end_stdin[FCGI_HEADER_LEN];
+    /* Keep the connection only when it may be reused: otherwise php-fpm closes it. */
+    pt_fcgi_begin_put(begin, PT_FCGI_REQUEST_ID, x->b->enablereuse);
+    pt_fcgi_header_put(end_stdin, FCGI_STDIN, PT_FCGI_REQUEST_ID, 0, 0);
+    struct iovec iov[3] = {{begin, sizeof(begin)}, {(void *)params, plen},
+                           {end_stdin, sizeof(end_stdin)}};
+    return pt_fcgi_backend_writev(x, iov, no_body ? 3 : 2);
 }
 
 static int connect_failed(pt_fcgi_exchange_t *x, int status, int err)
@@ -137,14 +143,15 @@ static int connect_failed(pt_fcgi_exchange_t *x, int status, int err)
 
 /* Connects and sends the request's head; a reused connection that turns out dead before
  * anything of the request went through is replaced once by a fresh one. */
-static int open_and_send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen)
+static int open_and_send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen,
+                              bool no_body)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         int err = 0;
         int st = pt_fcgi_pool_acquire(x->pool, x->timeout_ms, attempt > 0, &x->c, &err);
         if (st != 0)
             return connect_failed(x, st, err);
-        int rc = send_head(x, params, plen);
+        int rc = send_head(x, params, plen, no_body);
         if (rc == 0)
             return 0;
         bool retry = x->c.reused && (rc == -EPIPE || rc == -ECONNRESET);
@@ -212,8 +219,9 @@ int pt_fcgi_handler(pt_request_t *r)
     size_t plen = 0;
     unsigned char *params = pt_fcgi_params_records(&pp, PT_FCGI_REQUEST_ID, &plen);
     x.pool = pt_fcgi_pool_get(x.b, r->cfg->threads_per_child);
-    rc = open_and_send_head(&x, params, plen);
-    if (rc == 0)
+    bool no_body = spool_fd < 0 && !r->has_body;
+    rc = open_and_send_head(&x, params, plen, no_body);
+    if (rc == 0 && !no_body)
         rc = send_body(&x, spool_fd);
     if (spool_fd >= 0)
         close(spool_fd);

@@ -94,6 +94,8 @@ static void log_stderr(pt_fcgi_exchange_t *x, pt_str_t d)
     }
 }
 
+static int client_gone(pt_fcgi_exchange_t *x, int rc);
+
 /* The head is complete: a local redirect, or the response's status and header fields. */
 static int start_response(pt_fcgi_exchange_t *x)
 {
@@ -115,9 +117,25 @@ static int start_response(pt_fcgi_exchange_t *x)
     if (cgi.content_type)
         r->content_type = cgi.content_type;
     x->head_done = true;
-    int rc = pt_resp_start(r, cgi.status, -1);
-    if (rc != 0)
+    x->start_pending = true;
+    x->status = cgi.status;
+    x->npend = 0;
+    return RELAY_MORE;
+}
+
+/* Starts the response held back by start_pending: with a Content-Length when the whole body
+ * is known (len >= 0), chunked (or close-delimited) otherwise; then the held bytes. */
+static int flush_pending(pt_fcgi_exchange_t *x, int64_t len)
+{
+    x->start_pending = false;
+    if (pt_resp_start(x->r, x->status, len) != 0)
         return backend_fail(x, 500, "cannot start the response");
+    for (int i = 0; i < x->npend; i++) {
+        int rc = pt_resp_write(x->r, x->pend[i].p, x->pend[i].len);
+        if (rc != 0)
+            return client_gone(x, rc);
+    }
+    x->npend = 0;
     return RELAY_MORE;
 }
 
@@ -150,6 +168,15 @@ static int on_stdout(pt_fcgi_exchange_t *x, pt_str_t d)
     }
     if (d.len == 0)
         return RELAY_MORE;
+    if (x->start_pending) {
+        if (x->npend < (int)PT_ARRAY_LEN(x->pend)) {
+            x->pend[x->npend++] = d;
+            return RELAY_MORE;
+        }
+        int rc = flush_pending(x, -1);
+        if (rc != RELAY_MORE)
+            return rc;
+    }
     int rc = pt_resp_write(x->r, d.p, d.len);
     return rc == 0 ? RELAY_MORE : client_gone(x, rc);
 }
@@ -166,6 +193,14 @@ static int on_end(pt_fcgi_exchange_t *x, const pt_fcgi_event_t *ev, bool clean)
     if (!x->head_done)
         return backend_fail(x, 502, "premature end of script headers");
     pt_fcgi_pool_release(x->pool, &x->c, clean && ev->protocol_status == FCGI_REQUEST_COMPLETE);
+    if (x->start_pending) {
+        int64_t len = 0;
+        for (int i = 0; i < x->npend; i++)
+            len += (int64_t)x->pend[i].len;
+        int frc = flush_pending(x, len);
+        if (frc != RELAY_MORE)
+            return frc;
+    }
     int rc = pt_resp_finish(r);
     return rc == 0 ? PT_DONE : client_gone(x, rc);
 }
@@ -190,7 +225,9 @@ static int relay_chunk(pt_fcgi_exchange_t *x, size_t n)
         if (rc != RELAY_MORE)
             return rc;
     }
-    return RELAY_MORE;
+    /* The read is used up without END_REQUEST: what was held goes out now (streaming; the
+     * next read overwrites buf). */
+    return x->start_pending ? flush_pending(x, -1) : RELAY_MORE;
 }
 
 int pt_fcgi_relay(pt_fcgi_exchange_t *x)

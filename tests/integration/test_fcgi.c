@@ -432,10 +432,10 @@ static void *hammer(void *p)
 START_TEST(concurrent_requests_each_get_their_own_answer)
 {
     pth_write_filef(h, "id.php", "<?php usleep(mt_rand(0, 3000)); echo $_SERVER['QUERY_STRING'];");
-    /* max= below pm.max_children: idle pooled connections must not pin every child. */
+    /* Reuse on, max= below pm.max_children: kept connections must not pin every child. */
     pth_config(h, "<LocationMatch \"\\.php$\">\n"
                   "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</LocationMatch>\n"
-                  "ProxyPass /unused \"unix:%s|fcgi://localhost\" max=4\n", fpm.sock,
+                  "ProxyPass /unused \"unix:%s|fcgi://localhost\" max=4 enablereuse=on\n", fpm.sock,
                 fpm.sock);
     pth_start(h);
     enum { N = 12 };

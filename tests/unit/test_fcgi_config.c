@@ -115,6 +115,8 @@ START_TEST(sethandler_proxy_is_parsed_at_load_and_a_bad_one_fails_there)
     const pt_section_t *sec = &c->main_server->sections[c->main_server->nsections - 1];
     ck_assert_ptr_nonnull(sec->conf->handler_backend);
     ck_assert_str_eq(sec->conf->handler_backend->unix_path, "/tmp/x.sock");
+    /* Connection reuse is off unless asked for, as mod_proxy_fcgi. */
+    ck_assert(!sec->conf->handler_backend->enablereuse);
     pt_config_free(c);
     ck_assert_ptr_null(load("<Location /x>\n SetHandler \"proxy:unix:/tmp/x.sock\"\n"
                             "</Location>\n"));
