@@ -50,11 +50,14 @@ static const char *const method_names[] = {
 static void render_requests(pt_strbuf_t *b, const pt_sb_totals_t *t)
 {
     static const char *const classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    /* Two families, so that summing either one counts each request once. */
     const char *n = "portico_requests_total";
-    family(b, n, "counter", "Requests served, by status class and by method.");
+    family(b, n, "counter", "Requests served, by status class.");
     for (size_t i = 1; i < PT_ARRAY_LEN(classes); i++)
         sample(b, n, "class", classes[i], t->by_class[i]);
     sample(b, n, "class", classes[0], t->by_class[0]);
+    n = "portico_requests_by_method_total";
+    family(b, n, "counter", "Requests served, by method.");
     for (size_t i = 1; i < PT_ARRAY_LEN(method_names); i++)
         sample(b, n, "method", method_names[i], t->by_method[i]);
     sample(b, n, "method", method_names[0], t->by_method[0]);

@@ -624,7 +624,7 @@ START_TEST(server_status_and_metrics_show_the_workers)
     char *m = get_body("/metrics", 200);
     ck_assert_msg(metric(m, "portico_processes") == 2, "portico_processes %ld",
                   metric(m, "portico_processes"));
-    long before = metric(m, "portico_requests_total{method=\"GET\"}");
+    long before = metric(m, "portico_requests_by_method_total{method=\"GET\"}");
     long ok_before = metric(m, "portico_requests_total{class=\"2xx\"}");
     ck_assert_msg(before >= 1 && ok_before >= 1, "GET %ld 2xx %ld in: %s", before, ok_before, m);
     free(m);
@@ -634,7 +634,7 @@ START_TEST(server_status_and_metrics_show_the_workers)
     /* Counters are recorded once the response is out: give the last one a moment. */
     for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(50)) {
         m = get_body("/metrics", 200);
-        after = metric(m, "portico_requests_total{method=\"GET\"}");
+        after = metric(m, "portico_requests_by_method_total{method=\"GET\"}");
         ok_after = metric(m, "portico_requests_total{class=\"2xx\"}");
         free(m);
         if (after >= before + 6 && ok_after >= ok_before + 6)

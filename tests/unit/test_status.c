@@ -420,7 +420,7 @@ START_TEST(metrics_lines_all_follow_the_exposition_format)
             samples++;
         }
     }
-    ck_assert_int_eq(types, 9);
+    ck_assert_int_eq(types, 10);
     ck_assert_int_eq(samples, 16 + 1 + 15 + 2 + 5 + 4); /* see the families */
     free(copy);
     regfree(&rs);
@@ -452,9 +452,9 @@ START_TEST(metrics_count_requests_by_class_method_and_bytes)
     ck_assert_uint_eq(value_of(f.body, "portico_requests_total{class=\"3xx\"}"), 1);
     ck_assert_uint_eq(value_of(f.body, "portico_requests_total{class=\"4xx\"}"), 1);
     ck_assert_uint_eq(value_of(f.body, "portico_requests_total{class=\"5xx\"}"), 1);
-    ck_assert_uint_eq(value_of(f.body, "portico_requests_total{method=\"GET\"}"), 2);
-    ck_assert_uint_eq(value_of(f.body, "portico_requests_total{method=\"HEAD\"}"), 1);
-    ck_assert_uint_eq(value_of(f.body, "portico_requests_total{method=\"POST\"}"), 1);
+    ck_assert_uint_eq(value_of(f.body, "portico_requests_by_method_total{method=\"GET\"}"), 2);
+    ck_assert_uint_eq(value_of(f.body, "portico_requests_by_method_total{method=\"HEAD\"}"), 1);
+    ck_assert_uint_eq(value_of(f.body, "portico_requests_by_method_total{method=\"POST\"}"), 1);
     ck_assert_uint_eq(value_of(f.body, "portico_response_bytes_total"), 8192 + 157);
     ck_assert_uint_eq(value_of(f.body, "portico_workers{state=\"busy\"}"), 3);
     ck_assert_uint_eq(value_of(f.body, "portico_workers{state=\"idle\"}"), 2);
