@@ -30,7 +30,7 @@ static void teardown(void)
     pth_free(h);
 }
 
-START_TEST(a_well_behaved_responder_answers_and_its_connection_is_reused)
+START_TEST(a_well_behaved_responder_answers_request_after_request)
 {
     for (int i = 0; i < 3; i++) {
         pth_resp_t r;
@@ -191,7 +191,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("responder");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, a_well_behaved_responder_answers_and_its_connection_is_reused);
+    tcase_add_test(tc, a_well_behaved_responder_answers_request_after_request);
     tcase_add_test(tc, a_request_body_reaches_the_responder_as_stdin);
     tcase_add_test(tc, a_record_of_another_version_is_a_502);
     tcase_add_test(tc, an_oversized_header_block_is_a_502);
