@@ -9,7 +9,6 @@
 #include "harness.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -110,27 +109,7 @@ static long metrics_value(const char *name)
 /* Child processes of the server (ppid == server pid), from /proc. */
 static int children(pid_t *out, int max)
 {
-    int n = 0;
-    DIR *d = opendir("/proc");
-    ck_assert(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < max) {
-        long p = atol(e->d_name);
-        if (p <= 0)
-            continue;
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-        char *st = pth_read_file(path, NULL);
-        char *rp = st ? strrchr(st, ')') : NULL;
-        char state = 0;
-        int ppid = 0;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)h->pid &&
-            state != 'Z')
-            out[n++] = (pid_t)p;
-        free(st);
-    }
-    closedir(d);
-    return n;
+    return pth_children(h->pid, out, max);
 }
 
 static int count_children(void)

@@ -5,7 +5,6 @@
 #include "harness.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -270,24 +269,7 @@ static long proc_status_field(pid_t pid, const char *label, int n)
  * as httpd's), else pid itself. Returns how many were stored. */
 static int serving_pids(pid_t pid, pid_t *out, int max)
 {
-    int n = 0;
-    DIR *d = opendir("/proc");
-    ck_assert(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < max) {
-        long p = atol(e->d_name);
-        if (p <= 0)
-            continue;
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-        char *st = pth_read_file(path, NULL);
-        char *rp = st ? strrchr(st, ')') : NULL;
-        int ppid = 0;
-        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == (int)pid)
-            out[n++] = (pid_t)p;
-        free(st);
-    }
-    closedir(d);
+    int n = pth_children(pid, out, max);
     if (n == 0)
         out[n++] = pid;
     return n;

@@ -823,3 +823,28 @@ long pth_raise_nofile(long want)
     }
     return (long)rl.rlim_cur;
 }
+
+int pth_children(pid_t parent, pid_t *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    ck_assert(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        long p = atol(e->d_name);
+        if (p <= 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+        char *st = pth_read_file(path, NULL);
+        char *rp = st ? strrchr(st, ')') : NULL;
+        char state = 0;
+        int ppid = 0;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)parent &&
+            state != 'Z')
+            out[n++] = (pid_t)p;
+        free(st);
+    }
+    closedir(d);
+    return n;
+}

@@ -98,6 +98,9 @@ int pth_stop_nocheck(pth_t *h);
 bool pth_running(pth_t *h);
 /* Waits up to ms for the server to exit on its own; returns its exit code or -1. */
 int pth_wait_exit(pth_t *h, int ms);
+/* The live (not zombie) child processes of parent, from /proc; returns how many were
+ * stored in out (at most max). */
+int pth_children(pid_t parent, pid_t *out, int max);
 
 /* ---- Error log ----------------------------------------------------------------------- */
 /* Declares that error-log lines matching this POSIX extended regex are expected. */
