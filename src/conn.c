@@ -154,6 +154,18 @@ int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms)
     }
 }
 
+/* After a failed send: waits for room when the socket is full (0, or PT_ETIMEOUT), else the
+ * connection is broken (PT_ECLOSED). Either failure marks it aborted. */
+static int wait_writable(pt_conn_t *c, int64_t timeout_ms)
+{
+    int rc = PT_ECLOSED;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        rc = pt_conn_wait(c, POLLOUT, timeout_ms);
+    if (rc != 0)
+        c->aborted = true;
+    return rc;
+}
+
 int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t timeout_ms,
                    bool more)
 {
@@ -168,16 +180,10 @@ int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                int rc = pt_conn_wait(c, POLLOUT, timeout_ms);
-                if (rc != 0) {
-                    c->aborted = true;
-                    return rc;
-                }
-                continue;
-            }
-            c->aborted = true;
-            return PT_ECLOSED;
+            int rc = wait_writable(c, timeout_ms);
+            if (rc != 0)
+                return rc;
+            continue;
         }
         size_t left = (size_t)n;
         while (iovcnt > 0 && left >= v->iov_len) {
@@ -201,16 +207,10 @@ int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                int rc = pt_conn_wait(c, POLLOUT, timeout_ms);
-                if (rc != 0) {
-                    c->aborted = true;
-                    return rc;
-                }
-                continue;
-            }
-            c->aborted = true;
-            return PT_ECLOSED;
+            int rc = wait_writable(c, timeout_ms);
+            if (rc != 0)
+                return rc;
+            continue;
         }
         if (n == 0) { /* the file shrank under us: the promised length cannot be kept */
             c->aborted = true;
@@ -259,4 +259,9 @@ int pt_conn_write_tail(pt_conn_t *c)
     int rc = c->wc_len > 0 ? PT_ECLOSED : 0;
     c->wc_len = 0;
     return rc;
+}
+
+int64_t pt_conn_keepalive_deadline(const pt_conn_t *c)
+{
+    return pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : PT_KEEPALIVE_DEFAULT_MS);
 }

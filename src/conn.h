@@ -24,7 +24,8 @@ typedef enum {
 } pt_conn_state_t;
 
 #define PT_CONN_RBUF_INITIAL 4096
-#define PT_LINGER_MS 2000 /* as Apache's MAX_SECS_TO_LINGER */
+#define PT_LINGER_MS 2000
+#define PT_KEEPALIVE_DEFAULT_MS 5000 /* KeepAliveTimeout before any request set one */ /* as Apache's MAX_SECS_TO_LINGER */
 
 typedef struct pt_conn {
     int fd;
@@ -90,6 +91,8 @@ int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout
  * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its
  * maximum (Timeout when disabled). */
 int64_t pt_conn_read_deadline(const pt_conn_t *c);
+/* When an idle keep-alive connection is closed: its last vhost's KeepAliveTimeout from now. */
+int64_t pt_conn_keepalive_deadline(const pt_conn_t *c);
 
 /* Sends a canned "status, no body, close" answer without blocking (the listener's 408). */
 void pt_conn_send_status(pt_conn_t *c, int status);

@@ -276,7 +276,7 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
     case PT_NEXT_PARK_KEEPALIVE:
         pt_conn_shrink(c);
         park(ev, c, PT_CONN_KEEPALIVE,
-             pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000));
+             pt_conn_keepalive_deadline(c));
         break;
     case PT_NEXT_PARK_READ:
         park(ev, c, PT_CONN_READ_REQUEST, pt_conn_read_deadline(c));
@@ -304,7 +304,7 @@ static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
         bool ka = next == PT_NEXT_PARK_KEEPALIVE;
         if (ka)
             pt_conn_shrink(c);
-        int64_t deadline = ka ? pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000)
+        int64_t deadline = ka ? pt_conn_keepalive_deadline(c)
                               : pt_conn_read_deadline(c);
         pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
         /* Wait in slices so that a stop does not wait out an idle client's timeout. */
@@ -467,7 +467,7 @@ static pt_conn_t *continue_write(ev_child_t *ev, pt_conn_t *c)
     if (c->rpos < c->rlen)
         return c; /* the next request is already here */
     pt_conn_shrink(c);
-    park(ev, c, PT_CONN_KEEPALIVE, pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000));
+    park(ev, c, PT_CONN_KEEPALIVE, pt_conn_keepalive_deadline(c));
     return NULL;
 }
 

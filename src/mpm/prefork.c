@@ -59,7 +59,7 @@ static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
             bool ka = next == PT_NEXT_PARK_KEEPALIVE;
             if (ka)
                 pt_conn_shrink(c);
-            int64_t deadline = ka ? pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : 5000)
+            int64_t deadline = ka ? pt_conn_keepalive_deadline(c)
                                   : pt_conn_read_deadline(c);
             pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
             int rc = wait_conn(c, sigfd, deadline);
