@@ -230,12 +230,16 @@ static const char *addtype_n(const pt_dir_config_t *d, const char *ext, size_t n
 /* mod_mime reads every extension of the base name ("file.html.en") and a later one that maps
  * overrides an earlier one; AddType beats the table for the same extension. Walking from the
  * last extension backwards, the first that maps is that result. As in Apache, the part
- * before the first dot is the name, not an extension. */
+ * before the first dot is the name, not an extension, and leading dots belong to the name:
+ * ".png" is a hidden file called png, not a PNG image (mod_mime's find_ct). */
 static const char *type_by_extensions(const pt_mime_t *m, const pt_dir_config_t *d,
                                       const char *filename)
 {
     const char *base = strrchr(filename, '/');
     base = base ? base + 1 : filename;
+    while (*base == '.') {
+        base++;
+    }
     const char *first_dot = strchr(base, '.');
     if (first_dot == NULL) {
         return NULL;

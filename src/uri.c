@@ -56,10 +56,11 @@ static int percent_decode(const char *raw, size_t len, char *out, size_t *outlen
     return 0;
 }
 
-/* Removes "." and ".." segments (RFC 3986 5.2.4; ".." never climbs above the root) and
- * merges runs of '/' (Apache's MergeSlashes On). A trailing '/' is kept, and a trailing
- * "." or ".." leaves one, as the RFC's algorithm does. in starts with '/'. */
-static void remove_dot_segments(const char *in, size_t len, char *out)
+/* Removes "." and ".." segments (RFC 3986 5.2.4) and merges runs of '/' (Apache's
+ * MergeSlashes On). A trailing '/' is kept, and a trailing "." or ".." leaves one, as the
+ * RFC's algorithm does. in starts with '/'. Returns false when a ".." would climb above the
+ * root, unless clamp (file names: "/.." is "/"): Apache answers such a URL with 400. */
+static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp)
 {
     size_t o = 0;
     out[o++] = '/';
@@ -75,6 +76,9 @@ static void remove_dot_segments(const char *in, size_t len, char *out)
         if (n == 0 || (n == 1 && in[i] == '.')) {
             /* nothing */
         } else if (n == 2 && in[i] == '.' && in[i + 1] == '.') {
+            if (o == 1 && !clamp) {
+                return false;
+            }
             if (o > 1) {
                 o--; /* the '/' ending the last segment */
                 while (o > 0 && out[o - 1] != '/') {
@@ -93,6 +97,7 @@ static void remove_dot_segments(const char *in, size_t len, char *out)
         o--;
     }
     out[o] = '\0';
+    return true;
 }
 
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
@@ -107,7 +112,9 @@ int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **ou
         return st;
     }
     char *res = pt_arena_alloc(a, dlen + 2);
-    remove_dot_segments(dec, dlen, res);
+    if (!remove_dot_segments(dec, dlen, res, false)) {
+        return 400;
+    }
     *out = res;
     return 0;
 }
@@ -181,11 +188,29 @@ static bool has_dotdot_segment(const char *p)
     return false;
 }
 
-const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *uri)
+/* The file name in the form <Directory> sections are written in: no "//", "/./" or "/../"
+ * (resolved by name; a mapping never climbs above "/"), so that an Alias target written as
+ * "/dir/" or "/a/./dir" cannot step around <Directory "/dir/private">. A trailing '/' stays:
+ * it tells a directory request. */
+const char *pt_uri_canonical_file(pt_arena_t *a, const char *path)
 {
-    if (vh == NULL || uri == NULL) {
-        return NULL;
+    if (path == NULL || path[0] != '/') {
+        return path;
     }
+    size_t len = strlen(path);
+    char *res = pt_arena_alloc(a, len + 2);
+    remove_dot_segments(path, len, res, true);
+    size_t rl = strlen(res);
+    if (rl > 1 && path[len - 1] == '/' && res[rl - 1] != '/') {
+        res[rl++] = '/';
+        res[rl] = '\0';
+    }
+    return res;
+}
+
+static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
+                       const char **root)
+{
     for (size_t i = 0; i < vh->naliases_map; i++) {
         const pt_alias_t *al = &vh->aliases_map[i];
         if (al->regex) {
@@ -194,17 +219,54 @@ const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *
                 continue;
             }
             char *f = regsub(a, al->to, uri, m);
+            /* The root is the target's fixed part: up to the last '/' before a capture. */
+            const char *dollar = strchr(al->to, '$');
+            size_t n = dollar ? (size_t)(dollar - al->to) : strlen(al->to);
+            while (n > 0 && al->to[n - 1] != '/') {
+                n--;
+            }
+            *root = pt_arena_strndup(a, al->to, n);
             return has_dotdot_segment(f) ? NULL : f;
         }
         size_t n = alias_matches(uri, al->from);
         if (n > 0) {
+            *root = al->to;
             return pt_arena_printf(a, "%s%s", al->to, uri + n);
         }
     }
     if (vh->document_root == NULL) {
         return NULL;
     }
+    *root = vh->document_root;
     return pt_arena_printf(a, "%s%s", vh->document_root, uri);
+}
+
+const char *pt_uri_map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri, size_t *root_len)
+{
+    const char *root = NULL;
+    *root_len = 0;
+    if (vh == NULL || uri == NULL) {
+        return NULL;
+    }
+    const char *f = pt_uri_canonical_file(a, map(a, vh, uri, &root));
+    if (f == NULL || root == NULL || root[0] != '/') {
+        return f;
+    }
+    const char *cr = pt_uri_canonical_file(a, root);
+    size_t n = strlen(cr);
+    while (n > 1 && cr[n - 1] == '/') {
+        n--;
+    }
+    if (strncmp(f, cr, n) == 0 && (n == 1 || f[n] == '/' || f[n] == '\0')) {
+        *root_len = n;
+    }
+    return f;
+}
+
+const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *uri)
+{
+    size_t root_len;
+    return pt_uri_map(a, vh, uri, &root_len);
 }
 
 /* Characters a path may carry unescaped: RFC 3986 unreserved and the sub-delims that are

@@ -8,13 +8,22 @@
 #include "config.h"
 
 /* Decodes a raw URL-path (no query) and removes dot segments. Refuses (returns the status):
- * 400 for a bad %-escape, a NUL byte or a path not starting with '/'; 404 for an encoded
+ * 400 for a bad %-escape, a NUL byte, a path not starting with '/' or a ".." that would climb
+ * above the root (as Apache); 404 for an encoded
  * slash (%2F), as Apache's AllowEncodedSlashes Off. 0 on success with *out set. */
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out);
 
 /* Maps a normalized URL-path to a file path by Alias/AliasMatch (first match in order),
- * else DocumentRoot. NULL when the vhost has neither. */
+ * else DocumentRoot, and canonicalises the result (pt_uri_canonical_file). NULL when the
+ * vhost has neither. */
 const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *uri);
+/* The same, and *root_len: the length of the mapping's root (DocumentRoot, the Alias target,
+ * the fixed part of an AliasMatch target) at the start of the result, 0 when unknown. Options
+ * such as FollowSymLinks govern the components below it. */
+const char *pt_uri_map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri, size_t *root_len);
+/* An absolute file path without "//", "." or ".." segments (resolved by name, never above
+ * "/"); a trailing '/' is kept. Other strings are returned as they are. */
+const char *pt_uri_canonical_file(pt_arena_t *a, const char *path);
 
 /* Percent-encodes a path for use in a URL or HTML (listing links, Location headers). */
 const char *pt_uri_escape_path(pt_arena_t *a, const char *path);

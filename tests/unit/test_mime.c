@@ -151,6 +151,19 @@ START_TEST(types_a_file_by_its_last_known_extension)
 }
 END_TEST
 
+START_TEST(leading_dots_belong_to_the_name_not_the_extension)
+{
+    /* mod_mime: ".dot" is a hidden file named dot, not a Graphviz file. */
+    pt_mime_t *m = load_text("text/vnd.graphviz gv dot\ntext/plain txt\n");
+    pt_dir_config_t *d = dir();
+    ck_assert_ptr_null(pt_mime_type_for(A, m, d, "/srv/a/.dot"));
+    ck_assert_ptr_null(pt_mime_type_for(A, m, d, "/srv/a/..dot"));
+    ck_assert_str_eq(pt_mime_type_for(A, m, d, "/srv/a/.dot.txt"), "text/plain");
+    ck_assert_str_eq(pt_mime_type_for(A, m, d, "/srv/a/x.dot"), "text/vnd.graphviz");
+    ck_assert_str_eq(pt_mime_type_for(A, m, d, "/srv/a/x..txt"), "text/plain");
+}
+END_TEST
+
 START_TEST(addtype_overrides_the_table_for_its_extension)
 {
     pt_mime_t *m = load_text("text/html html\ntext/plain txt\n");
@@ -209,6 +222,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, falls_back_to_builtin_table_when_file_is_missing);
     tcase_add_test(tc, reports_an_unreadable_file);
     tcase_add_test(tc, types_a_file_by_its_last_known_extension);
+    tcase_add_test(tc, leading_dots_belong_to_the_name_not_the_extension);
     tcase_add_test(tc, addtype_overrides_the_table_for_its_extension);
     tcase_add_test(tc, forcetype_wins_over_everything);
     tcase_add_test(tc, adds_default_charset_to_text_plain_and_html_only);
