@@ -139,13 +139,15 @@ static int load(const char *path, uint64_t h, pt_fcentry_t **out)
     return 0;
 }
 
-int pt_filecache_open(const char *path, pt_fcentry_t **out)
+int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t **out)
 {
     uint64_t h = hash_path(path);
     int64_t now = pt_now_ms();
     pthread_mutex_lock(&fc.lock);
     pt_fcentry_t *e = find_locked(path, h);
-    if (e && now - e->checked_ms < PT_FILECACHE_VALID_MS) {
+    bool fresh = e && (current ? same_file(current, &e->st)
+                               : now - e->checked_ms < PT_FILECACHE_VALID_MS);
+    if (fresh) {
         e->refs++;
         lru_unlink(e);
         lru_front(e);
@@ -154,7 +156,7 @@ int pt_filecache_open(const char *path, pt_fcentry_t **out)
         return 0;
     }
     struct stat cached;
-    bool have = e != NULL;
+    bool have = e != NULL && current == NULL;
     if (have)
         cached = e->st;
     pthread_mutex_unlock(&fc.lock);

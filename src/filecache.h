@@ -1,8 +1,10 @@
 /* The open-file cache of a child process: regular files the static handler serves, kept
- * open with their stat, and for small files their bytes, so a hot file costs no open, fstat,
- * read or close per request. An entry is checked against the file system (stat by path) at
- * most once per PT_FILECACHE_VALID_MS: a changed file is seen within that time, as with
- * nginx's open_file_cache_valid. Thread-safe; entries are reference-counted. */
+ * open with their stat, and for small files their bytes, so a hot file costs no open, read
+ * or close per request. The caller passes the stat it has just taken of the path (the core's
+ * walk takes one for every request), and an entry is used only while it still describes the
+ * same file (device, inode, size, mtime, mode): a deleted, replaced or chmod'ed file is never
+ * served from the cache. Without a current stat, an entry is checked against the file system
+ * at most once per PT_FILECACHE_VALID_MS. Thread-safe; entries are reference-counted. */
 #ifndef PT_FILECACHE_H
 #define PT_FILECACHE_H
 
@@ -16,8 +18,9 @@
 typedef struct pt_fcentry pt_fcentry_t;
 
 /* A reference to path's entry: 0, -EISDIR for something that is not a regular file (the
- * caller opens it itself), or -errno from open/stat. */
-int pt_filecache_open(const char *path, pt_fcentry_t **out);
+ * caller opens it itself), or -errno from open/stat. current: a fresh stat of path, or NULL
+ * (then the validity period applies). */
+int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t **out);
 void pt_filecache_release(pt_fcentry_t *e);
 int pt_fcentry_fd(const pt_fcentry_t *e);
 const struct stat *pt_fcentry_stat(const pt_fcentry_t *e);

@@ -10,11 +10,13 @@
 #include "module.h"
 #include "request.h"
 #include "uri.h"
+#include "walk.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
 
@@ -209,33 +211,18 @@ static const char *choose_handler(const pt_request_t *r)
     return "static";
 }
 
-/* As Apache's directory walk: when a component of the mapped path is a regular file and
- * more path follows (/app/index.php/foo/bar), that file is the filename and the rest is the
- * path info, so <Files> and <FilesMatch> see the script. Only paths with a dot in an inner
- * segment are examined: the common static path costs no stat here. */
-static void split_path_info(pt_request_t *r)
+/* Options' symlink rules hold for every handler's file (a FastCGI script as much as a static
+ * file), as in Apache's directory walk; a missing file is the handler's business. */
+static int check_symlinks(pt_request_t *r)
 {
-    const char *f = r->filename;
-    if (!f)
-        return;
-    const char *seg = f;
-    for (const char *p = f + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        bool dotted = memchr(seg, '.', (size_t)(p - seg)) != NULL;
-        seg = p;
-        if (!dotted)
-            continue;
-        char *prefix = pt_arena_strndup(r->arena, f, (size_t)(p - f));
-        struct stat st;
-        if (stat(prefix, &st) != 0)
-            return;
-        if (S_ISREG(st.st_mode)) {
-            r->filename = prefix;
-            r->path_info = pt_arena_strdup(r->arena, p);
-            return;
-        }
-    }
+    if (!r->finfo_valid || (r->dir->options & PT_OPT_FOLLOW_SYMLINKS))
+        return 0;
+    int fd;
+    struct stat st;
+    int rc = pt_walk_open(r, r->filename_root, r->dir->options, true, &fd, &st);
+    if (rc == 0)
+        close(fd);
+    return rc == 403 ? 403 : 0;
 }
 
 /* ProxyPass / ProxyPassMatch: the first that matches r->uri (prefix on segment boundaries,
@@ -292,9 +279,12 @@ int pt_request_route(pt_request_t *r)
         r->backend = pp->backend;
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     } else {
-        r->filename = pt_uri_to_filename(r->arena, r->vhost, r->uri);
-        split_path_info(r);
-        r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
+        r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
+        const char *walked = pt_walk_stat(r);
+        r->dir = pt_config_dir_for(r->arena, r->vhost, walked, r->uri);
+        st = check_symlinks(r);
+        if (st)
+            return st;
     }
     st = check_redirects(r, r->dir->redirects, r->dir->nredirects);
     if (st)

@@ -45,6 +45,8 @@ typedef struct pt_request {
 
     const char *filename;        /* mapped file path, NULL when not mapped */
     const char *path_info;       /* trailing path after an existing file, or NULL */
+    size_t filename_root;        /* length of the mapping root (DocumentRoot, Alias target)
+                                    at the start of filename: Options rule below it */
     struct stat finfo;
     bool finfo_valid;            /* filename exists and finfo is its lstat/stat */
     const char *content_type;

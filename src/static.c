@@ -6,6 +6,7 @@
 #include "range.h"
 #include "filecache.h"
 #include "uri.h"
+#include "walk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,135 +24,30 @@
 /* What resolving a file name found, besides an HTTP status. */
 enum { FILE_MISSING = -2 };
 
-/* ---- Symbolic links ------------------------------------------------------------------ */
+/* ---- Opening ------------------------------------------------------------------------- */
 
-/* The directory the file was mapped under (DocumentRoot or the matching Alias target):
- * Options govern the components below it, as <Directory> sections would. Returns its
- * length in r->filename, 0 when unknown (then every component is checked). */
-static size_t mapping_root_len(const pt_request_t *r)
-{
-    const char *f = r->filename;
-    const pt_vhost_t *vh = r->vhost;
-    for (size_t i = 0; i < vh->naliases_map; i++) {
-        const pt_alias_t *al = &vh->aliases_map[i];
-        const char *to = al->to;
-        size_t n;
-        if (al->regex) {
-            if (al->re == NULL || regexec(al->re, r->uri, 0, NULL, 0) != 0) {
-                continue;
-            }
-            const char *dollar = strchr(to, '$');
-            n = dollar ? (size_t)(dollar - to) : strlen(to);
-            while (n > 0 && to[n - 1] != '/') {
-                n--;
-            }
-        } else {
-            size_t fl = strlen(al->from);
-            if (fl == 0 || strncmp(r->uri, al->from, fl) != 0 ||
-                (al->from[fl - 1] != '/' && r->uri[fl] != '\0' && r->uri[fl] != '/')) {
-                continue;
-            }
-            n = strlen(to);
-        }
-        return strncmp(f, to, n) == 0 ? n : 0;
-    }
-    const char *root = vh->document_root;
-    size_t n = root ? strlen(root) : 0;
-    return n && strncmp(f, root, n) == 0 ? n : 0;
-}
-
-/* One component that lstat says is a link: allowed by FollowSymLinks, or by
- * SymLinksIfOwnerMatch when the link and its target have the same owner. */
-static int check_link(const pt_request_t *r, const char *path, const struct stat *lst)
-{
-    struct stat tst;
-    if ((r->dir->options & PT_OPT_SYMLINKS_IF_OWNER) && stat(path, &tst) == 0 &&
-        tst.st_uid == lst->st_uid) {
-        return 0;
-    }
-    pt_log_rerror(PT_LOG_ERR, r, "AH00037: Symbolic link not allowed or link target not "
-                                 "accessible: %s", path);
-    return 403;
-}
-
-/* Without FollowSymLinks, lstat each component below the root. Also tells a missing file
- * from a path that continues past a regular file (path info: 404 for static files). */
-static int check_components(const pt_request_t *r)
-{
-    char *path = pt_arena_strdup(r->arena, r->filename);
-    size_t len = strlen(path);
-    size_t i = mapping_root_len(r);
-    while (i < len) {
-        while (i < len && path[i] == '/') {
-            i++;
-        }
-        if (i == len) {
-            break;
-        }
-        while (i < len && path[i] != '/') {
-            i++;
-        }
-        char saved = path[i];
-        path[i] = '\0';
-        struct stat st;
-        if (lstat(path, &st) != 0) {
-            path[i] = saved;
-            return errno == ENOENT ? FILE_MISSING : errno == ENOTDIR ? 404 : 403;
-        }
-        if (S_ISLNK(st.st_mode) && check_link(r, path, &st) != 0) {
-            return 403;
-        }
-        path[i] = saved;
-        if (i < len && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
-            return 404; /* path info after a file */
-        }
-    }
-    return 0;
-}
-
-/* Opens r->filename by Options' rules into *fd. Returns 0, FILE_MISSING, or a status. */
+/* Opens r->filename by Options' rules into *fd: the descriptor the symlink checks walked to
+ * is the one served (no window between check and open). Returns 0, FILE_MISSING, or a
+ * status. */
 static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t **fce)
 {
     unsigned opts = r->dir->options;
-    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK; /* a FIFO must not block the worker */
     *fce = NULL;
-    if ((opts & PT_OPT_FOLLOW_SYMLINKS) && pt_filecache_open(r->filename, fce) == 0) {
-        /* The hot path: a regular file already open (symlinks followed, as the cache does). */
+    if ((opts & PT_OPT_FOLLOW_SYMLINKS) && r->finfo_valid && S_ISREG(r->finfo.st_mode) &&
+        pt_filecache_open(r->filename, &r->finfo, fce) == 0) {
+        /* The hot path: a regular file already open, still the file the walk just saw. */
         *fd = pt_fcentry_fd(*fce);
         *st = *pt_fcentry_stat(*fce);
         return 0;
     }
-    if (!(opts & PT_OPT_FOLLOW_SYMLINKS)) {
-        int rc = check_components(r);
-        if (rc != 0) {
-            return rc;
-        }
-        if (!(opts & PT_OPT_SYMLINKS_IF_OWNER)) {
-            flags |= O_NOFOLLOW; /* closes the window between the check and the open */
-        }
+    int rc = pt_walk_open(r, r->filename_root, opts, false, fd, st);
+    if (rc == PT_WALK_MISSING) {
+        return FILE_MISSING;
     }
-    *fd = open(r->filename, flags);
-    if (*fd < 0) {
-        switch (errno) {
-        case ENOENT:
-            return FILE_MISSING;
-        case ENOTDIR:
-        case ENAMETOOLONG:
-            return 404;
-        case EACCES:
-        case EPERM:
-        case ELOOP:
-            return 403;
-        default:
-            pt_log_rerror(PT_LOG_ERR, r, "cannot open %s: %s", r->filename, strerror(errno));
-            return errno == EMFILE || errno == ENFILE ? 503 : 500;
-        }
+    if (rc >= 500) {
+        pt_log_rerror(PT_LOG_ERR, r, "cannot open %s: %s", r->filename, strerror(errno));
     }
-    if (fstat(*fd, st) != 0) {
-        close(*fd);
-        return 500;
-    }
-    return 0;
+    return rc;
 }
 
 static int missing(pt_request_t *r)

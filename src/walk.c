@@ -1,0 +1,213 @@
+/* The core's file-system walk: the stat that tells the section walk what exists, the path
+ * info split, and the symlink-checked open (Apache's resolve_symlink rules). */
+#include "walk.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *with_slash(pt_request_t *r, const char *path)
+{
+    size_t n = strlen(path);
+    return n && path[n - 1] == '/' ? path : pt_arena_printf(r->arena, "%s/", path);
+}
+
+/* Only the failure path walks component by component: a file that exists costs one stat. */
+const char *pt_walk_stat(pt_request_t *r)
+{
+    const char *f = r->filename;
+    r->finfo_valid = false;
+    if (f == NULL) {
+        return NULL;
+    }
+    struct stat st;
+    if (stat(f, &st) == 0) {
+        r->finfo = st;
+        r->finfo_valid = true;
+        return S_ISDIR(st.st_mode) ? with_slash(r, f) : f;
+    }
+    if (errno != ENOENT && errno != ENOTDIR) {
+        return f; /* unreadable: the handler reports it */
+    }
+    for (size_t i = 1; f[i]; i++) {
+        if (f[i] != '/') {
+            continue;
+        }
+        char *prefix = pt_arena_strndup(r->arena, f, i);
+        if (stat(prefix, &st) != 0) {
+            return prefix; /* the first missing name */
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            r->filename = prefix;
+            r->path_info = pt_arena_strdup(r->arena, f + i);
+            r->finfo = st;
+            r->finfo_valid = true;
+            return prefix;
+        }
+    }
+    return f;
+}
+
+static int open_errno_status(void)
+{
+    switch (errno) {
+    case ENOENT:
+        return PT_WALK_MISSING;
+    case ENOTDIR:
+    case ENAMETOOLONG:
+        return 404;
+    case EACCES:
+    case EPERM:
+    case ELOOP:
+        return 403;
+    case EMFILE:
+    case ENFILE:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
+/* name in dirfd is a symbolic link (lst its lstat): open its target into *out when Options
+ * allow it. For SymLinksIfOwnerMatch the opened file's owner is compared with the link's, and
+ * the link is looked at again after the open, so a link swapped in between is not followed.
+ * Returns 0 or a status (PT_WALK_MISSING for a dangling link). */
+static int open_link(pt_request_t *r, int dirfd, const char *name, int flags, unsigned options,
+                     const struct stat *lst, const char *path, int *out)
+{
+    if (options & PT_OPT_SYMLINKS_IF_OWNER) {
+        int fd = openat(dirfd, name, flags & ~O_NOFOLLOW);
+        if (fd < 0) {
+            return open_errno_status();
+        }
+        struct stat tst, again;
+        if (fstat(fd, &tst) == 0 && tst.st_uid == lst->st_uid &&
+            fstatat(dirfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+            again.st_ino == lst->st_ino && again.st_dev == lst->st_dev &&
+            again.st_uid == lst->st_uid) {
+            *out = fd;
+            return 0;
+        }
+        close(fd);
+    }
+    pt_log_rerror(PT_LOG_ERR, r, "AH00037: Symbolic link not allowed or link target not "
+                                 "accessible: %s", path);
+    return 403;
+}
+
+/* Opens one component below dirfd into *out without following a link Options forbid.
+ * Returns 0 or a status. */
+static int open_component(pt_request_t *r, int dirfd, const char *name, bool last,
+                          bool path_only, unsigned options, const char *path, int *out)
+{
+    int flags = O_CLOEXEC | O_NOFOLLOW;
+    if (!last) {
+        flags |= O_PATH | O_DIRECTORY;
+    } else {
+        flags |= path_only ? O_PATH : O_RDONLY | O_NONBLOCK; /* a FIFO must not block */
+    }
+    int fd = openat(dirfd, name, flags);
+    struct stat lst;
+    if (fd >= 0) {
+        /* O_PATH|O_NOFOLLOW opens a link itself instead of failing. */
+        if (!(flags & O_PATH) || fstat(fd, &lst) != 0 || !S_ISLNK(lst.st_mode)) {
+            *out = fd;
+            return 0;
+        }
+        close(fd);
+    } else {
+        int err = errno;
+        if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(lst.st_mode)) {
+            errno = err;
+            return open_errno_status();
+        }
+    }
+    return open_link(r, dirfd, name, flags, options, &lst, path, out);
+}
+
+int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only,
+                 int *fd_out, struct stat *st)
+{
+    const char *f = r->filename;
+    size_t len = strlen(f);
+    int last_flags = path_only ? O_PATH : O_RDONLY | O_NONBLOCK;
+    if (options & PT_OPT_FOLLOW_SYMLINKS) {
+        int fd = open(f, O_CLOEXEC | last_flags);
+        if (fd < 0) {
+            return open_errno_status();
+        }
+        if (fstat(fd, st) != 0) {
+            close(fd);
+            return 500;
+        }
+        *fd_out = fd;
+        return 0;
+    }
+    if (root_len > len || root_len == 0 || f[0] != '/') {
+        root_len = 1; /* unknown root: check every component */
+    }
+    /* The mapping root comes from the configuration: followed as written. */
+    char *path = pt_arena_strdup(r->arena, f);
+    char saved = path[root_len];
+    path[root_len] = '\0';
+    int dfd = open(path, O_CLOEXEC | (root_len == len ? last_flags : O_PATH | O_DIRECTORY));
+    path[root_len] = saved;
+    if (dfd < 0) {
+        return open_errno_status();
+    }
+    size_t i = root_len;
+    while (i < len) {
+        while (i < len && path[i] == '/') {
+            i++;
+        }
+        if (i == len) {
+            break;
+        }
+        size_t start = i;
+        while (i < len && path[i] != '/') {
+            i++;
+        }
+        size_t j = i;
+        while (j < len && path[j] == '/') {
+            j++;
+        }
+        saved = path[i];
+        path[i] = '\0';
+        int nfd = -1;
+        int rc = open_component(r, dfd, path + start, j == len, path_only, options, path, &nfd);
+        path[i] = saved;
+        close(dfd);
+        if (rc != 0) {
+            return rc;
+        }
+        dfd = nfd;
+    }
+    if (fstat(dfd, st) != 0) {
+        close(dfd);
+        return 500;
+    }
+    *fd_out = dfd;
+    return 0;
+}
+
+bool pt_walk_entry_allowed(int dirfd, const char *name, unsigned options, struct stat *st)
+{
+    struct stat lst;
+    if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
+        return false;
+    }
+    if (!S_ISLNK(lst.st_mode)) {
+        *st = lst;
+        return true;
+    }
+    if (fstatat(dirfd, name, st, 0) != 0) {
+        return false; /* dangling: a request for it would get 404 */
+    }
+    if (options & PT_OPT_FOLLOW_SYMLINKS) {
+        return true;
+    }
+    return (options & PT_OPT_SYMLINKS_IF_OWNER) && st->st_uid == lst.st_uid;
+}

@@ -1,0 +1,38 @@
+/* The core's walk of a mapped file name over the file system, as Apache's directory walk:
+ * how much of the name exists (what <Directory> and <Files> sections are matched against),
+ * where a file ends and path info begins, and Options' rules for symbolic links, checked
+ * component by component with openat(O_NOFOLLOW) so that the file opened is the file
+ * checked. Every handler's file goes through it, not only the static handler's. */
+#ifndef PT_WALK_H
+#define PT_WALK_H
+
+#include "request.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+/* pt_walk_open: the file (or a directory on the way) does not exist. */
+#define PT_WALK_MISSING (-2)
+
+/* Stats r->filename; when it does not exist, finds the longest existing part, and when that
+ * ends at a regular file with more path after it, splits r->filename there and sets
+ * r->path_info (/app/index.php/foo). Sets r->finfo when the file exists. Returns the name the
+ * section walk sees: the existing part and the first missing name after it, with a trailing
+ * '/' when it is a directory (as Apache's walk builds r->filename). NULL when no filename. */
+const char *pt_walk_stat(pt_request_t *r);
+
+/* Opens r->filename, following symbolic links below the first root_len bytes only as
+ * Options allows (FollowSymLinks, or SymLinksIfOwnerMatch when the link and its target have
+ * one owner). path_only: an O_PATH descriptor (a check; the file need not be readable), else
+ * O_RDONLY. Returns 0 with *fd and *st (its fstat), PT_WALK_MISSING, or a status: 403 for a
+ * link Options forbid (logged) or a permission error, 404 for a path past a regular file. */
+int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only, int *fd,
+                 struct stat *st);
+
+/* Whether the directory entry name (in the directory open as dirfd) may be reached by the
+ * symlink rules of options; *st gets what a request for it would see (the target's stat for
+ * an allowed link). False for a link Options forbid or a dangling one. */
+bool pt_walk_entry_allowed(int dirfd, const char *name, unsigned options, struct stat *st);
+
+#endif
