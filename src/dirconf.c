@@ -130,8 +130,11 @@ static size_t count_components(const char *p)
     return n;
 }
 
-/* <Directory dir> applies to filename when filename is dir or inside it; with wildcards,
- * dir's components are matched against as many leading components of filename. */
+/* <Directory dir> applies to filename when filename is dir or inside it. A wildcard one is
+ * matched as in Apache's walk, against the directories on the way only: the prefix of
+ * filename with as many components as dir, when a '/' follows it (the walk gives a directory
+ * a trailing '/'), so /x/<star> applies to the directory /x/sub/ and what is in it, not to the
+ * file /x/f.txt nor to a name under /x that does not exist. */
 static bool directory_matches(const char *dir, const char *filename)
 {
     if (strcmp(dir, "/") == 0)
@@ -143,19 +146,28 @@ static bool directory_matches(const char *dir, const char *filename)
     }
     size_t want = count_components(dir), seen = 0;
     const char *p = filename;
-    for (; *p; p++) {
-        if (*p == '/' && p[1] && p[1] != '/' && ++seen > want)
+    while (*p && seen < want) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
             break;
+        while (*p && *p != '/')
+            p++;
+        seen++;
     }
-    if (seen < want)
+    if (seen < want || *p != '/')
         return false;
-    char prefix[4096];
-    size_t len = (size_t)(p - filename);
-    if (len >= sizeof(prefix))
+    char prefix[4096], pattern[4096];
+    size_t len = (size_t)(p - filename), dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    if (len >= sizeof(prefix) || dl >= sizeof(pattern))
         return false;
     memcpy(prefix, filename, len);
     prefix[len] = '\0';
-    return fnmatch(dir, prefix, FNM_PATHNAME) == 0;
+    memcpy(pattern, dir, dl);
+    pattern[dl] = '\0';
+    return fnmatch(pattern, prefix, FNM_PATHNAME) == 0;
 }
 
 static bool location_matches(const char *loc, const char *uri)

@@ -208,6 +208,24 @@ START_TEST(directory_matches_itself_but_not_a_sibling_prefix)
 }
 END_TEST
 
+START_TEST(wildcard_directory_applies_to_directories_on_the_way_only)
+{
+    /* Apache's walk: <Directory "/x/<star>"> is matched against directories (the walk gives them
+     * a trailing '/'), not against a file directly under /x nor a name that does not exist
+     * (the walk hands that over without a '/'). */
+    pt_config_t *c = load("Listen 8080\n<Directory \"/srv/x/*\">\n Header set X-Order wild\n"
+                          "</Directory>\n");
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/sub/", "/sub/")), "wild");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/sub/f.txt", "/sub/f.txt")), "wild");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/sub/a/b/", "/sub/a/b/")), "wild");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/top.txt", "/top.txt")), "");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/nope", "/nope/x")), "");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/x/", "/")), "");
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(options_merge_through_sections)
 {
     pt_config_t *c = load("Listen 8080\n<Directory />\n Options None\n</Directory>\n"
@@ -302,6 +320,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, without_a_file_only_locations_apply);
     tcase_add_test(t, locations_match_on_segment_boundaries);
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
+    tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
     tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
