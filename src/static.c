@@ -2,6 +2,7 @@
  * trailing-slash redirect, DirectoryIndex, FallbackResource, listings), and Apache's Options
  * rules for symbolic links. Validators and range parsing are in range.c. */
 #include "handler.h"
+#include "access.h"
 #include "log.h"
 #include "range.h"
 #include "filecache.h"
@@ -165,7 +166,31 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const dirent_info_t *)a)->name, ((const dirent_info_t *)b)->name);
 }
 
-/* Reads up to LISTING_MAX_ENTRIES entries, sorted by name. */
+/* mod_autoindex runs a sub-request per entry and lists only what a request would get
+ * (2xx or 3xx): the same symlink rules (with the listed directory's Options, which govern its
+ * entries), the same section walk and Require here. A dangling link, a link Options forbid,
+ * a denied file or directory, and anything but files and directories stay out, so a listing
+ * never tells what access control hides. */
+static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
+{
+    if (!pt_walk_entry_allowed(dfd, name, r->dir->options, st)) {
+        return false;
+    }
+    bool isdir = S_ISDIR(st->st_mode);
+    if (!isdir && !S_ISREG(st->st_mode)) {
+        return false;
+    }
+    size_t fl = strlen(r->filename);
+    const char *sep = fl && r->filename[fl - 1] == '/' ? "" : "/";
+    const char *file = pt_arena_printf(r->arena, "%s%s%s%s", r->filename, sep, name,
+                                       isdir ? "/" : "");
+    const char *uri = pt_arena_printf(r->arena, "%s%s%s", r->uri, name, isdir ? "/" : "");
+    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, file, uri);
+    return d->require == NULL || pt_require_eval(d->require, pt_request_client_addr(r), "GET",
+                                                 &r->env) == PT_AUTHZ_GRANTED;
+}
+
+/* Reads up to LISTING_MAX_ENTRIES visible entries, sorted by name. */
 static dirent_info_t *read_entries(pt_request_t *r, DIR *dir, size_t *count)
 {
     size_t n = 0, cap = 64;
@@ -179,9 +204,11 @@ static dirent_info_t *read_entries(pt_request_t *r, DIR *dir, size_t *count)
             v = pt_arena_grow(r->arena, v, cap * sizeof(*v), 2 * cap * sizeof(*v));
             cap *= 2;
         }
+        if (!entry_visible(r, dirfd(dir), de->d_name, &v[n].st)) {
+            continue;
+        }
         v[n].name = pt_arena_strdup(r->arena, de->d_name);
-        v[n].have_st = fstatat(dirfd(dir), de->d_name, &v[n].st, 0) == 0 ||
-                       fstatat(dirfd(dir), de->d_name, &v[n].st, AT_SYMLINK_NOFOLLOW) == 0;
+        v[n].have_st = true;
         n++;
     }
     qsort(v, n, sizeof(*v), cmp_entry);
