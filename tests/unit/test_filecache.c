@@ -1,0 +1,108 @@
+/* Unit tests for filecache.c: an entry is served only while it still describes the file the
+ * caller has just stat'ed, so a chmod'ed or replaced file is never answered from the cache. */
+#include "filecache.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/pt_fc_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/f.txt", dir);
+}
+
+static void teardown(void)
+{
+    pt_filecache_clear();
+    unlink(path);
+    rmdir(dir);
+}
+
+static void write_at(const char *p, const char *text)
+{
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Opens path through the cache with a fresh stat of it. */
+static pt_fcentry_t *open_fresh(void)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    pt_fcentry_t *e = NULL;
+    ck_assert_int_eq(pt_filecache_open(path, &st, &e), 0);
+    return e;
+}
+
+START_TEST(reuses_an_entry_while_the_file_is_unchanged)
+{
+    write_at(path, "one\n");
+    pt_fcentry_t *a = open_fresh();
+    pt_fcentry_t *b = open_fresh();
+    ck_assert_ptr_eq(a, b);
+    pt_filecache_release(a);
+    pt_filecache_release(b);
+}
+END_TEST
+
+START_TEST(a_chmod_is_seen_at_once)
+{
+    write_at(path, "one\n");
+    pt_fcentry_t *a = open_fresh();
+    ck_assert_int_eq(chmod(path, 0), 0);
+    pt_fcentry_t *b = open_fresh(); /* as root the open still succeeds: a new entry */
+    ck_assert_ptr_ne(a, b);
+    ck_assert_uint_eq(pt_fcentry_stat(b)->st_mode & 0777, 0);
+    pt_filecache_release(a);
+    pt_filecache_release(b);
+}
+END_TEST
+
+START_TEST(a_replaced_file_is_reloaded_at_once)
+{
+    write_at(path, "one\n");
+    pt_fcentry_t *a = open_fresh();
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    write_at(tmp, "two\n"); /* same size, and maybe the same mtime: the inode differs */
+    ck_assert_int_eq(rename(tmp, path), 0);
+    pt_fcentry_t *b = open_fresh();
+    ck_assert_ptr_ne(a, b);
+    ck_assert_ptr_nonnull(pt_fcentry_data(b));
+    ck_assert(memcmp(pt_fcentry_data(b), "two\n", 4) == 0);
+    pt_filecache_release(a);
+    pt_filecache_release(b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("filecache");
+    TCase *tc = tcase_create("revalidation");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, reuses_an_entry_while_the_file_is_unchanged);
+    tcase_add_test(tc, a_chmod_is_seen_at_once);
+    tcase_add_test(tc, a_replaced_file_is_reloaded_at_once);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
