@@ -99,7 +99,8 @@ static int open_link(pt_request_t *r, int dirfd, const char *name, int flags, un
 }
 
 /* Opens one component below dirfd into *out without following a link Options forbid.
- * Returns 0 or a status. */
+ * Returns 0 or a status. When the open fails as on a link (ELOOP, ENOTDIR) and lstat then
+ * finds no link, the name was swapped in between: try again rather than report a 404. */
 static int open_component(pt_request_t *r, int dirfd, const char *name, bool last,
                           bool path_only, unsigned options, const char *path, int *out)
 {
@@ -109,18 +110,22 @@ static int open_component(pt_request_t *r, int dirfd, const char *name, bool las
     } else {
         flags |= path_only ? O_PATH : O_RDONLY | O_NONBLOCK; /* a FIFO must not block */
     }
-    int fd = openat(dirfd, name, flags);
     struct stat lst;
-    if (fd >= 0) {
-        /* O_PATH|O_NOFOLLOW opens a link itself instead of failing. */
-        if (!(flags & O_PATH) || fstat(fd, &lst) != 0 || !S_ISLNK(lst.st_mode)) {
-            *out = fd;
-            return 0;
+    for (int tries = 0;; tries++) {
+        int fd = openat(dirfd, name, flags);
+        if (fd >= 0) {
+            /* O_PATH|O_NOFOLLOW opens a link itself instead of failing. */
+            if (!(flags & O_PATH) || fstat(fd, &lst) != 0 || !S_ISLNK(lst.st_mode)) {
+                *out = fd;
+                return 0;
+            }
+            close(fd);
+            break;
         }
-        close(fd);
-    } else {
         int err = errno;
-        if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(lst.st_mode)) {
+        if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+            break;
+        if ((err != ELOOP && err != ENOTDIR) || tries == 2) {
             errno = err;
             return open_errno_status();
         }

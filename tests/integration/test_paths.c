@@ -7,6 +7,8 @@
 #include "harness.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +204,63 @@ START_TEST(a_linked_directory_on_the_way_is_refused_without_follow_symlinks)
 }
 END_TEST
 
+/* The check-then-open race: a directory on the way is swapped (atomically, RENAME_EXCHANGE)
+ * with a link to a secret directory while requests run. A walk that checks with lstat and
+ * then opens by path can follow the link; openat(O_NOFOLLOW) component by component cannot. */
+typedef struct {
+    const char *a, *b;
+    volatile bool stop;
+    long swaps;
+} swapper_t;
+
+static void *swap_loop(void *arg)
+{
+    swapper_t *s = arg;
+    while (!s->stop) {
+        if (renameat2(AT_FDCWD, s->a, AT_FDCWD, s->b, RENAME_EXCHANGE) == 0)
+            s->swaps++;
+    }
+    return NULL;
+}
+
+START_TEST(a_directory_swapped_for_a_link_during_requests_never_serves_the_target)
+{
+    pth_write_filef(h, "d/f.txt", "public\n");
+    pth_write_dir_file(h, "secret/f.txt", "SECRET\n", 7);
+    make_link(pth_path(h, "secret"), "dl");
+    START("<Directory @DOCROOT@>\n  Options -FollowSymLinks\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    char a[600], b[600];
+    snprintf(a, sizeof(a), "%s/d", h->docroot);
+    snprintf(b, sizeof(b), "%s/dl", h->docroot);
+    swapper_t sw = {.a = a, .b = b};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, swap_loop, &sw), 0);
+    int served = 0, refused = 0, leaked = 0;
+    int64_t end = pth_now_ms() + 2000;
+    while (pth_now_ms() < end && leaked == 0) {
+        pth_resp_t r;
+        pth_get(h, "/d/f.txt", NULL, &r);
+        if (r.body && strstr(r.body, "SECRET"))
+            leaked++;
+        else if (r.status == 200)
+            served++;
+        else if (r.status == 403)
+            refused++;
+        else
+            ck_abort_msg("GET /d/f.txt: status %d", r.status);
+        pth_resp_free(&r);
+    }
+    sw.stop = true;
+    pthread_join(t, NULL);
+    ck_assert_msg(leaked == 0, "the link's target was served (%d served, %d refused)", served,
+                  refused);
+    ck_assert_msg(served > 0 && refused > 0 && sw.swaps > 0,
+                  "the race did not run: %d served, %d refused, %ld swaps", served, refused,
+                  sw.swaps);
+}
+END_TEST
+
 /* ---- Open-file cache ----------------------------------------------------------------- */
 
 START_TEST(a_deleted_or_replaced_file_is_not_served_from_the_cache)
@@ -294,6 +353,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_listing_hides_what_a_request_for_it_would_not_get);
     tcase_add_test(tc, a_listing_shows_an_allowed_link_with_its_target_and_hides_a_foreign_one);
     tcase_add_test(tc, a_linked_directory_on_the_way_is_refused_without_follow_symlinks);
+    tcase_add_test(tc, a_directory_swapped_for_a_link_during_requests_never_serves_the_target);
     tcase_add_test(tc, a_deleted_or_replaced_file_is_not_served_from_the_cache);
     suite_add_tcase(s, tc);
     TCase *php = tcase_create("php-fpm");
