@@ -1,6 +1,6 @@
 /* The static handler: files (conditional requests, ranges, sendfile), directories (mod_dir's
- * trailing-slash redirect, DirectoryIndex, FallbackResource, listings), and Apache's Options
- * rules for symbolic links. Validators and range parsing are in range.c. */
+ * trailing-slash redirect, DirectoryIndex, FallbackResource, listings). Files are opened
+ * through walk.c (Options' rules for symbolic links); validators and ranges are in range.c. */
 #include "handler.h"
 #include "access.h"
 #include "log.h"
