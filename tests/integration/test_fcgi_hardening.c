@@ -251,9 +251,9 @@ static void *slow_get(void *arg)
     return NULL;
 }
 
-START_TEST(max_bounds_the_backend_connections_of_a_child)
+static void max_bounds(const char *reuse, int want_accepted)
 {
-    pth_config(h, "%s" HOSTILE_PASS " enablereuse=on max=2\n", one_child());
+    pth_config(h, "%s" HOSTILE_PASS " %s max=2\n", one_child(), reuse);
     pth_start(h);
     enum { N = 6 };
     pthread_t t[N];
@@ -264,10 +264,24 @@ START_TEST(max_bounds_the_backend_connections_of_a_child)
         pthread_join(t[i], NULL);
         ck_assert_msg(ok[i], "request %d failed", i);
     }
-    ck_assert_int_le(atomic_load(&hs.counts->max_open), 2);
-    ck_assert_int_le(atomic_load(&hs.counts->accepted), 2);
+    ck_assert_int_le(atomic_load(&hs.counts->max_busy), 2);
+    if (want_accepted)
+        ck_assert_int_eq(atomic_load(&hs.counts->accepted), want_accepted);
+    else
+        ck_assert_int_le(atomic_load(&hs.counts->max_open), 2); /* the same ones reused */
     ck_assert_int_eq(atomic_load(&hs.counts->requests), N);
     pth_stop(h);
+}
+
+START_TEST(max_bounds_the_backend_connections_of_a_child)
+{
+    max_bounds("enablereuse=on", 0);
+}
+END_TEST
+
+START_TEST(max_bounds_the_backend_connections_without_reuse_too)
+{
+    max_bounds("enablereuse=off", 6);
 }
 END_TEST
 
@@ -508,8 +522,10 @@ static Suite *suite(void)
     tcase_add_test(reuse, a_kept_connection_that_the_backend_closed_is_replaced);
     tcase_add_test(reuse, a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url);
     /* prefork: one connection per child, nothing for max= to bound. */
-    if (!prefork())
+    if (!prefork()) {
         tcase_add_test(reuse, max_bounds_the_backend_connections_of_a_child);
+        tcase_add_test(reuse, max_bounds_the_backend_connections_without_reuse_too);
+    }
     suite_add_tcase(s, reuse);
 
     TCase *php = tcase_create("php");

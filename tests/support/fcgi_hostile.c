@@ -28,6 +28,7 @@ typedef struct {
     long stdin_len;
     const unsigned char *params; /* the whole PARAMS stream */
     size_t plen;
+    bool unbusy;             /* left the busy count */
 } hostile_req_t;
 
 static pth_hostile_counts_t *counts;
@@ -73,9 +74,25 @@ static bool put_stdout(int fd, const char *s)
     return put_record(fd, FCGI_VERSION_1, FCGI_STDOUT, s, strlen(s));
 }
 
-static bool put_end(int fd)
+static void raise_max(atomic_int *max, int now)
+{
+    int m = atomic_load(max);
+    while (now > m && !atomic_compare_exchange_weak(max, &m, now))
+        ;
+}
+
+/* Leaves the busy count before the client can see the end (see busy). */
+static void unbusy(hostile_req_t *q)
+{
+    if (!q->unbusy)
+        atomic_fetch_sub(&counts->busy, 1);
+    q->unbusy = true;
+}
+
+static bool put_end(int fd, hostile_req_t *q)
 {
     unsigned char body[8] = {0, 0, 0, 0, FCGI_REQUEST_COMPLETE, 0, 0, 0};
+    unbusy(q);
     return put_record(fd, FCGI_VERSION_1, FCGI_STDOUT, NULL, 0) &&
            put_record(fd, FCGI_VERSION_1, FCGI_END_REQUEST, body, sizeof(body));
 }
@@ -140,6 +157,7 @@ static bool read_request(int fd, hostile_req_t *q, unsigned char *params)
         if (h.type == FCGI_BEGIN_REQUEST && clen >= 8) {
             q->keep_conn = (content[2] & FCGI_KEEP_CONN) != 0;
             atomic_fetch_add(&counts->requests, 1);
+            raise_max(&counts->max_busy, atomic_fetch_add(&counts->busy, 1) + 1);
             if (q->keep_conn)
                 atomic_fetch_add(&counts->keep_conn, 1);
         } else if (h.type == FCGI_PARAMS) {
@@ -160,35 +178,35 @@ static bool read_request(int fd, hostile_req_t *q, unsigned char *params)
 }
 
 /* Answers; false when the connection must close afterwards whatever was asked. */
-static bool answer(int fd, const hostile_req_t *q)
+static bool answer(int fd, hostile_req_t *q)
 {
     const char *w = q->script;
     char buf[256];
     if (strcmp(w, "ok") == 0)
-        return put_stdout(fd, "Content-Type: text/plain\r\n\r\nok") && put_end(fd);
+        return put_stdout(fd, "Content-Type: text/plain\r\n\r\nok") && put_end(fd, q);
     if (strcmp(w, "slow") == 0) {
         int ms = q->query[0] ? atoi(q->query) : HOSTILE_SLOW_DEFAULT_MS;
         pth_sleep_ms(ms);
-        return put_stdout(fd, "Content-Type: text/plain\r\n\r\nok") && put_end(fd);
+        return put_stdout(fd, "Content-Type: text/plain\r\n\r\nok") && put_end(fd, q);
     }
     if (strcmp(w, "echo") == 0) {
         snprintf(buf, sizeof(buf), "Content-Type: text/plain\r\n\r\nlen=%ld", q->stdin_len);
-        return put_stdout(fd, buf) && put_end(fd);
+        return put_stdout(fd, buf) && put_end(fd, q);
     }
     if (strcmp(w, "param") == 0) {
         size_t vl = 0;
         const char *v = param_get(q, q->query, &vl);
         snprintf(buf, sizeof(buf), "Content-Type: text/plain\r\n\r\n%.*s", (int)vl,
                  v ? v : "");
-        return put_stdout(fd, buf) && put_end(fd);
+        return put_stdout(fd, buf) && put_end(fd, q);
     }
     if (strcmp(w, "dateserver") == 0)
         return put_stdout(fd, "Date: Sat, 01 Jan 2000 00:00:00 GMT\r\nServer: hostile/1.0\r\n"
                               "Content-Type: text/plain\r\n\r\nok") &&
-               put_end(fd);
+               put_end(fd, q);
     if (strcmp(w, "folded") == 0)
         return put_stdout(fd, "Content-Type: text/plain\r\nX-Folded: one\r\n two\r\n\r\nok") &&
-               put_end(fd);
+               put_end(fd, q);
     if (strcmp(w, "headclose") == 0) {
         put_stdout(fd, "Content-Type: text/plain\r\nX-Head: sent\r\n\r\n");
         return false;
@@ -200,24 +218,23 @@ static bool answer(int fd, const hostile_req_t *q)
     }
     if (strcmp(w, "closeafter") == 0) {
         put_stdout(fd, "Content-Type: text/plain\r\n\r\nok");
-        put_end(fd);
+        put_end(fd, q);
         return false;
     }
     return put_stdout(fd, "Status: 404\r\nContent-Type: text/plain\r\n\r\nunknown") &&
-           put_end(fd);
+           put_end(fd, q);
 }
 
 static void *serve_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
-    int now = atomic_fetch_add(&counts->open, 1) + 1;
-    int max = atomic_load(&counts->max_open);
-    while (now > max && !atomic_compare_exchange_weak(&counts->max_open, &max, now))
-        ;
+    raise_max(&counts->max_open, atomic_fetch_add(&counts->open, 1) + 1);
     unsigned char *params = malloc(HOSTILE_MAX_PARAMS);
     hostile_req_t q;
     while (params && read_request(fd, &q, params)) {
-        if (!answer(fd, &q) || !q.keep_conn)
+        bool more = answer(fd, &q);
+        unbusy(&q);
+        if (!more || !q.keep_conn)
             break;
     }
     free(params);

@@ -15,6 +15,10 @@ typedef struct {
     atomic_int accepted;     /* connections accepted */
     atomic_int open;         /* connections open now */
     atomic_int max_open;     /* most open at once */
+    atomic_int busy;         /* requests between BEGIN_REQUEST read and END_REQUEST sent:
+                                inside the time the client holds the connection, so unlike
+                                open it never lags behind the client's count */
+    atomic_int max_busy;
     atomic_int requests;     /* BEGIN_REQUEST records */
     atomic_int keep_conn;    /* ... of which had FCGI_KEEP_CONN */
 } pth_hostile_counts_t;
