@@ -1,16 +1,13 @@
 /* The FastCGI gateway (SetHandler "proxy:fcgi://..." / "proxy:unix:...|fcgi://...", and
  * ProxyPass to fcgi:// URLs): finds the script, spools a chunked body when php-fpm needs
- * CONTENT_LENGTH (spool.c), borrows a pooled connection, sends BEGIN_REQUEST, PARAMS and STDIN, and
- * hands the answer to relay.c. */
+ * CONTENT_LENGTH (spool.c), borrows a pooled connection, sends BEGIN_REQUEST, PARAMS and
+ * STDIN, and hands the answer to relay.c. */
 #include "fcgi/exchange.h"
 
 #include "handler.h"
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
