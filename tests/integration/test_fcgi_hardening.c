@@ -95,6 +95,19 @@ START_TEST(a_backend_that_closes_after_its_head_is_a_502_not_an_empty_reply)
 }
 END_TEST
 
+START_TEST(a_backend_silent_after_its_head_is_a_504_not_an_empty_reply)
+{
+    pth_expect_error(h, "timed out waiting for the response");
+    pth_config(h, HOSTILE_PASS " timeout=1\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/headstall?4000", &r), 504);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Head"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(a_broken_record_after_the_head_is_a_502_not_an_empty_reply)
 {
     pth_expect_error(h, "unsupported FastCGI record version");
@@ -505,6 +518,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, a_backend_date_and_server_are_sent_once_and_win);
     tcase_add_test(tc, a_backend_that_closes_after_its_head_is_a_502_not_an_empty_reply);
+    tcase_add_test(tc, a_backend_silent_after_its_head_is_a_504_not_an_empty_reply);
     tcase_add_test(tc, a_broken_record_after_the_head_is_a_502_not_an_empty_reply);
     tcase_add_test(tc, a_folded_header_line_from_the_backend_is_a_502);
     tcase_add_test(tc, server_software_follows_server_tokens);

@@ -211,6 +211,11 @@ static bool answer(int fd, hostile_req_t *q)
         put_stdout(fd, "Content-Type: text/plain\r\nX-Head: sent\r\n\r\n");
         return false;
     }
+    if (strcmp(w, "headstall") == 0) {
+        put_stdout(fd, "Content-Type: text/plain\r\nX-Head: sent\r\n\r\n");
+        pth_sleep_ms(q->query[0] ? atoi(q->query) : 3000);
+        return false;
+    }
     if (strcmp(w, "headbad") == 0) {
         put_stdout(fd, "Content-Type: text/plain\r\nX-Head: sent\r\n\r\n");
         put_record(fd, 2, FCGI_STDOUT, "x", 1);

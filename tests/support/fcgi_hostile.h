@@ -39,6 +39,7 @@ typedef struct {
  *   dateserver  its own Date and Server fields, then "ok"
  *   folded      a header field folded onto a second line (obs-fold), then "ok"
  *   headclose   a complete head, then closes without a body or END_REQUEST
+ *   headstall   a complete head, then silence for QUERY_STRING ms (default 3000), then a close
  *   headbad     a complete head, then a record of version 2
  *   closeafter  "ok" and END_REQUEST, then closes even when asked to keep the connection
  * Anything else: 404 "unknown". Returns 0, or -1 with msg. */
