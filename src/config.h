@@ -291,6 +291,10 @@ typedef struct pt_config {
     const char *error_log;     /* path, "/dev/stderr" by default */
     int log_level;             /* PT_LOG_* */
 
+    /* FastCGI. */
+    int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked
+                                  bodies spooled for php-fpm at once, server-wide; 0 default */
+
     /* Identity. */
     int server_tokens;         /* 0 Prod(uctOnly), 1 Major, 2 Minor, 3 Min(imal), 4 OS, 5 Full */
     bool hostname_lookups;     /* only Off is accepted */

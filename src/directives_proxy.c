@@ -278,6 +278,18 @@ static int set_fcgi_setenvif(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* ProxyFCGISpoolLimit bytes (portico's own): chunked request bodies spooled for php-fpm at
+ * once, across the server; the default is in fcgi/exchange.h. */
+static int set_fcgi_spool_limit(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 1, INT64_MAX, &v) < 0)
+        return -1;
+    l->cfg->fcgi_spool_limit = v;
+    return 0;
+}
+
 const dcx_directive_t pt_dcx_proxy_table[] = {
     {"ProxyPass", SRV | W_LOC, 1, NOMAX, set_proxy_pass},
     {"ProxyPassMatch", SRV | W_LOC, 1, NOMAX, set_proxy_pass_match},
@@ -285,6 +297,7 @@ const dcx_directive_t pt_dcx_proxy_table[] = {
     {"ProxyRequests", SRV, 1, 1, set_proxy_requests},
     {"ProxyFCGIBackendType", ALL, 1, 1, set_backend_type},
     {"ProxyFCGISetEnvIf", ALL, 2, 3, set_fcgi_setenvif},
+    {"ProxyFCGISpoolLimit", W_SERVER, 1, 1, set_fcgi_spool_limit},
     {NULL, 0, 0, 0, NULL},
 };
 

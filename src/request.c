@@ -225,8 +225,36 @@ static int check_symlinks(pt_request_t *r)
     return rc == 403 ? 403 : 0;
 }
 
+/* ProxyPassMatch's backend path: $0..$9 replaced by the captures of the decoded URL-path as
+ * they are. The backend path is a file path, decoded once (r->uri) and never again, so that
+ * an escape in a capture stays the name it is (fcgi/params.c sends it unchanged). */
+static const char *expand_backend_path(pt_arena_t *a, const char *tpl, const char *src,
+                                       const regmatch_t *m)
+{
+    size_t cap = strlen(tpl) + 1;
+    for (const char *p = tpl; *p; p++)
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+            cap += strlen(src);
+    char *out = pt_arena_alloc(a, cap);
+    size_t o = 0;
+    for (const char *p = tpl; *p; p++) {
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            const regmatch_t *g = &m[p[1] - '0'];
+            if (g->rm_so >= 0) {
+                memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+                o += (size_t)(g->rm_eo - g->rm_so);
+            }
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* ProxyPass / ProxyPassMatch: the first that matches r->uri (prefix on segment boundaries,
- * as mod_proxy). Sets r->backend_path for a prefix match. */
+ * as mod_proxy). Sets r->backend_path, decoded (from r->uri). */
 static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
 {
     const pt_vhost_t *vh = r->vhost;
@@ -238,7 +266,8 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
                 continue;
             if (!pp->disabled)
                 r->backend_path = pp->backend->path[0]
-                                      ? expand_captures(r->arena, pp->backend->path, r->uri, m)
+                                      ? expand_backend_path(r->arena, pp->backend->path,
+                                                            r->uri, m)
                                       : r->uri;
             return pp;
         }

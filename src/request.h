@@ -97,6 +97,10 @@ typedef struct pt_request {
  * or Transfer-Encoding: chunked (len < 0, HTTP/1.1) or close-delimited (HTTP/1.0), and
  * Connection, then buffers the head (it is written with the first body bytes). */
 int pt_resp_start(pt_request_t *r, int status, int64_t len);
+/* Forgets a head that pt_resp_start built and nothing has written yet, so that the handler
+ * can still return an error status (a backend that failed after its head). PT_EINVAL when
+ * the head went out. */
+int pt_resp_unstart(pt_request_t *r);
 /* Body bytes (ignored for HEAD). 0 or a negative error when the client is gone. */
 int pt_resp_write(pt_request_t *r, const void *p, size_t n);
 /* Body bytes from a file, by sendfile. */
@@ -107,6 +111,8 @@ int pt_resp_finish(pt_request_t *r);
 int pt_resp_send(pt_request_t *r, int status, const char *type, const void *body, size_t n);
 /* The core's error or redirect page for status, honouring ErrorDocument. */
 int pt_resp_send_error(pt_request_t *r, int status);
+/* The Server header's value for a ServerTokens setting (also FastCGI's SERVER_SOFTWARE). */
+const char *pt_server_banner(int tokens);
 
 /* ---- Request body ------------------------------------------------------------------- */
 /* Reads up to n bytes of decoded body (de-chunked). Returns bytes read, 0 at the end, or a

@@ -44,6 +44,11 @@ static const char *server_banner(int tokens)
     }
 }
 
+const char *pt_server_banner(int tokens)
+{
+    return server_banner(tokens);
+}
+
 static const char *fmt_uint(pt_arena_t *a, uint64_t v)
 {
     char tmp[24];
@@ -90,8 +95,12 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
 
     pt_table_t h;
     pt_table_init(&h, r->arena, 16);
-    pt_table_add(&h, "Date", http_date_now());
-    pt_table_add(&h, "Server", server_banner(r->cfg->server_tokens));
+    /* A proxied answer keeps the backend's Date and Server, as Apache does: one of each. */
+    bool theirs = r->backend && !r->error_page;
+    if (!theirs || !pt_table_get(&r->headers_out, "Date"))
+        pt_table_add(&h, "Date", http_date_now());
+    if (!theirs || !pt_table_get(&r->headers_out, "Server"))
+        pt_table_add(&h, "Server", server_banner(r->cfg->server_tokens));
     if (!r->error_page)
         for (size_t i = 0; i < r->headers_out.n; i++)
             pt_table_add(&h, r->headers_out.v[i].name, r->headers_out.v[i].value);
@@ -162,6 +171,18 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
         r->body_done = true; /* nothing of a body goes out */
         r->out_remaining = 0;
     }
+    return 0;
+}
+
+int pt_resp_unstart(pt_request_t *r)
+{
+    if (r->head_sent)
+        return PT_EINVAL;
+    r->head = NULL;
+    r->head_len = 0;
+    r->chunked_out = false;
+    r->body_done = false;
+    r->out_remaining = -1;
     return 0;
 }
 

@@ -81,7 +81,9 @@ static int parse_status(pt_fcgi_cgi_t *out, const char *v)
     return 0;
 }
 
-/* Lines with their trailing CR removed; a line starting with blanks continues the last. */
+/* Lines with their trailing CR removed. A line starting with blanks would continue the last
+ * (obs-fold): refused, as Apache does (RFC 9112 section 5.2 lets a proxy reject it, and a
+ * joined value is where a backend's header could be read two ways). */
 static int collect_lines(pt_arena_t *a, const char *head, size_t len, pt_table_t *raw,
                          const char **why)
 {
@@ -98,13 +100,8 @@ static int collect_lines(pt_arena_t *a, const char *head, size_t len, pt_table_t
         if (ll == 0)
             break;
         if (line[0] == ' ' || line[0] == '\t') {
-            if (raw->n == 0) {
-                *why = "continuation line before any header";
-                return PT_EINVAL;
-            }
-            pt_entry_t *last = &raw->v[raw->n - 1];
-            last->value = pt_arena_printf(a, "%s %.*s", last->value, (int)ll, line);
-            continue;
+            *why = "folded header line (obs-fold) from the script";
+            return PT_EINVAL;
         }
         const char *colon = memchr(line, ':', ll);
         if (!colon || !is_token(line, (size_t)(colon - line))) {

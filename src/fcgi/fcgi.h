@@ -128,7 +128,8 @@ typedef struct {
  * that is not a directory. Returns 0, 404 when there is no such file (then the caller
  * decides about FallbackResource), or 1 when the whole path is a directory. */
 int pt_fcgi_script_locate(struct pt_request *r, pt_fcgi_script_t *s);
-/* For ProxyPass: SCRIPT_FILENAME from r->backend_path (percent-decoded for FPM). */
+/* For ProxyPass: SCRIPT_FILENAME from r->backend_path, which is decoded already (as is for
+ * FPM, escaped into a proxy:fcgi:// URL for GENERIC). */
 void pt_fcgi_script_from_backend(struct pt_request *r, bool fpm, pt_fcgi_script_t *s);
 /* All CGI/1.1 variables for the request, as Apache's mod_proxy_fcgi sends them;
  * content_length < 0 leaves CONTENT_LENGTH to the request header (or out). */

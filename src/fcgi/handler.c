@@ -1,16 +1,13 @@
 /* The FastCGI gateway (SetHandler "proxy:fcgi://..." / "proxy:unix:...|fcgi://...", and
  * ProxyPass to fcgi:// URLs): finds the script, spools a chunked body when php-fpm needs
- * CONTENT_LENGTH, borrows a pooled connection, sends BEGIN_REQUEST, PARAMS and STDIN, and
- * hands the answer to relay.c. */
+ * CONTENT_LENGTH (spool.c), borrows a pooled connection, sends BEGIN_REQUEST, PARAMS and
+ * STDIN, and hands the answer to relay.c. */
 #include "fcgi/exchange.h"
 
 #include "handler.h"
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,51 +29,6 @@ static int script_missing(pt_request_t *r)
     pt_log_rerror(PT_LOG_INFO, r, "AH01264: script not found or unable to stat: %s",
                   r->filename ? r->filename : r->uri);
     return 404;
-}
-
-/* ---- Chunked bodies for php-fpm -------------------------------------------------------- */
-
-static int spool_open(void)
-{
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
-    char path[512];
-    snprintf(path, sizeof(path), "%s/portico-body.XXXXXX", dir);
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
-}
-
-/* php-fpm reads CONTENT_LENGTH bytes: a chunked body goes to a temporary file first (its
- * size bounded by LimitRequestBody in the body reader). Returns 0 or a status. */
-static int spool_body(pt_fcgi_exchange_t *x, int *fd, int64_t *len)
-{
-    pt_request_t *r = x->r;
-    *fd = spool_open();
-    *len = 0;
-    if (*fd < 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "cannot create a temporary file for the request body: %s",
-                      strerror(errno));
-        return 500;
-    }
-    for (;;) {
-        int st = 400;
-        long n = pt_req_read_body(r, x->buf, PT_FCGI_MAX_CONTENT, &st);
-        if (n == 0)
-            return 0;
-        if (n < 0)
-            return st;
-        if (write(*fd, x->buf, (size_t)n) != n) {
-            pt_log_rerror(PT_LOG_ERR, r, "cannot spool the request body: %s", strerror(errno));
-            return 500;
-        }
-        *len += n;
-    }
 }
 
 /* ---- Sending ------------------------------------------------------------------------- */
@@ -203,15 +155,15 @@ int pt_fcgi_handler(pt_request_t *r)
         return rc;
     x.timeout_ms = exchange_timeout(r, x.b);
     x.buf = pt_arena_alloc(r->arena, PT_FCGI_IOBUF);
-    int spool_fd = -1;
+    pt_fcgi_spool_t sp = {.fd = -1};
     int64_t clen = -1;
     if (r->has_body && r->content_length < 0 && fpm) {
-        rc = spool_body(&x, &spool_fd, &clen);
+        rc = pt_fcgi_spool_body(r, x.buf, PT_FCGI_MAX_CONTENT, &sp);
         if (rc != 0) {
-            if (spool_fd >= 0)
-                close(spool_fd);
+            pt_fcgi_spool_close(&sp);
             return rc;
         }
+        clen = sp.len;
     }
     pt_fcgi_params_t pp;
     pt_fcgi_params_init(&pp, r->arena);
@@ -219,12 +171,11 @@ int pt_fcgi_handler(pt_request_t *r)
     size_t plen = 0;
     unsigned char *params = pt_fcgi_params_records(&pp, PT_FCGI_REQUEST_ID, &plen);
     x.pool = pt_fcgi_pool_get(x.b, r->cfg->threads_per_child);
-    bool no_body = spool_fd < 0 && !r->has_body;
+    bool no_body = sp.fd < 0 && !r->has_body;
     rc = open_and_send_head(&x, params, plen, no_body);
     if (rc == 0 && !no_body)
-        rc = send_body(&x, spool_fd);
-    if (spool_fd >= 0)
-        close(spool_fd);
+        rc = send_body(&x, sp.fd);
+    pt_fcgi_spool_close(&sp);
     if (rc == -EPIPE || rc == -ECONNRESET) {
         /* The backend stopped reading the body: it may have answered already (or it
          * closed); what it sent decides. */

@@ -5,6 +5,7 @@
 #include "fcgi/fcgi.h"
 
 #include "request.h"
+#include "uri.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -60,29 +61,6 @@ int pt_fcgi_script_locate(pt_request_t *r, pt_fcgi_script_t *s)
     return 404;
 }
 
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-}
-
-static const char *percent_decode(pt_arena_t *a, const char *s)
-{
-    char *out = pt_arena_alloc(a, strlen(s) + 1);
-    size_t o = 0;
-    for (size_t i = 0; s[i]; i++) {
-        if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-                              hexval((unsigned char)s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 void pt_fcgi_script_from_backend(pt_request_t *r, bool fpm, pt_fcgi_script_t *s)
 {
     const pt_backend_t *b = r->backend;
@@ -90,18 +68,19 @@ void pt_fcgi_script_from_backend(pt_request_t *r, bool fpm, pt_fcgi_script_t *s)
     s->script_name = r->uri;
     s->path_info = NULL;
     if (fpm) {
-        /* php-fpm wants a plain path (mod_proxy_fcgi strips "proxy:fcgi://host:port" and
-         * decodes it for FPM); its cgi.fix_pathinfo splits PATH_INFO off itself. */
-        s->filename = percent_decode(r->arena, bp);
+        /* php-fpm wants a plain path; its cgi.fix_pathinfo splits PATH_INFO off itself. The
+         * path is already decoded (r->uri, once): decoding it again would turn %2569 into
+         * 'i' past <Location>, %2500 into a NUL and %252f into a slash. */
+        s->filename = bp;
     } else {
-        /* As Apache's proxy_fcgi_canon: the port only when it is not FastCGI's default
-         * (8000), an IPv6 host in brackets. */
+        /* As Apache's proxy_fcgi_canon: a URL, so the path escaped again; the port only
+         * when it is not FastCGI's default (8000), an IPv6 host in brackets. */
         const char *host = b->host ? b->host : "";
         bool v6 = strchr(host, ':') != NULL;
         const char *port = b->port && b->port != 8000
                                ? pt_arena_printf(r->arena, ":%d", b->port) : "";
         s->filename = pt_arena_printf(r->arena, "proxy:fcgi://%s%s%s%s%s", v6 ? "[" : "", host,
-                                      v6 ? "]" : "", port, bp);
+                                      v6 ? "]" : "", port, pt_uri_escape_path(r->arena, bp));
     }
 }
 
@@ -174,7 +153,7 @@ static void add_common(pt_request_t *r, const pt_fcgi_script_t *s, pt_table_t *t
     const char *path = getenv("PATH");
     pt_table_set(t, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
     pt_table_set(t, "SERVER_SIGNATURE", "");
-    pt_table_set(t, "SERVER_SOFTWARE", "portico/" PORTICO_VERSION);
+    pt_table_set(t, "SERVER_SOFTWARE", pt_server_banner(r->cfg->server_tokens));
     pt_table_set(t, "SERVER_NAME", pt_request_server_name(r));
     pt_table_set(t, "SERVER_ADDR", pt_request_local_ip(r));
     pt_table_set(t, "SERVER_PORT", pt_arena_printf(a, "%d", pt_request_server_port(r)));

@@ -66,16 +66,24 @@ static long backend_read(pt_fcgi_exchange_t *x)
     }
 }
 
-/* A failure on the backend side: the status to answer when nothing went out yet, else the
+/* A failure on the backend side: the status to answer while nothing went out to the client
+ * (a parsed head that is only buffered is dropped, with the backend's fields), else the
  * client sees the truncation (the connection closes). */
 static int backend_fail(pt_fcgi_exchange_t *x, int status, const char *what)
 {
     pt_request_t *r = x->r;
+    bool started = r->head_sent;
     pt_log_rerror(PT_LOG_ERR, r, "AH01075: FastCGI backend %s: %s%s", x->b->url, what,
-                  x->head_done ? " (response already started; closing the connection)" : "");
+                  started ? " (response already started; closing the connection)" : "");
     pt_fcgi_pool_release(x->pool, &x->c, false);
-    if (!x->head_done)
+    if (!started) {
+        if (x->head_done) {
+            pt_resp_unstart(r);
+            r->headers_out.n = x->own_headers;
+            r->content_type = NULL;
+        }
         return status;
+    }
     r->keepalive = false;
     r->conn->aborted = true;
     return PT_ECLOSED;
@@ -112,6 +120,7 @@ static int start_response(pt_fcgi_exchange_t *x)
         r->method_id = PT_METHOD_GET;
         return pt_request_internal_redirect(r, cgi.location);
     }
+    x->own_headers = r->headers_out.n;
     for (size_t i = 0; i < cgi.headers.n; i++)
         pt_table_add(&r->headers_out, cgi.headers.v[i].name, cgi.headers.v[i].value);
     if (cgi.content_type)

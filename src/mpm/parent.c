@@ -92,6 +92,7 @@ static int spawn(parent_t *p)
     pt_sb_process_t *ps = &p->sb->procs[slot];
     ps->generation = atomic_load(&p->sb->generation);
     atomic_store(&ps->quiescing, false);
+    atomic_store(&ps->fcgi_spool_bytes, 0); /* what a crashed child held is free again */
     int tpc = threads_per_child(p->ctx->cfg);
     for (int t = 0; t < p->sb->thread_limit; t++)
         pt_sb_set_state(pt_sb_worker(p->sb, slot, t), t < tpc ? PT_SB_STARTING : PT_SB_DEAD);

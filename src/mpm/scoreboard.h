@@ -50,6 +50,8 @@ typedef struct {
     /* Connections the child's listener holds, by state (event MPM). */
     _Atomic uint32_t conns_total, conns_keepalive, conns_lingering, conns_reading,
         conns_writing, conns_handshake;
+    _Atomic int64_t fcgi_spool_bytes; /* chunked bodies the child holds spooled for FastCGI
+                                         (the sum over children is ProxyFCGISpoolLimit's) */
 } pt_sb_process_t;
 
 /* Request counters for metrics, kept per child slot so writers never share a line. */

@@ -158,12 +158,14 @@ START_TEST(framing_fields_from_the_script_are_dropped)
 }
 END_TEST
 
-START_TEST(continuation_lines_join_the_previous_value)
+START_TEST(folded_lines_are_errors_as_in_apache)
 {
     pt_fcgi_cgi_t c;
-    const char *why;
-    ck_assert_int_eq(parse("X-Long: one\r\n two\r\n\r\n", &c, &why), 0);
-    ck_assert_str_eq(pt_table_get(&c.headers, "X-Long"), "one  two");
+    const char *why = NULL;
+    ck_assert_int_eq(parse("X-Long: one\r\n two\r\n\r\n", &c, &why), PT_EINVAL);
+    ck_assert_str_eq(why, "folded header line (obs-fold) from the script");
+    ck_assert_int_eq(parse("X-Long: one\n\ttwo\n\n", &c, &why), PT_EINVAL);
+    ck_assert_int_eq(parse(" X-First: one\n\n", &c, &why), PT_EINVAL);
 }
 END_TEST
 
@@ -205,7 +207,7 @@ static Suite *suite(void)
     tcase_add_test(tc, location_with_a_status_is_a_client_redirect_with_that_status);
     tcase_add_test(tc, several_set_cookie_fields_are_kept_apart_in_order);
     tcase_add_test(tc, framing_fields_from_the_script_are_dropped);
-    tcase_add_test(tc, continuation_lines_join_the_previous_value);
+    tcase_add_test(tc, folded_lines_are_errors_as_in_apache);
     tcase_add_test(tc, lines_that_are_not_headers_are_errors);
     tcase_add_test(tc, values_are_trimmed_of_surrounding_blanks);
     suite_add_tcase(s, tc);

@@ -1,6 +1,6 @@
 /* The proxy directives (directives_proxy.c) and their merge: ProxyPass and ProxyPassMatch
  * with keys and exclusions, backend URLs from SetHandler "proxy:...", ProxyTimeout,
- * ProxyFCGIBackendType, ProxyFCGISetEnvIf, vhost inheritance and <IfModule>. */
+ * ProxyFCGIBackendType, ProxyFCGISetEnvIf, ProxyFCGISpoolLimit, vhost inheritance and <IfModule>. */
 #include "config.h"
 
 #include <check.h>
@@ -235,6 +235,22 @@ START_TEST(backend_type_must_be_fpm_or_generic)
 }
 END_TEST
 
+START_TEST(spool_limit_is_a_positive_byte_count_of_the_main_server)
+{
+    pt_config_t *c = load("");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->fcgi_spool_limit, 0); /* the default (1 GiB) applies */
+    pt_config_free(c);
+    c = load("ProxyFCGISpoolLimit 5000000\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->fcgi_spool_limit, 5000000);
+    pt_config_free(c);
+    ck_assert_ptr_null(load("ProxyFCGISpoolLimit 0\n"));
+    ck_assert_ptr_null(load("ProxyFCGISpoolLimit lots\n"));
+    ck_assert_ptr_null(load("<VirtualHost *:8080>\nProxyFCGISpoolLimit 10\n</VirtualHost>\n"));
+}
+END_TEST
+
 START_TEST(ifmodule_proxy_fcgi_is_true)
 {
     ck_assert(pt_module_known("proxy_fcgi_module", PT_MPM_EVENT));
@@ -264,6 +280,7 @@ static Suite *suite(void)
     tcase_add_test(tc, vhosts_inherit_proxy_timeout_and_main_server_proxypass_after_their_own);
     tcase_add_test(tc, fcgi_setenvif_accepts_true_and_reqenv_matches_and_refuses_the_rest);
     tcase_add_test(tc, backend_type_must_be_fpm_or_generic);
+    tcase_add_test(tc, spool_limit_is_a_positive_byte_count_of_the_main_server);
     tcase_add_test(tc, ifmodule_proxy_fcgi_is_true);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,563 @@
+/* The FastCGI gateway against attacks and hostile backends: a ProxyPass path decoded once (an
+ * encoded name cannot reach a denied <Location>, %00 cannot cut SCRIPT_FILENAME, %2f cannot
+ * become a slash; with real php-fpm), one Date and one Server, a 502 for a backend that fails
+ * after its head, folded header lines refused, a bound on the spool of chunked bodies,
+ * SERVER_SOFTWARE per ServerTokens, and backend connection reuse counted by the backend. */
+#include "fcgi_backends.h"
+#include "fcgi_hostile.h"
+#include "harness.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pth_t *h;
+static pth_hostile_t hs;
+
+static void setup(void)
+{
+    h = pth_new();
+    char msg[512];
+    if (pth_hostile_start(&hs, pth_path(h, "hostile.sock"), msg, sizeof(msg)) != 0)
+        ck_abort_msg("%s", msg);
+}
+
+static void teardown(void)
+{
+    pth_hostile_stop(&hs);
+    pth_free(h);
+}
+
+#define HOSTILE_PASS "ProxyPass /f/ \"unix:@DIR@/hostile.sock|fcgi://localhost/\""
+
+static bool prefork(void)
+{
+    const char *m = getenv("PORTICO_TEST_MPM");
+    return m && strcmp(m, "prefork") == 0;
+}
+
+/* One child process, so that the backend's counts are one pool's. */
+static const char *one_child(void)
+{
+    if (prefork())
+        return "StartServers 1\nServerLimit 1\nMaxRequestWorkers 1\n"
+               "MinSpareServers 1\nMaxSpareServers 1\n";
+    return "StartServers 1\nServerLimit 1\nThreadsPerChild 8\nMaxRequestWorkers 8\n"
+           "MinSpareThreads 1\nMaxSpareThreads 8\n";
+}
+
+static int get_status(const char *path, pth_resp_t *r)
+{
+    int rc = pth_curl(h, "GET", path, NULL, NULL, 0, r);
+    ck_assert_msg(rc == 0, "GET %s: curl error %d (an empty reply is 52)", path, rc);
+    return r->status;
+}
+
+/* ---- Date and Server, failures after the head, folded lines, SERVER_SOFTWARE ----------- */
+
+START_TEST(a_backend_date_and_server_are_sent_once_and_win)
+{
+    pth_config(h, HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/dateserver", &r), 200);
+    ck_assert_int_eq((int)pth_resp_header_count(&r, "Date"), 1);
+    ck_assert_int_eq((int)pth_resp_header_count(&r, "Server"), 1);
+    ck_assert_str_eq(pth_resp_header(&r, "Date"), "Sat, 01 Jan 2000 00:00:00 GMT");
+    ck_assert_str_eq(pth_resp_header(&r, "Server"), "hostile/1.0");
+    pth_resp_free(&r);
+    /* A backend that sends neither gets the server's own, once. */
+    ck_assert_int_eq(get_status("/f/ok", &r), 200);
+    ck_assert_int_eq((int)pth_resp_header_count(&r, "Date"), 1);
+    ck_assert_int_eq((int)pth_resp_header_count(&r, "Server"), 1);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_backend_that_closes_after_its_head_is_a_502_not_an_empty_reply)
+{
+    pth_expect_error(h, "connection closed before the end of the response");
+    pth_config(h, HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/headclose", &r), 502);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Head")); /* nothing of the failed head */
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_backend_silent_after_its_head_is_a_504_not_an_empty_reply)
+{
+    pth_expect_error(h, "timed out waiting for the response");
+    pth_config(h, HOSTILE_PASS " timeout=1\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/headstall?4000", &r), 504);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Head"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_broken_record_after_the_head_is_a_502_not_an_empty_reply)
+{
+    pth_expect_error(h, "unsupported FastCGI record version");
+    pth_config(h, HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/headbad", &r), 502);
+    pth_resp_free(&r);
+    /* The next request still works. */
+    ck_assert_int_eq(get_status("/f/ok", &r), 200);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_folded_header_line_from_the_backend_is_a_502)
+{
+    pth_expect_error(h, "folded header line");
+    pth_config(h, HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/folded", &r), 502);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Folded"));
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "folded header line", 3000));
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(server_software_follows_server_tokens)
+{
+    pth_config(h, "ServerTokens Prod\n" HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/param?SERVER_SOFTWARE", &r), 200);
+    ck_assert_str_eq(r.body, "portico");
+    ck_assert_str_eq(pth_resp_header(&r, "Server"), "portico");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(server_software_is_the_full_server_header_by_default)
+{
+    pth_config(h, HOSTILE_PASS "\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/f/param?SERVER_SOFTWARE", &r), 200);
+    ck_assert_str_eq(r.body, pth_resp_header(&r, "Server"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* ---- Backend connection reuse, counted by the backend ---------------------------------- */
+
+static void get_ok(const char *path)
+{
+    pth_resp_t r;
+    ck_assert_int_eq(get_status(path, &r), 200);
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+}
+
+START_TEST(with_enablereuse_sequential_requests_share_one_backend_connection)
+{
+    pth_config(h, "%s" HOSTILE_PASS " enablereuse=on\n", one_child());
+    pth_start(h);
+    for (int i = 0; i < 5; i++)
+        get_ok("/f/ok");
+    ck_assert_int_eq(atomic_load(&hs.counts->requests), 5);
+    ck_assert_int_eq(atomic_load(&hs.counts->keep_conn), 5);
+    ck_assert_int_eq(atomic_load(&hs.counts->accepted), 1);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(without_enablereuse_each_request_has_a_connection_of_its_own)
+{
+    pth_config(h, "%s" HOSTILE_PASS "\n", one_child());
+    pth_start(h);
+    for (int i = 0; i < 3; i++) {
+        get_ok("/f/ok");
+        ck_assert(pth_hostile_wait_open(&hs, 0, 3000));
+    }
+    ck_assert_int_eq(atomic_load(&hs.counts->keep_conn), 0);
+    ck_assert_int_eq(atomic_load(&hs.counts->accepted), 3);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(an_idle_backend_connection_is_closed_after_about_a_second)
+{
+    pth_config(h, "%s" HOSTILE_PASS " enablereuse=on\n", one_child());
+    pth_start(h);
+    get_ok("/f/ok");
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(atomic_load(&hs.counts->open), 1); /* kept for the next request */
+    ck_assert(pth_hostile_wait_open(&hs, 0, 5000));
+    int64_t waited = pth_now_ms() - t0;
+    ck_assert_msg(waited >= 800, "closed after %lld ms", (long long)waited);
+    get_ok("/f/ok");
+    ck_assert_int_eq(atomic_load(&hs.counts->accepted), 2);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_kept_connection_that_the_backend_closed_is_replaced)
+{
+    pth_config(h, "%s" HOSTILE_PASS " enablereuse=on\n", one_child());
+    pth_start(h);
+    get_ok("/f/closeafter");
+    ck_assert(pth_hostile_wait_open(&hs, 0, 3000));
+    get_ok("/f/ok");
+    get_ok("/f/ok");
+    ck_assert_int_eq(atomic_load(&hs.counts->accepted), 2);
+    pth_stop(h);
+}
+END_TEST
+
+/* SetHandler names the backend by its URL; a ProxyPass with the same URL gives its keys, in
+ * either order, as Apache shares one worker. */
+START_TEST(a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url)
+{
+    pth_write_filef(h, "s/ok", "x");
+    pth_write_filef(h, "t/ok", "x");
+    pth_config(h, "%s"
+                  "<Location \"/s/\">\n"
+                  "  SetHandler \"proxy:unix:@DIR@/hostile.sock|fcgi://localhost\"\n"
+                  "</Location>\n"
+                  "ProxyPass \"/unused/\" \"unix:@DIR@/hostile.sock|fcgi://localhost\" "
+                  "enablereuse=on\n"
+                  "<Location \"/t/\">\n"
+                  "  SetHandler \"proxy:unix:@DIR@/hostile.sock|fcgi://localhost\"\n"
+                  "</Location>\n", one_child());
+    pth_start(h);
+    for (int i = 0; i < 3; i++) {
+        get_ok("/s/ok");
+        get_ok("/t/ok");
+    }
+    ck_assert_int_eq(atomic_load(&hs.counts->keep_conn), 6);
+    ck_assert_int_eq(atomic_load(&hs.counts->accepted), 1);
+    pth_stop(h);
+}
+END_TEST
+
+static void *slow_get(void *arg)
+{
+    int *ok = arg;
+    pth_resp_t r;
+    *ok = pth_curl(h, "GET", "/f/slow?300", NULL, NULL, 0, &r) == 0 && r.status == 200 &&
+          strcmp(r.body, "ok") == 0;
+    pth_resp_free(&r);
+    return NULL;
+}
+
+static void max_bounds(const char *reuse, int want_accepted)
+{
+    pth_config(h, "%s" HOSTILE_PASS " %s max=2\n", one_child(), reuse);
+    pth_start(h);
+    enum { N = 6 };
+    pthread_t t[N];
+    int ok[N];
+    for (int i = 0; i < N; i++)
+        pthread_create(&t[i], NULL, slow_get, &ok[i]);
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(ok[i], "request %d failed", i);
+    }
+    ck_assert_int_le(atomic_load(&hs.counts->max_busy), 2);
+    if (want_accepted)
+        ck_assert_int_eq(atomic_load(&hs.counts->accepted), want_accepted);
+    else
+        ck_assert_int_le(atomic_load(&hs.counts->max_open), 2); /* the same ones reused */
+    ck_assert_int_eq(atomic_load(&hs.counts->requests), N);
+    pth_stop(h);
+}
+
+START_TEST(max_bounds_the_backend_connections_of_a_child)
+{
+    max_bounds("enablereuse=on", 0);
+}
+END_TEST
+
+START_TEST(max_bounds_the_backend_connections_without_reuse_too)
+{
+    max_bounds("enablereuse=off", 6);
+}
+END_TEST
+
+/* ---- The spool of chunked bodies ------------------------------------------------------ */
+
+#define SPOOL_LIMIT 100000
+
+/* Bytes held open by the server's children in files under dir (the spool), or -1 when
+ * none is open. */
+static long long spool_held(const char *dir)
+{
+    pid_t kids[16];
+    int n = pth_children(h->pid, kids, 16);
+    long long held = -1;
+    for (int i = 0; i < n; i++) {
+        char fds[64];
+        snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)kids[i]);
+        DIR *d = opendir(fds);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char link[PATH_MAX], path[PATH_MAX];
+            snprintf(path, sizeof(path), "%s/%s", fds, e->d_name);
+            ssize_t l = readlink(path, link, sizeof(link) - 1);
+            struct stat st;
+            if (l <= 0)
+                continue;
+            link[l] = '\0';
+            if (strncmp(link, dir, strlen(dir)) == 0 && stat(path, &st) == 0)
+                held = (held < 0 ? 0 : held) + st.st_size;
+        }
+        if (d)
+            closedir(d);
+    }
+    return held;
+}
+
+static const char *spool_dir(void)
+{
+    static char dir[300];
+    snprintf(dir, sizeof(dir), "%s", pth_path(h, "spool"));
+    mkdir(dir, 0700);
+    setenv("TMPDIR", dir, 1); /* the server inherits it */
+    return dir;
+}
+
+/* Sends a chunked POST of len bytes; the last chunk only when finish. */
+static void send_chunked(pth_conn_t *c, const char *path, size_t len, bool finish)
+{
+    static char piece[8192];
+    memset(piece, 'p', sizeof(piece));
+    pth_conn_sendf(c, "POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", path);
+    for (size_t sent = 0; sent < len;) {
+        size_t n = len - sent < sizeof(piece) ? len - sent : sizeof(piece);
+        if (pth_conn_sendf(c, "%zx\r\n", n) != 0 || pth_conn_send(c, piece, n) != 0 ||
+            pth_conn_send(c, "\r\n", 2) != 0)
+            return; /* the server answered early and closed: the response says why */
+        sent += n;
+    }
+    if (finish)
+        pth_conn_send(c, "0\r\n\r\n", 5);
+}
+
+static int chunked_post(size_t len, pth_resp_t *r)
+{
+    pth_conn_t *c = pth_conn_open(h);
+    send_chunked(c, "/f/echo", len, true);
+    int rc = pth_conn_read_response(c, r, false, 10000);
+    pth_conn_close(c);
+    ck_assert_msg(rc == 0, "no response: %d", rc);
+    return r->status;
+}
+
+static bool wait_spool(const char *dir, long long at_least, int ms)
+{
+    int64_t end = pth_now_ms() + ms;
+    for (;;) {
+        long long held = spool_held(dir);
+        if (at_least < 0 ? held < 0 : held >= at_least)
+            return true;
+        if (pth_now_ms() > end)
+            return false;
+        pth_sleep_ms(10);
+    }
+}
+
+START_TEST(a_chunked_body_larger_than_the_whole_spool_is_a_413)
+{
+    const char *dir = spool_dir();
+    pth_expect_error(h, "spool");
+    pth_config(h, "ProxyFCGISpoolLimit %d\n" HOSTILE_PASS "\n", SPOOL_LIMIT);
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(chunked_post(SPOOL_LIMIT + 20000, &r), 413);
+    pth_resp_free(&r);
+    ck_assert(wait_spool(dir, -1, 3000));
+    ck_assert_int_eq(chunked_post(50000, &r), 200);
+    ck_assert_str_eq(r.body, "len=50000");
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "ProxyFCGISpoolLimit", 3000));
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_chunked_body_finding_the_spool_full_is_a_503_and_the_space_comes_back)
+{
+    const char *dir = spool_dir();
+    pth_expect_error(h, "spool");
+    pth_config(h, "ProxyFCGISpoolLimit %d\n" HOSTILE_PASS "\n", SPOOL_LIMIT);
+    pth_start(h);
+    /* One upload holds 70 000 bytes of the spool and stops sending. */
+    pth_conn_t *hold = pth_conn_open(h);
+    send_chunked(hold, "/f/echo", 70000, false);
+    ck_assert_msg(wait_spool(dir, 70000, 5000), "the first body was not spooled");
+    pth_resp_t r;
+    ck_assert_int_eq(chunked_post(70000, &r), 503);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "spool", 3000));
+    /* The holder goes away: its file and its share of the bound are given back. */
+    pth_conn_close(hold);
+    ck_assert_msg(wait_spool(dir, -1, 5000), "a spool file outlived its request");
+    ck_assert_int_eq(chunked_post(70000, &r), 200);
+    ck_assert_str_eq(r.body, "len=70000");
+    pth_resp_free(&r);
+    ck_assert(wait_spool(dir, -1, 5000));
+    pth_stop(h);
+}
+END_TEST
+
+/* ---- One decode of a ProxyPass path (real php-fpm) ------------------------------------ */
+
+static pth_fpm_t fpm;
+
+static void fpm_up(void)
+{
+    char msg[1024];
+    if (pth_fpm_start(&fpm, 2, false, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "php-fpm is needed for these tests: %s\n", msg);
+        exit(1);
+    }
+}
+
+static void fpm_down(void)
+{
+    pth_fpm_free(&fpm);
+}
+
+static void start_app(void)
+{
+    pth_write_filef(h, "app/admin/index.php", "<?php echo 'admin';");
+    pth_write_filef(h, "app/index.php", "<?php echo 'index';");
+    pth_write_filef(h, "app/a%41.php", "<?php echo 'literal';");
+    pth_write_filef(h, "app/sp ace.php", "<?php echo 'space';");
+    pth_write_filef(h, "app/file.php", "<?php echo $_SERVER['SCRIPT_FILENAME'];");
+    pth_expect_error(h, "AH01630: client denied");
+    pth_expect_error(h, "Primary script unknown");
+    pth_config(h,
+               "ProxyPass \"/app/\" \"unix:%s|fcgi://localhost@DOCROOT@/app/\"\n"
+               "ProxyPassMatch \"^/m/(.*\\.php)$\" \"unix:%s|fcgi://localhost@DOCROOT@/app/$1\"\n"
+               "<Location \"/app/admin\">\n  Require all denied\n</Location>\n"
+               "<Location \"/m/admin\">\n  Require all denied\n</Location>\n",
+               fpm.sock, fpm.sock);
+    pth_start(h);
+}
+
+static void expect_get(const char *path, int status, const char *body)
+{
+    pth_resp_t r;
+    ck_assert_msg(get_status(path, &r) == status, "GET %s: %d %s, want %d", path, r.status,
+                  r.body, status);
+    if (body)
+        ck_assert_msg(strcmp(r.body, body) == 0, "GET %s: %s, want %s", path, r.body, body);
+    pth_resp_free(&r);
+}
+
+START_TEST(an_encoded_name_does_not_reach_a_denied_location_through_proxypass)
+{
+    start_app();
+    expect_get("/app/admin/index.php", 403, NULL);
+    expect_get("/app/index.php", 200, "index");
+    /* Apache: 404 (the file "adm%69n" does not exist); before, the script ran. */
+    expect_get("/app/adm%2569n/index.php", 404, NULL);
+    expect_get("/app/%2561dmin/index.php", 404, NULL);
+    expect_get("/m/admin/index.php", 403, NULL);
+    expect_get("/m/adm%2569n/index.php", 404, NULL);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(an_encoded_nul_or_slash_is_not_decoded_a_second_time)
+{
+    start_app();
+    /* %2500 is "%00" once decoded: a name, not a NUL that would cut SCRIPT_FILENAME. */
+    expect_get("/app/index.php%2500.txt", 404, NULL);
+    expect_get("/app/file.php%2500", 404, NULL);
+    /* %252f is "%2f" once decoded, not a slash into admin/. */
+    expect_get("/app/admin%252findex.php", 404, NULL);
+    expect_get("/m/admin%252findex.php", 404, NULL);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_file_name_with_a_percent_is_reached_by_its_one_encoding)
+{
+    start_app();
+    expect_get("/app/a%2541.php", 200, "literal");
+    expect_get("/m/a%2541.php", 200, "literal");
+    expect_get("/app/sp%20ace.php", 200, "space");
+    expect_get("/m/sp%20ace.php", 200, "space");
+    char want[400];
+    snprintf(want, sizeof(want), "%s/app/file.php", h->docroot);
+    expect_get("/app/file.php", 200, want);
+    pth_stop(h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("fcgi_hardening");
+    TCase *tc = tcase_create("hostile");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, a_backend_date_and_server_are_sent_once_and_win);
+    tcase_add_test(tc, a_backend_that_closes_after_its_head_is_a_502_not_an_empty_reply);
+    tcase_add_test(tc, a_backend_silent_after_its_head_is_a_504_not_an_empty_reply);
+    tcase_add_test(tc, a_broken_record_after_the_head_is_a_502_not_an_empty_reply);
+    tcase_add_test(tc, a_folded_header_line_from_the_backend_is_a_502);
+    tcase_add_test(tc, server_software_follows_server_tokens);
+    tcase_add_test(tc, server_software_is_the_full_server_header_by_default);
+    tcase_add_test(tc, a_chunked_body_larger_than_the_whole_spool_is_a_413);
+    tcase_add_test(tc, a_chunked_body_finding_the_spool_full_is_a_503_and_the_space_comes_back);
+    suite_add_tcase(s, tc);
+
+    TCase *reuse = tcase_create("reuse");
+    tcase_add_checked_fixture(reuse, setup, teardown);
+    tcase_set_timeout(reuse, 30);
+    tcase_add_test(reuse, with_enablereuse_sequential_requests_share_one_backend_connection);
+    tcase_add_test(reuse, without_enablereuse_each_request_has_a_connection_of_its_own);
+    tcase_add_test(reuse, an_idle_backend_connection_is_closed_after_about_a_second);
+    tcase_add_test(reuse, a_kept_connection_that_the_backend_closed_is_replaced);
+    tcase_add_test(reuse, a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url);
+    /* prefork: one connection per child, nothing for max= to bound. */
+    if (!prefork()) {
+        tcase_add_test(reuse, max_bounds_the_backend_connections_of_a_child);
+        tcase_add_test(reuse, max_bounds_the_backend_connections_without_reuse_too);
+    }
+    suite_add_tcase(s, reuse);
+
+    TCase *php = tcase_create("php");
+    tcase_add_unchecked_fixture(php, fpm_up, fpm_down);
+    tcase_add_checked_fixture(php, setup, teardown);
+    tcase_set_timeout(php, 30);
+    tcase_add_test(php, an_encoded_name_does_not_reach_a_denied_location_through_proxypass);
+    tcase_add_test(php, an_encoded_nul_or_slash_is_not_decoded_a_second_time);
+    tcase_add_test(php, a_file_name_with_a_percent_is_reached_by_its_one_encoding);
+    suite_add_tcase(s, php);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
