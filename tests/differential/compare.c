@@ -1,0 +1,164 @@
+/* Comparing two answers (compare.h). Compared: the status; Location (own host:port
+ * normalised); Content-Type of 2xx answers; the generated X-T1, X-T2 and X-S fields; and
+ * the body where it is a file of the tree (static files, local ErrorDocuments) or a 2xx
+ * GET. Not compared: error page bodies and listing formats, which are each server's own. */
+#include "compare.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dt_header_names[DT_NHDR] = {"X-T1", "X-T2", "X-S"};
+
+/* A rule excuses a whole answer pair: portico's answer is the one the README promises. */
+typedef struct {
+    const char *id;
+    bool (*applies)(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p);
+} rule_t;
+
+static bool is_2xx(int s)
+{
+    return s >= 200 && s < 300;
+}
+
+/* Apache's default handler serves a file to POST (and answers 404 for a directory it does
+ * not list); portico's static handler answers 405 with Allow. */
+static bool post_static_405(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    size_t n = strcspn(q->target, "?");
+    bool dir = n > 0 && q->target[n - 1] == '/';
+    return strcmp(q->method, "POST") == 0 && p->status == 405 &&
+           (is_2xx(a->status) || (a->status == 404 && dir));
+}
+
+static bool options_answer(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    (void)a;
+    return strcmp(q->method, "OPTIONS") == 0 && p->status != 0;
+}
+
+static bool range_416(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    return (q->tags & DT_TAG_RANGE_BAD) && p->status == 416 && a->status == 200;
+}
+
+/* Apache answers 403 for a symlink whose target is missing (its symlink check fails to stat
+ * the target); portico treats it as a missing file: 404, or what a missing file gets
+ * (FallbackResource, a 404 ErrorDocument). */
+static bool broken_symlink_404(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    return (q->tags & DT_TAG_BROKEN_LINK) && a->status == 403 && p->status != 403 &&
+           p->status != 0;
+}
+
+static const rule_t rules[] = {
+    {"post-static-405", post_static_405},
+    {"options", options_answer},
+    {"range-416", range_416},
+    {"broken-symlink-404", broken_symlink_404},
+};
+
+/* Applied per field (body and Content-Type of a listing), not per pair. */
+#define LISTING_RULE "own-listing-format"
+
+const char *const dt_rule_ids[] = {"post-static-405", "options", "range-416",
+                                   "broken-symlink-404", LISTING_RULE, NULL};
+
+static int add(dt_diff_t *out, int n, int max, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int add(dt_diff_t *out, int n, int max, const char *detail, const char *fmt, ...)
+{
+    if (n >= max)
+        return n;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out[n].cls, sizeof(out[n].cls), fmt, ap);
+    va_end(ap);
+    snprintf(out[n].detail, sizeof(out[n].detail), "%s", detail);
+    return n + 1;
+}
+
+static void describe(const dt_answer_t *x, char *buf, size_t cap)
+{
+    size_t o = (size_t)snprintf(buf, cap, "%d", x->status);
+    if (x->location[0] && o < cap)
+        o += (size_t)snprintf(buf + o, cap - o, " Location=%s", x->location);
+    if (x->ctype[0] && o < cap)
+        o += (size_t)snprintf(buf + o, cap - o, " type=%s", x->ctype);
+    for (int i = 0; i < DT_NHDR && o < cap; i++)
+        if (x->has_hdr[i])
+            o += (size_t)snprintf(buf + o, cap - o, " %s=%s", dt_header_names[i], x->hdr[i]);
+    if (o < cap)
+        snprintf(buf + o, cap - o, " body=%s", x->listing ? "(listing)"
+                                               : x->file ? x->file
+                                               : x->body_len ? "(other)" : "(empty)");
+}
+
+static bool bodies_differ(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    if (a->file || p->file)
+        return a->file != p->file;
+    bool get2xx = strcmp(q->method, "GET") == 0 && is_2xx(a->status) && a->status == p->status;
+    return get2xx && (a->body_len != p->body_len || memcmp(a->body, p->body, a->body_len) != 0);
+}
+
+int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt_diff_t *out,
+               int max, const char **rule)
+{
+    char da[280], dp[280], detail[600];
+    describe(a, da, sizeof(da));
+    describe(p, dp, sizeof(dp));
+    snprintf(detail, sizeof(detail), "apache %s | portico %s", da, dp);
+    *rule = NULL;
+    int n = 0;
+    if (p->status == 0)
+        return add(out, n, max, detail, "%s: portico gave no answer", q->method);
+    /* One class for every answer to a path that climbs above the root, whatever portico's
+     * status: the cause is one. */
+    if ((q->tags & DT_TAG_ABOVE_ROOT) && a->status != p->status)
+        return add(out, n, max, detail, "dot-segments above the root: apache %d, portico not",
+                   a->status);
+    if (a->status != p->status)
+        n = add(out, n, max, detail, "%s: status apache %d, portico %d", q->method, a->status,
+                p->status);
+    else if (strcmp(a->location, p->location) != 0)
+        n = add(out, n, max, detail, "Location differs (status %d)", a->status);
+    bool listing = a->listing || p->listing;
+    if (a->status == p->status && is_2xx(a->status) && strcmp(a->ctype, p->ctype) != 0) {
+        if (listing)
+            *rule = LISTING_RULE;
+        else
+            n = add(out, n, max, detail, "Content-Type apache '%s', portico '%s'", a->ctype,
+                    p->ctype);
+    }
+    for (int i = 0; i < DT_NHDR && a->status == p->status; i++)
+        if (a->has_hdr[i] != p->has_hdr[i] || strcmp(a->hdr[i], p->hdr[i]) != 0)
+            n = add(out, n, max, detail, "header %s %s (status %d)", dt_header_names[i],
+                    a->has_hdr[i] && p->has_hdr[i] ? "differs"
+                    : a->has_hdr[i]               ? "missing in portico"
+                                                  : "only in portico",
+                    a->status);
+    if (a->status == p->status && bodies_differ(q, a, p)) {
+        if (listing)
+            *rule = LISTING_RULE;
+        else
+            n = add(out, n, max, detail, "body differs (status %d)", a->status);
+    }
+    if (n > 0) {
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+            if (rules[i].applies(q, a, p)) {
+                *rule = rules[i].id;
+                return 0;
+            }
+        }
+    }
+    return n;
+}
+
+void dt_answer_free(dt_answer_t *a)
+{
+    free(a->body);
+    a->body = NULL;
+}
