@@ -22,14 +22,15 @@ static bool is_2xx(int s)
     return s >= 200 && s < 300;
 }
 
-/* Apache's default handler serves a file to POST (and answers 404 for a directory it does
- * not list); portico's static handler answers 405 with Allow. */
+/* Apache's default handler serves a file to POST (and answers 404, or the 404 ErrorDocument,
+ * for a directory it does not list); portico's static handler answers 405 with Allow. */
 static bool post_static_405(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
 {
     size_t n = strcspn(q->target, "?");
     bool dir = n > 0 && q->target[n - 1] == '/';
+    bool missing = a->status == 404 || (a->status == 302 && strstr(a->location, "/nf"));
     return strcmp(q->method, "POST") == 0 && p->status == 405 &&
-           (is_2xx(a->status) || (a->status == 404 && dir));
+           (is_2xx(a->status) || (dir && missing));
 }
 
 static bool options_answer(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
@@ -38,9 +39,38 @@ static bool options_answer(const dt_req_t *q, const dt_answer_t *a, const dt_ans
     return strcmp(q->method, "OPTIONS") == 0 && p->status != 0;
 }
 
+/* RFC 9110 14.1.1 and 15.5.17: a range set that no range of the file satisfies (a start past
+ * the end, a suffix of length 0) gets 416 with "Content-Range: bytes *" "/length". Apache
+ * sends 416 without Content-Range, and 200 for bytes=-0. */
 static bool range_416(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
 {
-    return (q->tags & DT_TAG_RANGE_BAD) && p->status == 416 && a->status == 200;
+    return (q->tags & DT_TAG_RANGE_BAD) && p->status == 416 &&
+           strncmp(p->crange, "bytes */", 8) == 0 && (a->status == 200 || a->status == 416);
+}
+
+/* portico's listings are its own HTML and ignore Range (RFC 9110 14.2: a server MAY);
+ * Apache's byte-range filter cuts its listing (206) or refuses the range (416). */
+static bool listing_range(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    return q->range && p->status == 200 && p->listing && (a->status == 206 || a->status == 416);
+}
+
+static bool is_fallback_file(const char *f)
+{
+    return f && (strcmp(f, "htdocs/index.html") == 0 || strcmp(f, "htdocs/sub/page.html") == 0);
+}
+
+/* Apache runs FallbackResource inside mod_dir's subrequest for a DirectoryIndex candidate:
+ * "DirectoryIndex page.html index.html" with a FallbackResource serves the fallback for
+ * /priv/ although /priv/index.html exists. portico tries the candidates as files and uses
+ * the fallback only when the directory has none of them. */
+static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
+                                   const dt_answer_t *p)
+{
+    size_t n = strcspn(q->target, "?");
+    bool dir = n > 0 && q->target[n - 1] == '/';
+    return dir && (q->tags & DT_TAG_FALLBACK) && a->status == 200 && is_fallback_file(a->file) &&
+           ((p->status == 200 && p->file && p->file != a->file) || p->status == 403);
 }
 
 /* Apache answers 403 for a symlink whose target is missing (its symlink check fails to stat
@@ -57,13 +87,16 @@ static const rule_t rules[] = {
     {"options", options_answer},
     {"range-416", range_416},
     {"broken-symlink-404", broken_symlink_404},
+    {"own-listing-format", listing_range},
+    {"fallback-not-for-index", fallback_not_for_index},
 };
 
 /* Applied per field (body and Content-Type of a listing), not per pair. */
 #define LISTING_RULE "own-listing-format"
 
 const char *const dt_rule_ids[] = {"post-static-405", "options", "range-416",
-                                   "broken-symlink-404", LISTING_RULE, NULL};
+                                   "broken-symlink-404", LISTING_RULE,
+                                   "fallback-not-for-index", NULL};
 
 static int add(dt_diff_t *out, int n, int max, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -80,13 +113,15 @@ static int add(dt_diff_t *out, int n, int max, const char *detail, const char *f
     return n + 1;
 }
 
-static void describe(const dt_answer_t *x, char *buf, size_t cap)
+void dt_answer_describe(const dt_answer_t *x, char *buf, size_t cap)
 {
     size_t o = (size_t)snprintf(buf, cap, "%d", x->status);
     if (x->location[0] && o < cap)
         o += (size_t)snprintf(buf + o, cap - o, " Location=%s", x->location);
     if (x->ctype[0] && o < cap)
         o += (size_t)snprintf(buf + o, cap - o, " type=%s", x->ctype);
+    if (x->crange[0] && o < cap)
+        o += (size_t)snprintf(buf + o, cap - o, " Content-Range=%s", x->crange);
     for (int i = 0; i < DT_NHDR && o < cap; i++)
         if (x->has_hdr[i])
             o += (size_t)snprintf(buf + o, cap - o, " %s=%s", dt_header_names[i], x->hdr[i]);
@@ -94,6 +129,20 @@ static void describe(const dt_answer_t *x, char *buf, size_t cap)
         snprintf(buf + o, cap - o, " body=%s", x->listing ? "(listing)"
                                                : x->file ? x->file
                                                : x->body_len ? "(other)" : "(empty)");
+}
+
+/* How two Locations differ, so that one cause makes one class. */
+static const char *location_kind(const dt_answer_t *a, const dt_answer_t *p)
+{
+    const char *self = "http://SELF";
+    if (strncmp(a->location, self, strlen(self)) == 0 && p->location[0] == '/' &&
+        strcmp(a->location + strlen(self), p->location) == 0)
+        return "relative in portico, absolute in Apache";
+    const char *qa = strchr(a->location, '?');
+    if (qa && !strchr(p->location, '?') && strncmp(a->location, p->location,
+                                                    (size_t)(qa - a->location)) == 0)
+        return "without Apache's query string";
+    return "differs";
 }
 
 static bool bodies_differ(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
@@ -108,8 +157,8 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
                int max, const char **rule)
 {
     char da[280], dp[280], detail[600];
-    describe(a, da, sizeof(da));
-    describe(p, dp, sizeof(dp));
+    dt_answer_describe(a, da, sizeof(da));
+    dt_answer_describe(p, dp, sizeof(dp));
     snprintf(detail, sizeof(detail), "apache %s | portico %s", da, dp);
     *rule = NULL;
     int n = 0;
@@ -124,7 +173,7 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
         n = add(out, n, max, detail, "%s: status apache %d, portico %d", q->method, a->status,
                 p->status);
     else if (strcmp(a->location, p->location) != 0)
-        n = add(out, n, max, detail, "Location differs (status %d)", a->status);
+        n = add(out, n, max, detail, "Location %s (status %d)", location_kind(a, p), a->status);
     bool listing = a->listing || p->listing;
     if (a->status == p->status && is_2xx(a->status) && strcmp(a->ctype, p->ctype) != 0) {
         if (listing)
@@ -133,6 +182,8 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
             n = add(out, n, max, detail, "Content-Type apache '%s', portico '%s'", a->ctype,
                     p->ctype);
     }
+    if (a->status == p->status && strcmp(a->crange, p->crange) != 0)
+        n = add(out, n, max, detail, "Content-Range differs (status %d)", a->status);
     for (int i = 0; i < DT_NHDR && a->status == p->status; i++)
         if (a->has_hdr[i] != p->has_hdr[i] || strcmp(a->hdr[i], p->hdr[i]) != 0)
             n = add(out, n, max, detail, "header %s %s (status %d)", dt_header_names[i],
@@ -160,5 +211,6 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
 void dt_answer_free(dt_answer_t *a)
 {
     free(a->body);
-    a->body = NULL;
+    free(a->head);
+    a->body = a->head = NULL;
 }

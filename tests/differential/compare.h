@@ -16,12 +16,14 @@ typedef struct {
     int status;               /* 0: no answer (transfer failed) */
     char location[256];       /* own host and port replaced by "SELF" */
     char ctype[128];
+    char crange[64];          /* Content-Range */
     char hdr[DT_NHDR][128];   /* "" when absent; several fields joined by ", " */
     bool has_hdr[DT_NHDR];
     char *body;               /* malloc'd */
     size_t body_len;
     const char *file;         /* the tree file the body is, or NULL */
     bool listing;             /* a directory listing (either server's format) */
+    char *head;               /* every header field, one per line (malloc'd; for --repro) */
 } dt_answer_t;
 
 extern const char *const dt_header_names[DT_NHDR];
@@ -43,5 +45,7 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *apache, const dt_answer_t *
 extern const char *const dt_rule_ids[];
 
 void dt_answer_free(dt_answer_t *a);
+/* One line: status, Location, type, generated fields, which body. */
+void dt_answer_describe(const dt_answer_t *x, char *buf, size_t cap);
 
 #endif

@@ -8,6 +8,9 @@
  *   diff_apache --report [--minimize] print the mismatch classes (with a reduced config for
  *                                    each) and exit 0
  *   diff_apache --seeds 7 --print    print seed 7's config and requests, run nothing
+ *   diff_apache --repro FILE 'GET /a.txt' 'GET /x bytes=0-3' ...
+ *                                    run FILE's config (ROOT stands for the tree's directory)
+ *                                    and these requests on both servers, print both answers
  *
  * Env: PORTICO_BIN (the binary; default: this build's), PORTICO_SOURCE_DIR (where README.md
  * is, to check that it names each rule; default: this build's source). */
@@ -32,9 +35,12 @@ typedef struct {
     unsigned first, last;
     int cases;
     bool report, minimize, print, verbose;
+    const char *repro;       /* --repro FILE */
+    char **repro_reqs;
+    int nrepro_reqs;
 } options_t;
 
-static options_t opt = {1, 6, 40, false, false, false, false};
+static options_t opt = {.first = 1, .last = 6, .cases = 40};
 
 /* A class of differences and its first example (the one with the fewest config items). */
 typedef struct {
@@ -53,6 +59,9 @@ typedef struct {
     int nclasses;
     long requests, agree, excused, skipped_cases, differing;
     long rule_hits[16];
+    char *clean_seeds;    /* seeds without an unexplained difference ("1 4 9 ") */
+    size_t clean_len;
+    FILE *clean;
 } run_t;
 
 static dt_apache_t *live_apache; /* stopped at exit if a failed check left it running */
@@ -116,11 +125,18 @@ static void fetch(int port, const dt_req_t *q, dt_answer_t *ans)
         normalise_location(loc, port, ans->location, sizeof(ans->location));
     const char *ct = pth_resp_header(&r, "Content-Type");
     snprintf(ans->ctype, sizeof(ans->ctype), "%s", ct ? ct : "");
+    const char *cr = pth_resp_header(&r, "Content-Range");
+    snprintf(ans->crange, sizeof(ans->crange), "%s", cr ? cr : "");
     for (int i = 0; i < DT_NHDR; i++)
         joined_header(&r, dt_header_names[i], ans->hdr[i], sizeof(ans->hdr[i]), &ans->has_hdr[i]);
     ans->body = r.body;
     ans->body_len = r.body_len;
     r.body = NULL;
+    size_t hlen = 0;
+    FILE *hf = open_memstream(&ans->head, &hlen);
+    for (size_t i = 0; i < r.nheaders; i++)
+        fprintf(hf, "      %s: %s\n", r.headers[i].name, r.headers[i].value);
+    fclose(hf);
     ans->file = dt_tree_identify(ans->body, ans->body_len);
     /* A HEAD answer has no body: mod_autoindex's Content-Type (no space) tells then. */
     ans->listing = (ans->body && strstr(ans->body, "Index of") != NULL) ||
@@ -157,16 +173,22 @@ static int run_case(run_t *run, const dt_case_t *c, int only, dt_answer_t *ap, d
     int result = CASE_RAN;
     if (arc != 0) {
         result = CASE_APACHE_REJECTS;
-    } else if (prc != 0) {
-        snprintf(why, whylen, "%s", msg);
-        result = CASE_PORTICO_REJECTS;
     } else {
+        /* Apache's answers are fetched even when portico refused the config: --repro shows
+         * them. */
+        if (prc != 0) {
+            snprintf(why, whylen, "%s", msg);
+            result = CASE_PORTICO_REJECTS;
+        }
         int k = 0;
         for (int i = 0; i < c->nreqs; i++) {
             if (only >= 0 && i != only)
                 continue;
             fetch(run->apache.port, &c->reqs[i], &ap[k]);
-            fetch(h->port, &c->reqs[i], &pp[k]);
+            if (prc == 0)
+                fetch(h->port, &c->reqs[i], &pp[k]);
+            else
+                memset(&pp[k], 0, sizeof(pp[k]));
             k++;
         }
     }
@@ -274,8 +296,23 @@ static void compare_case(run_t *run, const dt_case_t *c, dt_answer_t *ap, dt_ans
     }
 }
 
+/* "portico: FILE:LINE: message": the class is the message. */
+static void reject_class(const char *why, char *key, size_t cap)
+{
+    const char *m = strstr(why, ".conf:");
+    m = m ? m + strspn(m + 6, "0123456789") + 6 : why;
+    m += strspn(m, ": ");
+    size_t len = strcspn(m, "\n");
+    const char *port = strstr(m, " on port");
+    if (port && port < m + len)
+        len = (size_t)(port - m);
+    snprintf(key, cap, "portico rejects a config Apache accepts: %.*s", (int)len, m);
+}
+
 static void run_seed(run_t *run, unsigned seed)
 {
+    long before = run->differing;
+    int nclasses = run->nclasses;
     static dt_answer_t ap[DT_MAX_REQS], pp[DT_MAX_REQS];
     dt_case_t c;
     char why[3000];
@@ -286,16 +323,10 @@ static void run_seed(run_t *run, unsigned seed)
         if (opt.verbose)
             printf("seed %u: apache rejects the config: %s\n", seed, why);
     } else if (rc == CASE_PORTICO_REJECTS) {
-        /* "portico: FILE:LINE: message": the class is the message. */
+        for (int i = 0; i < c.nreqs; i++)
+            dt_answer_free(&ap[i]);
         char key[160];
-        const char *m = strstr(why, ".conf:");
-        m = m ? m + strspn(m + 6, "0123456789") + 6 : why;
-        m += strspn(m, ": ");
-        size_t len = strcspn(m, "\n");
-        const char *port = strstr(m, " on port");
-        if (port && port < m + len)
-            len = (size_t)(port - m);
-        snprintf(key, sizeof(key), "portico rejects a config Apache accepts: %.*s", (int)len, m);
+        reject_class(why, key, sizeof(key));
         record(run, &c, &c.reqs[0], key, why);
     } else {
         int first_lost = 0;
@@ -304,6 +335,8 @@ static void run_seed(run_t *run, unsigned seed)
         if (why[0])
             record(run, &c, &c.reqs[first_lost], "portico crashed", why);
         compare_case(run, &c, ap, pp, why[0] != '\0');
+        if (run->differing == before && run->nclasses == nclasses)
+            fprintf(run->clean, " %u", seed);
     }
     dt_case_free(&c);
 }
@@ -317,8 +350,12 @@ static bool still_differs(run_t *run, const cls_t *k, const dt_case_t *c)
     int rc = run_case(run, c, 0, ap, pp, why, sizeof(why));
     if (rc == CASE_APACHE_REJECTS)
         return false;
-    if (rc == CASE_PORTICO_REJECTS)
-        return strncmp(k->key, "portico rejects", 15) == 0;
+    if (rc == CASE_PORTICO_REJECTS) {
+        char key[160];
+        reject_class(why, key, sizeof(key));
+        dt_answer_free(&ap[0]);
+        return strcmp(k->key, key) == 0;
+    }
     bool same = strcmp(k->key, "portico crashed") == 0 && why[0];
     dt_diff_t d[MAX_DIFFS];
     const char *rule;
@@ -369,6 +406,8 @@ static void print_summary(run_t *run)
            "on purpose, %ld differ otherwise; %ld configs skipped (apache2 rejects them)\n",
            opt.first, opt.last, opt.cases, run->requests, run->agree, run->excused,
            run->differing, run->skipped_cases);
+    fflush(run->clean);
+    printf("  seeds without an unexplained difference:%s\n", run->clean_seeds);
     for (int i = 0; dt_rule_ids[i]; i++)
         if (run->rule_hits[i])
             printf("  intentional %-20s %ld\n", dt_rule_ids[i], run->rule_hits[i]);
@@ -386,6 +425,83 @@ static void print_summary(run_t *run)
         print_case(&k->example, false);
     }
     fflush(stdout);
+}
+
+/* ---- A repro by hand ------------------------------------------------------------------ */
+
+/* The config in opt.repro with ROOT replaced by the tree's directory, as one item. */
+static char *repro_config(const char *root)
+{
+    char *text = pth_read_file(opt.repro, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", opt.repro);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (const char *p = text; *p;) {
+        const char *m = strstr(p, "ROOT");
+        if (!m) {
+            fputs(p, f);
+            break;
+        }
+        fprintf(f, "%.*s%s", (int)(m - p), p, root);
+        p = m + 4;
+    }
+    fclose(f);
+    free(text);
+    return out;
+}
+
+static void run_repro(run_t *run)
+{
+    static dt_answer_t ap[DT_MAX_REQS], pp[DT_MAX_REQS];
+    static char targets[DT_MAX_REQS][DT_TARGET_MAX], ranges[DT_MAX_REQS][64];
+    dt_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.items[0] = repro_config(run->root);
+    c.keep[0] = true;
+    c.nitems = 1;
+    for (int i = 0; i < opt.nrepro_reqs && i < DT_MAX_REQS; i++) {
+        dt_req_t *q = &c.reqs[c.nreqs++];
+        char method[16] = "";
+        int n = sscanf(opt.repro_reqs[i], "%15s %255s %63s", method, targets[i], ranges[i]);
+        ck_assert_msg(n >= 2, "request '%s': want 'METHOD TARGET [RANGE]'", opt.repro_reqs[i]);
+        q->method = strdup(method);
+        snprintf(q->target, sizeof(q->target), "%s", targets[i]);
+        q->range = n == 3 ? ranges[i] : NULL;
+    }
+    char why[3000], line[300];
+    int rc = run_case(run, &c, -1, ap, pp, why, sizeof(why));
+    printf("config:\n%s\n", c.items[0]);
+    if (rc == CASE_APACHE_REJECTS) {
+        printf("apache2 rejects it: %s\n", why);
+        return;
+    }
+    if (rc == CASE_PORTICO_REJECTS)
+        printf("portico rejects it: %s\n", why);
+    for (int i = 0; i < c.nreqs; i++) {
+        printf("%s %s%s%s\n", c.reqs[i].method, c.reqs[i].target, c.reqs[i].range ? " Range: " : "",
+               c.reqs[i].range ? c.reqs[i].range : "");
+        dt_answer_describe(&ap[i], line, sizeof(line));
+        printf("  apache  %s\n", line);
+        if (opt.verbose)
+            printf("%s", ap[i].head ? ap[i].head : "");
+        dt_answer_describe(&pp[i], line, sizeof(line));
+        printf("  portico %s\n", line);
+        if (opt.verbose)
+            printf("%s", pp[i].head ? pp[i].head : "");
+        dt_diff_t d[MAX_DIFFS];
+        const char *rule;
+        int n = dt_compare(&c.reqs[i], &ap[i], &pp[i], d, MAX_DIFFS, &rule);
+        for (int j = 0; j < n; j++)
+            printf("  DIFFERS: %s\n", d[j].cls);
+        if (rule)
+            printf("  intentional: %s\n", rule);
+        dt_answer_free(&ap[i]);
+        dt_answer_free(&pp[i]);
+    }
+    if (why[0])
+        printf("%s\n", why);
+    dt_case_free(&c);
 }
 
 /* ---- The test -------------------------------------------------------------------------- */
@@ -420,6 +536,11 @@ START_TEST(portico_answers_generated_requests_as_apache_does_or_as_the_readme_sa
     ck_assert_int_eq(dt_tree_create(run->root), 0);
     ck_assert_int_eq(dt_apache_init(&run->apache, run->root), 0);
     atexit(stop_live_apache);
+    run->clean = open_memstream(&run->clean_seeds, &run->clean_len);
+    if (opt.repro) {
+        run_repro(run);
+        return;
+    }
     for (unsigned s = opt.first; s <= opt.last; s++)
         run_seed(run, s);
     print_summary(run);
@@ -442,7 +563,8 @@ END_TEST
 static void usage(void)
 {
     fprintf(stderr, "usage: diff_apache [--seeds N|A-B] [--cases N] [--report] [--minimize] "
-                    "[--print] [--verbose]\n");
+                    "[--print] [--verbose]\n"
+                    "       diff_apache --repro FILE 'METHOD TARGET [RANGE]' ...\n");
     exit(2);
 }
 
@@ -470,6 +592,11 @@ static void parse_options(int argc, char **argv)
             opt.print = true;
         } else if (strcmp(a, "--verbose") == 0) {
             opt.verbose = true;
+        } else if (strcmp(a, "--repro") == 0 && i + 2 < argc) {
+            opt.repro = argv[++i];
+            opt.repro_reqs = argv + i + 1;
+            opt.nrepro_reqs = argc - i - 1;
+            return;
         } else {
             usage();
         }

@@ -379,9 +379,12 @@ static void random_request(dt_rng_t *r, dt_req_t *q)
     unsigned m = dt_rng_below(r, 20);
     q->method = m < 14 ? "GET" : m < 17 ? "HEAD" : m < 19 ? "POST" : "OPTIONS";
     if (strcmp(q->method, "GET") == 0 && chance(r, 10)) {
-        bool bad = chance(r, 40);
-        q->range = bad ? "bytes=5000-6000" : "bytes=2-9";
-        if (bad)
+        /* the last two satisfy no file: past the end, and an empty suffix (RFC 9110 14.1.1) */
+        static const char *const ranges[] = {"bytes=2-9", "bytes=50-", "bytes=5000-6000",
+                                             "bytes=-0"};
+        unsigned i = dt_rng_below(r, 4);
+        q->range = ranges[i];
+        if (i >= 2)
             q->tags |= DT_TAG_RANGE_BAD;
     }
 }
@@ -398,8 +401,13 @@ void dt_case_generate(dt_case_t *c, unsigned seed, const char *root, int nreqs)
         random_section(c, &r, root, i + 1);
     if (nreqs > DT_MAX_REQS)
         nreqs = DT_MAX_REQS;
-    for (int i = 0; i < nreqs; i++)
-        random_request(&r, &c->reqs[c->nreqs++]);
+    bool fallback = false;
+    for (int i = 0; i < c->nitems; i++)
+        fallback = fallback || strstr(c->items[i], "FallbackResource /") != NULL;
+    for (int i = 0; i < nreqs; i++) {
+        random_request(&r, &c->reqs[c->nreqs]);
+        c->reqs[c->nreqs++].tags |= fallback ? DT_TAG_FALLBACK : 0;
+    }
 }
 
 void dt_case_free(dt_case_t *c)

@@ -14,9 +14,10 @@
 
 /* What a request aims at, for the rules on intentional differences. */
 enum {
-    DT_TAG_RANGE_BAD = 1u << 0,  /* Range beyond the end of every file */
+    DT_TAG_RANGE_BAD = 1u << 0,  /* a Range no file can satisfy */
     DT_TAG_BROKEN_LINK = 1u << 1, /* the decoded path names the broken symlink */
-    DT_TAG_ABOVE_ROOT = 1u << 2   /* its dot-segments climb above the root */
+    DT_TAG_ABOVE_ROOT = 1u << 2,  /* its dot-segments climb above the root */
+    DT_TAG_FALLBACK = 1u << 3     /* the config has a FallbackResource to a URL */
 };
 
 typedef struct {
