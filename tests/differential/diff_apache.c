@@ -31,8 +31,12 @@
 #define SECONDS_PER_SEED 15
 #define SECONDS_PER_MINIMIZE 240
 
+#define MAX_SEEDS 100000
+
 typedef struct {
-    unsigned first, last;
+    const char *seeds_arg;   /* as given: "1-6" or "2,8,15-20" */
+    unsigned *seeds;
+    unsigned nseeds;
     int cases;
     bool report, minimize, print, verbose;
     const char *repro;       /* --repro FILE */
@@ -40,7 +44,7 @@ typedef struct {
     int nrepro_reqs;
 } options_t;
 
-static options_t opt = {.first = 1, .last = 6, .cases = 40};
+static options_t opt = {.seeds_arg = "1-6", .cases = 40};
 
 /* A class of differences and its first example (the one with the fewest config items). */
 typedef struct {
@@ -402,9 +406,9 @@ static void print_case(const dt_case_t *c, bool requests)
 
 static void print_summary(run_t *run)
 {
-    printf("differential: seeds %u-%u, %d requests each: %ld requests, %ld agree, %ld differ "
+    printf("differential: seeds %s, %d requests each: %ld requests, %ld agree, %ld differ "
            "on purpose, %ld differ otherwise; %ld configs skipped (apache2 rejects them)\n",
-           opt.first, opt.last, opt.cases, run->requests, run->agree, run->excused,
+           opt.seeds_arg, opt.cases, run->requests, run->agree, run->excused,
            run->differing, run->skipped_cases);
     fflush(run->clean);
     printf("  seeds without an unexplained difference:%s\n", run->clean_seeds);
@@ -468,6 +472,8 @@ static void run_repro(run_t *run)
         q->method = strdup(method);
         snprintf(q->target, sizeof(q->target), "%s", targets[i]);
         q->range = n == 3 ? ranges[i] : NULL;
+        q->tags = dt_req_tags(q->target, q->range) |
+                  (strstr(c.items[0], "FallbackResource /") ? DT_TAG_FALLBACK : 0);
     }
     char why[3000], line[300];
     int rc = run_case(run, &c, -1, ap, pp, why, sizeof(why));
@@ -541,8 +547,8 @@ START_TEST(portico_answers_generated_requests_as_apache_does_or_as_the_readme_sa
         run_repro(run);
         return;
     }
-    for (unsigned s = opt.first; s <= opt.last; s++)
-        run_seed(run, s);
+    for (unsigned i = 0; i < opt.nseeds; i++)
+        run_seed(run, opt.seeds[i]);
     print_summary(run);
     if (!getenv("PORTICO_TEST_KEEP")) {
         char cmd[300];
@@ -554,7 +560,7 @@ START_TEST(portico_answers_generated_requests_as_apache_does_or_as_the_readme_sa
                       "%d classes of differences from Apache that README.md does not list "
                       "(see above; --report --minimize for reduced configs)",
                       run->nclasses);
-    ck_assert_msg(run->skipped_cases <= (long)(opt.last - opt.first + 1) / 4 + 1,
+    ck_assert_msg(run->skipped_cases <= (long)opt.nseeds / 4 + 1,
                   "apache2 rejected %ld generated configs: the generator is wrong",
                   run->skipped_cases);
 }
@@ -562,10 +568,34 @@ END_TEST
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: diff_apache [--seeds N|A-B] [--cases N] [--report] [--minimize] "
+    fprintf(stderr, "usage: diff_apache [--seeds N|A-B|A,B-C,...] [--cases N] [--report] [--minimize] "
                     "[--print] [--verbose]\n"
                     "       diff_apache --repro FILE 'METHOD TARGET [RANGE]' ...\n");
     exit(2);
+}
+
+/* "1-6", "7", "2,8,15-20" into opt.seeds. */
+static void parse_seeds(void)
+{
+    free(opt.seeds);
+    opt.seeds = malloc(MAX_SEEDS * sizeof(*opt.seeds));
+    opt.nseeds = 0;
+    const char *p = opt.seeds_arg;
+    while (*p) {
+        char *end;
+        unsigned a = (unsigned)strtoul(p, &end, 10), b = a;
+        if (end == p)
+            usage();
+        if (*end == '-')
+            b = (unsigned)strtoul(end + 1, &end, 10);
+        if (b < a || (*end && *end != ','))
+            usage();
+        for (unsigned s = a; s <= b && opt.nseeds < MAX_SEEDS; s++)
+            opt.seeds[opt.nseeds++] = s;
+        p = *end ? end + 1 : end;
+    }
+    if (opt.nseeds == 0)
+        usage();
 }
 
 static void parse_options(int argc, char **argv)
@@ -573,13 +603,7 @@ static void parse_options(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--seeds") == 0 && i + 1 < argc) {
-            const char *v = argv[++i];
-            char *end;
-            opt.first = opt.last = (unsigned)strtoul(v, &end, 10);
-            if (*end == '-')
-                opt.last = (unsigned)strtoul(end + 1, &end, 10);
-            if (*end || opt.last < opt.first)
-                usage();
+            opt.seeds_arg = argv[++i];
         } else if (strcmp(a, "--cases") == 0 && i + 1 < argc) {
             opt.cases = atoi(argv[++i]);
             if (opt.cases < 1 || opt.cases > DT_MAX_REQS)
@@ -605,7 +629,8 @@ static void parse_options(int argc, char **argv)
 
 static int print_cases(void)
 {
-    for (unsigned s = opt.first; s <= opt.last; s++) {
+    for (unsigned i = 0; i < opt.nseeds; i++) {
+        unsigned s = opt.seeds[i];
         dt_case_t c;
         dt_case_generate(&c, s, "ROOT", opt.cases);
         printf("seed %u:\n", s);
@@ -618,6 +643,7 @@ static int print_cases(void)
 int main(int argc, char **argv)
 {
     parse_options(argc, argv);
+    parse_seeds();
     setenv("PORTICO_BIN", DT_DEFAULT_BIN, 0);
     setenv("PORTICO_SOURCE_DIR", DT_DEFAULT_SOURCE_DIR, 0);
     if (opt.print)
@@ -625,7 +651,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     Suite *s = suite_create("differential");
     TCase *tc = tcase_create("apache");
-    unsigned seeds = opt.last - opt.first + 1;
+    unsigned seeds = opt.nseeds;
     tcase_set_timeout(tc, 60.0 + SECONDS_PER_SEED * seeds +
                               (opt.minimize ? SECONDS_PER_MINIMIZE * 20 : 0));
     tcase_add_test(tc, portico_answers_generated_requests_as_apache_does_or_as_the_readme_says);

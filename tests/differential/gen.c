@@ -368,6 +368,17 @@ static unsigned path_tags(const char *target)
     return tags;
 }
 
+/* Every file of the tree is shorter than 1000 bytes. */
+unsigned dt_req_tags(const char *target, const char *range)
+{
+    unsigned tags = path_tags(target);
+    unsigned long first;
+    if (range && (strcmp(range, "bytes=-0") == 0 ||
+                  (sscanf(range, "bytes=%lu-", &first) == 1 && first >= 1000)))
+        tags |= DT_TAG_RANGE_BAD;
+    return tags;
+}
+
 static void random_request(dt_rng_t *r, dt_req_t *q)
 {
     memset(q, 0, sizeof(*q));
@@ -375,18 +386,15 @@ static void random_request(dt_rng_t *r, dt_req_t *q)
     snprintf(q->target, sizeof(q->target), "%s", p);
     if (chance(r, 30))
         mutate(r, q->target, sizeof(q->target));
-    q->tags |= path_tags(q->target);
     unsigned m = dt_rng_below(r, 20);
     q->method = m < 14 ? "GET" : m < 17 ? "HEAD" : m < 19 ? "POST" : "OPTIONS";
     if (strcmp(q->method, "GET") == 0 && chance(r, 10)) {
         /* the last two satisfy no file: past the end, and an empty suffix (RFC 9110 14.1.1) */
         static const char *const ranges[] = {"bytes=2-9", "bytes=50-", "bytes=5000-6000",
                                              "bytes=-0"};
-        unsigned i = dt_rng_below(r, 4);
-        q->range = ranges[i];
-        if (i >= 2)
-            q->tags |= DT_TAG_RANGE_BAD;
+        q->range = ranges[dt_rng_below(r, 4)];
     }
+    q->tags = dt_req_tags(q->target, q->range);
 }
 
 void dt_case_generate(dt_case_t *c, unsigned seed, const char *root, int nreqs)

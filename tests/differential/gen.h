@@ -51,6 +51,9 @@ int dt_tree_create(const char *root);
 /* The relative path of the tree file whose exact contents are body, or NULL. */
 const char *dt_tree_identify(const char *body, size_t len);
 
+/* The DT_TAG_* that a request's target and Range (NULL: none) carry. */
+unsigned dt_req_tags(const char *target, const char *range);
+
 /* Fills c from seed: the items over the tree at root, and nreqs requests. */
 void dt_case_generate(dt_case_t *c, unsigned seed, const char *root, int nreqs);
 void dt_case_free(dt_case_t *c);
