@@ -22,12 +22,20 @@ static bool is_2xx(int s)
     return s >= 200 && s < 300;
 }
 
+/* The target names a directory: its path ends in "/", "/." or "/..". */
+static bool dir_target(const dt_req_t *q)
+{
+    size_t n = strcspn(q->target, "?");
+    const char *t = q->target;
+    return (n >= 1 && t[n - 1] == '/') || (n >= 2 && strncmp(t + n - 2, "/.", 2) == 0) ||
+           (n >= 3 && strncmp(t + n - 3, "/..", 3) == 0);
+}
+
 /* Apache's default handler serves a file to POST (and answers 404, or the 404 ErrorDocument,
  * for a directory it does not list); portico's static handler answers 405 with Allow. */
 static bool post_static_405(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
 {
-    size_t n = strcspn(q->target, "?");
-    bool dir = n > 0 && q->target[n - 1] == '/';
+    bool dir = dir_target(q);
     bool missing = a->status == 404 || (a->status == 302 && strstr(a->location, "/nf"));
     return strcmp(q->method, "POST") == 0 && p->status == 405 &&
            (is_2xx(a->status) || (dir && missing));
@@ -67,9 +75,7 @@ static bool is_fallback_file(const char *f)
 static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
                                    const dt_answer_t *p)
 {
-    size_t n = strcspn(q->target, "?");
-    bool dir = n > 0 && q->target[n - 1] == '/';
-    return dir && (q->tags & DT_TAG_FALLBACK) && a->status == 200 && is_fallback_file(a->file) &&
+    return dir_target(q) && (q->tags & DT_TAG_FALLBACK) && a->status == 200 && is_fallback_file(a->file) &&
            ((p->status == 200 && p->file && p->file != a->file) || p->status == 403);
 }
 

@@ -49,7 +49,8 @@ static const char *const tree_files[] = {
     "htdocs/sub/s.txt", "htdocs/sub/.env", "htdocs/sub/deep/f.txt", "htdocs/nolist/x.txt",
     "htdocs/nolist/y.bak", "htdocs/nolist/.z", "htdocs/priv/s.txt", "htdocs/priv/index.html",
     "htdocs/errors/404.html", "htdocs/errors/403.html", "outside/o.txt", "outside/index.html",
-    "outside/private/s.txt", "outside/sub/x.txt",
+    "outside/private/s.txt", "outside/sub/x.txt", "htdocs/g.tar.gz", "htdocs/h.HTML",
+    "htdocs/k.svg", "htdocs/n.html.bak", "htdocs/sub/t.md",
 };
 static const char *const tree_dirs[] = {
     "htdocs", "htdocs/sub", "htdocs/sub/deep", "htdocs/nolist", "htdocs/nolist/inner",
@@ -165,6 +166,15 @@ static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n
         "FallbackResource /sub/page.html", "FallbackResource disabled",
         "ErrorDocument 404 /errors/404.html", "ErrorDocument 403 /errors/403.html",
         "ErrorDocument 404 http://example.com/nf", "ErrorDocument 403 \"denied here\"",
+        "ForceType text/plain", "AddDefaultCharset utf-8", "ErrorDocument 404 \"not here\"",
+        "Options SymLinksIfOwnerMatch",
+    };
+    static const char *const access[] = {
+        "Require method GET HEAD",
+        "<RequireAny>\n        Require ip 10.1.2.3\n        Require method GET\n    </RequireAny>",
+        "<RequireAll>\n        Require all granted\n        Require not ip 127.0.0.1\n"
+        "    </RequireAll>",
+        "Require ip 127.0.0.1",
     };
     static const char *const redirect[] = {
         "Redirect http://example.com/loc", "Redirect permanent http://example.com/p",
@@ -173,6 +183,8 @@ static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n
     char line[128];
     switch (dt_rng_below(r, in_location ? 7 : 6)) {
     case 0:
+        fprintf(f, "    %s\n", PICK(r, access));
+        break;
     case 1:
         fprintf(f, "    Require all %s\n", chance(r, 50) ? "granted" : "denied");
         break;
@@ -298,6 +310,7 @@ static const char *const paths[] = {
     "/errors/404.html", "/a.txt/", "/sub//page.html", "/%61.txt", "/sub/%70age.html",
     "/a.txt?x=1", "/sub?q=1", "/sub/../a.txt", "/./a.txt", "/sub/./s.txt",
     "/sub/%2e%2e/a.txt", "/../a.txt", "/sub/../../a.txt", "/al/../a.txt", "/index.html/x",
+    "/g.tar.gz", "/h.HTML", "/k.svg", "/n.html.bak", "/sub/t.md", "/sub/.", "/sub/deep/..",
 };
 
 /* Variations applied to a base path, to reach the same file by other spellings. */
