@@ -31,14 +31,29 @@ static bool dir_target(const dt_req_t *q)
            (n >= 3 && strncmp(t + n - 3, "/..", 3) == 0);
 }
 
-/* Apache's default handler serves a file to POST (and answers 404, or the 404 ErrorDocument,
- * for a directory it does not list); portico's static handler answers 405 with Allow. */
+/* Apache's default handler serves a file to POST; for a directory without an index to
+ * serve, Apache answers what mod_dir's index subrequests (made as GET) found: 404 (or the
+ * 404 ErrorDocument's redirect), or 403 when a candidate's URL is denied. portico's static
+ * handler answers 405 with Allow. (A POST to a directory that is itself denied gets 403 from
+ * both: access is checked first.) */
 static bool post_static_405(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
 {
     bool dir = dir_target(q);
-    bool missing = a->status == 404 || (a->status == 302 && strstr(a->location, "/nf"));
+    bool no_index = a->status == 404 || a->status == 403 ||
+                    (a->status == 302 && strstr(a->location, "/nf"));
     return strcmp(q->method, "POST") == 0 && p->status == 405 &&
-           (is_2xx(a->status) || (dir && missing));
+           (is_2xx(a->status) || (dir && no_index));
+}
+
+/* mod_dir checks an index candidate's access in a GET subrequest and then serves it to the
+ * request, whatever its method: with <Files index.html> Require method GET HEAD, POST /sub/
+ * gets index.html from Apache. portico checks the file it serves against the request as it
+ * is: 403. */
+static bool index_checked_as_served(const dt_req_t *q, const dt_answer_t *a,
+                                    const dt_answer_t *p)
+{
+    return strcmp(q->method, "POST") == 0 && dir_target(q) && is_2xx(a->status) &&
+           p->status == 403;
 }
 
 static bool options_answer(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
@@ -95,6 +110,7 @@ static const rule_t rules[] = {
     {"broken-symlink-404", broken_symlink_404},
     {"own-listing-format", listing_range},
     {"fallback-not-for-index", fallback_not_for_index},
+    {"index-checked-as-served", index_checked_as_served},
 };
 
 /* Applied per field (body and Content-Type of a listing), not per pair. */
@@ -102,7 +118,7 @@ static const rule_t rules[] = {
 
 const char *const dt_rule_ids[] = {"post-static-405", "options", "range-416",
                                    "broken-symlink-404", LISTING_RULE,
-                                   "fallback-not-for-index", NULL};
+                                   "fallback-not-for-index", "index-checked-as-served", NULL};
 
 static int add(dt_diff_t *out, int n, int max, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
