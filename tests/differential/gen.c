@@ -139,10 +139,15 @@ static void add_item(dt_case_t *c, item_t *it)
     }
 }
 
+/* An item from a table entry with at most one %s (the tree's root). */
 static void add_line(dt_case_t *c, const char *fmt, const char *root)
 {
     item_t it;
-    fprintf(item_open(&it), fmt, root, root);
+    FILE *f = item_open(&it);
+    if (strstr(fmt, "%s"))
+        fprintf(f, fmt, root);
+    else
+        fputs(fmt, f);
     add_item(c, &it);
 }
 
