@@ -147,6 +147,12 @@ void dt_answer_describe(const dt_answer_t *x, char *buf, size_t cap)
     for (int i = 0; i < DT_NHDR && o < cap; i++)
         if (x->has_hdr[i])
             o += (size_t)snprintf(buf + o, cap - o, " %s=%s", dt_header_names[i], x->hdr[i]);
+    if (x->entries && o < cap) {
+        o += (size_t)snprintf(buf + o, cap - o, " entries=");
+        for (const char *e = x->entries; *e && o + 1 < cap; e++)
+            buf[o++] = *e == '\n' ? ',' : *e;
+        buf[o] = '\0';
+    }
     if (o < cap)
         snprintf(buf + o, cap - o, " body=%s", x->listing ? "(listing)"
                                                : x->file ? x->file
@@ -213,6 +219,10 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
                     : a->has_hdr[i]               ? "missing in portico"
                                                   : "only in portico",
                     a->status);
+    /* The formats differ on purpose, the entries must not: a listing shows what a request
+     * for each entry would get (mod_autoindex hides what is denied). */
+    if (a->status == p->status && a->entries && p->entries && strcmp(a->entries, p->entries))
+        n = add(out, n, max, detail, "listing entries differ");
     if (a->status == p->status && bodies_differ(q, a, p)) {
         if (listing)
             *rule = LISTING_RULE;
@@ -234,5 +244,6 @@ void dt_answer_free(dt_answer_t *a)
 {
     free(a->body);
     free(a->head);
-    a->body = a->head = NULL;
+    free(a->entries);
+    a->body = a->head = a->entries = NULL;
 }

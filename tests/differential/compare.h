@@ -23,6 +23,8 @@ typedef struct {
     size_t body_len;
     const char *file;         /* the tree file the body is, or NULL */
     bool listing;             /* a directory listing (either server's format) */
+    char *entries;            /* a listing's entries: its links, sorted, one per line
+                                 (malloc'd; NULL when not a listing) */
     char *head;               /* every header field, one per line (malloc'd; for --repro) */
 } dt_answer_t;
 

@@ -108,6 +108,41 @@ static void joined_header(const pth_resp_t *r, const char *name, char *out, size
     }
 }
 
+static bool is_2xx(int s)
+{
+    return s >= 200 && s < 300;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The href of every entry of a listing, sorted: neither the parent directory ("../", or
+ * Apache's absolute path) nor Apache's sort links ("?C=N;O=D"). */
+static char *listing_entries(const char *body)
+{
+    char *v[256];
+    size_t n = 0;
+    for (const char *p = strstr(body, "href=\""); p && n < 256; p = strstr(p, "href=\"")) {
+        p += 6;
+        size_t len = strcspn(p, "\"");
+        if (len > 0 && p[0] != '/' && p[0] != '?' && strncmp(p, "../", 3) != 0)
+            v[n++] = strndup(p, len);
+        p += len;
+    }
+    qsort(v, n, sizeof(v[0]), cmp_str);
+    char *out = NULL;
+    size_t olen = 0;
+    FILE *f = open_memstream(&out, &olen);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s\n", v[i]);
+        free(v[i]);
+    }
+    fclose(f);
+    return out;
+}
+
 static void fetch(int port, const dt_req_t *q, dt_answer_t *ans)
 {
     pth_t h;
@@ -145,6 +180,8 @@ static void fetch(int port, const dt_req_t *q, dt_answer_t *ans)
     /* A HEAD answer has no body: mod_autoindex's Content-Type (no space) tells then. */
     ans->listing = (ans->body && strstr(ans->body, "Index of") != NULL) ||
                    strcmp(ans->ctype, "text/html;charset=ISO-8859-1") == 0;
+    if (ans->body && strstr(ans->body, "Index of") && is_2xx(ans->status))
+        ans->entries = listing_entries(ans->body);
     pth_resp_free(&r);
 }
 
