@@ -63,6 +63,7 @@ static const struct {
     {"htdocs/link-dir", "sub"},
     {"htdocs/broken", "nothere"},
     {"htdocs/nolist/link-out", "../../outside/o.txt"},
+    {"htdocs/other-link", "b.html"}, /* owned by nobody when the tree is made by root */
 };
 
 /* Each file's body names the file, so a response body tells which file was served; the
@@ -96,6 +97,10 @@ int dt_tree_create(const char *root)
     for (size_t i = 0; i < sizeof(tree_links) / sizeof(tree_links[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", root, tree_links[i].path);
         if (symlink(tree_links[i].target, p) < 0 && errno != EEXIST)
+            return -errno;
+        /* SymLinksIfOwnerMatch needs a link whose owner is not its target's. */
+        if (getuid() == 0 && strcmp(tree_links[i].path, "htdocs/other-link") == 0 &&
+            lchown(p, 65534, 65534) < 0)
             return -errno;
     }
     return 0;
@@ -316,6 +321,7 @@ static const char *const paths[] = {
     "/a.txt?x=1", "/sub?q=1", "/sub/../a.txt", "/./a.txt", "/sub/./s.txt",
     "/sub/%2e%2e/a.txt", "/../a.txt", "/sub/../../a.txt", "/al/../a.txt", "/index.html/x",
     "/g.tar.gz", "/h.HTML", "/k.svg", "/n.html.bak", "/sub/t.md", "/sub/.", "/sub/deep/..",
+    "/other-link",
 };
 
 /* Variations applied to a base path, to reach the same file by other spellings. */
