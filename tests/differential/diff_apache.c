@@ -194,67 +194,79 @@ static const char *portico_prelude =
 
 enum { CASE_RAN, CASE_APACHE_REJECTS, CASE_PORTICO_REJECTS };
 
-/* Runs the case's requests (all, or only req when >= 0) on both servers. On
- * CASE_PORTICO_REJECTS, why holds portico's message. A crash of a portico child shows as
- * requests without an answer and as a line in why. */
+/* Spawns Apache with the case's config and waits for it; another process may take the free
+ * port between the probe and Apache's bind, so that is retried. Returns 0 or -1 (why). */
+static int start_apache(run_t *run, const dt_case_t *c, const char *docroot, char *why,
+                        size_t whylen)
+{
+    int rc = -1;
+    for (int retry = 0; retry < 5; retry++) {
+        char *body = dt_case_config(c);
+        ck_assert_int_eq(dt_apache_spawn(&run->apache, docroot, body), 0);
+        free(body);
+        live_apache = &run->apache;
+        rc = dt_apache_wait_ready(&run->apache, why, whylen);
+        if (rc == 0 || !strstr(why, "Address already in use"))
+            break;
+    }
+    return rc;
+}
+
+/* Stops portico; a child that died of a signal, a non-zero exit or a sanitizer report is a
+ * crash, told in why. */
+static void stop_portico(pth_t *h, char *why, size_t whylen)
+{
+    int code = pth_stop_nocheck(h);
+    char *log = pth_read_file(h->error_log, NULL);
+    char *err = pth_read_file(h->err_path, NULL);
+    if ((log && strstr(log, "exit signal")) || code != 0 ||
+        (err && (strstr(err, "Sanitizer") || strstr(err, "runtime error"))))
+        snprintf(why, whylen, "portico exit %d; a child crashed or a sanitizer reported",
+                 code);
+    free(log);
+    free(err);
+}
+
+/* Runs the case's requests (all, or only the one at index only when >= 0) on both servers.
+ * On CASE_PORTICO_REJECTS, why holds portico's message; Apache's answers are fetched all
+ * the same (--repro shows them). A crash of a portico child shows as requests without an
+ * answer and as a message in why. */
 static int run_case(run_t *run, const dt_case_t *c, int only, dt_answer_t *ap, dt_answer_t *pp,
                     char *why, size_t whylen)
 {
     char docroot[300], msg[3000];
     snprintf(docroot, sizeof(docroot), "%s/htdocs", run->root);
-    char *body = dt_case_config(c);
     why[0] = '\0';
-    ck_assert_int_eq(dt_apache_spawn(&run->apache, docroot, body), 0);
-    live_apache = &run->apache;
     pth_t *h = pth_new();
+    char *body = dt_case_config(c);
     pth_config_raw(h, "%sDocumentRoot \"%s\"\n%s", portico_prelude, docroot, body);
     free(body);
     int prc = pth_try_start(h, NULL, msg, sizeof(msg));
-    int arc = dt_apache_wait_ready(&run->apache, why, whylen);
-    /* Another process may take the free port between the probe and Apache's bind. */
-    for (int retry = 0; arc != 0 && strstr(why, "Address already in use") && retry < 5; retry++) {
-        char *again = dt_case_config(c);
-        ck_assert_int_eq(dt_apache_spawn(&run->apache, docroot, again), 0);
-        free(again);
-        arc = dt_apache_wait_ready(&run->apache, why, whylen);
+    if (start_apache(run, c, docroot, why, whylen) != 0) {
+        if (prc == 0)
+            pth_stop_nocheck(h);
+        pth_free(h);
+        return CASE_APACHE_REJECTS;
     }
-    int result = CASE_RAN;
-    if (arc != 0) {
-        result = CASE_APACHE_REJECTS;
-    } else {
-        /* Apache's answers are fetched even when portico refused the config: --repro shows
-         * them. */
-        if (prc != 0) {
-            snprintf(why, whylen, "%s", msg);
-            result = CASE_PORTICO_REJECTS;
-        }
-        int k = 0;
-        for (int i = 0; i < c->nreqs; i++) {
-            if (only >= 0 && i != only)
-                continue;
-            fetch(run->apache.port, &c->reqs[i], &ap[k]);
-            if (prc == 0)
-                fetch(h->port, &c->reqs[i], &pp[k]);
-            else
-                memset(&pp[k], 0, sizeof(pp[k]));
-            k++;
-        }
+    int k = 0;
+    for (int i = 0; i < c->nreqs; i++) {
+        if (only >= 0 && i != only)
+            continue;
+        fetch(run->apache.port, &c->reqs[i], &ap[k]);
+        if (prc == 0)
+            fetch(h->port, &c->reqs[i], &pp[k]);
+        else
+            memset(&pp[k], 0, sizeof(pp[k]));
+        k++;
     }
     dt_apache_stop(&run->apache);
     live_apache = NULL;
-    if (prc == 0) {
-        int code = pth_stop_nocheck(h);
-        char *log = pth_read_file(h->error_log, NULL);
-        char *err = pth_read_file(h->err_path, NULL);
-        if (result == CASE_RAN && ((log && strstr(log, "exit signal")) || code != 0 ||
-                                   (err && strstr(err, "Sanitizer"))))
-            snprintf(why, whylen, "portico exit %d; a child crashed or a sanitizer reported",
-                     code);
-        free(log);
-        free(err);
-    }
+    if (prc == 0)
+        stop_portico(h, why, whylen);
+    else
+        snprintf(why, whylen, "%s", msg);
     pth_free(h);
-    return result;
+    return prc == 0 ? CASE_RAN : CASE_PORTICO_REJECTS;
 }
 
 /* ---- Classes of differences ------------------------------------------------------------ */
@@ -549,7 +561,7 @@ static void run_repro(run_t *run)
         dt_answer_free(&ap[i]);
         dt_answer_free(&pp[i]);
     }
-    if (why[0])
+    if (rc == CASE_RAN && why[0])
         printf("%s\n", why);
     dt_case_free(&c);
 }
@@ -581,6 +593,8 @@ START_TEST(portico_answers_generated_requests_as_apache_does_or_as_the_readme_sa
 {
     run_t *run = &the_run;
     check_readme_names_every_rule();
+    ck_assert_msg(access(DT_APACHE_BIN, X_OK) == 0,
+                  "%s is missing: scripts/setup installs Debian's apache2", DT_APACHE_BIN);
     snprintf(run->root, sizeof(run->root), "/tmp/portico-diff.XXXXXX");
     ck_assert(mkdtemp(run->root) != NULL);
     ck_assert_int_eq(dt_tree_create(run->root), 0);
