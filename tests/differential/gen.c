@@ -182,8 +182,8 @@ static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n
     static const char *const access[] = {
         "Require method GET HEAD",
         "<RequireAny>\n        Require ip 10.1.2.3\n        Require method GET\n    </RequireAny>",
-        "<RequireAll>\n        Require all granted\n        Require not ip 127.0.0.1\n"
-        "    </RequireAll>",
+        ("<RequireAll>\n        Require all granted\n        Require not ip 127.0.0.1\n"
+         "    </RequireAll>"),
         "Require ip 127.0.0.1",
     };
     static const char *const redirect[] = {
