@@ -568,10 +568,24 @@ enum {
 
 void pt_chunked_init(pt_chunked_t *c)
 {
+    memset(c, 0, sizeof(*c));
     c->state = C_SIZE;
-    c->remaining = 0;
-    c->ext_len = 0;
-    c->total = 0;
+    c->max_trailers = PT_CHUNK_TRAILERS_DEFAULT;
+    c->max_trailer_line = PT_CHUNK_EXT_MAX;
+}
+
+void pt_chunked_limit_trailers(pt_chunked_t *c, size_t max_fields, size_t max_line)
+{
+    if (max_fields > 0)
+        c->max_trailers = max_fields;
+    if (max_line > 0)
+        c->max_trailer_line = max_line;
+}
+
+static int chunk_fail(pt_chunked_t *c, const char *why)
+{
+    c->error = why;
+    return -1;
 }
 
 static inline bool is_ctl(unsigned char ch)
@@ -587,6 +601,21 @@ static int line_byte(pt_chunked_t *c, unsigned char ch, int lf_state)
         return 0;
     }
     return (++c->ext_len > PT_CHUNK_EXT_MAX || is_ctl(ch)) ? -1 : 0;
+}
+
+/* Bytes of a trailer line: bounded per line and in all (Apache counts them as it counts
+ * header fields: 400 past LimitRequestFieldSize). */
+static int trailer_byte(pt_chunked_t *c, unsigned char ch)
+{
+    if (++c->trailer_bytes > PT_CHUNK_TRAILERS_MAX)
+        return chunk_fail(c, "trailer section larger than its bound");
+    if (ch == '\r') {
+        c->state = C_TRAILER_LF;
+        return 0;
+    }
+    if (++c->ext_len > c->max_trailer_line)
+        return chunk_fail(c, "trailer field larger than LimitRequestFieldSize");
+    return is_ctl(ch) ? -1 : 0;
 }
 
 static int size_end(pt_chunked_t *c, unsigned char ch)
@@ -652,10 +681,12 @@ static int chunk_step(pt_chunked_t *c, unsigned char ch)
         }
         if (is_ows((char)ch)) /* obs-fold */
             return -1;
+        if (++c->trailers > c->max_trailers)
+            return chunk_fail(c, "more trailer fields than LimitRequestFields");
         c->state = C_TRAILER;
-        return line_byte(c, ch, C_TRAILER_LF);
+        return trailer_byte(c, ch);
     case C_TRAILER:
-        return line_byte(c, ch, C_TRAILER_LF);
+        return trailer_byte(c, ch);
     case C_TRAILER_LF:
         c->ext_len = 0;
         c->state = C_TRAILER_START;
@@ -685,6 +716,8 @@ pt_chunk_result_t pt_chunked_decode(pt_chunked_t *c, const char *in, size_t len,
             return PT_CHUNK_DATA;
         }
         if (chunk_step(c, (unsigned char)in[i++]) != 0) {
+            if (!c->error)
+                c->error = "malformed chunked framing";
             c->state = C_ERROR;
             break;
         }

@@ -75,24 +75,40 @@ pt_http1_result_t pt_http1_parse_head(const char *buf, size_t len, const pt_http
                                       pt_arena_t *arena, pt_http1_request_t *req, int *status);
 
 /* Decoder for a chunked request body (RFC 9112 section 7.1). Extensions are skipped but
- * bounded; trailers are read and discarded (bounded). */
+ * bounded; trailers are read and discarded, bounded as a head is: a count of fields, a size
+ * per field line and a total (Apache reads 5,000 trailer fields no more than 100 header
+ * fields). */
 typedef struct {
     int state;          /* private */
     uint64_t remaining; /* bytes left in the current chunk */
     size_t ext_len;     /* bytes of extension or trailer seen on the current line */
     uint64_t total;     /* body bytes decoded so far */
+    size_t max_trailers;     /* trailer fields allowed (LimitRequestFields) */
+    size_t max_trailer_line; /* one trailer field line, CRLF excluded (LimitRequestFieldSize) */
+    size_t trailers;         /* trailer fields seen */
+    size_t trailer_bytes;    /* bytes of trailer lines seen, CRLFs included */
+    const char *error;       /* after PT_CHUNK_ERROR: what was wrong, for the log */
 } pt_chunked_t;
 
-#define PT_CHUNK_EXT_MAX 4096 /* chunk extension or trailer line, bytes */
+#define PT_CHUNK_EXT_MAX 4096 /* chunk extension, bytes; also the default trailer line bound */
+#define PT_CHUNK_TRAILERS_DEFAULT 100 /* trailer fields before pt_chunked_limit_trailers */
+/* All trailer lines together. Trailers are discarded, and the ones in use (checksums, a
+ * gRPC status) are a few hundred bytes; this keeps a client from making the server scan
+ * LimitRequestFields x LimitRequestFieldSize bytes after every body. */
+#define PT_CHUNK_TRAILERS_MAX (64 * 1024)
 
 typedef enum {
     PT_CHUNK_DATA = 0,  /* *data is a piece of body; *consumed bytes of input were used */
     PT_CHUNK_AGAIN = 1, /* all input consumed (*consumed == len), no data; feed more */
     PT_CHUNK_END = 2,   /* last chunk and trailers done; *consumed bytes used */
-    PT_CHUNK_ERROR = 3, /* malformed: bad size, overflow, oversized extension, bad CRLF */
+    PT_CHUNK_ERROR = 3, /* malformed: bad size, overflow, oversized extension, bad CRLF;
+                           or trailers past their bounds. c->error says which */
 } pt_chunk_result_t;
 
 void pt_chunked_init(pt_chunked_t *c);
+/* Bounds the trailer section: max_fields fields, each line at most max_line bytes (0 keeps
+ * the default of each), and PT_CHUNK_TRAILERS_MAX bytes in all. */
+void pt_chunked_limit_trailers(pt_chunked_t *c, size_t max_fields, size_t max_line);
 /* Decodes from in[0..len). Call again with the rest (in + *consumed) until AGAIN or END. */
 pt_chunk_result_t pt_chunked_decode(pt_chunked_t *c, const char *in, size_t len,
                                     size_t *consumed, pt_str_t *data);

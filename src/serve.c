@@ -158,6 +158,10 @@ static void handle(pt_request_t *r)
         pt_resp_send_error(r, st);
     else if (!c->aborted && !r->body_done)
         pt_resp_finish(r);
+    /* No answer went out because the body failed and the client is gone: log what the body
+     * called for (400 closed mid-body, 408 timed out), as Apache does, not status 0. */
+    if (r->status == 0 && r->body_error && r->body_status)
+        r->status = r->body_status;
 }
 
 /* A head that could not be parsed: answer with the status and close (framing is in

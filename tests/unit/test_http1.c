@@ -924,6 +924,72 @@ START_TEST(discards_trailer_fields)
 }
 END_TEST
 
+/* "0\r\n", n trailer lines "X-Tnnnn: vvv...v" of line bytes each, then the final CRLF. */
+static char *trailers(size_t n, size_t line, size_t *len)
+{
+    char *in = malloc(3 + n * (line + 2) + 3);
+    size_t off = 0;
+    memcpy(in, "0\r\n", 3);
+    off = 3;
+    for (size_t i = 0; i < n; i++) {
+        int k = sprintf(in + off, "X-T%04zu: ", i % 10000);
+        memset(in + off + k, 'v', line - (size_t)k);
+        off += line;
+        memcpy(in + off, "\r\n", 2);
+        off += 2;
+    }
+    memcpy(in + off, "\r\n", 3);
+    *len = off + 2;
+    return in;
+}
+
+static pt_chunk_result_t decode_trailers(size_t n, size_t line, size_t max_fields,
+                                         size_t max_line, const char **why)
+{
+    size_t len, outlen, used;
+    char out[8];
+    char *in = trailers(n, line, &len);
+    pt_chunked_t c;
+    pt_chunked_init(&c);
+    pt_chunked_limit_trailers(&c, max_fields, max_line);
+    pt_chunk_result_t r = decode_all(&c, in, len, 100, out, &outlen, &used);
+    *why = c.error;
+    free(in);
+    return r;
+}
+
+START_TEST(counts_trailer_fields_against_the_field_limit)
+{
+    const char *why;
+    ck_assert_int_eq(decode_trailers(100, 20, 100, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(101, 20, 100, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "more trailer fields than LimitRequestFields");
+    ck_assert_int_eq(decode_trailers(5, 20, 4, 8190, &why), PT_CHUNK_ERROR);
+    /* Without limits from the config, the default count still bounds them. */
+    ck_assert_int_eq(decode_trailers(5000, 20, 0, 0, &why), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_each_trailer_field_by_the_field_size_limit)
+{
+    const char *why;
+    ck_assert_int_eq(decode_trailers(1, 8190, 100, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(1, 8191, 100, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "trailer field larger than LimitRequestFieldSize");
+    ck_assert_int_eq(decode_trailers(1, 200, 100, 100, &why), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_the_whole_trailer_section)
+{
+    const char *why;
+    /* 50 fields of 1,000 bytes fit; 70 pass PT_CHUNK_TRAILERS_MAX though each is allowed. */
+    ck_assert_int_eq(decode_trailers(50, 1000, 1000, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(70, 1000, 1000, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "trailer section larger than its bound");
+}
+END_TEST
+
 START_TEST(waits_for_more_input_and_stays_finished)
 {
     pt_chunked_t c;
@@ -1064,6 +1130,9 @@ static Suite *http1_suite(void)
     tcase_add_test(tcc, requires_crlf_after_chunk_data);
     tcase_add_test(tcc, rejects_bare_lf_in_chunk_framing);
     tcase_add_test(tcc, discards_trailer_fields);
+    tcase_add_test(tcc, counts_trailer_fields_against_the_field_limit);
+    tcase_add_test(tcc, bounds_each_trailer_field_by_the_field_size_limit);
+    tcase_add_test(tcc, bounds_the_whole_trailer_section);
     tcase_add_test(tcc, waits_for_more_input_and_stays_finished);
     tcase_add_test(tcc, stays_in_error_after_a_framing_error);
     suite_add_tcase(s, tcc);
