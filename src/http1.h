@@ -53,13 +53,35 @@ typedef struct {
     size_t head_len;      /* bytes of the head, final CRLF CRLF included */
 } pt_http1_request_t;
 
+/* Where a head parse stands between reads, so that each byte is scanned once however the
+ * head is split (a head sent 100 bytes at a time used to be re-parsed from its first byte
+ * on every read). Offsets count from the head's first byte: the caller may move or grow
+ * its buffer between calls if the head keeps its start. Nothing here points into the
+ * buffer or an arena. All zero (pt_http1_parser_init) is a fresh parse. */
+typedef struct {
+    int state;              /* private, as are the fields below */
+    int blank;              /* empty lines skipped before the request line */
+    size_t pos;             /* bytes scanned */
+    size_t line;            /* start of the line being scanned */
+    size_t mark;            /* in that line: end of the method, of the target, or of the name */
+    size_t value;           /* start of the target, the version or the field value */
+    size_t method, method_len, target, target_len; /* the request line's parts */
+    size_t fields;          /* first field line */
+    size_t nfields;
+    size_t host, host_len;
+    int64_t content_length;
+    int hosts, version;
+    bool cl_seen, te_seen, te_last_chunked, te_chunked_seen;
+    bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade, expect;
+} pt_http1_parser_t;
+
 typedef enum {
     PT_HTTP1_DONE = 0,   /* a whole head was parsed; req->head_len says how long it was */
     PT_HTTP1_AGAIN = 1,  /* the head is not complete yet and no limit is exceeded */
     PT_HTTP1_ERROR = 2,  /* *status holds 400, 414, 431, 501 or 505 */
 } pt_http1_result_t;
 
-/* Parses the request head at the start of buf[0..len). Leading empty lines (CRLF) before
+/* Parses the request head at the start of buf[0..len) in one call. Leading empty lines (CRLF) before
  * the request line are skipped, as RFC 9112 section 2.2 allows. Answers ERROR with:
  *  400  malformed request line or field; whitespace between field name and colon; obs-fold;
  *       NUL, bare CR or bare LF in a field; Content-Length with Transfer-Encoding; several
@@ -67,12 +89,24 @@ typedef enum {
  *       HTTP/1.1 without Host, or several Host fields
  *  414  request line longer than max_line (also while incomplete)
  *  431  more than max_fields fields, or a field line longer than max_field_size
+ * Bytes are judged in order: the first byte that breaks a rule decides the status, and a
+ * line's byte past its limit (other than the CR that ends it) is 414 or 431 whatever it is.
  *  501  Transfer-Encoding with an unknown coding
  *  400  Transfer-Encoding whose final coding is not chunked
  *  505  a version other than HTTP/1.0 and HTTP/1.1
  * The arena provides the headers array. */
 pt_http1_result_t pt_http1_parse_head(const char *buf, size_t len, const pt_http1_limits_t *lim,
                                       pt_arena_t *arena, pt_http1_request_t *req, int *status);
+
+void pt_http1_parser_init(pt_http1_parser_t *ps);
+/* pt_http1_parse_head over a head that grows between calls: buf[0..len) holds the bytes of
+ * the previous calls (unchanged, though perhaps moved) and more. Only the new bytes are
+ * scanned; the result is the one pt_http1_parse_head gives for buf[0..len), whatever the
+ * pieces were. req is filled (and the arena used) only on DONE; after DONE or ERROR the
+ * parser must be initialised again before the next head. */
+pt_http1_result_t pt_http1_parse_more(pt_http1_parser_t *ps, const char *buf, size_t len,
+                                      const pt_http1_limits_t *lim, pt_arena_t *arena,
+                                      pt_http1_request_t *req, int *status);
 
 /* Decoder for a chunked request body (RFC 9112 section 7.1). Extensions are skipped but
  * bounded; trailers are read and discarded, bounded as a head is: a count of fields, a size
