@@ -1,6 +1,7 @@
 /* Limits on the HTTP/1 request path that an attacker leans on: a head sent in small pieces
  * (parsed once, not once per piece), a body trickled under RequestReadTimeout's MinRate,
  * unbounded chunked trailers, and what the access log says about a body that never came. */
+#include "fcgi_backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -235,6 +236,61 @@ START_TEST(a_body_above_min_rate_is_read_to_its_end)
 }
 END_TEST
 
+/* Two bodies trickled to a php-fpm pool of two children held both of them, and a third
+ * client got no answer. Each trickle must end with 408 and give its child back. */
+START_TEST(trickled_bodies_to_php_fpm_end_with_408_and_free_the_pool)
+{
+    pth_fpm_t fpm;
+    char msg[1024];
+    ck_assert_msg(pth_fpm_start(&fpm, 2, false, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_write_filef(h, "t.php", "<?php echo 'len=' . strlen(file_get_contents('php://input'));");
+    pth_config(h, "RequestReadTimeout header=5 body=2-4,MinRate=100\n"
+                  "<LocationMatch \"\\.php$\">\n"
+                  "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"
+                  "</LocationMatch>\n", fpm.sock);
+    pth_start(h);
+    pth_conn_t *c[2];
+    bool answered[2] = {false, false};
+    int status[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        c[i] = pth_conn_open(h);
+        pth_conn_sendf(c[i], "POST /t.php HTTP/1.1\r\nHost: localhost\r\n"
+                             "Content-Length: 1000\r\n\r\n");
+    }
+    int64_t t0 = pth_now_ms();
+    while ((!answered[0] || !answered[1]) && pth_now_ms() - t0 < 12000) {
+        for (int i = 0; i < 2; i++) {
+            struct pollfd p = {.fd = c[i]->fd, .events = POLLIN};
+            if (answered[i])
+                continue;
+            if (poll(&p, 1, 750) > 0) {
+                answered[i] = true;
+                status[i] = final_status(c[i], 1000);
+            } else {
+                pth_conn_send(c[i], "x", 1);
+            }
+        }
+    }
+    int64_t took = pth_now_ms() - t0;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(status[i] == 408, "trickle %d: status %d after %lld ms", i, status[i],
+                      (long long)took);
+        pth_conn_close(c[i]);
+    }
+    ck_assert_msg(took < 6000, "the trickles lasted %lld ms (body=2-4)", (long long)took);
+    /* The pool is free again: a plain request is answered at once. */
+    pth_resp_t r;
+    int64_t t1 = pth_now_ms();
+    ck_assert_int_eq(pth_curl(h, "POST", "/t.php", NULL, "abc", 3, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "len=3");
+    ck_assert_msg(pth_now_ms() - t1 < 3000, "the next PHP request took %lld ms",
+                  (long long)(pth_now_ms() - t1));
+    pth_resp_free(&r);
+    pth_fpm_free(&fpm);
+}
+END_TEST
+
 /* ---- Defect 4: a head in small pieces ------------------------------------------------- */
 
 /* CPU time (ms) used so far by the server's children. */
@@ -318,6 +374,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, a_body_below_min_rate_gets_408_at_the_body_timeout);
     tcase_add_test(tc, a_body_at_min_rate_is_cut_off_at_the_maximum);
     tcase_add_test(tc, a_body_above_min_rate_is_read_to_its_end);
+    tcase_add_test(tc, trickled_bodies_to_php_fpm_end_with_408_and_free_the_pool);
     tcase_add_test(tc, a_large_head_sent_in_small_pieces_costs_little_cpu);
     suite_add_tcase(s, tc);
     return s;
