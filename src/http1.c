@@ -58,6 +58,7 @@ enum {
     S_FIELD_LF,
     S_END_LF,
     S_DONE,
+    S_FAILED,
 };
 
 static inline bool is_ows(char c)
@@ -383,8 +384,8 @@ static int on_field(parser_t *ps, const pt_header_t *h)
  * at the limit other than the CR that ends the line is one too many. */
 static size_t line_stop(const parser_t *ps, size_t max)
 {
-    size_t room = ps->st->line + max;
-    return room < ps->len ? room : ps->len;
+    size_t line = ps->st->line; /* <= pos <= len */
+    return max < ps->len - line ? line + max : ps->len;
 }
 
 /* After a scan loop stopped at stop: AGAIN when out of bytes, the limit status when the byte
@@ -616,7 +617,7 @@ static int finish(const parser_t *ps, pt_http1_request_t *req)
     return 0;
 }
 
-static int scan_end_lf(parser_t *ps, pt_http1_request_t *req)
+static int scan_end_lf(parser_t *ps)
 {
     pt_http1_parser_t *st = ps->st;
     if (st->pos == ps->len)
@@ -625,8 +626,7 @@ static int scan_end_lf(parser_t *ps, pt_http1_request_t *req)
         return 400;
     st->pos++;
     st->state = S_DONE;
-    request_line_slices(ps, req);
-    return finish(ps, req);
+    return 0;
 }
 
 /* The fields as slices, split again now that the head is whole and the buffer holds still:
@@ -643,7 +643,7 @@ static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_reques
         p = split_field(p, &req->headers[i]);
 }
 
-static int scan(parser_t *ps, pt_http1_request_t *req)
+static int scan(parser_t *ps)
 {
     int rc = 0;
     while (rc == 0 && ps->st->state != S_DONE) {
@@ -657,7 +657,7 @@ static int scan(parser_t *ps, pt_http1_request_t *req)
         case S_OWS: rc = scan_ows(ps); break;
         case S_VALUE: rc = scan_value(ps); break;
         case S_FIELD_LF: rc = scan_field_lf(ps); break;
-        case S_END_LF: rc = scan_end_lf(ps, req); break;
+        case S_END_LF: rc = scan_end_lf(ps); break;
         default: rc = 400; break;
         }
     }
@@ -676,11 +676,15 @@ pt_http1_result_t pt_http1_parse_more(pt_http1_parser_t *st, const char *buf, si
     parser_t ps = {buf, len, lim, st};
     memset(req, 0, sizeof(*req));
     req->content_length = -1;
-    int rc = scan(&ps, req);
+    int rc = scan(&ps);
     if (rc == AGAIN)
         return PT_HTTP1_AGAIN;
+    if (rc == 0) {
+        request_line_slices(&ps, req);
+        rc = finish(&ps, req);
+    }
     if (rc) {
-        st->state = S_DONE;
+        st->state = S_FAILED; /* called again, it stays an error */
         *status = rc;
         return PT_HTTP1_ERROR;
     }

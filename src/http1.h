@@ -63,7 +63,7 @@ typedef struct {
     int blank;              /* empty lines skipped before the request line */
     size_t pos;             /* bytes scanned */
     size_t line;            /* start of the line being scanned */
-    size_t mark;            /* in that line: end of the method, of the target, or of the name */
+    size_t mark;            /* in a field line: end of the name (the colon) */
     size_t value;           /* start of the target, the version or the field value */
     size_t method, method_len, target, target_len; /* the request line's parts */
     size_t fields;          /* first field line */
