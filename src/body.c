@@ -18,12 +18,39 @@ static int64_t body_limit(const pt_request_t *r)
     return lim > 0 ? lim : INT64_MAX;
 }
 
+/* One wait for the client (100 Continue): the body timeout, or Timeout when it is off. */
 static int64_t body_timeout(const pt_request_t *r)
 {
     const pt_vhost_t *vh = r->vhost;
     if (vh->body_timeout_ms > 0)
         return vh->body_timeout_ms;
     return vh->timeout_ms > 0 ? vh->timeout_ms : 60000;
+}
+
+/* How long the body may still take, as mod_reqtimeout counts it: RequestReadTimeout
+ * body=T[-MAX],MinRate=R gives T from the first body read, each R bytes received add a
+ * second, never past MAX. Without it (body=0) each wait is bounded by Timeout alone, so a
+ * client that trickles a byte per wait is only stopped by LimitRequestBody. */
+static int64_t body_time_left(const pt_request_t *r)
+{
+    const pt_vhost_t *vh = r->vhost;
+    if (vh->body_timeout_ms <= 0)
+        return body_timeout(r);
+    int64_t start = r->body_start_ms;
+    int64_t d = start + vh->body_timeout_ms;
+    if (vh->body_min_rate > 0)
+        d += r->body_bytes_in * 1000 / vh->body_min_rate;
+    if (vh->body_max_timeout_ms > 0 && d > start + vh->body_max_timeout_ms)
+        d = start + vh->body_max_timeout_ms;
+    return d - pt_now_ms();
+}
+
+static int body_timed_out(pt_request_t *r, int *status)
+{
+    pt_log_rerror(PT_LOG_INFO, r, "timeout reading the request body (RequestReadTimeout "
+                  "body): 408 after %lld bytes", (long long)r->body_bytes_in);
+    *status = 408;
+    return PT_ETIMEOUT;
 }
 
 static int send_continue(pt_request_t *r)
@@ -41,16 +68,20 @@ static int fill(pt_request_t *r, int *status)
 {
     pt_conn_t *c = r->conn;
     while (c->rpos >= c->rlen) {
+        /* Checked before every read, as mod_reqtimeout does: a client whose bytes are
+         * always there when we look still cannot pass the deadline. */
+        int64_t left = body_time_left(r);
+        if (left <= 0)
+            return body_timed_out(r, status);
         long n = pt_conn_read(c, PT_CONN_RBUF_INITIAL * 4);
-        if (n > 0)
+        if (n > 0) {
+            r->body_bytes_in += n;
             return 0;
+        }
         if (n == PT_EAGAIN) {
-            int rc = pt_conn_wait(c, POLLIN, body_timeout(r));
-            if (rc == PT_ETIMEOUT) {
-                pt_log_rerror(PT_LOG_INFO, r, "timeout reading the request body");
-                *status = 408;
-                return rc;
-            }
+            int rc = pt_conn_wait(c, POLLIN, left);
+            if (rc == PT_ETIMEOUT)
+                return body_timed_out(r, status);
             if (rc != 0)
                 return rc;
             continue;
@@ -91,6 +122,8 @@ long pt_req_read_body(pt_request_t *r, void *buf, size_t n, int *status)
                       "configured limit of %lld", (long long)r->content_length, (long long)limit);
         return fail(r, status, 413, PT_ETOOBIG);
     }
+    if (r->body_start_ms == 0)
+        r->body_start_ms = pt_now_ms();
     if (!r->sent_continue && send_continue(r) != 0)
         return fail(r, status, 400, PT_ECLOSED);
     for (;;) {
@@ -119,10 +152,13 @@ long pt_req_read_body(pt_request_t *r, void *buf, size_t n, int *status)
         size_t used = 0;
         pt_str_t data = {0};
         size_t avail = c->rlen - c->rpos;
+        pt_chunked_limit_trailers(&r->chunk, r->vhost->limit_request_fields,
+                                  r->vhost->limit_request_field_size);
         pt_chunk_result_t cr = pt_chunked_decode(&r->chunk, c->rbuf + c->rpos,
                                                  PT_MIN(avail, n), &used, &data);
         if (cr == PT_CHUNK_ERROR) {
-            pt_log_rerror(PT_LOG_INFO, r, "malformed chunked request body");
+            pt_log_rerror(PT_LOG_INFO, r, "chunked request body refused (400): %s",
+                          r->chunk.error);
             return fail(r, status, 400, PT_EINVAL);
         }
         c->rpos += used;

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "common.h"
 #include "config.h"
+#include "http1.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -41,6 +42,7 @@ typedef struct pt_conn {
     size_t rlen;           /* bytes held */
     size_t rpos;           /* start of bytes not yet consumed by a request */
 
+    pt_http1_parser_t head; /* progress on the head at rbuf + rpos (offsets, no pointers) */
     int requests;          /* served on this connection */
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */

@@ -1,13 +1,11 @@
-/* HTTP/1.1 request head parser and chunked body decoder (RFC 9110, RFC 9112). One pass over
- * the bytes and no copies: every slice points into the caller's buffer. Strict on purpose: a
+/* HTTP/1.1 request head parser (RFC 9110, RFC 9112); the chunked decoder is in chunked.c.
+ * One pass over the bytes, however they arrive, and no copies: every slice points into the
+ * caller's buffer. Strict on purpose: a
  * front-end that tolerates what a back-end reads differently lets requests be smuggled. */
 #include "http1.h"
 
 #include <stdint.h>
 
-/* Fields kept on the stack while parsing; the arena array is made once the head is whole,
- * so a head that arrives a byte at a time does not grow the arena on every call. */
-#define STACK_FIELDS 64
 /* Empty lines tolerated before the request line (Apache: DEFAULT_LIMIT_BLANK_LINES). */
 #define MAX_BLANK_LINES 10
 
@@ -39,16 +37,29 @@ static const uint8_t host_ch[256] = {
 
 static const char slash[] = "/";
 
+/* One call's view of a parse: the bytes so far and the state kept between calls. */
 typedef struct {
-    const char *end;
+    const char *buf;
+    size_t len;
     const pt_http1_limits_t *lim;
-    pt_http1_request_t *req;
-    const char *overflow; /* first field line that did not fit in stack[] */
-    int hosts;
-    bool cl_seen, te_seen, te_last_chunked, te_chunked_seen;
-    bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade, expect;
-    pt_header_t stack[STACK_FIELDS];
+    pt_http1_parser_t *st;
 } parser_t;
+
+/* Scan states; each names what the byte at st->pos belongs to. */
+enum {
+    S_BLANK = 0,  /* before the request line: empty lines, or its first byte */
+    S_METHOD,
+    S_TARGET,
+    S_VERSION,    /* "HTTP/x.y" CR LF, judged byte by byte */
+    S_FIELD,      /* start of a field line, or the CR of the empty line that ends the head */
+    S_NAME,
+    S_OWS,
+    S_VALUE,
+    S_FIELD_LF,
+    S_END_LF,
+    S_DONE,
+    S_FAILED,
+};
 
 static inline bool is_ows(char c)
 {
@@ -73,15 +84,6 @@ static int hexval(unsigned char c)
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
-}
-
-/* Out of bytes inside a line: too long already (CRLF excluded), or wait for more. */
-static int incomplete(const char *start, const char *end, size_t max, int status)
-{
-    size_t n = (size_t)(end - start);
-    if (n > 0 && end[-1] == '\r')
-        n--;
-    return n > max ? status : AGAIN;
 }
 
 static pt_method_t method_id(pt_str_t m)
@@ -221,83 +223,32 @@ static int parse_version(const char *v, int *version)
     return 0;
 }
 
-/* method SP request-target SP HTTP-version CRLF, exactly one SP between parts (3). */
-static int parse_request_line(parser_t *ps, const char *s, const char **next)
-{
-    const char *q = s, *end = ps->end;
-    size_t max = ps->lim->max_line;
-    pt_http1_request_t *req = ps->req;
-
-    while (q < end && tchar[(unsigned char)*q])
-        q++;
-    if (q == end)
-        return incomplete(s, end, max, 414);
-    if (*q != ' ' || q == s)
-        return 400;
-    req->method = (pt_str_t){s, (size_t)(q - s)};
-    const char *t = ++q;
-    while (q < end && target_ch[(unsigned char)*q])
-        q++;
-    if (q == end)
-        return incomplete(s, end, max, 414);
-    if (*q != ' ' || q == t)
-        return 400;
-    req->target = (pt_str_t){t, (size_t)(q - t)};
-    q++;
-    if (end - q < 10) {
-        for (const char *c = q; c < end; c++)
-            if (*c == '\n' || (*c == '\r' && c - q != 8))
-                return 400;
-        return incomplete(s, end, max, 414);
-    }
-    if ((size_t)(q + 8 - s) > max)
-        return 414;
-    int rc = parse_version(q, &req->version);
-    if (rc)
-        return rc;
-    req->method_id = method_id(req->method);
-    *next = q + 10;
-    return parse_target(req);
-}
-
-/* field-name ":" OWS field-value OWS CRLF. Anything else is 400: no space before the
- * colon (RFC 9112 5.1), no obs-fold (5.2), no bare CR or LF, no NUL. */
-static int parse_field(const char *s, const char *end, size_t max, pt_header_t *h,
-                       const char **next)
+/* Splits a field line that the scan judged already: its name, and its value without the
+ * surrounding OWS. Returns the start of the next line. */
+static const char *split_field(const char *s, pt_header_t *h)
 {
     const char *q = s;
-    while (q < end && tchar[(unsigned char)*q])
+    while (*q != ':')
         q++;
-    if (q == end)
-        return incomplete(s, end, max, 431);
-    if (q == s || *q != ':')
-        return 400;
     h->name = (pt_str_t){s, (size_t)(q - s)};
     q++;
-    while (q < end && is_ows(*q))
+    while (is_ows(*q))
         q++;
     const char *v = q;
-    while (q < end && value_ch[(unsigned char)*q])
+    while (*q != '\r')
         q++;
-    if (q == end || (*q == '\r' && q + 1 == end))
-        return incomplete(s, end, max, 431);
-    if (*q != '\r' || q[1] != '\n')
-        return 400;
-    if ((size_t)(q - s) > max)
-        return 431;
     const char *e = q;
     while (e > v && is_ows(e[-1]))
         e--;
     h->value = (pt_str_t){v, (size_t)(e - v)};
-    *next = q + 2;
-    return 0;
+    return q + 2;
 }
 
 /* 1#DIGIT list; repeats of one value are allowed, differing values are not (RFC 9110 8.6). */
 static int on_content_length(parser_t *ps, pt_str_t v)
 {
     const char *p = v.p, *end = p + v.len;
-    int64_t *cl = &ps->req->content_length;
+    int64_t *cl = &ps->st->content_length;
     for (;;) {
         const char *d = p;
         int64_t n = 0;
@@ -307,10 +258,10 @@ static int on_content_length(parser_t *ps, pt_str_t v)
                 return 400;
             n = n * 10 + dig;
         }
-        if (p == d || (ps->cl_seen && *cl != n))
+        if (p == d || (ps->st->cl_seen && *cl != n))
             return 400;
         *cl = n;
-        ps->cl_seen = true;
+        ps->st->cl_seen = true;
         while (p < end && is_ows(*p))
             p++;
         if (p == end)
@@ -335,7 +286,7 @@ static bool is_known_coding(pt_str_t c)
 static int on_transfer_encoding(parser_t *ps, pt_str_t v)
 {
     const char *p = v.p, *end = p + v.len;
-    ps->te_seen = true;
+    ps->st->te_seen = true;
     for (;;) {
         const char *t = p;
         while (p < end && tchar[(unsigned char)*p])
@@ -346,11 +297,11 @@ static int on_transfer_encoding(parser_t *ps, pt_str_t v)
         if (c.len == 0 || (p < end && *p != ','))
             return 400;
         if (pt_str_caseeq(c, "chunked")) {
-            if (ps->te_chunked_seen)
+            if (ps->st->te_chunked_seen)
                 return 400;
-            ps->te_chunked_seen = ps->te_last_chunked = true;
+            ps->st->te_chunked_seen = ps->st->te_last_chunked = true;
         } else if (is_known_coding(c)) {
-            ps->te_last_chunked = false;
+            ps->st->te_last_chunked = false;
         } else {
             return 501;
         }
@@ -374,11 +325,11 @@ static void on_connection(parser_t *ps, pt_str_t v)
             e--;
         pt_str_t tok = {t, (size_t)(e - t)};
         if (pt_str_caseeq(tok, "close"))
-            ps->conn_close = true;
+            ps->st->conn_close = true;
         else if (pt_str_caseeq(tok, "keep-alive"))
-            ps->conn_keep_alive = true;
+            ps->st->conn_keep_alive = true;
         else if (pt_str_caseeq(tok, "upgrade"))
-            ps->conn_upgrade = true;
+            ps->st->conn_upgrade = true;
         if (p < end)
             p++;
         while (p < end && is_ows(*p))
@@ -388,12 +339,13 @@ static void on_connection(parser_t *ps, pt_str_t v)
 
 static int on_host(parser_t *ps, pt_str_t v)
 {
-    if (++ps->hosts > 1)
+    if (++ps->st->hosts > 1)
         return 400;
     /* An empty Host is what a client sends when the target has no authority (RFC 9110 7.2). */
     if (v.len > 0 && !valid_authority(v, false))
         return 400;
-    ps->req->host = v;
+    ps->st->host = (size_t)(v.p - ps->buf);
+    ps->st->host_len = v.len;
     return 0;
 }
 
@@ -406,11 +358,11 @@ static int on_field(parser_t *ps, const pt_header_t *h)
         break;
     case 6:
         if (pt_str_caseeq(h->name, "expect") && pt_str_caseeq(h->value, "100-continue"))
-            ps->expect = true;
+            ps->st->expect = true;
         break;
     case 7:
         if (pt_str_caseeq(h->name, "upgrade") && h->value.len > 0)
-            ps->has_upgrade = true;
+            ps->st->has_upgrade = true;
         break;
     case 10:
         if (pt_str_caseeq(h->name, "connection"))
@@ -428,113 +380,325 @@ static int on_field(parser_t *ps, const pt_header_t *h)
     return 0;
 }
 
-static int parse_fields(parser_t *ps, const char *p, const char **next)
+/* Where the content of the current line must stop: its limit, or the end of the bytes. A byte
+ * at the limit other than the CR that ends the line is one too many. */
+static size_t line_stop(const parser_t *ps, size_t max)
 {
-    const char *end = ps->end;
-    pt_http1_request_t *req = ps->req;
-    for (;;) {
-        if (p == end || (*p == '\r' && p + 1 == end))
-            return AGAIN;
-        if (*p == '\r') {
-            if (p[1] != '\n')
-                return 400;
-            *next = p + 2;
-            return 0;
-        }
-        if (req->nheaders >= ps->lim->max_fields)
-            return 431;
-        const char *line = p;
-        pt_header_t h;
-        int rc = parse_field(p, end, ps->lim->max_field_size, &h, &p);
-        if (rc == 0)
-            rc = on_field(ps, &h);
-        if (rc)
-            return rc;
-        if (req->nheaders < STACK_FIELDS)
-            ps->stack[req->nheaders] = h;
-        else if (!ps->overflow)
-            ps->overflow = line;
-        req->nheaders++;
-    }
+    size_t line = ps->st->line; /* <= pos <= len */
+    return max < ps->len - line ? line + max : ps->len;
 }
 
-/* Framing and routing decisions that need the whole head (RFC 9112 3.2, 6, 9.3). */
-static int finish(parser_t *ps)
+/* After a scan loop stopped at stop: AGAIN when out of bytes, the limit status when the byte
+ * at the limit is content (stop < len only at the limit), else 0: the byte is the caller's. */
+static int scan_end(const parser_t *ps, size_t stop, int status)
 {
-    pt_http1_request_t *req = ps->req;
-    if (ps->te_seen) {
-        /* TE in HTTP/1.0 means faulty framing (RFC 9112 6.1); with CL it can smuggle. */
-        if (req->version == 10 || ps->cl_seen || !ps->te_last_chunked)
-            return 400;
-        req->chunked = true;
+    size_t pos = ps->st->pos;
+    if (pos == ps->len)
+        return AGAIN;
+    return pos == stop && ps->buf[pos] != '\r' ? status : 0;
+}
+
+static int scan_blank(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    if (st->pos == ps->len)
+        return AGAIN;
+    if (ps->buf[st->pos] != '\r') {
+        st->line = st->method = st->pos;
+        st->state = S_METHOD;
+        return 0;
     }
-    if (req->version == 11 && ps->hosts == 0)
+    if (st->pos + 1 == ps->len)
+        return AGAIN;
+    if (ps->buf[st->pos + 1] != '\n' || st->blank == MAX_BLANK_LINES)
         return 400;
-    if (req->abs_host.len > 0)
-        req->host = req->abs_host;
-    if (req->version == 11) {
-        req->keep_alive = !ps->conn_close;
-        req->expect_continue = ps->expect;
-    } else {
-        req->keep_alive = ps->conn_keep_alive && !ps->conn_close;
-    }
-    req->upgrade = ps->conn_upgrade && ps->has_upgrade;
+    st->pos += 2;
+    st->blank++;
     return 0;
 }
 
-static void store_headers(parser_t *ps, pt_arena_t *arena)
+/* method SP request-target SP HTTP-version CRLF, exactly one SP between parts (RFC 9112 3). */
+static int scan_method(parser_t *ps)
 {
-    pt_http1_request_t *req = ps->req;
-    size_t n = req->nheaders;
+    pt_http1_parser_t *st = ps->st;
+    const unsigned char *b = (const unsigned char *)ps->buf;
+    size_t stop = line_stop(ps, ps->lim->max_line);
+    while (st->pos < stop && tchar[b[st->pos]])
+        st->pos++;
+    int rc = scan_end(ps, stop, 414);
+    if (rc)
+        return rc;
+    if (b[st->pos] != ' ' || st->pos == st->line)
+        return 400;
+    st->method_len = st->pos - st->line;
+    st->value = ++st->pos;
+    st->state = S_TARGET;
+    return 0;
+}
+
+static int scan_target(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    const unsigned char *b = (const unsigned char *)ps->buf;
+    size_t stop = line_stop(ps, ps->lim->max_line);
+    while (st->pos < stop && target_ch[b[st->pos]])
+        st->pos++;
+    int rc = scan_end(ps, stop, 414);
+    if (rc)
+        return rc;
+    if (b[st->pos] != ' ' || st->pos == st->value)
+        return 400;
+    st->target = st->value;
+    st->target_len = st->pos - st->value;
+    st->value = ++st->pos;
+    st->state = S_VERSION;
+    return 0;
+}
+
+/* The parts of the request line as slices of buf (target-derived fields included). */
+static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
+{
+    const pt_http1_parser_t *st = ps->st;
+    req->method = (pt_str_t){ps->buf + st->method, st->method_len};
+    req->method_id = method_id(req->method);
+    req->target = (pt_str_t){ps->buf + st->target, st->target_len};
+    req->version = st->version;
+    return parse_target(req);
+}
+
+/* Eight version bytes (no CR or LF among them), CR, LF; then the version and the target
+ * are judged as a whole. */
+static int scan_version(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    const char *b = ps->buf;
+    for (; st->pos < ps->len; st->pos++) {
+        size_t i = st->pos - st->value;
+        char ch = b[st->pos];
+        if (i < 8) {
+            if (ch == '\r' || ch == '\n')
+                return 400;
+            if (st->pos - st->line >= ps->lim->max_line)
+                return 414;
+        } else if (i == 8) {
+            if (ch != '\r')
+                return 400;
+        } else {
+            if (ch != '\n')
+                return 400;
+            st->pos++;
+            int rc = parse_version(b + st->value, &st->version);
+            if (rc)
+                return rc;
+            pt_http1_request_t req = {0};
+            rc = request_line_slices(ps, &req);
+            if (rc)
+                return rc;
+            st->line = st->fields = st->pos;
+            st->state = S_FIELD;
+            return 0;
+        }
+    }
+    return AGAIN;
+}
+
+static int scan_field_start(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    if (st->pos == ps->len)
+        return AGAIN;
+    if (ps->buf[st->pos] == '\r') {
+        st->pos++;
+        st->state = S_END_LF;
+        return 0;
+    }
+    if (st->nfields >= ps->lim->max_fields)
+        return 431;
+    st->line = st->pos;
+    st->state = S_NAME;
+    return 0;
+}
+
+/* field-name ":" OWS field-value OWS CRLF. Anything else is 400: no space before the
+ * colon (RFC 9112 5.1), no obs-fold (5.2), no bare CR or LF, no NUL. */
+static int scan_name(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    const unsigned char *b = (const unsigned char *)ps->buf;
+    size_t stop = line_stop(ps, ps->lim->max_field_size);
+    while (st->pos < stop && tchar[b[st->pos]])
+        st->pos++;
+    int rc = scan_end(ps, stop, 431);
+    if (rc)
+        return rc;
+    if (b[st->pos] != ':' || st->pos == st->line)
+        return 400;
+    st->mark = st->pos++;
+    st->state = S_OWS;
+    return 0;
+}
+
+static int scan_ows(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    size_t stop = line_stop(ps, ps->lim->max_field_size);
+    while (st->pos < stop && is_ows(ps->buf[st->pos]))
+        st->pos++;
+    int rc = scan_end(ps, stop, 431);
+    if (rc)
+        return rc;
+    st->value = st->pos;
+    st->state = S_VALUE;
+    return 0;
+}
+
+static int scan_value(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    const unsigned char *b = (const unsigned char *)ps->buf;
+    size_t stop = line_stop(ps, ps->lim->max_field_size);
+    while (st->pos < stop && value_ch[b[st->pos]])
+        st->pos++;
+    int rc = scan_end(ps, stop, 431);
+    if (rc)
+        return rc;
+    if (b[st->pos] != '\r')
+        return 400;
+    st->pos++;
+    st->state = S_FIELD_LF;
+    return 0;
+}
+
+/* The LF that ends a field line: the field is whole, and its meaning is taken now. */
+static int scan_field_lf(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    if (st->pos == ps->len)
+        return AGAIN;
+    if (ps->buf[st->pos] != '\n')
+        return 400;
+    const char *v = ps->buf + st->value, *e = ps->buf + st->pos - 1;
+    while (e > v && is_ows(e[-1]))
+        e--;
+    pt_header_t h = {{ps->buf + st->line, st->mark - st->line}, {v, (size_t)(e - v)}};
+    int rc = on_field(ps, &h);
+    if (rc)
+        return rc;
+    st->nfields++;
+    st->line = ++st->pos;
+    st->state = S_FIELD;
+    return 0;
+}
+
+/* Framing and routing decisions that need the whole head (RFC 9112 3.2, 6, 9.3). */
+static int finish(const parser_t *ps, pt_http1_request_t *req)
+{
+    const pt_http1_parser_t *st = ps->st;
+    if (st->te_seen) {
+        /* TE in HTTP/1.0 means faulty framing (RFC 9112 6.1); with CL it can smuggle. */
+        if (st->version == 10 || st->cl_seen || !st->te_last_chunked)
+            return 400;
+        req->chunked = true;
+    }
+    if (st->version == 11 && st->hosts == 0)
+        return 400;
+    req->content_length = st->cl_seen ? st->content_length : -1;
+    if (st->hosts)
+        req->host = (pt_str_t){ps->buf + st->host, st->host_len};
+    if (req->abs_host.len > 0)
+        req->host = req->abs_host;
+    if (st->version == 11) {
+        req->keep_alive = !st->conn_close;
+        req->expect_continue = st->expect;
+    } else {
+        req->keep_alive = st->conn_keep_alive && !st->conn_close;
+    }
+    req->upgrade = st->conn_upgrade && st->has_upgrade;
+    return 0;
+}
+
+static int scan_end_lf(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    if (st->pos == ps->len)
+        return AGAIN;
+    if (ps->buf[st->pos] != '\n')
+        return 400;
+    st->pos++;
+    st->state = S_DONE;
+    return 0;
+}
+
+/* The fields as slices, split again now that the head is whole and the buffer holds still:
+ * a second pass over lines already judged, so the parse stays linear. */
+static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_request_t *req)
+{
+    size_t n = ps->st->nfields;
+    req->nheaders = n;
     if (n == 0)
         return;
     req->headers = pt_arena_alloc(arena, n * sizeof(pt_header_t));
-    memcpy(req->headers, ps->stack, PT_MIN(n, (size_t)STACK_FIELDS) * sizeof(pt_header_t));
-    /* The lines past the stack were validated already; split them again. */
-    const char *p = ps->overflow;
-    for (size_t i = STACK_FIELDS; i < n; i++)
-        parse_field(p, ps->end, SIZE_MAX, &req->headers[i], &p);
+    const char *p = ps->buf + ps->st->fields;
+    for (size_t i = 0; i < n; i++)
+        p = split_field(p, &req->headers[i]);
+}
+
+static int scan(parser_t *ps)
+{
+    int rc = 0;
+    while (rc == 0 && ps->st->state != S_DONE) {
+        switch (ps->st->state) {
+        case S_BLANK: rc = scan_blank(ps); break;
+        case S_METHOD: rc = scan_method(ps); break;
+        case S_TARGET: rc = scan_target(ps); break;
+        case S_VERSION: rc = scan_version(ps); break;
+        case S_FIELD: rc = scan_field_start(ps); break;
+        case S_NAME: rc = scan_name(ps); break;
+        case S_OWS: rc = scan_ows(ps); break;
+        case S_VALUE: rc = scan_value(ps); break;
+        case S_FIELD_LF: rc = scan_field_lf(ps); break;
+        case S_END_LF: rc = scan_end_lf(ps); break;
+        default: rc = 400; break;
+        }
+    }
+    return rc;
+}
+
+void pt_http1_parser_init(pt_http1_parser_t *st)
+{
+    memset(st, 0, sizeof(*st));
+}
+
+pt_http1_result_t pt_http1_parse_more(pt_http1_parser_t *st, const char *buf, size_t len,
+                                      const pt_http1_limits_t *lim, pt_arena_t *arena,
+                                      pt_http1_request_t *req, int *status)
+{
+    parser_t ps = {buf, len, lim, st};
+    memset(req, 0, sizeof(*req));
+    req->content_length = -1;
+    int rc = scan(&ps);
+    if (rc == AGAIN)
+        return PT_HTTP1_AGAIN;
+    if (rc == 0) {
+        request_line_slices(&ps, req);
+        rc = finish(&ps, req);
+    }
+    if (rc) {
+        st->state = S_FAILED; /* called again, it stays an error */
+        *status = rc;
+        return PT_HTTP1_ERROR;
+    }
+    store_headers(&ps, arena, req);
+    req->head_len = st->pos;
+    return PT_HTTP1_DONE;
 }
 
 pt_http1_result_t pt_http1_parse_head(const char *buf, size_t len, const pt_http1_limits_t *lim,
                                       pt_arena_t *arena, pt_http1_request_t *req, int *status)
 {
-    parser_t ps;
-    ps.end = buf + len;
-    ps.lim = lim;
-    ps.req = req;
-    ps.overflow = NULL;
-    ps.hosts = 0;
-    ps.cl_seen = ps.te_seen = ps.te_last_chunked = ps.te_chunked_seen = false;
-    ps.conn_close = ps.conn_keep_alive = ps.conn_upgrade = ps.has_upgrade = ps.expect = false;
-    memset(req, 0, sizeof(*req));
-    req->content_length = -1;
-
-    const char *p = buf;
-    int rc = 0;
-    for (int blank = 0; rc == 0 && p < ps.end && *p == '\r'; blank++) {
-        if (ps.end - p < 2)
-            rc = AGAIN;
-        else if (p[1] != '\n' || blank == MAX_BLANK_LINES)
-            rc = 400;
-        else
-            p += 2;
-    }
-    if (rc == 0)
-        rc = parse_request_line(&ps, p, &p);
-    if (rc == 0)
-        rc = parse_fields(&ps, p, &p);
-    if (rc == 0)
-        rc = finish(&ps);
-    if (rc == AGAIN)
-        return PT_HTTP1_AGAIN;
-    if (rc) {
-        *status = rc;
-        return PT_HTTP1_ERROR;
-    }
-    store_headers(&ps, arena);
-    req->head_len = (size_t)(p - buf);
-    return PT_HTTP1_DONE;
+    pt_http1_parser_t st;
+    pt_http1_parser_init(&st);
+    return pt_http1_parse_more(&st, buf, len, lim, arena, req, status);
 }
 
 const pt_str_t *pt_http1_header(const pt_http1_request_t *req, const char *name)
@@ -546,153 +710,6 @@ const pt_str_t *pt_http1_header(const pt_http1_request_t *req, const char *name)
             return &h->value;
     }
     return NULL;
-}
-
-/* Chunked decoder states. Framing bytes go through chunk_step one at a time, so input may be
- * split anywhere; data is handed out as slices of the input. */
-enum {
-    C_SIZE,          /* hex digits; ext_len counts them, then the extension bytes */
-    C_SIZE_BWS,      /* blanks after the size, only ';' may follow */
-    C_EXT,           /* chunk extension, skipped up to PT_CHUNK_EXT_MAX bytes */
-    C_SIZE_LF,
-    C_DATA,
-    C_DATA_CR,
-    C_DATA_LF,
-    C_TRAILER_START, /* start of a trailer line, or the final CRLF */
-    C_TRAILER,
-    C_TRAILER_LF,
-    C_END_LF,
-    C_DONE,
-    C_ERROR,
-};
-
-void pt_chunked_init(pt_chunked_t *c)
-{
-    c->state = C_SIZE;
-    c->remaining = 0;
-    c->ext_len = 0;
-    c->total = 0;
-}
-
-static inline bool is_ctl(unsigned char ch)
-{
-    return (ch < 0x20 && ch != '\t') || ch == 0x7f;
-}
-
-/* Bytes of an extension or trailer line: bounded, no controls (a bare LF among them). */
-static int line_byte(pt_chunked_t *c, unsigned char ch, int lf_state)
-{
-    if (ch == '\r') {
-        c->state = lf_state;
-        return 0;
-    }
-    return (++c->ext_len > PT_CHUNK_EXT_MAX || is_ctl(ch)) ? -1 : 0;
-}
-
-static int size_end(pt_chunked_t *c, unsigned char ch)
-{
-    if (c->ext_len == 0 || c->remaining > (uint64_t)INT64_MAX)
-        return -1;
-    c->ext_len = 0;
-    if (ch == '\r') {
-        c->state = C_SIZE_LF;
-        return 0;
-    }
-    if (ch == ';') {
-        c->state = C_EXT;
-        c->ext_len = 1;
-        return 0;
-    }
-    if (ch == ' ' || ch == '\t') {
-        c->state = C_SIZE_BWS;
-        c->ext_len = 1;
-        return 0;
-    }
-    return -1;
-}
-
-static int chunk_step(pt_chunked_t *c, unsigned char ch)
-{
-    int h;
-    switch (c->state) {
-    case C_SIZE:
-        if ((h = hexval(ch)) < 0)
-            return size_end(c, ch);
-        if (c->ext_len == 16)
-            return -1;
-        c->remaining = c->remaining << 4 | (uint64_t)h;
-        c->ext_len++;
-        return 0;
-    case C_SIZE_BWS: /* BWS before ';' (RFC 9112 7.1.1); not before CRLF */
-        if (ch == ';')
-            c->state = C_EXT;
-        else if (!is_ows((char)ch))
-            return -1;
-        return ++c->ext_len > PT_CHUNK_EXT_MAX ? -1 : 0;
-    case C_EXT:
-        return line_byte(c, ch, C_SIZE_LF);
-    case C_SIZE_LF:
-        if (ch != '\n')
-            return -1;
-        c->ext_len = 0;
-        c->state = c->remaining ? C_DATA : C_TRAILER_START;
-        return 0;
-    case C_DATA_CR:
-        c->state = C_DATA_LF;
-        return ch == '\r' ? 0 : -1;
-    case C_DATA_LF:
-        c->state = C_SIZE;
-        c->remaining = 0;
-        c->ext_len = 0;
-        return ch == '\n' ? 0 : -1;
-    case C_TRAILER_START:
-        if (ch == '\r') {
-            c->state = C_END_LF;
-            return 0;
-        }
-        if (is_ows((char)ch)) /* obs-fold */
-            return -1;
-        c->state = C_TRAILER;
-        return line_byte(c, ch, C_TRAILER_LF);
-    case C_TRAILER:
-        return line_byte(c, ch, C_TRAILER_LF);
-    case C_TRAILER_LF:
-        c->ext_len = 0;
-        c->state = C_TRAILER_START;
-        return ch == '\n' ? 0 : -1;
-    case C_END_LF:
-        c->state = C_DONE;
-        return ch == '\n' ? 0 : -1;
-    }
-    return -1;
-}
-
-pt_chunk_result_t pt_chunked_decode(pt_chunked_t *c, const char *in, size_t len,
-                                    size_t *consumed, pt_str_t *data)
-{
-    size_t i = 0;
-    data->p = NULL;
-    data->len = 0;
-    while (i < len && c->state < C_DONE) {
-        if (c->state == C_DATA) {
-            size_t n = (size_t)PT_MIN(c->remaining, (uint64_t)(len - i));
-            *data = (pt_str_t){in + i, n};
-            c->remaining -= n;
-            c->total += n;
-            if (c->remaining == 0)
-                c->state = C_DATA_CR;
-            *consumed = i + n;
-            return PT_CHUNK_DATA;
-        }
-        if (chunk_step(c, (unsigned char)in[i++]) != 0) {
-            c->state = C_ERROR;
-            break;
-        }
-    }
-    *consumed = i;
-    if (c->state == C_DONE)
-        return PT_CHUNK_END;
-    return c->state == C_ERROR ? PT_CHUNK_ERROR : PT_CHUNK_AGAIN;
 }
 
 const char *pt_http_reason(int status)

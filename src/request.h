@@ -84,6 +84,8 @@ typedef struct pt_request {
     bool body_error;             /* framing broken: close the connection */
     int body_status;             /* the status that body error calls for (400, 408, 413) */
     bool sent_continue;
+    int64_t body_start_ms;       /* first body read: RequestReadTimeout body= runs from it */
+    int64_t body_bytes_in;       /* bytes read from the socket for the body (for MinRate) */
 } pt_request_t;
 
 /* Handlers return PT_DONE once they have sent a response, an HTTP status (>= 300) to have

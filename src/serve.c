@@ -158,6 +158,10 @@ static void handle(pt_request_t *r)
         pt_resp_send_error(r, st);
     else if (!c->aborted && !r->body_done)
         pt_resp_finish(r);
+    /* No answer went out because the body failed and the client is gone: log what the body
+     * called for (400 closed mid-body, 408 timed out), as Apache does, not status 0. */
+    if (r->status == 0 && r->body_error && r->body_status)
+        r->status = r->body_status;
 }
 
 /* A head that could not be parsed: answer with the status and close (framing is in
@@ -192,6 +196,7 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
     fill_from_head(r, h);
     c->rpos += h->head_len;
+    pt_http1_parser_init(&c->head);
     c->head_start_ms = 0;
     c->head_bytes = 0;
     pt_sb_request_begin(w->sb, r);
@@ -219,8 +224,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
         if (c->rpos < c->rlen) {
             pt_http1_request_t h;
             int status = 400;
-            pt_http1_result_t res = pt_http1_parse_head(c->rbuf + c->rpos, c->rlen - c->rpos,
-                                                        &lim, w->arena, &h, &status);
+            /* Only the bytes that came since the last call are scanned: a head sent in
+             * small pieces costs what it weighs, not its weight times its pieces. */
+            pt_http1_result_t res = pt_http1_parse_more(&c->head, c->rbuf + c->rpos,
+                                                        c->rlen - c->rpos, &lim, w->arena, &h,
+                                                        &status);
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
                 if (c->wc_len > 0) {

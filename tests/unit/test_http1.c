@@ -221,6 +221,90 @@ START_TEST(parses_a_pipelined_second_request_after_head_len)
 }
 END_TEST
 
+/* Feeds s to pt_http1_parse_more step bytes at a time, each call on a new copy of the bytes
+ * so far (as a connection buffer that was compacted or grown); the result of the last call. */
+static pt_http1_result_t parse_in_pieces(const char *s, size_t step, char **buf)
+{
+    size_t len = strlen(s), have = 0;
+    pt_http1_parser_t ps;
+    pt_http1_parser_init(&ps);
+    pt_http1_result_t r = PT_HTTP1_AGAIN;
+    *buf = NULL;
+    while (r == PT_HTTP1_AGAIN && have < len) {
+        have = PT_MIN(len, have + step);
+        free(*buf);
+        *buf = malloc(have);
+        memcpy(*buf, s, have);
+        r = pt_http1_parse_more(&ps, *buf, have, &limits, arena, &req, &status);
+    }
+    return r;
+}
+
+START_TEST(a_head_in_pieces_parses_as_in_one_piece)
+{
+    const char *s = "\r\nPOST http://ex.com:8080/p/a?q=1 HTTP/1.1\r\nHost: ignored\r\n"
+                    "Content-Length: 5\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n"
+                    "X-Empty:\r\nX-Pad: \t v a l \t\r\n\r\nhello";
+    for (size_t step = 1; step <= 7; step++) {
+        char *buf;
+        ck_assert_int_eq(parse_in_pieces(s, step, &buf), PT_HTTP1_DONE);
+        ck_assert_uint_eq(req.head_len, strlen(s) - 5);
+        ck_str(req.method, "POST");
+        ck_str(req.path, "/p/a");
+        ck_str(req.query, "q=1");
+        ck_str(req.host, "ex.com:8080");
+        ck_assert_int_eq(req.content_length, 5);
+        ck_assert(req.keep_alive && req.upgrade);
+        ck_assert_uint_eq(req.nheaders, 6);
+        ck_str(req.headers[4].value, "");
+        ck_str(req.headers[5].value, "v a l");
+        /* Every slice is in the last buffer, not in one of the earlier copies. */
+        ck_assert(req.headers[5].value.p > buf && req.headers[5].value.p < buf + strlen(s));
+        free(buf);
+    }
+}
+END_TEST
+
+START_TEST(a_head_in_pieces_is_refused_as_in_one_piece)
+{
+    static const struct {
+        const char *s;
+        int status;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n", 400},
+        {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
+        {"GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\nHost: h\r\n"
+         "\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: zip\r\n\r\n", 501},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(cases); i++) {
+        for (size_t step = 1; step <= 5; step += 2) {
+            char *buf;
+            ck_assert_int_eq(parse_in_pieces(cases[i].s, step, &buf), PT_HTTP1_ERROR);
+            ck_assert_int_eq(status, cases[i].status);
+            free(buf);
+        }
+    }
+}
+END_TEST
+
+START_TEST(a_line_past_its_limit_is_refused_before_it_ends)
+{
+    pt_http1_limits_t small = {.max_line = 20, .max_fields = 4, .max_field_size = 16};
+    /* 20 bytes of request line are within the limit; a 21st is one too many, even before
+     * the line is whole. */
+    ck_assert_int_eq(parse_lim("GET /012345 HTTP/1.1", &small), PT_HTTP1_AGAIN);
+    ck_assert_int_eq(parse_lim("GET /0123456 HTTP/1.1", &small), PT_HTTP1_ERROR);
+    ck_assert_int_eq(status, 414);
+    ck_assert_int_eq(parse_lim("GET / HTTP/1.1\r\nHost: h\r\nX-Long: 0123456789", &small),
+                     PT_HTTP1_ERROR);
+    ck_assert_int_eq(status, 431);
+    ck_assert_int_eq(parse_lim("GET / HTTP/1.1\r\nHost: h\r\nX-Long: 01234567\r", &small),
+                     PT_HTTP1_AGAIN);
+}
+END_TEST
+
 START_TEST(accepts_http10_without_host)
 {
     ck_done("GET / HTTP/1.0\r\n\r\n");
@@ -924,6 +1008,72 @@ START_TEST(discards_trailer_fields)
 }
 END_TEST
 
+/* "0\r\n", n trailer lines "X-Tnnnn: vvv...v" of line bytes each, then the final CRLF. */
+static char *trailers(size_t n, size_t line, size_t *len)
+{
+    char *in = malloc(3 + n * (line + 2) + 3);
+    size_t off = 0;
+    memcpy(in, "0\r\n", 3);
+    off = 3;
+    for (size_t i = 0; i < n; i++) {
+        int k = sprintf(in + off, "X-T%04zu: ", i % 10000);
+        memset(in + off + k, 'v', line - (size_t)k);
+        off += line;
+        memcpy(in + off, "\r\n", 2);
+        off += 2;
+    }
+    memcpy(in + off, "\r\n", 3);
+    *len = off + 2;
+    return in;
+}
+
+static pt_chunk_result_t decode_trailers(size_t n, size_t line, size_t max_fields,
+                                         size_t max_line, const char **why)
+{
+    size_t len, outlen, used;
+    char out[8];
+    char *in = trailers(n, line, &len);
+    pt_chunked_t c;
+    pt_chunked_init(&c);
+    pt_chunked_limit_trailers(&c, max_fields, max_line);
+    pt_chunk_result_t r = decode_all(&c, in, len, 100, out, &outlen, &used);
+    *why = c.error;
+    free(in);
+    return r;
+}
+
+START_TEST(counts_trailer_fields_against_the_field_limit)
+{
+    const char *why;
+    ck_assert_int_eq(decode_trailers(100, 20, 100, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(101, 20, 100, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "more trailer fields than LimitRequestFields");
+    ck_assert_int_eq(decode_trailers(5, 20, 4, 8190, &why), PT_CHUNK_ERROR);
+    /* Without limits from the config, the default count still bounds them. */
+    ck_assert_int_eq(decode_trailers(5000, 20, 0, 0, &why), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_each_trailer_field_by_the_field_size_limit)
+{
+    const char *why;
+    ck_assert_int_eq(decode_trailers(1, 8190, 100, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(1, 8191, 100, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "trailer field larger than LimitRequestFieldSize");
+    ck_assert_int_eq(decode_trailers(1, 200, 100, 100, &why), PT_CHUNK_ERROR);
+}
+END_TEST
+
+START_TEST(bounds_the_whole_trailer_section)
+{
+    const char *why;
+    /* 50 fields of 1,000 bytes fit; 70 pass PT_CHUNK_TRAILERS_MAX though each is allowed. */
+    ck_assert_int_eq(decode_trailers(50, 1000, 1000, 8190, &why), PT_CHUNK_END);
+    ck_assert_int_eq(decode_trailers(70, 1000, 1000, 8190, &why), PT_CHUNK_ERROR);
+    ck_assert_str_eq(why, "trailer section larger than its bound");
+}
+END_TEST
+
 START_TEST(waits_for_more_input_and_stays_finished)
 {
     pt_chunked_t c;
@@ -994,6 +1144,9 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, accepts_obs_text_in_field_values);
     tcase_add_test(tc, finds_headers_case_insensitively);
     tcase_add_test(tc, parses_a_pipelined_second_request_after_head_len);
+    tcase_add_test(tc, a_head_in_pieces_parses_as_in_one_piece);
+    tcase_add_test(tc, a_head_in_pieces_is_refused_as_in_one_piece);
+    tcase_add_test(tc, a_line_past_its_limit_is_refused_before_it_ends);
     tcase_add_test(tc, accepts_http10_without_host);
     tcase_add_test(tc, skips_leading_empty_lines_and_counts_them);
     tcase_add_test(tc, rejects_too_many_leading_empty_lines);
@@ -1064,6 +1217,9 @@ static Suite *http1_suite(void)
     tcase_add_test(tcc, requires_crlf_after_chunk_data);
     tcase_add_test(tcc, rejects_bare_lf_in_chunk_framing);
     tcase_add_test(tcc, discards_trailer_fields);
+    tcase_add_test(tcc, counts_trailer_fields_against_the_field_limit);
+    tcase_add_test(tcc, bounds_each_trailer_field_by_the_field_size_limit);
+    tcase_add_test(tcc, bounds_the_whole_trailer_section);
     tcase_add_test(tcc, waits_for_more_input_and_stays_finished);
     tcase_add_test(tcc, stays_in_error_after_a_framing_error);
     suite_add_tcase(s, tcc);
