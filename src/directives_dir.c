@@ -270,13 +270,15 @@ static int section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_section_kind
     sec->pattern = pat;
     if (where == W_FILES && s->sec)
         sec->within = s->sec;
-    pt_section_t *slot = pt_dcx_push(l->a, &s->vh->sections, &s->vh->nsections, sizeof(*slot));
+    /* The slot is taken before the walk so sections stay in file order (outer first), and
+     * kept by index: a nested <Files> pushes onto the same array, which may move it. */
+    size_t slot = s->vh->nsections;
+    pt_dcx_push(l->a, &s->vh->sections, &s->vh->nsections, sizeof(*sec));
     dcx_scope_t in = {.where = where, .name = n->name, .vh = s->vh, .dc = sec->conf,
                          .sec = sec};
     int rc = pt_dcx_walk(l, &in, n->children);
     finish_require(l, &in);
-    /* The slot was taken before the walk so sections stay in file order (outer first). */
-    *slot = *sec;
+    s->vh->sections[slot] = *sec;
     return rc;
 }
 

@@ -712,6 +712,51 @@ START_TEST(script_alias_maps_like_alias_and_answers_403)
 }
 END_TEST
 
+START_TEST(keeps_every_section_in_file_order_however_many_and_however_nested)
+{
+    /* Sections are stored in one growing array per host; nested ones are pushed while the
+     * outer one is being read. 1..40 sections of every kind before a nest three deep. */
+    for (int before = 1; before <= 40; before++) {
+        /* In pt_section_kind_t order: kinds[i % 6] is kind i % 6. */
+        static const char *kinds[][2] = {{"Directory", "/d"},   {"DirectoryMatch", "^/dm"},
+                                         {"Files", "f"},        {"FilesMatch", "^fm"},
+                                         {"Location", "/l"},    {"LocationMatch", "^/m"}};
+        char text[16384] = "Listen 8080\n<VirtualHost *:8080>\n";
+        for (int i = 0; i < before; i++) {
+            const char *const *k = kinds[i % PT_ARRAY_LEN(kinds)];
+            sprintf(text + strlen(text), "<%s %s%d>\n Require all granted\n</%s>\n", k[0],
+                    k[1], i, k[0]);
+        }
+        strcat(text, "<Directory /y>\n Require all denied\n"
+                     " <FilesMatch \\.php$>\n  <RequireAll>\n   Require all granted\n"
+                     "  </RequireAll>\n </FilesMatch>\n <Files a>\n  Require all denied\n"
+                     " </Files>\n</Directory>\n"
+                     "<Location /after>\n Require all granted\n</Location>\n"
+                     "</VirtualHost>\n");
+        pt_config_t *c = load(text);
+        ck_assert_msg(c != NULL, "%s", err);
+        const pt_vhost_t *vh = c->vhosts[0];
+        size_t n = (size_t)before;
+        ck_assert_uint_eq(vh->nsections, n + 4);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_int_eq(vh->sections[i].kind, (int)(i % PT_ARRAY_LEN(kinds)));
+            ck_assert_int_eq(vh->sections[i].conf->require->kind, PT_REQUIRE_ALL_GRANTED);
+        }
+        ck_assert_int_eq(vh->sections[n].kind, PT_SEC_DIRECTORY);
+        ck_assert_str_eq(vh->sections[n].pattern, "/y");
+        ck_assert_int_eq(vh->sections[n].conf->require->kind, PT_REQUIRE_ALL_DENIED);
+        ck_assert_int_eq(vh->sections[n + 1].kind, PT_SEC_FILES_MATCH);
+        ck_assert_ptr_eq(vh->sections[n + 1].within->conf, vh->sections[n].conf);
+        ck_assert_int_eq(vh->sections[n + 1].conf->require->kind, PT_REQUIRE_GROUP_ALL);
+        ck_assert_int_eq(vh->sections[n + 2].kind, PT_SEC_FILES);
+        ck_assert_str_eq(vh->sections[n + 2].pattern, "a");
+        ck_assert_int_eq(vh->sections[n + 3].kind, PT_SEC_LOCATION);
+        ck_assert_str_eq(vh->sections[n + 3].pattern, "/after");
+        pt_config_free(c);
+    }
+}
+END_TEST
+
 START_TEST(loads_a_realistic_config)
 {
     setenv("ROOT", root, 1);
@@ -859,6 +904,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, parses_redirect_match_with_status_keywords_in_every_context);
     tcase_add_test(dir, rejects_bad_redirect_match_with_its_location);
     tcase_add_test(dir, script_alias_maps_like_alias_and_answers_403);
+    tcase_add_test(dir, keeps_every_section_in_file_order_however_many_and_however_nested);
     tcase_add_test(dir, loads_a_realistic_config);
     tcase_add_test(dir, loads_the_shipped_default_config);
     suite_add_tcase(s, dir);
