@@ -703,6 +703,7 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
                              m->naliases_map, sizeof(pt_alias_t), &vh->naliases_map);
     vh->redirects = concat(l->a, vh->redirects, vh->nredirects, m->redirects, m->nredirects,
                            sizeof(pt_redirect_t), &vh->nredirects);
+    vh->location_redirects |= m->location_redirects;
     /* ProxyPassInherit On (Apache's default): the vhost's own rules first. */
     vh->proxy_passes = concat(l->a, vh->proxy_passes, vh->nproxy_passes, m->proxy_passes,
                               m->nproxy_passes, sizeof(pt_proxy_pass_t), &vh->nproxy_passes);

@@ -538,12 +538,15 @@ static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
     *slot = *r;
 }
 
-/* Redirect [status] [URL-path] [URL]: the path may be left out inside <Location>, the URL
- * must be left out for a status outside 3xx (gone). */
+/* Redirect [status] [URL-path] [URL]. Inside a section the path may be left out: then the
+ * whole section redirects to the URL as written (mod_alias's one-argument form), and a
+ * <Location>'s is checked before the server's Redirects, as Apache's early location walk
+ * does. The URL must be left out for a status outside 3xx (gone). */
 static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
 {
     int i = 0;
-    if (!status && n->argc > 1 && (status = redirect_status(n->argv[0])) != 0)
+    bool alone_gone = n->argc == 1 && s->sec && redirect_status(n->argv[0]) >= 400;
+    if (!status && (n->argc > 1 || alone_gone) && (status = redirect_status(n->argv[0])) != 0)
         i = 1;
     else if (!status && n->argc == 3)
         return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
@@ -552,16 +555,17 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
     if (status < 300 || status > 599)
         return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
     bool needs_url = status < 400;
-    int left = n->argc - i;
-    bool in_loc = s->sec && s->sec->kind == PT_SEC_LOCATION;
-    int want = (needs_url ? 2 : 1) - (in_loc && left < (needs_url ? 2 : 1) ? 1 : 0);
-    if (left != want || want == 0)
+    int full = needs_url ? 2 : 1, left = n->argc - i;
+    bool whole = s->sec && left == full - 1;
+    if (left != full && !whole)
         return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
     pt_redirect_t r = {.status = status};
-    r.path = want == (needs_url ? 2 : 1) ? n->argv[i++] : s->sec->pattern;
+    r.path = whole ? NULL : n->argv[i++];
     r.url = needs_url ? n->argv[i] : NULL;
     if (r.url && r.url[0] != '/' && !strstr(r.url, "://"))
         return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
+    if (whole && s->sec->kind >= PT_SEC_LOCATION)
+        s->vh->location_redirects = true;
     store_redirect(l, s, &r);
     return 0;
 }

@@ -79,6 +79,102 @@ START_TEST(files_nested_in_the_fourth_and_eighth_section_apply_to_requests)
 }
 END_TEST
 
+/* ---- Redirect and RedirectMatch ---------------------------------------------------------- */
+
+static const char redirects_conf[] =
+    "Redirect /both http://server.example/both-target\n"
+    "<Location /both>\n Redirect http://loc.example/both-loc\n</Location>\n"
+    "<Location /loc>\n Redirect http://loc.example/target\n</Location>\n"
+    "<Location /loc2>\n Redirect /loc2/sub http://loc.example/sub2\n</Location>\n"
+    "<Location /locrel>\n Redirect permanent /rel-target\n</Location>\n"
+    "Redirect /lpboth http://server.example/lpboth\n"
+    "<Location /lpboth>\n Redirect /lpboth/x http://loc.example/lpboth\n</Location>\n"
+    "Redirect /srvq http://x.example/t?a=1\n"
+    "Redirect /relr /newr\n"
+    "RedirectMatch ^/rm/(.*)$ http://rm.example/x/$1\n"
+    "RedirectMatch ^/rmq/(.*)$ http://rm.example/x?y=$1\n"
+    "RedirectMatch ^/rel/(.*)$ /new/$1\n"
+    "<Directory @DOCROOT@/dd>\n Redirect http://dd.example/\n</Directory>\n";
+
+/* Each answer is the one Debian's apache2 2.4 gave for the same config and request. "@" in
+ * an expected Location stands for "127.0.0.1:PORT", the Host curl sends. */
+static const struct {
+    const char *path;
+    int status;
+    const char *location;
+} redirect_cases[] = {
+    /* A section's Redirect without a path: the target as written, the query appended. */
+    {"/loc", 302, "http://loc.example/target"},
+    {"/loc/sub?q=1", 302, "http://loc.example/target?q=1"},
+    {"/dd/a", 302, "http://dd.example/"},
+    /* With a path inside a section: a prefix as at server level. */
+    {"/loc2/sub/x?q=2", 302, "http://loc.example/sub2/x?q=2"},
+    {"/loc2/other", 404, NULL},
+    /* A <Location>'s one-argument Redirect wins over the server's; a prefix one does not. */
+    {"/both", 302, "http://loc.example/both-loc"},
+    {"/both/x?q", 302, "http://loc.example/both-loc?q"},
+    {"/lpboth/x/y", 302, "http://server.example/lpboth/x/y"},
+    /* The query follows unless the target has its own. */
+    {"/srvq/b?q=1", 302, "http://x.example/t?a=1/b"},
+    {"/rm/a%20b?q=1", 302, "http://rm.example/x/a%20b?q=1"},
+    {"/rmq/a?q=1", 302, "http://rm.example/x?y=a"},
+    /* A URL-path target is made absolute with this server's name and port. */
+    {"/locrel/a", 301, "http://@/rel-target"},
+    {"/relr/a?z", 302, "http://@/newr/a?z"},
+    {"/rel/a?q=1", 302, "http://@/new/a?q=1"},
+};
+
+START_TEST(redirects_send_the_location_apache_sends)
+{
+    pth_mkdir(h, "dd");
+    pth_mkdir(h, "loc2");
+    pth_config(h, "%s", redirects_conf);
+    pth_start(h);
+    char self[64];
+    snprintf(self, sizeof(self), "127.0.0.1:%d", h->port);
+    for (size_t i = 0; i < sizeof(redirect_cases) / sizeof(redirect_cases[0]); i++) {
+        pth_resp_t r;
+        pth_get(h, redirect_cases[i].path, NULL, &r);
+        ck_assert_msg(r.status == redirect_cases[i].status, "%s: status %d",
+                      redirect_cases[i].path, r.status);
+        const char *want = redirect_cases[i].location;
+        char expect[256] = "";
+        if (want) {
+            const char *at = strchr(want, '@');
+            if (at)
+                snprintf(expect, sizeof(expect), "%.*s%s%s", (int)(at - want), want, self,
+                         at + 1);
+            else
+                snprintf(expect, sizeof(expect), "%s", want);
+        }
+        const char *got = pth_resp_header(&r, "Location");
+        ck_assert_msg(want ? got && strcmp(got, expect) == 0 : got == NULL,
+                      "%s: Location %s, want %s", redirect_cases[i].path, got ? got : "(none)",
+                      want ? expect : "(none)");
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_port)
+{
+    pth_config(h, "%s", redirects_conf);
+    pth_start(h);
+    const char *const host[] = {"Host: localhost", NULL};
+    pth_resp_t r;
+    pth_get(h, "/rel/a", host, &r);
+    ck_assert_int_eq(r.status, 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://localhost/new/a");
+    pth_resp_free(&r);
+    const char *const host80[] = {"Host: foo.example:80", NULL};
+    pth_get(h, "/relr", host80, &r);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://foo.example/newr");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_semantics_suite(void)
 {
     Suite *s = suite_create("apache semantics");
@@ -87,6 +183,8 @@ static Suite *apache_semantics_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, config_test_passes_with_files_nested_after_many_sections);
     tcase_add_test(tc, files_nested_in_the_fourth_and_eighth_section_apply_to_requests);
+    tcase_add_test(tc, redirects_send_the_location_apache_sends);
+    tcase_add_test(tc, a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_port);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -513,6 +513,31 @@ START_TEST(parses_timeouts_limits_and_request_read_timeout)
 }
 END_TEST
 
+START_TEST(a_redirect_without_a_path_covers_its_whole_section)
+{
+    pt_config_t *c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n"
+                          "<LocationMatch ^/g>\nRedirect gone\n</LocationMatch>\n"
+                          "<Location /p>\nRedirect permanent /p/q http://x/q\n</Location>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_ptr_null(m->sections[0].conf->redirects[0].path);
+    ck_assert_str_eq(m->sections[0].conf->redirects[0].url, "http://x/d");
+    ck_assert_ptr_null(m->sections[1].conf->redirects[0].path);
+    ck_assert_ptr_null(m->sections[1].conf->redirects[0].url);
+    ck_assert_int_eq(m->sections[1].conf->redirects[0].status, 410);
+    ck_assert_str_eq(m->sections[2].conf->redirects[0].path, "/p/q");
+    ck_assert_int_eq(m->sections[2].conf->redirects[0].status, 301);
+    ck_assert(m->location_redirects);
+    pt_config_free(c);
+    /* Only a <Location>'s is checked before the server's Redirects. */
+    c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n");
+    ck_assert(!c->main_server->location_redirects);
+    pt_config_free(c);
+    EXPECT_ERROR("Listen 8080\nRedirect http://x/\n", "main.conf:2: Redirect: wrong number "
+                                                       "of arguments");
+}
+END_TEST
+
 START_TEST(parses_redirects_error_documents_and_types)
 {
     pt_config_t *c = load("Listen 8080\nRedirect /old http://x/new\n"
@@ -541,8 +566,11 @@ START_TEST(parses_redirects_error_documents_and_types)
     ck_assert_int_eq(m->redirects[4].status, 302);
     const pt_section_t *loc = &m->sections[0];
     ck_assert_uint_eq(loc->conf->nredirects, 1);
-    ck_assert_str_eq(loc->conf->redirects[0].path, "/loc");
+    /* The one-argument form in a section: no path, the target as written. */
+    ck_assert_ptr_null(loc->conf->redirects[0].path);
+    ck_assert_str_eq(loc->conf->redirects[0].url, "http://x/l");
     ck_assert_int_eq(loc->conf->redirects[0].status, 303);
+    ck_assert(m->location_redirects);
     const pt_dir_config_t *d = m->dir;
     ck_assert_uint_eq(d->nerrordocs, 2);
     ck_assert_str_eq(d->errordocs[0].value, "/missing.html");
@@ -901,6 +929,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, parses_listen_forms);
     tcase_add_test(dir, parses_timeouts_limits_and_request_read_timeout);
     tcase_add_test(dir, parses_redirects_error_documents_and_types);
+    tcase_add_test(dir, a_redirect_without_a_path_covers_its_whole_section);
     tcase_add_test(dir, parses_redirect_match_with_status_keywords_in_every_context);
     tcase_add_test(dir, rejects_bad_redirect_match_with_its_location);
     tcase_add_test(dir, script_alias_maps_like_alias_and_answers_403);
