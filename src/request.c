@@ -232,9 +232,12 @@ static int check_location_redirects(pt_request_t *r)
     if (!r->vhost->location_redirects)
         return 0;
     const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
-    for (size_t i = d->nredirects; i-- > 0;)
-        if (!d->redirects[i].path && !d->redirects[i].re)
+    for (size_t i = d->nredirects; i-- > 0;) {
+        if (!d->redirects[i].path && !d->redirects[i].re) {
+            r->dir = d;
             return redirect_one(r, &d->redirects[i]);
+        }
+    }
     return 0;
 }
 
@@ -330,8 +333,10 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
 int pt_request_route(pt_request_t *r)
 {
     int st = check_location_redirects(r);
-    if (!st)
-        st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects);
+    if (!st && (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+        /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
+         * its location walk comes before the URL is mapped. */
+        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
     r->path_info = NULL;

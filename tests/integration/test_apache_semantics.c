@@ -175,6 +175,154 @@ START_TEST(a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_
 }
 END_TEST
 
+/* ---- ErrorDocument ---------------------------------------------------------------------- */
+
+/* Apache serves a local ErrorDocument for every method: the internal redirect is a GET
+ * (HEAD stays HEAD), with the original status. */
+START_TEST(a_local_error_document_answers_a_post_too)
+{
+    pth_write_filef(h, "err.html", "ERRDOC\n");
+    pth_config(h, "ErrorDocument 404 /err.html\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, "POST", "/missing", NULL, "abc", 3, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "ERRDOC\n");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_curl(h, "GET", "/missing", NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "ERRDOC\n");
+    pth_resp_free(&r);
+    /* The connection goes on: the POST's body was read, not taken for the next request. */
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "POST /missing HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n"
+                      "hello"
+                      "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "ERRDOC\n");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "hello index\n");
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* ---- Header: the onsuccess and always tables ------------------------------------------- */
+
+static const char headers_conf[] = "<Location /h>\n"
+                                   " Header set X-On on\n"
+                                   " Header always set X-Al al\n"
+                                   " Header set X-Both on\n"
+                                   " Header always set X-Both al\n"
+                                   " Header always set X-A a\n"
+                                   " Header unset X-A\n"
+                                   " Header set X-B b\n"
+                                   " Header always unset X-B\n"
+                                   "</Location>\n"
+                                   "<Location /h/r>\n Redirect http://r.example/\n</Location>\n";
+
+/* Apache's two tables: plain Header works on the handler's headers, which a locally made
+ * error or redirect drops; Header always on the ones sent with every response. Each rule
+ * sees only its own table, so set in both sends two fields and an unset in one leaves the
+ * other's. */
+START_TEST(header_and_header_always_keep_two_tables_as_apache)
+{
+    pth_write_filef(h, "h/f.txt", "hi\n");
+    pth_config(h, "%s", headers_conf);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/h/f.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-On"), "on");
+    ck_assert_str_eq(pth_resp_header(&r, "X-Al"), "al");
+    ck_assert_uint_eq(pth_resp_header_count(&r, "X-Both"), 2);
+    ck_assert_str_eq(pth_resp_header(&r, "X-A"), "a");
+    ck_assert_str_eq(pth_resp_header(&r, "X-B"), "b");
+    char inm[256];
+    snprintf(inm, sizeof(inm), "If-None-Match: %s", pth_resp_header(&r, "ETag"));
+    pth_resp_free(&r);
+    /* A 304 is the handler's answer, not an error: both tables. */
+    const char *const cond[] = {inm, NULL};
+    pth_get(h, "/h/f.txt", cond, &r);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_str_eq(pth_resp_header(&r, "X-On"), "on");
+    ck_assert_uint_eq(pth_resp_header_count(&r, "X-Both"), 2);
+    pth_resp_free(&r);
+    /* A Redirect and a 404 page are made by the server: the always table only. */
+    const char *miss[] = {"/h/r", "/h/missing"};
+    for (int i = 0; i < 2; i++) {
+        pth_get(h, miss[i], NULL, &r);
+        ck_assert_int_eq(r.status, i == 0 ? 302 : 404);
+        ck_assert_ptr_null(pth_resp_header(&r, "X-On"));
+        ck_assert_ptr_null(pth_resp_header(&r, "X-B"));
+        ck_assert_str_eq(pth_resp_header(&r, "X-Al"), "al");
+        ck_assert_uint_eq(pth_resp_header_count(&r, "X-Both"), 1);
+        ck_assert_str_eq(pth_resp_header(&r, "X-Both"), "al");
+        ck_assert_str_eq(pth_resp_header(&r, "X-A"), "a");
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* ---- ServerSignature -------------------------------------------------------------------- */
+
+START_TEST(server_signature_adds_the_address_line_to_error_pages)
+{
+    pth_config(h, "ServerTokens Prod\nServerSignature On\nServerAdmin admin@example.com\n"
+                  "Redirect /old http://x.example/new\n"
+                  "<VirtualHost *:@PORT@>\n ServerName em.example\n ServerSignature EMail\n"
+                  "</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n ServerName off.example\n ServerSignature Off\n"
+                  "</VirtualHost>\n");
+    pth_start(h);
+    char want[256];
+    pth_resp_t r;
+    const char *const em[] = {"Host: em.example", NULL};
+    pth_get(h, "/missing", em, &r);
+    ck_assert_int_eq(r.status, 404);
+    snprintf(want, sizeof(want), "<hr>\n<address>%s Server at <a href=\"mailto:admin@example.com\">"
+             "em.example</a> Port 80</address>\n</body></html>\n", pth_resp_header(&r, "Server"));
+    ck_assert_msg(strstr(r.body, want), "body: %s", r.body);
+    pth_resp_free(&r);
+    const char *const off[] = {"Host: off.example", NULL};
+    pth_get(h, "/missing", off, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_null(strstr(r.body, "<address>"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(server_signature_follows_server_tokens_and_the_host)
+{
+    pth_config(h, "ServerTokens Prod\nServerSignature On\n"
+                  "Redirect /old http://x.example/new\n");
+    pth_start(h);
+    char want[256];
+    pth_resp_t r;
+    const char *paths[] = {"/missing", "/old"};
+    for (int i = 0; i < 2; i++) {
+        pth_get(h, paths[i], NULL, &r);
+        ck_assert_int_eq(r.status, i == 0 ? 404 : 302);
+        ck_assert_str_eq(pth_resp_header(&r, "Server"), "portico");
+        snprintf(want, sizeof(want), "<hr>\n<address>portico Server at 127.0.0.1 Port %d"
+                 "</address>\n</body></html>\n", h->port);
+        ck_assert_msg(strstr(r.body, want), "body: %s", r.body);
+        pth_resp_free(&r);
+    }
+    const char *const named[] = {"Host: www.example:8080", NULL};
+    pth_get(h, "/missing", named, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "<address>portico Server at www.example Port 8080"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_semantics_suite(void)
 {
     Suite *s = suite_create("apache semantics");
@@ -185,6 +333,10 @@ static Suite *apache_semantics_suite(void)
     tcase_add_test(tc, files_nested_in_the_fourth_and_eighth_section_apply_to_requests);
     tcase_add_test(tc, redirects_send_the_location_apache_sends);
     tcase_add_test(tc, a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_port);
+    tcase_add_test(tc, a_local_error_document_answers_a_post_too);
+    tcase_add_test(tc, header_and_header_always_keep_two_tables_as_apache);
+    tcase_add_test(tc, server_signature_adds_the_address_line_to_error_pages);
+    tcase_add_test(tc, server_signature_follows_server_tokens_and_the_host);
     suite_add_tcase(s, tc);
     return s;
 }
