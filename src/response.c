@@ -84,6 +84,14 @@ static void decide_keepalive(pt_request_t *r, int64_t len)
 static void apply_header_rules(pt_request_t *r, int status)
 {
     pt_table_t *ok = r->error_page ? NULL : &r->headers_out;
+    if (ok && r->backend && strcmp(r->backend->scheme, "fcgi") == 0) {
+        /* A script's header fields are in Apache's always table (util_script merges them
+         * into err_headers_out): "Header always unset X-Powered-By" removes PHP's, plain
+         * "Header unset" does not. */
+        for (size_t i = 0; i < ok->n; i++)
+            pt_table_add(&r->err_headers_out, ok->v[i].name, ok->v[i].value);
+        pt_table_init(ok, r->arena, 4);
+    }
     if (r->content_type && status_has_body(status) &&
         !(ok && pt_table_get(ok, "Content-Type")) &&
         !pt_table_get(&r->err_headers_out, "Content-Type"))

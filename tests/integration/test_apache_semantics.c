@@ -2,6 +2,7 @@
  * Debian's apache2 does with the config it writes (checked side by side), and that portico
  * does the same. Sections stored while nested ones are read, Redirect and RedirectMatch
  * targets, ErrorDocument for every method, Header's two tables, ServerSignature. */
+#include "fcgi_backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -269,6 +270,40 @@ START_TEST(header_and_header_always_keep_two_tables_as_apache)
 }
 END_TEST
 
+/* A FastCGI script's header fields are in Apache's always table: checked with apache2,
+ * mod_proxy_fcgi and php-fpm on the same config. */
+START_TEST(a_scripts_header_fields_are_in_the_always_table)
+{
+    pth_fpm_t fpm;
+    char msg[1024];
+    ck_assert_msg(pth_fpm_start(&fpm, 2, false, msg, sizeof(msg)) == 0, "%s", msg);
+    const char *dirs[] = {"fa", "fb", "fc"};
+    char path[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/s.php", dirs[i]);
+        pth_write_filef(h, path, "<?php header('X-Script: s'); echo 'ok';");
+    }
+    pth_config(h, "<FilesMatch \\.php$>\n SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"
+                  "</FilesMatch>\n"
+                  "<Location /fa>\n Header unset X-Script\n</Location>\n"
+                  "<Location /fb>\n Header always unset X-Script\n</Location>\n"
+                  "<Location /fc>\n Header set X-Script r\n</Location>\n", fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    size_t want[] = {1, 0, 2};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "/%s/s.php", dirs[i]);
+        pth_get(h, path, NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(pth_resp_header_count(&r, "X-Script") == want[i], "%s: %zu X-Script",
+                      path, pth_resp_header_count(&r, "X-Script"));
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_fpm_free(&fpm);
+}
+END_TEST
+
 /* ---- ServerSignature -------------------------------------------------------------------- */
 
 START_TEST(server_signature_adds_the_address_line_to_error_pages)
@@ -335,6 +370,7 @@ static Suite *apache_semantics_suite(void)
     tcase_add_test(tc, a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_port);
     tcase_add_test(tc, a_local_error_document_answers_a_post_too);
     tcase_add_test(tc, header_and_header_always_keep_two_tables_as_apache);
+    tcase_add_test(tc, a_scripts_header_fields_are_in_the_always_table);
     tcase_add_test(tc, server_signature_adds_the_address_line_to_error_pages);
     tcase_add_test(tc, server_signature_follows_server_tokens_and_the_host);
     suite_add_tcase(s, tc);
