@@ -553,7 +553,8 @@ static const dcx_directive_t server_table[] = {
 
 static const dcx_directive_t *lookup(const pt_node_t *n)
 {
-    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_proxy_table};
+    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_alias_table,
+                                       pt_dcx_proxy_table};
     for (size_t t = 0; t < PT_ARRAY_LEN(tables); t++) {
         for (const dcx_directive_t *d = tables[t]; d->name; d++) {
             bool sec = d->name[0] == '<';
