@@ -225,20 +225,34 @@ static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
     return 0;
 }
 
+/* A section's one-argument Redirect: Apache merges it inner over outer, so the innermost
+ * (the last in the merged list) wins, and it is checked before the section's prefix ones. */
+static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
+{
+    for (size_t i = d->nredirects; i-- > 0;)
+        if (!d->redirects[i].path)
+            return &d->redirects[i];
+    return NULL;
+}
+
 /* A <Location>'s one-argument Redirect is seen before the server's Redirects: Apache walks
- * the Locations before it maps the URL. The innermost section's wins. */
+ * the Locations before it maps the URL. */
 static int check_location_redirects(pt_request_t *r)
 {
     if (!r->vhost->location_redirects)
         return 0;
     const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
-    for (size_t i = d->nredirects; i-- > 0;) {
-        if (!d->redirects[i].path && !d->redirects[i].re) {
-            r->dir = d;
-            return redirect_one(r, &d->redirects[i]);
-        }
-    }
-    return 0;
+    const pt_redirect_t *w = whole_section_redirect(d);
+    if (!w)
+        return 0;
+    r->dir = d;
+    return redirect_one(r, w);
+}
+
+static int check_section_redirects(pt_request_t *r)
+{
+    const pt_redirect_t *w = whole_section_redirect(r->dir);
+    return w ? redirect_one(r, w) : check_redirects(r, r->dir->redirects, r->dir->nredirects);
 }
 
 static const char *file_ext(const char *filename)
@@ -354,7 +368,7 @@ int pt_request_route(pt_request_t *r)
         split_path_info(r);
         r->dir = pt_config_dir_for(r->arena, r->vhost, r->filename, r->uri);
     }
-    st = check_redirects(r, r->dir->redirects, r->dir->nredirects);
+    st = check_section_redirects(r);
     if (st)
         return st;
     apply_env_rules(r);

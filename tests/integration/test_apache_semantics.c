@@ -95,7 +95,10 @@ static const char redirects_conf[] =
     "RedirectMatch ^/rm/(.*)$ http://rm.example/x/$1\n"
     "RedirectMatch ^/rmq/(.*)$ http://rm.example/x?y=$1\n"
     "RedirectMatch ^/rel/(.*)$ /new/$1\n"
-    "<Directory @DOCROOT@/dd>\n Redirect http://dd.example/\n</Directory>\n";
+    "<Directory @DOCROOT@/dd>\n Redirect http://dd.example/\n</Directory>\n"
+    "<Directory @DOCROOT@/dd/in>\n Redirect http://in.example/\n</Directory>\n"
+    "<Location /lo>\n Redirect http://outer.example/\n</Location>\n"
+    "<Location /lo/in>\n Redirect http://inner.example/\n</Location>\n";
 
 /* Each answer is the one Debian's apache2 2.4 gave for the same config and request. "@" in
  * an expected Location stands for "127.0.0.1:PORT", the Host curl sends. */
@@ -108,6 +111,10 @@ static const struct {
     {"/loc", 302, "http://loc.example/target"},
     {"/loc/sub?q=1", 302, "http://loc.example/target?q=1"},
     {"/dd/a", 302, "http://dd.example/"},
+    /* The innermost section's wins. */
+    {"/dd/in/x", 302, "http://in.example/"},
+    {"/lo/in/x", 302, "http://inner.example/"},
+    {"/lo/x", 302, "http://outer.example/"},
     /* With a path inside a section: a prefix as at server level. */
     {"/loc2/sub/x?q=2", 302, "http://loc.example/sub2/x?q=2"},
     {"/loc2/other", 404, NULL},
@@ -127,7 +134,7 @@ static const struct {
 
 START_TEST(redirects_send_the_location_apache_sends)
 {
-    pth_mkdir(h, "dd");
+    pth_mkdir(h, "dd/in");
     pth_mkdir(h, "loc2");
     pth_config(h, "%s", redirects_conf);
     pth_start(h);
