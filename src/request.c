@@ -177,6 +177,16 @@ static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *s
     return out;
 }
 
+/* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
+static bool is_absolute_uri(const char *u)
+{
+    if (!isalpha((unsigned char)u[0]))
+        return false;
+    size_t n = 1 + strspn(u + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789+-.");
+    return u[n] == ':';
+}
+
 /* The Location of a redirect, as mod_alias: a URL-path target is made absolute with this
  * server's name and port, and the query follows unless the target has one of its own. */
 static const char *redirect_location(pt_request_t *r, const char *target)
@@ -209,6 +219,12 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
         if (target)
             target = pt_arena_printf(r->arena, "%s%s", target,
                                      pt_uri_escape_path(r->arena, r->uri + pl));
+    }
+    if (target && target[0] != '/' && !is_absolute_uri(target)) {
+        /* RedirectMatch's captures may make anything: Apache refuses to send it. */
+        pt_log_rerror(PT_LOG_ERR, r, "AH00674: cannot redirect '%s' to '%s'; target is not a "
+                      "valid absoluteURI or abs_path", r->uri, target);
+        return 500;
     }
     if (target)
         pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target));

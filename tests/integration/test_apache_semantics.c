@@ -95,6 +95,7 @@ static const char redirects_conf[] =
     "RedirectMatch ^/rm/(.*)$ http://rm.example/x/$1\n"
     "RedirectMatch ^/rmq/(.*)$ http://rm.example/x?y=$1\n"
     "RedirectMatch ^/rel/(.*)$ /new/$1\n"
+    "RedirectMatch ^/cap/(.*)$ $1\n"
     "<Directory @DOCROOT@/dd>\n Redirect http://dd.example/\n</Directory>\n"
     "<Directory @DOCROOT@/dd/in>\n Redirect http://in.example/\n</Directory>\n"
     "<Location /lo>\n Redirect http://outer.example/\n</Location>\n"
@@ -130,11 +131,15 @@ static const struct {
     {"/locrel/a", 301, "http://@/rel-target"},
     {"/relr/a?z", 302, "http://@/newr/a?z"},
     {"/rel/a?q=1", 302, "http://@/new/a?q=1"},
+    /* A target that is neither: 500 (AH00674 in Apache's log). */
+    {"/cap/foo", 500, NULL},
+    {"/cap/urn:x", 302, "urn:x"},
 };
 
 START_TEST(redirects_send_the_location_apache_sends)
 {
     pth_mkdir(h, "dd/in");
+    pth_expect_error(h, "cannot redirect '/cap/foo' to 'foo'");
     pth_mkdir(h, "loc2");
     pth_config(h, "%s", redirects_conf);
     pth_start(h);
