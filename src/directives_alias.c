@@ -3,6 +3,7 @@
  * request.c applies them. directives.c calls these through pt_dcx_alias_table. */
 #include "directives.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 
 static int add_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool regex)
@@ -39,6 +40,16 @@ static int set_script_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     pt_redirect_t deny = {.status = 403, .path = n->argv[0]};
     store_redirect(l, s, &deny);
     return 0;
+}
+
+/* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
+static bool is_url(const char *u)
+{
+    if (!isalpha((unsigned char)u[0]))
+        return false;
+    size_t n = 1 + strspn(u + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789+-.");
+    return u[n] == ':';
 }
 
 static int redirect_status(const char *w)
@@ -90,7 +101,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
     pt_redirect_t r = {.status = status};
     r.path = whole ? NULL : n->argv[i++];
     r.url = needs_url ? n->argv[i] : NULL;
-    if (r.url && r.url[0] != '/' && !strstr(r.url, "://"))
+    if (r.url && r.url[0] != '/' && !is_url(r.url))
         return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
     if (whole && s->sec->kind >= PT_SEC_LOCATION)
         s->vh->location_redirects = true;
