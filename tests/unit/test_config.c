@@ -529,6 +529,12 @@ START_TEST(a_redirect_without_a_path_covers_its_whole_section)
     ck_assert_int_eq(m->sections[2].conf->redirects[0].status, 301);
     ck_assert(m->location_redirects);
     pt_config_free(c);
+    /* A virtual host inherits the main server's <Location>s, and so the flag. */
+    c = load("Listen 8080\n<Location /x>\nRedirect http://x/\n</Location>\n"
+             "<VirtualHost *:8080>\nServerName v\n</VirtualHost>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert(c->vhosts[0]->location_redirects);
+    pt_config_free(c);
     /* Only a <Location>'s is checked before the server's Redirects. */
     c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n");
     ck_assert(!c->main_server->location_redirects);
