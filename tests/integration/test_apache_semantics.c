@@ -245,6 +245,7 @@ static const char headers_conf[] = "<Location /h>\n"
 START_TEST(header_and_header_always_keep_two_tables_as_apache)
 {
     pth_write_filef(h, "h/f.txt", "hi\n");
+    pth_mkdir(h, "h/sub");
     pth_config(h, "%s", headers_conf);
     pth_start(h);
     pth_resp_t r;
@@ -265,11 +266,13 @@ START_TEST(header_and_header_always_keep_two_tables_as_apache)
     ck_assert_str_eq(pth_resp_header(&r, "X-On"), "on");
     ck_assert_uint_eq(pth_resp_header_count(&r, "X-Both"), 2);
     pth_resp_free(&r);
-    /* A Redirect and a 404 page are made by the server: the always table only. */
-    const char *miss[] = {"/h/r", "/h/missing"};
-    for (int i = 0; i < 2; i++) {
+    /* A Redirect, a 404 page and mod_dir's 301 are made by the server: the always table
+     * only. */
+    const char *miss[] = {"/h/r", "/h/missing", "/h/sub"};
+    const int miss_status[] = {302, 404, 301};
+    for (int i = 0; i < 3; i++) {
         pth_get(h, miss[i], NULL, &r);
-        ck_assert_int_eq(r.status, i == 0 ? 302 : 404);
+        ck_assert_int_eq(r.status, miss_status[i]);
         ck_assert_ptr_null(pth_resp_header(&r, "X-On"));
         ck_assert_ptr_null(pth_resp_header(&r, "X-B"));
         ck_assert_str_eq(pth_resp_header(&r, "X-Al"), "al");
