@@ -71,7 +71,8 @@ typedef struct pt_logformat pt_logformat_t;
 typedef struct {
     int status;                /* 3xx; 410 for "gone" */
     const char *path;          /* URL-path prefix matched on segment boundaries, or the
-                                  regex source for RedirectMatch */
+                                  regex source for RedirectMatch; NULL: a section's
+                                  one-argument Redirect (every request it applies to) */
     regex_t *re;               /* RedirectMatch: url may hold $0..$9; NULL for Redirect */
     const char *url;           /* target; NULL for gone */
 } pt_redirect_t;
@@ -232,6 +233,7 @@ typedef struct pt_vhost {
     size_t naliases_map;
     const pt_redirect_t *redirects; /* Redirect at server level */
     size_t nredirects;
+    bool location_redirects;   /* a <Location> holds a one-argument Redirect */
     pt_customlog_t *logs;
     size_t nlogs;
 

@@ -553,7 +553,8 @@ static const dcx_directive_t server_table[] = {
 
 static const dcx_directive_t *lookup(const pt_node_t *n)
 {
-    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_proxy_table};
+    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_alias_table,
+                                       pt_dcx_proxy_table};
     for (size_t t = 0; t < PT_ARRAY_LEN(tables); t++) {
         for (const dcx_directive_t *d = tables[t]; d->name; d++) {
             bool sec = d->name[0] == '<';
@@ -703,6 +704,7 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
                              m->naliases_map, sizeof(pt_alias_t), &vh->naliases_map);
     vh->redirects = concat(l->a, vh->redirects, vh->nredirects, m->redirects, m->nredirects,
                            sizeof(pt_redirect_t), &vh->nredirects);
+    vh->location_redirects |= m->location_redirects;
     /* ProxyPassInherit On (Apache's default): the vhost's own rules first. */
     vh->proxy_passes = concat(l->a, vh->proxy_passes, vh->nproxy_passes, m->proxy_passes,
                               m->nproxy_passes, sizeof(pt_proxy_pass_t), &vh->nproxy_passes);

@@ -58,8 +58,10 @@ typedef struct {
     int (*fn)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
 } dcx_directive_t;
 
-/* directives_dir.c's table, searched after directives.c's; then directives_proxy.c's. */
+/* directives_dir.c's table, searched after directives.c's; then directives_alias.c's and
+ * directives_proxy.c's. */
 extern const dcx_directive_t pt_dcx_dir_table[];
+extern const dcx_directive_t pt_dcx_alias_table[];
 extern const dcx_directive_t pt_dcx_proxy_table[];
 
 /* ---- directives.c ---- */

@@ -37,8 +37,10 @@ int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *c
  * rules). The config calls it for every rule before it destroys the arena the rules live in. */
 void pt_header_rule_release(pt_header_rule_t *rule);
 
-/* Applies rules to a table. For responses call it twice: with always == false on
- * headers_out and always == true on err_headers_out; each call applies the matching rules.
+/* Applies rules to a table. For responses call it twice, as mod_headers keeps two tables:
+ * with always == false (onsuccess) on headers_out, not sent with a page the server makes
+ * itself (an error, a Redirect), and always == true on err_headers_out, sent with every
+ * response and holding a FastCGI script's fields. A rule sees only its own table.
  * For RequestHeader call with always == false on headers_in. */
 struct pt_request;
 void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,

@@ -51,6 +51,27 @@ int pt_request_server_port(const pt_request_t *r)
     return r->conn->local_port;
 }
 
+int pt_request_url_port(const pt_request_t *r)
+{
+    const pt_vhost_t *vh = r->vhost;
+    int named = vh->server_port ? vh->server_port : r->cfg->main_server->server_port;
+    if (!vh->use_canonical_name && r->host_port)
+        return r->host_port;
+    return named ? named : 80;
+}
+
+const char *pt_request_absolute_url(pt_request_t *r, const char *path)
+{
+    const char *name = pt_request_server_name(r);
+    bool v6 = strchr(name, ':') && name[0] != '[';
+    int port = pt_request_url_port(r);
+    char ps[16] = "";
+    if (port != 80)
+        snprintf(ps, sizeof(ps), ":%d", port);
+    return pt_arena_printf(r->arena, "http://%s%s%s%s%s", v6 ? "[" : "", name, v6 ? "]" : "",
+                           ps, path);
+}
+
 /* ---- Handlers --------------------------------------------------------------------- */
 
 static const pt_handler_t handlers[] = {
@@ -124,8 +145,6 @@ static void apply_env_rules(pt_request_t *r)
 
 /* ---- Routing ---------------------------------------------------------------------- */
 
-/* Redirect: a URL-path prefix on segment boundaries; the rest of the path and the query
- * follow the target, as mod_alias. */
 /* RedirectMatch target: $0..$9 replaced by the captures. */
 static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *src,
                                    const regmatch_t *m)
@@ -160,33 +179,98 @@ static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *s
     return out;
 }
 
+/* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
+static bool is_absolute_uri(const char *u)
+{
+    if (!isalpha((unsigned char)u[0]))
+        return false;
+    size_t n = 1 + strspn(u + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789+-.");
+    return u[n] == ':';
+}
+
+/* The Location of a redirect, as mod_alias: a URL-path target is made absolute with this
+ * server's name and port, and the query follows unless the target has one of its own. */
+static const char *redirect_location(pt_request_t *r, const char *target)
+{
+    const char *loc = target[0] == '/' ? pt_request_absolute_url(r, target) : target;
+    if (r->args && !strchr(target, '?'))
+        loc = pt_arena_printf(r->arena, "%s?%s", loc, r->args);
+    return loc;
+}
+
+/* One Redirect or RedirectMatch against r->uri: its status (Location set), or 0. A section's
+ * one-argument Redirect (no path) matches every request the section applies to and sends
+ * its target as written; a prefix one matches on segment boundaries and appends the rest
+ * of the path. */
+static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
+{
+    const char *target = rd->url;
+    if (rd->re) {
+        regmatch_t m[10];
+        if (regexec(rd->re, r->uri, 10, m, 0) != 0)
+            return 0;
+        if (target)
+            target = expand_captures(r->arena, target, r->uri, m);
+    } else if (rd->path) {
+        size_t pl = strlen(rd->path);
+        if (strncmp(r->uri, rd->path, pl) != 0)
+            return 0;
+        if (pl && rd->path[pl - 1] != '/' && r->uri[pl] != '\0' && r->uri[pl] != '/')
+            return 0;
+        if (target)
+            target = pt_arena_printf(r->arena, "%s%s", target,
+                                     pt_uri_escape_path(r->arena, r->uri + pl));
+    }
+    if (target && target[0] != '/' && !is_absolute_uri(target)) {
+        /* RedirectMatch's captures may make anything: Apache refuses to send it. */
+        pt_log_rerror(PT_LOG_ERR, r, "AH00674: cannot redirect '%s' to '%s'; target is not a "
+                      "valid absoluteURI or abs_path", r->uri, target);
+        return 500;
+    }
+    if (target)
+        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target));
+    return rd->status;
+}
+
 static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (rd[i].re) {
-            regmatch_t m[10];
-            if (regexec(rd[i].re, r->uri, 10, m, 0) != 0)
-                continue;
-            if (!rd[i].url)
-                return rd[i].status;
-            pt_table_set(&r->err_headers_out, "Location",
-                         expand_captures(r->arena, rd[i].url, r->uri, m));
-            return rd[i].status;
-        }
-        size_t pl = strlen(rd[i].path);
-        if (strncmp(r->uri, rd[i].path, pl) != 0)
-            continue;
-        if (pl && rd[i].path[pl - 1] != '/' && r->uri[pl] != '\0' && r->uri[pl] != '/')
-            continue;
-        if (!rd[i].url)
-            return rd[i].status;
-        const char *loc = pt_arena_printf(r->arena, "%s%s%s%s", rd[i].url,
-                                          pt_uri_escape_path(r->arena, r->uri + pl),
-                                          r->args ? "?" : "", r->args ? r->args : "");
-        pt_table_set(&r->err_headers_out, "Location", loc);
-        return rd[i].status;
+        int st = redirect_one(r, &rd[i]);
+        if (st)
+            return st;
     }
     return 0;
+}
+
+/* A section's one-argument Redirect: Apache merges it inner over outer, so the innermost
+ * (the last in the merged list) wins, and it is checked before the section's prefix ones. */
+static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
+{
+    for (size_t i = d->nredirects; i-- > 0;)
+        if (!d->redirects[i].path)
+            return &d->redirects[i];
+    return NULL;
+}
+
+/* A <Location>'s one-argument Redirect is seen before the server's Redirects: Apache walks
+ * the Locations before it maps the URL. */
+static int check_location_redirects(pt_request_t *r)
+{
+    if (!r->vhost->location_redirects)
+        return 0;
+    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+    const pt_redirect_t *w = whole_section_redirect(d);
+    if (!w)
+        return 0;
+    r->dir = d;
+    return redirect_one(r, w);
+}
+
+static int check_section_redirects(pt_request_t *r)
+{
+    const pt_redirect_t *w = whole_section_redirect(r->dir);
+    return w ? redirect_one(r, w) : check_redirects(r, r->dir->redirects, r->dir->nredirects);
 }
 
 static const char *file_ext(const char *filename)
@@ -294,7 +378,11 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
  * handler. Returns PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
 {
-    int st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects);
+    int st = check_location_redirects(r);
+    if (!st && (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+        /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
+         * its location walk comes before the URL is mapped. */
+        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
     r->path_info = NULL;
@@ -315,7 +403,7 @@ int pt_request_route(pt_request_t *r)
         if (st)
             return st;
     }
-    st = check_redirects(r, r->dir->redirects, r->dir->nredirects);
+    st = check_section_redirects(r);
     if (st)
         return st;
     apply_env_rules(r);

@@ -142,5 +142,11 @@ const struct sockaddr *pt_request_client_addr(const pt_request_t *r);
 /* The canonical server name and port for self-referential URLs (UseCanonicalName). */
 const char *pt_request_server_name(const pt_request_t *r);
 int pt_request_server_port(const pt_request_t *r);
+/* The port Apache's ap_get_server_port gives for URLs it writes (redirects, the server
+ * signature): Host's port, else ServerName's, else 80; with UseCanonicalName On,
+ * ServerName's, else 80. */
+int pt_request_url_port(const pt_request_t *r);
+/* "http://name[:port]" + path, as Apache's ap_construct_url. */
+const char *pt_request_absolute_url(pt_request_t *r, const char *path);
 
 #endif

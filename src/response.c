@@ -82,6 +82,32 @@ static void decide_keepalive(pt_request_t *r, int64_t len)
         r->keepalive = false;
 }
 
+/* mod_headers keeps two tables, as Apache: plain Header (onsuccess) rules work on the
+ * handler's headers_out, which a page the server makes itself (an error, a Redirect) does
+ * not send; Header always rules on err_headers_out, sent with every response. A rule sees
+ * only its own table: set in both sends two fields, and unset in one leaves the other's. */
+static void apply_header_rules(pt_request_t *r, int status)
+{
+    pt_table_t *ok = r->error_page ? NULL : &r->headers_out;
+    if (ok && r->backend && strcmp(r->backend->scheme, "fcgi") == 0) {
+        /* A script's header fields are in Apache's always table (util_script merges them
+         * into err_headers_out): "Header always unset X-Powered-By" removes PHP's, plain
+         * "Header unset" does not. */
+        for (size_t i = 0; i < ok->n; i++)
+            pt_table_add(&r->err_headers_out, ok->v[i].name, ok->v[i].value);
+        pt_table_init(ok, r->arena, 4);
+    }
+    if (r->content_type && status_has_body(status) &&
+        !(ok && pt_table_get(ok, "Content-Type")) &&
+        !pt_table_get(&r->err_headers_out, "Content-Type"))
+        pt_table_add(ok ? ok : &r->err_headers_out, "Content-Type", r->content_type);
+    if (!r->dir)
+        return;
+    if (ok)
+        pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, ok, r);
+    pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &r->err_headers_out, r);
+}
+
 int pt_resp_start(pt_request_t *r, int status, int64_t len)
 {
     if (r->head_sent || r->head)
@@ -93,6 +119,7 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
         len = 0;
     decide_keepalive(r, len);
 
+    apply_header_rules(r, status);
     pt_table_t h;
     pt_table_init(&h, r->arena, 16);
     /* A proxied answer keeps the backend's Date and Server, as Apache does: one of each. */
@@ -106,13 +133,6 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
             pt_table_add(&h, r->headers_out.v[i].name, r->headers_out.v[i].value);
     for (size_t i = 0; i < r->err_headers_out.n; i++)
         pt_table_add(&h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
-    if (r->content_type && status_has_body(status) && !pt_table_get(&h, "Content-Type"))
-        pt_table_add(&h, "Content-Type", r->content_type);
-    if (r->dir) {
-        if (!r->error_page)
-            pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, &h, r);
-        pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &h, r);
-    }
     /* Framing is the core's: rules and handlers cannot change it. */
     pt_table_unset(&h, "Content-Length");
     pt_table_unset(&h, "Transfer-Encoding");
@@ -391,6 +411,28 @@ static const char *error_explanation(pt_request_t *r, int status)
     }
 }
 
+/* ServerSignature, as Apache's ap_psignature: the banner ServerTokens allows, the name and
+ * port Apache would write in a URL, and with EMail a link to ServerAdmin. */
+static const char *signature(pt_request_t *r)
+{
+    int sig = r->vhost->server_signature;
+    if (sig <= 0)
+        return "";
+    const char *banner = server_banner(r->cfg->server_tokens);
+    const char *name = pt_html_escape(r->arena, pt_request_server_name(r));
+    int port = pt_request_url_port(r);
+    if (sig == 1)
+        return pt_arena_printf(r->arena, "<hr>\n<address>%s Server at %s Port %d</address>\n",
+                               banner, name, port);
+    const char *admin = r->vhost->server_admin ? r->vhost->server_admin
+                                               : "[no address given]";
+    return pt_arena_printf(r->arena,
+                           "<hr>\n<address>%s Server at <a href=\"%s%s\">%s</a> Port %d"
+                           "</address>\n",
+                           banner, strstr(admin, "://") ? "" : "mailto:",
+                           pt_html_escape(r->arena, admin), name, port);
+}
+
 static const pt_errordoc_t *find_errordoc(const pt_request_t *r, int status)
 {
     if (!r->dir)
@@ -439,6 +481,14 @@ int pt_resp_send_error(pt_request_t *r, int status)
         /* Local document: served by its own handler, with the original status. */
         r->error_status = status;
         pt_table_set(&r->env, "REDIRECT_STATUS", pt_arena_printf(r->arena, "%d", status));
+        if (r->method_id != PT_METHOD_GET && r->method_id != PT_METHOD_HEAD) {
+            /* As Apache's ap_die: the document is fetched with GET whatever the method
+             * (a POST would find a static page refusing it); a script sees the original
+             * as REDIRECT_REQUEST_METHOD. */
+            pt_table_set(&r->env, "REDIRECT_REQUEST_METHOD", r->method);
+            r->method = "GET";
+            r->method_id = PT_METHOD_GET;
+        }
         r->error_page = false;
         pt_table_unset(&r->headers_out, "Content-Type");
         int rc = pt_request_internal_redirect(r, ed->value);
@@ -460,7 +510,7 @@ int pt_resp_send_error(pt_request_t *r, int status)
     const char *reason = pt_http_reason(status);
     char *body = pt_arena_printf(r->arena,
         "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
-        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
-        status, reason, reason, error_explanation(r, status));
+        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n%s</body></html>\n",
+        status, reason, reason, error_explanation(r, status), signature(r));
     return pt_resp_send(r, status, "text/html; charset=iso-8859-1", body, strlen(body));
 }

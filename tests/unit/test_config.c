@@ -513,6 +513,41 @@ START_TEST(parses_timeouts_limits_and_request_read_timeout)
 }
 END_TEST
 
+START_TEST(a_redirect_without_a_path_covers_its_whole_section)
+{
+    pt_config_t *c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n"
+                          "<LocationMatch ^/g>\nRedirect gone\n</LocationMatch>\n"
+                          "<Location /p>\nRedirect permanent /p/q http://x/q\n</Location>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_ptr_null(m->sections[0].conf->redirects[0].path);
+    ck_assert_str_eq(m->sections[0].conf->redirects[0].url, "http://x/d");
+    ck_assert_ptr_null(m->sections[1].conf->redirects[0].path);
+    ck_assert_ptr_null(m->sections[1].conf->redirects[0].url);
+    ck_assert_int_eq(m->sections[1].conf->redirects[0].status, 410);
+    ck_assert_str_eq(m->sections[2].conf->redirects[0].path, "/p/q");
+    ck_assert_int_eq(m->sections[2].conf->redirects[0].status, 301);
+    ck_assert(m->location_redirects);
+    pt_config_free(c);
+    /* A virtual host inherits the main server's <Location>s, and so the flag. */
+    c = load("Listen 8080\n<Location /x>\nRedirect http://x/\n</Location>\n"
+             "<VirtualHost *:8080>\nServerName v\n</VirtualHost>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert(c->vhosts[0]->location_redirects);
+    pt_config_free(c);
+    /* Only a <Location>'s is checked before the server's Redirects. */
+    c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n");
+    ck_assert(!c->main_server->location_redirects);
+    pt_config_free(c);
+    EXPECT_ERROR("Listen 8080\nRedirect http://x/\n", "main.conf:2: Redirect: wrong number "
+                                                       "of arguments");
+    EXPECT_ERROR("Listen 8080\nRedirect /a b/c\n", "main.conf:2: Redirect to non-URL 'b/c'");
+    c = load("Listen 8080\nRedirect /m mailto:admin@example.com\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(parses_redirects_error_documents_and_types)
 {
     pt_config_t *c = load("Listen 8080\nRedirect /old http://x/new\n"
@@ -541,8 +576,11 @@ START_TEST(parses_redirects_error_documents_and_types)
     ck_assert_int_eq(m->redirects[4].status, 302);
     const pt_section_t *loc = &m->sections[0];
     ck_assert_uint_eq(loc->conf->nredirects, 1);
-    ck_assert_str_eq(loc->conf->redirects[0].path, "/loc");
+    /* The one-argument form in a section: no path, the target as written. */
+    ck_assert_ptr_null(loc->conf->redirects[0].path);
+    ck_assert_str_eq(loc->conf->redirects[0].url, "http://x/l");
     ck_assert_int_eq(loc->conf->redirects[0].status, 303);
+    ck_assert(m->location_redirects);
     const pt_dir_config_t *d = m->dir;
     ck_assert_uint_eq(d->nerrordocs, 2);
     ck_assert_str_eq(d->errordocs[0].value, "/missing.html");
@@ -712,6 +750,51 @@ START_TEST(script_alias_maps_like_alias_and_answers_403)
 }
 END_TEST
 
+START_TEST(keeps_every_section_in_file_order_however_many_and_however_nested)
+{
+    /* Sections are stored in one growing array per host; nested ones are pushed while the
+     * outer one is being read. 1..40 sections of every kind before a nest three deep. */
+    for (int before = 1; before <= 40; before++) {
+        /* In pt_section_kind_t order: kinds[i % 6] is kind i % 6. */
+        static const char *kinds[][2] = {{"Directory", "/d"},   {"DirectoryMatch", "^/dm"},
+                                         {"Files", "f"},        {"FilesMatch", "^fm"},
+                                         {"Location", "/l"},    {"LocationMatch", "^/m"}};
+        char text[16384] = "Listen 8080\n<VirtualHost *:8080>\n";
+        for (int i = 0; i < before; i++) {
+            const char *const *k = kinds[i % PT_ARRAY_LEN(kinds)];
+            sprintf(text + strlen(text), "<%s %s%d>\n Require all granted\n</%s>\n", k[0],
+                    k[1], i, k[0]);
+        }
+        strcat(text, "<Directory /y>\n Require all denied\n"
+                     " <FilesMatch \\.php$>\n  <RequireAll>\n   Require all granted\n"
+                     "  </RequireAll>\n </FilesMatch>\n <Files a>\n  Require all denied\n"
+                     " </Files>\n</Directory>\n"
+                     "<Location /after>\n Require all granted\n</Location>\n"
+                     "</VirtualHost>\n");
+        pt_config_t *c = load(text);
+        ck_assert_msg(c != NULL, "%s", err);
+        const pt_vhost_t *vh = c->vhosts[0];
+        size_t n = (size_t)before;
+        ck_assert_uint_eq(vh->nsections, n + 4);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_int_eq(vh->sections[i].kind, (int)(i % PT_ARRAY_LEN(kinds)));
+            ck_assert_int_eq(vh->sections[i].conf->require->kind, PT_REQUIRE_ALL_GRANTED);
+        }
+        ck_assert_int_eq(vh->sections[n].kind, PT_SEC_DIRECTORY);
+        ck_assert_str_eq(vh->sections[n].pattern, "/y");
+        ck_assert_int_eq(vh->sections[n].conf->require->kind, PT_REQUIRE_ALL_DENIED);
+        ck_assert_int_eq(vh->sections[n + 1].kind, PT_SEC_FILES_MATCH);
+        ck_assert_ptr_eq(vh->sections[n + 1].within->conf, vh->sections[n].conf);
+        ck_assert_int_eq(vh->sections[n + 1].conf->require->kind, PT_REQUIRE_GROUP_ALL);
+        ck_assert_int_eq(vh->sections[n + 2].kind, PT_SEC_FILES);
+        ck_assert_str_eq(vh->sections[n + 2].pattern, "a");
+        ck_assert_int_eq(vh->sections[n + 3].kind, PT_SEC_LOCATION);
+        ck_assert_str_eq(vh->sections[n + 3].pattern, "/after");
+        pt_config_free(c);
+    }
+}
+END_TEST
+
 START_TEST(loads_a_realistic_config)
 {
     setenv("ROOT", root, 1);
@@ -856,9 +939,11 @@ static Suite *config_suite(void)
     tcase_add_test(dir, parses_listen_forms);
     tcase_add_test(dir, parses_timeouts_limits_and_request_read_timeout);
     tcase_add_test(dir, parses_redirects_error_documents_and_types);
+    tcase_add_test(dir, a_redirect_without_a_path_covers_its_whole_section);
     tcase_add_test(dir, parses_redirect_match_with_status_keywords_in_every_context);
     tcase_add_test(dir, rejects_bad_redirect_match_with_its_location);
     tcase_add_test(dir, script_alias_maps_like_alias_and_answers_403);
+    tcase_add_test(dir, keeps_every_section_in_file_order_however_many_and_however_nested);
     tcase_add_test(dir, loads_a_realistic_config);
     tcase_add_test(dir, loads_the_shipped_default_config);
     suite_add_tcase(s, dir);

@@ -242,6 +242,50 @@ START_TEST(options_merge_through_sections)
 }
 END_TEST
 
+/* A section's slot in the vhost's array is filled after its children are walked; a nested
+ * <Files> may grow (move) that array meanwhile. Every count of sections before it, every
+ * nesting, in the main server and in a virtual host. */
+static void check_nested_files_after(int before, bool in_vhost, bool regex)
+{
+    char *text = pt_arena_calloc(ra, 8192);
+    strcat(text, "Listen 8080\n");
+    if (in_vhost)
+        strcat(text, "<VirtualHost *:8080>\n");
+    for (int i = 0; i < before; i++)
+        sprintf(text + strlen(text), "<Location /l%d>\n Header set X-Order l%d\n</Location>\n",
+                i, i);
+    strcat(text, "<Directory /y>\n Header set X-Order dir\n");
+    strcat(text, regex ? " <FilesMatch ^a$>\n" : " <Files a>\n");
+    strcat(text, "  Header set X-Order files-a\n");
+    strcat(text, regex ? " </FilesMatch>\n" : " </Files>\n");
+    strcat(text, " <Files b>\n  Header set X-Order files-b\n </Files>\n</Directory>\n");
+    strcat(text, "<Location /y>\n Header set X-Order loc-y\n</Location>\n");
+    if (in_vhost)
+        strcat(text, "</VirtualHost>\n");
+    pt_config_t *c = load(text);
+    const pt_vhost_t *vh = in_vhost ? c->vhosts[0] : c->main_server;
+    ck_assert_uint_eq(vh->nsections, (size_t)before + 4);
+    for (size_t i = 0; i < vh->nsections; i++)
+        ck_assert_msg(vh->sections[i].pattern != NULL && vh->sections[i].conf != NULL,
+                      "section %zu of %zu is empty (%d before)", i, vh->nsections, before);
+    ck_assert_str_eq(order(pt_config_dir_for(ra, vh, "/y/a", "/y/a")), "dir,files-a,loc-y");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, vh, "/y/b", "/l0")),
+                     before ? "dir,files-b,l0" : "dir,files-b");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, vh, "/z/a", "/z")), "");
+    pt_config_free(c);
+}
+
+START_TEST(nested_files_survive_any_number_of_sections_before_them)
+{
+    for (int before = 0; before <= 40; before++) {
+        check_nested_files_after(before, false, false);
+        check_nested_files_after(before, false, true);
+        check_nested_files_after(before, true, false);
+        check_nested_files_after(before, true, true);
+    }
+}
+END_TEST
+
 /* ---- Virtual hosts ---------------------------------------------------------------------- */
 
 static struct sockaddr_in local4(const char *ip, int port)
@@ -322,6 +366,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
+    tcase_add_test(t, nested_files_survive_any_number_of_sections_before_them);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
     tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
     tcase_add_test(t, falls_back_to_any_port_vhost_then_main_server);

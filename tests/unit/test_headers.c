@@ -234,6 +234,26 @@ START_TEST(always_rules_apply_only_in_the_always_pass)
 }
 END_TEST
 
+/* Apache keeps the two tables apart: a rule sees only its own, so "set" in both makes two
+ * fields once the tables are sent together, and an unset in one leaves the other's. */
+START_TEST(set_in_both_tables_gives_two_fields_and_unset_touches_only_its_own_table)
+{
+    HDR("set X-Both on");
+    HDR("always set X-Both al");
+    HDR("unset X-Script");
+    HDR("always set X-A a");
+    HDR("unset X-A");
+    pt_table_add(&req.err_headers_out, "X-Script", "from a script");
+    apply(false, &req.headers_out);
+    apply(true, &req.err_headers_out);
+    ck_assert_str_eq(pt_table_get(&req.headers_out, "X-Both"), "on");
+    ck_assert_str_eq(pt_table_get(&req.err_headers_out, "X-Both"), "al");
+    ck_assert_str_eq(pt_table_get(&req.err_headers_out, "X-Script"), "from a script");
+    ck_assert_str_eq(pt_table_get(&req.err_headers_out, "X-A"), "a");
+    ck_assert_ptr_null(pt_table_get(&req.headers_out, "X-A"));
+}
+END_TEST
+
 /* ---- env conditions ------------------------------------------------------------------ */
 
 START_TEST(env_condition_applies_only_when_the_variable_is_set)
@@ -431,6 +451,7 @@ static Suite *headers_suite(void)
     tcase_add_test(tc, edit_star_with_an_empty_match_terminates);
     tcase_add_test(tc, colon_after_the_header_name_is_dropped);
     tcase_add_test(tc, always_rules_apply_only_in_the_always_pass);
+    tcase_add_test(tc, set_in_both_tables_gives_two_fields_and_unset_touches_only_its_own_table);
     tcase_add_test(tc, env_condition_applies_only_when_the_variable_is_set);
     tcase_add_test(tc, request_header_rules_act_on_headers_in);
     suite_add_tcase(s, tc);

@@ -1,0 +1,180 @@
+/* mod_alias's directives and ErrorDocument: Alias, AliasMatch and ScriptAlias (URL to file
+ * mapping, per host), Redirect and its forms, RedirectMatch (per host or per section), as
+ * request.c applies them. directives.c calls these through pt_dcx_alias_table. */
+#include "directives.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+
+static int add_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool regex)
+{
+    pt_alias_t *al = pt_dcx_push(l->a, &s->vh->aliases_map, &s->vh->naliases_map, sizeof(*al));
+    al->regex = regex;
+    al->from = n->argv[0];
+    al->to = n->argv[1];
+    if (regex && !(al->re = pt_dcx_regex(l, n, al->from, 0)))
+        return -1;
+    return 0;
+}
+
+static int set_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_alias(l, s, n, false);
+}
+
+static int set_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_alias(l, s, n, true);
+}
+
+static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r);
+
+/* ScriptAlias URL-path directory: the mapping is kept as an Alias, but CGI execution is not
+ * built and an unknown handler is served as a static file, so nothing under the URL-path is
+ * served: the scripts' source would be. A 403 rule on the same prefix, checked before
+ * mapping like a server-level Redirect, answers instead. */
+static int set_script_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (add_alias(l, s, n, false) < 0)
+        return -1;
+    pt_redirect_t deny = {.status = 403, .path = n->argv[0]};
+    store_redirect(l, s, &deny);
+    return 0;
+}
+
+/* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
+static bool is_url(const char *u)
+{
+    if (!isalpha((unsigned char)u[0]))
+        return false;
+    size_t n = 1 + strspn(u + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789+-.");
+    return u[n] == ':';
+}
+
+static int redirect_status(const char *w)
+{
+    static const struct {
+        const char *name;
+        int status;
+    } t[] = {{"permanent", 301}, {"temp", 302}, {"seeother", 303}, {"gone", 410}};
+    for (size_t i = 0; i < PT_ARRAY_LEN(t); i++)
+        if (strcasecmp(w, t[i].name) == 0)
+            return t[i].status;
+    if (strspn(w, "0123456789") == strlen(w) && strlen(w) == 3)
+        return atoi(w);
+    return 0;
+}
+
+/* Server and vhost redirects are checked before the URL is mapped; a section's after. */
+static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
+{
+    bool server = s->where & (W_SERVER | W_VHOST);
+    pt_redirect_t *slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects,
+                                               sizeof(*slot))
+                                 : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects,
+                                               sizeof(*slot));
+    *slot = *r;
+}
+
+/* Redirect [status] [URL-path] [URL]. Inside a section the path may be left out: then the
+ * whole section redirects to the URL as written (mod_alias's one-argument form), and a
+ * <Location>'s is checked before the server's Redirects, as Apache's early location walk
+ * does. The URL must be left out for a status outside 3xx (gone). */
+static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
+{
+    int i = 0;
+    bool alone_gone = n->argc == 1 && s->sec && redirect_status(n->argv[0]) >= 400;
+    if (!status && (n->argc > 1 || alone_gone) && (status = redirect_status(n->argv[0])) != 0)
+        i = 1;
+    else if (!status && n->argc == 3)
+        return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
+    if (!status)
+        status = 302;
+    if (status < 300 || status > 599)
+        return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
+    bool needs_url = status < 400;
+    int full = needs_url ? 2 : 1, left = n->argc - i;
+    bool whole = s->sec && left == full - 1;
+    if (left != full && !whole)
+        return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
+    pt_redirect_t r = {.status = status};
+    r.path = whole ? NULL : n->argv[i++];
+    r.url = needs_url ? n->argv[i] : NULL;
+    if (r.url && r.url[0] != '/' && !is_url(r.url))
+        return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
+    if (whole && s->sec->kind >= PT_SEC_LOCATION)
+        s->vh->location_redirects = true;
+    store_redirect(l, s, &r);
+    return 0;
+}
+
+static int set_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 0);
+}
+
+static int set_redirect_permanent(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 301);
+}
+
+static int set_redirect_temp(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_redirect(l, s, n, 302);
+}
+
+/* RedirectMatch [status] regex [URL]: as mod_alias, a first argument that reads as a status
+ * is one; the URL is required for 3xx and refused otherwise. The URL is not checked for a
+ * scheme or a leading '/': it may be made of captures ($1) alone. */
+static int set_redirect_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    int status = redirect_status(n->argv[0]);
+    if (!status && n->argc == 3)
+        return pt_dcx_fail(l, n, "RedirectMatch: unknown status '%s'", n->argv[0]);
+    int i = status ? 1 : 0;
+    if (!status)
+        status = 302;
+    if (status < 300 || status > 599)
+        return pt_dcx_fail(l, n, "RedirectMatch: bad status %d", status);
+    pt_redirect_t r = {.status = status, .path = n->argv[i]};
+    r.url = i + 1 < n->argc ? n->argv[i + 1] : NULL;
+    if (status < 400 && !r.url)
+        return pt_dcx_fail(l, n, "RedirectMatch: URL to redirect to is missing");
+    if (status >= 400 && r.url)
+        return pt_dcx_fail(l, n, "RedirectMatch: a URL is not valid with status %d", status);
+    if (!(r.re = pt_dcx_regex(l, n, r.path, 0)))
+        return -1;
+    store_redirect(l, s, &r);
+    return 0;
+}
+
+static int set_error_document(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long code = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 400, 599, &code) < 0)
+        return -1;
+    pt_dir_config_t *dc = s->dc;
+    for (size_t i = 0; i < dc->nerrordocs; i++) {
+        if (dc->errordocs[i].status == code) {
+            ((pt_errordoc_t *)dc->errordocs)[i].value = n->argv[1];
+            return 0;
+        }
+    }
+    pt_errordoc_t *e = pt_dcx_push(l->a, &dc->errordocs, &dc->nerrordocs, sizeof(*e));
+    e->status = (int)code;
+    e->value = n->argv[1];
+    return 0;
+}
+
+const dcx_directive_t pt_dcx_alias_table[] = {
+    {"Alias", SRV, 2, 2, set_alias},
+    {"AliasMatch", SRV, 2, 2, set_alias_match},
+    {"ScriptAlias", SRV, 2, 2, set_script_alias},
+    {"Redirect", ALL, 1, 3, set_redirect},
+    {"RedirectPermanent", ALL, 1, 2, set_redirect_permanent},
+    {"RedirectTemp", ALL, 1, 2, set_redirect_temp},
+    {"RedirectMatch", ALL, 2, 3, set_redirect_match},
+    {"ErrorDocument", ALL, 2, 2, set_error_document},
+    {NULL, 0, 0, 0, NULL},
+};
