@@ -73,6 +73,9 @@ typedef struct pt_request {
     bool error_page;             /* the response is an error page: headers_out not sent */
     char *head;                  /* built head not yet written */
     size_t head_len;
+    /* A proxied answer's tables as they were before pt_resp_start applied the Header rules
+     * and moved the backend's fields, so that pt_resp_unstart can put them back. */
+    pt_table_t unstart_out, unstart_err;
     bool head_sent;
     bool chunked_out;
     bool body_done;

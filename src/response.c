@@ -108,6 +108,14 @@ static void apply_header_rules(pt_request_t *r, int status)
     pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &r->err_headers_out, r);
 }
 
+/* A copy of t's entries (the strings are shared: tables never free them). */
+static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
+{
+    pt_table_init(dst, a, src->n ? src->n : 1);
+    for (size_t i = 0; i < src->n; i++)
+        pt_table_add(dst, src->v[i].name, src->v[i].value);
+}
+
 int pt_resp_start(pt_request_t *r, int status, int64_t len)
 {
     if (r->head_sent || r->head)
@@ -119,14 +127,21 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
         len = 0;
     decide_keepalive(r, len);
 
+    bool theirs = r->backend && !r->error_page;
+    if (theirs) {
+        table_copy(&r->unstart_out, &r->headers_out, r->arena);
+        table_copy(&r->unstart_err, &r->err_headers_out, r->arena);
+    }
     apply_header_rules(r, status);
     pt_table_t h;
     pt_table_init(&h, r->arena, 16);
-    /* A proxied answer keeps the backend's Date and Server, as Apache does: one of each. */
-    bool theirs = r->backend && !r->error_page;
-    if (!theirs || !pt_table_get(&r->headers_out, "Date"))
+    /* A proxied answer keeps the backend's Date and Server, as Apache does: one of each.
+     * A script's fields are in the always table by now (apply_header_rules). */
+    if (!theirs || !(pt_table_get(&r->headers_out, "Date") ||
+                     pt_table_get(&r->err_headers_out, "Date")))
         pt_table_add(&h, "Date", http_date_now());
-    if (!theirs || !pt_table_get(&r->headers_out, "Server"))
+    if (!theirs || !(pt_table_get(&r->headers_out, "Server") ||
+                     pt_table_get(&r->err_headers_out, "Server")))
         pt_table_add(&h, "Server", server_banner(r->cfg->server_tokens));
     if (!r->error_page)
         for (size_t i = 0; i < r->headers_out.n; i++)
@@ -198,6 +213,10 @@ int pt_resp_unstart(pt_request_t *r)
 {
     if (r->head_sent)
         return PT_EINVAL;
+    if (r->head && r->backend && !r->error_page) {
+        r->headers_out = r->unstart_out;
+        r->err_headers_out = r->unstart_err;
+    }
     r->head = NULL;
     r->head_len = 0;
     r->chunked_out = false;
