@@ -143,11 +143,13 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     if (!theirs || !(pt_table_get(&r->headers_out, "Server") ||
                      pt_table_get(&r->err_headers_out, "Server")))
         pt_table_add(&h, "Server", server_banner(r->cfg->server_tokens));
+    /* Apache's header filter overlays headers_out on err_headers_out: the always table's
+     * fields go out first. */
+    for (size_t i = 0; i < r->err_headers_out.n; i++)
+        pt_table_add(&h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
     if (!r->error_page)
         for (size_t i = 0; i < r->headers_out.n; i++)
             pt_table_add(&h, r->headers_out.v[i].name, r->headers_out.v[i].value);
-    for (size_t i = 0; i < r->err_headers_out.n; i++)
-        pt_table_add(&h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
     /* Framing is the core's: rules and handlers cannot change it. */
     pt_table_unset(&h, "Content-Length");
     pt_table_unset(&h, "Transfer-Encoding");

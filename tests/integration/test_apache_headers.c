@@ -1,0 +1,80 @@
+/* Header fields, Content-Type and bodies as Apache httpd 2.4 sends them for the same config:
+ * each test states what Debian's apache2 answered (checked side by side with
+ * tests/differential's --repro) and that portico answers the same. */
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "index.html", "hello index\n");
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+/* The values of every field named name, in the order sent, joined by ", " (static). */
+static const char *joined(const pth_resp_t *r, const char *name)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->headers[i].name, name) != 0)
+            continue;
+        if (buf[0])
+            strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+        strncat(buf, r->headers[i].value, sizeof(buf) - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+/* ---- Order of the two tables -------------------------------------------------------------- */
+
+/* Apache's header filter overlays headers_out on err_headers_out: the always table's fields
+ * go out first, whatever order the rules were written in. */
+START_TEST(header_always_fields_go_out_before_the_plain_ones)
+{
+    pth_write_filef(h, "d/f.txt", "hi\n");
+    pth_config(h, "Header set X-S ok\nHeader always set X-S srv\n"
+                  "<Directory @DOCROOT@/d>\n Header always set X-T b10\n"
+                  " Header append X-T p11\n</Directory>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/d/f.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(joined(&r, "X-S"), "srv, ok");
+    ck_assert_str_eq(joined(&r, "X-T"), "b10, p11");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+static Suite *apache_headers_suite(void)
+{
+    Suite *s = suite_create("apache headers");
+    TCase *tc = tcase_create("headers");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(apache_headers_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
