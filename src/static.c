@@ -51,11 +51,37 @@ static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t *
     return rc;
 }
 
+/* The request as it was before an index or fallback redirect. */
+typedef struct {
+    const char *uri, *filename;
+    const pt_dir_config_t *dir;
+} before_lookup_t;
+
+static before_lookup_t save_request(const pt_request_t *r)
+{
+    return (before_lookup_t){r->uri, r->filename, r->dir};
+}
+
+/* mod_dir looks an index file or a FallbackResource up in a subrequest and redirects only
+ * when the lookup succeeds: when it is denied or not found, the original request answers
+ * with its own config (its Header rules and ErrorDocument, not the index's). */
+static int redirect_for_lookup(pt_request_t *r, const char *uri)
+{
+    before_lookup_t b = save_request(r);
+    int rc = pt_request_internal_redirect(r, uri);
+    if (rc == 401 || rc == 403 || rc == 404) {
+        r->uri = b.uri;
+        r->filename = b.filename;
+        r->dir = b.dir;
+    }
+    return rc;
+}
+
 static int missing(pt_request_t *r)
 {
     const char *fb = r->dir->fallback;
     if (fb != NULL && fb[0] != '\0' && strcmp(fb, r->uri) != 0) {
-        return pt_request_internal_redirect(r, fb);
+        return redirect_for_lookup(r, fb);
     }
     return 404;
 }
@@ -148,7 +174,7 @@ static bool try_index(pt_request_t *r, int *rc)
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
         if (index_usable(r, uri, file)) {
-            *rc = pt_request_internal_redirect(r, uri);
+            *rc = redirect_for_lookup(r, uri);
             return true;
         }
     }

@@ -59,6 +59,43 @@ START_TEST(header_always_fields_go_out_before_the_plain_ones)
 }
 END_TEST
 
+/* ---- Which request answers an error --------------------------------------------------------- */
+
+/* mod_dir looks an index file or a FallbackResource up in a subrequest; when the lookup
+ * fails (here: denied), the directory's or the missing file's request answers the error
+ * with its own config. The index's <Files> Header and ErrorDocument do not apply. */
+START_TEST(a_denied_index_or_fallback_is_answered_with_the_requests_own_config)
+{
+    pth_write_filef(h, "sub/index.html", "sub index\n");
+    pth_write_filef(h, "priv/a.txt", "a\n");
+    pth_config(h, "<Location /priv>\n FallbackResource /index.html\n</Location>\n"
+                  "<Files index.html>\n Require all denied\n Header always set X-T1 b31\n"
+                  " ErrorDocument 403 files403\n</Files>\n"
+                  "<Directory @DOCROOT@/sub>\n Header always set X-T2 sub\n"
+                  " ErrorDocument 403 sub403\n</Directory>\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/sub/", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-T1"));
+    ck_assert_str_eq(joined(&r, "X-T2"), "sub");
+    ck_assert_str_eq(r.body, "sub403");
+    pth_resp_free(&r);
+    pth_get(h, "/priv/nothere.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-T1"));
+    pth_resp_free(&r);
+    /* Asked for directly, the file's own config answers. */
+    pth_get(h, "/index.html", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(joined(&r, "X-T1"), "b31");
+    ck_assert_str_eq(r.body, "files403");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_headers_suite(void)
 {
     Suite *s = suite_create("apache headers");
@@ -66,6 +103,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
+    tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     suite_add_tcase(s, tc);
     return s;
 }
