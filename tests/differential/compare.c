@@ -103,6 +103,19 @@ static bool broken_symlink_404(const dt_req_t *q, const dt_answer_t *a, const dt
            p->status != 0;
 }
 
+/* Apache skips the access check of a local ErrorDocument's internal redirect when the
+ * document's merged config is the very object of the failed request (its walk cache gives
+ * the same sections the same merge): a 403 document under the section that denied the
+ * request is served from there, and refused (default page) under any other denying section.
+ * portico checks the document's access as any request's: its default 403 page. */
+static bool errordoc_access_checked(const dt_req_t *q, const dt_answer_t *a,
+                                    const dt_answer_t *p)
+{
+    (void)q;
+    return a->status == 403 && p->status == 403 && a->file &&
+           strncmp(a->file, "htdocs/errors/", 14) == 0 && !p->file;
+}
+
 static const rule_t rules[] = {
     {"post-static-405", post_static_405},
     {"options", options_answer},
@@ -111,6 +124,7 @@ static const rule_t rules[] = {
     {"own-listing-format", listing_range},
     {"fallback-not-for-index", fallback_not_for_index},
     {"index-checked-as-served", index_checked_as_served},
+    {"errordoc-access-checked", errordoc_access_checked},
 };
 
 /* Applied per field (body and Content-Type of a listing), not per pair. */
@@ -118,7 +132,8 @@ static const rule_t rules[] = {
 
 const char *const dt_rule_ids[] = {"post-static-405", "options", "range-416",
                                    "broken-symlink-404", LISTING_RULE,
-                                   "fallback-not-for-index", "index-checked-as-served", NULL};
+                                   "fallback-not-for-index", "index-checked-as-served",
+                                   "errordoc-access-checked", NULL};
 
 static int add(dt_diff_t *out, int n, int max, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
