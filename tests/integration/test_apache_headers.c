@@ -59,6 +59,40 @@ START_TEST(header_always_fields_go_out_before_the_plain_ones)
 }
 END_TEST
 
+/* mod_headers merges a child's rules after its parent's, and the per-dir configs merge
+ * server, <Directory> (shortest first), <DirectoryMatch>, <Files> (outer, then nested),
+ * <Location>: with append, the field lists them in that order (as apache2 sent it). */
+START_TEST(header_rules_of_every_section_apply_in_apaches_merge_order)
+{
+    pth_write_filef(h, "sub/page.html", "page\n");
+    pth_write_filef(h, "sub/index.html", "index\n");
+    pth_config(h, "<Directory @DOCROOT@>\n Header append X-T1 dir\n"
+                  " Header always append X-T2 dir\n</Directory>\n"
+                  "Header append X-T1 srv\nHeader always append X-T2 srv\n"
+                  "<Location /sub>\n Header append X-T1 loc\n Header always append X-T2 loc\n"
+                  "</Location>\n"
+                  "<Files page.html>\n Header append X-T1 files\n"
+                  " Header always append X-T2 files\n</Files>\n"
+                  "<Directory @DOCROOT@/sub>\n Header append X-T1 sub\n"
+                  " Header always append X-T2 sub\n"
+                  " <Files page.html>\n  Header append X-T1 nfiles\n </Files>\n</Directory>\n"
+                  "<DirectoryMatch /sub>\n Header append X-T1 dm\n</DirectoryMatch>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/sub/page.html", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(joined(&r, "X-T1"), "srv, dir, sub, dm, files, nfiles, loc");
+    ck_assert_str_eq(joined(&r, "X-T2"), "srv, dir, sub, files, loc");
+    pth_resp_free(&r);
+    pth_get(h, "/sub/nothere", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(joined(&r, "X-T1"), "");
+    ck_assert_str_eq(joined(&r, "X-T2"), "srv, dir, sub, loc");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- Which request answers an error --------------------------------------------------------- */
 
 /* mod_dir looks an index file or a FallbackResource up in a subrequest; when the lookup
@@ -103,6 +137,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
+    tcase_add_test(tc, header_rules_of_every_section_apply_in_apaches_merge_order);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     suite_add_tcase(s, tc);
     return s;
