@@ -400,8 +400,12 @@ int pt_request_route(pt_request_t *r)
         const char *walked = pt_walk_stat(r);
         r->dir = pt_config_dir_for(r->arena, r->vhost, walked, r->uri);
         st = check_symlinks(r);
-        if (st)
+        if (st) {
+            /* Apache's directory walk refuses the link before its config becomes the
+             * request's: the 403 has the <Location> sections' config, as a Redirect's. */
+            r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
             return st;
+        }
     }
     st = check_section_redirects(r);
     if (st)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pth_t *h;
 
@@ -130,6 +131,37 @@ START_TEST(a_denied_index_or_fallback_is_answered_with_the_requests_own_config)
 }
 END_TEST
 
+/* Apache's directory walk refuses a symlink (Options without FollowSymLinks) before the
+ * walk's config becomes the request's: the 403 carries the server's and <Location>'s
+ * Header always fields and ErrorDocument, not those of the <Directory> holding the link. */
+START_TEST(a_refused_symlink_is_answered_with_the_location_config)
+{
+    pth_write_filef(h, "target.txt", "t\n");
+    char link[400];
+    snprintf(link, sizeof(link), "%s/link.txt", h->docroot);
+    ck_assert_int_eq(symlink("target.txt", link), 0);
+    pth_config(h, "Options -FollowSymLinks\n"
+                  "<Directory @DOCROOT@>\n Header always set X-T2 a10\n"
+                  " ErrorDocument 403 dir403\n</Directory>\n"
+                  "<Location />\n Header always set X-L loc\n</Location>\n");
+    pth_expect_error(h, "AH00037|Symbolic link not allowed");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/link.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-T2"));
+    ck_assert_str_eq(joined(&r, "X-L"), "loc");
+    ck_assert_ptr_null(strstr(r.body, "dir403"));
+    pth_resp_free(&r);
+    /* The file itself: the directory's config. */
+    pth_get(h, "/nothere.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(joined(&r, "X-T2"), "a10");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_headers_suite(void)
 {
     Suite *s = suite_create("apache headers");
@@ -139,6 +171,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
     tcase_add_test(tc, header_rules_of_every_section_apply_in_apaches_merge_order);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
+    tcase_add_test(tc, a_refused_symlink_is_answered_with_the_location_config);
     suite_add_tcase(s, tc);
     return s;
 }
