@@ -111,9 +111,15 @@ static bool broken_symlink_404(const dt_req_t *q, const dt_answer_t *a, const dt
 static bool errordoc_access_checked(const dt_req_t *q, const dt_answer_t *a,
                                     const dt_answer_t *p)
 {
-    (void)q;
-    return a->status == 403 && p->status == 403 && a->file &&
-           strncmp(a->file, "htdocs/errors/", 14) == 0 && !p->file;
+    static const char dflt[] = "text/html; charset=iso-8859-1";
+    if (a->status != 403 || p->status != 403 || p->file)
+        return false;
+    if (a->file)
+        return strncmp(a->file, "htdocs/errors/", 14) == 0;
+    /* HEAD has no body to tell: Apache's own error page is always of type dflt, a
+     * document served in its place is not (the test's pages are text/html). */
+    return strcmp(q->method, "HEAD") == 0 && strcmp(a->ctype, dflt) != 0 &&
+           strncmp(a->ctype, "text/html", 9) == 0 && strcmp(p->ctype, dflt) == 0;
 }
 
 static const rule_t rules[] = {
