@@ -223,7 +223,9 @@ int dt_compare(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p, dt
                 p->status);
     else if (strcmp(a->location, p->location) != 0)
         n = add(out, n, max, detail, "Location %s (status %d)", location_kind(a, p), a->status);
-    bool listing = a->listing || p->listing;
+    /* Both listings: their formats differ on purpose. A listing against a file is a real
+     * difference (one server listed what the other served). */
+    bool listing = a->listing && p->listing;
     if (a->status == p->status && is_2xx(a->status) && strcmp(a->ctype, p->ctype) != 0) {
         if (listing)
             *rule = LISTING_RULE;
