@@ -162,6 +162,34 @@ START_TEST(a_refused_symlink_is_answered_with_the_location_config)
 }
 END_TEST
 
+/* Apache uses FallbackResource for a directory only through mod_dir's subrequest for an
+ * index candidate: with DirectoryIndex disabled there is none, so the directory is listed
+ * (Options Indexes) or refused (403), as apache2 answered. */
+START_TEST(directory_index_disabled_means_no_fallback_for_the_directory)
+{
+    pth_write_filef(h, "list/x.txt", "x\n");
+    pth_write_filef(h, "nolist/x.txt", "x\n");
+    pth_config(h, "FallbackResource /index.html\nDirectoryIndex disabled\n"
+                  "<Directory @DOCROOT@/list>\n Options +Indexes\n</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/list/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "x.txt"));
+    pth_resp_free(&r);
+    pth_get(h, "/nolist/", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    /* A missing file still gets the fallback. */
+    pth_get(h, "/nolist/nothere", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "hello index\n");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_headers_suite(void)
 {
     Suite *s = suite_create("apache headers");
@@ -172,6 +200,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, header_rules_of_every_section_apply_in_apaches_merge_order);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     tcase_add_test(tc, a_refused_symlink_is_answered_with_the_location_config);
+    tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
     suite_add_tcase(s, tc);
     return s;
 }
