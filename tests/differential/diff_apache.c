@@ -177,9 +177,11 @@ static void fetch(int port, const dt_req_t *q, dt_answer_t *ans)
         fprintf(hf, "      %s: %s\n", r.headers[i].name, r.headers[i].value);
     fclose(hf);
     ans->file = dt_tree_identify(ans->body, ans->body_len);
-    /* A HEAD answer has no body: mod_autoindex's Content-Type (no space) tells then. */
+    /* A HEAD answer has no body: the listing's Content-Type tells then, mod_autoindex's (no
+     * space) or portico's (upper-case UTF-8; the generator's AddDefaultCharset is utf-8). */
     ans->listing = (ans->body && strstr(ans->body, "Index of") != NULL) ||
-                   strcmp(ans->ctype, "text/html;charset=ISO-8859-1") == 0;
+                   strcmp(ans->ctype, "text/html;charset=ISO-8859-1") == 0 ||
+                   strcmp(ans->ctype, "text/html; charset=UTF-8") == 0;
     if (ans->body && strstr(ans->body, "Index of") && is_2xx(ans->status))
         ans->entries = listing_entries(ans->body);
     pth_resp_free(&r);
