@@ -197,6 +197,33 @@ static int cmp_entry(const void *a, const void *b)
  * entries), the same section walk and Require here. A dangling link, a link Options forbid,
  * a denied file or directory, and anything but files and directories stay out, so a listing
  * never tells what access control hides. */
+/* Whether a section's Redirect (mod_alias runs those in the subrequest's fixups) answers
+ * uri with an error: Redirect gone. The innermost one-argument Redirect wins, then the
+ * first prefix or regex one that matches. */
+static bool section_redirect_gone(const pt_dir_config_t *d, const char *uri)
+{
+    for (size_t i = d->nredirects; i-- > 0;) {
+        if (!d->redirects[i].path) {
+            return d->redirects[i].status >= 400;
+        }
+    }
+    for (size_t i = 0; i < d->nredirects; i++) {
+        const pt_redirect_t *x = &d->redirects[i];
+        bool hit;
+        if (x->re) {
+            hit = regexec(x->re, uri, 0, NULL, 0) == 0;
+        } else {
+            size_t pl = strlen(x->path);
+            hit = strncmp(uri, x->path, pl) == 0 &&
+                  (pl == 0 || x->path[pl - 1] == '/' || uri[pl] == '\0' || uri[pl] == '/');
+        }
+        if (hit) {
+            return x->status >= 400;
+        }
+    }
+    return false;
+}
+
 static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
 {
     if (!pt_walk_entry_allowed(dfd, name, r->dir->options, st)) {
@@ -212,6 +239,9 @@ static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct sta
                                        isdir ? "/" : "");
     const char *uri = pt_arena_printf(r->arena, "%s%s%s", r->uri, name, isdir ? "/" : "");
     const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, file, uri);
+    if (section_redirect_gone(d, uri)) {
+        return false;
+    }
     return d->require == NULL || pt_require_eval(d->require, pt_request_client_addr(r), "GET",
                                                  &r->env) == PT_AUTHZ_GRANTED;
 }

@@ -190,6 +190,36 @@ START_TEST(directory_index_disabled_means_no_fallback_for_the_directory)
 }
 END_TEST
 
+/* mod_autoindex lists an entry only when its subrequest gets 2xx or 3xx: a section's
+ * "Redirect gone" (410) that the entry's URL meets hides it, a 3xx one does not. The
+ * subrequest starts from the file, past the URL translation, so a server-level Redirect does
+ * not apply (as apache2 listed). */
+START_TEST(a_listing_hides_entries_a_redirect_makes_gone)
+{
+    pth_write_filef(h, "d/f.txt", "f\n");
+    pth_write_filef(h, "d/g.html", "g\n");
+    pth_write_filef(h, "d/old.html", "o\n");
+    pth_write_filef(h, "d/moved.html", "m\n");
+    pth_write_filef(h, "d/sec.html", "s\n");
+    pth_config(h, "<Directory @DOCROOT@/d>\n Options +Indexes\n"
+                  " Redirect gone /d/sec.html\n"
+                  " Redirect /d/moved.html http://example.com/m\n</Directory>\n"
+                  "<LocationMatch \\.txt$>\n Redirect 410\n</LocationMatch>\n"
+                  "Redirect gone /d/old.html\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/d/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "f.txt"));
+    ck_assert_ptr_null(strstr(r.body, "sec.html"));
+    ck_assert_ptr_nonnull(strstr(r.body, "old.html"));
+    ck_assert_ptr_nonnull(strstr(r.body, "g.html"));
+    ck_assert_ptr_nonnull(strstr(r.body, "moved.html"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_headers_suite(void)
 {
     Suite *s = suite_create("apache headers");
@@ -201,6 +231,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     tcase_add_test(tc, a_refused_symlink_is_answered_with_the_location_config);
     tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
+    tcase_add_test(tc, a_listing_hides_entries_a_redirect_makes_gone);
     suite_add_tcase(s, tc);
     return s;
 }
