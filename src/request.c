@@ -296,10 +296,12 @@ static const char *choose_handler(const pt_request_t *r)
 }
 
 /* Options' symlink rules hold for every handler's file (a FastCGI script as much as a static
- * file), as in Apache's directory walk; a missing file is the handler's business. */
+ * file), as in Apache's directory walk; a missing file is the handler's business, but a
+ * dangling link or a refused link on the way to a missing name is refused here, as the
+ * walk's lstat sees the link. */
 static int check_symlinks(pt_request_t *r)
 {
-    if (!r->finfo_valid || (r->dir->options & PT_OPT_FOLLOW_SYMLINKS))
+    if (r->dir->options & PT_OPT_FOLLOW_SYMLINKS)
         return 0;
     int fd;
     struct stat st;

@@ -153,6 +153,20 @@ START_TEST(a_refused_symlink_is_answered_with_the_location_config)
     ck_assert_str_eq(joined(&r, "X-L"), "loc");
     ck_assert_ptr_null(strstr(r.body, "dir403"));
     pth_resp_free(&r);
+    /* A dangling link and a missing name under a refused link directory: the same. */
+    snprintf(link, sizeof(link), "%s/broken.txt", h->docroot);
+    ck_assert_int_eq(symlink("nothere", link), 0);
+    pth_mkdir(h, "realdir");
+    snprintf(link, sizeof(link), "%s/linkdir", h->docroot);
+    ck_assert_int_eq(symlink("realdir", link), 0);
+    const char *refused[] = {"/broken.txt", "/linkdir/missing"};
+    for (int i = 0; i < 2; i++) {
+        pth_get(h, refused[i], NULL, &r);
+        ck_assert_int_eq(r.status, 403);
+        ck_assert_msg(!pth_resp_header(&r, "X-T2"), "%s has X-T2", refused[i]);
+        ck_assert_str_eq(joined(&r, "X-L"), "loc");
+        pth_resp_free(&r);
+    }
     /* The file itself: the directory's config. */
     pth_get(h, "/nothere.txt", NULL, &r);
     ck_assert_int_eq(r.status, 404);
