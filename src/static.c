@@ -343,7 +343,13 @@ static int serve_directory(pt_request_t *r)
     if (try_index(r, &rc)) {
         return rc;
     }
-    /* No FallbackResource here: mod_dir uses it only for a name that does not exist. */
+    /* Apache reaches the fallback from a directory only through mod_dir's subrequest for
+     * an index candidate: with DirectoryIndex disabled there is none. */
+    const char *fb = r->dir->fallback;
+    bool no_candidates = r->dir->dir_index_set && r->dir->ndir_index == 0;
+    if (fb != NULL && fb[0] != '\0' && !no_candidates) {
+        return missing(r);
+    }
     rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;
