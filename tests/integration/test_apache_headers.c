@@ -201,6 +201,20 @@ START_TEST(directory_index_disabled_means_no_fallback_for_the_directory)
     ck_assert_str_eq(r.body, "hello index\n");
     pth_resp_free(&r);
     ck_assert_int_eq(pth_stop(h), 0);
+    /* With index candidates, the first missing one's subrequest meets the fallback: a
+     * directory without an index serves it (apache2: 200 with /index.html, listing or not;
+     * portico does not look for later candidates then, README fallback-not-for-index). */
+    pth_config(h, "FallbackResource /index.html\n"
+                  "<Directory @DOCROOT@/list>\n Options +Indexes\n</Directory>\n");
+    pth_start(h);
+    const char *dirs[] = {"/list/", "/nolist/"};
+    for (int i = 0; i < 2; i++) {
+        pth_get(h, dirs[i], NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(r.body, "hello index\n");
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
 }
 END_TEST
 
