@@ -175,6 +175,7 @@ pth_t *pth_new(void)
     snprintf(h->err_path, sizeof(h->err_path), "%s/stderr.txt", h->dir);
     ck_assert_msg(mkdir(h->docroot, 0755) == 0, "mkdir %s: %s", h->docroot, strerror(errno));
     h->port = pth_free_port();
+    h->died = -1;
     track(h, true);
     return h;
 }
@@ -669,6 +670,7 @@ bool pth_running(pth_t *h)
     int st;
     if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
         h->pid = 0;
+        h->died = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         return false;
     }
     return true;
@@ -703,10 +705,21 @@ int pth_stop_nocheck(pth_t *h)
 
 int pth_stop(pth_t *h)
 {
-    int code = pth_stop_nocheck(h);
+    bool was_running = h->pid > 0;
+    int code = was_running ? pth_stop_nocheck(h) : h->died;
+    if (was_running || h->died >= 0)
+        ck_assert_msg(code == h->expect_exit, "the server exited with %d %s, want %d (128+n: "
+                      "signal n: 139 a segfault, 137 killed at the stop deadline)", code,
+                      was_running ? "at stop" : "before the stop", h->expect_exit);
+    h->died = -1;
     pth_check_error_log(h);
     pth_check_stderr(h);
     return code;
+}
+
+void pth_expect_exit(pth_t *h, int code)
+{
+    h->expect_exit = code;
 }
 
 void pth_check_stderr(pth_t *h)
@@ -724,6 +737,24 @@ void pth_check_stderr(pth_t *h)
         }
     }
     free(err);
+}
+
+/* ---- MPMs --------------------------------------------------------------------------- */
+
+const char *pth_mpm(void)
+{
+    const char *m = getenv("PORTICO_TEST_MPM");
+    return m && *m ? m : "event";
+}
+
+bool pth_mpm_in(const char *mpms)
+{
+    const char *m = pth_mpm();
+    size_t n = strlen(m);
+    for (const char *p = mpms; (p = strstr(p, m)) != NULL; p += n)
+        if ((p == mpms || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return true;
+    return false;
 }
 
 /* ---- Error log ----------------------------------------------------------------------- */
