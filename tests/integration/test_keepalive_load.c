@@ -1,6 +1,8 @@
 /* The event MPM's promise: idle keep-alive connections are parked, not held by workers.
  * With 4 threads per child, 2,000 idle keep-alive connections must not delay a new
- * request, and the idle ones must still be usable afterwards. */
+ * request, and the idle ones must still be usable afterwards. The config sets "MPM event"
+ * itself, so ctest registers the suite for event only: */
+/* mpms: event */
 #include "harness.h"
 
 #include <check.h>
