@@ -27,6 +27,7 @@ void pth_resp_free(pth_resp_t *r)
     }
     free(r->reason);
     free(r->body);
+    free(r->rest);
     memset(r, 0, sizeof(*r));
 }
 
@@ -59,41 +60,64 @@ static char *dup_trim(const char *p, size_t n)
     return s;
 }
 
-static void add_header(pth_resp_t *r, const char *line, size_t n)
+/* A field line "name: value" (RFC 9112 section 5): a token, the colon right after it, no
+ * obs-fold. Returns false when malformed. */
+static bool add_header(pth_resp_t *r, const char *line, size_t n)
 {
     const char *colon = memchr(line, ':', n);
-    if (colon == NULL || r->nheaders >= PTH_MAX_HEADERS)
-        return;
+    if (colon == NULL || colon == line || r->nheaders >= PTH_MAX_HEADERS)
+        return false;
+    for (const char *p = line; p < colon; p++)
+        if (*p <= ' ' || *p >= 127)
+            return false;
     r->headers[r->nheaders].name = dup_trim(line, (size_t)(colon - line));
     r->headers[r->nheaders].value = dup_trim(colon + 1, n - (size_t)(colon - line) - 1);
     r->nheaders++;
+    return true;
+}
+
+/* Strict line ends: every LF has its CR before it and every CR its LF after it (a bare LF
+ * or CR is how a header is injected or a response split). n may end inside a CRLF. */
+static bool crlf_only(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+            return false;
+        if (p[i] == '\r' && i + 1 < n && p[i + 1] != '\n')
+            return false;
+    }
+    return true;
 }
 
 /* Parses "HTTP/1.1 200 OK" and the fields up to the blank line; returns the head length,
- * 0 when incomplete, -1 when malformed. */
+ * 0 when incomplete, -1 when malformed (bare LF or CR, a line that is not a field). */
 static long parse_head(const char *buf, size_t len, pth_resp_t *r)
 {
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    size_t scan = end ? (size_t)(end - buf) + 4 : len;
+    if (!crlf_only(buf, scan))
+        return -1;
     if (end == NULL)
         return len > 65536 ? -1 : 0;
-    int maj, min, status;
-    if (sscanf(buf, "HTTP/%d.%d %3d", &maj, &min, &status) != 3)
+    int maj, min, status, used = 0;
+    if (sscanf(buf, "HTTP/%1d.%1d %3d%n", &maj, &min, &status, &used) != 3 || used != 12 ||
+        (buf[12] != ' ' && buf[12] != '\r'))
         return -1;
     r->version = maj * 10 + min;
     r->status = status;
     const char *eol = memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2);
-    const char *sp = memchr(buf, ' ', (size_t)(eol - buf));
-    const char *rs = sp ? memchr(sp + 1, ' ', (size_t)(eol - sp - 1)) : NULL;
-    r->reason = rs ? dup_trim(rs + 1, (size_t)(eol - rs - 1)) : dup_trim("", 0);
+    r->reason = buf[12] == ' ' ? dup_trim(buf + 13, (size_t)(eol - buf - 13)) : dup_trim("", 0);
     for (const char *line = eol + 2; line < end + 2;) {
         const char *le = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-        add_header(r, line, (size_t)(le - line));
+        if (!add_header(r, line, (size_t)(le - line)))
+            return -1;
         line = le + 2;
     }
     return (long)(end - buf) + 4;
 }
 
-/* Decodes a chunked body at p[0..len); returns bytes used or 0 when incomplete. */
+/* Decodes a chunked body at p[0..len); returns bytes used or 0 when incomplete (*bad set
+ * when malformed: a size that is not hex, data not followed by CRLF, a bare LF or CR). */
 static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
 {
     size_t pos = 0, cap = 1024, n = 0;
@@ -101,11 +125,16 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
     ck_assert(out != NULL);
     for (;;) {
         const char *eol = memmem(p + pos, len - pos, "\r\n", 2);
+        size_t line = eol ? (size_t)(eol - p) + 2 - pos : len - pos;
+        if (!crlf_only(p + pos, line)) {
+            *bad = true;
+            goto incomplete;
+        }
         if (eol == NULL)
             goto incomplete;
         char *endp;
         unsigned long long sz = strtoull(p + pos, &endp, 16);
-        if (endp == p + pos) {
+        if (endp == p + pos || (*endp != ';' && *endp != '\r')) {
             *bad = true;
             goto incomplete;
         }
@@ -114,6 +143,10 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
             break;
         if (len - pos < sz + 2)
             goto incomplete;
+        if (memcmp(p + pos + sz, "\r\n", 2) != 0) {
+            *bad = true;
+            goto incomplete;
+        }
         if (n + sz + 1 > cap) {
             cap = (n + sz + 1) * 2;
             out = realloc(out, cap);
@@ -125,6 +158,11 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
     }
     for (;;) { /* trailers until the empty line */
         const char *eol = memmem(p + pos, len - pos, "\r\n", 2);
+        size_t line = eol ? (size_t)(eol - p) + 2 - pos : len - pos;
+        if (!crlf_only(p + pos, line)) {
+            *bad = true;
+            goto incomplete;
+        }
         if (eol == NULL)
             goto incomplete;
         bool empty = eol == p + pos;
@@ -166,6 +204,11 @@ int pth_parse_response(const char *buf, size_t len, bool head_only, bool eof, pt
     if (head_only || r->status / 100 == 1 || r->status == 204 || r->status == 304) {
         set_body(r, "", 0);
         *used = (size_t)hl;
+    } else if ((te && cl) || pth_resp_header_count(r, "Content-Length") > 1 ||
+               (cl && (*cl == '\0' || strspn(cl, "0123456789") != strlen(cl)))) {
+        /* A framing a client could read two ways (RFC 9112 section 6.3). */
+        pth_resp_free(r);
+        return -EINVAL;
     } else if (te && strcasestr(te, "chunked")) {
         bool bad = false;
         size_t n = dechunk(body, avail, r, &bad);
@@ -362,6 +405,13 @@ int pth_raw(pth_t *h, const void *req, size_t len, int ms, pth_resp_t *r, bool *
     int rc = pth_parse_response(c->buf, c->len, false, true, r, &used);
     if (rc == -EAGAIN)
         rc = pth_now_ms() >= end ? -ETIMEDOUT : -ECONNRESET;
+    if (rc == 0) {
+        r->rest_len = c->len - used;
+        r->rest = malloc(r->rest_len + 1);
+        ck_assert(r->rest != NULL);
+        memcpy(r->rest, c->buf + used, r->rest_len);
+        r->rest[r->rest_len] = '\0';
+    }
     pth_conn_close(c);
     return rc;
 }
@@ -463,4 +513,11 @@ void pth_get(pth_t *h, const char *path, const char *const *headers, pth_resp_t 
 {
     int rc = pth_curl(h, "GET", path, headers, NULL, 0, r);
     ck_assert_msg(rc == 0, "GET %s: %s", path, curl_easy_strerror((CURLcode)rc));
+}
+
+void pth_assert_one_response(const pth_resp_t *r, const char *what)
+{
+    ck_assert_msg(r->rest_len == 0, "%s: %zu more bytes after the %d response (a second "
+                  "response means a smuggled request was served): %.300s", what, r->rest_len,
+                  r->status, r->rest ? r->rest : "");
 }
