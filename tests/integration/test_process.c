@@ -407,6 +407,159 @@ START_TEST(sigusr1_does_not_kill_the_server)
 }
 END_TEST
 
+/* ---- Restarts with a valid configuration ------------------------------------------ */
+
+/* The X-Generation field of a fresh GET /a.txt ("" when absent). */
+static void get_generation(char *out, size_t cap)
+{
+    pth_resp_t r;
+    pth_get(h, "/a.txt", NULL, &r);
+    ck_assert_msg(r.status == 200, "GET /a.txt: %d", r.status);
+    const char *g = pth_resp_header(&r, "X-Generation");
+    snprintf(out, cap, "%s", g ? g : "");
+    pth_resp_free(&r);
+}
+
+static bool any_alive(const pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (kill(pids[i], 0) == 0) {
+            char path[64];
+            snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
+            char *st = pth_read_file(path, NULL);
+            char *rp = st ? strrchr(st, ')') : NULL;
+            bool zombie = rp && rp[1] == ' ' && rp[2] == 'Z';
+            free(st);
+            if (!zombie)
+                return true;
+        }
+    return false;
+}
+
+/* The parent re-reads its configuration on trigger: the same parent, a new generation of
+ * children, and every request after the old generation is gone sees the new config. */
+static void assert_reload_takes_effect(stopper_fn trigger, const char *caught)
+{
+    pth_write_filef(h, "a.txt", "A");
+    pth_config(h, "Header always set X-Generation one\n");
+    pth_start(h);
+    wait_pid_file();
+    char gen[64];
+    get_generation(gen, sizeof(gen));
+    ck_assert_str_eq(gen, "one");
+    pid_t parent = h->pid, old[64];
+    int nold = pth_children(parent, old, 64);
+    ck_assert_msg(nold > 0, "no children before the restart");
+
+    pth_config(h, "Header always set X-Generation two\n");
+    trigger();
+    ck_assert_msg(pth_file_wait_contains(h->error_log, caught, NOTICE_MS), "no \"%s\" logged",
+                  caught);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", NOTICE_MS),
+                  "the new generation was not configured");
+    int64_t end = pth_now_ms() + 10000;
+    while (any_alive(old, nold)) {
+        ck_assert_msg(pth_now_ms() < end, "old children still alive 10 s after the restart");
+        pth_sleep_ms(20);
+    }
+    ck_assert_msg(pth_running(h) && h->pid == parent, "the parent did not survive the restart");
+    for (int i = 0; i < 5; i++) {
+        get_generation(gen, sizeof(gen));
+        ck_assert_msg(strcmp(gen, "two") == 0, "request %d after the restart: X-Generation "
+                      "\"%s\", want \"two\"", i, gen);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+
+static void send_sighup(void)
+{
+    ck_assert_int_eq(kill(h->pid, SIGHUP), 0);
+}
+
+static void send_sigusr1(void)
+{
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+}
+
+static void run_k(const char *action)
+{
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-k", action, "-f", h->conf, NULL);
+    ck_assert_msg(r.code == 0, "-k %s exit %d, stderr: %s", action, r.code, r.err);
+    pth_run_free(&r);
+}
+
+static void run_k_restart(void)
+{
+    run_k("restart");
+}
+
+static void run_k_graceful(void)
+{
+    run_k("graceful");
+}
+
+START_TEST(sighup_with_a_valid_config_serves_the_new_one)
+{
+    assert_reload_takes_effect(send_sighup, "caught SIGHUP");
+}
+END_TEST
+
+START_TEST(sigusr1_with_a_valid_config_serves_the_new_one)
+{
+    assert_reload_takes_effect(send_sigusr1, "caught SIGUSR1");
+}
+END_TEST
+
+START_TEST(minus_k_restart_sends_sighup_and_serves_the_new_config)
+{
+    assert_reload_takes_effect(run_k_restart, "caught SIGHUP");
+}
+END_TEST
+
+START_TEST(minus_k_graceful_sends_sigusr1_and_serves_the_new_config)
+{
+    assert_reload_takes_effect(run_k_graceful, "caught SIGUSR1");
+}
+END_TEST
+
+/* A graceful restart lets the old generation finish what it holds: a slow reader in the
+ * middle of 64 MiB gets every byte, while new requests already see the new config. */
+START_TEST(minus_k_graceful_lets_a_response_in_flight_finish)
+{
+    write_big_file();
+    pth_write_filef(h, "a.txt", "A");
+    pth_config(h, "Header always set X-Generation one\n");
+    pth_start(h);
+    wait_pid_file();
+    int fd = slow_client_open(h->port);
+    send_all(fd, "GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    char head[4096];
+    read_head(fd, head, sizeof(head));
+    ck_assert_msg(strncmp(head, "HTTP/1.1 200", 12) == 0, "head: %s", head);
+    bool eof;
+    size_t got = read_some(fd, 1u << 20, 16384, 5, 10000, &eof);
+    ck_assert_msg(got == 1u << 20 && !eof, "slow start read %zu (eof %d)", got, eof);
+
+    pth_config(h, "Header always set X-Generation two\n");
+    run_k_graceful();
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", NOTICE_MS),
+                  "the new generation was not configured");
+    char gen[64] = "";
+    for (int64_t end = pth_now_ms() + 10000; strcmp(gen, "two") != 0; pth_sleep_ms(20)) {
+        ck_assert_msg(pth_now_ms() < end, "new requests not on the new config after 10 s");
+        get_generation(gen, sizeof(gen));
+    }
+    got += read_some(fd, BIG_SIZE - got + 1, 65536, 0, 30000, &eof);
+    if (!eof)
+        read_some(fd, 1, 1, 0, 2000, &eof);
+    close(fd);
+    ck_assert_msg(got == BIG_SIZE, "body %zu bytes of %u", got, BIG_SIZE);
+    ck_assert_msg(eof, "connection not closed after the full body");
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 START_TEST(minus_k_stop_with_a_stale_pid_file_fails_with_exit_1)
 {
     pid_t dead = fork();
@@ -478,6 +631,11 @@ static Suite *process_suite(void)
     tcase_add_test(tc, an_unknown_user_exits_non_zero_naming_it);
     tcase_add_test(tc, sighup_does_not_kill_the_server);
     tcase_add_test(tc, sigusr1_does_not_kill_the_server);
+    tcase_add_test(tc, sighup_with_a_valid_config_serves_the_new_one);
+    tcase_add_test(tc, sigusr1_with_a_valid_config_serves_the_new_one);
+    tcase_add_test(tc, minus_k_restart_sends_sighup_and_serves_the_new_config);
+    tcase_add_test(tc, minus_k_graceful_sends_sigusr1_and_serves_the_new_config);
+    tcase_add_test(tc, minus_k_graceful_lets_a_response_in_flight_finish);
     tcase_add_test(tc, minus_k_stop_with_a_stale_pid_file_fails_with_exit_1);
     tcase_add_test(tc, sigterm_exits_within_graceful_shutdown_timeout_when_a_client_never_reads);
     tcase_add_test(tc, sigwinch_exits_within_graceful_shutdown_timeout_when_a_client_never_reads);
