@@ -219,6 +219,8 @@ static const char PRELUDE[] =
     "    Require all granted\n"
     "</Directory>\n";
 
+static void mkdirs_for(const char *path, bool include_last);
+
 /* Replaces placeholders in text; returns a malloc'd string. */
 static char *substitute(pth_t *h, const char *text)
 {
@@ -332,6 +334,7 @@ const char *pth_write_conf_file(pth_t *h, const char *rel, const char *fmt, ...)
     va_end(ap);
     char *text = substitute(h, raw);
     const char *path = pth_path(h, rel);
+    mkdirs_for(path, false);
     write_whole(path, text, strlen(text));
     free(raw);
     free(text);

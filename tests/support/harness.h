@@ -62,8 +62,8 @@ const char *pth_bin(void);
 void pth_config(pth_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same without the prelude: the file is exactly the body (placeholders replaced). */
 void pth_config_raw(pth_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes an arbitrary file DIR/rel (placeholders replaced), e.g. an Include target; returns
- * its path (pth_path buffer). */
+/* Writes an arbitrary file DIR/rel (placeholders replaced, parent directories created),
+ * e.g. an Include target; returns its path (pth_path buffer). */
 const char *pth_write_conf_file(pth_t *h, const char *rel, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
