@@ -232,11 +232,14 @@ static Suite *modules_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     /* Each config names its MPM: a test runs only in the ctest run of that MPM. */
-    pth_tcase_add_for(tc, "event", event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
-    pth_tcase_add_for(tc, "worker", worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    pth_tcase_add_for(tc, "event",
+                      event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    pth_tcase_add_for(tc, "worker",
+                      worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
     pth_tcase_add_for(tc, "prefork", prefork_accepts_a_module_that_is_not_thread_safe);
     pth_tcase_add_for(tc, "prefork", a_missing_module_file_is_a_config_error_with_file_and_line);
-    pth_tcase_add_for(tc, "prefork", a_module_for_another_api_version_is_a_config_error_naming_both);
+    pth_tcase_add_for(tc, "prefork",
+                      a_module_for_another_api_version_is_a_config_error_naming_both);
     pth_tcase_add_for(tc, "prefork", prefork_children_each_keep_their_own_unshared_count);
     pth_tcase_add_for(tc, "prefork", ifmodule_and_minus_cap_m_see_a_loaded_module);
     tcase_add_test(tc, a_thread_safe_module_serves_under_the_suites_mpm);

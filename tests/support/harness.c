@@ -52,6 +52,8 @@ void pth_sleep_ms(int ms)
     }
 }
 
+static int stop_checked(pth_t *h);
+
 static void track(pth_t *h, bool on)
 {
     for (int i = 0; i < MAX_LIVE; i++) {
@@ -184,7 +186,7 @@ void pth_free(pth_t *h)
 {
     if (h == NULL)
         return;
-    pth_stop_nocheck(h);
+    stop_checked(h);
     track(h, false);
     if (!getenv("PORTICO_TEST_KEEP"))
         nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -706,7 +708,9 @@ int pth_stop_nocheck(pth_t *h)
     return code;
 }
 
-int pth_stop(pth_t *h)
+/* Stops a running server (or takes the code of one pth_running found gone) and aborts
+ * unless it exited with h->expect_exit. */
+static int stop_checked(pth_t *h)
 {
     bool was_running = h->pid > 0;
     int code = was_running ? pth_stop_nocheck(h) : h->died;
@@ -715,6 +719,12 @@ int pth_stop(pth_t *h)
                       "signal n: 139 a segfault, 137 killed at the stop deadline)", code,
                       was_running ? "at stop" : "before the stop", h->expect_exit);
     h->died = -1;
+    return code;
+}
+
+int pth_stop(pth_t *h)
+{
+    int code = stop_checked(h);
     pth_check_error_log(h);
     pth_check_stderr(h);
     return code;

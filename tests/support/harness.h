@@ -43,8 +43,9 @@ typedef struct pth {
 /* ---- Lifetime ------------------------------------------------------------------------ */
 /* Creates the temp dir with an empty docroot and picks a free port. Aborts on failure. */
 pth_t *pth_new(void);
-/* Stops the server if running (without the error-log check), removes the temp dir (kept
- * when env PORTICO_TEST_KEEP is set) and frees h. NULL is fine. */
+/* Stops the server if running and aborts unless it exited with h->expect_exit, as pth_stop
+ * does but without the error-log check (pth_stop_nocheck first to skip this too); removes
+ * the temp dir (kept when env PORTICO_TEST_KEEP is set) and frees h. NULL is fine. */
 void pth_free(pth_t *h);
 /* "DIR/rel" into a buffer owned by h that is valid until the next call (ring of 8). */
 const char *pth_path(pth_t *h, const char *rel);
