@@ -112,7 +112,7 @@ static size_t read_head(int fd, char *head, size_t cap)
         if (poll(&p, 1, 100) <= 0)
             continue;
         ssize_t n = recv(fd, head + len, 1, 0);
-        ck_assert_msg(n == 1, "peer closed in the head");
+        pth_assert_msg(n == 1, "peer closed in the head");
         len++;
         head[len] = '\0';
         if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0)

@@ -54,7 +54,7 @@ static char *dup_trim(const char *p, size_t n)
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
         n--;
     char *s = malloc(n + 1);
-    ck_assert(s != NULL);
+    pth_assert(s != NULL);
     memcpy(s, p, n);
     s[n] = '\0';
     return s;
@@ -122,7 +122,7 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
 {
     size_t pos = 0, cap = 1024, n = 0;
     char *out = malloc(cap);
-    ck_assert(out != NULL);
+    pth_assert(out != NULL);
     for (;;) {
         const char *eol = memmem(p + pos, len - pos, "\r\n", 2);
         size_t line = eol ? (size_t)(eol - p) + 2 - pos : len - pos;
@@ -150,7 +150,7 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
         if (n + sz + 1 > cap) {
             cap = (n + sz + 1) * 2;
             out = realloc(out, cap);
-            ck_assert(out != NULL);
+            pth_assert(out != NULL);
         }
         memcpy(out + n, p + pos, sz);
         n += sz;
@@ -182,7 +182,7 @@ incomplete:
 static void set_body(pth_resp_t *r, const char *p, size_t n)
 {
     r->body = malloc(n + 1);
-    ck_assert(r->body != NULL);
+    pth_assert(r->body != NULL);
     memcpy(r->body, p, n);
     r->body[n] = '\0';
     r->body_len = n;
@@ -242,7 +242,7 @@ int pth_parse_response(const char *buf, size_t len, bool head_only, bool eof, pt
 pth_conn_t *pth_conn_open_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    pth_assert_msg(fd >= 0, "socket: %s", strerror(errno));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
@@ -264,11 +264,11 @@ pth_conn_t *pth_conn_open_port(int port)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     pth_conn_t *c = calloc(1, sizeof(*c));
-    ck_assert(c != NULL);
+    pth_assert(c != NULL);
     c->fd = fd;
     c->cap = 16384;
     c->buf = malloc(c->cap);
-    ck_assert(c->buf != NULL);
+    pth_assert(c->buf != NULL);
     return c;
 }
 
@@ -315,7 +315,7 @@ int pth_conn_sendf(pth_conn_t *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    ck_assert(n >= 0);
+    pth_assert(n >= 0);
     int rc = pth_conn_send(c, s, (size_t)n);
     free(s);
     return rc;
@@ -329,7 +329,7 @@ static int fill(pth_conn_t *c, int64_t end)
     if (c->len + 4096 > c->cap) {
         c->cap *= 2;
         c->buf = realloc(c->buf, c->cap);
-        ck_assert(c->buf != NULL);
+        pth_assert(c->buf != NULL);
     }
     for (;;) {
         ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len - 1, 0);
@@ -408,7 +408,7 @@ int pth_raw(pth_t *h, const void *req, size_t len, int ms, pth_resp_t *r, bool *
     if (rc == 0) {
         r->rest_len = c->len - used;
         r->rest = malloc(r->rest_len + 1);
-        ck_assert(r->rest != NULL);
+        pth_assert(r->rest != NULL);
         memcpy(r->rest, c->buf + used, r->rest_len);
         r->rest[r->rest_len] = '\0';
     }
@@ -470,7 +470,7 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
 {
     memset(r, 0, sizeof(*r));
     CURL *cu = curl_easy_init();
-    ck_assert(cu != NULL);
+    pth_assert(cu != NULL);
     char url[4096];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
     struct curl_slist *hl = NULL;
@@ -512,12 +512,12 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
 void pth_get(pth_t *h, const char *path, const char *const *headers, pth_resp_t *r)
 {
     int rc = pth_curl(h, "GET", path, headers, NULL, 0, r);
-    ck_assert_msg(rc == 0, "GET %s: %s", path, curl_easy_strerror((CURLcode)rc));
+    pth_assert_msg(rc == 0, "GET %s: %s", path, curl_easy_strerror((CURLcode)rc));
 }
 
 void pth_assert_one_response(const pth_resp_t *r, const char *what)
 {
-    ck_assert_msg(r->rest_len == 0, "%s: %zu more bytes after the %d response (a second "
-                  "response means a smuggled request was served): %.300s", what, r->rest_len,
-                  r->status, r->rest ? r->rest : "");
+    pth_assert_msg(r->rest_len == 0, "%s: %zu more bytes after the %d response (a second "
+                   "response means a smuggled request was served): %.300s", what, r->rest_len,
+                   r->status, r->rest ? r->rest : "");
 }
