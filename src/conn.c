@@ -64,7 +64,7 @@ pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err)
             pt_log_error(PT_LOG_ERR, NULL, "accept: %s (raise the open-files limit)",
                          strerror(errno));
         else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                 errno != ECONNABORTED)
+                 errno != ECONNABORTED && errno != EINVAL) /* EINVAL: shut down at stop */
             pt_log_error(PT_LOG_ERR, NULL, "accept: %s", strerror(errno));
         return NULL;
     }

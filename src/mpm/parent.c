@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -341,6 +342,12 @@ static void restart(parent_t *p, bool graceful)
 static void stop(parent_t *p, bool graceful)
 {
     p->stopping = true;
+    /* Close the door first, as Apache closes its listeners: shutdown (not close) acts on
+     * the socket that every child shares, so from here the kernel refuses new connections
+     * and resets those no child has accepted yet, whatever the children are doing. */
+    for (size_t i = 0; i < p->ctx->nls; i++)
+        if (p->ctx->ls[i].fd >= 0)
+            shutdown(p->ctx->ls[i].fd, SHUT_RDWR);
     signal_children(p, graceful ? SIGWINCH : SIGTERM, false);
     int64_t limit = p->ctx->cfg->graceful_shutdown_timeout_ms;
     /* The children bound themselves by GracefulShutdownTimeout; a child that does not

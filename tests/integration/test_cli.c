@@ -24,6 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    pth_stop(h);
     pth_free(h);
     h = NULL;
 }
@@ -255,6 +256,70 @@ START_TEST(minus_k_stop_without_a_running_server_fails)
 }
 END_TEST
 
+/* -d sets the initial ServerRoot, as httpd's: a relative -f, Include, ErrorLog, PidFile and
+ * DocumentRoot are all under it, wherever the command runs from (here: the build tree). The
+ * main file sits in DIR/conf, so without -d its own directory would be the ServerRoot and
+ * nothing would resolve. */
+START_TEST(minus_d_sets_the_server_root_for_relative_paths)
+{
+    pth_write_filef(h, "x.txt", "under the server root\n");
+    pth_config_raw(h, "Listen 127.0.0.1:@PORT@\n"); /* included: rewritten on a port retry */
+    pth_write_conf_file(h, "conf.d/extra.conf", "Header always set X-Included yes\n");
+    pth_write_conf_file(h, "conf/main.conf",
+                        "MPM %s\n"
+                        "ServerName localhost\n"
+                        "Include portico.conf\n"
+                        "Include conf.d/*.conf\n"
+                        "ErrorLog error.log\n"
+                        "PidFile portico.pid\n"
+                        "LogLevel info\n"
+                        "DocumentRoot htdocs\n"
+                        "<Directory \"@DOCROOT@\">\n    Require all granted\n</Directory>\n",
+                        pth_mpm());
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-d", h->dir, "-f", "conf/main.conf", NULL);
+    ck_assert_msg(r.code == 0 && strstr(r.err, "Syntax OK"), "-t -d: exit %d, stderr: %s",
+                  r.code, r.err);
+    pth_run_free(&r);
+    const char *const args[] = {"-d", h->dir, "-f", "conf/main.conf", NULL};
+    pth_start_args(h, args);
+    pth_resp_t resp;
+    pth_get(h, "/x.txt", NULL, &resp);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.body, "under the server root\n");
+    ck_assert_str_eq(pth_resp_header(&resp, "X-Included") ? pth_resp_header(&resp, "X-Included")
+                                                           : "(none)", "yes");
+    pth_resp_free(&resp);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "resuming normal operations", 3000),
+                  "nothing in %s", h->error_log);
+    ck_assert_msg(pth_file_wait_contains(h->pid_file, "\n", 3000), "no PidFile %s",
+                  h->pid_file);
+    /* A restart re-reads the same files from the same root. */
+    pth_write_conf_file(h, "conf.d/extra.conf", "Header always set X-Included again\n");
+    pth_run(h, RUN_MS, &r, "-k", "graceful", "-d", h->dir, "-f", "conf/main.conf", NULL);
+    ck_assert_msg(r.code == 0, "-k graceful -d: exit %d, stderr: %s", r.code, r.err);
+    pth_run_free(&r);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", 5000),
+                  "the restart did not configure a new generation");
+    char seen[64] = "";
+    for (int64_t end = pth_now_ms() + 10000; strcmp(seen, "again") != 0; pth_sleep_ms(20)) {
+        ck_assert_msg(pth_now_ms() < end, "X-Included \"%s\" 10 s after the restart", seen);
+        pth_get(h, "/x.txt", NULL, &resp);
+        const char *v = pth_resp_header(&resp, "X-Included");
+        snprintf(seen, sizeof(seen), "%s", v ? v : "");
+        pth_resp_free(&resp);
+    }
+    /* -k finds the PidFile the same way. */
+    pth_run(h, RUN_MS, &r, "-k", "stop", "-d", h->dir, "-f", "conf/main.conf", NULL);
+    ck_assert_msg(r.code == 0, "-k stop -d: exit %d, stderr: %s", r.code, r.err);
+    pth_run_free(&r);
+    int code = pth_wait_exit(h, 10000);
+    ck_assert_msg(code == 0, "server exit %d after -k stop (-1: still running)", code);
+    pth_check_error_log(h);
+    pth_check_stderr(h);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -278,6 +343,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, minus_k_stop_stops_a_running_server_by_its_pid_file);
     tcase_add_test(tc, sigterm_stops_the_server_with_exit_0);
     tcase_add_test(tc, minus_k_stop_without_a_running_server_fails);
+    tcase_add_test(tc, minus_d_sets_the_server_root_for_relative_paths);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -94,6 +94,36 @@ START_TEST(parses_content_length_chunked_close_delimited_and_interim_responses)
 }
 END_TEST
 
+/* The parser is a client that must not be fooled: a bare LF or CR in the head, a line that
+ * is not a field, an ambiguous framing or a chunk without its CRLF is malformed. */
+START_TEST(parser_rejects_bare_line_ends_and_ambiguous_framing)
+{
+    static const char *const bad[] = {
+        "HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nno colon here\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\na",
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: 1\n\r\n",
+        "HTTP/1.12 200 OK\r\nContent-Length: 0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pth_resp_t r;
+        size_t used;
+        int rc = pth_parse_response(bad[i], strlen(bad[i]), false, true, &r, &used);
+        ck_assert_msg(rc == -EINVAL, "case %zu parsed (%d): %s", i, rc, bad[i]);
+    }
+}
+END_TEST
+
 START_TEST(run_captures_exit_code_and_output)
 {
     pth_t *h = pth_new();
@@ -114,6 +144,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, starts_on_another_port_when_the_chosen_one_is_taken);
     tcase_add_test(tc, error_log_check_ignores_lower_levels_and_expected_lines);
     tcase_add_test(tc, parses_content_length_chunked_close_delimited_and_interim_responses);
+    tcase_add_test(tc, parser_rejects_bare_line_ends_and_ambiguous_framing);
     tcase_add_test(tc, run_captures_exit_code_and_output);
     suite_add_tcase(s, tc);
     return s;

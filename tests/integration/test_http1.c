@@ -59,14 +59,26 @@ static void assert_still_serving(void)
     pth_resp_free(&r);
 }
 
-/* Sends req on a new connection; expects status and the connection closed after it. */
+/* Follows every rejected request on its connection: after a rejection the server must
+ * close without reading on, so an answer to it means a request was smuggled past the check
+ * (or a body the server misframed was read as one). */
+static const char SMUGGLED[] = "GET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+/* Sends req, then SMUGGLED, on a new connection; expects status, nothing after it, and
+ * the connection closed. */
 static void assert_rejected(const char *req, size_t len, int status)
 {
+    char *both = malloc(len + sizeof(SMUGGLED));
+    ck_assert(both != NULL);
+    memcpy(both, req, len);
+    memcpy(both + len, SMUGGLED, sizeof(SMUGGLED));
     pth_resp_t r;
     bool closed;
-    int rc = pth_raw(h, req, len, IO_MS, &r, &closed);
+    int rc = pth_raw(h, both, len + sizeof(SMUGGLED) - 1, IO_MS, &r, &closed);
+    free(both);
     ck_assert_msg(rc == 0, "no response (%d) to: %.200s", rc, req);
     ck_assert_msg(r.status == status, "status %d, want %d, for: %.200s", r.status, status, req);
+    pth_assert_one_response(&r, req);
     ck_assert_msg(closed, "connection left open after %d for: %.200s", status, req);
     pth_resp_free(&r);
     assert_still_serving();

@@ -2,8 +2,8 @@
  * keeps an unlocked global counter and says it is not thread-safe: under MPM prefork it
  * serves, and its per-process counts prove that requests ran in separate processes with
  * unshared state; under event and worker `portico -t` refuses it, naming the LoadModule line
- * and MPM prefork. Every config here sets its MPM itself, so PORTICO_TEST_MPM changes
- * nothing. */
+ * and MPM prefork. Most configs here set their MPM themselves: those tests are registered
+ * only in the ctest run of that MPM (pth_tcase_add_for). */
 #include "harness.h"
 
 #include <check.h>
@@ -26,7 +26,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    pth_stop_nocheck(h);
+    pth_stop(h);
     pth_free(h);
     h = NULL;
 }
@@ -192,8 +192,7 @@ END_TEST
 
 START_TEST(a_thread_safe_module_serves_under_the_suites_mpm)
 {
-    const char *mpm = getenv("PORTICO_TEST_MPM");
-    write_conf(mpm && *mpm ? mpm : "event", "hello",
+    write_conf(pth_mpm(), "hello",
                "<Location /hi>\n    SetHandler hello\n</Location>\n");
     pth_start(h);
     const char *hdrs[] = {"X-Hello: there", NULL};
@@ -232,14 +231,18 @@ static Suite *modules_suite(void)
     TCase *tc = tcase_create("loadmodule");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
-    tcase_add_test(tc, worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
-    tcase_add_test(tc, prefork_accepts_a_module_that_is_not_thread_safe);
-    tcase_add_test(tc, a_missing_module_file_is_a_config_error_with_file_and_line);
-    tcase_add_test(tc, a_module_for_another_api_version_is_a_config_error_naming_both);
-    tcase_add_test(tc, prefork_children_each_keep_their_own_unshared_count);
+    /* Each config names its MPM: a test runs only in the ctest run of that MPM. */
+    pth_tcase_add_for(tc, "event",
+                      event_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    pth_tcase_add_for(tc, "worker",
+                      worker_refuses_a_module_that_is_not_thread_safe_naming_mpm_prefork);
+    pth_tcase_add_for(tc, "prefork", prefork_accepts_a_module_that_is_not_thread_safe);
+    pth_tcase_add_for(tc, "prefork", a_missing_module_file_is_a_config_error_with_file_and_line);
+    pth_tcase_add_for(tc, "prefork",
+                      a_module_for_another_api_version_is_a_config_error_naming_both);
+    pth_tcase_add_for(tc, "prefork", prefork_children_each_keep_their_own_unshared_count);
+    pth_tcase_add_for(tc, "prefork", ifmodule_and_minus_cap_m_see_a_loaded_module);
     tcase_add_test(tc, a_thread_safe_module_serves_under_the_suites_mpm);
-    tcase_add_test(tc, ifmodule_and_minus_cap_m_see_a_loaded_module);
     suite_add_tcase(s, tc);
     return s;
 }

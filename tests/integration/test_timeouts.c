@@ -195,6 +195,89 @@ START_TEST(a_400_arrives_intact_while_the_client_keeps_sending)
 }
 END_TEST
 
+/* ---- Timeout ------------------------------------------------------------------------ */
+
+#define BIG_SIZE (16u << 20) /* far more than the socket buffers hold */
+
+/* Reads until EOF or reset (true), or until ms elapse or *got reaches max (false). */
+static bool read_to_close(int fd, int ms, size_t max, size_t *got)
+{
+    static char buf[16384];
+    int64_t end = pth_now_ms() + ms;
+    while (*got < max) {
+        int left = (int)(end - pth_now_ms());
+        if (left <= 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, left) <= 0)
+            continue;
+        size_t want = max - *got < sizeof(buf) ? max - *got : sizeof(buf);
+        ssize_t n = recv(fd, buf, want, 0);
+        if (n <= 0)
+            return true;
+        *got += (size_t)n;
+    }
+    return false;
+}
+
+/* Timeout bounds a write the client does not take (Apache: the send timeout). A client
+ * that reads nothing keeps the connection up to Timeout and then loses it, so reading on
+ * afterwards ends before the whole file. Under the default (60 s) it would all arrive. */
+START_TEST(timeout_cuts_off_a_client_that_stops_reading)
+{
+    char *data = calloc(1, BIG_SIZE);
+    ck_assert(data != NULL);
+    pth_write_file(h, "big.bin", data, BIG_SIZE);
+    free(data);
+    pth_config(h, "Timeout 2\n");
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open(h);
+    int small = 16384;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    pth_conn_sendf(c, "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    size_t got = 0;
+    ck_assert_msg(!read_to_close(c->fd, 3000, 65536, &got), "closed at once");
+    ck_assert_msg(got == 65536, "only %zu bytes in 3 s", got);
+    /* Well within Timeout: the connection is alive and the response goes on. */
+    pth_sleep_ms(800);
+    ck_assert_msg(!read_to_close(c->fd, 3000, 2 * 65536, &got),
+                  "cut off 0.8 s into a 2 s Timeout");
+    ck_assert_msg(got == 2 * 65536, "the response stalled at %zu bytes", got);
+    /* Now past it: what the buffers held arrives, then the close. */
+    pth_sleep_ms(4500);
+    bool closed = read_to_close(c->fd, 5000, BIG_SIZE + 1000, &got);
+    ck_assert_msg(closed, "still open (%zu bytes so far) after the client read nothing for "
+                  "twice Timeout", got);
+    ck_assert_msg(got < BIG_SIZE, "the whole response arrived: Timeout was not applied");
+    pth_conn_close(c);
+    assert_still_serving();
+}
+END_TEST
+
+/* With RequestReadTimeout off, Timeout bounds the wait for a request head. */
+START_TEST(timeout_bounds_a_head_when_request_read_timeout_is_off)
+{
+    pth_config(h, "RequestReadTimeout header=0 body=0\nTimeout 1\n");
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open(h);
+    int64_t t0 = pth_now_ms();
+    pth_conn_sendf(c, "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n");
+    bool closed = pth_conn_wait_closed(c, 4000);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(closed, "a stalled head kept its connection 4 s with Timeout 1");
+    ck_assert_msg(took >= 800, "closed after %lld ms, before Timeout", (long long)took);
+    if (pth_conn_pending(c) > 0) {
+        pth_resp_t r;
+        size_t used;
+        ck_assert_int_eq(pth_parse_response(c->buf, c->len, false, true, &r, &used), 0);
+        ck_assert_int_eq(r.status, 408);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+    assert_still_serving();
+}
+END_TEST
+
 static Suite *timeouts_suite(void)
 {
     Suite *s = suite_create("timeouts");
@@ -206,6 +289,8 @@ static Suite *timeouts_suite(void)
     tcase_add_test(tc, a_head_at_min_rate_is_cut_off_at_the_maximum);
     tcase_add_test(tc, keepalive_off_answers_with_connection_close_and_closes);
     tcase_add_test(tc, a_400_arrives_intact_while_the_client_keeps_sending);
+    tcase_add_test(tc, timeout_cuts_off_a_client_that_stops_reading);
+    tcase_add_test(tc, timeout_bounds_a_head_when_request_read_timeout_is_off);
     suite_add_tcase(s, tc);
     return s;
 }

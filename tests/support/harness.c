@@ -52,6 +52,8 @@ void pth_sleep_ms(int ms)
     }
 }
 
+static int stop_checked(pth_t *h);
+
 static void track(pth_t *h, bool on)
 {
     for (int i = 0; i < MAX_LIVE; i++) {
@@ -137,19 +139,19 @@ __attribute__((constructor)) static void make_base(void)
 const char *pth_bin(void)
 {
     const char *b = getenv("PORTICO_BIN");
-    ck_assert_msg(b != NULL && *b, "PORTICO_BIN is not set");
-    ck_assert_msg(access(b, X_OK) == 0, "PORTICO_BIN %s is not executable", b);
+    pth_assert_msg(b != NULL && *b, "PORTICO_BIN is not set");
+    pth_assert_msg(access(b, X_OK) == 0, "PORTICO_BIN %s is not executable", b);
     return b;
 }
 
 int pth_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    pth_assert_msg(fd >= 0, "socket: %s", strerror(errno));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof(a);
-    ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    pth_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
+    pth_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
     close(fd);
     return ntohs(a.sin_port);
 }
@@ -161,9 +163,9 @@ pth_t *pth_new(void)
         atexit_done = true;
     }
     pth_t *h = calloc(1, sizeof(*h));
-    ck_assert(h != NULL);
+    pth_assert(h != NULL);
     snprintf(h->dir, sizeof(h->dir), "%s/s.XXXXXX", base_dir[0] ? base_dir : "/tmp");
-    ck_assert_msg(mkdtemp(h->dir) != NULL, "mkdtemp: %s", strerror(errno));
+    pth_assert_msg(mkdtemp(h->dir) != NULL, "mkdtemp: %s", strerror(errno));
     /* Readable by a server that drops privileges, and by SymLinksIfOwnerMatch tests. */
     chmod(h->dir, 0755);
     snprintf(h->docroot, sizeof(h->docroot), "%s/htdocs", h->dir);
@@ -173,8 +175,9 @@ pth_t *pth_new(void)
     snprintf(h->pid_file, sizeof(h->pid_file), "%s/portico.pid", h->dir);
     snprintf(h->out_path, sizeof(h->out_path), "%s/stdout.txt", h->dir);
     snprintf(h->err_path, sizeof(h->err_path), "%s/stderr.txt", h->dir);
-    ck_assert_msg(mkdir(h->docroot, 0755) == 0, "mkdir %s: %s", h->docroot, strerror(errno));
+    pth_assert_msg(mkdir(h->docroot, 0755) == 0, "mkdir %s: %s", h->docroot, strerror(errno));
     h->port = pth_free_port();
+    h->died = -1;
     track(h, true);
     return h;
 }
@@ -183,7 +186,7 @@ void pth_free(pth_t *h)
 {
     if (h == NULL)
         return;
-    pth_stop_nocheck(h);
+    stop_checked(h);
     track(h, false);
     if (!getenv("PORTICO_TEST_KEEP"))
         nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -218,6 +221,8 @@ static const char PRELUDE[] =
     "    Require all granted\n"
     "</Directory>\n";
 
+static void mkdirs_for(const char *path, bool include_last);
+
 /* Replaces placeholders in text; returns a malloc'd string. */
 static char *substitute(pth_t *h, const char *text)
 {
@@ -228,7 +233,7 @@ static char *substitute(pth_t *h, const char *text)
     };
     size_t cap = strlen(text) * 4 + 1024, n = 0;
     char *out = malloc(cap);
-    ck_assert(out != NULL);
+    pth_assert(out != NULL);
     for (const char *p = text; *p;) {
         bool done = false;
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]) && !done; i++) {
@@ -238,7 +243,7 @@ static char *substitute(pth_t *h, const char *text)
             if (n + vl + 1 > cap) {
                 cap = (n + vl + 1) * 2;
                 out = realloc(out, cap);
-                ck_assert(out != NULL);
+                pth_assert(out != NULL);
             }
             memcpy(out + n, subs[i].val, vl);
             n += vl;
@@ -250,7 +255,7 @@ static char *substitute(pth_t *h, const char *text)
         if (n + 2 > cap) {
             cap *= 2;
             out = realloc(out, cap);
-            ck_assert(out != NULL);
+            pth_assert(out != NULL);
         }
         out[n++] = *p++;
     }
@@ -261,13 +266,13 @@ static char *substitute(pth_t *h, const char *text)
 static void write_whole(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+    pth_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
     const char *p = data;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
-        ck_assert_msg(w > 0, "write %s: %s", path, strerror(errno));
+        pth_assert_msg(w > 0, "write %s: %s", path, strerror(errno));
         p += w;
         len -= (size_t)w;
     }
@@ -284,12 +289,12 @@ static void write_config_file(pth_t *h)
         char *pre0 = substitute(h, PRELUDE);
         char *pre = pre0;
         if (mpm && *mpm && !strstr(body, "MPM ")) {
-            ck_assert(asprintf(&pre, "MPM %s\n%s", mpm, pre0) >= 0);
+            pth_assert(asprintf(&pre, "MPM %s\n%s", mpm, pre0) >= 0);
             free(pre0);
         }
         size_t pl = strlen(pre), bl = strlen(body);
         pre = realloc(pre, pl + bl + 1);
-        ck_assert(pre != NULL);
+        pth_assert(pre != NULL);
         memcpy(pre + pl, body, bl + 1);
         free(body);
         body = pre;
@@ -301,7 +306,7 @@ static void write_config_file(pth_t *h)
 static void set_config(pth_t *h, bool prelude, const char *fmt, va_list ap)
 {
     free(h->conf_body);
-    ck_assert(vasprintf(&h->conf_body, fmt, ap) >= 0);
+    pth_assert(vasprintf(&h->conf_body, fmt, ap) >= 0);
     h->conf_prelude = prelude;
     write_config_file(h);
 }
@@ -327,10 +332,11 @@ const char *pth_write_conf_file(pth_t *h, const char *rel, const char *fmt, ...)
     va_list ap;
     char *raw;
     va_start(ap, fmt);
-    ck_assert(vasprintf(&raw, fmt, ap) >= 0);
+    pth_assert(vasprintf(&raw, fmt, ap) >= 0);
     va_end(ap);
     char *text = substitute(h, raw);
     const char *path = pth_path(h, rel);
+    mkdirs_for(path, false);
     write_whole(path, text, strlen(text));
     free(raw);
     free(text);
@@ -372,7 +378,7 @@ void pth_write_filef(pth_t *h, const char *rel, const char *fmt, ...)
     va_list ap;
     char *s;
     va_start(ap, fmt);
-    ck_assert(vasprintf(&s, fmt, ap) >= 0);
+    pth_assert(vasprintf(&s, fmt, ap) >= 0);
     va_end(ap);
     pth_write_file(h, rel, s, strlen(s));
     free(s);
@@ -397,12 +403,12 @@ char *pth_read_file(const char *path, size_t *len)
         return NULL;
     size_t cap = 4096, n = 0;
     char *b = malloc(cap);
-    ck_assert(b != NULL);
+    pth_assert(b != NULL);
     for (;;) {
         if (n + 1 >= cap) {
             cap *= 2;
             b = realloc(b, cap);
-            ck_assert(b != NULL);
+            pth_assert(b != NULL);
         }
         ssize_t r = read(fd, b + n, cap - n - 1);
         if (r < 0 && errno == EINTR)
@@ -492,7 +498,7 @@ static pid_t spawn_binary(const char *out_path, const char *err_path, char *cons
     int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+    pth_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
     return pid;
 }
 
@@ -637,8 +643,8 @@ static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msgl
 
 int pth_try_start(pth_t *h, const char *const *extra, char *msg, size_t msglen)
 {
-    ck_assert_msg(h->pid == 0, "server already running");
-    ck_assert_msg(h->conf_body != NULL, "pth_start before pth_config");
+    pth_assert_msg(h->pid == 0, "server already running");
+    pth_assert_msg(h->conf_body != NULL, "pth_start before pth_config");
     for (int i = 0; i < START_RETRIES; i++) {
         int rc = start_once(h, extra, msg, msglen);
         if (rc <= 0)
@@ -669,6 +675,7 @@ bool pth_running(pth_t *h)
     int st;
     if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
         h->pid = 0;
+        h->died = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         return false;
     }
     return true;
@@ -701,12 +708,31 @@ int pth_stop_nocheck(pth_t *h)
     return code;
 }
 
+/* Stops a running server (or takes the code of one pth_running found gone) and aborts
+ * unless it exited with h->expect_exit. */
+static int stop_checked(pth_t *h)
+{
+    bool was_running = h->pid > 0;
+    int code = was_running ? pth_stop_nocheck(h) : h->died;
+    if (was_running || h->died >= 0)
+        pth_assert_msg(code == h->expect_exit, "the server exited with %d %s, want %d (128+n: "
+                       "signal n: 139 a segfault, 137 killed at the stop deadline)", code,
+                       was_running ? "at stop" : "before the stop", h->expect_exit);
+    h->died = -1;
+    return code;
+}
+
 int pth_stop(pth_t *h)
 {
-    int code = pth_stop_nocheck(h);
+    int code = stop_checked(h);
     pth_check_error_log(h);
     pth_check_stderr(h);
     return code;
+}
+
+void pth_expect_exit(pth_t *h, int code)
+{
+    h->expect_exit = code;
 }
 
 void pth_check_stderr(pth_t *h)
@@ -726,22 +752,40 @@ void pth_check_stderr(pth_t *h)
     free(err);
 }
 
+/* ---- MPMs --------------------------------------------------------------------------- */
+
+const char *pth_mpm(void)
+{
+    const char *m = getenv("PORTICO_TEST_MPM");
+    return m && *m ? m : "event";
+}
+
+bool pth_mpm_in(const char *mpms)
+{
+    const char *m = pth_mpm();
+    size_t n = strlen(m);
+    for (const char *p = mpms; (p = strstr(p, m)) != NULL; p += n)
+        if ((p == mpms || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return true;
+    return false;
+}
+
 /* ---- Error log ----------------------------------------------------------------------- */
 
 void pth_expect_error(pth_t *h, const char *regex)
 {
-    ck_assert(h->nexpect < PTH_MAX_EXPECT);
+    pth_assert(h->nexpect < PTH_MAX_EXPECT);
     regex_t *re = malloc(sizeof(*re));
-    ck_assert(re != NULL);
-    ck_assert_msg(regcomp(re, regex, REG_EXTENDED | REG_NOSUB) == 0, "bad regex %s", regex);
+    pth_assert(re != NULL);
+    pth_assert_msg(regcomp(re, regex, REG_EXTENDED | REG_NOSUB) == 0, "bad regex %s", regex);
     h->expect[h->nexpect++] = re;
 }
 
 void pth_check_error_log(pth_t *h)
 {
     regex_t severe;
-    ck_assert(regcomp(&severe, "\\[[A-Za-z0-9_]*:(error|crit|alert|emerg)\\]",
-                      REG_EXTENDED | REG_NOSUB) == 0);
+    pth_assert(regcomp(&severe, "\\[[A-Za-z0-9_]*:(error|crit|alert|emerg)\\]",
+                       REG_EXTENDED | REG_NOSUB) == 0);
     char *log = pth_read_file(h->error_log, NULL);
     char bad[1024] = "";
     for (char *line = log, *nl; line && *line && !*bad; line = nl ? nl + 1 : NULL) {
@@ -758,7 +802,7 @@ void pth_check_error_log(pth_t *h)
     }
     regfree(&severe);
     free(log);
-    ck_assert_msg(!*bad, "unexpected error-log line: %s", bad);
+    pth_assert_msg(!*bad, "unexpected error-log line: %s", bad);
 }
 
 /* ---- Running the binary -------------------------------------------------------------- */
@@ -828,7 +872,7 @@ int pth_children(pid_t parent, pid_t *out, int max)
 {
     int n = 0;
     DIR *d = opendir("/proc");
-    ck_assert(d != NULL);
+    pth_assert(d != NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL && n < max) {
         long p = atol(e->d_name);

@@ -36,13 +36,27 @@ typedef struct pth {
     bool conf_prelude;    /* whether conf_body is appended to the standard prelude */
     void *expect[PTH_MAX_EXPECT]; /* compiled expected error-log patterns (regex_t *) */
     int nexpect;
+    int expect_exit;      /* the exit code pth_stop asserts (0 unless pth_expect_exit) */
+    int died;             /* exit code when pth_running found the server gone, else -1 */
 } pth_t;
+
+/* ck_assert and ck_assert_msg, except that a check that passes sends Check nothing. A
+ * passing ck_assert marks a point, a message the runner reads back after the test in time
+ * quadratic in their number: polling loops of ck_asserts made suites take minutes. For
+ * loops and helpers (the harness uses these throughout). */
+#define pth_assert_msg(expr, ...)                                                          \
+    do {                                                                                   \
+        if (!(expr))                                                                       \
+            ck_abort_msg(__VA_ARGS__);                                                     \
+    } while (0)
+#define pth_assert(expr) pth_assert_msg(expr, "Assertion '%s' failed", #expr)
 
 /* ---- Lifetime ------------------------------------------------------------------------ */
 /* Creates the temp dir with an empty docroot and picks a free port. Aborts on failure. */
 pth_t *pth_new(void);
-/* Stops the server if running (without the error-log check), removes the temp dir (kept
- * when env PORTICO_TEST_KEEP is set) and frees h. NULL is fine. */
+/* Stops the server if running and aborts unless it exited with h->expect_exit, as pth_stop
+ * does but without the error-log check (pth_stop_nocheck first to skip this too); removes
+ * the temp dir (kept when env PORTICO_TEST_KEEP is set) and frees h. NULL is fine. */
 void pth_free(pth_t *h);
 /* "DIR/rel" into a buffer owned by h that is valid until the next call (ring of 8). */
 const char *pth_path(pth_t *h, const char *rel);
@@ -60,8 +74,8 @@ const char *pth_bin(void);
 void pth_config(pth_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same without the prelude: the file is exactly the body (placeholders replaced). */
 void pth_config_raw(pth_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes an arbitrary file DIR/rel (placeholders replaced), e.g. an Include target; returns
- * its path (pth_path buffer). */
+/* Writes an arbitrary file DIR/rel (placeholders replaced, parent directories created),
+ * e.g. an Include target; returns its path (pth_path buffer). */
 const char *pth_write_conf_file(pth_t *h, const char *rel, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -87,20 +101,40 @@ void pth_start(pth_t *h);
 void pth_start_args(pth_t *h, const char *const *extra);
 /* SIGTERM, wait up to PTH_STOP_DEADLINE_MS, then SIGKILL (the server and its descendants);
  * always reaps. Returns the exit code (128+signal when killed by one, -1 if none running).
- * Then checks the error log (pth_check_error_log) and aborts on an unexpected line, and
- * the server's stderr (pth_check_stderr) for sanitizer reports. */
+ * Aborts when that code is not h->expect_exit (0 unless pth_expect_exit), so a crash or a
+ * hang at shutdown fails the test, and also when pth_running had found the server gone
+ * (an exit nobody asked for). A server stopped before (pth_stop, pth_wait_exit) or never
+ * started is not checked again. Then checks the error log (pth_check_error_log) and the
+ * server's stderr (pth_check_stderr) for sanitizer reports. */
 int pth_stop(pth_t *h);
+/* The exit code pth_stop must see instead of 0. */
+void pth_expect_exit(pth_t *h, int code);
 /* Aborts when the server's stderr holds a sanitizer report (ASan, LSan, UBSan). */
 void pth_check_stderr(pth_t *h);
 /* Stop without the error-log and stderr checks. */
 int pth_stop_nocheck(pth_t *h);
-/* True while the spawned process has not exited (reaps it when it has). */
+/* True while the spawned process has not exited (reaps it when it has, and pth_stop then
+ * fails the test unless its code was the expected one). */
 bool pth_running(pth_t *h);
 /* Waits up to ms for the server to exit on its own; returns its exit code or -1. */
 int pth_wait_exit(pth_t *h, int ms);
 /* The live (not zombie) child processes of parent, from /proc; returns how many were
  * stored in out (at most max). */
 int pth_children(pid_t parent, pid_t *out, int max);
+
+/* ---- MPMs --------------------------------------------------------------------------- */
+/* The MPM this run of the suite is for: $PORTICO_TEST_MPM (ctest runs each suite once per
+ * MPM that its "mpms:" marker names, see tests/CMakeLists.txt), or "event", the default. */
+const char *pth_mpm(void);
+/* True when this run's MPM is one of the space-separated names in mpms ("worker prefork"). */
+bool pth_mpm_in(const char *mpms);
+/* Registers a test only under the MPMs it applies to, so that a run never counts a test
+ * it did not execute as passed. Use in place of tcase_add_test. */
+#define pth_tcase_add_for(tc, mpms, test)                                                  \
+    do {                                                                                   \
+        if (pth_mpm_in(mpms))                                                              \
+            tcase_add_test(tc, test);                                                      \
+    } while (0)
 
 /* ---- Error log ----------------------------------------------------------------------- */
 /* Declares that error-log lines matching this POSIX extended regex are expected. */
@@ -128,6 +162,9 @@ typedef struct {
     char *body;           /* malloc'd, NUL-terminated, body_len bytes before the NUL */
     size_t body_len;
     bool framed_by_close; /* raw: no Content-Length/chunked, body read until EOF */
+    char *rest;           /* pth_raw: what followed this response until the close or the
+                           * deadline, NUL-terminated (NULL elsewhere) */
+    size_t rest_len;
 } pth_resp_t;
 
 void pth_resp_free(pth_resp_t *r);
@@ -165,12 +202,17 @@ void pth_conn_read_until(pth_conn_t *c, size_t max, int ms);
 size_t pth_conn_pending(const pth_conn_t *c);
 
 /* One-shot: connect, send request, read until the peer closes or ms elapse, parse the first
- * response (body framed by its headers). *closed tells whether the peer closed in time.
- * Returns 0 or -errno like pth_conn_read_response. */
+ * response (body framed by its headers); the bytes after it are kept in r->rest, so that a
+ * second response (to a smuggled request) is seen: pth_assert_one_response. *closed tells
+ * whether the peer closed in time. Returns 0 or -errno like pth_conn_read_response. */
 int pth_raw(pth_t *h, const void *req, size_t len, int ms, pth_resp_t *r, bool *closed);
+/* Aborts when a pth_raw exchange received anything after its response. */
+void pth_assert_one_response(const pth_resp_t *r, const char *what);
 /* Parses one response at the start of buf; *used gets its length. Returns 0, -EAGAIN when
- * incomplete (eof=false), -EINVAL when malformed. With eof, a close-delimited body ends at
- * len. */
+ * incomplete (eof=false), -EINVAL when malformed: strict, as a client that must not be
+ * fooled (CRLF line ends only, no bare CR or LF, every head line a field, one valid
+ * Content-Length and not with Transfer-Encoding, CRLF after each chunk). With eof, a
+ * close-delimited body ends at len. */
 int pth_parse_response(const char *buf, size_t len, bool head_only, bool eof, pth_resp_t *r,
                        size_t *used);
 

@@ -27,6 +27,7 @@ void pth_resp_free(pth_resp_t *r)
     }
     free(r->reason);
     free(r->body);
+    free(r->rest);
     memset(r, 0, sizeof(*r));
 }
 
@@ -53,59 +54,87 @@ static char *dup_trim(const char *p, size_t n)
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
         n--;
     char *s = malloc(n + 1);
-    ck_assert(s != NULL);
+    pth_assert(s != NULL);
     memcpy(s, p, n);
     s[n] = '\0';
     return s;
 }
 
-static void add_header(pth_resp_t *r, const char *line, size_t n)
+/* A field line "name: value" (RFC 9112 section 5): a token, the colon right after it, no
+ * obs-fold. Returns false when malformed. */
+static bool add_header(pth_resp_t *r, const char *line, size_t n)
 {
     const char *colon = memchr(line, ':', n);
-    if (colon == NULL || r->nheaders >= PTH_MAX_HEADERS)
-        return;
+    if (colon == NULL || colon == line || r->nheaders >= PTH_MAX_HEADERS)
+        return false;
+    for (const char *p = line; p < colon; p++)
+        if (*p <= ' ' || *p >= 127)
+            return false;
     r->headers[r->nheaders].name = dup_trim(line, (size_t)(colon - line));
     r->headers[r->nheaders].value = dup_trim(colon + 1, n - (size_t)(colon - line) - 1);
     r->nheaders++;
+    return true;
+}
+
+/* Strict line ends: every LF has its CR before it and every CR its LF after it (a bare LF
+ * or CR is how a header is injected or a response split). n may end inside a CRLF. */
+static bool crlf_only(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+            return false;
+        if (p[i] == '\r' && i + 1 < n && p[i + 1] != '\n')
+            return false;
+    }
+    return true;
 }
 
 /* Parses "HTTP/1.1 200 OK" and the fields up to the blank line; returns the head length,
- * 0 when incomplete, -1 when malformed. */
+ * 0 when incomplete, -1 when malformed (bare LF or CR, a line that is not a field). */
 static long parse_head(const char *buf, size_t len, pth_resp_t *r)
 {
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    size_t scan = end ? (size_t)(end - buf) + 4 : len;
+    if (!crlf_only(buf, scan))
+        return -1;
     if (end == NULL)
         return len > 65536 ? -1 : 0;
-    int maj, min, status;
-    if (sscanf(buf, "HTTP/%d.%d %3d", &maj, &min, &status) != 3)
+    int maj, min, status, used = 0;
+    if (sscanf(buf, "HTTP/%1d.%1d %3d%n", &maj, &min, &status, &used) != 3 || used != 12 ||
+        (buf[12] != ' ' && buf[12] != '\r'))
         return -1;
     r->version = maj * 10 + min;
     r->status = status;
     const char *eol = memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2);
-    const char *sp = memchr(buf, ' ', (size_t)(eol - buf));
-    const char *rs = sp ? memchr(sp + 1, ' ', (size_t)(eol - sp - 1)) : NULL;
-    r->reason = rs ? dup_trim(rs + 1, (size_t)(eol - rs - 1)) : dup_trim("", 0);
+    r->reason = buf[12] == ' ' ? dup_trim(buf + 13, (size_t)(eol - buf - 13)) : dup_trim("", 0);
     for (const char *line = eol + 2; line < end + 2;) {
         const char *le = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-        add_header(r, line, (size_t)(le - line));
+        if (!add_header(r, line, (size_t)(le - line)))
+            return -1;
         line = le + 2;
     }
     return (long)(end - buf) + 4;
 }
 
-/* Decodes a chunked body at p[0..len); returns bytes used or 0 when incomplete. */
+/* Decodes a chunked body at p[0..len); returns bytes used or 0 when incomplete (*bad set
+ * when malformed: a size that is not hex, data not followed by CRLF, a bare LF or CR). */
 static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
 {
     size_t pos = 0, cap = 1024, n = 0;
     char *out = malloc(cap);
-    ck_assert(out != NULL);
+    pth_assert(out != NULL);
     for (;;) {
         const char *eol = memmem(p + pos, len - pos, "\r\n", 2);
+        size_t line = eol ? (size_t)(eol - p) + 2 - pos : len - pos;
+        if (!crlf_only(p + pos, line)) {
+            *bad = true;
+            goto incomplete;
+        }
         if (eol == NULL)
             goto incomplete;
         char *endp;
         unsigned long long sz = strtoull(p + pos, &endp, 16);
-        if (endp == p + pos) {
+        if (endp == p + pos || (*endp != ';' && *endp != '\r')) {
             *bad = true;
             goto incomplete;
         }
@@ -114,10 +143,14 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
             break;
         if (len - pos < sz + 2)
             goto incomplete;
+        if (memcmp(p + pos + sz, "\r\n", 2) != 0) {
+            *bad = true;
+            goto incomplete;
+        }
         if (n + sz + 1 > cap) {
             cap = (n + sz + 1) * 2;
             out = realloc(out, cap);
-            ck_assert(out != NULL);
+            pth_assert(out != NULL);
         }
         memcpy(out + n, p + pos, sz);
         n += sz;
@@ -125,6 +158,11 @@ static size_t dechunk(const char *p, size_t len, pth_resp_t *r, bool *bad)
     }
     for (;;) { /* trailers until the empty line */
         const char *eol = memmem(p + pos, len - pos, "\r\n", 2);
+        size_t line = eol ? (size_t)(eol - p) + 2 - pos : len - pos;
+        if (!crlf_only(p + pos, line)) {
+            *bad = true;
+            goto incomplete;
+        }
         if (eol == NULL)
             goto incomplete;
         bool empty = eol == p + pos;
@@ -144,7 +182,7 @@ incomplete:
 static void set_body(pth_resp_t *r, const char *p, size_t n)
 {
     r->body = malloc(n + 1);
-    ck_assert(r->body != NULL);
+    pth_assert(r->body != NULL);
     memcpy(r->body, p, n);
     r->body[n] = '\0';
     r->body_len = n;
@@ -166,6 +204,11 @@ int pth_parse_response(const char *buf, size_t len, bool head_only, bool eof, pt
     if (head_only || r->status / 100 == 1 || r->status == 204 || r->status == 304) {
         set_body(r, "", 0);
         *used = (size_t)hl;
+    } else if ((te && cl) || pth_resp_header_count(r, "Content-Length") > 1 ||
+               (cl && (*cl == '\0' || strspn(cl, "0123456789") != strlen(cl)))) {
+        /* A framing a client could read two ways (RFC 9112 section 6.3). */
+        pth_resp_free(r);
+        return -EINVAL;
     } else if (te && strcasestr(te, "chunked")) {
         bool bad = false;
         size_t n = dechunk(body, avail, r, &bad);
@@ -199,7 +242,7 @@ int pth_parse_response(const char *buf, size_t len, bool head_only, bool eof, pt
 pth_conn_t *pth_conn_open_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    pth_assert_msg(fd >= 0, "socket: %s", strerror(errno));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
@@ -221,11 +264,11 @@ pth_conn_t *pth_conn_open_port(int port)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     pth_conn_t *c = calloc(1, sizeof(*c));
-    ck_assert(c != NULL);
+    pth_assert(c != NULL);
     c->fd = fd;
     c->cap = 16384;
     c->buf = malloc(c->cap);
-    ck_assert(c->buf != NULL);
+    pth_assert(c->buf != NULL);
     return c;
 }
 
@@ -272,7 +315,7 @@ int pth_conn_sendf(pth_conn_t *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    ck_assert(n >= 0);
+    pth_assert(n >= 0);
     int rc = pth_conn_send(c, s, (size_t)n);
     free(s);
     return rc;
@@ -286,7 +329,7 @@ static int fill(pth_conn_t *c, int64_t end)
     if (c->len + 4096 > c->cap) {
         c->cap *= 2;
         c->buf = realloc(c->buf, c->cap);
-        ck_assert(c->buf != NULL);
+        pth_assert(c->buf != NULL);
     }
     for (;;) {
         ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len - 1, 0);
@@ -362,6 +405,13 @@ int pth_raw(pth_t *h, const void *req, size_t len, int ms, pth_resp_t *r, bool *
     int rc = pth_parse_response(c->buf, c->len, false, true, r, &used);
     if (rc == -EAGAIN)
         rc = pth_now_ms() >= end ? -ETIMEDOUT : -ECONNRESET;
+    if (rc == 0) {
+        r->rest_len = c->len - used;
+        r->rest = malloc(r->rest_len + 1);
+        pth_assert(r->rest != NULL);
+        memcpy(r->rest, c->buf + used, r->rest_len);
+        r->rest[r->rest_len] = '\0';
+    }
     pth_conn_close(c);
     return rc;
 }
@@ -420,7 +470,7 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
 {
     memset(r, 0, sizeof(*r));
     CURL *cu = curl_easy_init();
-    ck_assert(cu != NULL);
+    pth_assert(cu != NULL);
     char url[4096];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
     struct curl_slist *hl = NULL;
@@ -462,5 +512,12 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
 void pth_get(pth_t *h, const char *path, const char *const *headers, pth_resp_t *r)
 {
     int rc = pth_curl(h, "GET", path, headers, NULL, 0, r);
-    ck_assert_msg(rc == 0, "GET %s: %s", path, curl_easy_strerror((CURLcode)rc));
+    pth_assert_msg(rc == 0, "GET %s: %s", path, curl_easy_strerror((CURLcode)rc));
+}
+
+void pth_assert_one_response(const pth_resp_t *r, const char *what)
+{
+    pth_assert_msg(r->rest_len == 0, "%s: %zu more bytes after the %d response (a second "
+                   "response means a smuggled request was served): %.300s", what, r->rest_len,
+                   r->status, r->rest ? r->rest : "");
 }
