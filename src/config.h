@@ -333,6 +333,11 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
  * Apache merges them. filename may be NULL (no file mapping): only <Location> applies. */
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path);
+/* The same, when filename may be only the file part of the path (whole_path false: path info
+ * follows): Apache's walk then stops at the file, and no <Directory> naming it applies. */
+const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
+                                              const char *filename, bool whole_path,
+                                              const char *uri_path);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

@@ -374,6 +374,32 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
     return NULL;
 }
 
+/* Apache's internal redirects and mod_dir's subrequests (index, fallback) inherit the walk of
+ * the request they come from: a file in the directory that request was walked to reuses that
+ * walk, so its own name is not walked (no <Directory> naming it applies). */
+static bool walk_inherited(const pt_request_t *r, const char *walked)
+{
+    if (!r->walked_dir || !walked)
+        return false;
+    size_t dl = strlen(r->walked_dir);
+    return strncmp(walked, r->walked_dir, dl) == 0 && walked[dl] && !strchr(walked + dl, '/');
+}
+
+/* The directory r was walked to, as Apache's walk cache keeps it: the directory itself, or
+ * the one that holds the file (or the first missing name). */
+static const char *walked_dir_of(pt_request_t *r)
+{
+    if (!r->filename)
+        return NULL;
+    size_t n = strlen(r->filename);
+    if (r->finfo_valid && S_ISDIR(r->finfo.st_mode) && !r->path_info)
+        return n && r->filename[n - 1] == '/' ? r->filename
+                                              : pt_arena_printf(r->arena, "%s/", r->filename);
+    const char *slash = strrchr(r->filename, '/');
+    return slash ? pt_arena_strndup(r->arena, r->filename, (size_t)(slash - r->filename) + 1)
+                 : NULL;
+}
+
 /* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
  * handler. Returns PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
@@ -398,7 +424,9 @@ int pt_request_route(pt_request_t *r)
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = pt_walk_stat(r);
-        r->dir = pt_config_dir_for(r->arena, r->vhost, walked, r->uri);
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked,
+                                        r->path_info == NULL && !walk_inherited(r, walked),
+                                        r->uri);
         st = check_symlinks(r);
         if (st)
             return st;
@@ -449,6 +477,7 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri)
     int st = pt_uri_normalize(r->arena, path, plen, &norm);
     if (st)
         return st;
+    r->walked_dir = walked_dir_of(r);
     r->redirect_from = r->uri;
     r->uri = norm;
     r->handler = NULL;

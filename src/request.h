@@ -67,6 +67,8 @@ typedef struct pt_request {
     const char *user;            /* %u; NULL */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
+    const char *walked_dir;      /* the directory the request before an internal redirect
+                                    was walked to (with '/'), or NULL */
 
     /* Response writer state (private to response.c). */
     int error_status;            /* an ErrorDocument is being served for this status */

@@ -1,0 +1,119 @@
+/* The status a request gets must be the one Apache httpd 2.4 gives for the same config: each
+ * test states what Debian's apache2 answered for the config it writes (run side by side, and
+ * found by the differential test), and that portico answers the same. Which <Directory>
+ * sections the walk reaches, the order of the request phases (redirects, access, mod_dir's
+ * slash redirect), and which ErrorDocument applies. */
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "index.html", "hello index\n");
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+#define START(...)                                                                         \
+    do {                                                                                   \
+        pth_config(h, __VA_ARGS__);                                                        \
+        pth_start(h);                                                                      \
+    } while (0)
+
+static void expect_method(const char *method, const char *path, int status)
+{
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, method, path, NULL, NULL, 0, &r), 0);
+    ck_assert_msg(r.status == status, "%s %s: status %d, want %d; body: %.300s", method, path,
+                  r.status, status, r.body);
+    pth_resp_free(&r);
+}
+
+static void expect(const char *path, int status)
+{
+    expect_method("GET", path, status);
+}
+
+/* ---- Which <Directory> sections the walk reaches -------------------------------------- */
+
+/* Apache's directory walk, when the file exists and the Options in force are FollowSymLinks
+ * (not SymLinksIfOwnerMatch), skips the lstat of each remaining name and takes it for a
+ * directory: the file's own name is walked as "name/", so <Directory "/x/<star>"> (and a
+ * <Directory> naming the file) applies to a file in /x. With other Options it lstats, stops
+ * at the regular file, and the section does not apply. */
+START_TEST(a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    pth_write_filef(h, "sub/s.txt", "s\n");
+    pth_write_filef(h, "nf/x.txt", "x\n");
+    pth_write_filef(h, "nf/in/y.txt", "y\n");
+    START("<Directory \"@DOCROOT@/*\">\n  Require all denied\n</Directory>\n"
+          "<Directory \"@DOCROOT@/nf\">\n  Options Indexes\n  Require all granted\n"
+          "</Directory>\n"
+          "<Directory \"@DOCROOT@/nf/*\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/a.txt", 403);
+    expect("/./a.txt", 403);
+    expect("/sub/../a.txt", 403);
+    expect("/index.html", 403);
+    expect("/sub/s.txt", 403);
+    expect("/missing", 404);
+    expect("/a.txt/more", 404); /* path info: the walk stops at the file */
+    /* Options Indexes in /nf: no FollowSymLinks, the walk stops at the file. */
+    expect("/nf/x.txt", 200);
+    expect("/nf/in/y.txt", 403);
+}
+END_TEST
+
+/* mod_dir finds the index file and the fallback in a subrequest that inherits the walk
+ * of the directory the request was in: the file's own name is not walked again, so the
+ * sections that name it do not apply to it there (they do to a request for it). */
+START_TEST(an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file)
+{
+    pth_write_filef(h, "fb/index.html", "fb index\n");
+    START("<Directory \"@DOCROOT@/*\">\n  Require all denied\n</Directory>\n"
+          "<Directory \"@DOCROOT@/fb\">\n  Require all granted\n"
+          "  FallbackResource /fb/index.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/fb/index.html\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/", 200);
+    expect("/index.html", 403);
+    expect("/fb/", 200);
+    expect("/fb/index.html", 403);
+    expect("/fb/nothere", 200);
+    expect("/nothere", 404);
+}
+END_TEST
+
+static Suite *apache_status_suite(void)
+{
+    Suite *s = suite_create("apache status");
+    TCase *tc = tcase_create("status");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed);
+    tcase_add_test(tc, an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(apache_status_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
