@@ -46,6 +46,15 @@ static void expect(const char *path, int status)
     expect_method("GET", path, status);
 }
 
+static void expect_body(const char *path, const char *body)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_msg(r.status == 200 && strcmp(r.body, body) == 0, "GET %s: %d %s", path,
+                  r.status, r.body);
+    pth_resp_free(&r);
+}
+
 /* ---- Which <Directory> sections the walk reaches -------------------------------------- */
 
 /* Apache's directory walk, when the file exists and the Options in force are FollowSymLinks
@@ -97,6 +106,37 @@ START_TEST(an_index_or_fallback_in_the_walked_directory_skips_sections_naming_th
 }
 END_TEST
 
+/* ---- DirectoryIndex ---------------------------------------------------------------------- */
+
+/* mod_dir adds each DirectoryIndex's names to its section's list; "disabled" alone empties
+ * it, among other names it is a name; a server-level one replaces the default index.html. */
+START_TEST(directory_index_lines_in_one_section_add_up_as_in_mod_dir)
+{
+    const char *dirs[] = {"d1", "d2", "d3", "d4"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "%s/index.html", dirs[i]);
+        pth_write_filef(h, p, "%s index\n", dirs[i]);
+        snprintf(p, sizeof(p), "%s/page.html", dirs[i]);
+        pth_write_filef(h, p, "%s page\n", dirs[i]);
+    }
+    START("DirectoryIndex page.html\n"
+          "<Directory \"@DOCROOT@/d1\">\n  DirectoryIndex index.html\n"
+          "  DirectoryIndex nothere.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d2\">\n  DirectoryIndex nothere.html\n"
+          "  DirectoryIndex disabled\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d3\">\n  DirectoryIndex disabled\n"
+          "  DirectoryIndex index.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d4\">\n  DirectoryIndex disabled page.html\n</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    expect("/", 403);
+    expect_body("/d1/", "d1 index\n");
+    expect("/d2/", 403);
+    expect_body("/d3/", "d3 index\n");
+    expect_body("/d4/", "d4 page\n");
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -105,6 +145,7 @@ static Suite *apache_status_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed);
     tcase_add_test(tc, an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file);
+    tcase_add_test(tc, directory_index_lines_in_one_section_add_up_as_in_mod_dir);
     suite_add_tcase(s, tc);
     return s;
 }
