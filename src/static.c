@@ -287,10 +287,7 @@ static int serve_directory(pt_request_t *r)
     if (try_index(r, &rc)) {
         return rc;
     }
-    const char *fb = r->dir->fallback;
-    if (fb != NULL && fb[0] != '\0') {
-        return missing(r);
-    }
+    /* No FallbackResource here: mod_dir uses it only for a name that does not exist. */
     rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;

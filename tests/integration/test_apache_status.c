@@ -137,6 +137,21 @@ START_TEST(directory_index_lines_in_one_section_add_up_as_in_mod_dir)
 }
 END_TEST
 
+/* mod_dir's FallbackResource is for names that do not exist: a directory without an index
+ * is 403 (no Indexes), not the fallback. */
+START_TEST(a_directory_without_an_index_is_not_sent_to_the_fallback)
+{
+    pth_write_filef(h, "nf/in/y.txt", "y\n");
+    START("FallbackResource /index.html\n"
+          "<Directory \"@DOCROOT@/nf\">\n  DirectoryIndex disabled\n</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    expect("/nf/in/", 403);
+    expect("/nf/", 403);
+    expect("/nf/in", 301);
+    expect_body("/nothere", "hello index\n");
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -146,6 +161,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed);
     tcase_add_test(tc, an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file);
     tcase_add_test(tc, directory_index_lines_in_one_section_add_up_as_in_mod_dir);
+    tcase_add_test(tc, a_directory_without_an_index_is_not_sent_to_the_fallback);
     suite_add_tcase(s, tc);
     return s;
 }
