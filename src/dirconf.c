@@ -226,7 +226,8 @@ static bool was_matched(const pt_dir_config_t *const *matched, size_t n,
 static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
                                                const char *filename, bool exists,
                                                const pt_dir_config_t *d,
-                                               const pt_dir_config_t **matched, size_t *nm)
+                                               const pt_dir_config_t **matched, size_t *nm,
+                                               unsigned *walk_options)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
@@ -249,15 +250,20 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     /* Whole-name matches have the most components: they come last, and whether the walk
      * reaches the name depends on the Options merged from the directories before it. */
     int reach = -1;
+    *walk_options = d->options;
     for (size_t i = 0; i < n; i++) {
         if (v[i].whole) {
-            if (reach < 0)
+            if (reach < 0) {
                 reach = walk_reaches_whole_name(filename, exists, d->options);
+                *walk_options = d->options;
+            }
             if (!reach)
                 continue;
         }
         d = pt_dir_config_merge(a, d, v[i].s->conf);
         matched[(*nm)++] = v[i].s->conf;
+        if (!v[i].whole)
+            *walk_options = d->options;
     }
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
@@ -272,19 +278,23 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path)
 {
-    return pt_config_dir_for_walk(a, vh, filename, true, uri_path);
+    return pt_config_dir_for_walk(a, vh, filename, true, uri_path, NULL);
 }
 
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, bool whole_path,
-                                              const char *uri_path)
+                                              const char *uri_path, unsigned *walk_options)
 {
     const pt_dir_config_t *d = vh->dir;
+    unsigned wo_unused;
+    if (!walk_options)
+        walk_options = &wo_unused;
+    *walk_options = d->options;
     if (filename) {
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
                                                                 sizeof(*matched));
         size_t nm = 0;
-        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm);
+        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, walk_options);
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
         for (size_t i = 0; i < vh->nsections; i++) {

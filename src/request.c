@@ -299,11 +299,11 @@ static const char *choose_handler(const pt_request_t *r)
  * file), as in Apache's directory walk; a missing file is the handler's business. */
 static int check_symlinks(pt_request_t *r)
 {
-    if (!r->finfo_valid || (r->dir->options & PT_OPT_FOLLOW_SYMLINKS))
+    if (!r->finfo_valid || (r->walk_options & PT_OPT_FOLLOW_SYMLINKS))
         return 0;
     int fd;
     struct stat st;
-    int rc = pt_walk_open(r, r->filename_root, r->dir->options, true, &fd, &st);
+    int rc = pt_walk_open(r, r->filename_root, r->walk_options, true, &fd, &st);
     if (rc == 0)
         close(fd);
     return rc == 403 ? 403 : 0;
@@ -426,7 +426,7 @@ int pt_request_route(pt_request_t *r)
         const char *walked = pt_walk_stat(r);
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked,
                                         r->path_info == NULL && !walk_inherited(r, walked),
-                                        r->uri);
+                                        r->uri, &r->walk_options);
         st = check_symlinks(r);
         if (st)
             return st;

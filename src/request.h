@@ -67,6 +67,7 @@ typedef struct pt_request {
     const char *user;            /* %u; NULL */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
+    unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */
     const char *walked_dir;      /* the directory the request before an internal redirect
                                     was walked to (with '/'), or NULL */
 

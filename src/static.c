@@ -32,7 +32,7 @@ enum { FILE_MISSING = -2 };
  * status. */
 static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t **fce)
 {
-    unsigned opts = r->dir->options;
+    unsigned opts = r->walk_options;
     *fce = NULL;
     if ((opts & PT_OPT_FOLLOW_SYMLINKS) && r->finfo_valid && S_ISREG(r->finfo.st_mode) &&
         pt_filecache_open(r->filename, &r->finfo, fce) == 0) {
@@ -173,7 +173,7 @@ static int cmp_entry(const void *a, const void *b)
  * never tells what access control hides. */
 static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
 {
-    if (!pt_walk_entry_allowed(dfd, name, r->dir->options, st)) {
+    if (!pt_walk_entry_allowed(dfd, name, r->walk_options, st)) {
         return false;
     }
     bool isdir = S_ISDIR(st->st_mode);

@@ -106,6 +106,30 @@ START_TEST(an_index_or_fallback_in_the_walked_directory_skips_sections_naming_th
 }
 END_TEST
 
+/* Apache checks symbolic links during its directory walk, with the Options of the plain
+ * <Directory> sections walked so far: Options in <DirectoryMatch> (merged after the walk),
+ * <Files> or <Location> do not stop a link from being followed. */
+START_TEST(only_plain_directory_options_govern_symbolic_links)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    for (int i = 1; i <= 3; i++) {
+        char rel[64], link[600];
+        snprintf(rel, sizeof(rel), "nl%d/keep", i);
+        pth_write_filef(h, rel, "k\n");
+        snprintf(link, sizeof(link), "%s/nl%d/link.txt", h->docroot, i);
+        ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    }
+    START("<DirectoryMatch \"^@DOCROOT@/nl1$\">\n  Options None\n</DirectoryMatch>\n"
+          "<Location \"/nl2\">\n  Options None\n</Location>\n"
+          "<Files \"link.txt\">\n  Options Indexes\n</Files>\n"
+          "<Directory \"@DOCROOT@/nl3\">\n  Options None\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    expect_body("/nl1/link.txt", "OUT\n");
+    expect_body("/nl2/link.txt", "OUT\n");
+    expect("/nl3/link.txt", 403);
+}
+END_TEST
+
 /* ---- DirectoryIndex ---------------------------------------------------------------------- */
 
 /* mod_dir adds each DirectoryIndex's names to its section's list; "disabled" alone empties
@@ -162,6 +186,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file);
     tcase_add_test(tc, directory_index_lines_in_one_section_add_up_as_in_mod_dir);
     tcase_add_test(tc, a_directory_without_an_index_is_not_sent_to_the_fallback);
+    tcase_add_test(tc, only_plain_directory_options_govern_symbolic_links);
     suite_add_tcase(s, tc);
     return s;
 }
