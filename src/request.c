@@ -400,9 +400,10 @@ static const char *walked_dir_of(pt_request_t *r)
                  : NULL;
 }
 
-/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
- * handler. Returns PT_DONE or a status for an error page. */
-int pt_request_route(pt_request_t *r)
+/* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
+ * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
+ * phases) leaves the request's environment and header fields alone. */
+static int route_map(pt_request_t *r, bool lookup)
 {
     int st = check_location_redirects(r);
     if (!st && (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
@@ -434,8 +435,9 @@ int pt_request_route(pt_request_t *r)
     st = check_section_redirects(r);
     if (st)
         return st;
-    apply_env_rules(r);
-    if (r->dir->nreq_headers && !r->redirect_from)
+    if (!lookup)
+        apply_env_rules(r);
+    if (!lookup && r->dir->nreq_headers && !r->redirect_from)
         pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, &r->headers_in, r);
     if (r->dir->require &&
         pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
@@ -444,6 +446,31 @@ int pt_request_route(pt_request_t *r)
                       r->filename ? r->filename : r->uri);
         return 403;
     }
+    return 0;
+}
+
+int pt_request_lookup(pt_request_t *r, const char *uri)
+{
+    pt_request_t sub = *r;
+    sub.uri = uri;
+    sub.method = "GET";
+    sub.method_id = PT_METHOD_GET;
+    sub.walked_dir = walked_dir_of(r);
+    pt_table_init(&sub.err_headers_out, r->arena, 4);
+    int st = route_map(&sub, true);
+    const char *loc = pt_table_get(&sub.err_headers_out, "Location");
+    if (st >= 300 && st < 400 && loc)
+        pt_table_set(&r->err_headers_out, "Location", loc);
+    return st;
+}
+
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler. Returns PT_DONE or a status for an error page. */
+int pt_request_route(pt_request_t *r)
+{
+    int st = route_map(r, false);
+    if (st)
+        return st;
     r->handler = r->backend ? r->backend->url : choose_handler(r);
     if (!r->backend && strncasecmp(r->handler, "proxy:", 6) == 0)
         r->backend = r->dir->handler_backend;

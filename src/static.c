@@ -122,10 +122,12 @@ static bool index_usable(pt_request_t *r, const char *uri, const char *file)
     return false;
 }
 
-/* DirectoryIndex: the first usable entry becomes an internal redirect, so <Location> and
- * <Files> rules apply to it. Returns 0 when none is usable. */
-/* True when an index file was found; *rc is then what its internal redirect returned
- * (PT_DONE is 0, so the result cannot double as the "found" flag). */
+/* DirectoryIndex, as mod_dir: each name is looked up as a GET subrequest would be; the first
+ * that passes and is usable becomes an internal redirect, so <Location> and <Files> rules
+ * apply to it. A redirect from a lookup is the answer; any other error but 404 is kept, and
+ * the last one kept is the answer when no name is usable (rather than a listing that might
+ * show what the error hid). True when *rc is the answer (PT_DONE is 0, so the result cannot
+ * double as the "found" flag). */
 static bool try_index(pt_request_t *r, int *rc)
 {
     static const char *const dflt[] = {"index.html"};
@@ -135,6 +137,7 @@ static bool try_index(pt_request_t *r, int *rc)
         names = r->dir->dir_index;
         n = r->dir->ndir_index;
     }
+    int kept = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = names[i];
         const char *uri, *file;
@@ -147,12 +150,23 @@ static bool try_index(pt_request_t *r, int *rc)
             bool slash = fl > 0 && r->filename[fl - 1] == '/';
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
+        int st = pt_request_lookup(r, uri);
+        if (st >= 300 && st < 400) {
+            *rc = st;
+            return true;
+        }
+        if (st != 0) {
+            if (st != 404)
+                kept = st;
+            continue;
+        }
         if (index_usable(r, uri, file)) {
             *rc = pt_request_internal_redirect(r, uri);
             return true;
         }
     }
-    return false;
+    *rc = kept;
+    return kept != 0;
 }
 
 typedef struct {

@@ -176,6 +176,35 @@ START_TEST(a_directory_without_an_index_is_not_sent_to_the_fallback)
 }
 END_TEST
 
+/* mod_dir looks each DirectoryIndex name up in a GET subrequest (redirects, the walk, access)
+ * before it serves one: a redirect there is the answer, and any other error than 404 is
+ * answered in place of the listing when no index is found. */
+START_TEST(index_lookups_answer_with_their_redirect_or_error)
+{
+    const char *dirs[] = {"g", "r", "d", "ok"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "ix/%s/f.txt", dirs[i]);
+        pth_write_filef(h, p, "f\n");
+    }
+    START("<Directory \"@DOCROOT@/ix\">\n  Options Indexes\n</Directory>\n"
+          "<LocationMatch \"^/ix/g/index\\.html$\">\n  Redirect 410\n</LocationMatch>\n"
+          "<LocationMatch \"^/ix/r/index\\.html$\">\n  Redirect http://example.com/loc\n"
+          "</LocationMatch>\n"
+          "<Directory \"@DOCROOT@/ix/d\">\n  <Files \"index.html\">\n    Require all denied\n"
+          "  </Files>\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/ix/g/", 410);
+    pth_resp_t r;
+    pth_get(h, "/ix/r/?q=1", NULL, &r);
+    ck_assert_int_eq(r.status, 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://example.com/loc?q=1");
+    pth_resp_free(&r);
+    expect("/ix/d/", 403);
+    expect("/ix/ok/", 200);
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -187,6 +216,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, directory_index_lines_in_one_section_add_up_as_in_mod_dir);
     tcase_add_test(tc, a_directory_without_an_index_is_not_sent_to_the_fallback);
     tcase_add_test(tc, only_plain_directory_options_govern_symbolic_links);
+    tcase_add_test(tc, index_lookups_answer_with_their_redirect_or_error);
     suite_add_tcase(s, tc);
     return s;
 }
