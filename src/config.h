@@ -335,12 +335,15 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path);
 /* The same, when filename may be only the file part of the path (whole_path false: path info
  * follows): Apache's walk then stops at the file, and no <Directory> naming it applies.
+ * <DirectoryMatch> is matched against rx_name (NULL: filename), the name as Apache's walk
+ * leaves it: a directory has a trailing '/' only when the URL has one.
  * *walk_options (may be NULL) gets the Options the walk checks symbolic links with: those of
  * the plain <Directory> sections that hold the last name (not <DirectoryMatch>, <Files> or
  * <Location>, which Apache merges after its walk). */
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
-                                              const char *filename, bool whole_path,
-                                              const char *uri_path, unsigned *walk_options);
+                                              const char *filename, const char *rx_name,
+                                              bool whole_path, const char *uri_path,
+                                              unsigned *walk_options);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

@@ -227,7 +227,7 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
                                                const char *filename, bool exists,
                                                const pt_dir_config_t *d,
                                                const pt_dir_config_t **matched, size_t *nm,
-                                               unsigned *walk_options)
+                                               unsigned *walk_options, const char *rx_name)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
@@ -267,7 +267,7 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     }
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
-        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, filename, 0, NULL, 0) == 0) {
+        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, rx_name, 0, NULL, 0) == 0) {
             d = pt_dir_config_merge(a, d, s->conf);
             matched[(*nm)++] = s->conf;
         }
@@ -278,12 +278,13 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path)
 {
-    return pt_config_dir_for_walk(a, vh, filename, true, uri_path, NULL);
+    return pt_config_dir_for_walk(a, vh, filename, filename, true, uri_path, NULL);
 }
 
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
-                                              const char *filename, bool whole_path,
-                                              const char *uri_path, unsigned *walk_options)
+                                              const char *filename, const char *rx_name,
+                                              bool whole_path, const char *uri_path,
+                                              unsigned *walk_options)
 {
     const pt_dir_config_t *d = vh->dir;
     unsigned wo_unused;
@@ -294,7 +295,8 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
                                                                 sizeof(*matched));
         size_t nm = 0;
-        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, walk_options);
+        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, walk_options,
+                             rx_name ? rx_name : filename);
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
         for (size_t i = 0; i < vh->nsections; i++) {

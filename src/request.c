@@ -400,6 +400,16 @@ static const char *walked_dir_of(pt_request_t *r)
                  : NULL;
 }
 
+/* The name <DirectoryMatch> sees: a directory keeps the trailing '/' of the walk only when
+ * the URL has one, as r->filename in Apache. */
+static const char *regex_name(pt_request_t *r, const char *walked)
+{
+    size_t wl = walked ? strlen(walked) : 0, ul = strlen(r->uri);
+    if (wl > 1 && walked[wl - 1] == '/' && ul && r->uri[ul - 1] != '/')
+        return pt_arena_strndup(r->arena, walked, wl - 1);
+    return walked;
+}
+
 /* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
  * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
  * phases) leaves the request's environment and header fields alone. */
@@ -425,7 +435,7 @@ static int route_map(pt_request_t *r, bool lookup)
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = pt_walk_stat(r);
-        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked,
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &r->walk_options);
         st = check_symlinks(r);

@@ -130,6 +130,24 @@ START_TEST(only_plain_directory_options_govern_symbolic_links)
 }
 END_TEST
 
+/* Apache matches <DirectoryMatch> against the file name as the walk left it: a directory
+ * asked for without its trailing slash has none, so "/sub$" denies GET /sub (403 before
+ * mod_dir's redirect, which comes later, in the fixups) and not GET /sub/. */
+START_TEST(directory_match_sees_a_directory_without_the_slash_the_url_lacks)
+{
+    pth_write_filef(h, "sub/index.html", "sub index\n");
+    pth_write_filef(h, "nf/index.html", "nf index\n");
+    START("<DirectoryMatch \"/(sub|priv)$\">\n  Require all denied\n</DirectoryMatch>\n"
+          "<DirectoryMatch \"/nf/$\">\n  Require all denied\n</DirectoryMatch>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/sub", 403);
+    expect_method("POST", "/sub?q=1", 403);
+    expect_body("/sub/", "sub index\n");
+    expect("/nf", 301);
+    expect("/nf/", 403);
+}
+END_TEST
+
 /* ---- DirectoryIndex ---------------------------------------------------------------------- */
 
 /* mod_dir adds each DirectoryIndex's names to its section's list; "disabled" alone empties
@@ -217,6 +235,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_directory_without_an_index_is_not_sent_to_the_fallback);
     tcase_add_test(tc, only_plain_directory_options_govern_symbolic_links);
     tcase_add_test(tc, index_lookups_answer_with_their_redirect_or_error);
+    tcase_add_test(tc, directory_match_sees_a_directory_without_the_slash_the_url_lacks);
     suite_add_tcase(s, tc);
     return s;
 }
