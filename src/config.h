@@ -340,6 +340,9 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
  * *walk_options (may be NULL) gets the Options the walk checks symbolic links with: those of
  * the plain <Directory> sections that hold the last name (not <DirectoryMatch>, <Files> or
  * <Location>, which Apache merges after its walk). */
+/* The Options Apache's walk checks the symbolic links inside directory dir (ending in '/')
+ * with: the server's, merged with the plain <Directory> sections that hold dir. */
+unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir);
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,

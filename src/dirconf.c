@@ -275,6 +275,15 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     return d;
 }
 
+unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir)
+{
+    const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*matched));
+    size_t nm = 0;
+    unsigned wo = vh->dir->options;
+    walk_directories(a, vh, dir, false, vh->dir, matched, &nm, &wo, dir);
+    return wo;
+}
+
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path)
 {

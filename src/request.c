@@ -296,10 +296,11 @@ static const char *choose_handler(const pt_request_t *r)
 }
 
 /* Options' symlink rules hold for every handler's file (a FastCGI script as much as a static
- * file), as in Apache's directory walk; a missing file is the handler's business. */
+ * file), as in Apache's directory walk, each link with the Options of the directory that
+ * holds it; a missing file is the handler's business. */
 static int check_symlinks(pt_request_t *r)
 {
-    if (!r->finfo_valid || (r->walk_options & PT_OPT_FOLLOW_SYMLINKS))
+    if (!r->finfo_valid)
         return 0;
     int fd;
     struct stat st;

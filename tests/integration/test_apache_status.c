@@ -148,6 +148,28 @@ START_TEST(directory_match_sees_a_directory_without_the_slash_the_url_lacks)
 }
 END_TEST
 
+/* Each link is checked with the Options of the directory that holds it: a link to a
+ * directory in the document root is followed under the root's FollowSymLinks even when
+ * <Directory "root/<star>"> (which matches the link's own path) says Options None, and a
+ * root that says None forbids it even when the directories below allow links. */
+START_TEST(a_link_is_checked_with_the_options_of_the_directory_that_holds_it)
+{
+    pth_write_filef(h, "real/page.html", "real page\n");
+    pth_write_filef(h, "b/real/page.html", "b page\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/link-dir", h->docroot);
+    ck_assert_int_eq(symlink("real", link), 0);
+    snprintf(link, sizeof(link), "%s/b/link-dir", h->docroot);
+    ck_assert_int_eq(symlink("real", link), 0);
+    START("<Directory \"@DOCROOT@/*\">\n  Options None\n</Directory>\n"
+          "<Directory \"@DOCROOT@/b\">\n  Options None\n</Directory>\n"
+          "<Directory \"@DOCROOT@/b/*\">\n  Options FollowSymLinks\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    expect_body("/link-dir/page.html", "real page\n");
+    expect("/b/link-dir/page.html", 403);
+}
+END_TEST
+
 /* ---- DirectoryIndex ---------------------------------------------------------------------- */
 
 /* mod_dir adds each DirectoryIndex's names to its section's list; "disabled" alone empties
@@ -236,6 +258,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, only_plain_directory_options_govern_symbolic_links);
     tcase_add_test(tc, index_lookups_answer_with_their_redirect_or_error);
     tcase_add_test(tc, directory_match_sees_a_directory_without_the_slash_the_url_lacks);
+    tcase_add_test(tc, a_link_is_checked_with_the_options_of_the_directory_that_holds_it);
     suite_add_tcase(s, tc);
     return s;
 }
