@@ -165,6 +165,11 @@ static bool try_index(pt_request_t *r, int *rc)
             return true;
         }
     }
+    if (kept == 0 && n > 0 && r->dir->fallback && r->dir->fallback[0]) {
+        /* mod_dir's lookup of a missing name runs its FallbackResource. */
+        *rc = missing(r);
+        return true;
+    }
     *rc = kept;
     return kept != 0;
 }
@@ -301,7 +306,8 @@ static int serve_directory(pt_request_t *r)
     if (try_index(r, &rc)) {
         return rc;
     }
-    /* No FallbackResource here: mod_dir uses it only for a name that does not exist. */
+    /* No FallbackResource here (try_index used it if an index name was looked up): mod_dir
+     * uses it only for a name that does not exist. */
     rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;

@@ -201,8 +201,9 @@ START_TEST(directory_index_lines_in_one_section_add_up_as_in_mod_dir)
 }
 END_TEST
 
-/* mod_dir's FallbackResource is for names that do not exist: a directory without an index
- * is 403 (no Indexes), not the fallback. */
+/* mod_dir's FallbackResource is for names that do not exist: a directory with no index name
+ * to look up is 403 (no Indexes), not the fallback; one whose index names are missing gets
+ * the fallback from their lookup. */
 START_TEST(a_directory_without_an_index_is_not_sent_to_the_fallback)
 {
     pth_write_filef(h, "nf/in/y.txt", "y\n");
@@ -213,6 +214,9 @@ START_TEST(a_directory_without_an_index_is_not_sent_to_the_fallback)
     expect("/nf/", 403);
     expect("/nf/in", 301);
     expect_body("/nothere", "hello index\n");
+    /* An index name that does not exist is looked up, and that lookup finds the fallback. */
+    pth_write_filef(h, "noi/z.txt", "z\n");
+    expect_body("/noi/", "hello index\n");
 }
 END_TEST
 
