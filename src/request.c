@@ -414,10 +414,13 @@ static const char *regex_name(pt_request_t *r, const char *walked)
 /* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
  * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
  * phases) leaves the request's environment and header fields alone. */
-static int route_map(pt_request_t *r, bool lookup)
+static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = check_location_redirects(r);
-    if (!st && (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+    /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
+     * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
+    if (!st && !dirent &&
+        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
@@ -460,17 +463,19 @@ static int route_map(pt_request_t *r, bool lookup)
     return 0;
 }
 
-int pt_request_lookup(pt_request_t *r, const char *uri)
+int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
 {
     pt_request_t sub = *r;
     sub.uri = uri;
     sub.method = "GET";
     sub.method_id = PT_METHOD_GET;
     sub.walked_dir = walked_dir_of(r);
+    if (dirent)
+        sub.args = NULL;
     pt_table_init(&sub.err_headers_out, r->arena, 4);
-    int st = route_map(&sub, true);
+    int st = route_map(&sub, true, dirent);
     const char *loc = pt_table_get(&sub.err_headers_out, "Location");
-    if (st >= 300 && st < 400 && loc)
+    if (!dirent && st >= 300 && st < 400 && loc)
         pt_table_set(&r->err_headers_out, "Location", loc);
     return st;
 }
@@ -479,7 +484,7 @@ int pt_request_lookup(pt_request_t *r, const char *uri)
  * handler. Returns PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
 {
-    int st = route_map(r, false);
+    int st = route_map(r, false, false);
     if (st)
         return st;
     r->handler = r->backend ? r->backend->url : choose_handler(r);

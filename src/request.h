@@ -137,8 +137,9 @@ int pt_req_discard_body(pt_request_t *r);
 int pt_request_route(pt_request_t *r);
 /* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
  * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
- * (a redirect's Location is then set in r->err_headers_out). */
-int pt_request_lookup(pt_request_t *r, const char *uri);
+ * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup
+ * of a directory entry (no server-level Redirect, no query, r's Location left alone). */
+int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);

@@ -150,7 +150,7 @@ static bool try_index(pt_request_t *r, int *rc)
             bool slash = fl > 0 && r->filename[fl - 1] == '/';
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
-        int st = pt_request_lookup(r, uri);
+        int st = pt_request_lookup(r, uri, false);
         if (st >= 300 && st < 400) {
             *rc = st;
             return true;
@@ -187,9 +187,9 @@ static int cmp_entry(const void *a, const void *b)
 
 /* mod_autoindex runs a sub-request per entry and lists only what a request would get
  * (2xx or 3xx): the same symlink rules (with the listed directory's Options, which govern its
- * entries), the same section walk and Require here. A dangling link, a link Options forbid,
- * a denied file or directory, and anything but files and directories stay out, so a listing
- * never tells what access control hides. */
+ * entries), the same redirects, section walk and Require (pt_request_lookup). A dangling link,
+ * a link Options forbid, a denied or gone file or directory, and anything but files and
+ * directories stay out, so a listing never tells what access control hides. */
 static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
 {
     if (!pt_walk_entry_allowed(dfd, name, r->walk_options, st)) {
@@ -199,14 +199,9 @@ static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct sta
     if (!isdir && !S_ISREG(st->st_mode)) {
         return false;
     }
-    size_t fl = strlen(r->filename);
-    const char *sep = fl && r->filename[fl - 1] == '/' ? "" : "/";
-    const char *file = pt_arena_printf(r->arena, "%s%s%s%s", r->filename, sep, name,
-                                       isdir ? "/" : "");
     const char *uri = pt_arena_printf(r->arena, "%s%s%s", r->uri, name, isdir ? "/" : "");
-    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, file, uri);
-    return d->require == NULL || pt_require_eval(d->require, pt_request_client_addr(r), "GET",
-                                                 &r->env) == PT_AUTHZ_GRANTED;
+    int rc = pt_request_lookup(r, uri, true);
+    return rc == 0 || (rc >= 300 && rc < 400);
 }
 
 /* Reads up to LISTING_MAX_ENTRIES visible entries, sorted by name. */

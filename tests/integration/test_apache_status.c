@@ -249,6 +249,24 @@ START_TEST(index_lookups_answer_with_their_redirect_or_error)
 }
 END_TEST
 
+/* mod_autoindex lists an entry only when its lookup gets 2xx or 3xx: a "Redirect 410" in a
+ * <LocationMatch> hides it, as Require does. */
+START_TEST(a_listing_hides_an_entry_a_redirect_makes_gone)
+{
+    pth_write_filef(h, "lg/f.txt", "f\n");
+    pth_write_filef(h, "lg/g.html", "g\n");
+    START("<Directory \"@DOCROOT@/lg\">\n  Options Indexes\n  DirectoryIndex disabled\n"
+          "</Directory>\n"
+          "<LocationMatch \"\\.txt$\">\n  Redirect 410\n</LocationMatch>\n");
+    pth_resp_t r;
+    pth_get(h, "/lg/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "g.html") && !strstr(r.body, "f.txt"), "listing: %s", r.body);
+    ck_assert_ptr_null(pth_resp_header(&r, "Location"));
+    pth_resp_free(&r);
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -263,6 +281,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, index_lookups_answer_with_their_redirect_or_error);
     tcase_add_test(tc, directory_match_sees_a_directory_without_the_slash_the_url_lacks);
     tcase_add_test(tc, a_link_is_checked_with_the_options_of_the_directory_that_holds_it);
+    tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
     suite_add_tcase(s, tc);
     return s;
 }
