@@ -267,6 +267,27 @@ START_TEST(a_listing_hides_an_entry_a_redirect_makes_gone)
 }
 END_TEST
 
+/* A listing's entries reuse the listed directory's walk, <DirectoryMatch> Options included:
+ * a link is hidden there under "Options -FollowSymLinks" from a <DirectoryMatch>, while a
+ * request for it (a walk of its own, plain <Directory> Options only) gets it. */
+START_TEST(a_listing_checks_links_with_the_directory_match_options)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    pth_write_filef(h, "ld/x.txt", "x\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/ld/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    START("<DirectoryMatch \"^@DOCROOT@/ld\">\n  DirectoryIndex disabled\n"
+          "  Options +Indexes -FollowSymLinks\n</DirectoryMatch>\n");
+    pth_resp_t r;
+    pth_get(h, "/ld/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "x.txt") && !strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
+    expect_body("/ld/link-out", "OUT\n");
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -282,6 +303,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, directory_match_sees_a_directory_without_the_slash_the_url_lacks);
     tcase_add_test(tc, a_link_is_checked_with_the_options_of_the_directory_that_holds_it);
     tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
+    tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
     suite_add_tcase(s, tc);
     return s;
 }
