@@ -290,22 +290,36 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
     return pt_config_dir_for_walk(a, vh, filename, filename, true, uri_path, NULL);
 }
 
+/* FNV-1a over the merged sections: the same sections in the same order give the same value. */
+static uint64_t sig_add(uint64_t h, const void *p)
+{
+    uintptr_t v = (uintptr_t)p;
+    for (size_t i = 0; i < sizeof(v); i++) {
+        h ^= (v >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
-                                              unsigned *walk_options)
+                                              pt_walk_result_t *out)
 {
     const pt_dir_config_t *d = vh->dir;
-    unsigned wo_unused;
-    if (!walk_options)
-        walk_options = &wo_unused;
-    *walk_options = d->options;
+    pt_walk_result_t unused;
+    if (!out)
+        out = &unused;
+    out->walk_options = d->options;
+    uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
     if (filename) {
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
                                                                 sizeof(*matched));
         size_t nm = 0;
-        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, walk_options,
+        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, &out->walk_options,
                              rx_name ? rx_name : filename);
+        for (size_t i = 0; i < nm; i++)
+            sig = sig_add(sig, matched[i]);
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
         for (size_t i = 0; i < vh->nsections; i++) {
@@ -316,8 +330,10 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
                 continue;
             bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
                                                : regexec(s->re, base, 0, NULL, 0) == 0;
-            if (hit)
+            if (hit) {
                 d = pt_dir_config_merge(a, d, s->conf);
+                sig = sig_add(sig, s->conf);
+            }
         }
     }
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
@@ -327,9 +343,12 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
             hit = location_matches(s->pattern, uri_path);
         else if (s->kind == PT_SEC_LOCATION_MATCH)
             hit = regexec(s->re, uri_path, 0, NULL, 0) == 0;
-        if (hit)
+        if (hit) {
             d = pt_dir_config_merge(a, d, s->conf);
+            sig = sig_add(sig, s->conf);
+        }
     }
+    out->sections = sig ? sig : 1;
     return d;
 }
 

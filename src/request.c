@@ -426,6 +426,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
+    pt_walk_result_t wr;
     r->path_info = NULL;
     r->finfo_valid = false;
     r->backend = NULL;
@@ -435,13 +436,16 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
         r->filename = NULL;
         r->backend = pp->backend;
-        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
+        r->sections = wr.sections;
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = pt_walk_stat(r);
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
-                                        r->uri, &r->walk_options);
+                                        r->uri, &wr);
+        r->walk_options = wr.walk_options;
+        r->sections = wr.sections;
         st = check_symlinks(r);
         if (st)
             return st;
@@ -453,7 +457,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         apply_env_rules(r);
     if (!lookup && r->dir->nreq_headers && !r->redirect_from)
         pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, &r->headers_in, r);
-    if (r->dir->require &&
+    /* Apache runs authorization again after an internal redirect, or in a subrequest, only
+     * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
+     * ErrorDocument with the denied file's sections is sent. */
+    bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
+    if (!authorized_before && r->dir->require &&
         pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
             PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
@@ -470,6 +478,8 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
     sub.method = "GET";
     sub.method_id = PT_METHOD_GET;
     sub.walked_dir = walked_dir_of(r);
+    sub.prev_sections = r->sections;
+    sub.sections = 0;
     if (dirent)
         sub.args = NULL;
     pt_table_init(&sub.err_headers_out, r->arena, 4);
@@ -521,6 +531,8 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri)
     if (st)
         return st;
     r->walked_dir = walked_dir_of(r);
+    r->prev_sections = r->sections;
+    r->sections = 0;
     r->redirect_from = r->uri;
     r->uri = norm;
     r->handler = NULL;

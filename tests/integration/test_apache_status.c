@@ -288,6 +288,40 @@ START_TEST(a_listing_checks_links_with_the_directory_match_options)
 }
 END_TEST
 
+/* ---- ErrorDocument ----------------------------------------------------------------------- */
+
+/* Apache authorizes an internal redirect again only when its config differs from the request
+ * before: an ErrorDocument 403 under the same sections as the denied file is sent (even when
+ * a request for it would be denied); one under other, denying sections is not. */
+START_TEST(an_error_document_with_the_denied_files_sections_is_sent)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    pth_write_filef(h, "errors/403.html", "E403 page\n");
+    pth_write_filef(h, "o/b.txt", "b\n");
+    pth_write_filef(h, "o/errors/403.html", "O403 page\n");
+    START("ErrorDocument 403 /errors/403.html\n"
+          "<Directory \"@DOCROOT@/*\">\n  <RequireAll>\n    Require all granted\n"
+          "    Require not ip 127.0.0.1\n  </RequireAll>\n</Directory>\n"
+          "<Directory \"@DOCROOT@/o\">\n  ErrorDocument 403 /o/errors/403.html\n"
+          "  <Files \"b.txt\">\n    Require all denied\n  </Files>\n</Directory>\n"
+          "<Directory \"@DOCROOT@/o/errors\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    pth_resp_t r;
+    pth_get(h, "/a.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(r.body, "E403 page\n");
+    pth_resp_free(&r);
+    pth_get(h, "/errors/403.html", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(r.body, "E403 page\n");
+    pth_resp_free(&r);
+    pth_get(h, "/o/b.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(strstr(r.body, "O403"));
+    pth_resp_free(&r);
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -304,6 +338,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_link_is_checked_with_the_options_of_the_directory_that_holds_it);
     tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
     tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
+    tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     suite_add_tcase(s, tc);
     return s;
 }
