@@ -344,6 +344,8 @@ typedef struct {
                               plain <Directory> sections that hold the last name (not
                               <DirectoryMatch>, <Files> or <Location>, which Apache merges
                               after its walk) */
+    unsigned dir_options;  /* the Options of the directory walk: <Directory> and
+                              <DirectoryMatch>, not <Files> or <Location> */
     uint64_t sections;     /* which sections were merged, in order (never 0): two requests
                               with one value have one config, as Apache's cached merges */
 } pt_walk_result_t;

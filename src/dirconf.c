@@ -310,7 +310,7 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
     pt_walk_result_t unused;
     if (!out)
         out = &unused;
-    out->walk_options = d->options;
+    out->walk_options = out->dir_options = d->options;
     uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
     if (filename) {
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
@@ -318,6 +318,7 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
         size_t nm = 0;
         d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, &out->walk_options,
                              rx_name ? rx_name : filename);
+        out->dir_options = d->options;
         for (size_t i = 0; i < nm; i++)
             sig = sig_add(sig, matched[i]);
         const char *slash = strrchr(filename, '/');

@@ -445,6 +445,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);
         r->walk_options = wr.walk_options;
+        r->dir_options = wr.dir_options;
         r->sections = wr.sections;
         st = check_symlinks(r);
         if (st)

@@ -68,6 +68,7 @@ typedef struct pt_request {
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
     unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */
+    unsigned dir_options;        /* Options of the directory walk (with <DirectoryMatch>) */
     uint64_t sections;           /* pt_walk_result_t.sections of r->dir, 0 when unknown */
     uint64_t prev_sections;      /* the same for the request before an internal redirect or
                                     the parent of a lookup: equal, Require is not run again */

@@ -192,9 +192,10 @@ static int cmp_entry(const void *a, const void *b)
  * directories stay out, so a listing never tells what access control hides. */
 static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
 {
-    /* Apache's lookup of an entry reuses the walk of the listed directory, Options from
-     * <DirectoryMatch> included, and checks a link with them (not only the walk's). */
-    if (!pt_walk_entry_allowed(dfd, name, r->dir->options, st)) {
+    /* Apache's lookup of an entry reuses the directory walk of the listed directory, Options
+     * from <DirectoryMatch> included (not those of <Files> or <Location>), and checks a link
+     * with them. */
+    if (!pt_walk_entry_allowed(dfd, name, r->dir_options, st)) {
         return false;
     }
     bool isdir = S_ISDIR(st->st_mode);

@@ -267,7 +267,8 @@ START_TEST(a_listing_hides_an_entry_a_redirect_makes_gone)
 }
 END_TEST
 
-/* A listing's entries reuse the listed directory's walk, <DirectoryMatch> Options included:
+/* A listing's entries reuse the listed directory's walk, <DirectoryMatch> Options included
+ * (<Location> ones not):
  * a link is hidden there under "Options -FollowSymLinks" from a <DirectoryMatch>, while a
  * request for it (a walk of its own, plain <Directory> Options only) gets it. */
 START_TEST(a_listing_checks_links_with_the_directory_match_options)
@@ -277,14 +278,24 @@ START_TEST(a_listing_checks_links_with_the_directory_match_options)
     char link[600];
     snprintf(link, sizeof(link), "%s/ld/link-out", h->docroot);
     ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    pth_write_filef(h, "lo/x.txt", "x\n");
+    snprintf(link, sizeof(link), "%s/lo/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
     START("<DirectoryMatch \"^@DOCROOT@/ld\">\n  DirectoryIndex disabled\n"
-          "  Options +Indexes -FollowSymLinks\n</DirectoryMatch>\n");
+          "  Options +Indexes -FollowSymLinks\n</DirectoryMatch>\n"
+          "<Directory \"@DOCROOT@/lo\">\n  DirectoryIndex disabled\n  Options +Indexes\n"
+          "</Directory>\n<Location \"/lo\">\n  Options -FollowSymLinks\n</Location>\n");
     pth_resp_t r;
     pth_get(h, "/ld/", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(strstr(r.body, "x.txt") && !strstr(r.body, "link-out"), "listing: %s", r.body);
     pth_resp_free(&r);
     expect_body("/ld/link-out", "OUT\n");
+    /* <Location> Options are not the directory walk's: the link is listed. */
+    pth_get(h, "/lo/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
 }
 END_TEST
 
