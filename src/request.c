@@ -448,8 +448,12 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->dir_options = wr.dir_options;
         r->sections = wr.sections;
         st = check_symlinks(r);
-        if (st)
+        if (st) {
+            /* Apache's walk stops before it merges a section: the server's config answers. */
+            r->dir = r->vhost->dir;
+            r->sections = 0;
             return st;
+        }
     }
     st = check_section_redirects(r);
     if (st)

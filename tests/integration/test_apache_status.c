@@ -333,6 +333,28 @@ START_TEST(an_error_document_with_the_denied_files_sections_is_sent)
 }
 END_TEST
 
+/* A link Options forbid stops Apache's walk before any section is merged: the 403 is answered
+ * with the server's config, so an ErrorDocument or Header of the sections is not used. */
+START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
+{
+    pth_write_filef(h, "sl/real.txt", "s\n");
+    pth_write_filef(h, "sl/err.html", "SLERR\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/sl/link.txt", h->docroot);
+    ck_assert_int_eq(symlink("real.txt", link), 0);
+    START("<Directory \"@DOCROOT@/sl\">\n  Options None\n  ErrorDocument 403 /sl/err.html\n"
+          "</Directory>\n"
+          "<Location \"/sl/link.txt\">\n  Header always set X-L yes\n</Location>\n");
+    pth_expect_error(h, "AH00037");
+    pth_resp_t r;
+    pth_get(h, "/sl/link.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(strstr(r.body, "SLERR"));
+    ck_assert_ptr_null(pth_resp_header(&r, "X-L"));
+    pth_resp_free(&r);
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -350,6 +372,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
     tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
+    tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
     suite_add_tcase(s, tc);
     return s;
 }
