@@ -447,7 +447,9 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->walk_options = wr.walk_options;
         r->dir_options = wr.dir_options;
         r->sections = wr.sections;
-        st = check_symlinks(r);
+        /* A listing's entry lookup reuses the listed directory's walk: its link was checked
+         * with that directory's Options (entry_visible), nothing above it is walked again. */
+        st = dirent ? 0 : check_symlinks(r);
         if (st) {
             /* Apache's walk stops before it merges a section: the server's config answers. */
             r->dir = r->vhost->dir;

@@ -355,6 +355,29 @@ START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
 }
 END_TEST
 
+/* The lookup of a listing's entry reuses the listed directory's walk: a link allowed by the
+ * directory's <DirectoryMatch> Options is listed even when the server's Options forbid links
+ * (a request for it, walked anew, is refused). */
+START_TEST(a_listing_lists_a_link_its_directory_match_allows)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    pth_write_filef(h, "lm/x.txt", "x\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/lm/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    START("Options -FollowSymLinks\n"
+          "<DirectoryMatch \"^@DOCROOT@/lm\">\n  DirectoryIndex disabled\n"
+          "  Options Indexes FollowSymLinks\n</DirectoryMatch>\n");
+    pth_expect_error(h, "AH00037");
+    pth_resp_t r;
+    pth_get(h, "/lm/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "x.txt") && strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
+    expect("/lm/link-out", 403);
+}
+END_TEST
+
 static Suite *apache_status_suite(void)
 {
     Suite *s = suite_create("apache status");
@@ -373,6 +396,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
+    tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
     suite_add_tcase(s, tc);
     return s;
 }
