@@ -333,6 +333,30 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
  * Apache merges them. filename may be NULL (no file mapping): only <Location> applies. */
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path);
+/* The same, when filename may be only the file part of the path (whole_path false: path info
+ * follows): Apache's walk then stops at the file, and no <Directory> naming it applies.
+ * <DirectoryMatch> is matched against rx_name (NULL: filename), the name as Apache's walk
+ * leaves it: a directory has a trailing '/' only when the URL has one.
+ * *out (may be NULL) gets what else the walk found. */
+/* What pt_config_dir_for_walk finds besides the config. */
+typedef struct {
+    unsigned walk_options; /* the Options the walk checks symbolic links with: those of the
+                              plain <Directory> sections that hold the last name (not
+                              <DirectoryMatch>, <Files> or <Location>, which Apache merges
+                              after its walk) */
+    unsigned dir_options;  /* the Options of the directory walk: <Directory> and
+                              <DirectoryMatch>, not <Files> or <Location> */
+    uint64_t sections;     /* which sections were merged, in order (never 0): two requests
+                              with one value have one config, as Apache's cached merges */
+} pt_walk_result_t;
+
+/* The Options Apache's walk checks the symbolic links inside directory dir (ending in '/')
+ * with: the server's, merged with the plain <Directory> sections that hold dir. */
+unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir);
+const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
+                                              const char *filename, const char *rx_name,
+                                              bool whole_path, const char *uri_path,
+                                              pt_walk_result_t *out);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

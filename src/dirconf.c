@@ -7,6 +7,7 @@
 
 #include <fnmatch.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 /* ---- Merge ------------------------------------------------------------------------------ */
 
@@ -130,19 +131,24 @@ static size_t count_components(const char *p)
     return n;
 }
 
-/* <Directory dir> applies to filename when filename is dir or inside it. A wildcard one is
- * matched as in Apache's walk, against the directories on the way only: the prefix of
- * filename with as many components as dir, when a '/' follows it (the walk gives a directory
- * a trailing '/'), so /x/<star> applies to the directory /x/sub/ and what is in it, not to the
- * file /x/f.txt nor to a name under /x that does not exist. */
-static bool directory_matches(const char *dir, const char *filename)
+/* How a <Directory> applies to a walked file name: not at all, to a directory on the way
+ * (the name goes on with a '/'; the walk gives a directory a trailing '/'), or to the whole
+ * name, which the walk reaches only in some cases (see walk_directories). */
+typedef enum { DIR_NO, DIR_ON_THE_WAY, DIR_WHOLE_NAME } dir_match_t;
+
+/* A wildcard <Directory> is matched as in Apache's walk, against the prefix of filename with as
+ * many components as dir, so /x/<star> applies to the directory /x/sub/ and what is in it,
+ * and to a name under /x that does not exist only as far as the walk goes (not at all). */
+static dir_match_t directory_matches(const char *dir, const char *filename)
 {
     if (strcmp(dir, "/") == 0)
-        return filename[0] == '/';
+        return filename[0] == '/' ? DIR_ON_THE_WAY : DIR_NO;
     if (!strpbrk(dir, "*?[")) {
         size_t len = strlen(dir);
-        return strncmp(filename, dir, len) == 0 &&
-               (filename[len] == '\0' || filename[len] == '/');
+        if (strncmp(filename, dir, len) != 0)
+            return DIR_NO;
+        return filename[len] == '/' ? DIR_ON_THE_WAY
+                                    : filename[len] == '\0' ? DIR_WHOLE_NAME : DIR_NO;
     }
     size_t want = count_components(dir), seen = 0;
     const char *p = filename;
@@ -155,19 +161,38 @@ static bool directory_matches(const char *dir, const char *filename)
             p++;
         seen++;
     }
-    if (seen < want || *p != '/')
-        return false;
+    if (seen < want || (*p != '/' && *p != '\0'))
+        return DIR_NO;
     char prefix[4096], pattern[4096];
     size_t len = (size_t)(p - filename), dl = strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/')
         dl--;
     if (len >= sizeof(prefix) || dl >= sizeof(pattern))
-        return false;
+        return DIR_NO;
     memcpy(prefix, filename, len);
     prefix[len] = '\0';
     memcpy(pattern, dir, dl);
     pattern[dl] = '\0';
-    return fnmatch(pattern, prefix, FNM_PATHNAME) == 0;
+    if (fnmatch(pattern, prefix, FNM_PATHNAME) != 0)
+        return DIR_NO;
+    return *p == '/' ? DIR_ON_THE_WAY : DIR_WHOLE_NAME;
+}
+
+/* Apache's walk reaches the last name itself (as "name/", so a <Directory> naming it or a
+ * wildcard one matching it applies) only when the whole path exists and the Options in force
+ * before it are FollowSymLinks without SymLinksIfOwnerMatch: it then skips the lstat of each
+ * name and takes it for a directory. Otherwise it lstats, stops at a regular file or a
+ * missing name, and no section of that depth applies. */
+static bool walk_reaches_whole_name(const char *filename, bool exists, unsigned options)
+{
+    if ((options & (PT_OPT_FOLLOW_SYMLINKS | PT_OPT_SYMLINKS_IF_OWNER)) !=
+        PT_OPT_FOLLOW_SYMLINKS)
+        return false;
+    size_t n = strlen(filename);
+    if (n == 0 || filename[n - 1] == '/')
+        return false;
+    struct stat st;
+    return exists && stat(filename, &st) == 0;
 }
 
 static bool location_matches(const char *loc, const char *uri)
@@ -184,6 +209,7 @@ typedef struct {
     const pt_section_t *s;
     size_t ncomp;
     size_t order;
+    bool whole; /* matched the whole name: applies only when the walk reaches it */
 } dsec_t;
 
 static bool was_matched(const pt_dir_config_t *const *matched, size_t n,
@@ -195,18 +221,23 @@ static bool was_matched(const pt_dir_config_t *const *matched, size_t n,
     return false;
 }
 
-/* Plain <Directory> sections containing filename, shortest first, ties in file order. */
+/* Plain <Directory> sections on the walk to filename, shortest first, ties in file order;
+ * then the <DirectoryMatch> ones. exists: filename is the whole path and it exists. */
 static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
-                                               const char *filename,
+                                               const char *filename, bool exists,
                                                const pt_dir_config_t *d,
-                                               const pt_dir_config_t **matched, size_t *nm)
+                                               const pt_dir_config_t **matched, size_t *nm,
+                                               unsigned *walk_options, const char *rx_name)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
-        if (s->kind == PT_SEC_DIRECTORY && directory_matches(s->pattern, filename))
-            v[n++] = (dsec_t){s, count_components(s->pattern), i};
+        if (s->kind != PT_SEC_DIRECTORY)
+            continue;
+        dir_match_t m = directory_matches(s->pattern, filename);
+        if (m != DIR_NO)
+            v[n++] = (dsec_t){s, count_components(s->pattern), i, m == DIR_WHOLE_NAME};
     }
     /* Insertion sort: stable, and the lists are short. */
     for (size_t i = 1; i < n; i++) {
@@ -216,13 +247,27 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
             v[j] = v[j - 1];
         v[j] = x;
     }
+    /* Whole-name matches have the most components: they come last, and whether the walk
+     * reaches the name depends on the Options merged from the directories before it. */
+    int reach = -1;
+    *walk_options = d->options;
     for (size_t i = 0; i < n; i++) {
+        if (v[i].whole) {
+            if (reach < 0) {
+                reach = walk_reaches_whole_name(filename, exists, d->options);
+                *walk_options = d->options;
+            }
+            if (!reach)
+                continue;
+        }
         d = pt_dir_config_merge(a, d, v[i].s->conf);
         matched[(*nm)++] = v[i].s->conf;
+        if (!v[i].whole)
+            *walk_options = d->options;
     }
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
-        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, filename, 0, NULL, 0) == 0) {
+        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, rx_name, 0, NULL, 0) == 0) {
             d = pt_dir_config_merge(a, d, s->conf);
             matched[(*nm)++] = s->conf;
         }
@@ -230,15 +275,52 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     return d;
 }
 
+unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir)
+{
+    const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*matched));
+    size_t nm = 0;
+    unsigned wo = vh->dir->options;
+    walk_directories(a, vh, dir, false, vh->dir, matched, &nm, &wo, dir);
+    return wo;
+}
+
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                                          const char *filename, const char *uri_path)
 {
+    return pt_config_dir_for_walk(a, vh, filename, filename, true, uri_path, NULL);
+}
+
+/* FNV-1a over the merged sections: the same sections in the same order give the same value. */
+static uint64_t sig_add(uint64_t h, const void *p)
+{
+    uintptr_t v = (uintptr_t)p;
+    for (size_t i = 0; i < sizeof(v); i++) {
+        h ^= (v >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
+                                              const char *filename, const char *rx_name,
+                                              bool whole_path, const char *uri_path,
+                                              pt_walk_result_t *out)
+{
     const pt_dir_config_t *d = vh->dir;
+    pt_walk_result_t unused;
+    if (!out)
+        out = &unused;
+    out->walk_options = out->dir_options = d->options;
+    uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
     if (filename) {
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
                                                                 sizeof(*matched));
         size_t nm = 0;
-        d = walk_directories(a, vh, filename, d, matched, &nm);
+        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, &out->walk_options,
+                             rx_name ? rx_name : filename);
+        out->dir_options = d->options;
+        for (size_t i = 0; i < nm; i++)
+            sig = sig_add(sig, matched[i]);
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
         for (size_t i = 0; i < vh->nsections; i++) {
@@ -249,8 +331,10 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
                 continue;
             bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
                                                : regexec(s->re, base, 0, NULL, 0) == 0;
-            if (hit)
+            if (hit) {
                 d = pt_dir_config_merge(a, d, s->conf);
+                sig = sig_add(sig, s->conf);
+            }
         }
     }
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
@@ -260,9 +344,12 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
             hit = location_matches(s->pattern, uri_path);
         else if (s->kind == PT_SEC_LOCATION_MATCH)
             hit = regexec(s->re, uri_path, 0, NULL, 0) == 0;
-        if (hit)
+        if (hit) {
             d = pt_dir_config_merge(a, d, s->conf);
+            sig = sig_add(sig, s->conf);
+        }
     }
+    out->sections = sig ? sig : 1;
     return d;
 }
 

@@ -215,13 +215,15 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
     return dc;
 }
 
+/* The main server's DirectoryIndex until a directive sets one (then replaced, not added to). */
+static const char *default_index[] = {"index.html"};
+
 void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc)
 {
+    (void)a;
     dc->options = PT_OPT_FOLLOW_SYMLINKS;
     dc->options_set = true;
-    const char **idx = pt_arena_alloc(a, sizeof(*idx));
-    idx[0] = "index.html";
-    dc->dir_index = idx;
+    dc->dir_index = default_index;
     dc->ndir_index = 1;
     dc->dir_index_set = true;
     dc->limit_request_body = (int64_t)1 << 30;
@@ -455,20 +457,26 @@ static int set_request_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return header_rule(l, s, n, true);
 }
 
+/* As mod_dir: each DirectoryIndex in a section adds its names to the section's list, and
+ * "disabled" as the only argument empties it (among other names it is a file name). */
 static int set_directory_index(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     pt_dir_config_t *dc = s->dc;
-    dc->dir_index_set = true;
-    dc->ndir_index = 0;
-    dc->dir_index = NULL;
-    for (int i = 0; i < n->argc; i++) {
-        if (strcasecmp(n->argv[i], "disabled") == 0) {
-            dc->ndir_index = 0;
-            return 0;
-        }
+    if (!dc->dir_index_set || dc->dir_index == default_index) {
+        dc->dir_index = NULL;
+        dc->ndir_index = 0;
     }
-    dc->dir_index = n->argv;
-    dc->ndir_index = (size_t)n->argc;
+    dc->dir_index_set = true;
+    if (n->argc == 1 && strcasecmp(n->argv[0], "disabled") == 0) {
+        dc->ndir_index = 0;
+        return 0;
+    }
+    const char **v = pt_arena_alloc(l->a, (dc->ndir_index + (size_t)n->argc) * sizeof(*v));
+    for (size_t i = 0; i < dc->ndir_index; i++)
+        v[i] = dc->dir_index[i];
+    for (int i = 0; i < n->argc; i++)
+        v[dc->ndir_index++] = n->argv[i];
+    dc->dir_index = v;
     return 0;
 }
 

@@ -296,16 +296,14 @@ static const char *choose_handler(const pt_request_t *r)
 }
 
 /* Options' symlink rules hold for every handler's file (a FastCGI script as much as a static
- * file), as in Apache's directory walk; a missing file is the handler's business, but a
- * dangling link or a refused link on the way to a missing name is refused here, as the
- * walk's lstat sees the link. */
+ * file), as in Apache's directory walk, each link with the Options of the directory that
+ * holds it; a missing file is the handler's business, but a dangling link or a refused link
+ * on the way to a missing name is refused here, as the walk's lstat sees the link. */
 static int check_symlinks(pt_request_t *r)
 {
-    if (r->dir->options & PT_OPT_FOLLOW_SYMLINKS)
-        return 0;
     int fd;
     struct stat st;
-    int rc = pt_walk_open(r, r->filename_root, r->dir->options, true, &fd, &st);
+    int rc = pt_walk_open(r, r->filename_root, r->walk_options, true, &fd, &st);
     if (rc == 0)
         close(fd);
     return rc == 403 ? 403 : 0;
@@ -376,17 +374,58 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
     return NULL;
 }
 
-/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
- * handler. Returns PT_DONE or a status for an error page. */
-int pt_request_route(pt_request_t *r)
+/* Apache's internal redirects and mod_dir's subrequests (index, fallback) inherit the walk of
+ * the request they come from: a file in the directory that request was walked to reuses that
+ * walk, so its own name is not walked (no <Directory> naming it applies). */
+static bool walk_inherited(const pt_request_t *r, const char *walked)
+{
+    if (!r->walked_dir || !walked)
+        return false;
+    size_t dl = strlen(r->walked_dir);
+    return strncmp(walked, r->walked_dir, dl) == 0 && walked[dl] && !strchr(walked + dl, '/');
+}
+
+/* The directory r was walked to, as Apache's walk cache keeps it: the directory itself, or
+ * the one that holds the file (or the first missing name). */
+static const char *walked_dir_of(pt_request_t *r)
+{
+    if (!r->filename)
+        return NULL;
+    size_t n = strlen(r->filename);
+    if (r->finfo_valid && S_ISDIR(r->finfo.st_mode) && !r->path_info)
+        return n && r->filename[n - 1] == '/' ? r->filename
+                                              : pt_arena_printf(r->arena, "%s/", r->filename);
+    const char *slash = strrchr(r->filename, '/');
+    return slash ? pt_arena_strndup(r->arena, r->filename, (size_t)(slash - r->filename) + 1)
+                 : NULL;
+}
+
+/* The name <DirectoryMatch> sees: a directory keeps the trailing '/' of the walk only when
+ * the URL has one, as r->filename in Apache. */
+static const char *regex_name(pt_request_t *r, const char *walked)
+{
+    size_t wl = walked ? strlen(walked) : 0, ul = strlen(r->uri);
+    if (wl > 1 && walked[wl - 1] == '/' && ul && r->uri[ul - 1] != '/')
+        return pt_arena_strndup(r->arena, walked, wl - 1);
+    return walked;
+}
+
+/* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
+ * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
+ * phases) leaves the request's environment and header fields alone. */
+static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = check_location_redirects(r);
-    if (!st && (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+    /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
+     * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
+    if (!st && !dirent &&
+        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
+    pt_walk_result_t wr;
     r->path_info = NULL;
     r->finfo_valid = false;
     r->backend = NULL;
@@ -396,32 +435,74 @@ int pt_request_route(pt_request_t *r)
         /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
         r->filename = NULL;
         r->backend = pp->backend;
-        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
+        r->sections = wr.sections;
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = pt_walk_stat(r);
-        r->dir = pt_config_dir_for(r->arena, r->vhost, walked, r->uri);
-        st = check_symlinks(r);
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
+                                        r->path_info == NULL && !walk_inherited(r, walked),
+                                        r->uri, &wr);
+        r->walk_options = wr.walk_options;
+        r->dir_options = wr.dir_options;
+        r->sections = wr.sections;
+        /* A listing's entry lookup reuses the listed directory's walk: its link was checked
+         * with that directory's Options (entry_visible), nothing above it is walked again. */
+        st = dirent ? 0 : check_symlinks(r);
         if (st) {
-            /* Apache's directory walk refuses the link before its config becomes the
-             * request's: the 403 has the <Location> sections' config, as a Redirect's. */
-            r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+            /* Apache's walk stops before it merges a section: the server's config answers. */
+            r->dir = r->vhost->dir;
+            r->sections = 0;
             return st;
         }
     }
     st = check_section_redirects(r);
     if (st)
         return st;
-    apply_env_rules(r);
-    if (r->dir->nreq_headers && !r->redirect_from)
+    if (!lookup)
+        apply_env_rules(r);
+    if (!lookup && r->dir->nreq_headers && !r->redirect_from)
         pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, &r->headers_in, r);
-    if (r->dir->require &&
+    /* Apache runs authorization again after an internal redirect, or in a subrequest, only
+     * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
+     * ErrorDocument with the denied file's sections is sent. */
+    bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
+    if (!authorized_before && r->dir->require &&
         pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
             PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
                       r->filename ? r->filename : r->uri);
         return 403;
     }
+    return 0;
+}
+
+int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
+{
+    pt_request_t sub = *r;
+    sub.uri = uri;
+    sub.method = "GET";
+    sub.method_id = PT_METHOD_GET;
+    sub.walked_dir = walked_dir_of(r);
+    sub.prev_sections = r->sections;
+    sub.sections = 0;
+    if (dirent)
+        sub.args = NULL;
+    pt_table_init(&sub.err_headers_out, r->arena, 4);
+    int st = route_map(&sub, true, dirent);
+    const char *loc = pt_table_get(&sub.err_headers_out, "Location");
+    if (!dirent && st >= 300 && st < 400 && loc)
+        pt_table_set(&r->err_headers_out, "Location", loc);
+    return st;
+}
+
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler. Returns PT_DONE or a status for an error page. */
+int pt_request_route(pt_request_t *r)
+{
+    int st = route_map(r, false, false);
+    if (st)
+        return st;
     r->handler = r->backend ? r->backend->url : choose_handler(r);
     if (!r->backend && strncasecmp(r->handler, "proxy:", 6) == 0)
         r->backend = r->dir->handler_backend;
@@ -455,6 +536,9 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri)
     int st = pt_uri_normalize(r->arena, path, plen, &norm);
     if (st)
         return st;
+    r->walked_dir = walked_dir_of(r);
+    r->prev_sections = r->sections;
+    r->sections = 0;
     r->redirect_from = r->uri;
     r->uri = norm;
     r->handler = NULL;

@@ -67,6 +67,13 @@ typedef struct pt_request {
     const char *user;            /* %u; NULL */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
+    unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */
+    unsigned dir_options;        /* Options of the directory walk (with <DirectoryMatch>) */
+    uint64_t sections;           /* pt_walk_result_t.sections of r->dir, 0 when unknown */
+    uint64_t prev_sections;      /* the same for the request before an internal redirect or
+                                    the parent of a lookup: equal, Require is not run again */
+    const char *walked_dir;      /* the directory the request before an internal redirect
+                                    was walked to (with '/'), or NULL */
 
     /* Response writer state (private to response.c). */
     int error_status;            /* an ErrorDocument is being served for this status */
@@ -132,6 +139,11 @@ int pt_req_discard_body(pt_request_t *r);
 /* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,
  * per-directory config, SetEnvIf, RequestHeader, Require, handler. */
 int pt_request_route(pt_request_t *r);
+/* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
+ * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
+ * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup
+ * of a directory entry (no server-level Redirect, no query, r's Location left alone). */
+int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);

@@ -32,7 +32,7 @@ enum { FILE_MISSING = -2 };
  * status. */
 static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t **fce)
 {
-    unsigned opts = r->dir->options;
+    unsigned opts = r->walk_options;
     *fce = NULL;
     if ((opts & PT_OPT_FOLLOW_SYMLINKS) && r->finfo_valid && S_ISREG(r->finfo.st_mode) &&
         pt_filecache_open(r->filename, &r->finfo, fce) == 0) {
@@ -148,10 +148,12 @@ static bool index_usable(pt_request_t *r, const char *uri, const char *file)
     return false;
 }
 
-/* DirectoryIndex: the first usable entry becomes an internal redirect, so <Location> and
- * <Files> rules apply to it. Returns 0 when none is usable. */
-/* True when an index file was found; *rc is then what its internal redirect returned
- * (PT_DONE is 0, so the result cannot double as the "found" flag). */
+/* DirectoryIndex, as mod_dir: each name is looked up as a GET subrequest would be; the first
+ * that passes and is usable becomes an internal redirect, so <Location> and <Files> rules
+ * apply to it. A redirect from a lookup is the answer; any other error but 404 is kept, and
+ * the last one kept is the answer when no name is usable (rather than a listing that might
+ * show what the error hid). True when *rc is the answer (PT_DONE is 0, so the result cannot
+ * double as the "found" flag). */
 static bool try_index(pt_request_t *r, int *rc)
 {
     static const char *const dflt[] = {"index.html"};
@@ -161,6 +163,7 @@ static bool try_index(pt_request_t *r, int *rc)
         names = r->dir->dir_index;
         n = r->dir->ndir_index;
     }
+    int kept = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = names[i];
         const char *uri, *file;
@@ -173,12 +176,28 @@ static bool try_index(pt_request_t *r, int *rc)
             bool slash = fl > 0 && r->filename[fl - 1] == '/';
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
+        int st = pt_request_lookup(r, uri, false);
+        if (st >= 300 && st < 400) {
+            *rc = st;
+            return true;
+        }
+        if (st != 0) {
+            if (st != 404)
+                kept = st;
+            continue;
+        }
         if (index_usable(r, uri, file)) {
             *rc = redirect_for_lookup(r, uri);
             return true;
         }
     }
-    return false;
+    if (kept == 0 && n > 0 && r->dir->fallback && r->dir->fallback[0]) {
+        /* mod_dir's lookup of a missing name runs its FallbackResource. */
+        *rc = missing(r);
+        return true;
+    }
+    *rc = kept;
+    return kept != 0;
 }
 
 typedef struct {
@@ -194,56 +213,24 @@ static int cmp_entry(const void *a, const void *b)
 
 /* mod_autoindex runs a sub-request per entry and lists only what a request would get
  * (2xx or 3xx): the same symlink rules (with the listed directory's Options, which govern its
- * entries), the same section walk and Require here. A dangling link, a link Options forbid,
- * a denied file or directory, and anything but files and directories stay out, so a listing
- * never tells what access control hides. */
-/* Whether a section's Redirect (mod_alias runs those in the subrequest's fixups) answers
- * uri with an error: Redirect gone. The innermost one-argument Redirect wins, then the
- * first prefix or regex one that matches. */
-static bool section_redirect_gone(const pt_dir_config_t *d, const char *uri)
-{
-    for (size_t i = d->nredirects; i-- > 0;) {
-        if (!d->redirects[i].path) {
-            return d->redirects[i].status >= 400;
-        }
-    }
-    for (size_t i = 0; i < d->nredirects; i++) {
-        const pt_redirect_t *x = &d->redirects[i];
-        bool hit;
-        if (x->re) {
-            hit = regexec(x->re, uri, 0, NULL, 0) == 0;
-        } else {
-            size_t pl = strlen(x->path);
-            hit = strncmp(uri, x->path, pl) == 0 &&
-                  (pl == 0 || x->path[pl - 1] == '/' || uri[pl] == '\0' || uri[pl] == '/');
-        }
-        if (hit) {
-            return x->status >= 400;
-        }
-    }
-    return false;
-}
-
+ * entries), the same redirects, section walk and Require (pt_request_lookup). A dangling link,
+ * a link Options forbid, a denied or gone file or directory, and anything but files and
+ * directories stay out, so a listing never tells what access control hides. */
 static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct stat *st)
 {
-    if (!pt_walk_entry_allowed(dfd, name, r->dir->options, st)) {
+    /* Apache's lookup of an entry reuses the directory walk of the listed directory, Options
+     * from <DirectoryMatch> included (not those of <Files> or <Location>), and checks a link
+     * with them. */
+    if (!pt_walk_entry_allowed(dfd, name, r->dir_options, st)) {
         return false;
     }
     bool isdir = S_ISDIR(st->st_mode);
     if (!isdir && !S_ISREG(st->st_mode)) {
         return false;
     }
-    size_t fl = strlen(r->filename);
-    const char *sep = fl && r->filename[fl - 1] == '/' ? "" : "/";
-    const char *file = pt_arena_printf(r->arena, "%s%s%s%s", r->filename, sep, name,
-                                       isdir ? "/" : "");
     const char *uri = pt_arena_printf(r->arena, "%s%s%s", r->uri, name, isdir ? "/" : "");
-    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, file, uri);
-    if (section_redirect_gone(d, uri)) {
-        return false;
-    }
-    return d->require == NULL || pt_require_eval(d->require, pt_request_client_addr(r), "GET",
-                                                 &r->env) == PT_AUTHZ_GRANTED;
+    int rc = pt_request_lookup(r, uri, true);
+    return rc == 0 || (rc >= 300 && rc < 400);
 }
 
 /* Reads up to LISTING_MAX_ENTRIES visible entries, sorted by name. */
@@ -343,13 +330,8 @@ static int serve_directory(pt_request_t *r)
     if (try_index(r, &rc)) {
         return rc;
     }
-    /* Apache reaches the fallback from a directory only through mod_dir's subrequest for
-     * an index candidate: with DirectoryIndex disabled there is none. */
-    const char *fb = r->dir->fallback;
-    bool no_candidates = r->dir->dir_index_set && r->dir->ndir_index == 0;
-    if (fb != NULL && fb[0] != '\0' && !no_candidates) {
-        return missing(r);
-    }
+    /* No FallbackResource here (try_index used it if an index name was looked up): mod_dir
+     * uses it only for a name that does not exist. */
     rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;

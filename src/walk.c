@@ -78,6 +78,15 @@ static int open_errno_status(void)
 static int open_link(pt_request_t *r, int dirfd, const char *name, int flags, unsigned options,
                      const struct stat *lst, const char *path, int *out)
 {
+    if ((options & PT_OPT_FOLLOW_SYMLINKS) && !(options & PT_OPT_SYMLINKS_IF_OWNER)) {
+        /* Allowed here although not everywhere on the path (the fast path did not apply). */
+        int fd = openat(dirfd, name, flags & ~O_NOFOLLOW);
+        if (fd < 0) {
+            return open_errno_status();
+        }
+        *out = fd;
+        return 0;
+    }
     if (options & PT_OPT_SYMLINKS_IF_OWNER) {
         int fd = openat(dirfd, name, flags & ~O_NOFOLLOW);
         if (fd < 0) {
@@ -133,13 +142,57 @@ static int open_component(pt_request_t *r, int dirfd, const char *name, bool las
     return open_link(r, dirfd, name, flags, options, &lst, path, out);
 }
 
+/* The Options for the links in the directory path[0, upto) (which ends in '/'): Apache
+ * checks each name with the Options of the directory that holds it, not the file's. */
+static unsigned options_in(pt_request_t *r, const char *path, size_t upto, unsigned dflt)
+{
+    if (r->vhost == NULL) {
+        return dflt;
+    }
+    return pt_config_walk_options(r->arena, r->vhost, pt_arena_strndup(r->arena, path, upto));
+}
+
+/* Whether a <Directory> section of r's host sets Options (else every directory has the
+ * server's). */
+static bool directories_set_options(const pt_request_t *r)
+{
+    for (size_t i = 0; r->vhost && i < r->vhost->nsections; i++) {
+        const pt_section_t *s = &r->vhost->sections[i];
+        if (s->kind == PT_SEC_DIRECTORY && (s->conf->options_set || s->conf->options_rel)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True when every directory from the root's to the file's allows links outright. */
+static bool follow_everywhere(pt_request_t *r, const char *f, size_t root_len, unsigned options)
+{
+    if (!(options & PT_OPT_FOLLOW_SYMLINKS)) {
+        return false;
+    }
+    if (!directories_set_options(r)) {
+        return true;
+    }
+    for (size_t i = root_len; f[i]; i++) {
+        if (f[i] == '/' && f[i + 1] && f[i + 1] != '/' &&
+            !(options_in(r, f, i + 1, options) & PT_OPT_FOLLOW_SYMLINKS)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only,
                  int *fd_out, struct stat *st)
 {
     const char *f = r->filename;
     size_t len = strlen(f);
     int last_flags = path_only ? O_PATH : O_RDONLY | O_NONBLOCK;
-    if (options & PT_OPT_FOLLOW_SYMLINKS) {
+    if (root_len > len || root_len == 0 || f[0] != '/') {
+        root_len = 1; /* unknown root: check every component */
+    }
+    if (follow_everywhere(r, f, root_len, options)) {
         int fd = open(f, O_CLOEXEC | last_flags);
         if (fd < 0) {
             return open_errno_status();
@@ -150,9 +203,6 @@ int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_o
         }
         *fd_out = fd;
         return 0;
-    }
-    if (root_len > len || root_len == 0 || f[0] != '/') {
-        root_len = 1; /* unknown root: check every component */
     }
     /* The mapping root comes from the configuration: followed as written. */
     char *path = pt_arena_strdup(r->arena, f);
@@ -182,7 +232,8 @@ int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_o
         saved = path[i];
         path[i] = '\0';
         int nfd = -1;
-        int rc = open_component(r, dfd, path + start, j == len, path_only, options, path, &nfd);
+        unsigned opts = options_in(r, path, start, options);
+        int rc = open_component(r, dfd, path + start, j == len, path_only, opts, path, &nfd);
         path[i] = saved;
         close(dfd);
         if (rc != 0) {

@@ -96,11 +96,13 @@ static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
 
 /* Apache answers 403 for a symlink whose target is missing (its symlink check fails to stat
  * the target); portico treats it as a missing file: 404, or what a missing file gets
- * (FallbackResource, a 404 ErrorDocument). */
+ * (FallbackResource, a 404 ErrorDocument). When both say 403 the causes still differ
+ * (Apache's walk failed before the sections were merged, so its ErrorDocument 403 is
+ * authorized again and may be refused; portico's Require refused it, and the ErrorDocument
+ * among the same sections is sent), so the pages may differ. */
 static bool broken_symlink_404(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
 {
-    return (q->tags & DT_TAG_BROKEN_LINK) && a->status == 403 && p->status != 403 &&
-           p->status != 0;
+    return (q->tags & DT_TAG_BROKEN_LINK) && a->status == 403 && p->status != 0;
 }
 
 /* Apache skips the access check of a local ErrorDocument's internal redirect when the

@@ -131,10 +131,12 @@ START_TEST(a_denied_index_or_fallback_is_answered_with_the_requests_own_config)
 }
 END_TEST
 
-/* Apache's directory walk refuses a symlink (Options without FollowSymLinks) before the
- * walk's config becomes the request's: the 403 carries the server's and <Location>'s
- * Header always fields and ErrorDocument, not those of the <Directory> holding the link. */
-START_TEST(a_refused_symlink_is_answered_with_the_location_config)
+/* Apache's directory walk refuses a symlink (Options without FollowSymLinks) before any
+ * section's config becomes the request's (ap_process_request_internal resets to the server's
+ * config before map_to_storage, and the location walk runs after it): the 403 carries the
+ * server's config only, neither the <Directory> holding the link nor <Location> (checked with
+ * apache2 2.4.71). */
+START_TEST(a_refused_symlink_is_answered_with_the_server_config)
 {
     pth_write_filef(h, "target.txt", "t\n");
     char link[400];
@@ -150,7 +152,7 @@ START_TEST(a_refused_symlink_is_answered_with_the_location_config)
     pth_get(h, "/link.txt", NULL, &r);
     ck_assert_int_eq(r.status, 403);
     ck_assert_ptr_null(pth_resp_header(&r, "X-T2"));
-    ck_assert_str_eq(joined(&r, "X-L"), "loc");
+    ck_assert_ptr_null(pth_resp_header(&r, "X-L"));
     ck_assert_ptr_null(strstr(r.body, "dir403"));
     pth_resp_free(&r);
     /* A dangling link and a missing name under a refused link directory: the same. */
@@ -164,7 +166,7 @@ START_TEST(a_refused_symlink_is_answered_with_the_location_config)
         pth_get(h, refused[i], NULL, &r);
         ck_assert_int_eq(r.status, 403);
         ck_assert_msg(!pth_resp_header(&r, "X-T2"), "%s has X-T2", refused[i]);
-        ck_assert_str_eq(joined(&r, "X-L"), "loc");
+        ck_assert_msg(!pth_resp_header(&r, "X-L"), "%s has X-L", refused[i]);
         pth_resp_free(&r);
     }
     /* The file itself: the directory's config. */
@@ -257,7 +259,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
     tcase_add_test(tc, header_rules_of_every_section_apply_in_apaches_merge_order);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
-    tcase_add_test(tc, a_refused_symlink_is_answered_with_the_location_config);
+    tcase_add_test(tc, a_refused_symlink_is_answered_with_the_server_config);
     tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
     tcase_add_test(tc, a_listing_hides_entries_a_redirect_makes_gone);
     suite_add_tcase(s, tc);

@@ -1,0 +1,411 @@
+/* The status a request gets must be the one Apache httpd 2.4 gives for the same config: each
+ * test states what Debian's apache2 answered for the config it writes (run side by side, and
+ * found by the differential test), and that portico answers the same. Which <Directory>
+ * sections the walk reaches, the order of the request phases (redirects, access, mod_dir's
+ * slash redirect), and which ErrorDocument applies. */
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "index.html", "hello index\n");
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+#define START(...)                                                                         \
+    do {                                                                                   \
+        pth_config(h, __VA_ARGS__);                                                        \
+        pth_start(h);                                                                      \
+    } while (0)
+
+static void expect_method(const char *method, const char *path, int status)
+{
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, method, path, NULL, NULL, 0, &r), 0);
+    ck_assert_msg(r.status == status, "%s %s: status %d, want %d; body: %.300s", method, path,
+                  r.status, status, r.body);
+    pth_resp_free(&r);
+}
+
+static void expect(const char *path, int status)
+{
+    expect_method("GET", path, status);
+}
+
+static void expect_body(const char *path, const char *body)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_msg(r.status == 200 && strcmp(r.body, body) == 0, "GET %s: %d %s", path,
+                  r.status, r.body);
+    pth_resp_free(&r);
+}
+
+/* ---- Which <Directory> sections the walk reaches -------------------------------------- */
+
+/* Apache's directory walk, when the file exists and the Options in force are FollowSymLinks
+ * (not SymLinksIfOwnerMatch), skips the lstat of each remaining name and takes it for a
+ * directory: the file's own name is walked as "name/", so <Directory "/x/<star>"> (and a
+ * <Directory> naming the file) applies to a file in /x. With other Options it lstats, stops
+ * at the regular file, and the section does not apply. */
+START_TEST(a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    pth_write_filef(h, "sub/s.txt", "s\n");
+    pth_write_filef(h, "nf/x.txt", "x\n");
+    pth_write_filef(h, "nf/in/y.txt", "y\n");
+    START("<Directory \"@DOCROOT@/*\">\n  Require all denied\n</Directory>\n"
+          "<Directory \"@DOCROOT@/nf\">\n  Options Indexes\n  Require all granted\n"
+          "</Directory>\n"
+          "<Directory \"@DOCROOT@/nf/*\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/a.txt", 403);
+    expect("/./a.txt", 403);
+    expect("/sub/../a.txt", 403);
+    expect("/index.html", 403);
+    expect("/sub/s.txt", 403);
+    expect("/missing", 404);
+    expect("/a.txt/more", 404); /* path info: the walk stops at the file */
+    /* Options Indexes in /nf: no FollowSymLinks, the walk stops at the file. */
+    expect("/nf/x.txt", 200);
+    expect("/nf/in/y.txt", 403);
+}
+END_TEST
+
+/* mod_dir finds the index file and the fallback in a subrequest that inherits the walk
+ * of the directory the request was in: the file's own name is not walked again, so the
+ * sections that name it do not apply to it there (they do to a request for it). */
+START_TEST(an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file)
+{
+    pth_write_filef(h, "fb/index.html", "fb index\n");
+    START("<Directory \"@DOCROOT@/*\">\n  Require all denied\n</Directory>\n"
+          "<Directory \"@DOCROOT@/fb\">\n  Require all granted\n"
+          "  FallbackResource /fb/index.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/fb/index.html\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/", 200);
+    expect("/index.html", 403);
+    expect("/fb/", 200);
+    expect("/fb/index.html", 403);
+    expect("/fb/nothere", 200);
+    expect("/nothere", 404);
+}
+END_TEST
+
+/* Apache checks symbolic links during its directory walk, with the Options of the plain
+ * <Directory> sections walked so far: Options in <DirectoryMatch> (merged after the walk),
+ * <Files> or <Location> do not stop a link from being followed. */
+START_TEST(only_plain_directory_options_govern_symbolic_links)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    for (int i = 1; i <= 3; i++) {
+        char rel[64], link[600];
+        snprintf(rel, sizeof(rel), "nl%d/keep", i);
+        pth_write_filef(h, rel, "k\n");
+        snprintf(link, sizeof(link), "%s/nl%d/link.txt", h->docroot, i);
+        ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    }
+    START("<DirectoryMatch \"^@DOCROOT@/nl1$\">\n  Options None\n</DirectoryMatch>\n"
+          "<Location \"/nl2\">\n  Options None\n</Location>\n"
+          "<Files \"link.txt\">\n  Options Indexes\n</Files>\n"
+          "<Directory \"@DOCROOT@/nl3\">\n  Options None\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    expect_body("/nl1/link.txt", "OUT\n");
+    expect_body("/nl2/link.txt", "OUT\n");
+    expect("/nl3/link.txt", 403);
+}
+END_TEST
+
+/* Apache matches <DirectoryMatch> against the file name as the walk left it: a directory
+ * asked for without its trailing slash has none, so "/sub$" denies GET /sub (403 before
+ * mod_dir's redirect, which comes later, in the fixups) and not GET /sub/. */
+START_TEST(directory_match_sees_a_directory_without_the_slash_the_url_lacks)
+{
+    pth_write_filef(h, "sub/index.html", "sub index\n");
+    pth_write_filef(h, "nf/index.html", "nf index\n");
+    START("<DirectoryMatch \"/(sub|priv)$\">\n  Require all denied\n</DirectoryMatch>\n"
+          "<DirectoryMatch \"/nf/$\">\n  Require all denied\n</DirectoryMatch>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/sub", 403);
+    expect_method("POST", "/sub?q=1", 403);
+    expect_body("/sub/", "sub index\n");
+    expect("/nf", 301);
+    expect("/nf/", 403);
+}
+END_TEST
+
+/* Each link is checked with the Options of the directory that holds it: a link to a
+ * directory in the document root is followed under the root's FollowSymLinks even when
+ * <Directory "root/<star>"> (which matches the link's own path) says Options None, and a
+ * root that says None forbids it even when the directories below allow links. */
+START_TEST(a_link_is_checked_with_the_options_of_the_directory_that_holds_it)
+{
+    pth_write_filef(h, "real/page.html", "real page\n");
+    pth_write_filef(h, "b/real/page.html", "b page\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/link-dir", h->docroot);
+    ck_assert_int_eq(symlink("real", link), 0);
+    snprintf(link, sizeof(link), "%s/b/link-dir", h->docroot);
+    ck_assert_int_eq(symlink("real", link), 0);
+    START("<Directory \"@DOCROOT@/*\">\n  Options None\n</Directory>\n"
+          "<Directory \"@DOCROOT@/b\">\n  Options None\n</Directory>\n"
+          "<Directory \"@DOCROOT@/b/*\">\n  Options FollowSymLinks\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    expect_body("/link-dir/page.html", "real page\n");
+    expect("/b/link-dir/page.html", 403);
+}
+END_TEST
+
+/* ---- DirectoryIndex ---------------------------------------------------------------------- */
+
+/* mod_dir adds each DirectoryIndex's names to its section's list; "disabled" alone empties
+ * it, among other names it is a name; a server-level one replaces the default index.html. */
+START_TEST(directory_index_lines_in_one_section_add_up_as_in_mod_dir)
+{
+    const char *dirs[] = {"d1", "d2", "d3", "d4"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "%s/index.html", dirs[i]);
+        pth_write_filef(h, p, "%s index\n", dirs[i]);
+        snprintf(p, sizeof(p), "%s/page.html", dirs[i]);
+        pth_write_filef(h, p, "%s page\n", dirs[i]);
+    }
+    START("DirectoryIndex page.html\n"
+          "<Directory \"@DOCROOT@/d1\">\n  DirectoryIndex index.html\n"
+          "  DirectoryIndex nothere.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d2\">\n  DirectoryIndex nothere.html\n"
+          "  DirectoryIndex disabled\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d3\">\n  DirectoryIndex disabled\n"
+          "  DirectoryIndex index.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/d4\">\n  DirectoryIndex disabled page.html\n</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    expect("/", 403);
+    expect_body("/d1/", "d1 index\n");
+    expect("/d2/", 403);
+    expect_body("/d3/", "d3 index\n");
+    expect_body("/d4/", "d4 page\n");
+}
+END_TEST
+
+/* mod_dir's FallbackResource is for names that do not exist: a directory with no index name
+ * to look up is 403 (no Indexes), not the fallback; one whose index names are missing gets
+ * the fallback from their lookup. */
+START_TEST(a_directory_without_an_index_is_not_sent_to_the_fallback)
+{
+    pth_write_filef(h, "nf/in/y.txt", "y\n");
+    START("FallbackResource /index.html\n"
+          "<Directory \"@DOCROOT@/nf\">\n  DirectoryIndex disabled\n</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    expect("/nf/in/", 403);
+    expect("/nf/", 403);
+    expect("/nf/in", 301);
+    expect_body("/nothere", "hello index\n");
+    /* An index name that does not exist is looked up, and that lookup finds the fallback. */
+    pth_write_filef(h, "noi/z.txt", "z\n");
+    expect_body("/noi/", "hello index\n");
+}
+END_TEST
+
+/* mod_dir looks each DirectoryIndex name up in a GET subrequest (redirects, the walk, access)
+ * before it serves one: a redirect there is the answer, and any other error than 404 is
+ * answered in place of the listing when no index is found. */
+START_TEST(index_lookups_answer_with_their_redirect_or_error)
+{
+    const char *dirs[] = {"g", "r", "d", "ok"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "ix/%s/f.txt", dirs[i]);
+        pth_write_filef(h, p, "f\n");
+    }
+    START("<Directory \"@DOCROOT@/ix\">\n  Options Indexes\n</Directory>\n"
+          "<LocationMatch \"^/ix/g/index\\.html$\">\n  Redirect 410\n</LocationMatch>\n"
+          "<LocationMatch \"^/ix/r/index\\.html$\">\n  Redirect http://example.com/loc\n"
+          "</LocationMatch>\n"
+          "<Directory \"@DOCROOT@/ix/d\">\n  <Files \"index.html\">\n    Require all denied\n"
+          "  </Files>\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect("/ix/g/", 410);
+    pth_resp_t r;
+    pth_get(h, "/ix/r/?q=1", NULL, &r);
+    ck_assert_int_eq(r.status, 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://example.com/loc?q=1");
+    pth_resp_free(&r);
+    expect("/ix/d/", 403);
+    expect("/ix/ok/", 200);
+}
+END_TEST
+
+/* mod_autoindex lists an entry only when its lookup gets 2xx or 3xx: a "Redirect 410" in a
+ * <LocationMatch> hides it, as Require does. */
+START_TEST(a_listing_hides_an_entry_a_redirect_makes_gone)
+{
+    pth_write_filef(h, "lg/f.txt", "f\n");
+    pth_write_filef(h, "lg/g.html", "g\n");
+    START("<Directory \"@DOCROOT@/lg\">\n  Options Indexes\n  DirectoryIndex disabled\n"
+          "</Directory>\n"
+          "<LocationMatch \"\\.txt$\">\n  Redirect 410\n</LocationMatch>\n");
+    pth_resp_t r;
+    pth_get(h, "/lg/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "g.html") && !strstr(r.body, "f.txt"), "listing: %s", r.body);
+    ck_assert_ptr_null(pth_resp_header(&r, "Location"));
+    pth_resp_free(&r);
+}
+END_TEST
+
+/* A listing's entries reuse the listed directory's walk, <DirectoryMatch> Options included
+ * (<Location> ones not):
+ * a link is hidden there under "Options -FollowSymLinks" from a <DirectoryMatch>, while a
+ * request for it (a walk of its own, plain <Directory> Options only) gets it. */
+START_TEST(a_listing_checks_links_with_the_directory_match_options)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    pth_write_filef(h, "ld/x.txt", "x\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/ld/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    pth_write_filef(h, "lo/x.txt", "x\n");
+    snprintf(link, sizeof(link), "%s/lo/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    START("<DirectoryMatch \"^@DOCROOT@/ld\">\n  DirectoryIndex disabled\n"
+          "  Options +Indexes -FollowSymLinks\n</DirectoryMatch>\n"
+          "<Directory \"@DOCROOT@/lo\">\n  DirectoryIndex disabled\n  Options +Indexes\n"
+          "</Directory>\n<Location \"/lo\">\n  Options -FollowSymLinks\n</Location>\n");
+    pth_resp_t r;
+    pth_get(h, "/ld/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "x.txt") && !strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
+    expect_body("/ld/link-out", "OUT\n");
+    /* <Location> Options are not the directory walk's: the link is listed. */
+    pth_get(h, "/lo/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
+/* ---- ErrorDocument ----------------------------------------------------------------------- */
+
+/* Apache authorizes an internal redirect again only when its config differs from the request
+ * before: an ErrorDocument 403 under the same sections as the denied file is sent (even when
+ * a request for it would be denied); one under other, denying sections is not. */
+START_TEST(an_error_document_with_the_denied_files_sections_is_sent)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    pth_write_filef(h, "errors/403.html", "E403 page\n");
+    pth_write_filef(h, "o/b.txt", "b\n");
+    pth_write_filef(h, "o/errors/403.html", "O403 page\n");
+    START("ErrorDocument 403 /errors/403.html\n"
+          "<Directory \"@DOCROOT@/*\">\n  <RequireAll>\n    Require all granted\n"
+          "    Require not ip 127.0.0.1\n  </RequireAll>\n</Directory>\n"
+          "<Directory \"@DOCROOT@/o\">\n  ErrorDocument 403 /o/errors/403.html\n"
+          "  <Files \"b.txt\">\n    Require all denied\n  </Files>\n</Directory>\n"
+          "<Directory \"@DOCROOT@/o/errors\">\n  Require all denied\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    pth_resp_t r;
+    pth_get(h, "/a.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(r.body, "E403 page\n");
+    pth_resp_free(&r);
+    pth_get(h, "/errors/403.html", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(r.body, "E403 page\n");
+    pth_resp_free(&r);
+    pth_get(h, "/o/b.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(strstr(r.body, "O403"));
+    pth_resp_free(&r);
+}
+END_TEST
+
+/* A link Options forbid stops Apache's walk before any section is merged: the 403 is answered
+ * with the server's config, so an ErrorDocument or Header of the sections is not used. */
+START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
+{
+    pth_write_filef(h, "sl/real.txt", "s\n");
+    pth_write_filef(h, "sl/err.html", "SLERR\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/sl/link.txt", h->docroot);
+    ck_assert_int_eq(symlink("real.txt", link), 0);
+    START("<Directory \"@DOCROOT@/sl\">\n  Options None\n  ErrorDocument 403 /sl/err.html\n"
+          "</Directory>\n"
+          "<Location \"/sl/link.txt\">\n  Header always set X-L yes\n</Location>\n");
+    pth_expect_error(h, "AH00037");
+    pth_resp_t r;
+    pth_get(h, "/sl/link.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(strstr(r.body, "SLERR"));
+    ck_assert_ptr_null(pth_resp_header(&r, "X-L"));
+    pth_resp_free(&r);
+}
+END_TEST
+
+/* The lookup of a listing's entry reuses the listed directory's walk: a link allowed by the
+ * directory's <DirectoryMatch> Options is listed even when the server's Options forbid links
+ * (a request for it, walked anew, is refused). */
+START_TEST(a_listing_lists_a_link_its_directory_match_allows)
+{
+    pth_write_dir_file(h, "out.txt", "OUT\n", 4);
+    pth_write_filef(h, "lm/x.txt", "x\n");
+    char link[600];
+    snprintf(link, sizeof(link), "%s/lm/link-out", h->docroot);
+    ck_assert_int_eq(symlink(pth_path(h, "out.txt"), link), 0);
+    START("Options -FollowSymLinks\n"
+          "<DirectoryMatch \"^@DOCROOT@/lm\">\n  DirectoryIndex disabled\n"
+          "  Options Indexes FollowSymLinks\n</DirectoryMatch>\n");
+    pth_expect_error(h, "AH00037");
+    pth_resp_t r;
+    pth_get(h, "/lm/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "x.txt") && strstr(r.body, "link-out"), "listing: %s", r.body);
+    pth_resp_free(&r);
+    expect("/lm/link-out", 403);
+}
+END_TEST
+
+static Suite *apache_status_suite(void)
+{
+    Suite *s = suite_create("apache status");
+    TCase *tc = tcase_create("status");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_wildcard_directory_applies_to_a_file_it_names_when_symlinks_are_followed);
+    tcase_add_test(tc, an_index_or_fallback_in_the_walked_directory_skips_sections_naming_the_file);
+    tcase_add_test(tc, directory_index_lines_in_one_section_add_up_as_in_mod_dir);
+    tcase_add_test(tc, a_directory_without_an_index_is_not_sent_to_the_fallback);
+    tcase_add_test(tc, only_plain_directory_options_govern_symbolic_links);
+    tcase_add_test(tc, index_lookups_answer_with_their_redirect_or_error);
+    tcase_add_test(tc, directory_match_sees_a_directory_without_the_slash_the_url_lacks);
+    tcase_add_test(tc, a_link_is_checked_with_the_options_of_the_directory_that_holds_it);
+    tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
+    tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
+    tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
+    tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
+    tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(apache_status_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
