@@ -212,15 +212,6 @@ typedef struct {
     bool whole; /* matched the whole name: applies only when the walk reaches it */
 } dsec_t;
 
-static bool was_matched(const pt_dir_config_t *const *matched, size_t n,
-                        const pt_dir_config_t *conf)
-{
-    for (size_t i = 0; i < n; i++)
-        if (matched[i] == conf)
-            return true;
-    return false;
-}
-
 /* Plain <Directory> sections on the walk to filename, shortest first, ties in file order;
  * then the <DirectoryMatch> ones. exists: filename is the whole path and it exists. */
 static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
@@ -301,6 +292,31 @@ static uint64_t sig_add(uint64_t h, const void *p)
     return h;
 }
 
+/* Merges the <Files>/<FilesMatch> sections nested in the <Directory> whose config is within
+ * (top-level ones: NULL) that match base, in file order. Apache keeps a list of them per
+ * directory config and a merge appends the inner list to the outer one, so the top-level
+ * sections come first, then those of each merged <Directory> in the walk's order: a nested
+ * section wins over a top-level one whatever their order in the file. */
+static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, const char *base,
+                                          const pt_dir_config_t *within,
+                                          const pt_dir_config_t *d, uint64_t *sig)
+{
+    for (size_t i = 0; i < vh->nsections; i++) {
+        const pt_section_t *s = &vh->sections[i];
+        if (s->kind != PT_SEC_FILES && s->kind != PT_SEC_FILES_MATCH)
+            continue;
+        if ((s->within ? s->within->conf : NULL) != within)
+            continue;
+        bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
+                                           : regexec(s->re, base, 0, NULL, 0) == 0;
+        if (hit) {
+            d = pt_dir_config_merge(a, d, s->conf);
+            *sig = sig_add(*sig, s->conf);
+        }
+    }
+    return d;
+}
+
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
@@ -323,19 +339,9 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
             sig = sig_add(sig, matched[i]);
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
-        for (size_t i = 0; i < vh->nsections; i++) {
-            const pt_section_t *s = &vh->sections[i];
-            if (s->kind != PT_SEC_FILES && s->kind != PT_SEC_FILES_MATCH)
-                continue;
-            if (s->within && !was_matched(matched, nm, s->within->conf))
-                continue;
-            bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
-                                               : regexec(s->re, base, 0, NULL, 0) == 0;
-            if (hit) {
-                d = pt_dir_config_merge(a, d, s->conf);
-                sig = sig_add(sig, s->conf);
-            }
-        }
+        d = merge_files(a, vh, base, NULL, d, &sig);
+        for (size_t i = 0; i < nm; i++)
+            d = merge_files(a, vh, base, matched[i], d, &sig);
     }
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];

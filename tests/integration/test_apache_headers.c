@@ -94,6 +94,25 @@ START_TEST(header_rules_of_every_section_apply_in_apaches_merge_order)
 }
 END_TEST
 
+/* Apache keeps the <Files> sections in a list per directory config, and merging a
+ * <Directory> appends its nested ones to the server's: a nested <Files> applies after a
+ * top-level one even when the top-level one comes later in the file (apache2: X-T1 nested). */
+START_TEST(a_nested_files_section_applies_after_a_later_top_level_one)
+{
+    pth_write_filef(h, ".env", "env\n");
+    pth_config(h, "<Directory @DOCROOT@>\n <FilesMatch \"\\.(bak|env)$\">\n"
+                  "  Header always set X-T1 nested\n </FilesMatch>\n</Directory>\n"
+                  "<Files .env>\n Header always set X-T1 top\n</Files>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/.env", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(joined(&r, "X-T1"), "nested");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- Which request answers an error --------------------------------------------------------- */
 
 /* mod_dir looks an index file or a FallbackResource up in a subrequest; when the lookup
@@ -258,6 +277,7 @@ static Suite *apache_headers_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, header_always_fields_go_out_before_the_plain_ones);
     tcase_add_test(tc, header_rules_of_every_section_apply_in_apaches_merge_order);
+    tcase_add_test(tc, a_nested_files_section_applies_after_a_later_top_level_one);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     tcase_add_test(tc, a_refused_symlink_is_answered_with_the_server_config);
     tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
