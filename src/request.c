@@ -386,18 +386,18 @@ static bool walk_inherited(const pt_request_t *r, const char *walked)
 }
 
 /* The directory r was walked to, as Apache's walk cache keeps it: the directory itself, or
- * the one that holds the file (or the first missing name). */
+ * the one that holds the file or the first missing name (for /a/b/c with no /a/b, the walk
+ * stopped in /a/: a fallback lookup of /a/x reuses it, apache2 2.4.71). */
 static const char *walked_dir_of(pt_request_t *r)
 {
-    if (!r->filename)
+    const char *w = r->walked;
+    if (!r->filename || !w)
         return NULL;
-    size_t n = strlen(r->filename);
+    size_t n = strlen(w);
     if (r->finfo_valid && S_ISDIR(r->finfo.st_mode) && !r->path_info)
-        return n && r->filename[n - 1] == '/' ? r->filename
-                                              : pt_arena_printf(r->arena, "%s/", r->filename);
-    const char *slash = strrchr(r->filename, '/');
-    return slash ? pt_arena_strndup(r->arena, r->filename, (size_t)(slash - r->filename) + 1)
-                 : NULL;
+        return n && w[n - 1] == '/' ? w : pt_arena_printf(r->arena, "%s/", w);
+    const char *slash = strrchr(w, '/');
+    return slash ? pt_arena_strndup(r->arena, w, (size_t)(slash - w) + 1) : NULL;
 }
 
 /* The name <DirectoryMatch> sees: a directory keeps the trailing '/' of the walk only when
@@ -439,7 +439,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->sections = wr.sections;
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
-        const char *walked = pt_walk_stat(r);
+        const char *walked = r->walked = pt_walk_stat(r);
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);

@@ -74,6 +74,7 @@ typedef struct pt_request {
                                     the parent of a lookup: equal, Require is not run again */
     const char *walked_dir;      /* the directory the request before an internal redirect
                                     was walked to (with '/'), or NULL */
+    const char *walked;          /* the name the walk got to (pt_walk_stat), or NULL */
 
     /* Response writer state (private to response.c). */
     int error_status;            /* an ErrorDocument is being served for this status */

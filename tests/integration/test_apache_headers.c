@@ -197,6 +197,38 @@ START_TEST(a_refused_symlink_is_answered_with_the_server_config)
 }
 END_TEST
 
+/* mod_dir's fallback lookup reuses the walk of the missing name's request when the fallback
+ * is in the directory where that walk stopped: for /rm2/z with no rm2 it stopped in the
+ * document root, so a <Directory> naming /index.html itself does not apply (apache2: no
+ * X-T1), while asked for directly it does; for /sub/zz it stopped in sub/, so it applies. */
+START_TEST(a_fallback_reuses_the_walk_that_stopped_at_the_first_missing_name)
+{
+    pth_write_filef(h, "sub/a.txt", "a\n");
+    pth_config(h, "FallbackResource /index.html\n"
+                  "<Directory @DOCROOT@/index.html>\n Header set X-T1 s11\n</Directory>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/rm2/z", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "hello index\n");
+    ck_assert_ptr_null(pth_resp_header(&r, "X-T1"));
+    pth_resp_free(&r);
+    pth_get(h, "/zz", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-T1"));
+    pth_resp_free(&r);
+    pth_get(h, "/sub/zz", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(joined(&r, "X-T1"), "s11");
+    pth_resp_free(&r);
+    pth_get(h, "/index.html", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(joined(&r, "X-T1"), "s11");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* Apache uses FallbackResource for a directory only through mod_dir's subrequest for an
  * index candidate: with DirectoryIndex disabled there is none, so the directory is listed
  * (Options Indexes) or refused (403), as apache2 answered. */
@@ -280,6 +312,7 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, a_nested_files_section_applies_after_a_later_top_level_one);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     tcase_add_test(tc, a_refused_symlink_is_answered_with_the_server_config);
+    tcase_add_test(tc, a_fallback_reuses_the_walk_that_stopped_at_the_first_missing_name);
     tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
     tcase_add_test(tc, a_listing_hides_entries_a_redirect_makes_gone);
     suite_add_tcase(s, tc);
