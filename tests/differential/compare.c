@@ -83,14 +83,32 @@ static bool is_fallback_file(const char *f)
     return f && (strcmp(f, "htdocs/index.html") == 0 || strcmp(f, "htdocs/sub/page.html") == 0);
 }
 
+/* The fallback file whose part a 206 answer is (see dt_tree_part_of), or NULL. */
+static const char *fallback_part(const dt_answer_t *x)
+{
+    static const char *const files[] = {"htdocs/index.html", "htdocs/sub/page.html"};
+    for (size_t i = 0; x->status == 206 && x->body && i < 2; i++)
+        if (dt_tree_part_of(files[i], x->crange, x->body, x->body_len))
+            return files[i];
+    return NULL;
+}
+
 /* Apache runs FallbackResource inside mod_dir's subrequest for a DirectoryIndex candidate:
  * "DirectoryIndex page.html index.html" with a FallbackResource serves the fallback for
  * /priv/ although /priv/index.html exists. portico tries the candidates as files and uses
- * the fallback only when the directory has none of them. */
+ * the fallback only when the directory has none of them. With a Range, both answer 206
+ * with a part of the file each serves: Apache's is a part of the fallback file, portico's
+ * is not. */
 static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
                                    const dt_answer_t *p)
 {
-    return dir_target(q) && (q->tags & DT_TAG_FALLBACK) && a->status == 200 && is_fallback_file(a->file) &&
+    if (!dir_target(q) || !(q->tags & DT_TAG_FALLBACK))
+        return false;
+    const char *part = fallback_part(a);
+    if (part)
+        return (p->status == 206 && !dt_tree_part_of(part, p->crange, p->body, p->body_len)) ||
+               p->status == 403;
+    return a->status == 200 && is_fallback_file(a->file) &&
            ((p->status == 200 && p->file && p->file != a->file) || p->status == 403);
 }
 

@@ -117,6 +117,17 @@ const char *dt_tree_identify(const char *body, size_t len)
     return NULL;
 }
 
+bool dt_tree_part_of(const char *rel, const char *crange, const char *body, size_t len)
+{
+    unsigned long first, last, total;
+    char b[512];
+    if (sscanf(crange, "bytes %lu-%lu/%lu", &first, &last, &total) != 3 || last < first)
+        return false;
+    int n = file_body(rel, b, sizeof(b));
+    return n > 0 && (unsigned long)n == total && last < total && last - first + 1 == len &&
+           memcmp(b + first, body, len) == 0;
+}
+
 /* ---- Configurations -------------------------------------------------------------------- */
 
 typedef struct {

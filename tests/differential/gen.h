@@ -51,6 +51,11 @@ int dt_tree_create(const char *root);
 /* The relative path of the tree file whose exact contents are body, or NULL. */
 const char *dt_tree_identify(const char *body, size_t len);
 
+/* Whether body with that Content-Range ("bytes FIRST-LAST/LENGTH") is a part of the tree file
+ * rel: its length and the bytes at that place match. The files differ only in their first
+ * line, so a part after it tells no file from another of the same length. */
+bool dt_tree_part_of(const char *rel, const char *crange, const char *body, size_t len);
+
 /* The DT_TAG_* that a request's target and Range (NULL: none) carry. */
 unsigned dt_req_tags(const char *target, const char *range);
 

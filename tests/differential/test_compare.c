@@ -1,0 +1,76 @@
+/* The differential test's comparison rules (compare.c) on answers built by hand: a rule
+ * excuses the difference the README promises, and no other. */
+#include "compare.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A 206 answer with the part of tree file rel from first on, as a server sends it. */
+static dt_answer_t part_of(const char *rel, size_t first)
+{
+    static char bodies[4][512];
+    static int next;
+    char *b = bodies[next++ % 4];
+    int n = snprintf(b, sizeof(bodies[0]), "FILE %s\n%s", rel,
+                     "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghij\n");
+    dt_answer_t x;
+    memset(&x, 0, sizeof(x));
+    x.status = 206;
+    snprintf(x.ctype, sizeof(x.ctype), "text/html");
+    snprintf(x.crange, sizeof(x.crange), "bytes %zu-%d/%d", first, n - 1, n);
+    x.body = b + first;
+    x.body_len = (size_t)n - first;
+    return x;
+}
+
+static dt_req_t dir_range_request(void)
+{
+    dt_req_t q = {.method = "GET", .target = "/sub/", .range = "bytes=50-",
+                  .tags = DT_TAG_FALLBACK};
+    return q;
+}
+
+/* seed 485: Apache serves a part of the fallback /index.html for /sub/, portico a part of
+ * /sub/index.html (README: fallback-not-for-index). */
+START_TEST(a_range_of_the_fallback_against_a_range_of_the_index_is_intentional)
+{
+    dt_req_t q = dir_range_request();
+    dt_answer_t a = part_of("htdocs/index.html", 50), p = part_of("htdocs/sub/index.html", 50);
+    dt_diff_t d[8];
+    const char *rule;
+    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_str_eq(rule, "fallback-not-for-index");
+}
+END_TEST
+
+START_TEST(a_range_of_another_file_than_the_fallback_is_still_a_difference)
+{
+    dt_req_t q = dir_range_request();
+    dt_answer_t a = part_of("htdocs/sub/index.html", 50), p = part_of("htdocs/index.html", 50);
+    dt_diff_t d[8];
+    const char *rule;
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    /* Without a FallbackResource in the config, no excuse either. */
+    q.tags = 0;
+    a = part_of("htdocs/index.html", 50);
+    p = part_of("htdocs/sub/index.html", 50);
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("differential compare");
+    TCase *tc = tcase_create("rules");
+    tcase_add_test(tc, a_range_of_the_fallback_against_a_range_of_the_index_is_intentional);
+    tcase_add_test(tc, a_range_of_another_file_than_the_fallback_is_still_a_difference);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
