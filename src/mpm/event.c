@@ -9,6 +9,7 @@
 #include "scoreboard.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -32,6 +33,7 @@
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
+#define EV_FD_RESERVE 64      /* descriptors a child keeps for other than connections */
 
 typedef struct {
     const pt_config_t *cfg;
@@ -78,6 +80,7 @@ typedef struct {
     pt_conn_t *pending;       /* waiting for the workers in snap to move on */
     int nparked[PT_CONN_WRITE + 1]; /* parked connections by state (tlock) */
     atomic_int nconns;        /* connections this child holds */
+    int conn_cap;             /* it accepts no more beyond this (open-files limit) */
     bool accepting;           /* listeners in the epoll set (listener thread only) */
     unsigned *snap;
     atomic_uint *hepoch;
@@ -403,7 +406,9 @@ static void *worker_main(void *arg)
 
 static void accept_all(ev_child_t *ev, int lfd)
 {
-    for (;;) {
+    /* At the cap the rest stay in the backlog for siblings; update_accepting then takes
+     * this child's listeners out of its epoll set. */
+    while (atomic_load(&ev->nconns) < ev->conn_cap) {
         int err;
         pt_conn_t *c = pt_conn_accept(lfd, ev->cfg, &err);
         if (!c) {
@@ -631,13 +636,23 @@ static int next_timeout(ev_child_t *ev, int64_t now)
 
 /* ---- Start and stop ---------------------------------------------------------------- */
 
-static void raise_nofile(void)
+/* Parked connections are bounded by file descriptors, not workers: the soft open-files
+ * limit goes up to the hard one, and a child takes connections only while each could still
+ * hold a second descriptor (a response tail's file) with EV_FD_RESERVE left for the rest
+ * (files being served, upstream sockets, logs). Returns that connection cap. */
+static int raise_nofile(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return INT_MAX;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT_MAX)
+        return INT_MAX / 2;
+    return PT_MAX((int)rl.rlim_cur - EV_FD_RESERVE, 2 * EV_FD_RESERVE) / 2;
 }
 
 static int start_workers(ev_child_t *ev)
@@ -790,15 +805,18 @@ static bool on_signal(ev_child_t *ev)
 }
 
 /* AsyncRequestWorkerFactor, as Apache's connections_above_limit: a child whose
- * connections outnumber ThreadsPerChild + idle workers x factor stops accepting, and its
- * siblings take the new ones. Idle keep-alive and lingering connections need no worker, so
- * unlike Apache they do not count: thousands of idle clients never close the door. */
+ * connections that need a worker outnumber ThreadsPerChild + idle workers x factor stops
+ * accepting, and its siblings take the new ones. Only connections queued for a worker or
+ * held by one count: a parked connection waits for its client (a head still arriving, a
+ * response tail the listener writes, keep-alive, lingering) and costs a file descriptor and
+ * a few hundred bytes, not a worker. Counting slow clients here would let 1,000 slowloris
+ * connections close every child's door; they are bounded by conn_cap instead. */
 static void update_accepting(ev_child_t *ev)
 {
     if (atomic_load(&ev->stopping))
         return;
     pthread_mutex_lock(&ev->tlock);
-    int parked_idle = ev->nparked[PT_CONN_KEEPALIVE] + ev->nparked[PT_CONN_LINGER];
+    int parked = (int)ev->hlen;
     pt_sb_process_t *ps = &ev->ch->sb->procs[ev->ch->slot];
     atomic_store(&ps->conns_keepalive, (uint32_t)ev->nparked[PT_CONN_KEEPALIVE]);
     atomic_store(&ps->conns_lingering, (uint32_t)ev->nparked[PT_CONN_LINGER]);
@@ -813,14 +831,16 @@ static void update_accepting(ev_child_t *ev)
     double f = ev->cfg->async_request_worker_factor > 0 ? ev->cfg->async_request_worker_factor
                                                         : 2.0;
     int limit = ev->nworkers + (int)(idle_workers * f);
-    int active = total - parked_idle;
-    if (ev->accepting && active > limit) {
+    int active = total - parked;
+    bool full = active > limit || total >= ev->conn_cap;
+    bool room = active < limit && total < ev->conn_cap;
+    if (ev->accepting && full) {
         for (size_t i = 0; i < ev->nls; i++)
             epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
         ev->accepting = false;
-        pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d connections need workers, limit %d): "
-                     "not accepting", active, limit);
-    } else if (!ev->accepting && active < limit) {
+        pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d of %d connections need workers, limit "
+                     "%d; cap %d): not accepting", active, total, limit, ev->conn_cap);
+    } else if (!ev->accepting && room) {
         for (size_t i = 0; i < ev->nls; i++) {
             struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                     .data.u64 = EV_TAG_LISTEN + i};
@@ -877,7 +897,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     pthread_mutex_init(&ev.qlock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
-    raise_nofile();
+    ev.conn_cap = raise_nofile();
 
     sigset_t set;
     pt_mpm_signals(&set, false);
