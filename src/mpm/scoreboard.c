@@ -216,11 +216,16 @@ static void sum_counters(const pt_sb_counters_t *c, pt_sb_totals_t *t)
     t->duration_us += LOAD(c->duration_sum_us);
 }
 
-static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t)
+/* Each slot is read once: its letter goes to the map and the same letter is counted, so the
+ * page's totals always agree with its Scoreboard line. Busy and idle as mod_status counts
+ * them: only processes that are not stopping, idle only in the current generation. */
+static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t, char *map)
 {
     const pt_sb_process_t *ps = &sb->procs[p];
     t->processes++;
-    if (atomic_load_explicit(&ps->quiescing, memory_order_relaxed))
+    bool quiescing = atomic_load_explicit(&ps->quiescing, memory_order_relaxed);
+    bool current = ps->generation == atomic_load_explicit(&sb->generation, memory_order_relaxed);
+    if (quiescing)
         t->stopping++;
     t->conns_total += atomic_load_explicit(&ps->conns_total, memory_order_relaxed);
     t->conns_reading += atomic_load_explicit(&ps->conns_reading, memory_order_relaxed);
@@ -229,22 +234,32 @@ static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t)
     t->conns_lingering += atomic_load_explicit(&ps->conns_lingering, memory_order_relaxed);
     t->conns_handshake += atomic_load_explicit(&ps->conns_handshake, memory_order_relaxed);
     for (int th = 0; th < sb->thread_limit; th++) {
-        char st = pt_sb_slot_state(sb, p, th);
+        size_t i = (size_t)p * (size_t)sb->thread_limit + (size_t)th;
+        char st = atomic_load_explicit(&sb->workers[i].state, memory_order_relaxed);
+        if (map)
+            map[i] = st;
+        if (quiescing)
+            continue;
         if (st == PT_SB_READY)
-            t->idle++;
+            t->idle += current;
         else if (pt_sb_state_busy(st))
             t->busy++;
     }
 }
 
-void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t)
+void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t, char *map)
 {
     memset(t, 0, sizeof(*t));
     if (!sb)
         return;
     for (int p = 0; p < sb->server_limit; p++) {
         sum_counters(&sb->counters[p], t);
+        /* The pid is read once too: a process that exits meanwhile is either all in (its
+         * letters and its workers) or all out ('.'). */
         if (atomic_load_explicit(&sb->procs[p].pid, memory_order_relaxed) != 0)
-            sum_process(sb, p, t);
+            sum_process(sb, p, t, map);
+        else if (map)
+            memset(map + (size_t)p * (size_t)sb->thread_limit, PT_SB_DEAD,
+                   (size_t)sb->thread_limit);
     }
 }

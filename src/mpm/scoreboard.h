@@ -100,12 +100,16 @@ typedef struct {
     uint64_t accesses, bytes, duration_us;
     uint64_t by_class[6], by_method[10];
     uint64_t duration_buckets[PT_SB_DURATION_BUCKETS + 1]; /* per bucket, not cumulative */
-    int busy, idle, processes, stopping;
+    int busy, idle, processes, stopping; /* processes: live; stopping: of those, quiescing */
     uint64_t conns_total, conns_reading, conns_writing, conns_keepalive, conns_lingering,
         conns_handshake;
 } pt_sb_totals_t;
 
-void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t);
+/* One read of every slot. busy and idle count as Apache's mod_status: workers of live
+ * processes that are not stopping (idle ones only in the current generation); map, when not
+ * NULL, gets the server_limit x thread_limit letters of that same read (not NUL-terminated),
+ * so a page's totals and its Scoreboard line always agree. */
+void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t, char *map);
 /* The state shown for a slot: '.' when its process is gone, whatever the slot last said. */
 char pt_sb_slot_state(const pt_scoreboard_t *sb, int proc, int thread);
 /* Busy as Apache's BusyWorkers counts: neither open, idle, starting nor being cleaned up. */
