@@ -65,6 +65,8 @@ typedef struct pt_request {
     const char *user;            /* %u; NULL */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
+    struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
+    bool sb_counted;             /* counted by status and method when its head was built */
 
     /* Response writer state (private to response.c). */
     int error_status;            /* an ErrorDocument is being served for this status */

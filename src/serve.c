@@ -194,6 +194,7 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     c->rpos += h->head_len;
     c->head_start_ms = 0;
     c->head_bytes = 0;
+    r->sb_counters = w->sb_counters;
     pt_sb_request_begin(w->sb, r);
     handle(r);
     c->requests++;

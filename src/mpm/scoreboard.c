@@ -142,18 +142,23 @@ static int duration_bucket(int64_t us)
 
 /* The threads of one child share its counters, hence atomic adds (relaxed: they are
  * statistics, ordered with nothing). */
-static void count_request(pt_sb_counters_t *c, const pt_request_t *r, int64_t dur, uint64_t n)
+static void count_status(pt_sb_counters_t *c, const pt_request_t *r)
 {
     int cls = r->status / 100;
     ADD(c->by_class[cls >= 1 && cls <= 5 ? cls : 0], 1);
     unsigned m = (unsigned)r->method_id;
     ADD(c->by_method[m < PT_ARRAY_LEN(c->by_method) ? m : 0], 1);
-    ADD(c->bytes, n);
-    ADD(c->duration_buckets[duration_bucket(dur)], 1);
-    ADD(c->duration_sum_us, (uint64_t)dur);
 }
 
-void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const struct pt_request *r)
+void pt_sb_request_commit(pt_request_t *r)
+{
+    if (!r || !r->sb_counters || r->sb_counted)
+        return;
+    count_status(r->sb_counters, r);
+    r->sb_counted = true;
+}
+
+void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, pt_request_t *r)
 {
     if (!r || (!w && !c))
         return;
@@ -161,8 +166,14 @@ void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const struct pt_r
     if (dur < 0)
         dur = 0;
     uint64_t n = r->bytes_sent > 0 ? (uint64_t)r->bytes_sent : 0;
-    if (c)
-        count_request(c, r, dur, n);
+    if (c) {
+        /* Not committed: no response head went out (the client left first). */
+        if (!(r->sb_counted && r->sb_counters == c))
+            count_status(c, r);
+        ADD(c->bytes, n);
+        ADD(c->duration_buckets[duration_bucket(dur)], 1);
+        ADD(c->duration_sum_us, (uint64_t)dur);
+    }
     if (!w)
         return;
     /* One writer per slot: plain read-modify-write, stored relaxed for the readers. */

@@ -203,6 +203,33 @@ START_TEST(request_end_counts_status_class_method_bytes_and_duration)
 }
 END_TEST
 
+START_TEST(a_request_is_counted_when_its_status_is_committed_and_only_once)
+{
+    fixture_t f;
+    setup_fixture(&f, "GET / HTTP/1.1", NULL);
+    pt_scoreboard_t *sb = pt_scoreboard_create(1, 1, "event");
+    pt_sb_counters_t *c = &sb->counters[0];
+    f.r.method_id = PT_METHOD_GET;
+    f.r.status = 200;
+    f.r.bytes_sent = 10;
+    pt_sb_request_commit(&f.r); /* no counters given: nothing to count in */
+    ck_assert_uint_eq(c->by_class[2], 0);
+    f.r.sb_counters = c;
+    pt_sb_request_commit(&f.r);
+    pt_sb_request_commit(&f.r);
+    /* Seen before the end: class and method, not yet bytes. */
+    ck_assert_uint_eq(c->by_class[2], 1);
+    ck_assert_uint_eq(c->by_method[PT_METHOD_GET], 1);
+    ck_assert_uint_eq(c->bytes, 0);
+    pt_sb_request_end(pt_sb_worker(sb, 0, 0), c, &f.r);
+    ck_assert_uint_eq(c->by_class[2], 1);
+    ck_assert_uint_eq(c->by_method[PT_METHOD_GET], 1);
+    ck_assert_uint_eq(c->bytes, 10);
+    pt_scoreboard_destroy(sb);
+    teardown_fixture(&f);
+}
+END_TEST
+
 START_TEST(request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls)
 {
     fixture_t f;
@@ -330,6 +357,7 @@ static Suite *scoreboard_suite(void)
     tcase_add_test(tc, request_begin_records_line_client_vhost_and_sending_state);
     tcase_add_test(tc, request_begin_truncates_a_long_request_line);
     tcase_add_test(tc, request_end_counts_status_class_method_bytes_and_duration);
+    tcase_add_test(tc, a_request_is_counted_when_its_status_is_committed_and_only_once);
     tcase_add_test(tc, request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls);
     tcase_add_test(tc, null_slots_and_counters_are_ignored);
     tcase_add_test(tc, a_worker_back_to_ready_starts_a_new_connection_count);
