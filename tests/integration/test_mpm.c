@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -398,6 +399,8 @@ START_TEST(graceful_stop_drains_then_exits)
     write_big_file();
     pth_config(h, "%sGracefulShutdownTimeout 60\n", procs());
     pth_start(h);
+    /* The port accepts as soon as the parent has bound it: the children come a moment later. */
+    ck_assert_msg(wait_children(1, MAX_KIDS, 3000) >= 1, "no children");
     pid_t kids[MAX_KIDS];
     int nk = children(kids, MAX_KIDS);
     ck_assert_msg(nk >= 1, "no children");
@@ -481,6 +484,50 @@ START_TEST(killing_a_child_gets_it_replaced)
     ck_assert_msg(pth_file_wait_contains(h->error_log, needle, LOG_MS), "no \"%s\"", needle);
     ck_assert_int_eq(wait_children(want, want, 1000), want);
     ck_assert_int_eq(status_field("Processes"), want);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* A child that crashes on its way out (here: stopped, told to finish by a graceful restart,
+ * then hit by SIGSEGV) is an error in the parent's log, not a quiet INFO line, so the
+ * harness's error-log check sees it. */
+START_TEST(a_child_that_crashes_while_stopping_is_logged_as_an_error)
+{
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    /* ASan would catch the SIGSEGV and report it as its own; let it kill the child. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[512];
+    snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "", asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    pth_config(h, "%s%s", procs(), handlers);
+    pth_start(h);
+    ck_assert_int_eq(wait_children(2, 2, 3000), 2);
+    pid_t kids[MAX_KIDS];
+    ck_assert_int_eq(children(kids, MAX_KIDS), 2);
+    pid_t victim = kids[0];
+    ck_assert_int_eq(kill(victim, SIGSTOP), 0);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    /* Once the new generation is configured, the old children are marked stopping. */
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", LOG_MS),
+                  "no graceful restart logged");
+    char line[96];
+    snprintf(line, sizeof(line), "child pid %d exit signal Segmentation fault", (int)victim);
+    char pattern[160];
+    snprintf(pattern, sizeof(pattern), "\\[core:error\\].*%s", line);
+    pth_expect_error(h, pattern);
+    ck_assert_int_eq(kill(victim, SIGSEGV), 0);
+    ck_assert_int_eq(kill(victim, SIGCONT), 0);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, line, LOG_MS), "no \"%s\"", line);
+    char *log = pth_read_file(h->error_log, NULL);
+    const char *at = strstr(log, line);
+    const char *bol = at;
+    while (bol > log && bol[-1] != '\n')
+        bol--;
+    ck_assert_msg(strstr(bol, "[core:error]") != NULL && strstr(bol, "[core:error]") < at,
+                  "not logged at error level: %.*s", (int)(strchr(at, '\n') - bol), bol);
+    free(log);
+    assert_xgen("(none)"); /* the new generation serves */
     ck_assert_int_eq(pth_stop(h), 0);
 }
 END_TEST
@@ -635,6 +682,7 @@ static Suite *mpm_suite(void)
     tcase_add_test(tc, restart_with_a_broken_config_keeps_serving);
     tcase_add_test(tc, graceful_stop_drains_then_exits);
     tcase_add_test(tc, killing_a_child_gets_it_replaced);
+    tcase_add_test(tc, a_child_that_crashes_while_stopping_is_logged_as_an_error);
     tcase_add_test(tc, a_burst_adds_children_and_they_are_retired_after);
     tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
     tcase_add_test(tc, server_status_and_metrics_show_the_workers);
