@@ -34,6 +34,7 @@
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
 #define EV_FD_RESERVE 64      /* descriptors a child keeps for other than connections */
+#define EV_LINGER_BUDGET (256 * 1024) /* bytes a lingering connection drains per wake-up */
 
 typedef struct {
     const pt_config_t *cfg;
@@ -434,14 +435,24 @@ static void accept_all(ev_child_t *ev, int lfd)
     }
 }
 
-/* Drains a lingering connection; true when it is done and was closed. */
+/* Drains a lingering connection; true when it is done and was closed. The loop has a
+ * deadline of its own, the linger's (PT_LINGER_MS after the shutdown, within Apache's 2 s
+ * between reads and 30 s in all), and reads at most EV_LINGER_BUDGET bytes per wake-up: a
+ * client that sends as fast as we read can neither keep its connection past the deadline
+ * nor hold this thread (the listener, or a worker that harvested the event). */
 static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
 {
+    if (pt_now_ms() >= c->deadline_ms) {
+        conn_close(ev, c);
+        return true;
+    }
     char buf[4096];
-    for (;;) {
+    for (size_t drained = 0; drained < EV_LINGER_BUDGET;) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n > 0)
+        if (n > 0) {
+            drained += (size_t)n;
             continue;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -449,6 +460,7 @@ static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
         conn_close(ev, c);
         return true;
     }
+    return false; /* parked again, still readable: back after the others, deadline and all */
 }
 
 /* The socket of a slow reader has room again: send more of the response tail here, in
