@@ -649,9 +649,9 @@ static int next_timeout(ev_child_t *ev, int64_t now)
 /* ---- Start and stop ---------------------------------------------------------------- */
 
 /* Parked connections are bounded by file descriptors, not workers: the soft open-files
- * limit goes up to the hard one, and a child takes connections only while each could still
- * hold a second descriptor (a response tail's file) with EV_FD_RESERVE left for the rest
- * (files being served, upstream sockets, logs). Returns that connection cap. */
+ * limit goes up to the hard one, and a child takes connections while EV_FD_RESERVE are left
+ * for the rest (files being served, upstream sockets, logs). A response tail's file needs
+ * one more; when none is left the worker sends that tail itself. Returns the cap. */
 static int raise_nofile(void)
 {
     struct rlimit rl;
@@ -664,7 +664,7 @@ static int raise_nofile(void)
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT_MAX)
         return INT_MAX / 2;
-    return PT_MAX((int)rl.rlim_cur - EV_FD_RESERVE, 2 * EV_FD_RESERVE) / 2;
+    return PT_MAX((int)rl.rlim_cur - EV_FD_RESERVE, EV_FD_RESERVE);
 }
 
 static int start_workers(ev_child_t *ev)
