@@ -55,6 +55,7 @@ typedef struct {
     /* Ready queue: connections with something for a worker. Each connection is in at
      * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
+    pthread_mutex_t alock;    /* held while accepting (listener or a harvesting worker) */
     pt_conn_t *qhead, *qtail;
     /* Waking: a worker is "looking" from the moment it is woken (or finishes a
      * connection) until it takes the next one. A push wakes a sleeping worker only when
@@ -405,7 +406,7 @@ static void *worker_main(void *arg)
 
 /* ---- Listener ---------------------------------------------------------------------- */
 
-static void accept_all(ev_child_t *ev, int lfd)
+static void accept_all_locked(ev_child_t *ev, int lfd)
 {
     /* At the cap the rest stay in the backlog for siblings; update_accepting then takes
      * this child's listeners out of its epoll set. */
@@ -433,6 +434,17 @@ static void accept_all(ev_child_t *ev, int lfd)
             return;
         }
     }
+}
+
+/* The listener and a harvesting worker can both see a listening socket ready: one of them
+ * accepts at a time, so connections are queued in the order they were accepted (the other
+ * leaves; the socket is level-triggered and reported again if anything is left). */
+static void accept_all(ev_child_t *ev, int lfd)
+{
+    if (pthread_mutex_trylock(&ev->alock) != 0)
+        return;
+    accept_all_locked(ev, lfd);
+    pthread_mutex_unlock(&ev->alock);
 }
 
 /* Drains a lingering connection; true when it is done and was closed. The loop has a
@@ -908,6 +920,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
                      .harvest = !own_connections, .drain_limit_ms = -1};
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     pthread_mutex_init(&ev.qlock, NULL);
+    pthread_mutex_init(&ev.alock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     ev.conn_cap = raise_nofile();
 
@@ -969,6 +982,7 @@ out:
     if (ev.kickfd >= 0)
         close(ev.kickfd);
     pthread_mutex_destroy(&ev.qlock);
+    pthread_mutex_destroy(&ev.alock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
     return rc;
