@@ -87,7 +87,7 @@ static void render_state(pt_strbuf_t *b, const pt_scoreboard_t *sb, const pt_sb_
                          int64_t now_us, pt_arena_t *a)
 {
     const char *n = "portico_workers";
-    family(b, n, "gauge", "Worker threads of live children, by state.");
+    family(b, n, "gauge", "Worker threads of live children not stopping, by state.");
     sample(b, n, "state", "busy", (uint64_t)t->busy);
     sample(b, n, "state", "idle", (uint64_t)t->idle);
     n = "portico_connections";
@@ -123,7 +123,7 @@ int pt_metrics_handler(pt_request_t *r)
     if (!sb)
         return 503;
     pt_sb_totals_t t;
-    pt_sb_totals(sb, &t);
+    pt_sb_totals(sb, &t, NULL);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;

@@ -75,6 +75,8 @@ typedef struct pt_request {
     const char *walked_dir;      /* the directory the request before an internal redirect
                                     was walked to (with '/'), or NULL */
     const char *walked;          /* the name the walk got to (pt_walk_stat), or NULL */
+    struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
+    bool sb_counted;             /* counted by status and method when its head was built */
 
     /* Response writer state (private to response.c). */
     int error_status;            /* an ErrorDocument is being served for this status */

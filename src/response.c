@@ -3,6 +3,7 @@
 #include "conn.h"
 #include "headers.h"
 #include "log.h"
+#include "mpm/scoreboard.h"
 #include "request.h"
 #include "uri.h"
 
@@ -123,6 +124,7 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     if (r->error_status && status == 200)
         status = r->error_status; /* a local ErrorDocument keeps the original status */
     r->status = status;
+    pt_sb_request_commit(r); /* counted before the client can see the answer */
     if (!status_has_body(status))
         len = 0;
     decide_keepalive(r, len);

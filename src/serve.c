@@ -199,6 +199,7 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     pt_http1_parser_init(&c->head);
     c->head_start_ms = 0;
     c->head_bytes = 0;
+    r->sb_counters = w->sb_counters;
     pt_sb_request_begin(w->sb, r);
     handle(r);
     c->requests++;

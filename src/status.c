@@ -21,6 +21,7 @@
 typedef struct {
     const pt_scoreboard_t *sb;
     pt_sb_totals_t t;
+    const char *map; /* every slot's letter, from the read that made t */
     int64_t now_us;
     int64_t uptime; /* seconds since the last (re)start */
     uint32_t generation;
@@ -62,17 +63,15 @@ static void out_uptime(pt_strbuf_t *b, int64_t secs)
     }
 }
 
-static void out_map(pt_strbuf_t *b, const pt_scoreboard_t *sb, int wrap)
+static void out_map(pt_strbuf_t *b, const snapshot_t *s, int wrap)
 {
-    int k = 0;
-    for (int p = 0; p < sb->server_limit; p++) {
-        for (int th = 0; th < sb->thread_limit; th++) {
-            pt_strbuf_printf(b, "%c", pt_sb_slot_state(sb, p, th));
-            if (wrap && ++k % wrap == 0)
-                pt_strbuf_printf(b, "\n");
-        }
+    int n = s->sb->server_limit * s->sb->thread_limit;
+    for (int k = 0; k < n; k++) {
+        pt_strbuf_printf(b, "%c", s->map[k]);
+        if (wrap && (k + 1) % wrap == 0)
+            pt_strbuf_printf(b, "\n");
     }
-    if (!wrap || k % wrap != 0)
+    if (!wrap || n % wrap != 0)
         pt_strbuf_printf(b, "\n");
 }
 
@@ -93,15 +92,18 @@ static void render_auto(pt_strbuf_t *b, const snapshot_t *s)
     pt_strbuf_printf(b, "Total kBytes: %llu\n", (unsigned long long)(t->bytes / 1024));
     pt_strbuf_printf(b, "Total Duration: %llu\n", (unsigned long long)(t->duration_us / 1000));
     pt_strbuf_printf(b, "Uptime: %lld\n", (long long)s->uptime);
+    /* Apache computes the byte rates from whole kilobytes ("Total kBytes" x 1024), so the
+     * three figures agree with each other and with Apache's for the same traffic. */
+    double kbytes = (double)(t->bytes / 1024) * 1024.0;
     if (s->uptime > 0) {
         pt_strbuf_printf(b, "ReqPerSec: %s\n",
                          fmt_g(g, sizeof(g), (double)t->accesses / (double)s->uptime));
         pt_strbuf_printf(b, "BytesPerSec: %s\n",
-                         fmt_g(g, sizeof(g), (double)t->bytes / (double)s->uptime));
+                         fmt_g(g, sizeof(g), kbytes / (double)s->uptime));
     }
     if (t->accesses > 0) {
         double n = (double)t->accesses;
-        pt_strbuf_printf(b, "BytesPerReq: %s\n", fmt_g(g, sizeof(g), (double)t->bytes / n));
+        pt_strbuf_printf(b, "BytesPerReq: %s\n", fmt_g(g, sizeof(g), kbytes / n));
         pt_strbuf_printf(b, "DurationPerReq: %s\n",
                          fmt_g(g, sizeof(g), (double)t->duration_us / 1000.0 / n));
     }
@@ -113,7 +115,7 @@ static void render_auto(pt_strbuf_t *b, const snapshot_t *s)
                      (unsigned long long)t->conns_keepalive,
                      (unsigned long long)t->conns_lingering);
     pt_strbuf_printf(b, "Scoreboard: ");
-    out_map(b, s->sb, 0);
+    out_map(b, s, 0);
 }
 
 static void html_head(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
@@ -157,8 +159,9 @@ static void html_totals(pt_strbuf_t *b, const snapshot_t *s)
 }
 
 /* The event MPM's per-child view: connections the listener holds, by state. */
-static void html_processes(pt_strbuf_t *b, const pt_scoreboard_t *sb)
+static void html_processes(pt_strbuf_t *b, const snapshot_t *s)
 {
+    const pt_scoreboard_t *sb = s->sb;
     pt_strbuf_printf(
         b, "<table rules=\"all\" cellpadding=\"1%%\">\n<tr><th rowspan=\"2\">Slot</th>"
            "<th rowspan=\"2\">PID</th><th rowspan=\"2\">Stopping</th>"
@@ -173,7 +176,7 @@ static void html_processes(pt_strbuf_t *b, const pt_scoreboard_t *sb)
             continue;
         int busy = 0, idle = 0;
         for (int th = 0; th < sb->thread_limit; th++) {
-            char st = pt_sb_slot_state(sb, p, th);
+            char st = s->map[(size_t)p * (size_t)sb->thread_limit + (size_t)th];
             idle += st == PT_SB_READY;
             busy += pt_sb_state_busy(st);
         }
@@ -188,10 +191,10 @@ static void html_processes(pt_strbuf_t *b, const pt_scoreboard_t *sb)
     pt_strbuf_printf(b, "</table>\n");
 }
 
-static void html_map(pt_strbuf_t *b, const pt_scoreboard_t *sb)
+static void html_map(pt_strbuf_t *b, const snapshot_t *s)
 {
     pt_strbuf_printf(b, "<pre>");
-    out_map(b, sb, STATUS_MAP_WRAP);
+    out_map(b, s, STATUS_MAP_WRAP);
     pt_strbuf_printf(b,
                      "</pre>\n<p>Scoreboard Key:<br />\n"
                      "\"<b><code>_</code></b>\" Waiting for Connection, \n"
@@ -216,7 +219,7 @@ static const char *slot_text(pt_arena_t *a, const char *field, size_t cap)
 static void html_worker_row(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s, int p, int th)
 {
     const pt_sb_worker_t *w = &s->sb->workers[(size_t)p * (size_t)s->sb->thread_limit + (size_t)th];
-    char st = pt_sb_slot_state(s->sb, p, th);
+    char st = s->map[(size_t)p * (size_t)s->sb->thread_limit + (size_t)th];
     uint64_t acc = __atomic_load_n(&w->access_count, __ATOMIC_RELAXED);
     if (acc == 0 && (st == PT_SB_READY || st == PT_SB_DEAD))
         return;
@@ -266,8 +269,8 @@ static void render_html(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
 {
     html_head(b, r, s);
     html_totals(b, s);
-    html_processes(b, s->sb);
-    html_map(b, s->sb);
+    html_processes(b, s);
+    html_map(b, s);
     if (r->cfg && r->cfg->extended_status)
         html_workers(b, r, s);
     else
@@ -313,7 +316,9 @@ int pt_status_handler(pt_request_t *r)
     s.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     s.uptime = PT_MAX((int64_t)0, (s.now_us - sb->restart_wall_us) / 1000000);
     s.generation = atomic_load(&sb->generation);
-    pt_sb_totals(sb, &s.t);
+    char *map = pt_arena_alloc(r->arena, (size_t)sb->server_limit * (size_t)sb->thread_limit);
+    pt_sb_totals(sb, &s.t, map);
+    s.map = map;
     pt_strbuf_t b = {.a = r->arena, .cap = 4096};
     b.p = pt_arena_alloc(r->arena, b.cap);
     b.p[0] = '\0';

@@ -9,6 +9,7 @@
 #include "scoreboard.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -32,6 +33,8 @@
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
+#define EV_FD_RESERVE 64      /* descriptors a child keeps for other than connections */
+#define EV_LINGER_BUDGET (256 * 1024) /* bytes a lingering connection drains per wake-up */
 
 typedef struct {
     const pt_config_t *cfg;
@@ -52,6 +55,7 @@ typedef struct {
     /* Ready queue: connections with something for a worker. Each connection is in at
      * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
+    pthread_mutex_t alock;    /* held while accepting (listener or a harvesting worker) */
     pt_conn_t *qhead, *qtail;
     /* Waking: a worker is "looking" from the moment it is woken (or finishes a
      * connection) until it takes the next one. A push wakes a sleeping worker only when
@@ -78,6 +82,7 @@ typedef struct {
     pt_conn_t *pending;       /* waiting for the workers in snap to move on */
     int nparked[PT_CONN_WRITE + 1]; /* parked connections by state (tlock) */
     atomic_int nconns;        /* connections this child holds */
+    int conn_cap;             /* it accepts no more beyond this (open-files limit) */
     bool accepting;           /* listeners in the epoll set (listener thread only) */
     unsigned *snap;
     atomic_uint *hepoch;
@@ -401,9 +406,11 @@ static void *worker_main(void *arg)
 
 /* ---- Listener ---------------------------------------------------------------------- */
 
-static void accept_all(ev_child_t *ev, int lfd)
+static void accept_all_locked(ev_child_t *ev, int lfd)
 {
-    for (;;) {
+    /* At the cap the rest stay in the backlog for siblings; update_accepting then takes
+     * this child's listeners out of its epoll set. */
+    while (atomic_load(&ev->nconns) < ev->conn_cap) {
         int err;
         pt_conn_t *c = pt_conn_accept(lfd, ev->cfg, &err);
         if (!c) {
@@ -429,14 +436,35 @@ static void accept_all(ev_child_t *ev, int lfd)
     }
 }
 
-/* Drains a lingering connection; true when it is done and was closed. */
+/* The listener and a harvesting worker can both see a listening socket ready: one of them
+ * accepts at a time, so connections are queued in the order they were accepted (the other
+ * leaves; the socket is level-triggered and reported again if anything is left). */
+static void accept_all(ev_child_t *ev, int lfd)
+{
+    if (pthread_mutex_trylock(&ev->alock) != 0)
+        return;
+    accept_all_locked(ev, lfd);
+    pthread_mutex_unlock(&ev->alock);
+}
+
+/* Drains a lingering connection; true when it is done and was closed. The loop has a
+ * deadline of its own, the linger's (PT_LINGER_MS after the shutdown, within Apache's 2 s
+ * between reads and 30 s in all), and reads at most EV_LINGER_BUDGET bytes per wake-up: a
+ * client that sends as fast as we read can neither keep its connection past the deadline
+ * nor hold this thread (the listener, or a worker that harvested the event). */
 static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
 {
+    if (pt_now_ms() >= c->deadline_ms) {
+        conn_close(ev, c);
+        return true;
+    }
     char buf[4096];
-    for (;;) {
+    for (size_t drained = 0; drained < EV_LINGER_BUDGET;) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n > 0)
+        if (n > 0) {
+            drained += (size_t)n;
             continue;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -444,6 +472,7 @@ static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
         conn_close(ev, c);
         return true;
     }
+    return false; /* parked again, still readable: back after the others, deadline and all */
 }
 
 /* The socket of a slow reader has room again: send more of the response tail here, in
@@ -631,13 +660,23 @@ static int next_timeout(ev_child_t *ev, int64_t now)
 
 /* ---- Start and stop ---------------------------------------------------------------- */
 
-static void raise_nofile(void)
+/* Parked connections are bounded by file descriptors, not workers: the soft open-files
+ * limit goes up to the hard one, and a child takes connections while EV_FD_RESERVE are left
+ * for the rest (files being served, upstream sockets, logs). A response tail's file needs
+ * one more; when none is left the worker sends that tail itself. Returns the cap. */
+static int raise_nofile(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return INT_MAX;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT_MAX)
+        return INT_MAX / 2;
+    return PT_MAX((int)rl.rlim_cur - EV_FD_RESERVE, EV_FD_RESERVE);
 }
 
 static int start_workers(ev_child_t *ev)
@@ -790,15 +829,18 @@ static bool on_signal(ev_child_t *ev)
 }
 
 /* AsyncRequestWorkerFactor, as Apache's connections_above_limit: a child whose
- * connections outnumber ThreadsPerChild + idle workers x factor stops accepting, and its
- * siblings take the new ones. Idle keep-alive and lingering connections need no worker, so
- * unlike Apache they do not count: thousands of idle clients never close the door. */
+ * connections that need a worker outnumber ThreadsPerChild + idle workers x factor stops
+ * accepting, and its siblings take the new ones. Only connections queued for a worker or
+ * held by one count: a parked connection waits for its client (a head still arriving, a
+ * response tail the listener writes, keep-alive, lingering) and costs a file descriptor and
+ * a few hundred bytes, not a worker. Counting slow clients here would let 1,000 slowloris
+ * connections close every child's door; they are bounded by conn_cap instead. */
 static void update_accepting(ev_child_t *ev)
 {
     if (atomic_load(&ev->stopping))
         return;
     pthread_mutex_lock(&ev->tlock);
-    int parked_idle = ev->nparked[PT_CONN_KEEPALIVE] + ev->nparked[PT_CONN_LINGER];
+    int parked = (int)ev->hlen;
     pt_sb_process_t *ps = &ev->ch->sb->procs[ev->ch->slot];
     atomic_store(&ps->conns_keepalive, (uint32_t)ev->nparked[PT_CONN_KEEPALIVE]);
     atomic_store(&ps->conns_lingering, (uint32_t)ev->nparked[PT_CONN_LINGER]);
@@ -813,14 +855,16 @@ static void update_accepting(ev_child_t *ev)
     double f = ev->cfg->async_request_worker_factor > 0 ? ev->cfg->async_request_worker_factor
                                                         : 2.0;
     int limit = ev->nworkers + (int)(idle_workers * f);
-    int active = total - parked_idle;
-    if (ev->accepting && active > limit) {
+    int active = total - parked;
+    bool full = active > limit || total >= ev->conn_cap;
+    bool room = active < limit && total < ev->conn_cap;
+    if (ev->accepting && full) {
         for (size_t i = 0; i < ev->nls; i++)
             epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
         ev->accepting = false;
-        pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d connections need workers, limit %d): "
-                     "not accepting", active, limit);
-    } else if (!ev->accepting && active < limit) {
+        pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d of %d connections need workers, limit "
+                     "%d; cap %d): not accepting", active, total, limit, ev->conn_cap);
+    } else if (!ev->accepting && room) {
         for (size_t i = 0; i < ev->nls; i++) {
             struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                     .data.u64 = EV_TAG_LISTEN + i};
@@ -876,8 +920,9 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
                      .harvest = !own_connections, .drain_limit_ms = -1};
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     pthread_mutex_init(&ev.qlock, NULL);
+    pthread_mutex_init(&ev.alock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
-    raise_nofile();
+    ev.conn_cap = raise_nofile();
 
     sigset_t set;
     pt_mpm_signals(&set, false);
@@ -937,6 +982,7 @@ out:
     if (ev.kickfd >= 0)
         close(ev.kickfd);
     pthread_mutex_destroy(&ev.qlock);
+    pthread_mutex_destroy(&ev.alock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
     return rc;

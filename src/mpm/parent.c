@@ -31,6 +31,7 @@ typedef struct {
     int sigfd;
     int spawn_rate;        /* doubles each second that spares are short */
     bool stopping;
+    bool killed;           /* the stop ran out of time and sent SIGKILL itself */
 } parent_t;
 
 static int64_t wall_us(void)
@@ -153,11 +154,16 @@ static void reap(parent_t *p)
             if (atomic_load(&ps->pid) != pid)
                 continue;
             bool expected = atomic_load(&ps->quiescing) || p->stopping;
+            bool abnormal = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+            /* A child that crashes while stopping or retiring crashed all the same: an error,
+             * which the logs' watchers (and the tests) see. Only the SIGKILL the stop itself
+             * sent after GracefulShutdownTimeout is a warning; it was logged as such. */
+            bool ours = p->killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
             char why[96];
-            if (!expected || WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
-                pt_log_error(expected ? PT_LOG_INFO : PT_LOG_ERR, NULL,
-                             "child pid %d %s%s", (int)pid, describe_exit(status, why, sizeof(why)),
-                             expected ? "" : "; starting a replacement");
+            if (!expected || abnormal)
+                pt_log_error(ours ? PT_LOG_WARN : PT_LOG_ERR, NULL, "child pid %d %s%s",
+                             (int)pid, describe_exit(status, why, sizeof(why)),
+                             expected ? " while stopping" : "; starting a replacement");
             for (int t = 0; t < p->sb->thread_limit; t++)
                 pt_sb_set_state(pt_sb_worker(p->sb, i, t), PT_SB_DEAD);
             atomic_store(&ps->pid, 0);
@@ -357,6 +363,7 @@ static void stop(parent_t *p, bool graceful)
         if (pt_now_ms() >= deadline) {
             pt_log_error(PT_LOG_WARN, NULL, "children still running after "
                          "GracefulShutdownTimeout: killing them");
+            p->killed = true;
             signal_children(p, SIGKILL, false);
             deadline = INT64_MAX;
         }

@@ -37,12 +37,16 @@ static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
     }
 }
 
+/* Lingering close: stop sending, drain what the client still sends until it closes or
+ * PT_LINGER_MS pass. The deadline is checked between reads too: a client that keeps
+ * sending always has data ready, and a zero-timeout wait would let it linger forever. */
 static void linger_close(pt_conn_t *c)
 {
     if (shutdown(c->fd, SHUT_WR) == 0) {
         char buf[4096];
         int64_t deadline = pt_now_ms() + PT_LINGER_MS;
-        while (pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0)) == 0 &&
+        while (pt_now_ms() < deadline &&
+               pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0)) == 0 &&
                recv(c->fd, buf, sizeof(buf), 0) > 0)
             ;
     }

@@ -142,18 +142,23 @@ static int duration_bucket(int64_t us)
 
 /* The threads of one child share its counters, hence atomic adds (relaxed: they are
  * statistics, ordered with nothing). */
-static void count_request(pt_sb_counters_t *c, const pt_request_t *r, int64_t dur, uint64_t n)
+static void count_status(pt_sb_counters_t *c, const pt_request_t *r)
 {
     int cls = r->status / 100;
     ADD(c->by_class[cls >= 1 && cls <= 5 ? cls : 0], 1);
     unsigned m = (unsigned)r->method_id;
     ADD(c->by_method[m < PT_ARRAY_LEN(c->by_method) ? m : 0], 1);
-    ADD(c->bytes, n);
-    ADD(c->duration_buckets[duration_bucket(dur)], 1);
-    ADD(c->duration_sum_us, (uint64_t)dur);
 }
 
-void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const struct pt_request *r)
+void pt_sb_request_commit(pt_request_t *r)
+{
+    if (!r || !r->sb_counters || r->sb_counted)
+        return;
+    count_status(r->sb_counters, r);
+    r->sb_counted = true;
+}
+
+void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, pt_request_t *r)
 {
     if (!r || (!w && !c))
         return;
@@ -161,8 +166,14 @@ void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const struct pt_r
     if (dur < 0)
         dur = 0;
     uint64_t n = r->bytes_sent > 0 ? (uint64_t)r->bytes_sent : 0;
-    if (c)
-        count_request(c, r, dur, n);
+    if (c) {
+        /* Not committed: no response head went out (the client left first). */
+        if (!(r->sb_counted && r->sb_counters == c))
+            count_status(c, r);
+        ADD(c->bytes, n);
+        ADD(c->duration_buckets[duration_bucket(dur)], 1);
+        ADD(c->duration_sum_us, (uint64_t)dur);
+    }
     if (!w)
         return;
     /* One writer per slot: plain read-modify-write, stored relaxed for the readers. */
@@ -216,11 +227,16 @@ static void sum_counters(const pt_sb_counters_t *c, pt_sb_totals_t *t)
     t->duration_us += LOAD(c->duration_sum_us);
 }
 
-static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t)
+/* Each slot is read once: its letter goes to the map and the same letter is counted, so the
+ * page's totals always agree with its Scoreboard line. Busy and idle as mod_status counts
+ * them: only processes that are not stopping, idle only in the current generation. */
+static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t, char *map)
 {
     const pt_sb_process_t *ps = &sb->procs[p];
     t->processes++;
-    if (atomic_load_explicit(&ps->quiescing, memory_order_relaxed))
+    bool quiescing = atomic_load_explicit(&ps->quiescing, memory_order_relaxed);
+    bool current = ps->generation == atomic_load_explicit(&sb->generation, memory_order_relaxed);
+    if (quiescing)
         t->stopping++;
     t->conns_total += atomic_load_explicit(&ps->conns_total, memory_order_relaxed);
     t->conns_reading += atomic_load_explicit(&ps->conns_reading, memory_order_relaxed);
@@ -229,22 +245,32 @@ static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t)
     t->conns_lingering += atomic_load_explicit(&ps->conns_lingering, memory_order_relaxed);
     t->conns_handshake += atomic_load_explicit(&ps->conns_handshake, memory_order_relaxed);
     for (int th = 0; th < sb->thread_limit; th++) {
-        char st = pt_sb_slot_state(sb, p, th);
+        size_t i = (size_t)p * (size_t)sb->thread_limit + (size_t)th;
+        char st = atomic_load_explicit(&sb->workers[i].state, memory_order_relaxed);
+        if (map)
+            map[i] = st;
+        if (quiescing)
+            continue;
         if (st == PT_SB_READY)
-            t->idle++;
+            t->idle += current;
         else if (pt_sb_state_busy(st))
             t->busy++;
     }
 }
 
-void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t)
+void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t, char *map)
 {
     memset(t, 0, sizeof(*t));
     if (!sb)
         return;
     for (int p = 0; p < sb->server_limit; p++) {
         sum_counters(&sb->counters[p], t);
+        /* The pid is read once too: a process that exits meanwhile is either all in (its
+         * letters and its workers) or all out ('.'). */
         if (atomic_load_explicit(&sb->procs[p].pid, memory_order_relaxed) != 0)
-            sum_process(sb, p, t);
+            sum_process(sb, p, t, map);
+        else if (map)
+            memset(map + (size_t)p * (size_t)sb->thread_limit, PT_SB_DEAD,
+                   (size_t)sb->thread_limit);
     }
 }

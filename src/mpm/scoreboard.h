@@ -56,7 +56,7 @@ typedef struct {
 
 /* Request counters for metrics, kept per child slot so writers never share a line. */
 #define PT_SB_DURATION_BUCKETS 12 /* upper bounds in pt_sb_duration_bounds_us[] */
-typedef struct {
+typedef struct pt_sb_counters {
     uint64_t by_class[6];        /* 1xx..5xx, [0] = other */
     uint64_t by_method[10];      /* pt_method_t order: OTHER, GET, HEAD, POST, ... */
     uint64_t bytes;
@@ -84,11 +84,15 @@ void pt_scoreboard_destroy(pt_scoreboard_t *sb);
 pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread);
 
 /* A worker records what it is doing (NULL slot or counters: no-op). begin: state W, the
- * request line, client, vhost, start time. end: counters (status class, method, bytes,
- * duration histogram), access_count, state back to the caller's choice. */
+ * request line, client, vhost, start time. end: counters (status class and method unless
+ * committed, bytes, duration histogram), access_count, state back to the caller's choice. */
 struct pt_request;
 void pt_sb_request_begin(pt_sb_worker_t *w, const struct pt_request *r);
-void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const struct pt_request *r);
+void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, struct pt_request *r);
+/* The response writer calls this once the status is final, before any byte goes out: the
+ * request is counted by status class and method in r->sb_counters (NULL: no-op) now, so a
+ * client that has its answer finds it counted; end then adds only bytes and duration. */
+void pt_sb_request_commit(struct pt_request *r);
 void pt_sb_set_state(pt_sb_worker_t *w, pt_sb_state_t st);
 
 /* The scoreboard of this process (set by the MPM; NULL in unit tests and before start). */
@@ -102,12 +106,16 @@ typedef struct {
     uint64_t accesses, bytes, duration_us;
     uint64_t by_class[6], by_method[10];
     uint64_t duration_buckets[PT_SB_DURATION_BUCKETS + 1]; /* per bucket, not cumulative */
-    int busy, idle, processes, stopping;
+    int busy, idle, processes, stopping; /* processes: live; stopping: of those, quiescing */
     uint64_t conns_total, conns_reading, conns_writing, conns_keepalive, conns_lingering,
         conns_handshake;
 } pt_sb_totals_t;
 
-void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t);
+/* One read of every slot. busy and idle count as Apache's mod_status: workers of live
+ * processes that are not stopping (idle ones only in the current generation); map, when not
+ * NULL, gets the server_limit x thread_limit letters of that same read (not NUL-terminated),
+ * so a page's totals and its Scoreboard line always agree. */
+void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t, char *map);
 /* The state shown for a slot: '.' when its process is gone, whatever the slot last said. */
 char pt_sb_slot_state(const pt_scoreboard_t *sb, int proc, int thread);
 /* Busy as Apache's BusyWorkers counts: neither open, idle, starting nor being cleaned up. */

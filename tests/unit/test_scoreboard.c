@@ -203,6 +203,33 @@ START_TEST(request_end_counts_status_class_method_bytes_and_duration)
 }
 END_TEST
 
+START_TEST(a_request_is_counted_when_its_status_is_committed_and_only_once)
+{
+    fixture_t f;
+    setup_fixture(&f, "GET / HTTP/1.1", NULL);
+    pt_scoreboard_t *sb = pt_scoreboard_create(1, 1, "event");
+    pt_sb_counters_t *c = &sb->counters[0];
+    f.r.method_id = PT_METHOD_GET;
+    f.r.status = 200;
+    f.r.bytes_sent = 10;
+    pt_sb_request_commit(&f.r); /* no counters given: nothing to count in */
+    ck_assert_uint_eq(c->by_class[2], 0);
+    f.r.sb_counters = c;
+    pt_sb_request_commit(&f.r);
+    pt_sb_request_commit(&f.r);
+    /* Seen before the end: class and method, not yet bytes. */
+    ck_assert_uint_eq(c->by_class[2], 1);
+    ck_assert_uint_eq(c->by_method[PT_METHOD_GET], 1);
+    ck_assert_uint_eq(c->bytes, 0);
+    pt_sb_request_end(pt_sb_worker(sb, 0, 0), c, &f.r);
+    ck_assert_uint_eq(c->by_class[2], 1);
+    ck_assert_uint_eq(c->by_method[PT_METHOD_GET], 1);
+    ck_assert_uint_eq(c->bytes, 10);
+    pt_scoreboard_destroy(sb);
+    teardown_fixture(&f);
+}
+END_TEST
+
 START_TEST(request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls)
 {
     fixture_t f;
@@ -254,7 +281,7 @@ START_TEST(a_worker_back_to_ready_starts_a_new_connection_count)
 }
 END_TEST
 
-START_TEST(totals_count_workers_of_live_processes_and_counters_of_all)
+START_TEST(totals_count_workers_as_mod_status_does_with_the_letters_of_the_same_read)
 {
     pt_scoreboard_t *sb = pt_scoreboard_create(3, 2, "event");
     atomic_store(&sb->procs[0].pid, 100);
@@ -273,9 +300,13 @@ START_TEST(totals_count_workers_of_live_processes_and_counters_of_all)
     sb->counters[1].bytes = 100;
     sb->counters[2].duration_sum_us = 9;
     pt_sb_totals_t t;
-    pt_sb_totals(sb, &t);
-    ck_assert_int_eq(t.busy, 2);
+    char map[6];
+    pt_sb_totals(sb, &t, map);
+    /* Process 2 is stopping: its G counts neither busy nor idle (mod_status), its letters
+     * still show, and so does the dead child's '.' whatever its stale slot says. */
+    ck_assert_int_eq(t.busy, 1);
     ck_assert_int_eq(t.idle, 1);
+    ck_assert(memcmp(map, "_W..GS", 6) == 0);
     ck_assert_int_eq(t.processes, 2);
     ck_assert_int_eq(t.stopping, 1);
     ck_assert_uint_eq(t.conns_keepalive, 5);
@@ -286,6 +317,9 @@ START_TEST(totals_count_workers_of_live_processes_and_counters_of_all)
     ck_assert_uint_eq(t.duration_us, 9);
     ck_assert_int_eq(pt_sb_slot_state(sb, 1, 0), PT_SB_DEAD);
     ck_assert_int_eq(pt_sb_slot_state(sb, 0, 1), PT_SB_WRITE);
+    pt_sb_totals_t again;
+    pt_sb_totals(sb, &again, NULL); /* the letters are optional */
+    ck_assert_int_eq(again.busy, 1);
     pt_scoreboard_destroy(sb);
 }
 END_TEST
@@ -323,10 +357,11 @@ static Suite *scoreboard_suite(void)
     tcase_add_test(tc, request_begin_records_line_client_vhost_and_sending_state);
     tcase_add_test(tc, request_begin_truncates_a_long_request_line);
     tcase_add_test(tc, request_end_counts_status_class_method_bytes_and_duration);
+    tcase_add_test(tc, a_request_is_counted_when_its_status_is_committed_and_only_once);
     tcase_add_test(tc, request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls);
     tcase_add_test(tc, null_slots_and_counters_are_ignored);
     tcase_add_test(tc, a_worker_back_to_ready_starts_a_new_connection_count);
-    tcase_add_test(tc, totals_count_workers_of_live_processes_and_counters_of_all);
+    tcase_add_test(tc, totals_count_workers_as_mod_status_does_with_the_letters_of_the_same_read);
     tcase_add_test(tc, remembers_the_process_scoreboard_until_it_is_destroyed);
     tcase_add_test(tc, duration_bounds_rise_from_one_millisecond_to_ten_seconds);
     suite_add_tcase(s, tc);
