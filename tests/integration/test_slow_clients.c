@@ -2,8 +2,9 @@
  * hundred slow readers of a 4 MiB file (slowhttptest, as child processes) are parked with
  * the listeners while a plain client is answered at once, and RequestReadTimeout still
  * closes the slow header senders. The parking is the event MPM's alone (worker and prefork
- * keep a thread or a process per connection, as documented), so under PORTICO_TEST_MPM
- * worker or prefork this suite registers no test at all instead of passing empty ones. */
+ * keep a thread or a process per connection, as documented), so the suite runs under the
+ * event MPM only (the marker below, read by tests/CMakeLists.txt). */
+/* mpms: event */
 #include "harness.h"
 
 #include <check.h>
@@ -28,12 +29,6 @@
 
 static pth_t *h;
 static pid_t attackers[2];
-
-static const char *mpm_under_test(void)
-{
-    const char *m = getenv("PORTICO_TEST_MPM");
-    return m && *m ? m : "event";
-}
 
 /* Starts slowhttptest with its output in DIR/name.log, in its own process group so that
  * stopping it by its PID leaves nothing behind. */
@@ -238,12 +233,6 @@ END_TEST
 static Suite *slow_clients_suite(void)
 {
     Suite *s = suite_create("slow_clients");
-    if (strcmp(mpm_under_test(), "event") != 0) {
-        printf("slow_clients: the event MPM's parking only; worker and prefork keep a thread "
-               "or a process per connection, so no test is registered under %s\n",
-               mpm_under_test());
-        return s;
-    }
     TCase *tc = tcase_create("slow_clients");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
