@@ -301,6 +301,9 @@ static const char *choose_handler(const pt_request_t *r)
  * on the way to a missing name is refused here, as the walk's lstat sees the link. */
 static int check_symlinks(pt_request_t *r)
 {
+    /* The usual case (FollowSymLinks all the way) costs no open: nothing to refuse. */
+    if (pt_walk_follows_everywhere(r, r->filename_root, r->walk_options))
+        return 0;
     int fd;
     struct stat st;
     int rc = pt_walk_open(r, r->filename_root, r->walk_options, true, &fd, &st);

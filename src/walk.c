@@ -183,6 +183,15 @@ static bool follow_everywhere(pt_request_t *r, const char *f, size_t root_len, u
     return true;
 }
 
+bool pt_walk_follows_everywhere(pt_request_t *r, size_t root_len, unsigned options)
+{
+    const char *f = r->filename;
+    if (!f || f[0] != '/' || root_len == 0 || root_len > strlen(f)) {
+        root_len = 1;
+    }
+    return f && follow_everywhere(r, f, root_len, options);
+}
+
 int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only,
                  int *fd_out, struct stat *st)
 {

@@ -30,6 +30,10 @@ const char *pt_walk_stat(pt_request_t *r);
 int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only, int *fd,
                  struct stat *st);
 
+/* True when Options allow links in every directory from the first root_len bytes of
+ * r->filename to the file: pt_walk_open would then refuse nothing for a link. */
+bool pt_walk_follows_everywhere(pt_request_t *r, size_t root_len, unsigned options);
+
 /* Whether the directory entry name (in the directory open as dirfd) may be reached by the
  * symlink rules of options; *st gets what a request for it would see (the target's stat for
  * an allowed link). False for a link Options forbid or a dangling one. */
