@@ -87,6 +87,7 @@ void pt_conn_destroy(pt_conn_t *c)
     if (c->wc_fd >= 0)
         close(c->wc_fd);
     free(c->rbuf);
+    free(c->head);
     free(c);
 }
 

@@ -42,7 +42,9 @@ typedef struct pt_conn {
     size_t rlen;           /* bytes held */
     size_t rpos;           /* start of bytes not yet consumed by a request */
 
-    pt_http1_parser_t head; /* progress on the head at rbuf + rpos (offsets, no pointers) */
+    /* Progress on a head at rbuf + rpos that arrived in pieces (offsets, no pointers); owned,
+     * NULL when none is pending, so an idle connection does not carry parser state. */
+    pt_http1_parser_t *head;
     int requests;          /* served on this connection */
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -196,7 +197,6 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
     fill_from_head(r, h);
     c->rpos += h->head_len;
-    pt_http1_parser_init(&c->head);
     c->head_start_ms = 0;
     c->head_bytes = 0;
     r->sb_counters = w->sb_counters;
@@ -226,10 +226,31 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
             pt_http1_request_t h;
             int status = 400;
             /* Only the bytes that came since the last call are scanned: a head sent in
-             * small pieces costs what it weighs, not its weight times its pieces. */
-            pt_http1_result_t res = pt_http1_parse_more(&c->head, c->rbuf + c->rpos,
+             * small pieces costs what it weighs, not its weight times its pieces. A head
+             * that arrives whole (the usual case) is parsed with state on the stack; only
+             * one left unfinished keeps its state, in c->head. */
+            pt_http1_parser_t fresh;
+            pt_http1_parser_t *ps = c->head;
+            if (!ps) {
+                pt_http1_parser_init(&fresh);
+                ps = &fresh;
+            }
+            pt_http1_result_t res = pt_http1_parse_more(ps, c->rbuf + c->rpos,
                                                         c->rlen - c->rpos, &lim, w->arena, &h,
                                                         &status);
+            if (res == PT_HTTP1_AGAIN) {
+                if (!c->head) {
+                    c->head = malloc(sizeof(*c->head));
+                    if (!c->head) {
+                        reject(w, c, 503);
+                        return after_close_decision(c);
+                    }
+                    *c->head = fresh;
+                }
+            } else {
+                free(c->head);
+                c->head = NULL;
+            }
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
                 if (c->wc_len > 0) {
