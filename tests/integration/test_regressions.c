@@ -44,18 +44,25 @@ static void start(void)
     pth_start(h);
 }
 
-/* Milliseconds until the whole response head of req arrived on a new connection. */
+/* Milliseconds until the whole response head of req arrived on a new connection: the best
+ * of five tries. A corked head waits for the kernel's 200 ms flush on every try, while a
+ * busy machine delays only some of them, so the minimum tells the two apart where one
+ * timing would fail now and then under load. */
 static int64_t head_latency(const char *req, bool head_only)
 {
-    pth_conn_t *c = pth_conn_open(h);
-    int64_t t0 = pth_now_ms();
-    ck_assert_int_eq(pth_conn_send(c, req, strlen(req)), 0);
-    pth_resp_t r;
-    ck_assert_int_eq(pth_conn_read_response(c, &r, head_only, IO_MS), 0);
-    int64_t dt = pth_now_ms() - t0;
-    pth_resp_free(&r);
-    pth_conn_close(c);
-    return dt;
+    int64_t best = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        pth_conn_t *c = pth_conn_open(h);
+        int64_t t0 = pth_now_ms();
+        ck_assert_int_eq(pth_conn_send(c, req, strlen(req)), 0);
+        pth_resp_t r;
+        ck_assert_int_eq(pth_conn_read_response(c, &r, head_only, IO_MS), 0);
+        int64_t dt = pth_now_ms() - t0;
+        pth_resp_free(&r);
+        pth_conn_close(c);
+        best = dt < best ? dt : best;
+    }
+    return best;
 }
 
 START_TEST(head_of_a_file_is_answered_without_a_corked_delay)
@@ -108,7 +115,9 @@ START_TEST(partial_head_after_a_pipelined_request_is_bounded_by_the_header_timeo
 END_TEST
 
 /* One worker blocked on a slow reader must not hold up a request that arrived with it while
- * three workers sleep. */
+ * three workers sleep. Held up, the request would wait until its neighbour closes, that is
+ * past IO_MS; the bound is far below that and far above a loaded machine's scheduling
+ * delays (100 ms failed now and then with both cores busy). */
 START_TEST(a_request_queued_behind_a_busy_worker_is_taken_by_an_idle_one)
 {
     start();
@@ -130,7 +139,7 @@ START_TEST(a_request_queued_behind_a_busy_worker_is_taken_by_an_idle_one)
         pth_conn_close(b);
         pth_conn_close(a); /* frees its worker: only one is ever blocked */
     }
-    ck_assert_msg(worst < 100, "worst latency %lld ms", (long long)worst);
+    ck_assert_msg(worst < 1000, "worst latency %lld ms", (long long)worst);
 }
 END_TEST
 
