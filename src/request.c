@@ -145,40 +145,6 @@ static void apply_env_rules(pt_request_t *r)
 
 /* ---- Routing ---------------------------------------------------------------------- */
 
-/* RedirectMatch target: $0..$9 replaced by the captures. */
-static const char *expand_captures(pt_arena_t *a, const char *tpl, const char *src,
-                                   const regmatch_t *m)
-{
-    size_t cap = strlen(tpl) + 1;
-    for (const char *p = tpl; *p; p++)
-        if (*p == '$' && p[1] >= '0' && p[1] <= '9')
-            cap += strlen(src);
-    char *out = pt_arena_alloc(a, cap);
-    size_t o = 0;
-    for (const char *p = tpl; *p; p++) {
-        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &m[p[1] - '0'];
-            if (g->rm_so >= 0) {
-                /* Captures come from the decoded path: escape them again for a URL. */
-                const char *esc = pt_uri_escape_path(
-                    a, pt_arena_strndup(a, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so)));
-                size_t el = strlen(esc);
-                if (o + el + strlen(p) + 1 > cap) {
-                    out = pt_arena_grow(a, out, o, o + el + strlen(p) + 1);
-                    cap = o + el + strlen(p) + 1;
-                }
-                memcpy(out + o, esc, el);
-                o += el;
-            }
-            p++;
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
 static bool is_absolute_uri(const char *u)
 {
@@ -210,8 +176,16 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
         regmatch_t m[10];
         if (regexec(rd->re, r->uri, 10, m, 0) != 0)
             return 0;
-        if (target)
-            target = expand_captures(r->arena, target, r->uri, m);
+        if (target) {
+            /* As mod_alias: the substituted target is read as a URL whose path (everything
+             * before a '?' or '#', which a capture may bring) is escaped. */
+            const char *t = pt_uri_regsub(r->arena, target, r->uri, m);
+            size_t pathlen = strcspn(t, "?#");
+            target = pt_arena_printf(
+                r->arena, "%s%s",
+                pt_uri_escape_path(r->arena, pt_arena_strndup(r->arena, t, pathlen)),
+                t + pathlen);
+        }
     } else if (rd->path) {
         size_t pl = strlen(rd->path);
         if (strncmp(r->uri, rd->path, pl) != 0)
@@ -312,34 +286,6 @@ static int check_symlinks(pt_request_t *r)
     return rc == 403 ? 403 : 0;
 }
 
-/* ProxyPassMatch's backend path: $0..$9 replaced by the captures of the decoded URL-path as
- * they are. The backend path is a file path, decoded once (r->uri) and never again, so that
- * an escape in a capture stays the name it is (fcgi/params.c sends it unchanged). */
-static const char *expand_backend_path(pt_arena_t *a, const char *tpl, const char *src,
-                                       const regmatch_t *m)
-{
-    size_t cap = strlen(tpl) + 1;
-    for (const char *p = tpl; *p; p++)
-        if (*p == '$' && p[1] >= '0' && p[1] <= '9')
-            cap += strlen(src);
-    char *out = pt_arena_alloc(a, cap);
-    size_t o = 0;
-    for (const char *p = tpl; *p; p++) {
-        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &m[p[1] - '0'];
-            if (g->rm_so >= 0) {
-                memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
-                o += (size_t)(g->rm_eo - g->rm_so);
-            }
-            p++;
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* ProxyPass / ProxyPassMatch: the first that matches r->uri (prefix on segment boundaries,
  * as mod_proxy). Sets r->backend_path, decoded (from r->uri). */
 static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
@@ -353,8 +299,7 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
                 continue;
             if (!pp->disabled)
                 r->backend_path = pp->backend->path[0]
-                                      ? expand_backend_path(r->arena, pp->backend->path,
-                                                            r->uri, m)
+                                      ? pt_uri_regsub(r->arena, pp->backend->path, r->uri, m)
                                       : r->uri;
             return pp;
         }

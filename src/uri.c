@@ -134,9 +134,7 @@ static size_t alias_matches(const char *uri, const char *fake)
     return n;
 }
 
-/* ap_pregsub: "$N" takes capture N (empty when it did not participate), a backslash takes
- * the next character literally. */
-static char *regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m)
+char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m)
 {
     size_t need = 1;
     for (const char *p = tmpl; *p; p++) {
@@ -218,7 +216,7 @@ static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
             if (al->re == NULL || regexec(al->re, uri, 10, m, 0) != 0) {
                 continue;
             }
-            char *f = regsub(a, al->to, uri, m);
+            char *f = pt_uri_regsub(a, al->to, uri, m);
             /* The root is the target's fixed part: up to the last '/' before a capture. */
             const char *dollar = strchr(al->to, '$');
             size_t n = dollar ? (size_t)(dollar - al->to) : strlen(al->to);

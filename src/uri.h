@@ -27,6 +27,11 @@ const char *pt_uri_canonical_file(pt_arena_t *a, const char *path);
 
 /* Percent-encodes a path for use in a URL or HTML (listing links, Location headers). */
 const char *pt_uri_escape_path(pt_arena_t *a, const char *path);
+/* ap_pregsub over the matches m of regexec on src: "$N" takes capture N (empty when it did
+ * not take part), a backslash takes the next character literally. Captures are copied as
+ * they are (AliasMatch, ProxyPassMatch: file paths, decoded once and never again;
+ * RedirectMatch escapes its whole result afterwards, as mod_alias). */
+char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m);
 /* Escapes &<>"' for HTML text. */
 const char *pt_html_escape(pt_arena_t *a, const char *s);
 

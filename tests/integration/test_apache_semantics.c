@@ -96,6 +96,7 @@ static const char redirects_conf[] =
     "RedirectMatch ^/rmq/(.*)$ http://rm.example/x?y=$1\n"
     "RedirectMatch ^/rel/(.*)$ /new/$1\n"
     "RedirectMatch ^/cap/(.*)$ $1\n"
+    "RedirectMatch ^/bs(.*)$ http://bs.example/x\\$1/$1\n"
     "<Directory @DOCROOT@/dd>\n Redirect http://dd.example/\n</Directory>\n"
     "<Directory @DOCROOT@/dd/in>\n Redirect http://in.example/\n</Directory>\n"
     "<Location /lo>\n Redirect http://outer.example/\n</Location>\n"
@@ -127,6 +128,11 @@ static const struct {
     {"/srvq/b?q=1", 302, "http://x.example/t?a=1/b"},
     {"/rm/a%20b?q=1", 302, "http://rm.example/x/a%20b?q=1"},
     {"/rmq/a?q=1", 302, "http://rm.example/x?y=a"},
+    /* The result is read as a URL: a '?' a capture brings starts its query, the path is
+     * escaped as a whole ('~' stays, '%' does not), and a backslash quotes a '$'. */
+    {"/rm/a%3fb?q=1", 302, "http://rm.example/x/a?b"},
+    {"/rm/%7e%25", 302, "http://rm.example/x/~%25"},
+    {"/bsab", 302, "http://bs.example/x$1/ab"},
     /* A URL-path target is made absolute with this server's name and port. */
     {"/locrel/a", 301, "http://@/rel-target"},
     {"/relr/a?z", 302, "http://@/newr/a?z"},
