@@ -429,11 +429,7 @@ static pth_fpm_t fpm;
 
 static void fpm_up(void)
 {
-    char msg[1024];
-    if (pth_fpm_start(&fpm, 2, false, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "php-fpm is needed for these tests: %s\n", msg);
-        exit(1);
-    }
+    pth_fpm_start_or_exit(&fpm, 2);
 }
 
 static void fpm_down(void)

@@ -21,11 +21,7 @@ static pth_t *h;
 
 static void fpm_up(void)
 {
-    char msg[1024];
-    if (pth_fpm_start(&fpm, 4, false, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "%s\n", msg);
-        exit(1);
-    }
+    pth_fpm_start_or_exit(&fpm, 4);
 }
 
 static void fpm_down(void)

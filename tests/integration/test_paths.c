@@ -287,11 +287,7 @@ END_TEST
 
 static void fpm_up(void)
 {
-    char msg[1024];
-    if (pth_fpm_start(&fpm, 2, false, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "%s\n", msg);
-        exit(1);
-    }
+    pth_fpm_start_or_exit(&fpm, 2);
 }
 
 static void fpm_down(void)

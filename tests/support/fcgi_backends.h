@@ -22,11 +22,14 @@ typedef struct {
     pid_t owner;         /* process that started it (Check forks tests) */
 } pth_fpm_t;
 
-/* Whether php-fpm8.2 is installed (tests skip themselves when not). */
+/* Whether php-fpm8.2 is installed (scripts/setup installs it; a suite without it fails). */
 bool pth_fpm_available(void);
 /* Writes the pool config and starts php-fpm; waits until the socket accepts. tcp: listen
  * on a free loopback port instead of the unix socket. Returns 0, or -1 with msg. */
 int pth_fpm_start(pth_fpm_t *f, int children, bool tcp, char *msg, size_t msglen);
+/* pth_fpm_start on the unix socket for a suite's unchecked fixture (outside any test): on
+ * failure prints why and exits 1, so a machine without php-fpm fails the suite. */
+void pth_fpm_start_or_exit(pth_fpm_t *f, int children);
 /* Starts it again with the same config and address (after pth_fpm_stop). */
 int pth_fpm_restart(pth_fpm_t *f, char *msg, size_t msglen);
 /* SIGQUIT, then SIGKILL after a deadline; the master and its children; always reaps. */

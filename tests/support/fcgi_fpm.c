@@ -179,3 +179,12 @@ void pth_fpm_free(pth_fpm_t *f)
     unlink(f->sock);
     rmdir(f->dir);
 }
+
+void pth_fpm_start_or_exit(pth_fpm_t *f, int children)
+{
+    char msg[1024];
+    if (pth_fpm_start(f, children, false, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "php-fpm is needed for these tests: %s\n", msg);
+        exit(1);
+    }
+}
