@@ -38,15 +38,6 @@ static const char *mpm_under_test(void)
     return m && *m ? m : "event";
 }
 
-/* Tests that pin their MPM run in the event registration only: elsewhere they would repeat. */
-static bool only_under_event(const char *test)
-{
-    if (strcmp(mpm_under_test(), "event") == 0)
-        return true;
-    printf("%s: sets MPM event itself; runs in the event registration only\n", test);
-    return false;
-}
-
 static const char *const status_handler =
     "<Location /server-status>\nSetHandler server-status\n</Location>\n";
 
@@ -239,10 +230,6 @@ static char *start_with_limits(const char *body, const char *warning)
 
 START_TEST(max_request_workers_not_a_multiple_of_threads_per_child_is_decreased)
 {
-    if (strcmp(mpm_under_test(), "prefork") == 0) {
-        printf("thread limits: prefork has one thread per child; nothing to adjust\n");
-        return;
-    }
     /* 30 -> 25 workers: one child at most, so StartServers 3 yields one process. */
     char *b = start_with_limits("StartServers 3\nServerLimit 4\nThreadLimit 25\n"
                                 "ThreadsPerChild 25\nMaxRequestWorkers 30\n"
@@ -263,10 +250,6 @@ END_TEST
 
 START_TEST(max_request_workers_beyond_server_limit_is_decreased)
 {
-    if (strcmp(mpm_under_test(), "prefork") == 0) {
-        printf("thread limits: prefork has one thread per child; nothing to adjust\n");
-        return;
-    }
     char *b = start_with_limits("StartServers 2\nServerLimit 2\nThreadLimit 5\n"
                                 "ThreadsPerChild 5\nMaxRequestWorkers 40\n"
                                 "MinSpareThreads 1\nMaxSpareThreads 20\n",
@@ -286,10 +269,6 @@ END_TEST
 
 START_TEST(threads_per_child_beyond_thread_limit_is_decreased)
 {
-    if (strcmp(mpm_under_test(), "prefork") == 0) {
-        printf("thread limits: prefork has one thread per child; nothing to adjust\n");
-        return;
-    }
     char *b = start_with_limits("StartServers 1\nServerLimit 2\nThreadLimit 4\n"
                                 "ThreadsPerChild 10\nMaxRequestWorkers 8\n"
                                 "MinSpareThreads 1\nMaxSpareThreads 20\n",
@@ -372,8 +351,6 @@ static int fill_one_child(const pid_t kids[2], pth_conn_t **held, int *full)
 
 START_TEST(event_full_child_stops_accepting_and_its_sibling_takes_the_load)
 {
-    if (!only_under_event("event_full_child_stops_accepting"))
-        return;
     pth_config(h, "MPM event\nStartServers 2\nServerLimit 2\nThreadLimit 2\nThreadsPerChild 2\n"
                   "MaxRequestWorkers 4\nMinSpareThreads 1\nMaxSpareThreads 20\n"
                   "AsyncRequestWorkerFactor 1\nTimeout 90\n"); /* held bodies outlast the test */
@@ -489,8 +466,6 @@ END_TEST
 
 START_TEST(requests_queued_behind_busy_workers_are_served_not_refused)
 {
-    if (!only_under_event("requests_queued_behind_busy_workers"))
-        return;
     pth_config(h, "MPM event\nStartServers 1\nServerLimit 1\nThreadLimit 1\nThreadsPerChild 1\n"
                   "MaxRequestWorkers 1\nMinSpareThreads 1\nMaxSpareThreads 4\nTimeout 20\n");
     pth_start(h);
@@ -575,14 +550,17 @@ static Suite *limits_suite(void)
     TCase *tc = tcase_create("mpm_limits");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, max_request_workers_not_a_multiple_of_threads_per_child_is_decreased);
-    tcase_add_test(tc, max_request_workers_beyond_server_limit_is_decreased);
-    tcase_add_test(tc, threads_per_child_beyond_thread_limit_is_decreased);
+    /* Thread limits: prefork has one thread per child, nothing to adjust. */
+    pth_tcase_add_for(tc, "event worker",
+                      max_request_workers_not_a_multiple_of_threads_per_child_is_decreased);
+    pth_tcase_add_for(tc, "event worker", max_request_workers_beyond_server_limit_is_decreased);
+    pth_tcase_add_for(tc, "event worker", threads_per_child_beyond_thread_limit_is_decreased);
     tcase_add_test(tc, meaningless_process_values_are_refused_with_file_and_line);
     tcase_add_test(tc, zero_threads_or_servers_are_refused_with_file_and_line);
-    tcase_add_test(tc, event_full_child_stops_accepting_and_its_sibling_takes_the_load);
+    /* These set MPM event themselves: registered in the event run only, not repeated. */
+    pth_tcase_add_for(tc, "event", event_full_child_stops_accepting_and_its_sibling_takes_the_load);
     tcase_add_test(tc, max_connections_per_child_replaces_children_and_every_request_succeeds);
-    tcase_add_test(tc, requests_queued_behind_busy_workers_are_served_not_refused);
+    pth_tcase_add_for(tc, "event", requests_queued_behind_busy_workers_are_served_not_refused);
     suite_add_tcase(s, tc);
     return s;
 }
