@@ -669,9 +669,12 @@ START_TEST(server_status_and_metrics_show_the_workers)
     pth_config(h, "%s%s", procs(), handlers);
     pth_start(h);
     ck_assert_int_eq(wait_children(2, 2, 3000), 2);
-    /* A child shows in /proc a moment before the parent writes its pid to the scoreboard. */
+    /* A child shows in /proc a moment before the parent writes its pid to the scoreboard,
+     * and its slots show S (starting) until it is ready to serve: under load a prefork child
+     * was caught starting (IdleWorkers 0). Wait for both before reading the figures. */
     char *b = get_body("/server-status?auto", 200);
-    for (int64_t end = pth_now_ms() + 3000; field(b, "Processes") != 2 && pth_now_ms() < end;) {
+    for (int64_t end = pth_now_ms() + 5000;
+         (field(b, "Processes") != 2 || field(b, "IdleWorkers") < 1) && pth_now_ms() < end;) {
         free(b);
         pth_sleep_ms(50);
         b = get_body("/server-status?auto", 200);
