@@ -4,6 +4,7 @@
  * what is there, and hand them back. Connection sockets are EPOLLONESHOT, so exactly one
  * owner ever acts on a connection. */
 #include "conn.h"
+#include "event_child.h"
 #include "log.h"
 #include "mpm.h"
 #include "scoreboard.h"
@@ -23,209 +24,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-
-#define EV_BATCH 256
-#define EV_TICK_MS 250        /* timeouts are checked at least this often */
-#define EV_TAG_WAKE 0         /* eventfd, level-triggered: wakes every epoll waiter at stop */
-#define EV_TAG_SIGNAL 1
-#define EV_TAG_KICK 2         /* eventfd, edge-triggered: wakes one worker waiting in epoll */
-#define EV_TAG_LISTEN 3       /* + listener index */
-#define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
-#define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
-#define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
-#define EV_FD_RESERVE 64      /* descriptors a child keeps for other than connections */
-#define EV_LINGER_BUDGET (256 * 1024) /* bytes a lingering connection drains per wake-up */
-
-typedef struct {
-    const pt_config_t *cfg;
-    const pt_child_t *ch;
-    bool own_conns;           /* worker MPM: a worker keeps its connection, keep-alive too */
-    bool harvest;             /* event MPM: looking workers take events from epoll */
-    int64_t drain_limit_ms;   /* how long in-flight requests get at stop; -1 = no limit */
-    uint64_t accepted;        /* for MaxConnectionsPerChild */
-    int epfd, sigfd, wakefd, kickfd;
-    pt_listener_t *ls;
-    size_t nls;
-
-    pthread_t *threads;
-    pt_worker_t *workers;
-    _Atomic int *active_fd;   /* the socket each worker is serving, -1 when none */
-    int nworkers;
-
-    /* Ready queue: connections with something for a worker. Each connection is in at
-     * most one place, and connections are bounded by the open-files limit. */
-    pthread_mutex_t qlock;
-    pthread_mutex_t alock;    /* held while accepting (listener or a harvesting worker) */
-    pt_conn_t *qhead, *qtail;
-    /* Waking: a worker is "looking" from the moment it is woken (or finishes a
-     * connection) until it takes the next one. A push wakes a sleeping worker only when
-     * nobody is looking, and then the most recently idle one (LIFO: its cache is warm). */
-    pthread_cond_t *conds;    /* one per worker */
-    bool *woken;
-    int *idle_stack;
-    int nidle;
-    int looking;
-    int serving;              /* workers holding a connection */
-    int epoll_waiting;        /* looking workers blocked in epoll_wait */
-    bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
-    bool quit;                /* workers exit when the queue is empty */
-
-    /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
-    pthread_mutex_t tlock;
-    pt_conn_t **heap;
-    size_t hlen, hcap;
-
-    /* Connections the listener expired while a worker may hold an epoll event for them:
-     * closed and marked at once, freed once every worker that was inside epoll_wait or
-     * claiming at that moment has come out (an epoch per worker: odd while inside). */
-    pt_conn_t *graveyard;     /* buried since the last snapshot */
-    pt_conn_t *pending;       /* waiting for the workers in snap to move on */
-    int nparked[PT_CONN_WRITE + 1]; /* parked connections by state (tlock) */
-    atomic_int nconns;        /* connections this child holds */
-    int conn_cap;             /* it accepts no more beyond this (open-files limit) */
-    bool accepting;           /* listeners in the epoll set (listener thread only) */
-    unsigned *snap;
-    atomic_uint *hepoch;
-
-    atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
-    atomic_int busy;          /* workers serving */
-} ev_child_t;
-
-/* ---- Timeout heap (tlock held) ----------------------------------------------------- */
-
-static void heap_swap(ev_child_t *ev, size_t a, size_t b)
-{
-    pt_conn_t *t = ev->heap[a];
-    ev->heap[a] = ev->heap[b];
-    ev->heap[b] = t;
-    ev->heap[a]->heap_idx = (long)a;
-    ev->heap[b]->heap_idx = (long)b;
-}
-
-static void heap_up(ev_child_t *ev, size_t i)
-{
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (ev->heap[p]->deadline_ms <= ev->heap[i]->deadline_ms)
-            break;
-        heap_swap(ev, i, p);
-        i = p;
-    }
-}
-
-static void heap_down(ev_child_t *ev, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < ev->hlen && ev->heap[l]->deadline_ms < ev->heap[m]->deadline_ms)
-            m = l;
-        if (r < ev->hlen && ev->heap[r]->deadline_ms < ev->heap[m]->deadline_ms)
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(ev, i, m);
-        i = m;
-    }
-}
-
-static void heap_push(ev_child_t *ev, pt_conn_t *c)
-{
-    if (ev->hlen == ev->hcap) {
-        size_t ncap = ev->hcap ? ev->hcap * 2 : 1024;
-        pt_conn_t **nh = realloc(ev->heap, ncap * sizeof(*nh));
-        if (!nh) {
-            pt_log_error(PT_LOG_CRIT, NULL, "out of memory parking a connection");
-            abort();
-        }
-        ev->heap = nh;
-        ev->hcap = ncap;
-    }
-    c->heap_idx = (long)ev->hlen;
-    ev->heap[ev->hlen++] = c;
-    ev->nparked[c->state]++;
-    heap_up(ev, ev->hlen - 1);
-}
-
-static void heap_remove(ev_child_t *ev, pt_conn_t *c)
-{
-    if (c->heap_idx < 0)
-        return;
-    ev->nparked[c->state]--;
-    size_t i = (size_t)c->heap_idx;
-    ev->hlen--;
-    if (i != ev->hlen) {
-        ev->heap[i] = ev->heap[ev->hlen];
-        ev->heap[i]->heap_idx = (long)i;
-        heap_down(ev, i);
-        heap_up(ev, i);
-    }
-    c->heap_idx = -1;
-}
-
-/* ---- Ready queue (qlock held where noted) ---------------------------------------- */
-
-/* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
- * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
- * loaded core every extra runnable thread adds preemption to the latency tail. */
-static int wake_one_locked(ev_child_t *ev, bool stale)
-{
-    /* A worker waiting in epoll does not see the queue: it does not count as looking. */
-    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
-        return -1;
-    int id = ev->idle_stack[--ev->nidle];
-    ev->woken[id] = true;
-    ev->looking++;
-    return id;
-}
-
-static void queue_push(ev_child_t *ev, pt_conn_t *c)
-{
-    c->next = NULL;
-    c->queued_ms = pt_now_ms();
-    pthread_mutex_lock(&ev->qlock);
-    if (ev->qtail)
-        ev->qtail->next = c;
-    else
-        ev->qhead = c;
-    ev->qtail = c;
-    int id = wake_one_locked(ev, false);
-    /* Nobody sees the queue but a worker waiting in epoll: kick it out of epoll_wait. */
-    bool kick = id < 0 && ev->looking == ev->epoll_waiting && ev->epoll_waiting > 0 &&
-                !ev->kick_pending;
-    if (kick)
-        ev->kick_pending = true;
-    pthread_mutex_unlock(&ev->qlock);
-    if (id >= 0)
-        pthread_cond_signal(&ev->conds[id]);
-    if (kick) {
-        uint64_t one = 1;
-        (void)!write(ev->kickfd, &one, sizeof(one));
-    }
-}
-
-/* A queue that is not draining (its head waited past EV_STALE_MS while every awake worker
- * is busy, as with slow handlers) gets another worker. */
-static void wake_if_stale(ev_child_t *ev, bool now)
-{
-    pthread_mutex_lock(&ev->qlock);
-    int id = -1;
-    if (ev->qhead && (now || pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS))
-        id = wake_one_locked(ev, true);
-    pthread_mutex_unlock(&ev->qlock);
-    if (id >= 0)
-        pthread_cond_signal(&ev->conds[id]);
-}
-
-static pt_conn_t *take_locked(ev_child_t *ev)
-{
-    pt_conn_t *c = ev->qhead;
-    if (c) {
-        ev->qhead = c->next;
-        if (!ev->qhead)
-            ev->qtail = NULL;
-    }
-    return c;
-}
 
 /* ---- Parking ----------------------------------------------------------------------- */
 
@@ -249,7 +47,7 @@ static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t de
     int rc = epoll_ctl(ev->epfd, op, c->fd, &e);
     if (rc == 0) {
         c->in_epoll = true;
-        heap_push(ev, c);
+        ev_heap_push(ev, c);
     }
     pthread_mutex_unlock(&ev->tlock);
     if (rc != 0) {
@@ -354,13 +152,13 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
     for (;;) {
-        pt_conn_t *c = take_locked(ev);
+        pt_conn_t *c = ev_take_locked(ev);
         if (!c && !ev->quit) {
             pthread_mutex_unlock(&ev->qlock);
             c = harvest(ev, w, 0);
             pthread_mutex_lock(&ev->qlock);
             if (!c)
-                c = take_locked(ev);
+                c = ev_take_locked(ev);
             if (!c && ev->harvest && ev->looking == 1 && !ev->quit &&
                 !atomic_load(&ev->stopping)) {
                 /* The only looking worker waits on epoll itself rather than on its condition
@@ -393,7 +191,7 @@ static void *worker_main(void *arg)
         bool more = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         if (more)
-            wake_if_stale(ev, false);
+            ev_wake_if_stale(ev, false);
         serve_conn(ev, w, c);
         pthread_mutex_lock(&ev->qlock);
         ev->serving--;
@@ -421,7 +219,7 @@ static void accept_all_locked(ev_child_t *ev, int lfd)
         c->async_write = !ev->own_conns;
         atomic_fetch_add(&ev->nconns, 1);
         /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
-        queue_push(ev, c);
+        ev_queue_push(ev, c);
         int mcpc = ev->cfg->max_connections_per_child;
         if (mcpc > 0 && ++ev->accepted >= (uint64_t)mcpc && !atomic_load(&ev->stopping)) {
             /* MaxConnectionsPerChild: this child retires; the parent starts another. */
@@ -508,7 +306,7 @@ static pt_conn_t *ready_conn(ev_child_t *ev, pt_conn_t *c)
     pthread_mutex_lock(&ev->tlock);
     bool gone = c->expired;
     if (!gone)
-        heap_remove(ev, c);
+        ev_heap_remove(ev, c);
     pthread_mutex_unlock(&ev->tlock);
     if (gone)
         return NULL;
@@ -526,7 +324,7 @@ static void conn_event(ev_child_t *ev, pt_conn_t *c)
 {
     c = ready_conn(ev, c);
     if (c)
-        queue_push(ev, c);
+        ev_queue_push(ev, c);
 }
 
 /* A looking worker takes ready connections from epoll itself: the one it serves next
@@ -552,7 +350,7 @@ static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
             if (c && !mine)
                 mine = c;
             else if (c)
-                queue_push(ev, c);
+                ev_queue_push(ev, c);
         }
     }
     atomic_fetch_add(&ev->hepoch[w->id], 1);
@@ -628,7 +426,7 @@ static void expire(ev_child_t *ev, int64_t now, bool all_idle, bool force)
             i++;
             continue;
         }
-        heap_remove(ev, c);
+        ev_heap_remove(ev, c);
         i = all_idle ? 0 : i;
         if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0 && !all_idle) {
             pt_log_error(PT_LOG_INFO, c->peer_ip,
@@ -895,13 +693,13 @@ static void listen_loop(ev_child_t *ev)
                 /* A kick meant for a worker in epoll reached us: wake one for the queue. */
                 uint64_t v;
                 (void)!read(ev->kickfd, &v, sizeof(v));
-                wake_if_stale(ev, true);
+                ev_wake_if_stale(ev, true);
             } else if (tag >= EV_TAG_MAX)
                 conn_event(ev, evs[i].data.ptr);
         }
         int64_t now = pt_now_ms();
         expire(ev, now, false, false);
-        wake_if_stale(ev, false);
+        ev_wake_if_stale(ev, false);
         update_accepting(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
@@ -963,7 +761,7 @@ out:
     pthread_mutex_lock(&ev.tlock);
     while (ev.hlen) {
         pt_conn_t *c = ev.heap[0];
-        heap_remove(&ev, c);
+        ev_heap_remove(&ev, c);
         pt_conn_destroy(c);
     }
     pthread_mutex_unlock(&ev.tlock);

@@ -1,0 +1,143 @@
+/* The event MPM's timeout heap (parked connections ordered by deadline) and ready queue
+ * (connections with something for a worker, and the rule that decides which worker to
+ * wake). */
+#include "event_child.h"
+#include "log.h"
+
+#include <stdlib.h>
+
+/* ---- Timeout heap (tlock held) ----------------------------------------------------- */
+
+static void heap_swap(ev_child_t *ev, size_t a, size_t b)
+{
+    pt_conn_t *t = ev->heap[a];
+    ev->heap[a] = ev->heap[b];
+    ev->heap[b] = t;
+    ev->heap[a]->heap_idx = (long)a;
+    ev->heap[b]->heap_idx = (long)b;
+}
+
+static void heap_up(ev_child_t *ev, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (ev->heap[p]->deadline_ms <= ev->heap[i]->deadline_ms)
+            break;
+        heap_swap(ev, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(ev_child_t *ev, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < ev->hlen && ev->heap[l]->deadline_ms < ev->heap[m]->deadline_ms)
+            m = l;
+        if (r < ev->hlen && ev->heap[r]->deadline_ms < ev->heap[m]->deadline_ms)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(ev, i, m);
+        i = m;
+    }
+}
+
+void ev_heap_push(ev_child_t *ev, pt_conn_t *c)
+{
+    if (ev->hlen == ev->hcap) {
+        size_t ncap = ev->hcap ? ev->hcap * 2 : 1024;
+        pt_conn_t **nh = realloc(ev->heap, ncap * sizeof(*nh));
+        if (!nh) {
+            pt_log_error(PT_LOG_CRIT, NULL, "out of memory parking a connection");
+            abort();
+        }
+        ev->heap = nh;
+        ev->hcap = ncap;
+    }
+    c->heap_idx = (long)ev->hlen;
+    ev->heap[ev->hlen++] = c;
+    ev->nparked[c->state]++;
+    heap_up(ev, ev->hlen - 1);
+}
+
+void ev_heap_remove(ev_child_t *ev, pt_conn_t *c)
+{
+    if (c->heap_idx < 0)
+        return;
+    ev->nparked[c->state]--;
+    size_t i = (size_t)c->heap_idx;
+    ev->hlen--;
+    if (i != ev->hlen) {
+        ev->heap[i] = ev->heap[ev->hlen];
+        ev->heap[i]->heap_idx = (long)i;
+        heap_down(ev, i);
+        heap_up(ev, i);
+    }
+    c->heap_idx = -1;
+}
+
+/* ---- Ready queue (qlock held where noted) ---------------------------------------- */
+
+/* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
+ * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
+ * loaded core every extra runnable thread adds preemption to the latency tail. */
+static int wake_one_locked(ev_child_t *ev, bool stale)
+{
+    /* A worker waiting in epoll does not see the queue: it does not count as looking. */
+    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
+        return -1;
+    int id = ev->idle_stack[--ev->nidle];
+    ev->woken[id] = true;
+    ev->looking++;
+    return id;
+}
+
+void ev_queue_push(ev_child_t *ev, pt_conn_t *c)
+{
+    c->next = NULL;
+    c->queued_ms = pt_now_ms();
+    pthread_mutex_lock(&ev->qlock);
+    if (ev->qtail)
+        ev->qtail->next = c;
+    else
+        ev->qhead = c;
+    ev->qtail = c;
+    int id = wake_one_locked(ev, false);
+    /* Nobody sees the queue but a worker waiting in epoll: kick it out of epoll_wait. */
+    bool kick = id < 0 && ev->looking == ev->epoll_waiting && ev->epoll_waiting > 0 &&
+                !ev->kick_pending;
+    if (kick)
+        ev->kick_pending = true;
+    pthread_mutex_unlock(&ev->qlock);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
+    if (kick) {
+        uint64_t one = 1;
+        (void)!write(ev->kickfd, &one, sizeof(one));
+    }
+}
+
+/* A queue that is not draining (its head waited past EV_STALE_MS while every awake worker
+ * is busy, as with slow handlers) gets another worker. */
+void ev_wake_if_stale(ev_child_t *ev, bool now)
+{
+    pthread_mutex_lock(&ev->qlock);
+    int id = -1;
+    if (ev->qhead && (now || pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS))
+        id = wake_one_locked(ev, true);
+    pthread_mutex_unlock(&ev->qlock);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
+}
+
+pt_conn_t *ev_take_locked(ev_child_t *ev)
+{
+    pt_conn_t *c = ev->qhead;
+    if (c) {
+        ev->qhead = c->next;
+        if (!ev->qhead)
+            ev->qtail = NULL;
+    }
+    return c;
+}
