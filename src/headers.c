@@ -237,13 +237,6 @@ static void sb_put_clean(sbuf_t *sb, const char *s)
             sb->p[i] = ' ';
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void put_tag(sbuf_t *sb, char tag, const char *name, size_t nlen,
                     const pt_request_t *r)
 {
@@ -251,7 +244,7 @@ static void put_tag(sbuf_t *sb, char tag, const char *name, size_t nlen,
     if (tag == 't' || tag == 'D') {
         long long v = 0;
         if (r)
-            v = tag == 't' ? r->start_wall_us : mono_us() - r->start_mono_us;
+            v = tag == 't' ? r->start_wall_us : pt_mono_us() - r->start_mono_us;
         snprintf(num, sizeof num, "%c=%lld", tag, v);
         sb_put(sb, num, strlen(num));
         return;

@@ -251,13 +251,6 @@ static lval_t num_val(char *tmp, long long v)
     return (lval_t){tmp, (size_t)n, true, 0};
 }
 
-static int64_t now_us(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -284,7 +277,7 @@ static lval_t time_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
         arg += 6;
     } else if (arg && strncmp(arg, "end:", 4) == 0) {
         arg += 4;
-        us = now_us(CLOCK_REALTIME);
+        us = pt_wall_us();
     }
     if (arg && strcmp(arg, "sec") == 0)
         return num_val(tmp, us / 1000000);
@@ -329,7 +322,7 @@ static lval_t json_time_val(const pt_request_t *r, char *tmp)
 
 static lval_t duration_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
 {
-    int64_t d = now_us(CLOCK_MONOTONIC) - r->start_mono_us;
+    int64_t d = pt_mono_us() - r->start_mono_us;
     if (d < 0)
         d = 0;
     if (it->code == 'D' || (it->arg && strcmp(it->arg, "us") == 0))

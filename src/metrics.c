@@ -124,9 +124,7 @@ int pt_metrics_handler(pt_request_t *r)
         return 503;
     pt_sb_totals_t t;
     pt_sb_totals(sb, &t, NULL);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t now_us = pt_wall_us();
     pt_strbuf_t b = {.a = r->arena, .cap = 4096};
     b.p = pt_arena_alloc(r->arena, b.cap);
     render_requests(&b, &t);

@@ -311,9 +311,7 @@ int pt_status_handler(pt_request_t *r)
     if (!sb)
         return 503;
     snapshot_t s = {.sb = sb, .server_name = server_name(r)};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    s.now_us = pt_wall_us();
     s.uptime = PT_MAX((int64_t)0, (s.now_us - sb->restart_wall_us) / 1000000);
     s.generation = atomic_load(&sb->generation);
     char *map = pt_arena_alloc(r->arena, (size_t)sb->server_limit * (size_t)sb->thread_limit);

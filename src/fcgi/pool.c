@@ -43,13 +43,6 @@ struct pt_fcgi_pool {
     bool stop;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct timespec deadline_in(int64_t ms)
 {
     struct timespec ts;
@@ -71,7 +64,7 @@ static void *sweep(void *arg)
     while (!p->stop) {
         struct timespec ts = deadline_in(PT_FCGI_SWEEP_MS);
         pthread_cond_timedwait(&p->stop_cv, &p->mu, &ts);
-        int64_t old = mono_ms() - PT_FCGI_IDLE_TTL_MS;
+        int64_t old = pt_now_ms() - PT_FCGI_IDLE_TTL_MS;
         int k = 0;
         while (k < p->nidle && p->idle[k].since < old)
             k++;
@@ -252,7 +245,7 @@ void pt_fcgi_pool_release(pt_fcgi_pool_t *p, pt_fcgi_conn_t *c, bool reusable)
         return;
     pthread_mutex_lock(&p->mu);
     if (reusable && p->b->enablereuse && p->nidle < p->max) {
-        p->idle[p->nidle++] = (idle_conn_t){c->fd, mono_ms()};
+        p->idle[p->nidle++] = (idle_conn_t){c->fd, pt_now_ms()};
     } else {
         close(c->fd);
         p->open--;

@@ -34,13 +34,6 @@ typedef struct {
     bool killed;           /* the stop ran out of time and sent SIGKILL itself */
 } parent_t;
 
-static int64_t wall_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 static int threads_per_child(const pt_config_t *cfg)
 {
     return cfg->mpm == PT_MPM_PREFORK ? 1 : cfg->threads_per_child;
@@ -335,7 +328,7 @@ static void restart(parent_t *p, bool graceful)
     ctx->ls = nls;
     ctx->nls = nn;
     atomic_fetch_add(&p->sb->generation, 1);
-    p->sb->restart_wall_us = wall_us();
+    p->sb->restart_wall_us = pt_wall_us();
     signal_children(p, graceful ? SIGUSR1 : SIGTERM, true);
     for (int i = 0; i < ncfg->start_servers; i++)
         if (spawn(p) != 0)

@@ -26,13 +26,6 @@ static size_t align_up(size_t n, size_t a)
     return (n + a - 1) / a * a;
 }
 
-static int64_t clock_us(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Offsets of each part of the region; the size is kept to unmap it. */
 typedef struct {
     size_t procs, workers, counters, name, total;
@@ -63,7 +56,7 @@ pt_scoreboard_t *pt_scoreboard_create(int server_limit, int thread_limit, const 
     pt_scoreboard_t *sb = (pt_scoreboard_t *)base;
     sb->server_limit = server_limit;
     sb->thread_limit = thread_limit;
-    sb->start_wall_us = sb->restart_wall_us = clock_us(CLOCK_REALTIME);
+    sb->start_wall_us = sb->restart_wall_us = pt_wall_us();
     atomic_init(&sb->generation, 0);
     sb->procs = (pt_sb_process_t *)(base + l.procs);
     sb->workers = (pt_sb_worker_t *)(base + l.workers);
@@ -124,7 +117,7 @@ void pt_sb_request_begin(pt_sb_worker_t *w, const struct pt_request *r)
 {
     if (!w || !r)
         return;
-    int64_t start = r->start_wall_us > 0 ? r->start_wall_us : clock_us(CLOCK_REALTIME);
+    int64_t start = r->start_wall_us > 0 ? r->start_wall_us : pt_wall_us();
     STORE(w->req_start_us, start);
     slot_copy(w->request, sizeof(w->request), r->the_request);
     slot_copy(w->client, sizeof(w->client), r->conn ? pt_request_client_ip(r) : NULL);
@@ -162,7 +155,7 @@ void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, pt_request_t *r)
 {
     if (!r || (!w && !c))
         return;
-    int64_t dur = r->start_mono_us > 0 ? clock_us(CLOCK_MONOTONIC) - r->start_mono_us : 0;
+    int64_t dur = r->start_mono_us > 0 ? pt_mono_us() - r->start_mono_us : 0;
     if (dur < 0)
         dur = 0;
     uint64_t n = r->bytes_sent > 0 ? (uint64_t)r->bytes_sent : 0;
@@ -181,7 +174,7 @@ void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, pt_request_t *r)
     STORE(w->conn_count, w->conn_count + 1);
     STORE(w->bytes_served, w->bytes_served + n);
     STORE(w->last_duration_us, dur);
-    STORE(w->last_used_us, clock_us(CLOCK_REALTIME));
+    STORE(w->last_used_us, pt_wall_us());
 }
 
 pt_scoreboard_t *pt_scoreboard_get(void)

@@ -3,6 +3,7 @@
 #ifndef PT_COMMON_H
 #define PT_COMMON_H
 
+#include "clock.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,7 +48,5 @@ static inline bool pt_str_caseeq(pt_str_t s, const char *c)
 #define PT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Milliseconds on the monotonic clock. */
-int64_t pt_now_ms(void);
 
 #endif

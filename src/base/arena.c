@@ -160,13 +160,6 @@ size_t pt_arena_used(const pt_arena_t *a)
     return a->total;
 }
 
-int64_t pt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void pt_strbuf_printf(pt_strbuf_t *b, const char *fmt, ...)
 {
     va_list ap, again;

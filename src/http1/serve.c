@@ -15,20 +15,6 @@
 #include <time.h>
 #include <sys/uio.h>
 
-static int64_t wall_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Largest request head the limits allow (line + fields + CRLFs), the read buffer's bound. */
 static size_t head_max(const pt_vhost_t *vh)
 {
@@ -53,8 +39,8 @@ static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c)
     r->protocol = "HTTP/1.1";
     r->proto_num = 1001;
     r->content_length = -1;
-    r->start_wall_us = wall_us();
-    r->start_mono_us = mono_us();
+    r->start_wall_us = pt_wall_us();
+    r->start_mono_us = pt_mono_us();
     pt_table_init(&r->headers_out, w->arena, 8);
     pt_table_init(&r->err_headers_out, w->arena, 4);
     pt_table_init(&r->env, w->arena, 8);

@@ -38,13 +38,6 @@ static atomic_int elog_level = PT_LOG_WARN;
 static const char *const LEVEL_NAMES[] = {"emerg", "alert", "crit",  "error", "warn",
                                           "notice", "info", "debug", "trace1"};
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int std_fd(const char *path)
 {
     if (strcmp(path, "/dev/stderr") == 0)
@@ -263,7 +256,7 @@ static ssize_t write_some(pt_logsink_t *s, const char *p, size_t n, int64_t now)
 static void sink_flush_locked(pt_logsink_t *s)
 {
     size_t off = 0;
-    int64_t now = mono_ms();
+    int64_t now = pt_now_ms();
     while (off < s->len) {
         ssize_t w = write_some(s, s->buf + off, s->len - off, now);
         if (w < 0 && errno == EINTR)
@@ -283,7 +276,7 @@ static void sink_report_drops(pt_logsink_t *s, bool force)
 {
     pthread_mutex_lock(&s->mu);
     uint64_t n = s->dropped - s->dropped_reported;
-    int64_t now = mono_ms();
+    int64_t now = pt_now_ms();
     bool report = n > 0 && (force || now - s->last_report_ms >= DROP_REPORT_MS);
     if (report) {
         s->dropped_reported = s->dropped;
