@@ -26,9 +26,25 @@ int pt_listen_reopen(const pt_config_t *cfg, pt_listener_t *old, size_t nold,
                      pt_listener_t **out, size_t *n, char *err, size_t errlen);
 void pt_listen_close(pt_listener_t *ls, size_t n);
 
+/* What the layers above the MPM run in a child, registered by main.c (the MPM names no
+ * protocol, handler or module). Each may be NULL. The thread each runs on is in its name.
+ *  child_init   in the new child, before it serves: per-child runtime state (module
+ *               child_init, the upstream pools made from cfg); non-zero makes the child exit
+ *  child_exit   in the child after its last connection, before it exits (free what
+ *               child_init made)
+ *  tick_listener  on the thread that waits for events (event: the listener; prefork: the
+ *               process) about once a second with the monotonic time: sweep idle upstream
+ *               connections and the like; must not block */
+typedef struct {
+    int (*child_init)(const pt_config_t *cfg);
+    void (*child_exit)(const pt_config_t *cfg);
+    void (*tick_listener)(int64_t now_ms);
+} pt_mpm_hooks_t;
+
 /* What the parent needs to serve and to re-read its configuration. The parent owns cfg
  * and ls and replaces them on a successful restart. */
 typedef struct {
+    const pt_mpm_hooks_t *hooks;
     const char *conf_path;
     const pt_parse_opts_t *opts;
     pt_config_t *cfg;
