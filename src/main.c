@@ -1,8 +1,11 @@
 /* portico: command line (httpd's flags), start-up, privileges, PidFile; then the MPM. */
 #include "config.h"
+#include "fcgi/fcgi.h"
 #include "log.h"
 #include "module.h"
 #include "mpm/mpm.h"
+#include "runtime.h"
+#include "scheme.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -215,7 +218,13 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
         fprintf(stderr, "portico: cannot write PidFile %s\n", cfg->pid_file);
         goto out;
     }
-    pt_mpm_ctx_t ctx = {.conf_path = conf_path, .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
+    /* The proxy's per-child runtime (connection pools) is made in each child and swept on
+     * the listener's tick. */
+    static const pt_mpm_hooks_t hooks = {.child_init = pt_proxy_child_init,
+                                         .child_exit = pt_proxy_child_exit,
+                                         .tick_listener = pt_proxy_tick};
+    pt_mpm_ctx_t ctx = {.hooks = &hooks, .conf_path = conf_path, .opts = po, .cfg = cfg,
+                        .ls = ls, .nls = nls};
     if (resolve_ids(cfg, &ctx) != 0) {
         if (cfg->pid_file)
             unlink(cfg->pid_file);
@@ -238,6 +247,8 @@ out:
 int main(int argc, char **argv)
 {
     opts_t o = {.conf = PT_DEFAULT_CONF};
+    /* Proxy schemes are resolved while a configuration loads: register them first. */
+    pt_proxy_scheme_register(&pt_fcgi_scheme);
     if (parse_args(argc, argv, &o) != 0)
         return 1;
     if (o.version || o.full_version) {

@@ -97,11 +97,16 @@ typedef struct {
 } pt_env_rule_t;
 
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at
- * load; its connection pool is runtime state owned by the module that talks to it. */
+ * load, read-only after: its connection pool is runtime state, found by index in the child's
+ * runtime (proxy/runtime.h), never hung off the config. */
+struct pt_proxy_scheme;
+
 typedef struct pt_backend {
     const char *url;           /* "proxy:" + the URL as written ("proxy:fcgi://127.0.0.1:9000/p",
                                   "proxy:unix:/s|fcgi://h"): the handler name requests use */
     const char *scheme;        /* "fcgi" (later "http", "https", "balancer") */
+    const struct pt_proxy_scheme *scheme_ops; /* resolved from scheme at load (proxy/scheme.h) */
+    size_t index;              /* in pt_config_t.backends: the runtime's pool of it */
     const char *unix_path;     /* unix socket path, or NULL for TCP */
     const char *host;          /* TCP host (or the authority after '|' for unix sockets) */
     int port;
@@ -109,8 +114,7 @@ typedef struct pt_backend {
     int max;                   /* max= connections, 0 = ThreadsPerChild */
     int64_t timeout_ms;        /* timeout= (0: ProxyTimeout, then Timeout) */
     int64_t connect_timeout_ms;/* connectiontimeout= (0: the default) */
-    bool enablereuse;          /* enablereuse= (FastCGI default On with FPM) */
-    void *pool;                /* runtime pool, created on first use by its module */
+    bool enablereuse;          /* enablereuse= (off by default, as mod_proxy_fcgi) */
 } pt_backend_t;
 
 typedef struct {
@@ -292,6 +296,10 @@ typedef struct pt_config {
     /* Logging. */
     const char *error_log;     /* path, "/dev/stderr" by default */
     int log_level;             /* PT_LOG_* */
+
+    /* Proxy. Every backend of the config, one per URL, in the order first named. */
+    pt_backend_t **backends;
+    size_t nbackends;
 
     /* FastCGI. */
     int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked

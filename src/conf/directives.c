@@ -448,7 +448,7 @@ static const dcx_directive_t server_table[] = {
 static const dcx_directive_t *lookup(const pt_node_t *n)
 {
     const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_alias_table,
-                                       pt_dcx_proxy_table};
+                                       pt_dcx_proxy_table, pt_dcx_fcgi_table};
     for (size_t t = 0; t < PT_ARRAY_LEN(tables); t++) {
         for (const dcx_directive_t *d = tables[t]; d->name; d++) {
             bool sec = d->name[0] == '<';
@@ -706,8 +706,6 @@ void pt_config_free(pt_config_t *cfg)
 {
     if (!cfg)
         return;
-    if (cfg->main_server)
-        pt_dcx_proxy_free(cfg);
     for (size_t i = 0; i < cfg->nregexes; i++)
         regfree(cfg->regexes[i]);
     pt_module_unload_all(cfg);

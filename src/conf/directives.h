@@ -58,11 +58,12 @@ typedef struct {
     int (*fn)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
 } dcx_directive_t;
 
-/* directives_dir.c's table, searched after directives.c's; then directives_alias.c's and
- * directives_proxy.c's. */
+/* directives_dir.c's table, searched after directives.c's; then directives_alias.c's,
+ * proxy/directives_proxy.c's and fcgi/directives_fcgi.c's. */
 extern const dcx_directive_t pt_dcx_dir_table[];
 extern const dcx_directive_t pt_dcx_alias_table[];
 extern const dcx_directive_t pt_dcx_proxy_table[];
+extern const dcx_directive_t pt_dcx_fcgi_table[];
 
 /* ---- directives.c ---- */
 
@@ -95,13 +96,12 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a);
 /* Apache 2.4's per-directory defaults for the main server. */
 void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc);
 
-/* ---- directives_proxy.c ---- */
+/* ---- proxy/directives_proxy.c ---- */
 
 /* The backend for a URL after "proxy:" (SetHandler) or as ProxyPass names it; one backend
- * per URL in a config. NULL after pt_dcx_fail (bad URL, or a scheme not built yet). */
+ * per URL in a config (cfg->backends), its scheme resolved. NULL after pt_dcx_fail (bad URL,
+ * or a scheme not built yet). */
 pt_backend_t *pt_dcx_proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
                                    const char *url);
-/* Frees the runtime connection pools of the config's backends (from pt_config_free). */
-void pt_dcx_proxy_free(pt_config_t *cfg);
 
 #endif

@@ -4,6 +4,7 @@
 #define PT_FCGI_EXCHANGE_H
 
 #include "fcgi/fcgi.h"
+#include "pool.h"
 #include "request.h"
 
 #include <stdatomic.h>
@@ -14,9 +15,9 @@
 
 typedef struct {
     pt_request_t *r;
-    pt_backend_t *b;
-    pt_fcgi_pool_t *pool;
-    pt_fcgi_conn_t c;
+    const pt_backend_t *b;
+    pt_pool_t *pool;         /* this child's pool of b (proxy/runtime.h) */
+    pt_upstream_conn_t c;    /* borrowed from pool; fd -1 once given back */
     int64_t timeout_ms;      /* each wait on the backend */
     unsigned char *buf;      /* PT_FCGI_IOBUF bytes from the request arena */
     pt_fcgi_decoder_t dec;
@@ -53,6 +54,9 @@ void pt_fcgi_spool_close(pt_fcgi_spool_t *sp);
 
 /* Writes all of iov to the backend: 0, PT_ETIMEOUT or -errno. */
 int pt_fcgi_backend_writev(pt_fcgi_exchange_t *x, struct iovec *iov, int n);
+/* Logs a failure of the exchange by its class (proxy/upstream.h), detail may be NULL;
+ * returns the class's status. */
+int pt_fcgi_fail_log(pt_fcgi_exchange_t *x, pt_upstream_fail_t f, const char *detail);
 /* Reads the backend's records and relays them to the client until END_REQUEST. Returns
  * what the handler returns: PT_DONE, a status for the core's error page, or negative when
  * the client connection was given up. Releases the backend connection. */

@@ -1,7 +1,7 @@
 /* The FastCGI client's parts, shared inside src/fcgi (and by its tests): record encoding and
- * an incremental record decoder (record.c), the CGI response head parser (cgihead.c), the
- * CGI/1.1 parameters of a request (params.c) and per-backend connection pools (pool.c).
- * The wire definitions are libfcgi's fastcgi.h. */
+ * an incremental record decoder (record.c), the CGI response head parser (cgihead.c) and the
+ * CGI/1.1 parameters of a request (params.c). Connections, pools and what a failure means are
+ * the upstream engine's (src/proxy). The wire definitions are libfcgi's fastcgi.h. */
 #ifndef PT_FCGI_H
 #define PT_FCGI_H
 
@@ -136,28 +136,10 @@ void pt_fcgi_script_from_backend(struct pt_request *r, bool fpm, pt_fcgi_script_
 void pt_fcgi_params_build(struct pt_request *r, const pt_fcgi_script_t *s,
                           int64_t content_length, pt_fcgi_params_t *pp);
 
-/* ---- Pools (pool.c) ------------------------------------------------------------------ */
+/* ---- The scheme (fcgi_handler.c) ------------------------------------------------------ */
 
-typedef struct pt_fcgi_pool pt_fcgi_pool_t;
-
-/* A connection to a backend, borrowed from its pool. */
-typedef struct {
-    int fd;
-    bool reused;             /* it served a request before */
-} pt_fcgi_conn_t;
-
-/* The pool of backend b, created on first use (max_default when b->max is 0). */
-pt_fcgi_pool_t *pt_fcgi_pool_get(pt_backend_t *b, int max_default);
-/* Borrows a connection: an idle one that is still alive, or a new one. Returns 0, or the
- * HTTP status to answer: 503 (backend refused / no free connection within wait_ms) or 504
- * (connect timed out). *err gets a static reason. */
-int pt_fcgi_pool_acquire(pt_fcgi_pool_t *p, int64_t wait_ms, bool fresh, pt_fcgi_conn_t *c,
-                         int *err);
-/* Returns a connection: kept for reuse when reusable, else closed. */
-void pt_fcgi_pool_release(pt_fcgi_pool_t *p, pt_fcgi_conn_t *c, bool reusable);
-/* Closes idle connections and frees the pool (backend config going away). */
-void pt_fcgi_pool_destroy(pt_fcgi_pool_t *p);
-/* Connections open (idle and borrowed), for tests. */
-int pt_fcgi_pool_open_count(pt_fcgi_pool_t *p);
+struct pt_proxy_scheme;
+/* fcgi:// for proxy/scheme.h: main.c registers it before loading a configuration. */
+extern const struct pt_proxy_scheme pt_fcgi_scheme;
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "handler.h"
 #include "log.h"
+#include "runtime.h"
+#include "scheme.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,6 +32,12 @@ static int script_missing(pt_request_t *r)
                   r->filename ? r->filename : r->uri);
     return 404;
 }
+
+const pt_proxy_scheme_t pt_fcgi_scheme = {
+    .name = "fcgi",
+    .default_port = 8000, /* mod_proxy_fcgi's default for fcgi:// */
+    .run = pt_fcgi_handler,
+};
 
 /* ---- Sending ------------------------------------------------------------------------- */
 
@@ -84,37 +92,27 @@ static int send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t 
     return pt_fcgi_backend_writev(x, iov, no_body ? 3 : 2);
 }
 
-static int connect_failed(pt_fcgi_exchange_t *x, int status, int err)
-{
-    pt_log_rerror(PT_LOG_ERR, x->r, "AH01079: failed to make connection to FastCGI backend "
-                  "%s: %s", x->b->url, err == ETIMEDOUT && status == 503
-                                           ? "no free connection in the pool (max reached)"
-                                           : strerror(err));
-    return status;
-}
-
 /* Connects and sends the request's head; a reused connection that turns out dead before
  * anything of the request went through is replaced once by a fresh one. */
 static int open_and_send_head(pt_fcgi_exchange_t *x, const unsigned char *params, size_t plen,
                               bool no_body)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (int attempt = 0;; attempt++) {
+        pt_upstream_fail_t fail;
         int err = 0;
-        int st = pt_fcgi_pool_acquire(x->pool, x->timeout_ms, attempt > 0, &x->c, &err);
-        if (st != 0)
-            return connect_failed(x, st, err);
+        if (pt_pool_acquire(x->pool, x->timeout_ms, attempt > 0, &x->c, &fail, &err) != 0)
+            return pt_fcgi_fail_log(x, fail, fail == PT_UPSTREAM_POOL_FULL ? NULL
+                                                                           : strerror(err));
         int rc = send_head(x, params, plen, no_body);
         if (rc == 0)
             return 0;
-        bool retry = x->c.reused && (rc == -EPIPE || rc == -ECONNRESET);
-        pt_fcgi_pool_release(x->pool, &x->c, false);
-        if (!retry) {
-            pt_log_rerror(PT_LOG_ERR, x->r, "FastCGI backend %s: cannot send the request: %s",
-                          x->b->url, rc == PT_ETIMEOUT ? "timed out" : strerror(-rc));
-            return rc == PT_ETIMEOUT ? 504 : 503;
-        }
+        bool retry = attempt == 0 && pt_upstream_stale(&x->c, rc);
+        pt_pool_release(x->pool, &x->c, false);
+        if (!retry)
+            return rc == PT_ETIMEOUT ? pt_fcgi_fail_log(x, PT_UPSTREAM_WRITE_TIMEOUT, NULL)
+                                     : pt_fcgi_fail_log(x, PT_UPSTREAM_RESET_BEFORE_SEND,
+                                                        strerror(-rc));
     }
-    return 503;
 }
 
 /* Fills s; *handled when the request was answered otherwise (returns its result). */
@@ -146,7 +144,7 @@ int pt_fcgi_handler(pt_request_t *r)
         pt_log_rerror(PT_LOG_ERR, r, "no FastCGI backend for handler %s", r->handler);
         return 500;
     }
-    pt_fcgi_exchange_t x = {.r = r, .b = (pt_backend_t *)r->backend, .c = {.fd = -1}};
+    pt_fcgi_exchange_t x = {.r = r, .b = r->backend, .c = {.fd = -1}};
     bool fpm = r->dir->fcgi_backend_type != 1;
     pt_fcgi_script_t s;
     bool handled;
@@ -154,6 +152,11 @@ int pt_fcgi_handler(pt_request_t *r)
     if (handled)
         return rc;
     x.timeout_ms = exchange_timeout(r, x.b);
+    if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), x.b))) {
+        pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s: no connection pool in this process "
+                      "(the proxy runtime was not made)", x.b->url);
+        return 500;
+    }
     x.buf = pt_arena_alloc(r->arena, PT_FCGI_IOBUF);
     pt_fcgi_spool_t sp = {.fd = -1};
     int64_t clen = -1;
@@ -170,7 +173,6 @@ int pt_fcgi_handler(pt_request_t *r)
     pt_fcgi_params_build(r, &s, clen, &pp);
     size_t plen = 0;
     unsigned char *params = pt_fcgi_params_records(&pp, PT_FCGI_REQUEST_ID, &plen);
-    x.pool = pt_fcgi_pool_get(x.b, r->cfg->threads_per_child);
     bool no_body = sp.fd < 0 && !r->has_body;
     rc = open_and_send_head(&x, params, plen, no_body);
     if (rc == 0 && !no_body)
@@ -182,12 +184,13 @@ int pt_fcgi_handler(pt_request_t *r)
         return pt_fcgi_relay(&x);
     }
     if (rc != 0) {
-        pt_fcgi_pool_release(x.pool, &x.c, false);
-        if (rc < 0) {
-            pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s: cannot send the request body: %s",
-                          x.b->url, rc == PT_ETIMEOUT ? "timed out" : strerror(-rc));
-            return rc == PT_ETIMEOUT ? 504 : 502;
-        }
+        pt_pool_release(x.pool, &x.c, false);
+        if (rc == PT_ETIMEOUT)
+            return pt_fcgi_fail_log(&x, PT_UPSTREAM_WRITE_TIMEOUT, "the request body");
+        if (rc < 0)
+            return pt_fcgi_fail_log(&x, PT_UPSTREAM_RESET_BEFORE_HEAD,
+                                    pt_arena_printf(r->arena, "cannot send the request body: %s",
+                                                    strerror(-rc)));
         return rc;
     }
     return pt_fcgi_relay(&x);

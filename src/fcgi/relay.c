@@ -7,10 +7,7 @@
 #include "conn.h"
 #include "log.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <string.h>
 
 #define PT_FCGI_STDERR_LINE 4096 /* longest STDERR line logged as one */
 
@@ -18,65 +15,22 @@ enum { RELAY_MORE = 1 }; /* keep reading; other values end the relay */
 
 int pt_fcgi_backend_writev(pt_fcgi_exchange_t *x, struct iovec *iov, int n)
 {
-    while (n > 0) {
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(x->c.fd, &mh, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return -errno;
-            struct pollfd pfd = {.fd = x->c.fd, .events = POLLOUT};
-            int rc = poll(&pfd, 1, (int)x->timeout_ms);
-            if (rc == 0)
-                return PT_ETIMEOUT;
-            continue;
-        }
-        size_t done = (size_t)w;
-        while (n > 0 && done >= iov->iov_len) {
-            done -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= done;
-        }
-    }
-    return 0;
+    return pt_upstream_writev(x->c.fd, iov, n, x->timeout_ms);
 }
 
-/* Bytes read (> 0), 0 at EOF, PT_ETIMEOUT or -errno. */
-static long backend_read(pt_fcgi_exchange_t *x)
+int pt_fcgi_fail_log(pt_fcgi_exchange_t *x, pt_upstream_fail_t f, const char *detail)
 {
-    for (;;) {
-        ssize_t n = recv(x->c.fd, x->buf, PT_FCGI_IOBUF, 0);
-        if (n >= 0)
-            return (long)n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN)
-            return -errno;
-        struct pollfd pfd = {.fd = x->c.fd, .events = POLLIN};
-        int rc = poll(&pfd, 1, (int)x->timeout_ms);
-        if (rc == 0)
-            return PT_ETIMEOUT;
-        if (rc < 0 && errno != EINTR)
-            return -errno;
-    }
+    return pt_upstream_fail_log(x->r, f, "FastCGI", x->b->url, detail, x->r->head_sent);
 }
 
-/* A failure on the backend side: the status to answer while nothing went out to the client
+/* Ends the exchange on a failure: the status to answer while nothing went out to the client
  * (a parsed head that is only buffered is dropped, with the backend's fields), else the
  * client sees the truncation (the connection closes). */
-static int backend_fail(pt_fcgi_exchange_t *x, int status, const char *what)
+static int give_up(pt_fcgi_exchange_t *x, int status)
 {
     pt_request_t *r = x->r;
-    bool started = r->head_sent;
-    pt_log_rerror(PT_LOG_ERR, r, "AH01075: FastCGI backend %s: %s%s", x->b->url, what,
-                  started ? " (response already started; closing the connection)" : "");
-    pt_fcgi_pool_release(x->pool, &x->c, false);
-    if (!started) {
+    pt_pool_release(x->pool, &x->c, false);
+    if (!r->head_sent) {
         if (x->head_done) {
             pt_resp_unstart(r);
             r->headers_out.n = x->own_headers;
@@ -87,6 +41,12 @@ static int backend_fail(pt_fcgi_exchange_t *x, int status, const char *what)
     r->keepalive = false;
     r->conn->aborted = true;
     return PT_ECLOSED;
+}
+
+/* A failure on the backend side, logged by its class. */
+static int backend_fail(pt_fcgi_exchange_t *x, pt_upstream_fail_t f, const char *detail)
+{
+    return give_up(x, pt_fcgi_fail_log(x, f, detail));
 }
 
 static void log_stderr(pt_fcgi_exchange_t *x, pt_str_t d)
@@ -111,11 +71,11 @@ static int start_response(pt_fcgi_exchange_t *x)
     pt_fcgi_cgi_t cgi;
     const char *why = NULL;
     if (pt_fcgi_head_parse(r->arena, x->head.buf, x->head.len, &cgi, &why) != 0)
-        return backend_fail(x, 502, why);
+        return backend_fail(x, PT_UPSTREAM_MALFORMED, why);
     if (cgi.local_redirect) {
         /* RFC 3875 6.2.2: the server fetches it, as a GET, and the script's body is
          * dropped (with the connection: we do not wait for the rest of it). */
-        pt_fcgi_pool_release(x->pool, &x->c, false);
+        pt_pool_release(x->pool, &x->c, false);
         r->method = "GET";
         r->method_id = PT_METHOD_GET;
         return pt_request_internal_redirect(r, cgi.location);
@@ -137,8 +97,11 @@ static int start_response(pt_fcgi_exchange_t *x)
 static int flush_pending(pt_fcgi_exchange_t *x, int64_t len)
 {
     x->start_pending = false;
-    if (pt_resp_start(x->r, x->status, len) != 0)
-        return backend_fail(x, 500, "cannot start the response");
+    if (pt_resp_start(x->r, x->status, len) != 0) {
+        pt_log_rerror(PT_LOG_ERR, x->r, "FastCGI backend %s: cannot start the response",
+                      x->b->url);
+        return give_up(x, 500);
+    }
     for (int i = 0; i < x->npend; i++) {
         int rc = pt_resp_write(x->r, x->pend[i].p, x->pend[i].len);
         if (rc != 0)
@@ -154,7 +117,7 @@ static int client_gone(pt_fcgi_exchange_t *x, int rc)
      * request there (php-fpm notices on its next write). */
     pt_log_rerror(PT_LOG_INFO, x->r, "client went away; FastCGI request to %s abandoned",
                   x->b->url);
-    pt_fcgi_pool_release(x->pool, &x->c, false);
+    pt_pool_release(x->pool, &x->c, false);
     x->r->keepalive = false;
     x->r->conn->aborted = true;
     return rc < 0 ? rc : PT_ECLOSED;
@@ -166,7 +129,7 @@ static int on_stdout(pt_fcgi_exchange_t *x, pt_str_t d)
         size_t used = 0;
         int rc = pt_fcgi_head_feed(&x->head, d.p, d.len, &used);
         if (rc == PT_ETOOBIG)
-            return backend_fail(x, 502, "response header block too large");
+            return backend_fail(x, PT_UPSTREAM_MALFORMED, "response header block too large");
         if (rc == 0)
             return RELAY_MORE;
         rc = start_response(x);
@@ -194,14 +157,17 @@ static int on_end(pt_fcgi_exchange_t *x, const pt_fcgi_event_t *ev, bool clean)
 {
     pt_request_t *r = x->r;
     if (ev->protocol_status != FCGI_REQUEST_COMPLETE && !x->head_done) {
-        pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s refused the request "
-                      "(protocol status %d)", x->b->url, ev->protocol_status);
-        pt_fcgi_pool_release(x->pool, &x->c, false);
-        return ev->protocol_status == FCGI_OVERLOADED ? 503 : 502;
+        /* FCGI_OVERLOADED: it did not take the request; CANT_MPX_CONN or UNKNOWN_ROLE: it
+         * cannot serve what portico sends, a protocol mismatch. */
+        const char *why = pt_arena_printf(r->arena, "refused the request (protocol status %d)",
+                                          ev->protocol_status);
+        return backend_fail(x, ev->protocol_status == FCGI_OVERLOADED ? PT_UPSTREAM_OVERLOADED
+                                                                       : PT_UPSTREAM_MALFORMED,
+                            why);
     }
     if (!x->head_done)
-        return backend_fail(x, 502, "premature end of script headers");
-    pt_fcgi_pool_release(x->pool, &x->c, clean && ev->protocol_status == FCGI_REQUEST_COMPLETE);
+        return backend_fail(x, PT_UPSTREAM_MALFORMED, "premature end of script headers");
+    pt_pool_release(x->pool, &x->c, clean && ev->protocol_status == FCGI_REQUEST_COMPLETE);
     if (x->start_pending) {
         int64_t len = 0;
         for (int i = 0; i < x->npend; i++)
@@ -222,7 +188,7 @@ static int relay_chunk(pt_fcgi_exchange_t *x, size_t n)
         size_t used = 0;
         pt_fcgi_event_t ev;
         if (pt_fcgi_decode(&x->dec, x->buf + off, n - off, &used, &ev) != 0)
-            return backend_fail(x, 502, x->dec.error);
+            return backend_fail(x, PT_UPSTREAM_MALFORMED, x->dec.error);
         off += used;
         int rc = RELAY_MORE;
         if (ev.type == PT_FCGI_EV_STDOUT)
@@ -244,13 +210,13 @@ int pt_fcgi_relay(pt_fcgi_exchange_t *x)
     pt_fcgi_decoder_init(&x->dec, PT_FCGI_REQUEST_ID);
     pt_fcgi_head_init(&x->head, x->r->arena, PT_FCGI_MAX_HEAD);
     for (;;) {
-        long n = backend_read(x);
+        long n = pt_upstream_read(x->c.fd, x->buf, PT_FCGI_IOBUF, x->timeout_ms);
         if (n == PT_ETIMEOUT)
-            return backend_fail(x, 504, "timed out waiting for the response (ProxyTimeout)");
-        if (n == 0)
-            return backend_fail(x, 502, "connection closed before the end of the response");
-        if (n < 0)
-            return backend_fail(x, 502, "error reading the response");
+            return backend_fail(x, PT_UPSTREAM_READ_TIMEOUT, NULL);
+        if (n <= 0)
+            return backend_fail(x, x->head_done ? PT_UPSTREAM_RESET_AFTER_HEAD
+                                                : PT_UPSTREAM_RESET_BEFORE_HEAD,
+                                n < 0 ? strerror((int)-n) : NULL);
         int rc = relay_chunk(x, (size_t)n);
         if (rc != RELAY_MORE)
             return rc;

@@ -703,6 +703,8 @@ static void listen_loop(ev_child_t *ev)
         update_accepting(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
+            if (ev->ch->hooks && ev->ch->hooks->tick_listener)
+                ev->ch->hooks->tick_listener(now);
             last_flush = now;
         }
     }

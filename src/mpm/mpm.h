@@ -63,6 +63,7 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx);
 /* ---- Inside src/mpm: one child ---------------------------------------------------- */
 typedef struct {
     const pt_config_t *cfg;
+    const pt_mpm_hooks_t *hooks; /* from pt_mpm_ctx_t; may be NULL */
     pt_listener_t *ls;
     size_t nls;
     pt_scoreboard_t *sb;

@@ -56,16 +56,21 @@ static void child_run(parent_t *p, int slot)
         pt_log_flush_all();
         _exit(1);
     }
-    pt_child_t ch = {.cfg = p->ctx->cfg, .ls = p->ctx->ls, .nls = p->ctx->nls, .sb = p->sb,
-                     .slot = slot, .generation = atomic_load(&p->sb->generation)};
+    const pt_mpm_hooks_t *hooks = p->ctx->hooks;
+    pt_child_t ch = {.cfg = p->ctx->cfg, .hooks = hooks, .ls = p->ctx->ls, .nls = p->ctx->nls,
+                     .sb = p->sb, .slot = slot,
+                     .generation = atomic_load(&p->sb->generation)};
     pt_scoreboard_set(p->sb);
-    if (pt_module_child_init(ch.cfg) != 0) {
+    if (pt_module_child_init(ch.cfg) != 0 ||
+        (hooks && hooks->child_init && hooks->child_init(ch.cfg) != 0)) {
         pt_log_flush_all();
         _exit(1);
     }
     int rc = p->ctx->cfg->mpm == PT_MPM_PREFORK ? pt_prefork_child_main(&ch)
                                                  : pt_event_child_main(&ch, p->ctx->cfg->mpm ==
                                                                                 PT_MPM_WORKER);
+    if (hooks && hooks->child_exit)
+        hooks->child_exit(ch.cfg);
     pt_log_flush_all();
     pt_filecache_clear();
     exit(rc); /* exit, not _exit: the sanitizers check the child's leaks too */

@@ -144,6 +144,8 @@ int pt_prefork_child_main(const pt_child_t *ch)
             }
         }
         pt_log_flush_all();
+        if (ch->hooks && ch->hooks->tick_listener)
+            ch->hooks->tick_listener(pt_now_ms());
     }
     pt_sb_set_state(w.sb, PT_SB_DEAD);
     pt_arena_destroy(w.arena);

@@ -2,7 +2,9 @@
  * feature, every error kind with its exact FILE:LINE prefix, and a realistic config. */
 #include "access.h"
 #include "config.h"
+#include "fcgi/fcgi.h"
 #include "headers.h"
+#include "scheme.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -896,6 +898,7 @@ START_TEST(loads_the_shipped_default_config)
     if (access(path, R_OK) != 0)
         return;
     setenv("PORTICO_ROOT", src ? src : ".", 1);
+    pt_proxy_scheme_register(&pt_fcgi_scheme); /* as main.c does: it proxies to php-fpm */
     pt_parse_opts_t o = {.server_root = src ? src : "."};
     pt_config_t *c = pt_config_load(path, &o, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);

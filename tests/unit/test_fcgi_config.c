@@ -1,7 +1,10 @@
-/* The proxy directives (directives_proxy.c) and their merge: ProxyPass and ProxyPassMatch
- * with keys and exclusions, backend URLs from SetHandler "proxy:...", ProxyTimeout,
- * ProxyFCGIBackendType, ProxyFCGISetEnvIf, ProxyFCGISpoolLimit, vhost inheritance and <IfModule>. */
+/* The proxy directives (proxy/directives_proxy.c, fcgi/directives_fcgi.c) and their merge:
+ * ProxyPass and ProxyPassMatch with keys and exclusions, backend URLs from SetHandler
+ * "proxy:...", ProxyTimeout, ProxyFCGIBackendType, ProxyFCGISetEnvIf, ProxyFCGISpoolLimit,
+ * vhost inheritance and <IfModule>. */
 #include "config.h"
+#include "fcgi/fcgi.h"
+#include "scheme.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@ static void setup(void)
     strcpy(dir, "/tmp/ptfcfgXXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/main.conf", dir);
+    /* As main.c does before it loads a configuration. */
+    ck_assert_int_eq(pt_proxy_scheme_register(&pt_fcgi_scheme), 0);
 }
 
 static void teardown(void)
@@ -63,6 +68,9 @@ START_TEST(proxypass_with_keys_fills_the_backend)
     ck_assert_int_eq(b->connect_timeout_ms, 250);
     ck_assert(!b->enablereuse);
     ck_assert_str_eq(b->url, "proxy:fcgi://127.0.0.1:9000/srv/app/");
+    ck_assert_ptr_eq(b->scheme_ops, &pt_fcgi_scheme); /* resolved at load */
+    ck_assert_uint_eq(c->nbackends, 1);
+    ck_assert_ptr_eq(c->backends[b->index], b);
     pt_config_free(c);
 }
 END_TEST
@@ -135,6 +143,7 @@ START_TEST(one_backend_is_shared_by_rules_naming_the_same_url)
     ck_assert_uint_ge(vh->nsections, 2);
     ck_assert_ptr_eq(vh->sections[vh->nsections - 1].conf->handler_backend,
                      vh->sections[vh->nsections - 2].conf->handler_backend);
+    ck_assert_uint_eq(c->nbackends, 1); /* one pool in the runtime */
     pt_config_free(c);
 }
 END_TEST

@@ -1,0 +1,86 @@
+/* The FastCGI directives (mod_proxy_fcgi): ProxyFCGIBackendType, ProxyFCGISetEnvIf, and
+ * portico's own ProxyFCGISpoolLimit. The backend URLs themselves are the proxy's
+ * (proxy/directives_proxy.c); the values land in the configuration for params.c and
+ * spool.c to read. */
+#include "directives.h"
+
+#include <stdio.h>
+
+static int set_backend_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strcasecmp(n->argv[0], "FPM") == 0)
+        s->dc->fcgi_backend_type = 0;
+    else if (strcasecmp(n->argv[0], "GENERIC") == 0)
+        s->dc->fcgi_backend_type = 1;
+    else
+        return pt_dcx_fail(l, n, "ProxyFCGIBackendType must be FPM or GENERIC");
+    return 0;
+}
+
+/* The conditions portico evaluates: "true", and "reqenv('VAR') =~ /regex/" (also written
+ * "%{reqenv:VAR} =~ /regex/", with an optional i flag). The variable's name is kept in
+ * cond as "reqenv('VAR')" for params.c. */
+static int parse_cond(dcx_t *l, const pt_node_t *n, pt_fcgi_setenv_t *e)
+{
+    const char *c = n->argv[0];
+    if (strcasecmp(c, "true") == 0) {
+        e->cond = "true";
+        return 0;
+    }
+    char var[128], rest[1024];
+    int used = 0;
+    if (sscanf(c, " reqenv('%127[^']') =~ %n", var, &used) != 1 || !used) {
+        used = 0;
+        if (sscanf(c, " %%{reqenv:%127[^}]} =~ %n", var, &used) != 1 || !used)
+            return pt_dcx_fail(l, n, "ProxyFCGISetEnvIf: unsupported expression '%s' (portico "
+                               "understands true and reqenv('VAR') =~ /regex/)", c);
+    }
+    snprintf(rest, sizeof(rest), "%s", c + used);
+    size_t rl = strlen(rest);
+    while (rl && rest[rl - 1] == ' ')
+        rest[--rl] = '\0';
+    int flags = 0;
+    if (rl >= 2 && rest[rl - 1] == 'i' && rest[rl - 2] == '/') {
+        flags = REG_ICASE;
+        rest[--rl] = '\0';
+    }
+    if (rl < 2 || rest[0] != '/' || rest[rl - 1] != '/')
+        return pt_dcx_fail(l, n, "ProxyFCGISetEnvIf: the regex must be written /regex/");
+    rest[rl - 1] = '\0';
+    if (!(e->re = pt_dcx_regex(l, n, rest + 1, flags)))
+        return -1;
+    e->cond = pt_arena_printf(l->a, "reqenv('%s')", var);
+    return 0;
+}
+
+static int set_fcgi_setenvif(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_fcgi_setenv_t e = {.name = n->argv[1], .value = n->argc > 2 ? n->argv[2] : ""};
+    if (parse_cond(l, n, &e) < 0)
+        return -1;
+    pt_dir_config_t *dc = s->dc;
+    size_t k = dc->nfcgi_setenv;
+    pt_fcgi_setenv_t *v = pt_dcx_push(l->a, &dc->fcgi_setenv, &k, sizeof(*v));
+    *v = e;
+    dc->nfcgi_setenv = k;
+    return 0;
+}
+
+/* ProxyFCGISpoolLimit bytes (portico's own): chunked request bodies spooled for php-fpm at
+ * once, across the server; the default is PT_FCGI_SPOOL_LIMIT (fcgi/exchange.h). */
+static int set_fcgi_spool_limit(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 1, INT64_MAX, &v) < 0)
+        return -1;
+    l->cfg->fcgi_spool_limit = v;
+    return 0;
+}
+
+const dcx_directive_t pt_dcx_fcgi_table[] = {
+    {"ProxyFCGIBackendType", ALL, 1, 1, set_backend_type},
+    {"ProxyFCGISetEnvIf", ALL, 2, 3, set_fcgi_setenvif},
+    {"ProxyFCGISpoolLimit", W_SERVER, 1, 1, set_fcgi_spool_limit},
+    {NULL, 0, 0, 0, NULL},
+};

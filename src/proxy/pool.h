@@ -1,0 +1,46 @@
+/* A child's connections to one backend, shared by its worker threads: at most max open at
+ * once (idle and borrowed), idle ones reused last-in first-out and checked for a hang-up
+ * before reuse, and closed once idle longer than the idle timeout by pt_pool_sweep (the MPM's
+ * tick calls it through the runtime, and each acquire does too). No thread of its own. */
+#ifndef PT_POOL_H
+#define PT_POOL_H
+
+#include "upstream.h"
+
+/* An idle connection to php-fpm pins one of its children (a child serves one connection
+ * until it closes), and other processes' pools cannot see it: idle ones are closed after
+ * this, so that a starved backend recovers within about a second. */
+#define PT_POOL_IDLE_TIMEOUT_MS 1000
+/* max when neither max= nor ThreadsPerChild gives one. */
+#define PT_POOL_DEFAULT_MAX 25
+
+typedef struct {
+    int max;                  /* open connections at most (> 0) */
+    int64_t idle_timeout_ms;  /* 0: PT_POOL_IDLE_TIMEOUT_MS */
+    bool reuse;               /* keep connections given back as reusable (enablereuse=) */
+    int64_t (*now_ms)(void);  /* the monotonic clock; NULL: pt_now_ms (tests give their own) */
+} pt_pool_opts_t;
+
+/* Owns its idle connections; a borrowed connection is the borrower's until released. */
+typedef struct pt_pool pt_pool_t;
+
+/* A pool for backend b (which must outlive it). NULL when memory runs out. */
+pt_pool_t *pt_pool_create(const pt_backend_t *b, const pt_pool_opts_t *o);
+/* Closes the idle connections and frees the pool; none may be borrowed. */
+void pt_pool_destroy(pt_pool_t *p);
+/* Borrows a connection: an idle one that is still alive (unless fresh), or a new one when
+ * fewer than max are open, waiting at most wait_ms for one to be given back. Returns 0 with
+ * c filled, or -1 with *fail set: PT_UPSTREAM_POOL_FULL (*err ETIMEDOUT), or the connect's
+ * class (*err its errno). */
+int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
+                    pt_upstream_fail_t *fail, int *err);
+/* Gives a connection back: kept idle when reusable (and the pool reuses), else closed. */
+void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable);
+/* Closes the connections idle since before now_ms - idle timeout. Holds the pool's lock only
+ * to unlink them; the closes happen after. Returns how many it closed. */
+int pt_pool_sweep(pt_pool_t *p, int64_t now_ms);
+/* Connections open (idle and borrowed), and idle, for tests and the status page. */
+int pt_pool_open_count(pt_pool_t *p);
+int pt_pool_idle_count(pt_pool_t *p);
+
+#endif

@@ -1,0 +1,38 @@
+/* A child's proxy runtime: the mutable state made from one configuration generation (today
+ * one connection pool per backend; later balancer handles), created in the child before it
+ * serves and freed when it exits, through the MPM's hooks (mpm.h pt_mpm_hooks_t, registered
+ * by main.c). The configuration itself stays read-only. */
+#ifndef PT_RUNTIME_H
+#define PT_RUNTIME_H
+
+#include "pool.h"
+
+/* Owns its pools; cfg is the generation it was made from (it must outlive the runtime). */
+typedef struct pt_runtime {
+    const pt_config_t *cfg;
+    pt_pool_t **pools;         /* one per cfg->backends[i], at i */
+    size_t npools;
+} pt_runtime_t;
+
+/* The runtime for cfg: a pool for each backend, max= connections each (ThreadsPerChild when
+ * no max= is given). NULL when memory runs out. */
+pt_runtime_t *pt_runtime_create(const pt_config_t *cfg);
+void pt_runtime_destroy(pt_runtime_t *rt);
+/* The pool of backend b (a backend of rt->cfg). */
+pt_pool_t *pt_runtime_pool(const pt_runtime_t *rt, const pt_backend_t *b);
+/* Closes idle connections past their idle timeout in every pool; does not block on I/O. */
+void pt_runtime_sweep(pt_runtime_t *rt, int64_t now_ms);
+
+/* ---- This child's runtime: the functions main.c registers as MPM hooks ---------------- */
+
+/* Makes this child's runtime (before the MPM starts its threads): 0, or -1 (logged). */
+int pt_proxy_child_init(const pt_config_t *cfg);
+/* Frees it, after the child's last request. */
+void pt_proxy_child_exit(const pt_config_t *cfg);
+/* The listener's tick: sweeps idle upstream connections. */
+void pt_proxy_tick(int64_t now_ms);
+/* This child's runtime, for the request handlers; NULL outside a child (then a proxied
+ * request is a 500). */
+pt_runtime_t *pt_proxy_runtime(void);
+
+#endif

@@ -1,0 +1,210 @@
+/* The upstream engine: connect with a deadline, bounded-wait reads and writes, and the table
+ * of failure classes (upstream.h). Protocol-neutral: what a record or a status line is
+ * belongs to the scheme (src/fcgi, later the HTTP client). */
+#include "upstream.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* ---- The failure classes ------------------------------------------------------------- */
+
+/* Statuses as mod_proxy gives them: the backend unreachable or busy is 503 (try later), no
+ * answer in time is 504, a broken answer is 502. A retry elsewhere is safe only while the
+ * backend cannot have acted on the request (nothing of it was taken), or, for an idempotent
+ * request, when the backend closed without answering (RFC 9110 section 9.2.2). As Apache
+ * (ap_proxy_connect_backend), only a failure to reach the member marks it failed: a slow or
+ * broken script is not a dead server, and taking it out would move the load to the others. */
+static const pt_upstream_class_t classes[PT_UPSTREAM_NFAILS] = {
+    [PT_UPSTREAM_REFUSED] = {PT_UPSTREAM_REFUSED, 503, "AH01079: failed to make connection",
+                             true, true},
+    [PT_UPSTREAM_CONNECT_TIMEOUT] = {PT_UPSTREAM_CONNECT_TIMEOUT, 504,
+                                     "AH01079: failed to make connection", true, true},
+    [PT_UPSTREAM_POOL_FULL] = {PT_UPSTREAM_POOL_FULL, 503,
+                               "no free connection in the pool (max= reached)", true, false},
+    [PT_UPSTREAM_RESET_BEFORE_SEND] = {PT_UPSTREAM_RESET_BEFORE_SEND, 503,
+                                       "cannot send the request", true, true},
+    [PT_UPSTREAM_WRITE_TIMEOUT] = {PT_UPSTREAM_WRITE_TIMEOUT, 504,
+                                   "timed out sending the request", false, false},
+    [PT_UPSTREAM_RESET_BEFORE_HEAD] = {PT_UPSTREAM_RESET_BEFORE_HEAD, 502,
+                                       "connection closed before the end of the response head",
+                                       true, false},
+    [PT_UPSTREAM_READ_TIMEOUT] = {PT_UPSTREAM_READ_TIMEOUT, 504,
+                                  "timed out waiting for the response (ProxyTimeout)", false,
+                                  false},
+    [PT_UPSTREAM_OVERLOADED] = {PT_UPSTREAM_OVERLOADED, 503, "the backend is overloaded", true,
+                                false},
+    [PT_UPSTREAM_MALFORMED] = {PT_UPSTREAM_MALFORMED, 502, "AH01075: malformed response", false,
+                               false},
+    [PT_UPSTREAM_RESET_AFTER_HEAD] = {PT_UPSTREAM_RESET_AFTER_HEAD, 502,
+                                      "connection closed before the end of the response", false,
+                                      false},
+};
+
+const pt_upstream_class_t *pt_upstream_class(pt_upstream_fail_t f)
+{
+    return f < PT_UPSTREAM_NFAILS ? &classes[f] : &classes[PT_UPSTREAM_MALFORMED];
+}
+
+pt_upstream_fail_t pt_upstream_connect_fail(int err)
+{
+    return err == PT_ETIMEOUT || err == -ETIMEDOUT ? PT_UPSTREAM_CONNECT_TIMEOUT
+                                                   : PT_UPSTREAM_REFUSED;
+}
+
+int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const char *proto,
+                         const char *url, const char *detail, bool started)
+{
+    const pt_upstream_class_t *c = pt_upstream_class(f);
+    pt_log_rerror(PT_LOG_ERR, r, "%s: %s backend %s%s%s%s", c->log, proto, url,
+                  detail ? ": " : "", detail ? detail : "",
+                  started ? " (response already started; closing the connection)" : "");
+    return c->status;
+}
+
+/* ---- Connect ------------------------------------------------------------------------- */
+
+/* Waits until fd is ready for events or timeout_ms pass: > 0 ready, 0 timed out, -errno. */
+static int wait_fd(int fd, short events, int64_t timeout_ms)
+{
+    struct pollfd pfd = {.fd = fd, .events = events};
+    int64_t deadline = pt_now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
+        int rc = poll(&pfd, 1, (int)PT_MIN(left, (int64_t)INT32_MAX));
+        if (rc >= 0)
+            return rc;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+static int wait_connected(int fd, int64_t timeout_ms)
+{
+    int rc = wait_fd(fd, POLLOUT, timeout_ms);
+    if (rc == 0)
+        return PT_ETIMEOUT;
+    if (rc < 0)
+        return rc;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return -errno;
+    return err ? -err : 0;
+}
+
+static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeout_ms)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (sa->sa_family != AF_UNIX) {
+        /* Records and heads are written whole: Nagle would only hold back the last one. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    int rc = connect(fd, sa, len) == 0 ? 0 : -errno;
+    if (rc == -EINPROGRESS || rc == -EAGAIN)
+        rc = wait_connected(fd, timeout_ms);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
+{
+    return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
+}
+
+int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)
+{
+    if (b->unix_path) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        if (strlen(b->unix_path) >= sizeof(sun.sun_path))
+            return -ENAMETOOLONG;
+        strcpy(sun.sun_path, b->unix_path);
+        return connect_addr((struct sockaddr *)&sun, sizeof(sun), timeout_ms);
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", b->port);
+    if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
+        return -EHOSTUNREACH;
+    /* Each address in turn, as mod_proxy does; a timeout ends the attempt (the deadline is
+     * the request's, not each address's). */
+    int fd = -ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms);
+        if (fd >= 0 || fd == PT_ETIMEOUT)
+            break;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* ---- Bounded-wait I/O ---------------------------------------------------------------- */
+
+int pt_upstream_writev(int fd, struct iovec *iov, int n, int64_t timeout_ms)
+{
+    while (n > 0) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            int rc = wait_fd(fd, POLLOUT, timeout_ms);
+            if (rc == 0)
+                return PT_ETIMEOUT;
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        size_t done = (size_t)w;
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return 0;
+}
+
+long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms)
+{
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n >= 0)
+            return (long)n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return -errno;
+        int rc = wait_fd(fd, POLLIN, timeout_ms);
+        if (rc == 0)
+            return PT_ETIMEOUT;
+        if (rc < 0)
+            return rc;
+    }
+}
+
+bool pt_upstream_stale(const pt_upstream_conn_t *c, int err)
+{
+    return c->reused && (err == -EPIPE || err == -ECONNRESET);
+}
