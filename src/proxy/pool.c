@@ -178,10 +178,12 @@ int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_
 {
     *c = (pt_upstream_conn_t){.fd = -1};
     *err = 0;
-    pt_pool_sweep(p, now_of(p));
+    int64_t now = now_of(p);
     int dead[POOL_BATCH + 1];
-    int ndead = 0;
     pthread_mutex_lock(&p->mu);
+    /* The sweep at acquire: a connection idle too long is not handed out, whatever the
+     * tick's timing. */
+    int ndead = take_expired(p, now, dead, POOL_BATCH);
     int fd = take_locked(p, wait_ms, fresh, dead, &ndead);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < ndead; i++)
