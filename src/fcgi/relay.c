@@ -46,23 +46,26 @@ int pt_fcgi_backend_writev(pt_fcgi_exchange_t *x, struct iovec *iov, int n)
     return 0;
 }
 
-/* Bytes read (> 0), 0 at EOF, PT_ETIMEOUT or -errno. */
-static long backend_read(pt_fcgi_exchange_t *x)
+/* Bytes read (> 0), 0 at EOF, PT_ETIMEOUT or -errno. wait_first: poll before the first
+ * recv, for the read right after the request went out, when the answer cannot be there
+ * yet (a recv would only say EAGAIN: one system call per request for nothing). */
+static long backend_read(pt_fcgi_exchange_t *x, bool wait_first)
 {
     for (;;) {
+        if (wait_first) {
+            struct pollfd pfd = {.fd = x->c.fd, .events = POLLIN};
+            int rc = poll(&pfd, 1, (int)x->timeout_ms);
+            if (rc == 0)
+                return PT_ETIMEOUT;
+            if (rc < 0 && errno != EINTR)
+                return -errno;
+        }
         ssize_t n = recv(x->c.fd, x->buf, PT_FCGI_IOBUF, 0);
         if (n >= 0)
             return (long)n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN)
+        if (errno != EINTR && errno != EAGAIN)
             return -errno;
-        struct pollfd pfd = {.fd = x->c.fd, .events = POLLIN};
-        int rc = poll(&pfd, 1, (int)x->timeout_ms);
-        if (rc == 0)
-            return PT_ETIMEOUT;
-        if (rc < 0 && errno != EINTR)
-            return -errno;
+        wait_first = errno == EAGAIN;
     }
 }
 
@@ -243,8 +246,8 @@ int pt_fcgi_relay(pt_fcgi_exchange_t *x)
 {
     pt_fcgi_decoder_init(&x->dec, PT_FCGI_REQUEST_ID);
     pt_fcgi_head_init(&x->head, x->r->arena, PT_FCGI_MAX_HEAD);
-    for (;;) {
-        long n = backend_read(x);
+    for (bool first = true;; first = false) {
+        long n = backend_read(x, first);
         if (n == PT_ETIMEOUT)
             return backend_fail(x, 504, "timed out waiting for the response (ProxyTimeout)");
         if (n == 0)
