@@ -37,6 +37,10 @@ int pt_fcgi_script_locate(pt_request_t *r, pt_fcgi_script_t *s)
         s->script_name = script_name(r, s->path_info);
         return 0;
     }
+    /* The core's walk stat()ed this very name (walked is filename itself for a file that
+     * exists): asking again costs a system call per request and tells nothing new. */
+    if (r->finfo_valid && r->walked == f && S_ISREG(r->finfo.st_mode))
+        return 0;
     if (stat(f, &st) == 0)
         return S_ISDIR(st.st_mode) ? 1 : 0;
     if (errno != ENOTDIR)

@@ -209,8 +209,8 @@ int pt_fcgi_relay(pt_fcgi_exchange_t *x)
 {
     pt_fcgi_decoder_init(&x->dec, PT_FCGI_REQUEST_ID);
     pt_fcgi_head_init(&x->head, x->r->arena, PT_FCGI_MAX_HEAD);
-    for (;;) {
-        long n = pt_upstream_read(x->c.fd, x->buf, PT_FCGI_IOBUF, x->timeout_ms);
+    for (bool first = true;; first = false) {
+        long n = pt_upstream_read(x->c.fd, x->buf, PT_FCGI_IOBUF, x->timeout_ms, first);
         if (n == PT_ETIMEOUT)
             return backend_fail(x, PT_UPSTREAM_READ_TIMEOUT, NULL);
         if (n <= 0)

@@ -186,9 +186,17 @@ int pt_upstream_writev(int fd, struct iovec *iov, int n, int64_t timeout_ms)
     return 0;
 }
 
-long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms)
+long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wait_first)
 {
     for (;;) {
+        if (wait_first) {
+            int rc = wait_fd(fd, POLLIN, timeout_ms);
+            if (rc == 0)
+                return PT_ETIMEOUT;
+            if (rc < 0)
+                return rc;
+            wait_first = false;
+        }
         ssize_t n = recv(fd, buf, len, 0);
         if (n >= 0)
             return (long)n;

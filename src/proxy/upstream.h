@@ -70,8 +70,11 @@ int64_t pt_upstream_connect_timeout(const pt_backend_t *b);
  * 0, PT_ETIMEOUT or -errno (-EPIPE, -ECONNRESET when the backend went away). */
 int pt_upstream_writev(int fd, struct iovec *iov, int n, int64_t timeout_ms);
 /* Reads what is there, up to len bytes, waiting at most timeout_ms for the first byte:
- * bytes read (> 0), 0 at end of stream, PT_ETIMEOUT or -errno. */
-long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms);
+ * bytes read (> 0), 0 at end of stream, PT_ETIMEOUT or -errno. wait_first: wait for the fd
+ * before the first recv, for the read right after a request went out, when the answer
+ * cannot be there yet (a recv would only say EAGAIN: a system call per request for
+ * nothing). */
+long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wait_first);
 /* A failed write on a reused connection that the backend had already closed (it kept it
  * idle past its own timeout): the request may go again on a fresh connection, since none of
  * it was taken. */

@@ -197,11 +197,11 @@ START_TEST(a_read_with_nothing_to_read_times_out)
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     char buf[16];
-    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 30), PT_ETIMEOUT);
+    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 30, false), PT_ETIMEOUT);
     ck_assert_int_eq(write(sv[1], "abc", 3), 3);
-    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 1000), 3);
+    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 1000, true), 3);
     close(sv[1]);
-    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 1000), 0);
+    ck_assert_int_eq(pt_upstream_read(sv[0], buf, sizeof(buf), 1000, false), 0);
     close(sv[0]);
 }
 END_TEST
