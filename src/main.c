@@ -1,5 +1,8 @@
 /* portico: command line (httpd's flags), start-up, privileges, PidFile; then the MPM. */
 #include "config.h"
+#include "fcgi/fcgi.h"
+#include "handler.h"
+#include "loader.h"
 #include "log.h"
 #include "module.h"
 #include "mpm/mpm.h"
@@ -235,8 +238,21 @@ out:
     return rc;
 }
 
+/* The floors above the request core offer their handlers by registration: src/ names no
+ * FastCGI function. remote: the script may live on the backend only. */
+static const pt_handler_t fcgi_handler = {"proxy:fcgi", pt_fcgi_handler, true};
+
+/* Before any configuration is read (-V and -t read one too): the handler table, then conf's
+ * extensions (the directives and load steps of the floors above conf). */
+static void register_layers(void)
+{
+    pt_handler_register(&fcgi_handler);
+    pt_loader_init();
+}
+
 int main(int argc, char **argv)
 {
+    register_layers();
     opts_t o = {.conf = PT_DEFAULT_CONF};
     if (parse_args(argc, argv, &o) != 0)
         return 1;

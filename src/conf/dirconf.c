@@ -3,8 +3,6 @@
  * selection. Everything reads the immutable config and allocates from the caller's arena. */
 #include "config.h"
 
-#include "headers.h"
-
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -98,7 +96,8 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                       &m->ntypes);
     m->handlers = concat(a, i->handlers, i->nhandlers, o->handlers, o->nhandlers,
                          sizeof(*o->handlers), &m->nhandlers);
-    if (i->handler) {
+    if (i->handler_name) {
+        m->handler_name = i->handler_name;
         m->handler = i->handler;
         m->handler_backend = i->handler_backend;
     }

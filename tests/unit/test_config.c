@@ -2,6 +2,7 @@
  * feature, every error kind with its exact FILE:LINE prefix, and a realistic config. */
 #include "access.h"
 #include "config.h"
+#include "loader.h"
 #include "headers.h"
 
 #include <arpa/inet.h>
@@ -59,6 +60,7 @@ static pt_config_t *load_defs(const char *text, const char **defs, size_t ndefs)
     char p[256];
     snprintf(p, sizeof(p), "%s/main.conf", root);
     pt_parse_opts_t o = {.server_root = root, .defines = defs, .ndefines = ndefs};
+    pt_loader_init(); /* the directives of the floors above conf */
     return pt_config_load(p, &o, err, sizeof(err));
 }
 
@@ -589,7 +591,7 @@ START_TEST(parses_redirects_error_documents_and_types)
     ck_assert_str_eq(d->types[0].ext, "foo");
     ck_assert_str_eq(d->types[1].ext, "bar");
     ck_assert_str_eq(d->handlers[0].value, "cgi-script");
-    ck_assert_str_eq(d->handler, "none");
+    ck_assert_str_eq(d->handler_name, "none");
     ck_assert_str_eq(d->default_type, "text/plain");
     ck_assert_str_eq(d->default_charset, "ISO-8859-1");
     ck_assert_uint_eq(d->ndir_index, 2);
@@ -897,6 +899,7 @@ START_TEST(loads_the_shipped_default_config)
         return;
     setenv("PORTICO_ROOT", src ? src : ".", 1);
     pt_parse_opts_t o = {.server_root = src ? src : "."};
+    pt_loader_init(); /* the directives of the floors above conf */
     pt_config_t *c = pt_config_load(path, &o, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_uint_eq(c->nlistens, 1);

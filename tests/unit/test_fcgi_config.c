@@ -2,6 +2,7 @@
  * with keys and exclusions, backend URLs from SetHandler "proxy:...", ProxyTimeout,
  * ProxyFCGIBackendType, ProxyFCGISetEnvIf, ProxyFCGISpoolLimit, vhost inheritance and <IfModule>. */
 #include "config.h"
+#include "loader.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ static pt_config_t *load(const char *body)
     fprintf(f, "Listen 127.0.0.1:8080\nServerName t\nDocumentRoot /tmp\n%s", body);
     fclose(f);
     err[0] = '\0';
+    pt_loader_init(); /* the directives of the floors above conf */
     return pt_config_load(path, NULL, err, sizeof(err));
 }
 
@@ -151,7 +153,7 @@ START_TEST(handler_backend_follows_handler_in_the_merge)
     ck_assert_int_eq(d->fcgi_backend_type, -1);
     d = pt_config_dir_for(a, c->main_server, NULL, "/a/b/x");
     ck_assert_ptr_null(d->handler_backend);
-    ck_assert_str_eq(d->handler, "none");
+    ck_assert_str_eq(d->handler_name, "none");
     d = pt_config_dir_for(a, c->main_server, NULL, "/a/c/x");
     ck_assert_ptr_nonnull(d->handler_backend);
     ck_assert_int_eq(d->fcgi_backend_type, 1);

@@ -2,6 +2,7 @@
  * (PORTICO_TEST_MODULE_DIR) to check the load-time errors, handler lookup, the thread-safety
  * rule per MPM, and LoadModule through a whole config load. */
 #include "module.h"
+#include "loader.h"
 
 #include <check.h>
 #include <limits.h>
@@ -201,6 +202,7 @@ static pt_config_t *load_conf(const char *mpm, char *path, size_t pathlen)
                "LoadModule dir_module modules/mod_dir.so\nLoadModule counter_module counter.so\n",
             dir, mpm);
     fclose(f);
+    pt_loader_init(); /* the directives of the floors above conf */
     pt_config_t *c = pt_config_load(path, &(pt_parse_opts_t){0}, err, sizeof(err));
     unlink(path);
     return c;
