@@ -2,6 +2,7 @@
  * feature, every error kind with its exact FILE:LINE prefix, and a realistic config. */
 #include "access.h"
 #include "config.h"
+#include "handler.h"
 #include "loader.h"
 #include "headers.h"
 
@@ -314,6 +315,62 @@ START_TEST(module_list_names_built_ins_by_either_name)
 END_TEST
 
 /* ---- Directive errors ------------------------------------------------------------------- */
+
+/* Handler names are looked up once, at load (src/loader.c): each SetHandler and AddHandler
+ * name, and each backend's scheme, becomes a pointer that requests follow. A name nothing
+ * answers to is kept (Apache takes any name) and resolved to the handler that serves the
+ * file with a warning; None leaves no handler, so AddHandler and the default apply. */
+static int fake_proxy_run(pt_request_t *r)
+{
+    return 500;
+}
+
+static const pt_handler_t fake_proxy = {"proxy:fcgi", fake_proxy_run, true};
+
+static const pt_dir_config_t *section_conf(const pt_vhost_t *vh, const char *pattern)
+{
+    for (size_t i = 0; i < vh->nsections; i++)
+        if (strcmp(vh->sections[i].pattern, pattern) == 0)
+            return vh->sections[i].conf;
+    ck_abort_msg("no section %s", pattern);
+    return NULL;
+}
+
+START_TEST(handler_names_are_resolved_to_pointers_at_load)
+{
+    ck_assert_int_eq(pt_handler_register(&fake_proxy), 0);
+    pt_config_t *c = load("Listen 8080\nAddHandler server-status .st\nAddHandler bogus .bg\n"
+                          "<Location /s>\n SetHandler server-status\n</Location>\n"
+                          "<Location /m>\n SetHandler METRICS\n</Location>\n"
+                          "<Location /u>\n SetHandler no-such-handler\n</Location>\n"
+                          "<Location /n>\n SetHandler None\n</Location>\n"
+                          "<Location /p>\n SetHandler \"proxy:unix:/tmp/x.sock|fcgi://h\"\n"
+                          "</Location>\nProxyPass /pp fcgi://127.0.0.1:9000/\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_ptr_eq(c->default_handler, pt_handler_find("static"));
+    ck_assert_ptr_eq(c->default_handler->run, pt_static_handler);
+    ck_assert_ptr_eq(section_conf(m, "/s")->handler->run, pt_status_handler);
+    ck_assert_ptr_eq(section_conf(m, "/m")->handler->run, pt_metrics_handler);
+    const pt_dir_config_t *u = section_conf(m, "/u");
+    ck_assert_str_eq(u->handler_name, "no-such-handler");
+    ck_assert_ptr_eq(u->handler, pt_handler_unknown(false));
+    ck_assert_ptr_null(section_conf(m, "/n")->handler);
+    const pt_dir_config_t *p = section_conf(m, "/p");
+    ck_assert_ptr_eq(p->handler, &fake_proxy);
+    ck_assert_ptr_eq(p->handler_backend->handler, &fake_proxy);
+    ck_assert_ptr_eq(m->proxy_passes[0].backend->handler, &fake_proxy);
+    ck_assert_uint_eq(m->dir->nhandlers, 2);
+    ck_assert_ptr_eq(m->dir->handlers[0].handler->run, pt_status_handler);
+    ck_assert_ptr_eq(m->dir->handlers[1].handler, pt_handler_unknown(false));
+    /* A merge carries the pointer with its name. */
+    pt_arena_t *a = pt_arena_create(4096);
+    const pt_dir_config_t *d = pt_config_dir_for(a, m, NULL, "/s/x");
+    ck_assert_ptr_eq(d->handler->run, pt_status_handler);
+    pt_arena_destroy(a);
+    pt_config_free(c);
+}
+END_TEST
 
 START_TEST(rejects_unknown_directive_as_apache_does)
 {
@@ -931,6 +988,7 @@ static Suite *config_suite(void)
     TCase *dir = tcase_create("directives");
     tcase_add_checked_fixture(dir, setup, teardown);
     tcase_add_test(dir, rejects_unknown_directive_as_apache_does);
+    tcase_add_test(dir, handler_names_are_resolved_to_pointers_at_load);
     tcase_add_test(dir, rejects_wrong_argument_counts);
     tcase_add_test(dir, rejects_bad_values);
     tcase_add_test(dir, rejects_directives_outside_their_context);

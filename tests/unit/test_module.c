@@ -199,7 +199,8 @@ static pt_config_t *load_conf(const char *mpm, char *path, size_t pathlen)
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "ServerRoot \"%s\"\nListen 127.0.0.1:8080\nMPM %s\n\n"
-               "LoadModule dir_module modules/mod_dir.so\nLoadModule counter_module counter.so\n",
+               "LoadModule dir_module modules/mod_dir.so\nLoadModule counter_module counter.so\n"
+               "<Location /c>\nSetHandler Counter\n</Location>\n",
             dir, mpm);
     fclose(f);
     pt_loader_init(); /* the directives of the floors above conf */
@@ -217,6 +218,9 @@ START_TEST(config_loads_a_module_relative_to_server_root)
     ck_assert_str_eq(c->modules[0].path, lib("counter.so"));
     ck_assert_int_eq(c->modules[0].line, 6);
     ck_assert_ptr_nonnull(pt_module_handler_find(c, "counter"));
+    /* SetHandler resolved to the module's handler at load, as the built-in ones are. */
+    ck_assert_ptr_eq(c->main_server->sections[0].conf->handler,
+                     pt_module_handler_find(c, "counter"));
     pt_config_free(c);
 }
 END_TEST
