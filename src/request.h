@@ -1,4 +1,8 @@
-/* A request: parsed head, routing (virtual host, per-directory config), the handler call,
+/* src/: the request core, above base/, conf/, net/ and mpm/ and below the protocol drivers
+ * (http1/) and the backends (proxy/, fcgi/), which it reaches only through registration
+ * (the handler table in handler.h, the loader in loader.h).
+ *
+ * A request: parsed head, routing (virtual host, per-directory config), the handler call,
  * and the response writer that handlers use. A request and everything it allocates live in
  * its arena, which is reset when the request ends. One worker thread owns a request. */
 #ifndef PT_REQUEST_H

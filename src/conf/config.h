@@ -1,7 +1,11 @@
-/* The configuration: httpd.conf text parsed into a node tree (config.c), then turned by the
- * directive table (directives.c) into an immutable pt_config_t, one per generation. After
- * pt_config_load returns, nothing writes to the tree; every string and array in it lives in
- * the config's arena and dies with pt_config_free. */
+/* src/conf/: the configuration, above base/ only. It stores names (of handlers, of
+ * backends); the floors above register their directives and the steps that resolve those
+ * names (pt_conf_ext_t in directives.h), so conf names nothing above it.
+ *
+ * The configuration: httpd.conf text parsed into a node tree (config.c), then turned by the
+ * directive walker and tables (directives*.c, and the extensions) into an immutable
+ * pt_config_t, one per generation. After pt_config_load returns, nothing writes to the tree;
+ * every string and array in it lives in the config's arena and dies with pt_config_free. */
 #ifndef PT_CONFIG_H
 #define PT_CONFIG_H
 
