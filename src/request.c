@@ -1,6 +1,8 @@
-/* A request's life on a connection: head parsing, building pt_request_t, routing to the
- * virtual host and per-directory config, access checks, the handler call, the error page,
- * the access log, and the decision to keep the connection. */
+/* Routing a request, Apache's phases before the handler: Redirect, URL-to-file mapping, the
+ * per-directory walk and merge, SetEnvIf, RequestHeader, Require; then the handler the loader
+ * resolved for it (r->dir->handler), internal redirects and mod_dir's lookups; and the
+ * request's addresses and self-referential URLs. The protocol driver (http1/serve.c) reads
+ * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
 #include "conn.h"
 #include "handler.h"
