@@ -128,12 +128,14 @@ void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit);
  * every section's (a section shared by several virtual hosts is visited once per host). */
 void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc));
 
-/* ---- directives_dir.c ---- */
+/* ---- dirconf.c ---- */
 
 /* A per-directory config with every field unset. */
 pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a);
 /* Apache 2.4's per-directory defaults for the main server. */
 void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc);
+/* DirectoryIndex is still the main server's default (a directive replaces it). */
+bool pt_dcx_dir_index_is_default(const pt_dir_config_t *dc);
 
 /* ---- directives_proxy.c (in src/, above conf: registered by src/loader.c) ---- */
 

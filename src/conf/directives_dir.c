@@ -202,32 +202,6 @@ static int set_server_signature(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 /* ---- Per-directory directives ------------------------------------------------------------
  * These fill a pt_dir_config_t: the server's (or vhost's) defaults or a section's. */
 
-pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
-{
-    pt_dir_config_t *dc = pt_arena_calloc(a, sizeof(*dc));
-    dc->limit_request_body = -1;
-    dc->enable_sendfile = -1;
-    dc->enable_mmap = -1;
-    dc->fcgi_backend_type = -1;
-    return dc;
-}
-
-/* The main server's DirectoryIndex until a directive sets one (then replaced, not added to). */
-static const char *default_index[] = {"index.html"};
-
-void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc)
-{
-    (void)a;
-    dc->options = PT_OPT_FOLLOW_SYMLINKS;
-    dc->options_set = true;
-    dc->dir_index = default_index;
-    dc->ndir_index = 1;
-    dc->dir_index_set = true;
-    dc->limit_request_body = (int64_t)1 << 30;
-    dc->enable_sendfile = 0;
-    dc->enable_mmap = 1;
-}
-
 /* <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>, <Location>, <LocationMatch>. */
 static int section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_section_kind_t kind,
                    unsigned where)
@@ -377,7 +351,7 @@ static int set_allow_override(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int set_directory_index(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     pt_dir_config_t *dc = s->dc;
-    if (!dc->dir_index_set || dc->dir_index == default_index) {
+    if (!dc->dir_index_set || pt_dcx_dir_index_is_default(dc)) {
         dc->dir_index = NULL;
         dc->ndir_index = 0;
     }
