@@ -18,12 +18,23 @@ static const pt_handler_t builtins[] = {
 static const pt_handler_t *registered[PT_HANDLER_MAX_REGISTERED];
 static size_t nregistered;
 
+static bool name_taken(const char *name)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(builtins); i++)
+        if (strcasecmp(builtins[i].name, name) == 0)
+            return true;
+    for (size_t i = 0; i < nregistered; i++)
+        if (strcasecmp(registered[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
 int pt_handler_register(const pt_handler_t *h)
 {
     for (size_t i = 0; i < nregistered; i++)
         if (registered[i] == h)
             return 0;
-    if (nregistered == PT_HANDLER_MAX_REGISTERED || pt_handler_find(h->name))
+    if (nregistered == PT_HANDLER_MAX_REGISTERED || name_taken(h->name))
         return PT_EINVAL;
     registered[nregistered++] = h;
     return 0;

@@ -339,6 +339,9 @@ static const pt_dir_config_t *section_conf(const pt_vhost_t *vh, const char *pat
 START_TEST(handler_names_are_resolved_to_pointers_at_load)
 {
     ck_assert_int_eq(pt_handler_register(&fake_proxy), 0);
+    ck_assert_int_eq(pt_handler_register(&fake_proxy), 0); /* the same one again: ignored */
+    static const pt_handler_t twin = {"PROXY:fcgi", fake_proxy_run, true};
+    ck_assert_int_eq(pt_handler_register(&twin), PT_EINVAL); /* a name taken */
     pt_config_t *c = load("Listen 8080\nAddHandler server-status .st\nAddHandler bogus .bg\n"
                           "<Location /s>\n SetHandler server-status\n</Location>\n"
                           "<Location /m>\n SetHandler METRICS\n</Location>\n"
