@@ -4,6 +4,8 @@
  * neutral, so that a negated rule can refuse but never admit on its own. */
 #include "access.h"
 
+#include "directives.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -472,3 +474,70 @@ pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client
     return eval_node(rq, client, method, env) == PT_AUTHZ_GRANTED ? PT_AUTHZ_GRANTED
                                                                    : PT_AUTHZ_DENIED;
 }
+
+/* ---- Directives (registered with conf by loader.c) ------------------------------------- */
+
+/* Several Require lines in one section form an implicit <RequireAny>: the section's rule is
+ * rebuilt as each is added, so it is whole whenever the walk leaves the section. Inside a
+ * container (W_AUTHZ) the container collects them instead. */
+static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_t *r)
+{
+    r->file = n->file;
+    r->line = n->line;
+    pt_require_t **slot = pt_dcx_push(l->a, &s->req, &s->nreq, sizeof(*slot));
+    *slot = r;
+    if (s->where != W_AUTHZ)
+        s->dc->require = s->nreq == 1 ? s->req[0]
+                                      : pt_require_group(l->a, PT_REQUIRE_GROUP_ANY, s->req,
+                                                         s->nreq);
+    return 0;
+}
+
+static int set_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    char msg[PT_ERRLEN];
+    pt_require_t *r = pt_require_parse(l->a, n->argc, n->argv, msg, sizeof(msg));
+    if (!r)
+        return pt_dcx_fail(l, n, "Require: %s", msg);
+    return add_require(l, s, n, r);
+}
+
+static int require_group(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
+                         pt_require_kind_t kind)
+{
+    dcx_scope_t in = *s;
+    in.where = W_AUTHZ;
+    in.name = n->name;
+    in.req = NULL;
+    in.nreq = 0;
+    if (pt_dcx_walk(l, &in, n->children) < 0)
+        return -1;
+    if (in.nreq == 0)
+        return pt_dcx_fail(l, n, "<%s> has no Require directive", n->name);
+    return add_require(l, s, n, pt_require_group(l->a, kind, in.req, in.nreq));
+}
+
+static int set_require_all(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_ALL);
+}
+
+static int set_require_any(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_ANY);
+}
+
+static int set_require_none(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return require_group(l, s, n, PT_REQUIRE_GROUP_NONE);
+}
+
+static const dcx_directive_t directives[] = {
+    {"Require", W_SECTIONS | W_AUTHZ, 1, NOMAX, set_require},
+    {"<RequireAll", W_SECTIONS | W_AUTHZ, 0, 0, set_require_all},
+    {"<RequireAny", W_SECTIONS | W_AUTHZ, 0, 0, set_require_any},
+    {"<RequireNone", W_SECTIONS | W_AUTHZ, 0, 0, set_require_none},
+    {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_access_conf = {.name = "access", .directives = directives};

@@ -73,4 +73,7 @@ bool pt_cidr_match(const pt_cidr_t *c, const struct sockaddr *sa);
 pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
                            const char *method, const pt_table_t *env);
 
+/* Require, <RequireAll>, <RequireAny>, <RequireNone>: conf's extension (loader.c). */
+extern const struct pt_conf_ext pt_access_conf;
+
 #endif

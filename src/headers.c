@@ -3,6 +3,8 @@
  * expand %%, %t, %D, %{NAME}e and %{NAME}i per request. */
 #include "headers.h"
 
+#include "directives.h"
+
 #include "request.h"
 
 #include <stdarg.h>
@@ -393,3 +395,37 @@ void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always,
         apply_one(rule, t, r);
     }
 }
+
+/* ---- Directives (registered with conf by loader.c) ------------------------------------- */
+
+static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
+{
+    char msg[PT_ERRLEN];
+    pt_dir_config_t *dc = s->dc;
+    pt_header_rule_t *r = req ? pt_dcx_push(l->a, &dc->req_headers, &dc->nreq_headers,
+                                            sizeof(*r))
+                              : pt_dcx_push(l->a, &dc->headers, &dc->nheaders, sizeof(*r));
+    if (pt_header_rule_parse(l->a, req, n->argc, n->argv, r, msg, sizeof(msg)) < 0)
+        return pt_dcx_fail(l, n, "%s: %s", n->name, msg);
+    if (r->re)
+        pt_dcx_keep_regex(l, r->re);
+    return 0;
+}
+
+static int set_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return header_rule(l, s, n, false);
+}
+
+static int set_request_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return header_rule(l, s, n, true);
+}
+
+static const dcx_directive_t directives[] = {
+    {"Header", ALL, 2, NOMAX, set_header},
+    {"RequestHeader", ALL, 2, NOMAX, set_request_header},
+    {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_headers_conf = {.name = "headers", .directives = directives};

@@ -13,21 +13,6 @@
 
 #include <regex.h>
 
-typedef enum {
-    PT_HDR_SET, PT_HDR_APPEND, PT_HDR_ADD, PT_HDR_MERGE, PT_HDR_UNSET, PT_HDR_SETIFEMPTY,
-    PT_HDR_EDIT, PT_HDR_EDIT_ALL, PT_HDR_ECHO,
-} pt_hdr_action_t;
-
-struct pt_header_rule {
-    pt_hdr_action_t action;
-    bool always;          /* Header always: also on error responses (err_headers_out) */
-    const char *name;
-    const char *value;    /* format string; for edit: the replacement */
-    regex_t *re;          /* edit and echo */
-    const char *env;      /* env=VAR condition, NULL when none */
-    bool env_negate;      /* env=!VAR */
-};
-
 /* Parses the arguments after "Header" / "RequestHeader". is_request selects RequestHeader
  * (no "always", no echo). Returns 0 or PT_EINVAL with err set. */
 int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *const *argv,
@@ -45,5 +30,8 @@ void pt_header_rule_release(pt_header_rule_t *rule);
 struct pt_request;
 void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
                            const struct pt_request *r);
+
+/* Header and RequestHeader: conf's extension (loader.c). */
+extern const struct pt_conf_ext pt_headers_conf;
 
 #endif

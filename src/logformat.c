@@ -2,6 +2,8 @@
  * renderer that turns a finished request into one line. Values are escaped as Apache's
  * ap_escape_logitem does, or as JSON for the "json" nickname, so a client cannot forge
  * lines or break the output format. */
+#include "logformat.h"
+
 #include "conn.h"
 #include "log.h"
 #include "request.h"

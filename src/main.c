@@ -6,6 +6,7 @@
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
+#include "startup.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -246,9 +247,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    pt_startup_register(); /* before any configuration is read (-V and -t read one) */
     opts_t o = {.conf = PT_DEFAULT_CONF};
-    /* Proxy schemes are resolved while a configuration loads: register them first. */
-    pt_proxy_scheme_register(&pt_fcgi_scheme);
     if (parse_args(argc, argv, &o) != 0)
         return 1;
     if (o.version || o.full_version) {

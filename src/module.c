@@ -1,8 +1,10 @@
-/* Loadable handler modules: dlopen/dlsym of the library a LoadModule line names, the
- * checks made at load (API version, handler table, thread safety under the MPM), lookup of
- * module handlers by name, and the small C API of portico_module.h on top of request.h. */
+/* Loadable handler modules: the LoadModule directive, dlopen/dlsym of the library it names,
+ * the checks made at load (API version, handler table, thread safety under the MPM), and
+ * lookup of module handlers by name (for the loader). The C API modules call back into is
+ * modapi.c. */
 #include "module.h"
 
+#include "directives.h"
 #include "log.h"
 
 #include <dlfcn.h>
@@ -10,13 +12,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
-
-_Static_assert((int)PT_MOD_LOG_ERR == (int)PT_LOG_ERR &&
-                   (int)PT_MOD_LOG_WARN == (int)PT_LOG_WARN &&
-                   (int)PT_MOD_LOG_NOTICE == (int)PT_LOG_NOTICE &&
-                   (int)PT_MOD_LOG_INFO == (int)PT_LOG_INFO &&
-                   (int)PT_MOD_LOG_DEBUG == (int)PT_LOG_DEBUG,
-               "module log levels are LogLevel's");
 
 __attribute__((format(printf, 5, 6))) static int fail(char *err, size_t errlen,
                                                       const char *file, int line,
@@ -30,6 +25,11 @@ __attribute__((format(printf, 5, 6))) static int fail(char *err, size_t errlen,
     snprintf(err, errlen, "%s:%d: %s", file, line, msg);
     return PT_ECONFIG;
 }
+
+/* The C API a module calls back into (modapi.c) must be in the binary whenever LoadModule
+ * can run; nothing in the server calls it, so this reference is what links it in. */
+__attribute__((used)) static int (*const keep_modapi)(pt_modreq_t *, int, const char *,
+                                                      const void *, size_t) = pt_modreq_send;
 
 static const pt_loaded_module_t *find_loaded(const pt_config_t *cfg, const char *name)
 {
@@ -181,62 +181,28 @@ void pt_module_unload_all(pt_config_t *cfg)
     cfg->nmodules = 0;
 }
 
-/* ---- The module API (portico_module.h) ------------------------------------------------ */
+/* ---- The LoadModule directive (registered with conf by loader.c) ----------------------- */
 
-const char *pt_modreq_method(const pt_modreq_t *r)
+/* The parser keeps only LoadModule lines that name no built-in module, path resolved. */
+static int set_load_module(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    return r->method;
+    return pt_module_load(l->cfg, n->argv[0], n->argv[1], n->file, n->line, l->err,
+                          l->errlen) < 0 ? -1 : 0;
 }
 
-const char *pt_modreq_uri(const pt_modreq_t *r)
+static int check_mpm(dcx_t *l)
 {
-    return r->uri;
+    return pt_module_check_mpm(l->cfg, l->err, l->errlen) < 0 ? -1 : 0;
 }
 
-const char *pt_modreq_args(const pt_modreq_t *r)
-{
-    return r->args;
-}
+static const dcx_directive_t directives[] = {
+    {"LoadModule", W_SERVER, 2, 2, set_load_module},
+    {NULL, 0, 0, 0, NULL},
+};
 
-const char *pt_modreq_header(const pt_modreq_t *r, const char *name)
-{
-    return pt_table_get(&r->headers_in, name);
-}
-
-const char *pt_modreq_env(const pt_modreq_t *r, const char *name)
-{
-    return pt_table_get(&r->env, name);
-}
-
-long pt_modreq_read_body(pt_modreq_t *r, void *buf, size_t n)
-{
-    int status = 0;
-    long got = pt_req_read_body(r, buf, n, &status);
-    if (got >= 0)
-        return got;
-    return status > 0 ? -(long)status : -400;
-}
-
-void pt_modreq_set_header(pt_modreq_t *r, const char *name, const char *value)
-{
-    pt_table_set(&r->headers_out, pt_arena_strdup(r->arena, name),
-                 pt_arena_strdup(r->arena, value));
-}
-
-int pt_modreq_send(pt_modreq_t *r, int status, const char *content_type, const void *body,
-                   size_t len)
-{
-    const char *type = content_type ? pt_arena_strdup(r->arena, content_type) : NULL;
-    int rc = pt_resp_send(r, status, type, body, len);
-    return rc < 0 ? rc : PT_MOD_DONE;
-}
-
-void pt_modreq_log(const pt_modreq_t *r, int level, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    pt_log_rerror(level, r, "%s", msg);
-}
+const pt_conf_ext_t pt_module_conf = {
+    .name = "module",
+    .directives = directives,
+    .finish = check_mpm,
+    .release = pt_module_unload_all,
+};

@@ -1,7 +1,7 @@
 /* Loadable handler modules, the server side: LoadModule opens a shared library built against
  * portico_module.h, checks its API version and handler table, and keeps it in the config of
- * its generation until pt_config_free closes it. SetHandler names the modules provide are
- * looked up here after the built-in handlers. */
+ * its generation until pt_config_free closes it. The loader (loader.c) looks SetHandler
+ * names up here after the built-in and registered handlers. */
 #ifndef PT_MODULE_H
 #define PT_MODULE_H
 
@@ -40,7 +40,10 @@ const pt_handler_t *pt_module_handler_find(const pt_config_t *cfg, const char *n
 /* Runs every module's child_init in this process (called once by each child after fork).
  * 0, or PT_ECONFIG after logging which module failed. */
 int pt_module_child_init(const pt_config_t *cfg);
-/* Closes every library cfg loaded (pt_config_free calls it). */
+/* Closes every library cfg loaded (pt_config_free calls it, through pt_module_conf). */
 void pt_module_unload_all(pt_config_t *cfg);
+
+/* LoadModule, the MPM check and the unload: conf's extension (loader.c). */
+extern const struct pt_conf_ext pt_module_conf;
 
 #endif

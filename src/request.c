@@ -1,13 +1,14 @@
-/* A request's life on a connection: head parsing, building pt_request_t, routing to the
- * virtual host and per-directory config, access checks, the handler call, the error page,
- * the access log, and the decision to keep the connection. */
+/* Routing a request, Apache's phases before the handler: Redirect, URL-to-file mapping, the
+ * per-directory walk and merge, SetEnvIf, RequestHeader, Require; then the handler the loader
+ * resolved for it (r->dir->handler), internal redirects and mod_dir's lookups; and the
+ * request's addresses and self-referential URLs. The protocol driver (http1/serve.c) reads
+ * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
 #include "log.h"
 #include "mime.h"
-#include "module.h"
 #include "request.h"
 #include "uri.h"
 #include "walk.h"
@@ -70,27 +71,6 @@ const char *pt_request_absolute_url(pt_request_t *r, const char *path)
         snprintf(ps, sizeof(ps), ":%d", port);
     return pt_arena_printf(r->arena, "http://%s%s%s%s%s", v6 ? "[" : "", name, v6 ? "]" : "",
                            ps, path);
-}
-
-/* ---- Handlers --------------------------------------------------------------------- */
-
-static const pt_handler_t handlers[] = {
-    {"static", pt_static_handler},
-    {"default-handler", pt_static_handler},
-    {"server-status", pt_status_handler},
-    {"metrics", pt_metrics_handler},
-};
-
-static const pt_handler_t fcgi_handler = {"proxy:fcgi", pt_fcgi_handler};
-
-const pt_handler_t *pt_handler_find(const char *name)
-{
-    if (strncasecmp(name, "proxy:", 6) == 0)
-        return strstr(name, "fcgi://") ? &fcgi_handler : NULL;
-    for (size_t i = 0; i < PT_ARRAY_LEN(handlers); i++)
-        if (strcasecmp(handlers[i].name, name) == 0)
-            return &handlers[i];
-    return NULL;
 }
 
 /* ---- Environment (SetEnv, UnsetEnv, SetEnvIf) ------------------------------------- */
@@ -255,18 +235,32 @@ static const char *file_ext(const char *filename)
     return dot && dot != base ? dot + 1 : NULL;
 }
 
-static const char *choose_handler(const pt_request_t *r)
+/* The handler the loader resolved for this request: ProxyPass's backend, SetHandler (a
+ * "proxy:" one brings its backend), AddHandler by extension, else the default. r->handler
+ * keeps the name it was chosen by, for the log. No handler name is compared here. */
+static const pt_handler_t *choose_handler(pt_request_t *r)
 {
     const pt_dir_config_t *d = r->dir;
-    if (d->handler && strcasecmp(d->handler, "none") != 0)
+    if (r->backend) {
+        r->handler = r->backend->url;
+        return r->backend->handler;
+    }
+    if (d->handler) {
+        r->handler = d->handler_name;
+        r->backend = d->handler_backend;
         return d->handler;
+    }
     if (r->filename && d->nhandlers) {
         const char *ext = file_ext(r->filename);
-        for (size_t i = 0; ext && i < d->nhandlers; i++)
-            if (strcasecmp(d->handlers[i].ext, ext) == 0)
-                return d->handlers[i].value;
+        for (size_t i = 0; ext && i < d->nhandlers; i++) {
+            if (strcasecmp(d->handlers[i].ext, ext) == 0) {
+                r->handler = d->handlers[i].value;
+                return d->handlers[i].handler;
+            }
+        }
     }
-    return "static";
+    r->handler = "static";
+    return r->cfg->default_handler;
 }
 
 /* Options' symlink rules hold for every handler's file (a FastCGI script as much as a static
@@ -451,17 +445,7 @@ int pt_request_route(pt_request_t *r)
     int st = route_map(r, false, false);
     if (st)
         return st;
-    r->handler = r->backend ? r->backend->url : choose_handler(r);
-    if (!r->backend && strncasecmp(r->handler, "proxy:", 6) == 0)
-        r->backend = r->dir->handler_backend;
-    const pt_handler_t *h = pt_handler_find(r->handler);
-    if (!h)
-        h = pt_module_handler_find(r->cfg, r->handler);
-    if (!h) {
-        pt_log_rerror(PT_LOG_WARN, r, "no handler named '%s'; serving %s as a static file",
-                      r->handler, r->uri);
-        h = pt_handler_find("static");
-    }
+    const pt_handler_t *h = choose_handler(r);
     if (r->filename)
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
     return h->run(r);

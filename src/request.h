@@ -1,4 +1,8 @@
-/* A request: parsed head, routing (virtual host, per-directory config), the handler call,
+/* src/: the request core, above base/, conf/, net/ and mpm/ and below the protocol drivers
+ * (http1/) and the backends (proxy/, fcgi/), which it reaches only through registration
+ * (the handler table in handler.h, the loader in loader.h).
+ *
+ * A request: parsed head, routing (virtual host, per-directory config), the handler call,
  * and the response writer that handlers use. A request and everything it allocates live in
  * its arena, which is reset when the request ends. One worker thread owns a request. */
 #ifndef PT_REQUEST_H
@@ -50,7 +54,8 @@ typedef struct pt_request {
     struct stat finfo;
     bool finfo_valid;            /* filename exists and finfo is its lstat/stat */
     const char *content_type;
-    const char *handler;         /* "static", "server-status", "proxy:fcgi://...", ... */
+    const char *handler;         /* the name the handler was chosen by, for logs (%R):
+                                    "static", "server-status", "proxy:fcgi://...", ... */
     const pt_backend_t *backend; /* where a proxy handler sends it (ProxyPass or SetHandler
                                     "proxy:..."), else NULL */
     const char *backend_path;    /* ProxyPass: the backend URL's path plus the rest of the
@@ -166,5 +171,10 @@ int pt_request_server_port(const pt_request_t *r);
 int pt_request_url_port(const pt_request_t *r);
 /* "http://name[:port]" + path, as Apache's ap_construct_url. */
 const char *pt_request_absolute_url(pt_request_t *r, const char *path);
+
+/* pt_log_error (base/log.h) with the request's client ("[client ip:port]"); r may be NULL.
+ * Here, not in the log, because the error log knows no request. */
+void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

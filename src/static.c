@@ -119,11 +119,6 @@ static int redirect_with_slash(pt_request_t *r)
     return 301;
 }
 
-static bool is_proxy_handler(const char *h)
-{
-    return h != NULL && strncasecmp(h, "proxy:", 6) == 0;
-}
-
 /* An index entry counts when it is a regular file, or when its URL goes to a proxy or
  * FastCGI handler (the file may live on the backend only), as mod_dir's subrequest test. */
 static bool index_usable(pt_request_t *r, const char *uri, const char *file)
@@ -136,13 +131,13 @@ static bool index_usable(pt_request_t *r, const char *uri, const char *file)
     if (d == NULL) {
         return false;
     }
-    if (is_proxy_handler(d->handler)) {
+    if (d->handler != NULL && d->handler->remote) {
         return true;
     }
     const char *dot = file ? strrchr(file, '.') : NULL;
     for (size_t i = 0; dot && !strchr(dot, '/') && i < d->nhandlers; i++) {
         if (strcasecmp(d->handlers[i].ext, dot + 1) == 0) {
-            return is_proxy_handler(d->handlers[i].value);
+            return d->handlers[i].handler != NULL && d->handlers[i].handler->remote;
         }
     }
     return false;

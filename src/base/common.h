@@ -1,4 +1,7 @@
-/* Types and error codes every module shares: string slices, status codes, small helpers.
+/* src/base/: the bottom floor, what every other folder uses (this header, arenas, tables,
+ * buffer chains, the clock, the error log); it includes nothing else of portico.
+ *
+ * Types and error codes every module shares: string slices, status codes, small helpers.
  * Nothing here allocates; see arena.h for memory. */
 #ifndef PT_COMMON_H
 #define PT_COMMON_H

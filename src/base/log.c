@@ -1,8 +1,9 @@
 /* The error log (one process-wide file, re-openable while other threads log) and the access
  * log sinks: per-path bounded buffers written out without ever blocking a worker for long.
- * The format language lives in logformat.c. */
+ * What a configuration opens is conf/logsinks.c; the lines are accesslog.c's. */
 #include "log.h"
-#include "request.h"
+
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,6 @@
 
 #define ELOG_LINE_MAX 8192          /* one error log line, bytes */
 #define SINK_BUF_SIZE (64 * 1024)   /* buffered access log bytes per sink */
-#define ACCESS_LINE_MAX 8192        /* one access log line, bytes */
 #define SINK_POLL_MS 100            /* longest wait for a slow reader per flush */
 #define SINK_BACKOFF_MS 1000        /* after a timed-out wait, stop waiting for this long */
 #define DROP_REPORT_MS 1000         /* at most one "lines dropped" message per this */
@@ -181,18 +181,9 @@ void pt_log_error(int level, const char *client, const char *fmt, ...)
     va_end(ap);
 }
 
-void pt_log_rerror(int level, const struct pt_request *r, const char *fmt, ...)
+void pt_log_verror(int level, const char *client, const char *fmt, va_list ap)
 {
-    if (level > pt_log_level())
-        return;
-    char client[128];
-    const char *ip = r ? pt_request_client_ip(r) : NULL;
-    if (ip)
-        snprintf(client, sizeof(client), "%s:%d", ip, pt_request_client_port(r));
-    va_list ap;
-    va_start(ap, fmt);
-    elog_v(level, ip ? client : NULL, fmt, ap);
-    va_end(ap);
+    elog_v(level, client, fmt, ap);
 }
 
 /* ---- Access log sinks ----------------------------------------------------------------- */
@@ -288,7 +279,7 @@ static void sink_report_drops(pt_logsink_t *s, bool force)
                      s->path, (unsigned long long)n);
 }
 
-static void sink_append(pt_logsink_t *s, const char *line, size_t n)
+void pt_logsink_append(pt_logsink_t *s, const char *line, size_t n)
 {
     bool unreported;
     pthread_mutex_lock(&s->mu);
@@ -365,65 +356,28 @@ static void sink_free(pt_logsink_t *s)
     free(s);
 }
 
-/* Relative CustomLog paths are under ServerRoot, as in Apache. */
-static const char *log_path(pt_config_t *cfg, const char *path, char *tmp, size_t cap)
+pt_logsink_t *pt_logsink_open(const char *path, int *rc)
 {
-    if (path[0] == '/' || !cfg->server_root)
-        return path;
-    snprintf(tmp, cap, "%s/%s", cfg->server_root, path);
-    return tmp;
-}
-
-static int open_vhost_logs(pt_config_t *cfg, pt_vhost_t *vh, char *err, size_t errlen)
-{
-    char tmp[PATH_MAX];
-    for (size_t i = 0; i < vh->nlogs; i++) {
-        pt_customlog_t *cl = &vh->logs[i];
-        if (cl->sink || !cl->path)
-            continue; /* a logs array shared with another vhost is already open */
-        const char *path = log_path(cfg, cl->path, tmp, sizeof(tmp));
-        pt_logsink_t *s = sink_find(path);
-        if (!s) {
-            int rc = 0;
-            s = sink_new(path, &rc);
-            if (!s) {
-                snprintf(err, errlen, "%s:%d: cannot open CustomLog %s: %s",
-                         vh->file ? vh->file : (cfg->path ? cfg->path : "?"), vh->line, path,
-                         strerror(-rc));
-                return rc;
-            }
+    pthread_mutex_lock(&sinks_mu);
+    pt_logsink_t *s = sink_find(path);
+    if (!s) {
+        s = sink_new(path, rc);
+        if (s) {
             s->next = sinks;
             sinks = s;
         }
-        s->refs++;
-        cl->sink = s;
     }
-    return 0;
-}
-
-int pt_log_open_sinks(pt_config_t *cfg, char *err, size_t errlen)
-{
-    int rc = 0;
-    pthread_mutex_lock(&sinks_mu);
-    if (cfg->main_server)
-        rc = open_vhost_logs(cfg, cfg->main_server, err, errlen);
-    for (size_t i = 0; rc == 0 && i < cfg->nvhosts; i++)
-        rc = open_vhost_logs(cfg, cfg->vhosts[i], err, errlen);
+    if (s)
+        s->refs++;
     pthread_mutex_unlock(&sinks_mu);
-    if (rc < 0)
-        pt_log_close_sinks(cfg);
-    return rc;
+    return s;
 }
 
-static void close_vhost_logs(pt_vhost_t *vh)
+void pt_logsink_release(pt_logsink_t *s)
 {
-    for (size_t i = 0; i < vh->nlogs; i++) {
-        pt_logsink_t *s = vh->logs[i].sink;
-        if (!s)
-            continue;
-        vh->logs[i].sink = NULL;
-        if (--s->refs > 0)
-            continue;
+    pthread_mutex_lock(&sinks_mu);
+    bool last = --s->refs == 0;
+    if (last) {
         for (pt_logsink_t **pp = &sinks; *pp; pp = &(*pp)->next) {
             if (*pp == s) {
                 *pp = s->next;
@@ -432,43 +386,7 @@ static void close_vhost_logs(pt_vhost_t *vh)
         }
         sink_free(s);
     }
-}
-
-void pt_log_close_sinks(pt_config_t *cfg)
-{
-    pthread_mutex_lock(&sinks_mu);
-    if (cfg->main_server)
-        close_vhost_logs(cfg->main_server);
-    for (size_t i = 0; i < cfg->nvhosts; i++)
-        close_vhost_logs(cfg->vhosts[i]);
     pthread_mutex_unlock(&sinks_mu);
-}
-
-/* CustomLog ... env=NAME logs only when NAME is set; env=!NAME only when it is not. */
-static bool env_allows(const pt_customlog_t *cl, const pt_request_t *r)
-{
-    const char *c = cl->env_cond;
-    if (!c || !*c)
-        return true;
-    if (strncmp(c, "env=", 4) == 0)
-        c += 4;
-    bool neg = *c == '!';
-    bool set = pt_table_get(&r->env, neg ? c + 1 : c) != NULL;
-    return neg ? !set : set;
-}
-
-void pt_log_access(const struct pt_request *r)
-{
-    if (!r || !r->vhost)
-        return;
-    char line[ACCESS_LINE_MAX];
-    for (size_t i = 0; i < r->vhost->nlogs; i++) {
-        const pt_customlog_t *cl = &r->vhost->logs[i];
-        if (!cl->sink || !cl->format || !env_allows(cl, r))
-            continue;
-        size_t n = pt_logformat_render(cl->format, r, line, sizeof(line));
-        sink_append(cl->sink, line, n);
-    }
 }
 
 void pt_log_flush_all(void)

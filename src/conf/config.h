@@ -1,12 +1,17 @@
-/* The configuration: httpd.conf text parsed into a node tree (config.c), then turned by the
- * directive table (directives.c) into an immutable pt_config_t, one per generation. After
- * pt_config_load returns, nothing writes to the tree; every string and array in it lives in
- * the config's arena and dies with pt_config_free. */
+/* src/conf/: the configuration, above base/ only. It stores names (of handlers, of
+ * backends); the floors above register their directives and the steps that resolve those
+ * names (pt_conf_ext_t in directives.h), so conf names nothing above it.
+ *
+ * The configuration: httpd.conf text parsed into a node tree (config.c), then turned by the
+ * directive walker and tables (directives*.c, and the extensions) into an immutable
+ * pt_config_t, one per generation. After pt_config_load returns, nothing writes to the tree;
+ * every string and array in it lives in the config's arena and dies with pt_config_free. */
 #ifndef PT_CONFIG_H
 #define PT_CONFIG_H
 
 #include "arena.h"
 #include "common.h"
+#include "log.h"
 
 #include <regex.h>
 #include <sys/socket.h>
@@ -48,9 +53,6 @@ const char *const *pt_module_list(void);
 
 typedef enum { PT_MPM_EVENT = 0, PT_MPM_WORKER, PT_MPM_PREFORK } pt_mpm_kind_t;
 
-enum { PT_LOG_EMERG, PT_LOG_ALERT, PT_LOG_CRIT, PT_LOG_ERR, PT_LOG_WARN, PT_LOG_NOTICE,
-       PT_LOG_INFO, PT_LOG_DEBUG, PT_LOG_TRACE1 };
-
 /* Options bits, as Apache's (Options directive, merged with +/-). */
 enum {
     PT_OPT_INDEXES = 1 << 0,
@@ -63,9 +65,23 @@ enum {
 
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
-/* Header / RequestHeader rules; see headers.h. */
-typedef struct pt_header_rule pt_header_rule_t;
-/* A compiled LogFormat; see log.h. */
+/* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
+ * here because the per-directory merge copies arrays of them). */
+typedef enum {
+    PT_HDR_SET, PT_HDR_APPEND, PT_HDR_ADD, PT_HDR_MERGE, PT_HDR_UNSET, PT_HDR_SETIFEMPTY,
+    PT_HDR_EDIT, PT_HDR_EDIT_ALL, PT_HDR_ECHO,
+} pt_hdr_action_t;
+
+typedef struct pt_header_rule {
+    pt_hdr_action_t action;
+    bool always;          /* Header always: also on error responses (err_headers_out) */
+    const char *name;
+    const char *value;    /* format string; for edit: the replacement */
+    regex_t *re;          /* edit and echo */
+    const char *env;      /* env=VAR condition, NULL when none */
+    bool env_negate;      /* env=!VAR */
+} pt_header_rule_t;
+/* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;
 
 typedef struct {
@@ -82,9 +98,15 @@ typedef struct {
     const char *value;         /* "/local/path", "http://..." (redirect) or text */
 } pt_errordoc_t;
 
+/* A handler (src/handler.h). conf stores handler names only; the loader above it
+ * (src/loader.c, registered as a pt_conf_ext_t) fills these pointers once the whole file is
+ * read, so that a request runs r->dir->handler->run(r) and never looks a name up. */
+struct pt_handler;
+
 typedef struct {
     const char *ext;           /* without the dot, lower case */
     const char *value;         /* MIME type (AddType) or handler name (AddHandler) */
+    const struct pt_handler *handler; /* AddHandler: value resolved at load; else NULL */
 } pt_ext_map_t;
 
 typedef struct {
@@ -115,6 +137,8 @@ typedef struct pt_backend {
     int64_t timeout_ms;        /* timeout= (0: ProxyTimeout, then Timeout) */
     int64_t connect_timeout_ms;/* connectiontimeout= (0: the default) */
     bool enablereuse;          /* enablereuse= (off by default, as mod_proxy_fcgi) */
+    const struct pt_handler *handler; /* what serves its scheme ("proxy:fcgi"), set when the
+                                   backend is parsed (proxy/scheme.h) */
 } pt_backend_t;
 
 typedef struct {
@@ -163,7 +187,9 @@ typedef struct pt_dir_config {
     size_t ntypes;
     const pt_ext_map_t *handlers;        /* AddHandler */
     size_t nhandlers;
-    const char *handler;                 /* SetHandler; "none" clears; NULL unset */
+    const char *handler_name;            /* SetHandler; "none" clears; NULL unset */
+    const struct pt_handler *handler;    /* handler_name resolved at load; NULL for unset
+                                            and "none" */
     const char *default_type;            /* ForceType; NULL unset */
     const char *default_charset;         /* AddDefaultCharset: "Off" -> "" ; NULL unset */
 
@@ -211,7 +237,7 @@ typedef struct {
     pt_logformat_t *format;
     const char *path;          /* file path, "/dev/stdout" or "/dev/stderr" */
     const char *env_cond;      /* env=NAME or env=!NAME; NULL for always */
-    struct pt_logsink *sink;   /* opened by pt_log_open_sinks after load (log.h) */
+    struct pt_logsink *sink;   /* opened by pt_log_open_sinks after load (base/log.h) */
 } pt_customlog_t;
 
 /* An address a <VirtualHost> answers on: *:port, host:port, or port 0 for any port. */
@@ -323,6 +349,10 @@ typedef struct pt_config {
     /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
     struct pt_loaded_module *modules;
     size_t nmodules;
+
+    /* The handler for a request that no SetHandler or AddHandler names (static files),
+     * set at load by src/loader.c. */
+    const struct pt_handler *default_handler;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
@@ -330,6 +360,12 @@ typedef struct pt_config {
 pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char *err,
                             size_t errlen);
 void pt_config_free(pt_config_t *cfg);
+
+/* Opens every CustomLog target of cfg (one sink per distinct path, shared by vhosts).
+ * Returns 0, or -errno with "FILE:LINE: cannot open ..." in err (logsinks.c). */
+int pt_log_open_sinks(pt_config_t *cfg, char *err, size_t errlen);
+/* Releases the sinks opened for cfg (the last user of a file flushes and closes it). */
+void pt_log_close_sinks(pt_config_t *cfg);
 
 /* Merges inner over outer into a new config allocated from a (Apache's merge rules). */
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,

@@ -1,13 +1,47 @@
-/* Per-request lookups in a loaded configuration: Apache's merge of per-directory configs,
- * the section walk that builds the config for a file and URL, and name-based virtual host
- * selection. Everything reads the immutable config and allocates from the caller's arena. */
+/* The per-directory config: its constructors (every field unset, or Apache 2.4's defaults
+ * for the main server), and the per-request lookups in a loaded configuration: Apache's
+ * merge of per-directory configs, the section walk that builds the config for a file and
+ * URL, and name-based virtual host selection. The lookups read the immutable config and
+ * allocate from the caller's arena. */
 #include "config.h"
-
-#include "headers.h"
+#include "directives.h"
 
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
+
+/* ---- New configs ------------------------------------------------------------------------ */
+
+pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
+{
+    pt_dir_config_t *dc = pt_arena_calloc(a, sizeof(*dc));
+    dc->limit_request_body = -1;
+    dc->enable_sendfile = -1;
+    dc->enable_mmap = -1;
+    dc->fcgi_backend_type = -1;
+    return dc;
+}
+
+/* The main server's DirectoryIndex until a directive sets one (then replaced, not added to). */
+static const char *default_index[] = {"index.html"};
+
+void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc)
+{
+    (void)a;
+    dc->options = PT_OPT_FOLLOW_SYMLINKS;
+    dc->options_set = true;
+    dc->dir_index = default_index;
+    dc->ndir_index = 1;
+    dc->dir_index_set = true;
+    dc->limit_request_body = (int64_t)1 << 30;
+    dc->enable_sendfile = 0;
+    dc->enable_mmap = 1;
+}
+
+bool pt_dcx_dir_index_is_default(const pt_dir_config_t *dc)
+{
+    return dc->dir_index == default_index;
+}
 
 /* ---- Merge ------------------------------------------------------------------------------ */
 
@@ -98,7 +132,8 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                       &m->ntypes);
     m->handlers = concat(a, i->handlers, i->nhandlers, o->handlers, o->nhandlers,
                          sizeof(*o->handlers), &m->nhandlers);
-    if (i->handler) {
+    if (i->handler_name) {
+        m->handler_name = i->handler_name;
         m->handler = i->handler;
         m->handler_backend = i->handler_backend;
     }

@@ -1,13 +1,12 @@
-/* The directive walker and the loader: the table of server, process and log directives,
- * the walk over the parsed tree with its context checks, virtual host creation and
- * inheritance, Apache 2.4's defaults, load and free. What each virtual host and directory
- * serves is in directives_dir.c; directives.h holds what the two share; the argument helpers
- * (errors, numbers, paths) are in directives_args.c. */
+/* The loader: the table of server, process and error-log directives, virtual host creation
+ * and inheritance, Apache 2.4's defaults, the extensions the floors above register
+ * (pt_config_extend), load and free. What each virtual host and directory serves is in
+ * directives_dir.c; the walker and the argument helpers (errors, numbers, paths) are in
+ * directives_args.c; directives.h holds what they share. */
 #include "directives.h"
 
 #include "log.h"
 #include "mime.h"
-#include "module.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -16,32 +15,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-typedef struct {
-    pt_vhost_t vh; /* first: a pt_vhost_t * is a dcx_vhost_t * */
-    unsigned set;  /* DCX_SET_* */
-} dcx_vhost_t;
-
-typedef struct {
-    const char *name;
-    pt_logformat_t *format;
-} dcx_nick_t;
-
-typedef struct {
-    pt_vhost_t *vh;
-    size_t index;
-    const char *format;
-    const pt_node_t *node;
-} dcx_pending_t;
-
-/* CustomLog may name a LogFormat defined after it: formats are resolved at the end. */
-struct dcx_logs {
-    dcx_nick_t *nicks;
-    size_t nnicks;
-    const char *default_format; /* last LogFormat without a nickname */
-    dcx_pending_t *pending;  /* CustomLog formats to resolve at the end */
-    size_t npending;
-};
 
 static pt_vhost_t *dcx_vhost_new(dcx_t *l, bool main_server, const pt_node_t *n);
 
@@ -236,72 +209,6 @@ static int set_log_level(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-static int set_log_format(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    char msg[PT_ERRLEN];
-    pt_logformat_t *f = pt_logformat_compile(l->a, n->argv[0], msg, sizeof(msg));
-    if (!f)
-        return pt_dcx_fail(l, n, "LogFormat: %s", msg);
-    if (n->argc == 1) {
-        l->logs->default_format = n->argv[0];
-        return 0;
-    }
-    dcx_nick_t *k = pt_dcx_push(l->a, &l->logs->nicks, &l->logs->nnicks, sizeof(*k));
-    k->name = n->argv[1];
-    k->format = f;
-    return 0;
-}
-
-static int add_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *path,
-                   const char *format, const char *env)
-{
-    const char *p = log_path(l, n, path);
-    if (!p)
-        return -1;
-    if (env && strncmp(env, "env=", 4) != 0)
-        return pt_dcx_fail(l, n, "%s: third argument must be env=[!]VAR", n->name);
-    pt_customlog_t *cl = pt_dcx_push(l->a, &s->vh->logs, &s->vh->nlogs, sizeof(*cl));
-    cl->path = p;
-    cl->env_cond = env ? env + 4 : NULL;
-    /* Formats are looked up after the whole file is read: LogFormat may come later. */
-    dcx_pending_t *pd = pt_dcx_push(l->a, &l->logs->pending, &l->logs->npending,
-                                    sizeof(*pd));
-    pd->vh = s->vh;
-    pd->index = s->vh->nlogs - 1;
-    pd->format = format;
-    pd->node = n;
-    return 0;
-}
-
-static int set_custom_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return add_log(l, s, n, n->argv[0], n->argv[1], n->argc == 3 ? n->argv[2] : NULL);
-}
-
-static int set_transfer_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    const char *fmt = l->logs->default_format ? l->logs->default_format : "common";
-    return add_log(l, s, n, n->argv[0], fmt, NULL);
-}
-
-static int resolve_log_formats(dcx_t *l)
-{
-    char msg[PT_ERRLEN];
-    for (size_t i = 0; i < l->logs->npending; i++) {
-        dcx_pending_t *pd = &l->logs->pending[i];
-        pt_logformat_t *f = NULL;
-        for (size_t k = l->logs->nnicks; k-- > 0 && !f;)
-            if (strcmp(l->logs->nicks[k].name, pd->format) == 0)
-                f = l->logs->nicks[k].format;
-        if (!f)
-            f = pt_logformat_compile(l->a, pd->format, msg, sizeof(msg));
-        if (!f)
-            return pt_dcx_fail(l, pd->node, "%s: %s", pd->node->name, msg);
-        pd->vh->logs[pd->index].format = f;
-    }
-    return 0;
-}
-
 /* ---- Process model and the rest --------------------------------------------------------- */
 
 static int set_pid_file(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -395,13 +302,6 @@ static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* The parser keeps only LoadModule lines that name no built-in module, path resolved. */
-static int set_load_module(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return pt_module_load(l->cfg, n->argv[0], n->argv[1], n->file, n->line, l->err,
-                          l->errlen) < 0 ? -1 : 0;
-}
-
 /* ---- The table -------------------------------------------------------------------------- */
 
 static const dcx_directive_t server_table[] = {
@@ -410,9 +310,6 @@ static const dcx_directive_t server_table[] = {
     {"ServerTokens", W_SERVER, 1, 1, set_server_tokens},
     {"ErrorLog", SRV, 1, 1, set_error_log},
     {"LogLevel", ALL, 1, NOMAX, set_log_level},
-    {"LogFormat", SRV, 1, 2, set_log_format},
-    {"CustomLog", SRV, 2, 3, set_custom_log},
-    {"TransferLog", SRV, 1, 1, set_transfer_log},
     {"PidFile", W_SERVER, 1, 1, set_pid_file},
     {"User", W_SERVER, 1, 1, set_user},
     {"Group", W_SERVER, 1, 1, set_group},
@@ -435,7 +332,6 @@ static const dcx_directive_t server_table[] = {
     {"TypesConfig", W_SERVER, 1, 1, set_types_config},
     {"HostnameLookups", ALL, 1, 1, set_hostname_lookups},
     {"ExtendedStatus", W_SERVER, 1, 1, set_extended_status},
-    {"LoadModule", W_SERVER, 2, 2, set_load_module},
     {"AccessFileName", SRV, 1, NOMAX, set_ignored},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
@@ -444,60 +340,6 @@ static const dcx_directive_t server_table[] = {
     {"<VirtualHost", W_SERVER, 1, NOMAX, set_virtual_host},
     {NULL, 0, 0, 0, NULL},
 };
-
-static const dcx_directive_t *lookup(const pt_node_t *n)
-{
-    const dcx_directive_t *tables[] = {server_table, pt_dcx_dir_table, pt_dcx_alias_table,
-                                       pt_dcx_proxy_table, pt_dcx_fcgi_table};
-    for (size_t t = 0; t < PT_ARRAY_LEN(tables); t++) {
-        for (const dcx_directive_t *d = tables[t]; d->name; d++) {
-            bool sec = d->name[0] == '<';
-            if (sec == n->section && strcasecmp(d->name + sec, n->name) == 0)
-                return d;
-        }
-    }
-    return NULL;
-}
-
-static int check_use(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
-                     const dcx_directive_t *d)
-{
-    const char *lt = n->section ? "<" : "";
-    if (!(d->where & s->where)) {
-        if (s->where == W_SERVER)
-            return pt_dcx_fail(l, n, "%s%s not allowed here", lt, n->name);
-        return pt_dcx_fail(l, n, "%s%s cannot occur within <%s> section", lt, n->name,
-                           s->name);
-    }
-    if (n->argc < d->min || (d->max != NOMAX && n->argc > d->max)) {
-        if (d->min == d->max)
-            return pt_dcx_fail(l, n, "%s%s takes %d argument%s, got %d", lt, n->name, d->min,
-                               d->min == 1 ? "" : "s", n->argc);
-        if (d->max == NOMAX)
-            return pt_dcx_fail(l, n, "%s%s takes at least %d argument%s, got %d", lt, n->name,
-                               d->min, d->min == 1 ? "" : "s", n->argc);
-        return pt_dcx_fail(l, n, "%s%s takes %d to %d arguments, got %d", lt, n->name, d->min,
-                           d->max, n->argc);
-    }
-    return 0;
-}
-
-int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    for (; n; n = n->next) {
-        if (n->name[0] == '#')
-            continue;
-        const dcx_directive_t *d = lookup(n);
-        if (!d)
-            return pt_dcx_fail(l, n,
-                               "Invalid command '%s%s', perhaps misspelled or defined by a "
-                               "module not included in the server configuration",
-                               n->section ? "<" : "", n->name);
-        if (check_use(l, s, n, d) < 0 || d->fn(l, s, n) < 0)
-            return -1;
-    }
-    return 0;
-}
 
 /* ---- Virtual hosts: creation and inheritance -------------------------------------------- */
 
@@ -534,11 +376,6 @@ static pt_vhost_t *dcx_vhost_new(dcx_t *l, bool main_server, const pt_node_t *n)
     vh->use_canonical_name = -1;
     vh->server_signature = -1;
     return vh;
-}
-
-void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit)
-{
-    ((dcx_vhost_t *)vh)->set |= bit;
 }
 
 /* Concatenates two arena arrays of elt-sized items. */
@@ -658,8 +495,6 @@ static int finish(dcx_t *l)
      * a test or container config never grabs a privileged port by accident. */
     if (c->nlistens == 0)
         return pt_dcx_fail(l, NULL, "%s: no Listen directive", c->path);
-    if (resolve_log_formats(l) < 0)
-        return -1;
     if (!c->main_server->server_name) {
         char host[256] = "localhost";
         gethostname(host, sizeof(host) - 1);
@@ -673,15 +508,51 @@ static int finish(dcx_t *l)
     c->mime = pt_mime_load(l->a, c->types_config, msg, sizeof(msg));
     if (!c->mime)
         return pt_dcx_fail(l, NULL, "%s: TypesConfig: %s", c->path, msg);
+    for (size_t i = 0; i < l->nexts; i++)
+        if (l->exts[i]->finish && l->exts[i]->finish(l) < 0)
+            return -1;
     return 0;
+}
+
+/* ---- Extensions ------------------------------------------------------------------------- */
+
+/* Written at start-up only, before any thread runs; read by every load after. */
+static const pt_conf_ext_t *exts[PT_CONF_EXT_MAX];
+static size_t nexts;
+
+int pt_config_extend(const pt_conf_ext_t *ext)
+{
+    for (size_t i = 0; i < nexts; i++)
+        if (exts[i] == ext)
+            return 0;
+    if (nexts == PT_CONF_EXT_MAX)
+        return PT_EINVAL;
+    exts[nexts++] = ext;
+    return 0;
+}
+
+/* conf's tables, then each extension's, in the order they were registered. */
+static size_t gather_tables(const dcx_directive_t **out)
+{
+    size_t n = 0;
+    out[n++] = server_table;
+    out[n++] = pt_dcx_dir_table;
+    out[n++] = pt_dcx_alias_table;
+    for (size_t i = 0; i < nexts; i++)
+        if (exts[i]->directives)
+            out[n++] = exts[i]->directives;
+    return n;
 }
 
 pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char *err,
                             size_t errlen)
 {
     pt_config_t *c = config_new(path);
-    dcx_logs_t logs = {0};
-    dcx_t l = {.cfg = c, .logs = &logs, .a = c->arena, .err = err, .errlen = errlen};
+    const dcx_directive_t *tables[3 + PT_CONF_EXT_MAX];
+    void *state[PT_CONF_EXT_MAX] = {0};
+    dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
+               .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,
+               .ext_state = state};
     c->tree = pt_config_parse(c->arena, path, opts, &c->server_root, err, errlen);
     if (!c->tree) {
         pt_config_free(c);
@@ -694,8 +565,7 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
     c->main_server = dcx_vhost_new(&l, true, NULL);
     dcx_scope_t s = {.where = W_SERVER, .vh = c->main_server, .dc = c->main_server->dir,
                      .name = "server config"};
-    if (pt_dcx_walk(&l, &s, c->tree) < 0 || finish(&l) < 0 ||
-        pt_module_check_mpm(c, err, errlen) < 0) {
+    if (pt_dcx_walk(&l, &s, c->tree) < 0 || finish(&l) < 0) {
         pt_config_free(c);
         return NULL;
     }
@@ -706,8 +576,11 @@ void pt_config_free(pt_config_t *cfg)
 {
     if (!cfg)
         return;
+    /* Nothing an extension makes can exist before the main server does. */
+    for (size_t i = nexts; cfg->main_server && i-- > 0;)
+        if (exts[i]->release)
+            exts[i]->release(cfg);
     for (size_t i = 0; i < cfg->nregexes; i++)
         regfree(cfg->regexes[i]);
-    pt_module_unload_all(cfg);
     pt_arena_destroy(cfg->arena);
 }

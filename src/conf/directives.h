@@ -1,6 +1,9 @@
-/* Private to the configuration loader: the types and helpers that directives.c (the walker,
- * the loader, process and log directives) shares with directives_dir.c (what each virtual
- * host and directory serves). Nothing outside those two files includes this. */
+/* The configuration loader's language for directive tables: the types and helpers that
+ * directives.c (the loader, process and log-level directives), directives_dir.c (what each
+ * virtual host and directory serves), directives_alias.c and directives_args.c (the walker
+ * and argument helpers) share, and the extension point through which the layers above conf
+ * add their directives and load-time steps (pt_conf_ext_t: access, headers, access logs,
+ * LoadModule, the proxy, the handler loader), registered at start-up by src/loader.c. */
 #ifndef PT_DIRECTIVES_H
 #define PT_DIRECTIVES_H
 
@@ -29,16 +32,27 @@ enum {
     DCX_SET_RT_BODY = 1 << 3,
 };
 
-typedef struct dcx_logs dcx_logs_t;
+typedef struct dcx_directive dcx_directive_t;
+typedef struct pt_conf_ext pt_conf_ext_t;
 
 /* The loader's state for one pt_config_load. */
 typedef struct {
     pt_config_t *cfg;
-    dcx_logs_t *logs;       /* LogFormat nicknames and CustomLogs waiting for them */
     pt_arena_t *a;
     char *err;
     size_t errlen;
+    const dcx_directive_t *const *tables; /* what the walker looks names up in, in order */
+    size_t ntables;
+    const pt_conf_ext_t *const *exts;     /* the extensions registered (pt_config_extend) */
+    size_t nexts;
+    void **ext_state;                     /* one slot per ext, for its per-load state */
 } dcx_t;
+
+/* A virtual host while it is loaded: the flags above beside it. */
+typedef struct {
+    pt_vhost_t vh; /* first: a pt_vhost_t * is a dcx_vhost_t * */
+    unsigned set;  /* DCX_SET_* */
+} dcx_vhost_t;
 
 /* Where the walk is: the innermost section and what it fills. */
 typedef struct {
@@ -51,19 +65,41 @@ typedef struct {
     size_t nreq;
 } dcx_scope_t;
 
-typedef struct {
+struct dcx_directive {
     const char *name; /* "<Name" for sections */
     unsigned where;
     int min, max;
     int (*fn)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
-} dcx_directive_t;
+};
 
-/* directives_dir.c's table, searched after directives.c's; then directives_alias.c's,
- * proxy/directives_proxy.c's and fcgi/directives_fcgi.c's. */
+/* conf's own tables, which pt_config_load hands to the walker before the extensions'. */
 extern const dcx_directive_t pt_dcx_dir_table[];
 extern const dcx_directive_t pt_dcx_alias_table[];
-extern const dcx_directive_t pt_dcx_proxy_table[];
-extern const dcx_directive_t pt_dcx_fcgi_table[];
+
+/* ---- Extensions: how the floors above conf add to the language ----------------------------
+ * conf names nothing above it: access rules, Header rules, access logs, LoadModule, the
+ * proxy and the handler names are added by tables and hooks that src/loader.c registers at
+ * start-up (main.c calls it; so do the tests that load configurations). */
+struct pt_conf_ext {
+    const char *name;                     /* for messages */
+    const dcx_directive_t *directives;    /* ended by a NULL name; may be NULL */
+    /* After the walk and conf's own finishing (virtual hosts inherited, MIME types loaded),
+     * in registration order: resolve names, check. 0, or -1 after pt_dcx_fail. */
+    int (*finish)(dcx_t *l);
+    /* From pt_config_free, before the arena is destroyed: release what the extension made
+     * outside it (libraries, connection pools). */
+    void (*release)(pt_config_t *cfg);
+    /* SetHandler NAME: 1 when the extension takes the name (and fills s->dc, e.g. a proxy
+     * backend), 0 when the name is not its, -1 after pt_dcx_fail. */
+    int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
+};
+
+#define PT_CONF_EXT_MAX 16
+/* Adds ext to every later pt_config_load (start-up only, before threads; a second call with
+ * the same ext is ignored). 0, or PT_EINVAL when the table is full. */
+int pt_config_extend(const pt_conf_ext_t *ext);
+/* The slot for ext's state during this load (NULL at first; allocate from l->a). */
+void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
 
@@ -84,24 +120,22 @@ int pt_dcx_onoff(dcx_t *l, const pt_node_t *n, const char *s, bool *out);
 int pt_dcx_timeout(dcx_t *l, const pt_node_t *n, const char *s, int64_t *ms);
 /* p made absolute against ServerRoot. */
 const char *pt_dcx_path(dcx_t *l, const char *p);
-/* Runs the directives of a node list in scope s. */
+/* Runs the directives of a node list in scope s, looking them up in l->tables. */
 int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
 /* Marks a DCX_SET_* field of a vhost as given. */
 void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit);
+/* Calls fn on every per-directory config of the loaded cfg: each server's defaults and
+ * every section's (a section shared by several virtual hosts is visited once per host). */
+void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc));
 
-/* ---- directives_dir.c ---- */
+/* ---- dirconf.c ---- */
 
 /* A per-directory config with every field unset. */
 pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a);
 /* Apache 2.4's per-directory defaults for the main server. */
 void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc);
+/* DirectoryIndex is still the main server's default (a directive replaces it). */
+bool pt_dcx_dir_index_is_default(const pt_dir_config_t *dc);
 
-/* ---- proxy/directives_proxy.c ---- */
-
-/* The backend for a URL after "proxy:" (SetHandler) or as ProxyPass names it; one backend
- * per URL in a config (cfg->backends), its scheme resolved. NULL after pt_dcx_fail (bad URL,
- * or a scheme not built yet). */
-pt_backend_t *pt_dcx_proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
-                                   const char *url);
 
 #endif

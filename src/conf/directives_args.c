@@ -1,6 +1,7 @@
-/* The directive walker's helpers for every directive table: errors with FILE:LINE, arrays
- * grown in the config arena, regexes freed with the config, and the number, On/Off, path
- * and timeout arguments. Declared in directives.h. */
+/* The directive walker and its helpers for every directive table: the walk over the parsed
+ * tree (names looked up in the tables the loader hands it, context and argument-count
+ * checks), errors with FILE:LINE, arrays grown in the config arena, regexes freed with the
+ * config, and the number, On/Off, path and timeout arguments. Declared in directives.h. */
 #include "directives.h"
 
 #include <errno.h>
@@ -113,4 +114,89 @@ int pt_dcx_timeout(dcx_t *l, const pt_node_t *n, const char *s, int64_t *ms)
         return -1;
     *ms = is_ms ? v : v * 1000;
     return 0;
+}
+
+/* ---- The walker ------------------------------------------------------------------------ */
+
+/* The tables come as data (l->tables): conf's own, then the extensions' in the order they
+ * were registered; the first that defines a name wins. */
+static const dcx_directive_t *lookup(const dcx_t *l, const pt_node_t *n)
+{
+    for (size_t t = 0; t < l->ntables; t++) {
+        for (const dcx_directive_t *d = l->tables[t]; d->name; d++) {
+            bool sec = d->name[0] == '<';
+            if (sec == n->section && strcasecmp(d->name + sec, n->name) == 0)
+                return d;
+        }
+    }
+    return NULL;
+}
+
+static int check_use(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
+                     const dcx_directive_t *d)
+{
+    const char *lt = n->section ? "<" : "";
+    if (!(d->where & s->where)) {
+        if (s->where == W_SERVER)
+            return pt_dcx_fail(l, n, "%s%s not allowed here", lt, n->name);
+        return pt_dcx_fail(l, n, "%s%s cannot occur within <%s> section", lt, n->name,
+                           s->name);
+    }
+    if (n->argc < d->min || (d->max != NOMAX && n->argc > d->max)) {
+        if (d->min == d->max)
+            return pt_dcx_fail(l, n, "%s%s takes %d argument%s, got %d", lt, n->name, d->min,
+                               d->min == 1 ? "" : "s", n->argc);
+        if (d->max == NOMAX)
+            return pt_dcx_fail(l, n, "%s%s takes at least %d argument%s, got %d", lt, n->name,
+                               d->min, d->min == 1 ? "" : "s", n->argc);
+        return pt_dcx_fail(l, n, "%s%s takes %d to %d arguments, got %d", lt, n->name, d->min,
+                           d->max, n->argc);
+    }
+    return 0;
+}
+
+int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    for (; n; n = n->next) {
+        if (n->name[0] == '#')
+            continue;
+        const dcx_directive_t *d = lookup(l, n);
+        if (!d)
+            return pt_dcx_fail(l, n,
+                               "Invalid command '%s%s', perhaps misspelled or defined by a "
+                               "module not included in the server configuration",
+                               n->section ? "<" : "", n->name);
+        if (check_use(l, s, n, d) < 0 || d->fn(l, s, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit)
+{
+    ((dcx_vhost_t *)vh)->set |= bit;
+}
+
+void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext)
+{
+    for (size_t i = 0; i < l->nexts; i++)
+        if (l->exts[i] == ext)
+            return &l->ext_state[i];
+    return NULL;
+}
+
+static void each_dir_of(pt_config_t *cfg, pt_vhost_t *vh,
+                        void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc))
+{
+    fn(cfg, vh->dir);
+    for (size_t i = 0; i < vh->nsections; i++)
+        fn(cfg, vh->sections[i].conf);
+}
+
+void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc))
+{
+    if (cfg->main_server)
+        each_dir_of(cfg, cfg->main_server, fn);
+    for (size_t i = 0; i < cfg->nvhosts; i++)
+        each_dir_of(cfg, cfg->vhosts[i], fn);
 }

@@ -1,12 +1,9 @@
 /* What each virtual host and directory serves: the per-host directives (names, document
  * root, keep-alive, timeouts and request limits), the <Directory>/<Files>/<Location>
- * sections, Require and its containers, and the per-directory directives (mod_alias's are
- * in directives_alias.c). directives.c walks the tree and calls these through
- * pt_dcx_dir_table. */
+ * sections and the per-directory directives (mod_alias's are in directives_alias.c; Require,
+ * Header and the like come from the floors above as pt_conf_ext_t tables). The walker calls
+ * these through pt_dcx_dir_table, which directives.c hands it. */
 #include "directives.h"
-
-#include "access.h"
-#include "headers.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -205,41 +202,6 @@ static int set_server_signature(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 /* ---- Per-directory directives ------------------------------------------------------------
  * These fill a pt_dir_config_t: the server's (or vhost's) defaults or a section's. */
 
-pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
-{
-    pt_dir_config_t *dc = pt_arena_calloc(a, sizeof(*dc));
-    dc->limit_request_body = -1;
-    dc->enable_sendfile = -1;
-    dc->enable_mmap = -1;
-    dc->fcgi_backend_type = -1;
-    return dc;
-}
-
-/* The main server's DirectoryIndex until a directive sets one (then replaced, not added to). */
-static const char *default_index[] = {"index.html"};
-
-void pt_dcx_dir_defaults(pt_arena_t *a, pt_dir_config_t *dc)
-{
-    (void)a;
-    dc->options = PT_OPT_FOLLOW_SYMLINKS;
-    dc->options_set = true;
-    dc->dir_index = default_index;
-    dc->ndir_index = 1;
-    dc->dir_index_set = true;
-    dc->limit_request_body = (int64_t)1 << 30;
-    dc->enable_sendfile = 0;
-    dc->enable_mmap = 1;
-}
-
-static int finish_require(dcx_t *l, dcx_scope_t *in)
-{
-    if (in->nreq == 1)
-        in->dc->require = in->req[0];
-    else if (in->nreq > 1)
-        in->dc->require = pt_require_group(l->a, PT_REQUIRE_GROUP_ANY, in->req, in->nreq);
-    return 0;
-}
-
 /* <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>, <Location>, <LocationMatch>. */
 static int section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_section_kind_t kind,
                    unsigned where)
@@ -280,7 +242,6 @@ static int section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_section_kind
     dcx_scope_t in = {.where = where, .name = n->name, .vh = s->vh, .dc = sec->conf,
                          .sec = sec};
     int rc = pt_dcx_walk(l, &in, n->children);
-    finish_require(l, &in);
     s->vh->sections[slot] = *sec;
     return rc;
 }
@@ -313,54 +274,6 @@ static int set_location(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int set_location_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     return section(l, s, n, PT_SEC_LOCATION_MATCH, W_LOC);
-}
-
-static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_t *r)
-{
-    r->file = n->file;
-    r->line = n->line;
-    pt_require_t **slot = pt_dcx_push(l->a, &s->req, &s->nreq, sizeof(*slot));
-    *slot = r;
-    return 0;
-}
-
-static int set_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    char msg[PT_ERRLEN];
-    pt_require_t *r = pt_require_parse(l->a, n->argc, n->argv, msg, sizeof(msg));
-    if (!r)
-        return pt_dcx_fail(l, n, "Require: %s", msg);
-    return add_require(l, s, n, r);
-}
-
-static int require_group(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
-                         pt_require_kind_t kind)
-{
-    dcx_scope_t in = *s;
-    in.where = W_AUTHZ;
-    in.name = n->name;
-    in.req = NULL;
-    in.nreq = 0;
-    if (pt_dcx_walk(l, &in, n->children) < 0)
-        return -1;
-    if (in.nreq == 0)
-        return pt_dcx_fail(l, n, "<%s> has no Require directive", n->name);
-    return add_require(l, s, n, pt_require_group(l->a, kind, in.req, in.nreq));
-}
-
-static int set_require_all(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return require_group(l, s, n, PT_REQUIRE_GROUP_ALL);
-}
-
-static int set_require_any(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return require_group(l, s, n, PT_REQUIRE_GROUP_ANY);
-}
-
-static int set_require_none(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return require_group(l, s, n, PT_REQUIRE_GROUP_NONE);
 }
 
 static int option_bit(const char *w, unsigned *bit)
@@ -433,36 +346,12 @@ static int set_allow_override(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
                        n->name);
 }
 
-static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
-{
-    char msg[PT_ERRLEN];
-    pt_dir_config_t *dc = s->dc;
-    pt_header_rule_t *r = req ? pt_dcx_push(l->a, &dc->req_headers, &dc->nreq_headers,
-                                            sizeof(*r))
-                              : pt_dcx_push(l->a, &dc->headers, &dc->nheaders, sizeof(*r));
-    if (pt_header_rule_parse(l->a, req, n->argc, n->argv, r, msg, sizeof(msg)) < 0)
-        return pt_dcx_fail(l, n, "%s: %s", n->name, msg);
-    if (r->re)
-        pt_dcx_keep_regex(l, r->re);
-    return 0;
-}
-
-static int set_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return header_rule(l, s, n, false);
-}
-
-static int set_request_header(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    return header_rule(l, s, n, true);
-}
-
 /* As mod_dir: each DirectoryIndex in a section adds its names to the section's list, and
  * "disabled" as the only argument empties it (among other names it is a file name). */
 static int set_directory_index(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     pt_dir_config_t *dc = s->dc;
-    if (!dc->dir_index_set || dc->dir_index == default_index) {
+    if (!dc->dir_index_set || pt_dcx_dir_index_is_default(dc)) {
         dc->dir_index = NULL;
         dc->ndir_index = 0;
     }
@@ -510,13 +399,17 @@ static int set_add_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_ext_map(l, n, &s->dc->handlers, &s->dc->nhandlers);
 }
 
+/* The name only: the loader resolves it to a handler once the file is read. An extension
+ * may take the name first (the proxy makes the backend a "proxy:..." name points to). */
 static int set_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    s->dc->handler = strcasecmp(n->argv[0], "none") == 0 ? "none" : n->argv[0];
+    s->dc->handler_name = strcasecmp(n->argv[0], "none") == 0 ? "none" : n->argv[0];
     s->dc->handler_backend = NULL;
-    if (strncasecmp(n->argv[0], "proxy:", 6) == 0 &&
-        !(s->dc->handler_backend = pt_dcx_proxy_backend(l, s, n, n->argv[0] + 6)))
-        return -1;
+    for (size_t i = 0; i < l->nexts; i++) {
+        int rc = l->exts[i]->set_handler ? l->exts[i]->set_handler(l, s, n, n->argv[0]) : 0;
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
     return 0;
 }
 
@@ -614,7 +507,6 @@ static int set_enable_mmap(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 }
 
 #define DIRS (W_SERVER | W_VHOST | W_DIR)
-#define SECT W_SECTIONS
 
 const dcx_directive_t pt_dcx_dir_table[] = {
     /* per host */
@@ -640,15 +532,9 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"<FilesMatch", DIRS, 1, 1, set_files_match},
     {"<Location", SRV, 1, 2, set_location},
     {"<LocationMatch", SRV, 1, 1, set_location_match},
-    {"Require", SECT | W_AUTHZ, 1, NOMAX, set_require},
-    {"<RequireAll", SECT | W_AUTHZ, 0, 0, set_require_all},
-    {"<RequireAny", SECT | W_AUTHZ, 0, 0, set_require_any},
-    {"<RequireNone", SECT | W_AUTHZ, 0, 0, set_require_none},
     {"Options", ALL, 1, NOMAX, set_options},
     {"AllowOverride", W_DIR, 1, NOMAX, set_allow_override},
     {"AllowOverrideList", W_DIR, 1, NOMAX, set_allow_override},
-    {"Header", ALL, 2, NOMAX, set_header},
-    {"RequestHeader", ALL, 2, NOMAX, set_request_header},
     {"DirectoryIndex", ALL, 1, NOMAX, set_directory_index},
     {"FallbackResource", ALL, 1, 1, set_fallback_resource},
     {"AddType", ALL, 2, NOMAX, set_add_type},

@@ -78,9 +78,14 @@ static int set_fcgi_spool_limit(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-const dcx_directive_t pt_dcx_fcgi_table[] = {
+static const dcx_directive_t fcgi_table[] = {
     {"ProxyFCGIBackendType", ALL, 1, 1, set_backend_type},
     {"ProxyFCGISetEnvIf", ALL, 2, 3, set_fcgi_setenvif},
     {"ProxyFCGISpoolLimit", W_SERVER, 1, 1, set_fcgi_spool_limit},
     {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_fcgi_conf = {
+    .name = "fcgi",
+    .directives = fcgi_table,
 };

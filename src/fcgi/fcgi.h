@@ -128,6 +128,11 @@ typedef struct {
  * that is not a directory. Returns 0, 404 when there is no such file (then the caller
  * decides about FallbackResource), or 1 when the whole path is a directory. */
 int pt_fcgi_script_locate(struct pt_request *r, pt_fcgi_script_t *s);
+
+/* The FastCGI gateway (fcgi_handler.c): SetHandler "proxy:fcgi://..." or
+ * "proxy:unix:/path|fcgi://...", and ProxyPass to fcgi:// URLs (r->backend is set).
+ * main.c registers it as the handler for the "fcgi" scheme (handler.h). */
+int pt_fcgi_handler(struct pt_request *r);
 /* For ProxyPass: SCRIPT_FILENAME from r->backend_path, which is decoded already (as is for
  * FPM, escaped into a proxy:fcgi:// URL for GENERIC). */
 void pt_fcgi_script_from_backend(struct pt_request *r, bool fpm, pt_fcgi_script_t *s);
@@ -141,5 +146,8 @@ void pt_fcgi_params_build(struct pt_request *r, const pt_fcgi_script_t *s,
 struct pt_proxy_scheme;
 /* fcgi:// for proxy/scheme.h: main.c registers it before loading a configuration. */
 extern const struct pt_proxy_scheme pt_fcgi_scheme;
+/* The FastCGI directives (ProxyFCGI*), added to conf by main.c at start-up
+ * (directives_fcgi.c). */
+extern const struct pt_conf_ext pt_fcgi_conf;
 
 #endif

@@ -36,7 +36,7 @@ static int script_missing(pt_request_t *r)
 const pt_proxy_scheme_t pt_fcgi_scheme = {
     .name = "fcgi",
     .default_port = 8000, /* mod_proxy_fcgi's default for fcgi:// */
-    .run = pt_fcgi_handler,
+    .handler = {"proxy:fcgi", pt_fcgi_handler, true}, /* remote: the script is php-fpm's */
 };
 
 /* ---- Sending ------------------------------------------------------------------------- */

@@ -1,4 +1,7 @@
-/* HTTP/1.1 request parsing (RFC 9110, RFC 9112) and chunked body decoding. The parser is
+/* src/http1/: the HTTP/1 protocol, above the request core: the parser below and the
+ * connection driver (serve.c) that builds requests, runs them and logs them.
+ *
+ * HTTP/1.1 request parsing (RFC 9110, RFC 9112) and chunked body decoding. The parser is
  * strict and zero-copy: every pt_str_t it returns points into the caller's read buffer,
  * which must stay unchanged while the request is in use. It rejects what could smuggle a
  * request past a proxy or confuse framing (see pt_http1_parse_head). */

@@ -1,6 +1,7 @@
 /* The HTTP/1.1 connection loop a worker runs: read, parse the head, build the request,
  * route and answer it, log it, then serve the next pipelined request or hand the
  * connection back to the listener. */
+#include "accesslog.h"
 #include "conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"

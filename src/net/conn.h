@@ -1,4 +1,6 @@
-/* A client connection: socket, addresses, read buffer and life-cycle state. The listener
+/* src/net/: connections, listeners and the transport under a connection; knows no request.
+ *
+ * A client connection: socket, addresses, read buffer and life-cycle state. The listener
  * owns a parked connection; a worker owns one it is serving; ownership moves through the
  * MPM's queues, never shared. Idle connections keep no read buffer (it is freed when a
  * connection parks with nothing pending), so thousands of them cost a few hundred bytes

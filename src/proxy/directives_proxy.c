@@ -2,6 +2,8 @@
  * and the backend URLs that ProxyPass and SetHandler "proxy:..." name, each resolved to its
  * scheme's entry (scheme.h) here, at load. The FastCGI-only directives are src/fcgi's
  * (directives_fcgi.c). */
+#include "directives_proxy.h"
+
 #include "directives.h"
 #include "scheme.h"
 
@@ -95,6 +97,7 @@ static pt_backend_t *backend_parse(dcx_t *l, const pt_node_t *n, const char *url
     if (!(b->scheme_ops = scheme_of(l, n, url, rest, &auth)))
         return NULL;
     b->scheme = b->scheme_ops->name;
+    b->handler = &b->scheme_ops->handler;
     if (parse_authority(l, n, b, auth) < 0)
         return NULL;
     b->index = l->cfg->nbackends;
@@ -104,11 +107,14 @@ static pt_backend_t *backend_parse(dcx_t *l, const pt_node_t *n, const char *url
     return b;
 }
 
-pt_backend_t *pt_dcx_proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
-                                   const char *url)
+/* SetHandler "proxy:URL": the directory's handler is the backend's. 1 when the name is a
+ * proxy one, 0 when it is not, -1 after pt_dcx_fail. */
+static int proxy_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name)
 {
-    (void)s;
-    return backend_parse(l, n, url);
+    if (strncasecmp(name, "proxy:", 6) != 0)
+        return 0;
+    s->dc->handler_backend = backend_parse(l, n, name + 6);
+    return s->dc->handler_backend ? 1 : -1;
 }
 
 /* ---- ProxyPass, ProxyPassMatch ------------------------------------------------------- */
@@ -206,10 +212,16 @@ static int set_proxy_requests(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-const dcx_directive_t pt_dcx_proxy_table[] = {
+static const dcx_directive_t proxy_table[] = {
     {"ProxyPass", SRV | W_LOC, 1, NOMAX, set_proxy_pass},
     {"ProxyPassMatch", SRV | W_LOC, 1, NOMAX, set_proxy_pass_match},
     {"ProxyTimeout", SRV, 1, 1, set_proxy_timeout},
     {"ProxyRequests", SRV, 1, 1, set_proxy_requests},
     {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_proxy_conf = {
+    .name = "proxy",
+    .directives = proxy_table,
+    .set_handler = proxy_set_handler,
 };

@@ -14,6 +14,10 @@ int pt_proxy_scheme_register(const pt_proxy_scheme_t *s)
         return pt_proxy_scheme_find(s->name, strlen(s->name)) == s ? 0 : PT_EINVAL;
     if (nschemes >= PT_PROXY_SCHEMES_MAX)
         return PT_ETOOBIG;
+    /* Its handler is a named one too ("proxy:fcgi"), for AddHandler and the like. */
+    int rc = pt_handler_register(&s->handler);
+    if (rc < 0)
+        return rc;
     schemes[nschemes++] = s;
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "upstream.h"
 
 #include "log.h"
+#include "request.h"
 
 #include <errno.h>
 #include <netdb.h>

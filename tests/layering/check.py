@@ -20,7 +20,7 @@ import sys
 
 # Lowest first. src/ itself is the request core; main.c sits on top of everything.
 FLOORS = ["base", "conf", "net", "mpm", "", "http1", "proxy", "fcgi"]
-TOP = {"main.c"}
+TOP = {"main.c", "startup.c"}  # the wiring of every floor: may include any
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

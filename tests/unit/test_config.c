@@ -3,6 +3,8 @@
 #include "access.h"
 #include "config.h"
 #include "fcgi/fcgi.h"
+#include "handler.h"
+#include "startup.h"
 #include "headers.h"
 #include "scheme.h"
 
@@ -61,6 +63,7 @@ static pt_config_t *load_defs(const char *text, const char **defs, size_t ndefs)
     char p[256];
     snprintf(p, sizeof(p), "%s/main.conf", root);
     pt_parse_opts_t o = {.server_root = root, .defines = defs, .ndefines = ndefs};
+    pt_startup_register(); /* as main.c: the directives of the floors above conf */
     return pt_config_load(p, &o, err, sizeof(err));
 }
 
@@ -314,6 +317,62 @@ START_TEST(module_list_names_built_ins_by_either_name)
 END_TEST
 
 /* ---- Directive errors ------------------------------------------------------------------- */
+
+/* Handler names are looked up once, at load (src/loader.c): each SetHandler and AddHandler
+ * name, and each backend's scheme, becomes a pointer that requests follow. A name nothing
+ * answers to is kept (Apache takes any name) and resolved to the handler that serves the
+ * file with a warning; None leaves no handler, so AddHandler and the default apply. */
+static const pt_dir_config_t *section_conf(const pt_vhost_t *vh, const char *pattern)
+{
+    for (size_t i = 0; i < vh->nsections; i++)
+        if (strcmp(vh->sections[i].pattern, pattern) == 0)
+            return vh->sections[i].conf;
+    ck_abort_msg("no section %s", pattern);
+    return NULL;
+}
+
+START_TEST(handler_names_are_resolved_to_pointers_at_load)
+{
+    /* The fcgi scheme registers its handler (pt_startup_register, as main.c). */
+    pt_startup_register();
+    const pt_handler_t *fcgi = &pt_fcgi_scheme.handler;
+    ck_assert_ptr_eq(pt_handler_find("proxy:fcgi://h/"), fcgi);
+    ck_assert_int_eq(pt_handler_register(fcgi), 0); /* the same one again: ignored */
+    static const pt_handler_t twin = {"PROXY:fcgi", pt_static_handler, true};
+    ck_assert_int_eq(pt_handler_register(&twin), PT_EINVAL); /* a name taken */
+    pt_config_t *c = load("Listen 8080\nAddHandler server-status .st\nAddHandler bogus .bg\n"
+                          "<Location /s>\n SetHandler server-status\n</Location>\n"
+                          "<Location /m>\n SetHandler METRICS\n</Location>\n"
+                          "<Location /u>\n SetHandler no-such-handler\n</Location>\n"
+                          "<Location /n>\n SetHandler None\n</Location>\n"
+                          "<Location /p>\n SetHandler \"proxy:unix:/tmp/x.sock|fcgi://h\"\n"
+                          "</Location>\nProxyPass /pp fcgi://127.0.0.1:9000/\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_ptr_eq(c->default_handler, pt_handler_find("static"));
+    ck_assert_ptr_eq(c->default_handler->run, pt_static_handler);
+    ck_assert_ptr_eq(section_conf(m, "/s")->handler->run, pt_status_handler);
+    ck_assert_ptr_eq(section_conf(m, "/m")->handler->run, pt_metrics_handler);
+    const pt_dir_config_t *u = section_conf(m, "/u");
+    ck_assert_str_eq(u->handler_name, "no-such-handler");
+    ck_assert_ptr_eq(u->handler, pt_handler_unknown(false));
+    ck_assert_ptr_null(section_conf(m, "/n")->handler);
+    const pt_dir_config_t *p = section_conf(m, "/p");
+    ck_assert_ptr_eq(p->handler, fcgi);
+    ck_assert_ptr_eq(p->handler_backend->handler, fcgi);
+    ck_assert_ptr_eq(m->proxy_passes[0].backend->handler, fcgi);
+    ck_assert_ptr_eq(fcgi->run, pt_fcgi_handler);
+    ck_assert_uint_eq(m->dir->nhandlers, 2);
+    ck_assert_ptr_eq(m->dir->handlers[0].handler->run, pt_status_handler);
+    ck_assert_ptr_eq(m->dir->handlers[1].handler, pt_handler_unknown(false));
+    /* A merge carries the pointer with its name. */
+    pt_arena_t *a = pt_arena_create(4096);
+    const pt_dir_config_t *d = pt_config_dir_for(a, m, NULL, "/s/x");
+    ck_assert_ptr_eq(d->handler->run, pt_status_handler);
+    pt_arena_destroy(a);
+    pt_config_free(c);
+}
+END_TEST
 
 START_TEST(rejects_unknown_directive_as_apache_does)
 {
@@ -591,7 +650,7 @@ START_TEST(parses_redirects_error_documents_and_types)
     ck_assert_str_eq(d->types[0].ext, "foo");
     ck_assert_str_eq(d->types[1].ext, "bar");
     ck_assert_str_eq(d->handlers[0].value, "cgi-script");
-    ck_assert_str_eq(d->handler, "none");
+    ck_assert_str_eq(d->handler_name, "none");
     ck_assert_str_eq(d->default_type, "text/plain");
     ck_assert_str_eq(d->default_charset, "ISO-8859-1");
     ck_assert_uint_eq(d->ndir_index, 2);
@@ -898,8 +957,8 @@ START_TEST(loads_the_shipped_default_config)
     if (access(path, R_OK) != 0)
         return;
     setenv("PORTICO_ROOT", src ? src : ".", 1);
-    pt_proxy_scheme_register(&pt_fcgi_scheme); /* as main.c does: it proxies to php-fpm */
     pt_parse_opts_t o = {.server_root = src ? src : "."};
+    pt_startup_register(); /* as main.c: the directives of the floors above conf */
     pt_config_t *c = pt_config_load(path, &o, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_uint_eq(c->nlistens, 1);
@@ -931,6 +990,7 @@ static Suite *config_suite(void)
     TCase *dir = tcase_create("directives");
     tcase_add_checked_fixture(dir, setup, teardown);
     tcase_add_test(dir, rejects_unknown_directive_as_apache_does);
+    tcase_add_test(dir, handler_names_are_resolved_to_pointers_at_load);
     tcase_add_test(dir, rejects_wrong_argument_counts);
     tcase_add_test(dir, rejects_bad_values);
     tcase_add_test(dir, rejects_directives_outside_their_context);

@@ -1,6 +1,7 @@
 /* Per-directory merging, the section walk for a file and URL, and virtual host selection
  * (dirconf.c), on configurations loaded from text. */
 #include "config.h"
+#include "startup.h"
 #include "headers.h"
 
 #include <arpa/inet.h>
@@ -43,6 +44,7 @@ static pt_config_t *load(const char *text)
     fputs(text, f);
     fclose(f);
     pt_parse_opts_t o = {.server_root = root};
+    pt_startup_register(); /* as main.c: the directives of the floors above conf */
     pt_config_t *c = pt_config_load(p, &o, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     return c;
@@ -113,14 +115,14 @@ END_TEST
 START_TEST(scalars_come_from_the_inner_config_only_when_set)
 {
     pt_dir_config_t *o = dc_new(), *i = dc_new();
-    o->handler = "outer";
+    o->handler_name = "outer";
     o->default_charset = "utf-8";
     o->limit_request_body = 100;
     o->enable_sendfile = 1;
     i->default_type = "text/plain";
     i->limit_request_body = 0;
     pt_dir_config_t *m = pt_dir_config_merge(ra, o, i);
-    ck_assert_str_eq(m->handler, "outer");
+    ck_assert_str_eq(m->handler_name, "outer");
     ck_assert_str_eq(m->default_charset, "utf-8");
     ck_assert_str_eq(m->default_type, "text/plain");
     ck_assert_int_eq(m->limit_request_body, 0);

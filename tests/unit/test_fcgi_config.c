@@ -5,6 +5,7 @@
 #include "config.h"
 #include "fcgi/fcgi.h"
 #include "scheme.h"
+#include "startup.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -20,8 +21,7 @@ static void setup(void)
     strcpy(dir, "/tmp/ptfcfgXXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/main.conf", dir);
-    /* As main.c does before it loads a configuration. */
-    ck_assert_int_eq(pt_proxy_scheme_register(&pt_fcgi_scheme), 0);
+    pt_startup_register(); /* as main.c does before it loads a configuration */
 }
 
 static void teardown(void)
@@ -160,7 +160,7 @@ START_TEST(handler_backend_follows_handler_in_the_merge)
     ck_assert_int_eq(d->fcgi_backend_type, -1);
     d = pt_config_dir_for(a, c->main_server, NULL, "/a/b/x");
     ck_assert_ptr_null(d->handler_backend);
-    ck_assert_str_eq(d->handler, "none");
+    ck_assert_str_eq(d->handler_name, "none");
     d = pt_config_dir_for(a, c->main_server, NULL, "/a/c/x");
     ck_assert_ptr_nonnull(d->handler_backend);
     ck_assert_int_eq(d->fcgi_backend_type, 1);

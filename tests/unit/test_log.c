@@ -1,8 +1,10 @@
 /* Unit tests for log.c and logformat.c: the error log line, levels, the access log format
  * language (every directive, nicknames, escaping, JSON), and the sinks (order, sharing, env=
  * conditions, dropping lines for a reader that never reads). */
+#include "accesslog.h"
 #include "conn.h"
 #include "log.h"
+#include "logformat.h"
 #include "request.h"
 
 #include <check.h>

@@ -168,8 +168,9 @@ START_TEST(addtype_overrides_the_table_for_its_extension)
 {
     pt_mime_t *m = load_text("text/html html\ntext/plain txt\n");
     pt_dir_config_t *d = dir();
-    static const pt_ext_map_t types[] = {{"txt", "text/x-custom"}, {"txt", "text/x-outer"},
-                                         {"foo", "application/x-foo"}};
+    static const pt_ext_map_t types[] = {{"txt", "text/x-custom", NULL},
+                                         {"txt", "text/x-outer", NULL},
+                                         {"foo", "application/x-foo", NULL}};
     d->types = types;
     d->ntypes = 3;
     ck_assert_str_eq(pt_mime_type_for(A, m, d, "/a/b.txt"), "text/x-custom");

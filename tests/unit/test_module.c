@@ -2,6 +2,7 @@
  * (PORTICO_TEST_MODULE_DIR) to check the load-time errors, handler lookup, the thread-safety
  * rule per MPM, and LoadModule through a whole config load. */
 #include "module.h"
+#include "startup.h"
 
 #include <check.h>
 #include <limits.h>
@@ -198,9 +199,11 @@ static pt_config_t *load_conf(const char *mpm, char *path, size_t pathlen)
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "ServerRoot \"%s\"\nListen 127.0.0.1:8080\nMPM %s\n\n"
-               "LoadModule dir_module modules/mod_dir.so\nLoadModule counter_module counter.so\n",
+               "LoadModule dir_module modules/mod_dir.so\nLoadModule counter_module counter.so\n"
+               "<Location /c>\nSetHandler Counter\n</Location>\n",
             dir, mpm);
     fclose(f);
+    pt_startup_register(); /* as main.c: the directives of the floors above conf */
     pt_config_t *c = pt_config_load(path, &(pt_parse_opts_t){0}, err, sizeof(err));
     unlink(path);
     return c;
@@ -215,6 +218,9 @@ START_TEST(config_loads_a_module_relative_to_server_root)
     ck_assert_str_eq(c->modules[0].path, lib("counter.so"));
     ck_assert_int_eq(c->modules[0].line, 6);
     ck_assert_ptr_nonnull(pt_module_handler_find(c, "counter"));
+    /* SetHandler resolved to the module's handler at load, as the built-in ones are. */
+    ck_assert_ptr_eq(c->main_server->sections[0].conf->handler,
+                     pt_module_handler_find(c, "counter"));
     pt_config_free(c);
 }
 END_TEST

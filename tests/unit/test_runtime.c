@@ -4,6 +4,7 @@
 #include "fcgi/fcgi.h"
 #include "runtime.h"
 #include "scheme.h"
+#include "startup.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static void setup(void)
     strcpy(dir, "/tmp/ptrtXXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/main.conf", dir);
-    ck_assert_int_eq(pt_proxy_scheme_register(&pt_fcgi_scheme), 0);
+    pt_startup_register(); /* as main.c: the fcgi scheme and the proxy directives */
 }
 
 static void teardown(void)

@@ -1,0 +1,14 @@
+/* The loader: what the request core adds to conf's configuration language, registered as
+ * extensions (conf/directives.h pt_conf_ext_t) so that conf names nothing above it, and the
+ * step that resolves every handler name of a loaded configuration to a pointer. */
+#ifndef PT_LOADER_H
+#define PT_LOADER_H
+
+/* Registers the core's extensions with conf: Require (access.c), Header and RequestHeader
+ * (headers.c), LogFormat and CustomLog (accesslog.c), LoadModule (module.c), the proxy
+ * directives (directives_proxy.c) and the handler resolution below. Call once at start-up,
+ * before the first pt_config_load (main.c does; so do tests that load configurations);
+ * calling it again does nothing. */
+void pt_loader_init(void);
+
+#endif

@@ -1,0 +1,24 @@
+/* The error log with a request's client: pt_log_rerror (declared in request.h). It lives
+ * apart from the request code it serves, reading only the connection's address, so that
+ * every file that logs for a request (the walk, the static handler, FastCGI) depends on
+ * this and the log, not on the request core. */
+#include "conn.h"
+#include "log.h"
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
+{
+    if (level > pt_log_level())
+        return;
+    char client[128];
+    const char *ip = r && r->conn ? r->conn->peer_ip : NULL;
+    if (ip)
+        snprintf(client, sizeof(client), "%s:%d", ip, r->conn->peer_port);
+    va_list ap;
+    va_start(ap, fmt);
+    pt_log_verror(level, ip ? client : NULL, fmt, ap);
+    va_end(ap);
+}
