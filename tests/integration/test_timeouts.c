@@ -136,7 +136,11 @@ START_TEST(a_head_at_min_rate_is_cut_off_at_the_maximum)
     int64_t took = trickle(c, "X-Slow-Field-Padding: abcdefghijklmnopqrstuvwxyz0123456789\r\n", 150,
                            8000);
     ck_assert_msg(took >= 0, "no answer in 8 s to an endless head (maximum 4 s)");
-    ck_assert_msg(took >= 3500 && took <= 5000, "cut off after %lld ms, want ~4 s",
+    /* The upper bound tells the cap from no cap (then nothing comes within 8 s); it is not
+     * a latency target. Two helpers saw 5077 and 5148 ms with the machine's load average at
+     * 7-16 (two cores), where it passes at ~4.1 s alone and with two busy loops beside it:
+     * consistent with the listener waiting for a CPU, so the bound leaves room for that. */
+    ck_assert_msg(took >= 3500 && took <= 6500, "cut off after %lld ms, want ~4 s",
                   (long long)took);
     assert_408_and_closed(c);
     pth_conn_close(c);
