@@ -1,8 +1,10 @@
 /* portico: command line (httpd's flags), start-up, privileges, PidFile; then the MPM. */
 #include "config.h"
+#include "filecache.h"
 #include "log.h"
 #include "module.h"
 #include "mpm/mpm.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -185,6 +187,34 @@ static void list_modules(const pt_config_t *cfg)
         printf(" %s (shared)\n", cfg->modules[i].name);
 }
 
+/* ---- What the MPM runs (it names no protocol, handler or module itself) ------------- */
+
+/* HTTP/1's answer to a head that did not arrive in time. */
+static void http1_read_timeout(pt_conn_t *c)
+{
+    pt_log_error(PT_LOG_INFO, c->peer_ip,
+                 "request head not received in time: 408 (RequestReadTimeout)");
+    pt_conn_send_status(c, 408);
+}
+
+static const pt_conn_proto_t http1_proto = {
+    .name = "http/1.1",
+    .serve_worker = pt_conn_serve,
+    .read_timeout = http1_read_timeout,
+    .release = free,
+};
+
+static void child_exit(const pt_config_t *cfg)
+{
+    (void)cfg;
+    pt_filecache_clear();
+}
+
+static const pt_mpm_hooks_t mpm_hooks = {
+    .child_init = pt_module_child_init,
+    .child_exit = child_exit,
+};
+
 static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t *po)
 {
     /* Signals wait in the mask until the MPM reads them: a TERM that arrives while the
@@ -215,7 +245,8 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
         fprintf(stderr, "portico: cannot write PidFile %s\n", cfg->pid_file);
         goto out;
     }
-    pt_mpm_ctx_t ctx = {.conf_path = conf_path, .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
+    pt_mpm_ctx_t ctx = {.hooks = &mpm_hooks, .proto = &http1_proto, .conf_path = conf_path,
+                        .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
     if (resolve_ids(cfg, &ctx) != 0) {
         if (cfg->pid_file)
             unlink(cfg->pid_file);
