@@ -52,7 +52,8 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx);
 /* For what runs on an event child's threads (mpm: pt_worker_t.mpm, or the one a park op
  * is given). pt_mpm_park watches p until it is ready or its deadline passes (its owner set
  * ops, fd, events, deadline_ms and state; the MPM owns it meanwhile): 0, or -errno when it
- * could not be parked (the caller still owns it). pt_mpm_queue hands a task to a worker. */
+ * could not be parked (the caller still owns it). After 0 the caller must not touch p: its
+ * ready op may have run already. pt_mpm_queue hands a task to a worker. */
 int pt_mpm_park(void *mpm, pt_park_t *p);
 void pt_mpm_queue(void *mpm, pt_task_t *t);
 

@@ -38,8 +38,9 @@ struct pt_park;
  * the MPM's handle (w->mpm), for pt_mpm_park and pt_mpm_queue. */
 typedef struct pt_park_ops {
     /* Ready (EPOLLONESHOT: it is out of the epoll set and the heap, and this thread owns
-     * it). On the listener or a worker that harvested the event; must not block. Returns a
-     * task for a worker, or NULL when it was handled here (parked again, or closed). */
+     * it). On the listener, a worker that harvested the event, or the thread that parked it
+     * (when the event came while it was parking); must not block. Returns a task for a
+     * worker, or NULL when it was handled here (parked again, or closed). */
     struct pt_task *(*ready)(struct pt_park *p, void *mpm);
     /* The deadline passed, or the child stops (stopping: give up quietly). On the
      * listener, with the MPM's park lock held: close the descriptor now (a worker may still
@@ -61,6 +62,8 @@ typedef struct pt_park {
     long heap_idx;             /* -1 when not in the timeout heap */
     bool in_epoll;             /* the fd is registered with the listener's epoll set */
     bool expired;              /* closed by the listener; memory not yet freed */
+    bool arming;               /* in the heap, epoll_ctl not yet done (see ev_park) */
+    bool fired, due;           /* its event, or its deadline, came while arming */
     struct pt_park *next;      /* graveyard link */
 } pt_park_t;
 
