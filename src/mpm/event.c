@@ -361,7 +361,9 @@ static void drain(ev_child_t *ev)
             pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
                          "in flight; cutting them off");
             /* A worker blocked on a client that does not read would otherwise hold the
-             * exit until Timeout: shut its socket so the write fails now. */
+             * exit until Timeout: shut its socket so the write fails now. The kernel's
+             * shutdown on the bare fd, not the transport's: the connection belongs to that
+             * worker's thread, and this only makes its next system call fail. */
             for (int i = 0; i < ev->nworkers; i++) {
                 int fd = atomic_load(&ev->active_fd[i]);
                 if (fd >= 0)
