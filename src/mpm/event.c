@@ -27,7 +27,7 @@
 
 /* ---- Workers ----------------------------------------------------------------------- */
 
-static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
+static void finish_conn_worker(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
 {
     if (atomic_load(&ev->stopping) && next == PT_NEXT_PARK_KEEPALIVE)
         next = PT_NEXT_CLOSE;
@@ -55,7 +55,7 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
  * and an unfinished head), as Apache's worker MPM does; only lingering goes to the
  * listener. Returns what to do once the wait ends. */
 static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
-                                pt_conn_next_t next)
+                                       pt_conn_next_t next)
 {
     while ((next == PT_NEXT_PARK_KEEPALIVE || next == PT_NEXT_PARK_READ) &&
            !atomic_load(&ev->stopping)) {
@@ -94,7 +94,7 @@ void ev_serve_conn_worker(pt_task_t *t, pt_worker_t *w)
     if (ev->own_conns)
         next = hold_conn_worker(ev, w, c, next);
     atomic_store(&ev->active_fd[w->id], -1);
-    finish_conn(ev, c, next);
+    finish_conn_worker(ev, c, next);
 }
 
 static void serve_task_worker(ev_child_t *ev, pt_worker_t *w, pt_task_t *t)
@@ -168,7 +168,7 @@ static void *worker_main(void *arg)
 
 static void accept_all_locked(ev_child_t *ev, int lfd)
 {
-    /* At the cap the rest stay in the backlog for siblings; update_accepting then takes
+    /* At the cap the rest stay in the backlog for siblings; update_accepting_listener then takes
      * this child's listeners out of its epoll set. */
     while (atomic_load(&ev->nconns) < ev->conn_cap) {
         int err;
@@ -337,7 +337,7 @@ static void stop_workers(ev_child_t *ev)
 }
 
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
-static void drain(ev_child_t *ev)
+static void drain_listener(ev_child_t *ev)
 {
     if (ev->accepting)
         for (size_t i = 0; i < ev->nls; i++)
@@ -389,7 +389,7 @@ static void drain(ev_child_t *ev)
 /* Returns true when the loop should stop, with ev->drain_limit_ms set: TERM (stop) gives
  * in-flight requests GracefulShutdownTimeout; USR1 and WINCH (graceful restart or stop,
  * retirement) let them finish; HUP (restart) stops at once. */
-static bool on_signal(ev_child_t *ev)
+static bool on_signal_listener(ev_child_t *ev)
 {
     struct signalfd_siginfo si;
     bool stop = false;
@@ -422,7 +422,7 @@ static bool on_signal(ev_child_t *ev)
  * response tail the listener writes, keep-alive, lingering) and costs a file descriptor and
  * a few hundred bytes, not a worker. Counting slow clients here would let 1,000 slowloris
  * connections close every child's door; they are bounded by conn_cap instead. */
-static void update_accepting(ev_child_t *ev)
+static void update_accepting_listener(ev_child_t *ev)
 {
     if (atomic_load(&ev->stopping))
         return;
@@ -477,7 +477,7 @@ static void listen_loop(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == EV_TAG_SIGNAL)
-                stop = on_signal(ev) || stop;
+                stop = on_signal_listener(ev) || stop;
             else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
                 accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
             else if (tag == EV_TAG_KICK) {
@@ -494,7 +494,7 @@ static void listen_loop(ev_child_t *ev)
         int64_t now = pt_now_ms();
         ev_expire_listener(ev, now, false, false);
         ev_wake_if_stale(ev, false);
-        update_accepting(ev);
+        update_accepting_listener(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
             last_flush = now;
@@ -552,7 +552,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     pt_log_error(PT_LOG_DEBUG, NULL, "child started: %s MPM, %d worker threads, generation %u",
                  own_connections ? "worker" : "event", ev.nworkers, ch->generation);
     listen_loop(&ev);
-    drain(&ev);
+    drain_listener(&ev);
     rc = 0;
 out:
     stop_workers(&ev);
