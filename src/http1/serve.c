@@ -187,12 +187,15 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     c->head_start_ms = 0;
     c->head_bytes = 0;
     r->sb_counters = w->sb_counters;
-    pt_sb_request_begin(w->sb, r->the_request, pt_request_client_ip(r), r->vhost->server_name, r->start_wall_us);
+    pt_sb_request_begin(w->sb, r->the_request, pt_request_client_ip(r), r->vhost->server_name,
+                        r->start_wall_us);
     handle(r);
     c->requests++;
     c->keepalive_ms = r->vhost->keepalive_timeout_ms;
     pt_log_access(r);
-    pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters, r->status, (int)r->method_id, r->bytes_sent, pt_mono_us() - r->start_mono_us);
+    pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters,
+                      r->status, (int)r->method_id, r->bytes_sent,
+                      pt_mono_us() - r->start_mono_us);
     return r->keepalive && !c->aborted && !r->body_error;
 }
 

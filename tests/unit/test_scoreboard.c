@@ -227,7 +227,8 @@ START_TEST(a_request_is_counted_when_its_status_is_committed_and_only_once)
     f.r.method_id = PT_METHOD_GET;
     f.r.status = 200;
     f.r.bytes_sent = 10;
-    pt_sb_request_commit(f.r.sb_counters, &f.r.sb_counted, f.r.status, (int)f.r.method_id); /* no counters given: nothing to count in */
+    /* No counters given: nothing to count in. */
+    pt_sb_request_commit(f.r.sb_counters, &f.r.sb_counted, f.r.status, (int)f.r.method_id);
     ck_assert_uint_eq(c->by_class[2], 0);
     f.r.sb_counters = c;
     pt_sb_request_commit(f.r.sb_counters, &f.r.sb_counted, f.r.status, (int)f.r.method_id);
