@@ -1,11 +1,8 @@
 /* portico: command line (httpd's flags), start-up, privileges, PidFile; then the MPM. */
 #include "config.h"
-#include "fcgi/fcgi.h"
 #include "log.h"
 #include "module.h"
 #include "mpm/mpm.h"
-#include "runtime.h"
-#include "scheme.h"
 #include "startup.h"
 
 #include <errno.h>
@@ -219,13 +216,8 @@ static int serve(pt_config_t *cfg, const char *conf_path, const pt_parse_opts_t 
         fprintf(stderr, "portico: cannot write PidFile %s\n", cfg->pid_file);
         goto out;
     }
-    /* The proxy's per-child runtime (connection pools) is made in each child and swept on
-     * the listener's tick. */
-    static const pt_mpm_hooks_t hooks = {.child_init = pt_proxy_child_init,
-                                         .child_exit = pt_proxy_child_exit,
-                                         .tick_listener = pt_proxy_tick};
-    pt_mpm_ctx_t ctx = {.hooks = &hooks, .conf_path = conf_path, .opts = po, .cfg = cfg,
-                        .ls = ls, .nls = nls};
+    pt_mpm_ctx_t ctx = {.hooks = pt_startup_mpm_hooks(), .proto = pt_startup_first_proto(),
+                        .conf_path = conf_path, .opts = po, .cfg = cfg, .ls = ls, .nls = nls};
     if (resolve_ids(cfg, &ctx) != 0) {
         if (cfg->pid_file)
             unlink(cfg->pid_file);

@@ -124,7 +124,8 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     if (r->error_status && status == 200)
         status = r->error_status; /* a local ErrorDocument keeps the original status */
     r->status = status;
-    pt_sb_request_commit(r); /* counted before the client can see the answer */
+    /* Counted before the client can see the answer. */
+    pt_sb_request_commit(r->sb_counters, &r->sb_counted, r->status, (int)r->method_id);
     if (!status_has_body(status))
         len = 0;
     decide_keepalive(r, len);

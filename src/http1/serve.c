@@ -3,6 +3,7 @@
  * connection back to the listener. */
 #include "accesslog.h"
 #include "conn.h"
+#include "serve.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
 #include "request.h"
@@ -187,12 +188,15 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     c->head_start_ms = 0;
     c->head_bytes = 0;
     r->sb_counters = w->sb_counters;
-    pt_sb_request_begin(w->sb, r);
+    pt_sb_request_begin(w->sb, r->the_request, pt_request_client_ip(r), r->vhost->server_name,
+                        r->start_wall_us);
     handle(r);
     c->requests++;
     c->keepalive_ms = r->vhost->keepalive_timeout_ms;
     pt_log_access(r);
-    pt_sb_request_end(w->sb, w->sb_counters, r);
+    pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters,
+                      r->status, (int)r->method_id, r->bytes_sent,
+                      pt_mono_us() - r->start_mono_us);
     return r->keepalive && !c->aborted && !r->body_error;
 }
 
@@ -215,9 +219,9 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
             /* Only the bytes that came since the last call are scanned: a head sent in
              * small pieces costs what it weighs, not its weight times its pieces. A head
              * that arrives whole (the usual case) is parsed with state on the stack; only
-             * one left unfinished keeps its state, in c->head. */
+             * one left unfinished keeps its state, in c->proto_state. */
             pt_http1_parser_t fresh;
-            pt_http1_parser_t *ps = c->head;
+            pt_http1_parser_t *ps = c->proto_state;
             if (!ps) {
                 pt_http1_parser_init(&fresh);
                 ps = &fresh;
@@ -226,17 +230,17 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                                                         c->rlen - c->rpos, &lim, w->arena, &h,
                                                         &status);
             if (res == PT_HTTP1_AGAIN) {
-                if (!c->head) {
-                    c->head = malloc(sizeof(*c->head));
-                    if (!c->head) {
+                if (!c->proto_state) {
+                    c->proto_state = malloc(sizeof(fresh));
+                    if (!c->proto_state) {
                         reject(w, c, 503);
                         return after_close_decision(c);
                     }
-                    *c->head = fresh;
+                    *(pt_http1_parser_t *)c->proto_state = fresh;
                 }
             } else {
-                free(c->head);
-                c->head = NULL;
+                free(c->proto_state);
+                c->proto_state = NULL;
             }
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);

@@ -1,8 +1,8 @@
 /* The event MPM: one listener thread (this one) with epoll accepts connections and parks
- * those with nothing for a worker to do (idle keep-alive, a head not yet complete,
- * lingering close); ThreadsPerChild workers take ready connections from a queue, serve
- * what is there, and hand them back. Connection sockets are EPOLLONESHOT, so exactly one
- * owner ever acts on a connection. */
+ * what has nothing for a worker to do (idle keep-alive, a head not yet complete, lingering
+ * close: event_park.c); ThreadsPerChild workers take tasks from a queue, serve what is
+ * there, and hand them back. Parked descriptors are EPOLLONESHOT, so exactly one owner
+ * ever acts on one. The protocol is the connection's (c->proto): nothing here knows HTTP. */
 #include "conn.h"
 #include "event_child.h"
 #include "log.h"
@@ -25,73 +25,28 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-/* ---- Parking ----------------------------------------------------------------------- */
+/* ---- Workers ----------------------------------------------------------------------- */
 
-static void conn_close(ev_child_t *ev, pt_conn_t *c)
-{
-    atomic_fetch_sub(&ev->nconns, 1);
-    pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
-}
-
-/* Gives a connection to the listener to watch; called by workers and the listener. The
- * heap entry and the epoll arming happen under one lock, so the listener can neither expire
- * nor dispatch the connection before the parking thread is done with it. */
-static void park(ev_child_t *ev, pt_conn_t *c, pt_conn_state_t state, int64_t deadline)
-{
-    c->state = state;
-    c->deadline_ms = deadline;
-    uint32_t dir = state == PT_CONN_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
-    struct epoll_event e = {.events = dir | EPOLLONESHOT, .data.ptr = c};
-    int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    pthread_mutex_lock(&ev->tlock);
-    int rc = epoll_ctl(ev->epfd, op, c->fd, &e);
-    if (rc == 0) {
-        c->in_epoll = true;
-        ev_heap_push(ev, c);
-    }
-    pthread_mutex_unlock(&ev->tlock);
-    if (rc != 0) {
-        pt_log_error(PT_LOG_ERR, c->peer_ip, "epoll_ctl on a parked connection: %s",
-                     strerror(errno));
-        conn_close(ev, c);
-    }
-}
-
-/* Lingering close: stop sending, drain what the client still sends for a moment so our
- * response is not destroyed by a reset. */
-static void start_linger(ev_child_t *ev, pt_conn_t *c)
-{
-    if (shutdown(c->fd, SHUT_WR) != 0) {
-        conn_close(ev, c);
-        return;
-    }
-    free(c->rbuf);
-    c->rbuf = NULL;
-    c->rcap = c->rlen = c->rpos = 0;
-    park(ev, c, PT_CONN_LINGER, pt_now_ms() + PT_LINGER_MS);
-}
-
-static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
+static void finish_conn_worker(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
 {
     if (atomic_load(&ev->stopping) && next == PT_NEXT_PARK_KEEPALIVE)
         next = PT_NEXT_CLOSE;
     switch (next) {
     case PT_NEXT_PARK_KEEPALIVE:
         pt_conn_shrink(c);
-        park(ev, c, PT_CONN_KEEPALIVE,
-             pt_conn_keepalive_deadline(c));
+        ev_park_conn(ev, c, PT_PARK_KEEPALIVE, pt_conn_keepalive_deadline(c));
         break;
     case PT_NEXT_PARK_READ:
-        park(ev, c, PT_CONN_READ_REQUEST, pt_conn_read_deadline(c));
+        ev_park_conn(ev, c, PT_PARK_READ, pt_conn_read_deadline(c));
         break;
     case PT_NEXT_LINGER:
-        start_linger(ev, c);
+        ev_start_linger(ev, c);
         break;
     case PT_NEXT_WRITE:
-        park(ev, c, PT_CONN_WRITE, pt_now_ms() + c->wc_timeout_ms);
+        ev_park_conn(ev, c, PT_PARK_WRITE, pt_now_ms() + c->wc_timeout_ms);
         break;
     case PT_NEXT_CLOSE:
-        conn_close(ev, c);
+        ev_conn_close(ev, c);
         break;
     }
 }
@@ -99,8 +54,8 @@ static void finish_conn(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next)
 /* Worker MPM: the worker itself waits for the next request on its connection (keep-alive
  * and an unfinished head), as Apache's worker MPM does; only lingering goes to the
  * listener. Returns what to do once the wait ends. */
-static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
-                                pt_conn_next_t next)
+static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
+                                       pt_conn_next_t next)
 {
     while ((next == PT_NEXT_PARK_KEEPALIVE || next == PT_NEXT_PARK_READ) &&
            !atomic_load(&ev->stopping)) {
@@ -117,33 +72,40 @@ static pt_conn_next_t hold_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c,
             rc = pt_conn_wait(c, POLLIN, PT_MIN(left, 200));
         } while (rc == PT_ETIMEOUT && pt_now_ms() < deadline && !atomic_load(&ev->stopping));
         if (rc != 0) {
-            if (!ka && c->head_bytes > 0)
-                pt_conn_send_status(c, 408);
+            if (!ka && c->head_bytes > 0 && c->proto->read_timeout)
+                c->proto->read_timeout(c);
             return PT_NEXT_CLOSE;
         }
         pt_sb_set_state(w->sb, PT_SB_READ);
-        next = pt_conn_serve(w, c);
+        next = c->proto->serve_worker(w, c);
         pt_arena_reset(w->arena);
     }
     return next;
 }
 
-static void serve_conn(ev_child_t *ev, pt_worker_t *w, pt_conn_t *c)
+void ev_serve_conn_worker(pt_task_t *t, pt_worker_t *w)
 {
-    atomic_fetch_add(&ev->busy, 1);
+    ev_child_t *ev = w->mpm;
+    pt_conn_t *c = PT_CONTAINER_OF(t, pt_conn_t, task);
     atomic_store(&ev->active_fd[w->id], c->fd);
     pt_sb_set_state(w->sb, PT_SB_READ);
-    pt_conn_next_t next = pt_conn_serve(w, c);
+    pt_conn_next_t next = c->proto->serve_worker(w, c);
     pt_arena_reset(w->arena);
     if (ev->own_conns)
-        next = hold_conn(ev, w, c, next);
+        next = hold_conn_worker(ev, w, c, next);
     atomic_store(&ev->active_fd[w->id], -1);
-    finish_conn(ev, c, next);
+    finish_conn_worker(ev, c, next);
+}
+
+static void serve_task_worker(ev_child_t *ev, pt_worker_t *w, pt_task_t *t)
+{
+    atomic_fetch_add(&ev->busy, 1);
+    t->serve_worker(t, w);
     pt_sb_set_state(w->sb, PT_SB_READY);
     atomic_fetch_sub(&ev->busy, 1);
 }
 
-static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms);
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms);
 
 static void *worker_main(void *arg)
 {
@@ -152,10 +114,10 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
     for (;;) {
-        pt_conn_t *c = ev_take_locked(ev);
+        pt_task_t *c = ev_take_locked(ev);
         if (!c && !ev->quit) {
             pthread_mutex_unlock(&ev->qlock);
-            c = harvest(ev, w, 0);
+            c = harvest_worker(ev, w, 0);
             pthread_mutex_lock(&ev->qlock);
             if (!c)
                 c = ev_take_locked(ev);
@@ -166,7 +128,7 @@ static void *worker_main(void *arg)
                  * a wake-up in between (epoll wakes its most recent waiter first). */
                 ev->epoll_waiting++;
                 pthread_mutex_unlock(&ev->qlock);
-                c = harvest(ev, w, EV_TICK_MS);
+                c = harvest_worker(ev, w, EV_TICK_MS);
                 pthread_mutex_lock(&ev->qlock);
                 ev->epoll_waiting--;
                 ev->kick_pending = false;
@@ -192,7 +154,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&ev->qlock);
         if (more)
             ev_wake_if_stale(ev, false);
-        serve_conn(ev, w, c);
+        serve_task_worker(ev, w, c);
         pthread_mutex_lock(&ev->qlock);
         ev->serving--;
         ev->looking++;
@@ -206,7 +168,7 @@ static void *worker_main(void *arg)
 
 static void accept_all_locked(ev_child_t *ev, int lfd)
 {
-    /* At the cap the rest stay in the backlog for siblings; update_accepting then takes
+    /* At the cap the rest stay in the backlog for siblings; update_accepting_listener then takes
      * this child's listeners out of its epoll set. */
     while (atomic_load(&ev->nconns) < ev->conn_cap) {
         int err;
@@ -217,9 +179,11 @@ static void accept_all_locked(ev_child_t *ev, int lfd)
             return;
         }
         c->async_write = !ev->own_conns;
+        c->proto = ev->proto;
+        c->task.serve_worker = ev_serve_conn_worker;
         atomic_fetch_add(&ev->nconns, 1);
         /* With TCP_DEFER_ACCEPT the request is usually there already: straight to a worker. */
-        ev_queue_push(ev, c);
+        ev_queue_push(ev, &c->task);
         int mcpc = ev->cfg->max_connections_per_child;
         if (mcpc > 0 && ++ev->accepted >= (uint64_t)mcpc && !atomic_load(&ev->stopping)) {
             /* MaxConnectionsPerChild: this child retires; the parent starts another. */
@@ -245,99 +209,17 @@ static void accept_all(ev_child_t *ev, int lfd)
     pthread_mutex_unlock(&ev->alock);
 }
 
-/* Drains a lingering connection; true when it is done and was closed. The loop has a
- * deadline of its own, the linger's (PT_LINGER_MS after the shutdown, within Apache's 2 s
- * between reads and 30 s in all), and reads at most EV_LINGER_BUDGET bytes per wake-up: a
- * client that sends as fast as we read can neither keep its connection past the deadline
- * nor hold this thread (the listener, or a worker that harvested the event). */
-static bool linger_drain(ev_child_t *ev, pt_conn_t *c)
-{
-    if (pt_now_ms() >= c->deadline_ms) {
-        conn_close(ev, c);
-        return true;
-    }
-    char buf[4096];
-    for (size_t drained = 0; drained < EV_LINGER_BUDGET;) {
-        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n > 0) {
-            drained += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return false;
-        conn_close(ev, c);
-        return true;
-    }
-    return false; /* parked again, still readable: back after the others, deadline and all */
-}
-
-/* The socket of a slow reader has room again: send more of the response tail here, in
- * whichever thread took the event. Returns the connection when a worker must serve a
- * pipelined request next. */
-static pt_conn_t *continue_write(ev_child_t *ev, pt_conn_t *c)
-{
-    int rc = pt_conn_write_tail(c);
-    if (rc == PT_EAGAIN) {
-        park(ev, c, PT_CONN_WRITE, pt_now_ms() + c->wc_timeout_ms);
-        return NULL;
-    }
-    if (rc != 0) {
-        conn_close(ev, c);
-        return NULL;
-    }
-    if (!c->wc_keepalive || atomic_load(&ev->stopping)) {
-        start_linger(ev, c);
-        return NULL;
-    }
-    if (c->rpos < c->rlen)
-        return c; /* the next request is already here */
-    pt_conn_shrink(c);
-    park(ev, c, PT_CONN_KEEPALIVE, pt_conn_keepalive_deadline(c));
-    return NULL;
-}
-
-/* A parked connection became readable: claim it from the heap. Returns it when it is
- * for a worker; NULL when it was handled here (lingering) or is already gone (expired by
- * the listener while this event was in flight). */
-static pt_conn_t *ready_conn(ev_child_t *ev, pt_conn_t *c)
-{
-    pthread_mutex_lock(&ev->tlock);
-    bool gone = c->expired;
-    if (!gone)
-        ev_heap_remove(ev, c);
-    pthread_mutex_unlock(&ev->tlock);
-    if (gone)
-        return NULL;
-    if (c->state == PT_CONN_LINGER) {
-        if (!linger_drain(ev, c))
-            park(ev, c, PT_CONN_LINGER, c->deadline_ms);
-        return NULL;
-    }
-    if (c->state == PT_CONN_WRITE)
-        return continue_write(ev, c);
-    return c;
-}
-
-static void conn_event(ev_child_t *ev, pt_conn_t *c)
-{
-    c = ready_conn(ev, c);
-    if (c)
-        ev_queue_push(ev, c);
-}
-
 /* A looking worker takes ready connections from epoll itself: the one it serves next
  * skips the trip through the listener and the queue. Signals stay with the listener (the
  * signalfd is level-triggered, so the listener sees it too). */
-static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
 {
     if (!ev->harvest || atomic_load(&ev->stopping))
         return NULL;
     struct epoll_event evs[EV_HARVEST];
     atomic_fetch_add(&ev->hepoch[w->id], 1);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
-    pt_conn_t *mine = NULL;
+    pt_task_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
@@ -346,7 +228,7 @@ static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
         } else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls) {
             accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
         } else if (tag >= EV_TAG_MAX) {
-            pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
+            pt_task_t *c = ev_ready(ev, evs[i].data.ptr);
             if (c && !mine)
                 mine = c;
             else if (c)
@@ -355,105 +237,6 @@ static pt_conn_t *harvest(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
     }
     atomic_fetch_add(&ev->hepoch[w->id], 1);
     return mine;
-}
-
-/* Closes a connection taken from the heap by the listener. Its memory waits in the
- * graveyard until no worker can be holding an event for it (tlock held). */
-static void bury_locked(ev_child_t *ev, pt_conn_t *c)
-{
-    atomic_fetch_sub(&ev->nconns, 1);
-    c->expired = true;
-    close(c->fd);
-    c->fd = -1;
-    free(c->rbuf);
-    c->rbuf = NULL;
-    c->next = ev->graveyard;
-    ev->graveyard = c;
-}
-
-static bool workers_moved_on(ev_child_t *ev)
-{
-    for (int i = 0; i < ev->nworkers; i++) {
-        unsigned e = atomic_load(&ev->hepoch[i]);
-        if ((ev->snap[i] & 1) && e == ev->snap[i])
-            return false;
-    }
-    return true;
-}
-
-static void free_list(pt_conn_t *g)
-{
-    while (g) {
-        pt_conn_t *n = g->next;
-        pt_conn_destroy(g);
-        g = n;
-    }
-}
-
-static void free_graveyard(ev_child_t *ev, bool force)
-{
-    pt_conn_t *done = NULL, *more = NULL;
-    pthread_mutex_lock(&ev->tlock);
-    if (ev->pending && (force || workers_moved_on(ev))) {
-        done = ev->pending;
-        ev->pending = NULL;
-    }
-    if (force) {
-        more = ev->graveyard;
-        ev->graveyard = NULL;
-    } else if (!ev->pending && ev->graveyard) {
-        ev->pending = ev->graveyard;
-        ev->graveyard = NULL;
-        for (int i = 0; i < ev->nworkers; i++)
-            ev->snap[i] = atomic_load(&ev->hepoch[i]);
-    }
-    pthread_mutex_unlock(&ev->tlock);
-    free_list(done);
-    free_list(more);
-}
-
-/* Closes parked connections whose deadline passed; with all_idle (stopping), every parked
- * connection but those still sending a response tail; with force, those too. */
-static void expire(ev_child_t *ev, int64_t now, bool all_idle, bool force)
-{
-    pthread_mutex_lock(&ev->tlock);
-    for (size_t i = 0; i < ev->hlen;) {
-        pt_conn_t *c = ev->heap[i];
-        bool due = c->deadline_ms <= now || force || (all_idle && c->state != PT_CONN_WRITE);
-        if (!due) {
-            if (!all_idle)
-                break; /* a heap: nothing after the first one that is not due */
-            i++;
-            continue;
-        }
-        ev_heap_remove(ev, c);
-        i = all_idle ? 0 : i;
-        if (c->state == PT_CONN_READ_REQUEST && c->head_bytes > 0 && !all_idle) {
-            pt_log_error(PT_LOG_INFO, c->peer_ip,
-                         "request head not received in time: 408 (RequestReadTimeout)");
-            pt_conn_send_status(c, 408);
-        }
-        bury_locked(ev, c);
-    }
-    pthread_mutex_unlock(&ev->tlock);
-    free_graveyard(ev, false);
-}
-
-static int next_timeout(ev_child_t *ev, int64_t now)
-{
-    int64_t t = EV_TICK_MS;
-    pthread_mutex_lock(&ev->qlock);
-    if (ev->qhead)
-        t = EV_STALE_MS; /* come back to check that the queue drains */
-    pthread_mutex_unlock(&ev->qlock);
-    pthread_mutex_lock(&ev->tlock);
-    if (ev->hlen) {
-        int64_t d = ev->heap[0]->deadline_ms - now;
-        if (d < t)
-            t = d < 0 ? 0 : d;
-    }
-    pthread_mutex_unlock(&ev->tlock);
-    return (int)t;
 }
 
 /* ---- Start and stop ---------------------------------------------------------------- */
@@ -548,10 +331,13 @@ static void stop_workers(ev_child_t *ev)
     free(ev->hepoch);
     free(ev->snap);
     free(ev->active_fd);
+    ev->hepoch = NULL;
+    ev->snap = NULL;
+    ev->nworkers = 0; /* nobody can hold an event any more: the graveyard frees at once */
 }
 
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
-static void drain(ev_child_t *ev)
+static void drain_listener(ev_child_t *ev)
 {
     if (ev->accepting)
         for (size_t i = 0; i < ev->nls; i++)
@@ -562,12 +348,12 @@ static void drain(ev_child_t *ev)
     int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
     struct epoll_event evs[EV_BATCH];
     for (;;) {
-        expire(ev, pt_now_ms(), true, false);
+        ev_expire_listener(ev, pt_now_ms(), true, false);
         pthread_mutex_lock(&ev->qlock);
         bool queued = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         pthread_mutex_lock(&ev->tlock);
-        bool writing = ev->nparked[PT_CONN_WRITE] > 0; /* response tails still going out */
+        bool writing = ev->nparked[PT_PARK_WRITE] > 0; /* response tails still going out */
         pthread_mutex_unlock(&ev->tlock);
         if (!queued && !writing && atomic_load(&ev->busy) == 0)
             break;
@@ -575,23 +361,26 @@ static void drain(ev_child_t *ev)
             pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
                          "in flight; cutting them off");
             /* A worker blocked on a client that does not read would otherwise hold the
-             * exit until Timeout: shut its socket so the write fails now. */
+             * exit until Timeout: shut its socket so the write fails now. The kernel's
+             * shutdown on the bare fd, not the transport's: the connection belongs to that
+             * worker's thread, and this only makes its next system call fail. */
             for (int i = 0; i < ev->nworkers; i++) {
                 int fd = atomic_load(&ev->active_fd[i]);
                 if (fd >= 0)
                     shutdown(fd, SHUT_RDWR);
             }
-            expire(ev, pt_now_ms(), true, true);
+            ev_expire_listener(ev, pt_now_ms(), true, true);
             break;
         }
-        /* Parked connections that wake up now are simply closed. */
+        /* Parked connections that wake up now are closed (their ready op sees stopping);
+         * response tails go on. */
         int n = epoll_wait(ev->epfd, evs, EV_BATCH, 50);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 < EV_TAG_MAX)
                 continue;
-            pt_conn_t *c = ready_conn(ev, evs[i].data.ptr);
-            if (c)
-                conn_close(ev, c);
+            pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
+            if (t)
+                ev_queue_push(ev, t);
         }
         pt_log_flush_all();
     }
@@ -600,7 +389,7 @@ static void drain(ev_child_t *ev)
 /* Returns true when the loop should stop, with ev->drain_limit_ms set: TERM (stop) gives
  * in-flight requests GracefulShutdownTimeout; USR1 and WINCH (graceful restart or stop,
  * retirement) let them finish; HUP (restart) stops at once. */
-static bool on_signal(ev_child_t *ev)
+static bool on_signal_listener(ev_child_t *ev)
 {
     struct signalfd_siginfo si;
     bool stop = false;
@@ -633,17 +422,18 @@ static bool on_signal(ev_child_t *ev)
  * response tail the listener writes, keep-alive, lingering) and costs a file descriptor and
  * a few hundred bytes, not a worker. Counting slow clients here would let 1,000 slowloris
  * connections close every child's door; they are bounded by conn_cap instead. */
-static void update_accepting(ev_child_t *ev)
+static void update_accepting_listener(ev_child_t *ev)
 {
     if (atomic_load(&ev->stopping))
         return;
     pthread_mutex_lock(&ev->tlock);
     int parked = (int)ev->hlen;
     pt_sb_process_t *ps = &ev->ch->sb->procs[ev->ch->slot];
-    atomic_store(&ps->conns_keepalive, (uint32_t)ev->nparked[PT_CONN_KEEPALIVE]);
-    atomic_store(&ps->conns_lingering, (uint32_t)ev->nparked[PT_CONN_LINGER]);
-    atomic_store(&ps->conns_writing, (uint32_t)ev->nparked[PT_CONN_WRITE]);
-    atomic_store(&ps->conns_reading, (uint32_t)ev->nparked[PT_CONN_READ_REQUEST]);
+    atomic_store(&ps->conns_keepalive, (uint32_t)ev->nparked[PT_PARK_KEEPALIVE]);
+    atomic_store(&ps->conns_lingering, (uint32_t)ev->nparked[PT_PARK_LINGER]);
+    atomic_store(&ps->conns_writing, (uint32_t)ev->nparked[PT_PARK_WRITE]);
+    atomic_store(&ps->conns_reading, (uint32_t)ev->nparked[PT_PARK_READ]);
+    atomic_store(&ps->conns_handshake, (uint32_t)ev->nparked[PT_PARK_HANDSHAKE]);
     pthread_mutex_unlock(&ev->tlock);
     int total = atomic_load(&ev->nconns);
     atomic_store(&ps->conns_total, (uint32_t)PT_MAX(total, 0));
@@ -675,10 +465,11 @@ static void update_accepting(ev_child_t *ev)
 static void listen_loop(ev_child_t *ev)
 {
     struct epoll_event evs[EV_BATCH];
-    int64_t last_flush = pt_now_ms();
+    int64_t last_flush = pt_now_ms(), last_tick = last_flush;
+    void (*tick)(int64_t) = ev->ch->hooks ? ev->ch->hooks->tick_listener : NULL;
     bool stop = false;
     while (!stop) {
-        int n = epoll_wait(ev->epfd, evs, EV_BATCH, next_timeout(ev, pt_now_ms()));
+        int n = epoll_wait(ev->epfd, evs, EV_BATCH, ev_next_timeout_listener(ev, pt_now_ms()));
         if (n < 0 && errno != EINTR) {
             pt_log_error(PT_LOG_CRIT, NULL, "epoll_wait: %s", strerror(errno));
             break;
@@ -686,7 +477,7 @@ static void listen_loop(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == EV_TAG_SIGNAL)
-                stop = on_signal(ev) || stop;
+                stop = on_signal_listener(ev) || stop;
             else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
                 accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
             else if (tag == EV_TAG_KICK) {
@@ -694,18 +485,23 @@ static void listen_loop(ev_child_t *ev)
                 uint64_t v;
                 (void)!read(ev->kickfd, &v, sizeof(v));
                 ev_wake_if_stale(ev, true);
-            } else if (tag >= EV_TAG_MAX)
-                conn_event(ev, evs[i].data.ptr);
+            } else if (tag >= EV_TAG_MAX) {
+                pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
+                if (t)
+                    ev_queue_push(ev, t);
+            }
         }
         int64_t now = pt_now_ms();
-        expire(ev, now, false, false);
+        ev_expire_listener(ev, now, false, false);
         ev_wake_if_stale(ev, false);
-        update_accepting(ev);
+        update_accepting_listener(ev);
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
-            if (ev->ch->hooks && ev->ch->hooks->tick_listener)
-                ev->ch->hooks->tick_listener(now);
             last_flush = now;
+        }
+        if (tick && now - last_tick >= EV_HOOK_TICK_MS) {
+            tick(now);
+            last_tick = now;
         }
     }
 }
@@ -715,7 +511,7 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     const pt_config_t *cfg = ch->cfg;
     pt_listener_t *ls = ch->ls;
     size_t nls = ch->nls;
-    ev_child_t ev = {.cfg = cfg, .ch = ch, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1,
+    ev_child_t ev = {.cfg = cfg, .ch = ch, .proto = ch->proto, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1,
                      .wakefd = -1, .kickfd = -1, .own_conns = own_connections,
                      .harvest = !own_connections, .drain_limit_ms = -1};
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
@@ -756,22 +552,17 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     pt_log_error(PT_LOG_DEBUG, NULL, "child started: %s MPM, %d worker threads, generation %u",
                  own_connections ? "worker" : "event", ev.nworkers, ch->generation);
     listen_loop(&ev);
-    drain(&ev);
+    drain_listener(&ev);
     rc = 0;
 out:
     stop_workers(&ev);
-    pthread_mutex_lock(&ev.tlock);
-    while (ev.hlen) {
-        pt_conn_t *c = ev.heap[0];
-        ev_heap_remove(&ev, c);
-        pt_conn_destroy(c);
+    /* Whatever is left: expired (closed) and freed; queued tasks are connections. */
+    ev_expire_listener(&ev, INT64_MAX, true, true);
+    for (pt_task_t *t = ev.qhead, *n; t; t = n) {
+        n = t->next;
+        pt_conn_destroy(PT_CONTAINER_OF(t, pt_conn_t, task));
     }
-    pthread_mutex_unlock(&ev.tlock);
-    for (pt_conn_t *c = ev.qhead, *n; c; c = n) {
-        n = c->next;
-        pt_conn_destroy(c);
-    }
-    free_graveyard(&ev, true);
+    ev_free_graveyard_listener(&ev, true);
     free(ev.heap);
     if (ev.epfd >= 0)
         close(ev.epfd);

@@ -1,5 +1,8 @@
-/* The event MPM's child state, shared by event.c (the listener, the workers, start and
- * stop) and event_queue.c (the timeout heap and the ready queue). Private to src/mpm. */
+/* The event MPM's child state, shared by event.c (the workers, the listener, start and
+ * stop), event_park.c (what the listener watches: parking, readiness, expiry) and
+ * event_queue.c (the timeout heap and the ready queue). Private to src/mpm. Functions are
+ * named by the thread that may call them: _listener (the listener thread only), _worker
+ * (a worker thread), none (either, under the locks they take). */
 #ifndef PT_EVENT_CHILD_H
 #define PT_EVENT_CHILD_H
 
@@ -13,6 +16,7 @@
 
 #define EV_BATCH 256
 #define EV_TICK_MS 250        /* timeouts are checked at least this often */
+#define EV_HOOK_TICK_MS 1000  /* the tick_listener hook runs about this often */
 #define EV_TAG_WAKE 0         /* eventfd, level-triggered: wakes every epoll waiter at stop */
 #define EV_TAG_SIGNAL 1
 #define EV_TAG_KICK 2         /* eventfd, edge-triggered: wakes one worker waiting in epoll */
@@ -26,6 +30,7 @@
 typedef struct {
     const pt_config_t *cfg;
     const pt_child_t *ch;
+    const pt_conn_proto_t *proto; /* of fresh connections */
     bool own_conns;           /* worker MPM: a worker keeps its connection, keep-alive too */
     bool harvest;             /* event MPM: looking workers take events from epoll */
     int64_t drain_limit_ms;   /* how long in-flight requests get at stop; -1 = no limit */
@@ -39,11 +44,11 @@ typedef struct {
     _Atomic int *active_fd;   /* the socket each worker is serving, -1 when none */
     int nworkers;
 
-    /* Ready queue: connections with something for a worker. Each connection is in at
+    /* Ready queue: tasks for a worker (connections with something to serve). Each is in at
      * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
     pthread_mutex_t alock;    /* held while accepting (listener or a harvesting worker) */
-    pt_conn_t *qhead, *qtail;
+    pt_task_t *qhead, *qtail;
     /* Waking: a worker is "looking" from the moment it is woken (or finishes a
      * connection) until it takes the next one. A push wakes a sleeping worker only when
      * nobody is looking, and then the most recently idle one (LIFO: its cache is warm). */
@@ -57,17 +62,17 @@ typedef struct {
     bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
     bool quit;                /* workers exit when the queue is empty */
 
-    /* Parked connections ordered by deadline (min-heap), shared with workers that park. */
+    /* Parked things ordered by deadline (min-heap), shared with workers that park. */
     pthread_mutex_t tlock;
-    pt_conn_t **heap;
+    pt_park_t **heap;
     size_t hlen, hcap;
 
-    /* Connections the listener expired while a worker may hold an epoll event for them:
+    /* Parked things the listener expired while a worker may hold an epoll event for them:
      * closed and marked at once, freed once every worker that was inside epoll_wait or
      * claiming at that moment has come out (an epoch per worker: odd while inside). */
-    pt_conn_t *graveyard;     /* buried since the last snapshot */
-    pt_conn_t *pending;       /* waiting for the workers in snap to move on */
-    int nparked[PT_CONN_WRITE + 1]; /* parked connections by state (tlock) */
+    pt_park_t *graveyard;     /* buried since the last snapshot */
+    pt_park_t *pending;       /* waiting for the workers in snap to move on */
+    int nparked[PT_PARK_NSTATES]; /* parked things by state (tlock) */
     atomic_int nconns;        /* connections this child holds */
     int conn_cap;             /* it accepts no more beyond this (open-files limit) */
     bool accepting;           /* listeners in the epoll set (listener thread only) */
@@ -78,12 +83,33 @@ typedef struct {
     atomic_int busy;          /* workers serving */
 } ev_child_t;
 
-/* event_queue.c. Parked connections by deadline (tlock held). */
-void ev_heap_push(ev_child_t *ev, pt_conn_t *c);
-void ev_heap_remove(ev_child_t *ev, pt_conn_t *c);
-/* The ready queue (qlock held, as for take). */
-void ev_queue_push(ev_child_t *ev, pt_conn_t *c);
+/* event_queue.c. Parked things by deadline (tlock held). */
+void ev_heap_push(ev_child_t *ev, pt_park_t *p);
+void ev_heap_remove(ev_child_t *ev, pt_park_t *p);
+/* The ready queue: push takes qlock; take wants it held. */
+void ev_queue_push(ev_child_t *ev, pt_task_t *t);
 void ev_wake_if_stale(ev_child_t *ev, bool now);
-pt_conn_t *ev_take_locked(ev_child_t *ev);
+pt_task_t *ev_take_locked(ev_child_t *ev);
+
+/* event_park.c. */
+/* Watches p (its owner set ops, fd, events, deadline_ms, state): 0, or -errno when epoll
+ * refused it (the caller still owns it). */
+int ev_park(ev_child_t *ev, pt_park_t *p);
+/* A connection waits for its client in state until deadline (closed if it cannot be
+ * parked; queued for a worker at once when its transport holds bytes already). */
+void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t deadline);
+void ev_conn_close(ev_child_t *ev, pt_conn_t *c);
+/* Lingering close: stop sending, then drain what the client still sends for a moment. */
+void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
+/* An epoll event for a parked thing (listener or a harvesting worker): claims it and runs
+ * its ready op. Returns a task for a worker, or NULL. */
+pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p);
+/* Expires what is due (all_idle: everything but response tails; force: those too). */
+void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force);
+void ev_free_graveyard_listener(ev_child_t *ev, bool force);
+/* How long the listener may sleep in epoll_wait. */
+int ev_next_timeout_listener(ev_child_t *ev, int64_t now);
+/* The task of a connection (event.c): serve it on a worker, then hand it on. */
+void ev_serve_conn_worker(pt_task_t *t, pt_worker_t *w);
 
 #endif

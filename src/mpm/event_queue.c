@@ -1,6 +1,5 @@
-/* The event MPM's timeout heap (parked connections ordered by deadline) and ready queue
- * (connections with something for a worker, and the rule that decides which worker to
- * wake). */
+/* The event MPM's timeout heap (parked things ordered by deadline) and ready queue
+ * (tasks for a worker, and the rule that decides which worker to wake). */
 #include "event_child.h"
 #include "log.h"
 
@@ -10,7 +9,7 @@
 
 static void heap_swap(ev_child_t *ev, size_t a, size_t b)
 {
-    pt_conn_t *t = ev->heap[a];
+    pt_park_t *t = ev->heap[a];
     ev->heap[a] = ev->heap[b];
     ev->heap[b] = t;
     ev->heap[a]->heap_idx = (long)a;
@@ -43,11 +42,11 @@ static void heap_down(ev_child_t *ev, size_t i)
     }
 }
 
-void ev_heap_push(ev_child_t *ev, pt_conn_t *c)
+void ev_heap_push(ev_child_t *ev, pt_park_t *c)
 {
     if (ev->hlen == ev->hcap) {
         size_t ncap = ev->hcap ? ev->hcap * 2 : 1024;
-        pt_conn_t **nh = realloc(ev->heap, ncap * sizeof(*nh));
+        pt_park_t **nh = realloc(ev->heap, ncap * sizeof(*nh));
         if (!nh) {
             pt_log_error(PT_LOG_CRIT, NULL, "out of memory parking a connection");
             abort();
@@ -61,7 +60,7 @@ void ev_heap_push(ev_child_t *ev, pt_conn_t *c)
     heap_up(ev, ev->hlen - 1);
 }
 
-void ev_heap_remove(ev_child_t *ev, pt_conn_t *c)
+void ev_heap_remove(ev_child_t *ev, pt_park_t *c)
 {
     if (c->heap_idx < 0)
         return;
@@ -93,7 +92,7 @@ static int wake_one_locked(ev_child_t *ev, bool stale)
     return id;
 }
 
-void ev_queue_push(ev_child_t *ev, pt_conn_t *c)
+void ev_queue_push(ev_child_t *ev, pt_task_t *c)
 {
     c->next = NULL;
     c->queued_ms = pt_now_ms();
@@ -131,9 +130,9 @@ void ev_wake_if_stale(ev_child_t *ev, bool now)
         pthread_cond_signal(&ev->conds[id]);
 }
 
-pt_conn_t *ev_take_locked(ev_child_t *ev)
+pt_task_t *ev_take_locked(ev_child_t *ev)
 {
-    pt_conn_t *c = ev->qhead;
+    pt_task_t *c = ev->qhead;
     if (c) {
         ev->qhead = c->next;
         if (!ev->qhead)

@@ -6,25 +6,13 @@
 #define PT_MPM_H
 
 #include "config.h"
-#include "mpm/scoreboard.h"
+#include "conn.h"
+#include "listen.h"
+#include "scoreboard.h"
+#include "task.h"
 
 #include <signal.h>
 #include <sys/types.h>
-
-typedef struct {
-    int fd;
-    const pt_listen_t *conf;
-} pt_listener_t;
-
-/* Binds every Listen of cfg. 0, or -errno with "FILE:LINE: could not bind to address
- * ADDR: reason" in err (nothing left open). */
-int pt_listen_open(const pt_config_t *cfg, pt_listener_t **out, size_t *n, char *err,
-                   size_t errlen);
-/* Listeners for a new configuration: the fds of old ones with the same address are moved
- * over (set to -1 in old); the rest are bound. 0 or -errno with err set. */
-int pt_listen_reopen(const pt_config_t *cfg, pt_listener_t *old, size_t nold,
-                     pt_listener_t **out, size_t *n, char *err, size_t errlen);
-void pt_listen_close(pt_listener_t *ls, size_t n);
 
 /* What the layers above the MPM run in a child, registered by main.c (the MPM names no
  * protocol, handler or module). Each may be NULL. The thread each runs on is in its name.
@@ -35,7 +23,7 @@ void pt_listen_close(pt_listener_t *ls, size_t n);
  *  tick_listener  on the thread that waits for events (event: the listener; prefork: the
  *               process) about once a second with the monotonic time: sweep idle upstream
  *               connections and the like; must not block */
-typedef struct {
+typedef struct pt_mpm_hooks {
     int (*child_init)(const pt_config_t *cfg);
     void (*child_exit)(const pt_config_t *cfg);
     void (*tick_listener)(int64_t now_ms);
@@ -45,6 +33,7 @@ typedef struct {
  * and ls and replaces them on a successful restart. */
 typedef struct {
     const pt_mpm_hooks_t *hooks;
+    const pt_conn_proto_t *proto;  /* the protocol of fresh connections */
     const char *conf_path;
     const pt_parse_opts_t *opts;
     pt_config_t *cfg;
@@ -60,6 +49,14 @@ typedef struct {
  * gracefully. Returns the process exit code. */
 int pt_mpm_run(pt_mpm_ctx_t *ctx);
 
+/* For what runs on an event child's threads (mpm: pt_worker_t.mpm, or the one a park op
+ * is given). pt_mpm_park watches p until it is ready or its deadline passes (its owner set
+ * ops, fd, events, deadline_ms and state; the MPM owns it meanwhile): 0, or -errno when it
+ * could not be parked (the caller still owns it). After 0 the caller must not touch p: its
+ * ready op may have run already. pt_mpm_queue hands a task to a worker. */
+int pt_mpm_park(void *mpm, pt_park_t *p);
+void pt_mpm_queue(void *mpm, pt_task_t *t);
+
 /* ---- Inside src/mpm: one child ---------------------------------------------------- */
 typedef struct {
     const pt_config_t *cfg;
@@ -69,6 +66,7 @@ typedef struct {
     pt_scoreboard_t *sb;
     int slot;                  /* process slot in the scoreboard */
     uint32_t generation;
+    const pt_conn_proto_t *proto;
 } pt_child_t;
 
 /* event (own_connections false) and worker (true) children; prefork children. Each returns

@@ -3,9 +3,7 @@
  * idle workers between the spare bounds once a second, and runs restarts: re-read the
  * configuration (a broken one is logged and the old one kept), start the new generation,
  * tell the old one to finish and exit. The parent stays single-threaded so fork is safe. */
-#include "filecache.h"
 #include "log.h"
-#include "module.h"
 #include "mpm.h"
 
 #include <errno.h>
@@ -57,12 +55,11 @@ static void child_run(parent_t *p, int slot)
         _exit(1);
     }
     const pt_mpm_hooks_t *hooks = p->ctx->hooks;
-    pt_child_t ch = {.cfg = p->ctx->cfg, .hooks = hooks, .ls = p->ctx->ls, .nls = p->ctx->nls,
-                     .sb = p->sb, .slot = slot,
-                     .generation = atomic_load(&p->sb->generation)};
+    pt_child_t ch = {.cfg = p->ctx->cfg, .ls = p->ctx->ls, .nls = p->ctx->nls, .sb = p->sb,
+                     .slot = slot, .generation = atomic_load(&p->sb->generation),
+                     .proto = p->ctx->proto, .hooks = hooks};
     pt_scoreboard_set(p->sb);
-    if (pt_module_child_init(ch.cfg) != 0 ||
-        (hooks && hooks->child_init && hooks->child_init(ch.cfg) != 0)) {
+    if (hooks && hooks->child_init && hooks->child_init(ch.cfg) != 0) {
         pt_log_flush_all();
         _exit(1);
     }
@@ -72,7 +69,6 @@ static void child_run(parent_t *p, int slot)
     if (hooks && hooks->child_exit)
         hooks->child_exit(ch.cfg);
     pt_log_flush_all();
-    pt_filecache_clear();
     exit(rc); /* exit, not _exit: the sanitizers check the child's leaks too */
 }
 

@@ -17,11 +17,14 @@
 #include <unistd.h>
 
 #define PF_TAG_SIGNAL UINT64_MAX
+#define PF_TICK_MS 1000 /* the tick_listener hook runs about this often */
 
 /* Waits for the next request on c while watching for a stop signal. 0: readable;
  * PT_ETIMEOUT; PT_ECLOSED when a signal says stop. */
 static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
 {
+    if (pt_conn_pending(c))
+        return 0; /* bytes inside the transport: readable without the socket saying so */
     struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
     for (;;) {
         int64_t left = deadline - pt_now_ms();
@@ -42,12 +45,12 @@ static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
  * sending always has data ready, and a zero-timeout wait would let it linger forever. */
 static void linger_close(pt_conn_t *c)
 {
-    if (shutdown(c->fd, SHUT_WR) == 0) {
+    if (pt_conn_shutdown_write(c) == 0) {
         char buf[4096];
         int64_t deadline = pt_now_ms() + PT_LINGER_MS;
         while (pt_now_ms() < deadline &&
                pt_conn_wait(c, POLLIN, PT_MAX(deadline - pt_now_ms(), 0)) == 0 &&
-               recv(c->fd, buf, sizeof(buf), 0) > 0)
+               pt_conn_recv_some(c, buf, sizeof(buf)) > 0)
             ;
     }
     pt_conn_destroy(c);
@@ -68,15 +71,15 @@ static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
             pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
             int rc = wait_conn(c, sigfd, deadline);
             if (rc != 0) {
-                if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0)
-                    pt_conn_send_status(c, 408);
+                if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0 && c->proto->read_timeout)
+                    c->proto->read_timeout(c);
                 pt_conn_destroy(c);
                 return;
             }
         }
         first = false;
         pt_sb_set_state(w->sb, PT_SB_READ);
-        next = pt_conn_serve(w, c);
+        next = c->proto->serve_worker(w, c);
         pt_arena_reset(w->arena);
         if (next == PT_NEXT_LINGER) {
             pt_sb_set_state(w->sb, PT_SB_CLOSING);
@@ -96,6 +99,7 @@ static void accept_one(const pt_child_t *ch, pt_worker_t *w, int lfd, int sigfd)
     pt_conn_t *c = pt_conn_accept(lfd, ch->cfg, &err);
     if (!c)
         return;
+    c->proto = ch->proto;
     serve_connection(w, c, sigfd);
 }
 
@@ -123,7 +127,16 @@ int pt_prefork_child_main(const pt_child_t *ch)
     int mcpc = ch->cfg->max_connections_per_child;
     uint64_t served = 0;
     bool stop = false;
+    void (*tick)(int64_t) = ch->hooks ? ch->hooks->tick_listener : NULL;
+    int64_t last_tick = pt_now_ms();
     while (!stop) {
+        /* About once a second between connections (the wait below is 1 s at most); a
+         * prefork child holds one connection at a time, and its upstreams wait with it. */
+        int64_t now = pt_now_ms();
+        if (tick && now - last_tick >= PF_TICK_MS) {
+            tick(now);
+            last_tick = now;
+        }
         pt_sb_set_state(w.sb, PT_SB_READY);
         struct epoll_event evs[8];
         int n = epoll_wait(ep, evs, 8, 1000);
@@ -144,8 +157,6 @@ int pt_prefork_child_main(const pt_child_t *ch)
             }
         }
         pt_log_flush_all();
-        if (ch->hooks && ch->hooks->tick_listener)
-            ch->hooks->tick_listener(pt_now_ms());
     }
     pt_sb_set_state(w.sb, PT_SB_DEAD);
     pt_arena_destroy(w.arena);

@@ -3,7 +3,7 @@
  * it all. Workers record what they do here; server-status and metrics read it. */
 #include "scoreboard.h"
 
-#include "request.h"
+#include "common.h"
 
 #include <stdio.h>
 #include <sys/mman.h>
@@ -113,15 +113,15 @@ void pt_sb_set_state(pt_sb_worker_t *w, pt_sb_state_t st)
     atomic_store_explicit(&w->state, (char)st, memory_order_relaxed);
 }
 
-void pt_sb_request_begin(pt_sb_worker_t *w, const struct pt_request *r)
+void pt_sb_request_begin(pt_sb_worker_t *w, const char *request_line, const char *client,
+                         const char *vhost, int64_t start_wall_us)
 {
-    if (!w || !r)
+    if (!w)
         return;
-    int64_t start = r->start_wall_us > 0 ? r->start_wall_us : pt_wall_us();
-    STORE(w->req_start_us, start);
-    slot_copy(w->request, sizeof(w->request), r->the_request);
-    slot_copy(w->client, sizeof(w->client), r->conn ? pt_request_client_ip(r) : NULL);
-    slot_copy(w->vhost, sizeof(w->vhost), r->vhost ? r->vhost->server_name : NULL);
+    STORE(w->req_start_us, start_wall_us > 0 ? start_wall_us : pt_wall_us());
+    slot_copy(w->request, sizeof(w->request), request_line);
+    slot_copy(w->client, sizeof(w->client), client);
+    slot_copy(w->vhost, sizeof(w->vhost), vhost);
     atomic_store_explicit(&w->state, (char)PT_SB_WRITE, memory_order_relaxed);
 }
 
@@ -135,34 +135,33 @@ static int duration_bucket(int64_t us)
 
 /* The threads of one child share its counters, hence atomic adds (relaxed: they are
  * statistics, ordered with nothing). */
-static void count_status(pt_sb_counters_t *c, const pt_request_t *r)
+static void count_status(pt_sb_counters_t *c, int status, int method_id)
 {
-    int cls = r->status / 100;
+    int cls = status / 100;
     ADD(c->by_class[cls >= 1 && cls <= 5 ? cls : 0], 1);
-    unsigned m = (unsigned)r->method_id;
+    unsigned m = (unsigned)method_id;
     ADD(c->by_method[m < PT_ARRAY_LEN(c->by_method) ? m : 0], 1);
 }
 
-void pt_sb_request_commit(pt_request_t *r)
+void pt_sb_request_commit(pt_sb_counters_t *c, bool *counted, int status, int method_id)
 {
-    if (!r || !r->sb_counters || r->sb_counted)
+    if (!c || *counted)
         return;
-    count_status(r->sb_counters, r);
-    r->sb_counted = true;
+    count_status(c, status, method_id);
+    *counted = true;
 }
 
-void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, pt_request_t *r)
+void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, bool counted, int status,
+                       int method_id, int64_t bytes, int64_t duration_us)
 {
-    if (!r || (!w && !c))
+    if (!w && !c)
         return;
-    int64_t dur = r->start_mono_us > 0 ? pt_mono_us() - r->start_mono_us : 0;
-    if (dur < 0)
-        dur = 0;
-    uint64_t n = r->bytes_sent > 0 ? (uint64_t)r->bytes_sent : 0;
+    int64_t dur = duration_us > 0 ? duration_us : 0;
+    uint64_t n = bytes > 0 ? (uint64_t)bytes : 0;
     if (c) {
         /* Not committed: no response head went out (the client left first). */
-        if (!(r->sb_counted && r->sb_counters == c))
-            count_status(c, r);
+        if (!counted)
+            count_status(c, status, method_id);
         ADD(c->bytes, n);
         ADD(c->duration_buckets[duration_bucket(dur)], 1);
         ADD(c->duration_sum_us, (uint64_t)dur);

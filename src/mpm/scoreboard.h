@@ -83,16 +83,19 @@ pt_scoreboard_t *pt_scoreboard_create(int server_limit, int thread_limit, const 
 void pt_scoreboard_destroy(pt_scoreboard_t *sb);
 pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread);
 
-/* A worker records what it is doing (NULL slot or counters: no-op). begin: state W, the
- * request line, client, vhost, start time. end: counters (status class and method unless
- * committed, bytes, duration histogram), access_count, state back to the caller's choice. */
-struct pt_request;
-void pt_sb_request_begin(pt_sb_worker_t *w, const struct pt_request *r);
-void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, struct pt_request *r);
+/* A worker records what it is doing (NULL slot or counters: no-op), from plain values so
+ * that the scoreboard knows no request. begin: state W, the request line, client, vhost,
+ * start time (wall clock, us; 0: now). end: counters (status class and method unless
+ * counted already, bytes, duration histogram), access_count; the caller sets the state. */
+void pt_sb_request_begin(pt_sb_worker_t *w, const char *request_line, const char *client,
+                         const char *vhost, int64_t start_wall_us);
+void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, bool counted, int status,
+                       int method_id, int64_t bytes, int64_t duration_us);
 /* The response writer calls this once the status is final, before any byte goes out: the
- * request is counted by status class and method in r->sb_counters (NULL: no-op) now, so a
- * client that has its answer finds it counted; end then adds only bytes and duration. */
-void pt_sb_request_commit(struct pt_request *r);
+ * request is counted by status class and method in c (NULL: no-op) now, once (*counted
+ * says it was), so a client that has its answer finds it counted; end, told counted, then
+ * adds only bytes and duration. method_id: pt_method_t order (OTHER, GET, HEAD, ...). */
+void pt_sb_request_commit(pt_sb_counters_t *c, bool *counted, int status, int method_id);
 void pt_sb_set_state(pt_sb_worker_t *w, pt_sb_state_t st);
 
 /* The scoreboard of this process (set by the MPM; NULL in unit tests and before start). */

@@ -1,5 +1,6 @@
-/* Connection transport: reading into the connection's buffer, writing with bounded waits,
- * sendfile. Plain sockets only for now; TLS slots in behind these functions. */
+/* A connection's I/O: reading into its buffer, writing with bounded waits, sending files;
+ * every byte through the connection's transport (c->tp: the plain socket, later TLS), which
+ * this file falls back around when it lacks an operation (no sendfile: read and write). */
 #include "conn.h"
 #include "log.h"
 
@@ -9,7 +10,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,10 +38,11 @@ pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr 
     if (!c)
         return NULL;
     c->fd = fd;
+    c->tp = &pt_transport_socket;
     c->cfg = cfg;
-    c->heap_idx = -1;
+    c->park.heap_idx = -1;
+    c->park.fd = fd;
     c->wc_fd = -1;
-    c->state = PT_CONN_READ_REQUEST;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);
     memcpy(&c->peer, peer, peerlen);
@@ -78,16 +79,29 @@ pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err)
     return c;
 }
 
+void pt_conn_close(pt_conn_t *c)
+{
+    if (c->fd >= 0)
+        c->tp->close(c);
+    c->fd = -1;
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = c->rlen = c->rpos = 0;
+}
+
 void pt_conn_destroy(pt_conn_t *c)
 {
     if (!c)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
+    pt_conn_close(c);
     if (c->wc_fd >= 0)
         close(c->wc_fd);
-    free(c->rbuf);
-    free(c->head);
+    if (c->proto_state) {
+        if (c->proto && c->proto->release)
+            c->proto->release(c->proto_state);
+        else
+            free(c->proto_state);
+    }
     free(c);
 }
 
@@ -121,24 +135,31 @@ long pt_conn_read(pt_conn_t *c, size_t max)
         c->rbuf = nb;
         c->rcap = ncap;
     }
-    for (;;) {
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-        if (n > 0) {
-            c->rlen += (size_t)n;
-            return n;
-        }
-        if (n == 0)
-            return 0;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return PT_EAGAIN;
-        return -errno;
-    }
+    long n = c->tp->recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
+    if (n > 0)
+        c->rlen += (size_t)n;
+    return n;
+}
+
+long pt_conn_recv_some(pt_conn_t *c, void *buf, size_t n)
+{
+    return c->tp->recv(c, buf, n);
+}
+
+bool pt_conn_pending(const pt_conn_t *c)
+{
+    return c->tp->pending && c->tp->pending(c) > 0;
+}
+
+int pt_conn_shutdown_write(pt_conn_t *c)
+{
+    return c->tp->shutdown_write(c);
 }
 
 int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms)
 {
+    if ((events & POLLIN) && pt_conn_pending(c))
+        return 0;
     struct pollfd p = {.fd = c->fd, .events = events};
     int64_t deadline = pt_now_ms() + timeout_ms;
     for (;;) {
@@ -155,16 +176,22 @@ int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms)
     }
 }
 
-/* After a failed send: waits for room when the socket is full (0, or PT_ETIMEOUT), else the
- * connection is broken (PT_ECLOSED). Either failure marks it aborted. */
-static int wait_writable(pt_conn_t *c, int64_t timeout_ms)
+/* After a write that made no progress: waits for what the transport asked for (0, or
+ * PT_ETIMEOUT) when it would block, else the connection is broken (PT_ECLOSED). Either
+ * failure marks it aborted. */
+static int wait_writable(pt_conn_t *c, long rc, int64_t timeout_ms)
 {
-    int rc = PT_ECLOSED;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        rc = pt_conn_wait(c, POLLOUT, timeout_ms);
-    if (rc != 0)
+    int wrc = PT_ECLOSED;
+    if (rc == PT_EAGAIN)
+        wrc = pt_conn_wait(c, c->tp_want ? c->tp_want : POLLOUT, timeout_ms);
+    if (wrc != 0)
         c->aborted = true;
-    return rc;
+    return wrc;
+}
+
+long pt_conn_writev_some(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more)
+{
+    return c->tp->writev(c, iov, iovcnt, more);
 }
 
 int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t timeout_ms,
@@ -176,12 +203,9 @@ int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t
     memcpy(iov, iov_in, sizeof(*iov) * (size_t)iovcnt);
     struct iovec *v = iov;
     while (iovcnt > 0) {
-        struct msghdr mh = {.msg_iov = v, .msg_iovlen = (size_t)iovcnt};
-        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        long n = c->tp->writev(c, v, iovcnt, more);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int rc = wait_writable(c, timeout_ms);
+            int rc = wait_writable(c, n, timeout_ms);
             if (rc != 0)
                 return rc;
             continue;
@@ -200,22 +224,47 @@ int pt_conn_writev(pt_conn_t *c, const struct iovec *iov_in, int iovcnt, int64_t
     return 0;
 }
 
+/* The fallback for a transport without sendfile: one buffer's worth read from the file at
+ * *off and written; *off advances by what the transport took (the rest is read again next
+ * time, so nothing is held between calls). */
+static long pread_writev(pt_conn_t *c, int fd, off_t *off, size_t n)
+{
+    char buf[PT_CONN_FILE_CHUNK];
+    ssize_t got;
+    do
+        got = pread(fd, buf, PT_MIN(n, sizeof(buf)), *off);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return -errno;
+    if (got == 0)
+        return 0;
+    struct iovec v = {buf, (size_t)got};
+    long sent = c->tp->writev(c, &v, 1, false);
+    if (sent > 0)
+        *off += sent;
+    return sent;
+}
+
+long pt_conn_sendfile_some(pt_conn_t *c, int fd, off_t *off, size_t n)
+{
+    long sent = c->tp->sendfile ? c->tp->sendfile(c, fd, off, n) : pread_writev(c, fd, off, n);
+    return sent == 0 && n > 0 ? PT_ECLOSED : sent; /* the file shrank under us */
+}
+
 int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms)
 {
     while (len > 0) {
         size_t chunk = (size_t)PT_MIN(len, (off_t)1 << 30);
-        ssize_t n = sendfile(c->fd, fd, &off, chunk);
+        long n = pt_conn_sendfile_some(c, fd, &off, chunk);
+        if (n == PT_ECLOSED) { /* the promised length cannot be kept */
+            c->aborted = true;
+            return PT_ECLOSED;
+        }
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int rc = wait_writable(c, timeout_ms);
+            int rc = wait_writable(c, n, timeout_ms);
             if (rc != 0)
                 return rc;
             continue;
-        }
-        if (n == 0) { /* the file shrank under us: the promised length cannot be kept */
-            c->aborted = true;
-            return PT_ECLOSED;
         }
         len -= n;
     }
@@ -243,14 +292,12 @@ int pt_conn_write_tail(pt_conn_t *c)
 {
     while (c->wc_len > 0) {
         size_t chunk = (size_t)PT_MIN(c->wc_len, (off_t)1 << 30);
-        ssize_t n = sendfile(c->fd, c->wc_fd, &c->wc_off, chunk);
+        long n = pt_conn_sendfile_some(c, c->wc_fd, &c->wc_off, chunk);
         if (n > 0) {
             c->wc_len -= n;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n == PT_EAGAIN)
             return PT_EAGAIN;
         c->aborted = true; /* error, or the file shrank: the response cannot be completed */
         break;

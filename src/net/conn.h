@@ -1,38 +1,64 @@
 /* src/net/: connections, listeners and the transport under a connection; knows no request.
  *
- * A client connection: socket, addresses, read buffer and life-cycle state. The listener
- * owns a parked connection; a worker owns one it is serving; ownership moves through the
- * MPM's queues, never shared. Idle connections keep no read buffer (it is freed when a
- * connection parks with nothing pending), so thousands of them cost a few hundred bytes
- * each. */
+ * A client connection: transport, addresses, read buffer and the MPM's bookkeeping. The
+ * listener owns a parked connection; a worker owns one it is serving; ownership moves
+ * through the MPM's queues, never shared. Idle connections keep no read buffer (it is freed
+ * when a connection parks with nothing pending), so thousands of them cost a few hundred
+ * bytes each. Every byte to or from the peer goes through the functions below and from
+ * there through c->tp (transport.h); nothing else touches c->fd but the MPM's epoll. */
 #ifndef PT_CONN_H
 #define PT_CONN_H
 
 #include "arena.h"
 #include "common.h"
 #include "config.h"
-#include "http1.h"
+#include "task.h"
+#include "transport.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* States as server-status will show them. */
-typedef enum {
-    PT_CONN_READ_REQUEST, /* waiting for (the rest of) a request head */
-    PT_CONN_KEEPALIVE,    /* idle between requests */
-    PT_CONN_LINGER,       /* shut down for writing, draining what the client still sends */
-    PT_CONN_WRITE,        /* the listener sends the rest of a response to a slow reader */
-    PT_CONN_CLOSE,        /* to be closed now */
-} pt_conn_state_t;
-
 #define PT_CONN_RBUF_INITIAL 4096
-#define PT_LINGER_MS 2000
-#define PT_KEEPALIVE_DEFAULT_MS 5000 /* KeepAliveTimeout before any request set one */ /* as Apache's MAX_SECS_TO_LINGER */
+#define PT_CONN_FILE_CHUNK 16384 /* bytes read per write when the transport cannot sendfile */
+#define PT_LINGER_MS 2000 /* as Apache's MAX_SECS_TO_LINGER */
+#define PT_KEEPALIVE_DEFAULT_MS 5000 /* KeepAliveTimeout before any request set one */
+
+struct pt_conn;
+struct pt_worker;
+
+/* What the worker does with a connection after serving what it could. */
+typedef enum {
+    PT_NEXT_PARK_KEEPALIVE,
+    PT_NEXT_PARK_READ,  /* head incomplete: wait for more bytes */
+    PT_NEXT_LINGER,
+    PT_NEXT_WRITE,      /* a response tail is pending: the listener finishes it */
+    PT_NEXT_CLOSE,
+} pt_conn_next_t;
+
+/* The protocol driver of a connection (HTTP/1 now; HTTP/2 after ALPN later): what the MPM
+ * calls, so that it names no protocol. main.c registers the one for fresh connections
+ * (pt_mpm_ctx_t.proto); a driver may switch c->proto (an upgrade). */
+typedef struct pt_conn_proto {
+    const char *name;
+    /* On a worker: serves requests on a readable connection until it would wait for the
+     * client; says what to do with it next. */
+    pt_conn_next_t (*serve_worker)(struct pt_worker *w, struct pt_conn *c);
+    /* A head that started did not arrive in time (RequestReadTimeout): tell the client
+     * without blocking, just before the MPM closes the connection. On the listener, or on
+     * the worker or prefork process that was waiting. May be NULL. */
+    void (*read_timeout)(struct pt_conn *c);
+    /* Frees c->proto_state (pt_conn_destroy). NULL: free(). */
+    void (*release)(void *proto_state);
+} pt_conn_proto_t;
 
 typedef struct pt_conn {
-    int fd;
-    pt_conn_state_t state;
+    int fd;                /* the transport's; -1 once closed */
+    const pt_transport_t *tp;
+    void *tp_state;        /* owned by the transport (TLS: the session), freed by tp->close */
+    short tp_want;         /* poll events the transport's last PT_EAGAIN waits for */
+    const pt_conn_proto_t *proto;
+    void *proto_state;     /* owned by the protocol driver, freed by proto->release */
     const pt_config_t *cfg;
     struct sockaddr_storage peer, local;
     char peer_ip[46];
@@ -44,14 +70,10 @@ typedef struct pt_conn {
     size_t rlen;           /* bytes held */
     size_t rpos;           /* start of bytes not yet consumed by a request */
 
-    /* Progress on a head at rbuf + rpos that arrived in pieces (offsets, no pointers); owned,
-     * NULL when none is pending, so an idle connection does not carry parser state. */
-    pt_http1_parser_t *head;
     int requests;          /* served on this connection */
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */
     bool aborted;          /* the client went away mid-response */
-    bool in_epoll;         /* registered with the listener's epoll set */
     /* Write completion (event MPM): the tail of a file response, sent by the listener
      * without holding a worker. async_write says the MPM supports it. */
     bool async_write;
@@ -61,37 +83,61 @@ typedef struct pt_conn {
     int64_t wc_timeout_ms;
     int64_t keepalive_ms;  /* KeepAliveTimeout of the vhost that served the last request */
 
-    /* Listener bookkeeping (timeout heap), owned by the MPM. */
-    int64_t deadline_ms;
-    long heap_idx;         /* -1 when not in the heap */
-    bool expired;          /* closed by the listener; memory not yet freed */
-    struct pt_conn *next;  /* queue link */
-    int64_t queued_ms;     /* when it entered the ready queue */
+    /* The MPM's: the connection as something a worker serves, and as something the
+     * listener watches (park.state is what server-status counts it as). */
+    pt_task_t task;
+    pt_park_t park;
 } pt_conn_t;
 
 pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr *peer,
                           socklen_t peerlen);
-void pt_conn_destroy(pt_conn_t *c);   /* closes the socket */
-/* Accepts one connection from a listening socket (non-blocking, TCP_NODELAY). NULL with
- * *err = -EAGAIN when none is waiting, or another -errno (logged here when it matters). */
+/* Closes the transport (if still open) and frees everything the connection owns. */
+void pt_conn_destroy(pt_conn_t *c);
+/* Closes the transport now (the fd leaves every epoll set) and drops the read buffer, but
+ * keeps the memory: the MPM frees it later, when no thread can hold an event for it. */
+void pt_conn_close(pt_conn_t *c);
+/* Accepts one connection from a listening socket (non-blocking, TCP_NODELAY), on the plain
+ * socket transport with no protocol yet. NULL with *err = -EAGAIN when none is waiting, or
+ * another -errno (logged here when it matters). */
 pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err);
 /* Releases the read buffer when nothing is pending in it. */
 void pt_conn_shrink(pt_conn_t *c);
 
+/* ---- I/O, all through c->tp ---------------------------------------------------------
+ * Blocking calls wait through poll, each wait bounded by timeout_ms, and mark the
+ * connection aborted when they fail. The _some calls never block: they return bytes
+ * (> 0), PT_EAGAIN (c->tp_want says what to wait for), or a negative error. */
+
 /* Reads what is available into the buffer, growing it up to max. Returns bytes read (> 0),
  * 0 on EOF, PT_EAGAIN when nothing is there, PT_ETOOBIG when the buffer is full, or -errno. */
 long pt_conn_read(pt_conn_t *c, size_t max);
-/* Waits until the socket is readable (or timeout_ms passes): 0, PT_ETIMEOUT or -errno. */
+/* Reads into the caller's buffer instead (lingering close drains this way): as pt_conn_read
+ * without the connection's buffer. */
+long pt_conn_recv_some(pt_conn_t *c, void *buf, size_t n);
+/* True when the transport holds bytes the peer sent that epoll cannot see (TLS records
+ * already decrypted): the connection is readable without an event. */
+bool pt_conn_pending(const pt_conn_t *c);
+/* Waits until the connection is ready for events (or timeout_ms passes): 0, PT_ETIMEOUT or
+ * -errno. Readable at once when bytes are pending in the transport. */
 int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms);
-/* Writes everything in iov (blocking through poll, each wait bounded by timeout_ms).
- * 0 or a negative error (PT_ETIMEOUT, PT_ECLOSED). more: MSG_MORE (a file follows). */
+/* Writes everything in iov. 0 or a negative error (PT_ETIMEOUT, PT_ECLOSED). more:
+ * MSG_MORE (a file follows). */
 int pt_conn_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, int64_t timeout_ms,
                    bool more);
-/* Sends what it can of the pending tail without blocking: 0 when it is all out,
+/* Writes what fits now of iov (the listener's canned 408, a non-blocking writer). */
+long pt_conn_writev_some(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more);
+/* Sends len bytes of a file from off. 0 or a negative error. By the transport's sendfile,
+ * or (a transport without one, as TLS) read from the file and written. */
+int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms);
+/* Sends what fits now of n bytes of a file from *off (advanced by what was sent); the same
+ * fallback. Bytes sent (> 0), PT_EAGAIN, or a negative error (PT_ECLOSED when the file
+ * ends before n: the promised length cannot be kept). */
+long pt_conn_sendfile_some(pt_conn_t *c, int fd, off_t *off, size_t n);
+/* Sends what it can of the pending tail (wc_fd) without blocking: 0 when it is all out,
  * PT_EAGAIN when the socket is full, or a negative error (the tail is then dropped). */
 int pt_conn_write_tail(pt_conn_t *c);
-/* Sends len bytes of a file from off, by sendfile. 0 or a negative error. */
-int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms);
+/* Stops sending (TCP FIN; TLS close_notify first): 0 or -errno. */
+int pt_conn_shutdown_write(pt_conn_t *c);
 
 /* When a connection waiting for (the rest of) a request head must give up: the header
  * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its
@@ -99,18 +145,6 @@ int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout
 int64_t pt_conn_read_deadline(const pt_conn_t *c);
 /* When an idle keep-alive connection is closed: its last vhost's KeepAliveTimeout from now. */
 int64_t pt_conn_keepalive_deadline(const pt_conn_t *c);
-
-/* Sends a canned "status, no body, close" answer without blocking (the listener's 408). */
-void pt_conn_send_status(pt_conn_t *c, int status);
-
-/* What the worker does with a connection after serving what it could. */
-typedef enum {
-    PT_NEXT_PARK_KEEPALIVE,
-    PT_NEXT_PARK_READ,  /* head incomplete: wait for more bytes */
-    PT_NEXT_LINGER,
-    PT_NEXT_WRITE,      /* a response tail is pending: the listener finishes it */
-    PT_NEXT_CLOSE,
-} pt_conn_next_t;
 
 /* Per worker thread state, passed down explicitly. */
 typedef struct pt_worker {
@@ -120,9 +154,5 @@ typedef struct pt_worker {
     void *sb;              /* this worker's scoreboard slot (pt_sb_worker_t), or NULL */
     void *sb_counters;     /* its process's counters (pt_sb_counters_t), or NULL */
 } pt_worker_t;
-
-/* Serves requests on a readable connection until it would wait for the client; says what
- * to do with it next (request.c). */
-pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c);
 
 #endif

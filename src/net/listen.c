@@ -1,7 +1,7 @@
 /* Listening sockets: bound once by the parent, before privileges are dropped, and kept
  * open across restarts. */
 #include "log.h"
-#include "mpm/mpm.h"
+#include "listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -114,23 +114,4 @@ void pt_listen_close(pt_listener_t *ls, size_t n)
         if (ls[i].fd >= 0)
             close(ls[i].fd);
     free(ls);
-}
-
-const char *pt_mpm_name(pt_mpm_kind_t k)
-{
-    switch (k) {
-    case PT_MPM_WORKER: return "worker";
-    case PT_MPM_PREFORK: return "prefork";
-    default: return "event";
-    }
-}
-
-void pt_mpm_signals(sigset_t *set, bool with_chld)
-{
-    sigemptyset(set);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH};
-    for (size_t i = 0; i < PT_ARRAY_LEN(sigs); i++)
-        sigaddset(set, sigs[i]);
-    if (with_chld)
-        sigaddset(set, SIGCHLD);
 }

@@ -1,0 +1,88 @@
+/* The plain socket transport (TCP or Unix): each operation is the system call, made
+ * non-blocking, with EINTR retried and EAGAIN turned into PT_EAGAIN plus what to wait for. */
+#include "conn.h"
+#include "transport.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static long sock_recv(pt_conn_t *c, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t got = recv(c->fd, buf, n, 0);
+        if (got >= 0)
+            return got;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->tp_want = POLLIN;
+            return PT_EAGAIN;
+        }
+        return -errno;
+    }
+}
+
+static long sock_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more)
+{
+    struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+    for (;;) {
+        /* MSG_DONTWAIT: the fd is non-blocking already, but a caller may hand us one that is
+         * not (a test's socketpair), and no transport operation may block. */
+        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->tp_want = POLLOUT;
+            return PT_EAGAIN;
+        }
+        return -errno;
+    }
+}
+
+static long sock_sendfile(pt_conn_t *c, int fd, off_t *off, size_t n)
+{
+    for (;;) {
+        ssize_t sent = sendfile(c->fd, fd, off, n);
+        if (sent >= 0)
+            return sent; /* 0: the file ended before n */
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->tp_want = POLLOUT;
+            return PT_EAGAIN;
+        }
+        return -errno;
+    }
+}
+
+static size_t sock_pending(const pt_conn_t *c)
+{
+    (void)c;
+    return 0; /* the kernel's buffer is all there is, and epoll sees it */
+}
+
+static int sock_shutdown_write(pt_conn_t *c)
+{
+    return shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
+static void sock_close(pt_conn_t *c)
+{
+    close(c->fd);
+    c->fd = -1;
+}
+
+const pt_transport_t pt_transport_socket = {
+    .name = "tcp",
+    .recv = sock_recv,
+    .writev = sock_writev,
+    .sendfile = sock_sendfile,
+    .pending = sock_pending,
+    .shutdown_write = sock_shutdown_write,
+    .close = sock_close,
+};

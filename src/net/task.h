@@ -1,0 +1,72 @@
+/* The two units the MPM schedules, defined below it so that what it schedules can embed
+ * them: a task is something a worker serves (a connection now; an HTTP/2 stream or a
+ * tunnel later), a park is something the listener watches for its owner (one descriptor,
+ * the events it waits for, a deadline, what server-status counts it as, and what to do
+ * when it is ready or expired). The MPM runs them (mpm.h) and knows no more about them
+ * than this: a new kind of parked thing is a new pt_park_ops_t, not a case in event.c. */
+#ifndef PT_TASK_H
+#define PT_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pt_worker;
+
+/* On the ready queue (owned by the queue while there, by the worker that took it after). */
+typedef struct pt_task {
+    /* Runs on a worker thread: serve what is there, then hand the owner on (park it again,
+     * close it, free it). */
+    void (*serve_worker)(struct pt_task *t, struct pt_worker *w);
+    struct pt_task *next;      /* queue link (the MPM's) */
+    int64_t queued_ms;         /* when it entered the ready queue (the MPM's) */
+} pt_task_t;
+
+/* What server-status counts a parked thing as (the scoreboard's per-child counters). */
+typedef enum {
+    PT_PARK_READ,              /* waiting for (the rest of) a request head */
+    PT_PARK_KEEPALIVE,         /* idle between requests */
+    PT_PARK_LINGER,            /* shut down for writing, draining what the peer sends */
+    PT_PARK_WRITE,             /* sending the rest of a response; a stop waits for it */
+    PT_PARK_HANDSHAKE,         /* a TLS handshake waiting for the peer */
+    PT_PARK_NSTATES,
+} pt_park_state_t;
+
+struct pt_park;
+
+/* What a parked thing does when its descriptor is ready or its deadline passes. mpm is
+ * the MPM's handle (w->mpm), for pt_mpm_park and pt_mpm_queue. */
+typedef struct pt_park_ops {
+    /* Ready (EPOLLONESHOT: it is out of the epoll set and the heap, and this thread owns
+     * it). On the listener, a worker that harvested the event, or the thread that parked it
+     * (when the event came while it was parking); must not block. Returns a task for a
+     * worker, or NULL when it was handled here (parked again, or closed). */
+    struct pt_task *(*ready)(struct pt_park *p, void *mpm);
+    /* The deadline passed, or the child stops (stopping: give up quietly). On the
+     * listener, with the MPM's park lock held: close the descriptor now (a worker may still
+     * hold an event for it, so memory is freed later, by destroy); must not block and must
+     * not park or queue anything. */
+    void (*expire_listener)(struct pt_park *p, void *mpm, bool stopping);
+    /* Frees it, once no thread can hold an event for it. */
+    void (*destroy)(struct pt_park *p);
+} pt_park_ops_t;
+
+/* Embedded in its owner. The owner sets ops, fd, events, deadline_ms and state before
+ * parking; the rest is the MPM's. */
+typedef struct pt_park {
+    const pt_park_ops_t *ops;
+    int fd;
+    uint32_t events;           /* EPOLLIN (with EPOLLRDHUP) or EPOLLOUT */
+    int64_t deadline_ms;
+    pt_park_state_t state;
+    long heap_idx;             /* -1 when not in the timeout heap */
+    bool in_epoll;             /* the fd is registered with the listener's epoll set */
+    bool expired;              /* closed by the listener; memory not yet freed */
+    bool arming;               /* in the heap, epoll_ctl not yet done (see ev_park) */
+    bool fired, due;           /* its event, or its deadline, came while arming */
+    struct pt_park *next;      /* graveyard link */
+} pt_park_t;
+
+#define PT_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

@@ -1,0 +1,168 @@
+/* Unit tests for what the event MPM's listener parks (mpm/event_park.c) when it is not a
+ * connection: an item with its own pt_park_ops_t, parked from a worker, made ready by its
+ * descriptor, handed to a worker as a task, parked again, then expired by its deadline.
+ * A real event child runs in a forked process; the test talks to it over loopback. */
+#include "mpm/mpm.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A tunnel-like item: it watches a descriptor of its own (a dup of the client's socket),
+ * echoes "ping" with "pong" on a worker, and says "expired" when its deadline passes. */
+typedef struct {
+    pt_park_t park;
+    pt_task_t task;
+    void *mpm;
+} item_t;
+
+static void item_serve_worker(pt_task_t *t, pt_worker_t *w)
+{
+    item_t *it = PT_CONTAINER_OF(t, item_t, task);
+    char buf[16];
+    ssize_t n = recv(it->park.fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 4 && memcmp(buf, "ping", 4) == 0)
+        (void)!send(it->park.fd, "pong\n", 5, MSG_NOSIGNAL);
+    it->park.deadline_ms = pt_now_ms() + 200; /* then it expires */
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+}
+
+static pt_task_t *item_ready(pt_park_t *p, void *mpm)
+{
+    item_t *it = PT_CONTAINER_OF(p, item_t, park);
+    it->mpm = mpm;
+    return &it->task;
+}
+
+static void item_expire_listener(pt_park_t *p, void *mpm, bool stopping)
+{
+    (void)mpm;
+    if (!stopping)
+        (void)!send(p->fd, "expired\n", 8, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(p->fd);
+    p->fd = -1;
+}
+
+static void item_destroy(pt_park_t *p)
+{
+    free(PT_CONTAINER_OF(p, item_t, park));
+}
+
+static const pt_park_ops_t item_ops = {
+    .ready = item_ready,
+    .expire_listener = item_expire_listener,
+    .destroy = item_destroy,
+};
+
+/* The connection's protocol: read the greeting, hand the socket to an item, close. */
+static pt_conn_next_t greet_serve_worker(pt_worker_t *w, pt_conn_t *c)
+{
+    long n = pt_conn_read(c, 4096);
+    if (n <= 0)
+        return PT_NEXT_CLOSE;
+    item_t *it = calloc(1, sizeof(*it));
+    it->park = (pt_park_t){.ops = &item_ops, .fd = dup(c->fd), .events = EPOLLIN,
+                           .deadline_ms = pt_now_ms() + 10000, .state = PT_PARK_HANDSHAKE,
+                           .heap_idx = -1};
+    it->task.serve_worker = item_serve_worker;
+    (void)!send(it->park.fd, "parked\n", 7, MSG_NOSIGNAL);
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+    return PT_NEXT_CLOSE;
+}
+
+static const pt_conn_proto_t greet = {.name = "greet", .serve_worker = greet_serve_worker};
+
+static pid_t start_child(int *port)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(lfd, 16), 0);
+    socklen_t al = sizeof(a);
+    getsockname(lfd, (struct sockaddr *)&a, &al);
+    *port = ntohs(a.sin_port);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        static pt_config_t cfg;
+        cfg.threads_per_child = 2;
+        static pt_listener_t ls;
+        ls.fd = lfd;
+        pt_scoreboard_t *sb = pt_scoreboard_create(1, 2, "event");
+        pt_child_t ch = {.cfg = &cfg, .ls = &ls, .nls = 1, .sb = sb, .slot = 0,
+                         .proto = &greet};
+        _exit(pt_event_child_main(&ch, false));
+    }
+    close(lfd);
+    return pid;
+}
+
+/* Reads one line (up to \n) within 5 s; "" on EOF. */
+static void read_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ck_assert_int_eq(poll(&p, 1, 5000), 1);
+        ssize_t got = read(fd, buf + n, 1);
+        if (got <= 0)
+            break;
+        if (buf[n++] == '\n')
+            break;
+    }
+    buf[n] = '\0';
+}
+
+START_TEST(an_item_that_is_not_a_connection_is_parked_served_and_expired)
+{
+    int port;
+    pid_t pid = start_child(&port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(write(fd, "hello", 5), 5);
+    char line[32];
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "parked\n");
+    ck_assert_int_eq(write(fd, "ping", 4), 4);
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "pong\n");
+    int64_t t0 = pt_now_ms();
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "expired\n");
+    ck_assert_int_ge(pt_now_ms() - t0, 150); /* its own deadline, not the first one's */
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, ""); /* and closed */
+    close(fd);
+    kill(pid, SIGTERM);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("event_park");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, an_item_that_is_not_a_connection_is_parked_served_and_expired);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
