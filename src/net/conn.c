@@ -266,3 +266,24 @@ int64_t pt_conn_keepalive_deadline(const pt_conn_t *c)
 {
     return pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : PT_KEEPALIVE_DEFAULT_MS);
 }
+
+long pt_conn_send_nowait(pt_conn_t *c, const void *p, size_t n)
+{
+    ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return k >= 0 ? (long)k : -errno;
+}
+
+int pt_conn_sendfile_nowait(pt_conn_t *c, int fd, off_t *off, off_t len)
+{
+    off_t end = *off + len;
+    while (*off < end) {
+        ssize_t n = sendfile(c->fd, fd, off, (size_t)PT_MIN(end - *off, (off_t)1 << 30));
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return PT_EAGAIN;
+        c->aborted = true; /* error, or the file shrank: the promised length cannot be kept */
+        return PT_ECLOSED;
+    }
+    return 0;
+}

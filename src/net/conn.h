@@ -90,6 +90,11 @@ int pt_conn_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, int64_t ti
 int pt_conn_write_tail(pt_conn_t *c);
 /* Sends len bytes of a file from off, by sendfile. 0 or a negative error. */
 int pt_conn_sendfile(pt_conn_t *c, int fd, off_t off, off_t len, int64_t timeout_ms);
+/* Sends what the socket takes now of p[0..n), without waiting: bytes sent or -errno. */
+long pt_conn_send_nowait(pt_conn_t *c, const void *p, size_t n);
+/* Sends what the socket takes now of len bytes of file fd from *off (advanced): 0 when
+ * all went out, PT_EAGAIN when the socket is full, or PT_ECLOSED (then c->aborted). */
+int pt_conn_sendfile_nowait(pt_conn_t *c, int fd, off_t *off, off_t len);
 
 /* When a connection waiting for (the rest of) a request head must give up: the header
  * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its
