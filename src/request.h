@@ -23,7 +23,8 @@
 typedef struct pt_conn pt_conn_t;
 typedef struct pt_request pt_request_t;
 
-/* What the core decided about a response's head, handed to the protocol to serialize. */
+/* What the core decided about a response's head, handed to the protocol to serialize.
+ * Lives for one send_head call; the table and its strings are in the request's arena. */
 typedef struct {
     int status;
     /* Header rules applied, Date and Server added; no framing fields (Content-Length,
