@@ -388,14 +388,9 @@ static char conn_status(const pt_request_t *r)
 
 static lval_t bytes_in_val(const pt_request_t *r, char *tmp)
 {
-    if (!r->h1)
+    if (!r->head_bytes_in)
         return (lval_t){0};
-    int64_t body = 0;
-    if (r->h1->chunked)
-        body = (int64_t)r->chunk.total;
-    else if (r->content_length > 0)
-        body = r->content_length - (r->body_left > 0 ? r->body_left : 0);
-    return num_val(tmp, (long long)r->h1->head_len + body);
+    return num_val(tmp, (long long)(r->head_bytes_in + r->body_read));
 }
 
 static lval_t header_out_val(const pt_request_t *r, const char *name)

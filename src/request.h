@@ -4,30 +4,78 @@
  *
  * A request: parsed head, routing (virtual host, per-directory config), the handler call,
  * and the response writer that handlers use. A request and everything it allocates live in
- * its arena, which is reset when the request ends. One worker thread owns a request. */
+ * its arena, which is reset when the request ends. One worker thread owns a request.
+ *
+ * The request is protocol-neutral: the protocol that carried it (HTTP/1 in src/http1, later
+ * HTTP/2) fills the copied fields below from its own head and sets r->proto, the operations
+ * through which the response writer (response.c) and the body reader (body.c) reach the
+ * client. What a protocol keeps per request (a parsed head, framing state) hangs off
+ * r->proto_ctx, opaque here. */
 #ifndef PT_REQUEST_H
 #define PT_REQUEST_H
 
 #include "arena.h"
 #include "common.h"
 #include "config.h"
-#include "http1.h"
+#include "semantics.h"
+#include "buf.h"
 #include "table.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
 typedef struct pt_conn pt_conn_t;
+typedef struct pt_request pt_request_t;
 
-typedef struct pt_request {
+/* What the core decided about a response's head, handed to the protocol to serialize.
+ * Lives for one send_head call; the table and its strings are in the request's arena. */
+typedef struct {
+    int status;
+    /* Header rules applied, Date and Server added; no framing fields (Content-Length,
+     * Transfer-Encoding, Connection): those are the protocol's, which may add its own to
+     * this table (the core's scratch copy for this response). */
+    pt_table_t *fields;
+    int64_t length;            /* body bytes announced, -1 when not known in advance */
+    bool no_body;              /* HEAD, 1xx, 204, 304: no body bytes follow the head */
+} pt_resp_head_t;
+
+/* The operations of the protocol that carries a request. A protocol's table is static and
+ * shared; its per-request state is r->proto_ctx. They are called by the worker that owns
+ * the request, never concurrently. They assume no status line, no chunking and no socket:
+ * how the head and the body are framed, and where the bytes go, is theirs. Writes return 0
+ * or a negative error (the client is gone: r->conn->aborted is then set). */
+typedef struct pt_proto_ops {
+    const char *name;            /* "HTTP/1.1", for logs */
+    /* Whether the connection may serve another request after a response of len body bytes
+     * (-1 unknown) with r->status: HTTP/1.0 ends a body of unknown length by closing. */
+    bool (*keep_alive)(pt_request_t *r, int64_t len);
+    /* Takes the head. The protocol may hold it until the first body bytes so that both
+     * leave in one write; it sets r->head_sent once the head has gone to the client. */
+    int (*send_head)(pt_request_t *r, const pt_resp_head_t *h);
+    /* Sends body bytes (the held head first). NULL or an empty chain only sends the held
+     * head. The chain is consumed; its buffers stay the caller's. */
+    int (*send_body)(pt_request_t *r, pt_chain_t *body);
+    /* Sends len bytes of file fd from off (the held head first). last: this range ends a
+     * body of announced length, so the protocol may finish it after the call returns
+     * (HTTP/1 hands the rest to the event listener); fd stays the caller's to close. */
+    int (*send_file)(pt_request_t *r, int fd, off_t off, off_t len, bool last);
+    /* Ends the body (HTTP/1: the last chunk), or sends the held head of a bodiless answer.
+     * Called before r->body_done is set. */
+    int (*finish)(pt_request_t *r);
+    /* Reads up to n bytes of decoded request body: bytes (> 0), 0 at its end, or a negative
+     * error with *status (400, 408). Sets r->body_eof once the last byte is delivered and
+     * counts wire bytes in r->body_bytes_in. body.c applies the limits around it. */
+    long (*read_body)(pt_request_t *r, void *buf, size_t n, int *status);
+} pt_proto_ops_t;
+
+struct pt_request {
     pt_arena_t *arena;
     pt_conn_t *conn;
+    const pt_proto_ops_t *proto; /* the protocol that carries the request */
+    void *proto_ctx;             /* its per-request state (HTTP/1: pt_h1_req_t), in arena */
     const pt_config_t *cfg;
     const pt_vhost_t *vhost;
     const pt_dir_config_t *dir;  /* merged for this request's file and URL */
-    const pt_http1_request_t *h1; /* the parsed head: its slices point into the read buffer
-                                    and are valid only until the body is read; use the
-                                    copied fields below instead */
 
     const char *the_request;     /* request line as sent, for %r */
     const char *method;
@@ -67,6 +115,10 @@ typedef struct pt_request {
     int64_t bytes_sent;          /* body bytes written (%B) */
     int64_t content_length;      /* request body length, -1 chunked or none */
     bool has_body;
+    bool expects_continue;       /* the client waits for a go-ahead (Expect: 100-continue)
+                                    before it sends the body */
+    int64_t head_bytes_in;       /* bytes of the request head as received (%I), 0 when
+                                    none was parsed */
     int64_t start_wall_us;       /* wall clock when the head arrived (%t) */
     int64_t start_mono_us;       /* monotonic, for %D */
     const char *user;            /* %u; NULL */
@@ -83,28 +135,25 @@ typedef struct pt_request {
     struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
     bool sb_counted;             /* counted by status and method when its head was built */
 
-    /* Response writer state (private to response.c). */
+    /* Response writer state (response.c's; the protocol sets head_sent). */
     int error_status;            /* an ErrorDocument is being served for this status */
     bool error_page;             /* the response is an error page: headers_out not sent */
-    char *head;                  /* built head not yet written */
-    size_t head_len;
     /* A proxied answer's tables as they were before pt_resp_start applied the Header rules
      * and moved the backend's fields, so that pt_resp_unstart can put them back. */
     pt_table_t unstart_out, unstart_err;
-    bool head_sent;
-    bool chunked_out;
+    bool head_built;             /* pt_resp_start gave the protocol a head (perhaps held) */
+    bool head_sent;              /* the head has gone to the client */
     bool body_done;
-    int64_t out_remaining;       /* bytes still promised by Content-Length; -1 chunked */
-    /* Request body reader state (private to request.c). */
-    pt_chunked_t chunk;
-    int64_t body_left;
+    int64_t out_remaining;       /* bytes still promised by the length; -1 unknown */
+    /* Request body reader state (body.c's; the protocol sets body_eof, body_bytes_in). */
+    int64_t body_read;           /* decoded body bytes delivered so far */
+    bool body_started;           /* the first read went to the protocol (100 Continue sent) */
     bool body_eof;
     bool body_error;             /* framing broken: close the connection */
     int body_status;             /* the status that body error calls for (400, 408, 413) */
-    bool sent_continue;
     int64_t body_start_ms;       /* first body read: RequestReadTimeout body= runs from it */
-    int64_t body_bytes_in;       /* bytes read from the socket for the body (for MinRate) */
-} pt_request_t;
+    int64_t body_bytes_in;       /* bytes read from the client for the body (for MinRate) */
+};
 
 /* Handlers return PT_DONE once they have sent a response, an HTTP status (>= 300) to have
  * the core send the error or redirect page (ErrorDocument applies), or a negative value when
@@ -113,9 +162,10 @@ typedef struct pt_request {
 #define PT_DECLINED (-1)
 
 /* ---- Response writer ---------------------------------------------------------------- */
-/* Starts the response: applies Header rules, adds Date, Server, Content-Length (len >= 0)
- * or Transfer-Encoding: chunked (len < 0, HTTP/1.1) or close-delimited (HTTP/1.0), and
- * Connection, then buffers the head (it is written with the first body bytes). */
+/* Starts the response: applies Header rules, adds Date and Server, decides keep-alive and
+ * the body length (len >= 0 bytes, or < 0 unknown), and gives the head to the protocol,
+ * which frames it (HTTP/1: Content-Length, chunked or close-delimited, Connection) and
+ * writes it with the first body bytes. */
 int pt_resp_start(pt_request_t *r, int status, int64_t len);
 /* Forgets a head that pt_resp_start built and nothing has written yet, so that the handler
  * can still return an error status (a backend that failed after its head). PT_EINVAL when
@@ -142,6 +192,11 @@ long pt_req_read_body(pt_request_t *r, void *buf, size_t n, int *status);
 /* Reads and drops the rest of the body so the connection can be reused; negative when it
  * cannot be (then the connection closes). */
 int pt_req_discard_body(pt_request_t *r);
+/* For a protocol's read_body: how long it may still wait for body bytes now (the body part
+ * of RequestReadTimeout with MinRate, else Timeout); <= 0 when the time is up. */
+int64_t pt_req_body_wait_ms(const pt_request_t *r);
+/* For a protocol's read_body when the wait ran out: logs it, *status = 408, PT_ETIMEOUT. */
+int pt_req_body_timed_out(pt_request_t *r, int *status);
 
 /* ---- Routing ------------------------------------------------------------------------ */
 /* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,

@@ -1,5 +1,8 @@
-/* The response writer: status line and header fields (Date cached per second, Server per
- * ServerTokens, Header rules, framing), bodies from memory or files, and the error pages. */
+/* The response writer, protocol-neutral: the status, the header fields (Header rules, Date
+ * cached per second, Server per ServerTokens), keep-alive and the body length decision,
+ * bodies from memory or files, and the error pages (ErrorDocument). The bytes go out
+ * through the request's protocol operations (r->proto): the status line, framing and the
+ * socket are the protocol's (src/http1/h1_output.c for HTTP/1). */
 #include "conn.h"
 #include "headers.h"
 #include "log.h"
@@ -9,14 +12,7 @@
 
 #include <openssl/opensslv.h>
 #include <stdio.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/sendfile.h>
-
-#define PT_SMALL_BODY 16384 /* files up to this size are read and sent with the head */
 
 static const char *http_date_now(void)
 {
@@ -50,22 +46,6 @@ const char *pt_server_banner(int tokens)
     return server_banner(tokens);
 }
 
-static const char *fmt_uint(pt_arena_t *a, uint64_t v)
-{
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return pt_arena_strndup(a, tmp + i, sizeof(tmp) - i);
-}
-
-static bool status_has_body(int status)
-{
-    return !(status < 200 || status == 204 || status == 304);
-}
-
 /* Decides keep-alive for this response (after the handler, before the head). */
 static void decide_keepalive(pt_request_t *r, int64_t len)
 {
@@ -76,8 +56,8 @@ static void decide_keepalive(pt_request_t *r, int64_t len)
         r->keepalive = false;
     else if (vh->max_keepalive_requests > 0 && r->conn->requests + 1 >= vh->max_keepalive_requests)
         r->keepalive = false;
-    else if (len < 0 && r->proto_num < 1001 && status_has_body(r->status) && !r->header_only)
-        r->keepalive = false; /* HTTP/1.0 without a length: the close ends the body */
+    else if (!r->proto->keep_alive(r, len))
+        r->keepalive = false; /* the protocol's own rule (HTTP/1.0: a close ends the body) */
     /* A request body not read to the end: drop it now or close. */
     if (r->keepalive && !r->body_eof && r->has_body && pt_req_discard_body(r) != 0)
         r->keepalive = false;
@@ -98,7 +78,7 @@ static void apply_header_rules(pt_request_t *r, int status)
             pt_table_add(&r->err_headers_out, ok->v[i].name, ok->v[i].value);
         pt_table_init(ok, r->arena, 4);
     }
-    if (r->content_type && status_has_body(status) &&
+    if (r->content_type && pt_status_has_body(status) &&
         !(ok && pt_table_get(ok, "Content-Type")) &&
         !pt_table_get(&r->err_headers_out, "Content-Type"))
         pt_table_add(ok ? ok : &r->err_headers_out, "Content-Type", r->content_type);
@@ -117,97 +97,61 @@ static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
         pt_table_add(dst, src->v[i].name, src->v[i].value);
 }
 
-int pt_resp_start(pt_request_t *r, int status, int64_t len)
+/* The head's fields: the Header rules applied, Date and Server, and neither table's framing
+ * fields (the length decision and the connection's fate are the core's and the protocol's,
+ * whatever rules and handlers said). */
+static pt_table_t *head_fields(pt_request_t *r, int status)
 {
-    if (r->head_sent || r->head)
-        return PT_EINVAL;
-    if (r->error_status && status == 200)
-        status = r->error_status; /* a local ErrorDocument keeps the original status */
-    r->status = status;
-    /* Counted before the client can see the answer. */
-    pt_sb_request_commit(r->sb_counters, &r->sb_counted, r->status, (int)r->method_id);
-    if (!status_has_body(status))
-        len = 0;
-    decide_keepalive(r, len);
-
     bool theirs = r->backend && !r->error_page;
     if (theirs) {
         table_copy(&r->unstart_out, &r->headers_out, r->arena);
         table_copy(&r->unstart_err, &r->err_headers_out, r->arena);
     }
     apply_header_rules(r, status);
-    pt_table_t h;
-    pt_table_init(&h, r->arena, 16);
+    pt_table_t *h = pt_arena_alloc(r->arena, sizeof(*h));
+    pt_table_init(h, r->arena, 16);
     /* A proxied answer keeps the backend's Date and Server, as Apache does: one of each.
      * A script's fields are in the always table by now (apply_header_rules). */
     if (!theirs || !(pt_table_get(&r->headers_out, "Date") ||
                      pt_table_get(&r->err_headers_out, "Date")))
-        pt_table_add(&h, "Date", http_date_now());
+        pt_table_add(h, "Date", http_date_now());
     if (!theirs || !(pt_table_get(&r->headers_out, "Server") ||
                      pt_table_get(&r->err_headers_out, "Server")))
-        pt_table_add(&h, "Server", server_banner(r->cfg->server_tokens));
+        pt_table_add(h, "Server", server_banner(r->cfg->server_tokens));
     /* Apache's header filter overlays headers_out on err_headers_out: the always table's
      * fields go out first. */
     for (size_t i = 0; i < r->err_headers_out.n; i++)
-        pt_table_add(&h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
+        pt_table_add(h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
     if (!r->error_page)
         for (size_t i = 0; i < r->headers_out.n; i++)
-            pt_table_add(&h, r->headers_out.v[i].name, r->headers_out.v[i].value);
+            pt_table_add(h, r->headers_out.v[i].name, r->headers_out.v[i].value);
     /* Framing is the core's: rules and handlers cannot change it. */
-    pt_table_unset(&h, "Content-Length");
-    pt_table_unset(&h, "Transfer-Encoding");
-    pt_table_unset(&h, "Connection");
-    r->chunked_out = false;
-    r->out_remaining = len;
-    if (len >= 0) {
-        if (status_has_body(status))
-            pt_table_add(&h, "Content-Length", fmt_uint(r->arena, (uint64_t)len));
-    } else if (r->proto_num >= 1001) {
-        r->chunked_out = true;
-        pt_table_add(&h, "Transfer-Encoding", "chunked");
-    }
-    if (!r->keepalive)
-        pt_table_add(&h, "Connection", "close");
-    else if (r->proto_num < 1001)
-        pt_table_add(&h, "Connection", "Keep-Alive");
+    pt_table_unset(h, "Content-Length");
+    pt_table_unset(h, "Transfer-Encoding");
+    pt_table_unset(h, "Connection");
+    return h;
+}
 
-    /* Built with memcpy: this runs for every response, and printf is a tenth of it. */
-    const char *reason = pt_http_reason(status);
-    size_t rl = strlen(reason);
-    size_t *nl = pt_arena_alloc(r->arena, 2 * h.n * sizeof(size_t));
-    size_t n = 9 + 4 + rl + 2 + 2;
-    for (size_t i = 0; i < h.n; i++) {
-        nl[2 * i] = strlen(h.v[i].name);
-        nl[2 * i + 1] = strlen(h.v[i].value);
-        n += nl[2 * i] + nl[2 * i + 1] + 4;
-    }
-    char *p = pt_arena_alloc(r->arena, n);
-    memcpy(p, "HTTP/1.1 ", 9);
-    p[9] = (char)('0' + status / 100 % 10);
-    p[10] = (char)('0' + status / 10 % 10);
-    p[11] = (char)('0' + status % 10);
-    p[12] = ' ';
-    memcpy(p + 13, reason, rl);
-    size_t o = 13 + rl;
-    p[o++] = '\r';
-    p[o++] = '\n';
-    for (size_t i = 0; i < h.n; i++) {
-        /* A value with CR or LF (from a rule or a backend) would split the response. */
-        if (memchr(h.v[i].value, '\r', nl[2 * i + 1]) || memchr(h.v[i].value, '\n', nl[2 * i + 1]))
-            continue;
-        memcpy(p + o, h.v[i].name, nl[2 * i]);
-        o += nl[2 * i];
-        p[o++] = ':';
-        p[o++] = ' ';
-        memcpy(p + o, h.v[i].value, nl[2 * i + 1]);
-        o += nl[2 * i + 1];
-        p[o++] = '\r';
-        p[o++] = '\n';
-    }
-    memcpy(p + o, "\r\n", 2);
-    r->head = p;
-    r->head_len = o + 2;
-    if (r->header_only || !status_has_body(status)) {
+int pt_resp_start(pt_request_t *r, int status, int64_t len)
+{
+    if (r->head_built)
+        return PT_EINVAL;
+    if (r->error_status && status == 200)
+        status = r->error_status; /* a local ErrorDocument keeps the original status */
+    r->status = status;
+    /* Counted before the client can see the answer. */
+    pt_sb_request_commit(r->sb_counters, &r->sb_counted, r->status, (int)r->method_id);
+    if (!pt_status_has_body(status))
+        len = 0;
+    decide_keepalive(r, len);
+    pt_resp_head_t head = {status, head_fields(r, status), len < 0 ? -1 : len,
+                           r->header_only || !pt_status_has_body(status)};
+    r->out_remaining = head.length;
+    int rc = r->proto->send_head(r, &head);
+    if (rc != 0)
+        return rc;
+    r->head_built = true;
+    if (head.no_body) {
         r->body_done = true; /* nothing of a body goes out */
         r->out_remaining = 0;
     }
@@ -218,30 +162,20 @@ int pt_resp_unstart(pt_request_t *r)
 {
     if (r->head_sent)
         return PT_EINVAL;
-    if (r->head && r->backend && !r->error_page) {
+    if (r->head_built && r->backend && !r->error_page) {
         r->headers_out = r->unstart_out;
         r->err_headers_out = r->unstart_err;
     }
-    r->head = NULL;
-    r->head_len = 0;
-    r->chunked_out = false;
+    r->head_built = false;
     r->body_done = false;
     r->out_remaining = -1;
     return 0;
 }
 
-static int64_t write_timeout(const pt_request_t *r)
+/* Sends a head the protocol still holds (nothing else to send with it). */
+static int flush_head(pt_request_t *r)
 {
-    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
-}
-
-static int flush_head(pt_request_t *r, const void *body, size_t n, bool more)
-{
-    struct iovec iov[2] = {{r->head, r->head_len}, {(void *)body, n}};
-    int rc = pt_conn_writev(r->conn, iov, n ? 2 : 1, write_timeout(r), more);
-    r->head = NULL;
-    r->head_sent = true;
-    return rc;
+    return r->head_built && !r->head_sent ? r->proto->send_body(r, NULL) : 0;
 }
 
 int pt_resp_write(pt_request_t *r, const void *p, size_t n)
@@ -249,60 +183,19 @@ int pt_resp_write(pt_request_t *r, const void *p, size_t n)
     if (r->conn->aborted)
         return PT_ECLOSED;
     if (r->body_done || n == 0)
-        return r->head ? flush_head(r, NULL, 0, false) : 0;
+        return flush_head(r);
     r->bytes_sent += (int64_t)n;
-    if (r->chunked_out) {
-        char sz[24];
-        int sl = snprintf(sz, sizeof(sz), "%zx\r\n", n);
-        struct iovec iov[4];
-        int c = 0;
-        if (r->head)
-            iov[c++] = (struct iovec){r->head, r->head_len};
-        iov[c++] = (struct iovec){sz, (size_t)sl};
-        iov[c++] = (struct iovec){(void *)p, n};
-        iov[c++] = (struct iovec){"\r\n", 2};
-        r->head = NULL;
-        r->head_sent = true;
-        return pt_conn_writev(r->conn, iov, c, write_timeout(r), false);
-    }
     if (r->out_remaining >= 0) {
         if ((int64_t)n > r->out_remaining)
             n = (size_t)r->out_remaining; /* never send more than announced */
         r->out_remaining -= (int64_t)n;
     }
-    if (r->head)
-        return flush_head(r, p, n, false);
-    struct iovec iov = {(void *)p, n};
-    return pt_conn_writev(r->conn, &iov, 1, write_timeout(r), false);
-}
-
-/* The last piece of a response is a file range: send what the socket takes now, and if a
- * slow reader leaves some over, give the rest to the MPM with a dup of the file, so the
- * worker is free at once (the event MPM's write completion). */
-static int hand_off_tail(pt_request_t *r, int fd, off_t off, off_t len)
-{
-    pt_conn_t *c = r->conn;
-    off_t end = off + len;
-    while (off < end) {
-        ssize_t n = sendfile(c->fd, fd, &off, (size_t)PT_MIN(end - off, (off_t)1 << 30));
-        if (n > 0 || (n < 0 && errno == EINTR))
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        c->aborted = true;
-        return PT_ECLOSED;
-    }
-    r->bytes_sent += len;
-    if (off == end)
-        return 0;
-    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (dfd < 0)
-        return pt_conn_sendfile(c, fd, off, end - off, write_timeout(r));
-    c->wc_fd = dfd;
-    c->wc_off = off;
-    c->wc_len = end - off;
-    c->wc_timeout_ms = write_timeout(r);
-    return 0;
+    /* One buffer on the stack: the bytes are the handler's, not copied. */
+    pt_buf_t b = {.p = p, .fd = -1, .len = n};
+    pt_chain_t body;
+    pt_chain_init(&body);
+    pt_chain_append(&body, &b);
+    return r->proto->send_body(r, &body);
 }
 
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
@@ -310,52 +203,13 @@ int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
     if (r->conn->aborted)
         return PT_ECLOSED;
     if (r->body_done || len == 0)
-        return r->head ? flush_head(r, NULL, 0, false) : 0;
-    if (r->chunked_out) {
-        /* Chunked framing around a file: size line, the file, CRLF. */
-        char sz[24];
-        int sl = snprintf(sz, sizeof(sz), "%llx\r\n", (unsigned long long)len);
-        struct iovec iov[2];
-        int c = 0;
-        if (r->head)
-            iov[c++] = (struct iovec){r->head, r->head_len};
-        iov[c++] = (struct iovec){sz, (size_t)sl};
-        r->head = NULL;
-        r->head_sent = true;
-        int rc = pt_conn_writev(r->conn, iov, c, write_timeout(r), true);
-        if (rc == 0)
-            rc = pt_conn_sendfile(r->conn, fd, off, len, write_timeout(r));
-        struct iovec crlf = {"\r\n", 2};
-        if (rc == 0)
-            rc = pt_conn_writev(r->conn, &crlf, 1, write_timeout(r), false);
-        if (rc == 0)
-            r->bytes_sent += len;
-        return rc;
-    }
+        return flush_head(r);
     if (r->out_remaining >= 0) {
         if (len > r->out_remaining)
             len = r->out_remaining;
         r->out_remaining -= len;
     }
-    if (r->head && len <= PT_SMALL_BODY) {
-        /* A small file goes out with the head in one writev: cheaper than a second
-         * syscall through the splice machinery. */
-        char *buf = pt_arena_alloc(r->arena, (size_t)len);
-        if (pread(fd, buf, (size_t)len, off) == (ssize_t)len) {
-            int rc = flush_head(r, buf, (size_t)len, false);
-            if (rc == 0)
-                r->bytes_sent += len;
-            return rc;
-        }
-    }
-    if (r->head) {
-        int rc = flush_head(r, NULL, 0, true);
-        if (rc != 0)
-            return rc;
-    }
-    if (r->conn->async_write && !r->chunked_out && r->out_remaining == 0)
-        return hand_off_tail(r, fd, off, len);
-    int rc = pt_conn_sendfile(r->conn, fd, off, len, write_timeout(r));
+    int rc = r->proto->send_file(r, fd, off, len, r->out_remaining == 0);
     if (rc == 0)
         r->bytes_sent += len;
     return rc;
@@ -363,21 +217,9 @@ int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
 
 int pt_resp_finish(pt_request_t *r)
 {
-    int rc = 0;
     if (r->conn->aborted)
         return PT_ECLOSED;
-    if (r->chunked_out && !r->body_done) {
-        struct iovec iov[2];
-        int c = 0;
-        if (r->head)
-            iov[c++] = (struct iovec){r->head, r->head_len};
-        iov[c++] = (struct iovec){"0\r\n\r\n", 5};
-        r->head = NULL;
-        r->head_sent = true;
-        rc = pt_conn_writev(r->conn, iov, c, write_timeout(r), false);
-    } else if (r->head) {
-        rc = flush_head(r, NULL, 0, false);
-    }
+    int rc = r->proto->finish(r);
     r->body_done = true;
     if (rc == 0 && r->out_remaining > 0) {
         /* The handler sent less than it announced: the client must see the truncation. */
@@ -469,7 +311,7 @@ static const pt_errordoc_t *find_errordoc(const pt_request_t *r, int status)
 
 int pt_resp_send_error(pt_request_t *r, int status)
 {
-    if (r->head_sent || r->head) {
+    if (r->head_built) {
         /* Too late for an error page: the client sees a cut response. */
         r->keepalive = false;
         r->conn->aborted = true;

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "common.h"
+#include "semantics.h"
 
 typedef struct {
     pt_str_t name;
@@ -21,19 +22,6 @@ typedef struct {
     size_t max_fields;      /* LimitRequestFields: number of header fields (431) */
     size_t max_field_size;  /* LimitRequestFieldSize: one field line, CRLF excluded (431) */
 } pt_http1_limits_t;
-
-typedef enum {
-    PT_METHOD_OTHER = 0,
-    PT_METHOD_GET,
-    PT_METHOD_HEAD,
-    PT_METHOD_POST,
-    PT_METHOD_PUT,
-    PT_METHOD_DELETE,
-    PT_METHOD_OPTIONS,
-    PT_METHOD_TRACE,
-    PT_METHOD_CONNECT,
-    PT_METHOD_PATCH,
-} pt_method_t;
 
 typedef struct {
     pt_str_t method;
@@ -150,8 +138,6 @@ void pt_chunked_limit_trailers(pt_chunked_t *c, size_t max_fields, size_t max_li
 pt_chunk_result_t pt_chunked_decode(pt_chunked_t *c, const char *in, size_t len,
                                     size_t *consumed, pt_str_t *data);
 
-/* The reason phrase for a status code ("Not Found"), "Unknown" when not known. */
-const char *pt_http_reason(int status);
 /* Header field lookup in a parsed request (first match, case-insensitive). */
 const pt_str_t *pt_http1_header(const pt_http1_request_t *req, const char *name);
 

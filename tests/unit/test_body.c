@@ -1,5 +1,6 @@
 /* Unit tests for the request body reader and the response writer, over a socketpair. */
 #include "conn.h"
+#include "h1.h"
 #include "request.h"
 
 #include <check.h>
@@ -45,14 +46,12 @@ static void setup_fixture(fixture_t *f, bool chunked, int64_t cl, bool expect, i
     r->cfg = &f->cfg;
     r->vhost = &f->vh;
     r->dir = &f->dir;
-    r->h1 = &f->h1;
     r->proto_num = 1001;
     r->protocol = "HTTP/1.1";
     r->keepalive = true;
     r->has_body = chunked || cl > 0;
-    r->body_left = cl > 0 ? cl : 0;
     r->content_length = chunked ? -1 : cl;
-    pt_chunked_init(&r->chunk);
+    pt_h1_attach(r, &f->h1);
     pt_table_init(&r->headers_out, f->a, 4);
     pt_table_init(&r->err_headers_out, f->a, 4);
     pt_table_init(&r->env, f->a, 4);

@@ -219,7 +219,7 @@ START_TEST(renders_pid_keepalive_count_and_connection_status)
 {
     pt_request_t *r = mkreq();
     char want[64];
-    conn.requests = 3; /* serve.c counts the request before logging it */
+    conn.requests = 3; /* h1_conn.c counts the request before logging it */
     snprintf(want, sizeof(want), "%ld|+|2|-\n", (long)getpid());
     ck_assert_str_eq(render("%P|%X|%k|%S", r), want);
     r->keepalive = false;

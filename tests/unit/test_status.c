@@ -2,6 +2,7 @@
  * filled by hand, the handlers run on a request whose connection is a socketpair, and the
  * exact response read back from the other end. */
 #include "conn.h"
+#include "h1.h"
 #include "handler.h"
 #include "mpm/scoreboard.h"
 #include "request.h"
@@ -82,6 +83,7 @@ static void setup_fixture(fixture_t *f, pt_method_t m, const char *args)
     pt_table_init(&r->headers_out, f->a, 4);
     pt_table_init(&r->err_headers_out, f->a, 4);
     pt_table_init(&r->env, f->a, 4);
+    pt_h1_attach(r, NULL); /* answered over HTTP/1, as a served request is */
 }
 
 static void teardown_fixture(fixture_t *f)

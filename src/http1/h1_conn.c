@@ -1,8 +1,9 @@
-/* The HTTP/1.1 connection loop a worker runs: read, parse the head, build the request,
- * route and answer it, log it, then serve the next pipelined request or hand the
- * connection back to the listener. */
-#include "accesslog.h"
+/* The HTTP/1.1 connection driver a worker runs: read, parse the head, build the request
+ * (the neutral fields from the head, and r->proto = pt_h1_proto), route and answer it, log
+ * it, then serve the next pipelined request or hand the connection back to the listener. */
 #include "conn.h"
+#include "h1.h"
+#include "accesslog.h"
 #include "serve.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
@@ -12,7 +13,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/uio.h>
@@ -29,7 +29,7 @@ static char *sdup(pt_arena_t *a, pt_str_t s)
     return pt_arena_strndup(a, s.p ? s.p : "", s.len);
 }
 
-static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c)
+static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_request_t *h)
 {
     pt_request_t *r = pt_arena_calloc(w->arena, sizeof(*r));
     r->arena = w->arena;
@@ -46,7 +46,33 @@ static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c)
     pt_table_init(&r->headers_out, w->arena, 8);
     pt_table_init(&r->err_headers_out, w->arena, 4);
     pt_table_init(&r->env, w->arena, 8);
+    pt_h1_attach(r, h);
     return r;
+}
+
+const pt_proto_ops_t pt_h1_proto = {
+    .name = "HTTP/1.1",
+    .keep_alive = pt_h1_keep_alive,
+    .send_head = pt_h1_send_head,
+    .send_body = pt_h1_send_body,
+    .send_file = pt_h1_send_file,
+    .finish = pt_h1_finish,
+    .read_body = pt_h1_read_body,
+};
+
+pt_h1_req_t *pt_h1_attach(pt_request_t *r, const pt_http1_request_t *head)
+{
+    pt_h1_req_t *h1 = pt_arena_calloc(r->arena, sizeof(*h1));
+    h1->head = head;
+    pt_chunked_init(&h1->chunk);
+    if (head) {
+        h1->body_left = head->content_length > 0 ? head->content_length : 0;
+        r->expects_continue = head->expect_continue;
+        r->head_bytes_in = (int64_t)head->head_len;
+    }
+    r->proto = &pt_h1_proto;
+    r->proto_ctx = h1;
+    return h1;
 }
 
 /* The request line as sent, for logs: up to the first CR or LF. */
@@ -63,7 +89,6 @@ static const char *first_line(pt_arena_t *a, const char *p, size_t len)
 static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
 {
     pt_arena_t *a = r->arena;
-    r->h1 = h;
     r->method = sdup(a, h->method);
     r->method_id = h->method_id;
     r->unparsed_uri = sdup(a, h->target);
@@ -74,8 +99,6 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
     r->keepalive = h->keep_alive;
     r->content_length = h->chunked ? -1 : h->content_length;
     r->has_body = h->chunked || h->content_length > 0;
-    r->body_left = h->content_length > 0 ? h->content_length : 0;
-    pt_chunked_init(&r->chunk);
     pt_table_init(&r->headers_in, a, h->nheaders + 4);
     for (size_t i = 0; i < h->nheaders; i++)
         pt_table_add(&r->headers_in, sdup(a, h->headers[i].name), sdup(a, h->headers[i].value));
@@ -114,6 +137,7 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
 static void handle(pt_request_t *r)
 {
     pt_conn_t *c = r->conn;
+    const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
     r->vhost = pt_config_vhost_for(c->cfg, (const struct sockaddr *)&c->local, r->hostname);
     r->dir = r->vhost->dir;
     int st;
@@ -124,7 +148,7 @@ static void handle(pt_request_t *r)
                       (long long)r->vhost->dir->limit_request_body);
         r->keepalive = false;
         st = 413;
-    } else if (r->h1->path.len == 1 && r->h1->path.p[0] == '*') {
+    } else if (h->path.len == 1 && h->path.p[0] == '*') {
         r->uri = "*";
         if (r->method_id == PT_METHOD_OPTIONS) {
             pt_table_set(&r->headers_out, "Allow", "GET,HEAD,POST,OPTIONS");
@@ -132,7 +156,7 @@ static void handle(pt_request_t *r)
         } else {
             st = 400;
         }
-    } else if ((st = pt_uri_normalize(r->arena, r->h1->path.p, r->h1->path.len, &r->uri)) != 0) {
+    } else if ((st = pt_uri_normalize(r->arena, h->path.p, h->path.len, &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
     } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {
@@ -157,7 +181,7 @@ static void handle(pt_request_t *r)
  * doubt, so nothing after it on this connection can be trusted). */
 static void reject(pt_worker_t *w, pt_conn_t *c, int status)
 {
-    pt_request_t *r = request_new(w, c);
+    pt_request_t *r = request_new(w, c, NULL);
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, c->rlen - c->rpos);
     r->method = "-";
     r->uri = "-";
@@ -174,14 +198,15 @@ void pt_conn_send_status(pt_conn_t *c, int status)
     int n = snprintf(buf, sizeof(buf),
                      "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
                      pt_http_reason(status));
-    (void)!send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    struct iovec iov = {buf, (size_t)n};
+    (void)pt_conn_writev_some(c, &iov, 1, false);
 }
 
 /* Serves the head at the start of the buffer. Returns false when the connection must not
  * serve another request. */
 static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
 {
-    pt_request_t *r = request_new(w, c);
+    pt_request_t *r = request_new(w, c, h);
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
     fill_from_head(r, h);
     c->rpos += h->head_len;

@@ -1,0 +1,245 @@
+/* HTTP/1 output: the status line and the head's serialization with the framing fields
+ * (Content-Length, Transfer-Encoding: chunked, Connection), the chunked framing of bodies,
+ * and the write-completion tail (the rest of a file handed to the event listener). The
+ * response writer (response.c) decides what is sent; this decides how it looks on an
+ * HTTP/1 connection. The head is held until the first body bytes so that both leave in one
+ * writev (a small file is read and sent with it; a large one follows with MSG_MORE). */
+#include "conn.h"
+#include "h1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define PT_SMALL_BODY 16384 /* files up to this size are read and sent with the head */
+#define PT_H1_IOV 16        /* pt_conn_writev's bound */
+
+static int64_t write_timeout(const pt_request_t *r)
+{
+    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
+}
+
+static pt_h1_req_t *h1_of(pt_request_t *r)
+{
+    return r->proto_ctx;
+}
+
+static const char *fmt_uint(pt_arena_t *a, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return pt_arena_strndup(a, tmp + i, sizeof(tmp) - i);
+}
+
+bool pt_h1_keep_alive(pt_request_t *r, int64_t len)
+{
+    /* HTTP/1.0 without a length: the close ends the body. */
+    return !(len < 0 && r->proto_num < 1001 && pt_status_has_body(r->status) &&
+             !r->header_only);
+}
+
+/* "HTTP/1.1 200 OK\r\n" + fields + CRLF, built with memcpy: this runs for every response,
+ * and printf is a tenth of it. A field whose value holds CR or LF (from a rule or a
+ * backend) is left out: it would split the response. */
+static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, size_t *len)
+{
+    const char *reason = pt_http_reason(status);
+    size_t rl = strlen(reason);
+    size_t *nl = pt_arena_alloc(a, 2 * h->n * sizeof(size_t) + 1);
+    size_t n = 9 + 4 + rl + 2 + 2;
+    for (size_t i = 0; i < h->n; i++) {
+        nl[2 * i] = strlen(h->v[i].name);
+        nl[2 * i + 1] = strlen(h->v[i].value);
+        n += nl[2 * i] + nl[2 * i + 1] + 4;
+    }
+    char *p = pt_arena_alloc(a, n);
+    memcpy(p, "HTTP/1.1 ", 9);
+    p[9] = (char)('0' + status / 100 % 10);
+    p[10] = (char)('0' + status / 10 % 10);
+    p[11] = (char)('0' + status % 10);
+    p[12] = ' ';
+    memcpy(p + 13, reason, rl);
+    size_t o = 13 + rl;
+    p[o++] = '\r';
+    p[o++] = '\n';
+    for (size_t i = 0; i < h->n; i++) {
+        const char *v = h->v[i].value;
+        if (memchr(v, '\r', nl[2 * i + 1]) || memchr(v, '\n', nl[2 * i + 1]))
+            continue;
+        memcpy(p + o, h->v[i].name, nl[2 * i]);
+        o += nl[2 * i];
+        p[o++] = ':';
+        p[o++] = ' ';
+        memcpy(p + o, v, nl[2 * i + 1]);
+        o += nl[2 * i + 1];
+        p[o++] = '\r';
+        p[o++] = '\n';
+    }
+    memcpy(p + o, "\r\n", 2);
+    *len = o + 2;
+    return p;
+}
+
+int pt_h1_send_head(pt_request_t *r, const pt_resp_head_t *h)
+{
+    pt_h1_req_t *h1 = h1_of(r);
+    h1->chunked_out = false;
+    if (h->length >= 0) {
+        if (pt_status_has_body(h->status))
+            pt_table_add(h->fields, "Content-Length", fmt_uint(r->arena, (uint64_t)h->length));
+    } else if (r->proto_num >= 1001) {
+        h1->chunked_out = true;
+        pt_table_add(h->fields, "Transfer-Encoding", "chunked");
+    }
+    if (!r->keepalive)
+        pt_table_add(h->fields, "Connection", "close");
+    else if (r->proto_num < 1001)
+        pt_table_add(h->fields, "Connection", "Keep-Alive");
+    h1->out = serialize(r->arena, h->status, h->fields, &h1->out_len);
+    return 0;
+}
+
+/* Puts the held head (if any) in iov[0]: it leaves with what follows it. */
+static int take_head(pt_request_t *r, struct iovec *iov)
+{
+    pt_h1_req_t *h1 = h1_of(r);
+    if (!r->head_built || r->head_sent || !h1->out)
+        return 0;
+    iov[0] = (struct iovec){h1->out, h1->out_len};
+    h1->out = NULL;
+    r->head_sent = true;
+    return 1;
+}
+
+/* Memory slices of body (up to its first file range) in one writev, after the held head,
+ * framed as one chunk when the body is chunked. */
+static int send_slices(pt_request_t *r, pt_chain_t *body)
+{
+    struct iovec iov[PT_H1_IOV];
+    int c = take_head(r, iov);
+    bool chunked = h1_of(r)->chunked_out;
+    char sz[24];
+    int at = c + (chunked ? 1 : 0);
+    size_t bytes = 0;
+    int k = body ? pt_chain_iov(body, iov + at, PT_H1_IOV - at - 1, &bytes) : 0;
+    if (bytes == 0) {
+        k = 0; /* empty slices: only the held head, if any, goes out */
+        at = c;
+    } else if (chunked) {
+        iov[c] = (struct iovec){sz, (size_t)snprintf(sz, sizeof(sz), "%zx\r\n", bytes)};
+        iov[at + k++] = (struct iovec){"\r\n", 2};
+    }
+    int n = at + k;
+    if (n == 0)
+        return 0;
+    int rc = pt_conn_writev(r->conn, iov, n, write_timeout(r), false);
+    if (rc == 0 && body)
+        pt_chain_consume(body, bytes);
+    return rc;
+}
+
+int pt_h1_send_body(pt_request_t *r, pt_chain_t *body)
+{
+    int rc = send_slices(r, body);
+    while (rc == 0 && body && !pt_chain_empty(body)) {
+        pt_buf_t *b = body->head;
+        if (b->fd >= 0) {
+            rc = pt_h1_send_file(r, b->fd, b->off, (off_t)b->len, false);
+            if (rc == 0)
+                pt_chain_consume(body, b->len);
+        } else if (b->len == 0) {
+            pt_chain_consume(body, 0);
+        } else {
+            rc = send_slices(r, body);
+        }
+    }
+    return rc;
+}
+
+/* The last piece of a response is a file range: send what the socket takes now, and if a
+ * slow reader leaves some over, give the rest to the MPM with a dup of the file, so the
+ * worker is free at once (the event MPM's write completion). */
+static int hand_off_tail(pt_request_t *r, int fd, off_t off, off_t len)
+{
+    pt_conn_t *c = r->conn;
+    off_t end = off + len;
+    while (off < end) {
+        long n = pt_conn_sendfile_some(c, fd, &off, (size_t)(end - off));
+        if (n == PT_EAGAIN)
+            break;
+        if (n < 0) {
+            c->aborted = true; /* gone, or the file shrank: the length cannot be kept */
+            return PT_ECLOSED;
+        }
+    }
+    if (off == end)
+        return 0;
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return pt_conn_sendfile(c, fd, off, end - off, write_timeout(r));
+    c->wc_fd = dfd;
+    c->wc_off = off;
+    c->wc_len = end - off;
+    c->wc_timeout_ms = write_timeout(r);
+    return 0;
+}
+
+/* Chunked framing around a file: size line (after the held head), the file, CRLF. */
+static int send_file_chunk(pt_request_t *r, int fd, off_t off, off_t len)
+{
+    char sz[24];
+    struct iovec iov[2];
+    int c = take_head(r, iov);
+    iov[c++] = (struct iovec){sz, (size_t)snprintf(sz, sizeof(sz), "%llx\r\n",
+                                                   (unsigned long long)len)};
+    int rc = pt_conn_writev(r->conn, iov, c, write_timeout(r), true);
+    if (rc == 0)
+        rc = pt_conn_sendfile(r->conn, fd, off, len, write_timeout(r));
+    struct iovec crlf = {"\r\n", 2};
+    if (rc == 0)
+        rc = pt_conn_writev(r->conn, &crlf, 1, write_timeout(r), false);
+    return rc;
+}
+
+int pt_h1_send_file(pt_request_t *r, int fd, off_t off, off_t len, bool last)
+{
+    pt_h1_req_t *h1 = h1_of(r);
+    if (h1->chunked_out)
+        return send_file_chunk(r, fd, off, len);
+    struct iovec iov[2];
+    bool held = r->head_built && !r->head_sent && h1->out;
+    if (held && len <= PT_SMALL_BODY) {
+        /* A small file goes out with the head in one writev: cheaper than a second
+         * syscall through the splice machinery. */
+        char *buf = pt_arena_alloc(r->arena, (size_t)len);
+        if (pread(fd, buf, (size_t)len, off) == (ssize_t)len) {
+            int c = take_head(r, iov);
+            iov[c++] = (struct iovec){buf, (size_t)len};
+            return pt_conn_writev(r->conn, iov, c, write_timeout(r), false);
+        }
+    }
+    if (held) {
+        /* MSG_MORE: the head waits for the file's first bytes, one packet for both. */
+        int c = take_head(r, iov);
+        int rc = pt_conn_writev(r->conn, iov, c, write_timeout(r), true);
+        if (rc != 0)
+            return rc;
+    }
+    if (r->conn->async_write && last)
+        return hand_off_tail(r, fd, off, len);
+    return pt_conn_sendfile(r->conn, fd, off, len, write_timeout(r));
+}
+
+int pt_h1_finish(pt_request_t *r)
+{
+    struct iovec iov[2];
+    int c = take_head(r, iov);
+    if (h1_of(r)->chunked_out && !r->body_done)
+        iov[c++] = (struct iovec){"0\r\n\r\n", 5};
+    return c ? pt_conn_writev(r->conn, iov, c, write_timeout(r), false) : 0;
+}
