@@ -1,4 +1,6 @@
-/* The FastCGI client's parts, shared inside src/fcgi (and by its tests): record encoding and
+/* src/fcgi/: the FastCGI scheme of the proxy, the top floor below main.c and startup.c.
+ *
+ * The FastCGI client's parts, shared inside src/fcgi (and by its tests): record encoding and
  * an incremental record decoder (record.c), the CGI response head parser (cgihead.c) and the
  * CGI/1.1 parameters of a request (params.c). Connections, pools and what a failure means are
  * the upstream engine's (src/proxy). The wire definitions are libfcgi's fastcgi.h. */

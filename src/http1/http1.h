@@ -1,5 +1,6 @@
-/* src/http1/: the HTTP/1 protocol, above the request core: the parser below and the
- * connection driver (serve.c) that builds requests, runs them and logs them.
+/* src/http1/: the HTTP/1 protocol, above the request core: the parser below, HTTP/1's side
+ * of the protocol operations (h1.h: h1_output.c, h1_body.c) and the connection driver
+ * (h1_conn.c) that builds requests, runs them and logs them.
  *
  * HTTP/1.1 request parsing (RFC 9110, RFC 9112) and chunked body decoding. The parser is
  * strict and zero-copy: every pt_str_t it returns points into the caller's read buffer,

@@ -1,4 +1,8 @@
-/* The one MPM interface. main.c loads the configuration and opens the listening sockets;
+/* src/mpm/: the process models, above base/, conf/ and net/ only. The MPM names no protocol,
+ * handler or module: it runs the tasks it is handed (net/task.h), parks what waits, and calls
+ * what start-up registered (pt_mpm_hooks_t, the first protocol of a connection).
+ *
+ * The one MPM interface. main.c loads the configuration and opens the listening sockets;
  * pt_mpm_run runs the parent process (parent.c): it creates the scoreboard, starts and
  * replaces children, keeps spare capacity, and runs restarts. Children run one of the
  * three MPMs' child loops: event and worker (event.c), prefork (prefork.c). */

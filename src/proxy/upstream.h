@@ -1,4 +1,8 @@
-/* The upstream engine that every proxy scheme uses (FastCGI first, HTTP later): a connection
+/* src/proxy/: the upstream engine and the proxy, above the request core and below the
+ * schemes that use it (fcgi/): this file, the pools (pool.h) held per child (runtime.h), the
+ * scheme registry (scheme.h) and the proxy directives.
+ *
+ * The upstream engine that every proxy scheme uses (FastCGI first, HTTP later): a connection
  * to a backend made with a deadline (TCP or unix socket), reads and writes on it that wait at
  * most a bound, and the one table that says what an upstream failure means: the status the
  * client gets, the error-log text, whether an idempotent request may go to another member,
