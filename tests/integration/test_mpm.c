@@ -502,11 +502,14 @@ START_TEST(a_child_that_crashes_while_stopping_is_logged_as_an_error)
 {
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    /* ASan would catch the SIGSEGV and report it as its own; let it kill the child. */
-    const char *asan = getenv("ASAN_OPTIONS");
-    char opts[512];
-    snprintf(opts, sizeof(opts), "%s%shandle_segv=0", asan ? asan : "", asan ? ":" : "");
-    setenv("ASAN_OPTIONS", opts, 1);
+    /* ASan or TSan would catch the SIGSEGV and report it as its own; let it kill the child. */
+    static const char *const sanitizers[] = {"ASAN_OPTIONS", "TSAN_OPTIONS"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *was = getenv(sanitizers[i]);
+        char opts[512];
+        snprintf(opts, sizeof(opts), "%s%shandle_segv=0", was ? was : "", was ? ":" : "");
+        setenv(sanitizers[i], opts, 1);
+    }
     pth_config(h, "%s%s", procs(), handlers);
     pth_start(h);
     ck_assert_int_eq(wait_children(2, 2, 3000), 2);

@@ -210,7 +210,7 @@ END_TEST
  * then opens by path can follow the link; openat(O_NOFOLLOW) component by component cannot. */
 typedef struct {
     const char *a, *b;
-    volatile bool stop;
+    _Atomic bool stop; /* volatile is no synchronization: TSan reports it as a race */
     long swaps;
 } swapper_t;
 
