@@ -93,7 +93,9 @@ static void print_version(bool full, const char *mpm)
     printf("OpenSSL:        %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("nghttp2:        %s\n", nghttp2_version(0)->version_str);
     printf("Build type:     %s\n", PORTICO_BUILD_TYPE);
-    printf("Sanitizers:     %s\n", PORTICO_ASAN_ENABLED ? "address,undefined" : "none");
+    printf("Sanitizers:     %s\n", PORTICO_ASAN_ENABLED   ? "address,undefined"
+                                    : PORTICO_TSAN_ENABLED ? "thread"
+                                                           : "none");
     printf(" -D DEFAULT_CONFIG_FILE=\"%s\"\n", PT_DEFAULT_CONF);
 }
 
