@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,50 @@ START_TEST(a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url)
     ck_assert_int_eq(atomic_load(&hs.counts->keep_conn), 6);
     ck_assert_int_eq(atomic_load(&hs.counts->accepted), 1);
     pth_stop(h);
+}
+END_TEST
+
+/* A restart makes each child's pools anew from the new configuration: a backend that moved
+ * to another index (a rule added before it) is still served, and the old generation's kept
+ * connections are closed when its children leave. */
+static void restart_serves_the_new_backends(int sig)
+{
+    pth_write_filef(h, "g/ok", "x");
+    pth_config(h, "%s" HOSTILE_PASS " enablereuse=on\n", one_child());
+    pth_start(h);
+    get_ok("/f/ok");
+    ck_assert_int_eq(atomic_load(&hs.counts->open), 1);
+    pth_config(h, "%sProxyPass /g/ \"unix:@DIR@/nobody.sock|fcgi://localhost/\"\n"
+                  HOSTILE_PASS " enablereuse=on\n", one_child());
+    ck_assert_int_eq(kill(h->pid, sig), 0);
+    ck_assert_msg(pth_file_wait_contains(h->error_log, "generation 1 configured", 5000),
+                  "no restart");
+    pth_resp_t r;
+    int st = 0;
+    for (int64_t end = pth_now_ms() + 3000; pth_now_ms() < end; pth_sleep_ms(50)) {
+        st = get_status("/g/ok", &r);
+        pth_resp_free(&r);
+        if (st == 503)
+            break;
+    }
+    ck_assert_int_eq(st, 503); /* the new generation's rule, to a socket that is not there */
+    for (int i = 0; i < 3; i++)
+        get_ok("/f/ok");
+    ck_assert(pth_hostile_wait_open(&hs, 0, 3000));
+    pth_stop(h);
+}
+
+START_TEST(a_graceful_restart_serves_the_new_backends)
+{
+    pth_expect_error(h, "AH01079");
+    restart_serves_the_new_backends(SIGUSR1);
+}
+END_TEST
+
+START_TEST(a_restart_serves_the_new_backends)
+{
+    pth_expect_error(h, "AH01079");
+    restart_serves_the_new_backends(SIGHUP);
 }
 END_TEST
 
@@ -568,6 +613,8 @@ static Suite *suite(void)
         tcase_add_test(reuse, an_idle_backend_connection_is_closed_while_the_client_keeps_alive);
     tcase_add_test(reuse, a_kept_connection_that_the_backend_closed_is_replaced);
     tcase_add_test(reuse, a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url);
+    tcase_add_test(reuse, a_graceful_restart_serves_the_new_backends);
+    tcase_add_test(reuse, a_restart_serves_the_new_backends);
     /* prefork: one connection per child, nothing for max= to bound. */
     if (!prefork()) {
         tcase_add_test(reuse, max_bounds_the_backend_connections_of_a_child);
