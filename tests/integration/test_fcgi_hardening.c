@@ -367,6 +367,46 @@ START_TEST(a_draining_child_closes_its_idle_backend_connections)
 }
 END_TEST
 
+/* Handler names resolved at load reach every way a request gets its handler: SetHandler in
+ * <Files> and <FilesMatch>, the name mod_dir's DirectoryIndex picks, and SetHandler None in
+ * a later section, which gives the file back to the static handler. */
+START_TEST(a_proxy_sethandler_in_files_sections_serves_the_directory_index)
+{
+    pth_write_filef(h, "app/ok", "local");
+    pth_write_filef(h, "files/ok", "local");
+    pth_write_filef(h, "none/ok", "local");
+    pth_config(h, "%s"
+                  "DirectoryIndex ok\n"
+                  "<Directory \"@DOCROOT@/app\">\n"
+                  "  <FilesMatch \"^ok$\">\n"
+                  "    SetHandler \"proxy:unix:@DIR@/hostile.sock|fcgi://localhost\"\n"
+                  "  </FilesMatch>\n"
+                  "</Directory>\n"
+                  "<Files \"ok\">\n"
+                  "  SetHandler \"proxy:unix:@DIR@/hostile.sock|fcgi://localhost\"\n"
+                  "</Files>\n"
+                  "<Location \"/none/\">\n"
+                  "  SetHandler None\n"
+                  "</Location>\n", one_child());
+    pth_start(h);
+    pth_resp_t r;
+    const char *const backend[] = {"/app/", "/app/ok", "/files/", "/files/ok"};
+    for (size_t i = 0; i < sizeof(backend) / sizeof(*backend); i++) {
+        ck_assert_msg(get_status(backend[i], &r) == 200, "%s: %d", backend[i], r.status);
+        ck_assert_msg(strcmp(r.body, "ok") == 0, "%s: %s", backend[i], r.body);
+        pth_resp_free(&r);
+    }
+    /* <Location> merges after <Files>: None wins, the file is served as it is. */
+    const char *const local[] = {"/none/", "/none/ok"};
+    for (size_t i = 0; i < sizeof(local) / sizeof(*local); i++) {
+        ck_assert_msg(get_status(local[i], &r) == 200, "%s: %d", local[i], r.status);
+        ck_assert_msg(strcmp(r.body, "local") == 0, "%s: %s", local[i], r.body);
+        pth_resp_free(&r);
+    }
+    pth_stop(h);
+}
+END_TEST
+
 static void *slow_get(void *arg)
 {
     int *ok = arg;
@@ -653,6 +693,7 @@ static Suite *suite(void)
         tcase_add_test(reuse, an_idle_backend_connection_is_closed_while_the_client_keeps_alive);
     tcase_add_test(reuse, a_kept_connection_that_the_backend_closed_is_replaced);
     tcase_add_test(reuse, a_sethandler_shares_the_pool_of_the_proxypass_that_names_its_url);
+    tcase_add_test(reuse, a_proxy_sethandler_in_files_sections_serves_the_directory_index);
     tcase_add_test(reuse, a_graceful_restart_serves_the_new_backends);
     tcase_add_test(reuse, a_restart_serves_the_new_backends);
     /* prefork: its one child would be busy with the download. */
