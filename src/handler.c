@@ -14,7 +14,8 @@ static const pt_handler_t builtins[] = {
 
 #define PT_HANDLER_MAX_REGISTERED 16
 
-/* Written by main.c at start-up only, before threads; read-only after. */
+/* Written at start-up only (startup.c, through the scheme registry), before threads;
+ * read-only after. */
 static const pt_handler_t *registered[PT_HANDLER_MAX_REGISTERED];
 static size_t nregistered;
 

@@ -28,8 +28,8 @@ int pt_status_handler(pt_request_t *r);
 int pt_metrics_handler(pt_request_t *r);
 
 /* Adds h (which must outlive every config) to the table: how the floors above the request
- * core (the proxy, FastCGI) offer handlers without the core naming them. Called by main.c
- * at start-up, before a configuration is loaded and before threads. 0, PT_EINVAL when the
+ * core (the proxy, FastCGI) offer handlers without the core naming them. Called at start-up
+ * (startup.c), before a configuration is loaded and before threads. 0, PT_EINVAL when the
  * table is full or the name is taken (a second call with the same h is ignored). */
 int pt_handler_register(const pt_handler_t *h);
 

@@ -5,10 +5,10 @@
 #define PT_LOADER_H
 
 /* Registers the core's extensions with conf: Require (access.c), Header and RequestHeader
- * (headers.c), LogFormat and CustomLog (accesslog.c), LoadModule (module.c), the proxy
- * directives (directives_proxy.c) and the handler resolution below. Call once at start-up,
- * before the first pt_config_load (main.c does; so do tests that load configurations);
- * calling it again does nothing. */
+ * (headers.c), LogFormat and CustomLog (accesslog.c), LoadModule (module.c) and the handler
+ * resolution below (the proxy's and FastCGI's directives are startup.c's, registered before
+ * these). Call once at start-up, before the first pt_config_load (pt_startup_register does;
+ * so do tests that load configurations); calling it again does nothing. */
 void pt_loader_init(void);
 
 #endif

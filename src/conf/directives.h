@@ -78,8 +78,9 @@ extern const dcx_directive_t pt_dcx_alias_table[];
 
 /* ---- Extensions: how the floors above conf add to the language ----------------------------
  * conf names nothing above it: access rules, Header rules, access logs, LoadModule, the
- * proxy and the handler names are added by tables and hooks that src/loader.c registers at
- * start-up (main.c calls it; so do the tests that load configurations). */
+ * proxy and the handler names are added by tables and hooks that src/startup.c (the proxy's
+ * and FastCGI's) and src/loader.c (the request core's) register at start-up (main.c calls
+ * pt_startup_register; so do the tests that load configurations). */
 struct pt_conf_ext {
     const char *name;                     /* for messages */
     const dcx_directive_t *directives;    /* ended by a NULL name; may be NULL */

@@ -133,7 +133,7 @@ int pt_fcgi_script_locate(struct pt_request *r, pt_fcgi_script_t *s);
 
 /* The FastCGI gateway (fcgi_handler.c): SetHandler "proxy:fcgi://..." or
  * "proxy:unix:/path|fcgi://...", and ProxyPass to fcgi:// URLs (r->backend is set).
- * main.c registers it as the handler for the "fcgi" scheme (handler.h). */
+ * startup.c registers it as the handler for the "fcgi" scheme (handler.h). */
 int pt_fcgi_handler(struct pt_request *r);
 /* For ProxyPass: SCRIPT_FILENAME from r->backend_path, which is decoded already (as is for
  * FPM, escaped into a proxy:fcgi:// URL for GENERIC). */
@@ -146,9 +146,9 @@ void pt_fcgi_params_build(struct pt_request *r, const pt_fcgi_script_t *s,
 /* ---- The scheme (fcgi_handler.c) ------------------------------------------------------ */
 
 struct pt_proxy_scheme;
-/* fcgi:// for proxy/scheme.h: main.c registers it before loading a configuration. */
+/* fcgi:// for proxy/scheme.h: startup.c registers it before loading a configuration. */
 extern const struct pt_proxy_scheme pt_fcgi_scheme;
-/* The FastCGI directives (ProxyFCGI*), added to conf by main.c at start-up
+/* The FastCGI directives (ProxyFCGI*), added to conf by startup.c at start-up
  * (directives_fcgi.c). */
 extern const struct pt_conf_ext pt_fcgi_conf;
 

@@ -1,5 +1,5 @@
 /* Proxy schemes by name: each scheme (fcgi://, later http://) registers what serves it once at
- * start-up, from main.c, since the schemes live on floors above src/proxy. A backend's scheme
+ * start-up, from startup.c, since the schemes live on floors above src/proxy. A backend's scheme
  * is resolved when its URL is parsed (pt_backend_t.scheme_ops, and .handler = the scheme's
  * handler), so a request runs r->backend->handler->run(r) without comparing names. */
 #ifndef PT_SCHEME_H

@@ -24,31 +24,35 @@
  * backend cannot have acted on the request (nothing of it was taken), or, for an idempotent
  * request, when the backend closed without answering (RFC 9110 section 9.2.2). As Apache
  * (ap_proxy_connect_backend), only a failure to reach the member marks it failed: a slow or
- * broken script is not a dead server, and taking it out would move the load to the others. */
+ * broken script is not a dead server, and taking it out would move the load to the others.
+ * The texts keep mod_proxy's message numbers that portico's lines carried before the table
+ * (AH01079 for failing to get a connection, AH01075 for a failure while reading the answer),
+ * which is what an admin's log watch greps for. */
 static const pt_upstream_class_t classes[PT_UPSTREAM_NFAILS] = {
     [PT_UPSTREAM_REFUSED] = {PT_UPSTREAM_REFUSED, 503, "AH01079: failed to make connection",
                              true, true},
     [PT_UPSTREAM_CONNECT_TIMEOUT] = {PT_UPSTREAM_CONNECT_TIMEOUT, 504,
                                      "AH01079: failed to make connection", true, true},
     [PT_UPSTREAM_POOL_FULL] = {PT_UPSTREAM_POOL_FULL, 503,
-                               "no free connection in the pool (max= reached)", true, false},
+                               "AH01079: no free connection in the pool (max= reached)", true,
+                               false},
     [PT_UPSTREAM_RESET_BEFORE_SEND] = {PT_UPSTREAM_RESET_BEFORE_SEND, 503,
                                        "cannot send the request", true, true},
     [PT_UPSTREAM_WRITE_TIMEOUT] = {PT_UPSTREAM_WRITE_TIMEOUT, 504,
                                    "timed out sending the request", false, false},
     [PT_UPSTREAM_RESET_BEFORE_HEAD] = {PT_UPSTREAM_RESET_BEFORE_HEAD, 502,
-                                       "connection closed before the end of the response head",
-                                       true, false},
+                                       "AH01075: connection closed before the end of the "
+                                       "response head", true, false},
     [PT_UPSTREAM_READ_TIMEOUT] = {PT_UPSTREAM_READ_TIMEOUT, 504,
-                                  "timed out waiting for the response (ProxyTimeout)", false,
-                                  false},
+                                  "AH01075: timed out waiting for the response (ProxyTimeout)",
+                                  false, false},
     [PT_UPSTREAM_OVERLOADED] = {PT_UPSTREAM_OVERLOADED, 503, "the backend is overloaded", true,
                                 false},
     [PT_UPSTREAM_MALFORMED] = {PT_UPSTREAM_MALFORMED, 502, "AH01075: malformed response", false,
                                false},
     [PT_UPSTREAM_RESET_AFTER_HEAD] = {PT_UPSTREAM_RESET_AFTER_HEAD, 502,
-                                      "connection closed before the end of the response", false,
-                                      false},
+                                      "AH01075: connection closed before the end of the response",
+                                      false, false},
 };
 
 const pt_upstream_class_t *pt_upstream_class(pt_upstream_fail_t f)

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -273,6 +274,57 @@ START_TEST(a_sweep_of_many_idle_connections_closes_them_all)
 }
 END_TEST
 
+/* Worker threads borrowing and giving back while the tick sweeps: never more than max
+ * borrowed at once, and the counts add up at the end. */
+enum { STRESS_MAX = 3, STRESS_THREADS = 12, STRESS_ROUNDS = 3000 };
+static _Atomic int borrowed, worst, failures;
+static _Atomic bool stress_done;
+
+static void *stress_worker(void *arg)
+{
+    pt_pool_t *p = arg;
+    for (int i = 0; i < STRESS_ROUNDS; i++) {
+        pt_upstream_conn_t c;
+        if (acquire(p, 5000, i % 7 == 0, &c, NULL, NULL) != 0) {
+            failures++;
+            continue;
+        }
+        int b = ++borrowed;
+        for (int w = worst; b > w && !atomic_compare_exchange_weak(&worst, &w, b);)
+            ;
+        borrowed--;
+        pt_pool_release(p, &c, i % 5 != 0);
+    }
+    return NULL;
+}
+
+static void *stress_ticker(void *arg)
+{
+    pt_pool_t *p = arg;
+    while (!stress_done)
+        pt_pool_sweep(p, fake_now + 5000); /* every idle one is past its timeout */
+    return NULL;
+}
+
+START_TEST(many_threads_and_the_tick_keep_the_bound_and_the_counts)
+{
+    pt_pool_t *p = pool(STRESS_MAX, true);
+    pthread_t t[STRESS_THREADS], tick;
+    pthread_create(&tick, NULL, stress_ticker, p);
+    for (int i = 0; i < STRESS_THREADS; i++)
+        pthread_create(&t[i], NULL, stress_worker, p);
+    for (int i = 0; i < STRESS_THREADS; i++)
+        pthread_join(t[i], NULL);
+    stress_done = true;
+    pthread_join(tick, NULL);
+    ck_assert_int_eq(failures, 0);
+    ck_assert_int_le(worst, STRESS_MAX);
+    ck_assert_int_eq(pt_pool_open_count(p), pt_pool_idle_count(p));
+    ck_assert_int_le(pt_pool_open_count(p), STRESS_MAX);
+    pt_pool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool");
@@ -289,6 +341,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_tick_sweeps_connections_idle_past_the_timeout_and_no_others);
     tcase_add_test(tc, an_acquire_sweeps_too);
     tcase_add_test(tc, a_sweep_of_many_idle_connections_closes_them_all);
+    tcase_add_test(tc, many_threads_and_the_tick_keep_the_bound_and_the_counts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,16 +26,16 @@ typedef struct {
 static const row_t want[] = {
     {PT_UPSTREAM_REFUSED, 503, "AH01079: failed to make connection", true, true},
     {PT_UPSTREAM_CONNECT_TIMEOUT, 504, "AH01079: failed to make connection", true, true},
-    {PT_UPSTREAM_POOL_FULL, 503, "no free connection in the pool", true, false},
+    {PT_UPSTREAM_POOL_FULL, 503, "AH01079: no free connection in the pool", true, false},
     {PT_UPSTREAM_RESET_BEFORE_SEND, 503, "cannot send the request", true, true},
     {PT_UPSTREAM_WRITE_TIMEOUT, 504, "timed out sending the request", false, false},
-    {PT_UPSTREAM_RESET_BEFORE_HEAD, 502, "connection closed before the end of the response",
-     true, false},
-    {PT_UPSTREAM_READ_TIMEOUT, 504, "timed out waiting for the response", false, false},
+    {PT_UPSTREAM_RESET_BEFORE_HEAD, 502,
+     "AH01075: connection closed before the end of the response", true, false},
+    {PT_UPSTREAM_READ_TIMEOUT, 504, "AH01075: timed out waiting for the response", false, false},
     {PT_UPSTREAM_OVERLOADED, 503, "overloaded", true, false},
     {PT_UPSTREAM_MALFORMED, 502, "malformed response", false, false},
-    {PT_UPSTREAM_RESET_AFTER_HEAD, 502, "connection closed before the end of the response",
-     false, false},
+    {PT_UPSTREAM_RESET_AFTER_HEAD, 502,
+     "AH01075: connection closed before the end of the response", false, false},
 };
 
 START_TEST(each_failure_class_has_its_status_log_retry_and_mark)
