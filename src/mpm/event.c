@@ -347,6 +347,7 @@ static void drain_listener(ev_child_t *ev)
     int64_t limit = ev->drain_limit_ms;
     int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
     struct epoll_event evs[EV_BATCH];
+    int64_t last_tick = pt_now_ms();
     for (;;) {
         ev_expire_listener(ev, pt_now_ms(), true, false);
         pthread_mutex_lock(&ev->qlock);
@@ -383,6 +384,13 @@ static void drain_listener(ev_child_t *ev)
                 ev_queue_push(ev, t);
         }
         pt_log_flush_all();
+        /* The tick goes on while requests finish: idle upstream connections must not keep a
+         * backend's worker for as long as a slow download drains. */
+        int64_t now = pt_now_ms();
+        if (ev->ch->hooks && ev->ch->hooks->tick_listener && now - last_tick >= EV_HOOK_TICK_MS) {
+            ev->ch->hooks->tick_listener(now);
+            last_tick = now;
+        }
     }
 }
 

@@ -21,7 +21,7 @@
 
 /* Waits for the next request on c while watching for a stop signal. 0: readable;
  * PT_ETIMEOUT; PT_ECLOSED when a signal says stop. */
-static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
+static int wait_conn(const pt_child_t *ch, pt_conn_t *c, int sigfd, int64_t deadline)
 {
     if (pt_conn_pending(c))
         return 0; /* bytes inside the transport: readable without the socket saying so */
@@ -30,7 +30,12 @@ static int wait_conn(pt_conn_t *c, int sigfd, int64_t deadline)
         int64_t left = deadline - pt_now_ms();
         if (left <= 0)
             return PT_ETIMEOUT;
-        int n = poll(p, 2, (int)PT_MIN(left, 1000));
+        /* The tick goes on while a client keeps its connection: a prefork child serves one
+         * client at a time, and its idle upstream connections must not outlive a backend's
+         * patience for as long as the client stays. */
+        int n = poll(p, 2, (int)PT_MIN(left, PF_TICK_MS));
+        if (n == 0 && ch->hooks && ch->hooks->tick_listener)
+            ch->hooks->tick_listener(pt_now_ms());
         if (n < 0 && errno != EINTR)
             return -errno;
         if (n > 0 && p[1].revents)
@@ -57,7 +62,7 @@ static void linger_close(pt_conn_t *c)
 }
 
 /* One connection, start to end, keep-alive included. */
-static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
+static void serve_connection(const pt_child_t *ch, pt_worker_t *w, pt_conn_t *c, int sigfd)
 {
     pt_conn_next_t next = PT_NEXT_PARK_READ;
     bool first = true;
@@ -69,7 +74,7 @@ static void serve_connection(pt_worker_t *w, pt_conn_t *c, int sigfd)
             int64_t deadline = ka ? pt_conn_keepalive_deadline(c)
                                   : pt_conn_read_deadline(c);
             pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
-            int rc = wait_conn(c, sigfd, deadline);
+            int rc = wait_conn(ch, c, sigfd, deadline);
             if (rc != 0) {
                 if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0 && c->proto->read_timeout)
                     c->proto->read_timeout(c);
@@ -100,7 +105,7 @@ static void accept_one(const pt_child_t *ch, pt_worker_t *w, int lfd, int sigfd)
     if (!c)
         return;
     c->proto = ch->proto;
-    serve_connection(w, c, sigfd);
+    serve_connection(ch, w, c, sigfd);
 }
 
 int pt_prefork_child_main(const pt_child_t *ch)
