@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -105,7 +106,39 @@ static void serve_task_worker(ev_child_t *ev, pt_worker_t *w, pt_task_t *t)
     atomic_fetch_sub(&ev->busy, 1);
 }
 
-static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms);
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
+                                 bool waiter);
+
+/* The next task for a looking worker (qlock held, and held again on return): the queue,
+ * else epoll. The only looking worker waits on epoll itself rather than on its condition
+ * variable: the next ready connection reaches it without the listener and a wake-up in
+ * between (epoll wakes its most recent waiter first). Sets *again when it should look once
+ * more (its wait timed out). */
+static pt_task_t *next_task_worker(ev_child_t *ev, pt_worker_t *w, bool *again)
+{
+    pt_task_t *c = ev_take_locked(ev);
+    if (c || ev->quit)
+        return c;
+    bool can_wait = ev->harvest && !atomic_load(&ev->stopping);
+    if (!(can_wait && ev->looking == 1)) {
+        /* Another worker is looking: take what epoll has now, without waiting. (The one
+         * that will wait skips this: its wait returns the same events, and at one client
+         * this call found nothing on every request.) */
+        pthread_mutex_unlock(&ev->qlock);
+        c = harvest_worker(ev, w, 0, false);
+        pthread_mutex_lock(&ev->qlock);
+        if (!c)
+            c = ev_take_locked(ev);
+    }
+    if (!c && can_wait && ev->looking == 1 && !ev->quit) {
+        ev->epoll_waiting++;
+        pthread_mutex_unlock(&ev->qlock);
+        c = harvest_worker(ev, w, EV_TICK_MS, true); /* (takes epoll_waiting back) */
+        pthread_mutex_lock(&ev->qlock);
+        *again = !c;
+    }
+    return c;
+}
 
 static void *worker_main(void *arg)
 {
@@ -114,28 +147,10 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
     for (;;) {
-        pt_task_t *c = ev_take_locked(ev);
-        if (!c && !ev->quit) {
-            pthread_mutex_unlock(&ev->qlock);
-            c = harvest_worker(ev, w, 0);
-            pthread_mutex_lock(&ev->qlock);
-            if (!c)
-                c = ev_take_locked(ev);
-            if (!c && ev->harvest && ev->looking == 1 && !ev->quit &&
-                !atomic_load(&ev->stopping)) {
-                /* The only looking worker waits on epoll itself rather than on its condition
-                 * variable: the next ready connection reaches it without the listener and
-                 * a wake-up in between (epoll wakes its most recent waiter first). */
-                ev->epoll_waiting++;
-                pthread_mutex_unlock(&ev->qlock);
-                c = harvest_worker(ev, w, EV_TICK_MS);
-                pthread_mutex_lock(&ev->qlock);
-                ev->epoll_waiting--;
-                ev->kick_pending = false;
-                if (!c)
-                    continue;
-            }
-        }
+        bool again = false;
+        pt_task_t *c = next_task_worker(ev, w, &again);
+        if (again)
+            continue;
         if (!c) {
             if (ev->quit)
                 break;
@@ -209,17 +224,38 @@ static void accept_all(ev_child_t *ev, int lfd)
     pthread_mutex_unlock(&ev->alock);
 }
 
-/* A looking worker takes ready connections from epoll itself: the one it serves next
- * skips the trip through the listener and the queue. Signals stay with the listener (the
- * signalfd is level-triggered, so the listener sees it too). */
-static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
+/* A waiter came out of epoll_wait with n tasks to queue beyond the one it serves. */
+static void leave_epoll_worker(ev_child_t *ev, pt_task_t **t, int n)
 {
-    if (!ev->harvest || atomic_load(&ev->stopping))
+    int wake[EV_HARVEST], nwake = 0;
+    pthread_mutex_lock(&ev->qlock);
+    ev->epoll_waiting--;
+    ev->kick_pending = false;
+    if (n > 0)
+        ev_queue_push_harvest_locked(ev, t, n, wake, &nwake);
+    pthread_mutex_unlock(&ev->qlock);
+    for (int i = 0; i < nwake; i++)
+        pthread_cond_signal(&ev->conds[wake[i]]);
+}
+
+/* A looking worker takes ready connections from epoll itself: the one it serves next
+ * skips the trip through the listener and the queue, and the rest wait in the queue for it
+ * to come back (ev_queue_push_harvest_locked). A waiter (counted in epoll_waiting) stops
+ * being one here, before it queues anything, so that its own pushes do not wake another
+ * worker on its behalf. Signals stay with the listener (the signalfd is level-triggered,
+ * so the listener sees it too). */
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms, bool waiter)
+{
+    if (!ev->harvest || atomic_load(&ev->stopping)) {
+        if (waiter)
+            leave_epoll_worker(ev, NULL, 0);
         return NULL;
+    }
     struct epoll_event evs[EV_HARVEST];
+    pt_task_t *got[EV_HARVEST];
+    int ngot = 0;
     atomic_fetch_add(&ev->hepoch[w->id], 1);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
-    pt_task_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
@@ -229,14 +265,22 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
             accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
         } else if (tag >= EV_TAG_MAX) {
             pt_task_t *c = ev_ready(ev, evs[i].data.ptr);
-            if (c && !mine)
-                mine = c;
-            else if (c)
-                ev_queue_push(ev, c);
+            if (c)
+                got[ngot++] = c;
         }
     }
     atomic_fetch_add(&ev->hepoch[w->id], 1);
-    return mine;
+    if (waiter)
+        leave_epoll_worker(ev, got + 1, ngot - 1);
+    else if (ngot > 1) {
+        int wake[EV_HARVEST], nwake;
+        pthread_mutex_lock(&ev->qlock);
+        ev_queue_push_harvest_locked(ev, got + 1, ngot - 1, wake, &nwake);
+        pthread_mutex_unlock(&ev->qlock);
+        for (int i = 0; i < nwake; i++)
+            pthread_cond_signal(&ev->conds[wake[i]]);
+    }
+    return ngot ? got[0] : NULL;
 }
 
 /* ---- Start and stop ---------------------------------------------------------------- */
@@ -519,6 +563,8 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections)
     pthread_mutex_init(&ev.alock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     ev.conn_cap = raise_nofile();
+    cpu_set_t cpus;
+    ev.ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
 
     sigset_t set;
     pt_mpm_signals(&set, false);

@@ -60,6 +60,7 @@ typedef struct {
     int serving;              /* workers holding a connection */
     int epoll_waiting;        /* looking workers blocked in epoll_wait */
     bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
+    int ncpu;                 /* CPUs this process may run on: awake workers worth having */
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked things ordered by deadline (min-heap), shared with workers that park. */
@@ -88,6 +89,9 @@ void ev_heap_push(ev_child_t *ev, pt_park_t *p);
 void ev_heap_remove(ev_child_t *ev, pt_park_t *p);
 /* The ready queue: push takes qlock; take wants it held. */
 void ev_queue_push(ev_child_t *ev, pt_task_t *t);
+/* What a harvesting worker took beyond the one it serves (qlock held): queued for it to
+ * come back to, waking others only while fewer workers are awake than CPUs. */
+void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wake, int *nwake);
 void ev_wake_if_stale(ev_child_t *ev, bool now);
 pt_task_t *ev_take_locked(ev_child_t *ev);
 
