@@ -1,8 +1,10 @@
 /* The event MPM: one listener thread (this one) with epoll accepts connections and parks
  * what has nothing for a worker to do (idle keep-alive, a head not yet complete, lingering
  * close: event_park.c); ThreadsPerChild workers take tasks from a queue, serve what is
- * there, and hand them back. Parked descriptors are EPOLLONESHOT, so exactly one owner
- * ever acts on one. The protocol is the connection's (c->proto): nothing here knows HTTP. */
+ * there, and hand them back. An idle worker waits on the parked connections' epoll set
+ * itself and serves what it finds; the listener waits on a set of its own (signals,
+ * listening sockets) and looks at the connections only while no worker waits there.
+ * Parked descriptors are EPOLLONESHOT, so exactly one owner ever acts on one. The protocol is the connection's (c->proto): nothing here knows HTTP. */
 #include "conn.h"
 #include "event_child.h"
 #include "log.h"
@@ -14,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -105,7 +108,39 @@ static void serve_task_worker(ev_child_t *ev, pt_worker_t *w, pt_task_t *t)
     atomic_fetch_sub(&ev->busy, 1);
 }
 
-static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms);
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
+                                 bool waiter);
+
+/* The next task for a looking worker (qlock held, and held again on return): the queue,
+ * else epoll. The only looking worker waits on epoll itself rather than on its condition
+ * variable: the next ready connection reaches it without the listener and a wake-up in
+ * between (epoll wakes its most recent waiter first). Sets *again when it should look once
+ * more (its wait timed out). */
+static pt_task_t *next_task_worker(ev_child_t *ev, pt_worker_t *w, bool *again)
+{
+    pt_task_t *c = ev_take_locked(ev);
+    if (c || ev->quit)
+        return c;
+    bool can_wait = ev->harvest && !atomic_load(&ev->stopping);
+    if (!(can_wait && ev->looking == 1)) {
+        /* Another worker is looking: take what epoll has now, without waiting. (The one
+         * that will wait skips this: its wait returns the same events, and at one client
+         * this call found nothing on every request.) */
+        pthread_mutex_unlock(&ev->qlock);
+        c = harvest_worker(ev, w, 0, false);
+        pthread_mutex_lock(&ev->qlock);
+        if (!c)
+            c = ev_take_locked(ev);
+    }
+    if (!c && can_wait && ev->looking == 1 && !ev->quit) {
+        ev->epoll_waiting++;
+        pthread_mutex_unlock(&ev->qlock);
+        c = harvest_worker(ev, w, EV_TICK_MS, true); /* (takes epoll_waiting back) */
+        pthread_mutex_lock(&ev->qlock);
+        *again = !c;
+    }
+    return c;
+}
 
 static void *worker_main(void *arg)
 {
@@ -114,28 +149,10 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
     for (;;) {
-        pt_task_t *c = ev_take_locked(ev);
-        if (!c && !ev->quit) {
-            pthread_mutex_unlock(&ev->qlock);
-            c = harvest_worker(ev, w, 0);
-            pthread_mutex_lock(&ev->qlock);
-            if (!c)
-                c = ev_take_locked(ev);
-            if (!c && ev->harvest && ev->looking == 1 && !ev->quit &&
-                !atomic_load(&ev->stopping)) {
-                /* The only looking worker waits on epoll itself rather than on its condition
-                 * variable: the next ready connection reaches it without the listener and
-                 * a wake-up in between (epoll wakes its most recent waiter first). */
-                ev->epoll_waiting++;
-                pthread_mutex_unlock(&ev->qlock);
-                c = harvest_worker(ev, w, EV_TICK_MS);
-                pthread_mutex_lock(&ev->qlock);
-                ev->epoll_waiting--;
-                ev->kick_pending = false;
-                if (!c)
-                    continue;
-            }
-        }
+        bool again = false;
+        pt_task_t *c = next_task_worker(ev, w, &again);
+        if (again)
+            continue;
         if (!c) {
             if (ev->quit)
                 break;
@@ -166,7 +183,9 @@ static void *worker_main(void *arg)
 
 /* ---- Listener ---------------------------------------------------------------------- */
 
-static void accept_all_locked(ev_child_t *ev, int lfd)
+/* Only the listener accepts (the listening sockets are in its set alone): connections
+ * are queued in the order they were accepted. */
+static void accept_all_listener(ev_child_t *ev, int lfd)
 {
     /* At the cap the rest stay in the backlog for siblings; update_accepting_listener then takes
      * this child's listeners out of its epoll set. */
@@ -198,45 +217,68 @@ static void accept_all_locked(ev_child_t *ev, int lfd)
     }
 }
 
-/* The listener and a harvesting worker can both see a listening socket ready: one of them
- * accepts at a time, so connections are queued in the order they were accepted (the other
- * leaves; the socket is level-triggered and reported again if anything is left). */
-static void accept_all(ev_child_t *ev, int lfd)
+/* A waiter came out of epoll_wait with n tasks to queue beyond the one it serves. The last
+ * one out pokes a dozing listener, which looks at epfd itself while nobody waits there. */
+static void leave_epoll_worker(ev_child_t *ev, pt_task_t **t, int n)
 {
-    if (pthread_mutex_trylock(&ev->alock) != 0)
-        return;
-    accept_all_locked(ev, lfd);
-    pthread_mutex_unlock(&ev->alock);
+    int wake[EV_HARVEST], nwake = 0;
+    pthread_mutex_lock(&ev->qlock);
+    ev->epoll_waiting--;
+    ev->kick_pending = false;
+    bool poke = ev->epoll_waiting == 0 && ev->listener_dozing;
+    if (poke)
+        ev->listener_dozing = false;
+    if (n > 0)
+        ev_queue_push_harvest_locked(ev, t, n, wake, &nwake);
+    pthread_mutex_unlock(&ev->qlock);
+    for (int i = 0; i < nwake; i++)
+        pthread_cond_signal(&ev->conds[wake[i]]);
+    if (poke) {
+        uint64_t one = 1;
+        (void)!write(ev->pokefd, &one, sizeof(one));
+    }
 }
 
 /* A looking worker takes ready connections from epoll itself: the one it serves next
- * skips the trip through the listener and the queue. Signals stay with the listener (the
- * signalfd is level-triggered, so the listener sees it too). */
-static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms)
+ * skips the trip through the listener and the queue, and the rest wait in the queue for it
+ * to come back (ev_queue_push_harvest_locked). A waiter (counted in epoll_waiting) stops
+ * being one here, before it queues anything, so that its own pushes do not wake another
+ * worker on its behalf. Signals stay with the listener (its own epoll set). */
+static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms, bool waiter)
 {
-    if (!ev->harvest || atomic_load(&ev->stopping))
+    if (!ev->harvest || atomic_load(&ev->stopping)) {
+        if (waiter)
+            leave_epoll_worker(ev, NULL, 0);
         return NULL;
+    }
     struct epoll_event evs[EV_HARVEST];
+    pt_task_t *got[EV_HARVEST];
+    int ngot = 0;
     atomic_fetch_add(&ev->hepoch[w->id], 1);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
-    pt_task_t *mine = NULL;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
             uint64_t v;
             (void)!read(ev->kickfd, &v, sizeof(v));
-        } else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls) {
-            accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
         } else if (tag >= EV_TAG_MAX) {
             pt_task_t *c = ev_ready(ev, evs[i].data.ptr);
-            if (c && !mine)
-                mine = c;
-            else if (c)
-                ev_queue_push(ev, c);
+            if (c)
+                got[ngot++] = c;
         }
     }
     atomic_fetch_add(&ev->hepoch[w->id], 1);
-    return mine;
+    if (waiter)
+        leave_epoll_worker(ev, got + 1, ngot - 1);
+    else if (ngot > 1) {
+        int wake[EV_HARVEST], nwake;
+        pthread_mutex_lock(&ev->qlock);
+        ev_queue_push_harvest_locked(ev, got + 1, ngot - 1, wake, &nwake);
+        pthread_mutex_unlock(&ev->qlock);
+        for (int i = 0; i < nwake; i++)
+            pthread_cond_signal(&ev->conds[wake[i]]);
+    }
+    return ngot ? got[0] : NULL;
 }
 
 /* ---- Start and stop ---------------------------------------------------------------- */
@@ -341,7 +383,7 @@ static void drain_listener(ev_child_t *ev)
 {
     if (ev->accepting)
         for (size_t i = 0; i < ev->nls; i++)
-            epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+            epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
     ev->accepting = false;
     atomic_store(&ev->stopping, true);
     int64_t limit = ev->drain_limit_ms;
@@ -456,7 +498,7 @@ static void update_accepting_listener(ev_child_t *ev)
     bool room = active < limit && total < ev->conn_cap;
     if (ev->accepting && full) {
         for (size_t i = 0; i < ev->nls; i++)
-            epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+            epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
         ev->accepting = false;
         pt_log_error(PT_LOG_DEBUG, NULL, "child full (%d of %d connections need workers, limit "
                      "%d; cap %d): not accepting", active, total, limit, ev->conn_cap);
@@ -464,10 +506,51 @@ static void update_accepting_listener(ev_child_t *ev)
         for (size_t i = 0; i < ev->nls; i++) {
             struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                     .data.u64 = EV_TAG_LISTEN + i};
-            epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->ls[i].fd, &e);
+            epoll_ctl(ev->lepfd, EPOLL_CTL_ADD, ev->ls[i].fd, &e);
         }
         ev->accepting = true;
     }
+}
+
+/* Events from either set; returns true when a signal says stop. */
+static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n)
+{
+    bool stop = false;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == EV_TAG_SIGNAL)
+            stop = on_signal_listener(ev) || stop;
+        else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
+            accept_all_listener(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
+        else if (tag == EV_TAG_POKE) {
+            uint64_t v;
+            (void)!read(ev->pokefd, &v, sizeof(v));
+        } else if (tag == EV_TAG_KICK) {
+            /* A kick meant for a worker in epoll reached us: wake one for the queue. */
+            uint64_t v;
+            (void)!read(ev->kickfd, &v, sizeof(v));
+            ev_wake_if_stale(ev, true);
+        } else if (tag >= EV_TAG_MAX) {
+            pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
+            if (t)
+                ev_queue_push(ev, t);
+        }
+    }
+    return stop;
+}
+
+/* With a set of its own, the listener takes the workers' events only while no worker
+ * waits for them (all serving, say, one of them in a slow handler): what is ready then
+ * goes to the queue, and the stale rule finds it a worker. */
+static void sweep_listener(ev_child_t *ev, struct epoll_event *evs)
+{
+    if (ev->lepfd == ev->epfd)
+        return;
+    pthread_mutex_lock(&ev->qlock);
+    bool nobody = ev->epoll_waiting == 0;
+    pthread_mutex_unlock(&ev->qlock);
+    if (nobody)
+        dispatch_listener(ev, evs, epoll_wait(ev->epfd, evs, EV_BATCH, 0));
 }
 
 static void listen_loop(ev_child_t *ev)
@@ -477,28 +560,13 @@ static void listen_loop(ev_child_t *ev)
     void (*tick)(int64_t) = ev->ch->hooks ? ev->ch->hooks->tick_listener : NULL;
     bool stop = false;
     while (!stop) {
-        int n = epoll_wait(ev->epfd, evs, EV_BATCH, ev_next_timeout_listener(ev, pt_now_ms()));
+        int n = epoll_wait(ev->lepfd, evs, EV_BATCH, ev_next_timeout_listener(ev, pt_now_ms()));
         if (n < 0 && errno != EINTR) {
             pt_log_error(PT_LOG_CRIT, NULL, "epoll_wait: %s", strerror(errno));
             break;
         }
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == EV_TAG_SIGNAL)
-                stop = on_signal_listener(ev) || stop;
-            else if (tag >= EV_TAG_LISTEN && tag < EV_TAG_LISTEN + ev->nls)
-                accept_all(ev, ev->ls[tag - EV_TAG_LISTEN].fd);
-            else if (tag == EV_TAG_KICK) {
-                /* A kick meant for a worker in epoll reached us: wake one for the queue. */
-                uint64_t v;
-                (void)!read(ev->kickfd, &v, sizeof(v));
-                ev_wake_if_stale(ev, true);
-            } else if (tag >= EV_TAG_MAX) {
-                pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
-                if (t)
-                    ev_queue_push(ev, t);
-            }
-        }
+        stop = dispatch_listener(ev, evs, n);
+        sweep_listener(ev, evs);
         int64_t now = pt_now_ms();
         ev_expire_listener(ev, now, false, false);
         ev_wake_if_stale(ev, false);
@@ -514,47 +582,74 @@ static void listen_loop(ev_child_t *ev)
     }
 }
 
+/* The epoll sets and their eventfds; -1 when one cannot be made. */
+static int open_sets(ev_child_t *ev, const sigset_t *set)
+{
+    ev->epfd = epoll_create1(EPOLL_CLOEXEC);
+    ev->lepfd = ev->harvest ? epoll_create1(EPOLL_CLOEXEC) : ev->epfd;
+    ev->sigfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+    ev->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev->pokefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev->epfd < 0 || ev->lepfd < 0 || ev->sigfd < 0 || ev->wakefd < 0 || ev->kickfd < 0 ||
+        ev->pokefd < 0)
+        return -1;
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = EV_TAG_SIGNAL};
+    epoll_ctl(ev->lepfd, EPOLL_CTL_ADD, ev->sigfd, &e);
+    e.data.u64 = EV_TAG_POKE;
+    if (ev->lepfd != ev->epfd)
+        epoll_ctl(ev->lepfd, EPOLL_CTL_ADD, ev->pokefd, &e);
+    e.data.u64 = EV_TAG_WAKE;
+    epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->wakefd, &e);
+    e.events = EPOLLIN | EPOLLET;
+    e.data.u64 = EV_TAG_KICK;
+    epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->kickfd, &e);
+    for (size_t i = 0; i < ev->nls; i++) {
+        /* Children share the listeners: EPOLLEXCLUSIVE wakes one of them, not all. In the
+         * listener's set, whose thread always waits there: which child accepts stays the
+         * kernel's plain choice (the first that waits), and a busy child's workers never
+         * wake for a new connection. */
+        e.events = EPOLLIN | EPOLLEXCLUSIVE;
+        e.data.u64 = EV_TAG_LISTEN + i;
+        epoll_ctl(ev->lepfd, EPOLL_CTL_ADD, ev->ls[i].fd, &e);
+    }
+    ev->accepting = true;
+    return 0;
+}
+
+static void close_sets(ev_child_t *ev)
+{
+    if (ev->lepfd >= 0 && ev->lepfd != ev->epfd)
+        close(ev->lepfd);
+    int fds[] = {ev->epfd, ev->sigfd, ev->wakefd, ev->kickfd, ev->pokefd};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 int pt_event_child_main(const pt_child_t *ch, bool own_connections)
 {
     const pt_config_t *cfg = ch->cfg;
-    pt_listener_t *ls = ch->ls;
-    size_t nls = ch->nls;
-    ev_child_t ev = {.cfg = cfg, .ch = ch, .proto = ch->proto, .ls = ls, .nls = nls, .epfd = -1, .sigfd = -1,
-                     .wakefd = -1, .kickfd = -1, .own_conns = own_connections,
+    ev_child_t ev = {.cfg = cfg, .ch = ch, .proto = ch->proto, .ls = ch->ls, .nls = ch->nls,
+                     .epfd = -1, .lepfd = -1, .sigfd = -1, .wakefd = -1, .kickfd = -1,
+                     .pokefd = -1, .own_conns = own_connections,
                      .harvest = !own_connections, .drain_limit_ms = -1};
     atomic_store(&ch->sb->procs[ch->slot].pid, getpid());
     pthread_mutex_init(&ev.qlock, NULL);
-    pthread_mutex_init(&ev.alock, NULL);
     pthread_mutex_init(&ev.tlock, NULL);
     ev.conn_cap = raise_nofile();
+    cpu_set_t cpus;
+    ev.ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
 
     sigset_t set;
     pt_mpm_signals(&set, false);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */
 
     int rc = 1;
-    ev.epfd = epoll_create1(EPOLL_CLOEXEC);
-    ev.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    ev.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    ev.kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ev.epfd < 0 || ev.sigfd < 0 || ev.wakefd < 0 || ev.kickfd < 0) {
+    if (open_sets(&ev, &set) != 0) {
         pt_log_error(PT_LOG_CRIT, NULL, "cannot set up epoll: %s", strerror(errno));
         goto out;
     }
-    struct epoll_event e = {.events = EPOLLIN, .data.u64 = EV_TAG_SIGNAL};
-    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.sigfd, &e);
-    e.data.u64 = EV_TAG_WAKE;
-    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.wakefd, &e);
-    e.events = EPOLLIN | EPOLLET;
-    e.data.u64 = EV_TAG_KICK;
-    epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ev.kickfd, &e);
-    for (size_t i = 0; i < nls; i++) {
-        /* Children share the listeners: EPOLLEXCLUSIVE wakes one of them, not all. */
-        e.events = EPOLLIN | EPOLLEXCLUSIVE;
-        e.data.u64 = EV_TAG_LISTEN + i;
-        epoll_ctl(ev.epfd, EPOLL_CTL_ADD, ls[i].fd, &e);
-    }
-    ev.accepting = true;
     if (start_workers(&ev) != 0)
         goto out;
     pt_log_error(PT_LOG_DEBUG, NULL, "child started: %s MPM, %d worker threads, generation %u",
@@ -572,16 +667,8 @@ out:
     }
     ev_free_graveyard_listener(&ev, true);
     free(ev.heap);
-    if (ev.epfd >= 0)
-        close(ev.epfd);
-    if (ev.sigfd >= 0)
-        close(ev.sigfd);
-    if (ev.wakefd >= 0)
-        close(ev.wakefd);
-    if (ev.kickfd >= 0)
-        close(ev.kickfd);
+    close_sets(&ev);
     pthread_mutex_destroy(&ev.qlock);
-    pthread_mutex_destroy(&ev.alock);
     pthread_mutex_destroy(&ev.tlock);
     pt_log_flush_all();
     return rc;

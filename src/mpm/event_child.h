@@ -21,6 +21,7 @@
 #define EV_TAG_SIGNAL 1
 #define EV_TAG_KICK 2         /* eventfd, edge-triggered: wakes one worker waiting in epoll */
 #define EV_TAG_LISTEN 3       /* + listener index */
+#define EV_TAG_POKE 4095      /* eventfd in the listener's own set: a worker left epoll */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
@@ -35,7 +36,11 @@ typedef struct {
     bool harvest;             /* event MPM: looking workers take events from epoll */
     int64_t drain_limit_ms;   /* how long in-flight requests get at stop; -1 = no limit */
     uint64_t accepted;        /* for MaxConnectionsPerChild */
-    int epfd, sigfd, wakefd, kickfd;
+    /* epfd: parked connections, wake and kick; what harvesting workers wait on. lepfd: what
+     * the listener waits on (signals, listening sockets, poke); a set of its own when
+     * workers harvest, so that an event a worker will take does not also wake the
+     * listener (it looks at epfd only while no worker waits there); else epfd itself. */
+    int epfd, lepfd, sigfd, wakefd, kickfd, pokefd;
     pt_listener_t *ls;
     size_t nls;
 
@@ -47,7 +52,6 @@ typedef struct {
     /* Ready queue: tasks for a worker (connections with something to serve). Each is in at
      * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
-    pthread_mutex_t alock;    /* held while accepting (listener or a harvesting worker) */
     pt_task_t *qhead, *qtail;
     /* Waking: a worker is "looking" from the moment it is woken (or finishes a
      * connection) until it takes the next one. A push wakes a sleeping worker only when
@@ -60,6 +64,9 @@ typedef struct {
     int serving;              /* workers holding a connection */
     int epoll_waiting;        /* looking workers blocked in epoll_wait */
     bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
+    bool listener_dozing;     /* listener asleep on its own set while a worker waits in
+                                 epoll: the last waiter to leave pokes it (pokefd) */
+    int ncpu;                 /* CPUs this process may run on: awake workers worth having */
     bool quit;                /* workers exit when the queue is empty */
 
     /* Parked things ordered by deadline (min-heap), shared with workers that park. */
@@ -88,6 +95,9 @@ void ev_heap_push(ev_child_t *ev, pt_park_t *p);
 void ev_heap_remove(ev_child_t *ev, pt_park_t *p);
 /* The ready queue: push takes qlock; take wants it held. */
 void ev_queue_push(ev_child_t *ev, pt_task_t *t);
+/* What a harvesting worker took beyond the one it serves (qlock held): queued for it to
+ * come back to, waking others only while fewer workers are awake than CPUs. */
+void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wake, int *nwake);
 void ev_wake_if_stale(ev_child_t *ev, bool now);
 pt_task_t *ev_take_locked(ev_child_t *ev);
 

@@ -145,11 +145,16 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
     ev_free_graveyard_listener(ev, false);
 }
 
+/* How long the listener may sleep. While workers harvest, it looks at their epoll set
+ * itself only when none of them waits there: then at least every EV_STALE_MS, as when the
+ * queue holds tasks; otherwise it dozes until a deadline or a poke. */
 int ev_next_timeout_listener(ev_child_t *ev, int64_t now)
 {
     int64_t t = EV_TICK_MS;
     pthread_mutex_lock(&ev->qlock);
-    if (ev->qhead)
+    bool doze = ev->epoll_waiting > 0 && !ev->qhead;
+    ev->listener_dozing = doze && ev->lepfd != ev->epfd;
+    if (ev->qhead || (ev->lepfd != ev->epfd && !doze))
         t = EV_STALE_MS; /* come back to check that the queue drains */
     pthread_mutex_unlock(&ev->qlock);
     pthread_mutex_lock(&ev->tlock);
