@@ -19,6 +19,24 @@
 #define PF_TAG_SIGNAL UINT64_MAX
 #define PF_TICK_MS 1000 /* the tick_listener hook runs about this often */
 
+/* When this process last ran the tick (it is single-threaded: the process is its own
+ * listener). */
+static int64_t last_tick_ms;
+
+/* Runs the tick_listener hook when PF_TICK_MS have passed since it last ran, wherever the
+ * process waits: between connections, and while a kept-alive client has it (a prefork child
+ * serves one client at a time, and its idle upstream connections must not outlive a
+ * backend's patience for as long as that client stays, however often it sends). */
+static void tick_maybe(const pt_child_t *ch)
+{
+    int64_t now = pt_now_ms();
+    if (now - last_tick_ms < PF_TICK_MS)
+        return;
+    last_tick_ms = now;
+    if (ch->hooks && ch->hooks->tick_listener)
+        ch->hooks->tick_listener(now);
+}
+
 /* Waits for the next request on c while watching for a stop signal. 0: readable;
  * PT_ETIMEOUT; PT_ECLOSED when a signal says stop. */
 static int wait_conn(const pt_child_t *ch, pt_conn_t *c, int sigfd, int64_t deadline)
@@ -30,12 +48,8 @@ static int wait_conn(const pt_child_t *ch, pt_conn_t *c, int sigfd, int64_t dead
         int64_t left = deadline - pt_now_ms();
         if (left <= 0)
             return PT_ETIMEOUT;
-        /* The tick goes on while a client keeps its connection: a prefork child serves one
-         * client at a time, and its idle upstream connections must not outlive a backend's
-         * patience for as long as the client stays. */
+        tick_maybe(ch);
         int n = poll(p, 2, (int)PT_MIN(left, PF_TICK_MS));
-        if (n == 0 && ch->hooks && ch->hooks->tick_listener)
-            ch->hooks->tick_listener(pt_now_ms());
         if (n < 0 && errno != EINTR)
             return -errno;
         if (n > 0 && p[1].revents)
@@ -132,16 +146,9 @@ int pt_prefork_child_main(const pt_child_t *ch)
     int mcpc = ch->cfg->max_connections_per_child;
     uint64_t served = 0;
     bool stop = false;
-    void (*tick)(int64_t) = ch->hooks ? ch->hooks->tick_listener : NULL;
-    int64_t last_tick = pt_now_ms();
+    last_tick_ms = pt_now_ms();
     while (!stop) {
-        /* About once a second between connections (the wait below is 1 s at most); a
-         * prefork child holds one connection at a time, and its upstreams wait with it. */
-        int64_t now = pt_now_ms();
-        if (tick && now - last_tick >= PF_TICK_MS) {
-            tick(now);
-            last_tick = now;
-        }
+        tick_maybe(ch); /* between connections: the wait below is 1 s at most */
         pt_sb_set_state(w.sb, PT_SB_READY);
         struct epoll_event evs[8];
         int n = epoll_wait(ep, evs, 8, 1000);
