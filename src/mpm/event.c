@@ -378,14 +378,19 @@ static void stop_workers(ev_child_t *ev)
     ev->nworkers = 0; /* nobody can hold an event any more: the graveyard frees at once */
 }
 
-/* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout. */
+/* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout.
+ * What this child accepted is served, as an Apache child finishes what it took. */
 static void drain_listener(ev_child_t *ev)
 {
-    if (ev->accepting)
-        for (size_t i = 0; i < ev->nls; i++)
-            epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
-    ev->accepting = false;
     atomic_store(&ev->stopping, true);
+    if (ev->accepting)
+        for (size_t i = 0; i < ev->nls; i++) {
+            epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
+            /* EPOLLEXCLUSIVE may have woken only this child for a connection that is
+             * waiting, and no sibling: take what is there (non-blocking) and serve it. */
+            accept_all_listener(ev, ev->ls[i].fd);
+        }
+    ev->accepting = false;
     int64_t limit = ev->drain_limit_ms;
     int64_t deadline = limit >= 0 ? pt_now_ms() + limit : INT64_MAX;
     struct epoll_event evs[EV_BATCH];
@@ -400,6 +405,12 @@ static void drain_listener(ev_child_t *ev)
         pthread_mutex_unlock(&ev->tlock);
         if (!queued && !writing && atomic_load(&ev->busy) == 0)
             break;
+        /* The queue's usual wake waits for a busy worker to come back (listen_loop wakes
+         * another once the head is stale); here that worker may hold a long response, and
+         * nothing else would wake one: a connection queued just before the signal would
+         * wait for it. Nothing new arrives now, so wake an idle worker at once. */
+        if (queued)
+            ev_wake_if_stale(ev, true);
         if (pt_now_ms() >= deadline) {
             pt_log_error(PT_LOG_WARN, NULL, "GracefulShutdownTimeout reached with requests "
                          "in flight; cutting them off");

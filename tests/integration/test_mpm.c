@@ -341,6 +341,56 @@ START_TEST(graceful_restart_lets_a_request_in_flight_finish_and_serves_the_new_g
 }
 END_TEST
 
+/* Connections that arrive as a graceful restart begins are served, by the new generation
+ * or by an old child that accepted them and serves them as part of its drain, while the
+ * old children's other workers are held by responses in flight (the worker MPM's workers
+ * write those themselves). None may be left waiting in a queue or in the backlog. */
+START_TEST(connections_arriving_as_a_graceful_restart_begins_are_all_served)
+{
+    enum { SLOW = 3, BURST = 16 };
+    write_big_file();
+    pth_config(h, "%s%sHeader set X-Gen 1\n", procs(), handlers);
+    pth_start(h);
+    assert_xgen("1");
+    static const char req[] = "GET /small.txt HTTP/1.0\r\n\r\n";
+    for (int round = 1; round <= 4; round++) {
+        slow_t s[SLOW];
+        for (int i = 0; i < SLOW; i++)
+            slow_open(&s[i]);
+        ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+        pth_conn_t *c[BURST];
+        for (int i = 0; i < BURST; i++) {
+            c[i] = pth_conn_open(h);
+            pth_conn_send(c[i], req, sizeof(req) - 1);
+        }
+        int unanswered = 0;
+        int64_t end = pth_now_ms() + 3000;
+        for (int i = 0; i < BURST; i++) {
+            int64_t left = end - pth_now_ms();
+            pth_conn_read_until(c[i], (size_t)-1, left > 1 ? (int)left : 1);
+            pth_resp_t r;
+            size_t used;
+            if (pth_parse_response(c[i]->buf, c[i]->len, false, true, &r, &used) != 0)
+                unanswered++;
+            else {
+                ck_assert_int_eq(r.status, 200);
+                pth_resp_free(&r);
+            }
+            pth_conn_close(c[i]);
+        }
+        ck_assert_msg(unanswered == 0, "round %d: %d of %d connections made as the graceful "
+                      "restart began got no response in 3 s", round, unanswered, BURST);
+        char needle[64];
+        snprintf(needle, sizeof(needle), "generation %d configured", round);
+        ck_assert_msg(pth_file_wait_contains(h->error_log, needle, LOG_MS), "no \"%s\"",
+                      needle);
+        for (int i = 0; i < SLOW; i++)
+            slow_finish(&s[i]);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* The line of the first occurrence of needle in the config file (1-based). */
 static int conf_line_of(const char *needle)
 {
@@ -748,6 +798,12 @@ static Suite *mpm_suite(void)
     tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
     tcase_add_test(tc, server_status_and_metrics_show_the_workers);
     suite_add_tcase(s, tc);
+    /* Its own case, so CK_RUN_CASE=graceful can repeat it alone. */
+    TCase *gr = tcase_create("graceful");
+    tcase_add_checked_fixture(gr, setup, teardown);
+    tcase_set_timeout(gr, 90);
+    tcase_add_test(gr, connections_arriving_as_a_graceful_restart_begins_are_all_served);
+    suite_add_tcase(s, gr);
     return s;
 }
 
