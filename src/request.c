@@ -1,7 +1,7 @@
 /* Routing a request, Apache's phases before the handler: Redirect, URL-to-file mapping, the
  * per-directory walk and merge, SetEnvIf, RequestHeader, Require; then the handler the loader
  * resolved for it (r->dir->handler), internal redirects and mod_dir's lookups; and the
- * request's addresses and self-referential URLs. The protocol driver (http1/serve.c) reads
+ * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
 #include "conn.h"

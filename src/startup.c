@@ -14,7 +14,7 @@
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
-#include "serve.h"
+#include "h1_conn.h"
 
 #include <stdlib.h>
 

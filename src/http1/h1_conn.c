@@ -4,7 +4,7 @@
 #include "conn.h"
 #include "h1.h"
 #include "accesslog.h"
-#include "serve.h"
+#include "h1_conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
 #include "request.h"

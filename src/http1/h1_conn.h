@@ -1,7 +1,7 @@
-/* The HTTP/1.1 connection driver (serve.c): what main.c registers with the MPM as the
+/* The HTTP/1.1 connection driver (h1_conn.c): what startup.c registers with the MPM as the
  * protocol of fresh connections (pt_conn_proto_t); the MPM itself names none of it. */
-#ifndef PT_SERVE_H
-#define PT_SERVE_H
+#ifndef PT_H1_CONN_H
+#define PT_H1_CONN_H
 
 #include "conn.h"
 
