@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
-/* What the layers above the MPM run in a child, registered by main.c (the MPM names no
+/* What the layers above the MPM run in a child, registered by startup.c (the MPM names no
  * protocol, handler or module). Each may be NULL. The thread each runs on is in its name.
  *  child_init   in the new child, before it serves: per-child runtime state (module
  *               child_init, the upstream pools made from cfg); non-zero makes the child exit

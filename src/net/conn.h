@@ -37,7 +37,7 @@ typedef enum {
 } pt_conn_next_t;
 
 /* The protocol driver of a connection (HTTP/1 now; HTTP/2 after ALPN later): what the MPM
- * calls, so that it names no protocol. main.c registers the one for fresh connections
+ * calls, so that it names no protocol. startup.c registers the one for fresh connections
  * (pt_mpm_ctx_t.proto); a driver may switch c->proto (an upgrade). */
 typedef struct pt_conn_proto {
     const char *name;

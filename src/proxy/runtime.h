@@ -1,7 +1,7 @@
 /* A child's proxy runtime: the mutable state made from one configuration generation (today
  * one connection pool per backend; later balancer handles), created in the child before it
  * serves and freed when it exits, through the MPM's hooks (mpm.h pt_mpm_hooks_t, registered
- * by main.c). The configuration itself stays read-only. */
+ * by startup.c). The configuration itself stays read-only. */
 #ifndef PT_RUNTIME_H
 #define PT_RUNTIME_H
 
@@ -23,7 +23,7 @@ pt_pool_t *pt_runtime_pool(const pt_runtime_t *rt, const pt_backend_t *b);
 /* Closes idle connections past their idle timeout in every pool; does not block on I/O. */
 void pt_runtime_sweep(pt_runtime_t *rt, int64_t now_ms);
 
-/* ---- This child's runtime: the functions main.c registers as MPM hooks ---------------- */
+/* ---- This child's runtime: what startup.c registers as MPM hooks ---------------- */
 
 /* Makes this child's runtime (before the MPM starts its threads): 0, or -1 (logged). */
 int pt_proxy_child_init(const pt_config_t *cfg);
