@@ -22,9 +22,10 @@ static _Thread_local bool fired_running;
  * so this thread runs it; but not in place when it is running one already. A ready op parks
  * again (a lingering drain, a response tail), and while the client keeps the socket ready
  * the event can come while arming each time (a waiting worker woken by epoll_ctl preempts
- * the parker on a loaded core): ev_park -> ready -> ev_park nested at ~380 bytes a level
- * until the 256 KiB worker stack overflowed after ~680 (a SIGSEGV in the linger flood test).
- * The outermost call runs them one after another instead. */
+ * the parker on a loaded core): ev_park -> ready -> ev_park nested at ~380 bytes a level,
+ * and ~680 levels overflow the 256 KiB worker stack (SIGSEGV; forced in the linger flood
+ * test by taking the event while arming every time). The outermost call runs them one
+ * after another instead. */
 static void run_fired(ev_child_t *ev, pt_park_t *p)
 {
     p->next = NULL;
