@@ -13,6 +13,41 @@
 
 /* ---- Any parked thing ---------------------------------------------------------------- */
 
+/* Parks whose event came while this thread armed them (ev_park), and whether this thread is
+ * running them already. */
+static _Thread_local pt_park_t *fired_head, *fired_tail;
+static _Thread_local bool fired_running;
+
+/* EPOLLONESHOT: the event that came while arming was p's one and nobody else acts on it,
+ * so this thread runs it; but not in place when it is running one already. A ready op parks
+ * again (a lingering drain, a response tail), and while the client keeps the socket ready
+ * the event can come while arming each time (a waiting worker woken by epoll_ctl preempts
+ * the parker on a loaded core): ev_park -> ready -> ev_park nested at ~380 bytes a level,
+ * and ~680 levels overflow the 256 KiB worker stack (SIGSEGV; forced in the linger flood
+ * test by taking the event while arming every time). The outermost call runs them one
+ * after another instead. */
+static void run_fired(ev_child_t *ev, pt_park_t *p)
+{
+    p->next = NULL;
+    if (fired_tail)
+        fired_tail->next = p;
+    else
+        fired_head = p;
+    fired_tail = p;
+    if (fired_running)
+        return; /* the caller hands p on as parked: the outer call below runs it */
+    fired_running = true;
+    while ((p = fired_head) != NULL) {
+        fired_head = p->next;
+        if (!fired_head)
+            fired_tail = NULL;
+        pt_task_t *t = p->ops->ready(p, ev);
+        if (t)
+            ev_queue_push(ev, t);
+    }
+    fired_running = false;
+}
+
 /* In the heap first, so that a thread that takes its event finds it there; then epoll_ctl
  * outside the lock. Holding tlock across that system call (every parking worker does it
  * once per request) made tlock the event MPM's one contended lock: 0.8 futex calls per
@@ -39,11 +74,8 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     else if (p->due)
         ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
-    if (fired) { /* EPOLLONESHOT: that event was its one; nobody else will act on it */
-        pt_task_t *t = p->ops->ready(p, ev);
-        if (t)
-            ev_queue_push(ev, t);
-    }
+    if (fired)
+        run_fired(ev, p);
     return rc;
 }
 

@@ -64,7 +64,7 @@ typedef struct pt_park {
     bool expired;              /* closed by the listener; memory not yet freed */
     bool arming;               /* in the heap, epoll_ctl not yet done (see ev_park) */
     bool fired, due;           /* its event, or its deadline, came while arming */
-    struct pt_park *next;      /* graveyard link */
+    struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */
 } pt_park_t;
 
 #define PT_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))

@@ -793,7 +793,6 @@ static Suite *mpm_suite(void)
     tcase_add_test(tc, graceful_stop_drains_then_exits);
     tcase_add_test(tc, killing_a_child_gets_it_replaced);
     tcase_add_test(tc, a_child_that_crashes_while_stopping_is_logged_as_an_error);
-    tcase_add_test(tc, a_client_that_keeps_sending_is_cut_off_at_the_linger_deadline);
     tcase_add_test(tc, a_burst_adds_children_and_they_are_retired_after);
     tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
     tcase_add_test(tc, server_status_and_metrics_show_the_workers);
@@ -804,6 +803,12 @@ static Suite *mpm_suite(void)
     tcase_set_timeout(gr, 90);
     tcase_add_test(gr, connections_arriving_as_a_graceful_restart_begins_are_all_served);
     suite_add_tcase(s, gr);
+    /* Its own case, so CK_RUN_CASE=linger can repeat it alone. */
+    TCase *lg = tcase_create("linger");
+    tcase_add_checked_fixture(lg, setup, teardown);
+    tcase_set_timeout(lg, 90);
+    tcase_add_test(lg, a_client_that_keeps_sending_is_cut_off_at_the_linger_deadline);
+    suite_add_tcase(s, lg);
     return s;
 }
 
