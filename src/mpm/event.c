@@ -146,6 +146,7 @@ static void *worker_main(void *arg)
 {
     pt_worker_t *w = arg;
     ev_child_t *ev = w->mpm;
+    ev_worker_thread_init(ev);
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
     for (;;) {

@@ -62,6 +62,8 @@ typedef struct {
     int nidle;
     int looking;
     int serving;              /* workers holding a connection */
+    int blocked;              /* of those, waiting for a backend (pt_mpm_block_begin): they
+                                 hold no CPU, so they do not count as awake */
     int epoll_waiting;        /* looking workers blocked in epoll_wait */
     bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
     bool listener_dozing;     /* listener asleep on its own set while a worker waits in
@@ -99,6 +101,10 @@ void ev_queue_push(ev_child_t *ev, pt_task_t *t);
  * come back to, waking others only while fewer workers are awake than CPUs. */
 void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wake, int *nwake);
 void ev_wake_if_stale(ev_child_t *ev, bool now);
+/* Wakes a worker (or kicks the epoll waiter) for what is queued, as a push does. */
+void ev_queue_notify(ev_child_t *ev);
+/* Marks the calling thread as one of ev's workers (for pt_mpm_block_begin). */
+void ev_worker_thread_init(ev_child_t *ev);
 pt_task_t *ev_take_locked(ev_child_t *ev);
 
 /* event_park.c. */

@@ -84,12 +84,32 @@ void ev_heap_remove(ev_child_t *ev, pt_park_t *c)
 static int wake_one_locked(ev_child_t *ev, bool stale)
 {
     /* A worker waiting in epoll does not see the queue: it does not count as looking. */
-    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 || (!stale && ev->serving > 0))
+    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 ||
+        (!stale && ev->serving - ev->blocked > 0))
         return -1;
     int id = ev->idle_stack[--ev->nidle];
     ev->woken[id] = true;
     ev->looking++;
     return id;
+}
+
+/* With qlock held (released here): a worker woken, or the epoll waiter kicked, for what is
+ * queued. */
+static void notify_unlock(ev_child_t *ev)
+{
+    int id = ev->qhead ? wake_one_locked(ev, false) : -1;
+    /* Nobody sees the queue but a worker waiting in epoll: kick it out of epoll_wait. */
+    bool kick = ev->qhead && id < 0 && ev->looking == ev->epoll_waiting &&
+                ev->epoll_waiting > 0 && !ev->kick_pending;
+    if (kick)
+        ev->kick_pending = true;
+    pthread_mutex_unlock(&ev->qlock);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
+    if (kick) {
+        uint64_t one = 1;
+        (void)!write(ev->kickfd, &one, sizeof(one));
+    }
 }
 
 void ev_queue_push(ev_child_t *ev, pt_task_t *c)
@@ -102,19 +122,13 @@ void ev_queue_push(ev_child_t *ev, pt_task_t *c)
     else
         ev->qhead = c;
     ev->qtail = c;
-    int id = wake_one_locked(ev, false);
-    /* Nobody sees the queue but a worker waiting in epoll: kick it out of epoll_wait. */
-    bool kick = id < 0 && ev->looking == ev->epoll_waiting && ev->epoll_waiting > 0 &&
-                !ev->kick_pending;
-    if (kick)
-        ev->kick_pending = true;
-    pthread_mutex_unlock(&ev->qlock);
-    if (id >= 0)
-        pthread_cond_signal(&ev->conds[id]);
-    if (kick) {
-        uint64_t one = 1;
-        (void)!write(ev->kickfd, &one, sizeof(one));
-    }
+    notify_unlock(ev);
+}
+
+void ev_queue_notify(ev_child_t *ev)
+{
+    pthread_mutex_lock(&ev->qlock);
+    notify_unlock(ev);
 }
 
 void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wake, int *nwake)
@@ -133,7 +147,7 @@ void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wak
      * and preempts the harvester (0.3 context switches per request at 64 keep-alive
      * clients). A task that waits past EV_STALE_MS behind a slow handler still gets a
      * worker (ev_wake_if_stale). */
-    int awake = ev->looking - ev->epoll_waiting + ev->serving;
+    int awake = ev->looking - ev->epoll_waiting + ev->serving - ev->blocked;
     *nwake = 0;
     while (*nwake < n && awake + *nwake < ev->ncpu && ev->nidle > 0) {
         int id = ev->idle_stack[--ev->nidle];
@@ -165,4 +179,52 @@ pt_task_t *ev_take_locked(ev_child_t *ev)
             ev->qtail = NULL;
     }
     return c;
+}
+
+/* ---- Workers that wait for a backend ----------------------------------------------- */
+
+/* The child of the worker thread running here (NULL on any other thread, and in prefork). */
+static _Thread_local ev_child_t *tl_worker_child;
+
+void ev_worker_thread_init(ev_child_t *ev)
+{
+    tl_worker_child = ev;
+}
+
+/* A worker that waits for php-fpm holds no CPU: the queue's rule (one awake worker per CPU,
+ * the rest wait for the stale rule, EV_STALE_MS) would otherwise let one slow backend answer
+ * hold up every queued request behind it, and a FastCGI pool of four children would serve
+ * one request at a time. */
+void pt_mpm_block_begin(void)
+{
+    ev_child_t *ev = tl_worker_child;
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->qlock);
+    ev->blocked++;
+    if (ev->qhead) {
+        notify_unlock(ev);
+        return;
+    }
+    /* Nothing queued, but maybe ready in epoll, where nobody waits now that this worker
+     * does not come back soon: an idle worker goes to look. */
+    int id = -1;
+    if (ev->harvest && ev->looking == 0 && ev->nidle > 0) {
+        id = ev->idle_stack[--ev->nidle];
+        ev->woken[id] = true;
+        ev->looking++;
+    }
+    pthread_mutex_unlock(&ev->qlock);
+    if (id >= 0)
+        pthread_cond_signal(&ev->conds[id]);
+}
+
+void pt_mpm_block_end(void)
+{
+    ev_child_t *ev = tl_worker_child;
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->qlock);
+    ev->blocked--;
+    pthread_mutex_unlock(&ev->qlock);
 }

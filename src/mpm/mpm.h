@@ -79,6 +79,12 @@ int pt_event_child_main(const pt_child_t *ch, bool own_connections);
 int pt_prefork_child_main(const pt_child_t *ch);
 
 const char *pt_mpm_name(pt_mpm_kind_t k);
+
+/* The calling worker is about to wait for something other than its client or the CPU (a
+ * backend's answer, a connect): the MPM may hand queued work to another worker meanwhile.
+ * Calls pair, on the same thread; nothing happens outside an event or worker MPM worker. */
+void pt_mpm_block_begin(void);
+void pt_mpm_block_end(void);
 /* The signals the MPMs take through a signalfd (TERM, INT, HUP, USR1, WINCH; with_chld for
  * the parent). SIGPIPE is ignored process-wide instead. */
 void pt_mpm_signals(sigset_t *set, bool with_chld);

@@ -4,6 +4,7 @@
 #include "upstream.h"
 
 #include "log.h"
+#include "mpm/mpm.h"
 #include "request.h"
 
 #include <errno.h>
@@ -85,7 +86,9 @@ static int wait_fd(int fd, short events, int64_t timeout_ms)
     int64_t deadline = pt_now_ms() + timeout_ms;
     for (;;) {
         int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
+        pt_mpm_block_begin(); /* no CPU is needed while the backend works */
         int rc = poll(&pfd, 1, (int)PT_MIN(left, (int64_t)INT32_MAX));
+        pt_mpm_block_end();
         if (rc >= 0)
             return rc;
         if (errno != EINTR)
