@@ -29,7 +29,7 @@ const char *pt_request_local_ip(const pt_request_t *r) { return r->conn->local_i
 int pt_request_local_port(const pt_request_t *r) { return r->conn->local_port; }
 const struct sockaddr *pt_request_client_addr(const pt_request_t *r)
 {
-    return (const struct sockaddr *)&r->conn->peer;
+    return &r->conn->peer.sa;
 }
 
 const char *pt_request_server_name(const pt_request_t *r)

@@ -138,7 +138,7 @@ static void handle(pt_request_t *r)
 {
     pt_conn_t *c = r->conn;
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
-    r->vhost = pt_config_vhost_for(c->cfg, (const struct sockaddr *)&c->local, r->hostname);
+    r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
     r->dir = r->vhost->dir;
     int st;
     if (r->has_body && r->content_length > 0 && r->vhost->dir->limit_request_body > 0 &&

@@ -13,16 +13,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
+static void addr_text(const pt_sockaddr_t *ss, char *ip, size_t iplen, int *port)
 {
     ip[0] = '\0';
     *port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    if (ss->sa.sa_family == AF_INET) {
+        const struct sockaddr_in *in = &ss->in;
         inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
         *port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    } else if (ss->sa.sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = &ss->in6;
         if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
             inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
         else
@@ -47,7 +47,7 @@ pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr 
         peerlen = sizeof(c->peer);
     memcpy(&c->peer, peer, peerlen);
     socklen_t ll = sizeof(c->local);
-    if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
+    if (getsockname(fd, &c->local.sa, &ll) != 0)
         memset(&c->local, 0, sizeof(c->local));
     addr_text(&c->peer, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
     addr_text(&c->local, c->local_ip, sizeof(c->local_ip), &c->local_port);
