@@ -21,38 +21,20 @@ static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name)
     return h ? h : pt_handler_unknown(strncasecmp(name, "proxy:", 6) == 0);
 }
 
-/* A backend is served by the handler registered for its scheme ("proxy:fcgi"). */
-static void resolve_backend(pt_backend_t *b)
-{
-    if (b && !b->handler) {
-        b->handler = pt_handler_find(b->url);
-        if (!b->handler)
-            b->handler = pt_handler_unknown(true);
-    }
-}
-
-/* One per-directory config: its SetHandler (a "proxy:" one through its backend) and its
- * AddHandler extensions. A section shared by several hosts is seen more than once; the
- * answer is the same each time. */
+/* One per-directory config: its SetHandler (a "proxy:" one is its backend's, set by the
+ * scheme when the URL was parsed: proxy/scheme.h) and its AddHandler extensions. A section
+ * shared by several hosts is seen more than once; the answer is the same each time. */
 static void resolve_dir(pt_config_t *cfg, pt_dir_config_t *dc)
 {
     dc->handler = NULL;
-    if (dc->handler_backend) {
-        resolve_backend(dc->handler_backend);
+    if (dc->handler_backend)
         dc->handler = dc->handler_backend->handler;
-    } else if (dc->handler_name && strcasecmp(dc->handler_name, "none") != 0) {
+    else if (dc->handler_name && strcasecmp(dc->handler_name, "none") != 0)
         dc->handler = resolve(cfg, dc->handler_name);
-    }
     /* The arrays are the config's own (const for readers): filled in place, once. */
     pt_ext_map_t *m = (pt_ext_map_t *)dc->handlers;
     for (size_t i = 0; i < dc->nhandlers; i++)
         m[i].handler = resolve(cfg, m[i].value);
-}
-
-static void resolve_proxy_passes(pt_vhost_t *vh)
-{
-    for (size_t i = 0; i < vh->nproxy_passes; i++)
-        resolve_backend(vh->proxy_passes[i].backend);
 }
 
 static int resolve_handlers(dcx_t *l)
@@ -60,9 +42,6 @@ static int resolve_handlers(dcx_t *l)
     pt_config_t *cfg = l->cfg;
     cfg->default_handler = pt_handler_default();
     pt_dcx_each_dir(cfg, resolve_dir);
-    resolve_proxy_passes(cfg->main_server);
-    for (size_t i = 0; i < cfg->nvhosts; i++)
-        resolve_proxy_passes(cfg->vhosts[i]);
     return 0;
 }
 

@@ -9,55 +9,53 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* What a socket call's result means for a transport: n itself (>= 0), PT_EAGAIN with what
+ * to wait for, or -errno; *retry after EINTR. */
+static long sock_result(pt_conn_t *c, ssize_t n, short want, bool *retry)
+{
+    *retry = n < 0 && errno == EINTR;
+    if (n >= 0 || *retry)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c->tp_want = want;
+        return PT_EAGAIN;
+    }
+    return -errno;
+}
+
 static long sock_recv(pt_conn_t *c, void *buf, size_t n)
 {
-    for (;;) {
-        ssize_t got = recv(c->fd, buf, n, 0);
-        if (got >= 0)
-            return got;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->tp_want = POLLIN;
-            return PT_EAGAIN;
-        }
-        return -errno;
-    }
+    bool retry;
+    long rc;
+    do
+        rc = sock_result(c, recv(c->fd, buf, n, 0), POLLIN, &retry);
+    while (retry);
+    return rc;
 }
 
 static long sock_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more)
 {
     struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
-    for (;;) {
-        /* MSG_DONTWAIT: the fd is non-blocking already, but a caller may hand us one that is
-         * not (a test's socketpair), and no transport operation may block. */
-        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->tp_want = POLLOUT;
-            return PT_EAGAIN;
-        }
-        return -errno;
-    }
+    /* MSG_DONTWAIT: the fd is non-blocking already, but a caller may hand us one that is not
+     * (a test's socketpair), and no transport operation may block. */
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
+    bool retry;
+    long rc;
+    do
+        rc = sock_result(c, sendmsg(c->fd, &mh, flags), POLLOUT, &retry);
+    while (retry);
+    return rc;
 }
 
+/* 0: the file ended before n. */
 static long sock_sendfile(pt_conn_t *c, int fd, off_t *off, size_t n)
 {
-    for (;;) {
-        ssize_t sent = sendfile(c->fd, fd, off, n);
-        if (sent >= 0)
-            return sent; /* 0: the file ended before n */
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->tp_want = POLLOUT;
-            return PT_EAGAIN;
-        }
-        return -errno;
-    }
+    bool retry;
+    long rc;
+    do
+        rc = sock_result(c, sendfile(c->fd, fd, off, n), POLLOUT, &retry);
+    while (retry);
+    return rc;
 }
 
 static size_t sock_pending(const pt_conn_t *c)
