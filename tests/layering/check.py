@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 # Lowest first. src/ itself is the request core; main.c sits on top of everything.
-FLOORS = ["base", "conf", "net", "mpm", "", "http1", "proxy", "fcgi"]
+FLOORS = ["base", "conf", "net", "tls", "mpm", "", "http1", "http2", "proxy", "fcgi"]
 TOP = {"main.c", "startup.c"}  # the wiring of every floor: may include any
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
