@@ -71,6 +71,16 @@ static const struct {
     {"proxy_module", "mod_proxy.c", -1},
     {"proxy_fcgi_module", "mod_proxy_fcgi.c", -1},
     {"status_module", "mod_status.c", -1},
+    {"proxy_http_module", "mod_proxy_http.c", -1},
+    {"proxy_balancer_module", "mod_proxy_balancer.c", -1},
+    {"proxy_hcheck_module", "mod_proxy_hcheck.c", -1},
+    {"proxy_wstunnel_module", "mod_proxy_wstunnel.c", -1},
+    {"lbmethod_byrequests_module", "mod_lbmethod_byrequests.c", -1},
+    {"lbmethod_bybusyness_module", "mod_lbmethod_bybusyness.c", -1},
+    {"lbmethod_bytraffic_module", "mod_lbmethod_bytraffic.c", -1},
+    {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
+    {"watchdog_module", "mod_watchdog.c", -1},
+    {"remoteip_module", "mod_remoteip.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -78,7 +88,18 @@ static const char *const module_names[] = {
     "so_module", "dir_module", "mime_module", "alias_module", "authz_core_module",
     "authz_host_module", "headers_module", "log_config_module", "reqtimeout_module",
     "setenvif_module", "env_module", "unixd_module", "proxy_module", "proxy_fcgi_module",
-    "status_module", NULL,
+    "status_module",
+    "proxy_http_module",
+    "proxy_balancer_module",
+    "proxy_hcheck_module",
+    "proxy_wstunnel_module",
+    "lbmethod_byrequests_module",
+    "lbmethod_bybusyness_module",
+    "lbmethod_bytraffic_module",
+    "slotmem_shm_module",
+    "watchdog_module",
+    "remoteip_module",
+    NULL,
 };
 
 bool pt_module_known(const char *name, int mpm)

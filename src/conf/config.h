@@ -137,8 +137,31 @@ typedef struct pt_backend {
     int64_t timeout_ms;        /* timeout= (0: ProxyTimeout, then Timeout) */
     int64_t connect_timeout_ms;/* connectiontimeout= (0: the default) */
     bool enablereuse;          /* enablereuse= (off by default, as mod_proxy_fcgi) */
+    bool reuse_set;            /* enablereuse= or disablereuse= given (else the scheme's
+                                  default: off for fcgi, on for http) */
     const struct pt_handler *handler; /* what serves its scheme ("proxy:fcgi"), set when the
                                    backend is parsed (proxy/scheme.h) */
+    /* Connection keys (ProxyPass / BalancerMember key=value, mod_proxy's meanings). */
+    int64_t ttl_ms;            /* ttl=: an idle pooled connection is closed after; 0 unset */
+    bool tcp_keepalive;        /* keepalive=On: SO_KEEPALIVE on upstream connections */
+    const char *upgrade;       /* upgrade=: protocol tunnelled after 101 ("websocket", "*");
+                                  NULL: none */
+    /* Member keys (BalancerMember, or any worker). */
+    int loadfactor;            /* loadfactor= 1..100; 0 unset (= 1) */
+    const char *route;         /* route= (sticky sessions); NULL none */
+    unsigned status;           /* status=: PT_MEMBER_* initial flags (proxy/balancer.h) */
+    int64_t retry_ms;          /* retry=: seconds in the error state; -1 unset (60 s) */
+    int lbset;                 /* lbset= 0..99 */
+    /* Health checks (mod_proxy_hcheck's keys). */
+    const char *hcmethod;      /* NULL: none (no checks); "GET", "HEAD", "OPTIONS", "TCP" */
+    const char *hcuri;         /* appended to the member's URL */
+    int64_t hcinterval_ms;     /* default 30 s */
+    int hcpasses, hcfails;     /* default 1 each */
+    const char *hcexpr;        /* ProxyHCExpr name: the statuses that pass; NULL: 2xx-3xx */
+    int resolve_s;             /* resolve=N (portico's own): re-resolve the name every N s */
+    /* The balancer this backend is (balancer://NAME), or the one it is a member of. */
+    struct pt_balancer *balancer;
+    int member_index;          /* in its balancer's members; -1 when not a member */
 } pt_backend_t;
 
 typedef struct {
@@ -146,6 +169,9 @@ typedef struct {
     regex_t *re;
     bool disabled;             /* ProxyPass /x ! : exclusion */
     pt_backend_t *backend;     /* NULL when disabled */
+    bool nocanon;              /* the path passed on raw, not re-encoded */
+    bool noquery;              /* the query string not passed */
+    bool interpolate;          /* ${VAR} in the URL (ProxyPassInterpolateEnv) */
     const char *file;
     int line;
 } pt_proxy_pass_t;
@@ -282,6 +308,13 @@ typedef struct pt_vhost {
     int64_t proxy_timeout_ms;   /* ProxyTimeout; 0 = Timeout */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
+    const char **protocols;     /* Protocols (h2, h2c, http/1.1), in the order given; NULL
+                                   inherits the main server's (default: http/1.1 only) */
+    size_t nprotocols;
+    /* What the floors above conf parse for a server (SSL*, H2*): opaque here, owned by the
+     * extension that made it (in the config's arena), inherited by its own finish hook. */
+    const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
+    const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const char *file;
     int line;
 } pt_vhost_t;
@@ -326,6 +359,8 @@ typedef struct pt_config {
     /* Proxy. Every backend of the config, one per URL, in the order first named. */
     pt_backend_t **backends;
     size_t nbackends;
+    struct pt_balancer **balancers; /* <Proxy "balancer://..."> in order (proxy/balancer.h) */
+    size_t nbalancers;
 
     /* FastCGI. */
     int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked

@@ -26,11 +26,19 @@
  *               child_init made)
  *  tick_listener  on the thread that waits for events (event: the listener; prefork: the
  *               process) about once a second with the monotonic time: sweep idle upstream
- *               connections and the like; must not block */
+ *               connections and the like; must not block
+ *  tick_parent  in the parent, about once a second, with the configuration it serves now:
+ *               what must run once per server rather than once per child (health checks,
+ *               re-resolving balancer members, OCSP responses, ticket-key rotation); must
+ *               not block for long (the parent also reaps and replaces children).
+ * Per-generation shared state (made in the parent before the children fork, so that they
+ * inherit it) is made by the conf extensions' finish hooks at load and freed by their
+ * release hooks (conf/directives.h pt_conf_ext_t), not here. */
 typedef struct pt_mpm_hooks {
     int (*child_init)(const pt_config_t *cfg);
     void (*child_exit)(const pt_config_t *cfg);
     void (*tick_listener)(int64_t now_ms);
+    void (*tick_parent)(const pt_config_t *cfg, int64_t now_ms);
 } pt_mpm_hooks_t;
 
 /* What the parent needs to serve and to re-read its configuration. The parent owns cfg

@@ -441,6 +441,8 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx)
         reap(&p);
         if (pt_now_ms() >= next_tick) {
             maintain_spares(&p);
+            if (ctx->hooks && ctx->hooks->tick_parent)
+                ctx->hooks->tick_parent(ctx->cfg, pt_now_ms());
             pt_log_flush_all();
             next_tick = pt_now_ms() + PARENT_TICK_MS;
         }

@@ -5,7 +5,10 @@
 #include "directives_proxy.h"
 
 #include "directives.h"
+#include "balancer.h"
 #include "scheme.h"
+
+#include <ctype.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +75,7 @@ static const pt_proxy_scheme_t *scheme_of(dcx_t *l, const pt_node_t *n, const ch
 
 /* A backend URL as ProxyPass writes it ("fcgi://h:p/path", "unix:/sock|fcgi://h/path"), or
  * SetHandler after "proxy:". NULL after pt_dcx_fail. */
-static pt_backend_t *backend_parse(dcx_t *l, const pt_node_t *n, const char *url)
+pt_backend_t *pt_proxy_backend_parse(dcx_t *l, const pt_node_t *n, const char *url)
 {
     /* The handler name request.c dispatches on is the URL with "proxy:" before it. */
     const char *name = pt_arena_printf(l->a, "proxy:%s", url);
@@ -81,6 +84,8 @@ static pt_backend_t *backend_parse(dcx_t *l, const pt_node_t *n, const char *url
         return b;
     b = pt_arena_calloc(l->a, sizeof(*b));
     b->url = name;
+    b->retry_ms = -1;
+    b->member_index = -1;
     /* Off by default, as mod_proxy_fcgi: a kept connection pins a php-fpm child, so more
      * kept connections than pm.max_children starve requests. enablereuse=on opts in. */
     b->enablereuse = false;
@@ -113,13 +118,45 @@ static int proxy_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const
 {
     if (strncasecmp(name, "proxy:", 6) != 0)
         return 0;
-    s->dc->handler_backend = backend_parse(l, n, name + 6);
+    s->dc->handler_backend = pt_proxy_backend_parse(l, n, name + 6);
     return s->dc->handler_backend ? 1 : -1;
 }
 
 /* ---- ProxyPass, ProxyPassMatch ------------------------------------------------------- */
 
-static int set_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv)
+/* status=+H-D...: Apache's letters for a member's state flags (proxy/balancer.h). */
+static int parse_status(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *v)
+{
+    static const struct { char letter; unsigned flag; } letters[] = {
+        {'D', PT_MEMBER_DISABLED}, {'S', PT_MEMBER_STOPPED}, {'H', PT_MEMBER_HOT_STANDBY},
+        {'I', PT_MEMBER_IGNORE_ERRORS}, {'N', PT_MEMBER_DRAIN}, {'E', PT_MEMBER_IN_ERROR},
+        {'C', PT_MEMBER_HC_FAILED},
+    };
+    bool add = true;
+    for (const char *p = v; *p; p++) {
+        if (*p == '+' || *p == '-') {
+            add = *p == '+';
+            continue;
+        }
+        size_t i = 0;
+        while (i < PT_ARRAY_LEN(letters) && letters[i].letter != toupper((unsigned char)*p))
+            i++;
+        if (i == PT_ARRAY_LEN(letters))
+            return pt_dcx_fail(l, n, "%s: status=%s: unknown state '%c' (D, S, H, I, N, E, C)",
+                               n->name, v, *p);
+        b->status = add ? b->status | letters[i].flag : b->status & ~letters[i].flag;
+    }
+    return 0;
+}
+
+static int key_seconds(dcx_t *l, const pt_node_t *n, const char *v, int64_t *ms)
+{
+    return pt_dcx_timeout(l, n, v, ms);
+}
+
+/* The keys of one worker (ProxyPass after the URL, BalancerMember, ProxySet in
+ * <Proxy worker-url>), as mod_proxy reads them. */
+int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv)
 {
     const char *eq = strchr(kv, '=');
     if (!eq)
@@ -136,16 +173,59 @@ static int set_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv
         return pt_dcx_timeout(l, n, v, &b->timeout_ms);
     } else if (strcasecmp(key, "connectiontimeout") == 0) {
         return pt_dcx_timeout(l, n, v, &b->connect_timeout_ms);
+    } else if (strcasecmp(key, "ttl") == 0) {
+        return key_seconds(l, n, v, &b->ttl_ms);
+    } else if (strcasecmp(key, "retry") == 0) {
+        return key_seconds(l, n, v, &b->retry_ms);
+    } else if (strcasecmp(key, "hcinterval") == 0) {
+        return key_seconds(l, n, v, &b->hcinterval_ms);
     } else if (strcasecmp(key, "enablereuse") == 0 || strcasecmp(key, "disablereuse") == 0) {
         if (pt_dcx_onoff(l, n, v, &on) < 0)
             return -1;
         b->enablereuse = strcasecmp(key, "enablereuse") == 0 ? on : !on;
-    } else if (strcasecmp(key, "retry") == 0 || strcasecmp(key, "flushpackets") == 0 ||
-               strcasecmp(key, "flushwait") == 0 || strcasecmp(key, "ttl") == 0) {
-        /* Accepted for compatibility: portico retries at once and always streams. */
+        b->reuse_set = true;
+    } else if (strcasecmp(key, "keepalive") == 0) {
+        return pt_dcx_onoff(l, n, v, &b->tcp_keepalive);
+    } else if (strcasecmp(key, "upgrade") == 0) {
+        b->upgrade = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "loadfactor") == 0) {
+        if (pt_dcx_long(l, n, v, 1, 100, &num) < 0)
+            return -1;
+        b->loadfactor = (int)num;
+    } else if (strcasecmp(key, "lbset") == 0) {
+        if (pt_dcx_long(l, n, v, 0, 99, &num) < 0)
+            return -1;
+        b->lbset = (int)num;
+    } else if (strcasecmp(key, "route") == 0) {
+        b->route = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "status") == 0) {
+        return parse_status(l, n, b, v);
+    } else if (strcasecmp(key, "hcmethod") == 0) {
+        static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "TCP", "GET11",
+                                              "HEAD11", "OPTIONS11"};
+        for (size_t i = 0; i < PT_ARRAY_LEN(methods); i++)
+            if (strcasecmp(v, methods[i]) == 0)
+                return b->hcmethod = methods[i], 0;
+        return pt_dcx_fail(l, n, "%s: hcmethod=%s: one of GET, HEAD, OPTIONS, TCP", n->name, v);
+    } else if (strcasecmp(key, "hcuri") == 0) {
+        b->hcuri = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "hcexpr") == 0) {
+        b->hcexpr = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "hcpasses") == 0 || strcasecmp(key, "hcfails") == 0) {
+        if (pt_dcx_long(l, n, v, 1, 1000, &num) < 0)
+            return -1;
+        *(strcasecmp(key, "hcpasses") == 0 ? &b->hcpasses : &b->hcfails) = (int)num;
+    } else if (strcasecmp(key, "resolve") == 0) {
+        if (pt_dcx_long(l, n, v, 1, 86400, &num) < 0)
+            return -1;
+        b->resolve_s = (int)num;
+    } else if (strcasecmp(key, "flushpackets") == 0 || strcasecmp(key, "flushwait") == 0 ||
+               strcasecmp(key, "smax") == 0 || strcasecmp(key, "min") == 0 ||
+               strcasecmp(key, "acquire") == 0 || strcasecmp(key, "ping") == 0 ||
+               strcasecmp(key, "iobuffersize") == 0 || strcasecmp(key, "receivebuffersize") == 0) {
+        /* Accepted for compatibility: portico always streams and sizes its own buffers. */
     } else {
-        return pt_dcx_fail(l, n, "%s: unknown key '%s' (supported: max, timeout, "
-                           "connectiontimeout, enablereuse, disablereuse)", n->name, key);
+        return pt_dcx_fail(l, n, "%s: unknown key '%s'", n->name, key);
     }
     return 0;
 }
@@ -175,11 +255,19 @@ static int add_pass(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool match)
     if (strcmp(url, "!") == 0) {
         pp.disabled = true;
     } else {
-        if (!(pp.backend = backend_parse(l, n, url)))
+        if (!(pp.backend = pt_proxy_backend_parse(l, n, url)))
             return -1;
-        for (; a < n->argc; a++)
-            if (set_key(l, n, pp.backend, n->argv[a]) < 0)
+        for (; a < n->argc; a++) {
+            const char *k = n->argv[a];
+            if (strcasecmp(k, "nocanon") == 0)
+                pp.nocanon = true;
+            else if (strcasecmp(k, "noquery") == 0)
+                pp.noquery = true;
+            else if (strcasecmp(k, "interpolate") == 0)
+                pp.interpolate = true;
+            else if (pt_proxy_backend_key(l, n, pp.backend, k) < 0)
                 return -1;
+        }
     }
     pt_proxy_pass_t *slot = pt_dcx_push(l->a, &s->vh->proxy_passes, &s->vh->nproxy_passes,
                                         sizeof(*slot));

@@ -7,4 +7,13 @@
 
 extern const pt_conf_ext_t pt_proxy_conf;
 
+/* For the other proxy directive files (balancer, reverse mapping): the backend for a URL as
+ * ProxyPass writes it ("http://h:p/path", "unix:/sock|http://h/", "balancer://name/"), made
+ * once per URL and shared by every rule that names it (one pool, as Apache shares a worker);
+ * NULL after pt_dcx_fail. */
+pt_backend_t *pt_proxy_backend_parse(dcx_t *l, const pt_node_t *n, const char *url);
+/* One key=value of a worker (max, ttl, timeout, retry, loadfactor, route, status, hc*, ...)
+ * set on b: 0, or -1 after pt_dcx_fail. */
+int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv);
+
 #endif

@@ -6,9 +6,26 @@
 #define PT_SCHEME_H
 
 #include "handler.h"
+#include "upstream.h"
 
 /* Schemes that can be registered (fcgi, http, https, balancer, ws, wss, and room). */
 #define PT_PROXY_SCHEMES_MAX 16
+
+/* What one attempt to forward a request to one backend (a member, for a balancer) came to:
+ * filled by a scheme's forward op, read by the balancer to decide a retry on another member
+ * and the member's state (upstream.h's failure classes), and by failonstatus=. */
+typedef struct pt_proxy_attempt {
+    bool failed;               /* fail says how; nothing was answered to the client yet
+                                  unless started */
+    pt_upstream_fail_t fail;
+    bool sent;                 /* a byte of the request reached the backend (then a retry
+                                  is not safe for a non-idempotent method) */
+    bool started;              /* the response to the client started (no retry, no error
+                                  page: the client connection is closed on failure) */
+    int status;                /* the backend's status when it answered (else 0) */
+    int64_t latency_us;        /* request sent -> head received, when it answered */
+    uint64_t bytes_in, bytes_out; /* body bytes from and to the backend (bytraffic) */
+} pt_proxy_attempt_t;
 
 /* A scheme's entry: static and read-only, owned by the module that registers it. */
 typedef struct pt_proxy_scheme {
@@ -16,6 +33,13 @@ typedef struct pt_proxy_scheme {
     int default_port;          /* when the URL names none */
     pt_handler_t handler;      /* serves a request whose r->backend has this scheme; its name
                                   is "proxy:" + name */
+    /* Forwards r to backend b (r->backend, or a balancer's member) once: answers the client
+     * itself when the backend answered (returns 0 or the status it sent, as a handler),
+     * or, when it failed before anything went to the client, returns without answering
+     * and with a->failed set, so that the caller (the scheme's own handler, or the
+     * balancer) decides: another member, or pt_upstream_fail_log's status. NULL for
+     * schemes that cannot be a balancer member (balancer:// itself). */
+    int (*forward)(struct pt_request *r, const pt_backend_t *b, pt_proxy_attempt_t *a);
 } pt_proxy_scheme_t;
 
 /* Adds s (before any configuration is loaded; not thread-safe), and its handler to the

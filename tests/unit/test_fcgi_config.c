@@ -107,8 +107,7 @@ START_TEST(bad_ports_unknown_keys_and_missing_urls_name_their_line)
     ck_assert_ptr_null(load("ProxyPass /x fcgi://h:99999/\n"));
     ck_assert_str_eq(errmsg(), "main.conf:4: ProxyPass: bad port in 'proxy:fcgi://h:99999/'");
     ck_assert_ptr_null(load("ProxyPass /x fcgi://h:9000/ color=blue\n"));
-    ck_assert_str_eq(errmsg(), "main.conf:4: ProxyPass: unknown key 'color' (supported: max, "
-                               "timeout, connectiontimeout, enablereuse, disablereuse)");
+    ck_assert_str_eq(errmsg(), "main.conf:4: ProxyPass: unknown key 'color'");
     ck_assert_ptr_null(load("ProxyPass /x\n"));
     ck_assert_str_eq(errmsg(), "main.conf:4: ProxyPass takes a path and a URL");
 }
