@@ -32,6 +32,18 @@ static void puts_(hb_t *b, const char *s)
     put(b, s, strlen(s));
 }
 
+/* A number in decimal, without printf (this runs for every request). */
+static void put_uint(hb_t *b, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, tmp + i, sizeof(tmp) - i);
+}
+
 static void field(hb_t *b, const char *name, const char *value)
 {
     puts_(b, name);
@@ -112,7 +124,7 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
 
 /* Whether the client's field name is dropped: hop-by-hop, named by its Connection, or one
  * that this head writes itself. */
-static bool dropped(const pt_http_x_t *x, const char *name)
+static bool dropped(const pt_http_x_t *x, const char *name, bool has_conn)
 {
     size_t n = strlen(name);
     if (pt_http_hop_by_hop(name, n))
@@ -125,7 +137,7 @@ static bool dropped(const pt_http_x_t *x, const char *name)
          strcasecmp(name + 12, "Server") == 0))
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
     const pt_table_t *t = &x->r->headers_in;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; has_conn && i < t->n; i++)
         if (strcasecmp(t->v[i].name, "Connection") == 0 &&
             pt_http_list_has(t->v[i].value, strlen(t->v[i].value), name, n))
             return true;
@@ -161,7 +173,7 @@ static void put_host(hb_t *b, const pt_http_x_t *x)
     if (v6)
         put(b, "]", 1);
     if (be->port != be->scheme_ops->default_port)
-        puts_(b, pt_arena_printf(r->arena, ":%d", be->port));
+        put(b, ":", 1), put_uint(b, (uint64_t)be->port);
     put(b, "\r\n", 2);
 }
 
@@ -187,8 +199,8 @@ static void put_framing(hb_t *b, const pt_http_x_t *x)
     if (r->has_body && r->content_length < 0)
         puts_(b, "Transfer-Encoding: chunked\r\n");
     else if (r->has_body || r->content_length == 0)
-        puts_(b, pt_arena_printf(r->arena, "Content-Length: %lld\r\n",
-                                 (long long)r->content_length));
+        puts_(b, "Content-Length: "), put_uint(b, (uint64_t)r->content_length),
+            put(b, "\r\n", 2);
     if (x->expect)
         puts_(b, "Expect: 100-continue\r\n");
     if (x->upgrade) {
@@ -211,10 +223,11 @@ char *pt_http_request_head(pt_http_x_t *x, size_t *len)
     put_target(&b, x);
     put(&b, " HTTP/1.1\r\n", 11);
     put_host(&b, x);
+    bool has_conn = pt_table_get(&r->headers_in, "Connection") != NULL;
     for (size_t i = 0; i < r->headers_in.n; i++) {
         const pt_entry_t *e = &r->headers_in.v[i];
         /* A value holding CR or LF (from a RequestHeader rule) would split the head. */
-        if (dropped(x, e->name) || strpbrk(e->value, "\r\n"))
+        if (dropped(x, e->name, has_conn) || strpbrk(e->value, "\r\n"))
             continue;
         field(&b, e->name, e->value);
     }
