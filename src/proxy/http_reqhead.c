@@ -61,7 +61,9 @@ static bool path_char(unsigned char c)
     return c && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
 }
 
-static void put_encoded(hb_t *b, const char *s)
+/* keep_2f: AllowEncodedSlashes NoDecode left "%2F" in the path, to go on as it is (as
+ * Apache's canonenc with PROXY_CANONENC_NOENCODEDSLASHENCODING). */
+static void put_encoded(hb_t *b, const char *s, bool keep_2f)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const char *p = s; *p;) {
@@ -69,7 +71,10 @@ static void put_encoded(hb_t *b, const char *s)
         while (*p && path_char((unsigned char)*p))
             p++;
         put(b, run, (size_t)(p - run));
-        if (*p) {
+        if (keep_2f && p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
+            put(b, p, 3);
+            p += 3;
+        } else if (*p) {
             char e[3] = {'%', hex[(unsigned char)*p >> 4], hex[(unsigned char)*p & 15]};
             put(b, e, 3);
             p++;
@@ -114,7 +119,7 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
                                                                               : r->uri);
         if (path[0] != '/')
             put(b, "/", 1);
-        put_encoded(b, path);
+        put_encoded(b, path, r->vhost->allow_encoded_slashes == 3);
     }
     if (r->args && !(pp && pp->noquery)) {
         put(b, "?", 1);

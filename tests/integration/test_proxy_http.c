@@ -527,6 +527,44 @@ START_TEST(an_absolute_uri_for_another_host_is_never_forwarded_to_that_host)
 }
 END_TEST
 
+/* Jenkins' and GitLab's recipe: AllowEncodedSlashes NoDecode with nocanon sends "%2F" on as
+ * sent; NoDecode alone keeps it too (re-encoding the rest); Off (the default) is a 404. */
+START_TEST(encoded_slashes_follow_allow_encoded_slashes)
+{
+    pth_config(h, "AllowEncodedSlashes NoDecode\n"
+                  "ProxyPass /j/ http://127.0.0.1:%d/ nocanon\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/j/job/a%2Fb%20c/echo", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /job/a%2Fb%20c/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/a%2fb%20c/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /a%2fb%20c/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    get("/b/a%2Fb/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 2);
+    pth_stop(h);
+    pth_config(h, "AllowEncodedSlashes On\nProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    get("/b/a%2Fb/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /a/b/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_http");
@@ -551,6 +589,7 @@ static Suite *suite(void)
     tcase_add_test(tc, nocanon_passes_the_raw_path_and_the_default_re_encodes_the_decoded_one);
     tcase_add_test(tc, request_header_unset_early_keeps_the_proxy_field_from_the_backend);
     tcase_add_test(tc, an_absolute_uri_for_another_host_is_never_forwarded_to_that_host);
+    tcase_add_test(tc, encoded_slashes_follow_allow_encoded_slashes);
     suite_add_tcase(s, tc);
     return s;
 }
