@@ -565,6 +565,51 @@ START_TEST(encoded_slashes_follow_allow_encoded_slashes)
 }
 END_TEST
 
+START_TEST(location_scoped_proxypass_and_proxypassmatch_route_to_http_backends)
+{
+    pth_config(h, "<Location /loc/>\n    ProxyPass http://127.0.0.1:%d/\n</Location>\n"
+                  "ProxyPassMatch ^/m/(.*)$ http://127.0.0.1:%d/$1\n", be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/loc/echo?a=1", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo?a=1 HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/m/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* upgrade=websocket forwards the client's Upgrade (and only then); a backend that does not
+ * switch answers as usual. */
+START_TEST(upgrade_is_forwarded_only_to_a_backend_with_upgrade_set)
+{
+    /* Two URLs: rules naming one URL share one backend and its keys, as Apache's worker. */
+    pth_config(h, "ProxyPass /ws/ http://127.0.0.1:%d/ upgrade=websocket\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/plain/\n", be.port, be.port);
+    pth_start(h);
+    const char *hdrs[] = {"Upgrade: websocket", "Connection: Upgrade", NULL};
+    pth_resp_t r;
+    get("/ws/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(head_has(head, "Upgrade: websocket") && head_has(head, "Connection: Upgrade"),
+                  "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/echo", hdrs, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(!head_names(head, "Upgrade") && !head_names(head, "Connection"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_http");
@@ -590,6 +635,8 @@ static Suite *suite(void)
     tcase_add_test(tc, request_header_unset_early_keeps_the_proxy_field_from_the_backend);
     tcase_add_test(tc, an_absolute_uri_for_another_host_is_never_forwarded_to_that_host);
     tcase_add_test(tc, encoded_slashes_follow_allow_encoded_slashes);
+    tcase_add_test(tc, location_scoped_proxypass_and_proxypassmatch_route_to_http_backends);
+    tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
     suite_add_tcase(s, tc);
     return s;
 }
