@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "directives.h"
 #include "directives_proxy.h"
+#include "directives_reverse.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
 #include "loader.h"
@@ -25,6 +26,7 @@ void pt_startup_register(void)
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_config_extend(&pt_proxy_conf);
+    pt_config_extend(&pt_reverse_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }
