@@ -23,13 +23,21 @@
 
 /* ---- Address helpers -------------------------------------------------------------- */
 
-const char *pt_request_client_ip(const pt_request_t *r) { return r->conn->peer_ip; }
+const char *pt_request_client_ip(const pt_request_t *r)
+{
+    return r->useragent_ip ? r->useragent_ip : r->conn->peer_ip;
+}
 int pt_request_client_port(const pt_request_t *r) { return r->conn->peer_port; }
 const char *pt_request_local_ip(const pt_request_t *r) { return r->conn->local_ip; }
 int pt_request_local_port(const pt_request_t *r) { return r->conn->local_port; }
 const struct sockaddr *pt_request_client_addr(const pt_request_t *r)
 {
-    return &r->conn->peer.sa;
+    return r->useragent_addr ? r->useragent_addr : &r->conn->peer.sa;
+}
+
+const char *pt_request_peer_ip(const pt_request_t *r)
+{
+    return r->conn->via ? r->conn->via->ip : r->conn->peer_ip;
 }
 
 const char *pt_request_server_name(const pt_request_t *r)

@@ -12,6 +12,7 @@
 #include "loader.h"
 #include "log.h"
 #include "module.h"
+#include "remoteip.h"
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
@@ -27,6 +28,7 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_reverse_conf);
+    pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }
@@ -48,9 +50,29 @@ static const pt_conn_proto_t http1_proto = {
     .release = free,
 };
 
+/* RemoteIPProxyProtocol: a connection to an address that requires it begins with a PROXY
+ * header, read before HTTP/1 sees a byte; every other one goes to HTTP/1 at once. */
+static pt_conn_next_t proxy_header_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    if (pt_remoteip_conn_wants(c)) {
+        int rc = pt_remoteip_conn_start(c);
+        if (rc <= 0)
+            return rc < 0 ? PT_NEXT_CLOSE : PT_NEXT_PARK_READ;
+    }
+    c->proto = &http1_proto;
+    return http1_proto.serve_worker(w, c);
+}
+
+static const pt_conn_proto_t proxy_header_proto = {
+    .name = "proxy-protocol",
+    .serve_worker = proxy_header_serve,
+    .read_timeout = pt_remoteip_conn_timeout,
+    .release = free,
+};
+
 const pt_conn_proto_t *pt_startup_first_proto(void)
 {
-    return &http1_proto;
+    return &proxy_header_proto;
 }
 
 /* Modules first (as Apache runs their child_init), then the proxy's runtime (pools). */

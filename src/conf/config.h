@@ -342,6 +342,7 @@ typedef struct pt_vhost {
      * extension that made it (in the config's arena), inherited by its own finish hook. */
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
+    const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
     const char *file;
     int line;
 } pt_vhost_t;
@@ -388,6 +389,9 @@ typedef struct pt_config {
     size_t nbackends;
     struct pt_balancer **balancers; /* <Proxy "balancer://..."> in order (proxy/balancer.h) */
     size_t nbalancers;
+
+    /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
+    const struct pt_remoteip_pp_conf *proxy_protocol;
 
     /* FastCGI. */
     int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked
