@@ -44,7 +44,8 @@ static size_t v2(uint8_t *buf, uint8_t vc, uint8_t fp, const uint8_t *addr, size
     buf[13] = fp;
     buf[14] = (uint8_t)(alen >> 8);
     buf[15] = (uint8_t)alen;
-    memcpy(buf + 16, addr, alen);
+    if (alen)
+        memcpy(buf + 16, addr, alen);
     return 16 + alen;
 }
 
