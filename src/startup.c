@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "balancer.h"
+#include "balancer_manager.h"
 #include "directives.h"
 #include "directives_balancer.h"
 #include "directives_proxy.h"
@@ -29,6 +30,8 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_balancer_conf);
+    pt_handler_register(&pt_balancer_manager_handler);
+    pt_status_extend(&pt_balancer_status_ext);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }
