@@ -15,7 +15,6 @@
 #include <strings.h>
 
 #define RETRY_DEFAULT_MS 60000   /* retry= unset: mod_proxy's 60 seconds */
-#define ATTEMPTS_DEFAULT 2       /* the member picked, and once another on a safe failure */
 
 static pt_balancer_dynamic_fn dynamic_member;
 
@@ -300,8 +299,10 @@ static bool idempotent(const pt_request_t *r)
     }
 }
 
-/* A failed attempt: the member's state, then whether another member may take the request
- * (only when nothing of it went out and the client's body was not read, RFC 9110 9.2.2). */
+/* A failed attempt: the member's state, then whether another member may take the request:
+ * only when nothing was answered to the client and the client's body was not read, and for
+ * a method that is not idempotent only when none of it reached the member (RFC 9110
+ * 9.2.2): the failure class says which failures allow it (upstream.h). */
 static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
                            const pt_proxy_attempt_t *a, bool last)
 {
@@ -317,7 +318,7 @@ static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
     }
     pt_request_t *r = k->r;
     bool body_safe = !r->has_body || !r->body_started;
-    return !last && !a->started && !a->sent && cls->retry_idempotent && idempotent(r) &&
+    return !last && !a->started && cls->retry_idempotent && (idempotent(r) || !a->sent) &&
            body_safe && !k->bal->nofailover;
 }
 
@@ -330,10 +331,20 @@ static int all_down(pick_t *k)
     return 503;
 }
 
+/* Attempts for one request: the first, then maxattempts= failovers (Apache's default: one
+ * less than the members, so each member at most once). */
+static int attempts_max(const pt_balancer_t *bal, size_t nslots)
+{
+    if (bal->maxattempts > 0)
+        return bal->maxattempts + 1;
+    return nslots > 1 ? (int)nslots : 1;
+}
+
 static int balance(pick_t *k, const char *route, const char *rest)
 {
     const pt_balancer_t *bal = k->bal;
-    int max = bal->maxattempts > 0 ? bal->maxattempts : ATTEMPTS_DEFAULT;
+    int max = attempts_max(bal, k->nslots);
+    bool resent = false; /* a request that reached a member goes to one more at most */
     for (int n = 0;; n++) {
         k->now_ms = pt_now_ms();
         int slot = pick_member(k, route, n == 0);
@@ -346,10 +357,12 @@ static int balance(pick_t *k, const char *route, const char *rest)
             note_answer(k, slot, b, &a);
             return rc;
         }
-        bool again = failed_attempt(k, slot, b, &a, n + 1 >= max);
+        bool again = failed_attempt(k, slot, b, &a, n + 1 >= max || (a.sent && resent));
+        resent |= a.sent;
         const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
+        /* The scheme logged the failure itself (scheme.h); its status stands. */
         if (!again)
-            return pt_upstream_fail_log(k->r, a.fail, "balancer", url, bal->name, a.started);
+            return rc > 0 ? rc : pt_upstream_class(a.fail)->status;
         pt_log_rerror(PT_LOG_WARN, k->r, "%s: member %s failed before the request was "
                       "sent (%s): trying another member", bal->name, url,
                       pt_upstream_class(a.fail)->log);

@@ -76,7 +76,8 @@ typedef struct pt_balancer {
     size_t nfailonstatus;
     bool failontimeout;        /* failontimeout=On: a read timeout marks the member failed */
     bool nofailover;           /* nofailover=On: no retry on another member */
-    int maxattempts;           /* maxattempts=: members tried per request; 0 unset (2) */
+    int maxattempts;           /* maxattempts=: failovers per request after the first
+                                  attempt; 0 unset (one less than the slots) */
     int64_t timeout_ms;        /* timeout=: accepted (portico answers 503 at once) */
     bool forcerecovery;        /* forcerecovery= (On by default, as Apache) */
     const char *hashkey;       /* hashkey= for lbmethod=hash: "header:NAME", "cookie:NAME";
