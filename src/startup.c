@@ -4,7 +4,10 @@
 #include "startup.h"
 
 #include "conn.h"
+#include "balancer.h"
+#include "balancer_manager.h"
 #include "directives.h"
+#include "directives_balancer.h"
 #include "directives_proxy.h"
 #include "directives_reverse.h"
 #include "fcgi/fcgi.h"
@@ -16,6 +19,7 @@
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
+#include "proxy_http.h"
 #include "h1_conn.h"
 
 #include <stdlib.h>
@@ -26,7 +30,14 @@ void pt_startup_register(void)
      * the proxy's and FastCGI's directives, then the request core's (the loader's last, as
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
+    pt_proxy_scheme_register(&pt_http_scheme);
+    pt_config_extend(&pt_http_conf);
+    pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
+    pt_config_extend(&pt_balancer_conf);
+    pt_handler_register(&pt_balancer_manager_handler);
+    pt_status_extend(&pt_balancer_status_ext);
+    /* After the balancer's: its members are known when the reverse rules are finished. */
     pt_config_extend(&pt_reverse_conf);
     pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
