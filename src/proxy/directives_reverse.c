@@ -3,6 +3,7 @@
  * applied by reverse.c. Added to conf by startup.c as an extension of its own. */
 #include "directives_reverse.h"
 
+#include "balancer.h"
 #include "directives.h"
 
 #include <string.h>
@@ -99,14 +100,14 @@ static int set_cookie_domain(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_cookie_rule(l, n, &s->dc->cookie_domains, &s->dc->ncookie_domains);
 }
 
-/* The backend of balancer://name (made by ProxyPass or <Proxy>), or NULL. */
-static const pt_backend_t *find_balancer(const pt_config_t *cfg, const char *name)
+/* The balancer named name (<Proxy "balancer://NAME">, BalancerMember or ProxyPass), or
+ * NULL. */
+static const pt_balancer_t *find_balancer(const pt_config_t *cfg, const char *name)
 {
-    for (size_t i = 0; i < cfg->nbackends; i++) {
-        const pt_backend_t *b = cfg->backends[i];
-        if (b->balancer && b->member_index < 0 && b->scheme &&
-            strcasecmp(b->scheme, "balancer") == 0 && b->host && strcasecmp(b->host, name) == 0)
-            return b;
+    for (size_t i = 0; i < cfg->nbalancers; i++) {
+        const pt_balancer_t *bal = cfg->balancers[i];
+        if (strcasecmp(bal->name + sizeof(BALANCER_PREFIX) - 1, name) == 0)
+            return bal;
     }
     return NULL;
 }
@@ -117,21 +118,16 @@ static int finish_reverse(dcx_t *l)
     void **slot = pt_dcx_ext_state(l, self());
     pending_t *p = slot ? *slot : NULL;
     for (size_t k = 0; p && k < p->n; k++) {
-        const pt_backend_t *bal = find_balancer(l->cfg, p->names[k]);
+        const pt_balancer_t *bal = find_balancer(l->cfg, p->names[k]);
         pt_reverse_members_t *m = p->v[k];
         if (!bal)
             continue;
         m->found = true;
-        for (size_t i = 0; i < l->cfg->nbackends; i++) {
-            const pt_backend_t *b = l->cfg->backends[i];
-            if (b->balancer != bal->balancer || b->member_index < 0)
-                continue;
-            size_t cnt = m->n;
-            const char **u = pt_dcx_push(l->a, &m->urls, &cnt, sizeof(*u));
-            /* b->url is "proxy:" + the URL as written */
-            *u = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
-            m->n = cnt;
-        }
+        m->n = bal->nmembers;
+        m->urls = pt_arena_calloc(l->a, (bal->nmembers + 1) * sizeof(*m->urls));
+        /* A member's url is "proxy:" + the URL as written. */
+        for (size_t i = 0; i < bal->nmembers; i++)
+            m->urls[i] = bal->members[i]->url + 6;
     }
     return 0;
 }
