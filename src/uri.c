@@ -21,9 +21,8 @@ static int hexval(char c)
 
 /* Decodes %XX into out (room for len + 1). A decoded '/' would let a client hide a segment
  * boundary from <Location> matching, so it is refused as Apache does with
- * AllowEncodedSlashes Off (slashes 0), decoded with On (1), or kept as the three bytes
- * sent with NoDecode (2); a NUL byte would truncate the file name. */
-static int percent_decode(const char *raw, size_t len, int slashes, char *out, size_t *outlen)
+ * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
+static int percent_decode(const char *raw, size_t len, char *out, size_t *outlen)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -44,14 +43,8 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
             if (v == 0) {
                 return 400;
             }
-            if (v == '/' && slashes == 0) {
+            if (v == '/') {
                 return 404;
-            }
-            if (v == '/' && slashes == 2) {
-                memcpy(out + o, raw + i, 3);
-                o += 3;
-                i += 2;
-                continue;
             }
             c = (char)v;
             i += 2;
@@ -109,18 +102,12 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
 
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
 {
-    return pt_uri_normalize_slashes(a, raw, len, 0, out);
-}
-
-int pt_uri_normalize_slashes(pt_arena_t *a, const char *raw, size_t len, int slashes,
-                             const char **out)
-{
     if (raw == NULL || len == 0 || raw[0] != '/') {
         return 400;
     }
     char *dec = pt_arena_alloc(a, len + 1);
     size_t dlen = 0;
-    int st = percent_decode(raw, len, slashes, dec, &dlen);
+    int st = percent_decode(raw, len, dec, &dlen);
     if (st != 0) {
         return st;
     }

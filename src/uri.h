@@ -12,10 +12,6 @@
  * above the root (as Apache); 404 for an encoded
  * slash (%2F), as Apache's AllowEncodedSlashes Off. 0 on success with *out set. */
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out);
-/* The same with AllowEncodedSlashes' setting for %2F: 0 Off (404), 1 On (decoded to '/'),
- * 2 NoDecode (kept as sent). */
-int pt_uri_normalize_slashes(pt_arena_t *a, const char *raw, size_t len, int slashes,
-                             const char **out);
 
 /* Maps a normalized URL-path to a file path by Alias/AliasMatch (first match in order),
  * else DocumentRoot, and canonicalises the result (pt_uri_canonical_file). NULL when the

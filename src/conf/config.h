@@ -338,8 +338,6 @@ typedef struct pt_vhost {
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
     int use_canonical_name;     /* 0 off, 1 on */
-    int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 Off (404), 1 On (decoded),
-                                   2 NoDecode (kept as %2F); -1 inherits */
     int server_signature;       /* 0 off, 1 on, 2 email */
     const char **protocols;     /* Protocols (h2, h2c, http/1.1), in the order given; NULL
                                    inherits the main server's (default: http/1.1 only) */

@@ -365,7 +365,6 @@ static pt_vhost_t *dcx_vhost_new(dcx_t *l, bool main_server, const pt_node_t *n)
         vh->limit_request_field_size = 8190;
         vh->trace_enable = true;
         vh->use_canonical_name = 0;
-        vh->allow_encoded_slashes = 0;
         vh->server_signature = 0;
         pt_dcx_dir_defaults(l->a, vh->dir);
         return vh;
@@ -375,7 +374,6 @@ static pt_vhost_t *dcx_vhost_new(dcx_t *l, bool main_server, const pt_node_t *n)
     vh->timeout_ms = -1;
     vh->limit_request_line = vh->limit_request_fields = vh->limit_request_field_size = SIZE_MAX;
     vh->use_canonical_name = -1;
-    vh->allow_encoded_slashes = -1;
     vh->server_signature = -1;
     return vh;
 }
@@ -411,7 +409,6 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     INHERIT(limit_request_fields, SIZE_MAX);
     INHERIT(limit_request_field_size, SIZE_MAX);
     INHERIT(use_canonical_name, -1);
-    INHERIT(allow_encoded_slashes, -1);
     INHERIT(server_signature, -1);
     INHERIT(proxy_timeout_ms, 0);
     if (!(set & DCX_SET_KEEPALIVE))

@@ -186,20 +186,6 @@ static int set_use_canonical_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* AllowEncodedSlashes On|Off|NoDecode (core): what a %2F in the URL-path does. */
-static int set_allow_encoded_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    bool on = false;
-    if (strcasecmp(n->argv[0], "NoDecode") == 0) {
-        s->vh->allow_encoded_slashes = 2;
-        return 0;
-    }
-    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
-        return pt_dcx_fail(l, n, "AllowEncodedSlashes must be On, Off, or NoDecode");
-    s->vh->allow_encoded_slashes = on;
-    return 0;
-}
-
 static int set_server_signature(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     bool on = false;
@@ -538,7 +524,6 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"LimitRequestFieldSize", SRV, 1, 1, set_limit_request_field_size},
     {"TraceEnable", SRV, 1, 1, set_trace_enable},
     {"UseCanonicalName", SRV, 1, 1, set_use_canonical_name},
-    {"AllowEncodedSlashes", SRV, 1, 1, set_allow_encoded_slashes},
     {"ServerSignature", SRV, 1, 1, set_server_signature},
     /* sections and per directory */
     {"<Directory", SRV, 1, 2, set_directory},

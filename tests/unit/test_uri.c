@@ -39,22 +39,6 @@ static int norm(const char *s, const char **out)
         ck_assert_int_eq(norm((in), &o_), (status));                                           \
     } while (0)
 
-START_TEST(allowencodedslashes_refuses_decodes_or_keeps_an_encoded_slash)
-{
-    const char *o = NULL;
-    const char *raw = "/job/a%2fb/%41";
-    ck_assert_int_eq(pt_uri_normalize_slashes(A, raw, strlen(raw), 0, &o), 404);
-    ck_assert_int_eq(pt_uri_normalize_slashes(A, raw, strlen(raw), 1, &o), 0);
-    ck_assert_str_eq(o, "/job/a/b/A");
-    ck_assert_int_eq(pt_uri_normalize_slashes(A, raw, strlen(raw), 2, &o), 0);
-    ck_assert_str_eq(o, "/job/a%2fb/A");
-    /* NoDecode: %2F is no segment boundary, so it cannot climb with "..". */
-    raw = "/a/..%2F..%2Fetc";
-    ck_assert_int_eq(pt_uri_normalize_slashes(A, raw, strlen(raw), 2, &o), 0);
-    ck_assert_str_eq(o, "/a/..%2F..%2Fetc");
-}
-END_TEST
-
 START_TEST(keeps_plain_paths_unchanged)
 {
     ASSERT_NORM("/", "/");
@@ -331,7 +315,6 @@ static Suite *uri_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, keeps_plain_paths_unchanged);
-    tcase_add_test(tc, allowencodedslashes_refuses_decodes_or_keeps_an_encoded_slash);
     tcase_add_test(tc, removes_dot_segments);
     tcase_add_test(tc, refuses_dot_segments_above_the_root_with_400);
     tcase_add_test(tc, merges_repeated_slashes);
