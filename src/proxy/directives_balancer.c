@@ -160,6 +160,14 @@ static int balancer_key(dcx_t *l, const pt_node_t *n, pt_balancer_t *bal, const 
     return rc < 0 ? -1 : 1;
 }
 
+int pt_balancer_pass_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *key,
+                         const char *value)
+{
+    if (strcasecmp(b->scheme, "balancer") != 0)
+        return 0;
+    return balancer_key(l, n, balancer_get(l, n, b->url + 6), key, value);
+}
+
 /* key=value for a balancer: its own keys, else an error naming it. */
 static int set_balancer_kv(dcx_t *l, const pt_node_t *n, pt_balancer_t *bal, const char *kv)
 {
@@ -343,6 +351,10 @@ static int tie_backends(dcx_t *l)
         b->balancer = bal;
         if (!bal->backend)
             bal->backend = b;
+        /* ProxyPass ... balancer://NAME timeout=N: Apache gives every key of a balancer's
+         * ProxyPass to the balancer; the worker keys' parser took this one. */
+        if (!bal->timeout_ms && b->timeout_ms)
+            bal->timeout_ms = b->timeout_ms;
     }
     return 0;
 }

@@ -388,6 +388,71 @@ START_TEST(manager_changes_reach_every_child_at_once)
 }
 END_TEST
 
+typedef struct {
+    int port;
+    const char *path;
+    int status;
+    int64_t ms;
+} one_get_t;
+
+static void *one_get(void *arg)
+{
+    one_get_t *g = arg;
+    pth_t hh = {.port = g->port};
+    pth_resp_t r;
+    int64_t t0 = pth_now_ms();
+    int rc = pth_curl(&hh, "GET", g->path, NULL, NULL, 0, &r);
+    g->status = rc ? -rc : r.status;
+    g->ms = pth_now_ms() - t0;
+    pth_resp_free(&r);
+    return NULL;
+}
+
+START_TEST(a_drained_member_finishes_its_requests_and_takes_no_new_ones)
+{
+    start_cluster(children(), "lbmethod=byrequests", NULL);
+    char *nonce = manager_nonce();
+    /* The first request of a fresh balancer goes to member 0: a slow one. */
+    one_get_t g = {.port = h->port, .path = "/b/slow?ms=1500"};
+    pthread_t t;
+    pthread_create(&t, NULL, one_get, &g);
+    for (int64_t end = pth_now_ms() + 5000;
+         atomic_load(&be[0].counts->requests) < 1 && pth_now_ms() < end;)
+        pth_sleep_ms(5);
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 1);
+    disable_member0(nonce, "w_status_N=1");
+    int count[NBE];
+    spread(10, count, NULL);
+    ck_assert_int_eq(count[0], 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(g.status, 200);
+    free(nonce);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(timeout_waits_for_a_member_to_come_back)
+{
+    pth_config(h, "%s<Proxy balancer://c>\n BalancerMember http://127.0.0.1:%d\n"
+                  " ProxySet timeout=5\n</Proxy>\nProxyPass /b/ balancer://c/\n"
+                  "<Location /bm>\n SetHandler balancer-manager\n</Location>\n",
+               children(), be[0].port);
+    pth_start(h);
+    char *nonce = manager_nonce();
+    disable_member0(nonce, "w_status_D=1");
+    one_get_t g = {.port = h->port, .path = "/b/echo"};
+    pthread_t t;
+    pthread_create(&t, NULL, one_get, &g);
+    pth_sleep_ms(400);
+    disable_member0(nonce, "w_status_D=0");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(g.status, 200);
+    ck_assert_int_ge(g.ms, 350);
+    free(nonce);
+    pth_stop(h);
+}
+END_TEST
+
 static void persist_across_usr1(bool persist)
 {
     start_cluster(persist ? "BalancerPersist On\n" : NULL, "lbmethod=byrequests", NULL);
@@ -497,6 +562,8 @@ static Suite *suite(void)
     tcase_add_test(tm, balancer_persist_keeps_manager_changes_across_a_graceful_restart);
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
     tcase_add_test(tm, proxy_section_require_guards_the_balancer);
+    tcase_add_test(tm, a_drained_member_finishes_its_requests_and_takes_no_new_ones);
+    tcase_add_test(tm, timeout_waits_for_a_member_to_come_back);
     suite_add_tcase(s, tm);
     return s;
 }
