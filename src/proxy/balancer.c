@@ -128,7 +128,7 @@ static const char *hash_key(const pick_t *k)
 }
 
 /* The lbmethod among the members of one lbset and tier (standby or not). */
-static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
+static int pick_tier(const pick_t *k, int lbset, bool standby)
 {
     bool some = false;
     for (size_t i = 0; i < k->nslots; i++) {
@@ -137,7 +137,6 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
         k->candidate[i] = b && b->lbset == lbset && sb == standby &&
                           pt_member_usable(&k->slots[i], false, k->now_ms);
         some |= k->candidate[i];
-        *any |= b && b->lbset == lbset;
     }
     if (!some)
         return -1;
@@ -146,14 +145,25 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
     return k->bal->lbmethod->pick(&p);
 }
 
+/* The smallest lbset above after among the open members; -1 when none. */
+static int next_lbset(const pick_t *k, int after)
+{
+    int next = -1;
+    for (size_t i = 0; i < k->nslots; i++) {
+        const pt_backend_t *b = slot_open(k, i) ? pt_balancer_member(k->bal, i) : NULL;
+        if (b && b->lbset > after && (next < 0 || b->lbset < next))
+            next = b->lbset;
+    }
+    return next;
+}
+
 /* Apache's lbset order: the lowest set first, in it the members, then its hot standbys;
  * a higher set only when the lower ones have no usable member. */
 static int pick_lb(const pick_t *k)
 {
-    for (int lbset = 0; lbset < 100; lbset++) {
-        bool any = false;
+    for (int lbset = next_lbset(k, -1); lbset >= 0; lbset = next_lbset(k, lbset)) {
         for (int standby = 0; standby < 2; standby++) {
-            int i = pick_tier(k, lbset, standby, &any);
+            int i = pick_tier(k, lbset, standby);
             if (i >= 0)
                 return i;
         }
@@ -372,8 +382,10 @@ static int balancer_handler(pt_request_t *r)
         pt_log_rerror(PT_LOG_ERR, r, "no balancer for handler %s", r->handler);
         return 500;
     }
-    if (bal->require && pt_require_eval(bal->require, pt_request_client_addr(r), r->method,
-                                        &r->env) != PT_AUTHZ_GRANTED) {
+    /* A ProxyPass'd request was checked with the other access rules; SetHandler's is here. */
+    const pt_require_t *rq = r->backend->proxy_require;
+    if (rq && pt_require_eval(rq, pt_request_client_addr(r), r->method, &r->env) !=
+                  PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: "
                       "proxy:%s", bal->name);
         return 403;

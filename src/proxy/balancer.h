@@ -84,8 +84,6 @@ typedef struct pt_balancer {
     const char *hashkey;       /* hashkey= for lbmethod=hash: "header:NAME", "cookie:NAME";
                                   NULL: the client address */
     bool persist;              /* BalancerPersist On (of the server it is defined in) */
-    const struct pt_require *require; /* Require of the last <Proxy> section naming it (or
-                                  *, or <ProxyMatch>): checked before a member is picked */
     const char *file;
     int line;
 } pt_balancer_t;

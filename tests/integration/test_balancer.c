@@ -250,6 +250,22 @@ START_TEST(hot_standby_takes_over_only_when_the_others_are_down)
 }
 END_TEST
 
+START_TEST(a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member)
+{
+    pth_expect_error(h, "AH01079|in error state");
+    const char *keys[NBE] = {"lbset=1", "lbset=0", "lbset=1"};
+    start_cluster(NULL, "lbmethod=byrequests", keys);
+    int count[NBE];
+    spread(8, count, NULL);
+    ck_assert_int_eq(count[1], 8);
+    pth_http_backend_stop(&be[1]);
+    spread(8, count, NULL);
+    ck_assert_int_eq(count[0], 4);
+    ck_assert_int_eq(count[2], 4);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(all_members_down_answers_503_at_once)
 {
     pth_expect_error(h, "AH01079|in error state|AH01167");
@@ -502,6 +518,27 @@ START_TEST(proxy_section_require_guards_the_balancer)
     ck_assert_int_eq(r.status, 403);
     pth_resp_free(&r);
     ck_assert_int_eq(get_member("/d/echo", NULL), 1);
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 0);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(proxy_sections_guard_plain_http_backends_too)
+{
+    pth_expect_error(h, "AH01630");
+    pth_config(h, "<Proxy *>\n Require all denied\n</Proxy>\n"
+                  "<Proxy \"http://127.0.0.1:%d\">\n Require all granted\n</Proxy>\n"
+                  "ProxyPass /open/ http://127.0.0.1:%d/\nProxyPass /shut/ http://127.0.0.1:%d/\n",
+               be[0].port, be[0].port, be[1].port);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/shut/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    pth_get(h, "/open/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be[1].counts->requests), 0);
     pth_stop(h);
 }
 END_TEST
@@ -551,6 +588,7 @@ static Suite *suite(void)
     tcase_set_timeout(tf, 120);
     tcase_add_test(tf, a_member_killed_under_load_costs_no_get_an_error);
     tcase_add_test(tf, hot_standby_takes_over_only_when_the_others_are_down);
+    tcase_add_test(tf, a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member);
     tcase_add_test(tf, all_members_down_answers_503_at_once);
     tcase_add_test(tf, failonstatus_puts_the_member_in_error);
     suite_add_tcase(s, tf);
@@ -562,6 +600,7 @@ static Suite *suite(void)
     tcase_add_test(tm, balancer_persist_keeps_manager_changes_across_a_graceful_restart);
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
     tcase_add_test(tm, proxy_section_require_guards_the_balancer);
+    tcase_add_test(tm, proxy_sections_guard_plain_http_backends_too);
     tcase_add_test(tm, a_drained_member_finishes_its_requests_and_takes_no_new_ones);
     tcase_add_test(tm, timeout_waits_for_a_member_to_come_back);
     suite_add_tcase(s, tm);

@@ -130,6 +130,26 @@ START_TEST(worker_section_sets_the_backend_keys)
 }
 END_TEST
 
+START_TEST(proxy_sections_give_their_require_to_the_backends_they_cover)
+{
+    pt_config_t *c = load("<Proxy *>\n Require all granted\n</Proxy>\n"
+                          "<Proxy fcgi://app>\n Require ip 10.0.0.1\n</Proxy>\n"
+                          "<ProxyMatch ^balancer://b>\n Require ip 10.0.0.2\n</ProxyMatch>\n"
+                          "ProxyPass /a fcgi://app/a\n"
+                          "ProxyPass /c fcgi://app2/\n"
+                          "ProxyPass /d fcgi://127.0.0.1:9002/\n"
+                          "ProxyPass /b balancer://b\n");
+    const pt_proxy_pass_t *pp = c->main_server->proxy_passes;
+    ck_assert_ptr_nonnull(pp[0].backend->proxy_require);
+    ck_assert_ptr_ne(pp[0].backend->proxy_require, pp[2].backend->proxy_require);
+    /* app2 is not under app: the boundary counts. */
+    ck_assert_ptr_eq(pp[1].backend->proxy_require, pp[2].backend->proxy_require);
+    ck_assert_ptr_ne(pp[3].backend->proxy_require, pp[2].backend->proxy_require);
+    ck_assert_ptr_ne(pp[3].backend->proxy_require, pp[0].backend->proxy_require);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(bad_balancer_config_fails_with_file_and_line)
 {
     ck_assert_ptr_null(try_load("<Proxy balancer://a>\n BalancerMember fcgi://h:1\n"
@@ -292,6 +312,7 @@ static Suite *suite(void)
     tcase_add_test(tc, members_and_proxyset_outside_proxy_name_the_balancer_first);
     tcase_add_test(tc, proxypass_to_a_balancer_takes_balancer_keys);
     tcase_add_test(tc, worker_section_sets_the_backend_keys);
+    tcase_add_test(tc, proxy_sections_give_their_require_to_the_backends_they_cover);
     tcase_add_test(tc, bad_balancer_config_fails_with_file_and_line);
     tcase_add_test(tc, a_balancer_no_section_defines_is_made_empty);
     tcase_add_test(tc, shared_slots_start_from_the_config);
