@@ -35,6 +35,7 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_balancer_conf);
+    pt_proxy_set_extra_key(pt_balancer_pass_key);
     pt_handler_register(&pt_balancer_manager_handler);
     pt_status_extend(&pt_balancer_status_ext);
     /* After the balancer's: its members are known when the reverse rules are finished. */

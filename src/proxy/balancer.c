@@ -12,9 +12,13 @@
 #include "request.h"
 #include "scheme.h"
 
-#include <strings.h>
+#include "mpm/mpm.h"
 
-#define RETRY_DEFAULT_MS 60000   /* retry= unset: mod_proxy's 60 seconds */
+#include <strings.h>
+#include <time.h>
+
+#define WAIT_STEP_MS 50 /* timeout=: how often a waiting request looks for a usable member */
+
 
 static pt_balancer_dynamic_fn dynamic_member;
 
@@ -28,34 +32,6 @@ const pt_backend_t *pt_balancer_member(const pt_balancer_t *bal, size_t slot)
     if (slot < bal->nmembers)
         return bal->members[slot];
     return slot < bal->nslots && dynamic_member ? dynamic_member(bal, slot) : NULL;
-}
-
-bool pt_member_usable(const pt_member_shared_t *m, bool sticky, int64_t now_ms)
-{
-    if (!atomic_load(&m->in_use))
-        return false;
-    unsigned st = atomic_load(&m->status);
-    if (st & (PT_MEMBER_STOPPED | PT_MEMBER_DISABLED | PT_MEMBER_HC_FAILED))
-        return false;
-    if ((st & PT_MEMBER_DRAIN) && !sticky)
-        return false;
-    /* Past its retry= time a member in error is tried again (mod_proxy's retry): the next
-     * answer it gives clears the state. */
-    return !(st & PT_MEMBER_IN_ERROR) || now_ms >= atomic_load(&m->error_until_ms);
-}
-
-int64_t pt_member_retry_ms(const pt_backend_t *b)
-{
-    return b->retry_ms >= 0 ? b->retry_ms : RETRY_DEFAULT_MS;
-}
-
-void pt_member_mark_error(pt_member_shared_t *m, int64_t retry_ms, int64_t now_ms)
-{
-    atomic_fetch_add(&m->failures, 1);
-    if (atomic_load(&m->status) & PT_MEMBER_IGNORE_ERRORS)
-        return;
-    atomic_store(&m->error_until_ms, now_ms + retry_ms);
-    atomic_fetch_or(&m->status, PT_MEMBER_IN_ERROR);
 }
 
 /* ---- Sticky sessions ------------------------------------------------------------------ */
@@ -152,7 +128,7 @@ static const char *hash_key(const pick_t *k)
 }
 
 /* The lbmethod among the members of one lbset and tier (standby or not). */
-static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
+static int pick_tier(const pick_t *k, int lbset, bool standby)
 {
     bool some = false;
     for (size_t i = 0; i < k->nslots; i++) {
@@ -161,7 +137,6 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
         k->candidate[i] = b && b->lbset == lbset && sb == standby &&
                           pt_member_usable(&k->slots[i], false, k->now_ms);
         some |= k->candidate[i];
-        *any |= b && b->lbset == lbset;
     }
     if (!some)
         return -1;
@@ -170,14 +145,25 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
     return k->bal->lbmethod->pick(&p);
 }
 
+/* The smallest lbset above after among the open members; -1 when none. */
+static int next_lbset(const pick_t *k, int after)
+{
+    int next = -1;
+    for (size_t i = 0; i < k->nslots; i++) {
+        const pt_backend_t *b = slot_open(k, i) ? pt_balancer_member(k->bal, i) : NULL;
+        if (b && b->lbset > after && (next < 0 || b->lbset < next))
+            next = b->lbset;
+    }
+    return next;
+}
+
 /* Apache's lbset order: the lowest set first, in it the members, then its hot standbys;
  * a higher set only when the lower ones have no usable member. */
 static int pick_lb(const pick_t *k)
 {
-    for (int lbset = 0; lbset < 100; lbset++) {
-        bool any = false;
+    for (int lbset = next_lbset(k, -1); lbset >= 0; lbset = next_lbset(k, lbset)) {
         for (int standby = 0; standby < 2; standby++) {
-            int i = pick_tier(k, lbset, standby, &any);
+            int i = pick_tier(k, lbset, standby);
             if (i >= 0)
                 return i;
         }
@@ -224,6 +210,24 @@ static int pick_member(pick_t *k, const char *route, bool first)
         i = pick_lb(k);
     }
     return i;
+}
+
+/* timeout= (Apache's balancer timeout): with no usable member, wait that long for one to
+ * come back (out of its error state, enabled by the manager, passing its health checks)
+ * before answering 503; without it, 503 at once. */
+static int wait_member(pick_t *k, const char *route)
+{
+    int slot = -1;
+    int64_t end = pt_now_ms() + k->bal->timeout_ms;
+    pt_mpm_block_begin(); /* the worker only sleeps: the MPM may serve others meanwhile */
+    while (slot < 0 && (k->now_ms = pt_now_ms()) < end) {
+        struct timespec ts = {0, WAIT_STEP_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        k->now_ms = pt_now_ms();
+        slot = pick_member(k, route, false);
+    }
+    pt_mpm_block_end();
+    return slot;
 }
 
 /* ---- One attempt ------------------------------------------------------------------------ */
@@ -348,6 +352,8 @@ static int balance(pick_t *k, const char *route, const char *rest)
     for (int n = 0;; n++) {
         k->now_ms = pt_now_ms();
         int slot = pick_member(k, route, n == 0);
+        if (slot < 0 && n == 0 && bal->timeout_ms > 0)
+            slot = wait_member(k, route);
         if (slot < 0)
             return all_down(k);
         const pt_backend_t *b = pt_balancer_member(bal, (size_t)slot);
@@ -376,8 +382,10 @@ static int balancer_handler(pt_request_t *r)
         pt_log_rerror(PT_LOG_ERR, r, "no balancer for handler %s", r->handler);
         return 500;
     }
-    if (bal->require && pt_require_eval(bal->require, pt_request_client_addr(r), r->method,
-                                        &r->env) != PT_AUTHZ_GRANTED) {
+    /* A ProxyPass'd request was checked with the other access rules; SetHandler's is here. */
+    const pt_require_t *rq = r->backend->proxy_require;
+    if (rq && pt_require_eval(rq, pt_request_client_addr(r), r->method, &r->env) !=
+                  PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: "
                       "proxy:%s", bal->name);
         return 403;

@@ -78,13 +78,12 @@ typedef struct pt_balancer {
     bool nofailover;           /* nofailover=On: no retry on another member */
     int maxattempts;           /* maxattempts=: failovers per request after the first
                                   attempt; 0 unset (one less than the slots) */
-    int64_t timeout_ms;        /* timeout=: accepted (portico answers 503 at once) */
+    int64_t timeout_ms;        /* timeout=: wait this long for a usable member before 503
+                                  (0: 503 at once) */
     bool forcerecovery;        /* forcerecovery= (On by default, as Apache) */
     const char *hashkey;       /* hashkey= for lbmethod=hash: "header:NAME", "cookie:NAME";
                                   NULL: the client address */
     bool persist;              /* BalancerPersist On (of the server it is defined in) */
-    const struct pt_require *require; /* Require of the last <Proxy> section naming it (or
-                                  *, or <ProxyMatch>): checked before a member is picked */
     const char *file;
     int line;
 } pt_balancer_t;

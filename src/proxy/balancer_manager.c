@@ -236,20 +236,28 @@ static char *form_decode(pt_arena_t *a, const char *s, size_t len)
     return o;
 }
 
+/* Adds the k=v&k=v pairs of s after those p has (the arrays grow by the pairs of s). */
 static void params_parse(pt_arena_t *a, params_t *p, const char *s)
 {
-    while (s && *s) {
+    if (!s || !*s)
+        return;
+    size_t max = p->n + 1;
+    for (const char *c = s; *c; c++)
+        max += *c == '&';
+    const char **nm = pt_arena_alloc(a, max * sizeof(*nm));
+    const char **vl = pt_arena_alloc(a, max * sizeof(*vl));
+    for (size_t i = 0; i < p->n; i++) {
+        nm[i] = p->names[i];
+        vl[i] = p->values[i];
+    }
+    p->names = nm;
+    p->values = vl;
+    while (*s) {
         size_t len = strcspn(s, "&");
         const char *eq = memchr(s, '=', len);
         size_t kl = eq ? (size_t)(eq - s) : len;
-        const char **nm = pt_arena_alloc(a, (p->n + 1) * sizeof(*nm));
-        const char **vl = pt_arena_alloc(a, (p->n + 1) * sizeof(*vl));
-        memcpy(nm, p->names, p->n * sizeof(*nm));
-        memcpy(vl, p->values, p->n * sizeof(*vl));
         nm[p->n] = form_decode(a, s, kl);
         vl[p->n] = eq ? form_decode(a, eq + 1, len - kl - 1) : "";
-        p->names = nm;
-        p->values = vl;
         p->n++;
         s += len + (s[len] == '&');
     }

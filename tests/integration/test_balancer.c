@@ -250,6 +250,22 @@ START_TEST(hot_standby_takes_over_only_when_the_others_are_down)
 }
 END_TEST
 
+START_TEST(a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member)
+{
+    pth_expect_error(h, "AH01079|in error state");
+    const char *keys[NBE] = {"lbset=1", "lbset=0", "lbset=1"};
+    start_cluster(NULL, "lbmethod=byrequests", keys);
+    int count[NBE];
+    spread(8, count, NULL);
+    ck_assert_int_eq(count[1], 8);
+    pth_http_backend_stop(&be[1]);
+    spread(8, count, NULL);
+    ck_assert_int_eq(count[0], 4);
+    ck_assert_int_eq(count[2], 4);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(all_members_down_answers_503_at_once)
 {
     pth_expect_error(h, "AH01079|in error state|AH01167");
@@ -388,6 +404,71 @@ START_TEST(manager_changes_reach_every_child_at_once)
 }
 END_TEST
 
+typedef struct {
+    int port;
+    const char *path;
+    int status;
+    int64_t ms;
+} one_get_t;
+
+static void *one_get(void *arg)
+{
+    one_get_t *g = arg;
+    pth_t hh = {.port = g->port};
+    pth_resp_t r;
+    int64_t t0 = pth_now_ms();
+    int rc = pth_curl(&hh, "GET", g->path, NULL, NULL, 0, &r);
+    g->status = rc ? -rc : r.status;
+    g->ms = pth_now_ms() - t0;
+    pth_resp_free(&r);
+    return NULL;
+}
+
+START_TEST(a_drained_member_finishes_its_requests_and_takes_no_new_ones)
+{
+    start_cluster(children(), "lbmethod=byrequests", NULL);
+    char *nonce = manager_nonce();
+    /* The first request of a fresh balancer goes to member 0: a slow one. */
+    one_get_t g = {.port = h->port, .path = "/b/slow?ms=1500"};
+    pthread_t t;
+    pthread_create(&t, NULL, one_get, &g);
+    for (int64_t end = pth_now_ms() + 5000;
+         atomic_load(&be[0].counts->requests) < 1 && pth_now_ms() < end;)
+        pth_sleep_ms(5);
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 1);
+    disable_member0(nonce, "w_status_N=1");
+    int count[NBE];
+    spread(10, count, NULL);
+    ck_assert_int_eq(count[0], 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(g.status, 200);
+    free(nonce);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(timeout_waits_for_a_member_to_come_back)
+{
+    pth_config(h, "%s<Proxy balancer://c>\n BalancerMember http://127.0.0.1:%d\n"
+                  " ProxySet timeout=5\n</Proxy>\nProxyPass /b/ balancer://c/\n"
+                  "<Location /bm>\n SetHandler balancer-manager\n</Location>\n",
+               children(), be[0].port);
+    pth_start(h);
+    char *nonce = manager_nonce();
+    disable_member0(nonce, "w_status_D=1");
+    one_get_t g = {.port = h->port, .path = "/b/echo"};
+    pthread_t t;
+    pthread_create(&t, NULL, one_get, &g);
+    pth_sleep_ms(400);
+    disable_member0(nonce, "w_status_D=0");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(g.status, 200);
+    ck_assert_int_ge(g.ms, 350);
+    free(nonce);
+    pth_stop(h);
+}
+END_TEST
+
 static void persist_across_usr1(bool persist)
 {
     start_cluster(persist ? "BalancerPersist On\n" : NULL, "lbmethod=byrequests", NULL);
@@ -437,6 +518,27 @@ START_TEST(proxy_section_require_guards_the_balancer)
     ck_assert_int_eq(r.status, 403);
     pth_resp_free(&r);
     ck_assert_int_eq(get_member("/d/echo", NULL), 1);
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 0);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(proxy_sections_guard_plain_http_backends_too)
+{
+    pth_expect_error(h, "AH01630");
+    pth_config(h, "<Proxy *>\n Require all denied\n</Proxy>\n"
+                  "<Proxy \"http://127.0.0.1:%d\">\n Require all granted\n</Proxy>\n"
+                  "ProxyPass /open/ http://127.0.0.1:%d/\nProxyPass /shut/ http://127.0.0.1:%d/\n",
+               be[0].port, be[0].port, be[1].port);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/shut/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    pth_get(h, "/open/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be[1].counts->requests), 0);
     pth_stop(h);
 }
 END_TEST
@@ -486,6 +588,7 @@ static Suite *suite(void)
     tcase_set_timeout(tf, 120);
     tcase_add_test(tf, a_member_killed_under_load_costs_no_get_an_error);
     tcase_add_test(tf, hot_standby_takes_over_only_when_the_others_are_down);
+    tcase_add_test(tf, a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member);
     tcase_add_test(tf, all_members_down_answers_503_at_once);
     tcase_add_test(tf, failonstatus_puts_the_member_in_error);
     suite_add_tcase(s, tf);
@@ -497,6 +600,9 @@ static Suite *suite(void)
     tcase_add_test(tm, balancer_persist_keeps_manager_changes_across_a_graceful_restart);
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
     tcase_add_test(tm, proxy_section_require_guards_the_balancer);
+    tcase_add_test(tm, proxy_sections_guard_plain_http_backends_too);
+    tcase_add_test(tm, a_drained_member_finishes_its_requests_and_takes_no_new_ones);
+    tcase_add_test(tm, timeout_waits_for_a_member_to_come_back);
     suite_add_tcase(s, tm);
     return s;
 }

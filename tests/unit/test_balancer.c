@@ -99,6 +99,24 @@ START_TEST(members_and_proxyset_outside_proxy_name_the_balancer_first)
 }
 END_TEST
 
+START_TEST(proxypass_to_a_balancer_takes_balancer_keys)
+{
+    pt_config_t *c = load("<Proxy balancer://x>\n BalancerMember fcgi://127.0.0.1:9001\n"
+                          "</Proxy>\n"
+                          "ProxyPass /a balancer://x stickysession=JSESSIONID|jsessionid "
+                          "scolonpathdelim=On nofailover=On timeout=3\n");
+    const pt_balancer_t *bal = c->balancers[0];
+    ck_assert_str_eq(bal->sticky[1], "jsessionid");
+    ck_assert(bal->scolonpathdelim);
+    ck_assert(bal->nofailover);
+    ck_assert_int_eq(bal->timeout_ms, 3000);
+    pt_config_free(c);
+    /* Still unknown on a plain worker. */
+    ck_assert_ptr_null(try_load("ProxyPass /a fcgi://127.0.0.1:9001 stickysession=S\n"));
+    ck_assert_msg(strstr(err, "unknown key 'stickysession'"), "%s", err);
+}
+END_TEST
+
 START_TEST(worker_section_sets_the_backend_keys)
 {
     pt_config_t *c = load("<Proxy \"fcgi://127.0.0.1:9000\">\n ProxySet timeout=42 max=7\n"
@@ -108,6 +126,26 @@ START_TEST(worker_section_sets_the_backend_keys)
     ck_assert_int_eq(b->timeout_ms, 42000);
     ck_assert_int_eq(b->max, 7);
     ck_assert_uint_eq(c->nbalancers, 0);
+    pt_config_free(c);
+}
+END_TEST
+
+START_TEST(proxy_sections_give_their_require_to_the_backends_they_cover)
+{
+    pt_config_t *c = load("<Proxy *>\n Require all granted\n</Proxy>\n"
+                          "<Proxy fcgi://app>\n Require ip 10.0.0.1\n</Proxy>\n"
+                          "<ProxyMatch ^balancer://b>\n Require ip 10.0.0.2\n</ProxyMatch>\n"
+                          "ProxyPass /a fcgi://app/a\n"
+                          "ProxyPass /c fcgi://app2/\n"
+                          "ProxyPass /d fcgi://127.0.0.1:9002/\n"
+                          "ProxyPass /b balancer://b\n");
+    const pt_proxy_pass_t *pp = c->main_server->proxy_passes;
+    ck_assert_ptr_nonnull(pp[0].backend->proxy_require);
+    ck_assert_ptr_ne(pp[0].backend->proxy_require, pp[2].backend->proxy_require);
+    /* app2 is not under app: the boundary counts. */
+    ck_assert_ptr_eq(pp[1].backend->proxy_require, pp[2].backend->proxy_require);
+    ck_assert_ptr_ne(pp[3].backend->proxy_require, pp[2].backend->proxy_require);
+    ck_assert_ptr_ne(pp[3].backend->proxy_require, pp[0].backend->proxy_require);
     pt_config_free(c);
 }
 END_TEST
@@ -272,7 +310,9 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, proxy_section_defines_a_balancer_with_its_members_and_keys);
     tcase_add_test(tc, members_and_proxyset_outside_proxy_name_the_balancer_first);
+    tcase_add_test(tc, proxypass_to_a_balancer_takes_balancer_keys);
     tcase_add_test(tc, worker_section_sets_the_backend_keys);
+    tcase_add_test(tc, proxy_sections_give_their_require_to_the_backends_they_cover);
     tcase_add_test(tc, bad_balancer_config_fails_with_file_and_line);
     tcase_add_test(tc, a_balancer_no_section_defines_is_made_empty);
     tcase_add_test(tc, shared_slots_start_from_the_config);
