@@ -4,13 +4,18 @@
 #include "startup.h"
 
 #include "conn.h"
+#include "balancer.h"
+#include "balancer_manager.h"
 #include "directives.h"
+#include "directives_balancer.h"
 #include "directives_proxy.h"
+#include "directives_reverse.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
 #include "loader.h"
 #include "log.h"
 #include "module.h"
+#include "remoteip.h"
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
@@ -29,7 +34,15 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_proxy_scheme_register(&pt_http_scheme);
     pt_config_extend(&pt_http_conf);
+    pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
+    pt_config_extend(&pt_balancer_conf);
+    pt_proxy_set_extra_key(pt_balancer_pass_key);
+    pt_handler_register(&pt_balancer_manager_handler);
+    pt_status_extend(&pt_balancer_status_ext);
+    /* After the balancer's: its members are known when the reverse rules are finished. */
+    pt_config_extend(&pt_reverse_conf);
+    pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tls_conf_ext);
     pt_loader_init();
@@ -66,6 +79,13 @@ static const pt_conn_proto_t *proto_for_alpn(const char *alpn)
  * from the accept); then the protocol ALPN chose serves it. */
 static pt_conn_next_t first_serve(pt_worker_t *w, pt_conn_t *c)
 {
+    /* RemoteIPProxyProtocol: the PROXY header comes before anything else, TLS included. */
+    if (!c->proxy_header_done && pt_remoteip_conn_wants(c)) {
+        int rc = pt_remoteip_conn_start(c);
+        if (rc <= 0)
+            return rc < 0 ? PT_NEXT_CLOSE : PT_NEXT_PARK_READ;
+        c->proxy_header_done = true;
+    }
     if (!pt_tls_active(c)) {
         if (!pt_tls_addr_is_tls(c->cfg, &c->local.sa)) {
             c->proto = &http1_proto;
@@ -102,6 +122,10 @@ static pt_conn_next_t first_serve(pt_worker_t *w, pt_conn_t *c)
 
 static void first_read_timeout(pt_conn_t *c)
 {
+    if (!c->proxy_header_done && pt_remoteip_conn_wants(c)) {
+        pt_remoteip_conn_timeout(c);
+        return;
+    }
     pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake not completed in time: closed "
                  "(RequestReadTimeout)");
 }

@@ -7,6 +7,7 @@
 #include "h1_conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
+#include "remoteip.h"
 #include "request.h"
 #include "tls.h"
 #include "uri.h"
@@ -141,6 +142,7 @@ static void handle(pt_request_t *r)
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
     r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
     r->dir = r->vhost->dir;
+    pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st;
     if (r->has_body && r->content_length > 0 && r->vhost->dir->limit_request_body > 0 &&
         r->content_length > r->vhost->dir->limit_request_body) {

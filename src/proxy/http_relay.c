@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "reverse.h"
 #include "tunnel.h"
 
 #include <errno.h>
@@ -316,6 +317,7 @@ int pt_http_relay(pt_http_x_t *x)
     if (h->status == 101)
         return tunnel(x);
     copy_fields(x);
+    pt_proxy_reverse_map(r, &r->headers_out); /* ProxyPassReverse and the cookie rules */
     bool bodiless = r->header_only || !pt_status_has_body(h->status);
     int64_t len = bodiless ? (h->content_length >= 0 ? h->content_length : -1)
                            : (h->chunked ? -1 : h->content_length);
