@@ -2,8 +2,9 @@
  * picked by the sticky route or the lbmethod among the usable ones (hot standbys only when
  * no other is), the request forwarded through the member's own scheme (its forward op), and
  * what the attempt came to applied to the member's shared state: the error state for
- * retry= seconds, failonstatus=, and one more member for an idempotent request that failed
- * before any byte of it was sent. */
+ * retry= seconds, failonstatus=, and another member for a request that failed before any
+ * byte of an answer went to the client (an idempotent one even when the member had it, once;
+ * any other only when none of it reached the member). */
 #include "balancer.h"
 
 #include "access.h"
@@ -18,7 +19,6 @@
 #include <time.h>
 
 #define WAIT_STEP_MS 50 /* timeout=: how often a waiting request looks for a usable member */
-
 
 static pt_balancer_dynamic_fn dynamic_member;
 
