@@ -361,6 +361,8 @@ typedef struct pt_config {
     size_t nbackends;
     struct pt_balancer **balancers; /* <Proxy "balancer://..."> in order (proxy/balancer.h) */
     size_t nbalancers;
+    struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
+                                       when the configuration has none */
 
     /* FastCGI. */
     int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked

@@ -1,0 +1,305 @@
+/* The directives of the health checks and of members that follow the network: ProxyHCExpr
+ * (mod_proxy_hcheck; the forms of ap_expr a status check uses), ProxyResolver ADDR:PORT
+ * (portico's own), and the load-time check that every hcexpr= names a ProxyHCExpr. They
+ * fill pt_config_t.hcheck (hcheck.h), registered by startup.c as pt_hcheck_conf_ext. */
+#include "hcheck.h"
+
+#include "directives.h"
+#include "resolver.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define EXPR_HELP "supported: %{REQUEST_STATUS} followed by =~ /regex/, !~ /regex/, " \
+                  "in {'200', '204'}, or ==, !=, -eq, -ne, -lt, -le, -gt, -ge and a number; " \
+                  "combined with &&, ||, ! and parentheses"
+
+static pt_hcheck_conf_t *conf_of(dcx_t *l)
+{
+    if (!l->cfg->hcheck)
+        l->cfg->hcheck = pt_arena_calloc(l->a, sizeof(pt_hcheck_conf_t));
+    return l->cfg->hcheck;
+}
+
+/* ---- ProxyHCExpr's expressions --------------------------------------------------------- */
+
+typedef struct {
+    dcx_t *l;
+    const pt_node_t *n;
+    const char *text;  /* the whole expression, for messages */
+    const char *p;     /* where the reader is */
+} xp_t;
+
+static void skip_ws(xp_t *x)
+{
+    while (isspace((unsigned char)*x->p))
+        x->p++;
+}
+
+/* Takes tok (and the blanks before it) when it comes next. */
+static bool take(xp_t *x, const char *tok)
+{
+    skip_ws(x);
+    size_t n = strlen(tok);
+    if (strncasecmp(x->p, tok, n) != 0)
+        return false;
+    /* A word operator must end there: "in" is not the start of "inx". */
+    if (isalpha((unsigned char)tok[n - 1]) && isalnum((unsigned char)x->p[n]))
+        return false;
+    x->p += n;
+    return true;
+}
+
+static pt_hc_expr_t *fail(xp_t *x, const char *what)
+{
+    pt_dcx_fail(x->l, x->n, "%s: cannot read the expression '%s' at '%s': %s; " EXPR_HELP,
+                x->n->name, x->text, *x->p ? x->p : "(end)", what);
+    return NULL;
+}
+
+static pt_hc_expr_t *node(xp_t *x, int kind)
+{
+    pt_hc_expr_t *e = pt_arena_calloc(x->l->a, sizeof(*e));
+    e->kind = kind;
+    return e;
+}
+
+/* A quoted string or a bare word (a number in practice), up to a delimiter. */
+static const char *word(xp_t *x)
+{
+    skip_ws(x);
+    const char *s = x->p, *e;
+    if (*s == '\'' || *s == '"') {
+        e = strchr(s + 1, *s);
+        if (!e)
+            return NULL;
+        x->p = e + 1;
+        return pt_arena_strndup(x->l->a, s + 1, (size_t)(e - s - 1));
+    }
+    for (e = s; *e && !isspace((unsigned char)*e) && !strchr(",}()&|", *e); e++)
+        ;
+    if (e == s)
+        return NULL;
+    x->p = e;
+    return pt_arena_strndup(x->l->a, s, (size_t)(e - s));
+}
+
+/* /regex/ (or m#regex#), with an i after it for no case. */
+static pt_hc_expr_t *regex_operand(xp_t *x)
+{
+    skip_ws(x);
+    char delim = *x->p;
+    if (delim == 'm' && x->p[1] && !isalnum((unsigned char)x->p[1]))
+        delim = *++x->p;
+    if (delim != '/' && delim != '#')
+        return fail(x, "a regex in /.../ was expected");
+    const char *s = ++x->p, *e = strchr(s, delim);
+    if (!e)
+        return fail(x, "the regex is not closed");
+    x->p = e + 1;
+    int flags = REG_NOSUB;
+    if (*x->p == 'i')
+        flags |= REG_ICASE, x->p++;
+    pt_hc_expr_t *m = node(x, PT_HCX_MATCH);
+    if (!(m->re = pt_dcx_regex(x->l, x->n, pt_arena_strndup(x->l->a, s, (size_t)(e - s)),
+                               flags)))
+        return NULL;
+    return m;
+}
+
+/* in {'200', '204', ...} (items quoted or bare, commas optional). */
+static pt_hc_expr_t *list_operand(xp_t *x)
+{
+    if (!take(x, "{"))
+        return fail(x, "a list in {...} was expected");
+    pt_hc_expr_t *e = node(x, PT_HCX_IN);
+    while (!take(x, "}")) {
+        const char *w = word(x);
+        if (!w)
+            return fail(x, "a list item or '}' was expected");
+        const char **slot = pt_dcx_push(x->l->a, &e->list, &e->nlist, sizeof(*slot));
+        *slot = w;
+        take(x, ",");
+    }
+    return e;
+}
+
+static pt_hc_expr_t *comparison(xp_t *x)
+{
+    static const struct { const char *tok; int op; } ops[] = {
+        {"==", PT_HCX_EQ}, {"!=", PT_HCX_NE}, {"-eq", PT_HCX_EQ}, {"-ne", PT_HCX_NE},
+        {"-lt", PT_HCX_LT}, {"-le", PT_HCX_LE}, {"-gt", PT_HCX_GT}, {"-ge", PT_HCX_GE},
+        {"=", PT_HCX_EQ},
+    };
+    if (take(x, "=~"))
+        return regex_operand(x);
+    if (take(x, "!~")) {
+        pt_hc_expr_t *m = regex_operand(x), *not = m ? node(x, PT_HCX_NOT) : NULL;
+        if (not)
+            not->l = m;
+        return not;
+    }
+    if (take(x, "in"))
+        return list_operand(x);
+    for (size_t i = 0; i < PT_ARRAY_LEN(ops); i++)
+        if (take(x, ops[i].tok)) {
+            const char *w = word(x);
+            char *end = NULL;
+            long v = w ? strtol(w, &end, 10) : 0;
+            if (!w || !*w || *end)
+                return fail(x, "a status number was expected");
+            pt_hc_expr_t *e = node(x, PT_HCX_CMP);
+            e->op = ops[i].op;
+            e->num = v;
+            return e;
+        }
+    return fail(x, "an operator was expected");
+}
+
+static pt_hc_expr_t *disjunction(xp_t *x);
+
+static pt_hc_expr_t *primary(xp_t *x)
+{
+    if (take(x, "!")) {
+        pt_hc_expr_t *in = primary(x), *e = in ? node(x, PT_HCX_NOT) : NULL;
+        if (e)
+            e->l = in;
+        return e;
+    }
+    if (take(x, "(")) {
+        pt_hc_expr_t *e = disjunction(x);
+        if (e && !take(x, ")"))
+            return fail(x, "')' was expected");
+        return e;
+    }
+    if (!take(x, "%{REQUEST_STATUS}"))
+        return fail(x, "only %{REQUEST_STATUS} can be tested");
+    return comparison(x);
+}
+
+/* a && b && ... */
+static pt_hc_expr_t *conjunction(xp_t *x)
+{
+    pt_hc_expr_t *e = primary(x);
+    while (e && take(x, "&&")) {
+        pt_hc_expr_t *r = primary(x), *and = r ? node(x, PT_HCX_AND) : NULL;
+        if (!and)
+            return NULL;
+        and->l = e;
+        and->r = r;
+        e = and;
+    }
+    return e;
+}
+
+static pt_hc_expr_t *disjunction(xp_t *x)
+{
+    pt_hc_expr_t *e = conjunction(x);
+    while (e && take(x, "||")) {
+        pt_hc_expr_t *r = conjunction(x), *or = r ? node(x, PT_HCX_OR) : NULL;
+        if (!or)
+            return NULL;
+        or->l = e;
+        or->r = r;
+        e = or;
+    }
+    return e;
+}
+
+/* The words after the name, joined back (the config reader split them) and read inside
+ * the braces Apache requires around an expression. */
+static const pt_hc_expr_t *parse_expr(dcx_t *l, const pt_node_t *n)
+{
+    size_t len = 1;
+    for (int i = 1; i < n->argc; i++)
+        len += strlen(n->argv[i]) + 1;
+    char *text = pt_arena_alloc(l->a, len);
+    text[0] = '\0';
+    for (int i = 1; i < n->argc; i++) {
+        strcat(text, n->argv[i]);
+        if (i + 1 < n->argc)
+            strcat(text, " ");
+    }
+    xp_t x = {.l = l, .n = n, .text = text, .p = text};
+    if (!take(&x, "{"))
+        return fail(&x, "an expression is written in {...}");
+    pt_hc_expr_t *e = disjunction(&x);
+    if (!e)
+        return NULL;
+    if (!take(&x, "}"))
+        return fail(&x, "'}' was expected");
+    skip_ws(&x);
+    if (*x.p)
+        return fail(&x, "nothing may follow the '}'");
+    return e;
+}
+
+static int set_proxy_hc_expr(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    pt_hcheck_conf_t *hc = conf_of(l);
+    for (size_t i = 0; i < hc->nexprs; i++)
+        if (strcmp(hc->expr_names[i], n->argv[0]) == 0)
+            return pt_dcx_fail(l, n, "%s: '%s' is defined twice", n->name, n->argv[0]);
+    const pt_hc_expr_t *e = parse_expr(l, n);
+    if (!e)
+        return -1;
+    size_t count = hc->nexprs;
+    const char **name = pt_dcx_push(l->a, &hc->expr_names, &count, sizeof(*name));
+    *name = pt_arena_strdup(l->a, n->argv[0]);
+    const pt_hc_expr_t **slot = pt_dcx_push(l->a, &hc->exprs, &hc->nexprs, sizeof(*slot));
+    *slot = e;
+    return 0;
+}
+
+/* ---- ProxyResolver --------------------------------------------------------------------- */
+
+static int set_proxy_resolver(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    pt_hcheck_conf_t *hc = conf_of(l);
+    if (pt_dns_server_parse(n->argv[0], &hc->resolver, &hc->resolver_len) < 0)
+        return pt_dcx_fail(l, n, "%s: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT (an IP "
+                           "address: the resolver cannot be found by name)", n->name,
+                           n->argv[0]);
+    return 0;
+}
+
+/* ---- After the walk --------------------------------------------------------------------- */
+
+/* Every hcexpr= names a ProxyHCExpr (wherever in the file it is); resolved by index. */
+static int finish_hcheck(dcx_t *l)
+{
+    pt_config_t *cfg = l->cfg;
+    pt_hcheck_conf_t *hc = NULL;
+    for (size_t i = 0; i < cfg->nbackends; i++) {
+        const pt_backend_t *b = cfg->backends[i];
+        if (!b->hcexpr)
+            continue;
+        hc = conf_of(l);
+        if (!hc->backend_expr)
+            hc->backend_expr = pt_arena_calloc(l->a, cfg->nbackends * sizeof(*hc->backend_expr));
+        size_t k = 0;
+        while (k < hc->nexprs && strcmp(hc->expr_names[k], b->hcexpr) != 0)
+            k++;
+        if (k == hc->nexprs)
+            return pt_dcx_fail(l, NULL, "%s: hcexpr=%s names no ProxyHCExpr", b->url + 6,
+                               b->hcexpr);
+        hc->backend_expr[i] = hc->exprs[k];
+    }
+    return 0;
+}
+
+static const dcx_directive_t hcheck_table[] = {
+    {"ProxyHCExpr", SRV, 2, NOMAX, set_proxy_hc_expr},
+    {"ProxyResolver", W_SERVER, 1, 1, set_proxy_resolver},
+    {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_hcheck_conf_ext = {
+    .name = "hcheck",
+    .directives = hcheck_table,
+    .finish = finish_hcheck,
+    .release = pt_hcheck_release,
+};
