@@ -4,7 +4,9 @@
 #include "startup.h"
 
 #include "conn.h"
+#include "balancer.h"
 #include "directives.h"
+#include "directives_balancer.h"
 #include "directives_proxy.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
@@ -24,7 +26,9 @@ void pt_startup_register(void)
      * the proxy's and FastCGI's directives, then the request core's (the loader's last, as
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
+    pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
+    pt_config_extend(&pt_balancer_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }
