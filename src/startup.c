@@ -10,6 +10,7 @@
 #include "directives_proxy.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
+#include "hcheck.h"
 #include "loader.h"
 #include "log.h"
 #include "module.h"
@@ -28,7 +29,10 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
+    /* Before the balancers': BalancerGrowth must be applied before their slots are counted. */
+    pt_config_extend(&pt_hcheck_conf_ext);
     pt_config_extend(&pt_balancer_conf);
+    pt_balancer_set_dynamic(pt_resolve_member);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }
@@ -58,7 +62,11 @@ const pt_conn_proto_t *pt_startup_first_proto(void)
 /* Modules first (as Apache runs their child_init), then the proxy's runtime (pools). */
 static int child_init(const pt_config_t *cfg)
 {
+    /* The parent's health-check and DNS sockets came with the fork: not this child's. */
+    pt_hcheck_child_forget();
     if (pt_module_child_init(cfg) != 0)
+        return -1;
+    if (pt_resolve_child_init(cfg) != 0)
         return -1;
     return pt_proxy_child_init(cfg);
 }
@@ -66,6 +74,7 @@ static int child_init(const pt_config_t *cfg)
 static void child_exit(const pt_config_t *cfg)
 {
     pt_proxy_child_exit(cfg);
+    pt_resolve_child_exit();
     pt_filecache_clear();
 }
 
@@ -73,6 +82,7 @@ static const pt_mpm_hooks_t mpm_hooks = {
     .child_init = child_init,
     .child_exit = child_exit,
     .tick_listener = pt_proxy_tick,
+    .tick_parent = pt_hcheck_tick_parent,
 };
 
 const pt_mpm_hooks_t *pt_startup_mpm_hooks(void)

@@ -1,6 +1,7 @@
 /* The directives of the health checks and of members that follow the network: ProxyHCExpr
  * (mod_proxy_hcheck; the forms of ap_expr a status check uses), ProxyResolver ADDR:PORT
- * (portico's own), and the load-time check that every hcexpr= names a ProxyHCExpr. They
+ * (portico's own), BalancerGrowth (mod_proxy), and the load-time check that every hcexpr=
+ * names a ProxyHCExpr. They
  * fill pt_config_t.hcheck (hcheck.h), registered by startup.c as pt_hcheck_conf_ext. */
 #include "hcheck.h"
 
@@ -11,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define EXPR_HELP "supported: %{REQUEST_STATUS} followed by =~ /regex/, !~ /regex/, " \
+#define EXPR_HELP "supported: %%{REQUEST_STATUS} followed by =~ /regex/, !~ /regex/, " \
                   "in {'200', '204'}, or ==, !=, -eq, -ne, -lt, -le, -gt, -ge and a number; " \
                   "combined with &&, ||, ! and parentheses"
 
@@ -266,6 +267,23 @@ static int set_proxy_resolver(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* ---- BalancerGrowth ---------------------------------------------------------------------- */
+
+/* BalancerGrowth N (mod_proxy): spare slots for every balancer that sets no growth= of its
+ * own; kept for the load (this extension's state) and applied in finish, which runs before
+ * the balancers' (startup.c registers it first) so that their slots count it. */
+static int set_balancer_growth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 0, 1000, &v) < 0)
+        return -1;
+    void **st = pt_dcx_ext_state(l, &pt_hcheck_conf_ext);
+    int *growth = *st ? *st : (*st = pt_arena_calloc(l->a, sizeof(int)));
+    *growth = (int)v;
+    return 0;
+}
+
 /* ---- After the walk --------------------------------------------------------------------- */
 
 /* Every hcexpr= names a ProxyHCExpr (wherever in the file it is); resolved by index. */
@@ -273,6 +291,10 @@ static int finish_hcheck(dcx_t *l)
 {
     pt_config_t *cfg = l->cfg;
     pt_hcheck_conf_t *hc = NULL;
+    const int *growth = *pt_dcx_ext_state(l, &pt_hcheck_conf_ext);
+    for (size_t i = 0; growth && i < cfg->nbalancers; i++)
+        if (cfg->balancers[i]->growth == 0)
+            cfg->balancers[i]->growth = *growth;
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
         if (!b->hcexpr)
@@ -294,6 +316,7 @@ static int finish_hcheck(dcx_t *l)
 static const dcx_directive_t hcheck_table[] = {
     {"ProxyHCExpr", SRV, 2, NOMAX, set_proxy_hc_expr},
     {"ProxyResolver", W_SERVER, 1, 1, set_proxy_resolver},
+    {"BalancerGrowth", SRV, 1, 1, set_balancer_growth},
     {NULL, 0, 0, 0, NULL},
 };
 

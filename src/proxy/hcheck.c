@@ -74,6 +74,13 @@ bool pt_hc_expr_eval(const pt_hc_expr_t *e, int status)
     return false;
 }
 
+const pt_hc_expr_t *pt_hcheck_expr_of(const pt_config_t *cfg, const pt_backend_t *b)
+{
+    const pt_hcheck_conf_t *hc = cfg->hcheck;
+    return hc && hc->backend_expr && b->index < cfg->nbackends ? hc->backend_expr[b->index]
+                                                               : NULL;
+}
+
 /* ---- Targets ---------------------------------------------------------------------------- */
 
 pt_hcheck_t *pt_hcheck_create(void)

@@ -86,10 +86,52 @@ void pt_hcheck_run(pt_hcheck_t *hc, int64_t budget_ms);
 /* Probes sent so far (tests, status). */
 uint64_t pt_hcheck_probes(const pt_hcheck_t *hc);
 
+/* The ProxyHCExpr that b's hcexpr= names in cfg, or NULL (2xx-3xx). */
+const pt_hc_expr_t *pt_hcheck_expr_of(const pt_config_t *cfg, const pt_backend_t *b);
+
+/* ---- resolve=N: members that follow the network (resolve_members.c) ------------------
+ * A BalancerMember with resolve=N stands for its host name: every N seconds the parent
+ * asks the resolver (ProxyResolver, else /etc/resolv.conf's first nameserver) for the
+ * name's A and AAAA records and keeps one member per address, in the spare slots the
+ * balancer keeps for it (balancer.h nslots). An address that appears takes a free slot
+ * (its URL, the member's with the address for the host, in the slot's name, then in_use
+ * set); one that goes away has in_use cleared: it takes no new request, and those in
+ * flight finish on the connections they hold (it drains). A freed slot is given to another
+ * address only once its busy count is 0 and PT_RESOLVE_REUSE_MS have passed, so that a
+ * child never reads a name while the parent rewrites it. While at least one address is
+ * known the configured member itself takes no requests (its addresses do); a failed or
+ * empty lookup keeps the members it had (logged). */
+
+/* A lookup that has not answered within this fails (and is tried again N seconds on). */
+#define PT_RESOLVE_TIMEOUT_MS 5000
+#define PT_RESOLVE_REUSE_MS 10000
+
+/* The lookups of one configuration generation (parent only; owns its sockets). */
+typedef struct pt_resolve pt_resolve_t;
+
+/* The lookups for cfg's resolve= members; NULL when it has none. New members with an
+ * hcmethod get their checks in hc. */
+pt_resolve_t *pt_resolve_create(const pt_config_t *cfg, pt_hcheck_t *hc, int64_t now_ms);
+void pt_resolve_destroy(pt_resolve_t *rs);
+/* Starts the lookups that are due, drives those in flight for at most budget_ms and
+ * applies the answers to the shared slots. */
+void pt_resolve_run(pt_resolve_t *rs, int64_t budget_ms);
+
+/* In a child: the backend that serves a slot resolve= filled (registered with
+ * pt_balancer_set_dynamic by startup.c), made on first use from the configured member
+ * and the address in the slot's name; NULL for a slot not in use. Thread-safe. */
+const pt_backend_t *pt_resolve_member(const pt_balancer_t *bal, size_t slot);
+/* child_init and child_exit: the cache of those backends (freed only at exit: a request
+ * in flight may hold one whose slot was emptied). */
+int pt_resolve_child_init(const pt_config_t *cfg);
+void pt_resolve_child_exit(void);
+
 /* ---- The parent's side: what startup.c registers -------------------------------------- */
 
 /* The parent tick: (re)builds the checks and the resolve= lookups for cfg and runs them. */
 void pt_hcheck_tick_parent(const pt_config_t *cfg, int64_t now_ms);
+/* pt_config_free's hook: drops the checks made for cfg (sockets closed). */
+void pt_hcheck_release(pt_config_t *cfg);
 /* In a new child: closes the sockets inherited from the parent's checks and forgets them. */
 void pt_hcheck_child_forget(void);
 
