@@ -17,6 +17,7 @@
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
+#include "proxy_http.h"
 #include "h1_conn.h"
 
 #include <stdlib.h>
@@ -28,6 +29,8 @@ void pt_startup_register(void)
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_proxy_scheme_register(&pt_balancer_scheme);
+    pt_proxy_scheme_register(&pt_http_scheme);
+    pt_config_extend(&pt_http_conf);
     pt_config_extend(&pt_proxy_conf);
     /* Before the balancers': BalancerGrowth must be applied before their slots are counted. */
     pt_config_extend(&pt_hcheck_conf_ext);
