@@ -234,10 +234,11 @@ static int judge_head(target_t *t, bool eof)
 
 /* ---- Probes ----------------------------------------------------------------------------- */
 
+/* A probe's deadline: timeout= (mod_proxy_hcheck uses the worker's timeout), else ours. A
+ * probe still running when the interval comes round delays the next one; none overlap. */
 static int64_t probe_timeout_ms(const pt_backend_t *b)
 {
-    int64_t t = b->timeout_ms > 0 ? b->timeout_ms : PT_HC_TIMEOUT_MS;
-    return PT_MIN(t, interval_ms(b));
+    return b->timeout_ms > 0 ? b->timeout_ms : PT_HC_TIMEOUT_MS;
 }
 
 /* Connected: a TCP check has passed; the others send their request. */

@@ -22,7 +22,7 @@
 
 /* How long one parent tick may spend driving checks and lookups. */
 #define PT_HC_TICK_BUDGET_MS 200
-/* A probe's whole deadline when the member has no timeout= (capped by hcinterval). */
+/* A probe's whole deadline when the member has no timeout=. */
 #define PT_HC_TIMEOUT_MS 5000
 /* hcinterval when none is given (mod_proxy_hcheck's default). */
 #define PT_HC_INTERVAL_MS 30000

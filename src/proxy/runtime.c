@@ -24,6 +24,13 @@ struct pt_runtime_dyn {
     dyn_pool_t *head;
 };
 
+static pt_pool_opts_t pool_opts(const pt_config_t *cfg, const pt_backend_t *b)
+{
+    bool reuse = b->reuse_set ? b->enablereuse : b->scheme_ops && b->scheme_ops->reuse_default;
+    return (pt_pool_opts_t){.max = b->max > 0 ? b->max : cfg->threads_per_child,
+                            .idle_timeout_ms = b->ttl_ms, .reuse = reuse};
+}
+
 pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)
 {
     pt_runtime_t *rt = calloc(1, sizeof(*rt));
@@ -41,10 +48,7 @@ pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)
     pthread_mutex_init(&rt->dyn->mu, NULL);
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
-        bool reuse = b->reuse_set ? b->enablereuse
-                                  : b->scheme_ops && b->scheme_ops->reuse_default;
-        pt_pool_opts_t o = {.max = b->max > 0 ? b->max : cfg->threads_per_child,
-                            .idle_timeout_ms = b->ttl_ms, .reuse = reuse};
+        pt_pool_opts_t o = pool_opts(cfg, b);
         if (!(rt->pools[i] = pt_pool_create(b, &o))) {
             pt_runtime_destroy(rt);
             return NULL;
@@ -80,8 +84,7 @@ static pt_pool_t *dynamic_pool(const pt_runtime_t *rt, const pt_backend_t *b)
     while (d && d->b != b)
         d = d->next;
     if (!d && (d = calloc(1, sizeof(*d)))) {
-        pt_pool_opts_t o = {.max = b->max > 0 ? b->max : rt->cfg->threads_per_child,
-                            .reuse = b->enablereuse};
+        pt_pool_opts_t o = pool_opts(rt->cfg, b);
         if ((d->pool = pt_pool_create(b, &o))) {
             d->b = b;
             d->next = rt->dyn->head;
