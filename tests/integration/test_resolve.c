@@ -143,6 +143,35 @@ START_TEST(members_appear_and_disappear_as_the_answers_change)
 }
 END_TEST
 
+START_TEST(a_removed_member_finishes_the_request_it_has_in_flight)
+{
+    pth_dns_set(dns, "app.test", "127.0.0.2", 1);
+    start(NULL);
+    ck_assert(wait_logged(ADDED, 2));
+    pth_conn_t *slow = pth_conn_open(h);
+    pth_conn_sendf(slow, "GET /dyn/slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    int64_t end = pth_now_ms() + 2000;
+    while (pth_hc_backend_requests(be[0]) == 0 && pth_now_ms() < end)
+        pth_sleep_ms(10);
+    ck_assert_int_eq(pth_hc_backend_requests(be[0]), 1);
+    pth_dns_set(dns, "app.test", "127.0.0.3", 1);
+    ck_assert(wait_logged(REMOVED, 2));
+    ck_assert(logged("removed: app.test no longer has that address (1 request in flight "
+                     "finish)", 2));
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(slow, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "m2\n");
+    pth_resp_free(&r);
+    pth_conn_close(slow);
+    int c[NB] = {0};
+    for (int i = 0; i < 4; i++)
+        one(c);
+    ck_assert_int_eq(c[1], 4);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(an_empty_answer_keeps_the_members)
 {
     pth_dns_set(dns, "app.test", "127.0.0.2 127.0.0.3", 1);
@@ -185,6 +214,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, members_appear_and_disappear_as_the_answers_change);
+    tcase_add_test(tc, a_removed_member_finishes_the_request_it_has_in_flight);
     tcase_add_test(tc, an_empty_answer_keeps_the_members);
     tcase_add_test(tc, resolved_members_get_health_checks);
     suite_add_tcase(s, tc);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define HC_MAX_CONNS 256
+#define HC_SLOW_MS 4000
 
 struct pth_hc_backend {
     int lfd, port;
@@ -77,6 +78,8 @@ static void *serve_conn(void *arg)
                            atomic_load(&b->health), close_after ? "Connection: close\r\n" : "");
         } else {
             atomic_fetch_add(&b->requests, 1);
+            if (strncmp(strchr(buf, ' ') + 1, "/slow", 5) == 0)
+                usleep(HC_SLOW_MS * 1000);
             len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
                            "Content-Type: text/plain\r\n\r\n%s\n", strlen(b->name) + 1,
                            head ? "" : b->name);
