@@ -159,6 +159,10 @@ typedef struct pt_backend {
     int hcpasses, hcfails;     /* default 1 each */
     const char *hcexpr;        /* ProxyHCExpr name: the statuses that pass; NULL: 2xx-3xx */
     int resolve_s;             /* resolve=N (portico's own): re-resolve the name every N s */
+    /* host's addresses when the configuration was loaded: resolved once, at start and at
+     * each restart (proxy/directives_hcheck.c); naddrs 0: resolved at each connect. */
+    const struct sockaddr_storage *addrs;
+    size_t naddrs;
     /* The balancer this backend is (balancer://NAME), or the one it is a member of. */
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */

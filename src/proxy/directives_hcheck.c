@@ -9,6 +9,7 @@
 #include "resolver.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -286,6 +287,31 @@ static int set_balancer_growth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 /* ---- After the walk --------------------------------------------------------------------- */
 
+/* Without resolve=, a backend's name is resolved here, once per load: at start and at each
+ * restart, as Apache resolves a worker's name once (a name that does not resolve now is
+ * left to each connect, which then fails or finds it). */
+static void resolve_at_load(dcx_t *l, pt_backend_t *b)
+{
+    if (b->unix_path || !b->host || b->resolve_s > 0 || strcmp(b->scheme, "balancer") == 0)
+        return; /* a unix socket, a balancer://, a member that follows the network */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", b->port);
+    if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
+        return;
+    size_t n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        n += ai->ai_addrlen <= sizeof(struct sockaddr_storage);
+    struct sockaddr_storage *addrs = pt_arena_calloc(l->a, (n ? n : 1) * sizeof(*addrs));
+    n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (ai->ai_addrlen <= sizeof(struct sockaddr_storage))
+            memcpy(&addrs[n++], ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(res);
+    b->addrs = addrs;
+    b->naddrs = n;
+}
+
 /* Every hcexpr= names a ProxyHCExpr (wherever in the file it is); resolved by index. */
 static int finish_hcheck(dcx_t *l)
 {
@@ -295,6 +321,8 @@ static int finish_hcheck(dcx_t *l)
     for (size_t i = 0; growth && i < cfg->nbalancers; i++)
         if (cfg->balancers[i]->growth == 0)
             cfg->balancers[i]->growth = *growth;
+    for (size_t i = 0; i < cfg->nbackends; i++)
+        resolve_at_load(l, cfg->backends[i]);
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
         if (!b->hcexpr)

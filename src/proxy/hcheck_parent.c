@@ -27,8 +27,8 @@ static void teardown(void)
     parent.cfg = NULL;
 }
 
-/* b's address, as the proxy would connect: its unix socket, else its name resolved now
- * (once per generation: a member without resolve= keeps the address it had at start). */
+/* b's address, as the proxy connects: its unix socket, else its name's first address at
+ * load (a member without resolve= keeps the address it had at start), else resolved now. */
 static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, socklen_t *len)
 {
     memset(sa, 0, sizeof(*sa));
@@ -39,6 +39,12 @@ static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, sockl
             return -1;
         strcpy(sun->sun_path, b->unix_path);
         *len = sizeof(*sun);
+        return 0;
+    }
+    if (b->naddrs) {
+        *sa = b->addrs[0];
+        *len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in);
         return 0;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;

@@ -132,6 +132,8 @@ static dyn_t *make(const pt_balancer_t *bal, size_t slot, const char *name)
     d->b.url = d->url;
     d->b.host = d->host;
     d->b.resolve_s = 0;
+    d->b.addrs = NULL; /* the owner's name's addresses at load: not this member's */
+    d->b.naddrs = 0;
     d->b.index = PT_BACKEND_RUNTIME;
     d->b.member_index = (int)slot;
     d->next = child.all;

@@ -144,6 +144,30 @@ START_TEST(proxyresolver_and_balancergrowth_are_read)
 }
 END_TEST
 
+START_TEST(without_resolve_a_name_is_resolved_once_at_load)
+{
+    pt_config_t *c = load("ProxyPass /a/ http://localhost:9/\n"
+                          "<Proxy balancer://b>\nBalancerMember http://127.0.0.1:10\n"
+                          "BalancerMember http://app.invalid:11 resolve=5\n</Proxy>\n"
+                          "ProxyPass /b/ balancer://b/\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    size_t seen = 0;
+    for (size_t i = 0; i < c->nbackends; i++) {
+        const pt_backend_t *b = c->backends[i];
+        if (strcmp(b->host, "localhost") == 0 || strcmp(b->host, "127.0.0.1") == 0) {
+            ck_assert_uint_ge(b->naddrs, 1);
+            const struct sockaddr_in *sa = (const struct sockaddr_in *)&b->addrs[0];
+            ck_assert_int_eq(ntohs(sa->sin_port), b->port);
+            seen++;
+        } else {
+            ck_assert_uint_eq(b->naddrs, 0); /* resolve= and balancer://: not at load */
+        }
+    }
+    ck_assert_uint_eq(seen, 2);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(resolve_slots_are_laid_out_after_the_members_and_growth)
 {
     pt_config_t *c = load("<Proxy balancer://b>\nBalancerMember http://127.0.0.1:9\n"
@@ -387,6 +411,7 @@ static Suite *suite(void)
     tcase_add_test(conf, an_unsupported_expression_is_a_config_error_naming_the_supported_forms);
     tcase_add_test(conf, hcexpr_must_name_a_proxyhcexpr_and_is_resolved_per_backend);
     tcase_add_test(conf, proxyresolver_and_balancergrowth_are_read);
+    tcase_add_test(conf, without_resolve_a_name_is_resolved_once_at_load);
     tcase_add_test(conf, resolve_slots_are_laid_out_after_the_members_and_growth);
     suite_add_tcase(s, conf);
     TCase *probe = tcase_create("probe");
