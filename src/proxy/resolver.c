@@ -43,8 +43,9 @@ int pt_dns_query_encode(uint8_t *out, size_t cap, uint16_t id, const char *name,
     size_t nlen = strlen(name);
     if (nlen > 0 && name[nlen - 1] == '.')
         nlen--;
-    /* The encoded name is one byte longer than the dotted one, plus the root label. */
-    if (nlen == 0 || nlen > DNS_NAME_MAX - 2)
+    /* The encoded name is one byte longer than the dotted one, plus the root label. A
+     * second final dot would be an empty label (the fuzzer found "a.." sent as "a"). */
+    if (nlen == 0 || nlen > DNS_NAME_MAX - 2 || name[nlen - 1] == '.')
         return PT_EINVAL;
     if (cap < DNS_HEADER + nlen + 2 + 4)
         return PT_ETOOBIG;

@@ -108,6 +108,8 @@ START_TEST(bad_names_are_refused_by_the_encoder)
     longlabel[64] = '\0';
     ck_assert_int_eq(pt_dns_query_encode(q, sizeof(q), 1, "", 1), PT_EINVAL);
     ck_assert_int_eq(pt_dns_query_encode(q, sizeof(q), 1, "a..b", 1), PT_EINVAL);
+    ck_assert_int_eq(pt_dns_query_encode(q, sizeof(q), 1, "a..", 1), PT_EINVAL);
+    ck_assert_int_eq(pt_dns_query_encode(q, sizeof(q), 1, ".", 1), PT_EINVAL);
     ck_assert_int_eq(pt_dns_query_encode(q, sizeof(q), 1, longlabel, 1), PT_EINVAL);
     ck_assert_int_eq(pt_dns_query_encode(q, 10, 1, "a.b", 1), PT_ETOOBIG);
 }
