@@ -158,6 +158,7 @@ typedef struct pt_backend {
     int64_t hcinterval_ms;     /* default 30 s */
     int hcpasses, hcfails;     /* default 1 each */
     const char *hcexpr;        /* ProxyHCExpr name: the statuses that pass; NULL: 2xx-3xx */
+    const char *hctemplate;    /* ProxyHCTemplate name: its keys fill those not given */
     int resolve_s;             /* resolve=N (portico's own): re-resolve the name every N s */
     /* host's addresses when the configuration was loaded: resolved once, at start and at
      * each restart (proxy/directives_hcheck.c); naddrs 0: resolved at each connect. */

@@ -1,11 +1,13 @@
 /* The directives of the health checks and of members that follow the network: ProxyHCExpr
  * (mod_proxy_hcheck; the forms of ap_expr a status check uses), ProxyResolver ADDR:PORT
- * (portico's own), BalancerGrowth (mod_proxy), and the load-time check that every hcexpr=
- * names a ProxyHCExpr. They
+ * (portico's own), ProxyHCTemplate and hctemplate=, BalancerGrowth (mod_proxy), the
+ * load-time check that every hcexpr= names a ProxyHCExpr, and the names of backends without
+ * resolve= resolved once per load. They
  * fill pt_config_t.hcheck (hcheck.h), registered by startup.c as pt_hcheck_conf_ext. */
 #include "hcheck.h"
 
 #include "directives.h"
+#include "directives_proxy.h"
 #include "resolver.h"
 
 #include <ctype.h>
@@ -268,20 +270,83 @@ static int set_proxy_resolver(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* ---- BalancerGrowth ---------------------------------------------------------------------- */
+/* ---- What one load keeps until finish ---------------------------------------------------- */
+
+typedef struct {
+    int growth;                /* BalancerGrowth; -1 unset */
+    const pt_node_t **templates; /* ProxyHCTemplate lines */
+    size_t ntemplates;
+} load_t;
+
+static load_t *load_state(dcx_t *l)
+{
+    void **st = pt_dcx_ext_state(l, &pt_hcheck_conf_ext);
+    if (!*st) {
+        load_t *ls = pt_arena_calloc(l->a, sizeof(*ls));
+        ls->growth = -1;
+        *st = ls;
+    }
+    return *st;
+}
 
 /* BalancerGrowth N (mod_proxy): spare slots for every balancer that sets no growth= of its
- * own; kept for the load (this extension's state) and applied in finish, which runs before
- * the balancers' (startup.c registers it first) so that their slots count it. */
+ * own; applied in finish, which runs before the balancers' (startup.c registers this
+ * extension first) so that their slots count it. */
 static int set_balancer_growth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     (void)s;
     long long v = 0;
     if (pt_dcx_long(l, n, n->argv[0], 0, 1000, &v) < 0)
         return -1;
-    void **st = pt_dcx_ext_state(l, &pt_hcheck_conf_ext);
-    int *growth = *st ? *st : (*st = pt_arena_calloc(l->a, sizeof(int)));
-    *growth = (int)v;
+    load_state(l)->growth = (int)v;
+    return 0;
+}
+
+/* ProxyHCTemplate name key=value ... (mod_proxy_hcheck): its keys are read now, on a
+ * scratch backend, so that a bad one is reported at its own line. */
+static int set_proxy_hc_template(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    load_t *ls = load_state(l);
+    for (size_t i = 0; i < ls->ntemplates; i++)
+        if (strcmp(ls->templates[i]->argv[0], n->argv[0]) == 0)
+            return pt_dcx_fail(l, n, "%s: '%s' is defined twice", n->name, n->argv[0]);
+    pt_backend_t scratch = {0};
+    for (int a = 1; a < n->argc; a++) {
+        if (strncasecmp(n->argv[a], "hc", 2) != 0)
+            return pt_dcx_fail(l, n, "%s: '%s': a template holds health-check keys only "
+                               "(hcmethod, hcuri, hcinterval, hcpasses, hcfails, hcexpr)",
+                               n->name, n->argv[a]);
+        if (pt_proxy_backend_key(l, n, &scratch, n->argv[a]) < 0)
+            return -1;
+    }
+    const pt_node_t **slot = pt_dcx_push(l->a, &ls->templates, &ls->ntemplates,
+                                         sizeof(*slot));
+    *slot = n;
+    return 0;
+}
+
+/* hctemplate=NAME: the template's keys fill what the member did not say itself. */
+static int apply_template(dcx_t *l, pt_backend_t *b)
+{
+    load_t *ls = load_state(l);
+    const pt_node_t *t = NULL;
+    for (size_t i = 0; i < ls->ntemplates && !t; i++)
+        if (strcmp(ls->templates[i]->argv[0], b->hctemplate) == 0)
+            t = ls->templates[i];
+    if (!t)
+        return pt_dcx_fail(l, NULL, "%s: hctemplate=%s names no ProxyHCTemplate", b->url + 6,
+                           b->hctemplate);
+    pt_backend_t v = {0};
+    for (int a = 1; a < t->argc; a++)
+        if (pt_proxy_backend_key(l, t, &v, t->argv[a]) < 0)
+            return -1;
+    b->hcmethod = b->hcmethod ? b->hcmethod : v.hcmethod;
+    b->hcuri = b->hcuri ? b->hcuri : v.hcuri;
+    b->hcexpr = b->hcexpr ? b->hcexpr : v.hcexpr;
+    b->hcinterval_ms = b->hcinterval_ms ? b->hcinterval_ms : v.hcinterval_ms;
+    b->hcpasses = b->hcpasses ? b->hcpasses : v.hcpasses;
+    b->hcfails = b->hcfails ? b->hcfails : v.hcfails;
     return 0;
 }
 
@@ -317,12 +382,15 @@ static int finish_hcheck(dcx_t *l)
 {
     pt_config_t *cfg = l->cfg;
     pt_hcheck_conf_t *hc = NULL;
-    const int *growth = *pt_dcx_ext_state(l, &pt_hcheck_conf_ext);
-    for (size_t i = 0; growth && i < cfg->nbalancers; i++)
+    const load_t *ls = load_state(l);
+    for (size_t i = 0; ls->growth > 0 && i < cfg->nbalancers; i++)
         if (cfg->balancers[i]->growth == 0)
-            cfg->balancers[i]->growth = *growth;
-    for (size_t i = 0; i < cfg->nbackends; i++)
+            cfg->balancers[i]->growth = ls->growth;
+    for (size_t i = 0; i < cfg->nbackends; i++) {
         resolve_at_load(l, cfg->backends[i]);
+        if (cfg->backends[i]->hctemplate && apply_template(l, cfg->backends[i]) < 0)
+            return -1;
+    }
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
         if (!b->hcexpr)
@@ -345,6 +413,7 @@ static const dcx_directive_t hcheck_table[] = {
     {"ProxyHCExpr", SRV, 2, NOMAX, set_proxy_hc_expr},
     {"ProxyResolver", W_SERVER, 1, 1, set_proxy_resolver},
     {"BalancerGrowth", SRV, 1, 1, set_balancer_growth},
+    {"ProxyHCTemplate", SRV, 2, NOMAX, set_proxy_hc_template},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -126,6 +126,29 @@ START_TEST(hcexpr_must_name_a_proxyhcexpr_and_is_resolved_per_backend)
 }
 END_TEST
 
+START_TEST(a_proxyhctemplate_fills_the_keys_a_member_does_not_give)
+{
+    pt_config_t *c = load("ProxyHCTemplate t hcmethod=HEAD hcuri=/t hcinterval=7 hcfails=3\n"
+                          "<Proxy balancer://b>\n"
+                          "BalancerMember http://127.0.0.1:9 hctemplate=t hcinterval=2\n"
+                          "</Proxy>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    const pt_backend_t *m = c->balancers[0]->members[0];
+    ck_assert_str_eq(m->hcmethod, "HEAD");
+    ck_assert_str_eq(m->hcuri, "/t");
+    ck_assert_int_eq((int)m->hcinterval_ms, 2000);
+    ck_assert_int_eq(m->hcfails, 3);
+    pt_config_free(c);
+    ck_assert_ptr_null(load("<Proxy balancer://b>\nBalancerMember http://127.0.0.1:9 "
+                            "hctemplate=none\n</Proxy>\n"));
+    ck_assert_ptr_nonnull(strstr(err, "hctemplate=none names no ProxyHCTemplate"));
+    ck_assert_ptr_null(load("ProxyHCTemplate t hcmethod=GET retry=5\n"));
+    ck_assert_ptr_nonnull(strstr(err, ":2: ProxyHCTemplate: 'retry=5'"));
+    ck_assert_ptr_null(load("ProxyHCTemplate t hcmethod=PUT\n"));
+    ck_assert_ptr_nonnull(strstr(err, ":2: ProxyHCTemplate: hcmethod=PUT"));
+}
+END_TEST
+
 START_TEST(proxyresolver_and_balancergrowth_are_read)
 {
     pt_config_t *c = load("ProxyResolver 127.0.0.1:5353\nBalancerGrowth 3\n"
@@ -410,6 +433,7 @@ static Suite *suite(void)
     tcase_add_test(conf, the_common_forms_of_proxyhcexpr_are_read);
     tcase_add_test(conf, an_unsupported_expression_is_a_config_error_naming_the_supported_forms);
     tcase_add_test(conf, hcexpr_must_name_a_proxyhcexpr_and_is_resolved_per_backend);
+    tcase_add_test(conf, a_proxyhctemplate_fills_the_keys_a_member_does_not_give);
     tcase_add_test(conf, proxyresolver_and_balancergrowth_are_read);
     tcase_add_test(conf, without_resolve_a_name_is_resolved_once_at_load);
     tcase_add_test(conf, resolve_slots_are_laid_out_after_the_members_and_growth);
