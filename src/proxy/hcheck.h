@@ -119,7 +119,8 @@ void pt_resolve_run(pt_resolve_t *rs, int64_t budget_ms);
 
 /* In a child: the backend that serves a slot resolve= filled (registered with
  * pt_balancer_set_dynamic by startup.c), made on first use from the configured member
- * and the address in the slot's name; NULL for a slot not in use. Thread-safe. */
+ * and the address in the slot's name (it connects there; its Host stays the name); NULL
+ * for a slot not in use. Thread-safe. */
 const pt_backend_t *pt_resolve_member(const pt_balancer_t *bal, size_t slot);
 /* child_init and child_exit: the cache of those backends (freed only at exit: a request
  * in flight may hold one whose slot was emptied). */

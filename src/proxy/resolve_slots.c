@@ -1,6 +1,6 @@
 /* The layout of resolve= slots (resolve_slots.h) and, in each child, the backends that
- * serve them (hcheck.h pt_resolve_member): a copy of the configured member with the
- * slot's address for its host, made the first time a worker meets the slot with that name
+ * serve them (hcheck.h pt_resolve_member): a copy of the configured member that connects to
+ * the slot's address (its host, for the Host field, stays the name), made the first time a worker meets the slot with that name
  * and kept until the child exits, since a request in flight may still hold it after the
  * parent emptied or refilled the slot. */
 #include "hcheck.h"
@@ -8,6 +8,8 @@
 #include "resolve_slots.h"
 #include "runtime.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,13 +74,35 @@ int pt_resolve_name_addr(const char *name, char *out, size_t cap)
 
 /* ---- In a child: the backends of the slots ----------------------------------------------- */
 
-/* A backend made for a slot, with the strings it points to. */
+/* A backend made for a slot, with what it points to. Its host stays the name (the Host
+ * field and TLS want it); it connects to the one address in addr. */
 typedef struct dyn {
     pt_backend_t b;
     struct dyn *next;          /* every one made, for the child's exit */
     char url[262];             /* "proxy:" + the slot's name */
-    char host[64];
+    struct sockaddr_storage addr;
 } dyn_t;
+
+/* The address text of a slot's name, with the member's port, as a socket address. */
+static int to_sockaddr(const char *name, int port, struct sockaddr_storage *sa)
+{
+    char host[64];
+    if (pt_resolve_name_addr(name, host, sizeof(host)) < 0)
+        return -1;
+    memset(sa, 0, sizeof(*sa));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+    } else {
+        return -1;
+    }
+    return 0;
+}
 
 static struct {
     const pt_config_t *cfg;
@@ -123,17 +147,16 @@ static dyn_t *make(const pt_balancer_t *bal, size_t slot, const char *name)
     dyn_t *d = owner < 0 ? NULL : calloc(1, sizeof(*d));
     if (!d)
         return NULL;
-    if (pt_resolve_name_addr(name, d->host, sizeof(d->host)) < 0) {
+    d->b = *bal->members[owner];
+    if (to_sockaddr(name, d->b.port, &d->addr) < 0) {
         free(d);
         return NULL;
     }
-    d->b = *bal->members[owner];
     snprintf(d->url, sizeof(d->url), "proxy:%s", name);
     d->b.url = d->url;
-    d->b.host = d->host;
     d->b.resolve_s = 0;
-    d->b.addrs = NULL; /* the owner's name's addresses at load: not this member's */
-    d->b.naddrs = 0;
+    d->b.addrs = &d->addr;
+    d->b.naddrs = 1;
     d->b.index = PT_BACKEND_RUNTIME;
     d->b.member_index = (int)slot;
     d->next = child.all;

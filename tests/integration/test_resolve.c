@@ -139,6 +139,13 @@ START_TEST(members_appear_and_disappear_as_the_answers_change)
     ck_assert_int_eq(pth_hc_backend_requests(be[0]), before);
     ck_assert_msg(c[1] >= 3 && c[2] >= 3, "split %d/%d", c[1], c[2]);
     ck_assert_uint_ge(pth_dns_udp_queries(dns), 4);
+    /* A resolved member is reached at its address under the name it stands for. */
+    pth_resp_t r;
+    pth_get(h, "/dyn/host", NULL, &r);
+    char want[64];
+    snprintf(want, sizeof(want), " app.test:%d\n", port);
+    ck_assert_msg(r.status == 200 && strstr(r.body, want), "%d '%s'", r.status, r.body);
+    pth_resp_free(&r);
     pth_stop(h);
 }
 END_TEST

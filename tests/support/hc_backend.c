@@ -80,11 +80,15 @@ static void *serve_conn(void *arg)
             atomic_fetch_add(&b->requests, 1);
             if (strncmp(strchr(buf, ' ') + 1, "/slow", 5) == 0)
                 usleep(HC_SLOW_MS * 1000);
+            char body[160];
+            snprintf(body, sizeof(body), "%s\n", b->name);
+            const char *host = strcasestr(buf, "\r\nHost: ");
+            if (strncmp(strchr(buf, ' ') + 1, "/host", 5) == 0 && host && host < end)
+                snprintf(body, sizeof(body), "%s %.*s\n", b->name,
+                         (int)strcspn(host + 8, "\r"), host + 8);
             len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
-                           "Content-Type: text/plain\r\n\r\n%s\n", strlen(b->name) + 1,
-                           head ? "" : b->name);
-            if (head)
-                len -= (int)strlen("\n");
+                           "Content-Type: text/plain\r\n\r\n%s", strlen(body),
+                           head ? "" : body);
         }
         if (write(fd, out, (size_t)len) != len || close_after)
             break;

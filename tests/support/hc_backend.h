@@ -3,6 +3,7 @@
  * choice (127.0.0.2, 127.0.0.3, ... all on one port, as the addresses of one DNS name).
  *   /health     the status the test set (200 at first), empty body; counted as a probe
  *   /slow...    as below, after 4 s (a request in flight while the test changes things)
+ *   /host...    200 with "name HOST\n", HOST the request's Host field
  *   anything    200 with the member's name and a newline as the body; counted as a request
  * The test flips the health status while portico runs, and reads the counts. */
 #ifndef PTH_HC_BACKEND_H
