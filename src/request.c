@@ -418,6 +418,14 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
                       r->filename ? r->filename : r->uri);
         return 403;
     }
+    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
+    if (!authorized_before && r->backend && r->backend->proxy_require &&
+        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
+                        &r->env) != PT_AUTHZ_GRANTED) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
+                      r->backend->url);
+        return 403;
+    }
     return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "balancer.h"
+#include "balancer_manager.h"
 #include "directives.h"
 #include "directives_balancer.h"
 #include "directives_proxy.h"
@@ -28,14 +29,17 @@ void pt_startup_register(void)
      * the proxy's and FastCGI's directives, then the request core's (the loader's last, as
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
-    pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_proxy_scheme_register(&pt_http_scheme);
     pt_config_extend(&pt_http_conf);
+    pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
     /* Before the balancers': BalancerGrowth must be applied before their slots are counted. */
     pt_config_extend(&pt_hcheck_conf_ext);
     pt_config_extend(&pt_balancer_conf);
     pt_balancer_set_dynamic(pt_resolve_member);
+    pt_proxy_set_extra_key(pt_balancer_pass_key);
+    pt_handler_register(&pt_balancer_manager_handler);
+    pt_status_extend(&pt_balancer_status_ext);
     pt_config_extend(&pt_fcgi_conf);
     pt_loader_init();
 }

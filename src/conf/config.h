@@ -167,6 +167,8 @@ typedef struct pt_backend {
     /* The balancer this backend is (balancer://NAME), or the one it is a member of. */
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
+    const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
+                                   matching its URL (proxy/directives_balancer.c); NULL none */
 } pt_backend_t;
 
 typedef struct {

@@ -12,10 +12,13 @@
 #include "request.h"
 #include "scheme.h"
 
-#include <strings.h>
+#include "mpm/mpm.h"
 
-#define RETRY_DEFAULT_MS 60000   /* retry= unset: mod_proxy's 60 seconds */
-#define ATTEMPTS_DEFAULT 2       /* the member picked, and once another on a safe failure */
+#include <strings.h>
+#include <time.h>
+
+#define WAIT_STEP_MS 50 /* timeout=: how often a waiting request looks for a usable member */
+
 
 static pt_balancer_dynamic_fn dynamic_member;
 
@@ -29,34 +32,6 @@ const pt_backend_t *pt_balancer_member(const pt_balancer_t *bal, size_t slot)
     if (slot < bal->nmembers)
         return bal->members[slot];
     return slot < bal->nslots && dynamic_member ? dynamic_member(bal, slot) : NULL;
-}
-
-bool pt_member_usable(const pt_member_shared_t *m, bool sticky, int64_t now_ms)
-{
-    if (!atomic_load(&m->in_use))
-        return false;
-    unsigned st = atomic_load(&m->status);
-    if (st & (PT_MEMBER_STOPPED | PT_MEMBER_DISABLED | PT_MEMBER_HC_FAILED))
-        return false;
-    if ((st & PT_MEMBER_DRAIN) && !sticky)
-        return false;
-    /* Past its retry= time a member in error is tried again (mod_proxy's retry): the next
-     * answer it gives clears the state. */
-    return !(st & PT_MEMBER_IN_ERROR) || now_ms >= atomic_load(&m->error_until_ms);
-}
-
-int64_t pt_member_retry_ms(const pt_backend_t *b)
-{
-    return b->retry_ms >= 0 ? b->retry_ms : RETRY_DEFAULT_MS;
-}
-
-void pt_member_mark_error(pt_member_shared_t *m, int64_t retry_ms, int64_t now_ms)
-{
-    atomic_fetch_add(&m->failures, 1);
-    if (atomic_load(&m->status) & PT_MEMBER_IGNORE_ERRORS)
-        return;
-    atomic_store(&m->error_until_ms, now_ms + retry_ms);
-    atomic_fetch_or(&m->status, PT_MEMBER_IN_ERROR);
 }
 
 /* ---- Sticky sessions ------------------------------------------------------------------ */
@@ -153,7 +128,7 @@ static const char *hash_key(const pick_t *k)
 }
 
 /* The lbmethod among the members of one lbset and tier (standby or not). */
-static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
+static int pick_tier(const pick_t *k, int lbset, bool standby)
 {
     bool some = false;
     for (size_t i = 0; i < k->nslots; i++) {
@@ -162,7 +137,6 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
         k->candidate[i] = b && b->lbset == lbset && sb == standby &&
                           pt_member_usable(&k->slots[i], false, k->now_ms);
         some |= k->candidate[i];
-        *any |= b && b->lbset == lbset;
     }
     if (!some)
         return -1;
@@ -171,14 +145,25 @@ static int pick_tier(const pick_t *k, int lbset, bool standby, bool *any)
     return k->bal->lbmethod->pick(&p);
 }
 
+/* The smallest lbset above after among the open members; -1 when none. */
+static int next_lbset(const pick_t *k, int after)
+{
+    int next = -1;
+    for (size_t i = 0; i < k->nslots; i++) {
+        const pt_backend_t *b = slot_open(k, i) ? pt_balancer_member(k->bal, i) : NULL;
+        if (b && b->lbset > after && (next < 0 || b->lbset < next))
+            next = b->lbset;
+    }
+    return next;
+}
+
 /* Apache's lbset order: the lowest set first, in it the members, then its hot standbys;
  * a higher set only when the lower ones have no usable member. */
 static int pick_lb(const pick_t *k)
 {
-    for (int lbset = 0; lbset < 100; lbset++) {
-        bool any = false;
+    for (int lbset = next_lbset(k, -1); lbset >= 0; lbset = next_lbset(k, lbset)) {
         for (int standby = 0; standby < 2; standby++) {
-            int i = pick_tier(k, lbset, standby, &any);
+            int i = pick_tier(k, lbset, standby);
             if (i >= 0)
                 return i;
         }
@@ -225,6 +210,24 @@ static int pick_member(pick_t *k, const char *route, bool first)
         i = pick_lb(k);
     }
     return i;
+}
+
+/* timeout= (Apache's balancer timeout): with no usable member, wait that long for one to
+ * come back (out of its error state, enabled by the manager, passing its health checks)
+ * before answering 503; without it, 503 at once. */
+static int wait_member(pick_t *k, const char *route)
+{
+    int slot = -1;
+    int64_t end = pt_now_ms() + k->bal->timeout_ms;
+    pt_mpm_block_begin(); /* the worker only sleeps: the MPM may serve others meanwhile */
+    while (slot < 0 && (k->now_ms = pt_now_ms()) < end) {
+        struct timespec ts = {0, WAIT_STEP_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        k->now_ms = pt_now_ms();
+        slot = pick_member(k, route, false);
+    }
+    pt_mpm_block_end();
+    return slot;
 }
 
 /* ---- One attempt ------------------------------------------------------------------------ */
@@ -300,8 +303,10 @@ static bool idempotent(const pt_request_t *r)
     }
 }
 
-/* A failed attempt: the member's state, then whether another member may take the request
- * (only when nothing of it went out and the client's body was not read, RFC 9110 9.2.2). */
+/* A failed attempt: the member's state, then whether another member may take the request:
+ * only when nothing was answered to the client and the client's body was not read, and for
+ * a method that is not idempotent only when none of it reached the member (RFC 9110
+ * 9.2.2): the failure class says which failures allow it (upstream.h). */
 static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
                            const pt_proxy_attempt_t *a, bool last)
 {
@@ -317,7 +322,7 @@ static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
     }
     pt_request_t *r = k->r;
     bool body_safe = !r->has_body || !r->body_started;
-    return !last && !a->started && !a->sent && cls->retry_idempotent && idempotent(r) &&
+    return !last && !a->started && cls->retry_idempotent && (idempotent(r) || !a->sent) &&
            body_safe && !k->bal->nofailover;
 }
 
@@ -330,13 +335,25 @@ static int all_down(pick_t *k)
     return 503;
 }
 
+/* Attempts for one request: the first, then maxattempts= failovers (Apache's default: one
+ * less than the members, so each member at most once). */
+static int attempts_max(const pt_balancer_t *bal, size_t nslots)
+{
+    if (bal->maxattempts > 0)
+        return bal->maxattempts + 1;
+    return nslots > 1 ? (int)nslots : 1;
+}
+
 static int balance(pick_t *k, const char *route, const char *rest)
 {
     const pt_balancer_t *bal = k->bal;
-    int max = bal->maxattempts > 0 ? bal->maxattempts : ATTEMPTS_DEFAULT;
+    int max = attempts_max(bal, k->nslots);
+    bool resent = false; /* a request that reached a member goes to one more at most */
     for (int n = 0;; n++) {
         k->now_ms = pt_now_ms();
         int slot = pick_member(k, route, n == 0);
+        if (slot < 0 && n == 0 && bal->timeout_ms > 0)
+            slot = wait_member(k, route);
         if (slot < 0)
             return all_down(k);
         const pt_backend_t *b = pt_balancer_member(bal, (size_t)slot);
@@ -346,10 +363,12 @@ static int balance(pick_t *k, const char *route, const char *rest)
             note_answer(k, slot, b, &a);
             return rc;
         }
-        bool again = failed_attempt(k, slot, b, &a, n + 1 >= max);
+        bool again = failed_attempt(k, slot, b, &a, n + 1 >= max || (a.sent && resent));
+        resent |= a.sent;
         const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
+        /* The scheme logged the failure itself (scheme.h); its status stands. */
         if (!again)
-            return pt_upstream_fail_log(k->r, a.fail, "balancer", url, bal->name, a.started);
+            return rc > 0 ? rc : pt_upstream_class(a.fail)->status;
         pt_log_rerror(PT_LOG_WARN, k->r, "%s: member %s failed before the request was "
                       "sent (%s): trying another member", bal->name, url,
                       pt_upstream_class(a.fail)->log);
@@ -363,8 +382,10 @@ static int balancer_handler(pt_request_t *r)
         pt_log_rerror(PT_LOG_ERR, r, "no balancer for handler %s", r->handler);
         return 500;
     }
-    if (bal->require && pt_require_eval(bal->require, pt_request_client_addr(r), r->method,
-                                        &r->env) != PT_AUTHZ_GRANTED) {
+    /* A ProxyPass'd request was checked with the other access rules; SetHandler's is here. */
+    const pt_require_t *rq = r->backend->proxy_require;
+    if (rq && pt_require_eval(rq, pt_request_client_addr(r), r->method, &r->env) !=
+                  PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: "
                       "proxy:%s", bal->name);
         return 403;

@@ -76,14 +76,14 @@ typedef struct pt_balancer {
     size_t nfailonstatus;
     bool failontimeout;        /* failontimeout=On: a read timeout marks the member failed */
     bool nofailover;           /* nofailover=On: no retry on another member */
-    int maxattempts;           /* maxattempts=: members tried per request; 0 unset (2) */
-    int64_t timeout_ms;        /* timeout=: accepted (portico answers 503 at once) */
+    int maxattempts;           /* maxattempts=: failovers per request after the first
+                                  attempt; 0 unset (one less than the slots) */
+    int64_t timeout_ms;        /* timeout=: wait this long for a usable member before 503
+                                  (0: 503 at once) */
     bool forcerecovery;        /* forcerecovery= (On by default, as Apache) */
     const char *hashkey;       /* hashkey= for lbmethod=hash: "header:NAME", "cookie:NAME";
                                   NULL: the client address */
     bool persist;              /* BalancerPersist On (of the server it is defined in) */
-    const struct pt_require *require; /* Require of the last <Proxy> section naming it (or
-                                  *, or <ProxyMatch>): checked before a member is picked */
     const char *file;
     int line;
 } pt_balancer_t;

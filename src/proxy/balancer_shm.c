@@ -1,9 +1,11 @@
 /* The balancers' shared memory (balancer.h): one anonymous shared mapping per configuration
  * generation, made in the parent when the configuration is loaded so that every child of
  * the generation inherits it through fork, and found through a small registry keyed by the
- * configuration (the configuration itself stays read-only and holds no pointer to it). */
+ * configuration (the configuration itself stays read-only and holds no pointer to it); and
+ * the helpers that read and change one member's state there. */
 #include "balancer.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 /* Generations alive at once in one process: the one served and the one being loaded (a
  * few more for tests that keep configurations). */
 #define SHM_GENERATIONS_MAX 8
+#define RETRY_DEFAULT_MS 60000 /* retry= unset: mod_proxy's 60 seconds */
 #define SHM_ALIGN 64 /* a cache line: slots of two balancers never share one */
 
 /* One generation's mapping. Written only by the parent (or a test) while single-threaded:
@@ -92,6 +95,38 @@ static const char *member_name(const pt_backend_t *b)
     return strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
 }
 
+/* ---- A member's state ------------------------------------------------------------------ */
+
+bool pt_member_usable(const pt_member_shared_t *m, bool sticky, int64_t now_ms)
+{
+    if (!atomic_load(&m->in_use))
+        return false;
+    unsigned st = atomic_load(&m->status);
+    if (st & (PT_MEMBER_STOPPED | PT_MEMBER_DISABLED | PT_MEMBER_HC_FAILED))
+        return false;
+    if ((st & PT_MEMBER_DRAIN) && !sticky)
+        return false;
+    /* Past its retry= time a member in error is tried again (mod_proxy's retry): the next
+     * answer it gives clears the state. */
+    return !(st & PT_MEMBER_IN_ERROR) || now_ms >= atomic_load(&m->error_until_ms);
+}
+
+int64_t pt_member_retry_ms(const pt_backend_t *b)
+{
+    return b->retry_ms >= 0 ? b->retry_ms : RETRY_DEFAULT_MS;
+}
+
+void pt_member_mark_error(pt_member_shared_t *m, int64_t retry_ms, int64_t now_ms)
+{
+    atomic_fetch_add(&m->failures, 1);
+    if (atomic_load(&m->status) & PT_MEMBER_IGNORE_ERRORS)
+        return;
+    atomic_store(&m->error_until_ms, now_ms + retry_ms);
+    atomic_fetch_or(&m->status, PT_MEMBER_IN_ERROR);
+}
+
+/* ---- The registry ------------------------------------------------------------------------ */
+
 static void init_slots(const pt_balancer_t *bal, pt_balancer_shared_t *h, pt_member_shared_t *m)
 {
     make_nonce(h->nonce, sizeof(h->nonce));
@@ -101,6 +136,8 @@ static void init_slots(const pt_balancer_t *bal, pt_balancer_shared_t *h, pt_mem
         atomic_init(&m[i].status, b->status);
         atomic_init(&m[i].loadfactor, b->loadfactor > 0 ? b->loadfactor : 1);
         atomic_init(&m[i].in_use, true);
+        if (b->status & PT_MEMBER_IN_ERROR) /* status=+E: in error from the start */
+            atomic_init(&m[i].error_until_ms, pt_now_ms() + pt_member_retry_ms(b));
     }
 }
 

@@ -12,6 +12,7 @@
 #include "lbmethods.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -158,6 +159,14 @@ static int balancer_key(dcx_t *l, const pt_node_t *n, pt_balancer_t *bal, const 
         return 0;
     }
     return rc < 0 ? -1 : 1;
+}
+
+int pt_balancer_pass_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *key,
+                         const char *value)
+{
+    if (strcasecmp(b->scheme, "balancer") != 0)
+        return 0;
+    return balancer_key(l, n, balancer_get(l, n, b->url + 6), key, value);
 }
 
 /* key=value for a balancer: its own keys, else an error naming it. */
@@ -343,38 +352,45 @@ static int tie_backends(dcx_t *l)
         b->balancer = bal;
         if (!bal->backend)
             bal->backend = b;
+        /* ProxyPass ... balancer://NAME timeout=N: Apache gives every key of a balancer's
+         * ProxyPass to the balancer; the worker keys' parser took this one. */
+        if (!bal->timeout_ms && b->timeout_ms)
+            bal->timeout_ms = b->timeout_ms;
     }
     return 0;
 }
 
-static bool names_balancer(const char *url, const pt_balancer_t *bal)
+/* Does the <Proxy> section's URL cover the backend URL url? "*", a wildcard pattern, or a
+ * prefix ending on a path boundary ("http://h:8080" covers "http://h:8080/app"). */
+static bool section_covers(const psection_t *ps, const char *url)
 {
-    if (!is_balancer_url(url))
-        return false;
-    size_t len = strcspn(url + 11, "/");
-    return strlen(bal->name + 11) == len && strncasecmp(url + 11, bal->name + 11, len) == 0;
+    if (ps->re)
+        return regexec(ps->re, url, 0, NULL, 0) == 0;
+    if (strcmp(ps->url, "*") == 0 || fnmatch(ps->url, url, 0) == 0)
+        return true;
+    size_t pl = strlen(ps->url);
+    return strncasecmp(url, ps->url, pl) == 0 &&
+           (url[pl] == '\0' || url[pl] == '/' || (pl && ps->url[pl - 1] == '/'));
 }
 
-/* Apache merges the <Proxy> sections whose URL matches a request's "proxy:URL" in file
- * order, a later Require replacing an earlier one: for a balancer, the last section that
- * names it (or *, or a regex or prefix matching its name) gives its access rules. */
-static const pt_require_t *balancer_require(const bstate_t *st, const pt_balancer_t *bal)
+/* Apache merges the <Proxy> sections that match a proxied URL in file order, a later
+ * Require replacing an earlier one: each backend gets the last matching section's. */
+static void tie_requires(dcx_t *l, const bstate_t *st)
 {
-    const pt_require_t *rq = NULL;
-    for (size_t i = 0; i < st->nsections; i++) {
-        const psection_t *ps = &st->sections[i];
-        bool hit = ps->re ? regexec(ps->re, bal->name, 0, NULL, 0) == 0
-                          : strcmp(ps->url, "*") == 0 || names_balancer(ps->url, bal);
-        if (hit)
-            rq = ps->require;
+    for (size_t i = 0; i < l->cfg->nbackends; i++) {
+        pt_backend_t *b = l->cfg->backends[i];
+        const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
+        for (size_t j = 0; j < st->nsections; j++)
+            if (section_covers(&st->sections[j], url))
+                b->proxy_require = st->sections[j].require;
     }
-    return rq;
 }
 
 static int finish(dcx_t *l)
 {
     bstate_t *st = state(l);
     tie_backends(l);
+    tie_requires(l, st);
     for (size_t i = 0; i < l->cfg->nbalancers; i++) {
         pt_balancer_t *bal = l->cfg->balancers[i];
         size_t resolving = 0;
@@ -382,7 +398,6 @@ static int finish(dcx_t *l)
             resolving += bal->members[m]->resolve_s > 0;
         bal->nslots = bal->nmembers + (size_t)bal->growth + resolving * RESOLVE_SLOTS;
         bal->persist = st->persist;
-        bal->require = balancer_require(st, bal);
     }
     int rc = pt_balancer_shm_create(l->cfg);
     if (rc < 0)

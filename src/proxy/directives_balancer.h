@@ -8,4 +8,10 @@
 
 extern const pt_conf_ext_t pt_balancer_conf;
 
+/* A balancer key (stickysession=, lbmethod=, ...) on a ProxyPass to balancer://NAME, as
+ * Apache allows: 1 taken, 0 when b is not a balancer or the key not a balancer's, -1 after
+ * pt_dcx_fail. Registered with pt_proxy_set_extra_key by startup.c. */
+int pt_balancer_pass_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *key,
+                         const char *value);
+
 #endif
