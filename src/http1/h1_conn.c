@@ -156,7 +156,8 @@ static void handle(pt_request_t *r)
         } else {
             st = 400;
         }
-    } else if ((st = pt_uri_normalize(r->arena, h->path.p, h->path.len, &r->uri)) != 0) {
+    } else if ((st = pt_uri_normalize_for(r->arena, r->vhost, h->path.p, h->path.len,
+                                          &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
     } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,19 @@ static long children_rss_kb(void)
     return total;
 }
 
+/* recv on the harness's non-blocking socket, waiting up to 10 s for bytes. */
+static ssize_t recv_wait(int fd, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t k = recv(fd, buf, n, 0);
+        if (k >= 0 || (errno != EINTR && errno != EAGAIN))
+            return k;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (errno == EAGAIN && poll(&p, 1, 10000) == 0)
+            return -1;
+    }
+}
+
 /* Reads the body after the head at a slow pace, checking every byte; returns its length. */
 static size_t read_slowly(pth_conn_t *c, long base_kb, long *peak_kb)
 {
@@ -56,9 +70,7 @@ static size_t read_slowly(pth_conn_t *c, long base_kb, long *peak_kb)
     size_t got = 0;
     int64_t deadline = pth_now_ms() + 100000;
     for (int reads = 0; got < BIG && pth_now_ms() < deadline; reads++) {
-        ssize_t n = recv(c->fd, buf, 65536, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
+        ssize_t n = recv_wait(c->fd, buf, 65536);
         if (n <= 0)
             break;
         for (ssize_t i = 0; i < n; i++)
@@ -93,7 +105,7 @@ START_TEST(a_64_mib_answer_to_a_slow_client_keeps_the_children_small)
     char head[4096];
     size_t hl = 0;
     while (hl < sizeof(head) - 1 && !(hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0)) {
-        ssize_t n = recv(c->fd, head + hl, 1, 0);
+        ssize_t n = recv_wait(c->fd, head + hl, 1);
         ck_assert_int_eq(n, 1);
         hl++;
     }
