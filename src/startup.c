@@ -12,6 +12,7 @@
 #include "directives_reverse.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
+#include "hcheck.h"
 #include "loader.h"
 #include "log.h"
 #include "module.h"
@@ -36,7 +37,10 @@ void pt_startup_register(void)
     pt_config_extend(&pt_http_conf);
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
+    /* Before the balancers': BalancerGrowth must be applied before their slots are counted. */
+    pt_config_extend(&pt_hcheck_conf_ext);
     pt_config_extend(&pt_balancer_conf);
+    pt_balancer_set_dynamic(pt_resolve_member);
     pt_proxy_set_extra_key(pt_balancer_pass_key);
     pt_handler_register(&pt_balancer_manager_handler);
     pt_status_extend(&pt_balancer_status_ext);
@@ -145,7 +149,11 @@ const pt_conn_proto_t *pt_startup_first_proto(void)
 /* Modules first (as Apache runs their child_init), then the proxy's runtime (pools). */
 static int child_init(const pt_config_t *cfg)
 {
+    /* The parent's health-check and DNS sockets came with the fork: not this child's. */
+    pt_hcheck_child_forget();
     if (pt_module_child_init(cfg) != 0)
+        return -1;
+    if (pt_resolve_child_init(cfg) != 0)
         return -1;
     return pt_proxy_child_init(cfg);
 }
@@ -153,6 +161,7 @@ static int child_init(const pt_config_t *cfg)
 static void child_exit(const pt_config_t *cfg)
 {
     pt_proxy_child_exit(cfg);
+    pt_resolve_child_exit();
     pt_filecache_clear();
 }
 
@@ -160,6 +169,7 @@ static const pt_mpm_hooks_t mpm_hooks = {
     .child_init = child_init,
     .child_exit = child_exit,
     .tick_listener = pt_proxy_tick,
+    .tick_parent = pt_hcheck_tick_parent,
 };
 
 const pt_mpm_hooks_t *pt_startup_mpm_hooks(void)

@@ -158,7 +158,12 @@ typedef struct pt_backend {
     int64_t hcinterval_ms;     /* default 30 s */
     int hcpasses, hcfails;     /* default 1 each */
     const char *hcexpr;        /* ProxyHCExpr name: the statuses that pass; NULL: 2xx-3xx */
+    const char *hctemplate;    /* ProxyHCTemplate name: its keys fill those not given */
     int resolve_s;             /* resolve=N (portico's own): re-resolve the name every N s */
+    /* host's addresses when the configuration was loaded: resolved once, at start and at
+     * each restart (proxy/directives_hcheck.c); naddrs 0: resolved at each connect. */
+    const struct sockaddr_storage *addrs;
+    size_t naddrs;
     /* The balancer this backend is (balancer://NAME), or the one it is a member of. */
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
@@ -396,6 +401,8 @@ typedef struct pt_config {
     size_t nbackends;
     struct pt_balancer **balancers; /* <Proxy "balancer://..."> in order (proxy/balancer.h) */
     size_t nbalancers;
+    struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
+                                       when the configuration has none */
 
     /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
     const struct pt_remoteip_pp_conf *proxy_protocol;

@@ -219,6 +219,8 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
         b->hcuri = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcexpr") == 0) {
         b->hcexpr = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "hctemplate") == 0) {
+        b->hctemplate = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcpasses") == 0 || strcasecmp(key, "hcfails") == 0) {
         if (pt_dcx_long(l, n, v, 1, 1000, &num) < 0)
             return -1;
