@@ -15,6 +15,7 @@
 #include "runtime.h"
 #include "scheme.h"
 #include "h1_conn.h"
+#include "tunnel.h"
 
 #include <stdlib.h>
 
@@ -26,6 +27,7 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_fcgi_conf);
+    pt_config_extend(&pt_tunnel_conf);
     pt_loader_init();
 }
 

@@ -315,6 +315,9 @@ typedef struct pt_vhost {
      * extension that made it (in the config's arena), inherited by its own finish hook. */
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
+    /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
+    int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
+                                       then ProxyTimeout, then Timeout */
     const char *file;
     int line;
 } pt_vhost_t;

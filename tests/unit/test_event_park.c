@@ -68,6 +68,8 @@ static const pt_park_ops_t item_ops = {
 static pt_conn_next_t greet_serve_worker(pt_worker_t *w, pt_conn_t *c)
 {
     long n = pt_conn_read(c, 4096);
+    if (n == PT_EAGAIN) /* accepted before the greeting arrived */
+        return PT_NEXT_PARK_READ;
     if (n <= 0)
         return PT_NEXT_CLOSE;
     item_t *it = calloc(1, sizeof(*it));
