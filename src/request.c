@@ -372,11 +372,13 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     r->finfo_valid = false;
     r->backend = NULL;
     r->backend_path = NULL;
+    r->proxy_pass = NULL;
     const pt_proxy_pass_t *pp = match_proxy_pass(r);
     if (pp && !pp->disabled) {
         /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
         r->filename = NULL;
         r->backend = pp->backend;
+        r->proxy_pass = pp;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
         r->sections = wr.sections;
     } else {

@@ -108,6 +108,8 @@ struct pt_request {
                                     "proxy:..."), else NULL */
     const char *backend_path;    /* ProxyPass: the backend URL's path plus the rest of the
                                     request path (what SCRIPT_FILENAME starts from) */
+    const pt_proxy_pass_t *proxy_pass; /* the ProxyPass rule that chose r->backend (its
+                                    nocanon and noquery flags), else NULL */
 
     int status;                  /* status sent (or to send) */
     bool header_only;            /* HEAD: no body goes out */

@@ -14,6 +14,7 @@
 #include "mpm/mpm.h"
 #include "runtime.h"
 #include "scheme.h"
+#include "proxy_http.h"
 #include "h1_conn.h"
 #include "tunnel.h"
 
@@ -25,6 +26,8 @@ void pt_startup_register(void)
      * the proxy's and FastCGI's directives, then the request core's (the loader's last, as
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
+    pt_proxy_scheme_register(&pt_http_scheme);
+    pt_config_extend(&pt_http_conf);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tunnel_conf);

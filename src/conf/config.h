@@ -306,6 +306,10 @@ typedef struct pt_vhost {
     pt_proxy_pass_t *proxy_passes; /* ProxyPass / ProxyPassMatch, in order */
     size_t nproxy_passes;
     int64_t proxy_timeout_ms;   /* ProxyTimeout; 0 = Timeout */
+    /* mod_proxy_http's server settings (proxy/directives_http.c), inherited from the main
+     * server: 0 unset, 1 Off, 2 On. */
+    int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
+    int proxy_add_headers;      /* ProxyAddHeaders (default On) */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
     const char **protocols;     /* Protocols (h2, h2c, http/1.1), in the order given; NULL

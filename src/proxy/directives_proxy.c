@@ -65,9 +65,8 @@ static const pt_proxy_scheme_t *scheme_of(dcx_t *l, const pt_node_t *n, const ch
     if (!sc) {
         const char *colon = strchr(rest, ':');
         int sl = colon ? (int)(colon - rest) : (int)strlen(rest);
-        return pt_dcx_fail(l, n, "%s: '%s': only fcgi:// backends are supported; the %.*s "
-                           "proxy (mod_proxy_%.*s) is not built yet", n->name, url, sl, rest,
-                           sl, rest), NULL;
+        return pt_dcx_fail(l, n, "%s: '%s': no proxy scheme '%.*s' (mod_proxy_%.*s) in "
+                           "portico", n->name, url, sl, rest, sl, rest), NULL;
     }
     *after = sep + 3;
     return sc;
@@ -93,7 +92,8 @@ pt_backend_t *pt_proxy_backend_parse(dcx_t *l, const pt_node_t *n, const char *u
     if (strncasecmp(url, "unix:", 5) == 0) {
         const char *bar = strchr(url, '|');
         if (!bar || bar == url + 5)
-            return pt_dcx_fail(l, n, "%s: '%s': a unix socket URL is unix:/path|fcgi://host/",
+            return pt_dcx_fail(l, n, "%s: '%s': a unix socket URL is unix:/path|http://host/ "
+                               "(or |fcgi://host/)",
                                n->name, url), NULL;
         b->unix_path = pt_dcx_path(l, pt_arena_strndup(l->a, url + 5, (size_t)(bar - url - 5)));
         rest = bar + 1;

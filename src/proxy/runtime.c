@@ -4,6 +4,7 @@
 #include "runtime.h"
 
 #include "log.h"
+#include "scheme.h"
 
 #include <stdlib.h>
 
@@ -22,8 +23,10 @@ pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)
     }
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
+        bool reuse = b->reuse_set ? b->enablereuse
+                                  : b->scheme_ops && b->scheme_ops->reuse_default;
         pt_pool_opts_t o = {.max = b->max > 0 ? b->max : cfg->threads_per_child,
-                            .reuse = b->enablereuse};
+                            .idle_timeout_ms = b->ttl_ms, .reuse = reuse};
         if (!(rt->pools[i] = pt_pool_create(b, &o))) {
             pt_runtime_destroy(rt);
             return NULL;

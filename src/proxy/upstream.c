@@ -135,7 +135,21 @@ int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
     return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
 }
 
+static int connect_backend(const pt_backend_t *b, int64_t timeout_ms);
+
 int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)
+{
+    int fd = connect_backend(b, timeout_ms);
+    if (fd >= 0 && b->tcp_keepalive && !b->unix_path) {
+        /* keepalive=On: the kernel probes an idle pooled connection, so that a firewall
+         * between us and the backend does not silently drop it. */
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    }
+    return fd;
+}
+
+static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
 {
     if (b->unix_path) {
         struct sockaddr_un sun = {.sun_family = AF_UNIX};
