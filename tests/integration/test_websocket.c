@@ -79,7 +79,8 @@ static int ws_open(const char *path, const void *early, size_t nearly)
                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", path, key);
     ck_assert_uint_le((size_t)n + nearly, sizeof(req));
-    memcpy(req + n, early, nearly);
+    if (nearly)
+        memcpy(req + n, early, nearly);
     ck_assert_int_eq(send(fd, req, (size_t)n + nearly, MSG_NOSIGNAL), n + (int)nearly);
     char head[2048];
     read_head(fd, head, sizeof(head));
