@@ -51,7 +51,10 @@ static void run_fired(ev_child_t *ev, pt_park_t *p)
 
 /* Arms one descriptor of p (ONESHOT), or takes it out of the set when nothing is wanted of
  * it this time (events 0: epoll would still report errors and hang-ups, and a ready op
- * with nothing to do for them would be woken again at once). 0 or -errno. */
+ * with nothing to do for them would be woken again at once). *in_epoll: registered before
+ * (read here; only the parker writes the flags, under tlock, since with two descriptors a
+ * stale event's ev_ready may read p's neighbouring fields meanwhile); set to what it is
+ * after. 0 or -errno. */
 static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *in_epoll)
 {
     if (events == 0) {
@@ -67,14 +70,14 @@ static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *i
     return 0;
 }
 
-/* Both descriptors of p (net/task.h: a second one for a tunnel). */
-static int arm(ev_child_t *ev, pt_park_t *p)
+/* Both descriptors of p (net/task.h: a second one for a tunnel), into in[0] and in[1]. */
+static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
 {
-    int rc = arm_fd(ev, p, p->fd, p->events, &p->in_epoll);
-    if (rc == 0 && (p->events2 || p->in_epoll2)) {
-        p->used2 = true; /* (also on failure: an event of fd may be out already) */
-        rc = arm_fd(ev, p, p->fd2, p->events2, &p->in_epoll2);
-    }
+    in[0] = p->in_epoll;
+    in[1] = p->in_epoll2;
+    int rc = arm_fd(ev, p, p->fd, p->events, &in[0]);
+    if (rc == 0 && p->used2)
+        rc = arm_fd(ev, p, p->fd2, p->events2, &in[1]);
     return rc;
 }
 
@@ -90,10 +93,15 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     pthread_mutex_lock(&ev->tlock);
     p->arming = true;
     p->fired = p->due = false;
+    if (p->events2) /* (set before arming: an event of fd may be out already on failure) */
+        p->used2 = true;
     ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
-    int rc = arm(ev, p);
+    bool in[2];
+    int rc = arm(ev, p, in);
     pthread_mutex_lock(&ev->tlock);
+    p->in_epoll = in[0];
+    p->in_epoll2 = in[1];
     p->arming = false;
     bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
     if (rc != 0 || fired)

@@ -149,7 +149,9 @@ START_TEST(messages_echo_through_the_proxy_with_bytes_sent_ahead_either_side)
     ck_assert(closed_within(fd, 5000)); /* the backend closed: so does the tunnel */
     close(fd);
     ck_assert(pth_ws_backend_wait_open(&be, 0, 5000));
-    pth_file_wait_contains(pth_path(h, "access.log"), "\"GET /ws/greet HTTP/1.1\" 101", 3000);
+    /* Logged when the tunnel opened, with the status the client saw. */
+    ck_assert(pth_file_wait_contains(pth_path(h, "access.log"),
+                                     "\"GET /ws/greet HTTP/1.1\" 101", 3000));
     pth_stop(h);
 }
 END_TEST

@@ -21,13 +21,27 @@
 typedef struct {
     pt_conn_t *c;
     int up_fd;                 /* the tunnel's end of the backend pair */
+    int conn_fd;               /* the connection's (c->fd, which the relay's thread clears) */
     int client, backend;       /* the test's ends */
     bool async;
     pthread_t th;
     pt_conn_next_t last;       /* what the relay said last */
+    pthread_mutex_t mu;        /* guards parks and seen: the relay's thread writes them */
     int parks;                 /* times it parked (async) */
+    pt_park_t seen;            /* the park as the relay last asked for it */
     bool ended;
 } fixture_t;
+
+/* What the relay asked for at its last park, and how many times it parked. */
+static int parked(fixture_t *f, pt_park_t *seen)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = f->parks;
+    if (seen)
+        *seen = f->seen;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
 
 static pt_config_t cfg;
 static pt_vhost_t vh;
@@ -47,8 +61,11 @@ static void *run_relay(void *arg)
         f->last = f->c->proto->serve_worker(&w, f->c);
         if (f->last != PT_NEXT_PARK_TUNNEL)
             break;
-        f->parks++;
         pt_park_t *p = &f->c->park;
+        pthread_mutex_lock(&f->mu);
+        f->parks++;
+        f->seen = *p;
+        pthread_mutex_unlock(&f->mu);
         ck_assert_int_eq(p->fd2, f->up_fd);
         ck_assert(p->events || p->events2);
         struct pollfd pf[2] = {{.fd = p->events ? p->fd : -1, .events = (short)p->events},
@@ -74,12 +91,14 @@ static void start(fixture_t *f, bool async, const char *held, const char *pendin
                   int64_t idle_ms)
 {
     memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->mu, NULL);
     int cs[2], us[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, cs), 0);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, us), 0);
     nonblock(cs[0]);
     struct sockaddr sa = {.sa_family = AF_UNIX};
     f->c = pt_conn_create(cs[0], &cfg, &sa, sizeof(sa));
+    f->conn_fd = cs[0];
     f->c->async_write = f->async = async;
     f->c->rbuf = strdup(held);
     f->c->rlen = f->c->rcap = strlen(held);
@@ -101,6 +120,7 @@ static void finish(fixture_t *f)
         usleep(10000);
     ck_assert_msg(__atomic_load_n(&f->ended, __ATOMIC_SEQ_CST), "the tunnel did not end");
     pthread_join(f->th, NULL);
+    pthread_mutex_destroy(&f->mu);
     ck_assert_int_eq(f->last, PT_NEXT_CLOSE);
     pt_conn_destroy(f->c);
     ck_assert_int_eq(fcntl(f->up_fd, F_GETFD), -1); /* the backend's socket closed with it */
@@ -286,9 +306,10 @@ START_TEST(a_client_that_does_not_read_holds_back_the_backend)
     }
     ck_assert_uint_lt(sent, sizeof(big)); /* backpressure reached the backend */
     if (_i) {
-        ck_assert_int_gt(f.parks, 0);
-        ck_assert(f.c->park.events & EPOLLOUT);
-        ck_assert(!(f.c->park.events2 & EPOLLIN));
+        pt_park_t seen;
+        ck_assert_int_gt(parked(&f, &seen), 0);
+        ck_assert(seen.events & EPOLLOUT);
+        ck_assert(!(seen.events2 & EPOLLIN));
     }
     size_t got = 0;
     static char sink[1 << 16];
@@ -327,13 +348,14 @@ START_TEST(an_idle_tunnel_parks_on_both_descriptors)
 {
     fixture_t f;
     start(&f, 1, "", "", 5000);
-    for (int i = 0; i < 200 && f.parks == 0; i++)
+    pt_park_t seen;
+    for (int i = 0; i < 200 && parked(&f, NULL) == 0; i++)
         usleep(5000);
-    ck_assert_int_ge(f.parks, 1);
-    ck_assert_int_eq(f.c->park.fd, f.c->fd);
-    ck_assert(f.c->park.events & EPOLLIN);
-    ck_assert(f.c->park.events2 & EPOLLIN);
-    ck_assert_int_gt(f.c->park.deadline_ms, pt_now_ms());
+    ck_assert_int_ge(parked(&f, &seen), 1);
+    ck_assert_int_eq(seen.fd, f.conn_fd);
+    ck_assert(seen.events & EPOLLIN);
+    ck_assert(seen.events2 & EPOLLIN);
+    ck_assert_int_gt(seen.deadline_ms, pt_now_ms());
     close(f.client);
     close(f.backend);
     f.client = f.backend = -1;
