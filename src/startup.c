@@ -23,6 +23,7 @@
 #include "proxy_http.h"
 #include "h1_conn.h"
 #include "tls.h"
+#include "tunnel.h"
 
 #include <poll.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ void pt_startup_register(void)
     pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tls_conf_ext);
+    pt_config_extend(&pt_tunnel_conf);
     pt_loader_init();
 }
 

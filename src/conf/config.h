@@ -355,6 +355,9 @@ typedef struct pt_vhost {
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
+    /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
+    int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
+                                       then ProxyTimeout, then Timeout */
     const char *file;
     int line;
 } pt_vhost_t;

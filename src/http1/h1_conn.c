@@ -273,6 +273,10 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
             }
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
+                /* The handler switched the connection's protocol (a tunnel after 101), and
+                 * the request is logged: the new driver goes on from here. */
+                if (c->proto->serve_worker != pt_conn_serve)
+                    return c->proto->serve_worker(w, c);
                 if (c->wc_len > 0) {
                     c->wc_keepalive = keep;
                     return PT_NEXT_WRITE;

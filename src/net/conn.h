@@ -34,6 +34,10 @@ typedef enum {
     PT_NEXT_LINGER,
     PT_NEXT_WRITE,      /* a response tail is pending: the listener finishes it */
     PT_NEXT_CLOSE,
+    /* A tunnel after an upgrade, idle both ways (event MPM only, where c->async_write):
+     * park on c->fd and c->park.fd2 with the events and deadline_ms the protocol set in
+     * c->park; ready again when either is. */
+    PT_NEXT_PARK_TUNNEL,
 } pt_conn_next_t;
 
 /* The protocol driver of a connection (HTTP/1 now; HTTP/2 after ALPN later): what the MPM

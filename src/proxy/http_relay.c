@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- The thread's buffer --------------------------------------------------------------- */
 
@@ -292,20 +293,46 @@ static int body_chunked(pt_http_x_t *x)
     }
 }
 
-/* TODO(tunnel): wire at merge, when tunnel.c (pt_tunnel_run) lands. Here the backend
- * answered 101 to an Upgrade that upgrade= allows (x->upgrade). What is left to do:
- *   1. the 101 head to the client with the backend's fields and, unlike any other answer,
- *      its Upgrade and "Connection: Upgrade" (copy_fields drops both as hop-by-hop);
- *   2. the socket leaves the pool without being closed:
- *          int fd = fcntl(x->c.fd, F_DUPFD_CLOEXEC, 0);
- *          pt_pool_release(x->pool, &x->c, false);   (closes only the pool's copy)
- *   3. return pt_tunnel_run(x->r, fd, x->buf + x->pos, x->len - x->pos,
- *                           <ProxyWebsocketIdleTimeout>);
- * Until then a 101 is refused (502) and logged, never half-served. */
+/* The backend's field named name (len), or NULL: for the 101's Upgrade, which copy_fields
+ * leaves out as hop-by-hop. */
+static const char *backend_field(pt_http_x_t *x, const char *name, size_t len)
+{
+    for (size_t i = 0; i < x->head.nfields; i++) {
+        pt_str_t n = x->head.fields[i].name, v = x->head.fields[i].value;
+        if (n.len == len && strncasecmp(n.p, name, len) == 0)
+            return pt_arena_strndup(x->r->arena, v.p, v.len);
+    }
+    return NULL;
+}
+
+/* 101 Switching Protocols to an upgrade we asked for: the 101 goes to the client with the
+ * protocol it names, and the backend's socket (a dup: the pool closes its own, and counts
+ * it no more) becomes the tunnel's, with what the backend sent after its head. */
 static int tunnel(pt_http_x_t *x)
 {
-    return give_up(x, PT_UPSTREAM_MALFORMED, "101 Switching Protocols: the tunnel is not "
-                   "built yet (TODO(tunnel))");
+    pt_request_t *r = x->r;
+    const char *proto = backend_field(x, "Upgrade", 7);
+    if (!proto)
+        return give_up(x, PT_UPSTREAM_MALFORMED, "101 Switching Protocols without Upgrade");
+    copy_fields(x);
+    pt_table_set(&r->headers_out, "Upgrade", proto); /* (Connection: Upgrade is HTTP/1's) */
+    int fd = dup(x->c.fd);
+    if (fd < 0)
+        return give_up(x, PT_UPSTREAM_RESET_AFTER_HEAD, strerror(errno));
+    pt_pool_release(x->pool, &x->c, false);
+    int rc = pt_resp_start(r, 101, 0);
+    if (rc == 0)
+        rc = pt_resp_write(r, "", 0); /* the head alone, now */
+    if (rc != 0) {
+        close(fd);
+        return client_gone(x, rc);
+    }
+    rc = pt_tunnel_run(r, fd, x->buf + x->pos, x->len - x->pos, x->timeout_ms);
+    if (rc != 0) {
+        r->conn->aborted = true; /* the 101 went: nothing else can follow on it */
+        return rc;
+    }
+    return PT_DONE;
 }
 
 int pt_http_relay(pt_http_x_t *x)
