@@ -37,17 +37,31 @@ void pt_seq_write_end(pt_seqlock_t *l)
     atomic_store_explicit(&l->seq, s + 1, memory_order_release);
 }
 
+bool pt_seq_begin(const pt_seqlock_t *l, uint32_t *s)
+{
+    for (int i = 0; i < SEQ_READ_TRIES; i++) {
+        *s = atomic_load_explicit(&l->seq, memory_order_acquire);
+        if (!(*s & 1))
+            return true;
+        sched_yield();
+    }
+    return false;
+}
+
+bool pt_seq_valid(const pt_seqlock_t *l, uint32_t s)
+{
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&l->seq, memory_order_relaxed) == s;
+}
+
 bool pt_seq_read(const pt_seqlock_t *l, void *dst, const void *src, size_t len)
 {
     for (int i = 0; i < SEQ_READ_TRIES; i++) {
-        uint32_t s1 = atomic_load_explicit(&l->seq, memory_order_acquire);
-        if (s1 & 1) {
-            sched_yield();
-            continue;
-        }
+        uint32_t s;
+        if (!pt_seq_begin(l, &s))
+            return false;
         memcpy(dst, src, len);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&l->seq, memory_order_relaxed) == s1)
+        if (pt_seq_valid(l, s))
             return true;
     }
     return false;

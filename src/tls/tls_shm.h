@@ -29,4 +29,10 @@ void pt_seq_write_end(pt_seqlock_t *l);
  * reader then does without (a full handshake, no staple) rather than spin. */
 bool pt_seq_read(const pt_seqlock_t *l, void *dst, const void *src, size_t len);
 
+/* The same in two steps, for a reader that copies a variable length: s = pt_seq_begin(l)
+ * (false after the bounded wait), copy, then pt_seq_valid(l, s) says whether the copy is
+ * consistent (false: start again). */
+bool pt_seq_begin(const pt_seqlock_t *l, uint32_t *s);
+bool pt_seq_valid(const pt_seqlock_t *l, uint32_t s);
+
 #endif
