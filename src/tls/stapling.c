@@ -9,6 +9,7 @@
 #include "log.h"
 #include "ocsp_fetch.h"
 #include "clock.h"
+#include "tls.h"
 #include "tls_shm.h"
 
 #include <errno.h>
@@ -468,3 +469,41 @@ void pt_stapling_ctx_free(SSL_CTX *ctx)
             return;
         }
 }
+
+/* ---- The SSL_CTX hook --------------------------------------------------------------- */
+
+static int stapling_ctx_init(SSL_CTX *ctx, const pt_vhost_t *vh, const pt_tls_conf_t *tc,
+                             char *err, size_t errlen)
+{
+    (void)vh;
+    if (tc->use_stapling != 1)
+        return 0;
+    pt_stapling_opts_t o;
+    pt_stapling_opts_default(&o);
+    o.file = tc->stapling_file.path;
+    o.force_url = tc->stapling_force_url;
+    if (tc->stapling_timeout_ms >= 0)
+        o.timeout_ms = tc->stapling_timeout_ms;
+    if (tc->stapling_standard_timeout_s >= 0)
+        o.standard_ttl_s = tc->stapling_standard_timeout_s;
+    if (tc->stapling_error_timeout_s >= 0)
+        o.error_ttl_s = tc->stapling_error_timeout_s;
+    if (tc->stapling_return_errors >= 0)
+        o.return_errors = tc->stapling_return_errors == 1;
+    if (tc->stapling_fake_try_later >= 0)
+        o.fake_try_later = tc->stapling_fake_try_later == 1;
+    char why[PT_ERRLEN] = "";
+    if (pt_stapling_ctx(ctx, &o, why, sizeof(why)) == 0)
+        return 0;
+    if (o.file) /* the directive's own line, which the hook's caller does not know */
+        snprintf(err, errlen, "%s (%s:%d)", why, tc->stapling_file.file, tc->stapling_file.line);
+    else
+        snprintf(err, errlen, "%s", why);
+    return -1;
+}
+
+const pt_tls_ctx_hook_t pt_stapling_hook = {
+    .name = "OCSP stapling",
+    .ctx_init = stapling_ctx_init,
+    .ctx_free = pt_stapling_ctx_free,
+};

@@ -45,6 +45,11 @@ void pt_stapling_ctx_free(SSL_CTX *ctx);
  * (a fetch blocks for at most its SSLStaplingResponderTimeout). */
 void pt_stapling_tick(int64_t now_ms);
 
+/* What tls_ctx.c runs on each server's SSL_CTX at load and before freeing it (startup.c
+ * registers it with pt_tls_ctx_hook_register): with SSLUseStapling on, pt_stapling_ctx with
+ * the server's SSLStapling* settings. */
+extern const struct pt_tls_ctx_hook pt_stapling_hook;
+
 /* The response ctx staples for cert now (tests): a copy (OPENSSL_malloc) in *der, or 0
  * bytes when none. */
 size_t pt_stapling_current(SSL_CTX *ctx, X509 *cert, unsigned char **der);

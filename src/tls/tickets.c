@@ -4,6 +4,7 @@
 #include "tickets.h"
 
 #include "clock.h"
+#include "tls.h"
 #include "tls_shm.h"
 
 #include <errno.h>
@@ -239,3 +240,33 @@ bool pt_tickets_current_name(unsigned char name[16])
     OPENSSL_cleanse(&rk, sizeof(rk));
     return true;
 }
+
+/* ---- The SSL_CTX hook --------------------------------------------------------------- */
+
+static int tickets_ctx_init(SSL_CTX *ctx, const pt_vhost_t *vh, const pt_tls_conf_t *tc,
+                            char *err, size_t errlen)
+{
+    (void)vh;
+    bool enabled = tc->tickets != 0;
+    pt_ticket_key_t key, *fk = NULL;
+    char why[PT_ERRLEN] = "";
+    if (enabled && pt_tickets_init(err, errlen) != 0)
+        return -1;
+    if (enabled && tc->ticket_key_file.path) {
+        if (pt_tickets_key_file(tc->ticket_key_file.path, &key, why, sizeof(why)) != 0) {
+            /* The directive's own line, which the hook's caller does not know. */
+            snprintf(err, errlen, "%s (%s:%d)", why, tc->ticket_key_file.file,
+                     tc->ticket_key_file.line);
+            return -1;
+        }
+        fk = &key;
+    }
+    int rc = pt_tickets_ctx(ctx, enabled, fk, err, errlen);
+    OPENSSL_cleanse(&key, sizeof(key));
+    return rc;
+}
+
+const pt_tls_ctx_hook_t pt_tickets_hook = {
+    .name = "session tickets",
+    .ctx_init = tickets_ctx_init,
+};

@@ -53,6 +53,11 @@ void pt_tickets_tick(int64_t now_ms);
  * previous for decryption, the previous one forgotten. */
 void pt_tickets_rotate(int64_t now_ms);
 
+/* What tls_ctx.c runs on each server's SSL_CTX at load (startup.c registers it with
+ * pt_tls_ctx_hook_register): SSLSessionTickets and SSLSessionTicketKeyFile applied with
+ * pt_tickets_init and pt_tickets_ctx. */
+extern const struct pt_tls_ctx_hook pt_tickets_hook;
+
 /* The current key's name (tests, and a child's view of a rotation): false before init. */
 bool pt_tickets_current_name(unsigned char name[16]);
 
