@@ -43,6 +43,13 @@ typedef struct {
 static ring_t *ring;
 /* SSL_CTX ex_data slot of a virtual host's key-file key (pt_ticket_key_t, OPENSSL_malloc). */
 static int file_key_idx = -1;
+/* Every key file's key given to pt_tickets_ctx, newest last (the oldest dropped when full):
+ * OpenSSL decrypts a ticket before the SNI callback has switched to the named host's
+ * context, so a key of another host's file must be found by its name. Written by the parent
+ * at load, inherited by the children. */
+#define FILE_KEYS_MAX 32
+static pt_ticket_key_t file_keys[FILE_KEYS_MAX];
+static size_t nfile_keys;
 
 static int new_key(pt_ticket_key_t *k)
 {
@@ -107,7 +114,7 @@ int pt_tickets_key_file(const char *path, pt_ticket_key_t *key, char *err, size_
     }
     if (got != PT_TICKET_KEY_FILE_LEN) {
         snprintf(err, errlen, "SSLSessionTicketKeyFile %s: must hold exactly %d bytes (key "
-                 "name, HMAC secret, AES key: 16 each), not %s%zu", path,
+                 "name, HMAC secret, AES key: 16 each), it holds %s%zu", path,
                  PT_TICKET_KEY_FILE_LEN, got > PT_TICKET_KEY_FILE_LEN ? "more than " : "",
                  got > PT_TICKET_KEY_FILE_LEN ? (size_t)PT_TICKET_KEY_FILE_LEN : got);
         OPENSSL_cleanse(buf, sizeof(buf));
@@ -146,23 +153,35 @@ static int key_up(const pt_ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *c
 /* OpenSSL's ticket callback. Encrypt: name the key, key up. Decrypt: 1 for the current
  * key, 2 for the previous one (valid, but OpenSSL issues a new ticket under the current
  * key), 0 for a key we no longer have (a full handshake, as for an expired ticket). */
+static const pt_ticket_key_t *file_key_named(const unsigned char name[16])
+{
+    for (size_t i = 0; i < nfile_keys; i++)
+        if (memcmp(file_keys[i].name, name, 16) == 0)
+            return &file_keys[i];
+    return NULL;
+}
+
 static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
                      EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
     const pt_ticket_key_t *fk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(s), file_key_idx);
-    ring_keys_t rk;
-    if (fk) {
-        rk.cur = *fk;
-        rk.has_prev = false;
-    } else if (!ring || !pt_seq_read(&ring->lock, &rk, &ring->keys, sizeof(rk))) {
-        return enc ? -1 : 0;
+    if (enc && fk) {
+        memcpy(key_name, fk->name, 16);
+        return key_up(fk, iv, cctx, hctx, 1);
     }
+    const pt_ticket_key_t *named = enc ? NULL : file_key_named(key_name);
+    if (named)
+        return key_up(named, iv, cctx, hctx, 0);
+    ring_keys_t rk;
+    if (!ring || !pt_seq_read(&ring->lock, &rk, &ring->keys, sizeof(rk)))
+        return enc ? -1 : 0;
     int rc = 0;
     if (enc) {
         memcpy(key_name, rk.cur.name, 16);
         rc = key_up(&rk.cur, iv, cctx, hctx, 1);
     } else if (memcmp(key_name, rk.cur.name, 16) == 0) {
-        rc = key_up(&rk.cur, iv, cctx, hctx, 0);
+        /* Under a host with a key file, a ring ticket is renewed under the file's key. */
+        rc = key_up(&rk.cur, iv, cctx, hctx, 0) == 1 ? (fk ? 2 : 1) : -1;
     } else if (rk.has_prev && memcmp(key_name, rk.prev.name, 16) == 0) {
         rc = key_up(&rk.prev, iv, cctx, hctx, 0) == 1 ? 2 : -1;
     }
@@ -199,6 +218,11 @@ int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, 
             return -1;
         }
         *k = *file_key;
+        if (!file_key_named(k->name)) {
+            if (nfile_keys == FILE_KEYS_MAX)
+                memmove(file_keys, file_keys + 1, --nfile_keys * sizeof(file_keys[0]));
+            file_keys[nfile_keys++] = *k;
+        }
     } else if (period_of(ctx) > ring->period_ms) {
         ring->period_ms = period_of(ctx);
     }

@@ -219,6 +219,43 @@ START_TEST(two_instances_with_one_key_file_resume_each_others_sessions)
 }
 END_TEST
 
+/* OpenSSL decrypts a ticket before SNI has switched to the named host's context: the key
+ * of a name-based host's file is found all the same, and the default host's ring too. */
+START_TEST(a_key_file_on_a_name_based_host_resumes_through_sni)
+{
+    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "b.key"));
+    free(out);
+    char vhosts[2048];
+    snprintf(vhosts, sizeof(vhosts),
+             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\n</VirtualHost>\n"
+             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\nSSLSessionTicketKeyFile %s\n</VirtualHost>\n",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"), pth_path(h, "b.key"));
+    config_tls(h, vhosts);
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"};
+    for (int i = 0; i < 2; i++)
+        for (int n = 0; n < 2; n++) {
+            const char *name = n ? "b.test" : "a.test";
+            char args[512], file[32];
+            snprintf(file, sizeof(file), "sni%d%d.pem", i, n);
+            snprintf(args, sizeof(args), "%s -servername %s -sess_out %s", v[i], name,
+                     pth_path(h, file));
+            out = tlsx_s_client(h->port, args);
+            assert_has(out, "New, TLSv1.", name);
+            free(out);
+            snprintf(args, sizeof(args), "%s -servername %s -sess_in %s", v[i], name,
+                     pth_path(h, file));
+            out = tlsx_s_client(h->port, args);
+            ck_assert_msg(strstr(out, "Reused, TLSv1."), "%s %s: not resumed:\n%.3000s", v[i],
+                          name, out);
+            free(out);
+        }
+}
+END_TEST
+
 START_TEST(a_key_file_of_the_wrong_size_is_a_config_error_with_its_line)
 {
     char *out = tlsx_sh_ok(10, "openssl rand -out %s 32", pth_path(h, "short.key"));
@@ -254,6 +291,7 @@ int main(void)
     tcase_add_test(tc, the_parent_rotates_the_key_and_every_child_follows);
     tcase_add_test(tc, sessiontickets_off_issues_no_ticket_and_nothing_resumes);
     tcase_add_test(tc, two_instances_with_one_key_file_resume_each_others_sessions);
+    tcase_add_test(tc, a_key_file_on_a_name_based_host_resumes_through_sni);
     tcase_add_test(tc, a_key_file_of_the_wrong_size_is_a_config_error_with_its_line);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
