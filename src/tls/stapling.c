@@ -357,6 +357,28 @@ static int staple_file(staple_t *st, const pt_stapling_opts_t *o, char *err, siz
     return 1;
 }
 
+/* After a graceful restart the same certificate and responder were stapled by the previous
+ * generation: its response and its schedule are taken over, so that the new children staple
+ * from their first handshake and the responder is not asked again. */
+static void inherit(staple_t *st)
+{
+    for (stap_ctx_t *sc = registry; sc; sc = sc->next)
+        for (size_t i = 0; i < sc->n; i++) {
+            const staple_t *old = &sc->st[i];
+            if (!old->url || strcmp(old->url, st->url) != 0 || X509_cmp(old->cert, st->cert) ||
+                X509_cmp(old->issuer, st->issuer))
+                continue;
+            unsigned char *der = NULL;
+            size_t len = slot_copy(old->slot, &der);
+            if (len > 0) {
+                slot_store(st->slot, der, len, old->slot->expires);
+                st->next_ms = old->next_ms;
+            }
+            OPENSSL_free(der);
+            return;
+        }
+}
+
 /* Fills st for certificate x of ctx: 1 ready, 0 skipped (logged), -1 with err. */
 static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_stapling_opts_t *o,
                        staple_t *st, char *err, size_t errlen)
@@ -390,7 +412,10 @@ static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_st
     X509_up_ref(issuer);
     st->cert = x;
     st->issuer = issuer;
-    return o->file ? staple_file(st, o, err, errlen) : 1;
+    if (o->file)
+        return staple_file(st, o, err, errlen);
+    inherit(st);
+    return 1;
 }
 
 static void staple_release(staple_t *st)

@@ -358,6 +358,31 @@ START_TEST(tick_fetches_from_the_aia_responder_and_handshakes_staple_it)
 }
 END_TEST
 
+START_TEST(a_new_generation_takes_over_the_response_in_hand)
+{
+    world_t w;
+    world(&w, true);
+    SSL_CTX *old = server_ctx(&w.leaf, &w.ca);
+    pt_stapling_opts_t o;
+    pt_stapling_opts_default(&o);
+    char err[256] = "";
+    ck_assert_int_eq(pt_stapling_ctx(old, &o, err, sizeof(err)), 0);
+    pt_stapling_tick(mono_ms());
+    ck_assert_int_eq(w.r.served, 1);
+    /* A graceful restart: the same certificate in a new context, the old one still alive. */
+    SSL_CTX *fresh = server_ctx(&w.leaf, &w.ca);
+    ck_assert_int_eq(pt_stapling_ctx(fresh, &o, err, sizeof(err)), 0);
+    pt_stapling_ctx_free(old);
+    SSL_CTX_free(old);
+    ck_assert_int_eq(handshake_staple(fresh), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+    pt_stapling_tick(mono_ms());
+    ck_assert_int_eq(w.r.served, 1); /* not due: the schedule came along */
+    pt_stapling_ctx_free(fresh);
+    SSL_CTX_free(fresh);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(response_from_a_stranger_is_not_stapled_but_try_later_is)
 {
     world_t w;
@@ -510,6 +535,7 @@ int main(void)
     tcase_add_test(tc, post_to_a_stalled_responder_gives_up_at_its_timeout);
     tcase_add_test(tc, post_refuses_a_status_other_than_200);
     tcase_add_test(tc, tick_fetches_from_the_aia_responder_and_handshakes_staple_it);
+    tcase_add_test(tc, a_new_generation_takes_over_the_response_in_hand);
     tcase_add_test(tc, response_from_a_stranger_is_not_stapled_but_try_later_is);
     tcase_add_test(tc, without_fake_try_later_a_failed_fetch_staples_nothing);
     tcase_add_test(tc, stapling_file_is_read_at_load_and_must_match_a_certificate);
