@@ -24,6 +24,8 @@
 #include "h1_conn.h"
 #include "tls.h"
 #include "tunnel.h"
+#include "tickets.h"
+#include "stapling.h"
 
 #include <poll.h>
 #include <stdlib.h>
@@ -51,6 +53,8 @@ void pt_startup_register(void)
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tls_conf_ext);
     pt_config_extend(&pt_tunnel_conf);
+    pt_tls_ctx_hook_register(&pt_tickets_hook);
+    pt_tls_ctx_hook_register(&pt_stapling_hook);
     pt_loader_init();
 }
 
@@ -167,11 +171,19 @@ static void child_exit(const pt_config_t *cfg)
     pt_filecache_clear();
 }
 
+/* Once per server, not per child: ticket-key rotation, OCSP responses for stapling. */
+static void tick_parent(const pt_config_t *cfg, int64_t now_ms)
+{
+    pt_hcheck_tick_parent(cfg, now_ms); /* health checks and resolve=, once per server */
+    pt_tickets_tick(now_ms);
+    pt_stapling_tick(now_ms);
+}
+
 static const pt_mpm_hooks_t mpm_hooks = {
     .child_init = child_init,
     .child_exit = child_exit,
     .tick_listener = pt_proxy_tick,
-    .tick_parent = pt_hcheck_tick_parent,
+    .tick_parent = tick_parent,
 };
 
 const pt_mpm_hooks_t *pt_startup_mpm_hooks(void)
