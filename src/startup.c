@@ -15,8 +15,15 @@
 #include "runtime.h"
 #include "scheme.h"
 #include "h1_conn.h"
+#include "h2.h"
 
 #include <stdlib.h>
+
+/* HTTP/1's ways to HTTP/2 on a plain connection (h2c: prior knowledge, Upgrade). */
+static const pt_h1_handoff_t h2c_handoff = {
+    .preface = pt_h2_preface,
+    .upgrade = pt_h2_upgrade,
+};
 
 void pt_startup_register(void)
 {
@@ -26,6 +33,8 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_fcgi_conf);
+    pt_config_extend(&pt_h2_conf_ext);
+    pt_h1_handoff = &h2c_handoff;
     pt_loader_init();
 }
 

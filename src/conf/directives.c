@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mime.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -296,6 +297,24 @@ static int set_extended_status(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_onoff(l, n, n->argv[0], &l->cfg->extended_status);
 }
 
+/* Protocols h2 h2c http/1.1: kept in the order given (lower case), for ALPN and h2c. */
+static int set_protocols(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char **v = pt_arena_calloc(l->a, (size_t)n->argc * sizeof(*v));
+    for (int i = 0; i < n->argc; i++) {
+        char *p = pt_arena_strdup(l->a, n->argv[i]);
+        for (char *q = p; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (strcmp(p, "h2") != 0 && strcmp(p, "h2c") != 0 && strcmp(p, "http/1.1") != 0)
+            return pt_dcx_fail(l, n, "Protocols: unknown protocol '%s' (h2, h2c, http/1.1)",
+                               n->argv[i]);
+        v[i] = p;
+    }
+    s->vh->protocols = v;
+    s->vh->nprotocols = (size_t)n->argc;
+    return 0;
+}
+
 /* Accepted for compatibility with Apache configs; nothing to store yet. */
 static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
@@ -335,7 +354,7 @@ static const dcx_directive_t server_table[] = {
     {"AccessFileName", SRV, 1, NOMAX, set_ignored},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
-    {"Protocols", SRV, 1, NOMAX, set_ignored},
+    {"Protocols", SRV, 1, NOMAX, set_protocols},
     {"ProtocolsHonorOrder", SRV, 1, 1, set_ignored},
     {"<VirtualHost", W_SERVER, 1, NOMAX, set_virtual_host},
     {NULL, 0, 0, 0, NULL},

@@ -306,7 +306,7 @@ START_TEST(module_list_names_built_ins_by_either_name)
     ck_assert(!pt_module_known("mpm_event_module", PT_MPM_WORKER));
     ck_assert(!pt_module_known("ssl_module", PT_MPM_EVENT));
     ck_assert(pt_module_known("mod_status.c", PT_MPM_EVENT));
-    ck_assert(!pt_module_known("mod_http2.c", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_http2.c", PT_MPM_EVENT));
     const char *const *l = pt_module_list();
     size_t n = 0;
     while (l[n])
