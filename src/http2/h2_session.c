@@ -217,6 +217,9 @@ static void end_streams(h2_session_t *s)
 static pt_conn_next_t park_idle(h2_session_t *s)
 {
     s->c->keepalive_ms = s->vh->keepalive_timeout_ms;
+    pthread_mutex_lock(&s->lock);
+    pump_locked(s); /* (frees the streams that ended in the last write) */
+    pthread_mutex_unlock(&s->lock);
     if (s->streams) {
         s->c->head_start_ms = 0;
         s->c->head_bytes = 0;
