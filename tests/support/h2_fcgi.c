@@ -127,8 +127,9 @@ static void run_server(int lfd)
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &at, serve_conn, (void *)(intptr_t)fd) != 0)
-            close(fd);
+        pthread_attr_setstacksize(&at, 256 * 1024);
+        while (pthread_create(&t, &at, serve_conn, (void *)(intptr_t)fd) != 0)
+            usleep(1000); /* (at the thread limit: a connection waits, it is not dropped) */
         pthread_attr_destroy(&at);
     }
 }
@@ -147,6 +148,7 @@ int pth_h2_fcgi_start(pth_h2_fcgi_t *b, const char *sock)
         return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGPIPE, SIG_IGN); /* a request portico abandoned: its write just fails */
         run_server(lfd);
         _exit(0);
     }
