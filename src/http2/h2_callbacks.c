@@ -56,6 +56,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     st->next = s->streams;
     s->streams = st;
+    s->max_stream_id = PT_MAX(s->max_stream_id, f->hd.stream_id);
     nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, st);
     return 0;
 }
@@ -226,12 +227,20 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
 
 static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
 {
-    (void)ng;
     h2_session_t *s = user;
     if (hd->type == NGHTTP2_CONTINUATION)
         s->continuations++;
     else
         s->continuations = 0;
+    /* RFC 9113 5.1.1: a new stream's id must exceed every one the client opened. nghttp2
+     * lets a HEADERS on a lower, unknown id pass silently (it might be a stream it forgot);
+     * a peer must see PROTOCOL_ERROR. */
+    if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) &&
+        hd->stream_id < s->max_stream_id && !nghttp2_session_find_stream(ng, hd->stream_id)) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: HEADERS on stream %d after stream %d: "
+                     "PROTOCOL_ERROR", hd->stream_id, s->max_stream_id);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     return 0;
 }
 

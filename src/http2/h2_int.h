@@ -14,6 +14,7 @@
 
 #include <nghttp2/nghttp2.h>
 #include <pthread.h>
+#include <unistd.h>
 
 typedef struct h2_session h2_session_t;
 typedef struct h2_stream h2_stream_t;
@@ -79,6 +80,7 @@ struct h2_session {
     size_t olen, ocap;
     /* [c1] flood protection */
     h2_bucket_t b_reset, b_settings, b_ping, b_priority, b_empty;
+    int32_t max_stream_id;     /* the highest stream the client opened */
     int continuations;         /* CONTINUATION frames in the header block being read */
     bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
     int64_t last_stream_ms;
@@ -106,8 +108,15 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
 void h2_stream_destroy(h2_stream_t *st);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
 extern const pt_proto_ops_t pt_h2_proto;
-/* h2_session.c: a stream has news for the session (any thread; lock held or not). */
-void h2_session_wake(h2_session_t *s);
+/* A stream has news for the session (any thread; lock held or not). Here, inline, so
+ * that the stream side depends on no function of the session's. */
+static inline void h2_session_wake(h2_session_t *s)
+{
+    s->news = true;
+    uint64_t one = 1;
+    ssize_t n = write(s->efd, &one, sizeof(one));
+    (void)n; /* a full counter: a wake is pending anyway */
+}
 /* h2_workers.c: runs t on a thread of the child's HTTP/2 pool. 0 or -errno. */
 int h2_workers_queue(pt_task_t *t);
 

@@ -20,14 +20,6 @@
 #define H2_OBUF_FLUSH 65536   /* output batched up to this before a write */
 #define H2_READ_BUDGET (256 * 1024) /* bytes read per turn before the streams get a look */
 
-void h2_session_wake(h2_session_t *s)
-{
-    s->news = true;
-    uint64_t one = 1;
-    ssize_t n = write(s->efd, &one, sizeof(one));
-    (void)n; /* full counter: a wake is pending anyway */
-}
-
 /* ---- Output ----------------------------------------------------------------------- */
 
 /* Writes the batch out: 0, or a negative error (the client is gone or stalled). */

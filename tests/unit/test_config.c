@@ -239,7 +239,7 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
 {
     pt_config_t *c = load("Listen 8080\n"
                           "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
-                          "<IfModule http2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
+                          "<IfModule security2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
                           "<Nested>\n</Nested>\n</IfModule>\n"
                           "<IfModule !ssl_module>\nServerName noproxy\n</IfModule>\n"
                           "<IfModule mpm_prefork_module>\nServerName prefork\n</IfModule>\n"
