@@ -16,8 +16,11 @@
 #include "scheme.h"
 #include "h1_conn.h"
 #include "h2.h"
+#include "tls.h"
 
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* HTTP/1's ways to HTTP/2 on a plain connection (h2c: prior knowledge, Upgrade). */
 static const pt_h1_handoff_t h2c_handoff = {
@@ -33,8 +36,10 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_config_extend(&pt_proxy_conf);
     pt_config_extend(&pt_fcgi_conf);
+    pt_config_extend(&pt_tls_conf_ext);
     pt_config_extend(&pt_h2_conf_ext);
     pt_h1_handoff = &h2c_handoff;
+    pt_tls_alpn_offer("h2");
     pt_loader_init();
 }
 
@@ -55,9 +60,73 @@ static const pt_conn_proto_t http1_proto = {
     .release = free,
 };
 
+/* The protocol a connection speaks once TLS is up, by what ALPN chose (NULL: none, as on a
+ * plain connection). "h2" is HTTP/2's, started in first_serve (it makes a session). */
+static const pt_conn_proto_t *proto_for_alpn(const char *alpn)
+{
+    (void)alpn;
+    return &http1_proto;
+}
+
+/* A fresh connection: on a TLS address (Listen ... https, or an SSLEngine on server), the
+ * TLS transport and its handshake first, advanced each time the peer has sent more and
+ * parked meanwhile (PARK_READ: RequestReadTimeout's header timeout bounds it, counted
+ * from the accept); then the protocol ALPN chose serves it. */
+static pt_conn_next_t first_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    if (!pt_tls_active(c)) {
+        if (!pt_tls_addr_is_tls(c->cfg, &c->local.sa)) {
+            c->proto = &http1_proto;
+            return c->proto->serve_worker(w, c);
+        }
+        if (pt_tls_start(c) != 0)
+            return PT_NEXT_CLOSE;
+        /* The handshake's deadline runs from here (head_bytes > 0: its timeout is told,
+         * by first_read_timeout). */
+        c->head_start_ms = pt_now_ms();
+        c->head_bytes = 1;
+    }
+    for (;;) {
+        int rc = pt_tls_handshake(c);
+        if (rc == PT_TLS_PLAINTEXT)
+            return PT_NEXT_LINGER;
+        if (rc == PT_EAGAIN && c->tp_want == POLLOUT) {
+            /* Our flight did not fit the socket buffer: rare and short, so wait here. */
+            if (pt_conn_wait(c, POLLOUT, PT_MAX(pt_conn_read_deadline(c) - pt_now_ms(), 0)))
+                return PT_NEXT_CLOSE;
+            continue;
+        }
+        if (rc == PT_EAGAIN)
+            return PT_NEXT_PARK_READ;
+        if (rc < 0)
+            return PT_NEXT_CLOSE;
+        break;
+    }
+    c->head_start_ms = 0;
+    c->head_bytes = 0;
+    const char *alpn = pt_tls_alpn(c);
+    if (alpn && strcmp(alpn, "h2") == 0 && pt_h2_start(c))
+        return c->proto->serve_worker(w, c); /* (pt_h2_start switched c->proto) */
+    c->proto = proto_for_alpn(alpn);
+    return c->proto->serve_worker(w, c);
+}
+
+static void first_read_timeout(pt_conn_t *c)
+{
+    pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake not completed in time: closed "
+                 "(RequestReadTimeout)");
+}
+
+static const pt_conn_proto_t first_proto = {
+    .name = "first",
+    .serve_worker = first_serve,
+    .read_timeout = first_read_timeout,
+    .release = free,
+};
+
 const pt_conn_proto_t *pt_startup_first_proto(void)
 {
-    return &http1_proto;
+    return &first_proto;
 }
 
 /* Modules first (as Apache runs their child_init), then the proxy's runtime (pools). */

@@ -82,6 +82,8 @@ static const struct {
     {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
     {"watchdog_module", "mod_watchdog.c", -1},
     {"remoteip_module", "mod_remoteip.c", -1},
+    {"ssl_module", "mod_ssl.c", -1},
+    {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -100,6 +102,8 @@ static const char *const module_names[] = {
     "slotmem_shm_module",
     "watchdog_module",
     "remoteip_module",
+    "ssl_module",
+    "socache_shmcb_module",
     NULL,
 };
 

@@ -8,7 +8,6 @@
 #include "log.h"
 #include "mime.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -297,27 +296,29 @@ static int set_extended_status(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_onoff(l, n, n->argv[0], &l->cfg->extended_status);
 }
 
-/* Protocols h2 h2c http/1.1: kept in the order given (lower case), for ALPN and h2c. */
-static int set_protocols(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
-{
-    const char **v = pt_arena_calloc(l->a, (size_t)n->argc * sizeof(*v));
-    for (int i = 0; i < n->argc; i++) {
-        char *p = pt_arena_strdup(l->a, n->argv[i]);
-        for (char *q = p; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        if (strcmp(p, "h2") != 0 && strcmp(p, "h2c") != 0 && strcmp(p, "http/1.1") != 0)
-            return pt_dcx_fail(l, n, "Protocols: unknown protocol '%s' (h2, h2c, http/1.1)",
-                               n->argv[i]);
-        v[i] = p;
-    }
-    s->vh->protocols = v;
-    s->vh->nprotocols = (size_t)n->argc;
-    return 0;
-}
-
 /* Accepted for compatibility with Apache configs; nothing to store yet. */
 static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    return 0;
+}
+
+/* Protocols h2 h2c http/1.1 (core, as Apache's): what a server offers, in its order of
+ * preference (ALPN over TLS; h2c in cleartext). Readers: tls (ALPN), http2. */
+static int set_protocols(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char **p = pt_arena_alloc(l->a, (size_t)n->argc * sizeof(*p));
+    for (int i = 0; i < n->argc; i++) {
+        const char *a = n->argv[i];
+        if (strcasecmp(a, "h2") != 0 && strcasecmp(a, "h2c") != 0 &&
+            strcasecmp(a, "http/1.1") != 0)
+            return pt_dcx_fail(l, n, "Protocols: unknown protocol '%s' (h2, h2c, http/1.1)",
+                               a);
+        p[i] = strcasecmp(a, "http/1.1") == 0 ? "http/1.1"
+               : strcasecmp(a, "h2") == 0     ? "h2"
+                                              : "h2c";
+    }
+    s->vh->protocols = p;
+    s->vh->nprotocols = (size_t)n->argc;
     return 0;
 }
 
@@ -430,6 +431,8 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     INHERIT(use_canonical_name, -1);
     INHERIT(server_signature, -1);
     INHERIT(proxy_timeout_ms, 0);
+    if (!vh->protocols)
+        vh->protocols = m->protocols, vh->nprotocols = m->nprotocols;
     if (!(set & DCX_SET_KEEPALIVE))
         vh->keepalive = m->keepalive;
     if (!(set & DCX_SET_TRACE))

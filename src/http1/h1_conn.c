@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mpm/scoreboard.h"
 #include "request.h"
+#include "tls.h"
 #include "uri.h"
 
 #include <ctype.h>
@@ -37,7 +38,7 @@ static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_re
     r->cfg = c->cfg;
     r->vhost = c->cfg->main_server;
     r->dir = r->vhost->dir;
-    r->scheme = "http";
+    r->scheme = pt_tls_active(c) ? "https" : "http";
     r->protocol = "HTTP/1.1";
     r->proto_num = 1001;
     r->content_length = -1;

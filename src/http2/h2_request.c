@@ -5,6 +5,7 @@
 
 #include "accesslog.h"
 #include "log.h"
+#include "tls.h"
 #include "uri.h"
 
 #include <ctype.h>
@@ -61,7 +62,7 @@ static pt_request_t *request_new(pt_worker_t *w, h2_stream_t *st, pt_conn_t *c2)
     r->cfg = c2->cfg;
     r->vhost = c2->cfg->main_server;
     r->dir = r->vhost->dir;
-    r->scheme = st->scheme ? st->scheme : "http";
+    r->scheme = pt_tls_active(c2) ? "https" : "http"; /* the connection's, not :scheme */
     r->protocol = "HTTP/2.0";
     r->proto_num = 2000;
     r->proto = &pt_h2_proto;
@@ -135,7 +136,10 @@ static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
     memcpy(c2->local_ip, c1->local_ip, sizeof(c2->local_ip));
     c2->peer_port = c1->peer_port;
     c2->local_port = c1->local_port;
+    /* The transport for what it tells about the connection (TLS: the SSL_* variables, read
+     * only); nothing is read or written through c2. */
     c2->tp = c1->tp;
+    c2->tp_state = c1->tp_state;
     c2->wc_fd = -1;
 }
 

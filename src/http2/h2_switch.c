@@ -5,6 +5,7 @@
 #include "h2_int.h"
 
 #include "log.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@ static h2_session_t *start(pt_conn_t *c, const pt_vhost_t *vh)
 
 bool pt_h2_start(pt_conn_t *c)
 {
-    const pt_vhost_t *vh = pt_config_vhost_for(c->cfg, &c->local.sa, NULL);
+    const pt_vhost_t *vh = pt_tls_sni_vhost(c); /* (the server SNI chose, over TLS) */
+    if (!vh)
+        vh = pt_config_vhost_for(c->cfg, &c->local.sa, NULL);
     return start(c, vh) != NULL;
 }
 

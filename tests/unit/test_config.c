@@ -241,7 +241,7 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
                           "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
                           "<IfModule security2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
                           "<Nested>\n</Nested>\n</IfModule>\n"
-                          "<IfModule !ssl_module>\nServerName noproxy\n</IfModule>\n"
+                          "<IfModule !cache_module>\nServerName noproxy\n</IfModule>\n"
                           "<IfModule mpm_prefork_module>\nServerName prefork\n</IfModule>\n"
                           "<IfModule mpm_event_module>\nThreadsPerChild 7\n</IfModule>\n");
     ck_assert_msg(c != NULL, "%s", err);
@@ -304,7 +304,9 @@ START_TEST(module_list_names_built_ins_by_either_name)
     ck_assert(pt_module_known("mod_log_config.c", PT_MPM_EVENT));
     ck_assert(pt_module_known("mpm_event_module", PT_MPM_EVENT));
     ck_assert(!pt_module_known("mpm_event_module", PT_MPM_WORKER));
-    ck_assert(!pt_module_known("ssl_module", PT_MPM_EVENT));
+    ck_assert(pt_module_known("ssl_module", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_ssl.c", PT_MPM_EVENT));
+    ck_assert(!pt_module_known("cache_module", PT_MPM_EVENT));
     ck_assert(pt_module_known("mod_status.c", PT_MPM_EVENT));
     ck_assert(pt_module_known("mod_http2.c", PT_MPM_EVENT));
     const char *const *l = pt_module_list();
@@ -694,7 +696,7 @@ static const char realistic[] =
     "    LogFormat \"%h %>s\" short\n"
     "</IfModule>\n"
     "<IfModule ssl_module>\n"
-    "    SSLEngine on\n"
+    "    SSLSessionCacheTimeout 300\n"
     "</IfModule>\n"
     "<IfDefine DEBUG>\n"
     "    LogLevel debug\n"
