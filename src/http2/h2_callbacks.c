@@ -28,7 +28,8 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
     h2_stream_t *st = src->ptr;
     pthread_mutex_lock(&s->lock);
     size_t n = PT_MIN(len, st->out_len);
-    memcpy(buf, st->out + st->out_off, n);
+    if (n > 0)
+        memcpy(buf, st->out + st->out_off, n);
     st->out_off += n;
     st->out_len -= n;
     if (st->out_len == 0)
@@ -190,7 +191,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, id);
     pthread_mutex_lock(&s->lock);
-    bool take = st && st->queued && !st->closed && !st->done;
+    bool take = st && st->queued && !st->closed && !st->done && n > 0;
     if (take && st->in_len + n > st->in_cap) {
         size_t cap = PT_MAX(st->in_cap * 2, st->in_len + n);
         char *nb = realloc(st->in, cap);

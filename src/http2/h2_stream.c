@@ -6,9 +6,7 @@
  * (c->aborted) without touching the session's connection or its other streams. */
 #include "h2_int.h"
 
-#include "accesslog.h"
 #include "log.h"
-#include "uri.h"
 
 #include <ctype.h>
 #include <errno.h>
