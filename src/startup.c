@@ -22,6 +22,7 @@
 #include "scheme.h"
 #include "proxy_http.h"
 #include "h1_conn.h"
+#include "h2.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "tickets.h"
@@ -29,6 +30,13 @@
 
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* HTTP/1's ways to HTTP/2 on a plain connection (h2c: prior knowledge, Upgrade). */
+static const pt_h1_handoff_t h2c_handoff = {
+    .preface = pt_h2_preface,
+    .upgrade = pt_h2_upgrade,
+};
 
 void pt_startup_register(void)
 {
@@ -55,6 +63,9 @@ void pt_startup_register(void)
     pt_config_extend(&pt_tunnel_conf);
     pt_tls_ctx_hook_register(&pt_tickets_hook);
     pt_tls_ctx_hook_register(&pt_stapling_hook);
+    pt_config_extend(&pt_h2_conf_ext);
+    pt_h1_handoff = &h2c_handoff;
+    pt_tls_alpn_offer("h2");
     pt_loader_init();
 }
 
@@ -76,7 +87,7 @@ static const pt_conn_proto_t http1_proto = {
 };
 
 /* The protocol a connection speaks once TLS is up, by what ALPN chose (NULL: none, as on a
- * plain connection). HTTP/2 adds "h2" here. */
+ * plain connection). "h2" is HTTP/2's, started in first_serve (it makes a session). */
 static const pt_conn_proto_t *proto_for_alpn(const char *alpn)
 {
     (void)alpn;
@@ -126,7 +137,10 @@ static pt_conn_next_t first_serve(pt_worker_t *w, pt_conn_t *c)
     }
     c->head_start_ms = 0;
     c->head_bytes = 0;
-    c->proto = proto_for_alpn(pt_tls_alpn(c));
+    const char *alpn = pt_tls_alpn(c);
+    if (alpn && strcmp(alpn, "h2") == 0 && pt_h2_start(c))
+        return c->proto->serve_worker(w, c); /* (pt_h2_start switched c->proto) */
+    c->proto = proto_for_alpn(alpn);
     return c->proto->serve_worker(w, c);
 }
 

@@ -75,6 +75,7 @@ static const struct {
     {"proxy_balancer_module", "mod_proxy_balancer.c", -1},
     {"proxy_hcheck_module", "mod_proxy_hcheck.c", -1},
     {"proxy_wstunnel_module", "mod_proxy_wstunnel.c", -1},
+    {"http2_module", "mod_http2.c", -1},
     {"lbmethod_byrequests_module", "mod_lbmethod_byrequests.c", -1},
     {"lbmethod_bybusyness_module", "mod_lbmethod_bybusyness.c", -1},
     {"lbmethod_bytraffic_module", "mod_lbmethod_bytraffic.c", -1},

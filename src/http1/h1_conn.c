@@ -234,6 +234,22 @@ static pt_conn_next_t after_close_decision(pt_conn_t *c)
     return c->aborted ? PT_NEXT_CLOSE : PT_NEXT_LINGER;
 }
 
+const pt_h1_handoff_t *pt_h1_handoff;
+
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
+
+/* Whether the first bytes of a connection are HTTP/2's preface: 1 all of it, 0 a part of
+ * it so far (wait for more before parsing: its first 18 bytes are a complete HTTP/1
+ * head), -1 not it. */
+static int preface_match(const pt_conn_t *c)
+{
+    size_t n = PT_MIN(c->rlen - c->rpos, (size_t)H2_PREFACE_LEN);
+    if (memcmp(c->rbuf + c->rpos, H2_PREFACE, n) != 0)
+        return -1;
+    return n == H2_PREFACE_LEN ? 1 : 0;
+}
+
 pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
 {
     const pt_vhost_t *ms = c->cfg->main_server;
@@ -242,7 +258,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
     size_t max = head_max(ms);
     for (;;) {
         pt_arena_reset(w->arena);
-        if (c->rpos < c->rlen) {
+        int pm = -1;
+        if (c->requests == 0 && pt_h1_handoff && c->rpos < c->rlen &&
+            (pm = preface_match(c)) > 0 && pt_h1_handoff->preface(c))
+            return c->proto->serve_worker(w, c);
+        if (c->rpos < c->rlen && pm != 0) {
             pt_http1_request_t h;
             int status = 400;
             /* Only the bytes that came since the last call are scanned: a head sent in
@@ -271,6 +291,9 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 free(c->proto_state);
                 c->proto_state = NULL;
             }
+            if (res == PT_HTTP1_DONE && h.upgrade && pt_h1_handoff &&
+                pt_h1_handoff->upgrade(c, &h))
+                return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
                 /* The handler switched the connection's protocol (a tunnel after 101), and

@@ -52,6 +52,9 @@ typedef struct pt_conn_proto {
      * without blocking, just before the MPM closes the connection. On the listener, or on
      * the worker or prefork process that was waiting. May be NULL. */
     void (*read_timeout)(struct pt_conn *c);
+    /* An idle connection's KeepAliveTimeout passed: say goodbye without blocking (HTTP/2:
+     * GOAWAY), just before the MPM closes it. Where read_timeout runs. May be NULL. */
+    void (*idle_timeout)(struct pt_conn *c);
     /* Frees c->proto_state (pt_conn_destroy). NULL: free(). */
     void (*release)(void *proto_state);
 } pt_conn_proto_t;

@@ -239,7 +239,7 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
 {
     pt_config_t *c = load("Listen 8080\n"
                           "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
-                          "<IfModule http2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
+                          "<IfModule security2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
                           "<Nested>\n</Nested>\n</IfModule>\n"
                           "<IfModule !cache_module>\nServerName noproxy\n</IfModule>\n"
                           "<IfModule mpm_prefork_module>\nServerName prefork\n</IfModule>\n"
@@ -308,7 +308,7 @@ START_TEST(module_list_names_built_ins_by_either_name)
     ck_assert(pt_module_known("mod_ssl.c", PT_MPM_EVENT));
     ck_assert(!pt_module_known("cache_module", PT_MPM_EVENT));
     ck_assert(pt_module_known("mod_status.c", PT_MPM_EVENT));
-    ck_assert(!pt_module_known("mod_http2.c", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_http2.c", PT_MPM_EVENT));
     const char *const *l = pt_module_list();
     size_t n = 0;
     while (l[n])
