@@ -282,9 +282,13 @@ static int forward_to(pick_t *k, int slot, const pt_backend_t *b, const char *re
     if (b->scheme_ops->forward) {
         rc = b->scheme_ops->forward(r, b, a);
     } else {
-        /* A scheme without a forward op (no failover possible): its handler answers. */
+        /* A scheme without a forward op (FastCGI): its handler answers, and a 503 while
+         * nothing went to the client is what its handler says for a backend it could not
+         * reach (refused, pool full): taken as a refusal, so another member may answer. */
         r->handler = b->url;
         rc = b->handler->run(r);
+        if (rc == 503 && !r->head_sent)
+            *a = (pt_proxy_attempt_t){.failed = true, .fail = PT_UPSTREAM_REFUSED};
     }
     atomic_fetch_sub(&m->busy, 1);
     atomic_fetch_add(&m->bytes_in, a->bytes_in);
