@@ -661,6 +661,30 @@ START_TEST(concurrent_keep_alive_clients_all_get_whole_answers)
 }
 END_TEST
 
+/* ttl= is how long an idle upstream connection is kept; timeout= bounds the wait for an
+ * answer on that backend alone (ProxyTimeout elsewhere). */
+START_TEST(ttl_and_timeout_keys_apply_to_their_backend)
+{
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/ ttl=5\n"
+                  "ProxyPass /t/ http://127.0.0.1:%d/t/ timeout=1\n", be.port, be.port);
+    pth_start(h);
+    pth_expect_error(h, "AH01075: timed out waiting for the response");
+    pth_resp_t r;
+    get("/b/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    pth_sleep_ms(1800); /* past the default second: still kept */
+    ck_assert_int_eq(atomic_load(&be.counts->open), 1);
+    ck_assert_msg(pth_http_backend_wait_open(&be, 0, 6000), "idle connection kept past ttl=5");
+    int64_t t0 = pth_now_ms();
+    get("/t/slow?ms=3000", NULL, &r);
+    ck_assert_int_eq(r.status, 504);
+    ck_assert_int_lt(pth_now_ms() - t0, 2800);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_http");
@@ -689,6 +713,7 @@ static Suite *suite(void)
     tcase_add_test(tc, location_scoped_proxypass_and_proxypassmatch_route_to_http_backends);
     tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
     tcase_add_test(tc, concurrent_keep_alive_clients_all_get_whole_answers);
+    tcase_add_test(tc, ttl_and_timeout_keys_apply_to_their_backend);
     suite_add_tcase(s, tc);
     return s;
 }
