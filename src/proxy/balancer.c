@@ -2,8 +2,9 @@
  * picked by the sticky route or the lbmethod among the usable ones (hot standbys only when
  * no other is), the request forwarded through the member's own scheme (its forward op), and
  * what the attempt came to applied to the member's shared state: the error state for
- * retry= seconds, failonstatus=, and one more member for an idempotent request that failed
- * before any byte of it was sent. */
+ * retry= seconds, failonstatus=, and another member for a request that failed before any
+ * byte of an answer went to the client (an idempotent one even when the member had it, once;
+ * any other only when none of it reached the member). */
 #include "balancer.h"
 
 #include "access.h"
@@ -18,7 +19,6 @@
 #include <time.h>
 
 #define WAIT_STEP_MS 50 /* timeout=: how often a waiting request looks for a usable member */
-
 
 static pt_balancer_dynamic_fn dynamic_member;
 
@@ -282,9 +282,13 @@ static int forward_to(pick_t *k, int slot, const pt_backend_t *b, const char *re
     if (b->scheme_ops->forward) {
         rc = b->scheme_ops->forward(r, b, a);
     } else {
-        /* A scheme without a forward op (no failover possible): its handler answers. */
+        /* A scheme without a forward op (FastCGI): its handler answers, and a 503 while
+         * nothing went to the client is what its handler says for a backend it could not
+         * reach (refused, pool full): taken as a refusal, so another member may answer. */
         r->handler = b->url;
         rc = b->handler->run(r);
+        if (rc == 503 && !r->head_sent)
+            *a = (pt_proxy_attempt_t){.failed = true, .fail = PT_UPSTREAM_REFUSED};
     }
     atomic_fetch_sub(&m->busy, 1);
     atomic_fetch_add(&m->bytes_in, a->bytes_in);

@@ -26,10 +26,20 @@ typedef struct {
     const pt_require_t *require;
 } psection_t;
 
+/* A worker's ProxySet (in <Proxy worker-url>, or ProxySet worker-url ...): kept to be
+ * applied at the end to the other backends under that URL too. */
+typedef struct {
+    const pt_backend_t *worker;
+    const pt_node_t *node;
+    int first;                 /* the first key=value argument */
+} wset_t;
+
 /* What one load keeps between directives (its slot in dcx_t, in the load's arena). */
 typedef struct {
     psection_t *sections;
     size_t nsections;
+    wset_t *wsets;
+    size_t nwsets;
     pt_balancer_t *cur;        /* inside <Proxy "balancer://...">: that balancer */
     pt_backend_t *worker;      /* inside <Proxy worker-url>: that backend */
     bool persist;              /* BalancerPersist On */
@@ -232,6 +242,17 @@ static int set_balancer_member(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 }
 
 /* ProxySet [url] key=value ...: balancer keys for a balancer, worker keys for a worker. */
+/* ProxySet's keys on worker b, noted for the backends under its URL. */
+static int worker_set(dcx_t *l, const pt_node_t *n, pt_backend_t *b, int a)
+{
+    wset_t *w = pt_dcx_push(l->a, &state(l)->wsets, &state(l)->nwsets, sizeof(*w));
+    *w = (wset_t){.worker = b, .node = n, .first = a};
+    for (; a < n->argc; a++)
+        if (pt_proxy_backend_key(l, n, b, n->argv[a]) < 0)
+            return -1;
+    return 0;
+}
+
 static int proxy_set_on(dcx_t *l, const pt_node_t *n, const char *url, int a)
 {
     if (is_balancer_url(url)) {
@@ -242,12 +263,7 @@ static int proxy_set_on(dcx_t *l, const pt_node_t *n, const char *url, int a)
         return 0;
     }
     pt_backend_t *b = pt_proxy_backend_parse(l, n, url);
-    if (!b)
-        return -1;
-    for (; a < n->argc; a++)
-        if (pt_proxy_backend_key(l, n, b, n->argv[a]) < 0)
-            return -1;
-    return 0;
+    return b ? worker_set(l, n, b, a) : -1;
 }
 
 static int set_proxy_set(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -260,12 +276,8 @@ static int set_proxy_set(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
                     return -1;
             return 0;
         }
-        if (st->worker) {
-            for (int a = 0; a < n->argc; a++)
-                if (pt_proxy_backend_key(l, n, st->worker, n->argv[a]) < 0)
-                    return -1;
-            return 0;
-        }
+        if (st->worker)
+            return worker_set(l, n, st->worker, 0);
         return pt_dcx_fail(l, n, "ProxySet: this <Proxy> section names no balancer or worker");
     }
     if (s->where & W_SECTIONS)
@@ -386,11 +398,34 @@ static void tie_requires(dcx_t *l, const bstate_t *st)
     }
 }
 
+/* Apache shares a worker with every URL it prefixes: <Proxy "fcgi://127.0.0.1:9000">
+ * ProxySet timeout=300 holds for ProxyPassMatch ... fcgi://127.0.0.1:9000/var/www/$1 too.
+ * Here each backend under a worker's URL gets the worker's ProxySet keys (in file order,
+ * after its own). */
+static int share_worker_keys(dcx_t *l, const bstate_t *st)
+{
+    for (size_t w = 0; w < st->nwsets; w++) {
+        const wset_t *ws = &st->wsets[w];
+        psection_t cover = {.url = ws->worker->url};
+        for (size_t i = 0; i < l->cfg->nbackends; i++) {
+            pt_backend_t *b = l->cfg->backends[i];
+            if (b == ws->worker || !section_covers(&cover, b->url))
+                continue;
+            for (int a = ws->first; a < ws->node->argc; a++)
+                if (pt_proxy_backend_key(l, ws->node, b, ws->node->argv[a]) < 0)
+                    return -1;
+        }
+    }
+    return 0;
+}
+
 static int finish(dcx_t *l)
 {
     bstate_t *st = state(l);
     tie_backends(l);
     tie_requires(l, st);
+    if (share_worker_keys(l, st) < 0)
+        return -1;
     for (size_t i = 0; i < l->cfg->nbalancers; i++) {
         pt_balancer_t *bal = l->cfg->balancers[i];
         size_t resolving = 0;

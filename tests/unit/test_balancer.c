@@ -121,10 +121,16 @@ START_TEST(worker_section_sets_the_backend_keys)
 {
     pt_config_t *c = load("<Proxy \"fcgi://127.0.0.1:9000\">\n ProxySet timeout=42 max=7\n"
                           "</Proxy>\nProxyPass /php fcgi://127.0.0.1:9000\n"
+                          "ProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/$1\n"
+                          "ProxyPass /other fcgi://127.0.0.1:9001/\n"
                           "<Proxy *>\n Require all granted\n</Proxy>\n");
     const pt_backend_t *b = c->main_server->proxy_passes[0].backend;
     ck_assert_int_eq(b->timeout_ms, 42000);
     ck_assert_int_eq(b->max, 7);
+    /* A URL under the worker's shares its keys, as Apache shares the worker. */
+    b = c->main_server->proxy_passes[1].backend;
+    ck_assert_int_eq(b->timeout_ms, 42000);
+    ck_assert_int_eq(c->main_server->proxy_passes[2].backend->timeout_ms, 0);
     ck_assert_uint_eq(c->nbalancers, 0);
     pt_config_free(c);
 }
