@@ -291,11 +291,16 @@ static int body_chunked(pt_http_x_t *x)
     }
 }
 
-/* TODO(tunnel): wire at merge, when tunnel.c lands:
- *     done: x->c.fd is the tunnel's from here (the pool forgets it):
- *     int fd = x->c.fd; pt_pool_release-without-close is needed (or a pool "detach");
- *     return pt_tunnel_run(r, fd, x->buf + x->pos, x->len - x->pos, idle_timeout_ms);
- * Until then a 101 is refused (502), never half-served. */
+/* TODO(tunnel): wire at merge, when tunnel.c (pt_tunnel_run) lands. Here the backend
+ * answered 101 to an Upgrade that upgrade= allows (x->upgrade). What is left to do:
+ *   1. the 101 head to the client with the backend's fields and, unlike any other answer,
+ *      its Upgrade and "Connection: Upgrade" (copy_fields drops both as hop-by-hop);
+ *   2. the socket leaves the pool without being closed:
+ *          int fd = fcntl(x->c.fd, F_DUPFD_CLOEXEC, 0);
+ *          pt_pool_release(x->pool, &x->c, false);   (closes only the pool's copy)
+ *   3. return pt_tunnel_run(x->r, fd, x->buf + x->pos, x->len - x->pos,
+ *                           <ProxyWebsocketIdleTimeout>);
+ * Until then a 101 is refused (502) and logged, never half-served. */
 static int tunnel(pt_http_x_t *x)
 {
     return give_up(x, PT_UPSTREAM_MALFORMED, "101 Switching Protocols: the tunnel is not "

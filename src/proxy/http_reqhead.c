@@ -111,6 +111,12 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
 {
     const pt_request_t *r = x->r;
     const pt_proxy_pass_t *pp = r->proxy_pass;
+    if (x->b != r->backend && x->b->path[0]) {
+        /* A balancer's member: its own path comes first, as Apache builds the member's URL
+         * from its BalancerMember URL and the rest after balancer://NAME. */
+        size_t ml = strlen(x->b->path);
+        put(b, x->b->path, x->b->path[ml - 1] == '/' ? ml - 1 : ml);
+    }
     if (!(pp && pp->nocanon && put_raw_path(b, r, pp))) {
         const char *path = r->backend_path ? r->backend_path : r->uri;
         if (!r->backend_path && x->b->path[0]) /* SetHandler "proxy:http://h/base" */

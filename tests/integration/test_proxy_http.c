@@ -7,6 +7,7 @@
 #include "http_backend.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,6 +566,125 @@ START_TEST(encoded_slashes_follow_allow_encoded_slashes)
 }
 END_TEST
 
+START_TEST(location_scoped_proxypass_and_proxypassmatch_route_to_http_backends)
+{
+    pth_config(h, "<Location /loc/>\n    ProxyPass http://127.0.0.1:%d/\n</Location>\n"
+                  "ProxyPassMatch ^/m/(.*)$ http://127.0.0.1:%d/$1\n", be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/loc/echo?a=1", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo?a=1 HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/m/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* upgrade=websocket forwards the client's Upgrade (and only then); a backend that does not
+ * switch answers as usual. */
+START_TEST(upgrade_is_forwarded_only_to_a_backend_with_upgrade_set)
+{
+    /* Two URLs: rules naming one URL share one backend and its keys, as Apache's worker. */
+    pth_config(h, "ProxyPass /ws/ http://127.0.0.1:%d/ upgrade=websocket\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/plain/\n", be.port, be.port);
+    pth_start(h);
+    const char *hdrs[] = {"Upgrade: websocket", "Connection: Upgrade", NULL};
+    pth_resp_t r;
+    get("/ws/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(head_has(head, "Upgrade: websocket") && head_has(head, "Connection: Upgrade"),
+                  "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/echo", hdrs, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(!head_names(head, "Upgrade") && !head_names(head, "Connection"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* Clients at once on keep-alive connections, GETs and POSTs mixed: every answer whole and
+ * right while the children's pools are shared by their threads. */
+#define PAR_CLIENTS 8
+#define PAR_ROUNDS 40
+
+static atomic_int par_bad;
+
+static void *par_client(void *arg)
+{
+    (void)arg;
+    pth_conn_t *c = pth_conn_open_port(h->port);
+    static const char body[] = "0123456789abcdef";
+    for (int i = 0; i < PAR_ROUNDS; i++) {
+        pth_resp_t r;
+        if (i % 4 == 3)
+            pth_conn_sendf(c, "POST /b/echo HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+                           sizeof(body) - 1, body);
+        else
+            pth_conn_sendf(c, "GET /b/bytes?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", 1000 + i);
+        if (pth_conn_read_response(c, &r, false, 10000) != 0) {
+            atomic_fetch_add(&par_bad, 1);
+            break;
+        }
+        bool ok = r.status == 200 &&
+                  (i % 4 == 3 ? strstr(r.body, "body-len: 16\n") != NULL
+                              : r.body_len == (size_t)(1000 + i));
+        if (!ok)
+            atomic_fetch_add(&par_bad, 1);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+    return NULL;
+}
+
+START_TEST(concurrent_keep_alive_clients_all_get_whole_answers)
+{
+    start_with(NULL);
+    atomic_store(&par_bad, 0);
+    pthread_t t[PAR_CLIENTS];
+    for (int i = 0; i < PAR_CLIENTS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, par_client, NULL), 0);
+    for (int i = 0; i < PAR_CLIENTS; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(atomic_load(&par_bad), 0);
+    /* kept: far fewer upstream connections than requests */
+    ck_assert_int_lt(atomic_load(&be.counts->accepted), PAR_CLIENTS * PAR_ROUNDS / 4);
+    pth_stop(h);
+}
+END_TEST
+
+/* ttl= is how long an idle upstream connection is kept; timeout= bounds the wait for an
+ * answer on that backend alone (ProxyTimeout elsewhere). */
+START_TEST(ttl_and_timeout_keys_apply_to_their_backend)
+{
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/ ttl=5\n"
+                  "ProxyPass /t/ http://127.0.0.1:%d/t/ timeout=1\n", be.port, be.port);
+    pth_start(h);
+    pth_expect_error(h, "AH01075: timed out waiting for the response");
+    pth_resp_t r;
+    get("/b/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    pth_sleep_ms(1800); /* past the default second: still kept */
+    ck_assert_int_eq(atomic_load(&be.counts->open), 1);
+    ck_assert_msg(pth_http_backend_wait_open(&be, 0, 6000), "idle connection kept past ttl=5");
+    int64_t t0 = pth_now_ms();
+    get("/t/slow?ms=3000", NULL, &r);
+    ck_assert_int_eq(r.status, 504);
+    ck_assert_int_lt(pth_now_ms() - t0, 2800);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_http");
@@ -590,6 +710,10 @@ static Suite *suite(void)
     tcase_add_test(tc, request_header_unset_early_keeps_the_proxy_field_from_the_backend);
     tcase_add_test(tc, an_absolute_uri_for_another_host_is_never_forwarded_to_that_host);
     tcase_add_test(tc, encoded_slashes_follow_allow_encoded_slashes);
+    tcase_add_test(tc, location_scoped_proxypass_and_proxypassmatch_route_to_http_backends);
+    tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
+    tcase_add_test(tc, concurrent_keep_alive_clients_all_get_whole_answers);
+    tcase_add_test(tc, ttl_and_timeout_keys_apply_to_their_backend);
     suite_add_tcase(s, tc);
     return s;
 }
