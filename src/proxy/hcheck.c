@@ -179,6 +179,13 @@ uint64_t pt_hcheck_probes(const pt_hcheck_t *hc)
     return hc->probes;
 }
 
+void pt_hcheck_each(const pt_hcheck_t *hc, void (*fn)(const pt_member_shared_t *sh, void *arg),
+                    void *arg)
+{
+    for (size_t i = 0; i < hc->ntargets; i++)
+        fn(hc->targets[i]->spec.sh, arg);
+}
+
 /* ---- Verdicts --------------------------------------------------------------------------- */
 
 /* One probe's result: the streak moves (only the parent writes it), and the member is

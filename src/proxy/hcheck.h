@@ -85,6 +85,9 @@ void pt_hcheck_remove(pt_hcheck_t *hc, const pt_member_shared_t *sh);
 void pt_hcheck_run(pt_hcheck_t *hc, int64_t budget_ms);
 /* Probes sent so far (tests, status). */
 uint64_t pt_hcheck_probes(const pt_hcheck_t *hc);
+/* Calls fn with the shared state of every member hc checks. */
+void pt_hcheck_each(const pt_hcheck_t *hc, void (*fn)(const pt_member_shared_t *sh, void *arg),
+                    void *arg);
 
 /* The ProxyHCExpr that b's hcexpr= names in cfg, or NULL (2xx-3xx). */
 const pt_hc_expr_t *pt_hcheck_expr_of(const pt_config_t *cfg, const pt_backend_t *b);

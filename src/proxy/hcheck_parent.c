@@ -1,6 +1,7 @@
 /* The parent's side of the health checks and of resolve= (hcheck.h): the checks and lookups
  * of the configuration generation the parent serves, made on the first tick that sees it
- * and dropped when the configuration is released (a restart) or in a fresh child. The
+ * and dropped when the configuration is released (a restart: the verdicts are carried to
+ * the members of the same name in the next generation) or in a fresh child. The
  * parent is single-threaded: this state is touched by its thread only. */
 #include "hcheck.h"
 
@@ -11,12 +12,56 @@
 #include <stdlib.h>
 #include <sys/un.h>
 
-/* The generation the checks were made for; cfg NULL when none. */
+/* A member's verdict carried over a restart, by name: the new generation's shared memory
+ * starts afresh, and a member failing its checks would otherwise take requests again until
+ * hcfails new checks have failed. */
+typedef struct {
+    char name[256];
+    bool failed;
+    int streak;
+} memo_t;
+
+/* The generation the checks were made for (cfg NULL when none), and the verdicts of the
+ * one before it. */
 static struct {
     const pt_config_t *cfg;
     pt_hcheck_t *hc;
     pt_resolve_t *rs;
+    memo_t *memo;
+    size_t nmemo;
 } parent;
+
+static void remember(const pt_member_shared_t *sh, void *arg)
+{
+    (void)arg;
+    memo_t *m = realloc(parent.memo, (parent.nmemo + 1) * sizeof(*m));
+    if (!m)
+        return;
+    parent.memo = m;
+    m = &parent.memo[parent.nmemo++];
+    snprintf(m->name, sizeof(m->name), "%s", sh->name);
+    m->failed = atomic_load(&sh->status) & PT_MEMBER_HC_FAILED;
+    m->streak = atomic_load(&sh->hc_streak);
+}
+
+/* The verdict the member of the same name had in the generation before. */
+static void recall(pt_member_shared_t *sh)
+{
+    for (size_t i = 0; i < parent.nmemo; i++)
+        if (strcmp(parent.memo[i].name, sh->name) == 0) {
+            if (parent.memo[i].failed)
+                atomic_fetch_or(&sh->status, PT_MEMBER_HC_FAILED);
+            atomic_store(&sh->hc_streak, parent.memo[i].streak);
+            return;
+        }
+}
+
+static void forget_memo(void)
+{
+    free(parent.memo);
+    parent.memo = NULL;
+    parent.nmemo = 0;
+}
 
 static void teardown(void)
 {
@@ -78,6 +123,7 @@ static void add_members(const pt_config_t *cfg, const pt_balancer_t *bal, int64_
         }
         char label[400];
         snprintf(label, sizeof(label), "%s of %s", slots[i].name, bal->name);
+        recall(&slots[i]);
         pt_hc_target_spec_t t = {.b = b, .expr = pt_hcheck_expr_of(cfg, b),
                                  .sa = (struct sockaddr *)&sa, .salen = len, .sh = &slots[i],
                                  .label = label};
@@ -109,8 +155,14 @@ void pt_hcheck_tick_parent(const pt_config_t *cfg, int64_t now_ms)
     if (parent.rs)
         pt_resolve_run(parent.rs, PT_HC_TICK_BUDGET_MS / 4);
     pt_hcheck_run(parent.hc, PT_HC_TICK_BUDGET_MS);
+    /* Copied now for the next generation: at a restart this one's shared memory is
+     * unmapped before this file hears of it. */
+    forget_memo();
+    pt_hcheck_each(parent.hc, remember, NULL);
 }
 
+/* The generation's shared memory may be gone already (the balancers' release runs first):
+ * the verdicts were copied at the last tick. */
 void pt_hcheck_release(pt_config_t *cfg)
 {
     if (parent.cfg == cfg)
@@ -120,4 +172,5 @@ void pt_hcheck_release(pt_config_t *cfg)
 void pt_hcheck_child_forget(void)
 {
     teardown();
+    forget_memo();
 }

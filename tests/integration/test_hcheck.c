@@ -7,6 +7,7 @@
 #include "hc_backend.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,41 @@ START_TEST(checks_run_once_per_server_not_once_per_child)
 }
 END_TEST
 
+static int log_count(const char *needle)
+{
+    char *log = pth_read_file(h->error_log, NULL);
+    int n = 0;
+    for (const char *p = log; p && (p = strstr(p, needle)); p++)
+        n++;
+    free(log);
+    return n;
+}
+
+START_TEST(a_graceful_restart_keeps_one_checker_and_carries_the_verdicts)
+{
+    pth_hc_backend_set_health(a, 503);
+    start_balancer(HC, HC, NULL);
+    wait_member(a, 0, "ejected", "(status 503)");
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    ck_assert(pth_file_wait_contains(h->error_log, "generation 1 configured", 10000));
+    /* Once the new generation's checks run (a probe at B), A's verdict has been carried
+     * over: it is out without being ejected again. */
+    wait_probes(b, pth_hc_backend_probes(b) + 2, 5000);
+    ck_assert_int_eq(spread(10), 0);
+    ck_assert_int_eq(log_count("of balancer://hc ejected"), 1);
+    pth_hc_backend_set_health(a, 200);
+    wait_member(a, 0, "re-admitted", "after 1 passed check");
+    ck_assert_int_ge(spread(10), 3);
+    int start = pth_hc_backend_probes(b);
+    int64_t from = pth_now_ms();
+    pth_sleep_ms(3000);
+    int probes = pth_hc_backend_probes(b) - start;
+    double secs = (double)(pth_now_ms() - from) / 1000.0;
+    ck_assert_msg(probes >= 1 && probes <= (int)secs + 2, "%d probes in %.1f s", probes, secs);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hcheck");
@@ -179,6 +215,7 @@ static Suite *suite(void)
     tcase_add_test(tc, hcexpr_names_the_statuses_that_pass);
     tcase_add_test(tc, a_tcp_check_ejects_a_member_that_went_away);
     tcase_add_test(tc, checks_run_once_per_server_not_once_per_child);
+    tcase_add_test(tc, a_graceful_restart_keeps_one_checker_and_carries_the_verdicts);
     suite_add_tcase(s, tc);
     return s;
 }
