@@ -53,7 +53,7 @@ const char *pth_tls_file(const char *name)
 
 typedef struct {
     char *p;
-    size_t n;
+    size_t n, cap;
     FILE *f;
 } sink_t;
 
@@ -63,11 +63,17 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud)
     size_t n = sz * nm;
     if (s->f)
         return fwrite(data, 1, n, s->f);
-    char *np = realloc(s->p, s->n + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + s->n, data, n);
-    s->p = np;
+    if (s->n + n + 1 > s->cap) { /* doubling: a 16 MiB body is not copied a thousand times */
+        size_t cap = s->cap ? s->cap : 65536;
+        while (cap < s->n + n + 1)
+            cap *= 2;
+        char *np = realloc(s->p, cap);
+        if (!np)
+            return 0;
+        s->p = np;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->n, data, n);
     s->n += n;
     s->p[s->n] = '\0';
     return n;
@@ -185,7 +191,7 @@ char *pth_s_client(int port, const char *args)
 {
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
-             "timeout 10 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
+             "timeout 20 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
              args);
     return run_s_client(cmd);
 }
@@ -195,7 +201,7 @@ char *pth_s_client_get(int port, const char *host, const char *args)
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
              "printf 'GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' | "
-             "timeout 10 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
+             "timeout 20 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
              args);
     return run_s_client(cmd);
 }
