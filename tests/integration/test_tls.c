@@ -136,6 +136,12 @@ START_TEST(sni_selects_each_names_certificate_and_the_default_for_unknown_or_non
     ck_assert_int_eq(pth_tls_get(&q, &r), 0);
     ck_assert_str_eq(r.body, "site a");
     pth_resp_free(&r);
+    /* SNI a.test, Host b.test: the same TLS terms, so b.test serves it (Apache too). */
+    q.host_header = "b.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "site b");
+    pth_resp_free(&r);
 }
 END_TEST
 
@@ -190,6 +196,12 @@ START_TEST(mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others)
     q = (pth_tls_req_t){.port = h->port, .host = "a.test", .path = "/"};
     ck_assert_int_eq(pth_tls_get(&q, &r), 0);
     ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    /* ... but may not name b.test in Host to pass b's check by a's handshake: 421. */
+    q.host_header = "b.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 421);
+    ck_assert_str_ne(r.body, "site b");
     pth_resp_free(&r);
     ck_assert(pth_file_wait_contains(h->error_log, "TLS handshake failed", 3000));
 }

@@ -103,8 +103,15 @@ static size_t on_header(char *data, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **res)
+static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **res,
+                         struct curl_slist **hdrs)
 {
+    if (q->host_header) {
+        char hh[300];
+        snprintf(hh, sizeof(hh), "Host: %s", q->host_header);
+        *hdrs = curl_slist_append(NULL, hh);
+        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
+    }
     char url[512], rl[300];
     const char *host = q->host ? q->host : "127.0.0.1";
     snprintf(url, sizeof(url), "https://%s:%d%s", host, q->port, q->path ? q->path : "/");
@@ -135,11 +142,11 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
     memset(r, 0, sizeof(*r));
     CURL *cu = curl_easy_init();
     pth_assert(cu != NULL);
-    struct curl_slist *res = NULL;
+    struct curl_slist *res = NULL, *hdrs = NULL;
     sink_t s = {0};
     if (q->sink)
         pth_assert_msg((s.f = fopen(q->sink, "w")) != NULL, "cannot write %s", q->sink);
-    set_tls_opts(cu, q, &res);
+    set_tls_opts(cu, q, &res, &hdrs);
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->timeout_s ? q->timeout_s
                                           : q->max_recv_bytes_s ? 60L
@@ -163,6 +170,7 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
         r->body_len = s.n;
     }
     curl_slist_free_all(res);
+    curl_slist_free_all(hdrs);
     curl_easy_cleanup(cu);
     return (int)rc;
 }

@@ -24,6 +24,7 @@ typedef struct {
     bool http2;                /* offer h2 (ALPN h2, http/1.1) */
     long max_recv_bytes_s;     /* throttle the download (a long request); 0: no limit */
     const char *sink;          /* write the body to this file instead of memory */
+    const char *host_header;   /* a Host field other than host (SNI), or NULL */
     long timeout_s;            /* 0: PTH_CURL_TIMEOUT_S (60 s when throttled) */
 } pth_tls_req_t;
 
