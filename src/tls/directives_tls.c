@@ -304,15 +304,18 @@ static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* Only the built-in behaviours of these exist in portico (no pass-phrase program, no
- * entropy files: OpenSSL seeds itself; no mutex to choose). */
+/* Only the built-in behaviours of these exist in portico: no entropy files (OpenSSL seeds
+ * itself), no mutex to choose, and no pass-phrase program: keys must not be encrypted (one
+ * that is fails at load with its file:line). Debian's ssl.conf names a pass-phrase program,
+ * so one is accepted with a warning rather than refused. */
 static int set_ssl_builtin_only(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    (void)l;
     (void)s;
     const char *v = n->argv[0];
     if (strcasecmp(n->name, "SSLPassPhraseDialog") == 0 && strcasecmp(v, "builtin") != 0)
-        return pt_dcx_fail(l, n, "SSLPassPhraseDialog: only builtin is supported (keys "
-                           "must not be encrypted)");
+        pt_log_error(PT_LOG_WARN, NULL, "%s:%d: SSLPassPhraseDialog %s: never run (portico "
+                     "reads unencrypted keys only)", n->file, n->line, v);
     return 0;
 }
 

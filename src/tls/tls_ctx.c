@@ -393,6 +393,13 @@ static int attach_ticket_keys_and_stapling(dcx_t *l, SSL_CTX *ctx, const pt_vhos
     return 0;
 }
 
+/* An encrypted key fails at once instead of OpenSSL asking a terminal for its phrase. */
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+    (void)buf, (void)size, (void)rw, (void)u;
+    return 0;
+}
+
 static SSL_CTX *ctx_new(dcx_t *l, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -401,6 +408,7 @@ static SSL_CTX *ctx_new(dcx_t *l, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
         pt_dcx_fail(l, NULL, "SSL_CTX_new: %s", ossl_reason(why, sizeof(why)));
         return NULL;
     }
+    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)vh);
     if (set_protocol(l, ctx, tc) < 0 || load_certs(l, ctx, tc) < 0 ||

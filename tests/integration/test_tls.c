@@ -136,6 +136,12 @@ START_TEST(sni_selects_each_names_certificate_and_the_default_for_unknown_or_non
     ck_assert_int_eq(pth_tls_get(&q, &r), 0);
     ck_assert_str_eq(r.body, "site a");
     pth_resp_free(&r);
+    /* SNI a.test, Host b.test: the same TLS terms, so b.test serves it (Apache too). */
+    q.host_header = "b.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "site b");
+    pth_resp_free(&r);
 }
 END_TEST
 
@@ -190,6 +196,12 @@ START_TEST(mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others)
     q = (pth_tls_req_t){.port = h->port, .host = "a.test", .path = "/"};
     ck_assert_int_eq(pth_tls_get(&q, &r), 0);
     ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    /* ... but may not name b.test in Host to pass b's check by a's handshake: 421. */
+    q.host_header = "b.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 421);
+    ck_assert_str_ne(r.body, "site b");
     pth_resp_free(&r);
     ck_assert(pth_file_wait_contains(h->error_log, "TLS handshake failed", 3000));
 }
@@ -271,6 +283,36 @@ START_TEST(a_stalled_handshake_is_closed_after_its_timeout_while_others_are_serv
     pth_conn_close(half);
     ck_assert(pth_file_wait_contains(h->error_log, "TLS handshake not completed in time",
                                      2000));
+}
+END_TEST
+
+/* Event only: with one worker thread in all, handshakes stalled by their clients are parked
+ * with the listener, so the one worker still serves everyone else. */
+START_TEST(under_event_stalled_handshakes_hold_no_worker)
+{
+    start_tls("RequestReadTimeout header=3\nStartServers 1\nServerLimit 1\n"
+              "ThreadsPerChild 1\nMaxRequestWorkers 1\nMinSpareThreads 1\n"
+              "MaxSpareThreads 1", "", "");
+    pth_conn_t *stalled[3];
+    for (int i = 0; i < 3; i++) {
+        stalled[i] = pth_conn_open(h);
+        ck_assert_int_eq(pth_conn_send(stalled[i], "\x16\x03\x01\x00\x50\x01", 6), 0);
+    }
+    pth_sleep_ms(200); /* each has reached the worker and been parked */
+    int64_t t0 = pth_now_ms();
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r;
+        pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/"};
+        ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+        ck_assert_str_eq(r.body, "site a");
+        pth_resp_free(&r);
+    }
+    ck_assert_msg(pth_now_ms() - t0 < 2000, "served in %lld ms",
+                  (long long)(pth_now_ms() - t0));
+    for (int i = 0; i < 3; i++) {
+        ck_assert(pth_conn_wait_closed(stalled[i], 6000));
+        pth_conn_close(stalled[i]);
+    }
 }
 END_TEST
 
@@ -411,6 +453,7 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, a_fastcgi_backend_sees_https_and_the_client_certificate);
     tcase_add_test(tc, plain_http_to_the_tls_port_gets_a_400_in_plaintext_and_a_log_line);
     tcase_add_test(tc, a_stalled_handshake_is_closed_after_its_timeout_while_others_are_served);
+    pth_tcase_add_for(tc, "event", under_event_stalled_handshakes_hold_no_worker);
     tcase_add_test(tc, redirect_permanent_to_https_and_hsts_on_every_answer);
     tcase_add_test(tc, a_16_mib_file_arrives_intact_over_tls);
     tcase_add_test(tc, a_session_resumes_whichever_child_answers);

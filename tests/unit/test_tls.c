@@ -124,7 +124,6 @@ START_TEST(bad_ssl_lines_are_errors_with_file_and_line)
     assert_error("Listen 8080\n\nSSLVerifyClient sometimes\n", ":3: SSLVerifyClient");
     assert_error("Listen 8080\nSSLEngine optional\n", ":2: SSLEngine optional");
     assert_error("Listen 8080\nSSLCompression on\n", ":2: SSLCompression on");
-    assert_error("Listen 8080\nSSLPassPhraseDialog exec:/bin/pw\n", ":2: SSLPassPhraseDialog");
     assert_error("Listen 8080\nSSLCipherSuite TLSv1.4 X\n", ":2: SSLCipherSuite");
     assert_error("Listen 8080\nSSLOptions +Bogus\n", ":2: SSLOptions");
     assert_error("Listen 8080\nSSLSessionCache memory\n", ":2: SSLSessionCache");
