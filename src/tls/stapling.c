@@ -6,9 +6,9 @@
  * (SSLStaplingReturnResponderErrors, SSLStaplingFakeTryLater). */
 #include "stapling.h"
 
+#include "clock.h"
 #include "log.h"
 #include "ocsp_fetch.h"
-#include "clock.h"
 #include "tls.h"
 #include "tls_shm.h"
 
