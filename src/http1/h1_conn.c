@@ -149,6 +149,12 @@ static void handle(pt_request_t *r)
                       (long long)r->vhost->dir->limit_request_body);
         r->keepalive = false;
         st = 413;
+    } else if (!pt_tls_vhost_ok(c, r->vhost)) {
+        pt_log_rerror(PT_LOG_INFO, r, "Hostname %s provided via SNI and hostname %s provided "
+                      "via HTTP have no compatible SSL setup: 421",
+                      pt_tls_sni_name(c) ? pt_tls_sni_name(c) : "(none)",
+                      r->hostname ? r->hostname : "(none)");
+        st = 421;
     } else if (h->path.len == 1 && h->path.p[0] == '*') {
         r->uri = "*";
         if (r->method_id == PT_METHOD_OPTIONS) {

@@ -157,6 +157,11 @@ const char *pt_tls_alpn(const pt_conn_t *c);
 /* The server the SNI name selected (the default server of the address when none or an
  * unknown name was sent); NULL before the handshake or without TLS. */
 const pt_vhost_t *pt_tls_sni_vhost(const pt_conn_t *c);
+/* May a request on c be served by vh (chosen by its Host)? Not when the handshake was made
+ * for another server whose TLS terms differ (client certificates, CAs, versions, suites):
+ * a client must not pass one server's check to reach another (Apache's 421 Misdirected
+ * Request, mod_ssl's ssl_hook_ReadReq). True without TLS. */
+bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh);
 /* The name the client sent in SNI, or NULL. */
 const char *pt_tls_sni_name(const pt_conn_t *c);
 

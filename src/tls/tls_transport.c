@@ -335,3 +335,29 @@ const char *pt_tls_sni_name(const pt_conn_t *c)
         return NULL;
     return SSL_get_servername(st_of(c)->ssl, TLSEXT_NAMETYPE_host_name);
 }
+
+/* Do two servers' TLS settings make the same promises? What a handshake checked for one
+ * (client certificate, CAs, versions, suites) must hold for the other. */
+static bool same_tls_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b)
+        return false;
+    int va = a->verify_client < 0 ? 0 : a->verify_client;
+    int vb = b->verify_client < 0 ? 0 : b->verify_client;
+    return va == vb && a->verify_depth == b->verify_depth &&
+           a->protocols == b->protocols &&
+           !strcmp(a->ca_file.path ? a->ca_file.path : "", b->ca_file.path ? b->ca_file.path : "") &&
+           !strcmp(a->ca_path.path ? a->ca_path.path : "", b->ca_path.path ? b->ca_path.path : "") &&
+           !strcmp(a->ciphers12 ? a->ciphers12 : "", b->ciphers12 ? b->ciphers12 : "") &&
+           !strcmp(a->ciphers13 ? a->ciphers13 : "", b->ciphers13 ? b->ciphers13 : "");
+}
+
+bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
+{
+    if (!pt_tls_active(c) || !st_of(c)->done)
+        return true;
+    const pt_vhost_t *hs = st_of(c)->vh;
+    return !hs || hs == vh || same_tls_terms(hs->tls, vh->tls);
+}

@@ -53,7 +53,7 @@ const char *pth_tls_file(const char *name)
 
 typedef struct {
     char *p;
-    size_t n;
+    size_t n, cap;
     FILE *f;
 } sink_t;
 
@@ -63,11 +63,17 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud)
     size_t n = sz * nm;
     if (s->f)
         return fwrite(data, 1, n, s->f);
-    char *np = realloc(s->p, s->n + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + s->n, data, n);
-    s->p = np;
+    if (s->n + n + 1 > s->cap) { /* doubling: a 16 MiB body is not copied a thousand times */
+        size_t cap = s->cap ? s->cap : 65536;
+        while (cap < s->n + n + 1)
+            cap *= 2;
+        char *np = realloc(s->p, cap);
+        if (!np)
+            return 0;
+        s->p = np;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->n, data, n);
     s->n += n;
     s->p[s->n] = '\0';
     return n;
@@ -97,8 +103,15 @@ static size_t on_header(char *data, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **res)
+static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **res,
+                         struct curl_slist **hdrs)
 {
+    if (q->host_header) {
+        char hh[300];
+        snprintf(hh, sizeof(hh), "Host: %s", q->host_header);
+        *hdrs = curl_slist_append(NULL, hh);
+        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
+    }
     char url[512], rl[300];
     const char *host = q->host ? q->host : "127.0.0.1";
     snprintf(url, sizeof(url), "https://%s:%d%s", host, q->port, q->path ? q->path : "/");
@@ -129,13 +142,15 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
     memset(r, 0, sizeof(*r));
     CURL *cu = curl_easy_init();
     pth_assert(cu != NULL);
-    struct curl_slist *res = NULL;
+    struct curl_slist *res = NULL, *hdrs = NULL;
     sink_t s = {0};
     if (q->sink)
         pth_assert_msg((s.f = fopen(q->sink, "w")) != NULL, "cannot write %s", q->sink);
-    set_tls_opts(cu, q, &res);
+    set_tls_opts(cu, q, &res, &hdrs);
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->max_recv_bytes_s ? 60L : (long)PTH_CURL_TIMEOUT_S);
+    curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->timeout_s ? q->timeout_s
+                                          : q->max_recv_bytes_s ? 60L
+                                                                : (long)PTH_CURL_TIMEOUT_S);
     curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(cu, CURLOPT_WRITEDATA, &s);
@@ -155,16 +170,13 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
         r->body_len = s.n;
     }
     curl_slist_free_all(res);
+    curl_slist_free_all(hdrs);
     curl_easy_cleanup(cu);
     return (int)rc;
 }
 
-char *pth_s_client(int port, const char *args)
+static char *run_s_client(const char *cmd)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "timeout 10 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
-             args);
     FILE *p = popen(cmd, "r");
     pth_assert_msg(p != NULL, "popen %s", cmd);
     char *out = NULL;
@@ -181,4 +193,23 @@ char *pth_s_client(int port, const char *args)
     }
     pclose(p);
     return out ? out : strdup("");
+}
+
+char *pth_s_client(int port, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "timeout 20 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
+             args);
+    return run_s_client(cmd);
+}
+
+char *pth_s_client_get(int port, const char *host, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "printf 'GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' | "
+             "timeout 20 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
+             args);
+    return run_s_client(cmd);
 }
