@@ -6,9 +6,9 @@
  * (SSLStaplingReturnResponderErrors, SSLStaplingFakeTryLater). */
 #include "stapling.h"
 
+#include "clock.h"
 #include "log.h"
 #include "ocsp_fetch.h"
-#include "clock.h"
 #include "tls.h"
 #include "tls_shm.h"
 
@@ -457,8 +457,10 @@ int pt_stapling_ctx(SSL_CTX *ctx, const pt_stapling_opts_t *o, char *err, size_t
         SSL_CTX_get0_chain_certs(ctx, &chain);
         staple_t *st = &sc->st[sc->n];
         rc = x ? staple_init(ctx, x, chain, o, st, err, errlen) : 0;
-        if (rc < 0)
+        if (rc < 0) {
+            staple_release(st);
             break;
+        }
         if (rc == 0 && o->file) /* the file is about another of its certificates */
             staple_release(st);
         else if (rc == 1)
