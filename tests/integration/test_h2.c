@@ -249,6 +249,43 @@ START_TEST(an_idle_session_gets_goaway_at_keepalive_timeout)
 }
 END_TEST
 
+/* Event MPM: an idle session holds no worker. One child of 2 workers, 12 idle sessions
+ * (each after a request), and a new client is still served at once. */
+START_TEST(idle_sessions_hold_no_worker)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nStartServers 1\n"
+                  "ServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\nMinSpareThreads 1\n"
+                  "MaxSpareThreads 2\nMaxRequestWorkers 2\n");
+    pth_start(h);
+    pth_h2_t *idle[12];
+    for (int i = 0; i < 12; i++) {
+        idle[i] = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(idle[i]);
+        ck_assert_int_eq(pth_h2_get(idle[i], 1, "/a.txt"), 0);
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(idle[i], NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+    }
+    sink_t s = {0};
+    long v = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 1000, "a new client waited %lld ms", (long long)took);
+    free(s.p);
+    for (int i = 0; i < 12; i++) /* and the idle ones are still served */
+        ck_assert_int_eq(pth_h2_get(idle[i], 3, "/a.txt"), 0);
+    for (int i = 0; i < 12; i++) {
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(idle[i], NGHTTP2_HEADERS, 3, 3000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        pth_h2_close(idle[i]);
+    }
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -281,6 +318,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, nghttp_and_h2load_are_served);
     tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
+    pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;
 }
