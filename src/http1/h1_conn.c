@@ -7,6 +7,7 @@
 #include "h1_conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
+#include "remoteip.h"
 #include "request.h"
 #include "tls.h"
 #include "uri.h"
@@ -141,6 +142,7 @@ static void handle(pt_request_t *r)
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
     r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
     r->dir = r->vhost->dir;
+    pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st;
     if (r->has_body && r->content_length > 0 && r->vhost->dir->limit_request_body > 0 &&
         r->content_length > r->vhost->dir->limit_request_body) {
@@ -157,7 +159,8 @@ static void handle(pt_request_t *r)
         } else {
             st = 400;
         }
-    } else if ((st = pt_uri_normalize(r->arena, h->path.p, h->path.len, &r->uri)) != 0) {
+    } else if ((st = pt_uri_normalize_for(r->arena, r->vhost, h->path.p, h->path.len,
+                                          &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
     } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {
@@ -293,6 +296,10 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
+                /* The handler switched the connection's protocol (a tunnel after 101), and
+                 * the request is logged: the new driver goes on from here. */
+                if (c->proto->serve_worker != pt_conn_serve)
+                    return c->proto->serve_worker(w, c);
                 if (c->wc_len > 0) {
                     c->wc_keepalive = keep;
                     return PT_NEXT_WRITE;

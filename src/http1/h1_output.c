@@ -96,7 +96,9 @@ int pt_h1_send_head(pt_request_t *r, const pt_resp_head_t *h)
         h1->chunked_out = true;
         pt_table_add(h->fields, "Transfer-Encoding", "chunked");
     }
-    if (!r->keepalive)
+    if (h->status == 101) /* the connection changes protocol, to the Upgrade field's */
+        pt_table_add(h->fields, "Connection", "Upgrade");
+    else if (!r->keepalive)
         pt_table_add(h->fields, "Connection", "close");
     else if (r->proto_num < 1001)
         pt_table_add(h->fields, "Connection", "Keep-Alive");

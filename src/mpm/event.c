@@ -51,6 +51,9 @@ static void finish_conn_worker(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next
     case PT_NEXT_CLOSE:
         ev_conn_close(ev, c);
         break;
+    case PT_NEXT_PARK_TUNNEL:
+        ev_park_conn(ev, c, PT_PARK_TUNNEL, c->park.deadline_ms);
+        break;
     }
 }
 
@@ -404,7 +407,8 @@ static void drain_listener(ev_child_t *ev)
         bool queued = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         pthread_mutex_lock(&ev->tlock);
-        bool writing = ev->nparked[PT_PARK_WRITE] > 0; /* response tails still going out */
+        /* Response tails still going out, tunnels still open: in flight, as requests. */
+        bool writing = ev->nparked[PT_PARK_WRITE] > 0 || ev->nparked[PT_PARK_TUNNEL] > 0;
         pthread_mutex_unlock(&ev->tlock);
         if (!queued && !writing && atomic_load(&ev->busy) == 0)
             break;

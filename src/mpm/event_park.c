@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- Any parked thing ---------------------------------------------------------------- */
@@ -48,27 +49,61 @@ static void run_fired(ev_child_t *ev, pt_park_t *p)
     fired_running = false;
 }
 
+/* Arms one descriptor of p (ONESHOT), or takes it out of the set when nothing is wanted of
+ * it this time (events 0: epoll would still report errors and hang-ups, and a ready op
+ * with nothing to do for them would be woken again at once). *in_epoll: registered before
+ * (read here; only the parker writes the flags, under tlock, since with two descriptors a
+ * stale event's ev_ready may read p's neighbouring fields meanwhile); set to what it is
+ * after. 0 or -errno. */
+static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *in_epoll)
+{
+    if (events == 0) {
+        if (*in_epoll && epoll_ctl(ev->epfd, EPOLL_CTL_DEL, fd, NULL) != 0)
+            return -errno;
+        *in_epoll = false;
+        return 0;
+    }
+    struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = p};
+    if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
+        return -errno;
+    *in_epoll = true;
+    return 0;
+}
+
+/* Both descriptors of p (net/task.h: a second one for a tunnel), into in[0] and in[1]. */
+static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
+{
+    in[0] = p->in_epoll;
+    in[1] = p->in_epoll2;
+    int rc = arm_fd(ev, p, p->fd, p->events, &in[0]);
+    if (rc == 0 && p->used2)
+        rc = arm_fd(ev, p, p->fd2, p->events2, &in[1]);
+    return rc;
+}
+
 /* In the heap first, so that a thread that takes its event finds it there; then epoll_ctl
  * outside the lock. Holding tlock across that system call (every parking worker does it
  * once per request) made tlock the event MPM's one contended lock: 0.8 futex calls per
  * request under 64 keep-alive clients, by strace. An event taken meanwhile (fired) or a
  * deadline passed meanwhile (due) is left to this thread, which looks again under the lock:
- * it runs ready itself, or puts the due one back for the listener to expire. */
+ * it runs ready itself, or puts the due one back for the listener to expire. With two
+ * descriptors both may fire meanwhile: fired is one flag, and ready runs once. */
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
-    struct epoll_event e = {.events = p->events | EPOLLONESHOT, .data.ptr = p};
-    int op = p->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     pthread_mutex_lock(&ev->tlock);
     p->arming = true;
     p->fired = p->due = false;
+    if (p->events2) /* (set before arming: an event of fd may be out already on failure) */
+        p->used2 = true;
     ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
-    int rc = epoll_ctl(ev->epfd, op, p->fd, &e) == 0 ? 0 : -errno;
+    bool in[2];
+    int rc = arm(ev, p, in);
     pthread_mutex_lock(&ev->tlock);
+    p->in_epoll = in[0];
+    p->in_epoll2 = in[1];
     p->arming = false;
-    bool fired = p->fired;
-    if (rc == 0)
-        p->in_epoll = true;
+    bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
     if (rc != 0 || fired)
         ev_heap_remove(ev, p); /* (a no-op when the listener took it out as due) */
     else if (p->due)
@@ -93,8 +128,10 @@ pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
 {
     pthread_mutex_lock(&ev->tlock);
     /* Gone: expired by the listener while this event was in flight; or still being armed,
-     * and then the parking thread runs it (ev_park). */
-    bool gone = p->expired || p->arming;
+     * and then the parking thread runs it (ev_park); or out of the heap while neither, which
+     * only a park with two descriptors can be: claimed already through its other one, whose
+     * owner re-arms both when it parks again (net/task.h). */
+    bool gone = p->expired || p->arming || p->heap_idx < 0;
     if (p->arming)
         p->fired = true;
     else if (!gone)
@@ -103,10 +140,25 @@ pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
     return gone ? NULL : p->ops->ready(p, ev);
 }
 
+/* A park's second descriptor leaves the epoll set before its owner closes it (its number
+ * must not be reused while the set still names it); shut (on expiry), so that its peer
+ * learns now rather than when the owner's destroy closes it, a moment later. */
+static void drop_fd2(ev_child_t *ev, pt_park_t *p, bool shut)
+{
+    if (!p->used2)
+        return;
+    if (p->in_epoll2)
+        epoll_ctl(ev->epfd, EPOLL_CTL_DEL, p->fd2, NULL);
+    p->in_epoll2 = false;
+    if (shut)
+        shutdown(p->fd2, SHUT_RDWR);
+}
+
 /* Closes what the listener took from the heap; its memory waits in the graveyard until no
  * worker can be holding an event for it (tlock held). */
 static void bury_locked(ev_child_t *ev, pt_park_t *p, bool stopping)
 {
+    drop_fd2(ev, p, true);
     p->ops->expire_listener(p, ev, stopping);
     p->expired = true;
     p->next = ev->graveyard;
@@ -159,7 +211,9 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
     pthread_mutex_lock(&ev->tlock);
     for (size_t i = 0; i < ev->hlen;) {
         pt_park_t *p = ev->heap[i];
-        bool due = p->deadline_ms <= now || force || (all_idle && p->state != PT_PARK_WRITE);
+        /* A stop closes what is idle; a response tail or a tunnel goes on to the drain limit. */
+        bool busy = p->state == PT_PARK_WRITE || p->state == PT_PARK_TUNNEL;
+        bool due = p->deadline_ms <= now || force || (all_idle && !busy);
         if (!due) {
             if (!all_idle)
                 break; /* a heap: nothing after the first one that is not due */
@@ -204,7 +258,19 @@ int ev_next_timeout_listener(ev_child_t *ev, int64_t now)
 void ev_conn_close(ev_child_t *ev, pt_conn_t *c)
 {
     atomic_fetch_sub(&ev->nconns, 1);
-    pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
+    if (!c->park.used2) {
+        pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
+        return;
+    }
+    /* A tunnel's connection: an event of its second descriptor may be in a worker's hands
+     * now (net/task.h), so its memory goes the way of an expired park's. */
+    pthread_mutex_lock(&ev->tlock);
+    drop_fd2(ev, &c->park, false);
+    pt_conn_close(c);
+    c->park.expired = true;
+    c->park.next = ev->graveyard;
+    ev->graveyard = &c->park;
+    pthread_mutex_unlock(&ev->tlock);
 }
 
 static const pt_park_ops_t conn_park_ops;
@@ -216,7 +282,8 @@ void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t d
     p->fd = c->fd;
     p->state = state;
     p->deadline_ms = deadline;
-    p->events = state == PT_PARK_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+    if (state != PT_PARK_TUNNEL) /* (a tunnel's protocol set its events, and fd2's) */
+        p->events = state == PT_PARK_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
     /* Bytes already inside the transport raise no epoll event: they are ready now. */
     if ((state == PT_PARK_READ || state == PT_PARK_KEEPALIVE) && pt_conn_pending(c)) {
         ev_queue_push(ev, &c->task);
@@ -307,6 +374,8 @@ static pt_task_t *conn_ready(pt_park_t *p, void *mpm)
     case PT_PARK_WRITE:
         c = continue_write(ev, c);
         return c ? &c->task : NULL;
+    case PT_PARK_TUNNEL:
+        return &c->task; /* a stop lets it go on, as a response (closed at the drain limit) */
     default:
         if (atomic_load(&ev->stopping)) { /* no new requests while the child stops */
             ev_conn_close(ev, c);

@@ -42,6 +42,7 @@ pt_conn_t *pt_conn_create(int fd, const pt_config_t *cfg, const struct sockaddr 
     c->cfg = cfg;
     c->park.heap_idx = -1;
     c->park.fd = fd;
+    c->park.fd2 = -1;
     c->wc_fd = -1;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);
@@ -102,6 +103,7 @@ void pt_conn_destroy(pt_conn_t *c)
         else
             free(c->proto_state);
     }
+    free(c->via);
     free(c);
 }
 

@@ -34,6 +34,10 @@ typedef enum {
     PT_NEXT_LINGER,
     PT_NEXT_WRITE,      /* a response tail is pending: the listener finishes it */
     PT_NEXT_CLOSE,
+    /* A tunnel after an upgrade, idle both ways (event MPM only, where c->async_write):
+     * park on c->fd and c->park.fd2 with the events and deadline_ms the protocol set in
+     * c->park; ready again when either is. */
+    PT_NEXT_PARK_TUNNEL,
 } pt_conn_next_t;
 
 /* The protocol driver of a connection (HTTP/1 now; HTTP/2 after ALPN later): what the MPM
@@ -64,6 +68,14 @@ typedef union {
     struct sockaddr_in6 in6;
 } pt_sockaddr_t;
 
+/* The TCP peer of a connection that began with a PROXY protocol header (remoteip.c): the
+ * balancer in front, while pt_conn_t.peer becomes the client the header named. */
+typedef struct pt_conn_via {
+    pt_sockaddr_t addr;
+    char ip[46];
+    int port;
+} pt_conn_via_t;
+
 typedef struct pt_conn {
     int fd;                /* the transport's; -1 once closed */
     const pt_transport_t *tp;
@@ -76,6 +88,8 @@ typedef struct pt_conn {
     char peer_ip[46];
     char local_ip[46];
     int peer_port, local_port;
+    pt_conn_via_t *via;    /* malloc'd when a PROXY header was read (then peer is the
+                              client it named, or stays for LOCAL/UNKNOWN); else NULL */
 
     char *rbuf;            /* malloc'd; NULL while idle */
     size_t rcap;           /* allocated */
@@ -86,6 +100,7 @@ typedef struct pt_conn {
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */
     bool aborted;          /* the client went away mid-response */
+    bool proxy_header_done;/* RemoteIPProxyProtocol's header read (or not wanted) */
     /* Write completion (event MPM): the tail of a file response, sent by the listener
      * without holding a worker. async_write says the MPM supports it. */
     bool async_write;

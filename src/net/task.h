@@ -29,6 +29,8 @@ typedef enum {
     PT_PARK_LINGER,            /* shut down for writing, draining what the peer sends */
     PT_PARK_WRITE,             /* sending the rest of a response; a stop waits for it */
     PT_PARK_HANDSHAKE,         /* a TLS handshake waiting for the peer */
+    PT_PARK_TUNNEL,            /* an upgraded connection (WebSocket) idle both ways, watched
+                                  on two descriptors; a stop waits for it as for a response */
     PT_PARK_NSTATES,
 } pt_park_state_t;
 
@@ -52,11 +54,26 @@ typedef struct pt_park_ops {
 } pt_park_ops_t;
 
 /* Embedded in its owner. The owner sets ops, fd, events, deadline_ms and state before
- * parking; the rest is the MPM's. */
+ * parking (and fd2, events2 for a second descriptor); the rest is the MPM's.
+ *
+ * Two descriptors (a tunnel: the client's and the backend's): both are armed EPOLLONESHOT
+ * with the same park behind them, and the first event claims it (ready runs once); an event
+ * of the other descriptor that comes while the park is claimed is dropped, and one taken
+ * before the claim but acted on after a re-park only wakes the owner for nothing (its
+ * ready op must tolerate that). Re-parking re-arms both (EPOLL_CTL_MOD reports what is
+ * ready already), so no readiness is lost. Because an event of fd2 can be in a worker's
+ * hands at any time, such a park is never freed at once: the MPM frees it (destroy) once
+ * no thread can hold one, as it does for what the listener expires. fd2 stays the owner's
+ * descriptor: the MPM takes it out of its epoll set (and shuts it on expiry) but the
+ * owner's destroy closes it, so its number cannot be reused while the MPM still names it. */
 typedef struct pt_park {
     const pt_park_ops_t *ops;
     int fd;
     uint32_t events;           /* EPOLLIN (with EPOLLRDHUP) or EPOLLOUT */
+    int fd2;                   /* a second descriptor, watched while events2 is not 0 */
+    uint32_t events2;          /* (0 for either descriptor: not watched this time) */
+    bool in_epoll2;            /* fd2 is registered with the listener's epoll set */
+    bool used2;                /* fd2 was ever armed: its events may be in flight */
     int64_t deadline_ms;
     pt_park_state_t state;
     long heap_idx;             /* -1 when not in the timeout heap */

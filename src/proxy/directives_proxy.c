@@ -65,9 +65,8 @@ static const pt_proxy_scheme_t *scheme_of(dcx_t *l, const pt_node_t *n, const ch
     if (!sc) {
         const char *colon = strchr(rest, ':');
         int sl = colon ? (int)(colon - rest) : (int)strlen(rest);
-        return pt_dcx_fail(l, n, "%s: '%s': only fcgi:// backends are supported; the %.*s "
-                           "proxy (mod_proxy_%.*s) is not built yet", n->name, url, sl, rest,
-                           sl, rest), NULL;
+        return pt_dcx_fail(l, n, "%s: '%s': no proxy scheme '%.*s' (mod_proxy_%.*s) in "
+                           "portico", n->name, url, sl, rest, sl, rest), NULL;
     }
     *after = sep + 3;
     return sc;
@@ -93,7 +92,8 @@ pt_backend_t *pt_proxy_backend_parse(dcx_t *l, const pt_node_t *n, const char *u
     if (strncasecmp(url, "unix:", 5) == 0) {
         const char *bar = strchr(url, '|');
         if (!bar || bar == url + 5)
-            return pt_dcx_fail(l, n, "%s: '%s': a unix socket URL is unix:/path|fcgi://host/",
+            return pt_dcx_fail(l, n, "%s: '%s': a unix socket URL is unix:/path|http://host/ "
+                               "(or |fcgi://host/)",
                                n->name, url), NULL;
         b->unix_path = pt_dcx_path(l, pt_arena_strndup(l->a, url + 5, (size_t)(bar - url - 5)));
         rest = bar + 1;
@@ -154,6 +154,13 @@ static int key_seconds(dcx_t *l, const pt_node_t *n, const char *v, int64_t *ms)
     return pt_dcx_timeout(l, n, v, ms);
 }
 
+static pt_proxy_key_fn extra_key;
+
+void pt_proxy_set_extra_key(pt_proxy_key_fn fn)
+{
+    extra_key = fn;
+}
+
 /* The keys of one worker (ProxyPass after the URL, BalancerMember, ProxySet in
  * <Proxy worker-url>), as mod_proxy reads them. */
 int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv)
@@ -165,6 +172,7 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
     const char *v = eq + 1;
     long long num = 0;
     bool on = false;
+    int taken;
     if (strcasecmp(key, "max") == 0) {
         if (pt_dcx_long(l, n, v, 1, 100000, &num) < 0)
             return -1;
@@ -211,6 +219,8 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
         b->hcuri = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcexpr") == 0) {
         b->hcexpr = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "hctemplate") == 0) {
+        b->hctemplate = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcpasses") == 0 || strcasecmp(key, "hcfails") == 0) {
         if (pt_dcx_long(l, n, v, 1, 1000, &num) < 0)
             return -1;
@@ -224,6 +234,8 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
                strcasecmp(key, "acquire") == 0 || strcasecmp(key, "ping") == 0 ||
                strcasecmp(key, "iobuffersize") == 0 || strcasecmp(key, "receivebuffersize") == 0) {
         /* Accepted for compatibility: portico always streams and sizes its own buffers. */
+    } else if (extra_key && (taken = extra_key(l, n, b, key, v)) != 0) {
+        return taken < 0 ? -1 : 0;
     } else {
         return pt_dcx_fail(l, n, "%s: unknown key '%s'", n->name, key);
     }

@@ -40,6 +40,9 @@ typedef struct pt_proxy_scheme {
      * balancer) decides: another member, or pt_upstream_fail_log's status. NULL for
      * schemes that cannot be a balancer member (balancer:// itself). */
     int (*forward)(struct pt_request *r, const pt_backend_t *b, pt_proxy_attempt_t *a);
+    /* Connections kept for reuse when neither enablereuse= nor disablereuse= is given
+     * (off for fcgi, as mod_proxy_fcgi; on for http). */
+    bool reuse_default;
 } pt_proxy_scheme_t;
 
 /* Adds s (before any configuration is loaded; not thread-safe), and its handler to the

@@ -135,7 +135,36 @@ int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
     return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
 }
 
+static int connect_backend(const pt_backend_t *b, int64_t timeout_ms);
+
 int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)
+{
+    int fd = connect_backend(b, timeout_ms);
+    if (fd >= 0 && b->tcp_keepalive && !b->unix_path) {
+        /* keepalive=On: the kernel probes an idle pooled connection, so that a firewall
+         * between us and the backend does not silently drop it. */
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    }
+    return fd;
+}
+
+/* The addresses the name had when the configuration was loaded, each in turn. */
+static int connect_loaded(const pt_backend_t *b, int64_t timeout_ms)
+{
+    int fd = -ECONNREFUSED;
+    for (size_t i = 0; i < b->naddrs; i++) {
+        const struct sockaddr_storage *sa = &b->addrs[i];
+        socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in);
+        fd = connect_addr((const struct sockaddr *)sa, len, timeout_ms);
+        if (fd >= 0 || fd == PT_ETIMEOUT)
+            break;
+    }
+    return fd;
+}
+
+static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
 {
     if (b->unix_path) {
         struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -144,6 +173,8 @@ int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)
         strcpy(sun.sun_path, b->unix_path);
         return connect_addr((struct sockaddr *)&sun, sizeof(sun), timeout_ms);
     }
+    if (b->naddrs)
+        return connect_loaded(b, timeout_ms);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);

@@ -20,6 +20,9 @@ typedef struct {
     bool done;                 /* the handshake finished */
     bool plain;                /* the peer spoke plain HTTP: raw bytes from here on */
     bool failed;               /* a fatal TLS error: no close_notify, no session kept */
+    BIO *prefix;               /* bytes read before TLS started (after a PROXY header, in
+                                  the same packet), fed to OpenSSL before the socket; owned
+                                  by ssl (its read BIO) until drained, then NULL */
 } pt_tls_state_t;
 
 /* The offered ALPN name equal to p[0..n), or NULL. */

@@ -193,6 +193,37 @@ bool pt_tls_active(const pt_conn_t *c)
 
 /* ---- The handshake ------------------------------------------------------------------- */
 
+/* Bytes that arrived before the handshake began (what followed a PROXY header in the same
+ * read: the ClientHello's start) become the session's first input: a memory BIO as the
+ * read side, swapped for the socket once OpenSSL has drained it (swap_prefix). */
+static int take_prefix(pt_conn_t *c, pt_tls_state_t *st)
+{
+    BIO *m = BIO_new(BIO_s_mem());
+    if (!m || BIO_write(m, c->rbuf + c->rpos, (int)(c->rlen - c->rpos)) <= 0) {
+        BIO_free(m);
+        pt_log_error(PT_LOG_ERR, c->peer_ip, "TLS: cannot start a session (out of memory)");
+        return -ENOMEM;
+    }
+    BIO_set_mem_eof_return(m, -1); /* drained: "retry", not end of stream */
+    SSL_set0_rbio(st->ssl, m);     /* the socket BIO stays the write side */
+    st->prefix = m;
+    c->rpos = c->rlen = 0;
+    return 0;
+}
+
+/* The prefix drained: the socket is the read side from here. True when it swapped. */
+static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
+{
+    if (!st->prefix || BIO_ctrl_pending(st->prefix) > 0)
+        return false;
+    BIO *sock = BIO_new_socket(c->fd, BIO_NOCLOSE);
+    if (!sock)
+        return false;
+    SSL_set0_rbio(st->ssl, sock); /* frees the memory BIO */
+    st->prefix = NULL;
+    return true;
+}
+
 int pt_tls_start(pt_conn_t *c)
 {
     const pt_vhost_t *vh = NULL;
@@ -216,6 +247,8 @@ int pt_tls_start(pt_conn_t *c)
     st->vh = vh;
     c->tp_state = st;
     c->tp = &pt_transport_tls;
+    if (c->rpos < c->rlen)
+        return take_prefix(c, st);
     return 0;
 }
 
@@ -291,18 +324,26 @@ int pt_tls_handshake(pt_conn_t *c)
         return 1;
     if (st->plain)
         return PT_TLS_PLAINTEXT;
-    if (SSL_in_before(st->ssl)) {
+    if (SSL_in_before(st->ssl) && !st->prefix) {
         int p = plain_http(c);
         if (p != 0)
             return p == 1 ? PT_TLS_PLAINTEXT : p;
     }
     ERR_clear_error();
     int r = SSL_do_handshake(st->ssl);
+    if (r == 1 && st->prefix && !swap_prefix(c, st)) {
+        st->failed = true; /* more than a ClientHello before our answer: not a TLS client */
+        pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake failed: data before the "
+                     "handshake finished");
+        return PT_ECLOSED;
+    }
     if (r == 1) {
         handshake_done(c);
         return 1;
     }
     long rc = ssl_result(c, r);
+    if (rc == PT_EAGAIN && c->tp_want == POLLIN && swap_prefix(c, st))
+        return pt_tls_handshake(c); /* the rest of the ClientHello is the socket's */
     if (rc == PT_EAGAIN)
         return PT_EAGAIN;
     st->failed = true;

@@ -88,9 +88,9 @@ START_TEST(tls12_and_tls13_negotiate_and_tls10_tls11_are_refused)
     snprintf(ca, sizeof(ca), "-servername a.test -CAfile %s", pth_tls_file("ca.pem"));
     char a[600];
     snprintf(a, sizeof(a), "%s -tls1_2", ca);
-    s_client_expect(a, "Protocol  : TLSv1.2");
+    s_client_expect(a, "New, TLSv1.2, Cipher is ECDHE-");
     snprintf(a, sizeof(a), "%s -tls1_3", ca);
-    s_client_expect(a, "Protocol  : TLSv1.3");
+    s_client_expect(a, "New, TLSv1.3, Cipher is TLS_");
     s_client_expect(a, "Verify return code: 0 (ok)");
     /* The client is made willing (security level 0), so only the server can refuse. */
     snprintf(a, sizeof(a), "%s -tls1_1 -cipher DEFAULT@SECLEVEL=0", ca);
@@ -319,13 +319,33 @@ START_TEST(a_16_mib_file_arrives_intact_over_tls)
     pth_write_dir_file(h, "a/big.bin", data, n);
     start_tls("", "", "");
     pth_resp_t r;
-    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/big.bin"};
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/big.bin",
+                       .timeout_s = 60};
     ck_assert_int_eq(pth_tls_get(&q, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, n);
     ck_assert(memcmp(r.body, data, n) == 0);
     pth_resp_free(&r);
     free(data);
+}
+END_TEST
+
+START_TEST(a_session_resumes_whichever_child_answers)
+{
+    start_tls("StartServers 3", "", "");
+    char a[600];
+    for (int v = 2; v <= 3; v++) {
+        snprintf(a, sizeof(a), "-servername a.test -tls1_%d -sess_out %s", v,
+                 pth_path(h, "sess.pem"));
+        char *out = pth_s_client_get(h->port, "a.test", a);
+        assert_out(out, "New, TLSv1.", a);
+        assert_out(out, "site a", a);
+        free(out);
+        snprintf(a, sizeof(a), "-servername a.test -tls1_%d -sess_in %s", v,
+                 pth_path(h, "sess.pem"));
+        for (int i = 0; i < 6; i++) /* connections spread over the children */
+            s_client_expect(a, "Reused, TLSv1.");
+    }
 }
 END_TEST
 
@@ -393,6 +413,7 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, a_stalled_handshake_is_closed_after_its_timeout_while_others_are_served);
     tcase_add_test(tc, redirect_permanent_to_https_and_hsts_on_every_answer);
     tcase_add_test(tc, a_16_mib_file_arrives_intact_over_tls);
+    tcase_add_test(tc, a_session_resumes_whichever_child_answers);
     tcase_add_test(tc, certificate_and_key_errors_are_config_errors_with_file_and_line);
     suite_add_tcase(s, tc);
     return s;

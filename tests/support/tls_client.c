@@ -135,7 +135,9 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
         pth_assert_msg((s.f = fopen(q->sink, "w")) != NULL, "cannot write %s", q->sink);
     set_tls_opts(cu, q, &res);
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->max_recv_bytes_s ? 60L : (long)PTH_CURL_TIMEOUT_S);
+    curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->timeout_s ? q->timeout_s
+                                          : q->max_recv_bytes_s ? 60L
+                                                                : (long)PTH_CURL_TIMEOUT_S);
     curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(cu, CURLOPT_WRITEDATA, &s);
@@ -159,12 +161,8 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
     return (int)rc;
 }
 
-char *pth_s_client(int port, const char *args)
+static char *run_s_client(const char *cmd)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "timeout 10 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
-             args);
     FILE *p = popen(cmd, "r");
     pth_assert_msg(p != NULL, "popen %s", cmd);
     char *out = NULL;
@@ -181,4 +179,23 @@ char *pth_s_client(int port, const char *args)
     }
     pclose(p);
     return out ? out : strdup("");
+}
+
+char *pth_s_client(int port, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "timeout 10 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
+             args);
+    return run_s_client(cmd);
+}
+
+char *pth_s_client_get(int port, const char *host, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "printf 'GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' | "
+             "timeout 10 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
+             args);
+    return run_s_client(cmd);
 }

@@ -24,6 +24,7 @@ typedef struct {
     bool http2;                /* offer h2 (ALPN h2, http/1.1) */
     long max_recv_bytes_s;     /* throttle the download (a long request); 0: no limit */
     const char *sink;          /* write the body to this file instead of memory */
+    long timeout_s;            /* 0: PTH_CURL_TIMEOUT_S (60 s when throttled) */
 } pth_tls_req_t;
 
 /* Returns the CURLcode (0 when the exchange worked); fills r (status, headers, body). */
@@ -32,5 +33,8 @@ int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r);
 /* Runs `openssl s_client -connect 127.0.0.1:PORT ARGS` with stdin closed, bounded by
  * `timeout 10`; returns its output (stdout and stderr, malloc'd). */
 char *pth_s_client(int port, const char *args);
+/* The same with a GET / for host sent (Connection: close) and the answer awaited: what a
+ * TLS 1.3 server sends after the handshake (its session tickets) has arrived by the end. */
+char *pth_s_client_get(int port, const char *host, const char *args);
 
 #endif

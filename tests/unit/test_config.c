@@ -469,6 +469,23 @@ START_TEST(rejects_bad_regex)
 }
 END_TEST
 
+/* Debian's default-ssl.conf: <FilesMatch "\.(?:cgi|shtml|phtml|php)$">, PCRE syntax. */
+START_TEST(takes_a_pcre_non_capturing_group_where_no_group_captures)
+{
+    pt_config_t *c = load("Listen 8080\n<FilesMatch \"\\.(?:cgi|php)$\">\n</FilesMatch>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->main_server->nsections, 1);
+    const regex_t *re = c->main_server->sections[0].re;
+    ck_assert_int_eq(regexec(re, "index.php", 0, NULL, 0), 0);
+    ck_assert_int_ne(regexec(re, "index.phps", 0, NULL, 0), 0);
+    pt_config_free(c);
+    /* Beside a capturing group, $1 would change meaning: refused. */
+    EXPECT_ERROR("Listen 8080\nAliasMatch \"^/(?:x|y)/(.*)\" /srv/$1\n",
+                 "main.conf:2: regex '^/(?:x|y)/(.*)': a non-capturing group (?:...) beside "
+                 "capturing groups is not supported (POSIX regular expressions)");
+}
+END_TEST
+
 START_TEST(rejects_duplicate_listen_and_missing_listen)
 {
     pt_config_t *c = load("Listen 127.0.0.1:8080\nListen 127.0.0.1:8080\n");
@@ -999,6 +1016,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, rejects_missing_or_non_directory_document_root);
     tcase_add_test(dir, rejects_htaccess_and_dns_features);
     tcase_add_test(dir, rejects_bad_regex);
+    tcase_add_test(dir, takes_a_pcre_non_capturing_group_where_no_group_captures);
         tcase_add_test(dir, rejects_duplicate_listen_and_missing_listen);
     tcase_add_test(dir, applies_apache_defaults);
     tcase_add_test(dir, parses_listen_forms);

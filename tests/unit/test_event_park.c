@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -68,6 +69,8 @@ static const pt_park_ops_t item_ops = {
 static pt_conn_next_t greet_serve_worker(pt_worker_t *w, pt_conn_t *c)
 {
     long n = pt_conn_read(c, 4096);
+    if (n == PT_EAGAIN) /* accepted before the greeting arrived */
+        return PT_NEXT_PARK_READ;
     if (n <= 0)
         return PT_NEXT_CLOSE;
     item_t *it = calloc(1, sizeof(*it));
@@ -83,7 +86,70 @@ static pt_conn_next_t greet_serve_worker(pt_worker_t *w, pt_conn_t *c)
 
 static const pt_conn_proto_t greet = {.name = "greet", .serve_worker = greet_serve_worker};
 
-static pid_t start_child(int *port)
+/* ---- A park on two descriptors (a tunnel's shape) ------------------------------------- */
+
+/* Both descriptors are dups of the client's socket, so one "ping" makes both ready at once:
+ * the item must run once per claim, never on two threads together (it would answer twice,
+ * or TSan/ASan would say so). Its second descriptor is its own: destroy closes it. */
+static atomic_int running;
+
+static void two_serve_worker(pt_task_t *t, pt_worker_t *w)
+{
+    item_t *it = PT_CONTAINER_OF(t, item_t, task);
+    if (atomic_fetch_add(&running, 1) != 0)
+        abort(); /* two owners at once */
+    char buf[16];
+    ssize_t n = recv(it->park.fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 4 && memcmp(buf, "ping", 4) == 0)
+        (void)!send(it->park.fd, "pong\n", 5, MSG_NOSIGNAL);
+    usleep(2000); /* the other descriptor's event comes meanwhile */
+    atomic_fetch_sub(&running, 1);
+    it->park.deadline_ms = pt_now_ms() + 300;
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+}
+
+static void two_expire_listener(pt_park_t *p, void *mpm, bool stopping)
+{
+    (void)mpm, (void)stopping;
+    close(p->fd);
+    p->fd = -1;
+}
+
+static void two_destroy(pt_park_t *p)
+{
+    close(p->fd2);
+    free(PT_CONTAINER_OF(p, item_t, park));
+}
+
+static const pt_park_ops_t two_ops = {
+    .ready = item_ready,
+    .expire_listener = two_expire_listener,
+    .destroy = two_destroy,
+};
+
+static pt_conn_next_t two_serve_greet(pt_worker_t *w, pt_conn_t *c)
+{
+    long n = pt_conn_read(c, 4096);
+    if (n == PT_EAGAIN)
+        return PT_NEXT_PARK_READ;
+    if (n <= 0)
+        return PT_NEXT_CLOSE;
+    item_t *it = calloc(1, sizeof(*it));
+    it->park = (pt_park_t){.ops = &two_ops, .fd = dup(c->fd), .events = EPOLLIN,
+                           .fd2 = dup(c->fd), .events2 = EPOLLIN,
+                           .deadline_ms = pt_now_ms() + 10000, .state = PT_PARK_TUNNEL,
+                           .heap_idx = -1};
+    it->task.serve_worker = two_serve_worker;
+    (void)!send(it->park.fd, "parked\n", 7, MSG_NOSIGNAL);
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+    return PT_NEXT_CLOSE;
+}
+
+static const pt_conn_proto_t two_greet = {.name = "two", .serve_worker = two_serve_greet};
+
+static pid_t start_child_with(int *port, const pt_conn_proto_t *proto)
 {
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -101,11 +167,16 @@ static pid_t start_child(int *port)
         ls.fd = lfd;
         pt_scoreboard_t *sb = pt_scoreboard_create(1, 2, "event");
         pt_child_t ch = {.cfg = &cfg, .ls = &ls, .nls = 1, .sb = sb, .slot = 0,
-                         .proto = &greet};
+                         .proto = proto};
         _exit(pt_event_child_main(&ch, false));
     }
     close(lfd);
     return pid;
+}
+
+static pid_t start_child(int *port)
+{
+    return start_child_with(port, &greet);
 }
 
 /* Reads one line (up to \n) within 5 s; "" on EOF. */
@@ -153,12 +224,45 @@ START_TEST(an_item_that_is_not_a_connection_is_parked_served_and_expired)
 }
 END_TEST
 
+START_TEST(a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &two_greet);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(write(fd, "hello", 5), 5);
+    char line[32];
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "parked\n");
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(write(fd, "ping", 4), 4);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "pong\n");
+    }
+    /* Nothing more than one pong a ping. */
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, 100), 0);
+    /* Expired at its deadline: the MPM shuts the second descriptor (the peer sees the
+     * end now) and the item's destroy closes it later. */
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "");
+    close(fd);
+    kill(pid, SIGTERM);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, an_item_that_is_not_a_connection_is_parked_served_and_expired);
+    tcase_add_test(tc, a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

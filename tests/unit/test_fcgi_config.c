@@ -93,12 +93,11 @@ START_TEST(unix_socket_urls_and_the_default_port_are_understood)
 }
 END_TEST
 
-START_TEST(http_backends_are_refused_until_the_http_proxy_exists)
+START_TEST(unknown_schemes_are_refused_by_name)
 {
-    ck_assert_ptr_null(load("\nProxyPass /x http://127.0.0.1:8081/\n"));
-    ck_assert_str_eq(errmsg(), "main.conf:5: ProxyPass: 'http://127.0.0.1:8081/': only fcgi:// "
-                               "backends are supported; the http proxy (mod_proxy_http) is "
-                               "not built yet");
+    ck_assert_ptr_null(load("\nProxyPass /x ftp://127.0.0.1:8081/\n"));
+    ck_assert_str_eq(errmsg(), "main.conf:5: ProxyPass: 'ftp://127.0.0.1:8081/': no proxy "
+                               "scheme 'ftp' (mod_proxy_ftp) in portico");
 }
 END_TEST
 
@@ -128,7 +127,7 @@ START_TEST(sethandler_proxy_is_parsed_at_load_and_a_bad_one_fails_there)
     ck_assert_ptr_null(load("<Location /x>\n SetHandler \"proxy:unix:/tmp/x.sock\"\n"
                             "</Location>\n"));
     ck_assert_str_eq(errmsg(), "main.conf:5: SetHandler: 'unix:/tmp/x.sock': a unix socket URL "
-                               "is unix:/path|fcgi://host/");
+                               "is unix:/path|http://host/ (or |fcgi://host/)");
 }
 END_TEST
 
@@ -278,7 +277,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, proxypass_with_keys_fills_the_backend);
     tcase_add_test(tc, unix_socket_urls_and_the_default_port_are_understood);
-    tcase_add_test(tc, http_backends_are_refused_until_the_http_proxy_exists);
+    tcase_add_test(tc, unknown_schemes_are_refused_by_name);
     tcase_add_test(tc, bad_ports_unknown_keys_and_missing_urls_name_their_line);
     tcase_add_test(tc, sethandler_proxy_is_parsed_at_load_and_a_bad_one_fails_there);
     tcase_add_test(tc, one_backend_is_shared_by_rules_naming_the_same_url);

@@ -111,7 +111,7 @@ START_TEST(an_unknown_scheme_is_refused_at_load)
     fprintf(f, "Listen 127.0.0.1:8080\nProxyPass /x/ gopher://h/\n");
     fclose(f);
     ck_assert_ptr_null(pt_config_load(path, NULL, err, sizeof(err)));
-    ck_assert_ptr_nonnull(strstr(err, "not built yet"));
+    ck_assert_ptr_nonnull(strstr(err, "no proxy scheme 'gopher'"));
     ck_assert_ptr_eq(pt_proxy_scheme_find("FCGI", 4), &pt_fcgi_scheme);
     ck_assert_ptr_null(pt_proxy_scheme_find("fcgix", 5));
 }

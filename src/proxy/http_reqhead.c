@@ -1,0 +1,245 @@
+/* The request head mod_proxy_http sends upstream: the request line (the path re-encoded
+ * from the decoded URL, or passed raw with nocanon), the client's fields without the
+ * hop-by-hop ones (RFC 9110 7.6.1: Connection and every field it names, Keep-Alive, TE,
+ * Trailer, Transfer-Encoding, Upgrade unless tunnelling, Proxy-Connection and
+ * Proxy-Authorization), Host (the backend's, or the client's with ProxyPreserveHost), the
+ * X-Forwarded-* fields of ProxyAddHeaders, and our own framing of the body. Built with
+ * memcpy into one arena buffer: it runs for every proxied request. */
+#include "http_exchange.h"
+
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+    pt_arena_t *a;
+    char *p;
+    size_t len, cap;
+} hb_t;
+
+static void put(hb_t *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = (b->cap + n) * 2;
+        b->p = pt_arena_grow(b->a, b->p, b->len, cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void puts_(hb_t *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* A number in decimal, without printf (this runs for every request). */
+static void put_uint(hb_t *b, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, tmp + i, sizeof(tmp) - i);
+}
+
+static void field(hb_t *b, const char *name, const char *value)
+{
+    puts_(b, name);
+    put(b, ": ", 2);
+    puts_(b, value);
+    put(b, "\r\n", 2);
+}
+
+/* RFC 3986 pchar and '/': what a path may hold unescaped; every other byte of the decoded
+ * path is %-encoded again (Apache's ap_proxy_canonenc for a path). */
+static bool path_char(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+}
+
+/* keep_2f: AllowEncodedSlashes NoDecode left "%2F" in the path, to go on as it is (as
+ * Apache's canonenc with PROXY_CANONENC_NOENCODEDSLASHENCODING). */
+static void put_encoded(hb_t *b, const char *s, bool keep_2f)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const char *p = s; *p;) {
+        const char *run = p;
+        while (*p && path_char((unsigned char)*p))
+            p++;
+        put(b, run, (size_t)(p - run));
+        if (keep_2f && p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
+            put(b, p, 3);
+            p += 3;
+        } else if (*p) {
+            char e[3] = {'%', hex[(unsigned char)*p >> 4], hex[(unsigned char)*p & 15]};
+            put(b, e, 3);
+            p++;
+        }
+    }
+}
+
+/* nocanon: the client's own bytes after the ProxyPass prefix, when the raw path starts
+ * with it (as Apache, which otherwise falls back to the canonical form). */
+static bool put_raw_path(hb_t *b, const pt_request_t *r, const pt_proxy_pass_t *pp)
+{
+    const char *u = r->unparsed_uri;
+    if (u[0] != '/') { /* absolute-form: skip scheme and authority */
+        const char *s = strstr(u, "://");
+        u = s ? strchr(s + 3, '/') : NULL;
+        if (!u)
+            return false;
+    }
+    size_t ul = strcspn(u, "?#"), pl = strlen(pp->path);
+    if (pp->re || ul < pl || strncmp(u, pp->path, pl) != 0)
+        return false;
+    const char *bp = pp->backend->path, *rest = u + pl;
+    size_t bl = strlen(bp);
+    if (bl && bp[bl - 1] == '/' && rest[0] == '/')
+        rest++;
+    puts_(b, bl ? bp : "/");
+    if (!bl && rest[0] == '/')
+        rest++;
+    put(b, rest, (size_t)(u + ul - rest));
+    return true;
+}
+
+static void put_target(hb_t *b, const pt_http_x_t *x)
+{
+    const pt_request_t *r = x->r;
+    const pt_proxy_pass_t *pp = r->proxy_pass;
+    if (!(pp && pp->nocanon && put_raw_path(b, r, pp))) {
+        const char *path = r->backend_path ? r->backend_path : r->uri;
+        if (!r->backend_path && x->b->path[0]) /* SetHandler "proxy:http://h/base" */
+            path = pt_arena_printf(r->arena, "%s%s", x->b->path,
+                                   x->b->path[strlen(x->b->path) - 1] == '/' ? r->uri + 1
+                                                                              : r->uri);
+        if (path[0] != '/')
+            put(b, "/", 1);
+        put_encoded(b, path, r->vhost->allow_encoded_slashes == 3);
+    }
+    if (r->args && !(pp && pp->noquery)) {
+        put(b, "?", 1);
+        puts_(b, r->args);
+    }
+}
+
+/* Whether the client's field name is dropped: hop-by-hop, named by its Connection, or one
+ * that this head writes itself. */
+static bool dropped(const pt_http_x_t *x, const char *name, bool has_conn)
+{
+    size_t n = strlen(name);
+    if (pt_http_hop_by_hop(name, n))
+        return true;
+    if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
+        strcasecmp(name, "Expect") == 0)
+        return true;
+    if (strncasecmp(name, "X-Forwarded-", 12) == 0 &&
+        (strcasecmp(name + 12, "For") == 0 || strcasecmp(name + 12, "Host") == 0 ||
+         strcasecmp(name + 12, "Server") == 0))
+        return x->r->vhost->proxy_add_headers != 1; /* merged below */
+    const pt_table_t *t = &x->r->headers_in;
+    for (size_t i = 0; has_conn && i < t->n; i++)
+        if (strcasecmp(t->v[i].name, "Connection") == 0 &&
+            pt_http_list_has(t->v[i].value, strlen(t->v[i].value), name, n))
+            return true;
+    return false;
+}
+
+/* Every value of name joined by ", " (the client's X-Forwarded-For fields), then more. */
+static void merged(hb_t *b, const pt_table_t *t, const char *name, const char *more)
+{
+    puts_(b, name);
+    put(b, ": ", 2);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i].name, name) == 0) {
+            puts_(b, t->v[i].value);
+            put(b, ", ", 2);
+        }
+    puts_(b, more);
+    put(b, "\r\n", 2);
+}
+
+static void put_host(hb_t *b, const pt_http_x_t *x)
+{
+    const pt_request_t *r = x->r;
+    const char *h = pt_table_get(&r->headers_in, "Host");
+    if (r->vhost->proxy_preserve_host == 2 && h) {
+        field(b, "Host", h);
+        return;
+    }
+    const pt_backend_t *be = x->b;
+    bool v6 = strchr(be->host, ':') != NULL;
+    puts_(b, v6 ? "Host: [" : "Host: ");
+    puts_(b, be->host);
+    if (v6)
+        put(b, "]", 1);
+    if (be->port != be->scheme_ops->default_port)
+        put(b, ":", 1), put_uint(b, (uint64_t)be->port);
+    put(b, "\r\n", 2);
+}
+
+static void put_forwarded(hb_t *b, const pt_http_x_t *x)
+{
+    const pt_request_t *r = x->r;
+    merged(b, &r->headers_in, "X-Forwarded-For", pt_request_client_ip(r));
+    const char *h = pt_table_get(&r->headers_in, "Host");
+    if (h)
+        merged(b, &r->headers_in, "X-Forwarded-Host", h);
+    /* The ServerName, as Apache's r->server->server_hostname (not the Host asked for). */
+    merged(b, &r->headers_in, "X-Forwarded-Server",
+           r->vhost->server_name ? r->vhost->server_name : pt_request_server_name(r));
+    /* Not Apache's (it leaves the field to RequestHeader): added when the client or a
+     * RequestHeader rule did not set it. */
+    if (!pt_table_get(&r->headers_in, "X-Forwarded-Proto"))
+        field(b, "X-Forwarded-Proto", r->scheme ? r->scheme : "http");
+}
+
+static void put_framing(hb_t *b, const pt_http_x_t *x)
+{
+    const pt_request_t *r = x->r;
+    if (r->has_body && r->content_length < 0)
+        puts_(b, "Transfer-Encoding: chunked\r\n");
+    else if (r->has_body || r->content_length == 0)
+        puts_(b, "Content-Length: "), put_uint(b, (uint64_t)r->content_length),
+            put(b, "\r\n", 2);
+    if (x->expect)
+        puts_(b, "Expect: 100-continue\r\n");
+    if (x->upgrade) {
+        field(b, "Upgrade", pt_table_get(&r->headers_in, "Upgrade"));
+        puts_(b, "Connection: Upgrade\r\n");
+    } else if (!x->reuse) {
+        puts_(b, "Connection: close\r\n");
+    }
+}
+
+char *pt_http_request_head(pt_http_x_t *x, size_t *len)
+{
+    pt_request_t *r = x->r;
+    size_t est = 512 + strlen(r->unparsed_uri) * 3;
+    for (size_t i = 0; i < r->headers_in.n; i++)
+        est += strlen(r->headers_in.v[i].name) + strlen(r->headers_in.v[i].value) + 4;
+    hb_t b = {r->arena, pt_arena_alloc(r->arena, est), 0, est};
+    puts_(&b, r->method);
+    put(&b, " ", 1);
+    put_target(&b, x);
+    put(&b, " HTTP/1.1\r\n", 11);
+    put_host(&b, x);
+    bool has_conn = pt_table_get(&r->headers_in, "Connection") != NULL;
+    for (size_t i = 0; i < r->headers_in.n; i++) {
+        const pt_entry_t *e = &r->headers_in.v[i];
+        /* A value holding CR or LF (from a RequestHeader rule) would split the head. */
+        if (dropped(x, e->name, has_conn) || strpbrk(e->value, "\r\n"))
+            continue;
+        field(&b, e->name, e->value);
+    }
+    if (r->vhost->proxy_add_headers != 1)
+        put_forwarded(&b, x);
+    put_framing(&b, x);
+    put(&b, "\r\n", 2);
+    *len = b.len;
+    return b.p;
+}

@@ -1,0 +1,192 @@
+/* The upstream response head parser (http_resp.h). One pass over a complete head: the
+ * caller finds the blank line first, so a head that comes in pieces is parsed once. */
+#include "http_resp.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* RFC 9110 section 5.6.2 tchar. */
+static bool is_tchar(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z')
+        return true;
+    if (c >= 'A' && c <= 'Z')
+        return true;
+    if (c >= '0' && c <= '9')
+        return true;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool slice_is(pt_str_t s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+bool pt_http_list_has(const char *list, size_t len, const char *token, size_t tlen)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (list[i] == ' ' || list[i] == '\t' || list[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < len && list[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && (list[e - 1] == ' ' || list[e - 1] == '\t'))
+            e--;
+        if (e - s == tlen && strncasecmp(list + s, token, tlen) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool pt_http_hop_by_hop(const char *name, size_t len)
+{
+    static const char *const hop[] = {"Connection", "Keep-Alive", "TE", "Trailer",
+                                      "Transfer-Encoding", "Upgrade", "Proxy-Connection",
+                                      "Proxy-Authorization"};
+    for (size_t i = 0; i < PT_ARRAY_LEN(hop); i++)
+        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* "HTTP/1.x DDD[ reason]" */
+static bool status_line(const char *p, size_t n, pt_http_resp_t *out)
+{
+    if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+        return false;
+    for (int i = 9; i < 12; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    if (n > 12 && p[12] != ' ')
+        return false;
+    for (size_t i = 13; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
+            return false;
+    out->version = p[7] == '1' ? 11 : 10;
+    out->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    return out->status >= 100;
+}
+
+/* One Content-Length value: digits, or a list of equal ones ("5, 5"), RFC 9110 8.6. */
+static bool content_length(pt_str_t v, int64_t *cl)
+{
+    size_t i = 0;
+    do {
+        while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        if (i >= v.len || v.p[i] < '0' || v.p[i] > '9')
+            return false;
+        int64_t n = 0;
+        while (i < v.len && v.p[i] >= '0' && v.p[i] <= '9') {
+            if (n > (INT64_MAX - 9) / 10)
+                return false;
+            n = n * 10 + (v.p[i++] - '0');
+        }
+        while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t'))
+            i++;
+        if (i < v.len && v.p[i] != ',')
+            return false;
+        if (*cl >= 0 && *cl != n)
+            return false;
+        *cl = n;
+    } while (i < v.len);
+    return true;
+}
+
+/* The framing fields and Connection; false with *why for what may not pass. */
+static bool note_field(pt_http_resp_t *out, pt_str_t name, pt_str_t v, bool *te_seen,
+                       const char **why)
+{
+    if (slice_is(name, "Content-Length")) {
+        if (!content_length(v, &out->content_length))
+            return *why = "bad or conflicting Content-Length", false;
+    } else if (slice_is(name, "Transfer-Encoding")) {
+        /* Only "chunked", once: another coding would need decoding we do not do, and
+         * "chunked, chunked" or a coding after chunked is a framing we will not guess. */
+        if (*te_seen || !slice_is(v, "chunked"))
+            return *why = "unsupported Transfer-Encoding", false;
+        *te_seen = out->chunked = true;
+    } else if (slice_is(name, "Connection")) {
+        if (pt_http_list_has(v.p, v.len, "close", 5))
+            out->conn_close = true;
+        if (pt_http_list_has(v.p, v.len, "upgrade", 7))
+            out->conn_upgrade = true;
+        if (out->version == 10 && pt_http_list_has(v.p, v.len, "keep-alive", 10))
+            out->conn_close = false;
+    }
+    return true;
+}
+
+/* "name: value" in p[0..n); the value trimmed. */
+static bool field_line(const char *p, size_t n, pt_header_t *f, const char **why)
+{
+    const char *colon = memchr(p, ':', n);
+    if (!colon || colon == p)
+        return *why = "malformed header field", false;
+    for (const char *q = p; q < colon; q++)
+        if (!is_tchar((unsigned char)*q))
+            return *why = "malformed header field name", false;
+    const char *v = colon + 1, *e = p + n;
+    for (const char *q = v; q < e; q++)
+        if ((unsigned char)*q < 0x20 && *q != '\t')
+            return *why = "control character in a header field", false;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    f->name = (pt_str_t){p, (size_t)(colon - p)};
+    f->value = (pt_str_t){v, (size_t)(e - v)};
+    return true;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+        k++;
+    return k;
+}
+
+pt_http_resp_result_t pt_http_resp_parse(const char *buf, size_t len, size_t max_fields,
+                                         pt_arena_t *a, pt_http_resp_t *out, const char **why)
+{
+    *why = NULL;
+    memset(out, 0, sizeof(*out));
+    out->content_length = -1;
+    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    if (!end)
+        return len >= PT_HTTP_RESP_HEAD_MAX ? (*why = "response head too large",
+                                               PT_HTTP_RESP_BAD)
+                                            : PT_HTTP_RESP_AGAIN;
+    out->head_len = (size_t)(end - buf) + 4;
+    if (out->head_len > PT_HTTP_RESP_HEAD_MAX)
+        return *why = "response head too large", PT_HTTP_RESP_BAD;
+    const char *eol = memmem(buf, out->head_len, "\r\n", 2);
+    if (!status_line(buf, (size_t)(eol - buf), out))
+        return *why = "malformed status line", PT_HTTP_RESP_BAD;
+    out->conn_close = out->version == 10;
+    size_t cap = count_lines(buf, out->head_len);
+    if (cap > max_fields + 2)
+        return *why = "too many header fields", PT_HTTP_RESP_BAD;
+    out->fields = pt_arena_alloc(a, cap * sizeof(*out->fields));
+    bool te_seen = false;
+    for (const char *p = eol + 2; p < end + 2;) {
+        const char *e = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+        if (memchr(p, '\n', (size_t)(e - p)) || memchr(p, '\0', (size_t)(e - p)))
+            return *why = "bare LF or NUL in the response head", PT_HTTP_RESP_BAD;
+        if (*p == ' ' || *p == '\t')
+            return *why = "obsolete line folding in the response head", PT_HTTP_RESP_BAD;
+        pt_header_t *f = &out->fields[out->nfields];
+        if (!field_line(p, (size_t)(e - p), f, why) ||
+            !note_field(out, f->name, f->value, &te_seen, why))
+            return PT_HTTP_RESP_BAD;
+        out->nfields++;
+        p = e + 2;
+    }
+    if (out->chunked && out->content_length >= 0)
+        return *why = "both Content-Length and Transfer-Encoding", PT_HTTP_RESP_BAD;
+    return PT_HTTP_RESP_DONE;
+}

@@ -1,0 +1,239 @@
+/* mod_proxy_http: the "http" scheme (ProxyPass to http:// and unix:/path|http://host/).
+ * Its forward op is one attempt on one backend (what a balancer calls per member): borrow
+ * a pooled keep-alive connection, send the head (http_reqhead.c), stream the body (a
+ * chunked one re-framed as chunked; with Expect: 100-continue only once the backend asked
+ * for it), then hand the answer to http_relay.c. A pooled connection that the backend had
+ * closed is replaced by a fresh one when nothing of the request can have been taken. The
+ * handler is forward plus the failure's status. */
+#include "http_exchange.h"
+
+#include "proxy_http.h"
+#include "clock.h"
+#include "log.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int64_t exchange_timeout(const pt_request_t *r, const pt_backend_t *b)
+{
+    if (b->timeout_ms > 0)
+        return b->timeout_ms;
+    if (r->vhost->proxy_timeout_ms > 0)
+        return r->vhost->proxy_timeout_ms;
+    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
+}
+
+/* RFC 9110 9.2.2 (and the balancer's rule): a request that may be sent twice. */
+static bool idempotent(const pt_request_t *r)
+{
+    switch (r->method_id) {
+    case PT_METHOD_GET: case PT_METHOD_HEAD: case PT_METHOD_PUT: case PT_METHOD_DELETE:
+    case PT_METHOD_OPTIONS: case PT_METHOD_TRACE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* upgrade=websocket (or *) and the client asked for that protocol (Apache 2.4.47+). */
+static bool wants_upgrade(const pt_request_t *r, const pt_backend_t *b)
+{
+    if (!b->upgrade)
+        return false;
+    const char *up = pt_table_get(&r->headers_in, "Upgrade");
+    const char *conn = pt_table_get(&r->headers_in, "Connection");
+    if (!up || !conn || !pt_http_list_has(conn, strlen(conn), "upgrade", 7))
+        return false;
+    return strcmp(b->upgrade, "*") == 0 || strcasecmp(b->upgrade, up) == 0;
+}
+
+/* ---- The request body ------------------------------------------------------------------ */
+
+/* The client's body to the backend, as it comes: Content-Length bytes as they are, a
+ * chunked body as chunks again (its size is not known before its end). 0, a status (> 0)
+ * when the client's body failed, or a negative error from the backend. */
+static int send_body(pt_http_x_t *x)
+{
+    pt_request_t *r = x->r;
+    bool chunked = r->content_length < 0;
+    char *data = pt_arena_alloc(r->arena, PT_HTTP_BODYBUF);
+    for (;;) {
+        int st = 400;
+        long n = pt_req_read_body(r, data, PT_HTTP_BODYBUF, &st);
+        if (n < 0)
+            return st;
+        char sz[24];
+        struct iovec iov[3];
+        int k = 0;
+        if (chunked) {
+            int sl = n ? snprintf(sz, sizeof(sz), "%lx\r\n", n) : 0;
+            if (sl)
+                iov[k++] = (struct iovec){sz, (size_t)sl};
+            iov[k++] = (struct iovec){data, (size_t)n};
+            iov[k++] = n ? (struct iovec){"\r\n", 2} : (struct iovec){"0\r\n\r\n", 5};
+        } else if (n) {
+            iov[k++] = (struct iovec){data, (size_t)n};
+        }
+        int rc = k ? pt_upstream_writev(x->c.fd, iov, k, x->timeout_ms) : 0;
+        if (rc != 0)
+            return rc;
+        x->a->bytes_out += (uint64_t)n;
+        if (n == 0) {
+            x->body_sent = true;
+            return 0;
+        }
+    }
+}
+
+/* ---- One attempt ----------------------------------------------------------------------- */
+
+/* Connects (or borrows) and sends the head; a reused connection that turns out closed
+ * before any of it went is replaced once. 0, or the failure's status (logged). */
+static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fresh)
+{
+    for (int attempt = 0;; attempt++) {
+        pt_upstream_fail_t fail;
+        int err = 0;
+        if (pt_pool_acquire(x->pool, x->timeout_ms, fresh || attempt > 0, &x->c, &fail,
+                            &err) != 0)
+            return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL ? NULL : strerror(err));
+        struct iovec iov = {(void *)head, hlen};
+        x->sent_us = pt_mono_us();
+        int rc = pt_upstream_writev(x->c.fd, &iov, 1, x->timeout_ms);
+        if (rc == 0) {
+            x->a->sent = true;
+            return 0;
+        }
+        bool retry = attempt == 0 && pt_upstream_stale(&x->c, rc);
+        pt_pool_release(x->pool, &x->c, false);
+        if (!retry)
+            return rc == PT_ETIMEOUT ? pt_http_fail(x, PT_UPSTREAM_WRITE_TIMEOUT, NULL)
+                                     : pt_http_fail(x, PT_UPSTREAM_RESET_BEFORE_SEND,
+                                                    strerror(-rc));
+    }
+}
+
+/* With Expect: 100-continue the body waits for the backend's word: its 100 (the client then
+ * gets its own 100 at the first body read), a final answer (relayed; the body is never
+ * asked for), or silence past PT_HTTP_CONTINUE_WAIT_MS (the body goes anyway). 0 to send
+ * the body, 1 when a final head is parsed, else the failure's status. */
+static int await_continue(pt_http_x_t *x)
+{
+    bool nothing;
+    const char *why;
+    int rc = pt_http_read_head(x, PT_MIN(x->timeout_ms, PT_HTTP_CONTINUE_WAIT_MS), true,
+                               &nothing, &why);
+    if (rc == 100 || rc == PT_ETIMEOUT)
+        return 0;
+    if (rc == 0)
+        return 1;
+    pt_pool_release(x->pool, &x->c, false);
+    return rc == PT_EINVAL ? pt_http_fail(x, PT_UPSTREAM_MALFORMED, why)
+                           : pt_http_fail(x, PT_UPSTREAM_RESET_BEFORE_HEAD, why);
+}
+
+/* The body after the head; 0 when the answer is to be read. */
+static int body_phase(pt_http_x_t *x)
+{
+    pt_request_t *r = x->r;
+    if (!r->has_body) {
+        x->body_sent = true;
+        return 0;
+    }
+    if (x->expect) {
+        int rc = await_continue(x);
+        if (rc == 1)
+            return 0; /* answered without the body: the connection is not reused */
+        if (rc != 0)
+            return rc;
+    }
+    int rc = send_body(x);
+    if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
+        return 0; /* a backend that stopped reading may have answered: its answer decides */
+    pt_pool_release(x->pool, &x->c, false);
+    if (rc > 0)
+        return rc; /* the client's body failed: its status, the backend sees a cut request */
+    if (rc == PT_ETIMEOUT)
+        return pt_http_fail(x, PT_UPSTREAM_WRITE_TIMEOUT, "the request body");
+    return pt_http_fail(x, PT_UPSTREAM_RESET_BEFORE_HEAD,
+                        pt_arena_printf(r->arena, "cannot send the request body: %s",
+                                        strerror(-rc)));
+}
+
+/* Reads the answer's head. 0, 1 to try again on a fresh connection (a reused one closed
+ * before answering a request that may be repeated), or the failure's status. */
+static int head_phase(pt_http_x_t *x, bool may_retry)
+{
+    bool nothing;
+    const char *why;
+    int rc = x->head.status >= 200 || x->head.status == 101 ? 0 : pt_http_read_head(x, x->timeout_ms, false, &nothing,
+                                                            &why);
+    if (rc == 0)
+        return 0;
+    pt_pool_release(x->pool, &x->c, false);
+    if (rc == PT_ECLOSED && nothing && may_retry) {
+        pt_log_rerror(PT_LOG_DEBUG, x->r, "HTTP backend %s closed a kept connection; "
+                      "sending again on a fresh one", x->b->url);
+        return 1;
+    }
+    if (rc == PT_ETIMEOUT)
+        return pt_http_fail(x, PT_UPSTREAM_READ_TIMEOUT, NULL);
+    if (rc == PT_EINVAL)
+        return pt_http_fail(x, PT_UPSTREAM_MALFORMED, why);
+    return pt_http_fail(x, PT_UPSTREAM_RESET_BEFORE_HEAD, why);
+}
+
+static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
+{
+    *a = (pt_proxy_attempt_t){0};
+    pt_http_x_t x = {.r = r, .b = b, .a = a, .c = {.fd = -1},
+                     .own_headers = r->headers_out.n};
+    x.timeout_ms = exchange_timeout(r, b);
+    if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), b))) {
+        pt_log_rerror(PT_LOG_ERR, r, "HTTP backend %s: no connection pool in this process "
+                      "(the proxy runtime was not made)", b->url);
+        return 500;
+    }
+    x.reuse = b->reuse_set ? b->enablereuse : pt_http_scheme.reuse_default;
+    x.upgrade = wants_upgrade(r, b);
+    x.expect = r->has_body && r->expects_continue && !r->body_started;
+    size_t hlen;
+    const char *head = pt_http_request_head(&x, &hlen);
+    x.buf = pt_http_iobuf();
+    for (int attempt = 0;; attempt++) {
+        int rc = open_and_send(&x, head, hlen, attempt > 0);
+        if (rc == 0)
+            rc = body_phase(&x);
+        if (rc == 0) {
+            bool reused = x.c.reused;
+            rc = head_phase(&x, attempt == 0 && reused && !r->body_started && idempotent(r));
+        }
+        if (rc == 0)
+            return pt_http_relay(&x);
+        if (rc != 1)
+            return rc;
+        x.len = x.pos = 0;
+        x.head.status = 0;
+    }
+}
+
+static int http_handler(pt_request_t *r)
+{
+    if (!r->backend) {
+        pt_log_rerror(PT_LOG_ERR, r, "no HTTP backend for handler %s", r->handler);
+        return 500;
+    }
+    pt_proxy_attempt_t a;
+    return forward(r, r->backend, &a);
+}
+
+const pt_proxy_scheme_t pt_http_scheme = {
+    .name = "http",
+    .default_port = 80,
+    .handler = {"proxy:http", http_handler, true},
+    .forward = forward,
+    .reuse_default = true, /* keep-alive to upstreams unless disablereuse=On */
+};

@@ -1,0 +1,651 @@
+/* The HTTP reverse proxy (mod_proxy_http) against the raw test origin of http_backend.h:
+ * what the backend sees (request line, Host, hop-by-hop fields gone, X-Forwarded-*, bodies
+ * by sha256), what the client gets (framing of HEAD/204/304, hop-by-hop gone, 1 MiB both
+ * ways), 100-continue, keep-alive pooling and a stale pooled connection, unix sockets,
+ * ProxyPreserveHost, and no request smuggled through. */
+#include "harness.h"
+#include "http_backend.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pth_t *h;
+static pth_http_backend_t be;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_http_backend_start_must(&be, NULL);
+}
+
+static void teardown(void)
+{
+    pth_free(h);
+    pth_http_backend_stop(&be);
+}
+
+/* Proxy /b/ to the backend, with extra config lines after. */
+static void start_with(const char *extra)
+{
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n%s\n", be.port, extra ? extra : "");
+    pth_start(h);
+}
+
+static void get(const char *path, const char *const *hdrs, pth_resp_t *r)
+{
+    pth_get(h, path, hdrs, r);
+}
+
+/* The request head the backend echoed (the part before "\n--\n"). */
+static char *echoed_head(const pth_resp_t *r)
+{
+    const char *e = strstr(r->body, "\n--\n");
+    return strndup(r->body, e ? (size_t)(e - r->body) : r->body_len);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool head_has(const char *head, const char *line)
+{
+    char want[512];
+    snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+    return strstr(head, want) != NULL;
+}
+
+static bool head_names(const char *head, const char *name)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "\r\n%s:", name);
+    return strcasestr(head, want) != NULL;
+}
+
+START_TEST(a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fields)
+{
+    start_with(NULL);
+    pth_resp_t r;
+    get("/b/echo?x=1&y=%41", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo?x=1&y=%41 HTTP/1.1\r\n"), "%s", head);
+    char host[64];
+    snprintf(host, sizeof(host), "Host: 127.0.0.1:%d", be.port);
+    ck_assert_msg(head_has(head, host), "%s", head);
+    ck_assert_msg(head_has(head, "X-Forwarded-For: 127.0.0.1"), "%s", head);
+    char xfh[64];
+    snprintf(xfh, sizeof(xfh), "X-Forwarded-Host: 127.0.0.1:%d", h->port);
+    ck_assert_msg(head_has(head, xfh), "%s", head);
+    ck_assert_msg(head_has(head, "X-Forwarded-Server: localhost"), "%s", head);
+    ck_assert_msg(head_has(head, "X-Forwarded-Proto: http"), "%s", head);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/plain");
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none)
+{
+    start_with(NULL);
+    pth_resp_t r;
+    const char *hdrs[] = {"X-Forwarded-For: 10.0.0.1", NULL};
+    get("/b/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(head_has(head, "X-Forwarded-For: 10.0.0.1, 127.0.0.1"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_config(h, "ProxyAddHeaders Off\nProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    get("/b/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(!head_names(head, "X-Forwarded-For") && !head_names(head, "X-Forwarded-Host")
+                  && !head_names(head, "X-Forwarded-Proto"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(proxy_preserve_host_sends_the_clients_host)
+{
+    start_with("ProxyPreserveHost On");
+    pth_resp_t r;
+    const char *hdrs[] = {"Host: app.example:8443", NULL};
+    get("/b/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(head_has(head, "Host: app.example:8443"), "%s", head);
+    ck_assert_msg(head_has(head, "X-Forwarded-Host: app.example:8443"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(hop_by_hop_fields_are_removed_both_ways)
+{
+    start_with(NULL);
+    pth_resp_t r;
+    const char *hdrs[] = {"Connection: X-Secret, keep-alive", "X-Secret: 1",
+                          "Keep-Alive: 300", "TE: trailers", "Proxy-Authorization: Basic eA==",
+                          "Proxy-Connection: keep-alive", "Upgrade: foo", "X-Kept: yes",
+                          NULL};
+    get("/b/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    const char *gone[] = {"X-Secret", "Keep-Alive", "TE", "Proxy-Authorization",
+                          "Proxy-Connection", "Upgrade", "Connection", "Trailer",
+                          "Transfer-Encoding"};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+        ck_assert_msg(!head_names(head, gone[i]), "%s reached the backend:\n%s", gone[i], head);
+    ck_assert_msg(head_has(head, "X-Kept: yes"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/hop", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    const char *rgone[] = {"X-Drop-Me", "Keep-Alive", "Trailer", "Upgrade", "Proxy-Connection"};
+    for (size_t i = 0; i < sizeof(rgone) / sizeof(rgone[0]); i++)
+        ck_assert_msg(!pth_resp_header(&r, rgone[i]), "%s reached the client", rgone[i]);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Keep"), "yes");
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+static void sha_of_pattern(size_t n, char hex[65])
+{
+    unsigned char *p = malloc(n);
+    pth_http_pattern_fill(p, n, 0);
+    pth_sha256_hex(p, n, hex);
+    free(p);
+}
+
+START_TEST(one_mib_bodies_cross_intact_both_ways)
+{
+    start_with(NULL);
+    size_t n = 1 << 20;
+    unsigned char *body = malloc(n);
+    pth_http_pattern_fill(body, n, 0);
+    char hex[65], want[128];
+    sha_of_pattern(n, hex);
+    snprintf(want, sizeof(want), "body-len: %zu\nbody-sha256: %s\n", n, hex);
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, "POST", "/b/echo", NULL, body, n, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, want), "%s", strstr(r.body, "\n--\n"));
+    pth_resp_free(&r);
+    /* chunked from the client: re-framed chunked to the backend */
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+    ck_assert_int_eq(pth_curl(h, "POST", "/b/echo", chunked, body, n, &r), 0);
+    ck_assert_msg(strstr(r.body, want), "%s", strstr(r.body, "\n--\n"));
+    ck_assert_msg(strstr(r.body, "Transfer-Encoding: chunked\r\n"), "%s", r.body);
+    pth_resp_free(&r);
+    const char *paths[] = {"/b/bytes?n=1048576", "/b/bytes?n=1048576&chunked=1",
+                           "/b/bytes?n=1048576&eof=1"};
+    for (size_t i = 0; i < 3; i++) {
+        get(paths[i], NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(r.body_len, n);
+        char got[65];
+        pth_sha256_hex(r.body, r.body_len, got);
+        ck_assert_msg(strcmp(got, hex) == 0, "%s: body differs", paths[i]);
+        pth_resp_free(&r);
+    }
+    free(body);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(head_204_and_304_are_framed_without_a_body)
+{
+    start_with(NULL);
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "HEAD /b/bytes?n=100 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /b/status?code=204 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /b/status?code=304 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /b/bytes?n=10 HTTP/1.1\r\nHost: x\r\n\r\n");
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, true, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Length"), "100");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_ptr_null(pth_resp_header(&r, "Content-Length"));
+    ck_assert_ptr_null(pth_resp_header(&r, "Transfer-Encoding"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_uint_eq(r.body_len, 0);
+    ck_assert_ptr_null(pth_resp_header(&r, "Transfer-Encoding"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 10);
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(expect_100_continue_gets_a_100_before_the_body_and_none_when_refused)
+{
+    start_with(NULL);
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "POST /b/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      "Expect: 100-continue\r\n\r\n");
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 100);
+    pth_resp_free(&r);
+    pth_conn_sendf(c, "hello");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "Expect: 100-continue\r\n"), "%s", r.body);
+    ck_assert_msg(strstr(r.body, "body-len: 5\n"), "%s", r.body);
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    /* The backend refuses without asking for the body: the client gets its answer, no 100,
+     * and has not had to send the body. */
+    c = pth_conn_open(h);
+    pth_conn_sendf(c, "POST /b/reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      "Expect: 100-continue\r\n\r\n");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 417);
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(ambiguous_or_broken_upstream_framing_is_a_502_never_passed_on)
+{
+    start_with(NULL);
+    pth_expect_error(h, "AH01075: malformed response: HTTP backend proxy:http://.*: "
+                        "(both Content-Length and Transfer-Encoding|bad or conflicting "
+                        "Content-Length|bad chunked body|malformed status line)");
+    pth_expect_error(h, "AH01075: connection closed before the end of the response head");
+    const char *paths[] = {"/b/clte", "/b/twocl", "/b/badchunk", "/b/badstatus",
+                           "/b/headclose"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        pth_resp_t r;
+        get(paths[i], NULL, &r);
+        ck_assert_msg(r.status == 502, "%s: %d", paths[i], r.status);
+        ck_assert_msg(!strstr(r.body, "ok"), "%s passed on: %s", paths[i], r.body);
+        pth_resp_free(&r);
+    }
+    char *log = pth_read_file(h->error_log, NULL);
+    ck_assert_msg(strstr(log, "both Content-Length and Transfer-Encoding"), "%s", log);
+    ck_assert_msg(strstr(log, "bad or conflicting Content-Length"), "%s", log);
+    ck_assert_msg(strstr(log, "bad chunked body"), "%s", log);
+    free(log);
+    pth_stop(h);
+}
+END_TEST
+
+/* Reads from c until it closes or 5 s pass: whether the peer closed. */
+static bool closes(pth_conn_t *c)
+{
+    return pth_conn_wait_closed(c, 5000);
+}
+
+START_TEST(a_reset_mid_response_closes_the_client_connection)
+{
+    start_with(NULL);
+    pth_expect_error(h, "AH01075: connection closed before the end of the response: HTTP "
+                        "backend .*response already started; closing the connection");
+    const char *paths[] = {"/b/reset?after=20000", "/b/resetchunk?after=20000"};
+    for (int i = 0; i < 2; i++) {
+        pth_conn_t *c = pth_conn_open(h);
+        pth_conn_sendf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+        ck_assert_msg(closes(c), "%s: the connection stayed open", paths[i]);
+        pth_resp_t r;
+        size_t used;
+        /* Whatever came is not a complete response. */
+        int rc = pth_parse_response(c->buf, c->len, false, false, &r, &used);
+        ck_assert_msg(rc != 0, "%s: a complete response was presented", paths[i]);
+        ck_assert_msg(c->len > 20000, "%s: only %zu bytes", paths[i], c->len);
+        pth_conn_close(c);
+    }
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(upstream_connections_are_kept_and_reused_unless_disabled)
+{
+    start_with(NULL);
+    /* One client connection: one child, whose pool keeps one upstream connection. */
+    pth_conn_t *c = pth_conn_open(h);
+    for (int i = 0; i < 10; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /b/echo HTTP/1.1\r\nHost: x\r\n\r\n");
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+        ck_assert_int_eq(r.status, 200);
+        char want[32];
+        snprintf(want, sizeof(want), "%d", i + 1);
+        ck_assert_str_eq(pth_resp_header(&r, "X-Conn-Requests"), want);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+    ck_assert_int_eq(atomic_load(&be.counts->accepted), 1);
+    pth_stop(h);
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/ disablereuse=On\n", be.port);
+    pth_start(h);
+    for (int i = 0; i < 5; i++) {
+        pth_resp_t r;
+        get("/b/echo", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(strstr(r.body, "\r\nConnection: close\r\n"), "%s", r.body);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(atomic_load(&be.counts->accepted), 6);
+    ck_assert(pth_http_backend_wait_open(&be, 0, 5000));
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_pooled_connection_the_backend_closed_never_fails_a_request)
+{
+    start_with(NULL);
+    for (int i = 0; i < 30; i++) {
+        pth_resp_t r;
+        get("/b/closeafter", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        pth_resp_free(&r);
+        get(i % 2 ? "/b/echo" : "/b/status?code=200", NULL, &r);
+        ck_assert_msg(r.status == 200, "round %d: %d", i, r.status);
+        pth_resp_free(&r);
+    }
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_unix_socket_upstream_is_proxied)
+{
+    pth_http_backend_t ub;
+    pth_http_backend_start_must(&ub, pth_path(h, "app.sock"));
+    pth_config(h, "ProxyPass /u/ unix:@DIR@/app.sock|http://localhost/\n");
+    pth_start(h);
+    pth_resp_t r;
+    get("/u/echo?q=1", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo?q=1 HTTP/1.1\r\n"), "%s", head);
+    ck_assert_msg(head_has(head, "Host: localhost"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_http_backend_stop(&ub);
+}
+END_TEST
+
+START_TEST(refused_timed_out_and_malformed_upstreams_answer_503_504_502_with_a_log_line)
+{
+    int dead = pth_free_port();
+    pth_config(h, "ProxyTimeout 1\nProxyPass /b/ http://127.0.0.1:%d/\n"
+                  "ProxyPass /dead/ http://127.0.0.1:%d/\n", be.port, dead);
+    pth_start(h);
+    pth_expect_error(h, "AH01079: failed to make connection: HTTP backend "
+                        "proxy:http://127.0.0.1:[0-9]+/: Connection refused");
+    pth_expect_error(h, "AH01075: timed out waiting for the response \\(ProxyTimeout\\): HTTP "
+                        "backend proxy:http://127.0.0.1:[0-9]+/");
+    pth_expect_error(h, "AH01075: malformed response");
+    pth_resp_t r;
+    get("/dead/x", NULL, &r);
+    ck_assert_int_eq(r.status, 503);
+    pth_resp_free(&r);
+    get("/b/slow?ms=3000", NULL, &r);
+    ck_assert_int_eq(r.status, 504);
+    pth_resp_free(&r);
+    get("/b/badstatus", NULL, &r);
+    ck_assert_int_eq(r.status, 502);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "Connection refused", 2000));
+    ck_assert(pth_file_wait_contains(h->error_log, "ProxyTimeout", 2000));
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(a_te_cl_desync_attempt_reaches_the_backend_as_exactly_one_request)
+{
+    start_with(NULL);
+    const char smuggle[] = "GET /b/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    /* The body of a counted request holds a whole request: it stays a body. */
+    pth_resp_t r;
+    bool closed;
+    char req[512];
+    int n = snprintf(req, sizeof(req), "POST /b/echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                     "%zu\r\nConnection: close\r\n\r\n0\r\n\r\n%s", 5 + strlen(smuggle), smuggle);
+    ck_assert_int_eq(pth_raw(h, req, (size_t)n, 5000, &r, &closed), 0);
+    ck_assert_int_eq(r.status, 200);
+    pth_assert_one_response(&r, "counted body");
+    pth_resp_free(&r);
+    /* A chunked body whose data looks like the end and a request: re-framed, still data. */
+    n = snprintf(req, sizeof(req), "POST /b/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                 "chunked\r\nConnection: close\r\n\r\n%zx\r\n0\r\n\r\n%s\r\n0\r\n\r\n",
+                 5 + strlen(smuggle), smuggle);
+    ck_assert_int_eq(pth_raw(h, req, (size_t)n, 5000, &r, &closed), 0);
+    ck_assert_int_eq(r.status, 200);
+    pth_assert_one_response(&r, "chunked body");
+    pth_resp_free(&r);
+    /* Both framings: refused at the door, nothing goes upstream. */
+    n = snprintf(req, sizeof(req), "POST /b/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s", smuggle);
+    ck_assert_int_eq(pth_raw(h, req, (size_t)n, 5000, &r, &closed), 0);
+    ck_assert_int_eq(r.status, 400);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 2);
+    ck_assert_int_eq(atomic_load(&be.counts->smuggled), 0);
+    ck_assert_int_eq(atomic_load(&be.counts->bad), 0);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(interim_103_is_skipped_and_the_final_answer_relayed)
+{
+    start_with(NULL);
+    pth_resp_t r;
+    get("/b/early", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+
+START_TEST(nocanon_passes_the_raw_path_and_the_default_re_encodes_the_decoded_one)
+{
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n"
+                  "ProxyPass /raw/ http://127.0.0.1:%d/base/ nocanon\n"
+                  "ProxyPass /nq/ http://127.0.0.1:%d/ noquery\n", be.port, be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/b/x%41%20y%3F/echo?q=%41", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /xA%20y%3F/echo?q=%41 HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/raw/x%41%20y/echo?q=1", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /base/x%41%20y/echo?q=1 HTTP/1.1\r\n"), "%s",
+                  head);
+    free(head);
+    pth_resp_free(&r);
+    get("/nq/echo?q=1", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(request_header_unset_early_keeps_the_proxy_field_from_the_backend)
+{
+    start_with("RequestHeader unset Proxy early");
+    pth_resp_t r;
+    const char *hdrs[] = {"Proxy: http://evil.example:8080", NULL};
+    get("/b/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(!head_names(head, "Proxy"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* ProxyRequests Off, as Apache 2.4.71 answers: an absolute-form request naming another host
+ * is not forwarded there; its path is served here like any other (by ProxyPass), and
+ * CONNECT is refused. */
+START_TEST(an_absolute_uri_for_another_host_is_never_forwarded_to_that_host)
+{
+    start_with("ProxyRequests Off");
+    pth_resp_t r;
+    bool closed;
+    const char req[] = "GET http://other.example/b/echo HTTP/1.1\r\nHost: other.example\r\n"
+                       "Connection: close\r\n\r\n";
+    ck_assert_int_eq(pth_raw(h, req, sizeof(req) - 1, 5000, &r, &closed), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(starts(r.body, "GET /echo HTTP/1.1\r\n"), "%s", r.body);
+    char host[64];
+    snprintf(host, sizeof(host), "\r\nHost: 127.0.0.1:%d\r\n", be.port);
+    ck_assert_msg(strstr(r.body, host), "%s", r.body);
+    pth_resp_free(&r);
+    const char conn[] = "CONNECT other.example:443 HTTP/1.1\r\nHost: other.example:443\r\n\r\n";
+    ck_assert_int_eq(pth_raw(h, conn, sizeof(conn) - 1, 5000, &r, &closed), 0);
+    /* Apache says 405; portico's parser refuses the authority-form target first (400). */
+    ck_assert_msg(r.status == 405 || r.status == 400, "CONNECT: %d", r.status);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 1);
+    pth_stop(h);
+}
+END_TEST
+
+/* Jenkins' and GitLab's recipe: AllowEncodedSlashes NoDecode with nocanon sends "%2F" on as
+ * sent; NoDecode alone keeps it too (re-encoding the rest); Off (the default) is a 404. */
+START_TEST(encoded_slashes_follow_allow_encoded_slashes)
+{
+    pth_config(h, "AllowEncodedSlashes NoDecode\n"
+                  "ProxyPass /j/ http://127.0.0.1:%d/ nocanon\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/j/job/a%2Fb%20c/echo", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /job/a%2Fb%20c/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/a%2fb%20c/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /a%2fb%20c/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    get("/b/a%2Fb/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 2);
+    pth_stop(h);
+    pth_config(h, "AllowEncodedSlashes On\nProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    get("/b/a%2Fb/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /a/b/echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(location_scoped_proxypass_and_proxypassmatch_route_to_http_backends)
+{
+    pth_config(h, "<Location /loc/>\n    ProxyPass http://127.0.0.1:%d/\n</Location>\n"
+                  "ProxyPassMatch ^/m/(.*)$ http://127.0.0.1:%d/$1\n", be.port, be.port);
+    pth_start(h);
+    pth_resp_t r;
+    get("/loc/echo?a=1", NULL, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo?a=1 HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/m/echo", NULL, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(starts(head, "GET /echo HTTP/1.1\r\n"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* upgrade=websocket forwards the client's Upgrade (and only then); a backend that does not
+ * switch answers as usual. */
+START_TEST(upgrade_is_forwarded_only_to_a_backend_with_upgrade_set)
+{
+    /* Two URLs: rules naming one URL share one backend and its keys, as Apache's worker. */
+    pth_config(h, "ProxyPass /ws/ http://127.0.0.1:%d/ upgrade=websocket\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/plain/\n", be.port, be.port);
+    pth_start(h);
+    const char *hdrs[] = {"Upgrade: websocket", "Connection: Upgrade", NULL};
+    pth_resp_t r;
+    get("/ws/echo", hdrs, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(head_has(head, "Upgrade: websocket") && head_has(head, "Connection: Upgrade"),
+                  "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    get("/b/echo", hdrs, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(!head_names(head, "Upgrade") && !head_names(head, "Connection"), "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("proxy_http");
+    TCase *tc = tcase_create("proxy_http");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fields);
+    tcase_add_test(tc, x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none);
+    tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host);
+    tcase_add_test(tc, hop_by_hop_fields_are_removed_both_ways);
+    tcase_add_test(tc, one_mib_bodies_cross_intact_both_ways);
+    tcase_add_test(tc, head_204_and_304_are_framed_without_a_body);
+    tcase_add_test(tc, expect_100_continue_gets_a_100_before_the_body_and_none_when_refused);
+    tcase_add_test(tc, ambiguous_or_broken_upstream_framing_is_a_502_never_passed_on);
+    tcase_add_test(tc, a_reset_mid_response_closes_the_client_connection);
+    tcase_add_test(tc, upstream_connections_are_kept_and_reused_unless_disabled);
+    tcase_add_test(tc, a_pooled_connection_the_backend_closed_never_fails_a_request);
+    tcase_add_test(tc, a_unix_socket_upstream_is_proxied);
+    tcase_add_test(tc, refused_timed_out_and_malformed_upstreams_answer_503_504_502_with_a_log_line);
+    tcase_add_test(tc, a_te_cl_desync_attempt_reaches_the_backend_as_exactly_one_request);
+    tcase_add_test(tc, interim_103_is_skipped_and_the_final_answer_relayed);
+    tcase_add_test(tc, nocanon_passes_the_raw_path_and_the_default_re_encodes_the_decoded_one);
+    tcase_add_test(tc, request_header_unset_early_keeps_the_proxy_field_from_the_backend);
+    tcase_add_test(tc, an_absolute_uri_for_another_host_is_never_forwarded_to_that_host);
+    tcase_add_test(tc, encoded_slashes_follow_allow_encoded_slashes);
+    tcase_add_test(tc, location_scoped_proxypass_and_proxypassmatch_route_to_http_backends);
+    tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
