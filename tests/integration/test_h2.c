@@ -4,6 +4,7 @@
  * an idle connection gets GOAWAY at KeepAliveTimeout; Protocols without h2c refuses. */
 #include "h2_client.h"
 #include "harness.h"
+#include "http_backend.h"
 
 #include <check.h>
 #include <curl/curl.h>
@@ -144,6 +145,47 @@ static void run_multi(CURLM *m, int ms)
             curl_multi_poll(m, NULL, 0, 100, NULL);
     }
 }
+
+/* An HTTP/1.1 origin behind ProxyPass: a request body streams to it intact (its SHA-256
+ * as the origin saw it) and a 16 MiB response streams back intact. */
+START_TEST(a_proxied_origin_gets_the_body_and_streams_the_answer)
+{
+    pth_http_backend_t hb;
+    pth_http_backend_start_must(&hb, NULL);
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nProxyPass /b/ http://127.0.0.1:%d/\n", hb.port);
+    pth_start(h);
+    size_t n = 3u << 20;
+    uint8_t *body = malloc(n);
+    pth_http_pattern_fill(body, n, 0);
+    char sha[65], want[128];
+    pth_sha256_hex(body, n, sha);
+    sink_t s = {0};
+    CURL *e = easy("/b/echo", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    snprintf(want, sizeof(want), "body-len: %zu\nbody-sha256: %s\n", n, sha);
+    ck_assert_msg(s.p && strstr(s.p, want), "origin saw: %s", s.p ? s.p : "(nothing)");
+    free(s.p);
+    free(body);
+    size_t big = 16u << 20;
+    sink_t r = {0};
+    long v = 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/b/bytes?n=%zu", big);
+    ck_assert_int_eq(fetch(path, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &r, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_uint_eq(r.n, big);
+    uint8_t *exp = malloc(big);
+    pth_http_pattern_fill(exp, big, 0);
+    ck_assert(memcmp(r.p, exp, big) == 0);
+    free(exp);
+    free(r.p);
+    pth_http_backend_stop(&hb);
+}
+END_TEST
 
 /* 100 streams on one connection, each waiting 1 s on the backend: together, not queued.
  * libcurl's connection is made by Upgrade: h2c on a first request (curl 7.88 fails
@@ -313,6 +355,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, curl_prior_knowledge_and_upgrade_get_a_static_file);
     tcase_add_test(tc, sixteen_mib_arrive_intact);
     tcase_add_test(tc, a_request_body_reaches_fastcgi_intact);
+    tcase_add_test(tc, a_proxied_origin_gets_the_body_and_streams_the_answer);
     tcase_add_test(tc, a_hundred_slow_streams_on_one_connection_finish_together);
     tcase_add_test(tc, h2load_runs_a_hundred_slow_streams_at_once);
     tcase_add_test(tc, nghttp_and_h2load_are_served);
