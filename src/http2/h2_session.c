@@ -224,6 +224,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
 {
     (void)w;
     h2_session_t *s = c->proto_state;
+    bool gone = false; /* the client closed, or stopped taking our bytes */
     if (c->rbuf && c->rpos < c->rlen) { /* what HTTP/1 had read past its last head */
         int rc = h2_session_feed(s, (uint8_t *)c->rbuf + c->rpos, c->rlen - c->rpos);
         c->rpos = c->rlen = 0;
@@ -233,14 +234,18 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
     pt_conn_shrink(c);
     for (;;) {
         int got = read_in(s);
-        if (got < 0)
+        if (got < 0) {
+            gone = got == PT_ECLOSED;
             goto end;
+        }
         pthread_mutex_lock(&s->lock);
         pump_locked(s);
         bool busy = s->nqueued > 0;
         pthread_mutex_unlock(&s->lock);
-        if (h2_session_flush(s) < 0)
+        if (h2_session_flush(s) < 0) {
+            gone = true;
             goto end;
+        }
         if (s->calm || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)))
             goto end;
         if (got || pt_conn_pending(c))
@@ -259,7 +264,9 @@ end:
     pthread_mutex_lock(&s->lock);
     pump_locked(s);
     pthread_mutex_unlock(&s->lock);
-    return PT_NEXT_CLOSE;
+    /* After a GOAWAY, a lingering close: what the client still sends must not turn into a
+     * reset that destroys the GOAWAY before it reads it. */
+    return gone || c->aborted ? PT_NEXT_CLOSE : PT_NEXT_LINGER;
 }
 
 /* ---- The driver ---------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
  * an idle connection gets GOAWAY at KeepAliveTimeout; Protocols without h2c refuses. */
 #include "h2_client.h"
 #include "harness.h"
+#include "http_backend.h"
 
 #include <check.h>
 #include <curl/curl.h>
@@ -145,6 +146,47 @@ static void run_multi(CURLM *m, int ms)
     }
 }
 
+/* An HTTP/1.1 origin behind ProxyPass: a request body streams to it intact (its SHA-256
+ * as the origin saw it) and a 16 MiB response streams back intact. */
+START_TEST(a_proxied_origin_gets_the_body_and_streams_the_answer)
+{
+    pth_http_backend_t hb;
+    pth_http_backend_start_must(&hb, NULL);
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nProxyPass /b/ http://127.0.0.1:%d/\n", hb.port);
+    pth_start(h);
+    size_t n = 3u << 20;
+    uint8_t *body = malloc(n);
+    pth_http_pattern_fill(body, n, 0);
+    char sha[65], want[128];
+    pth_sha256_hex(body, n, sha);
+    sink_t s = {0};
+    CURL *e = easy("/b/echo", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    snprintf(want, sizeof(want), "body-len: %zu\nbody-sha256: %s\n", n, sha);
+    ck_assert_msg(s.p && strstr(s.p, want), "origin saw: %s", s.p ? s.p : "(nothing)");
+    free(s.p);
+    free(body);
+    size_t big = 16u << 20;
+    sink_t r = {0};
+    long v = 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/b/bytes?n=%zu", big);
+    ck_assert_int_eq(fetch(path, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &r, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_uint_eq(r.n, big);
+    uint8_t *exp = malloc(big);
+    pth_http_pattern_fill(exp, big, 0);
+    ck_assert(memcmp(r.p, exp, big) == 0);
+    free(exp);
+    free(r.p);
+    pth_http_backend_stop(&hb);
+}
+END_TEST
+
 /* 100 streams on one connection, each waiting 1 s on the backend: together, not queued.
  * libcurl's connection is made by Upgrade: h2c on a first request (curl 7.88 fails
  * requests that would reuse a prior-knowledge connection: "Error in the HTTP2 framing
@@ -249,6 +291,43 @@ START_TEST(an_idle_session_gets_goaway_at_keepalive_timeout)
 }
 END_TEST
 
+/* Event MPM: an idle session holds no worker. One child of 2 workers, 12 idle sessions
+ * (each after a request), and a new client is still served at once. */
+START_TEST(idle_sessions_hold_no_worker)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nStartServers 1\n"
+                  "ServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\nMinSpareThreads 1\n"
+                  "MaxSpareThreads 2\nMaxRequestWorkers 2\n");
+    pth_start(h);
+    pth_h2_t *idle[12];
+    for (int i = 0; i < 12; i++) {
+        idle[i] = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(idle[i]);
+        ck_assert_int_eq(pth_h2_get(idle[i], 1, "/a.txt"), 0);
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(idle[i], NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+    }
+    sink_t s = {0};
+    long v = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 1000, "a new client waited %lld ms", (long long)took);
+    free(s.p);
+    for (int i = 0; i < 12; i++) /* and the idle ones are still served */
+        ck_assert_int_eq(pth_h2_get(idle[i], 3, "/a.txt"), 0);
+    for (int i = 0; i < 12; i++) {
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(idle[i], NGHTTP2_HEADERS, 3, 3000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        pth_h2_close(idle[i]);
+    }
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -276,11 +355,13 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, curl_prior_knowledge_and_upgrade_get_a_static_file);
     tcase_add_test(tc, sixteen_mib_arrive_intact);
     tcase_add_test(tc, a_request_body_reaches_fastcgi_intact);
+    tcase_add_test(tc, a_proxied_origin_gets_the_body_and_streams_the_answer);
     tcase_add_test(tc, a_hundred_slow_streams_on_one_connection_finish_together);
     tcase_add_test(tc, h2load_runs_a_hundred_slow_streams_at_once);
     tcase_add_test(tc, nghttp_and_h2load_are_served);
     tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
+    pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;
 }
