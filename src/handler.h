@@ -27,6 +27,16 @@ int pt_status_handler(pt_request_t *r);
 /* SetHandler metrics: the scoreboard in Prometheus text format (metrics.c). */
 int pt_metrics_handler(pt_request_t *r);
 
+/* What the floors above the request core add to server-status and to metrics (the
+ * balancers), set once at start-up by startup.c (static, read-only). Each may be NULL. */
+typedef struct pt_status_ext {
+    void (*html)(pt_request_t *r, pt_strbuf_t *b);    /* server-status, before the footer */
+    void (*text)(pt_request_t *r, pt_strbuf_t *b);    /* server-status?auto, at the end */
+    void (*metrics)(pt_request_t *r, pt_strbuf_t *b); /* metrics, at the end */
+} pt_status_ext_t;
+void pt_status_extend(const pt_status_ext_t *e);
+const pt_status_ext_t *pt_status_ext(void);
+
 /* Adds h (which must outlive every config) to the table: how the floors above the request
  * core (the proxy, FastCGI) offer handlers without the core naming them. Called at start-up
  * (startup.c), before a configuration is loaded and before threads. 0, PT_EINVAL when the

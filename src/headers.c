@@ -95,8 +95,14 @@ static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out
     if (strncasecmp(c, "expr=", 5) == 0)
         return fail(err, errlen, "%s: expr= conditions are not supported (use env=[!]VAR)",
                     dir);
-    if (strcasecmp(c, "early") == 0)
-        return fail(err, errlen, "%s: 'early' is not supported", dir);
+    if (strcasecmp(c, "early") == 0) {
+        /* mod_headers runs an early rule when the head is read, before the other phases.
+         * Here every rule runs once the URL is mapped and before any handler sees the
+         * request (the proxy's included), which is what the recipes that use it need
+         * ("RequestHeader unset Proxy early" against httpoxy): the rule is kept in its
+         * place in the order. */
+        return 0;
+    }
     return fail(err, errlen, "%s: unknown parameter '%s' (expected env=[!]VAR)", dir, c);
 }
 

@@ -402,7 +402,9 @@ static lval_t header_out_val(const pt_request_t *r, const char *name)
 static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
 {
     switch (it->code) {
-    case 'a': case 'h': return str_val(pt_request_client_ip(r));
+    case 'a': case 'h': /* %{c}a, %{c}h: the connection's peer, not mod_remoteip's client */
+        return str_val(it->arg && strcmp(it->arg, "c") == 0 ? pt_request_peer_ip(r)
+                                                             : pt_request_client_ip(r));
     case 'A': return str_val(pt_request_local_ip(r));
     case 'b': return r->bytes_sent ? num_val(tmp, r->bytes_sent) : (lval_t){0};
     case 'B': return num_val(tmp, r->bytes_sent);

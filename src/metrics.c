@@ -130,5 +130,7 @@ int pt_metrics_handler(pt_request_t *r)
     render_requests(&b, &t);
     render_histogram(&b, &t);
     render_state(&b, sb, &t, now_us, r->arena);
+    if (pt_status_ext() && pt_status_ext()->metrics)
+        pt_status_ext()->metrics(r, &b);
     return pt_resp_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
 }

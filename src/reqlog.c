@@ -14,7 +14,8 @@ void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
     if (level > pt_log_level())
         return;
     char client[128];
-    const char *ip = r && r->conn ? r->conn->peer_ip : NULL;
+    const char *ip = !r || !r->conn ? NULL : r->useragent_ip ? r->useragent_ip
+                                                              : r->conn->peer_ip;
     if (ip)
         snprintf(client, sizeof(client), "%s:%d", ip, r->conn->peer_port);
     va_list ap;

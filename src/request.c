@@ -23,13 +23,21 @@
 
 /* ---- Address helpers -------------------------------------------------------------- */
 
-const char *pt_request_client_ip(const pt_request_t *r) { return r->conn->peer_ip; }
+const char *pt_request_client_ip(const pt_request_t *r)
+{
+    return r->useragent_ip ? r->useragent_ip : r->conn->peer_ip;
+}
 int pt_request_client_port(const pt_request_t *r) { return r->conn->peer_port; }
 const char *pt_request_local_ip(const pt_request_t *r) { return r->conn->local_ip; }
 int pt_request_local_port(const pt_request_t *r) { return r->conn->local_port; }
 const struct sockaddr *pt_request_client_addr(const pt_request_t *r)
 {
-    return &r->conn->peer.sa;
+    return r->useragent_addr ? r->useragent_addr : &r->conn->peer.sa;
+}
+
+const char *pt_request_peer_ip(const pt_request_t *r)
+{
+    return r->conn->via ? r->conn->via->ip : r->conn->peer_ip;
 }
 
 const char *pt_request_server_name(const pt_request_t *r)
@@ -416,6 +424,14 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
             PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
                       r->filename ? r->filename : r->uri);
+        return 403;
+    }
+    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
+    if (!authorized_before && r->backend && r->backend->proxy_require &&
+        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
+                        &r->env) != PT_AUTHZ_GRANTED) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
+                      r->backend->url);
         return 403;
     }
     return 0;

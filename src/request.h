@@ -89,6 +89,10 @@ struct pt_request {
     const char *hostname;        /* Host without port, lower case; NULL when none */
     int host_port;               /* port given in Host, 0 when none */
     const char *scheme;          /* "http" or "https" */
+    /* The client as mod_remoteip found it (remoteip.c), in the arena: NULL when the
+     * connection's peer is the client. pt_request_client_ip/addr read these first. */
+    const char *useragent_ip;
+    const struct sockaddr *useragent_addr;
 
     pt_table_t headers_in;
     pt_table_t headers_out;      /* sent with 2xx/3xx (and with errors if always) */
@@ -219,6 +223,9 @@ int pt_request_client_port(const pt_request_t *r);
 const char *pt_request_local_ip(const pt_request_t *r);
 int pt_request_local_port(const pt_request_t *r);
 const struct sockaddr *pt_request_client_addr(const pt_request_t *r);
+/* The connection's peer as TCP saw it, whatever mod_remoteip found (%{c}a): the load
+ * balancer's address when a PROXY protocol header named the client. */
+const char *pt_request_peer_ip(const pt_request_t *r);
 /* The canonical server name and port for self-referential URLs (UseCanonicalName). */
 const char *pt_request_server_name(const pt_request_t *r);
 int pt_request_server_port(const pt_request_t *r);

@@ -265,6 +265,18 @@ static void html_workers(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
            "</table>\n");
 }
 
+static const pt_status_ext_t *status_ext;
+
+void pt_status_extend(const pt_status_ext_t *e)
+{
+    status_ext = e;
+}
+
+const pt_status_ext_t *pt_status_ext(void)
+{
+    return status_ext;
+}
+
 static void render_html(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
 {
     html_head(b, r, s);
@@ -277,6 +289,8 @@ static void render_html(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s)
         pt_strbuf_printf(
             b, "<p>To obtain a full report with current status information you need to use "
                "the <code>ExtendedStatus On</code> directive.</p>\n");
+    if (status_ext && status_ext->html)
+        status_ext->html(r, b);
     pt_strbuf_printf(b, "<hr />\n<address>portico/%s Server at %s</address>\n</body></html>\n",
                      PORTICO_VERSION, pt_html_escape(r->arena, s->server_name));
 }
@@ -323,6 +337,8 @@ int pt_status_handler(pt_request_t *r)
     /* Apache matches "auto" anywhere in the query string. */
     if (r->args && strstr(r->args, "auto")) {
         render_auto(&b, &s);
+        if (status_ext && status_ext->text)
+            status_ext->text(r, &b);
         return pt_resp_send(r, 200, "text/plain; charset=ISO-8859-1", b.p, b.len);
     }
     set_refresh(r);

@@ -22,7 +22,7 @@ static int hexval(char c)
 /* Decodes %XX into out (room for len + 1). A decoded '/' would let a client hide a segment
  * boundary from <Location> matching, so it is refused as Apache does with
  * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
-static int percent_decode(const char *raw, size_t len, char *out, size_t *outlen)
+static int percent_decode(const char *raw, size_t len, int slashes, char *out, size_t *outlen)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -43,7 +43,13 @@ static int percent_decode(const char *raw, size_t len, char *out, size_t *outlen
             if (v == 0) {
                 return 400;
             }
-            if (v == '/') {
+            if (v == '/' && slashes == 3) { /* NoDecode: kept as sent */
+                memcpy(out + o, raw + i, 3);
+                o += 3;
+                i += 2;
+                continue;
+            }
+            if (v == '/' && slashes != 2) {
                 return 404;
             }
             c = (char)v;
@@ -100,14 +106,15 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
     return true;
 }
 
-int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
+static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes,
+                     const char **out)
 {
     if (raw == NULL || len == 0 || raw[0] != '/') {
         return 400;
     }
     char *dec = pt_arena_alloc(a, len + 1);
     size_t dlen = 0;
-    int st = percent_decode(raw, len, dec, &dlen);
+    int st = percent_decode(raw, len, slashes, dec, &dlen);
     if (st != 0) {
         return st;
     }
@@ -117,6 +124,17 @@ int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **ou
     }
     *out = res;
     return 0;
+}
+
+int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
+{
+    return normalize(a, raw, len, 1, out);
+}
+
+int pt_uri_normalize_for(pt_arena_t *a, const pt_vhost_t *vh, const char *raw, size_t len,
+                         const char **out)
+{
+    return normalize(a, raw, len, vh->allow_encoded_slashes, out);
 }
 
 /* Apache's alias_matches on a normalized uri: the alias is a prefix of the uri, and when the

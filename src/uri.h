@@ -12,6 +12,10 @@
  * above the root (as Apache); 404 for an encoded
  * slash (%2F), as Apache's AllowEncodedSlashes Off. 0 on success with *out set. */
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out);
+/* The same under the virtual host's AllowEncodedSlashes: Off as above, On decodes %2F to
+ * '/', NoDecode keeps "%2F" as sent (and decodes the rest). */
+int pt_uri_normalize_for(pt_arena_t *a, const pt_vhost_t *vh, const char *raw, size_t len,
+                         const char **out);
 
 /* Maps a normalized URL-path to a file path by Alias/AliasMatch (first match in order),
  * else DocumentRoot, and canonicalises the result (pt_uri_canonical_file). NULL when the

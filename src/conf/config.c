@@ -75,12 +75,15 @@ static const struct {
     {"proxy_balancer_module", "mod_proxy_balancer.c", -1},
     {"proxy_hcheck_module", "mod_proxy_hcheck.c", -1},
     {"proxy_wstunnel_module", "mod_proxy_wstunnel.c", -1},
+    {"http2_module", "mod_http2.c", -1},
     {"lbmethod_byrequests_module", "mod_lbmethod_byrequests.c", -1},
     {"lbmethod_bybusyness_module", "mod_lbmethod_bybusyness.c", -1},
     {"lbmethod_bytraffic_module", "mod_lbmethod_bytraffic.c", -1},
     {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
     {"watchdog_module", "mod_watchdog.c", -1},
     {"remoteip_module", "mod_remoteip.c", -1},
+    {"ssl_module", "mod_ssl.c", -1},
+    {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -99,6 +102,8 @@ static const char *const module_names[] = {
     "slotmem_shm_module",
     "watchdog_module",
     "remoteip_module",
+    "ssl_module",
+    "socache_shmcb_module",
     NULL,
 };
 

@@ -158,10 +158,17 @@ typedef struct pt_backend {
     int64_t hcinterval_ms;     /* default 30 s */
     int hcpasses, hcfails;     /* default 1 each */
     const char *hcexpr;        /* ProxyHCExpr name: the statuses that pass; NULL: 2xx-3xx */
+    const char *hctemplate;    /* ProxyHCTemplate name: its keys fill those not given */
     int resolve_s;             /* resolve=N (portico's own): re-resolve the name every N s */
+    /* host's addresses when the configuration was loaded: resolved once, at start and at
+     * each restart (proxy/directives_hcheck.c); naddrs 0: resolved at each connect. */
+    const struct sockaddr_storage *addrs;
+    size_t naddrs;
     /* The balancer this backend is (balancer://NAME), or the one it is a member of. */
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
+    const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
+                                   matching its URL (proxy/directives_balancer.c); NULL none */
 } pt_backend_t;
 
 typedef struct {
@@ -182,6 +189,25 @@ typedef struct {
     const char *name;          /* variable; "!NAME" unsets */
     const char *value;         /* may hold $1.. and %{VAR} */
 } pt_fcgi_setenv_t;
+
+/* Reverse mapping of a proxied answer (src/proxy/reverse.c, directives_reverse.c): one
+ * ProxyPassReverse, ProxyPassReverseCookiePath or ProxyPassReverseCookieDomain line. */
+typedef struct pt_reverse_rule {
+    const char *fake;          /* the public side: ProxyPassReverse's path (the <Location>'s
+                                  inside one); the cookie directives' public path or domain */
+    const char *real;          /* the backend side: a URL (or a path), the internal cookie
+                                  path or domain */
+    bool interpolate;          /* "interpolate": ${VAR} from the request's environment */
+    /* ProxyPassReverse to balancer://NAME: the members' URLs, filled once the whole file
+     * is read (a member may be declared after the line); NULL for other URLs. */
+    const struct pt_reverse_members *members;
+} pt_reverse_rule_t;
+
+typedef struct pt_reverse_members {
+    const char **urls;         /* each member's URL as written ("http://h:p/path") */
+    size_t n;
+    bool found;                /* a balancer of that name exists */
+} pt_reverse_members_t;
 
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
@@ -231,6 +257,14 @@ typedef struct pt_dir_config {
     int fcgi_backend_type;               /* -1 unset, 0 FPM, 1 GENERIC */
     const pt_fcgi_setenv_t *fcgi_setenv; /* ProxyFCGISetEnvIf, outer then inner */
     size_t nfcgi_setenv;
+
+    /* Reverse mapping (proxy/reverse.c): merged outer then inner, tried in that order. */
+    const pt_reverse_rule_t *reverse;    /* ProxyPassReverse */
+    size_t nreverse;
+    const pt_reverse_rule_t *cookie_paths;   /* ProxyPassReverseCookiePath */
+    size_t ncookie_paths;
+    const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
+    size_t ncookie_domains;
 } pt_dir_config_t;
 
 typedef enum {
@@ -306,10 +340,11 @@ typedef struct pt_vhost {
     pt_proxy_pass_t *proxy_passes; /* ProxyPass / ProxyPassMatch, in order */
     size_t nproxy_passes;
     int64_t proxy_timeout_ms;   /* ProxyTimeout; 0 = Timeout */
-    /* mod_proxy_http's server settings (proxy/directives_http.c), inherited from the main
-     * server: 0 unset, 1 Off, 2 On. */
+    /* mod_proxy_http's server settings and AllowEncodedSlashes (proxy/directives_http.c),
+     * inherited from the main server: 0 unset, 1 Off, 2 On. */
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
+    int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 unset, 1 Off, 2 On, 3 NoDecode */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
     const char **protocols;     /* Protocols (h2, h2c, http/1.1), in the order given; NULL
@@ -319,6 +354,7 @@ typedef struct pt_vhost {
      * extension that made it (in the config's arena), inherited by its own finish hook. */
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
+    const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
@@ -368,6 +404,11 @@ typedef struct pt_config {
     size_t nbackends;
     struct pt_balancer **balancers; /* <Proxy "balancer://..."> in order (proxy/balancer.h) */
     size_t nbalancers;
+    struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
+                                       when the configuration has none */
+
+    /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
+    const struct pt_remoteip_pp_conf *proxy_protocol;
 
     /* FastCGI. */
     int64_t fcgi_spool_limit;  /* ProxyFCGISpoolLimit (portico's own): bytes of chunked

@@ -152,6 +152,13 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
         m->fcgi_backend_type = i->fcgi_backend_type;
     m->fcgi_setenv = concat(a, o->fcgi_setenv, o->nfcgi_setenv, i->fcgi_setenv,
                             i->nfcgi_setenv, sizeof(*o->fcgi_setenv), &m->nfcgi_setenv);
+    m->reverse = concat(a, o->reverse, o->nreverse, i->reverse, i->nreverse,
+                        sizeof(*o->reverse), &m->nreverse);
+    m->cookie_paths = concat(a, o->cookie_paths, o->ncookie_paths, i->cookie_paths,
+                             i->ncookie_paths, sizeof(*o->cookie_paths), &m->ncookie_paths);
+    m->cookie_domains = concat(a, o->cookie_domains, o->ncookie_domains, i->cookie_domains,
+                               i->ncookie_domains, sizeof(*o->cookie_domains),
+                               &m->ncookie_domains);
     return m;
 }
 

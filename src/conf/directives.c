@@ -302,6 +302,26 @@ static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* Protocols h2 h2c http/1.1 (core, as Apache's): what a server offers, in its order of
+ * preference (ALPN over TLS; h2c in cleartext). Readers: tls (ALPN), http2. */
+static int set_protocols(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char **p = pt_arena_alloc(l->a, (size_t)n->argc * sizeof(*p));
+    for (int i = 0; i < n->argc; i++) {
+        const char *a = n->argv[i];
+        if (strcasecmp(a, "h2") != 0 && strcasecmp(a, "h2c") != 0 &&
+            strcasecmp(a, "http/1.1") != 0)
+            return pt_dcx_fail(l, n, "Protocols: unknown protocol '%s' (h2, h2c, http/1.1)",
+                               a);
+        p[i] = strcasecmp(a, "http/1.1") == 0 ? "http/1.1"
+               : strcasecmp(a, "h2") == 0     ? "h2"
+                                              : "h2c";
+    }
+    s->vh->protocols = p;
+    s->vh->nprotocols = (size_t)n->argc;
+    return 0;
+}
+
 /* ---- The table -------------------------------------------------------------------------- */
 
 static const dcx_directive_t server_table[] = {
@@ -335,7 +355,7 @@ static const dcx_directive_t server_table[] = {
     {"AccessFileName", SRV, 1, NOMAX, set_ignored},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
-    {"Protocols", SRV, 1, NOMAX, set_ignored},
+    {"Protocols", SRV, 1, NOMAX, set_protocols},
     {"ProtocolsHonorOrder", SRV, 1, 1, set_ignored},
     {"<VirtualHost", W_SERVER, 1, NOMAX, set_virtual_host},
     {NULL, 0, 0, 0, NULL},
@@ -411,6 +431,8 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     INHERIT(use_canonical_name, -1);
     INHERIT(server_signature, -1);
     INHERIT(proxy_timeout_ms, 0);
+    if (!vh->protocols)
+        vh->protocols = m->protocols, vh->nprotocols = m->nprotocols;
     if (!(set & DCX_SET_KEEPALIVE))
         vh->keepalive = m->keepalive;
     if (!(set & DCX_SET_TRACE))

@@ -6,6 +6,7 @@
 #include "fcgi/fcgi.h"
 #include "pool.h"
 #include "request.h"
+#include "scheme.h"
 
 #include <stdatomic.h>
 #include <sys/uio.h>
@@ -16,6 +17,7 @@
 typedef struct {
     pt_request_t *r;
     const pt_backend_t *b;
+    pt_proxy_attempt_t *a;   /* what the attempt came to (scheme.h), for a balancer */
     pt_pool_t *pool;         /* this child's pool of b (proxy/runtime.h) */
     pt_upstream_conn_t c;    /* borrowed from pool; fd -1 once given back */
     int64_t timeout_ms;      /* each wait on the backend */

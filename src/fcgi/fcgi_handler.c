@@ -33,10 +33,13 @@ static int script_missing(pt_request_t *r)
     return 404;
 }
 
+static int fcgi_forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a);
+
 const pt_proxy_scheme_t pt_fcgi_scheme = {
     .name = "fcgi",
     .default_port = 8000, /* mod_proxy_fcgi's default for fcgi:// */
     .handler = {"proxy:fcgi", pt_fcgi_handler, true}, /* remote: the script is php-fpm's */
+    .forward = fcgi_forward,
 };
 
 /* ---- Sending ------------------------------------------------------------------------- */
@@ -138,13 +141,10 @@ static int locate(pt_request_t *r, bool fpm, pt_fcgi_script_t *s, bool *handled)
     return 0;
 }
 
-int pt_fcgi_handler(pt_request_t *r)
+/* One exchange with r->backend, its outcome in a. */
+static int fcgi_run(pt_request_t *r, pt_proxy_attempt_t *a)
 {
-    if (!r->backend) {
-        pt_log_rerror(PT_LOG_ERR, r, "no FastCGI backend for handler %s", r->handler);
-        return 500;
-    }
-    pt_fcgi_exchange_t x = {.r = r, .b = r->backend, .c = {.fd = -1}};
+    pt_fcgi_exchange_t x = {.r = r, .b = r->backend, .a = a, .c = {.fd = -1}};
     bool fpm = r->dir->fcgi_backend_type != 1;
     pt_fcgi_script_t s;
     bool handled;
@@ -175,6 +175,7 @@ int pt_fcgi_handler(pt_request_t *r)
     unsigned char *params = pt_fcgi_params_records(&pp, PT_FCGI_REQUEST_ID, &plen);
     bool no_body = sp.fd < 0 && !r->has_body;
     rc = open_and_send_head(&x, params, plen, no_body);
+    a->sent = rc == 0;
     if (rc == 0 && !no_body)
         rc = send_body(&x, sp.fd);
     pt_fcgi_spool_close(&sp);
@@ -194,4 +195,26 @@ int pt_fcgi_handler(pt_request_t *r)
         return rc;
     }
     return pt_fcgi_relay(&x);
+}
+
+int pt_fcgi_handler(pt_request_t *r)
+{
+    if (!r->backend) {
+        pt_log_rerror(PT_LOG_ERR, r, "no FastCGI backend for handler %s", r->handler);
+        return 500;
+    }
+    pt_proxy_attempt_t a = {0};
+    return fcgi_run(r, &a);
+}
+
+/* A balancer's attempt on member b: the exchange runs as for b's own rule (the params and
+ * the response rules read r->backend), and r->backend is the balancer's again after. */
+static int fcgi_forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
+{
+    *a = (pt_proxy_attempt_t){0};
+    const pt_backend_t *was = r->backend;
+    r->backend = b;
+    int rc = fcgi_run(r, a);
+    r->backend = was;
+    return rc;
 }

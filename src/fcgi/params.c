@@ -5,6 +5,7 @@
 #include "fcgi/fcgi.h"
 
 #include "request.h"
+#include "tls.h"
 #include "uri.h"
 
 #include <ctype.h>
@@ -151,6 +152,11 @@ static void add_context(pt_request_t *r, pt_table_t *t)
     pt_table_set(t, "CONTEXT_DOCUMENT_ROOT", root);
 }
 
+static void set_tls_var(void *t, const char *name, const char *value)
+{
+    pt_table_set(t, name, value);
+}
+
 static void add_common(pt_request_t *r, const pt_fcgi_script_t *s, pt_table_t *t)
 {
     pt_arena_t *a = r->arena;
@@ -173,6 +179,7 @@ static void add_common(pt_request_t *r, const pt_fcgi_script_t *s, pt_table_t *t
         pt_table_set(t, "REMOTE_USER", r->user);
     if (r->scheme && strcmp(r->scheme, "https") == 0)
         pt_table_set(t, "HTTPS", "on");
+    pt_tls_vars(r->conn, a, set_tls_var, t); /* mod_ssl's SSL_* variables */
 }
 
 static void add_cgi(pt_request_t *r, const pt_fcgi_script_t *s, pt_table_t *t)

@@ -20,6 +20,9 @@ int pt_fcgi_backend_writev(pt_fcgi_exchange_t *x, struct iovec *iov, int n)
 
 int pt_fcgi_fail_log(pt_fcgi_exchange_t *x, pt_upstream_fail_t f, const char *detail)
 {
+    x->a->failed = true;
+    x->a->fail = f;
+    x->a->started = x->r->head_sent;
     return pt_upstream_fail_log(x->r, f, "FastCGI", x->b->url, detail, x->r->head_sent);
 }
 
@@ -87,7 +90,7 @@ static int start_response(pt_fcgi_exchange_t *x)
         r->content_type = cgi.content_type;
     x->head_done = true;
     x->start_pending = true;
-    x->status = cgi.status;
+    x->status = x->a->status = cgi.status;
     x->npend = 0;
     return RELAY_MORE;
 }

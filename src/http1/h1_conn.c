@@ -7,7 +7,9 @@
 #include "h1_conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
+#include "remoteip.h"
 #include "request.h"
+#include "tls.h"
 #include "uri.h"
 
 #include <ctype.h>
@@ -37,7 +39,7 @@ static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_re
     r->cfg = c->cfg;
     r->vhost = c->cfg->main_server;
     r->dir = r->vhost->dir;
-    r->scheme = "http";
+    r->scheme = pt_tls_active(c) ? "https" : "http";
     r->protocol = "HTTP/1.1";
     r->proto_num = 1001;
     r->content_length = -1;
@@ -140,6 +142,7 @@ static void handle(pt_request_t *r)
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
     r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
     r->dir = r->vhost->dir;
+    pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st;
     if (r->has_body && r->content_length > 0 && r->vhost->dir->limit_request_body > 0 &&
         r->content_length > r->vhost->dir->limit_request_body) {
@@ -156,7 +159,8 @@ static void handle(pt_request_t *r)
         } else {
             st = 400;
         }
-    } else if ((st = pt_uri_normalize(r->arena, h->path.p, h->path.len, &r->uri)) != 0) {
+    } else if ((st = pt_uri_normalize_for(r->arena, r->vhost, h->path.p, h->path.len,
+                                          &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
     } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {
@@ -230,6 +234,22 @@ static pt_conn_next_t after_close_decision(pt_conn_t *c)
     return c->aborted ? PT_NEXT_CLOSE : PT_NEXT_LINGER;
 }
 
+const pt_h1_handoff_t *pt_h1_handoff;
+
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
+
+/* Whether the first bytes of a connection are HTTP/2's preface: 1 all of it, 0 a part of
+ * it so far (wait for more before parsing: its first 18 bytes are a complete HTTP/1
+ * head), -1 not it. */
+static int preface_match(const pt_conn_t *c)
+{
+    size_t n = PT_MIN(c->rlen - c->rpos, (size_t)H2_PREFACE_LEN);
+    if (memcmp(c->rbuf + c->rpos, H2_PREFACE, n) != 0)
+        return -1;
+    return n == H2_PREFACE_LEN ? 1 : 0;
+}
+
 pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
 {
     const pt_vhost_t *ms = c->cfg->main_server;
@@ -238,7 +258,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
     size_t max = head_max(ms);
     for (;;) {
         pt_arena_reset(w->arena);
-        if (c->rpos < c->rlen) {
+        int pm = -1;
+        if (c->requests == 0 && pt_h1_handoff && c->rpos < c->rlen &&
+            (pm = preface_match(c)) > 0 && pt_h1_handoff->preface(c))
+            return c->proto->serve_worker(w, c);
+        if (c->rpos < c->rlen && pm != 0) {
             pt_http1_request_t h;
             int status = 400;
             /* Only the bytes that came since the last call are scanned: a head sent in
@@ -267,6 +291,9 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 free(c->proto_state);
                 c->proto_state = NULL;
             }
+            if (res == PT_HTTP1_DONE && h.upgrade && pt_h1_handoff &&
+                pt_h1_handoff->upgrade(c, &h))
+                return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
                 bool keep = serve_one(w, c, &h);
                 /* The handler switched the connection's protocol (a tunnel after 101), and

@@ -80,6 +80,8 @@ static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t
         if (rc != 0) {
             if (!ka && c->head_bytes > 0 && c->proto->read_timeout)
                 c->proto->read_timeout(c);
+            if (ka && rc == PT_ETIMEOUT && c->proto->idle_timeout)
+                c->proto->idle_timeout(c);
             return PT_NEXT_CLOSE;
         }
         pt_sb_set_state(w->sb, PT_SB_READ);

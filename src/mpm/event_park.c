@@ -392,6 +392,8 @@ static void conn_expire_listener(pt_park_t *p, void *mpm, bool stopping)
     if (p->state == PT_PARK_READ && c->head_bytes > 0 && !stopping && c->proto &&
         c->proto->read_timeout)
         c->proto->read_timeout(c);
+    if (p->state == PT_PARK_KEEPALIVE && !stopping && c->proto && c->proto->idle_timeout)
+        c->proto->idle_timeout(c);
     atomic_fetch_sub(&ev->nconns, 1);
     pt_conn_close(c);
 }

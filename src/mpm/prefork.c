@@ -92,6 +92,8 @@ static void serve_connection(const pt_child_t *ch, pt_worker_t *w, pt_conn_t *c,
             if (rc != 0) {
                 if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0 && c->proto->read_timeout)
                     c->proto->read_timeout(c);
+                if (rc == PT_ETIMEOUT && ka && c->proto->idle_timeout)
+                    c->proto->idle_timeout(c);
                 pt_conn_destroy(c);
                 return;
             }

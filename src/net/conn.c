@@ -103,6 +103,7 @@ void pt_conn_destroy(pt_conn_t *c)
         else
             free(c->proto_state);
     }
+    free(c->via);
     free(c);
 }
 

@@ -52,6 +52,9 @@ typedef struct pt_conn_proto {
      * without blocking, just before the MPM closes the connection. On the listener, or on
      * the worker or prefork process that was waiting. May be NULL. */
     void (*read_timeout)(struct pt_conn *c);
+    /* An idle connection's KeepAliveTimeout passed: say goodbye without blocking (HTTP/2:
+     * GOAWAY), just before the MPM closes it. Where read_timeout runs. May be NULL. */
+    void (*idle_timeout)(struct pt_conn *c);
     /* Frees c->proto_state (pt_conn_destroy). NULL: free(). */
     void (*release)(void *proto_state);
 } pt_conn_proto_t;
@@ -65,6 +68,14 @@ typedef union {
     struct sockaddr_in6 in6;
 } pt_sockaddr_t;
 
+/* The TCP peer of a connection that began with a PROXY protocol header (remoteip.c): the
+ * balancer in front, while pt_conn_t.peer becomes the client the header named. */
+typedef struct pt_conn_via {
+    pt_sockaddr_t addr;
+    char ip[46];
+    int port;
+} pt_conn_via_t;
+
 typedef struct pt_conn {
     int fd;                /* the transport's; -1 once closed */
     const pt_transport_t *tp;
@@ -77,6 +88,8 @@ typedef struct pt_conn {
     char peer_ip[46];
     char local_ip[46];
     int peer_port, local_port;
+    pt_conn_via_t *via;    /* malloc'd when a PROXY header was read (then peer is the
+                              client it named, or stays for LOCAL/UNKNOWN); else NULL */
 
     char *rbuf;            /* malloc'd; NULL while idle */
     size_t rcap;           /* allocated */
@@ -87,6 +100,7 @@ typedef struct pt_conn {
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */
     bool aborted;          /* the client went away mid-response */
+    bool proxy_header_done;/* RemoteIPProxyProtocol's header read (or not wanted) */
     /* Write completion (event MPM): the tail of a file response, sent by the listener
      * without holding a worker. async_write says the MPM supports it. */
     bool async_write;

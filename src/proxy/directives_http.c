@@ -1,8 +1,10 @@
 /* mod_proxy_http's server directives: ProxyPreserveHost (the client's Host goes upstream)
- * and ProxyAddHeaders (X-Forwarded-For, -Host, -Server, and portico's -Proto), both
- * server or virtual-host wide and inherited by virtual hosts from the main server, as
- * Apache merges them. */
+ * and ProxyAddHeaders (X-Forwarded-For, -Host, -Server, and portico's -Proto), and core's
+ * AllowEncodedSlashes; server or virtual-host wide and inherited by virtual hosts from the
+ * main server, as Apache merges them. */
 #include "proxy_http.h"
+
+#include <strings.h>
 
 static int on_off(dcx_t *l, const pt_node_t *n, int *out)
 {
@@ -23,6 +25,17 @@ static int set_proxy_add_headers(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return on_off(l, n, &s->vh->proxy_add_headers);
 }
 
+/* Core's AllowEncodedSlashes, here because the proxy recipes are what need it (Jenkins,
+ * GitLab: "AllowEncodedSlashes NoDecode" with "ProxyPass ... nocanon"). */
+static int set_allow_encoded_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const words[] = {"Off", "On", "NoDecode"};
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(n->argv[0], words[i]) == 0)
+            return s->vh->allow_encoded_slashes = i + 1, 0;
+    return pt_dcx_fail(l, n, "AllowEncodedSlashes must be On, Off, or NoDecode");
+}
+
 /* Virtual hosts without their own setting take the main server's. */
 static int finish(dcx_t *l)
 {
@@ -33,6 +46,8 @@ static int finish(dcx_t *l)
             vh->proxy_preserve_host = m->proxy_preserve_host;
         if (!vh->proxy_add_headers)
             vh->proxy_add_headers = m->proxy_add_headers;
+        if (!vh->allow_encoded_slashes)
+            vh->allow_encoded_slashes = m->allow_encoded_slashes;
     }
     return 0;
 }
@@ -40,6 +55,7 @@ static int finish(dcx_t *l)
 static const dcx_directive_t http_table[] = {
     {"ProxyPreserveHost", SRV, 1, 1, set_proxy_preserve_host},
     {"ProxyAddHeaders", SRV, 1, 1, set_proxy_add_headers},
+    {"AllowEncodedSlashes", SRV, 1, 1, set_allow_encoded_slashes},
     {NULL, 0, 0, 0, NULL},
 };
 

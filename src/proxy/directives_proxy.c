@@ -154,6 +154,13 @@ static int key_seconds(dcx_t *l, const pt_node_t *n, const char *v, int64_t *ms)
     return pt_dcx_timeout(l, n, v, ms);
 }
 
+static pt_proxy_key_fn extra_key;
+
+void pt_proxy_set_extra_key(pt_proxy_key_fn fn)
+{
+    extra_key = fn;
+}
+
 /* The keys of one worker (ProxyPass after the URL, BalancerMember, ProxySet in
  * <Proxy worker-url>), as mod_proxy reads them. */
 int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const char *kv)
@@ -165,6 +172,7 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
     const char *v = eq + 1;
     long long num = 0;
     bool on = false;
+    int taken;
     if (strcasecmp(key, "max") == 0) {
         if (pt_dcx_long(l, n, v, 1, 100000, &num) < 0)
             return -1;
@@ -211,6 +219,8 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
         b->hcuri = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcexpr") == 0) {
         b->hcexpr = pt_arena_strdup(l->a, v);
+    } else if (strcasecmp(key, "hctemplate") == 0) {
+        b->hctemplate = pt_arena_strdup(l->a, v);
     } else if (strcasecmp(key, "hcpasses") == 0 || strcasecmp(key, "hcfails") == 0) {
         if (pt_dcx_long(l, n, v, 1, 1000, &num) < 0)
             return -1;
@@ -224,6 +234,8 @@ int pt_proxy_backend_key(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const ch
                strcasecmp(key, "acquire") == 0 || strcasecmp(key, "ping") == 0 ||
                strcasecmp(key, "iobuffersize") == 0 || strcasecmp(key, "receivebuffersize") == 0) {
         /* Accepted for compatibility: portico always streams and sizes its own buffers. */
+    } else if (extra_key && (taken = extra_key(l, n, b, key, v)) != 0) {
+        return taken < 0 ? -1 : 0;
     } else {
         return pt_dcx_fail(l, n, "%s: unknown key '%s'", n->name, key);
     }

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "reverse.h"
 #include "tunnel.h"
 
 #include <errno.h>
@@ -156,13 +157,17 @@ static void copy_fields(pt_http_x_t *x)
     pt_request_t *r = x->r;
     const pt_http_resp_t *h = &x->head;
     x->own_headers = r->headers_out.n;
+    bool has_conn = false;
+    for (size_t i = 0; i < h->nfields && !has_conn; i++)
+        has_conn = h->fields[i].name.len == 10 &&
+                   strncasecmp(h->fields[i].name.p, "Connection", 10) == 0;
     for (size_t i = 0; i < h->nfields; i++) {
         pt_str_t n = h->fields[i].name;
         if (pt_http_hop_by_hop(n.p, n.len) ||
             (n.len == 14 && strncasecmp(n.p, "Content-Length", 14) == 0))
             continue;
         bool named = false;
-        for (size_t j = 0; j < h->nfields && !named; j++) {
+        for (size_t j = 0; has_conn && j < h->nfields && !named; j++) {
             pt_str_t c = h->fields[j].name, v = h->fields[j].value;
             named = c.len == 10 && strncasecmp(c.p, "Connection", 10) == 0 &&
                     pt_http_list_has(v.p, v.len, n.p, n.len);
@@ -339,6 +344,7 @@ int pt_http_relay(pt_http_x_t *x)
     if (h->status == 101)
         return tunnel(x);
     copy_fields(x);
+    pt_proxy_reverse_map(r, &r->headers_out); /* ProxyPassReverse and the cookie rules */
     bool bodiless = r->header_only || !pt_status_has_body(h->status);
     int64_t len = bodiless ? (h->content_length >= 0 ? h->content_length : -1)
                            : (h->chunked ? -1 : h->content_length);

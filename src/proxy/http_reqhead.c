@@ -32,6 +32,18 @@ static void puts_(hb_t *b, const char *s)
     put(b, s, strlen(s));
 }
 
+/* A number in decimal, without printf (this runs for every request). */
+static void put_uint(hb_t *b, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, tmp + i, sizeof(tmp) - i);
+}
+
 static void field(hb_t *b, const char *name, const char *value)
 {
     puts_(b, name);
@@ -49,7 +61,9 @@ static bool path_char(unsigned char c)
     return c && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
 }
 
-static void put_encoded(hb_t *b, const char *s)
+/* keep_2f: AllowEncodedSlashes NoDecode left "%2F" in the path, to go on as it is (as
+ * Apache's canonenc with PROXY_CANONENC_NOENCODEDSLASHENCODING). */
+static void put_encoded(hb_t *b, const char *s, bool keep_2f)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const char *p = s; *p;) {
@@ -57,7 +71,10 @@ static void put_encoded(hb_t *b, const char *s)
         while (*p && path_char((unsigned char)*p))
             p++;
         put(b, run, (size_t)(p - run));
-        if (*p) {
+        if (keep_2f && p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
+            put(b, p, 3);
+            p += 3;
+        } else if (*p) {
             char e[3] = {'%', hex[(unsigned char)*p >> 4], hex[(unsigned char)*p & 15]};
             put(b, e, 3);
             p++;
@@ -102,7 +119,7 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
                                                                               : r->uri);
         if (path[0] != '/')
             put(b, "/", 1);
-        put_encoded(b, path);
+        put_encoded(b, path, r->vhost->allow_encoded_slashes == 3);
     }
     if (r->args && !(pp && pp->noquery)) {
         put(b, "?", 1);
@@ -112,7 +129,7 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
 
 /* Whether the client's field name is dropped: hop-by-hop, named by its Connection, or one
  * that this head writes itself. */
-static bool dropped(const pt_http_x_t *x, const char *name)
+static bool dropped(const pt_http_x_t *x, const char *name, bool has_conn)
 {
     size_t n = strlen(name);
     if (pt_http_hop_by_hop(name, n))
@@ -125,7 +142,7 @@ static bool dropped(const pt_http_x_t *x, const char *name)
          strcasecmp(name + 12, "Server") == 0))
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
     const pt_table_t *t = &x->r->headers_in;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; has_conn && i < t->n; i++)
         if (strcasecmp(t->v[i].name, "Connection") == 0 &&
             pt_http_list_has(t->v[i].value, strlen(t->v[i].value), name, n))
             return true;
@@ -161,7 +178,7 @@ static void put_host(hb_t *b, const pt_http_x_t *x)
     if (v6)
         put(b, "]", 1);
     if (be->port != be->scheme_ops->default_port)
-        puts_(b, pt_arena_printf(r->arena, ":%d", be->port));
+        put(b, ":", 1), put_uint(b, (uint64_t)be->port);
     put(b, "\r\n", 2);
 }
 
@@ -187,8 +204,8 @@ static void put_framing(hb_t *b, const pt_http_x_t *x)
     if (r->has_body && r->content_length < 0)
         puts_(b, "Transfer-Encoding: chunked\r\n");
     else if (r->has_body || r->content_length == 0)
-        puts_(b, pt_arena_printf(r->arena, "Content-Length: %lld\r\n",
-                                 (long long)r->content_length));
+        puts_(b, "Content-Length: "), put_uint(b, (uint64_t)r->content_length),
+            put(b, "\r\n", 2);
     if (x->expect)
         puts_(b, "Expect: 100-continue\r\n");
     if (x->upgrade) {
@@ -211,10 +228,11 @@ char *pt_http_request_head(pt_http_x_t *x, size_t *len)
     put_target(&b, x);
     put(&b, " HTTP/1.1\r\n", 11);
     put_host(&b, x);
+    bool has_conn = pt_table_get(&r->headers_in, "Connection") != NULL;
     for (size_t i = 0; i < r->headers_in.n; i++) {
         const pt_entry_t *e = &r->headers_in.v[i];
         /* A value holding CR or LF (from a RequestHeader rule) would split the head. */
-        if (dropped(x, e->name) || strpbrk(e->value, "\r\n"))
+        if (dropped(x, e->name, has_conn) || strpbrk(e->value, "\r\n"))
             continue;
         field(&b, e->name, e->value);
     }

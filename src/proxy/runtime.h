@@ -7,18 +7,26 @@
 
 #include "pool.h"
 
+/* The index of a backend made at run time (a resolve= member, resolve_slots.c), in no
+ * configuration's backends: the runtime makes its pool when it is first used. */
+#define PT_BACKEND_RUNTIME SIZE_MAX
+
 /* Owns its pools; cfg is the generation it was made from (it must outlive the runtime). */
 typedef struct pt_runtime {
     const pt_config_t *cfg;
     pt_pool_t **pools;         /* one per cfg->backends[i], at i */
     size_t npools;
+    struct pt_runtime_dyn *dyn;/* pools of members added at run time (resolve=, not in
+                                  cfg->backends), each made when first used */
 } pt_runtime_t;
 
 /* The runtime for cfg: a pool for each backend, max= connections each (ThreadsPerChild when
  * no max= is given). NULL when memory runs out. */
 pt_runtime_t *pt_runtime_create(const pt_config_t *cfg);
 void pt_runtime_destroy(pt_runtime_t *rt);
-/* The pool of backend b (a backend of rt->cfg). */
+/* The pool of backend b: a backend of rt->cfg, or one made at run time (index
+ * PT_BACKEND_RUNTIME: its pool made on first use); NULL for any other (another
+ * generation's) or when memory runs out. */
 pt_pool_t *pt_runtime_pool(const pt_runtime_t *rt, const pt_backend_t *b);
 /* Closes idle connections past their idle timeout in every pool; does not block on I/O. */
 void pt_runtime_sweep(pt_runtime_t *rt, int64_t now_ms);

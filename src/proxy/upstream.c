@@ -149,6 +149,21 @@ int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)
     return fd;
 }
 
+/* The addresses the name had when the configuration was loaded, each in turn. */
+static int connect_loaded(const pt_backend_t *b, int64_t timeout_ms)
+{
+    int fd = -ECONNREFUSED;
+    for (size_t i = 0; i < b->naddrs; i++) {
+        const struct sockaddr_storage *sa = &b->addrs[i];
+        socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in);
+        fd = connect_addr((const struct sockaddr *)sa, len, timeout_ms);
+        if (fd >= 0 || fd == PT_ETIMEOUT)
+            break;
+    }
+    return fd;
+}
+
 static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
 {
     if (b->unix_path) {
@@ -158,6 +173,8 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
         strcpy(sun.sun_path, b->unix_path);
         return connect_addr((struct sockaddr *)&sun, sizeof(sun), timeout_ms);
     }
+    if (b->naddrs)
+        return connect_loaded(b, timeout_ms);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);

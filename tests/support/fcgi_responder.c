@@ -90,6 +90,15 @@ static void serve(FCGX_Request *rq)
     } else if (strcmp(what, "stderr") == 0) {
         FCGX_PutS("responder says hello on stderr\n", rq->err);
         FCGX_PutS("Content-Type: text/plain\r\n\r\nok", rq->out);
+    } else if (strcmp(what, "env") == 0) { /* the TLS variables a backend sees */
+        static const char *const names[] = {"HTTPS", "REQUEST_SCHEME", "SSL_PROTOCOL",
+                                            "SSL_CIPHER", "SSL_CLIENT_S_DN",
+                                            "SSL_CLIENT_VERIFY", "SSL_CLIENT_CERT"};
+        FCGX_PutS("Content-Type: text/plain\r\n\r\n", rq->out);
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            const char *v = FCGX_GetParam(names[i], rq->envp);
+            FCGX_FPrintF(rq->out, "%s=%.27s\n", names[i], v ? v : "(unset)");
+        }
     } else if (strcmp(what, "redirect") == 0) {
         FCGX_PutS("Location: /f/ok\r\n\r\n", rq->out);
     } else {

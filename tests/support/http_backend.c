@@ -241,6 +241,55 @@ static long long qnum(const hb_req_t *q, const char *key, long long dflt)
     return dflt;
 }
 
+/* The text value of key in the query (up to the next '&'); false when it is absent. */
+static bool qstr(const hb_req_t *q, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = q->query; p && *p;) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            snprintf(out, n, "%.*s", (int)strcspn(p + kl + 1, "&"), p + kl + 1);
+            return true;
+        }
+        p = strchr(p, '&');
+        p = p ? p + 1 : NULL;
+    }
+    return false;
+}
+
+/* The Host field of the head as received ("" when none). */
+static void host_of(const hb_req_t *q, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (const char *p = q->head; p && p < q->head + q->head_len; p = strstr(p, "\r\n")) {
+        p += p == q->head ? 0 : 2;
+        if (strncasecmp(p, "Host:", 5) == 0) {
+            p += 5;
+            while (*p == ' ')
+                p++;
+            snprintf(out, n, "%.*s", (int)strcspn(p, "\r"), p);
+            return;
+        }
+    }
+}
+
+/* redirect: 302 to http://HOST<to> (Location and Content-Location), HOST being the Host
+ * the request named (as an application builds its own URLs); with cpath= (and cdomain=) a
+ * Set-Cookie carrying them. */
+static bool send_redirect(hb_conn_t *c, const hb_req_t *q)
+{
+    char to[256] = "/next", host[256], cpath[256], cdomain[256], cookie[600] = "";
+    qstr(q, "to", to, sizeof(to));
+    host_of(q, host, sizeof(host));
+    if (qstr(q, "cpath", cpath, sizeof(cpath))) {
+        bool dom = qstr(q, "cdomain", cdomain, sizeof(cdomain));
+        snprintf(cookie, sizeof(cookie), "Set-Cookie: sid=1; Path=%s%s%s; HttpOnly\r\n", cpath,
+                 dom ? "; Domain=" : "", dom ? cdomain : "");
+    }
+    return writef(c->fd, "HTTP/1.1 302 Found\r\nLocation: http://%s%s\r\n"
+                         "Content-Location: http://%s%s\r\n%sContent-Length: 0\r\n\r\n",
+                  host, to, host, to, cookie);
+}
+
 /* The whole body: into *out (malloc'd, may be NULL to drop it); its length, -1 if broken. */
 static long long read_body(hb_conn_t *c, const hb_req_t *q, char **out, char hex[65])
 {
@@ -414,6 +463,8 @@ static bool answer(hb_conn_t *c, const hb_req_t *q, bool *reset)
     if (strcmp(w, "closeafter") == 0)
         return writef(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Conn-Requests: %d"
                              "\r\n\r\nok", c->served), false;
+    if (strcmp(w, "redirect") == 0)
+        return send_redirect(c, q);
     if (strcmp(w, "early") == 0)
         return writef(c->fd, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
                              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

@@ -239,9 +239,9 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
 {
     pt_config_t *c = load("Listen 8080\n"
                           "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
-                          "<IfModule http2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
+                          "<IfModule security2_module>\nServerAdmin h2 ${UNDEFINED_OK}\n"
                           "<Nested>\n</Nested>\n</IfModule>\n"
-                          "<IfModule !ssl_module>\nServerName noproxy\n</IfModule>\n"
+                          "<IfModule !cache_module>\nServerName noproxy\n</IfModule>\n"
                           "<IfModule mpm_prefork_module>\nServerName prefork\n</IfModule>\n"
                           "<IfModule mpm_event_module>\nThreadsPerChild 7\n</IfModule>\n");
     ck_assert_msg(c != NULL, "%s", err);
@@ -304,9 +304,11 @@ START_TEST(module_list_names_built_ins_by_either_name)
     ck_assert(pt_module_known("mod_log_config.c", PT_MPM_EVENT));
     ck_assert(pt_module_known("mpm_event_module", PT_MPM_EVENT));
     ck_assert(!pt_module_known("mpm_event_module", PT_MPM_WORKER));
-    ck_assert(!pt_module_known("ssl_module", PT_MPM_EVENT));
+    ck_assert(pt_module_known("ssl_module", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_ssl.c", PT_MPM_EVENT));
+    ck_assert(!pt_module_known("cache_module", PT_MPM_EVENT));
     ck_assert(pt_module_known("mod_status.c", PT_MPM_EVENT));
-    ck_assert(!pt_module_known("mod_http2.c", PT_MPM_EVENT));
+    ck_assert(pt_module_known("mod_http2.c", PT_MPM_EVENT));
     const char *const *l = pt_module_list();
     size_t n = 0;
     while (l[n])
@@ -464,6 +466,23 @@ START_TEST(rejects_bad_regex)
                  "main.conf:2: bad regex '(unclosed': Unmatched ( or \\(");
     EXPECT_ERROR("Listen 8080\nSetEnvIf User-Agent \"[a\" bot\n",
                  "main.conf:2: bad regex '[a': Unmatched [, [^, [:, [., or [=");
+}
+END_TEST
+
+/* Debian's default-ssl.conf: <FilesMatch "\.(?:cgi|shtml|phtml|php)$">, PCRE syntax. */
+START_TEST(takes_a_pcre_non_capturing_group_where_no_group_captures)
+{
+    pt_config_t *c = load("Listen 8080\n<FilesMatch \"\\.(?:cgi|php)$\">\n</FilesMatch>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->main_server->nsections, 1);
+    const regex_t *re = c->main_server->sections[0].re;
+    ck_assert_int_eq(regexec(re, "index.php", 0, NULL, 0), 0);
+    ck_assert_int_ne(regexec(re, "index.phps", 0, NULL, 0), 0);
+    pt_config_free(c);
+    /* Beside a capturing group, $1 would change meaning: refused. */
+    EXPECT_ERROR("Listen 8080\nAliasMatch \"^/(?:x|y)/(.*)\" /srv/$1\n",
+                 "main.conf:2: regex '^/(?:x|y)/(.*)': a non-capturing group (?:...) beside "
+                 "capturing groups is not supported (POSIX regular expressions)");
 }
 END_TEST
 
@@ -694,7 +713,7 @@ static const char realistic[] =
     "    LogFormat \"%h %>s\" short\n"
     "</IfModule>\n"
     "<IfModule ssl_module>\n"
-    "    SSLEngine on\n"
+    "    SSLSessionCacheTimeout 300\n"
     "</IfModule>\n"
     "<IfDefine DEBUG>\n"
     "    LogLevel debug\n"
@@ -997,6 +1016,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, rejects_missing_or_non_directory_document_root);
     tcase_add_test(dir, rejects_htaccess_and_dns_features);
     tcase_add_test(dir, rejects_bad_regex);
+    tcase_add_test(dir, takes_a_pcre_non_capturing_group_where_no_group_captures);
         tcase_add_test(dir, rejects_duplicate_listen_and_missing_listen);
     tcase_add_test(dir, applies_apache_defaults);
     tcase_add_test(dir, parses_listen_forms);

@@ -1,0 +1,110 @@
+/* The HTTP/2 directives (mod_http2's names): H2MaxSessionStreams, H2WindowSize,
+ * H2StreamMaxMemSize, H2Direct, H2Upgrade, per server and virtual host. Stored in
+ * pt_vhost_t.h2 (opaque to conf), made in the configuration's arena; a virtual host that
+ * sets none inherits the main server's (finish hook). Protocols itself is conf's. */
+#include "h2.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const pt_h2_conf_t h2_defaults = {
+    .max_session_streams = 100,
+    .window_size = 65535,
+    .stream_max_mem = 65536,
+    .direct = -1,
+    .upgrade = -1,
+};
+
+/* The vhost's own settings, made on its first H2 directive from the main server's (so a
+ * virtual host changes only what it names). */
+static pt_h2_conf_t *conf_for(dcx_t *l, dcx_scope_t *s)
+{
+    if (s->vh->h2 && (s->vh == l->cfg->main_server || s->vh->h2 != l->cfg->main_server->h2))
+        return (pt_h2_conf_t *)s->vh->h2;
+    pt_h2_conf_t *c = pt_arena_calloc(l->a, sizeof(*c));
+    const pt_h2_conf_t *base = l->cfg->main_server->h2;
+    *c = base && s->vh != l->cfg->main_server ? *base : h2_defaults;
+    s->vh->h2 = c;
+    return c;
+}
+
+static int set_max_streams(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_int(l, n, 1, 65535, &conf_for(l, s)->max_session_streams);
+}
+
+static int set_window(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_int(l, n, 1024, 0x7fffffff, &conf_for(l, s)->window_size);
+}
+
+static int set_max_mem(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    if (pt_dcx_long(l, n, n->argv[0], 1024, 1 << 30, &v) < 0)
+        return -1;
+    conf_for(l, s)->stream_max_mem = (size_t)v;
+    return 0;
+}
+
+static int set_flag(dcx_t *l, const pt_node_t *n, int *out)
+{
+    bool b = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &b) < 0)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+static int set_direct(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &conf_for(l, s)->direct);
+}
+
+static int set_upgrade(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &conf_for(l, s)->upgrade);
+}
+
+static const dcx_directive_t h2_table[] = {
+    {"H2MaxSessionStreams", SRV, 1, 1, set_max_streams},
+    {"H2WindowSize", SRV, 1, 1, set_window},
+    {"H2StreamMaxMemSize", SRV, 1, 1, set_max_mem},
+    {"H2Direct", SRV, 1, 1, set_direct},
+    {"H2Upgrade", SRV, 1, 1, set_upgrade},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* Virtual hosts without settings of their own take the main server's. */
+static int h2_finish(dcx_t *l)
+{
+    pt_config_t *cfg = l->cfg;
+    for (size_t i = 0; i < cfg->nvhosts; i++)
+        if (!cfg->vhosts[i]->h2)
+            cfg->vhosts[i]->h2 = cfg->main_server->h2;
+    return 0;
+}
+
+const pt_conf_ext_t pt_h2_conf_ext = {
+    .name = "http2",
+    .directives = h2_table,
+    .finish = h2_finish,
+};
+
+const pt_h2_conf_t *pt_h2_conf(const pt_config_t *cfg, const pt_vhost_t *vh)
+{
+    if (vh && vh->h2)
+        return vh->h2;
+    if (cfg->main_server->h2)
+        return cfg->main_server->h2;
+    return &h2_defaults;
+}
+
+bool pt_h2_protocol_enabled(const pt_config_t *cfg, const pt_vhost_t *vh, const char *name)
+{
+    const pt_vhost_t *v = vh && vh->protocols ? vh : cfg->main_server;
+    for (size_t i = 0; i < v->nprotocols; i++)
+        if (strcmp(v->protocols[i], name) == 0)
+            return true;
+    return false;
+}

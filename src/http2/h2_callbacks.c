@@ -1,0 +1,296 @@
+/* nghttp2's callbacks for a session (c1) and the settings it starts with. nghttp2 does the
+ * framing and most of RFC 9113's checks (frame sizes, stream states, flow control, the
+ * pseudo-header rules, connection-specific fields, content-length against DATA: each
+ * answered with the error the RFC names); portico adds the request as a stream (the
+ * pseudo-headers and fields kept for h2_request.c), the limits of LimitRequestFields and
+ * LimitRequestFieldSize with SETTINGS_MAX_HEADER_LIST_SIZE (431), the body into the
+ * stream's buffer, and the flood guards (h2_guard.c). */
+#include "h2_int.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define H2_MAX_HEADER_LIST 65536 /* SETTINGS_MAX_HEADER_LIST_SIZE we announce */
+#define H2_BOMB_FACTOR 4         /* decoded bytes past this many times it: HPACK bomb */
+
+static h2_stream_t *stream_of(h2_session_t *s, int32_t id)
+{
+    return nghttp2_session_get_stream_user_data(s->ng, id);
+}
+
+ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+                             uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+    (void)ng, (void)id;
+    h2_session_t *s = user;
+    h2_stream_t *st = src->ptr;
+    pthread_mutex_lock(&s->lock);
+    size_t n = PT_MIN(len, st->out_len);
+    if (n > 0)
+        memcpy(buf, st->out + st->out_off, n);
+    st->out_off += n;
+    st->out_len -= n;
+    if (st->out_len == 0)
+        st->out_off = 0;
+    if (n > 0)
+        pthread_cond_signal(&st->cond); /* room for the worker */
+    ssize_t rc = (ssize_t)n;
+    if (st->out_len == 0 && st->out_eof) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    } else if (n == 0) {
+        st->deferred = true;
+        rc = NGHTTP2_ERR_DEFERRED;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+    h2_session_t *s = user;
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    h2_stream_t *st = h2_stream_create(s, f->hd.stream_id);
+    if (!st)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    st->next = s->streams;
+    s->streams = st;
+    s->max_stream_id = PT_MAX(s->max_stream_id, f->hd.stream_id);
+    nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, st);
+    return 0;
+}
+
+static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
+{
+    return pt_arena_strndup(st->arena, (const char *)p, n);
+}
+
+/* Keeps one decoded field of a request (or checks the size of a trailer's). Past the
+ * limits the request is answered 431; far past them (an HPACK bomb: a few bytes that
+ * decode to megabytes) the connection is closed with ENHANCE_YOUR_CALM. */
+static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *user)
+{
+    (void)ng, (void)flags;
+    h2_session_t *s = user;
+    h2_stream_t *st = stream_of(s, f->hd.stream_id);
+    if (!st)
+        return 0;
+    st->head_bytes += namelen + valuelen + 32;
+    if (st->head_bytes > s->max_header_list * H2_BOMB_FACTOR) {
+        h2_guard_log(s, "HPACK decompression bomb");
+        nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+        s->calm = true;
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    if (st->queued || st->too_big)
+        return 0; /* trailers: not passed on (the body is streamed already) */
+    const pt_vhost_t *vh = s->vh;
+    if (st->head_bytes > s->max_header_list ||
+        (name[0] != ':' && (++st->nfields > (int)vh->limit_request_fields ||
+                            namelen + valuelen + 2 > vh->limit_request_field_size))) {
+        st->too_big = true;
+        return 0;
+    }
+    if (name[0] == ':') {
+        const char *v = dup_n(st, value, valuelen);
+        if (namelen == 7 && memcmp(name, ":method", 7) == 0)
+            st->method = v;
+        else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0)
+            st->scheme = v;
+        else if (namelen == 5 && memcmp(name, ":path", 5) == 0)
+            st->path = v;
+        else if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
+            st->authority = v;
+        return 0;
+    }
+    if (namelen == 14 && memcmp(name, "content-length", 14) == 0)
+        st->content_length = strtoll((const char *)value, NULL, 10);
+    pt_table_add(&st->headers, dup_n(st, name, namelen), dup_n(st, value, valuelen));
+    return 0;
+}
+
+/* A status answered by the session itself, without a worker (431, 400, 503). */
+static void respond_direct(h2_session_t *s, h2_stream_t *st, int status)
+{
+    const char *code = pt_arena_printf(st->arena, "%d", status);
+    nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)(uintptr_t)code, 7, strlen(code),
+                        NGHTTP2_NV_FLAG_NONE},
+                       {(uint8_t *)"content-length", (uint8_t *)"0", 14, 1,
+                        NGHTTP2_NV_FLAG_NONE}};
+    st->head_submitted = true;
+    nghttp2_submit_response(s->ng, st->id, nv, 2, NULL);
+}
+
+void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
+{
+    if (st->too_big) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: stream %d: request header fields "
+                     "too large: 431", st->id);
+        respond_direct(s, st, 431);
+        return;
+    }
+    if (!st->method || (!st->path && strcmp(st->method, "CONNECT") != 0)) {
+        respond_direct(s, st, 400);
+        return;
+    }
+    if (!st->path)
+        st->path = st->authority ? st->authority : "/";
+    st->task.serve_worker = h2_stream_serve_worker;
+    pthread_mutex_lock(&s->lock);
+    st->queued = true;
+    s->nqueued++;
+    pthread_mutex_unlock(&s->lock);
+    if (h2_workers_queue(&st->task) != 0) {
+        pthread_mutex_lock(&s->lock);
+        st->queued = false;
+        s->nqueued--;
+        pthread_mutex_unlock(&s->lock);
+        respond_direct(s, st, 503);
+    }
+}
+
+static void end_input(h2_session_t *s, h2_stream_t *st)
+{
+    pthread_mutex_lock(&s->lock);
+    st->in_eof = true;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+    (void)ng;
+    h2_session_t *s = user;
+    if (h2_guard_frame(s, f))
+        return 0;
+    h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
+    if (!st)
+        return 0;
+    bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        st->end_on_headers = end;
+        st->in_eof = end;
+        h2_session_start_stream(s, st);
+    } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
+        end_input(s, st);
+    }
+    return 0;
+}
+
+/* Request body bytes: into the stream's buffer, which the stream's window bounds (window
+ * is given back only as its worker takes them). Bytes for a stream nobody reads are
+ * given back at once. */
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *p,
+                         size_t n, void *user)
+{
+    (void)flags;
+    h2_session_t *s = user;
+    h2_stream_t *st = stream_of(s, id);
+    pthread_mutex_lock(&s->lock);
+    bool take = st && st->queued && !st->closed && !st->done && n > 0;
+    if (take && st->in_len + n > st->in_cap) {
+        size_t cap = PT_MAX(st->in_cap * 2, st->in_len + n);
+        char *nb = realloc(st->in, cap);
+        take = nb != NULL;
+        if (nb)
+            st->in = nb, st->in_cap = cap;
+    }
+    if (take) {
+        memcpy(st->in + st->in_len, p, n);
+        st->in_len += n;
+        pthread_cond_signal(&st->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!take)
+        nghttp2_session_consume(ng, id, n);
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void *user)
+{
+    (void)error;
+    h2_session_t *s = user;
+    h2_stream_t *st = stream_of(s, id);
+    if (!st)
+        return 0;
+    nghttp2_session_set_stream_user_data(ng, id, NULL);
+    pthread_mutex_lock(&s->lock);
+    st->closed = true;
+    pthread_cond_broadcast(&st->cond);
+    s->news = true; /* (the pump frees it once its worker is done) */
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
+{
+    h2_session_t *s = user;
+    if (hd->type == NGHTTP2_CONTINUATION)
+        s->continuations++;
+    else
+        s->continuations = 0;
+    /* RFC 9113 5.1.1: a new stream's id must exceed every one the client opened. nghttp2
+     * lets a HEADERS on a lower, unknown id pass silently (it might be a stream it forgot);
+     * a peer must see PROTOCOL_ERROR. */
+    if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) &&
+        hd->stream_id < s->max_stream_id && !nghttp2_session_find_stream(ng, hd->stream_id)) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: HEADERS on stream %d after stream %d: "
+                     "PROTOCOL_ERROR", hd->stream_id, s->max_stream_id);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+int h2_session_new_ng(h2_session_t *s)
+{
+    nghttp2_session_callbacks *cb;
+    nghttp2_option *opt;
+    if (nghttp2_session_callbacks_new(&cb) != 0)
+        return -1;
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        return -1;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    /* Window goes back as workers take body bytes, not as frames arrive. */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_option_set_max_settings(opt, 32);
+    nghttp2_option_set_max_outbound_ack(opt, 1000);
+    nghttp2_option_set_max_continuations(opt, 16);
+    nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    int rc = nghttp2_session_server_new2(&s->ng, cb, s, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cb);
+    if (rc != 0)
+        return -1;
+    s->max_header_list = H2_MAX_HEADER_LIST;
+    h2_guard_init(s);
+    return 0;
+}
+
+/* Our SETTINGS, the first frame the server sends. */
+int h2_session_submit_settings(h2_session_t *s)
+{
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)s->conf->max_session_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->conf->window_size},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADER_LIST},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
+        return -1;
+    /* The connection's window: every stream's at once (each stream's own window is what
+     * bounds its memory). */
+    int64_t conn = (int64_t)s->conf->window_size * s->conf->max_session_streams;
+    return nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
+                                                 (int32_t)PT_MIN(conn, (int64_t)0x7fffffff));
+}

@@ -1,0 +1,123 @@
+/* Inside src/http2: the session (c1, h2_session.c), its streams (c2, h2_stream.c) and the
+ * worker pool that runs streams (h2_workers.c), and what passes between them.
+ *
+ * Threads: the session's fields marked [c1] are touched only by the thread driving the
+ * session (the MPM worker serving the connection), which alone calls nghttp2. Fields
+ * marked [lock] are shared with the stream's worker under the session's lock. Fields
+ * marked [c2] are the stream worker's. A stream is freed by the session once it is closed
+ * on the wire and its worker is done with it (or it never had one). */
+#ifndef PT_H2_INT_H
+#define PT_H2_INT_H
+
+#include "h2.h"
+#include "request.h"
+
+#include <nghttp2/nghttp2.h>
+#include <pthread.h>
+#include <unistd.h>
+
+typedef struct h2_session h2_session_t;
+typedef struct h2_stream h2_stream_t;
+
+/* A token bucket against floods: burst frames at once, refilled at rate a second. */
+typedef struct {
+    double tokens;
+    int64_t last_ms;
+} h2_bucket_t;
+
+struct h2_stream {
+    h2_session_t *s;
+    int32_t id;
+    pt_task_t task;            /* how the pool runs it */
+    h2_stream_t *next;         /* [c1] the session's list */
+    pt_arena_t *arena;         /* the request as received and the response head: [c1]
+                                  until queued, then [c2]; freed with the stream */
+    /* The request [c1 until queued, read-only after]. */
+    const char *method, *scheme, *authority, *path;
+    pt_table_t headers;
+    size_t head_bytes;         /* decoded header bytes (name + value + 32 each) */
+    int64_t content_length;    /* -1 when absent */
+    bool end_on_headers;       /* no body */
+    bool too_big;              /* header list over the limit: answered 431 by the session */
+    bool bad;                  /* malformed (answered 400 by the session) */
+    bool queued;               /* [c1] handed to the pool */
+    /* [lock] request body from the session to the worker: at most the stream window. */
+    char *in;
+    size_t in_len, in_cap;
+    bool in_eof;
+    size_t consumed;           /* taken by the worker, not yet given back as window */
+    /* [lock] response from the worker to the session. */
+    nghttp2_nv *nv;            /* the head, in arena, once ready */
+    size_t nnv;
+    bool no_body;
+    bool head_ready, head_submitted;
+    char *out;                 /* malloc'd, stream_max_mem at most */
+    size_t out_off, out_len, out_cap;
+    bool out_eof;
+    bool deferred;             /* nghttp2 waits for more response bytes */
+    bool closed;               /* the stream ended on the wire (or the session ended) */
+    bool done;                 /* its worker finished with it */
+    bool reset_sent;           /* [c1] RST_STREAM submitted for it */
+    int nfields;               /* [c1] regular fields decoded */
+    pthread_cond_t cond;       /* the worker waits here for body bytes or room */
+    /* [c2] the response head held until the first body bytes (as HTTP/1 does). */
+    bool held;
+};
+
+struct h2_session {
+    pt_conn_t *c;
+    nghttp2_session *ng;       /* [c1] */
+    const pt_vhost_t *vh;      /* the connection's default server (limits, settings) */
+    const pt_h2_conf_t *conf;
+    pthread_mutex_t lock;
+    int efd;                   /* eventfd: a stream has news for the session */
+    h2_stream_t *streams;      /* [c1] */
+    int nqueued;               /* [lock] streams handed to the pool and not done */
+    bool news;                 /* [lock] a stream changed since the session last looked */
+    size_t max_header_list;    /* bytes of decoded fields a request may carry */
+    /* [c1] output batched into one write */
+    char *obuf;
+    size_t olen, ocap;
+    /* [c1] flood protection */
+    h2_bucket_t b_reset, b_settings, b_ping, b_priority, b_empty;
+    int32_t max_stream_id;     /* the highest stream the client opened */
+    int continuations;         /* CONTINUATION frames in the header block being read */
+    bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
+    int64_t last_stream_ms;
+};
+
+/* h2_session.c [c1] */
+h2_session_t *h2_session_create(pt_conn_t *c, const pt_vhost_t *vh);
+int h2_session_flush(h2_session_t *s);
+int h2_session_submit_settings(h2_session_t *s);
+int h2_session_feed(h2_session_t *s, const uint8_t *p, size_t n);
+void h2_session_goaway_now(h2_session_t *s, uint32_t error);
+/* h2_callbacks.c [c1]: the nghttp2 session with portico's settings and callbacks. */
+int h2_session_new_ng(h2_session_t *s);
+ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+                             uint32_t *flags, nghttp2_data_source *src, void *user);
+/* Queues st's request for the pool (its headers are complete). */
+void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
+/* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY
+ * ENHANCE_YOUR_CALM has been submitted and logged). */
+bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f);
+void h2_guard_log(h2_session_t *s, const char *what);
+void h2_guard_init(h2_session_t *s);
+/* h2_stream.c */
+h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
+void h2_stream_destroy(h2_stream_t *st);
+void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
+extern const pt_proto_ops_t pt_h2_proto;
+/* A stream has news for the session (any thread; lock held or not). Here, inline, so
+ * that the stream side depends on no function of the session's. */
+static inline void h2_session_wake(h2_session_t *s)
+{
+    s->news = true;
+    uint64_t one = 1;
+    ssize_t n = write(s->efd, &one, sizeof(one));
+    (void)n; /* a full counter: a wake is pending anyway */
+}
+/* h2_workers.c: runs t on a thread of the child's HTTP/2 pool. 0 or -errno. */
+int h2_workers_queue(pt_task_t *t);
+
+#endif

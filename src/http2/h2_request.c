@@ -1,0 +1,170 @@
+/* A stream's request on its pool thread (c2): the protocol-neutral request made from the
+ * pseudo-header fields and the fields the session decoded (RFC 9113 section 8.3.1), then
+ * routed and answered as HTTP/1 does (h1_conn.c), and logged. */
+#include "h2_int.h"
+
+#include "accesslog.h"
+#include "log.h"
+#include "tls.h"
+#include "uri.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pt_method_t method_id(const char *m)
+{
+    static const struct {
+        const char *name;
+        pt_method_t id;
+    } t[] = {{"GET", PT_METHOD_GET},         {"HEAD", PT_METHOD_HEAD},
+             {"POST", PT_METHOD_POST},       {"PUT", PT_METHOD_PUT},
+             {"DELETE", PT_METHOD_DELETE},   {"OPTIONS", PT_METHOD_OPTIONS},
+             {"TRACE", PT_METHOD_TRACE},     {"CONNECT", PT_METHOD_CONNECT},
+             {"PATCH", PT_METHOD_PATCH}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(m, t[i].name) == 0)
+            return t[i].id;
+    return PT_METHOD_OTHER;
+}
+
+/* :authority (else Host) without the port, lower case, as HTTP/1 keeps Host. */
+static void set_host(pt_request_t *r, const char *auth)
+{
+    if (!auth || !*auth)
+        return;
+    size_t n = strlen(auth);
+    const char *colon;
+    if (auth[0] == '[') {
+        const char *rb = strchr(auth, ']');
+        n = rb ? (size_t)(rb - auth + 1) : n;
+        colon = rb ? strchr(rb, ':') : NULL;
+    } else {
+        colon = strchr(auth, ':');
+        if (colon)
+            n = (size_t)(colon - auth);
+    }
+    if (colon)
+        r->host_port = atoi(colon + 1) & 0xffff;
+    while (n && auth[n - 1] == '.')
+        n--;
+    char *h = pt_arena_strndup(r->arena, auth, n);
+    for (char *q = h; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    r->hostname = h;
+}
+
+static pt_request_t *request_new(pt_worker_t *w, h2_stream_t *st, pt_conn_t *c2)
+{
+    pt_request_t *r = pt_arena_calloc(w->arena, sizeof(*r));
+    r->arena = w->arena;
+    r->conn = c2;
+    r->cfg = c2->cfg;
+    r->vhost = c2->cfg->main_server;
+    r->dir = r->vhost->dir;
+    r->scheme = pt_tls_active(c2) ? "https" : "http"; /* the connection's, not :scheme */
+    r->protocol = "HTTP/2.0";
+    r->proto_num = 2000;
+    r->proto = &pt_h2_proto;
+    r->proto_ctx = st;
+    r->start_wall_us = pt_wall_us();
+    r->start_mono_us = pt_mono_us();
+    r->method = st->method;
+    r->method_id = method_id(st->method);
+    r->header_only = r->method_id == PT_METHOD_HEAD;
+    r->unparsed_uri = st->path;
+    const char *q = strchr(st->path, '?');
+    r->args = q ? q + 1 : NULL;
+    r->the_request = pt_arena_printf(w->arena, "%s %s HTTP/2.0", st->method, st->path);
+    r->keepalive = true;
+    r->content_length = st->content_length;
+    r->has_body = !st->end_on_headers;
+    r->head_bytes_in = (int64_t)st->head_bytes;
+    r->headers_in = st->headers;
+    r->headers_in.arena = w->arena; /* (the worker's additions go to its arena) */
+    if (st->authority && !pt_table_get(&r->headers_in, "Host"))
+        pt_table_add(&r->headers_in, "Host", st->authority);
+    set_host(r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
+    pt_table_init(&r->headers_out, w->arena, 8);
+    pt_table_init(&r->err_headers_out, w->arena, 4);
+    pt_table_init(&r->env, w->arena, 8);
+    return r;
+}
+
+/* Routes and answers r (as h1_conn.c's handle, without the HTTP/1-only forms). */
+static void handle(pt_request_t *r, h2_stream_t *st)
+{
+    r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
+    r->dir = r->vhost->dir;
+    const char *q = strchr(st->path, '?');
+    size_t plen = q ? (size_t)(q - st->path) : strlen(st->path);
+    int st_code;
+    long long limit = r->vhost->dir->limit_request_body;
+    if (r->content_length > 0 && limit > 0 && r->content_length > limit) {
+        pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
+                      "configured limit of %lld", (long long)r->content_length, limit);
+        st_code = 413;
+    } else if ((st_code = pt_uri_normalize(r->arena, st->path, plen, &r->uri)) != 0) {
+        r->uri = r->unparsed_uri;
+        pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
+    } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {
+        pt_table_set(&r->err_headers_out, "Allow", "GET,HEAD,POST,OPTIONS");
+        st_code = 405;
+    } else if (r->method_id == PT_METHOD_CONNECT) {
+        st_code = 405;
+    } else {
+        st_code = pt_request_route(r);
+    }
+    if (st_code > 0)
+        pt_resp_send_error(r, st_code);
+    else if (!r->conn->aborted && !r->body_done)
+        pt_resp_finish(r);
+    if (r->status == 0 && r->body_error && r->body_status)
+        r->status = r->body_status;
+}
+
+/* The stream's secondary connection: the session's addresses and configuration, no
+ * descriptor (nothing does I/O on it). */
+static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
+{
+    memset(c2, 0, sizeof(*c2));
+    c2->fd = -1;
+    c2->cfg = c1->cfg;
+    c2->peer = c1->peer;
+    c2->local = c1->local;
+    memcpy(c2->peer_ip, c1->peer_ip, sizeof(c2->peer_ip));
+    memcpy(c2->local_ip, c1->local_ip, sizeof(c2->local_ip));
+    c2->peer_port = c1->peer_port;
+    c2->local_port = c1->local_port;
+    /* The transport for what it tells about the connection (TLS: the SSL_* variables, read
+     * only); nothing is read or written through c2. */
+    c2->tp = c1->tp;
+    c2->tp_state = c1->tp_state;
+    c2->wc_fd = -1;
+}
+
+void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w)
+{
+    h2_stream_t *st = PT_CONTAINER_OF(t, h2_stream_t, task);
+    h2_session_t *s = st->s;
+    pthread_mutex_lock(&s->lock);
+    bool gone = st->closed;
+    pthread_mutex_unlock(&s->lock);
+    if (!gone) {
+        pt_conn_t c2;
+        c2_init(&c2, s->c);
+        pt_arena_reset(w->arena);
+        pt_request_t *r = request_new(w, st, &c2);
+        handle(r, st);
+        /* A bodiless answer or HEAD ends without finish: the held head goes now. */
+        if (!c2.aborted && r->head_built)
+            pt_h2_proto.finish(r);
+        pt_log_access(r);
+        pt_arena_reset(w->arena);
+    }
+    pthread_mutex_lock(&s->lock);
+    st->done = true; /* (without out_eof: the session resets the stream) */
+    s->nqueued--;
+    h2_session_wake(s);
+    pthread_mutex_unlock(&s->lock);
+}

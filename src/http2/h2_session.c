@@ -1,0 +1,314 @@
+/* The HTTP/2 session of a connection (c1): nghttp2 and the connection's bytes, on the MPM
+ * worker serving the connection, one thread at a time. It reads frames, hands complete
+ * requests to the stream pool (h2_request.c), frames what the streams' workers put in
+ * their buffers, gives window back as the workers take request body bytes, and guards the
+ * connection against floods (h2_guard.c). It holds its worker only while streams are in
+ * flight: an idle session is parked in the event listener (PT_NEXT_PARK_KEEPALIVE) and
+ * closed with GOAWAY at KeepAliveTimeout (the driver's idle_timeout). */
+#include "h2_int.h"
+
+#include "log.h"
+#include "mpm/mpm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define H2_OBUF_FLUSH 65536   /* output batched up to this before a write */
+#define H2_READ_BUDGET (256 * 1024) /* bytes read per turn before the streams get a look */
+
+/* ---- Output ----------------------------------------------------------------------- */
+
+/* Writes the batch out: 0, or a negative error (the client is gone or stalled). */
+static int write_out(h2_session_t *s)
+{
+    if (s->olen == 0)
+        return 0;
+    struct iovec iov = {s->obuf, s->olen};
+    int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
+    int rc = pt_conn_writev(s->c, &iov, 1, to, false);
+    s->olen = 0;
+    return rc;
+}
+
+/* Frames what nghttp2 has to send, in batches of H2_OBUF_FLUSH. 0 or a negative error. */
+int h2_session_flush(h2_session_t *s)
+{
+    for (;;) {
+        const uint8_t *p;
+        ssize_t n = nghttp2_session_mem_send(s->ng, &p);
+        if (n < 0)
+            return PT_EINVAL;
+        if (n == 0)
+            break;
+        if (s->olen + (size_t)n > s->ocap) {
+            size_t cap = PT_MAX(s->ocap * 2, s->olen + (size_t)n);
+            char *nb = realloc(s->obuf, cap);
+            if (!nb)
+                return PT_EINVAL;
+            s->obuf = nb;
+            s->ocap = cap;
+        }
+        memcpy(s->obuf + s->olen, p, (size_t)n);
+        s->olen += (size_t)n;
+        if (s->olen >= H2_OBUF_FLUSH && write_out(s) < 0)
+            return PT_ECLOSED;
+    }
+    return write_out(s);
+}
+
+/* A GOAWAY frame written raw, without blocking: from the listener at KeepAliveTimeout, or
+ * when nghttp2 itself gave up on the connection. */
+void h2_session_goaway_now(h2_session_t *s, uint32_t error)
+{
+    int32_t last = s->ng ? nghttp2_session_get_last_proc_stream_id(s->ng) : 0;
+    uint8_t f[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0};
+    f[9] = (uint8_t)((last >> 24) & 0x7f), f[10] = (uint8_t)(last >> 16);
+    f[11] = (uint8_t)(last >> 8), f[12] = (uint8_t)last;
+    f[13] = (uint8_t)(error >> 24), f[14] = (uint8_t)(error >> 16);
+    f[15] = (uint8_t)(error >> 8), f[16] = (uint8_t)error;
+    struct iovec iov = {f, sizeof(f)};
+    (void)pt_conn_writev_some(s->c, &iov, 1, false);
+}
+
+/* ---- What the streams' workers did ------------------------------------------------- */
+
+static void unlink_stream(h2_session_t *s, h2_stream_t *st)
+{
+    for (h2_stream_t **pp = &s->streams; *pp; pp = &(*pp)->next)
+        if (*pp == st) {
+            *pp = st->next;
+            break;
+        }
+}
+
+/* The response head of st goes out; its body is read from the stream's buffer. */
+static void submit_head(h2_session_t *s, h2_stream_t *st)
+{
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = h2_session_read_data};
+    st->head_submitted = true;
+    if (nghttp2_submit_response(s->ng, st->id, st->nv, st->nnv, st->no_body ? NULL : &prd))
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+}
+
+/* Looks at every stream that may have news (lock held): window to give back, heads to
+ * submit, bodies to resume, workers that ended without an answer, streams to free. */
+static void pump_locked(h2_session_t *s)
+{
+    s->news = false;
+    for (h2_stream_t *st = s->streams, *next; st; st = next) {
+        next = st->next;
+        if (st->consumed) {
+            nghttp2_session_consume(s->ng, st->id, st->consumed);
+            st->consumed = 0;
+        }
+        if (st->closed) {
+            if (!st->queued || st->done) {
+                unlink_stream(s, st);
+                h2_stream_destroy(st);
+            }
+            continue;
+        }
+        if (st->head_ready && !st->head_submitted) {
+            submit_head(s, st);
+        } else if (st->head_submitted && st->deferred && (st->out_len || st->out_eof)) {
+            st->deferred = false;
+            nghttp2_session_resume_data(s->ng, st->id);
+        }
+        if (st->done && !(st->out_eof && st->head_ready) && !st->reset_sent) {
+            st->reset_sent = true; /* the worker ended without an answer */
+            nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+        }
+    }
+}
+
+static void drain_wake(h2_session_t *s)
+{
+    uint64_t v;
+    ssize_t n = read(s->efd, &v, sizeof(v));
+    (void)n;
+}
+
+/* ---- The connection's loop ----------------------------------------------------------- */
+
+/* Feeds bytes to nghttp2. 0, or a negative error after which the connection ends. */
+int h2_session_feed(h2_session_t *s, const uint8_t *p, size_t n)
+{
+    ssize_t rc = nghttp2_session_mem_recv(s->ng, p, n);
+    if (rc >= 0)
+        return 0;
+    if (rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS || s->calm) {
+        if (!s->calm)
+            h2_guard_log(s, "CONTINUATION flood");
+        h2_session_goaway_now(s, NGHTTP2_ENHANCE_YOUR_CALM);
+    } else if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: bad connection preface");
+    } else {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: session error: %s",
+                     nghttp2_strerror((int)rc));
+        h2_session_goaway_now(s, NGHTTP2_PROTOCOL_ERROR);
+    }
+    return PT_EINVAL;
+}
+
+/* Reads what the client sent, up to a budget. 1: bytes were read; 0: none waiting;
+ * negative: the connection ends. */
+static int read_in(h2_session_t *s)
+{
+    uint8_t buf[16384];
+    size_t total = 0;
+    while (total < H2_READ_BUDGET && nghttp2_session_want_read(s->ng)) {
+        long n = pt_conn_recv_some(s->c, buf, sizeof(buf));
+        if (n == PT_EAGAIN)
+            break;
+        if (n <= 0)
+            return PT_ECLOSED;
+        total += (size_t)n;
+        if (h2_session_feed(s, buf, (size_t)n) < 0)
+            return PT_EINVAL;
+        if (s->calm)
+            break;
+    }
+    return total > 0;
+}
+
+/* Waits for the client or a stream (the worker is released to the MPM meanwhile: it waits
+ * for neither a CPU nor its own client's request). */
+static void wait_events(h2_session_t *s, int ms)
+{
+    struct pollfd p[2] = {{.fd = s->c->fd, .events = POLLIN}, {.fd = s->efd, .events = POLLIN}};
+    pt_mpm_block_begin();
+    (void)poll(p, 2, ms);
+    pt_mpm_block_end();
+}
+
+/* Every stream is told the session is over, and the session waits until no worker holds
+ * one (they hold the connection's addresses and the lock). */
+static void end_streams(h2_session_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (h2_stream_t *st = s->streams; st; st = st->next) {
+        st->closed = true;
+        pthread_cond_broadcast(&st->cond);
+    }
+    while (s->nqueued > 0) {
+        pthread_mutex_unlock(&s->lock);
+        struct pollfd p = {.fd = s->efd, .events = POLLIN};
+        (void)poll(&p, 1, 100);
+        drain_wake(s);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* What to do once nothing is in flight: park, keep-alive style, or (a stream half received)
+ * as a connection waiting for the rest of a request. */
+static pt_conn_next_t park_idle(h2_session_t *s)
+{
+    s->c->keepalive_ms = s->vh->keepalive_timeout_ms;
+    pthread_mutex_lock(&s->lock);
+    pump_locked(s); /* (frees the streams that ended in the last write) */
+    pthread_mutex_unlock(&s->lock);
+    if (s->streams) {
+        s->c->head_start_ms = 0;
+        s->c->head_bytes = 0;
+        return PT_NEXT_PARK_READ;
+    }
+    return PT_NEXT_PARK_KEEPALIVE;
+}
+
+static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
+{
+    (void)w;
+    h2_session_t *s = c->proto_state;
+    if (c->rbuf && c->rpos < c->rlen) { /* what HTTP/1 had read past its last head */
+        int rc = h2_session_feed(s, (uint8_t *)c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rpos = c->rlen = 0;
+        if (rc < 0)
+            goto end;
+    }
+    pt_conn_shrink(c);
+    for (;;) {
+        int got = read_in(s);
+        if (got < 0)
+            goto end;
+        pthread_mutex_lock(&s->lock);
+        pump_locked(s);
+        bool busy = s->nqueued > 0;
+        pthread_mutex_unlock(&s->lock);
+        if (h2_session_flush(s) < 0)
+            goto end;
+        if (s->calm || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)))
+            goto end;
+        if (got || pt_conn_pending(c))
+            continue;
+        if (!busy)
+            return park_idle(s);
+        drain_wake(s);
+        pthread_mutex_lock(&s->lock);
+        bool news = s->news;
+        pthread_mutex_unlock(&s->lock);
+        if (!news)
+            wait_events(s, 1000);
+    }
+end:
+    end_streams(s);
+    pthread_mutex_lock(&s->lock);
+    pump_locked(s);
+    pthread_mutex_unlock(&s->lock);
+    return PT_NEXT_CLOSE;
+}
+
+/* ---- The driver ---------------------------------------------------------------------- */
+
+static void h2_release(void *state)
+{
+    h2_session_t *s = state;
+    if (!s)
+        return;
+    for (h2_stream_t *st = s->streams, *next; st; st = next) {
+        next = st->next;
+        h2_stream_destroy(st); /* (end_streams waited for their workers) */
+    }
+    nghttp2_session_del(s->ng);
+    close(s->efd);
+    pthread_mutex_destroy(&s->lock);
+    free(s->obuf);
+    free(s);
+}
+
+/* KeepAliveTimeout on an idle session, or an unfinished request stalled: GOAWAY. */
+static void h2_idle_timeout(pt_conn_t *c)
+{
+    if (c->proto_state)
+        h2_session_goaway_now(c->proto_state, NGHTTP2_NO_ERROR);
+}
+
+const pt_conn_proto_t pt_h2_conn_proto = {
+    .name = "h2",
+    .serve_worker = h2_serve_worker,
+    .read_timeout = h2_idle_timeout,
+    .idle_timeout = h2_idle_timeout,
+    .release = h2_release,
+};
+
+h2_session_t *h2_session_create(pt_conn_t *c, const pt_vhost_t *vh)
+{
+    h2_session_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->c = c;
+    s->vh = vh;
+    s->conf = pt_h2_conf(c->cfg, vh);
+    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&s->lock, NULL);
+    if (s->efd < 0 || h2_session_new_ng(s) != 0) {
+        pt_log_error(PT_LOG_ERR, c->peer_ip, "h2: cannot make a session: %s", strerror(errno));
+        h2_release(s);
+        return NULL;
+    }
+    return s;
+}

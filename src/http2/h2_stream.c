@@ -1,0 +1,292 @@
+/* An HTTP/2 stream as a request (c2): built from the headers the session decoded, served on
+ * a pool thread (h2_workers.c) through pt_h2_proto, the pt_proto_ops_t below. The response
+ * head and body go into the stream's bounded buffer for the session to frame; the request
+ * body comes out of the buffer the session fills from DATA frames. Each stream has its own
+ * secondary connection (st->c2, as mod_http2's c2): the core marks a client gone there
+ * (c->aborted) without touching the session's connection or its other streams. */
+#include "h2_int.h"
+
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
+{
+    h2_stream_t *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->arena = pt_arena_create(4096);
+    if (!st->arena) {
+        free(st);
+        return NULL;
+    }
+    st->s = s;
+    st->id = id;
+    st->content_length = -1;
+    pt_table_init(&st->headers, st->arena, 16);
+    pthread_cond_init(&st->cond, NULL);
+    return st;
+}
+
+void h2_stream_destroy(h2_stream_t *st)
+{
+    pthread_cond_destroy(&st->cond);
+    pt_arena_destroy(st->arena);
+    free(st->in);
+    free(st->out);
+    free(st);
+}
+
+/* ---- Waiting for the session (lock held) ------------------------------------------- */
+
+/* Waits on the stream's condition until the session signals it or ms pass: false when the
+ * time ran out. */
+static bool wait_locked(h2_stream_t *st, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = PT_MAX(ms, 1);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return pthread_cond_timedwait(&st->cond, &st->s->lock, &ts) != ETIMEDOUT;
+}
+
+static int64_t write_timeout_ms(const pt_request_t *r)
+{
+    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
+}
+
+/* Copies n response bytes into the stream's buffer, waiting for room while the session
+ * sends what is there (flow control lets a slow client hold a stream's worker, not its
+ * memory). 0, or a negative error when the stream is gone. */
+static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
+{
+    h2_session_t *s = st->s;
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
+        st->out = malloc(s->conf->stream_max_mem);
+        st->out_cap = st->out ? s->conf->stream_max_mem : 0;
+        if (!st->out)
+            st->closed = true;
+    }
+    while (n > 0) {
+        if (st->closed) {
+            rc = PT_ECLOSED;
+            break;
+        }
+        if (st->out_off > 0 && st->out_off + st->out_len == st->out_cap) {
+            memmove(st->out, st->out + st->out_off, st->out_len);
+            st->out_off = 0;
+        }
+        size_t room = st->out_cap - st->out_off - st->out_len;
+        if (room == 0) {
+            h2_session_wake(s);
+            if (!wait_locked(st, write_timeout_ms(r)) && !st->closed &&
+                st->out_len == st->out_cap) {
+                rc = PT_ETIMEOUT;
+                break;
+            }
+            continue;
+        }
+        size_t k = PT_MIN(room, n);
+        memcpy(st->out + st->out_off + st->out_len, p, k);
+        st->out_len += k;
+        p += k;
+        n -= k;
+        if (st->deferred)
+            h2_session_wake(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc < 0)
+        r->conn->aborted = true;
+    return rc;
+}
+
+/* The held head goes to the session (the first body bytes or the end follow it). */
+static void release_head(h2_stream_t *st)
+{
+    if (!st->held)
+        return;
+    st->held = false;
+    pthread_mutex_lock(&st->s->lock);
+    st->head_ready = true;
+    h2_session_wake(st->s);
+    pthread_mutex_unlock(&st->s->lock);
+}
+
+/* ---- pt_proto_ops_t ------------------------------------------------------------------ */
+
+static bool h2_keep_alive(pt_request_t *r, int64_t len)
+{
+    (void)r, (void)len;
+    return true; /* a stream's end never ends the connection */
+}
+
+/* Connection-specific fields have no place in HTTP/2 (RFC 9113 section 8.2.2). */
+static bool connection_specific(const char *name)
+{
+    static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
+                                       "transfer-encoding", "upgrade", NULL};
+    for (int i = 0; drop[i]; i++)
+        if (strcasecmp(name, drop[i]) == 0)
+            return true;
+    return false;
+}
+
+static nghttp2_nv make_nv(pt_arena_t *a, const char *name, const char *value)
+{
+    char *n = pt_arena_strdup(a, name);
+    for (char *q = n; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    return (nghttp2_nv){(uint8_t *)n, (uint8_t *)(uintptr_t)value, strlen(n), strlen(value),
+                        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+}
+
+/* Builds the head in the stream's arena (the session submits it later, after the worker's
+ * arena may be gone) and holds it until the first body bytes or the end. */
+static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
+{
+    h2_stream_t *st = r->proto_ctx;
+    const pt_table_t *f = h->fields;
+    nghttp2_nv *nv = pt_arena_calloc(st->arena, (f->n + 2) * sizeof(*nv));
+    size_t k = 0;
+    nv[k++] = make_nv(st->arena, ":status", pt_arena_printf(st->arena, "%d", h->status));
+    for (size_t i = 0; i < f->n; i++)
+        if (!connection_specific(f->v[i].name))
+            nv[k++] = make_nv(st->arena, f->v[i].name, pt_arena_strdup(st->arena, f->v[i].value));
+    if (h->length >= 0 && pt_status_has_body(h->status) && !pt_table_get(f, "Content-Length"))
+        nv[k++] = make_nv(st->arena, "content-length",
+                          pt_arena_printf(st->arena, "%lld", (long long)h->length));
+    pthread_mutex_lock(&st->s->lock);
+    st->nv = nv;
+    st->nnv = k;
+    st->no_body = h->no_body || r->header_only;
+    pthread_mutex_unlock(&st->s->lock);
+    st->held = true;
+    return 0;
+}
+
+static int h2_send_body(pt_request_t *r, pt_chain_t *body)
+{
+    h2_stream_t *st = r->proto_ctx;
+    release_head(st);
+    while (body && !pt_chain_empty(body)) {
+        pt_buf_t *b = body->head;
+        if (b->fd >= 0) {
+            char tmp[16384];
+            ssize_t n = pread(b->fd, tmp, PT_MIN(b->len, sizeof(tmp)), b->off);
+            if (n <= 0)
+                return PT_ECLOSED;
+            int rc = out_write(r, st, tmp, (size_t)n);
+            if (rc < 0)
+                return rc;
+            pt_chain_consume(body, (size_t)n);
+            continue;
+        }
+        size_t len = b->len;
+        int rc = out_write(r, st, b->p, len);
+        if (rc < 0)
+            return rc;
+        pt_chain_consume(body, len);
+    }
+    return 0;
+}
+
+/* Files are read into the stream's buffer: HTTP/2 frames every byte, so there is no
+ * sendfile past the session. */
+static int h2_send_file(pt_request_t *r, int fd, off_t off, off_t len, bool last)
+{
+    (void)last;
+    h2_stream_t *st = r->proto_ctx;
+    release_head(st);
+    char tmp[16384];
+    while (len > 0) {
+        ssize_t n = pread(fd, tmp, (size_t)PT_MIN(len, (off_t)sizeof(tmp)), off);
+        if (n <= 0) {
+            r->conn->aborted = true; /* the promised length cannot be kept */
+            return PT_ECLOSED;
+        }
+        int rc = out_write(r, st, tmp, (size_t)n);
+        if (rc < 0)
+            return rc;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int h2_finish(pt_request_t *r)
+{
+    h2_stream_t *st = r->proto_ctx;
+    release_head(st);
+    pthread_mutex_lock(&st->s->lock);
+    st->out_eof = true;
+    h2_session_wake(st->s);
+    pthread_mutex_unlock(&st->s->lock);
+    r->head_sent = true;
+    return 0;
+}
+
+/* Takes request body bytes the session received; what is taken is given back to the
+ * client as window by the session (nghttp2_session_consume), so a stream never holds
+ * more than its window. */
+static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
+{
+    h2_stream_t *st = r->proto_ctx;
+    h2_session_t *s = st->s;
+    long got = 0;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (st->in_len > 0) {
+            got = (long)PT_MIN(n, st->in_len);
+            memcpy(buf, st->in, (size_t)got);
+            memmove(st->in, st->in + got, st->in_len - (size_t)got);
+            st->in_len -= (size_t)got;
+            st->consumed += (size_t)got;
+            h2_session_wake(s);
+            break;
+        }
+        if (st->in_eof || st->closed) {
+            got = st->in_eof ? 0 : PT_ECLOSED;
+            break;
+        }
+        int64_t left = pt_req_body_wait_ms(r);
+        if (left <= 0 || (!wait_locked(st, left) && st->in_len == 0 && !st->in_eof)) {
+            if (pt_req_body_wait_ms(r) > 0)
+                continue;
+            pthread_mutex_unlock(&s->lock);
+            return pt_req_body_timed_out(r, status);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (got > 0)
+        r->body_bytes_in += got;
+    if (got == 0)
+        r->body_eof = true;
+    if (got < 0 && status) {
+        *status = 400;
+        r->conn->aborted = true;
+    }
+    return got;
+}
+
+const pt_proto_ops_t pt_h2_proto = {
+    .name = "HTTP/2.0",
+    .keep_alive = h2_keep_alive,
+    .send_head = h2_send_head,
+    .send_body = h2_send_body,
+    .send_file = h2_send_file,
+    .finish = h2_finish,
+    .read_body = h2_read_body,
+};

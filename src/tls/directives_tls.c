@@ -1,0 +1,453 @@
+/* The SSL* directives (mod_ssl's names and meanings) into one pt_tls_conf_t per server,
+ * and the extension's finish hook: each virtual host merged over the main server, then the
+ * SSL_CTXs made (tls_ctx.c). Directives whose behaviour lives elsewhere (tickets, stapling,
+ * the proxy's SSLProxy*) are parsed and stored here all the same, so that one table knows
+ * the whole language. */
+#include "log.h"
+#include "tls.h"
+#include "tls_ctx.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+/* The server's conf, made at its first SSL* line (the config is still being built, so the
+ * const the readers see is cast away here only). */
+static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_vhost_t *vh = s->vh;
+    if (vh->tls)
+        return (pt_tls_conf_t *)vh->tls;
+    pt_tls_conf_t *tc = pt_arena_calloc(l->a, sizeof(*tc));
+    tc->engine = tc->honor_order = tc->tickets = tc->verify_client = tc->verify_depth = -1;
+    tc->strict_sni = tc->use_stapling = tc->stapling_return_errors = -1;
+    tc->stapling_fake_try_later = tc->proxy_engine = tc->proxy_verify = -1;
+    tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
+    tc->proxy_check_peer_expire = -1;
+    tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
+    tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
+    tc->file = n->file;
+    tc->line = n->line;
+    vh->tls = tc;
+    return tc;
+}
+
+static int onoff(dcx_t *l, const pt_node_t *n, int *out)
+{
+    bool b = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &b) < 0)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+static pt_tls_path_t path_of(dcx_t *l, const pt_node_t *n, const char *p)
+{
+    return (pt_tls_path_t){.path = pt_dcx_path(l, p), .file = n->file, .line = n->line};
+}
+
+#define ONOFF(fn, field)                                                                   \
+    static int fn(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)                            \
+    {                                                                                      \
+        return onoff(l, n, &conf_of(l, s, n)->field);                                      \
+    }
+#define PATH(fn, field)                                                                    \
+    static int fn(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)                            \
+    {                                                                                      \
+        conf_of(l, s, n)->field = path_of(l, n, n->argv[0]);                               \
+        return 0;                                                                          \
+    }
+
+/* SSLEngine on|off|optional ("optional" is RFC 2817 upgrade, which no browser uses). */
+static int set_ssl_engine(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strcasecmp(n->argv[0], "optional") == 0)
+        return pt_dcx_fail(l, n, "SSLEngine optional (TLS upgrade, RFC 2817) is not "
+                           "supported: use on or off");
+    return onoff(l, n, &conf_of(l, s, n)->engine);
+}
+
+static int set_ssl_certificate_file(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    pt_tls_path_t *p = pt_dcx_push(l->a, &tc->certs, &tc->ncerts, sizeof(*p));
+    *p = path_of(l, n, n->argv[0]);
+    return 0;
+}
+
+static int set_ssl_certificate_key_file(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    pt_tls_path_t *p = pt_dcx_push(l->a, &tc->keys, &tc->nkeys, sizeof(*p));
+    *p = path_of(l, n, n->argv[0]);
+    return 0;
+}
+
+PATH(set_ssl_certificate_chain_file, chain)
+PATH(set_ssl_ca_certificate_file, ca_file)
+PATH(set_ssl_ca_certificate_path, ca_path)
+PATH(set_ssl_session_ticket_key_file, ticket_key_file)
+PATH(set_ssl_stapling_file, stapling_file)
+PATH(set_ssl_proxy_ca_certificate_file, proxy_ca_file)
+ONOFF(set_ssl_honor_cipher_order, honor_order)
+ONOFF(set_ssl_session_tickets, tickets)
+ONOFF(set_ssl_strict_sni, strict_sni)
+ONOFF(set_ssl_use_stapling, use_stapling)
+ONOFF(set_ssl_stapling_return_errors, stapling_return_errors)
+ONOFF(set_ssl_stapling_fake_try_later, stapling_fake_try_later)
+ONOFF(set_ssl_proxy_engine, proxy_engine)
+ONOFF(set_ssl_proxy_check_peer_name, proxy_check_peer_name)
+ONOFF(set_ssl_proxy_check_peer_cn, proxy_check_peer_cn)
+ONOFF(set_ssl_proxy_check_peer_expire, proxy_check_peer_expire)
+
+/* SSLProtocol [+|-]proto ...: mod_ssl's syntax. portico speaks TLS 1.2 and 1.3 only, so
+ * "all" is those two, and SSLv3, TLSv1 and TLSv1.1 are refused whenever they would be
+ * added (a warning: they are in configs people already have, as "all -SSLv3"). */
+static int parse_protocols(dcx_t *l, const pt_node_t *n, unsigned *out)
+{
+    unsigned set = 0;
+    for (int i = 0; i < n->argc; i++) {
+        const char *a = n->argv[i];
+        char op = (*a == '+' || *a == '-') ? *a++ : 0;
+        unsigned bits = 0;
+        if (strcasecmp(a, "all") == 0)
+            bits = PT_TLS_V12 | PT_TLS_V13;
+        else if (strcasecmp(a, "TLSv1.2") == 0)
+            bits = PT_TLS_V12;
+        else if (strcasecmp(a, "TLSv1.3") == 0)
+            bits = PT_TLS_V13;
+        else if (strcasecmp(a, "SSLv3") == 0 || strcasecmp(a, "TLSv1") == 0 ||
+                 strcasecmp(a, "TLSv1.1") == 0 || strcasecmp(a, "SSLv2") == 0) {
+            if (op != '-')
+                pt_log_error(PT_LOG_WARN, NULL, "%s:%d: %s: %s is not offered by portico "
+                             "(TLS 1.2 and 1.3 only)", n->file, n->line, n->name, a);
+            continue;
+        } else
+            return pt_dcx_fail(l, n, "%s: unknown protocol '%s'", n->name, n->argv[i]);
+        if (op == '-')
+            set &= ~bits;
+        else if (op == '+')
+            set |= bits;
+        else
+            set = bits;
+    }
+    if (!set)
+        return pt_dcx_fail(l, n, "%s: no protocol left (portico offers TLSv1.2 and TLSv1.3)",
+                           n->name);
+    *out = set;
+    return 0;
+}
+
+static int set_ssl_protocol(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_protocols(l, n, &conf_of(l, s, n)->protocols);
+}
+
+static int set_ssl_proxy_protocol(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_protocols(l, n, &conf_of(l, s, n)->proxy_protocols);
+}
+
+/* SSLCipherSuite [protocol] spec: protocol SSL (the default) is TLS 1.2's list, TLSv1.3
+ * its suites (OpenSSL keeps the two apart). Checked when the SSL_CTX is made. */
+static int cipher_suite(dcx_t *l, const pt_node_t *n, const char **c12, const char **c13)
+{
+    if (n->argc == 1) {
+        *c12 = n->argv[0];
+        return 0;
+    }
+    if (strcasecmp(n->argv[0], "TLSv1.3") == 0)
+        *c13 = n->argv[1];
+    else if (strcasecmp(n->argv[0], "SSL") == 0)
+        *c12 = n->argv[1];
+    else
+        return pt_dcx_fail(l, n, "%s: unknown protocol '%s' (SSL or TLSv1.3)", n->name,
+                           n->argv[0]);
+    return 0;
+}
+
+static int set_ssl_cipher_suite(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    tc->ciphers_at = (pt_tls_path_t){.file = n->file, .line = n->line};
+    return cipher_suite(l, n, &tc->ciphers12, &tc->ciphers13);
+}
+
+static int set_ssl_proxy_cipher_suite(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    return cipher_suite(l, n, &tc->proxy_ciphers12, &tc->proxy_ciphers13);
+}
+
+static int set_ssl_openssl_conf_cmd(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    pt_tls_cmd_t *c = pt_dcx_push(l->a, &tc->cmds, &tc->ncmds, sizeof(*c));
+    *c = (pt_tls_cmd_t){n->argv[0], n->argv[1], n->file, n->line};
+    return 0;
+}
+
+static int parse_verify(dcx_t *l, const pt_node_t *n, int *out)
+{
+    static const char *const names[] = {"none", "optional", "require", "optional_no_ca"};
+    for (int i = 0; i < (int)PT_ARRAY_LEN(names); i++)
+        if (strcasecmp(n->argv[0], names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return pt_dcx_fail(l, n, "%s: expected none, optional, require or optional_no_ca",
+                       n->name);
+}
+
+static int set_ssl_verify_client(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_verify(l, n, &conf_of(l, s, n)->verify_client);
+}
+
+static int set_ssl_proxy_verify(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_verify(l, n, &conf_of(l, s, n)->proxy_verify);
+}
+
+static int set_ssl_verify_depth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_int(l, n, 0, 100, &conf_of(l, s, n)->verify_depth);
+}
+
+static int set_ssl_proxy_verify_depth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_int(l, n, 0, 100, &conf_of(l, s, n)->proxy_verify_depth);
+}
+
+static int seconds(dcx_t *l, const pt_node_t *n, int64_t *out)
+{
+    long long v = 0;
+    int rc = pt_dcx_long(l, n, n->argv[0], 0, 86400 * 365, &v);
+    *out = v;
+    return rc;
+}
+
+static int set_ssl_session_cache_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->cache_timeout_s);
+}
+
+static int set_ssl_stapling_standard_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->stapling_standard_timeout_s);
+}
+
+static int set_ssl_stapling_error_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->stapling_error_timeout_s);
+}
+
+static int set_ssl_stapling_responder_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    int64_t v = 0;
+    int rc = seconds(l, n, &v);
+    conf_of(l, s, n)->stapling_timeout_ms = v * 1000;
+    return rc;
+}
+
+/* SSLSessionCache and SSLStaplingCache name a shared-memory store in mod_ssl
+ * ("shmcb:path(size)"): portico keeps sessions per child and resumes across children with
+ * tickets, so the value is kept for messages only; "none" turns the per-child cache off. */
+static int set_ssl_session_cache(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char *v = n->argv[0];
+    if (strcasecmp(v, "none") != 0 && strcasecmp(v, "nonenotnull") != 0 &&
+        strncasecmp(v, "shmcb:", 6) != 0 && strncasecmp(v, "dbm:", 4) != 0 &&
+        strncasecmp(v, "shm:", 4) != 0 && strncasecmp(v, "dc:", 3) != 0)
+        return pt_dcx_fail(l, n, "SSLSessionCache: unknown store '%s'", v);
+    conf_of(l, s, n)->session_cache = v;
+    return 0;
+}
+
+static int set_ssl_stapling_cache(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    conf_of(l, s, n)->stapling_cache = n->argv[0];
+    return 0;
+}
+
+static int set_ssl_stapling_force_url(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    conf_of(l, s, n)->stapling_force_url = n->argv[0];
+    return 0;
+}
+
+/* SSLOptions [+|-]opt...: accepted wherever mod_ssl takes it (Debian's default-ssl.conf
+ * sets +StdEnvVars in <FilesMatch> and <Directory>); portico passes the SSL_* variables to
+ * FastCGI always, so only the server-level value is kept. */
+static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const struct { const char *name; unsigned bit; } opts[] = {
+        {"StdEnvVars", PT_TLS_OPT_STDENVVARS}, {"ExportCertData", PT_TLS_OPT_EXPORTCERTDATA},
+        {"StrictRequire", PT_TLS_OPT_STRICTREQUIRE},
+        {"OptRenegotiate", PT_TLS_OPT_OPTRENEGOTIATE},
+        {"FakeBasicAuth", PT_TLS_OPT_FAKEBASICAUTH}, {"CompatEnvVars", 0},
+        {"LegacyDNStringFormat", 0},
+    };
+    unsigned v = 0;
+    for (int i = 0; i < n->argc; i++) {
+        const char *a = n->argv[i];
+        bool minus = *a == '-';
+        a += (*a == '+' || *a == '-');
+        size_t k = 0;
+        while (k < PT_ARRAY_LEN(opts) && strcasecmp(a, opts[k].name) != 0)
+            k++;
+        if (k == PT_ARRAY_LEN(opts))
+            return pt_dcx_fail(l, n, "SSLOptions: unknown option '%s'", n->argv[i]);
+        v = minus ? v & ~opts[k].bit : v | opts[k].bit;
+    }
+    if (!(s->where & W_SECTIONS))
+        conf_of(l, s, n)->options = v;
+    return 0;
+}
+
+/* Only the built-in behaviours of these exist in portico (no pass-phrase program, no
+ * entropy files: OpenSSL seeds itself; no mutex to choose). */
+static int set_ssl_builtin_only(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    const char *v = n->argv[0];
+    if (strcasecmp(n->name, "SSLPassPhraseDialog") == 0 && strcasecmp(v, "builtin") != 0)
+        return pt_dcx_fail(l, n, "SSLPassPhraseDialog: only builtin is supported (keys "
+                           "must not be encrypted)");
+    return 0;
+}
+
+/* Off is all portico does (and what mod_ssl defaults to): compression (CRIME) and insecure
+ * renegotiation are never enabled. */
+static int set_ssl_off_only(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    int on = 0;
+    if (onoff(l, n, &on) < 0)
+        return -1;
+    if (on)
+        return pt_dcx_fail(l, n, "%s on is not supported (it weakens TLS)", n->name);
+    return 0;
+}
+
+static const dcx_directive_t tls_table[] = {
+    {"SSLEngine", SRV, 1, 1, set_ssl_engine},
+    {"SSLCertificateFile", SRV, 1, 1, set_ssl_certificate_file},
+    {"SSLCertificateKeyFile", SRV, 1, 1, set_ssl_certificate_key_file},
+    {"SSLCertificateChainFile", SRV, 1, 1, set_ssl_certificate_chain_file},
+    {"SSLCACertificateFile", SRV, 1, 1, set_ssl_ca_certificate_file},
+    {"SSLCACertificatePath", SRV, 1, 1, set_ssl_ca_certificate_path},
+    {"SSLProtocol", SRV, 1, NOMAX, set_ssl_protocol},
+    {"SSLCipherSuite", SRV, 1, 2, set_ssl_cipher_suite},
+    {"SSLHonorCipherOrder", SRV, 1, 1, set_ssl_honor_cipher_order},
+    {"SSLOpenSSLConfCmd", SRV, 2, 2, set_ssl_openssl_conf_cmd},
+    {"SSLSessionTickets", SRV, 1, 1, set_ssl_session_tickets},
+    {"SSLSessionTicketKeyFile", SRV, 1, 1, set_ssl_session_ticket_key_file},
+    {"SSLSessionCache", W_SERVER, 1, 1, set_ssl_session_cache},
+    {"SSLSessionCacheTimeout", SRV, 1, 1, set_ssl_session_cache_timeout},
+    {"SSLVerifyClient", SRV, 1, 1, set_ssl_verify_client},
+    {"SSLVerifyDepth", SRV, 1, 1, set_ssl_verify_depth},
+    {"SSLStrictSNIVHostCheck", SRV, 1, 1, set_ssl_strict_sni},
+    {"SSLOptions", ALL, 1, NOMAX, set_ssl_options},
+    {"SSLUseStapling", SRV, 1, 1, set_ssl_use_stapling},
+    {"SSLStaplingFile", SRV, 1, 1, set_ssl_stapling_file},
+    {"SSLStaplingCache", W_SERVER, 1, 1, set_ssl_stapling_cache},
+    {"SSLStaplingResponderTimeout", SRV, 1, 1, set_ssl_stapling_responder_timeout},
+    {"SSLStaplingReturnResponderErrors", SRV, 1, 1, set_ssl_stapling_return_errors},
+    {"SSLStaplingFakeTryLater", SRV, 1, 1, set_ssl_stapling_fake_try_later},
+    {"SSLStaplingStandardCacheTimeout", SRV, 1, 1, set_ssl_stapling_standard_timeout},
+    {"SSLStaplingErrorCacheTimeout", SRV, 1, 1, set_ssl_stapling_error_timeout},
+    {"SSLStaplingForceURL", SRV, 1, 1, set_ssl_stapling_force_url},
+    {"SSLProxyEngine", SRV, 1, 1, set_ssl_proxy_engine},
+    {"SSLProxyVerify", SRV, 1, 1, set_ssl_proxy_verify},
+    {"SSLProxyVerifyDepth", SRV, 1, 1, set_ssl_proxy_verify_depth},
+    {"SSLProxyCACertificateFile", SRV, 1, 1, set_ssl_proxy_ca_certificate_file},
+    {"SSLProxyCheckPeerName", SRV, 1, 1, set_ssl_proxy_check_peer_name},
+    {"SSLProxyCheckPeerCN", SRV, 1, 1, set_ssl_proxy_check_peer_cn},
+    {"SSLProxyCheckPeerExpire", SRV, 1, 1, set_ssl_proxy_check_peer_expire},
+    {"SSLProxyProtocol", SRV, 1, NOMAX, set_ssl_proxy_protocol},
+    {"SSLProxyCipherSuite", SRV, 1, 2, set_ssl_proxy_cipher_suite},
+    {"SSLRandomSeed", W_SERVER, 2, 3, set_ssl_builtin_only},
+    {"SSLMutex", W_SERVER, 1, 1, set_ssl_builtin_only},
+    {"SSLPassPhraseDialog", W_SERVER, 1, 1, set_ssl_builtin_only},
+    {"SSLCompression", SRV, 1, 1, set_ssl_off_only},
+    {"SSLInsecureRenegotiation", SRV, 1, 1, set_ssl_off_only},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* ---- Merging: a virtual host over the main server (mod_ssl's merge: a field the vhost did
+ * not set is the main server's) ------------------------------------------------------------ */
+
+#define MERGE_INT(f) if (v->f < 0) v->f = m->f
+#define MERGE_PTR(f) if (!v->f) v->f = m->f
+#define MERGE_PATH(f) if (!v->f.path) v->f = m->f
+
+static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
+{
+    MERGE_INT(engine); MERGE_INT(honor_order); MERGE_INT(tickets);
+    MERGE_INT(cache_timeout_s); MERGE_INT(verify_client); MERGE_INT(verify_depth);
+    MERGE_INT(strict_sni); MERGE_INT(use_stapling); MERGE_INT(stapling_timeout_ms);
+    MERGE_INT(stapling_return_errors); MERGE_INT(stapling_fake_try_later);
+    MERGE_INT(stapling_standard_timeout_s); MERGE_INT(stapling_error_timeout_s);
+    MERGE_INT(proxy_engine); MERGE_INT(proxy_verify); MERGE_INT(proxy_verify_depth);
+    MERGE_INT(proxy_check_peer_name); MERGE_INT(proxy_check_peer_cn);
+    MERGE_INT(proxy_check_peer_expire);
+    MERGE_PTR(ciphers12); MERGE_PTR(ciphers13); MERGE_PTR(session_cache);
+    MERGE_PTR(stapling_force_url); MERGE_PTR(stapling_cache); MERGE_PTR(proxy_ciphers12);
+    MERGE_PTR(proxy_ciphers13);
+    MERGE_PATH(chain); MERGE_PATH(ca_file); MERGE_PATH(ca_path); MERGE_PATH(ticket_key_file);
+    MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
+    if (!v->ciphers_at.file)
+        v->ciphers_at = m->ciphers_at;
+    if (!v->protocols)
+        v->protocols = m->protocols;
+    if (!v->proxy_protocols)
+        v->proxy_protocols = m->proxy_protocols;
+    if (!v->options)
+        v->options = m->options;
+    if (!v->ncerts) {
+        v->certs = m->certs, v->ncerts = m->ncerts;
+        if (!v->nkeys)
+            v->keys = m->keys, v->nkeys = m->nkeys;
+    }
+    if (m->ncmds) { /* the main server's commands first, the vhost's may override them */
+        pt_tls_cmd_t *all = pt_arena_alloc(l->a, (m->ncmds + v->ncmds) * sizeof(*all));
+        memcpy(all, m->cmds, m->ncmds * sizeof(*all));
+        if (v->ncmds)
+            memcpy(all + m->ncmds, v->cmds, v->ncmds * sizeof(*all));
+        v->cmds = all;
+        v->ncmds += m->ncmds;
+    }
+}
+
+/* A vhost without SSL* lines shares the main server's conf; one with its own gets the main
+ * server's for what it did not set. */
+static void merge_vhosts(dcx_t *l)
+{
+    pt_config_t *c = l->cfg;
+    const pt_tls_conf_t *m = c->main_server->tls;
+    for (size_t i = 0; i < c->nvhosts; i++) {
+        pt_vhost_t *vh = c->vhosts[i];
+        if (!vh->tls)
+            vh->tls = m;
+        else if (m)
+            merge_conf(l, (pt_tls_conf_t *)vh->tls, m);
+    }
+}
+
+static int finish_tls(dcx_t *l)
+{
+    merge_vhosts(l);
+    return pt_tls_ctx_build(l);
+}
+
+static void release_tls(pt_config_t *cfg)
+{
+    pt_tls_ctx_release(cfg);
+}
+
+const pt_conf_ext_t pt_tls_conf_ext = {
+    .name = "ssl",
+    .directives = tls_table,
+    .finish = finish_tls,
+    .release = release_tls,
+};

@@ -1,0 +1,38 @@
+/* Inside src/tls: the load-time step that makes a generation's SSL_CTXs (tls_ctx.c), called
+ * by the SSL* directives' finish and release hooks (directives_tls.c). */
+#ifndef PT_TLS_CTX_H
+#define PT_TLS_CTX_H
+
+#include "directives.h"
+
+#include <openssl/ssl.h>
+
+/* After the merge: one SSL_CTX per server with TLS, registered under l->cfg. 0, or -1
+ * after pt_dcx_fail ("file:line: ..." of the directive that named a bad file). */
+int pt_tls_ctx_build(dcx_t *l);
+/* Frees what pt_tls_ctx_build made for cfg (also after it failed half-way). */
+void pt_tls_ctx_release(const pt_config_t *cfg);
+
+/* A connection's TLS state (c->tp_state), owned by the transport: freed by its close. */
+typedef struct {
+    SSL *ssl;
+    const pt_vhost_t *vh;      /* the server SNI chose (the address's default without SNI) */
+    bool done;                 /* the handshake finished */
+    bool plain;                /* the peer spoke plain HTTP: raw bytes from here on */
+    bool failed;               /* a fatal TLS error: no close_notify, no session kept */
+    BIO *prefix;               /* bytes read before TLS started (after a PROXY header, in
+                                  the same packet), fed to OpenSSL before the socket; owned
+                                  by ssl (its read BIO) until drained, then NULL */
+} pt_tls_state_t;
+
+/* The offered ALPN name equal to p[0..n), or NULL. */
+const char *pt_tls_alpn_intern(const unsigned char *p, size_t n);
+
+/* The ex_data index under which an SSL keeps its pt_conn_t (for the SNI callback). */
+int pt_tls_conn_index(void);
+/* The context for a connection to local before SNI (the address's default server's), and
+ * that server in *vh_out; NULL when cfg has no TLS server. */
+SSL_CTX *pt_tls_ctx_for_local(const pt_config_t *cfg, const struct sockaddr *local,
+                              const pt_vhost_t **vh_out);
+
+#endif

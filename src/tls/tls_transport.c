@@ -1,0 +1,378 @@
+/* The TLS transport: one OpenSSL SSL per connection over its non-blocking socket. The
+ * handshake is advanced a step at a time by whoever serves the connection (the caller parks
+ * it while the peer is silent, so a slow handshake holds no worker under event); after it,
+ * recv/writev are SSL_read/SSL_write with OpenSSL's "want read/write" mapped to PT_EAGAIN
+ * and tp_want. With kernel TLS for sending, files go out by SSL_sendfile; without it the
+ * transport has no sendfile and conn.c reads and writes the file in slices. */
+#include "log.h"
+#include "tls.h"
+#include "tls_ctx.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+/* Bytes gathered from an iovec into one SSL_write: a TLS record's worth, so a response
+ * head and the start of its body leave in one record. */
+#define PT_TLS_COALESCE 16384
+
+static pt_tls_state_t *st_of(const pt_conn_t *c)
+{
+    return c->tp_state;
+}
+
+/* What an SSL call's failure means for a transport: PT_EAGAIN with what to wait for, 0 at
+ * the peer's close_notify or EOF, or PT_ECLOSED. */
+static long ssl_result(pt_conn_t *c, int r)
+{
+    pt_tls_state_t *st = st_of(c);
+    int e = SSL_get_error(st->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        c->tp_want = POLLIN;
+        return PT_EAGAIN;
+    case SSL_ERROR_WANT_WRITE:
+        c->tp_want = POLLOUT;
+        return PT_EAGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        st->failed = true;
+        return errno == EPIPE || errno == ECONNRESET || errno == 0 ? PT_ECLOSED : -errno;
+    default:
+        st->failed = true;
+        return PT_ECLOSED;
+    }
+}
+
+static long raw_recv(pt_conn_t *c, void *buf, size_t n)
+{
+    ssize_t r;
+    do
+        r = recv(c->fd, buf, n, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c->tp_want = POLLIN;
+        return PT_EAGAIN;
+    }
+    return -errno;
+}
+
+static long tls_recv(pt_conn_t *c, void *buf, size_t n)
+{
+    pt_tls_state_t *st = st_of(c);
+    if (st->plain || !st->done)
+        return st->plain ? raw_recv(c, buf, n) : PT_ECLOSED;
+    size_t got = 0;
+    ERR_clear_error();
+    int r = SSL_read_ex(st->ssl, buf, n, &got);
+    return r == 1 ? (long)got : ssl_result(c, r);
+}
+
+static long tls_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more)
+{
+    (void)more;
+    pt_tls_state_t *st = st_of(c);
+    if (!st->done)
+        return PT_ECLOSED;
+    char buf[PT_TLS_COALESCE];
+    const void *p = iov[0].iov_base;
+    size_t len = iov[0].iov_len;
+    /* A small first piece (a response head) is gathered with what follows; a large one is
+     * written as it is. A retry after PT_EAGAIN comes with the same iovec, so it gathers
+     * the same bytes, as SSL_write requires. */
+    if (iovcnt > 1 && len < PT_TLS_COALESCE) {
+        len = 0;
+        for (int i = 0; i < iovcnt && len < sizeof(buf); i++) {
+            size_t k = PT_MIN(iov[i].iov_len, sizeof(buf) - len);
+            memcpy(buf + len, iov[i].iov_base, k);
+            len += k;
+        }
+        p = buf;
+    }
+    if (len == 0)
+        return 0;
+    size_t put = 0;
+    ERR_clear_error();
+    int r = SSL_write_ex(st->ssl, p, len, &put);
+    if (r == 1)
+        return (long)put;
+    long rc = ssl_result(c, r);
+    return rc == 0 ? PT_ECLOSED : rc;
+}
+
+/* Kernel TLS only: the kernel encrypts what sendfile sends. */
+static long tls_sendfile(pt_conn_t *c, int fd, off_t *off, size_t n)
+{
+    pt_tls_state_t *st = st_of(c);
+    ERR_clear_error();
+    ossl_ssize_t r = SSL_sendfile(st->ssl, fd, *off, n, 0);
+    if (r > 0) {
+        *off += r;
+        return (long)r;
+    }
+    if (r == 0)
+        return 0;
+    long rc = ssl_result(c, (int)r);
+    return rc == 0 ? PT_ECLOSED : rc;
+}
+
+static size_t tls_pending(const pt_conn_t *c)
+{
+    const pt_tls_state_t *st = st_of(c);
+    if (!st->done || st->plain)
+        return 0;
+    int n = SSL_pending(st->ssl);
+    if (n > 0)
+        return (size_t)n;
+    return SSL_has_pending(st->ssl) ? 1 : 0; /* a record read but not yet decrypted */
+}
+
+/* close_notify (best effort: a full socket drops it), then the TCP FIN. */
+static int tls_shutdown_write(pt_conn_t *c)
+{
+    pt_tls_state_t *st = st_of(c);
+    if (st->done && !st->failed && !st->plain) {
+        ERR_clear_error();
+        (void)SSL_shutdown(st->ssl);
+    }
+    return shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
+static void tls_close(pt_conn_t *c)
+{
+    pt_tls_state_t *st = st_of(c);
+    if (st) {
+        /* A connection closed at a timeout without close_notify keeps its session
+         * resumable (OpenSSL drops a session whose connection was not shut down). */
+        if (st->done && !st->failed && !st->plain) {
+            SSL_set_quiet_shutdown(st->ssl, 1);
+            SSL_shutdown(st->ssl);
+        }
+        SSL_free(st->ssl);
+        free(st);
+        c->tp_state = NULL;
+    }
+    ERR_clear_error();
+    close(c->fd);
+    c->fd = -1;
+}
+
+const pt_transport_t pt_transport_tls = {
+    .name = "tls",
+    .recv = tls_recv,
+    .writev = tls_writev,
+    .sendfile = NULL,
+    .pending = tls_pending,
+    .shutdown_write = tls_shutdown_write,
+    .close = tls_close,
+};
+
+/* The same with kernel TLS sending: the connection switches to it after the handshake. */
+static const pt_transport_t transport_ktls = {
+    .name = "tls",
+    .recv = tls_recv,
+    .writev = tls_writev,
+    .sendfile = tls_sendfile,
+    .pending = tls_pending,
+    .shutdown_write = tls_shutdown_write,
+    .close = tls_close,
+};
+
+bool pt_tls_active(const pt_conn_t *c)
+{
+    return c->tp == &pt_transport_tls || c->tp == &transport_ktls;
+}
+
+/* ---- The handshake ------------------------------------------------------------------- */
+
+/* Bytes that arrived before the handshake began (what followed a PROXY header in the same
+ * read: the ClientHello's start) become the session's first input: a memory BIO as the
+ * read side, swapped for the socket once OpenSSL has drained it (swap_prefix). */
+static int take_prefix(pt_conn_t *c, pt_tls_state_t *st)
+{
+    BIO *m = BIO_new(BIO_s_mem());
+    if (!m || BIO_write(m, c->rbuf + c->rpos, (int)(c->rlen - c->rpos)) <= 0) {
+        BIO_free(m);
+        pt_log_error(PT_LOG_ERR, c->peer_ip, "TLS: cannot start a session (out of memory)");
+        return -ENOMEM;
+    }
+    BIO_set_mem_eof_return(m, -1); /* drained: "retry", not end of stream */
+    SSL_set0_rbio(st->ssl, m);     /* the socket BIO stays the write side */
+    st->prefix = m;
+    c->rpos = c->rlen = 0;
+    return 0;
+}
+
+/* The prefix drained: the socket is the read side from here. True when it swapped. */
+static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
+{
+    if (!st->prefix || BIO_ctrl_pending(st->prefix) > 0)
+        return false;
+    BIO *sock = BIO_new_socket(c->fd, BIO_NOCLOSE);
+    if (!sock)
+        return false;
+    SSL_set0_rbio(st->ssl, sock); /* frees the memory BIO */
+    st->prefix = NULL;
+    return true;
+}
+
+int pt_tls_start(pt_conn_t *c)
+{
+    const pt_vhost_t *vh = NULL;
+    SSL_CTX *ctx = pt_tls_ctx_for_local(c->cfg, &c->local.sa, &vh);
+    pt_tls_state_t *st = ctx ? calloc(1, sizeof(*st)) : NULL;
+    SSL *ssl = st ? SSL_new(ctx) : NULL;
+    if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
+        pt_log_error(PT_LOG_ERR, c->peer_ip, "TLS: cannot start a session (%s)",
+                     ctx ? "out of memory" : "no certificate for this address");
+        SSL_free(ssl);
+        free(st);
+        ERR_clear_error();
+        return -ENOMEM;
+    }
+    SSL_set_accept_state(ssl);
+    SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
+    /* curl and browsers often close without close_notify: an EOF, not an attack (HTTP has
+     * its own framing, so truncation is seen there). */
+    SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    st->ssl = ssl;
+    st->vh = vh;
+    c->tp_state = st;
+    c->tp = &pt_transport_tls;
+    if (c->rpos < c->rlen)
+        return take_prefix(c, st);
+    return 0;
+}
+
+/* Apache's answer (mod_ssl's ssl_io_filter_error) to plain HTTP on a TLS port. */
+static const char plain_answer[] =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html; charset=iso-8859-1\r\n"
+    "Connection: close\r\nContent-Length: 362\r\n\r\n"
+    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
+    "<title>400 Bad Request</title>\n</head><body>\n<h1>Bad Request</h1>\n"
+    "<p>Your browser sent a request that this server could not understand.<br />\n"
+    "Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n"
+    " Instead use the HTTPS scheme to access this URL, please.<br />\n</p>\n"
+    "</body></html>\n";
+
+/* A TLS client's first byte is a handshake record (22); an HTTP method starts with a
+ * capital letter. Peeked, so that OpenSSL still reads the record. 1: plain HTTP (answered),
+ * 0: TLS, or PT_EAGAIN / an error. */
+static int plain_http(pt_conn_t *c)
+{
+    unsigned char b;
+    ssize_t r;
+    do
+        r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return PT_ECLOSED;
+    if (r < 0) {
+        c->tp_want = POLLIN;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? PT_EAGAIN : -errno;
+    }
+    if (b < 'A' || b > 'Z')
+        return 0;
+    pt_tls_state_t *st = st_of(c);
+    st->plain = true;
+    pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake failed: plain HTTP spoken on a TLS "
+                 "port (local port %d): 400 sent in plaintext", c->local_port);
+    (void)send(c->fd, plain_answer, sizeof(plain_answer) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return 1;
+}
+
+static void log_handshake_failure(pt_conn_t *c)
+{
+    char why[256] = "the peer closed the connection";
+    unsigned long e = ERR_peek_last_error();
+    if (e)
+        ERR_error_string_n(e, why, sizeof(why));
+    long vr = SSL_get_verify_result(st_of(c)->ssl);
+    if (vr != X509_V_OK)
+        pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake failed: client certificate: %s",
+                     X509_verify_cert_error_string(vr));
+    else
+        pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake failed: %s", why);
+    ERR_clear_error();
+}
+
+/* After the handshake: kernel TLS for sending when the kernel took the keys. */
+static void handshake_done(pt_conn_t *c)
+{
+    pt_tls_state_t *st = st_of(c);
+    st->done = true;
+    if (BIO_get_ktls_send(SSL_get_wbio(st->ssl)))
+        c->tp = &transport_ktls;
+    pt_log_error(PT_LOG_DEBUG, c->peer_ip, "TLS: %s %s, %s", SSL_get_version(st->ssl),
+                 SSL_get_cipher_name(st->ssl),
+                 c->tp == &transport_ktls ? "kernel TLS for sending (sendfile)"
+                                          : "no kernel TLS (files by read and write)");
+}
+
+int pt_tls_handshake(pt_conn_t *c)
+{
+    pt_tls_state_t *st = st_of(c);
+    if (st->done)
+        return 1;
+    if (st->plain)
+        return PT_TLS_PLAINTEXT;
+    if (SSL_in_before(st->ssl) && !st->prefix) {
+        int p = plain_http(c);
+        if (p != 0)
+            return p == 1 ? PT_TLS_PLAINTEXT : p;
+    }
+    ERR_clear_error();
+    int r = SSL_do_handshake(st->ssl);
+    if (r == 1 && st->prefix && !swap_prefix(c, st)) {
+        st->failed = true; /* more than a ClientHello before our answer: not a TLS client */
+        pt_log_error(PT_LOG_INFO, c->peer_ip, "TLS handshake failed: data before the "
+                     "handshake finished");
+        return PT_ECLOSED;
+    }
+    if (r == 1) {
+        handshake_done(c);
+        return 1;
+    }
+    long rc = ssl_result(c, r);
+    if (rc == PT_EAGAIN && c->tp_want == POLLIN && swap_prefix(c, st))
+        return pt_tls_handshake(c); /* the rest of the ClientHello is the socket's */
+    if (rc == PT_EAGAIN)
+        return PT_EAGAIN;
+    st->failed = true;
+    log_handshake_failure(c);
+    return PT_ECLOSED;
+}
+
+/* ---- What the layers above read ----------------------------------------------------- */
+
+const char *pt_tls_alpn(const pt_conn_t *c)
+{
+    if (!pt_tls_active(c) || !st_of(c)->done)
+        return NULL;
+    const unsigned char *p = NULL;
+    unsigned int n = 0;
+    SSL_get0_alpn_selected(st_of(c)->ssl, &p, &n);
+    if (!p || !n)
+        return NULL;
+    return pt_tls_alpn_intern(p, n); /* one of the static names offered */
+}
+
+const pt_vhost_t *pt_tls_sni_vhost(const pt_conn_t *c)
+{
+    return pt_tls_active(c) && st_of(c)->done ? st_of(c)->vh : NULL;
+}
+
+const char *pt_tls_sni_name(const pt_conn_t *c)
+{
+    if (!pt_tls_active(c) || !st_of(c)->done)
+        return NULL;
+    return SSL_get_servername(st_of(c)->ssl, TLSEXT_NAMETYPE_host_name);
+}

@@ -1,0 +1,297 @@
+/* HTTP/2 over cleartext (h2c) with real clients: libcurl (prior knowledge and Upgrade),
+ * nghttp and h2load; 100 concurrent streams to a slow FastCGI backend on one connection
+ * finish in about one backend latency; 16 MiB intact; a request body to FastCGI intact;
+ * an idle connection gets GOAWAY at KeepAliveTimeout; Protocols without h2c refuses. */
+#include "h2_client.h"
+#include "harness.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_t *h;
+static pth_h2_fcgi_t be;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "a.txt", "hello h2\n");
+    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 1\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=200\n");
+    pth_start(h);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_h2_fcgi_stop(&be);
+    pth_free(h);
+    h = NULL;
+}
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} sink_t;
+
+static size_t on_data(char *p, size_t sz, size_t nm, void *u)
+{
+    sink_t *s = u;
+    if (s->n + sz * nm + 1 > s->cap) { /* (doubling: 16 MiB in 16 KB pieces stays linear) */
+        s->cap = (s->n + sz * nm + 1) * 2;
+        s->p = realloc(s->p, s->cap);
+    }
+    memcpy(s->p + s->n, p, sz * nm);
+    s->n += sz * nm;
+    s->p[s->n] = '\0';
+    return sz * nm;
+}
+
+static CURL *easy(const char *path, long version, sink_t *out)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    return e;
+}
+
+/* One request; returns the status and the HTTP version curl used (2 or 1). */
+static long fetch(const char *path, long version, sink_t *out, long *used)
+{
+    CURL *e = easy(path, version, out);
+    ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+    long code = 0, v = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v);
+    *used = v == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+    curl_easy_cleanup(e);
+    return code;
+}
+
+START_TEST(curl_prior_knowledge_and_upgrade_get_a_static_file)
+{
+    sink_t a = {0}, b = {0};
+    long v = 0;
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &a, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_str_eq(a.p, "hello h2\n");
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_0, &b, &v), 200);
+    ck_assert_int_eq(v, 2); /* Upgrade: h2c, 101, then stream 1 */
+    ck_assert_str_eq(b.p, "hello h2\n");
+    free(a.p), free(b.p);
+    ck_assert(pth_file_wait_contains(h->access_log, "\"GET /a.txt HTTP/2.0\" 200 9", 3000));
+}
+END_TEST
+
+START_TEST(sixteen_mib_arrive_intact)
+{
+    size_t n = 16u << 20;
+    uint8_t *big = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (uint8_t)(i * 7 + (i >> 13));
+    pth_write_file(h, "big.bin", big, n);
+    sink_t s = {0};
+    long v = 0;
+    ck_assert_int_eq(fetch("/big.bin", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_uint_eq(s.n, n);
+    ck_assert(memcmp(s.p, big, n) == 0);
+    free(s.p);
+    free(big);
+}
+END_TEST
+
+START_TEST(a_request_body_reaches_fastcgi_intact)
+{
+    size_t n = 3u << 20; /* many windows' worth */
+    uint8_t *body = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        body[i] = (uint8_t)(i * 13 + (i >> 11));
+    sink_t s = {0};
+    CURL *e = easy("/f/echo", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(e);
+    ck_assert_int_eq(code, 200);
+    char want[128];
+    snprintf(want, sizeof(want), "len=%zu sum=%llu", n,
+             (unsigned long long)pth_h2_sum(body, n));
+    ck_assert_str_eq(s.p, want);
+    free(s.p);
+    free(body);
+}
+END_TEST
+
+static void run_multi(CURLM *m, int ms)
+{
+    int64_t t0 = pth_now_ms();
+    int running = 1;
+    while (running && pth_now_ms() - t0 < ms) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+}
+
+/* 100 streams on one connection, each waiting 1 s on the backend: together, not queued.
+ * libcurl's connection is made by Upgrade: h2c on a first request (curl 7.88 fails
+ * requests that would reuse a prior-knowledge connection: "Error in the HTTP2 framing
+ * layer" at once, before sending anything); h2load below does prior knowledge. */
+START_TEST(a_hundred_slow_streams_on_one_connection_finish_together)
+{
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    sink_t first = {0};
+    CURL *f = easy("/f/ok", CURL_HTTP_VERSION_2_0, &first);
+    curl_multi_add_handle(m, f);
+    run_multi(m, 10000);
+    long v = 0;
+    curl_easy_getinfo(f, CURLINFO_HTTP_VERSION, &v);
+    ck_assert_int_eq(v, CURL_HTTP_VERSION_2_0);
+    CURL *e[100];
+    sink_t s[100] = {{0}};
+    for (int i = 0; i < 100; i++) {
+        e[i] = easy("/f/slow", CURL_HTTP_VERSION_2_0, &s[i]);
+        curl_multi_add_handle(m, e[i]);
+    }
+    int64_t t0 = pth_now_ms();
+    run_multi(m, 20000);
+    int64_t took = pth_now_ms() - t0;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m, &left)))
+        ck_assert_msg(msg->data.result == CURLE_OK, "curl: %s",
+                      curl_easy_strerror(msg->data.result));
+    long conns = 0;
+    for (int i = 0; i < 100; i++) {
+        long code = 0, c = 0;
+        curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(e[i], CURLINFO_NUM_CONNECTS, &c);
+        conns += c;
+        ck_assert_int_eq(code, 200);
+        ck_assert_str_eq(s[i].p, "slow");
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+        free(s[i].p);
+    }
+    curl_multi_remove_handle(m, f);
+    curl_easy_cleanup(f);
+    free(first.p);
+    curl_multi_cleanup(m);
+    ck_assert_int_eq(conns, 0); /* all on the first request's connection */
+    ck_assert_msg(took < 4000, "100 streams of 1 s took %lld ms", (long long)took);
+}
+END_TEST
+
+/* The same with h2load by prior knowledge: one connection, 100 streams at once. */
+START_TEST(h2load_runs_a_hundred_slow_streams_at_once)
+{
+    char url[128], *out = NULL;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/f/slow", h->port);
+    char *ld[] = {"h2load", "-n", "100", "-c", "1", "-m", "100", url, NULL};
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(pth_h2_run(ld, 30000, &out), 0);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(strstr(out, "100 succeeded, 0 failed, 0 errored"), "h2load: %s", out);
+    ck_assert_msg(took < 4000, "100 streams of 1 s took %lld ms", (long long)took);
+    free(out);
+}
+END_TEST
+
+START_TEST(nghttp_and_h2load_are_served)
+{
+    char url[128], *out = NULL;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/a.txt", h->port);
+    char *ng[] = {"nghttp", "-n", "-s", url, url, NULL};
+    ck_assert_int_eq(pth_h2_run(ng, 20000, &out), 0);
+    free(out);
+    char *ld[] = {"h2load", "-n", "2000", "-c", "4", "-m", "10", url, NULL};
+    ck_assert_int_eq(pth_h2_run(ld, 60000, &out), 0);
+    ck_assert_msg(strstr(out, "2000 succeeded, 0 failed, 0 errored"), "h2load: %s", out);
+    free(out);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/f/ok", h->port);
+    char *ld2[] = {"h2load", "-n", "500", "-c", "2", "-m", "20", url, NULL};
+    ck_assert_int_eq(pth_h2_run(ld2, 60000, &out), 0);
+    ck_assert_msg(strstr(out, "500 succeeded, 0 failed, 0 errored"), "h2load: %s", out);
+    free(out);
+}
+END_TEST
+
+/* KeepAliveTimeout 1: an idle session is closed with GOAWAY NO_ERROR about then. */
+START_TEST(an_idle_session_gets_goaway_at_keepalive_timeout)
+{
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/a.txt"), 0);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 3000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    int64_t t0 = pth_now_ms();
+    uint32_t code = 99;
+    ck_assert(pth_h2_goaway(c, 5000, &code));
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_uint_eq(code, NGHTTP2_NO_ERROR);
+    ck_assert_msg(took > 500 && took < 3000, "GOAWAY after %lld ms", (long long)took);
+    pth_h2_close(c);
+}
+END_TEST
+
+START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols http/1.1\n");
+    pth_start(h);
+    sink_t s = {0};
+    long v = 0;
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_0, &s, &v), 200);
+    ck_assert_int_eq(v, 1);
+    free(s.p);
+    CURL *e = easy("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s);
+    s.p = NULL, s.n = s.cap = 0;
+    ck_assert_int_ne(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    free(s.p);
+}
+END_TEST
+
+static Suite *h2_suite(void)
+{
+    Suite *s = suite_create("h2");
+    TCase *tc = tcase_create("h2c");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, curl_prior_knowledge_and_upgrade_get_a_static_file);
+    tcase_add_test(tc, sixteen_mib_arrive_intact);
+    tcase_add_test(tc, a_request_body_reaches_fastcgi_intact);
+    tcase_add_test(tc, a_hundred_slow_streams_on_one_connection_finish_together);
+    tcase_add_test(tc, h2load_runs_a_hundred_slow_streams_at_once);
+    tcase_add_test(tc, nghttp_and_h2load_are_served);
+    tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
+    tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    SRunner *sr = srunner_create(h2_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,335 @@
+/* RFC 9113 (sections 4-8) and RFC 7541 as a peer observes them: a table of raw exchanges,
+ * each on a fresh connection after the preface, with the answer the RFC names (GOAWAY for
+ * a connection error, RST_STREAM for a stream error, with its code; or the frame a valid
+ * exchange gets). nghttp2 does most of the checking; the rows that test what portico adds
+ * (pseudo-headers to the request, content-length against DATA, connection-specific fields,
+ * the stream window bounding a request body) are among them. */
+#include "h2_client.h"
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_t *h;
+static pth_h2_fcgi_t be;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "a.txt", "hello h2\n");
+    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
+    pth_config(h, "Protocols h2c http/1.1\nH2WindowSize 1024\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=200\n");
+    pth_start(h);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_h2_fcgi_stop(&be);
+    pth_free(h);
+    h = NULL;
+}
+
+/* Frames of a request with the given fields (NULL-terminated name, value pairs). */
+static void headers(pth_h2_t *c, int32_t id, uint8_t flags, const char *const *f)
+{
+    const char *n[32], *v[32];
+    size_t k = 0;
+    for (; f[2 * k] && k < 32; k++)
+        n[k] = f[2 * k], v[k] = f[2 * k + 1];
+    uint8_t blk[4096];
+    size_t len = pth_h2_block(c, blk, sizeof(blk), n, v, k);
+    pth_h2_frame(c, NGHTTP2_HEADERS, flags | NGHTTP2_FLAG_END_HEADERS, id, blk, len);
+}
+
+#define GET_FIELDS ":method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "x"
+#define END NGHTTP2_FLAG_END_STREAM
+
+static void settings1(pth_h2_t *c, uint16_t id, uint32_t v)
+{
+    uint8_t p[6] = {(uint8_t)(id >> 8), (uint8_t)id, (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+                    (uint8_t)(v >> 8), (uint8_t)v};
+    pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, p, 6);
+}
+
+static void window_update(pth_h2_t *c, int32_t id, uint32_t inc)
+{
+    uint8_t p[4] = {(uint8_t)(inc >> 24), (uint8_t)(inc >> 16), (uint8_t)(inc >> 8),
+                    (uint8_t)inc};
+    pth_h2_frame(c, NGHTTP2_WINDOW_UPDATE, 0, id, p, 4);
+}
+
+static void c_data_on_0(pth_h2_t *c) { pth_h2_frame(c, NGHTTP2_DATA, 0, 0, "x", 1); }
+static void c_even_stream(pth_h2_t *c) { headers(c, 2, END, (const char *[]){GET_FIELDS, NULL}); }
+static void c_settings_len(pth_h2_t *c) { pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, "12345", 5); }
+static void c_window_too_big(pth_h2_t *c) { settings1(c, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0x80000000u); }
+static void c_enable_push_2(pth_h2_t *c) { settings1(c, NGHTTP2_SETTINGS_ENABLE_PUSH, 2); }
+static void c_max_frame_small(pth_h2_t *c) { settings1(c, NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16383); }
+static void c_settings_on_stream(pth_h2_t *c) { pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 1, NULL, 0); }
+static void c_settings_ack_payload(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_SETTINGS, NGHTTP2_FLAG_ACK, 0, "123456", 6);
+}
+static void c_ping_7(pth_h2_t *c) { pth_h2_frame(c, NGHTTP2_PING, 0, 0, "1234567", 7); }
+static void c_ping_on_stream(pth_h2_t *c) { pth_h2_frame(c, NGHTTP2_PING, 0, 1, "12345678", 8); }
+static void c_wu_zero_conn(pth_h2_t *c) { window_update(c, 0, 0); }
+static void c_wu_overflow(pth_h2_t *c) { window_update(c, 0, 0x7fffffffu); }
+static void c_wu_idle(pth_h2_t *c) { window_update(c, 5, 100); }
+static void c_rst_idle(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_RST_STREAM, 0, 5, "\0\0\0\x08", 4);
+}
+static void c_frame_too_big(pth_h2_t *c)
+{
+    static uint8_t big[16385];
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/slow",
+                                      ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, big, sizeof(big));
+}
+static void c_continuation_alone(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_CONTINUATION, NGHTTP2_FLAG_END_HEADERS, 1, "\x82", 1);
+}
+static void c_frame_inside_block(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_HEADERS, END, 1, "\x82\x86\x84", 3); /* no END_HEADERS */
+    pth_h2_frame(c, NGHTTP2_PING, 0, 0, "12345678", 8);
+}
+static void c_stream_id_down(pth_h2_t *c)
+{
+    headers(c, 5, END, (const char *[]){GET_FIELDS, NULL});
+    headers(c, 3, END, (const char *[]){GET_FIELDS, NULL});
+}
+static void c_hpack_bad_index(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_HEADERS, END | NGHTTP2_FLAG_END_HEADERS, 1, "\x82\x86\xbf", 3);
+}
+static void c_hpack_table_update_too_big(pth_h2_t *c)
+{
+    /* A dynamic table size update above SETTINGS_HEADER_TABLE_SIZE (4096): 0x3f + 8192. */
+    pth_h2_frame(c, NGHTTP2_HEADERS, END | NGHTTP2_FLAG_END_HEADERS, 1,
+                 "\x3f\xe1\x3f\x82\x86\x84", 6);
+}
+static void c_no_method(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":scheme", "http", ":path", "/", ":authority", "x",
+                                        NULL});
+}
+static void c_uppercase(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, "X-Upper", "1", NULL});
+}
+static void c_connection_field(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, "connection", "keep-alive", NULL});
+}
+static void c_te_gzip(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, "te", "gzip", NULL});
+}
+static void c_pseudo_after_regular(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":method", "GET", ":scheme", "http", "x-a", "1",
+                                        ":path", "/", NULL});
+}
+static void c_unknown_pseudo(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, ":foo", "1", NULL});
+}
+static void c_two_paths(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, ":path", "/b", NULL});
+}
+static void c_empty_path(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":method", "GET", ":scheme", "http", ":path", "",
+                                        ":authority", "x", NULL});
+}
+static void c_status_in_request(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, ":status", "200", NULL});
+}
+static void c_short_body(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      "content-length", "10", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, END, 1, "12345", 5);
+}
+static void c_long_body(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      "content-length", "3", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, END, 1, "12345", 5);
+}
+static void c_pseudo_in_trailers(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      NULL});
+    headers(c, 1, END, (const char *[]){":path", "/x", NULL});
+}
+static void c_data_after_end(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":method", "GET", ":scheme", "http", ":path", "/f/slow",
+                                        ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "x", 1);
+}
+/* H2WindowSize 1024 (below), in force once our SETTINGS are acknowledged: one DATA frame
+ * of 2000 bytes is over the stream's window whatever the worker has read. */
+static void c_over_stream_window(pth_h2_t *c)
+{
+    static uint8_t chunk[2000];
+    pth_h2_frame(c, NGHTTP2_SETTINGS, NGHTTP2_FLAG_ACK, 0, NULL, 0);
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/slow",
+                                      ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, chunk, sizeof(chunk));
+}
+static void c_unknown_type_then_ping(pth_h2_t *c)
+{
+    pth_h2_frame(c, 0xfa, 0, 0, "whatever", 8);
+    pth_h2_frame(c, NGHTTP2_PING, 0, 0, "12345678", 8);
+}
+static void c_settings(pth_h2_t *c) { settings1(c, NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 1024); }
+static void c_get(pth_h2_t *c) { headers(c, 1, END, (const char *[]){GET_FIELDS, NULL}); }
+static void c_head(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":method", "HEAD", ":scheme", "http", ":path",
+                                        "/a.txt", ":authority", "x", NULL});
+}
+static void c_head_no_authority(pth_h2_t *c)
+{
+    headers(c, 1, END, (const char *[]){":method", "HEAD", ":scheme", "http", ":path",
+                                        "/a.txt", NULL});
+}
+static void c_get_with_trailers_ok(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"x-trailer", "1", NULL});
+}
+
+typedef struct {
+    const char *what;
+    void (*send)(pth_h2_t *c);
+    int type;          /* the frame expected: GOAWAY, RST_STREAM, HEADERS, PING, SETTINGS */
+    uint32_t code;     /* GOAWAY's or RST_STREAM's error code; HEADERS: the status */
+} row_t;
+
+static const row_t rows[] = {
+    {"6.1 DATA on stream 0", c_data_on_0, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"5.1.1 a client stream with an even id", c_even_stream, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.5 SETTINGS length not a multiple of 6", c_settings_len, NGHTTP2_GOAWAY, NGHTTP2_FRAME_SIZE_ERROR},
+    {"6.5.2 INITIAL_WINDOW_SIZE over 2^31-1", c_window_too_big, NGHTTP2_GOAWAY, NGHTTP2_FLOW_CONTROL_ERROR},
+    {"6.5.2 ENABLE_PUSH 2", c_enable_push_2, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.5.2 MAX_FRAME_SIZE under 16384", c_max_frame_small, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.5 SETTINGS on a stream", c_settings_on_stream, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.5 SETTINGS ACK with a payload", c_settings_ack_payload, NGHTTP2_GOAWAY, NGHTTP2_FRAME_SIZE_ERROR},
+    {"6.7 PING of 7 bytes", c_ping_7, NGHTTP2_GOAWAY, NGHTTP2_FRAME_SIZE_ERROR},
+    {"6.7 PING on a stream", c_ping_on_stream, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.9 WINDOW_UPDATE of 0 on the connection", c_wu_zero_conn, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.9.1 connection window over 2^31-1", c_wu_overflow, NGHTTP2_GOAWAY, NGHTTP2_FLOW_CONTROL_ERROR},
+    {"5.1 WINDOW_UPDATE on an idle stream", c_wu_idle, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"5.1 RST_STREAM on an idle stream", c_rst_idle, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"4.2 a frame over MAX_FRAME_SIZE", c_frame_too_big, NGHTTP2_GOAWAY, NGHTTP2_FRAME_SIZE_ERROR},
+    {"6.10 CONTINUATION without HEADERS", c_continuation_alone, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"6.10 another frame inside a header block", c_frame_inside_block, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"5.1.1 a stream id lower than the last", c_stream_id_down, NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
+    {"RFC 7541 2.3.3 an index past the tables", c_hpack_bad_index, NGHTTP2_GOAWAY, NGHTTP2_COMPRESSION_ERROR},
+    {"RFC 7541 4.2 a table size over the limit", c_hpack_table_update_too_big, NGHTTP2_GOAWAY, NGHTTP2_COMPRESSION_ERROR},
+    {"8.3.1 no :authority nor host (nghttp2 insists)", c_head_no_authority, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 no :method", c_no_method, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 an upper-case field name", c_uppercase, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 a connection-specific field", c_connection_field, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 te other than trailers", c_te_gzip, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3 a pseudo-header after a field", c_pseudo_after_regular, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3 an unknown pseudo-header", c_unknown_pseudo, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :path twice", c_two_paths, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an empty :path", c_empty_path, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.2 :status in a request", c_status_in_request, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 fewer DATA bytes than content-length", c_short_body, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 more DATA bytes than content-length", c_long_body, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1 a pseudo-header in trailers", c_pseudo_in_trailers, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    /* A stream error that nghttp2 makes a connection error, as 5.4.1 allows. */
+    {"5.1 DATA on a half-closed (remote) stream", c_data_after_end, NGHTTP2_GOAWAY, NGHTTP2_STREAM_CLOSED},
+    {"6.9.1 DATA over the stream window", c_over_stream_window, NGHTTP2_RST_STREAM, NGHTTP2_FLOW_CONTROL_ERROR},
+    {"4.1 an unknown frame type is ignored", c_unknown_type_then_ping, NGHTTP2_PING, 0},
+    {"6.5.3 SETTINGS are acknowledged", c_settings, NGHTTP2_SETTINGS, 0},
+    {"8.3.1 a GET is answered", c_get, NGHTTP2_HEADERS, 200},
+    {"8.1 HEAD is answered without DATA", c_head, NGHTTP2_HEADERS, 200},
+    {"8.1 a body with trailers is answered", c_get_with_trailers_ok, NGHTTP2_HEADERS, 200},
+};
+
+/* Reads until the expected frame type, skipping the server's SETTINGS and its ACK of ours
+ * (except when SETTINGS ACK is what is expected). */
+static int answer(pth_h2_t *c, int type, uint32_t *code, int *status)
+{
+    for (int i = 0; i < 20; i++) {
+        pth_h2_frame_t f;
+        if (pth_h2_read(c, &f, 3000) != 0)
+            return -1;
+        int t = f.type;
+        bool want = t == type && (t != NGHTTP2_SETTINGS || (f.flags & NGHTTP2_FLAG_ACK)) &&
+                    (t != NGHTTP2_PING || (f.flags & NGHTTP2_FLAG_ACK));
+        if (want || t == NGHTTP2_GOAWAY || t == NGHTTP2_RST_STREAM) {
+            if (f.length >= 8 && t == NGHTTP2_GOAWAY)
+                *code = (uint32_t)f.payload[4] << 24 | (uint32_t)f.payload[5] << 16 |
+                        (uint32_t)f.payload[6] << 8 | f.payload[7];
+            if (f.length >= 4 && t == NGHTTP2_RST_STREAM)
+                *code = (uint32_t)f.payload[0] << 24 | (uint32_t)f.payload[1] << 16 |
+                        (uint32_t)f.payload[2] << 8 | f.payload[3];
+            *status = f.status;
+            pth_h2_frame_free(&f);
+            return t;
+        }
+        pth_h2_frame_free(&f);
+    }
+    return -1;
+}
+
+START_TEST(each_must_gets_the_named_answer)
+{
+    char fails[8192] = "";
+    size_t n = sizeof(rows) / sizeof(rows[0]);
+    for (size_t i = 0; i < n; i++) {
+        pth_h2_t *c = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(c);
+        rows[i].send(c);
+        uint32_t code = 999;
+        int status = 0;
+        int t = answer(c, rows[i].type, &code, &status);
+        bool ok = t == rows[i].type &&
+                  (t == NGHTTP2_HEADERS ? (uint32_t)status == rows[i].code
+                   : t == NGHTTP2_GOAWAY || t == NGHTTP2_RST_STREAM ? code == rows[i].code
+                                                                     : true);
+        if (!ok)
+            snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails),
+                     "\n  %s: wanted type %d code %u, got type %d code %u status %d",
+                     rows[i].what, rows[i].type, rows[i].code, t, code, status);
+        pth_h2_close(c);
+    }
+    ck_assert_msg(fails[0] == '\0', "%s", fails);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+    Suite *s = suite_create("h2_conformance");
+    TCase *tc = tcase_create("rfc9113");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, each_must_gets_the_named_answer);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(conf_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,430 @@
+/* TLS termination with a private CA made by the tests (tests/support/ca.sh): protocol
+ * versions and the secure default suites, SNI for two names and the default, RSA and ECDSA
+ * side by side, ALPN, mutual TLS, the SSL_* variables a FastCGI backend sees, plain HTTP
+ * sent to the TLS port, a stalled handshake, Redirect to https with HSTS, and a 16 MiB
+ * file. Clients: openssl s_client and libcurl. (Restarts: test_tls_restart.c.) */
+#include "fcgi_backends.h"
+#include "harness.h"
+#include "tls_client.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pth_t *h;
+static int plain_port;
+
+static void setup(void)
+{
+    h = pth_new();
+    plain_port = pth_free_port();
+    pth_write_dir_file(h, "a/index.html", "site a", 6);
+    pth_write_dir_file(h, "b/index.html", "site b", 6);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+/* Two name-based TLS vhosts on @PORT@ (a.test first, so the default: RSA and ECDSA
+ * certificates; b.test RSA) and a plain listener; extra lines for the main server and each
+ * vhost. */
+static void write_tls_config(const char *main_extra, const char *a_extra, const char *b_extra)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nListen 127.0.0.1:%d\n"
+        "ServerName localhost\nErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\n"
+        "LogLevel info\nCustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
+        "<Directory @DIR@>\nRequire all granted\n</Directory>\n%s\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nDocumentRoot @DIR@/a\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n</VirtualHost>\n"
+        "<VirtualHost *:@PORT@>\nServerName b.test\nDocumentRoot @DIR@/b\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n</VirtualHost>\n",
+        pth_mpm(), plain_port, main_extra, pth_tls_file("a.test.rsa.pem"),
+        pth_tls_file("a.test.rsa.key"), pth_tls_file("a.test.ec.pem"),
+        pth_tls_file("a.test.ec.key"), a_extra, pth_tls_file("b.test.rsa.pem"),
+        pth_tls_file("b.test.rsa.key"), b_extra);
+}
+
+static void start_tls(const char *main_extra, const char *a_extra, const char *b_extra)
+{
+    write_tls_config(main_extra, a_extra, b_extra);
+    pth_start(h);
+}
+
+static void assert_out(const char *out, const char *needle, const char *what)
+{
+    ck_assert_msg(strstr(out, needle) != NULL, "%s: no '%s' in:\n%.3000s", what, needle, out);
+}
+
+static void s_client_expect(const char *args, const char *needle)
+{
+    char *out = pth_s_client(h->port, args);
+    assert_out(out, needle, args);
+    free(out);
+}
+
+static void s_client_refuse(const char *args, const char *needle)
+{
+    char *out = pth_s_client(h->port, args);
+    assert_out(out, needle, args);
+    ck_assert_msg(strstr(out, "Verify return code: 0 (ok)") == NULL ||
+                      strstr(out, "Cipher is (NONE)") != NULL,
+                  "%s: a handshake was completed:\n%.3000s", args, out);
+    free(out);
+}
+
+START_TEST(tls12_and_tls13_negotiate_and_tls10_tls11_are_refused)
+{
+    start_tls("", "", "");
+    char ca[400];
+    snprintf(ca, sizeof(ca), "-servername a.test -CAfile %s", pth_tls_file("ca.pem"));
+    char a[600];
+    snprintf(a, sizeof(a), "%s -tls1_2", ca);
+    s_client_expect(a, "New, TLSv1.2, Cipher is ECDHE-");
+    snprintf(a, sizeof(a), "%s -tls1_3", ca);
+    s_client_expect(a, "New, TLSv1.3, Cipher is TLS_");
+    s_client_expect(a, "Verify return code: 0 (ok)");
+    /* The client is made willing (security level 0), so only the server can refuse. */
+    snprintf(a, sizeof(a), "%s -tls1_1 -cipher DEFAULT@SECLEVEL=0", ca);
+    s_client_refuse(a, "alert protocol version");
+    snprintf(a, sizeof(a), "%s -tls1 -cipher DEFAULT@SECLEVEL=0", ca);
+    s_client_refuse(a, "alert protocol version");
+}
+END_TEST
+
+START_TEST(default_suites_are_aead_with_forward_secrecy_in_the_server_order)
+{
+    start_tls("", "", "");
+    char a[600];
+    /* No forward secrecy (static RSA key exchange), no AEAD (CBC): refused. */
+    snprintf(a, sizeof(a), "-servername b.test -tls1_2 -cipher AES128-GCM-SHA256");
+    s_client_refuse(a, "alert handshake failure");
+    snprintf(a, sizeof(a), "-servername b.test -tls1_2 -cipher ECDHE-RSA-AES128-SHA");
+    s_client_refuse(a, "alert handshake failure");
+    /* The client prefers AES-256 first; the server's order (AES-128 first) wins. */
+    snprintf(a, sizeof(a), "-servername b.test -tls1_2 -cipher "
+             "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256");
+    s_client_expect(a, "Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+    /* No compression, no renegotiation offered to the client. */
+    s_client_expect(a, "Compression: NONE");
+}
+END_TEST
+
+START_TEST(sni_selects_each_names_certificate_and_the_default_for_unknown_or_none)
+{
+    start_tls("", "", "");
+    s_client_expect("-servername a.test", "subject=CN = a.test");
+    s_client_expect("-servername b.test", "subject=CN = b.test");
+    s_client_expect("-servername c.test", "subject=CN = a.test");
+    s_client_expect("-noservername", "subject=CN = a.test");
+    /* The request itself is routed by Host, as Apache: each name its own document root. */
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "b.test", .path = "/"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "site b");
+    pth_resp_free(&r);
+    q.host = "a.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_str_eq(r.body, "site a");
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(one_server_offers_its_rsa_and_its_ecdsa_certificate)
+{
+    start_tls("", "", "");
+    s_client_expect("-servername a.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256",
+                    "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256");
+    s_client_expect("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256",
+                    "Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+    s_client_expect("-servername a.test -tls1_3 -sigalgs ecdsa_secp256r1_sha256",
+                    "Peer signature type: ECDSA");
+    s_client_expect("-servername a.test -tls1_3 -sigalgs rsa_pss_rsae_sha256",
+                    "Peer signature type: RSA-PSS");
+}
+END_TEST
+
+START_TEST(alpn_picks_from_what_protocols_lists_in_the_servers_order)
+{
+    start_tls("", "Protocols h2 http/1.1", "Protocols http/1.1");
+    s_client_expect("-servername b.test -alpn h2,http/1.1", "ALPN protocol: http/1.1");
+    s_client_expect("-servername b.test -alpn spdy/3,foo", "No ALPN negotiated");
+    /* libcurl offering h2 and http/1.1 to a server that lists only http/1.1. */
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "b.test", .path = "/", .http2 = true};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.version, 11);
+    ck_assert_str_eq(r.body, "site b");
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others)
+{
+    char b[600];
+    snprintf(b, sizeof(b), "SSLVerifyClient require\nSSLVerifyDepth 2\n"
+             "SSLCACertificateFile %s", pth_tls_file("ca.pem"));
+    start_tls("", "", b);
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "b.test", .path = "/",
+                       .cert = "client.pem", .key = "client.key"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    q.cert = q.key = NULL;
+    ck_assert_int_ne(pth_tls_get(&q, &r), 0);
+    pth_resp_free(&r);
+    q.cert = "rogue.pem", q.key = "rogue.key";
+    ck_assert_int_ne(pth_tls_get(&q, &r), 0);
+    pth_resp_free(&r);
+    /* a.test asks for nothing: the same client without a certificate is served there. */
+    q = (pth_tls_req_t){.port = h->port, .host = "a.test", .path = "/"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "TLS handshake failed", 3000));
+}
+END_TEST
+
+START_TEST(a_fastcgi_backend_sees_https_and_the_client_certificate)
+{
+    pth_fcgi_responder_t resp;
+    char msg[512];
+    if (pth_fcgi_responder_start(&resp, pth_path(h, "resp.sock"), msg, sizeof(msg)) != 0)
+        ck_abort_msg("%s", msg);
+    char b[800];
+    snprintf(b, sizeof(b), "SSLVerifyClient optional\nSSLCACertificateFile %s\n"
+             "ProxyPass /f/ \"unix:@DIR@/resp.sock|fcgi://localhost/\"",
+             pth_tls_file("ca.pem"));
+    start_tls("", "", b);
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "b.test", .path = "/f/env",
+                       .cert = "client.pem", .key = "client.key"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    assert_out(r.body, "HTTPS=on\n", "env");
+    assert_out(r.body, "REQUEST_SCHEME=https\n", "env");
+    assert_out(r.body, "SSL_PROTOCOL=TLSv1.3\n", "env");
+    assert_out(r.body, "SSL_CIPHER=TLS_AES_", "env");
+    assert_out(r.body, "SSL_CLIENT_S_DN=CN=alice,O=portico tests\n", "env");
+    assert_out(r.body, "SSL_CLIENT_VERIFY=SUCCESS\n", "env");
+    assert_out(r.body, "SSL_CLIENT_CERT=-----BEGIN CERTIFICATE-----", "env");
+    pth_resp_free(&r);
+    q.cert = q.key = NULL; /* optional: no certificate is fine, and said */
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    assert_out(r.body, "SSL_CLIENT_VERIFY=NONE\n", "env");
+    assert_out(r.body, "SSL_CLIENT_S_DN=(unset)\n", "env");
+    pth_resp_free(&r);
+    pth_stop(h);
+    pth_fcgi_responder_stop(&resp);
+}
+END_TEST
+
+START_TEST(plain_http_to_the_tls_port_gets_a_400_in_plaintext_and_a_log_line)
+{
+    start_tls("", "", "");
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    pth_resp_t r;
+    bool closed = false;
+    ck_assert_int_eq(pth_raw(h, req, sizeof(req) - 1, 3000, &r, &closed), 0);
+    ck_assert_int_eq(r.status, 400);
+    assert_out(r.body, "speaking plain HTTP to an SSL-enabled server port", "400 page");
+    ck_assert(closed);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "plain HTTP spoken on a TLS port", 3000));
+    s_client_expect("-servername a.test", "subject=CN = a.test"); /* still serving TLS */
+}
+END_TEST
+
+START_TEST(a_stalled_handshake_is_closed_after_its_timeout_while_others_are_served)
+{
+    start_tls("RequestReadTimeout header=2", "", "");
+    pth_conn_t *silent = pth_conn_open(h);
+    pth_conn_t *half = pth_conn_open(h);
+    /* A handshake record header that promises 80 bytes, then nothing. */
+    ck_assert_int_eq(pth_conn_send(half, "\x16\x03\x01\x00\x50\x01", 6), 0);
+    int64_t t0 = pth_now_ms();
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r;
+        pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/"};
+        ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+        ck_assert_str_eq(r.body, "site a");
+        pth_resp_free(&r);
+    }
+    ck_assert_msg(pth_now_ms() - t0 < 1500, "others waited %lld ms",
+                  (long long)(pth_now_ms() - t0));
+    /* (The silent one is not even accepted yet: TCP_DEFER_ACCEPT keeps it in the kernel,
+     * as Apache's AcceptFilter does; it costs portico nothing.) */
+    ck_assert(pth_conn_wait_closed(half, 6000));
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took >= 1500 && took < 6000, "closed after %lld ms", (long long)took);
+    pth_conn_close(silent);
+    pth_conn_close(half);
+    ck_assert(pth_file_wait_contains(h->error_log, "TLS handshake not completed in time",
+                                     2000));
+}
+END_TEST
+
+START_TEST(redirect_permanent_to_https_and_hsts_on_every_answer)
+{
+    char main_extra[400];
+    snprintf(main_extra, sizeof(main_extra),
+             "<VirtualHost *:%d>\nServerName a.test\nRedirect permanent / https://a.test:@PORT@/\n"
+             "</VirtualHost>", plain_port);
+    start_tls(main_extra, "Header always set Strict-Transport-Security \"max-age=63072000\"",
+              "");
+    pth_conn_t *c = pth_conn_open_port(plain_port);
+    ck_assert_int_eq(pth_conn_sendf(c, "GET /x/y?z=1 HTTP/1.1\r\nHost: a.test\r\n"
+                                       "Connection: close\r\n\r\n"), 0);
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 3000), 0);
+    ck_assert_int_eq(r.status, 301);
+    char want[200];
+    snprintf(want, sizeof(want), "https://a.test:%d/x/y?z=1", h->port);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), want);
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Strict-Transport-Security"), "max-age=63072000");
+    pth_resp_free(&r);
+    q.path = "/missing";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(pth_resp_header(&r, "Strict-Transport-Security"), "max-age=63072000");
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(a_16_mib_file_arrives_intact_over_tls)
+{
+    size_t n = 16u << 20;
+    unsigned char *data = malloc(n);
+    ck_assert(data != NULL);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < n; i++) { /* xorshift: incompressible, reproducible */
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        data[i] = (unsigned char)x;
+    }
+    pth_write_dir_file(h, "a/big.bin", data, n);
+    start_tls("", "", "");
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/big.bin",
+                       .timeout_s = 60};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, n);
+    ck_assert(memcmp(r.body, data, n) == 0);
+    pth_resp_free(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(a_session_resumes_whichever_child_answers)
+{
+    start_tls("StartServers 3", "", "");
+    char a[600];
+    for (int v = 2; v <= 3; v++) {
+        snprintf(a, sizeof(a), "-servername a.test -tls1_%d -sess_out %s", v,
+                 pth_path(h, "sess.pem"));
+        char *out = pth_s_client_get(h->port, "a.test", a);
+        assert_out(out, "New, TLSv1.", a);
+        assert_out(out, "site a", a);
+        free(out);
+        snprintf(a, sizeof(a), "-servername a.test -tls1_%d -sess_in %s", v,
+                 pth_path(h, "sess.pem"));
+        for (int i = 0; i < 6; i++) /* connections spread over the children */
+            s_client_expect(a, "Reused, TLSv1.");
+    }
+}
+END_TEST
+
+/* ---- Configuration errors at -t: file:line and a non-zero exit ------------------------ */
+
+static void assert_t_fails(const char *a_extra_cert, const char *needle)
+{
+    pth_config_raw(h,
+        "Listen 127.0.0.1:@PORT@ https\nServerName localhost\nErrorLog @DIR@/error.log\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n%s\n</VirtualHost>\n",
+        a_extra_cert);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(r.code != 0, "-t accepted: %s", a_extra_cert);
+    char where[400];
+    snprintf(where, sizeof(where), "%s:", h->conf);
+    ck_assert_msg(strstr(r.err, where) && strstr(r.err, needle),
+                  "-t said '%s', wanted %s...%s", r.err, where, needle);
+    pth_run_free(&r);
+}
+
+START_TEST(certificate_and_key_errors_are_config_errors_with_file_and_line)
+{
+    char c[1200];
+    snprintf(c, sizeof(c), "SSLCertificateFile @DIR@/missing.pem\nSSLCertificateKeyFile %s",
+             pth_tls_file("a.test.rsa.key"));
+    assert_t_fails(c, ":7: SSLCertificateFile");
+    pth_write_dir_file(h, "garbage.pem", "not a certificate\n", 18);
+    snprintf(c, sizeof(c), "SSLCertificateFile @DIR@/garbage.pem\nSSLCertificateKeyFile %s",
+             pth_tls_file("a.test.rsa.key"));
+    assert_t_fails(c, ":7: SSLCertificateFile");
+    snprintf(c, sizeof(c), "SSLCertificateFile %s\nSSLCertificateKeyFile %s",
+             pth_tls_file("a.test.rsa.pem"), pth_tls_file("b.test.rsa.key"));
+    assert_t_fails(c, ":8: SSLCertificateKeyFile");
+    snprintf(c, sizeof(c), "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+             "SSLCipherSuite NOTACIPHER", pth_tls_file("a.test.rsa.pem"),
+             pth_tls_file("a.test.rsa.key"));
+    assert_t_fails(c, ":9: SSLCipherSuite");
+    snprintf(c, sizeof(c), "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+             "SSLOpenSSLConfCmd NoSuchCommand x", pth_tls_file("a.test.rsa.pem"),
+             pth_tls_file("a.test.rsa.key"));
+    assert_t_fails(c, ":9: SSLOpenSSLConfCmd");
+    assert_t_fails("", ":4: SSLEngine on"); /* no certificate at all */
+    snprintf(c, sizeof(c), "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+             "SSLProtocol -all +TLSv1.1", pth_tls_file("a.test.rsa.pem"),
+             pth_tls_file("a.test.rsa.key"));
+    assert_t_fails(c, ":9: SSLProtocol");
+}
+END_TEST
+
+static Suite *tls_suite(void)
+{
+    Suite *s = suite_create("tls");
+    TCase *tc = tcase_create("tls");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, tls12_and_tls13_negotiate_and_tls10_tls11_are_refused);
+    tcase_add_test(tc, default_suites_are_aead_with_forward_secrecy_in_the_server_order);
+    tcase_add_test(tc, sni_selects_each_names_certificate_and_the_default_for_unknown_or_none);
+    tcase_add_test(tc, one_server_offers_its_rsa_and_its_ecdsa_certificate);
+    tcase_add_test(tc, alpn_picks_from_what_protocols_lists_in_the_servers_order);
+    tcase_add_test(tc, mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others);
+    tcase_add_test(tc, a_fastcgi_backend_sees_https_and_the_client_certificate);
+    tcase_add_test(tc, plain_http_to_the_tls_port_gets_a_400_in_plaintext_and_a_log_line);
+    tcase_add_test(tc, a_stalled_handshake_is_closed_after_its_timeout_while_others_are_served);
+    tcase_add_test(tc, redirect_permanent_to_https_and_hsts_on_every_answer);
+    tcase_add_test(tc, a_16_mib_file_arrives_intact_over_tls);
+    tcase_add_test(tc, a_session_resumes_whichever_child_answers);
+    tcase_add_test(tc, certificate_and_key_errors_are_config_errors_with_file_and_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    pth_tls_pki();
+    SRunner *sr = srunner_create(tls_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

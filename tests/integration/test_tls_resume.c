@@ -1,0 +1,302 @@
+/* Session resumption with tickets whichever child answers (tls/tickets.c): the ticket keys
+ * are made by the parent and shared by every child, so a session made with one child
+ * resumes with any other and with the children of the next generation (a graceful
+ * restart); every child issues tickets under one key, which the parent rotates;
+ * SSLSessionTickets off; two portico instances given one SSLSessionTicketKeyFile resume
+ * each other's sessions. Client: openssl s_client -sess_out / -sess_in. */
+#include "harness.h"
+#include "tlsx_tools.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pth_t *h;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "index.html", "resumed or not");
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+/* A TLS server of two children (so that two processes answer) with extra lines. */
+static void config_tls(pth_t *s, const char *extra)
+{
+    bool prefork = strcmp(pth_mpm(), "prefork") == 0;
+    pth_config_raw(s,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "CustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
+        "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s"
+        "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n",
+        pth_mpm(),
+        prefork ? "StartServers 3\nMinSpareServers 3\nMaxSpareServers 4\nServerLimit 8\n"
+                : "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 8\n"
+                  "MaxSpareThreads 12\nServerLimit 4\n",
+        tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), extra);
+}
+
+static void assert_has(const char *out, const char *needle, const char *what)
+{
+    ck_assert_msg(strstr(out, needle) != NULL, "%s: no '%s' in:\n%.3000s", what, needle, out);
+}
+
+/* A new session into h's DIR/name, over TLS version v ("-tls1_3", "-tls1_2"). */
+static void new_session(pth_t *s, const char *v, const char *name)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v, pth_path(h, name));
+    char *out = tlsx_s_client(s->port, args);
+    assert_has(out, "New, TLSv1.", "first connection");
+    assert_has(out, "resumed or not", "first connection");
+    free(out);
+}
+
+/* Offers the saved session to s: whether it was resumed ("Reused") or not ("New"). */
+static bool resumes(pth_t *s, const char *v, const char *name)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "%s -servername a.test -sess_in %s", v, pth_path(h, name));
+    char *out = tlsx_s_client(s->port, args);
+    assert_has(out, "resumed or not", "resumption attempt");
+    bool reused = strstr(out, "Reused, TLSv1.") != NULL;
+    ck_assert_msg(reused || strstr(out, "New, TLSv1."), "neither New nor Reused:\n%.3000s", out);
+    free(out);
+    return reused;
+}
+
+/* Waits until none of the children in old[] is alive (a graceful restart replaced them). */
+static void wait_children_replaced(const pid_t *old, int nold)
+{
+    for (int64_t end = pth_now_ms() + 15000; pth_now_ms() < end; pth_sleep_ms(50)) {
+        pid_t now[64];
+        int n = pth_children(h->pid, now, 64), alive = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < nold; j++)
+                alive += now[i] == old[j];
+        if (alive == 0 && n > 0)
+            return;
+    }
+    ck_abort_msg("the old generation's children did not exit");
+}
+
+START_TEST(a_session_resumes_on_every_child_and_after_a_graceful_restart)
+{
+    config_tls(h, "");
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"}, *f[] = {"s13.pem", "s12.pem"};
+    for (int i = 0; i < 2; i++) {
+        new_session(h, v[i], f[i]);
+        /* Sequential connections land on whichever child accepts first: all resume. */
+        for (int k = 0; k < 6; k++)
+            ck_assert_msg(resumes(h, v[i], f[i]), "%s: attempt %d was not resumed", v[i], k);
+    }
+    pid_t old[64];
+    int nold = pth_children(h->pid, old, 64);
+    ck_assert_int_gt(nold, 0);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    wait_children_replaced(old, nold);
+    /* Children that never saw these sessions, forked from the parent after its reload. */
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(resumes(h, v[i], f[i]), "%s: not resumed after the restart", v[i]);
+}
+END_TEST
+
+/* The ticket's first 16 bytes are the name of the key it was encrypted with (RFC 5077's
+ * recommended format, which OpenSSL keeps): the "0000 - " line of sess_id's dump. */
+static char *key_name_of(const char *name)
+{
+    char *out = tlsx_sh_ok(10, "openssl sess_id -in %s -noout -text", pth_path(h, name));
+    const char *t = strstr(out, "TLS session ticket:");
+    ck_assert_msg(t != NULL, "no ticket in the session:\n%.2000s", out);
+    const char *line = strstr(t, "0000 - ");
+    ck_assert_ptr_nonnull(line);
+    char *name16 = strndup(line, strcspn(line, "\n"));
+    free(out);
+    return name16;
+}
+
+START_TEST(every_child_issues_tickets_under_one_key)
+{
+    config_tls(h, "");
+    pth_start(h);
+    char file[32];
+    char *first = NULL;
+    for (int i = 0; i < 6; i++) {
+        snprintf(file, sizeof(file), "k%d.pem", i);
+        new_session(h, "-tls1_3", file);
+        char *name = key_name_of(file);
+        if (!first)
+            first = name;
+        else {
+            ck_assert_str_eq(name, first);
+            free(name);
+        }
+    }
+    free(first);
+}
+END_TEST
+
+START_TEST(the_parent_rotates_the_key_and_every_child_follows)
+{
+    /* The rotation period is the session lifetime, here 1 s (the parent ticks each second). */
+    config_tls(h, "SSLSessionCacheTimeout 1\n");
+    pth_start(h);
+    new_session(h, "-tls1_3", "before.pem");
+    pth_sleep_ms(3500);
+    char *a = key_name_of("before.pem");
+    for (int i = 0; i < 4; i++) {
+        char file[32];
+        snprintf(file, sizeof(file), "after%d.pem", i);
+        new_session(h, "-tls1_3", file);
+        char *b = key_name_of(file);
+        ck_assert_msg(strcmp(a, b) != 0, "still the key of 3.5 s ago: %s", b);
+        free(b);
+    }
+    free(a);
+}
+END_TEST
+
+START_TEST(sessiontickets_off_issues_no_ticket_and_nothing_resumes)
+{
+    config_tls(h, "SSLSessionTickets off\n");
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"};
+    for (int i = 0; i < 2; i++) {
+        char args[512];
+        snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v[i],
+                 pth_path(h, "off.pem"));
+        char *out = tlsx_s_client(h->port, args);
+        assert_has(out, "New, TLSv1.", v[i]);
+        ck_assert_msg(strstr(out, "TLS session ticket:") == NULL, "%s: a ticket:\n%.3000s", v[i],
+                      out);
+        free(out);
+        if (access(pth_path(h, "off.pem"), F_OK) == 0) /* TLS 1.2: a session ID */
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(!resumes(h, v[i], "off.pem"), "%s: resumed", v[i]);
+        unlink(pth_path(h, "off.pem"));
+    }
+}
+END_TEST
+
+START_TEST(two_instances_with_one_key_file_resume_each_others_sessions)
+{
+    /* mod_ssl's file: 16 bytes key name, 16 HMAC secret, 16 AES key. */
+    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
+    free(out);
+    char line[600];
+    snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "ticket.key"));
+    pth_t *h2 = pth_new(), *h3 = pth_new();
+    config_tls(h, line);
+    config_tls(h2, line);
+    config_tls(h3, "");
+    pth_write_filef(h2, "index.html", "resumed or not");
+    pth_write_filef(h3, "index.html", "resumed or not");
+    pth_start(h);
+    pth_start(h2);
+    pth_start(h3);
+    const char *v[] = {"-tls1_3", "-tls1_2"}, *f[] = {"r13.pem", "r12.pem"};
+    for (int i = 0; i < 2; i++) {
+        new_session(h, v[i], f[i]);
+        ck_assert_msg(resumes(h2, v[i], f[i]), "%s: the replica did not resume", v[i]);
+        ck_assert_msg(resumes(h, v[i], f[i]), "%s: the first did not resume", v[i]);
+        ck_assert_msg(!resumes(h3, v[i], f[i]), "%s: a stranger resumed", v[i]);
+    }
+    pth_stop(h2);
+    pth_stop(h3);
+    pth_free(h2);
+    pth_free(h3);
+}
+END_TEST
+
+/* OpenSSL decrypts a ticket before SNI has switched to the named host's context: the key
+ * of a name-based host's file is found all the same, and the default host's ring too. */
+START_TEST(a_key_file_on_a_name_based_host_resumes_through_sni)
+{
+    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "b.key"));
+    free(out);
+    char vhosts[2048];
+    snprintf(vhosts, sizeof(vhosts),
+             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\n</VirtualHost>\n"
+             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\nSSLSessionTicketKeyFile %s\n</VirtualHost>\n",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"), pth_path(h, "b.key"));
+    config_tls(h, vhosts);
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"};
+    for (int i = 0; i < 2; i++)
+        for (int n = 0; n < 2; n++) {
+            const char *name = n ? "b.test" : "a.test";
+            char args[512], file[32];
+            snprintf(file, sizeof(file), "sni%d%d.pem", i, n);
+            snprintf(args, sizeof(args), "%s -servername %s -sess_out %s", v[i], name,
+                     pth_path(h, file));
+            out = tlsx_s_client(h->port, args);
+            assert_has(out, "New, TLSv1.", name);
+            free(out);
+            snprintf(args, sizeof(args), "%s -servername %s -sess_in %s", v[i], name,
+                     pth_path(h, file));
+            out = tlsx_s_client(h->port, args);
+            ck_assert_msg(strstr(out, "Reused, TLSv1."), "%s %s: not resumed:\n%.3000s", v[i],
+                          name, out);
+            free(out);
+        }
+}
+END_TEST
+
+START_TEST(a_key_file_of_the_wrong_size_is_a_config_error_with_its_line)
+{
+    char *out = tlsx_sh_ok(10, "openssl rand -out %s 32", pth_path(h, "short.key"));
+    free(out);
+    char line[600];
+    snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "short.key"));
+    config_tls(h, line);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    assert_has(r.err, "must hold exactly 48 bytes", "portico -t");
+    /* The directive's own line, found in the file as written. */
+    char *conf = pth_read_file(h->conf, NULL), at[64];
+    int lineno = 1;
+    for (const char *p = conf; p < strstr(conf, "SSLSessionTicketKeyFile"); p++)
+        lineno += *p == '\n';
+    snprintf(at, sizeof(at), "portico.conf:%d", lineno);
+    free(conf);
+    assert_has(r.err, at, "portico -t");
+    pth_run_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    tlsx_pki();
+    Suite *s = suite_create("tls_resume");
+    TCase *tc = tcase_create("resume");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, a_session_resumes_on_every_child_and_after_a_graceful_restart);
+    tcase_add_test(tc, every_child_issues_tickets_under_one_key);
+    tcase_add_test(tc, the_parent_rotates_the_key_and_every_child_follows);
+    tcase_add_test(tc, sessiontickets_off_issues_no_ticket_and_nothing_resumes);
+    tcase_add_test(tc, two_instances_with_one_key_file_resume_each_others_sessions);
+    tcase_add_test(tc, a_key_file_on_a_name_based_host_resumes_through_sni);
+    tcase_add_test(tc, a_key_file_of_the_wrong_size_is_a_config_error_with_its_line);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,251 @@
+/* OCSP stapling (tls/stapling.c) with a real responder: `openssl ocsp` serving the test
+ * CA's database (tests/support/ocsp_pki.sh), named by the certificates' AIA. The parent
+ * fetches once and every child staples that response (the responder sees one request for
+ * many handshakes); a revoked certificate's status is stapled as such; SSLStaplingFile
+ * staples a saved response with no responder at all; a responder that is down gives
+ * mod_ssl's tryLater; a file about another certificate is a config error. Client: openssl
+ * s_client -status. */
+#include "harness.h"
+#include "tlsx_tools.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char pki[256];          /* ocsp_pki.sh's output, made once by main */
+static int ocsp_port;          /* the responder's port, named in the certificates' AIA */
+static pth_t *h;
+static pid_t responder;
+
+static const char *pki_file(const char *name)
+{
+    static char ring[4][320];
+    static int next;
+    char *b = ring[next++ % 4];
+    snprintf(b, sizeof(ring[0]), "%s/%s", pki, name);
+    return b;
+}
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "index.html", "stapled");
+    responder = 0;
+}
+
+static void teardown(void)
+{
+    tlsx_kill(responder);
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+/* `openssl ocsp` for the test CA's database, signing with the delegated responder
+ * certificate; its output (-text: each request) goes to DIR/ocsp.log. */
+static void start_responder(void)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", ocsp_port);
+    const char *argv[] = {"openssl", "ocsp", "-index", pki_file("index.txt"), "-port", port,
+                          "-rsigner", pki_file("ocsp.pem"), "-rkey", pki_file("ocsp.key"),
+                          "-CA", pki_file("ca.pem"), "-nmin", "60", "-text", NULL};
+    responder = tlsx_spawn(argv, pth_path(h, "ocsp.log"));
+    /* Ready when it says so: a probe connection closed without a request would wedge it
+     * (OpenSSL 3.0's responder then waits on that connection for good). */
+    ck_assert_msg(pth_file_wait_contains(pth_path(h, "ocsp.log"),
+                                         "waiting for OCSP client connections", 5000),
+                  "the OCSP responder did not start");
+}
+
+/* One TLS vhost per name given (a.test first: the default), stapling on, extra lines in
+ * the main server. Children: two or three, so that several processes staple. */
+static void config_stapling(const char *extra)
+{
+    bool prefork = strcmp(pth_mpm(), "prefork") == 0;
+    char vhosts[4096] = "";
+    const char *names[] = {"a.test", "b.test", "c.test"};
+    for (int i = 0; i < 3; i++) {
+        char one[1024];
+        snprintf(one, sizeof(one),
+                 "<VirtualHost *:@PORT@>\nServerName %s\nSSLEngine on\n"
+                 "SSLCertificateFile %s/%s.pem\nSSLCertificateKeyFile %s/%s.key\n"
+                 "SSLCertificateChainFile %s/ca.pem\n</VirtualHost>\n",
+                 names[i], pki, names[i], pki, names[i], pki);
+        strcat(vhosts, one);
+    }
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "CustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
+        "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s"
+        "SSLUseStapling On\nSSLStaplingCache \"shmcb:logs/ssl_stapling(32768)\"\n%s\n%s",
+        pth_mpm(),
+        prefork ? "StartServers 3\nMinSpareServers 3\nMaxSpareServers 4\nServerLimit 8\n"
+                : "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 8\n"
+                  "MaxSpareThreads 12\nServerLimit 4\n",
+        extra, vhosts);
+}
+
+static char *s_client_status(const char *name)
+{
+    char args[256];
+    snprintf(args, sizeof(args), "-status -servername %s", name);
+    return tlsx_s_client(h->port, args);
+}
+
+/* Polls s_client -status until its output has want (the first fetch comes with the
+ * parent's first tick, about a second after the start); returns that output. */
+static char *wait_staple(const char *name, const char *want)
+{
+    char *out = NULL;
+    for (int64_t end = pth_now_ms() + 15000; pth_now_ms() < end; pth_sleep_ms(200)) {
+        free(out);
+        out = s_client_status(name);
+        if (strstr(out, want))
+            return out;
+    }
+    ck_abort_msg("%s: no '%s' within 15 s:\n%.3000s", name, want, out);
+    return NULL;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(children_staple_the_one_response_the_parent_fetched)
+{
+    start_responder();
+    config_stapling("");
+    pth_start(h);
+    free(wait_staple("a.test", "Cert Status: good"));
+    for (int i = 0; i < 8; i++) {
+        char *out = s_client_status("a.test");
+        ck_assert_msg(strstr(out, "OCSP Response Status: successful") &&
+                          strstr(out, "Cert Status: good") && strstr(out, "stapled"),
+                      "handshake %d: no staple:\n%.3000s", i, out);
+        free(out);
+    }
+    /* a.test's and b.test's responses: one request each, made by the parent, not one per
+     * handshake or per child. */
+    free(wait_staple("b.test", "Cert Status: revoked"));
+    char *log = pth_read_file(pth_path(h, "ocsp.log"), NULL);
+    ck_assert_msg(count(log, "OCSP Request Data:") == 2, "requests:\n%.4000s", log);
+    free(log);
+}
+END_TEST
+
+START_TEST(a_revoked_certificate_is_stapled_as_revoked_and_one_without_aia_not_at_all)
+{
+    start_responder();
+    config_stapling("");
+    pth_expect_error(h, "names no OCSP responder");
+    pth_start(h);
+    char *out = wait_staple("b.test", "Cert Status: revoked");
+    ck_assert_ptr_nonnull(strstr(out, "Revocation Time:"));
+    free(out);
+    out = s_client_status("c.test");
+    ck_assert_msg(strstr(out, "OCSP response: no response sent"), "%.3000s", out);
+    ck_assert_ptr_nonnull(strstr(out, "stapled"));
+    free(out);
+}
+END_TEST
+
+START_TEST(a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder)
+{
+    start_responder();
+    char *out = tlsx_sh_ok(10, "openssl ocsp -issuer %s -cert %s -url http://127.0.0.1:%d/ "
+                               "-CAfile %s -respout %s", pki_file("ca.pem"),
+                           pki_file("a.test.pem"), ocsp_port, pki_file("ca.pem"),
+                           pth_path(h, "a.der"));
+    free(out);
+    tlsx_kill(responder);
+    responder = 0;
+    config_stapling("");
+    /* The file for a.test only (its vhost's lines are the first after the main server's). */
+    char *conf = pth_read_file(h->conf, NULL), line[600];
+    snprintf(line, sizeof(line), "ServerName a.test\nSSLStaplingFile %s\n", pth_path(h, "a.der"));
+    char *at = strstr(conf, "ServerName a.test\n");
+    pth_config_raw(h, "%.*s%s%s", (int)(at - conf), conf, line, at + strlen("ServerName a.test\n"));
+    free(conf);
+    pth_expect_error(h, "OCSP stapling: OCSP responder");
+    pth_start(h);
+    out = s_client_status("a.test");
+    ck_assert_msg(strstr(out, "OCSP Response Status: successful") &&
+                      strstr(out, "Cert Status: good"),
+                  "first handshake:\n%.3000s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(a_responder_that_is_down_gives_try_later_and_an_error_line)
+{
+    config_stapling("");
+    pth_expect_error(h, "OCSP stapling: OCSP responder http://127.0.0.1:[0-9]+/: connect");
+    pth_start(h);
+    free(wait_staple("a.test", "OCSP Response Status: trylater"));
+    ck_assert(pth_file_wait_contains(h->error_log, "OCSP stapling: OCSP responder", 5000));
+}
+END_TEST
+
+START_TEST(a_stapling_file_about_another_certificate_is_a_config_error)
+{
+    start_responder();
+    char *out = tlsx_sh_ok(10, "openssl ocsp -issuer %s -cert %s -url http://127.0.0.1:%d/ "
+                               "-CAfile %s -respout %s", pki_file("ca.pem"),
+                           pki_file("b.test.pem"), ocsp_port, pki_file("ca.pem"),
+                           pth_path(h, "b.der"));
+    free(out);
+    char extra[600];
+    snprintf(extra, sizeof(extra), "SSLStaplingFile %s\n", pth_path(h, "b.der"));
+    config_stapling(extra);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "is about none of this server's certificates") &&
+                      strstr(r.err, "portico.conf:"),
+                  "%s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    ocsp_port = pth_free_port();
+    snprintf(pki, sizeof(pki), "/tmp/portico-ocsp.XXXXXX");
+    const char *src = getenv("PORTICO_SOURCE_DIR");
+    if (!src || !mkdtemp(pki)) {
+        fprintf(stderr, "no PORTICO_SOURCE_DIR or no temp dir\n");
+        return 1;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "sh '%s/tests/support/ocsp_pki.sh' '%s' %d", src, pki, ocsp_port);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "%s failed\n", cmd);
+        return 1;
+    }
+    Suite *s = suite_create("tls_stapling");
+    TCase *tc = tcase_create("stapling");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, children_staple_the_one_response_the_parent_fetched);
+    tcase_add_test(tc, a_revoked_certificate_is_stapled_as_revoked_and_one_without_aia_not_at_all);
+    tcase_add_test(tc, a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder);
+    tcase_add_test(tc, a_responder_that_is_down_gives_try_later_and_an_error_line);
+    tcase_add_test(tc, a_stapling_file_about_another_certificate_is_a_config_error);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki);
+    if (!getenv("PORTICO_TEST_KEEP") && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", pki);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,201 @@
+/* The TLS suites' clients (tls_client.h): the PKI script, libcurl over HTTPS, s_client. */
+#include "tls_client.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char pki_dir[256];
+static pid_t pki_owner;
+
+static void pki_remove(void)
+{
+    if (getpid() != pki_owner || !pki_dir[0] || getenv("PORTICO_TEST_KEEP"))
+        return;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", pki_dir);
+}
+
+const char *pth_tls_pki(void)
+{
+    if (pki_dir[0])
+        return pki_dir;
+    const char *src = getenv("PORTICO_SOURCE_DIR");
+    snprintf(pki_dir, sizeof(pki_dir), "/tmp/portico-pki.XXXXXX");
+    if (!src || !mkdtemp(pki_dir)) {
+        fprintf(stderr, "pth_tls_pki: no PORTICO_SOURCE_DIR or no temp dir\n");
+        exit(1);
+    }
+    pki_owner = getpid();
+    atexit(pki_remove);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "sh '%s/tests/support/ca.sh' '%s'", src, pki_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "pth_tls_pki: %s failed (is openssl installed?)\n", cmd);
+        exit(1);
+    }
+    return pki_dir;
+}
+
+const char *pth_tls_file(const char *name)
+{
+    static char ring[8][320];
+    static int next;
+    char *b = ring[next++ % 8];
+    snprintf(b, sizeof(ring[0]), "%s/%s", pth_tls_pki(), name);
+    return b;
+}
+
+typedef struct {
+    char *p;
+    size_t n;
+    FILE *f;
+} sink_t;
+
+static size_t on_body(char *data, size_t sz, size_t nm, void *ud)
+{
+    sink_t *s = ud;
+    size_t n = sz * nm;
+    if (s->f)
+        return fwrite(data, 1, n, s->f);
+    char *np = realloc(s->p, s->n + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + s->n, data, n);
+    s->p = np;
+    s->n += n;
+    s->p[s->n] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t sz, size_t nm, void *ud)
+{
+    pth_resp_t *r = ud;
+    size_t n = sz * nm, l = n;
+    while (l > 0 && (data[l - 1] == '\n' || data[l - 1] == '\r'))
+        l--;
+    const char *colon = memchr(data, ':', l);
+    if (strncmp(data, "HTTP/", 5) == 0) {
+        for (size_t i = 0; i < r->nheaders; i++) {
+            free(r->headers[i].name);
+            free(r->headers[i].value);
+        }
+        r->nheaders = 0;
+    } else if (colon && r->nheaders < PTH_MAX_HEADERS) {
+        const char *v = colon + 1;
+        while (v < data + l && *v == ' ')
+            v++;
+        r->headers[r->nheaders].name = strndup(data, (size_t)(colon - data));
+        r->headers[r->nheaders].value = strndup(v, (size_t)(data + l - v));
+        r->nheaders++;
+    }
+    return n;
+}
+
+static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **res)
+{
+    char url[512], rl[300];
+    const char *host = q->host ? q->host : "127.0.0.1";
+    snprintf(url, sizeof(url), "https://%s:%d%s", host, q->port, q->path ? q->path : "/");
+    if (q->host) {
+        snprintf(rl, sizeof(rl), "%s:%d:127.0.0.1", q->host, q->port);
+        *res = curl_slist_append(NULL, rl);
+        curl_easy_setopt(cu, CURLOPT_RESOLVE, *res);
+    }
+    curl_easy_setopt(cu, CURLOPT_URL, url);
+    curl_easy_setopt(cu, CURLOPT_CAINFO, pth_tls_file("ca.pem"));
+    /* Without SNI the certificate names a.test, not 127.0.0.1: trust the chain only. */
+    curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, q->host ? 2L : 0L);
+    if (q->cert) {
+        curl_easy_setopt(cu, CURLOPT_SSLCERT, pth_tls_file(q->cert));
+        curl_easy_setopt(cu, CURLOPT_SSLKEY, pth_tls_file(q->key));
+    }
+    if (q->tls12_only)
+        curl_easy_setopt(cu, CURLOPT_SSLVERSION,
+                         (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+    curl_easy_setopt(cu, CURLOPT_HTTP_VERSION,
+                     q->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+    if (q->max_recv_bytes_s)
+        curl_easy_setopt(cu, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)q->max_recv_bytes_s);
+}
+
+int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    CURL *cu = curl_easy_init();
+    pth_assert(cu != NULL);
+    struct curl_slist *res = NULL;
+    sink_t s = {0};
+    if (q->sink)
+        pth_assert_msg((s.f = fopen(q->sink, "w")) != NULL, "cannot write %s", q->sink);
+    set_tls_opts(cu, q, &res);
+    curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(cu, CURLOPT_TIMEOUT, q->timeout_s ? q->timeout_s
+                                          : q->max_recv_bytes_s ? 60L
+                                                                : (long)PTH_CURL_TIMEOUT_S);
+    curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(cu, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
+    CURLcode rc = curl_easy_perform(cu);
+    long status = 0, ver = 0;
+    curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(cu, CURLINFO_HTTP_VERSION, &ver);
+    r->status = (int)status;
+    r->version = ver == CURL_HTTP_VERSION_2_0 ? 20 : 11;
+    if (s.f) {
+        fclose(s.f);
+        r->body = strdup("");
+    } else {
+        r->body = s.p ? s.p : strdup("");
+        r->body_len = s.n;
+    }
+    curl_slist_free_all(res);
+    curl_easy_cleanup(cu);
+    return (int)rc;
+}
+
+static char *run_s_client(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    pth_assert_msg(p != NULL, "popen %s", cmd);
+    char *out = NULL;
+    size_t n = 0;
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof(buf), p)) > 0) {
+        char *np = realloc(out, n + k + 1);
+        pth_assert(np != NULL);
+        out = np;
+        memcpy(out + n, buf, k);
+        n += k;
+        out[n] = '\0';
+    }
+    pclose(p);
+    return out ? out : strdup("");
+}
+
+char *pth_s_client(int port, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "timeout 10 openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1", port,
+             args);
+    return run_s_client(cmd);
+}
+
+char *pth_s_client_get(int port, const char *host, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "printf 'GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' | "
+             "timeout 10 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
+             args);
+    return run_s_client(cmd);
+}

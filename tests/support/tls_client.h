@@ -1,0 +1,40 @@
+/* TLS for the integration suites: the private PKI made by ca.sh (a CA, RSA and ECDSA
+ * certificates for a.test and b.test, a client certificate and one from another CA), an
+ * HTTPS GET with libcurl that trusts that CA, and `openssl s_client` runs. Aborting
+ * helpers follow harness.h's rules (inside a Check test only). */
+#ifndef PTH_TLS_CLIENT_H
+#define PTH_TLS_CLIENT_H
+
+#include "harness.h"
+
+/* Makes the PKI once per process (call it from main, before the runner forks the tests)
+ * in a temp dir that is removed at exit; returns the dir. Exits 1 when openssl fails. */
+const char *pth_tls_pki(void);
+/* "PKI/name" (a ring of 8 buffers). */
+const char *pth_tls_file(const char *name);
+
+/* An HTTPS request. host: the name for SNI and Host (resolved to 127.0.0.1); NULL sends
+ * https://127.0.0.1:port (no SNI). */
+typedef struct {
+    int port;
+    const char *host;
+    const char *path;
+    const char *cert, *key;    /* a client certificate (files in the PKI dir), or NULL */
+    bool tls12_only;           /* cap the client at TLS 1.2 */
+    bool http2;                /* offer h2 (ALPN h2, http/1.1) */
+    long max_recv_bytes_s;     /* throttle the download (a long request); 0: no limit */
+    const char *sink;          /* write the body to this file instead of memory */
+    long timeout_s;            /* 0: PTH_CURL_TIMEOUT_S (60 s when throttled) */
+} pth_tls_req_t;
+
+/* Returns the CURLcode (0 when the exchange worked); fills r (status, headers, body). */
+int pth_tls_get(const pth_tls_req_t *q, pth_resp_t *r);
+
+/* Runs `openssl s_client -connect 127.0.0.1:PORT ARGS` with stdin closed, bounded by
+ * `timeout 10`; returns its output (stdout and stderr, malloc'd). */
+char *pth_s_client(int port, const char *args);
+/* The same with a GET / for host sent (Connection: close) and the answer awaited: what a
+ * TLS 1.3 server sends after the handshake (its session tickets) has arrived by the end. */
+char *pth_s_client_get(int port, const char *host, const char *args);
+
+#endif
