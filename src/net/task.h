@@ -63,9 +63,13 @@ typedef struct pt_park_ops {
  * ready op must tolerate that). Re-parking re-arms both (EPOLL_CTL_MOD reports what is
  * ready already), so no readiness is lost. Because an event of fd2 can be in a worker's
  * hands at any time, such a park is never freed at once: the MPM frees it (destroy) once
- * no thread can hold one, as it does for what the listener expires. fd2 stays the owner's
- * descriptor: the MPM takes it out of its epoll set (and shuts it on expiry) but the
- * owner's destroy closes it, so its number cannot be reused while the MPM still names it. */
+ * no thread can hold one, as it does for what the listener expires: a connection's when it
+ * closes (the MPM's ev_conn_close); another owner's by expiry (it parks with a deadline
+ * that has passed). fd2 stays the owner's descriptor: the MPM takes it out of its epoll set
+ * (and shuts it on expiry) but the owner's destroy closes it, so its number cannot be
+ * reused while the MPM still names it. Ownership: one thread at a time runs the owner, the
+ * one whose event claimed the park under the MPM's lock (or the parker, when an event came
+ * while it armed), from the claim until it parks again or closes. */
 typedef struct pt_park {
     const pt_park_ops_t *ops;
     int fd;

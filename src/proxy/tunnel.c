@@ -321,8 +321,9 @@ int pt_tunnel_run(pt_request_t *r, int up_fd, const void *up_pending, size_t n_p
                   int64_t idle_timeout_ms)
 {
     pt_conn_t *c = r->conn;
-    pt_tunnel_t *t = calloc(1, sizeof(*t));
-    int rc = t ? 0 : -ENOMEM;
+    /* An HTTP/1 connection only: an HTTP/2 stream shares its connection with others. */
+    pt_tunnel_t *t = r->proto_num < 2000 ? calloc(1, sizeof(*t)) : NULL;
+    int rc = t ? 0 : r->proto_num < 2000 ? -ENOMEM : -EPROTONOSUPPORT;
     if (t) {
         t->c = c;
         t->up_fd = up_fd;
