@@ -141,6 +141,32 @@ START_TEST(children_staple_the_one_response_the_parent_fetched)
 }
 END_TEST
 
+/* Refreshed by the parent before it goes stale: here SSLStaplingStandardCacheTimeout 2
+ * (the responder's nextUpdate is an hour away), so a new request every two seconds or so,
+ * each answer stapled in turn. */
+START_TEST(the_parent_fetches_again_after_the_standard_cache_timeout)
+{
+    start_responder();
+    config_stapling("SSLStaplingStandardCacheTimeout 2\n");
+    pth_start(h);
+    free(wait_staple("a.test", "Cert Status: good"));
+    const char *log_path = pth_path(h, "ocsp.log");
+    int64_t end = pth_now_ms() + 15000;
+    char *log = NULL;
+    for (; pth_now_ms() < end; pth_sleep_ms(200)) {
+        free(log);
+        log = pth_read_file(log_path, NULL);
+        if (count(log, "OCSP Request Data:") >= 4) /* a.test's and b.test's, twice each */
+            break;
+    }
+    ck_assert_msg(count(log, "OCSP Request Data:") >= 4, "requests:\n%.4000s", log);
+    free(log);
+    char *out = s_client_status("a.test");
+    ck_assert_msg(strstr(out, "Cert Status: good"), "after a refresh:\n%.3000s", out);
+    free(out);
+}
+END_TEST
+
 START_TEST(a_revoked_certificate_is_stapled_as_revoked_and_one_without_aia_not_at_all)
 {
     start_responder();
@@ -235,6 +261,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, children_staple_the_one_response_the_parent_fetched);
+    tcase_add_test(tc, the_parent_fetches_again_after_the_standard_cache_timeout);
     tcase_add_test(tc, a_revoked_certificate_is_stapled_as_revoked_and_one_without_aia_not_at_all);
     tcase_add_test(tc, a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder);
     tcase_add_test(tc, a_responder_that_is_down_gives_try_later_and_an_error_line);
