@@ -5,6 +5,7 @@
 
 #include "accesslog.h"
 #include "log.h"
+#include "remoteip.h"
 #include "tls.h"
 #include "uri.h"
 
@@ -96,6 +97,7 @@ static void handle(pt_request_t *r, h2_stream_t *st)
 {
     r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
     r->dir = r->vhost->dir;
+    pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     const char *q = strchr(st->path, '?');
     size_t plen = q ? (size_t)(q - st->path) : strlen(st->path);
     int st_code;
@@ -104,7 +106,16 @@ static void handle(pt_request_t *r, h2_stream_t *st)
         pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
                       "configured limit of %lld", (long long)r->content_length, limit);
         st_code = 413;
-    } else if ((st_code = pt_uri_normalize(r->arena, st->path, plen, &r->uri)) != 0) {
+    } else if (!pt_tls_vhost_ok(r->conn, r->vhost)) {
+        /* The stream shares its session's TLS state: SNI chose one server's terms, and
+         * :authority names another's (mod_ssl's and mod_http2's 421). */
+        pt_log_rerror(PT_LOG_INFO, r, "Hostname %s provided via SNI and hostname %s provided "
+                      "via HTTP have no compatible SSL setup: 421",
+                      pt_tls_sni_name(r->conn) ? pt_tls_sni_name(r->conn) : "(none)",
+                      r->hostname ? r->hostname : "(none)");
+        st_code = 421;
+    } else if ((st_code = pt_uri_normalize_for(r->arena, r->vhost, st->path, plen,
+                                               &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
     } else if (r->method_id == PT_METHOD_TRACE && !r->vhost->trace_enable) {

@@ -346,6 +346,44 @@ START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 }
 END_TEST
 
+START_TEST(a_stream_takes_its_client_address_from_a_trusted_proxy)
+{
+    /* mod_remoteip's step runs for a stream as for an HTTP/1 request: %a in the access log
+     * and Require ip use the address the trusted proxy forwarded. */
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nRemoteIPHeader X-Forwarded-For\n"
+                  "RemoteIPInternalProxy 127.0.0.1\nLogFormat \"%%a %%{c}a %%s\" rip\n"
+                  "CustomLog @DIR@/rip.log rip\n<Location /only>\nRequire ip 198.51.100.0/24\n"
+                  "</Location>\n");
+    pth_write_filef(h, "only", "allowed\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    pth_start(h);
+    sink_t s = {0};
+    long v = 0;
+    CURL *e = easy("/only", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s);
+    struct curl_slist *hdr = curl_slist_append(NULL, "X-Forwarded-For: 198.51.100.9");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+    ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v);
+    ck_assert_int_eq(v, CURL_HTTP_VERSION_2_0);
+    ck_assert_int_eq(code, 200);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(hdr);
+    free(s.p);
+    s.p = NULL, s.n = s.cap = 0;
+    ck_assert_int_eq(fetch("/only", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 403);
+    free(s.p);
+    pth_stop(h);
+    size_t n;
+    char *log = pth_read_file(pth_path(h, "rip.log"), &n);
+    ck_assert_msg(log && strstr(log, "198.51.100.9 127.0.0.1 200\n") &&
+                  strstr(log, "127.0.0.1 127.0.0.1 403\n"), "access log: %s", log ? log : "-");
+    free(log);
+}
+END_TEST
+
 static Suite *h2_suite(void)
 {
     Suite *s = suite_create("h2");
@@ -361,6 +399,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, nghttp_and_h2load_are_served);
     tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
+    tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;
