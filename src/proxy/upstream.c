@@ -51,9 +51,12 @@ static const pt_upstream_class_t classes[PT_UPSTREAM_NFAILS] = {
                                 false},
     [PT_UPSTREAM_MALFORMED] = {PT_UPSTREAM_MALFORMED, 502, "AH01075: malformed response", false,
                                false},
+    /* Retry: only while nothing went to the client (the balancer checks), as when a member
+     * dies between its head and its body; once the answer started, the client's connection
+     * is closed instead. */
     [PT_UPSTREAM_RESET_AFTER_HEAD] = {PT_UPSTREAM_RESET_AFTER_HEAD, 502,
                                       "AH01075: connection closed before the end of the response",
-                                      false, false},
+                                      true, false},
 };
 
 const pt_upstream_class_t *pt_upstream_class(pt_upstream_fail_t f)

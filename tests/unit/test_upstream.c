@@ -35,7 +35,7 @@ static const row_t want[] = {
     {PT_UPSTREAM_OVERLOADED, 503, "overloaded", true, false},
     {PT_UPSTREAM_MALFORMED, 502, "malformed response", false, false},
     {PT_UPSTREAM_RESET_AFTER_HEAD, 502,
-     "AH01075: connection closed before the end of the response", false, false},
+     "AH01075: connection closed before the end of the response", true, false},
 };
 
 START_TEST(each_failure_class_has_its_status_log_retry_and_mark)
