@@ -6,27 +6,34 @@
  * worker threads while plain requests are still served at once (a parked tunnel holds no
  * worker). */
 #include "harness.h"
+#include "tls_client.h"
 #include "ws_backend.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static pth_t *h;
 static pth_ws_backend_t be;
+static int tls_port;
+
+#define PTH_MIN_SZ(a, b) ((a) < (b) ? (a) : (b))
 
 static void setup(void)
 {
     h = pth_new();
+    tls_port = pth_free_port();
     pth_ws_backend_start_must(&be);
 }
 
@@ -303,6 +310,119 @@ START_TEST(a_stop_closes_open_tunnels_within_graceful_shutdown_timeout)
 }
 END_TEST
 
+/* ---- Over TLS: the tunnel reads the client through its transport ------------------- */
+
+static void tls_write_all(SSL *s, const void *p, size_t n)
+{
+    while (n > 0) {
+        int w = SSL_write(s, p, (int)PTH_MIN_SZ(n, 1 << 20));
+        ck_assert_int_gt(w, 0);
+        p = (const char *)p + w;
+        n -= (size_t)w;
+    }
+}
+
+static void tls_read_full(SSL *s, void *p, size_t n)
+{
+    while (n > 0) {
+        int r = SSL_read(s, p, (int)PTH_MIN_SZ(n, 1 << 20));
+        ck_assert_msg(r > 0, "TLS read failed (%d)", SSL_get_error(s, r));
+        p = (char *)p + r;
+        n -= (size_t)r;
+    }
+}
+
+/* One frame from the server (unmasked); its payload malloc'd into *p. */
+static int tls_read_frame(SSL *s, char **p, size_t *n)
+{
+    unsigned char hd[10];
+    tls_read_full(s, hd, 2);
+    size_t len = hd[1] & 0x7f;
+    if (len >= 126) {
+        size_t k = len == 126 ? 2 : 8;
+        tls_read_full(s, hd + 2, k);
+        len = 0;
+        for (size_t i = 0; i < k; i++)
+            len = len << 8 | hd[2 + i];
+    }
+    *p = malloc(len + 1);
+    tls_read_full(s, *p, len);
+    *n = len;
+    return hd[0] & 0x0f;
+}
+
+static void tls_send_frame(SSL *s, int op, const void *p, size_t n)
+{
+    size_t cap = n + 14, len;
+    unsigned char *f = malloc(cap);
+    len = pth_ws_frame(f, op, p, n, true);
+    tls_write_all(s, f, len);
+    free(f);
+}
+
+START_TEST(a_websocket_over_tls_echoes_small_and_large_messages)
+{
+    pth_config(h, "Listen 127.0.0.1:%d https\nGracefulShutdownTimeout 2\n"
+               "<VirtualHost *:%d>\nServerName a.test\nSSLEngine on\n"
+               "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+               "ProxyPass /ws/ http://127.0.0.1:%d/ upgrade=websocket\n</VirtualHost>\n",
+               tls_port, tls_port, pth_tls_file("a.test.rsa.pem"),
+               pth_tls_file("a.test.rsa.key"), be.port);
+    pth_start(h);
+    int fd = connect_port(tls_port);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *s = SSL_new(ctx);
+    SSL_set_tlsext_host_name(s, "a.test");
+    SSL_set_fd(s, fd);
+    ck_assert_int_eq(SSL_connect(s), 1);
+    const char *req = "GET /ws/greet HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    tls_write_all(s, req, strlen(req));
+    char head[2048];
+    size_t hn = 0;
+    while (hn < 4 || memcmp(head + hn - 4, "\r\n\r\n", 4) != 0) {
+        ck_assert_uint_lt(hn + 1, sizeof(head));
+        tls_read_full(s, head + hn++, 1);
+    }
+    head[hn] = 0;
+    ck_assert_msg(strncmp(head, "HTTP/1.1 101 ", 13) == 0, "%s", head);
+    char *p;
+    size_t n;
+    ck_assert_int_eq(tls_read_frame(s, &p, &n), 1);
+    ck_assert_uint_eq(n, 7);
+    ck_assert_mem_eq(p, "welcome", 7);
+    free(p);
+    /* 256 KiB: many TLS records each way, decrypted ahead of what the tunnel reads. */
+    size_t big = 256 * 1024;
+    char *msg = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        msg[i] = (char)(i * 7 + 3);
+    for (int round = 0; round < 3; round++) {
+        tls_send_frame(s, 2, msg, big);
+        ck_assert_int_eq(tls_read_frame(s, &p, &n), 2);
+        ck_assert_uint_eq(n, big);
+        ck_assert(memcmp(p, msg, big) == 0);
+        free(p);
+        tls_send_frame(s, 1, "ping", 4);
+        ck_assert_int_eq(tls_read_frame(s, &p, &n), 1);
+        ck_assert_mem_eq(p, "ping", 4);
+        free(p);
+    }
+    free(msg);
+    tls_send_frame(s, 8, "\x03\xe8", 2);
+    ck_assert_int_eq(tls_read_frame(s, &p, &n), 8);
+    free(p);
+    SSL_free(s);
+    SSL_CTX_free(ctx);
+    close(fd);
+    ck_assert(pth_ws_backend_wait_open(&be, 0, 5000));
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("websocket");
@@ -316,6 +436,7 @@ static Suite *suite(void)
     tcase_add_test(tc, an_idle_tunnel_is_closed_after_proxy_websocket_idle_timeout);
     tcase_add_test(tc, a_bad_proxy_websocket_idle_timeout_is_a_config_error);
     tcase_add_test(tc, a_stop_closes_open_tunnels_within_graceful_shutdown_timeout);
+    tcase_add_test(tc, a_websocket_over_tls_echoes_small_and_large_messages);
     pth_tcase_add_for(tc, "event", two_hundred_idle_tunnels_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;
@@ -323,6 +444,7 @@ static Suite *suite(void)
 
 int main(void)
 {
+    pth_tls_pki(); /* once, before the runner forks the tests */
     SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -65,9 +65,9 @@ static int read_full(int fd, void *p, size_t n, int64_t deadline)
     return 0;
 }
 
-int pth_ws_send_frame(int fd, int opcode, const void *p, size_t n, bool mask)
+size_t pth_ws_frame(void *out, int opcode, const void *p, size_t n, bool mask)
 {
-    unsigned char h[14];
+    unsigned char *h = out;
     size_t hl = 2;
     h[0] = (unsigned char)(0x80 | (opcode & 0x0f));
     if (n < 126) {
@@ -89,13 +89,17 @@ int pth_ws_send_frame(int fd, int opcode, const void *p, size_t n, bool mask)
         memcpy(h + hl, key, 4);
         hl += 4;
     }
-    unsigned char *buf = malloc(hl + n);
+    for (size_t i = 0; i < n; i++)
+        h[hl + i] = ((const unsigned char *)p)[i] ^ (mask ? key[i % 4] : 0);
+    return hl + n;
+}
+
+int pth_ws_send_frame(int fd, int opcode, const void *p, size_t n, bool mask)
+{
+    unsigned char *buf = malloc(n + 14);
     if (!buf)
         return -1;
-    memcpy(buf, h, hl);
-    for (size_t i = 0; i < n; i++)
-        buf[hl + i] = ((const unsigned char *)p)[i] ^ (mask ? key[i % 4] : 0);
-    int rc = write_all(fd, buf, hl + n);
+    int rc = write_all(fd, buf, pth_ws_frame(buf, opcode, p, n, mask));
     free(buf);
     return rc;
 }

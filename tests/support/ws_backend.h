@@ -47,6 +47,9 @@ bool pth_ws_backend_wait_open(pth_ws_backend_t *b, int want, int ms);
 /* The client's side of RFC 6455, for the tests' raw sockets (blocking fd). */
 /* Sec-WebSocket-Accept for key (RFC 6455 4.2.2): base64(SHA-1(key + GUID)) into out. */
 void pth_ws_accept_for(const char *key, char out[64]);
+/* Writes one frame (FIN set) into out (n + 14 bytes at most), masked as a client must
+ * (mask true) or not; returns its length. */
+size_t pth_ws_frame(void *out, int opcode, const void *p, size_t n, bool mask);
 /* Sends one frame (FIN set), masked as a client must (mask true) or not. 0 or -1. */
 int pth_ws_send_frame(int fd, int opcode, const void *p, size_t n, bool mask);
 /* Reads one frame within ms: its opcode (>= 0) with *p malloc'd (NUL-terminated) and *n
