@@ -204,12 +204,17 @@ START_TEST(an_idle_backend_connection_is_closed_after_about_a_second)
 {
     pth_config(h, "%s" HOSTILE_PASS " enablereuse=on\n", one_child());
     pth_start(h);
-    get_ok("/f/ok");
+    /* Timed from before the request: the connection goes idle somewhere inside the request,
+     * so its close comes 1 s or more after t0 whatever the load. Timed from after the answer,
+     * a test process that the scheduler held back for a few hundred ms saw the close come
+     * "too early", and one held back for a second found it closed already. */
     int64_t t0 = pth_now_ms();
-    ck_assert_int_eq(atomic_load(&hs.counts->open), 1); /* kept for the next request */
+    get_ok("/f/ok");
+    /* Kept for the next request: still open unless a second has passed. */
+    ck_assert(atomic_load(&hs.counts->open) == 1 || pth_now_ms() - t0 >= 1000);
     ck_assert(pth_hostile_wait_open(&hs, 0, 5000));
     int64_t waited = pth_now_ms() - t0;
-    ck_assert_msg(waited >= 800, "closed after %lld ms", (long long)waited);
+    ck_assert_msg(waited >= 900, "closed after %lld ms", (long long)waited);
     get_ok("/f/ok");
     ck_assert_int_eq(atomic_load(&hs.counts->accepted), 2);
     pth_stop(h);
@@ -227,12 +232,13 @@ START_TEST(an_idle_backend_connection_is_closed_while_the_client_keeps_alive)
     pth_start(h);
     pth_conn_t *c = pth_conn_open(h);
     pth_resp_t r;
+    int64_t t0 = pth_now_ms(); /* before the request, as in the test above */
     ck_assert_int_eq(pth_conn_sendf(c, "GET /f/ok HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
     ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     pth_resp_free(&r);
-    ck_assert_int_eq(atomic_load(&hs.counts->open), 1); /* kept for the next request */
-    int64_t t0 = pth_now_ms();
+    /* Kept for the next request: still open unless a second has passed. */
+    ck_assert(atomic_load(&hs.counts->open) == 1 || pth_now_ms() - t0 >= 1000);
     for (int i = 0; i < 10 && atomic_load(&hs.counts->open) != 0; i++) {
         pth_sleep_ms(300);
         ck_assert_int_eq(pth_conn_sendf(c, "GET /static.txt HTTP/1.1\r\nHost: x\r\n\r\n"), 0);

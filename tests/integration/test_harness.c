@@ -137,11 +137,45 @@ START_TEST(run_captures_exit_code_and_output)
 }
 END_TEST
 
+/* The same when the port's holder is a dual-stack IPv6 listener ([::], as `openssl ocsp
+ * -port` or a test backend of another suite may bind): it takes IPv4 connections too, but
+ * /proc/net/tcp does not list it. The readiness check took "no listener there" for "cannot
+ * tell" and the connect the stranger answered for ours: the test then talked to the
+ * stranger (404s and 503s from another server under load) while ours exited on
+ * EADDRINUSE. */
+START_TEST(starts_on_another_port_when_an_ipv6_listener_holds_the_chosen_one)
+{
+    pth_t *h = pth_new();
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    int off = 0;
+    ck_assert_int_eq(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)), 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = in6addr_any};
+    socklen_t al = sizeof(a);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    int taken = h->port = ntohs(a.sin6_port);
+    ck_assert_int_eq(listen(fd, 4), 0);
+    pth_write_filef(h, "x.txt", "x");
+    pth_config(h, "\n");
+    pth_start(h);
+    ck_assert_int_ne(h->port, taken);
+    pth_resp_t r;
+    pth_get(h, "/x.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    close(fd);
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_free(h);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
     TCase *tc = tcase_create("harness");
     tcase_add_test(tc, starts_on_another_port_when_the_chosen_one_is_taken);
+    tcase_add_test(tc, starts_on_another_port_when_an_ipv6_listener_holds_the_chosen_one);
     tcase_add_test(tc, error_log_check_ignores_lower_levels_and_expected_lines);
     tcase_add_test(tc, parses_content_length_chunked_close_delimited_and_interim_responses);
     tcase_add_test(tc, parser_rejects_bare_line_ends_and_ambiguous_framing);

@@ -514,24 +514,42 @@ static bool port_accepts(int port)
     return ok;
 }
 
-/* Inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp; 0 when none. */
-static unsigned long listen_inode(int port)
+/* Looks in one of /proc/net/tcp and tcp6 for a socket listening on port where a connect to
+ * 127.0.0.1 lands: 127.0.0.1 or 0.0.0.0, and in tcp6 [::] (dual-stack) or ::ffff:127.0.0.1.
+ * Its inode in *inode (left alone when none); -1 when the file cannot be read. */
+static int scan_listeners(const char *path, bool v6, int port, unsigned long *inode)
 {
-    FILE *f = fopen("/proc/net/tcp", "re");
+    FILE *f = fopen(path, "re");
     if (f == NULL)
-        return 0;
+        return -1;
     char line[512];
-    unsigned long inode = 0;
-    while (inode == 0 && fgets(line, sizeof(line), f)) {
-        unsigned addr, lport, st;
+    while (*inode == 0 && fgets(line, sizeof(line), f)) {
+        char addr[33];
+        unsigned lport, st;
         unsigned long ino;
-        if (sscanf(line, " %*d: %8X:%4X %*8X:%*4X %2X %*s %*s %*s %*d %*d %lu", &addr, &lport,
-                   &st, &ino) == 4 &&
-            (int)lport == port && st == 0x0A && (addr == 0x0100007F || addr == 0))
-            inode = ino;
+        if (sscanf(line, " %*d: %32[0-9A-Fa-f]:%4X %*s %2X %*s %*s %*s %*d %*d %lu", addr,
+                   &lport, &st, &ino) != 4 || (int)lport != port || st != 0x0A)
+            continue;
+        bool lands = v6 ? strcmp(addr, "00000000000000000000000000000000") == 0 ||
+                              strcmp(addr, "0000000000000000FFFF00000100007F") == 0
+                        : strcmp(addr, "0100007F") == 0 || strcmp(addr, "00000000") == 0;
+        if (lands)
+            *inode = ino;
     }
     fclose(f);
-    return inode;
+    return 0;
+}
+
+/* Inode of the socket that takes connections to 127.0.0.1:port: 0 when none, and 1 when
+ * /proc cannot tell (taken as ours by listener_is_ours; no socket has inode 1). The tcp6
+ * table counts: a dual-stack [::] listener (another suite's helper, `openssl ocsp -port`)
+ * takes our IPv4 connections while missing from /proc/net/tcp. */
+static unsigned long listen_inode(int port)
+{
+    unsigned long inode = 0;
+    int r4 = scan_listeners("/proc/net/tcp", false, port, &inode);
+    int r6 = inode ? 0 : scan_listeners("/proc/net/tcp6", true, port, &inode);
+    return r4 < 0 && r6 < 0 ? 1 : inode;
 }
 
 static bool pid_has_socket(pid_t pid, unsigned long inode)
@@ -558,11 +576,14 @@ static bool pid_has_socket(pid_t pid, unsigned long inode)
 }
 
 /* Is the listener on port ours (the server or one of its children), and not a stranger's
- * that happened to take the port first? True when /proc cannot tell. */
+ * that happened to take the port first? False while nobody listens (a connect would reach
+ * whoever starts listening between the look and the connect); true when /proc cannot tell. */
 static bool listener_is_ours(pid_t pid, int port)
 {
     unsigned long inode = listen_inode(port);
-    if (inode == 0 || pid_has_socket(pid, inode))
+    if (inode == 0)
+        return false;
+    if (inode == 1 || pid_has_socket(pid, inode))
         return true;
     DIR *d = opendir("/proc");
     if (d == NULL)
