@@ -92,6 +92,17 @@ static bool proxy_on(const pt_vhost_t *vh)
     return vh && vh->tls && vh->tls->proxy_engine == 1;
 }
 
+static bool is_https(const pt_backend_t *b);
+
+/* Does cfg name any https:// backend? (Members added by resolve= copy a configured one.) */
+static bool any_https(const pt_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->nbackends; i++)
+        if (is_https(cfg->backends[i]))
+            return true;
+    return false;
+}
+
 pt_utls_t *pt_utls_create(const pt_config_t *cfg, char *err, size_t errlen)
 {
     pt_utls_t *t = calloc(1, sizeof(*t));
@@ -102,7 +113,9 @@ pt_utls_t *pt_utls_create(const pt_config_t *cfg, char *err, size_t errlen)
         free(t);
         return NULL;
     }
-    for (size_t i = 0; i <= cfg->nvhosts; i++) {
+    /* No context (and no CA file read) for a configuration that proxies to no https://. */
+    bool need = any_https(cfg);
+    for (size_t i = 0; need && i <= cfg->nvhosts; i++) {
         const pt_vhost_t *vh = i == 0 ? cfg->main_server : cfg->vhosts[i - 1];
         if (!proxy_on(vh))
             continue;

@@ -196,7 +196,7 @@ START_TEST(a_balancer_member_over_https_is_served)
 }
 END_TEST
 
-START_TEST(https_without_ssl_proxy_engine_is_a_config_error_with_its_line)
+START_TEST(https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error)
 {
     char msg[4096];
     pth_config(h, "ProxyPass /s/ https://localhost:9/\n");
@@ -206,6 +206,12 @@ START_TEST(https_without_ssl_proxy_engine_is_a_config_error_with_its_line)
                "ProxyPass /lb/ balancer://tc/\n");
     ck_assert_int_ne(pth_try_start(h, NULL, msg, sizeof(msg)), 0);
     ck_assert_msg(strstr(msg, "AH00961"), "%s", msg);
+    /* A CA file that cannot be read: its directive's line. */
+    pth_config(h, "SSLProxyEngine On\nSSLProxyCACertificateFile /nonexistent/ca.pem\n"
+               "ProxyPass /s/ https://localhost:9/\n");
+    ck_assert_int_ne(pth_try_start(h, NULL, msg, sizeof(msg)), 0);
+    ck_assert_msg(strstr(msg, "portico.conf:") && strstr(msg, "SSLProxyCACertificateFile"),
+                  "%s", msg);
 }
 END_TEST
 
@@ -272,7 +278,7 @@ static Suite *suite(void)
     tcase_add_test(tc, verify_none_accepts_a_certificate_from_another_ca);
     tcase_add_test(tc, tls_connections_are_kept_reused_and_a_stale_one_replaced);
     tcase_add_test(tc, a_balancer_member_over_https_is_served);
-    tcase_add_test(tc, https_without_ssl_proxy_engine_is_a_config_error_with_its_line);
+    tcase_add_test(tc, https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error);
     tcase_add_test(tc, a_request_over_tls_reaches_an_http_backend_with_x_forwarded_proto_https);
     tcase_add_test(tc, one_mib_bodies_cross_an_https_backend_intact_both_ways);
     suite_add_tcase(s, tc);
