@@ -82,8 +82,8 @@ static SSL_CTX *make_ctx(const pt_tls_conf_t *tc, char *err, size_t errlen)
     int verify = tc->proxy_verify;
     bool peer = verify == PT_TLS_VERIFY_REQUIRE || verify == PT_TLS_VERIFY_OPTIONAL;
     SSL_CTX_set_verify(ctx, peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-    if (tc->proxy_verify_depth >= 0)
-        SSL_CTX_set_verify_depth(ctx, tc->proxy_verify_depth);
+    /* SSLProxyVerifyDepth: mod_ssl's default is 1 (a CA the server knows signed it). */
+    SSL_CTX_set_verify_depth(ctx, tc->proxy_verify_depth >= 0 ? tc->proxy_verify_depth : 1);
     return ctx;
 }
 
