@@ -101,7 +101,8 @@ static long read_more(pt_http_x_t *x, int64_t wait_ms, bool first)
     }
     if (x->len >= PT_HTTP_IOBUF)
         return PT_ETOOBIG;
-    long n = pt_upstream_conn_read(&x->c, x->buf + x->len, PT_HTTP_IOBUF - x->len, wait_ms, first);
+    long n = pt_upstream_conn_read(&x->c, x->buf + x->len, PT_HTTP_IOBUF - x->len, wait_ms,
+                                   first);
     if (n > 0) {
         x->len += (size_t)n;
         x->a->bytes_in += (uint64_t)n;

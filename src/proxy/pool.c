@@ -20,6 +20,7 @@ typedef struct {
     int fd;
     SSL *ssl;                /* https://: its TLS, NULL on a plain one */
     int64_t since;           /* monotonic ms it became idle */
+    uint64_t key;            /* the SNI it was made for (pt_upstream_conn_t.key) */
 } idle_conn_t;
 
 /* Closes a connection that is no one's any more. */
@@ -158,14 +159,26 @@ static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
  * counting a slot for a new one (closing an idle one to make room when fresh), or -2 when
  * none came within wait_ms. Dead idle ones found on the way go to dead (POOL_BATCH + 1
  * slots, closed by the caller). */
-static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, idle_conn_t *dead,
-                       int *ndead, idle_conn_t *got)
+/* The newest idle connection made for key, or -1. On a plain pool (every key 0) the top. */
+static int find_key(const pt_pool_t *p, uint64_t key)
+{
+    for (int i = p->nidle - 1; i >= 0; i--)
+        if (p->idle[i].key == key)
+            return i;
+    return -1;
+}
+
+static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, uint64_t key,
+                       idle_conn_t *dead, int *ndead, idle_conn_t *got)
 {
     for (;;) {
         if (!wait_slot(p, wait_ms))
             return -2;
-        if (p->nidle > 0 && !fresh) {
-            idle_conn_t k = p->idle[--p->nidle];
+        int i = fresh ? -1 : find_key(p, key);
+        if (i >= 0) {
+            idle_conn_t k = p->idle[i];
+            p->nidle--;
+            memmove(p->idle + i, p->idle + i + 1, (size_t)(p->nidle - i) * sizeof(*p->idle));
             if (still_alive(k)) {
                 *got = k;
                 return k.fd;
@@ -178,14 +191,22 @@ static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, idle_conn_t *d
             continue;
         }
         if (p->open >= p->o.max) {
-            /* fresh: make room by closing an idle one (never the batch's overflow: at most
-             * one is taken here) */
+            /* fresh, or none for this SNI: make room by closing an idle one (never the
+             * batch's overflow: at most one is taken here) */
             dead[(*ndead)++] = p->idle[--p->nidle];
             p->open--;
         }
         p->open++;
         return -1;
     }
+}
+
+uint64_t pt_pool_tls_key(const char *host)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, case-folded: names are case-blind */
+    for (const unsigned char *s = (const unsigned char *)host; *s; s++)
+        h = (h ^ (uint64_t)(*s | 0x20)) * 1099511628211ULL;
+    return h | 1; /* never 0, a plain connection's */
 }
 
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
@@ -226,6 +247,7 @@ static int new_conn(pt_pool_t *p, pt_pool_tls_t *tls, pt_upstream_conn_t *c,
     }
     c->fd = fd;
     c->ssl = ssl;
+    c->key = tls ? pt_pool_tls_key(tls->host) : 0;
     return 0;
 }
 
@@ -240,12 +262,13 @@ int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_pool_tls_t
     /* The sweep at acquire: a connection idle too long is not handed out, whatever the
      * tick's timing. */
     int ndead = take_expired(p, now, dead, POOL_BATCH);
-    int fd = take_locked(p, wait_ms, fresh, dead, &ndead, &got);
+    int fd = take_locked(p, wait_ms, fresh, tls ? pt_pool_tls_key(tls->host) : 0, dead,
+                         &ndead, &got);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < ndead; i++)
         conn_close(dead[i]);
     if (fd >= 0) {
-        *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl};
+        *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key};
         return 0;
     }
     if (fd == -2) {
@@ -260,7 +283,7 @@ void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)
 {
     if (c->fd < 0)
         return;
-    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0};
+    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key};
     c->fd = -1;
     c->ssl = NULL;
     bool keep = reusable && p->o.reuse;

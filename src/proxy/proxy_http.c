@@ -200,7 +200,17 @@ static bool tls_setup(pt_http_x_t *x, pt_pool_tls_t *tls)
                       "enabled [Hint: SSLProxyEngine]", x->b->url + 6);
         return false;
     }
-    *tls = (pt_pool_tls_t){.srv = srv, .host = x->b->host};
+    /* SNI and the name checked: the backend's host, or with ProxyPreserveHost the client's
+     * Host without its port (as mod_proxy_http sets the SSL host name). */
+    const char *host = x->b->host;
+    const char *h = pt_table_get(&x->r->headers_in, "Host");
+    if (x->r->vhost->proxy_preserve_host == 2 && h && *h) {
+        const char *end = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
+        size_t n = end ? (size_t)(end - h) + (h[0] == '[') : strlen(h);
+        host = h[0] == '[' ? pt_arena_strndup(x->r->arena, h + 1, n > 1 ? n - 2 : 0)
+                           : pt_arena_strndup(x->r->arena, h, n);
+    }
+    *tls = (pt_pool_tls_t){.srv = srv, .host = host};
     x->tls = tls;
     return true;
 }

@@ -65,6 +65,7 @@ typedef struct {
     bool reused;              /* it served a request before */
     struct ssl_st *ssl;       /* https:// (upstream_tls.h): TLS over fd, owned with it; NULL
                                  on a plain connection */
+    uint64_t key;             /* https://: the SNI it was made for (pool.h's key); 0 plain */
 } pt_upstream_conn_t;
 
 /* A new non-blocking connection to b, waiting at most timeout_ms for it: the fd, or

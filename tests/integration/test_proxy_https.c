@@ -184,6 +184,26 @@ START_TEST(tls_connections_are_kept_reused_and_a_stale_one_replaced)
 }
 END_TEST
 
+/* ProxyPreserveHost: the client's Host is the SNI and the name checked, and a kept
+ * connection serves only requests for its own name. */
+START_TEST(proxy_preserve_host_sends_the_clients_host_as_sni_and_pools_by_it)
+{
+    start_backend("localhost", 5);
+    start_front("SSLProxyVerify require\nProxyPreserveHost On", "");
+    pth_conn_t *c = pth_conn_open(h);
+    const char *hosts[] = {"a.test", "localhost:8443", "a.test", "localhost"};
+    for (int i = 0; i < 4; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /s/echo HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i]);
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+        ck_assert_msg(r.status == 200, "Host %s: %d", hosts[i], r.status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(distinct_ports(4), 2);
+    pth_conn_close(c);
+}
+END_TEST
+
 START_TEST(a_balancer_member_over_https_is_served)
 {
     start_backend("localhost", 5);
@@ -277,6 +297,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_wrong_name_is_refused_and_verify_none_with_the_checks_off_accepts_it);
     tcase_add_test(tc, verify_none_accepts_a_certificate_from_another_ca);
     tcase_add_test(tc, tls_connections_are_kept_reused_and_a_stale_one_replaced);
+    tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host_as_sni_and_pools_by_it);
     tcase_add_test(tc, a_balancer_member_over_https_is_served);
     tcase_add_test(tc, https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error);
     tcase_add_test(tc, a_request_over_tls_reaches_an_http_backend_with_x_forwarded_proto_https);
