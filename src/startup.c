@@ -25,6 +25,7 @@
 #include "h2.h"
 #include "tls.h"
 #include "tunnel.h"
+#include "upstream_tls.h"
 #include "tickets.h"
 #include "stapling.h"
 
@@ -45,6 +46,7 @@ void pt_startup_register(void)
      * it resolves the names the others read). */
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_proxy_scheme_register(&pt_http_scheme);
+    pt_proxy_scheme_register(&pt_https_scheme);
     pt_config_extend(&pt_http_conf);
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
@@ -60,6 +62,7 @@ void pt_startup_register(void)
     pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tls_conf_ext);
+    pt_config_extend(&pt_https_conf); /* after ssl's: reads the merged SSLProxy* */
     pt_config_extend(&pt_tunnel_conf);
     pt_tls_ctx_hook_register(&pt_tickets_hook);
     pt_tls_ctx_hook_register(&pt_stapling_hook);

@@ -25,6 +25,8 @@ typedef struct {
     pt_proxy_attempt_t *a;
     pt_pool_t *pool;         /* this child's pool of b */
     pt_upstream_conn_t c;    /* borrowed; fd -1 once given back */
+    pt_pool_tls_t *tls;      /* https://: what new connections are put on TLS with; NULL
+                                for http:// */
     int64_t timeout_ms;      /* each wait on the backend (timeout=, ProxyTimeout, Timeout) */
     int64_t sent_us;         /* monotonic, when the request head went (for the latency) */
     bool expect;             /* Expect: 100-continue forwarded: the body waits for the 100 */

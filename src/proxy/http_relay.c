@@ -101,7 +101,8 @@ static long read_more(pt_http_x_t *x, int64_t wait_ms, bool first)
     }
     if (x->len >= PT_HTTP_IOBUF)
         return PT_ETOOBIG;
-    long n = pt_upstream_read(x->c.fd, x->buf + x->len, PT_HTTP_IOBUF - x->len, wait_ms, first);
+    long n = pt_upstream_conn_read(&x->c, x->buf + x->len, PT_HTTP_IOBUF - x->len, wait_ms,
+                                   first);
     if (n > 0) {
         x->len += (size_t)n;
         x->a->bytes_in += (uint64_t)n;
@@ -314,6 +315,9 @@ static int tunnel(pt_http_x_t *x)
     const char *proto = backend_field(x, "Upgrade", 7);
     if (!proto)
         return give_up(x, PT_UPSTREAM_MALFORMED, "101 Switching Protocols without Upgrade");
+    if (x->c.ssl) /* the tunnel relays raw sockets: wss:// through https:// is not done */
+        return give_up(x, PT_UPSTREAM_MALFORMED, "an upgrade over an https:// backend "
+                       "(not supported)");
     copy_fields(x);
     pt_table_set(&r->headers_out, "Upgrade", proto); /* (Connection: Upgrade is HTTP/1's) */
     int fd = dup(x->c.fd);

@@ -6,6 +6,7 @@
 #include "pool.h"
 
 #include "clock.h"
+#include "upstream_tls.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -17,8 +18,18 @@
 
 typedef struct {
     int fd;
+    SSL *ssl;                /* https://: its TLS, NULL on a plain one */
     int64_t since;           /* monotonic ms it became idle */
+    uint64_t key;            /* the SNI it was made for (pt_upstream_conn_t.key) */
 } idle_conn_t;
+
+/* Closes a connection that is no one's any more. */
+static void conn_close(idle_conn_t k)
+{
+    if (k.ssl)
+        pt_utls_free(k.ssl);
+    close(k.fd);
+}
 
 struct pt_pool {
     pthread_mutex_t mu;
@@ -65,7 +76,7 @@ void pt_pool_destroy(pt_pool_t *p)
     if (!p)
         return;
     for (int i = 0; i < p->nidle; i++)
-        close(p->idle[i].fd);
+        conn_close(p->idle[i]);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->mu);
     free(p->idle);
@@ -77,12 +88,12 @@ void pt_pool_destroy(pt_pool_t *p)
 
 /* Unlinks at most cap of the connections idle since before now - timeout into out; called
  * with the lock held. Returns how many. */
-static int take_expired(pt_pool_t *p, int64_t now, int *out, int cap)
+static int take_expired(pt_pool_t *p, int64_t now, idle_conn_t *out, int cap)
 {
     int64_t old = now - p->o.idle_timeout_ms;
     int k = 0;
     while (k < p->nidle && k < cap && p->idle[k].since < old) {
-        out[k] = p->idle[k].fd;
+        out[k] = p->idle[k];
         k++;
     }
     if (k) {
@@ -96,7 +107,7 @@ static int take_expired(pt_pool_t *p, int64_t now, int *out, int cap)
 
 int pt_pool_sweep(pt_pool_t *p, int64_t now_ms)
 {
-    int fds[POOL_BATCH];
+    idle_conn_t fds[POOL_BATCH];
     int total = 0, k;
     /* A batch per lock hold: the lock stays short however many are idle. */
     do {
@@ -104,16 +115,18 @@ int pt_pool_sweep(pt_pool_t *p, int64_t now_ms)
         k = take_expired(p, now_ms, fds, POOL_BATCH);
         pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < k; i++)
-            close(fds[i]);
+            conn_close(fds[i]);
         total += k;
     } while (k == POOL_BATCH);
     return total;
 }
 
 /* An idle connection is dead when the backend closed it (or sent something unasked). */
-static bool still_alive(int fd)
+static bool still_alive(idle_conn_t k)
 {
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (k.ssl)
+        return pt_utls_alive(k.ssl, k.fd);
+    struct pollfd pfd = {.fd = k.fd, .events = POLLIN};
     return poll(&pfd, 1, 0) == 0;
 }
 
@@ -142,30 +155,45 @@ static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
     return true;
 }
 
-/* With the lock held: an idle connection that is alive (its fd), or -1 after counting a
- * slot for a new one (closing an idle one to make room when fresh), or -2 when none came
- * within wait_ms. Dead idle ones found on the way go to dead (POOL_BATCH + 1 slots, closed
- * by the caller). */
-static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, int *dead, int *ndead)
+/* With the lock held: an idle connection that is alive (its fd, *got filled), or -1 after
+ * counting a slot for a new one (closing an idle one to make room when fresh), or -2 when
+ * none came within wait_ms. Dead idle ones found on the way go to dead (POOL_BATCH + 1
+ * slots, closed by the caller). */
+/* The newest idle connection made for key, or -1. On a plain pool (every key 0) the top. */
+static int find_key(const pt_pool_t *p, uint64_t key)
+{
+    for (int i = p->nidle - 1; i >= 0; i--)
+        if (p->idle[i].key == key)
+            return i;
+    return -1;
+}
+
+static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, uint64_t key,
+                       idle_conn_t *dead, int *ndead, idle_conn_t *got)
 {
     for (;;) {
         if (!wait_slot(p, wait_ms))
             return -2;
-        if (p->nidle > 0 && !fresh) {
-            int fd = p->idle[--p->nidle].fd;
-            if (still_alive(fd))
-                return fd;
+        int i = fresh ? -1 : find_key(p, key);
+        if (i >= 0) {
+            idle_conn_t k = p->idle[i];
+            p->nidle--;
+            memmove(p->idle + i, p->idle + i + 1, (size_t)(p->nidle - i) * sizeof(*p->idle));
+            if (still_alive(k)) {
+                *got = k;
+                return k.fd;
+            }
             p->open--;
             if (*ndead < POOL_BATCH)
-                dead[(*ndead)++] = fd;
+                dead[(*ndead)++] = k;
             else
-                close(fd); /* rare: a batch of dead ones already waits */
+                conn_close(k); /* rare: a batch of dead ones already waits */
             continue;
         }
         if (p->open >= p->o.max) {
-            /* fresh: make room by closing an idle one (never the batch's overflow: at most
-             * one is taken here) */
-            dead[(*ndead)++] = p->idle[--p->nidle].fd;
+            /* fresh, or none for this SNI: make room by closing an idle one (never the
+             * batch's overflow: at most one is taken here) */
+            dead[(*ndead)++] = p->idle[--p->nidle];
             p->open--;
         }
         p->open++;
@@ -173,23 +201,74 @@ static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, int *dead, int
     }
 }
 
+uint64_t pt_pool_tls_key(const char *host)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, case-folded: names are case-blind */
+    for (const unsigned char *s = (const unsigned char *)host; *s; s++)
+        h = (h ^ (uint64_t)(*s | 0x20)) * 1099511628211ULL;
+    return h | 1; /* never 0, a plain connection's */
+}
+
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err)
+{
+    return pt_pool_acquire_tls(p, wait_ms, fresh, NULL, c, fail, err);
+}
+
+/* Gives back the slot counted for a new connection that could not be made. */
+static void slot_back(pt_pool_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->open--;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* A new connection in the slot counted for it: connected and, for https://, on TLS. */
+static int new_conn(pt_pool_t *p, pt_pool_tls_t *tls, pt_upstream_conn_t *c,
+                    pt_upstream_fail_t *fail, int *err)
+{
+    int64_t tmo = pt_upstream_connect_timeout(p->b);
+    int fd = pt_upstream_connect(p->b, tmo);
+    if (fd < 0) {
+        slot_back(p);
+        *fail = pt_upstream_connect_fail(fd);
+        *err = fd == PT_ETIMEOUT ? ETIMEDOUT : -fd;
+        return -1;
+    }
+    SSL *ssl = NULL;
+    if (tls && pt_utls_handshake(tls->srv, fd, tls->host, tmo, &ssl, tls->why,
+                                 sizeof(tls->why)) != 0) {
+        close(fd);
+        slot_back(p);
+        *fail = PT_UPSTREAM_TLS_HANDSHAKE;
+        *err = EPROTO;
+        return -1;
+    }
+    c->fd = fd;
+    c->ssl = ssl;
+    c->key = tls ? pt_pool_tls_key(tls->host) : 0;
+    return 0;
+}
+
+int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_pool_tls_t *tls,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err)
 {
     *c = (pt_upstream_conn_t){.fd = -1};
     *err = 0;
     int64_t now = now_of(p);
-    int dead[POOL_BATCH + 1];
+    idle_conn_t dead[POOL_BATCH + 1], got = {.fd = -1};
     pthread_mutex_lock(&p->mu);
     /* The sweep at acquire: a connection idle too long is not handed out, whatever the
      * tick's timing. */
     int ndead = take_expired(p, now, dead, POOL_BATCH);
-    int fd = take_locked(p, wait_ms, fresh, dead, &ndead);
+    int fd = take_locked(p, wait_ms, fresh, tls ? pt_pool_tls_key(tls->host) : 0, dead,
+                         &ndead, &got);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < ndead; i++)
-        close(dead[i]);
+        conn_close(dead[i]);
     if (fd >= 0) {
-        *c = (pt_upstream_conn_t){.fd = fd, .reused = true};
+        *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key};
         return 0;
     }
     if (fd == -2) {
@@ -197,31 +276,21 @@ int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_
         *err = ETIMEDOUT;
         return -1;
     }
-    fd = pt_upstream_connect(p->b, pt_upstream_connect_timeout(p->b));
-    if (fd >= 0) {
-        c->fd = fd;
-        return 0;
-    }
-    pthread_mutex_lock(&p->mu);
-    p->open--;
-    pthread_cond_signal(&p->freed);
-    pthread_mutex_unlock(&p->mu);
-    *fail = pt_upstream_connect_fail(fd);
-    *err = fd == PT_ETIMEOUT ? ETIMEDOUT : -fd;
-    return -1;
+    return new_conn(p, tls, c, fail, err);
 }
 
 void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)
 {
     if (c->fd < 0)
         return;
-    int fd = c->fd;
+    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key};
     c->fd = -1;
+    c->ssl = NULL;
     bool keep = reusable && p->o.reuse;
-    int64_t now = keep ? now_of(p) : 0;
+    k.since = keep ? now_of(p) : 0;
     pthread_mutex_lock(&p->mu);
     if (keep && p->nidle < p->o.max)
-        p->idle[p->nidle++] = (idle_conn_t){fd, now};
+        p->idle[p->nidle++] = k;
     else {
         p->open--;
         keep = false;
@@ -229,7 +298,7 @@ void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)
     pthread_cond_signal(&p->freed);
     pthread_mutex_unlock(&p->mu);
     if (!keep)
-        close(fd);
+        conn_close(k);
 }
 
 int pt_pool_open_count(pt_pool_t *p)

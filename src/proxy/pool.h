@@ -34,6 +34,20 @@ void pt_pool_destroy(pt_pool_t *p);
  * class (*err its errno). */
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err);
+/* https:// (upstream_tls.h): what a new connection is put on TLS with. */
+struct pt_utls_server;
+typedef struct {
+    const struct pt_utls_server *srv; /* the request's server's client side */
+    const char *host;        /* SNI and the name checked */
+    char why[256];           /* out: why the handshake failed (PT_UPSTREAM_TLS_HANDSHAKE) */
+} pt_pool_tls_t;
+/* pt_pool_acquire for a pool of TLS connections (tls non-NULL): an idle one made for the
+ * same SNI (ProxyPreserveHost sends the client's) carries its SSL; a new one is put on TLS
+ * before it is returned. */
+int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_pool_tls_t *tls,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err);
+/* The pool key of an SNI name (never 0, a plain connection's). */
+uint64_t pt_pool_tls_key(const char *host);
 /* Gives a connection back: kept idle when reusable (and the pool reuses), else closed. */
 void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable);
 /* Closes the connections idle since before now_ms - idle timeout. Holds the pool's lock only

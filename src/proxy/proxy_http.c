@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "runtime.h"
+#include "upstream_tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ static int send_body(pt_http_x_t *x)
         } else if (n) {
             iov[k++] = (struct iovec){data, (size_t)n};
         }
-        int rc = k ? pt_upstream_writev(x->c.fd, iov, k, x->timeout_ms) : 0;
+        int rc = k ? pt_upstream_conn_writev(&x->c, iov, k, x->timeout_ms) : 0;
         if (rc != 0)
             return rc;
         x->a->bytes_out += (uint64_t)n;
@@ -97,12 +98,14 @@ static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fre
     for (int attempt = 0;; attempt++) {
         pt_upstream_fail_t fail;
         int err = 0;
-        if (pt_pool_acquire(x->pool, x->timeout_ms, fresh || attempt > 0, &x->c, &fail,
-                            &err) != 0)
-            return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL ? NULL : strerror(err));
+        if (pt_pool_acquire_tls(x->pool, x->timeout_ms, fresh || attempt > 0, x->tls, &x->c,
+                                &fail, &err) != 0)
+            return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL     ? NULL
+                                         : fail == PT_UPSTREAM_TLS_HANDSHAKE ? x->tls->why
+                                                                             : strerror(err));
         struct iovec iov = {(void *)head, hlen};
         x->sent_us = pt_mono_us();
-        int rc = pt_upstream_writev(x->c.fd, &iov, 1, x->timeout_ms);
+        int rc = pt_upstream_conn_writev(&x->c, &iov, 1, x->timeout_ms);
         if (rc == 0) {
             x->a->sent = true;
             return 0;
@@ -186,6 +189,32 @@ static int head_phase(pt_http_x_t *x, bool may_retry)
     return pt_http_fail(x, PT_UPSTREAM_RESET_BEFORE_HEAD, why);
 }
 
+/* https://: the client side of the request's server (its SSLProxy* settings). false when
+ * that server has no SSLProxyEngine On (a ProxyPass the load could not check, such as one
+ * in a <Location>): a 500, as mod_proxy answers (AH00961). */
+static bool tls_setup(pt_http_x_t *x, pt_pool_tls_t *tls)
+{
+    const pt_utls_server_t *srv = pt_utls_for(pt_proxy_runtime()->tls, x->r->vhost);
+    if (!srv) {
+        pt_log_rerror(PT_LOG_ERR, x->r, "AH00961: SSL Proxy requested for %s but not "
+                      "enabled [Hint: SSLProxyEngine]", x->b->url + 6);
+        return false;
+    }
+    /* SNI and the name checked: the backend's host, or with ProxyPreserveHost the client's
+     * Host without its port (as mod_proxy_http sets the SSL host name). */
+    const char *host = x->b->host;
+    const char *h = pt_table_get(&x->r->headers_in, "Host");
+    if (x->r->vhost->proxy_preserve_host == 2 && h && *h) {
+        const char *end = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
+        size_t n = end ? (size_t)(end - h) + (h[0] == '[') : strlen(h);
+        host = h[0] == '[' ? pt_arena_strndup(x->r->arena, h + 1, n > 1 ? n - 2 : 0)
+                           : pt_arena_strndup(x->r->arena, h, n);
+    }
+    *tls = (pt_pool_tls_t){.srv = srv, .host = host};
+    x->tls = tls;
+    return true;
+}
+
 static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
 {
     *a = (pt_proxy_attempt_t){0};
@@ -197,6 +226,9 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
                       "(the proxy runtime was not made)", b->url);
         return 500;
     }
+    pt_pool_tls_t tls;
+    if (b->scheme_ops == &pt_https_scheme && !tls_setup(&x, &tls))
+        return 500;
     x.reuse = b->reuse_set ? b->enablereuse : pt_http_scheme.reuse_default;
     x.upgrade = wants_upgrade(r, b);
     x.expect = r->has_body && r->expects_continue && !r->body_started;
@@ -236,4 +268,13 @@ const pt_proxy_scheme_t pt_http_scheme = {
     .handler = {"proxy:http", http_handler, true},
     .forward = forward,
     .reuse_default = true, /* keep-alive to upstreams unless disablereuse=On */
+};
+
+/* mod_proxy_http's https://: the same client over TLS (upstream_tls.h). */
+const pt_proxy_scheme_t pt_https_scheme = {
+    .name = "https",
+    .default_port = 443,
+    .handler = {"proxy:https", http_handler, true},
+    .forward = forward,
+    .reuse_default = true,
 };

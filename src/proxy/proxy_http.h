@@ -7,6 +7,8 @@
 #include "scheme.h"
 
 extern const pt_proxy_scheme_t pt_http_scheme;
+/* https:// upstreams (SSLProxyEngine On): the same client over TLS. */
+extern const pt_proxy_scheme_t pt_https_scheme;
 extern const pt_conf_ext_t pt_http_conf;
 
 #endif

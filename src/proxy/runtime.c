@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "scheme.h"
+#include "upstream_tls.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)
         return NULL;
     }
     pthread_mutex_init(&rt->dyn->mu, NULL);
+    char err[512];
+    if (!(rt->tls = pt_utls_create(cfg, err, sizeof(err)))) {
+        /* the load made the same contexts: only memory can fail here */
+        pt_log_error(PT_LOG_CRIT, NULL, "https upstreams: %s", err);
+        pt_runtime_destroy(rt);
+        return NULL;
+    }
     for (size_t i = 0; i < cfg->nbackends; i++) {
         const pt_backend_t *b = cfg->backends[i];
         pt_pool_opts_t o = pool_opts(cfg, b);
@@ -72,6 +80,7 @@ void pt_runtime_destroy(pt_runtime_t *rt)
     }
     if (rt->dyn)
         pthread_mutex_destroy(&rt->dyn->mu);
+    pt_utls_destroy(rt->tls);
     free(rt->dyn);
     free(rt->pools);
     free(rt);

@@ -18,6 +18,8 @@ typedef struct pt_runtime {
     size_t npools;
     struct pt_runtime_dyn *dyn;/* pools of members added at run time (resolve=, not in
                                   cfg->backends), each made when first used */
+    struct pt_utls *tls;       /* https:// upstreams: the client SSL_CTX of each server with
+                                  SSLProxyEngine On (upstream_tls.h) */
 } pt_runtime_t;
 
 /* The runtime for cfg: a pool for each backend, max= connections each (ThreadsPerChild when

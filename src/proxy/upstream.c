@@ -34,6 +34,11 @@ static const pt_upstream_class_t classes[PT_UPSTREAM_NFAILS] = {
                              true, true},
     [PT_UPSTREAM_CONNECT_TIMEOUT] = {PT_UPSTREAM_CONNECT_TIMEOUT, 504,
                                      "AH01079: failed to make connection", true, true},
+    /* mod_ssl's AH02003 line; 502 as Apache answers a refused backend certificate. Not
+     * retried and not marking the member failed: another member of the same deployment has
+     * the same certificate problem, and the server is up. */
+    [PT_UPSTREAM_TLS_HANDSHAKE] = {PT_UPSTREAM_TLS_HANDSHAKE, 502,
+                                   "AH02003: SSL Proxy connect failed", false, false},
     [PT_UPSTREAM_POOL_FULL] = {PT_UPSTREAM_POOL_FULL, 503,
                                "AH01079: no free connection in the pool (max= reached)", true,
                                false},
@@ -97,6 +102,11 @@ static int wait_fd(int fd, short events, int64_t timeout_ms)
         if (errno != EINTR)
             return -errno;
     }
+}
+
+int pt_upstream_wait(int fd, short events, int64_t timeout_ms)
+{
+    return wait_fd(fd, events, timeout_ms);
 }
 
 static int wait_connected(int fd, int64_t timeout_ms)

@@ -25,6 +25,7 @@ struct pt_request;
 typedef enum {
     PT_UPSTREAM_REFUSED,          /* connect refused, or no such socket / address */
     PT_UPSTREAM_CONNECT_TIMEOUT,  /* connect did not finish within connectiontimeout= */
+    PT_UPSTREAM_TLS_HANDSHAKE,    /* https://: the handshake or the peer's check failed */
     PT_UPSTREAM_POOL_FULL,        /* no free connection within the wait (max= reached) */
     PT_UPSTREAM_RESET_BEFORE_SEND,/* reset or closed before any byte of the request went */
     PT_UPSTREAM_WRITE_TIMEOUT,    /* the backend stopped reading the request */
@@ -62,6 +63,9 @@ int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const
 typedef struct {
     int fd;                   /* non-blocking, close-on-exec; -1 when none */
     bool reused;              /* it served a request before */
+    struct ssl_st *ssl;       /* https:// (upstream_tls.h): TLS over fd, owned with it; NULL
+                                 on a plain connection */
+    uint64_t key;             /* https://: the SNI it was made for (pool.h's key); 0 plain */
 } pt_upstream_conn_t;
 
 /* A new non-blocking connection to b, waiting at most timeout_ms for it: the fd, or
@@ -83,5 +87,27 @@ long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wa
  * idle past its own timeout): the request may go again on a fresh connection, since none of
  * it was taken. */
 bool pt_upstream_stale(const pt_upstream_conn_t *c, int err);
+/* Waits until fd is ready for events (POLLIN, POLLOUT) or timeout_ms pass, as a blocked
+ * worker (pt_mpm_block_begin/end): > 0 ready, 0 timed out, -errno. */
+int pt_upstream_wait(int fd, short events, int64_t timeout_ms);
+
+/* Writes and reads on a borrowed connection, over TLS when it carries an SSL: the plain
+ * path costs one predictable test more than the fd calls above. The TLS ones are
+ * upstream_tls.c's (same results as the fd calls). */
+int pt_utls_writev(struct ssl_st *ssl, int fd, struct iovec *iov, int n, int64_t timeout_ms);
+long pt_utls_read(struct ssl_st *ssl, int fd, void *buf, size_t len, int64_t timeout_ms,
+                  bool wait_first);
+static inline int pt_upstream_conn_writev(const pt_upstream_conn_t *c, struct iovec *iov, int n,
+                                          int64_t timeout_ms)
+{
+    return c->ssl ? pt_utls_writev(c->ssl, c->fd, iov, n, timeout_ms)
+                  : pt_upstream_writev(c->fd, iov, n, timeout_ms);
+}
+static inline long pt_upstream_conn_read(const pt_upstream_conn_t *c, void *buf, size_t len,
+                                         int64_t timeout_ms, bool wait_first)
+{
+    return c->ssl ? pt_utls_read(c->ssl, c->fd, buf, len, timeout_ms, wait_first)
+                  : pt_upstream_read(c->fd, buf, len, timeout_ms, wait_first);
+}
 
 #endif

@@ -26,6 +26,7 @@ typedef struct {
 static const row_t want[] = {
     {PT_UPSTREAM_REFUSED, 503, "AH01079: failed to make connection", true, true},
     {PT_UPSTREAM_CONNECT_TIMEOUT, 504, "AH01079: failed to make connection", true, true},
+    {PT_UPSTREAM_TLS_HANDSHAKE, 502, "AH02003: SSL Proxy connect failed", false, false},
     {PT_UPSTREAM_POOL_FULL, 503, "AH01079: no free connection in the pool", true, false},
     {PT_UPSTREAM_RESET_BEFORE_SEND, 503, "cannot send the request", true, true},
     {PT_UPSTREAM_WRITE_TIMEOUT, 504, "timed out sending the request", false, false},

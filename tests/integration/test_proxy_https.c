@@ -1,0 +1,337 @@
+/* https:// upstreams (SSLProxyEngine, mod_ssl's proxy side) and X-Forwarded-Proto over TLS.
+ * The TLS backend is a second portico (Listen ... https) in front of the raw echo origin of
+ * http_backend.h; its access log records the remote port of each request, so that the
+ * number of distinct ports is the number of TLS connections (handshakes) the front made.
+ * Certificates: the test PKI of ca.sh, plus two leaves for "localhost" made here (one from
+ * the test CA, one from the rogue CA), since localhost is the name that resolves. */
+#include "harness.h"
+#include "http_backend.h"
+#include "tls_client.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_t *h;   /* the front: plain listener, ProxyPass to https:// */
+static pth_t *bk;  /* the TLS backend */
+static pth_http_backend_t be;
+
+static void setup(void)
+{
+    h = pth_new();
+    bk = pth_new();
+    pth_http_backend_start_must(&be, NULL);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    pth_stop(bk);
+    pth_free(bk);
+    pth_http_backend_stop(&be);
+}
+
+/* The TLS backend: a.test (the default for names it does not know) then localhost as
+ * name-based hosts; cert is the PKI file stem for localhost ("localhost" or
+ * "rogue-localhost"), or NULL to serve a.test's certificate for every name. */
+static void start_backend(const char *cert, int keepalive_s)
+{
+    char lh[600] = "";
+    if (cert)
+        snprintf(lh, sizeof(lh), "<VirtualHost *:@PORT@>\nServerName localhost\nSSLEngine on\n"
+                 "SSLCertificateFile %s.pem\nSSLCertificateKeyFile %s.key\n"
+                 "ProxyPass / http://127.0.0.1:%d/\n</VirtualHost>\n",
+                 pth_tls_file(cert), pth_tls_file(cert), be.port);
+    pth_config_raw(bk,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "LogFormat \"%%{remote}p %%U\" conns\nCustomLog @DIR@/conns.log conns\n"
+        "KeepAliveTimeout %d\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+        "ProxyPass / http://127.0.0.1:%d/\n</VirtualHost>\n%s",
+        pth_mpm(), keepalive_s, pth_tls_file("a.test.rsa.pem"),
+        pth_tls_file("a.test.rsa.key"), be.port, lh);
+    pth_start(bk);
+}
+
+/* The front: SSLProxy* lines (extra) and ProxyPass /s/ to the backend with keys. */
+static void start_front(const char *extra, const char *keys)
+{
+    pth_config(h, "SSLProxyEngine On\nSSLProxyCACertificateFile %s\n%s\n"
+               "ProxyPass /s/ https://localhost:%d/ %s\n",
+               pth_tls_file("ca.pem"), extra, bk->port, keys);
+    pth_start(h);
+}
+
+/* Lines in the backend's connection log once it has at least n (it is written
+ * asynchronously), and how many distinct remote ports they name. */
+static int distinct_ports(int n)
+{
+    int64_t end = pth_now_ms() + 5000;
+    char *log = NULL;
+    int lines = 0;
+    for (;;) {
+        free(log);
+        log = pth_read_file(pth_path(bk, "conns.log"), NULL);
+        lines = 0;
+        for (const char *p = log; p && *p; p++)
+            lines += *p == '\n';
+        if (lines >= n || pth_now_ms() > end)
+            break;
+        pth_sleep_ms(50);
+    }
+    ck_assert_msg(lines >= n, "%d lines in conns.log, want %d:\n%s", lines, n, log);
+    int ports[64], np = 0;
+    for (char *line = log; line && *line && np < 64;) {
+        int port = atoi(line);
+        bool seen = false;
+        for (int i = 0; i < np; i++)
+            seen = seen || ports[i] == port;
+        if (!seen)
+            ports[np++] = port;
+        char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : NULL;
+    }
+    free(log);
+    return np;
+}
+
+static void expect_status(const char *path, int status)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_msg(r.status == status, "%s: %d, want %d: %s", path, r.status, status, r.body);
+    pth_resp_free(&r);
+}
+
+START_TEST(a_backend_verified_with_the_ca_and_its_name_answers_with_sni)
+{
+    /* The backend's default certificate is a.test's: a check of "localhost" passes only
+     * when the front sent SNI localhost. */
+    start_backend("localhost", 5);
+    start_front("SSLProxyVerify require", "");
+    pth_resp_t r;
+    pth_get(h, "/s/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "GET /echo HTTP/1.1\r\n"), "%s", r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(a_certificate_from_another_ca_is_refused_with_502_and_a_log_line)
+{
+    start_backend("rogue-localhost", 5);
+    pth_expect_error(h, "AH02003: SSL Proxy connect failed.*certificate verification failed");
+    start_front("SSLProxyVerify require", "");
+    expect_status("/s/echo", 502);
+    ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "unable to get local issuer",
+                                     3000));
+    ck_assert_int_eq(be.counts->requests, 0);
+}
+END_TEST
+
+START_TEST(a_wrong_name_is_refused_and_verify_none_with_the_checks_off_accepts_it)
+{
+    start_backend(NULL, 5); /* a.test's certificate for "localhost" */
+    pth_expect_error(h, "AH02003: .*does not name 'localhost' \\(SSLProxyCheckPeerName\\)");
+    start_front("SSLProxyVerify require", "");
+    expect_status("/s/echo", 502);
+    pth_stop(h);
+    /* SSLProxyVerify none is mod_ssl's default; the name is checked all the same. */
+    start_front("", "");
+    expect_status("/s/echo", 502);
+    pth_stop(h);
+    start_front("SSLProxyVerify none\nSSLProxyCheckPeerName off\nSSLProxyCheckPeerCN off", "");
+    expect_status("/s/echo", 200);
+}
+END_TEST
+
+START_TEST(verify_none_accepts_a_certificate_from_another_ca)
+{
+    start_backend("rogue-localhost", 5);
+    start_front("SSLProxyVerify none", "");
+    expect_status("/s/echo", 200);
+}
+END_TEST
+
+/* Three requests on one client connection (one child under every MPM): one TLS
+ * connection to the backend. Then the backend closes it (KeepAliveTimeout 1 s, the front
+ * keeps it 30 s): the next request still succeeds, on a second connection. */
+START_TEST(tls_connections_are_kept_reused_and_a_stale_one_replaced)
+{
+    start_backend("localhost", 1);
+    start_front("SSLProxyVerify require", "ttl=30");
+    pth_conn_t *c = pth_conn_open(h);
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /s/echo?i=%d HTTP/1.1\r\nHost: localhost\r\n\r\n", i);
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+        ck_assert_int_eq(r.status, 200);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(distinct_ports(3), 1);
+    pth_sleep_ms(2000);
+    pth_resp_t r;
+    pth_conn_sendf(c, "GET /s/echo?i=late HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert_int_eq(distinct_ports(4), 2);
+    pth_conn_close(c);
+}
+END_TEST
+
+/* ProxyPreserveHost: the client's Host is the SNI and the name checked, and a kept
+ * connection serves only requests for its own name. */
+START_TEST(proxy_preserve_host_sends_the_clients_host_as_sni_and_pools_by_it)
+{
+    start_backend("localhost", 5);
+    start_front("SSLProxyVerify require\nProxyPreserveHost On", "");
+    pth_conn_t *c = pth_conn_open(h);
+    const char *hosts[] = {"a.test", "localhost:8443", "a.test", "localhost"};
+    for (int i = 0; i < 4; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /s/echo HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i]);
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+        ck_assert_msg(r.status == 200, "Host %s: %d", hosts[i], r.status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(distinct_ports(4), 2);
+    pth_conn_close(c);
+}
+END_TEST
+
+START_TEST(a_balancer_member_over_https_is_served)
+{
+    start_backend("localhost", 5);
+    pth_config(h, "SSLProxyEngine On\nSSLProxyVerify require\nSSLProxyCACertificateFile %s\n"
+               "<Proxy \"balancer://tc\">\nBalancerMember https://localhost:%d\n</Proxy>\n"
+               "ProxyPass /lb/ balancer://tc/\n", pth_tls_file("ca.pem"), bk->port);
+    pth_start(h);
+    for (int i = 0; i < 3; i++)
+        expect_status("/lb/echo", 200);
+}
+END_TEST
+
+START_TEST(https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error)
+{
+    char msg[4096];
+    pth_config(h, "ProxyPass /s/ https://localhost:9/\n");
+    ck_assert_int_ne(pth_try_start(h, NULL, msg, sizeof(msg)), 0);
+    ck_assert_msg(strstr(msg, "portico.conf:") && strstr(msg, "AH00961"), "%s", msg);
+    pth_config(h, "<Proxy \"balancer://tc\">\nBalancerMember https://localhost:9\n</Proxy>\n"
+               "ProxyPass /lb/ balancer://tc/\n");
+    ck_assert_int_ne(pth_try_start(h, NULL, msg, sizeof(msg)), 0);
+    ck_assert_msg(strstr(msg, "AH00961"), "%s", msg);
+    /* A CA file that cannot be read: its directive's line. */
+    pth_config(h, "SSLProxyEngine On\nSSLProxyCACertificateFile /nonexistent/ca.pem\n"
+               "ProxyPass /s/ https://localhost:9/\n");
+    ck_assert_int_ne(pth_try_start(h, NULL, msg, sizeof(msg)), 0);
+    ck_assert_msg(strstr(msg, "portico.conf:") && strstr(msg, "SSLProxyCACertificateFile"),
+                  "%s", msg);
+}
+END_TEST
+
+START_TEST(a_request_over_tls_reaches_an_http_backend_with_x_forwarded_proto_https)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName a.test\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+        "ProxyPass /p/ http://127.0.0.1:%d/\n",
+        pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"), be.port);
+    pth_start(h);
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/p/echo"};
+    pth_resp_t r;
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\r\nX-Forwarded-Proto: https\r\n"), "%s", r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(one_mib_bodies_cross_an_https_backend_intact_both_ways)
+{
+    start_backend("localhost", 5);
+    start_front("SSLProxyVerify require", "");
+    size_t n = 1 << 20;
+    unsigned char *body = malloc(n);
+    pth_http_pattern_fill(body, n, 0);
+    char hex[65], want[128];
+    pth_sha256_hex(body, n, hex);
+    snprintf(want, sizeof(want), "body-len: %zu\nbody-sha256: %s\n", n, hex);
+    pth_resp_t r;
+    ck_assert_int_eq(pth_curl(h, "POST", "/s/echo", NULL, body, n, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, want), "%s", r.body);
+    pth_resp_free(&r);
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+    ck_assert_int_eq(pth_curl(h, "POST", "/s/echo", chunked, body, n, &r), 0);
+    ck_assert_msg(strstr(r.body, want), "%s", r.body);
+    pth_resp_free(&r);
+    const char *paths[] = {"/s/bytes?n=1048576", "/s/bytes?n=1048576&chunked=1"};
+    for (size_t i = 0; i < 2; i++) {
+        pth_get(h, paths[i], NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(r.body_len, n);
+        char got[65];
+        pth_sha256_hex(r.body, r.body_len, got);
+        ck_assert_msg(strcmp(got, hex) == 0, "%s: body differs", paths[i]);
+        pth_resp_free(&r);
+    }
+    free(body);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("proxy_https");
+    TCase *tc = tcase_create("https");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_backend_verified_with_the_ca_and_its_name_answers_with_sni);
+    tcase_add_test(tc, a_certificate_from_another_ca_is_refused_with_502_and_a_log_line);
+    tcase_add_test(tc, a_wrong_name_is_refused_and_verify_none_with_the_checks_off_accepts_it);
+    tcase_add_test(tc, verify_none_accepts_a_certificate_from_another_ca);
+    tcase_add_test(tc, tls_connections_are_kept_reused_and_a_stale_one_replaced);
+    tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host_as_sni_and_pools_by_it);
+    tcase_add_test(tc, a_balancer_member_over_https_is_served);
+    tcase_add_test(tc, https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error);
+    tcase_add_test(tc, a_request_over_tls_reaches_an_http_backend_with_x_forwarded_proto_https);
+    tcase_add_test(tc, one_mib_bodies_cross_an_https_backend_intact_both_ways);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+/* Leaves for "localhost" (SAN DNS:localhost, serverAuth) from the test CA and from the
+ * rogue CA, beside ca.sh's files. */
+static void make_localhost_leaves(void)
+{
+    const char *dir = pth_tls_pki();
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && printf 'subjectAltName=DNS:localhost\\nextendedKeyUsage=serverAuth\\n"
+             "basicConstraints=CA:FALSE\\n' >lh.ext && for ca in ca rogue-ca; do "
+             "stem=localhost; [ $ca = ca ] || stem=rogue-localhost; "
+             "openssl req -newkey rsa:2048 -nodes -keyout $stem.key -out $stem.csr "
+             "-subj /CN=localhost 2>>openssl.log && openssl x509 -req -in $stem.csr -CA $ca.pem "
+             "-CAkey $ca.key -CAcreateserial -days 30 -extfile lh.ext -out $stem.pem "
+             "2>>openssl.log || exit 1; done", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot make the localhost certificates (openssl)\n");
+        exit(1);
+    }
+}
+
+int main(void)
+{
+    make_localhost_leaves();
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
