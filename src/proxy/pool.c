@@ -142,73 +142,103 @@ static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
     return true;
 }
 
-/* With the lock held: an idle connection that is alive (its fd), or -1 after counting a
- * slot for a new one (closing an idle one to make room when fresh), or -2 when none came
- * within wait_ms. Dead idle ones found on the way go to dead (POOL_BATCH + 1 slots, closed
- * by the caller). */
-static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, int *dead, int *ndead)
+/* With the lock held: the newest idle connection (its fd, and in *since when it became
+ * idle; its liveness is the caller's to check, outside the lock), or -1 after counting a slot
+ * for a new one (closing an idle one to make room when fresh: it goes to *dead), or -2 when
+ * none came within wait_ms. */
+static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, int64_t *since, int *dead,
+                       int *ndead)
 {
-    for (;;) {
-        if (!wait_slot(p, wait_ms))
-            return -2;
-        if (p->nidle > 0 && !fresh) {
-            int fd = p->idle[--p->nidle].fd;
-            if (still_alive(fd))
-                return fd;
-            p->open--;
-            if (*ndead < POOL_BATCH)
-                dead[(*ndead)++] = fd;
-            else
-                close(fd); /* rare: a batch of dead ones already waits */
-            continue;
-        }
-        if (p->open >= p->o.max) {
-            /* fresh: make room by closing an idle one (never the batch's overflow: at most
-             * one is taken here) */
-            dead[(*ndead)++] = p->idle[--p->nidle].fd;
-            p->open--;
-        }
-        p->open++;
-        return -1;
+    if (!wait_slot(p, wait_ms))
+        return -2;
+    if (p->nidle > 0 && !fresh) {
+        p->nidle--;
+        *since = p->idle[p->nidle].since;
+        return p->idle[p->nidle].fd;
     }
+    if (p->open >= p->o.max) {
+        /* fresh: make room by closing an idle one */
+        dead[(*ndead)++] = p->idle[--p->nidle].fd;
+        p->open--;
+    }
+    p->open++;
+    return -1;
+}
+
+/* Gives back the slot of a connection that was taken and will not be used. */
+static void drop_slot(pt_pool_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->open--;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* An idle connection taken from the stack may be used: alive when checked, or trusted
+ * unchecked (PT_POOL_TRUST_RECENT) when it was given back a moment ago. The check is a
+ * system call per request; the caller that trusts can send again on a fresh connection
+ * when the backend had closed this one (the stale retry). */
+static bool usable(pt_pool_how_t how, int fd, int64_t since, int64_t now)
+{
+    if (how == PT_POOL_TRUST_RECENT && now - since < PT_POOL_TRUST_MS)
+        return true;
+    return still_alive(fd);
 }
 
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err)
 {
-    *c = (pt_upstream_conn_t){.fd = -1};
-    *err = 0;
-    int64_t now = now_of(p);
-    int dead[POOL_BATCH + 1];
-    pthread_mutex_lock(&p->mu);
-    /* The sweep at acquire: a connection idle too long is not handed out, whatever the
-     * tick's timing. */
-    int ndead = take_expired(p, now, dead, POOL_BATCH);
-    int fd = take_locked(p, wait_ms, fresh, dead, &ndead);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < ndead; i++)
-        close(dead[i]);
-    if (fd >= 0) {
-        *c = (pt_upstream_conn_t){.fd = fd, .reused = true};
-        return 0;
-    }
-    if (fd == -2) {
-        *fail = PT_UPSTREAM_POOL_FULL;
-        *err = ETIMEDOUT;
-        return -1;
-    }
-    fd = pt_upstream_connect(p->b, pt_upstream_connect_timeout(p->b));
+    return pt_pool_acquire_how(p, wait_ms, fresh ? PT_POOL_FRESH : PT_POOL_CHECK, c, fail,
+                               err);
+}
+
+/* A new connection in the slot take_locked counted. */
+static int acquire_new(pt_pool_t *p, pt_upstream_conn_t *c, pt_upstream_fail_t *fail,
+                       int *err)
+{
+    int fd = pt_upstream_connect(p->b, pt_upstream_connect_timeout(p->b));
     if (fd >= 0) {
         c->fd = fd;
         return 0;
     }
-    pthread_mutex_lock(&p->mu);
-    p->open--;
-    pthread_cond_signal(&p->freed);
-    pthread_mutex_unlock(&p->mu);
+    drop_slot(p);
     *fail = pt_upstream_connect_fail(fd);
     *err = fd == PT_ETIMEOUT ? ETIMEDOUT : -fd;
     return -1;
+}
+
+int pt_pool_acquire_how(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err)
+{
+    *c = (pt_upstream_conn_t){.fd = -1};
+    *err = 0;
+    int64_t now = now_of(p);
+    int dead[POOL_BATCH + 1];
+    for (;;) {
+        int64_t since = 0;
+        pthread_mutex_lock(&p->mu);
+        /* The sweep at acquire: a connection idle too long is not handed out, whatever the
+         * tick's timing. */
+        int ndead = take_expired(p, now, dead, POOL_BATCH);
+        int fd = take_locked(p, wait_ms, how == PT_POOL_FRESH, &since, dead, &ndead);
+        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < ndead; i++)
+            close(dead[i]);
+        if (fd == -1)
+            return acquire_new(p, c, fail, err);
+        if (fd == -2) {
+            *fail = PT_UPSTREAM_POOL_FULL;
+            *err = ETIMEDOUT;
+            return -1;
+        }
+        /* Checked outside the lock: a system call under it would hold up every worker. */
+        if (usable(how, fd, since, now)) {
+            *c = (pt_upstream_conn_t){.fd = fd, .reused = true};
+            return 0;
+        }
+        close(fd);
+        drop_slot(p);
+    }
 }
 
 void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)

@@ -34,6 +34,25 @@ void pt_pool_destroy(pt_pool_t *p);
  * class (*err its errno). */
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err);
+
+/* How pt_pool_acquire_how takes an idle connection. */
+typedef enum {
+    PT_POOL_CHECK,        /* an idle one checked for a hang-up first (a poll) */
+    PT_POOL_TRUST_RECENT, /* one idle for less than PT_POOL_TRUST_MS unchecked: for a caller
+                           * that sends the request again on a fresh connection when the
+                           * reused one turns out closed (nothing of it taken) */
+    PT_POOL_FRESH,        /* never an idle one: a new connection */
+} pt_pool_how_t;
+
+/* An idle connection given back less than this ago is trusted by PT_POOL_TRUST_RECENT:
+ * backends close idle ones after seconds (their keep-alive timeout), and a closed one still
+ * costs only the retry. Under load every connection is this recent, and the check would be
+ * a system call per request. */
+#define PT_POOL_TRUST_MS 250
+
+/* pt_pool_acquire, saying how an idle connection may be taken. */
+int pt_pool_acquire_how(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err);
 /* Gives a connection back: kept idle when reusable (and the pool reuses), else closed. */
 void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable);
 /* Closes the connections idle since before now_ms - idle timeout. Holds the pool's lock only

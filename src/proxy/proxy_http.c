@@ -90,6 +90,17 @@ static int send_body(pt_http_x_t *x)
 
 /* ---- One attempt ----------------------------------------------------------------------- */
 
+/* How to borrow: a request that head_phase may send again when the reused connection turns
+ * out closed (idempotent, no body) takes a recent idle one without the pool's check, which
+ * would be a system call per request. */
+static pt_pool_how_t pool_how(const pt_http_x_t *x, bool fresh)
+{
+    if (fresh)
+        return PT_POOL_FRESH;
+    return idempotent(x->r) && !x->r->has_body && !x->r->body_started ? PT_POOL_TRUST_RECENT
+                                                                      : PT_POOL_CHECK;
+}
+
 /* Connects (or borrows) and sends the head; a reused connection that turns out closed
  * before any of it went is replaced once. 0, or the failure's status (logged). */
 static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fresh)
@@ -97,8 +108,8 @@ static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fre
     for (int attempt = 0;; attempt++) {
         pt_upstream_fail_t fail;
         int err = 0;
-        if (pt_pool_acquire(x->pool, x->timeout_ms, fresh || attempt > 0, &x->c, &fail,
-                            &err) != 0)
+        if (pt_pool_acquire_how(x->pool, x->timeout_ms, pool_how(x, fresh || attempt > 0),
+                                &x->c, &fail, &err) != 0)
             return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL ? NULL : strerror(err));
         struct iovec iov = {(void *)head, hlen};
         x->sent_us = pt_mono_us();
