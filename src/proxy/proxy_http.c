@@ -228,6 +228,10 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
             return rc;
         x.len = x.pos = 0;
         x.head.status = 0;
+        /* The kept connection was closed before our request could be read: nothing of it
+         * reached the backend (for the balancer, which otherwise counts a second member
+         * after this one as the last). The fresh attempt sets it again. */
+        a->sent = false;
     }
 }
 
