@@ -134,6 +134,8 @@ static struct timespec deadline_in(int64_t ms)
  * Called with the lock held. */
 static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
 {
+    if (p->nidle > 0 || p->open < p->o.max)
+        return true; /* the common case: no deadline (no clock read) needed */
     struct timespec ts = deadline_in(wait_ms);
     while (p->nidle == 0 && p->open >= p->o.max) {
         if (pthread_cond_timedwait(&p->freed, &p->mu, &ts) == ETIMEDOUT)
