@@ -1,7 +1,8 @@
 /* A child's connections to one backend, shared by its worker threads: at most max open at
  * once (idle and borrowed), idle ones reused last-in first-out and checked for a hang-up
- * before reuse, and closed once idle longer than the idle timeout by pt_pool_sweep (the MPM's
- * tick calls it through the runtime, and each acquire does too). No thread of its own. */
+ * before reuse (outside the lock; skipped for a recent one when the caller can retry), and
+ * closed once idle longer than the idle timeout by pt_pool_sweep (the MPM's tick calls it
+ * through the runtime, and each acquire does too). No thread of its own. */
 #ifndef PT_POOL_H
 #define PT_POOL_H
 
