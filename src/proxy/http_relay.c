@@ -135,7 +135,7 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
             continue; /* 100 unasked, 102, 103: interim, not relayed */
         }
         bool empty = x->len == x->pos;
-        int64_t left = deadline - pt_now_ms();
+        int64_t left = first ? wait_ms : deadline - pt_now_ms(); /* a clock read less */
         if (left <= 0)
             return PT_ETIMEOUT;
         long n = read_more(x, left, first);

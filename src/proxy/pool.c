@@ -147,6 +147,8 @@ static struct timespec deadline_in(int64_t ms)
  * Called with the lock held. */
 static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
 {
+    if (p->nidle > 0 || p->open < p->o.max)
+        return true; /* the common case: no deadline (no clock read) needed */
     struct timespec ts = deadline_in(wait_ms);
     while (p->nidle == 0 && p->open >= p->o.max) {
         if (pthread_cond_timedwait(&p->freed, &p->mu, &ts) == ETIMEDOUT)
@@ -155,10 +157,6 @@ static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
     return true;
 }
 
-/* With the lock held: an idle connection that is alive (its fd, *got filled), or -1 after
- * counting a slot for a new one (closing an idle one to make room when fresh), or -2 when
- * none came within wait_ms. Dead idle ones found on the way go to dead (POOL_BATCH + 1
- * slots, closed by the caller). */
 /* The newest idle connection made for key, or -1. On a plain pool (every key 0) the top. */
 static int find_key(const pt_pool_t *p, uint64_t key)
 {
@@ -168,37 +166,28 @@ static int find_key(const pt_pool_t *p, uint64_t key)
     return -1;
 }
 
+/* With the lock held: the newest idle connection made for key (its fd, *got filled; its
+ * liveness is the caller's to check, outside the lock), or -1 after counting a slot for a
+ * new one (closing an idle one to make room when fresh or none is for this key: it goes to
+ * dead), or -2 when none came within wait_ms. */
 static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, uint64_t key,
                        idle_conn_t *dead, int *ndead, idle_conn_t *got)
 {
-    for (;;) {
-        if (!wait_slot(p, wait_ms))
-            return -2;
-        int i = fresh ? -1 : find_key(p, key);
-        if (i >= 0) {
-            idle_conn_t k = p->idle[i];
-            p->nidle--;
-            memmove(p->idle + i, p->idle + i + 1, (size_t)(p->nidle - i) * sizeof(*p->idle));
-            if (still_alive(k)) {
-                *got = k;
-                return k.fd;
-            }
-            p->open--;
-            if (*ndead < POOL_BATCH)
-                dead[(*ndead)++] = k;
-            else
-                conn_close(k); /* rare: a batch of dead ones already waits */
-            continue;
-        }
-        if (p->open >= p->o.max) {
-            /* fresh, or none for this SNI: make room by closing an idle one (never the
-             * batch's overflow: at most one is taken here) */
-            dead[(*ndead)++] = p->idle[--p->nidle];
-            p->open--;
-        }
-        p->open++;
-        return -1;
+    if (!wait_slot(p, wait_ms))
+        return -2;
+    int i = fresh ? -1 : find_key(p, key);
+    if (i >= 0) {
+        *got = p->idle[i];
+        p->nidle--;
+        memmove(p->idle + i, p->idle + i + 1, (size_t)(p->nidle - i) * sizeof(*p->idle));
+        return got->fd;
     }
+    if (p->open >= p->o.max) {
+        dead[(*ndead)++] = p->idle[--p->nidle];
+        p->open--;
+    }
+    p->open++;
+    return -1;
 }
 
 uint64_t pt_pool_tls_key(const char *host)
@@ -212,10 +201,18 @@ uint64_t pt_pool_tls_key(const char *host)
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err)
 {
-    return pt_pool_acquire_tls(p, wait_ms, fresh, NULL, c, fail, err);
+    return pt_pool_acquire_tls(p, wait_ms, fresh ? PT_POOL_FRESH : PT_POOL_CHECK, NULL, c,
+                               fail, err);
 }
 
-/* Gives back the slot counted for a new connection that could not be made. */
+int pt_pool_acquire_how(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err)
+{
+    return pt_pool_acquire_tls(p, wait_ms, how, NULL, c, fail, err);
+}
+
+/* Gives back the slot counted for a connection that could not be made or will not be
+ * used. */
 static void slot_back(pt_pool_t *p)
 {
     pthread_mutex_lock(&p->mu);
@@ -251,32 +248,50 @@ static int new_conn(pt_pool_t *p, pt_pool_tls_t *tls, pt_upstream_conn_t *c,
     return 0;
 }
 
-int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_pool_tls_t *tls,
+/* An idle connection taken from the stack may be used: alive when checked, or, for a plain
+ * one, trusted unchecked (PT_POOL_TRUST_RECENT) when it was given back a moment ago. The
+ * check is a system call per request; the caller that trusts sends the request again on a
+ * fresh connection when the backend had closed this one (the stale retry). A TLS one is
+ * always checked (its check also reads a late session ticket). */
+static bool usable(pt_pool_how_t how, idle_conn_t k, int64_t now)
+{
+    if (how == PT_POOL_TRUST_RECENT && !k.ssl && now - k.since < PT_POOL_TRUST_MS)
+        return true;
+    return still_alive(k);
+}
+
+int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_pool_tls_t *tls,
                         pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err)
 {
     *c = (pt_upstream_conn_t){.fd = -1};
     *err = 0;
     int64_t now = now_of(p);
-    idle_conn_t dead[POOL_BATCH + 1], got = {.fd = -1};
-    pthread_mutex_lock(&p->mu);
-    /* The sweep at acquire: a connection idle too long is not handed out, whatever the
-     * tick's timing. */
-    int ndead = take_expired(p, now, dead, POOL_BATCH);
-    int fd = take_locked(p, wait_ms, fresh, tls ? pt_pool_tls_key(tls->host) : 0, dead,
-                         &ndead, &got);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < ndead; i++)
-        conn_close(dead[i]);
-    if (fd >= 0) {
-        *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key};
-        return 0;
+    uint64_t key = tls ? pt_pool_tls_key(tls->host) : 0;
+    for (;;) {
+        idle_conn_t dead[POOL_BATCH + 1], got = {.fd = -1};
+        pthread_mutex_lock(&p->mu);
+        /* The sweep at acquire: a connection idle too long is not handed out, whatever the
+         * tick's timing. */
+        int ndead = take_expired(p, now, dead, POOL_BATCH);
+        int fd = take_locked(p, wait_ms, how == PT_POOL_FRESH, key, dead, &ndead, &got);
+        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < ndead; i++)
+            conn_close(dead[i]);
+        if (fd == -1)
+            return new_conn(p, tls, c, fail, err);
+        if (fd == -2) {
+            *fail = PT_UPSTREAM_POOL_FULL;
+            *err = ETIMEDOUT;
+            return -1;
+        }
+        /* Checked outside the lock: a system call under it would hold up every worker. */
+        if (usable(how, got, now)) {
+            *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key};
+            return 0;
+        }
+        conn_close(got);
+        slot_back(p);
     }
-    if (fd == -2) {
-        *fail = PT_UPSTREAM_POOL_FULL;
-        *err = ETIMEDOUT;
-        return -1;
-    }
-    return new_conn(p, tls, c, fail, err);
 }
 
 void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)

@@ -1,7 +1,8 @@
 /* A child's connections to one backend, shared by its worker threads: at most max open at
  * once (idle and borrowed), idle ones reused last-in first-out and checked for a hang-up
- * before reuse, and closed once idle longer than the idle timeout by pt_pool_sweep (the MPM's
- * tick calls it through the runtime, and each acquire does too). No thread of its own. */
+ * before reuse (outside the lock; skipped for a recent one when the caller can retry), and
+ * closed once idle longer than the idle timeout by pt_pool_sweep (the MPM's tick calls it
+ * through the runtime, and each acquire does too). No thread of its own. */
 #ifndef PT_POOL_H
 #define PT_POOL_H
 
@@ -34,6 +35,26 @@ void pt_pool_destroy(pt_pool_t *p);
  * class (*err its errno). */
 int pt_pool_acquire(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_upstream_conn_t *c,
                     pt_upstream_fail_t *fail, int *err);
+
+/* How pt_pool_acquire_how takes an idle connection. */
+typedef enum {
+    PT_POOL_CHECK,        /* an idle one checked for a hang-up first (a poll) */
+    PT_POOL_TRUST_RECENT, /* one idle for less than PT_POOL_TRUST_MS unchecked: for a caller
+                           * that sends the request again on a fresh connection when the
+                           * reused one turns out closed (nothing of it taken) */
+    PT_POOL_FRESH,        /* never an idle one: a new connection */
+} pt_pool_how_t;
+
+/* An idle connection given back less than this ago is trusted by PT_POOL_TRUST_RECENT:
+ * backends close idle ones after seconds (their keep-alive timeout), and a closed one still
+ * costs only the retry. Under load every connection is this recent, and the check would be
+ * a system call per request. */
+#define PT_POOL_TRUST_MS 250
+
+/* pt_pool_acquire, saying how an idle connection may be taken. */
+int pt_pool_acquire_how(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how,
+                        pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err);
+
 /* https:// (upstream_tls.h): what a new connection is put on TLS with. */
 struct pt_utls_server;
 typedef struct {
@@ -44,7 +65,7 @@ typedef struct {
 /* pt_pool_acquire for a pool of TLS connections (tls non-NULL): an idle one made for the
  * same SNI (ProxyPreserveHost sends the client's) carries its SSL; a new one is put on TLS
  * before it is returned. */
-int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, bool fresh, pt_pool_tls_t *tls,
+int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_pool_tls_t *tls,
                         pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err);
 /* The pool key of an SNI name (never 0, a plain connection's). */
 uint64_t pt_pool_tls_key(const char *host);

@@ -91,6 +91,17 @@ static int send_body(pt_http_x_t *x)
 
 /* ---- One attempt ----------------------------------------------------------------------- */
 
+/* How to borrow: a request that head_phase may send again when the reused connection turns
+ * out closed (idempotent, no body) takes a recent idle one without the pool's check, which
+ * would be a system call per request. */
+static pt_pool_how_t pool_how(const pt_http_x_t *x, bool fresh)
+{
+    if (fresh)
+        return PT_POOL_FRESH;
+    return idempotent(x->r) && !x->r->has_body && !x->r->body_started ? PT_POOL_TRUST_RECENT
+                                                                      : PT_POOL_CHECK;
+}
+
 /* Connects (or borrows) and sends the head; a reused connection that turns out closed
  * before any of it went is replaced once. 0, or the failure's status (logged). */
 static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fresh)
@@ -98,8 +109,8 @@ static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fre
     for (int attempt = 0;; attempt++) {
         pt_upstream_fail_t fail;
         int err = 0;
-        if (pt_pool_acquire_tls(x->pool, x->timeout_ms, fresh || attempt > 0, x->tls, &x->c,
-                                &fail, &err) != 0)
+        if (pt_pool_acquire_tls(x->pool, x->timeout_ms, pool_how(x, fresh || attempt > 0),
+                                x->tls, &x->c, &fail, &err) != 0)
             return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL     ? NULL
                                          : fail == PT_UPSTREAM_TLS_HANDSHAKE ? x->tls->why
                                                                              : strerror(err));
@@ -249,6 +260,10 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
             return rc;
         x.len = x.pos = 0;
         x.head.status = 0;
+        /* The kept connection was closed before our request could be read: nothing of it
+         * reached the backend (for the balancer, which otherwise counts a second member
+         * after this one as the last). The fresh attempt sets it again. */
+        a->sent = false;
     }
 }
 

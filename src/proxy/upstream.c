@@ -91,9 +91,10 @@ int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const
 static int wait_fd(int fd, short events, int64_t timeout_ms)
 {
     struct pollfd pfd = {.fd = fd, .events = events};
-    int64_t deadline = pt_now_ms() + timeout_ms;
+    /* One clock read per wait (this runs for every proxied request); the rest of the wait
+     * is worked out only after a signal cut it short. */
+    int64_t deadline = pt_now_ms() + timeout_ms, left = PT_MAX(timeout_ms, 0);
     for (;;) {
-        int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
         pt_mpm_block_begin(); /* no CPU is needed while the backend works */
         int rc = poll(&pfd, 1, (int)PT_MIN(left, (int64_t)INT32_MAX));
         pt_mpm_block_end();
@@ -101,6 +102,7 @@ static int wait_fd(int fd, short events, int64_t timeout_ms)
             return rc;
         if (errno != EINTR)
             return -errno;
+        left = PT_MAX(deadline - pt_now_ms(), 0);
     }
 }
 

@@ -203,6 +203,35 @@ START_TEST(an_idle_connection_the_backend_closed_is_replaced)
 }
 END_TEST
 
+/* PT_POOL_TRUST_RECENT: a connection given back less than PT_POOL_TRUST_MS ago is handed out
+ * without the check (its caller retries on a fresh one), an older one is checked. */
+START_TEST(trust_recent_skips_the_check_only_for_a_recent_connection)
+{
+    pt_pool_t *p = pool(1, true);
+    pt_upstream_conn_t c;
+    pt_upstream_fail_t f;
+    int e;
+    ck_assert_int_eq(acquire(p, 1000, false, &c, NULL, NULL), 0);
+    int afd = accept(lfd, NULL, NULL);
+    int fd = c.fd;
+    pt_pool_release(p, &c, true);
+    close(afd);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+    fake_now += PT_POOL_TRUST_MS - 1;
+    ck_assert_int_eq(pt_pool_acquire_how(p, 1000, PT_POOL_TRUST_RECENT, &c, &f, &e), 0);
+    ck_assert(c.reused); /* unchecked: the closed one */
+    ck_assert_int_eq(c.fd, fd);
+    pt_pool_release(p, &c, true);
+    fake_now += PT_POOL_TRUST_MS;
+    ck_assert_int_eq(pt_pool_acquire_how(p, 1000, PT_POOL_TRUST_RECENT, &c, &f, &e), 0);
+    ck_assert(!c.reused); /* checked: replaced by a new one */
+    ck_assert_int_eq(pt_pool_open_count(p), 1);
+    pt_pool_release(p, &c, false);
+    pt_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(fresh_closes_an_idle_connection_to_make_room)
 {
     pt_pool_t *p = pool(1, true);
@@ -337,6 +366,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_waiting_borrower_gets_the_connection_given_back);
     tcase_add_test(tc, a_refused_connect_gives_its_slot_back);
     tcase_add_test(tc, an_idle_connection_the_backend_closed_is_replaced);
+    tcase_add_test(tc, trust_recent_skips_the_check_only_for_a_recent_connection);
     tcase_add_test(tc, fresh_closes_an_idle_connection_to_make_room);
     tcase_add_test(tc, the_tick_sweeps_connections_idle_past_the_timeout_and_no_others);
     tcase_add_test(tc, an_acquire_sweeps_too);
