@@ -290,6 +290,25 @@ START_TEST(a_balancer_that_does_not_exist_compares_as_text)
 }
 END_TEST
 
+START_TEST(balancer_rules_learn_the_members_declared_anywhere_in_the_file)
+{
+    setup_conf("ProxyPassReverse /bash balancer://Alias/bar\n"
+               "<Proxy \"balancer://alias\">\n"
+               "  BalancerMember http://example.com/foo\n"
+               "  BalancerMember http://127.0.0.1:9\n"
+               "</Proxy>\n",
+               "/bash/x");
+    const pt_reverse_rule_t *rule = &req.dir->reverse[0];
+    ck_assert(rule->members->found);
+    ck_assert_uint_eq(rule->members->n, 2);
+    ck_assert_str_eq(rule->members->urls[0], "http://example.com/foo");
+    ck_assert_str_eq(mapped("Location", "http://example.com/foo/bar/that"),
+                     "http://front.example/bash/that");
+    ck_assert_str_eq(mapped("Location", "http://127.0.0.1:9/bar/y"),
+                     "http://front.example/bash/y");
+}
+END_TEST
+
 START_TEST(balancer_rules_wait_for_the_members_at_load)
 {
     /* Without a balancer in the file the rule is kept, found stays false. */
@@ -407,6 +426,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_balancer_rule_matches_any_members_url);
     tcase_add_test(tc, a_balancer_path_follows_the_members_path);
     tcase_add_test(tc, a_balancer_that_does_not_exist_compares_as_text);
+    tcase_add_test(tc, balancer_rules_learn_the_members_declared_anywhere_in_the_file);
     tcase_add_test(tc, balancer_rules_wait_for_the_members_at_load);
     tcase_add_test(tc, cookie_path_is_replaced_whole_when_its_start_matches);
     tcase_add_test(tc, cookie_domain_compares_without_case_and_both_attributes_map);
