@@ -79,8 +79,11 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
     h2_stream_t *st = stream_of(s, f->hd.stream_id);
     if (!st)
         return 0;
-    st->head_bytes += namelen + valuelen + 32;
-    if (st->head_bytes > s->max_header_list * H2_BOMB_FACTOR) {
+    /* Trailers come after the stream went to its worker, which reads head_bytes: they are
+     * counted apart, on this thread only. */
+    size_t *bytes = st->queued ? &st->trailer_bytes : &st->head_bytes;
+    *bytes += namelen + valuelen + 32;
+    if (*bytes > s->max_header_list * H2_BOMB_FACTOR) {
         h2_guard_log(s, "HPACK decompression bomb");
         nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
         s->calm = true;

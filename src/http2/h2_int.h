@@ -36,6 +36,7 @@ struct h2_stream {
     const char *method, *scheme, *authority, *path;
     pt_table_t headers;
     size_t head_bytes;         /* decoded header bytes (name + value + 32 each) */
+    size_t trailer_bytes;      /* [c1] the same for trailers (after queued) */
     int64_t content_length;    /* -1 when absent */
     bool end_on_headers;       /* no body */
     bool too_big;              /* header list over the limit: answered 431 by the session */

@@ -114,7 +114,13 @@ START_TEST(a_64_mib_answer_to_a_slow_client_keeps_the_children_small)
     ck_assert_msg(strstr(head, "Content-Length: 67108864\r\n"), "%s", head);
     size_t got = read_slowly(c, base, &peak);
     ck_assert_uint_eq(got, BIG);
+#ifndef __SANITIZE_THREAD__
     ck_assert_msg(peak < RSS_SLACK_KB, "children grew by %ld kB (base %ld kB)", peak, base);
+#else
+    /* Under ThreadSanitizer the children grow by its own bookkeeping (45 MB here, against
+     * 44 kB in the release build): the bound is the release and ASan stages'. */
+    (void)peak;
+#endif
     pth_conn_close(c);
     pth_stop(h);
 }
