@@ -1,5 +1,6 @@
 /* The TLS suites' tools (tlsx_tools.h): PKI, commands with deadlines, helper processes. */
 #include "tlsx_tools.h"
+#include "tls_client.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -16,47 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static char pki_dir[256];
-static pid_t pki_owner;
-
-static void pki_remove(void)
-{
-    if (getpid() != pki_owner || !pki_dir[0] || getenv("PORTICO_TEST_KEEP"))
-        return;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", pki_dir);
-}
-
+/* One PKI per test process, made by tls_client.c (ca.sh): these are its names here. */
 const char *tlsx_pki(void)
 {
-    if (pki_dir[0])
-        return pki_dir;
-    const char *src = getenv("PORTICO_SOURCE_DIR");
-    snprintf(pki_dir, sizeof(pki_dir), "/tmp/portico-tlsx.XXXXXX");
-    if (!src || !mkdtemp(pki_dir)) {
-        fprintf(stderr, "tlsx_pki: no PORTICO_SOURCE_DIR or no temp dir\n");
-        exit(1);
-    }
-    pki_owner = getpid();
-    atexit(pki_remove);
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "sh '%s/tests/support/ca.sh' '%s'", src, pki_dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "tlsx_pki: %s failed (is openssl installed?)\n", cmd);
-        exit(1);
-    }
-    return pki_dir;
+    return pth_tls_pki();
 }
 
 const char *tlsx_file(const char *name)
 {
-    static char ring[8][320];
-    static int next;
-    char *b = ring[next++ % 8];
-    snprintf(b, sizeof(ring[0]), "%s/%s", tlsx_pki(), name);
-    return b;
+    return pth_tls_file(name);
 }
 
 static char *vsh(int timeout_s, int *code, const char *fmt, va_list ap)
