@@ -144,7 +144,8 @@ const char *pth_bin(void)
     return b;
 }
 
-int pth_free_port(void)
+/* One bind to port 0: the port the kernel chose, now free again. */
+static int kernel_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     pth_assert_msg(fd >= 0, "socket: %s", strerror(errno));
@@ -154,6 +155,26 @@ int pth_free_port(void)
     pth_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
     close(fd);
     return ntohs(a.sin_port);
+}
+
+/* A port handed out is not bound until the server starts, so the kernel may offer it again
+ * at once: a test that asks for its server's port and then a second one (a TLS listener,
+ * a backend) got the same port twice now and then ("Cannot define multiple Listeners on the
+ * same IP:port"). The last ports this process handed out are never handed out again. */
+int pth_free_port(void)
+{
+    static int recent[64];
+    static size_t next;
+    for (;;) {
+        int port = kernel_free_port();
+        bool seen = false;
+        for (size_t i = 0; i < sizeof(recent) / sizeof(recent[0]); i++)
+            seen |= recent[i] == port;
+        if (seen)
+            continue;
+        recent[next++ % (sizeof(recent) / sizeof(recent[0]))] = port;
+        return port;
+    }
 }
 
 pth_t *pth_new(void)
