@@ -109,13 +109,11 @@ static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out
 static int compile(pt_arena_t *a, const char *dir, const char *pattern, int flags,
                    pt_header_rule_t *out, char *err, size_t errlen)
 {
-    regex_t *re = pt_arena_calloc(a, sizeof *re);
-    int rc = regcomp(re, pattern, flags);
-    if (rc != 0) {
-        char msg[128];
-        regerror(rc, re, msg, sizeof msg);
+    (void)a;
+    char msg[160];
+    pt_regex_t *re = pt_regex_compile(pattern, flags, msg, sizeof msg);
+    if (!re)
         return fail(err, errlen, "%s: bad regular expression '%s': %s", dir, pattern, msg);
-    }
     out->re = re;
     return 0;
 }
@@ -168,7 +166,7 @@ static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
         return PT_EINVAL;
     out->value = pt_arena_strdup(a, value);
     if (want == 2)
-        return compile(a, dir, v[0], REG_EXTENDED, out, err, errlen);
+        return compile(a, dir, v[0], 0, out, err, errlen);
     return 0;
 }
 
@@ -201,15 +199,14 @@ int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *c
     if (parse_values(a, dir, want, argc - i - 2, argv + i + 2, out, err, errlen) != 0)
         return PT_EINVAL;
     if (out->action == PT_HDR_ECHO)
-        return compile(a, dir, out->name, REG_EXTENDED | REG_NOSUB | REG_ICASE, out, err,
-                       errlen);
+        return compile(a, dir, out->name, PT_REG_ICASE, out, err, errlen);
     return 0;
 }
 
 void pt_header_rule_release(pt_header_rule_t *rule)
 {
     if (rule && rule->re) {
-        regfree(rule->re);
+        pt_regex_free(rule->re);
         rule->re = NULL;
     }
 }
@@ -297,7 +294,7 @@ static const char *expand(pt_arena_t *a, const char *fmt, const pt_request_t *r)
 /* ---- Applying -------------------------------------------------------------------------- */
 
 /* ap_pregsub's rules: $0..$9 and & are captures, a backslash quotes the next character. */
-static void put_subst(sbuf_t *sb, const char *repl, const char *base, const regmatch_t *m)
+static void put_subst(sbuf_t *sb, const char *repl, const char *base, const pt_regmatch_t *m)
 {
     for (const char *s = repl; *s; s++) {
         int no = -1;
@@ -319,13 +316,13 @@ static void put_subst(sbuf_t *sb, const char *repl, const char *base, const regm
 static const char *edit_value(pt_arena_t *a, const pt_header_rule_t *rule, const char *value,
                               const char *repl)
 {
-    regmatch_t m[MAX_CAPTURES];
+    pt_regmatch_t m[MAX_CAPTURES];
     sbuf_t sb = {a, NULL, 0, 0};
     const char *p = value;
     bool changed = false;
     int eflags = 0;
     while (*p != '\0' || !changed) {
-        if (regexec(rule->re, p, MAX_CAPTURES, m, eflags) != 0)
+        if (pt_regex_exec(rule->re, p, MAX_CAPTURES, m, eflags) != 0)
             break;
         if (!changed)
             sb_put(&sb, "", 0);
@@ -338,7 +335,7 @@ static const char *edit_value(pt_arena_t *a, const pt_header_rule_t *rule, const
         p = end;
         if (rule->action != PT_HDR_EDIT_ALL)
             break;
-        eflags = REG_NOTBOL;
+        eflags = PT_REG_NOTBOL;
     }
     if (!changed)
         return value;
@@ -364,7 +361,7 @@ static void apply_echo(const pt_header_rule_t *rule, pt_table_t *t, const pt_req
         return;
     const pt_table_t *in = &r->headers_in;
     for (size_t i = 0; i < in->n; i++)
-        if (regexec(rule->re, in->v[i].name, 0, NULL, 0) == 0)
+        if (pt_regex_exec(rule->re, in->v[i].name, 0, NULL, 0) == 0)
             pt_table_add(t, in->v[i].name, in->v[i].value);
 }
 

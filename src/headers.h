@@ -11,7 +11,7 @@
 #include "config.h"
 #include "table.h"
 
-#include <regex.h>
+#include "regex_pcre.h"
 
 /* Parses the arguments after "Header" / "RequestHeader". is_request selects RequestHeader
  * (no "always", no echo). Returns 0 or PT_EINVAL with err set. */

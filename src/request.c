@@ -119,7 +119,7 @@ static void apply_env_rules(pt_request_t *r)
         const pt_env_rule_t *e = &d->env[i];
         if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
             const char *v = env_attribute(r, e->attribute);
-            if (!v || !e->re || regexec(e->re, v, 0, NULL, 0) != 0)
+            if (!v || !e->re || pt_regex_exec(e->re, v, 0, NULL, 0) != 0)
                 continue;
         }
         for (size_t j = 0; j < e->nvars; j++) {
@@ -161,8 +161,8 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
 {
     const char *target = rd->url;
     if (rd->re) {
-        regmatch_t m[10];
-        if (regexec(rd->re, r->uri, 10, m, 0) != 0)
+        pt_regmatch_t m[10];
+        if (pt_regex_exec(rd->re, r->uri, 10, m, 0) != 0)
             return 0;
         if (target) {
             /* As mod_alias: the substituted target is read as a URL whose path (everything
@@ -296,8 +296,8 @@ static const pt_proxy_pass_t *match_proxy_pass(pt_request_t *r)
     for (size_t i = 0; i < vh->nproxy_passes; i++) {
         const pt_proxy_pass_t *pp = &vh->proxy_passes[i];
         if (pp->re) {
-            regmatch_t m[10];
-            if (regexec(pp->re, r->uri, 10, m, 0) != 0)
+            pt_regmatch_t m[10];
+            if (pt_regex_exec(pp->re, r->uri, 10, m, 0) != 0)
                 continue;
             if (!pp->disabled)
                 r->backend_path = pp->backend->path[0]

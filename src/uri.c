@@ -152,12 +152,12 @@ static size_t alias_matches(const char *uri, const char *fake)
     return n;
 }
 
-char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m)
+char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const pt_regmatch_t *m)
 {
     size_t need = 1;
     for (const char *p = tmpl; *p; p++) {
         if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &m[p[1] - '0'];
+            const pt_regmatch_t *g = &m[p[1] - '0'];
             if (g->rm_so >= 0) {
                 need += (size_t)(g->rm_eo - g->rm_so);
             }
@@ -173,7 +173,7 @@ char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const regm
     size_t o = 0;
     for (const char *p = tmpl; *p; p++) {
         if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
-            const regmatch_t *g = &m[p[1] - '0'];
+            const pt_regmatch_t *g = &m[p[1] - '0'];
             if (g->rm_so >= 0) {
                 memcpy(out + o, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
                 o += (size_t)(g->rm_eo - g->rm_so);
@@ -230,8 +230,8 @@ static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
     for (size_t i = 0; i < vh->naliases_map; i++) {
         const pt_alias_t *al = &vh->aliases_map[i];
         if (al->regex) {
-            regmatch_t m[10];
-            if (al->re == NULL || regexec(al->re, uri, 10, m, 0) != 0) {
+            pt_regmatch_t m[10];
+            if (al->re == NULL || pt_regex_exec(al->re, uri, 10, m, 0) != 0) {
                 continue;
             }
             char *f = pt_uri_regsub(a, al->to, uri, m);

@@ -35,7 +35,7 @@ const char *pt_uri_escape_path(pt_arena_t *a, const char *path);
  * not take part), a backslash takes the next character literally. Captures are copied as
  * they are (AliasMatch, ProxyPassMatch: file paths, decoded once and never again;
  * RedirectMatch escapes its whole result afterwards, as mod_alias). */
-char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const regmatch_t *m);
+char *pt_uri_regsub(pt_arena_t *a, const char *tmpl, const char *src, const pt_regmatch_t *m);
 /* Escapes &<>"' for HTML text. */
 const char *pt_html_escape(pt_arena_t *a, const char *s);
 

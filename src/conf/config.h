@@ -13,7 +13,7 @@
 #include "common.h"
 #include "log.h"
 
-#include <regex.h>
+#include "regex_pcre.h"
 #include <sys/socket.h>
 
 /* ---- The language: a tree of directives ------------------------------------------------ */
@@ -77,7 +77,7 @@ typedef struct pt_header_rule {
     bool always;          /* Header always: also on error responses (err_headers_out) */
     const char *name;
     const char *value;    /* format string; for edit: the replacement */
-    regex_t *re;          /* edit and echo */
+    pt_regex_t *re;          /* edit and echo */
     const char *env;      /* env=VAR condition, NULL when none */
     bool env_negate;      /* env=!VAR */
 } pt_header_rule_t;
@@ -89,7 +89,7 @@ typedef struct {
     const char *path;          /* URL-path prefix matched on segment boundaries, or the
                                   regex source for RedirectMatch; NULL: a section's
                                   one-argument Redirect (every request it applies to) */
-    regex_t *re;               /* RedirectMatch: url may hold $0..$9; NULL for Redirect */
+    pt_regex_t *re;               /* RedirectMatch: url may hold $0..$9; NULL for Redirect */
     const char *url;           /* target; NULL for gone */
 } pt_redirect_t;
 
@@ -113,7 +113,7 @@ typedef struct {
     enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE } kind;
     const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
                                   request header name */
-    regex_t *re;               /* SetEnvIf */
+    pt_regex_t *re;               /* SetEnvIf */
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
 } pt_env_rule_t;
@@ -173,7 +173,7 @@ typedef struct pt_backend {
 
 typedef struct {
     const char *path;          /* URL prefix (ProxyPass) or regex source (ProxyPassMatch) */
-    regex_t *re;
+    pt_regex_t *re;
     bool disabled;             /* ProxyPass /x ! : exclusion */
     pt_backend_t *backend;     /* NULL when disabled */
     bool nocanon;              /* the path passed on raw, not re-encoded */
@@ -184,7 +184,7 @@ typedef struct {
 } pt_proxy_pass_t;
 
 typedef struct {
-    regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
+    pt_regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
     const char *cond;          /* the expression as written */
     const char *name;          /* variable; "!NAME" unsets */
     const char *value;         /* may hold $1.. and %{VAR} */
@@ -279,7 +279,7 @@ typedef enum {
 typedef struct pt_section {
     pt_section_kind_t kind;
     const char *pattern;       /* path, wildcard or regex source; Directory: no trailing '/' */
-    regex_t *re;               /* for *_MATCH */
+    pt_regex_t *re;               /* for *_MATCH */
     const struct pt_section *within; /* <Files> nested in a <Directory>, else NULL */
     pt_dir_config_t *conf;
     const char *file;
@@ -289,7 +289,7 @@ typedef struct pt_section {
 typedef struct {
     bool regex;
     const char *from;          /* URL prefix, or regex source */
-    regex_t *re;
+    pt_regex_t *re;
     const char *to;            /* filesystem path; may hold $1..$9 for AliasMatch */
 } pt_alias_t;
 
@@ -423,8 +423,8 @@ typedef struct pt_config {
     struct pt_mime *mime;      /* loaded table; see mime.h */
 
     /* Every regex compiled for this config (sections, aliases, redirects, env and header
-     * rules): regfree'd by pt_config_free. Loader bookkeeping, not for readers. */
-    regex_t **regexes;
+     * rules): freed by pt_config_free. Loader bookkeeping, not for readers. */
+    pt_regex_t **regexes;
     size_t nregexes;
 
     bool extended_status;      /* ExtendedStatus (server-status per-worker table); On */

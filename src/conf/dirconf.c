@@ -300,7 +300,7 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     }
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
-        if (s->kind == PT_SEC_DIRECTORY_MATCH && regexec(s->re, rx_name, 0, NULL, 0) == 0) {
+        if (s->kind == PT_SEC_DIRECTORY_MATCH && pt_regex_exec(s->re, rx_name, 0, NULL, 0) == 0) {
             d = pt_dir_config_merge(a, d, s->conf);
             matched[(*nm)++] = s->conf;
         }
@@ -350,7 +350,7 @@ static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, c
         if ((s->within ? s->within->conf : NULL) != within)
             continue;
         bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
-                                           : regexec(s->re, base, 0, NULL, 0) == 0;
+                                           : pt_regex_exec(s->re, base, 0, NULL, 0) == 0;
         if (hit) {
             d = pt_dir_config_merge(a, d, s->conf);
             *sig = sig_add(*sig, s->conf);
@@ -391,7 +391,7 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
         if (s->kind == PT_SEC_LOCATION)
             hit = location_matches(s->pattern, uri_path);
         else if (s->kind == PT_SEC_LOCATION_MATCH)
-            hit = regexec(s->re, uri_path, 0, NULL, 0) == 0;
+            hit = pt_regex_exec(s->re, uri_path, 0, NULL, 0) == 0;
         if (hit) {
             d = pt_dir_config_merge(a, d, s->conf);
             sig = sig_add(sig, s->conf);

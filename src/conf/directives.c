@@ -603,6 +603,6 @@ void pt_config_free(pt_config_t *cfg)
         if (exts[i]->release)
             exts[i]->release(cfg);
     for (size_t i = 0; i < cfg->nregexes; i++)
-        regfree(cfg->regexes[i]);
+        pt_regex_free(cfg->regexes[i]);
     pt_arena_destroy(cfg->arena);
 }

@@ -110,9 +110,9 @@ __attribute__((format(printf, 3, 4))) int pt_dcx_fail(dcx_t *l, const pt_node_t 
 /* Appends a zeroed element to the arena array *arrp of *n elements; returns it. */
 void *pt_dcx_push(pt_arena_t *a, void *arrp, size_t *n, size_t elt);
 /* Compiles an extended regex that pt_config_free releases; NULL after pt_dcx_fail. */
-regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int flags);
+pt_regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int flags);
 /* Hands a regex compiled elsewhere to pt_config_free. */
-void pt_dcx_keep_regex(dcx_t *l, regex_t *re);
+void pt_dcx_keep_regex(dcx_t *l, pt_regex_t *re);
 /* The parsers below write their out-parameter on every path, failure included. */
 int pt_dcx_long(dcx_t *l, const pt_node_t *n, const char *s, long long min, long long max,
                 long long *out);

@@ -38,61 +38,11 @@ void *pt_dcx_push(pt_arena_t *a, void *arrp, size_t *n, size_t elt)
     return slot;
 }
 
-/* Apache's patterns are PCRE; a non-capturing group "(?:" (Debian's default-ssl.conf has
- * <FilesMatch "\.(?:cgi|shtml|phtml|php)$">) is a plain group to POSIX ERE. Rewritten to
- * "(" when the pattern has no capturing group, so no $N changes meaning; with one, refused.
- * Returns pattern itself when it has no "(?:", a copy in l->a otherwise, NULL after
- * pt_dcx_fail. */
-static const char *pcre_noncapturing(dcx_t *l, const pt_node_t *n, const char *pattern)
+pt_regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int flags)
 {
-    if (!strstr(pattern, "(?:"))
-        return pattern;
-    size_t len = strlen(pattern), o = 0;
-    char *out = pt_arena_alloc(l->a, len + 1);
-    int captures = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = pattern[i];
-        if (c == '\\' && i + 1 < len) {
-            out[o++] = c;
-            c = pattern[++i];
-        } else if (c == '[') { /* a bracket expression: copied as is, "]" first is literal */
-            size_t j = i + 1;
-            j += pattern[j] == '^';
-            j += pattern[j] == ']';
-            while (j < len && pattern[j] != ']')
-                j++;
-            memcpy(out + o, pattern + i, j - i);
-            o += j - i;
-            i = j;
-            if (i >= len)
-                break;
-            c = pattern[i];
-        } else if (c == '(' && strncmp(pattern + i, "(?:", 3) == 0) {
-            i += 2;
-        } else if (c == '(' && pattern[i + 1] != '?') {
-            captures++;
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    if (captures > 0) {
-        pt_dcx_fail(l, n, "regex '%s': a non-capturing group (?:...) beside capturing groups "
-                    "is not supported (POSIX regular expressions)", pattern);
-        return NULL;
-    }
-    return out;
-}
-
-regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int flags)
-{
-    regex_t *re = pt_arena_calloc(l->a, sizeof(*re));
-    if (!(pattern = pcre_noncapturing(l, n, pattern)))
-        return NULL;
-    int rc = regcomp(re, pattern, REG_EXTENDED | flags);
-    if (rc != 0) {
-        char msg[128];
-        regerror(rc, re, msg, sizeof(msg));
-        regfree(re);
+    char msg[160];
+    pt_regex_t *re = pt_regex_compile(pattern, flags, msg, sizeof(msg));
+    if (!re) {
         pt_dcx_fail(l, n, "bad regex '%s': %s", pattern, msg);
         return NULL;
     }
@@ -100,9 +50,9 @@ regex_t *pt_dcx_regex(dcx_t *l, const pt_node_t *n, const char *pattern, int fla
     return re;
 }
 
-void pt_dcx_keep_regex(dcx_t *l, regex_t *re)
+void pt_dcx_keep_regex(dcx_t *l, pt_regex_t *re)
 {
-    regex_t **slot = pt_dcx_push(l->a, &l->cfg->regexes, &l->cfg->nregexes, sizeof(*slot));
+    pt_regex_t **slot = pt_dcx_push(l->a, &l->cfg->regexes, &l->cfg->nregexes, sizeof(*slot));
     *slot = re;
 }
 

@@ -41,7 +41,7 @@ static int parse_cond(dcx_t *l, const pt_node_t *n, pt_fcgi_setenv_t *e)
         rest[--rl] = '\0';
     int flags = 0;
     if (rl >= 2 && rest[rl - 1] == 'i' && rest[rl - 2] == '/') {
-        flags = REG_ICASE;
+        flags = PT_REG_ICASE;
         rest[--rl] = '\0';
     }
     if (rl < 2 || rest[0] != '/' || rest[rl - 1] != '/')

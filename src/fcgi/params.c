@@ -214,7 +214,7 @@ static const char *cond_var(pt_arena_t *a, const char *cond)
 
 /* The value with $0..$9 from the match and %{VAR} / %{reqenv:VAR} from the variables. */
 static const char *expand_value(pt_arena_t *a, const char *tpl, const char *subject,
-                                const regmatch_t *m, const pt_table_t *t)
+                                const pt_regmatch_t *m, const pt_table_t *t)
 {
     size_t cap = strlen(tpl) + 64, o = 0;
     char *out = pt_arena_alloc(a, cap);
@@ -222,7 +222,7 @@ static const char *expand_value(pt_arena_t *a, const char *tpl, const char *subj
         const char *ins = NULL;
         size_t il = 0;
         if (p[0] == '$' && isdigit((unsigned char)p[1]) && subject && m) {
-            const regmatch_t *g = &m[p[1] - '0'];
+            const pt_regmatch_t *g = &m[p[1] - '0'];
             if (g->rm_so >= 0)
                 ins = subject + g->rm_so, il = (size_t)(g->rm_eo - g->rm_so);
             p += 2;
@@ -256,14 +256,14 @@ static void apply_setenv(pt_request_t *r, pt_table_t *t)
     const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; d && i < d->nfcgi_setenv; i++) {
         const pt_fcgi_setenv_t *e = &d->fcgi_setenv[i];
-        regmatch_t m[10];
+        pt_regmatch_t m[10];
         const char *subject = NULL;
         if (e->re) {
             const char *var = cond_var(r->arena, e->cond);
             subject = var ? pt_table_get(t, var) : NULL;
             if (!subject)
                 subject = "";
-            if (regexec(e->re, subject, 10, m, 0) != 0)
+            if (pt_regex_exec(e->re, subject, 10, m, 0) != 0)
                 continue;
         }
         if (e->name[0] == '!') {

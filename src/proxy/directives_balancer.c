@@ -22,7 +22,7 @@
 /* A <Proxy>/<ProxyMatch> section's access rules, kept until the end of the load. */
 typedef struct {
     const char *url;           /* "*", a URL prefix, or the regex source */
-    regex_t *re;               /* <ProxyMatch> */
+    pt_regex_t *re;               /* <ProxyMatch> */
     const pt_require_t *require;
 } psection_t;
 
@@ -300,7 +300,7 @@ static int proxy_section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool matc
     bstate_t *st = state(l);
     if (st->cur || st->worker)
         return pt_dcx_fail(l, n, "<%s> cannot be nested", n->name);
-    regex_t *re = NULL;
+    pt_regex_t *re = NULL;
     if (match) {
         if (!(re = pt_dcx_regex(l, n, url, 0)))
             return -1;
@@ -377,7 +377,7 @@ static int tie_backends(dcx_t *l)
 static bool section_covers(const psection_t *ps, const char *url)
 {
     if (ps->re)
-        return regexec(ps->re, url, 0, NULL, 0) == 0;
+        return pt_regex_exec(ps->re, url, 0, NULL, 0) == 0;
     if (strcmp(ps->url, "*") == 0 || fnmatch(ps->url, url, 0) == 0)
         return true;
     size_t pl = strlen(ps->url);

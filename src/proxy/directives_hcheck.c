@@ -102,9 +102,9 @@ static pt_hc_expr_t *regex_operand(xp_t *x)
     if (!e)
         return fail(x, "the regex is not closed");
     x->p = e + 1;
-    int flags = REG_NOSUB;
+    int flags = 0;
     if (*x->p == 'i')
-        flags |= REG_ICASE, x->p++;
+        flags |= PT_REG_ICASE, x->p++;
     pt_hc_expr_t *m = node(x, PT_HCX_MATCH);
     if (!(m->re = pt_dcx_regex(x->l, x->n, pt_arena_strndup(x->l->a, s, (size_t)(e - s)),
                                flags)))

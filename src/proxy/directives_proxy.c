@@ -247,7 +247,7 @@ static int add_pass(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool match)
 {
     int a = 0;
     const char *path;
-    regex_t *re = NULL;
+    pt_regex_t *re = NULL;
     if (s->where == W_LOC) {
         if (!s->sec)
             return pt_dcx_fail(l, n, "%s: no <Location> path", n->name);

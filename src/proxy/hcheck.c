@@ -63,7 +63,7 @@ bool pt_hc_expr_eval(const pt_hc_expr_t *e, int status)
     case PT_HCX_OR: return pt_hc_expr_eval(e->l, status) || pt_hc_expr_eval(e->r, status);
     case PT_HCX_AND: return pt_hc_expr_eval(e->l, status) && pt_hc_expr_eval(e->r, status);
     case PT_HCX_NOT: return !pt_hc_expr_eval(e->l, status);
-    case PT_HCX_MATCH: return regexec(e->re, s, 0, NULL, 0) == 0;
+    case PT_HCX_MATCH: return pt_regex_exec(e->re, s, 0, NULL, 0) == 0;
     case PT_HCX_IN:
         for (size_t i = 0; i < e->nlist; i++)
             if (strcmp(e->list[i], s) == 0)

@@ -17,7 +17,7 @@
 
 #include "balancer.h"
 
-#include <regex.h>
+#include "regex_pcre.h"
 #include <sys/socket.h>
 
 /* How long one parent tick may spend driving checks and lookups. */
@@ -34,7 +34,7 @@ typedef struct pt_hc_expr pt_hc_expr_t;
 struct pt_hc_expr {
     enum { PT_HCX_OR, PT_HCX_AND, PT_HCX_NOT, PT_HCX_MATCH, PT_HCX_IN, PT_HCX_CMP } kind;
     const pt_hc_expr_t *l, *r;  /* OR, AND: both; NOT: l */
-    const regex_t *re;          /* MATCH (=~; !~ is NOT over MATCH), freed with the config */
+    const pt_regex_t *re;          /* MATCH (=~; !~ is NOT over MATCH), freed with the config */
     const char **list;          /* IN: the strings the status may be */
     size_t nlist;
     enum { PT_HCX_EQ, PT_HCX_NE, PT_HCX_LT, PT_HCX_LE, PT_HCX_GT, PT_HCX_GE } op; /* CMP */

@@ -146,22 +146,21 @@ static void add_alias(pt_vhost_t *vh, const char *from, const char *to)
     al->to = to;
 }
 
-/* The regex_t is allocated with malloc so regfree can run at the end of the test. */
-static regex_t *add_alias_match(pt_vhost_t *vh, const char *re, const char *to)
+/* The pattern is compiled here and freed by free_re at the end of the test. */
+static pt_regex_t *add_alias_match(pt_vhost_t *vh, const char *re, const char *to)
 {
     pt_alias_t *al = &vh->aliases_map[vh->naliases_map++];
     al->regex = true;
     al->from = re;
-    al->re = malloc(sizeof(regex_t));
-    ck_assert_int_eq(regcomp(al->re, re, REG_EXTENDED), 0);
+    al->re = pt_regex_compile(re, 0, NULL, 0);
+    ck_assert_ptr_nonnull(al->re);
     al->to = to;
     return al->re;
 }
 
-static void free_re(regex_t *re)
+static void free_re(pt_regex_t *re)
 {
-    regfree(re);
-    free(re);
+    pt_regex_free(re);
 }
 
 START_TEST(joins_document_root_and_uri)
@@ -205,8 +204,8 @@ END_TEST
 START_TEST(alias_match_substitutes_captures)
 {
     pt_vhost_t *vh = vhost("/srv/www");
-    regex_t *re = add_alias_match(vh, "^/u/([a-z]+)/(.*)$", "/home/$1/public/$2");
-    regex_t *re2 = add_alias_match(vh, "^/whole(.*)", "/w\\$$0$9");
+    pt_regex_t *re = add_alias_match(vh, "^/u/([a-z]+)/(.*)$", "/home/$1/public/$2");
+    pt_regex_t *re2 = add_alias_match(vh, "^/whole(.*)", "/w\\$$0$9");
     ck_assert_str_eq(pt_uri_to_filename(A, vh, "/u/bob/x/y.txt"), "/home/bob/public/x/y.txt");
     ck_assert_str_eq(pt_uri_to_filename(A, vh, "/whole/z"), "/w$/whole/z");
     ck_assert_str_eq(pt_uri_to_filename(A, vh, "/U/bob/x"), "/srv/www/U/bob/x");
@@ -218,7 +217,7 @@ END_TEST
 START_TEST(alias_match_cannot_splice_a_parent_segment)
 {
     pt_vhost_t *vh = vhost("/srv/www");
-    regex_t *re = add_alias_match(vh, "^/d(.*)$", "/srv/data/$1");
+    pt_regex_t *re = add_alias_match(vh, "^/d(.*)$", "/srv/data/$1");
     ck_assert_ptr_null(pt_uri_to_filename(A, vh, "/d.."));
     ck_assert_str_eq(pt_uri_to_filename(A, vh, "/d..x"), "/srv/data/..x");
     free_re(re);
@@ -262,7 +261,7 @@ START_TEST(canonicalises_alias_targets_with_slashes_and_dots)
     add_alias(vh, "/files", "/dir/");
     add_alias(vh, "/dotted", "/a/./dir/");
     add_alias(vh, "/up", "/a/b/../dir");
-    regex_t *re = add_alias_match(vh, "^/am/(.*)$", "/dir//$1");
+    pt_regex_t *re = add_alias_match(vh, "^/am/(.*)$", "/dir//$1");
     size_t root;
     ck_assert_str_eq(pt_uri_map(A, vh, "/files/private/s.txt", &root), "/dir/private/s.txt");
     ck_assert_uint_eq(root, 4);

@@ -1,0 +1,145 @@
+/* PCRE2 behind pt_regex_*: compile once at config load (JIT when available), match from
+ * any thread with match data kept per thread and grown to the largest pattern seen. */
+#include "regex_pcre.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pt_regex {
+    pcre2_code *code;
+    unsigned ncaptures;
+    char *pattern;
+};
+
+/* Per-thread match data, freed when the thread ends (the main thread's stays reachable
+ * until exit). */
+typedef struct {
+    pcre2_match_data *md;
+    uint32_t pairs;
+} match_slot_t;
+
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static void slot_free(void *p)
+{
+    match_slot_t *s = p;
+    pcre2_match_data_free(s->md);
+    free(s);
+}
+
+static void slot_key_make(void)
+{
+    (void)pthread_key_create(&slot_key, slot_free);
+}
+
+static pcre2_match_data *match_data(uint32_t pairs)
+{
+    static __thread match_slot_t *slot;
+    if (!slot) {
+        pthread_once(&slot_once, slot_key_make);
+        slot = calloc(1, sizeof(*slot));
+        if (!slot)
+            return NULL;
+        (void)pthread_setspecific(slot_key, slot);
+    }
+    if (slot->pairs < pairs) {
+        pcre2_match_data *md = pcre2_match_data_create(pairs, NULL);
+        if (!md)
+            return NULL;
+        pcre2_match_data_free(slot->md);
+        slot->md = md;
+        slot->pairs = pairs;
+    }
+    return slot->md;
+}
+
+pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t errlen)
+{
+    uint32_t opts = (flags & PT_REG_LITERAL) ? PCRE2_LITERAL
+                                             : PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY;
+    if (flags & PT_REG_ICASE)
+        opts |= PCRE2_CASELESS;
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &code,
+                                  &off, NULL);
+    if (!c) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        if (err && errlen)
+            snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)off);
+        return NULL;
+    }
+    /* No JIT (an unsupported CPU, a W^X policy) only costs speed. */
+    (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+    pt_regex_t *re = calloc(1, sizeof(*re));
+    char *copy = strdup(pattern);
+    if (!re || !copy) {
+        free(re);
+        free(copy);
+        pcre2_code_free(c);
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    uint32_t n = 0;
+    (void)pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &n);
+    re->code = c;
+    re->ncaptures = n;
+    re->pattern = copy;
+    return re;
+}
+
+void pt_regex_free(pt_regex_t *re)
+{
+    if (!re)
+        return;
+    pcre2_code_free(re->code);
+    free(re->pattern);
+    free(re);
+}
+
+int pt_regex_exec_len(const pt_regex_t *re, const char *subject, size_t len, size_t nmatch,
+                      pt_regmatch_t *m, int eflags)
+{
+    pcre2_match_data *md = match_data(re->ncaptures + 1);
+    if (!md)
+        return PT_REG_ERROR;
+    uint32_t opts = (eflags & PT_REG_NOTBOL) ? PCRE2_NOTBOL : 0;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return PT_REG_NOMATCH;
+    if (rc < 0)
+        return PT_REG_ERROR;
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    for (size_t i = 0; i < nmatch; i++) {
+        if (i < (size_t)rc && ov[2 * i] != PCRE2_UNSET) {
+            m[i].rm_so = (int)ov[2 * i];
+            m[i].rm_eo = (int)ov[2 * i + 1];
+        } else {
+            m[i].rm_so = m[i].rm_eo = -1;
+        }
+    }
+    return 0;
+}
+
+int pt_regex_exec(const pt_regex_t *re, const char *subject, size_t nmatch, pt_regmatch_t *m,
+                  int eflags)
+{
+    return pt_regex_exec_len(re, subject, strlen(subject), nmatch, m, eflags);
+}
+
+unsigned pt_regex_ncaptures(const pt_regex_t *re)
+{
+    return re->ncaptures;
+}
+
+const char *pt_regex_pattern(const pt_regex_t *re)
+{
+    return re->pattern;
+}

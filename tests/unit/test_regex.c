@@ -1,0 +1,155 @@
+/* Unit tests for the regex layer (base/regex_pcre.c): PCRE syntax as Apache has it (\d,
+ * (?:), (?i), lookahead, lazy quantifiers), Apache's default options (DOTALL,
+ * DOLLAR_ENDONLY), captures as offset pairs, errors with PCRE's message, and matching from
+ * many threads at once. */
+#include "regex_pcre.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <string.h>
+
+typedef struct {
+    const char *pattern;
+    int flags;
+    const char *subject;
+    int want; /* 0 matched, PT_REG_NOMATCH */
+} row_t;
+
+/* The constructs issue 11 names, each with a subject that tells PCRE from POSIX ERE. */
+static const row_t rows[] = {
+    {"^/api/v\\d+/", 0, "/api/v12/users", 0},     /* \d is a digit, not a literal d */
+    {"^/api/v\\d+/", 0, "/api/vd/users", PT_REG_NOMATCH},
+    {".+\\.ph(?:ar|p|tml)$", 0, "index.phtml", 0}, /* Debian's FilesMatch */
+    {".+\\.ph(?:ar|p|tml)$", 0, "index.phps", PT_REG_NOMATCH},
+    {"(?i)^/ADMIN", 0, "/admin/x", 0},
+    {"^/admin", PT_REG_ICASE, "/AdMiN", 0},
+    {"^/admin", 0, "/AdMiN", PT_REG_NOMATCH},
+    {"^/(?!static/)", 0, "/app/x", 0}, /* negative lookahead */
+    {"^/(?!static/)", 0, "/static/x", PT_REG_NOMATCH},
+    {"(?<=\\.php)$", 0, "/a.php", 0},  /* lookbehind */
+    {"(?<=\\.php)$", 0, "/a.phps", PT_REG_NOMATCH},
+    {"a.b", 0, "a\nb", 0},               /* DOTALL, Apache's RegexDefaultOptions */
+    {"x$", 0, "x\n", PT_REG_NOMATCH},    /* DOLLAR_ENDONLY, the same */
+    {"\\s\\w+", 0, " word", 0},
+    {"[[:alpha:]]+", 0, "abc", 0},
+    {"a.b", PT_REG_LITERAL, "a.b", 0},
+    {"a.b", PT_REG_LITERAL, "axb", PT_REG_NOMATCH},
+};
+
+START_TEST(matches_pcre_syntax_with_apaches_default_options)
+{
+    const row_t *t = &rows[_i];
+    char err[160];
+    pt_regex_t *re = pt_regex_compile(t->pattern, t->flags, err, sizeof(err));
+    ck_assert_msg(re != NULL, "%s: %s", t->pattern, err);
+    ck_assert_msg(pt_regex_exec(re, t->subject, 0, NULL, 0) == t->want, "'%s' on '%s'",
+                  t->pattern, t->subject);
+    pt_regex_free(re);
+}
+END_TEST
+
+START_TEST(captures_are_offset_pairs_and_unset_groups_are_minus_one)
+{
+    pt_regex_t *re = pt_regex_compile("^/(?:x|y)/(\\w+?)(-(\\d+))?(/.*)?$", 0, NULL, 0);
+    ck_assert_ptr_nonnull(re);
+    ck_assert_uint_eq(pt_regex_ncaptures(re), 4);
+    ck_assert_str_eq(pt_regex_pattern(re), "^/(?:x|y)/(\\w+?)(-(\\d+))?(/.*)?$");
+    pt_regmatch_t m[PT_REG_MAXSUB];
+    const char *s = "/y/abc/rest";
+    ck_assert_int_eq(pt_regex_exec(re, s, PT_REG_MAXSUB, m, 0), 0);
+    ck_assert_int_eq(m[0].rm_so, 0);
+    ck_assert_int_eq(m[0].rm_eo, 11);
+    ck_assert_int_eq(m[1].rm_so, 3); /* lazy \w+? still takes "abc": "/" must follow */
+    ck_assert_int_eq(m[1].rm_eo, 6);
+    ck_assert_int_eq(m[2].rm_so, -1);
+    ck_assert_int_eq(m[3].rm_eo, -1);
+    ck_assert_int_eq(m[4].rm_so, 6);
+    ck_assert_int_eq(m[9].rm_so, -1); /* beyond the pattern's groups */
+    pt_regex_free(re);
+}
+END_TEST
+
+START_TEST(exec_len_matches_bytes_that_are_not_nul_terminated_and_notbol_holds)
+{
+    pt_regex_t *re = pt_regex_compile("^ab$", 0, NULL, 0);
+    ck_assert_int_eq(pt_regex_exec_len(re, "abc", 2, 0, NULL, 0), 0);
+    ck_assert_int_eq(pt_regex_exec_len(re, "abc", 2, 0, NULL, PT_REG_NOTBOL), PT_REG_NOMATCH);
+    pt_regex_free(re);
+}
+END_TEST
+
+START_TEST(a_bad_pattern_is_refused_with_pcres_message_and_offset)
+{
+    char err[160];
+    ck_assert_ptr_null(pt_regex_compile("(unclosed", 0, err, sizeof(err)));
+    ck_assert_str_eq(err, "missing closing parenthesis at offset 9");
+    ck_assert_ptr_null(pt_regex_compile("[a", 0, err, sizeof(err)));
+    ck_assert_str_eq(err, "missing terminating ] for character class at offset 2");
+    ck_assert_ptr_null(pt_regex_compile("a{2,1}", 0, NULL, 0)); /* no err buffer: no crash */
+}
+END_TEST
+
+/* Catastrophic backtracking ends at PCRE's match limit, as no match, instead of spinning. */
+START_TEST(catastrophic_backtracking_ends_as_an_error_not_a_hang)
+{
+    pt_regex_t *re = pt_regex_compile("^(a|a)*(a|a)*(a|a)*(a|a)*b$", 0, NULL, 0);
+    char s[64];
+    memset(s, 'a', sizeof(s) - 1);
+    s[sizeof(s) - 1] = '\0';
+    ck_assert_int_ne(pt_regex_exec(re, s, 0, NULL, 0), 0);
+    pt_regex_free(re);
+}
+END_TEST
+
+/* A compiled pattern is shared by every worker thread; each thread has its own match data,
+ * grown to the widest pattern it matched. */
+static pt_regex_t *narrow, *wide;
+
+static void *match_many(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000; i++) {
+        pt_regmatch_t m[PT_REG_MAXSUB];
+        if (pt_regex_exec(narrow, "/n/42", 2, m, 0) != 0 || m[1].rm_so != 3)
+            return (void *)1;
+        if (pt_regex_exec(wide, "abcdefgh", PT_REG_MAXSUB, m, 0) != 0 || m[8].rm_so != 7)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+START_TEST(many_threads_match_one_compiled_pattern)
+{
+    narrow = pt_regex_compile("^/n/(\\d+)$", 0, NULL, 0);
+    wide = pt_regex_compile("(a)(b)(c)(d)(e)(f)(g)(h)", 0, NULL, 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, match_many, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        ck_assert_ptr_null(rc);
+    }
+    pt_regex_free(narrow);
+    pt_regex_free(wide);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("regex");
+    TCase *tc = tcase_create("pcre");
+    tcase_add_loop_test(tc, matches_pcre_syntax_with_apaches_default_options, 0,
+                        (int)(sizeof(rows) / sizeof(rows[0])));
+    tcase_add_test(tc, captures_are_offset_pairs_and_unset_groups_are_minus_one);
+    tcase_add_test(tc, exec_len_matches_bytes_that_are_not_nul_terminated_and_notbol_holds);
+    tcase_add_test(tc, a_bad_pattern_is_refused_with_pcres_message_and_offset);
+    tcase_add_test(tc, catastrophic_backtracking_ends_as_an_error_not_a_hang);
+    tcase_add_test(tc, many_threads_match_one_compiled_pattern);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
