@@ -262,6 +262,8 @@ static const pt_handler_t *choose_handler(pt_request_t *r)
         const char *ext = file_ext(r->filename);
         for (size_t i = 0; ext && i < d->nhandlers; i++) {
             if (strcasecmp(d->handlers[i].ext, ext) == 0) {
+                if (!d->handlers[i].value)
+                    break; /* RemoveHandler: the default handler, as if never added */
                 r->handler = d->handlers[i].value;
                 return d->handlers[i].handler;
             }

@@ -436,6 +436,13 @@ typedef struct pt_config {
     /* The handler for a request that no SetHandler or AddHandler names (static files),
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
+
+    /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
+     * the configuration asks and portico accepts without doing (directives_compat.c), one
+     * per key (a directive or module name); notice_keys[i] is NULL for keyless lines. */
+    const char **notices;
+    const char **notice_keys;
+    size_t nnotices;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a

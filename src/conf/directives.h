@@ -129,6 +129,15 @@ void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit);
  * every section's (a section shared by several virtual hosts is visited once per host). */
 void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc));
 
+/* ---- directives_compat.c ---- */
+
+/* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
+ * first notice of that key is kept (one line per directive name). */
+__attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
+                                                       const char *key, const char *fmt, ...);
+/* Directives of Apache modules that portico accepts (some ignored, each noted once). */
+extern const dcx_directive_t pt_dcx_compat_table[];
+
 /* ---- dirconf.c ---- */
 
 /* A per-directory config with every field unset. */

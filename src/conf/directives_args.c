@@ -155,8 +155,12 @@ static int check_use(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
 int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     for (; n; n = n->next) {
-        if (n->name[0] == '#')
+        if (n->name[0] == '#') {
+            /* The parser's notes (a LoadModule accepted as a no-op, a skipped <IfModule>). */
+            if (strcmp(n->name, "#notice") == 0 && n->argc == 1)
+                pt_dcx_note(l, n, NULL, "%s", n->argv[0]);
             continue;
+        }
         const dcx_directive_t *d = lookup(l, n);
         if (!d)
             return pt_dcx_fail(l, n,

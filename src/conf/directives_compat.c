@@ -1,0 +1,128 @@
+/* Directives that real Apache configurations carry for modules portico has without all of
+ * their behaviour (Debian's stock mods-enabled files: mod_autoindex's icons, mod_negotiation's
+ * language priorities, parts of mod_mime), and NameVirtualHost: each is accepted, and where
+ * portico does nothing with it, `portico -t` says so once per directive name
+ * (pt_dcx_note). Nothing here changes what is served. */
+#include "directives.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt, ...)
+{
+    pt_config_t *cfg = l->cfg;
+    for (size_t i = 0; key && i < cfg->nnotices; i++)
+        if (cfg->notice_keys[i] && strcasecmp(cfg->notice_keys[i], key) == 0)
+            return;
+    char msg[PT_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t k = cfg->nnotices;
+    const char **slot = pt_dcx_push(l->a, &cfg->notices, &cfg->nnotices, sizeof(*slot));
+    *slot = n ? pt_arena_printf(l->a, "%s:%d: notice: %s", n->file, n->line, msg)
+              : pt_arena_printf(l->a, "notice: %s", msg);
+    size_t kn = k;
+    const char **kslot = pt_dcx_push(l->a, &cfg->notice_keys, &kn, sizeof(*kslot));
+    *kslot = key ? pt_arena_strdup(l->a, key) : NULL;
+}
+
+/* mod_autoindex's look: portico's listings (Options Indexes, src/static.c) are one plain
+ * table, without icons, descriptions, header or readme files. */
+static int set_autoindex_cosmetic(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_note(l, n, n->name,
+                "%s ignored: portico's directory listings (Options Indexes) are a plain list "
+                "without mod_autoindex's icons, descriptions, headers and filters", n->name);
+    return 0;
+}
+
+/* mod_negotiation: portico does not negotiate (no MultiViews, no type maps). */
+static int set_negotiation(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_note(l, n, n->name,
+                "%s ignored: portico does not do content negotiation (mod_negotiation)",
+                n->name);
+    return 0;
+}
+
+/* mod_mime's language and charset tags: no Content-Language, no charset parameter. */
+static int set_mime_tag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_note(l, n, n->name,
+                "%s ignored: portico does not tag responses with languages or charsets by "
+                "extension (AddDefaultCharset and AddType \"text/html; charset=...\" do)",
+                n->name);
+    return 0;
+}
+
+/* RemoveType and RemoveHandler undo an outer AddType or AddHandler for the extensions: an
+ * entry without a value, which the inner-first merge puts before the outer one it hides
+ * (mod_mime's REMOVE_ATTRIBUTE). The TypesConfig table still applies, as in Apache. */
+static int remove_ext_map(dcx_t *l, const pt_node_t *n, const pt_ext_map_t **v, size_t *nv)
+{
+    for (int i = 0; i < n->argc; i++) {
+        const char *e = n->argv[i] + (n->argv[i][0] == '.');
+        char *low = pt_arena_strdup(l->a, e);
+        for (char *c = low; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        pt_ext_map_t *m = pt_dcx_push(l->a, v, nv, sizeof(*m));
+        m->ext = low;
+        m->value = NULL;
+    }
+    return 0;
+}
+
+static int set_remove_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return remove_ext_map(l, n, &s->dc->types, &s->dc->ntypes);
+}
+
+static int set_remove_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return remove_ext_map(l, n, &s->dc->handlers, &s->dc->nhandlers);
+}
+
+/* Apache 2.4 made it a no-op that warns: every address is name-based already. */
+static int set_name_virtual_host(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_note(l, n, n->name,
+                "NameVirtualHost has no effect (deprecated in Apache 2.4: virtual hosts on "
+                "one address are name-based without it)");
+    return 0;
+}
+
+const dcx_directive_t pt_dcx_compat_table[] = {
+    {"NameVirtualHost", W_SERVER, 1, 1, set_name_virtual_host},
+    /* mod_autoindex */
+    {"AddIcon", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddIconByEncoding", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddIconByType", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddAlt", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddAltByEncoding", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddAltByType", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"AddDescription", ALL, 2, NOMAX, set_autoindex_cosmetic},
+    {"DefaultIcon", ALL, 1, 1, set_autoindex_cosmetic},
+    {"IndexOptions", ALL, 1, NOMAX, set_autoindex_cosmetic},
+    {"IndexIgnore", ALL, 1, NOMAX, set_autoindex_cosmetic},
+    {"IndexIgnoreReset", ALL, 1, 1, set_autoindex_cosmetic},
+    {"IndexOrderDefault", ALL, 2, 2, set_autoindex_cosmetic},
+    {"IndexStyleSheet", ALL, 1, 1, set_autoindex_cosmetic},
+    {"IndexHeadInsert", ALL, 1, 1, set_autoindex_cosmetic},
+    {"ReadmeName", ALL, 1, 1, set_autoindex_cosmetic},
+    {"HeaderName", ALL, 1, 1, set_autoindex_cosmetic},
+    /* mod_negotiation */
+    {"LanguagePriority", ALL, 1, NOMAX, set_negotiation},
+    {"ForceLanguagePriority", ALL, 1, 2, set_negotiation},
+    {"CacheNegotiatedDocs", SRV, 0, 1, set_negotiation},
+    /* mod_mime */
+    {"AddLanguage", ALL, 2, NOMAX, set_mime_tag},
+    {"DefaultLanguage", ALL, 1, 1, set_mime_tag},
+    {"AddCharset", ALL, 2, NOMAX, set_mime_tag},
+    {"RemoveLanguage", ALL, 1, NOMAX, set_mime_tag},
+    {"RemoveCharset", ALL, 1, NOMAX, set_mime_tag},
+    {"RemoveType", ALL, 1, NOMAX, set_remove_type},
+    {"RemoveHandler", ALL, 1, NOMAX, set_remove_handler},
+    {NULL, 0, 0, 0, NULL},
+};
