@@ -86,6 +86,7 @@ static const struct {
     {"ssl_module", "mod_ssl.c", -1},
     {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
     {"autoindex_module", "mod_autoindex.c", -1},
+    {"expires_module", "mod_expires.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -107,6 +108,7 @@ static const char *const module_names[] = {
     "ssl_module",
     "socache_shmcb_module",
     "autoindex_module",
+    "expires_module",
     NULL,
 };
 

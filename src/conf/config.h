@@ -265,6 +265,14 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
+     * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */
+    int expires_active;                  /* ExpiresActive: 0 unset, 1 Off, 2 On */
+    const char *expires_default;         /* ExpiresDefault code; NULL unset */
+    const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
+                                            "image/ *" for a major type), value the code; inner first */
+    size_t nexpires_by_type;
 } pt_dir_config_t;
 
 typedef enum {

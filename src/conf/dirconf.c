@@ -127,6 +127,13 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     merge_errordocs(a, m, o, i);
     m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
                           sizeof(*o->redirects), &m->nredirects);
+    if (i->expires_active)
+        m->expires_active = i->expires_active;
+    if (i->expires_default)
+        m->expires_default = i->expires_default;
+    m->expires_by_type = concat(a, i->expires_by_type, i->nexpires_by_type,
+                                o->expires_by_type, o->nexpires_by_type,
+                                sizeof(*o->expires_by_type), &m->nexpires_by_type);
     /* Lookups take the first mapping of an extension: inner ones go first. */
     m->types = concat(a, i->types, i->ntypes, o->types, o->ntypes, sizeof(*o->types),
                       &m->ntypes);

@@ -561,6 +561,7 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_dir_table;
     out[n++] = pt_dcx_alias_table;
     out[n++] = pt_dcx_compat_table;
+    out[n++] = pt_dcx_expires_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;
@@ -571,7 +572,7 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
                             size_t errlen)
 {
     pt_config_t *c = config_new(path);
-    const dcx_directive_t *tables[4 + PT_CONF_EXT_MAX];
+    const dcx_directive_t *tables[5 + PT_CONF_EXT_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};
     dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
                .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,

@@ -138,6 +138,14 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* Directives of Apache modules that portico accepts (some ignored, each noted once). */
 extern const dcx_directive_t pt_dcx_compat_table[];
 
+/* ---- directives_expires.c ---- */
+
+/* ExpiresActive, ExpiresDefault, ExpiresByType. */
+extern const dcx_directive_t pt_dcx_expires_table[];
+/* Apache's expiry code ("access plus 1 month", "M3600") compiled to 'A'/'M' and seconds
+ * into out (at least 24 bytes); NULL on success, else what is wrong. */
+const char *pt_dcx_expires_code(const char *code, char *out, size_t outlen);
+
 /* ---- dirconf.c ---- */
 
 /* A per-directory config with every field unset. */
