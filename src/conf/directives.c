@@ -173,20 +173,11 @@ static int set_server_tokens(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 /* ---- Logs ------------------------------------------------------------------------------- */
 
-static const char *log_path(dcx_t *l, const pt_node_t *n, const char *p)
-{
-    if (p[0] == '|') {
-        pt_dcx_fail(l, n, "%s: piped logs are not supported", n->name);
-        return NULL;
-    }
-    return pt_dcx_path(l, p);
-}
-
 static int set_error_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     if (strncasecmp(n->argv[0], "syslog", 6) == 0)
         return pt_dcx_fail(l, n, "ErrorLog: syslog is not supported");
-    const char *p = log_path(l, n, n->argv[0]);
+    const char *p = pt_dcx_log_path(l, n, n->argv[0]);
     if (!p)
         return -1;
     /* One error log per process: a <VirtualHost> ErrorLog is accepted but not separate. */

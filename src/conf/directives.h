@@ -135,6 +135,11 @@ void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_confi
  * first notice of that key is kept (one line per directive name). */
 __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
                                                        const char *key, const char *fmt, ...);
+/* An ErrorLog or CustomLog target: a file made absolute against ServerRoot, or a piped log
+ * ("|program args", "||program args": the program must be an executable file named by its
+ * full path; "|$command": run by the shell), kept as "|..." with "||" made "|". NULL after
+ * pt_dcx_fail. */
+const char *pt_dcx_log_path(dcx_t *l, const pt_node_t *n, const char *p);
 /* Directives of Apache modules that portico accepts (some ignored, each noted once). */
 extern const dcx_directive_t pt_dcx_compat_table[];
 

@@ -7,6 +7,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt, ...)
 {
@@ -26,6 +28,34 @@ void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt,
     size_t kn = k;
     const char **kslot = pt_dcx_push(l->a, &cfg->notice_keys, &kn, sizeof(*kslot));
     *kslot = key ? pt_arena_strdup(l->a, key) : NULL;
+}
+
+/* Apache starts "|program" without a shell, so the program is a file we can check now rather
+ * than a logger that dies at every start. */
+const char *pt_dcx_log_path(dcx_t *l, const pt_node_t *n, const char *p)
+{
+    if (p[0] != '|')
+        return pt_dcx_path(l, p);
+    const char *cmd = p + 1 + (p[1] == '|');
+    while (*cmd == ' ' || *cmd == '\t')
+        cmd++;
+    if (!*cmd || (cmd[0] == '$' && !cmd[1])) {
+        pt_dcx_fail(l, n, "%s: the piped log has no program", n->name);
+        return NULL;
+    }
+    if (cmd[0] != '$') {
+        size_t len = strcspn(cmd, " \t");
+        char *prog = pt_arena_strndup(l->a, cmd, len);
+        struct stat st;
+        if (prog[0] != '/' || stat(prog, &st) != 0 || !S_ISREG(st.st_mode) ||
+            access(prog, X_OK) != 0) {
+            pt_dcx_fail(l, n, "%s: piped log program %s is not an executable file (give its "
+                              "full path, or write \"|$command\" to run it through the shell)",
+                        n->name, prog);
+            return NULL;
+        }
+    }
+    return pt_arena_printf(l->a, "|%s", cmd);
 }
 
 /* mod_autoindex's look: portico's listings (Options Indexes, src/static.c) are one plain
