@@ -104,6 +104,10 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
 
+/* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
+ * first notice of that key is kept (one line per directive name). */
+__attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
+                                                       const char *key, const char *fmt, ...);
 /* Writes "FILE:LINE: message" (n may be NULL) into l->err; returns -1. */
 __attribute__((format(printf, 3, 4))) int pt_dcx_fail(dcx_t *l, const pt_node_t *n,
                                                       const char *fmt, ...);
@@ -131,10 +135,6 @@ void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_confi
 
 /* ---- directives_compat.c ---- */
 
-/* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
- * first notice of that key is kept (one line per directive name). */
-__attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
-                                                       const char *key, const char *fmt, ...);
 /* An ErrorLog or CustomLog target: a file made absolute against ServerRoot, or a piped log
  * ("|program args", "||program args": the program must be an executable file named by its
  * full path; "|$command": run by the shell), kept as "|..." with "||" made "|". NULL after

@@ -25,6 +25,27 @@ int pt_dcx_fail(dcx_t *l, const pt_node_t *n, const char *fmt, ...)
     return -1;
 }
 
+/* -t notices (directives.h); the walker passes the parser's on. */
+void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt, ...)
+{
+    pt_config_t *cfg = l->cfg;
+    for (size_t i = 0; key && i < cfg->nnotices; i++)
+        if (cfg->notice_keys[i] && strcasecmp(cfg->notice_keys[i], key) == 0)
+            return;
+    char msg[PT_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t k = cfg->nnotices;
+    const char **slot = pt_dcx_push(l->a, &cfg->notices, &cfg->nnotices, sizeof(*slot));
+    *slot = n ? pt_arena_printf(l->a, "%s:%d: notice: %s", n->file, n->line, msg)
+              : pt_arena_printf(l->a, "notice: %s", msg);
+    size_t kn = k;
+    const char **kslot = pt_dcx_push(l->a, &cfg->notice_keys, &kn, sizeof(*kslot));
+    *kslot = key ? pt_arena_strdup(l->a, key) : NULL;
+}
+
 /* The array's capacity is implied by its length: 4, then doubling at every power of two. */
 void *pt_dcx_push(pt_arena_t *a, void *arrp, size_t *n, size_t elt)
 {

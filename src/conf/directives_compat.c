@@ -2,33 +2,13 @@
  * their behaviour (Debian's stock mods-enabled files: mod_autoindex's icons, mod_negotiation's
  * language priorities, parts of mod_mime), and NameVirtualHost: each is accepted, and where
  * portico does nothing with it, `portico -t` says so once per directive name
- * (pt_dcx_note). Nothing here changes what is served. */
+ * (pt_dcx_note). Nothing here changes what is served, but for RemoveType/RemoveHandler; the
+ * piped-log target check of ErrorLog and CustomLog (pt_dcx_log_path) lives here too. */
 #include "directives.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt, ...)
-{
-    pt_config_t *cfg = l->cfg;
-    for (size_t i = 0; key && i < cfg->nnotices; i++)
-        if (cfg->notice_keys[i] && strcasecmp(cfg->notice_keys[i], key) == 0)
-            return;
-    char msg[PT_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    size_t k = cfg->nnotices;
-    const char **slot = pt_dcx_push(l->a, &cfg->notices, &cfg->nnotices, sizeof(*slot));
-    *slot = n ? pt_arena_printf(l->a, "%s:%d: notice: %s", n->file, n->line, msg)
-              : pt_arena_printf(l->a, "notice: %s", msg);
-    size_t kn = k;
-    const char **kslot = pt_dcx_push(l->a, &cfg->notice_keys, &kn, sizeof(*kslot));
-    *kslot = key ? pt_arena_strdup(l->a, key) : NULL;
-}
 
 /* Apache starts "|program" without a shell, so the program is a file we can check now rather
  * than a logger that dies at every start. */
