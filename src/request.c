@@ -466,8 +466,15 @@ int pt_request_route(pt_request_t *r)
     if (st)
         return st;
     const pt_handler_t *h = choose_handler(r);
-    if (r->filename)
+    if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+        /* mod_mime's languages describe the file: a script or backend says its own. */
+        const char *lang = h == r->cfg->default_handler
+                               ? pt_mime_languages(r->arena, r->dir, r->filename)
+                               : NULL;
+        if (lang)
+            pt_table_set(&r->headers_out, "Content-Language", lang);
+    }
     return h->run(r);
 }
 

@@ -235,10 +235,16 @@ typedef struct pt_dir_config {
     const pt_redirect_t *redirects;      /* Redirect inside a section: matches its path */
     size_t nredirects;
 
-    const pt_ext_map_t *types;           /* AddType; merged: inner first */
+    const pt_ext_map_t *types;           /* AddType; merged: inner first; a NULL value:
+                                            RemoveType */
     size_t ntypes;
-    const pt_ext_map_t *handlers;        /* AddHandler */
+    const pt_ext_map_t *handlers;        /* AddHandler; a NULL value: RemoveHandler */
     size_t nhandlers;
+    const pt_ext_map_t *charsets;        /* AddCharset (value NULL: RemoveCharset) */
+    size_t ncharsets;
+    const pt_ext_map_t *languages;       /* AddLanguage (value NULL: RemoveLanguage) */
+    size_t nlanguages;
+    const char *default_language;        /* DefaultLanguage; NULL unset */
     const char *handler_name;            /* SetHandler; "none" clears; NULL unset */
     const struct pt_handler *handler;    /* handler_name resolved at load; NULL for unset
                                             and "none" */

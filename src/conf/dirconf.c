@@ -127,6 +127,12 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     merge_errordocs(a, m, o, i);
     m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
                           sizeof(*o->redirects), &m->nredirects);
+    m->charsets = concat(a, i->charsets, i->ncharsets, o->charsets, o->ncharsets,
+                         sizeof(*o->charsets), &m->ncharsets);
+    m->languages = concat(a, i->languages, i->nlanguages, o->languages, o->nlanguages,
+                          sizeof(*o->languages), &m->nlanguages);
+    if (i->default_language)
+        m->default_language = i->default_language;
     if (i->expires_active)
         m->expires_active = i->expires_active;
     if (i->expires_default)

@@ -1,9 +1,9 @@
-/* Directives that real Apache configurations carry for modules portico has without all of
- * their behaviour (Debian's stock mods-enabled files: mod_autoindex's icons, mod_negotiation's
- * language priorities, parts of mod_mime), and NameVirtualHost: each is accepted, and where
- * portico does nothing with it, `portico -t` says so once per directive name
- * (pt_dcx_note). Nothing here changes what is served, but for RemoveType/RemoveHandler; the
- * piped-log target check of ErrorLog and CustomLog (pt_dcx_log_path) lives here too. */
+/* Directives that real Apache configurations carry beyond portico's core tables: the rest of
+ * mod_mime (charsets, languages, removals: mime.c reads them), and those of modules portico
+ * has without all of their behaviour (Debian's stock files: mod_autoindex's icons,
+ * mod_negotiation's language priorities) and NameVirtualHost, accepted with a `portico -t`
+ * notice once per directive name (pt_dcx_note). The check of a piped ErrorLog or CustomLog
+ * target (pt_dcx_log_path) is here too. */
 #include "directives.h"
 
 #include <stdio.h>
@@ -57,13 +57,40 @@ static int set_negotiation(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* mod_mime's language and charset tags: no Content-Language, no charset parameter. */
-static int set_mime_tag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+static char *lower(pt_arena_t *a, const char *s)
 {
-    pt_dcx_note(l, n, n->name,
-                "%s ignored: portico does not tag responses with languages or charsets by "
-                "extension (AddDefaultCharset and AddType \"text/html; charset=...\" do)",
-                n->name);
+    char *low = pt_arena_strdup(a, s);
+    for (char *c = low; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    return low;
+}
+
+/* AddCharset and AddLanguage: "value ext ...", the extensions without the dot; mod_mime
+ * lower-cases both ("AddLanguage pt-BR" sends "pt-br"). mime.c reads them. */
+static int add_ext_map(dcx_t *l, const pt_node_t *n, const pt_ext_map_t **v, size_t *nv)
+{
+    const char *value = lower(l->a, n->argv[0]);
+    for (int i = 1; i < n->argc; i++) {
+        pt_ext_map_t *m = pt_dcx_push(l->a, v, nv, sizeof(*m));
+        m->ext = lower(l->a, n->argv[i] + (n->argv[i][0] == '.'));
+        m->value = value;
+    }
+    return 0;
+}
+
+static int set_add_charset(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_ext_map(l, n, &s->dc->charsets, &s->dc->ncharsets);
+}
+
+static int set_add_language(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return add_ext_map(l, n, &s->dc->languages, &s->dc->nlanguages);
+}
+
+static int set_default_language(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    s->dc->default_language = n->argv[0];
     return 0;
 }
 
@@ -73,12 +100,8 @@ static int set_mime_tag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int remove_ext_map(dcx_t *l, const pt_node_t *n, const pt_ext_map_t **v, size_t *nv)
 {
     for (int i = 0; i < n->argc; i++) {
-        const char *e = n->argv[i] + (n->argv[i][0] == '.');
-        char *low = pt_arena_strdup(l->a, e);
-        for (char *c = low; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
         pt_ext_map_t *m = pt_dcx_push(l->a, v, nv, sizeof(*m));
-        m->ext = low;
+        m->ext = lower(l->a, n->argv[i] + (n->argv[i][0] == '.'));
         m->value = NULL;
     }
     return 0;
@@ -92,6 +115,16 @@ static int set_remove_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 static int set_remove_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     return remove_ext_map(l, n, &s->dc->handlers, &s->dc->nhandlers);
+}
+
+static int set_remove_charset(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return remove_ext_map(l, n, &s->dc->charsets, &s->dc->ncharsets);
+}
+
+static int set_remove_language(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return remove_ext_map(l, n, &s->dc->languages, &s->dc->nlanguages);
 }
 
 /* Apache 2.4 made it a no-op that warns: every address is name-based already. */
@@ -127,11 +160,11 @@ const dcx_directive_t pt_dcx_compat_table[] = {
     {"ForceLanguagePriority", ALL, 1, 2, set_negotiation},
     {"CacheNegotiatedDocs", SRV, 0, 1, set_negotiation},
     /* mod_mime */
-    {"AddLanguage", ALL, 2, NOMAX, set_mime_tag},
-    {"DefaultLanguage", ALL, 1, 1, set_mime_tag},
-    {"AddCharset", ALL, 2, NOMAX, set_mime_tag},
-    {"RemoveLanguage", ALL, 1, NOMAX, set_mime_tag},
-    {"RemoveCharset", ALL, 1, NOMAX, set_mime_tag},
+    {"AddLanguage", ALL, 2, NOMAX, set_add_language},
+    {"DefaultLanguage", ALL, 1, 1, set_default_language},
+    {"AddCharset", ALL, 2, NOMAX, set_add_charset},
+    {"RemoveLanguage", ALL, 1, NOMAX, set_remove_language},
+    {"RemoveCharset", ALL, 1, NOMAX, set_remove_charset},
     {"RemoveType", ALL, 1, NOMAX, set_remove_type},
     {"RemoveHandler", ALL, 1, NOMAX, set_remove_handler},
     {NULL, 0, 0, 0, NULL},

@@ -195,11 +195,8 @@ START_TEST(cosmetic_directives_are_accepted_and_noted_once_per_name)
     ck_assert_uint_eq(notes_with(c, "IndexIgnore ignored"), 1);
     ck_assert_uint_eq(notes_with(c, "notice: LanguagePriority ignored"), 1);
     ck_assert_uint_eq(notes_with(c, "ForceLanguagePriority ignored"), 1);
-    ck_assert_uint_eq(notes_with(c, "AddLanguage ignored"), 1);
-    ck_assert_uint_eq(notes_with(c, "AddCharset ignored"), 1);
-    ck_assert_uint_eq(notes_with(c, "DefaultLanguage ignored"), 1);
     ck_assert_uint_eq(notes_with(c, "main.conf:12: notice: HeaderName ignored"), 1);
-    ck_assert_uint_eq(c->nnotices, 8);
+    ck_assert_uint_eq(c->nnotices, 5); /* mod_mime's tags are done, not noted */
     pt_config_free(c);
 }
 END_TEST
@@ -255,6 +252,35 @@ START_TEST(remove_handler_undoes_an_outer_add_handler)
 }
 END_TEST
 
+START_TEST(add_charset_and_add_language_tag_files_by_extension_as_mod_mime)
+{
+    pt_config_t *c = load_ok("Listen 8080\nAddCharset UTF-8 .utf8\nAddCharset KOI8-r .koi8\n"
+                             "AddLanguage en .en\nAddLanguage pt-BR .pt-br\n"
+                             "AddType \"text/html; charset=latin1\" .lat\n"
+                             "<Directory /srv/d>\nDefaultLanguage fr\nRemoveLanguage .en\n"
+                             "RemoveCharset utf8\n</Directory>\n");
+    pt_arena_t *a = pt_arena_create(4096);
+    const pt_vhost_t *m = c->main_server;
+    const pt_dir_config_t *o = pt_config_dir_for(a, m, "/srv/x/f", "/f");
+    const pt_dir_config_t *in = pt_config_dir_for(a, m, "/srv/d/f", "/f");
+    /* The charset is lower-cased, as mod_mime stores it; the last extension that maps wins. */
+    ck_assert_str_eq(pt_mime_type_for(a, c->mime, o, "/srv/x/a.txt.utf8"),
+                     "text/plain; charset=utf-8");
+    ck_assert_str_eq(pt_mime_type_for(a, c->mime, o, "/srv/x/a.utf8.koi8.html"),
+                     "text/html; charset=koi8-r");
+    ck_assert_str_eq(pt_mime_type_for(a, c->mime, o, "/srv/x/a.lat.utf8"),
+                     "text/html; charset=latin1"); /* the type's own charset stays */
+    ck_assert_ptr_null(pt_mime_type_for(a, c->mime, o, "/srv/x/a.utf8")); /* no type: none */
+    ck_assert_str_eq(pt_mime_type_for(a, c->mime, in, "/srv/d/a.txt.utf8"), "text/plain");
+    ck_assert_str_eq(pt_mime_languages(a, o, "/srv/x/a.en.pt-br.html"), "en,pt-br");
+    ck_assert_ptr_null(pt_mime_languages(a, o, "/srv/x/a.html"));
+    ck_assert_ptr_null(pt_mime_languages(a, o, "/srv/x/en")); /* a name, not an extension */
+    ck_assert_str_eq(pt_mime_languages(a, in, "/srv/d/a.en.html"), "fr");
+    pt_arena_destroy(a);
+    pt_config_free(c);
+}
+END_TEST
+
 /* ---- Handler names ---------------------------------------------------------------------- */
 
 START_TEST(a_handler_name_nothing_provides_is_a_config_error)
@@ -296,6 +322,7 @@ static Suite *compat_suite(void)
     tcase_add_test(dir, name_virtual_host_and_multiviews_are_noted_and_change_nothing);
     tcase_add_test(dir, remove_type_undoes_an_outer_add_type_and_the_table_applies_again);
     tcase_add_test(dir, remove_handler_undoes_an_outer_add_handler);
+    tcase_add_test(dir, add_charset_and_add_language_tag_files_by_extension_as_mod_mime);
     tcase_add_test(dir, a_handler_name_nothing_provides_is_a_config_error);
     suite_add_tcase(s, dir);
     return s;
