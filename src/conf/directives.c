@@ -547,8 +547,12 @@ int pt_config_extend(const pt_conf_ext_t *ext)
     for (size_t i = 0; i < nexts; i++)
         if (exts[i] == ext)
             return 0;
-    if (nexts == PT_CONF_EXT_MAX)
-        return PT_EINVAL;
+    if (nexts == PT_CONF_EXT_MAX) {
+        /* A start-up programming error: its directives would be unknown, so say it loudly. */
+        fprintf(stderr, "portico: too many configuration extensions (PT_CONF_EXT_MAX %d): "
+                        "'%s' not registered\n", PT_CONF_EXT_MAX, ext->name);
+        abort();
+    }
     exts[nexts++] = ext;
     return 0;
 }

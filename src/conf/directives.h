@@ -95,9 +95,9 @@ struct pt_conf_ext {
     int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
 };
 
-#define PT_CONF_EXT_MAX 16
+#define PT_CONF_EXT_MAX 48
 /* Adds ext to every later pt_config_load (start-up only, before threads; a second call with
- * the same ext is ignored). 0, or PT_EINVAL when the table is full. */
+ * the same ext is ignored). 0; a full table aborts (a programming error). */
 int pt_config_extend(const pt_conf_ext_t *ext);
 /* The slot for ext's state during this load (NULL at first; allocate from l->a). */
 void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
