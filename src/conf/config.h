@@ -358,6 +358,9 @@ typedef struct pt_vhost {
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
+    const char **access_files;  /* AccessFileName; NULL inherits the main server's (default
+                                   .htaccess): never served, whatever the sections say */
+    size_t naccess_files;
     const char *file;
     int line;
 } pt_vhost_t;
