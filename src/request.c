@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
+#include "htaccess.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -402,7 +403,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
-    pt_walk_result_t wr;
+    pt_walk_result_t wr = {0};
     r->path_info = NULL;
     r->finfo_valid = false;
     r->backend = NULL;
@@ -419,6 +420,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
+        wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);
@@ -427,7 +429,9 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->sections = wr.sections;
         /* A listing's entry lookup reuses the listed directory's walk: its link was checked
          * with that directory's Options (entry_visible), nothing above it is walked again. */
-        st = dirent ? 0 : check_symlinks(r);
+        st = wr.status;
+        if (!st)
+            st = dirent ? 0 : check_symlinks(r);
         if (!st)
             st = check_hidden(r, walked);
         if (st) {

@@ -585,6 +585,14 @@ static size_t gather_tables(const dcx_directive_t **out)
     return n;
 }
 
+void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
+                 char *err, size_t errlen)
+{
+    *l = (dcx_t){.cfg = cfg, .a = cfg->arena, .err = err, .errlen = errlen, .tables = tables,
+                 .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,
+                 .ext_state = state};
+}
+
 pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char *err,
                             size_t errlen)
 {
