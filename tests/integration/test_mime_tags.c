@@ -1,6 +1,7 @@
 /* The rest of mod_mime with the real binary: AddCharset on Content-Type, AddLanguage and
  * DefaultLanguage as Content-Language (the fields Apache 2.4.71 sends for the same config,
- * compared by hand), RemoveType and RemoveHandler in a section. */
+ * compared by hand), RemoveType and RemoveHandler in a section, and a handler name nothing
+ * provides in a .htaccess file (an error, as in the server config). */
 #include "harness.h"
 
 #include <check.h>
@@ -19,9 +20,12 @@ static void setup(void)
     pth_write_file(h, "up/a.ptst", "not status\n", 11);
     pth_write_file(h, "up/b.ptxx", "xx\n", 3);
     pth_write_file(h, "b.ptxx", "xx\n", 3);
+    pth_write_file(h, "old/.htaccess", "AddHandler application/x-httpd-php .html\n", 41);
+    pth_write_file(h, "old/index.html", "<?php echo 'secret'; ?>\n", 24);
     pth_config(h, "AddLanguage en .en\nAddLanguage de .de\nAddCharset UTF-8 .utf8\n"
                   "DefaultLanguage it\nAddHandler server-status .ptst\nAddType text/x-xx .ptxx\n"
                   "<Directory @DOCROOT@/up>\nRemoveHandler .ptst\nRemoveType .ptxx\n"
+                  "</Directory>\n<Directory @DOCROOT@/old>\nAllowOverride FileInfo\n"
                   "</Directory>\n");
     pth_start(h);
 }
@@ -74,6 +78,19 @@ START_TEST(remove_handler_and_remove_type_undo_the_outer_lines_in_a_section)
 }
 END_TEST
 
+START_TEST(a_htaccess_handler_name_nothing_provides_is_a_500_not_the_source)
+{
+    pth_expect_error(h, "no part of portico handles the handler 'application/x-httpd-php'");
+    pth_resp_t r;
+    pth_get(h, "/old/index.html", NULL, &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_ptr_null(strstr(r.body, "secret"));
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "old/.htaccess: no part of portico handles "
+                                     "the handler 'application/x-httpd-php'", 5000));
+}
+END_TEST
+
 static Suite *mime_tags_suite(void)
 {
     Suite *s = suite_create("mime_tags");
@@ -81,6 +98,7 @@ static Suite *mime_tags_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, files_carry_the_charset_and_languages_of_their_extensions);
     tcase_add_test(tc, remove_handler_and_remove_type_undo_the_outer_lines_in_a_section);
+    tcase_add_test(tc, a_htaccess_handler_name_nothing_provides_is_a_500_not_the_source);
     suite_add_tcase(s, tc);
     return s;
 }
