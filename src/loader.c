@@ -34,12 +34,15 @@ static const pt_handler_t *find(const pt_config_t *cfg, const char *name)
     return h ? h : pt_module_handler_find(cfg, name);
 }
 
-static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name)
+/* *bad gets the first name nothing provides (check_names refuses those of the server
+ * config; a .htaccess file's are reported by htaccess.c). */
+static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name, const char **bad)
 {
     const pt_handler_t *h = find(cfg, name);
     if (!h && served_as_file(name))
         return cfg->default_handler;
-    /* Unreachable after check_names; kept so that a request never meets a NULL. */
+    if (!h && !*bad)
+        *bad = name;
     return h ? h : pt_handler_unknown(strncasecmp(name, "proxy:", 6) == 0);
 }
 
@@ -89,17 +92,19 @@ static int check_names(dcx_t *l, const pt_node_t *n)
 /* One per-directory config: its SetHandler (a "proxy:" one is its backend's, set by the
  * scheme when the URL was parsed: proxy/scheme.h) and its AddHandler extensions. A section
  * shared by several hosts is seen more than once; the answer is the same each time. */
-void pt_loader_resolve_dir(const pt_config_t *cfg, pt_dir_config_t *dc)
+const char *pt_loader_resolve_dir(const pt_config_t *cfg, pt_dir_config_t *dc)
 {
+    const char *bad = NULL;
     dc->handler = NULL;
     if (dc->handler_backend)
         dc->handler = dc->handler_backend->handler;
     else if (dc->handler_name && strcasecmp(dc->handler_name, "none") != 0)
-        dc->handler = resolve(cfg, dc->handler_name);
+        dc->handler = resolve(cfg, dc->handler_name, &bad);
     /* The arrays are the config's own (const for readers): filled in place, once. */
     pt_ext_map_t *m = (pt_ext_map_t *)dc->handlers;
-    for (size_t i = 0; i < dc->nhandlers; i++)
-        m[i].handler = m[i].value ? resolve(cfg, m[i].value) : NULL; /* NULL: RemoveHandler */
+    for (size_t i = 0; i < dc->nhandlers; i++) /* a NULL value: RemoveHandler */
+        m[i].handler = m[i].value ? resolve(cfg, m[i].value, &bad) : NULL;
+    return bad;
 }
 
 static void resolve_dir(pt_config_t *cfg, pt_dir_config_t *dc)
