@@ -1,9 +1,12 @@
 /* Debian's own layout: the apache2 package's configuration files (apache2.conf, ports.conf,
- * mods-enabled, conf-enabled, sites-enabled) as the package installs them, changed only where
- * a test must (the port, /var/www, the MPM a2enmod would pick, the APACHE_* variables that
+ * mods-enabled, conf-enabled, sites-enabled) as a fresh install leaves them, changed only
+ * where a test must (the port, /var/www, the MPM under test, the APACHE_* variables that
  * apache2ctl sources from envvars): `portico -t` passes and the server serves the default
- * site. The files come from /etc/apache2; a conffile dpkg reports as changed there is taken
- * from the package's .deb in /var/cache/apt/archives instead. */
+ * site. The files are the package's own (`dpkg -L apache2`) from /etc/apache2, a conffile
+ * dpkg reports as changed taken from the package's .deb in /var/cache/apt/archives instead;
+ * the *-enabled links are made as the package's postinst makes them on a fresh install, so
+ * neither another package's files (dokuwiki's conf) nor an a2enmod run on this machine
+ * change what is tested. */
 #include "harness.h"
 
 #include <check.h>
@@ -88,13 +91,34 @@ static void set_envvars(void)
     setenv("LANG", "C", 1);
 }
 
+/* What apache2's postinst enables on a fresh install (a2enmod with each module's
+ * "# Depends:" line, a2enconf, a2ensite), with the MPM under test in place of mpm_event, as
+ * `a2dismod mpm_event; a2enmod mpm_X` would. */
+static void enable_defaults(void)
+{
+    sh("cd '%s/apache2' && mkdir -p mods-enabled conf-enabled sites-enabled && "
+       "en() { for m in \"$@\"; do [ -e mods-enabled/$m.load ] && continue; "
+       "ln -s ../mods-available/$m.load mods-enabled/ || exit 1; "
+       "[ ! -e mods-available/$m.conf ] || ln -s ../mods-available/$m.conf mods-enabled/; "
+       "en $(sed -n 's/^# Depends: //p' mods-available/$m.load); done; } && "
+       "en mpm_%s authz_host auth_basic access_compat authn_file authz_user alias dir "
+       "autoindex env mime negotiation setenvif filter deflate status reqtimeout && "
+       "for c in charset localized-error-pages other-vhosts-access-log security "
+       "serve-cgi-bin; do ln -s ../conf-available/$c.conf conf-enabled/ || exit 1; done && "
+       "ln -s ../sites-available/000-default.conf sites-enabled/", h->dir, pth_mpm());
+}
+
 static void setup(void)
 {
     h = pth_new();
     ck_assert_msg(access("/etc/apache2/apache2.conf", R_OK) == 0,
                   "Debian's apache2 package is required");
-    sh("cp -a /etc/apache2 '%s/apache2'", h->dir);
+    sh("dpkg -L apache2 | grep '^/etc/apache2/' | while read f; do "
+       "if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then "
+       "install -D -m 644 \"$f\" '%s/apache2/'\"${f#/etc/apache2/}\" || exit 1; fi; done",
+       h->dir);
     restore_changed_conffiles();
+    enable_defaults();
     /* Only what a test must change. The port comes from a Define in the harness's file (it
      * is rewritten when a port is taken); -t is given the same names in the environment. */
     edit("ports.conf", "\nListen 80\n", "\nListen 127.0.0.1:${PT_DEB_PORT}\n");
@@ -103,12 +127,6 @@ static void setup(void)
     edit("sites-available/000-default.conf", "DocumentRoot /var/www/html",
          "DocumentRoot ${PT_DEB_WWW}/html");
     edit("apache2.conf", "<Directory /var/www/>", "<Directory ${PT_DEB_WWW}/>");
-    /* The MPM under test, as `a2dismod mpm_event; a2enmod mpm_X` would. */
-    const char *mpm = pth_mpm();
-    if (strcmp(mpm, "event") != 0)
-        sh("cd '%s/apache2/mods-enabled' && rm mpm_event.load mpm_event.conf && "
-           "ln -s ../mods-available/mpm_%s.load && ln -s ../mods-available/mpm_%s.conf",
-           h->dir, mpm, mpm);
     /* The default site, as the package's postinst installs it in /var/www/html. */
     sh("mkdir -p '%s/www/html' '%s/run' '%s/lock' && cp /usr/share/apache2/default-site/index.html "
        "'%s/www/html/' && chmod -R a+rX '%s/www'", h->dir, h->dir, h->dir, h->dir, h->dir);
