@@ -3,6 +3,7 @@
  * checks), errors with FILE:LINE, arrays grown in the config arena, regexes freed with the
  * config, and the number, On/Off, path and timeout arguments. Declared in directives.h. */
 #include "directives.h"
+#include "modcatalog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -173,6 +174,20 @@ static int check_use(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
     return 0;
 }
 
+/* A name no table knows: an Apache directive portico lacks is said so (a config written for
+ * Apache is not misspelt), anything else gets Apache's own message. */
+static int unknown_directive(dcx_t *l, const pt_node_t *n)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "%s%s", n->section ? "<" : "", n->name);
+    const char *mod = pt_apache_directive_module(name);
+    if (mod)
+        return pt_dcx_fail(l, n, "%s%s is a directive of Apache's %s that portico does not "
+                                 "implement", name, n->section ? ">" : "", mod);
+    return pt_dcx_fail(l, n, "Invalid command '%s', perhaps misspelled or defined by a module "
+                             "not included in the server configuration", name);
+}
+
 int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     for (; n; n = n->next) {
@@ -189,10 +204,7 @@ int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         if (allowed > 0)
             continue;
         if (!d)
-            return pt_dcx_fail(l, n,
-                               "Invalid command '%s%s', perhaps misspelled or defined by a "
-                               "module not included in the server configuration",
-                               n->section ? "<" : "", n->name);
+            return unknown_directive(l, n);
         if (check_use(l, s, n, d) < 0 || d->fn(l, s, n) < 0)
             return -1;
     }

@@ -22,4 +22,9 @@ const pt_apache_module_t *pt_apache_module_find(const char *name);
  * by the source file name mod_X.c? */
 bool pt_apache_module_names(const char *id, const char *arg);
 
+/* The Apache module (source name without ".c": "mod_proxy", "core") that has a directive of
+ * this name ("ProxyRemote", "<IfVersion"), or NULL when Apache 2.4 has none
+ * (apache_directives.c). */
+const char *pt_apache_directive_module(const char *name);
+
 #endif

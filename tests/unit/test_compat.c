@@ -101,8 +101,8 @@ START_TEST(a_module_loaded_as_a_no_op_makes_its_ifmodule_true_as_in_apache)
     pt_config_t *c = load("Listen 8080\nLoadModule filter_module mod_filter.so\n"
                           "<IfModule mod_filter.c>\nFilterDeclare x\n</IfModule>\n");
     ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(rel_err(), "main.conf:4: Invalid command 'FilterDeclare'"), "%s",
-                  err);
+    ck_assert_msg(strstr(rel_err(), "main.conf:4: FilterDeclare is a directive of Apache's "
+                                    "mod_filter that portico does not implement"), "%s", err);
     c = load_ok("Listen 8080\n<IfModule mod_filter.c>\nFilterDeclare x\n</IfModule>\n");
     pt_config_free(c);
 }
@@ -177,6 +177,24 @@ START_TEST(iffile_tests_a_path_relative_to_server_root)
     c = load("Listen 8080\n<IfFile>\n</IfFile>\n");
     ck_assert_ptr_null(c);
     ck_assert_str_eq(rel_err(), "main.conf:2: <IfFile> takes one argument");
+}
+END_TEST
+
+START_TEST(an_apache_directive_portico_lacks_is_named_as_such_not_as_a_misspelling)
+{
+    pt_config_t *c = load("Listen 8080\n<IfModule mod_proxy.c>\nProxyRemote * http://p:8080\n"
+                          "</IfModule>\n");
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(rel_err(), "main.conf:3: ProxyRemote is a directive of Apache's mod_proxy "
+                                "that portico does not implement");
+    c = load("Listen 8080\n<IfVersion >= 2.4>\n</IfVersion>\n");
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(rel_err(), "main.conf:2: <IfVersion> is a directive of Apache's "
+                                "mod_version that portico does not implement");
+    c = load("Listen 8080\nServerNmae x\n");
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(rel_err(), "main.conf:2: Invalid command 'ServerNmae', perhaps "
+                                    "misspelled"), "%s", err);
 }
 END_TEST
 
@@ -315,6 +333,7 @@ static Suite *compat_suite(void)
     tcase_add_test(mod, a_skipped_ifmodule_of_a_known_apache_module_is_noted);
     tcase_add_test(mod, a_built_in_module_takes_its_directives_inside_its_ifmodule);
     tcase_add_test(mod, iffile_tests_a_path_relative_to_server_root);
+    tcase_add_test(mod, an_apache_directive_portico_lacks_is_named_as_such_not_as_a_misspelling);
     suite_add_tcase(s, mod);
     TCase *dir = tcase_create("directives");
     tcase_add_checked_fixture(dir, setup, teardown);
