@@ -136,7 +136,58 @@ static int set_name_virtual_host(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* Apache's tuning knobs for its own buffers, pools, threads and CGI children: portico has its
+ * own (or no CGI children), and what is served does not change. */
+static int set_tuning(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_dcx_note(l, n, n->name,
+                "%s ignored: an Apache tuning setting without a counterpart in portico (what "
+                "is served does not change)", n->name);
+    return 0;
+}
+
+/* Error "message": Apache stops reading the configuration with it (core, 2.4.9). */
+static int set_error(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_fail(l, n, "%s", n->argv[0]);
+}
+
+static int set_port(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return pt_dcx_fail(l, n, "Port was replaced with Listen in Apache 2.0");
+}
+
 const dcx_directive_t pt_dcx_compat_table[] = {
+    {"Error", ALL, 1, 1, set_error},
+    {"Port", SRV, 1, 1, set_port},
+    /* core, mod_log_config, the MPMs, mod_status, mod_alias, mod_mime: no effect here */
+    {"ReadBufferSize", SRV, 1, 1, set_tuning},
+    {"FlushMaxThreshold", SRV, 1, 1, set_tuning},
+    {"FlushMaxPipelined", SRV, 1, 1, set_tuning},
+    {"AcceptFilter", W_SERVER, 2, 2, set_tuning},
+    {"SendBufferSize", W_SERVER, 1, 1, set_tuning},
+    {"ReceiveBufferSize", W_SERVER, 1, 1, set_tuning},
+    {"ListenCoresBucketsRatio", W_SERVER, 1, 1, set_tuning},
+    {"MaxMemFree", W_SERVER, 1, 1, set_tuning},
+    {"ThreadStackSize", W_SERVER, 1, 1, set_tuning},
+    {"ScoreBoardFile", W_SERVER, 1, 1, set_tuning},
+    {"CoreDumpDirectory", W_SERVER, 1, 1, set_tuning},
+    {"WatchdogInterval", W_SERVER, 1, 1, set_tuning},
+    {"BufferedLogs", W_SERVER, 1, 1, set_tuning},
+    {"LogIOTrackTTFB", ALL, 1, 1, set_tuning},
+    {"ErrorLogFormat", SRV, 1, 2, set_tuning},
+    {"SeeRequestTail", W_SERVER, 1, 1, set_tuning},
+    {"RLimitCPU", ALL, 1, 2, set_tuning},
+    {"RLimitMEM", ALL, 1, 2, set_tuning},
+    {"RLimitNPROC", ALL, 1, 2, set_tuning},
+    {"MaxRanges", ALL, 1, 1, set_tuning},
+    {"MaxRangeOverlaps", ALL, 1, 1, set_tuning},
+    {"MaxRangeReversals", ALL, 1, 1, set_tuning},
+    {"LimitInternalRecursion", SRV, 1, 2, set_tuning},
+    {"ServerPath", W_VHOST, 1, 1, set_tuning},
+    {"UseCanonicalPhysicalPort", ALL, 1, 1, set_tuning},
+    {"MultiviewsMatch", ALL, 1, NOMAX, set_negotiation},
+    {"FancyIndexing", ALL, 1, 1, set_autoindex_cosmetic},
     {"NameVirtualHost", W_SERVER, 1, 1, set_name_virtual_host},
     /* mod_autoindex */
     {"AddIcon", ALL, 2, NOMAX, set_autoindex_cosmetic},

@@ -234,6 +234,24 @@ START_TEST(name_virtual_host_and_multiviews_are_noted_and_change_nothing)
 }
 END_TEST
 
+START_TEST(apache_tuning_settings_are_noted_and_error_stops_the_load)
+{
+    pt_config_t *c = load_ok("Listen 8080\nSendBufferSize 65536\nMaxRanges 10\n"
+                             "<VirtualHost *:8080>\nMaxRanges 20\nRLimitCPU 10 20\n"
+                             "</VirtualHost>\nThreadStackSize 8388608\n");
+    ck_assert_uint_eq(c->nnotices, 4);
+    ck_assert_uint_eq(notes_with(c, "main.conf:3: notice: MaxRanges ignored"), 1);
+    pt_config_free(c);
+    c = load("Listen 8080\n<IfDefine !SSL_READY>\nError \"set SSL_READY first\"\n"
+             "</IfDefine>\n");
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(rel_err(), "main.conf:3: set SSL_READY first");
+    c = load("Listen 8080\nPort 80\n");
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(rel_err(), "main.conf:2: Port was replaced with Listen in Apache 2.0");
+}
+END_TEST
+
 /* ---- mod_mime's removals ---------------------------------------------------------------- */
 
 START_TEST(remove_type_undoes_an_outer_add_type_and_the_table_applies_again)
@@ -339,6 +357,7 @@ static Suite *compat_suite(void)
     tcase_add_checked_fixture(dir, setup, teardown);
     tcase_add_test(dir, cosmetic_directives_are_accepted_and_noted_once_per_name);
     tcase_add_test(dir, name_virtual_host_and_multiviews_are_noted_and_change_nothing);
+    tcase_add_test(dir, apache_tuning_settings_are_noted_and_error_stops_the_load);
     tcase_add_test(dir, remove_type_undoes_an_outer_add_type_and_the_table_applies_again);
     tcase_add_test(dir, remove_handler_undoes_an_outer_add_handler);
     tcase_add_test(dir, add_charset_and_add_language_tag_files_by_extension_as_mod_mime);
