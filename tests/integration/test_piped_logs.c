@@ -120,6 +120,29 @@ START_TEST(a_program_that_dies_is_started_again_and_stopped_with_the_server)
 }
 END_TEST
 
+/* A graceful restart with the same CustomLog keeps its program (the sink is shared by the
+ * generations), so nothing is lost or written twice. */
+START_TEST(a_graceful_restart_keeps_the_same_program)
+{
+    pth_config(h, "CustomLog \"|$echo $$ >> @DIR@/pids; exec cat >> @DIR@/piped.log\" "
+                  "\"%%U piped\"\n");
+    pth_start(h);
+    pid_t pids[2];
+    ck_assert_int_eq(wait_pids("pids", pids, 1), 1);
+    get_ok("/a.txt");
+    ck_assert(pth_file_wait_contains(pth_path(h, "piped.log"), "/a.txt piped", 10000));
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    ck_assert(pth_file_wait_contains(h->error_log, "generation 1 configured", 10000));
+    get_ok("/a.txt?after");
+    ck_assert(pth_file_wait_contains(pth_path(h, "piped.log"), "/a.txt piped\n/a.txt piped",
+                                     10000));
+    char *text = pth_read_file(pth_path(h, "pids"), NULL);
+    ck_assert_msg(text && strchr(text, '\n') == strrchr(text, '\n'), "pids: %s", text);
+    free(text);
+    ck_assert_msg(kill(pids[0], 0) == 0, "the program %d is gone", (int)pids[0]);
+}
+END_TEST
+
 START_TEST(a_program_that_cannot_run_is_a_config_error)
 {
     pth_run_t r;
@@ -147,6 +170,7 @@ static Suite *piped_suite(void)
     tcase_add_test(tc, custom_log_lines_reach_the_program_with_and_without_a_shell);
     tcase_add_test(tc, error_log_lines_reach_the_program);
     tcase_add_test(tc, a_program_that_dies_is_started_again_and_stopped_with_the_server);
+    tcase_add_test(tc, a_graceful_restart_keeps_the_same_program);
     tcase_add_test(tc, a_program_that_cannot_run_is_a_config_error);
     suite_add_tcase(s, tc);
     return s;
