@@ -72,11 +72,11 @@ static int authorize_with_user(pt_request_t *r, pt_authz_ctx_t *ctx)
     return authorize(r, ctx, true);
 }
 
-int pt_authz_request(pt_request_t *r)
+int pt_authz_request(pt_request_t *r, const struct sockaddr *client)
 {
     /* A lookup or internal redirect with its own config authenticates again, as Apache's. */
     r->user = NULL;
-    pt_authz_ctx_t ctx = {.client = pt_request_client_addr(r),
+    pt_authz_ctx_t ctx = {.client = client,
                           .method = r->method,
                           .env = &r->env,
                           .in_group = pt_auth_in_group,

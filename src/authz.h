@@ -8,7 +8,8 @@
 #include "request.h"
 
 /* 0 when r may proceed (r->user set if it authenticated), else the status to answer:
- * 403, 401 (with the challenge in err_headers_out) or 500; the reason is logged. */
-int pt_authz_request(pt_request_t *r);
+ * 403, 401 (with the challenge in err_headers_out) or 500; the reason is logged. client is
+ * the address the rules see (pt_request_client_addr: mod_remoteip's, else the peer). */
+int pt_authz_request(pt_request_t *r, const struct sockaddr *client);
 
 #endif

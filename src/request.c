@@ -422,7 +422,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
     if (!authorized_before) {
         /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
-        st = pt_authz_request(r);
+        st = pt_authz_request(r, pt_request_client_addr(r));
         if (st)
             return st;
     }
