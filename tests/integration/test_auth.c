@@ -33,9 +33,9 @@ static void setup(void)
     h = pth_new();
     pth_write_conf_file(h, "htpasswd", HTPASSWD);
     pth_write_conf_file(h, "groups", GROUPS);
-    static const char *const dirs[] = {"adm", "grp", "usr", "any", "all", "open", "mix",
-                                       "deny", "deny/open", "deny/still", "nouser", "noauth",
-                                       "rip", "name", "notname"};
+    static const char *const dirs[] = {"adm", "adm/pub", "grp", "usr", "any", "all",
+                                       "open", "mix", "deny", "deny/open", "deny/still",
+                                       "nouser", "noauth", "rip", "name", "notname"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char rel[64];
         snprintf(rel, sizeof rel, "%s/index.html", dirs[i]);
@@ -83,6 +83,7 @@ static void start_auth(void)
 {
     pth_config(h, "LogFormat \"%%u %%>s %%U\" who\nCustomLog @DIR@/who.log who\n"
                   "<Location /adm>\n" AUTH("Admin area") "  Require valid-user\n</Location>\n"
+                  "<Location /adm/pub>\n  AuthType None\n  Require all granted\n</Location>\n"
                   "<Location /grp>\n" AUTH("G") "  Require group admins\n</Location>\n"
                   "<Location /usr>\n" AUTH("U") "  Require user carol dave\n</Location>\n");
     pth_expect_error(h, "AH0161[78]|AH01631");
@@ -102,6 +103,7 @@ START_TEST(a_protected_location_challenges_with_its_realm_and_admits_each_hash_k
     expect("/adm/", "carol:carolpw", 200); /* {SHA} */
     expect("/adm/", "dave:davepw", 200);   /* crypt */
     expect("/grp/x", NULL, 401); /* the challenge comes before the 404 */
+    expect("/adm/pub/", NULL, 200); /* AuthType None and a Require of its own */
     ck_assert_int_eq(pth_stop(h), 0);
 }
 END_TEST
@@ -138,6 +140,26 @@ START_TEST(require_user_and_group_choose_among_authenticated_users)
     expect("/usr/", "alice:secret", 401);
     ck_assert(pth_file_wait_contains(pth_path(h, "error.log"),
                                      "AH01631: user carol: authorization failure", 3000));
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(require_containers_mix_addresses_and_users)
+{
+    pth_config(h, "<Location /all>\n" AUTH("RA") "  <RequireAll>\n    Require ip 127.0.0.1\n"
+                  "    Require group admins\n  </RequireAll>\n</Location>\n"
+                  "<Location /any>\n" AUTH("RANY") "  <RequireAny>\n"
+                  "    Require ip 10.0.0.0/8\n    Require valid-user\n  </RequireAny>\n"
+                  "</Location>\n");
+    pth_expect_error(h, "AH0161[78]|AH01631");
+    pth_start(h);
+    expect("/all/", NULL, 401);
+    expect("/all/", "alice:secret", 200);
+    expect("/all/", "carol:carolpw", 401);
+    /* The address rule fails, so the user decides. */
+    expect("/any/", NULL, 401);
+    expect("/any/", "carol:carolpw", 200);
+    expect("/any/", "carol:x", 401);
     ck_assert_int_eq(pth_stop(h), 0);
 }
 END_TEST
@@ -372,6 +394,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, a_protected_location_challenges_with_its_realm_and_admits_each_hash_kind);
     tcase_add_test(tc, a_wrong_password_or_unknown_user_is_401_again_with_a_log_line);
     tcase_add_test(tc, require_user_and_group_choose_among_authenticated_users);
+    tcase_add_test(tc, require_containers_mix_addresses_and_users);
     tcase_add_test(tc, the_access_log_names_the_user_even_when_refused);
     tcase_add_test(tc, a_password_file_change_applies_to_the_next_request);
     tcase_add_test(tc, authtype_without_require_and_require_without_authtype_are_500);
