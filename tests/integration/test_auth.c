@@ -292,6 +292,20 @@ START_TEST(host_names_match_by_double_reverse_lookup)
 }
 END_TEST
 
+START_TEST(require_host_and_forward_dns_match_the_loopback_client)
+{
+    pth_config(h, "<Location /name>\n  Require host localhost\n</Location>\n"
+                  "<Location /notname>\n  Require host example.com\n</Location>\n"
+                  "<Location /open>\n  Require forward-dns localhost\n</Location>\n");
+    pth_expect_error(h, "AH01630");
+    pth_start(h);
+    expect("/name/", NULL, 200);
+    expect("/notname/", NULL, 403);
+    expect("/open/", NULL, 200);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 START_TEST(allow_and_deny_see_the_client_that_remoteip_found)
 {
     pth_config(h, "RemoteIPHeader X-Forwarded-For\nRemoteIPInternalProxy 127.0.0.1\n"
@@ -363,9 +377,11 @@ static void fpm_down(void)
     pth_fpm_free(&fpm);
 }
 
-START_TEST(the_user_reaches_php_as_remote_user)
+START_TEST(the_user_reaches_php_as_remote_user_with_auth_type)
 {
-    pth_write_filef(h, "adm/who.php", "<?php echo 'user=', $_SERVER['REMOTE_USER'] ?? '-';");
+    pth_write_filef(h, "adm/who.php", "<?php echo 'user=', $_SERVER['REMOTE_USER'] ?? '-', "
+                                      "' type=', $_SERVER['AUTH_TYPE'] ?? '-', "
+                                      "' pw=', $_SERVER['PHP_AUTH_PW'] ?? '-';");
     pth_config(h, "<LocationMatch \"\\.php$\">\n"
                   "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</LocationMatch>\n"
                   "<Location /adm>\n" AUTH("Admin area") "  Require valid-user\n</Location>\n",
@@ -379,7 +395,8 @@ START_TEST(the_user_reaches_php_as_remote_user)
     pth_resp_t r;
     pth_get(h, "/adm/who.php", hd, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body, "user=bob");
+    /* The password stays with portico (no CGIPassAuth), as Apache. */
+    ck_assert_str_eq(r.body, "user=bob type=Basic pw=-");
     pth_resp_free(&r);
     expect("/adm/who.php", NULL, 401);
     ck_assert_int_eq(pth_stop(h), 0);
@@ -407,6 +424,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, an_inner_section_with_compat_rules_replaces_the_outer_set_whole);
     tcase_add_test(tc, require_all_denied_still_applies_beside_allow_from_all);
     tcase_add_test(tc, host_names_match_by_double_reverse_lookup);
+    tcase_add_test(tc, require_host_and_forward_dns_match_the_loopback_client);
     tcase_add_test(tc, allow_and_deny_see_the_client_that_remoteip_found);
     suite_add_tcase(s, tc);
 
@@ -419,7 +437,7 @@ static Suite *auth_suite(void)
     tc = tcase_create("fcgi");
     tcase_add_unchecked_fixture(tc, fpm_up, fpm_down);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, the_user_reaches_php_as_remote_user);
+    tcase_add_test(tc, the_user_reaches_php_as_remote_user_with_auth_type);
     suite_add_tcase(s, tc);
     return s;
 }
