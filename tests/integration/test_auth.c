@@ -306,6 +306,33 @@ START_TEST(require_host_and_forward_dns_match_the_loopback_client)
 }
 END_TEST
 
+/* The shape of Debian's old DokuWiki snippet: lower-case 2.2 directives, the wiki open to
+ * the local host by name and address, its bin/ closed to all. */
+START_TEST(a_dokuwiki_style_alias_is_open_locally_and_closed_below_bin)
+{
+    pth_write_filef(h, "wiki/doku.php", "wiki\n");
+    pth_write_filef(h, "wiki/bin/indexer.php", "bin\n");
+    pth_config(h, "Alias /dokuwiki @DOCROOT@/wiki\n"
+                  "<Directory @DOCROOT@/wiki/>\n"
+                  "        Options +FollowSymLinks\n"
+                  "        AllowOverride None\n"
+                  "        order allow,deny\n"
+                  "        allow from localhost 127.0.0.1 ::1\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/wiki/bin>\n"
+                  "        Options -FollowSymLinks\n"
+                  "        AllowOverride None\n"
+                  "        order allow,deny\n"
+                  "        deny from all\n"
+                  "</Directory>\n");
+    pth_expect_error(h, "AH01797");
+    pth_start(h);
+    expect("/dokuwiki/doku.php", NULL, 200);
+    expect("/dokuwiki/bin/indexer.php", NULL, 403);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 START_TEST(allow_and_deny_see_the_client_that_remoteip_found)
 {
     pth_config(h, "RemoteIPHeader X-Forwarded-For\nRemoteIPInternalProxy 127.0.0.1\n"
@@ -425,6 +452,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, require_all_denied_still_applies_beside_allow_from_all);
     tcase_add_test(tc, host_names_match_by_double_reverse_lookup);
     tcase_add_test(tc, require_host_and_forward_dns_match_the_loopback_client);
+    tcase_add_test(tc, a_dokuwiki_style_alias_is_open_locally_and_closed_below_bin);
     tcase_add_test(tc, allow_and_deny_see_the_client_that_remoteip_found);
     suite_add_tcase(s, tc);
 
