@@ -66,8 +66,8 @@ static int read_credentials(pt_request_t *r, const char **pw)
     char *cred = decode_credentials(r->arena, h);
     char *colon = cred ? strchr(cred, ':') : NULL;
     if (!colon) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01618: credentials of the Authorization header are "
-                      "not base64 of user:password: %s", r->uri);
+        pt_log_rerror(PT_LOG_ERR, r, "Basic credentials of the Authorization header are not "
+                      "base64 of user:password: %s", r->uri);
         return unauthorized(r);
     }
     *colon = '\0';

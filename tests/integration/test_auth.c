@@ -86,7 +86,7 @@ static void start_auth(void)
                   "<Location /adm/pub>\n  AuthType None\n  Require all granted\n</Location>\n"
                   "<Location /grp>\n" AUTH("G") "  Require group admins\n</Location>\n"
                   "<Location /usr>\n" AUTH("U") "  Require user carol dave\n</Location>\n");
-    pth_expect_error(h, "AH0161[78]|AH01631");
+    pth_expect_error(h, "AH0161[78]|AH01631|Basic credentials of the Authorization header");
     pth_start(h);
 }
 
@@ -121,6 +121,9 @@ START_TEST(a_wrong_password_or_unknown_user_is_401_again_with_a_log_line)
                                      "AH01617: user alice: authentication failure for "
                                      "\"/adm/\": Password Mismatch", 3000));
     ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "AH01618: user zed not found",
+                                     3000));
+    ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "Basic credentials of the "
+                                     "Authorization header are not base64 of user:password",
                                      3000));
     ck_assert_int_eq(pth_stop(h), 0);
 }
