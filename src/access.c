@@ -55,12 +55,13 @@ static int mask_to_prefix(const uint8_t *m, int nbytes)
     return bits >= 1 ? bits : -1;
 }
 
-/* Apache's partial form: "10", "10.1", "10.1.2" and the full "10.1.2.3" (prefix 8 per byte). */
+/* Apache's partial form: "10", "10.1", "10.1.2" and the full "10.1.2.3" (prefix 8 per byte),
+ * each partial one also with a trailing dot. */
 static int parse_partial_v4(const char *s, pt_cidr_t *out)
 {
     int n = 0;
     const char *p = s;
-    while (n < 4) {
+    for (;;) {
         int v = 0, digits = 0;
         while (*p >= '0' && *p <= '9' && digits < 4) {
             v = v * 10 + (*p++ - '0');
@@ -71,12 +72,12 @@ static int parse_partial_v4(const char *s, pt_cidr_t *out)
         out->addr[n++] = (uint8_t)v;
         if (*p == '\0')
             break;
-        if (*p != '.' || p[1] == '\0')
+        /* apr takes a trailing dot ("127.") as the same partial address. */
+        if (*p != '.' || n == 4)
             return PT_EINVAL;
-        p++;
+        if (*++p == '\0')
+            break;
     }
-    if (*p != '\0')
-        return PT_EINVAL;
     out->family = AF_INET;
     out->prefix = n * 8;
     return 0;
@@ -271,8 +272,17 @@ static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *pro
         return parse_names(a, rq, PT_REQUIRE_USER, "user", n, args, err, errlen);
     if (strcasecmp(prov, "group") == 0)
         return parse_names(a, rq, PT_REQUIRE_GROUP, "group", n, args, err, errlen);
-    if (strcasecmp(prov, "host") == 0)
+    if (strcasecmp(prov, "host") == 0) {
+        for (int i = 0; i < n; i++) {
+            if (strpbrk(args[i], "*?[")) {
+                set_err(err, errlen, "'Require host %s': host names take no wildcards; "
+                                     "'.example.com' matches every host in the domain",
+                        args[i]);
+                return PT_EINVAL;
+            }
+        }
         return parse_names(a, rq, PT_REQUIRE_HOST, "host", n, args, err, errlen);
+    }
     if (strcasecmp(prov, "forward-dns") == 0)
         return parse_names(a, rq, PT_REQUIRE_FORWARD_DNS, "forward-dns", n, args, err,
                            errlen);

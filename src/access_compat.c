@@ -64,6 +64,12 @@ int pt_access_compat_parse_from(pt_arena_t *a, const char *arg, pt_from_t *out, 
         out->kind = PT_FROM_IP;
         return 0;
     }
+    if (strpbrk(arg, "*?[")) {
+        /* Apache takes it for a literal name that no host has: say so instead. */
+        set_err(err, errlen, "'%s': host names take no wildcards; '.example.com' (or "
+                             "'example.com') matches every host in the domain", arg);
+        return PT_EINVAL;
+    }
     out->kind = PT_FROM_HOST;
     out->name = pt_arena_strdup(a, arg);
     return 0;

@@ -98,6 +98,20 @@ START_TEST(parses_partial_dotted_ipv4_as_byte_prefix)
 }
 END_TEST
 
+/* apr_ipsubnet_create takes "127." for 127.0.0.0/8 (Apache's "Allow from 127." and
+ * "Require ip 127." admit 127.0.0.1); two dots in a row stay an error. */
+START_TEST(parses_partial_ipv4_with_a_trailing_dot)
+{
+    pt_cidr_t c;
+    ck_assert_int_eq(pt_cidr_parse("127.", &c), 0);
+    ck_assert_int_eq(c.prefix, 8);
+    ck_assert_int_eq(pt_cidr_parse("10.1.", &c), 0);
+    ck_assert_int_eq(c.prefix, 16);
+    ck_assert_int_eq(pt_cidr_parse("10..1", &c), PT_EINVAL);
+    ck_assert_int_eq(pt_cidr_parse(".", &c), PT_EINVAL);
+}
+END_TEST
+
 START_TEST(parses_ipv4_cidr_and_masks_host_bits)
 {
     pt_cidr_t c;
@@ -140,7 +154,7 @@ END_TEST
 START_TEST(rejects_malformed_addresses)
 {
     static const char *bad[] = {
-        "",          "256.1.1.1",        "10.1.",         ".10",         "10..1",
+        "",          "256.1.1.1",        "1.2.3.4.",      ".10",         "10..1",
         "1.2.3.4.5", "10.0.0.0/33",      "10.0.0.0/0",    "10.0.0.0/",   "10.0.0.0/abc",
         "10.1/16",   "10.0.0.0/255.0.255.0", "10.0.0.0/0.0.0.0", "2001:db8::/129",
         "2001:db8::/0", "2001:zz::1",    "example.com",   "fe80::1%eth0", "1234",
@@ -388,6 +402,14 @@ START_TEST(forward_dns_grants_an_address_the_name_resolves_to)
 }
 END_TEST
 
+START_TEST(require_host_refuses_wildcards_that_could_never_match)
+{
+    ck_assert_ptr_null(req("host *.example.com"));
+    ck_assert_ptr_nonnull(strstr(err, "no wildcards"));
+    ck_assert_ptr_nonnull(req("host .example.com"));
+}
+END_TEST
+
 START_TEST(require_host_denies_a_client_without_a_double_reverse_name)
 {
     /* 192.0.2.0/24 (TEST-NET-1) has no reverse zone. */
@@ -589,6 +611,7 @@ static Suite *access_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, parses_full_ipv4_as_host_route);
     tcase_add_test(tc, parses_partial_dotted_ipv4_as_byte_prefix);
+    tcase_add_test(tc, parses_partial_ipv4_with_a_trailing_dot);
     tcase_add_test(tc, parses_ipv4_cidr_and_masks_host_bits);
     tcase_add_test(tc, parses_ipv4_netmask_form);
     tcase_add_test(tc, parses_ipv6_address_and_prefix);
@@ -617,6 +640,7 @@ static Suite *access_suite(void)
     tcase_add_test(tc, no_user_outranks_a_denial_in_an_or_and_loses_to_it_in_an_and);
     tcase_add_test(tc, a_negated_user_rule_without_a_user_is_neutral);
     tcase_add_test(tc, forward_dns_grants_an_address_the_name_resolves_to);
+    tcase_add_test(tc, require_host_refuses_wildcards_that_could_never_match);
     tcase_add_test(tc, require_host_denies_a_client_without_a_double_reverse_name);
     tcase_add_test(tc, rejects_bad_all_arguments_and_empty_lines);
     tcase_add_test(tc, rejects_require_not_all);

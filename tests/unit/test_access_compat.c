@@ -110,7 +110,7 @@ END_TEST
 START_TEST(refuses_what_apache_refuses_as_an_address)
 {
     static const char *bad[] = {"1.2.3.4.5", "10.1/8", "300.1.1.1", "10.0.0.0/0",
-                                "10.0.0.0/33", "::1/129", "env="};
+                                "10.0.0.0/33", "::1/129", "env=", "*.example.com"};
     for (size_t i = 0; i < PT_ARRAY_LEN(bad); i++) {
         pt_from_t f;
         err[0] = '\0';
