@@ -7,6 +7,7 @@
  * mod_access_compat, mod_auth_basic, mod_authn_file and mod_authz_groupfile loaded. */
 #include "fcgi_backends.h"
 #include "harness.h"
+#include "http_backend.h"
 
 #include <check.h>
 #include <openssl/evp.h>
@@ -209,6 +210,35 @@ START_TEST(authtype_without_require_and_require_without_authtype_are_500)
     ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "AH00027: No authentication "
                                      "done", 3000));
     ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* Protecting a proxied application, the usual first use: the challenge comes from portico
+ * before the backend sees anything, and the credentials go on with the request, as Apache
+ * forwards them. */
+START_TEST(a_proxied_location_is_protected_before_the_backend)
+{
+    pth_http_backend_t be;
+    pth_http_backend_start_must(&be, NULL);
+    pth_config(h, "<Location /app/>\n  ProxyPass http://127.0.0.1:%d/\n" AUTH("App")
+                  "  Require group admins\n</Location>\n", be.port);
+    pth_expect_error(h, "AH0161[78]|AH01631");
+    pth_start(h);
+    char *www = NULL;
+    ck_assert_int_eq(get_as("/app/echo", NULL, &www), 401);
+    ck_assert_str_eq(www, "Basic realm=\"App\"");
+    free(www);
+    expect("/app/echo", "carol:carolpw", 401);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 0);
+    const char *cred[] = {"Authorization: Basic Ym9iOmJvYnB3", NULL}; /* bob:bobpw */
+    pth_resp_t r;
+    pth_get(h, "/app/echo", cred, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\r\nAuthorization: Basic Ym9iOmJvYnB3\r\n"), "%s", r.body);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 1);
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_http_backend_stop(&be);
 }
 END_TEST
 
@@ -445,6 +475,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, the_access_log_names_the_user_even_when_refused);
     tcase_add_test(tc, a_password_file_change_applies_to_the_next_request);
     tcase_add_test(tc, authtype_without_require_and_require_without_authtype_are_500);
+    tcase_add_test(tc, a_proxied_location_is_protected_before_the_backend);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("compat");
