@@ -386,6 +386,40 @@ START_TEST(allow_and_deny_see_the_client_that_remoteip_found)
 }
 END_TEST
 
+/* ---- .htaccess ---------------------------------------------------------------------- */
+
+/* What people put in .htaccess first: a password on a directory, or "Deny from all"; each
+ * let in by its AllowOverride class (AuthConfig, Limit) and refused (500) without it. */
+START_TEST(htaccess_files_protect_directories_under_their_override_class)
+{
+    pth_write_conf_file(h, "htdocs_auth", "AuthType Basic\nAuthName \"HT\"\n"
+                                          "AuthUserFile @DIR@/htpasswd\nRequire valid-user\n");
+    char *auth = pth_read_file(pth_path(h, "htdocs_auth"), NULL);
+    ck_assert_ptr_nonnull(auth);
+    pth_write_file(h, "adm/.htaccess", auth, strlen(auth));
+    free(auth);
+    static const char deny[] = "Order deny,allow\nDeny from all\n";
+    pth_write_file(h, "grp/.htaccess", deny, strlen(deny));
+    pth_write_file(h, "usr/.htaccess", deny, strlen(deny));
+    pth_write_file(h, "any/.htaccess", deny, strlen(deny));
+    pth_config(h, "<Directory @DOCROOT@/adm>\n  AllowOverride AuthConfig\n</Directory>\n"
+                  "<Directory @DOCROOT@/grp>\n  AllowOverride Limit\n</Directory>\n"
+                  "<Directory @DOCROOT@/usr>\n  AllowOverride None\n</Directory>\n"
+                  "<Directory @DOCROOT@/any>\n  AllowOverride AuthConfig\n</Directory>\n");
+    pth_expect_error(h, "AH01797|\\.htaccess");
+    pth_start(h);
+    char *www = NULL;
+    ck_assert_int_eq(get_as("/adm/", NULL, &www), 401);
+    ck_assert_str_eq(www, "Basic realm=\"HT\"");
+    free(www);
+    expect("/adm/", "dave:davepw", 200);
+    expect("/grp/", NULL, 403);
+    expect("/usr/", NULL, 200); /* AllowOverride None: the file is not read */
+    expect("/any/", NULL, 500); /* Deny is of class Limit */
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- Config errors ------------------------------------------------------------------ */
 
 static void expect_config_error(const char *body, const char *msg)
@@ -488,6 +522,11 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, require_host_and_forward_dns_match_the_loopback_client);
     tcase_add_test(tc, a_dokuwiki_style_alias_is_open_locally_and_closed_below_bin);
     tcase_add_test(tc, allow_and_deny_see_the_client_that_remoteip_found);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("htaccess");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, htaccess_files_protect_directories_under_their_override_class);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");
