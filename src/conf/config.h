@@ -344,6 +344,8 @@ typedef struct pt_vhost {
      * inherited from the main server: 0 unset, 1 Off, 2 On. */
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
+    int proxy_status;           /* ProxyStatus (proxy/directives_balancer.c): 0 unset,
+                                   1 Off (the default), 2 On or Full */
     int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 unset, 1 Off, 2 On, 3 NoDecode */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */

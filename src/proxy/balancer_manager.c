@@ -51,9 +51,18 @@ static const char *esc(pt_request_t *r, const char *s)
 
 /* ---- server-status and metrics ---------------------------------------------------------- */
 
+/* ProxyStatus On or Full for the request's server (mod_proxy's status hook returns at once
+ * with Off, the default, in HTML and ?auto alike). */
+static bool proxy_status_on(const pt_request_t *r)
+{
+    return r->vhost && r->vhost->proxy_status == 2;
+}
+
 static void status_html(pt_request_t *r, pt_strbuf_t *b)
 {
     const pt_config_t *cfg = r->cfg;
+    if (!proxy_status_on(r))
+        return;
     for (size_t i = 0; cfg && i < cfg->nbalancers; i++) {
         const pt_balancer_t *bal = cfg->balancers[i];
         size_t n;
@@ -89,6 +98,8 @@ static void status_html(pt_request_t *r, pt_strbuf_t *b)
 static void status_text_auto(pt_request_t *r, pt_strbuf_t *b)
 {
     const pt_config_t *cfg = r->cfg;
+    if (!proxy_status_on(r))
+        return;
     for (size_t i = 0; cfg && i < cfg->nbalancers; i++) {
         const pt_balancer_t *bal = cfg->balancers[i];
         size_t n, w = 0;

@@ -339,13 +339,17 @@ static int set_balancer_persist(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_onoff(l, n, n->argv[0], &state(l)->persist);
 }
 
-/* ProxyStatus On|Off|Full: accepted as Apache; portico's server-status always shows the
- * balancers (Full's extra columns are always there too). */
+/* ProxyStatus On|Off|Full: whether server-status (HTML and ?auto) shows the balancers, as
+ * mod_proxy's status hook decides; Full is On (Apache 2.4), Off the default. A virtual host
+ * without its own takes the main server's (finish). */
 static int set_proxy_status(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    (void)s;
     const char *v = n->argv[0];
-    if (strcasecmp(v, "on") && strcasecmp(v, "off") && strcasecmp(v, "full"))
+    if (strcasecmp(v, "off") == 0)
+        s->vh->proxy_status = 1;
+    else if (strcasecmp(v, "on") == 0 || strcasecmp(v, "full") == 0)
+        s->vh->proxy_status = 2;
+    else
         return pt_dcx_fail(l, n, "ProxyStatus must be On, Off or Full");
     return 0;
 }
@@ -419,9 +423,19 @@ static int share_worker_keys(dcx_t *l, const bstate_t *st)
     return 0;
 }
 
+/* Virtual hosts without their own ProxyStatus take the main server's (Apache's merge). */
+static void inherit_proxy_status(dcx_t *l)
+{
+    const pt_vhost_t *m = l->cfg->main_server;
+    for (size_t i = 0; i < l->cfg->nvhosts; i++)
+        if (!l->cfg->vhosts[i]->proxy_status)
+            l->cfg->vhosts[i]->proxy_status = m->proxy_status;
+}
+
 static int finish(dcx_t *l)
 {
     bstate_t *st = state(l);
+    inherit_proxy_status(l);
     tie_backends(l);
     tie_requires(l, st);
     if (share_worker_keys(l, st) < 0)

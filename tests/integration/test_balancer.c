@@ -368,7 +368,7 @@ END_TEST
 START_TEST(failonstatus_puts_the_member_in_error)
 {
     pth_expect_error(h, "failonstatus");
-    start_cluster(NULL, "failonstatus=503 lbmethod=byrequests", NULL);
+    start_cluster("ProxyStatus On\n", "failonstatus=503 lbmethod=byrequests", NULL);
     /* The first request goes to member 0 (byrequests from a fresh state). */
     pth_resp_t r;
     pth_get(h, "/b/status?code=503", NULL, &r);
@@ -410,6 +410,45 @@ START_TEST(status_and_metrics_show_every_member)
              "//c\",member=\"http://127.0.0.1:%d\"} 2\n", be[0].port);
     ck_assert_msg(strstr(r.body, want), "%s", r.body);
     ck_assert_msg(strstr(r.body, "portico_balancer_member_up{"), "%s", r.body);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* mod_proxy's status hook returns at once with ProxyStatus Off (the default): neither the
+ * HTML page nor ?auto names a balancer. The metrics handler, portico's own, still does. */
+START_TEST(proxy_status_off_hides_the_balancers_from_server_status)
+{
+    static const char *const pre[] = {"", "ProxyStatus Off\n"};
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        start_cluster(pre[i], "lbmethod=byrequests", NULL);
+        int count[NBE];
+        spread(3, count, NULL);
+        pth_resp_t r;
+        pth_get(h, "/status?auto", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(strstr(r.body, "Total Accesses:") && !strstr(r.body, "ProxyBalancer"),
+                      "%s", r.body);
+        pth_resp_free(&r);
+        pth_get(h, "/status", NULL, &r);
+        ck_assert_msg(strstr(r.body, "Server Version") || strstr(r.body, "<html"), "%s", r.body);
+        ck_assert_msg(!strstr(r.body, "LoadBalancer Status"), "%s", r.body);
+        pth_resp_free(&r);
+        pth_get(h, "/metrics", NULL, &r);
+        ck_assert_msg(strstr(r.body, "portico_balancer_member_requests_total{"), "%s", r.body);
+        pth_resp_free(&r);
+        pth_stop(h);
+    }
+}
+END_TEST
+
+/* ProxyStatus Full is a synonym of On (Apache 2.4). */
+START_TEST(proxy_status_full_shows_them_as_on_does)
+{
+    start_cluster("ProxyStatus Full\n", "lbmethod=byrequests", NULL);
+    pth_resp_t r;
+    pth_get(h, "/status?auto", NULL, &r);
+    ck_assert_msg(strstr(r.body, "ProxyBalancer[0]Name: balancer://c\n"), "%s", r.body);
     pth_resp_free(&r);
     pth_stop(h);
 }
@@ -675,6 +714,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tm, setup, teardown);
     tcase_set_timeout(tm, 120);
     tcase_add_test(tm, status_and_metrics_show_every_member);
+    tcase_add_test(tm, proxy_status_off_hides_the_balancers_from_server_status);
+    tcase_add_test(tm, proxy_status_full_shows_them_as_on_does);
     tcase_add_test(tm, manager_changes_reach_every_child_at_once);
     tcase_add_test(tm, balancer_persist_keeps_manager_changes_across_a_graceful_restart);
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
