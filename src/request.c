@@ -426,12 +426,16 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
                       r->filename ? r->filename : r->uri);
         return 403;
     }
-    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
-    if (!authorized_before && r->backend && r->backend->proxy_require &&
-        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
-                        &r->env) != PT_AUTHZ_GRANTED) {
+    /* A ProxyPass'd request: the <Proxy> sections of the URL it goes to (mod_proxy's walk). */
+    const char *purl = NULL;
+    const pt_require_t *prq = !authorized_before && r->backend && r->cfg->proxy_require
+                                  ? r->cfg->proxy_require(r->arena, r->cfg, r->backend,
+                                                          r->backend_path, &purl)
+                                  : NULL;
+    if (prq && pt_require_eval(prq, pt_request_client_addr(r), r->method, &r->env) !=
+                   PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->backend->url);
+                      purl);
         return 403;
     }
     return 0;

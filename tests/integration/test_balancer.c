@@ -660,6 +660,39 @@ START_TEST(proxy_sections_guard_plain_http_backends_too)
 }
 END_TEST
 
+/* mod_proxy's walk matches <Proxy> and <ProxyMatch> against the proxied URL, the backend's
+ * URL joined with the request's path: a section naming a path under a backend guards only
+ * the requests that go there. */
+START_TEST(proxy_sections_match_the_backend_url_joined_with_the_request_path)
+{
+    pth_expect_error(h, "AH01630");
+    pth_config(h, "<Proxy \"http://127.0.0.1:%d/app\">\n Require all denied\n</Proxy>\n"
+                  "<ProxyMatch \"^http://127\\.0\\.0\\.1:[0-9]+/secret\">\n"
+                  " Require all denied\n</ProxyMatch>\n"
+                  "<Proxy \"balancer://c/adm\">\n Require all denied\n</Proxy>\n"
+                  "<Proxy \"balancer://c\">\n BalancerMember http://127.0.0.1:%d\n</Proxy>\n"
+                  "ProxyPass /x/ http://127.0.0.1:%d/\nProxyPass /b/ balancer://c/\n",
+               be[0].port, be[1].port, be[0].port);
+    pth_start(h);
+    static const struct {
+        const char *path;
+        int status;
+    } cases[] = {{"/x/echo", 200},       {"/x/app/echo", 403}, {"/x/app", 403},
+                 {"/x/secret/a", 403},   {"/x/pub/secret/echo", 200}, {"/b/echo", 200},
+                 {"/b/adm/echo", 403}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pth_resp_t r;
+        pth_get(h, cases[i].path, NULL, &r);
+        ck_assert_msg(r.status == cases[i].status, "%s: %d", cases[i].path, r.status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 2);
+    ck_assert(pth_file_wait_contains(h->error_log, "client denied by server configuration: "
+                                     "proxy:http://127.0.0.1:", 2000));
+    pth_stop(h);
+}
+END_TEST
+
 /* The Apache manual's mod_proxy_balancer example, as written there but for the addresses. */
 START_TEST(the_apache_manual_balancer_example_runs)
 {
@@ -721,6 +754,7 @@ static Suite *suite(void)
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
     tcase_add_test(tm, proxy_section_require_guards_the_balancer);
     tcase_add_test(tm, proxy_sections_guard_plain_http_backends_too);
+    tcase_add_test(tm, proxy_sections_match_the_backend_url_joined_with_the_request_path);
     tcase_add_test(tm, a_drained_member_finishes_its_requests_and_takes_no_new_ones);
     tcase_add_test(tm, timeout_waits_for_a_member_to_come_back);
     suite_add_tcase(s, tm);
