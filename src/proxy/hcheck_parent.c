@@ -6,6 +6,7 @@
 #include "hcheck.h"
 
 #include "log.h"
+#include "upstream_tls.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -138,6 +139,11 @@ static void build(const pt_config_t *cfg, int64_t now_ms)
     parent.hc = pt_hcheck_create();
     if (!parent.hc)
         return;
+    char err[256];
+    pt_utls_t *utls = pt_utls_create(cfg, err, sizeof(err));
+    if (!utls)
+        pt_log_error(PT_LOG_ERR, NULL, "health check: no TLS for https:// members: %s", err);
+    pt_hcheck_set_tls(parent.hc, cfg, utls);
     for (size_t i = 0; i < cfg->nbalancers; i++)
         add_members(cfg, cfg->balancers[i], now_ms);
     parent.rs = pt_resolve_create(cfg, parent.hc, now_ms);
