@@ -243,14 +243,19 @@ static void verdict(target_t *t, bool pass, const char *why)
                                                                                    : 1;
     if (!pass && !failed && -s >= need_fails) {
         atomic_fetch_or(&sh->status, PT_MEMBER_HC_FAILED);
-        pt_log_error(PT_LOG_NOTICE, NULL, "health check: member %s ejected after %d failed "
-                     "check%s (%s)", t->label, -s, s == -1 ? "" : "s", why);
+        pt_log_merror("proxy_hcheck", PT_LOG_NOTICE, NULL,
+                      "health check: member %s ejected after %d failed "
+                      "check%s (%s)",
+                      t->label, -s, s == -1 ? "" : "s", why);
     } else if (pass && failed && s >= need_passes) {
         atomic_fetch_and(&sh->status, ~(unsigned)PT_MEMBER_HC_FAILED);
-        pt_log_error(PT_LOG_NOTICE, NULL, "health check: member %s re-admitted after %d "
-                     "passed check%s", t->label, s, s == 1 ? "" : "s");
+        pt_log_merror("proxy_hcheck", PT_LOG_NOTICE, NULL,
+                      "health check: member %s re-admitted after %d "
+                      "passed check%s",
+                      t->label, s, s == 1 ? "" : "s");
     } else if (!pass) {
-        pt_log_error(PT_LOG_DEBUG, NULL, "health check: member %s failed (%s)", t->label, why);
+        pt_log_merror("proxy_hcheck", PT_LOG_DEBUG, NULL, "health check: member %s failed (%s)",
+                      t->label, why);
     }
 }
 

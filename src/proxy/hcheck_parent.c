@@ -117,8 +117,10 @@ static void add_members(const pt_config_t *cfg, const pt_balancer_t *bal, int64_
         struct sockaddr_storage sa;
         socklen_t len = 0;
         if (member_addr(b, &sa, &len) < 0) {
-            pt_log_error(PT_LOG_ERR, NULL, "health check: %s: cannot resolve %s: its checks "
-                         "fail until a restart", bal->name, slots[i].name);
+            pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL,
+                          "health check: %s: cannot resolve %s: its checks "
+                          "fail until a restart",
+                          bal->name, slots[i].name);
             sa.ss_family = AF_UNSPEC; /* the socket call fails: each check fails */
             len = sizeof(sa);
         }
@@ -129,7 +131,7 @@ static void add_members(const pt_config_t *cfg, const pt_balancer_t *bal, int64_
                                  .sa = (struct sockaddr *)&sa, .salen = len, .sh = &slots[i],
                                  .label = label};
         if (pt_hcheck_add(parent.hc, &t, now_ms) < 0)
-            pt_log_error(PT_LOG_ERR, NULL, "health check: out of memory");
+            pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL, "health check: out of memory");
     }
 }
 
@@ -142,7 +144,8 @@ static void build(const pt_config_t *cfg, int64_t now_ms)
     char err[256];
     pt_utls_t *utls = pt_utls_create(cfg, err, sizeof(err));
     if (!utls)
-        pt_log_error(PT_LOG_ERR, NULL, "health check: no TLS for https:// members: %s", err);
+        pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL,
+                      "health check: no TLS for https:// members: %s", err);
     pt_hcheck_set_tls(parent.hc, cfg, utls);
     for (size_t i = 0; i < cfg->nbalancers; i++)
         add_members(cfg, cfg->balancers[i], now_ms);

@@ -82,8 +82,8 @@ static int give_up(pt_http_x_t *x, pt_upstream_fail_t f, const char *detail)
 
 static int client_gone(pt_http_x_t *x, int rc)
 {
-    pt_log_rerror(PT_LOG_INFO, x->r, "client went away; HTTP request to %s abandoned",
-                  x->b->url);
+    pt_log_rmerror("proxy_http", PT_LOG_INFO, x->r,
+                   "client went away; HTTP request to %s abandoned", x->b->url);
     pt_pool_release(x->pool, &x->c, false);
     x->r->keepalive = false;
     x->r->conn->aborted = true;
@@ -361,7 +361,8 @@ int pt_http_relay(pt_http_x_t *x)
     int64_t len = bodiless ? (h->content_length >= 0 ? h->content_length : -1)
                            : (h->chunked ? -1 : h->content_length);
     if (pt_resp_start(r, h->status, len) != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "HTTP backend %s: cannot start the response", x->b->url);
+        pt_log_rmerror("proxy_http", PT_LOG_ERR, r, "HTTP backend %s: cannot start the response",
+                       x->b->url);
         pt_pool_release(x->pool, &x->c, false);
         return 500;
     }

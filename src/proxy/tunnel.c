@@ -217,7 +217,7 @@ static bool client_pending(const pt_tunnel_t *t)
 
 static void log_end(pt_tunnel_t *t, const char *why)
 {
-    pt_log_error(PT_LOG_INFO, t->c->peer_ip, "tunnel to the backend closed: %s", why);
+    pt_log_merror("proxy", PT_LOG_INFO, t->c->peer_ip, "tunnel to the backend closed: %s", why);
 }
 
 /* Worker and prefork: the tunnel keeps this thread until it ends. */
@@ -378,8 +378,8 @@ int pt_tunnel_run(pt_request_t *r, int up_fd, SSL *up_ssl, const void *up_pendin
     if (rc == 0 && (fl < 0 || fcntl(up_fd, F_SETFL, fl | O_NONBLOCK) != 0))
         rc = -errno;
     if (rc != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "cannot start the tunnel to the backend: %s",
-                      strerror(-rc));
+        pt_log_rmerror("proxy", PT_LOG_ERR, r, "cannot start the tunnel to the backend: %s",
+                       strerror(-rc));
         if (t) {
             t->up_fd = -1;
             t->up_ssl = NULL;

@@ -79,9 +79,14 @@ int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const
                          const char *url, const char *detail, bool started)
 {
     const pt_upstream_class_t *c = pt_upstream_class(f);
-    pt_log_rerror(PT_LOG_ERR, r, "%s: %s backend %s%s%s%s", c->log, proto, url,
-                  detail ? ": " : "", detail ? detail : "",
-                  started ? " (response already started; closing the connection)" : "");
+    /* The module Apache's line comes from: mod_ssl for the handshake, else the scheme's. */
+    const char *module = f == PT_UPSTREAM_TLS_HANDSHAKE  ? "ssl"
+                         : strcmp(proto, "FastCGI") == 0 ? "proxy_fcgi"
+                         : strcmp(proto, "HTTP") == 0    ? "proxy_http"
+                                                         : "proxy";
+    pt_log_rmerror(module, PT_LOG_ERR, r, "%s: %s backend %s%s%s%s", c->log, proto, url,
+                   detail ? ": " : "", detail ? detail : "",
+                   started ? " (response already started; closing the connection)" : "");
     return c->status;
 }
 

@@ -212,8 +212,8 @@ static struct {
 /* A failed fetch for st: logged; with nothing valid in hand, mod_ssl's tryLater. */
 static void fetch_failed(staple_t *st, const pt_stapling_opts_t *o, const char *err)
 {
-    pt_log_error(PT_LOG_ERR, NULL, "OCSP stapling: %s (next try in %lld s)", err,
-                 (long long)o->error_ttl_s);
+    pt_log_merror("ssl", PT_LOG_ERR, NULL, "OCSP stapling: %s (next try in %lld s)", err,
+                  (long long)o->error_ttl_s);
     unsigned char *held = NULL;
     size_t hl = slot_copy(st->slot, &held);
     OPENSSL_free(held);
@@ -235,7 +235,7 @@ static int64_t fetch_done(staple_t *st, const pt_stapling_opts_t *o, const unsig
     }
     slot_store(st->slot, resp, rlen, expires);
     if (why[0]) /* a responder error stapled as it is */
-        pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: %s: %s", st->url, why);
+        pt_log_merror("ssl", PT_LOG_WARN, NULL, "OCSP stapling: %s: %s", st->url, why);
     return ttl;
 }
 
@@ -431,7 +431,8 @@ static int staple_file(staple_t *st, const pt_stapling_opts_t *o, char *err, siz
         return -1;
     }
     if (rc != 0)
-        pt_log_error(PT_LOG_WARN, NULL, "SSLStaplingFile %s: %s: not stapled", o->file, why);
+        pt_log_merror("ssl", PT_LOG_WARN, NULL, "SSLStaplingFile %s: %s: not stapled", o->file,
+                      why);
     return 1;
 }
 
@@ -464,8 +465,10 @@ static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_st
     char name[256];
     X509 *issuer = find_issuer(ctx, x, chain);
     if (!issuer) {
-        pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: no issuer certificate for %s in its "
-                     "chain: not stapled", subject_of(x, name, sizeof(name)));
+        pt_log_merror("ssl", PT_LOG_WARN, NULL,
+                      "OCSP stapling: no issuer certificate for %s in its "
+                      "chain: not stapled",
+                      subject_of(x, name, sizeof(name)));
         return 0;
     }
     STACK_OF(OPENSSL_STRING) *aia = o->file || o->force_url ? NULL : X509_get1_ocsp(x);
@@ -473,9 +476,10 @@ static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_st
                       : sk_OPENSSL_STRING_num(aia) > 0 ? sk_OPENSSL_STRING_value(aia, 0) : NULL;
     if (!o->file && !url) {
         X509_email_free(aia);
-        pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: %s names no OCSP responder (AIA) and "
-                     "no SSLStaplingForceURL or SSLStaplingFile is set: not stapled",
-                     subject_of(x, name, sizeof(name)));
+        pt_log_merror("ssl", PT_LOG_WARN, NULL,
+                      "OCSP stapling: %s names no OCSP responder (AIA) and "
+                      "no SSLStaplingForceURL or SSLStaplingFile is set: not stapled",
+                      subject_of(x, name, sizeof(name)));
         return 0;
     }
     st->url = url ? strdup(url) : NULL;

@@ -344,6 +344,24 @@ START_TEST(a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member)
 }
 END_TEST
 
+/* The module tag Apache writes ("[proxy_http:error]") on the error-log line that says what. */
+static void assert_logged_by(pth_t *srv, const char *what, const char *tag)
+{
+    ck_assert_msg(pth_file_wait_contains(srv->error_log, what, 3000), "no '%s' logged", what);
+    char *log = pth_read_file(srv->error_log, NULL);
+    char *at = log ? strstr(log, what) : NULL;
+    ck_assert_ptr_nonnull(at);
+    char *bol = at;
+    while (bol > log && bol[-1] != '\n')
+        bol--;
+    char *nl = strchr(at, '\n');
+    if (nl)
+        *nl = '\0';
+    ck_assert_msg(strstr(bol, tag) != NULL && strstr(bol, tag) < at, "'%s' is not tagged %s",
+                  bol, tag);
+    free(log);
+}
+
 START_TEST(all_members_down_answers_503_at_once)
 {
     pth_expect_error(h, "AH01079|in error state|AH01167");
@@ -361,6 +379,8 @@ START_TEST(all_members_down_answers_503_at_once)
         pth_resp_free(&r);
     }
     ck_assert(pth_file_wait_contains(h->error_log, "All workers are in error state", 3000));
+    assert_logged_by(h, "AH01167: balancer://c: All workers", "[proxy_balancer:error]");
+    assert_logged_by(h, "AH00940: balancer://c: member", "[proxy:error]");
     pth_stop(h);
 }
 END_TEST
