@@ -74,7 +74,7 @@ static void teardown(void)
 }
 
 /* b's address, as the proxy connects: its unix socket, else its name's first address at
- * load (a member without resolve= keeps the address it had at start), else resolved now. */
+ * load (a member without resolve= keeps the address it had at start). */
 static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, socklen_t *len)
 {
     memset(sa, 0, sizeof(*sa));
@@ -87,20 +87,10 @@ static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, sockl
         *len = sizeof(*sun);
         return 0;
     }
-    if (b->naddrs) {
-        *sa = b->addrs[0];
-        *len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                         : sizeof(struct sockaddr_in);
-        return 0;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", b->port);
-    if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
+    if (!b->naddrs) /* its name did not resolve at load: not looked up here either */
         return -1;
-    memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
+    *sa = b->addrs[0];
+    *len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     return 0;
 }
 

@@ -111,9 +111,11 @@ static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fre
         int err = 0;
         if (pt_pool_acquire_tls(x->pool, x->timeout_ms, pool_how(x, fresh || attempt > 0),
                                 x->tls, &x->c, &fail, &err) != 0)
-            return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL     ? NULL
-                                         : fail == PT_UPSTREAM_TLS_HANDSHAKE ? x->tls->why
-                                                                             : strerror(err));
+            return pt_http_fail(x, fail,
+                                fail == PT_UPSTREAM_POOL_FULL ? NULL
+                                : fail == PT_UPSTREAM_TLS_HANDSHAKE
+                                    ? x->tls->why
+                                    : pt_upstream_connect_why(x->b, err));
         struct iovec iov = {(void *)head, hlen};
         x->sent_us = pt_mono_us();
         int rc = pt_upstream_conn_writev(&x->c, &iov, 1, x->timeout_ms);

@@ -150,6 +150,14 @@ static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeou
     return fd;
 }
 
+const char *pt_upstream_connect_why(const pt_backend_t *b, int err)
+{
+    if (err == EHOSTUNREACH && !b->unix_path && !b->naddrs && b->resolve_s <= 0)
+        return "its name was not resolved when the configuration was loaded (names are "
+               "resolved at start and restart; resolve=N follows a name that changes)";
+    return strerror(err);
+}
+
 int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
 {
     return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
@@ -195,6 +203,10 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
     }
     if (b->naddrs)
         return connect_loaded(b, timeout_ms);
+    /* Without resolve=, a name is resolved at load only (start and restart): one that did
+     * not resolve then is not looked up on a worker per request (pt_upstream_connect_why). */
+    if (b->resolve_s <= 0)
+        return -EHOSTUNREACH;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);
