@@ -106,7 +106,7 @@ static void start(fixture_t *f, bool async, const char *held, const char *pendin
     f->backend = us[1];
     f->up_fd = us[0]; /* left blocking: the tunnel makes it non-blocking */
     pt_request_t r = {.conn = f->c, .vhost = &vh, .keepalive = true};
-    ck_assert_int_eq(pt_tunnel_run(&r, us[0], pending, strlen(pending), idle_ms), 0);
+    ck_assert_int_eq(pt_tunnel_run(&r, us[0], NULL, pending, strlen(pending), idle_ms), 0);
     ck_assert(!r.keepalive && r.body_done);
     ck_assert_str_eq(f->c->proto->name, "tunnel");
     ck_assert_uint_eq(f->c->rpos, f->c->rlen); /* the held bytes are the tunnel's now */
@@ -372,7 +372,7 @@ START_TEST(a_tunnel_that_cannot_start_closes_the_backend_socket)
     pt_request_t r = {.conn = c, .vhost = &vh, .keepalive = true};
     int bad = dup(cs[1]);
     close(bad); /* a descriptor that is not open: fcntl fails */
-    ck_assert_int_lt(pt_tunnel_run(&r, bad, "", 0, 1000), 0);
+    ck_assert_int_lt(pt_tunnel_run(&r, bad, NULL, "", 0, 1000), 0);
     ck_assert(!r.keepalive);
     ck_assert_ptr_eq(c->proto, NULL); /* the connection is not taken over */
     pt_conn_destroy(c);
