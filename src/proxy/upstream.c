@@ -7,6 +7,7 @@
 #include "mpm/mpm.h"
 #include "request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -152,7 +153,10 @@ static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeou
 
 const char *pt_upstream_connect_why(const pt_backend_t *b, int err)
 {
-    if (err == EHOSTUNREACH && !b->unix_path && !b->naddrs && b->resolve_s <= 0)
+    unsigned char ip[sizeof(struct in6_addr)];
+    bool literal = b->host && (inet_pton(AF_INET, b->host, ip) == 1 ||
+                               inet_pton(AF_INET6, b->host, ip) == 1);
+    if (err == EHOSTUNREACH && !b->unix_path && !b->naddrs && b->resolve_s <= 0 && !literal)
         return "its name was not resolved when the configuration was loaded (names are "
                "resolved at start and restart; resolve=N follows a name that changes)";
     return strerror(err);
@@ -204,10 +208,11 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
     if (b->naddrs)
         return connect_loaded(b, timeout_ms);
     /* Without resolve=, a name is resolved at load only (start and restart): one that did
-     * not resolve then is not looked up on a worker per request (pt_upstream_connect_why). */
-    if (b->resolve_s <= 0)
-        return -EHOSTUNREACH;
+     * not resolve then is not looked up on a worker per request (pt_upstream_connect_why);
+     * an address literal needs no lookup. */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (b->resolve_s <= 0)
+        hints.ai_flags = AI_NUMERICHOST;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);
     if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
