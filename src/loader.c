@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "headers.h"
 #include "module.h"
+#include "rewrite_request.h"
 
 static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name)
 {
@@ -55,7 +56,7 @@ void pt_loader_init(void)
     /* Modules load during the walk; names resolve after it, once every module is in. */
     static const pt_conf_ext_t *const all[] = {
         &pt_access_conf, &pt_headers_conf, &pt_accesslog_conf, &pt_module_conf,
-        &handlers_ext,
+        &pt_rewrite_conf, &handlers_ext,
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);

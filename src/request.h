@@ -138,6 +138,11 @@ struct pt_request {
     const char *walked_dir;      /* the directory the request before an internal redirect
                                     was walked to (with '/'), or NULL */
     const char *walked;          /* the name the walk got to (pt_walk_stat), or NULL */
+    /* mod_rewrite (rewrite_request.c): what its rules forced (T=, H=), kept across internal
+     * redirects as Apache's notes; rewrite_end: an [END] rule applied, no more rewriting. */
+    const char *rewrite_type;
+    const char *rewrite_handler;
+    bool rewrite_end;
     struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
     bool sb_counted;             /* counted by status and method when its head was built */
 
