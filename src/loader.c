@@ -60,4 +60,5 @@ void pt_loader_init(void)
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);
+    pt_request_set_phases(&pt_rewrite_phases);
 }

@@ -10,7 +10,6 @@
 #include "log.h"
 #include "mime.h"
 #include "request.h"
-#include "rewrite_request.h"
 #include "uri.h"
 #include "walk.h"
 
@@ -21,6 +20,14 @@
 #include <unistd.h>
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
+
+/* Set once at start-up, before any thread (pt_request_set_phases). */
+static const pt_request_phases_t *phases;
+
+void pt_request_set_phases(const pt_request_phases_t *p)
+{
+    phases = p;
+}
 
 /* ---- Address helpers -------------------------------------------------------------- */
 
@@ -372,8 +379,8 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     r->proxy_pass = NULL;
     /* mod_rewrite's translate_name hook runs first; a file or backend it gives is mapped. */
     bool mapped = false;
-    if (!st && !dirent)
-        st = pt_rewrite_server(r, lookup, &mapped);
+    if (!st && !dirent && phases && phases->translate)
+        st = phases->translate(r, lookup, &mapped);
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
     if (!st && !dirent && !mapped &&
@@ -473,13 +480,13 @@ int pt_request_route(pt_request_t *r)
     if (st)
         return st;
     bool redirected = false;
-    st = pt_rewrite_directory(r, &redirected);
+    st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
     if (st || redirected)
         return st;
     const pt_handler_t *h = choose_handler(r);
     if (r->filename)
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
-    st = pt_rewrite_fixup(r, &h);
+    st = phases && phases->handler ? phases->handler(r, &h) : 0;
     return st ? st : h->run(r);
 }
 

@@ -79,8 +79,8 @@ static const char *closing_curly(const char *p)
     return NULL;
 }
 
-void pt_rewrite_scan(const char *tmpl, void (*fn)(void *ud, char kind, const char *name, size_t len),
-                     void *ud)
+void pt_rewrite_scan(const char *tmpl,
+                     void (*fn)(void *ud, char kind, const char *name, size_t len), void *ud)
 {
     for (const char *p = tmpl; *p; p++) {
         if (*p == '\\' && p[1]) {

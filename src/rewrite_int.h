@@ -64,7 +64,7 @@ struct pt_rewrite_map {
 /* The %{NAME} Apache knows, checked when a rule or condition is built (rewrite.c). */
 bool pt_rewrite_var_known(const char *name);
 /* Calls fn on each %{NAME} and ${map:...} of a template (rewrite.c). */
-void pt_rewrite_scan(const char *tmpl, void (*fn)(void *ud, char kind, const char *name, size_t len),
-                     void *ud);
+void pt_rewrite_scan(const char *tmpl,
+                     void (*fn)(void *ud, char kind, const char *name, size_t len), void *ud);
 
 #endif

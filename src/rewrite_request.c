@@ -255,3 +255,9 @@ int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
     r->handler = r->rewrite_handler;
     return 0;
 }
+
+const pt_request_phases_t pt_rewrite_phases = {
+    .translate = pt_rewrite_server,
+    .fixup = pt_rewrite_directory,
+    .handler = pt_rewrite_fixup,
+};

@@ -21,6 +21,8 @@ typedef struct pt_rewrite_srv {
 } pt_rewrite_srv_t;
 
 extern const pt_conf_ext_t pt_rewrite_conf;
+/* The three functions below as routing's phases (pt_request_set_phases). */
+extern const pt_request_phases_t pt_rewrite_phases;
 
 /* Server context, before URL mapping: 0 to go on, or a status to answer with (a redirect's
  * Location set). It may rewrite r->uri and r->args ([PT]), or set r->filename or r->backend

@@ -339,9 +339,8 @@ START_TEST(rule_sets_rewrite_as_apache_documents)
     int rc = pt_rewrite_apply(&c, rules, n);
     ck_assert_msg(rc == t->rc, "%s: rc %d", t->what, rc);
     if (t->out) {
-        const char *want = t->perdir && t->out[0] != '/' && !strstr(t->out, "://") ? pt_arena_printf(A, "%s/%s", dir,
-                                                                             t->out)
-                                                          : t->out;
+        bool relative = t->perdir && t->out[0] != '/' && !strstr(t->out, "://");
+        const char *want = relative ? pt_arena_printf(A, "%s/%s", dir, t->out) : t->out;
         ck_assert_msg(strcmp(c.filename, want) == 0, "%s: '%s'", t->what, c.filename);
     }
     ck_assert_msg(strcmp(c.args ? c.args : "", t->out_args) == 0, "%s: args '%s'", t->what,
