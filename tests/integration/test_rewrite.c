@@ -57,7 +57,7 @@ static void get_location(const char *path, int status, const char *location)
 
 static const char *url(const char *path)
 {
-    static char buf[256];
+    static char buf[1024];
     snprintf(buf, sizeof(buf), "http://127.0.0.1:%d%s", h->port, path);
     return buf;
 }
@@ -163,6 +163,40 @@ START_TEST(a_txt_map_picks_the_target)
 }
 END_TEST
 
+/* Escaping of redirects, each answer as Debian's apache2 2.4 gave it for the same rules. */
+static const struct {
+    const char *path, *location;
+} escapes[] = {
+    {"/sp/a%20b", "http://localhost/x/a%20b"},
+    {"/ne/a%20b", "http://localhost/x/a b"},           /* NE: as it is */
+    {"/b/a%20b%26c", "http://localhost/s?q=a+b%2526c"}, /* B, then escaped again: Apache's */
+    {"/bne/a%20b%26c", "http://localhost/s?q=a+b%26c"},
+    {"/qsa/x?y=1", "http://localhost/s?a=x&y=1"},
+    {"/abs/p?q=1", "http://other.example/p?q=1"},       /* another server: a redirect */
+    {"/cond?x=1&id=42", "http://localhost/item/42"},    /* %2 from the condition, '?' drops */
+};
+
+START_TEST(redirects_are_escaped_as_apache_escapes_them)
+{
+    pth_config(h, "RewriteEngine On\n"
+                  "RewriteRule ^/sp/(.*)$ /x/$1 [R]\nRewriteRule ^/ne/(.*)$ /x/$1 [R,NE]\n"
+                  "RewriteRule ^/b/(.*)$ /s?q=$1 [B,R]\nRewriteRule ^/bne/(.*)$ /s?q=$1 [B,R,NE]\n"
+                  "RewriteRule ^/qsa/(.*)$ /s?a=$1 [QSA,R]\n"
+                  "RewriteRule ^/abs/(.*)$ http://other.example/$1\n"
+                  "RewriteCond %%{QUERY_STRING} (^|&)id=(\\d+)\n"
+                  "RewriteRule ^/cond$ /item/%%2? [R]\n");
+    pth_start(h);
+    const char *host[] = {"Host: localhost", NULL};
+    for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+        pth_resp_t r = get(escapes[i].path, host, 302);
+        const char *loc = pth_resp_header(&r, "Location");
+        ck_assert_msg(loc && strcmp(loc, escapes[i].location) == 0, "%s: Location %s, want %s",
+                      escapes[i].path, loc ? loc : "(none)", escapes[i].location);
+        pth_resp_free(&r);
+    }
+}
+END_TEST
+
 /* ---- Directory context ----------------------------------------------------------------- */
 
 START_TEST(directory_rules_see_the_path_below_the_directory_and_redirect_inside)
@@ -178,10 +212,17 @@ START_TEST(rewrite_base_turns_the_result_back_into_a_url)
 {
     pth_config(h, "Alias /app @DOCROOT@/sub\n<Directory @DOCROOT@/sub>\n  RewriteEngine On\n"
                   "  RewriteBase /app/\n  RewriteRule ^go$ page.txt [R]\n"
-                  "  RewriteRule ^in$ page.txt\n</Directory>\n");
+                  "  RewriteRule ^in$ page.txt\n</Directory>\n"
+                  "<Directory @DOCROOT@/new>\n  RewriteEngine On\n"
+                  "  RewriteRule ^go$ x.txt [R]\n</Directory>\n");
     pth_start(h);
     get_location("/app/go", 302, url("/app/page.txt"));
     get_body("/app/in", 200, "page in sub\n");
+    /* Without RewriteBase the directory's file system path stays in the URL: Apache's
+     * answer too (apache2 2.4), and the reason RewriteBase exists. */
+    char want[512];
+    snprintf(want, sizeof(want), "%s/new/x.txt", h->docroot);
+    get_location("/new/go", 302, url(want));
 }
 END_TEST
 
@@ -291,6 +332,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, f_g_and_r_4xx_answer_with_their_status);
     tcase_add_test(tc, a_virtual_host_inherits_the_main_servers_rules_only_when_asked);
     tcase_add_test(tc, a_txt_map_picks_the_target);
+    tcase_add_test(tc, redirects_are_escaped_as_apache_escapes_them);
     tcase_add_test(tc, directory_rules_see_the_path_below_the_directory_and_redirect_inside);
     tcase_add_test(tc, rewrite_base_turns_the_result_back_into_a_url);
     tcase_add_test(tc, a_rewrite_loop_ends_at_the_internal_redirect_bound);
