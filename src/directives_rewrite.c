@@ -183,9 +183,22 @@ static int set_rewrite_cond(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* [P]: the backend of the target's fixed origin, made (or found) by the proxy as for
- * SetHandler "proxy:URL". ws:// and wss:// are HTTP with an upgrade to WebSocket, as
- * mod_proxy_wstunnel's schemes. */
+/* The backend a "proxy:URL" handler name stands for, made (or found) by the proxy as for
+ * SetHandler; NULL after pt_dcx_fail. */
+static pt_backend_t *backend_for(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name)
+{
+    pt_dir_config_t *scratch = pt_dcx_dir_new(l->a);
+    dcx_scope_t tmp = {.where = s->where, .name = n->name, .vh = s->vh, .dc = scratch};
+    for (size_t i = 0; i < l->nexts && !scratch->handler_backend; i++)
+        if (l->exts[i]->set_handler && l->exts[i]->set_handler(l, &tmp, n, name) < 0)
+            return NULL;
+    if (!scratch->handler_backend)
+        return pt_dcx_fail(l, n, "RewriteRule: no proxy scheme serves '%s'", name + 6), NULL;
+    return scratch->handler_backend;
+}
+
+/* [P]: the backend of the target's fixed origin. ws:// and wss:// are HTTP with an upgrade
+ * to WebSocket, as mod_proxy_wstunnel's schemes. */
 static int proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_rewrite_rule_t *r)
 {
     const char *origin = pt_rewrite_rule_proxy_origin(l->a, r);
@@ -195,19 +208,27 @@ static int proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_rewrit
                                  "configuration)");
     bool ws = strncasecmp(origin, "ws", 2) == 0 && (origin[2] == ':' || origin[3] == ':');
     const char *url = ws ? pt_arena_printf(l->a, "http%s", origin + 2) : origin;
-    pt_dir_config_t *scratch = pt_dcx_dir_new(l->a);
-    dcx_scope_t tmp = {.where = s->where, .name = n->name, .vh = s->vh, .dc = scratch};
-    const char *name = pt_arena_printf(l->a, "proxy:%s", url);
-    for (size_t i = 0; i < l->nexts && !scratch->handler_backend; i++)
-        if (l->exts[i]->set_handler && l->exts[i]->set_handler(l, &tmp, n, name) < 0)
-            return -1;
-    pt_backend_t *be = scratch->handler_backend;
+    pt_backend_t *be = backend_for(l, s, n, pt_arena_printf(l->a, "proxy:%s", url));
     if (!be)
-        return pt_dcx_fail(l, n, "RewriteRule [P]: no proxy scheme serves '%s'", origin);
+        return -1;
     if (ws && !be->upgrade)
         be->upgrade = "websocket";
     pt_rewrite_rule_set_proxy(r, be);
     return 0;
+}
+
+/* H=proxy:URL: its backend is made now; the request finds it by name (rewrite_request.c). */
+static int handler_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
+                           const pt_rewrite_rule_t *r)
+{
+    const char *h = pt_rewrite_rule_handler(r);
+    if (!h || strncasecmp(h, "proxy:", 6) != 0)
+        return 0;
+    if (strpbrk(h, "$%\\"))
+        return pt_dcx_fail(l, n, "RewriteRule: H=%s: a proxy handler must be written out "
+                                 "(portico makes its backends when it loads the "
+                                 "configuration)", h);
+    return backend_for(l, s, n, h) ? 0 : -1;
 }
 
 static int set_rewrite_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -226,6 +247,8 @@ static int set_rewrite_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     if (p)
         p->conds = NULL, p->nconds = 0, p->first = NULL;
     if ((pt_rewrite_rule_flags(r) & PT_RWF_PROXY) && proxy_backend(l, s, n, r) < 0)
+        return -1;
+    if (handler_backend(l, s, n, r) < 0)
         return -1;
     const pt_rewrite_rule_t **slot;
     if (server_scope(s)) {

@@ -407,6 +407,11 @@ unsigned pt_rewrite_rule_flags(const pt_rewrite_rule_t *rule)
     return rule->flags;
 }
 
+const char *pt_rewrite_rule_handler(const pt_rewrite_rule_t *rule)
+{
+    return rule->handler;
+}
+
 void pt_rewrite_rule_set_proxy(pt_rewrite_rule_t *rule, const void *target)
 {
     rule->proxy = target;

@@ -65,6 +65,8 @@ unsigned pt_rewrite_rule_flags(const pt_rewrite_rule_t *rule);
 /* [P]: the "scheme://host[:port]" at the start of the substitution when it is fixed text
  * (no variable or back-reference before the path), else NULL. */
 const char *pt_rewrite_rule_proxy_origin(pt_arena_t *a, const pt_rewrite_rule_t *rule);
+/* H=: the handler name as written, or NULL. */
+const char *pt_rewrite_rule_handler(const pt_rewrite_rule_t *rule);
 /* [P]: what the caller gets back in ctx->proxy when the rule proxies (its backend). */
 void pt_rewrite_rule_set_proxy(pt_rewrite_rule_t *rule, const void *target);
 /* Calls fn with each map name the rule and its conditions use (${name:...}). */

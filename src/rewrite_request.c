@@ -5,6 +5,7 @@
  * result served by an internal redirect, which the redirect bound stops from looping). */
 #include "handler.h"
 #include "log.h"
+#include "module.h"
 #include "rewrite_request.h"
 #include "rewrite_vars.h"
 #include "uri.h"
@@ -245,7 +246,19 @@ int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
         r->content_type = r->rewrite_type;
     if (!r->rewrite_handler)
         return 0;
-    const pt_handler_t *forced = pt_handler_find(r->rewrite_handler);
+    const pt_handler_t *forced = NULL;
+    if (strncasecmp(r->rewrite_handler, "proxy:", 6) == 0) {
+        for (size_t i = 0; i < r->cfg->nbackends && !forced; i++) {
+            if (strcmp(r->cfg->backends[i]->url, r->rewrite_handler) == 0) {
+                r->backend = r->cfg->backends[i];
+                forced = r->backend->handler;
+            }
+        }
+    } else {
+        forced = pt_handler_find(r->rewrite_handler);
+        if (!forced)
+            forced = pt_module_handler_find(r->cfg, r->rewrite_handler);
+    }
     if (!forced) {
         pt_log_rerror(PT_LOG_ERR, r, "mod_rewrite: no handler is named '%s' (H=)",
                       r->rewrite_handler);

@@ -169,7 +169,7 @@ bool pt_rewrite_lookup(pt_rewrite_ctx_t *c, const char *s, bool file)
     pt_request_t *r = c->ud;
     if (!file) {
         int st = pt_request_lookup(r, s, false);
-        return st == 0 || st < 400;
+        return st < 400; /* 0: the phases passed */
     }
     struct stat st;
     if (stat(s, &st) != 0 || !S_ISREG(st.st_mode))

@@ -163,6 +163,20 @@ START_TEST(a_txt_map_picks_the_target)
 }
 END_TEST
 
+START_TEST(t_forces_the_type_and_e_sets_a_variable_other_rules_read)
+{
+    pth_write_filef(h, "feed.data", "<rss/>\n");
+    pth_config(h, "RewriteEngine On\nRewriteRule \\.data$ - [T=application/rss+xml]\n"
+                  "RewriteRule ^/flag - [E=SEEN:yes]\n"
+                  "RewriteCond %%{ENV:SEEN} =yes\nRewriteRule ^/flag$ /data.txt\n");
+    pth_start(h);
+    pth_resp_t r = get("/feed.data", NULL, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "application/rss+xml");
+    pth_resp_free(&r);
+    get_body("/flag", 200, "data\n");
+}
+END_TEST
+
 /* Escaping of redirects, each answer as Debian's apache2 2.4 gave it for the same rules. */
 static const struct {
     const char *path, *location;
@@ -333,6 +347,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, a_virtual_host_inherits_the_main_servers_rules_only_when_asked);
     tcase_add_test(tc, a_txt_map_picks_the_target);
     tcase_add_test(tc, redirects_are_escaped_as_apache_escapes_them);
+    tcase_add_test(tc, t_forces_the_type_and_e_sets_a_variable_other_rules_read);
     tcase_add_test(tc, directory_rules_see_the_path_below_the_directory_and_redirect_inside);
     tcase_add_test(tc, rewrite_base_turns_the_result_back_into_a_url);
     tcase_add_test(tc, a_rewrite_loop_ends_at_the_internal_redirect_bound);

@@ -162,6 +162,18 @@ START_TEST(laravel_redirects_trailing_slashes_and_passes_authorization)
 }
 END_TEST
 
+START_TEST(h_hands_php_files_to_php_fpm_as_sethandler_would)
+{
+    pth_write_file(h, "front.php", front_php, sizeof(front_php) - 1);
+    pth_write_filef(h, "plain.txt", "plain\n");
+    pth_config(h, "RewriteEngine On\n"
+                  "RewriteRule \\.php$ - [H=proxy:unix:%s|fcgi://localhost]\n", fpm.sock);
+    pth_start(h);
+    get_body("/front.php?a=1", NULL, "front uri=/front.php?a=1 script=/front.php auth=-");
+    get_body("/plain.txt", NULL, "plain\n");
+}
+END_TEST
+
 /* ---- [P] ----------------------------------------------------------------------------------- */
 
 START_TEST(p_hands_the_rewritten_url_to_the_http_backend)
@@ -333,6 +345,7 @@ int main(void)
     tcase_add_checked_fixture(php, setup, teardown);
     tcase_add_test(php, wordpress_sends_what_is_not_a_file_to_its_front_controller);
     tcase_add_test(php, laravel_redirects_trailing_slashes_and_passes_authorization);
+    tcase_add_test(php, h_hands_php_files_to_php_fpm_as_sethandler_would);
     suite_add_tcase(s, php);
     TCase *proxy = tcase_create("proxy");
     tcase_add_checked_fixture(proxy, setup, teardown);
