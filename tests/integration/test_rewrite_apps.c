@@ -162,6 +162,60 @@ START_TEST(laravel_redirects_trailing_slashes_and_passes_authorization)
 }
 END_TEST
 
+/* Drupal's .htaccess (drupal/core, its mod_rewrite part), in a <Directory>. */
+static const char drupal_rules[] =
+    "<Directory @DOCROOT@>\n"
+    "<IfModule mod_rewrite.c>\n"
+    "  RewriteEngine on\n"
+    "  RewriteRule ^ - [E=protossl]\n"
+    "  RewriteCond %{HTTPS} on\n"
+    "  RewriteRule ^ - [E=protossl:s]\n"
+    "  RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n"
+    "  RewriteRule \"/\\.|^\\.(?!well-known/)\" - [F]\n"
+    "  RewriteCond %{HTTP_HOST} .\n"
+    "  RewriteCond %{HTTP_HOST} ^www\\.(.+)$ [NC]\n"
+    "  RewriteRule ^ http%{ENV:protossl}://%1%{REQUEST_URI} [L,R=301]\n"
+    "  RewriteCond %{REQUEST_FILENAME} !-f\n"
+    "  RewriteCond %{REQUEST_FILENAME} !-d\n"
+    "  RewriteCond %{REQUEST_URI} !=/favicon.ico\n"
+    "  RewriteRule ^ index.php [L]\n"
+    "  RewriteCond %{REQUEST_URI} !/core/[^/]*\\.php$\n"
+    "  RewriteCond %{REQUEST_URI} !/core/modules/system/tests/https?\\.php\n"
+    "  RewriteCond %{REQUEST_URI} !/core/modules/statistics/statistics\\.php$\n"
+    "  RewriteRule \"^(.+/.*|autoload)\\.php($|/)\" - [F]\n"
+    "  RewriteCond %{REQUEST_FILENAME}\\.gz -s\n"
+    "  RewriteCond %{HTTP:Accept-encoding} gzip\n"
+    "  RewriteRule ^(.*css_[a-zA-Z0-9-_]+)\\.css$ $1\\.css\\.gz [QSA]\n"
+    "  RewriteRule \\.css\\.gz$ - [T=text/css,E=no-gzip:1,E=no-brotli:1]\n"
+    "</IfModule>\n"
+    "</Directory>\n";
+
+START_TEST(drupal_serves_its_front_controller_precompressed_css_and_hides_php)
+{
+    pth_write_file(h, "index.php", front_php, sizeof(front_php) - 1);
+    pth_write_filef(h, "core/install.php", "<?php echo 'install';\n");
+    pth_write_filef(h, "modules/x/x.php", "<?php echo 'x';\n");
+    pth_write_filef(h, "sites/default/files/css/css_abc.css", "plain css\n");
+    pth_write_filef(h, "sites/default/files/css/css_abc.css.gz", "gzipped css\n");
+    pth_config(h, PHP_HANDLER "DirectoryIndex index.php\n%s", fpm.sock, drupal_rules);
+    pth_start(h);
+    get_body("/node/1", NULL, "front uri=/node/1 script=/index.php auth=");
+    get_body("/core/install.php", NULL, "install");
+    pth_resp_t r = get("/modules/x/x.php", NULL, 403);
+    pth_resp_free(&r);
+    const char *gz[] = {"Accept-Encoding: gzip", NULL};
+    r = get("/sites/default/files/css/css_abc.css", gz, 200);
+    ck_assert_str_eq(r.body, "gzipped css\n");
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/css");
+    pth_resp_free(&r);
+    get_body("/sites/default/files/css/css_abc.css", NULL, "plain css\n");
+    const char *www[] = {"Host: www.example.org", NULL};
+    r = get("/node/1?x=1", www, 301);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://example.org/node/1?x=1");
+    pth_resp_free(&r);
+}
+END_TEST
+
 START_TEST(h_hands_php_files_to_php_fpm_as_sethandler_would)
 {
     pth_write_file(h, "front.php", front_php, sizeof(front_php) - 1);
@@ -346,6 +400,7 @@ int main(void)
     tcase_add_test(php, wordpress_sends_what_is_not_a_file_to_its_front_controller);
     tcase_add_test(php, laravel_redirects_trailing_slashes_and_passes_authorization);
     tcase_add_test(php, h_hands_php_files_to_php_fpm_as_sethandler_would);
+    tcase_add_test(php, drupal_serves_its_front_controller_precompressed_css_and_hides_php);
     suite_add_tcase(s, php);
     TCase *proxy = tcase_create("proxy");
     tcase_add_checked_fixture(proxy, setup, teardown);
