@@ -216,6 +216,55 @@ START_TEST(drupal_serves_its_front_controller_precompressed_css_and_hides_php)
 }
 END_TEST
 
+/* Nextcloud's .htaccess (nextcloud/server, its mod_rewrite part), in a <Directory>. */
+static const char nextcloud_rules[] =
+    "<Directory @DOCROOT@>\n"
+    "<IfModule mod_rewrite.c>\n"
+    "  RewriteEngine on\n"
+    "  RewriteCond %{HTTP_USER_AGENT} DavClnt\n"
+    "  RewriteRule ^$ /remote.php/webdav/ [L,R=302]\n"
+    "  RewriteRule .* - [env=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n"
+    "  RewriteRule ^\\.well-known/carddav /remote.php/dav/ [R=301,L]\n"
+    "  RewriteRule ^\\.well-known/caldav /remote.php/dav/ [R=301,L]\n"
+    "  RewriteRule ^remote/(.*) remote.php [QSA,L]\n"
+    "  RewriteRule ^(?:build|tests|config|lib|3rdparty|templates)/.* - [R=404,L]\n"
+    "  RewriteRule ^\\.well-known/(?!acme-challenge|pki-validation) /index.php [QSA,L]\n"
+    "  RewriteRule ^ocm-provider/?$ index.php [QSA,L]\n"
+    "  RewriteRule ^(?:\\.(?!well-known)|autotest|occ|issue|indie|db_|console).* - [R=404,L]\n"
+    "</IfModule>\n"
+    "</Directory>\n";
+
+START_TEST(nextcloud_redirects_dav_clients_and_answers_404_for_internal_paths)
+{
+    pth_write_file(h, "index.php", front_php, sizeof(front_php) - 1);
+    pth_write_file(h, "remote.php", front_php, sizeof(front_php) - 1);
+    pth_write_filef(h, "lib/base.php", "<?php // internal\n");
+    pth_write_filef(h, "occ", "#!/usr/bin/env php\n");
+    pth_write_filef(h, ".well-known/acme-challenge/t0k", "acme\n");
+    pth_config(h, PHP_HANDLER "DirectoryIndex index.php\n%s", fpm.sock, nextcloud_rules);
+    pth_start(h);
+    char want[128];
+    const char *dav[] = {"User-Agent: Microsoft-WebDAV-MiniRedir DavClnt", NULL};
+    pth_resp_t r = get("/", dav, 302);
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/remote.php/webdav/", h->port);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), want);
+    pth_resp_free(&r);
+    r = get("/.well-known/carddav", NULL, 301);
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/remote.php/dav/", h->port);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), want);
+    pth_resp_free(&r);
+    get_body("/remote/files?x=1", NULL, "front uri=/remote/files?x=1 script=/remote.php auth=");
+    get_body("/.well-known/nodeinfo", NULL, "front uri=/.well-known/nodeinfo "
+                                            "script=/index.php auth=");
+    get_body("/.well-known/acme-challenge/t0k", NULL, "acme\n");
+    r = get("/lib/base.php", NULL, 404);
+    pth_resp_free(&r);
+    r = get("/occ", NULL, 404);
+    pth_resp_free(&r);
+    get_body("/", NULL, "front uri=/ script=/index.php auth=");
+}
+END_TEST
+
 START_TEST(h_hands_php_files_to_php_fpm_as_sethandler_would)
 {
     pth_write_file(h, "front.php", front_php, sizeof(front_php) - 1);
@@ -400,6 +449,7 @@ int main(void)
     tcase_add_test(php, wordpress_sends_what_is_not_a_file_to_its_front_controller);
     tcase_add_test(php, laravel_redirects_trailing_slashes_and_passes_authorization);
     tcase_add_test(php, h_hands_php_files_to_php_fpm_as_sethandler_would);
+    tcase_add_test(php, nextcloud_redirects_dav_clients_and_answers_404_for_internal_paths);
     tcase_add_test(php, drupal_serves_its_front_controller_precompressed_css_and_hides_php);
     suite_add_tcase(s, php);
     TCase *proxy = tcase_create("proxy");
