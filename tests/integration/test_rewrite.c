@@ -251,6 +251,15 @@ START_TEST(a_rewrite_loop_ends_at_the_internal_redirect_bound)
 }
 END_TEST
 
+START_TEST(a_rewrite_to_the_same_file_ends_there_instead_of_looping)
+{
+    pth_config(h, "<Directory @DOCROOT@/sub>\n  RewriteEngine On\n"
+                  "  RewriteRule ^(.*)$ page.txt [L]\n</Directory>\n");
+    pth_start(h);
+    get_body("/sub/anything/else", 200, "page in sub\n");
+}
+END_TEST
+
 START_TEST(end_stops_the_rewriting_after_the_internal_redirect)
 {
     pth_config(h, "<Directory @DOCROOT@>\n  RewriteEngine On\n"
@@ -352,6 +361,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, rewrite_base_turns_the_result_back_into_a_url);
     tcase_add_test(tc, a_rewrite_loop_ends_at_the_internal_redirect_bound);
     tcase_add_test(tc, end_stops_the_rewriting_after_the_internal_redirect);
+    tcase_add_test(tc, a_rewrite_to_the_same_file_ends_there_instead_of_looping);
     tcase_add_test(tc, directory_rules_need_followsymlinks);
     tcase_add_test(tc, drupal_and_nextcloud_hide_internal_paths);
     tcase_add_loop_test(tc, what_portico_does_not_do_is_a_config_error_with_file_and_line, 0,
