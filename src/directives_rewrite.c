@@ -53,7 +53,13 @@ static pt_rewrite_build_t builder(dcx_t *l, char *err)
 
 static bool server_scope(const dcx_scope_t *s)
 {
-    return s->sec == NULL;
+    return s->sec == NULL && (s->where & (W_SERVER | W_VHOST));
+}
+
+/* A .htaccess file: a directory scope without a section, named by the file's path. */
+static bool htaccess_scope(const dcx_scope_t *s)
+{
+    return s->sec == NULL && !server_scope(s);
 }
 
 static pt_rewrite_srv_t *server_conf(dcx_t *l, pt_vhost_t *vh)
@@ -74,6 +80,16 @@ static pt_rewrite_dir_t *dir_conf(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     pt_rewrite_dir_t *rd = &s->dc->rewrite;
     if (server_scope(s)) {
         rd->present = true;
+        return rd;
+    }
+    if (htaccess_scope(s)) {
+        /* Apache's per-directory prefix is the directory that holds the file. */
+        if (!rd->present) {
+            const char *slash = strrchr(s->name, '/');
+            rd->present = true;
+            rd->directory = slash ? pt_arena_strndup(l->a, s->name, (size_t)(slash - s->name) + 1)
+                                  : "/";
+        }
         return rd;
     }
     if (s->sec->kind != PT_SEC_DIRECTORY || s->sec->within)
@@ -246,6 +262,13 @@ static int set_rewrite_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         return pt_dcx_fail(l, n, "%s", err);
     if (p)
         p->conds = NULL, p->nconds = 0, p->first = NULL;
+    bool proxies = (pt_rewrite_rule_flags(r) & PT_RWF_PROXY) ||
+                   (pt_rewrite_rule_handler(r) &&
+                    strncasecmp(pt_rewrite_rule_handler(r), "proxy:", 6) == 0);
+    if (proxies && htaccess_scope(s))
+        return pt_dcx_fail(l, n, "RewriteRule: [P] and H=proxy: are not supported in .htaccess "
+                                 "files (portico makes its backends when it loads the server "
+                                 "configuration); write the rule in a <Directory>");
     if ((pt_rewrite_rule_flags(r) & PT_RWF_PROXY) && proxy_backend(l, s, n, r) < 0)
         return -1;
     if (handler_backend(l, s, n, r) < 0)

@@ -114,6 +114,30 @@ START_TEST(wordpress_sends_what_is_not_a_file_to_its_front_controller)
 }
 END_TEST
 
+/* The same rules where WordPress writes them: its .htaccess, read under AllowOverride. */
+START_TEST(wordpress_rules_work_from_its_htaccess_file)
+{
+    pth_write_file(h, "index.php", front_php, sizeof(front_php) - 1);
+    pth_write_filef(h, "wp-content/style.css", "body{}\n");
+    const char *rules = strstr(wordpress_rules, "# BEGIN WordPress");
+    size_t n = (size_t)(strstr(rules, "</Directory>") - rules);
+    pth_write_file(h, ".htaccess", rules, n);
+    pth_write_filef(h, "blog/.htaccess", "RewriteEngine On\nRewriteRule ^old$ new.txt\n"
+                                          "RewriteRule ^gw/(.*) http://127.0.0.1:1/$1 [P]\n");
+    pth_write_filef(h, "blog/new.txt", "new\n");
+    pth_config(h, PHP_HANDLER "DirectoryIndex index.php\n<Directory @DOCROOT@>\n"
+                  "  AllowOverride FileInfo\n</Directory>\n", fpm.sock);
+    pth_start(h);
+    get_body("/2024/05/hello-world/?p=1", NULL, "front uri=/2024/05/hello-world/?p=1 "
+                                                "script=/index.php auth=");
+    get_body("/wp-content/style.css", NULL, "body{}\n");
+    /* [P] makes a backend, which a .htaccess file cannot: a 500 naming the file and line. */
+    pth_resp_t r = get("/blog/old", NULL, 500);
+    pth_resp_free(&r);
+    pth_expect_error(h, "blog/.htaccess:3: RewriteRule: \\[P\\] and H=proxy: are not supported");
+}
+END_TEST
+
 /* Laravel's public/.htaccess (laravel/laravel), with public/ as the DocumentRoot. */
 static const char laravel_rules[] =
     "DocumentRoot @DOCROOT@/public\n"
@@ -447,6 +471,7 @@ int main(void)
     tcase_add_unchecked_fixture(php, fpm_up, fpm_down);
     tcase_add_checked_fixture(php, setup, teardown);
     tcase_add_test(php, wordpress_sends_what_is_not_a_file_to_its_front_controller);
+    tcase_add_test(php, wordpress_rules_work_from_its_htaccess_file);
     tcase_add_test(php, laravel_redirects_trailing_slashes_and_passes_authorization);
     tcase_add_test(php, h_hands_php_files_to_php_fpm_as_sethandler_would);
     tcase_add_test(php, nextcloud_redirects_dav_clients_and_answers_404_for_internal_paths);
