@@ -16,6 +16,7 @@
 #include "headers.h"
 #include "htaccess.h"
 #include "module.h"
+#include "rewrite_request.h"
 
 /* Handler names of Apache modules that portico lacks but whose files are harmless to serve
  * as they are (mod_negotiation's type maps are text): served by the default handler, with a
@@ -134,9 +135,10 @@ void pt_loader_init(void)
     /* Modules load during the walk; names resolve after it, once every module is in. */
     static const pt_conf_ext_t *const all[] = {
         &pt_access_conf, &pt_access_compat_conf, &pt_auth_basic_conf, &pt_headers_conf, &pt_accesslog_conf, &pt_module_conf,
-        &handlers_ext,
+        &pt_rewrite_conf, &handlers_ext,
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);
     pt_htaccess_set_resolver(pt_loader_resolve_dir);
+    pt_request_set_phases(&pt_rewrite_phases);
 }

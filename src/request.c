@@ -23,6 +23,14 @@
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
 
+/* Set once at start-up, before any thread (pt_request_set_phases). */
+static const pt_request_phases_t *phases;
+
+void pt_request_set_phases(const pt_request_phases_t *p)
+{
+    phases = p;
+}
+
 /* ---- Address helpers -------------------------------------------------------------- */
 
 const char *pt_request_client_ip(const pt_request_t *r)
@@ -397,9 +405,16 @@ static const char *regex_name(pt_request_t *r, const char *walked)
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = check_location_redirects(r);
+    r->backend = NULL;
+    r->backend_path = NULL;
+    r->proxy_pass = NULL;
+    /* mod_rewrite's translate_name hook runs first; a file or backend it gives is mapped. */
+    bool mapped = false;
+    if (!st && !dirent && phases && phases->translate)
+        st = phases->translate(r, lookup, &mapped);
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
-    if (!st && !dirent &&
+    if (!st && !dirent && !mapped &&
         (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
@@ -409,19 +424,20 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     pt_walk_result_t wr = {0};
     r->path_info = NULL;
     r->finfo_valid = false;
-    r->backend = NULL;
-    r->backend_path = NULL;
-    r->proxy_pass = NULL;
-    const pt_proxy_pass_t *pp = match_proxy_pass(r);
-    if (pp && !pp->disabled) {
-        /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
+    const pt_proxy_pass_t *pp = mapped ? NULL : match_proxy_pass(r);
+    if (r->backend || (pp && !pp->disabled)) {
+        /* ProxyPass (or RewriteRule [P]): no file mapping; only <Location> sections apply,
+         * as in Apache. */
         r->filename = NULL;
-        r->backend = pp->backend;
-        r->proxy_pass = pp;
+        if (pp) {
+            r->backend = pp->backend;
+            r->proxy_pass = pp;
+        }
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
         r->sections = wr.sections;
     } else {
-        r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
+        if (!mapped)
+            r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
         wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
@@ -504,6 +520,10 @@ int pt_request_route(pt_request_t *r)
     int st = route_map(r, false, false);
     if (st)
         return st;
+    bool redirected = false;
+    st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
+    if (st || redirected)
+        return st;
     const pt_handler_t *h = choose_handler(r);
     if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
@@ -514,7 +534,8 @@ int pt_request_route(pt_request_t *r)
         if (lang)
             pt_table_set(&r->headers_out, "Content-Language", lang);
     }
-    return h->run(r);
+    st = phases && phases->handler ? phases->handler(r, &h) : 0;
+    return st ? st : h->run(r);
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

@@ -84,6 +84,7 @@ static const struct {
     {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
     {"watchdog_module", "mod_watchdog.c", -1},
     {"remoteip_module", "mod_remoteip.c", -1},
+    {"rewrite_module", "mod_rewrite.c", -1},
     {"ssl_module", "mod_ssl.c", -1},
     {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
     {"autoindex_module", "mod_autoindex.c", -1},
@@ -112,6 +113,7 @@ static const char *const module_names[] = {
     "slotmem_shm_module",
     "watchdog_module",
     "remoteip_module",
+    "rewrite_module",
     "ssl_module",
     "socache_shmcb_module",
     "autoindex_module",
@@ -250,6 +252,10 @@ static const char *expand(pctx_t *c, const char *s, const char *file, int line)
     char *out = pt_arena_alloc(c->a, cap);
     while (*s) {
         const char *end = s[0] == '$' && s[1] == '{' ? strchr(s + 2, '}') : NULL;
+        /* ${map:key} is mod_rewrite's, left as written: a Define's name has no ':' (Apache
+         * refuses one for this reason). */
+        if (end && memchr(s + 2, ':', (size_t)(end - s - 2)))
+            end = NULL;
         const char *val = NULL;
         size_t add = 1;
         if (end) {

@@ -227,6 +227,25 @@ typedef struct pt_reverse_members {
     bool found;                /* a balancer of that name exists */
 } pt_reverse_members_t;
 
+/* mod_rewrite's part of a per-directory config (src/directives_rewrite.c fills it,
+ * src/rewrite_request.c runs it): merged by pt_dir_config_merge as Apache's
+ * config_perdir_merge. The rules are the engine's (src/rewrite.h), opaque here. */
+struct pt_rewrite_rule;
+#define PT_REWRITE_INHERIT 1        /* RewriteOptions Inherit: the outer rules after ours */
+#define PT_REWRITE_INHERIT_BEFORE 2 /* RewriteOptions InheritBefore: before ours */
+typedef struct {
+    bool present;              /* a Rewrite* directive is in this section; else the section
+                                  leaves the outer part alone (Apache makes the module's
+                                  config only when one of its directives is used) */
+    int engine;                /* RewriteEngine: -1 unset, 0 off, 1 on */
+    int options;               /* RewriteOptions: -1 unset, else PT_REWRITE_* bits */
+    const char *base;          /* RewriteBase; NULL none (not inherited, as Apache) */
+    const char *directory;     /* the <Directory> path with a trailing '/'; NULL at server
+                                  level (then no per-directory rules run) */
+    const struct pt_rewrite_rule *const *rules;
+    size_t nrules;
+} pt_rewrite_dir_t;
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -314,6 +333,8 @@ typedef struct pt_dir_config {
     const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
                                             "image/ *" for a major type), value the code; inner first */
     size_t nexpires_by_type;
+
+    pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
 } pt_dir_config_t;
 
 typedef enum {
@@ -406,6 +427,8 @@ typedef struct pt_vhost {
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
+    const struct pt_rewrite_srv *rewrite;    /* src/directives_rewrite.c (Rewrite* at server
+                                                level, RewriteMap): NULL none */
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */

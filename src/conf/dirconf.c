@@ -20,6 +20,8 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
     dc->enable_sendfile = -1;
     dc->enable_mmap = -1;
     dc->fcgi_backend_type = -1;
+    dc->rewrite.engine = -1;
+    dc->rewrite.options = -1;
     return dc;
 }
 
@@ -103,6 +105,30 @@ static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_conf
     memcpy(v + n, i->errordocs, i->nerrordocs * sizeof(*v));
     m->errordocs = v;
     m->nerrordocs = n + i->nerrordocs;
+}
+
+/* Apache's config_perdir_merge for mod_rewrite: engine and options inherited, the base and
+ * the directory the inner section's, the rules the inner ones unless RewriteOptions asks for
+ * the outer ones too. A section without a Rewrite* directive changes nothing. */
+static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_dir_t *o,
+                          const pt_rewrite_dir_t *i)
+{
+    if (!i->present)
+        return;
+    m->present = true;
+    m->engine = i->engine >= 0 ? i->engine : o->engine;
+    m->options = i->options >= 0 ? i->options : o->options;
+    m->base = i->base;
+    m->directory = i->directory;
+    int opt = m->options > 0 ? m->options : 0;
+    if (opt & PT_REWRITE_INHERIT)
+        m->rules = concat(a, i->rules, i->nrules, o->rules, o->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else if (opt & PT_REWRITE_INHERIT_BEFORE)
+        m->rules = concat(a, o->rules, o->nrules, i->rules, i->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else
+        m->rules = i->rules, m->nrules = i->nrules;
 }
 
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
@@ -193,6 +219,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->cookie_domains = concat(a, o->cookie_domains, o->ncookie_domains, i->cookie_domains,
                                i->ncookie_domains, sizeof(*o->cookie_domains),
                                &m->ncookie_domains);
+    merge_rewrite(a, &m->rewrite, &o->rewrite, &i->rewrite);
     return m;
 }
 

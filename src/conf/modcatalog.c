@@ -21,7 +21,6 @@ static const pt_apache_module_t catalogue[] = {
     {"filter_module", "output filters", true, NULL},
     {"negotiation_module", "content negotiation and type maps", true, NULL},
     /* Refused: their behaviour matters and portico does not have it. */
-    {"rewrite_module", "URL rewriting", false, NULL},
     {"php_module", "PHP inside the server", false, PHP_HINT},
     {"php5_module", "PHP inside the server", false, PHP_HINT},
     {"php7_module", "PHP inside the server", false, PHP_HINT},
