@@ -224,6 +224,16 @@ typedef struct pt_reverse_members {
     bool found;                /* a balancer of that name exists */
 } pt_reverse_members_t;
 
+/* One line of a directive a loadable module added (src/module.c): kept as written, for the
+ * module to read when it serves a request. */
+typedef struct {
+    const char *name;
+    int argc;
+    const char *const *argv;
+    const char *file;
+    int line;
+} pt_mod_directive_t;
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -289,6 +299,10 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* Loadable modules' directives (php_value, ...): outer then inner. */
+    const pt_mod_directive_t *mod_directives;
+    size_t nmod_directives;
 } pt_dir_config_t;
 
 typedef enum {

@@ -117,8 +117,8 @@ START_TEST(a_module_for_another_api_version_is_a_config_error_naming_both)
     pth_run_t r;
     pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
     ck_assert_msg(r.code == 1, "exit %d, stderr: %s", r.code, r.err);
-    ck_assert_msg(strstr(r.err, "was built for module API version 42, but this portico "
-                                "provides version 1") != NULL, "stderr: %s", r.err);
+    ck_assert_msg(strstr(r.err, "was built for module API version 43, but this portico "
+                                "provides version 2") != NULL, "stderr: %s", r.err);
     pth_run_free(&r);
 }
 END_TEST
