@@ -23,6 +23,7 @@
 #include "zend_stream.h"
 
 #define OUT_BUFFER (64 * 1024)
+#define PORTICO_PHP_VERSION "0.1"
 
 static int php_started;
 
@@ -46,6 +47,38 @@ static int libphp_global(void)
     return 0; /* the reference is kept: libphp stays for the life of the process */
 }
 
+/* PHP's opcache starts only under the SAPIs it lists (Apache's apache2handler, FPM,
+ * FrankenPHP, ...; PHP 8.2: "Opcode Caching is only supported in ..."), and portico is not
+ * one of them. This module's MINIT runs during PHP's module startup after PHP_SAPI is
+ * defined and just before the Zend extensions (opcache) start: it shows opcache mod_php's
+ * name, the role this module has, and php_child_init puts "portico" back once the startup
+ * is over, so PHP_SAPI and php_sapi_name() say "portico". */
+static PHP_MINIT_FUNCTION(portico)
+{
+    sapi_module.name = "apache2handler";
+    return SUCCESS;
+}
+
+static zend_module_entry portico_zend_module = {
+    STANDARD_MODULE_HEADER,
+    "portico",
+    NULL,
+    PHP_MINIT(portico),
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    PORTICO_PHP_VERSION,
+    STANDARD_MODULE_PROPERTIES,
+};
+
+static int startup(sapi_module_struct *m)
+{
+    int rc = php_module_startup(m, &portico_zend_module) == SUCCESS ? SUCCESS : FAILURE;
+    sapi_module.name = pt_php_sapi.name;
+    return rc;
+}
+
 static int php_child_init(void)
 {
     if (libphp_global() != 0)
@@ -56,6 +89,7 @@ static int php_child_init(void)
 #ifdef ZEND_SIGNALS
     zend_signal_startup();
 #endif
+    pt_php_sapi.startup = startup;
     sapi_startup(&pt_php_sapi);
     if (pt_php_sapi.startup(&pt_php_sapi) != SUCCESS) {
         pt_module_log(PT_MOD_LOG_ERR, "php: PHP's module startup failed (php.ini from %s)",

@@ -190,15 +190,10 @@ static void log_message(const char *msg, int syslog_level)
         pt_module_log(level, "php: %s", msg);
 }
 
-static int sapi_startup_cb(sapi_module_struct *m)
-{
-    return php_module_startup(m, NULL) == SUCCESS ? SUCCESS : FAILURE;
-}
-
 sapi_module_struct pt_php_sapi = {
     .name = "portico",
     .pretty_name = "portico module (prefork)",
-    .startup = sapi_startup_cb,
+    /* .startup is php_module.c's (it adds the module's own zend_module_entry) */
     .shutdown = php_module_shutdown_wrapper,
     .ub_write = ub_write,
     .flush = sapi_flush_cb,

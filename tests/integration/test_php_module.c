@@ -462,7 +462,8 @@ START_TEST(php_value_flag_and_admin_value_apply_per_directory)
     pth_write_file(h, "ini.php", ini_php, sizeof(ini_php) - 1);
     pth_write_file(h, "sub/ini.php", ini_php, sizeof(ini_php) - 1);
     pth_expect_error(h, "PHP refused");
-    start_php("php_value memory_limit 64M\n"
+    start_php("MaxSpareServers 1\nMinSpareServers 1\nStartServers 1\n"
+              "php_value memory_limit 64M\n"
               "php_admin_value max_input_vars 1234\n"
               "<Directory @DOCROOT@/sub>\n"
               "  php_value memory_limit 96M\n"
@@ -487,7 +488,7 @@ START_TEST(php_value_flag_and_admin_value_apply_per_directory)
     ASSERT_VAR(r.body, "max_input_vars", "1234"); /* the admin value stands */
     pth_resp_free(&r);
     ck_assert(pth_file_wait_contains(h->error_log, "PHP refused no_such_setting", 3000));
-    /* The next request in the same child starts from php.ini again. */
+    /* The next request in the same (only) child starts from the configuration again. */
     pth_get(h, "/ini.php", NULL, &r);
     ASSERT_VAR(r.body, "memory_limit", "64M");
     pth_resp_free(&r);
@@ -508,6 +509,24 @@ START_TEST(php_warnings_go_to_portico_error_log_with_the_client)
     char *log = pth_read_file(h->error_log, NULL);
     ck_assert_msg(strstr(log, ":warn] [pid ") && strstr(log, "[client 127.0.0.1:"), "%s", log);
     free(log);
+}
+END_TEST
+
+/* PHP_SAPI is portico's own name, and opcache (php8.2-opcache, which lists the SAPIs it
+ * starts under) caches scripts all the same. */
+START_TEST(php_sapi_is_portico_and_opcache_runs)
+{
+    ck_assert_msg(access("/etc/php/8.2/embed/conf.d/10-opcache.ini", R_OK) == 0,
+                  "php8.2-opcache is not enabled for libphp8.2-embed");
+    pth_write_filef(h, "op.php", "<?php $s = opcache_get_status(false);"
+                                 " echo PHP_SAPI, ' ', php_sapi_name(), ' ',"
+                                 " $s && $s['opcache_enabled'] ? 'cached' : 'uncached';");
+    start_php(NULL);
+    pth_resp_t r;
+    pth_get(h, "/op.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "portico portico cached");
+    pth_resp_free(&r);
 }
 END_TEST
 
@@ -624,6 +643,7 @@ static Suite *php_suite(void)
     tcase_add_test(tc, max_connections_per_child_recycles_php_children);
     tcase_add_test(tc, php_value_flag_and_admin_value_apply_per_directory);
     tcase_add_test(tc, php_warnings_go_to_portico_error_log_with_the_client);
+    tcase_add_test(tc, php_sapi_is_portico_and_opcache_runs);
     tcase_add_test(tc, https_is_on_for_a_script_served_over_tls);
     tcase_add_test(tc, dokuwiki_serves_its_start_page_through_the_module);
     tcase_add_test(tc, event_and_worker_refuse_the_module_naming_prefork);
