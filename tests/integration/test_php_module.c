@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #define DOKUWIKI "/usr/share/dokuwiki"
 
 static pth_t *h;
+static bool asan; /* the binary under test is an ASan build */
 
 static void setup(void)
 {
@@ -401,28 +403,50 @@ START_TEST(exit_ends_the_script_with_what_it_sent)
 }
 END_TEST
 
-/* A child that dies in the middle of a script (as in a crash inside PHP) closes that
- * connection, which is answered by nothing rather than left hanging; the parent logs it
- * and starts another child, which serves the next request. */
-START_TEST(a_child_that_dies_in_php_is_replaced_and_the_client_is_not_left_hanging)
+/* A child that crashes in the middle of a script (SIGSEGV, sent from here to the pid the
+ * script reported: nothing PHP offers without its posix extension crashes on purpose) closes
+ * that connection, which the client sees at once rather than waiting; the parent logs it and
+ * starts another child, which serves the next request. */
+START_TEST(a_child_that_crashes_in_php_is_replaced_and_the_client_is_not_left_hanging)
 {
-    pth_write_filef(h, "crash.php", "<?php echo 'partial'; flush();"
-                                    " posix_kill(getmypid(), 9); sleep(5); echo 'never';");
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    /* ASan would take the SIGSEGV for its own and report it: let it kill the child. */
+    const char *was = getenv("ASAN_OPTIONS");
+    char opts[512];
+    snprintf(opts, sizeof(opts), "%s%shandle_segv=0", was ? was : "", was ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    pth_write_filef(h, "crash.php", "<?php echo 'pid=', getmypid(), \"\\n\"; flush();"
+                                    " sleep(10); echo 'never';");
     pth_write_filef(h, "pid.php", "<?php echo getmypid();");
-    pth_expect_error(h, "child pid [0-9]+ exit signal Killed \\(9\\); starting a replacement");
+    pth_expect_error(h, "child pid [0-9]+ exit signal Segmentation fault \\(11\\); starting "
+                        "a replacement");
     start_php("MaxSpareServers 1\nMinSpareServers 1\nStartServers 1\n");
     pth_conn_t *c = pth_conn_open(h);
-    int64_t t0 = pth_now_ms();
     pth_conn_sendf(c, "GET /crash.php HTTP/1.1\r\nHost: x\r\n\r\n");
-    ck_assert(pth_conn_wait_closed(c, 4000));
-    ck_assert_msg(pth_now_ms() - t0 < 4000, "closed after %lld ms",
-                  (long long)(pth_now_ms() - t0));
+    int64_t t0 = pth_now_ms();
+    long pid = 0;
+    while (pid == 0 && pth_now_ms() - t0 < 5000) {
+        pth_conn_read_until(c, c->len + 1, 100);
+        char *got = strndup(c->buf ? c->buf : "", c->len);
+        char *p = strstr(got, "pid=");
+        if (p && strchr(p, '\n'))
+            pid = atol(p + 4);
+        free(got);
+    }
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill((pid_t)pid, SIGSEGV), 0);
+    int64_t t1 = pth_now_ms();
+    ck_assert(pth_conn_wait_closed(c, 3000));
+    ck_assert_msg(pth_now_ms() - t1 < 3000, "closed after %lld ms",
+                  (long long)(pth_now_ms() - t1));
     pth_conn_close(c);
     ck_assert(pth_file_wait_contains(h->error_log, "starting a replacement", 5000));
     pth_resp_t r;
     pth_get(h, "/pid.php", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_gt(atoi(r.body), 0);
+    ck_assert_int_ne(atoi(r.body), (int)pid);
     pth_resp_free(&r);
 }
 END_TEST
@@ -639,11 +663,12 @@ static Suite *php_suite(void)
     tcase_add_test(tc, flushed_output_reaches_the_client_before_the_script_ends);
     tcase_add_test(tc, a_fatal_error_ends_the_request_not_the_child);
     tcase_add_test(tc, exit_ends_the_script_with_what_it_sent);
-    tcase_add_test(tc, a_child_that_dies_in_php_is_replaced_and_the_client_is_not_left_hanging);
+    tcase_add_test(tc, a_child_that_crashes_in_php_is_replaced_and_the_client_is_not_left_hanging);
     tcase_add_test(tc, max_connections_per_child_recycles_php_children);
     tcase_add_test(tc, php_value_flag_and_admin_value_apply_per_directory);
     tcase_add_test(tc, php_warnings_go_to_portico_error_log_with_the_client);
-    tcase_add_test(tc, php_sapi_is_portico_and_opcache_runs);
+    if (!asan) /* no shared extension under ASan: see php_under_asan */
+        tcase_add_test(tc, php_sapi_is_portico_and_opcache_runs);
     tcase_add_test(tc, https_is_on_for_a_script_served_over_tls);
     tcase_add_test(tc, dokuwiki_serves_its_start_page_through_the_module);
     tcase_add_test(tc, event_and_worker_refuse_the_module_naming_prefork);
@@ -652,9 +677,43 @@ static Suite *php_suite(void)
     return s;
 }
 
+/* Whether the binary under test is an ASan build ("Sanitizers: address,..." in -V). */
+static bool under_asan(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "%s -V 2>&1", pth_bin());
+    FILE *p = popen(cmd, "r");
+    bool yes = false;
+    char line[256];
+    while (p && fgets(line, sizeof(line), p))
+        yes = yes || (strncmp(line, "Sanitizers:", 11) == 0 && strstr(line, "address"));
+    if (p)
+        pclose(p);
+    return yes;
+}
+
+/* Under ASan: PHP opens its shared extensions (conf.d: opcache, dom, ...) with
+ * RTLD_DEEPBIND, which the ASan runtime refuses (it ends the process), so the servers of an
+ * ASan run read no scan directory; and libphp's start-up allocations, which it keeps for the
+ * life of the child, are suppressed for LeakSanitizer by modules/php/libphp.lsan.supp (libphp
+ * frames only: none of portico's or the module's). */
+static void php_under_asan(void)
+{
+    setenv("PHP_INI_SCAN_DIR", "", 1);
+    const char *src = getenv("PORTICO_SOURCE_DIR");
+    const char *was = getenv("LSAN_OPTIONS");
+    char opts[1024];
+    snprintf(opts, sizeof(opts), "%s%ssuppressions=%s/modules/php/libphp.lsan.supp",
+             was ? was : "", was ? ":" : "", src ? src : ".");
+    setenv("LSAN_OPTIONS", opts, 1);
+}
+
 int main(void)
 {
     pth_tls_pki();
+    asan = under_asan();
+    if (asan)
+        php_under_asan();
     SRunner *sr = srunner_create(php_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
