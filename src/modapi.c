@@ -5,6 +5,7 @@
 #include "portico_module.h"
 
 #include "cgivars.h"
+#include "handler.h"
 #include "log.h"
 #include "module.h"
 #include "request.h"
@@ -120,21 +121,35 @@ int pt_modreq_started(const pt_modreq_t *r)
 
 /* ---- The CGI view ----------------------------------------------------------------------- */
 
+/* No script where the request maps: what the FastCGI gateway does too (mod_dir's
+ * FallbackResource, a directory's DirectoryIndex and friends, else a 404). */
+static int no_script(pt_modreq_t *r, int located)
+{
+    if (located == 1)
+        return pt_static_handler(r);
+    const char *fb = r->dir->fallback;
+    if (fb && fb[0] && strcmp(fb, r->uri) != 0)
+        return pt_request_internal_redirect(r, fb);
+    pt_log_rerror(PT_LOG_INFO, r, "AH01264: script not found or unable to stat: %s",
+                  r->filename ? r->filename : r->uri);
+    return 404;
+}
+
 int pt_modreq_cgi_vars(pt_modreq_t *r,
                        void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
 {
     pt_cgi_script_t s;
-    if (!r->filename || pt_cgi_script_locate(r, &s) != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "script not found or unable to stat: %s",
-                      r->filename ? r->filename : r->uri);
-        return 404;
-    }
+    if (!r->filename)
+        return no_script(r, 404);
+    int located = pt_cgi_script_locate(r, &s);
+    if (located != 0)
+        return no_script(r, located);
     pt_table_t t;
     pt_table_init(&t, r->arena, 48);
     pt_cgi_vars(r, &s, -1, &t);
     for (size_t i = 0; i < t.n; i++)
         fn(ctx, t.v[i].name, t.v[i].value);
-    return 0;
+    return PT_MOD_SCRIPT_FOUND;
 }
 
 /* ---- The module's directives ------------------------------------------------------------ */
@@ -152,9 +167,16 @@ void pt_modreq_directives(const pt_modreq_t *r, pt_module_directive_fn fn, void 
     each_directive(r->dir, fn, ctx);
 }
 
+static const pt_config_t *child_cfg;
+
+void pt_modapi_child_config(const pt_config_t *cfg)
+{
+    child_cfg = cfg;
+}
+
 void pt_module_directives(pt_module_directive_fn fn, void *ctx)
 {
-    const pt_config_t *cfg = pt_module_child_config();
+    const pt_config_t *cfg = child_cfg;
     if (cfg && cfg->main_server)
         each_directive(cfg->main_server->dir, fn, ctx);
 }

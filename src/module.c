@@ -159,17 +159,9 @@ const pt_handler_t *pt_module_handler_find(const pt_config_t *cfg, const char *n
     return NULL;
 }
 
-/* The configuration child_init runs under (pt_module_directives reads it). */
-static const pt_config_t *child_cfg;
-
-const pt_config_t *pt_module_child_config(void)
-{
-    return child_cfg;
-}
-
 int pt_module_child_init(const pt_config_t *cfg)
 {
-    child_cfg = cfg;
+    pt_modapi_child_config(cfg);
     for (size_t i = 0; i < cfg->nmodules; i++) {
         const pt_loaded_module_t *m = &cfg->modules[i];
         if (!m->mod->child_init)

@@ -111,7 +111,11 @@ int pt_modreq_started(const pt_modreq_t *r);
 /* Calls fn with each CGI/1.1 variable of the request, as the FastCGI gateway sends them to
  * php-fpm: SCRIPT_FILENAME (the mapped file, PATH_INFO split off where the path goes on past
  * it), SCRIPT_NAME, PATH_INFO, QUERY_STRING, the HTTP_* request headers, HTTPS on TLS, SetEnv
- * variables, ... Returns 0, or 404 when the request maps to no file (return it). */
+ * variables, ... Returns PT_MOD_SCRIPT_FOUND. When the request maps to no file, fn is not
+ * called and the request is served as the FastCGI gateway serves it (a directory by its
+ * DirectoryIndex, a missing file by FallbackResource, else 404): the value returned is then
+ * what the handler must return. */
+#define PT_MOD_SCRIPT_FOUND 1
 int pt_modreq_cgi_vars(pt_modreq_t *r,
                        void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 

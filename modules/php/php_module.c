@@ -184,15 +184,15 @@ static int php_handler(pt_modreq_t *r)
         return 500;
     php_req_t q = {.r = r, .status = 200};
     int rc = pt_modreq_cgi_vars(r, take_var, &q);
-    if (rc == 0) {
-        q.outcap = OUT_BUFFER;
-        q.out = malloc(q.outcap);
-        if (!q.out)
-            rc = 500;
-    }
-    if (rc == 0) {
+    if (rc != PT_MOD_SCRIPT_FOUND) /* fn was not called: nothing to free */
+        return rc; /* answered as for any missing script (FallbackResource, 404, ...) */
+    q.outcap = OUT_BUFFER;
+    q.out = malloc(q.outcap);
+    if (q.out) {
         run_script(&q);
         rc = finish(&q);
+    } else {
+        rc = 500;
     }
     free(q.out);
     free(q.names);

@@ -384,6 +384,41 @@ START_TEST(a_fatal_error_ends_the_request_not_the_child)
 }
 END_TEST
 
+/* As through the FastCGI gateway: FallbackResource routes a front controller (a missing .php
+ * too), DirectoryIndex finds index.php, and a missing script without them is a 404. */
+START_TEST(fallback_resource_and_directory_index_route_to_php)
+{
+    pth_write_file(h, "index.php", vars_php, sizeof(vars_php) - 1);
+    pth_write_file(h, "app/index.php", vars_php, sizeof(vars_php) - 1);
+    pth_write_filef(h, "style.css", "body{}");
+    start_php("DirectoryIndex index.php\n"
+              "<Directory @DOCROOT@/app>\n  FallbackResource /app/index.php\n</Directory>\n");
+    pth_resp_t r;
+    pth_get(h, "/app/blog/2024/hello?q=1", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/app/index.php");
+    ASSERT_VAR(r.body, "REQUEST_URI", "/app/blog/2024/hello?q=1");
+    ASSERT_VAR(r.body, "GET_q", "1");
+    pth_resp_free(&r);
+    pth_get(h, "/app/missing.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/app/index.php");
+    pth_resp_free(&r);
+    pth_get(h, "/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ASSERT_VAR(r.body, "SCRIPT_NAME", "/index.php");
+    pth_resp_free(&r);
+    pth_get(h, "/style.css", NULL, &r);
+    ck_assert_str_eq(r.body, "body{}");
+    pth_resp_free(&r);
+    pth_get(h, "/nothere.php", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "<title>404 Not Found</title>"));
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "script not found or unable to stat", 3000));
+}
+END_TEST
+
 START_TEST(exit_ends_the_script_with_what_it_sent)
 {
     pth_write_filef(h, "exit.php", "<?php http_response_code(202); echo 'x'; exit(3);"
@@ -662,6 +697,7 @@ static Suite *php_suite(void)
     tcase_add_test(tc, status_redirects_and_three_cookies_come_from_php);
     tcase_add_test(tc, flushed_output_reaches_the_client_before_the_script_ends);
     tcase_add_test(tc, a_fatal_error_ends_the_request_not_the_child);
+    tcase_add_test(tc, fallback_resource_and_directory_index_route_to_php);
     tcase_add_test(tc, exit_ends_the_script_with_what_it_sent);
     tcase_add_test(tc, a_child_that_crashes_in_php_is_replaced_and_the_client_is_not_left_hanging);
     tcase_add_test(tc, max_connections_per_child_recycles_php_children);
