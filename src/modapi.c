@@ -111,7 +111,9 @@ int pt_modreq_finish(pt_modreq_t *r)
 {
     if (!r->head_built)
         return PT_EINVAL;
-    return r->body_done ? 0 : pt_resp_finish(r);
+    /* A bodiless answer (HEAD, 204, 304) is body_done from its start, its head still held:
+     * finishing is what sends it. */
+    return r->body_done && r->head_sent ? 0 : pt_resp_finish(r);
 }
 
 int pt_modreq_started(const pt_modreq_t *r)

@@ -141,7 +141,8 @@ static void fill_request_info(php_req_t *q)
     SG(request_info).content_type = pt_modreq_header(r, "Content-Type");
     SG(request_info).content_length = cl ? atoll(cl) : 0;
     SG(request_info).proto_num = proto_num(pt_php_var(q, "SERVER_PROTOCOL"));
-    SG(request_info).headers_only = strcmp(pt_modreq_method(r), "HEAD") == 0;
+    q->head_only = strcmp(pt_modreq_method(r), "HEAD") == 0;
+    SG(request_info).headers_only = q->head_only;
     php_handle_auth_data(pt_modreq_header(r, "Authorization"));
 }
 

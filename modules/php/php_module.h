@@ -30,6 +30,7 @@ typedef struct php_req {
     int started;         /* pt_modreq_start ran */
     int body_status;     /* a body read failed (400, 408, 413): the answer is that status */
     int gone;            /* the client went away: output is dropped */
+    int head_only;       /* HEAD: PHP sends no body */
 } php_req_t;
 
 /* php_sapi.c */

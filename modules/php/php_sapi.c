@@ -37,11 +37,20 @@ static int start(php_req_t *q, long long length)
     return pt_modreq_start(q->r, q->head_ready ? q->status : 200, q->content_type, length);
 }
 
+/* Whether output is dropped: the client is gone, or the body failed before anything went out
+ * (the answer is then the server's error page for body_status). */
+static int dropping(const php_req_t *q)
+{
+    return q->gone || (q->body_status && !q->started);
+}
+
 int pt_php_emit(php_req_t *q, int how)
 {
-    if (q->gone || q->body_status)
+    if (dropping(q))
         return q->gone ? -1 : 0;
-    int rc = start(q, how == PT_PHP_LAST ? (long long)q->outlen : -1);
+    /* A HEAD answer carries no body here, so its length is not announced as 0. */
+    long long length = how == PT_PHP_LAST && !q->head_only ? (long long)q->outlen : -1;
+    int rc = start(q, length);
     if (rc == 0 && q->outlen)
         rc = pt_modreq_write(q->r, q->out, q->outlen);
     q->outlen = 0;
@@ -55,18 +64,20 @@ int pt_php_emit(php_req_t *q, int how)
 static size_t ub_write(const char *str, size_t len)
 {
     php_req_t *q = req();
-    if (!q || q->gone || q->body_status)
+    if (!q || dropping(q))
         return len; /* the answer is an error page, or nobody reads it */
-    if (q->outlen + len > q->outcap) {
-        if (pt_php_emit(q, PT_PHP_MORE) < 0) {
-            php_handle_aborted_connection(); /* ends the script unless ignore_user_abort */
-            return len;
-        }
-        if (len >= q->outcap)
-            return pt_modreq_write(q->r, str, len) < 0 ? (q->gone = 1, len) : len;
+    int rc = 0;
+    if (q->outlen + len > q->outcap)
+        rc = pt_php_emit(q, PT_PHP_MORE);
+    if (rc == 0 && len >= q->outcap) { /* too big to hold: straight out */
+        rc = pt_modreq_write(q->r, str, len);
+        q->gone = rc < 0;
+    } else if (rc == 0) {
+        memcpy(q->out + q->outlen, str, len);
+        q->outlen += len;
     }
-    memcpy(q->out + q->outlen, str, len);
-    q->outlen += len;
+    if (rc < 0)
+        php_handle_aborted_connection(); /* ends the script unless ignore_user_abort */
     return len;
 }
 

@@ -303,6 +303,15 @@ START_TEST(status_redirects_and_three_cookies_come_from_php)
     ck_assert_int_eq(r.status, 301);
     ck_assert_str_eq(pth_resp_header(&r, "Location"), "http://example.com/x");
     pth_resp_free(&r);
+    /* HEAD: the fields, no body, and no "Content-Length: 0" for a page that has one. */
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "HEAD /cookies.php HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, true, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(pth_resp_header_count(&r, "Set-Cookie"), 3);
+    ck_assert_ptr_null(pth_resp_header(&r, "Content-Length"));
+    pth_resp_free(&r);
+    pth_conn_close(c);
     pth_get(h, "/cookies.php", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(pth_resp_header_count(&r, "Set-Cookie"), 3);
