@@ -4,6 +4,7 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "authz.h"
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
@@ -263,6 +264,8 @@ static const pt_handler_t *choose_handler(pt_request_t *r)
         const char *ext = file_ext(r->filename);
         for (size_t i = 0; ext && i < d->nhandlers; i++) {
             if (strcasecmp(d->handlers[i].ext, ext) == 0) {
+                if (!d->handlers[i].value)
+                    break; /* RemoveHandler: the default handler, as if never added */
                 r->handler = d->handlers[i].value;
                 return d->handlers[i].handler;
             }
@@ -452,12 +455,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
-    if (!authorized_before && r->dir->require &&
-        pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
-            PT_AUTHZ_GRANTED) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->filename ? r->filename : r->uri);
-        return 403;
+    if (!authorized_before) {
+        /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
+        st = pt_authz_request(r, pt_request_client_addr(r));
+        if (st)
+            return st;
     }
     /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
     if (!authorized_before && r->backend && r->backend->proxy_require &&
@@ -497,8 +499,15 @@ int pt_request_route(pt_request_t *r)
     if (st)
         return st;
     const pt_handler_t *h = choose_handler(r);
-    if (r->filename)
+    if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+        /* mod_mime's languages describe the file: a script or backend says its own. */
+        const char *lang = h == r->cfg->default_handler
+                               ? pt_mime_languages(r->arena, r->dir, r->filename)
+                               : NULL;
+        if (lang)
+            pt_table_set(&r->headers_out, "Content-Language", lang);
+    }
     return h->run(r);
 }
 

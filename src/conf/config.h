@@ -184,6 +184,8 @@ typedef struct pt_backend {
     int member_index;          /* in its balancer's members; -1 when not a member */
     const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
                                    matching its URL (proxy/directives_balancer.c); NULL none */
+    const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
+                                   section that has them (src/access_compat.h); NULL none */
 } pt_backend_t;
 
 typedef struct {
@@ -249,6 +251,14 @@ typedef struct pt_dir_config {
     const char *fallback;      /* FallbackResource URL; "" = disabled; NULL = unset */
 
     const pt_require_t *require; /* NULL = unset (inherit) */
+    /* Access phase (src/authz.c). mod_access_compat's Order/Allow/Deny/Satisfy: a section
+     * with any of them replaces the outer set whole, as Apache (no merge); NULL unset. The
+     * Auth* values are each inherited unless set (NULL); auth_type "None" switches off. */
+    struct pt_access_compat *access_compat;
+    const char *auth_type;       /* AuthType: "Basic" or "None" */
+    const char *auth_name;       /* AuthName: the realm */
+    const char *auth_user_file;  /* AuthUserFile, absolute */
+    const char *auth_group_file; /* AuthGroupFile, absolute */
 
     const pt_header_rule_t *headers;     /* Header rules; merged: outer then inner */
     size_t nheaders;
@@ -260,10 +270,16 @@ typedef struct pt_dir_config {
     const pt_redirect_t *redirects;      /* Redirect inside a section: matches its path */
     size_t nredirects;
 
-    const pt_ext_map_t *types;           /* AddType; merged: inner first */
+    const pt_ext_map_t *types;           /* AddType; merged: inner first; a NULL value:
+                                            RemoveType */
     size_t ntypes;
-    const pt_ext_map_t *handlers;        /* AddHandler */
+    const pt_ext_map_t *handlers;        /* AddHandler; a NULL value: RemoveHandler */
     size_t nhandlers;
+    const pt_ext_map_t *charsets;        /* AddCharset (value NULL: RemoveCharset) */
+    size_t ncharsets;
+    const pt_ext_map_t *languages;       /* AddLanguage (value NULL: RemoveLanguage) */
+    size_t nlanguages;
+    const char *default_language;        /* DefaultLanguage; NULL unset */
     const char *handler_name;            /* SetHandler; "none" clears; NULL unset */
     const struct pt_handler *handler;    /* handler_name resolved at load; NULL for unset
                                             and "none" */
@@ -303,6 +319,14 @@ typedef struct pt_dir_config {
     /* Loadable modules' directives (php_value, ...): outer then inner. */
     const pt_mod_directive_t *mod_directives;
     size_t nmod_directives;
+
+    /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
+     * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */
+    int expires_active;                  /* ExpiresActive: 0 unset, 1 Off, 2 On */
+    const char *expires_default;         /* ExpiresDefault code; NULL unset */
+    const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
+                                            "image/ *" for a major type), value the code; inner first */
+    size_t nexpires_by_type;
 } pt_dir_config_t;
 
 typedef enum {
@@ -478,6 +502,13 @@ typedef struct pt_config {
     /* The handler for a request that no SetHandler or AddHandler names (static files),
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
+
+    /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
+     * the configuration asks and portico accepts without doing (directives_compat.c), one
+     * per key (a directive or module name); notice_keys[i] is NULL for keyless lines. */
+    const char **notices;
+    const char **notice_keys;
+    size_t nnotices;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
