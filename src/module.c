@@ -239,16 +239,21 @@ static bool declared_by(const pt_loaded_module_t *m, const char *name)
     return false;
 }
 
-/* Adds module m's directives to the table; a name the language has already, unless an
- * earlier load of this very module put it there, is an error. */
+/* Adds module m's directives to the table; a name the language has already, or another
+ * module of this configuration declares, is an error. */
 static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t *m)
 {
     for (const pt_module_directive_t *d = m->mod->directives; d && d->name; d++) {
         size_t i = 1;
         while (directives[i].name && strcasecmp(directives[i].name, d->name) != 0)
             i++;
+        for (size_t k = 0; k < l->cfg->nmodules; k++)
+            if (&l->cfg->modules[k] != m && declared_by(&l->cfg->modules[k], d->name))
+                return pt_dcx_fail(l, n, "module %s in %s: directive %s is already taken "
+                                   "by module %s", m->name, m->path, d->name,
+                                   l->cfg->modules[k].name);
         if (directives[i].name)
-            continue; /* this module's, from an earlier configuration */
+            continue; /* known from an earlier load: set_module_directive checks who has it */
         if (name_known(l, d->name))
             return pt_dcx_fail(l, n, "module %s in %s: directive %s is already taken",
                                m->name, m->path, d->name);
