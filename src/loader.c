@@ -54,7 +54,8 @@ static const char *unknown_hint(const char *name)
 {
     if (strcasestr(name, "php"))
         return "; for PHP, hand the files to php-fpm: SetHandler "
-               "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\"";
+               "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\", or load portico's "
+               "php_module (modules/php) under MPM prefork before this line";
     if (strcasecmp(name, "cgi-script") == 0)
         return "; portico runs no CGI programs (use FastCGI: fcgiwrap, php-fpm)";
     return "";

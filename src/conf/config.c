@@ -547,12 +547,12 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
     if (pt_module_known(name, c->mpm))
         return 0;
     const pt_apache_module_t *am = pt_apache_module_find(name);
-    if (am && !am->accepted)
+    if (am && !am->accepted && !pt_apache_module_is_portico(am->name))
         return fail(c, n->file, n->line,
                     "LoadModule %s: portico does not provide Apache's %s (%s), and cannot load "
                     "Apache's modules%s%s", name, am->name, am->what, am->hint ? "; " : "",
                     am->hint ? am->hint : "");
-    if (am) {
+    if (am && am->accepted) {
         /* As Apache: once loaded, <IfModule> names it; its directives stay refused until
          * portico has them, so nothing it would do is lost without an error. */
         note(c, tail, n->file, n->line,

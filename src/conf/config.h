@@ -245,6 +245,15 @@ typedef struct {
     const struct pt_rewrite_rule *const *rules;
     size_t nrules;
 } pt_rewrite_dir_t;
+/* One line of a directive a loadable module added (src/module.c): kept as written, for the
+ * module to read when it serves a request. */
+typedef struct {
+    const char *name;
+    int argc;
+    const char *const *argv;
+    const char *file;
+    int line;
+} pt_mod_directive_t;
 
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
@@ -325,6 +334,10 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* Loadable modules' directives (php_value, ...): outer then inner. */
+    const pt_mod_directive_t *mod_directives;
+    size_t nmod_directives;
 
     /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
      * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */

@@ -220,6 +220,9 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                                i->ncookie_domains, sizeof(*o->cookie_domains),
                                &m->ncookie_domains);
     merge_rewrite(a, &m->rewrite, &o->rewrite, &i->rewrite);
+    m->mod_directives = concat(a, o->mod_directives, o->nmod_directives, i->mod_directives,
+                               i->nmod_directives, sizeof(*o->mod_directives),
+                               &m->nmod_directives);
     return m;
 }
 
