@@ -1,0 +1,225 @@
+/* The ap_expr evaluator: walks a tree from conf/expr_parse.c for one request. Words become
+ * strings (in the request's arena), comparisons follow Apache's util_expr_eval.c meanings
+ * (strcmp for the string ones, 64-bit integers for -eq.., fnmatch for -strmatch, CIDR for
+ * -ipmatch), and =~ keeps its captures for $0..$9 later in the same expression. */
+#include "expr.h"
+
+#include "access.h"
+#include "request.h"
+
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    pt_request_t *r;
+    pt_expr_caps_t *caps;
+    const char *err;
+} xe_t;
+
+static const char *word(xe_t *x, const pt_expr_node_t *n);
+
+static const char *backref(xe_t *x, int i)
+{
+    const pt_expr_caps_t *c = x->caps;
+    if (!c->subject || i < 0 || i >= PT_REG_MAXSUB || c->m[i].rm_so < 0)
+        return "";
+    return pt_arena_strndup(x->r->arena, c->subject + c->m[i].rm_so,
+                            (size_t)(c->m[i].rm_eo - c->m[i].rm_so));
+}
+
+static const char *word(xe_t *x, const pt_expr_node_t *n)
+{
+    switch (n->kind) {
+    case PT_XN_STRING:
+        return n->s;
+    case PT_XN_CONCAT: {
+        const char *a = word(x, n->a);
+        const char *b = a ? word(x, n->b) : NULL;
+        return b ? pt_arena_printf(x->r->arena, "%s%s", a, b) : NULL;
+    }
+    case PT_XN_VAR:
+        return pt_expr_var_value(x->r, (pt_expr_var_t)n->id);
+    case PT_XN_FUNC: {
+        const char *arg = word(x, n->a);
+        return arg ? pt_expr_func_call(x->r, (pt_expr_func_t)n->id, arg, &x->err) : NULL;
+    }
+    case PT_XN_BACKREF:
+        return backref(x, n->id);
+    default:
+        x->err = "internal error: a condition where a word was expected";
+        return NULL;
+    }
+}
+
+/* -ipmatch: the left side an address, the right a network in Apache's forms. */
+static bool ip_match(const char *ip, const char *net)
+{
+    pt_cidr_t c;
+    if (pt_cidr_parse(net, &c) != 0)
+        return false;
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+        s4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
+        s6->sin6_family = AF_INET6;
+    else
+        return false;
+    return pt_cidr_match(&c, (const struct sockaddr *)&ss);
+}
+
+/* -T: false for "", "0", "off", "false" and "no" in any case; true otherwise. */
+static bool true_string(const char *s)
+{
+    return *s && strcmp(s, "0") != 0 && strcasecmp(s, "off") != 0 &&
+           strcasecmp(s, "false") != 0 && strcasecmp(s, "no") != 0;
+}
+
+static int unary(xe_t *x, int op, const char *s)
+{
+    struct stat st;
+    switch (op) {
+    case PT_XO_DIR:
+        return stat(s, &st) == 0 && S_ISDIR(st.st_mode);
+    case PT_XO_EXISTS:
+        return *s && stat(s, &st) == 0;
+    case PT_XO_FILE:
+        return stat(s, &st) == 0 && S_ISREG(st.st_mode);
+    case PT_XO_NONEMPTY_FILE:
+        return stat(s, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    case PT_XO_SYMLINK:
+        return lstat(s, &st) == 0 && S_ISLNK(st.st_mode);
+    case PT_XO_EXEC:
+        return stat(s, &st) == 0 && (st.st_mode & S_IXUSR);
+    case PT_XO_NONEMPTY:
+        return *s != '\0';
+    case PT_XO_EMPTY:
+        return *s == '\0';
+    case PT_XO_TRUE_STR:
+        return true_string(s);
+    case PT_XO_REMOTE_IP:
+        return ip_match(pt_request_client_ip(x->r), s);
+    default:
+        x->err = "internal error: unknown unary operator";
+        return -1;
+    }
+}
+
+static int binary(xe_t *x, int op, const char *l, const char *r)
+{
+    long long a = strtoll(l, NULL, 10), b = strtoll(r, NULL, 10);
+    switch (op) {
+    case PT_XO_STR_EQ: return strcmp(l, r) == 0;
+    case PT_XO_STR_NE: return strcmp(l, r) != 0;
+    case PT_XO_STR_LT: return strcmp(l, r) < 0;
+    case PT_XO_STR_LE: return strcmp(l, r) <= 0;
+    case PT_XO_STR_GT: return strcmp(l, r) > 0;
+    case PT_XO_STR_GE: return strcmp(l, r) >= 0;
+    case PT_XO_INT_EQ: return a == b;
+    case PT_XO_INT_NE: return a != b;
+    case PT_XO_INT_LT: return a < b;
+    case PT_XO_INT_LE: return a <= b;
+    case PT_XO_INT_GT: return a > b;
+    case PT_XO_INT_GE: return a >= b;
+    case PT_XO_IPMATCH: return ip_match(l, r);
+    case PT_XO_STRMATCH: return fnmatch(r, l, 0) == 0;
+    case PT_XO_STRCMATCH: return fnmatch(r, l, FNM_CASEFOLD) == 0;
+    case PT_XO_FNMATCH: return fnmatch(r, l, FNM_PATHNAME) == 0;
+    default:
+        x->err = "internal error: unknown binary operator";
+        return -1;
+    }
+}
+
+/* =~ and !~: a match that has groups replaces the captures $N sees, as Apache's. */
+static int regex(xe_t *x, const pt_expr_node_t *n, const char *s)
+{
+    pt_regmatch_t m[PT_REG_MAXSUB];
+    int rc = pt_regex_exec(n->re, s, PT_REG_MAXSUB, m, 0);
+    if (rc == PT_REG_ERROR) {
+        x->err = pt_arena_printf(x->r->arena, "regular expression /%s/ hit PCRE's match "
+                                 "limit", pt_regex_pattern(n->re));
+        return -1;
+    }
+    if (rc == 0 && pt_regex_ncaptures(n->re) > 0) {
+        x->caps->subject = s;
+        memcpy(x->caps->m, m, sizeof m);
+    }
+    return (rc == 0) == (n->id == PT_XO_MATCH);
+}
+
+static int cond(xe_t *x, const pt_expr_node_t *n)
+{
+    const char *l, *r;
+    int v;
+    switch (n->kind) {
+    case PT_XN_TRUE:
+        return 1;
+    case PT_XN_FALSE:
+        return 0;
+    case PT_XN_NOT:
+        return (v = cond(x, n->a)) < 0 ? v : !v;
+    case PT_XN_AND:
+        return (v = cond(x, n->a)) <= 0 ? v : cond(x, n->b);
+    case PT_XN_OR:
+        return (v = cond(x, n->a)) != 0 ? v : cond(x, n->b);
+    case PT_XN_UNARY:
+        return (l = word(x, n->a)) ? unary(x, n->id, l) : -1;
+    case PT_XN_BINARY:
+        if (!(l = word(x, n->a)) || !(r = word(x, n->b)))
+            return -1;
+        return binary(x, n->id, l, r);
+    case PT_XN_REGEX:
+        return (l = word(x, n->a)) ? regex(x, n, l) : -1;
+    case PT_XN_IN:
+        if (!(l = word(x, n->a)))
+            return -1;
+        for (const pt_expr_node_t *i = n->b; i; i = i->b) {
+            if (!(r = word(x, i->a)))
+                return -1;
+            if (strcmp(l, r) == 0)
+                return 1;
+        }
+        return 0;
+    default:
+        x->err = "internal error: a word where a condition was expected";
+        return -1;
+    }
+}
+
+int pt_expr_eval(pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps, const char **err)
+{
+    pt_expr_caps_t none = {0};
+    xe_t x = {.r = r, .caps = caps ? caps : &none};
+    int v;
+    if (e->is_string) {
+        const char *s = word(&x, e->root);
+        v = s ? true_string(s) : -1;
+    } else {
+        v = cond(&x, e->root);
+    }
+    if (v < 0 && err)
+        *err = x.err ? x.err : "evaluation failed";
+    return v;
+}
+
+const char *pt_expr_eval_string(pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                                const char **err)
+{
+    pt_expr_caps_t none = {0};
+    xe_t x = {.r = r, .caps = caps ? caps : &none};
+    const char *s;
+    if (e->is_string) {
+        s = word(&x, e->root);
+    } else {
+        int v = cond(&x, e->root);
+        s = v < 0 ? NULL : v ? "true" : "false";
+    }
+    if (!s && err)
+        *err = x.err ? x.err : "evaluation failed";
+    return s;
+}

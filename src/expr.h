@@ -1,0 +1,38 @@
+/* Evaluates an ap_expr tree (conf/expr_parse.h) against a request: <If>, Header expr=,
+ * SetEnvIfExpr, Require expr, and RewriteCond expr through the same two calls. Variables and
+ * functions read the request (expr_vars.c); nothing is written to it. */
+#ifndef PT_EXPR_H
+#define PT_EXPR_H
+
+#include "expr_parse.h"
+#include "regex_pcre.h"
+
+struct pt_request;
+
+/* The captures of the last =~ that matched, what $0..$9 name. A caller may pass captures of
+ * its own (a RewriteRule's) in, and reads the expression's out (SetEnvIfExpr's $1). */
+typedef struct {
+    const char *subject;           /* NULL: no captures */
+    pt_regmatch_t m[PT_REG_MAXSUB];
+} pt_expr_caps_t;
+
+/* A condition: 1 true, 0 false, -1 when it cannot be evaluated (a regex that hit PCRE's
+ * limits, a file() that cannot be read); *err then says why (the caller logs it, and
+ * Apache's callers take it for false). caps may be NULL. */
+int pt_expr_eval(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                 const char **err);
+
+/* A string expression (PT_EXPR_STRING), or a condition rendered "true"/"false". NULL with
+ * *err on error. The result is in the request's arena. */
+const char *pt_expr_eval_string(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                                const char **err);
+
+/* ---- expr_vars.c: what names mean (for expr.c) ---- */
+
+/* %{NAME}: never NULL ("" when the request has no such value). */
+const char *pt_expr_var_value(struct pt_request *r, pt_expr_var_t v);
+/* name(arg): NULL with *err when the call fails. */
+const char *pt_expr_func_call(struct pt_request *r, pt_expr_func_t f, const char *arg,
+                              const char **err);
+
+#endif
