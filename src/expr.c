@@ -30,16 +30,36 @@ static const char *backref(xe_t *x, int i)
                             (size_t)(c->m[i].rm_eo - c->m[i].rm_so));
 }
 
+/* A chain of joins is deep on its left (one node per part of a long string): walked by a
+ * loop, not by recursion, so a long string costs no stack. */
+static const char *concat(xe_t *x, const pt_expr_node_t *n)
+{
+    size_t count = 0;
+    for (const pt_expr_node_t *i = n; i->kind == PT_XN_CONCAT; i = i->a)
+        count++;
+    const pt_expr_node_t **parts = pt_arena_alloc(x->r->arena, (count + 1) * sizeof(*parts));
+    size_t k = count + 1;
+    const pt_expr_node_t *i = n;
+    for (; i->kind == PT_XN_CONCAT; i = i->a)
+        parts[--k] = i->b;
+    parts[0] = i;
+    pt_strbuf_t out = {.a = x->r->arena};
+    for (k = 0; k <= count; k++) {
+        const char *w = word(x, parts[k]);
+        if (!w)
+            return NULL;
+        pt_strbuf_printf(&out, "%s", w);
+    }
+    return out.p ? out.p : "";
+}
+
 static const char *word(xe_t *x, const pt_expr_node_t *n)
 {
     switch (n->kind) {
     case PT_XN_STRING:
         return n->s;
-    case PT_XN_CONCAT: {
-        const char *a = word(x, n->a);
-        const char *b = a ? word(x, n->b) : NULL;
-        return b ? pt_arena_printf(x->r->arena, "%s%s", a, b) : NULL;
-    }
+    case PT_XN_CONCAT:
+        return concat(x, n);
     case PT_XN_VAR:
         return pt_expr_var_value(x->r, (pt_expr_var_t)n->id);
     case PT_XN_FUNC: {
@@ -222,4 +242,23 @@ const char *pt_expr_eval_string(pt_request_t *r, const pt_expr_t *e, pt_expr_cap
     if (!s && err)
         *err = x.err ? x.err : "evaluation failed";
     return s;
+}
+
+/* ---- <If> ------------------------------------------------------------------------------- */
+
+static int if_eval(void *ctx, const pt_if_section_t *s)
+{
+    pt_request_t *r = ctx;
+    const char *why = NULL;
+    int v = pt_expr_eval(r, s->cond, NULL, &why);
+    if (v < 0)
+        pt_log_rerror(PT_LOG_ERR, r, "AH00039: Failed to evaluate <If > condition at %s:%d: %s",
+                      s->file, s->line, why);
+    return v;
+}
+
+void pt_expr_if_walk(pt_request_t *r)
+{
+    if (r->dir && r->dir->nifs)
+        r->dir = pt_config_if_walk(r->arena, r->dir, if_eval, r, &r->sections);
 }

@@ -27,6 +27,11 @@ int pt_expr_eval(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
 const char *pt_expr_eval_string(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
                                 const char **err);
 
+/* Merges the <If>/<ElseIf>/<Else> sections of r->dir whose conditions hold into r->dir
+ * (pt_config_if_walk), after the section walk, as Apache's ap_if_walk; a condition that
+ * cannot be evaluated is logged and false. */
+void pt_expr_if_walk(struct pt_request *r);
+
 /* ---- expr_vars.c: what names mean (for expr.c) ---- */
 
 /* %{NAME}: never NULL ("" when the request has no such value). */

@@ -5,6 +5,7 @@
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
 #include "conn.h"
+#include "expr.h"
 #include "handler.h"
 #include "headers.h"
 #include "log.h"
@@ -408,6 +409,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
             return st;
         }
     }
+    pt_expr_if_walk(r); /* <If> sections merge after all others */
     st = check_section_redirects(r);
     if (st)
         return st;

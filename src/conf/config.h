@@ -209,6 +209,19 @@ typedef struct pt_reverse_members {
     bool found;                /* a balancer of that name exists */
 } pt_reverse_members_t;
 
+/* <If>, <ElseIf>, <Else> (Apache's core): a condition (conf/expr_parse.h) and what the
+ * section sets; its conf's own ifs are the sections nested in it. The request floor merges
+ * them after every other section, in order (pt_config_if_walk). */
+typedef enum { PT_IF_IF, PT_IF_ELSEIF, PT_IF_ELSE } pt_if_kind_t;
+struct pt_expr;
+typedef struct pt_if_section {
+    pt_if_kind_t kind;
+    const struct pt_expr *cond;    /* NULL for <Else> */
+    struct pt_dir_config *conf;
+    const char *file;
+    int line;
+} pt_if_section_t;
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -265,6 +278,10 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
+    const pt_if_section_t *ifs;
+    size_t nifs;
 } pt_dir_config_t;
 
 typedef enum {
@@ -484,6 +501,15 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
                                               pt_walk_result_t *out);
+
+/* Apache's <If> walk over d->ifs (after the section walk): an <If> or <ElseIf> whose eval
+ * gives 1 is merged, an <ElseIf> or <Else> after a merged one is skipped, an <Else> after a
+ * false one is merged; then, the same way, the sections nested in those merged. eval: 1 true, 0 false (an error is
+ * the caller's to log, and false). Each merged section is added to *sections when it is not
+ * 0 (pt_walk_result_t.sections). Returns d itself when nothing is merged. */
+typedef int (*pt_if_eval_t)(void *ctx, const pt_if_section_t *s);
+const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                         pt_if_eval_t eval, void *ctx, uint64_t *sections);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

@@ -17,7 +17,8 @@ enum {
     W_LOC = 1 << 3,    /* <Location>, <LocationMatch> */
     W_FILES = 1 << 4,  /* <Files>, <FilesMatch> */
     W_AUTHZ = 1 << 5,  /* <RequireAll>, <RequireAny>, <RequireNone> */
-    W_SECTIONS = W_DIR | W_LOC | W_FILES,
+    W_IF = 1 << 6,     /* <If>, <ElseIf>, <Else>: what a per-directory section takes */
+    W_SECTIONS = W_DIR | W_LOC | W_FILES | W_IF,
 };
 
 #define SRV (W_SERVER | W_VHOST)
@@ -128,6 +129,13 @@ void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit);
 /* Calls fn on every per-directory config of the loaded cfg: each server's defaults and
  * every section's (a section shared by several virtual hosts is visited once per host). */
 void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc));
+
+/* ---- directives_dir.c ---- */
+
+/* Parses an ap_expr (conf/expr_parse.h; flags PT_EXPR_*) whose regexes pt_config_free
+ * releases; NULL after pt_dcx_fail ("FILE:LINE: what: cannot parse expression ..."). */
+struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, const char *src,
+                            unsigned flags);
 
 /* ---- dirconf.c ---- */
 

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "request.h"
+#include "startup.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -83,13 +84,17 @@ static void teardown(void)
     pt_arena_destroy(arena);
 }
 
-/* "@" in an expression stands for the scratch directory. */
+/* "@" in an expression or a config stands for the scratch directory. */
 static const char *with_dir(const char *src)
 {
-    const char *at = strchr(src, '@');
-    if (!at)
-        return src;
-    return pt_arena_printf(arena, "%.*s%s%s", (int)(at - src), src, dir, at + 1);
+    pt_strbuf_t b = {.a = arena};
+    for (const char *p = src; *p; p++) {
+        if (*p == '@')
+            pt_strbuf_printf(&b, "%s", dir);
+        else
+            pt_strbuf_printf(&b, "%c", *p);
+    }
+    return b.p ? b.p : "";
 }
 
 static int eval(const char *src)
@@ -322,6 +327,17 @@ START_TEST(bounds_the_nesting_depth)
 }
 END_TEST
 
+START_TEST(a_long_string_of_many_parts_evaluates_without_deep_recursion)
+{
+    pt_strbuf_t b = {.a = arena};
+    for (int i = 0; i < 450; i++)
+        pt_strbuf_printf(&b, "x%%{REQUEST_METHOD}");
+    const char *s = eval_str(b.p);
+    ck_assert_uint_eq(strlen(s), 450 * 4);
+    ck_assert_int_eq(strncmp(s, "xGETxGET", 8), 0);
+}
+END_TEST
+
 START_TEST(names_are_case_insensitive_as_in_apache)
 {
     ck_assert_int_eq(eval("%{http_host} == 'example.com'"), 1);
@@ -340,6 +356,210 @@ START_TEST(https_and_http2_follow_the_request)
 }
 END_TEST
 
+
+/* ---- <If>, <ElseIf>, <Else> in a loaded configuration ------------------------------------ */
+
+static pt_config_t *if_cfg;
+
+static pt_config_t *load_conf(const char *text, bool ok)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/main.conf", dir);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(with_dir(text), f);
+    fputs("Listen 127.0.0.1:65000\n", f); /* last: the tests' line numbers stay theirs */
+    fclose(f);
+    pt_parse_opts_t o = {.server_root = dir};
+    pt_startup_register();
+    err[0] = '\0';
+    pt_config_t *c = pt_config_load(p, &o, err, sizeof err);
+    ck_assert_msg((c != NULL) == ok, "%s", err);
+    return c;
+}
+
+static void if_teardown(void)
+{
+    if (if_cfg)
+        pt_config_free(if_cfg);
+    if_cfg = NULL;
+    teardown();
+}
+
+/* The merged "Header append X-Order v" values for the request as set up, joined by ','. */
+static const char *order_for(const char *filename, const char *uri)
+{
+    req.vhost = if_cfg->main_server;
+    req.cfg = if_cfg;
+    req.filename = filename ? pt_arena_printf(arena, "%s/%s", dir, filename) : NULL;
+    req.uri = uri;
+    pt_walk_result_t wr;
+    req.dir = pt_config_dir_for_walk(arena, req.vhost, req.filename, req.filename, true,
+                                     req.uri, &wr);
+    req.sections = wr.sections;
+    pt_expr_if_walk(&req);
+    pt_strbuf_t b = {.a = arena};
+    for (size_t i = 0; i < req.dir->nheaders; i++)
+        pt_strbuf_printf(&b, "%s%s", i ? "," : "", req.dir->headers[i].value);
+    return b.p ? b.p : "";
+}
+
+/* apache2 2.4 answers "srv, dir, files, loc, srv-if, dir-if, files-if, loc-elseif,
+ * srv-if-nested" for /index.html with this configuration. */
+static const char apache_order_conf[] =
+    "DocumentRoot @\n"
+    "<If \"true\">\n"
+    "  Header append X-Order srv-if\n"
+    "  <If \"true\">\n"
+    "    Header append X-Order srv-if-nested\n"
+    "  </If>\n"
+    "</If>\n"
+    "Header append X-Order srv\n"
+    "<Location />\n"
+    "  <If \"false\">\n"
+    "    Header append X-Order loc-if\n"
+    "  </If>\n"
+    "  <ElseIf \"true\">\n"
+    "    Header append X-Order loc-elseif\n"
+    "  </ElseIf>\n"
+    "  <Else>\n"
+    "    Header append X-Order loc-else\n"
+    "  </Else>\n"
+    "  Header append X-Order loc\n"
+    "</Location>\n"
+    "<Directory @>\n"
+    "  <If \"%{REQUEST_FILENAME} =~ /index/\">\n"
+    "    Header append X-Order dir-if\n"
+    "  </If>\n"
+    "  <Else>\n"
+    "    Header append X-Order dir-else\n"
+    "  </Else>\n"
+    "  Header append X-Order dir\n"
+    "</Directory>\n"
+    "<Files index.html>\n"
+    "  <If \"true\">\n"
+    "    Header append X-Order files-if\n"
+    "  </If>\n"
+    "  Header append X-Order files\n"
+    "</Files>\n";
+
+START_TEST(if_sections_merge_after_every_other_section_in_apaches_order)
+{
+    if_cfg = load_conf(apache_order_conf, true);
+    ck_assert_str_eq(order_for("index.html", "/index.html"),
+                     "srv,dir,files,loc,srv-if,dir-if,files-if,loc-elseif,srv-if-nested");
+    ck_assert_str_eq(order_for("other.html", "/other.html"),
+                     "srv,dir,loc,srv-if,dir-else,loc-elseif,srv-if-nested");
+}
+END_TEST
+
+static const char chain_conf[] =
+    "<If \"%{HTTP_HOST} == 'a.example'\">\n"
+    "  Header append X-Order a\n"
+    "</If>\n"
+    "<ElseIf \"%{HTTP_HOST} == 'b.example'\">\n"
+    "  Header append X-Order b\n"
+    "</ElseIf>\n"
+    "<ElseIf \"%{HTTP_HOST} =~ /example$/\">\n"
+    "  Header append X-Order other-example\n"
+    "</ElseIf>\n"
+    "<Else>\n"
+    "  Header append X-Order else\n"
+    "</Else>\n"
+    "<If \"-n %{HTTP_HOST}\">\n"
+    "  Header append X-Order second-chain\n"
+    "</If>\n";
+
+START_TEST(an_if_chain_merges_its_first_true_section_or_its_else)
+{
+    if_cfg = load_conf(chain_conf, true);
+    const char *hosts[] = {"a.example", "b.example", "c.example", "nowhere"};
+    const char *want[] = {"a,second-chain", "b,second-chain", "other-example,second-chain",
+                          "else,second-chain"};
+    for (size_t i = 0; i < PT_ARRAY_LEN(hosts); i++) {
+        pt_table_set(&req.headers_in, "Host", hosts[i]);
+        ck_assert_str_eq(order_for(NULL, "/"), want[i]);
+    }
+}
+END_TEST
+
+START_TEST(a_merged_if_section_changes_the_sections_signature)
+{
+    if_cfg = load_conf(chain_conf, true);
+    pt_table_set(&req.headers_in, "Host", "a.example");
+    order_for(NULL, "/");
+    uint64_t a = req.sections;
+    pt_table_set(&req.headers_in, "Host", "b.example");
+    order_for(NULL, "/");
+    ck_assert(a != req.sections);
+}
+END_TEST
+
+static const struct {
+    const char *conf;
+    const char *msg;
+} bad_confs[] = {
+    {"<Else>\n</Else>\n",
+     "main.conf:1: <Else> or <ElseIf> section without previous <If> or <ElseIf> section in "
+     "same scope"},
+    {"<If \"true\">\n</If>\n<Else>\n</Else>\n<Else>\n</Else>\n",
+     "main.conf:5: <Else> or <ElseIf> section without previous <If>"},
+    {"<If \"true\">\n</If>\n<Directory @>\n<ElseIf \"true\">\n</ElseIf>\n</Directory>\n",
+     "main.conf:4: <Else> or <ElseIf> section without previous"},
+    {"\n<If \"%{NOPE} == 'x'\">\n</If>\n",
+     "main.conf:2: <If>: cannot parse expression \"%{NOPE} == 'x'\": Variable 'NOPE' does "
+     "not exist"},
+    {"<If \"true\" \"x\">\n</If>\n", "main.conf:1: Multiple <If> arguments not supported."},
+    {"<If>\n</If>\n", "main.conf:1: <If> directive requires additional arguments"},
+    {"<If \"true\">\n</If>\n<Else \"x\">\n</Else>\n",
+     "main.conf:3: <Else> does not take an argument"},
+    {"<If \"true\">\nServerName x\n</If>\n", "main.conf:2: ServerName cannot occur within <If>"},
+    {"<If \"true\">\n<Directory />\n</Directory>\n</If>\n",
+     "main.conf:2: <Directory cannot occur within <If>"},
+    {"<If \"true\">\nAllowOverride None\n</If>\n", "main.conf:2: AllowOverride cannot occur"},
+};
+
+START_TEST(if_section_errors_name_the_file_and_line)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(bad_confs); i++) {
+        ck_assert_ptr_null(load_conf(bad_confs[i].conf, false));
+        ck_assert_msg(strstr(err, bad_confs[i].msg) != NULL, "got '%s', want '%s'", err,
+                      bad_confs[i].msg);
+    }
+}
+END_TEST
+
+START_TEST(if_sections_take_per_directory_directives_and_nest_in_sections)
+{
+    if_cfg = load_conf("<Files \"*.php\">\n"
+                       "  <If \"-f %{REQUEST_FILENAME}\">\n"
+                       "    SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n"
+                       "  </If>\n"
+                       "</Files>\n"
+                       "<Location /x>\n"
+                       "  <If \"%{QUERY_STRING} =~ /(^|&)v=/\">\n"
+                       "    Require all denied\n"
+                       "  </If>\n"
+                       "</Location>\n",
+                       true);
+    order_for("file.txt", "/file.txt");
+    ck_assert_ptr_null(req.dir->handler_name);
+    FILE *f = fopen(pt_arena_printf(arena, "%s/index.php", dir), "w");
+    fclose(f);
+    order_for("index.php", "/index.php");
+    ck_assert_str_eq(req.dir->handler_name, "proxy:fcgi://127.0.0.1:9000");
+    ck_assert_ptr_nonnull(req.dir->handler); /* resolved by the loader, as any SetHandler */
+    order_for("missing.php", "/missing.php");
+    ck_assert_ptr_null(req.dir->handler_name);
+    req.args = "a=1&v=2";
+    order_for(NULL, "/x");
+    ck_assert_ptr_nonnull(req.dir->require);
+    req.args = "a=1";
+    order_for(NULL, "/x");
+    ck_assert_ptr_null(req.dir->require);
+}
+END_TEST
+
 Suite *expr_suite(void)
 {
     Suite *s = suite_create("expr");
@@ -353,9 +573,18 @@ Suite *expr_suite(void)
     tcase_add_test(tc, file_of_a_missing_file_is_an_error);
     tcase_add_test(tc, refuses_bad_expressions_with_a_reason);
     tcase_add_test(tc, bounds_the_nesting_depth);
+    tcase_add_test(tc, a_long_string_of_many_parts_evaluates_without_deep_recursion);
     tcase_add_test(tc, names_are_case_insensitive_as_in_apache);
     tcase_add_test(tc, https_and_http2_follow_the_request);
     suite_add_tcase(s, tc);
+    TCase *ti = tcase_create("if");
+    tcase_add_checked_fixture(ti, setup, if_teardown);
+    tcase_add_test(ti, if_sections_merge_after_every_other_section_in_apaches_order);
+    tcase_add_test(ti, an_if_chain_merges_its_first_true_section_or_its_else);
+    tcase_add_test(ti, a_merged_if_section_changes_the_sections_signature);
+    tcase_add_test(ti, if_section_errors_name_the_file_and_line);
+    tcase_add_test(ti, if_sections_take_per_directory_directives_and_nest_in_sections);
+    suite_add_tcase(s, ti);
     return s;
 }
 
