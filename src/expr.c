@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 typedef struct {
-    pt_request_t *r;
+    const pt_request_t *r;
     pt_expr_caps_t *caps;
     const char *err;
 } xe_t;
@@ -211,7 +211,7 @@ static int cond(xe_t *x, const pt_expr_node_t *n)
     }
 }
 
-int pt_expr_eval(pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps, const char **err)
+int pt_expr_eval(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps, const char **err)
 {
     pt_expr_caps_t none = {0};
     xe_t x = {.r = r, .caps = caps ? caps : &none};
@@ -227,7 +227,7 @@ int pt_expr_eval(pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps, cons
     return v;
 }
 
-const char *pt_expr_eval_string(pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
                                 const char **err)
 {
     pt_expr_caps_t none = {0};

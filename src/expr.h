@@ -19,12 +19,12 @@ typedef struct {
 /* A condition: 1 true, 0 false, -1 when it cannot be evaluated (a regex that hit PCRE's
  * limits, a file() that cannot be read); *err then says why (the caller logs it, and
  * Apache's callers take it for false). caps may be NULL. */
-int pt_expr_eval(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+int pt_expr_eval(const struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
                  const char **err);
 
 /* A string expression (PT_EXPR_STRING), or a condition rendered "true"/"false". NULL with
  * *err on error. The result is in the request's arena. */
-const char *pt_expr_eval_string(struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+const char *pt_expr_eval_string(const struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
                                 const char **err);
 
 /* Merges the <If>/<ElseIf>/<Else> sections of r->dir whose conditions hold into r->dir
@@ -35,9 +35,9 @@ void pt_expr_if_walk(struct pt_request *r);
 /* ---- expr_vars.c: what names mean (for expr.c) ---- */
 
 /* %{NAME}: never NULL ("" when the request has no such value). */
-const char *pt_expr_var_value(struct pt_request *r, pt_expr_var_t v);
+const char *pt_expr_var_value(const struct pt_request *r, pt_expr_var_t v);
 /* name(arg): NULL with *err when the call fails. */
-const char *pt_expr_func_call(struct pt_request *r, pt_expr_func_t f, const char *arg,
+const char *pt_expr_func_call(const struct pt_request *r, pt_expr_func_t f, const char *arg,
                               const char **err);
 
 #endif

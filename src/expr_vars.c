@@ -32,7 +32,7 @@ static const char *header(const pt_request_t *r, const char *name)
     return s_or_empty(pt_table_get(&r->headers_in, name));
 }
 
-static const char *time_var(pt_request_t *r, pt_expr_var_t v)
+static const char *time_var(const pt_request_t *r, pt_expr_var_t v)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -52,7 +52,7 @@ static const char *time_var(pt_request_t *r, pt_expr_var_t v)
 }
 
 /* LAST_MODIFIED, SCRIPT_USER, SCRIPT_GROUP: from the mapped file. */
-static const char *file_var(pt_request_t *r, pt_expr_var_t v)
+static const char *file_var(const pt_request_t *r, pt_expr_var_t v)
 {
     struct stat st;
     if (!r->filename || stat(r->filename, &st) != 0)
@@ -77,7 +77,7 @@ static const char *file_var(pt_request_t *r, pt_expr_var_t v)
 }
 
 /* CONTEXT_PREFIX / CONTEXT_DOCUMENT_ROOT: the Alias that mapped the request, if any. */
-static const char *context_var(pt_request_t *r, bool prefix)
+static const char *context_var(const pt_request_t *r, bool prefix)
 {
     const pt_vhost_t *vh = r->vhost;
     for (size_t i = 0; r->filename && i < vh->naliases_map; i++) {
@@ -103,7 +103,7 @@ static bool client_is_v6(const pt_request_t *r)
     return strchr(ip, ':') != NULL && strncmp(ip, "::ffff:", 7) != 0;
 }
 
-static const char *request_var(pt_request_t *r, pt_expr_var_t v)
+static const char *request_var(const pt_request_t *r, pt_expr_var_t v)
 {
     pt_arena_t *a = r->arena;
     switch (v) {
@@ -141,7 +141,7 @@ static const char *request_var(pt_request_t *r, pt_expr_var_t v)
     }
 }
 
-const char *pt_expr_var_value(pt_request_t *r, pt_expr_var_t v)
+const char *pt_expr_var_value(const pt_request_t *r, pt_expr_var_t v)
 {
     switch (v) {
     case PT_XV_HTTP_ACCEPT: return header(r, "Accept");
@@ -274,7 +274,7 @@ static const char *digest(pt_arena_t *a, const EVP_MD *md, const char *s)
     return o;
 }
 
-static const char *read_file(pt_request_t *r, const char *path, const char **err)
+static const char *read_file(const pt_request_t *r, const char *path, const char **err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -297,7 +297,7 @@ static const char *read_file(pt_request_t *r, const char *path, const char **err
     return buf;
 }
 
-static const char *file_stat(pt_request_t *r, const char *path, bool mtime)
+static const char *file_stat(const pt_request_t *r, const char *path, bool mtime)
 {
     struct stat st;
     if (stat(path, &st) != 0 || (!mtime && !S_ISREG(st.st_mode)))
@@ -305,7 +305,7 @@ static const char *file_stat(pt_request_t *r, const char *path, bool mtime)
     return pt_arena_printf(r->arena, "%lld", (long long)(mtime ? st.st_mtime : st.st_size));
 }
 
-const char *pt_expr_func_call(pt_request_t *r, pt_expr_func_t f, const char *arg,
+const char *pt_expr_func_call(const pt_request_t *r, pt_expr_func_t f, const char *arg,
                               const char **err)
 {
     pt_arena_t *a = r->arena;

@@ -63,6 +63,7 @@ enum {
     PT_OPT_MULTIVIEWS = 1 << 5,
 };
 
+struct pt_expr; /* an ap_expr (conf/expr_parse.h) */
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
 /* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
@@ -80,6 +81,9 @@ typedef struct pt_header_rule {
     pt_regex_t *re;          /* edit and echo */
     const char *env;      /* env=VAR condition, NULL when none */
     bool env_negate;      /* env=!VAR */
+    struct pt_expr *cond;       /* expr=... condition (conf/expr_parse.h); NULL when none */
+    struct pt_expr *value_expr; /* a value (or edit's replacement) written "expr=...": a
+                                   string expression in place of the format; else NULL */
 } pt_header_rule_t;
 /* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;
@@ -213,7 +217,6 @@ typedef struct pt_reverse_members {
  * section sets; its conf's own ifs are the sections nested in it. The request floor merges
  * them after every other section, in order (pt_config_if_walk). */
 typedef enum { PT_IF_IF, PT_IF_ELSEIF, PT_IF_ELSE } pt_if_kind_t;
-struct pt_expr;
 typedef struct pt_if_section {
     pt_if_kind_t kind;
     const struct pt_expr *cond;    /* NULL for <Else> */
