@@ -5,8 +5,11 @@
 #include "access.h"
 
 #include "directives.h"
+#include "expr.h"
+#include "request.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -422,6 +425,61 @@ static bool ip_listed(const pt_require_t *rq, const struct sockaddr *client)
     return false;
 }
 
+/* ---- Require expr (mod_authz_core's expr provider) ------------------------------------------
+ * Self-contained: the line as written (its first '"' pair stripped, as Apache), parsed with
+ * conf/expr_parse.h, evaluated with expr.h. pt_require_eval gets the request's environment
+ * table, not the request: the request is the one that table is embedded in. */
+
+static bool expr_granted(const pt_require_t *rq, const pt_table_t *env)
+{
+    if (!env)
+        return false;
+    const pt_request_t *r =
+        (const pt_request_t *)((const char *)env - offsetof(pt_request_t, env));
+    const char *why = NULL;
+    int v = pt_expr_eval(r, rq->expr, NULL, &why);
+    if (v < 0)
+        pt_log_rerror(PT_LOG_ERR, r, "AH01624: Failed to evaluate Require expr '%s': %s",
+                      rq->expr->source, why);
+    return v > 0;
+}
+
+/* "Require [not] expr ...": 1 for "not", 0 without, -1 for another provider. */
+static int require_expr_negated(const pt_node_t *n)
+{
+    int i = n->argc > 1 && strcasecmp(n->argv[0], "not") == 0;
+    return i < n->argc && strcasecmp(n->argv[i], "expr") == 0 && n->raw ? i : -1;
+}
+
+/* The rule of a "Require [not] expr" line; NULL after pt_dcx_fail. */
+static pt_require_t *require_expr(dcx_t *l, const pt_node_t *n, int i)
+{
+    const char *line = n->raw;
+    for (int k = 0; k <= i; k++) { /* past "not" and "expr" as ap_getword_conf */
+        line += strcspn(line, " \t");
+        line += strspn(line, " \t");
+    }
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len >= 2 && line[0] == '"' && line[len - 1] == '"')
+        line++, len -= 2;
+    char msg[PT_ERRLEN];
+    pt_expr_t *e = pt_expr_parse(l->a, pt_arena_strndup(l->a, line, len), 0, msg, sizeof msg);
+    if (!e) {
+        pt_dcx_fail(l, n, "Cannot parse expression in require line: %s", msg);
+        return NULL;
+    }
+    for (size_t k = 0; k < e->nregexes; k++)
+        pt_dcx_keep_regex(l, e->regexes[k]);
+    e->nregexes = 0;
+    pt_require_t *rq = pt_arena_calloc(l->a, sizeof *rq);
+    rq->kind = PT_REQUIRE_EXPR;
+    rq->negate = i == 1;
+    rq->expr = e;
+    return rq;
+}
+
 static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *client,
                             const char *method, const pt_table_t *env);
 
@@ -459,6 +517,9 @@ static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *clien
     case PT_REQUIRE_ENV:
         res = env_present(rq, env) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
         break;
+    case PT_REQUIRE_EXPR:
+        res = expr_granted(rq, env) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+        break;
     default: res = eval_group(rq, client, method, env); break;
     }
     if (is_negated(rq))
@@ -495,6 +556,11 @@ static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_
 
 static int set_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    int neg = require_expr_negated(n);
+    if (neg >= 0) {
+        pt_require_t *x = require_expr(l, n, neg);
+        return x ? add_require(l, s, n, x) : -1;
+    }
     char msg[PT_ERRLEN];
     pt_require_t *r = pt_require_parse(l->a, n->argc, n->argv, msg, sizeof(msg));
     if (!r)

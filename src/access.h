@@ -30,6 +30,7 @@ typedef enum {
     PT_REQUIRE_IP,        /* cidrs; negate for "Require not ip" */
     PT_REQUIRE_METHOD,    /* methods */
     PT_REQUIRE_ENV,       /* env var names */
+    PT_REQUIRE_EXPR,      /* expr: an ap_expr (Require expr) */
     PT_REQUIRE_GROUP_ALL, /* children */
     PT_REQUIRE_GROUP_ANY,
     PT_REQUIRE_GROUP_NONE,
@@ -42,6 +43,7 @@ struct pt_require {
     size_t ncidrs;
     const char **names;   /* methods or env names */
     size_t nnames;
+    const struct pt_expr *expr; /* Require expr */
     struct pt_require **children;
     size_t nchildren;
     const char *file;
@@ -67,6 +69,8 @@ int pt_require_check(const pt_require_t *top, char *err, size_t errlen);
 int pt_cidr_parse(const char *s, pt_cidr_t *out);
 bool pt_cidr_match(const pt_cidr_t *c, const struct sockaddr *sa);
 
+/* env is the request's own r->env (Require expr reads the request it belongs to), or NULL
+ * when there is no request (then an expr rule is denied). */
 /* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache;
  * a NULL tree (no Require anywhere) is GRANTED. client may be NULL (matches no ip rule).
  * "Require method GET" admits HEAD, as Apache. */

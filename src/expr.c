@@ -6,6 +6,7 @@
 
 #include "access.h"
 #include "request.h"
+#include "uri.h"
 
 #include <arpa/inet.h>
 #include <fnmatch.h>
@@ -261,4 +262,33 @@ void pt_expr_if_walk(pt_request_t *r)
 {
     if (r->dir && r->dir->nifs)
         r->dir = pt_config_if_walk(r->arena, r->dir, if_eval, r, &r->sections);
+}
+
+/* ---- SetEnvIfExpr ----------------------------------------------------------------------- */
+
+void pt_expr_setenvif(pt_request_t *r, const pt_env_rule_t *e)
+{
+    pt_expr_caps_t caps = {0};
+    const char *why = NULL;
+    int v = pt_expr_eval(r, e->expr, &caps, &why);
+    if (v < 0)
+        pt_log_rerror(PT_LOG_ERR, r, "SetEnvIfExpr: failed to evaluate '%s': %s",
+                      e->expr->source, why);
+    if (v <= 0)
+        return;
+    for (size_t j = 0; j < e->nvars; j++) {
+        const char *spec = e->vars[j];
+        if (spec[0] == '!') {
+            pt_table_unset(&r->env, spec + 1);
+            continue;
+        }
+        const char *eq = strchr(spec, '=');
+        if (!eq) {
+            pt_table_set(&r->env, spec, "1");
+            continue;
+        }
+        const char *val = caps.subject ? pt_uri_regsub(r->arena, eq + 1, caps.subject, caps.m)
+                                       : eq + 1;
+        pt_table_set(&r->env, pt_arena_strndup(r->arena, spec, (size_t)(eq - spec)), val);
+    }
 }

@@ -4,6 +4,7 @@
 #ifndef PT_EXPR_H
 #define PT_EXPR_H
 
+#include "config.h"
 #include "expr_parse.h"
 #include "regex_pcre.h"
 
@@ -31,6 +32,11 @@ const char *pt_expr_eval_string(const struct pt_request *r, const pt_expr_t *e, 
  * (pt_config_if_walk), after the section walk, as Apache's ap_if_walk; a condition that
  * cannot be evaluated is logged and false. */
 void pt_expr_if_walk(struct pt_request *r);
+
+/* SetEnvIfExpr (mod_setenvif): when e->expr holds, sets or unsets e's variables in r->env;
+ * a value's $0..$9 name the captures of the expression's last =~ (ap_pregsub), when it has
+ * one. An expression that cannot be evaluated is logged and false. */
+void pt_expr_setenvif(struct pt_request *r, const pt_env_rule_t *e);
 
 /* ---- expr_vars.c: what names mean (for expr.c) ---- */
 

@@ -24,6 +24,8 @@ typedef struct pt_node {
     const char *name;          /* as written; compare case-insensitively */
     int argc;
     const char **argv;         /* quotes removed, ${NAME} expanded */
+    const char *raw;           /* the arguments as written, ${NAME} expanded (Apache's
+                                  RAW_ARGS: Require expr); NULL for sections */
     const char *file;
     int line;
     bool section;              /* <Name args> ... </Name> */
@@ -114,12 +116,13 @@ typedef struct {
 } pt_ext_map_t;
 
 typedef struct {
-    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE } kind;
+    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE, PT_ENV_SETIF_EXPR } kind;
     const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
                                   request header name */
     pt_regex_t *re;               /* SetEnvIf */
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
+    const struct pt_expr *expr; /* SetEnvIfExpr's condition; values may hold its $0..$9 */
 } pt_env_rule_t;
 
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at

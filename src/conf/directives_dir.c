@@ -512,6 +512,16 @@ static int set_set_env_if_no_case(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_env(l, s, n, PT_ENV_SETIF_NOCASE, n->argv[0], n->argv[1], 2);
 }
 
+static int set_set_env_if_expr(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const pt_expr_t *x = pt_dcx_expr(l, n, "SetEnvIfExpr", n->argv[0], 0);
+    if (!x || add_env(l, s, n, PT_ENV_SETIF_EXPR, NULL, NULL, 1) < 0)
+        return -1;
+    pt_env_rule_t *e = (pt_env_rule_t *)&s->dc->env[s->dc->nenv - 1]; /* add_env's, ours */
+    e->expr = x;
+    return 0;
+}
+
 static int set_browser_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     return add_env(l, s, n, PT_ENV_SETIF, "User-Agent", n->argv[0], 1);
@@ -607,6 +617,7 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"AddDefaultCharset", ALL, 1, 1, set_add_default_charset},
     {"SetEnvIf", ALL, 3, NOMAX, set_set_env_if},
     {"SetEnvIfNoCase", ALL, 3, NOMAX, set_set_env_if_no_case},
+    {"SetEnvIfExpr", ALL, 2, NOMAX, set_set_env_if_expr},
     {"BrowserMatch", ALL, 2, NOMAX, set_browser_match},
     {"BrowserMatchNoCase", ALL, 2, NOMAX, set_browser_match_no_case},
     {"SetEnv", ALL, 1, 2, set_set_env},

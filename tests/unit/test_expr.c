@@ -3,6 +3,7 @@
  * use, checked against Debian's apache2 2.4 where the documentation is silent. */
 #include "expr.h"
 
+#include "access.h"
 #include "conn.h"
 #include "request.h"
 #include "startup.h"
@@ -560,6 +561,82 @@ START_TEST(if_sections_take_per_directory_directives_and_nest_in_sections)
 }
 END_TEST
 
+START_TEST(setenvifexpr_sets_variables_with_the_expressions_captures)
+{
+    if_cfg = load_conf("SetEnvIfExpr \"%{QUERY_STRING} =~ /v=(\\d+)/\" XV=a$1b XW !ONLY_REQ\n"
+                       "SetEnvIfExpr \"%{QUERY_STRING} =~ /nomatch/\" NO=1\n"
+                       "SetEnvIfExpr \"-n %{QUERY_STRING}\" LIT=$1\n",
+                       true);
+    const pt_dir_config_t *d = if_cfg->main_server->dir;
+    ck_assert_uint_eq(d->nenv, 3);
+    req.args = "v=42";
+    for (size_t i = 0; i < d->nenv; i++)
+        pt_expr_setenvif(&req, &d->env[i]);
+    ck_assert_str_eq(pt_table_get(&req.env, "XV"), "a42b");
+    ck_assert_str_eq(pt_table_get(&req.env, "XW"), "1");
+    ck_assert_ptr_null(pt_table_get(&req.env, "ONLY_REQ"));
+    ck_assert_ptr_null(pt_table_get(&req.env, "NO"));
+    ck_assert_str_eq(pt_table_get(&req.env, "LIT"), "$1"); /* no regex: no substitution */
+}
+END_TEST
+
+START_TEST(setenvifexpr_refuses_a_bad_expression_with_its_line)
+{
+    ck_assert_ptr_null(load_conf("\nSetEnvIfExpr \"%{QUERY_STRING} =~ /(/\" X\n", false));
+    ck_assert_ptr_nonnull(strstr(err, "main.conf:2: SetEnvIfExpr: cannot parse expression"));
+}
+END_TEST
+
+static int authz(const char *uri)
+{
+    order_for(NULL, uri);
+    return pt_require_eval(req.dir->require, NULL, req.method, &req.env);
+}
+
+START_TEST(require_expr_grants_by_the_expression)
+{
+    if_cfg = load_conf("<Location /business>\n"
+                       "  Require expr %{TIME_HOUR} -ge 0 && %{TIME_HOUR} -lt 24\n"
+                       "</Location>\n"
+                       "<Location /v>\n"
+                       "  Require expr \"%{QUERY_STRING} =~ /(^|&)v=/\"\n"
+                       "</Location>\n"
+                       "<Location /host>\n"
+                       "  Require expr %{HTTP_HOST} == 'example.com'\n"
+                       "</Location>\n"
+                       "<Location /not>\n"
+                       "  <RequireAll>\n"
+                       "    Require all granted\n"
+                       "    Require not expr %{REQUEST_METHOD} in { 'PUT', 'DELETE' }\n"
+                       "  </RequireAll>\n"
+                       "</Location>\n",
+                       true);
+    ck_assert_int_eq(authz("/business"), PT_AUTHZ_GRANTED);
+    req.args = "a=1&v=2";
+    ck_assert_int_eq(authz("/v"), PT_AUTHZ_GRANTED);
+    req.args = "a=1&w=2";
+    ck_assert_int_eq(authz("/v"), PT_AUTHZ_DENIED);
+    ck_assert_int_eq(authz("/host"), PT_AUTHZ_GRANTED);
+    pt_table_set(&req.headers_in, "Host", "other.example");
+    ck_assert_int_eq(authz("/host"), PT_AUTHZ_DENIED);
+    ck_assert_int_eq(authz("/not"), PT_AUTHZ_GRANTED);
+    req.method = "DELETE";
+    ck_assert_int_eq(authz("/not"), PT_AUTHZ_DENIED);
+}
+END_TEST
+
+START_TEST(require_expr_refuses_what_apache_refuses)
+{
+    ck_assert_ptr_null(load_conf("<Location />\nRequire expr %{NOPE} == 1\n</Location>\n", false));
+    ck_assert_ptr_nonnull(strstr(err, "main.conf:2: Cannot parse expression in require line: "
+                                      "Variable 'NOPE' does not exist"));
+    /* Only a line that is one "..." as a whole loses its quotes. */
+    ck_assert_ptr_null(load_conf("<Location />\nRequire expr \"true\" && true\n</Location>\n",
+                                 false));
+    ck_assert_ptr_nonnull(strstr(err, "main.conf:2: Cannot parse expression in require line"));
+}
+END_TEST
+
 Suite *expr_suite(void)
 {
     Suite *s = suite_create("expr");
@@ -584,6 +661,10 @@ Suite *expr_suite(void)
     tcase_add_test(ti, a_merged_if_section_changes_the_sections_signature);
     tcase_add_test(ti, if_section_errors_name_the_file_and_line);
     tcase_add_test(ti, if_sections_take_per_directory_directives_and_nest_in_sections);
+    tcase_add_test(ti, setenvifexpr_sets_variables_with_the_expressions_captures);
+    tcase_add_test(ti, setenvifexpr_refuses_a_bad_expression_with_its_line);
+    tcase_add_test(ti, require_expr_grants_by_the_expression);
+    tcase_add_test(ti, require_expr_refuses_what_apache_refuses);
     suite_add_tcase(s, ti);
     return s;
 }
