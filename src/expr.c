@@ -16,6 +16,7 @@
 
 typedef struct {
     const pt_request_t *r;
+    const pt_table_t *env; /* what reqenv() reads: r->env, or FastCGI's parameters */
     pt_expr_caps_t *caps;
     const char *err;
 } xe_t;
@@ -65,7 +66,7 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
         return pt_expr_var_value(x->r, (pt_expr_var_t)n->id);
     case PT_XN_FUNC: {
         const char *arg = word(x, n->a);
-        return arg ? pt_expr_func_call(x->r, (pt_expr_func_t)n->id, arg, &x->err) : NULL;
+        return arg ? pt_expr_func_call(x->r, x->env, (pt_expr_func_t)n->id, arg, &x->err) : NULL;
     }
     case PT_XN_BACKREF:
         return backref(x, n->id);
@@ -212,10 +213,11 @@ static int cond(xe_t *x, const pt_expr_node_t *n)
     }
 }
 
-int pt_expr_eval(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps, const char **err)
+int pt_expr_eval_in(const pt_request_t *r, const pt_table_t *env, const pt_expr_t *e,
+                    pt_expr_caps_t *caps, const char **err)
 {
     pt_expr_caps_t none = {0};
-    xe_t x = {.r = r, .caps = caps ? caps : &none};
+    xe_t x = {.r = r, .env = env, .caps = caps ? caps : &none};
     int v;
     if (e->is_string) {
         const char *s = word(&x, e->root);
@@ -228,11 +230,11 @@ int pt_expr_eval(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps
     return v;
 }
 
-const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
-                                const char **err)
+const char *pt_expr_eval_string_in(const pt_request_t *r, const pt_table_t *env,
+                                   const pt_expr_t *e, pt_expr_caps_t *caps, const char **err)
 {
     pt_expr_caps_t none = {0};
-    xe_t x = {.r = r, .caps = caps ? caps : &none};
+    xe_t x = {.r = r, .env = env, .caps = caps ? caps : &none};
     const char *s;
     if (e->is_string) {
         s = word(&x, e->root);
@@ -243,6 +245,18 @@ const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_ex
     if (!s && err)
         *err = x.err ? x.err : "evaluation failed";
     return s;
+}
+
+int pt_expr_eval(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                 const char **err)
+{
+    return pt_expr_eval_in(r, &r->env, e, caps, err);
+}
+
+const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                                const char **err)
+{
+    return pt_expr_eval_string_in(r, &r->env, e, caps, err);
 }
 
 /* ---- <If> ------------------------------------------------------------------------------- */

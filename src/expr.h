@@ -7,6 +7,7 @@
 #include "config.h"
 #include "expr_parse.h"
 #include "regex_pcre.h"
+#include "table.h"
 
 struct pt_request;
 
@@ -28,6 +29,13 @@ int pt_expr_eval(const struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t 
 const char *pt_expr_eval_string(const struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
                                 const char **err);
 
+/* The same, with reqenv() and env() reading env in place of r->env: mod_proxy_fcgi evaluates
+ * ProxyFCGISetEnvIf against the FastCGI parameters being built. */
+int pt_expr_eval_in(const struct pt_request *r, const pt_table_t *env, const pt_expr_t *e,
+                    pt_expr_caps_t *caps, const char **err);
+const char *pt_expr_eval_string_in(const struct pt_request *r, const pt_table_t *env,
+                                   const pt_expr_t *e, pt_expr_caps_t *caps, const char **err);
+
 /* Merges the <If>/<ElseIf>/<Else> sections of r->dir whose conditions hold into r->dir
  * (pt_config_if_walk), after the section walk, as Apache's ap_if_walk; a condition that
  * cannot be evaluated is logged and false. */
@@ -42,8 +50,8 @@ void pt_expr_setenvif(struct pt_request *r, const pt_env_rule_t *e);
 
 /* %{NAME}: never NULL ("" when the request has no such value). */
 const char *pt_expr_var_value(const struct pt_request *r, pt_expr_var_t v);
-/* name(arg): NULL with *err when the call fails. */
-const char *pt_expr_func_call(const struct pt_request *r, pt_expr_func_t f, const char *arg,
-                              const char **err);
+/* name(arg): NULL with *err when the call fails. env: what reqenv() and env() read. */
+const char *pt_expr_func_call(const struct pt_request *r, const pt_table_t *env,
+                              pt_expr_func_t f, const char *arg, const char **err);
 
 #endif

@@ -305,19 +305,19 @@ static const char *file_stat(const pt_request_t *r, const char *path, bool mtime
     return pt_arena_printf(r->arena, "%lld", (long long)(mtime ? st.st_mtime : st.st_size));
 }
 
-const char *pt_expr_func_call(const pt_request_t *r, pt_expr_func_t f, const char *arg,
-                              const char **err)
+const char *pt_expr_func_call(const pt_request_t *r, const pt_table_t *env,
+                              pt_expr_func_t f, const char *arg, const char **err)
 {
     pt_arena_t *a = r->arena;
     const char *v;
     switch (f) {
     case PT_XF_req: case PT_XF_http: case PT_XF_req_novary: return header(r, arg);
     case PT_XF_resp: return s_or_empty(pt_table_get(&r->headers_out, arg));
-    case PT_XF_reqenv: return s_or_empty(pt_table_get(&r->env, arg));
+    case PT_XF_reqenv: return s_or_empty(pt_table_get(env, arg));
     case PT_XF_osenv: return s_or_empty(getenv(arg));
     case PT_XF_note: return ""; /* portico keeps no request notes */
     case PT_XF_env:
-        v = pt_table_get(&r->env, arg);
+        v = pt_table_get(env, arg);
         return v ? v : s_or_empty(getenv(arg));
     case PT_XF_tolower: return change_case(a, arg, false);
     case PT_XF_toupper: return change_case(a, arg, true);

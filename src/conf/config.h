@@ -190,11 +190,13 @@ typedef struct {
     int line;
 } pt_proxy_pass_t;
 
+/* ProxyFCGISetEnvIf: ap_exprs (conf/expr_parse.h) whose reqenv() reads the FastCGI
+ * parameters being built, as mod_proxy_fcgi's. */
 typedef struct {
-    pt_regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
-    const char *cond;          /* the expression as written */
-    const char *name;          /* variable; "!NAME" unsets */
-    const char *value;         /* may hold $1.. and %{VAR} */
+    const struct pt_expr *cond;  /* conditional-expression */
+    const char *name;            /* variable; "!NAME" unsets */
+    const struct pt_expr *value; /* value-expression (a string one, with the condition's
+                                    $0..$9); NULL: the empty string */
 } pt_fcgi_setenv_t;
 
 /* Reverse mapping of a proxied answer (src/proxy/reverse.c, directives_reverse.c): one
