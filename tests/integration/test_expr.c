@@ -1,0 +1,324 @@
+/* <If>/<ElseIf>/<Else> and the directives that take an Apache expression, with the real
+ * binary and a real php-fpm: the php-fpm guard of Debian's config ("-f %{REQUEST_FILENAME}"
+ * around SetHandler), the "-e" socket test, a query-string regex, Header expr=, Require
+ * expr, SetEnvIfExpr and ProxyFCGISetEnvIf reaching PHP, and config errors with file:line.
+ * The answers were checked against Debian's apache2 2.4 with the same configurations. */
+#include "fcgi_backends.h"
+#include "harness.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_fpm_t fpm; /* shared by the tests of the php case (unchecked fixture) */
+static pth_t *h;
+
+static void fpm_up(void)
+{
+    pth_fpm_start_or_exit(&fpm, 2);
+}
+
+static void fpm_down(void)
+{
+    pth_fpm_free(&fpm);
+}
+
+static void setup(void)
+{
+    h = pth_new();
+}
+
+static void teardown(void)
+{
+    pth_free(h);
+}
+
+static const char env_php[] =
+    "<?php\nheader('Content-Type: text/plain');\n"
+    "foreach (['FROM_EXPR', 'FCGI_EXPR', 'SCRIPT_NAME'] as $k)\n"
+    "  echo $k, '=', getenv($k) === false ? '(unset)' : getenv($k), \"\\n\";\n";
+
+static int get_status(const char *path, const char *const *hdrs, pth_resp_t *r)
+{
+    pth_get(h, path, hdrs, r);
+    return r->status;
+}
+
+/* Debian's php8.2-fpm.conf, its commented variant made live: a .php name that is not a
+ * file is not handed to php-fpm (which would answer "File not found." or, worse, run
+ * another script through PATH_INFO), but answered by the server. */
+START_TEST(php_runs_only_for_files_that_exist_under_if_f)
+{
+    pth_write_filef(h, "env.php", "%s", env_php);
+    pth_config(h, "<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n"
+                  "  <If \"-f %%{REQUEST_FILENAME}\">\n"
+                  "    SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"
+                  "  </If>\n"
+                  "</FilesMatch>\n",
+                  fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/env.php", NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "SCRIPT_NAME=/env.php"));
+    ck_assert_ptr_null(strstr(r.body, "<?php"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/missing.php", NULL, &r), 404);
+    ck_assert_ptr_null(strstr(r.body, "File not found."));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* "<If "-e '/run/php/php-fpm.sock'">": the handler only when the pool's socket is there;
+ * else the <Else> refuses the .php files rather than serving their source. */
+START_TEST(if_e_on_the_php_fpm_socket_chooses_the_handler)
+{
+    pth_write_filef(h, "env.php", "%s", env_php);
+#define SOCKET_CONF                                                                    \
+    "<FilesMatch \"\\.php$\">\n"                                                          \
+    "  <If \"-e '%s'\">\n"                                                                  \
+    "    SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"                                    \
+    "  </If>\n"                                                                              \
+    "  <Else>\n"                                                                             \
+    "    Require all denied\n"                                                               \
+    "  </Else>\n"                                                                            \
+    "</FilesMatch>\n"
+    pth_config(h, SOCKET_CONF, fpm.sock, fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/env.php", NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "SCRIPT_NAME=/env.php"));
+    pth_resp_free(&r);
+    pth_stop(h);
+
+    const char *gone = pth_path(h, "no-such-fpm.sock");
+    pth_config(h, SOCKET_CONF, gone, gone);
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    pth_start(h);
+    ck_assert_int_eq(get_status("/env.php", NULL, &r), 403);
+    ck_assert_ptr_null(strstr(r.body, "<?php"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* SetEnvIfExpr and ProxyFCGISetEnvIf: the variables reach the script; reqenv() in the
+ * latter reads the FastCGI parameters (SCRIPT_NAME), and its value sees the captures. */
+START_TEST(setenvifexpr_and_proxy_fcgi_setenvif_reach_php)
+{
+    pth_write_filef(h, "env.php", "%s", env_php);
+    pth_config(h, "SetEnvIfExpr \"%%{QUERY_STRING} =~ /(^|&)v=(\\w+)/\" FROM_EXPR=v-$2\n"
+                  "ProxyFCGISetEnvIf \"reqenv('SCRIPT_NAME') =~ m#^/(\\w+)\\.php$#\" "
+                  "FCGI_EXPR \"script-$1-%%{REQUEST_METHOD}\"\n"
+                  "<FilesMatch \"\\.php$\">\n"
+                  "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"
+                  "</FilesMatch>\n",
+                  fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/env.php?a=1&v=abc", NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "FROM_EXPR=v-abc\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, "FCGI_EXPR=script-env-GET\n"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/env.php?a=1", NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "FROM_EXPR=(unset)\n"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* Cache-busting: long-lived caching only for URLs that carry a version. */
+START_TEST(a_query_string_regex_if_sets_a_header_on_static_files)
+{
+    pth_write_filef(h, "app.css", "body{}\n");
+    pth_config(h, "<If \"%%{QUERY_STRING} =~ /(^|&)v=/\">\n"
+                  "  Header set Cache-Control \"max-age=31536000, immutable\"\n"
+                  "</If>\n"
+                  "<Else>\n"
+                  "  Header set Cache-Control no-cache\n"
+                  "</Else>\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/app.css?v=3", NULL, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Cache-Control"), "max-age=31536000, immutable");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/app.css?x=1&v=3", NULL, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Cache-Control"), "max-age=31536000, immutable");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/app.css?vv=3", NULL, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Cache-Control"), "no-cache");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* <If> by host with <ElseIf>/<Else>, inside a <Location>, nested: merged after the
+ * <Location>'s own directives whatever their order in the file. */
+START_TEST(elseif_else_and_nested_if_choose_by_host)
+{
+    pth_write_filef(h, "index.html", "hi\n");
+    pth_config(h, "<Location />\n"
+                  "  <If \"%%{HTTP_HOST} == 'a.example'\">\n"
+                  "    Header set X-Site a\n"
+                  "    <If \"%%{REQUEST_METHOD} == 'HEAD'\">\n"
+                  "      Header set X-Head yes\n"
+                  "    </If>\n"
+                  "  </If>\n"
+                  "  <ElseIf \"%%{HTTP_HOST} =~ /^b\\./\">\n"
+                  "    Header set X-Site b\n"
+                  "  </ElseIf>\n"
+                  "  <Else>\n"
+                  "    Header set X-Site other\n"
+                  "  </Else>\n"
+                  "  Header set X-Site location\n"
+                  "</Location>\n");
+    pth_start(h);
+    const char *a[] = {"Host: a.example", NULL}, *b[] = {"Host: b.example", NULL},
+               *c[] = {"Host: c.example", NULL};
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/index.html", a, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Site"), "a");
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Head"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_curl(h, "HEAD", "/index.html", a, NULL, 0, &r), 0);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Head"), "yes");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/index.html", b, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Site"), "b");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/index.html", c, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Site"), "other");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* expr.html's Header examples, on a static file and on an error page. */
+START_TEST(header_expr_conditions_and_values)
+{
+    pth_write_filef(h, "special_path.php", "not php here\n");
+    pth_write_filef(h, "plain.txt", "plain\n");
+    pth_config(h, "Header always set CustomHeader my-value "
+                  "\"expr=%%{REQUEST_URI} =~ m#^/special_path\\.php$#\"\n"
+                  "Header set foo-checksum \"expr=%%{md5:foo}\"\n"
+                  "Header always set X-Host \"expr=%%{tolower:%%{HTTP_HOST}}\"\n");
+    pth_start(h);
+    const char *hdr[] = {"Host: WWW.Example.COM", NULL};
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/special_path.php", hdr, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "CustomHeader"), "my-value");
+    ck_assert_str_eq(pth_resp_header(&r, "foo-checksum"), "acbd18db4cc2f85cedef654fccc4a4d8");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/plain.txt", NULL, &r), 200);
+    ck_assert_ptr_null(pth_resp_header(&r, "CustomHeader"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/nope", NULL, &r), 404);
+    ck_assert_ptr_null(pth_resp_header(&r, "foo-checksum")); /* not "always" */
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+START_TEST(require_expr_guards_a_location)
+{
+    pth_write_filef(h, "admin/index.html", "admin\n");
+    pth_config(h, "<Location /admin>\n"
+                  "  Require expr \"%%{HTTP:X-Token} == 'secret' && -R '127.0.0.0/8'\"\n"
+                  "</Location>\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    pth_start(h);
+    const char *ok[] = {"X-Token: secret", NULL}, *bad[] = {"X-Token: guess", NULL};
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/admin/index.html", ok, &r), 200);
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/admin/index.html", bad, &r), 403);
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/admin/index.html", NULL, &r), 403);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* The line of the config file that holds needle (1-based), 0 when none. */
+static int line_of(const char *needle)
+{
+    size_t len = 0;
+    char *text = pth_read_file(h->conf, &len);
+    ck_assert_ptr_nonnull(text);
+    char *at = strstr(text, needle);
+    int line = 0;
+    if (at) {
+        line = 1;
+        for (char *p = text; p < at; p++)
+            line += *p == '\n';
+    }
+    free(text);
+    return line;
+}
+
+/* -t fails with "portico.conf:LINE: want", LINE the one holding at. */
+static void expect_config_error(const char *body, const char *at, const char *want)
+{
+    pth_config(h, "%s", body);
+    char full[512];
+    snprintf(full, sizeof full, "portico.conf:%d: %s", line_of(at), want);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(r.code != 0, "-t accepted: %s", body);
+    ck_assert_msg(strstr(r.err, full) != NULL, "stderr '%s' lacks '%s'", r.err, full);
+    pth_run_free(&r);
+}
+
+START_TEST(bad_if_sections_fail_the_config_check_with_file_and_line)
+{
+    expect_config_error("<Else>\n</Else>\n", "<Else>",
+                        "<Else> or <ElseIf> section without previous <If> or <ElseIf> "
+                        "section in same scope");
+    expect_config_error("<If \"%{REQUEST_URI} =~ /(/\">\n</If>\n", "<If",
+                        "<If>: cannot parse expression \"%{REQUEST_URI} =~ /(/\": bad "
+                        "regular expression");
+    expect_config_error("<If \"-f %{REQUEST_FILENAME}\">\n  ServerName x\n</If>\n",
+                        "  ServerName", "ServerName cannot occur within <If> section");
+    expect_config_error("Header set X v \"expr=%{NOPE} == 1\"\n", "Header set X",
+                        "Header: Header: cannot parse expression \"%{NOPE} == 1\": Variable "
+                        "'NOPE' does not exist");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("expr");
+    TCase *php = tcase_create("php-fpm");
+    tcase_add_unchecked_fixture(php, fpm_up, fpm_down);
+    tcase_add_checked_fixture(php, setup, teardown);
+    tcase_set_timeout(php, 60);
+    tcase_add_test(php, php_runs_only_for_files_that_exist_under_if_f);
+    tcase_add_test(php, if_e_on_the_php_fpm_socket_chooses_the_handler);
+    tcase_add_test(php, setenvifexpr_and_proxy_fcgi_setenvif_reach_php);
+    suite_add_tcase(s, php);
+    TCase *tc = tcase_create("static");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_query_string_regex_if_sets_a_header_on_static_files);
+    tcase_add_test(tc, elseif_else_and_nested_if_choose_by_host);
+    tcase_add_test(tc, header_expr_conditions_and_values);
+    tcase_add_test(tc, require_expr_guards_a_location);
+    tcase_add_test(tc, bad_if_sections_fail_the_config_check_with_file_and_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (!pth_fpm_available()) {
+        fprintf(stderr, "php-fpm8.2 is not installed (scripts/setup installs it): the "
+                        "expression suite cannot run\n");
+        return EXIT_FAILURE;
+    }
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
