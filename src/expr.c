@@ -19,6 +19,7 @@ typedef struct {
     const pt_table_t *env; /* what reqenv() reads: r->env, or FastCGI's parameters */
     pt_expr_caps_t *caps;
     const char *err;
+    pt_strbuf_t *vary;     /* when wanted: the header names req() and http() read */
 } xe_t;
 
 static const char *word(xe_t *x, const pt_expr_node_t *n);
@@ -66,6 +67,8 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
         return pt_expr_var_value(x->r, (pt_expr_var_t)n->id);
     case PT_XN_FUNC: {
         const char *arg = word(x, n->a);
+        if (arg && x->vary && (n->id == PT_XF_req || n->id == PT_XF_http))
+            pt_strbuf_printf(x->vary, "%s%s", x->vary->len ? ", " : "", arg);
         return arg ? pt_expr_func_call(x->r, x->env, (pt_expr_func_t)n->id, arg, &x->err) : NULL;
     }
     case PT_XN_BACKREF:
@@ -257,6 +260,21 @@ const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_ex
                                 const char **err)
 {
     return pt_expr_eval_string_in(r, &r->env, e, caps, err);
+}
+
+int pt_expr_eval_vary(const pt_request_t *r, const pt_expr_t *e, const char **vary,
+                      const char **err)
+{
+    pt_expr_caps_t none = {0};
+    pt_strbuf_t names = {.a = r->arena};
+    xe_t x = {.r = r, .env = &r->env, .caps = &none, .vary = &names};
+    int v = e->is_string ? -1 : cond(&x, e->root);
+    if (e->is_string)
+        x.err = "a string expression where a condition was expected";
+    if (v < 0 && err)
+        *err = x.err ? x.err : "evaluation failed";
+    *vary = names.len ? names.p : NULL;
+    return v;
 }
 
 /* ---- <If> ------------------------------------------------------------------------------- */

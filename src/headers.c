@@ -432,11 +432,15 @@ static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_requ
     }
 }
 
-/* expr=: a condition that cannot be evaluated is logged and false, as mod_headers. */
-static bool cond_holds(const pt_header_rule_t *rule, const pt_request_t *r)
+/* expr=: a condition that cannot be evaluated is logged and false, as mod_headers; the
+ * request headers it read join a response's Vary (apache2 2.4: "Vary: X-C" after
+ * 'Header set X-C c "expr=%{HTTP:X-C} == 1"'), whether it holds or not. */
+static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
 {
-    const char *why = NULL;
-    int v = r ? pt_expr_eval(r, rule->cond, NULL, &why) : 0;
+    const char *why = NULL, *vary = NULL;
+    int v = r ? pt_expr_eval_vary(r, rule->cond, &vary, &why) : 0;
+    if (vary && t != &r->headers_in)
+        pt_table_merge(t, "Vary", vary);
     if (v < 0)
         pt_log_rerror(PT_LOG_ERR, r, "AH01526: Failed to evaluate expression (%s): %s",
                       rule->cond->source, why);
@@ -455,7 +459,7 @@ void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always,
             if (set == rule->env_negate)
                 continue;
         }
-        if (rule->cond && !cond_holds(rule, r))
+        if (rule->cond && !cond_holds(rule, t, r))
             continue;
         apply_one(rule, t, r);
     }

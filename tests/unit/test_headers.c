@@ -416,6 +416,19 @@ START_TEST(applies_expr_conditions_and_values_per_request)
     ck_assert_str_eq(get("foo-checksum"), "acbd18db4cc2f85cedef654fccc4a4d8");
     ck_assert_ptr_null(get("X-C"));
     ck_assert_str_eq(get("X-D"), "/special_path.php");
+    ck_assert_ptr_null(get("Vary"));
+}
+END_TEST
+
+/* apache2 2.4 adds "Vary: X-C" for 'Header set X-C c "expr=%{HTTP:X-C} == 1"'. */
+START_TEST(an_expr_condition_adds_the_headers_it_read_to_vary)
+{
+    const char *a[] = {"set", "X-C", "c", "expr=%{HTTP:X-C} == '1' || req('X-D') == '1'", NULL};
+    ck_assert_int_eq(parse_v(false, a), 0);
+    pt_table_set(&out, "Vary", "Accept-Encoding");
+    apply(false, &out);
+    ck_assert_ptr_null(get("X-C"));
+    ck_assert_str_eq(get("Vary"), "Accept-Encoding, X-C, X-D");
 }
 END_TEST
 
@@ -496,6 +509,7 @@ static Suite *headers_suite(void)
     tcase_add_test(tc, rejects_unknown_actions_and_conditions);
     tcase_add_test(tc, rejects_bad_expr_with_a_clear_message);
     tcase_add_test(tc, applies_expr_conditions_and_values_per_request);
+    tcase_add_test(tc, an_expr_condition_adds_the_headers_it_read_to_vary);
     tcase_add_test(tc, rejects_bad_formats_at_parse_time);
     tcase_add_test(tc, rejects_bad_regular_expressions);
     tcase_add_test(tc, accepts_values_with_spaces_and_empty_values);
