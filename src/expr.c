@@ -4,11 +4,9 @@
  * -ipmatch), and =~ keeps its captures for $0..$9 later in the same expression. */
 #include "expr.h"
 
-#include "access.h"
 #include "request.h"
 #include "uri.h"
 
-#include <arpa/inet.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -21,6 +19,19 @@ typedef struct {
     const char *err;
     pt_strbuf_t *vary;     /* when wanted: the header names req() and http() read */
 } xe_t;
+
+static const pt_expr_lookup_t *lookup; /* set once at start-up: pt_expr_set_lookup */
+
+void pt_expr_set_lookup(const pt_expr_lookup_t *l)
+{
+    lookup = l;
+}
+
+static const char *no_lookup(xe_t *x)
+{
+    x->err = "no variable lookup registered (pt_expr_set_lookup)";
+    return NULL;
+}
 
 static const char *word(xe_t *x, const pt_expr_node_t *n);
 
@@ -64,12 +75,15 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
     case PT_XN_CONCAT:
         return concat(x, n);
     case PT_XN_VAR:
-        return pt_expr_var_value(x->r, (pt_expr_var_t)n->id);
+        return lookup ? lookup->var(x->r, (pt_expr_var_t)n->id) : no_lookup(x);
     case PT_XN_FUNC: {
         const char *arg = word(x, n->a);
         if (arg && x->vary && (n->id == PT_XF_req || n->id == PT_XF_http))
             pt_strbuf_printf(x->vary, "%s%s", x->vary->len ? ", " : "", arg);
-        return arg ? pt_expr_func_call(x->r, x->env, (pt_expr_func_t)n->id, arg, &x->err) : NULL;
+        if (!arg)
+            return NULL;
+        return lookup ? lookup->func(x->r, x->env, (pt_expr_func_t)n->id, arg, &x->err)
+                      : no_lookup(x);
     }
     case PT_XN_BACKREF:
         return backref(x, n->id);
@@ -79,22 +93,13 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
     }
 }
 
-/* -ipmatch: the left side an address, the right a network in Apache's forms. */
-static bool ip_match(const char *ip, const char *net)
+static int ip_match(xe_t *x, const char *ip, const char *net)
 {
-    pt_cidr_t c;
-    if (pt_cidr_parse(net, &c) != 0)
-        return false;
-    struct sockaddr_storage ss = {0};
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
-        s4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
-        s6->sin6_family = AF_INET6;
-    else
-        return false;
-    return pt_cidr_match(&c, (const struct sockaddr *)&ss);
+    if (!lookup) {
+        no_lookup(x);
+        return -1;
+    }
+    return lookup->ip_match(ip, net);
 }
 
 /* -T: false for "", "0", "off", "false" and "no" in any case; true otherwise. */
@@ -127,7 +132,7 @@ static int unary(xe_t *x, int op, const char *s)
     case PT_XO_TRUE_STR:
         return true_string(s);
     case PT_XO_REMOTE_IP:
-        return ip_match(pt_request_client_ip(x->r), s);
+        return ip_match(x, lookup ? lookup->var(x->r, PT_XV_REMOTE_ADDR) : "", s);
     default:
         x->err = "internal error: unknown unary operator";
         return -1;
@@ -150,7 +155,7 @@ static int binary(xe_t *x, int op, const char *l, const char *r)
     case PT_XO_INT_LE: return a <= b;
     case PT_XO_INT_GT: return a > b;
     case PT_XO_INT_GE: return a >= b;
-    case PT_XO_IPMATCH: return ip_match(l, r);
+    case PT_XO_IPMATCH: return ip_match(x, l, r);
     case PT_XO_STRMATCH: return fnmatch(r, l, 0) == 0;
     case PT_XO_STRCMATCH: return fnmatch(r, l, FNM_CASEFOLD) == 0;
     case PT_XO_FNMATCH: return fnmatch(r, l, FNM_PATHNAME) == 0;

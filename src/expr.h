@@ -51,12 +51,24 @@ void pt_expr_if_walk(struct pt_request *r);
  * one. An expression that cannot be evaluated is logged and false. */
 void pt_expr_setenvif(struct pt_request *r, const pt_env_rule_t *e);
 
-/* ---- expr_vars.c: what names mean (for expr.c) ---- */
+/* ---- What names mean: a lookup that knows the request -------------------------------------
+ * expr.c evaluates through it, so that the request core (request.c, access.c, headers.c),
+ * which calls the evaluator, is not called back by it: expr_vars.c provides the one that
+ * reads a pt_request_t, registered at start-up (pt_startup_register). */
+typedef struct {
+    /* %{NAME}: never NULL ("" when the request has no such value). */
+    const char *(*var)(const struct pt_request *r, pt_expr_var_t v);
+    /* name(arg): NULL with *err when the call fails. env: what reqenv() and env() read. */
+    const char *(*func)(const struct pt_request *r, const pt_table_t *env, pt_expr_func_t f,
+                        const char *arg, const char **err);
+    /* -ipmatch and -R: ip (text) inside net (Apache's forms: CIDR, partial dotted, mask). */
+    bool (*ip_match)(const char *ip, const char *net);
+} pt_expr_lookup_t;
 
-/* %{NAME}: never NULL ("" when the request has no such value). */
-const char *pt_expr_var_value(const struct pt_request *r, pt_expr_var_t v);
-/* name(arg): NULL with *err when the call fails. env: what reqenv() and env() read. */
-const char *pt_expr_func_call(const struct pt_request *r, const pt_table_t *env,
-                              pt_expr_func_t f, const char *arg, const char **err);
+/* Sets the lookup (start-up only, before threads). Until then, evaluating a variable, a
+ * function or an address match fails with a message. */
+void pt_expr_set_lookup(const pt_expr_lookup_t *lookup);
+/* expr_vars.c: the names of expr.html for a pt_request_t. */
+extern const pt_expr_lookup_t pt_expr_request_lookup;
 
 #endif

@@ -4,9 +4,11 @@
  * into the request's arena; nothing in the request is changed. */
 #include "expr.h"
 
+#include "access.h"
 #include "request.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -141,7 +143,7 @@ static const char *request_var(const pt_request_t *r, pt_expr_var_t v)
     }
 }
 
-const char *pt_expr_var_value(const pt_request_t *r, pt_expr_var_t v)
+static const char *var_value(const pt_request_t *r, pt_expr_var_t v)
 {
     switch (v) {
     case PT_XV_HTTP_ACCEPT: return header(r, "Accept");
@@ -305,8 +307,8 @@ static const char *file_stat(const pt_request_t *r, const char *path, bool mtime
     return pt_arena_printf(r->arena, "%lld", (long long)(mtime ? st.st_mtime : st.st_size));
 }
 
-const char *pt_expr_func_call(const pt_request_t *r, const pt_table_t *env,
-                              pt_expr_func_t f, const char *arg, const char **err)
+static const char *func_call(const pt_request_t *r, const pt_table_t *env, pt_expr_func_t f,
+                             const char *arg, const char **err)
 {
     pt_arena_t *a = r->arena;
     const char *v;
@@ -335,3 +337,27 @@ const char *pt_expr_func_call(const pt_request_t *r, const pt_table_t *env,
         return NULL;
     }
 }
+
+/* -ipmatch: the left side an address, the right a network in Apache's forms. */
+static bool ip_match(const char *ip, const char *net)
+{
+    pt_cidr_t c;
+    if (pt_cidr_parse(net, &c) != 0)
+        return false;
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+        s4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
+        s6->sin6_family = AF_INET6;
+    else
+        return false;
+    return pt_cidr_match(&c, (const struct sockaddr *)&ss);
+}
+
+const pt_expr_lookup_t pt_expr_request_lookup = {
+    .var = var_value,
+    .func = func_call,
+    .ip_match = ip_match,
+};

@@ -36,6 +36,7 @@ static void setup(void)
     vhost.server_name = "www.example.com";
     vhost.document_root = "/srv/www";
     req.arena = arena;
+    pt_expr_set_lookup(&pt_expr_request_lookup); /* as pt_startup_register */
     req.conn = &conn;
     req.vhost = &vhost;
     req.cfg = &cfg;

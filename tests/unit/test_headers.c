@@ -1,5 +1,6 @@
 /* Unit tests for headers.c: every Header / RequestHeader action, the always/onsuccess split,
  * env conditions, format expansion, edit and edit* with captures, and parse errors. */
+#include "expr.h"
 #include "headers.h"
 
 #include "request.h"
@@ -28,6 +29,7 @@ static void setup(void)
     pt_table_init(&req.env, arena, 4);
     pt_table_init(&out, arena, 2);
     nrules = 0;
+    pt_expr_set_lookup(&pt_expr_request_lookup); /* as pt_startup_register */
     err[0] = '\0';
 }
 
