@@ -44,6 +44,29 @@ static const char *backref(xe_t *x, int i)
                             (size_t)(c->m[i].rm_eo - c->m[i].rm_so));
 }
 
+/* Apache's Vary list: "User-Agent,Referer" for a condition reading both (apache2 2.4). */
+static void vary_add(xe_t *x, const char *name)
+{
+    pt_strbuf_printf(x->vary, "%s%s", x->vary->len ? "," : "", name);
+}
+
+/* The HTTP_* variables read a request header as much as http() does. */
+static void vary_var(xe_t *x, pt_expr_var_t v)
+{
+    static const struct {
+        pt_expr_var_t var;
+        const char *header;
+    } hv[] = {
+        {PT_XV_HTTP_ACCEPT, "Accept"},       {PT_XV_HTTP_COOKIE, "Cookie"},
+        {PT_XV_HTTP_FORWARDED, "Forwarded"}, {PT_XV_HTTP_HOST, "Host"},
+        {PT_XV_HTTP_PROXY_CONNECTION, "Proxy-Connection"},
+        {PT_XV_HTTP_REFERER, "Referer"},     {PT_XV_HTTP_USER_AGENT, "User-Agent"},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(hv); i++)
+        if (hv[i].var == v)
+            vary_add(x, hv[i].header);
+}
+
 /* A chain of joins is deep on its left (one node per part of a long string): walked by a
  * loop, not by recursion, so a long string costs no stack. */
 static const char *concat(xe_t *x, const pt_expr_node_t *n)
@@ -75,11 +98,13 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
     case PT_XN_CONCAT:
         return concat(x, n);
     case PT_XN_VAR:
+        if (x->vary)
+            vary_var(x, (pt_expr_var_t)n->id);
         return lookup ? lookup->var(x->r, (pt_expr_var_t)n->id) : no_lookup(x);
     case PT_XN_FUNC: {
         const char *arg = word(x, n->a);
         if (arg && x->vary && (n->id == PT_XF_req || n->id == PT_XF_http))
-            pt_strbuf_printf(x->vary, "%s%s", x->vary->len ? ", " : "", arg);
+            vary_add(x, arg);
         if (!arg)
             return NULL;
         return lookup ? lookup->func(x->r, x->env, (pt_expr_func_t)n->id, arg, &x->err)

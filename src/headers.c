@@ -433,8 +433,9 @@ static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_requ
 }
 
 /* expr=: a condition that cannot be evaluated is logged and false, as mod_headers; the
- * request headers it read join a response's Vary (apache2 2.4: "Vary: X-C" after
- * 'Header set X-C c "expr=%{HTTP:X-C} == 1"'), whether it holds or not. */
+ * request headers it read (req(), http(), %{HTTP:..}, %{HTTP_*}) join a response's Vary
+ * whether it holds or not (apache2 2.4: "Vary: X-C" after 'Header set X-C c
+ * "expr=%{HTTP:X-C} == 1"'). */
 static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
 {
     const char *why = NULL, *vary = NULL;

@@ -430,7 +430,19 @@ START_TEST(an_expr_condition_adds_the_headers_it_read_to_vary)
     pt_table_set(&out, "Vary", "Accept-Encoding");
     apply(false, &out);
     ck_assert_ptr_null(get("X-C"));
-    ck_assert_str_eq(get("Vary"), "Accept-Encoding, X-C, X-D");
+    ck_assert_str_eq(get("Vary"), "Accept-Encoding, X-C,X-D");
+}
+END_TEST
+
+/* apache2 2.4: "Vary: User-Agent,Referer" for "expr=%{HTTP_USER_AGENT} == 'x' ||
+ * %{HTTP_REFERER} == 'y'". */
+START_TEST(an_expr_condition_on_http_variables_adds_their_headers_to_vary)
+{
+    const char *a[] = {"set", "X-C", "c", "expr=%{HTTP_USER_AGENT} == 'x' || %{HTTP_REFERER} == 'y'",
+                       NULL};
+    ck_assert_int_eq(parse_v(false, a), 0);
+    apply(false, &out);
+    ck_assert_str_eq(get("Vary"), "User-Agent,Referer");
 }
 END_TEST
 
@@ -512,6 +524,7 @@ static Suite *headers_suite(void)
     tcase_add_test(tc, rejects_bad_expr_with_a_clear_message);
     tcase_add_test(tc, applies_expr_conditions_and_values_per_request);
     tcase_add_test(tc, an_expr_condition_adds_the_headers_it_read_to_vary);
+    tcase_add_test(tc, an_expr_condition_on_http_variables_adds_their_headers_to_vary);
     tcase_add_test(tc, rejects_bad_formats_at_parse_time);
     tcase_add_test(tc, rejects_bad_regular_expressions);
     tcase_add_test(tc, accepts_values_with_spaces_and_empty_values);
