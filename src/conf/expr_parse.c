@@ -121,6 +121,8 @@ static int lookup(const char *const *names, size_t n, const char *s, size_t len)
     return -1;
 }
 
+static const pt_expr_node_t *parse_string_body(xp_t *x, char quote);
+
 static const pt_expr_node_t *literal(xp_t *x, const char *s, size_t len)
 {
     pt_expr_node_t *n = node(x, PT_XN_STRING, 0, NULL, NULL);
@@ -153,14 +155,16 @@ static const pt_expr_node_t *parse_variable(xp_t *x)
         x->p = name;
         return fail(x, "Function '%.*s' does not exist", (int)len, name);
     }
-    const char *arg = ++x->p;
-    while (*x->p && *x->p != '}')
-        x->p++;
-    if (*x->p != '}')
-        return fail(x, "'%%{%.*s:' is not closed with '}'", (int)len, name);
-    const pt_expr_node_t *a = literal(x, arg, (size_t)(x->p - arg));
+    /* The argument is a string up to the '}', with %{...} and $N of its own (apache2 2.4:
+     * "%{toupper:%{HTTP_HOST}}" is the upper-cased host). */
     x->p++;
-    return node(x, PT_XN_FUNC, f, a, NULL);
+    if (*x->p == '}') /* as apache2: "unexpected T_VAR_END" */
+        return fail(x, "'%%{%.*s:}' has no argument", (int)len, name);
+    if (!enter(x))
+        return NULL;
+    const pt_expr_node_t *a = parse_string_body(x, '}');
+    x->depth--;
+    return a ? node(x, PT_XN_FUNC, f, a, NULL) : NULL;
 }
 
 static const pt_expr_node_t *join(xp_t *x, const pt_expr_node_t *l, const pt_expr_node_t *r)
@@ -194,7 +198,8 @@ static const pt_expr_node_t *parse_string_body(xp_t *x, char quote)
         bool flush = false;
         const pt_expr_node_t *part = NULL;
         if (c == '\0' && quote)
-            return fail(x, "unterminated string (missing %c)", quote);
+            return fail(x, quote == '}' ? "'%%{name:' is not closed with '}'"
+                                        : "unterminated string (missing %c)", quote);
         if (c == quote) {
             if (quote)
                 x->p++;
@@ -317,9 +322,11 @@ static const pt_expr_node_t *parse_regex(xp_t *x, const pt_expr_node_t *word, in
         sep = *++x->p;
     else
         return fail(x, "expected a regular expression (/.../ or m#...#)");
+    /* As Apache's lexer, the first separator ends the regex: a backslash does not escape it
+     * ("/a\/b/" is the pattern "a\", which PCRE refuses); m#...# is for patterns with a /. */
     const char *start = ++x->p;
     while (*x->p && *x->p != sep)
-        x->p += x->p[0] == '\\' && x->p[1] ? 2 : 1;
+        x->p++;
     if (*x->p != sep)
         return fail(x, "unterminated regular expression (missing %c)", sep);
     char *pat = pt_arena_strndup(x->a, start, (size_t)(x->p - start));
@@ -329,12 +336,14 @@ static const pt_expr_node_t *parse_regex(xp_t *x, const pt_expr_node_t *word, in
         flags = PT_REG_ICASE;
         x->p++;
     }
-    if (is_ident(*x->p))
-        return fail(x, "unknown regular expression flag '%c' (only i is known)", *x->p);
     char msg[160];
     pt_regex_t *re = pt_regex_compile(pat, flags, msg, sizeof msg);
     if (!re)
         return fail(x, "bad regular expression '%s': %s", pat, msg);
+    if (is_ident(*x->p)) {
+        pt_regex_free(re);
+        return fail(x, "unknown regular expression flag '%c' (only i is known)", *x->p);
+    }
     pt_expr_t *e = x->e;
     e->regexes = pt_arena_grow(x->a, e->regexes, e->nregexes * sizeof(*e->regexes),
                                (e->nregexes + 1) * sizeof(*e->regexes));

@@ -238,7 +238,7 @@ END_TEST
 
 START_TEST(captures_come_out_for_the_caller)
 {
-    pt_expr_t *e = pt_expr_parse(arena, "%{HTTP_USER_AGENT} =~ /curl\\/(\\d+)/", 0, err,
+    pt_expr_t *e = pt_expr_parse(arena, "%{HTTP_USER_AGENT} =~ m#curl/(\\d+)#", 0, err,
                                  sizeof err);
     ck_assert_ptr_nonnull(e);
     pt_expr_caps_t caps = {0};
@@ -288,6 +288,7 @@ static const struct {
     {"'a' =~ 'b'", "expected a regular expression"},
     {"'a' =~ /b", "unterminated regular expression"},
     {"'a' =~ /(/", "bad regular expression"},
+    {"'a/b' =~ /a\\/b/", "bad regular expression 'a\\'"}, /* apache2: no escaped '/' */
     {"'a' =~ /b/x", "unknown regular expression flag"},
     {"-q 'x'", "unknown unary operator '-q'"},
     {"-F 'x'", "not supported"},
@@ -297,6 +298,7 @@ static const struct {
     {"'a' in { 'b' ", "expected ',' or '}'"},
     {"", "empty expression"},
     {"%{HTTP_HOST", "expected '}' or ':'"},
+    {"%{md5:} == ''", "'%{md5:}' has no argument"},
 };
 
 START_TEST(refuses_bad_expressions_with_a_reason)
