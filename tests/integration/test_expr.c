@@ -380,16 +380,39 @@ static char *expr_headers(void)
     return b;
 }
 
-static void ask(int port, pth_resp_t *r)
+static void ask(int port, const char *path, const char *host, pth_resp_t *r)
 {
     pth_conn_t *c = pth_conn_open_port(port);
-    ck_assert_int_eq(pth_conn_sendf(c, "GET /dir/file.txt?a=1&v=42 HTTP/1.1\r\n"
-                                       "Host: www.example.com\r\nUser-Agent: UA/1.0\r\n"
+    ck_assert_int_eq(pth_conn_sendf(c, "GET %s HTTP/1.1\r\n"
+                                       "Host: %s\r\nUser-Agent: UA/1.0\r\n"
                                        "Accept: text/x-test\r\nX-Token: abc\r\n"
-                                       "Cookie: c=1\r\nConnection: close\r\n\r\n"),
+                                       "Cookie: c=1\r\nConnection: close\r\n\r\n",
+                                    path, host),
                      0);
     ck_assert_int_eq(pth_conn_read_response(c, r, false, PTH_IO_DEADLINE_MS), 0);
     pth_conn_close(c);
+}
+
+/* Starts portico with body (after the harness's prelude) and apache2 with the same body;
+ * calls check with both servers' ports, stops both. */
+static void with_both(const char *body, void (*check)(int ours, int theirs))
+{
+    pth_config(h, "%s", body);
+    pth_start(h);
+    dt_apache_t ap;
+    ck_assert_int_eq(dt_apache_init(&ap, h->dir), 0);
+    char *ap_body = malloc(strlen(body) + 512);
+    ck_assert_ptr_nonnull(ap_body);
+    sprintf(ap_body, "<Directory \"%s\">\n  Require all granted\n</Directory>\n%s", h->docroot,
+            body);
+    ck_assert_int_eq(dt_apache_spawn(&ap, h->docroot, ap_body), 0);
+    free(ap_body);
+    char msg[4096];
+    int ready = dt_apache_wait_ready(&ap, msg, sizeof msg);
+    ck_assert_msg(ready == 0, "%s", msg);
+    check(h->port, ap.port);
+    dt_apache_stop(&ap);
+    pth_stop(h);
 }
 
 /* X-C<i> or X-S<i>. */
@@ -400,22 +423,11 @@ static const char *field(const pth_resp_t *r, char kind, size_t i)
     return pth_resp_header(r, name);
 }
 
-START_TEST(apache_agrees_on_the_expression_table)
+static void compare_table(int ours_port, int theirs_port)
 {
-    char *lines = expr_headers();
-    pth_write_filef(h, "dir/file.txt", "x\n");
-    pth_config(h, "%s", lines);
-    pth_start(h);
-    dt_apache_t ap;
-    ck_assert_int_eq(dt_apache_init(&ap, h->dir), 0);
-    ck_assert_int_eq(dt_apache_spawn(&ap, h->docroot, lines), 0);
-    char msg[4096];
-    int ready = dt_apache_wait_ready(&ap, msg, sizeof msg);
-    ck_assert_msg(ready == 0, "%s", msg);
     pth_resp_t ours, theirs;
-    ask(h->port, &ours);
-    ask(ap.port, &theirs);
-    dt_apache_stop(&ap);
+    ask(ours_port, "/dir/file.txt?a=1&v=42", "www.example.com", &ours);
+    ask(theirs_port, "/dir/file.txt?a=1&v=42", "www.example.com", &theirs);
     for (size_t i = 0; i < N_CONDS; i++)
         ck_assert_msg((field(&ours, 'C', i) != NULL) == (field(&theirs, 'C', i) != NULL),
                       "%s: portico %s, apache2 %s", same_conds[i],
@@ -428,8 +440,89 @@ START_TEST(apache_agrees_on_the_expression_table)
     }
     pth_resp_free(&ours);
     pth_resp_free(&theirs);
+}
+
+START_TEST(apache_agrees_on_the_expression_table)
+{
+    char *lines = expr_headers();
+    pth_write_filef(h, "dir/file.txt", "x\n");
+    with_both(lines, compare_table);
     free(lines);
-    pth_stop(h);
+}
+END_TEST
+
+/* The order of "How the sections are merged", chains and nesting, in every section kind. */
+static const char if_order_conf[] =
+    "<If \"true\">\n"
+    "  Header always append X-Order srv-if\n"
+    "  <If \"%{QUERY_STRING} == 'n'\">\n"
+    "    Header always append X-Order srv-if-nested\n"
+    "  </If>\n"
+    "</If>\n"
+    "Header always append X-Order srv\n"
+    "<Location />\n"
+    "  <If \"%{HTTP_HOST} == 'a.example'\">\n"
+    "    Header always append X-Order loc-a\n"
+    "  </If>\n"
+    "  <ElseIf \"%{HTTP_HOST} =~ /^b/\">\n"
+    "    Header always append X-Order loc-b\n"
+    "  </ElseIf>\n"
+    "  <Else>\n"
+    "    Header always append X-Order loc-else\n"
+    "  </Else>\n"
+    "  Header always append X-Order loc\n"
+    "</Location>\n"
+    "<Directory \"@DOCROOT@/sub\">\n"
+    "  <If \"-f %{REQUEST_FILENAME}\">\n"
+    "    Header always append X-Order dir-file\n"
+    "  </If>\n"
+    "  <Else>\n"
+    "    Header always append X-Order dir-nofile\n"
+    "  </Else>\n"
+    "  Header always append X-Order dir\n"
+    "</Directory>\n"
+    "<Files \"*.html\">\n"
+    "  <If \"%{REQUEST_URI} =~ /index/\">\n"
+    "    Header always append X-Order files-if\n"
+    "  </If>\n"
+    "  Header always append X-Order files\n"
+    "</Files>\n";
+
+static void compare_order(int ours_port, int theirs_port)
+{
+    static const struct {
+        const char *path, *host;
+    } asks[] = {
+        {"/sub/index.html", "a.example"}, {"/sub/index.html?n", "b.example"},
+        {"/sub/other.html", "c.example"}, {"/sub/missing.html", "a.example"},
+        {"/top.txt?n", "b.example"},
+    };
+    for (size_t i = 0; i < sizeof(asks) / sizeof(*asks); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, asks[i].path, asks[i].host, &ours);
+        ask(theirs_port, asks[i].path, asks[i].host, &theirs);
+        const char *a = pth_resp_header(&ours, "X-Order"), *b = pth_resp_header(&theirs, "X-Order");
+        ck_assert_msg(a && b && strcmp(a, b) == 0, "%s (Host %s): portico '%s', apache2 '%s'",
+                      asks[i].path, asks[i].host, a ? a : "(none)", b ? b : "(none)");
+        ck_assert_int_eq(ours.status, theirs.status);
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_merges_if_sections_in_the_same_order)
+{
+    pth_write_filef(h, "sub/index.html", "i\n");
+    pth_write_filef(h, "sub/other.html", "o\n");
+    pth_write_filef(h, "top.txt", "t\n");
+    size_t n = sizeof(if_order_conf) + strlen(h->docroot);
+    char *body = malloc(n);
+    ck_assert_ptr_nonnull(body);
+    const char *at = strstr(if_order_conf, "@DOCROOT@");
+    snprintf(body, n, "%.*s%s%s", (int)(at - if_order_conf), if_order_conf, h->docroot,
+             at + strlen("@DOCROOT@"));
+    with_both(body, compare_order);
+    free(body);
 }
 END_TEST
 
@@ -454,6 +547,7 @@ static Suite *suite(void)
     tcase_add_test(tc, require_expr_guards_a_location);
     tcase_add_test(tc, bad_if_sections_fail_the_config_check_with_file_and_line);
     tcase_add_test(tc, apache_agrees_on_the_expression_table);
+    tcase_add_test(tc, apache_merges_if_sections_in_the_same_order);
     suite_add_tcase(s, tc);
     return s;
 }
