@@ -640,6 +640,34 @@ START_TEST(require_expr_refuses_what_apache_refuses)
 }
 END_TEST
 
+START_TEST(a_virtual_host_has_its_own_if_sections_after_the_main_servers)
+{
+    if_cfg = load_conf("<If \"true\">\n"
+                       "  Header append X-Order main-if\n"
+                       "</If>\n"
+                       "<VirtualHost *:65000>\n"
+                       "  ServerName v.example\n"
+                       "  <If \"%{HTTP_HOST} == 'v.example'\">\n"
+                       "    Header append X-Order vhost-if\n"
+                       "  </If>\n"
+                       "  <Else>\n"
+                       "    Header append X-Order vhost-else\n"
+                       "  </Else>\n"
+                       "</VirtualHost>\n",
+                       true);
+    ck_assert_uint_eq(if_cfg->nvhosts, 1);
+    pt_table_set(&req.headers_in, "Host", "v.example");
+    ck_assert_str_eq(order_for(NULL, "/"), "main-if");
+    req.vhost = if_cfg->vhosts[0];
+    req.dir = req.vhost->dir;
+    pt_expr_if_walk(&req);
+    pt_strbuf_t b = {.a = arena};
+    for (size_t i = 0; i < req.dir->nheaders; i++)
+        pt_strbuf_printf(&b, "%s%s", i ? "," : "", req.dir->headers[i].value);
+    ck_assert_str_eq(b.p, "main-if,vhost-if");
+}
+END_TEST
+
 Suite *expr_suite(void)
 {
     Suite *s = suite_create("expr");
@@ -668,6 +696,7 @@ Suite *expr_suite(void)
     tcase_add_test(ti, setenvifexpr_refuses_a_bad_expression_with_its_line);
     tcase_add_test(ti, require_expr_grants_by_the_expression);
     tcase_add_test(ti, require_expr_refuses_what_apache_refuses);
+    tcase_add_test(ti, a_virtual_host_has_its_own_if_sections_after_the_main_servers);
     suite_add_tcase(s, ti);
     return s;
 }
