@@ -216,7 +216,7 @@ END_TEST
 START_TEST(fcgi_setenvif_takes_apache_expressions_and_refuses_bad_ones)
 {
     pt_config_t *c = load("ProxyFCGISetEnvIf true FOO bar\n"
-                          "ProxyFCGISetEnvIf \"reqenv('SCRIPT_NAME') =~ /^\\/(a)/i\" !BAZ\n"
+                          "ProxyFCGISetEnvIf \"reqenv('SCRIPT_NAME') =~ m#^/(a)#i\" !BAZ\n"
                           "ProxyFCGISetEnvIf \"%{reqenv:X} =~ /y/\" Q \"$0\"\n"
                           "ProxyFCGISetEnvIf \"-f %{REQUEST_FILENAME}\" X\n");
     ck_assert_msg(c != NULL, "%s", err);
