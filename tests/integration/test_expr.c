@@ -196,6 +196,39 @@ START_TEST(elseif_else_and_nested_if_choose_by_host)
 }
 END_TEST
 
+/* .htaccess files take <If> too (AllowOverride): merged after the walk like the server's,
+ * and a handler named inside one is resolved as any other, so that an unknown one is the
+ * file's 500, never the script served as its source. */
+START_TEST(htaccess_if_sections_apply_and_name_handlers_safely)
+{
+    pth_write_filef(h, "ht/.htaccess", "<If \"%%{QUERY_STRING} =~ /(^|&)v=/\">\n"
+                                       "  Header set X-Ht versioned\n"
+                                       "</If>\n"
+                                       "<Else>\n"
+                                       "  Header set X-Ht plain\n"
+                                       "</Else>\n");
+    pth_write_filef(h, "ht/a.txt", "a\n");
+    pth_write_filef(h, "php/.htaccess", "<If \"-f %%{REQUEST_FILENAME}\">\n"
+                                        "  SetHandler application/x-httpd-php\n"
+                                        "</If>\n");
+    pth_write_filef(h, "php/secret.php", "<?php echo 'password'; ?>\n");
+    pth_config(h, "<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n");
+    pth_expect_error(h, "no part of portico handles the handler 'application/x-httpd-php'");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(get_status("/ht/a.txt?v=2", NULL, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Ht"), "versioned");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/ht/a.txt", NULL, &r), 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Ht"), "plain");
+    pth_resp_free(&r);
+    ck_assert_int_eq(get_status("/php/secret.php", NULL, &r), 500);
+    ck_assert_ptr_null(strstr(r.body, "password"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 /* expr.html's Header examples, on a static file and on an error page. */
 START_TEST(header_expr_conditions_and_values)
 {
@@ -545,6 +578,7 @@ static Suite *suite(void)
     tcase_add_test(tc, elseif_else_and_nested_if_choose_by_host);
     tcase_add_test(tc, header_expr_conditions_and_values);
     tcase_add_test(tc, require_expr_guards_a_location);
+    tcase_add_test(tc, htaccess_if_sections_apply_and_name_handlers_safely);
     tcase_add_test(tc, bad_if_sections_fail_the_config_check_with_file_and_line);
     tcase_add_test(tc, apache_agrees_on_the_expression_table);
     tcase_add_test(tc, apache_merges_if_sections_in_the_same_order);
