@@ -461,18 +461,24 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
+    /* A ProxyPass'd request: the <Proxy> sections of the URL it goes to (mod_proxy's walk):
+     * their Order/Allow/Deny set goes to the access phase, their Require after it. */
+    const char *purl = NULL;
+    const struct pt_access_compat *pcompat = NULL;
+    const pt_require_t *prq = !authorized_before && r->backend && r->cfg->proxy_require
+                                  ? r->cfg->proxy_require(r->arena, r->cfg, r->backend,
+                                                          r->backend_path, &purl, &pcompat)
+                                  : NULL;
     if (!authorized_before) {
         /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
-        st = pt_authz_request(r, pt_request_client_addr(r));
+        st = pt_authz_request(r, pt_request_client_addr(r), pcompat);
         if (st)
             return st;
     }
-    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
-    if (!authorized_before && r->backend && r->backend->proxy_require &&
-        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
-                        &r->env) != PT_AUTHZ_GRANTED) {
+    if (prq && pt_require_eval(prq, pt_request_client_addr(r), r->method, &r->env) !=
+                   PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->backend->url);
+                      purl);
         return 403;
     }
     return 0;

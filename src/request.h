@@ -240,5 +240,8 @@ const char *pt_request_absolute_url(pt_request_t *r, const char *path);
  * Here, not in the log, because the error log knows no request. */
 void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with an Apache module's tag ("[proxy_http:error]", pt_log_merror). */
+void pt_log_rmerror(const char *module, int level, const pt_request_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -190,7 +190,8 @@ typedef struct pt_backend {
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
     const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
-                                   matching its URL (proxy/directives_balancer.c); NULL none */
+                                   matching its URL (proxy/directives_balancer.c); NULL none:
+                                   what SetHandler's proxying is checked by */
     const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
                                    section that has them (src/access_compat.h); NULL none */
 } pt_backend_t;
@@ -417,6 +418,8 @@ typedef struct pt_vhost {
      * inherited from the main server: 0 unset, 1 Off, 2 On. */
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
+    int proxy_status;           /* ProxyStatus (proxy/directives_balancer.c): 0 unset,
+                                   1 Off (the default), 2 On or Full */
     int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 unset, 1 Off, 2 On, 3 NoDecode */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
@@ -482,6 +485,17 @@ typedef struct pt_config {
     size_t nbalancers;
     struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
                                        when the configuration has none */
+    /* mod_proxy's proxy_walk over the <Proxy>/<ProxyMatch> sections with Require lines
+     * (proxy/directives_balancer.c sets both; NULL when there are none): the Require of the
+     * last section matching the proxied URL, b's scheme and authority joined with path (a
+     * ProxyPass'd request's backend_path; b's own path when NULL), NULL when none matches;
+     * *url gets that URL ("proxy:http://h:8080/app/x", from a) for the log, and *compat
+     * the Order/Allow/Deny set of the last matching section that has one (NULL: none). */
+    const struct pt_proxy_walk *proxy_walk;
+    const pt_require_t *(*proxy_require)(pt_arena_t *a, const struct pt_config *cfg,
+                                         const pt_backend_t *b, const char *path,
+                                         const char **url,
+                                         const struct pt_access_compat **compat);
 
     /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
     const struct pt_remoteip_pp_conf *proxy_protocol;
