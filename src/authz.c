@@ -81,7 +81,8 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
                           .env = &r->env,
                           .in_group = pt_auth_in_group,
                           .arg = r,
-                          .arena = r->arena};
+                          .arena = r->arena,
+                          .request = r};
     const pt_access_compat_t *compat = compat_of(r, proxy);
     bool hosts_ok = pt_access_compat_allows(compat, &ctx);
     if (!hosts_ok)

@@ -6,6 +6,7 @@
 #include "access.h"
 #include "authz.h"
 #include "conn.h"
+#include "expr.h"
 #include "handler.h"
 #include "headers.h"
 #include "htaccess.h"
@@ -127,6 +128,10 @@ static void apply_env_rules(pt_request_t *r)
     const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; i < d->nenv; i++) {
         const pt_env_rule_t *e = &d->env[i];
+        if (e->kind == PT_ENV_SETIF_EXPR) {
+            pt_expr_setenvif(r, e);
+            continue;
+        }
         if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
             const char *v = env_attribute(r, e->attribute);
             if (!v || !e->re || pt_regex_exec(e->re, v, 0, NULL, 0) != 0)
@@ -460,6 +465,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
             return st;
         }
     }
+    pt_expr_if_walk(r); /* <If> sections merge after all others */
     st = check_section_redirects(r);
     if (st)
         return st;

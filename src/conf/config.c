@@ -643,6 +643,9 @@ static int parse_block(pctx_t *c, reader_t *r, const char *open, int open_line,
         if (split_words(c, l + nlen, r->file, line, &argc, &argv) < 0)
             return -1;
         pt_node_t *n = node_new(c, pt_arena_strndup(c->a, l, nlen), argc, argv, r->file, line);
+        const char *raw = l + nlen + strspn(l + nlen, " \t");
+        if (!(n->raw = expand(c, pt_arena_strdup(c->a, raw), r->file, line)))
+            return -1;
         int rc = read_time_directive(c, n, tail);
         if (rc < 0)
             return -1;

@@ -24,6 +24,8 @@ typedef struct pt_node {
     const char *name;          /* as written; compare case-insensitively */
     int argc;
     const char **argv;         /* quotes removed, ${NAME} expanded */
+    const char *raw;           /* the arguments as written, ${NAME} expanded (Apache's
+                                  RAW_ARGS: Require expr); NULL for sections */
     const char *file;
     int line;
     bool section;              /* <Name args> ... </Name> */
@@ -78,6 +80,7 @@ enum {
     PT_OVR_NONFATAL_UNKNOWN = 1 << 9,  /* a directive portico does not know */
 };
 
+struct pt_expr; /* an ap_expr (conf/expr_parse.h) */
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
 /* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
@@ -95,6 +98,9 @@ typedef struct pt_header_rule {
     pt_regex_t *re;          /* edit and echo */
     const char *env;      /* env=VAR condition, NULL when none */
     bool env_negate;      /* env=!VAR */
+    struct pt_expr *cond;       /* expr=... condition (conf/expr_parse.h); NULL when none */
+    struct pt_expr *value_expr; /* a value (or edit's replacement) written "expr=...": a
+                                   string expression in place of the format; else NULL */
 } pt_header_rule_t;
 /* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;
@@ -125,12 +131,13 @@ typedef struct {
 } pt_ext_map_t;
 
 typedef struct {
-    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE } kind;
+    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE, PT_ENV_SETIF_EXPR } kind;
     const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
                                   request header name */
     pt_regex_t *re;               /* SetEnvIf */
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
+    const struct pt_expr *expr; /* SetEnvIfExpr's condition; values may hold its $0..$9 */
 } pt_env_rule_t;
 
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at
@@ -201,11 +208,13 @@ typedef struct {
     int line;
 } pt_proxy_pass_t;
 
+/* ProxyFCGISetEnvIf: ap_exprs (conf/expr_parse.h) whose reqenv() reads the FastCGI
+ * parameters being built, as mod_proxy_fcgi's. */
 typedef struct {
-    pt_regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
-    const char *cond;          /* the expression as written */
-    const char *name;          /* variable; "!NAME" unsets */
-    const char *value;         /* may hold $1.. and %{VAR} */
+    const struct pt_expr *cond;  /* conditional-expression */
+    const char *name;            /* variable; "!NAME" unsets */
+    const struct pt_expr *value; /* value-expression (a string one, with the condition's
+                                    $0..$9); NULL: the empty string */
 } pt_fcgi_setenv_t;
 
 /* Reverse mapping of a proxied answer (src/proxy/reverse.c, directives_reverse.c): one
@@ -254,6 +263,17 @@ typedef struct {
     const char *file;
     int line;
 } pt_mod_directive_t;
+/* <If>, <ElseIf>, <Else> (Apache's core): a condition (conf/expr_parse.h) and what the
+ * section sets; its conf's own ifs are the sections nested in it. The request floor merges
+ * them after every other section, in order (pt_config_if_walk). */
+typedef enum { PT_IF_IF, PT_IF_ELSEIF, PT_IF_ELSE } pt_if_kind_t;
+typedef struct pt_if_section {
+    pt_if_kind_t kind;
+    const struct pt_expr *cond;    /* NULL for <Else> */
+    struct pt_dir_config *conf;
+    const char *file;
+    int line;
+} pt_if_section_t;
 
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
@@ -348,6 +368,9 @@ typedef struct pt_dir_config {
     size_t nexpires_by_type;
 
     pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
+    /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
+    const pt_if_section_t *ifs;
+    size_t nifs;
 } pt_dir_config_t;
 
 typedef enum {
@@ -606,6 +629,15 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
                                               pt_walk_result_t *out);
+
+/* Apache's <If> walk over d->ifs (after the section walk): an <If> or <ElseIf> whose eval
+ * gives 1 is merged, an <ElseIf> or <Else> after a merged one is skipped, an <Else> after a
+ * false one is merged; then, the same way, the sections nested in those merged. eval: 1 true, 0 false (an error is
+ * the caller's to log, and false). Each merged section is added to *sections when it is not
+ * 0 (pt_walk_result_t.sections). Returns d itself when nothing is merged. */
+typedef int (*pt_if_eval_t)(void *ctx, const pt_if_section_t *s);
+const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                         pt_if_eval_t eval, void *ctx, uint64_t *sections);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

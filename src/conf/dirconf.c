@@ -223,6 +223,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->mod_directives = concat(a, o->mod_directives, o->nmod_directives, i->mod_directives,
                                i->nmod_directives, sizeof(*o->mod_directives),
                                &m->nmod_directives);
+    m->ifs = concat(a, o->ifs, o->nifs, i->ifs, i->nifs, sizeof(*o->ifs), &m->nifs);
     return m;
 }
 
@@ -560,6 +561,47 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
     }
     out->sections = sig ? sig : 1;
     return d;
+}
+
+/* ---- <If> ------------------------------------------------------------------------------- */
+
+/* One level of sections: the chain rules over the list, then the sections nested in each
+ * one merged, in the same order: apache2 2.4 merges a nested <If> after every section of
+ * the level above it ("srv-if, dir-if, loc-if, srv-if-nested"). */
+static const pt_dir_config_t *if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                      const pt_if_section_t *v, size_t n, pt_if_eval_t eval,
+                                      void *ctx, uint64_t *sig)
+{
+    const pt_dir_config_t **merged = pt_arena_alloc(a, (n + 1) * sizeof(*merged));
+    size_t nm = 0;
+    int prev = -1; /* the chain so far: 1 a section of it was merged, 0 none, -1 ended */
+    for (size_t i = 0; i < n; i++) {
+        const pt_if_section_t *s = &v[i];
+        if (s->kind != PT_IF_IF && prev == 1)
+            continue;
+        if (s->kind != PT_IF_ELSE) {
+            prev = eval(ctx, s) > 0;
+            if (!prev)
+                continue;
+        } else {
+            prev = -1;
+        }
+        d = pt_dir_config_merge(a, d, s->conf);
+        merged[nm++] = s->conf;
+        if (*sig)
+            *sig = sig_add(*sig, s->conf);
+    }
+    for (size_t i = 0; i < nm; i++)
+        if (merged[i]->nifs)
+            d = if_walk(a, d, merged[i]->ifs, merged[i]->nifs, eval, ctx, sig);
+    return d;
+}
+
+const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                         pt_if_eval_t eval, void *ctx, uint64_t *sections)
+{
+    uint64_t none = 0;
+    return if_walk(a, d, d->ifs, d->nifs, eval, ctx, sections ? sections : &none);
 }
 
 /* ---- Virtual hosts ---------------------------------------------------------------------- */

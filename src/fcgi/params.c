@@ -3,6 +3,7 @@
  * ProxyPass (the URL's path), then ProxyFCGISetEnvIf. */
 #include "fcgi/fcgi.h"
 
+#include "expr.h"
 #include "request.h"
 #include "uri.h"
 
@@ -39,75 +40,32 @@ void pt_fcgi_script_from_backend(pt_request_t *r, bool fpm, pt_fcgi_script_t *s)
 
 /* ---- ProxyFCGISetEnvIf ----------------------------------------------------------------- */
 
-/* The variable that "reqenv('NAME') =~ /re/" tests. */
-static const char *cond_var(pt_arena_t *a, const char *cond)
-{
-    const char *q = strchr(cond, '\'');
-    const char *e = q ? strchr(q + 1, '\'') : NULL;
-    return e ? pt_arena_strndup(a, q + 1, (size_t)(e - q - 1)) : NULL;
-}
-
-/* The value with $0..$9 from the match and %{VAR} / %{reqenv:VAR} from the variables. */
-static const char *expand_value(pt_arena_t *a, const char *tpl, const char *subject,
-                                const pt_regmatch_t *m, const pt_table_t *t)
-{
-    size_t cap = strlen(tpl) + 64, o = 0;
-    char *out = pt_arena_alloc(a, cap);
-    for (const char *p = tpl; *p;) {
-        const char *ins = NULL;
-        size_t il = 0;
-        if (p[0] == '$' && isdigit((unsigned char)p[1]) && subject && m) {
-            const pt_regmatch_t *g = &m[p[1] - '0'];
-            if (g->rm_so >= 0)
-                ins = subject + g->rm_so, il = (size_t)(g->rm_eo - g->rm_so);
-            p += 2;
-        } else if (p[0] == '%' && p[1] == '{' && strchr(p, '}')) {
-            const char *e = strchr(p, '}');
-            const char *name = pt_arena_strndup(a, p + 2, (size_t)(e - p - 2));
-            if (strncasecmp(name, "reqenv:", 7) == 0)
-                name += 7;
-            ins = pt_table_get(t, name);
-            il = ins ? strlen(ins) : 0;
-            p = e + 1;
-        } else {
-            ins = p++;
-            il = 1;
-        }
-        if (o + il + 1 > cap) {
-            size_t nc = (o + il + 1) * 2;
-            out = pt_arena_grow(a, out, o, nc);
-            cap = nc;
-        }
-        if (il)
-            memcpy(out + o, ins, il);
-        o += il;
-    }
-    out[o] = '\0';
-    return out;
-}
-
+/* As mod_proxy_fcgi: reqenv() reads the parameters built so far (t), the value sees the
+ * condition's captures, and an expression that cannot be evaluated is logged and skipped. */
 static void apply_setenv(pt_request_t *r, pt_table_t *t)
 {
     const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; d && i < d->nfcgi_setenv; i++) {
         const pt_fcgi_setenv_t *e = &d->fcgi_setenv[i];
-        pt_regmatch_t m[10];
-        const char *subject = NULL;
-        if (e->re) {
-            const char *var = cond_var(r->arena, e->cond);
-            subject = var ? pt_table_get(t, var) : NULL;
-            if (!subject)
-                subject = "";
-            if (pt_regex_exec(e->re, subject, 10, m, 0) != 0)
-                continue;
-        }
+        pt_expr_caps_t caps = {0};
+        const char *why = NULL;
+        int v = pt_expr_eval_in(r, t, e->cond, &caps, &why);
+        if (v < 0)
+            pt_log_rerror(PT_LOG_ERR, r, "AH01570: ProxyFCGISetEnvIf: '%s': %s",
+                          e->cond->source, why);
+        if (v <= 0)
+            continue;
         if (e->name[0] == '!') {
             pt_table_unset(t, e->name + 1);
             continue;
         }
-        pt_table_set(t, e->name,
-                     expand_value(r->arena, e->value ? e->value : "", subject,
-                                  e->re ? m : NULL, t));
+        const char *val = e->value ? pt_expr_eval_string_in(r, t, e->value, &caps, &why) : "";
+        if (!val) {
+            pt_log_rerror(PT_LOG_ERR, r, "AH01571: ProxyFCGISetEnvIf: value '%s': %s",
+                          e->value->source, why);
+            continue;
+        }
+        pt_table_set(t, e->name, val);
     }
 }
 
