@@ -7,6 +7,7 @@
 #include "loader.h"
 
 #include "accesslog.h"
+#include "compress_conf.h"
 #include "access.h"
 #include "directives.h"
 #include "handler.h"
@@ -55,7 +56,7 @@ void pt_loader_init(void)
     /* Modules load during the walk; names resolve after it, once every module is in. */
     static const pt_conf_ext_t *const all[] = {
         &pt_access_conf, &pt_headers_conf, &pt_accesslog_conf, &pt_module_conf,
-        &handlers_ext,
+        &pt_compress_conf_ext, &handlers_ext,
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);

@@ -151,6 +151,7 @@ struct pt_request {
     bool head_sent;              /* the head has gone to the client */
     bool body_done;
     int64_t out_remaining;       /* bytes still promised by the length; -1 unknown */
+    struct pt_compress *compress; /* the body's encoder (compress.h), NULL when none */
     /* Request body reader state (body.c's; the protocol sets body_eof, body_bytes_in). */
     int64_t body_read;           /* decoded body bytes delivered so far */
     bool body_started;           /* the first read went to the protocol (100 Continue sent) */
@@ -179,6 +180,8 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len);
 int pt_resp_unstart(pt_request_t *r);
 /* Body bytes (ignored for HEAD). 0 or a negative error when the client is gone. */
 int pt_resp_write(pt_request_t *r, const void *p, size_t n);
+/* Body bytes past the encoder (compress.h writes its output with it). */
+int pt_resp_write_raw(pt_request_t *r, const void *p, size_t n);
 /* Body bytes from a file, by sendfile. */
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len);
 /* Ends the body (last chunk when chunked). */

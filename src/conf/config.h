@@ -265,6 +265,10 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
+     * no compression directive applies. */
+    const struct pt_compress_conf *compress;
 } pt_dir_config_t;
 
 typedef enum {

@@ -3,6 +3,7 @@
  * merge of per-directory configs, the section walk that builds the config for a file and
  * URL, and name-based virtual host selection. The lookups read the immutable config and
  * allocate from the caller's arena. */
+#include "compress_conf.h"
 #include "config.h"
 #include "directives.h"
 
@@ -159,6 +160,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->cookie_domains = concat(a, o->cookie_domains, o->ncookie_domains, i->cookie_domains,
                                i->ncookie_domains, sizeof(*o->cookie_domains),
                                &m->ncookie_domains);
+    m->compress = pt_compress_conf_merge(a, o->compress, i->compress);
     return m;
 }
 

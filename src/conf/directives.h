@@ -95,7 +95,7 @@ struct pt_conf_ext {
     int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
 };
 
-#define PT_CONF_EXT_MAX 16
+#define PT_CONF_EXT_MAX 24
 /* Adds ext to every later pt_config_load (start-up only, before threads; a second call with
  * the same ext is ignored). 0, or PT_EINVAL when the table is full. */
 int pt_config_extend(const pt_conf_ext_t *ext);
