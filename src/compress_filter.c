@@ -33,7 +33,7 @@ struct pt_compress {
     z_stream z;
     BrotliEncoderState *br;
     unsigned char *out, *in;
-    size_t outcap;
+    size_t outcap, out_len;
     pt_arena_t *arena;
     struct free_block *free; /* brotli's freed blocks, reused (see br_alloc) */
 };
@@ -246,17 +246,28 @@ bool pt_compress_active(const pt_request_t *r)
 
 /* ---- The body ------------------------------------------------------------------------- */
 
+/* Output waits in c->out until it fills or the stream is flushed: zlib writes the gzip
+ * header at once, which alone would cost the client a packet. */
+static int emit(pt_request_t *r, pt_compress_t *c, bool force)
+{
+    if (c->out_len == 0 || (!force && c->out_len < c->outcap))
+        return 0;
+    size_t n = c->out_len;
+    c->out_len = 0;
+    return pt_resp_write_raw(r, c->out, n);
+}
+
 static int z_run(pt_request_t *r, pt_compress_t *c, const void *p, size_t n, int flush)
 {
     c->z.next_in = (Bytef *)(uintptr_t)p;
     c->z.avail_in = (uInt)n;
     do {
-        c->z.next_out = c->out;
-        c->z.avail_out = (uInt)c->outcap;
+        c->z.next_out = c->out + c->out_len;
+        c->z.avail_out = (uInt)(c->outcap - c->out_len);
         if (deflate(&c->z, flush) == Z_STREAM_ERROR)
             return PT_EINVAL;
-        size_t got = c->outcap - c->z.avail_out;
-        int rc = got ? pt_resp_write_raw(r, c->out, got) : 0;
+        c->out_len = c->outcap - c->z.avail_out;
+        int rc = emit(r, c, flush != Z_NO_FLUSH);
         if (rc != 0)
             return rc;
     } while (c->z.avail_out == 0);
@@ -269,17 +280,18 @@ static int br_run(pt_request_t *r, pt_compress_t *c, const void *p, size_t n,
     size_t avail_in = n;
     const uint8_t *next_in = p;
     for (;;) {
-        size_t avail_out = c->outcap;
-        uint8_t *next_out = c->out;
+        size_t avail_out = c->outcap - c->out_len;
+        uint8_t *next_out = c->out + c->out_len;
         if (!BrotliEncoderCompressStream(c->br, op, &avail_in, &next_in, &avail_out, &next_out,
                                          NULL))
             return PT_EINVAL;
-        size_t got = c->outcap - avail_out;
-        int rc = got ? pt_resp_write_raw(r, c->out, got) : 0;
+        c->out_len = c->outcap - avail_out;
+        bool more = avail_in > 0 || BrotliEncoderHasMoreOutput(c->br) ||
+                    (op == BROTLI_OPERATION_FINISH && !BrotliEncoderIsFinished(c->br));
+        int rc = emit(r, c, !more && op != BROTLI_OPERATION_PROCESS);
         if (rc != 0)
             return rc;
-        if (avail_in == 0 && !BrotliEncoderHasMoreOutput(c->br) &&
-            (op != BROTLI_OPERATION_FINISH || BrotliEncoderIsFinished(c->br)))
+        if (!more)
             return 0;
     }
 }

@@ -209,9 +209,9 @@ pt_compress_decision_t pt_compress_decide(const pt_filter_chain_t *chain,
         return d;
     if (in->cache_control && has_token(in->cache_control, "no-transform"))
         return d;
+    d.vary = !(in->env && pt_table_get(in->env, "dont-vary"));
     if (in->length >= 0 && in->length < PT_COMPRESS_MIN_LENGTH)
         return d;
-    d.vary = !(in->env && pt_table_get(in->env, "dont-vary"));
     int best = 0;
     for (unsigned i = 0; i < chain->n; i++) {
         if (!(chain->v[i] & allowed))
