@@ -194,6 +194,8 @@ void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t 
     if (!cc)
         return;
     const char *type = pt_table_get(fields, "Content-Type");
+    if (!type)
+        type = r->content_type; /* a 304 carries none, and answers as its GET would */
     pt_filter_chain_t chain = pt_compress_chain(cc, r->filename, type);
     if (chain.n == 0)
         return;
