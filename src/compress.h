@@ -8,7 +8,8 @@
  *
  * The response writer (response.c) calls pt_compress_start from pt_resp_start and routes
  * body bytes through pt_compress_write* while pt_compress_active(r); the filter writes what
- * it makes with pt_resp_write_raw. Its state is r->compress, in the request's arena (zlib's
+ * it makes with the writer's own function, handed to pt_compress_start (so that neither
+ * module depends on the other's symbols both ways). Its state is r->compress, in the request's arena (zlib's
  * and brotli's allocations too: nothing to free when a request is cut short). */
 #ifndef PT_COMPRESS_H
 #define PT_COMPRESS_H
@@ -71,7 +72,9 @@ void pt_compress_add_vary(pt_table_t *fields);
 
 /* From pt_resp_start, once fields holds the head: decides, rewrites fields, and sets *len to
  * -1 (or to the cached body's length) when the body is encoded. */
-void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len);
+typedef int (*pt_compress_out_fn)(pt_request_t *r, const void *p, size_t n);
+void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len,
+                       pt_compress_out_fn out);
 /* Whether body bytes go through the encoder. */
 bool pt_compress_active(const pt_request_t *r);
 int pt_compress_write(pt_request_t *r, const void *p, size_t n);

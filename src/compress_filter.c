@@ -36,6 +36,7 @@ struct pt_compress {
     size_t outcap, out_len;
     pt_arena_t *arena;
     struct free_block *free; /* brotli's freed blocks, reused (see br_alloc) */
+    pt_compress_out_fn write; /* the response writer's: bytes to the protocol */
 };
 
 /* ---- Allocation in the request's arena ------------------------------------------------- */
@@ -186,7 +187,8 @@ static void prepare_body(pt_request_t *r, pt_compress_t *c, int64_t *len)
     c->active = true;
 }
 
-void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len)
+void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len,
+                       pt_compress_out_fn out)
 {
     pt_compress_t *c = r->compress;
     r->compress = NULL;
@@ -218,6 +220,7 @@ void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t 
     if (!c)
         c = pt_arena_calloc(r->arena, sizeof(*c));
     c->enc = d.enc;
+    c->write = out;
     c->arena = r->arena;
     c->flush_each = r->backend != NULL;
     if (pt_status_has_body(status)) {
@@ -256,7 +259,7 @@ static int emit(pt_request_t *r, pt_compress_t *c, bool force)
         return 0;
     size_t n = c->out_len;
     c->out_len = 0;
-    return pt_resp_write_raw(r, c->out, n);
+    return c->write(r, c->out, n);
 }
 
 static int z_run(pt_request_t *r, pt_compress_t *c, const void *p, size_t n, int flush)
@@ -311,7 +314,7 @@ static int send_cached(pt_request_t *r, pt_compress_t *c)
     if (c->cached_sent)
         return 0;
     c->cached_sent = true;
-    return pt_resp_write_raw(r, c->cached, c->cached_len);
+    return c->write(r, c->cached, c->cached_len);
 }
 
 int pt_compress_write(pt_request_t *r, const void *p, size_t n)

@@ -180,8 +180,6 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len);
 int pt_resp_unstart(pt_request_t *r);
 /* Body bytes (ignored for HEAD). 0 or a negative error when the client is gone. */
 int pt_resp_write(pt_request_t *r, const void *p, size_t n);
-/* Body bytes past the encoder (compress.h writes its output with it). */
-int pt_resp_write_raw(pt_request_t *r, const void *p, size_t n);
 /* Body bytes from a file, by sendfile. */
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len);
 /* Ends the body (last chunk when chunked). */

@@ -133,6 +133,23 @@ static pt_table_t *head_fields(pt_request_t *r, int status)
     return h;
 }
 
+/* Body bytes as they go to the protocol (past the encoder, which writes with this too). */
+static int write_raw(pt_request_t *r, const void *p, size_t n)
+{
+    r->bytes_sent += (int64_t)n;
+    if (r->out_remaining >= 0) {
+        if ((int64_t)n > r->out_remaining)
+            n = (size_t)r->out_remaining; /* never send more than announced */
+        r->out_remaining -= (int64_t)n;
+    }
+    /* One buffer on the stack: the bytes are the handler's, not copied. */
+    pt_buf_t b = {.p = p, .fd = -1, .len = n};
+    pt_chain_t body;
+    pt_chain_init(&body);
+    pt_chain_append(&body, &b);
+    return r->proto->send_body(r, &body);
+}
+
 int pt_resp_start(pt_request_t *r, int status, int64_t len)
 {
     if (r->head_built)
@@ -145,7 +162,7 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     if (!pt_status_has_body(status))
         len = 0;
     pt_table_t *fields = head_fields(r, status);
-    pt_compress_start(r, status, fields, &len); /* mod_deflate: may drop the length */
+    pt_compress_start(r, status, fields, &len, write_raw); /* may drop the length */
     decide_keepalive(r, len);
     pt_resp_head_t head = {status, fields, len < 0 ? -1 : len,
                            r->header_only || !pt_status_has_body(status)};
@@ -190,23 +207,7 @@ int pt_resp_write(pt_request_t *r, const void *p, size_t n)
         return flush_head(r);
     if (pt_compress_active(r))
         return pt_compress_write(r, p, n);
-    return pt_resp_write_raw(r, p, n);
-}
-
-int pt_resp_write_raw(pt_request_t *r, const void *p, size_t n)
-{
-    r->bytes_sent += (int64_t)n;
-    if (r->out_remaining >= 0) {
-        if ((int64_t)n > r->out_remaining)
-            n = (size_t)r->out_remaining; /* never send more than announced */
-        r->out_remaining -= (int64_t)n;
-    }
-    /* One buffer on the stack: the bytes are the handler's, not copied. */
-    pt_buf_t b = {.p = p, .fd = -1, .len = n};
-    pt_chain_t body;
-    pt_chain_init(&body);
-    pt_chain_append(&body, &b);
-    return r->proto->send_body(r, &body);
+    return write_raw(r, p, n);
 }
 
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
