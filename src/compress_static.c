@@ -71,10 +71,14 @@ void pt_compress_static_prepare(pt_request_t *r)
     }
 }
 
-/* A sibling that exists as a regular file no older than the original. */
-static bool fresh_sibling(const char *path, const struct stat *orig, struct stat *st)
+/* A sibling that exists as a regular file no older than the original. Without
+ * FollowSymLinks a linked sibling does not count: the walk checked the original only. */
+static bool fresh_sibling(const pt_request_t *r, const char *path, const struct stat *orig,
+                          struct stat *st)
 {
-    if (stat(path, st) != 0 || !S_ISREG(st->st_mode))
+    bool follow = (r->walk_options & PT_OPT_FOLLOW_SYMLINKS) &&
+                  !(r->walk_options & PT_OPT_SYMLINKS_IF_OWNER);
+    if ((follow ? stat(path, st) : lstat(path, st)) != 0 || !S_ISREG(st->st_mode))
         return false;
     return st->st_mtim.tv_sec > orig->st_mtim.tv_sec ||
            (st->st_mtim.tv_sec == orig->st_mtim.tv_sec &&
@@ -98,7 +102,7 @@ pt_fcentry_t *pt_compress_sibling(pt_request_t *r, const struct stat *st)
     for (size_t i = 0; i < PT_ARRAY_LEN(kinds); i++) {
         const char *path = pt_arena_printf(r->arena, "%s%s", r->filename, kinds[i].suffix);
         struct stat sst;
-        if (!fresh_sibling(path, st, &sst))
+        if (!fresh_sibling(r, path, st, &sst))
             continue;
         any = true;
         int q = pt_accept_encoding_q(accept, pt_compress_token(kinds[i].enc));

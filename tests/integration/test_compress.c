@@ -337,6 +337,24 @@ START_TEST(precompressed_siblings_are_served_when_fresh_and_accepted)
 }
 END_TEST
 
+START_TEST(a_linked_sibling_is_not_served_where_symlinks_are_not_followed)
+{
+    char *page = sample(5000);
+    pth_write_file(h, "a.html", page, 5000);
+    pth_write_dir_file(h, "secret.gz", "not for you", 11);
+    ck_assert_int_eq(symlink(pth_path(h, "secret.gz"), pth_path(h, "htdocs/a.html.gz")), 0);
+    pth_config(h, "PrecompressedStatic On\n<Directory @DOCROOT@>\n  Options None\n"
+                  "</Directory>\n");
+    pth_start(h);
+    pth_resp_t r;
+    get_ae("/a.html", "gzip", &r);
+    assert_identity(&r, page, 5000);
+    pth_resp_free(&r);
+    free(page);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(a_file_changed_on_disk_is_encoded_again_and_a_big_one_is_streamed)
 {
     size_t n = 50000, big = 3 << 20;
@@ -541,6 +559,7 @@ static Suite *suite(void)
     tcase_add_test(tc, if_none_match_with_the_suffixed_etag_is_a_304_and_ranges_stay_plain);
     tcase_add_test(tc, tiny_encoded_and_no_transform_bodies_and_no_gzip_are_sent_as_they_are);
     tcase_add_test(tc, precompressed_siblings_are_served_when_fresh_and_accepted);
+    tcase_add_test(tc, a_linked_sibling_is_not_served_where_symlinks_are_not_followed);
     tcase_add_test(tc, a_file_changed_on_disk_is_encoded_again_and_a_big_one_is_streamed);
     tcase_add_test(tc, a_proxied_body_is_compressed_as_it_flows);
     tcase_add_test(tc, phps_flush_reaches_the_client_through_the_encoder);
