@@ -115,10 +115,16 @@ static void rewrite_head(pt_request_t *r, pt_table_t *fields, pt_encoding_t enc)
         token = pt_arena_printf(r->arena, "%s, %s", ce, token);
     pt_table_set(fields, "Content-Encoding", token);
     pt_table_unset(fields, "Content-MD5");
-    /* DeflateAlterETag AddSuffix, Apache's default: the encoded body is another
+    /* DeflateAlterETag/BrotliAlterETag, AddSuffix by default: the encoded body is another
      * representation, so a cache must not take one for the other. */
+    const pt_compress_conf_t *cc = r->dir->compress;
+    int mode = enc == PT_ENC_GZIP ? PT_COMPRESS_SETTING(cc, deflate_etag)
+                                  : PT_COMPRESS_SETTING(cc, brotli_etag);
     const char *etag = pt_table_get(fields, "ETag");
-    const char *tagged = etag ? pt_compress_etag(r->arena, etag, enc) : NULL;
+    if (etag && mode == PT_ETAG_REMOVE)
+        pt_table_unset(fields, "ETag");
+    const char *tagged = etag && mode == PT_ETAG_ADD_SUFFIX ? pt_compress_etag(r->arena, etag, enc)
+                                                            : NULL;
     if (tagged)
         pt_table_set(fields, "ETag", tagged);
 }

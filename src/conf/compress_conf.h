@@ -14,6 +14,8 @@
 
 /* The output filters portico provides, as bits of a set and as chain entries. */
 enum { PT_FILTER_DEFLATE = 1, PT_FILTER_BROTLI = 2 };
+/* What an encoded response's ETag becomes (DeflateAlterETag, BrotliAlterETag). */
+enum { PT_ETAG_ADD_SUFFIX = 0, PT_ETAG_NO_CHANGE = 1, PT_ETAG_REMOVE = 2 };
 #define PT_FILTER_CHAIN_MAX 4 /* "DEFLATE;BROTLI_COMPRESS" and repeats fit */
 
 typedef struct {
@@ -44,6 +46,8 @@ typedef struct pt_compress_conf {
     int deflate_buffer;        /* DeflateBufferSize bytes, default 8096 as Apache */
     int brotli_quality;        /* BrotliCompressionQuality 0-11, default 5 as Apache */
     int brotli_window;         /* BrotliCompressionWindow 10-24, default 18 */
+    int deflate_etag;          /* DeflateAlterETag: PT_ETAG_* , default AddSuffix */
+    int brotli_etag;           /* BrotliAlterETag */
 } pt_compress_conf_t;
 
 /* The defaults above, for a scope whose merged config has none. */

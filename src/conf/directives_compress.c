@@ -16,6 +16,8 @@ const pt_compress_conf_t pt_compress_conf_default = {
     .deflate_buffer = 8096,
     .brotli_quality = 5,
     .brotli_window = 18,
+    .deflate_etag = PT_ETAG_ADD_SUFFIX,
+    .brotli_etag = PT_ETAG_ADD_SUFFIX,
 };
 
 static pt_compress_conf_t *conf_of(dcx_t *l, dcx_scope_t *s)
@@ -24,6 +26,7 @@ static pt_compress_conf_t *conf_of(dcx_t *l, dcx_scope_t *s)
         pt_compress_conf_t *c = pt_arena_calloc(l->a, sizeof(*c));
         c->precompressed = c->deflate_level = c->deflate_window = -1;
         c->deflate_memlevel = c->deflate_buffer = c->brotli_quality = c->brotli_window = -1;
+        c->deflate_etag = c->brotli_etag = -1;
         s->dc->compress = c;
     }
     return (pt_compress_conf_t *)s->dc->compress; /* the loader's own, still mutable */
@@ -155,6 +158,19 @@ NUMBER(deflate_buffer_size, 1, 1 << 24, deflate_buffer)
 NUMBER(brotli_compression_quality, 0, 11, brotli_quality)
 NUMBER(brotli_compression_window, 10, 24, brotli_window)
 
+static int alter_etag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const modes[] = {"AddSuffix", "NoChange", "Remove"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(n->argv[0], modes[i]) != 0)
+            continue;
+        pt_compress_conf_t *c = conf_of(l, s);
+        *(strncasecmp(n->name, "Deflate", 7) == 0 ? &c->deflate_etag : &c->brotli_etag) = i;
+        return 0;
+    }
+    return pt_dcx_fail(l, n, "%s must be AddSuffix, NoChange or Remove", n->name);
+}
+
 static const dcx_directive_t compress_directives[] = {
     {"SetOutputFilter", ALL, 1, 1, set_output_filter},
     {"AddOutputFilterByType", ALL, 2, NOMAX, add_output_filter_by_type},
@@ -168,6 +184,8 @@ static const dcx_directive_t compress_directives[] = {
     {"DeflateBufferSize", SRV, 1, 1, deflate_buffer_size},
     {"BrotliCompressionQuality", SRV, 1, 1, brotli_compression_quality},
     {"BrotliCompressionWindow", SRV, 1, 1, brotli_compression_window},
+    {"DeflateAlterETag", SRV, 1, 1, alter_etag},
+    {"BrotliAlterETag", SRV, 1, 1, alter_etag},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -220,6 +238,8 @@ const pt_compress_conf_t *pt_compress_conf_merge(pt_arena_t *a, const pt_compres
     merge_int(&m->deflate_buffer, i->deflate_buffer);
     merge_int(&m->brotli_quality, i->brotli_quality);
     merge_int(&m->brotli_window, i->brotli_window);
+    merge_int(&m->deflate_etag, i->deflate_etag);
+    merge_int(&m->brotli_etag, i->brotli_etag);
     return m;
 }
 

@@ -618,6 +618,40 @@ START_TEST(head_and_not_modified_change_the_head_only)
 }
 END_TEST
 
+START_TEST(alter_etag_keeps_or_removes_the_etag_when_told)
+{
+    static const struct {
+        int mode;
+        const char *want;
+    } t[] = {{PT_ETAG_ADD_SUFFIX, "\"a-gzip\""}, {PT_ETAG_NO_CHANGE, "\"a\""},
+             {PT_ETAG_REMOVE, NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        fixture_t f;
+        setup_fixture(&f, PT_FILTER_DEFLATE, "gzip");
+        f.cc.deflate_etag = t[i].mode;
+        pt_request_t *r = &f.r;
+        r->content_type = "text/html";
+        pt_table_set(&r->headers_out, "ETag", "\"a\"");
+        ck_assert_int_eq(pt_resp_start(r, 304, 0), 0);
+        const char *etag = pt_table_get(&f.fake.fields, "ETag");
+        if (t[i].want)
+            ck_assert_str_eq(etag, t[i].want);
+        else
+            ck_assert_ptr_null(etag);
+        teardown_fixture(&f);
+    }
+    pt_config_t *c = load("DeflateAlterETag NoChange\nBrotliAlterETag Remove\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(PT_COMPRESS_SETTING(c->main_server->dir->compress, deflate_etag),
+                     PT_ETAG_NO_CHANGE);
+    ck_assert_int_eq(PT_COMPRESS_SETTING(c->main_server->dir->compress, brotli_etag),
+                     PT_ETAG_REMOVE);
+    pt_config_free(c);
+    ck_assert_ptr_null(load("DeflateAlterETag Sometimes\n"));
+    ck_assert_ptr_nonnull(strstr(err, "AddSuffix, NoChange or Remove"));
+}
+END_TEST
+
 static Suite *compress_suite(void)
 {
     Suite *s = suite_create("compress");
@@ -641,6 +675,7 @@ static Suite *compress_suite(void)
     tcase_add_test(fl, an_offered_file_comes_from_the_cache_with_a_length_and_a_suffixed_etag);
     tcase_add_test(fl, the_cache_encodes_again_when_the_file_changed);
     tcase_add_test(fl, head_and_not_modified_change_the_head_only);
+    tcase_add_test(fl, alter_etag_keeps_or_removes_the_etag_when_told);
     suite_add_tcase(s, fl);
     return s;
 }
