@@ -9,8 +9,9 @@
  * The response writer (response.c) calls pt_compress_start from pt_resp_start and routes
  * body bytes through pt_compress_write* while pt_compress_active(r); the filter writes what
  * it makes with the writer's own function, handed to pt_compress_start (so that neither
- * module depends on the other's symbols both ways). Its state is r->compress, in the request's arena (zlib's
- * and brotli's allocations too: nothing to free when a request is cut short). */
+ * module depends on the other's symbols both ways). Its state is r->compress, in the
+ * request's arena (zlib's and brotli's allocations too: nothing to free when a request is
+ * cut short). */
 #ifndef PT_COMPRESS_H
 #define PT_COMPRESS_H
 

@@ -277,6 +277,27 @@ START_TEST(tiny_encoded_and_no_transform_bodies_and_no_gzip_are_sent_as_they_are
 }
 END_TEST
 
+START_TEST(add_output_filter_by_extension_and_remove_output_filter_below)
+{
+    char *page = sample(8000);
+    pth_write_file(h, "notes.txt", page, 8000);
+    pth_write_file(h, "raw/notes.txt", page, 8000);
+    pth_config(h, "AddOutputFilter BROTLI_COMPRESS;DEFLATE .txt\n"
+                  "<Directory @DOCROOT@/raw>\n  RemoveOutputFilter .txt\n</Directory>\n");
+    pth_start(h);
+    pth_resp_t r;
+    get_ae("/notes.txt", "gzip, br", &r);
+    assert_decodes_to(&r, "br", page, 8000);
+    pth_resp_free(&r);
+    get_ae("/raw/notes.txt", "gzip, br", &r);
+    assert_identity(&r, page, 8000);
+    ck_assert_ptr_null(pth_resp_header(&r, "Vary"));
+    pth_resp_free(&r);
+    free(page);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(precompressed_siblings_are_served_when_fresh_and_accepted)
 {
     size_t n = 40000;
@@ -457,9 +478,9 @@ START_TEST(phps_flush_reaches_the_client_through_the_encoder)
                                   " echo str_repeat(\"data: second\\n\", 50);");
     pth_write_filef(h, "big.php", "<?php header('Content-Type: text/plain');"
                                   " for ($i = 0; $i < 100000; $i++) echo \"line $i\\n\";");
-    pth_config(h, "<LocationMatch \"\\.php$\">\n  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n"
-                  "</LocationMatch>\n" HTML_CONF "AddOutputFilterByType BROTLI_COMPRESS text/html\n",
-               fpm.sock);
+    pth_config(h, "<LocationMatch \"\\.php$\">\n"
+                  "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</LocationMatch>\n"
+                  HTML_CONF "AddOutputFilterByType BROTLI_COMPRESS text/html\n", fpm.sock);
     pth_start(h);
     static const char *const codings[] = {"gzip", "br"};
     for (int i = 0; i < 2; i++) {
@@ -558,6 +579,7 @@ static Suite *suite(void)
     tcase_add_test(tc, brotli_and_gzip_are_chosen_by_q_value_then_by_the_chains_order);
     tcase_add_test(tc, if_none_match_with_the_suffixed_etag_is_a_304_and_ranges_stay_plain);
     tcase_add_test(tc, tiny_encoded_and_no_transform_bodies_and_no_gzip_are_sent_as_they_are);
+    tcase_add_test(tc, add_output_filter_by_extension_and_remove_output_filter_below);
     tcase_add_test(tc, precompressed_siblings_are_served_when_fresh_and_accepted);
     tcase_add_test(tc, a_linked_sibling_is_not_served_where_symlinks_are_not_followed);
     tcase_add_test(tc, a_file_changed_on_disk_is_encoded_again_and_a_big_one_is_streamed);
