@@ -187,7 +187,7 @@ static void prepare_body(pt_request_t *r, pt_compress_t *c, int64_t *len)
         return;
     if (encoder_init(r, c, c->offered ? (int64_t)c->st.st_size : -1) != 0) {
         pt_log_rerror(PT_LOG_ERR, r, "cannot start the %s encoder", pt_compress_token(c->enc));
-        c->enc = PT_ENC_IDENTITY; /* the head already says the coding: see the caller */
+        c->enc = PT_ENC_IDENTITY; /* the caller leaves the head without the coding */
         return;
     }
     c->active = true;
