@@ -12,6 +12,7 @@
 #include "directives.h"
 #include "handler.h"
 #include "headers.h"
+#include "htaccess.h"
 #include "module.h"
 
 static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name)
@@ -25,7 +26,7 @@ static const pt_handler_t *resolve(const pt_config_t *cfg, const char *name)
 /* One per-directory config: its SetHandler (a "proxy:" one is its backend's, set by the
  * scheme when the URL was parsed: proxy/scheme.h) and its AddHandler extensions. A section
  * shared by several hosts is seen more than once; the answer is the same each time. */
-static void resolve_dir(pt_config_t *cfg, pt_dir_config_t *dc)
+void pt_loader_resolve_dir(const pt_config_t *cfg, pt_dir_config_t *dc)
 {
     dc->handler = NULL;
     if (dc->handler_backend)
@@ -36,6 +37,11 @@ static void resolve_dir(pt_config_t *cfg, pt_dir_config_t *dc)
     pt_ext_map_t *m = (pt_ext_map_t *)dc->handlers;
     for (size_t i = 0; i < dc->nhandlers; i++)
         m[i].handler = resolve(cfg, m[i].value);
+}
+
+static void resolve_dir(pt_config_t *cfg, pt_dir_config_t *dc)
+{
+    pt_loader_resolve_dir(cfg, dc);
 }
 
 static int resolve_handlers(dcx_t *l)
@@ -60,4 +66,5 @@ void pt_loader_init(void)
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);
+    pt_htaccess_set_resolver(pt_loader_resolve_dir);
 }

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
+#include "htaccess.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -335,6 +336,33 @@ static bool walk_inherited(const pt_request_t *r, const char *walked)
     return strncmp(walked, r->walked_dir, dl) == 0 && walked[dl] && !strchr(walked + dl, '/');
 }
 
+/* The per-directory config files (AccessFileName, .htaccess by default) and every ".ht*"
+ * file (.htpasswd, .htgroup) are never served, whatever the sections say: Apache's stock
+ * configs deny them with <FilesMatch "^\.ht">, and a config without that rule must not
+ * hand out password hashes. 403, as that rule answers. */
+static int check_hidden(pt_request_t *r, const char *walked)
+{
+    if (!walked)
+        return 0;
+    size_t n = strlen(walked);
+    while (n > 1 && walked[n - 1] == '/')
+        n--;
+    const char *base = walked + n;
+    while (base > walked && base[-1] != '/')
+        base--;
+    size_t bl = (size_t)(walked + n - base);
+    bool hidden = bl >= 3 && strncmp(base, ".ht", 3) == 0;
+    const pt_vhost_t *vh = r->vhost->access_files ? r->vhost : r->cfg->main_server;
+    for (size_t i = 0; !hidden && vh && i < vh->naccess_files; i++)
+        hidden = strlen(vh->access_files[i]) == bl && strncmp(base, vh->access_files[i], bl) == 0;
+    if (!hidden)
+        return 0;
+    pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s "
+                                 "(a per-directory config or .ht* file is never served)",
+                  walked);
+    return 403;
+}
+
 /* The directory r was walked to, as Apache's walk cache keeps it: the directory itself, or
  * the one that holds the file or the first missing name (for /a/b/c with no /a/b, the walk
  * stopped in /a/: a fallback lookup of /a/x reuses it, apache2 2.4.71). */
@@ -375,7 +403,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
-    pt_walk_result_t wr;
+    pt_walk_result_t wr = {0};
     r->path_info = NULL;
     r->finfo_valid = false;
     r->backend = NULL;
@@ -392,6 +420,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     } else {
         r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
+        wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);
@@ -400,7 +429,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->sections = wr.sections;
         /* A listing's entry lookup reuses the listed directory's walk: its link was checked
          * with that directory's Options (entry_visible), nothing above it is walked again. */
-        st = dirent ? 0 : check_symlinks(r);
+        st = wr.status;
+        if (!st)
+            st = dirent ? 0 : check_symlinks(r);
+        if (!st)
+            st = check_hidden(r, walked);
         if (st) {
             /* Apache's walk stops before it merges a section: the server's config answers. */
             r->dir = r->vhost->dir;

@@ -28,6 +28,7 @@ typedef struct {
     char *err;
     size_t errlen;
     const char *server_root;
+    bool htaccess; /* pt_parse_opts_t.htaccess */
     int mpm;
     bool mpm_set; /* an MPM directive (or LoadModule mpm_*) has been read */
     const char **loaded; /* modules LoadModule'd so far, for <IfModule> */
@@ -502,6 +503,11 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
 static int read_time_directive(pctx_t *c, pt_node_t *n, pt_node_t ***tail)
 {
     const char *name = n->name;
+    static const char *const server_only[] = {"Include", "IncludeOptional", "Define",
+                                              "UnDefine", "LoadModule", "ServerRoot", "MPM"};
+    for (size_t i = 0; c->htaccess && i < PT_ARRAY_LEN(server_only); i++)
+        if (strcasecmp(name, server_only[i]) == 0)
+            return fail(c, n->file, n->line, "%s not allowed here", name);
     if (strcasecmp(name, "Include") == 0 || strcasecmp(name, "IncludeOptional") == 0) {
         if (n->argc != 1)
             return fail(c, n->file, n->line, "%s takes one argument", name);
@@ -699,7 +705,8 @@ static int include_path(pctx_t *c, const char *arg, bool optional, const char *f
 pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_t *opts,
                            const char **server_root_out, char *err, size_t errlen)
 {
-    pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT};
+    pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT,
+                .htaccess = opts && opts->htaccess};
     const char *main_path = path;
     if (opts && opts->server_root) {
         /* As httpd -f: a relative config path is relative to ServerRoot (-d). */

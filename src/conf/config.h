@@ -35,6 +35,8 @@ typedef struct {
     const char *server_root;   /* -d, or NULL for the default */
     const char **defines;      /* -D NAME values */
     size_t ndefines;
+    bool htaccess;             /* a .htaccess file: Include, Define, LoadModule, ServerRoot
+                                  and MPM are not allowed there */
 } pt_parse_opts_t;
 
 /* Parses path (and what it includes) into a tree in arena a. On error returns NULL and
@@ -61,6 +63,19 @@ enum {
     PT_OPT_EXECCGI = 1 << 3,
     PT_OPT_INCLUDES = 1 << 4,
     PT_OPT_MULTIVIEWS = 1 << 5,
+};
+
+/* AllowOverride's classes: what a .htaccess file may set (Apache's OR_* bits). */
+enum {
+    PT_OVR_AUTHCFG = 1 << 0,   /* AuthConfig: Auth*, Require */
+    PT_OVR_FILEINFO = 1 << 1,  /* FileInfo: types, handlers, ErrorDocument, Header, Rewrite* */
+    PT_OVR_INDEXES = 1 << 2,   /* Indexes: DirectoryIndex, FallbackResource, Expires* */
+    PT_OVR_LIMIT = 1 << 3,     /* Limit: Order, Allow, Deny */
+    PT_OVR_OPTIONS = 1 << 4,   /* Options (those of override_opts) */
+    PT_OVR_ALL = 0x1f,
+    /* AllowOverride Nonfatal=: those errors in a .htaccess file are warnings. */
+    PT_OVR_NONFATAL_OVERRIDE = 1 << 8, /* a directive its class does not allow */
+    PT_OVR_NONFATAL_UNKNOWN = 1 << 9,  /* a directive portico does not know */
 };
 
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
@@ -252,6 +267,15 @@ typedef struct pt_dir_config {
     int enable_sendfile;                 /* -1 unset, 0 off, 1 on */
     int enable_mmap;
 
+    /* AllowOverride and AllowOverrideList (plain <Directory> only): what the .htaccess
+     * files of this directory and below may set. Inner wins when set. */
+    unsigned overrides;                  /* PT_OVR_* classes and Nonfatal bits */
+    unsigned override_opts;              /* the PT_OPT_* an Options class allows */
+    bool overrides_set;
+    const char **override_list;          /* directive names allowed whatever the classes */
+    size_t noverride_list;
+    bool override_list_set;
+
     /* FastCGI (proxy_fcgi). */
     pt_backend_t *handler_backend;       /* SetHandler "proxy:..." parsed; NULL otherwise */
     int fcgi_backend_type;               /* -1 unset, 0 FPM, 1 GENERIC */
@@ -362,6 +386,9 @@ typedef struct pt_vhost {
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
+    const char **access_files;  /* AccessFileName; NULL inherits the main server's (default
+                                   .htaccess): never served, whatever the sections say */
+    size_t naccess_files;
     const char *file;
     int line;
 } pt_vhost_t;
@@ -432,6 +459,7 @@ typedef struct pt_config {
     size_t nregexes;
 
     bool extended_status;      /* ExtendedStatus (server-status per-worker table); On */
+    bool htaccess;             /* some AllowOverride lets .htaccess files in: walks read them */
 
     /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
     struct pt_loaded_module *modules;
@@ -469,8 +497,21 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
  * <DirectoryMatch> is matched against rx_name (NULL: filename), the name as Apache's walk
  * leaves it: a directory has a trailing '/' only when the URL has one.
  * *out (may be NULL) gets what else the walk found. */
+/* Where a walk reads .htaccess files from: the request floor's cache (src/htaccess.c).
+ * read returns the file of directory dir (ending in '/') for the config merged so far (d:
+ * its AllowOverride lets something in), or NULL: none, or a file that could not be used
+ * (then *status is 500, logged). The result stays valid while the request lives. */
+struct pt_htaccess;
+typedef struct {
+    const struct pt_htaccess *(*read)(void *ctx, const char *dir, const pt_dir_config_t *d,
+                                      int *status);
+    void *ctx;
+} pt_htaccess_reader_t;
+
 /* What pt_config_dir_for_walk finds besides the config. */
 typedef struct {
+    const pt_htaccess_reader_t *ht; /* in: read .htaccess files on the walk (NULL: none) */
+    int status;                     /* out: 0, or 500 when a .htaccess file failed */
     unsigned walk_options; /* the Options the walk checks symbolic links with: those of the
                               plain <Directory> sections that hold the last name (not
                               <DirectoryMatch>, <Files> or <Location>, which Apache merges

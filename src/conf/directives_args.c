@@ -158,6 +158,11 @@ int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         if (n->name[0] == '#')
             continue;
         const dcx_directive_t *d = lookup(l, n);
+        int allowed = l->allow ? l->allow(l, n, d) : 0;
+        if (allowed < 0)
+            return -1;
+        if (allowed > 0)
+            continue;
         if (!d)
             return pt_dcx_fail(l, n,
                                "Invalid command '%s%s', perhaps misspelled or defined by a "

@@ -449,11 +449,12 @@ START_TEST(rejects_missing_or_non_directory_document_root)
 }
 END_TEST
 
-START_TEST(rejects_htaccess_and_dns_features)
+START_TEST(rejects_bad_allow_override_and_dns_features)
 {
-    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride All\n</Directory>\n",
-                 "main.conf:3: AllowOverride: only None is accepted: portico reads no "
-                 ".htaccess files");
+    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride All Bogus\n</Directory>\n",
+                 "main.conf:3: Illegal override option Bogus");
+    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride Nonfatal=Some\n</Directory>\n",
+                 "main.conf:3: AllowOverride: Nonfatal=Some: expected Override, Unknown or All");
     EXPECT_ERROR("Listen 8080\nHostnameLookups On\n",
                  "main.conf:2: HostnameLookups On is not supported: portico does no reverse "
                  "DNS lookups");
@@ -1018,7 +1019,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, rejects_bad_values);
     tcase_add_test(dir, rejects_directives_outside_their_context);
     tcase_add_test(dir, rejects_missing_or_non_directory_document_root);
-    tcase_add_test(dir, rejects_htaccess_and_dns_features);
+    tcase_add_test(dir, rejects_bad_allow_override_and_dns_features);
     tcase_add_test(dir, rejects_bad_regex);
     tcase_add_test(dir, takes_pcre_syntax_in_every_regex_directive);
         tcase_add_test(dir, rejects_duplicate_listen_and_missing_listen);
