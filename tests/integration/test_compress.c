@@ -298,6 +298,26 @@ START_TEST(add_output_filter_by_extension_and_remove_output_filter_below)
 }
 END_TEST
 
+START_TEST(an_htaccess_file_turns_compression_on_for_its_directory)
+{
+    char *page = sample(8000);
+    pth_write_file(h, "site/p.html", page, 8000);
+    pth_write_file(h, "other/p.html", page, 8000);
+    pth_write_filef(h, "site/.htaccess", "AddOutputFilterByType DEFLATE text/html\n");
+    pth_config(h, "<Directory @DOCROOT@/site>\n  AllowOverride FileInfo\n</Directory>\n");
+    pth_start(h);
+    pth_resp_t r;
+    get_ae("/site/p.html", "gzip", &r);
+    assert_decodes_to(&r, "gzip", page, 8000);
+    pth_resp_free(&r);
+    get_ae("/other/p.html", "gzip", &r);
+    assert_identity(&r, page, 8000);
+    pth_resp_free(&r);
+    free(page);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(precompressed_siblings_are_served_when_fresh_and_accepted)
 {
     size_t n = 40000;
@@ -580,6 +600,7 @@ static Suite *suite(void)
     tcase_add_test(tc, if_none_match_with_the_suffixed_etag_is_a_304_and_ranges_stay_plain);
     tcase_add_test(tc, tiny_encoded_and_no_transform_bodies_and_no_gzip_are_sent_as_they_are);
     tcase_add_test(tc, add_output_filter_by_extension_and_remove_output_filter_below);
+    tcase_add_test(tc, an_htaccess_file_turns_compression_on_for_its_directory);
     tcase_add_test(tc, precompressed_siblings_are_served_when_fresh_and_accepted);
     tcase_add_test(tc, a_linked_sibling_is_not_served_where_symlinks_are_not_followed);
     tcase_add_test(tc, a_file_changed_on_disk_is_encoded_again_and_a_big_one_is_streamed);
