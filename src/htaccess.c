@@ -48,9 +48,9 @@ static ht_entry_t *buckets[NBUCKETS]; /* [lock] */
 static size_t nentries;               /* [lock] */
 
 static const char *const default_names[] = {".htaccess"};
-static void (*resolve_dir)(const pt_config_t *cfg, pt_dir_config_t *dc); /* start-up */
+static const char *(*resolve_dir)(const pt_config_t *cfg, pt_dir_config_t *dc); /* start-up */
 
-void pt_htaccess_set_resolver(void (*fn)(const pt_config_t *cfg, pt_dir_config_t *dc))
+void pt_htaccess_set_resolver(const char *(*fn)(const pt_config_t *cfg, pt_dir_config_t *dc))
 {
     resolve_dir = fn;
 }
@@ -123,6 +123,7 @@ static bool same_sig(const ht_sig_t *a, const ht_sig_t *b)
 }
 
 /* Makes the entry for dir as the file system has it now. */
+
 static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_config_t *d,
                               const char *const *names, size_t nnames, uint64_t h)
 {
@@ -154,9 +155,20 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
                               "(set it in the server configuration)");
     }
     if (e->ht && !e->error && resolve_dir) {
-        resolve_dir(r->cfg, e->ht->dc);
-        for (size_t i = 0; i < e->ht->nfiles; i++)
-            resolve_dir(r->cfg, e->ht->files[i].conf);
+        /* A handler name nothing provides is an error, as in the server config
+         * (src/loader.c), not the file served as it is ("AddHandler application/x-httpd-php
+         * .html" of an old PHP site). */
+        const char *bad = resolve_dir(r->cfg, e->ht->dc);
+        for (size_t i = 0; i < e->ht->nfiles; i++) {
+            const char *b = resolve_dir(r->cfg, e->ht->files[i].conf);
+            bad = bad ? bad : b;
+        }
+        if (bad) {
+            snprintf(err, sizeof(err), "%s: no part of portico handles the handler '%s', and "
+                                       "serving the file as it is could expose its source",
+                     path, bad);
+            e->error = strdup(err);
+        }
     }
     return e;
 }

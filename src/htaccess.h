@@ -17,8 +17,9 @@ const pt_htaccess_reader_t *pt_htaccess_reader(pt_request_t *r);
 #define PT_HTACCESS_CACHE_MAX 4096
 
 /* Who resolves the handler names of a file's configs (src/loader.c, at start-up: the loader
- * sits above the request core, which reads the files). */
-void pt_htaccess_set_resolver(void (*fn)(const pt_config_t *cfg, pt_dir_config_t *dc));
+ * sits above the request core, which reads the files). fn returns a name nothing provides
+ * (the file is then an error, as such a name in the server config), else NULL. */
+void pt_htaccess_set_resolver(const char *(*fn)(const pt_config_t *cfg, pt_dir_config_t *dc));
 
 /* Drops every entry (a child's exit; tests). Entries still held by requests go with them. */
 void pt_htaccess_cache_clear(void);

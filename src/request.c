@@ -263,6 +263,8 @@ static const pt_handler_t *choose_handler(pt_request_t *r)
         const char *ext = file_ext(r->filename);
         for (size_t i = 0; ext && i < d->nhandlers; i++) {
             if (strcasecmp(d->handlers[i].ext, ext) == 0) {
+                if (!d->handlers[i].value)
+                    break; /* RemoveHandler: the default handler, as if never added */
                 r->handler = d->handlers[i].value;
                 return d->handlers[i].handler;
             }
@@ -497,8 +499,15 @@ int pt_request_route(pt_request_t *r)
     if (st)
         return st;
     const pt_handler_t *h = choose_handler(r);
-    if (r->filename)
+    if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+        /* mod_mime's languages describe the file: a script or backend says its own. */
+        const char *lang = h == r->cfg->default_handler
+                               ? pt_mime_languages(r->arena, r->dir, r->filename)
+                               : NULL;
+        if (lang)
+            pt_table_set(&r->headers_out, "Content-Language", lang);
+    }
     return h->run(r);
 }
 

@@ -250,10 +250,16 @@ typedef struct pt_dir_config {
     const pt_redirect_t *redirects;      /* Redirect inside a section: matches its path */
     size_t nredirects;
 
-    const pt_ext_map_t *types;           /* AddType; merged: inner first */
+    const pt_ext_map_t *types;           /* AddType; merged: inner first; a NULL value:
+                                            RemoveType */
     size_t ntypes;
-    const pt_ext_map_t *handlers;        /* AddHandler */
+    const pt_ext_map_t *handlers;        /* AddHandler; a NULL value: RemoveHandler */
     size_t nhandlers;
+    const pt_ext_map_t *charsets;        /* AddCharset (value NULL: RemoveCharset) */
+    size_t ncharsets;
+    const pt_ext_map_t *languages;       /* AddLanguage (value NULL: RemoveLanguage) */
+    size_t nlanguages;
+    const char *default_language;        /* DefaultLanguage; NULL unset */
     const char *handler_name;            /* SetHandler; "none" clears; NULL unset */
     const struct pt_handler *handler;    /* handler_name resolved at load; NULL for unset
                                             and "none" */
@@ -289,6 +295,14 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
+     * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */
+    int expires_active;                  /* ExpiresActive: 0 unset, 1 Off, 2 On */
+    const char *expires_default;         /* ExpiresDefault code; NULL unset */
+    const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
+                                            "image/ *" for a major type), value the code; inner first */
+    size_t nexpires_by_type;
 
     /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
      * no compression directive applies. */
@@ -468,6 +482,13 @@ typedef struct pt_config {
     /* The handler for a request that no SetHandler or AddHandler names (static files),
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
+
+    /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
+     * the configuration asks and portico accepts without doing (directives_compat.c), one
+     * per key (a directive or module name); notice_keys[i] is NULL for keyless lines. */
+    const char **notices;
+    const char **notice_keys;
+    size_t nnotices;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a

@@ -139,6 +139,19 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     merge_errordocs(a, m, o, i);
     m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
                           sizeof(*o->redirects), &m->nredirects);
+    m->charsets = concat(a, i->charsets, i->ncharsets, o->charsets, o->ncharsets,
+                         sizeof(*o->charsets), &m->ncharsets);
+    m->languages = concat(a, i->languages, i->nlanguages, o->languages, o->nlanguages,
+                          sizeof(*o->languages), &m->nlanguages);
+    if (i->default_language)
+        m->default_language = i->default_language;
+    if (i->expires_active)
+        m->expires_active = i->expires_active;
+    if (i->expires_default)
+        m->expires_default = i->expires_default;
+    m->expires_by_type = concat(a, i->expires_by_type, i->nexpires_by_type,
+                                o->expires_by_type, o->nexpires_by_type,
+                                sizeof(*o->expires_by_type), &m->nexpires_by_type);
     /* Lookups take the first mapping of an extension: inner ones go first. */
     m->types = concat(a, i->types, i->ntypes, o->types, o->ntypes, sizeof(*o->types),
                       &m->ntypes);

@@ -173,20 +173,11 @@ static int set_server_tokens(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 /* ---- Logs ------------------------------------------------------------------------------- */
 
-static const char *log_path(dcx_t *l, const pt_node_t *n, const char *p)
-{
-    if (p[0] == '|') {
-        pt_dcx_fail(l, n, "%s: piped logs are not supported", n->name);
-        return NULL;
-    }
-    return pt_dcx_path(l, p);
-}
-
 static int set_error_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     if (strncasecmp(n->argv[0], "syslog", 6) == 0)
         return pt_dcx_fail(l, n, "ErrorLog: syslog is not supported");
-    const char *p = log_path(l, n, n->argv[0]);
+    const char *p = pt_dcx_log_path(l, n, n->argv[0]);
     if (!p)
         return -1;
     /* One error log per process: a <VirtualHost> ErrorLog is accepted but not separate. */
@@ -579,6 +570,8 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = server_table;
     out[n++] = pt_dcx_dir_table;
     out[n++] = pt_dcx_alias_table;
+    out[n++] = pt_dcx_compat_table;
+    out[n++] = pt_dcx_expires_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;
@@ -597,7 +590,7 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
                             size_t errlen)
 {
     pt_config_t *c = config_new(path);
-    const dcx_directive_t *tables[3 + PT_CONF_EXT_MAX];
+    const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};
     dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
                .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,

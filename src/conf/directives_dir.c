@@ -324,6 +324,9 @@ static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     if (nrel && nrel != n->argc)
         return pt_dcx_fail(l, n, "Either all Options must start with + or -, or no Option "
                                  "may.");
+    if ((abs | add) & PT_OPT_MULTIVIEWS)
+        pt_dcx_note(l, n, "MultiViews", "Options MultiViews does nothing: portico does not "
+                                        "negotiate files by extension (mod_negotiation)");
     if (!nrel) {
         dc->options = abs;
         dc->options_set = true;

@@ -208,6 +208,9 @@ static pt_config_t *scratch_new(const pt_config_t *cfg, const char *path)
     c->vhosts = NULL;
     c->nvhosts = 0;
     c->tree = NULL;
+    /* -t notices are the server config's; a .htaccess file's would write into its arrays. */
+    c->notices = c->notice_keys = NULL;
+    c->nnotices = 0;
     c->main_server = pt_arena_calloc(a, sizeof(dcx_vhost_t));
     c->main_server->dir = pt_dcx_dir_new(a);
     c->main_server->file = c->path;
