@@ -98,12 +98,15 @@ END_TEST
 START_TEST(a_module_loaded_as_a_no_op_makes_its_ifmodule_true_as_in_apache)
 {
     /* The directive inside is then refused on its own: nothing is skipped silently. */
-    pt_config_t *c = load("Listen 8080\nLoadModule filter_module mod_filter.so\n"
-                          "<IfModule mod_filter.c>\nFilterDeclare x\n</IfModule>\n");
+    pt_config_t *c = load("Listen 8080\nLoadModule authn_core_module mod_authn_core.so\n"
+                          "<IfModule mod_authn_core.c>\n<AuthnProviderAlias file x>\n"
+                          "</AuthnProviderAlias>\n</IfModule>\n");
     ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(rel_err(), "main.conf:4: FilterDeclare is a directive of Apache's "
-                                    "mod_filter that portico does not implement"), "%s", err);
-    c = load_ok("Listen 8080\n<IfModule mod_filter.c>\nFilterDeclare x\n</IfModule>\n");
+    ck_assert_msg(strstr(rel_err(), "main.conf:4: <AuthnProviderAlias> is a directive of "
+                                    "Apache's mod_authn_core that portico does not implement"),
+                  "%s", err);
+    c = load_ok("Listen 8080\n<IfModule mod_authn_core.c>\n<AuthnProviderAlias file x>\n"
+                "</AuthnProviderAlias>\n</IfModule>\n");
     pt_config_free(c);
 }
 END_TEST
