@@ -4,6 +4,7 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "authz.h"
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
@@ -454,12 +455,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
-    if (!authorized_before && r->dir->require &&
-        pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
-            PT_AUTHZ_GRANTED) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->filename ? r->filename : r->uri);
-        return 403;
+    if (!authorized_before) {
+        /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
+        st = pt_authz_request(r, pt_request_client_addr(r));
+        if (st)
+            return st;
     }
     /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
     if (!authorized_before && r->backend && r->backend->proxy_require &&

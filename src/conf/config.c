@@ -91,6 +91,12 @@ static const struct {
     {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
     {"autoindex_module", "mod_autoindex.c", -1},
     {"expires_module", "mod_expires.c", -1},
+    {"access_compat_module", "mod_access_compat.c", -1},
+    {"auth_basic_module", "mod_auth_basic.c", -1},
+    {"authn_core_module", "mod_authn_core.c", -1},
+    {"authn_file_module", "mod_authn_file.c", -1},
+    {"authz_user_module", "mod_authz_user.c", -1},
+    {"authz_groupfile_module", "mod_authz_groupfile.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -114,6 +120,12 @@ static const char *const module_names[] = {
     "socache_shmcb_module",
     "autoindex_module",
     "expires_module",
+    "access_compat_module",
+    "auth_basic_module",
+    "authn_core_module",
+    "authn_file_module",
+    "authz_user_module",
+    "authz_groupfile_module",
     NULL,
 };
 

@@ -184,6 +184,8 @@ typedef struct pt_backend {
     int member_index;          /* in its balancer's members; -1 when not a member */
     const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
                                    matching its URL (proxy/directives_balancer.c); NULL none */
+    const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
+                                   section that has them (src/access_compat.h); NULL none */
 } pt_backend_t;
 
 typedef struct {
@@ -239,6 +241,14 @@ typedef struct pt_dir_config {
     const char *fallback;      /* FallbackResource URL; "" = disabled; NULL = unset */
 
     const pt_require_t *require; /* NULL = unset (inherit) */
+    /* Access phase (src/authz.c). mod_access_compat's Order/Allow/Deny/Satisfy: a section
+     * with any of them replaces the outer set whole, as Apache (no merge); NULL unset. The
+     * Auth* values are each inherited unless set (NULL); auth_type "None" switches off. */
+    struct pt_access_compat *access_compat;
+    const char *auth_type;       /* AuthType: "Basic" or "None" */
+    const char *auth_name;       /* AuthName: the realm */
+    const char *auth_user_file;  /* AuthUserFile, absolute */
+    const char *auth_group_file; /* AuthGroupFile, absolute */
 
     const pt_header_rule_t *headers;     /* Header rules; merged: outer then inner */
     size_t nheaders;

@@ -132,6 +132,16 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     }
     if (i->require)
         m->require = i->require;
+    if (i->access_compat) /* replaced whole: mod_access_compat has no merge */
+        m->access_compat = i->access_compat;
+    if (i->auth_type)
+        m->auth_type = i->auth_type;
+    if (i->auth_name)
+        m->auth_name = i->auth_name;
+    if (i->auth_user_file)
+        m->auth_user_file = i->auth_user_file;
+    if (i->auth_group_file)
+        m->auth_group_file = i->auth_group_file;
     m->headers = concat(a, o->headers, o->nheaders, i->headers, i->nheaders,
                         sizeof(*o->headers), &m->nheaders);
     m->req_headers = concat(a, o->req_headers, o->nreq_headers, i->req_headers,

@@ -16,12 +16,6 @@
 
 static const pt_apache_module_t catalogue[] = {
     /* Enabled by Debian's apache2 package: accepted. */
-    {"access_compat_module", "Order, Allow and Deny", true, NULL},
-    {"auth_basic_module", "HTTP Basic authentication", true, NULL},
-    {"authn_core_module", "authentication providers", true, NULL},
-    {"authn_file_module", "AuthUserFile", true, NULL},
-    {"authz_user_module", "Require user and valid-user", true, NULL},
-    {"authz_groupfile_module", "AuthGroupFile", true, NULL},
     {"negotiation_module", "content negotiation and type maps", true, NULL},
     /* Refused: their behaviour matters and portico does not have it. */
     {"rewrite_module", "URL rewriting", false, NULL},

@@ -24,6 +24,7 @@ typedef struct {
     const char *url;           /* "*", a URL prefix, or the regex source */
     pt_regex_t *re;               /* <ProxyMatch> */
     const pt_require_t *require;
+    const struct pt_access_compat *compat; /* Order/Allow/Deny/Satisfy (access_compat.h) */
 } psection_t;
 
 /* A worker's ProxySet (in <Proxy worker-url>, or ProxySet worker-url ...): kept to be
@@ -314,9 +315,10 @@ static int proxy_section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool matc
     }
     dcx_scope_t in = {.where = W_DIR, .name = "Proxy", .vh = s->vh, .dc = pt_dcx_dir_new(l->a)};
     int rc = pt_dcx_walk(l, &in, n->children);
-    if (in.dc->require) {
+    if (in.dc->require || in.dc->access_compat) {
         psection_t *ps = pt_dcx_push(l->a, &st->sections, &st->nsections, sizeof(*ps));
-        *ps = (psection_t){.url = url, .re = re, .require = in.dc->require};
+        *ps = (psection_t){.url = url, .re = re, .require = in.dc->require,
+                           .compat = in.dc->access_compat};
     }
     st->cur = NULL;
     st->worker = NULL;
@@ -386,15 +388,20 @@ static bool section_covers(const psection_t *ps, const char *url)
 }
 
 /* Apache merges the <Proxy> sections that match a proxied URL in file order, a later
- * Require replacing an earlier one: each backend gets the last matching section's. */
+ * Require (or Order/Allow/Deny set) replacing an earlier one: each backend gets the last
+ * matching section's. */
 static void tie_requires(dcx_t *l, const bstate_t *st)
 {
     for (size_t i = 0; i < l->cfg->nbackends; i++) {
         pt_backend_t *b = l->cfg->backends[i];
         const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
         for (size_t j = 0; j < st->nsections; j++)
-            if (section_covers(&st->sections[j], url))
-                b->proxy_require = st->sections[j].require;
+            if (section_covers(&st->sections[j], url)) {
+                if (st->sections[j].require)
+                    b->proxy_require = st->sections[j].require;
+                if (st->sections[j].compat)
+                    b->proxy_compat = st->sections[j].compat;
+            }
     }
 }
 
