@@ -8,6 +8,7 @@
 #include "loader.h"
 
 #include "accesslog.h"
+#include "compress_conf.h"
 #include "access.h"
 #include "access_compat.h"
 #include "auth_basic.h"
@@ -135,8 +136,9 @@ void pt_loader_init(void)
 {
     /* Modules load during the walk; names resolve after it, once every module is in. */
     static const pt_conf_ext_t *const all[] = {
-        &pt_access_conf, &pt_access_compat_conf, &pt_auth_basic_conf, &pt_headers_conf, &pt_accesslog_conf, &pt_module_conf,
-        &pt_rewrite_conf, &handlers_ext,
+        &pt_access_conf, &pt_access_compat_conf, &pt_auth_basic_conf, &pt_headers_conf,
+        &pt_accesslog_conf, &pt_module_conf, &pt_rewrite_conf, &pt_compress_conf_ext,
+        &handlers_ext,
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);

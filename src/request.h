@@ -156,6 +156,7 @@ struct pt_request {
     bool head_sent;              /* the head has gone to the client */
     bool body_done;
     int64_t out_remaining;       /* bytes still promised by the length; -1 unknown */
+    struct pt_compress *compress; /* the body's encoder (compress.h), NULL when none */
     /* Request body reader state (body.c's; the protocol sets body_eof, body_bytes_in). */
     int64_t body_read;           /* decoded body bytes delivered so far */
     bool body_started;           /* the first read went to the protocol (100 Continue sent) */

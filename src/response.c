@@ -3,6 +3,7 @@
  * bodies from memory or files, and the error pages (ErrorDocument). The bytes go out
  * through the request's protocol operations (r->proto): the status line, framing and the
  * socket are the protocol's (src/http1/h1_output.c for HTTP/1). */
+#include "compress.h"
 #include "conn.h"
 #include "expires.h"
 #include "headers.h"
@@ -135,6 +136,23 @@ static pt_table_t *head_fields(pt_request_t *r, int status)
     return h;
 }
 
+/* Body bytes as they go to the protocol (past the encoder, which writes with this too). */
+static int write_raw(pt_request_t *r, const void *p, size_t n)
+{
+    r->bytes_sent += (int64_t)n;
+    if (r->out_remaining >= 0) {
+        if ((int64_t)n > r->out_remaining)
+            n = (size_t)r->out_remaining; /* never send more than announced */
+        r->out_remaining -= (int64_t)n;
+    }
+    /* One buffer on the stack: the bytes are the handler's, not copied. */
+    pt_buf_t b = {.p = p, .fd = -1, .len = n};
+    pt_chain_t body;
+    pt_chain_init(&body);
+    pt_chain_append(&body, &b);
+    return r->proto->send_body(r, &body);
+}
+
 int pt_resp_start(pt_request_t *r, int status, int64_t len)
 {
     if (r->head_built)
@@ -146,8 +164,10 @@ int pt_resp_start(pt_request_t *r, int status, int64_t len)
     pt_sb_request_commit(r->sb_counters, &r->sb_counted, r->status, (int)r->method_id);
     if (!pt_status_has_body(status))
         len = 0;
+    pt_table_t *fields = head_fields(r, status);
+    pt_compress_start(r, status, fields, &len, write_raw); /* may drop the length */
     decide_keepalive(r, len);
-    pt_resp_head_t head = {status, head_fields(r, status), len < 0 ? -1 : len,
+    pt_resp_head_t head = {status, fields, len < 0 ? -1 : len,
                            r->header_only || !pt_status_has_body(status)};
     r->out_remaining = head.length;
     int rc = r->proto->send_head(r, &head);
@@ -172,6 +192,7 @@ int pt_resp_unstart(pt_request_t *r)
     r->head_built = false;
     r->body_done = false;
     r->out_remaining = -1;
+    r->compress = NULL;
     return 0;
 }
 
@@ -187,18 +208,9 @@ int pt_resp_write(pt_request_t *r, const void *p, size_t n)
         return PT_ECLOSED;
     if (r->body_done || n == 0)
         return flush_head(r);
-    r->bytes_sent += (int64_t)n;
-    if (r->out_remaining >= 0) {
-        if ((int64_t)n > r->out_remaining)
-            n = (size_t)r->out_remaining; /* never send more than announced */
-        r->out_remaining -= (int64_t)n;
-    }
-    /* One buffer on the stack: the bytes are the handler's, not copied. */
-    pt_buf_t b = {.p = p, .fd = -1, .len = n};
-    pt_chain_t body;
-    pt_chain_init(&body);
-    pt_chain_append(&body, &b);
-    return r->proto->send_body(r, &body);
+    if (pt_compress_active(r))
+        return pt_compress_write(r, p, n);
+    return write_raw(r, p, n);
 }
 
 int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
@@ -207,6 +219,8 @@ int pt_resp_write_file(pt_request_t *r, int fd, off_t off, off_t len)
         return PT_ECLOSED;
     if (r->body_done || len == 0)
         return flush_head(r);
+    if (pt_compress_active(r))
+        return pt_compress_write_file(r, fd, off, len);
     if (r->out_remaining >= 0) {
         if (len > r->out_remaining)
             len = r->out_remaining;
@@ -222,7 +236,10 @@ int pt_resp_finish(pt_request_t *r)
 {
     if (r->conn->aborted)
         return PT_ECLOSED;
-    int rc = r->proto->finish(r);
+    int rc = pt_compress_active(r) && !r->body_done ? pt_compress_finish(r) : 0;
+    if (rc != 0)
+        return rc;
+    rc = r->proto->finish(r);
     r->body_done = true;
     if (rc == 0 && r->out_remaining > 0) {
         /* The handler sent less than it announced: the client must see the truncation. */
@@ -343,6 +360,7 @@ int pt_resp_send_error(pt_request_t *r, int status)
     }
     if (r->conn->aborted)
         return PT_ECLOSED;
+    r->compress = NULL; /* a file the static handler offered is not this page's body */
     const pt_errordoc_t *ed = r->error_status ? NULL : find_errordoc(r, status);
     r->error_page = true;
     r->content_type = NULL;

@@ -3,6 +3,7 @@
  * through walk.c (Options' rules for symbolic links); validators and ranges are in range.c. */
 #include "handler.h"
 #include "access.h"
+#include "compress.h"
 #include "log.h"
 #include "range.h"
 #include "filecache.h"
@@ -435,6 +436,8 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void
     pt_table_set(&r->headers_out, "Last-Modified", lm);
     pt_table_set(&r->headers_out, "ETag", etag);
     pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
+    pt_compress_static_prepare(r);          /* AddEncoding; "-gzip" ETags match */
+    pt_compress_offer_file(r, fd, st, data); /* the compressed-file cache may serve it */
 
     if (r->error_status == 0) { /* an ErrorDocument body is never "not modified" */
         int cond = pt_cond_evaluate(&r->headers_in, true, etag, st->st_mtime, now);
@@ -481,6 +484,16 @@ int pt_static_handler(pt_request_t *r)
         close(fd);
         rc = serve_directory(r);
     } else if (S_ISREG(st.st_mode)) {
+        pt_fcentry_t *sib = pt_compress_sibling(r, &st); /* PrecompressedStatic */
+        if (sib) {
+            if (fce)
+                pt_filecache_release(fce);
+            else
+                close(fd);
+            fce = sib;
+            fd = pt_fcentry_fd(sib);
+            st = *pt_fcentry_stat(sib);
+        }
         rc = serve_file(r, fd, &st, fce ? pt_fcentry_data(fce) : NULL);
         if (fce)
             pt_filecache_release(fce);

@@ -371,6 +371,9 @@ typedef struct pt_dir_config {
     /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
     const pt_if_section_t *ifs;
     size_t nifs;
+    /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
+     * no compression directive applies. */
+    const struct pt_compress_conf *compress;
 } pt_dir_config_t;
 
 typedef enum {

@@ -3,6 +3,7 @@
  * merge of per-directory configs, the section walk that builds the config for a file and
  * URL, and name-based virtual host selection. The lookups read the immutable config and
  * allocate from the caller's arena. */
+#include "compress_conf.h"
 #include "config.h"
 #include "directives.h"
 #include "htaccess_parse.h"
@@ -224,6 +225,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                                i->nmod_directives, sizeof(*o->mod_directives),
                                &m->nmod_directives);
     m->ifs = concat(a, o->ifs, o->nifs, i->ifs, i->nifs, sizeof(*o->ifs), &m->nifs);
+    m->compress = pt_compress_conf_merge(a, o->compress, i->compress);
     return m;
 }
 

@@ -17,9 +17,6 @@
 
 static const pt_apache_module_t catalogue[] = {
     /* Enabled by Debian's apache2 package: accepted. */
-    {"deflate_module", "gzip compression", true, NULL},
-    {"brotli_module", "brotli compression", true, NULL},
-    {"filter_module", "output filters", true, NULL},
     {"negotiation_module", "content negotiation and type maps", true, NULL},
     /* Refused: their behaviour matters and portico does not have it. */
     {"php_module", "PHP inside the server", false, PHP_HINT},

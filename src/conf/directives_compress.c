@@ -1,0 +1,250 @@
+/* The compression directives (compress_conf.h): mod_deflate's and mod_brotli's settings,
+ * the filter directives that name DEFLATE and BROTLI_COMPRESS, AddEncoding, and portico's
+ * PrecompressedStatic. A filter name portico does not provide is a config error: a chain
+ * that silently lost a filter would serve what the admin meant to transform. */
+#include "compress_conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const pt_compress_conf_t pt_compress_conf_default = {
+    .precompressed = 0,
+    .deflate_level = 6,
+    .deflate_window = 15,
+    .deflate_memlevel = 9,
+    .deflate_buffer = 8096,
+    .brotli_quality = 5,
+    .brotli_window = 18,
+    .deflate_etag = PT_ETAG_ADD_SUFFIX,
+    .brotli_etag = PT_ETAG_ADD_SUFFIX,
+};
+
+static pt_compress_conf_t *conf_of(dcx_t *l, dcx_scope_t *s)
+{
+    if (!s->dc->compress) {
+        pt_compress_conf_t *c = pt_arena_calloc(l->a, sizeof(*c));
+        c->precompressed = c->deflate_level = c->deflate_window = -1;
+        c->deflate_memlevel = c->deflate_buffer = c->brotli_quality = c->brotli_window = -1;
+        c->deflate_etag = c->brotli_etag = -1;
+        s->dc->compress = c;
+    }
+    return (pt_compress_conf_t *)s->dc->compress; /* the loader's own, still mutable */
+}
+
+/* "DEFLATE;BROTLI_COMPRESS" into a chain. */
+static int parse_chain(dcx_t *l, const pt_node_t *n, const char *spec, pt_filter_chain_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *copy = pt_arena_strdup(l->a, spec), *save = NULL;
+    for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+        unsigned char f;
+        if (strcasecmp(t, "DEFLATE") == 0)
+            f = PT_FILTER_DEFLATE;
+        else if (strcasecmp(t, "BROTLI_COMPRESS") == 0)
+            f = PT_FILTER_BROTLI;
+        else
+            return pt_dcx_fail(l, n, "%s: output filter '%s' is not provided by portico "
+                               "(DEFLATE and BROTLI_COMPRESS are)", n->name, t);
+        if (out->n == PT_FILTER_CHAIN_MAX)
+            return pt_dcx_fail(l, n, "%s: more than %d filters in one chain", n->name,
+                               PT_FILTER_CHAIN_MAX);
+        out->v[out->n++] = f;
+    }
+    if (out->n == 0)
+        return pt_dcx_fail(l, n, "%s: no filter named", n->name);
+    return 0;
+}
+
+static char *lower(pt_arena_t *a, const char *s)
+{
+    char *d = pt_arena_strdup(a, s);
+    for (char *c = d; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    return d;
+}
+
+static int set_output_filter(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_compress_conf_t *c = conf_of(l, s);
+    c->set_given = true;
+    return parse_chain(l, n, n->argv[0], &c->set);
+}
+
+static int add_output_filter_by_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_compress_conf_t *c = conf_of(l, s);
+    pt_filter_chain_t ch;
+    if (parse_chain(l, n, n->argv[0], &ch) < 0)
+        return -1;
+    for (int i = 1; i < n->argc; i++) {
+        pt_filter_map_t *m = pt_dcx_push(l->a, &c->bytype, &c->nbytype, sizeof(*m));
+        char *t = lower(l->a, n->argv[i]);
+        t[strcspn(t, "; \t")] = '\0'; /* a type, not its parameters */
+        m->key = t;
+        m->chain = ch;
+    }
+    return 0;
+}
+
+/* Extensions are kept innermost and latest first, so a lookup takes the first match. */
+static int add_ext(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int first,
+                   const pt_filter_chain_t *ch)
+{
+    pt_compress_conf_t *c = conf_of(l, s);
+    for (int i = first; i < n->argc; i++) {
+        pt_dcx_push(l->a, &c->byext, &c->nbyext, sizeof(pt_filter_map_t));
+        pt_filter_map_t *m = (pt_filter_map_t *)c->byext;
+        memmove(m + 1, m, (c->nbyext - 1) * sizeof(*m));
+        m->key = lower(l->a, n->argv[i] + (n->argv[i][0] == '.'));
+        m->chain = *ch;
+    }
+    return 0;
+}
+
+static int add_output_filter(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_filter_chain_t ch;
+    if (parse_chain(l, n, n->argv[0], &ch) < 0)
+        return -1;
+    return add_ext(l, s, n, 1, &ch);
+}
+
+static int remove_output_filter(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_filter_chain_t none = {.n = 0};
+    return add_ext(l, s, n, 0, &none);
+}
+
+static int add_encoding(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_compress_conf_t *c = conf_of(l, s);
+    for (int i = 1; i < n->argc; i++) {
+        pt_ext_map_t *m = pt_dcx_push(l->a, &c->encodings, &c->nencodings, sizeof(*m));
+        m->ext = lower(l->a, n->argv[i] + (n->argv[i][0] == '.'));
+        m->value = lower(l->a, n->argv[0]);
+    }
+    return 0;
+}
+
+static int precompressed_static(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    conf_of(l, s)->precompressed = on;
+    return 0;
+}
+
+/* One number setting, bounded as mod_deflate and mod_brotli bound it. */
+static int number(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int min, int max, size_t off)
+{
+    int v;
+    if (pt_dcx_int(l, n, min, max, &v) < 0)
+        return -1;
+    *(int *)((char *)conf_of(l, s) + off) = v;
+    return 0;
+}
+
+#define NUMBER(fn, min, max, field)                                                \
+    static int fn(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)                     \
+    {                                                                              \
+        return number(l, s, n, min, max, offsetof(pt_compress_conf_t, field));     \
+    }
+NUMBER(deflate_compression_level, 1, 9, deflate_level)
+NUMBER(deflate_window_size, 1, 15, deflate_window)
+NUMBER(deflate_mem_level, 1, 9, deflate_memlevel)
+NUMBER(deflate_buffer_size, 1, 1 << 24, deflate_buffer)
+NUMBER(brotli_compression_quality, 0, 11, brotli_quality)
+NUMBER(brotli_compression_window, 10, 24, brotli_window)
+
+static int alter_etag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const modes[] = {"AddSuffix", "NoChange", "Remove"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(n->argv[0], modes[i]) != 0)
+            continue;
+        pt_compress_conf_t *c = conf_of(l, s);
+        *(strncasecmp(n->name, "Deflate", 7) == 0 ? &c->deflate_etag : &c->brotli_etag) = i;
+        return 0;
+    }
+    return pt_dcx_fail(l, n, "%s must be AddSuffix, NoChange or Remove", n->name);
+}
+
+static const dcx_directive_t compress_directives[] = {
+    {"SetOutputFilter", ALL, 1, 1, set_output_filter},
+    {"AddOutputFilterByType", ALL, 2, NOMAX, add_output_filter_by_type},
+    {"AddOutputFilter", ALL, 2, NOMAX, add_output_filter},
+    {"RemoveOutputFilter", ALL, 1, NOMAX, remove_output_filter},
+    {"AddEncoding", ALL, 2, NOMAX, add_encoding},
+    {"PrecompressedStatic", ALL, 1, 1, precompressed_static},
+    {"DeflateCompressionLevel", SRV, 1, 1, deflate_compression_level},
+    {"DeflateWindowSize", SRV, 1, 1, deflate_window_size},
+    {"DeflateMemLevel", SRV, 1, 1, deflate_mem_level},
+    {"DeflateBufferSize", SRV, 1, 1, deflate_buffer_size},
+    {"BrotliCompressionQuality", SRV, 1, 1, brotli_compression_quality},
+    {"BrotliCompressionWindow", SRV, 1, 1, brotli_compression_window},
+    {"DeflateAlterETag", SRV, 1, 1, alter_etag},
+    {"BrotliAlterETag", SRV, 1, 1, alter_etag},
+    {NULL, 0, 0, 0, NULL},
+};
+
+const pt_conf_ext_t pt_compress_conf_ext = {
+    .name = "compress",
+    .directives = compress_directives,
+};
+
+/* ---- Merge -------------------------------------------------------------------------------- */
+
+static const void *concat(pt_arena_t *a, const void *x, size_t nx, const void *y, size_t ny,
+                          size_t elt, size_t *n)
+{
+    *n = nx + ny;
+    if (nx == 0 || ny == 0)
+        return nx ? x : y;
+    char *v = pt_arena_alloc(a, *n * elt);
+    memcpy(v, x, nx * elt);
+    memcpy(v + nx * elt, y, ny * elt);
+    return v;
+}
+
+static void merge_int(int *m, int inner)
+{
+    if (inner >= 0)
+        *m = inner;
+}
+
+const pt_compress_conf_t *pt_compress_conf_merge(pt_arena_t *a, const pt_compress_conf_t *o,
+                                                 const pt_compress_conf_t *i)
+{
+    if (!o || !i)
+        return o ? o : i;
+    pt_compress_conf_t *m = pt_arena_alloc(a, sizeof(*m));
+    *m = *o;
+    if (i->set_given) {
+        m->set = i->set;
+        m->set_given = true;
+    }
+    m->bytype = concat(a, o->bytype, o->nbytype, i->bytype, i->nbytype, sizeof(*o->bytype),
+                       &m->nbytype);
+    m->byext = concat(a, i->byext, i->nbyext, o->byext, o->nbyext, sizeof(*o->byext),
+                      &m->nbyext);
+    m->encodings = concat(a, i->encodings, i->nencodings, o->encodings, o->nencodings,
+                          sizeof(*o->encodings), &m->nencodings);
+    merge_int(&m->precompressed, i->precompressed);
+    merge_int(&m->deflate_level, i->deflate_level);
+    merge_int(&m->deflate_window, i->deflate_window);
+    merge_int(&m->deflate_memlevel, i->deflate_memlevel);
+    merge_int(&m->deflate_buffer, i->deflate_buffer);
+    merge_int(&m->brotli_quality, i->brotli_quality);
+    merge_int(&m->brotli_window, i->brotli_window);
+    merge_int(&m->deflate_etag, i->deflate_etag);
+    merge_int(&m->brotli_etag, i->brotli_etag);
+    return m;
+}
+
+int pt_compress_conf_int(const pt_compress_conf_t *c, size_t offset)
+{
+    int v = c ? *(const int *)((const char *)c + offset) : -1;
+    return v >= 0 ? v : *(const int *)((const char *)&pt_compress_conf_default + offset);
+}
