@@ -1,10 +1,13 @@
 /* The HTTP/2 session of a connection (c1): nghttp2 and the connection's bytes, on the MPM
  * worker serving the connection, one thread at a time. It reads frames, hands complete
- * requests to the stream pool (h2_request.c), frames what the streams' workers put in
- * their buffers, gives window back as the workers take request body bytes, and guards the
- * connection against floods (h2_guard.c). It holds its worker only while streams are in
- * flight: an idle session is parked in the event listener (PT_NEXT_PARK_KEEPALIVE) and
- * closed with GOAWAY at KeepAliveTimeout (the driver's idle_timeout). */
+ * requests to the streams (h2_request.c), frames what the streams put in their buffers,
+ * gives window back as the streams take request body bytes, and guards the connection
+ * against floods (h2_guard.c). Under the event MPM it holds a worker only while it has
+ * something to read or write: an idle session is parked in the listener
+ * (PT_NEXT_PARK_KEEPALIVE, closed with GOAWAY at KeepAliveTimeout: the driver's
+ * idle_timeout), and one whose streams are running parks on its socket and its wakeup
+ * (park_busy). Under the worker and prefork MPMs, which park nothing, it keeps its thread
+ * while streams run and polls both itself. */
 #include "h2_int.h"
 
 #include "log.h"
@@ -14,11 +17,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #define H2_OBUF_FLUSH 65536   /* output batched up to this before a write */
 #define H2_READ_BUDGET (256 * 1024) /* bytes read per turn before the streams get a look */
+#define H2_BUSY_TIMEOUTS 4 /* a busy park's deadline, in Timeouts */
 
 /* ---- Output ----------------------------------------------------------------------- */
 
@@ -205,9 +210,11 @@ static void end_streams(h2_session_t *s)
 }
 
 /* What to do once nothing is in flight: park, keep-alive style, or (a stream half received)
- * as a connection waiting for the rest of a request. */
+ * as a connection waiting for the rest of a request. Only the socket is watched (the
+ * wakeup of a busy park, below, leaves the epoll set: events2 0). */
 static pt_conn_next_t park_idle(h2_session_t *s)
 {
+    s->c->park.events2 = 0;
     s->c->keepalive_ms = s->vh->keepalive_timeout_ms;
     pthread_mutex_lock(&s->lock);
     pump_locked(s); /* (frees the streams that ended in the last write) */
@@ -218,6 +225,24 @@ static pt_conn_next_t park_idle(h2_session_t *s)
         return PT_NEXT_PARK_READ;
     }
     return PT_NEXT_PARK_KEEPALIVE;
+}
+
+/* Event MPM, streams in flight and nothing to do: the session parks in the listener on its
+ * socket and on its wakeup (the eventfd a stream writes when it has output or is done, as a
+ * tunnel parks on its two ends) and holds no worker; either brings it back to one. Its
+ * deadline is far (H2_BUSY_TIMEOUTS times Timeout): every stream ends within its own
+ * timeouts and wakes the session, so it is met only by a stream that hangs; then, and at a
+ * stop's drain limit, the listener closes the connection and h2_release waits for the
+ * streams still running. A graceful stop waits for it as for a response in flight. */
+static pt_conn_next_t park_busy(h2_session_t *s)
+{
+    pt_park_t *p = &s->c->park;
+    int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
+    p->events = EPOLLIN | EPOLLRDHUP;
+    p->fd2 = s->efd;
+    p->events2 = EPOLLIN;
+    p->deadline_ms = pt_now_ms() + H2_BUSY_TIMEOUTS * to;
+    return PT_NEXT_PARK_TUNNEL;
 }
 
 static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
@@ -256,8 +281,12 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
         pthread_mutex_lock(&s->lock);
         bool news = s->news;
         pthread_mutex_unlock(&s->lock);
-        if (!news)
-            wait_events(s, 1000);
+        if (news)
+            continue;
+        /* (A stream's wake after this look stays in the eventfd: the park sees it.) */
+        if (c->async_write)
+            return park_busy(s);
+        wait_events(s, 1000);
     }
 end:
     end_streams(s);
@@ -276,9 +305,10 @@ static void h2_release(void *state)
     h2_session_t *s = state;
     if (!s)
         return;
+    end_streams(s); /* (a busy park expired: its streams' workers may still run) */
     for (h2_stream_t *st = s->streams, *next; st; st = next) {
         next = st->next;
-        h2_stream_destroy(st); /* (end_streams waited for their workers) */
+        h2_stream_destroy(st);
     }
     nghttp2_session_del(s->ng);
     close(s->efd);

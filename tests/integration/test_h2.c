@@ -328,6 +328,41 @@ START_TEST(idle_sessions_hold_no_worker)
 }
 END_TEST
 
+/* Event MPM: a session whose streams are running holds no worker either (it parks on its
+ * socket and its wakeup). One child of 2 workers, 4 sessions each waiting 1 s on the
+ * backend: a new client is served meanwhile, and each session gets its answer. (Before,
+ * two busy sessions held both workers and the rest waited for them.) */
+START_TEST(busy_sessions_hold_no_worker)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nStartServers 1\n"
+                  "ServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\nMinSpareThreads 1\n"
+                  "MaxSpareThreads 2\nMaxRequestWorkers 2\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=20\n");
+    pth_start(h);
+    pth_h2_t *busy[4];
+    for (int i = 0; i < 4; i++) {
+        busy[i] = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(busy[i]);
+        ck_assert_int_eq(pth_h2_get(busy[i], 1, "/f/slow"), 0);
+    }
+    sink_t s = {0};
+    long v = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 700, "a new client waited %lld ms", (long long)took);
+    free(s.p);
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(busy[i], NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+        pth_h2_close(busy[i]);
+    }
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -401,6 +436,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
     tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
+    pth_tcase_add_for(tc, "event", busy_sessions_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;
 }
