@@ -458,15 +458,22 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
 
 /* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
  * handler. Returns PT_DONE or a status for an error page. */
-int pt_request_route(pt_request_t *r)
+int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 {
     int st = route_map(r, false, false);
     if (st)
         return st;
-    const pt_handler_t *h = choose_handler(r);
+    *h = choose_handler(r);
     if (r->filename)
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
-    return h->run(r);
+    return 0;
+}
+
+int pt_request_route(pt_request_t *r)
+{
+    const pt_handler_t *h = NULL;
+    int st = pt_request_route_begin(r, &h);
+    return st ? st : h->run(r);
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

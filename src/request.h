@@ -208,6 +208,11 @@ int pt_req_body_timed_out(pt_request_t *r, int *status);
 /* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,
  * per-directory config, SetEnvIf, RequestHeader, Require, handler. */
 int pt_request_route(pt_request_t *r);
+/* pt_request_route without running the handler: the phases before it, then *h is the
+ * handler that would run (0), or the status they ended with. For a protocol that chooses
+ * where a request runs by what its handler is (HTTP/2 serves static files inline). */
+struct pt_handler;
+int pt_request_route_begin(pt_request_t *r, const struct pt_handler **h);
 /* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
  * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
  * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup

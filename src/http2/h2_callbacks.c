@@ -147,12 +147,29 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
     st->queued = true;
     s->nqueued++;
     pthread_mutex_unlock(&s->lock);
-    if (h2_workers_queue(&st->task) != 0) {
+    st->pend_next = NULL;
+    if (s->pend_tail)
+        s->pend_tail->pend_next = st;
+    else
+        s->pend_head = st;
+    s->pend_tail = st;
+}
+
+void h2_session_run_started(h2_session_t *s, pt_worker_t *w)
+{
+    while (s->pend_head) {
+        h2_stream_t *st = s->pend_head;
+        s->pend_head = st->pend_next;
+        if (!s->pend_head)
+            s->pend_tail = NULL;
+        if (h2_stream_run_inline(st, w) || h2_workers_queue(&st->task) == 0)
+            continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;
         s->nqueued--;
         pthread_mutex_unlock(&s->lock);
-        respond_direct(s, st, 503);
+        if (!st->closed)
+            respond_direct(s, st, 503);
     }
 }
 

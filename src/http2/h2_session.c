@@ -195,6 +195,11 @@ static void wait_events(h2_session_t *s, int ms)
 static void end_streams(h2_session_t *s)
 {
     pthread_mutex_lock(&s->lock);
+    for (h2_stream_t *st = s->pend_head; st; st = st->pend_next) {
+        st->queued = false; /* started, never run */
+        s->nqueued--;
+    }
+    s->pend_head = s->pend_tail = NULL;
     for (h2_stream_t *st = s->streams; st; st = st->next) {
         st->closed = true;
         pthread_cond_broadcast(&st->cond);
@@ -247,7 +252,6 @@ static pt_conn_next_t park_busy(h2_session_t *s)
 
 static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
 {
-    (void)w;
     h2_session_t *s = c->proto_state;
     bool gone = false; /* the client closed, or stopped taking our bytes */
     if (c->rbuf && c->rpos < c->rlen) { /* what HTTP/1 had read past its last head */
@@ -263,6 +267,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             gone = got == PT_ECLOSED;
             goto end;
         }
+        h2_session_run_started(s, w);
         pthread_mutex_lock(&s->lock);
         pump_locked(s);
         bool busy = s->nqueued > 0;

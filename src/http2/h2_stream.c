@@ -75,8 +75,9 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
     int rc = 0;
     pthread_mutex_lock(&s->lock);
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
-        st->out = malloc(s->conf->stream_max_mem);
-        st->out_cap = st->out ? s->conf->stream_max_mem : 0;
+        size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
+        st->out = malloc(cap);
+        st->out_cap = st->out ? cap : 0;
         if (!st->out)
             st->closed = true;
     }
@@ -90,6 +91,16 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
             st->out_off = 0;
         }
         size_t room = st->out_cap - st->out_off - st->out_len;
+        if (room == 0 && st->on_c1) { /* nobody sends meanwhile: grows (runs_inline) */
+            char *nb = realloc(st->out, PT_MAX(st->out_cap * 2, st->out_len + n));
+            if (!nb) {
+                rc = PT_ECLOSED;
+                break;
+            }
+            st->out_cap = PT_MAX(st->out_cap * 2, st->out_len + n);
+            st->out = nb;
+            continue;
+        }
         if (room == 0) {
             h2_session_wake(s);
             if (!wait_locked(st, write_timeout_ms(r)) && !st->closed &&
@@ -105,7 +116,7 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
         p += k;
         n -= k;
         if (st->deferred)
-            h2_session_wake(s);
+            h2_stream_wake(st);
     }
     pthread_mutex_unlock(&s->lock);
     if (rc < 0)
@@ -121,7 +132,7 @@ static void release_head(h2_stream_t *st)
     st->held = false;
     pthread_mutex_lock(&st->s->lock);
     st->head_ready = true;
-    h2_session_wake(st->s);
+    h2_stream_wake(st);
     pthread_mutex_unlock(&st->s->lock);
 }
 
@@ -232,7 +243,7 @@ static int h2_finish(pt_request_t *r)
     release_head(st);
     pthread_mutex_lock(&st->s->lock);
     st->out_eof = true;
-    h2_session_wake(st->s);
+    h2_stream_wake(st);
     pthread_mutex_unlock(&st->s->lock);
     r->head_sent = true;
     return 0;
@@ -254,7 +265,7 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
             memmove(st->in, st->in + got, st->in_len - (size_t)got);
             st->in_len -= (size_t)got;
             st->consumed += (size_t)got;
-            h2_session_wake(s);
+            h2_stream_wake(st);
             break;
         }
         if (st->in_eof || st->closed) {

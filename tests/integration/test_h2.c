@@ -363,6 +363,43 @@ START_TEST(busy_sessions_hold_no_worker)
 }
 END_TEST
 
+/* A static file is answered on the session's own thread (no hand-off to the pool), a
+ * backend's answer on the pool: on one connection, the file behind a slow stream comes at
+ * once, then the slow one; a file over H2StreamMaxMemSize and a Range go to the pool and
+ * arrive whole. */
+START_TEST(a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection)
+{
+    pth_stop(h);
+    char big[100000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    pth_write_file(h, "big.txt", big, sizeof(big));
+    pth_config(h, "Protocols h2c http/1.1\nH2StreamMaxMemSize 16384\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/f/slow"), 0);
+    ck_assert_int_eq(pth_h2_get(c, 3, "/a.txt"), 0);
+    int status = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, -1, 3000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    ck_assert_msg(pth_now_ms() - t0 < 700, "the file waited %lld ms",
+                  (long long)(pth_now_ms() - t0));
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 3000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+    sink_t s = {0};
+    long v = 0;
+    ck_assert_int_eq(fetch("/big.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_uint_eq(s.n, sizeof(big));
+    ck_assert(memcmp(s.p, big, sizeof(big)) == 0);
+    free(s.p);
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -433,6 +470,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, h2load_runs_a_hundred_slow_streams_at_once);
     tcase_add_test(tc, nghttp_and_h2load_are_served);
     tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
+    tcase_add_test(tc, a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
     tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
