@@ -51,6 +51,9 @@ struct h2_stream {
     size_t in_len, in_cap;
     bool in_eof;
     size_t consumed;           /* taken by the worker, not yet given back as window */
+    bool continue_wanted;      /* the handler waits for a body the client holds back for
+                                  a 100 (Expect: 100-continue): the session sends one */
+    bool continue_sent;        /* [c1] */
     /* [lock] response from the worker to the session. */
     nghttp2_nv *nv;            /* the head, in arena, once ready */
     size_t nnv;

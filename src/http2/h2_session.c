@@ -117,6 +117,12 @@ static void pump_locked(h2_session_t *s)
             }
             continue;
         }
+        if (st->continue_wanted && !st->continue_sent && !st->head_submitted) {
+            static const nghttp2_nv cont = {(uint8_t *)":status", (uint8_t *)"100", 7, 3,
+                                            NGHTTP2_NV_FLAG_NONE};
+            st->continue_sent = true;
+            nghttp2_submit_headers(s->ng, NGHTTP2_FLAG_NONE, st->id, NULL, &cont, 1, NULL);
+        }
         if (st->head_ready && !st->head_submitted) {
             submit_head(s, st);
         } else if (st->head_submitted && st->deferred && (st->out_len || st->out_eof)) {

@@ -258,6 +258,13 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
     h2_session_t *s = st->s;
     long got = 0;
     pthread_mutex_lock(&s->lock);
+    /* The first read of a body the client holds back: a 100 (RFC 9110 10.1.1; RFC 9113 8.1,
+     * an interim HEADERS), unless bytes came already. */
+    if (r->expects_continue && r->body_bytes_in == 0 && st->in_len == 0 && !st->in_eof &&
+        !st->continue_wanted) {
+        st->continue_wanted = true;
+        h2_stream_wake(st);
+    }
     for (;;) {
         if (st->in_len > 0) {
             got = (long)PT_MIN(n, st->in_len);

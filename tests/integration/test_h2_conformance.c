@@ -314,6 +314,34 @@ START_TEST(each_must_gets_the_named_answer)
 }
 END_TEST
 
+/* Expect: 100-continue (RFC 9110 10.1.1, RFC 9113 8.1): the handler's first read of a body
+ * the client holds back brings an interim HEADERS :status 100, then the final answer; a
+ * request without it gets no 100. */
+START_TEST(expect_100_continue_gets_an_interim_headers_when_the_body_is_read)
+{
+    for (int expect = 1; expect >= 0; expect--) {
+        pth_h2_t *c = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(c);
+        headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path",
+                                          "/f/echo", ":authority", "x", "content-length", "3",
+                                          expect ? "expect" : "x-no", "100-continue", NULL});
+        int status = 0;
+        if (expect) {
+            ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                             NGHTTP2_HEADERS);
+            ck_assert_int_eq(status, 100);
+        } else { /* nothing comes until the body does */
+            ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 300, NULL, &status), -2);
+        }
+        pth_h2_frame(c, NGHTTP2_DATA, END, 1, "abc", 3);
+        ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+        pth_h2_close(c);
+    }
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -321,6 +349,7 @@ static Suite *conf_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, each_must_gets_the_named_answer);
+    tcase_add_test(tc, expect_100_continue_gets_an_interim_headers_when_the_body_is_read);
     suite_add_tcase(s, tc);
     return s;
 }
