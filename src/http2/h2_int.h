@@ -92,6 +92,8 @@ struct h2_session {
     int32_t max_stream_id;     /* the highest stream the client opened */
     int continuations;         /* CONTINUATION frames in the header block being read */
     bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
+    bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
+                                  session ends once its streams are done */
     int64_t last_stream_ms;
 };
 

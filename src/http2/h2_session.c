@@ -274,6 +274,14 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             goto end;
         }
         h2_session_run_started(s, w);
+        if (!s->stopping && pt_mpm_stopping(w->mpm)) {
+            /* Graceful stop or restart: no stream after the last one started; those in
+             * flight finish, then the connection closes (mod_http2 does the same). */
+            s->stopping = true;
+            nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
+                                  nghttp2_session_get_last_proc_stream_id(s->ng),
+                                  NGHTTP2_NO_ERROR, NULL, 0);
+        }
         pthread_mutex_lock(&s->lock);
         pump_locked(s);
         bool busy = s->nqueued > 0;
@@ -286,6 +294,8 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             goto end;
         if (got || pt_conn_pending(c))
             continue;
+        if (!busy && s->stopping)
+            goto end;
         if (!busy)
             return park_idle(s);
         drain_wake(s);

@@ -124,6 +124,39 @@ void pt_mpm_queue(void *mpm, pt_task_t *t)
     ev_queue_push(mpm, t);
 }
 
+bool pt_mpm_stopping(void *mpm)
+{
+    return mpm && atomic_load(&((ev_child_t *)mpm)->stopping);
+}
+
+/* Each is claimed as its event would claim it (out of the heap, under tlock): an event of
+ * either descriptor that comes meanwhile finds it claimed (ev_ready), and its owner re-arms
+ * both when it parks again (net/task.h). One being armed is left alone: its parker looks
+ * at the stop itself. */
+void ev_wake_busy_listener(ev_child_t *ev)
+{
+    pt_park_t *list = NULL;
+    pthread_mutex_lock(&ev->tlock);
+    for (size_t i = 0; i < ev->hlen;) {
+        pt_park_t *p = ev->heap[i];
+        if (p->state != PT_PARK_TUNNEL || p->arming) {
+            i++;
+            continue;
+        }
+        ev_heap_remove(ev, p); /* (the last one moves to i: look at i again) */
+        p->next = list;
+        list = p;
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    while (list) {
+        pt_park_t *p = list;
+        list = p->next;
+        pt_task_t *t = p->ops->ready(p, ev);
+        if (t)
+            ev_queue_push(ev, t);
+    }
+}
+
 pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
 {
     pthread_mutex_lock(&ev->tlock);
@@ -392,7 +425,8 @@ static void conn_expire_listener(pt_park_t *p, void *mpm, bool stopping)
     if (p->state == PT_PARK_READ && c->head_bytes > 0 && !stopping && c->proto &&
         c->proto->read_timeout)
         c->proto->read_timeout(c);
-    if (p->state == PT_PARK_KEEPALIVE && !stopping && c->proto && c->proto->idle_timeout)
+    /* (At a stop too: an idle HTTP/2 session gets its GOAWAY.) */
+    if (p->state == PT_PARK_KEEPALIVE && c->proto && c->proto->idle_timeout)
         c->proto->idle_timeout(c);
     atomic_fetch_sub(&ev->nconns, 1);
     pt_conn_close(c);

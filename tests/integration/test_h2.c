@@ -7,6 +7,8 @@
 #include "http_backend.h"
 
 #include <check.h>
+#include <errno.h>
+#include <signal.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +402,55 @@ START_TEST(a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection)
 }
 END_TEST
 
+/* A graceful restart (USR1): each session of the old child gets GOAWAY NO_ERROR naming
+ * the last stream it started; a stream in flight finishes, then the connection closes.
+ * (Event and worker MPMs; a prefork child ends its session at its turn, README.) */
+START_TEST(a_graceful_restart_sends_goaway_and_lets_streams_finish)
+{
+    pth_h2_t *idle = pth_h2_open(h->port, true), *busy = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(idle);
+    ck_assert_ptr_nonnull(busy);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_get(idle, 1, "/a.txt"), 0);
+    ck_assert_int_eq(pth_h2_expect(idle, NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(pth_h2_get(busy, 1, "/a.txt"), 0);
+    ck_assert_int_eq(pth_h2_expect(busy, NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(pth_h2_get(busy, 3, "/f/slow"), 0);
+    /* Frames are taken in order: once the PING is answered, stream 3 has started. */
+    pth_h2_frame(busy, NGHTTP2_PING, 0, 0, "12345678", 8);
+    ck_assert_int_eq(pth_h2_expect(busy, NGHTTP2_PING, 0, 3000, NULL, NULL), NGHTTP2_PING);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    uint32_t code = 99;
+    ck_assert(pth_h2_goaway(idle, 3000, &code));
+    ck_assert_uint_eq(code, NGHTTP2_NO_ERROR);
+    ck_assert_int_eq(idle->goaway_last, 1);
+    bool goaway = false, answered = false;
+    for (int i = 0; i < 2; i++) {
+        int t = pth_h2_expect(busy, NGHTTP2_HEADERS, 3, 5000, &code, &status);
+        if (t == NGHTTP2_GOAWAY) {
+            goaway = true;
+            ck_assert_uint_eq(code, NGHTTP2_NO_ERROR);
+            ck_assert_int_eq(busy->goaway_last, 3);
+        } else {
+            ck_assert_int_eq(t, NGHTTP2_HEADERS);
+            ck_assert_int_eq(status, 200);
+            answered = true;
+        }
+    }
+    ck_assert(goaway && answered);
+    pth_h2_frame_t f;
+    int rc;
+    int64_t t0 = pth_now_ms();
+    while ((rc = pth_h2_read(busy, &f, 3000)) == 0 && pth_now_ms() - t0 < 3000)
+        pth_h2_frame_free(&f);
+    ck_assert_int_eq(rc, -ECONNRESET); /* closed after its last stream */
+    pth_h2_close(idle);
+    pth_h2_close(busy);
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -475,6 +526,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
     pth_tcase_add_for(tc, "event", busy_sessions_hold_no_worker);
+    pth_tcase_add_for(tc, "event worker", a_graceful_restart_sends_goaway_and_lets_streams_finish);
     suite_add_tcase(s, tc);
     return s;
 }
