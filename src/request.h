@@ -98,6 +98,9 @@ struct pt_request {
     pt_table_t headers_out;      /* sent with 2xx/3xx (and with errors if always) */
     pt_table_t err_headers_out;  /* sent with every response ("Header always") */
     pt_table_t env;              /* SetEnv, SetEnvIf; passed to FastCGI later */
+    pt_table_t trailers_in;      /* request trailer fields, as Apache's r->trailers_in: set
+                                    once the body has been read to its end (HTTP/2; HTTP/1's
+                                    chunked trailers are discarded); LogFormat %{NAME}^ti */
 
     const char *filename;        /* mapped file path, NULL when not mapped */
     const char *path_info;       /* trailing path after an existing file, or NULL */

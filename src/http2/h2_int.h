@@ -51,6 +51,12 @@ struct h2_stream {
     size_t in_len, in_cap;
     bool in_eof;
     size_t consumed;           /* taken by the worker, not yet given back as window */
+    /* [lock] request trailer fields as received: name NUL value NUL, one after another;
+       the worker takes them into r->trailers_in once it reads the body's end. */
+    char *tr;
+    size_t tr_len;
+    int tr_fields;             /* [c1] */
+    bool tr_dropped;           /* [c1] some were over the limits (logged) */
     bool continue_wanted;      /* the handler waits for a body the client holds back for
                                   a 100 (Expect: 100-continue): the session sends one */
     bool continue_sent;        /* [c1] */

@@ -94,6 +94,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     pt_table_init(&r->headers_out, a, 8);
     pt_table_init(&r->err_headers_out, a, 4);
     pt_table_init(&r->env, a, 8);
+    pt_table_init(&r->trailers_in, a, 4);
     return r;
 }
 

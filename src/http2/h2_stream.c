@@ -40,6 +40,7 @@ void h2_stream_destroy(h2_stream_t *st)
     pt_arena_destroy(st->arena);
     free(st->in);
     free(st->out);
+    free(st->tr);
     free(st);
 }
 
@@ -249,6 +250,19 @@ static int h2_finish(pt_request_t *r)
     return 0;
 }
 
+/* The request's trailer fields, at the body's end (lock held). */
+static void take_trailers(pt_request_t *r, h2_stream_t *st)
+{
+    for (size_t i = 0; i < st->tr_len;) {
+        const char *name = st->tr + i;
+        const char *value = name + strlen(name) + 1;
+        pt_table_add(&r->trailers_in, pt_arena_strdup(r->arena, name),
+                     pt_arena_strdup(r->arena, value));
+        i = (size_t)(value - st->tr) + strlen(value) + 1;
+    }
+    st->tr_len = 0;
+}
+
 /* Takes request body bytes the session received; what is taken is given back to the
  * client as window by the session (nghttp2_session_consume), so a stream never holds
  * more than its window. */
@@ -287,6 +301,8 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
             return pt_req_body_timed_out(r, status);
         }
     }
+    if (got == 0)
+        take_trailers(r, st);
     pthread_mutex_unlock(&s->lock);
     if (got > 0)
         r->body_bytes_in += got;

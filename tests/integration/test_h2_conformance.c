@@ -342,6 +342,32 @@ START_TEST(expect_100_continue_gets_an_interim_headers_when_the_body_is_read)
 }
 END_TEST
 
+/* Request trailers reach the request as Apache's r->trailers_in once its body is read:
+ * LogFormat's %{NAME}^ti logs them (the FastCGI backend reads the body). */
+START_TEST(request_trailers_reach_the_request_and_its_log)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\n"
+                  "LogFormat \"%%r tr=%%{x-trailer}^ti none=%%{x-none}^ti\" tr\n"
+                  "CustomLog @DIR@/tr.log tr\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"x-trailer", "t-value", NULL});
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+    ck_assert(pth_file_wait_contains(pth_path(h, "tr.log"),
+                                     "POST /f/echo HTTP/2.0 tr=t-value none=-", 5000));
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -350,6 +376,7 @@ static Suite *conf_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, each_must_gets_the_named_answer);
     tcase_add_test(tc, expect_100_continue_gets_an_interim_headers_when_the_body_is_read);
+    tcase_add_test(tc, request_trailers_reach_the_request_and_its_log);
     suite_add_tcase(s, tc);
     return s;
 }
