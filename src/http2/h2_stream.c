@@ -150,10 +150,26 @@ static bool connection_specific(const char *name)
 {
     static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
                                        "transfer-encoding", "upgrade", NULL};
+    if (!strchr("cCkKpPtTuU", name[0]) || name[0] == '\0') /* (most names: one look) */
+        return false;
     for (int i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)
             return true;
     return false;
+}
+
+/* v in decimal, in a; without printf (a head or two per stream). */
+static char *decimal(pt_arena_t *a, long long v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        *--p = '-';
+    return pt_arena_strdup(a, p);
 }
 
 static nghttp2_nv make_nv(pt_arena_t *a, const char *name, const char *value)
@@ -173,13 +189,12 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     const pt_table_t *f = h->fields;
     nghttp2_nv *nv = pt_arena_calloc(st->arena, (f->n + 2) * sizeof(*nv));
     size_t k = 0;
-    nv[k++] = make_nv(st->arena, ":status", pt_arena_printf(st->arena, "%d", h->status));
+    nv[k++] = make_nv(st->arena, ":status", decimal(st->arena, h->status));
     for (size_t i = 0; i < f->n; i++)
         if (!connection_specific(f->v[i].name))
             nv[k++] = make_nv(st->arena, f->v[i].name, pt_arena_strdup(st->arena, f->v[i].value));
     if (h->length >= 0 && pt_status_has_body(h->status) && !pt_table_get(f, "Content-Length"))
-        nv[k++] = make_nv(st->arena, "content-length",
-                          pt_arena_printf(st->arena, "%lld", (long long)h->length));
+        nv[k++] = make_nv(st->arena, "content-length", decimal(st->arena, h->length));
     pthread_mutex_lock(&st->s->lock);
     st->nv = nv;
     st->nnv = k;
