@@ -188,14 +188,14 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
     s->pend_tail = st;
 }
 
-void h2_session_run_started(h2_session_t *s, pt_worker_t *w)
+void h2_session_run_started(h2_session_t *s)
 {
     while (s->pend_head) {
         h2_stream_t *st = s->pend_head;
         s->pend_head = st->pend_next;
         if (!s->pend_head)
             s->pend_tail = NULL;
-        if (h2_stream_run_inline(st, w) || h2_workers_queue(&st->task) == 0)
+        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task) == 0)
             continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;

@@ -43,6 +43,11 @@ struct h2_stream {
     bool too_big;              /* header list over the limit: answered 431 by the session */
     bool bad;                  /* malformed (answered 400 by the session) */
     bool queued;               /* [c1] started: to be run, inline or by the pool */
+    /* The request made and routed up to its handler by the session (in arena), answered
+       inline or by the pool: [c1] until queued, then [c2]. */
+    pt_request_t *req;
+    int req_code;              /* the status routing ended with, or 0: req_handler answers */
+    const struct pt_handler *req_handler;
     bool on_c1;                /* [c1] run inline, on the session's thread: its output never
                                   waits (the session sends it after) and wakes nothing */
     h2_stream_t *pend_next;    /* [c1] the session's streams started and not yet run */
@@ -118,7 +123,7 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
  * (h2_session_run_started). */
 void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
 /* Runs the started streams: inline (h2_stream_run_inline) or on the pool. */
-void h2_session_run_started(h2_session_t *s, pt_worker_t *w);
+void h2_session_run_started(h2_session_t *s);
 /* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY
  * ENHANCE_YOUR_CALM has been submitted and logged). */
 bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f);
@@ -128,10 +133,11 @@ void h2_guard_init(h2_session_t *s);
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
 void h2_stream_destroy(h2_stream_t *st);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
-/* h2_request.c [c1]: serves st on the session's thread w when its answer cannot block
- * and is small (no body to read, a status, a small static file, the status pages): true
- * when it did (st is done), false when st must go to the pool. */
-bool h2_stream_run_inline(h2_stream_t *st, pt_worker_t *w);
+/* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
+ * thread when its answer cannot block and is small (no body to read, a status, a small
+ * static file, the status pages): true when it did (st is done), false when st, routed,
+ * must go to the pool (h2_stream_serve_worker answers it there). */
+bool h2_stream_run_inline(h2_stream_t *st);
 extern const pt_proto_ops_t pt_h2_proto;
 /* A stream has news for the session (any thread; lock held or not). Here, inline, so
  * that the stream side depends on no function of the session's. */

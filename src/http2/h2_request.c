@@ -189,38 +189,38 @@ static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
 
 /* Runs st's request on this thread in arena a; false (nothing answered, a reset) when it
  * is not one to run inline and inline_only. */
-static bool run(h2_stream_t *st, pt_arena_t *a, bool inline_only)
+/* Answers st's prepared request on this thread and logs it. */
+static void respond(h2_stream_t *st)
 {
-    h2_session_t *s = st->s;
-    pt_conn_t c2;
-    c2_init(&c2, s->c);
-    pt_request_t *r = request_new(a, st, &c2);
-    const pt_handler_t *h = NULL;
-    int code = prepare(r, st, &h);
-    if (inline_only && !runs_inline(r, code, h, s->conf->stream_max_mem)) {
-        pt_arena_reset(a);
-        return false;
-    }
-    answer(r, code, h);
+    pt_request_t *r = st->req;
+    answer(r, st->req_code, st->req_handler);
     /* A bodiless answer or HEAD ends without finish: the held head goes now. */
-    if (!c2.aborted && r->head_built)
+    if (!r->conn->aborted && r->head_built)
         pt_h2_proto.finish(r);
     pt_log_access(r);
-    pt_arena_reset(a);
-    return true;
+}
+
+/* Makes st's request and routes it up to its handler, once, on the session's thread, in
+ * the stream's arena (which the stream's worker then owns): a stream handed to the pool
+ * is not routed again there (a module's hooks run once). */
+static void prepare_stream(h2_stream_t *st)
+{
+    pt_conn_t *c2 = pt_arena_alloc(st->arena, sizeof(*c2)); /* (c2_init clears it) */
+    c2_init(c2, st->s->c);
+    st->req = request_new(st->arena, st, c2);
+    st->req_code = prepare(st->req, st, &st->req_handler);
 }
 
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w)
 {
+    (void)w;
     h2_stream_t *st = PT_CONTAINER_OF(t, h2_stream_t, task);
     h2_session_t *s = st->s;
     pthread_mutex_lock(&s->lock);
     bool gone = st->closed;
     pthread_mutex_unlock(&s->lock);
-    if (!gone) {
-        pt_arena_reset(w->arena);
-        run(st, w->arena, false);
-    }
+    if (!gone)
+        respond(st);
     pthread_mutex_lock(&s->lock);
     st->done = true; /* (without out_eof: the session resets the stream) */
     s->nqueued--;
@@ -228,17 +228,17 @@ void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w)
     pthread_mutex_unlock(&s->lock);
 }
 
-bool h2_stream_run_inline(h2_stream_t *st, pt_worker_t *w)
+bool h2_stream_run_inline(h2_stream_t *st)
 {
     h2_session_t *s = st->s;
-    if (!st->end_on_headers) /* its body comes from this thread: never here */
-        return false;
     if (!st->closed) {
-        st->on_c1 = true;
-        if (!run(st, w->arena, true)) {
-            st->on_c1 = false;
+        prepare_stream(st);
+        /* A body comes from this thread: never answered here. */
+        if (!st->end_on_headers || !runs_inline(st->req, st->req_code, st->req_handler,
+                                                s->conf->stream_max_mem))
             return false;
-        }
+        st->on_c1 = true;
+        respond(st);
     }
     pthread_mutex_lock(&s->lock);
     st->done = true;

@@ -273,7 +273,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             gone = got == PT_ECLOSED;
             goto end;
         }
-        h2_session_run_started(s, w);
+        h2_session_run_started(s);
         if (!s->stopping && pt_mpm_stopping(w->mpm)) {
             /* Graceful stop or restart: no stream after the last one started; those in
              * flight finish, then the connection closes (mod_http2 does the same). */

@@ -21,7 +21,7 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
     h2_stream_t *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    st->arena = pt_arena_create(4096);
+    st->arena = pt_arena_create(8192);
     if (!st->arena) {
         free(st);
         return NULL;
