@@ -103,6 +103,10 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     p->in_epoll = in[0];
     p->in_epoll2 = in[1];
     p->arming = false;
+    /* Parked in flight after the stop began (ev_wake_busy_listener skips what is arming,
+     * and cannot see what parks later): made ready once now, to learn of it. */
+    if (rc == 0 && p->state == PT_PARK_TUNNEL && !p->stop_told && atomic_load(&ev->stopping))
+        p->stop_told = p->fired = true;
     bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
     if (rc != 0 || fired)
         ev_heap_remove(ev, p); /* (a no-op when the listener took it out as due) */
@@ -131,18 +135,20 @@ bool pt_mpm_stopping(void *mpm)
 
 /* Each is claimed as its event would claim it (out of the heap, under tlock): an event of
  * either descriptor that comes meanwhile finds it claimed (ev_ready), and its owner re-arms
- * both when it parks again (net/task.h). One being armed is left alone: its parker looks
- * at the stop itself. */
+ * both when it parks again (net/task.h). One being armed is left alone: its parker sees
+ * the stop once it has armed (ev_park), as does one that parks later; stop_told makes it
+ * once in all. */
 void ev_wake_busy_listener(ev_child_t *ev)
 {
     pt_park_t *list = NULL;
     pthread_mutex_lock(&ev->tlock);
     for (size_t i = 0; i < ev->hlen;) {
         pt_park_t *p = ev->heap[i];
-        if (p->state != PT_PARK_TUNNEL || p->arming) {
+        if (p->state != PT_PARK_TUNNEL || p->arming || p->stop_told) {
             i++;
             continue;
         }
+        p->stop_told = true;
         ev_heap_remove(ev, p); /* (the last one moves to i: look at i again) */
         p->next = list;
         list = p;
