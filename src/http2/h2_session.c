@@ -23,7 +23,6 @@
 
 #define H2_OBUF_FLUSH 65536   /* output batched up to this before a write */
 #define H2_READ_BUDGET (256 * 1024) /* bytes read per turn before the streams get a look */
-#define H2_BUSY_TIMEOUTS 4 /* a busy park's deadline, in Timeouts */
 
 /* ---- Output ----------------------------------------------------------------------- */
 
@@ -240,19 +239,19 @@ static pt_conn_next_t park_idle(h2_session_t *s)
 
 /* Event MPM, streams in flight and nothing to do: the session parks in the listener on its
  * socket and on its wakeup (the eventfd a stream writes when it has output or is done, as a
- * tunnel parks on its two ends) and holds no worker; either brings it back to one. Its
- * deadline is far (H2_BUSY_TIMEOUTS times Timeout): every stream ends within its own
- * timeouts and wakes the session, so it is met only by a stream that hangs; then, and at a
- * stop's drain limit, the listener closes the connection and h2_release waits for the
- * streams still running. A graceful stop waits for it as for a response in flight. */
+ * tunnel parks on its two ends) and holds no worker; either brings it back to one. It has
+ * no deadline of its own: each stream ends within its own timeouts (Timeout for a client
+ * that takes no bytes, the body's read timeout, the backend's) and wakes the session, and a
+ * client that goes away makes the socket ready. (An expiry would close the connection
+ * under running streams, and the listener would have to wait for them in h2_release.) A
+ * stop waits for it as for a response in flight, and makes it ready once to send GOAWAY. */
 static pt_conn_next_t park_busy(h2_session_t *s)
 {
     pt_park_t *p = &s->c->park;
-    int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
     p->events = EPOLLIN | EPOLLRDHUP;
     p->fd2 = s->efd;
     p->events2 = EPOLLIN;
-    p->deadline_ms = pt_now_ms() + H2_BUSY_TIMEOUTS * to;
+    p->deadline_ms = INT64_MAX;
     return PT_NEXT_PARK_TUNNEL;
 }
 
@@ -326,7 +325,7 @@ static void h2_release(void *state)
     h2_session_t *s = state;
     if (!s)
         return;
-    end_streams(s); /* (a busy park expired: its streams' workers may still run) */
+    end_streams(s); /* (the child's forced end: its streams' workers may still run) */
     for (h2_stream_t *st = s->streams, *next; st; st = next) {
         next = st->next;
         h2_stream_destroy(st);
