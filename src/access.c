@@ -4,6 +4,7 @@
  * neutral, so that a negated rule can refuse but never admit on its own. */
 #include "access.h"
 
+#include "access_dns.h"
 #include "directives.h"
 
 #include <arpa/inet.h>
@@ -54,12 +55,13 @@ static int mask_to_prefix(const uint8_t *m, int nbytes)
     return bits >= 1 ? bits : -1;
 }
 
-/* Apache's partial form: "10", "10.1", "10.1.2" and the full "10.1.2.3" (prefix 8 per byte). */
+/* Apache's partial form: "10", "10.1", "10.1.2" and the full "10.1.2.3" (prefix 8 per byte),
+ * each partial one also with a trailing dot. */
 static int parse_partial_v4(const char *s, pt_cidr_t *out)
 {
     int n = 0;
     const char *p = s;
-    while (n < 4) {
+    for (;;) {
         int v = 0, digits = 0;
         while (*p >= '0' && *p <= '9' && digits < 4) {
             v = v * 10 + (*p++ - '0');
@@ -70,12 +72,12 @@ static int parse_partial_v4(const char *s, pt_cidr_t *out)
         out->addr[n++] = (uint8_t)v;
         if (*p == '\0')
             break;
-        if (*p != '.' || p[1] == '\0')
+        /* apr takes a trailing dot ("127.") as the same partial address. */
+        if (*p != '.' || n == 4)
             return PT_EINVAL;
-        p++;
+        if (*++p == '\0')
+            break;
     }
-    if (*p != '\0')
-        return PT_EINVAL;
     out->family = AF_INET;
     out->prefix = n * 8;
     return 0;
@@ -253,6 +255,50 @@ static int parse_names(pt_arena_t *a, pt_require_t *rq, pt_require_kind_t kind,
     return 0;
 }
 
+/* mod_authz_user, mod_authz_groupfile and mod_authz_host's name providers, and the place
+ * kept for "Require expr". */
+static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *prov, int n,
+                                const char *const *args, char *err, size_t errlen)
+{
+    if (strcasecmp(prov, "valid-user") == 0) {
+        if (n != 0) {
+            set_err(err, errlen, "'Require valid-user' takes no arguments");
+            return PT_EINVAL;
+        }
+        rq->kind = PT_REQUIRE_VALID_USER;
+        return 0;
+    }
+    if (strcasecmp(prov, "user") == 0)
+        return parse_names(a, rq, PT_REQUIRE_USER, "user", n, args, err, errlen);
+    if (strcasecmp(prov, "group") == 0)
+        return parse_names(a, rq, PT_REQUIRE_GROUP, "group", n, args, err, errlen);
+    if (strcasecmp(prov, "host") == 0) {
+        for (int i = 0; i < n; i++) {
+            if (strpbrk(args[i], "*?[")) {
+                set_err(err, errlen, "'Require host %s': host names take no wildcards; "
+                                     "'.example.com' matches every host in the domain",
+                        args[i]);
+                return PT_EINVAL;
+            }
+        }
+        return parse_names(a, rq, PT_REQUIRE_HOST, "host", n, args, err, errlen);
+    }
+    if (strcasecmp(prov, "forward-dns") == 0)
+        return parse_names(a, rq, PT_REQUIRE_FORWARD_DNS, "forward-dns", n, args, err,
+                           errlen);
+    if (strcasecmp(prov, "expr") == 0) {
+        /* PT_REQUIRE_EXPR: the expression language (ap_expr) is not built yet. */
+        set_err(err, errlen, "'Require expr' is not supported yet: portico has no "
+                             "expression language (ap_expr) so far");
+        return PT_EINVAL;
+    }
+    set_err(err, errlen,
+            "'Require %s': portico has no such authorization provider (the providers are "
+            "all, ip, local, method, env, valid-user, user, group, host and forward-dns)",
+            prov);
+    return PT_EINVAL;
+}
+
 pt_require_t *pt_require_parse(pt_arena_t *a, int argc, const char *const *argv, char *err,
                                size_t errlen)
 {
@@ -283,13 +329,8 @@ pt_require_t *pt_require_parse(pt_arena_t *a, int argc, const char *const *argv,
         rc = parse_names(a, rq, PT_REQUIRE_METHOD, "method", n, args, err, errlen);
     else if (strcasecmp(prov, "env") == 0)
         rc = parse_names(a, rq, PT_REQUIRE_ENV, "env", n, args, err, errlen);
-    else {
-        set_err(err, errlen,
-                "'Require %s': portico has no such authorization provider (authentication is "
-                "not built in; the providers are all, ip, local, method and env)",
-                prov);
-        rc = PT_EINVAL;
-    }
+    else
+        rc = parse_user_providers(a, rq, prov, n, args, err, errlen);
     return rc == 0 ? rq : NULL;
 }
 
@@ -422,57 +463,139 @@ static bool ip_listed(const pt_require_t *rq, const struct sockaddr *client)
     return false;
 }
 
-static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *client,
-                            const char *method, const pt_table_t *env);
+static pt_authz_t granted_if(bool yes)
+{
+    return yes ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+}
 
-static pt_authz_t eval_group(const pt_require_t *rq, const struct sockaddr *client,
-                             const char *method, const pt_table_t *env)
+/* mod_authz_user and mod_authz_groupfile: no user yet is DENIED_NO_USER, so that the
+ * request is authenticated and judged again. */
+static pt_authz_t judge_user(const pt_require_t *rq, const pt_authz_ctx_t *ctx)
+{
+    if (!ctx->user)
+        return PT_AUTHZ_DENIED_NO_USER;
+    if (rq->kind == PT_REQUIRE_VALID_USER)
+        return PT_AUTHZ_GRANTED;
+    for (size_t i = 0; i < rq->nnames; i++) {
+        if (rq->kind == PT_REQUIRE_USER) {
+            if (strcmp(rq->names[i], ctx->user) == 0)
+                return PT_AUTHZ_GRANTED;
+            continue;
+        }
+        int m = ctx->in_group ? ctx->in_group(ctx->arg, ctx->user, rq->names[i]) : 0;
+        if (m < 0)
+            return PT_AUTHZ_ERROR;
+        if (m > 0)
+            return PT_AUTHZ_GRANTED;
+    }
+    return PT_AUTHZ_DENIED;
+}
+
+static pt_authz_t judge_host(const pt_require_t *rq, pt_authz_ctx_t *ctx)
+{
+    if (!ctx->host_done && ctx->arena) {
+        ctx->host = pt_access_remote_host(ctx->arena, ctx->client);
+        ctx->host_done = true;
+    }
+    for (size_t i = 0; i < rq->nnames && ctx->host; i++)
+        if (pt_access_in_domain(rq->names[i], ctx->host))
+            return PT_AUTHZ_GRANTED;
+    return PT_AUTHZ_DENIED;
+}
+
+static pt_authz_t judge_forward_dns(const pt_require_t *rq, const pt_authz_ctx_t *ctx)
+{
+    for (size_t i = 0; i < rq->nnames; i++)
+        if (pt_access_forward_dns_matches(rq->names[i], ctx->client))
+            return PT_AUTHZ_GRANTED;
+    return PT_AUTHZ_DENIED;
+}
+
+static pt_authz_t judge_node(const pt_require_t *rq, pt_authz_ctx_t *ctx);
+
+/* Apache's apply_authz_sections: neutral members do not count; in an "and" a denial ends
+ * it and DENIED_NO_USER outranks neutral and granted; in an "or" a grant ends it and
+ * DENIED_NO_USER outranks a plain denial, since a user may still change the answer. */
+static pt_authz_t judge_group(const pt_require_t *rq, pt_authz_ctx_t *ctx)
 {
     bool and_op = rq->kind == PT_REQUIRE_GROUP_ALL;
     pt_authz_t res = PT_AUTHZ_NEUTRAL;
     for (size_t i = 0; i < rq->nchildren; i++) {
-        pt_authz_t c = eval_node(rq->children[i], client, method, env);
+        pt_authz_t c = judge_node(rq->children[i], ctx);
+        if (c == PT_AUTHZ_ERROR)
+            return c;
         if (c == PT_AUTHZ_NEUTRAL)
             continue;
-        if (and_op && c == PT_AUTHZ_DENIED)
-            return PT_AUTHZ_DENIED;
-        if (!and_op && c == PT_AUTHZ_GRANTED)
-            return PT_AUTHZ_GRANTED;
-        res = c;
+        if (and_op) {
+            if (c == PT_AUTHZ_DENIED)
+                return c;
+            if ((c == PT_AUTHZ_DENIED_NO_USER && res != PT_AUTHZ_DENIED) ||
+                res == PT_AUTHZ_NEUTRAL)
+                res = c;
+        } else {
+            if (c == PT_AUTHZ_GRANTED)
+                return c;
+            if ((c == PT_AUTHZ_DENIED_NO_USER && res == PT_AUTHZ_DENIED) ||
+                res == PT_AUTHZ_NEUTRAL)
+                res = c;
+        }
     }
     return res;
 }
 
-static pt_authz_t eval_node(const pt_require_t *rq, const struct sockaddr *client,
-                            const char *method, const pt_table_t *env)
+static pt_authz_t judge_leaf(const pt_require_t *rq, pt_authz_ctx_t *ctx)
 {
-    pt_authz_t res;
     switch (rq->kind) {
-    case PT_REQUIRE_ALL_GRANTED: res = PT_AUTHZ_GRANTED; break;
-    case PT_REQUIRE_ALL_DENIED: res = PT_AUTHZ_DENIED; break;
-    case PT_REQUIRE_IP:
-        res = ip_listed(rq, client) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
-        break;
-    case PT_REQUIRE_METHOD:
-        res = method_listed(rq, method) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
-        break;
-    case PT_REQUIRE_ENV:
-        res = env_present(rq, env) ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
-        break;
-    default: res = eval_group(rq, client, method, env); break;
+    case PT_REQUIRE_ALL_GRANTED: return PT_AUTHZ_GRANTED;
+    case PT_REQUIRE_ALL_DENIED: return PT_AUTHZ_DENIED;
+    case PT_REQUIRE_IP: return granted_if(ip_listed(rq, ctx->client));
+    case PT_REQUIRE_METHOD: return granted_if(method_listed(rq, ctx->method));
+    case PT_REQUIRE_ENV: return granted_if(env_present(rq, ctx->env));
+    case PT_REQUIRE_VALID_USER:
+    case PT_REQUIRE_USER:
+    case PT_REQUIRE_GROUP: return judge_user(rq, ctx);
+    case PT_REQUIRE_HOST: return judge_host(rq, ctx);
+    case PT_REQUIRE_FORWARD_DNS: return judge_forward_dns(rq, ctx);
+    default: return PT_AUTHZ_ERROR; /* PT_REQUIRE_EXPR is refused at parse time */
     }
-    if (is_negated(rq))
-        res = res == PT_AUTHZ_GRANTED ? PT_AUTHZ_DENIED : PT_AUTHZ_NEUTRAL;
+}
+
+static pt_authz_t judge_node(pt_require_t const *rq, pt_authz_ctx_t *ctx)
+{
+    pt_authz_t res = is_group(rq) ? judge_group(rq, ctx) : judge_leaf(rq, ctx);
+    if (is_negated(rq)) {
+        if (res == PT_AUTHZ_GRANTED)
+            res = PT_AUTHZ_DENIED;
+        else if (res == PT_AUTHZ_DENIED || res == PT_AUTHZ_DENIED_NO_USER)
+            res = PT_AUTHZ_NEUTRAL;
+    }
     return res;
+}
+
+pt_authz_t pt_require_judge(const pt_require_t *rq, pt_authz_ctx_t *ctx)
+{
+    return rq ? judge_node(rq, ctx) : PT_AUTHZ_GRANTED;
+}
+
+bool pt_require_wants_user(const pt_require_t *rq)
+{
+    if (!rq)
+        return false;
+    if (rq->kind == PT_REQUIRE_VALID_USER || rq->kind == PT_REQUIRE_USER ||
+        rq->kind == PT_REQUIRE_GROUP)
+        return true;
+    for (size_t i = 0; i < rq->nchildren; i++)
+        if (pt_require_wants_user(rq->children[i]))
+            return true;
+    return false;
 }
 
 pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
                            const char *method, const pt_table_t *env)
 {
-    if (!rq)
-        return PT_AUTHZ_GRANTED;
-    return eval_node(rq, client, method, env) == PT_AUTHZ_GRANTED ? PT_AUTHZ_GRANTED
-                                                                   : PT_AUTHZ_DENIED;
+    pt_authz_ctx_t ctx = {.client = client, .method = method, .env = env};
+    return pt_require_judge(rq, &ctx) == PT_AUTHZ_GRANTED ? PT_AUTHZ_GRANTED
+                                                          : PT_AUTHZ_DENIED;
 }
 
 /* ---- Directives (registered with conf by loader.c) ------------------------------------- */

@@ -16,6 +16,8 @@ typedef enum {
     PT_AUTHZ_DENIED = 0,
     PT_AUTHZ_GRANTED = 1,
     PT_AUTHZ_NEUTRAL = 2, /* e.g. "Require not ip" that does not match */
+    PT_AUTHZ_DENIED_NO_USER = 3, /* a user provider with no user yet: authenticate first */
+    PT_AUTHZ_ERROR = 4,   /* a provider could not decide (group file unreadable): 500 */
 } pt_authz_t;
 
 typedef struct {
@@ -30,6 +32,15 @@ typedef enum {
     PT_REQUIRE_IP,        /* cidrs; negate for "Require not ip" */
     PT_REQUIRE_METHOD,    /* methods */
     PT_REQUIRE_ENV,       /* env var names */
+    PT_REQUIRE_VALID_USER, /* mod_authz_user: any authenticated user */
+    PT_REQUIRE_USER,      /* names: these users */
+    PT_REQUIRE_GROUP,     /* names: a member of one of these groups (AuthGroupFile) */
+    PT_REQUIRE_HOST,      /* names: the client's double-reverse host name in a domain */
+    PT_REQUIRE_FORWARD_DNS, /* names: the client's address is one of the name's */
+    /* "Require expr": not built yet. The expression language is another module's work;
+     * pt_require_parse refuses the provider with a clear message until it lands, and this
+     * kind is where its parsed expression will hang. */
+    PT_REQUIRE_EXPR,
     PT_REQUIRE_GROUP_ALL, /* children */
     PT_REQUIRE_GROUP_ANY,
     PT_REQUIRE_GROUP_NONE,
@@ -66,6 +77,27 @@ int pt_require_check(const pt_require_t *top, char *err, size_t errlen);
  * partial dotted IPv4 and netmask "10.0.0.0/255.0.0.0"). 0 or PT_EINVAL. */
 int pt_cidr_parse(const char *s, pt_cidr_t *out);
 bool pt_cidr_match(const pt_cidr_t *c, const struct sockaddr *sa);
+
+/* What a rule tree is judged against. user is NULL before authentication; in_group answers
+ * "Require group" (1 member, 0 not, negative: the group file could not be read); arena is
+ * for the host name lookups, cached in host/host_done for one request. */
+typedef struct pt_authz_ctx {
+    const struct sockaddr *client;
+    const char *method;
+    const pt_table_t *env;
+    const char *user;
+    int (*in_group)(void *arg, const char *user, const char *group);
+    void *arg;
+    pt_arena_t *arena;
+    const char *host;     /* double-reverse host name, NULL when none */
+    bool host_done;
+} pt_authz_ctx_t;
+
+/* Apache's raw result of a tree (apply_authz_sections): GRANTED, DENIED, NEUTRAL,
+ * DENIED_NO_USER (a user may change it) or ERROR. A NULL tree is GRANTED. */
+pt_authz_t pt_require_judge(const pt_require_t *rq, pt_authz_ctx_t *ctx);
+/* The tree uses a provider that wants a user (valid-user, user, group). */
+bool pt_require_wants_user(const pt_require_t *rq);
 
 /* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache;
  * a NULL tree (no Require anywhere) is GRANTED. client may be NULL (matches no ip rule).

@@ -43,15 +43,6 @@ static dcx_logs_t *logs_of(dcx_t *l)
     return *slot;
 }
 
-static const char *log_path(dcx_t *l, const pt_node_t *n, const char *p)
-{
-    if (p[0] == '|') {
-        pt_dcx_fail(l, n, "%s: piped logs are not supported", n->name);
-        return NULL;
-    }
-    return pt_dcx_path(l, p);
-}
-
 static int set_log_format(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     dcx_logs_t *logs = logs_of(l);
@@ -73,7 +64,7 @@ static int add_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *pat
                    const char *format, const char *env)
 {
     dcx_logs_t *logs = logs_of(l);
-    const char *p = log_path(l, n, path);
+    const char *p = pt_dcx_log_path(l, n, path);
     if (!p)
         return -1;
     if (env && strncmp(env, "env=", 4) != 0)

@@ -11,4 +11,10 @@
  * so do tests that load configurations); calling it again does nothing. */
 void pt_loader_init(void);
 
+struct pt_config;
+struct pt_dir_config;
+/* Resolves the handler names of one per-directory config of cfg (a .htaccess file's, read
+ * after the load: src/htaccess.c). Returns a name nothing provides, else NULL. */
+const char *pt_loader_resolve_dir(const struct pt_config *cfg, struct pt_dir_config *dc);
+
 #endif

@@ -276,6 +276,8 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     if (o.test) {
+        for (size_t i = 0; i < cfg->nnotices; i++)
+            fprintf(stderr, "portico: %s\n", cfg->notices[i]);
         fputs("Syntax OK\n", stderr);
     } else if (o.modules) {
         list_modules(cfg);

@@ -69,6 +69,18 @@ static int take_handlers(pt_config_t *cfg, pt_loaded_module_t *m, char *err, siz
     return 0;
 }
 
+/* Apache's modules need the symbols of httpd (ap_*) and APR (apr_*, apu_*), which a
+ * portico process does not have: dlopen's "undefined symbol: apr_array_make" says so. */
+static bool is_apache_module_error(const char *why)
+{
+    const char *u = strstr(why, "undefined symbol: ");
+    if (!u)
+        return false;
+    u += strlen("undefined symbol: ");
+    return strncmp(u, "ap_", 3) == 0 || strncmp(u, "apr_", 4) == 0 ||
+           strncmp(u, "apu_", 4) == 0 || strncmp(u, "unixd_", 6) == 0;
+}
+
 static int open_library(pt_loaded_module_t *m, char *err, size_t errlen)
 {
     struct stat st;
@@ -79,6 +91,12 @@ static int open_library(pt_loaded_module_t *m, char *err, size_t errlen)
     m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
     if (!m->handle) {
         const char *why = dlerror();
+        if (why && is_apache_module_error(why))
+            return fail(err, errlen, m->file, m->line,
+                        "LoadModule %s: %s is a module built for Apache httpd, which portico "
+                        "cannot load (portico has its own module API, portico_module.h); "
+                        "remove the line, or use what portico builds in (portico -l)",
+                        m->name, m->path);
         return fail(err, errlen, m->file, m->line, "Cannot load %s into server: %s", m->path,
                     why ? why : "unknown dlopen error");
     }

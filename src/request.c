@@ -4,9 +4,11 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "authz.h"
 #include "conn.h"
 #include "handler.h"
 #include "headers.h"
+#include "htaccess.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -20,6 +22,14 @@
 #include <unistd.h>
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
+
+/* Set once at start-up, before any thread (pt_request_set_phases). */
+static const pt_request_phases_t *phases;
+
+void pt_request_set_phases(const pt_request_phases_t *p)
+{
+    phases = p;
+}
 
 /* ---- Address helpers -------------------------------------------------------------- */
 
@@ -262,6 +272,8 @@ static const pt_handler_t *choose_handler(pt_request_t *r)
         const char *ext = file_ext(r->filename);
         for (size_t i = 0; ext && i < d->nhandlers; i++) {
             if (strcasecmp(d->handlers[i].ext, ext) == 0) {
+                if (!d->handlers[i].value)
+                    break; /* RemoveHandler: the default handler, as if never added */
                 r->handler = d->handlers[i].value;
                 return d->handlers[i].handler;
             }
@@ -335,6 +347,33 @@ static bool walk_inherited(const pt_request_t *r, const char *walked)
     return strncmp(walked, r->walked_dir, dl) == 0 && walked[dl] && !strchr(walked + dl, '/');
 }
 
+/* The per-directory config files (AccessFileName, .htaccess by default) and every ".ht*"
+ * file (.htpasswd, .htgroup) are never served, whatever the sections say: Apache's stock
+ * configs deny them with <FilesMatch "^\.ht">, and a config without that rule must not
+ * hand out password hashes. 403, as that rule answers. */
+static int check_hidden(pt_request_t *r, const char *walked)
+{
+    if (!walked)
+        return 0;
+    size_t n = strlen(walked);
+    while (n > 1 && walked[n - 1] == '/')
+        n--;
+    const char *base = walked + n;
+    while (base > walked && base[-1] != '/')
+        base--;
+    size_t bl = (size_t)(walked + n - base);
+    bool hidden = bl >= 3 && strncmp(base, ".ht", 3) == 0;
+    const pt_vhost_t *vh = r->vhost->access_files ? r->vhost : r->cfg->main_server;
+    for (size_t i = 0; !hidden && vh && i < vh->naccess_files; i++)
+        hidden = strlen(vh->access_files[i]) == bl && strncmp(base, vh->access_files[i], bl) == 0;
+    if (!hidden)
+        return 0;
+    pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s "
+                                 "(a per-directory config or .ht* file is never served)",
+                  walked);
+    return 403;
+}
+
 /* The directory r was walked to, as Apache's walk cache keeps it: the directory itself, or
  * the one that holds the file or the first missing name (for /a/b/c with no /a/b, the walk
  * stopped in /a/: a fallback lookup of /a/x reuses it, apache2 2.4.71). */
@@ -366,32 +405,41 @@ static const char *regex_name(pt_request_t *r, const char *walked)
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = check_location_redirects(r);
+    r->backend = NULL;
+    r->backend_path = NULL;
+    r->proxy_pass = NULL;
+    /* mod_rewrite's translate_name hook runs first; a file or backend it gives is mapped. */
+    bool mapped = false;
+    if (!st && !dirent && phases && phases->translate)
+        st = phases->translate(r, lookup, &mapped);
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
-    if (!st && !dirent &&
+    if (!st && !dirent && !mapped &&
         (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
     if (st)
         return st;
-    pt_walk_result_t wr;
+    pt_walk_result_t wr = {0};
     r->path_info = NULL;
     r->finfo_valid = false;
-    r->backend = NULL;
-    r->backend_path = NULL;
-    r->proxy_pass = NULL;
-    const pt_proxy_pass_t *pp = match_proxy_pass(r);
-    if (pp && !pp->disabled) {
-        /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
+    const pt_proxy_pass_t *pp = mapped ? NULL : match_proxy_pass(r);
+    if (r->backend || (pp && !pp->disabled)) {
+        /* ProxyPass (or RewriteRule [P]): no file mapping; only <Location> sections apply,
+         * as in Apache. */
         r->filename = NULL;
-        r->backend = pp->backend;
-        r->proxy_pass = pp;
+        if (pp) {
+            r->backend = pp->backend;
+            r->proxy_pass = pp;
+        }
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
         r->sections = wr.sections;
     } else {
-        r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
+        if (!mapped)
+            r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
+        wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);
@@ -400,7 +448,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         r->sections = wr.sections;
         /* A listing's entry lookup reuses the listed directory's walk: its link was checked
          * with that directory's Options (entry_visible), nothing above it is walked again. */
-        st = dirent ? 0 : check_symlinks(r);
+        st = wr.status;
+        if (!st)
+            st = dirent ? 0 : check_symlinks(r);
+        if (!st)
+            st = check_hidden(r, walked);
         if (st) {
             /* Apache's walk stops before it merges a section: the server's config answers. */
             r->dir = r->vhost->dir;
@@ -419,19 +471,24 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
-    if (!authorized_before && r->dir->require &&
-        pt_require_eval(r->dir->require, pt_request_client_addr(r), r->method, &r->env) !=
-            PT_AUTHZ_GRANTED) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->filename ? r->filename : r->uri);
-        return 403;
+    /* A ProxyPass'd request: the <Proxy> sections of the URL it goes to (mod_proxy's walk):
+     * their Order/Allow/Deny set goes to the access phase, their Require after it. */
+    const char *purl = NULL;
+    const struct pt_access_compat *pcompat = NULL;
+    const pt_require_t *prq = !authorized_before && r->backend && r->cfg->proxy_require
+                                  ? r->cfg->proxy_require(r->arena, r->cfg, r->backend,
+                                                          r->backend_path, &purl, &pcompat)
+                                  : NULL;
+    if (!authorized_before) {
+        /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
+        st = pt_authz_request(r, pt_request_client_addr(r), pcompat);
+        if (st)
+            return st;
     }
-    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
-    if (!authorized_before && r->backend && r->backend->proxy_require &&
-        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
-                        &r->env) != PT_AUTHZ_GRANTED) {
+    if (prq && pt_require_eval(prq, pt_request_client_addr(r), r->method, &r->env) !=
+                   PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->backend->url);
+                      purl);
         return 403;
     }
     return 0;
@@ -456,24 +513,54 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
     return st;
 }
 
-/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
- * handler. Returns PT_DONE or a status for an error page. */
+/* The phases before the handler (request.h). An internal redirect made by the fixup phase
+ * (a per-directory RewriteRule) routes the new URL with r->route_defer set, so that its
+ * handler is chosen and not run: it comes back here in r->route_handler. */
 int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 {
+    *h = NULL;
     int st = route_map(r, false, false);
     if (st)
         return st;
-    *h = choose_handler(r);
-    if (r->filename)
+    bool redirected = false, defer = r->route_defer;
+    r->route_defer = true;
+    r->route_handler = NULL;
+    st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
+    r->route_defer = defer;
+    if (st || redirected) {
+        *h = st ? NULL : r->route_handler;
+        return st;
+    }
+    const pt_handler_t *hh = choose_handler(r);
+    if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
-    return 0;
+        /* mod_mime's languages describe the file: a script or backend says its own. */
+        const char *lang = hh == r->cfg->default_handler
+                               ? pt_mime_languages(r->arena, r->dir, r->filename)
+                               : NULL;
+        if (lang)
+            pt_table_set(&r->headers_out, "Content-Language", lang);
+    }
+    st = phases && phases->handler ? phases->handler(r, &hh) : 0;
+    if (st == 0)
+        *h = hh;
+    return st;
 }
 
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler (or, within pt_request_route_begin's fixup, leaves it to that caller). Returns
+ * PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
 {
     const pt_handler_t *h = NULL;
     int st = pt_request_route_begin(r, &h);
-    return st ? st : h->run(r);
+    if (st || !h)
+        return st;
+    if (r->route_defer) {
+        r->route_handler = h;
+        return 0;
+    }
+    return h->run(r);
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

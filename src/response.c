@@ -4,6 +4,7 @@
  * through the request's protocol operations (r->proto): the status line, framing and the
  * socket are the protocol's (src/http1/h1_output.c for HTTP/1). */
 #include "conn.h"
+#include "expires.h"
 #include "headers.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
@@ -84,6 +85,8 @@ static void apply_header_rules(pt_request_t *r, int status)
         pt_table_add(ok ? ok : &r->err_headers_out, "Content-Type", r->content_type);
     if (!r->dir)
         return;
+    if (ok) /* mod_expires' filter runs before mod_headers' fixups: Header sees its fields */
+        pt_expires_apply(r, status, ok);
     if (ok)
         pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, ok, r);
     pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &r->err_headers_out, r);

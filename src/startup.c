@@ -174,6 +174,7 @@ static int child_init(const pt_config_t *cfg)
 {
     /* The parent's health-check and DNS sockets came with the fork: not this child's. */
     pt_hcheck_child_forget();
+    pt_stapling_child_forget();
     if (pt_module_child_init(cfg) != 0)
         return -1;
     if (pt_resolve_child_init(cfg) != 0)

@@ -13,12 +13,29 @@ typedef struct block {
     size_t used;
 } block_t;
 
+typedef struct cleanup {
+    struct cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} cleanup_t;
+
 struct pt_arena {
     block_t *head; /* current block; every block is reachable from it */
     block_t *first; /* kept across resets */
     size_t block_size;
     size_t total;
+    cleanup_t *cleanups; /* newest first; the nodes live in the arena */
 };
+
+static void run_cleanups(pt_arena_t *a)
+{
+    /* A cleanup may register another (it lands on the fresh list and runs too). */
+    while (a->cleanups) {
+        cleanup_t *c = a->cleanups;
+        a->cleanups = c->next;
+        c->fn(c->arg);
+    }
+}
 
 #define ALIGN 16
 #define HDR ((sizeof(block_t) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
@@ -46,6 +63,7 @@ pt_arena_t *pt_arena_create(size_t block_size)
     a->block_size = block_size ? block_size : PT_ARENA_DEFAULT_BLOCK;
     a->first = a->head = block_new(a->block_size);
     a->total = 0;
+    a->cleanups = NULL;
     return a;
 }
 
@@ -53,6 +71,7 @@ void pt_arena_destroy(pt_arena_t *a)
 {
     if (!a)
         return;
+    run_cleanups(a);
     block_t *b = a->head;
     while (b) {
         block_t *n = b->next;
@@ -64,6 +83,7 @@ void pt_arena_destroy(pt_arena_t *a)
 
 void pt_arena_reset(pt_arena_t *a)
 {
+    run_cleanups(a);
     block_t *b = a->head;
     while (b) {
         block_t *n = b->next;
@@ -181,4 +201,13 @@ void pt_strbuf_printf(pt_strbuf_t *b, const char *fmt, ...)
     va_end(again);
     if (n > 0)
         b->len += (size_t)n;
+}
+
+void pt_arena_cleanup(pt_arena_t *a, void (*fn)(void *arg), void *arg)
+{
+    cleanup_t *c = pt_arena_alloc(a, sizeof(*c));
+    c->fn = fn;
+    c->arg = arg;
+    c->next = a->cleanups;
+    a->cleanups = c;
 }

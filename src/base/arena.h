@@ -16,6 +16,9 @@ pt_arena_t *pt_arena_create(size_t block_size);
 void pt_arena_destroy(pt_arena_t *a);
 /* Frees every block but the first and rewinds it: the cheap reset between requests. */
 void pt_arena_reset(pt_arena_t *a);
+/* Runs fn(arg) when a is next reset or destroyed, newest first, before its memory goes (as
+ * an APR pool cleanup): how a request lets go of what it borrowed from a shared cache. */
+void pt_arena_cleanup(pt_arena_t *a, void (*fn)(void *arg), void *arg);
 
 void *pt_arena_alloc(pt_arena_t *a, size_t n);  /* 16-byte aligned */
 void *pt_arena_calloc(pt_arena_t *a, size_t n);

@@ -12,6 +12,7 @@
 #include "common.h"
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 enum { PT_LOG_EMERG, PT_LOG_ALERT, PT_LOG_CRIT, PT_LOG_ERR, PT_LOG_WARN, PT_LOG_NOTICE,
        PT_LOG_INFO, PT_LOG_DEBUG, PT_LOG_TRACE1 };
@@ -28,6 +29,13 @@ void pt_log_error(int level, const char *client, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pt_log_verror(int level, const char *client, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+/* The same with the tag of the Apache module whose work the line is about ("proxy_http",
+ * "proxy_balancer"), as httpd writes "[proxy_http:error]"; pt_log_error's is "core". module
+ * must be a literal or outlive the call; NULL is "core". */
+void pt_log_merror(const char *module, int level, const char *client, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void pt_log_mverror(const char *module, int level, const char *client, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
 /* LogLevel name ("warn", "debug", "trace1") to PT_LOG_*, -1 when unknown. */
 int pt_log_level_parse(const char *name);
 
@@ -43,5 +51,17 @@ void pt_logsink_release(pt_logsink_t *s);
 void pt_logsink_append(pt_logsink_t *s, const char *line, size_t n);
 /* Writes out what is buffered (called by the MPM periodically and at exit). */
 void pt_log_flush_all(void);
+
+/* ---- Piped logs -------------------------------------------------------------------- */
+/* A path "|program args" (ErrorLog, a sink) starts program with the log on its stdin, in
+ * the process that opens it (the parent): "|$cmd" runs cmd through /bin/sh -c, "|cmd" and
+ * "||cmd" run it directly (a full path, as Apache). The program lives as long as the log is
+ * open; closing it gives the program EOF (then SIGTERM, then SIGKILL after a few seconds). */
+/* For the parent's reaper: when pid was a piped log program of this process, starts it
+ * again on the same pipe (logged as an error; at most once a second, the rest at the next
+ * pt_log_piped_tick) and returns true. */
+bool pt_log_piped_exited(pid_t pid, int status);
+/* Starts again the piped log programs whose restart was put off (the parent's tick). */
+void pt_log_piped_tick(void);
 
 #endif

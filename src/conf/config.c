@@ -3,6 +3,7 @@
  * <IfDefine>, and the built-in module list. The result is a node tree; directives.c gives
  * the nodes their meaning. */
 #include "config.h"
+#include "modcatalog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ typedef struct {
     char *err;
     size_t errlen;
     const char *server_root;
+    bool htaccess; /* pt_parse_opts_t.htaccess */
     int mpm;
     bool mpm_set; /* an MPM directive (or LoadModule mpm_*) has been read */
     const char **loaded; /* modules LoadModule'd so far, for <IfModule> */
@@ -82,8 +84,17 @@ static const struct {
     {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
     {"watchdog_module", "mod_watchdog.c", -1},
     {"remoteip_module", "mod_remoteip.c", -1},
+    {"rewrite_module", "mod_rewrite.c", -1},
     {"ssl_module", "mod_ssl.c", -1},
     {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
+    {"autoindex_module", "mod_autoindex.c", -1},
+    {"expires_module", "mod_expires.c", -1},
+    {"access_compat_module", "mod_access_compat.c", -1},
+    {"auth_basic_module", "mod_auth_basic.c", -1},
+    {"authn_core_module", "mod_authn_core.c", -1},
+    {"authn_file_module", "mod_authn_file.c", -1},
+    {"authz_user_module", "mod_authz_user.c", -1},
+    {"authz_groupfile_module", "mod_authz_groupfile.c", -1},
 };
 
 static const char *const module_names[] = {
@@ -102,8 +113,17 @@ static const char *const module_names[] = {
     "slotmem_shm_module",
     "watchdog_module",
     "remoteip_module",
+    "rewrite_module",
     "ssl_module",
     "socache_shmcb_module",
+    "autoindex_module",
+    "expires_module",
+    "access_compat_module",
+    "auth_basic_module",
+    "authn_core_module",
+    "authn_file_module",
+    "authz_user_module",
+    "authz_groupfile_module",
     NULL,
 };
 
@@ -232,6 +252,10 @@ static const char *expand(pctx_t *c, const char *s, const char *file, int line)
     char *out = pt_arena_alloc(c->a, cap);
     while (*s) {
         const char *end = s[0] == '$' && s[1] == '{' ? strchr(s + 2, '}') : NULL;
+        /* ${map:key} is mod_rewrite's, left as written: a Define's name has no ':' (Apache
+         * refuses one for this reason). */
+        if (end && memchr(s + 2, ':', (size_t)(end - s - 2)))
+            end = NULL;
         const char *val = NULL;
         size_t add = 1;
         if (end) {
@@ -347,6 +371,13 @@ static int skip_block(pctx_t *c, reader_t *r, const char *open, int open_line)
     return fail(c, r->file, open_line, "<%s> was not closed.", open);
 }
 
+/* <IfFile [!]path>: a relative path is ServerRoot's, as Apache's. */
+static bool file_exists(pctx_t *c, const char *arg)
+{
+    struct stat st;
+    return stat(resolve_path(c, arg), &st) == 0;
+}
+
 /* A module loaded by an earlier LoadModule line: by identifier ("counter_module") or by
  * Apache's source-file form ("mod_counter.c"). */
 static bool loaded_module(const pctx_t *c, const char *arg)
@@ -373,6 +404,8 @@ static bool condition_true(pctx_t *c, const char *kind, const char *arg)
     bool yes;
     if (strcasecmp(kind, "IfModule") == 0)
         yes = pt_module_known(arg, c->mpm) || loaded_module(c, arg);
+    else if (strcasecmp(kind, "IfFile") == 0)
+        yes = file_exists(c, arg);
     else
         yes = define_find(c, arg) != NULL;
     return yes != neg;
@@ -390,6 +423,34 @@ static pt_node_t *node_new(pctx_t *c, const char *name, int argc, const char **a
     return n;
 }
 
+/* A "#notice" node: the walker turns it into a -t notice (pt_dcx_note) at file:line. */
+__attribute__((format(printf, 5, 6))) static void note(pctx_t *c, pt_node_t ***tail,
+                                                       const char *file, int line,
+                                                       const char *fmt, ...)
+{
+    char msg[PT_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const char **argv = pt_arena_calloc(c->a, 2 * sizeof(*argv));
+    argv[0] = pt_arena_strdup(c->a, msg);
+    pt_node_t *n = node_new(c, "#notice", 1, argv, file, line);
+    **tail = n;
+    *tail = &n->next;
+}
+
+/* Skipping an <IfModule> of a module Apache has and portico lacks loses what the section
+ * held (certbot puts a whole HTTPS site in <IfModule mod_ssl.c>): -t says so. */
+static void note_skipped_module(pctx_t *c, pt_node_t ***tail, const char *arg,
+                                const char *file, int line)
+{
+    const pt_apache_module_t *m = arg[0] == '!' ? NULL : pt_apache_module_find(arg);
+    if (m)
+        note(c, tail, file, line, "<IfModule %s> skipped: portico does not provide %s (%s)",
+             arg, m->name, m->what);
+}
+
 /* A line starting with '<' that is not a close tag. */
 static int open_section(pctx_t *c, reader_t *r, char *l, int line, pt_node_t ***tail)
 {
@@ -404,7 +465,8 @@ static int open_section(pctx_t *c, reader_t *r, char *l, int line, pt_node_t ***
     l[len - 1] = '\0';
     int argc;
     const char **argv;
-    if (strcasecmp(name, "IfModule") == 0 || strcasecmp(name, "IfDefine") == 0) {
+    if (strcasecmp(name, "IfModule") == 0 || strcasecmp(name, "IfDefine") == 0 ||
+        strcasecmp(name, "IfFile") == 0) {
         /* The condition is expanded; a skipped body is not. */
         if (split_words(c, s + nlen, r->file, line, &argc, &argv) < 0)
             return -1;
@@ -412,6 +474,8 @@ static int open_section(pctx_t *c, reader_t *r, char *l, int line, pt_node_t ***
             return fail(c, r->file, line, "<%s> takes one argument", name);
         if (condition_true(c, name, argv[0]))
             return parse_block(c, r, name, line, tail);
+        if (strcasecmp(name, "IfModule") == 0)
+            note_skipped_module(c, tail, argv[0], r->file, line);
         return skip_block(c, r, name, line);
     }
     if (split_words(c, s + nlen, r->file, line, &argc, &argv) < 0)
@@ -451,6 +515,13 @@ static int mpm_kind(const char *s)
     return -1;
 }
 
+static void add_loaded(pctx_t *c, const char *name)
+{
+    c->loaded = pt_arena_grow(c->a, c->loaded, c->nloaded * sizeof(*c->loaded),
+                              (c->nloaded + 1) * sizeof(*c->loaded));
+    c->loaded[c->nloaded++] = name;
+}
+
 /* Apache picks its MPM with LoadModule mpm_X_module; we honour that when no MPM directive
  * came first, by adding the equivalent MPM node to the tree. */
 static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
@@ -475,6 +546,21 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
     }
     if (pt_module_known(name, c->mpm))
         return 0;
+    const pt_apache_module_t *am = pt_apache_module_find(name);
+    if (am && !am->accepted)
+        return fail(c, n->file, n->line,
+                    "LoadModule %s: portico does not provide Apache's %s (%s), and cannot load "
+                    "Apache's modules%s%s", name, am->name, am->what, am->hint ? "; " : "",
+                    am->hint ? am->hint : "");
+    if (am) {
+        /* As Apache: once loaded, <IfModule> names it; its directives stay refused until
+         * portico has them, so nothing it would do is lost without an error. */
+        note(c, tail, n->file, n->line,
+             "LoadModule %s accepted and ignored: portico does not implement %s (%s)", name,
+             am->name, am->what);
+        add_loaded(c, am->name);
+        return 0;
+    }
     if (strncmp(name, "mpm_", 4) == 0 || strstr(name, ".c"))
         return fail(c, n->file, n->line,
                     "module %s is not built into portico (loadable modules are not supported)",
@@ -487,9 +573,7 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
     pt_node_t *ln = node_new(c, "LoadModule", 2, argv, n->file, n->line);
     **tail = ln;
     *tail = &ln->next;
-    c->loaded = pt_arena_grow(c->a, c->loaded, c->nloaded * sizeof(*c->loaded),
-                              (c->nloaded + 1) * sizeof(*c->loaded));
-    c->loaded[c->nloaded++] = name;
+    add_loaded(c, name);
     return 0;
 }
 
@@ -498,6 +582,11 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
 static int read_time_directive(pctx_t *c, pt_node_t *n, pt_node_t ***tail)
 {
     const char *name = n->name;
+    static const char *const server_only[] = {"Include", "IncludeOptional", "Define",
+                                              "UnDefine", "LoadModule", "ServerRoot", "MPM"};
+    for (size_t i = 0; c->htaccess && i < PT_ARRAY_LEN(server_only); i++)
+        if (strcasecmp(name, server_only[i]) == 0)
+            return fail(c, n->file, n->line, "%s not allowed here", name);
     if (strcasecmp(name, "Include") == 0 || strcasecmp(name, "IncludeOptional") == 0) {
         if (n->argc != 1)
             return fail(c, n->file, n->line, "%s takes one argument", name);
@@ -695,7 +784,8 @@ static int include_path(pctx_t *c, const char *arg, bool optional, const char *f
 pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_t *opts,
                            const char **server_root_out, char *err, size_t errlen)
 {
-    pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT};
+    pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT,
+                .htaccess = opts && opts->htaccess};
     const char *main_path = path;
     if (opts && opts->server_root) {
         /* As httpd -f: a relative config path is relative to ServerRoot (-d). */

@@ -35,6 +35,8 @@ typedef struct {
     const char *server_root;   /* -d, or NULL for the default */
     const char **defines;      /* -D NAME values */
     size_t ndefines;
+    bool htaccess;             /* a .htaccess file: Include, Define, LoadModule, ServerRoot
+                                  and MPM are not allowed there */
 } pt_parse_opts_t;
 
 /* Parses path (and what it includes) into a tree in arena a. On error returns NULL and
@@ -61,6 +63,19 @@ enum {
     PT_OPT_EXECCGI = 1 << 3,
     PT_OPT_INCLUDES = 1 << 4,
     PT_OPT_MULTIVIEWS = 1 << 5,
+};
+
+/* AllowOverride's classes: what a .htaccess file may set (Apache's OR_* bits). */
+enum {
+    PT_OVR_AUTHCFG = 1 << 0,   /* AuthConfig: Auth*, Require */
+    PT_OVR_FILEINFO = 1 << 1,  /* FileInfo: types, handlers, ErrorDocument, Header, Rewrite* */
+    PT_OVR_INDEXES = 1 << 2,   /* Indexes: DirectoryIndex, FallbackResource, Expires* */
+    PT_OVR_LIMIT = 1 << 3,     /* Limit: Order, Allow, Deny */
+    PT_OVR_OPTIONS = 1 << 4,   /* Options (those of override_opts) */
+    PT_OVR_ALL = 0x1f,
+    /* AllowOverride Nonfatal=: those errors in a .htaccess file are warnings. */
+    PT_OVR_NONFATAL_OVERRIDE = 1 << 8, /* a directive its class does not allow */
+    PT_OVR_NONFATAL_UNKNOWN = 1 << 9,  /* a directive portico does not know */
 };
 
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
@@ -168,7 +183,10 @@ typedef struct pt_backend {
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
     const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
-                                   matching its URL (proxy/directives_balancer.c); NULL none */
+                                   matching its URL (proxy/directives_balancer.c); NULL none:
+                                   what SetHandler's proxying is checked by */
+    const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
+                                   section that has them (src/access_compat.h); NULL none */
 } pt_backend_t;
 
 typedef struct {
@@ -209,6 +227,25 @@ typedef struct pt_reverse_members {
     bool found;                /* a balancer of that name exists */
 } pt_reverse_members_t;
 
+/* mod_rewrite's part of a per-directory config (src/directives_rewrite.c fills it,
+ * src/rewrite_request.c runs it): merged by pt_dir_config_merge as Apache's
+ * config_perdir_merge. The rules are the engine's (src/rewrite.h), opaque here. */
+struct pt_rewrite_rule;
+#define PT_REWRITE_INHERIT 1        /* RewriteOptions Inherit: the outer rules after ours */
+#define PT_REWRITE_INHERIT_BEFORE 2 /* RewriteOptions InheritBefore: before ours */
+typedef struct {
+    bool present;              /* a Rewrite* directive is in this section; else the section
+                                  leaves the outer part alone (Apache makes the module's
+                                  config only when one of its directives is used) */
+    int engine;                /* RewriteEngine: -1 unset, 0 off, 1 on */
+    int options;               /* RewriteOptions: -1 unset, else PT_REWRITE_* bits */
+    const char *base;          /* RewriteBase; NULL none (not inherited, as Apache) */
+    const char *directory;     /* the <Directory> path with a trailing '/'; NULL at server
+                                  level (then no per-directory rules run) */
+    const struct pt_rewrite_rule *const *rules;
+    size_t nrules;
+} pt_rewrite_dir_t;
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -224,6 +261,14 @@ typedef struct pt_dir_config {
     const char *fallback;      /* FallbackResource URL; "" = disabled; NULL = unset */
 
     const pt_require_t *require; /* NULL = unset (inherit) */
+    /* Access phase (src/authz.c). mod_access_compat's Order/Allow/Deny/Satisfy: a section
+     * with any of them replaces the outer set whole, as Apache (no merge); NULL unset. The
+     * Auth* values are each inherited unless set (NULL); auth_type "None" switches off. */
+    struct pt_access_compat *access_compat;
+    const char *auth_type;       /* AuthType: "Basic" or "None" */
+    const char *auth_name;       /* AuthName: the realm */
+    const char *auth_user_file;  /* AuthUserFile, absolute */
+    const char *auth_group_file; /* AuthGroupFile, absolute */
 
     const pt_header_rule_t *headers;     /* Header rules; merged: outer then inner */
     size_t nheaders;
@@ -235,10 +280,16 @@ typedef struct pt_dir_config {
     const pt_redirect_t *redirects;      /* Redirect inside a section: matches its path */
     size_t nredirects;
 
-    const pt_ext_map_t *types;           /* AddType; merged: inner first */
+    const pt_ext_map_t *types;           /* AddType; merged: inner first; a NULL value:
+                                            RemoveType */
     size_t ntypes;
-    const pt_ext_map_t *handlers;        /* AddHandler */
+    const pt_ext_map_t *handlers;        /* AddHandler; a NULL value: RemoveHandler */
     size_t nhandlers;
+    const pt_ext_map_t *charsets;        /* AddCharset (value NULL: RemoveCharset) */
+    size_t ncharsets;
+    const pt_ext_map_t *languages;       /* AddLanguage (value NULL: RemoveLanguage) */
+    size_t nlanguages;
+    const char *default_language;        /* DefaultLanguage; NULL unset */
     const char *handler_name;            /* SetHandler; "none" clears; NULL unset */
     const struct pt_handler *handler;    /* handler_name resolved at load; NULL for unset
                                             and "none" */
@@ -251,6 +302,15 @@ typedef struct pt_dir_config {
     int64_t limit_request_body;          /* LimitRequestBody bytes; -1 unset; 0 unlimited */
     int enable_sendfile;                 /* -1 unset, 0 off, 1 on */
     int enable_mmap;
+
+    /* AllowOverride and AllowOverrideList (plain <Directory> only): what the .htaccess
+     * files of this directory and below may set. Inner wins when set. */
+    unsigned overrides;                  /* PT_OVR_* classes and Nonfatal bits */
+    unsigned override_opts;              /* the PT_OPT_* an Options class allows */
+    bool overrides_set;
+    const char **override_list;          /* directive names allowed whatever the classes */
+    size_t noverride_list;
+    bool override_list_set;
 
     /* FastCGI (proxy_fcgi). */
     pt_backend_t *handler_backend;       /* SetHandler "proxy:..." parsed; NULL otherwise */
@@ -265,6 +325,16 @@ typedef struct pt_dir_config {
     size_t ncookie_paths;
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
+
+    /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
+     * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */
+    int expires_active;                  /* ExpiresActive: 0 unset, 1 Off, 2 On */
+    const char *expires_default;         /* ExpiresDefault code; NULL unset */
+    const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
+                                            "image/ *" for a major type), value the code; inner first */
+    size_t nexpires_by_type;
+
+    pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
 } pt_dir_config_t;
 
 typedef enum {
@@ -344,6 +414,8 @@ typedef struct pt_vhost {
      * inherited from the main server: 0 unset, 1 Off, 2 On. */
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
+    int proxy_status;           /* ProxyStatus (proxy/directives_balancer.c): 0 unset,
+                                   1 Off (the default), 2 On or Full */
     int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 unset, 1 Off, 2 On, 3 NoDecode */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
@@ -355,9 +427,14 @@ typedef struct pt_vhost {
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
+    const struct pt_rewrite_srv *rewrite;    /* src/directives_rewrite.c (Rewrite* at server
+                                                level, RewriteMap): NULL none */
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
+    const char **access_files;  /* AccessFileName; NULL inherits the main server's (default
+                                   .htaccess): never served, whatever the sections say */
+    size_t naccess_files;
     const char *file;
     int line;
 } pt_vhost_t;
@@ -406,6 +483,17 @@ typedef struct pt_config {
     size_t nbalancers;
     struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
                                        when the configuration has none */
+    /* mod_proxy's proxy_walk over the <Proxy>/<ProxyMatch> sections with Require lines
+     * (proxy/directives_balancer.c sets both; NULL when there are none): the Require of the
+     * last section matching the proxied URL, b's scheme and authority joined with path (a
+     * ProxyPass'd request's backend_path; b's own path when NULL), NULL when none matches;
+     * *url gets that URL ("proxy:http://h:8080/app/x", from a) for the log, and *compat
+     * the Order/Allow/Deny set of the last matching section that has one (NULL: none). */
+    const struct pt_proxy_walk *proxy_walk;
+    const pt_require_t *(*proxy_require)(pt_arena_t *a, const struct pt_config *cfg,
+                                         const pt_backend_t *b, const char *path,
+                                         const char **url,
+                                         const struct pt_access_compat **compat);
 
     /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
     const struct pt_remoteip_pp_conf *proxy_protocol;
@@ -428,6 +516,7 @@ typedef struct pt_config {
     size_t nregexes;
 
     bool extended_status;      /* ExtendedStatus (server-status per-worker table); On */
+    bool htaccess;             /* some AllowOverride lets .htaccess files in: walks read them */
 
     /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
     struct pt_loaded_module *modules;
@@ -436,6 +525,13 @@ typedef struct pt_config {
     /* The handler for a request that no SetHandler or AddHandler names (static files),
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
+
+    /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
+     * the configuration asks and portico accepts without doing (directives_compat.c), one
+     * per key (a directive or module name); notice_keys[i] is NULL for keyless lines. */
+    const char **notices;
+    const char **notice_keys;
+    size_t nnotices;
 } pt_config_t;
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
@@ -465,8 +561,21 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
  * <DirectoryMatch> is matched against rx_name (NULL: filename), the name as Apache's walk
  * leaves it: a directory has a trailing '/' only when the URL has one.
  * *out (may be NULL) gets what else the walk found. */
+/* Where a walk reads .htaccess files from: the request floor's cache (src/htaccess.c).
+ * read returns the file of directory dir (ending in '/') for the config merged so far (d:
+ * its AllowOverride lets something in), or NULL: none, or a file that could not be used
+ * (then *status is 500, logged). The result stays valid while the request lives. */
+struct pt_htaccess;
+typedef struct {
+    const struct pt_htaccess *(*read)(void *ctx, const char *dir, const pt_dir_config_t *d,
+                                      int *status);
+    void *ctx;
+} pt_htaccess_reader_t;
+
 /* What pt_config_dir_for_walk finds besides the config. */
 typedef struct {
+    const pt_htaccess_reader_t *ht; /* in: read .htaccess files on the walk (NULL: none) */
+    int status;                     /* out: 0, or 500 when a .htaccess file failed */
     unsigned walk_options; /* the Options the walk checks symbolic links with: those of the
                               plain <Directory> sections that hold the last name (not
                               <DirectoryMatch>, <Files> or <Location>, which Apache merges

@@ -5,6 +5,7 @@
  * allocate from the caller's arena. */
 #include "config.h"
 #include "directives.h"
+#include "htaccess_parse.h"
 
 #include <fnmatch.h>
 #include <netinet/in.h>
@@ -19,6 +20,8 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
     dc->enable_sendfile = -1;
     dc->enable_mmap = -1;
     dc->fcgi_backend_type = -1;
+    dc->rewrite.engine = -1;
+    dc->rewrite.options = -1;
     return dc;
 }
 
@@ -104,6 +107,30 @@ static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_conf
     m->nerrordocs = n + i->nerrordocs;
 }
 
+/* Apache's config_perdir_merge for mod_rewrite: engine and options inherited, the base and
+ * the directory the inner section's, the rules the inner ones unless RewriteOptions asks for
+ * the outer ones too. A section without a Rewrite* directive changes nothing. */
+static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_dir_t *o,
+                          const pt_rewrite_dir_t *i)
+{
+    if (!i->present)
+        return;
+    m->present = true;
+    m->engine = i->engine >= 0 ? i->engine : o->engine;
+    m->options = i->options >= 0 ? i->options : o->options;
+    m->base = i->base;
+    m->directory = i->directory;
+    int opt = m->options > 0 ? m->options : 0;
+    if (opt & PT_REWRITE_INHERIT)
+        m->rules = concat(a, i->rules, i->nrules, o->rules, o->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else if (opt & PT_REWRITE_INHERIT_BEFORE)
+        m->rules = concat(a, o->rules, o->nrules, i->rules, i->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else
+        m->rules = i->rules, m->nrules = i->nrules;
+}
+
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
                                      const pt_dir_config_t *inner)
 {
@@ -118,8 +145,28 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     }
     if (i->fallback)
         m->fallback = i->fallback;
+    if (i->overrides_set) {
+        m->overrides = i->overrides;
+        m->override_opts = i->override_opts;
+        m->overrides_set = true;
+    }
+    if (i->override_list_set) {
+        m->override_list = i->override_list;
+        m->noverride_list = i->noverride_list;
+        m->override_list_set = true;
+    }
     if (i->require)
         m->require = i->require;
+    if (i->access_compat) /* replaced whole: mod_access_compat has no merge */
+        m->access_compat = i->access_compat;
+    if (i->auth_type)
+        m->auth_type = i->auth_type;
+    if (i->auth_name)
+        m->auth_name = i->auth_name;
+    if (i->auth_user_file)
+        m->auth_user_file = i->auth_user_file;
+    if (i->auth_group_file)
+        m->auth_group_file = i->auth_group_file;
     m->headers = concat(a, o->headers, o->nheaders, i->headers, i->nheaders,
                         sizeof(*o->headers), &m->nheaders);
     m->req_headers = concat(a, o->req_headers, o->nreq_headers, i->req_headers,
@@ -127,6 +174,19 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     merge_errordocs(a, m, o, i);
     m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
                           sizeof(*o->redirects), &m->nredirects);
+    m->charsets = concat(a, i->charsets, i->ncharsets, o->charsets, o->ncharsets,
+                         sizeof(*o->charsets), &m->ncharsets);
+    m->languages = concat(a, i->languages, i->nlanguages, o->languages, o->nlanguages,
+                          sizeof(*o->languages), &m->nlanguages);
+    if (i->default_language)
+        m->default_language = i->default_language;
+    if (i->expires_active)
+        m->expires_active = i->expires_active;
+    if (i->expires_default)
+        m->expires_default = i->expires_default;
+    m->expires_by_type = concat(a, i->expires_by_type, i->nexpires_by_type,
+                                o->expires_by_type, o->nexpires_by_type,
+                                sizeof(*o->expires_by_type), &m->nexpires_by_type);
     /* Lookups take the first mapping of an extension: inner ones go first. */
     m->types = concat(a, i->types, i->ntypes, o->types, o->ntypes, sizeof(*o->types),
                       &m->ntypes);
@@ -159,6 +219,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->cookie_domains = concat(a, o->cookie_domains, o->ncookie_domains, i->cookie_domains,
                                i->ncookie_domains, sizeof(*o->cookie_domains),
                                &m->ncookie_domains);
+    merge_rewrite(a, &m->rewrite, &o->rewrite, &i->rewrite);
     return m;
 }
 
@@ -254,13 +315,64 @@ typedef struct {
     bool whole; /* matched the whole name: applies only when the walk reaches it */
 } dsec_t;
 
-/* Plain <Directory> sections on the walk to filename, shortest first, ties in file order;
- * then the <DirectoryMatch> ones. exists: filename is the whole path and it exists. */
+/* The .htaccess files of a walk: Apache reads a directory's file right after it merges
+ * the <Directory> sections of that depth, when the AllowOverride merged so far lets
+ * something in; the next depth's sections then come after it. */
+#define HT_MAX_LEVELS 64
+typedef struct {
+    const pt_htaccess_reader_t *ht; /* NULL: no files are read */
+    const char *name;               /* the walked name */
+    size_t dirlen;                  /* its directories: name[0..dirlen), ending in '/' */
+    size_t next;                    /* where the next directory's '/' is looked for */
+    size_t level;                   /* the depth of the next directory to read */
+    const pt_htaccess_t *read[HT_MAX_LEVELS];
+    size_t nread;
+    int status;
+} ht_walk_t;
+
+static void ht_walk_init(ht_walk_t *w, const pt_htaccess_reader_t *ht, const char *name)
+{
+    memset(w, 0, sizeof(*w));
+    w->ht = ht;
+    w->name = name;
+    const char *slash = strrchr(name, '/');
+    w->dirlen = slash ? (size_t)(slash - name) + 1 : 0;
+}
+
+/* Reads the files of the directories of depth below upto (all of them: SIZE_MAX). */
+static const pt_dir_config_t *ht_walk_to(pt_arena_t *a, ht_walk_t *w, size_t upto,
+                                         const pt_dir_config_t *d)
+{
+    while (w->ht && !w->status && w->level < upto && w->next < w->dirlen) {
+        const char *slash = memchr(w->name + w->next, '/', w->dirlen - w->next);
+        if (!slash)
+            break;
+        size_t len = (size_t)(slash - w->name) + 1;
+        w->next = len;
+        if (len > 1 && w->name[len - 2] == '/')
+            continue; /* "//": not a new depth */
+        w->level++;
+        if (!((d->overrides & PT_OVR_ALL) || d->noverride_list))
+            continue;
+        const char *dir = pt_arena_strndup(a, w->name, len);
+        const pt_htaccess_t *h = w->ht->read(w->ht->ctx, dir, d, &w->status);
+        if (h && w->nread < HT_MAX_LEVELS) {
+            w->read[w->nread++] = h;
+            d = pt_dir_config_merge(a, d, h->dc);
+        }
+    }
+    return d;
+}
+
+/* Plain <Directory> sections on the walk to filename, shortest first, ties in file order,
+ * each depth followed by its .htaccess file (w); then the <DirectoryMatch> ones. exists:
+ * filename is the whole path and it exists. */
 static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
                                                const char *filename, bool exists,
                                                const pt_dir_config_t *d,
                                                const pt_dir_config_t **matched, size_t *nm,
-                                               unsigned *walk_options, const char *rx_name)
+                                               unsigned *walk_options, const char *rx_name,
+                                               ht_walk_t *w)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
@@ -285,6 +397,10 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
     int reach = -1;
     *walk_options = d->options;
     for (size_t i = 0; i < n; i++) {
+        if (w && !v[i].whole)
+            d = ht_walk_to(a, w, v[i].ncomp, d);
+        if (w && v[i].whole)
+            d = ht_walk_to(a, w, SIZE_MAX, d);
         if (v[i].whole) {
             if (reach < 0) {
                 reach = walk_reaches_whole_name(filename, exists, d->options);
@@ -298,6 +414,8 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
         if (!v[i].whole)
             *walk_options = d->options;
     }
+    if (w)
+        d = ht_walk_to(a, w, SIZE_MAX, d);
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
         if (s->kind == PT_SEC_DIRECTORY_MATCH && pt_regex_exec(s->re, rx_name, 0, NULL, 0) == 0) {
@@ -313,7 +431,7 @@ unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char 
     const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*matched));
     size_t nm = 0;
     unsigned wo = vh->dir->options;
-    walk_directories(a, vh, dir, false, vh->dir, matched, &nm, &wo, dir);
+    walk_directories(a, vh, dir, false, vh->dir, matched, &nm, &wo, dir, NULL);
     return wo;
 }
 
@@ -339,6 +457,12 @@ static uint64_t sig_add(uint64_t h, const void *p)
  * directory config and a merge appends the inner list to the outer one, so the top-level
  * sections come first, then those of each merged <Directory> in the walk's order: a nested
  * section wins over a top-level one whatever their order in the file. */
+/* The <Files> sections of the .htaccess files read, directory by directory, after those
+ * of the configuration (Apache appends each file's list as it merges the file). */
+static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const ht_walk_t *w,
+                                             const char *base, const pt_dir_config_t *d,
+                                             uint64_t *sig);
+
 static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, const char *base,
                                           const pt_dir_config_t *within,
                                           const pt_dir_config_t *d, uint64_t *sig)
@@ -359,31 +483,65 @@ static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, c
     return d;
 }
 
+static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const ht_walk_t *w,
+                                             const char *base, const pt_dir_config_t *d,
+                                             uint64_t *sig)
+{
+    for (size_t k = 0; k < w->nread; k++) {
+        const pt_htaccess_t *h = w->read[k];
+        for (size_t i = 0; i < h->nfiles; i++) {
+            const pt_section_t *s = &h->files[i];
+            bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
+                                               : pt_regex_exec(s->re, base, 0, NULL, 0) == 0;
+            if (hit) {
+                d = pt_dir_config_merge(a, d, s->conf);
+                *sig = sig_add(*sig, s->conf);
+            }
+        }
+    }
+    return d;
+}
+
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
                                               pt_walk_result_t *out)
 {
     const pt_dir_config_t *d = vh->dir;
-    pt_walk_result_t unused;
+    pt_walk_result_t unused = {0};
     if (!out)
         out = &unused;
+    out->status = 0;
     out->walk_options = out->dir_options = d->options;
     uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
     if (filename) {
         const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
                                                                 sizeof(*matched));
         size_t nm = 0;
+        ht_walk_t *w = NULL;
+        if (out->ht) {
+            w = pt_arena_alloc(a, sizeof(*w));
+            ht_walk_init(w, out->ht, filename);
+        }
         d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, &out->walk_options,
-                             rx_name ? rx_name : filename);
+                             rx_name ? rx_name : filename, w);
         out->dir_options = d->options;
         for (size_t i = 0; i < nm; i++)
             sig = sig_add(sig, matched[i]);
+        for (size_t i = 0; w && i < w->nread; i++)
+            sig = sig_add(sig, w->read[i]);
+        if (w && w->status) {
+            out->status = w->status;
+            out->sections = sig ? sig : 1;
+            return d;
+        }
         const char *slash = strrchr(filename, '/');
         const char *base = slash ? slash + 1 : filename;
         d = merge_files(a, vh, base, NULL, d, &sig);
         for (size_t i = 0; i < nm; i++)
             d = merge_files(a, vh, base, matched[i], d, &sig);
+        if (w)
+            d = merge_ht_files(a, w, base, d, &sig);
     }
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];

@@ -173,20 +173,11 @@ static int set_server_tokens(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 /* ---- Logs ------------------------------------------------------------------------------- */
 
-static const char *log_path(dcx_t *l, const pt_node_t *n, const char *p)
-{
-    if (p[0] == '|') {
-        pt_dcx_fail(l, n, "%s: piped logs are not supported", n->name);
-        return NULL;
-    }
-    return pt_dcx_path(l, p);
-}
-
 static int set_error_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     if (strncasecmp(n->argv[0], "syslog", 6) == 0)
         return pt_dcx_fail(l, n, "ErrorLog: syslog is not supported");
-    const char *p = log_path(l, n, n->argv[0]);
+    const char *p = pt_dcx_log_path(l, n, n->argv[0]);
     if (!p)
         return -1;
     /* One error log per process: a <VirtualHost> ErrorLog is accepted but not separate. */
@@ -302,6 +293,21 @@ static int set_ignored(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* AccessFileName name ...: the per-directory config files (.htaccess). Names with a '/'
+ * could never be a directory's entry: refused. */
+static int set_access_file_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const char **v = pt_arena_alloc(l->a, (size_t)n->argc * sizeof(*v));
+    for (int i = 0; i < n->argc; i++) {
+        if (!n->argv[i][0] || strchr(n->argv[i], '/'))
+            return pt_dcx_fail(l, n, "AccessFileName: '%s' is not a file name", n->argv[i]);
+        v[i] = n->argv[i];
+    }
+    s->vh->access_files = v;
+    s->vh->naccess_files = (size_t)n->argc;
+    return 0;
+}
+
 /* Protocols h2 h2c http/1.1 (core, as Apache's): what a server offers, in its order of
  * preference (ALPN over TLS; h2c in cleartext). Readers: tls (ALPN), http2. */
 static int set_protocols(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -352,7 +358,7 @@ static const dcx_directive_t server_table[] = {
     {"TypesConfig", W_SERVER, 1, 1, set_types_config},
     {"HostnameLookups", ALL, 1, 1, set_hostname_lookups},
     {"ExtendedStatus", W_SERVER, 1, 1, set_extended_status},
-    {"AccessFileName", SRV, 1, NOMAX, set_ignored},
+    {"AccessFileName", SRV, 1, NOMAX, set_access_file_name},
     {"DefaultRuntimeDir", W_SERVER, 1, 1, set_ignored},
     {"Mutex", W_SERVER, 1, 2, set_ignored},
     {"Protocols", SRV, 1, NOMAX, set_protocols},
@@ -547,8 +553,12 @@ int pt_config_extend(const pt_conf_ext_t *ext)
     for (size_t i = 0; i < nexts; i++)
         if (exts[i] == ext)
             return 0;
-    if (nexts == PT_CONF_EXT_MAX)
-        return PT_EINVAL;
+    if (nexts == PT_CONF_EXT_MAX) {
+        /* A start-up programming error: its directives would be unknown, so say it loudly. */
+        fprintf(stderr, "portico: too many configuration extensions (PT_CONF_EXT_MAX %d): "
+                        "'%s' not registered\n", PT_CONF_EXT_MAX, ext->name);
+        abort();
+    }
     exts[nexts++] = ext;
     return 0;
 }
@@ -560,17 +570,27 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = server_table;
     out[n++] = pt_dcx_dir_table;
     out[n++] = pt_dcx_alias_table;
+    out[n++] = pt_dcx_compat_table;
+    out[n++] = pt_dcx_expires_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;
     return n;
 }
 
+void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
+                 char *err, size_t errlen)
+{
+    *l = (dcx_t){.cfg = cfg, .a = cfg->arena, .err = err, .errlen = errlen, .tables = tables,
+                 .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,
+                 .ext_state = state};
+}
+
 pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char *err,
                             size_t errlen)
 {
     pt_config_t *c = config_new(path);
-    const dcx_directive_t *tables[3 + PT_CONF_EXT_MAX];
+    const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};
     dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
                .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,

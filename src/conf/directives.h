@@ -36,7 +36,7 @@ typedef struct dcx_directive dcx_directive_t;
 typedef struct pt_conf_ext pt_conf_ext_t;
 
 /* The loader's state for one pt_config_load. */
-typedef struct {
+typedef struct dcx {
     pt_config_t *cfg;
     pt_arena_t *a;
     char *err;
@@ -46,6 +46,10 @@ typedef struct {
     const pt_conf_ext_t *const *exts;     /* the extensions registered (pt_config_extend) */
     size_t nexts;
     void **ext_state;                     /* one slot per ext, for its per-load state */
+    /* A .htaccess walk (htaccess_parse.c), NULL otherwise: may directive n (d: its table
+     * entry, NULL when unknown) be used? 0 yes, 1 skip it (logged), -1 after pt_dcx_fail. */
+    int (*allow)(struct dcx *l, const pt_node_t *n, const dcx_directive_t *d);
+    const void *allow_ctx;
 } dcx_t;
 
 /* A virtual host while it is loaded: the flags above beside it. */
@@ -95,14 +99,25 @@ struct pt_conf_ext {
     int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
 };
 
-#define PT_CONF_EXT_MAX 16
+#define PT_CONF_EXT_MAX 48
 /* Adds ext to every later pt_config_load (start-up only, before threads; a second call with
- * the same ext is ignored). 0, or PT_EINVAL when the table is full. */
+ * the same ext is ignored). 0; a full table aborts (a programming error). */
 int pt_config_extend(const pt_conf_ext_t *ext);
 /* The slot for ext's state during this load (NULL at first; allocate from l->a). */
 void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
+
+/* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
+ * first notice of that key is kept (one line per directive name). */
+__attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
+                                                       const char *key, const char *fmt, ...);
+/* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
+ * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
+ * PT_CONF_EXT_MAX, zeroed) for the extensions. */
+#define PT_DCX_TABLES_MAX (5 + PT_CONF_EXT_MAX)
+void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
+                 char *err, size_t errlen);
 
 /* Writes "FILE:LINE: message" (n may be NULL) into l->err; returns -1. */
 __attribute__((format(printf, 3, 4))) int pt_dcx_fail(dcx_t *l, const pt_node_t *n,
@@ -128,6 +143,28 @@ void pt_dcx_vhost_set(pt_vhost_t *vh, unsigned bit);
 /* Calls fn on every per-directory config of the loaded cfg: each server's defaults and
  * every section's (a section shared by several virtual hosts is visited once per host). */
 void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc));
+
+/* ---- directives_compat.c ---- */
+
+/* An ErrorLog or CustomLog target: a file made absolute against ServerRoot, or a piped log
+ * ("|program args", "||program args": the program must be an executable file named by its
+ * full path; "|$command": run by the shell), kept as "|..." with "||" made "|". NULL after
+ * pt_dcx_fail. */
+const char *pt_dcx_log_path(dcx_t *l, const pt_node_t *n, const char *p);
+/* Directives of Apache modules that portico accepts (some ignored, each noted once). */
+extern const dcx_directive_t pt_dcx_compat_table[];
+
+/* ---- directives_expires.c ---- */
+
+/* ExpiresActive, ExpiresDefault, ExpiresByType. */
+extern const dcx_directive_t pt_dcx_expires_table[];
+/* Apache's expiry code ("access plus 1 month", "M3600") compiled to 'A'/'M' and seconds
+ * into out (at least 24 bytes); NULL on success, else what is wrong. */
+const char *pt_dcx_expires_code(const char *code, char *out, size_t outlen);
+/* ---- directives_dir.c ---- */
+
+/* An Options word ("Indexes", "All") to its PT_OPT_* bits: 0, or -1 when unknown. */
+int pt_dcx_option_bit(const char *w, unsigned *bit);
 
 /* ---- dirconf.c ---- */
 

@@ -3,6 +3,7 @@
  * checks), errors with FILE:LINE, arrays grown in the config arena, regexes freed with the
  * config, and the number, On/Off, path and timeout arguments. Declared in directives.h. */
 #include "directives.h"
+#include "modcatalog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +24,27 @@ int pt_dcx_fail(dcx_t *l, const pt_node_t *n, const char *fmt, ...)
     else
         snprintf(l->err, l->errlen, "%s", msg);
     return -1;
+}
+
+/* -t notices (directives.h); the walker passes the parser's on. */
+void pt_dcx_note(dcx_t *l, const pt_node_t *n, const char *key, const char *fmt, ...)
+{
+    pt_config_t *cfg = l->cfg;
+    for (size_t i = 0; key && i < cfg->nnotices; i++)
+        if (cfg->notice_keys[i] && strcasecmp(cfg->notice_keys[i], key) == 0)
+            return;
+    char msg[PT_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t k = cfg->nnotices;
+    const char **slot = pt_dcx_push(l->a, &cfg->notices, &cfg->nnotices, sizeof(*slot));
+    *slot = n ? pt_arena_printf(l->a, "%s:%d: notice: %s", n->file, n->line, msg)
+              : pt_arena_printf(l->a, "notice: %s", msg);
+    size_t kn = k;
+    const char **kslot = pt_dcx_push(l->a, &cfg->notice_keys, &kn, sizeof(*kslot));
+    *kslot = key ? pt_arena_strdup(l->a, key) : NULL;
 }
 
 /* The array's capacity is implied by its length: 4, then doubling at every power of two. */
@@ -152,17 +174,37 @@ static int check_use(dcx_t *l, dcx_scope_t *s, const pt_node_t *n,
     return 0;
 }
 
+/* A name no table knows: an Apache directive portico lacks is said so (a config written for
+ * Apache is not misspelt), anything else gets Apache's own message. */
+static int unknown_directive(dcx_t *l, const pt_node_t *n)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "%s%s", n->section ? "<" : "", n->name);
+    const char *mod = pt_apache_directive_module(name);
+    if (mod)
+        return pt_dcx_fail(l, n, "%s%s is a directive of Apache's %s that portico does not "
+                                 "implement", name, n->section ? ">" : "", mod);
+    return pt_dcx_fail(l, n, "Invalid command '%s', perhaps misspelled or defined by a module "
+                             "not included in the server configuration", name);
+}
+
 int pt_dcx_walk(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     for (; n; n = n->next) {
-        if (n->name[0] == '#')
+        if (n->name[0] == '#') {
+            /* The parser's notes (a LoadModule accepted as a no-op, a skipped <IfModule>). */
+            if (strcmp(n->name, "#notice") == 0 && n->argc == 1)
+                pt_dcx_note(l, n, NULL, "%s", n->argv[0]);
             continue;
+        }
         const dcx_directive_t *d = lookup(l, n);
+        int allowed = l->allow ? l->allow(l, n, d) : 0;
+        if (allowed < 0)
+            return -1;
+        if (allowed > 0)
+            continue;
         if (!d)
-            return pt_dcx_fail(l, n,
-                               "Invalid command '%s%s', perhaps misspelled or defined by a "
-                               "module not included in the server configuration",
-                               n->section ? "<" : "", n->name);
+            return unknown_directive(l, n);
         if (check_use(l, s, n, d) < 0 || d->fn(l, s, n) < 0)
             return -1;
     }

@@ -276,7 +276,7 @@ static int set_location_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return section(l, s, n, PT_SEC_LOCATION_MATCH, W_LOC);
 }
 
-static int option_bit(const char *w, unsigned *bit)
+int pt_dcx_option_bit(const char *w, unsigned *bit)
 {
     static const struct {
         const char *name;
@@ -311,7 +311,7 @@ static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         const char *w = n->argv[i];
         bool rel = w[0] == '+' || w[0] == '-';
         unsigned bit;
-        if (option_bit(w + rel, &bit) < 0)
+        if (pt_dcx_option_bit(w + rel, &bit) < 0)
             return pt_dcx_fail(l, n, "Illegal option %s", w + rel);
         nrel += rel;
         if (!rel)
@@ -324,6 +324,9 @@ static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     if (nrel && nrel != n->argc)
         return pt_dcx_fail(l, n, "Either all Options must start with + or -, or no Option "
                                  "may.");
+    if ((abs | add) & PT_OPT_MULTIVIEWS)
+        pt_dcx_note(l, n, "MultiViews", "Options MultiViews does nothing: portico does not "
+                                        "negotiate files by extension (mod_negotiation)");
     if (!nrel) {
         dc->options = abs;
         dc->options_set = true;
@@ -338,12 +341,98 @@ static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* Options=Indexes,MultiViews: the options an Options line in .htaccess may name. */
+static int override_options(dcx_t *l, const pt_node_t *n, const char *list, unsigned *out)
+{
+    *out = 0;
+    char *copy = pt_arena_strdup(l->a, list), *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        unsigned bit;
+        if (pt_dcx_option_bit(w, &bit) < 0)
+            return pt_dcx_fail(l, n, "Illegal option %s", w);
+        *out |= bit;
+    }
+    return 0;
+}
+
+static int override_nonfatal(dcx_t *l, const pt_node_t *n, const char *what, unsigned *out)
+{
+    if (strcasecmp(what, "Override") == 0)
+        *out |= PT_OVR_NONFATAL_OVERRIDE;
+    else if (strcasecmp(what, "Unknown") == 0)
+        *out |= PT_OVR_NONFATAL_UNKNOWN;
+    else if (strcasecmp(what, "All") == 0)
+        *out |= PT_OVR_NONFATAL_OVERRIDE | PT_OVR_NONFATAL_UNKNOWN;
+    else
+        return pt_dcx_fail(l, n, "AllowOverride: Nonfatal=%s: expected Override, Unknown or "
+                                 "All", what);
+    return 0;
+}
+
+/* AllowOverride All|None|AuthConfig FileInfo Indexes Limit Options[=...] [Nonfatal=...]:
+ * Apache's classes (its "Override:" line of each directive, htaccess_parse.c). Only in a
+ * <Directory> without a regex, as Apache. */
 static int set_allow_override(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } classes[] = {{"AuthConfig", PT_OVR_AUTHCFG}, {"FileInfo", PT_OVR_FILEINFO},
+                   {"Indexes", PT_OVR_INDEXES},    {"Limit", PT_OVR_LIMIT},
+                   {"Options", PT_OVR_OPTIONS},    {"All", PT_OVR_ALL}};
+    if (!s->sec || s->sec->kind != PT_SEC_DIRECTORY)
+        return pt_dcx_fail(l, n, "AllowOverride not allowed here: only in <Directory> "
+                                 "sections without a regular expression");
+    unsigned ovr = 0, opts = PT_OPT_INDEXES | PT_OPT_INCLUDES | PT_OPT_FOLLOW_SYMLINKS |
+                             PT_OPT_EXECCGI | PT_OPT_MULTIVIEWS | PT_OPT_SYMLINKS_IF_OWNER;
+    for (int i = 0; i < n->argc; i++) {
+        const char *w = n->argv[i];
+        if (strcasecmp(w, "None") == 0) {
+            continue;
+        } else if (strncasecmp(w, "Options=", 8) == 0) {
+            if (override_options(l, n, w + 8, &opts) < 0)
+                return -1;
+            ovr |= PT_OVR_OPTIONS;
+            continue;
+        } else if (strncasecmp(w, "Nonfatal=", 9) == 0) {
+            if (override_nonfatal(l, n, w + 9, &ovr) < 0)
+                return -1;
+            continue;
+        }
+        size_t k = 0;
+        while (k < PT_ARRAY_LEN(classes) && strcasecmp(w, classes[k].name) != 0)
+            k++;
+        if (k == PT_ARRAY_LEN(classes))
+            return pt_dcx_fail(l, n, "Illegal override option %s", w);
+        ovr |= classes[k].bit;
+    }
+    s->dc->overrides = ovr;
+    s->dc->override_opts = opts;
+    s->dc->overrides_set = true;
+    if (ovr & PT_OVR_ALL)
+        l->cfg->htaccess = true;
+    return 0;
+}
+
+/* AllowOverrideList None|directive ...: directives a .htaccess may hold whatever the
+ * classes say. */
+static int set_allow_override_list(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (!s->sec || s->sec->kind != PT_SEC_DIRECTORY)
+        return pt_dcx_fail(l, n, "AllowOverrideList not allowed here: only in <Directory> "
+                                 "sections without a regular expression");
+    pt_dir_config_t *dc = s->dc;
+    dc->override_list_set = true;
+    dc->override_list = NULL;
+    dc->noverride_list = 0;
     if (n->argc == 1 && strcasecmp(n->argv[0], "None") == 0)
         return 0;
-    return pt_dcx_fail(l, n, "%s: only None is accepted: portico reads no .htaccess files",
-                       n->name);
+    dc->override_list = pt_arena_alloc(l->a, (size_t)n->argc * sizeof(char *));
+    for (int i = 0; i < n->argc; i++)
+        dc->override_list[i] = n->argv[i];
+    dc->noverride_list = (size_t)n->argc;
+    l->cfg->htaccess = true;
+    return 0;
 }
 
 /* As mod_dir: each DirectoryIndex in a section adds its names to the section's list, and
@@ -534,7 +623,7 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"<LocationMatch", SRV, 1, 1, set_location_match},
     {"Options", ALL, 1, NOMAX, set_options},
     {"AllowOverride", W_DIR, 1, NOMAX, set_allow_override},
-    {"AllowOverrideList", W_DIR, 1, NOMAX, set_allow_override},
+    {"AllowOverrideList", W_DIR, 1, NOMAX, set_allow_override_list},
     {"DirectoryIndex", ALL, 1, NOMAX, set_directory_index},
     {"FallbackResource", ALL, 1, 1, set_fallback_resource},
     {"AddType", ALL, 2, NOMAX, set_add_type},

@@ -12,8 +12,8 @@
 /* Relative CustomLog paths are under ServerRoot, as in Apache. */
 static const char *log_path(const pt_config_t *cfg, const char *path, char *tmp, size_t cap)
 {
-    if (path[0] == '/' || !cfg->server_root)
-        return path;
+    if (path[0] == '/' || path[0] == '|' || !cfg->server_root)
+        return path; /* a piped log's program is run as written */
     snprintf(tmp, cap, "%s/%s", cfg->server_root, path);
     return tmp;
 }

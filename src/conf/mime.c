@@ -265,6 +265,98 @@ static const char *type_by_extensions(const pt_mime_t *m, const pt_dir_config_t 
     return NULL;
 }
 
+/* The first entry for ext in an inner-first merged map; *found tells a removal (value NULL)
+ * from no entry. */
+static const char *ext_map_n(const pt_ext_map_t *v, size_t nv, const char *ext, size_t n,
+                             bool *found)
+{
+    for (size_t i = 0; i < nv; i++) {
+        if (strncasecmp(v[i].ext, ext, n) == 0 && v[i].ext[n] == '\0') {
+            *found = true;
+            return v[i].value;
+        }
+    }
+    *found = false;
+    return NULL;
+}
+
+/* Calls fn on each extension of the base name, left to right (the part before the first dot
+ * is the name, leading dots belong to it, as type_by_extensions). */
+static void each_extension(const char *filename, void (*fn)(void *, const char *, size_t),
+                           void *arg)
+{
+    const char *base = strrchr(filename, '/');
+    base = base ? base + 1 : filename;
+    while (*base == '.') {
+        base++;
+    }
+    const char *p = strchr(base, '.');
+    while (p != NULL) {
+        const char *next = strchr(p + 1, '.');
+        size_t n = next ? (size_t)(next - p - 1) : strlen(p + 1);
+        if (n > 0) {
+            fn(arg, p + 1, n);
+        }
+        p = next;
+    }
+}
+
+typedef struct {
+    const pt_dir_config_t *d;
+    const char *charset;
+    pt_arena_t *a;
+    char *langs;
+} ext_tags_t;
+
+/* AddCharset: a later extension that maps overrides an earlier one, as mod_mime. */
+static void take_charset(void *arg, const char *ext, size_t n)
+{
+    ext_tags_t *t = arg;
+    bool found;
+    const char *cs = ext_map_n(t->d->charsets, t->d->ncharsets, ext, n, &found);
+    if (cs != NULL) {
+        t->charset = cs;
+    }
+}
+
+/* AddLanguage: every extension that maps adds its language, in order (joined with "," and
+ * no space, as Apache's header filter writes them). */
+static void take_language(void *arg, const char *ext, size_t n)
+{
+    ext_tags_t *t = arg;
+    bool found;
+    const char *lang = ext_map_n(t->d->languages, t->d->nlanguages, ext, n, &found);
+    if (lang != NULL) {
+        t->langs = t->langs ? pt_arena_printf(t->a, "%s,%s", t->langs, lang)
+                            : pt_arena_strdup(t->a, lang);
+    }
+}
+
+const char *pt_mime_languages(pt_arena_t *a, const pt_dir_config_t *d, const char *filename)
+{
+    if (d == NULL || filename == NULL) {
+        return NULL;
+    }
+    ext_tags_t t = {.d = d, .a = a};
+    if (d->nlanguages > 0) {
+        each_extension(filename, take_language, &t);
+    }
+    return t.langs ? t.langs : d->default_language;
+}
+
+/* AddCharset's charset on a type found by extension, unless the type carries one (an AddType
+ * "text/html; charset=..."). */
+static const char *ext_charset(pt_arena_t *a, const pt_dir_config_t *d, const char *filename,
+                               const char *type)
+{
+    if (d == NULL || d->ncharsets == 0 || strcasestr(type, "charset=")) {
+        return type;
+    }
+    ext_tags_t t = {.d = d, .a = a};
+    each_extension(filename, take_charset, &t);
+    return t.charset ? pt_arena_printf(a, "%s; charset=%s", type, t.charset) : type;
+}
+
 /* AddDefaultCharset: only text/plain and text/html without a charset of their own. */
 static const char *add_charset(pt_arena_t *a, const pt_dir_config_t *d, const char *type)
 {
@@ -292,6 +384,9 @@ const char *pt_mime_type_for(pt_arena_t *a, const pt_mime_t *m, const pt_dir_con
         t = d->default_type;
     } else if (filename != NULL) {
         t = type_by_extensions(m, d, filename);
+        if (t != NULL) {
+            t = ext_charset(a, d, filename, t);
+        }
     }
     return t ? add_charset(a, d, t) : NULL;
 }

@@ -3,6 +3,7 @@
  * (SCRIPT_FILENAME through Alias or DocumentRoot, PATH_INFO split on the file system, or the
  * ProxyPass URL's path), the request's fields and headers, and the request environment. */
 #include "fcgi/fcgi.h"
+#include "auth_basic.h"
 
 #include "request.h"
 #include "tls.h"
@@ -177,6 +178,8 @@ static void add_common(pt_request_t *r, const pt_fcgi_script_t *s, pt_table_t *t
     pt_table_set(t, "REMOTE_PORT", pt_arena_printf(a, "%d", pt_request_client_port(r)));
     if (r->user)
         pt_table_set(t, "REMOTE_USER", r->user);
+    if (r->user && pt_auth_type(r)) /* as Apache's r->ap_auth_type: set by authentication */
+        pt_table_set(t, "AUTH_TYPE", pt_auth_type(r));
     if (r->scheme && strcmp(r->scheme, "https") == 0)
         pt_table_set(t, "HTTPS", "on");
     pt_tls_vars(r->conn, a, set_tls_var, t); /* mod_ssl's SSL_* variables */

@@ -143,6 +143,8 @@ static void reap(parent_t *p)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pt_log_piped_exited(pid, status))
+            continue; /* a piped log program (base/log.c), started again */
         for (int i = 0; i < p->sb->server_limit; i++) {
             pt_sb_process_t *ps = &p->sb->procs[i];
             if (atomic_load(&ps->pid) != pid)
@@ -444,6 +446,7 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx)
             if (ctx->hooks && ctx->hooks->tick_parent)
                 ctx->hooks->tick_parent(ctx->cfg, pt_now_ms());
             pt_log_flush_all();
+            pt_log_piped_tick();
             next_tick = pt_now_ms() + PARENT_TICK_MS;
         }
     }

@@ -174,6 +174,41 @@ START_TEST(a_listing_hides_what_a_request_for_it_would_not_get)
 }
 END_TEST
 
+/* Without any <FilesMatch "^\.ht"> rule (Apache's stock configs have one), .htaccess,
+ * .htpasswd and the AccessFileName files are 403 and left out of listings, even where the
+ * sections grant everything. */
+START_TEST(per_directory_config_and_ht_files_are_never_served)
+{
+    pth_write_filef(h, "p/.htaccess", "Require all granted\n");
+    pth_write_filef(h, "p/.htpasswd", "admin:$apr1$x$y\n");
+    pth_write_filef(h, "p/.htgroup", "admins: admin\n");
+    pth_write_filef(h, "p/.acl", "Require all granted\n");
+    pth_write_filef(h, "p/ok.txt", "ok\n");
+    pth_write_filef(h, "v/.acl", "x\n");
+    START("<Directory \"@DOCROOT@\">\n  Options Indexes\n  Require all granted\n"
+          "</Directory>\n<Files \".ht*\">\n  Require all granted\n</Files>\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration: .*/p/\\.ht");
+    static const char *const denied[] = {"/p/.htaccess", "/p/.htpasswd", "/p/.htgroup",
+                                         "/p/.HTpasswd/../.htpasswd"};
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+        expect(denied[i], 403);
+    get_body("/p/ok.txt", "ok\n");
+    get_body("/p/.acl", "Require all granted\n"); /* not an AccessFileName here */
+    pth_resp_t r = get("/p/", 200);
+    ck_assert_msg(strstr(r.body, "ok.txt") && !strstr(r.body, ".ht"), "listing: %s", r.body);
+    pth_resp_free(&r);
+    pth_stop(h);
+    /* AccessFileName names its own files, in a virtual host too. */
+    START("AccessFileName .acl .htaccess\n<Directory \"@DOCROOT@\">\n  Require all granted\n"
+          "</Directory>\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration: .*/(p|v)/\\.(ht|acl)");
+    expect("/p/.acl", 403);
+    expect("/v/.acl", 403);
+    expect("/p/.htaccess", 403);
+    get_body("/p/ok.txt", "ok\n");
+}
+END_TEST
+
 START_TEST(a_listing_shows_an_allowed_link_with_its_target_and_hides_a_foreign_one)
 {
     ck_assert_msg(geteuid() == 0, "this test needs root to chown a link");
@@ -348,6 +383,7 @@ static Suite *suite(void)
     tcase_add_test(tc, wildcard_directory_applies_to_directories_below_and_not_to_missing_names);
     tcase_add_test(tc, files_under_a_missing_directory_match_its_first_missing_name);
     tcase_add_test(tc, a_listing_hides_what_a_request_for_it_would_not_get);
+    tcase_add_test(tc, per_directory_config_and_ht_files_are_never_served);
     tcase_add_test(tc, a_listing_shows_an_allowed_link_with_its_target_and_hides_a_foreign_one);
     tcase_add_test(tc, a_linked_directory_on_the_way_is_refused_without_follow_symlinks);
     tcase_add_test(tc, a_directory_swapped_for_a_link_during_requests_never_serves_the_target);

@@ -168,23 +168,57 @@ END_TEST
 
 /* ---- Configs people already have (the list), addresses adjusted ---------------- */
 
-/* Jenkins' documented Apache reverse proxy (jenkins.io, "Reverse proxy - Apache"), as written
- * there but for the addresses and Apache 2.2's "Order deny,allow / Allow from all" in
- * <Proxy>, which is "Require all granted" in 2.4's terms (mod_access_compat is not built). */
+/* Jenkins' documented Apache reverse proxy (jenkins.io, "Reverse proxy - Apache"), word for
+ * word but for the address (127.0.0.1 and the test backend's port for localhost:8081), with
+ * its Apache 2.2 "Order deny,allow / Allow from all" (mod_access_compat). */
 static void start_jenkins(bool encoded_slashes)
 {
     pth_config(h, "ProxyPass         /jenkins  http://127.0.0.1:%d/jenkins nocanon\n"
                   "ProxyPassReverse  /jenkins  http://127.0.0.1:%d/jenkins\n"
                   "ProxyRequests     Off\n"
                   "%s"
+                  "\n"
                   "# Local reverse proxy authorization override\n"
+                  "# Most unix distribution deny proxy by default\n"
+                  "# See /etc/apache2/mods-enabled/proxy.conf in Ubuntu\n"
                   "<Proxy http://127.0.0.1:%d/jenkins*>\n"
-                  "  Require all granted\n"
+                  "  Order deny,allow\n"
+                  "  Allow from all\n"
                   "</Proxy>\n",
                be.port, be.port, encoded_slashes ? "AllowEncodedSlashes NoDecode\n" : "",
                be.port);
     pth_start(h);
 }
+
+/* The <Proxy> section's host rules are enforced, not only accepted: the same text with the
+ * Allow turned into a Deny refuses before the backend sees anything, and a <Location>'s
+ * rules replace the <Proxy>'s (Apache merges <Proxy> first). */
+START_TEST(jenkins_proxy_section_host_rules_are_enforced)
+{
+    pth_config(h, "ProxyPass         /jenkins  http://127.0.0.1:%d/jenkins nocanon\n"
+                  "ProxyRequests     Off\n"
+                  "<Proxy http://127.0.0.1:%d/jenkins*>\n"
+                  "  Order deny,allow\n"
+                  "  Deny from all\n"
+                  "</Proxy>\n"
+                  "<Location /jenkins/open>\n"
+                  "  Order allow,deny\n"
+                  "  Allow from 127.0.0.1\n"
+                  "</Location>\n",
+               be.port, be.port);
+    pth_expect_error(h, "AH01797: client denied by server configuration");
+    pth_start(h);
+    pth_resp_t r;
+    get("/jenkins/job/x/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&be.counts->requests), 0);
+    get("/jenkins/open/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
 
 START_TEST(jenkins_config_maps_redirects_and_passes_encoded_slashes_raw)
 {
@@ -230,7 +264,8 @@ START_TEST(jenkins_vhost_with_preserved_host_and_forwarded_proto)
                   "    ProxyPreserveHost On\n"
                   "    AllowEncodedSlashes NoDecode\n"
                   "    <Proxy http://127.0.0.1:%d/jenkins*>\n"
-                  "      Require all granted\n"
+                  "      Order deny,allow\n"
+                  "      Allow from all\n"
                   "    </Proxy>\n"
                   "    ProxyPass         /jenkins  http://127.0.0.1:%d/jenkins nocanon\n"
                   "    ProxyPassReverse  /jenkins  http://127.0.0.1:%d/jenkins\n"
@@ -318,6 +353,7 @@ static Suite *suite(void)
     tcase_add_test(tc, jenkins_config_maps_redirects_and_passes_encoded_slashes_raw);
     tcase_add_test(tc, without_allowencodedslashes_an_encoded_slash_is_404_as_apache);
     tcase_add_test(tc, jenkins_vhost_with_preserved_host_and_forwarded_proto);
+    tcase_add_test(tc, jenkins_proxy_section_host_rules_are_enforced);
     tcase_add_test(tc, gitlab_vhost_location_reverse_rules_map_the_workhorse_urls);
     suite_add_tcase(s, tc);
     return s;

@@ -98,6 +98,20 @@ START_TEST(parses_partial_dotted_ipv4_as_byte_prefix)
 }
 END_TEST
 
+/* apr_ipsubnet_create takes "127." for 127.0.0.0/8 (Apache's "Allow from 127." and
+ * "Require ip 127." admit 127.0.0.1); two dots in a row stay an error. */
+START_TEST(parses_partial_ipv4_with_a_trailing_dot)
+{
+    pt_cidr_t c;
+    ck_assert_int_eq(pt_cidr_parse("127.", &c), 0);
+    ck_assert_int_eq(c.prefix, 8);
+    ck_assert_int_eq(pt_cidr_parse("10.1.", &c), 0);
+    ck_assert_int_eq(c.prefix, 16);
+    ck_assert_int_eq(pt_cidr_parse("10..1", &c), PT_EINVAL);
+    ck_assert_int_eq(pt_cidr_parse(".", &c), PT_EINVAL);
+}
+END_TEST
+
 START_TEST(parses_ipv4_cidr_and_masks_host_bits)
 {
     pt_cidr_t c;
@@ -140,7 +154,7 @@ END_TEST
 START_TEST(rejects_malformed_addresses)
 {
     static const char *bad[] = {
-        "",          "256.1.1.1",        "10.1.",         ".10",         "10..1",
+        "",          "256.1.1.1",        "1.2.3.4.",      ".10",         "10..1",
         "1.2.3.4.5", "10.0.0.0/33",      "10.0.0.0/0",    "10.0.0.0/",   "10.0.0.0/abc",
         "10.1/16",   "10.0.0.0/255.0.255.0", "10.0.0.0/0.0.0.0", "2001:db8::/129",
         "2001:db8::/0", "2001:zz::1",    "example.com",   "fe80::1%eth0", "1234",
@@ -279,16 +293,127 @@ END_TEST
 
 START_TEST(rejects_unknown_providers_naming_them)
 {
-    static const char *lines[] = {"user bob", "valid-user", "host example.com", "group x",
-                                  "expr %{REMOTE_ADDR} == '1'", "not user bob"};
+    static const char *lines[] = {"ldap-user bob", "dbm-group x", "not file-owner"};
     for (size_t i = 0; i < PT_ARRAY_LEN(lines); i++) {
         err[0] = '\0';
         ck_assert_ptr_null(req(lines[i]));
         ck_assert_msg(strstr(err, "no such authorization provider") != NULL, "%s: %s",
                       lines[i], err);
     }
-    ck_assert_ptr_null(req("user bob"));
-    ck_assert_ptr_nonnull(strstr(err, "'Require user'"));
+}
+END_TEST
+
+START_TEST(refuses_require_expr_until_the_expression_language_exists)
+{
+    ck_assert_ptr_null(req("expr %{REMOTE_ADDR} == '1'"));
+    ck_assert_ptr_nonnull(strstr(err, "'Require expr' is not supported yet"));
+}
+END_TEST
+
+/* ---- User providers: Apache's AUTHZ_DENIED_NO_USER ------------------------------------- */
+
+static int groups_stub(void *arg, const char *user, const char *group)
+{
+    (void)arg;
+    if (strcmp(group, "broken") == 0)
+        return -1;
+    return strcmp(group, "admins") == 0 && strcmp(user, "alice") == 0;
+}
+
+static pt_authz_t judge(const char *line, const char *user, const char *client)
+{
+    pt_require_t *rq = req(line);
+    ck_assert_msg(rq != NULL, "%s: %s", line, err);
+    pt_authz_ctx_t ctx = {.client = addr(client), .method = "GET", .user = user,
+                          .in_group = groups_stub, .arena = arena};
+    return pt_require_judge(rq, &ctx);
+}
+
+START_TEST(user_providers_ask_for_a_user_before_authentication)
+{
+    ck_assert_int_eq(judge("valid-user", NULL, "1.1.1.1"), PT_AUTHZ_DENIED_NO_USER);
+    ck_assert_int_eq(judge("user bob", NULL, "1.1.1.1"), PT_AUTHZ_DENIED_NO_USER);
+    ck_assert_int_eq(judge("group admins", NULL, "1.1.1.1"), PT_AUTHZ_DENIED_NO_USER);
+}
+END_TEST
+
+START_TEST(valid_user_grants_any_authenticated_user)
+{
+    ck_assert_int_eq(judge("valid-user", "zed", "1.1.1.1"), PT_AUTHZ_GRANTED);
+    ck_assert_ptr_null(req("valid-user alice"));
+    ck_assert_ptr_nonnull(strstr(err, "takes no arguments"));
+}
+END_TEST
+
+START_TEST(require_user_grants_only_the_listed_names_case_sensitively)
+{
+    ck_assert_int_eq(judge("user bob carol", "carol", "1.1.1.1"), PT_AUTHZ_GRANTED);
+    ck_assert_int_eq(judge("user bob carol", "Carol", "1.1.1.1"), PT_AUTHZ_DENIED);
+    ck_assert_int_eq(judge("user bob", "alice", "1.1.1.1"), PT_AUTHZ_DENIED);
+    ck_assert_ptr_null(req("user"));
+}
+END_TEST
+
+START_TEST(require_group_asks_the_group_lookup_and_passes_its_errors_on)
+{
+    ck_assert_int_eq(judge("group staff admins", "alice", "1.1.1.1"), PT_AUTHZ_GRANTED);
+    ck_assert_int_eq(judge("group admins", "bob", "1.1.1.1"), PT_AUTHZ_DENIED);
+    ck_assert_int_eq(judge("group broken admins", "alice", "1.1.1.1"), PT_AUTHZ_ERROR);
+}
+END_TEST
+
+START_TEST(no_user_outranks_a_denial_in_an_or_and_loses_to_it_in_an_and)
+{
+    pt_authz_ctx_t ctx = {.client = addr("1.1.1.1"), .method = "GET", .arena = arena};
+    pt_require_t *any = group(PT_REQUIRE_GROUP_ANY, req("ip 10.0.0.0/8"), req("valid-user"),
+                              NULL);
+    ck_assert_int_eq(pt_require_judge(any, &ctx), PT_AUTHZ_DENIED_NO_USER);
+    pt_require_t *all = group(PT_REQUIRE_GROUP_ALL, req("valid-user"), req("ip 10.0.0.0/8"),
+                              NULL);
+    ck_assert_int_eq(pt_require_judge(all, &ctx), PT_AUTHZ_DENIED);
+    /* From an allowed address the <RequireAll> waits for the user. */
+    ctx.client = addr("10.1.1.1");
+    ck_assert_int_eq(pt_require_judge(all, &ctx), PT_AUTHZ_DENIED_NO_USER);
+    ctx.user = "alice";
+    ck_assert_int_eq(pt_require_judge(all, &ctx), PT_AUTHZ_GRANTED);
+    ck_assert(pt_require_wants_user(all));
+    ck_assert(!pt_require_wants_user(req("ip 10.0.0.0/8")));
+}
+END_TEST
+
+START_TEST(a_negated_user_rule_without_a_user_is_neutral)
+{
+    pt_authz_ctx_t ctx = {.client = addr("1.1.1.1"), .method = "GET", .arena = arena};
+    pt_require_t *all = group(PT_REQUIRE_GROUP_ALL, req("all granted"), req("not user bob"),
+                              NULL);
+    ck_assert_int_eq(pt_require_judge(all, &ctx), PT_AUTHZ_GRANTED);
+    ctx.user = "bob";
+    ck_assert_int_eq(pt_require_judge(all, &ctx), PT_AUTHZ_DENIED);
+}
+END_TEST
+
+START_TEST(forward_dns_grants_an_address_the_name_resolves_to)
+{
+    /* "localhost" is in /etc/hosts on every test machine: no DNS server is needed. */
+    ck_assert_int_eq(judge("forward-dns localhost", NULL, "127.0.0.1"), PT_AUTHZ_GRANTED);
+    ck_assert_int_eq(judge("forward-dns localhost", NULL, "192.0.2.1"), PT_AUTHZ_DENIED);
+    ck_assert_int_eq(judge("forward-dns no-such-host.invalid", NULL, "127.0.0.1"),
+                     PT_AUTHZ_DENIED);
+}
+END_TEST
+
+START_TEST(require_host_refuses_wildcards_that_could_never_match)
+{
+    ck_assert_ptr_null(req("host *.example.com"));
+    ck_assert_ptr_nonnull(strstr(err, "no wildcards"));
+    ck_assert_ptr_nonnull(req("host .example.com"));
+}
+END_TEST
+
+START_TEST(require_host_denies_a_client_without_a_double_reverse_name)
+{
+    /* 192.0.2.0/24 (TEST-NET-1) has no reverse zone. */
+    ck_assert_int_eq(judge("host example.com", NULL, "192.0.2.7"), PT_AUTHZ_DENIED);
 }
 END_TEST
 
@@ -486,6 +611,7 @@ static Suite *access_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, parses_full_ipv4_as_host_route);
     tcase_add_test(tc, parses_partial_dotted_ipv4_as_byte_prefix);
+    tcase_add_test(tc, parses_partial_ipv4_with_a_trailing_dot);
     tcase_add_test(tc, parses_ipv4_cidr_and_masks_host_bits);
     tcase_add_test(tc, parses_ipv4_netmask_form);
     tcase_add_test(tc, parses_ipv6_address_and_prefix);
@@ -506,6 +632,16 @@ static Suite *access_suite(void)
     tcase_add_test(tc, require_method_matches_listed_methods_and_head_as_get);
     tcase_add_test(tc, require_env_grants_when_any_variable_is_set);
     tcase_add_test(tc, rejects_unknown_providers_naming_them);
+    tcase_add_test(tc, refuses_require_expr_until_the_expression_language_exists);
+    tcase_add_test(tc, user_providers_ask_for_a_user_before_authentication);
+    tcase_add_test(tc, valid_user_grants_any_authenticated_user);
+    tcase_add_test(tc, require_user_grants_only_the_listed_names_case_sensitively);
+    tcase_add_test(tc, require_group_asks_the_group_lookup_and_passes_its_errors_on);
+    tcase_add_test(tc, no_user_outranks_a_denial_in_an_or_and_loses_to_it_in_an_and);
+    tcase_add_test(tc, a_negated_user_rule_without_a_user_is_neutral);
+    tcase_add_test(tc, forward_dns_grants_an_address_the_name_resolves_to);
+    tcase_add_test(tc, require_host_refuses_wildcards_that_could_never_match);
+    tcase_add_test(tc, require_host_denies_a_client_without_a_double_reverse_name);
     tcase_add_test(tc, rejects_bad_all_arguments_and_empty_lines);
     tcase_add_test(tc, rejects_require_not_all);
     tcase_add_test(tc, negated_ip_denies_on_match_and_is_neutral_otherwise);

@@ -106,6 +106,35 @@ START_TEST(table_append_and_merge_follow_mod_headers)
 }
 END_TEST
 
+static char trace[16];
+
+static void note(void *arg)
+{
+    strncat(trace, arg, sizeof(trace) - strlen(trace) - 1);
+}
+
+static void note_and_register(void *arg)
+{
+    note("r");
+    pt_arena_cleanup(arg, note, "x");
+}
+
+START_TEST(cleanups_run_newest_first_at_reset_and_at_destroy_once_each)
+{
+    pt_arena_t *a = pt_arena_create(64);
+    trace[0] = '\0';
+    pt_arena_cleanup(a, note, "a");
+    pt_arena_cleanup(a, note, "b");
+    pt_arena_reset(a);
+    ck_assert_str_eq(trace, "ba");
+    pt_arena_reset(a); /* already run: not again */
+    ck_assert_str_eq(trace, "ba");
+    pt_arena_cleanup(a, note_and_register, a);
+    pt_arena_destroy(a);
+    ck_assert_str_eq(trace, "barx");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arena");
@@ -113,6 +142,7 @@ int main(void)
     tcase_add_test(tc, allocations_are_aligned_and_distinct);
     tcase_add_test(tc, big_allocations_get_their_own_block_and_survive_reset);
     tcase_add_test(tc, many_small_allocations_span_blocks);
+    tcase_add_test(tc, cleanups_run_newest_first_at_reset_and_at_destroy_once_each);
     tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
     tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
     tcase_add_test(tc, table_append_and_merge_follow_mod_headers);

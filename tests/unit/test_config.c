@@ -285,13 +285,19 @@ START_TEST(loadmodule_accepts_built_ins_and_rejects_others)
     ck_assert_int_eq(c->mpm, PT_MPM_WORKER);
     pt_config_free(c);
     /* Not built in: loaded from ServerRoot, and refused when the file is not there. */
-    pt_config_t *c2 = load("Listen 8080\nLoadModule php_module modules/libphp.so\n");
+    pt_config_t *c2 = load("Listen 8080\nLoadModule counter_module modules/mod_counter.so\n");
     ck_assert_ptr_null(c2);
     char want[256];
     snprintf(want, sizeof(want),
-             "main.conf:2: Cannot load %s/modules/libphp.so into server: No such file or "
+             "main.conf:2: Cannot load %s/modules/mod_counter.so into server: No such file or "
              "directory", root);
     ck_assert_str_eq(rel_err(), want);
+    /* An Apache module portico knows and does not provide: said in plain words. */
+    c2 = load("Listen 8080\nLoadModule php_module modules/libphp.so\n");
+    ck_assert_ptr_null(c2);
+    ck_assert_msg(strstr(err, "main.conf:2: LoadModule php_module: portico does not provide "
+                              "Apache's php_module (PHP inside the server)") &&
+                      strstr(err, "php-fpm"), "%s", err);
     EXPECT_ERROR("Listen 8080\nMPM event\nLoadModule mpm_prefork_module x.so\n",
                  "main.conf:3: module mpm_prefork_module is not built into portico (loadable "
                  "modules are not supported)");
@@ -342,10 +348,9 @@ START_TEST(handler_names_are_resolved_to_pointers_at_load)
     ck_assert_int_eq(pt_handler_register(fcgi), 0); /* the same one again: ignored */
     static const pt_handler_t twin = {"PROXY:fcgi", pt_static_handler, true};
     ck_assert_int_eq(pt_handler_register(&twin), PT_EINVAL); /* a name taken */
-    pt_config_t *c = load("Listen 8080\nAddHandler server-status .st\nAddHandler bogus .bg\n"
+    pt_config_t *c = load("Listen 8080\nAddHandler server-status .st\nAddHandler type-map .var\n"
                           "<Location /s>\n SetHandler server-status\n</Location>\n"
                           "<Location /m>\n SetHandler METRICS\n</Location>\n"
-                          "<Location /u>\n SetHandler no-such-handler\n</Location>\n"
                           "<Location /n>\n SetHandler None\n</Location>\n"
                           "<Location /p>\n SetHandler \"proxy:unix:/tmp/x.sock|fcgi://h\"\n"
                           "</Location>\nProxyPass /pp fcgi://127.0.0.1:9000/\n");
@@ -355,9 +360,6 @@ START_TEST(handler_names_are_resolved_to_pointers_at_load)
     ck_assert_ptr_eq(c->default_handler->run, pt_static_handler);
     ck_assert_ptr_eq(section_conf(m, "/s")->handler->run, pt_status_handler);
     ck_assert_ptr_eq(section_conf(m, "/m")->handler->run, pt_metrics_handler);
-    const pt_dir_config_t *u = section_conf(m, "/u");
-    ck_assert_str_eq(u->handler_name, "no-such-handler");
-    ck_assert_ptr_eq(u->handler, pt_handler_unknown(false));
     ck_assert_ptr_null(section_conf(m, "/n")->handler);
     const pt_dir_config_t *p = section_conf(m, "/p");
     ck_assert_ptr_eq(p->handler, fcgi);
@@ -366,7 +368,11 @@ START_TEST(handler_names_are_resolved_to_pointers_at_load)
     ck_assert_ptr_eq(fcgi->run, pt_fcgi_handler);
     ck_assert_uint_eq(m->dir->nhandlers, 2);
     ck_assert_ptr_eq(m->dir->handlers[0].handler->run, pt_status_handler);
-    ck_assert_ptr_eq(m->dir->handlers[1].handler, pt_handler_unknown(false));
+    /* mod_negotiation's type maps are text: served as files, with a -t notice. */
+    ck_assert_ptr_eq(m->dir->handlers[1].handler, c->default_handler);
+    ck_assert_uint_eq(c->nnotices, 1);
+    ck_assert_msg(strstr(c->notices[0], "main.conf:3: notice: AddHandler type-map:"), "%s",
+                  c->notices[0]);
     /* A merge carries the pointer with its name. */
     pt_arena_t *a = pt_arena_create(4096);
     const pt_dir_config_t *d = pt_config_dir_for(a, m, NULL, "/s/x");
@@ -449,11 +455,12 @@ START_TEST(rejects_missing_or_non_directory_document_root)
 }
 END_TEST
 
-START_TEST(rejects_htaccess_and_dns_features)
+START_TEST(rejects_bad_allow_override_and_dns_features)
 {
-    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride All\n</Directory>\n",
-                 "main.conf:3: AllowOverride: only None is accepted: portico reads no "
-                 ".htaccess files");
+    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride All Bogus\n</Directory>\n",
+                 "main.conf:3: Illegal override option Bogus");
+    EXPECT_ERROR("Listen 8080\n<Directory /srv>\nAllowOverride Nonfatal=Some\n</Directory>\n",
+                 "main.conf:3: AllowOverride: Nonfatal=Some: expected Override, Unknown or All");
     EXPECT_ERROR("Listen 8080\nHostnameLookups On\n",
                  "main.conf:2: HostnameLookups On is not supported: portico does no reverse "
                  "DNS lookups");
@@ -639,7 +646,7 @@ START_TEST(parses_redirects_error_documents_and_types)
                           "<Location /loc>\nRedirect seeother http://x/l\n</Location>\n"
                           "ErrorDocument 404 /404.html\nErrorDocument 500 \"oops\"\n"
                           "ErrorDocument 404 /missing.html\n"
-                          "AddType text/x-foo .FOO bar\nAddHandler cgi-script .cgi\n"
+                          "AddType text/x-foo .FOO bar\nAddHandler server-status .cgi\n"
                           "SetHandler None\nForceType text/plain\nAddDefaultCharset On\n"
                           "DirectoryIndex index.php index.html\nFallbackResource /index.php\n"
                           "SetEnv A 1\nUnsetEnv B C\nSetEnvIfNoCase User-Agent bot is_bot\n"
@@ -671,7 +678,7 @@ START_TEST(parses_redirects_error_documents_and_types)
     ck_assert_uint_eq(d->ntypes, 2);
     ck_assert_str_eq(d->types[0].ext, "foo");
     ck_assert_str_eq(d->types[1].ext, "bar");
-    ck_assert_str_eq(d->handlers[0].value, "cgi-script");
+    ck_assert_str_eq(d->handlers[0].value, "server-status");
     ck_assert_str_eq(d->handler_name, "none");
     ck_assert_str_eq(d->default_type, "text/plain");
     ck_assert_str_eq(d->default_charset, "ISO-8859-1");
@@ -1018,7 +1025,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, rejects_bad_values);
     tcase_add_test(dir, rejects_directives_outside_their_context);
     tcase_add_test(dir, rejects_missing_or_non_directory_document_root);
-    tcase_add_test(dir, rejects_htaccess_and_dns_features);
+    tcase_add_test(dir, rejects_bad_allow_override_and_dns_features);
     tcase_add_test(dir, rejects_bad_regex);
     tcase_add_test(dir, takes_pcre_syntax_in_every_regex_directive);
         tcase_add_test(dir, rejects_duplicate_listen_and_missing_listen);

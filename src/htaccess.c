@@ -1,0 +1,267 @@
+/* The .htaccess cache: a hash table of directories under one mutex. An entry is immutable
+ * once made; a changed file makes a new entry, and the old one is freed when the last
+ * request holding it ends (a reference count, released by an arena cleanup). A file that
+ * cannot be parsed is cached as its error: each request for it answers 500 with the file
+ * and line in the error log, until the file changes. */
+#include "htaccess.h"
+
+#include "clock.h"
+#include "htaccess_parse.h"
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NBUCKETS 1024
+
+/* What the file system said of a directory's access files: which name exists, and its
+ * identity and times, so any change of the file makes another signature. */
+typedef struct {
+    int which; /* index into AccessFileName's names, -1 for none */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+} ht_sig_t;
+
+typedef struct ht_entry {
+    struct ht_entry *next;     /* hash chain [lock] */
+    uint64_t hash;
+    const pt_config_t *cfg;    /* the key: configuration, AllowOverride, directory */
+    unsigned overrides, override_opts;
+    const char **override_list;
+    const char *const *names;
+    char *dir;
+    ht_sig_t sig;
+    pt_htaccess_t *ht;         /* NULL: no file, or an error */
+    char *error;               /* "file:line: message" when the file could not be used */
+    int64_t checked_ms;        /* [lock] */
+    int refs;                  /* the cache's own, and one per request holding it [lock] */
+} ht_entry_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static ht_entry_t *buckets[NBUCKETS]; /* [lock] */
+static size_t nentries;               /* [lock] */
+
+static const char *const default_names[] = {".htaccess"};
+static const char *(*resolve_dir)(const pt_config_t *cfg, pt_dir_config_t *dc); /* start-up */
+
+void pt_htaccess_set_resolver(const char *(*fn)(const pt_config_t *cfg, pt_dir_config_t *dc))
+{
+    resolve_dir = fn;
+}
+
+static void entry_free(ht_entry_t *e)
+{
+    pt_htaccess_free(e->ht);
+    free(e->error);
+    free(e->dir);
+    free(e);
+}
+
+static void entry_release(void *arg)
+{
+    ht_entry_t *e = arg;
+    pthread_mutex_lock(&lock);
+    bool last = --e->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (last)
+        entry_free(e);
+}
+
+static uint64_t hash_key(const pt_config_t *cfg, const pt_dir_config_t *d, const char *dir)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)cfg;
+    h = (h ^ d->overrides) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)(uintptr_t)d->override_list) * 0x100000001b3ull;
+    for (const char *p = dir; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+static bool same_key(const ht_entry_t *e, uint64_t h, const pt_config_t *cfg,
+                     const pt_dir_config_t *d, const char *dir)
+{
+    return e->hash == h && e->cfg == cfg && e->overrides == d->overrides &&
+           e->override_opts == d->override_opts && e->override_list == d->override_list &&
+           strcmp(e->dir, dir) == 0;
+}
+
+/* The first of names that exists in dir (Apache reads only that one). An unreadable
+ * file is an error, as Apache's "Permission denied: ... unable to check htaccess file". */
+static int stat_names(const char *dir, const char *const *names, size_t nnames, ht_sig_t *sig,
+                      char *path, size_t pathlen)
+{
+    memset(sig, 0, sizeof(*sig));
+    sig->which = -1;
+    for (size_t i = 0; i < nnames; i++) {
+        snprintf(path, pathlen, "%s%s", dir, names[i]);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                continue;
+            return -errno;
+        }
+        if (S_ISDIR(st.st_mode))
+            continue;
+        *sig = (ht_sig_t){(int)i, st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+        return 0;
+    }
+    return 0;
+}
+
+static bool same_sig(const ht_sig_t *a, const ht_sig_t *b)
+{
+    return a->which == b->which && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* Makes the entry for dir as the file system has it now. */
+
+static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_config_t *d,
+                              const char *const *names, size_t nnames, uint64_t h)
+{
+    ht_entry_t *e = calloc(1, sizeof(*e));
+    if (!e || !(e->dir = strdup(dir))) {
+        free(e);
+        return NULL;
+    }
+    e->hash = h;
+    e->cfg = r->cfg;
+    e->overrides = d->overrides;
+    e->override_opts = d->override_opts;
+    e->override_list = d->override_list;
+    e->names = names;
+    e->refs = 1;
+    char path[4096], err[4096 + 512];
+    int rc = stat_names(dir, names, nnames, &e->sig, path, sizeof(path));
+    if (rc < 0) {
+        snprintf(err, sizeof(err), "%s: unable to check htaccess file, ensure it is "
+                                   "readable and that '%s' is executable: %s", path, dir,
+                 strerror(-rc));
+        e->error = strdup(err);
+    } else if (e->sig.which >= 0) {
+        e->ht = pt_htaccess_parse(r->cfg, path, d, err, sizeof(err));
+        if (!e->ht)
+            e->error = strdup(err);
+        else if (e->ht->dc->handler_backend)
+            e->error = strdup("SetHandler \"proxy:...\" is not supported in .htaccess files "
+                              "(set it in the server configuration)");
+    }
+    if (e->ht && !e->error && resolve_dir) {
+        /* A handler name nothing provides is an error, as in the server config
+         * (src/loader.c), not the file served as it is ("AddHandler application/x-httpd-php
+         * .html" of an old PHP site). */
+        const char *bad = resolve_dir(r->cfg, e->ht->dc);
+        for (size_t i = 0; i < e->ht->nfiles; i++) {
+            const char *b = resolve_dir(r->cfg, e->ht->files[i].conf);
+            bad = bad ? bad : b;
+        }
+        if (bad) {
+            snprintf(err, sizeof(err), "%s: no part of portico handles the handler '%s', and "
+                                       "serving the file as it is could expose its source",
+                     path, bad);
+            e->error = strdup(err);
+        }
+    }
+    return e;
+}
+
+/* The current entry for the key, made or replaced as needed; one reference taken for the
+ * caller. */
+static ht_entry_t *entry_get(pt_request_t *r, const char *dir, const pt_dir_config_t *d)
+{
+    const pt_vhost_t *vh = r->vhost->access_files ? r->vhost : r->cfg->main_server;
+    const char *const *names = vh && vh->access_files ? vh->access_files : default_names;
+    size_t nnames = vh && vh->access_files ? vh->naccess_files : 1;
+    uint64_t h = hash_key(r->cfg, d, dir);
+    ht_entry_t **slot = &buckets[h % NBUCKETS];
+    int64_t now = pt_now_ms();
+    pthread_mutex_lock(&lock);
+    ht_entry_t **pp = slot, *e = NULL;
+    for (; *pp; pp = &(*pp)->next)
+        if (same_key(*pp, h, r->cfg, d, dir)) {
+            e = *pp;
+            break;
+        }
+    if (e && now - e->checked_ms >= PT_HTACCESS_RECHECK_MS) {
+        ht_sig_t sig;
+        char path[4096];
+        if (stat_names(dir, names, nnames, &sig, path, sizeof(path)) == 0 &&
+            same_sig(&sig, &e->sig) && !e->error) {
+            e->checked_ms = now;
+        } else { /* changed, or an error that may have been fixed: read it again */
+            *pp = e->next;
+            nentries--;
+            if (--e->refs == 0)
+                entry_free(e);
+            e = NULL;
+        }
+    }
+    if (!e) {
+        e = entry_make(r, dir, d, names, nnames, h);
+        if (e) {
+            e->checked_ms = now;
+            if (nentries < PT_HTACCESS_CACHE_MAX) {
+                e->next = *slot;
+                *slot = e;
+                nentries++;
+                e->refs++;
+            }
+        }
+    } else {
+        e->refs++;
+    }
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+static const pt_htaccess_t *read_dir(void *ctx, const char *dir, const pt_dir_config_t *d,
+                                     int *status)
+{
+    pt_request_t *r = ctx;
+    ht_entry_t *e = entry_get(r, dir, d);
+    if (!e) {
+        pt_log_rerror(PT_LOG_ERR, r, "%s: out of memory reading its htaccess file", dir);
+        *status = 500;
+        return NULL;
+    }
+    pt_arena_cleanup(r->arena, entry_release, e);
+    if (e->error) {
+        pt_log_rerror(PT_LOG_ALERT, r, "%s", e->error);
+        *status = 500;
+        return NULL;
+    }
+    return e->ht;
+}
+
+const pt_htaccess_reader_t *pt_htaccess_reader(pt_request_t *r)
+{
+    pt_htaccess_reader_t *rd = pt_arena_alloc(r->arena, sizeof(*rd));
+    rd->read = read_dir;
+    rd->ctx = r;
+    return rd;
+}
+
+void pt_htaccess_cache_clear(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        ht_entry_t *e = buckets[i];
+        buckets[i] = NULL;
+        while (e) {
+            ht_entry_t *next = e->next;
+            if (--e->refs == 0)
+                entry_free(e);
+            e = next;
+        }
+    }
+    nentries = 0;
+    pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,27 @@
+/* .htaccess files for requests: a per-child cache of parsed files (conf/htaccess_parse.h),
+ * one entry per directory (a directory without a file is cached too), revalidated by stat
+ * at most once a second, so a request under AllowOverride pays a hash lookup per directory,
+ * not a read and a parse. A request holds what it uses until its arena is reset. */
+#ifndef PT_HTACCESS_H
+#define PT_HTACCESS_H
+
+#include "config.h"
+#include "request.h"
+
+/* The walk's reader for r (pt_walk_result_t.ht): ctx is r. */
+const pt_htaccess_reader_t *pt_htaccess_reader(pt_request_t *r);
+
+/* How often a cached entry is checked against the file system. */
+#define PT_HTACCESS_RECHECK_MS 1000
+/* Entries kept per child; past it, a request parses what it needs and frees it after. */
+#define PT_HTACCESS_CACHE_MAX 4096
+
+/* Who resolves the handler names of a file's configs (src/loader.c, at start-up: the loader
+ * sits above the request core, which reads the files). fn returns a name nothing provides
+ * (the file is then an error, as such a name in the server config), else NULL. */
+void pt_htaccess_set_resolver(const char *(*fn)(const pt_config_t *cfg, pt_dir_config_t *dc));
+
+/* Drops every entry (a child's exit; tests). Entries still held by requests go with them. */
+void pt_htaccess_cache_clear(void);
+
+#endif
