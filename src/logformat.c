@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* Codes above the byte range are portico's own, used only by the "json" nickname. */
-enum { LF_LITERAL = 0, LF_JSON_TIME = 256, LF_HOSTNAME, LF_ARGS };
+enum { LF_LITERAL = 0, LF_JSON_TIME = 256, LF_HOSTNAME, LF_ARGS, LF_TRAILER_IN, LF_TRAILER_OUT };
 
 typedef struct {
     int code;           /* directive letter, LF_* */
@@ -115,14 +115,26 @@ static bool directive_parse(pt_arena_t *a, pt_logformat_t *f, const char **pp, c
             break;
         }
     }
-    if (*p == '\0' || !strchr(DIRECTIVES, *p)) {
-        snprintf(err, errlen, "unrecognized LogFormat directive %%%.1s", p);
-        return false;
+    int code;
+    if (p[0] == '^' && p[1] == 't' && (p[2] == 'i' || p[2] == 'o')) {
+        /* %{NAME}^ti, %{NAME}^to: a request or response trailer field (none is sent: "-"). */
+        p += 2;
+        if (!arg || !*arg) {
+            snprintf(err, errlen, "LogFormat directive %%^t%c needs a {NAME}", *p);
+            return false;
+        }
+        code = *p == 'i' ? LF_TRAILER_IN : LF_TRAILER_OUT;
+    } else {
+        if (*p == '\0' || !strchr(DIRECTIVES, *p)) {
+            snprintf(err, errlen, "unrecognized LogFormat directive %%%.1s", p);
+            return false;
+        }
+        if (!arg_valid(*p, arg, err, errlen))
+            return false;
+        code = (unsigned char)*p;
     }
-    if (!arg_valid(*p, arg, err, errlen))
-        return false;
     lf_item_t *it = item_add(a, f);
-    it->code = (unsigned char)*p;
+    it->code = code;
     it->arg = arg;
     it->negate = negate;
     if (nconds) {
@@ -434,6 +446,7 @@ static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
     case LF_JSON_TIME: return json_time_val(r, tmp);
     case LF_HOSTNAME: return str_val(r->hostname);
     case LF_ARGS: return str_val(r->args);
+    case LF_TRAILER_IN: return str_val(pt_table_get(&r->trailers_in, it->arg));
     default: return (lval_t){0};
     }
 }

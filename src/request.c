@@ -519,29 +519,54 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
     return st;
 }
 
-/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
- * handler. Returns PT_DONE or a status for an error page. */
-int pt_request_route(pt_request_t *r)
+/* The phases before the handler (request.h). An internal redirect made by the fixup phase
+ * (a per-directory RewriteRule) routes the new URL with r->route_defer set, so that its
+ * handler is chosen and not run: it comes back here in r->route_handler. */
+int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 {
+    *h = NULL;
     int st = route_map(r, false, false);
     if (st)
         return st;
-    bool redirected = false;
+    bool redirected = false, defer = r->route_defer;
+    r->route_defer = true;
+    r->route_handler = NULL;
     st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
-    if (st || redirected)
+    r->route_defer = defer;
+    if (st || redirected) {
+        *h = st ? NULL : r->route_handler;
         return st;
-    const pt_handler_t *h = choose_handler(r);
+    }
+    const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
         /* mod_mime's languages describe the file: a script or backend says its own. */
-        const char *lang = h == r->cfg->default_handler
+        const char *lang = hh == r->cfg->default_handler
                                ? pt_mime_languages(r->arena, r->dir, r->filename)
                                : NULL;
         if (lang)
             pt_table_set(&r->headers_out, "Content-Language", lang);
     }
-    st = phases && phases->handler ? phases->handler(r, &h) : 0;
-    return st ? st : h->run(r);
+    st = phases && phases->handler ? phases->handler(r, &hh) : 0;
+    if (st == 0)
+        *h = hh;
+    return st;
+}
+
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler (or, within pt_request_route_begin's fixup, leaves it to that caller). Returns
+ * PT_DONE or a status for an error page. */
+int pt_request_route(pt_request_t *r)
+{
+    const pt_handler_t *h = NULL;
+    int st = pt_request_route_begin(r, &h);
+    if (st || !h)
+        return st;
+    if (r->route_defer) {
+        r->route_handler = h;
+        return 0;
+    }
+    return h->run(r);
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

@@ -98,6 +98,12 @@ struct pt_request {
     pt_table_t headers_out;      /* sent with 2xx/3xx (and with errors if always) */
     pt_table_t err_headers_out;  /* sent with every response ("Header always") */
     pt_table_t env;              /* SetEnv, SetEnvIf; passed to FastCGI later */
+    bool route_defer;            /* routing chooses the handler and does not run it: set by
+                                    pt_request_route_begin around its fixup phase */
+    const struct pt_handler *route_handler; /* the handler an internal redirect chose then */
+    pt_table_t trailers_in;      /* request trailer fields, as Apache's r->trailers_in: set
+                                    once the body has been read to its end (HTTP/2; HTTP/1's
+                                    chunked trailers are discarded); LogFormat %{NAME}^ti */
 
     const char *filename;        /* mapped file path, NULL when not mapped */
     const char *path_info;       /* trailing path after an existing file, or NULL */
@@ -214,6 +220,11 @@ int pt_req_body_timed_out(pt_request_t *r, int *status);
 /* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,
  * per-directory config, SetEnvIf, RequestHeader, Require, handler. */
 int pt_request_route(pt_request_t *r);
+/* pt_request_route without running the handler: the phases before it, then *h is the
+ * handler that would run (0), or the status they ended with. For a protocol that chooses
+ * where a request runs by what its handler is (HTTP/2 serves static files inline). */
+struct pt_handler;
+int pt_request_route_begin(pt_request_t *r, const struct pt_handler **h);
 /* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
  * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
  * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup

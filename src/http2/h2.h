@@ -5,11 +5,14 @@
  *
  * The model is Apache mod_http2's: a session (h2_session.c) owns the connection and every
  * nghttp2 call, on one thread at a time (the MPM worker serving the connection: "c1");
- * each request is a stream (h2_stream.c) executed by a thread of the HTTP/2 worker pool
- * (h2_workers.c: "c2") through the protocol-neutral request (pt_proto_ops_t), since
- * handlers block (FastCGI, proxy). Between them, per stream, bounded buffers: request body
- * bytes limited by the stream's flow-control window, response bytes by H2StreamMaxMemSize.
- * An idle session is parked in the event listener like an HTTP/1 keep-alive connection. */
+ * each request is a stream (h2_stream.c) served through the protocol-neutral request
+ * (pt_proto_ops_t): on the session's thread when its handler cannot block and its answer
+ * is small (a static file, a status page, an error or a redirect: no hand-off), else by a
+ * thread of the HTTP/2 worker pool (h2_workers.c: "c2"), since handlers block (FastCGI,
+ * proxy). Between them, per stream, bounded buffers: request body bytes limited by the
+ * stream's flow-control window, response bytes by H2StreamMaxMemSize. Under the event MPM
+ * a session holds no worker while it waits: idle, it is parked in the listener like an
+ * HTTP/1 keep-alive connection; with streams running, on its socket and its wakeup. */
 #ifndef PT_H2_H
 #define PT_H2_H
 

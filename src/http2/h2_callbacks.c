@@ -67,6 +67,37 @@ static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
     return pt_arena_strndup(st->arena, (const char *)p, n);
 }
 
+/* A request trailer field, kept for the stream's request (r->trailers_in, as Apache's),
+ * within the limits of its header fields: past them the rest are dropped, and logged. */
+static int keep_trailer(h2_session_t *s, h2_stream_t *st, const uint8_t *name, size_t namelen,
+                        const uint8_t *value, size_t valuelen)
+{
+    const pt_vhost_t *vh = s->vh;
+    if (st->tr_dropped)
+        return 0;
+    if (st->trailer_bytes > s->max_header_list ||
+        ++st->tr_fields > (int)vh->limit_request_fields ||
+        namelen + valuelen + 2 > vh->limit_request_field_size) {
+        st->tr_dropped = true;
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: stream %d: request trailers over the "
+                     "limits (LimitRequestFields, LimitRequestFieldSize): the rest dropped",
+                     st->id);
+        return 0;
+    }
+    pthread_mutex_lock(&s->lock);
+    char *nb = realloc(st->tr, st->tr_len + namelen + valuelen + 2);
+    if (nb) {
+        memcpy(nb + st->tr_len, name, namelen);
+        nb[st->tr_len + namelen] = '\0';
+        memcpy(nb + st->tr_len + namelen + 1, value, valuelen);
+        nb[st->tr_len + namelen + 1 + valuelen] = '\0';
+        st->tr = nb;
+        st->tr_len += namelen + valuelen + 2;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return nb ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
 /* Keeps one decoded field of a request (or checks the size of a trailer's). Past the
  * limits the request is answered 431; far past them (an HPACK bomb: a few bytes that
  * decode to megabytes) the connection is closed with ENHANCE_YOUR_CALM. */
@@ -89,8 +120,10 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         s->calm = true;
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
-    if (st->queued || st->too_big)
-        return 0; /* trailers: not passed on (the body is streamed already) */
+    if (st->queued)
+        return keep_trailer(s, st, name, namelen, value, valuelen);
+    if (st->too_big)
+        return 0;
     const pt_vhost_t *vh = s->vh;
     if (st->head_bytes > s->max_header_list ||
         (name[0] != ':' && (++st->nfields > (int)vh->limit_request_fields ||
@@ -147,12 +180,29 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
     st->queued = true;
     s->nqueued++;
     pthread_mutex_unlock(&s->lock);
-    if (h2_workers_queue(&st->task) != 0) {
+    st->pend_next = NULL;
+    if (s->pend_tail)
+        s->pend_tail->pend_next = st;
+    else
+        s->pend_head = st;
+    s->pend_tail = st;
+}
+
+void h2_session_run_started(h2_session_t *s)
+{
+    while (s->pend_head) {
+        h2_stream_t *st = s->pend_head;
+        s->pend_head = st->pend_next;
+        if (!s->pend_head)
+            s->pend_tail = NULL;
+        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task) == 0)
+            continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;
         s->nqueued--;
         pthread_mutex_unlock(&s->lock);
-        respond_direct(s, st, 503);
+        if (!st->closed)
+            respond_direct(s, st, 503);
     }
 }
 

@@ -1,10 +1,11 @@
 /* Inside src/http2: the session (c1, h2_session.c), its streams (c2, h2_stream.c) and the
- * worker pool that runs streams (h2_workers.c), and what passes between them.
+ * worker pool that runs the streams that may block (h2_workers.c), and what passes
+ * between them.
  *
  * Threads: the session's fields marked [c1] are touched only by the thread driving the
  * session (the MPM worker serving the connection), which alone calls nghttp2. Fields
  * marked [lock] are shared with the stream's worker under the session's lock. Fields
- * marked [c2] are the stream worker's. A stream is freed by the session once it is closed
+ * marked [c2] are the stream worker's (the session's own thread for a stream run inline). A stream is freed by the session once it is closed
  * on the wire and its worker is done with it (or it never had one). */
 #ifndef PT_H2_INT_H
 #define PT_H2_INT_H
@@ -41,12 +42,29 @@ struct h2_stream {
     bool end_on_headers;       /* no body */
     bool too_big;              /* header list over the limit: answered 431 by the session */
     bool bad;                  /* malformed (answered 400 by the session) */
-    bool queued;               /* [c1] handed to the pool */
+    bool queued;               /* [c1] started: to be run, inline or by the pool */
+    /* The request made and routed up to its handler by the session (in arena), answered
+       inline or by the pool: [c1] until queued, then [c2]. */
+    pt_request_t *req;
+    int req_code;              /* the status routing ended with, or 0: req_handler answers */
+    const struct pt_handler *req_handler;
+    bool on_c1;                /* [c1] run inline, on the session's thread: its output never
+                                  waits (the session sends it after) and wakes nothing */
+    h2_stream_t *pend_next;    /* [c1] the session's streams started and not yet run */
     /* [lock] request body from the session to the worker: at most the stream window. */
     char *in;
     size_t in_len, in_cap;
     bool in_eof;
     size_t consumed;           /* taken by the worker, not yet given back as window */
+    /* [lock] request trailer fields as received: name NUL value NUL, one after another;
+       the worker takes them into r->trailers_in once it reads the body's end. */
+    char *tr;
+    size_t tr_len;
+    int tr_fields;             /* [c1] */
+    bool tr_dropped;           /* [c1] some were over the limits (logged) */
+    bool continue_wanted;      /* the handler waits for a body the client holds back for
+                                  a 100 (Expect: 100-continue): the session sends one */
+    bool continue_sent;        /* [c1] */
     /* [lock] response from the worker to the session. */
     nghttp2_nv *nv;            /* the head, in arena, once ready */
     size_t nnv;
@@ -73,7 +91,8 @@ struct h2_session {
     pthread_mutex_t lock;
     int efd;                   /* eventfd: a stream has news for the session */
     h2_stream_t *streams;      /* [c1] */
-    int nqueued;               /* [lock] streams handed to the pool and not done */
+    h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
+    int nqueued;               /* [lock] streams started and not done */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
     /* [c1] output batched into one write */
@@ -84,6 +103,8 @@ struct h2_session {
     int32_t max_stream_id;     /* the highest stream the client opened */
     int continuations;         /* CONTINUATION frames in the header block being read */
     bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
+    bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
+                                  session ends once its streams are done */
     int64_t last_stream_ms;
 };
 
@@ -97,8 +118,12 @@ void h2_session_goaway_now(h2_session_t *s, uint32_t error);
 int h2_session_new_ng(h2_session_t *s);
 ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *user);
-/* Queues st's request for the pool (its headers are complete). */
+/* Starts st's request (its headers are complete): answered at once when malformed, else
+ * queued on the session to run once the frames read so far are processed
+ * (h2_session_run_started). */
 void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
+/* Runs the started streams: inline (h2_stream_run_inline) or on the pool. */
+void h2_session_run_started(h2_session_t *s);
 /* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY
  * ENHANCE_YOUR_CALM has been submitted and logged). */
 bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f);
@@ -108,6 +133,11 @@ void h2_guard_init(h2_session_t *s);
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
 void h2_stream_destroy(h2_stream_t *st);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
+/* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
+ * thread when its answer cannot block and is small (no body to read, a status, a small
+ * static file, the status pages): true when it did (st is done), false when st, routed,
+ * must go to the pool (h2_stream_serve_worker answers it there). */
+bool h2_stream_run_inline(h2_stream_t *st);
 extern const pt_proto_ops_t pt_h2_proto;
 /* A stream has news for the session (any thread; lock held or not). Here, inline, so
  * that the stream side depends on no function of the session's. */
@@ -117,6 +147,15 @@ static inline void h2_session_wake(h2_session_t *s)
     uint64_t one = 1;
     ssize_t n = write(s->efd, &one, sizeof(one));
     (void)n; /* a full counter: a wake is pending anyway */
+}
+/* The same for a stream's own news: a stream run inline only marks it (its thread is the
+ * session's). */
+static inline void h2_stream_wake(h2_stream_t *st)
+{
+    if (st->on_c1)
+        st->s->news = true;
+    else
+        h2_session_wake(st->s);
 }
 /* h2_workers.c: runs t on a thread of the child's HTTP/2 pool. 0 or -errno. */
 int h2_workers_queue(pt_task_t *t);

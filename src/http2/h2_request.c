@@ -1,9 +1,11 @@
-/* A stream's request on its pool thread (c2): the protocol-neutral request made from the
- * pseudo-header fields and the fields the session decoded (RFC 9113 section 8.3.1), then
- * routed and answered as HTTP/1 does (h1_conn.c), and logged. */
+/* A stream's request: the protocol-neutral request made from the pseudo-header fields and
+ * the fields the session decoded (RFC 9113 section 8.3.1), then routed and answered as
+ * HTTP/1 does (h1_conn.c), and logged; on the session's own thread when its handler cannot
+ * block and its answer is small (runs_inline), else on a pool thread (c2). */
 #include "h2_int.h"
 
 #include "accesslog.h"
+#include "handler.h"
 #include "log.h"
 #include "remoteip.h"
 #include "tls.h"
@@ -12,6 +14,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static pt_method_t method_id(const char *m)
 {
@@ -55,10 +58,10 @@ static void set_host(pt_request_t *r, const char *auth)
     r->hostname = h;
 }
 
-static pt_request_t *request_new(pt_worker_t *w, h2_stream_t *st, pt_conn_t *c2)
+static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
 {
-    pt_request_t *r = pt_arena_calloc(w->arena, sizeof(*r));
-    r->arena = w->arena;
+    pt_request_t *r = pt_arena_calloc(a, sizeof(*r));
+    r->arena = a;
     r->conn = c2;
     r->cfg = c2->cfg;
     r->vhost = c2->cfg->main_server;
@@ -76,24 +79,28 @@ static pt_request_t *request_new(pt_worker_t *w, h2_stream_t *st, pt_conn_t *c2)
     r->unparsed_uri = st->path;
     const char *q = strchr(st->path, '?');
     r->args = q ? q + 1 : NULL;
-    r->the_request = pt_arena_printf(w->arena, "%s %s HTTP/2.0", st->method, st->path);
+    r->the_request = pt_arena_printf(a, "%s %s HTTP/2.0", st->method, st->path);
     r->keepalive = true;
     r->content_length = st->content_length;
     r->has_body = !st->end_on_headers;
+    const char *expect = pt_table_get(&st->headers, "Expect");
+    r->expects_continue = r->has_body && expect && strcasecmp(expect, "100-continue") == 0;
     r->head_bytes_in = (int64_t)st->head_bytes;
     r->headers_in = st->headers;
-    r->headers_in.arena = w->arena; /* (the worker's additions go to its arena) */
+    r->headers_in.arena = a; /* (the request's additions go to its arena) */
     if (st->authority && !pt_table_get(&r->headers_in, "Host"))
         pt_table_add(&r->headers_in, "Host", st->authority);
     set_host(r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
-    pt_table_init(&r->headers_out, w->arena, 8);
-    pt_table_init(&r->err_headers_out, w->arena, 4);
-    pt_table_init(&r->env, w->arena, 8);
+    pt_table_init(&r->headers_out, a, 8);
+    pt_table_init(&r->err_headers_out, a, 4);
+    pt_table_init(&r->env, a, 8);
+    pt_table_init(&r->trailers_in, a, 4);
     return r;
 }
 
-/* Routes and answers r (as h1_conn.c's handle, without the HTTP/1-only forms). */
-static void handle(pt_request_t *r, h2_stream_t *st)
+/* Routes r (as h1_conn.c's handle, without the HTTP/1-only forms) up to its handler: the
+ * status it ends with, or 0 and *h, the handler that answers it. */
+static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
 {
     r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
     r->dir = r->vhost->dir;
@@ -124,14 +131,40 @@ static void handle(pt_request_t *r, h2_stream_t *st)
     } else if (r->method_id == PT_METHOD_CONNECT) {
         st_code = 405;
     } else {
-        st_code = pt_request_route(r);
+        st_code = pt_request_route_begin(r, h);
     }
+    return st_code;
+}
+
+/* Answers a prepared r: its handler, or the status prepare ended with. */
+static void answer(pt_request_t *r, int st_code, const pt_handler_t *h)
+{
+    if (st_code == 0)
+        st_code = h->run(r);
     if (st_code > 0)
         pt_resp_send_error(r, st_code);
     else if (!r->conn->aborted && !r->body_done)
         pt_resp_finish(r);
     if (r->status == 0 && r->body_error && r->body_status)
         r->status = r->body_status;
+}
+
+/* Whether a prepared request's answer cannot wait on anything but this process and the page
+ * cache, and is small: then the session serves it on its own thread, without handing it to
+ * a pool thread and back (h2_stream_run_inline). A status (an error, a Redirect), the
+ * status pages, and a regular file of at most H2StreamMaxMemSize without a Range (whose
+ * parts could add up to more). What may block (a backend, a module's handler) or may be
+ * long (a big file, a directory: an index, a listing, FallbackResource) goes to the pool.
+ * An ErrorDocument or an internal redirect that reaches a backend runs here all the same
+ * (README: HTTP/2). */
+static bool runs_inline(const pt_request_t *r, int st_code, const pt_handler_t *h, size_t max)
+{
+    if (st_code > 0)
+        return true;
+    if (h->run == pt_status_handler || h->run == pt_metrics_handler)
+        return true;
+    return h->run == pt_static_handler && r->finfo_valid && S_ISREG(r->finfo.st_mode) &&
+           (uint64_t)r->finfo.st_size <= max && !pt_table_get(&r->headers_in, "Range");
 }
 
 /* The stream's secondary connection: the session's addresses and configuration, no
@@ -154,28 +187,63 @@ static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
     c2->wc_fd = -1;
 }
 
+/* Runs st's request on this thread in arena a; false (nothing answered, a reset) when it
+ * is not one to run inline and inline_only. */
+/* Answers st's prepared request on this thread and logs it. */
+static void respond(h2_stream_t *st)
+{
+    pt_request_t *r = st->req;
+    answer(r, st->req_code, st->req_handler);
+    /* A bodiless answer or HEAD ends without finish: the held head goes now. */
+    if (!r->conn->aborted && r->head_built)
+        pt_h2_proto.finish(r);
+    pt_log_access(r);
+}
+
+/* Makes st's request and routes it up to its handler, once, on the session's thread, in
+ * the stream's arena (which the stream's worker then owns): a stream handed to the pool
+ * is not routed again there (a module's hooks run once). */
+static void prepare_stream(h2_stream_t *st)
+{
+    pt_conn_t *c2 = pt_arena_alloc(st->arena, sizeof(*c2)); /* (c2_init clears it) */
+    c2_init(c2, st->s->c);
+    st->req = request_new(st->arena, st, c2);
+    st->req_code = prepare(st->req, st, &st->req_handler);
+}
+
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w)
 {
+    (void)w;
     h2_stream_t *st = PT_CONTAINER_OF(t, h2_stream_t, task);
     h2_session_t *s = st->s;
     pthread_mutex_lock(&s->lock);
     bool gone = st->closed;
     pthread_mutex_unlock(&s->lock);
-    if (!gone) {
-        pt_conn_t c2;
-        c2_init(&c2, s->c);
-        pt_arena_reset(w->arena);
-        pt_request_t *r = request_new(w, st, &c2);
-        handle(r, st);
-        /* A bodiless answer or HEAD ends without finish: the held head goes now. */
-        if (!c2.aborted && r->head_built)
-            pt_h2_proto.finish(r);
-        pt_log_access(r);
-        pt_arena_reset(w->arena);
-    }
+    if (!gone)
+        respond(st);
     pthread_mutex_lock(&s->lock);
     st->done = true; /* (without out_eof: the session resets the stream) */
     s->nqueued--;
     h2_session_wake(s);
     pthread_mutex_unlock(&s->lock);
+}
+
+bool h2_stream_run_inline(h2_stream_t *st)
+{
+    h2_session_t *s = st->s;
+    if (!st->closed) {
+        prepare_stream(st);
+        /* A body comes from this thread: never answered here. */
+        if (!st->end_on_headers || !runs_inline(st->req, st->req_code, st->req_handler,
+                                                s->conf->stream_max_mem))
+            return false;
+        st->on_c1 = true;
+        respond(st);
+    }
+    pthread_mutex_lock(&s->lock);
+    st->done = true;
+    s->nqueued--;
+    s->news = true;
+    pthread_mutex_unlock(&s->lock);
+    return true;
 }

@@ -1,10 +1,13 @@
 /* The HTTP/2 session of a connection (c1): nghttp2 and the connection's bytes, on the MPM
  * worker serving the connection, one thread at a time. It reads frames, hands complete
- * requests to the stream pool (h2_request.c), frames what the streams' workers put in
- * their buffers, gives window back as the workers take request body bytes, and guards the
- * connection against floods (h2_guard.c). It holds its worker only while streams are in
- * flight: an idle session is parked in the event listener (PT_NEXT_PARK_KEEPALIVE) and
- * closed with GOAWAY at KeepAliveTimeout (the driver's idle_timeout). */
+ * requests to the streams (h2_request.c), frames what the streams put in their buffers,
+ * gives window back as the streams take request body bytes, and guards the connection
+ * against floods (h2_guard.c). Under the event MPM it holds a worker only while it has
+ * something to read or write: an idle session is parked in the listener
+ * (PT_NEXT_PARK_KEEPALIVE, closed with GOAWAY at KeepAliveTimeout: the driver's
+ * idle_timeout), and one whose streams are running parks on its socket and its wakeup
+ * (park_busy). Under the worker and prefork MPMs, which park nothing, it keeps its thread
+ * while streams run and polls both itself. */
 #include "h2_int.h"
 
 #include "log.h"
@@ -14,6 +17,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -112,6 +116,12 @@ static void pump_locked(h2_session_t *s)
             }
             continue;
         }
+        if (st->continue_wanted && !st->continue_sent && !st->head_submitted) {
+            static const nghttp2_nv cont = {(uint8_t *)":status", (uint8_t *)"100", 7, 3,
+                                            NGHTTP2_NV_FLAG_NONE};
+            st->continue_sent = true;
+            nghttp2_submit_headers(s->ng, NGHTTP2_FLAG_NONE, st->id, NULL, &cont, 1, NULL);
+        }
         if (st->head_ready && !st->head_submitted) {
             submit_head(s, st);
         } else if (st->head_submitted && st->deferred && (st->out_len || st->out_eof)) {
@@ -190,6 +200,11 @@ static void wait_events(h2_session_t *s, int ms)
 static void end_streams(h2_session_t *s)
 {
     pthread_mutex_lock(&s->lock);
+    for (h2_stream_t *st = s->pend_head; st; st = st->pend_next) {
+        st->queued = false; /* started, never run */
+        s->nqueued--;
+    }
+    s->pend_head = s->pend_tail = NULL;
     for (h2_stream_t *st = s->streams; st; st = st->next) {
         st->closed = true;
         pthread_cond_broadcast(&st->cond);
@@ -205,9 +220,11 @@ static void end_streams(h2_session_t *s)
 }
 
 /* What to do once nothing is in flight: park, keep-alive style, or (a stream half received)
- * as a connection waiting for the rest of a request. */
+ * as a connection waiting for the rest of a request. Only the socket is watched (the
+ * wakeup of a busy park, below, leaves the epoll set: events2 0). */
 static pt_conn_next_t park_idle(h2_session_t *s)
 {
+    s->c->park.events2 = 0;
     s->c->keepalive_ms = s->vh->keepalive_timeout_ms;
     pthread_mutex_lock(&s->lock);
     pump_locked(s); /* (frees the streams that ended in the last write) */
@@ -220,9 +237,26 @@ static pt_conn_next_t park_idle(h2_session_t *s)
     return PT_NEXT_PARK_KEEPALIVE;
 }
 
+/* Event MPM, streams in flight and nothing to do: the session parks in the listener on its
+ * socket and on its wakeup (the eventfd a stream writes when it has output or is done, as a
+ * tunnel parks on its two ends) and holds no worker; either brings it back to one. It has
+ * no deadline of its own: each stream ends within its own timeouts (Timeout for a client
+ * that takes no bytes, the body's read timeout, the backend's) and wakes the session, and a
+ * client that goes away makes the socket ready. (An expiry would close the connection
+ * under running streams, and the listener would have to wait for them in h2_release.) A
+ * stop waits for it as for a response in flight, and makes it ready once to send GOAWAY. */
+static pt_conn_next_t park_busy(h2_session_t *s)
+{
+    pt_park_t *p = &s->c->park;
+    p->events = EPOLLIN | EPOLLRDHUP;
+    p->fd2 = s->efd;
+    p->events2 = EPOLLIN;
+    p->deadline_ms = INT64_MAX;
+    return PT_NEXT_PARK_TUNNEL;
+}
+
 static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
 {
-    (void)w;
     h2_session_t *s = c->proto_state;
     bool gone = false; /* the client closed, or stopped taking our bytes */
     if (c->rbuf && c->rpos < c->rlen) { /* what HTTP/1 had read past its last head */
@@ -238,6 +272,15 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             gone = got == PT_ECLOSED;
             goto end;
         }
+        h2_session_run_started(s);
+        if (!s->stopping && pt_mpm_stopping(w->mpm)) {
+            /* Graceful stop or restart: no stream after the last one started; those in
+             * flight finish, then the connection closes (mod_http2 does the same). */
+            s->stopping = true;
+            nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
+                                  nghttp2_session_get_last_proc_stream_id(s->ng),
+                                  NGHTTP2_NO_ERROR, NULL, 0);
+        }
         pthread_mutex_lock(&s->lock);
         pump_locked(s);
         bool busy = s->nqueued > 0;
@@ -250,14 +293,20 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
             goto end;
         if (got || pt_conn_pending(c))
             continue;
+        if (!busy && s->stopping)
+            goto end;
         if (!busy)
             return park_idle(s);
         drain_wake(s);
         pthread_mutex_lock(&s->lock);
         bool news = s->news;
         pthread_mutex_unlock(&s->lock);
-        if (!news)
-            wait_events(s, 1000);
+        if (news)
+            continue;
+        /* (A stream's wake after this look stays in the eventfd: the park sees it.) */
+        if (c->async_write)
+            return park_busy(s);
+        wait_events(s, 1000);
     }
 end:
     end_streams(s);
@@ -276,9 +325,10 @@ static void h2_release(void *state)
     h2_session_t *s = state;
     if (!s)
         return;
+    end_streams(s); /* (the child's forced end: its streams' workers may still run) */
     for (h2_stream_t *st = s->streams, *next; st; st = next) {
         next = st->next;
-        h2_stream_destroy(st); /* (end_streams waited for their workers) */
+        h2_stream_destroy(st);
     }
     nghttp2_session_del(s->ng);
     close(s->efd);

@@ -21,7 +21,7 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
     h2_stream_t *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    st->arena = pt_arena_create(4096);
+    st->arena = pt_arena_create(8192);
     if (!st->arena) {
         free(st);
         return NULL;
@@ -40,6 +40,7 @@ void h2_stream_destroy(h2_stream_t *st)
     pt_arena_destroy(st->arena);
     free(st->in);
     free(st->out);
+    free(st->tr);
     free(st);
 }
 
@@ -75,8 +76,9 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
     int rc = 0;
     pthread_mutex_lock(&s->lock);
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
-        st->out = malloc(s->conf->stream_max_mem);
-        st->out_cap = st->out ? s->conf->stream_max_mem : 0;
+        size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
+        st->out = malloc(cap);
+        st->out_cap = st->out ? cap : 0;
         if (!st->out)
             st->closed = true;
     }
@@ -90,6 +92,16 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
             st->out_off = 0;
         }
         size_t room = st->out_cap - st->out_off - st->out_len;
+        if (room == 0 && st->on_c1) { /* nobody sends meanwhile: grows (runs_inline) */
+            char *nb = realloc(st->out, PT_MAX(st->out_cap * 2, st->out_len + n));
+            if (!nb) {
+                rc = PT_ECLOSED;
+                break;
+            }
+            st->out_cap = PT_MAX(st->out_cap * 2, st->out_len + n);
+            st->out = nb;
+            continue;
+        }
         if (room == 0) {
             h2_session_wake(s);
             if (!wait_locked(st, write_timeout_ms(r)) && !st->closed &&
@@ -105,7 +117,7 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
         p += k;
         n -= k;
         if (st->deferred)
-            h2_session_wake(s);
+            h2_stream_wake(st);
     }
     pthread_mutex_unlock(&s->lock);
     if (rc < 0)
@@ -121,7 +133,7 @@ static void release_head(h2_stream_t *st)
     st->held = false;
     pthread_mutex_lock(&st->s->lock);
     st->head_ready = true;
-    h2_session_wake(st->s);
+    h2_stream_wake(st);
     pthread_mutex_unlock(&st->s->lock);
 }
 
@@ -138,10 +150,26 @@ static bool connection_specific(const char *name)
 {
     static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
                                        "transfer-encoding", "upgrade", NULL};
+    if (!strchr("cCkKpPtTuU", name[0]) || name[0] == '\0') /* (most names: one look) */
+        return false;
     for (int i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)
             return true;
     return false;
+}
+
+/* v in decimal, in a; without printf (a head or two per stream). */
+static char *decimal(pt_arena_t *a, long long v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        *--p = '-';
+    return pt_arena_strdup(a, p);
 }
 
 static nghttp2_nv make_nv(pt_arena_t *a, const char *name, const char *value)
@@ -161,13 +189,12 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     const pt_table_t *f = h->fields;
     nghttp2_nv *nv = pt_arena_calloc(st->arena, (f->n + 2) * sizeof(*nv));
     size_t k = 0;
-    nv[k++] = make_nv(st->arena, ":status", pt_arena_printf(st->arena, "%d", h->status));
+    nv[k++] = make_nv(st->arena, ":status", decimal(st->arena, h->status));
     for (size_t i = 0; i < f->n; i++)
         if (!connection_specific(f->v[i].name))
             nv[k++] = make_nv(st->arena, f->v[i].name, pt_arena_strdup(st->arena, f->v[i].value));
     if (h->length >= 0 && pt_status_has_body(h->status) && !pt_table_get(f, "Content-Length"))
-        nv[k++] = make_nv(st->arena, "content-length",
-                          pt_arena_printf(st->arena, "%lld", (long long)h->length));
+        nv[k++] = make_nv(st->arena, "content-length", decimal(st->arena, h->length));
     pthread_mutex_lock(&st->s->lock);
     st->nv = nv;
     st->nnv = k;
@@ -232,10 +259,23 @@ static int h2_finish(pt_request_t *r)
     release_head(st);
     pthread_mutex_lock(&st->s->lock);
     st->out_eof = true;
-    h2_session_wake(st->s);
+    h2_stream_wake(st);
     pthread_mutex_unlock(&st->s->lock);
     r->head_sent = true;
     return 0;
+}
+
+/* The request's trailer fields, at the body's end (lock held). */
+static void take_trailers(pt_request_t *r, h2_stream_t *st)
+{
+    for (size_t i = 0; i < st->tr_len;) {
+        const char *name = st->tr + i;
+        const char *value = name + strlen(name) + 1;
+        pt_table_add(&r->trailers_in, pt_arena_strdup(r->arena, name),
+                     pt_arena_strdup(r->arena, value));
+        i = (size_t)(value - st->tr) + strlen(value) + 1;
+    }
+    st->tr_len = 0;
 }
 
 /* Takes request body bytes the session received; what is taken is given back to the
@@ -247,6 +287,13 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
     h2_session_t *s = st->s;
     long got = 0;
     pthread_mutex_lock(&s->lock);
+    /* The first read of a body the client holds back: a 100 (RFC 9110 10.1.1; RFC 9113 8.1,
+     * an interim HEADERS), unless bytes came already. */
+    if (r->expects_continue && r->body_bytes_in == 0 && st->in_len == 0 && !st->in_eof &&
+        !st->continue_wanted) {
+        st->continue_wanted = true;
+        h2_stream_wake(st);
+    }
     for (;;) {
         if (st->in_len > 0) {
             got = (long)PT_MIN(n, st->in_len);
@@ -254,7 +301,7 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
             memmove(st->in, st->in + got, st->in_len - (size_t)got);
             st->in_len -= (size_t)got;
             st->consumed += (size_t)got;
-            h2_session_wake(s);
+            h2_stream_wake(st);
             break;
         }
         if (st->in_eof || st->closed) {
@@ -269,6 +316,8 @@ static long h2_read_body(pt_request_t *r, void *buf, size_t n, int *status)
             return pt_req_body_timed_out(r, status);
         }
     }
+    if (got == 0)
+        take_trailers(r, st);
     pthread_mutex_unlock(&s->lock);
     if (got > 0)
         r->body_bytes_in += got;

@@ -1,9 +1,13 @@
-/* The HTTP/2 worker pool of a child (mod_http2's h2_workers): threads that run streams.
- * Not the MPM's workers: a session holds an MPM worker while its streams run, and if the
- * streams waited in the MPM's own queue, enough busy sessions would hold every MPM worker
- * while their streams waited for one (a deadlock). These threads never wait for a session,
- * so every stream gets to run. Threads are started on demand up to H2_POOL_MAX and stay;
- * the pool is made in the child on first use (the parent serves nothing). */
+/* The HTTP/2 worker pool of a child (mod_http2's h2_workers, H2MaxWorkers): threads that
+ * run the streams whose handler may block (a backend, a module); what cannot block runs
+ * on the session's own thread (h2_stream_run_inline). Not the MPM's workers: a stream
+ * that waits on a backend holds its thread, and in the MPM's queue one connection's 100
+ * slow streams would hold every worker of the child (ThreadsPerChild, 25 by default) and
+ * wait 25 at a time, where mod_http2 runs them at once; under prefork there is one MPM
+ * thread. Under the worker MPM a session also holds its MPM worker while its streams run
+ * (it cannot park), so there the MPM's queue could deadlock. These threads never wait for
+ * a session, so every stream gets to run. Threads are started on demand up to
+ * H2_POOL_MAX and stay; the pool is made in the child on first use. */
 #include "h2_int.h"
 
 #include <errno.h>

@@ -88,6 +88,10 @@ static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t
         next = c->proto->serve_worker(w, c);
         pt_arena_reset(w->arena);
     }
+    /* A stop while idle: an HTTP/2 session says GOAWAY (the event MPM's listener does the
+     * same for what it parked). */
+    if (next == PT_NEXT_PARK_KEEPALIVE && atomic_load(&ev->stopping) && c->proto->idle_timeout)
+        c->proto->idle_timeout(c);
     return next;
 }
 
@@ -389,6 +393,7 @@ static void stop_workers(ev_child_t *ev)
 static void drain_listener(ev_child_t *ev)
 {
     atomic_store(&ev->stopping, true);
+    ev_wake_busy_listener(ev);
     if (ev->accepting)
         for (size_t i = 0; i < ev->nls; i++) {
             epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);

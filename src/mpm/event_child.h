@@ -120,6 +120,9 @@ void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
 /* An epoll event for a parked thing (listener or a harvesting worker): claims it and runs
  * its ready op. Returns a task for a worker, or NULL. */
 pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p);
+/* A stop: what is parked in flight (PT_PARK_TUNNEL) is made ready once, so that its owner
+ * learns of the stop (pt_mpm_stopping). */
+void ev_wake_busy_listener(ev_child_t *ev);
 /* Expires what is due (all_idle: everything but response tails; force: those too). */
 void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force);
 void ev_free_graveyard_listener(ev_child_t *ev, bool force);

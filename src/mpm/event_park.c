@@ -103,6 +103,10 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     p->in_epoll = in[0];
     p->in_epoll2 = in[1];
     p->arming = false;
+    /* Parked in flight after the stop began (ev_wake_busy_listener skips what is arming,
+     * and cannot see what parks later): made ready once now, to learn of it. */
+    if (rc == 0 && p->state == PT_PARK_TUNNEL && !p->stop_told && atomic_load(&ev->stopping))
+        p->stop_told = p->fired = true;
     bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
     if (rc != 0 || fired)
         ev_heap_remove(ev, p); /* (a no-op when the listener took it out as due) */
@@ -122,6 +126,41 @@ int pt_mpm_park(void *mpm, pt_park_t *p)
 void pt_mpm_queue(void *mpm, pt_task_t *t)
 {
     ev_queue_push(mpm, t);
+}
+
+bool pt_mpm_stopping(void *mpm)
+{
+    return mpm && atomic_load(&((ev_child_t *)mpm)->stopping);
+}
+
+/* Each is claimed as its event would claim it (out of the heap, under tlock): an event of
+ * either descriptor that comes meanwhile finds it claimed (ev_ready), and its owner re-arms
+ * both when it parks again (net/task.h). One being armed is left alone: its parker sees
+ * the stop once it has armed (ev_park), as does one that parks later; stop_told makes it
+ * once in all. */
+void ev_wake_busy_listener(ev_child_t *ev)
+{
+    pt_park_t *list = NULL;
+    pthread_mutex_lock(&ev->tlock);
+    for (size_t i = 0; i < ev->hlen;) {
+        pt_park_t *p = ev->heap[i];
+        if (p->state != PT_PARK_TUNNEL || p->arming || p->stop_told) {
+            i++;
+            continue;
+        }
+        p->stop_told = true;
+        ev_heap_remove(ev, p); /* (the last one moves to i: look at i again) */
+        p->next = list;
+        list = p;
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    while (list) {
+        pt_park_t *p = list;
+        list = p->next;
+        pt_task_t *t = p->ops->ready(p, ev);
+        if (t)
+            ev_queue_push(ev, t);
+    }
 }
 
 pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
@@ -392,7 +431,8 @@ static void conn_expire_listener(pt_park_t *p, void *mpm, bool stopping)
     if (p->state == PT_PARK_READ && c->head_bytes > 0 && !stopping && c->proto &&
         c->proto->read_timeout)
         c->proto->read_timeout(c);
-    if (p->state == PT_PARK_KEEPALIVE && !stopping && c->proto && c->proto->idle_timeout)
+    /* (At a stop too: an idle HTTP/2 session gets its GOAWAY.) */
+    if (p->state == PT_PARK_KEEPALIVE && c->proto && c->proto->idle_timeout)
         c->proto->idle_timeout(c);
     atomic_fetch_sub(&ev->nconns, 1);
     pt_conn_close(c);

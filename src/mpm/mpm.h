@@ -68,6 +68,11 @@ int pt_mpm_run(pt_mpm_ctx_t *ctx);
  * ready op may have run already. pt_mpm_queue hands a task to a worker. */
 int pt_mpm_park(void *mpm, pt_park_t *p);
 void pt_mpm_queue(void *mpm, pt_task_t *t);
+/* Whether the child is stopping (a stop, a graceful restart or stop, a retirement): a
+ * protocol that multiplexes takes no new requests and says so (HTTP/2: GOAWAY) while those
+ * in flight finish. At a stop, what is parked in flight (PT_PARK_TUNNEL) is made ready once
+ * so that it learns it. False for a NULL mpm (prefork: its connection ends at its turn). */
+bool pt_mpm_stopping(void *mpm);
 
 /* ---- Inside src/mpm: one child ---------------------------------------------------- */
 typedef struct {

@@ -85,6 +85,7 @@ typedef struct pt_park {
     bool expired;              /* closed by the listener; memory not yet freed */
     bool arming;               /* in the heap, epoll_ctl not yet done (see ev_park) */
     bool fired, due;           /* its event, or its deadline, came while arming */
+    bool stop_told;            /* made ready once because the child stops (PT_PARK_TUNNEL) */
     struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */
 } pt_park_t;
 

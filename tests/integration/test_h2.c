@@ -7,6 +7,8 @@
 #include "http_backend.h"
 
 #include <check.h>
+#include <errno.h>
+#include <signal.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +330,127 @@ START_TEST(idle_sessions_hold_no_worker)
 }
 END_TEST
 
+/* Event MPM: a session whose streams are running holds no worker either (it parks on its
+ * socket and its wakeup). One child of 2 workers, 4 sessions each waiting 1 s on the
+ * backend: a new client is served meanwhile, and each session gets its answer. (Before,
+ * two busy sessions held both workers and the rest waited for them.) */
+START_TEST(busy_sessions_hold_no_worker)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nStartServers 1\n"
+                  "ServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\nMinSpareThreads 1\n"
+                  "MaxSpareThreads 2\nMaxRequestWorkers 2\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=20\n");
+    pth_start(h);
+    pth_h2_t *busy[4];
+    for (int i = 0; i < 4; i++) {
+        busy[i] = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(busy[i]);
+        ck_assert_int_eq(pth_h2_get(busy[i], 1, "/f/slow"), 0);
+    }
+    sink_t s = {0};
+    long v = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(fetch("/a.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 700, "a new client waited %lld ms", (long long)took);
+    free(s.p);
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        ck_assert_int_eq(pth_h2_expect(busy[i], NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+        pth_h2_close(busy[i]);
+    }
+}
+END_TEST
+
+/* A static file is answered on the session's own thread (no hand-off to the pool), a
+ * backend's answer on the pool: on one connection, the file behind a slow stream comes at
+ * once, then the slow one; a file over H2StreamMaxMemSize and a Range go to the pool and
+ * arrive whole. */
+START_TEST(a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection)
+{
+    pth_stop(h);
+    char big[100000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    pth_write_file(h, "big.txt", big, sizeof(big));
+    pth_config(h, "Protocols h2c http/1.1\nH2StreamMaxMemSize 16384\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/f/slow"), 0);
+    ck_assert_int_eq(pth_h2_get(c, 3, "/a.txt"), 0);
+    int status = 0;
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, -1, 3000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    ck_assert_msg(pth_now_ms() - t0 < 700, "the file waited %lld ms",
+                  (long long)(pth_now_ms() - t0));
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 3000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+    sink_t s = {0};
+    long v = 0;
+    ck_assert_int_eq(fetch("/big.txt", CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &s, &v), 200);
+    ck_assert_int_eq(v, 2);
+    ck_assert_uint_eq(s.n, sizeof(big));
+    ck_assert(memcmp(s.p, big, sizeof(big)) == 0);
+    free(s.p);
+}
+END_TEST
+
+/* A graceful restart (USR1): each session of the old child gets GOAWAY NO_ERROR naming
+ * the last stream it started; a stream in flight finishes, then the connection closes.
+ * (Event and worker MPMs; a prefork child ends its session at its turn, README.) */
+START_TEST(a_graceful_restart_sends_goaway_and_lets_streams_finish)
+{
+    pth_h2_t *idle = pth_h2_open(h->port, true), *busy = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(idle);
+    ck_assert_ptr_nonnull(busy);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_get(idle, 1, "/a.txt"), 0);
+    ck_assert_int_eq(pth_h2_expect(idle, NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(pth_h2_get(busy, 1, "/a.txt"), 0);
+    ck_assert_int_eq(pth_h2_expect(busy, NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(pth_h2_get(busy, 3, "/f/slow"), 0);
+    /* Frames are taken in order: once the PING is answered, stream 3 has started. */
+    pth_h2_frame(busy, NGHTTP2_PING, 0, 0, "12345678", 8);
+    ck_assert_int_eq(pth_h2_expect(busy, NGHTTP2_PING, 0, 3000, NULL, NULL), NGHTTP2_PING);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    uint32_t code = 99;
+    ck_assert(pth_h2_goaway(idle, 3000, &code));
+    ck_assert_uint_eq(code, NGHTTP2_NO_ERROR);
+    ck_assert_int_eq(idle->goaway_last, 1);
+    bool goaway = false, answered = false;
+    for (int i = 0; i < 2; i++) {
+        int t = pth_h2_expect(busy, NGHTTP2_HEADERS, 3, 5000, &code, &status);
+        if (t == NGHTTP2_GOAWAY) {
+            goaway = true;
+            ck_assert_uint_eq(code, NGHTTP2_NO_ERROR);
+            ck_assert_int_eq(busy->goaway_last, 3);
+        } else {
+            ck_assert_int_eq(t, NGHTTP2_HEADERS);
+            ck_assert_int_eq(status, 200);
+            answered = true;
+        }
+    }
+    ck_assert(goaway && answered);
+    pth_h2_frame_t f;
+    int rc;
+    int64_t t0 = pth_now_ms();
+    while ((rc = pth_h2_read(busy, &f, 3000)) == 0 && pth_now_ms() - t0 < 3000)
+        pth_h2_frame_free(&f);
+    ck_assert_int_eq(rc, -ECONNRESET); /* closed after its last stream */
+    pth_h2_close(idle);
+    pth_h2_close(busy);
+}
+END_TEST
+
 START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 {
     pth_stop(h);
@@ -398,9 +521,12 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, h2load_runs_a_hundred_slow_streams_at_once);
     tcase_add_test(tc, nghttp_and_h2load_are_served);
     tcase_add_test(tc, an_idle_session_gets_goaway_at_keepalive_timeout);
+    tcase_add_test(tc, a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
     tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
+    pth_tcase_add_for(tc, "event", busy_sessions_hold_no_worker);
+    pth_tcase_add_for(tc, "event worker", a_graceful_restart_sends_goaway_and_lets_streams_finish);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -314,6 +314,94 @@ START_TEST(each_must_gets_the_named_answer)
 }
 END_TEST
 
+/* Expect: 100-continue (RFC 9110 10.1.1, RFC 9113 8.1): the handler's first read of a body
+ * the client holds back brings an interim HEADERS :status 100, then the final answer; a
+ * request without it gets no 100. */
+START_TEST(expect_100_continue_gets_an_interim_headers_when_the_body_is_read)
+{
+    for (int expect = 1; expect >= 0; expect--) {
+        pth_h2_t *c = pth_h2_open(h->port, true);
+        ck_assert_ptr_nonnull(c);
+        headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path",
+                                          "/f/echo", ":authority", "x", "content-length", "3",
+                                          expect ? "expect" : "x-no", "100-continue", NULL});
+        int status = 0;
+        if (expect) {
+            ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                             NGHTTP2_HEADERS);
+            ck_assert_int_eq(status, 100);
+        } else { /* nothing comes until the body does */
+            ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 300, NULL, &status), -2);
+        }
+        pth_h2_frame(c, NGHTTP2_DATA, END, 1, "abc", 3);
+        ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                         NGHTTP2_HEADERS);
+        ck_assert_int_eq(status, 200);
+        pth_h2_close(c);
+    }
+}
+END_TEST
+
+/* Request trailers reach the request as Apache's r->trailers_in once its body is read:
+ * LogFormat's %{NAME}^ti logs them (the FastCGI backend reads the body). */
+START_TEST(request_trailers_reach_the_request_and_its_log)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\n"
+                  "LogFormat \"%%r tr=%%{x-trailer}^ti none=%%{x-none}^ti\" tr\n"
+                  "CustomLog @DIR@/tr.log tr\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path", "/f/echo",
+                                      ":authority", "x", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"x-trailer", "t-value", NULL});
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+    ck_assert(pth_file_wait_contains(pth_path(h, "tr.log"),
+                                     "POST /f/echo HTTP/2.0 tr=t-value none=-", 5000));
+}
+END_TEST
+
+/* A per-directory RewriteRule (WordPress's front controller) that sends a POST to a
+ * FastCGI backend: the internal redirect's handler runs where the stream's handler runs
+ * (the pool, since it reads a body), not while the session routes it, on the thread that
+ * receives that body (it would wait for itself). */
+START_TEST(a_per_directory_rewrite_to_a_backend_gets_its_request_body)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n"
+                  "<Directory \"@DIR@\">\nRewriteEngine On\n"
+                  "RewriteCond %%{REQUEST_FILENAME} !-f\nRewriteRule . /f/echo [L]\n"
+                  "</Directory>\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    headers(c, 1, 0, (const char *[]){":method", "POST", ":scheme", "http", ":path",
+                                      "/no/such/page", ":authority", "x", NULL});
+    /* The body comes once the session has routed the stream (and answered this PING). */
+    pth_h2_frame(c, NGHTTP2_PING, 0, 0, "12345678", 8);
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_PING, 0, 3000, NULL, NULL), NGHTTP2_PING);
+    pth_h2_frame(c, NGHTTP2_DATA, END, 1, "abc", 3);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_frame_t f;
+    ck_assert_int_eq(pth_h2_read(c, &f, 5000), 0);
+    ck_assert_int_eq(f.type, NGHTTP2_DATA);
+    ck_assert(f.length >= 5 && memcmp(f.payload, "len=3", 5) == 0);
+    pth_h2_frame_free(&f);
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -321,6 +409,9 @@ static Suite *conf_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, each_must_gets_the_named_answer);
+    tcase_add_test(tc, expect_100_continue_gets_an_interim_headers_when_the_body_is_read);
+    tcase_add_test(tc, request_trailers_reach_the_request_and_its_log);
+    tcase_add_test(tc, a_per_directory_rewrite_to_a_backend_gets_its_request_body);
     suite_add_tcase(s, tc);
     return s;
 }

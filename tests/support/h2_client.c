@@ -37,6 +37,8 @@ pth_h2_t *pth_h2_open(int port, bool preface)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     pth_h2_t *c = calloc(1, sizeof(*c));
+    if (c)
+        c->goaway_last = -1;
     c->fd = fd;
     nghttp2_hd_deflate_new(&c->def, 4096);
     nghttp2_hd_inflate_new(&c->inf);
@@ -215,6 +217,8 @@ int pth_h2_expect(pth_h2_t *c, int type, int32_t stream, int ms, uint32_t *code,
         if (match || f.type == NGHTTP2_GOAWAY) {
             if (code && f.type == NGHTTP2_GOAWAY && f.length >= 8)
                 *code = be32(f.payload + 4);
+            if (f.type == NGHTTP2_GOAWAY && f.length >= 8)
+                c->goaway_last = (int32_t)(be32(f.payload) & 0x7fffffff);
             if (code && f.type == NGHTTP2_RST_STREAM && f.length >= 4)
                 *code = be32(f.payload);
             if (status && f.type == NGHTTP2_HEADERS)

@@ -149,6 +149,43 @@ static pt_conn_next_t two_serve_greet(pt_worker_t *w, pt_conn_t *c)
 
 static const pt_conn_proto_t two_greet = {.name = "two", .serve_worker = two_serve_greet};
 
+/* ---- A park in flight at a stop ------------------------------------------------------ */
+
+/* Parked on two descriptors (PT_PARK_TUNNEL: a stop waits for it) with a far deadline; at a
+ * stop it is made ready once, sees pt_mpm_stopping, says so and ends (parked with a
+ * deadline that has passed, so that the listener expires it and frees it late). */
+static void stop_serve_worker(pt_task_t *t, pt_worker_t *w)
+{
+    item_t *it = PT_CONTAINER_OF(t, item_t, task);
+    bool stopping = pt_mpm_stopping(w->mpm);
+    if (stopping)
+        (void)!send(it->park.fd, "stopping\n", 9, MSG_NOSIGNAL);
+    it->park.deadline_ms = stopping ? pt_now_ms() : pt_now_ms() + 60000;
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+}
+
+static pt_conn_next_t stop_serve_greet(pt_worker_t *w, pt_conn_t *c)
+{
+    long n = pt_conn_read(c, 4096);
+    if (n == PT_EAGAIN)
+        return PT_NEXT_PARK_READ;
+    if (n <= 0)
+        return PT_NEXT_CLOSE;
+    item_t *it = calloc(1, sizeof(*it));
+    it->park = (pt_park_t){.ops = &two_ops, .fd = dup(c->fd), .events = EPOLLIN,
+                           .fd2 = dup(c->fd), .events2 = EPOLLIN,
+                           .deadline_ms = pt_now_ms() + 60000, .state = PT_PARK_TUNNEL,
+                           .heap_idx = -1};
+    it->task.serve_worker = stop_serve_worker;
+    (void)!send(it->park.fd, "parked\n", 7, MSG_NOSIGNAL);
+    if (pt_mpm_park(w->mpm, &it->park) != 0)
+        abort();
+    return PT_NEXT_CLOSE;
+}
+
+static const pt_conn_proto_t stop_greet = {.name = "stop", .serve_worker = stop_serve_greet};
+
 static pid_t start_child_with(int *port, const pt_conn_proto_t *proto)
 {
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -256,6 +293,30 @@ START_TEST(a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late)
 }
 END_TEST
 
+START_TEST(a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &stop_greet);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(write(fd, "hello", 5), 5);
+    char line[32];
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "parked\n");
+    kill(pid, SIGTERM);
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "stopping\n");
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, ""); /* then expired, and the child exits */
+    close(fd);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -263,6 +324,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, an_item_that_is_not_a_connection_is_parked_served_and_expired);
     tcase_add_test(tc, a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late);
+    tcase_add_test(tc, a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

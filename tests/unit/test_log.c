@@ -258,6 +258,20 @@ START_TEST(status_conditions_select_when_a_value_is_logged)
 }
 END_TEST
 
+START_TEST(trailer_directives_render_request_trailers_and_need_a_name)
+{
+    pt_request_t *r = mkreq();
+    pt_table_init(&r->trailers_in, A, 2);
+    pt_table_add(&r->trailers_in, "X-Checksum", "abc");
+    ck_assert_str_eq(render("%{x-checksum}^ti|%{x-other}^ti|%{x-checksum}^to|%!200{x-checksum}^ti",
+                            r), "abc|-|-|-\n");
+    char err[PT_ERRLEN] = "";
+    ck_assert_ptr_null(pt_logformat_compile(A, "%^ti", err, sizeof(err)));
+    ck_assert_str_eq(err, "LogFormat directive %^ti needs a {NAME}");
+    ck_assert_ptr_null(pt_logformat_compile(A, "%{x}^tx", err, sizeof(err)));
+}
+END_TEST
+
 START_TEST(literal_text_keeps_escapes_and_percent)
 {
     pt_request_t *r = mkreq();
@@ -727,6 +741,7 @@ static Suite *log_suite(void)
     tcase_add_test(fmt, renders_pid_keepalive_count_and_connection_status);
     tcase_add_test(fmt, absent_values_render_as_dash_and_empty_query);
     tcase_add_test(fmt, status_conditions_select_when_a_value_is_logged);
+    tcase_add_test(fmt, trailer_directives_render_request_trailers_and_need_a_name);
     tcase_add_test(fmt, literal_text_keeps_escapes_and_percent);
     tcase_add_test(fmt, unknown_directive_is_a_compile_error);
     tcase_add_test(fmt, long_lines_are_truncated_and_still_end_in_newline);
