@@ -6,8 +6,11 @@
 
 #include "access_dns.h"
 #include "directives.h"
+#include "expr.h"
+#include "request.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -287,9 +290,10 @@ static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *pro
         return parse_names(a, rq, PT_REQUIRE_FORWARD_DNS, "forward-dns", n, args, err,
                            errlen);
     if (strcasecmp(prov, "expr") == 0) {
-        /* PT_REQUIRE_EXPR: the expression language (ap_expr) is not built yet. */
-        set_err(err, errlen, "'Require expr' is not supported yet: portico has no "
-                             "expression language (ap_expr) so far");
+        /* The expression is the line as written, quotes and all, which words have lost:
+         * the directive reads it (require_expr). */
+        set_err(err, errlen, "'Require expr' is parsed from the Require line as written "
+                             "(its words alone lose the quotes the expression needs)");
         return PT_EINVAL;
     }
     set_err(err, errlen,
@@ -463,6 +467,61 @@ static bool ip_listed(const pt_require_t *rq, const struct sockaddr *client)
     return false;
 }
 
+/* ---- Require expr (mod_authz_core's expr provider) ------------------------------------------
+ * The line as written (its first '"' pair stripped, as Apache), parsed with conf/expr_parse.h,
+ * evaluated with expr.h against ctx->request. An expression that cannot be evaluated is
+ * Apache's AUTHZ_GENERAL_ERROR, logged. */
+
+static pt_authz_t judge_expr(const pt_require_t *rq, const pt_authz_ctx_t *ctx)
+{
+    if (!ctx->request)
+        return PT_AUTHZ_DENIED;
+    const char *why = NULL;
+    int v = pt_expr_eval(ctx->request, rq->expr, NULL, &why);
+    if (v < 0) {
+        pt_log_rerror(PT_LOG_ERR, ctx->request, "AH01624: Failed to evaluate Require expr "
+                      "'%s': %s", rq->expr->source, why);
+        return PT_AUTHZ_ERROR;
+    }
+    return v ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
+}
+
+/* "Require [not] expr ...": 1 for "not", 0 without, -1 for another provider. */
+static int require_expr_negated(const pt_node_t *n)
+{
+    int i = n->argc > 1 && strcasecmp(n->argv[0], "not") == 0;
+    return i < n->argc && strcasecmp(n->argv[i], "expr") == 0 && n->raw ? i : -1;
+}
+
+/* The rule of a "Require [not] expr" line; NULL after pt_dcx_fail. */
+static pt_require_t *require_expr(dcx_t *l, const pt_node_t *n, int i)
+{
+    const char *line = n->raw;
+    for (int k = 0; k <= i; k++) { /* past "not" and "expr" as ap_getword_conf */
+        line += strcspn(line, " \t");
+        line += strspn(line, " \t");
+    }
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len >= 2 && line[0] == '"' && line[len - 1] == '"')
+        line++, len -= 2;
+    char msg[PT_ERRLEN];
+    pt_expr_t *e = pt_expr_parse(l->a, pt_arena_strndup(l->a, line, len), 0, msg, sizeof msg);
+    if (!e) {
+        pt_dcx_fail(l, n, "Cannot parse expression in require line: %s", msg);
+        return NULL;
+    }
+    for (size_t k = 0; k < e->nregexes; k++)
+        pt_dcx_keep_regex(l, e->regexes[k]);
+    e->nregexes = 0;
+    pt_require_t *rq = pt_arena_calloc(l->a, sizeof *rq);
+    rq->kind = PT_REQUIRE_EXPR;
+    rq->negate = i == 1;
+    rq->expr = e;
+    return rq;
+}
+
 static pt_authz_t granted_if(bool yes)
 {
     return yes ? PT_AUTHZ_GRANTED : PT_AUTHZ_DENIED;
@@ -556,7 +615,8 @@ static pt_authz_t judge_leaf(const pt_require_t *rq, pt_authz_ctx_t *ctx)
     case PT_REQUIRE_GROUP: return judge_user(rq, ctx);
     case PT_REQUIRE_HOST: return judge_host(rq, ctx);
     case PT_REQUIRE_FORWARD_DNS: return judge_forward_dns(rq, ctx);
-    default: return PT_AUTHZ_ERROR; /* PT_REQUIRE_EXPR is refused at parse time */
+    case PT_REQUIRE_EXPR: return judge_expr(rq, ctx);
+    default: return PT_AUTHZ_ERROR;
     }
 }
 
@@ -593,7 +653,11 @@ bool pt_require_wants_user(const pt_require_t *rq)
 pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
                            const char *method, const pt_table_t *env)
 {
-    pt_authz_ctx_t ctx = {.client = client, .method = method, .env = env};
+    /* The callers pass their request's own table (request.c, balancer.c): Require expr
+     * reads that request. */
+    const pt_request_t *r =
+        env ? (const pt_request_t *)((const char *)env - offsetof(pt_request_t, env)) : NULL;
+    pt_authz_ctx_t ctx = {.client = client, .method = method, .env = env, .request = r};
     return pt_require_judge(rq, &ctx) == PT_AUTHZ_GRANTED ? PT_AUTHZ_GRANTED
                                                           : PT_AUTHZ_DENIED;
 }
@@ -618,6 +682,11 @@ static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_
 
 static int set_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    int neg = require_expr_negated(n);
+    if (neg >= 0) {
+        pt_require_t *x = require_expr(l, n, neg);
+        return x ? add_require(l, s, n, x) : -1;
+    }
     char msg[PT_ERRLEN];
     pt_require_t *r = pt_require_parse(l->a, n->argc, n->argv, msg, sizeof(msg));
     if (!r)

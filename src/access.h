@@ -37,10 +37,7 @@ typedef enum {
     PT_REQUIRE_GROUP,     /* names: a member of one of these groups (AuthGroupFile) */
     PT_REQUIRE_HOST,      /* names: the client's double-reverse host name in a domain */
     PT_REQUIRE_FORWARD_DNS, /* names: the client's address is one of the name's */
-    /* "Require expr": not built yet. The expression language is another module's work;
-     * pt_require_parse refuses the provider with a clear message until it lands, and this
-     * kind is where its parsed expression will hang. */
-    PT_REQUIRE_EXPR,
+    PT_REQUIRE_EXPR,      /* expr: an ap_expr (Require expr) */
     PT_REQUIRE_GROUP_ALL, /* children */
     PT_REQUIRE_GROUP_ANY,
     PT_REQUIRE_GROUP_NONE,
@@ -53,6 +50,7 @@ struct pt_require {
     size_t ncidrs;
     const char **names;   /* methods or env names */
     size_t nnames;
+    const struct pt_expr *expr; /* Require expr */
     struct pt_require **children;
     size_t nchildren;
     const char *file;
@@ -91,6 +89,7 @@ typedef struct pt_authz_ctx {
     pt_arena_t *arena;
     const char *host;     /* double-reverse host name, NULL when none */
     bool host_done;
+    const struct pt_request *request; /* what Require expr reads; NULL: an expr rule denies */
 } pt_authz_ctx_t;
 
 /* Apache's raw result of a tree (apply_authz_sections): GRANTED, DENIED, NEUTRAL,
@@ -102,6 +101,7 @@ bool pt_require_wants_user(const pt_require_t *rq);
 /* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache;
  * a NULL tree (no Require anywhere) is GRANTED. client may be NULL (matches no ip rule).
  * "Require method GET" admits HEAD, as Apache. */
+/* env is the request's own r->env (a Require expr rule reads that request), or NULL. */
 pt_authz_t pt_require_eval(const pt_require_t *rq, const struct sockaddr *client,
                            const char *method, const pt_table_t *env);
 

@@ -10,11 +10,10 @@
 
 /* What the request is judged against: a <Location>'s host rules replace a <Proxy>'s, as
  * Apache merges the <Proxy> sections first. */
-static const pt_access_compat_t *compat_of(const pt_request_t *r)
+static const pt_access_compat_t *compat_of(const pt_request_t *r,
+                                           const pt_access_compat_t *proxy)
 {
-    if (r->dir->access_compat)
-        return r->dir->access_compat;
-    return r->backend ? r->backend->proxy_compat : NULL;
+    return r->dir->access_compat ? r->dir->access_compat : proxy;
 }
 
 static const char *denied_what(const pt_request_t *r)
@@ -72,7 +71,8 @@ static int authorize_with_user(pt_request_t *r, pt_authz_ctx_t *ctx)
     return authorize(r, ctx, true);
 }
 
-int pt_authz_request(pt_request_t *r, const struct sockaddr *client)
+int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
+                     const struct pt_access_compat *proxy)
 {
     /* A lookup or internal redirect with its own config authenticates again, as Apache's. */
     r->user = NULL;
@@ -81,8 +81,9 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client)
                           .env = &r->env,
                           .in_group = pt_auth_in_group,
                           .arg = r,
-                          .arena = r->arena};
-    const pt_access_compat_t *compat = compat_of(r);
+                          .arena = r->arena,
+                          .request = r};
+    const pt_access_compat_t *compat = compat_of(r, proxy);
     bool hosts_ok = pt_access_compat_allows(compat, &ctx);
     if (!hosts_ok)
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",

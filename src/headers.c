@@ -4,6 +4,8 @@
 #include "headers.h"
 
 #include "directives.h"
+#include "expr.h"
+#include "expr_parse.h"
 
 #include "request.h"
 
@@ -78,8 +80,8 @@ static int check_format(const char *dir, const char *s, char *err, size_t errlen
     return 0;
 }
 
-static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out, char *err,
-                           size_t errlen)
+static int parse_condition(pt_arena_t *a, const char *dir, const char *c,
+                           pt_header_rule_t *out, char *err, size_t errlen)
 {
     if (strncasecmp(c, "env=", 4) == 0) {
         const char *v = c + 4;
@@ -92,9 +94,13 @@ static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out
         out->env = v;
         return 0;
     }
-    if (strncasecmp(c, "expr=", 5) == 0)
-        return fail(err, errlen, "%s: expr= conditions are not supported (use env=[!]VAR)",
-                    dir);
+    if (strncasecmp(c, "expr=", 5) == 0) {
+        char msg[PT_ERRLEN];
+        if (!(out->cond = pt_expr_parse(a, c + 5, 0, msg, sizeof msg)))
+            return fail(err, errlen, "%s: cannot parse expression \"%s\": %s", dir, c + 5,
+                        msg);
+        return 0;
+    }
     if (strcasecmp(c, "early") == 0) {
         /* mod_headers runs an early rule when the head is read, before the other phases.
          * Here every rule runs once the URL is mapped and before any handler sees the
@@ -103,7 +109,8 @@ static int parse_condition(const char *dir, const char *c, pt_header_rule_t *out
          * place in the order. */
         return 0;
     }
-    return fail(err, errlen, "%s: unknown parameter '%s' (expected env=[!]VAR)", dir, c);
+    return fail(err, errlen, "%s: unknown parameter '%s' (expected env=[!]VAR or expr=...)",
+                dir, c);
 }
 
 static int compile(pt_arena_t *a, const char *dir, const char *pattern, int flags,
@@ -155,13 +162,21 @@ static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
     if (n < want || n > want + 1)
         return fail(err, errlen, "%s %s takes %s, and optionally env=[!]VAR", dir,
                     action_word(out->action), usage[want]);
-    if (n == want + 1 && parse_condition(dir, pt_arena_strdup(a, v[want]), out, err, errlen))
+    if (n == want + 1 && parse_condition(a, dir, pt_arena_strdup(a, v[want]), out, err, errlen))
         return PT_EINVAL;
     if (want == 0)
         return 0;
     const char *value = v[want - 1]; /* the value, or edit's replacement */
-    if (strncasecmp(value, "expr=", 5) == 0)
-        return fail(err, errlen, "%s: expr= values are not supported", dir);
+    if (strncasecmp(value, "expr=", 5) == 0) {
+        /* mod_headers: the rest is a string expression, evaluated per request. */
+        char msg[PT_ERRLEN];
+        out->value_expr = pt_expr_parse(a, value + 5, PT_EXPR_STRING, msg, sizeof msg);
+        if (!out->value_expr)
+            return fail(err, errlen, "%s: cannot parse expression \"%s\": %s", dir, value + 5,
+                        msg);
+        out->value = "";
+        return want == 2 ? compile(a, dir, v[0], 0, out, err, errlen) : 0;
+    }
     if (check_format(dir, value, err, errlen) != 0)
         return PT_EINVAL;
     out->value = pt_arena_strdup(a, value);
@@ -205,10 +220,14 @@ int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *c
 
 void pt_header_rule_release(pt_header_rule_t *rule)
 {
-    if (rule && rule->re) {
+    if (!rule)
+        return;
+    if (rule->re) {
         pt_regex_free(rule->re);
         rule->re = NULL;
     }
+    pt_expr_free(rule->cond);
+    pt_expr_free(rule->value_expr);
 }
 
 /* ---- Building strings ---------------------------------------------------------------- */
@@ -262,7 +281,27 @@ static void put_tag(sbuf_t *sb, char tag, const char *name, size_t nlen,
     sb_put_clean(sb, v ? v : tag == 'e' ? "(null)" : "");
 }
 
-/* Expands a value checked by check_format. */
+/* A value written "expr=...": "" when the request cannot give one (logged, as Apache). */
+static const char *expr_value(pt_arena_t *a, const pt_header_rule_t *rule,
+                              const pt_request_t *r)
+{
+    const char *why = NULL, *v = r ? pt_expr_eval_string(r, rule->value_expr, NULL, &why) : "";
+    if (!v) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH02557: Can't evaluate value expression: %s", why);
+        return "";
+    }
+    /* As a format's substitutions: a CR or LF would split the head. */
+    char *clean = pt_arena_strdup(a, v);
+    for (char *c = clean; *c; c++)
+        if (*c == '\r' || *c == '\n')
+            *c = ' ';
+    return clean;
+}
+
+/* Expands a value checked by check_format (or evaluates its expression). */
+static const char *value_of(pt_arena_t *a, const pt_header_rule_t *rule, const char *fmt,
+                            const pt_request_t *r);
+
 static const char *expand(pt_arena_t *a, const char *fmt, const pt_request_t *r)
 {
     if (!strchr(fmt, '%'))
@@ -289,6 +328,12 @@ static const char *expand(pt_arena_t *a, const char *fmt, const pt_request_t *r)
     }
     sb_put(&sb, p, strlen(p));
     return sb.p;
+}
+
+static const char *value_of(pt_arena_t *a, const pt_header_rule_t *rule, const char *fmt,
+                            const pt_request_t *r)
+{
+    return rule->value_expr ? expr_value(a, rule, r) : expand(a, fmt, r);
 }
 
 /* ---- Applying -------------------------------------------------------------------------- */
@@ -350,7 +395,7 @@ static void apply_edit(const pt_header_rule_t *rule, pt_table_t *t, const pt_req
         if (strcasecmp(t->v[i].name, rule->name) != 0)
             continue;
         if (!repl)
-            repl = expand(t->arena, rule->value, r);
+            repl = value_of(t->arena, rule, rule->value, r);
         t->v[i].value = edit_value(t->arena, rule, t->v[i].value, repl);
     }
 }
@@ -368,19 +413,39 @@ static void apply_echo(const pt_header_rule_t *rule, pt_table_t *t, const pt_req
 static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
 {
     switch (rule->action) {
-    case PT_HDR_SET: pt_table_set(t, rule->name, expand(t->arena, rule->value, r)); break;
-    case PT_HDR_APPEND: pt_table_append(t, rule->name, expand(t->arena, rule->value, r)); break;
-    case PT_HDR_ADD: pt_table_add(t, rule->name, expand(t->arena, rule->value, r)); break;
-    case PT_HDR_MERGE: pt_table_merge(t, rule->name, expand(t->arena, rule->value, r)); break;
+    case PT_HDR_SET: pt_table_set(t, rule->name, value_of(t->arena, rule, rule->value, r)); break;
+    case PT_HDR_APPEND:
+        pt_table_append(t, rule->name, value_of(t->arena, rule, rule->value, r));
+        break;
+    case PT_HDR_ADD: pt_table_add(t, rule->name, value_of(t->arena, rule, rule->value, r)); break;
+    case PT_HDR_MERGE:
+        pt_table_merge(t, rule->name, value_of(t->arena, rule, rule->value, r));
+        break;
     case PT_HDR_UNSET: pt_table_unset(t, rule->name); break;
     case PT_HDR_SETIFEMPTY:
         if (!pt_table_get(t, rule->name))
-            pt_table_set(t, rule->name, expand(t->arena, rule->value, r));
+            pt_table_set(t, rule->name, value_of(t->arena, rule, rule->value, r));
         break;
     case PT_HDR_EDIT:
     case PT_HDR_EDIT_ALL: apply_edit(rule, t, r); break;
     case PT_HDR_ECHO: apply_echo(rule, t, r); break;
     }
+}
+
+/* expr=: a condition that cannot be evaluated is logged and false, as mod_headers; the
+ * request headers it read (req(), http(), %{HTTP:..}, %{HTTP_*}) join a response's Vary
+ * whether it holds or not (apache2 2.4: "Vary: X-C" after 'Header set X-C c
+ * "expr=%{HTTP:X-C} == 1"'). */
+static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
+{
+    const char *why = NULL, *vary = NULL;
+    int v = r ? pt_expr_eval_vary(r, rule->cond, &vary, &why) : 0;
+    if (vary && t != &r->headers_in)
+        pt_table_merge(t, "Vary", vary);
+    if (v < 0)
+        pt_log_rerror(PT_LOG_ERR, r, "AH01526: Failed to evaluate expression (%s): %s",
+                      rule->cond->source, why);
+    return v > 0;
 }
 
 void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
@@ -395,11 +460,22 @@ void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always,
             if (set == rule->env_negate)
                 continue;
         }
+        if (rule->cond && !cond_holds(rule, t, r))
+            continue;
         apply_one(rule, t, r);
     }
 }
 
 /* ---- Directives (registered with conf by loader.c) ------------------------------------- */
+
+/* An expression's regexes become the config's, as the rule's own. */
+static void keep_expr_regexes(dcx_t *l, pt_expr_t *e)
+{
+    for (size_t i = 0; e && i < e->nregexes; i++)
+        pt_dcx_keep_regex(l, e->regexes[i]);
+    if (e)
+        e->nregexes = 0;
+}
 
 static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
 {
@@ -412,6 +488,8 @@ static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
         return pt_dcx_fail(l, n, "%s: %s", n->name, msg);
     if (r->re)
         pt_dcx_keep_regex(l, r->re);
+    keep_expr_regexes(l, r->cond);
+    keep_expr_regexes(l, r->value_expr);
     return 0;
 }
 

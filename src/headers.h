@@ -2,8 +2,9 @@
  * edit and edit*, echo (Header only), with the "always" condition and env=[!]VAR. Values may
  * use %% , %{NAME}e (environment; "(null)" when unset, as Apache), %{NAME}i (request header;
  * empty when absent), %D ("D=<microseconds since the request began>") and %t ("t=<request
- * start, microseconds since the epoch>"). expr=, note and %{NAME}s are refused at parse
- * time; "early" is accepted and runs with the other rules, before any handler. echo matches request header names case-insensitively. */
+ * start, microseconds since the epoch>"). A value written "expr=..." is a string
+ * expression and a last argument "expr=..." a condition (ap_expr: conf/expr_parse.h, both
+ * evaluated per request); note and %{NAME}s are refused at parse time; "early" is accepted and runs with the other rules, before any handler. echo matches request header names case-insensitively. */
 #ifndef PT_HEADERS_H
 #define PT_HEADERS_H
 

@@ -122,8 +122,28 @@ static bool same_sig(const ht_sig_t *a, const ht_sig_t *b)
            a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-/* Makes the entry for dir as the file system has it now. */
+/* A config and its <If> sections (nested ones too), each resolved as the server's are
+ * (pt_dcx_each_dir): a handler named inside an <If> must not stay a bare name. */
+static const char *resolve_tree(const pt_config_t *cfg, pt_dir_config_t *dc)
+{
+    const char *bad = resolve_dir(cfg, dc);
+    for (size_t i = 0; i < dc->nifs; i++) {
+        const char *b = resolve_tree(cfg, dc->ifs[i].conf);
+        bad = bad ? bad : b;
+    }
+    return bad;
+}
 
+/* SetHandler "proxy:..." in the file or in an <If> of it. */
+static bool has_backend(const pt_dir_config_t *dc)
+{
+    bool found = dc->handler_backend != NULL;
+    for (size_t i = 0; !found && i < dc->nifs; i++)
+        found = has_backend(dc->ifs[i].conf);
+    return found;
+}
+
+/* Makes the entry for dir as the file system has it now. */
 static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_config_t *d,
                               const char *const *names, size_t nnames, uint64_t h)
 {
@@ -150,7 +170,7 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
         e->ht = pt_htaccess_parse(r->cfg, path, d, err, sizeof(err));
         if (!e->ht)
             e->error = strdup(err);
-        else if (e->ht->dc->handler_backend)
+        else if (has_backend(e->ht->dc))
             e->error = strdup("SetHandler \"proxy:...\" is not supported in .htaccess files "
                               "(set it in the server configuration)");
     }
@@ -158,9 +178,9 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
         /* A handler name nothing provides is an error, as in the server config
          * (src/loader.c), not the file served as it is ("AddHandler application/x-httpd-php
          * .html" of an old PHP site). */
-        const char *bad = resolve_dir(r->cfg, e->ht->dc);
+        const char *bad = resolve_tree(r->cfg, e->ht->dc);
         for (size_t i = 0; i < e->ht->nfiles; i++) {
-            const char *b = resolve_dir(r->cfg, e->ht->files[i].conf);
+            const char *b = resolve_tree(r->cfg, e->ht->files[i].conf);
             bad = bad ? bad : b;
         }
         if (bad) {

@@ -17,6 +17,7 @@
 #include "headers.h"
 #include "htaccess.h"
 #include "module.h"
+#include "rewrite_request.h"
 
 /* Handler names of Apache modules that portico lacks but whose files are harmless to serve
  * as they are (mod_negotiation's type maps are text): served by the default handler, with a
@@ -54,7 +55,8 @@ static const char *unknown_hint(const char *name)
 {
     if (strcasestr(name, "php"))
         return "; for PHP, hand the files to php-fpm: SetHandler "
-               "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\"";
+               "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\", or load portico's "
+               "php_module (modules/php) under MPM prefork before this line";
     if (strcasecmp(name, "cgi-script") == 0)
         return "; portico runs no CGI programs (use FastCGI: fcgiwrap, php-fpm)";
     return "";
@@ -135,9 +137,11 @@ void pt_loader_init(void)
     /* Modules load during the walk; names resolve after it, once every module is in. */
     static const pt_conf_ext_t *const all[] = {
         &pt_access_conf, &pt_access_compat_conf, &pt_auth_basic_conf, &pt_headers_conf,
-        &pt_accesslog_conf, &pt_module_conf, &pt_compress_conf_ext, &handlers_ext,
+        &pt_accesslog_conf, &pt_module_conf, &pt_rewrite_conf, &pt_compress_conf_ext,
+        &handlers_ext,
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(all); i++)
         pt_config_extend(all[i]);
     pt_htaccess_set_resolver(pt_loader_resolve_dir);
+    pt_request_set_phases(&pt_rewrite_phases);
 }

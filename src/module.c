@@ -6,8 +6,10 @@
 
 #include "directives.h"
 #include "log.h"
+#include "modcatalog.h"
 
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,12 +93,14 @@ static int open_library(pt_loaded_module_t *m, char *err, size_t errlen)
     m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
     if (!m->handle) {
         const char *why = dlerror();
+        const pt_apache_module_t *am = pt_apache_module_find(m->name);
         if (why && is_apache_module_error(why))
             return fail(err, errlen, m->file, m->line,
                         "LoadModule %s: %s is a module built for Apache httpd, which portico "
                         "cannot load (portico has its own module API, portico_module.h); "
-                        "remove the line, or use what portico builds in (portico -l)",
-                        m->name, m->path);
+                        "remove the line, or use what portico builds in (portico -l)%s%s",
+                        m->name, m->path, am && am->hint ? "; " : "",
+                        am && am->hint ? am->hint : "");
         return fail(err, errlen, m->file, m->line, "Cannot load %s into server: %s", m->path,
                     why ? why : "unknown dlopen error");
     }
@@ -151,11 +155,14 @@ int pt_module_check_mpm(const pt_config_t *cfg, char *err, size_t errlen)
         return 0;
     for (size_t i = 0; i < cfg->nmodules; i++) {
         const pt_loaded_module_t *m = &cfg->modules[i];
+        const char *note = m->mod->thread_safety_note;
         if (!m->mod->thread_safe)
             return fail(err, errlen, m->file, m->line,
                         "module %s (%s) is not thread-safe and cannot run under MPM %s, "
-                        "whose children serve requests from several threads; use MPM prefork",
-                        m->name, m->path, cfg->mpm == PT_MPM_WORKER ? "worker" : "event");
+                        "whose children serve requests from several threads; use MPM prefork"
+                        "%s%s%s", m->name, m->path,
+                        cfg->mpm == PT_MPM_WORKER ? "worker" : "event", note ? " (" : "",
+                        note ? note : "", note ? ")" : "");
     }
     return 0;
 }
@@ -175,6 +182,7 @@ const pt_handler_t *pt_module_handler_find(const pt_config_t *cfg, const char *n
 
 int pt_module_child_init(const pt_config_t *cfg)
 {
+    pt_modapi_child_config(cfg);
     for (size_t i = 0; i < cfg->nmodules; i++) {
         const pt_loaded_module_t *m = &cfg->modules[i];
         if (!m->mod->child_init)
@@ -199,24 +207,108 @@ void pt_module_unload_all(pt_config_t *cfg)
     cfg->nmodules = 0;
 }
 
-/* ---- The LoadModule directive (registered with conf by loader.c) ----------------------- */
+/* ---- The LoadModule directive and the modules' own (registered with conf by loader.c) --- */
+
+static int set_load_module(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
+static int set_module_directive(dcx_t *l, dcx_scope_t *s, const pt_node_t *n);
+
+/* LoadModule, then the directives that loaded modules declare, appended as each module
+ * loads: the walker looks a name up when it reaches its line, so a module's directives are
+ * known from the line after its LoadModule. The table outlives a configuration (a name
+ * stays once seen); set_module_directive accepts a line only when a module of the
+ * configuration being read declares the name. Filled in the parent, at load, only. */
+#define PT_MODULE_MAX_DIRECTIVES 32
+static dcx_directive_t directives[2 + PT_MODULE_MAX_DIRECTIVES] = {
+    {"LoadModule", W_SERVER, 2, 2, set_load_module},
+};
+
+static bool name_known(const dcx_t *l, const char *name)
+{
+    for (size_t t = 0; t < l->ntables; t++)
+        for (const dcx_directive_t *d = l->tables[t]; d->name; d++)
+            if (d->name[0] != '<' && strcasecmp(d->name, name) == 0)
+                return true;
+    return false;
+}
+
+static bool declared_by(const pt_loaded_module_t *m, const char *name)
+{
+    for (const pt_module_directive_t *d = m->mod->directives; d && d->name; d++)
+        if (strcasecmp(d->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Adds module m's directives to the table; a name the language has already, or another
+ * module of this configuration declares, is an error. */
+static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t *m)
+{
+    for (const pt_module_directive_t *d = m->mod->directives; d && d->name; d++) {
+        size_t i = 1;
+        while (directives[i].name && strcasecmp(directives[i].name, d->name) != 0)
+            i++;
+        for (size_t k = 0; k < l->cfg->nmodules; k++)
+            if (&l->cfg->modules[k] != m && declared_by(&l->cfg->modules[k], d->name))
+                return pt_dcx_fail(l, n, "module %s in %s: directive %s is already taken "
+                                   "by module %s", m->name, m->path, d->name,
+                                   l->cfg->modules[k].name);
+        if (directives[i].name)
+            continue; /* known from an earlier load: set_module_directive checks who has it */
+        if (name_known(l, d->name))
+            return pt_dcx_fail(l, n, "module %s in %s: directive %s is already taken",
+                               m->name, m->path, d->name);
+        if (i >= PT_MODULE_MAX_DIRECTIVES || d->min_args < 0 ||
+            (d->max_args >= 0 && d->max_args < d->min_args))
+            return pt_dcx_fail(l, n, "module %s in %s: directive %s cannot be added (more "
+                               "than %d module directives, or bad argument counts)",
+                               m->name, m->path, d->name, PT_MODULE_MAX_DIRECTIVES);
+        char *name = strdup(d->name);
+        if (!name)
+            return pt_dcx_fail(l, n, "out of memory");
+        directives[i] = (dcx_directive_t){
+            name, d->where & PT_MOD_DIRECTIVE_SECTIONS ? (unsigned)ALL : (unsigned)SRV,
+            d->min_args, d->max_args, set_module_directive};
+    }
+    return 0;
+}
 
 /* The parser keeps only LoadModule lines that name no built-in module, path resolved. */
 static int set_load_module(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    return pt_module_load(l->cfg, n->argv[0], n->argv[1], n->file, n->line, l->err,
-                          l->errlen) < 0 ? -1 : 0;
+    if (pt_module_load(l->cfg, n->argv[0], n->argv[1], n->file, n->line, l->err,
+                       l->errlen) < 0)
+        return -1;
+    const pt_loaded_module_t *m = find_loaded(l->cfg, n->argv[0]);
+    return m ? add_directives(l, n, m) : 0;
+}
+
+/* A module directive: kept, as written, in the per-directory config of its scope. */
+static int set_module_directive(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool loaded = false;
+    for (size_t i = 0; i < l->cfg->nmodules && !loaded; i++)
+        loaded = declared_by(&l->cfg->modules[i], n->name);
+    if (!loaded)
+        return pt_dcx_fail(l, n, "Invalid command '%s', perhaps misspelled or defined by a "
+                           "module not included in the server configuration", n->name);
+    pt_dir_config_t *dc = s->dc;
+    pt_mod_directive_t *d = pt_dcx_push(l->a, &dc->mod_directives, &dc->nmod_directives,
+                                        sizeof(*d));
+    const char **argv = pt_arena_calloc(l->a, (size_t)(n->argc + 1) * sizeof(*argv));
+    for (int i = 0; i < n->argc; i++)
+        argv[i] = pt_arena_strdup(l->a, n->argv[i]);
+    d->name = pt_arena_strdup(l->a, n->name);
+    d->argc = n->argc;
+    d->argv = argv;
+    d->file = n->file;
+    d->line = n->line;
+    return 0;
 }
 
 static int check_mpm(dcx_t *l)
 {
     return pt_module_check_mpm(l->cfg, l->err, l->errlen) < 0 ? -1 : 0;
 }
-
-static const dcx_directive_t directives[] = {
-    {"LoadModule", W_SERVER, 2, 2, set_load_module},
-    {NULL, 0, 0, 0, NULL},
-};
 
 const pt_conf_ext_t pt_module_conf = {
     .name = "module",

@@ -40,6 +40,9 @@ const pt_handler_t *pt_module_handler_find(const pt_config_t *cfg, const char *n
 /* Runs every module's child_init in this process (called once by each child after fork).
  * 0, or PT_ECONFIG after logging which module failed. */
 int pt_module_child_init(const pt_config_t *cfg);
+/* modapi.c: the configuration this process's children serve (pt_module_child_init sets it
+ * before the modules' child_init), which the module API's pt_module_directives reads. */
+void pt_modapi_child_config(const pt_config_t *cfg);
 /* Closes every library cfg loaded (pt_config_free calls it, through pt_module_conf). */
 void pt_module_unload_all(pt_config_t *cfg);
 

@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
-#define PT_MODULE_API_VERSION 1
+/* 2: streamed answers (start/write/flush/finish), CGI variables, module directives and the
+ * module's note on thread safety. */
+#define PT_MODULE_API_VERSION 2
 
 /* A request as a module sees it: opaque, valid only during the handler call. */
 typedef struct pt_request pt_modreq_t;
@@ -23,12 +25,33 @@ typedef struct {
     int (*fn)(pt_modreq_t *r);
 } pt_module_handler_t;
 
+/* Where a module's directive may be written. */
+enum {
+    PT_MOD_DIRECTIVE_SERVER = 1,     /* the main server and <VirtualHost> */
+    PT_MOD_DIRECTIVE_SECTIONS = 2,   /* also <Directory>, <Location>, <Files> and the *Match */
+};
+
+/* A directive the module adds to the configuration language. The server checks where it
+ * stands and how many arguments it has, and keeps every occurrence, in order, with the
+ * per-directory configuration it was written in (merged outer then inner, as Apache merges
+ * sections); the module reads them with pt_modreq_directives and pt_module_directives and
+ * gives them their meaning. A name the server or an earlier module has is refused. */
+typedef struct {
+    const char *name;
+    int where;                       /* PT_MOD_DIRECTIVE_* */
+    int min_args, max_args;
+} pt_module_directive_t;
+
 typedef struct {
     int api_version;                 /* PT_MODULE_API_VERSION the module was built with */
     const char *name;                /* for messages */
     int thread_safe;                 /* 0: handlers share unlocked state; MPM prefork only */
     const pt_module_handler_t *handlers; /* ended by an entry with name NULL */
     int (*child_init)(void);         /* optional: run once in each child; non-zero = fail */
+    const pt_module_directive_t *directives; /* optional; ended by an entry with name NULL */
+    /* Optional, for a module that is not thread-safe: why, added to the error that refuses
+     * it under MPM event or worker. */
+    const char *thread_safety_note;
 } pt_module_t;
 
 /* Error-log levels for pt_modreq_log (the same as LogLevel's). */
@@ -64,5 +87,47 @@ int pt_modreq_send(pt_modreq_t *r, int status, const char *content_type, const v
 /* A line in the server's error log, with the request's client. */
 void pt_modreq_log(const pt_modreq_t *r, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ---- Answering in parts (a response the handler produces as it runs) ------------------- */
+/* Adds a response header, keeping those of the same name (Set-Cookie); strings copied. */
+void pt_modreq_add_header(pt_modreq_t *r, const char *name, const char *value);
+/* Starts the response with status, content_type (may be NULL) and the headers set so far;
+ * length is the body's size when known, else -1 (then HTTP/1.1 chunks it). The head leaves
+ * with the first body bytes. 0, or negative when the client is gone. Then return
+ * PT_MOD_DONE from the handler, even when no body byte was written. */
+int pt_modreq_start(pt_modreq_t *r, int status, const char *content_type, long long length);
+/* Body bytes after pt_modreq_start (nothing goes out for HEAD): written to the client before
+ * the call returns. 0, or negative when the client is gone. */
+int pt_modreq_write(pt_modreq_t *r, const void *p, size_t n);
+/* Sends a head the server still holds (a started response with no body byte yet). 0 or
+ * negative. */
+int pt_modreq_flush(pt_modreq_t *r);
+/* Ends the body (the server does it too when the handler returns without). 0 or negative. */
+int pt_modreq_finish(pt_modreq_t *r);
+/* Whether pt_modreq_start has run (a handler that fails later must not return a status). */
+int pt_modreq_started(const pt_modreq_t *r);
+
+/* ---- The CGI view of a request (what mod_php puts in $_SERVER) ------------------------- */
+/* Calls fn with each CGI/1.1 variable of the request, as the FastCGI gateway sends them to
+ * php-fpm: SCRIPT_FILENAME (the mapped file, PATH_INFO split off where the path goes on past
+ * it), SCRIPT_NAME, PATH_INFO, QUERY_STRING, the HTTP_* request headers, HTTPS on TLS, SetEnv
+ * variables, ... Returns PT_MOD_SCRIPT_FOUND. When the request maps to no file, fn is not
+ * called and the request is served as the FastCGI gateway serves it (a directory by its
+ * DirectoryIndex, a missing file by FallbackResource, else 404): the value returned is then
+ * what the handler must return. */
+#define PT_MOD_SCRIPT_FOUND 1
+int pt_modreq_cgi_vars(pt_modreq_t *r,
+                       void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
+
+/* ---- The module's directives (pt_module_t.directives) ---------------------------------- */
+typedef void (*pt_module_directive_fn)(void *ctx, const char *name, int argc,
+                                       const char *const *argv, const char *file, int line);
+/* The module's directives that apply to this request: the server's, then each section's,
+ * outer to inner (a later one overrides an earlier one of the same meaning). */
+void pt_modreq_directives(const pt_modreq_t *r, pt_module_directive_fn fn, void *ctx);
+/* In child_init: the module's directives of the main server (outside every section). */
+void pt_module_directives(pt_module_directive_fn fn, void *ctx);
+/* A line in the server's error log that belongs to no request (start-up, child_init). */
+void pt_module_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -9,17 +9,33 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
+static void rerror_v(const char *module, int level, const pt_request_t *r, const char *fmt,
+                     va_list ap)
 {
-    if (level > pt_log_level())
-        return;
     char client[128];
     const char *ip = !r || !r->conn ? NULL : r->useragent_ip ? r->useragent_ip
                                                               : r->conn->peer_ip;
     if (ip)
         snprintf(client, sizeof(client), "%s:%d", ip, r->conn->peer_port);
+    pt_log_mverror(module, level, ip ? client : NULL, fmt, ap);
+}
+
+void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
+{
+    if (level > pt_log_level())
+        return;
     va_list ap;
     va_start(ap, fmt);
-    pt_log_verror(level, ip ? client : NULL, fmt, ap);
+    rerror_v("core", level, r, fmt, ap);
+    va_end(ap);
+}
+
+void pt_log_rmerror(const char *module, int level, const pt_request_t *r, const char *fmt, ...)
+{
+    if (level > pt_log_level())
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    rerror_v(module, level, r, fmt, ap);
     va_end(ap);
 }

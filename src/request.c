@@ -6,6 +6,7 @@
 #include "access.h"
 #include "authz.h"
 #include "conn.h"
+#include "expr.h"
 #include "handler.h"
 #include "headers.h"
 #include "htaccess.h"
@@ -22,6 +23,14 @@
 #include <unistd.h>
 
 #define PT_MAX_INTERNAL_REDIRECTS 10
+
+/* Set once at start-up, before any thread (pt_request_set_phases). */
+static const pt_request_phases_t *phases;
+
+void pt_request_set_phases(const pt_request_phases_t *p)
+{
+    phases = p;
+}
 
 /* ---- Address helpers -------------------------------------------------------------- */
 
@@ -119,6 +128,10 @@ static void apply_env_rules(pt_request_t *r)
     const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; i < d->nenv; i++) {
         const pt_env_rule_t *e = &d->env[i];
+        if (e->kind == PT_ENV_SETIF_EXPR) {
+            pt_expr_setenvif(r, e);
+            continue;
+        }
         if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
             const char *v = env_attribute(r, e->attribute);
             if (!v || !e->re || pt_regex_exec(e->re, v, 0, NULL, 0) != 0)
@@ -397,9 +410,16 @@ static const char *regex_name(pt_request_t *r, const char *walked)
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = check_location_redirects(r);
+    r->backend = NULL;
+    r->backend_path = NULL;
+    r->proxy_pass = NULL;
+    /* mod_rewrite's translate_name hook runs first; a file or backend it gives is mapped. */
+    bool mapped = false;
+    if (!st && !dirent && phases && phases->translate)
+        st = phases->translate(r, lookup, &mapped);
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
-    if (!st && !dirent &&
+    if (!st && !dirent && !mapped &&
         (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
@@ -409,19 +429,20 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     pt_walk_result_t wr = {0};
     r->path_info = NULL;
     r->finfo_valid = false;
-    r->backend = NULL;
-    r->backend_path = NULL;
-    r->proxy_pass = NULL;
-    const pt_proxy_pass_t *pp = match_proxy_pass(r);
-    if (pp && !pp->disabled) {
-        /* ProxyPass: no file mapping; only <Location> sections apply, as in Apache. */
+    const pt_proxy_pass_t *pp = mapped ? NULL : match_proxy_pass(r);
+    if (r->backend || (pp && !pp->disabled)) {
+        /* ProxyPass (or RewriteRule [P]): no file mapping; only <Location> sections apply,
+         * as in Apache. */
         r->filename = NULL;
-        r->backend = pp->backend;
-        r->proxy_pass = pp;
+        if (pp) {
+            r->backend = pp->backend;
+            r->proxy_pass = pp;
+        }
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, NULL, NULL, true, r->uri, &wr);
         r->sections = wr.sections;
     } else {
-        r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
+        if (!mapped)
+            r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
         wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
@@ -444,6 +465,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
             return st;
         }
     }
+    pt_expr_if_walk(r); /* <If> sections merge after all others */
     st = check_section_redirects(r);
     if (st)
         return st;
@@ -455,18 +477,24 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
     bool authorized_before = r->prev_sections && r->prev_sections == r->sections;
+    /* A ProxyPass'd request: the <Proxy> sections of the URL it goes to (mod_proxy's walk):
+     * their Order/Allow/Deny set goes to the access phase, their Require after it. */
+    const char *purl = NULL;
+    const struct pt_access_compat *pcompat = NULL;
+    const pt_require_t *prq = !authorized_before && r->backend && r->cfg->proxy_require
+                                  ? r->cfg->proxy_require(r->arena, r->cfg, r->backend,
+                                                          r->backend_path, &purl, &pcompat)
+                                  : NULL;
     if (!authorized_before) {
         /* Order/Allow/Deny, Require, Satisfy and authentication (authz.c). */
-        st = pt_authz_request(r, pt_request_client_addr(r));
+        st = pt_authz_request(r, pt_request_client_addr(r), pcompat);
         if (st)
             return st;
     }
-    /* A ProxyPass'd request: the <Proxy> sections of its backend's URL (mod_proxy's walk). */
-    if (!authorized_before && r->backend && r->backend->proxy_require &&
-        pt_require_eval(r->backend->proxy_require, pt_request_client_addr(r), r->method,
-                        &r->env) != PT_AUTHZ_GRANTED) {
+    if (prq && pt_require_eval(prq, pt_request_client_addr(r), r->method, &r->env) !=
+                   PT_AUTHZ_GRANTED) {
         pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: %s",
-                      r->backend->url);
+                      purl);
         return 403;
     }
     return 0;
@@ -498,6 +526,10 @@ int pt_request_route(pt_request_t *r)
     int st = route_map(r, false, false);
     if (st)
         return st;
+    bool redirected = false;
+    st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
+    if (st || redirected)
+        return st;
     const pt_handler_t *h = choose_handler(r);
     if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
@@ -508,7 +540,8 @@ int pt_request_route(pt_request_t *r)
         if (lang)
             pt_table_set(&r->headers_out, "Content-Language", lang);
     }
-    return h->run(r);
+    st = phases && phases->handler ? phases->handler(r, &h) : 0;
+    return st ? st : h->run(r);
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

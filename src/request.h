@@ -138,6 +138,11 @@ struct pt_request {
     const char *walked_dir;      /* the directory the request before an internal redirect
                                     was walked to (with '/'), or NULL */
     const char *walked;          /* the name the walk got to (pt_walk_stat), or NULL */
+    /* mod_rewrite (rewrite_request.c): what its rules forced (T=, H=), kept across internal
+     * redirects as Apache's notes; rewrite_end: an [END] rule applied, no more rewriting. */
+    const char *rewrite_type;
+    const char *rewrite_handler;
+    bool rewrite_end;
     struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
     bool sb_counted;             /* counted by status and method when its head was built */
 
@@ -218,6 +223,18 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
  * what the new handler returned. Bounded to 10 redirects (then 500). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);
 
+/* Phases a module above routing adds (mod_rewrite: src/rewrite_request.h), set once at
+ * start-up (src/loader.c) so that routing calls up without depending on what is above. Each
+ * may be NULL. translate: before URL mapping, 0 or a status, *mapped when it gave the file or
+ * backend; fixup: after the access checks, 0, a status, or with *redirected what an internal
+ * redirect returned; handler: once the handler and type are chosen, 0 or a status. */
+typedef struct {
+    int (*translate)(pt_request_t *r, bool lookup, bool *mapped);
+    int (*fixup)(pt_request_t *r, bool *redirected);
+    int (*handler)(pt_request_t *r, const struct pt_handler **h);
+} pt_request_phases_t;
+void pt_request_set_phases(const pt_request_phases_t *p);
+
 /* Client and local address text, for logs and CGI variables. */
 const char *pt_request_client_ip(const pt_request_t *r);
 int pt_request_client_port(const pt_request_t *r);
@@ -241,5 +258,8 @@ const char *pt_request_absolute_url(pt_request_t *r, const char *path);
  * Here, not in the log, because the error log knows no request. */
 void pt_log_rerror(int level, const pt_request_t *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with an Apache module's tag ("[proxy_http:error]", pt_log_merror). */
+void pt_log_rmerror(const char *module, int level, const pt_request_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

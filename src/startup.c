@@ -10,6 +10,7 @@
 #include "directives_balancer.h"
 #include "directives_proxy.h"
 #include "directives_reverse.h"
+#include "expr.h"
 #include "fcgi/fcgi.h"
 #include "filecache.h"
 #include "hcheck.h"
@@ -64,6 +65,7 @@ void pt_startup_register(void)
     pt_config_extend(&pt_tls_conf_ext);
     pt_config_extend(&pt_https_conf); /* after ssl's: reads the merged SSLProxy* */
     pt_config_extend(&pt_tunnel_conf);
+    pt_expr_set_lookup(&pt_expr_request_lookup); /* what ap_expr's names mean (expr.h) */
     pt_tls_ctx_hook_register(&pt_tickets_hook);
     pt_tls_ctx_hook_register(&pt_stapling_hook);
     pt_config_extend(&pt_h2_conf_ext);
@@ -174,6 +176,7 @@ static int child_init(const pt_config_t *cfg)
 {
     /* The parent's health-check and DNS sockets came with the fork: not this child's. */
     pt_hcheck_child_forget();
+    pt_stapling_child_forget();
     if (pt_module_child_init(cfg) != 0)
         return -1;
     if (pt_resolve_child_init(cfg) != 0)

@@ -269,7 +269,8 @@ static size_t sanitize(char *out, size_t cap, const char *s)
     return n;
 }
 
-static size_t line_prefix(char *out, size_t cap, int level, const char *client)
+static size_t line_prefix(char *out, size_t cap, const char *module, int level,
+                          const char *client)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -279,9 +280,9 @@ static size_t line_prefix(char *out, size_t cap, int level, const char *client)
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
     int n = snprintf(out, cap,
-                     "[%s %s %02d %02d:%02d:%02d.%06ld %04d] [core:%s] [pid %ld:tid %ld] ",
+                     "[%s %s %02d %02d:%02d:%02d.%06ld %04d] [%s:%s] [pid %ld:tid %ld] ",
                      days[tm.tm_wday], months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000, tm.tm_year + 1900, LEVEL_NAMES[level],
+                     tm.tm_sec, ts.tv_nsec / 1000, tm.tm_year + 1900, module, LEVEL_NAMES[level],
                      (long)getpid(), (long)syscall(SYS_gettid));
     size_t len = n > 0 ? PT_MIN((size_t)n, cap - 1) : 0;
     if (client) {
@@ -307,7 +308,8 @@ static void elog_write(const char *line, size_t n)
     pthread_rwlock_unlock(&elog_lock);
 }
 
-static void elog_v(int level, const char *client, const char *fmt, va_list ap)
+static void elog_v(const char *module, int level, const char *client, const char *fmt,
+                   va_list ap)
 {
     if (level > pt_log_level())
         return;
@@ -317,7 +319,7 @@ static void elog_v(int level, const char *client, const char *fmt, va_list ap)
         level = PT_LOG_TRACE1;
     char msg[ELOG_LINE_MAX], line[ELOG_LINE_MAX];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = line_prefix(line, sizeof(line) - 1, level, client);
+    size_t n = line_prefix(line, sizeof(line) - 1, module ? module : "core", level, client);
     n += sanitize(line + n, sizeof(line) - 1 - n, msg);
     line[n++] = '\n';
     elog_write(line, n);
@@ -327,13 +329,27 @@ void pt_log_error(int level, const char *client, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    elog_v(level, client, fmt, ap);
+    elog_v("core", level, client, fmt, ap);
     va_end(ap);
 }
 
 void pt_log_verror(int level, const char *client, const char *fmt, va_list ap)
 {
-    elog_v(level, client, fmt, ap);
+    elog_v("core", level, client, fmt, ap);
+}
+
+void pt_log_merror(const char *module, int level, const char *client, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    elog_v(module, level, client, fmt, ap);
+    va_end(ap);
+}
+
+void pt_log_mverror(const char *module, int level, const char *client, const char *fmt,
+                    va_list ap)
+{
+    elog_v(module, level, client, fmt, ap);
 }
 
 /* ---- Access log sinks ----------------------------------------------------------------- */

@@ -29,6 +29,13 @@ void pt_log_error(int level, const char *client, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pt_log_verror(int level, const char *client, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+/* The same with the tag of the Apache module whose work the line is about ("proxy_http",
+ * "proxy_balancer"), as httpd writes "[proxy_http:error]"; pt_log_error's is "core". module
+ * must be a literal or outlive the call; NULL is "core". */
+void pt_log_merror(const char *module, int level, const char *client, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void pt_log_mverror(const char *module, int level, const char *client, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
 /* LogLevel name ("warn", "debug", "trace1") to PT_LOG_*, -1 when unknown. */
 int pt_log_level_parse(const char *name);
 

@@ -87,6 +87,7 @@ static const struct {
     {"slotmem_shm_module", "mod_slotmem_shm.c", -1},
     {"watchdog_module", "mod_watchdog.c", -1},
     {"remoteip_module", "mod_remoteip.c", -1},
+    {"rewrite_module", "mod_rewrite.c", -1},
     {"ssl_module", "mod_ssl.c", -1},
     {"socache_shmcb_module", "mod_socache_shmcb.c", -1},
     {"autoindex_module", "mod_autoindex.c", -1},
@@ -116,6 +117,7 @@ static const char *const module_names[] = {
     "slotmem_shm_module",
     "watchdog_module",
     "remoteip_module",
+    "rewrite_module",
     "ssl_module",
     "socache_shmcb_module",
     "autoindex_module",
@@ -254,6 +256,10 @@ static const char *expand(pctx_t *c, const char *s, const char *file, int line)
     char *out = pt_arena_alloc(c->a, cap);
     while (*s) {
         const char *end = s[0] == '$' && s[1] == '{' ? strchr(s + 2, '}') : NULL;
+        /* ${map:key} is mod_rewrite's, left as written: a Define's name has no ':' (Apache
+         * refuses one for this reason). */
+        if (end && memchr(s + 2, ':', (size_t)(end - s - 2)))
+            end = NULL;
         const char *val = NULL;
         size_t add = 1;
         if (end) {
@@ -545,12 +551,12 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
     if (pt_module_known(name, c->mpm))
         return 0;
     const pt_apache_module_t *am = pt_apache_module_find(name);
-    if (am && !am->accepted)
+    if (am && !am->accepted && !pt_apache_module_is_portico(am->name))
         return fail(c, n->file, n->line,
                     "LoadModule %s: portico does not provide Apache's %s (%s), and cannot load "
                     "Apache's modules%s%s", name, am->name, am->what, am->hint ? "; " : "",
                     am->hint ? am->hint : "");
-    if (am) {
+    if (am && am->accepted) {
         /* As Apache: once loaded, <IfModule> names it; its directives stay refused until
          * portico has them, so nothing it would do is lost without an error. */
         note(c, tail, n->file, n->line,
@@ -641,6 +647,9 @@ static int parse_block(pctx_t *c, reader_t *r, const char *open, int open_line,
         if (split_words(c, l + nlen, r->file, line, &argc, &argv) < 0)
             return -1;
         pt_node_t *n = node_new(c, pt_arena_strndup(c->a, l, nlen), argc, argv, r->file, line);
+        const char *raw = l + nlen + strspn(l + nlen, " \t");
+        if (!(n->raw = expand(c, pt_arena_strdup(c->a, raw), r->file, line)))
+            return -1;
         int rc = read_time_directive(c, n, tail);
         if (rc < 0)
             return -1;

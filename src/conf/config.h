@@ -24,6 +24,8 @@ typedef struct pt_node {
     const char *name;          /* as written; compare case-insensitively */
     int argc;
     const char **argv;         /* quotes removed, ${NAME} expanded */
+    const char *raw;           /* the arguments as written, ${NAME} expanded (Apache's
+                                  RAW_ARGS: Require expr); NULL for sections */
     const char *file;
     int line;
     bool section;              /* <Name args> ... </Name> */
@@ -78,6 +80,7 @@ enum {
     PT_OVR_NONFATAL_UNKNOWN = 1 << 9,  /* a directive portico does not know */
 };
 
+struct pt_expr; /* an ap_expr (conf/expr_parse.h) */
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
 /* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
@@ -95,6 +98,9 @@ typedef struct pt_header_rule {
     pt_regex_t *re;          /* edit and echo */
     const char *env;      /* env=VAR condition, NULL when none */
     bool env_negate;      /* env=!VAR */
+    struct pt_expr *cond;       /* expr=... condition (conf/expr_parse.h); NULL when none */
+    struct pt_expr *value_expr; /* a value (or edit's replacement) written "expr=...": a
+                                   string expression in place of the format; else NULL */
 } pt_header_rule_t;
 /* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;
@@ -125,12 +131,13 @@ typedef struct {
 } pt_ext_map_t;
 
 typedef struct {
-    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE } kind;
+    enum { PT_ENV_SET, PT_ENV_UNSET, PT_ENV_SETIF, PT_ENV_SETIF_NOCASE, PT_ENV_SETIF_EXPR } kind;
     const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
                                   request header name */
     pt_regex_t *re;               /* SetEnvIf */
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
+    const struct pt_expr *expr; /* SetEnvIfExpr's condition; values may hold its $0..$9 */
 } pt_env_rule_t;
 
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at
@@ -183,7 +190,8 @@ typedef struct pt_backend {
     struct pt_balancer *balancer;
     int member_index;          /* in its balancer's members; -1 when not a member */
     const pt_require_t *proxy_require; /* Require of the last <Proxy>/<ProxyMatch> section
-                                   matching its URL (proxy/directives_balancer.c); NULL none */
+                                   matching its URL (proxy/directives_balancer.c); NULL none:
+                                   what SetHandler's proxying is checked by */
     const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
                                    section that has them (src/access_compat.h); NULL none */
 } pt_backend_t;
@@ -200,11 +208,13 @@ typedef struct {
     int line;
 } pt_proxy_pass_t;
 
+/* ProxyFCGISetEnvIf: ap_exprs (conf/expr_parse.h) whose reqenv() reads the FastCGI
+ * parameters being built, as mod_proxy_fcgi's. */
 typedef struct {
-    pt_regex_t *re;               /* ProxyFCGISetEnvIf conditional: NULL = always */
-    const char *cond;          /* the expression as written */
-    const char *name;          /* variable; "!NAME" unsets */
-    const char *value;         /* may hold $1.. and %{VAR} */
+    const struct pt_expr *cond;  /* conditional-expression */
+    const char *name;            /* variable; "!NAME" unsets */
+    const struct pt_expr *value; /* value-expression (a string one, with the condition's
+                                    $0..$9); NULL: the empty string */
 } pt_fcgi_setenv_t;
 
 /* Reverse mapping of a proxied answer (src/proxy/reverse.c, directives_reverse.c): one
@@ -225,6 +235,45 @@ typedef struct pt_reverse_members {
     size_t n;
     bool found;                /* a balancer of that name exists */
 } pt_reverse_members_t;
+
+/* mod_rewrite's part of a per-directory config (src/directives_rewrite.c fills it,
+ * src/rewrite_request.c runs it): merged by pt_dir_config_merge as Apache's
+ * config_perdir_merge. The rules are the engine's (src/rewrite.h), opaque here. */
+struct pt_rewrite_rule;
+#define PT_REWRITE_INHERIT 1        /* RewriteOptions Inherit: the outer rules after ours */
+#define PT_REWRITE_INHERIT_BEFORE 2 /* RewriteOptions InheritBefore: before ours */
+typedef struct {
+    bool present;              /* a Rewrite* directive is in this section; else the section
+                                  leaves the outer part alone (Apache makes the module's
+                                  config only when one of its directives is used) */
+    int engine;                /* RewriteEngine: -1 unset, 0 off, 1 on */
+    int options;               /* RewriteOptions: -1 unset, else PT_REWRITE_* bits */
+    const char *base;          /* RewriteBase; NULL none (not inherited, as Apache) */
+    const char *directory;     /* the <Directory> path with a trailing '/'; NULL at server
+                                  level (then no per-directory rules run) */
+    const struct pt_rewrite_rule *const *rules;
+    size_t nrules;
+} pt_rewrite_dir_t;
+/* One line of a directive a loadable module added (src/module.c): kept as written, for the
+ * module to read when it serves a request. */
+typedef struct {
+    const char *name;
+    int argc;
+    const char *const *argv;
+    const char *file;
+    int line;
+} pt_mod_directive_t;
+/* <If>, <ElseIf>, <Else> (Apache's core): a condition (conf/expr_parse.h) and what the
+ * section sets; its conf's own ifs are the sections nested in it. The request floor merges
+ * them after every other section, in order (pt_config_if_walk). */
+typedef enum { PT_IF_IF, PT_IF_ELSEIF, PT_IF_ELSE } pt_if_kind_t;
+typedef struct pt_if_section {
+    pt_if_kind_t kind;
+    const struct pt_expr *cond;    /* NULL for <Else> */
+    struct pt_dir_config *conf;
+    const char *file;
+    int line;
+} pt_if_section_t;
 
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
@@ -306,6 +355,10 @@ typedef struct pt_dir_config {
     const pt_reverse_rule_t *cookie_domains; /* ProxyPassReverseCookieDomain */
     size_t ncookie_domains;
 
+    /* Loadable modules' directives (php_value, ...): outer then inner. */
+    const pt_mod_directive_t *mod_directives;
+    size_t nmod_directives;
+
     /* mod_expires (directives_expires.c; applied by src/expires.c). Codes are Apache's
      * compiled form: 'A' (access) or 'M' (modification) and seconds, "A2592000". */
     int expires_active;                  /* ExpiresActive: 0 unset, 1 Off, 2 On */
@@ -313,6 +366,11 @@ typedef struct pt_dir_config {
     const pt_ext_map_t *expires_by_type; /* ExpiresByType: ext holds the type ("text/html",
                                             "image/ *" for a major type), value the code; inner first */
     size_t nexpires_by_type;
+
+    pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
+    /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
+    const pt_if_section_t *ifs;
+    size_t nifs;
 
     /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
      * no compression directive applies. */
@@ -396,6 +454,8 @@ typedef struct pt_vhost {
      * inherited from the main server: 0 unset, 1 Off, 2 On. */
     int proxy_preserve_host;    /* ProxyPreserveHost (default Off) */
     int proxy_add_headers;      /* ProxyAddHeaders (default On) */
+    int proxy_status;           /* ProxyStatus (proxy/directives_balancer.c): 0 unset,
+                                   1 Off (the default), 2 On or Full */
     int allow_encoded_slashes;  /* AllowEncodedSlashes: 0 unset, 1 Off, 2 On, 3 NoDecode */
     int use_canonical_name;     /* 0 off, 1 on */
     int server_signature;       /* 0 off, 1 on, 2 email */
@@ -407,6 +467,8 @@ typedef struct pt_vhost {
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
+    const struct pt_rewrite_srv *rewrite;    /* src/directives_rewrite.c (Rewrite* at server
+                                                level, RewriteMap): NULL none */
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
@@ -461,6 +523,17 @@ typedef struct pt_config {
     size_t nbalancers;
     struct pt_hcheck_conf *hcheck;  /* ProxyHCExpr, ProxyResolver (proxy/hcheck.h); NULL
                                        when the configuration has none */
+    /* mod_proxy's proxy_walk over the <Proxy>/<ProxyMatch> sections with Require lines
+     * (proxy/directives_balancer.c sets both; NULL when there are none): the Require of the
+     * last section matching the proxied URL, b's scheme and authority joined with path (a
+     * ProxyPass'd request's backend_path; b's own path when NULL), NULL when none matches;
+     * *url gets that URL ("proxy:http://h:8080/app/x", from a) for the log, and *compat
+     * the Order/Allow/Deny set of the last matching section that has one (NULL: none). */
+    const struct pt_proxy_walk *proxy_walk;
+    const pt_require_t *(*proxy_require)(pt_arena_t *a, const struct pt_config *cfg,
+                                         const pt_backend_t *b, const char *path,
+                                         const char **url,
+                                         const struct pt_access_compat **compat);
 
     /* RemoteIPProxyProtocol (src/remoteip.c): NULL when no server turned it on. */
     const struct pt_remoteip_pp_conf *proxy_protocol;
@@ -560,6 +633,15 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
                                               const char *filename, const char *rx_name,
                                               bool whole_path, const char *uri_path,
                                               pt_walk_result_t *out);
+
+/* Apache's <If> walk over d->ifs (after the section walk): an <If> or <ElseIf> whose eval
+ * gives 1 is merged, an <ElseIf> or <Else> after a merged one is skipped, an <Else> after a
+ * false one is merged; then, the same way, the sections nested in those merged. eval: 1 true, 0 false (an error is
+ * the caller's to log, and false). Each merged section is added to *sections when it is not
+ * 0 (pt_walk_result_t.sections). Returns d itself when nothing is merged. */
+typedef int (*pt_if_eval_t)(void *ctx, const pt_if_section_t *s);
+const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                         pt_if_eval_t eval, void *ctx, uint64_t *sections);
 
 /* The virtual host for a request that arrived on local address/port with this Host (port
  * stripped, may be NULL): name-based among the vhosts whose address matches; the first

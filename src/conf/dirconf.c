@@ -21,6 +21,8 @@ pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a)
     dc->enable_sendfile = -1;
     dc->enable_mmap = -1;
     dc->fcgi_backend_type = -1;
+    dc->rewrite.engine = -1;
+    dc->rewrite.options = -1;
     return dc;
 }
 
@@ -104,6 +106,30 @@ static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_conf
     memcpy(v + n, i->errordocs, i->nerrordocs * sizeof(*v));
     m->errordocs = v;
     m->nerrordocs = n + i->nerrordocs;
+}
+
+/* Apache's config_perdir_merge for mod_rewrite: engine and options inherited, the base and
+ * the directory the inner section's, the rules the inner ones unless RewriteOptions asks for
+ * the outer ones too. A section without a Rewrite* directive changes nothing. */
+static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_dir_t *o,
+                          const pt_rewrite_dir_t *i)
+{
+    if (!i->present)
+        return;
+    m->present = true;
+    m->engine = i->engine >= 0 ? i->engine : o->engine;
+    m->options = i->options >= 0 ? i->options : o->options;
+    m->base = i->base;
+    m->directory = i->directory;
+    int opt = m->options > 0 ? m->options : 0;
+    if (opt & PT_REWRITE_INHERIT)
+        m->rules = concat(a, i->rules, i->nrules, o->rules, o->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else if (opt & PT_REWRITE_INHERIT_BEFORE)
+        m->rules = concat(a, o->rules, o->nrules, i->rules, i->nrules, sizeof(*i->rules),
+                          &m->nrules);
+    else
+        m->rules = i->rules, m->nrules = i->nrules;
 }
 
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
@@ -194,6 +220,11 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->cookie_domains = concat(a, o->cookie_domains, o->ncookie_domains, i->cookie_domains,
                                i->ncookie_domains, sizeof(*o->cookie_domains),
                                &m->ncookie_domains);
+    merge_rewrite(a, &m->rewrite, &o->rewrite, &i->rewrite);
+    m->mod_directives = concat(a, o->mod_directives, o->nmod_directives, i->mod_directives,
+                               i->nmod_directives, sizeof(*o->mod_directives),
+                               &m->nmod_directives);
+    m->ifs = concat(a, o->ifs, o->nifs, i->ifs, i->nifs, sizeof(*o->ifs), &m->nifs);
     m->compress = pt_compress_conf_merge(a, o->compress, i->compress);
     return m;
 }
@@ -532,6 +563,47 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
     }
     out->sections = sig ? sig : 1;
     return d;
+}
+
+/* ---- <If> ------------------------------------------------------------------------------- */
+
+/* One level of sections: the chain rules over the list, then the sections nested in each
+ * one merged, in the same order: apache2 2.4 merges a nested <If> after every section of
+ * the level above it ("srv-if, dir-if, loc-if, srv-if-nested"). */
+static const pt_dir_config_t *if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                      const pt_if_section_t *v, size_t n, pt_if_eval_t eval,
+                                      void *ctx, uint64_t *sig)
+{
+    const pt_dir_config_t **merged = pt_arena_alloc(a, (n + 1) * sizeof(*merged));
+    size_t nm = 0;
+    int prev = -1; /* the chain so far: 1 a section of it was merged, 0 none, -1 ended */
+    for (size_t i = 0; i < n; i++) {
+        const pt_if_section_t *s = &v[i];
+        if (s->kind != PT_IF_IF && prev == 1)
+            continue;
+        if (s->kind != PT_IF_ELSE) {
+            prev = eval(ctx, s) > 0;
+            if (!prev)
+                continue;
+        } else {
+            prev = -1;
+        }
+        d = pt_dir_config_merge(a, d, s->conf);
+        merged[nm++] = s->conf;
+        if (*sig)
+            *sig = sig_add(*sig, s->conf);
+    }
+    for (size_t i = 0; i < nm; i++)
+        if (merged[i]->nifs)
+            d = if_walk(a, d, merged[i]->ifs, merged[i]->nifs, eval, ctx, sig);
+    return d;
+}
+
+const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d,
+                                         pt_if_eval_t eval, void *ctx, uint64_t *sections)
+{
+    uint64_t none = 0;
+    return if_walk(a, d, d->ifs, d->nifs, eval, ctx, sections ? sections : &none);
 }
 
 /* ---- Virtual hosts ---------------------------------------------------------------------- */

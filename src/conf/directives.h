@@ -17,7 +17,8 @@ enum {
     W_LOC = 1 << 3,    /* <Location>, <LocationMatch> */
     W_FILES = 1 << 4,  /* <Files>, <FilesMatch> */
     W_AUTHZ = 1 << 5,  /* <RequireAll>, <RequireAny>, <RequireNone> */
-    W_SECTIONS = W_DIR | W_LOC | W_FILES,
+    W_IF = 1 << 6,     /* <If>, <ElseIf>, <Else>: what a per-directory section takes */
+    W_SECTIONS = W_DIR | W_LOC | W_FILES | W_IF,
 };
 
 #define SRV (W_SERVER | W_VHOST)
@@ -165,6 +166,11 @@ const char *pt_dcx_expires_code(const char *code, char *out, size_t outlen);
 
 /* An Options word ("Indexes", "All") to its PT_OPT_* bits: 0, or -1 when unknown. */
 int pt_dcx_option_bit(const char *w, unsigned *bit);
+
+/* Parses an ap_expr (conf/expr_parse.h; flags PT_EXPR_*) whose regexes pt_config_free
+ * releases; NULL after pt_dcx_fail ("FILE:LINE: what: cannot parse expression ..."). */
+struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, const char *src,
+                            unsigned flags);
 
 /* ---- dirconf.c ---- */
 

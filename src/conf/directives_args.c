@@ -224,12 +224,21 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext)
     return NULL;
 }
 
+/* A config and the <If> sections in it, nested ones included. */
+static void each_dir_and_ifs(pt_config_t *cfg, pt_dir_config_t *dc,
+                             void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc))
+{
+    fn(cfg, dc);
+    for (size_t i = 0; i < dc->nifs; i++)
+        each_dir_and_ifs(cfg, dc->ifs[i].conf, fn);
+}
+
 static void each_dir_of(pt_config_t *cfg, pt_vhost_t *vh,
                         void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc))
 {
-    fn(cfg, vh->dir);
+    each_dir_and_ifs(cfg, vh->dir, fn);
     for (size_t i = 0; i < vh->nsections; i++)
-        fn(cfg, vh->sections[i].conf);
+        each_dir_and_ifs(cfg, vh->sections[i].conf, fn);
 }
 
 void pt_dcx_each_dir(pt_config_t *cfg, void (*fn)(pt_config_t *cfg, pt_dir_config_t *dc))

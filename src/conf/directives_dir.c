@@ -4,6 +4,7 @@
  * Header and the like come from the floors above as pt_conf_ext_t tables). The walker calls
  * these through pt_dcx_dir_table, which directives.c hands it. */
 #include "directives.h"
+#include "expr_parse.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -276,6 +277,65 @@ static int set_location_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return section(l, s, n, PT_SEC_LOCATION_MATCH, W_LOC);
 }
 
+struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, const char *src,
+                            unsigned flags)
+{
+    char msg[PT_ERRLEN];
+    pt_expr_t *e = pt_expr_parse(l->a, src, flags, msg, sizeof msg);
+    if (!e) {
+        pt_dcx_fail(l, n, "%s: cannot parse expression \"%s\": %s", what, src, msg);
+        return NULL;
+    }
+    for (size_t i = 0; i < e->nregexes; i++)
+        pt_dcx_keep_regex(l, e->regexes[i]);
+    e->nregexes = 0; /* the config's now */
+    return e;
+}
+
+/* <If "expr">, <ElseIf "expr">, <Else>: kept in the scope's config in file order, with
+ * Apache's checks and messages; what they hold is walked like a <Location>'s, with where
+ * W_IF (no sections but <If>, no server directives). */
+static int if_section(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_if_kind_t kind)
+{
+    if (kind == PT_IF_ELSE && n->argc != 0)
+        return pt_dcx_fail(l, n, "<Else> does not take an argument");
+    if (kind != PT_IF_ELSE && n->argc != 1)
+        return pt_dcx_fail(l, n, n->argc ? "Multiple <%s> arguments not supported."
+                                         : "<%s> directive requires additional arguments",
+                           n->name);
+    const pt_dir_config_t *dc = s->dc;
+    if (kind != PT_IF_IF && (!dc->nifs || dc->ifs[dc->nifs - 1].kind == PT_IF_ELSE))
+        return pt_dcx_fail(l, n, "<Else> or <ElseIf> section without previous <If> or "
+                                 "<ElseIf> section in same scope");
+    pt_if_section_t is = {.kind = kind, .file = n->file, .line = n->line,
+                          .conf = pt_dcx_dir_new(l->a)};
+    if (kind != PT_IF_ELSE &&
+        !(is.cond = pt_dcx_expr(l, n, pt_arena_printf(l->a, "<%s>", n->name), n->argv[0], 0)))
+        return -1;
+    dcx_scope_t in = {.where = W_IF, .name = n->name, .vh = s->vh, .dc = is.conf,
+                      .sec = s->sec};
+    if (pt_dcx_walk(l, &in, n->children) < 0)
+        return -1;
+    pt_if_section_t *slot = pt_dcx_push(l->a, &s->dc->ifs, &s->dc->nifs, sizeof(*slot));
+    *slot = is;
+    return 0;
+}
+
+static int set_if(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return if_section(l, s, n, PT_IF_IF);
+}
+
+static int set_else_if(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return if_section(l, s, n, PT_IF_ELSEIF);
+}
+
+static int set_else(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return if_section(l, s, n, PT_IF_ELSE);
+}
+
 int pt_dcx_option_bit(const char *w, unsigned *bit)
 {
     static const struct {
@@ -541,6 +601,16 @@ static int set_set_env_if_no_case(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_env(l, s, n, PT_ENV_SETIF_NOCASE, n->argv[0], n->argv[1], 2);
 }
 
+static int set_set_env_if_expr(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const pt_expr_t *x = pt_dcx_expr(l, n, "SetEnvIfExpr", n->argv[0], 0);
+    if (!x || add_env(l, s, n, PT_ENV_SETIF_EXPR, NULL, NULL, 1) < 0)
+        return -1;
+    pt_env_rule_t *e = (pt_env_rule_t *)&s->dc->env[s->dc->nenv - 1]; /* add_env's, ours */
+    e->expr = x;
+    return 0;
+}
+
 static int set_browser_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     return add_env(l, s, n, PT_ENV_SETIF, "User-Agent", n->argv[0], 1);
@@ -621,6 +691,9 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"<FilesMatch", DIRS, 1, 1, set_files_match},
     {"<Location", SRV, 1, 2, set_location},
     {"<LocationMatch", SRV, 1, 1, set_location_match},
+    {"<If", ALL, 0, NOMAX, set_if},
+    {"<ElseIf", ALL, 0, NOMAX, set_else_if},
+    {"<Else", ALL, 0, NOMAX, set_else},
     {"Options", ALL, 1, NOMAX, set_options},
     {"AllowOverride", W_DIR, 1, NOMAX, set_allow_override},
     {"AllowOverrideList", W_DIR, 1, NOMAX, set_allow_override_list},
@@ -633,6 +706,7 @@ const dcx_directive_t pt_dcx_dir_table[] = {
     {"AddDefaultCharset", ALL, 1, 1, set_add_default_charset},
     {"SetEnvIf", ALL, 3, NOMAX, set_set_env_if},
     {"SetEnvIfNoCase", ALL, 3, NOMAX, set_set_env_if_no_case},
+    {"SetEnvIfExpr", ALL, 2, NOMAX, set_set_env_if_expr},
     {"BrowserMatch", ALL, 2, NOMAX, set_browser_match},
     {"BrowserMatchNoCase", ALL, 2, NOMAX, set_browser_match_no_case},
     {"SetEnv", ALL, 1, 2, set_set_env},

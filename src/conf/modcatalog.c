@@ -11,14 +11,14 @@
 
 #define PHP_HINT                                                                           \
     "run PHP in php-fpm and hand .php files to it, e.g. <FilesMatch \"\\.php$\"> SetHandler " \
-    "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\" </FilesMatch>"
+    "\"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\" </FilesMatch>, or load portico's " \
+    "own php_module (modules/php) under MPM prefork"
 #define CGI_HINT "run the program behind FastCGI (php-fpm, fcgiwrap) or an HTTP upstream"
 
 static const pt_apache_module_t catalogue[] = {
     /* Enabled by Debian's apache2 package: accepted. */
     {"negotiation_module", "content negotiation and type maps", true, NULL},
     /* Refused: their behaviour matters and portico does not have it. */
-    {"rewrite_module", "URL rewriting", false, NULL},
     {"php_module", "PHP inside the server", false, PHP_HINT},
     {"php5_module", "PHP inside the server", false, PHP_HINT},
     {"php7_module", "PHP inside the server", false, PHP_HINT},
@@ -95,4 +95,13 @@ const pt_apache_module_t *pt_apache_module_find(const char *name)
         if (pt_apache_module_names(catalogue[i].name, name))
             return &catalogue[i];
     return NULL;
+}
+
+bool pt_apache_module_is_portico(const char *name)
+{
+    static const char *const shipped[] = {"php_module"}; /* modules/php */
+    for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++)
+        if (strcasecmp(name, shipped[i]) == 0)
+            return true;
+    return false;
 }

@@ -18,6 +18,11 @@ typedef struct {
  * name ("mod_rewrite.c"); NULL when portico does not know the name. */
 const pt_apache_module_t *pt_apache_module_find(const char *name);
 
+/* Does portico ship a loadable module of this name (modules/: "php_module")? LoadModule
+ * then loads the file named, and only a library built for Apache is refused (module.c,
+ * with the catalogue's hint). */
+bool pt_apache_module_is_portico(const char *name);
+
 /* Does arg (an <IfModule> argument) name module id ("rewrite_module"), by the identifier or
  * by the source file name mod_X.c? */
 bool pt_apache_module_names(const char *id, const char *arg);

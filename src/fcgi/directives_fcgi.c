@@ -3,6 +3,7 @@
  * (proxy/directives_proxy.c); the values land in the configuration for params.c and
  * spool.c to read. */
 #include "directives.h"
+#include "expr_parse.h"
 
 #include <stdio.h>
 
@@ -17,46 +18,15 @@ static int set_backend_type(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* The conditions portico evaluates: "true", and "reqenv('VAR') =~ /regex/" (also written
- * "%{reqenv:VAR} =~ /regex/", with an optional i flag). The variable's name is kept in
- * cond as "reqenv('VAR')" for params.c. */
-static int parse_cond(dcx_t *l, const pt_node_t *n, pt_fcgi_setenv_t *e)
-{
-    const char *c = n->argv[0];
-    if (strcasecmp(c, "true") == 0) {
-        e->cond = "true";
-        return 0;
-    }
-    char var[128], rest[1024];
-    int used = 0;
-    if (sscanf(c, " reqenv('%127[^']') =~ %n", var, &used) != 1 || !used) {
-        used = 0;
-        if (sscanf(c, " %%{reqenv:%127[^}]} =~ %n", var, &used) != 1 || !used)
-            return pt_dcx_fail(l, n, "ProxyFCGISetEnvIf: unsupported expression '%s' (portico "
-                               "understands true and reqenv('VAR') =~ /regex/)", c);
-    }
-    snprintf(rest, sizeof(rest), "%s", c + used);
-    size_t rl = strlen(rest);
-    while (rl && rest[rl - 1] == ' ')
-        rest[--rl] = '\0';
-    int flags = 0;
-    if (rl >= 2 && rest[rl - 1] == 'i' && rest[rl - 2] == '/') {
-        flags = PT_REG_ICASE;
-        rest[--rl] = '\0';
-    }
-    if (rl < 2 || rest[0] != '/' || rest[rl - 1] != '/')
-        return pt_dcx_fail(l, n, "ProxyFCGISetEnvIf: the regex must be written /regex/");
-    rest[rl - 1] = '\0';
-    if (!(e->re = pt_dcx_regex(l, n, rest + 1, flags)))
-        return -1;
-    e->cond = pt_arena_printf(l->a, "reqenv('%s')", var);
-    return 0;
-}
-
+/* ProxyFCGISetEnvIf conditional-expression [!]name [value-expression]: both ap_exprs, the
+ * value a string one (mod_proxy_fcgi's). */
 static int set_fcgi_setenvif(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    pt_fcgi_setenv_t e = {.name = n->argv[1], .value = n->argc > 2 ? n->argv[2] : ""};
-    if (parse_cond(l, n, &e) < 0)
+    pt_fcgi_setenv_t e = {.name = n->argv[1]};
+    if (!(e.cond = pt_dcx_expr(l, n, "ProxyFCGISetEnvIf", n->argv[0], 0)))
+        return -1;
+    if (n->argc > 2 &&
+        !(e.value = pt_dcx_expr(l, n, "ProxyFCGISetEnvIf", n->argv[2], PT_EXPR_STRING)))
         return -1;
     pt_dir_config_t *dc = s->dc;
     size_t k = dc->nfcgi_setenv;

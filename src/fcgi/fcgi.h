@@ -8,6 +8,7 @@
 #define PT_FCGI_H
 
 #include "arena.h"
+#include "cgivars.h"
 #include "common.h"
 #include "config.h"
 #include "table.h"
@@ -120,15 +121,9 @@ int pt_fcgi_head_parse(pt_arena_t *a, const char *head, size_t len, pt_fcgi_cgi_
 /* ---- Parameters (params.c) ------------------------------------------------------------ */
 
 /* Where the script is: the SCRIPT_FILENAME, SCRIPT_NAME and PATH_INFO of a request. */
-typedef struct {
-    const char *filename;    /* SCRIPT_FILENAME */
-    const char *script_name; /* SCRIPT_NAME */
-    const char *path_info;   /* PATH_INFO, NULL when none */
-} pt_fcgi_script_t;
+typedef pt_cgi_script_t pt_fcgi_script_t;
 
-/* For a request mapped to a file (SetHandler): walks r->filename's components to the first
- * that is not a directory. Returns 0, 404 when there is no such file (then the caller
- * decides about FallbackResource), or 1 when the whole path is a directory. */
+/* pt_cgi_script_locate (cgivars.h), under the gateway's name. */
 int pt_fcgi_script_locate(struct pt_request *r, pt_fcgi_script_t *s);
 
 /* The FastCGI gateway (fcgi_handler.c): SetHandler "proxy:fcgi://..." or

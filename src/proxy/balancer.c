@@ -205,8 +205,10 @@ static int pick_member(pick_t *k, const char *route, bool first)
         return -1; /* the session's member is down and may not be replaced (Apache) */
     i = pick_lb(k);
     if (i < 0 && first && k->bal->forcerecovery && force_recovery(k)) {
-        pt_log_rerror(PT_LOG_WARN, k->r, "AH01165: %s: all members in error state: "
-                      "forcing recovery", k->bal->name);
+        pt_log_rmerror("proxy_balancer", PT_LOG_WARN, k->r,
+                       "AH01165: %s: all members in error state: "
+                       "forcing recovery",
+                       k->bal->name);
         i = pick_lb(k);
     }
     return i;
@@ -257,12 +259,16 @@ static void note_answer(pick_t *k, int slot, const pt_backend_t *b, const pt_pro
     atomic_store(&m->last_latency_us, a->latency_us);
     if (is_status_listed(k->bal, a->status)) {
         pt_member_mark_error(m, pt_member_retry_ms(b), pt_now_ms());
-        pt_log_rerror(PT_LOG_ERR, k->r, "AH01173: %s: forcing member %s into error state: "
-                      "status %d is in failonstatus", k->bal->name, m->name, a->status);
+        pt_log_rmerror("proxy_balancer", PT_LOG_ERR, k->r,
+                       "AH01173: %s: forcing member %s into error state: "
+                       "status %d is in failonstatus",
+                       k->bal->name, m->name, a->status);
     } else if (atomic_load(&m->status) & PT_MEMBER_IN_ERROR) {
         atomic_fetch_and(&m->status, ~(unsigned)PT_MEMBER_IN_ERROR);
-        pt_log_rerror(PT_LOG_NOTICE, k->r, "%s: member %s answered again: out of the error "
-                      "state", k->bal->name, m->name);
+        pt_log_rmerror("proxy_balancer", PT_LOG_NOTICE, k->r,
+                       "%s: member %s answered again: out of the error "
+                       "state",
+                       k->bal->name, m->name);
     }
 }
 
@@ -319,8 +325,9 @@ static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
     bool timeout = a->fail == PT_UPSTREAM_READ_TIMEOUT || a->fail == PT_UPSTREAM_WRITE_TIMEOUT;
     if (cls->mark_failed || (k->bal->failontimeout && timeout)) {
         pt_member_mark_error(m, pt_member_retry_ms(b), pt_now_ms());
-        pt_log_rerror(PT_LOG_ERR, k->r, "AH00940: %s: member %s in error state for %lld s: %s",
-                      k->bal->name, m->name, (long long)pt_member_retry_ms(b) / 1000, cls->log);
+        pt_log_rmerror("proxy", PT_LOG_ERR, k->r,
+                       "AH00940: %s: member %s in error state for %lld s: %s", k->bal->name,
+                       m->name, (long long)pt_member_retry_ms(b) / 1000, cls->log);
     } else {
         atomic_fetch_add(&m->failures, 1);
     }
@@ -334,8 +341,10 @@ static bool failed_attempt(pick_t *k, int slot, const pt_backend_t *b,
 
 static int all_down(pick_t *k)
 {
-    pt_log_rerror(PT_LOG_ERR, k->r, "AH01167: %s: All workers are in error state (no "
-                  "usable member): 503", k->bal->name);
+    pt_log_rmerror("proxy_balancer", PT_LOG_ERR, k->r,
+                   "AH01167: %s: All workers are in error state (no "
+                   "usable member): 503",
+                   k->bal->name);
     return 503;
 }
 
@@ -373,9 +382,10 @@ static int balance(pick_t *k, const char *route, const char *rest)
         /* The scheme logged the failure itself (scheme.h); its status stands. */
         if (!again)
             return rc > 0 ? rc : pt_upstream_class(a.fail)->status;
-        pt_log_rerror(PT_LOG_WARN, k->r, "%s: member %s failed before the request was "
-                      "sent (%s): trying another member", bal->name, url,
-                      pt_upstream_class(a.fail)->log);
+        pt_log_rmerror("proxy_balancer", PT_LOG_WARN, k->r,
+                       "%s: member %s failed before the request was "
+                       "sent (%s): trying another member",
+                       bal->name, url, pt_upstream_class(a.fail)->log);
     }
 }
 
@@ -383,15 +393,17 @@ static int balancer_handler(pt_request_t *r)
 {
     const pt_balancer_t *bal = r->backend ? r->backend->balancer : NULL;
     if (!bal) {
-        pt_log_rerror(PT_LOG_ERR, r, "no balancer for handler %s", r->handler);
+        pt_log_rmerror("proxy_balancer", PT_LOG_ERR, r, "no balancer for handler %s", r->handler);
         return 500;
     }
     /* A ProxyPass'd request was checked with the other access rules; SetHandler's is here. */
     const pt_require_t *rq = r->backend->proxy_require;
     if (rq && pt_require_eval(rq, pt_request_client_addr(r), r->method, &r->env) !=
                   PT_AUTHZ_GRANTED) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01630: client denied by server configuration: "
-                      "proxy:%s", bal->name);
+        pt_log_rmerror("authz_core", PT_LOG_ERR, r,
+                       "AH01630: client denied by server configuration: "
+                       "proxy:%s",
+                       bal->name);
         return 403;
     }
     pick_t k = {.r = r, .bal = bal};

@@ -51,9 +51,18 @@ static const char *esc(pt_request_t *r, const char *s)
 
 /* ---- server-status and metrics ---------------------------------------------------------- */
 
+/* ProxyStatus On or Full for the request's server (mod_proxy's status hook returns at once
+ * with Off, the default, in HTML and ?auto alike). */
+static bool proxy_status_on(const pt_request_t *r)
+{
+    return r->vhost && r->vhost->proxy_status == 2;
+}
+
 static void status_html(pt_request_t *r, pt_strbuf_t *b)
 {
     const pt_config_t *cfg = r->cfg;
+    if (!proxy_status_on(r))
+        return;
     for (size_t i = 0; cfg && i < cfg->nbalancers; i++) {
         const pt_balancer_t *bal = cfg->balancers[i];
         size_t n;
@@ -89,6 +98,8 @@ static void status_html(pt_request_t *r, pt_strbuf_t *b)
 static void status_text_auto(pt_request_t *r, pt_strbuf_t *b)
 {
     const pt_config_t *cfg = r->cfg;
+    if (!proxy_status_on(r))
+        return;
     for (size_t i = 0; cfg && i < cfg->nbalancers; i++) {
         const pt_balancer_t *bal = cfg->balancers[i];
         size_t n, w = 0;
@@ -313,7 +324,8 @@ static int apply_change(pt_request_t *r, const pt_balancer_t *bal, pt_member_sha
         char *end;
         v = strtol(lf, &end, 10);
         if (!*lf || *end || v < 1 || v > 100) {
-            pt_log_rerror(PT_LOG_ERR, r, "balancer-manager: w_lf=%s: 1..100", lf);
+            pt_log_rmerror("proxy_balancer", PT_LOG_ERR, r, "balancer-manager: w_lf=%s: 1..100",
+                           lf);
             return 400;
         }
     }
@@ -333,9 +345,9 @@ static int apply_change(pt_request_t *r, const pt_balancer_t *bal, pt_member_sha
     if (lf)
         atomic_store(&m->loadfactor, (int)v);
     atomic_fetch_add(&pt_balancer_shared(r->cfg, bal)->changes, 1);
-    pt_log_rerror(PT_LOG_NOTICE, r, "balancer-manager: %s member %s: status %s, loadfactor %d",
-                  bal->name, m->name, status_text(r->arena, atomic_load(&m->status)),
-                  atomic_load(&m->loadfactor));
+    pt_log_rmerror("proxy_balancer", PT_LOG_NOTICE, r,
+                   "balancer-manager: %s member %s: status %s, loadfactor %d", bal->name, m->name,
+                   status_text(r->arena, atomic_load(&m->status)), atomic_load(&m->loadfactor));
     return 0;
 }
 
@@ -357,13 +369,15 @@ static int handle_change(pt_request_t *r, const params_t *p)
     const pt_balancer_t *bal = pt_balancer_find(r->cfg, bn);
     pt_balancer_shared_t *h = bal ? pt_balancer_shared(r->cfg, bal) : NULL;
     if (!h) {
-        pt_log_rerror(PT_LOG_ERR, r, "balancer-manager: no balancer '%s'", bn);
+        pt_log_rmerror("proxy_balancer", PT_LOG_ERR, r, "balancer-manager: no balancer '%s'", bn);
         return 404;
     }
     const char *nonce = param(p, "nonce");
     if (!nonce || strcmp(nonce, h->nonce) != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01193: balancer-manager: refusing a change to %s: "
-                      "%s nonce", bal->name, nonce ? "wrong" : "no");
+        pt_log_rmerror("proxy_balancer", PT_LOG_ERR, r,
+                       "AH01193: balancer-manager: refusing a change to %s: "
+                       "%s nonce",
+                       bal->name, nonce ? "wrong" : "no");
         return 403;
     }
     size_t n;
@@ -371,8 +385,8 @@ static int handle_change(pt_request_t *r, const params_t *p)
     const char *w = param(p, "w");
     int slot = w ? member_slot(m, n, w) : -1;
     if (slot < 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "balancer-manager: %s has no member '%s'", bal->name,
-                      w ? w : "");
+        pt_log_rmerror("proxy_balancer", PT_LOG_ERR, r, "balancer-manager: %s has no member '%s'",
+                       bal->name, w ? w : "");
         return 400;
     }
     return apply_change(r, bal, &m[slot], p);

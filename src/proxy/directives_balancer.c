@@ -341,13 +341,17 @@ static int set_balancer_persist(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_onoff(l, n, n->argv[0], &state(l)->persist);
 }
 
-/* ProxyStatus On|Off|Full: accepted as Apache; portico's server-status always shows the
- * balancers (Full's extra columns are always there too). */
+/* ProxyStatus On|Off|Full: whether server-status (HTML and ?auto) shows the balancers, as
+ * mod_proxy's status hook decides; Full is On (Apache 2.4), Off the default. A virtual host
+ * without its own takes the main server's (finish). */
 static int set_proxy_status(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    (void)s;
     const char *v = n->argv[0];
-    if (strcasecmp(v, "on") && strcasecmp(v, "off") && strcasecmp(v, "full"))
+    if (strcasecmp(v, "off") == 0)
+        s->vh->proxy_status = 1;
+    else if (strcasecmp(v, "on") == 0 || strcasecmp(v, "full") == 0)
+        s->vh->proxy_status = 2;
+    else
         return pt_dcx_fail(l, n, "ProxyStatus must be On, Off or Full");
     return 0;
 }
@@ -387,9 +391,58 @@ static bool section_covers(const psection_t *ps, const char *url)
            (url[pl] == '\0' || url[pl] == '/' || (pl && ps->url[pl - 1] == '/'));
 }
 
-/* Apache merges the <Proxy> sections that match a proxied URL in file order, a later
- * Require (or Order/Allow/Deny set) replacing an earlier one: each backend gets the last
- * matching section's. */
+/* The sections with access rules, kept in the configuration for the request-time walk. */
+struct pt_proxy_walk {
+    const psection_t *sections;
+    size_t n;
+};
+
+/* The URL mod_proxy's walk sees (r->filename after "proxy:"): b's scheme and authority
+ * ("http://h:8080", "unix:/s|http://h") joined with the path the request goes to. */
+static const char *proxied_url(pt_arena_t *a, const pt_backend_t *b, const char *path)
+{
+    const char *u = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
+    const char *auth = strstr(u, "://");
+    size_t len = auth ? strcspn(auth + 3, "/") + (size_t)(auth + 3 - u) : strlen(u);
+    return pt_arena_printf(a, "%.*s%s", (int)len, u, path ? path : b->path);
+}
+
+/* cfg->proxy_require (config.h): Apache merges the sections that match the proxied URL in
+ * file order, a later Require replacing an earlier one. */
+static const pt_require_t *walk_require(pt_arena_t *a, const pt_config_t *cfg,
+                                        const pt_backend_t *b, const char *path,
+                                        const char **url,
+                                        const struct pt_access_compat **compat)
+{
+    const struct pt_proxy_walk *w = cfg->proxy_walk;
+    const char *u = proxied_url(a, b, path);
+    const pt_require_t *rq = NULL;
+    *compat = NULL;
+    for (size_t i = 0; w && i < w->n; i++)
+        if (section_covers(&w->sections[i], u)) {
+            if (w->sections[i].require)
+                rq = w->sections[i].require;
+            if (w->sections[i].compat)
+                *compat = w->sections[i].compat;
+        }
+    *url = pt_arena_printf(a, "proxy:%s", u);
+    return rq;
+}
+
+static void keep_walk(dcx_t *l, const bstate_t *st)
+{
+    if (!st->nsections)
+        return;
+    struct pt_proxy_walk *w = pt_arena_calloc(l->a, sizeof(*w));
+    w->sections = st->sections;
+    w->n = st->nsections;
+    l->cfg->proxy_walk = w;
+    l->cfg->proxy_require = walk_require;
+}
+
+/* SetHandler's proxying has no proxied path at the access check: each backend gets the
+ * last section matching its own URL (balancer.c checks it). A later Require (or
+ * Order/Allow/Deny set) replaces an earlier one, as Apache merges them in file order. */
 static void tie_requires(dcx_t *l, const bstate_t *st)
 {
     for (size_t i = 0; i < l->cfg->nbackends; i++) {
@@ -426,11 +479,22 @@ static int share_worker_keys(dcx_t *l, const bstate_t *st)
     return 0;
 }
 
+/* Virtual hosts without their own ProxyStatus take the main server's (Apache's merge). */
+static void inherit_proxy_status(dcx_t *l)
+{
+    const pt_vhost_t *m = l->cfg->main_server;
+    for (size_t i = 0; i < l->cfg->nvhosts; i++)
+        if (!l->cfg->vhosts[i]->proxy_status)
+            l->cfg->vhosts[i]->proxy_status = m->proxy_status;
+}
+
 static int finish(dcx_t *l)
 {
     bstate_t *st = state(l);
+    inherit_proxy_status(l);
     tie_backends(l);
     tie_requires(l, st);
+    keep_walk(l, st);
     if (share_worker_keys(l, st) < 0)
         return -1;
     for (size_t i = 0; i < l->cfg->nbalancers; i++) {

@@ -8,6 +8,7 @@
 
 #include "directives.h"
 #include "directives_proxy.h"
+#include "log.h"
 #include "resolver.h"
 
 #include <ctype.h>
@@ -353,8 +354,8 @@ static int apply_template(dcx_t *l, pt_backend_t *b)
 /* ---- After the walk --------------------------------------------------------------------- */
 
 /* Without resolve=, a backend's name is resolved here, once per load: at start and at each
- * restart, as Apache resolves a worker's name once (a name that does not resolve now is
- * left to each connect, which then fails or finds it). */
+ * restart. A name that does not resolve now is said now; its connects then fail at once
+ * (upstream.c), never looking the name up on a worker for each request. */
 static void resolve_at_load(dcx_t *l, pt_backend_t *b)
 {
     if (b->unix_path || !b->host || b->resolve_s > 0 || strcmp(b->scheme, "balancer") == 0)
@@ -362,8 +363,16 @@ static void resolve_at_load(dcx_t *l, pt_backend_t *b)
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);
-    if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
+    int rc = getaddrinfo(b->host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        pt_log_merror("proxy", PT_LOG_WARN, NULL,
+                      "backend %s: cannot resolve %s (%s): its "
+                      "requests fail until a restart finds it (resolve=N follows a name that "
+                      "changes)",
+                      strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url, b->host,
+                      rc ? gai_strerror(rc) : "no address");
         return;
+    }
     size_t n = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
         n += ai->ai_addrlen <= sizeof(struct sockaddr_storage);

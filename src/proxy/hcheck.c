@@ -5,6 +5,10 @@
 #include "hcheck.h"
 
 #include "log.h"
+#include "upstream_tls.h"
+
+#include <openssl/err.h>
+#include <strings.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -16,7 +20,7 @@
 #define HC_HEAD_MAX 256
 #define HC_REQ_MAX 1024
 
-typedef enum { HC_IDLE, HC_CONNECTING, HC_SENDING, HC_READING } hc_phase_t;
+typedef enum { HC_IDLE, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING } hc_phase_t;
 
 typedef struct {
     pt_hc_target_spec_t spec;
@@ -25,6 +29,10 @@ typedef struct {
     int64_t next_ms;               /* when the next probe starts */
     hc_phase_t phase;
     int fd;
+    short want;                    /* the poll events the phase waits for */
+    const pt_utls_server_t *tls;   /* https://: the SSLProxy* side it is checked with */
+    bool https;
+    SSL *ssl;                      /* HC_HANDSHAKE and after, for https:// */
     int64_t deadline_ms;
     char req[HC_REQ_MAX];
     size_t reqlen, reqoff;
@@ -36,6 +44,8 @@ struct pt_hcheck {
     target_t **targets;
     size_t ntargets, cap;
     uint64_t probes;
+    const pt_config_t *cfg;        /* for the https:// members' server (pt_hcheck_set_tls) */
+    pt_utls_t *utls;               /* owned */
 };
 
 /* ---- Expressions ------------------------------------------------------------------------ */
@@ -88,8 +98,13 @@ pt_hcheck_t *pt_hcheck_create(void)
     return calloc(1, sizeof(pt_hcheck_t));
 }
 
+/* No close_notify: the probe asked for Connection: close, and in a new child (forget) the
+ * socket is the parent's. */
 static void close_probe(target_t *t)
 {
+    SSL_free(t->ssl);
+    t->ssl = NULL;
+    ERR_clear_error();
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
@@ -105,7 +120,29 @@ void pt_hcheck_destroy(pt_hcheck_t *hc)
         free(hc->targets[i]);
     }
     free(hc->targets);
+    pt_utls_destroy(hc->utls);
     free(hc);
+}
+
+void pt_hcheck_set_tls(pt_hcheck_t *hc, const pt_config_t *cfg, pt_utls_t *utls)
+{
+    pt_utls_destroy(hc->utls);
+    hc->cfg = cfg;
+    hc->utls = utls;
+}
+
+/* The server whose SSLProxy* settings a member's requests use: the one whose ProxyPass
+ * names its balancer (the main server when none does). */
+static const pt_vhost_t *member_server(const pt_config_t *cfg, const pt_backend_t *b)
+{
+    const pt_backend_t *front = b->balancer ? b->balancer->backend : b;
+    for (size_t i = 0; front && i <= cfg->nvhosts; i++) {
+        const pt_vhost_t *vh = i == 0 ? cfg->main_server : cfg->vhosts[i - 1];
+        for (size_t j = 0; j < vh->nproxy_passes; j++)
+            if (vh->proxy_passes[j].backend == front)
+                return vh;
+    }
+    return cfg->main_server;
 }
 
 static int64_t interval_ms(const pt_backend_t *b)
@@ -160,6 +197,9 @@ int pt_hcheck_add(pt_hcheck_t *hc, const pt_hc_target_spec_t *spec, int64_t now_
     t->spec.label = t->label;
     t->fd = -1;
     t->next_ms = now_ms;
+    t->https = spec->b->scheme && strcasecmp(spec->b->scheme, "https") == 0;
+    if (t->https && hc->cfg)
+        t->tls = pt_utls_for(hc->utls, member_server(hc->cfg, spec->b));
     hc->targets[hc->ntargets++] = t;
     return 0;
 }
@@ -203,14 +243,19 @@ static void verdict(target_t *t, bool pass, const char *why)
                                                                                    : 1;
     if (!pass && !failed && -s >= need_fails) {
         atomic_fetch_or(&sh->status, PT_MEMBER_HC_FAILED);
-        pt_log_error(PT_LOG_NOTICE, NULL, "health check: member %s ejected after %d failed "
-                     "check%s (%s)", t->label, -s, s == -1 ? "" : "s", why);
+        pt_log_merror("proxy_hcheck", PT_LOG_NOTICE, NULL,
+                      "health check: member %s ejected after %d failed "
+                      "check%s (%s)",
+                      t->label, -s, s == -1 ? "" : "s", why);
     } else if (pass && failed && s >= need_passes) {
         atomic_fetch_and(&sh->status, ~(unsigned)PT_MEMBER_HC_FAILED);
-        pt_log_error(PT_LOG_NOTICE, NULL, "health check: member %s re-admitted after %d "
-                     "passed check%s", t->label, s, s == 1 ? "" : "s");
+        pt_log_merror("proxy_hcheck", PT_LOG_NOTICE, NULL,
+                      "health check: member %s re-admitted after %d "
+                      "passed check%s",
+                      t->label, s, s == 1 ? "" : "s");
     } else if (!pass) {
-        pt_log_error(PT_LOG_DEBUG, NULL, "health check: member %s failed (%s)", t->label, why);
+        pt_log_merror("proxy_hcheck", PT_LOG_DEBUG, NULL, "health check: member %s failed (%s)",
+                      t->label, why);
     }
 }
 
@@ -248,16 +293,44 @@ static int64_t probe_timeout_ms(const pt_backend_t *b)
     return b->timeout_ms > 0 ? b->timeout_ms : PT_HC_TIMEOUT_MS;
 }
 
-/* Connected: a TCP check has passed; the others send their request. */
+static void start_sending(target_t *t)
+{
+    build_request(t);
+    t->headlen = 0;
+    t->phase = HC_SENDING;
+    t->want = POLLOUT;
+}
+
+/* The TLS handshake of an https:// member, one step (mod_ssl's peer checks at its end). */
+static void step_handshake(target_t *t)
+{
+    char why[300];
+    int rc = pt_utls_connect_step(t->tls, t->ssl, t->spec.b->host, &t->want, why, sizeof(why));
+    if (rc < 0)
+        end_probe(t, false, why);
+    else if (rc > 0)
+        start_sending(t);
+}
+
+/* Connected: a TCP check has passed; the others send their request, over TLS to an
+ * https:// member, as its requests go. */
 static void connected(target_t *t)
 {
     if (strcmp(t->spec.b->hcmethod, "TCP") == 0) {
         end_probe(t, true, "connected");
         return;
     }
-    build_request(t);
-    t->headlen = 0;
-    t->phase = HC_SENDING;
+    if (!t->https) {
+        start_sending(t);
+        return;
+    }
+    char why[300] = "no SSLProxyEngine On for this member";
+    if (!t->tls || !(t->ssl = pt_utls_start(t->tls, t->fd, t->spec.b->host, why, sizeof(why)))) {
+        end_probe(t, false, why);
+        return;
+    }
+    t->phase = HC_HANDSHAKE;
+    step_handshake(t);
 }
 
 static void start_probe(pt_hcheck_t *hc, target_t *t, int64_t now_ms)
@@ -274,6 +347,7 @@ static void start_probe(pt_hcheck_t *hc, target_t *t, int64_t now_ms)
         connected(t);
     } else if (errno == EINPROGRESS || errno == EAGAIN) {
         t->phase = HC_CONNECTING;
+        t->want = POLLOUT;
     } else {
         char why[128];
         snprintf(why, sizeof(why), "connect: %s", strerror(errno));
@@ -281,27 +355,59 @@ static void start_probe(pt_hcheck_t *hc, target_t *t, int64_t now_ms)
     }
 }
 
+/* One send or receive, plain or TLS: bytes moved, 0 at the end of the stream, -1 for "try
+ * again" (t->want set), -2 for a failure (why set). */
+static ssize_t probe_io(target_t *t, bool out, void *buf, size_t len, char *why, size_t wl)
+{
+    if (!t->ssl) {
+        ssize_t n = out ? send(t->fd, buf, len, MSG_NOSIGNAL) : recv(t->fd, buf, len, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EAGAIN || errno == EINTR)
+            return t->want = out ? POLLOUT : POLLIN, -1;
+        snprintf(why, wl, "%s", strerror(errno));
+        return -2;
+    }
+    ERR_clear_error();
+    int n = out ? SSL_write(t->ssl, buf, (int)len) : SSL_read(t->ssl, buf, (int)len);
+    if (n > 0)
+        return n;
+    int e = SSL_get_error(t->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return t->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, -1;
+    ERR_clear_error();
+    if (e == SSL_ERROR_ZERO_RETURN || (!out && e == SSL_ERROR_SYSCALL && errno == 0))
+        return 0;
+    snprintf(why, wl, "TLS %s failed", out ? "write" : "read");
+    return -2;
+}
+
 static void step_send(target_t *t)
 {
+    char why[128];
     while (t->reqoff < t->reqlen) {
-        ssize_t n = send(t->fd, t->req + t->reqoff, t->reqlen - t->reqoff, MSG_NOSIGNAL);
+        ssize_t n = probe_io(t, true, t->req + t->reqoff, t->reqlen - t->reqoff, why,
+                             sizeof(why));
         if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                end_probe(t, false, strerror(errno));
+            if (n == -2)
+                end_probe(t, false, why);
             return;
         }
         t->reqoff += (size_t)n;
     }
     t->phase = HC_READING;
+    t->want = POLLIN;
 }
 
 static void step_read(target_t *t)
 {
+    char why[128];
     for (;;) {
-        ssize_t n = recv(t->fd, t->head + t->headlen, sizeof(t->head) - 1 - t->headlen, 0);
+        ssize_t n = probe_io(t, false, t->head + t->headlen, sizeof(t->head) - 1 - t->headlen,
+                             why, sizeof(why));
         if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                end_probe(t, false, strerror(errno));
+            if (n == -2)
+                end_probe(t, false, why);
             return;
         }
         t->headlen += (size_t)n;
@@ -326,6 +432,8 @@ static void step(target_t *t, short revents, int64_t now_ms)
             return;
         }
         connected(t);
+    } else if (t->phase == HC_HANDSHAKE && revents) {
+        step_handshake(t);
     }
     if (t->phase == HC_SENDING)
         step_send(t);
@@ -350,8 +458,7 @@ void pt_hcheck_run(pt_hcheck_t *hc, int64_t budget_ms)
         int64_t first = end;
         for (size_t i = 0; i < hc->ntargets; i++) {
             target_t *t = hc->targets[i];
-            pf[i] = (struct pollfd){.fd = t->phase == HC_IDLE ? -1 : t->fd,
-                                    .events = t->phase == HC_READING ? POLLIN : POLLOUT};
+            pf[i] = (struct pollfd){.fd = t->phase == HC_IDLE ? -1 : t->fd, .events = t->want};
             if (t->phase != HC_IDLE) {
                 n++;
                 first = PT_MIN(first, t->deadline_ms);

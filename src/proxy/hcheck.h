@@ -77,6 +77,11 @@ typedef struct {
 pt_hcheck_t *pt_hcheck_create(void);
 /* Closes every probe and frees hc (NULL is fine); never touches the shared state. */
 void pt_hcheck_destroy(pt_hcheck_t *hc);
+/* The client TLS contexts https:// members are checked with (pt_utls_create for cfg), each
+ * member with the SSLProxy* settings of the server whose ProxyPass names its balancer, as
+ * its requests are; hc owns utls. Before the targets are added. */
+struct pt_utls;
+void pt_hcheck_set_tls(pt_hcheck_t *hc, const pt_config_t *cfg, struct pt_utls *utls);
 /* Adds a target, first checked at now_ms: 0, or -ENOMEM. */
 int pt_hcheck_add(pt_hcheck_t *hc, const pt_hc_target_spec_t *t, int64_t now_ms);
 /* Stops checking the member whose state is sh (a member resolve= removed). */

@@ -6,6 +6,7 @@
 #include "hcheck.h"
 
 #include "log.h"
+#include "upstream_tls.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ static void teardown(void)
 }
 
 /* b's address, as the proxy connects: its unix socket, else its name's first address at
- * load (a member without resolve= keeps the address it had at start), else resolved now. */
+ * load (a member without resolve= keeps the address it had at start). */
 static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, socklen_t *len)
 {
     memset(sa, 0, sizeof(*sa));
@@ -86,20 +87,10 @@ static int member_addr(const pt_backend_t *b, struct sockaddr_storage *sa, sockl
         *len = sizeof(*sun);
         return 0;
     }
-    if (b->naddrs) {
-        *sa = b->addrs[0];
-        *len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                         : sizeof(struct sockaddr_in);
-        return 0;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", b->port);
-    if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)
+    if (!b->naddrs) /* its name did not resolve at load: not looked up here either */
         return -1;
-    memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
+    *sa = b->addrs[0];
+    *len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     return 0;
 }
 
@@ -116,8 +107,10 @@ static void add_members(const pt_config_t *cfg, const pt_balancer_t *bal, int64_
         struct sockaddr_storage sa;
         socklen_t len = 0;
         if (member_addr(b, &sa, &len) < 0) {
-            pt_log_error(PT_LOG_ERR, NULL, "health check: %s: cannot resolve %s: its checks "
-                         "fail until a restart", bal->name, slots[i].name);
+            pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL,
+                          "health check: %s: cannot resolve %s: its checks "
+                          "fail until a restart",
+                          bal->name, slots[i].name);
             sa.ss_family = AF_UNSPEC; /* the socket call fails: each check fails */
             len = sizeof(sa);
         }
@@ -128,7 +121,7 @@ static void add_members(const pt_config_t *cfg, const pt_balancer_t *bal, int64_
                                  .sa = (struct sockaddr *)&sa, .salen = len, .sh = &slots[i],
                                  .label = label};
         if (pt_hcheck_add(parent.hc, &t, now_ms) < 0)
-            pt_log_error(PT_LOG_ERR, NULL, "health check: out of memory");
+            pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL, "health check: out of memory");
     }
 }
 
@@ -138,6 +131,12 @@ static void build(const pt_config_t *cfg, int64_t now_ms)
     parent.hc = pt_hcheck_create();
     if (!parent.hc)
         return;
+    char err[256];
+    pt_utls_t *utls = pt_utls_create(cfg, err, sizeof(err));
+    if (!utls)
+        pt_log_merror("proxy_hcheck", PT_LOG_ERR, NULL,
+                      "health check: no TLS for https:// members: %s", err);
+    pt_hcheck_set_tls(parent.hc, cfg, utls);
     for (size_t i = 0; i < cfg->nbalancers; i++)
         add_members(cfg, cfg->balancers[i], now_ms);
     parent.rs = pt_resolve_create(cfg, parent.hc, now_ms);

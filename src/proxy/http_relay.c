@@ -13,6 +13,8 @@
 #include "reverse.h"
 #include "tunnel.h"
 
+#include <openssl/ssl.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -80,8 +82,8 @@ static int give_up(pt_http_x_t *x, pt_upstream_fail_t f, const char *detail)
 
 static int client_gone(pt_http_x_t *x, int rc)
 {
-    pt_log_rerror(PT_LOG_INFO, x->r, "client went away; HTTP request to %s abandoned",
-                  x->b->url);
+    pt_log_rmerror("proxy_http", PT_LOG_INFO, x->r,
+                   "client went away; HTTP request to %s abandoned", x->b->url);
     pt_pool_release(x->pool, &x->c, false);
     x->r->keepalive = false;
     x->r->conn->aborted = true;
@@ -315,23 +317,29 @@ static int tunnel(pt_http_x_t *x)
     const char *proto = backend_field(x, "Upgrade", 7);
     if (!proto)
         return give_up(x, PT_UPSTREAM_MALFORMED, "101 Switching Protocols without Upgrade");
-    if (x->c.ssl) /* the tunnel relays raw sockets: wss:// through https:// is not done */
-        return give_up(x, PT_UPSTREAM_MALFORMED, "an upgrade over an https:// backend "
-                       "(not supported)");
     copy_fields(x);
     pt_table_set(&r->headers_out, "Upgrade", proto); /* (Connection: Upgrade is HTTP/1's) */
     int fd = dup(x->c.fd);
     if (fd < 0)
         return give_up(x, PT_UPSTREAM_RESET_AFTER_HEAD, strerror(errno));
+    /* An https:// backend's TLS goes with the socket (wss:// to the origin): its BIO moves to
+     * the dup, and what OpenSSL holds of the stream stays in it for the tunnel. */
+    SSL *ssl = x->c.ssl;
+    if (ssl && !SSL_set_fd(ssl, fd)) {
+        close(fd);
+        return give_up(x, PT_UPSTREAM_RESET_AFTER_HEAD, "cannot move the TLS connection");
+    }
+    x->c.ssl = NULL;
     pt_pool_release(x->pool, &x->c, false);
     int rc = pt_resp_start(r, 101, 0);
     if (rc == 0)
         rc = pt_resp_write(r, "", 0); /* the head alone, now */
     if (rc != 0) {
+        SSL_free(ssl);
         close(fd);
         return client_gone(x, rc);
     }
-    rc = pt_tunnel_run(r, fd, x->buf + x->pos, x->len - x->pos, x->timeout_ms);
+    rc = pt_tunnel_run(r, fd, ssl, x->buf + x->pos, x->len - x->pos, x->timeout_ms);
     if (rc != 0) {
         r->conn->aborted = true; /* the 101 went: nothing else can follow on it */
         return rc;
@@ -353,7 +361,8 @@ int pt_http_relay(pt_http_x_t *x)
     int64_t len = bodiless ? (h->content_length >= 0 ? h->content_length : -1)
                            : (h->chunked ? -1 : h->content_length);
     if (pt_resp_start(r, h->status, len) != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "HTTP backend %s: cannot start the response", x->b->url);
+        pt_log_rmerror("proxy_http", PT_LOG_ERR, r, "HTTP backend %s: cannot start the response",
+                       x->b->url);
         pt_pool_release(x->pool, &x->c, false);
         return 500;
     }

@@ -111,9 +111,11 @@ static int open_and_send(pt_http_x_t *x, const char *head, size_t hlen, bool fre
         int err = 0;
         if (pt_pool_acquire_tls(x->pool, x->timeout_ms, pool_how(x, fresh || attempt > 0),
                                 x->tls, &x->c, &fail, &err) != 0)
-            return pt_http_fail(x, fail, fail == PT_UPSTREAM_POOL_FULL     ? NULL
-                                         : fail == PT_UPSTREAM_TLS_HANDSHAKE ? x->tls->why
-                                                                             : strerror(err));
+            return pt_http_fail(x, fail,
+                                fail == PT_UPSTREAM_POOL_FULL ? NULL
+                                : fail == PT_UPSTREAM_TLS_HANDSHAKE
+                                    ? x->tls->why
+                                    : pt_upstream_connect_why(x->b, err));
         struct iovec iov = {(void *)head, hlen};
         x->sent_us = pt_mono_us();
         int rc = pt_upstream_conn_writev(&x->c, &iov, 1, x->timeout_ms);
@@ -189,8 +191,10 @@ static int head_phase(pt_http_x_t *x, bool may_retry)
         return 0;
     pt_pool_release(x->pool, &x->c, false);
     if (rc == PT_ECLOSED && nothing && may_retry) {
-        pt_log_rerror(PT_LOG_DEBUG, x->r, "HTTP backend %s closed a kept connection; "
-                      "sending again on a fresh one", x->b->url);
+        pt_log_rmerror("proxy_http", PT_LOG_DEBUG, x->r,
+                       "HTTP backend %s closed a kept connection; "
+                       "sending again on a fresh one",
+                       x->b->url);
         return 1;
     }
     if (rc == PT_ETIMEOUT)
@@ -207,8 +211,10 @@ static bool tls_setup(pt_http_x_t *x, pt_pool_tls_t *tls)
 {
     const pt_utls_server_t *srv = pt_utls_for(pt_proxy_runtime()->tls, x->r->vhost);
     if (!srv) {
-        pt_log_rerror(PT_LOG_ERR, x->r, "AH00961: SSL Proxy requested for %s but not "
-                      "enabled [Hint: SSLProxyEngine]", x->b->url + 6);
+        pt_log_rmerror("proxy", PT_LOG_ERR, x->r,
+                       "AH00961: SSL Proxy requested for %s but not "
+                       "enabled [Hint: SSLProxyEngine]",
+                       x->b->url + 6);
         return false;
     }
     /* SNI and the name checked: the backend's host, or with ProxyPreserveHost the client's
@@ -233,8 +239,10 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
                      .own_headers = r->headers_out.n};
     x.timeout_ms = exchange_timeout(r, b);
     if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), b))) {
-        pt_log_rerror(PT_LOG_ERR, r, "HTTP backend %s: no connection pool in this process "
-                      "(the proxy runtime was not made)", b->url);
+        pt_log_rmerror("proxy_http", PT_LOG_ERR, r,
+                       "HTTP backend %s: no connection pool in this process "
+                       "(the proxy runtime was not made)",
+                       b->url);
         return 500;
     }
     pt_pool_tls_t tls;
@@ -270,7 +278,7 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
 static int http_handler(pt_request_t *r)
 {
     if (!r->backend) {
-        pt_log_rerror(PT_LOG_ERR, r, "no HTTP backend for handler %s", r->handler);
+        pt_log_rmerror("proxy_http", PT_LOG_ERR, r, "no HTTP backend for handler %s", r->handler);
         return 500;
     }
     pt_proxy_attempt_t a;

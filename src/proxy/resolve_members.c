@@ -46,8 +46,9 @@ static void find_server(pt_resolve_t *rs)
         rs->slen = hc->resolver_len;
     } else if (pt_dns_resolv_conf("/etc/resolv.conf", &rs->server, &rs->slen) < 0) {
         rs->slen = 0;
-        pt_log_error(PT_LOG_ERR, NULL, "resolve=: no nameserver in /etc/resolv.conf and no "
-                     "ProxyResolver: members keep the address they had at start");
+        pt_log_merror("proxy_balancer", PT_LOG_ERR, NULL,
+                      "resolve=: no nameserver in /etc/resolv.conf and no "
+                      "ProxyResolver: members keep the address they had at start");
     }
 }
 
@@ -61,8 +62,8 @@ static int add_follow(pt_resolve_t *rs, const pt_balancer_t *bal, size_t m, int6
         f.first + f.count > nslots)
         return 0;
     if (f.b->unix_path) {
-        pt_log_error(PT_LOG_WARN, NULL, "%s: member %s: resolve= ignored on a unix socket",
-                     bal->name, slots[m].name);
+        pt_log_merror("proxy_balancer", PT_LOG_WARN, NULL,
+                      "%s: member %s: resolve= ignored on a unix socket", bal->name, slots[m].name);
         return 0;
     }
     if (!(f.freed_ms = calloc(f.count, sizeof(*f.freed_ms))))
@@ -88,7 +89,7 @@ pt_resolve_t *pt_resolve_create(const pt_config_t *cfg, pt_hcheck_t *hc, int64_t
         const pt_balancer_t *bal = cfg->balancers[i];
         for (size_t m = 0; m < bal->nmembers; m++)
             if (bal->members[m]->resolve_s > 0 && add_follow(rs, bal, m, now_ms) < 0)
-                pt_log_error(PT_LOG_ERR, NULL, "resolve=: out of memory");
+                pt_log_merror("proxy_balancer", PT_LOG_ERR, NULL, "resolve=: out of memory");
     }
     if (rs->nf == 0) {
         free(rs);
@@ -144,7 +145,7 @@ static void start_checks(pt_resolve_t *rs, follow_t *f, pt_member_shared_t *sh,
                              .sa = (struct sockaddr *)&sa, .salen = len, .sh = sh,
                              .label = label};
     if (pt_hcheck_add(rs->hc, &t, now_ms) < 0)
-        pt_log_error(PT_LOG_ERR, NULL, "health check: out of memory");
+        pt_log_merror("proxy_balancer", PT_LOG_ERR, NULL, "health check: out of memory");
 }
 
 /* A free spare slot takes addr: its name first, in_use last (the children read in_use
@@ -164,13 +165,15 @@ static bool add_member(pt_resolve_t *rs, follow_t *f, const char *addr, int64_t 
         atomic_store(&sh->lbstatus, 0);
         atomic_store(&sh->hc_streak, 0);
         atomic_store(&sh->in_use, true);
-        pt_log_error(PT_LOG_NOTICE, NULL, "%s: member %s added (resolve= of %s)",
-                     f->bal->name, sh->name, f->b->host);
+        pt_log_merror("proxy_balancer", PT_LOG_NOTICE, NULL, "%s: member %s added (resolve= of %s)",
+                      f->bal->name, sh->name, f->b->host);
         start_checks(rs, f, sh, addr, now_ms);
         return true;
     }
-    pt_log_error(PT_LOG_WARN, NULL, "%s: %s has more addresses than the %zu slots kept for "
-                 "it: %s not added", f->bal->name, f->b->host, f->count, addr);
+    pt_log_merror("proxy_balancer", PT_LOG_WARN, NULL,
+                  "%s: %s has more addresses than the %zu slots kept for "
+                  "it: %s not added",
+                  f->bal->name, f->b->host, f->count, addr);
     return false;
 }
 
@@ -180,9 +183,11 @@ static void remove_member(pt_resolve_t *rs, follow_t *f, size_t k, int64_t now_m
     atomic_store(&sh->in_use, false);
     f->freed_ms[k] = now_ms;
     pt_hcheck_remove(rs->hc, sh);
-    pt_log_error(PT_LOG_NOTICE, NULL, "%s: member %s removed: %s no longer has that address "
-                 "(%d request%s in flight finish)", f->bal->name, sh->name, f->b->host,
-                 atomic_load(&sh->busy), atomic_load(&sh->busy) == 1 ? "" : "s");
+    pt_log_merror("proxy_balancer", PT_LOG_NOTICE, NULL,
+                  "%s: member %s removed: %s no longer has that address "
+                  "(%d request%s in flight finish)",
+                  f->bal->name, sh->name, f->b->host, atomic_load(&sh->busy),
+                  atomic_load(&sh->busy) == 1 ? "" : "s");
 }
 
 static bool listed(char addrs[][INET6_ADDRSTRLEN], size_t n, const char *a)
@@ -206,9 +211,11 @@ static void apply(pt_resolve_t *rs, follow_t *f, const pt_dns_answer_t *ans, int
     }
     if (n == 0) {
         if (!f->said_empty)
-            pt_log_error(PT_LOG_WARN, NULL, "%s: %s has no address now (%s): its members "
-                         "are kept", f->bal->name, f->b->host,
-                         ans->rcode == PT_DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "empty answer");
+            pt_log_merror("proxy_balancer", PT_LOG_WARN, NULL,
+                          "%s: %s has no address now (%s): its members "
+                          "are kept",
+                          f->bal->name, f->b->host,
+                          ans->rcode == PT_DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "empty answer");
         f->said_empty = true;
         return;
     }
@@ -267,8 +274,8 @@ static void start_lookup(pt_resolve_t *rs, follow_t *f, int64_t now_ms)
     f->lk = pt_dns_lookup_start((struct sockaddr *)&rs->server, rs->slen, f->b->host, now_ms,
                                 timeout);
     if (!f->lk)
-        pt_log_error(PT_LOG_WARN, NULL, "%s: cannot look %s up: %s", f->bal->name,
-                     f->b->host, strerror(errno));
+        pt_log_merror("proxy_balancer", PT_LOG_WARN, NULL, "%s: cannot look %s up: %s",
+                      f->bal->name, f->b->host, strerror(errno));
 }
 
 static const char *lookup_error(int rc)
@@ -289,8 +296,9 @@ static void step_lookup(pt_resolve_t *rs, follow_t *f, int64_t now_ms)
     if (rc == 1)
         apply(rs, f, pt_dns_lookup_result(f->lk), now_ms);
     else
-        pt_log_error(PT_LOG_WARN, NULL, "%s: lookup of %s failed (%s): its members are kept",
-                     f->bal->name, f->b->host, lookup_error(rc));
+        pt_log_merror("proxy_balancer", PT_LOG_WARN, NULL,
+                      "%s: lookup of %s failed (%s): its members are kept", f->bal->name,
+                      f->b->host, lookup_error(rc));
     pt_dns_lookup_free(f->lk);
     f->lk = NULL;
 }

@@ -50,7 +50,7 @@ pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)
     char err[512];
     if (!(rt->tls = pt_utls_create(cfg, err, sizeof(err)))) {
         /* the load made the same contexts: only memory can fail here */
-        pt_log_error(PT_LOG_CRIT, NULL, "https upstreams: %s", err);
+        pt_log_merror("proxy", PT_LOG_CRIT, NULL, "https upstreams: %s", err);
         pt_runtime_destroy(rt);
         return NULL;
     }
@@ -133,7 +133,7 @@ int pt_proxy_child_init(const pt_config_t *cfg)
     pt_runtime_destroy(child_runtime);
     child_runtime = pt_runtime_create(cfg);
     if (!child_runtime) {
-        pt_log_error(PT_LOG_CRIT, NULL, "cannot create the proxy runtime: out of memory");
+        pt_log_merror("proxy", PT_LOG_CRIT, NULL, "cannot create the proxy runtime: out of memory");
         return -1;
     }
     return 0;

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,7 @@ typedef struct {
 typedef struct {
     pt_conn_t *c;
     int up_fd;
+    SSL *up_ssl;           /* an https:// backend's TLS over up_fd, or NULL */
     pt_tunnel_dir_t to_up, to_client;
     short want[2];         /* poll events each end waits for, after a turn */
     int64_t idle_ms;       /* no byte moved this long: the tunnel ends */
@@ -70,10 +73,32 @@ static long client_result(pt_tunnel_t *t, long n, short events)
     return n;
 }
 
+/* The backend's end over TLS: what SSL_read or SSL_write returned (n) as the plain end's
+ * results; a read or a write may want the other event (a key update, a late ticket). */
+static long up_tls_result(pt_tunnel_t *t, int n)
+{
+    if (n > 0)
+        return n;
+    int e = SSL_get_error(t->up_ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        t->want[END_UP] |= e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return PT_EAGAIN;
+    }
+    int err = errno;
+    ERR_clear_error();
+    if (e == SSL_ERROR_ZERO_RETURN) /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a FIN) */
+        return 0;
+    return e == SSL_ERROR_SYSCALL && err ? -err : -ECONNRESET;
+}
+
 static long end_recv(pt_tunnel_t *t, int end, void *buf, size_t n)
 {
     if (end == END_CLIENT)
         return client_result(t, pt_conn_recv_some(t->c, buf, n), POLLIN);
+    if (t->up_ssl) {
+        ERR_clear_error();
+        return up_tls_result(t, SSL_read(t->up_ssl, buf, (int)PT_MIN(n, (size_t)INT32_MAX)));
+    }
     return up_result(t, recv(t->up_fd, buf, n, MSG_DONTWAIT), POLLIN);
 }
 
@@ -83,15 +108,27 @@ static long end_send(pt_tunnel_t *t, int end, const void *buf, size_t n)
         struct iovec iov = {(void *)buf, n};
         return client_result(t, pt_conn_writev_some(t->c, &iov, 1, false), POLLOUT);
     }
+    if (t->up_ssl) {
+        ERR_clear_error();
+        return up_tls_result(t, SSL_write(t->up_ssl, buf, (int)PT_MIN(n, (size_t)INT32_MAX)));
+    }
     return up_result(t, send(t->up_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL), POLLOUT);
 }
 
+/* The client's FIN goes to a TLS backend as close_notify then FIN (TLS 1.3 allows the half
+ * close, RFC 8446 section 6.1); one try, no wait: a full socket buffer loses the alert,
+ * not the FIN. */
 static void end_shutdown_write(pt_tunnel_t *t, int end)
 {
-    if (end == END_CLIENT)
+    if (end == END_CLIENT) {
         (void)pt_conn_shutdown_write(t->c);
-    else
-        (void)shutdown(t->up_fd, SHUT_WR);
+        return;
+    }
+    if (t->up_ssl) {
+        (void)SSL_shutdown(t->up_ssl);
+        ERR_clear_error();
+    }
+    (void)shutdown(t->up_fd, SHUT_WR);
 }
 
 /* ---- Relaying ------------------------------------------------------------------------ */
@@ -170,15 +207,17 @@ static pt_turn_t turn(pt_tunnel_t *t, size_t budget, bool *moved)
     return a == 1 && b == 1 ? TURN_DONE : TURN_WAIT;
 }
 
-/* Bytes the transport holds already (TLS) raise no poll event: the client is readable. */
+/* Bytes a transport holds already (TLS, either end) raise no poll event: that end is
+ * readable now, and the tunnel must not wait (or park) for the socket to say so. */
 static bool client_pending(const pt_tunnel_t *t)
 {
-    return (t->want[END_CLIENT] & POLLIN) && pt_conn_pending(t->c);
+    return ((t->want[END_CLIENT] & POLLIN) && pt_conn_pending(t->c)) ||
+           ((t->want[END_UP] & POLLIN) && t->up_ssl && SSL_has_pending(t->up_ssl));
 }
 
 static void log_end(pt_tunnel_t *t, const char *why)
 {
-    pt_log_error(PT_LOG_INFO, t->c->peer_ip, "tunnel to the backend closed: %s", why);
+    pt_log_merror("proxy", PT_LOG_INFO, t->c->peer_ip, "tunnel to the backend closed: %s", why);
 }
 
 /* Worker and prefork: the tunnel keeps this thread until it ends. */
@@ -265,6 +304,7 @@ static pt_conn_next_t tunnel_serve_worker(pt_worker_t *w, pt_conn_t *c)
 static void tunnel_release(void *state)
 {
     pt_tunnel_t *t = state;
+    SSL_free(t->up_ssl); /* (close_notify was sent, or the tunnel failed: none now) */
     if (t->up_fd >= 0)
         close(t->up_fd);
     free(t->to_up.buf);
@@ -317,8 +357,8 @@ static int take_pending(pt_tunnel_t *t, const void *up_pending, size_t n_pending
     return 0;
 }
 
-int pt_tunnel_run(pt_request_t *r, int up_fd, const void *up_pending, size_t n_pending,
-                  int64_t idle_timeout_ms)
+int pt_tunnel_run(pt_request_t *r, int up_fd, SSL *up_ssl, const void *up_pending,
+                  size_t n_pending, int64_t idle_timeout_ms)
 {
     pt_conn_t *c = r->conn;
     /* An HTTP/1 connection only: an HTTP/2 stream shares its connection with others. */
@@ -327,6 +367,7 @@ int pt_tunnel_run(pt_request_t *r, int up_fd, const void *up_pending, size_t n_p
     if (t) {
         t->c = c;
         t->up_fd = up_fd;
+        t->up_ssl = up_ssl;
         t->to_up.src = END_CLIENT;
         t->to_client.src = END_UP;
         t->idle_ms = idle_timeout(r, idle_timeout_ms);
@@ -337,12 +378,14 @@ int pt_tunnel_run(pt_request_t *r, int up_fd, const void *up_pending, size_t n_p
     if (rc == 0 && (fl < 0 || fcntl(up_fd, F_SETFL, fl | O_NONBLOCK) != 0))
         rc = -errno;
     if (rc != 0) {
-        pt_log_rerror(PT_LOG_ERR, r, "cannot start the tunnel to the backend: %s",
-                      strerror(-rc));
+        pt_log_rmerror("proxy", PT_LOG_ERR, r, "cannot start the tunnel to the backend: %s",
+                       strerror(-rc));
         if (t) {
             t->up_fd = -1;
+            t->up_ssl = NULL;
             tunnel_release(t);
         }
+        SSL_free(up_ssl);
         close(up_fd);
         r->keepalive = false;
         return rc;

@@ -7,6 +7,7 @@
 #include "mpm/mpm.h"
 #include "request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -79,9 +80,14 @@ int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const
                          const char *url, const char *detail, bool started)
 {
     const pt_upstream_class_t *c = pt_upstream_class(f);
-    pt_log_rerror(PT_LOG_ERR, r, "%s: %s backend %s%s%s%s", c->log, proto, url,
-                  detail ? ": " : "", detail ? detail : "",
-                  started ? " (response already started; closing the connection)" : "");
+    /* The module Apache's line comes from: mod_ssl for the handshake, else the scheme's. */
+    const char *module = f == PT_UPSTREAM_TLS_HANDSHAKE  ? "ssl"
+                         : strcmp(proto, "FastCGI") == 0 ? "proxy_fcgi"
+                         : strcmp(proto, "HTTP") == 0    ? "proxy_http"
+                                                         : "proxy";
+    pt_log_rmerror(module, PT_LOG_ERR, r, "%s: %s backend %s%s%s%s", c->log, proto, url,
+                   detail ? ": " : "", detail ? detail : "",
+                   started ? " (response already started; closing the connection)" : "");
     return c->status;
 }
 
@@ -145,6 +151,17 @@ static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeou
     return fd;
 }
 
+const char *pt_upstream_connect_why(const pt_backend_t *b, int err)
+{
+    unsigned char ip[sizeof(struct in6_addr)];
+    bool literal = b->host && (inet_pton(AF_INET, b->host, ip) == 1 ||
+                               inet_pton(AF_INET6, b->host, ip) == 1);
+    if (err == EHOSTUNREACH && !b->unix_path && !b->naddrs && b->resolve_s <= 0 && !literal)
+        return "its name was not resolved when the configuration was loaded (names are "
+               "resolved at start and restart; resolve=N follows a name that changes)";
+    return strerror(err);
+}
+
 int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
 {
     return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
@@ -190,7 +207,12 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
     }
     if (b->naddrs)
         return connect_loaded(b, timeout_ms);
+    /* Without resolve=, a name is resolved at load only (start and restart): one that did
+     * not resolve then is not looked up on a worker per request (pt_upstream_connect_why);
+     * an address literal needs no lookup. */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (b->resolve_s <= 0)
+        hints.ai_flags = AI_NUMERICHOST;
     char port[16];
     snprintf(port, sizeof(port), "%d", b->port);
     if (getaddrinfo(b->host, port, &hints, &res) != 0 || !res)

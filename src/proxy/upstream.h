@@ -50,6 +50,9 @@ typedef struct {
 const pt_upstream_class_t *pt_upstream_class(pt_upstream_fail_t f);
 /* The class of a failed connect: err is the negative result of pt_upstream_connect. */
 pt_upstream_fail_t pt_upstream_connect_fail(int err);
+/* Why a connect to b failed with errno err, for the log: strerror, or that b's name did not
+ * resolve when the configuration was loaded. */
+const char *pt_upstream_connect_why(const pt_backend_t *b, int err);
 /* Logs the failure of a request to backend url ("FastCGI", "proxy:fcgi://h:9000/") at
  * PT_LOG_ERR: the class's text, the backend, the detail (may be NULL) and, when the response
  * had started, that the client connection is closed. Returns the class's status. */

@@ -273,60 +273,76 @@ static const char *peer_problem(const pt_utls_server_t *s, SSL *ssl, const char 
     return NULL;
 }
 
-static int handshake_loop(SSL *ssl, int fd, int64_t timeout_ms, char *why, size_t whylen)
+/* Why SSL_connect failed (r its result): the verification result when that is the cause. */
+static void connect_failed(SSL *ssl, char *why, size_t whylen)
 {
-    int64_t deadline = pt_now_ms() + timeout_ms;
-    for (;;) {
+    long vr = SSL_get_verify_result(ssl);
+    if (vr != X509_V_OK) {
+        snprintf(why, whylen, "certificate verification failed: %s",
+                 X509_verify_cert_error_string(vr));
         ERR_clear_error();
-        int r = SSL_connect(ssl);
-        if (r == 1)
-            return 0;
-        int e = SSL_get_error(ssl, r);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-            long vr = SSL_get_verify_result(ssl);
-            if (vr != X509_V_OK) {
-                snprintf(why, whylen, "certificate verification failed: %s",
-                         X509_verify_cert_error_string(vr));
-                ERR_clear_error();
-            } else {
-                ssl_reason(why, whylen, "handshake failed");
-            }
-            return -1;
-        }
-        int64_t left = deadline - pt_now_ms();
-        int w = left > 0 ? pt_upstream_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                            left) : 0;
-        if (w <= 0) {
-            snprintf(why, whylen, "handshake %s", w == 0 ? "timed out" : strerror(-w));
-            return -1;
-        }
+    } else {
+        ssl_reason(why, whylen, "handshake failed");
     }
+}
+
+SSL *pt_utls_start(const pt_utls_server_t *s, int fd, const char *host, char *why,
+                   size_t whylen)
+{
+    SSL *ssl = SSL_new(s->ctx);
+    if (!ssl || !SSL_set_fd(ssl, fd)) {
+        ssl_reason(why, whylen, "cannot make an SSL connection");
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* SNI is a host name, never an address literal (RFC 6066 section 3). */
+    bool literal = strchr(host, ':') || strspn(host, "0123456789.") == strlen(host);
+    if (!literal)
+        SSL_set_tlsext_host_name(ssl, host);
+    return ssl;
+}
+
+int pt_utls_connect_step(const pt_utls_server_t *s, SSL *ssl, const char *host,
+                         short *events, char *why, size_t whylen)
+{
+    ERR_clear_error();
+    int r = SSL_connect(ssl);
+    if (r == 1) {
+        const char *bad = peer_problem(s, ssl, host, why, whylen);
+        if (bad && bad != why)
+            snprintf(why, whylen, "%s", bad);
+        return bad ? -1 : 1;
+    }
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        *events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return 0;
+    }
+    connect_failed(ssl, why, whylen);
+    return -1;
 }
 
 int pt_utls_handshake(const pt_utls_server_t *s, int fd, const char *host,
                       int64_t timeout_ms, SSL **out, char *why, size_t whylen)
 {
     *out = NULL;
-    SSL *ssl = SSL_new(s->ctx);
-    if (!ssl || !SSL_set_fd(ssl, fd)) {
-        ssl_reason(why, whylen, "cannot make an SSL connection");
-        SSL_free(ssl);
+    SSL *ssl = pt_utls_start(s, fd, host, why, whylen);
+    if (!ssl)
         return -1;
-    }
-    /* SNI is a host name, never an address literal (RFC 6066 section 3). */
-    bool literal = strchr(host, ':') || strspn(host, "0123456789.") == strlen(host);
-    if (!literal)
-        SSL_set_tlsext_host_name(ssl, host);
-    const char *bad = NULL;
-    if (handshake_loop(ssl, fd, timeout_ms, why, whylen) != 0)
-        bad = why;
-    else
-        bad = peer_problem(s, ssl, host, why, whylen);
-    if (bad) {
-        if (bad != why)
-            snprintf(why, whylen, "%s", bad);
-        SSL_free(ssl);
-        return -1;
+    int64_t deadline = pt_now_ms() + timeout_ms;
+    for (;;) {
+        short ev = 0;
+        int rc = pt_utls_connect_step(s, ssl, host, &ev, why, whylen);
+        if (rc == 1)
+            break;
+        int64_t left = deadline - pt_now_ms();
+        int w = rc == 0 && left > 0 ? pt_upstream_wait(fd, ev, left) : rc;
+        if (w <= 0) {
+            if (rc == 0)
+                snprintf(why, whylen, "handshake %s", w == 0 ? "timed out" : strerror(-w));
+            SSL_free(ssl);
+            return -1;
+        }
     }
     *out = ssl;
     return 0;

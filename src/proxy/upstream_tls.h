@@ -35,6 +35,15 @@ const pt_utls_server_t *pt_utls_for(const pt_utls_t *t, const pt_vhost_t *vh);
  * 0 with *out set, or -1 with why (the reason, for the error log) filled. */
 int pt_utls_handshake(const pt_utls_server_t *s, int fd, const char *host,
                       int64_t timeout_ms, SSL **out, char *why, size_t whylen);
+/* The same, one step at a time, for a caller with its own poll loop (the parent's health
+ * checks): pt_utls_start makes the SSL on fd (SNI for host; NULL with why); each
+ * pt_utls_connect_step returns 1 when the handshake is done and the peer passed mod_ssl's
+ * checks, 0 when it wants *events (POLLIN or POLLOUT) on fd, -1 with why on failure. The
+ * caller frees the SSL (SSL_free; pt_utls_free once it is finished). */
+SSL *pt_utls_start(const pt_utls_server_t *s, int fd, const char *host, char *why,
+                   size_t whylen);
+int pt_utls_connect_step(const pt_utls_server_t *s, SSL *ssl, const char *host,
+                         short *events, char *why, size_t whylen);
 /* pt_utls_writev / pt_utls_read (declared in upstream.h): pt_upstream_writev / read over
  * an SSL. */
 /* May an idle pooled TLS connection be used? Not when the backend closed it (close_notify,

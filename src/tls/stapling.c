@@ -202,13 +202,49 @@ static void staple_try_later(staple_t *st, const pt_stapling_opts_t *o)
     OCSP_RESPONSE_free(r);
 }
 
-/* One fetch for st: the response in hand is replaced only by one that checks out. Returns
- * the seconds until the next fetch. */
-static int64_t fetch(staple_t *st, const pt_stapling_opts_t *o)
+/* The fetch in flight (the parent's; at most one at a time) and whose it is. */
+static struct {
+    pt_ocsp_fetch_t *f;
+    staple_t *st;
+    const stap_ctx_t *sc;
+} inflight;
+
+/* A failed fetch for st: logged; with nothing valid in hand, mod_ssl's tryLater. */
+static void fetch_failed(staple_t *st, const pt_stapling_opts_t *o, const char *err)
+{
+    pt_log_merror("ssl", PT_LOG_ERR, NULL, "OCSP stapling: %s (next try in %lld s)", err,
+                  (long long)o->error_ttl_s);
+    unsigned char *held = NULL;
+    size_t hl = slot_copy(st->slot, &held);
+    OPENSSL_free(held);
+    if (hl == 0 && o->return_errors && o->fake_try_later)
+        staple_try_later(st, o);
+}
+
+/* The responder's answer for st: kept only when it checks out. The seconds until the next
+ * fetch. */
+static int64_t fetch_done(staple_t *st, const pt_stapling_opts_t *o, const unsigned char *resp,
+                          size_t rlen)
+{
+    char why[256] = "", err[512];
+    int64_t expires = 0, ttl = o->error_ttl_s;
+    if (check_der(st, o, resp, rlen, &expires, &ttl, why, sizeof(why)) != 0) {
+        snprintf(err, sizeof(err), "OCSP responder %s: %s", st->url, why);
+        fetch_failed(st, o, err);
+        return o->error_ttl_s;
+    }
+    slot_store(st->slot, resp, rlen, expires);
+    if (why[0]) /* a responder error stapled as it is */
+        pt_log_merror("ssl", PT_LOG_WARN, NULL, "OCSP stapling: %s: %s", st->url, why);
+    return ttl;
+}
+
+/* Starts the fetch for st (the request encoded, the connect begun): the fetch, or NULL
+ * when it failed at once (handled: logged, tryLater). */
+static pt_ocsp_fetch_t *fetch_start(staple_t *st, const pt_stapling_opts_t *o)
 {
     char err[512] = "";
-    unsigned char *req = NULL, *resp = NULL;
-    size_t rlen = 0;
+    unsigned char *req = NULL;
     OCSP_REQUEST *q = OCSP_REQUEST_new();
     OCSP_CERTID *id = OCSP_CERTID_dup(st->id);
     int qlen = -1;
@@ -216,47 +252,89 @@ static int64_t fetch(staple_t *st, const pt_stapling_opts_t *o)
         id = NULL, qlen = i2d_OCSP_REQUEST(q, &req);
     OCSP_CERTID_free(id);
     OCSP_REQUEST_free(q);
-    int64_t expires = 0, ttl = o->error_ttl_s;
-    if (qlen <= 0) {
+    pt_ocsp_fetch_t *f = NULL;
+    if (qlen <= 0)
         snprintf(err, sizeof(err), "cannot encode the OCSP request");
-    } else if (pt_ocsp_post(st->url, req, (size_t)qlen, o->timeout_ms, &resp, &rlen, err,
-                            sizeof(err)) == 0) {
-        char why[256] = "";
-        if (check_der(st, o, resp, rlen, &expires, &ttl, why, sizeof(why)) == 0) {
-            slot_store(st->slot, resp, rlen, expires);
-            if (why[0]) /* a responder error stapled as it is */
-                pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: %s: %s", st->url, why);
-            err[0] = '\0';
-        } else {
-            snprintf(err, sizeof(err), "OCSP responder %s: %s", st->url, why);
-            ttl = o->error_ttl_s;
-        }
-    }
-    if (err[0]) {
-        pt_log_error(PT_LOG_ERR, NULL, "OCSP stapling: %s (next try in %lld s)", err,
-                     (long long)ttl);
-        unsigned char *held = NULL;
-        size_t hl = slot_copy(st->slot, &held);
-        OPENSSL_free(held);
-        if (hl == 0 && o->return_errors && o->fake_try_later)
-            staple_try_later(st, o);
-    }
+    else
+        f = pt_ocsp_fetch_start(st->url, req, (size_t)qlen, o->timeout_ms, err, sizeof(err));
     OPENSSL_free(req);
-    free(resp);
-    return ttl;
+    if (!f)
+        fetch_failed(st, o, err);
+    return f;
 }
 
-void pt_stapling_tick(int64_t now_ms)
+/* Moves the fetch in flight on for at most wait_ms; when it ends, its staple is updated and
+ * scheduled. True while it is still in flight. */
+static bool fetch_step(int64_t wait_ms)
+{
+    unsigned char *resp = NULL;
+    size_t rlen = 0;
+    char err[512] = "";
+    staple_t *st = inflight.st;
+    const pt_stapling_opts_t *o = &inflight.sc->o;
+    int rc = pt_ocsp_fetch_step(inflight.f, wait_ms, &resp, &rlen, err, sizeof(err));
+    if (rc == 0)
+        return true;
+    int64_t ttl = o->error_ttl_s;
+    if (rc > 0)
+        ttl = fetch_done(st, o, resp, rlen);
+    else
+        fetch_failed(st, o, err);
+    free(resp);
+    st->next_ms = pt_now_ms() + ttl * 1000;
+    pt_ocsp_fetch_free(inflight.f);
+    inflight.f = NULL;
+    inflight.st = NULL;
+    inflight.sc = NULL;
+    return false;
+}
+
+/* The next staple whose refresh is due, or NULL. */
+static staple_t *next_due(int64_t now_ms, stap_ctx_t **owner)
 {
     for (stap_ctx_t *sc = registry; sc; sc = sc->next)
-        for (size_t i = 0; i < sc->n; i++) {
-            staple_t *st = &sc->st[i];
-            if (!st->url || now_ms < st->next_ms)
-                continue;
-            st->next_ms = now_ms + fetch(st, &sc->o) * 1000;
-            /* One blocking fetch per tick: the parent also reaps and replaces children. */
-            return;
+        for (size_t i = 0; i < sc->n; i++)
+            if (sc->st[i].url && now_ms >= sc->st[i].next_ms) {
+                *owner = sc;
+                return &sc->st[i];
+            }
+    return NULL;
+}
+
+/* The parent reaps and replaces children between ticks: a responder that does not answer
+ * must not hold it for its SSLStaplingResponderTimeout. So one fetch at a time is moved on
+ * by each tick for at most PT_STAPLING_TICK_BUDGET_MS (a responder that answers at once is
+ * done within one), and a new one starts only when the last has ended. */
+bool pt_stapling_tick(int64_t now_ms)
+{
+    int64_t end = pt_now_ms() + PT_STAPLING_TICK_BUDGET_MS;
+    for (;;) {
+        int64_t left = end - pt_now_ms();
+        if (inflight.f && (left <= 0 || fetch_step(left)))
+            return true;
+        stap_ctx_t *sc = NULL;
+        staple_t *st = left > 0 ? next_due(now_ms, &sc) : NULL;
+        if (!st)
+            return false;
+        /* Not due again before this one ends (or its timeout passes). */
+        st->next_ms = now_ms + sc->o.timeout_ms + 1000;
+        pt_ocsp_fetch_t *f = fetch_start(st, &sc->o);
+        if (!f) {
+            st->next_ms = now_ms + sc->o.error_ttl_s * 1000;
+            continue;
         }
+        inflight.f = f;
+        inflight.st = st;
+        inflight.sc = sc;
+    }
+}
+
+void pt_stapling_child_forget(void)
+{
+    pt_ocsp_fetch_free(inflight.f);
+    inflight.f = NULL;
+    inflight.st = NULL;
+    inflight.sc = NULL;
 }
 
 /* ---- The children's side ------------------------------------------------------------- */
@@ -353,7 +431,8 @@ static int staple_file(staple_t *st, const pt_stapling_opts_t *o, char *err, siz
         return -1;
     }
     if (rc != 0)
-        pt_log_error(PT_LOG_WARN, NULL, "SSLStaplingFile %s: %s: not stapled", o->file, why);
+        pt_log_merror("ssl", PT_LOG_WARN, NULL, "SSLStaplingFile %s: %s: not stapled", o->file,
+                      why);
     return 1;
 }
 
@@ -386,8 +465,10 @@ static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_st
     char name[256];
     X509 *issuer = find_issuer(ctx, x, chain);
     if (!issuer) {
-        pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: no issuer certificate for %s in its "
-                     "chain: not stapled", subject_of(x, name, sizeof(name)));
+        pt_log_merror("ssl", PT_LOG_WARN, NULL,
+                      "OCSP stapling: no issuer certificate for %s in its "
+                      "chain: not stapled",
+                      subject_of(x, name, sizeof(name)));
         return 0;
     }
     STACK_OF(OPENSSL_STRING) *aia = o->file || o->force_url ? NULL : X509_get1_ocsp(x);
@@ -395,9 +476,10 @@ static int staple_init(SSL_CTX *ctx, X509 *x, STACK_OF(X509) *chain, const pt_st
                       : sk_OPENSSL_STRING_num(aia) > 0 ? sk_OPENSSL_STRING_value(aia, 0) : NULL;
     if (!o->file && !url) {
         X509_email_free(aia);
-        pt_log_error(PT_LOG_WARN, NULL, "OCSP stapling: %s names no OCSP responder (AIA) and "
-                     "no SSLStaplingForceURL or SSLStaplingFile is set: not stapled",
-                     subject_of(x, name, sizeof(name)));
+        pt_log_merror("ssl", PT_LOG_WARN, NULL,
+                      "OCSP stapling: %s names no OCSP responder (AIA) and "
+                      "no SSLStaplingForceURL or SSLStaplingFile is set: not stapled",
+                      subject_of(x, name, sizeof(name)));
         return 0;
     }
     st->url = url ? strdup(url) : NULL;
@@ -490,6 +572,12 @@ void pt_stapling_ctx_free(SSL_CTX *ctx)
         if ((*pp)->ctx == ctx) {
             stap_ctx_t *sc = *pp;
             *pp = sc->next;
+            if (inflight.sc == sc) { /* its fetch is dropped with it (a restart) */
+                pt_ocsp_fetch_free(inflight.f);
+                inflight.f = NULL;
+                inflight.st = NULL;
+                inflight.sc = NULL;
+            }
             SSL_CTX_set_tlsext_status_cb(ctx, NULL);
             SSL_CTX_set_tlsext_status_arg(ctx, NULL);
             stap_ctx_release(sc);

@@ -41,9 +41,17 @@ int pt_stapling_ctx(SSL_CTX *ctx, const pt_stapling_opts_t *o, char *err, size_t
 /* Before ctx is freed: what pt_stapling_ctx made for it. Nothing when it made nothing. */
 void pt_stapling_ctx_free(SSL_CTX *ctx);
 
-/* The parent's tick: fetches the response of at most one certificate whose refresh is due
- * (a fetch blocks for at most its SSLStaplingResponderTimeout). */
-void pt_stapling_tick(int64_t now_ms);
+/* The longest one parent tick spends on stapling (waiting for a responder included). */
+#define PT_STAPLING_TICK_BUDGET_MS 50
+
+/* The parent's tick: moves the fetch in flight on, and starts the next one that is due
+ * (certificates refreshed one at a time), spending at most PT_STAPLING_TICK_BUDGET_MS; a
+ * responder slower than that is waited for over later ticks, up to its
+ * SSLStaplingResponderTimeout. True while a fetch is still in flight. */
+bool pt_stapling_tick(int64_t now_ms);
+/* In a new child: closes the responder socket of a fetch in flight that came with the fork
+ * (the parent's, which would otherwise stay open until the child exits). */
+void pt_stapling_child_forget(void);
 
 /* What tls_ctx.c runs on each server's SSL_CTX at load and before freeing it (startup.c
  * registers it with pt_tls_ctx_hook_register): with SSLUseStapling on, pt_stapling_ctx with

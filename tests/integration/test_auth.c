@@ -442,7 +442,8 @@ START_TEST(bad_access_and_auth_directives_are_config_errors_with_file_and_line)
     expect_config_error("Satisfy some", "Satisfy either 'any' or 'all'");
     expect_config_error("AuthType Digest", "portico supports Basic and None");
     expect_config_error("AuthBasicProvider dbm", "Unknown Authn provider: dbm");
-    expect_config_error("Require expr true", "'Require expr' is not supported yet");
+    expect_config_error("Require expr %{NOPE} == 1", "Cannot parse expression in require line: "
+                                                    "Variable 'NOPE' does not exist");
     expect_config_error("Require ldap-group x", "no such authorization provider");
 }
 END_TEST

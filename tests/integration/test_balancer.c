@@ -344,6 +344,24 @@ START_TEST(a_higher_lbset_is_used_only_when_the_lower_has_no_usable_member)
 }
 END_TEST
 
+/* The module tag Apache writes ("[proxy_http:error]") on the error-log line that says what. */
+static void assert_logged_by(pth_t *srv, const char *what, const char *tag)
+{
+    ck_assert_msg(pth_file_wait_contains(srv->error_log, what, 3000), "no '%s' logged", what);
+    char *log = pth_read_file(srv->error_log, NULL);
+    char *at = log ? strstr(log, what) : NULL;
+    ck_assert_ptr_nonnull(at);
+    char *bol = at;
+    while (bol > log && bol[-1] != '\n')
+        bol--;
+    char *nl = strchr(at, '\n');
+    if (nl)
+        *nl = '\0';
+    ck_assert_msg(strstr(bol, tag) != NULL && strstr(bol, tag) < at, "'%s' is not tagged %s",
+                  bol, tag);
+    free(log);
+}
+
 START_TEST(all_members_down_answers_503_at_once)
 {
     pth_expect_error(h, "AH01079|in error state|AH01167");
@@ -361,6 +379,8 @@ START_TEST(all_members_down_answers_503_at_once)
         pth_resp_free(&r);
     }
     ck_assert(pth_file_wait_contains(h->error_log, "All workers are in error state", 3000));
+    assert_logged_by(h, "AH01167: balancer://c: All workers", "[proxy_balancer:error]");
+    assert_logged_by(h, "AH00940: balancer://c: member", "[proxy:error]");
     pth_stop(h);
 }
 END_TEST
@@ -368,7 +388,7 @@ END_TEST
 START_TEST(failonstatus_puts_the_member_in_error)
 {
     pth_expect_error(h, "failonstatus");
-    start_cluster(NULL, "failonstatus=503 lbmethod=byrequests", NULL);
+    start_cluster("ProxyStatus On\n", "failonstatus=503 lbmethod=byrequests", NULL);
     /* The first request goes to member 0 (byrequests from a fresh state). */
     pth_resp_t r;
     pth_get(h, "/b/status?code=503", NULL, &r);
@@ -410,6 +430,45 @@ START_TEST(status_and_metrics_show_every_member)
              "//c\",member=\"http://127.0.0.1:%d\"} 2\n", be[0].port);
     ck_assert_msg(strstr(r.body, want), "%s", r.body);
     ck_assert_msg(strstr(r.body, "portico_balancer_member_up{"), "%s", r.body);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
+/* mod_proxy's status hook returns at once with ProxyStatus Off (the default): neither the
+ * HTML page nor ?auto names a balancer. The metrics handler, portico's own, still does. */
+START_TEST(proxy_status_off_hides_the_balancers_from_server_status)
+{
+    static const char *const pre[] = {"", "ProxyStatus Off\n"};
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        start_cluster(pre[i], "lbmethod=byrequests", NULL);
+        int count[NBE];
+        spread(3, count, NULL);
+        pth_resp_t r;
+        pth_get(h, "/status?auto", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(strstr(r.body, "Total Accesses:") && !strstr(r.body, "ProxyBalancer"),
+                      "%s", r.body);
+        pth_resp_free(&r);
+        pth_get(h, "/status", NULL, &r);
+        ck_assert_msg(strstr(r.body, "Server Version") || strstr(r.body, "<html"), "%s", r.body);
+        ck_assert_msg(!strstr(r.body, "LoadBalancer Status"), "%s", r.body);
+        pth_resp_free(&r);
+        pth_get(h, "/metrics", NULL, &r);
+        ck_assert_msg(strstr(r.body, "portico_balancer_member_requests_total{"), "%s", r.body);
+        pth_resp_free(&r);
+        pth_stop(h);
+    }
+}
+END_TEST
+
+/* ProxyStatus Full is a synonym of On (Apache 2.4). */
+START_TEST(proxy_status_full_shows_them_as_on_does)
+{
+    start_cluster("ProxyStatus Full\n", "lbmethod=byrequests", NULL);
+    pth_resp_t r;
+    pth_get(h, "/status?auto", NULL, &r);
+    ck_assert_msg(strstr(r.body, "ProxyBalancer[0]Name: balancer://c\n"), "%s", r.body);
     pth_resp_free(&r);
     pth_stop(h);
 }
@@ -621,6 +680,39 @@ START_TEST(proxy_sections_guard_plain_http_backends_too)
 }
 END_TEST
 
+/* mod_proxy's walk matches <Proxy> and <ProxyMatch> against the proxied URL, the backend's
+ * URL joined with the request's path: a section naming a path under a backend guards only
+ * the requests that go there. */
+START_TEST(proxy_sections_match_the_backend_url_joined_with_the_request_path)
+{
+    pth_expect_error(h, "AH01630");
+    pth_config(h, "<Proxy \"http://127.0.0.1:%d/app\">\n Require all denied\n</Proxy>\n"
+                  "<ProxyMatch \"^http://127\\.0\\.0\\.1:[0-9]+/secret\">\n"
+                  " Require all denied\n</ProxyMatch>\n"
+                  "<Proxy \"balancer://c/adm\">\n Require all denied\n</Proxy>\n"
+                  "<Proxy \"balancer://c\">\n BalancerMember http://127.0.0.1:%d\n</Proxy>\n"
+                  "ProxyPass /x/ http://127.0.0.1:%d/\nProxyPass /b/ balancer://c/\n",
+               be[0].port, be[1].port, be[0].port);
+    pth_start(h);
+    static const struct {
+        const char *path;
+        int status;
+    } cases[] = {{"/x/echo", 200},       {"/x/app/echo", 403}, {"/x/app", 403},
+                 {"/x/secret/a", 403},   {"/x/pub/secret/echo", 200}, {"/b/echo", 200},
+                 {"/b/adm/echo", 403}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pth_resp_t r;
+        pth_get(h, cases[i].path, NULL, &r);
+        ck_assert_msg(r.status == cases[i].status, "%s: %d", cases[i].path, r.status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(atomic_load(&be[0].counts->requests), 2);
+    ck_assert(pth_file_wait_contains(h->error_log, "client denied by server configuration: "
+                                     "proxy:http://127.0.0.1:", 2000));
+    pth_stop(h);
+}
+END_TEST
+
 /* The Apache manual's mod_proxy_balancer example, as written there but for the addresses. */
 START_TEST(the_apache_manual_balancer_example_runs)
 {
@@ -675,11 +767,14 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tm, setup, teardown);
     tcase_set_timeout(tm, 120);
     tcase_add_test(tm, status_and_metrics_show_every_member);
+    tcase_add_test(tm, proxy_status_off_hides_the_balancers_from_server_status);
+    tcase_add_test(tm, proxy_status_full_shows_them_as_on_does);
     tcase_add_test(tm, manager_changes_reach_every_child_at_once);
     tcase_add_test(tm, balancer_persist_keeps_manager_changes_across_a_graceful_restart);
     tcase_add_test(tm, without_balancer_persist_a_graceful_restart_starts_from_the_config);
     tcase_add_test(tm, proxy_section_require_guards_the_balancer);
     tcase_add_test(tm, proxy_sections_guard_plain_http_backends_too);
+    tcase_add_test(tm, proxy_sections_match_the_backend_url_joined_with_the_request_path);
     tcase_add_test(tm, a_drained_member_finishes_its_requests_and_takes_no_new_ones);
     tcase_add_test(tm, timeout_waits_for_a_member_to_come_back);
     suite_add_tcase(s, tm);

@@ -43,7 +43,7 @@ static int get(const char *path, char *body, size_t cap)
 START_TEST(fastcgi_members_are_balanced_and_a_dead_one_is_skipped)
 {
     pth_expect_error(h, "AH01079|in error state|FastCGI");
-    pth_config(h, "<Proxy balancer://php>\n"
+    pth_config(h, "ProxyStatus On\n<Proxy balancer://php>\n"
                   "  BalancerMember \"unix:@DIR@/a.sock|fcgi://localhost/\"\n"
                   "  BalancerMember \"unix:@DIR@/b.sock|fcgi://localhost/\"\n"
                   "</Proxy>\nProxyPass /f/ balancer://php/\n"

@@ -4,6 +4,7 @@
  * and many concurrent requests on reused connections. */
 #include "fcgi_backends.h"
 #include "harness.h"
+#include "php_pages.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -72,17 +73,6 @@ static char *var(const char *body, const char *name)
         free(v_);                                                                      \
     } while (0)
 
-static const char vars_php[] =
-    "<?php\nheader('Content-Type: text/plain');\n"
-    "foreach (['SCRIPT_FILENAME','SCRIPT_NAME','PATH_INFO','PATH_TRANSLATED','QUERY_STRING',"
-    "'REQUEST_URI','DOCUMENT_ROOT','REQUEST_METHOD','REQUEST_SCHEME','CONTENT_TYPE',"
-    "'CONTENT_LENGTH','SERVER_NAME','SERVER_PORT','SERVER_ADDR','SERVER_PROTOCOL',"
-    "'SERVER_SOFTWARE','REMOTE_ADDR','REMOTE_PORT','GATEWAY_INTERFACE','HTTPS',"
-    "'REDIRECT_STATUS','HTTP_X_CUSTOM','HTTP_PROXY','HTTP_HOST','MY_ENV'] as $k)\n"
-    "  echo $k, '=', isset($_SERVER[$k]) ? $_SERVER[$k] : '(unset)', \"\\n\";\n"
-    "echo 'GET_q=', isset($_GET['q']) ? $_GET['q'] : '(unset)', \"\\n\";\n"
-    "echo 'PHP_SELF=', $_SERVER['PHP_SELF'], \"\\n\";\n";
-
 START_TEST(every_cgi_variable_reaches_php)
 {
     pth_write_file(h, "vars.php", vars_php, sizeof(vars_php) - 1);
@@ -128,14 +118,6 @@ START_TEST(every_cgi_variable_reaches_php)
     pth_stop(h);
 }
 END_TEST
-
-static const char md5_php[] =
-    "<?php\nheader('Content-Type: text/plain');\n"
-    "foreach ($_FILES as $k => $f) echo $k, ' ', $f['error'], ' ', $f['size'], ' ',"
-    " md5_file($f['tmp_name']), \"\\n\";\n"
-    "echo 'field=', isset($_POST['field']) ? $_POST['field'] : '', \"\\n\";\n"
-    "echo 'input=', md5(file_get_contents('php://input')), ' ',"
-    " isset($_SERVER['CONTENT_LENGTH']) ? $_SERVER['CONTENT_LENGTH'] : '-', \"\\n\";\n";
 
 START_TEST(a_10_mib_multipart_upload_arrives_intact)
 {
@@ -222,9 +204,6 @@ static char *get_big(pth_t *hh, const char *path, size_t cap, size_t *len)
 
 START_TEST(a_32_mib_response_arrives_intact)
 {
-    static const char big_php[] =
-        "<?php\nheader('Content-Type: application/octet-stream');\n"
-        "for ($i = 0; $i < 32 * 1024; $i++) echo str_pad(sprintf('%08d', $i), 1024, '.');\n";
     pth_write_file(h, "big.php", big_php, sizeof(big_php) - 1);
     start_php(NULL);
     size_t len = 0;
@@ -247,12 +226,10 @@ END_TEST
 
 START_TEST(status_redirects_and_three_cookies_come_from_php)
 {
-    pth_write_filef(h, "nf.php", "<?php http_response_code(404); echo 'not here';");
-    pth_write_filef(h, "go.php", "<?php header('Location: /elsewhere');");
-    pth_write_filef(h, "perm.php",
-                    "<?php header('Location: http://example.com/x', true, 301);");
-    pth_write_filef(h, "cookies.php", "<?php setcookie('a', '1'); setcookie('b', '2');"
-                                      " setcookie('c', '3'); echo 'ok';");
+    pth_write_file(h, "nf.php", nf_php, sizeof(nf_php) - 1);
+    pth_write_file(h, "go.php", go_php, sizeof(go_php) - 1);
+    pth_write_file(h, "perm.php", perm_php, sizeof(perm_php) - 1);
+    pth_write_file(h, "cookies.php", cookies_php, sizeof(cookies_php) - 1);
     start_php(NULL);
     pth_resp_t r;
     pth_get(h, "/nf.php", NULL, &r);
@@ -282,9 +259,7 @@ END_TEST
 
 START_TEST(flushed_output_reaches_the_client_before_the_script_ends)
 {
-    pth_write_filef(h, "sse.php", "<?php header('Content-Type: text/event-stream');"
-                                  " echo \"data: first\\n\\n\"; flush(); sleep(2);"
-                                  " echo \"data: second\\n\\n\";");
+    pth_write_file(h, "sse.php", sse_php, sizeof(sse_php) - 1);
     start_php(NULL);
     pth_conn_t *c = pth_conn_open(h);
     int64_t t0 = pth_now_ms();

@@ -83,6 +83,12 @@ static void wait_member(pth_hc_backend_t *m, int port, const char *what, const c
     if (nl)
         *nl = '\0';
     ck_assert_msg(strstr(at, rest) != NULL, "'%s' does not say '%s'", at, rest);
+    /* Written by mod_proxy_hcheck's part, as Apache tags it. */
+    char *bol = at;
+    while (bol > log && bol[-1] != '\n')
+        bol--;
+    ck_assert_msg(memmem(bol, (size_t)(at - bol), "[proxy_hcheck:notice]", 21) != NULL,
+                  "'%.*s' is not tagged [proxy_hcheck:notice]", (int)(at - bol), bol);
     free(log);
 }
 

@@ -117,8 +117,8 @@ START_TEST(a_module_for_another_api_version_is_a_config_error_naming_both)
     pth_run_t r;
     pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
     ck_assert_msg(r.code == 1, "exit %d, stderr: %s", r.code, r.err);
-    ck_assert_msg(strstr(r.err, "was built for module API version 42, but this portico "
-                                "provides version 1") != NULL, "stderr: %s", r.err);
+    ck_assert_msg(strstr(r.err, "was built for module API version 43, but this portico "
+                                "provides version 2") != NULL, "stderr: %s", r.err);
     pth_run_free(&r);
 }
 END_TEST
@@ -209,6 +209,35 @@ START_TEST(a_thread_safe_module_serves_under_the_suites_mpm)
 }
 END_TEST
 
+/* A module's own directive (hello's HelloGreeting) is known from the line after its
+ * LoadModule, kept per section and merged outer to inner; before the LoadModule line it is
+ * an unknown command. */
+START_TEST(a_module_directive_applies_per_section)
+{
+    write_conf(pth_mpm(), "hello",
+               "HelloGreeting outer\n"
+               "<Location /hi>\n    SetHandler hello\n</Location>\n"
+               "<Location /hi/inner>\n    HelloGreeting inner\n</Location>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/hi", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "GET /hi ? x-hello=- greeting=outer\n");
+    pth_resp_free(&r);
+    pth_get(h, "/hi/inner", NULL, &r);
+    ck_assert_str_eq(r.body, "GET /hi/inner ? x-hello=- greeting=inner\n");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_config_raw(h, "MPM %s\nListen 127.0.0.1:@PORT@\nHelloGreeting early\n", pth_mpm());
+    pth_run_t run;
+    pth_run(h, RUN_MS, &run, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(run.code == 1, "exit %d, stderr: %s", run.code, run.err);
+    ck_assert_msg(strstr(run.err, ":3: Invalid command 'HelloGreeting'") != NULL, "stderr: %s",
+                  run.err);
+    pth_run_free(&run);
+}
+END_TEST
+
 /* A loaded module counts for <IfModule> after its LoadModule line, by identifier and by
  * Apache's source-file name, and `portico -M` lists it as shared. */
 START_TEST(ifmodule_and_minus_cap_m_see_a_loaded_module)
@@ -243,6 +272,7 @@ static Suite *modules_suite(void)
     pth_tcase_add_for(tc, "prefork", prefork_children_each_keep_their_own_unshared_count);
     pth_tcase_add_for(tc, "prefork", ifmodule_and_minus_cap_m_see_a_loaded_module);
     tcase_add_test(tc, a_thread_safe_module_serves_under_the_suites_mpm);
+    tcase_add_test(tc, a_module_directive_applies_per_section);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -385,6 +385,24 @@ START_TEST(a_unix_socket_upstream_is_proxied)
 }
 END_TEST
 
+/* The module tag Apache writes ("[proxy_http:error]") on the error-log line that says what. */
+static void assert_logged_by(pth_t *srv, const char *what, const char *tag)
+{
+    ck_assert_msg(pth_file_wait_contains(srv->error_log, what, 3000), "no '%s' logged", what);
+    char *log = pth_read_file(srv->error_log, NULL);
+    char *at = log ? strstr(log, what) : NULL;
+    ck_assert_ptr_nonnull(at);
+    char *bol = at;
+    while (bol > log && bol[-1] != '\n')
+        bol--;
+    char *nl = strchr(at, '\n');
+    if (nl)
+        *nl = '\0';
+    ck_assert_msg(strstr(bol, tag) != NULL && strstr(bol, tag) < at, "'%s' is not tagged %s",
+                  bol, tag);
+    free(log);
+}
+
 START_TEST(refused_timed_out_and_malformed_upstreams_answer_503_504_502_with_a_log_line)
 {
     int dead = pth_free_port();
@@ -408,6 +426,8 @@ START_TEST(refused_timed_out_and_malformed_upstreams_answer_503_504_502_with_a_l
     pth_resp_free(&r);
     ck_assert(pth_file_wait_contains(h->error_log, "Connection refused", 2000));
     ck_assert(pth_file_wait_contains(h->error_log, "ProxyTimeout", 2000));
+    assert_logged_by(h, "AH01079: failed to make connection", "[proxy_http:error]");
+    assert_logged_by(h, "AH01075: malformed response", "[proxy_http:error]");
     pth_stop(h);
 }
 END_TEST

@@ -216,6 +216,49 @@ START_TEST(a_balancer_member_over_https_is_served)
 }
 END_TEST
 
+/* The backend's connection log has a line for path (written asynchronously). */
+static bool backend_logged(const char *path, int ms)
+{
+    char needle[128];
+    snprintf(needle, sizeof(needle), " %s\n", path);
+    return pth_file_wait_contains(pth_path(bk, "conns.log"), needle, ms);
+}
+
+/* A balancer of the TLS backend with health checks (mod_proxy_hcheck over https://). */
+static void start_checked_balancer(void)
+{
+    pth_config(h, "SSLProxyEngine On\nSSLProxyVerify require\nSSLProxyCACertificateFile %s\n"
+               "<Proxy \"balancer://tc\">\nBalancerMember https://localhost:%d "
+               "hcmethod=GET hcuri=/hc/echo hcinterval=1 hcfails=1\n</Proxy>\n"
+               "ProxyPass /lb/ balancer://tc/\n", pth_tls_file("ca.pem"), bk->port);
+    pth_start(h);
+}
+
+START_TEST(health_checks_of_an_https_member_speak_tls_and_verify_it)
+{
+    start_backend("localhost", 5);
+    start_checked_balancer();
+    ck_assert_msg(backend_logged("/hc/echo", 5000), "no probe reached the backend");
+    /* Two more intervals: a probe that failed would have ejected the member (hcfails=1). */
+    int64_t end = pth_now_ms() + 2500;
+    while (pth_now_ms() < end)
+        pth_sleep_ms(100);
+    ck_assert(!pth_file_wait_contains(h->error_log, "ejected", 0));
+    expect_status("/lb/echo", 200);
+}
+END_TEST
+
+START_TEST(a_health_check_refuses_an_https_member_with_a_certificate_of_another_ca)
+{
+    pth_expect_error(h, "AH01079|AH02003|no usable member|all members|AH01097");
+    start_backend("rogue-localhost", 5);
+    start_checked_balancer();
+    ck_assert(pth_file_wait_contains(h->error_log, "ejected after 1 failed check "
+                                     "(certificate verification failed", 5000));
+    expect_status("/lb/echo", 503);
+}
+END_TEST
+
 START_TEST(https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error)
 {
     char msg[4096];
@@ -299,6 +342,8 @@ static Suite *suite(void)
     tcase_add_test(tc, tls_connections_are_kept_reused_and_a_stale_one_replaced);
     tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host_as_sni_and_pools_by_it);
     tcase_add_test(tc, a_balancer_member_over_https_is_served);
+    tcase_add_test(tc, health_checks_of_an_https_member_speak_tls_and_verify_it);
+    tcase_add_test(tc, a_health_check_refuses_an_https_member_with_a_certificate_of_another_ca);
     tcase_add_test(tc, https_without_ssl_proxy_engine_or_with_a_bad_ca_file_is_a_config_error);
     tcase_add_test(tc, a_request_over_tls_reaches_an_http_backend_with_x_forwarded_proto_https);
     tcase_add_test(tc, one_mib_bodies_cross_an_https_backend_intact_both_ways);

@@ -214,6 +214,39 @@ START_TEST(resolved_members_get_health_checks)
 }
 END_TEST
 
+/* Without resolve=, a name is resolved when the configuration is loaded (start, restart):
+ * one that does not resolve then is said at load, its requests fail at once (503, another
+ * member takes them) and it is not looked up again per request, nor per health check. */
+START_TEST(without_resolve_a_name_that_does_not_resolve_at_load_is_said_and_skipped)
+{
+    pth_expect_error(h, "AH01079|AH00940|in error state");
+    pth_config(h,
+               "<Proxy \"balancer://fix\">\n"
+               "    BalancerMember http://nosuch.invalid:%d retry=60\n"
+               "    BalancerMember http://127.0.0.2:%d\n"
+               "</Proxy>\n"
+               "ProxyPass /fix/ balancer://fix/\nProxyPass /gone/ http://nosuch.invalid:%d/\n",
+               port, port, port);
+    pth_start(h);
+    ck_assert(pth_file_wait_contains(h->error_log, "cannot resolve nosuch.invalid", 3000) ||
+              pth_file_wait_contains(h->err_path, "cannot resolve nosuch.invalid", 3000));
+    for (int i = 0; i < 4; i++) {
+        pth_resp_t r;
+        pth_get(h, "/fix/page", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(r.body, "m2\n");
+        pth_resp_free(&r);
+    }
+    pth_resp_t r;
+    pth_get(h, "/gone/page", NULL, &r);
+    ck_assert_int_eq(r.status, 503);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "not resolved when the configuration was "
+                                     "loaded", 3000));
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("resolve");
@@ -224,6 +257,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_removed_member_finishes_the_request_it_has_in_flight);
     tcase_add_test(tc, an_empty_answer_keeps_the_members);
     tcase_add_test(tc, resolved_members_get_health_checks);
+    tcase_add_test(tc, without_resolve_a_name_that_does_not_resolve_at_load_is_said_and_skipped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,7 +8,12 @@
 #include "harness.h"
 #include "tlsx_tools.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +246,54 @@ START_TEST(a_stapling_file_about_another_certificate_is_a_config_error)
 }
 END_TEST
 
+/* A responder that takes the connection and never answers: the parent's fetch waits up to
+ * SSLStaplingResponderTimeout for it, but without stalling its other work. A child killed
+ * meanwhile is replaced within the parent's next ticks, not after the fetch gives up. */
+START_TEST(a_responder_that_never_answers_does_not_stall_the_parent)
+{
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ocsp_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(ls, 16), 0);
+    config_stapling("SSLStaplingResponderTimeout 20\n");
+    pth_expect_error(h, "OCSP stapling: OCSP responder http://127.0.0.1:[0-9]+/: timed out");
+    pth_expect_error(h, "exit signal Killed");
+    pth_start(h);
+    /* The parent's first fetch has connected: it now waits for an answer. */
+    struct pollfd pf = {.fd = ls, .events = POLLIN};
+    ck_assert_msg(poll(&pf, 1, 5000) == 1, "the parent never asked the responder");
+    int held = accept(ls, NULL, NULL);
+    ck_assert_int_ge(held, 0);
+    pid_t kids[16];
+    int n = pth_children(h->pid, kids, 16);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(kill(kids[0], SIGKILL), 0);
+    int64_t t0 = pth_now_ms();
+    bool replaced = false;
+    while (!replaced && pth_now_ms() - t0 < 5000) {
+        pid_t now[16];
+        int m = pth_children(h->pid, now, 16);
+        bool old_gone = true;
+        for (int i = 0; i < m; i++)
+            old_gone = old_gone && now[i] != kids[0];
+        replaced = old_gone && m >= n;
+        if (!replaced)
+            pth_sleep_ms(50);
+    }
+    ck_assert_msg(replaced, "the killed child was not replaced within 5 s");
+    /* And the server still answers over TLS meanwhile. */
+    char *out = s_client_status("a.test");
+    ck_assert_msg(strstr(out, "Verify return code") || strstr(out, "CONNECTED"), "%.2000s",
+                  out);
+    free(out);
+    close(held);
+    close(ls);
+}
+END_TEST
+
 int main(void)
 {
     ocsp_port = pth_free_port();
@@ -266,6 +319,7 @@ int main(void)
     tcase_add_test(tc, a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder);
     tcase_add_test(tc, a_responder_that_is_down_gives_try_later_and_an_error_line);
     tcase_add_test(tc, a_stapling_file_about_another_certificate_is_a_config_error);
+    tcase_add_test(tc, a_responder_that_never_answers_does_not_stall_the_parent);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

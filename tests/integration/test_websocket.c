@@ -196,6 +196,73 @@ START_TEST(a_mebibyte_message_crosses_intact_both_ways)
 }
 END_TEST
 
+/* A 1 MiB binary message sent from a child process while this one reads the echo. */
+static void mebibyte_round_trip(int fd)
+{
+    size_t n = 1u << 20;
+    char *msg = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        msg[i] = (char)((i * 131 + (i >> 13)) % 251);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(pth_ws_send_frame(fd, 2, msg, n, true) == 0 ? 0 : 1);
+    void *p;
+    size_t got;
+    ck_assert_int_eq(pth_ws_read_frame(fd, &p, &got, 20000), 2);
+    ck_assert_uint_eq(got, n);
+    ck_assert(memcmp(p, msg, n) == 0);
+    free(p);
+    free(msg);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* wss:// to the origin: ProxyPass to an https:// backend with upgrade=websocket. The TLS
+ * backend is a second portico (Listen ... https) in front of the WebSocket origin. Bytes the
+ * backend's TLS records carry behind the 101 head, and those OpenSSL holds decrypted when
+ * the tunnel would park, must reach the client. */
+START_TEST(a_websocket_through_an_https_backend_echoes_and_closes)
+{
+    pth_t *bk = pth_new();
+    pth_config_raw(bk,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nGracefulShutdownTimeout 2\n"
+        "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+        "ProxyPass / http://127.0.0.1:%d/ upgrade=websocket\n",
+        pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"), be.port);
+    pth_start(bk);
+    pth_config(h, "GracefulShutdownTimeout 2\nSSLProxyEngine On\nSSLProxyVerify require\n"
+               "SSLProxyCACertificateFile %s\nSSLProxyCheckPeerName Off\n"
+               "SSLProxyCheckPeerCN Off\n"
+               "ProxyPass /ws/ https://127.0.0.1:%d/ upgrade=websocket\n",
+               pth_tls_file("ca.pem"), bk->port);
+    pth_start(h);
+    unsigned char early[64];
+    size_t ne = masked_frame(early, "sent-with-the-head");
+    int fd = ws_open("greet", early, ne);
+    expect_frame(fd, 1, "welcome");
+    expect_frame(fd, 1, "sent-with-the-head");
+    for (int i = 0; i < 20; i++) {
+        char msg[32];
+        snprintf(msg, sizeof(msg), "message %d", i);
+        ck_assert_int_eq(pth_ws_send_frame(fd, 1, msg, strlen(msg), true), 0);
+        expect_frame(fd, 1, msg);
+    }
+    for (int round = 0; round < 2; round++)
+        mebibyte_round_trip(fd);
+    ck_assert_int_eq(pth_ws_send_frame(fd, 8, "\x03\xe8", 2, true), 0);
+    expect_frame(fd, 8, "\x03\xe8");
+    ck_assert(closed_within(fd, 5000));
+    close(fd);
+    ck_assert(pth_ws_backend_wait_open(&be, 0, 5000));
+    pth_stop(h);
+    pth_stop(bk);
+    pth_free(bk);
+}
+END_TEST
+
 START_TEST(the_client_closing_closes_the_backend_connection)
 {
     start_with(NULL);
@@ -437,6 +504,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_bad_proxy_websocket_idle_timeout_is_a_config_error);
     tcase_add_test(tc, a_stop_closes_open_tunnels_within_graceful_shutdown_timeout);
     tcase_add_test(tc, a_websocket_over_tls_echoes_small_and_large_messages);
+    tcase_add_test(tc, a_websocket_through_an_https_backend_echoes_and_closes);
     pth_tcase_add_for(tc, "event", two_hundred_idle_tunnels_hold_no_worker);
     suite_add_tcase(s, tc);
     return s;

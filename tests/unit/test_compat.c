@@ -110,12 +110,12 @@ END_TEST
 
 START_TEST(loadmodule_of_an_apache_module_portico_lacks_says_so_in_plain_words)
 {
-    pt_config_t *c = load("Listen 8080\n\nLoadModule rewrite_module "
-                          "/usr/lib/apache2/modules/mod_rewrite.so\n");
+    pt_config_t *c = load("Listen 8080\n\nLoadModule include_module "
+                          "/usr/lib/apache2/modules/mod_include.so\n");
     ck_assert_ptr_null(c);
-    ck_assert_str_eq(rel_err(), "main.conf:3: LoadModule rewrite_module: portico does not "
-                                "provide Apache's rewrite_module (URL rewriting), and cannot "
-                                "load Apache's modules");
+    ck_assert_str_eq(rel_err(), "main.conf:3: LoadModule include_module: portico does not "
+                                "provide Apache's include_module (server-side includes), and "
+                                "cannot load Apache's modules");
     c = load("Listen 8080\nLoadModule cgid_module mod_cgid.so\n");
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(err, "CGI scripts") && strstr(err, "fcgiwrap"), "%s", err);
@@ -141,14 +141,14 @@ END_TEST
 
 START_TEST(a_skipped_ifmodule_of_a_known_apache_module_is_noted)
 {
-    pt_config_t *c = load_ok("Listen 8080\n<IfModule mod_rewrite.c>\nRewriteEngine On\n"
-                             "</IfModule>\n<IfModule !mod_rewrite.c>\nServerAdmin a@b\n"
+    pt_config_t *c = load_ok("Listen 8080\n<IfModule mod_include.c>\nSSILegacyExprParser on\n"
+                             "</IfModule>\n<IfModule !mod_include.c>\nServerAdmin a@b\n"
                              "</IfModule>\n<IfModule mod_unheard_of.c>\nX y\n</IfModule>\n"
                              "<IfModule !mod_dir.c>\nY z\n</IfModule>\n");
     ck_assert_uint_eq(c->nnotices, 1);
-    ck_assert_msg(strstr(c->notices[0], "main.conf:2: notice: <IfModule mod_rewrite.c> "
-                                        "skipped: portico does not provide rewrite_module "
-                                        "(URL rewriting)"), "%s", c->notices[0]);
+    ck_assert_msg(strstr(c->notices[0], "main.conf:2: notice: <IfModule mod_include.c> "
+                                        "skipped: portico does not provide include_module "
+                                        "(server-side includes)"), "%s", c->notices[0]);
     ck_assert_str_eq(c->main_server->server_admin, "a@b");
     pt_config_free(c);
 }

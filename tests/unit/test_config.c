@@ -293,11 +293,18 @@ START_TEST(loadmodule_accepts_built_ins_and_rejects_others)
              "directory", root);
     ck_assert_str_eq(rel_err(), want);
     /* An Apache module portico knows and does not provide: said in plain words. */
+    c2 = load("Listen 8080\nLoadModule php7_module modules/libphp7.so\n");
+    ck_assert_ptr_null(c2);
+    ck_assert_msg(strstr(err, "main.conf:2: LoadModule php7_module: portico does not provide "
+                              "Apache's php7_module (PHP inside the server)") &&
+                      strstr(err, "php-fpm"), "%s", err);
+    /* php_module is also portico's own (modules/php): the file named is loaded. */
     c2 = load("Listen 8080\nLoadModule php_module modules/libphp.so\n");
     ck_assert_ptr_null(c2);
-    ck_assert_msg(strstr(err, "main.conf:2: LoadModule php_module: portico does not provide "
-                              "Apache's php_module (PHP inside the server)") &&
-                      strstr(err, "php-fpm"), "%s", err);
+    snprintf(want, sizeof(want),
+             "main.conf:2: Cannot load %s/modules/libphp.so into server: No such file or "
+             "directory", root);
+    ck_assert_str_eq(rel_err(), want);
     EXPECT_ERROR("Listen 8080\nMPM event\nLoadModule mpm_prefork_module x.so\n",
                  "main.conf:3: module mpm_prefork_module is not built into portico (loadable "
                  "modules are not supported)");

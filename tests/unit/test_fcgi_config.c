@@ -3,6 +3,7 @@
  * "proxy:...", ProxyTimeout, ProxyFCGIBackendType, ProxyFCGISetEnvIf, ProxyFCGISpoolLimit,
  * vhost inheritance and <IfModule>. */
 #include "config.h"
+#include "expr_parse.h"
 #include "fcgi/fcgi.h"
 #include "scheme.h"
 #include "startup.h"
@@ -212,26 +213,28 @@ START_TEST(vhosts_inherit_proxy_timeout_and_main_server_proxypass_after_their_ow
 }
 END_TEST
 
-START_TEST(fcgi_setenvif_accepts_true_and_reqenv_matches_and_refuses_the_rest)
+START_TEST(fcgi_setenvif_takes_apache_expressions_and_refuses_bad_ones)
 {
     pt_config_t *c = load("ProxyFCGISetEnvIf true FOO bar\n"
-                          "ProxyFCGISetEnvIf \"reqenv('SCRIPT_NAME') =~ /^\\/(a)/i\" !BAZ\n"
-                          "ProxyFCGISetEnvIf \"%{reqenv:X} =~ /y/\" Q \"$0\"\n");
+                          "ProxyFCGISetEnvIf \"reqenv('SCRIPT_NAME') =~ m#^/(a)#i\" !BAZ\n"
+                          "ProxyFCGISetEnvIf \"%{reqenv:X} =~ /y/\" Q \"$0\"\n"
+                          "ProxyFCGISetEnvIf \"-f %{REQUEST_FILENAME}\" X\n");
     ck_assert_msg(c != NULL, "%s", err);
     const pt_dir_config_t *d = c->main_server->dir;
-    ck_assert_uint_eq(d->nfcgi_setenv, 3);
-    ck_assert_ptr_null(d->fcgi_setenv[0].re);
+    ck_assert_uint_eq(d->nfcgi_setenv, 4);
+    ck_assert_str_eq(d->fcgi_setenv[0].cond->source, "true");
     ck_assert_str_eq(d->fcgi_setenv[0].name, "FOO");
-    ck_assert_str_eq(d->fcgi_setenv[0].value, "bar");
-    ck_assert_ptr_nonnull(d->fcgi_setenv[1].re);
-    ck_assert_str_eq(d->fcgi_setenv[1].cond, "reqenv('SCRIPT_NAME')");
-    ck_assert_int_eq(pt_regex_exec(d->fcgi_setenv[1].re, "/A/x", 0, NULL, 0), 0);
-    ck_assert_str_eq(d->fcgi_setenv[2].cond, "reqenv('X')");
+    ck_assert_str_eq(d->fcgi_setenv[0].value->source, "bar");
+    ck_assert_str_eq(d->fcgi_setenv[1].name, "!BAZ");
+    ck_assert_ptr_null(d->fcgi_setenv[1].value);
+    ck_assert_str_eq(d->fcgi_setenv[2].value->source, "$0");
+    ck_assert_str_eq(d->fcgi_setenv[3].cond->source, "-f %{REQUEST_FILENAME}");
     pt_config_free(c);
-    ck_assert_ptr_null(load("ProxyFCGISetEnvIf \"-f %{REQUEST_FILENAME}\" X\n"));
-    ck_assert_str_eq(errmsg(), "main.conf:4: ProxyFCGISetEnvIf: unsupported expression '-f "
-                               "%{REQUEST_FILENAME}' (portico understands true and "
-                               "reqenv('VAR') =~ /regex/)");
+    ck_assert_ptr_null(load("ProxyFCGISetEnvIf \"reqenv('X') =~ /(/\" X\n"));
+    ck_assert_ptr_nonnull(strstr(errmsg(), "main.conf:4: ProxyFCGISetEnvIf: cannot parse "
+                                           "expression \"reqenv('X') =~ /(/\": bad regular"));
+    ck_assert_ptr_null(load("ProxyFCGISetEnvIf true X %{NOPE}\n"));
+    ck_assert_ptr_nonnull(strstr(errmsg(), "Variable 'NOPE' does not exist"));
 }
 END_TEST
 
@@ -285,7 +288,7 @@ static Suite *suite(void)
     tcase_add_test(tc, proxypassmatch_compiles_its_regex);
     tcase_add_test(tc, proxypass_inside_location_takes_the_section_path);
     tcase_add_test(tc, vhosts_inherit_proxy_timeout_and_main_server_proxypass_after_their_own);
-    tcase_add_test(tc, fcgi_setenvif_accepts_true_and_reqenv_matches_and_refuses_the_rest);
+    tcase_add_test(tc, fcgi_setenvif_takes_apache_expressions_and_refuses_bad_ones);
     tcase_add_test(tc, backend_type_must_be_fpm_or_generic);
     tcase_add_test(tc, spool_limit_is_a_positive_byte_count_of_the_main_server);
     tcase_add_test(tc, ifmodule_proxy_fcgi_is_true);

@@ -1,5 +1,6 @@
 /* Unit tests for headers.c: every Header / RequestHeader action, the always/onsuccess split,
  * env conditions, format expansion, edit and edit* with captures, and parse errors. */
+#include "expr.h"
 #include "headers.h"
 
 #include "request.h"
@@ -28,6 +29,7 @@ static void setup(void)
     pt_table_init(&req.env, arena, 4);
     pt_table_init(&out, arena, 2);
     nrules = 0;
+    pt_expr_set_lookup(&pt_expr_request_lookup); /* as pt_startup_register */
     err[0] = '\0';
 }
 
@@ -387,12 +389,60 @@ START_TEST(rejects_unknown_actions_and_conditions)
 }
 END_TEST
 
-START_TEST(rejects_expr_with_a_clear_message)
+START_TEST(rejects_bad_expr_with_a_clear_message)
 {
-    ck_assert_int_eq(parse(false, "set X-A 1 expr=true"), PT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err, "expr= conditions are not supported"));
-    ck_assert_int_eq(parse(false, "set X-A expr=%{REQUEST_URI}"), PT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err, "expr= values are not supported"));
+    ck_assert_int_eq(parse(false, "set X-A 1 expr=%{NOPE}==''"), PT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "Variable 'NOPE' does not exist"));
+    ck_assert_int_eq(parse(false, "set X-A expr=%{nofunc:x}"), PT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "Function 'nofunc' does not exist"));
+}
+END_TEST
+
+/* expr.html: 'Header always set CustomHeader my-value "expr=%{REQUEST_URI} =~
+ * m#^/special_path\.php$#"' and 'Header set foo-checksum "expr=%{md5:foo}"'. */
+START_TEST(applies_expr_conditions_and_values_per_request)
+{
+    req.uri = "/special_path.php";
+    const char *a[] = {"set", "X-A", "my-value", "expr=%{REQUEST_URI} =~ m#^/special_path\\.php$#",
+                       NULL};
+    const char *b[] = {"set", "foo-checksum", "expr=%{md5:foo}", NULL};
+    const char *c[] = {"set", "X-C", "1", "expr=%{REQUEST_URI} == '/other'", NULL};
+    const char *d[] = {"edit", "X-D", "^(.*)$", "expr=%{REQUEST_URI}", NULL};
+    ck_assert_int_eq(parse_v(false, a), 0);
+    ck_assert_int_eq(parse_v(false, b), 0);
+    ck_assert_int_eq(parse_v(false, c), 0);
+    ck_assert_int_eq(parse_v(false, d), 0);
+    pt_table_set(&out, "X-D", "old");
+    apply(false, &out);
+    ck_assert_str_eq(get("X-A"), "my-value");
+    ck_assert_str_eq(get("foo-checksum"), "acbd18db4cc2f85cedef654fccc4a4d8");
+    ck_assert_ptr_null(get("X-C"));
+    ck_assert_str_eq(get("X-D"), "/special_path.php");
+    ck_assert_ptr_null(get("Vary"));
+}
+END_TEST
+
+/* apache2 2.4 adds "Vary: X-C" for 'Header set X-C c "expr=%{HTTP:X-C} == 1"'. */
+START_TEST(an_expr_condition_adds_the_headers_it_read_to_vary)
+{
+    const char *a[] = {"set", "X-C", "c", "expr=%{HTTP:X-C} == '1' || req('X-D') == '1'", NULL};
+    ck_assert_int_eq(parse_v(false, a), 0);
+    pt_table_set(&out, "Vary", "Accept-Encoding");
+    apply(false, &out);
+    ck_assert_ptr_null(get("X-C"));
+    ck_assert_str_eq(get("Vary"), "Accept-Encoding, X-C,X-D");
+}
+END_TEST
+
+/* apache2 2.4: "Vary: User-Agent,Referer" for "expr=%{HTTP_USER_AGENT} == 'x' ||
+ * %{HTTP_REFERER} == 'y'". */
+START_TEST(an_expr_condition_on_http_variables_adds_their_headers_to_vary)
+{
+    const char *a[] = {"set", "X-C", "c", "expr=%{HTTP_USER_AGENT} == 'x' || %{HTTP_REFERER} == 'y'",
+                       NULL};
+    ck_assert_int_eq(parse_v(false, a), 0);
+    apply(false, &out);
+    ck_assert_str_eq(get("Vary"), "User-Agent,Referer");
 }
 END_TEST
 
@@ -471,7 +521,10 @@ static Suite *headers_suite(void)
     tcase_add_test(tc, request_header_refuses_conditions_and_echo);
     tcase_add_test(tc, rejects_wrong_argument_counts);
     tcase_add_test(tc, rejects_unknown_actions_and_conditions);
-    tcase_add_test(tc, rejects_expr_with_a_clear_message);
+    tcase_add_test(tc, rejects_bad_expr_with_a_clear_message);
+    tcase_add_test(tc, applies_expr_conditions_and_values_per_request);
+    tcase_add_test(tc, an_expr_condition_adds_the_headers_it_read_to_vary);
+    tcase_add_test(tc, an_expr_condition_on_http_variables_adds_their_headers_to_vary);
     tcase_add_test(tc, rejects_bad_formats_at_parse_time);
     tcase_add_test(tc, rejects_bad_regular_expressions);
     tcase_add_test(tc, accepts_values_with_spaces_and_empty_values);

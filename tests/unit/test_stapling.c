@@ -28,6 +28,15 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The parent's ticks until the fetch a tick started has ended (within 10 s): now is the
+ * first tick's time, moved on by what passes. */
+static void tick_through(int64_t now)
+{
+    int64_t t0 = mono_ms();
+    while (pt_stapling_tick(now + mono_ms() - t0))
+        ck_assert_msg(mono_ms() - t0 < 10000, "a fetch did not end within 10 s");
+}
+
 /* ---- A small PKI ------------------------------------------------------------------- */
 
 typedef struct {
@@ -342,7 +351,7 @@ START_TEST(tick_fetches_from_the_aia_responder_and_handshakes_staple_it)
     char err[256] = "";
     ck_assert_msg(pt_stapling_ctx(ctx, &o, err, sizeof(err)) == 0, "%s", err);
     ck_assert_int_eq(handshake_staple(ctx), -1); /* nothing before the first tick */
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(w.r.served, 1);
     unsigned char *der = NULL;
     ck_assert_int_eq(pt_stapling_current(ctx, w.leaf.cert, &der), (size_t)w.der_len);
@@ -350,7 +359,7 @@ START_TEST(tick_fetches_from_the_aia_responder_and_handshakes_staple_it)
     OPENSSL_free(der);
     ck_assert_int_eq(handshake_staple(ctx), OCSP_RESPONSE_STATUS_SUCCESSFUL);
     /* Not due again before half its validity: no second fetch. */
-    pt_stapling_tick(mono_ms() + 1000);
+    tick_through(mono_ms() + 1000);
     ck_assert_int_eq(w.r.served, 1);
     pt_stapling_ctx_free(ctx);
     SSL_CTX_free(ctx);
@@ -367,7 +376,7 @@ START_TEST(a_new_generation_takes_over_the_response_in_hand)
     pt_stapling_opts_default(&o);
     char err[256] = "";
     ck_assert_int_eq(pt_stapling_ctx(old, &o, err, sizeof(err)), 0);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(w.r.served, 1);
     /* A graceful restart: the same certificate in a new context, the old one still alive. */
     SSL_CTX *fresh = server_ctx(&w.leaf, &w.ca);
@@ -375,7 +384,7 @@ START_TEST(a_new_generation_takes_over_the_response_in_hand)
     pt_stapling_ctx_free(old);
     SSL_CTX_free(old);
     ck_assert_int_eq(handshake_staple(fresh), OCSP_RESPONSE_STATUS_SUCCESSFUL);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(w.r.served, 1); /* not due: the schedule came along */
     pt_stapling_ctx_free(fresh);
     SSL_CTX_free(fresh);
@@ -392,7 +401,7 @@ START_TEST(response_from_a_stranger_is_not_stapled_but_try_later_is)
     pt_stapling_opts_default(&o);
     char err[256] = "";
     ck_assert_int_eq(pt_stapling_ctx(ctx, &o, err, sizeof(err)), 0);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(w.r.served, 1);
     /* mod_ssl's SSLStaplingFakeTryLater: the client learns why there is no good answer. */
     ck_assert_int_eq(handshake_staple(ctx), OCSP_RESPONSE_STATUS_TRYLATER);
@@ -412,7 +421,7 @@ START_TEST(without_fake_try_later_a_failed_fetch_staples_nothing)
     o.fake_try_later = false;
     char err[256] = "";
     ck_assert_int_eq(pt_stapling_ctx(ctx, &o, err, sizeof(err)), 0);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(handshake_staple(ctx), -1);
     pt_stapling_ctx_free(ctx);
     SSL_CTX_free(ctx);
@@ -444,7 +453,7 @@ START_TEST(stapling_file_is_read_at_load_and_must_match_a_certificate)
     ck_assert_msg(pt_stapling_ctx(ctx, &o, err, sizeof(err)) == 0, "%s", err);
     unlink(o.file);
     ck_assert_int_eq(handshake_staple(ctx), OCSP_RESPONSE_STATUS_SUCCESSFUL);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(w.r.served, 0);
     pt_stapling_ctx_free(ctx);
     SSL_CTX_free(ctx);
@@ -486,12 +495,44 @@ START_TEST(a_certificate_without_responder_is_not_stapled)
     pt_stapling_opts_default(&o);
     char err[256] = "";
     ck_assert_int_eq(pt_stapling_ctx(ctx, &o, err, sizeof(err)), 0);
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(handshake_staple(ctx), -1);
     pt_stapling_ctx_free(ctx);
     SSL_CTX_free(ctx);
     pki_free(&leaf);
     pki_free(&ca);
+}
+END_TEST
+
+START_TEST(a_tick_waits_no_longer_than_its_budget_for_a_stalled_responder)
+{
+    responder_t r = {.head = NULL};
+    responder_start(&r);
+    char url[64], err[256] = "";
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", r.port);
+    pki_t ca = make("Test CA", NULL, NULL), leaf = make("localhost", &ca, NULL);
+    SSL_CTX *ctx = server_ctx(&leaf, &ca);
+    pt_stapling_opts_t o;
+    pt_stapling_opts_default(&o);
+    o.force_url = url;
+    o.timeout_ms = 600;
+    ck_assert_msg(pt_stapling_ctx(ctx, &o, err, sizeof(err)) == 0, "%s", err);
+    int64_t t0 = mono_ms();
+    ck_assert(pt_stapling_tick(t0)); /* in flight */
+    ck_assert(pt_stapling_tick(t0 + 1));
+    int64_t took = mono_ms() - t0;
+    ck_assert_msg(took < 2 * PT_STAPLING_TICK_BUDGET_MS + 100, "two ticks took %lld ms",
+                  (long long)took);
+    tick_through(t0 + 2);
+    took = mono_ms() - t0;
+    ck_assert_msg(took >= 550 && took < 3000, "the fetch ended after %lld ms", (long long)took);
+    /* It failed at its timeout: mod_ssl's tryLater is stapled meanwhile. */
+    ck_assert_int_eq(handshake_staple(ctx), OCSP_RESPONSE_STATUS_TRYLATER);
+    pt_stapling_ctx_free(ctx);
+    SSL_CTX_free(ctx);
+    pki_free(&leaf);
+    pki_free(&ca);
+    responder_join(&r);
 }
 END_TEST
 
@@ -514,7 +555,7 @@ START_TEST(a_fetch_by_the_parent_is_stapled_by_a_forked_child)
             _exit(2);
         _exit(handshake_staple(ctx) == OCSP_RESPONSE_STATUS_SUCCESSFUL ? 0 : 3);
     }
-    pt_stapling_tick(mono_ms());
+    tick_through(mono_ms());
     ck_assert_int_eq(write(go[1], "g", 1), 1);
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
@@ -541,6 +582,7 @@ int main(void)
     tcase_add_test(tc, stapling_file_is_read_at_load_and_must_match_a_certificate);
     tcase_add_test(tc, a_certificate_without_responder_is_not_stapled);
     tcase_add_test(tc, a_fetch_by_the_parent_is_stapled_by_a_forked_child);
+    tcase_add_test(tc, a_tick_waits_no_longer_than_its_budget_for_a_stalled_responder);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

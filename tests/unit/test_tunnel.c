@@ -10,6 +10,9 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -106,7 +109,7 @@ static void start(fixture_t *f, bool async, const char *held, const char *pendin
     f->backend = us[1];
     f->up_fd = us[0]; /* left blocking: the tunnel makes it non-blocking */
     pt_request_t r = {.conn = f->c, .vhost = &vh, .keepalive = true};
-    ck_assert_int_eq(pt_tunnel_run(&r, us[0], pending, strlen(pending), idle_ms), 0);
+    ck_assert_int_eq(pt_tunnel_run(&r, us[0], NULL, pending, strlen(pending), idle_ms), 0);
     ck_assert(!r.keepalive && r.body_done);
     ck_assert_str_eq(f->c->proto->name, "tunnel");
     ck_assert_uint_eq(f->c->rpos, f->c->rlen); /* the held bytes are the tunnel's now */
@@ -363,6 +366,115 @@ START_TEST(an_idle_tunnel_parks_on_both_descriptors)
 }
 END_TEST
 
+/* ---- An https:// backend: the tunnel relays over its TLS (wss:// to the origin) ------- */
+
+/* A server context with a throwaway self-signed certificate. */
+static SSL_CTX *tls_server_ctx(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ck_assert(k && x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, k);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"backend", -1, -1,
+                               0);
+    X509_set_issuer_name(x, n);
+    ck_assert(X509_sign(x, k, EVP_sha256()) > 0);
+    SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+    ck_assert(SSL_CTX_use_certificate(c, x) == 1 && SSL_CTX_use_PrivateKey(c, k) == 1);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    return c;
+}
+
+static void *tls_accept(void *arg)
+{
+    return (void *)(intptr_t)SSL_accept(arg);
+}
+
+/* As start, with the backend's end on TLS: *srv is the test's (the backend's) side. The
+ * backend's first record is "101-head" followed by `after`; the test reads only the head
+ * through the tunnel's SSL, as the HTTP client does, so `after` waits decrypted inside
+ * OpenSSL (SSL_pending), with nothing left on the socket, when the tunnel starts. */
+static void start_tls(fixture_t *f, bool async, const char *after, SSL_CTX **sctx, SSL **srv)
+{
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->mu, NULL);
+    int cs[2], us[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, cs), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, us), 0);
+    nonblock(cs[0]);
+    *sctx = tls_server_ctx();
+    *srv = SSL_new(*sctx);
+    SSL_set_fd(*srv, us[1]);
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    SSL *cli = SSL_new(cctx);
+    SSL_CTX_free(cctx); /* the SSL holds its reference */
+    SSL_set_fd(cli, us[0]);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, tls_accept, *srv), 0);
+    ck_assert_int_eq(SSL_connect(cli), 1);
+    void *acc;
+    pthread_join(th, &acc);
+    ck_assert_int_eq((int)(intptr_t)acc, 1);
+    char rec[256];
+    int n = snprintf(rec, sizeof(rec), "101-head%s", after);
+    ck_assert_int_eq(SSL_write(*srv, rec, n), n);
+    char head[8];
+    ck_assert_int_eq(SSL_read(cli, head, 8), 8);
+    ck_assert_int_eq(SSL_pending(cli), (int)strlen(after));
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+    f->c = pt_conn_create(cs[0], &cfg, &sa, sizeof(sa));
+    f->conn_fd = cs[0];
+    f->c->async_write = f->async = async;
+    f->client = cs[1];
+    f->backend = us[1];
+    f->up_fd = us[0];
+    pt_request_t r = {.conn = f->c, .vhost = &vh, .keepalive = true};
+    ck_assert_int_eq(pt_tunnel_run(&r, us[0], cli, "", 0, 5000), 0);
+    ck_assert_int_eq(pthread_create(&f->th, NULL, run_relay, f), 0);
+}
+
+START_TEST(over_tls_bytes_openssl_holds_reach_the_client_and_both_ways_go_on)
+{
+    fixture_t f;
+    SSL_CTX *sctx;
+    SSL *srv;
+    start_tls(&f, _i, "welcome", &sctx, &srv);
+    char buf[64] = {0};
+    ck_assert_uint_eq(read_n(f.client, buf, 7), 7);
+    ck_assert_str_eq(buf, "welcome");
+    for (int i = 0; i < 5; i++) {
+        /* Each round trip parks the tunnel between them under event. */
+        ck_assert_int_eq(write(f.client, "ping", 4), 4);
+        memset(buf, 0, sizeof(buf));
+        ck_assert_int_eq(SSL_read(srv, buf, sizeof(buf)), 4);
+        ck_assert_str_eq(buf, "ping");
+        /* Two records in one write: the second must not wait in OpenSSL for more. */
+        ck_assert_int_eq(SSL_write(srv, "po", 2), 2);
+        ck_assert_int_eq(SSL_write(srv, "ng", 2), 2);
+        memset(buf, 0, sizeof(buf));
+        ck_assert_uint_eq(read_n(f.client, buf, 4), 4);
+        ck_assert_str_eq(buf, "pong");
+    }
+    /* The client's FIN reaches the backend as close_notify. */
+    shutdown(f.client, SHUT_WR);
+    ck_assert_int_eq(SSL_read(srv, buf, sizeof(buf)), 0);
+    ck_assert_int_eq(SSL_get_error(srv, 0), SSL_ERROR_ZERO_RETURN);
+    /* The backend's close_notify and FIN end the other way. */
+    SSL_shutdown(srv);
+    shutdown(f.backend, SHUT_WR);
+    ck_assert(at_eof(f.client));
+    finish(&f);
+    SSL_free(srv);
+    SSL_CTX_free(sctx);
+}
+END_TEST
+
 START_TEST(a_tunnel_that_cannot_start_closes_the_backend_socket)
 {
     int cs[2];
@@ -372,7 +484,7 @@ START_TEST(a_tunnel_that_cannot_start_closes_the_backend_socket)
     pt_request_t r = {.conn = c, .vhost = &vh, .keepalive = true};
     int bad = dup(cs[1]);
     close(bad); /* a descriptor that is not open: fcntl fails */
-    ck_assert_int_lt(pt_tunnel_run(&r, bad, "", 0, 1000), 0);
+    ck_assert_int_lt(pt_tunnel_run(&r, bad, NULL, "", 0, 1000), 0);
     ck_assert(!r.keepalive);
     ck_assert_ptr_eq(c->proto, NULL); /* the connection is not taken over */
     pt_conn_destroy(c);
@@ -396,6 +508,8 @@ int main(void)
     tcase_add_loop_test(tc, a_client_that_does_not_read_holds_back_the_backend, 0, 2);
     tcase_add_loop_test(tc, a_client_gone_for_good_ends_the_tunnel_at_the_next_write, 0, 2);
     tcase_add_test(tc, an_idle_tunnel_parks_on_both_descriptors);
+    tcase_add_loop_test(tc, over_tls_bytes_openssl_holds_reach_the_client_and_both_ways_go_on, 0,
+                        2);
     tcase_add_test(tc, a_tunnel_that_cannot_start_closes_the_backend_socket);
     suite_add_tcase(s, tc);
     TCase *bulk = tcase_create("bulk");

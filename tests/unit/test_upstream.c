@@ -155,6 +155,31 @@ START_TEST(a_closed_tcp_port_is_refused)
 }
 END_TEST
 
+/* Without resolve=, names are resolved at load (b->addrs): a name without addresses is not
+ * looked up on the worker at connect, and the reason says so; a literal needs no lookup. */
+START_TEST(a_name_not_resolved_at_load_is_not_looked_up_at_connect)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t len = sizeof(sin);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(listen(s, 4), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+    pt_backend_t b = {.host = "localhost", .port = ntohs(sin.sin_port)};
+    ck_assert_int_eq(pt_upstream_connect(&b, 1000), -EHOSTUNREACH);
+    ck_assert_msg(strstr(pt_upstream_connect_why(&b, EHOSTUNREACH), "not resolved when the "
+                                                                  "configuration was loaded"),
+                  "%s", pt_upstream_connect_why(&b, EHOSTUNREACH));
+    b.resolve_s = 30; /* a member that follows the network may still look its name up */
+    int fd = pt_upstream_connect(&b, 1000);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    pt_backend_t lit = {.host = "127.0.0.1", .port = 9};
+    ck_assert_str_eq(pt_upstream_connect_why(&lit, EHOSTUNREACH), strerror(EHOSTUNREACH));
+    close(s);
+}
+END_TEST
+
 START_TEST(connects_to_a_tcp_backend)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -255,6 +280,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_missing_unix_socket_fails_at_once);
     tcase_add_test(tc, a_closed_tcp_port_is_refused);
     tcase_add_test(tc, connects_to_a_tcp_backend);
+    tcase_add_test(tc, a_name_not_resolved_at_load_is_not_looked_up_at_connect);
     tcase_add_test(tc, the_connect_timeout_is_the_backends_or_the_default);
     tcase_add_test(tc, a_unix_path_too_long_is_refused);
     suite_add_tcase(s, tc);
