@@ -125,7 +125,18 @@ START_TEST(usr1_serves_a_new_certificate_while_a_download_in_flight_completes)
     ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
     ck_assert_msg(wait_key("256", 10000), "the ECDSA certificate is not served after USR1");
     int rc = wait_child(dl, 40000);
-    ck_assert_msg(rc == 0, "the download in flight failed: %d", rc);
+    if (rc != 0) {
+        /* Say how far it got and what the server logged (it failed 1 run in ~200 under ASan
+         * with 28, curl's PARTIAL_FILE: the connection closed early; not reproduced yet). */
+        size_t got_n = 0;
+        char *part = pth_read_file(sink_path, &got_n);
+        char *log = pth_read_file(pth_path(h, "error.log"), NULL);
+        size_t ll = log ? strlen(log) : 0;
+        ck_abort_msg("the download in flight failed: %d after %zu of %u bytes; error log "
+                     "tail: %s", rc, got_n, BIG, log ? log + (ll > 3000 ? ll - 3000 : 0) : "");
+        free(part);
+        free(log);
+    }
     size_t n = 0;
     char *got = pth_read_file(sink_path, &n);
     ck_assert(got != NULL);
