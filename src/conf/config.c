@@ -33,6 +33,8 @@ typedef struct {
     int mpm;
     bool mpm_set; /* an MPM directive (or LoadModule mpm_*) has been read */
     const char **loaded; /* modules LoadModule'd so far, for <IfModule> */
+    bool loads_builtin;  /* a LoadModule has named one of Apache's shared modules portico
+                          * builds in: from then on <IfModule> follows the LoadModule lines */
     size_t nloaded;
     define_t *defs;
     size_t ndefs, capdefs;
@@ -308,7 +310,8 @@ static bool condition_true(pctx_t *c, const char *kind, const char *arg)
         arg++;
     bool yes;
     if (strcasecmp(kind, "IfModule") == 0)
-        yes = pt_module_known(arg, c->mpm) || loaded_module(c, arg);
+        yes = (pt_module_known(arg, c->mpm) && (!c->loads_builtin || pt_module_static(arg))) ||
+              loaded_module(c, arg);
     else if (strcasecmp(kind, "IfFile") == 0)
         yes = file_exists(c, arg);
     else
@@ -449,8 +452,15 @@ static int load_module(pctx_t *c, const pt_node_t *n, pt_node_t ***tail)
             return 0;
         }
     }
-    if (pt_module_known(name, c->mpm))
+    if (pt_module_known(name, c->mpm)) {
+        /* An Apache layout (Debian's mods-enabled) says which of its shared modules it
+         * has; <IfModule ssl_module> around Listen 443 must stay false without ssl.load. */
+        if (!pt_module_static(name)) {
+            c->loads_builtin = true;
+            add_loaded(c, name);
+        }
         return 0;
+    }
     const pt_apache_module_t *am = pt_apache_module_find(name);
     if (am && !am->accepted && !pt_apache_module_is_portico(am->name))
         return fail(c, n->file, n->line,

@@ -50,6 +50,9 @@ pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_
 /* Is a built-in module of this name (or source file name, "mod_dir.c") present, given the
  * MPM in use? Used by <IfModule>, LoadModule, portico -l and -M. */
 bool pt_module_known(const char *name, int mpm);
+/* Whether Apache compiles the module into its binary (core, so, log_config, unixd,
+ * watchdog, the MPM) rather than loading it with LoadModule. */
+bool pt_module_static(const char *name);
 /* NULL-terminated list of built-in module names. */
 const char *const *pt_module_list(void);
 

@@ -87,6 +87,21 @@ static const char *const module_names[] = {
     NULL,
 };
 
+/* Apache builds these into its binary; the others (ssl, rewrite, proxy, ...) are shared
+ * modules a LoadModule line brings in. */
+bool pt_module_static(const char *name)
+{
+    static const char *const fixed[] = {"core_module", "core.c", "so_module", "mod_so.c",
+                                        "log_config_module", "mod_log_config.c",
+                                        "unixd_module", "mod_unixd.c", "watchdog_module",
+                                        "mod_watchdog.c"};
+    for (size_t i = 0; i < PT_ARRAY_LEN(fixed); i++)
+        if (strcmp(name, fixed[i]) == 0)
+            return true;
+    return strncmp(name, "mpm_", 4) == 0 || strcmp(name, "event.c") == 0 ||
+           strcmp(name, "worker.c") == 0 || strcmp(name, "prefork.c") == 0;
+}
+
 bool pt_module_known(const char *name, int mpm)
 {
     for (size_t i = 0; i < PT_ARRAY_LEN(modules); i++) {

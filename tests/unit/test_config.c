@@ -261,6 +261,39 @@ START_TEST(ifmodule_keeps_built_in_modules_and_skips_others)
 }
 END_TEST
 
+/* Debian's ports.conf puts Listen 443 in <IfModule ssl_module>; its mods-enabled has no
+ * ssl.load until a2enmod ssl, and Apache then opens only port 80. Once a LoadModule names a
+ * module Apache loads as a shared object, <IfModule> follows the LoadModule lines for those
+ * (the ones Apache compiles in stay present); a config without such lines has them all. */
+START_TEST(ifmodule_follows_loadmodule_in_an_apache_layout)
+{
+    pt_config_t *c = load("LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
+                          "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so\n"
+                          "Listen 8080\n"
+                          "<IfModule ssl_module>\nListen 8443\n</IfModule>\n"
+                          "<IfModule mod_ssl.c>\nListen 8444\n</IfModule>\n"
+                          "<IfModule !ssl_module>\nServerName nossl\n</IfModule>\n"
+                          "<IfModule mod_dir.c>\nServerAdmin dir\n</IfModule>\n"
+                          "<IfModule log_config_module>\nServerSignature Off\n</IfModule>\n"
+                          "<IfModule mpm_event_module>\nThreadsPerChild 7\n</IfModule>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->nlistens, 1);
+    ck_assert_str_eq(c->main_server->server_name, "nossl");
+    ck_assert_str_eq(c->main_server->server_admin, "dir");
+    ck_assert_int_eq(c->threads_per_child, 7);
+    pt_config_free(c);
+    c = load("LoadModule dir_module x.so\nLoadModule ssl_module x.so\nListen 8080\n"
+             "<IfModule ssl_module>\nListen 8443\n</IfModule>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->nlistens, 2);
+    pt_config_free(c);
+    c = load("Listen 8080\n<IfModule ssl_module>\nListen 8443\n</IfModule>\n");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->nlistens, 2);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(ifdefine_sees_command_line_and_config_defines)
 {
     const char *defs[] = {"FROMCLI"};
@@ -1020,6 +1053,7 @@ static Suite *config_suite(void)
         tcase_add_test(lang, rejects_missing_include_but_include_optional_is_silent);
     tcase_add_test(lang, rejects_include_loop);
     tcase_add_test(lang, ifmodule_keeps_built_in_modules_and_skips_others);
+    tcase_add_test(lang, ifmodule_follows_loadmodule_in_an_apache_layout);
     tcase_add_test(lang, ifdefine_sees_command_line_and_config_defines);
     tcase_add_test(lang, loadmodule_accepts_built_ins_and_rejects_others);
     tcase_add_test(lang, module_list_names_built_ins_by_either_name);
