@@ -189,6 +189,18 @@ void pt_modreq_directives(const pt_modreq_t *r, pt_module_directive_fn fn, void 
     each_directive(r->dir, fn, ctx);
 }
 
+void pt_modreq_directive_lines(const pt_modreq_t *r,
+                               void (*fn)(void *ctx, const pt_module_directive_line_t *d),
+                               void *ctx)
+{
+    for (size_t i = 0; r->dir && i < r->dir->nmod_directives; i++) {
+        const pt_mod_directive_t *d = &r->dir->mod_directives[i];
+        pt_module_directive_line_t line = {d->name, d->argc, d->argv, d->file, d->line,
+                                           d->htaccess};
+        fn(ctx, &line);
+    }
+}
+
 static const pt_config_t *child_cfg;
 
 void pt_modapi_child_config(const pt_config_t *cfg)

@@ -303,6 +303,23 @@ static bool declared_by(const pt_loaded_module_t *m, const char *name)
     return false;
 }
 
+_Static_assert(PT_MOD_OVERRIDE_AUTHCFG >> 8 == PT_OVR_AUTHCFG &&
+                   PT_MOD_OVERRIDE_FILEINFO >> 8 == PT_OVR_FILEINFO &&
+                   PT_MOD_OVERRIDE_INDEXES >> 8 == PT_OVR_INDEXES &&
+                   PT_MOD_OVERRIDE_LIMIT >> 8 == PT_OVR_LIMIT &&
+                   PT_MOD_OVERRIDE_OPTIONS >> 8 == PT_OVR_OPTIONS,
+               "a module's override bits are AllowOverride's classes, shifted");
+
+/* Where the walker takes a module directive: its scopes, and the AllowOverride classes
+ * that let it into .htaccess (only for one that sections take, as in Apache). */
+static unsigned where_of(const pt_module_directive_t *d)
+{
+    if (!(d->where & PT_MOD_DIRECTIVE_SECTIONS))
+        return SRV;
+    unsigned ovr = ((unsigned)d->where >> 8) & PT_OVR_ALL;
+    return (unsigned)ALL | ovr << W_OVR_SHIFT;
+}
+
 /* Adds module m's directives to the table; a name the language has already, or another
  * module of this configuration declares, is an error. */
 static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t *m)
@@ -329,9 +346,8 @@ static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t
         char *name = strdup(d->name);
         if (!name)
             return pt_dcx_fail(l, n, "out of memory");
-        directives[i] = (dcx_directive_t){
-            name, d->where & PT_MOD_DIRECTIVE_SECTIONS ? (unsigned)ALL : (unsigned)SRV,
-            d->min_args, d->max_args, set_module_directive};
+        directives[i] = (dcx_directive_t){name, where_of(d), d->min_args, d->max_args,
+                                          set_module_directive};
     }
     return 0;
 }
@@ -366,6 +382,7 @@ static int set_module_directive(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     d->argv = argv;
     d->file = n->file;
     d->line = n->line;
+    d->htaccess = l->allow != NULL; /* the walker of a .htaccess file asks allow() */
     return 0;
 }
 

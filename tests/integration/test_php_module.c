@@ -327,6 +327,71 @@ START_TEST(php_value_flag_and_admin_value_apply_per_directory)
 }
 END_TEST
 
+/* .htaccess as mod_php reads it: php_value and php_flag are OR_OPTIONS (AllowOverride
+ * Options or All, or AllowOverrideList naming them), and PHP hears they come from .htaccess
+ * (PHP_INI_STAGE_HTACCESS: mail.force_extra_parameters is refused there and taken in a
+ * <Directory>); php_admin_value is never allowed there: 500 with the file and line. */
+START_TEST(php_value_and_php_flag_in_htaccess_follow_allowoverride_options)
+{
+    static const char ini_php[] =
+        "<?php foreach (['memory_limit','short_open_tag','mail.force_extra_parameters'] as $k)"
+        " echo $k, '=', ini_get($k), \"\\n\";";
+    static const char ht[] = "php_value memory_limit 77M\nphp_flag short_open_tag On\n"
+                             "php_value mail.force_extra_parameters -fhtaccess\n";
+    const char *dirs[] = {"opt", "all", "info", "list", "admin", "conf"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "%s/ini.php", dirs[i]);
+        pth_write_file(h, rel, ini_php, sizeof(ini_php) - 1);
+        snprintf(rel, sizeof(rel), "%s/.htaccess", dirs[i]);
+        if (strcmp(dirs[i], "admin") == 0)
+            pth_write_filef(h, rel, "php_admin_value memory_limit 1M\n");
+        else if (strcmp(dirs[i], "list") == 0)
+            pth_write_filef(h, rel, "php_value memory_limit 88M\n");
+        else if (strcmp(dirs[i], "conf") != 0)
+            pth_write_file(h, rel, ht, sizeof(ht) - 1);
+    }
+    pth_expect_error(h, "\\.htaccess:[0-9]: (php_value|php_admin_value) not allowed here");
+    pth_expect_error(h, "PHP refused mail.force_extra_parameters");
+    start_php("<Directory @DOCROOT@/opt>\n  AllowOverride Options\n</Directory>\n"
+              "<Directory @DOCROOT@/all>\n  AllowOverride All\n</Directory>\n"
+              "<Directory @DOCROOT@/info>\n  AllowOverride FileInfo AuthConfig\n</Directory>\n"
+              "<Directory @DOCROOT@/list>\n  AllowOverride None\n"
+              "  AllowOverrideList php_value\n</Directory>\n"
+              "<Directory @DOCROOT@/admin>\n  AllowOverride All\n</Directory>\n"
+              "<Directory @DOCROOT@/conf>\n"
+              "  php_value mail.force_extra_parameters -fconf\n</Directory>\n");
+    pth_resp_t r;
+    for (int i = 0; i < 2; i++) {
+        pth_get(h, i ? "/all/ini.php" : "/opt/ini.php", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        PTH_ASSERT_VAR(r.body, "memory_limit", "77M");
+        PTH_ASSERT_VAR(r.body, "short_open_tag", "1");
+        PTH_ASSERT_VAR(r.body, "mail.force_extra_parameters", "");
+        pth_resp_free(&r);
+    }
+    ck_assert(pth_file_wait_contains(h->error_log, "opt/.htaccess:3: PHP refused "
+                                                   "mail.force_extra_parameters", 3000));
+    pth_get(h, "/conf/ini.php", NULL, &r);
+    PTH_ASSERT_VAR(r.body, "mail.force_extra_parameters", "-fconf");
+    pth_resp_free(&r);
+    pth_get(h, "/list/ini.php", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    PTH_ASSERT_VAR(r.body, "memory_limit", "88M");
+    pth_resp_free(&r);
+    pth_get(h, "/info/ini.php", NULL, &r);
+    ck_assert_int_eq(r.status, 500);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "info/.htaccess:1: php_value not allowed "
+                                                   "here", 3000));
+    pth_get(h, "/admin/ini.php", NULL, &r);
+    ck_assert_int_eq(r.status, 500);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(h->error_log, "admin/.htaccess:1: php_admin_value not "
+                                                   "allowed here", 3000));
+}
+END_TEST
+
 START_TEST(php_warnings_go_to_portico_error_log_with_the_client)
 {
     pth_write_filef(h, "warn.php", "<?php trigger_error('custom trouble', E_USER_WARNING);"
@@ -474,6 +539,7 @@ static Suite *php_suite(void)
     tcase_add_test(tc, exit_ends_the_script_with_what_it_sent);
     tcase_add_test(tc, max_connections_per_child_recycles_php_children);
     tcase_add_test(tc, php_value_flag_and_admin_value_apply_per_directory);
+    tcase_add_test(tc, php_value_and_php_flag_in_htaccess_follow_allowoverride_options);
     tcase_add_test(tc, php_warnings_go_to_portico_error_log_with_the_client);
     if (!asan) /* no shared extension under ASan: see pth_php_asan_setup */
         tcase_add_test(tc, php_sapi_is_portico_and_opcache_runs);
