@@ -8,7 +8,7 @@
  * handler call, pt_modguard_run arms it with what a signal handler may not compute: the
  * client's fd, the start of the log line (pid, client, request line, module) and whether
  * the connection is plain HTTP/1. On a signal, only async-signal-safe calls follow
- * (clock_gettime, write, send, shutdown, setsockopt, recv, raise):
+ * (clock_gettime, time, write, send, recv, shutdown, setsockopt, close, sigaction, raise):
  * - the log line, its time formatted by hand, written to the error log's fd;
  * - plain HTTP/1 and nothing of the response sent yet: a preformatted "500 Internal Server
  *   Error" with Connection: close, then a FIN;
@@ -18,7 +18,8 @@
  *   session's keys, sequence numbers and buffers are OpenSSL's state in the process's
  *   memory, which the crash may have damaged and OpenSSL's calls are not
  *   async-signal-safe; HTTP/2 would need the session's HPACK and stream state likewise;
- * then the signal is raised again with its default action, so the child ends by it.
+ * then the signal is raised again with its default action, so the child ends by it. A
+ * signal outside a module's handler goes to the disposition that was there before.
  * "Nothing sent yet" is: no head has gone to the client (r->head_sent) and no call of the
  * module API that may write was running (a crash inside a write may have sent part). */
 #include "module.h"
@@ -245,25 +246,37 @@ static void send_500(void)
         ;
 }
 
-static void on_crash(int sig)
+/* What each signal did before (ASan's handler, say): a crash outside any module handler is
+ * theirs. */
+static struct sigaction previous[NSIG];
+
+static void on_crash(int sig, siginfo_t *si, void *uctx)
 {
     int saved = errno;
-    if (armed && cur.r) {
-        armed = 0;
-        bool nothing_sent = !in_io && !cur.r->head_sent;
-        if (cur.plain_h1 && nothing_sent) {
-            log_crash(sig, "sent a 500 (nothing of the response had been sent), closing the "
-                           "connection");
-            send_500();
-        } else {
-            log_crash(sig, nothing_sent ? "resetting the connection (a 500 cannot be sent "
-                                          "safely over TLS or HTTP/2)"
-                                        : "resetting the connection (part of the response "
-                                          "had been sent)");
-            struct linger lg = {.l_onoff = 1, .l_linger = 0};
-            setsockopt(cur.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-            close(cur.fd);
-        }
+    if (!armed || !cur.r) {
+        /* Not in a module's handler: the previous disposition takes the signal. A fault
+         * (si_code > 0, from the kernel) happens again when this returns; a signal sent
+         * by kill() is sent again. */
+        sigaction(sig, &previous[sig], NULL);
+        if (si->si_code <= 0)
+            raise(sig);
+        errno = saved;
+        return;
+    }
+    armed = 0;
+    bool nothing_sent = !in_io && !cur.r->head_sent;
+    if (cur.plain_h1 && nothing_sent) {
+        log_crash(sig, "sent a 500 (nothing of the response had been sent), closing the "
+                       "connection");
+        send_500();
+    } else {
+        log_crash(sig, nothing_sent ? "resetting the connection (a 500 cannot be sent safely "
+                                      "over TLS or HTTP/2)"
+                                    : "resetting the connection (part of the response had "
+                                      "been sent)");
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(cur.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(cur.fd);
     }
     /* SA_RESETHAND put the default action back: a fault that returns faults again and
      * ends the process; a signal sent by kill() ends it with this one. */
@@ -306,10 +319,11 @@ void pt_modguard_enable(const pt_config_t *cfg)
     time_t now = time(NULL);
     gmtoff = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
     make_page(cfg);
-    struct sigaction sa = {.sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND};
+    struct sigaction sa = {.sa_sigaction = on_crash,
+                           .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < PT_ARRAY_LEN(guarded_signals); i++)
-        sigaction(guarded_signals[i], &sa, NULL);
+        sigaction(guarded_signals[i], &sa, &previous[guarded_signals[i]]);
     enabled = true;
 }
 
