@@ -341,6 +341,7 @@ static void put_clean(out_t *o, const char *s)
 
 static void arm(const pt_request_t *r, const char *module)
 {
+    armed = 0; /* while cur is rewritten */
     long pid = (long)getpid();
     cur.r = r;
     cur.module = module;
