@@ -44,7 +44,9 @@
 
 static const int guarded_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 
-/* Set once per child (pt_modguard_enable), read by the signal handler. */
+/* The state is process-global because a signal handler reaches nothing else; it is written
+ * only in prefork children, which have one thread. Set once per child (pt_modguard_enable),
+ * read by the signal handler. */
 static bool enabled;
 static long gmtoff;                 /* the error log's local time: seconds east of UTC */
 static char page[GUARD_PAGE];       /* the 500: head up to "Date: ", then the rest */
@@ -129,9 +131,9 @@ static const char days3[] = "SunMonTueWedThuFriSat";
 static const char months3[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 /* "[Wed Dec 02 02:05:14.123456 2026] ", as pt_log_error writes its lines. */
-static void put_log_time(out_t *o, const struct timespec *ts)
+static void put_log_time(out_t *o, const struct timespec *ts, long off)
 {
-    civil_t c = civil((long long)ts->tv_sec + gmtoff);
+    civil_t c = civil((long long)ts->tv_sec + off);
     put(o, "[", 1);
     put(o, days3 + 3 * c.wday, 3);
     put(o, " ", 1);
@@ -171,6 +173,24 @@ static void put_http_date(out_t *o, time_t t)
     put(o, " GMT", 4);
 }
 
+size_t pt_modguard_http_date(char *out, size_t cap, time_t t)
+{
+    out_t o = {out, 0, cap ? cap - 1 : 0};
+    put_http_date(&o, t);
+    if (cap)
+        out[o.n] = '\0';
+    return o.n;
+}
+
+size_t pt_modguard_log_time(char *out, size_t cap, const struct timespec *ts, long off)
+{
+    out_t o = {out, 0, cap ? cap - 1 : 0};
+    put_log_time(&o, ts, off);
+    if (cap)
+        out[o.n] = '\0';
+    return o.n;
+}
+
 /* strsignal is not async-signal-safe; these are its words, as the parent logs them. */
 static const char *signal_name(int sig)
 {
@@ -207,7 +227,7 @@ static void log_crash(int sig, const char *outcome)
     out_t o = {line, 0, sizeof(line) - 1};
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    put_log_time(&o, &ts);
+    put_log_time(&o, &ts, gmtoff);
     put(&o, cur.pre, cur.pre_len);
     puts_(&o, "crashed: signal ");
     puts_(&o, signal_name(sig));
