@@ -51,6 +51,7 @@ static bool enabled;
 static long gmtoff;                 /* the error log's local time: seconds east of UTC */
 static char page[GUARD_PAGE];       /* the 500: head up to "Date: ", then the rest */
 static size_t page_head, page_len;  /* page[0, page_head) "Date: " page[page_head, len) */
+static size_t page_body;            /* where the body starts (not sent for HEAD) */
 
 /* What the armed handler needs of the request being served (pt_modguard_run). */
 static struct {
@@ -59,6 +60,7 @@ static struct {
     int fd;
     int log_fd;                     /* -1: LogLevel keeps errors out */
     bool plain_h1;
+    bool head_only;                 /* HEAD: the 500 has no body */
     char pre[GUARD_LINE];           /* "[core:error] [pid ...] [client ...] child pid N " */
     size_t pre_len;
     char req[GUARD_LINE];           /* " in the handler of module M for \"GET / HTTP/1.1\"" */
@@ -250,7 +252,7 @@ static void send_500(void)
     out_t o = {buf, 0, sizeof(buf)};
     put(&o, page, page_head);
     put_http_date(&o, time(NULL));
-    put(&o, page + page_head, page_len - page_head);
+    put(&o, page + page_head, (cur.head_only ? page_body : page_len) - page_head);
     size_t off = 0;
     while (off < o.n) {
         ssize_t w = send(cur.fd, buf + off, o.n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -317,8 +319,10 @@ static void make_page(const pt_config_t *cfg)
     page_head = (size_t)n;
     n += snprintf(page + n, sizeof(page) - (size_t)n,
                   "\r\nServer: %s\r\nContent-Length: %zu\r\nConnection: close\r\n"
-                  "Content-Type: text/html; charset=iso-8859-1\r\n\r\n%s",
-                  pt_server_banner(cfg->server_tokens), sizeof(body) - 1, body);
+                  "Content-Type: text/html; charset=iso-8859-1\r\n\r\n",
+                  pt_server_banner(cfg->server_tokens), sizeof(body) - 1);
+    page_body = (size_t)n < sizeof(page) ? (size_t)n : sizeof(page) - 1;
+    n += snprintf(page + page_body, sizeof(page) - page_body, "%s", body);
     page_len = (size_t)n < sizeof(page) ? (size_t)n : sizeof(page) - 1;
 }
 
@@ -367,6 +371,7 @@ static void arm(const pt_request_t *r, const char *module)
     cur.module = module;
     cur.fd = r->conn->fd;
     cur.plain_h1 = r->conn->tp == &pt_transport_socket && r->proto_num < 2000;
+    cur.head_only = r->method_id == PT_METHOD_HEAD;
     cur.log_fd = pt_log_level() >= PT_LOG_ERR ? pt_log_error_fd() : -1;
     out_t o = {cur.pre, 0, sizeof(cur.pre)};
     puts_(&o, "[core:error] [pid ");

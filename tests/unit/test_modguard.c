@@ -1,8 +1,8 @@
 /* Unit tests for modguard.c, a crash in a module's handler under prefork: the hand-made
  * date formats against the C library's over four centuries, and in a forked process, what
  * an armed crash sends (a 500 on plain HTTP/1 before any output, nothing once the head went
- * out), its log line, death by the same signal, and a crash outside any module handler left
- * to the disposition that was there before. */
+ * out; no body for HEAD), its log line, death by the same signal, and a crash outside any
+ * module handler left to the disposition that was there before. */
 #include "conn.h"
 #include "log.h"
 #include "module.h"
@@ -158,6 +158,20 @@ START_TEST(a_fault_before_any_output_sends_a_500_logs_and_dies_by_the_signal)
 }
 END_TEST
 
+START_TEST(the_500_for_a_head_request_has_no_body)
+{
+    req.method_id = PT_METHOD_HEAD;
+    char out[2048];
+    int st = crash_in_child(fault, false, out, sizeof(out));
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status %#x", st);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 500 Internal Server Error\r\n", 36) == 0, "%s", out);
+    char *end = strstr(out, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_str_eq(end, "\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: "));
+}
+END_TEST
+
 START_TEST(a_crash_after_the_head_went_out_sends_nothing)
 {
     char out[2048];
@@ -206,6 +220,7 @@ static Suite *modguard_suite(void)
     tc = tcase_create("crash");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_fault_before_any_output_sends_a_500_logs_and_dies_by_the_signal);
+    tcase_add_test(tc, the_500_for_a_head_request_has_no_body);
     tcase_add_test(tc, a_crash_after_the_head_went_out_sends_nothing);
     tcase_add_test(tc, a_crash_outside_a_module_handler_goes_to_the_previous_disposition);
     suite_add_tcase(s, tc);
