@@ -2,10 +2,10 @@
  * of the FastCGI suite (tests/support/php_pages.h) give the same answers without php-fpm
  * (CGI variables and PATH_INFO, uploads, php://input, cookies, status and redirects, 32 MiB,
  * flush() streaming); LimitRequestBody, a fatal error, exit(), MaxConnectionsPerChild,
- * php_value and friends per directory, PHPIniDir, PHP's error log in portico's, HTTPS over
- * TLS, and DokuWiki (Debian's package) under an Alias. MPM event and worker refuse the
- * module at start-up (tested from the prefork run: the configs name their MPM). A crash in
- * PHP: test_php_module_crash.c. */
+ * php_value and friends per directory and in .htaccess, PHPIniDir, PHP's error log in
+ * portico's, HTTPS over TLS, and DokuWiki (Debian's package) under an Alias. MPM event and
+ * worker refuse the module at start-up (tested from the prefork run: the configs name their
+ * MPM). A crash in PHP: test_php_module_crash.c. */
 /* mpms: prefork */
 #include "harness.h"
 #include "php_pages.h"
