@@ -9,7 +9,6 @@
  * client's fd, the start of the log line (pid, client, request line, module) and whether
  * the connection is plain HTTP/1. On a signal, only async-signal-safe calls follow
  * (clock_gettime, time, write, send, recv, shutdown, setsockopt, close, sigaction, raise):
- * - the log line, its time formatted by hand, written to the error log's fd;
  * - plain HTTP/1 and nothing of the response sent yet: a preformatted "500 Internal Server
  *   Error" with Connection: close, then a FIN;
  * - else (part of the response went out, or TLS, or HTTP/2): the connection is reset
@@ -18,6 +17,7 @@
  *   session's keys, sequence numbers and buffers are OpenSSL's state in the process's
  *   memory, which the crash may have damaged and OpenSSL's calls are not
  *   async-signal-safe; HTTP/2 would need the session's HPACK and stream state likewise;
+ * - the log line, its time formatted by hand, written to the error log's fd;
  * then the signal is raised again with its default action, so the child ends by it. A
  * signal outside a module's handler goes to the disposition that was there before.
  * "Nothing sent yet" is: no head has gone to the client (r->head_sent) and no call of the
@@ -63,7 +63,7 @@ static struct {
     bool head_only;                 /* HEAD: the 500 has no body */
     char pre[GUARD_LINE];           /* "[core:error] [pid ...] [client ...] child pid N " */
     size_t pre_len;
-    char req[GUARD_LINE];           /* " in the handler of module M for \"GET / HTTP/1.1\"" */
+    char req[GUARD_LINE];           /* " in the handler of module M serving \"GET / ...\"" */
     size_t req_len;
 } cur;
 static volatile sig_atomic_t armed;
@@ -246,7 +246,7 @@ static void log_crash(int sig, const char *outcome)
 /* The 500 with its Date, then a FIN; what the client had sent and nobody read is drained
  * (what is already here: no waiting), so that the close at exit is less likely to become a
  * reset that makes the client's TCP drop the answer unread. */
-static void send_500(void)
+static bool send_500(void)
 {
     char buf[GUARD_PAGE + 64];
     out_t o = {buf, 0, sizeof(buf)};
@@ -266,6 +266,7 @@ static void send_500(void)
     char sink[4096];
     for (int i = 0; i < 64 && recv(cur.fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
         ;
+    return off == o.n;
 }
 
 /* What each signal did before (ASan's handler, say): a crash outside any module handler is
@@ -288,9 +289,11 @@ static void on_crash(int sig, siginfo_t *si, void *uctx)
     armed = 0;
     bool nothing_sent = !in_io && !cur.r->head_sent;
     if (cur.plain_h1 && nothing_sent) {
-        log_crash(sig, "sent a 500 (nothing of the response had been sent), closing the "
-                       "connection");
-        send_500();
+        /* The client first, then the log. */
+        log_crash(sig, send_500() ? "sent a 500 (nothing of the response had been sent), "
+                                    "closing the connection"
+                                  : "closing the connection (nothing of the response had "
+                                    "been sent; the 500 could not be: the client is gone)");
     } else {
         log_crash(sig, nothing_sent ? "resetting the connection (a 500 cannot be sent safely "
                                       "over TLS or HTTP/2)"
