@@ -265,6 +265,7 @@ typedef struct {
     const char *const *argv;
     const char *file;
     int line;
+    bool htaccess;   /* read from a .htaccess file */
 } pt_mod_directive_t;
 /* <If>, <ElseIf>, <Else> (Apache's core): a condition (conf/expr_parse.h) and what the
  * section sets; its conf's own ifs are the sections nested in it. The request floor merges

@@ -21,6 +21,10 @@ enum {
     W_SECTIONS = W_DIR | W_LOC | W_FILES | W_IF,
 };
 
+/* A loaded module's directive carries in these bits of its where the AllowOverride classes
+ * (PT_OVR_*) that let it into a .htaccess file; conf's own have theirs in the class table
+ * of htaccess_parse.c. */
+#define W_OVR_SHIFT 16
 #define SRV (W_SERVER | W_VHOST)
 #define ALL (W_SERVER | W_VHOST | W_SECTIONS)
 #define NOMAX -1

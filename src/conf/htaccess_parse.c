@@ -1,7 +1,7 @@
 /* .htaccess files as Apache reads them: the parser's language without Include or Define,
  * walked in <Directory> context against a scratch configuration, each directive admitted by
- * its AllowOverride class (the "Override:" line of Apache's documentation) or by
- * AllowOverrideList. */
+ * its AllowOverride class (the "Override:" line of Apache's documentation; a loaded
+ * module's directive says its own, W_OVR_SHIFT) or by AllowOverrideList. */
 #include "htaccess_parse.h"
 
 #include "directives.h"
@@ -172,12 +172,13 @@ static int allow(dcx_t *l, const pt_node_t *n, const dcx_directive_t *d)
     const pt_dir_config_t *a = x->allowed;
     char name[128];
     snprintf(name, sizeof(name), "%s%s", n->section ? "<" : "", n->name);
-    unsigned cls = pt_htaccess_override_class(name);
+    unsigned mod_cls = d ? (d->where >> W_OVR_SHIFT) & PT_OVR_ALL : 0;
+    unsigned cls = mod_cls ? mod_cls : pt_htaccess_override_class(name);
     bool known = d != NULL;
     if (known && listed(a, n->name))
         return 0;
     if (known && (cls & a->overrides & PT_OVR_ALL))
-        return cls == PT_OVR_OPTIONS ? check_options(l, n, a) : 0;
+        return cls == PT_OVR_OPTIONS && !mod_cls ? check_options(l, n, a) : 0;
     unsigned nonfatal = known ? PT_OVR_NONFATAL_OVERRIDE : PT_OVR_NONFATAL_UNKNOWN;
     char why[256];
     if (known)
