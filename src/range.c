@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *skip_ows(const char *p)
 {
@@ -287,12 +288,41 @@ int pt_http_date_parse(const char *s, time_t *out)
     return finish_date(&tm, mon, year, out);
 }
 
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* IMF-fixdate by hand: snprintf was 3% of a static 1 KiB response (every Last-Modified). */
 void pt_http_date_format(char *buf, size_t len, time_t t)
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (len < 30 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    char *p = buf;
+    memcpy(p, wdays[tm.tm_wday], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = put2(p, tm.tm_mday);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon], 3);
+    p += 3;
+    *p++ = ' ';
+    p = put2(p, (tm.tm_year + 1900) / 100);
+    p = put2(p, (tm.tm_year + 1900) % 100);
+    *p++ = ' ';
+    p = put2(p, tm.tm_hour);
+    *p++ = ':';
+    p = put2(p, tm.tm_min);
+    *p++ = ':';
+    p = put2(p, tm.tm_sec);
+    memcpy(p, " GMT", 5);
 }
 
 /* A list field may arrive as several field lines; each is checked. */
