@@ -88,7 +88,7 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
     if (!hosts_ok)
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",
                       denied_what(r));
-    if (pt_access_compat_satisfy(compat) == PT_SATISFY_ANY) {
+    if (pt_access_compat_satisfy_for(compat, r->method) == PT_SATISFY_ANY) {
         if (hosts_ok)
             return 0;
     } else if (!hosts_ok) {

@@ -84,6 +84,20 @@ enum {
 };
 
 struct pt_expr; /* an ap_expr (conf/expr_parse.h) */
+/* <Limit GET POST> and <LimitExcept GET> (Apache's cmd->limited): the methods the access
+ * directives inside apply to. Methods are compared as written (case-sensitive, as Apache);
+ * HEAD counts as GET, as Apache gives both one method number. outer: the enclosing <Limit>,
+ * whose set the method must also pass (NULL: none). Built at load, read-only after. */
+typedef struct pt_method_limit {
+    const char **methods;
+    size_t nmethods;
+    bool except;                       /* <LimitExcept>: every method but those */
+    const struct pt_method_limit *outer;
+} pt_method_limit_t;
+
+/* Does a directive made under lim apply to a request with this method? NULL: always. */
+bool pt_method_limited(const pt_method_limit_t *lim, const char *method);
+
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
 /* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
@@ -567,6 +581,14 @@ typedef struct pt_config {
     /* The handler for a request that no SetHandler or AddHandler names (static files),
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
+
+    /* Methods beyond the standard ones that the configuration made known (RegisterHttpMethod
+     * and <Limit>/<LimitExcept> at load): what HttpProtocolOptions RegisteredMethods admits. */
+    const char **methods;
+    size_t nmethods;
+    bool registered_methods;   /* HttpProtocolOptions RegisteredMethods: any other method
+                                  is answered 501 */
+    bool allow09;              /* HttpProtocolOptions Allow0.9 */
 
     /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
      * the configuration asks and portico accepts without doing (directives_compat.c), one

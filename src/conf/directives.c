@@ -572,6 +572,7 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_alias_table;
     out[n++] = pt_dcx_compat_table;
     out[n++] = pt_dcx_expires_table;
+    out[n++] = pt_dcx_limit_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;

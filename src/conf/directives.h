@@ -68,6 +68,7 @@ typedef struct {
     pt_section_t *sec;      /* innermost <Directory>/<Files>/<Location>, else NULL */
     pt_require_t **req;     /* Require lines and groups collected in this scope */
     size_t nreq;
+    const pt_method_limit_t *limit; /* inside <Limit>/<LimitExcept>, else NULL */
 } dcx_scope_t;
 
 struct dcx_directive {
@@ -80,6 +81,11 @@ struct dcx_directive {
 /* conf's own tables, which pt_config_load hands to the walker before the extensions'. */
 extern const dcx_directive_t pt_dcx_dir_table[];
 extern const dcx_directive_t pt_dcx_alias_table[];
+/* directives_limit.c: <Limit>, <LimitExcept>, RegisterHttpMethod, HttpProtocolOptions;
+ * directives_core2.c: the rest of Apache's core, mod_dir, mod_env, ... that portico takes. */
+extern const dcx_directive_t pt_dcx_limit_table[];
+/* Is method one of Apache's standard methods (GET, POST, PROPFIND, ...)? */
+bool pt_dcx_method_standard(const char *method);
 
 /* ---- Extensions: how the floors above conf add to the language ----------------------------
  * conf names nothing above it: access rules, Header rules, access logs, LoadModule, the
@@ -116,7 +122,7 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
  * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
  * PT_CONF_EXT_MAX, zeroed) for the extensions. */
-#define PT_DCX_TABLES_MAX (5 + PT_CONF_EXT_MAX)
+#define PT_DCX_TABLES_MAX (6 + PT_CONF_EXT_MAX)
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
                  char *err, size_t errlen);
 
