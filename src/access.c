@@ -751,4 +751,13 @@ static const dcx_directive_t directives[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-const pt_conf_ext_t pt_access_conf = {.name = "access", .directives = directives};
+/* AuthMerging And|Or (pt_conf_ext_t.merge_require). */
+static const pt_require_t *merge_require(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op)
+{
+    pt_require_t *items[2] = {(pt_require_t *)outer, (pt_require_t *)inner};
+    return pt_require_group(a, and_op ? PT_REQUIRE_GROUP_ALL : PT_REQUIRE_GROUP_ANY, items, 2);
+}
+
+const pt_conf_ext_t pt_access_conf = {.name = "access", .directives = directives,
+                                      .merge_require = merge_require};

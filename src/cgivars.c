@@ -94,10 +94,12 @@ static void add_headers(pt_request_t *r, pt_table_t *t)
             pt_table_set(t, "CONTENT_TYPE", value);
         } else if (strcasecmp(name, "Content-Length") == 0) {
             pt_table_set(t, "CONTENT_LENGTH", value);
-        } else if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Authorization") == 0 ||
-                   strcasecmp(name, "Proxy-Authorization") == 0) {
-            /* httpoxy (CVE-2016-5385); credentials only with CGIPassAuth, as Apache. */
-            continue;
+        } else if (strcasecmp(name, "Proxy") == 0) {
+            continue; /* httpoxy (CVE-2016-5385) */
+        } else if ((strcasecmp(name, "Authorization") == 0 ||
+                    strcasecmp(name, "Proxy-Authorization") == 0) &&
+                   r->dir->core.cgi_pass_auth != 2) {
+            continue; /* credentials only with CGIPassAuth On, as Apache */
         } else {
             const char *var = http_var(r->arena, name);
             if (var)
@@ -176,7 +178,10 @@ static void add_cgi(pt_request_t *r, const pt_cgi_script_t *s, pt_table_t *t)
     if (!pt_table_get(t, "REDIRECT_STATUS"))
         pt_table_set(t, "REDIRECT_STATUS", "200");
     if (r->redirect_from && !pt_table_get(t, "REDIRECT_URL"))
-        pt_table_set(t, "REDIRECT_URL", r->redirect_from);
+        pt_table_set(t, "REDIRECT_URL",
+                     r->dir->core.qualify_redirect_url == 2
+                         ? pt_request_construct_url(r, r->redirect_from, "")
+                         : r->redirect_from);
 }
 
 void pt_cgi_vars(pt_request_t *r, const pt_cgi_script_t *s, int64_t content_length,

@@ -4,6 +4,7 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "auth_basic.h"
 #include "authz.h"
 #include "conn.h"
 #include "expr.h"
@@ -69,6 +70,20 @@ int pt_request_server_port(const pt_request_t *r)
     if (!r->vhost->use_canonical_name && r->host_port)
         return r->host_port;
     return r->conn->local_port;
+}
+
+const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix)
+{
+    const char *host = pt_request_server_name(r);
+    int port = pt_request_server_port(r);
+    const char *scheme = r->scheme ? r->scheme : "http";
+    bool dflt = (strcmp(scheme, "http") == 0 && port == 80) ||
+                (strcmp(scheme, "https") == 0 && port == 443) || port <= 0;
+    bool v6 = host && strchr(host, ':') != NULL && host[0] != '[';
+    return pt_arena_printf(r->arena, "%s://%s%s%s%s%s%s", scheme, v6 ? "[" : "",
+                           host ? host : "localhost", v6 ? "]" : "",
+                           dflt ? "" : pt_arena_printf(r->arena, ":%d", port),
+                           pt_uri_escape_path(r->arena, path), suffix);
 }
 
 int pt_request_url_port(const pt_request_t *r)
@@ -537,6 +552,7 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
         *h = st ? NULL : r->route_handler;
         return st;
     }
+    pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
         r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);

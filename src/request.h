@@ -262,6 +262,9 @@ int pt_request_server_port(const pt_request_t *r);
  * signature): Host's port, else ServerName's, else 80; with UseCanonicalName On,
  * ServerName's, else 80. */
 int pt_request_url_port(const pt_request_t *r);
+/* Apache's ap_construct_url: scheme://server[:port] (as pt_request_server_name/_port give
+ * them, the default port left out) with path escaped and suffix (a "?query" or "") after. */
+const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix);
 /* "http://name[:port]" + path, as Apache's ap_construct_url. */
 const char *pt_request_absolute_url(pt_request_t *r, const char *path);
 

@@ -292,6 +292,43 @@ typedef struct pt_if_section {
     int line;
 } pt_if_section_t;
 
+/* FileETag's components, Apache's ETAG_* bits (0 is unset). */
+enum {
+    PT_FETAG_NONE = 1 << 0,
+    PT_FETAG_MTIME = 1 << 1,
+    PT_FETAG_INODE = 1 << 2,
+    PT_FETAG_SIZE = 1 << 3,
+    PT_FETAG_DIGEST = 1 << 4,
+    PT_FETAG_ALL = PT_FETAG_MTIME | PT_FETAG_INODE | PT_FETAG_SIZE,
+};
+
+/* The per-directory settings of Apache's core, mod_dir, mod_authz_core and mod_auth_basic
+ * beyond those of pt_dir_config_t proper (conf/directives_core2.c sets them,
+ * pt_core_dir_merge merges them). Zero is "unset" in every field. */
+typedef struct {
+    /* FileETag, kept as Apache's core_dir_config (bits, +add, -remove) and merged the same
+     * way: a relative line changes an inherited explicit setting, not the built-in default. */
+    unsigned etag_bits, etag_add, etag_remove;
+    int accept_path_info;      /* AcceptPathInfo: 0 unset (Default), 1 Off, 2 On, 3 Default */
+    int dir_slash;             /* DirectorySlash: 0 unset (On), 1 Off, 2 On */
+    int index_redirect;        /* DirectoryIndexRedirect: 0 unset (off), -1 off, else 3xx */
+    int forbidden_on_fail;     /* AuthzSendForbiddenOnFailure: 0 unset (Off), 1 Off, 2 On */
+    int auth_merging;          /* AuthMerging of this section itself (not inherited):
+                                  0 unset, 1 Off, 2 And, 3 Or */
+    int basic_authoritative;   /* AuthBasicAuthoritative: 0 unset (On), 1 Off, 2 On */
+    /* AuthBasicFake user [password]: string expressions (conf/expr_parse.h); basic_fake 0
+     * unset, 1 "AuthBasicFake off", 2 set. */
+    const struct pt_expr *basic_fake_user, *basic_fake_pass;
+    int basic_fake;
+    int qualify_redirect_url;  /* QualifyRedirectURL: 0 unset (Off), 1 Off, 2 On */
+    int cgi_pass_auth;         /* CGIPassAuth: 0 unset (Off), 1 Off, 2 On */
+} pt_core_dir_t;
+
+/* Apache's merge of the fields above (merge_core_dir_configs and the modules'). */
+void pt_core_dir_merge(pt_core_dir_t *m, const pt_core_dir_t *o, const pt_core_dir_t *i);
+/* The FileETag components in force for a merged config (MTime Size when none is set). */
+unsigned pt_core_etag_bits(const pt_core_dir_t *c);
+
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
  * false) and the merge keeps the outer value. */
@@ -385,6 +422,7 @@ typedef struct pt_dir_config {
     size_t nexpires_by_type;
 
     pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
+    pt_core_dir_t core;                  /* FileETag, AcceptPathInfo, DirectorySlash ... */
     /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
     const pt_if_section_t *ifs;
     size_t nifs;

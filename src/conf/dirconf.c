@@ -132,6 +132,25 @@ static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_d
         m->rules = i->rules, m->nrules = i->nrules;
 }
 
+/* mod_authz_core's merge: an inner section's Require lines replace the outer ones, unless
+ * its AuthMerging says And or Or (then both, in one container); AuthMerging Off in a section
+ * without Require drops the outer ones. */
+static void merge_require(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config_t *o,
+                          const pt_dir_config_t *i)
+{
+    int op = i->core.auth_merging;
+    if (op == 0) {
+        if (i->require)
+            m->require = i->require;
+    } else if (op == 1) {
+        m->require = i->require;
+    } else if (o->require && i->require) {
+        m->require = pt_dcx_merge_require(a, o->require, i->require, op == 2);
+    } else if (i->require) {
+        m->require = i->require;
+    }
+}
+
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
                                      const pt_dir_config_t *inner)
 {
@@ -139,6 +158,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     const pt_dir_config_t *o = outer, *i = inner;
     *m = *o;
     merge_options(m, o, i);
+    pt_core_dir_merge(&m->core, &o->core, &i->core);
     if (i->dir_index_set) {
         m->dir_index = i->dir_index;
         m->ndir_index = i->ndir_index;
@@ -156,8 +176,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
         m->noverride_list = i->noverride_list;
         m->override_list_set = true;
     }
-    if (i->require)
-        m->require = i->require;
+    merge_require(a, m, o, i);
     if (i->access_compat) /* replaced whole: mod_access_compat has no merge */
         m->access_compat = i->access_compat;
     if (i->auth_type)

@@ -563,6 +563,15 @@ int pt_config_extend(const pt_conf_ext_t *ext)
     return 0;
 }
 
+const pt_require_t *pt_dcx_merge_require(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op)
+{
+    for (size_t i = 0; i < nexts; i++)
+        if (exts[i]->merge_require)
+            return exts[i]->merge_require(a, outer, inner, and_op);
+    return outer;
+}
+
 /* conf's tables, then each extension's, in the order they were registered. */
 static size_t gather_tables(const dcx_directive_t **out)
 {
@@ -573,6 +582,7 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_compat_table;
     out[n++] = pt_dcx_expires_table;
     out[n++] = pt_dcx_limit_table;
+    out[n++] = pt_dcx_core2_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;

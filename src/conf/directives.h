@@ -84,6 +84,7 @@ extern const dcx_directive_t pt_dcx_alias_table[];
 /* directives_limit.c: <Limit>, <LimitExcept>, RegisterHttpMethod, HttpProtocolOptions;
  * directives_core2.c: the rest of Apache's core, mod_dir, mod_env, ... that portico takes. */
 extern const dcx_directive_t pt_dcx_limit_table[];
+extern const dcx_directive_t pt_dcx_core2_table[];
 /* Is method one of Apache's standard methods (GET, POST, PROPFIND, ...)? */
 bool pt_dcx_method_standard(const char *method);
 
@@ -104,6 +105,10 @@ struct pt_conf_ext {
     /* SetHandler NAME: 1 when the extension takes the name (and fills s->dc, e.g. a proxy
      * backend), 0 when the name is not its, -1 after pt_dcx_fail. */
     int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
+    /* AuthMerging And|Or: the outer and inner rule trees joined in one container (and_op:
+     * <RequireAll>, else <RequireAny>), allocated from a; NULL when not the extension's. */
+    const pt_require_t *(*merge_require)(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op);
 };
 
 #define PT_CONF_EXT_MAX 48
@@ -115,6 +120,10 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
 
+/* The registered extension's merge_require (AuthMerging); outer when none is registered. */
+const pt_require_t *pt_dcx_merge_require(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op);
+
 /* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
  * first notice of that key is kept (one line per directive name). */
 __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
@@ -122,7 +131,7 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
  * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
  * PT_CONF_EXT_MAX, zeroed) for the extensions. */
-#define PT_DCX_TABLES_MAX (6 + PT_CONF_EXT_MAX)
+#define PT_DCX_TABLES_MAX (7 + PT_CONF_EXT_MAX)
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
                  char *err, size_t errlen);
 

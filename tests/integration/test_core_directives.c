@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#define PTH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static pth_t *h;
 
@@ -90,6 +93,189 @@ START_TEST(limit_in_htaccess_scopes_deny_from)
 }
 END_TEST
 
+/* ---- FileETag ------------------------------------------------------------------------------ */
+
+static char *etag_of(const char *path)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    const char *v = pth_resp_header(&r, "ETag");
+    char *out = v ? strdup(v) : NULL;
+    pth_resp_free(&r);
+    return out;
+}
+
+START_TEST(file_etag_composes_the_tag_as_apache)
+{
+    pth_write_filef(h, "a/f.txt", "hi\n");
+    pth_write_filef(h, "b/f.txt", "hi\n");
+    pth_write_filef(h, "c/f.txt", "hi\n");
+    pth_write_filef(h, "d/f.txt", "hi\n");
+    pth_write_filef(h, "e/f.txt", "hi\n");
+    pth_config(h, "<Directory @DOCROOT@/a>\n  FileETag INode MTime Size\n</Directory>\n"
+                  "<Directory @DOCROOT@/b>\n  FileETag None\n</Directory>\n"
+                  "<Directory @DOCROOT@/c>\n  FileETag Digest\n</Directory>\n"
+                  "<Directory @DOCROOT@/d>\n  FileETag Size\n</Directory>\n"
+                  "<Directory @DOCROOT@/d/x>\n  FileETag +MTime\n</Directory>\n"
+                  "<Location /e>\n  FileETag -MTime\n</Location>\n");
+    pth_start(h);
+    struct stat st;
+    ck_assert_int_eq(stat(pth_path(h, "htdocs/a/f.txt"), &st), 0);
+    char want[96];
+    long long us = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+    snprintf(want, sizeof want, "\"%llx-3-%llx\"", (unsigned long long)st.st_ino, us);
+    char *t = etag_of("/a/f.txt");
+    ck_assert_str_eq(t, want);
+    free(t);
+    ck_assert_ptr_null(etag_of("/b/f.txt"));
+    t = etag_of("/c/f.txt"); /* base64 SHA-1 of "hi\n" */
+    ck_assert_str_eq(t, "\"VcpihuPk9Pul0ESDM/qZ/FpASnM=\"");
+    free(t);
+    t = etag_of("/d/f.txt");
+    ck_assert_str_eq(t, "\"3\"");
+    free(t);
+    /* A relative keyword against the built-in default changes nothing, as in Apache. */
+    t = etag_of("/e/f.txt");
+    ck_assert_msg(strncmp(t, "\"3-", 3) == 0, "%s", t);
+    free(t);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* ---- AcceptPathInfo, DirectorySlash, DirectoryIndexRedirect ---------------------------------- */
+
+static void expect_location(const char *path, int status, const char *loc_suffix)
+{
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    ck_assert_msg(r.status == status, "%s: %d, want %d", path, r.status, status);
+    const char *loc = pth_resp_header(&r, "Location");
+    if (loc_suffix) {
+        ck_assert_ptr_nonnull(loc);
+        size_t n = strlen(loc), k = strlen(loc_suffix);
+        ck_assert_msg(n >= k && strcmp(loc + n - k, loc_suffix) == 0, "%s: Location %s", path,
+                      loc);
+    } else {
+        ck_assert_ptr_null(loc);
+    }
+    pth_resp_free(&r);
+}
+
+START_TEST(accept_path_info_on_serves_the_file_and_default_is_404)
+{
+    pth_write_filef(h, "on/f.txt", "on\n");
+    pth_write_filef(h, "off/f.txt", "off\n");
+    pth_write_filef(h, "dflt/f.txt", "dflt\n");
+    pth_config(h, "<Directory @DOCROOT@/on>\n  AcceptPathInfo On\n</Directory>\n"
+                  "<Directory @DOCROOT@/off>\n  AcceptPathInfo Off\n</Directory>\n");
+    pth_start(h);
+    expect("GET", "/on/f.txt/extra/more", NULL, 200);
+    expect("GET", "/off/f.txt/extra", NULL, 404);
+    expect("GET", "/dflt/f.txt/extra", NULL, 404);
+    expect("GET", "/dflt/f.txt", NULL, 200);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(directory_slash_off_and_index_redirect_answer_as_mod_dir)
+{
+    pth_write_filef(h, "ds/index.html", "ds\n");
+    pth_write_filef(h, "dl/index.html", "dl\n");
+    pth_write_filef(h, "ir/index.html", "ir\n");
+    pth_write_filef(h, "ip/index.html", "ip\n");
+    pth_write_filef(h, "plain/index.html", "plain\n");
+    pth_config(h, "<Directory @DOCROOT@/ds>\n  DirectorySlash Off\n</Directory>\n"
+                  "<Directory @DOCROOT@/dl>\n  DirectorySlash Off\n  Options +Indexes\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/ir>\n  DirectoryIndexRedirect seeother\n</Directory>\n"
+                  "<Directory @DOCROOT@/ip>\n  DirectoryIndexRedirect permanent\n"
+                  "</Directory>\n");
+    pth_expect_error(h, "AH01276");
+    pth_start(h);
+    expect_location("/plain", 301, "/plain/");
+    expect_location("/ds", 403, NULL);   /* no redirect, no index: AH01276 */
+    expect_location("/ds/", 200, NULL);
+    /* The security note of DirectorySlash: the listing shows what index.html hid. */
+    pth_resp_t r;
+    pth_get(h, "/dl", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "index.html"));
+    pth_resp_free(&r);
+    expect_location("/ir/?a=b", 303, "/ir/index.html");
+    expect_location("/ip/", 301, "/ip/index.html");
+    expect_location("/ir/index.html", 200, NULL);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* ---- AuthMerging, AuthzSendForbiddenOnFailure, AuthBasicAuthoritative, AuthBasicFake ------- */
+
+#define AUTH "  AuthType Basic\n  AuthName m\n  AuthUserFile @DIR@/htpasswd\n"
+
+START_TEST(auth_merging_joins_or_drops_the_outer_require)
+{
+    pth_write_conf_file(h, "htpasswd", HTPASSWD);
+    static const char *const dirs[] = {"m/and", "m/or", "m2/off", "m2/plain"};
+    for (size_t i = 0; i < PTH_ARRAY_LEN(dirs); i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s/index.html", dirs[i]);
+        pth_write_filef(h, rel, "%s\n", dirs[i]);
+    }
+    pth_config(h, "<Directory @DOCROOT@/m>\n" AUTH "  Require ip 127.0.0.1\n</Directory>\n"
+                  "<Directory @DOCROOT@/m/and>\n  AuthMerging And\n  Require valid-user\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/m/or>\n  AuthMerging Or\n  Require user nobody\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/m2>\n  Require ip 192.0.2.1\n</Directory>\n"
+                  "<Directory @DOCROOT@/m2/off>\n  AuthMerging Off\n</Directory>\n");
+    pth_expect_error(h, "AH01630|AH01618");
+    pth_start(h);
+    expect("GET", "/m/and/", NULL, 401); /* the address and a user */
+    expect("GET", "/m/and/", "alice:secret", 200);
+    expect("GET", "/m/or/", NULL, 200); /* the address is enough */
+    expect("GET", "/m2/plain/", NULL, 403);
+    expect("GET", "/m2/off/", NULL, 200); /* no rules left: granted */
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(forbidden_on_failure_and_non_authoritative_basic)
+{
+    pth_write_conf_file(h, "htpasswd", HTPASSWD);
+    pth_write_filef(h, "f/index.html", "f\n");
+    pth_write_filef(h, "n/index.html", "n\n");
+    pth_config(h, "<Location /f>\n" AUTH "  Require user bob\n"
+                  "  AuthzSendForbiddenOnFailure On\n</Location>\n"
+                  "<Location /n>\n" AUTH "  Require valid-user\n"
+                  "  AuthBasicAuthoritative Off\n</Location>\n");
+    pth_expect_error(h, "AH01631|AH01617|AH01796");
+    pth_start(h);
+    expect("GET", "/f/", NULL, 401);
+    expect("GET", "/f/", "alice:secret", 403); /* authenticated but refused */
+    expect("GET", "/f/", "alice:wrong", 401);
+    expect("GET", "/n/", "alice:secret", 200);
+    expect("GET", "/n/", "alice:wrong", 401); /* a mismatch is still final */
+    expect("GET", "/n/", "zed:x", 500);       /* declined, and no other module: AH01796 */
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(auth_basic_fake_sets_the_authorization_the_request_carries)
+{
+    pth_write_filef(h, "fk/index.html", "fk\n");
+    pth_config(h, "<Location /fk>\n  AuthBasicFake \"%%{REMOTE_ADDR}\" \"p-%%{REQUEST_METHOD}\"\n"
+                  "  Header always set X-Seen \"expr=%%{req:Authorization}\"\n</Location>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/fk/", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "X-Seen"), "Basic MTI3LjAuMC4xOnAtR0VU");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("core_directives");
@@ -97,6 +283,20 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, limit_protects_only_the_methods_it_names);
     tcase_add_test(tc, limit_in_htaccess_scopes_deny_from);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("files");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, file_etag_composes_the_tag_as_apache);
+    tcase_add_test(tc, accept_path_info_on_serves_the_file_and_default_is_404);
+    tcase_add_test(tc, directory_slash_off_and_index_redirect_answer_as_mod_dir);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("auth");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, auth_merging_joins_or_drops_the_outer_require);
+    tcase_add_test(tc, forbidden_on_failure_and_non_authoritative_basic);
+    tcase_add_test(tc, auth_basic_fake_sets_the_authorization_the_request_carries);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,178 @@
+/* Per-directory directives of Apache's core, mod_dir, mod_authz_core and mod_auth_basic that
+ * directives_dir.c does not hold: FileETag, AcceptPathInfo, DirectorySlash,
+ * DirectoryIndexRedirect, AuthMerging, AuthzSendForbiddenOnFailure, AuthBasicAuthoritative,
+ * AuthBasicFake, QualifyRedirectURL, CGIPassAuth. They fill pt_dir_config_t.core
+ * (config.h); the request floor reads them. */
+#include "directives.h"
+
+#include "expr_parse.h"
+
+#include <stdlib.h>
+
+/* 0 unset, 1 Off, 2 On: the tri-state the core fields use. */
+static int set_flag(dcx_t *l, const pt_node_t *n, int *field)
+{
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    *field = on ? 2 : 1;
+    return 0;
+}
+
+static unsigned etag_keyword(const char *w)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } words[] = {
+        {"None", PT_FETAG_NONE},     {"All", PT_FETAG_ALL},     {"Size", PT_FETAG_SIZE},
+        {"MTime", PT_FETAG_MTIME},   {"LMTime", PT_FETAG_MTIME},
+        {"LastModified", PT_FETAG_MTIME}, {"INode", PT_FETAG_INODE},
+        {"Digest", PT_FETAG_DIGEST},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(words); i++)
+        if (strcasecmp(w, words[i].name) == 0)
+            return words[i].bit;
+    return 0;
+}
+
+/* Apache's set_etag_bits: an absolute keyword forgets what was inherited and any relative
+ * ones before it; +X/-X adjust the inherited set. */
+static int set_file_etag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_core_dir_t *c = &s->dc->core;
+    bool first = true;
+    for (int i = 0; i < n->argc; i++) {
+        const char *w = n->argv[i];
+        char action = (w[0] == '+' || w[0] == '-') ? w[0] : 0;
+        w += action != 0;
+        unsigned bit = etag_keyword(w);
+        if (!bit)
+            return pt_dcx_fail(l, n, "Unknown keyword '%s' for FileETag directive", w);
+        bool absolute_only = bit == PT_FETAG_NONE || bit == PT_FETAG_ALL;
+        if (absolute_only && action)
+            return pt_dcx_fail(l, n, "FileETag keyword '%s' cannot be used with '+' or '-'", w);
+        if (action == '+') {
+            c->etag_add |= bit;
+            c->etag_remove &= ~bit;
+        } else if (action == '-') {
+            c->etag_remove |= bit;
+            c->etag_add &= ~bit;
+        } else {
+            if (first)
+                c->etag_bits = 0;
+            first = false;
+            c->etag_bits |= bit;
+            c->etag_add = c->etag_remove = 0;
+        }
+    }
+    return 0; /* "None Size" stays None: Apache sends no ETag when the None bit is set */
+}
+
+static int set_accept_path_info(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const words[] = {"off", "on", "default"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(n->argv[0], words[i]) == 0) {
+            s->dc->core.accept_path_info = i + 1;
+            return 0;
+        }
+    }
+    return pt_dcx_fail(l, n, "AcceptPathInfo must be set to on, off or default");
+}
+
+static int set_directory_slash(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.dir_slash);
+}
+
+/* mod_dir's DirectoryIndexRedirect: on (302), off, permanent, temp, seeother, or a 3xx. */
+static int set_index_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const struct {
+        const char *word;
+        int status;
+    } words[] = {{"on", 302}, {"off", -1}, {"permanent", 301}, {"temp", 302},
+                 {"seeother", 303}};
+    const char *a = n->argv[0];
+    for (size_t i = 0; i < PT_ARRAY_LEN(words); i++) {
+        if (strcasecmp(a, words[i].word) == 0) {
+            s->dc->core.index_redirect = words[i].status;
+            return 0;
+        }
+    }
+    char *end;
+    long v = strtol(a, &end, 10);
+    if (*a && !*end && v >= 300 && v <= 399) {
+        s->dc->core.index_redirect = (int)v;
+        return 0;
+    }
+    return pt_dcx_fail(l, n, "DirectoryIndexRedirect: '%s' is not on, off, permanent, temp, "
+                             "seeother or a 3xx status", a);
+}
+
+static int set_auth_merging(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const words[] = {"off", "and", "or"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(n->argv[0], words[i]) == 0) {
+            s->dc->core.auth_merging = i + 1;
+            return 0;
+        }
+    }
+    return pt_dcx_fail(l, n, "AuthMerging must be one of: Off | And | Or");
+}
+
+static int set_forbidden_on_fail(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.forbidden_on_fail);
+}
+
+static int set_basic_authoritative(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.basic_authoritative);
+}
+
+/* AuthBasicFake off | username [password]: string expressions, as mod_auth_basic's. */
+static int set_basic_fake(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_core_dir_t *c = &s->dc->core;
+    if (n->argc == 1 && strcasecmp(n->argv[0], "off") == 0) {
+        c->basic_fake = 1;
+        c->basic_fake_user = c->basic_fake_pass = NULL;
+        return 0;
+    }
+    c->basic_fake_user = pt_dcx_expr(l, n, "AuthBasicFake", n->argv[0], PT_EXPR_STRING);
+    if (!c->basic_fake_user)
+        return -1;
+    c->basic_fake_pass = pt_dcx_expr(l, n, "AuthBasicFake", n->argc > 1 ? n->argv[1] : "password",
+                                     PT_EXPR_STRING);
+    if (!c->basic_fake_pass)
+        return -1;
+    c->basic_fake = 2;
+    return 0;
+}
+
+static int set_qualify_redirect_url(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.qualify_redirect_url);
+}
+
+static int set_cgi_pass_auth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.cgi_pass_auth);
+}
+
+const dcx_directive_t pt_dcx_core2_table[] = {
+    {"FileETag", ALL, 0, NOMAX, set_file_etag},
+    {"AcceptPathInfo", ALL, 1, 1, set_accept_path_info},
+    {"DirectorySlash", ALL, 1, 1, set_directory_slash},
+    {"DirectoryIndexRedirect", ALL, 1, 1, set_index_redirect},
+    {"AuthMerging", W_SECTIONS, 1, 1, set_auth_merging},
+    {"AuthzSendForbiddenOnFailure", W_SECTIONS, 1, 1, set_forbidden_on_fail},
+    {"AuthBasicAuthoritative", W_SECTIONS, 1, 1, set_basic_authoritative},
+    {"AuthBasicFake", W_SECTIONS, 1, 2, set_basic_fake},
+    {"QualifyRedirectURL", ALL, 1, 1, set_qualify_redirect_url},
+    {"CGIPassAuth", W_SECTIONS, 1, 1, set_cgi_pass_auth},
+    {NULL, 0, 0, 0, NULL},
+};

@@ -1,0 +1,176 @@
+/* The per-directory directives of conf/directives_core2.c and their merge
+ * (conf/dirconf_core2.c): FileETag's keyword arithmetic as Apache's set_etag_bits and
+ * merge_core_dir_configs, the ETag text (range.c), and the other settings' parsing and
+ * errors. */
+#include "config.h"
+#include "range.h"
+#include "startup.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[64];
+static char err[PT_ERRLEN];
+static pt_config_t *cfg;
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/ptcoreXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    err[0] = '\0';
+    cfg = NULL;
+}
+
+static void teardown(void)
+{
+    pt_config_free(cfg);
+    char p[128];
+    snprintf(p, sizeof p, "%s/main.conf", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+static pt_config_t *load(const char *body)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/main.conf", dir);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "Listen 127.0.0.1:8080\nDocumentRoot %s\n%s", dir, body);
+    fclose(f);
+    pt_parse_opts_t o = {.server_root = dir};
+    pt_startup_register();
+    pt_config_free(cfg);
+    cfg = pt_config_load(p, &o, err, sizeof err);
+    return cfg;
+}
+
+/* The config a request under /srv/a/b gets: server, <Directory /srv/a>, <Directory /srv/a/b>
+ * as far as the file defines them. */
+static const pt_dir_config_t *for_path(const char *file)
+{
+    ck_assert_msg(cfg != NULL, "%s", err);
+    pt_arena_t *a = pt_arena_create(4096);
+    static pt_dir_config_t copy;
+    copy = *pt_config_dir_for(a, cfg->main_server, file, "/x");
+    /* The fields read below are plain values, not arena pointers. */
+    pt_arena_destroy(a);
+    return &copy;
+}
+
+static unsigned etag_bits(const char *sections, const char *file)
+{
+    load(sections);
+    return pt_core_etag_bits(&for_path(file)->core);
+}
+
+START_TEST(file_etag_default_is_mtime_size)
+{
+    ck_assert_uint_eq(etag_bits("", "/srv/f"), PT_FETAG_MTIME | PT_FETAG_SIZE);
+}
+END_TEST
+
+START_TEST(file_etag_absolute_keywords_replace_and_relative_ones_adjust)
+{
+    const char *conf = "<Directory /srv>\nFileETag All\n</Directory>\n"
+                       "<Directory /srv/a>\nFileETag -INode\n</Directory>\n"
+                       "<Directory /srv/a/b>\nFileETag Size\n</Directory>\n"
+                       "<Directory /srv/c>\nFileETag MTime +Size\n</Directory>\n";
+    ck_assert_uint_eq(etag_bits(conf, "/srv/f"), PT_FETAG_ALL);
+    ck_assert_uint_eq(etag_bits(conf, "/srv/a/f"), PT_FETAG_MTIME | PT_FETAG_SIZE);
+    ck_assert_uint_eq(etag_bits(conf, "/srv/a/b/f"), PT_FETAG_SIZE);
+    ck_assert_uint_eq(etag_bits(conf, "/srv/c/f"), PT_FETAG_MTIME | PT_FETAG_SIZE);
+}
+END_TEST
+
+START_TEST(file_etag_relative_keyword_without_explicit_base_keeps_the_default)
+{
+    /* Apache's merge: -MTime against nothing set gives bits 0, that is the default. */
+    ck_assert_uint_eq(etag_bits("<Directory /srv>\nFileETag -MTime\n</Directory>\n", "/srv/f"),
+                      PT_FETAG_MTIME | PT_FETAG_SIZE);
+}
+END_TEST
+
+START_TEST(file_etag_none_with_another_keyword_is_still_none)
+{
+    unsigned b = etag_bits("<Directory /srv>\nFileETag None Size\n</Directory>\n", "/srv/f");
+    ck_assert(b & PT_FETAG_NONE);
+}
+END_TEST
+
+START_TEST(etag_text_leaves_out_the_parts_not_asked_for)
+{
+    char buf[PT_ETAG_LEN];
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_ALL, 0xab, 3, 0x10);
+    ck_assert_str_eq(buf, "\"ab-3-10\"");
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_INODE, 0xab, 3, 0x10);
+    ck_assert_str_eq(buf, "\"ab\"");
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_INODE | PT_FETAG_MTIME, 0xab, 3, 0x10);
+    ck_assert_str_eq(buf, "\"ab-10\"");
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_SIZE, 0xab, 3, 0x10);
+    ck_assert_str_eq(buf, "\"3\"");
+}
+END_TEST
+
+START_TEST(dir_settings_are_inherited_and_inner_wins)
+{
+    load("<Directory /srv>\nAcceptPathInfo On\nDirectorySlash Off\n"
+         "DirectoryIndexRedirect on\nAuthzSendForbiddenOnFailure On\n</Directory>\n"
+         "<Directory /srv/a>\nAcceptPathInfo Default\nDirectoryIndexRedirect 307\n"
+         "</Directory>\n");
+    const pt_dir_config_t *d = for_path("/srv/f");
+    ck_assert_int_eq(d->core.accept_path_info, 2);
+    ck_assert_int_eq(d->core.dir_slash, 1);
+    ck_assert_int_eq(d->core.index_redirect, 302);
+    ck_assert_int_eq(d->core.forbidden_on_fail, 2);
+    d = for_path("/srv/a/f");
+    ck_assert_int_eq(d->core.accept_path_info, 3);
+    ck_assert_int_eq(d->core.dir_slash, 1);
+    ck_assert_int_eq(d->core.index_redirect, 307);
+}
+END_TEST
+
+#define EXPECT_ERROR(text, msg)                                                            \
+    do {                                                                                   \
+        ck_assert_ptr_null(load(text));                                                    \
+        ck_assert_msg(strstr(err, msg) != NULL, "got: %s", err);                           \
+    } while (0)
+
+START_TEST(rejects_bad_values_as_apache)
+{
+    EXPECT_ERROR("FileETag +None\n", "main.conf:3: FileETag keyword 'None' cannot be used "
+                                     "with '+' or '-'");
+    EXPECT_ERROR("FileETag Bogus\n", "main.conf:3: Unknown keyword 'Bogus' for FileETag");
+    EXPECT_ERROR("AcceptPathInfo maybe\n", "AcceptPathInfo must be set to on, off or default");
+    EXPECT_ERROR("DirectoryIndexRedirect 200\n", "DirectoryIndexRedirect: '200' is not");
+    EXPECT_ERROR("<Directory /srv>\nAuthMerging Xor\n</Directory>\n",
+                 "AuthMerging must be one of: Off | And | Or");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("core_dir");
+    TCase *tc = tcase_create("core_dir");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, file_etag_default_is_mtime_size);
+    tcase_add_test(tc, file_etag_absolute_keywords_replace_and_relative_ones_adjust);
+    tcase_add_test(tc, file_etag_relative_keyword_without_explicit_base_keeps_the_default);
+    tcase_add_test(tc, file_etag_none_with_another_keyword_is_still_none);
+    tcase_add_test(tc, etag_text_leaves_out_the_parts_not_asked_for);
+    tcase_add_test(tc, dir_settings_are_inherited_and_inner_wins);
+    tcase_add_test(tc, rejects_bad_values_as_apache);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
