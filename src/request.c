@@ -422,9 +422,29 @@ static const char *regex_name(pt_request_t *r, const char *walked)
 /* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
  * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
  * phases) leaves the request's environment and header fields alone. */
+/* What Apache decides while reading the request, before any phase: StrictHostCheck and
+ * HttpProtocolOptions RegisteredMethods. 0 or the status. */
+static int check_request_line(pt_request_t *r)
+{
+    if (pt_config_host_rejected(r->cfg, &r->conn->local.sa, r->hostname)) {
+        pt_log_rerror(PT_LOG_WARN, r, "AH10157: Requested hostname '%s' did not match any "
+                      "ServerName/ServerAlias in the matching virtual host", r->hostname);
+        return 400;
+    }
+    if (r->vhost->core.registered_methods == 2 && !pt_method_registered(r->cfg, r->method)) {
+        pt_log_rerror(PT_LOG_INFO, r, "AH02423: HTTP Request Line; Unrecognized HTTP method: "
+                      "'%s'", r->method);
+        return 501;
+    }
+    return 0;
+}
+
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
-    int st = check_location_redirects(r);
+    int st = lookup || r->redirect_from ? 0 : check_request_line(r);
+    if (st)
+        return st;
+    st = check_location_redirects(r);
     r->backend = NULL;
     r->backend_path = NULL;
     r->proxy_pass = NULL;

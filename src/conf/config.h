@@ -471,6 +471,18 @@ typedef struct {
     int port;                  /* 0 = any */
 } pt_vaddr_t;
 
+/* Server-level settings of Apache's core beyond pt_vhost_t's own (directives_core2.c);
+ * 0 is unset in every field, and a virtual host inherits the main server's. */
+typedef struct {
+    int merge_slashes;         /* MergeSlashes: 0 unset (On), 1 Off, 2 On */
+    int strict_host_check;     /* StrictHostCheck: 0 unset (Off), 1 Off, 2 On */
+    int registered_methods;    /* HttpProtocolOptions: 0 unset (LenientMethods), 1
+                                  LenientMethods, 2 RegisteredMethods (others get 501) */
+} pt_core_srv_t;
+
+/* A virtual host's unset fields from the main server's. */
+void pt_core_srv_inherit(pt_core_srv_t *vh, const pt_core_srv_t *main_server);
+
 typedef struct pt_vhost {
     const char *server_name;   /* without port; NULL inherits the main server's */
     int server_port;           /* from ServerName host:port, else 0 */
@@ -526,6 +538,7 @@ typedef struct pt_vhost {
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
+    pt_core_srv_t core;         /* MergeSlashes, StrictHostCheck, HttpProtocolOptions */
     const char **access_files;  /* AccessFileName; NULL inherits the main server's (default
                                    .htaccess): never served, whatever the sections say */
     size_t naccess_files;
@@ -624,9 +637,6 @@ typedef struct pt_config {
      * and <Limit>/<LimitExcept> at load): what HttpProtocolOptions RegisteredMethods admits. */
     const char **methods;
     size_t nmethods;
-    bool registered_methods;   /* HttpProtocolOptions RegisteredMethods: any other method
-                                  is answered 501 */
-    bool allow09;              /* HttpProtocolOptions Allow0.9 */
 
     /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
      * the configuration asks and portico accepts without doing (directives_compat.c), one
@@ -635,6 +645,10 @@ typedef struct pt_config {
     const char **notice_keys;
     size_t nnotices;
 } pt_config_t;
+
+/* Is method one of Apache's standard ones or one the configuration registered
+ * (RegisterHttpMethod, <Limit>)? What HttpProtocolOptions RegisteredMethods admits. */
+bool pt_method_registered(const pt_config_t *cfg, const char *method);
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
  * message without a location when the file cannot be opened). */
@@ -710,5 +724,9 @@ const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d
  * matching one is the default; the main server when none matches. */
 const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
                                       const char *host);
+/* StrictHostCheck On in the default server for that address, and host (may be NULL: never
+ * rejected) names none of the servers on it: Apache answers 400 (AH10157). */
+bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
+                             const char *host);
 
 #endif

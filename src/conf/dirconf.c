@@ -704,3 +704,32 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
     }
     return cfg->main_server;
 }
+
+/* StrictHostCheck (Apache's ap_update_vhost_from_headers_ex with require_match): the default
+ * server of the address decides whether it applies, and a name counts only when a server on
+ * that address (the main server when no virtual host is on it) names it. */
+bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
+                             const char *host)
+{
+    size_t hlen = host ? strlen(host) : 0;
+    while (hlen > 0 && host[hlen - 1] == '.')
+        hlen--;
+    if (!hlen)
+        return false;
+    for (int level = 1; level >= 0; level--) {
+        const pt_vhost_t *first = NULL;
+        bool named = false;
+        for (size_t i = 0; i < cfg->nvhosts; i++) {
+            const pt_vhost_t *vh = cfg->vhosts[i];
+            if (!local || vhost_addr_match(vh, local) != level)
+                continue;
+            if (!first)
+                first = vh;
+            named = named || name_match(vh, host, hlen);
+        }
+        if (first)
+            return first->core.strict_host_check == 2 && !named;
+    }
+    const pt_vhost_t *m = cfg->main_server;
+    return m->core.strict_host_check == 2 && !name_match(m, host, hlen);
+}

@@ -1,4 +1,4 @@
-/* The merge of pt_core_dir_t (config.h): Apache core's FileETag arithmetic
+/* The merge of pt_core_dir_t and the inheritance of pt_core_srv_t (config.h): Apache core's FileETag arithmetic
  * (merge_core_dir_configs), and "inner wins when set" for the rest, as their modules'
  * merges. AuthMerging is not merged: it says how a section's own Require lines join the
  * outer ones (pt_dir_config_merge). */
@@ -46,4 +46,14 @@ unsigned pt_core_etag_bits(const pt_core_dir_t *c)
 {
     unsigned bits = (c->etag_bits & ~c->etag_remove) | c->etag_add;
     return bits ? bits : PT_FETAG_MTIME | PT_FETAG_SIZE; /* Apache's ETAG_BACKWARD */
+}
+
+void pt_core_srv_inherit(pt_core_srv_t *vh, const pt_core_srv_t *m)
+{
+    if (!vh->merge_slashes)
+        vh->merge_slashes = m->merge_slashes;
+    if (!vh->strict_host_check)
+        vh->strict_host_check = m->strict_host_check;
+    if (!vh->registered_methods)
+        vh->registered_methods = m->registered_methods;
 }

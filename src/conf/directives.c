@@ -455,6 +455,7 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     }
     if (vh->nlogs == 0)
         vh->logs = m->logs, vh->nlogs = m->nlogs;
+    pt_core_srv_inherit(&vh->core, &m->core);
     vh->dir = pt_dir_config_merge(l->a, m->dir, vh->dir);
     /* Apache: the main server's sections come first; mod_alias puts the vhost's first. */
     vh->sections = concat(l->a, m->sections, m->nsections, vh->sections, vh->nsections,

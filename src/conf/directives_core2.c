@@ -1,8 +1,9 @@
 /* Per-directory directives of Apache's core, mod_dir, mod_authz_core and mod_auth_basic that
  * directives_dir.c does not hold: FileETag, AcceptPathInfo, DirectorySlash,
  * DirectoryIndexRedirect, AuthMerging, AuthzSendForbiddenOnFailure, AuthBasicAuthoritative,
- * AuthBasicFake, QualifyRedirectURL, CGIPassAuth. They fill pt_dir_config_t.core
- * (config.h); the request floor reads them. */
+ * AuthBasicFake, QualifyRedirectURL, CGIPassAuth (pt_dir_config_t.core); and the
+ * server-level MergeSlashes, StrictHostCheck, HttpProtocolOptions (pt_vhost_t.core),
+ * MergeTrailers and Protocol. The request floor reads them. */
 #include "directives.h"
 
 #include "expr_parse.h"
@@ -163,7 +164,82 @@ static int set_cgi_pass_auth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return set_flag(l, n, &s->dc->core.cgi_pass_auth);
 }
 
+/* ---- Server-level ---------------------------------------------------------------------- */
+
+static int set_merge_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->vh->core.merge_slashes);
+}
+
+static int set_strict_host_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->vh->core.strict_host_check);
+}
+
+/* HttpProtocolOptions [Strict|Unsafe] [RegisteredMethods|LenientMethods]
+ * [Allow0.9|Require1.0]: portico's HTTP/1 parser is always what Apache calls Strict and
+ * Require1.0, so the words that would loosen it are refused with the reason. */
+static int set_http_protocol_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    for (int i = 0; i < n->argc; i++) {
+        const char *w = n->argv[i];
+        if (strcasecmp(w, "Strict") == 0 || strcasecmp(w, "Require1.0") == 0)
+            continue;
+        if (strcasecmp(w, "RegisteredMethods") == 0)
+            s->vh->core.registered_methods = 2;
+        else if (strcasecmp(w, "LenientMethods") == 0)
+            s->vh->core.registered_methods = 1;
+        else if (strcasecmp(w, "Unsafe") == 0)
+            return pt_dcx_fail(l, n, "HttpProtocolOptions Unsafe is not supported: portico's "
+                                     "HTTP/1 parser always applies RFC 9112's rules (Apache's "
+                                     "Strict); a request it refuses gets 400");
+        else if (strcasecmp(w, "Allow0.9") == 0)
+            return pt_dcx_fail(l, n, "HttpProtocolOptions Allow0.9 is not supported: portico "
+                                     "does not speak HTTP/0.9 (Apache's default Require1.0)");
+        else
+            return pt_dcx_fail(l, n, "HttpProtocolOptions does not support %s", w);
+    }
+    return 0;
+}
+
+/* MergeTrailers: portico's handlers send a request's header fields on (to php-fpm, to an
+ * upstream) before its body, so trailer fields merged after the body would reach none of
+ * them; the chunked decoder discards them, as Apache's default Off leaves them unseen. */
+static int set_merge_trailers(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    if (on)
+        pt_dcx_note(l, n, n->name,
+                    "MergeTrailers On has no effect: portico's handlers pass a request's "
+                    "header fields on before its body, so merged trailer fields would reach "
+                    "none of them (trailers are discarded, as with Off)");
+    return 0;
+}
+
+/* Protocol names what a server's listeners speak: Apache uses it for its accept filter and,
+ * for "https", to switch mod_ssl on when SSLEngine is not set. */
+static int set_protocol(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strcasecmp(n->argv[0], "http") == 0) {
+        pt_dcx_note(l, n, n->name, "Protocol http has no effect: it names Apache's accept "
+                                   "filter, which portico does not use");
+        return 0;
+    }
+    if (strcasecmp(n->argv[0], "https") == 0)
+        return pt_dcx_fail(l, n, "Protocol https: write \"SSLEngine on\" in the virtual host "
+                                 "(or \"Listen PORT https\"), which is how portico turns TLS "
+                                 "on");
+    return pt_dcx_fail(l, n, "Protocol %s: portico's listeners speak http or https", n->argv[0]);
+}
+
 const dcx_directive_t pt_dcx_core2_table[] = {
+    {"MergeSlashes", SRV, 1, 1, set_merge_slashes},
+    {"StrictHostCheck", SRV, 1, 1, set_strict_host_check},
+    {"HttpProtocolOptions", SRV, 1, NOMAX, set_http_protocol_options},
+    {"MergeTrailers", SRV, 1, 1, set_merge_trailers},
+    {"Protocol", SRV, 1, 1, set_protocol},
     {"FileETag", ALL, 0, NOMAX, set_file_etag},
     {"AcceptPathInfo", ALL, 1, 1, set_accept_path_info},
     {"DirectorySlash", ALL, 1, 1, set_directory_slash},

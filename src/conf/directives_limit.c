@@ -56,6 +56,11 @@ static bool known(const pt_config_t *cfg, const char *m)
     return false;
 }
 
+bool pt_method_registered(const pt_config_t *cfg, const char *method)
+{
+    return method && known(cfg, method);
+}
+
 /* Apache registers an unknown method a <Limit> names (ap_method_register), globally: from
  * the server configuration only, since a .htaccess file is read per request. */
 static int register_method(dcx_t *l, const pt_node_t *n, const char *m)

@@ -276,6 +276,93 @@ START_TEST(auth_basic_fake_sets_the_authorization_the_request_carries)
 }
 END_TEST
 
+/* ---- MergeSlashes, StrictHostCheck, HttpProtocolOptions ------------------------------------ */
+
+static int ask_host(const char *method, const char *host, const char *path, pth_resp_t *r)
+{
+    char hdr[128];
+    snprintf(hdr, sizeof hdr, "Host: %s", host);
+    const char *hdrs[2] = {hdr, NULL};
+    ck_assert_int_eq(pth_curl(h, method, path, hdrs, NULL, 0, r), 0);
+    return r->status;
+}
+
+START_TEST(merge_slashes_off_keeps_double_slashes_for_location_matching)
+{
+    pth_write_filef(h, "d/f.txt", "f\n");
+    pth_config(h, "<LocationMatch \"//\">\n  Header always set X-Double 1\n</LocationMatch>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName off.example\n  MergeSlashes Off\n"
+                  "</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName on.example\n</VirtualHost>\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(ask_host("GET", "off.example", "/d//f.txt", &r), 200);
+    ck_assert_ptr_nonnull(pth_resp_header(&r, "X-Double"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(ask_host("GET", "on.example", "/d//f.txt", &r), 200);
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Double"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(strict_host_check_refuses_names_no_server_on_the_address_has)
+{
+    pth_write_filef(h, "d/f.txt", "f\n");
+    pth_config(h, "StrictHostCheck On\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName a.example\n</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName b.example\n  ServerAlias c.example\n"
+                  "</VirtualHost>\n");
+    pth_expect_error(h, "AH10157");
+    pth_start(h);
+    pth_resp_t r;
+    static const struct {
+        const char *host;
+        int status;
+    } cases[] = {{"a.example", 200}, {"c.example", 200}, {"zzz", 400}, {"localhost", 400}};
+    for (size_t i = 0; i < PTH_ARRAY_LEN(cases); i++) {
+        ck_assert_int_eq(ask_host("GET", cases[i].host, "/d/f.txt", &r), cases[i].status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(registered_methods_answers_501_for_unknown_methods)
+{
+    pth_write_filef(h, "d/f.txt", "f\n");
+    pth_config(h, "HttpProtocolOptions Strict RegisteredMethods Require1.0\n"
+                  "RegisterHttpMethod BREW\n");
+    pth_start(h);
+    expect("GET", "/d/f.txt", NULL, 200);
+    expect("BREW", "/d/f.txt", NULL, 405); /* known: the static handler refuses it */
+    expect("WHEN", "/d/f.txt", NULL, 501);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+/* portico -t: the config errors and notices of the directives that portico cannot honour. */
+static void check_conf(const char *body, int code, const char *needle)
+{
+    pth_config(h, "%s", body);
+    pth_run_t out;
+    pth_run(h, 10000, &out, "-t", "-f", pth_path(h, "portico.conf"), NULL);
+    ck_assert_msg(out.code == code, "exit %d, want %d: %s", out.code, code, out.err);
+    ck_assert_msg(strstr(out.err, needle) || strstr(out.out, needle), "want '%s' in: %s%s",
+                  needle, out.out, out.err);
+    pth_run_free(&out);
+}
+
+START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)
+{
+    check_conf("HttpProtocolOptions Unsafe\n", 1, "HttpProtocolOptions Unsafe is not supported");
+    check_conf("HttpProtocolOptions Allow0.9\n", 1, "does not speak HTTP/0.9");
+    check_conf("Protocol https\n", 1, "SSLEngine on");
+    check_conf("Protocol http\n", 0, "notice: Protocol http has no effect");
+    check_conf("MergeTrailers On\n", 0, "notice: MergeTrailers On has no effect");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("core_directives");
@@ -297,6 +384,14 @@ static Suite *suite(void)
     tcase_add_test(tc, auth_merging_joins_or_drops_the_outer_require);
     tcase_add_test(tc, forbidden_on_failure_and_non_authoritative_basic);
     tcase_add_test(tc, auth_basic_fake_sets_the_authorization_the_request_carries);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("server");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, merge_slashes_off_keeps_double_slashes_for_location_matching);
+    tcase_add_test(tc, strict_host_check_refuses_names_no_server_on_the_address_has);
+    tcase_add_test(tc, registered_methods_answers_501_for_unknown_methods);
+    tcase_add_test(tc, what_portico_cannot_honour_is_an_error_or_a_notice);
     suite_add_tcase(s, tc);
     return s;
 }
