@@ -174,10 +174,14 @@ static bool is_absolute_uri(const char *u)
 }
 
 /* The Location of a redirect, as mod_alias: a URL-path target is made absolute with this
- * server's name and port, and the query follows unless the target has one of its own. */
-static const char *redirect_location(pt_request_t *r, const char *target)
+ * server's name and port (unless d's RedirectRelative is On), and the query follows unless
+ * the target has one of its own. */
+static const char *redirect_location(pt_request_t *r, const char *target,
+                                     const pt_dir_config_t *d)
 {
-    const char *loc = target[0] == '/' ? pt_request_absolute_url(r, target) : target;
+    bool relative = d && d->core.redirect_relative == 2;
+    const char *loc =
+        target[0] == '/' && !relative ? pt_request_absolute_url(r, target) : target;
     if (r->args && !strchr(target, '?'))
         loc = pt_arena_printf(r->arena, "%s?%s", loc, r->args);
     return loc;
@@ -187,7 +191,7 @@ static const char *redirect_location(pt_request_t *r, const char *target)
  * one-argument Redirect (no path) matches every request the section applies to and sends
  * its target as written; a prefix one matches on segment boundaries and appends the rest
  * of the path. */
-static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
+static int redirect_one(pt_request_t *r, const pt_redirect_t *rd, const pt_dir_config_t *d)
 {
     const char *target = rd->url;
     if (rd->re) {
@@ -221,14 +225,15 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
         return 500;
     }
     if (target)
-        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target));
+        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target, d));
     return rd->status;
 }
 
-static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
+static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n,
+                           const pt_dir_config_t *d)
 {
     for (size_t i = 0; i < n; i++) {
-        int st = redirect_one(r, &rd[i]);
+        int st = redirect_one(r, &rd[i], d);
         if (st)
             return st;
     }
@@ -256,13 +261,14 @@ static int check_location_redirects(pt_request_t *r)
     if (!w)
         return 0;
     r->dir = d;
-    return redirect_one(r, w);
+    return redirect_one(r, w, d);
 }
 
 static int check_section_redirects(pt_request_t *r)
 {
     const pt_redirect_t *w = whole_section_redirect(r->dir);
-    return w ? redirect_one(r, w) : check_redirects(r, r->dir->redirects, r->dir->nredirects);
+    return w ? redirect_one(r, w, r->dir)
+             : check_redirects(r, r->dir->redirects, r->dir->nredirects, r->dir);
 }
 
 static const char *file_ext(const char *filename)
@@ -455,7 +461,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
     if (!st && !dirent && !mapped &&
-        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects, r->vhost->dir)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);

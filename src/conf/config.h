@@ -322,6 +322,7 @@ typedef struct {
     int basic_fake;
     int qualify_redirect_url;  /* QualifyRedirectURL: 0 unset (Off), 1 Off, 2 On */
     int cgi_pass_auth;         /* CGIPassAuth: 0 unset (Off), 1 Off, 2 On */
+    int redirect_relative;     /* RedirectRelative (mod_alias): 0 unset (Off), 1 Off, 2 On */
 } pt_core_dir_t;
 
 /* Apache's merge of the fields above (merge_core_dir_configs and the modules'). */

@@ -34,6 +34,7 @@ void pt_core_dir_merge(pt_core_dir_t *m, const pt_core_dir_t *o, const pt_core_d
     INNER_WINS(basic_authoritative);
     INNER_WINS(qualify_redirect_url);
     INNER_WINS(cgi_pass_auth);
+    INNER_WINS(redirect_relative);
     if (i->basic_fake) {
         m->basic_fake = i->basic_fake;
         m->basic_fake_user = i->basic_fake_user;

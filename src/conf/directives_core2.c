@@ -164,6 +164,49 @@ static int set_cgi_pass_auth(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return set_flag(l, n, &s->dc->core.cgi_pass_auth);
 }
 
+/* mod_alias's RedirectRelative: a "/path" target is sent as written instead of made
+ * absolute (a target that is neither a URL nor a path stays an error, AH00674). */
+static int set_redirect_relative(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.redirect_relative);
+}
+
+/* ScriptAliasMatch regex directory: as ScriptAlias (directives_alias.c), the mapping and a
+ * 403 for every URL it maps, since portico runs no CGI and would otherwise serve the
+ * scripts' source. */
+static int set_script_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_alias_t *al = pt_dcx_push(l->a, &s->vh->aliases_map, &s->vh->naliases_map, sizeof(*al));
+    al->regex = true;
+    al->from = n->argv[0];
+    al->to = n->argv[1];
+    if (!(al->re = pt_dcx_regex(l, n, al->from, 0)))
+        return -1;
+    pt_redirect_t *deny = pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects, sizeof(*deny));
+    deny->status = 403;
+    deny->path = al->from;
+    deny->re = al->re;
+    pt_dcx_note(l, n, n->name, "ScriptAliasMatch %s: portico runs no CGI; every URL it maps "
+                               "is answered 403 (run the scripts behind FastCGI or an HTTP "
+                               "upstream)", n->argv[0]);
+    return 0;
+}
+
+/* AliasPreservePath concerns the one-argument Alias inside <Location>, which portico does
+ * not take (Alias is per server here): Off, the default, is what portico does. */
+static int set_alias_preserve_path(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    if (on)
+        return pt_dcx_fail(l, n, "AliasPreservePath On: it applies to an Alias inside "
+                                 "<Location>, which portico does not support; write "
+                                 "\"Alias URL-path directory\" at server level, which maps "
+                                 "the rest of the path");
+    return 0;
+}
+
 /* ---- Server-level ---------------------------------------------------------------------- */
 
 static int set_merge_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -235,6 +278,9 @@ static int set_protocol(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 }
 
 const dcx_directive_t pt_dcx_core2_table[] = {
+    {"RedirectRelative", ALL, 1, 1, set_redirect_relative},
+    {"ScriptAliasMatch", SRV, 2, 2, set_script_alias_match},
+    {"AliasPreservePath", ALL, 1, 1, set_alias_preserve_path},
     {"MergeSlashes", SRV, 1, 1, set_merge_slashes},
     {"StrictHostCheck", SRV, 1, 1, set_strict_host_check},
     {"HttpProtocolOptions", SRV, 1, NOMAX, set_http_protocol_options},

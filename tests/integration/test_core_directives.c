@@ -276,6 +276,43 @@ START_TEST(auth_basic_fake_sets_the_authorization_the_request_carries)
 }
 END_TEST
 
+static int ask_host(const char *method, const char *host, const char *path, pth_resp_t *r);
+
+/* ---- RedirectRelative, ScriptAliasMatch ---------------------------------------------------- */
+
+START_TEST(redirect_relative_sends_the_path_as_written)
+{
+    pth_write_filef(h, "cgi/x.sh", "#!/bin/sh\necho secret\n");
+    pth_config(h, "<VirtualHost *:@PORT@>\n  ServerName off.example\n"
+                  "  Redirect /r1 /target1\n"
+                  "  <Location /r7>\n    RedirectRelative On\n    Redirect /t7\n  </Location>\n"
+                  "</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName rel.example\n  RedirectRelative On\n"
+                  "  Redirect /r1 /target1\n  RedirectMatch ^/m1(.*) tm$1\n</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName cgi.example\n"
+                  "  ScriptAliasMatch ^/bin/(.*) @DOCROOT@/cgi/$1\n</VirtualHost>\n");
+    pth_expect_error(h, "AH00674");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(ask_host("GET", "off.example", "/r1?q=1", &r), 302);
+    ck_assert_msg(strncmp(pth_resp_header(&r, "Location"), "http://", 7) == 0, "%s",
+                  pth_resp_header(&r, "Location"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(ask_host("GET", "off.example", "/r7", &r), 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "/t7");
+    pth_resp_free(&r);
+    ck_assert_int_eq(ask_host("GET", "rel.example", "/r1/x?q=1", &r), 302);
+    ck_assert_str_eq(pth_resp_header(&r, "Location"), "/target1/x?q=1");
+    pth_resp_free(&r);
+    ck_assert_int_eq(ask_host("GET", "rel.example", "/m1x", &r), 500); /* not a path: AH00674 */
+    pth_resp_free(&r);
+    ck_assert_int_eq(ask_host("GET", "cgi.example", "/bin/x.sh", &r), 403);
+    ck_assert_ptr_null(strstr(r.body ? r.body : "", "secret"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- MergeSlashes, StrictHostCheck, HttpProtocolOptions ------------------------------------ */
 
 static int ask_host(const char *method, const char *host, const char *path, pth_resp_t *r)
@@ -360,6 +397,8 @@ START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)
     check_conf("Protocol https\n", 1, "SSLEngine on");
     check_conf("Protocol http\n", 0, "notice: Protocol http has no effect");
     check_conf("MergeTrailers On\n", 0, "notice: MergeTrailers On has no effect");
+    check_conf("AliasPreservePath On\n", 1, "AliasPreservePath On: it applies to an Alias");
+    check_conf("ScriptAliasMatch ^/cgi/(.*) /srv/$1\n", 0, "notice: ScriptAliasMatch");
 }
 END_TEST
 
@@ -388,6 +427,7 @@ static Suite *suite(void)
 
     tc = tcase_create("server");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, redirect_relative_sends_the_path_as_written);
     tcase_add_test(tc, merge_slashes_off_keeps_double_slashes_for_location_matching);
     tcase_add_test(tc, strict_host_check_refuses_names_no_server_on_the_address_has);
     tcase_add_test(tc, registered_methods_answers_501_for_unknown_methods);
