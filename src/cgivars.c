@@ -5,6 +5,7 @@
 #include "auth_basic.h"
 #include "request.h"
 #include "tls.h"
+#include "uri.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -167,7 +168,12 @@ static void add_cgi(pt_request_t *r, const pt_cgi_script_t *s, pt_table_t *t)
     pt_table_set(t, "SERVER_PROTOCOL", r->protocol ? r->protocol : "HTTP/1.1");
     pt_table_set(t, "REQUEST_METHOD", r->method);
     pt_table_set(t, "QUERY_STRING", r->args ? r->args : "");
-    pt_table_set(t, "REQUEST_URI", r->unparsed_uri ? r->unparsed_uri : r->uri);
+    if (r->dir->core.cgi_current_uri == 2) /* CGIVar REQUEST_URI current-uri */
+        pt_table_set(t, "REQUEST_URI",
+                     pt_arena_printf(r->arena, "%s%s%s", pt_uri_escape_path(r->arena, r->uri),
+                                     r->args ? "?" : "", r->args ? r->args : ""));
+    else
+        pt_table_set(t, "REQUEST_URI", r->unparsed_uri ? r->unparsed_uri : r->uri);
     pt_table_set(t, "SCRIPT_NAME", s->script_name);
     if (s->path_info && s->path_info[0]) {
         pt_table_set(t, "PATH_INFO", s->path_info);

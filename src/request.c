@@ -581,7 +581,12 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
-        r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+        /* ModMimeUsePathInfo On: the name with its path info is what mod_mime reads. */
+        const char *mime_name = r->dir->core.mime_use_path_info == 2 && r->path_info
+                                    ? pt_arena_printf(r->arena, "%s%s", r->filename,
+                                                      r->path_info)
+                                    : r->filename;
+        r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, mime_name);
         /* mod_mime's languages describe the file: a script or backend says its own. */
         const char *lang = hh == r->cfg->default_handler
                                ? pt_mime_languages(r->arena, r->dir, r->filename)

@@ -424,15 +424,15 @@ static int try_ranges(pt_request_t *r, int fd, const struct stat *st, const char
     }
 }
 
-/* FileETag Digest: the base64 SHA-1 of the content, as Apache's; NULL when the file cannot
- * be read (then no ETag, logged). */
-static const char *digest_etag(pt_request_t *r, int fd, const struct stat *st,
-                               const void *data)
+/* The base64 digest (md: SHA-1 for FileETag Digest, MD5 for ContentDigest) of the file, as
+ * Apache's; NULL when the file cannot be read (logged). */
+static const char *file_digest(pt_request_t *r, int fd, const struct stat *st,
+                               const void *data, const EVP_MD *alg)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1;
+    bool ok = ctx && EVP_DigestInit_ex(ctx, alg, NULL) == 1;
     if (ok && data) {
         ok = EVP_DigestUpdate(ctx, data, (size_t)st->st_size) == 1;
     } else {
@@ -446,12 +446,23 @@ static const char *digest_etag(pt_request_t *r, int fd, const struct stat *st,
     ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
     EVP_MD_CTX_free(ctx);
     if (!ok) {
-        pt_log_rerror(PT_LOG_ERR, r, "FileETag Digest: cannot read %s", r->filename);
+        pt_log_rerror(PT_LOG_ERR, r, "cannot read %s for its digest", r->filename);
         return NULL;
     }
-    char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    char *b64 = pt_arena_alloc(r->arena, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
-    return pt_arena_printf(r->arena, "\"%s\"", b64);
+    return b64;
+}
+
+/* ContentDigest On: Content-MD5 of the whole file, as Apache's default handler adds it when
+ * no content filter (compression) may change the body. */
+static void content_md5(pt_request_t *r, int fd, const struct stat *st, const void *data)
+{
+    if (r->dir->core.content_digest != 2 || r->dir->compress)
+        return;
+    const char *md5 = file_digest(r, fd, st, data, EVP_md5());
+    if (md5)
+        pt_table_set(&r->headers_out, "Content-MD5", md5);
 }
 
 /* The ETag FileETag asks for (Apache's ap_make_etag); NULL for None. */
@@ -460,8 +471,10 @@ static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, con
     unsigned bits = pt_core_etag_bits(&r->dir->core);
     if (bits & PT_FETAG_NONE)
         return NULL;
-    if (bits & PT_FETAG_DIGEST)
-        return digest_etag(r, fd, st, data);
+    if (bits & PT_FETAG_DIGEST) {
+        const char *b64 = file_digest(r, fd, st, data, EVP_sha1());
+        return b64 ? pt_arena_printf(r->arena, "\"%s\"", b64) : NULL;
+    }
     int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
     char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
     pt_etag_make_bits(etag, PT_ETAG_LEN, bits, (uint64_t)st->st_ino, (int64_t)st->st_size,
@@ -498,6 +511,7 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void
             return cond;
         }
     }
+    content_md5(r, fd, st, data); /* after the preconditions, on 206 too, as Apache */
     bool handled;
     rc = try_ranges(r, fd, st, etag, &handled);
     if (handled) {

@@ -323,6 +323,10 @@ typedef struct {
     int qualify_redirect_url;  /* QualifyRedirectURL: 0 unset (Off), 1 Off, 2 On */
     int cgi_pass_auth;         /* CGIPassAuth: 0 unset (Off), 1 Off, 2 On */
     int redirect_relative;     /* RedirectRelative (mod_alias): 0 unset (Off), 1 Off, 2 On */
+    int content_digest;        /* ContentDigest: 0 unset (Off), 1 Off, 2 On */
+    int cgi_current_uri;       /* CGIVar REQUEST_URI: 0 unset (original-uri), 1
+                                  original-uri, 2 current-uri */
+    int mime_use_path_info;    /* ModMimeUsePathInfo: 0 unset (Off), 1 Off, 2 On */
 } pt_core_dir_t;
 
 /* Apache's merge of the fields above (merge_core_dir_configs and the modules'). */
@@ -462,6 +466,7 @@ typedef struct {
     pt_logformat_t *format;
     const char *path;          /* file path, "/dev/stdout" or "/dev/stderr" */
     const char *env_cond;      /* env=NAME or env=!NAME; NULL for always */
+    bool global;               /* GlobalLog: also every virtual host's, own CustomLogs or not */
     struct pt_logsink *sink;   /* opened by pt_log_open_sinks after load (base/log.h) */
 } pt_customlog_t;
 

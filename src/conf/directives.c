@@ -584,10 +584,25 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_expires_table;
     out[n++] = pt_dcx_limit_table;
     out[n++] = pt_dcx_core2_table;
+    out[n++] = pt_dcx_compat2_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;
     return n;
+}
+
+bool pt_dcx_directive_known(const char *name, bool section)
+{
+    const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
+    size_t nt = gather_tables(tables);
+    for (size_t t = 0; t < nt; t++) {
+        for (const dcx_directive_t *d = tables[t]; d->name; d++) {
+            bool sec = d->name[0] == '<';
+            if (sec == section && strcasecmp(d->name + sec, name) == 0)
+                return true;
+        }
+    }
+    return false;
 }
 
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,

@@ -85,6 +85,8 @@ extern const dcx_directive_t pt_dcx_alias_table[];
  * directives_core2.c: the rest of Apache's core, mod_dir, mod_env, ... that portico takes. */
 extern const dcx_directive_t pt_dcx_limit_table[];
 extern const dcx_directive_t pt_dcx_core2_table[];
+/* directives_compat2.c: Apache directives whose feature portico lacks (notice or error). */
+extern const dcx_directive_t pt_dcx_compat2_table[];
 /* Is method one of Apache's standard methods (GET, POST, PROPFIND, ...)? */
 bool pt_dcx_method_standard(const char *method);
 
@@ -120,6 +122,10 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
 
+/* Is there a directive (section: a "<name" section) of that name, case-insensitive, in
+ * conf's tables or a registered extension's? What <IfDirective> and <IfSection> test. */
+bool pt_dcx_directive_known(const char *name, bool section);
+
 /* The registered extension's merge_require (AuthMerging); outer when none is registered. */
 const pt_require_t *pt_dcx_merge_require(pt_arena_t *a, const pt_require_t *outer,
                                          const pt_require_t *inner, bool and_op);
@@ -131,7 +137,7 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
  * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
  * PT_CONF_EXT_MAX, zeroed) for the extensions. */
-#define PT_DCX_TABLES_MAX (7 + PT_CONF_EXT_MAX)
+#define PT_DCX_TABLES_MAX (8 + PT_CONF_EXT_MAX)
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
                  char *err, size_t errlen);
 

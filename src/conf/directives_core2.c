@@ -207,6 +207,53 @@ static int set_alias_preserve_path(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+static int set_content_digest(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.content_digest);
+}
+
+static int set_mime_use_path_info(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return set_flag(l, n, &s->dc->core.mime_use_path_info);
+}
+
+/* CGIVar REQUEST_URI original-uri|current-uri (core, 2.4.21); Apache knows no other
+ * variable. */
+static int set_cgi_var(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strcmp(n->argv[0], "REQUEST_URI") != 0)
+        return pt_dcx_fail(l, n, "Unrecognized CGI variable: \"%s\"", n->argv[0]);
+    if (strcmp(n->argv[1], "original-uri") == 0)
+        s->dc->core.cgi_current_uri = 1;
+    else if (strcmp(n->argv[1], "current-uri") == 0)
+        s->dc->core.cgi_current_uri = 2;
+    else
+        return pt_dcx_fail(l, n, "Unrecognized value for CGIVar REQUEST_URI: \"%s\"",
+                           n->argv[1]);
+    return 0;
+}
+
+/* mod_env's PassEnv: the server's environment variable, read now, as SetEnv would set it
+ * (Apache warns about an undefined one, AH01506, and passes nothing). */
+static int set_pass_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    for (int i = 0; i < n->argc; i++) {
+        const char *v = getenv(n->argv[i]);
+        if (!v) {
+            pt_dcx_note(l, n, NULL, "PassEnv variable %s was undefined (AH01506)",
+                        n->argv[i]);
+            continue;
+        }
+        pt_env_rule_t *e = pt_dcx_push(l->a, &s->dc->env, &s->dc->nenv, sizeof(*e));
+        const char **vars = pt_arena_alloc(l->a, sizeof(*vars));
+        vars[0] = pt_arena_printf(l->a, "%s=%s", n->argv[i], v);
+        e->kind = PT_ENV_SET;
+        e->vars = vars;
+        e->nvars = 1;
+    }
+    return 0;
+}
+
 /* ---- Server-level ---------------------------------------------------------------------- */
 
 static int set_merge_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
@@ -281,6 +328,10 @@ const dcx_directive_t pt_dcx_core2_table[] = {
     {"RedirectRelative", ALL, 1, 1, set_redirect_relative},
     {"ScriptAliasMatch", SRV, 2, 2, set_script_alias_match},
     {"AliasPreservePath", ALL, 1, 1, set_alias_preserve_path},
+    {"ContentDigest", ALL, 1, 1, set_content_digest},
+    {"ModMimeUsePathInfo", W_SECTIONS, 1, 1, set_mime_use_path_info},
+    {"CGIVar", ALL, 2, 2, set_cgi_var},
+    {"PassEnv", ALL, 1, NOMAX, set_pass_env},
     {"MergeSlashes", SRV, 1, 1, set_merge_slashes},
     {"StrictHostCheck", SRV, 1, 1, set_strict_host_check},
     {"HttpProtocolOptions", SRV, 1, NOMAX, set_http_protocol_options},

@@ -3,6 +3,7 @@
  * added (see README "Apache compatibility"). Each expected answer was first taken from
  * Debian's apache2 on the same configuration. Nothing here depends on the MPM. */
 /* mpms: event */
+#include "fcgi_backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -313,6 +314,55 @@ START_TEST(redirect_relative_sends_the_path_as_written)
 }
 END_TEST
 
+/* ---- ContentDigest, ModMimeUsePathInfo, PassEnv, <IfDirective>, GlobalLog ------------------- */
+
+START_TEST(content_digest_and_mime_path_info_and_pass_env)
+{
+    setenv("PT_TEST_PASSENV", "from-the-environment", 1);
+    pth_write_filef(h, "d/f.txt", "hi\n");
+    pth_config(h, "<Directory @DOCROOT@/d>\n  ContentDigest On\n  ModMimeUsePathInfo On\n"
+                  "  AcceptPathInfo On\n  PassEnv PT_TEST_PASSENV\n"
+                  "  Header set X-Env \"expr=%%{reqenv:PT_TEST_PASSENV}\"\n</Directory>\n"
+                  "<IfDirective FileETag>\n  Header always set X-If-Directive yes\n"
+                  "</IfDirective>\n"
+                  "<IfDirective ProxyRemote>\n  Header always set X-Skipped yes\n"
+                  "</IfDirective>\n"
+                  "<IfSection !VirtualHost>\n  Header always set X-Skipped yes\n</IfSection>\n"
+                  "<IfSection Limit>\n  Header always set X-If-Section yes\n</IfSection>\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/d/f.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-MD5"), "dk76iD3aHhHbR2ccSju9ng==");
+    ck_assert_str_eq(pth_resp_header(&r, "X-Env"), "from-the-environment");
+    ck_assert_str_eq(pth_resp_header(&r, "X-If-Directive"), "yes");
+    ck_assert_str_eq(pth_resp_header(&r, "X-If-Section"), "yes");
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Skipped"));
+    pth_resp_free(&r);
+    pth_get(h, "/d/f.txt/x.html", NULL, &r); /* the type comes from the path info */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/html");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
+START_TEST(global_log_is_written_for_a_vhost_with_its_own_log)
+{
+    pth_write_filef(h, "d/f.txt", "hi\n");
+    pth_config(h, "GlobalLog @DIR@/global.log \"global %%U\"\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName own.example\n"
+                  "  CustomLog @DIR@/own.log \"own %%U\"\n</VirtualHost>\n");
+    pth_start(h);
+    pth_resp_t r;
+    ck_assert_int_eq(ask_host("GET", "own.example", "/d/f.txt", &r), 200);
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(pth_path(h, "own.log"), "own /d/f.txt", 5000));
+    ck_assert(pth_file_wait_contains(pth_path(h, "global.log"), "global /d/f.txt", 5000));
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- MergeSlashes, StrictHostCheck, HttpProtocolOptions ------------------------------------ */
 
 static int ask_host(const char *method, const char *host, const char *path, pth_resp_t *r)
@@ -398,7 +448,87 @@ START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)
     check_conf("Protocol http\n", 0, "notice: Protocol http has no effect");
     check_conf("MergeTrailers On\n", 0, "notice: MergeTrailers On has no effect");
     check_conf("AliasPreservePath On\n", 1, "AliasPreservePath On: it applies to an Alias");
+    check_conf("DefaultType text/plain\n", 0, "notice: DefaultType text/plain ignored");
+    check_conf("LimitXMLRequestBody 1000\n", 0, "notice: LimitXMLRequestBody has no effect");
+    check_conf("ChrootDir /srv\n", 1, "ChrootDir is not supported");
+    check_conf("Suexec On\n", 1, "Suexec On: portico runs no CGI");
+    check_conf("Suexec Off\n", 0, "Syntax OK");
+    check_conf("LoadFile /usr/lib/x.so\n", 1, "LoadFile is not supported");
+    check_conf("SetInputFilter DEFLATE\n", 1, "portico has no request input filters");
+    check_conf("AddInputFilter DEFLATE .gz\n", 1, "portico has no request input filters");
+    check_conf("RemoveInputFilter .gz\n", 0, "notice: RemoveInputFilter has no effect");
+    check_conf("DeflateInflateLimitRequestBody 100\n", 0, "does not inflate request bodies");
+    check_conf("DeflateInflateRatioLimit 200\n", 0, "does not inflate request bodies");
+    check_conf("DeflateInflateRatioBurst 3\n", 0, "does not inflate request bodies");
+    check_conf("FilterTrace gzip 1\n", 0, "notice: FilterTrace ignored");
+    check_conf("<Location />\n AuthBasicUseDigestAlgorithm MD5\n</Location>\n", 1,
+               "AuthBasicUseDigestAlgorithm MD5 needs a provider");
+    check_conf("<AuthnProviderAlias file f2>\n AuthUserFile /x\n</AuthnProviderAlias>\n", 1,
+               "<AuthnProviderAlias> is not supported");
+    check_conf("RegexDefaultOptions DOTALL DOLLAR_ENDONLY\n", 0, "Syntax OK");
+    check_conf("RegexDefaultOptions +ICASE\n", 1, "put the option in the patterns");
+    check_conf("RegexDefaultOptions BOGUS\n", 1, "RegexDefaultOptions: option 'BOGUS' unknown");
+    check_conf("PassEnv PT_SURELY_UNDEFINED_VAR\n", 0,
+               "notice: PassEnv variable PT_SURELY_UNDEFINED_VAR was undefined");
+    check_conf("CGIVar REQUEST_URI sideways\n", 1, "Unrecognized value for CGIVar REQUEST_URI");
     check_conf("ScriptAliasMatch ^/cgi/(.*) /srv/$1\n", 0, "notice: ScriptAliasMatch");
+}
+END_TEST
+
+/* ---- What FastCGI sees: CGIPassAuth, CGIVar, QualifyRedirectURL, AuthBasicFake ------------- */
+
+static pth_fpm_t fpm;
+
+static void fpm_up(void)
+{
+    pth_fpm_start_or_exit(&fpm, 2);
+}
+
+static void fpm_down(void)
+{
+    pth_fpm_free(&fpm);
+}
+
+START_TEST(fastcgi_variables_follow_cgi_pass_auth_cgi_var_and_qualify_redirect_url)
+{
+    static const char *const dirs[] = {"plain", "pass", "cur", "fake"};
+    for (size_t i = 0; i < PTH_ARRAY_LEN(dirs); i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s/index.php", dirs[i]);
+        pth_write_filef(h, rel, "<?php echo 'auth=', $_SERVER['HTTP_AUTHORIZATION'] ?? '-', "
+                                "' uri=', $_SERVER['REQUEST_URI'] ?? '-', "
+                                "' from=', $_SERVER['REDIRECT_URL'] ?? '-';");
+    }
+    pth_config(h, "<FilesMatch \"\\.php$\">\n"
+                  "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</FilesMatch>\n"
+                  "<Directory @DOCROOT@/plain>\n  FallbackResource /plain/index.php\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/pass>\n  CGIPassAuth On\n</Directory>\n"
+                  "<Directory @DOCROOT@/cur>\n  FallbackResource /cur/index.php\n"
+                  "  CGIVar REQUEST_URI current-uri\n  QualifyRedirectURL On\n</Directory>\n"
+                  "<Directory @DOCROOT@/fake>\n  AuthBasicFake fakeuser fakepw\n"
+                  "  CGIPassAuth On\n</Directory>\n",
+               fpm.sock);
+    pth_start(h);
+    const char *hd[] = {"Authorization: Basic dXNlcjpwdw==", NULL};
+    pth_resp_t r;
+    pth_get(h, "/plain/missing?x=1", hd, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "auth=- uri=/plain/missing?x=1 from=/plain/missing");
+    pth_resp_free(&r);
+    pth_get(h, "/pass/index.php", hd, &r);
+    ck_assert_str_eq(r.body, "auth=Basic dXNlcjpwdw== uri=/pass/index.php from=-");
+    pth_resp_free(&r);
+    pth_get(h, "/cur/missing?x=1", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strncmp(r.body, "auth=- uri=/cur/index.php?x=1 from=http://", 42) == 0 &&
+                      strstr(r.body, "/cur/missing") != NULL,
+                  "%s", r.body);
+    pth_resp_free(&r);
+    pth_get(h, "/fake/index.php", NULL, &r); /* base64("fakeuser:fakepw") */
+    ck_assert_str_eq(r.body, "auth=Basic ZmFrZXVzZXI6ZmFrZXB3 uri=/fake/index.php from=-");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
 }
 END_TEST
 
@@ -425,9 +555,17 @@ static Suite *suite(void)
     tcase_add_test(tc, auth_basic_fake_sets_the_authorization_the_request_carries);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("fcgi");
+    tcase_add_unchecked_fixture(tc, fpm_up, fpm_down);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, fastcgi_variables_follow_cgi_pass_auth_cgi_var_and_qualify_redirect_url);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("server");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, redirect_relative_sends_the_path_as_written);
+    tcase_add_test(tc, content_digest_and_mime_path_info_and_pass_env);
+    tcase_add_test(tc, global_log_is_written_for_a_vhost_with_its_own_log);
     tcase_add_test(tc, merge_slashes_off_keeps_double_slashes_for_location_matching);
     tcase_add_test(tc, strict_host_check_refuses_names_no_server_on_the_address_has);
     tcase_add_test(tc, registered_methods_answers_501_for_unknown_methods);
