@@ -101,6 +101,9 @@ struct pt_request {
     bool route_defer;            /* routing chooses the handler and does not run it: set by
                                     pt_request_route_begin around its fixup phase */
     const struct pt_handler *route_handler; /* the handler an internal redirect chose then */
+    pt_table_t notes;            /* Apache's r->notes (LogFormat %{NAME}n): set by
+                                    DeflateFilterNote/BrotliFilterNote; zeroed until the first
+                                    note (pt_table_init on first use) */
     pt_table_t trailers_in;      /* request trailer fields, as Apache's r->trailers_in: set
                                     once the body has been read to its end (HTTP/2; HTTP/1's
                                     chunked trailers are discarded); LogFormat %{NAME}^ti */

@@ -458,7 +458,9 @@ static const char *file_digest(pt_request_t *r, int fd, const struct stat *st,
  * no content filter (compression) may change the body. */
 static void content_md5(pt_request_t *r, int fd, const struct stat *st, const void *data)
 {
-    if (r->dir->core.content_digest != 2 || r->dir->compress)
+    const pt_compress_conf_t *cc = r->dir->compress;
+    if (r->dir->core.content_digest != 2 ||
+        (cc && (cc->nsmart_chain || pt_compress_chain(cc, r->filename, r->content_type).n)))
         return;
     const char *md5 = file_digest(r, fd, st, data, EVP_md5());
     if (md5)

@@ -5,6 +5,8 @@
  * directives_args.c; directives.h holds what they share. */
 #include "directives.h"
 
+#include "compress_conf.h"
+
 #include "log.h"
 #include "mime.h"
 
@@ -585,6 +587,7 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_limit_table;
     out[n++] = pt_dcx_core2_table;
     out[n++] = pt_dcx_compat2_table;
+    out[n++] = pt_dcx_filter_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;

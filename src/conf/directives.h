@@ -137,7 +137,7 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
  * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
  * PT_CONF_EXT_MAX, zeroed) for the extensions. */
-#define PT_DCX_TABLES_MAX (8 + PT_CONF_EXT_MAX)
+#define PT_DCX_TABLES_MAX (9 + PT_CONF_EXT_MAX)
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
                  char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
  * (conf/dirconf_core2.c): FileETag's keyword arithmetic as Apache's set_etag_bits and
  * merge_core_dir_configs, the ETag text (range.c), and the other settings' parsing and
  * errors. */
+#include "compress_conf.h"
 #include "config.h"
 #include "range.h"
 #include "startup.h"
@@ -132,6 +133,51 @@ START_TEST(dir_settings_are_inherited_and_inner_wins)
 }
 END_TEST
 
+static const char *joined(const char **v, size_t n)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? "," : "", v[i]);
+    return buf;
+}
+
+static const char *apply(pt_arena_t *a, const char *const *outer, size_t no,
+                         const char *const *ops, size_t nops)
+{
+    size_t n = 0;
+    const char **v = pt_filter_chain_apply(a, outer, no, ops, nops, &n);
+    return joined(v, n);
+}
+
+START_TEST(filter_chain_words_edit_the_inherited_chain)
+{
+    pt_arena_t *a = pt_arena_create(1024);
+    const char *outer[] = {"a", "b"};
+    const char *add[] = {"c", "@z", "-a"};
+    ck_assert_str_eq(apply(a, outer, 2, add, 3), "z,b,c");
+    const char *replace[] = {"=x", "+y"};
+    ck_assert_str_eq(apply(a, outer, 2, replace, 2), "x,y");
+    const char *clear[] = {"!"};
+    ck_assert_str_eq(apply(a, outer, 2, clear, 1), "");
+    const char *again[] = {"+b"}; /* one entry per name */
+    ck_assert_str_eq(apply(a, outer, 2, again, 1), "a,b");
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(filter_chain_of_an_inner_section_applies_to_the_outer_one)
+{
+    load("FilterProvider gz DEFLATE \"true\"\nFilterProvider br BROTLI_COMPRESS \"true\"\n"
+         "FilterChain gz\n<Directory /srv>\nFilterChain +br -gz\n</Directory>\n");
+    const pt_dir_config_t *d = for_path("/srv/f");
+    ck_assert_ptr_nonnull(d->compress);
+    ck_assert_str_eq(joined((const char **)d->compress->smart_chain,
+                            d->compress->nsmart_chain), "br");
+    ck_assert_uint_eq(d->compress->nproviders, 2);
+}
+END_TEST
+
 #define EXPECT_ERROR(text, msg)                                                            \
     do {                                                                                   \
         ck_assert_ptr_null(load(text));                                                    \
@@ -162,6 +208,8 @@ static Suite *suite(void)
     tcase_add_test(tc, etag_text_leaves_out_the_parts_not_asked_for);
     tcase_add_test(tc, dir_settings_are_inherited_and_inner_wins);
     tcase_add_test(tc, rejects_bad_values_as_apache);
+    tcase_add_test(tc, filter_chain_words_edit_the_inherited_chain);
+    tcase_add_test(tc, filter_chain_of_an_inner_section_applies_to_the_outer_one);
     suite_add_tcase(s, tc);
     return s;
 }
