@@ -154,7 +154,28 @@ static int set_regex_default_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *
     return 0;
 }
 
+/* mod_dir's DirectoryCheckHandler: with SetHandler naming a handler for a directory,
+ * portico hands the directory's URL to that handler and its DirectoryIndex is not looked up
+ * (Apache's On, except that Apache still sends the trailing-slash redirect); Apache's
+ * default Off, an index lookup before the handler, is not done. */
+static int set_directory_check_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    if (!on)
+        return pt_dcx_fail(l, n, "DirectoryCheckHandler Off is not supported: a directory "
+                                 "whose SetHandler names a handler gets the request as it is, "
+                                 "without a DirectoryIndex lookup; name the index in the URL "
+                                 "or use FallbackResource");
+    pt_dcx_note(l, n, n->name, "DirectoryCheckHandler On: as portico always does, except "
+                               "that no trailing-slash redirect is sent for a directory with "
+                               "its own handler");
+    return 0;
+}
+
 const dcx_directive_t pt_dcx_compat2_table[] = {
+    {"DirectoryCheckHandler", ALL, 1, 1, set_directory_check_handler},
     {"DefaultType", ALL, 1, 1, set_default_type},
     {"LimitXMLRequestBody", ALL, 1, 1, set_limit_xml_request_body},
     {"ChrootDir", W_SERVER, 1, 1, set_chroot_dir},

@@ -504,6 +504,8 @@ START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)
     check_conf("DeflateInflateRatioLimit 200\n", 0, "does not inflate request bodies");
     check_conf("DeflateInflateRatioBurst 3\n", 0, "does not inflate request bodies");
     check_conf("FilterTrace gzip 1\n", 0, "notice: FilterTrace ignored");
+    check_conf("DirectoryCheckHandler On\n", 0, "notice: DirectoryCheckHandler On");
+    check_conf("DirectoryCheckHandler Off\n", 1, "DirectoryCheckHandler Off is not supported");
     check_conf("FilterProvider z INFLATE \"true\"\n", 1, "output filter 'INFLATE' is not");
     check_conf("FilterProtocol gzip change=yes\n", 0, "notice: FilterProtocol ignored");
     check_conf("BrotliCompressionMaxInputBlock 30\n", 1, "out of range (16 to 24)");
