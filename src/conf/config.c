@@ -3,7 +3,6 @@
  * <IfDefine>, and the built-in module list. The result is a node tree; directives.c gives
  * the nodes their meaning. */
 #include "config.h"
-#include "directives.h"
 #include "modcatalog.h"
 
 #include <dirent.h>
@@ -41,6 +40,7 @@ typedef struct {
     size_t ndefs, capdefs;
     const char *stack[MAX_INCLUDE_DEPTH]; /* real paths of the files being read */
     int depth;
+    bool (*directive_known)(const char *name, bool section); /* pt_parse_opts_t's */
 } pctx_t;
 
 typedef struct {
@@ -327,9 +327,9 @@ static bool condition_true(pctx_t *c, const char *kind, const char *arg)
     else if (strcasecmp(kind, "IfFile") == 0)
         yes = file_exists(c, arg);
     else if (strcasecmp(kind, "IfDirective") == 0)
-        yes = pt_dcx_directive_known(arg, false);
+        yes = c->directive_known && c->directive_known(arg, false);
     else if (strcasecmp(kind, "IfSection") == 0)
-        yes = pt_dcx_directive_known(arg, true) || is_conditional(arg);
+        yes = (c->directive_known && c->directive_known(arg, true)) || is_conditional(arg);
     else
         yes = define_find(c, arg) != NULL;
     return yes != neg;
@@ -718,7 +718,8 @@ pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_
                            const char **server_root_out, char *err, size_t errlen)
 {
     pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT,
-                .htaccess = opts && opts->htaccess};
+                .htaccess = opts && opts->htaccess,
+                .directive_known = opts ? opts->directive_known : NULL};
     const char *main_path = path;
     if (opts && opts->server_root) {
         /* As httpd -f: a relative config path is relative to ServerRoot (-d). */

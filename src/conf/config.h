@@ -39,6 +39,10 @@ typedef struct {
     size_t ndefines;
     bool htaccess;             /* a .htaccess file: Include, Define, LoadModule, ServerRoot
                                   and MPM are not allowed there */
+    /* What <IfDirective> and <IfSection> ask: is there a directive (section: a "<name"
+     * section) of that name? pt_config_load and the .htaccess reader fill it in
+     * (pt_dcx_directive_known); NULL: none is, both conditions false. */
+    bool (*directive_known)(const char *name, bool section);
 } pt_parse_opts_t;
 
 /* Parses path (and what it includes) into a tree in arena a. On error returns NULL and

@@ -132,6 +132,17 @@ static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_d
         m->rules = i->rules, m->nrules = i->nrules;
 }
 
+/* Set once at start-up, before any configuration is loaded or a thread runs (the request
+ * floor's join of two rule trees: conf does not know their type). */
+static const pt_require_t *(*join_require)(pt_arena_t *a, const pt_require_t *o,
+                                           const pt_require_t *i, bool and_op);
+
+void pt_dcx_set_merge_require(const pt_require_t *(*fn)(pt_arena_t *a, const pt_require_t *o,
+                                                        const pt_require_t *i, bool and_op))
+{
+    join_require = fn;
+}
+
 /* mod_authz_core's merge: an inner section's Require lines replace the outer ones, unless
  * its AuthMerging says And or Or (then both, in one container); AuthMerging Off in a section
  * without Require drops the outer ones. */
@@ -145,7 +156,8 @@ static void merge_require(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config
     } else if (op == 1) {
         m->require = i->require;
     } else if (o->require && i->require) {
-        m->require = pt_dcx_merge_require(a, o->require, i->require, op == 2);
+        m->require = join_require ? join_require(a, o->require, i->require, op == 2)
+                                  : o->require;
     } else if (i->require) {
         m->require = i->require;
     }

@@ -563,16 +563,9 @@ int pt_config_extend(const pt_conf_ext_t *ext)
         abort();
     }
     exts[nexts++] = ext;
+    if (ext->merge_require)
+        pt_dcx_set_merge_require(ext->merge_require);
     return 0;
-}
-
-const pt_require_t *pt_dcx_merge_require(pt_arena_t *a, const pt_require_t *outer,
-                                         const pt_require_t *inner, bool and_op)
-{
-    for (size_t i = 0; i < nexts; i++)
-        if (exts[i]->merge_require)
-            return exts[i]->merge_require(a, outer, inner, and_op);
-    return outer;
 }
 
 /* conf's tables, then each extension's, in the order they were registered. */
@@ -625,7 +618,9 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
     dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
                .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,
                .ext_state = state};
-    c->tree = pt_config_parse(c->arena, path, opts, &c->server_root, err, errlen);
+    pt_parse_opts_t o = opts ? *opts : (pt_parse_opts_t){0};
+    o.directive_known = pt_dcx_directive_known;
+    c->tree = pt_config_parse(c->arena, path, &o, &c->server_root, err, errlen);
     if (!c->tree) {
         pt_config_free(c);
         return NULL;

@@ -126,9 +126,6 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
  * conf's tables or a registered extension's? What <IfDirective> and <IfSection> test. */
 bool pt_dcx_directive_known(const char *name, bool section);
 
-/* The registered extension's merge_require (AuthMerging); outer when none is registered. */
-const pt_require_t *pt_dcx_merge_require(pt_arena_t *a, const pt_require_t *outer,
-                                         const pt_require_t *inner, bool and_op);
 
 /* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
  * first notice of that key is kept (one line per directive name). */
@@ -194,6 +191,11 @@ struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, cons
                             unsigned flags);
 
 /* ---- dirconf.c ---- */
+
+/* AuthMerging's join (pt_conf_ext_t.merge_require), set by pt_config_extend at start-up;
+ * without one, the outer rules stay. */
+void pt_dcx_set_merge_require(const pt_require_t *(*fn)(pt_arena_t *a, const pt_require_t *o,
+                                                        const pt_require_t *i, bool and_op));
 
 /* A per-directory config with every field unset. */
 pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a);

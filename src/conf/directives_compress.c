@@ -240,6 +240,42 @@ const pt_conf_ext_t pt_compress_conf_ext = {
 
 /* ---- Merge -------------------------------------------------------------------------------- */
 
+/* mod_filter's FilterChain words (directives_filter.c keeps them; the merge applies them). */
+const char **pt_filter_chain_apply(pt_arena_t *a, const char *const *chain, size_t nchain,
+                                   const char *const *ops, size_t nops, size_t *n)
+{
+    const char **v = pt_arena_alloc(a, (nchain + nops + 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < nchain; i++)
+        v[k++] = chain[i];
+    for (size_t i = 0; i < nops; i++) {
+        const char *w = ops[i];
+        char op = w[0] && strchr("+-=@!", w[0]) ? w[0] : '+';
+        const char *name = w + (w[0] == op);
+        if (op == '!' || op == '=')
+            k = 0;
+        if (op == '!')
+            continue;
+        size_t j = 0;
+        for (size_t m = 0; m < k; m++) /* one entry per name; "-" drops it */
+            if (strcasecmp(v[m], name) != 0)
+                v[j++] = v[m];
+        k = j;
+        if (op == '-')
+            continue;
+        if (op == '@') {
+            memmove(v + 1, v, k * sizeof(*v));
+            v[0] = name;
+            k++;
+        } else {
+            v[k++] = name;
+        }
+    }
+    *n = k;
+    return v;
+}
+
+
 static const void *concat(pt_arena_t *a, const void *x, size_t nx, const void *y, size_t ny,
                           size_t elt, size_t *n)
 {

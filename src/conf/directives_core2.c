@@ -294,7 +294,8 @@ static int set_http_protocol_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *
 
 /* MergeTrailers: portico's handlers send a request's header fields on (to php-fpm, to an
  * upstream) before its body, so trailer fields merged after the body would reach none of
- * them; the chunked decoder discards them, as Apache's default Off leaves them unseen. */
+ * them; they stay apart from the header fields (HTTP/2 keeps them for LogFormat's
+ * %{NAME}^ti, HTTP/1's chunked decoder discards them), as with Apache's default Off. */
 static int set_merge_trailers(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     bool on = false;
@@ -304,7 +305,7 @@ static int set_merge_trailers(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         pt_dcx_note(l, n, n->name,
                     "MergeTrailers On has no effect: portico's handlers pass a request's "
                     "header fields on before its body, so merged trailer fields would reach "
-                    "none of them (trailers are discarded, as with Off)");
+                    "none of them (trailer fields stay apart, as with Off)");
     return 0;
 }
 

@@ -236,7 +236,8 @@ pt_htaccess_t *pt_htaccess_parse(const pt_config_t *cfg, const char *path,
     }
     ht->scratch = scratch_new(cfg, path);
     pt_config_t *c = ht->scratch;
-    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true};
+    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true,
+                            .directive_known = pt_dcx_directive_known};
     pt_node_t *tree = pt_config_parse(c->arena, path, &opts, NULL, err, errlen);
     const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};
