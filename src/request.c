@@ -432,7 +432,7 @@ static const char *regex_name(pt_request_t *r, const char *walked)
  * HttpProtocolOptions RegisteredMethods. 0 or the status. */
 static int check_request_line(pt_request_t *r)
 {
-    if (pt_config_host_rejected(r->cfg, &r->conn->local.sa, r->hostname)) {
+    if (r->conn && pt_config_host_rejected(r->cfg, &r->conn->local.sa, r->hostname)) {
         pt_log_rerror(PT_LOG_WARN, r, "AH10157: Requested hostname '%s' did not match any "
                       "ServerName/ServerAlias in the matching virtual host", r->hostname);
         return 400;
