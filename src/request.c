@@ -425,9 +425,6 @@ static const char *regex_name(pt_request_t *r, const char *walked)
     return walked;
 }
 
-/* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
- * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
- * phases) leaves the request's environment and header fields alone. */
 /* What Apache decides while reading the request, before any phase: StrictHostCheck and
  * HttpProtocolOptions RegisteredMethods. 0 or the status. */
 static int check_request_line(pt_request_t *r)
@@ -445,6 +442,9 @@ static int check_request_line(pt_request_t *r)
     return 0;
 }
 
+/* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
+ * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
+ * phases) leaves the request's environment and header fields alone. */
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
     int st = lookup || r->redirect_from ? 0 : check_request_line(r);

@@ -11,10 +11,10 @@
 #include "walk.h"
 
 #include <dirent.h>
-#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
