@@ -226,11 +226,38 @@ const char *pt_uri_canonical_file(pt_arena_t *a, const char *path)
     return res;
 }
 
+/* mod_alias's per-directory Alias (inside <Location>): the last location that matches, as
+ * the merge of <Location> sections keeps the innermost; NULL when none does. */
+static const char *map_location(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
+                                const char **root)
+{
+    const pt_alias_t *hit = NULL;
+    for (size_t i = 0; i < vh->naliases_map; i++) {
+        const pt_alias_t *al = &vh->aliases_map[i];
+        if (al->location && alias_matches(uri, al->from) > 0)
+            hit = al;
+    }
+    if (!hit)
+        return NULL;
+    *root = hit->to;
+    int preserve = hit->location->core.alias_preserve_path;
+    if (!preserve)
+        preserve = vh->dir->core.alias_preserve_path;
+    if (preserve != 2)
+        return hit->to;
+    return pt_arena_printf(a, "%s%s", hit->to, uri + strlen(hit->from));
+}
+
 static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
                        const char **root)
 {
+    const char *located = map_location(a, vh, uri, root);
+    if (located)
+        return located;
     for (size_t i = 0; i < vh->naliases_map; i++) {
         const pt_alias_t *al = &vh->aliases_map[i];
+        if (al->location)
+            continue;
         if (al->regex) {
             pt_regmatch_t m[10];
             if (al->re == NULL || pt_regex_exec(al->re, uri, 10, m, 0) != 0) {

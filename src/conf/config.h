@@ -331,6 +331,7 @@ typedef struct {
     int cgi_current_uri;       /* CGIVar REQUEST_URI: 0 unset (original-uri), 1
                                   original-uri, 2 current-uri */
     int mime_use_path_info;    /* ModMimeUsePathInfo: 0 unset (Off), 1 Off, 2 On */
+    int alias_preserve_path;   /* AliasPreservePath: 0 unset (Off), 1 Off, 2 On */
 } pt_core_dir_t;
 
 /* Apache's merge of the fields above (merge_core_dir_configs and the modules'). */
@@ -464,6 +465,9 @@ typedef struct {
     const char *from;          /* URL prefix, or regex source */
     pt_regex_t *re;
     const char *to;            /* filesystem path; may hold $1..$9 for AliasMatch */
+    /* The one-argument Alias inside <Location from> (Apache 2.4.13): the section's own config
+     * (its AliasPreservePath), else NULL for a server-level Alias. */
+    const struct pt_dir_config *location;
 } pt_alias_t;
 
 typedef struct {

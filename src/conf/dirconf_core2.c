@@ -38,6 +38,7 @@ void pt_core_dir_merge(pt_core_dir_t *m, const pt_core_dir_t *o, const pt_core_d
     INNER_WINS(content_digest);
     INNER_WINS(cgi_current_uri);
     INNER_WINS(mime_use_path_info);
+    INNER_WINS(alias_preserve_path);
     if (i->basic_fake) {
         m->basic_fake = i->basic_fake;
         m->basic_fake_user = i->basic_fake_user;

@@ -192,19 +192,11 @@ static int set_script_alias_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
-/* AliasPreservePath concerns the one-argument Alias inside <Location>, which portico does
- * not take (Alias is per server here): Off, the default, is what portico does. */
+/* AliasPreservePath: for the one-argument Alias inside <Location>, map the rest of the path
+ * below the target (On) rather than the whole location to the target itself (Off). */
 static int set_alias_preserve_path(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    bool on = false;
-    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
-        return -1;
-    if (on)
-        return pt_dcx_fail(l, n, "AliasPreservePath On: it applies to an Alias inside "
-                                 "<Location>, which portico does not support; write "
-                                 "\"Alias URL-path directory\" at server level, which maps "
-                                 "the rest of the path");
-    return 0;
+    return set_flag(l, n, &s->dc->core.alias_preserve_path);
 }
 
 static int set_content_digest(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
