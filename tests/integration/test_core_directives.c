@@ -377,10 +377,11 @@ START_TEST(filter_provider_chooses_deflate_by_type_and_notes_reach_the_log)
     pth_write_filef(h, "e/sub/a.txt.gz", "not really gzip\n");
     pth_config(h, "FilterDeclare gzip CONTENT_SET\n"
                   "FilterProvider gzip DEFLATE \"%%{CONTENT_TYPE} =~ m#^text/#\"\n"
-                  "FilterChain gzip\n"
+                  "FilterProvider br BROTLI_COMPRESS \"%%{CONTENT_TYPE} =~ m#^text/#\"\n"
+                  "FilterChain gzip br\n"
                   "DeflateFilterNote Input in\nDeflateFilterNote Output out\n"
-                  "DeflateFilterNote ratio\n"
-                  "LogFormat \"%%U %%{in}n %%{out}n %%{ratio}n\" notes\n"
+                  "DeflateFilterNote ratio\nBrotliFilterNote Input bin\n"
+                  "LogFormat \"%%U %%{in}n %%{out}n %%{ratio}n %%{bin}n\" notes\n"
                   "CustomLog @DIR@/notes.log notes\n"
                   "AddEncoding x-gzip .gz\n"
                   "<Directory @DOCROOT@/e/sub>\n  RemoveEncoding .gz\n</Directory>\n");
@@ -394,8 +395,15 @@ START_TEST(filter_provider_chooses_deflate_by_type_and_notes_reach_the_log)
     ck_assert_ptr_null(pth_resp_header(&r, "Content-Encoding"));
     pth_resp_free(&r);
     /* Apache's numbers for the same file: the raw deflate stream's 23 bytes, ratio 0. */
-    ck_assert(pth_file_wait_contains(pth_path(h, "notes.log"), "/d/big.txt 5001 23 0\n", 5000));
-    ck_assert(pth_file_wait_contains(pth_path(h, "notes.log"), "/d/big.bin - - -\n", 5000));
+    ck_assert(pth_file_wait_contains(pth_path(h, "notes.log"), "/d/big.txt 5001 23 0 -\n",
+                                     5000));
+    ck_assert(pth_file_wait_contains(pth_path(h, "notes.log"), "/d/big.bin - - - -\n", 5000));
+    const char *br[] = {"Accept-Encoding: br", NULL};
+    ck_assert_int_eq(pth_curl(h, "GET", "/d/big.txt?br", br, NULL, 0, &r), 0);
+    ck_assert_str_eq(pth_resp_header(&r, "Content-Encoding"), "br");
+    pth_resp_free(&r);
+    ck_assert(pth_file_wait_contains(pth_path(h, "notes.log"), "/d/big.txt - - - 5001\n",
+                                     5000));
     pth_get(h, "/e/a.txt.gz", NULL, &r);
     ck_assert_str_eq(pth_resp_header(&r, "Content-Encoding"), "x-gzip");
     pth_resp_free(&r);
