@@ -3,6 +3,8 @@
  * their three forms, and the order in which preconditions are evaluated. */
 #include "range.h"
 
+#include "config.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -166,6 +168,22 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us)
 {
     snprintf(buf, len, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)size, (uint64_t)mtime_us);
+}
+
+void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
+                       int64_t mtime_us)
+{
+    size_t n = (size_t)snprintf(buf, len, "\"");
+    if ((bits & PT_FETAG_INODE) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64 "%s", inode,
+                              bits & (PT_FETAG_SIZE | PT_FETAG_MTIME) ? "-" : "");
+    if ((bits & PT_FETAG_SIZE) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64 "%s", (uint64_t)size,
+                              bits & PT_FETAG_MTIME ? "-" : "");
+    if ((bits & PT_FETAG_MTIME) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64, (uint64_t)mtime_us);
+    if (n < len)
+        snprintf(buf + n, len - n, "\"");
 }
 
 /* The next entity-tag in a list: sets *weak and the opaque part (between the quotes).

@@ -56,6 +56,7 @@ static const struct ovr_class {
     {"AuthName", PT_OVR_AUTHCFG},
     {"AuthType", PT_OVR_AUTHCFG},
     {"AuthUserFile", PT_OVR_AUTHCFG},
+    {"AuthzSendForbiddenOnFailure", PT_OVR_AUTHCFG},
     {"BrowserMatch", PT_OVR_FILEINFO},
     {"BrowserMatchNoCase", PT_OVR_FILEINFO},
     {"CGIPassAuth", PT_OVR_AUTHCFG},
@@ -64,6 +65,9 @@ static const struct ovr_class {
     {"DefaultIcon", PT_OVR_INDEXES},
     {"DefaultLanguage", PT_OVR_FILEINFO},
     {"DefaultType", PT_OVR_FILEINFO},
+    {"DeflateInflateLimitRequestBody", ANY},
+    {"DeflateInflateRatioBurst", ANY},
+    {"DeflateInflateRatioLimit", ANY},
     {"Deny", PT_OVR_LIMIT},
     {"DirectoryCheckHandler", PT_OVR_INDEXES},
     {"DirectoryIndex", PT_OVR_INDEXES},
@@ -77,6 +81,9 @@ static const struct ovr_class {
     {"ExpiresDefault", PT_OVR_INDEXES},
     {"FallbackResource", PT_OVR_INDEXES},
     {"FileETag", PT_OVR_FILEINFO},
+    {"FilterChain", PT_OVR_OPTIONS},
+    {"FilterDeclare", PT_OVR_OPTIONS},
+    {"FilterProvider", PT_OVR_OPTIONS},
     {"ForceLanguagePriority", PT_OVR_FILEINFO},
     {"ForceType", PT_OVR_FILEINFO},
     {"Header", PT_OVR_FILEINFO},
@@ -93,10 +100,12 @@ static const struct ovr_class {
     {"Options", PT_OVR_OPTIONS},
     {"Order", PT_OVR_LIMIT},
     {"PassEnv", PT_OVR_FILEINFO},
+    {"QualifyRedirectURL", PT_OVR_FILEINFO},
     {"ReadmeName", PT_OVR_INDEXES},
     {"Redirect", PT_OVR_FILEINFO},
     {"RedirectMatch", PT_OVR_FILEINFO},
     {"RedirectPermanent", PT_OVR_FILEINFO},
+    {"RedirectRelative", PT_OVR_FILEINFO},
     {"RedirectTemp", PT_OVR_FILEINFO},
     {"RemoveCharset", PT_OVR_FILEINFO},
     {"RemoveEncoding", PT_OVR_FILEINFO},
@@ -228,7 +237,8 @@ pt_htaccess_t *pt_htaccess_parse(const pt_config_t *cfg, const char *path,
     }
     ht->scratch = scratch_new(cfg, path);
     pt_config_t *c = ht->scratch;
-    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true};
+    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true,
+                            .directive_known = pt_dcx_directive_known};
     pt_node_t *tree = pt_config_parse(c->arena, path, &opts, NULL, err, errlen);
     const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};
