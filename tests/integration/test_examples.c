@@ -2,11 +2,13 @@
  * backends: php-fpm.conf in front of a private php-fpm pool, load-balancer.conf in front of
  * two test HTTP servers, tls-terminator.conf with the test CA's certificate. Only what a
  * person would change is changed: the Define lines at the top (and the MPM of this run,
- * and the listeners bound to loopback). */
+ * and the listeners bound to loopback). And the container image's docker/portico.conf in its
+ * -D TLS mode, as two replicas sharing one session ticket key. */
 #include "fcgi_backends.h"
 #include "harness.h"
 #include "http_backend.h"
 #include "tls_client.h"
+#include "tlsx_tools.h"
 
 #include <check.h>
 #include <stdatomic.h>
@@ -76,22 +78,37 @@ static char *edit_line(char *text, const edit_t *e)
     return NULL;
 }
 
-/* conf/examples/NAME with the edits (terminated by {NULL}) and this run's MPM, written as
- * the server's configuration (the harness fills @PORT@ and @DIR@). */
-static void use_example(const char *name, const edit_t *edits)
+/* SOURCE/rel with the edits (terminated by END) and this run's MPM, written as the
+ * server's configuration (the harness fills @PORT@ and @DIR@). */
+static void use_file(const char *rel, const edit_t *edits)
 {
     const char *src = getenv("PORTICO_SOURCE_DIR");
     pth_assert_msg(src != NULL, "PORTICO_SOURCE_DIR is not set");
     char path[512];
-    snprintf(path, sizeof(path), "%s/conf/examples/%s", src, name);
+    snprintf(path, sizeof(path), "%s/%s", src, rel);
     char *text = pth_read_file(path, NULL);
     pth_assert_msg(text != NULL, "cannot read %s", path);
-    text = edit_line(text, &(edit_t){"MPM", pth_mpm(), false});
-    text = edit_line(text, &(edit_t)SET("Define RUN_DIR", "@DIR@"));
+    text = edit_line(text, &(edit_t)SET("MPM", pth_mpm()));
     for (const edit_t *e = edits; e->prefix; e++)
         text = edit_line(text, e);
     pth_config_raw(h, "%s", text);
     free(text);
+}
+
+/* conf/examples/NAME, its PID file in the test's dir. */
+static void use_example(const char *name, const edit_t *edits)
+{
+    char rel[128];
+    snprintf(rel, sizeof(rel), "conf/examples/%s", name);
+    size_t n = 0;
+    while (edits[n].prefix)
+        n++;
+    edit_t *all = calloc(n + 2, sizeof(*all));
+    pth_assert(all != NULL);
+    all[0] = (edit_t)SET("Define RUN_DIR", "@DIR@");
+    memcpy(all + 1, edits, n * sizeof(*all));
+    use_file(rel, all);
+    free(all);
 }
 
 static void get_expect(const char *path, int status, const char *needle)
@@ -304,6 +321,91 @@ START_TEST(tls_terminator_example_serves_https_and_h2_and_redirects_plain_http)
 }
 END_TEST
 
+/* ---- docker/portico.conf, -D TLS: two replicas sharing one ticket key ------------------- */
+
+/* The image's environment (docker/Dockerfile's ENV) with this test's values. */
+static void image_env(int https_port, const char *ticket)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", https_port);
+    setenv("HTTPS_PORT", port, 1);
+    setenv("HTTP_PORT", "unused", 1); /* its Listen line is the harness's */
+    setenv("SERVER_NAME", "a.test", 1);
+    setenv("DOCUMENT_ROOT", h->docroot, 1);
+    setenv("PHP_FPM", "fcgi://127.0.0.1:1", 1);
+    setenv("FALLBACK_RESOURCE", "disabled", 1);
+    setenv("TLS_CERT", pth_tls_file("a.test.full.pem"), 1);
+    setenv("TLS_KEY", pth_tls_file("a.test.rsa.key"), 1);
+    setenv("TLS_TICKET_KEY_FILE", ticket, 1);
+    setenv("UPSTREAM", "app.test:8080", 1);
+    setenv("UPSTREAM_RESOLVE", "10", 1);
+    setenv("UPSTREAM_HEALTH_PATH", "/healthz", 1);
+    setenv("START_SERVERS", "1", 1);
+    setenv("THREADS_PER_CHILD", "4", 1);
+    setenv("MAX_REQUEST_WORKERS", "16", 1);
+    setenv("GRACEFUL_SHUTDOWN_TIMEOUT", "5", 1);
+    setenv("LOG_LEVEL", "warn", 1);
+}
+
+static void start_image_tls(pth_t *s, int https_port, const char *ticket)
+{
+    pth_t *saved = h;
+    h = s;
+    image_env(https_port, ticket);
+    use_file("docker/portico.conf",
+             (const edit_t[]){LINE("Listen ${HTTP_PORT}", "Listen 127.0.0.1:@PORT@"),
+                              LINE("PidFile /run/portico/portico.pid", "PidFile @DIR@/portico.pid"),
+                              END});
+    pth_start_args(s, (const char *const[]){"-D", "TLS", NULL});
+    h = saved;
+}
+
+START_TEST(image_config_with_tls_serves_https_and_replicas_resume_each_others_sessions)
+{
+    pth_write_filef(h, "index.html", "replica page\n");
+    const char *ticket = pth_path(h, "ticket.key");
+    unsigned char key[48];
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (unsigned char)(i * 7 + 3);
+    FILE *f = fopen(ticket, "wb");
+    ck_assert(f && fwrite(key, 1, sizeof(key), f) == sizeof(key) && fclose(f) == 0);
+    char ticket_path[300];
+    snprintf(ticket_path, sizeof(ticket_path), "%s", ticket);
+    int https[2] = {pth_free_port(), pth_free_port()};
+    pth_t *other = pth_new();
+    snprintf(other->error_log, sizeof(other->error_log), "%s", other->err_path);
+    start_image_tls(h, https[0], ticket_path);
+    start_image_tls(other, https[1], ticket_path);
+    /* (Not "/": DirectoryIndex names index.php first, which php-fpm's handler would take
+     * whether or not the file exists, as mod_dir does for a proxied handler.) */
+    pth_tls_req_t q = {.port = https[0], .host = "a.test", .path = "/index.html", .http2 = true};
+    pth_resp_t r;
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.version, 20);
+    ck_assert_str_eq(r.body, "replica page\n");
+    ck_assert_str_eq(pth_resp_header(&r, "Strict-Transport-Security"), "max-age=31536000");
+    pth_resp_free(&r);
+    get_expect("/healthz", 200, "ok");
+    /* A session from one replica resumes on the other (the shared ticket key). */
+    char args[600];
+    snprintf(args, sizeof(args), "-tls1_3 -servername a.test -sess_out %s",
+             pth_path(h, "sess.pem"));
+    char *out = tlsx_s_client(https[0], args);
+    ck_assert_msg(strstr(out, "New, TLSv1.3"), "%.2000s", out);
+    free(out);
+    snprintf(args, sizeof(args), "-tls1_3 -servername a.test -sess_in %s",
+             pth_path(h, "sess.pem"));
+    out = tlsx_s_client(https[1], args);
+    ck_assert_msg(strstr(out, "Reused, TLSv1.3"), "the other replica did not resume: %.2000s",
+                  out);
+    free(out);
+    pth_stop(other);
+    pth_free(other);
+    pth_stop(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("examples");
@@ -325,6 +427,11 @@ static Suite *suite(void)
     tcase_set_timeout(tls, 60);
     tcase_add_test(tls, tls_terminator_example_serves_https_and_h2_and_redirects_plain_http);
     suite_add_tcase(s, tls);
+    TCase *image = tcase_create("docker/portico.conf");
+    tcase_add_checked_fixture(image, setup, teardown);
+    tcase_set_timeout(image, 60);
+    tcase_add_test(image, image_config_with_tls_serves_https_and_replicas_resume_each_others_sessions);
+    suite_add_tcase(s, image);
     return s;
 }
 
