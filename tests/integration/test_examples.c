@@ -162,6 +162,7 @@ static void check_php_app(void)
     get_expect("/missing.php", 200, "uri=/missing.php\n");
     get_expect("/server-status?auto", 200, "Scoreboard: ");
     get_expect("/metrics", 200, "portico_requests_total");
+    get_expect("/healthz", 200, "ok\n");
 }
 
 START_TEST(php_fpm_example_serves_files_php_and_the_front_controller_over_a_unix_socket)
@@ -250,6 +251,7 @@ START_TEST(load_balancer_example_spreads_requests_and_forwards_the_client)
     char m[64];
     snprintf(m, sizeof(m), "127.0.0.1:%d", app2.port);
     get_expect("/server-status", 200, m);
+    get_expect("/healthz", 200, "ok\n"); /* the balancer's own, not a member's */
     pth_stop(h);
     stop_backends();
 }
@@ -292,6 +294,11 @@ START_TEST(tls_terminator_example_serves_https_and_h2_and_redirects_plain_http)
                                  LINE("Listen ${HTTPS_PORT}", "Listen 127.0.0.1:${HTTPS_PORT} https"),
                                  END});
     pth_start(h);
+    pth_tls_req_t hq = {.port = h->port, .host = "a.test", .path = "/healthz"};
+    pth_resp_t hr;
+    ck_assert_int_eq(pth_tls_get(&hq, &hr), 0);
+    ck_assert_msg(hr.status == 200 && strcmp(hr.body, "ok\n") == 0, "%d %s", hr.status, hr.body);
+    pth_resp_free(&hr);
     for (int h2 = 0; h2 <= 1; h2++) {
         pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/echo", .http2 = h2};
         pth_resp_t r;
