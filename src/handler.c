@@ -1,6 +1,6 @@
-/* The table of handlers by name: the built-in ones (static files, server-status, metrics)
- * and those the floors above register at start-up (FastCGI as "proxy:fcgi"). Only the
- * loader (loader.c) and LoadModule's name check (module.c) look names up, at load time. */
+/* The table of handlers by name: the built-in ones (static files, server-status, metrics,
+ * health) and those the floors above register at start-up (FastCGI as "proxy:fcgi"). Only
+ * the loader (loader.c) and LoadModule's name check (module.c) look names up, at load time. */
 #include "handler.h"
 
 #include "log.h"
@@ -10,6 +10,7 @@ static const pt_handler_t builtins[] = {
     {"default-handler", pt_static_handler, false},
     {"server-status", pt_status_handler, false},
     {"metrics", pt_metrics_handler, false},
+    {"health", pt_health_handler, false},
 };
 
 #define PT_HANDLER_MAX_REGISTERED 16

@@ -26,6 +26,8 @@ int pt_static_handler(pt_request_t *r);
 int pt_status_handler(pt_request_t *r);
 /* SetHandler metrics: the scoreboard in Prometheus text format (metrics.c). */
 int pt_metrics_handler(pt_request_t *r);
+/* SetHandler health: 200 while serving, 503 once a stop has begun (health.c). */
+int pt_health_handler(pt_request_t *r);
 
 /* What the floors above the request core add to server-status and to metrics (the
  * balancers), set once at start-up by startup.c (static, read-only). Each may be NULL. */

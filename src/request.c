@@ -315,6 +315,10 @@ static const pt_handler_t *choose_handler(pt_request_t *r)
  * on the way to a missing name is refused here, as the walk's lstat sees the link. */
 static int check_symlinks(pt_request_t *r)
 {
+    /* No DocumentRoot maps the URL (a server that only proxies and reports status): no
+     * file, no link to check; the handler answers. */
+    if (!r->filename)
+        return 0;
     /* The usual case (FollowSymLinks all the way) costs no open: nothing to refuse. */
     if (pt_walk_follows_everywhere(r, r->filename_root, r->walk_options))
         return 0;

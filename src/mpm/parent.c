@@ -344,6 +344,8 @@ static void restart(parent_t *p, bool graceful)
 static void stop(parent_t *p, bool graceful)
 {
     p->stopping = true;
+    /* Readiness (SetHandler health) answers 503 from here on, in every child. */
+    atomic_store(&p->sb->stopping, true);
     /* Close the door first, as Apache closes its listeners: shutdown (not close) acts on
      * the socket that every child shares, so from here the kernel refuses new connections
      * and resets those no child has accepted yet, whatever the children are doing. */

@@ -70,6 +70,8 @@ typedef struct {
     int64_t start_wall_us;       /* parent start */
     int64_t restart_wall_us;     /* last (re)start of the configuration */
     _Atomic uint32_t generation;
+    _Atomic bool stopping;       /* the parent has begun a stop (TERM, INT or WINCH): set
+                                    before the listeners close, never cleared */
     const char *mpm;             /* "event", "worker", "prefork" */
     pt_sb_process_t *procs;      /* [server_limit] */
     pt_sb_worker_t *workers;     /* [server_limit * thread_limit] */

@@ -199,6 +199,30 @@ START_TEST(directory_limit_request_body_refuses_a_longer_content_length)
 }
 END_TEST
 
+/* A server with no DocumentRoot (a balancer that serves nothing from disk) mapped no file
+ * for a URL that ProxyPass excludes, and the symlink check opened a NULL name: the child
+ * died on every server-status request. */
+START_TEST(a_server_without_document_root_serves_its_handlers_and_404s_the_rest)
+{
+    pth_config_raw(h, "MPM %s\nListen 127.0.0.1:@PORT@\nServerName localhost\n"
+                      "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\n"
+                      "ProxyPass /server-status !\n"
+                      "<Location /server-status>\n  SetHandler server-status\n</Location>\n",
+                   pth_mpm());
+    pth_start(h);
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r;
+        pth_get(h, "/server-status?auto", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        pth_resp_free(&r);
+        pth_get(h, "/nothing-here", NULL, &r);
+        ck_assert_int_eq(r.status, 404);
+        pth_resp_free(&r);
+    }
+    /* (A child that died is a "[core:error]" line: pth_stop fails the test on it.) */
+}
+END_TEST
+
 static Suite *regressions_suite(void)
 {
     Suite *s = suite_create("review");
@@ -213,6 +237,7 @@ static Suite *regressions_suite(void)
     tcase_add_test(tc, redirect_keeps_the_rest_of_the_path_percent_encoded);
     tcase_add_test(tc, redirect_with_an_encoded_crlf_still_sends_a_location);
     tcase_add_test(tc, directory_limit_request_body_refuses_a_longer_content_length);
+    tcase_add_test(tc, a_server_without_document_root_serves_its_handlers_and_404s_the_rest);
     suite_add_tcase(s, tc);
     return s;
 }
