@@ -377,6 +377,13 @@ typedef struct pt_dir_config {
     /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
      * no compression directive applies. */
     const struct pt_compress_conf *compress;
+    /* mod_ssl's per-directory access (src/tls/directives_tls.c; checked by src/ssl_access.c
+     * in the access phase): SSLRequireSSL (once set, set below as well, as mod_ssl's merge),
+     * SSLRequire (outer then inner, every one must hold) and SSLUserName (inner wins). */
+    bool ssl_require_ssl;
+    const struct pt_expr *const *ssl_require;
+    size_t nssl_require;
+    const char *ssl_user_name;
 } pt_dir_config_t;
 
 typedef enum {

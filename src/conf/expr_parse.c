@@ -141,6 +141,12 @@ static const pt_expr_node_t *parse_variable(xp_t *x)
         return fail(x, "expected a variable name after '%%{'");
     if (*x->p == '}') {
         int v = lookup(var_names, PT_XV_COUNT, name, len);
+        if (v < 0 && len > 4 && strncmp(name, "SSL_", 4) == 0) {
+            pt_expr_node_t *sv = node(x, PT_XN_VAR, PT_XV_SSL, NULL, NULL);
+            sv->s = pt_arena_strndup(x->a, name, len);
+            x->p++;
+            return sv;
+        }
         if (v < 0) {
             x->p = name;
             return fail(x, "Variable '%.*s' does not exist", (int)len, name);

@@ -3,6 +3,7 @@
  * SSL_CTXs made (tls_ctx.c). Directives whose behaviour lives elsewhere (tickets, stapling,
  * the proxy's SSLProxy*) are parsed and stored here all the same, so that one table knows
  * the whole language. */
+#include "expr_parse.h"
 #include "log.h"
 #include "tls.h"
 #include "tls_ctx.h"
@@ -22,7 +23,7 @@ static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     tc->strict_sni = tc->use_stapling = tc->stapling_return_errors = -1;
     tc->stapling_fake_try_later = tc->proxy_engine = tc->proxy_verify = -1;
     tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
-    tc->proxy_check_peer_expire = -1;
+    tc->proxy_check_peer_expire = tc->crl_check = -1;
     tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
     tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
     tc->file = n->file;
@@ -88,6 +89,10 @@ PATH(set_ssl_ca_certificate_path, ca_path)
 PATH(set_ssl_session_ticket_key_file, ticket_key_file)
 PATH(set_ssl_stapling_file, stapling_file)
 PATH(set_ssl_proxy_ca_certificate_file, proxy_ca_file)
+PATH(set_ssl_ca_revocation_file, crl_file)
+PATH(set_ssl_ca_revocation_path, crl_path)
+PATH(set_ssl_cadn_request_file, cadn_file)
+PATH(set_ssl_cadn_request_path, cadn_path)
 ONOFF(set_ssl_honor_cipher_order, honor_order)
 ONOFF(set_ssl_session_tickets, tickets)
 ONOFF(set_ssl_strict_sni, strict_sni)
@@ -332,13 +337,80 @@ static int set_ssl_off_only(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* SSLCARevocationCheck none|leaf|chain [no_crl_for_cert_ok] (mod_ssl 2.4's words). */
+static int parse_crl_check(dcx_t *l, const pt_node_t *n, int *out)
+{
+    static const char *const modes[] = {"none", "leaf", "chain"};
+    int m = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(n->argv[0], modes[i]) == 0)
+            m = i;
+    if (m < 0)
+        return pt_dcx_fail(l, n, "%s: invalid argument '%s' (none, leaf or chain)", n->name,
+                           n->argv[0]);
+    for (int i = 1; i < n->argc; i++) {
+        if (strcasecmp(n->argv[i], "no_crl_for_cert_ok") != 0)
+            return pt_dcx_fail(l, n, "%s: invalid flag '%s' (no_crl_for_cert_ok)", n->name,
+                               n->argv[i]);
+        m |= PT_TLS_CRL_NO_CRL_OK;
+    }
+    *out = m;
+    return 0;
+}
+
+static int set_ssl_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    tc->crl_check_at = (pt_tls_path_t){.path = "", .file = n->file, .line = n->line};
+    return parse_crl_check(l, n, &tc->crl_check);
+}
+
+/* SSLRequireSSL: no access without TLS in this directory (mod_ssl's access check: 403). */
+static int set_ssl_require_ssl(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)l;
+    (void)n;
+    s->dc->ssl_require_ssl = true;
+    return 0;
+}
+
+/* SSLRequire expression: since Apache 2.4 an ap_expr (mod_ssl parses it with the expression
+ * engine and its %{SSL_*} variables), checked beside Require as mod_ssl's access check: a
+ * false one is 403 whatever Require grants. The whole line is the expression (RAW_ARGS). */
+static int set_ssl_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_expr_t *e = pt_dcx_expr(l, n, "SSLRequire", n->raw ? n->raw : n->argv[0], 0);
+    if (!e)
+        return -1;
+    const pt_expr_t **slot = pt_dcx_push(l->a, &s->dc->ssl_require, &s->dc->nssl_require,
+                                         sizeof(*slot));
+    *slot = e;
+    return 0;
+}
+
+/* SSLUserName VAR: the user (REMOTE_USER) is that mod_ssl variable once access passed. */
+static int set_ssl_user_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)l;
+    s->dc->ssl_user_name = n->argv[0];
+    return 0;
+}
+
 static const dcx_directive_t tls_table[] = {
+    {"SSLRequireSSL", W_SECTIONS, 0, 0, set_ssl_require_ssl},
+    {"SSLRequire", W_SECTIONS, 1, NOMAX, set_ssl_require},
+    {"SSLUserName", ALL, 1, 1, set_ssl_user_name},
     {"SSLEngine", SRV, 1, 1, set_ssl_engine},
     {"SSLCertificateFile", SRV, 1, 1, set_ssl_certificate_file},
     {"SSLCertificateKeyFile", SRV, 1, 1, set_ssl_certificate_key_file},
     {"SSLCertificateChainFile", SRV, 1, 1, set_ssl_certificate_chain_file},
     {"SSLCACertificateFile", SRV, 1, 1, set_ssl_ca_certificate_file},
     {"SSLCACertificatePath", SRV, 1, 1, set_ssl_ca_certificate_path},
+    {"SSLCARevocationFile", SRV, 1, 1, set_ssl_ca_revocation_file},
+    {"SSLCARevocationPath", SRV, 1, 1, set_ssl_ca_revocation_path},
+    {"SSLCARevocationCheck", SRV, 1, 2, set_ssl_ca_revocation_check},
+    {"SSLCADNRequestFile", SRV, 1, 1, set_ssl_cadn_request_file},
+    {"SSLCADNRequestPath", SRV, 1, 1, set_ssl_cadn_request_path},
     {"SSLProtocol", SRV, 1, NOMAX, set_ssl_protocol},
     {"SSLCipherSuite", SRV, 1, 2, set_ssl_cipher_suite},
     {"SSLHonorCipherOrder", SRV, 1, 1, set_ssl_honor_cipher_order},
@@ -399,6 +471,10 @@ static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
     MERGE_PTR(proxy_ciphers13);
     MERGE_PATH(chain); MERGE_PATH(ca_file); MERGE_PATH(ca_path); MERGE_PATH(ticket_key_file);
     MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
+    MERGE_PATH(crl_file); MERGE_PATH(crl_path); MERGE_PATH(cadn_file); MERGE_PATH(cadn_path);
+    MERGE_INT(crl_check);
+    if (!v->crl_check_at.file)
+        v->crl_check_at = m->crl_check_at;
     if (!v->ciphers_at.file)
         v->ciphers_at = m->ciphers_at;
     if (!v->protocols)

@@ -89,9 +89,25 @@ typedef struct pt_tls_conf {
     unsigned proxy_protocols;       /* SSLProxyProtocol: 0 unset */
     const char *proxy_ciphers12;    /* SSLProxyCipherSuite */
     const char *proxy_ciphers13;
+    /* Client certificates: revocation (tls_clientca.c) and the CA names asked for. */
+    pt_tls_path_t crl_file;         /* SSLCARevocationFile */
+    pt_tls_path_t crl_path;         /* SSLCARevocationPath (hashed: HASH.rN) */
+    int crl_check;                  /* SSLCARevocationCheck: -1 unset, PT_TLS_CRL_* */
+    pt_tls_path_t crl_check_at;     /* where it was given (path unused) */
+    pt_tls_path_t cadn_file;        /* SSLCADNRequestFile */
+    pt_tls_path_t cadn_path;        /* SSLCADNRequestPath */
     const char *file;               /* the server's first SSL* line, for messages */
     int line;
 } pt_tls_conf_t;
+
+/* SSLCARevocationCheck none|leaf|chain [no_crl_for_cert_ok]: the mode in the low bits. */
+enum {
+    PT_TLS_CRL_NONE = 0,
+    PT_TLS_CRL_LEAF = 1,
+    PT_TLS_CRL_CHAIN = 2,
+    PT_TLS_CRL_MODE = 3,
+    PT_TLS_CRL_NO_CRL_OK = 1 << 2, /* a certificate whose CA has no CRL passes */
+};
 
 /* SSLOptions bits (accepted anywhere; StdEnvVars and ExportCertData are what FastCGI
  * variables follow in mod_ssl; portico passes the SSL_* variables always). */
@@ -172,5 +188,12 @@ const char *pt_tls_sni_name(const pt_conn_t *c);
  * called once per variable; values live in a (the request's arena). Nothing without TLS. */
 void pt_tls_vars(const pt_conn_t *c, pt_arena_t *a,
                  void (*set)(void *ud, const char *name, const char *value), void *ud);
+/* One of mod_ssl's variables by name (SSLRequire, SSLUserName, %{SSL_...}): those above,
+ * and the DN parts SSL_{CLIENT,SERVER}_{S,I}_DN_x[_n] (x: C ST SP L O OU CN T I G S D UID
+ * Email; n counts from 0), SSL_{CLIENT,SERVER}_{M_VERSION,V_START,V_END,V_REMAIN,A_SIG,
+ * A_KEY,SAN_Email_n,SAN_DNS_n}, SSL_SESSION_ID, SSL_SESSION_RESUMED, SSL_SECURE_RENEG,
+ * SSL_COMPRESS_METHOD, SSL_VERSION_LIBRARY, SSL_VERSION_INTERFACE. NULL when c has no
+ * such value (no TLS, no client certificate, an unknown name). */
+const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name);
 
 #endif
