@@ -66,7 +66,97 @@ static int set_upgrade(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return set_flag(l, n, &conf_for(l, s)->upgrade);
 }
 
+/* Server push (H2Push and its companions): browsers have dropped it (Chrome 106, Firefox
+ * 132) and Apache 2.4.58 turned it off by default; portico never pushes. Off is what it
+ * does; anything that asks for a push is accepted with a -t notice saying so. */
+static int set_push(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    if (on)
+        pt_dcx_note(l, n, n->name, "H2Push on ignored: portico does not do HTTP/2 server "
+                    "push (browsers no longer accept it; use 103 Early Hints or preload "
+                    "links)");
+    return 0;
+}
+
+static int set_push_other(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    pt_dcx_note(l, n, n->name, "%s ignored: portico does not do HTTP/2 server push",
+                n->name);
+    return 0;
+}
+
+/* Tuning of mod_http2's own machinery, which portico's session does not have: each is
+ * accepted (checked for form) with a -t notice saying why it changes nothing. */
+static int set_tuning(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    static const struct { const char *name, *why; } whys[] = {
+        {"H2CopyFiles", "portico's streams pass file bodies by reference to the session, "
+                        "which reads them itself (no file handles cross threads)"},
+        {"H2OutputBuffering", "a stream's output is always handed to the session in "
+                              "bounded buffers (H2StreamMaxMemSize), never held back"},
+        {"H2SerializeHeaders", "requests are never serialized to HTTP/1.1 (Apache "
+                               "2.4.58 removed the feature too)"},
+        {"H2SessionExtraFiles", "portico opens no extra files per session (obsolete in "
+                                "Apache as well)"},
+        {"H2TLSCoolDownSecs", "TLS records are sized by OpenSSL's defaults, without "
+                              "mod_http2's warm-up and cool-down"},
+        {"H2TLSWarmUpSize", "TLS records are sized by OpenSSL's defaults, without "
+                            "mod_http2's warm-up and cool-down"},
+        {"H2ProxyRequests", "portico is not a forward proxy (ProxyRequests Off), so "
+                            "HTTP/2 requests are never forward-proxy requests"},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(whys); i++)
+        if (strcasecmp(n->name, whys[i].name) == 0)
+            pt_dcx_note(l, n, n->name, "%s ignored: %s", n->name, whys[i].why);
+    return 0;
+}
+
+static int set_tuning_onoff(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    bool b = false;
+    return pt_dcx_onoff(l, n, n->argv[0], &b) < 0 ? -1 : set_tuning(l, s, n);
+}
+
+static int set_tuning_number(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    return pt_dcx_long(l, n, n->argv[0], 0, 1LL << 40, &v) < 0 ? -1 : set_tuning(l, s, n);
+}
+
+/* H2WebSockets on: WebSockets over HTTP/2 (RFC 8441, extended CONNECT) is not in
+ * portico; browsers then open their WebSocket over HTTP/1.1, which portico proxies. */
+static int set_websockets(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    bool on = false;
+    if (pt_dcx_onoff(l, n, n->argv[0], &on) < 0)
+        return -1;
+    if (on)
+        return pt_dcx_fail(l, n, "H2WebSockets on: portico does not implement WebSockets "
+                           "over HTTP/2 (RFC 8441); leave it off (the default): clients "
+                           "then use HTTP/1.1 for WebSockets, which portico proxies");
+    return 0;
+}
+
 static const dcx_directive_t h2_table[] = {
+    {"H2Push", SRV | W_SECTIONS, 1, 1, set_push},
+    {"H2PushResource", SRV | W_SECTIONS, 1, 2, set_push_other},
+    {"H2PushPriority", SRV, 1, 3, set_push_other},
+    {"H2PushDiarySize", SRV, 1, 1, set_push_other},
+    {"H2CopyFiles", SRV | W_SECTIONS, 1, 1, set_tuning_onoff},
+    {"H2OutputBuffering", SRV, 1, 1, set_tuning_onoff},
+    {"H2SerializeHeaders", SRV, 1, 1, set_tuning_onoff},
+    {"H2SessionExtraFiles", SRV, 1, 1, set_tuning_number},
+    {"H2TLSCoolDownSecs", SRV, 1, 1, set_tuning_number},
+    {"H2TLSWarmUpSize", SRV, 1, 1, set_tuning_number},
+    {"H2ProxyRequests", SRV, 1, 1, set_tuning_onoff},
+    {"H2WebSockets", SRV, 1, 1, set_websockets},
     {"H2MaxSessionStreams", SRV, 1, 1, set_max_streams},
     {"H2WindowSize", SRV, 1, 1, set_window},
     {"H2StreamMaxMemSize", SRV, 1, 1, set_max_mem},

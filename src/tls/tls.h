@@ -122,6 +122,9 @@ enum {
 /* The SSL* directives and the load-time step that makes the SSL_CTXs (startup.c registers
  * it with pt_config_extend). */
 extern const pt_conf_ext_t pt_tls_conf_ext;
+/* directives_tls_compat.c: SSLLog, SSLLogLevel, SSLFIPS, SSLCryptoDevice, SSLSRP*,
+ * SSLRenegBufferSize (refused with the reason, or accepted with a -t notice). */
+extern const pt_conf_ext_t pt_tls_compat_conf_ext;
 
 /* ---- Contexts (tls_ctx.c) ------------------------------------------------------------- */
 
