@@ -23,7 +23,7 @@ static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     tc->strict_sni = tc->use_stapling = tc->stapling_return_errors = -1;
     tc->stapling_fake_try_later = tc->proxy_engine = tc->proxy_verify = -1;
     tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
-    tc->proxy_check_peer_expire = tc->crl_check = -1;
+    tc->proxy_check_peer_expire = tc->crl_check = tc->proxy_crl_check = -1;
     tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
     tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
     tc->file = n->file;
@@ -93,6 +93,12 @@ PATH(set_ssl_ca_revocation_file, crl_file)
 PATH(set_ssl_ca_revocation_path, crl_path)
 PATH(set_ssl_cadn_request_file, cadn_file)
 PATH(set_ssl_cadn_request_path, cadn_path)
+PATH(set_ssl_proxy_ca_certificate_path, proxy_ca_path)
+PATH(set_ssl_proxy_ca_revocation_file, proxy_crl_file)
+PATH(set_ssl_proxy_ca_revocation_path, proxy_crl_path)
+PATH(set_ssl_proxy_machine_certificate_file, proxy_machine_file)
+PATH(set_ssl_proxy_machine_certificate_path, proxy_machine_path)
+PATH(set_ssl_proxy_machine_certificate_chain_file, proxy_machine_chain)
 ONOFF(set_ssl_honor_cipher_order, honor_order)
 ONOFF(set_ssl_session_tickets, tickets)
 ONOFF(set_ssl_strict_sni, strict_sni)
@@ -365,6 +371,11 @@ static int set_ssl_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_node_t
     return parse_crl_check(l, n, &tc->crl_check);
 }
 
+static int set_ssl_proxy_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_crl_check(l, n, &conf_of(l, s, n)->proxy_crl_check);
+}
+
 /* SSLRequireSSL: no access without TLS in this directory (mod_ssl's access check: 403). */
 static int set_ssl_require_ssl(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
@@ -440,6 +451,14 @@ static const dcx_directive_t tls_table[] = {
     {"SSLProxyCheckPeerCN", SRV, 1, 1, set_ssl_proxy_check_peer_cn},
     {"SSLProxyCheckPeerExpire", SRV, 1, 1, set_ssl_proxy_check_peer_expire},
     {"SSLProxyProtocol", SRV, 1, NOMAX, set_ssl_proxy_protocol},
+    {"SSLProxyCACertificatePath", SRV, 1, 1, set_ssl_proxy_ca_certificate_path},
+    {"SSLProxyCARevocationFile", SRV, 1, 1, set_ssl_proxy_ca_revocation_file},
+    {"SSLProxyCARevocationPath", SRV, 1, 1, set_ssl_proxy_ca_revocation_path},
+    {"SSLProxyCARevocationCheck", SRV, 1, 2, set_ssl_proxy_ca_revocation_check},
+    {"SSLProxyMachineCertificateFile", SRV, 1, 1, set_ssl_proxy_machine_certificate_file},
+    {"SSLProxyMachineCertificatePath", SRV, 1, 1, set_ssl_proxy_machine_certificate_path},
+    {"SSLProxyMachineCertificateChainFile", SRV, 1, 1,
+     set_ssl_proxy_machine_certificate_chain_file},
     {"SSLProxyCipherSuite", SRV, 1, 2, set_ssl_proxy_cipher_suite},
     {"SSLRandomSeed", W_SERVER, 2, 3, set_ssl_builtin_only},
     {"SSLMutex", W_SERVER, 1, 1, set_ssl_builtin_only},
@@ -472,7 +491,10 @@ static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
     MERGE_PATH(chain); MERGE_PATH(ca_file); MERGE_PATH(ca_path); MERGE_PATH(ticket_key_file);
     MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
     MERGE_PATH(crl_file); MERGE_PATH(crl_path); MERGE_PATH(cadn_file); MERGE_PATH(cadn_path);
-    MERGE_INT(crl_check);
+    MERGE_INT(crl_check); MERGE_INT(proxy_crl_check);
+    MERGE_PATH(proxy_ca_path); MERGE_PATH(proxy_crl_file); MERGE_PATH(proxy_crl_path);
+    MERGE_PATH(proxy_machine_file); MERGE_PATH(proxy_machine_path);
+    MERGE_PATH(proxy_machine_chain);
     if (!v->crl_check_at.file)
         v->crl_check_at = m->crl_check_at;
     if (!v->ciphers_at.file)

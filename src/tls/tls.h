@@ -89,6 +89,13 @@ typedef struct pt_tls_conf {
     unsigned proxy_protocols;       /* SSLProxyProtocol: 0 unset */
     const char *proxy_ciphers12;    /* SSLProxyCipherSuite */
     const char *proxy_ciphers13;
+    pt_tls_path_t proxy_ca_path;    /* SSLProxyCACertificatePath */
+    pt_tls_path_t proxy_crl_file;   /* SSLProxyCARevocationFile */
+    pt_tls_path_t proxy_crl_path;   /* SSLProxyCARevocationPath */
+    int proxy_crl_check;            /* SSLProxyCARevocationCheck: -1 unset, PT_TLS_CRL_* */
+    pt_tls_path_t proxy_machine_file;  /* SSLProxyMachineCertificateFile (certs + keys) */
+    pt_tls_path_t proxy_machine_path;  /* SSLProxyMachineCertificatePath */
+    pt_tls_path_t proxy_machine_chain; /* SSLProxyMachineCertificateChainFile */
     /* Client certificates: revocation (tls_clientca.c) and the CA names asked for. */
     pt_tls_path_t crl_file;         /* SSLCARevocationFile */
     pt_tls_path_t crl_path;         /* SSLCARevocationPath (hashed: HASH.rN) */
