@@ -24,6 +24,7 @@ static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     tc->stapling_fake_try_later = tc->proxy_engine = tc->proxy_verify = -1;
     tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
     tc->proxy_check_peer_expire = tc->crl_check = tc->proxy_crl_check = -1;
+    tc->stapling_max_age_s = tc->stapling_time_skew_s = -1;
     tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
     tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
     tc->file = n->file;
@@ -376,6 +377,29 @@ static int set_ssl_proxy_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_
     return parse_crl_check(l, n, &conf_of(l, s, n)->proxy_crl_check);
 }
 
+static int set_ssl_vhost_sni_policy(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const names[] = {"strict", "secure", "authonly", "insecure"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(n->argv[0], names[i]) == 0)
+            return conf_of(l, s, n)->sni_policy = i + 1, 0;
+    return pt_dcx_fail(l, n, "SSLVHostSNIPolicy: invalid argument '%s' (strict, secure, "
+                       "authonly or insecure)", n->argv[0]);
+}
+
+static int set_ssl_stapling_response_max_age(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    int rc = pt_dcx_long(l, n, n->argv[0], -1, 86400LL * 3650, &v);
+    conf_of(l, s, n)->stapling_max_age_s = v;
+    return rc;
+}
+
+static int set_ssl_stapling_response_time_skew(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->stapling_time_skew_s);
+}
+
 /* SSLRequireSSL: no access without TLS in this directory (mod_ssl's access check: 403). */
 static int set_ssl_require_ssl(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
@@ -422,6 +446,9 @@ static const dcx_directive_t tls_table[] = {
     {"SSLCARevocationCheck", SRV, 1, 2, set_ssl_ca_revocation_check},
     {"SSLCADNRequestFile", SRV, 1, 1, set_ssl_cadn_request_file},
     {"SSLCADNRequestPath", SRV, 1, 1, set_ssl_cadn_request_path},
+    {"SSLVHostSNIPolicy", W_SERVER, 1, 1, set_ssl_vhost_sni_policy},
+    {"SSLStaplingResponseMaxAge", SRV, 1, 1, set_ssl_stapling_response_max_age},
+    {"SSLStaplingResponseTimeSkew", SRV, 1, 1, set_ssl_stapling_response_time_skew},
     {"SSLProtocol", SRV, 1, NOMAX, set_ssl_protocol},
     {"SSLCipherSuite", SRV, 1, 2, set_ssl_cipher_suite},
     {"SSLHonorCipherOrder", SRV, 1, 1, set_ssl_honor_cipher_order},
@@ -491,7 +518,8 @@ static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
     MERGE_PATH(chain); MERGE_PATH(ca_file); MERGE_PATH(ca_path); MERGE_PATH(ticket_key_file);
     MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
     MERGE_PATH(crl_file); MERGE_PATH(crl_path); MERGE_PATH(cadn_file); MERGE_PATH(cadn_path);
-    MERGE_INT(crl_check); MERGE_INT(proxy_crl_check);
+    MERGE_INT(crl_check); MERGE_INT(proxy_crl_check); MERGE_INT(stapling_max_age_s);
+    MERGE_INT(stapling_time_skew_s);
     MERGE_PATH(proxy_ca_path); MERGE_PATH(proxy_crl_file); MERGE_PATH(proxy_crl_path);
     MERGE_PATH(proxy_machine_file); MERGE_PATH(proxy_machine_path);
     MERGE_PATH(proxy_machine_chain);

@@ -103,9 +103,21 @@ typedef struct pt_tls_conf {
     pt_tls_path_t crl_check_at;     /* where it was given (path unused) */
     pt_tls_path_t cadn_file;        /* SSLCADNRequestFile */
     pt_tls_path_t cadn_path;        /* SSLCADNRequestPath */
+    int sni_policy;                 /* SSLVHostSNIPolicy (main server): 0 unset (secure) */
+    int64_t stapling_max_age_s;     /* SSLStaplingResponseMaxAge: -1 unset (no limit) */
+    int64_t stapling_time_skew_s;   /* SSLStaplingResponseTimeSkew: -1 unset (300) */
     const char *file;               /* the server's first SSL* line, for messages */
     int line;
 } pt_tls_conf_t;
+
+/* SSLVHostSNIPolicy (Apache 2.4.46+): how alike the server chosen by SNI and the one a
+ * request's Host names must be for the request to be served (else 421). */
+enum {
+    PT_TLS_SNI_STRICT = 1, /* every TLS setting */
+    PT_TLS_SNI_SECURE,     /* client authentication, versions and suites (the default) */
+    PT_TLS_SNI_AUTHONLY,   /* client authentication only */
+    PT_TLS_SNI_INSECURE,   /* anything */
+};
 
 /* SSLCARevocationCheck none|leaf|chain [no_crl_for_cert_ok]: the mode in the low bits. */
 enum {

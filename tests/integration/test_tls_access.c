@@ -191,6 +191,59 @@ START_TEST(the_certificate_request_lists_the_cadn_request_file_names)
 }
 END_TEST
 
+/* a.test and b.test on one port, b's TLS lines given; the main server's extra too. */
+static void start_two(const char *main_extra, const char *b_extra)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "DocumentRoot @DIR@/site\n<Directory @DIR@/site>\nRequire all granted\n</Directory>\n"
+        "%s\n<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n"
+        "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n</VirtualHost>\n",
+        pth_mpm(), main_extra, pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"),
+        pth_tls_file("b.test.rsa.pem"), pth_tls_file("b.test.rsa.key"), b_extra);
+    pth_start(h);
+}
+
+/* The status of a request made with SNI a.test and Host b.test. */
+static int crossed_status(void)
+{
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .host_header = "b.test",
+                       .path = "/"};
+    pth_resp_t r;
+    int rc = pth_tls_get(&q, &r);
+    int st = rc == 0 ? r.status : -1;
+    pth_resp_free(&r);
+    return st;
+}
+
+START_TEST(sni_policy_decides_which_differences_between_sni_and_host_are_a_421)
+{
+    char ca[400];
+    snprintf(ca, sizeof(ca), "SSLVerifyClient optional\nSSLCACertificateFile %s",
+             pth_tls_file("ca.pem"));
+    start_two("", "SSLProtocol TLSv1.3"); /* secure (the default): versions count */
+    ck_assert_int_eq(crossed_status(), 421);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy authonly", "SSLProtocol TLSv1.3");
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy authonly", ca); /* client authentication counts */
+    ck_assert_int_eq(crossed_status(), 421);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy insecure", ca);
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("", ""); /* secure: only the certificates differ */
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy strict", ""); /* strict: they count too */
+    ck_assert_int_eq(crossed_status(), 421);
+}
+END_TEST
+
 static void assert_t_fails(const char *body, const char *needle)
 {
     pth_config_raw(h,
@@ -217,6 +270,55 @@ START_TEST(bad_access_and_revocation_directives_are_config_errors)
 }
 END_TEST
 
+static char *t_run(const char *body, int *code)
+{
+    pth_config(h, "%s\n", body);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    *code = r.code;
+    char *out = malloc(strlen(r.out) + strlen(r.err) + 1);
+    strcpy(out, r.out);
+    strcat(out, r.err);
+    pth_run_free(&r);
+    return out;
+}
+
+static void assert_t(const char *body, bool ok, const char *needle)
+{
+    int code = 0;
+    char *out = t_run(body, &code);
+    ck_assert_msg((code == 0) == ok, "%s: exit %d: %s", body, code, out);
+    ck_assert_msg(strstr(out, needle), "%s: wanted '%s' in: %s", body, needle, out);
+    free(out);
+}
+
+START_TEST(compatibility_directives_are_refused_or_noted_as_apache_does)
+{
+    assert_t("SSLLog /var/log/ssl.log", false,
+             "SSLLog directive is no longer supported - use ErrorLog.");
+    assert_t("SSLLogLevel info", false,
+             "SSLLogLevel directive is no longer supported - use LogLevel.");
+    assert_t("SSLFIPS off", true, "Syntax OK");
+    assert_t("SSLFIPS on", false, "FIPS provider");
+    assert_t("SSLCryptoDevice builtin", true, "Syntax OK");
+    assert_t("SSLCryptoDevice padlock", false, "does not load OpenSSL engines");
+    assert_t("SSLSRPVerifierFile /etc/passwd.srpv", false, "TLS-SRP");
+    assert_t("<Location />\nSSLRenegBufferSize 65536\n</Location>", true,
+             "notice: SSLRenegBufferSize ignored: portico never renegotiates");
+    assert_t("SSLVHostSNIPolicy lax", false, "strict, secure, authonly or insecure");
+    assert_t("H2Push off", true, "Syntax OK");
+    assert_t("H2Push on", true, "notice: H2Push on ignored: portico does not do HTTP/2 "
+                                "server push");
+    assert_t("H2PushResource /style.css", true, "notice: H2PushResource ignored");
+    assert_t("H2CopyFiles on", true, "notice: H2CopyFiles ignored");
+    assert_t("H2SerializeHeaders on", true, "notice: H2SerializeHeaders ignored");
+    assert_t("H2TLSWarmUpSize 1048576", true, "notice: H2TLSWarmUpSize ignored");
+    assert_t("H2ProxyRequests on", true, "notice: H2ProxyRequests ignored");
+    assert_t("H2WebSockets on", false, "RFC 8441");
+    assert_t("H2WebSockets off", true, "Syntax OK");
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -231,6 +333,8 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, crl_checking_follows_the_check_mode_and_its_flag);
     tcase_add_test(tc, the_certificate_request_lists_the_cadn_request_file_names);
     tcase_add_test(tc, bad_access_and_revocation_directives_are_config_errors);
+    tcase_add_test(tc, sni_policy_decides_which_differences_between_sni_and_host_are_a_421);
+    tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
     suite_add_tcase(s, tc);
     return s;
 }

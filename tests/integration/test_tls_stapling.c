@@ -246,6 +246,34 @@ START_TEST(a_stapling_file_about_another_certificate_is_a_config_error)
 }
 END_TEST
 
+/* SSLStaplingResponseMaxAge: a response whose thisUpdate is older is not taken (here a
+ * file, checked at load: with a max age of 0 any response is too old). */
+START_TEST(a_response_older_than_the_max_age_is_refused)
+{
+    start_responder();
+    char *out = tlsx_sh_ok(10, "openssl ocsp -issuer %s -cert %s -url http://127.0.0.1:%d/ "
+                               "-CAfile %s -respout %s", pki_file("ca.pem"),
+                           pki_file("a.test.pem"), ocsp_port, pki_file("ca.pem"),
+                           pth_path(h, "a.der"));
+    free(out);
+    char extra[700];
+    snprintf(extra, sizeof(extra), "SSLStaplingFile %s\nSSLStaplingResponseMaxAge 0\n"
+             "SSLStaplingResponseTimeSkew 0\n", pth_path(h, "a.der"));
+    config_stapling(extra);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "SSLStaplingResponseMaxAge"), "%s", r.err);
+    pth_run_free(&r);
+    snprintf(extra, sizeof(extra), "SSLStaplingFile %s\nSSLStaplingResponseMaxAge 3600\n",
+             pth_path(h, "a.der"));
+    config_stapling(extra);
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(strstr(r.err, "SSLStaplingResponseMaxAge") == NULL, "%s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
 /* A responder that takes the connection and never answers: the parent's fetch waits up to
  * SSLStaplingResponderTimeout for it, but without stalling its other work. A child killed
  * meanwhile is replaced within the parent's next ticks, not after the fetch gives up. */
@@ -319,6 +347,7 @@ int main(void)
     tcase_add_test(tc, a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder);
     tcase_add_test(tc, a_responder_that_is_down_gives_try_later_and_an_error_line);
     tcase_add_test(tc, a_stapling_file_about_another_certificate_is_a_config_error);
+    tcase_add_test(tc, a_response_older_than_the_max_age_is_refused);
     tcase_add_test(tc, a_responder_that_never_answers_does_not_stall_the_parent);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
