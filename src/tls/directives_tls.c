@@ -25,6 +25,9 @@ static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
     tc->proxy_check_peer_expire = tc->crl_check = tc->proxy_crl_check = -1;
     tc->stapling_max_age_s = tc->stapling_time_skew_s = -1;
+    tc->ocsp_enable = tc->ocsp_override = tc->ocsp_nonce = tc->ocsp_no_verify = -1;
+    tc->ocsp_timeout_s = tc->ocsp_time_skew_s = -1;
+    tc->ocsp_max_age_s = -2;
     tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
     tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
     tc->file = n->file;
@@ -400,6 +403,68 @@ static int set_ssl_stapling_response_time_skew(dcx_t *l, dcx_scope_t *s, const p
     return seconds(l, n, &conf_of(l, s, n)->stapling_time_skew_s);
 }
 
+/* SSLOCSPEnable on|leaf|off [no_ocsp_for_cert_ok]. */
+static int set_ssl_ocsp_enable(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const modes[] = {"off", "on", "leaf"};
+    int m = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(n->argv[0], modes[i]) == 0)
+            m = i;
+    if (m < 0)
+        return pt_dcx_fail(l, n, "SSLOCSPEnable: invalid argument '%s' (on, leaf or off)",
+                           n->argv[0]);
+    for (int i = 1; i < n->argc; i++) {
+        if (strcasecmp(n->argv[i], "no_ocsp_for_cert_ok") != 0)
+            return pt_dcx_fail(l, n, "SSLOCSPEnable: invalid flag '%s' (no_ocsp_for_cert_ok)",
+                               n->argv[i]);
+        m |= PT_TLS_OCSP_NO_URL_OK;
+    }
+    conf_of(l, s, n)->ocsp_enable = m;
+    return 0;
+}
+
+static int set_ssl_ocsp_default_responder(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strncasecmp(n->argv[0], "http://", 7) != 0)
+        return pt_dcx_fail(l, n, "SSLOCSPDefaultResponder: '%s' is not an http:// URL "
+                           "(OCSP responders are reached over plain HTTP)", n->argv[0]);
+    conf_of(l, s, n)->ocsp_default_responder = n->argv[0];
+    return 0;
+}
+
+static int set_ssl_ocsp_responder_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->ocsp_timeout_s);
+}
+
+static int set_ssl_ocsp_response_max_age(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    int rc = pt_dcx_long(l, n, n->argv[0], -1, 86400LL * 3650, &v);
+    conf_of(l, s, n)->ocsp_max_age_s = v;
+    return rc;
+}
+
+static int set_ssl_ocsp_response_time_skew(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->ocsp_time_skew_s);
+}
+
+/* SSLOCSPProxyURL: portico's OCSP client speaks to responders directly. */
+static int set_ssl_ocsp_proxy_url(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    return pt_dcx_fail(l, n, "SSLOCSPProxyURL is not supported: portico's OCSP client "
+                       "connects to the responder directly (name it with "
+                       "SSLOCSPDefaultResponder and SSLOCSPOverrideResponder on)");
+}
+
+ONOFF(set_ssl_ocsp_override_responder, ocsp_override)
+ONOFF(set_ssl_ocsp_use_request_nonce, ocsp_nonce)
+ONOFF(set_ssl_ocsp_no_verify, ocsp_no_verify)
+PATH(set_ssl_ocsp_responder_certificate_file, ocsp_responder_certs)
+
 /* SSLRequireSSL: no access without TLS in this directory (mod_ssl's access check: 403). */
 static int set_ssl_require_ssl(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
@@ -447,6 +512,16 @@ static const dcx_directive_t tls_table[] = {
     {"SSLCADNRequestFile", SRV, 1, 1, set_ssl_cadn_request_file},
     {"SSLCADNRequestPath", SRV, 1, 1, set_ssl_cadn_request_path},
     {"SSLVHostSNIPolicy", W_SERVER, 1, 1, set_ssl_vhost_sni_policy},
+    {"SSLOCSPEnable", SRV, 1, 2, set_ssl_ocsp_enable},
+    {"SSLOCSPDefaultResponder", SRV, 1, 1, set_ssl_ocsp_default_responder},
+    {"SSLOCSPOverrideResponder", SRV, 1, 1, set_ssl_ocsp_override_responder},
+    {"SSLOCSPResponderTimeout", SRV, 1, 1, set_ssl_ocsp_responder_timeout},
+    {"SSLOCSPResponseMaxAge", SRV, 1, 1, set_ssl_ocsp_response_max_age},
+    {"SSLOCSPResponseTimeSkew", SRV, 1, 1, set_ssl_ocsp_response_time_skew},
+    {"SSLOCSPUseRequestNonce", SRV, 1, 1, set_ssl_ocsp_use_request_nonce},
+    {"SSLOCSPNoVerify", SRV, 1, 1, set_ssl_ocsp_no_verify},
+    {"SSLOCSPResponderCertificateFile", SRV, 1, 1, set_ssl_ocsp_responder_certificate_file},
+    {"SSLOCSPProxyURL", SRV, 1, 1, set_ssl_ocsp_proxy_url},
     {"SSLStaplingResponseMaxAge", SRV, 1, 1, set_ssl_stapling_response_max_age},
     {"SSLStaplingResponseTimeSkew", SRV, 1, 1, set_ssl_stapling_response_time_skew},
     {"SSLProtocol", SRV, 1, NOMAX, set_ssl_protocol},
@@ -519,7 +594,12 @@ static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
     MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
     MERGE_PATH(crl_file); MERGE_PATH(crl_path); MERGE_PATH(cadn_file); MERGE_PATH(cadn_path);
     MERGE_INT(crl_check); MERGE_INT(proxy_crl_check); MERGE_INT(stapling_max_age_s);
-    MERGE_INT(stapling_time_skew_s);
+    MERGE_INT(stapling_time_skew_s); MERGE_INT(ocsp_enable); MERGE_INT(ocsp_override);
+    MERGE_INT(ocsp_timeout_s); MERGE_INT(ocsp_time_skew_s); MERGE_INT(ocsp_nonce);
+    MERGE_INT(ocsp_no_verify); MERGE_PTR(ocsp_default_responder);
+    MERGE_PATH(ocsp_responder_certs);
+    if (v->ocsp_max_age_s == -2)
+        v->ocsp_max_age_s = m->ocsp_max_age_s;
     MERGE_PATH(proxy_ca_path); MERGE_PATH(proxy_crl_file); MERGE_PATH(proxy_crl_path);
     MERGE_PATH(proxy_machine_file); MERGE_PATH(proxy_machine_path);
     MERGE_PATH(proxy_machine_chain);

@@ -103,12 +103,31 @@ typedef struct pt_tls_conf {
     pt_tls_path_t crl_check_at;     /* where it was given (path unused) */
     pt_tls_path_t cadn_file;        /* SSLCADNRequestFile */
     pt_tls_path_t cadn_path;        /* SSLCADNRequestPath */
+    /* Client certificates checked with OCSP (tls_ocsp_client.c), mod_ssl's SSLOCSP*. */
+    int ocsp_enable;                /* SSLOCSPEnable: -1 unset (off), PT_TLS_OCSP_* */
+    const char *ocsp_default_responder; /* SSLOCSPDefaultResponder URL */
+    int ocsp_override;              /* SSLOCSPOverrideResponder: -1 unset (off) */
+    int64_t ocsp_timeout_s;         /* SSLOCSPResponderTimeout: -1 unset (10) */
+    int64_t ocsp_max_age_s;         /* SSLOCSPResponseMaxAge: -2 unset (-1: no limit) */
+    int64_t ocsp_time_skew_s;       /* SSLOCSPResponseTimeSkew: -1 unset (300) */
+    int ocsp_nonce;                 /* SSLOCSPUseRequestNonce: -1 unset (on) */
+    int ocsp_no_verify;             /* SSLOCSPNoVerify: -1 unset (off) */
+    pt_tls_path_t ocsp_responder_certs; /* SSLOCSPResponderCertificateFile */
     int sni_policy;                 /* SSLVHostSNIPolicy (main server): 0 unset (secure) */
     int64_t stapling_max_age_s;     /* SSLStaplingResponseMaxAge: -1 unset (no limit) */
     int64_t stapling_time_skew_s;   /* SSLStaplingResponseTimeSkew: -1 unset (300) */
     const char *file;               /* the server's first SSL* line, for messages */
     int line;
 } pt_tls_conf_t;
+
+/* SSLOCSPEnable on|leaf|off [no_ocsp_for_cert_ok]: the mode in the low bits. */
+enum {
+    PT_TLS_OCSP_OFF = 0,
+    PT_TLS_OCSP_CHAIN = 1,          /* on: every certificate of the chain but the root */
+    PT_TLS_OCSP_LEAF = 2,           /* the client's own certificate only */
+    PT_TLS_OCSP_MODE = 3,
+    PT_TLS_OCSP_NO_URL_OK = 1 << 2, /* a certificate without a responder passes */
+};
 
 /* SSLVHostSNIPolicy (Apache 2.4.46+): how alike the server chosen by SNI and the one a
  * request's Host names must be for the request to be served (else 421). */

@@ -21,21 +21,46 @@ static const char *reason(char *buf, size_t n)
     return buf;
 }
 
-/* no_crl_for_cert_ok: a CA without any CRL loaded does not fail the chain (mod_ssl's
- * ssl_callback_SSLVerify does the same with X509_V_ERR_UNABLE_TO_GET_CRL). */
-static int verify_no_crl_ok(int ok, X509_STORE_CTX *x)
+/* The server's settings, for the verify callback (the conf lives as long as the context). */
+static int conf_index = -1;
+
+/* One callback for what OpenSSL's chain check alone does not do: no_crl_for_cert_ok (a CA
+ * without any CRL loaded does not fail the chain, as mod_ssl's ssl_callback_SSLVerify
+ * with X509_V_ERR_UNABLE_TO_GET_CRL), OCSP (SSLOCSPEnable), and optional_no_ca (any
+ * certificate is taken, the application decides). */
+static int verify_cb(int ok, X509_STORE_CTX *x)
 {
-    if (!ok && X509_STORE_CTX_get_error(x) == X509_V_ERR_UNABLE_TO_GET_CRL) {
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    const pt_tls_conf_t *tc = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index)
+                                  : NULL;
+    if (!tc)
+        return ok;
+    if (!ok && (tc->crl_check & PT_TLS_CRL_NO_CRL_OK) && tc->crl_check > 0 &&
+        X509_STORE_CTX_get_error(x) == X509_V_ERR_UNABLE_TO_GET_CRL) {
         X509_STORE_CTX_set_error(x, X509_V_OK);
-        return 1;
+        ok = 1;
     }
-    return ok;
+    if (ok && tc->ocsp_enable > 0 && (tc->ocsp_enable & PT_TLS_OCSP_MODE))
+        ok = pt_tls_ocsp_verify(x, tc);
+    return tc->verify_client == PT_TLS_VERIFY_OPTIONAL_NO_CA ? 1 : ok;
 }
 
-static int verify_no_crl_ok_any(int ok, X509_STORE_CTX *x)
+int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
 {
-    (void)verify_no_crl_ok(ok, x);
-    return 1; /* optional_no_ca: any certificate is taken */
+    bool ocsp = tc->ocsp_enable > 0 && (tc->ocsp_enable & PT_TLS_OCSP_MODE);
+    bool no_crl_ok = tc->crl_check > 0 && (tc->crl_check & PT_TLS_CRL_NO_CRL_OK);
+    if (!ocsp && !no_crl_ok)
+        return 0;
+    if (ocsp && tc->ocsp_override == 1 && !tc->ocsp_default_responder) {
+        pt_tls_path_t at = {.path = "", .file = tc->file, .line = tc->line};
+        return pt_tls_fail_at(l, &at, "SSLOCSPOverrideResponder", "on needs "
+                              "SSLOCSPDefaultResponder (the responder it names)");
+    }
+    if (conf_index < 0)
+        conf_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    SSL_CTX_set_ex_data(ctx, conf_index, (void *)tc);
+    SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
+    return 0;
 }
 
 static int load_crls(dcx_t *l, X509_STORE *store, const pt_tls_conf_t *tc)
@@ -57,7 +82,7 @@ static int load_crls(dcx_t *l, X509_STORE *store, const pt_tls_conf_t *tc)
     return 0;
 }
 
-int pt_tls_client_revocation(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc, int verify)
+int pt_tls_client_revocation(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
 {
     int check = tc->crl_check < 0 ? PT_TLS_CRL_NONE : tc->crl_check;
     int mode = check & PT_TLS_CRL_MODE;
@@ -84,10 +109,6 @@ int pt_tls_client_revocation(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc, in
     if (mode == PT_TLS_CRL_CHAIN)
         flags |= X509_V_FLAG_CRL_CHECK_ALL;
     X509_STORE_set_flags(store, flags);
-    if (check & PT_TLS_CRL_NO_CRL_OK)
-        SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx),
-                           verify == PT_TLS_VERIFY_OPTIONAL_NO_CA ? verify_no_crl_ok_any
-                                                                  : verify_no_crl_ok);
     return 0;
 }
 

@@ -306,7 +306,7 @@ static int load_client_verify(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     if (v == PT_TLS_VERIFY_REQUIRE)
         mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx, mode, v == PT_TLS_VERIFY_OPTIONAL_NO_CA ? verify_accept_any : NULL);
-    if (pt_tls_client_revocation(l, ctx, tc, v) < 0)
+    if (pt_tls_client_revocation(l, ctx, tc) < 0 || pt_tls_client_verify_cb(l, ctx, tc) < 0)
         return -1;
     SSL_CTX_set_verify_depth(ctx, tc->verify_depth < 0 ? PT_TLS_DEFAULT_VERIFY_DEPTH
                                                        : tc->verify_depth);
