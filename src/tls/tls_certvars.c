@@ -221,3 +221,22 @@ const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name)
     ERR_clear_error();
     return v;
 }
+
+/* RFC 9113 9.2 (RFC 7540 9.2 and its Appendix A list): TLS 1.2 or later, and under 1.2 an
+ * AEAD suite with an ephemeral key exchange; what mod_http2's H2ModernTLSOnly asks. */
+bool pt_tls_h2_adequate(const pt_conn_t *c)
+{
+    if (!pt_tls_active(c))
+        return true;
+    const pt_tls_state_t *st = c->tp_state;
+    if (!st || !st->done)
+        return false;
+    int v = SSL_version(st->ssl);
+    if (v >= TLS1_3_VERSION)
+        return true;
+    const SSL_CIPHER *ci = SSL_get_current_cipher(st->ssl);
+    if (v < TLS1_2_VERSION || !ci || !SSL_CIPHER_is_aead(ci))
+        return false;
+    int kx = SSL_CIPHER_get_kx_nid(ci);
+    return kx == NID_kx_ecdhe || kx == NID_kx_dhe;
+}
