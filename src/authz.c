@@ -90,7 +90,7 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",
                       denied_what(r));
     /* mod_ssl's access check is another access_checker: with Satisfy All both must pass. */
-    else if (pt_ssl_access_check(r) != 0)
+    else if (pt_ssl_access_check(r, client) != 0)
         hosts_ok = false;
     if (pt_access_compat_satisfy(compat) == PT_SATISFY_ANY) {
         if (hosts_ok)

@@ -6,12 +6,27 @@
 #include "expr.h"
 #include "tls.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 static const char *what(const pt_request_t *r)
 {
     return r->filename ? r->filename : r->uri;
 }
 
-static int check_requires(pt_request_t *r)
+/* The client's address as text (not through request.c, which calls the access phase). */
+static const char *ip_text(const pt_request_t *r, const struct sockaddr *client)
+{
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (client && client->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)client)->sin_addr, buf, sizeof(buf));
+    else if (client && client->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)client)->sin6_addr, buf,
+                  sizeof(buf));
+    return pt_arena_strdup(r->arena, buf[0] ? buf : "-");
+}
+
+static int check_requires(pt_request_t *r, const struct sockaddr *client)
 {
     const pt_dir_config_t *dc = r->dir;
     for (size_t i = 0; i < dc->nssl_require; i++) {
@@ -25,7 +40,7 @@ static int check_requires(pt_request_t *r)
         }
         if (ok == 0) {
             pt_log_rerror(PT_LOG_INFO, r, "AH02266: Access to %s denied for %s (requirement "
-                          "expression not fulfilled)", what(r), pt_request_client_ip(r));
+                          "expression not fulfilled)", what(r), ip_text(r, client));
             pt_log_rerror(PT_LOG_INFO, r, "AH02228: Failed expression: %s",
                           dc->ssl_require[i]->source);
             return 403;
@@ -34,7 +49,7 @@ static int check_requires(pt_request_t *r)
     return 0;
 }
 
-int pt_ssl_access_check(pt_request_t *r)
+int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
 {
     const pt_dir_config_t *dc = r->dir;
     bool tls = r->conn && pt_tls_active(r->conn);
@@ -53,5 +68,5 @@ int pt_ssl_access_check(pt_request_t *r)
             pt_log_rerror(PT_LOG_WARN, r, "AH02227: Failed to set r->user to '%s'",
                           dc->ssl_user_name);
     }
-    return check_requires(r);
+    return check_requires(r, client);
 }

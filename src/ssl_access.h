@@ -8,7 +8,7 @@
 
 /* 0 when mod_ssl's check lets r pass, else 403 (the reason logged). On a TLS connection
  * SSLUserName then sets r->user. As mod_ssl, SSLRequire is only checked on TLS: on a plain
- * connection only SSLRequireSSL refuses. */
-int pt_ssl_access_check(pt_request_t *r);
+ * connection only SSLRequireSSL refuses. client: the address the access rules see. */
+int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client);
 
 #endif

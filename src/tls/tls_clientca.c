@@ -10,6 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* (Here rather than in tls_ctx.c, which calls this file: no circle between the two.) */
+int pt_tls_fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const char *why)
+{
+    l->err[0] = '\0';
+    snprintf(l->err, l->errlen, "%s:%d: %s %s: %s", p->file ? p->file : l->cfg->path,
+             p->line, what, p->path ? p->path : "", why);
+    return -1;
+}
+
 static const char *reason(char *buf, size_t n)
 {
     unsigned long e = ERR_peek_last_error();

@@ -226,13 +226,6 @@ static int fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const cha
     return pt_tls_fail_at(l, p, what, why);
 }
 
-int pt_tls_fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const char *why)
-{
-    l->err[0] = '\0';
-    snprintf(l->err, l->errlen, "%s:%d: %s %s: %s", p->file ? p->file : l->cfg->path,
-             p->line, what, p->path ? p->path : "", why);
-    return -1;
-}
 
 /* A file a directive names must be readable: say so plainly before OpenSSL's codes. */
 static int readable(dcx_t *l, const pt_tls_path_t *p, const char *what)

@@ -3,10 +3,9 @@
  * need, well-formed or not. Its own parsing is lenient only where a test needs to see what
  * the proxy sent; framing it cannot be sure of is counted in counts->bad. */
 #include "http_backend.h"
-
-#include <arpa/inet.h>
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
