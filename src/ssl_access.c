@@ -33,16 +33,17 @@ static int check_requires(pt_request_t *r, const struct sockaddr *client)
         const char *err = NULL;
         int ok = pt_expr_eval(r, dc->ssl_require[i], NULL, &err);
         if (ok < 0) {
-            pt_log_rerror(PT_LOG_WARN, r, "AH02265: access to %s failed, reason: Failed to "
-                          "execute SSL requirement expression: %s", what(r),
-                          err ? err : "unknown error");
+            pt_log_rmerror("ssl", PT_LOG_WARN, r, "AH02265: access to %s failed, reason: "
+                           "Failed to execute SSL requirement expression: %s", what(r),
+                           err ? err : "unknown error");
             return 403;
         }
         if (ok == 0) {
-            pt_log_rerror(PT_LOG_INFO, r, "AH02266: Access to %s denied for %s (requirement "
-                          "expression not fulfilled)", what(r), ip_text(r, client));
-            pt_log_rerror(PT_LOG_INFO, r, "AH02228: Failed expression: %s",
-                          dc->ssl_require[i]->source);
+            pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02266: Access to %s denied for %s "
+                           "(requirement expression not fulfilled)", what(r),
+                           ip_text(r, client));
+            pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02228: Failed expression: %s",
+                           dc->ssl_require[i]->source);
             return 403;
         }
     }
@@ -54,8 +55,8 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
     const pt_dir_config_t *dc = r->dir;
     bool tls = r->conn && pt_tls_active(r->conn);
     if (dc->ssl_require_ssl && !tls) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH02219: access to %s failed, reason: SSL connection "
-                      "required", what(r));
+        pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02219: access to %s failed, reason: SSL "
+                       "connection required", what(r));
         return 403;
     }
     if (!tls)
@@ -65,8 +66,8 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
         if (v && *v)
             r->user = v;
         else
-            pt_log_rerror(PT_LOG_WARN, r, "AH02227: Failed to set r->user to '%s'",
-                          dc->ssl_user_name);
+            pt_log_rmerror("ssl", PT_LOG_WARN, r, "AH02227: Failed to set r->user to '%s'",
+                           dc->ssl_user_name);
     }
     return check_requires(r, client);
 }

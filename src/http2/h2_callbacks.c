@@ -196,7 +196,8 @@ void h2_session_run_started(h2_session_t *s)
         s->pend_head = st->pend_next;
         if (!s->pend_head)
             s->pend_tail = NULL;
-        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task, pt_h2_conf(s->c->cfg, NULL)) == 0)
+        const pt_h2_conf_t *pool = pt_h2_conf(s->c->cfg, NULL); /* the main server's */
+        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task, pool) == 0)
             continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;
