@@ -168,6 +168,24 @@ START_TEST(h2_max_workers_bounds_the_streams_that_run_at_once)
 }
 END_TEST
 
+/* H2StreamTimeout 1: a client that takes no more bytes (no WINDOW_UPDATE) holds the stream's
+ * worker 1 s, not Timeout's 60, and the stream is reset. */
+START_TEST(h2_stream_timeout_ends_a_stream_whose_client_takes_nothing)
+{
+    start_h2c("H2StreamTimeout 1\nH2StreamMaxMemSize 16384\nTimeout 60");
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(pth_h2_get(c, 1, "/big.txt"), 0);
+    uint32_t code = 0;
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, 0x3, 1, 10000, &code, &status), 0x3); /* RST_STREAM */
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took >= 900 && took < 9000, "reset after %lld ms", (long long)took);
+    pth_h2_close(c);
+}
+END_TEST
+
 START_TEST(h2_modern_tls_only_refuses_a_cbc_suite_unless_off)
 {
     const char *tls = "Listen 127.0.0.1:@PORT@ https\nServerName localhost\n"
@@ -228,6 +246,7 @@ static Suite *h2_directives_suite(void)
     tcase_add_test(tc, h2_padding_pads_frames_and_the_body_is_whole);
     tcase_add_test(tc, h2_max_stream_errors_ends_a_session_that_makes_too_many);
     tcase_add_test(tc, h2_max_workers_bounds_the_streams_that_run_at_once);
+    tcase_add_test(tc, h2_stream_timeout_ends_a_stream_whose_client_takes_nothing);
     tcase_add_test(tc, h2_modern_tls_only_refuses_a_cbc_suite_unless_off);
     tcase_add_test(tc, h2_directives_check_their_values);
     suite_add_tcase(s, tc);
