@@ -55,7 +55,7 @@ static void data_frames(size_t *largest, bool *padded, size_t *body)
     ck_assert_int_eq(pth_h2_get(c, 1, "/big.txt"), 0);
     *largest = *body = 0;
     *padded = false;
-    for (int64_t end = pth_now_ms() + 10000; pth_now_ms() < end;) {
+    for (int64_t end = pth_now_ms() + 20000; pth_now_ms() < end;) {
         pth_h2_frame_t f;
         if (pth_h2_read(c, &f, 5000) != 0)
             break;
