@@ -3,6 +3,7 @@
  * decline to wait for a user), authentication (check_user_id) and the tree with the user
  * (auth_checker). Results and log lines follow Apache's, AH numbers included. */
 #include "authz.h"
+#include "ssl_access.h"
 
 #include "access.h"
 #include "access_compat.h"
@@ -90,6 +91,9 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
     if (!hosts_ok)
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",
                       denied_what(r));
+    /* mod_ssl's access check is another access_checker: with Satisfy All both must pass. */
+    else if (pt_ssl_access_check(r, client) != 0)
+        hosts_ok = false;
     if (pt_access_compat_satisfy_for(compat, r->method) == PT_SATISFY_ANY) {
         if (hosts_ok)
             return 0;

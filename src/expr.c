@@ -100,7 +100,11 @@ static const char *word(xe_t *x, const pt_expr_node_t *n)
     case PT_XN_VAR:
         if (x->vary)
             vary_var(x, (pt_expr_var_t)n->id);
-        return lookup ? lookup->var(x->r, (pt_expr_var_t)n->id) : no_lookup(x);
+        if (!lookup)
+            return no_lookup(x);
+        if (n->id == PT_XV_SSL)
+            return lookup->ssl_var(x->r, n->s);
+        return lookup->var(x->r, (pt_expr_var_t)n->id);
     case PT_XN_FUNC: {
         const char *arg = word(x, n->a);
         if (arg && x->vary && (n->id == PT_XF_req || n->id == PT_XF_http))

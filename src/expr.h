@@ -58,6 +58,8 @@ void pt_expr_setenvif(struct pt_request *r, const pt_env_rule_t *e);
 typedef struct {
     /* %{NAME}: never NULL ("" when the request has no such value). */
     const char *(*var)(const struct pt_request *r, pt_expr_var_t v);
+    /* %{SSL_...} (PT_XV_SSL): mod_ssl's variable of that name, "" when none. */
+    const char *(*ssl_var)(const struct pt_request *r, const char *name);
     /* name(arg): NULL with *err when the call fails. env: what reqenv() and env() read. */
     const char *(*func)(const struct pt_request *r, const pt_table_t *env, pt_expr_func_t f,
                         const char *arg, const char **err);

@@ -6,6 +6,7 @@
 
 #include "access.h"
 #include "request.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <arpa/inet.h>
@@ -356,8 +357,15 @@ static bool ip_match(const char *ip, const char *net)
     return pt_cidr_match(&c, (const struct sockaddr *)&ss);
 }
 
+static const char *ssl_var(const pt_request_t *r, const char *name)
+{
+    const char *v = r->conn ? pt_tls_var(r->conn, r->arena, name) : NULL;
+    return v ? v : "";
+}
+
 const pt_expr_lookup_t pt_expr_request_lookup = {
     .var = var_value,
+    .ssl_var = ssl_var,
     .func = func_call,
     .ip_match = ip_match,
 };

@@ -22,6 +22,7 @@
 #include "runtime.h"
 #include "scheme.h"
 #include "proxy_http.h"
+#include "proxy_srv.h"
 #include "h1_conn.h"
 #include "h2.h"
 #include "tls.h"
@@ -48,12 +49,14 @@ void pt_startup_register(void)
     pt_proxy_scheme_register(&pt_fcgi_scheme);
     pt_proxy_scheme_register(&pt_http_scheme);
     pt_proxy_scheme_register(&pt_https_scheme);
+    pt_config_extend(&pt_proxy_srv_conf);
     pt_config_extend(&pt_http_conf);
     pt_proxy_scheme_register(&pt_balancer_scheme);
     pt_config_extend(&pt_proxy_conf);
     /* Before the balancers': BalancerGrowth must be applied before their slots are counted. */
     pt_config_extend(&pt_hcheck_conf_ext);
     pt_config_extend(&pt_balancer_conf);
+    pt_config_extend(&pt_proxy_sock_conf);
     pt_balancer_set_dynamic(pt_resolve_member);
     pt_proxy_set_extra_key(pt_balancer_pass_key);
     pt_handler_register(&pt_balancer_manager_handler);
@@ -63,6 +66,7 @@ void pt_startup_register(void)
     pt_config_extend(&pt_remoteip_conf);
     pt_config_extend(&pt_fcgi_conf);
     pt_config_extend(&pt_tls_conf_ext);
+    pt_config_extend(&pt_tls_compat_conf_ext);
     pt_config_extend(&pt_https_conf); /* after ssl's: reads the merged SSLProxy* */
     pt_config_extend(&pt_tunnel_conf);
     pt_expr_set_lookup(&pt_expr_request_lookup); /* what ap_expr's names mean (expr.h) */

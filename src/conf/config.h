@@ -215,6 +215,9 @@ typedef struct pt_backend {
                                    what SetHandler's proxying is checked by */
     const struct pt_access_compat *proxy_compat; /* Order/Allow/Deny of the last such
                                    section that has them (src/access_compat.h); NULL none */
+    const struct pt_proxy_srv *sock_srv; /* ProxySourceAddress and ProxyReceiveBufferSize of
+                                   the servers whose rules name it (proxy/proxy_srv.h);
+                                   NULL: none set */
 } pt_backend_t;
 
 typedef struct {
@@ -440,6 +443,18 @@ typedef struct pt_dir_config {
     /* Output filters, AddEncoding, mod_deflate/mod_brotli (conf/compress_conf.h); NULL when
      * no compression directive applies. */
     const struct pt_compress_conf *compress;
+    /* mod_ssl's per-directory access (src/tls/directives_tls.c; checked by src/ssl_access.c
+     * in the access phase): SSLRequireSSL (once set, set below as well, as mod_ssl's merge),
+     * SSLRequire (outer then inner, every one must hold) and SSLUserName (inner wins). */
+    bool ssl_require_ssl;
+    const struct pt_expr *const *ssl_require;
+    size_t nssl_require;
+    const char *ssl_user_name;
+    /* mod_proxy's per-directory switches (src/proxy/directives_proxy_srv.c): 0 unset. */
+    int proxy_error_override;            /* ProxyErrorOverride: 1 Off, 2 On */
+    const int *proxy_error_codes;        /* its status codes (none: every 4xx and 5xx) */
+    size_t nproxy_error_codes;
+    int proxy_100_continue;              /* Proxy100Continue: 1 Off, 2 On (the default) */
 } pt_dir_config_t;
 
 typedef enum {
@@ -546,6 +561,8 @@ typedef struct pt_vhost {
     /* What the floors above conf parse for a server (SSL*, H2*): opaque here, owned by the
      * extension that made it (in the config's arena), inherited by its own finish hook. */
     const struct pt_tls_conf *tls;   /* src/tls; NULL: no SSL directive applies */
+    const struct pt_proxy_srv *proxy_srv; /* src/proxy (ProxyVia, ProxyMaxForwards, ...):
+                                             NULL: Apache's defaults */
     const struct pt_h2_conf *h2;     /* src/http2; NULL: the defaults */
     const struct pt_remoteip_conf *remoteip; /* src/remoteip.c (RemoteIP*): NULL none */
     const struct pt_rewrite_srv *rewrite;    /* src/directives_rewrite.c (Rewrite* at server

@@ -257,6 +257,18 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                                &m->nmod_directives);
     m->ifs = concat(a, o->ifs, o->nifs, i->ifs, i->nifs, sizeof(*o->ifs), &m->nifs);
     m->compress = pt_compress_conf_merge(a, o->compress, i->compress);
+    m->ssl_require_ssl = o->ssl_require_ssl || i->ssl_require_ssl;
+    m->ssl_require = concat(a, o->ssl_require, o->nssl_require, i->ssl_require,
+                            i->nssl_require, sizeof(*o->ssl_require), &m->nssl_require);
+    if (i->ssl_user_name)
+        m->ssl_user_name = i->ssl_user_name;
+    if (i->proxy_error_override) {
+        m->proxy_error_override = i->proxy_error_override;
+        m->proxy_error_codes = i->proxy_error_codes;
+        m->nproxy_error_codes = i->nproxy_error_codes;
+    }
+    if (i->proxy_100_continue)
+        m->proxy_100_continue = i->proxy_100_continue;
     return m;
 }
 

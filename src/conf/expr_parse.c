@@ -141,6 +141,12 @@ static const pt_expr_node_t *parse_variable(xp_t *x)
         return fail(x, "expected a variable name after '%%{'");
     if (*x->p == '}') {
         int v = lookup(var_names, PT_XV_COUNT, name, len);
+        if (v < 0 && len > 4 && strncmp(name, "SSL_", 4) == 0) {
+            pt_expr_node_t *sv = node(x, PT_XN_VAR, PT_XV_SSL, NULL, NULL);
+            sv->s = pt_arena_strndup(x->a, name, len);
+            x->p++;
+            return sv;
+        }
         if (v < 0) {
             x->p = name;
             return fail(x, "Variable '%.*s' does not exist", (int)len, name);
@@ -483,8 +489,8 @@ static const pt_expr_node_t *parse_not(xp_t *x)
         return NULL;
     const pt_expr_node_t *n;
     skip_ws(x);
-    if (x->p[0] == '!' && x->p[1] != '=' && x->p[1] != '~') {
-        x->p++;
+    if ((x->p[0] == '!' && x->p[1] != '=' && x->p[1] != '~') || accept_word(x, "not")) {
+        x->p += x->p[0] == '!'; /* (apache2 2.4 also spells the logic and, or, not) */
         const pt_expr_node_t *a = parse_not(x);
         n = a ? node(x, PT_XN_NOT, 0, a, NULL) : NULL;
     } else if (accept(x, "(")) {
@@ -505,7 +511,7 @@ static const pt_expr_node_t *parse_not(xp_t *x)
 static const pt_expr_node_t *parse_and(xp_t *x)
 {
     const pt_expr_node_t *l = parse_not(x);
-    while (l && accept(x, "&&")) {
+    while (l && (accept(x, "&&") || accept_word(x, "and"))) {
         const pt_expr_node_t *r = parse_not(x);
         l = r ? node(x, PT_XN_AND, 0, l, r) : NULL;
     }
@@ -515,7 +521,7 @@ static const pt_expr_node_t *parse_and(xp_t *x)
 static const pt_expr_node_t *parse_or(xp_t *x)
 {
     const pt_expr_node_t *l = parse_and(x);
-    while (l && accept(x, "||")) {
+    while (l && (accept(x, "||") || accept_word(x, "or"))) {
         const pt_expr_node_t *r = parse_and(x);
         l = r ? node(x, PT_XN_OR, 0, l, r) : NULL;
     }

@@ -34,6 +34,9 @@
 #define PT_EXPR_ENUM_FUNC(n) PT_XF_##n,
 typedef enum { PT_EXPR_VARS(PT_EXPR_ENUM_VAR) PT_XV_COUNT } pt_expr_var_t;
 typedef enum { PT_EXPR_FUNCS(PT_EXPR_ENUM_FUNC) PT_XF_COUNT } pt_expr_func_t;
+/* mod_ssl's variables, %{SSL_...}: any name with that prefix (mod_ssl's expression hook
+ * takes them all), a PT_XN_VAR with this id and the name in s; "" without TLS. */
+#define PT_XV_SSL ((int)PT_XV_COUNT)
 
 /* Operators of comparisons. */
 typedef enum {

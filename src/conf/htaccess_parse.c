@@ -130,6 +130,9 @@ static const struct ovr_class {
     {"SetHandler", PT_OVR_FILEINFO},
     {"SetInputFilter", PT_OVR_FILEINFO},
     {"SetOutputFilter", PT_OVR_FILEINFO},
+    {"SSLRequire", PT_OVR_AUTHCFG},
+    {"SSLRequireSSL", PT_OVR_AUTHCFG},
+    {"SSLUserName", PT_OVR_AUTHCFG},
     {"UnsetEnv", PT_OVR_FILEINFO},
     {"XBitHack", PT_OVR_OPTIONS},
 };

@@ -29,6 +29,21 @@ typedef struct pt_h2_conf {
                                   between its worker and the session (65536) */
     int direct;                /* H2Direct: -1 unset (on for h2c), 0 off, 1 on */
     int upgrade;               /* H2Upgrade: -1 unset (on), 0 off, 1 on */
+    int max_data_frame_len;    /* H2MaxDataFrameLen: DATA payload bytes; 0 no limit but
+                                  the peer's SETTINGS_MAX_FRAME_SIZE */
+    int max_header_block_len;  /* H2MaxHeaderBlockLen: a response's header block; 0:
+                                  nghttp2's 64 KiB */
+    int64_t stream_timeout_ms; /* H2StreamTimeout: a stream's wait for the client to take
+                                  its output; 0: Timeout */
+    int max_stream_errors;     /* H2MaxStreamErrors: invalid frames on streams before the
+                                  session ends with ENHANCE_YOUR_CALM (8) */
+    int padding_bits;          /* H2Padding: 0..8, pad frames by up to 2^n-1 bytes (0) */
+    int modern_tls_only;       /* H2ModernTLSOnly: -1 unset (on), 0 off, 1 on */
+    /* The HTTP/2 worker pool of each child (main server only; h2_workers.c). */
+    int max_workers;           /* H2MaxWorkers (256) */
+    int min_workers;           /* H2MinWorkers (0: threads stay once started) */
+    int64_t worker_idle_ms;    /* H2MaxWorkerIdleSeconds: a thread above H2MinWorkers
+                                  idle that long ends (0: never) */
 } pt_h2_conf_t;
 
 extern const pt_conf_ext_t pt_h2_conf_ext;

@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,7 +196,8 @@ void h2_session_run_started(h2_session_t *s)
         s->pend_head = st->pend_next;
         if (!s->pend_head)
             s->pend_tail = NULL;
-        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task) == 0)
+        const pt_h2_conf_t *pool = pt_h2_conf(s->c->cfg, NULL); /* the main server's */
+        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task, pool) == 0)
             continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;
@@ -298,6 +300,51 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
     return 0;
 }
 
+/* H2MaxDataFrameLen: DATA frames no longer than that (and what the peer and the windows
+ * allow). */
+static ssize_t data_length(nghttp2_session *ng, uint8_t type, int32_t stream_id,
+                           int32_t conn_window, int32_t stream_window, uint32_t max_frame,
+                           void *ud)
+{
+    (void)ng, (void)type, (void)stream_id;
+    const h2_session_t *s = ud;
+    int64_t n = PT_MIN(PT_MIN(conn_window, stream_window), (int64_t)max_frame);
+    if (s->conf->max_data_frame_len > 0)
+        n = PT_MIN(n, (int64_t)s->conf->max_data_frame_len);
+    return (ssize_t)PT_MAX(n, 1);
+}
+
+/* H2Padding n: each HEADERS and DATA frame padded by 0..2^n-1 bytes, at random. */
+static ssize_t select_padding(nghttp2_session *ng, const nghttp2_frame *frame,
+                              size_t max_payload, void *ud)
+{
+    (void)ng;
+    const h2_session_t *s = ud;
+    size_t len = frame->hd.length;
+    unsigned char r = 0;
+    if (s->conf->padding_bits <= 0 || RAND_bytes(&r, 1) != 1)
+        return (ssize_t)len;
+    size_t pad = r & ((1u << s->conf->padding_bits) - 1);
+    return (ssize_t)PT_MIN(len + pad, max_payload);
+}
+
+/* H2MaxStreamErrors: a client that makes that many stream errors (invalid frames nghttp2
+ * answers with RST_STREAM) loses the session, ENHANCE_YOUR_CALM. */
+static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame, int err, void *ud)
+{
+    h2_session_t *s = ud;
+    if (frame->hd.stream_id == 0 || s->conf->max_stream_errors <= 0)
+        return 0;
+    if (++s->stream_errors > s->conf->max_stream_errors && !s->calm) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: %d stream errors (the last: %s), more "
+                     "than H2MaxStreamErrors: ENHANCE_YOUR_CALM", s->stream_errors,
+                     nghttp2_strerror(err));
+        s->calm = true;
+        nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+    return 0;
+}
+
 int h2_session_new_ng(h2_session_t *s)
 {
     nghttp2_session_callbacks *cb;
@@ -314,6 +361,14 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    if (s->conf->max_data_frame_len > 0)
+        nghttp2_session_callbacks_set_data_source_read_length_callback(cb, data_length);
+    if (s->conf->padding_bits > 0)
+        nghttp2_session_callbacks_set_select_padding_callback(cb, select_padding);
+    if (s->conf->max_header_block_len > 0)
+        nghttp2_option_set_max_send_header_block_length(opt,
+                                                        (size_t)s->conf->max_header_block_len);
     /* Window goes back as workers take body bytes, not as frames arrive. */
     nghttp2_option_set_no_auto_window_update(opt, 1);
     nghttp2_option_set_max_settings(opt, 32);

@@ -103,6 +103,7 @@ struct h2_session {
     int32_t max_stream_id;     /* the highest stream the client opened */
     int continuations;         /* CONTINUATION frames in the header block being read */
     bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
+    int stream_errors;         /* [c1] invalid frames on streams (H2MaxStreamErrors) */
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;
@@ -157,7 +158,8 @@ static inline void h2_stream_wake(h2_stream_t *st)
     else
         h2_session_wake(st->s);
 }
-/* h2_workers.c: runs t on a thread of the child's HTTP/2 pool. 0 or -errno. */
-int h2_workers_queue(pt_task_t *t);
+/* h2_workers.c: runs t on a thread of the child's HTTP/2 pool, sized by pool (the main
+ * server's H2MaxWorkers, H2MinWorkers, H2MaxWorkerIdleSeconds). 0 or -errno. */
+int h2_workers_queue(pt_task_t *t, const pt_h2_conf_t *pool);
 
 #endif

@@ -62,8 +62,11 @@ static bool wait_locked(h2_stream_t *st, int64_t ms)
     return pthread_cond_timedwait(&st->cond, &st->s->lock, &ts) != ETIMEDOUT;
 }
 
-static int64_t write_timeout_ms(const pt_request_t *r)
+/* H2StreamTimeout, else Timeout: how long a stream waits for the client to take output. */
+static int64_t write_timeout_ms(const h2_stream_t *st, const pt_request_t *r)
 {
+    if (st->s->conf->stream_timeout_ms > 0)
+        return st->s->conf->stream_timeout_ms;
     return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
 }
 
@@ -104,7 +107,7 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
         }
         if (room == 0) {
             h2_session_wake(s);
-            if (!wait_locked(st, write_timeout_ms(r)) && !st->closed &&
+            if (!wait_locked(st, write_timeout_ms(st, r)) && !st->closed &&
                 st->out_len == st->out_cap) {
                 rc = PT_ETIMEOUT;
                 break;

@@ -34,7 +34,16 @@ bool pt_h2_start(pt_conn_t *c)
     const pt_vhost_t *vh = pt_tls_sni_vhost(c); /* (the server SNI chose, over TLS) */
     if (!vh)
         vh = pt_config_vhost_for(c->cfg, &c->local.sa, NULL);
-    return start(c, vh) != NULL;
+    h2_session_t *s = start(c, vh);
+    /* H2ModernTLSOnly (on by default): a session over weaker TLS is refused at once with
+     * GOAWAY INADEQUATE_SECURITY, as RFC 9113 9.2.3 says. */
+    if (s && s->conf->modern_tls_only != 0 && !pt_tls_h2_adequate(c)) {
+        pt_log_error(PT_LOG_INFO, c->peer_ip, "h2: TLS version or cipher suite below what "
+                     "HTTP/2 requires (H2ModernTLSOnly): GOAWAY INADEQUATE_SECURITY");
+        s->calm = true;
+        nghttp2_session_terminate_session(s->ng, NGHTTP2_INADEQUATE_SECURITY);
+    }
+    return s != NULL;
 }
 
 bool pt_h2_preface(pt_conn_t *c)

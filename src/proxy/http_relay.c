@@ -6,6 +6,7 @@
  * backpressure without a growing queue. A failure after the client saw a byte closes the
  * client's connection: a truncated body is never presented as complete. */
 #include "http_exchange.h"
+#include "proxy_srv.h"
 
 #include "clock.h"
 #include "conn.h"
@@ -119,9 +120,10 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
     bool first = x->len == x->pos;
     *nothing = false;
     for (;;) {
-        pt_http_resp_result_t pr = pt_http_resp_parse(
+        int bad = pt_proxy_srv_of(x->r->vhost)->bad_header; /* ProxyBadHeader */
+        pt_http_resp_result_t pr = pt_http_resp_parse_bad(
             x->buf + x->pos, x->len - x->pos, x->r->vhost->limit_request_fields + 100,
-            x->r->arena, &x->head, why);
+            bad ? bad - 1 : PT_HTTP_BADHDR_ERROR, x->r->arena, &x->head, why);
         if (pr == PT_HTTP_RESP_BAD)
             return PT_EINVAL;
         if (pr == PT_HTTP_RESP_DONE) {
@@ -355,7 +357,14 @@ int pt_http_relay(pt_http_x_t *x)
     x->a->latency_us = pt_mono_us() - x->sent_us;
     if (h->status == 101)
         return tunnel(x);
+    if (pt_proxy_error_override(r, h->status)) {
+        /* ProxyErrorOverride: the backend's error answer is dropped for portico's own (its
+         * ErrorDocument); its body is not read, so the connection is not kept. */
+        pt_pool_release(x->pool, &x->c, false);
+        return h->status;
+    }
     copy_fields(x);
+    pt_proxy_via_response(r); /* ProxyVia On|Full */
     pt_proxy_reverse_map(r, &r->headers_out); /* ProxyPassReverse and the cookie rules */
     bool bodiless = r->header_only || !pt_status_has_body(h->status);
     int64_t len = bodiless ? (h->content_length >= 0 ? h->content_length : -1)

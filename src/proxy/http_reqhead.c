@@ -6,6 +6,7 @@
  * X-Forwarded-* fields of ProxyAddHeaders, and our own framing of the body. Built with
  * memcpy into one arena buffer: it runs for every proxied request. */
 #include "http_exchange.h"
+#include "proxy_srv.h"
 
 #include <string.h>
 #include <strings.h>
@@ -141,8 +142,10 @@ static bool dropped(const pt_http_x_t *x, const char *name, bool has_conn)
     if (pt_http_hop_by_hop(name, n))
         return true;
     if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
-        strcasecmp(name, "Expect") == 0)
+        strcasecmp(name, "Expect") == 0 || strcasecmp(name, "Max-Forwards") == 0)
         return true;
+    if (strcasecmp(name, "Via") == 0 && pt_proxy_via_drops_client(x->r))
+        return true; /* ProxyVia: merged below, or Block */
     if (strncasecmp(name, "X-Forwarded-", 12) == 0 &&
         (strcasecmp(name + 12, "For") == 0 || strcasecmp(name + 12, "Host") == 0 ||
          strcasecmp(name + 12, "Server") == 0))
@@ -244,6 +247,11 @@ char *pt_http_request_head(pt_http_x_t *x, size_t *len)
     }
     if (r->vhost->proxy_add_headers != 1)
         put_forwarded(&b, x);
+    const char *via = pt_proxy_via_request(r), *mf = pt_proxy_max_forwards(r);
+    if (via)
+        field(&b, "Via", via);
+    if (mf)
+        field(&b, "Max-Forwards", mf);
     put_framing(&b, x);
     put(&b, "\r\n", 2);
     *len = b.len;

@@ -153,6 +153,13 @@ static size_t count_lines(const char *p, size_t n)
 pt_http_resp_result_t pt_http_resp_parse(const char *buf, size_t len, size_t max_fields,
                                          pt_arena_t *a, pt_http_resp_t *out, const char **why)
 {
+    return pt_http_resp_parse_bad(buf, len, max_fields, PT_HTTP_BADHDR_ERROR, a, out, why);
+}
+
+pt_http_resp_result_t pt_http_resp_parse_bad(const char *buf, size_t len, size_t max_fields,
+                                             int bad, pt_arena_t *a, pt_http_resp_t *out,
+                                             const char **why)
+{
     *why = NULL;
     memset(out, 0, sizeof(*out));
     out->content_length = -1;
@@ -180,6 +187,15 @@ pt_http_resp_result_t pt_http_resp_parse(const char *buf, size_t len, size_t max
         if (*p == ' ' || *p == '\t')
             return *why = "obsolete line folding in the response head", PT_HTTP_RESP_BAD;
         pt_header_t *f = &out->fields[out->nfields];
+        /* ProxyBadHeader: a line without a colon is skipped, or starts the body. */
+        if (bad != PT_HTTP_BADHDR_ERROR && !memchr(p, ':', (size_t)(e - p))) {
+            if (bad == PT_HTTP_BADHDR_STARTBODY) {
+                out->head_len = (size_t)(p - buf);
+                break;
+            }
+            p = e + 2;
+            continue;
+        }
         if (!field_line(p, (size_t)(e - p), f, why) ||
             !note_field(out, f->name, f->value, &te_seen, why))
             return PT_HTTP_RESP_BAD;

@@ -41,6 +41,14 @@ typedef enum {
 pt_http_resp_result_t pt_http_resp_parse(const char *buf, size_t len, size_t max_fields,
                                          pt_arena_t *a, pt_http_resp_t *out, const char **why);
 
+/* The same, with ProxyBadHeader's choice for a field line that has no colon: an error (as
+ * above), skipped (Ignore), or the start of the body (StartBody: the head ends before it,
+ * head_len says where, and a line ending CRLF CRLF after it is body). */
+enum { PT_HTTP_BADHDR_ERROR = 0, PT_HTTP_BADHDR_IGNORE, PT_HTTP_BADHDR_STARTBODY };
+pt_http_resp_result_t pt_http_resp_parse_bad(const char *buf, size_t len, size_t max_fields,
+                                             int bad, pt_arena_t *a, pt_http_resp_t *out,
+                                             const char **why);
+
 /* Whether name is a hop-by-hop field that a proxy never forwards (RFC 9110 section 7.6.1:
  * Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, and the Proxy-Connection
  * and Proxy-Authorization fields older clients send). */

@@ -8,6 +8,7 @@
 #include "http_exchange.h"
 
 #include "proxy_http.h"
+#include "proxy_srv.h"
 #include "clock.h"
 #include "log.h"
 #include "runtime.h"
@@ -235,6 +236,9 @@ static bool tls_setup(pt_http_x_t *x, pt_pool_tls_t *tls)
 static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
 {
     *a = (pt_proxy_attempt_t){0};
+    int mf = pt_proxy_max_forwards_check(r);
+    if (mf)
+        return mf;
     pt_http_x_t x = {.r = r, .b = b, .a = a, .c = {.fd = -1},
                      .own_headers = r->headers_out.n};
     x.timeout_ms = exchange_timeout(r, b);
@@ -250,7 +254,9 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
         return 500;
     x.reuse = b->reuse_set ? b->enablereuse : pt_http_scheme.reuse_default;
     x.upgrade = wants_upgrade(r, b);
-    x.expect = r->has_body && r->expects_continue && !r->body_started;
+    /* Proxy100Continue Off: the backend is not asked; the core's 100 answers the client. */
+    x.expect = r->has_body && r->expects_continue && !r->body_started &&
+               r->dir->proxy_100_continue != 1;
     size_t hlen;
     const char *head = pt_http_request_head(&x, &hlen);
     x.buf = pt_http_iobuf();

@@ -4,6 +4,7 @@
 #include "upstream.h"
 
 #include "log.h"
+#include "proxy_srv.h"
 #include "mpm/mpm.h"
 #include "request.h"
 
@@ -131,11 +132,32 @@ static int wait_connected(int fd, int64_t timeout_ms)
     return err ? -err : 0;
 }
 
-static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeout_ms)
+/* ProxyReceiveBufferSize and ProxySourceAddress (proxy_srv.h) on a new TCP socket; the
+ * source address applies to destinations of its own family. 0 or -errno. */
+static int apply_sockopts(int fd, const struct sockaddr *sa, const pt_backend_t *b)
+{
+    const pt_proxy_srv_t *ps = b ? b->sock_srv : NULL;
+    if (!ps || sa->sa_family == AF_UNIX)
+        return 0;
+    if (ps->recv_buffer > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ps->recv_buffer, sizeof(ps->recv_buffer));
+    if (ps->source_len && ps->source.ss_family == sa->sa_family &&
+        bind(fd, (const struct sockaddr *)&ps->source, ps->source_len) != 0)
+        return -errno;
+    return 0;
+}
+
+static int connect_addr(const struct sockaddr *sa, socklen_t len, int64_t timeout_ms,
+                        const pt_backend_t *b)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
+    int so = apply_sockopts(fd, sa, b);
+    if (so < 0) {
+        close(fd);
+        return so;
+    }
     if (sa->sa_family != AF_UNIX) {
         /* Records and heads are written whole: Nagle would only hold back the last one. */
         int one = 1;
@@ -189,7 +211,7 @@ static int connect_loaded(const pt_backend_t *b, int64_t timeout_ms)
         const struct sockaddr_storage *sa = &b->addrs[i];
         socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                   : sizeof(struct sockaddr_in);
-        fd = connect_addr((const struct sockaddr *)sa, len, timeout_ms);
+        fd = connect_addr((const struct sockaddr *)sa, len, timeout_ms, b);
         if (fd >= 0 || fd == PT_ETIMEOUT)
             break;
     }
@@ -203,7 +225,7 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
         if (strlen(b->unix_path) >= sizeof(sun.sun_path))
             return -ENAMETOOLONG;
         strcpy(sun.sun_path, b->unix_path);
-        return connect_addr((struct sockaddr *)&sun, sizeof(sun), timeout_ms);
+        return connect_addr((struct sockaddr *)&sun, sizeof(sun), timeout_ms, b);
     }
     if (b->naddrs)
         return connect_loaded(b, timeout_ms);
@@ -221,7 +243,7 @@ static int connect_backend(const pt_backend_t *b, int64_t timeout_ms)
      * the request's, not each address's). */
     int fd = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms);
+        fd = connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms, b);
         if (fd >= 0 || fd == PT_ETIMEOUT)
             break;
     }

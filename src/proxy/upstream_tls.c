@@ -84,6 +84,10 @@ static SSL_CTX *make_ctx(const pt_tls_conf_t *tc, char *err, size_t errlen)
     SSL_CTX_set_verify(ctx, peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     /* SSLProxyVerifyDepth: mod_ssl's default is 1 (a CA the server knows signed it). */
     SSL_CTX_set_verify_depth(ctx, tc->proxy_verify_depth >= 0 ? tc->proxy_verify_depth : 1);
+    if (pt_utls_client_extras(ctx, tc, err, errlen) < 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     return ctx;
 }
 

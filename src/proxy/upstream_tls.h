@@ -28,6 +28,11 @@ typedef struct pt_utls pt_utls_t;
  * NULL with a message in err (a CA file that cannot be read). */
 pt_utls_t *pt_utls_create(const pt_config_t *cfg, char *err, size_t errlen);
 void pt_utls_destroy(pt_utls_t *t);
+/* upstream_tls_client.c: SSLProxyCACertificatePath, SSLProxyCARevocation* and the
+ * SSLProxyMachineCertificate* client certificate on a new client context. 0, or -1 with
+ * "file:line: ..." in err. */
+int pt_utls_client_extras(SSL_CTX *ctx, const struct pt_tls_conf *tc, char *err,
+                          size_t errlen);
 /* The client side of vh (the request's server), or NULL when it has no SSLProxyEngine On. */
 const pt_utls_server_t *pt_utls_for(const pt_utls_t *t, const pt_vhost_t *vh);
 

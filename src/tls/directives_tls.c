@@ -3,6 +3,7 @@
  * SSL_CTXs made (tls_ctx.c). Directives whose behaviour lives elsewhere (tickets, stapling,
  * the proxy's SSLProxy*) are parsed and stored here all the same, so that one table knows
  * the whole language. */
+#include "expr_parse.h"
 #include "log.h"
 #include "tls.h"
 #include "tls_ctx.h"
@@ -22,7 +23,11 @@ static pt_tls_conf_t *conf_of(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     tc->strict_sni = tc->use_stapling = tc->stapling_return_errors = -1;
     tc->stapling_fake_try_later = tc->proxy_engine = tc->proxy_verify = -1;
     tc->proxy_verify_depth = tc->proxy_check_peer_name = tc->proxy_check_peer_cn = -1;
-    tc->proxy_check_peer_expire = -1;
+    tc->proxy_check_peer_expire = tc->crl_check = tc->proxy_crl_check = -1;
+    tc->stapling_max_age_s = tc->stapling_time_skew_s = -1;
+    tc->ocsp_enable = tc->ocsp_override = tc->ocsp_nonce = tc->ocsp_no_verify = -1;
+    tc->ocsp_timeout_s = tc->ocsp_time_skew_s = -1;
+    tc->ocsp_max_age_s = -2;
     tc->cache_timeout_s = tc->stapling_timeout_ms = -1;
     tc->stapling_standard_timeout_s = tc->stapling_error_timeout_s = -1;
     tc->file = n->file;
@@ -88,6 +93,16 @@ PATH(set_ssl_ca_certificate_path, ca_path)
 PATH(set_ssl_session_ticket_key_file, ticket_key_file)
 PATH(set_ssl_stapling_file, stapling_file)
 PATH(set_ssl_proxy_ca_certificate_file, proxy_ca_file)
+PATH(set_ssl_ca_revocation_file, crl_file)
+PATH(set_ssl_ca_revocation_path, crl_path)
+PATH(set_ssl_cadn_request_file, cadn_file)
+PATH(set_ssl_cadn_request_path, cadn_path)
+PATH(set_ssl_proxy_ca_certificate_path, proxy_ca_path)
+PATH(set_ssl_proxy_ca_revocation_file, proxy_crl_file)
+PATH(set_ssl_proxy_ca_revocation_path, proxy_crl_path)
+PATH(set_ssl_proxy_machine_certificate_file, proxy_machine_file)
+PATH(set_ssl_proxy_machine_certificate_path, proxy_machine_path)
+PATH(set_ssl_proxy_machine_certificate_chain_file, proxy_machine_chain)
 ONOFF(set_ssl_honor_cipher_order, honor_order)
 ONOFF(set_ssl_session_tickets, tickets)
 ONOFF(set_ssl_strict_sni, strict_sni)
@@ -332,13 +347,183 @@ static int set_ssl_off_only(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* SSLCARevocationCheck none|leaf|chain [no_crl_for_cert_ok] (mod_ssl 2.4's words). */
+static int parse_crl_check(dcx_t *l, const pt_node_t *n, int *out)
+{
+    static const char *const modes[] = {"none", "leaf", "chain"};
+    int m = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(n->argv[0], modes[i]) == 0)
+            m = i;
+    if (m < 0)
+        return pt_dcx_fail(l, n, "%s: invalid argument '%s' (none, leaf or chain)", n->name,
+                           n->argv[0]);
+    for (int i = 1; i < n->argc; i++) {
+        if (strcasecmp(n->argv[i], "no_crl_for_cert_ok") != 0)
+            return pt_dcx_fail(l, n, "%s: invalid flag '%s' (no_crl_for_cert_ok)", n->name,
+                               n->argv[i]);
+        m |= PT_TLS_CRL_NO_CRL_OK;
+    }
+    *out = m;
+    return 0;
+}
+
+static int set_ssl_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    tc->crl_check_at = (pt_tls_path_t){.path = "", .file = n->file, .line = n->line};
+    return parse_crl_check(l, n, &tc->crl_check);
+}
+
+static int set_ssl_proxy_ca_revocation_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return parse_crl_check(l, n, &conf_of(l, s, n)->proxy_crl_check);
+}
+
+static int set_ssl_vhost_sni_policy(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const names[] = {"strict", "secure", "authonly", "insecure"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(n->argv[0], names[i]) == 0)
+            return conf_of(l, s, n)->sni_policy = i + 1, 0;
+    return pt_dcx_fail(l, n, "SSLVHostSNIPolicy: invalid argument '%s' (strict, secure, "
+                       "authonly or insecure)", n->argv[0]);
+}
+
+static int set_ssl_stapling_response_max_age(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    int rc = pt_dcx_long(l, n, n->argv[0], -1, 86400LL * 3650, &v);
+    conf_of(l, s, n)->stapling_max_age_s = v;
+    return rc;
+}
+
+static int set_ssl_stapling_response_time_skew(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->stapling_time_skew_s);
+}
+
+/* SSLOCSPEnable on|leaf|off [no_ocsp_for_cert_ok]. */
+static int set_ssl_ocsp_enable(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const modes[] = {"off", "on", "leaf"};
+    int m = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(n->argv[0], modes[i]) == 0)
+            m = i;
+    if (m < 0)
+        return pt_dcx_fail(l, n, "SSLOCSPEnable: invalid argument '%s' (on, leaf or off)",
+                           n->argv[0]);
+    for (int i = 1; i < n->argc; i++) {
+        if (strcasecmp(n->argv[i], "no_ocsp_for_cert_ok") != 0)
+            return pt_dcx_fail(l, n, "SSLOCSPEnable: invalid flag '%s' (no_ocsp_for_cert_ok)",
+                               n->argv[i]);
+        m |= PT_TLS_OCSP_NO_URL_OK;
+    }
+    conf_of(l, s, n)->ocsp_enable = m;
+    return 0;
+}
+
+static int set_ssl_ocsp_default_responder(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (strncasecmp(n->argv[0], "http://", 7) != 0)
+        return pt_dcx_fail(l, n, "SSLOCSPDefaultResponder: '%s' is not an http:// URL "
+                           "(OCSP responders are reached over plain HTTP)", n->argv[0]);
+    conf_of(l, s, n)->ocsp_default_responder = n->argv[0];
+    return 0;
+}
+
+static int set_ssl_ocsp_responder_timeout(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->ocsp_timeout_s);
+}
+
+static int set_ssl_ocsp_response_max_age(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    long long v = 0;
+    int rc = pt_dcx_long(l, n, n->argv[0], -1, 86400LL * 3650, &v);
+    conf_of(l, s, n)->ocsp_max_age_s = v;
+    return rc;
+}
+
+static int set_ssl_ocsp_response_time_skew(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    return seconds(l, n, &conf_of(l, s, n)->ocsp_time_skew_s);
+}
+
+/* SSLOCSPProxyURL: portico's OCSP client speaks to responders directly. */
+static int set_ssl_ocsp_proxy_url(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)s;
+    return pt_dcx_fail(l, n, "SSLOCSPProxyURL is not supported: portico's OCSP client "
+                       "connects to the responder directly (name it with "
+                       "SSLOCSPDefaultResponder and SSLOCSPOverrideResponder on)");
+}
+
+ONOFF(set_ssl_ocsp_override_responder, ocsp_override)
+ONOFF(set_ssl_ocsp_use_request_nonce, ocsp_nonce)
+ONOFF(set_ssl_ocsp_no_verify, ocsp_no_verify)
+PATH(set_ssl_ocsp_responder_certificate_file, ocsp_responder_certs)
+
+/* SSLRequireSSL: no access without TLS in this directory (mod_ssl's access check: 403). */
+static int set_ssl_require_ssl(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)l;
+    (void)n;
+    s->dc->ssl_require_ssl = true;
+    return 0;
+}
+
+/* SSLRequire expression: since Apache 2.4 an ap_expr (mod_ssl parses it with the expression
+ * engine and its %{SSL_*} variables), checked beside Require as mod_ssl's access check: a
+ * false one is 403 whatever Require grants. The whole line is the expression (RAW_ARGS). */
+static int set_ssl_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_expr_t *e = pt_dcx_expr(l, n, "SSLRequire", n->raw ? n->raw : n->argv[0], 0);
+    if (!e)
+        return -1;
+    const pt_expr_t **slot = pt_dcx_push(l->a, &s->dc->ssl_require, &s->dc->nssl_require,
+                                         sizeof(*slot));
+    *slot = e;
+    return 0;
+}
+
+/* SSLUserName VAR: the user (REMOTE_USER) is that mod_ssl variable once access passed. */
+static int set_ssl_user_name(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    (void)l;
+    s->dc->ssl_user_name = n->argv[0];
+    return 0;
+}
+
 static const dcx_directive_t tls_table[] = {
+    {"SSLRequireSSL", W_SECTIONS, 0, 0, set_ssl_require_ssl},
+    {"SSLRequire", W_SECTIONS, 1, NOMAX, set_ssl_require},
+    {"SSLUserName", ALL, 1, 1, set_ssl_user_name},
     {"SSLEngine", SRV, 1, 1, set_ssl_engine},
     {"SSLCertificateFile", SRV, 1, 1, set_ssl_certificate_file},
     {"SSLCertificateKeyFile", SRV, 1, 1, set_ssl_certificate_key_file},
     {"SSLCertificateChainFile", SRV, 1, 1, set_ssl_certificate_chain_file},
     {"SSLCACertificateFile", SRV, 1, 1, set_ssl_ca_certificate_file},
     {"SSLCACertificatePath", SRV, 1, 1, set_ssl_ca_certificate_path},
+    {"SSLCARevocationFile", SRV, 1, 1, set_ssl_ca_revocation_file},
+    {"SSLCARevocationPath", SRV, 1, 1, set_ssl_ca_revocation_path},
+    {"SSLCARevocationCheck", SRV, 1, 2, set_ssl_ca_revocation_check},
+    {"SSLCADNRequestFile", SRV, 1, 1, set_ssl_cadn_request_file},
+    {"SSLCADNRequestPath", SRV, 1, 1, set_ssl_cadn_request_path},
+    {"SSLVHostSNIPolicy", W_SERVER, 1, 1, set_ssl_vhost_sni_policy},
+    {"SSLOCSPEnable", SRV, 1, 2, set_ssl_ocsp_enable},
+    {"SSLOCSPDefaultResponder", SRV, 1, 1, set_ssl_ocsp_default_responder},
+    {"SSLOCSPOverrideResponder", SRV, 1, 1, set_ssl_ocsp_override_responder},
+    {"SSLOCSPResponderTimeout", SRV, 1, 1, set_ssl_ocsp_responder_timeout},
+    {"SSLOCSPResponseMaxAge", SRV, 1, 1, set_ssl_ocsp_response_max_age},
+    {"SSLOCSPResponseTimeSkew", SRV, 1, 1, set_ssl_ocsp_response_time_skew},
+    {"SSLOCSPUseRequestNonce", SRV, 1, 1, set_ssl_ocsp_use_request_nonce},
+    {"SSLOCSPNoVerify", SRV, 1, 1, set_ssl_ocsp_no_verify},
+    {"SSLOCSPResponderCertificateFile", SRV, 1, 1, set_ssl_ocsp_responder_certificate_file},
+    {"SSLOCSPProxyURL", SRV, 1, 1, set_ssl_ocsp_proxy_url},
+    {"SSLStaplingResponseMaxAge", SRV, 1, 1, set_ssl_stapling_response_max_age},
+    {"SSLStaplingResponseTimeSkew", SRV, 1, 1, set_ssl_stapling_response_time_skew},
     {"SSLProtocol", SRV, 1, NOMAX, set_ssl_protocol},
     {"SSLCipherSuite", SRV, 1, 2, set_ssl_cipher_suite},
     {"SSLHonorCipherOrder", SRV, 1, 1, set_ssl_honor_cipher_order},
@@ -368,6 +553,14 @@ static const dcx_directive_t tls_table[] = {
     {"SSLProxyCheckPeerCN", SRV, 1, 1, set_ssl_proxy_check_peer_cn},
     {"SSLProxyCheckPeerExpire", SRV, 1, 1, set_ssl_proxy_check_peer_expire},
     {"SSLProxyProtocol", SRV, 1, NOMAX, set_ssl_proxy_protocol},
+    {"SSLProxyCACertificatePath", SRV, 1, 1, set_ssl_proxy_ca_certificate_path},
+    {"SSLProxyCARevocationFile", SRV, 1, 1, set_ssl_proxy_ca_revocation_file},
+    {"SSLProxyCARevocationPath", SRV, 1, 1, set_ssl_proxy_ca_revocation_path},
+    {"SSLProxyCARevocationCheck", SRV, 1, 2, set_ssl_proxy_ca_revocation_check},
+    {"SSLProxyMachineCertificateFile", SRV, 1, 1, set_ssl_proxy_machine_certificate_file},
+    {"SSLProxyMachineCertificatePath", SRV, 1, 1, set_ssl_proxy_machine_certificate_path},
+    {"SSLProxyMachineCertificateChainFile", SRV, 1, 1,
+     set_ssl_proxy_machine_certificate_chain_file},
     {"SSLProxyCipherSuite", SRV, 1, 2, set_ssl_proxy_cipher_suite},
     {"SSLRandomSeed", W_SERVER, 2, 3, set_ssl_builtin_only},
     {"SSLMutex", W_SERVER, 1, 1, set_ssl_builtin_only},
@@ -399,6 +592,19 @@ static void merge_conf(dcx_t *l, pt_tls_conf_t *v, const pt_tls_conf_t *m)
     MERGE_PTR(proxy_ciphers13);
     MERGE_PATH(chain); MERGE_PATH(ca_file); MERGE_PATH(ca_path); MERGE_PATH(ticket_key_file);
     MERGE_PATH(stapling_file); MERGE_PATH(proxy_ca_file);
+    MERGE_PATH(crl_file); MERGE_PATH(crl_path); MERGE_PATH(cadn_file); MERGE_PATH(cadn_path);
+    MERGE_INT(crl_check); MERGE_INT(proxy_crl_check); MERGE_INT(stapling_max_age_s);
+    MERGE_INT(stapling_time_skew_s); MERGE_INT(ocsp_enable); MERGE_INT(ocsp_override);
+    MERGE_INT(ocsp_timeout_s); MERGE_INT(ocsp_time_skew_s); MERGE_INT(ocsp_nonce);
+    MERGE_INT(ocsp_no_verify); MERGE_PTR(ocsp_default_responder);
+    MERGE_PATH(ocsp_responder_certs);
+    if (v->ocsp_max_age_s == -2)
+        v->ocsp_max_age_s = m->ocsp_max_age_s;
+    MERGE_PATH(proxy_ca_path); MERGE_PATH(proxy_crl_file); MERGE_PATH(proxy_crl_path);
+    MERGE_PATH(proxy_machine_file); MERGE_PATH(proxy_machine_path);
+    MERGE_PATH(proxy_machine_chain);
+    if (!v->crl_check_at.file)
+        v->crl_check_at = m->crl_check_at;
     if (!v->ciphers_at.file)
         v->ciphers_at = m->ciphers_at;
     if (!v->protocols)

@@ -59,6 +59,8 @@ void pt_stapling_opts_default(pt_stapling_opts_t *o)
     o->error_ttl_s = 600;
     o->return_errors = true;
     o->fake_try_later = true;
+    o->time_skew_s = 300;
+    o->max_age_s = -1;
 }
 
 static int64_t wall_s(void)
@@ -150,14 +152,18 @@ static int check_response(const staple_t *st, const pt_stapling_opts_t *o, OCSP_
         rc = NOT_OURS;
     } else if (status != V_OCSP_CERTSTATUS_GOOD && status != V_OCSP_CERTSTATUS_REVOKED) {
         snprintf(err, errlen, "certificate status unknown to the responder");
-    } else if (OCSP_check_validity(thisupd, nextupd, 300, -1) != 1) {
-        snprintf(err, errlen, "response outside its validity (thisUpdate/nextUpdate)");
+    } else if (OCSP_check_validity(thisupd, nextupd, (long)o->time_skew_s,
+                                   (long)o->max_age_s) != 1) {
+        snprintf(err, errlen, "response outside its validity (thisUpdate/nextUpdate%s)",
+                 o->max_age_s >= 0 ? ", SSLStaplingResponseMaxAge" : "");
     } else {
         int64_t now = wall_s();
         *expires = nextupd ? asn1_wall_s(nextupd) : INT64_MAX;
+        if (o->max_age_s >= 0 && asn1_wall_s(thisupd) + o->max_age_s < *expires)
+            *expires = asn1_wall_s(thisupd) + o->max_age_s;
         /* Fetched again halfway to nextUpdate, so a failing responder leaves time to
          * retry before the response in hand expires. */
-        int64_t half = nextupd ? (*expires - now) / 2 : o->standard_ttl_s;
+        int64_t half = *expires != INT64_MAX ? (*expires - now) / 2 : o->standard_ttl_s;
         *ttl_s = half < 1 ? 1 : half < o->standard_ttl_s ? half : o->standard_ttl_s;
         rc = 0;
     }
@@ -607,6 +613,9 @@ static int stapling_ctx_init(SSL_CTX *ctx, const pt_vhost_t *vh, const pt_tls_co
         o.return_errors = tc->stapling_return_errors == 1;
     if (tc->stapling_fake_try_later >= 0)
         o.fake_try_later = tc->stapling_fake_try_later == 1;
+    if (tc->stapling_time_skew_s >= 0)
+        o.time_skew_s = tc->stapling_time_skew_s;
+    o.max_age_s = tc->stapling_max_age_s;
     char why[PT_ERRLEN] = "";
     if (pt_stapling_ctx(ctx, &o, why, sizeof(why)) == 0)
         return 0;

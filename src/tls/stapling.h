@@ -25,6 +25,10 @@ typedef struct {
                                     failed fetch */
     bool return_errors;          /* SSLStaplingReturnResponderErrors (on) */
     bool fake_try_later;         /* SSLStaplingFakeTryLater (on) */
+    int64_t time_skew_s;         /* SSLStaplingResponseTimeSkew (300): the clock difference
+                                    allowed around thisUpdate and nextUpdate */
+    int64_t max_age_s;           /* SSLStaplingResponseMaxAge (-1: none): the oldest
+                                    thisUpdate taken, and when a response stops being sent */
 } pt_stapling_opts_t;
 
 /* mod_ssl's defaults. */

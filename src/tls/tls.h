@@ -89,9 +89,63 @@ typedef struct pt_tls_conf {
     unsigned proxy_protocols;       /* SSLProxyProtocol: 0 unset */
     const char *proxy_ciphers12;    /* SSLProxyCipherSuite */
     const char *proxy_ciphers13;
+    pt_tls_path_t proxy_ca_path;    /* SSLProxyCACertificatePath */
+    pt_tls_path_t proxy_crl_file;   /* SSLProxyCARevocationFile */
+    pt_tls_path_t proxy_crl_path;   /* SSLProxyCARevocationPath */
+    int proxy_crl_check;            /* SSLProxyCARevocationCheck: -1 unset, PT_TLS_CRL_* */
+    pt_tls_path_t proxy_machine_file;  /* SSLProxyMachineCertificateFile (certs + keys) */
+    pt_tls_path_t proxy_machine_path;  /* SSLProxyMachineCertificatePath */
+    pt_tls_path_t proxy_machine_chain; /* SSLProxyMachineCertificateChainFile */
+    /* Client certificates: revocation (tls_clientca.c) and the CA names asked for. */
+    pt_tls_path_t crl_file;         /* SSLCARevocationFile */
+    pt_tls_path_t crl_path;         /* SSLCARevocationPath (hashed: HASH.rN) */
+    int crl_check;                  /* SSLCARevocationCheck: -1 unset, PT_TLS_CRL_* */
+    pt_tls_path_t crl_check_at;     /* where it was given (path unused) */
+    pt_tls_path_t cadn_file;        /* SSLCADNRequestFile */
+    pt_tls_path_t cadn_path;        /* SSLCADNRequestPath */
+    /* Client certificates checked with OCSP (tls_ocsp_client.c), mod_ssl's SSLOCSP*. */
+    int ocsp_enable;                /* SSLOCSPEnable: -1 unset (off), PT_TLS_OCSP_* */
+    const char *ocsp_default_responder; /* SSLOCSPDefaultResponder URL */
+    int ocsp_override;              /* SSLOCSPOverrideResponder: -1 unset (off) */
+    int64_t ocsp_timeout_s;         /* SSLOCSPResponderTimeout: -1 unset (10) */
+    int64_t ocsp_max_age_s;         /* SSLOCSPResponseMaxAge: -2 unset (-1: no limit) */
+    int64_t ocsp_time_skew_s;       /* SSLOCSPResponseTimeSkew: -1 unset (300) */
+    int ocsp_nonce;                 /* SSLOCSPUseRequestNonce: -1 unset (on) */
+    int ocsp_no_verify;             /* SSLOCSPNoVerify: -1 unset (off) */
+    pt_tls_path_t ocsp_responder_certs; /* SSLOCSPResponderCertificateFile */
+    int sni_policy;                 /* SSLVHostSNIPolicy (main server): 0 unset (secure) */
+    int64_t stapling_max_age_s;     /* SSLStaplingResponseMaxAge: -1 unset (no limit) */
+    int64_t stapling_time_skew_s;   /* SSLStaplingResponseTimeSkew: -1 unset (300) */
     const char *file;               /* the server's first SSL* line, for messages */
     int line;
 } pt_tls_conf_t;
+
+/* SSLOCSPEnable on|leaf|off [no_ocsp_for_cert_ok]: the mode in the low bits. */
+enum {
+    PT_TLS_OCSP_OFF = 0,
+    PT_TLS_OCSP_CHAIN = 1,          /* on: every certificate of the chain but the root */
+    PT_TLS_OCSP_LEAF = 2,           /* the client's own certificate only */
+    PT_TLS_OCSP_MODE = 3,
+    PT_TLS_OCSP_NO_URL_OK = 1 << 2, /* a certificate without a responder passes */
+};
+
+/* SSLVHostSNIPolicy (Apache 2.4.46+): how alike the server chosen by SNI and the one a
+ * request's Host names must be for the request to be served (else 421). */
+enum {
+    PT_TLS_SNI_STRICT = 1, /* every TLS setting */
+    PT_TLS_SNI_SECURE,     /* client authentication, versions and suites (the default) */
+    PT_TLS_SNI_AUTHONLY,   /* client authentication only */
+    PT_TLS_SNI_INSECURE,   /* anything */
+};
+
+/* SSLCARevocationCheck none|leaf|chain [no_crl_for_cert_ok]: the mode in the low bits. */
+enum {
+    PT_TLS_CRL_NONE = 0,
+    PT_TLS_CRL_LEAF = 1,
+    PT_TLS_CRL_CHAIN = 2,
+    PT_TLS_CRL_MODE = 3,
+    PT_TLS_CRL_NO_CRL_OK = 1 << 2, /* a certificate whose CA has no CRL passes */
+};
 
 /* SSLOptions bits (accepted anywhere; StdEnvVars and ExportCertData are what FastCGI
  * variables follow in mod_ssl; portico passes the SSL_* variables always). */
@@ -106,6 +160,9 @@ enum {
 /* The SSL* directives and the load-time step that makes the SSL_CTXs (startup.c registers
  * it with pt_config_extend). */
 extern const pt_conf_ext_t pt_tls_conf_ext;
+/* directives_tls_compat.c: SSLLog, SSLLogLevel, SSLFIPS, SSLCryptoDevice, SSLSRP*,
+ * SSLRenegBufferSize (refused with the reason, or accepted with a -t notice). */
+extern const pt_conf_ext_t pt_tls_compat_conf_ext;
 
 /* ---- Contexts (tls_ctx.c) ------------------------------------------------------------- */
 
@@ -172,5 +229,15 @@ const char *pt_tls_sni_name(const pt_conn_t *c);
  * called once per variable; values live in a (the request's arena). Nothing without TLS. */
 void pt_tls_vars(const pt_conn_t *c, pt_arena_t *a,
                  void (*set)(void *ud, const char *name, const char *value), void *ud);
+/* One of mod_ssl's variables by name (SSLRequire, SSLUserName, %{SSL_...}): those above,
+ * and the DN parts SSL_{CLIENT,SERVER}_{S,I}_DN_x[_n] (x: C ST SP L O OU CN T I G S D UID
+ * Email; n counts from 0), SSL_{CLIENT,SERVER}_{M_VERSION,V_START,V_END,V_REMAIN,A_SIG,
+ * A_KEY,SAN_Email_n,SAN_DNS_n}, SSL_SESSION_ID, SSL_SESSION_RESUMED, SSL_SECURE_RENEG,
+ * SSL_COMPRESS_METHOD, SSL_VERSION_LIBRARY, SSL_VERSION_INTERFACE. NULL when c has no
+ * such value (no TLS, no client certificate, an unknown name). */
+const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name);
+/* Whether c's TLS is good enough for HTTP/2 (RFC 9113 9.2: TLS 1.2+, no suite of RFC 7540's
+ * Appendix A): true without TLS. */
+bool pt_tls_h2_adequate(const pt_conn_t *c);
 
 #endif

@@ -223,11 +223,9 @@ static const char *ossl_reason(char *buf, size_t n)
 
 static int fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const char *why)
 {
-    l->err[0] = '\0';
-    snprintf(l->err, l->errlen, "%s:%d: %s %s: %s", p->file ? p->file : l->cfg->path,
-             p->line, what, p->path ? p->path : "", why);
-    return -1;
+    return pt_tls_fail_at(l, p, what, why);
 }
+
 
 /* A file a directive names must be readable: say so plainly before OpenSSL's codes. */
 static int readable(dcx_t *l, const pt_tls_path_t *p, const char *what)
@@ -287,12 +285,11 @@ static int load_client_verify(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
             return -1;
         if (SSL_CTX_load_verify_locations(ctx, tc->ca_file.path, tc->ca_path.path) != 1)
             return fail_at(l, p, "SSLCACertificateFile", ossl_reason(why, sizeof(why)));
-        if (tc->ca_file.path) {
-            STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(tc->ca_file.path);
-            if (names)
-                SSL_CTX_set_client_CA_list(ctx, names);
-        }
-    } else if (v == PT_TLS_VERIFY_REQUIRE || v == PT_TLS_VERIFY_OPTIONAL) {
+    }
+    if (pt_tls_client_ca_names(l, ctx, tc) < 0)
+        return -1;
+    if (!tc->ca_file.path && !tc->ca_path.path &&
+        (v == PT_TLS_VERIFY_REQUIRE || v == PT_TLS_VERIFY_OPTIONAL)) {
         pt_tls_path_t at = {.path = "", .file = tc->file, .line = tc->line};
         return fail_at(l, &at, "SSLVerifyClient", "needs SSLCACertificateFile or "
                        "SSLCACertificatePath (the CAs client certificates are checked "
@@ -302,6 +299,8 @@ static int load_client_verify(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     if (v == PT_TLS_VERIFY_REQUIRE)
         mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx, mode, v == PT_TLS_VERIFY_OPTIONAL_NO_CA ? verify_accept_any : NULL);
+    if (pt_tls_client_revocation(l, ctx, tc) < 0 || pt_tls_client_verify_cb(l, ctx, tc) < 0)
+        return -1;
     SSL_CTX_set_verify_depth(ctx, tc->verify_depth < 0 ? PT_TLS_DEFAULT_VERIFY_DEPTH
                                                        : tc->verify_depth);
     return 0;

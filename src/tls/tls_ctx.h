@@ -4,6 +4,7 @@
 #define PT_TLS_CTX_H
 
 #include "directives.h"
+#include "tls.h"
 
 #include <openssl/ssl.h>
 
@@ -24,6 +25,22 @@ typedef struct {
                                   the same packet), fed to OpenSSL before the socket; owned
                                   by ssl (its read BIO) until drained, then NULL */
 } pt_tls_state_t;
+
+/* tls_clientca.c: SSLCARevocation* and SSLCADNRequest* on a server context, after its
+ * CAs are loaded. 0, or -1 after pt_dcx_fail. */
+int pt_tls_client_revocation(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc);
+/* The verify callback for no_crl_for_cert_ok and SSLOCSPEnable, when either is on (after
+ * SSL_CTX_set_verify). 0, or -1 after pt_dcx_fail. */
+int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc);
+/* tls_ocsp_client.c: mod_ssl's OCSP check of the certificate x is at (from the verify
+ * callback, on the worker doing the handshake: it waits for the responder, at most
+ * SSLOCSPResponderTimeout). 1 when it passes, 0 with x's error set. */
+int pt_tls_ocsp_verify(X509_STORE_CTX *x, const pt_tls_conf_t *tc);
+/* The CA names sent in a CertificateRequest: SSLCADNRequestFile/Path when given, else the
+ * subjects of SSLCACertificateFile/Path. 0, or -1 after pt_dcx_fail. */
+int pt_tls_client_ca_names(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc);
+/* "file:line: what path: why" into l->err; -1. */
+int pt_tls_fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const char *why);
 
 /* The offered ALPN name equal to p[0..n), or NULL. */
 const char *pt_tls_alpn_intern(const unsigned char *p, size_t n);

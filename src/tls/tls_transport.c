@@ -377,22 +377,69 @@ const char *pt_tls_sni_name(const pt_conn_t *c)
     return SSL_get_servername(st_of(c)->ssl, TLSEXT_NAMETYPE_host_name);
 }
 
-/* Do two servers' TLS settings make the same promises? What a handshake checked for one
- * (client certificate, CAs, versions, suites) must hold for the other. */
-static bool same_tls_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b)
+static bool same_str(const char *a, const char *b)
 {
-    if (a == b)
-        return true;
-    if (!a || !b)
-        return false;
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool same_path(pt_tls_path_t a, pt_tls_path_t b)
+{
+    return same_str(a.path, b.path);
+}
+
+/* What a client certificate was checked against (SSLVHostSNIPolicy authonly). */
+static bool same_auth_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b)
+{
     int va = a->verify_client < 0 ? 0 : a->verify_client;
     int vb = b->verify_client < 0 ? 0 : b->verify_client;
     return va == vb && a->verify_depth == b->verify_depth &&
-           a->protocols == b->protocols &&
-           !strcmp(a->ca_file.path ? a->ca_file.path : "", b->ca_file.path ? b->ca_file.path : "") &&
-           !strcmp(a->ca_path.path ? a->ca_path.path : "", b->ca_path.path ? b->ca_path.path : "") &&
-           !strcmp(a->ciphers12 ? a->ciphers12 : "", b->ciphers12 ? b->ciphers12 : "") &&
-           !strcmp(a->ciphers13 ? a->ciphers13 : "", b->ciphers13 ? b->ciphers13 : "");
+           same_path(a->ca_file, b->ca_file) && same_path(a->ca_path, b->ca_path) &&
+           same_path(a->crl_file, b->crl_file) && same_path(a->crl_path, b->crl_path) &&
+           a->crl_check == b->crl_check && same_path(a->cadn_file, b->cadn_file) &&
+           same_path(a->cadn_path, b->cadn_path);
+}
+
+/* ... and versions and suites (secure, the default). */
+static bool same_secure_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b)
+{
+    return same_auth_terms(a, b) && a->protocols == b->protocols &&
+           same_str(a->ciphers12, b->ciphers12) && same_str(a->ciphers13, b->ciphers13) &&
+           a->honor_order == b->honor_order;
+}
+
+/* ... and the rest of what the handshake was made with (strict): certificates, the
+ * OpenSSL commands, tickets. */
+static bool same_all_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b)
+{
+    if (!same_secure_terms(a, b) || a->ncerts != b->ncerts || a->nkeys != b->nkeys ||
+        a->ncmds != b->ncmds || a->tickets != b->tickets || !same_path(a->chain, b->chain))
+        return false;
+    for (size_t i = 0; i < a->ncerts; i++)
+        if (!same_path(a->certs[i], b->certs[i]))
+            return false;
+    for (size_t i = 0; i < a->nkeys; i++)
+        if (!same_path(a->keys[i], b->keys[i]))
+            return false;
+    for (size_t i = 0; i < a->ncmds; i++)
+        if (!same_str(a->cmds[i].name, b->cmds[i].name) ||
+            !same_str(a->cmds[i].value, b->cmds[i].value))
+            return false;
+    return true;
+}
+
+/* Do two servers' TLS settings make the same promises, as far as SSLVHostSNIPolicy asks?
+ * What a handshake checked for one must hold for the other. */
+static bool same_tls_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b, int policy)
+{
+    if (a == b || policy == PT_TLS_SNI_INSECURE)
+        return true;
+    if (!a || !b)
+        return false;
+    switch (policy) {
+    case PT_TLS_SNI_STRICT: return same_all_terms(a, b);
+    case PT_TLS_SNI_AUTHONLY: return same_auth_terms(a, b);
+    default: return same_secure_terms(a, b);
+    }
 }
 
 bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
@@ -400,5 +447,7 @@ bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
     if (!pt_tls_active(c) || !st_of(c)->done)
         return true;
     const pt_vhost_t *hs = st_of(c)->vh;
-    return !hs || hs == vh || same_tls_terms(hs->tls, vh->tls);
+    const pt_tls_conf_t *m = c->cfg ? c->cfg->main_server->tls : NULL;
+    int policy = m && m->sni_policy > 0 ? m->sni_policy : PT_TLS_SNI_SECURE;
+    return !hs || hs == vh || same_tls_terms(hs->tls, vh->tls, policy);
 }

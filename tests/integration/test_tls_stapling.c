@@ -246,6 +246,117 @@ START_TEST(a_stapling_file_about_another_certificate_is_a_config_error)
 }
 END_TEST
 
+/* SSLStaplingResponseMaxAge: a response whose thisUpdate is older is not taken (here a
+ * file, checked at load: with a max age of 0 any response is too old). */
+START_TEST(a_response_older_than_the_max_age_is_refused)
+{
+    start_responder();
+    char *out = tlsx_sh_ok(10, "openssl ocsp -issuer %s -cert %s -url http://127.0.0.1:%d/ "
+                               "-CAfile %s -respout %s", pki_file("ca.pem"),
+                           pki_file("a.test.pem"), ocsp_port, pki_file("ca.pem"),
+                           pth_path(h, "a.der"));
+    free(out);
+    char extra[700];
+    snprintf(extra, sizeof(extra), "SSLStaplingFile %s\nSSLStaplingResponseMaxAge 0\n"
+             "SSLStaplingResponseTimeSkew 0\n", pth_path(h, "a.der"));
+    config_stapling(extra);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "SSLStaplingResponseMaxAge"), "%s", r.err);
+    pth_run_free(&r);
+    snprintf(extra, sizeof(extra), "SSLStaplingFile %s\nSSLStaplingResponseMaxAge 3600\n",
+             pth_path(h, "a.der"));
+    config_stapling(extra);
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(strstr(r.err, "SSLStaplingResponseMaxAge") == NULL, "%s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+/* a.test over TLS asking client certificates of the OCSP CA, checked with OCSP (extra:
+ * the SSLOCSP* lines). */
+static void start_ocsp_client_check(const char *extra)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "DocumentRoot @DOCROOT@\n<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\nSSLVerifyClient require\n"
+        "SSLCACertificateFile %s\n%s\n</VirtualHost>\n",
+        pth_mpm(), pki_file("a.test.pem"), pki_file("a.test.key"), pki_file("ca.pem"), extra);
+    pth_start(h);
+}
+
+/* The status a GET / gets with the client certificate NAME.pem of the OCSP PKI ("000"
+ * when the handshake failed). */
+static int client_status(const char *name)
+{
+    char cert[320], key[320];
+    snprintf(cert, sizeof(cert), "%s", pki_file(name));
+    snprintf(key, sizeof(key), "%s", cert);
+    strcpy(cert + strlen(cert), ".pem");
+    strcpy(key + strlen(key), ".key");
+    char *out = tlsx_sh(20, NULL, "curl -s -o /dev/null -w '%%{http_code}' --max-time 15 "
+                                  "--cacert %s --cert %s --key %s --resolve a.test:%d:127.0.0.1 "
+                                  "https://a.test:%d/", pki_file("ca.pem"), cert, key, h->port,
+                        h->port);
+    int st = atoi(out);
+    free(out);
+    return st;
+}
+
+START_TEST(client_certificates_are_checked_with_the_responder_they_name)
+{
+    start_responder();
+    start_ocsp_client_check("SSLOCSPEnable leaf");
+    ck_assert_int_eq(client_status("a.test"), 200);
+    ck_assert_int_eq(client_status("b.test"), 0); /* revoked */
+    ck_assert(pth_file_wait_contains(h->error_log, "/CN=b.test (depth 0) failed: revoked",
+                                     3000));
+    ck_assert_int_eq(client_status("c.test"), 0); /* no responder named */
+    ck_assert(pth_file_wait_contains(h->error_log, "no OCSP responder specified", 3000));
+    ck_assert(pth_file_wait_contains(pth_path(h, "ocsp.log"), "Serial Number: 1001", 3000));
+    pth_stop(h);
+    start_ocsp_client_check("SSLOCSPEnable leaf no_ocsp_for_cert_ok");
+    ck_assert_int_eq(client_status("c.test"), 200);
+    pth_stop(h);
+    /* The default responder asked for c.test: the CA's database does not know it. */
+    char extra[300];
+    snprintf(extra, sizeof(extra), "SSLOCSPEnable on\nSSLOCSPDefaultResponder "
+             "http://127.0.0.1:%d/", ocsp_port);
+    start_ocsp_client_check(extra);
+    ck_assert_int_eq(client_status("c.test"), 0);
+    ck_assert(pth_file_wait_contains(h->error_log, "status unknown to the responder", 3000));
+}
+END_TEST
+
+START_TEST(a_responder_that_is_down_fails_the_client_and_config_errors_are_said)
+{
+    start_ocsp_client_check("SSLOCSPEnable leaf\nSSLOCSPResponderTimeout 2");
+    ck_assert_int_eq(client_status("a.test"), 0);
+    ck_assert(pth_file_wait_contains(h->error_log, "OCSP validation of the client "
+                                                   "certificate /CN=a.test", 3000));
+    pth_stop(h);
+    pth_config_raw(h, "Listen 127.0.0.1:@PORT@ https\nErrorLog @DIR@/error.log\n"
+                      "<VirtualHost *:@PORT@>\nSSLEngine on\nSSLCertificateFile %s\n"
+                      "SSLCertificateKeyFile %s\nSSLOCSPEnable on\n"
+                      "SSLOCSPOverrideResponder on\n</VirtualHost>\n",
+                   pki_file("a.test.pem"), pki_file("a.test.key"));
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "needs SSLOCSPDefaultResponder"), "%s", r.err);
+    pth_run_free(&r);
+    pth_config_raw(h, "SSLOCSPProxyURL http://proxy:3128/\n");
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "SSLOCSPProxyURL is not supported"), "%s", r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
 /* A responder that takes the connection and never answers: the parent's fetch waits up to
  * SSLStaplingResponderTimeout for it, but without stalling its other work. A child killed
  * meanwhile is replaced within the parent's next ticks, not after the fetch gives up. */
@@ -319,6 +430,9 @@ int main(void)
     tcase_add_test(tc, a_stapling_file_is_stapled_from_the_first_handshake_without_a_responder);
     tcase_add_test(tc, a_responder_that_is_down_gives_try_later_and_an_error_line);
     tcase_add_test(tc, a_stapling_file_about_another_certificate_is_a_config_error);
+    tcase_add_test(tc, a_response_older_than_the_max_age_is_refused);
+    tcase_add_test(tc, client_certificates_are_checked_with_the_responder_they_name);
+    tcase_add_test(tc, a_responder_that_is_down_fails_the_client_and_config_errors_are_said);
     tcase_add_test(tc, a_responder_that_never_answers_does_not_stall_the_parent);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -6,6 +6,10 @@
 #   NAME.full.pem                 the RSA leaf followed by the CA (a chain file)
 #   client.pem client.key         a client certificate (CN=alice) from the test CA
 #   rogue-ca.pem rogue.pem rogue.key  a client certificate from another CA (refused)
+#   revoked.pem revoked.key       a client certificate (CN=bob) from the test CA, revoked
+#   ca.crl.pem                    the test CA's CRL, listing revoked.pem
+#   rogue.crl.pem                 the rogue CA's CRL (revokes nothing)
+#   crldir/                       ca.pem and ca.crl.pem under their hash names (-Path forms)
 # Leaves are valid 30 days; nothing here is secret beyond the test.
 set -eu
 dir=$1
@@ -49,6 +53,21 @@ for n in a.test b.test; do
     cat "$n.rsa.pem" ca.pem >"$n.full.pem"
 done
 client client alice ca
+client revoked bob ca
+# A CRL that revokes bob: openssl ca with a throwaway database.
+mkdir -p crldb && : >crldb/index.txt && echo 01 >crldb/crlnumber
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=crldb/index.txt\ncrlnumber=crldb/crlnumber\n' >crl.cnf
+printf 'default_md=sha256\ndefault_crl_days=30\n' >>crl.cnf
+ossl ca -config crl.cnf -keyfile ca.key -cert ca.pem -revoke revoked.pem
+ossl ca -config crl.cnf -keyfile ca.key -cert ca.pem -gencrl -out ca.crl.pem
+mkdir -p crldir && cp ca.pem ca.crl.pem crldir/
+h=$(openssl x509 -hash -noout -in ca.pem)
+ln -s ca.pem "crldir/$h.0" && ln -s ca.crl.pem "crldir/$h.r0"
 mkca rogue-ca "rogue CA"
 client rogue mallory rogue-ca
-rm -f ./*.csr ./*.ext ./*.srl
+# The rogue CA's CRL (empty): a list that says nothing of the test CA's certificates.
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=crldb/rindex.txt\ncrlnumber=crldb/crlnumber\n' >crl.cnf
+printf 'default_md=sha256\ndefault_crl_days=30\n' >>crl.cnf
+: >crldb/rindex.txt
+ossl ca -config crl.cnf -keyfile rogue-ca.key -cert rogue-ca.pem -gencrl -out rogue.crl.pem
+rm -rf ./*.csr ./*.ext ./*.srl crldb crl.cnf

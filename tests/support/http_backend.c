@@ -5,6 +5,7 @@
 #include "http_backend.h"
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -390,9 +391,15 @@ static bool send_echo(hb_conn_t *c, const hb_req_t *q, bool raw)
     }
     char tail[256];
     int tl = snprintf(tail, sizeof(tail), "\n--\nbody-len: %lld\nbody-sha256: %s\n", n, hex);
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    char ip[64] = "unix";
+    if (getpeername(c->fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, ip, sizeof(ip));
     return writef(c->fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                         "Content-Length: %zu\r\nX-Conn-Requests: %d\r\nX-Conn-Id: %d\r\n\r\n",
-                  q->head_len + (size_t)tl, c->served, c->id) &&
+                         "Content-Length: %zu\r\nX-Conn-Requests: %d\r\nX-Conn-Id: %d\r\n"
+                         "X-Conn-Peer: %s\r\n\r\n",
+                  q->head_len + (size_t)tl, c->served, c->id, ip) &&
            write_all(c->fd, q->head, q->head_len) && write_all(c->fd, tail, (size_t)tl);
 }
 
@@ -465,6 +472,9 @@ static bool answer(hb_conn_t *c, const hb_req_t *q, bool *reset)
                              "\r\n\r\nok", c->served), false;
     if (strcmp(w, "redirect") == 0)
         return send_redirect(c, q);
+    if (strcmp(w, "badheader") == 0) /* a line without a colon (ProxyBadHeader) */
+        return writef(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n"
+                             "X-After: yes\r\n\r\nok"), false;
     if (strcmp(w, "early") == 0)
         return writef(c->fd, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
                              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

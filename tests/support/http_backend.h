@@ -27,12 +27,14 @@
  *   closeafter  "ok" (keep-alive framing), then closes the connection at once
  *   reject      417 with Connection: close, without reading a body (nor sending 100)
  *   early       103 Early Hints, then 200 "ok"
+ *   badheader   200 "ok" whose head has a line without a colon, then X-After: yes (closes)
  *   redirect    302 with Location and Content-Location http://HOST<to> (HOST: the request's
  *               Host; to= default /next), and with cpath= (cdomain=) a Set-Cookie
  *               "sid=1; Path=P[; Domain=D]; HttpOnly"
  * Anything else: 404. A request with "Expect: 100-continue" gets "100 Continue" before its
  * body is read (except for reject). Every answer carries X-Conn-Requests (requests served on
- * this connection so far, this one included) and X-Conn-Id (the connection's number). */
+ * this connection so far, this one included) and X-Conn-Id (the connection's number); echo's
+ * also X-Conn-Peer (the IPv4 address the connection came from, or "unix"). */
 #ifndef PTH_HTTP_BACKEND_H
 #define PTH_HTTP_BACKEND_H
 

@@ -185,8 +185,10 @@ START_TEST(an_apache_directive_portico_lacks_is_named_as_such_not_as_a_misspelli
     pt_config_t *c = load("Listen 8080\n<IfModule mod_proxy.c>\nProxyRemote * http://p:8080\n"
                           "</IfModule>\n");
     ck_assert_ptr_null(c);
-    ck_assert_str_eq(rel_err(), "main.conf:3: ProxyRemote is a directive of Apache's mod_proxy "
-                                "that portico does not implement");
+    /* (ProxyRemote's message goes on to say what it would do: issue 11) */
+    const char *want = "main.conf:3: ProxyRemote is a directive of Apache's mod_proxy that "
+                       "portico does not implement";
+    ck_assert_msg(strncmp(rel_err(), want, strlen(want)) == 0, "%s", rel_err());
     c = load("Listen 8080\n<IfVersion >= 2.4>\n</IfVersion>\n");
     ck_assert_ptr_null(c);
     ck_assert_str_eq(rel_err(), "main.conf:2: <IfVersion> is a directive of Apache's "

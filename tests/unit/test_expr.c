@@ -361,6 +361,28 @@ START_TEST(https_and_http2_follow_the_request)
 END_TEST
 
 
+/* apache2 2.4 (checked with Require expr): the logic also spelt and, or, not. */
+START_TEST(and_or_not_are_words_for_the_logic_operators)
+{
+    ck_assert_int_eq(eval("true and false"), 0);
+    ck_assert_int_eq(eval("false or true"), 1);
+    ck_assert_int_eq(eval("not false and 'x' =~ m#x#"), 1);
+    ck_assert_int_eq(eval("not (true or false)"), 0);
+    ck_assert_int_eq(eval("'a' == 'a' and 'b' in {'a', 'b'} or false"), 1);
+}
+END_TEST
+
+/* mod_ssl's variables: any %{SSL_...} name parses (its lookup takes them all) and is ""
+ * without TLS; other unknown names stay errors. */
+START_TEST(ssl_variables_parse_and_are_empty_without_tls)
+{
+    ck_assert_int_eq(eval("%{SSL_CLIENT_S_DN_CN} == ''"), 1);
+    ck_assert_str_eq(eval_str("[%{SSL_PROTOCOL}]"), "[]");
+    ck_assert_ptr_null(pt_expr_parse(arena, "%{SSLX} == ''", 0, err, sizeof err));
+    ck_assert_ptr_null(pt_expr_parse(arena, "%{SSL_} == ''", 0, err, sizeof err));
+}
+END_TEST
+
 /* ---- <If>, <ElseIf>, <Else> in a loaded configuration ------------------------------------ */
 
 static pt_config_t *if_cfg;
@@ -684,6 +706,8 @@ Suite *expr_suite(void)
     tcase_add_test(tc, a_long_string_of_many_parts_evaluates_without_deep_recursion);
     tcase_add_test(tc, names_are_case_insensitive_as_in_apache);
     tcase_add_test(tc, https_and_http2_follow_the_request);
+    tcase_add_test(tc, and_or_not_are_words_for_the_logic_operators);
+    tcase_add_test(tc, ssl_variables_parse_and_are_empty_without_tls);
     suite_add_tcase(s, tc);
     TCase *ti = tcase_create("if");
     tcase_add_checked_fixture(ti, setup, if_teardown);

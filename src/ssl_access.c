@@ -1,0 +1,73 @@
+/* mod_ssl's access hook for a request: SSLRequireSSL refuses plain connections, each
+ * SSLRequire expression must hold on a TLS one, and SSLUserName names the user. Messages and
+ * their AH numbers are mod_ssl's (ssl_engine_kernel.c). */
+#include "ssl_access.h"
+
+#include "expr.h"
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static const char *what(const pt_request_t *r)
+{
+    return r->filename ? r->filename : r->uri;
+}
+
+/* The client's address as text (not through request.c, which calls the access phase). */
+static const char *ip_text(const pt_request_t *r, const struct sockaddr *client)
+{
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (client && client->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)client)->sin_addr, buf, sizeof(buf));
+    else if (client && client->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)client)->sin6_addr, buf,
+                  sizeof(buf));
+    return pt_arena_strdup(r->arena, buf[0] ? buf : "-");
+}
+
+static int check_requires(pt_request_t *r, const struct sockaddr *client)
+{
+    const pt_dir_config_t *dc = r->dir;
+    for (size_t i = 0; i < dc->nssl_require; i++) {
+        const char *err = NULL;
+        int ok = pt_expr_eval(r, dc->ssl_require[i], NULL, &err);
+        if (ok < 0) {
+            pt_log_rmerror("ssl", PT_LOG_WARN, r, "AH02265: access to %s failed, reason: "
+                           "Failed to execute SSL requirement expression: %s", what(r),
+                           err ? err : "unknown error");
+            return 403;
+        }
+        if (ok == 0) {
+            pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02266: Access to %s denied for %s "
+                           "(requirement expression not fulfilled)", what(r),
+                           ip_text(r, client));
+            pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02228: Failed expression: %s",
+                           dc->ssl_require[i]->source);
+            return 403;
+        }
+    }
+    return 0;
+}
+
+int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
+{
+    const pt_dir_config_t *dc = r->dir;
+    bool tls = r->conn && pt_tls_active(r->conn);
+    if (dc->ssl_require_ssl && !tls) {
+        pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02219: access to %s failed, reason: SSL "
+                       "connection required", what(r));
+        return 403;
+    }
+    if (!tls)
+        return 0;
+    if (dc->ssl_user_name) {
+        const char *v = pt_tls_var(r->conn, r->arena, dc->ssl_user_name);
+        if (v && *v)
+            r->user = v;
+        else
+            pt_log_rmerror("ssl", PT_LOG_WARN, r, "AH02227: Failed to set r->user to '%s'",
+                           dc->ssl_user_name);
+    }
+    return check_requires(r, client);
+}

@@ -1,0 +1,350 @@
+/* mod_ssl's access directives and client-certificate checks beyond the CA: SSLRequireSSL,
+ * SSLRequire (an ap_expr with the %{SSL_*} variables, checked beside Require), SSLUserName,
+ * revocation lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest
+ * lists (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked). */
+#include "harness.h"
+#include "tls_client.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pth_t *h;
+static int plain_port;
+
+static void setup(void)
+{
+    h = pth_new();
+    plain_port = pth_free_port();
+    pth_write_dir_file(h, "site/index.html", "home", 4);
+    pth_write_dir_file(h, "site/secure/index.html", "secure", 6);
+    pth_write_dir_file(h, "site/staff/index.html", "staff", 5);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+    h = NULL;
+}
+
+/* One TLS vhost a.test on @PORT@ and the main server on a plain port, both serving
+ * @DIR@/site; main_extra goes in the main server (sections apply to both), vh_extra in the
+ * vhost. */
+static void start_site(const char *main_extra, const char *vh_extra)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nListen 127.0.0.1:%d\n"
+        "ServerName localhost\nErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\n"
+        "LogLevel info\nCustomLog @DIR@/access.log common\nDocumentRoot @DIR@/site\n"
+        "<Directory @DIR@/site>\nRequire all granted\n</Directory>\n%s\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nDocumentRoot @DIR@/site\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\nSSLCACertificateFile %s\n%s\n"
+        "</VirtualHost>\n",
+        pth_mpm(), plain_port, main_extra, pth_tls_file("a.test.rsa.pem"),
+        pth_tls_file("a.test.rsa.key"), pth_tls_file("ca.pem"), vh_extra);
+    pth_start(h);
+}
+
+/* The status of a GET over TLS with the client certificate NAME (NULL: none); -1 when the
+ * handshake was refused. */
+static int tls_status(const char *path, const char *name)
+{
+    char cert[64], key[64];
+    snprintf(cert, sizeof(cert), "%s.pem", name ? name : "");
+    snprintf(key, sizeof(key), "%s.key", name ? name : "");
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = path,
+                       .cert = name ? cert : NULL, .key = name ? key : NULL};
+    pth_resp_t r;
+    int rc = pth_tls_get(&q, &r);
+    int st = rc == 0 ? r.status : -1;
+    pth_resp_free(&r);
+    return st;
+}
+
+static int plain_status(const char *path)
+{
+    int port = h->port;
+    h->port = plain_port;
+    pth_resp_t r;
+    pth_get(h, path, NULL, &r);
+    h->port = port;
+    int st = r.status;
+    pth_resp_free(&r);
+    return st;
+}
+
+START_TEST(ssl_require_ssl_refuses_plain_http_and_serves_tls)
+{
+    pth_expect_error(h, "AH02219: access to .* failed, reason: SSL connection required");
+    start_site("<Directory @DIR@/site/secure>\nSSLRequireSSL\n</Directory>", "");
+    ck_assert_int_eq(plain_status("/secure/"), 403);
+    ck_assert_int_eq(plain_status("/"), 200);
+    ck_assert_int_eq(tls_status("/secure/", NULL), 200);
+    ck_assert(pth_file_wait_contains(h->error_log, "SSL connection required", 3000));
+}
+END_TEST
+
+/* Apache 2.4: SSLRequire is another access check, ANDed with Require (not one more Require
+ * line that a RequireAny could pass), and mod_ssl does not check it on a plain connection. */
+START_TEST(ssl_require_checks_the_client_certificate_beside_require)
+{
+    start_site("<Location /staff>\nRequire all granted\n"
+               "SSLRequire %{SSL_CLIENT_S_DN_CN} in {\"alice\", \"carol\"} "
+               "&& %{SSL_CLIENT_S_DN_O} == \"portico tests\"\n</Location>\n"
+               "<Location /secure>\nSSLRequire %{SSL_CLIENT_VERIFY} == \"SUCCESS\"\n"
+               "SSLRequire %{SSL_CLIENT_I_DN_CN} =~ /test CA$/\n</Location>",
+               "SSLVerifyClient optional");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200);   /* alice */
+    ck_assert_int_eq(tls_status("/staff/", NULL), 403);
+    ck_assert_int_eq(tls_status("/secure/", "client"), 200);
+    ck_assert_int_eq(tls_status("/secure/", NULL), 403);
+    ck_assert_int_eq(tls_status("/", NULL), 200);
+    ck_assert_int_eq(plain_status("/staff/"), 200);           /* as mod_ssl: TLS only */
+    ck_assert(pth_file_wait_contains(h->error_log, "requirement expression not fulfilled",
+                                     3000));
+    ck_assert(pth_file_wait_contains(h->error_log, "Failed expression: %{SSL_CLIENT_S_DN_CN}",
+                                     3000));
+}
+END_TEST
+
+START_TEST(ssl_user_name_makes_the_certificate_cn_the_remote_user)
+{
+    start_site("", "SSLVerifyClient optional\nSSLUserName SSL_CLIENT_S_DN_CN");
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+    ck_assert(pth_file_wait_contains(pth_path(h, "access.log"), " - alice [", 3000));
+    ck_assert_int_eq(tls_status("/", NULL), 200); /* no certificate: no user, a warning */
+    ck_assert(pth_file_wait_contains(h->error_log,
+                                     "Failed to set r->user to 'SSL_CLIENT_S_DN_CN'", 3000));
+}
+END_TEST
+
+START_TEST(a_revoked_client_certificate_is_refused_when_crl_checking_is_on)
+{
+    char vh[800];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient require\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck chain", pth_tls_file("ca.crl.pem"));
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+    ck_assert_int_eq(tls_status("/", "revoked"), -1);
+    ck_assert(pth_file_wait_contains(h->error_log, "revoked", 3000));
+}
+END_TEST
+
+START_TEST(crls_in_a_hashed_directory_are_checked_too)
+{
+    char vh[800];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient require\nSSLCARevocationPath %s\n"
+             "SSLCARevocationCheck leaf", pth_tls_file("crldir"));
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+    ck_assert_int_eq(tls_status("/", "revoked"), -1);
+}
+END_TEST
+
+/* Apache 2.4's default SSLCARevocationCheck none loads the lists and does not consult them;
+ * with checking on, a CA without a CRL fails the chain unless no_crl_for_cert_ok. */
+START_TEST(crl_checking_follows_the_check_mode_and_its_flag)
+{
+    char vh[800];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient require\nSSLCARevocationFile %s",
+             pth_tls_file("ca.crl.pem"));
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "revoked"), 200);
+    ck_assert(pth_file_wait_contains(pth_path(h, "stderr.txt"), "revocation is not checked",
+                                     3000));
+    pth_stop(h);
+    /* a CRL of another CA only: alice's CA has none */
+    const char *rogue = pth_tls_file("rogue.crl.pem");
+    snprintf(vh, sizeof(vh), "SSLVerifyClient require\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck leaf", rogue);
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), -1);
+    pth_stop(h);
+    snprintf(vh, sizeof(vh), "SSLVerifyClient require\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck leaf no_crl_for_cert_ok", rogue);
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+}
+END_TEST
+
+START_TEST(the_certificate_request_lists_the_cadn_request_file_names)
+{
+    start_site("", "SSLVerifyClient optional");
+    char *out = pth_s_client(h->port, "-servername a.test");
+    ck_assert_msg(strstr(out, "Acceptable client certificate CA names\n"
+                              "O = portico tests, CN = portico test CA\n") != NULL,
+                  "%.1500s", strstr(out, "Acceptable") ? strstr(out, "Acceptable") : out);
+    free(out);
+    pth_stop(h);
+    char vh[600];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient optional\nSSLCADNRequestFile %s",
+             pth_tls_file("rogue-ca.pem"));
+    start_site("", vh);
+    out = pth_s_client(h->port, "-servername a.test");
+    /* only the file's names, not the trusted CA's */
+    ck_assert_msg(strstr(out, "Acceptable client certificate CA names\n"
+                              "O = portico tests, CN = rogue CA\nRequested") != NULL,
+                  "%.1500s", strstr(out, "Acceptable") ? strstr(out, "Acceptable") : out);
+    free(out);
+}
+END_TEST
+
+/* a.test and b.test on one port, b's TLS lines given; the main server's extra too. */
+static void start_two(const char *main_extra, const char *b_extra)
+{
+    pth_config_raw(h,
+        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+        "DocumentRoot @DIR@/site\n<Directory @DIR@/site>\nRequire all granted\n</Directory>\n"
+        "%s\n<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n"
+        "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n</VirtualHost>\n",
+        pth_mpm(), main_extra, pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"),
+        pth_tls_file("b.test.rsa.pem"), pth_tls_file("b.test.rsa.key"), b_extra);
+    pth_start(h);
+}
+
+/* The status of a request made with SNI a.test and Host b.test. */
+static int crossed_status(void)
+{
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .host_header = "b.test",
+                       .path = "/"};
+    pth_resp_t r;
+    int rc = pth_tls_get(&q, &r);
+    int st = rc == 0 ? r.status : -1;
+    pth_resp_free(&r);
+    return st;
+}
+
+START_TEST(sni_policy_decides_which_differences_between_sni_and_host_are_a_421)
+{
+    char ca[400];
+    snprintf(ca, sizeof(ca), "SSLVerifyClient optional\nSSLCACertificateFile %s",
+             pth_tls_file("ca.pem"));
+    start_two("", "SSLProtocol TLSv1.3"); /* secure (the default): versions count */
+    ck_assert_int_eq(crossed_status(), 421);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy authonly", "SSLProtocol TLSv1.3");
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy authonly", ca); /* client authentication counts */
+    ck_assert_int_eq(crossed_status(), 421);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy insecure", ca);
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("", ""); /* secure: only the certificates differ */
+    ck_assert_int_eq(crossed_status(), 200);
+    pth_stop(h);
+    start_two("SSLVHostSNIPolicy strict", ""); /* strict: they count too */
+    ck_assert_int_eq(crossed_status(), 421);
+}
+END_TEST
+
+static void assert_t_fails(const char *body, const char *needle)
+{
+    pth_config_raw(h,
+        "Listen 127.0.0.1:@PORT@ https\nServerName localhost\nErrorLog @DIR@/error.log\n"
+        "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
+        "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n</VirtualHost>\n",
+        pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"), body);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_msg(r.code != 0, "-t accepted: %s", body);
+    ck_assert_msg(strstr(r.err, h->conf) && strstr(r.err, needle), "-t said '%s', wanted %s",
+                  r.err, needle);
+    pth_run_free(&r);
+}
+
+START_TEST(bad_access_and_revocation_directives_are_config_errors)
+{
+    assert_t_fails("SSLCARevocationCheck chain", "neither SSLCARevocationFile nor");
+    assert_t_fails("SSLCARevocationCheck sometimes", "none, leaf or chain");
+    assert_t_fails("SSLCARevocationFile /nonexistent/crl.pem", "No such file");
+    assert_t_fails("<Location />\nSSLRequire %{SSL_CLIENT_S_DN_CN} ==\n</Location>",
+                   "SSLRequire");
+    assert_t_fails("SSLRequireSSL", "SSLRequireSSL cannot occur within <VirtualHost>");
+}
+END_TEST
+
+static char *t_run(const char *body, int *code)
+{
+    pth_config(h, "%s\n", body);
+    pth_run_t r;
+    pth_run(h, 10000, &r, "-t", "-f", h->conf, NULL);
+    *code = r.code;
+    char *out = malloc(strlen(r.out) + strlen(r.err) + 1);
+    strcpy(out, r.out);
+    strcat(out, r.err);
+    pth_run_free(&r);
+    return out;
+}
+
+static void assert_t(const char *body, bool ok, const char *needle)
+{
+    int code = 0;
+    char *out = t_run(body, &code);
+    ck_assert_msg((code == 0) == ok, "%s: exit %d: %s", body, code, out);
+    ck_assert_msg(strstr(out, needle), "%s: wanted '%s' in: %s", body, needle, out);
+    free(out);
+}
+
+START_TEST(compatibility_directives_are_refused_or_noted_as_apache_does)
+{
+    assert_t("SSLLog /var/log/ssl.log", false,
+             "SSLLog directive is no longer supported - use ErrorLog.");
+    assert_t("SSLLogLevel info", false,
+             "SSLLogLevel directive is no longer supported - use LogLevel.");
+    assert_t("SSLFIPS off", true, "Syntax OK");
+    assert_t("SSLFIPS on", false, "FIPS provider");
+    assert_t("SSLCryptoDevice builtin", true, "Syntax OK");
+    assert_t("SSLCryptoDevice padlock", false, "does not load OpenSSL engines");
+    assert_t("SSLSRPVerifierFile /etc/passwd.srpv", false, "TLS-SRP");
+    assert_t("<Location />\nSSLRenegBufferSize 65536\n</Location>", true,
+             "notice: SSLRenegBufferSize ignored: portico never renegotiates");
+    assert_t("SSLVHostSNIPolicy lax", false, "strict, secure, authonly or insecure");
+    assert_t("H2Push off", true, "Syntax OK");
+    assert_t("H2Push on", true, "notice: H2Push on ignored: portico does not do HTTP/2 "
+                                "server push");
+    assert_t("H2PushResource /style.css", true, "notice: H2PushResource ignored");
+    assert_t("H2CopyFiles on", true, "notice: H2CopyFiles ignored");
+    assert_t("H2SerializeHeaders on", true, "notice: H2SerializeHeaders ignored");
+    assert_t("H2TLSWarmUpSize 1048576", true, "notice: H2TLSWarmUpSize ignored");
+    assert_t("H2ProxyRequests on", true, "notice: H2ProxyRequests ignored");
+    assert_t("H2WebSockets on", false, "RFC 8441");
+    assert_t("H2WebSockets off", true, "Syntax OK");
+}
+END_TEST
+
+static Suite *tls_access_suite(void)
+{
+    Suite *s = suite_create("tls_access");
+    TCase *tc = tcase_create("tls_access");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, ssl_require_ssl_refuses_plain_http_and_serves_tls);
+    tcase_add_test(tc, ssl_require_checks_the_client_certificate_beside_require);
+    tcase_add_test(tc, ssl_user_name_makes_the_certificate_cn_the_remote_user);
+    tcase_add_test(tc, a_revoked_client_certificate_is_refused_when_crl_checking_is_on);
+    tcase_add_test(tc, crls_in_a_hashed_directory_are_checked_too);
+    tcase_add_test(tc, crl_checking_follows_the_check_mode_and_its_flag);
+    tcase_add_test(tc, the_certificate_request_lists_the_cadn_request_file_names);
+    tcase_add_test(tc, bad_access_and_revocation_directives_are_config_errors);
+    tcase_add_test(tc, sni_policy_decides_which_differences_between_sni_and_host_are_a_421);
+    tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    pth_tls_pki();
+    SRunner *sr = srunner_create(tls_access_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
