@@ -325,7 +325,7 @@ START_TEST(content_digest_and_mime_path_info_and_pass_env)
                   "  Header set X-Env \"expr=%%{reqenv:PT_TEST_PASSENV}\"\n</Directory>\n"
                   "<IfDirective FileETag>\n  Header always set X-If-Directive yes\n"
                   "</IfDirective>\n"
-                  "<IfDirective ProxyRemote>\n  Header always set X-Skipped yes\n"
+                  "<IfDirective LuaHookFixups>\n  Header always set X-Skipped yes\n"
                   "</IfDirective>\n"
                   "<IfSection !VirtualHost>\n  Header always set X-Skipped yes\n</IfSection>\n"
                   "<IfSection Limit>\n  Header always set X-If-Section yes\n</IfSection>\n");

@@ -113,6 +113,10 @@ START_TEST(etag_text_leaves_out_the_parts_not_asked_for)
     ck_assert_str_eq(buf, "\"ab-10\"");
     pt_etag_make_bits(buf, sizeof buf, PT_FETAG_SIZE, 0xab, 3, 0x10);
     ck_assert_str_eq(buf, "\"3\"");
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_SIZE | PT_FETAG_MTIME, 0, 0, 0);
+    ck_assert_str_eq(buf, "\"0-0\"");
+    pt_etag_make_bits(buf, sizeof buf, PT_FETAG_ALL, UINT64_MAX, INT64_MAX, 0x1234abcd5678ef);
+    ck_assert_str_eq(buf, "\"ffffffffffffffff-7fffffffffffffff-1234abcd5678ef\"");
 }
 END_TEST
 
