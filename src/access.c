@@ -570,7 +570,7 @@ static pt_authz_t judge_forward_dns(const pt_require_t *rq, const pt_authz_ctx_t
     return PT_AUTHZ_DENIED;
 }
 
-static pt_authz_t judge_node(const pt_require_t *rq, pt_authz_ctx_t *ctx);
+static pt_authz_t judge_node(const pt_require_t *rq, pt_authz_ctx_t *ctx, bool parent_and);
 
 /* Apache's apply_authz_sections: neutral members do not count; in an "and" a denial ends
  * it and DENIED_NO_USER outranks neutral and granted; in an "or" a grant ends it and
@@ -580,7 +580,7 @@ static pt_authz_t judge_group(const pt_require_t *rq, pt_authz_ctx_t *ctx)
     bool and_op = rq->kind == PT_REQUIRE_GROUP_ALL;
     pt_authz_t res = PT_AUTHZ_NEUTRAL;
     for (size_t i = 0; i < rq->nchildren; i++) {
-        pt_authz_t c = judge_node(rq->children[i], ctx);
+        pt_authz_t c = judge_node(rq->children[i], ctx, and_op);
         if (c == PT_AUTHZ_ERROR)
             return c;
         if (c == PT_AUTHZ_NEUTRAL)
@@ -620,8 +620,26 @@ static pt_authz_t judge_leaf(const pt_require_t *rq, pt_authz_ctx_t *ctx)
     }
 }
 
-static pt_authz_t judge_node(pt_require_t const *rq, pt_authz_ctx_t *ctx)
+/* Apache's section->limited: a rule applies to the methods of its <Limit>, a container to
+ * those any member applies to. */
+static bool applies(const pt_require_t *rq, const char *method)
 {
+    if (!is_group(rq))
+        return pt_method_limited(rq->limit, method);
+    if (rq->nchildren == 0)
+        return true; /* never made by a configuration; judged (neutral) rather than skipped */
+    for (size_t i = 0; i < rq->nchildren; i++)
+        if (applies(rq->children[i], method))
+            return true;
+    return false;
+}
+
+static pt_authz_t judge_node(pt_require_t const *rq, pt_authz_ctx_t *ctx, bool parent_and)
+{
+    /* A rule limited to other methods grants inside an "and" and is neutral in an "or"
+     * (apply_authz_sections: "directive limited to other methods"). */
+    if (!applies(rq, ctx->method))
+        return parent_and ? PT_AUTHZ_GRANTED : PT_AUTHZ_NEUTRAL;
     pt_authz_t res = is_group(rq) ? judge_group(rq, ctx) : judge_leaf(rq, ctx);
     if (is_negated(rq)) {
         if (res == PT_AUTHZ_GRANTED)
@@ -634,7 +652,7 @@ static pt_authz_t judge_node(pt_require_t const *rq, pt_authz_ctx_t *ctx)
 
 pt_authz_t pt_require_judge(const pt_require_t *rq, pt_authz_ctx_t *ctx)
 {
-    return rq ? judge_node(rq, ctx) : PT_AUTHZ_GRANTED;
+    return rq ? judge_node(rq, ctx, true) : PT_AUTHZ_GRANTED;
 }
 
 bool pt_require_wants_user(const pt_require_t *rq)
@@ -671,6 +689,7 @@ static int add_require(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_require_
 {
     r->file = n->file;
     r->line = n->line;
+    r->limit = s->limit;
     pt_require_t **slot = pt_dcx_push(l->a, &s->req, &s->nreq, sizeof(*slot));
     *slot = r;
     if (s->where != W_AUTHZ)
@@ -732,4 +751,13 @@ static const dcx_directive_t directives[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-const pt_conf_ext_t pt_access_conf = {.name = "access", .directives = directives};
+/* AuthMerging And|Or (pt_conf_ext_t.merge_require). */
+static const pt_require_t *merge_require(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op)
+{
+    pt_require_t *items[2] = {(pt_require_t *)outer, (pt_require_t *)inner};
+    return pt_require_group(a, and_op ? PT_REQUIRE_GROUP_ALL : PT_REQUIRE_GROUP_ANY, items, 2);
+}
+
+const pt_conf_ext_t pt_access_conf = {.name = "access", .directives = directives,
+                                      .merge_require = merge_require};

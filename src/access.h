@@ -53,6 +53,8 @@ struct pt_require {
     const struct pt_expr *expr; /* Require expr */
     struct pt_require **children;
     size_t nchildren;
+    const pt_method_limit_t *limit; /* <Limit>/<LimitExcept> around the line; NULL: all
+                                       methods (a container applies where a member does) */
     const char *file;
     int line;
 };

@@ -96,16 +96,30 @@ static bool from_matches(const pt_from_t *f, pt_authz_ctx_t *ctx)
 static bool any_matches(const pt_from_t *v, size_t n, pt_authz_ctx_t *ctx)
 {
     for (size_t i = 0; i < n; i++)
-        if (from_matches(&v[i], ctx))
+        if (pt_method_limited(v[i].limit, ctx->method) && from_matches(&v[i], ctx))
             return true;
     return false;
+}
+
+/* The last line of list that applies to method, else dflt (mod_access_compat's per-method
+ * order[] and satisfy[] arrays, filled line by line). */
+static int setting_for(const pt_compat_setting_t *list, size_t n, const char *method, int dflt)
+{
+    int v = dflt;
+    for (size_t i = 0; i < n; i++)
+        if (pt_method_limited(list[i].limit, method))
+            v = list[i].value;
+    return v;
 }
 
 bool pt_access_compat_allows(const pt_access_compat_t *c, pt_authz_ctx_t *ctx)
 {
     if (!c)
         return true;
-    switch (c->order) {
+    pt_order_t order = c->norders ? (pt_order_t)setting_for(c->orders, c->norders, ctx->method,
+                                                            PT_ORDER_DENY_ALLOW)
+                                  : c->order;
+    switch (order) {
     /* Allow,Deny: denied unless allowed, a Deny match winning over an Allow; Apache's
      * Mutual-failure comes to the same. */
     case PT_ORDER_ALLOW_DENY:
@@ -124,6 +138,21 @@ pt_satisfy_t pt_access_compat_satisfy(const pt_access_compat_t *c)
     return c ? c->satisfy : PT_SATISFY_NOSPEC;
 }
 
+pt_satisfy_t pt_access_compat_satisfy_for(const pt_access_compat_t *c, const char *method)
+{
+    if (!c || !c->nsatisfies)
+        return pt_access_compat_satisfy(c);
+    return (pt_satisfy_t)setting_for(c->satisfies, c->nsatisfies, method, PT_SATISFY_NOSPEC);
+}
+
+static void add_setting(dcx_t *l, dcx_scope_t *s, pt_compat_setting_t **list, size_t *n,
+                        int value)
+{
+    pt_compat_setting_t *e = pt_dcx_push(l->a, list, n, sizeof(*e));
+    e->value = value;
+    e->limit = s->limit;
+}
+
 /* ---- Directives ------------------------------------------------------------------------- */
 
 /* The section's own set, made on its first compat directive (then it replaces the outer). */
@@ -139,7 +168,10 @@ static int set_order(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     static const char *const names[] = {"deny,allow", "allow,deny", "mutual-failure"};
     for (int i = 0; i < 3; i++) {
         if (strcasecmp(n->argv[0], names[i]) == 0) {
-            section_set(l, s)->order = (pt_order_t)i;
+            pt_access_compat_t *c = section_set(l, s);
+            if (!s->limit)
+                c->order = (pt_order_t)i;
+            add_setting(l, s, &c->orders, &c->norders, i);
             return 0;
         }
     }
@@ -162,6 +194,7 @@ static int set_allow_deny(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool all
         pt_from_t *slot = allow ? pt_dcx_push(l->a, &c->allows, &c->nallows, sizeof f)
                                 : pt_dcx_push(l->a, &c->denys, &c->ndenys, sizeof f);
         *slot = f;
+        slot->limit = s->limit;
     }
     return 0;
 }
@@ -185,7 +218,10 @@ static int set_satisfy(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         v = PT_SATISFY_ANY;
     else
         return pt_dcx_fail(l, n, "Satisfy either 'any' or 'all', not '%s'", n->argv[0]);
-    section_set(l, s)->satisfy = v;
+    pt_access_compat_t *c = section_set(l, s);
+    if (!s->limit)
+        c->satisfy = v;
+    add_setting(l, s, &c->satisfies, &c->nsatisfies, (int)v);
     return 0;
 }
 

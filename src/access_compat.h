@@ -32,11 +32,24 @@ typedef struct {
     pt_from_kind_t kind;
     pt_cidr_t cidr;
     const char *name;
+    const pt_method_limit_t *limit; /* the <Limit> around the line: other methods skip it */
 } pt_from_t;
 
+/* An Order or Satisfy line inside <Limit>/<LimitExcept> (or not: limit NULL). Apache keeps
+ * one value per method, each line setting those of its methods. */
+typedef struct {
+    int value;                      /* pt_order_t or pt_satisfy_t */
+    const pt_method_limit_t *limit;
+} pt_compat_setting_t;
+
 typedef struct pt_access_compat {
-    pt_order_t order;
+    pt_order_t order;               /* the value for every method when no line is limited */
     pt_satisfy_t satisfy;
+    pt_compat_setting_t *orders;    /* every Order line, in file order; when present, the
+                                       last that applies to the method decides */
+    size_t norders;
+    pt_compat_setting_t *satisfies; /* the same for Satisfy */
+    size_t nsatisfies;
     pt_from_t *allows;
     size_t nallows;
     pt_from_t *denys;
@@ -53,6 +66,8 @@ int pt_access_compat_parse_from(pt_arena_t *a, const char *arg, pt_from_t *out, 
 bool pt_access_compat_allows(const pt_access_compat_t *c, pt_authz_ctx_t *ctx);
 /* Satisfy of c (NOSPEC for NULL). */
 pt_satisfy_t pt_access_compat_satisfy(const pt_access_compat_t *c);
+/* Satisfy of c for a request of this method (<Limit> sets it per method). */
+pt_satisfy_t pt_access_compat_satisfy_for(const pt_access_compat_t *c, const char *method);
 
 /* Order, Allow, Deny, Satisfy: conf's extension (loader.c). */
 extern const struct pt_conf_ext pt_access_compat_conf;

@@ -87,6 +87,34 @@ static int set_custom_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return add_log(l, s, n, n->argv[0], n->argv[1], n->argc == 3 ? n->argv[2] : NULL);
 }
 
+/* GlobalLog (mod_log_config, 2.4.19): a CustomLog of the main server that every virtual
+ * host writes too, even one with CustomLogs of its own (resolve_log_formats adds it). */
+static int set_global_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    if (add_log(l, s, n, n->argv[0], n->argv[1], n->argc == 3 ? n->argv[2] : NULL) < 0)
+        return -1;
+    s->vh->logs[s->vh->nlogs - 1].global = true;
+    return 0;
+}
+
+/* A virtual host with CustomLogs of its own inherits none of the main server's, except its
+ * GlobalLogs. */
+static void add_global_logs(dcx_t *l)
+{
+    const pt_vhost_t *m = l->cfg->main_server;
+    for (size_t v = 0; v < l->cfg->nvhosts; v++) {
+        pt_vhost_t *vh = l->cfg->vhosts[v];
+        if (vh->logs == m->logs)
+            continue; /* inherited whole */
+        for (size_t i = 0; i < m->nlogs; i++) {
+            if (!m->logs[i].global)
+                continue;
+            pt_customlog_t *cl = pt_dcx_push(l->a, &vh->logs, &vh->nlogs, sizeof(*cl));
+            *cl = m->logs[i];
+        }
+    }
+}
+
 static int set_transfer_log(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     dcx_logs_t *logs = logs_of(l);
@@ -110,6 +138,7 @@ static int resolve_log_formats(dcx_t *l)
             return pt_dcx_fail(l, pd->node, "%s: %s", pd->node->name, msg);
         pd->vh->logs[pd->index].format = f;
     }
+    add_global_logs(l);
     return 0;
 }
 
@@ -117,6 +146,7 @@ static const dcx_directive_t directives[] = {
     {"LogFormat", SRV, 1, 2, set_log_format},
     {"CustomLog", SRV, 2, 3, set_custom_log},
     {"TransferLog", SRV, 1, 1, set_transfer_log},
+    {"GlobalLog", W_SERVER, 2, 3, set_global_log},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -3,6 +3,7 @@
 #include "auth_basic.h"
 
 #include "authn_file.h"
+#include "expr.h"
 #include "directives.h"
 
 #include <openssl/crypto.h>
@@ -98,6 +99,14 @@ int pt_auth_basic_authenticate(pt_request_t *r)
     switch (res) {
     case PT_AUTHN_GRANTED: return 0;
     case PT_AUTHN_USER_NOT_FOUND:
+        if (r->dir->core.basic_authoritative == 1) {
+            /* AuthBasicAuthoritative Off: mod_auth_basic declines for another module, and
+             * portico has none, so mod_authn_core's answer is Apache's. */
+            pt_log_rerror(PT_LOG_ERR, r, "AH01796: AuthType Basic configured without "
+                          "corresponding module");
+            r->user = NULL;
+            return 500;
+        }
         pt_log_rerror(PT_LOG_ERR, r, "AH01618: user %s not found: %s", r->user, r->uri);
         return unauthorized(r);
     case PT_AUTHN_DENIED:
@@ -108,6 +117,33 @@ int pt_auth_basic_authenticate(pt_request_t *r)
         pt_log_rerror(PT_LOG_ERR, r, "AH01620: %s", err);
         return 500;
     }
+}
+
+/* mod_auth_basic's fixup: AuthBasicFake writes the Authorization header the backend sees. */
+void pt_auth_basic_fake(pt_request_t *r)
+{
+    const pt_core_dir_t *c = &r->dir->core;
+    if (c->basic_fake != 2)
+        return;
+    const char *why = NULL;
+    const char *user = pt_expr_eval_string(r, c->basic_fake_user, NULL, &why);
+    if (!user || !*user) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH02457: AuthBasicFake: empty username expression for "
+                      "URI '%s', HTTP_AUTHORIZATION not set", r->uri);
+        return;
+    }
+    const char *pass = pt_expr_eval_string(r, c->basic_fake_pass, NULL, &why);
+    if (!pass || !*pass) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH02458: AuthBasicFake: empty password expression for "
+                      "URI '%s', HTTP_AUTHORIZATION not set", r->uri);
+        return;
+    }
+    const char *plain = pt_arena_printf(r->arena, "%s:%s", user, pass);
+    size_t n = strlen(plain);
+    unsigned char *b64 = pt_arena_alloc(r->arena, 4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)n);
+    pt_table_set(&r->headers_in, "Authorization",
+                 pt_arena_printf(r->arena, "Basic %s", (const char *)b64));
 }
 
 int pt_auth_in_group(void *arg, const char *user, const char *group)

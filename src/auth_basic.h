@@ -15,6 +15,9 @@ const char *pt_auth_type(const pt_request_t *r);
 int pt_auth_basic_authenticate(pt_request_t *r);
 /* Adds the challenge (WWW-Authenticate: Basic realm="...") to r's error headers. */
 void pt_auth_basic_note_failure(pt_request_t *r);
+/* AuthBasicFake: sets the Authorization request header from the section's expressions
+ * (mod_auth_basic's fixup; a proxied or FastCGI backend sees it). No-op when not set. */
+void pt_auth_basic_fake(pt_request_t *r);
 /* "Require group" against r's AuthGroupFile (pt_authz_ctx_t.in_group; arg is r). */
 int pt_auth_in_group(void *arg, const char *user, const char *group);
 

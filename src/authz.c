@@ -53,6 +53,8 @@ static int authorize(pt_request_t *r, pt_authz_ctx_t *ctx, bool after_authn)
         }
         pt_log_rerror(PT_LOG_ERR, r, "AH01631: user %s: authorization failure for \"%s\": ",
                       r->user, r->uri);
+        if (r->dir->core.forbidden_on_fail == 2)
+            return 403; /* AuthzSendForbiddenOnFailure On */
         pt_auth_basic_note_failure(r);
         return 401;
     default: return 500; /* the provider logged why */
@@ -88,7 +90,7 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
     if (!hosts_ok)
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",
                       denied_what(r));
-    if (pt_access_compat_satisfy(compat) == PT_SATISFY_ANY) {
+    if (pt_access_compat_satisfy_for(compat, r->method) == PT_SATISFY_ANY) {
         if (hosts_ok)
             return 0;
     } else if (!hosts_ok) {

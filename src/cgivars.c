@@ -5,6 +5,7 @@
 #include "auth_basic.h"
 #include "request.h"
 #include "tls.h"
+#include "uri.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -94,10 +95,12 @@ static void add_headers(pt_request_t *r, pt_table_t *t)
             pt_table_set(t, "CONTENT_TYPE", value);
         } else if (strcasecmp(name, "Content-Length") == 0) {
             pt_table_set(t, "CONTENT_LENGTH", value);
-        } else if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Authorization") == 0 ||
-                   strcasecmp(name, "Proxy-Authorization") == 0) {
-            /* httpoxy (CVE-2016-5385); credentials only with CGIPassAuth, as Apache. */
-            continue;
+        } else if (strcasecmp(name, "Proxy") == 0) {
+            continue; /* httpoxy (CVE-2016-5385) */
+        } else if ((strcasecmp(name, "Authorization") == 0 ||
+                    strcasecmp(name, "Proxy-Authorization") == 0) &&
+                   r->dir->core.cgi_pass_auth != 2) {
+            continue; /* credentials only with CGIPassAuth On, as Apache */
         } else {
             const char *var = http_var(r->arena, name);
             if (var)
@@ -165,7 +168,12 @@ static void add_cgi(pt_request_t *r, const pt_cgi_script_t *s, pt_table_t *t)
     pt_table_set(t, "SERVER_PROTOCOL", r->protocol ? r->protocol : "HTTP/1.1");
     pt_table_set(t, "REQUEST_METHOD", r->method);
     pt_table_set(t, "QUERY_STRING", r->args ? r->args : "");
-    pt_table_set(t, "REQUEST_URI", r->unparsed_uri ? r->unparsed_uri : r->uri);
+    if (r->dir->core.cgi_current_uri == 2) /* CGIVar REQUEST_URI current-uri */
+        pt_table_set(t, "REQUEST_URI",
+                     pt_arena_printf(r->arena, "%s%s%s", pt_uri_escape_path(r->arena, r->uri),
+                                     r->args ? "?" : "", r->args ? r->args : ""));
+    else
+        pt_table_set(t, "REQUEST_URI", r->unparsed_uri ? r->unparsed_uri : r->uri);
     pt_table_set(t, "SCRIPT_NAME", s->script_name);
     if (s->path_info && s->path_info[0]) {
         pt_table_set(t, "PATH_INFO", s->path_info);
@@ -176,7 +184,10 @@ static void add_cgi(pt_request_t *r, const pt_cgi_script_t *s, pt_table_t *t)
     if (!pt_table_get(t, "REDIRECT_STATUS"))
         pt_table_set(t, "REDIRECT_STATUS", "200");
     if (r->redirect_from && !pt_table_get(t, "REDIRECT_URL"))
-        pt_table_set(t, "REDIRECT_URL", r->redirect_from);
+        pt_table_set(t, "REDIRECT_URL",
+                     r->dir->core.qualify_redirect_url == 2
+                         ? pt_request_construct_url(r, r->redirect_from, "")
+                         : r->redirect_from);
 }
 
 void pt_cgi_vars(pt_request_t *r, const pt_cgi_script_t *s, int64_t content_length,

@@ -106,7 +106,8 @@ void pt_compress_offer_file(pt_request_t *r, int fd, const struct stat *st, cons
 /* Encoding settings that make a cached body. */
 typedef struct {
     pt_encoding_t enc;
-    int level, window, memlevel;  /* gzip: level, window bits, memLevel; br: quality, lgwin */
+    int level, window, memlevel;  /* gzip: level, window bits, memLevel; br: quality, lgwin,
+                                     lgblock (0: the encoder's choice) */
 } pt_zparams_t;
 
 /* The encoded bytes of the file st describes (path, fd; data when the file is in memory),

@@ -156,6 +156,32 @@ static int encode_gzip(const void *p, size_t n, const pt_zparams_t *zp, void **o
     return 0;
 }
 
+/* One shot, or through an encoder instance when BrotliCompressionMaxInputBlock is set
+ * (the one-shot call takes no LGBLOCK). */
+static bool br_encode(const void *p, size_t n, const pt_zparams_t *zp, uint8_t *buf,
+                      size_t *outlen)
+{
+    if (zp->memlevel <= 0)
+        return BrotliEncoderCompress(zp->level, zp->window, BROTLI_MODE_GENERIC, n, p, outlen,
+                                     buf);
+    BrotliEncoderState *st = BrotliEncoderCreateInstance(NULL, NULL, NULL);
+    if (!st)
+        return false;
+    BrotliEncoderSetParameter(st, BROTLI_PARAM_QUALITY, (uint32_t)zp->level);
+    BrotliEncoderSetParameter(st, BROTLI_PARAM_LGWIN, (uint32_t)zp->window);
+    BrotliEncoderSetParameter(st, BROTLI_PARAM_LGBLOCK, (uint32_t)zp->memlevel);
+    BrotliEncoderSetParameter(st, BROTLI_PARAM_SIZE_HINT, (uint32_t)PT_MIN(n, (size_t)1 << 30));
+    size_t avail_in = n, avail_out = *outlen;
+    const uint8_t *next_in = p;
+    uint8_t *next_out = buf;
+    bool ok = BrotliEncoderCompressStream(st, BROTLI_OPERATION_FINISH, &avail_in, &next_in,
+                                          &avail_out, &next_out, NULL) &&
+              BrotliEncoderIsFinished(st);
+    BrotliEncoderDestroyInstance(st);
+    *outlen -= avail_out;
+    return ok;
+}
+
 int pt_zcache_encode(const void *p, size_t n, const pt_zparams_t *zp, void **out,
                      size_t *outlen)
 {
@@ -168,7 +194,7 @@ int pt_zcache_encode(const void *p, size_t n, const pt_zparams_t *zp, void **out
     if (!buf)
         return -ENOMEM;
     *outlen = cap;
-    if (!BrotliEncoderCompress(zp->level, zp->window, BROTLI_MODE_GENERIC, n, p, outlen, buf)) {
+    if (!br_encode(p, n, zp, buf, outlen)) {
         free(buf);
         return -ENOMEM;
     }

@@ -8,6 +8,7 @@
  * the compressed-file cache instead. */
 #include "compress.h"
 #include "conn.h"
+#include "expr.h"
 #include "log.h"
 
 #include <brotli/encode.h>
@@ -18,6 +19,7 @@
 #include <zlib.h>
 
 #define PT_COMPRESS_FILE_SLICE (64 * 1024) /* a static file too big to cache, per read */
+#define PT_GZIP_FRAMING 18 /* zlib's gzip header (10 bytes) and trailer (8) */
 
 struct pt_compress {
     pt_encoding_t enc;
@@ -37,6 +39,7 @@ struct pt_compress {
     pt_arena_t *arena;
     struct free_block *free; /* brotli's freed blocks, reused (see br_alloc) */
     pt_compress_out_fn write; /* the response writer's: bytes to the protocol */
+    int64_t in_bytes, out_bytes; /* for DeflateFilterNote/BrotliFilterNote */
 };
 
 /* ---- Allocation in the request's arena ------------------------------------------------- */
@@ -150,6 +153,9 @@ static int encoder_init(pt_request_t *r, pt_compress_t *c, int64_t len)
                               (uint32_t)PT_COMPRESS_SETTING(cc, brotli_quality));
     BrotliEncoderSetParameter(c->br, BROTLI_PARAM_LGWIN,
                               (uint32_t)PT_COMPRESS_SETTING(cc, brotli_window));
+    int lgblock = PT_COMPRESS_SETTING(cc, brotli_lgblock); /* MaxInputBlock; 0: the encoder's */
+    if (lgblock > 0)
+        BrotliEncoderSetParameter(c->br, BROTLI_PARAM_LGBLOCK, (uint32_t)lgblock);
     if (len > 0 && len < (1 << 30))
         BrotliEncoderSetParameter(c->br, BROTLI_PARAM_SIZE_HINT, (uint32_t)len);
     return 0;
@@ -165,6 +171,7 @@ pt_zparams_t pt_compress_params(const pt_compress_conf_t *cc, pt_encoding_t enc)
     } else {
         zp.level = PT_COMPRESS_SETTING(cc, brotli_quality);
         zp.window = PT_COMPRESS_SETTING(cc, brotli_window);
+        zp.memlevel = PT_COMPRESS_SETTING(cc, brotli_lgblock);
     }
     return zp;
 }
@@ -193,6 +200,36 @@ static void prepare_body(pt_request_t *r, pt_compress_t *c, int64_t *len)
     c->active = true;
 }
 
+/* mod_filter's FilterChain: for each smart filter, the first of its providers whose
+ * expression holds for this response (CONTENT_TYPE is the response's type) joins the chain;
+ * an expression that cannot be evaluated counts as false, logged, as Apache's. */
+static void add_smart_filters(pt_request_t *r, const pt_compress_conf_t *cc, const char *type,
+                              pt_filter_chain_t *chain)
+{
+    if (!cc->nsmart_chain || !cc->nproviders)
+        return;
+    const char *saved = r->content_type;
+    r->content_type = type;
+    for (size_t i = 0; i < cc->nsmart_chain; i++) {
+        for (size_t k = 0; k < cc->nproviders; k++) {
+            const pt_filter_provider_t *p = &cc->providers[k];
+            if (strcasecmp(p->name, cc->smart_chain[i]) != 0)
+                continue;
+            const char *why = NULL;
+            int v = pt_expr_eval(r, p->expr, NULL, &why);
+            if (v < 0)
+                pt_log_rerror(PT_LOG_ERR, r, "AH01379: Error evaluating filter dispatch "
+                              "condition: %s", why ? why : "");
+            if (v <= 0)
+                continue;
+            if (chain->n < PT_FILTER_CHAIN_MAX)
+                chain->v[chain->n++] = p->filter;
+            break;
+        }
+    }
+    r->content_type = saved;
+}
+
 void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len,
                        pt_compress_out_fn out)
 {
@@ -205,6 +242,7 @@ void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t 
     if (!type)
         type = r->content_type; /* a 304 carries none, and answers as its GET would */
     pt_filter_chain_t chain = pt_compress_chain(cc, r->filename, type);
+    add_smart_filters(r, cc, type, &chain);
     if (chain.n == 0)
         return;
     int64_t known = *len;
@@ -265,6 +303,7 @@ static int emit(pt_request_t *r, pt_compress_t *c, bool force)
         return 0;
     size_t n = c->out_len;
     c->out_len = 0;
+    c->out_bytes += (int64_t)n;
     return c->write(r, c->out, n);
 }
 
@@ -310,6 +349,7 @@ static int br_run(pt_request_t *r, pt_compress_t *c, const void *p, size_t n,
 /* Feeds n bytes (UINT_MAX at most: the callers' slices are far smaller). */
 static int encode(pt_request_t *r, pt_compress_t *c, const void *p, size_t n, bool flush)
 {
+    c->in_bytes += (int64_t)n;
     if (c->enc == PT_ENC_GZIP)
         return z_run(r, c, p, n, flush ? Z_SYNC_FLUSH : Z_NO_FLUSH);
     return br_run(r, c, p, n, flush ? BROTLI_OPERATION_FLUSH : BROTLI_OPERATION_PROCESS);
@@ -365,13 +405,41 @@ int pt_compress_write_file(pt_request_t *r, int fd, off_t off, off_t len)
     return 0;
 }
 
+/* DeflateFilterNote / BrotliFilterNote: the request notes Apache's filters set at the end
+ * of the body, the sizes of the coded stream without gzip's header and trailer (mod_deflate
+ * counts its raw deflate stream), "-" when nothing went in. */
+static void set_notes(pt_request_t *r, const pt_compress_t *c)
+{
+    const pt_compress_conf_t *cc = r->dir ? r->dir->compress : NULL;
+    if (!cc)
+        return;
+    const char *const *names = c->enc == PT_ENC_GZIP ? cc->deflate_notes : cc->brotli_notes;
+    int64_t in = c->cached ? (int64_t)c->st.st_size : c->in_bytes;
+    int64_t out = c->cached ? (int64_t)c->cached_len : c->out_bytes;
+    if (c->enc == PT_ENC_GZIP)
+        out = PT_MAX(out - PT_GZIP_FRAMING, (int64_t)0);
+    for (int k = 0; k < PT_NOTE_KINDS; k++) {
+        if (!names[k])
+            continue;
+        if (!r->notes.arena)
+            pt_table_init(&r->notes, r->arena, 4);
+        int64_t v = k == PT_NOTE_INPUT ? in : k == PT_NOTE_OUTPUT ? out : in ? out * 100 / in : 0;
+        pt_table_set(&r->notes, names[k],
+                     in > 0 ? pt_arena_printf(r->arena, "%lld", (long long)v) : "-");
+    }
+}
+
 int pt_compress_finish(pt_request_t *r)
 {
     pt_compress_t *c = r->compress;
     c->active = false;
+    int rc;
     if (c->cached)
-        return send_cached(r, c);
-    if (c->enc == PT_ENC_GZIP)
-        return z_run(r, c, NULL, 0, Z_FINISH);
-    return br_run(r, c, NULL, 0, BROTLI_OPERATION_FINISH);
+        rc = send_cached(r, c);
+    else if (c->enc == PT_ENC_GZIP)
+        rc = z_run(r, c, NULL, 0, Z_FINISH);
+    else
+        rc = br_run(r, c, NULL, 0, BROTLI_OPERATION_FINISH);
+    set_notes(r, c);
+    return rc;
 }

@@ -24,6 +24,8 @@ static void add_encoding(pt_request_t *r, const pt_compress_conf_t *c)
             if (strlen(c->encodings[i].ext) != n ||
                 strncasecmp(c->encodings[i].ext, e + 1, n) != 0)
                 continue;
+            if (!c->encodings[i].value)
+                break; /* RemoveEncoding in a section nearer the file */
             const char *have = pt_table_get(&r->headers_out, "Content-Encoding");
             pt_table_set(&r->headers_out, "Content-Encoding",
                          have ? pt_arena_printf(r->arena, "%s, %s", have, c->encodings[i].value)

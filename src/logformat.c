@@ -443,6 +443,7 @@ static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
     case 'i': return str_val(pt_table_get(&r->headers_in, it->arg));
     case 'o': return header_out_val(r, it->arg);
     case 'e': return str_val(pt_table_get(&r->env, it->arg));
+    case 'n': return str_val(pt_table_get(&r->notes, it->arg));
     case LF_JSON_TIME: return json_time_val(r, tmp);
     case LF_HOSTNAME: return str_val(r->hostname);
     case LF_ARGS: return str_val(r->args);

@@ -48,7 +48,9 @@ const char *pt_modreq_env(const pt_modreq_t *r, const char *name)
 long pt_modreq_read_body(pt_modreq_t *r, void *buf, size_t n)
 {
     int status = 0;
+    pt_modguard_io(1); /* the first read may send 100 Continue */
     long got = pt_req_read_body(r, buf, n, &status);
+    pt_modguard_io(-1);
     if (got >= 0)
         return got;
     return status > 0 ? -(long)status : -400;
@@ -64,7 +66,9 @@ int pt_modreq_send(pt_modreq_t *r, int status, const char *content_type, const v
                    size_t len)
 {
     const char *type = content_type ? pt_arena_strdup(r->arena, content_type) : NULL;
+    pt_modguard_io(1);
     int rc = pt_resp_send(r, status, type, body, len);
+    pt_modguard_io(-1);
     return rc < 0 ? rc : PT_MOD_DONE;
 }
 
@@ -90,21 +94,30 @@ int pt_modreq_start(pt_modreq_t *r, int status, const char *content_type, long l
 {
     if (content_type)
         r->content_type = pt_arena_strdup(r->arena, content_type);
-    return pt_resp_start(r, status, length < 0 ? -1 : (int64_t)length);
+    pt_modguard_io(1);
+    int rc = pt_resp_start(r, status, length < 0 ? -1 : (int64_t)length);
+    pt_modguard_io(-1);
+    return rc;
 }
 
 int pt_modreq_write(pt_modreq_t *r, const void *p, size_t n)
 {
     if (!r->head_built)
         return PT_EINVAL;
-    return pt_resp_write(r, p, n);
+    pt_modguard_io(1);
+    int rc = pt_resp_write(r, p, n);
+    pt_modguard_io(-1);
+    return rc;
 }
 
 int pt_modreq_flush(pt_modreq_t *r)
 {
     if (!r->head_built)
         return PT_EINVAL;
-    return pt_resp_write(r, NULL, 0); /* sends a held head; body bytes are never held */
+    pt_modguard_io(1);
+    int rc = pt_resp_write(r, NULL, 0); /* sends a held head; body bytes are never held */
+    pt_modguard_io(-1);
+    return rc;
 }
 
 int pt_modreq_finish(pt_modreq_t *r)
@@ -113,7 +126,12 @@ int pt_modreq_finish(pt_modreq_t *r)
         return PT_EINVAL;
     /* A bodiless answer (HEAD, 204, 304) is body_done from its start, its head still held:
      * finishing is what sends it. */
-    return r->body_done && r->head_sent ? 0 : pt_resp_finish(r);
+    if (r->body_done && r->head_sent)
+        return 0;
+    pt_modguard_io(1);
+    int rc = pt_resp_finish(r);
+    pt_modguard_io(-1);
+    return rc;
 }
 
 int pt_modreq_started(const pt_modreq_t *r)
@@ -141,11 +159,13 @@ int pt_modreq_cgi_vars(pt_modreq_t *r,
                        void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
 {
     pt_cgi_script_t s;
-    if (!r->filename)
-        return no_script(r, 404);
-    int located = pt_cgi_script_locate(r, &s);
-    if (located != 0)
-        return no_script(r, located);
+    int located = r->filename ? pt_cgi_script_locate(r, &s) : 404;
+    if (located != 0) {
+        pt_modguard_io(1); /* the static handler or an internal redirect may answer */
+        int rc = no_script(r, located);
+        pt_modguard_io(-1);
+        return rc;
+    }
     pt_table_t t;
     pt_table_init(&t, r->arena, 48);
     pt_cgi_vars(r, &s, -1, &t);
@@ -167,6 +187,18 @@ static void each_directive(const pt_dir_config_t *dc, pt_module_directive_fn fn,
 void pt_modreq_directives(const pt_modreq_t *r, pt_module_directive_fn fn, void *ctx)
 {
     each_directive(r->dir, fn, ctx);
+}
+
+void pt_modreq_directive_lines(const pt_modreq_t *r,
+                               void (*fn)(void *ctx, const pt_module_directive_line_t *d),
+                               void *ctx)
+{
+    for (size_t i = 0; r->dir && i < r->dir->nmod_directives; i++) {
+        const pt_mod_directive_t *d = &r->dir->mod_directives[i];
+        pt_module_directive_line_t line = {d->name, d->argc, d->argv, d->file, d->line,
+                                           d->htaccess};
+        fn(ctx, &line);
+    }
 }
 
 static const pt_config_t *child_cfg;

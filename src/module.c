@@ -33,6 +33,58 @@ __attribute__((format(printf, 5, 6))) static int fail(char *err, size_t errlen,
 __attribute__((used)) static int (*const keep_modapi)(pt_modreq_t *, int, const char *,
                                                       const void *, size_t) = pt_modreq_send;
 
+/* ---- Handler slots: how a request reaches a module's handler through the crash guard ---- */
+
+/* The core calls a handler as h->run(r), with nothing that says which module's function
+ * is meant; each module handler gets a slot, whose trampoline runs the slot's function
+ * through pt_modguard_run. Slots are assigned at load, in the parent, and freed with the
+ * config (a reload holds the old config's and the new one's for a while). */
+#define PT_MODULE_SLOTS 32
+
+typedef struct {
+    int (*fn)(pt_modreq_t *r);
+    const char *module;
+} slot_t;
+
+static slot_t slots[PT_MODULE_SLOTS];
+
+#define SLOT_FN(i)                                                                         \
+    static int slot_##i(pt_request_t *r)                                                   \
+    {                                                                                      \
+        return pt_modguard_run(r, slots[i].module, slots[i].fn);                           \
+    }
+SLOT_FN(0) SLOT_FN(1) SLOT_FN(2) SLOT_FN(3) SLOT_FN(4) SLOT_FN(5) SLOT_FN(6) SLOT_FN(7)
+SLOT_FN(8) SLOT_FN(9) SLOT_FN(10) SLOT_FN(11) SLOT_FN(12) SLOT_FN(13) SLOT_FN(14)
+SLOT_FN(15) SLOT_FN(16) SLOT_FN(17) SLOT_FN(18) SLOT_FN(19) SLOT_FN(20) SLOT_FN(21)
+SLOT_FN(22) SLOT_FN(23) SLOT_FN(24) SLOT_FN(25) SLOT_FN(26) SLOT_FN(27) SLOT_FN(28)
+SLOT_FN(29) SLOT_FN(30) SLOT_FN(31)
+
+static const pt_handler_fn slot_run[PT_MODULE_SLOTS] = {
+    slot_0,  slot_1,  slot_2,  slot_3,  slot_4,  slot_5,  slot_6,  slot_7,
+    slot_8,  slot_9,  slot_10, slot_11, slot_12, slot_13, slot_14, slot_15,
+    slot_16, slot_17, slot_18, slot_19, slot_20, slot_21, slot_22, slot_23,
+    slot_24, slot_25, slot_26, slot_27, slot_28, slot_29, slot_30, slot_31,
+};
+
+/* The trampoline of a free slot, now running fn of module; NULL when all are taken. */
+static pt_handler_fn slot_take(int (*fn)(pt_modreq_t *r), const char *module)
+{
+    for (size_t i = 0; i < PT_MODULE_SLOTS; i++) {
+        if (!slots[i].fn) {
+            slots[i] = (slot_t){fn, module};
+            return slot_run[i];
+        }
+    }
+    return NULL;
+}
+
+static void slot_release(pt_handler_fn run)
+{
+    for (size_t i = 0; i < PT_MODULE_SLOTS; i++)
+        if (slot_run[i] == run)
+            slots[i] = (slot_t){NULL, NULL};
+}
+
 static const pt_loaded_module_t *find_loaded(const pt_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nmodules; i++)
@@ -65,7 +117,11 @@ static int take_handlers(pt_config_t *cfg, pt_loaded_module_t *m, char *err, siz
                         "module %s in %s: handler name %s is already taken", m->name,
                         m->path, hn);
         m->handlers[i].name = pt_arena_strdup(cfg->arena, hn);
-        m->handlers[i].run = hs[i].fn;
+        m->handlers[i].run = slot_take(hs[i].fn, m->name);
+        if (!m->handlers[i].run)
+            return fail(err, errlen, m->file, m->line,
+                        "module %s in %s: more than %d module handlers are loaded", m->name,
+                        m->path, PT_MODULE_SLOTS);
         m->nhandlers = i + 1;
     }
     return 0;
@@ -135,6 +191,8 @@ int pt_module_load(pt_config_t *cfg, const char *name, const char *path, const c
     if (rc == 0)
         rc = take_handlers(cfg, &m, err, errlen);
     if (rc != 0) {
+        for (size_t i = 0; i < m.nhandlers; i++)
+            slot_release(m.handlers[i].run);
         if (m.handle)
             dlclose(m.handle);
         return rc;
@@ -194,12 +252,18 @@ int pt_module_child_init(const pt_config_t *cfg)
             return PT_ECONFIG;
         }
     }
+    /* After the modules' child_init, so that the crash handler is the one in place. */
+    if (cfg->mpm == PT_MPM_PREFORK && cfg->nmodules > 0)
+        pt_modguard_enable(cfg);
     return 0;
 }
 
 void pt_module_unload_all(pt_config_t *cfg)
 {
     for (size_t i = cfg->nmodules; i-- > 0;) {
+        for (size_t j = 0; j < cfg->modules[i].nhandlers; j++)
+            slot_release(cfg->modules[i].handlers[j].run);
+        cfg->modules[i].nhandlers = 0;
         if (cfg->modules[i].handle)
             dlclose(cfg->modules[i].handle);
         cfg->modules[i].handle = NULL;
@@ -239,6 +303,23 @@ static bool declared_by(const pt_loaded_module_t *m, const char *name)
     return false;
 }
 
+_Static_assert(PT_MOD_OVERRIDE_AUTHCFG >> 8 == PT_OVR_AUTHCFG &&
+                   PT_MOD_OVERRIDE_FILEINFO >> 8 == PT_OVR_FILEINFO &&
+                   PT_MOD_OVERRIDE_INDEXES >> 8 == PT_OVR_INDEXES &&
+                   PT_MOD_OVERRIDE_LIMIT >> 8 == PT_OVR_LIMIT &&
+                   PT_MOD_OVERRIDE_OPTIONS >> 8 == PT_OVR_OPTIONS,
+               "a module's override bits are AllowOverride's classes, shifted");
+
+/* Where the walker takes a module directive: its scopes, and the AllowOverride classes
+ * that let it into .htaccess (only for one that sections take, as in Apache). */
+static unsigned where_of(const pt_module_directive_t *d)
+{
+    if (!(d->where & PT_MOD_DIRECTIVE_SECTIONS))
+        return SRV;
+    unsigned ovr = ((unsigned)d->where >> 8) & PT_OVR_ALL;
+    return (unsigned)ALL | ovr << W_OVR_SHIFT;
+}
+
 /* Adds module m's directives to the table; a name the language has already, or another
  * module of this configuration declares, is an error. */
 static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t *m)
@@ -265,9 +346,8 @@ static int add_directives(dcx_t *l, const pt_node_t *n, const pt_loaded_module_t
         char *name = strdup(d->name);
         if (!name)
             return pt_dcx_fail(l, n, "out of memory");
-        directives[i] = (dcx_directive_t){
-            name, d->where & PT_MOD_DIRECTIVE_SECTIONS ? (unsigned)ALL : (unsigned)SRV,
-            d->min_args, d->max_args, set_module_directive};
+        directives[i] = (dcx_directive_t){name, where_of(d), d->min_args, d->max_args,
+                                          set_module_directive};
     }
     return 0;
 }
@@ -302,6 +382,7 @@ static int set_module_directive(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     d->argv = argv;
     d->file = n->file;
     d->line = n->line;
+    d->htaccess = l->allow != NULL; /* the walker of a .htaccess file asks allow() */
     return 0;
 }
 

@@ -9,7 +9,8 @@
 #include <stddef.h>
 
 /* 2: streamed answers (start/write/flush/finish), CGI variables, module directives and the
- * module's note on thread safety. */
+ * module's note on thread safety; since added without breaking a module built before:
+ * PT_MOD_OVERRIDE_* (directives in .htaccess) and pt_modreq_directive_lines. */
 #define PT_MODULE_API_VERSION 2
 
 /* A request as a module sees it: opaque, valid only during the handler call. */
@@ -29,6 +30,15 @@ typedef struct {
 enum {
     PT_MOD_DIRECTIVE_SERVER = 1,     /* the main server and <VirtualHost> */
     PT_MOD_DIRECTIVE_SECTIONS = 2,   /* also <Directory>, <Location>, <Files> and the *Match */
+    /* Added to SECTIONS: also in .htaccess files, where the directory's AllowOverride grants
+     * one of these classes (or AllowOverrideList names the directive), as an Apache
+     * module's OR_AUTHCFG ... OR_OPTIONS. Without any, .htaccess refuses the directive
+     * ("... not allowed here"). */
+    PT_MOD_OVERRIDE_AUTHCFG = 1 << 8,
+    PT_MOD_OVERRIDE_FILEINFO = 1 << 9,
+    PT_MOD_OVERRIDE_INDEXES = 1 << 10,
+    PT_MOD_OVERRIDE_LIMIT = 1 << 11,
+    PT_MOD_OVERRIDE_OPTIONS = 1 << 12,
 };
 
 /* A directive the module adds to the configuration language. The server checks where it
@@ -125,6 +135,19 @@ typedef void (*pt_module_directive_fn)(void *ctx, const char *name, int argc,
 /* The module's directives that apply to this request: the server's, then each section's,
  * outer to inner (a later one overrides an earlier one of the same meaning). */
 void pt_modreq_directives(const pt_modreq_t *r, pt_module_directive_fn fn, void *ctx);
+/* The same with each line as a struct, which says too whether it came from a .htaccess file
+ * (mod_php applies those at PHP_INI_STAGE_HTACCESS). */
+typedef struct {
+    const char *name;
+    int argc;
+    const char *const *argv;
+    const char *file;
+    int line;
+    int htaccess;                    /* 1: read from a .htaccess file */
+} pt_module_directive_line_t;
+void pt_modreq_directive_lines(const pt_modreq_t *r,
+                               void (*fn)(void *ctx, const pt_module_directive_line_t *d),
+                               void *ctx);
 /* In child_init: the module's directives of the main server (outside every section). */
 void pt_module_directives(pt_module_directive_fn fn, void *ctx);
 /* A line in the server's error log that belongs to no request (start-up, child_init). */

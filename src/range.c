@@ -3,10 +3,13 @@
  * their three forms, and the order in which preconditions are evaluated. */
 #include "range.h"
 
+#include "config.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *skip_ows(const char *p)
 {
@@ -167,6 +170,22 @@ void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us)
     snprintf(buf, len, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)size, (uint64_t)mtime_us);
 }
 
+void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
+                       int64_t mtime_us)
+{
+    size_t n = (size_t)snprintf(buf, len, "\"");
+    if ((bits & PT_FETAG_INODE) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64 "%s", inode,
+                              bits & (PT_FETAG_SIZE | PT_FETAG_MTIME) ? "-" : "");
+    if ((bits & PT_FETAG_SIZE) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64 "%s", (uint64_t)size,
+                              bits & PT_FETAG_MTIME ? "-" : "");
+    if ((bits & PT_FETAG_MTIME) && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%" PRIx64, (uint64_t)mtime_us);
+    if (n < len)
+        snprintf(buf + n, len - n, "\"");
+}
+
 /* The next entity-tag in a list: sets *weak and the opaque part (between the quotes).
  * Returns the position after it, or NULL at the end or on bad syntax. */
 static const char *next_etag(const char *p, bool *weak, const char **op, size_t *on)
@@ -287,12 +306,41 @@ int pt_http_date_parse(const char *s, time_t *out)
     return finish_date(&tm, mon, year, out);
 }
 
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* IMF-fixdate by hand: snprintf was 3% of a static 1 KiB response (every Last-Modified). */
 void pt_http_date_format(char *buf, size_t len, time_t t)
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (len < 30 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    char *p = buf;
+    memcpy(p, wdays[tm.tm_wday], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = put2(p, tm.tm_mday);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon], 3);
+    p += 3;
+    *p++ = ' ';
+    p = put2(p, (tm.tm_year + 1900) / 100);
+    p = put2(p, (tm.tm_year + 1900) % 100);
+    *p++ = ' ';
+    p = put2(p, tm.tm_hour);
+    *p++ = ':';
+    p = put2(p, tm.tm_min);
+    *p++ = ':';
+    p = put2(p, tm.tm_sec);
+    memcpy(p, " GMT", 5);
 }
 
 /* A list field may arrive as several field lines; each is checked. */

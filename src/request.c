@@ -4,6 +4,7 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "auth_basic.h"
 #include "authz.h"
 #include "conn.h"
 #include "expr.h"
@@ -69,6 +70,20 @@ int pt_request_server_port(const pt_request_t *r)
     if (!r->vhost->use_canonical_name && r->host_port)
         return r->host_port;
     return r->conn->local_port;
+}
+
+const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix)
+{
+    const char *host = pt_request_server_name(r);
+    int port = pt_request_server_port(r);
+    const char *scheme = r->scheme ? r->scheme : "http";
+    bool dflt = (strcmp(scheme, "http") == 0 && port == 80) ||
+                (strcmp(scheme, "https") == 0 && port == 443) || port <= 0;
+    bool v6 = host && strchr(host, ':') != NULL && host[0] != '[';
+    return pt_arena_printf(r->arena, "%s://%s%s%s%s%s%s", scheme, v6 ? "[" : "",
+                           host ? host : "localhost", v6 ? "]" : "",
+                           dflt ? "" : pt_arena_printf(r->arena, ":%d", port),
+                           pt_uri_escape_path(r->arena, path), suffix);
 }
 
 int pt_request_url_port(const pt_request_t *r)
@@ -159,10 +174,14 @@ static bool is_absolute_uri(const char *u)
 }
 
 /* The Location of a redirect, as mod_alias: a URL-path target is made absolute with this
- * server's name and port, and the query follows unless the target has one of its own. */
-static const char *redirect_location(pt_request_t *r, const char *target)
+ * server's name and port (unless d's RedirectRelative is On), and the query follows unless
+ * the target has one of its own. */
+static const char *redirect_location(pt_request_t *r, const char *target,
+                                     const pt_dir_config_t *d)
 {
-    const char *loc = target[0] == '/' ? pt_request_absolute_url(r, target) : target;
+    bool relative = d && d->core.redirect_relative == 2;
+    const char *loc =
+        target[0] == '/' && !relative ? pt_request_absolute_url(r, target) : target;
     if (r->args && !strchr(target, '?'))
         loc = pt_arena_printf(r->arena, "%s?%s", loc, r->args);
     return loc;
@@ -172,7 +191,7 @@ static const char *redirect_location(pt_request_t *r, const char *target)
  * one-argument Redirect (no path) matches every request the section applies to and sends
  * its target as written; a prefix one matches on segment boundaries and appends the rest
  * of the path. */
-static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
+static int redirect_one(pt_request_t *r, const pt_redirect_t *rd, const pt_dir_config_t *d)
 {
     const char *target = rd->url;
     if (rd->re) {
@@ -206,14 +225,15 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd)
         return 500;
     }
     if (target)
-        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target));
+        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target, d));
     return rd->status;
 }
 
-static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n)
+static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n,
+                           const pt_dir_config_t *d)
 {
     for (size_t i = 0; i < n; i++) {
-        int st = redirect_one(r, &rd[i]);
+        int st = redirect_one(r, &rd[i], d);
         if (st)
             return st;
     }
@@ -241,13 +261,14 @@ static int check_location_redirects(pt_request_t *r)
     if (!w)
         return 0;
     r->dir = d;
-    return redirect_one(r, w);
+    return redirect_one(r, w, d);
 }
 
 static int check_section_redirects(pt_request_t *r)
 {
     const pt_redirect_t *w = whole_section_redirect(r->dir);
-    return w ? redirect_one(r, w) : check_redirects(r, r->dir->redirects, r->dir->nredirects);
+    return w ? redirect_one(r, w, r->dir)
+             : check_redirects(r, r->dir->redirects, r->dir->nredirects, r->dir);
 }
 
 static const char *file_ext(const char *filename)
@@ -409,12 +430,32 @@ static const char *regex_name(pt_request_t *r, const char *walked)
     return walked;
 }
 
+/* What Apache decides while reading the request, before any phase: StrictHostCheck and
+ * HttpProtocolOptions RegisteredMethods. 0 or the status. */
+static int check_request_line(pt_request_t *r)
+{
+    if (r->conn && pt_config_host_rejected(r->cfg, &r->conn->local.sa, r->hostname)) {
+        pt_log_rerror(PT_LOG_WARN, r, "AH10157: Requested hostname '%s' did not match any "
+                      "ServerName/ServerAlias in the matching virtual host", r->hostname);
+        return 400;
+    }
+    if (r->vhost->core.registered_methods == 2 && !pt_method_registered(r->cfg, r->method)) {
+        pt_log_rerror(PT_LOG_INFO, r, "AH02423: HTTP Request Line; Unrecognized HTTP method: "
+                      "'%s'", r->method);
+        return 501;
+    }
+    return 0;
+}
+
 /* Maps r->uri to a file, merges the per-directory config and checks access: Apache's phases
  * before the handler. Returns 0 or a status for an error page. A lookup (a subrequest's
  * phases) leaves the request's environment and header fields alone. */
 static int route_map(pt_request_t *r, bool lookup, bool dirent)
 {
-    int st = check_location_redirects(r);
+    int st = lookup || r->redirect_from ? 0 : check_request_line(r);
+    if (st)
+        return st;
+    st = check_location_redirects(r);
     r->backend = NULL;
     r->backend_path = NULL;
     r->proxy_pass = NULL;
@@ -425,7 +466,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
     if (!st && !dirent && !mapped &&
-        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects)) != 0)
+        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects, r->vhost->dir)) != 0)
         /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
          * its location walk comes before the URL is mapped. */
         r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
@@ -542,9 +583,15 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
         *h = st ? NULL : r->route_handler;
         return st;
     }
+    pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
-        r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, r->filename);
+        /* ModMimeUsePathInfo On: the name with its path info is what mod_mime reads. */
+        const char *mime_name = r->dir->core.mime_use_path_info == 2 && r->path_info
+                                    ? pt_arena_printf(r->arena, "%s%s", r->filename,
+                                                      r->path_info)
+                                    : r->filename;
+        r->content_type = pt_mime_type_for(r->arena, r->cfg->mime, r->dir, mime_name);
         /* mod_mime's languages describe the file: a script or backend says its own. */
         const char *lang = hh == r->cfg->default_handler
                                ? pt_mime_languages(r->arena, r->dir, r->filename)

@@ -101,6 +101,9 @@ struct pt_request {
     bool route_defer;            /* routing chooses the handler and does not run it: set by
                                     pt_request_route_begin around its fixup phase */
     const struct pt_handler *route_handler; /* the handler an internal redirect chose then */
+    pt_table_t notes;            /* Apache's r->notes (LogFormat %{NAME}n): set by
+                                    DeflateFilterNote/BrotliFilterNote; zeroed until the first
+                                    note (pt_table_init on first use) */
     pt_table_t trailers_in;      /* request trailer fields, as Apache's r->trailers_in: set
                                     once the body has been read to its end (HTTP/2; HTTP/1's
                                     chunked trailers are discarded); LogFormat %{NAME}^ti */
@@ -262,6 +265,9 @@ int pt_request_server_port(const pt_request_t *r);
  * signature): Host's port, else ServerName's, else 80; with UseCanonicalName On,
  * ServerName's, else 80. */
 int pt_request_url_port(const pt_request_t *r);
+/* Apache's ap_construct_url: scheme://server[:port] (as pt_request_server_name/_port give
+ * them, the default port left out) with path escaped and suffix (a "?query" or "") after. */
+const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix);
 /* "http://name[:port]" + path, as Apache's ap_construct_url. */
 const char *pt_request_absolute_url(pt_request_t *r, const char *path);
 

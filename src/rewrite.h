@@ -83,6 +83,7 @@ const char *pt_rewrite_map_lookup(pt_arena_t *a, const pt_rewrite_map_t *m, cons
 
 /* ---- Evaluating (per request) ------------------------------------------------------------ */
 
+struct stat;
 typedef struct pt_rewrite_ctx pt_rewrite_ctx_t;
 struct pt_rewrite_ctx {
     pt_arena_t *a;
@@ -102,6 +103,10 @@ struct pt_rewrite_ctx {
                               server context */
     const char *path_info; /* per-directory: added to the subject before matching */
     bool subreq;           /* a lookup: NS rules and redirects are skipped */
+    /* A stat already made of one path (the walk's, of the request's file): -f, -s, -d and
+     * -x on that very path read it rather than ask the kernel again. NULL: none. */
+    const char *known_path;
+    const struct stat *known_st;
 
     /* In: the subject (server: the URL-path; per-directory: the file name) and the query
      * (NULL: none). Out: the same, rewritten. */

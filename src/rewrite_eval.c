@@ -284,12 +284,14 @@ static int compare_lex(const char *a, const char *b)
     return (c > 0) - (c < 0);
 }
 
-static bool file_test(rwc_kind_t kind, const char *path)
+static bool file_test(const pt_rewrite_ctx_t *c, rwc_kind_t kind, const char *path)
 {
     struct stat st;
     if (kind == RWC_LINK)
         return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-    if (stat(path, &st) != 0)
+    if (c->known_st && strcmp(path, c->known_path) == 0)
+        st = *c->known_st;
+    else if (stat(path, &st) != 0)
         return false;
     switch (kind) {
     case RWC_FILE:
@@ -327,7 +329,7 @@ static bool cond_test(eval_t *e, const pt_rewrite_cond_t *cd)
     case RWC_LINK:
     case RWC_DIR:
     case RWC_XBIT:
-        return file_test(cd->kind, in);
+        return file_test(e->c, cd->kind, in);
     case RWC_LOOKUP_URL:
     case RWC_LOOKUP_FILE:
         return *in && !e->c->subreq && e->c->lookup &&

@@ -217,6 +217,10 @@ int pt_rewrite_directory(pt_request_t *r, bool *redirected)
     c.filename = r->filename;
     c.perdir = d->directory;
     c.path_info = r->path_info;
+    if (r->finfo_valid) { /* the walk's stat of this file (pt_walk_stat) */
+        c.known_path = r->filename;
+        c.known_st = &r->finfo;
+    }
     int rc = pt_rewrite_apply(&c, d->rules, d->nrules);
     keep_side_effects(r, &c);
     if (rc == PT_REWRITE_STATUS)

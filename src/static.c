@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -106,18 +107,18 @@ static int method_allowed(pt_request_t *r)
 /* mod_dir's DirectorySlash: an absolute URL to the same path with '/' added, query kept. */
 static int redirect_with_slash(pt_request_t *r)
 {
-    const char *host = pt_request_server_name(r);
-    int port = pt_request_server_port(r);
-    const char *scheme = r->scheme ? r->scheme : "http";
-    bool dflt = (strcmp(scheme, "http") == 0 && port == 80) ||
-                (strcmp(scheme, "https") == 0 && port == 443) || port <= 0;
-    bool v6 = host && strchr(host, ':') != NULL && host[0] != '[';
-    const char *loc = pt_arena_printf(
-        r->arena, "%s://%s%s%s%s%s/%s%s", scheme, v6 ? "[" : "", host ? host : "localhost",
-        v6 ? "]" : "", dflt ? "" : pt_arena_printf(r->arena, ":%d", port),
-        pt_uri_escape_path(r->arena, r->uri), r->args ? "?" : "", r->args ? r->args : "");
+    const char *loc = pt_request_construct_url(r, pt_arena_printf(r->arena, "%s/", r->uri),
+                                   r->args ? pt_arena_printf(r->arena, "?%s", r->args) : "");
     pt_table_set(&r->err_headers_out, "Location", loc);
     return 301;
+}
+
+/* DirectoryIndexRedirect: the index found is answered with a redirect to it (query not
+ * kept, as mod_dir's ap_construct_url of the subrequest's URI). */
+static int redirect_to_index(pt_request_t *r, const char *uri)
+{
+    pt_table_set(&r->err_headers_out, "Location", pt_request_construct_url(r, uri, ""));
+    return r->dir->core.index_redirect;
 }
 
 /* An index entry counts when it is a regular file, or when its URL goes to a proxy or
@@ -183,7 +184,8 @@ static bool try_index(pt_request_t *r, int *rc)
             continue;
         }
         if (index_usable(r, uri, file)) {
-            *rc = redirect_for_lookup(r, uri);
+            *rc = r->dir->core.index_redirect > 0 ? redirect_to_index(r, uri)
+                                                  : redirect_for_lookup(r, uri);
             return true;
         }
     }
@@ -319,11 +321,14 @@ static int send_listing(pt_request_t *r)
 static int serve_directory(pt_request_t *r)
 {
     size_t ul = strlen(r->uri);
-    if (ul == 0 || r->uri[ul - 1] != '/') {
+    bool slash = ul > 0 && r->uri[ul - 1] == '/';
+    /* DirectorySlash Off: no redirect, and no DirectoryIndex either (mod_dir declines), so
+     * Options Indexes lists the directory even when it has an index file, as Apache. */
+    if (!slash && r->dir->core.dir_slash != 1) {
         return redirect_with_slash(r);
     }
     int rc;
-    if (try_index(r, &rc)) {
+    if (slash && try_index(r, &rc)) {
         return rc;
     }
     /* No FallbackResource here (try_index used it if an index name was looked up): mod_dir
@@ -419,6 +424,66 @@ static int try_ranges(pt_request_t *r, int fd, const struct stat *st, const char
     }
 }
 
+/* The base64 digest (md: SHA-1 for FileETag Digest, MD5 for ContentDigest) of the file, as
+ * Apache's; NULL when the file cannot be read (logged). */
+static const char *file_digest(pt_request_t *r, int fd, const struct stat *st,
+                               const void *data, const EVP_MD *alg)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, alg, NULL) == 1;
+    if (ok && data) {
+        ok = EVP_DigestUpdate(ctx, data, (size_t)st->st_size) == 1;
+    } else {
+        char buf[16384];
+        for (off_t off = 0; ok && off < st->st_size;) {
+            ssize_t n = pread(fd, buf, sizeof buf, off);
+            ok = n > 0 && EVP_DigestUpdate(ctx, buf, (size_t)n) == 1;
+            off += n > 0 ? n : 0;
+        }
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        pt_log_rerror(PT_LOG_ERR, r, "cannot read %s for its digest", r->filename);
+        return NULL;
+    }
+    char *b64 = pt_arena_alloc(r->arena, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+    return b64;
+}
+
+/* ContentDigest On: Content-MD5 of the whole file, as Apache's default handler adds it when
+ * no content filter (compression) may change the body. */
+static void content_md5(pt_request_t *r, int fd, const struct stat *st, const void *data)
+{
+    const pt_compress_conf_t *cc = r->dir->compress;
+    if (r->dir->core.content_digest != 2 ||
+        (cc && (cc->nsmart_chain || pt_compress_chain(cc, r->filename, r->content_type).n)))
+        return;
+    const char *md5 = file_digest(r, fd, st, data, EVP_md5());
+    if (md5)
+        pt_table_set(&r->headers_out, "Content-MD5", md5);
+}
+
+/* The ETag FileETag asks for (Apache's ap_make_etag); NULL for None. */
+static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, const void *data)
+{
+    unsigned bits = pt_core_etag_bits(&r->dir->core);
+    if (bits & PT_FETAG_NONE)
+        return NULL;
+    if (bits & PT_FETAG_DIGEST) {
+        const char *b64 = file_digest(r, fd, st, data, EVP_sha1());
+        return b64 ? pt_arena_printf(r->arena, "\"%s\"", b64) : NULL;
+    }
+    int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+    char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
+    pt_etag_make_bits(etag, PT_ETAG_LEN, bits, (uint64_t)st->st_ino, (int64_t)st->st_size,
+                      mtime_us);
+    return etag;
+}
+
 /* data: the whole file in memory when the cache holds it, else NULL. */
 static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void *data)
 {
@@ -426,15 +491,14 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;
     }
-    int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
-    char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
-    pt_etag_make(etag, PT_ETAG_LEN, (int64_t)st->st_size, mtime_us);
+    const char *etag = file_etag(r, fd, st, data);
     /* A file dated in the future is announced as modified now, as Apache does. */
     time_t now = time(NULL);
     char *lm = pt_arena_alloc(r->arena, 32);
     pt_http_date_format(lm, 32, PT_MIN(st->st_mtime, now));
     pt_table_set(&r->headers_out, "Last-Modified", lm);
-    pt_table_set(&r->headers_out, "ETag", etag);
+    if (etag)
+        pt_table_set(&r->headers_out, "ETag", etag);
     pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
     pt_compress_static_prepare(r);          /* AddEncoding; "-gzip" ETags match */
     pt_compress_offer_file(r, fd, st, data); /* the compressed-file cache may serve it */
@@ -449,6 +513,7 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void
             return cond;
         }
     }
+    content_md5(r, fd, st, data); /* after the preconditions, on 206 too, as Apache */
     bool handled;
     rc = try_ranges(r, fd, st, etag, &handled);
     if (handled) {
@@ -467,8 +532,8 @@ int pt_static_handler(pt_request_t *r)
     if (r->filename == NULL) {
         return 404;
     }
-    if (r->path_info != NULL) {
-        return 404; /* AcceptPathInfo Default: a static file takes no path info */
+    if (r->path_info != NULL && r->dir->core.accept_path_info != 2) {
+        return 404; /* AcceptPathInfo Default or Off: a static file takes no path info */
     }
     struct stat st;
     int fd = -1;

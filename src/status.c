@@ -211,9 +211,12 @@ static void html_map(pt_strbuf_t *b, const snapshot_t *s)
 }
 
 /* A slot string may be mid-update by its worker: copy it bounded, then escape the copy. */
+/* A slot's text as it is now (its worker may be rewriting it), escaped. */
 static const char *slot_text(pt_arena_t *a, const char *field, size_t cap)
 {
-    return pt_html_escape(a, pt_arena_strndup(a, field, strnlen(field, cap)));
+    char *copy = pt_arena_alloc(a, cap);
+    pt_sb_slot_text(field, cap, copy);
+    return pt_html_escape(a, copy);
 }
 
 static void html_worker_row(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s, int p, int th)
@@ -224,16 +227,20 @@ static void html_worker_row(pt_strbuf_t *b, pt_request_t *r, const snapshot_t *s
     if (acc == 0 && (st == PT_SB_READY || st == PT_SB_DEAD))
         return;
     bool busy = pt_sb_state_busy(st);
-    int64_t since = busy ? w->req_start_us : w->last_used_us;
+    /* Each field is read once, relaxed: the worker stores them as it serves. */
+    int64_t since = busy ? __atomic_load_n(&w->req_start_us, __ATOMIC_RELAXED)
+                         : __atomic_load_n(&w->last_used_us, __ATOMIC_RELAXED);
     int64_t ss = since > 0 && s->now_us > since ? (s->now_us - since) / 1000000 : 0;
-    double mb = (double)w->bytes_served / (1024.0 * 1024.0);
+    double mb = (double)__atomic_load_n(&w->bytes_served, __ATOMIC_RELAXED) / (1024.0 * 1024.0);
+    uint64_t conns = __atomic_load_n(&w->conn_count, __ATOMIC_RELAXED);
+    int64_t last_us = __atomic_load_n(&w->last_duration_us, __ATOMIC_RELAXED);
     pt_strbuf_printf(b,
                      "<tr><td><b>%d-%u</b></td><td>%d</td><td>%llu/%llu/%llu</td><td><b>%c</b></td>"
                      "<td>%lld</td><td>%lld</td><td>-</td><td>-</td><td>%.2f</td><td>%.2f</td>",
                      p, s->sb->procs[p].generation, (int)atomic_load(&s->sb->procs[p].pid),
-                     (unsigned long long)w->conn_count, (unsigned long long)acc,
+                     (unsigned long long)conns, (unsigned long long)acc,
                      (unsigned long long)acc, st, (long long)ss,
-                     (long long)(w->last_duration_us / 1000), mb, mb);
+                     (long long)(last_us / 1000), mb, mb);
     pt_strbuf_printf(b, "<td>%s</td><td nowrap>%s</td><td nowrap>%s</td></tr>\n",
                      slot_text(r->arena, w->client, sizeof(w->client)),
                      slot_text(r->arena, w->vhost, sizeof(w->vhost)),

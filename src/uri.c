@@ -62,11 +62,11 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
     return 0;
 }
 
-/* Removes "." and ".." segments (RFC 3986 5.2.4) and merges runs of '/' (Apache's
- * MergeSlashes On). A trailing '/' is kept, and a trailing "." or ".." leaves one, as the
+/* Removes "." and ".." segments (RFC 3986 5.2.4) and, when merge, runs of '/' (Apache's
+ * MergeSlashes On, the default; Off keeps them). A trailing '/' is kept, and a trailing "." or ".." leaves one, as the
  * RFC's algorithm does. in starts with '/'. Returns false when a ".." would climb above the
  * root, unless clamp (file names: "/.." is "/"): Apache answers such a URL with 400. */
-static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp)
+static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
 {
     size_t o = 0;
     out[o++] = '/';
@@ -79,7 +79,9 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
         }
         size_t n = j - i;
         last_is_name = false;
-        if (n == 0 || (n == 1 && in[i] == '.')) {
+        if (n == 0 && !merge && j < len) {
+            out[o++] = '/'; /* MergeSlashes Off: an empty segment is kept */
+        } else if (n == 0 || (n == 1 && in[i] == '.')) {
             /* nothing */
         } else if (n == 2 && in[i] == '.' && in[i + 1] == '.') {
             if (o == 1 && !clamp) {
@@ -106,7 +108,7 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
     return true;
 }
 
-static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes,
+static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes, bool merge,
                      const char **out)
 {
     if (raw == NULL || len == 0 || raw[0] != '/') {
@@ -119,7 +121,7 @@ static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes,
         return st;
     }
     char *res = pt_arena_alloc(a, dlen + 2);
-    if (!remove_dot_segments(dec, dlen, res, false)) {
+    if (!remove_dot_segments(dec, dlen, res, false, merge)) {
         return 400;
     }
     *out = res;
@@ -128,13 +130,13 @@ static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes,
 
 int pt_uri_normalize(pt_arena_t *a, const char *raw, size_t len, const char **out)
 {
-    return normalize(a, raw, len, 1, out);
+    return normalize(a, raw, len, 1, true, out);
 }
 
 int pt_uri_normalize_for(pt_arena_t *a, const pt_vhost_t *vh, const char *raw, size_t len,
                          const char **out)
 {
-    return normalize(a, raw, len, vh->allow_encoded_slashes, out);
+    return normalize(a, raw, len, vh->allow_encoded_slashes, vh->core.merge_slashes != 1, out);
 }
 
 /* Apache's alias_matches on a normalized uri: the alias is a prefix of the uri, and when the
@@ -215,7 +217,7 @@ const char *pt_uri_canonical_file(pt_arena_t *a, const char *path)
     }
     size_t len = strlen(path);
     char *res = pt_arena_alloc(a, len + 2);
-    remove_dot_segments(path, len, res, true);
+    remove_dot_segments(path, len, res, true, true);
     size_t rl = strlen(res);
     if (rl > 1 && path[len - 1] == '/' && res[rl - 1] != '/') {
         res[rl++] = '/';
@@ -224,11 +226,38 @@ const char *pt_uri_canonical_file(pt_arena_t *a, const char *path)
     return res;
 }
 
+/* mod_alias's per-directory Alias (inside <Location>): the last location that matches, as
+ * the merge of <Location> sections keeps the innermost; NULL when none does. */
+static const char *map_location(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
+                                const char **root)
+{
+    const pt_alias_t *hit = NULL;
+    for (size_t i = 0; i < vh->naliases_map; i++) {
+        const pt_alias_t *al = &vh->aliases_map[i];
+        if (al->location && alias_matches(uri, al->from) > 0)
+            hit = al;
+    }
+    if (!hit)
+        return NULL;
+    *root = hit->to;
+    int preserve = hit->location->core.alias_preserve_path;
+    if (!preserve)
+        preserve = vh->dir->core.alias_preserve_path;
+    if (preserve != 2)
+        return hit->to;
+    return pt_arena_printf(a, "%s%s", hit->to, uri + strlen(hit->from));
+}
+
 static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
                        const char **root)
 {
+    const char *located = map_location(a, vh, uri, root);
+    if (located)
+        return located;
     for (size_t i = 0; i < vh->naliases_map; i++) {
         const pt_alias_t *al = &vh->aliases_map[i];
+        if (al->location)
+            continue;
         if (al->regex) {
             pt_regmatch_t m[10];
             if (al->re == NULL || pt_regex_exec(al->re, uri, 10, m, 0) != 0) {

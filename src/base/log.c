@@ -232,6 +232,11 @@ void pt_log_set_level(int level)
     atomic_store(&elog_level, level);
 }
 
+int pt_log_error_fd(void)
+{
+    return elog_fd;
+}
+
 int pt_log_level(void)
 {
     return atomic_load(&elog_level);

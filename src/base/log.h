@@ -36,6 +36,9 @@ void pt_log_merror(const char *module, int level, const char *client, const char
     __attribute__((format(printf, 4, 5)));
 void pt_log_mverror(const char *module, int level, const char *client, const char *fmt,
                     va_list ap) __attribute__((format(printf, 4, 0)));
+/* The error log's descriptor, for a writer that may not take the log's lock (a handler of a
+ * crash signal, modguard.c); lines written to it must be whole. */
+int pt_log_error_fd(void);
 /* LogLevel name ("warn", "debug", "trace1") to PT_LOG_*, -1 when unknown. */
 int pt_log_level_parse(const char *name);
 

@@ -16,6 +16,8 @@
 enum { PT_FILTER_DEFLATE = 1, PT_FILTER_BROTLI = 2 };
 /* What an encoded response's ETag becomes (DeflateAlterETag, BrotliAlterETag). */
 enum { PT_ETAG_ADD_SUFFIX = 0, PT_ETAG_NO_CHANGE = 1, PT_ETAG_REMOVE = 2 };
+/* What a DeflateFilterNote/BrotliFilterNote records (its optional first argument). */
+enum { PT_NOTE_RATIO = 0, PT_NOTE_INPUT = 1, PT_NOTE_OUTPUT = 2, PT_NOTE_KINDS = 3 };
 #define PT_FILTER_CHAIN_MAX 4 /* "DEFLATE;BROTLI_COMPRESS" and repeats fit */
 
 typedef struct {
@@ -27,6 +29,14 @@ typedef struct {
     const char *key;           /* MIME type (lower case, no parameters) or extension */
     pt_filter_chain_t chain;   /* empty: RemoveOutputFilter of the extension */
 } pt_filter_map_t;
+
+/* mod_filter: FilterProvider NAME FILTER EXPR (one of portico's filters when the expression,
+ * evaluated on the response, is true) and the FilterChain of smart filter names. */
+typedef struct {
+    const char *name;          /* the smart filter (FilterDeclare'd or not) */
+    unsigned char filter;      /* PT_FILTER_* */
+    const struct pt_expr *expr;
+} pt_filter_provider_t;
 
 typedef struct pt_compress_conf {
     /* Per directory. */
@@ -48,6 +58,22 @@ typedef struct pt_compress_conf {
     int brotli_window;         /* BrotliCompressionWindow 10-24, default 18 */
     int deflate_etag;          /* DeflateAlterETag: PT_ETAG_* , default AddSuffix */
     int brotli_etag;           /* BrotliAlterETag */
+    int brotli_lgblock;        /* BrotliCompressionMaxInputBlock 16-24; 0 (default): the
+                                  encoder's choice */
+    /* DeflateFilterNote and BrotliFilterNote: the request note (LogFormat %{NAME}n) that
+     * gets the ratio, the input or the output bytes; NULL unset. */
+    const char *deflate_notes[PT_NOTE_KINDS];
+    const char *brotli_notes[PT_NOTE_KINDS];
+    /* mod_filter. Providers: outer then inner, the first true one per name decides. The
+     * chain: the names in order after this scope's FilterChain lines were applied to the
+     * outer chain (chain_ops: those lines' words, "+name", "-name", "=name", "@name", "!",
+     * kept for the merge); chain_given: a FilterChain line is in this scope. */
+    const pt_filter_provider_t *providers;
+    size_t nproviders;
+    const char **smart_chain;
+    size_t nsmart_chain;
+    const char **chain_ops;
+    size_t nchain_ops;
 } pt_compress_conf_t;
 
 /* The defaults above, for a scope whose merged config has none. */
@@ -60,6 +86,15 @@ const pt_compress_conf_t *pt_compress_conf_merge(pt_arena_t *a, const pt_compres
 int pt_compress_conf_int(const pt_compress_conf_t *c, size_t offset);
 #define PT_COMPRESS_SETTING(c, field) \
     pt_compress_conf_int((c), offsetof(pt_compress_conf_t, field))
+
+/* The scope's own compression config, made on first use (directives_filter.c's too). */
+pt_compress_conf_t *pt_dcx_compress_conf(dcx_t *l, dcx_scope_t *s);
+/* FilterChain's words applied to a chain of names (mod_filter's filter_chain): a new array
+ * in a, its length in *n. */
+const char **pt_filter_chain_apply(pt_arena_t *a, const char *const *chain, size_t nchain,
+                                   const char *const *ops, size_t nops, size_t *n);
+/* FilterDeclare, FilterProvider, FilterChain, FilterProtocol (directives_filter.c). */
+extern const dcx_directive_t pt_dcx_filter_table[];
 
 /* The directives, registered by src/loader.c. */
 extern const pt_conf_ext_t pt_compress_conf_ext;

@@ -40,6 +40,7 @@ typedef struct {
     size_t ndefs, capdefs;
     const char *stack[MAX_INCLUDE_DEPTH]; /* real paths of the files being read */
     int depth;
+    bool (*directive_known)(const char *name, bool section); /* pt_parse_opts_t's */
 } pctx_t;
 
 typedef struct {
@@ -303,6 +304,17 @@ static bool loaded_module(const pctx_t *c, const char *arg)
     return false;
 }
 
+/* The sections this parser handles itself (the walker never sees them). */
+static bool is_conditional(const char *name)
+{
+    static const char *const names[] = {"IfModule", "IfDefine", "IfFile", "IfDirective",
+                                        "IfSection"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool condition_true(pctx_t *c, const char *kind, const char *arg)
 {
     bool neg = arg[0] == '!';
@@ -314,6 +326,10 @@ static bool condition_true(pctx_t *c, const char *kind, const char *arg)
               loaded_module(c, arg);
     else if (strcasecmp(kind, "IfFile") == 0)
         yes = file_exists(c, arg);
+    else if (strcasecmp(kind, "IfDirective") == 0)
+        yes = c->directive_known && c->directive_known(arg, false);
+    else if (strcasecmp(kind, "IfSection") == 0)
+        yes = (c->directive_known && c->directive_known(arg, true)) || is_conditional(arg);
     else
         yes = define_find(c, arg) != NULL;
     return yes != neg;
@@ -373,8 +389,7 @@ static int open_section(pctx_t *c, reader_t *r, char *l, int line, pt_node_t ***
     l[len - 1] = '\0';
     int argc;
     const char **argv;
-    if (strcasecmp(name, "IfModule") == 0 || strcasecmp(name, "IfDefine") == 0 ||
-        strcasecmp(name, "IfFile") == 0) {
+    if (is_conditional(name)) {
         /* The condition is expanded; a skipped body is not. */
         if (split_words(c, s + nlen, r->file, line, &argc, &argv) < 0)
             return -1;
@@ -703,7 +718,8 @@ pt_node_t *pt_config_parse(pt_arena_t *a, const char *path, const pt_parse_opts_
                            const char **server_root_out, char *err, size_t errlen)
 {
     pctx_t c = {.a = a, .err = err, .errlen = errlen, .mpm = PT_MPM_EVENT,
-                .htaccess = opts && opts->htaccess};
+                .htaccess = opts && opts->htaccess,
+                .directive_known = opts ? opts->directive_known : NULL};
     const char *main_path = path;
     if (opts && opts->server_root) {
         /* As httpd -f: a relative config path is relative to ServerRoot (-d). */

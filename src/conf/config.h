@@ -39,6 +39,10 @@ typedef struct {
     size_t ndefines;
     bool htaccess;             /* a .htaccess file: Include, Define, LoadModule, ServerRoot
                                   and MPM are not allowed there */
+    /* What <IfDirective> and <IfSection> ask: is there a directive (section: a "<name"
+     * section) of that name? pt_config_load and the .htaccess reader fill it in
+     * (pt_dcx_directive_known); NULL: none is, both conditions false. */
+    bool (*directive_known)(const char *name, bool section);
 } pt_parse_opts_t;
 
 /* Parses path (and what it includes) into a tree in arena a. On error returns NULL and
@@ -84,6 +88,20 @@ enum {
 };
 
 struct pt_expr; /* an ap_expr (conf/expr_parse.h) */
+/* <Limit GET POST> and <LimitExcept GET> (Apache's cmd->limited): the methods the access
+ * directives inside apply to. Methods are compared as written (case-sensitive, as Apache);
+ * HEAD counts as GET, as Apache gives both one method number. outer: the enclosing <Limit>,
+ * whose set the method must also pass (NULL: none). Built at load, read-only after. */
+typedef struct pt_method_limit {
+    const char **methods;
+    size_t nmethods;
+    bool except;                       /* <LimitExcept>: every method but those */
+    const struct pt_method_limit *outer;
+} pt_method_limit_t;
+
+/* Does a directive made under lim apply to a request with this method? NULL: always. */
+bool pt_method_limited(const pt_method_limit_t *lim, const char *method);
+
 /* Access rules (Require, <RequireAll>, <RequireAny>, <RequireNone>); see access.h. */
 typedef struct pt_require pt_require_t;
 /* Header / RequestHeader rules as parsed (headers.c parses and applies them; the type is
@@ -265,6 +283,7 @@ typedef struct {
     const char *const *argv;
     const char *file;
     int line;
+    bool htaccess;   /* read from a .htaccess file */
 } pt_mod_directive_t;
 /* <If>, <ElseIf>, <Else> (Apache's core): a condition (conf/expr_parse.h) and what the
  * section sets; its conf's own ifs are the sections nested in it. The request floor merges
@@ -277,6 +296,49 @@ typedef struct pt_if_section {
     const char *file;
     int line;
 } pt_if_section_t;
+
+/* FileETag's components, Apache's ETAG_* bits (0 is unset). */
+enum {
+    PT_FETAG_NONE = 1 << 0,
+    PT_FETAG_MTIME = 1 << 1,
+    PT_FETAG_INODE = 1 << 2,
+    PT_FETAG_SIZE = 1 << 3,
+    PT_FETAG_DIGEST = 1 << 4,
+    PT_FETAG_ALL = PT_FETAG_MTIME | PT_FETAG_INODE | PT_FETAG_SIZE,
+};
+
+/* The per-directory settings of Apache's core, mod_dir, mod_authz_core and mod_auth_basic
+ * beyond those of pt_dir_config_t proper (conf/directives_core2.c sets them,
+ * pt_core_dir_merge merges them). Zero is "unset" in every field. */
+typedef struct {
+    /* FileETag, kept as Apache's core_dir_config (bits, +add, -remove) and merged the same
+     * way: a relative line changes an inherited explicit setting, not the built-in default. */
+    unsigned etag_bits, etag_add, etag_remove;
+    int accept_path_info;      /* AcceptPathInfo: 0 unset (Default), 1 Off, 2 On, 3 Default */
+    int dir_slash;             /* DirectorySlash: 0 unset (On), 1 Off, 2 On */
+    int index_redirect;        /* DirectoryIndexRedirect: 0 unset (off), -1 off, else 3xx */
+    int forbidden_on_fail;     /* AuthzSendForbiddenOnFailure: 0 unset (Off), 1 Off, 2 On */
+    int auth_merging;          /* AuthMerging of this section itself (not inherited):
+                                  0 unset, 1 Off, 2 And, 3 Or */
+    int basic_authoritative;   /* AuthBasicAuthoritative: 0 unset (On), 1 Off, 2 On */
+    /* AuthBasicFake user [password]: string expressions (conf/expr_parse.h); basic_fake 0
+     * unset, 1 "AuthBasicFake off", 2 set. */
+    const struct pt_expr *basic_fake_user, *basic_fake_pass;
+    int basic_fake;
+    int qualify_redirect_url;  /* QualifyRedirectURL: 0 unset (Off), 1 Off, 2 On */
+    int cgi_pass_auth;         /* CGIPassAuth: 0 unset (Off), 1 Off, 2 On */
+    int redirect_relative;     /* RedirectRelative (mod_alias): 0 unset (Off), 1 Off, 2 On */
+    int content_digest;        /* ContentDigest: 0 unset (Off), 1 Off, 2 On */
+    int cgi_current_uri;       /* CGIVar REQUEST_URI: 0 unset (original-uri), 1
+                                  original-uri, 2 current-uri */
+    int mime_use_path_info;    /* ModMimeUsePathInfo: 0 unset (Off), 1 Off, 2 On */
+    int alias_preserve_path;   /* AliasPreservePath: 0 unset (Off), 1 Off, 2 On */
+} pt_core_dir_t;
+
+/* Apache's merge of the fields above (merge_core_dir_configs and the modules'). */
+void pt_core_dir_merge(pt_core_dir_t *m, const pt_core_dir_t *o, const pt_core_dir_t *i);
+/* The FileETag components in force for a merged config (MTime Size when none is set). */
+unsigned pt_core_etag_bits(const pt_core_dir_t *c);
 
 /* Per-directory configuration: the server's defaults, and one per <Directory>, <Location>,
  * <Files> section. A field that a section does not set is "unset" (NULL, -1 or its _set flag
@@ -371,6 +433,7 @@ typedef struct pt_dir_config {
     size_t nexpires_by_type;
 
     pt_rewrite_dir_t rewrite;            /* RewriteEngine, RewriteRule ... in a section */
+    pt_core_dir_t core;                  /* FileETag, AcceptPathInfo, DirectorySlash ... */
     /* <If>/<ElseIf>/<Else> of this scope, merged outer then inner (Apache's sec_if). */
     const pt_if_section_t *ifs;
     size_t nifs;
@@ -403,12 +466,16 @@ typedef struct {
     const char *from;          /* URL prefix, or regex source */
     pt_regex_t *re;
     const char *to;            /* filesystem path; may hold $1..$9 for AliasMatch */
+    /* The one-argument Alias inside <Location from> (Apache 2.4.13): the section's own config
+     * (its AliasPreservePath), else NULL for a server-level Alias. */
+    const struct pt_dir_config *location;
 } pt_alias_t;
 
 typedef struct {
     pt_logformat_t *format;
     const char *path;          /* file path, "/dev/stdout" or "/dev/stderr" */
     const char *env_cond;      /* env=NAME or env=!NAME; NULL for always */
+    bool global;               /* GlobalLog: also every virtual host's, own CustomLogs or not */
     struct pt_logsink *sink;   /* opened by pt_log_open_sinks after load (base/log.h) */
 } pt_customlog_t;
 
@@ -418,6 +485,18 @@ typedef struct {
     socklen_t addrlen;         /* 0 for "*" */
     int port;                  /* 0 = any */
 } pt_vaddr_t;
+
+/* Server-level settings of Apache's core beyond pt_vhost_t's own (directives_core2.c);
+ * 0 is unset in every field, and a virtual host inherits the main server's. */
+typedef struct {
+    int merge_slashes;         /* MergeSlashes: 0 unset (On), 1 Off, 2 On */
+    int strict_host_check;     /* StrictHostCheck: 0 unset (Off), 1 Off, 2 On */
+    int registered_methods;    /* HttpProtocolOptions: 0 unset (LenientMethods), 1
+                                  LenientMethods, 2 RegisteredMethods (others get 501) */
+} pt_core_srv_t;
+
+/* A virtual host's unset fields from the main server's. */
+void pt_core_srv_inherit(pt_core_srv_t *vh, const pt_core_srv_t *main_server);
 
 typedef struct pt_vhost {
     const char *server_name;   /* without port; NULL inherits the main server's */
@@ -474,6 +553,7 @@ typedef struct pt_vhost {
     /* WebSocket and Upgrade tunnels (proxy/directives_tunnel.c). */
     int64_t tunnel_idle_timeout_ms; /* ProxyWebsocketIdleTimeout; 0: the backend's timeout,
                                        then ProxyTimeout, then Timeout */
+    pt_core_srv_t core;         /* MergeSlashes, StrictHostCheck, HttpProtocolOptions */
     const char **access_files;  /* AccessFileName; NULL inherits the main server's (default
                                    .htaccess): never served, whatever the sections say */
     size_t naccess_files;
@@ -568,6 +648,11 @@ typedef struct pt_config {
      * set at load by src/loader.c. */
     const struct pt_handler *default_handler;
 
+    /* Methods beyond the standard ones that the configuration made known (RegisterHttpMethod
+     * and <Limit>/<LimitExcept> at load): what HttpProtocolOptions RegisteredMethods admits. */
+    const char **methods;
+    size_t nmethods;
+
     /* What `portico -t` prints beside "Syntax OK": "FILE:LINE: notice: ..." lines for what
      * the configuration asks and portico accepts without doing (directives_compat.c), one
      * per key (a directive or module name); notice_keys[i] is NULL for keyless lines. */
@@ -575,6 +660,10 @@ typedef struct pt_config {
     const char **notice_keys;
     size_t nnotices;
 } pt_config_t;
+
+/* Is method one of Apache's standard ones or one the configuration registered
+ * (RegisterHttpMethod, <Limit>)? What HttpProtocolOptions RegisteredMethods admits. */
+bool pt_method_registered(const pt_config_t *cfg, const char *method);
 
 /* Reads and builds a configuration. NULL on error with "FILE:LINE: message" in err (or a
  * message without a location when the file cannot be opened). */
@@ -650,5 +739,9 @@ const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d
  * matching one is the default; the main server when none matches. */
 const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
                                       const char *host);
+/* StrictHostCheck On in the default server for that address, and host (may be NULL: never
+ * rejected) names none of the servers on it: Apache answers 400 (AH10157). */
+bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
+                             const char *host);
 
 #endif

@@ -132,6 +132,37 @@ static void merge_rewrite(pt_arena_t *a, pt_rewrite_dir_t *m, const pt_rewrite_d
         m->rules = i->rules, m->nrules = i->nrules;
 }
 
+/* Set once at start-up, before any configuration is loaded or a thread runs (the request
+ * floor's join of two rule trees: conf does not know their type). */
+static const pt_require_t *(*join_require)(pt_arena_t *a, const pt_require_t *o,
+                                           const pt_require_t *i, bool and_op);
+
+void pt_dcx_set_merge_require(const pt_require_t *(*fn)(pt_arena_t *a, const pt_require_t *o,
+                                                        const pt_require_t *i, bool and_op))
+{
+    join_require = fn;
+}
+
+/* mod_authz_core's merge: an inner section's Require lines replace the outer ones, unless
+ * its AuthMerging says And or Or (then both, in one container); AuthMerging Off in a section
+ * without Require drops the outer ones. */
+static void merge_require(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config_t *o,
+                          const pt_dir_config_t *i)
+{
+    int op = i->core.auth_merging;
+    if (op == 0) {
+        if (i->require)
+            m->require = i->require;
+    } else if (op == 1) {
+        m->require = i->require;
+    } else if (o->require && i->require) {
+        m->require = join_require ? join_require(a, o->require, i->require, op == 2)
+                                  : o->require;
+    } else if (i->require) {
+        m->require = i->require;
+    }
+}
+
 pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer,
                                      const pt_dir_config_t *inner)
 {
@@ -139,6 +170,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     const pt_dir_config_t *o = outer, *i = inner;
     *m = *o;
     merge_options(m, o, i);
+    pt_core_dir_merge(&m->core, &o->core, &i->core);
     if (i->dir_index_set) {
         m->dir_index = i->dir_index;
         m->ndir_index = i->ndir_index;
@@ -156,8 +188,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
         m->noverride_list = i->noverride_list;
         m->override_list_set = true;
     }
-    if (i->require)
-        m->require = i->require;
+    merge_require(a, m, o, i);
     if (i->access_compat) /* replaced whole: mod_access_compat has no merge */
         m->access_compat = i->access_compat;
     if (i->auth_type)
@@ -684,4 +715,33 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
             return first;
     }
     return cfg->main_server;
+}
+
+/* StrictHostCheck (Apache's ap_update_vhost_from_headers_ex with require_match): the default
+ * server of the address decides whether it applies, and a name counts only when a server on
+ * that address (the main server when no virtual host is on it) names it. */
+bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
+                             const char *host)
+{
+    size_t hlen = host ? strlen(host) : 0;
+    while (hlen > 0 && host[hlen - 1] == '.')
+        hlen--;
+    if (!hlen)
+        return false;
+    for (int level = 1; level >= 0; level--) {
+        const pt_vhost_t *first = NULL;
+        bool named = false;
+        for (size_t i = 0; i < cfg->nvhosts; i++) {
+            const pt_vhost_t *vh = cfg->vhosts[i];
+            if (!local || vhost_addr_match(vh, local) != level)
+                continue;
+            if (!first)
+                first = vh;
+            named = named || name_match(vh, host, hlen);
+        }
+        if (first)
+            return first->core.strict_host_check == 2 && !named;
+    }
+    const pt_vhost_t *m = cfg->main_server;
+    return m->core.strict_host_check == 2 && !name_match(m, host, hlen);
 }

@@ -5,6 +5,8 @@
  * directives_args.c; directives.h holds what they share. */
 #include "directives.h"
 
+#include "compress_conf.h"
+
 #include "log.h"
 #include "mime.h"
 
@@ -455,6 +457,7 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     }
     if (vh->nlogs == 0)
         vh->logs = m->logs, vh->nlogs = m->nlogs;
+    pt_core_srv_inherit(&vh->core, &m->core);
     vh->dir = pt_dir_config_merge(l->a, m->dir, vh->dir);
     /* Apache: the main server's sections come first; mod_alias puts the vhost's first. */
     vh->sections = concat(l->a, m->sections, m->nsections, vh->sections, vh->nsections,
@@ -560,6 +563,8 @@ int pt_config_extend(const pt_conf_ext_t *ext)
         abort();
     }
     exts[nexts++] = ext;
+    if (ext->merge_require)
+        pt_dcx_set_merge_require(ext->merge_require);
     return 0;
 }
 
@@ -572,10 +577,28 @@ static size_t gather_tables(const dcx_directive_t **out)
     out[n++] = pt_dcx_alias_table;
     out[n++] = pt_dcx_compat_table;
     out[n++] = pt_dcx_expires_table;
+    out[n++] = pt_dcx_limit_table;
+    out[n++] = pt_dcx_core2_table;
+    out[n++] = pt_dcx_compat2_table;
+    out[n++] = pt_dcx_filter_table;
     for (size_t i = 0; i < nexts; i++)
         if (exts[i]->directives)
             out[n++] = exts[i]->directives;
     return n;
+}
+
+bool pt_dcx_directive_known(const char *name, bool section)
+{
+    const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
+    size_t nt = gather_tables(tables);
+    for (size_t t = 0; t < nt; t++) {
+        for (const dcx_directive_t *d = tables[t]; d->name; d++) {
+            bool sec = d->name[0] == '<';
+            if (sec == section && strcasecmp(d->name + sec, name) == 0)
+                return true;
+        }
+    }
+    return false;
 }
 
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
@@ -595,7 +618,9 @@ pt_config_t *pt_config_load(const char *path, const pt_parse_opts_t *opts, char 
     dcx_t l = {.cfg = c, .a = c->arena, .err = err, .errlen = errlen, .tables = tables,
                .ntables = gather_tables(tables), .exts = exts, .nexts = nexts,
                .ext_state = state};
-    c->tree = pt_config_parse(c->arena, path, opts, &c->server_root, err, errlen);
+    pt_parse_opts_t o = opts ? *opts : (pt_parse_opts_t){0};
+    o.directive_known = pt_dcx_directive_known;
+    c->tree = pt_config_parse(c->arena, path, &o, &c->server_root, err, errlen);
     if (!c->tree) {
         pt_config_free(c);
         return NULL;

@@ -21,6 +21,10 @@ enum {
     W_SECTIONS = W_DIR | W_LOC | W_FILES | W_IF,
 };
 
+/* A loaded module's directive carries in these bits of its where the AllowOverride classes
+ * (PT_OVR_*) that let it into a .htaccess file; conf's own have theirs in the class table
+ * of htaccess_parse.c. */
+#define W_OVR_SHIFT 16
 #define SRV (W_SERVER | W_VHOST)
 #define ALL (W_SERVER | W_VHOST | W_SECTIONS)
 #define NOMAX -1
@@ -68,6 +72,7 @@ typedef struct {
     pt_section_t *sec;      /* innermost <Directory>/<Files>/<Location>, else NULL */
     pt_require_t **req;     /* Require lines and groups collected in this scope */
     size_t nreq;
+    const pt_method_limit_t *limit; /* inside <Limit>/<LimitExcept>, else NULL */
 } dcx_scope_t;
 
 struct dcx_directive {
@@ -80,6 +85,14 @@ struct dcx_directive {
 /* conf's own tables, which pt_config_load hands to the walker before the extensions'. */
 extern const dcx_directive_t pt_dcx_dir_table[];
 extern const dcx_directive_t pt_dcx_alias_table[];
+/* directives_limit.c: <Limit>, <LimitExcept>, RegisterHttpMethod, HttpProtocolOptions;
+ * directives_core2.c: the rest of Apache's core, mod_dir, mod_env, ... that portico takes. */
+extern const dcx_directive_t pt_dcx_limit_table[];
+extern const dcx_directive_t pt_dcx_core2_table[];
+/* directives_compat2.c: Apache directives whose feature portico lacks (notice or error). */
+extern const dcx_directive_t pt_dcx_compat2_table[];
+/* Is method one of Apache's standard methods (GET, POST, PROPFIND, ...)? */
+bool pt_dcx_method_standard(const char *method);
 
 /* ---- Extensions: how the floors above conf add to the language ----------------------------
  * conf names nothing above it: access rules, Header rules, access logs, LoadModule, the
@@ -98,6 +111,10 @@ struct pt_conf_ext {
     /* SetHandler NAME: 1 when the extension takes the name (and fills s->dc, e.g. a proxy
      * backend), 0 when the name is not its, -1 after pt_dcx_fail. */
     int (*set_handler)(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const char *name);
+    /* AuthMerging And|Or: the outer and inner rule trees joined in one container (and_op:
+     * <RequireAll>, else <RequireAny>), allocated from a; NULL when not the extension's. */
+    const pt_require_t *(*merge_require)(pt_arena_t *a, const pt_require_t *outer,
+                                         const pt_require_t *inner, bool and_op);
 };
 
 #define PT_CONF_EXT_MAX 48
@@ -109,6 +126,11 @@ void **pt_dcx_ext_state(dcx_t *l, const pt_conf_ext_t *ext);
 
 /* ---- directives.c ---- */
 
+/* Is there a directive (section: a "<name" section) of that name, case-insensitive, in
+ * conf's tables or a registered extension's? What <IfDirective> and <IfSection> test. */
+bool pt_dcx_directive_known(const char *name, bool section);
+
+
 /* Adds a -t notice "FILE:LINE: notice: message" (pt_config_t.notices); with a key, only the
  * first notice of that key is kept (one line per directive name). */
 __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t *n,
@@ -116,7 +138,7 @@ __attribute__((format(printf, 4, 5))) void pt_dcx_note(dcx_t *l, const pt_node_t
 /* A loader state for a walk of cfg outside pt_config_load (a .htaccess file): conf's and
  * the extensions' tables into tables (room for PT_DCX_TABLES_MAX), state (room for
  * PT_CONF_EXT_MAX, zeroed) for the extensions. */
-#define PT_DCX_TABLES_MAX (5 + PT_CONF_EXT_MAX)
+#define PT_DCX_TABLES_MAX (9 + PT_CONF_EXT_MAX)
 void pt_dcx_init(dcx_t *l, pt_config_t *cfg, const dcx_directive_t **tables, void **state,
                  char *err, size_t errlen);
 
@@ -173,6 +195,11 @@ struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, cons
                             unsigned flags);
 
 /* ---- dirconf.c ---- */
+
+/* AuthMerging's join (pt_conf_ext_t.merge_require), set by pt_config_extend at start-up;
+ * without one, the outer rules stay. */
+void pt_dcx_set_merge_require(const pt_require_t *(*fn)(pt_arena_t *a, const pt_require_t *o,
+                                                        const pt_require_t *i, bool and_op));
 
 /* A per-directory config with every field unset. */
 pt_dir_config_t *pt_dcx_dir_new(pt_arena_t *a);

@@ -17,8 +17,30 @@ static int add_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool regex)
     return 0;
 }
 
+/* Alias inside <Location path> takes one argument, the target of the whole location
+ * (mod_alias 2.4.13); AliasPreservePath says whether the rest of the path follows. */
+static int set_location_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    const pt_section_t *sec = s->sec;
+    if (n->argc != 1)
+        return pt_dcx_fail(l, n, "Alias inside <Location> takes one argument, the path the "
+                                 "location maps to");
+    if (!sec || sec->kind != PT_SEC_LOCATION || strpbrk(sec->pattern, "*?["))
+        return pt_dcx_fail(l, n, "Alias with one argument is supported in a <Location path> "
+                                 "section only (not <LocationMatch> or wildcards)");
+    pt_alias_t *al = pt_dcx_push(l->a, &s->vh->aliases_map, &s->vh->naliases_map, sizeof(*al));
+    al->from = sec->pattern;
+    al->to = n->argv[0];
+    al->location = s->dc;
+    return 0;
+}
+
 static int set_alias(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
+    if (s->where == W_LOC)
+        return set_location_alias(l, s, n);
+    if (n->argc != 2)
+        return pt_dcx_fail(l, n, "Alias takes two arguments, a fakename and a realname");
     return add_alias(l, s, n, false);
 }
 
@@ -168,7 +190,7 @@ static int set_error_document(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 }
 
 const dcx_directive_t pt_dcx_alias_table[] = {
-    {"Alias", SRV, 2, 2, set_alias},
+    {"Alias", SRV | W_LOC, 1, 2, set_alias},
     {"AliasMatch", SRV, 2, 2, set_alias_match},
     {"ScriptAlias", SRV, 2, 2, set_script_alias},
     {"Redirect", ALL, 1, 3, set_redirect},

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define conf_of pt_dcx_compress_conf
+
 const pt_compress_conf_t pt_compress_conf_default = {
     .precompressed = 0,
     .deflate_level = 6,
@@ -20,13 +22,13 @@ const pt_compress_conf_t pt_compress_conf_default = {
     .brotli_etag = PT_ETAG_ADD_SUFFIX,
 };
 
-static pt_compress_conf_t *conf_of(dcx_t *l, dcx_scope_t *s)
+pt_compress_conf_t *pt_dcx_compress_conf(dcx_t *l, dcx_scope_t *s)
 {
     if (!s->dc->compress) {
         pt_compress_conf_t *c = pt_arena_calloc(l->a, sizeof(*c));
         c->precompressed = c->deflate_level = c->deflate_window = -1;
         c->deflate_memlevel = c->deflate_buffer = c->brotli_quality = c->brotli_window = -1;
-        c->deflate_etag = c->brotli_etag = -1;
+        c->deflate_etag = c->brotli_etag = c->brotli_lgblock = -1;
         s->dc->compress = c;
     }
     return (pt_compress_conf_t *)s->dc->compress; /* the loader's own, still mutable */
@@ -127,6 +129,19 @@ static int add_encoding(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* mod_mime's RemoveEncoding: an entry without a value, which the inner-first merge puts
+ * before the outer AddEncoding it hides. */
+static int remove_encoding(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_compress_conf_t *c = conf_of(l, s);
+    for (int i = 0; i < n->argc; i++) {
+        pt_ext_map_t *m = pt_dcx_push(l->a, &c->encodings, &c->nencodings, sizeof(*m));
+        m->ext = lower(l->a, n->argv[i] + (n->argv[i][0] == '.'));
+        m->value = NULL;
+    }
+    return 0;
+}
+
 static int precompressed_static(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     bool on;
@@ -171,12 +186,38 @@ static int alter_etag(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return pt_dcx_fail(l, n, "%s must be AddSuffix, NoChange or Remove", n->name);
 }
 
+/* mod_brotli accepts 16..24 (BROTLI_MIN/MAX_INPUT_BLOCK_BITS). */
+NUMBER(brotli_max_input_block, 16, 24, brotli_lgblock)
+
+/* DeflateFilterNote [Input|Output|Ratio] name, BrotliFilterNote likewise: Ratio when the
+ * type is left out, as Apache. */
+static int filter_note(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    static const char *const kinds[] = {"ratio", "input", "output"};
+    int kind = PT_NOTE_RATIO;
+    if (n->argc == 2) {
+        kind = -1;
+        for (int i = 0; i < PT_NOTE_KINDS; i++)
+            if (strcasecmp(n->argv[0], kinds[i]) == 0)
+                kind = i;
+        if (kind < 0)
+            return pt_dcx_fail(l, n, "%s: unknown note type %s (Input, Output or Ratio)",
+                               n->name, n->argv[0]);
+    }
+    pt_compress_conf_t *c = conf_of(l, s);
+    const char **notes = strncasecmp(n->name, "Deflate", 7) == 0 ? c->deflate_notes
+                                                                 : c->brotli_notes;
+    notes[kind] = n->argv[n->argc - 1];
+    return 0;
+}
+
 static const dcx_directive_t compress_directives[] = {
     {"SetOutputFilter", ALL, 1, 1, set_output_filter},
     {"AddOutputFilterByType", ALL, 2, NOMAX, add_output_filter_by_type},
     {"AddOutputFilter", ALL, 2, NOMAX, add_output_filter},
     {"RemoveOutputFilter", ALL, 1, NOMAX, remove_output_filter},
     {"AddEncoding", ALL, 2, NOMAX, add_encoding},
+    {"RemoveEncoding", ALL, 1, NOMAX, remove_encoding},
     {"PrecompressedStatic", ALL, 1, 1, precompressed_static},
     {"DeflateCompressionLevel", SRV, 1, 1, deflate_compression_level},
     {"DeflateWindowSize", SRV, 1, 1, deflate_window_size},
@@ -186,6 +227,9 @@ static const dcx_directive_t compress_directives[] = {
     {"BrotliCompressionWindow", SRV, 1, 1, brotli_compression_window},
     {"DeflateAlterETag", SRV, 1, 1, alter_etag},
     {"BrotliAlterETag", SRV, 1, 1, alter_etag},
+    {"BrotliCompressionMaxInputBlock", SRV, 1, 1, brotli_max_input_block},
+    {"DeflateFilterNote", SRV, 1, 2, filter_note},
+    {"BrotliFilterNote", SRV, 1, 2, filter_note},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -195,6 +239,42 @@ const pt_conf_ext_t pt_compress_conf_ext = {
 };
 
 /* ---- Merge -------------------------------------------------------------------------------- */
+
+/* mod_filter's FilterChain words (directives_filter.c keeps them; the merge applies them). */
+const char **pt_filter_chain_apply(pt_arena_t *a, const char *const *chain, size_t nchain,
+                                   const char *const *ops, size_t nops, size_t *n)
+{
+    const char **v = pt_arena_alloc(a, (nchain + nops + 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < nchain; i++)
+        v[k++] = chain[i];
+    for (size_t i = 0; i < nops; i++) {
+        const char *w = ops[i];
+        char op = w[0] && strchr("+-=@!", w[0]) ? w[0] : '+';
+        const char *name = w + (w[0] == op);
+        if (op == '!' || op == '=')
+            k = 0;
+        if (op == '!')
+            continue;
+        size_t j = 0;
+        for (size_t m = 0; m < k; m++) /* one entry per name; "-" drops it */
+            if (strcasecmp(v[m], name) != 0)
+                v[j++] = v[m];
+        k = j;
+        if (op == '-')
+            continue;
+        if (op == '@') {
+            memmove(v + 1, v, k * sizeof(*v));
+            v[0] = name;
+            k++;
+        } else {
+            v[k++] = name;
+        }
+    }
+    *n = k;
+    return v;
+}
+
 
 static const void *concat(pt_arena_t *a, const void *x, size_t nx, const void *y, size_t ny,
                           size_t elt, size_t *n)
@@ -240,6 +320,21 @@ const pt_compress_conf_t *pt_compress_conf_merge(pt_arena_t *a, const pt_compres
     merge_int(&m->brotli_window, i->brotli_window);
     merge_int(&m->deflate_etag, i->deflate_etag);
     merge_int(&m->brotli_etag, i->brotli_etag);
+    merge_int(&m->brotli_lgblock, i->brotli_lgblock);
+    m->providers = concat(a, o->providers, o->nproviders, i->providers, i->nproviders,
+                          sizeof(*o->providers), &m->nproviders);
+    if (i->nchain_ops) {
+        m->smart_chain = pt_filter_chain_apply(a, o->smart_chain, o->nsmart_chain,
+                                               i->chain_ops, i->nchain_ops, &m->nsmart_chain);
+        m->chain_ops = NULL;
+        m->nchain_ops = 0;
+    }
+    for (int k = 0; k < PT_NOTE_KINDS; k++) {
+        if (i->deflate_notes[k])
+            m->deflate_notes[k] = i->deflate_notes[k];
+        if (i->brotli_notes[k])
+            m->brotli_notes[k] = i->brotli_notes[k];
+    }
     return m;
 }
 

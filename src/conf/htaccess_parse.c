@@ -1,7 +1,7 @@
 /* .htaccess files as Apache reads them: the parser's language without Include or Define,
  * walked in <Directory> context against a scratch configuration, each directive admitted by
- * its AllowOverride class (the "Override:" line of Apache's documentation) or by
- * AllowOverrideList. */
+ * its AllowOverride class (the "Override:" line of Apache's documentation; a loaded
+ * module's directive says its own, W_OVR_SHIFT) or by AllowOverrideList. */
 #include "htaccess_parse.h"
 
 #include "directives.h"
@@ -56,6 +56,7 @@ static const struct ovr_class {
     {"AuthName", PT_OVR_AUTHCFG},
     {"AuthType", PT_OVR_AUTHCFG},
     {"AuthUserFile", PT_OVR_AUTHCFG},
+    {"AuthzSendForbiddenOnFailure", PT_OVR_AUTHCFG},
     {"BrowserMatch", PT_OVR_FILEINFO},
     {"BrowserMatchNoCase", PT_OVR_FILEINFO},
     {"CGIPassAuth", PT_OVR_AUTHCFG},
@@ -64,6 +65,9 @@ static const struct ovr_class {
     {"DefaultIcon", PT_OVR_INDEXES},
     {"DefaultLanguage", PT_OVR_FILEINFO},
     {"DefaultType", PT_OVR_FILEINFO},
+    {"DeflateInflateLimitRequestBody", ANY},
+    {"DeflateInflateRatioBurst", ANY},
+    {"DeflateInflateRatioLimit", ANY},
     {"Deny", PT_OVR_LIMIT},
     {"DirectoryCheckHandler", PT_OVR_INDEXES},
     {"DirectoryIndex", PT_OVR_INDEXES},
@@ -77,6 +81,9 @@ static const struct ovr_class {
     {"ExpiresDefault", PT_OVR_INDEXES},
     {"FallbackResource", PT_OVR_INDEXES},
     {"FileETag", PT_OVR_FILEINFO},
+    {"FilterChain", PT_OVR_OPTIONS},
+    {"FilterDeclare", PT_OVR_OPTIONS},
+    {"FilterProvider", PT_OVR_OPTIONS},
     {"ForceLanguagePriority", PT_OVR_FILEINFO},
     {"ForceType", PT_OVR_FILEINFO},
     {"Header", PT_OVR_FILEINFO},
@@ -93,10 +100,12 @@ static const struct ovr_class {
     {"Options", PT_OVR_OPTIONS},
     {"Order", PT_OVR_LIMIT},
     {"PassEnv", PT_OVR_FILEINFO},
+    {"QualifyRedirectURL", PT_OVR_FILEINFO},
     {"ReadmeName", PT_OVR_INDEXES},
     {"Redirect", PT_OVR_FILEINFO},
     {"RedirectMatch", PT_OVR_FILEINFO},
     {"RedirectPermanent", PT_OVR_FILEINFO},
+    {"RedirectRelative", PT_OVR_FILEINFO},
     {"RedirectTemp", PT_OVR_FILEINFO},
     {"RemoveCharset", PT_OVR_FILEINFO},
     {"RemoveEncoding", PT_OVR_FILEINFO},
@@ -172,12 +181,13 @@ static int allow(dcx_t *l, const pt_node_t *n, const dcx_directive_t *d)
     const pt_dir_config_t *a = x->allowed;
     char name[128];
     snprintf(name, sizeof(name), "%s%s", n->section ? "<" : "", n->name);
-    unsigned cls = pt_htaccess_override_class(name);
+    unsigned mod_cls = d ? (d->where >> W_OVR_SHIFT) & PT_OVR_ALL : 0;
+    unsigned cls = mod_cls ? mod_cls : pt_htaccess_override_class(name);
     bool known = d != NULL;
     if (known && listed(a, n->name))
         return 0;
     if (known && (cls & a->overrides & PT_OVR_ALL))
-        return cls == PT_OVR_OPTIONS ? check_options(l, n, a) : 0;
+        return cls == PT_OVR_OPTIONS && !mod_cls ? check_options(l, n, a) : 0;
     unsigned nonfatal = known ? PT_OVR_NONFATAL_OVERRIDE : PT_OVR_NONFATAL_UNKNOWN;
     char why[256];
     if (known)
@@ -227,7 +237,8 @@ pt_htaccess_t *pt_htaccess_parse(const pt_config_t *cfg, const char *path,
     }
     ht->scratch = scratch_new(cfg, path);
     pt_config_t *c = ht->scratch;
-    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true};
+    pt_parse_opts_t opts = {.server_root = cfg->server_root, .htaccess = true,
+                            .directive_known = pt_dcx_directive_known};
     pt_node_t *tree = pt_config_parse(c->arena, path, &opts, NULL, err, errlen);
     const dcx_directive_t *tables[PT_DCX_TABLES_MAX];
     void *state[PT_CONF_EXT_MAX] = {0};

@@ -111,10 +111,8 @@ void ev_serve_conn_worker(pt_task_t *t, pt_worker_t *w)
 
 static void serve_task_worker(ev_child_t *ev, pt_worker_t *w, pt_task_t *t)
 {
-    atomic_fetch_add(&ev->busy, 1);
     t->serve_worker(t, w);
     pt_sb_set_state(w->sb, PT_SB_READY);
-    atomic_fetch_sub(&ev->busy, 1);
 }
 
 static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
@@ -177,6 +175,8 @@ static void *worker_main(void *arg)
         }
         ev->looking--;
         ev->serving++;
+        if (atomic_load(&ev->hepoch[w->id]) & 1) /* a harvested task, now counted */
+            atomic_fetch_add(&ev->hepoch[w->id], 1);
         bool more = ev->qhead != NULL;
         pthread_mutex_unlock(&ev->qlock);
         if (more)
@@ -264,7 +264,7 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
     struct epoll_event evs[EV_HARVEST];
     pt_task_t *got[EV_HARVEST];
     int ngot = 0;
-    atomic_fetch_add(&ev->hepoch[w->id], 1);
+    atomic_fetch_add(&ev->hepoch[w->id], 1); /* odd: this worker may hold events */
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
@@ -277,7 +277,6 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
                 got[ngot++] = c;
         }
     }
-    atomic_fetch_add(&ev->hepoch[w->id], 1);
     if (waiter)
         leave_epoll_worker(ev, got + 1, ngot - 1);
     else if (ngot > 1) {
@@ -288,6 +287,10 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
         for (int i = 0; i < nwake; i++)
             pthread_cond_signal(&ev->conds[wake[i]]);
     }
+    /* The epoch stays odd while this worker holds got[0], until worker_main counts it as
+     * serving (under qlock): a stopping listener must see every task somewhere (drain). */
+    if (!ngot)
+        atomic_fetch_add(&ev->hepoch[w->id], 1);
     return ngot ? got[0] : NULL;
 }
 
@@ -388,6 +391,26 @@ static void stop_workers(ev_child_t *ev)
     ev->nworkers = 0; /* nobody can hold an event any more: the graveyard frees at once */
 }
 
+/* Whether anything this child took is still being served: queued, with a worker, a
+ * response tail or tunnel parked, or an event a harvesting worker holds. One look under
+ * both locks (tlock, then qlock, as ev_expire_listener may queue under tlock): a task moves
+ * between those places only under one of them or inside a worker's odd harvest epoch, so
+ * it cannot slip between two looks, as a tail a worker had just taken from epoll did (its
+ * download was cut when the child exited). */
+static bool in_flight_listener(ev_child_t *ev, bool *queued)
+{
+    pthread_mutex_lock(&ev->tlock);
+    pthread_mutex_lock(&ev->qlock);
+    *queued = ev->qhead != NULL;
+    bool busy = *queued || ev->serving > 0 || ev->nparked[PT_PARK_WRITE] > 0 ||
+                ev->nparked[PT_PARK_TUNNEL] > 0;
+    for (int i = 0; !busy && i < ev->nworkers; i++)
+        busy = atomic_load(&ev->hepoch[i]) & 1;
+    pthread_mutex_unlock(&ev->qlock);
+    pthread_mutex_unlock(&ev->tlock);
+    return busy;
+}
+
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout.
  * What this child accepted is served, as an Apache child finishes what it took. */
 static void drain_listener(ev_child_t *ev)
@@ -408,14 +431,8 @@ static void drain_listener(ev_child_t *ev)
     int64_t last_tick = pt_now_ms();
     for (;;) {
         ev_expire_listener(ev, pt_now_ms(), true, false);
-        pthread_mutex_lock(&ev->qlock);
-        bool queued = ev->qhead != NULL;
-        pthread_mutex_unlock(&ev->qlock);
-        pthread_mutex_lock(&ev->tlock);
-        /* Response tails still going out, tunnels still open: in flight, as requests. */
-        bool writing = ev->nparked[PT_PARK_WRITE] > 0 || ev->nparked[PT_PARK_TUNNEL] > 0;
-        pthread_mutex_unlock(&ev->tlock);
-        if (!queued && !writing && atomic_load(&ev->busy) == 0)
+        bool queued;
+        if (!in_flight_listener(ev, &queued))
             break;
         /* The queue's usual wake waits for a busy worker to come back (listen_loop wakes
          * another once the head is stale); here that worker may hold a long response, and

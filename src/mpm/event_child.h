@@ -89,7 +89,6 @@ typedef struct {
     atomic_uint *hepoch;
 
     atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
-    atomic_int busy;          /* workers serving */
 } ev_child_t;
 
 /* event_queue.c. Parked things by deadline (tlock held). */

@@ -92,7 +92,9 @@ static void serve_connection(const pt_child_t *ch, pt_worker_t *w, pt_conn_t *c,
             if (rc != 0) {
                 if (rc == PT_ETIMEOUT && !ka && c->head_bytes > 0 && c->proto->read_timeout)
                     c->proto->read_timeout(c);
-                if (rc == PT_ETIMEOUT && ka && c->proto->idle_timeout)
+                /* An idle HTTP/2 session says GOAWAY at its keep-alive timeout and at a
+                 * stop, as under the event MPM (the listener's expiry at a stop). */
+                if ((rc == PT_ETIMEOUT || rc == PT_ECLOSED) && ka && c->proto->idle_timeout)
                     c->proto->idle_timeout(c);
                 pt_conn_destroy(c);
                 return;

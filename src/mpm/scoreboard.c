@@ -88,15 +88,16 @@ pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread)
     return &sb->workers[(size_t)proc * (size_t)sb->thread_limit + (size_t)thread];
 }
 
-/* Copies a string into a fixed slot field. Readers in other processes may see it half
- * written; the terminating NUL is stored in every case so they never run off the end. */
+/* Copies a string into a fixed slot field. Readers (the status page, a thread of this child
+ * or another process) may see it half written, never past its end: bytes are stored one by
+ * one with relaxed atomics, as pt_sb_slot_text reads them, and the last byte stays NUL. */
 static void slot_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strnlen(src, cap - 1) : 0;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-    dst[cap - 1] = '\0';
+    for (size_t i = 0; i < n; i++)
+        __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&dst[n], '\0', __ATOMIC_RELAXED);
+    __atomic_store_n(&dst[cap - 1], '\0', __ATOMIC_RELAXED);
 }
 
 #define STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
@@ -189,6 +190,19 @@ void pt_scoreboard_set(pt_scoreboard_t *sb)
 /* ---- Readers ------------------------------------------------------------------------ */
 
 #define LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+size_t pt_sb_slot_text(const char *field, size_t cap, char *out)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        char ch = __atomic_load_n(&field[n], __ATOMIC_RELAXED);
+        if (ch == '\0')
+            break;
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    return n;
+}
 
 bool pt_sb_state_busy(char st)
 {

@@ -122,6 +122,9 @@ void pt_sb_totals(const pt_scoreboard_t *sb, pt_sb_totals_t *t, char *map);
 /* The state shown for a slot: '.' when its process is gone, whatever the slot last said. */
 char pt_sb_slot_state(const pt_scoreboard_t *sb, int proc, int thread);
 /* Busy as Apache's BusyWorkers counts: neither open, idle, starting nor being cleaned up. */
+/* Copies a slot's text field (request, client, vhost) into out (cap bytes, the field's
+ * size), as it is at this moment: the worker may be rewriting it. Returns its length. */
+size_t pt_sb_slot_text(const char *field, size_t cap, char *out);
 bool pt_sb_state_busy(char st);
 
 #endif

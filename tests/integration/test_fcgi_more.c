@@ -4,6 +4,7 @@
  * a streamed answer, and a backend limited to max=1 connection under concurrent load. */
 #include "fcgi_backends.h"
 #include "harness.h"
+#include "php_pages.h"
 
 #include <check.h>
 #include <fcgiapp.h>
@@ -46,28 +47,8 @@ static void own_fpm(pth_fpm_t *f, int children, bool tcp)
     ck_assert_msg(pth_fpm_start(f, children, tcp, msg, sizeof(msg)) == 0, "%s", msg);
 }
 
-/* The value of a "NAME=value" line in a body; "(missing)" when there is none. */
-static char *var(const char *body, const char *name)
-{
-    size_t nl = strlen(name);
-    for (const char *p = body; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-        if (ll > nl && strncmp(p, name, nl) == 0 && p[nl] == '=')
-            return strndup(p + nl + 1, ll - nl - 1);
-        p = e ? e + 1 : NULL;
-    }
-    return strdup("(missing)");
-}
-
-#define ASSERT_VAR(body, name, want)                                                   \
-    do {                                                                               \
-        char *v_ = var(body, name);                                                    \
-        ck_assert_msg(strcmp(v_, want) == 0, "%s=%s, want %s", name, v_, want);       \
-        free(v_);                                                                      \
-    } while (0)
-
-static const char vars_php[] =
+/* The variables these tests look at (php_pages.h has the FastCGI suite's full list). */
+static const char more_vars_php[] =
     "<?php\nheader('Content-Type: text/plain');\n"
     "foreach (['SCRIPT_FILENAME','SCRIPT_NAME','PATH_INFO','PATH_TRANSLATED','QUERY_STRING',"
     "'REQUEST_URI','DOCUMENT_ROOT','VAR','OTHER','X'] as $k)\n"
@@ -75,7 +56,7 @@ static const char vars_php[] =
 
 static void write_vars(const char *rel)
 {
-    pth_write_file(h, rel, vars_php, sizeof(vars_php) - 1);
+    pth_write_file(h, rel, more_vars_php, sizeof(more_vars_php) - 1);
 }
 
 START_TEST(proxypassmatch_to_a_tcp_pool_runs_the_script_at_the_expanded_path)
@@ -90,9 +71,9 @@ START_TEST(proxypassmatch_to_a_tcp_pool_runs_the_script_at_the_expanded_path)
     pth_resp_t r;
     pth_get(h, "/m/sub/vars.php?k=v", NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/sub/vars.php"));
-    ASSERT_VAR(r.body, "QUERY_STRING", "k=v");
-    ASSERT_VAR(r.body, "REQUEST_URI", "/m/sub/vars.php?k=v");
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/sub/vars.php"));
+    PTH_ASSERT_VAR(r.body, "QUERY_STRING", "k=v");
+    PTH_ASSERT_VAR(r.body, "REQUEST_URI", "/m/sub/vars.php?k=v");
     pth_resp_free(&r);
     pth_get(h, "/m/page.html", NULL, &r);
     ck_assert_int_eq(r.status, 200);
@@ -116,8 +97,8 @@ START_TEST(proxypass_with_an_exclusion_serves_the_excluded_prefix_from_disk)
     pth_resp_t r;
     pth_get(h, "/app/vars.php", NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/app/vars.php"));
-    ASSERT_VAR(r.body, "SCRIPT_NAME", "/app/vars.php");
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/app/vars.php"));
+    PTH_ASSERT_VAR(r.body, "SCRIPT_NAME", "/app/vars.php");
     pth_resp_free(&r);
     pth_get(h, "/app/static/logo.txt", NULL, &r);
     ck_assert_int_eq(r.status, 200);
@@ -146,16 +127,16 @@ START_TEST(proxy_fcgi_setenvif_sets_variables_only_when_the_condition_holds)
     const char *with[] = {"User-Agent: test-abc-agent", NULL};
     pth_get(h, "/vars.php", with, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "VAR", "value");
-    ASSERT_VAR(r.body, "X", "xxabcxx");
-    ASSERT_VAR(r.body, "OTHER", "yes");
+    PTH_ASSERT_VAR(r.body, "VAR", "value");
+    PTH_ASSERT_VAR(r.body, "X", "xxabcxx");
+    PTH_ASSERT_VAR(r.body, "OTHER", "yes");
     pth_resp_free(&r);
     const char *without[] = {"User-Agent: plain-agent", NULL};
     pth_get(h, "/vars.php", without, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "VAR", "value");
-    ASSERT_VAR(r.body, "X", "(unset)");
-    ASSERT_VAR(r.body, "OTHER", "(unset)");
+    PTH_ASSERT_VAR(r.body, "VAR", "value");
+    PTH_ASSERT_VAR(r.body, "X", "(unset)");
+    PTH_ASSERT_VAR(r.body, "OTHER", "(unset)");
     pth_resp_free(&r);
     pth_stop(h);
 }
@@ -220,14 +201,14 @@ START_TEST(generic_backend_type_sends_the_proxy_url_as_script_filename)
     ck_assert_int_eq(r.status, 200);
     char want[600];
     snprintf(want, sizeof(want), "proxy:fcgi://localhost:9001%s/e/x.cgi", h->docroot);
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
     pth_resp_free(&r);
     /* php-fpm strips Apache's "proxy:fcgi://host[:port]" itself, so the script still runs
      * and PHP sees the plain path. */
     pth_get(h, "/g/vars.php", NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/g/vars.php"));
-    ASSERT_VAR(r.body, "SCRIPT_NAME", "/g/vars.php");
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/g/vars.php"));
+    PTH_ASSERT_VAR(r.body, "SCRIPT_NAME", "/g/vars.php");
     pth_resp_free(&r);
     pth_stop(h);
     echo_responder_stop(echo, sock);
@@ -245,11 +226,11 @@ START_TEST(filesmatch_sethandler_gets_path_info_split_by_the_core)
     pth_resp_t r;
     pth_get(h, "/index.php/foo/bar?a=1", NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ASSERT_VAR(r.body, "PATH_INFO", "/foo/bar");
-    ASSERT_VAR(r.body, "SCRIPT_NAME", "/index.php");
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/index.php"));
-    ASSERT_VAR(r.body, "PATH_TRANSLATED", pth_path(h, "htdocs/foo/bar"));
-    ASSERT_VAR(r.body, "QUERY_STRING", "a=1");
+    PTH_ASSERT_VAR(r.body, "PATH_INFO", "/foo/bar");
+    PTH_ASSERT_VAR(r.body, "SCRIPT_NAME", "/index.php");
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", pth_path(h, "htdocs/index.php"));
+    PTH_ASSERT_VAR(r.body, "PATH_TRANSLATED", pth_path(h, "htdocs/foo/bar"));
+    PTH_ASSERT_VAR(r.body, "QUERY_STRING", "a=1");
     pth_resp_free(&r);
     pth_stop(h);
 }
@@ -370,7 +351,7 @@ START_TEST(generic_backend_type_omits_the_default_port_as_apache_does)
     ck_assert_int_eq(r.status, 200);
     char want[600];
     snprintf(want, sizeof(want), "proxy:fcgi://localhost%s/e/x.cgi", h->docroot);
-    ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
+    PTH_ASSERT_VAR(r.body, "SCRIPT_FILENAME", want);
     pth_resp_free(&r);
     pth_stop(h);
     echo_responder_stop(echo, sock);

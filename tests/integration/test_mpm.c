@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -722,6 +723,68 @@ START_TEST(portico_minus_V_names_the_mpm_in_use_and_all_three_compiled)
 }
 END_TEST
 
+/* Workers write their scoreboard slots (request line, client, counters) while another
+ * thread renders them on the status page: the page reads what is there, torn at worst,
+ * never past a field, and (under TSan) without a data race. */
+typedef struct {
+    int port;
+    int64_t until_ms;
+    int ok, bad;
+} load_arg_t;
+
+static void *load_small(void *p)
+{
+    load_arg_t *a = p;
+    /* 50 requests a connection: below MaxKeepAliveRequests, which closes at 100. */
+    while (pth_now_ms() < a->until_ms && a->bad == 0) {
+        pth_conn_t *c = pth_conn_open_port(a->port);
+        for (int i = 0; i < 50 && pth_now_ms() < a->until_ms; i++) {
+            pth_conn_sendf(c, "GET /small.txt?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+            pth_resp_t r;
+            int rc = pth_conn_read_response(c, &r, false, 10000);
+            if (rc == 0 && r.status == 200 && strcmp(r.body, "small\n") == 0)
+                a->ok++;
+            else
+                a->bad++;
+            if (rc != 0)
+                break;
+            pth_resp_free(&r);
+        }
+        pth_conn_close(c);
+    }
+    return NULL;
+}
+
+START_TEST(the_status_page_renders_slots_while_their_workers_write_them)
+{
+    pth_config(h, "%sExtendedStatus On\n%s", procs(), handlers);
+    pth_start(h);
+    ck_assert_msg(wait_children(1, MAX_KIDS, 3000) >= 1, "no children");
+    enum { NLOAD = 3 };
+    load_arg_t args[NLOAD];
+    pthread_t t[NLOAD];
+    for (int i = 0; i < NLOAD; i++) {
+        args[i] = (load_arg_t){.port = h->port, .until_ms = pth_now_ms() + 1500};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, load_small, &args[i]), 0);
+    }
+    int pages = 0;
+    for (int64_t end = pth_now_ms() + 1500; pth_now_ms() < end; pages++) {
+        char *b = get_body("/server-status", 200);
+        ck_assert_msg(strstr(b, "</html>") != NULL, "a status page is cut short: %s", b);
+        free(b);
+    }
+    for (int i = 0; i < NLOAD; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(args[i].bad == 0 && args[i].ok > 0, "load %d: %d ok, %d bad", i,
+                      args[i].ok, args[i].bad);
+    }
+    ck_assert_int_gt(pages, 0);
+    ck_assert_msg(pth_running(h), "the server died while its status page was read");
+    pth_check_error_log(h);
+    pth_check_stderr(h);
+}
+END_TEST
+
 START_TEST(server_status_and_metrics_show_the_workers)
 {
     pth_config(h, "%s%s", procs(), handlers);
@@ -801,6 +864,7 @@ static Suite *mpm_suite(void)
     tcase_add_test(tc, a_burst_adds_children_and_they_are_retired_after);
     tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
     tcase_add_test(tc, server_status_and_metrics_show_the_workers);
+    tcase_add_test(tc, the_status_page_renders_slots_while_their_workers_write_them);
     suite_add_tcase(s, tc);
     /* Its own case, so CK_RUN_CASE=graceful can repeat it alone. */
     TCase *gr = tcase_create("graceful");

@@ -1,6 +1,7 @@
 /* A thread-safe sample module (no state): accepted under every MPM. "hello" echoes the
  * request's method, URL-path, query and one header, exercising the module API, and the
- * HelloGreeting directive that applies to the request (a module's own directive). */
+ * HelloGreeting directive that applies to the request (a module's own directive);
+ * HelloOption is a directive .htaccess files may hold (AllowOverride Options). */
 #include "portico_module.h"
 
 #include <stdio.h>
@@ -39,6 +40,8 @@ static const pt_module_handler_t handlers[] = {
 
 static const pt_module_directive_t directives[] = {
     {"HelloGreeting", PT_MOD_DIRECTIVE_SECTIONS, 1, 1},
+    /* Also in .htaccess, under AllowOverride Options (read by no handler: for the loader). */
+    {"HelloOption", PT_MOD_DIRECTIVE_SECTIONS | PT_MOD_OVERRIDE_OPTIONS, 1, 1},
     {NULL, 0, 0, 0},
 };
 

@@ -1,6 +1,7 @@
 /* Loadable modules (module.c): the libraries built from tests/modules/ are loaded directly
  * (PORTICO_TEST_MODULE_DIR) to check the load-time errors, handler lookup, the thread-safety
  * rule per MPM, and LoadModule through a whole config load. */
+#include "htaccess_parse.h"
 #include "module.h"
 #include "startup.h"
 
@@ -238,6 +239,66 @@ START_TEST(config_under_event_names_the_loadmodule_line_and_mpm_prefork)
 }
 END_TEST
 
+/* A module's directive is in .htaccess only where its declaration names an AllowOverride
+ * class that the directory grants (or AllowOverrideList names it), as an Apache module's
+ * OR_* bits say, and its line is marked as read from .htaccess; the Options= words are
+ * not checked against its arguments. */
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void htaccess_refused(pt_config_t *c, const char *ht, const char *text,
+                             const pt_dir_config_t *allowed, const char *msg)
+{
+    write_text(ht, text);
+    ck_assert_ptr_null(pt_htaccess_parse(c, ht, allowed, err, sizeof(err)));
+    char want[PT_ERRLEN];
+    snprintf(want, sizeof(want), "%s:1: %s", ht, msg);
+    ck_assert_str_eq(err, want);
+}
+
+START_TEST(a_module_directive_is_in_htaccess_only_under_the_class_it_declares)
+{
+    char path[128], ht[128], text[PATH_MAX + 200];
+    snprintf(path, sizeof(path), "/tmp/portico-modht-%ld.conf", (long)getpid());
+    snprintf(ht, sizeof(ht), "/tmp/portico-modht-%ld.htaccess", (long)getpid());
+    snprintf(text, sizeof(text), "ServerRoot \"%s\"\nListen 127.0.0.1:8080\nMPM prefork\n"
+             "LoadModule hello_module hello.so\nHelloGreeting hi\n", dir);
+    write_text(path, text);
+    pt_startup_register();
+    pt_config_t *c = pt_config_load(path, &(pt_parse_opts_t){0}, err, sizeof(err));
+    unlink(path);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->main_server->dir->nmod_directives, 1);
+    ck_assert(!c->main_server->dir->mod_directives[0].htaccess);
+    write_text(ht, "HelloOption Indexes\n");
+    pt_dir_config_t options = {.overrides = PT_OVR_OPTIONS};
+    pt_htaccess_t *h = pt_htaccess_parse(c, ht, &options, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_uint_eq(h->dc->nmod_directives, 1);
+    ck_assert_str_eq(h->dc->mod_directives[0].name, "HelloOption");
+    ck_assert_str_eq(h->dc->mod_directives[0].argv[0], "Indexes");
+    ck_assert(h->dc->mod_directives[0].htaccess);
+    pt_htaccess_free(h);
+    pt_dir_config_t fileinfo = {.overrides = PT_OVR_FILEINFO | PT_OVR_AUTHCFG};
+    htaccess_refused(c, ht, "HelloOption x\n", &fileinfo, "HelloOption not allowed here");
+    pt_dir_config_t all = {.overrides = PT_OVR_ALL};
+    htaccess_refused(c, ht, "HelloGreeting x\n", &all, "HelloGreeting not allowed here");
+    static const char *list[] = {"HelloGreeting"};
+    pt_dir_config_t listed = {.override_list = list, .noverride_list = 1};
+    h = pt_htaccess_parse(c, ht, &listed, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_uint_eq(h->dc->nmod_directives, 1);
+    pt_htaccess_free(h);
+    unlink(ht);
+    pt_config_free(c);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
     Suite *s = suite_create("module");
@@ -257,6 +318,7 @@ static Suite *module_suite(void)
     tcase_add_test(tc, runs_child_init_of_modules_that_have_one);
     tcase_add_test(tc, config_loads_a_module_relative_to_server_root);
     tcase_add_test(tc, config_under_event_names_the_loadmodule_line_and_mpm_prefork);
+    tcase_add_test(tc, a_module_directive_is_in_htaccess_only_under_the_class_it_declares);
     suite_add_tcase(s, tc);
     return s;
 }

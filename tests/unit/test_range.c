@@ -215,6 +215,15 @@ START_TEST(formats_imf_fixdate)
     time_t t;
     ck_assert_int_eq(pt_http_date_parse(buf, &t), 0);
     ck_assert_int_eq(t, 784111777);
+    /* The same text as strftime's, across the years a file's date can hold. */
+    for (time_t x = 0; x < (time_t)253402300799; x += 7919 * 3607 + 13) {
+        struct tm tm;
+        char want[64];
+        gmtime_r(&x, &tm);
+        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        pt_http_date_format(buf, sizeof(buf), x);
+        ck_assert_str_eq(buf, want);
+    }
 }
 END_TEST
 

@@ -353,6 +353,32 @@ START_TEST(rule_sets_rewrite_as_apache_documents)
 }
 END_TEST
 
+/* The walk has stat'ed the request's file already: -f, -d and -s on that very path read its
+ * stat (here one of a file that is not on disk, so the answer can only come from it); any
+ * other path is asked of the kernel. */
+START_TEST(file_tests_reuse_the_walks_stat_of_the_same_path)
+{
+    char err[256] = "";
+    size_t n;
+    const pt_rewrite_rule_t **rules =
+        build("RewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d\n"
+              "RewriteRule . /index.php [L]", &n, err);
+    ck_assert_msg(rules != NULL, "%s", err);
+    const char *known = pt_arena_printf(A, "%s/only-in-the-walk.txt", dir);
+    struct stat st = {.st_mode = S_IFREG | 0644, .st_size = 5};
+    pt_rewrite_ctx_t c = context(dir, known, NULL);
+    c.known_path = known;
+    c.known_st = &st;
+    ck_assert_int_eq(pt_rewrite_apply(&c, rules, n), PT_REWRITE_UNCHANGED);
+    const char *other = pt_arena_printf(A, "%s/not-there.txt", dir);
+    c = context(dir, other, NULL);
+    c.known_path = known;
+    c.known_st = &st;
+    ck_assert_int_eq(pt_rewrite_apply(&c, rules, n), PT_REWRITE_CHANGED);
+    ck_assert_str_eq(c.filename, "/index.php");
+}
+END_TEST
+
 START_TEST(laravel_passes_the_authorization_header_through_e)
 {
     char err[256] = "";
@@ -480,6 +506,7 @@ int main(void)
     tcase_add_loop_test(tc, rule_sets_rewrite_as_apache_documents, 0,
                         (int)(sizeof(rows) / sizeof(rows[0])));
     tcase_add_test(tc, laravel_passes_the_authorization_header_through_e);
+    tcase_add_test(tc, file_tests_reuse_the_walks_stat_of_the_same_path);
     tcase_add_test(tc, conditions_on_request_fields_are_reported_for_vary);
     tcase_add_test(tc, type_and_handler_flags_are_reported);
     tcase_add_test(tc, ns_rules_and_redirects_are_skipped_in_lookups);
