@@ -120,10 +120,18 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
     bool first = x->len == x->pos;
     *nothing = false;
     for (;;) {
-        int bad = pt_proxy_srv_of(x->r->vhost)->bad_header; /* ProxyBadHeader */
-        pt_http_resp_result_t pr = pt_http_resp_parse_bad(
-            x->buf + x->pos, x->len - x->pos, x->r->vhost->limit_request_fields + 100,
-            bad ? bad - 1 : PT_HTTP_BADHDR_ERROR, x->r->arena, &x->head, why);
+        /* Nothing buffered yet, as after sending a request: nothing to parse (the head is
+         * left as an empty parse leaves it). */
+        pt_http_resp_result_t pr = PT_HTTP_RESP_AGAIN;
+        if (x->len > x->pos) {
+            int bad = pt_proxy_srv_of(x->r->vhost)->bad_header; /* ProxyBadHeader */
+            pr = pt_http_resp_parse_bad(x->buf + x->pos, x->len - x->pos,
+                                        x->r->vhost->limit_request_fields + 100,
+                                        bad ? bad - 1 : PT_HTTP_BADHDR_ERROR, x->r->arena,
+                                        &x->head, why);
+        } else {
+            x->head = (pt_http_resp_t){.content_length = -1}, *why = NULL;
+        }
         if (pr == PT_HTTP_RESP_BAD)
             return PT_EINVAL;
         if (pr == PT_HTTP_RESP_DONE) {
@@ -155,6 +163,18 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
     }
 }
 
+/* Whether the backend's field n is named by one of its Connection fields. */
+static bool conn_named(const pt_http_resp_t *h, pt_str_t n)
+{
+    for (size_t j = 0; j < h->nfields; j++) {
+        pt_str_t c = h->fields[j].name, v = h->fields[j].value;
+        if (c.len == 10 && strncasecmp(c.p, "Connection", 10) == 0 &&
+            pt_http_list_has(v.p, v.len, n.p, n.len))
+            return true;
+    }
+    return false;
+}
+
 /* The backend's fields into r->headers_out, without the hop-by-hop ones and those its
  * Connection names; the framing fields are the core's to write. */
 static void copy_fields(pt_http_x_t *x)
@@ -162,25 +182,27 @@ static void copy_fields(pt_http_x_t *x)
     pt_request_t *r = x->r;
     const pt_http_resp_t *h = &x->head;
     x->own_headers = r->headers_out.n;
-    bool has_conn = false;
-    for (size_t i = 0; i < h->nfields && !has_conn; i++)
-        has_conn = h->fields[i].name.len == 10 &&
-                   strncasecmp(h->fields[i].name.p, "Connection", 10) == 0;
+    /* "Connection: keep-alive" (what most backends send) names only Keep-Alive, which goes
+     * as hop-by-hop anyway: the per-field look at Connection is for other values. */
+    bool names = false;
+    for (size_t i = 0; i < h->nfields && !names; i++) {
+        pt_str_t c = h->fields[i].name, v = h->fields[i].value;
+        names = c.len == 10 && strncasecmp(c.p, "Connection", 10) == 0 &&
+                !(v.len == 10 && strncasecmp(v.p, "keep-alive", 10) == 0);
+    }
     for (size_t i = 0; i < h->nfields; i++) {
-        pt_str_t n = h->fields[i].name;
+        pt_str_t n = h->fields[i].name, v = h->fields[i].value;
         if (pt_http_hop_by_hop(n.p, n.len) ||
-            (n.len == 14 && strncasecmp(n.p, "Content-Length", 14) == 0))
+            (n.len == 14 && strncasecmp(n.p, "Content-Length", 14) == 0) ||
+            (names && conn_named(h, n)))
             continue;
-        bool named = false;
-        for (size_t j = 0; has_conn && j < h->nfields && !named; j++) {
-            pt_str_t c = h->fields[j].name, v = h->fields[j].value;
-            named = c.len == 10 && strncasecmp(c.p, "Connection", 10) == 0 &&
-                    pt_http_list_has(v.p, v.len, n.p, n.len);
-        }
-        if (!named)
-            pt_table_add(&r->headers_out, pt_arena_strndup(r->arena, n.p, n.len),
-                         pt_arena_strndup(r->arena, h->fields[i].value.p,
-                                          h->fields[i].value.len));
+        /* Name and value in one piece of the arena (the buffer they are in is reused). */
+        char *nv = pt_arena_alloc(r->arena, n.len + v.len + 2);
+        memcpy(nv, n.p, n.len);
+        nv[n.len] = '\0';
+        memcpy(nv + n.len + 1, v.p, v.len);
+        nv[n.len + 1 + v.len] = '\0';
+        pt_table_add(&r->headers_out, nv, nv + n.len + 1);
     }
 }
 

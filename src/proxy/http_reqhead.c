@@ -134,50 +134,130 @@ static void put_target(hb_t *b, const pt_http_x_t *x)
     }
 }
 
-/* Whether the client's field name is dropped: hop-by-hop, named by its Connection, or one
- * that this head writes itself. */
-static bool dropped(const pt_http_x_t *x, const char *name, bool has_conn)
+/* What the head does with one of the client's fields, found in one scan of them (by length
+ * first: no field name is compared twice). */
+typedef enum {
+    F_COPY,      /* passed on as it is */
+    F_OWN,       /* written by this head itself: Host, Content-Length, Expect, Max-Forwards */
+    F_VIA,       /* Via: merged with ours, or dropped (ProxyVia) */
+    F_HOP,       /* hop-by-hop (Connection among them) */
+    F_XFF,       /* X-Forwarded-For, -Host, -Server: merged with ours (ProxyAddHeaders) */
+    F_XFH,
+    F_XFS,
+    F_XFP,       /* X-Forwarded-Proto: passed on, and ours not added */
+} fclass_t;
+
+static bool name_is(const char *name, size_t n, const char *lit, size_t ln)
 {
-    size_t n = strlen(name);
+    return n == ln && strcasecmp(name, lit) == 0;
+}
+
+static fclass_t classify(const char *name, size_t n)
+{
     if (pt_http_hop_by_hop(name, n))
+        return F_HOP;
+    switch (n) {
+    case 3:
+        return strcasecmp(name, "Via") == 0 ? F_VIA : F_COPY;
+    case 4:
+        return strcasecmp(name, "Host") == 0 ? F_OWN : F_COPY;
+    case 12:
+        return strcasecmp(name, "Max-Forwards") == 0 ? F_OWN : F_COPY;
+    case 6:
+        return strcasecmp(name, "Expect") == 0 ? F_OWN : F_COPY;
+    case 14:
+        return strcasecmp(name, "Content-Length") == 0 ? F_OWN : F_COPY;
+    case 15:
+    case 16:
+    case 17:
+    case 18:
+        break;
+    default:
+        return F_COPY;
+    }
+    if (strncasecmp(name, "X-Forwarded-", 12) != 0)
+        return F_COPY;
+    return name_is(name + 12, n - 12, "For", 3)      ? F_XFF
+           : name_is(name + 12, n - 12, "Host", 4)   ? F_XFH
+           : name_is(name + 12, n - 12, "Server", 6) ? F_XFS
+           : name_is(name + 12, n - 12, "Proto", 5)  ? F_XFP
+                                                     : F_COPY;
+}
+
+/* The client's fields, scanned once. */
+typedef struct {
+    const pt_table_t *t;
+    unsigned char *cls;      /* fclass_t of each entry */
+    const char *host;        /* the first Host, or NULL */
+    const char *upgrade;     /* the first Upgrade, or NULL */
+    bool conn_names;         /* a Connection field names more than keep-alive */
+    bool xfp;                /* an X-Forwarded-Proto is there */
+    size_t bytes;            /* of all names and values */
+} scan_t;
+
+static void scan_fields(scan_t *sc, const pt_request_t *r)
+{
+    const pt_table_t *t = &r->headers_in;
+    *sc = (scan_t){.t = t, .cls = pt_arena_alloc(r->arena, t->n + 1)};
+    for (size_t i = 0; i < t->n; i++) {
+        const char *name = t->v[i].name, *value = t->v[i].value;
+        size_t n = strlen(name);
+        fclass_t c = classify(name, n);
+        sc->cls[i] = (unsigned char)c;
+        sc->bytes += n + strlen(value);
+        if (c == F_OWN && n == 4 && !sc->host)
+            sc->host = value;
+        else if (c == F_HOP && n == 7 && !sc->upgrade && strcasecmp(name, "Upgrade") == 0)
+            sc->upgrade = value;
+        else if (c == F_HOP && n == 10 && strcasecmp(name, "Connection") == 0 &&
+                 strcasecmp(value, "keep-alive") != 0)
+            sc->conn_names = true; /* (keep-alive names Keep-Alive, hop-by-hop anyway) */
+        else if (c == F_XFP)
+            sc->xfp = true;
+    }
+}
+
+/* Whether the client's field i is dropped: hop-by-hop, named by its Connection, or one that
+ * this head writes itself. */
+static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
+{
+    fclass_t c = (fclass_t)sc->cls[i];
+    if (c == F_HOP || c == F_OWN)
         return true;
-    if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
-        strcasecmp(name, "Expect") == 0 || strcasecmp(name, "Max-Forwards") == 0)
-        return true;
-    if (strcasecmp(name, "Via") == 0 && pt_proxy_via_drops_client(x->r))
-        return true; /* ProxyVia: merged below, or Block */
-    if (strncasecmp(name, "X-Forwarded-", 12) == 0 &&
-        (strcasecmp(name + 12, "For") == 0 || strcasecmp(name + 12, "Host") == 0 ||
-         strcasecmp(name + 12, "Server") == 0))
+    if (c == F_VIA)
+        return pt_proxy_via_drops_client(x->r); /* ProxyVia: merged below, or Block */
+    if (c == F_XFF || c == F_XFH || c == F_XFS)
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
-    const pt_table_t *t = &x->r->headers_in;
-    for (size_t i = 0; has_conn && i < t->n; i++)
-        if (strcasecmp(t->v[i].name, "Connection") == 0 &&
-            pt_http_list_has(t->v[i].value, strlen(t->v[i].value), name, n))
+    const pt_table_t *t = sc->t;
+    const char *name = t->v[i].name;
+    size_t n = strlen(name);
+    for (size_t j = 0; sc->conn_names && j < t->n; j++)
+        if (sc->cls[j] == F_HOP && strcasecmp(t->v[j].name, "Connection") == 0 &&
+            pt_http_list_has(t->v[j].value, strlen(t->v[j].value), name, n))
             return true;
     return false;
 }
 
-/* Every value of name joined by ", " (the client's X-Forwarded-For fields), then more. */
-static void merged(hb_t *b, const pt_table_t *t, const char *name, const char *more)
+/* Every value of the client's fields of class c joined by ", " (its X-Forwarded-For
+ * fields), then more. */
+static void merged(hb_t *b, const scan_t *sc, fclass_t c, const char *name, const char *more)
 {
     puts_(b, name);
     put(b, ": ", 2);
-    for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i].name, name) == 0) {
-            puts_(b, t->v[i].value);
+    for (size_t i = 0; i < sc->t->n; i++)
+        if (sc->cls[i] == c) {
+            puts_(b, sc->t->v[i].value);
             put(b, ", ", 2);
         }
     puts_(b, more);
     put(b, "\r\n", 2);
 }
 
-static void put_host(hb_t *b, const pt_http_x_t *x)
+static void put_host(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
 {
     const pt_request_t *r = x->r;
-    const char *h = pt_table_get(&r->headers_in, "Host");
-    if (r->vhost->proxy_preserve_host == 2 && h) {
-        field(b, "Host", h);
+    if (r->vhost->proxy_preserve_host == 2 && sc->host) {
+        field(b, "Host", sc->host);
         return;
     }
     const pt_backend_t *be = x->b;
@@ -191,23 +271,22 @@ static void put_host(hb_t *b, const pt_http_x_t *x)
     put(b, "\r\n", 2);
 }
 
-static void put_forwarded(hb_t *b, const pt_http_x_t *x)
+static void put_forwarded(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
 {
     const pt_request_t *r = x->r;
-    merged(b, &r->headers_in, "X-Forwarded-For", pt_request_client_ip(r));
-    const char *h = pt_table_get(&r->headers_in, "Host");
-    if (h)
-        merged(b, &r->headers_in, "X-Forwarded-Host", h);
+    merged(b, sc, F_XFF, "X-Forwarded-For", pt_request_client_ip(r));
+    if (sc->host)
+        merged(b, sc, F_XFH, "X-Forwarded-Host", sc->host);
     /* The ServerName, as Apache's r->server->server_hostname (not the Host asked for). */
-    merged(b, &r->headers_in, "X-Forwarded-Server",
+    merged(b, sc, F_XFS, "X-Forwarded-Server",
            r->vhost->server_name ? r->vhost->server_name : pt_request_server_name(r));
     /* Not Apache's (it leaves the field to RequestHeader): added when the client or a
      * RequestHeader rule did not set it. */
-    if (!pt_table_get(&r->headers_in, "X-Forwarded-Proto"))
+    if (!sc->xfp)
         field(b, "X-Forwarded-Proto", r->scheme ? r->scheme : "http");
 }
 
-static void put_framing(hb_t *b, const pt_http_x_t *x)
+static void put_framing(hb_t *b, const pt_http_x_t *x, const char *upgrade)
 {
     const pt_request_t *r = x->r;
     if (r->has_body && r->content_length < 0)
@@ -218,7 +297,7 @@ static void put_framing(hb_t *b, const pt_http_x_t *x)
     if (x->expect)
         puts_(b, "Expect: 100-continue\r\n");
     if (x->upgrade) {
-        field(b, "Upgrade", pt_table_get(&r->headers_in, "Upgrade"));
+        field(b, "Upgrade", upgrade);
         puts_(b, "Connection: Upgrade\r\n");
     } else if (!x->reuse) {
         puts_(b, "Connection: close\r\n");
@@ -228,31 +307,30 @@ static void put_framing(hb_t *b, const pt_http_x_t *x)
 char *pt_http_request_head(pt_http_x_t *x, size_t *len)
 {
     pt_request_t *r = x->r;
-    size_t est = 512 + strlen(r->unparsed_uri) * 3;
-    for (size_t i = 0; i < r->headers_in.n; i++)
-        est += strlen(r->headers_in.v[i].name) + strlen(r->headers_in.v[i].value) + 4;
+    scan_t sc;
+    scan_fields(&sc, r);
+    size_t est = 512 + strlen(r->unparsed_uri) * 3 + sc.bytes + 4 * r->headers_in.n;
     hb_t b = {r->arena, pt_arena_alloc(r->arena, est), 0, est};
     puts_(&b, r->method);
     put(&b, " ", 1);
     put_target(&b, x);
     put(&b, " HTTP/1.1\r\n", 11);
-    put_host(&b, x);
-    bool has_conn = pt_table_get(&r->headers_in, "Connection") != NULL;
+    put_host(&b, x, &sc);
     for (size_t i = 0; i < r->headers_in.n; i++) {
         const pt_entry_t *e = &r->headers_in.v[i];
         /* A value holding CR or LF (from a RequestHeader rule) would split the head. */
-        if (dropped(x, e->name, has_conn) || strpbrk(e->value, "\r\n"))
+        if (dropped(x, &sc, i) || strpbrk(e->value, "\r\n"))
             continue;
         field(&b, e->name, e->value);
     }
     if (r->vhost->proxy_add_headers != 1)
-        put_forwarded(&b, x);
+        put_forwarded(&b, x, &sc);
     const char *via = pt_proxy_via_request(r), *mf = pt_proxy_max_forwards(r);
     if (via)
         field(&b, "Via", via);
     if (mf)
         field(&b, "Max-Forwards", mf);
-    put_framing(&b, x);
+    put_framing(&b, x, sc.upgrade);
     put(&b, "\r\n", 2);
     *len = b.len;
     return b.p;

@@ -21,6 +21,7 @@ typedef struct {
     SSL *ssl;                /* https://: its TLS, NULL on a plain one */
     int64_t since;           /* monotonic ms it became idle */
     uint64_t key;            /* the SNI it was made for (pt_upstream_conn_t.key) */
+    int32_t rcvtimeo_ms;     /* pt_upstream_conn_t.rcvtimeo_ms: its socket's mode */
 } idle_conn_t;
 
 /* Closes a connection that is no one's any more. */
@@ -286,7 +287,8 @@ int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_poo
         }
         /* Checked outside the lock: a system call under it would hold up every worker. */
         if (usable(how, got, now)) {
-            *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key};
+            *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key,
+                                      .rcvtimeo_ms = got.rcvtimeo_ms};
             return 0;
         }
         conn_close(got);
@@ -298,7 +300,7 @@ void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)
 {
     if (c->fd < 0)
         return;
-    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key};
+    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key, c->rcvtimeo_ms};
     c->fd = -1;
     c->ssl = NULL;
     bool keep = reusable && p->o.reuse;

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -257,7 +258,7 @@ int pt_upstream_writev(int fd, struct iovec *iov, int n, int64_t timeout_ms)
 {
     while (n > 0) {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -295,7 +296,7 @@ long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wa
                 return rc;
             wait_first = false;
         }
-        ssize_t n = recv(fd, buf, len, 0);
+        ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
         if (n >= 0)
             return (long)n;
         if (errno == EINTR)
@@ -308,6 +309,56 @@ long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wa
         if (rc < 0)
             return rc;
     }
+}
+
+/* The socket in blocking mode with timeout_ms as its receive timeout: false when it cannot
+ * be (the caller polls instead). Once per connection, and once more per change of timeout. */
+static bool recv_timeout(pt_upstream_conn_t *c, int64_t timeout_ms)
+{
+    if (c->rcvtimeo_ms == timeout_ms)
+        return true;
+    /* 0 would be no timeout at all for SO_RCVTIMEO. */
+    if (timeout_ms <= 0 || timeout_ms > INT32_MAX)
+        return false;
+    struct timeval tv = {.tv_sec = (time_t)(timeout_ms / 1000),
+                         .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+        return false;
+    if (c->rcvtimeo_ms == 0) {
+        int fl = fcntl(c->fd, F_GETFL);
+        if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+            return false; /* its receive timeout is set but unused while it stays non-blocking */
+    }
+    c->rcvtimeo_ms = (int32_t)timeout_ms;
+    return true;
+}
+
+long pt_upstream_read_blocking(pt_upstream_conn_t *c, void *buf, size_t len, int64_t timeout_ms,
+                               bool wait_first)
+{
+    if (!wait_first) {
+        /* A body's next piece is often there already: no need to count as blocked. */
+        ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+        if (n >= 0)
+            return (long)n;
+        if (errno != EAGAIN && errno != EINTR)
+            return -errno;
+    }
+    if (!recv_timeout(c, timeout_ms))
+        return pt_upstream_read(c->fd, buf, len, timeout_ms, true);
+    pt_mpm_block_begin(); /* no CPU is needed while the backend works */
+    ssize_t n = recv(c->fd, buf, len, 0);
+    int err = errno;
+    pt_mpm_block_end();
+    if (n >= 0)
+        return (long)n;
+    if (err == EAGAIN)
+        return PT_ETIMEOUT; /* SO_RCVTIMEO ran out */
+    /* Signals are blocked in a child's threads: an EINTR comes from a debugger attaching.
+     * The wait goes on as a poll, bounded again by the timeout. */
+    if (err == EINTR)
+        return pt_upstream_read(c->fd, buf, len, timeout_ms, true);
+    return -err;
 }
 
 bool pt_upstream_stale(const pt_upstream_conn_t *c, int err)

@@ -64,8 +64,12 @@ int pt_upstream_fail_log(const struct pt_request *r, pt_upstream_fail_t f, const
 /* A connection to a backend, borrowed from its pool (pool.h) or made by pt_upstream_connect.
  * The borrower owns fd until it gives it back. */
 typedef struct {
-    int fd;                   /* non-blocking, close-on-exec; -1 when none */
+    int fd;                   /* close-on-exec; -1 when none. Non-blocking, unless
+                                 rcvtimeo_ms says otherwise */
     bool reused;              /* it served a request before */
+    int32_t rcvtimeo_ms;      /* > 0: a plain connection that pt_upstream_conn_read put in
+                                 blocking mode with this SO_RCVTIMEO (kept with it in the
+                                 pool); every other call on it still passes MSG_DONTWAIT */
     struct ssl_st *ssl;       /* https:// (upstream_tls.h): TLS over fd, owned with it; NULL
                                  on a plain connection */
     uint64_t key;             /* https://: the SNI it was made for (pool.h's key); 0 plain */
@@ -78,13 +82,14 @@ int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms);
 /* The connect timeout of b (connectiontimeout=, else the default). */
 int64_t pt_upstream_connect_timeout(const pt_backend_t *b);
 /* Writes all of iov (which it advances) to fd, each wait for room bounded by timeout_ms:
- * 0, PT_ETIMEOUT or -errno (-EPIPE, -ECONNRESET when the backend went away). */
+ * 0, PT_ETIMEOUT or -errno (-EPIPE, -ECONNRESET when the backend went away). It never
+ * blocks in the send itself (MSG_DONTWAIT), whatever the socket's mode. */
 int pt_upstream_writev(int fd, struct iovec *iov, int n, int64_t timeout_ms);
 /* Reads what is there, up to len bytes, waiting at most timeout_ms for the first byte:
  * bytes read (> 0), 0 at end of stream, PT_ETIMEOUT or -errno. wait_first: wait for the fd
  * before the first recv, for the read right after a request went out, when the answer
  * cannot be there yet (a recv would only say EAGAIN: a system call per request for
- * nothing). */
+ * nothing). Its recv never blocks (MSG_DONTWAIT): the waits are polls. */
 long pt_upstream_read(int fd, void *buf, size_t len, int64_t timeout_ms, bool wait_first);
 /* A failed write on a reused connection that the backend had already closed (it kept it
  * idle past its own timeout): the request may go again on a fresh connection, since none of
@@ -106,11 +111,17 @@ static inline int pt_upstream_conn_writev(const pt_upstream_conn_t *c, struct io
     return c->ssl ? pt_utls_writev(c->ssl, c->fd, iov, n, timeout_ms)
                   : pt_upstream_writev(c->fd, iov, n, timeout_ms);
 }
-static inline long pt_upstream_conn_read(const pt_upstream_conn_t *c, void *buf, size_t len,
+/* pt_upstream_read on a plain connection, where a wait is the recv itself: the socket is put
+ * in blocking mode once with timeout_ms as its SO_RCVTIMEO (again only when a later call
+ * asks for another timeout), so that the wait for an answer is one system call, not a poll
+ * and then a recv. */
+long pt_upstream_read_blocking(pt_upstream_conn_t *c, void *buf, size_t len, int64_t timeout_ms,
+                               bool wait_first);
+static inline long pt_upstream_conn_read(pt_upstream_conn_t *c, void *buf, size_t len,
                                          int64_t timeout_ms, bool wait_first)
 {
     return c->ssl ? pt_utls_read(c->ssl, c->fd, buf, len, timeout_ms, wait_first)
-                  : pt_upstream_read(c->fd, buf, len, timeout_ms, wait_first);
+                  : pt_upstream_read_blocking(c, buf, len, timeout_ms, wait_first);
 }
 
 #endif

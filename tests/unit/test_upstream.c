@@ -232,6 +232,51 @@ START_TEST(a_read_with_nothing_to_read_times_out)
 }
 END_TEST
 
+/* A plain borrowed connection waits in the recv itself (its SO_RCVTIMEO): the wait is still
+ * bounded, a read that finds bytes returns them, the end of stream is 0, and what else is
+ * done on the socket (writes, the pool's check) never blocks. */
+START_TEST(a_connection_read_waits_in_the_recv_and_still_times_out)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    pt_upstream_conn_t c = {.fd = sv[0]};
+    char buf[16];
+    ck_assert_int_eq(pt_upstream_conn_read(&c, buf, sizeof(buf), 50, true), PT_ETIMEOUT);
+    ck_assert_int_eq(c.rcvtimeo_ms, 50);
+    ck_assert_int_eq(write(sv[1], "abc", 3), 3);
+    ck_assert_int_eq(pt_upstream_conn_read(&c, buf, sizeof(buf), 1000, true), 3);
+    ck_assert_int_eq(c.rcvtimeo_ms, 1000);
+    /* nothing there and no wait_first: a timeout, not a hang or an EAGAIN */
+    ck_assert_int_eq(pt_upstream_conn_read(&c, buf, sizeof(buf), 30, false), PT_ETIMEOUT);
+    /* the plain fd calls keep their non-blocking meaning on it */
+    ck_assert_int_eq(pt_upstream_read(c.fd, buf, sizeof(buf), 30, false), PT_ETIMEOUT);
+    int small = 4096;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    static char big[1 << 20];
+    struct iovec iov = {big, sizeof(big)};
+    ck_assert_int_eq(pt_upstream_conn_writev(&c, &iov, 1, 30), PT_ETIMEOUT);
+    shutdown(sv[1], SHUT_WR);
+    ck_assert_int_eq(pt_upstream_conn_read(&c, buf, sizeof(buf), 1000, true), 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+/* A timeout that SO_RCVTIMEO cannot carry (0 would mean for ever) is a poll's, and the
+ * socket stays as it was. */
+START_TEST(a_connection_read_without_a_timeout_polls)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    pt_upstream_conn_t c = {.fd = sv[0]};
+    char buf[16];
+    ck_assert_int_eq(pt_upstream_conn_read(&c, buf, sizeof(buf), 0, true), PT_ETIMEOUT);
+    ck_assert_int_eq(c.rcvtimeo_ms, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
 START_TEST(a_write_sends_every_slice_and_reports_a_closed_peer)
 {
     int sv[2];
@@ -287,6 +332,8 @@ static Suite *suite(void)
     tc = tcase_create("io");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, a_read_with_nothing_to_read_times_out);
+    tcase_add_test(tc, a_connection_read_waits_in_the_recv_and_still_times_out);
+    tcase_add_test(tc, a_connection_read_without_a_timeout_polls);
     tcase_add_test(tc, a_write_sends_every_slice_and_reports_a_closed_peer);
     tcase_add_test(tc, a_write_to_a_peer_that_does_not_read_times_out);
     suite_add_tcase(s, tc);
