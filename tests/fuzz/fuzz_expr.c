@@ -60,7 +60,10 @@ static void check_word(const pt_expr_node_t *n, int depth)
             check_word(n->b, depth + 1);
         check_word(n, depth + 1);
         return;
-    case PT_XN_VAR: CHECK(n->id >= 0 && n->id < PT_XV_COUNT); return;
+    case PT_XN_VAR: /* a known variable, or mod_ssl's %{SSL_...} with its name in s */
+        CHECK((n->id >= 0 && n->id < PT_XV_COUNT) ||
+              (n->id == PT_XV_SSL && n->s && strncmp(n->s, "SSL_", 4) == 0));
+        return;
     case PT_XN_FUNC:
         CHECK(n->id >= 0 && n->id < PT_XF_COUNT);
         check_word(n->a, depth + 1);
