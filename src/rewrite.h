@@ -74,7 +74,8 @@ void pt_rewrite_rule_each_map(const pt_rewrite_rule_t *rule, void (*fn)(void *ud
                               void *ud);
 
 /* RewriteMap name type:source, type "txt", "rnd" or "int" (source an absolute file path, or
- * tolower, toupper, escape, unescape for int). The file is read now. NULL on error. */
+ * tolower, toupper, escape, unescape for int). The file is read now, and reread by a lookup
+ * when it changes (rewrite_map.c). NULL on error. */
 pt_rewrite_map_t *pt_rewrite_map_new(pt_rewrite_build_t *b, const char *name, const char *type,
                                      const char *source);
 const char *pt_rewrite_map_name(const pt_rewrite_map_t *m);

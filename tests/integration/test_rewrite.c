@@ -163,6 +163,30 @@ START_TEST(a_txt_map_picks_the_target)
 }
 END_TEST
 
+/* An edited map is in force within about a second, with no restart (Apache rereads a txt:
+ * map whose mtime changed); every child sees it (under prefork each has its own copy). */
+START_TEST(an_edited_txt_map_is_in_force_without_a_restart)
+{
+    pth_write_conf_file(h, "map.txt", "first /sub/page.txt\n");
+    pth_config(h, "RewriteEngine On\nRewriteMap pages txt:@DIR@/map.txt\n"
+                  "RewriteRule ^/p/(.*) ${pages:$1|/none}\n");
+    pth_start(h);
+    get_body("/p/first", 200, "page in sub\n");
+    pth_write_conf_file(h, "map.txt", "first /data.txt\n# first moved\n");
+    int64_t end = pth_now_ms() + 5000;
+    int same = 0;
+    while (same < 8 && pth_now_ms() < end) {
+        pth_resp_t r;
+        pth_get(h, "/p/first", NULL, &r);
+        same = r.status == 200 && strcmp(r.body, "data\n") == 0 ? same + 1 : 0;
+        pth_resp_free(&r);
+        pth_sleep_ms(50);
+    }
+    ck_assert_msg(same == 8, "the edited map was not in force within 5 s");
+    ck_assert(pth_file_wait_contains(h->error_log, "RewriteMap pages: reread", 5000));
+}
+END_TEST
+
 START_TEST(t_forces_the_type_and_e_sets_a_variable_other_rules_read)
 {
     pth_write_filef(h, "feed.data", "<rss/>\n");
@@ -355,6 +379,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, f_g_and_r_4xx_answer_with_their_status);
     tcase_add_test(tc, a_virtual_host_inherits_the_main_servers_rules_only_when_asked);
     tcase_add_test(tc, a_txt_map_picks_the_target);
+    tcase_add_test(tc, an_edited_txt_map_is_in_force_without_a_restart);
     tcase_add_test(tc, redirects_are_escaped_as_apache_escapes_them);
     tcase_add_test(tc, t_forces_the_type_and_e_sets_a_variable_other_rules_read);
     tcase_add_test(tc, directory_rules_see_the_path_below_the_directory_and_redirect_inside);
