@@ -187,6 +187,7 @@ static int set_rewrite_cond(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         return -1;
     char err[PT_ERRLEN];
     pt_rewrite_build_t b = builder(l, err);
+    b.htaccess = htaccess_scope(s);
     pt_rewrite_cond_t *c =
         pt_rewrite_cond_new(&b, n->argv[0], n->argv[1], n->argc > 2 ? n->argv[2] : NULL);
     if (!c)

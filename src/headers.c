@@ -439,7 +439,7 @@ static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_requ
 static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
 {
     const char *why = NULL, *vary = NULL;
-    int v = r ? pt_expr_eval_vary(r, rule->cond, &vary, &why) : 0;
+    int v = r ? pt_expr_eval_vary(r, rule->cond, NULL, &vary, &why) : 0;
     if (vary && t != &r->headers_in)
         pt_table_merge(t, "Vary", vary);
     if (v < 0)

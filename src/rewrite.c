@@ -1,9 +1,11 @@
 /* Building mod_rewrite's rules, conditions and maps from their directive arguments, as
  * Apache's cmd_rewriterule, cmd_rewritecond and cmd_rewritemap parse them (flag names and
  * their long forms, the condition's operators, the "!" negations). What Apache accepts and
- * portico does not do (CO, an N without its bound, "expr", a %{LA-U:...}, prg: maps) is an
+ * portico does not do (CO, an N without its bound, a %{LA-U:...}, prg: maps) is an
  * error here, never ignored. Evaluation is in rewrite_eval.c. */
 #include "rewrite_int.h"
+
+#include "expr_parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -345,12 +347,40 @@ static const char *cond_operator(pt_rewrite_cond_t *c, const char *p)
     return p;
 }
 
+/* RewriteCond expr "...": as Apache's cmd_rewritecond, a leading '!' negates (and then gives
+ * no %N), NC means nothing, and in a .htaccess file the expression is parsed restricted. */
+static pt_rewrite_cond_t *expr_cond(pt_rewrite_build_t *b, const char *pattern,
+                                    const char *flags)
+{
+    pt_rewrite_cond_t *c = pt_arena_calloc(b->a, sizeof(*c));
+    c->input = "expr";
+    c->kind = RWC_EXPR;
+    if (flags && !each_flag(b, "RewriteCond", flags, cond_flag, c))
+        return NULL;
+    c->flags &= ~(unsigned)RWC_NOCASE;
+    if (*pattern == '!') {
+        c->flags |= RWC_NOTMATCH;
+        pattern++;
+    }
+    c->pattern = pattern;
+    char msg[256];
+    pt_expr_t *e = pt_expr_parse(b->a, pattern, b->htaccess ? PT_EXPR_RESTRICTED : 0, msg,
+                                 sizeof(msg));
+    if (!e)
+        return fail(b, "RewriteCond: cannot compile expression%s \"%s\": %s",
+                    b->htaccess ? " in htaccess context" : "", pattern, msg);
+    for (size_t i = 0; i < e->nregexes; i++)
+        b->keep_regex(b->ud, e->regexes[i]);
+    e->nregexes = 0; /* (their owner's now) */
+    c->expr = e;
+    return c;
+}
+
 pt_rewrite_cond_t *pt_rewrite_cond_new(pt_rewrite_build_t *b, const char *input,
                                        const char *pattern, const char *flags)
 {
     if (strcasecmp(input, "expr") == 0)
-        return fail(b, "RewriteCond expr: Apache's expression language is not built yet; "
-                       "write the test as TestString CondPattern");
+        return expr_cond(b, pattern, flags);
     pt_rewrite_cond_t *c = pt_arena_calloc(b->a, sizeof(*c));
     c->input = input;
     if (flags && !each_flag(b, "RewriteCond", flags, cond_flag, c))

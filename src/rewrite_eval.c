@@ -284,8 +284,24 @@ static bool cond_regex(eval_t *e, const pt_rewrite_cond_t *cd, const char *input
     return rc;
 }
 
+/* RewriteCond expr: its last =~'s captures are the %N that follow, as a regex's are. */
+static bool cond_expr(eval_t *e, const pt_rewrite_cond_t *cd)
+{
+    const char *subject = NULL, *vary = NULL;
+    pt_regmatch_t m[PT_REG_MAXSUB];
+    bool rc = e->c->expr && e->c->expr(e->c, cd->expr, &subject, m, &vary) == 1;
+    if (rc && subject && !(cd->flags & RWC_NOTMATCH)) {
+        e->cond.source = subject;
+        memcpy(e->cond.m, m, sizeof(m));
+    }
+    e->vary_this = vary;
+    return rc;
+}
+
 static bool cond_test(eval_t *e, const pt_rewrite_cond_t *cd)
 {
+    if (cd->kind == RWC_EXPR)
+        return cond_expr(e, cd);
     const char *in = expand(e, cd->input);
     bool nc = (cd->flags & RWC_NOCASE) != 0;
     int cmp;

@@ -23,6 +23,7 @@ typedef enum {
     RWC_LOOKUP_FILE, /* -F */
     RWC_STR_LT, RWC_STR_LE, RWC_STR_EQ, RWC_STR_GT, RWC_STR_GE,
     RWC_INT_LT, RWC_INT_LE, RWC_INT_EQ, RWC_INT_GT, RWC_INT_GE,
+    RWC_EXPR,      /* TestString "expr": the pattern is an Apache expression */
 } rwc_kind_t;
 
 enum { RWC_NOCASE = 1, RWC_ORNEXT = 2, RWC_NOVARY = 4, RWC_NOTMATCH = 8 };
@@ -31,6 +32,7 @@ struct pt_rewrite_cond {
     const char *input;      /* TestString, expanded at each evaluation */
     const char *pattern;    /* after the operator */
     pt_regex_t *re;
+    const struct pt_expr *expr; /* RWC_EXPR */
     rwc_kind_t kind;
     unsigned flags;         /* RWC_* */
 };

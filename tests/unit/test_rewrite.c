@@ -452,7 +452,8 @@ static const struct {
     {"RewriteRule ^ /%{NO_SUCH_VAR}", "unknown variable %{NO_SUCH_VAR}"},
     {"RewriteRule ^ /%{LA-U:REMOTE_USER}", "look-ahead variables are not supported"},
     {"RewriteRule ^ /%{HTTP_HOST", "has no closing '}'"},
-    {"RewriteCond expr \"-f %{REQUEST_FILENAME}\"\nRewriteRule ^ /x", "expression language"},
+    {"RewriteCond expr \"%{NO_SUCH_VAR} == 1\"\nRewriteRule ^ /x",
+     "RewriteCond: cannot compile expression \"%{NO_SUCH_VAR} == 1\""},
     {"RewriteCond %{HTTP_HOST} x [XX]\nRewriteRule ^ /x", "RewriteCond: unknown flag 'XX'"},
     {"RewriteRule ^ - [P]", "[P] needs a substitution"},
 };
@@ -464,6 +465,25 @@ START_TEST(what_is_not_supported_is_refused_with_a_reason)
     ck_assert_ptr_null(build(refused[_i].rules, &n, err));
     ck_assert_msg(strstr(err, refused[_i].message) != NULL, "'%s': got '%s'", refused[_i].rules,
                   err);
+}
+END_TEST
+
+/* In a .htaccess file an expression cannot read files (Apache 2.4.67's restricted parser,
+ * whose message this is); elsewhere it can. */
+START_TEST(a_rewritecond_expr_in_a_htaccess_file_cannot_read_files)
+{
+    char err[256] = "";
+    pt_rewrite_build_t b = builder(err);
+    const char *reads[] = {"file('/etc/passwd') != ''", "filesize('/etc/passwd') -gt 0"};
+    for (size_t i = 0; i < 2; i++) {
+        b.htaccess = false;
+        ck_assert_ptr_nonnull(pt_rewrite_cond_new(&b, "expr", reads[i], NULL));
+        b.htaccess = true;
+        ck_assert_ptr_null(pt_rewrite_cond_new(&b, "expr", reads[i], NULL));
+        ck_assert_msg(strstr(err, "cannot compile expression in htaccess context") &&
+                          strstr(err, "not available in restricted context"), "%s", err);
+    }
+    ck_assert_ptr_nonnull(pt_rewrite_cond_new(&b, "expr", "-f '/etc/passwd'", NULL));
 }
 END_TEST
 
@@ -612,6 +632,7 @@ int main(void)
                         (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, maps_of_unsupported_types_and_missing_files_are_refused);
     tcase_add_test(tc, a_txt_map_is_reread_when_its_file_changes);
+    tcase_add_test(tc, a_rewritecond_expr_in_a_htaccess_file_cannot_read_files);
     tcase_add_test(tc, lookups_from_many_threads_see_whole_versions_while_the_file_changes);
     tcase_add_test(tc, the_proxy_origin_is_the_fixed_scheme_and_authority);
     tcase_add_test(tc, redirect_paths_escape_as_ap_escape_uri);
