@@ -151,6 +151,57 @@ START_TEST(an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log)
 }
 END_TEST
 
+/* An expression in a .htaccess file cannot read files: file(), filesize() (and portico's
+ * filemod()) are refused wherever an expression goes, as Debian's apache2 2.4.71 refuses
+ * them ("not available in restricted context", CVE-2026-24072's fix); a test such as -f
+ * is not. The same lines in the server's own config read the file. */
+START_TEST(an_expression_in_a_file_cannot_read_files)
+{
+    static const struct {
+        const char *dir, *text;
+    } files[] = {
+        {"if", "<If \"file('/etc/passwd') != ''\">\nHeader set X-F 1\n</If>\n"},
+        {"req", "Require expr \"filesize('/etc/passwd') -gt 0\"\n"},
+        {"hdr", "Header set X-F \"expr=%{file:/etc/passwd}\"\n"},
+        {"env", "SetEnvIfExpr \"filemod('/etc/passwd') -gt 0\" F=1\n"},
+        {"rw", "RewriteEngine On\nRewriteCond expr \"file('/etc/passwd') != ''\"\n"
+               "RewriteRule ^ - [F]\n"},
+        {"ok", "<If \"-f '/etc/passwd'\">\nHeader set X-F 1\n</If>\n"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "%s/.htaccess", files[i].dir);
+        pth_write_filef(h, rel, "%s", files[i].text);
+        snprintf(rel, sizeof(rel), "%s/a.txt", files[i].dir);
+        pth_write_filef(h, rel, "a\n");
+    }
+    pth_write_filef(h, "srv/a.txt", "a\n");
+    START("<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n"
+          "<Location /srv>\n  Header set X-F \"expr=%%{filesize:/etc/passwd}\"\n"
+          "</Location>\n");
+    pth_expect_error(h, "\\[core:alert\\] .*/(if|req|hdr|env|rw)/\\.htaccess:[0-9]+: .*not "
+                        "available in restricted context");
+    for (size_t i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/%s/a.txt", files[i].dir);
+        expect(path, 500);
+    }
+    expect_header("/ok/a.txt", "X-F", "1");
+    pth_resp_t r = get("/srv/a.txt", 200);
+    const char *size = pth_resp_header(&r, "X-F");
+    ck_assert_msg(size && atoi(size) > 0, "X-F: %s", size ? size : "(none)");
+    pth_resp_free(&r);
+    char *log = pth_read_file(pth_path(h, "error.log"), NULL);
+    ck_assert_ptr_nonnull(log);
+    for (size_t i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "/%s/.htaccess:", files[i].dir);
+        ck_assert_msg(strstr(log, want), "no '%s' in the error log: %s", want, log);
+    }
+    free(log);
+}
+END_TEST
+
 START_TEST(nonfatal_skips_what_is_not_allowed_with_a_warning)
 {
     pth_write_filef(h, "nf/.htaccess", "Require all denied\nNoSuch x\nHeader set X-Nf yes\n");
@@ -250,6 +301,7 @@ int main(void)
     tcase_add_test(tc, a_file_applies_to_its_directory_and_below_and_a_deeper_one_comes_after);
     tcase_add_test(tc, require_files_sections_and_error_documents_come_from_the_file);
     tcase_add_test(tc, an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log);
+    tcase_add_test(tc, an_expression_in_a_file_cannot_read_files);
     tcase_add_test(tc, nonfatal_skips_what_is_not_allowed_with_a_warning);
     tcase_add_test(tc, allow_override_list_admits_named_directives_only);
     tcase_add_test(tc, access_file_name_picks_the_first_name_that_exists);
