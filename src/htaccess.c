@@ -134,12 +134,17 @@ static const char *resolve_tree(const pt_config_t *cfg, pt_dir_config_t *dc)
 }
 
 /* SetHandler "proxy:..." in the file or in an <If> of it. */
-static bool has_backend(const pt_dir_config_t *dc)
+/* A SetHandler "proxy:URL" whose backend the server configuration does not define (the
+ * parse made it in its scratch list): its URL, or NULL when there is none. */
+static const char *new_backend(const pt_config_t *cfg, const pt_dir_config_t *dc)
 {
-    bool found = dc->handler_backend != NULL;
-    for (size_t i = 0; !found && i < dc->nifs; i++)
-        found = has_backend(dc->ifs[i].conf);
-    return found;
+    const pt_backend_t *b = dc->handler_backend;
+    if (b && !(b->index < cfg->nbackends && cfg->backends[b->index] == b))
+        return b->url;
+    const char *url = NULL;
+    for (size_t i = 0; !url && i < dc->nifs; i++)
+        url = new_backend(cfg, dc->ifs[i].conf);
+    return url;
 }
 
 /* Makes the entry for dir as the file system has it now. */
@@ -158,7 +163,8 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
     e->override_list = d->override_list;
     e->names = names;
     atomic_init(&e->refs, 1);
-    char path[4096], err[4096 + 512];
+    char path[4096], err[2 * 4096 + 512];
+    const char *url;
     int rc = stat_names(dir, names, nnames, &e->sig, path, sizeof(path));
     if (rc < 0) {
         snprintf(err, sizeof(err), "%s: unable to check htaccess file, ensure it is "
@@ -169,9 +175,13 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
         e->ht = pt_htaccess_parse(r->cfg, path, d, err, sizeof(err));
         if (!e->ht)
             e->error = strdup(err);
-        else if (has_backend(e->ht->dc))
-            e->error = strdup("SetHandler \"proxy:...\" is not supported in .htaccess files "
-                              "(set it in the server configuration)");
+        else if ((url = new_backend(r->cfg, e->ht->dc)) != NULL) {
+            snprintf(err, sizeof(err), "%s: SetHandler \"%s\": that backend is not defined in "
+                     "the server configuration (portico makes its backends when it loads it: "
+                     "name it there in a <Proxy \"%s\"> section or a SetHandler)", path, url,
+                     url + 6);
+            e->error = strdup(err);
+        }
     }
     if (e->ht && !e->error && resolve_dir) {
         /* A handler name nothing provides is an error, as in the server config

@@ -224,6 +224,16 @@ static pt_config_t *scratch_new(const pt_config_t *cfg, const char *path)
     /* -t notices are the server config's; a .htaccess file's would write into its arrays. */
     c->notices = c->notice_keys = NULL;
     c->nnotices = 0;
+    /* A SetHandler "proxy:URL" finds the server's backends in this copy of their list; one it
+     * makes goes into the copy, never into the server's array, which other threads read
+     * (room as pt_dcx_push expects it: 4, or the power of two at or above the count). */
+    if (cfg->nbackends) {
+        size_t cap = 4;
+        while (cap < cfg->nbackends)
+            cap *= 2;
+        c->backends = pt_arena_alloc(a, cap * sizeof(*c->backends));
+        memcpy(c->backends, cfg->backends, cfg->nbackends * sizeof(*c->backends));
+    }
     c->main_server = pt_arena_calloc(a, sizeof(dcx_vhost_t));
     c->main_server->dir = pt_dcx_dir_new(a);
     c->main_server->file = c->path;

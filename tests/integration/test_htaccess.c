@@ -3,6 +3,7 @@
  * one, a file after the <Directory> sections of its depth), <Files> inside a file, errors
  * as 500 with the file and line in the error log, Nonfatal=, and a changed file taking
  * effect without a restart. Compared with Debian's apache2 where the answer was in doubt. */
+#include "fcgi_backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -202,6 +203,40 @@ START_TEST(an_expression_in_a_file_cannot_read_files)
 }
 END_TEST
 
+/* SetHandler "proxy:URL" in a .htaccess file (a directory picking its PHP version by socket)
+ * uses the backend the server configuration defines for that URL, with its pool; one the
+ * server does not define is a 500 naming the file, since portico makes its backends, and
+ * their shared state, when it loads the configuration. */
+START_TEST(a_proxy_handler_in_a_file_uses_the_servers_backend)
+{
+    pth_fcgi_responder_t resp;
+    char msg[512];
+    if (pth_fcgi_responder_start(&resp, pth_path(h, "resp.sock"), msg, sizeof(msg)) != 0)
+        ck_abort_msg("%s", msg);
+    pth_write_filef(h, "php/.htaccess", "SetHandler \"proxy:unix:%s|fcgi://localhost/\"\n",
+                    pth_path(h, "resp.sock"));
+    pth_write_filef(h, "php/ok", "source\n");
+    pth_write_filef(h, "new/.htaccess", "SetHandler \"proxy:unix:%s|fcgi://localhost/\"\n",
+                    pth_path(h, "other.sock"));
+    pth_write_filef(h, "new/ok", "source\n");
+    START("<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n"
+          "<Proxy \"unix:@DIR@/resp.sock|fcgi://localhost/\">\n  ProxySet timeout=10\n"
+          "</Proxy>\n");
+    pth_expect_error(h, "\\[core:alert\\] .*/new/\\.htaccess: SetHandler \"proxy:unix:.*"
+                        "other\\.sock.*not defined in the server configuration");
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r = get("/php/ok", 200);
+        ck_assert_str_eq(r.body, "ok");
+        ck_assert_str_eq(pth_resp_header(&r, "X-Responder"), "libfcgi");
+        pth_resp_free(&r);
+    }
+    expect("/new/ok", 500);
+    ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "other.sock", 5000));
+    pth_stop(h);
+    pth_fcgi_responder_stop(&resp);
+}
+END_TEST
+
 START_TEST(nonfatal_skips_what_is_not_allowed_with_a_warning)
 {
     pth_write_filef(h, "nf/.htaccess", "Require all denied\nNoSuch x\nHeader set X-Nf yes\n");
@@ -302,6 +337,7 @@ int main(void)
     tcase_add_test(tc, require_files_sections_and_error_documents_come_from_the_file);
     tcase_add_test(tc, an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log);
     tcase_add_test(tc, an_expression_in_a_file_cannot_read_files);
+    tcase_add_test(tc, a_proxy_handler_in_a_file_uses_the_servers_backend);
     tcase_add_test(tc, nonfatal_skips_what_is_not_allowed_with_a_warning);
     tcase_add_test(tc, allow_override_list_admits_named_directives_only);
     tcase_add_test(tc, access_file_name_picks_the_first_name_that_exists);
