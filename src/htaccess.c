@@ -134,19 +134,6 @@ static const char *resolve_tree(const pt_config_t *cfg, pt_dir_config_t *dc)
 }
 
 /* SetHandler "proxy:..." in the file or in an <If> of it. */
-/* A SetHandler "proxy:URL" whose backend the server configuration does not define (the
- * parse made it in its scratch list): its URL, or NULL when there is none. */
-static const char *new_backend(const pt_config_t *cfg, const pt_dir_config_t *dc)
-{
-    const pt_backend_t *b = dc->handler_backend;
-    if (b && !(b->index < cfg->nbackends && cfg->backends[b->index] == b))
-        return b->url;
-    const char *url = NULL;
-    for (size_t i = 0; !url && i < dc->nifs; i++)
-        url = new_backend(cfg, dc->ifs[i].conf);
-    return url;
-}
-
 /* Makes the entry for dir as the file system has it now. */
 static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_config_t *d,
                               const char *const *names, size_t nnames, uint64_t h)
@@ -163,8 +150,7 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
     e->override_list = d->override_list;
     e->names = names;
     atomic_init(&e->refs, 1);
-    char path[4096], err[2 * 4096 + 512];
-    const char *url;
+    char path[4096], err[4096 + 512];
     int rc = stat_names(dir, names, nnames, &e->sig, path, sizeof(path));
     if (rc < 0) {
         snprintf(err, sizeof(err), "%s: unable to check htaccess file, ensure it is "
@@ -175,13 +161,7 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
         e->ht = pt_htaccess_parse(r->cfg, path, d, err, sizeof(err));
         if (!e->ht)
             e->error = strdup(err);
-        else if ((url = new_backend(r->cfg, e->ht->dc)) != NULL) {
-            snprintf(err, sizeof(err), "%s: SetHandler \"%s\": that backend is not defined in "
-                     "the server configuration (portico makes its backends when it loads it: "
-                     "name it there in a <Proxy \"%s\"> section or a SetHandler)", path, url,
-                     url + 6);
-            e->error = strdup(err);
-        }
+
     }
     if (e->ht && !e->error && resolve_dir) {
         /* A handler name nothing provides is an error, as in the server config

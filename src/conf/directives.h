@@ -192,6 +192,11 @@ int pt_dcx_option_bit(const char *w, unsigned *bit);
 /* Whether l reads a .htaccess file: its expressions are parsed PT_EXPR_RESTRICTED, as
  * Apache 2.4.67's are there. */
 bool pt_dcx_in_htaccess(const dcx_t *l);
+/* Whether b is a backend of the server configuration (always, outside a .htaccess file): a
+ * .htaccess file may use those (SetHandler "proxy:URL", RewriteRule [P] and H=), not make
+ * its own, since backends and their shared state are made when the server loads
+ * (htaccess_parse.c). */
+bool pt_dcx_backend_is_servers(const dcx_t *l, const pt_backend_t *b);
 /* Parses an ap_expr (conf/expr_parse.h; flags PT_EXPR_*, with PT_EXPR_RESTRICTED added in a
  * .htaccess file) whose regexes pt_config_free releases; NULL after pt_dcx_fail
  * ("FILE:LINE: what: cannot parse expression ..."). */

@@ -222,7 +222,7 @@ START_TEST(a_proxy_handler_in_a_file_uses_the_servers_backend)
     START("<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n"
           "<Proxy \"unix:@DIR@/resp.sock|fcgi://localhost/\">\n  ProxySet timeout=10\n"
           "</Proxy>\n");
-    pth_expect_error(h, "\\[core:alert\\] .*/new/\\.htaccess: SetHandler \"proxy:unix:.*"
+    pth_expect_error(h, "\\[core:alert\\] .*/new/\\.htaccess:1: SetHandler \"proxy:unix:.*"
                         "other\\.sock.*not defined in the server configuration");
     for (int i = 0; i < 3; i++) {
         pth_resp_t r = get("/php/ok", 200);
