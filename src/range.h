@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "common.h"
+#include "httpdate.h" /* pt_http_date_parse, pt_http_date_format: range.c's users read dates */
 #include "table.h"
 
 #include <time.h>
@@ -55,10 +56,6 @@ void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int
  * comparison (W/ ignored on both sides), else the strong one (a W/ tag never matches). */
 bool pt_etag_list_match(const char *list, const char *etag, bool weak);
 
-/* HTTP-date: IMF-fixdate, RFC 850 and asctime forms are read; 0 on success. */
-int pt_http_date_parse(const char *s, time_t *out);
-/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into buf (at least 30 bytes). */
-void pt_http_date_format(char *buf, size_t len, time_t t);
 
 /* RFC 9110 13.2.2 order on headers_in: If-Match, If-Unmodified-Since, If-None-Match,
  * If-Modified-Since (ignored when If-None-Match is present, when invalid, or when later

@@ -1,5 +1,5 @@
-/* Unit tests for range.c: Range parsing, multipart/byteranges length, ETags, HTTP dates,
- * the conditional request order and If-Range. */
+/* Unit tests for range.c: Range parsing, multipart/byteranges length, ETags, the conditional
+ * request order and If-Range (the HTTP-date reader and writer: test_httpdate). */
 #include "range.h"
 
 #include <check.h>
@@ -178,55 +178,6 @@ START_TEST(compares_etag_lists_weakly_and_strongly)
 }
 END_TEST
 
-START_TEST(parses_the_three_http_date_forms)
-{
-    time_t t;
-    ck_assert_int_eq(pt_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
-    ck_assert_int_eq(t, 784111777);
-    ck_assert_int_eq(pt_http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", &t), 0);
-    ck_assert_int_eq(t, 784111777);
-    ck_assert_int_eq(pt_http_date_parse("Sun Nov  6 08:49:37 1994", &t), 0);
-    ck_assert_int_eq(t, 784111777);
-    ck_assert_int_eq(pt_http_date_parse("Thu, 01 Jan 1970 00:00:00 GMT", &t), 0);
-    ck_assert_int_eq(t, 0);
-}
-END_TEST
-
-START_TEST(refuses_malformed_http_dates)
-{
-    static const char *const bad[] = {
-        "", "yesterday", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 UTC",
-        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
-        "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMTx",
-        "Sun Nov  6 08:49:37 1994 extra", "1994-11-06T08:49:37Z",
-    };
-    time_t t;
-    for (size_t i = 0; i < PT_ARRAY_LEN(bad); i++) {
-        ck_assert_msg(pt_http_date_parse(bad[i], &t) != 0, "%s", bad[i]);
-    }
-}
-END_TEST
-
-START_TEST(formats_imf_fixdate)
-{
-    char buf[64];
-    pt_http_date_format(buf, sizeof(buf), 784111777);
-    ck_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
-    time_t t;
-    ck_assert_int_eq(pt_http_date_parse(buf, &t), 0);
-    ck_assert_int_eq(t, 784111777);
-    /* The same text as strftime's, across the years a file's date can hold. */
-    for (time_t x = 0; x < (time_t)253402300799; x += 7919 * 3607 + 13) {
-        struct tm tm;
-        char want[64];
-        gmtime_r(&x, &tm);
-        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        pt_http_date_format(buf, sizeof(buf), x);
-        ck_assert_str_eq(buf, want);
-    }
-}
-END_TEST
-
 static pt_table_t *hdrs(void)
 {
     pt_table_t *t = pt_arena_alloc(A, sizeof(*t));
@@ -339,9 +290,6 @@ static Suite *range_suite(void)
     tcase_add_test(tc, formats_multipart_parts_and_computes_exact_length);
     tcase_add_test(tc, makes_etags_as_apache_does);
     tcase_add_test(tc, compares_etag_lists_weakly_and_strongly);
-    tcase_add_test(tc, parses_the_three_http_date_forms);
-    tcase_add_test(tc, refuses_malformed_http_dates);
-    tcase_add_test(tc, formats_imf_fixdate);
     tcase_add_test(tc, evaluates_if_match_first);
     tcase_add_test(tc, evaluates_if_unmodified_since);
     tcase_add_test(tc, answers_304_for_a_matching_if_none_match);
