@@ -224,6 +224,10 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
              const void *body, size_t body_len, pth_resp_t *r);
 /* GET that aborts when the transfer fails. */
 void pth_get(pth_t *h, const char *path, const char *const *headers, pth_resp_t *r);
+/* "Authorization: Basic base64(cred)" for cred "user:password", into out (at least
+ * PTH_BASIC_AUTH_MAX bytes for a cred of up to 128). Returns out. */
+#define PTH_BASIC_AUTH_MAX 200
+const char *pth_basic_auth(char *out, size_t len, const char *cred);
 
 /* ---- Running the binary -------------------------------------------------------------- */
 typedef struct {
