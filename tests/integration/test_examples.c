@@ -19,18 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static pth_fpm_t fpm; /* unix-socket pool shared by the php-fpm case */
 static pth_t *h;
 
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 4);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+/* The unix-socket pool shared by the php-fpm case. */
+PTH_FPM_SUITE_POOL(4)
 
 static void setup(void)
 {
@@ -186,8 +178,7 @@ END_TEST
 START_TEST(php_fpm_example_works_with_php_fpm_on_tcp_as_the_php_image_listens)
 {
     pth_fpm_t tcp;
-    char msg[512];
-    ck_assert_msg(pth_fpm_start(&tcp, 2, true, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_fpm_start_checked(&tcp, 2, true);
     write_app();
     char fpm_addr[100];
     snprintf(fpm_addr, sizeof(fpm_addr), "\"fcgi://127.0.0.1:%d\"", tcp.port);
