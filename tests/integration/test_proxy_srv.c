@@ -11,42 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pth_t *h;
-static pth_http_backend_t be;
-
-static void setup(void)
-{
-    h = pth_new();
-    pth_http_backend_start_must(&be, NULL);
-}
-
-static void teardown(void)
-{
-    pth_free(h);
-    pth_http_backend_stop(&be);
-}
-
-static void start_with(const char *extra)
-{
-    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n%s\n", be.port, extra ? extra : "");
-    pth_start(h);
-}
-
-static bool head_has(const char *body, const char *line)
-{
-    char want[512];
-    snprintf(want, sizeof(want), "\r\n%s\r\n", line);
-    return strstr(body, want) != NULL;
-}
-
-static bool head_names(const char *body, const char *name)
-{
-    char want[256];
-    snprintf(want, sizeof(want), "\r\n%s:", name);
-    const char *e = strstr(body, "\n--\n");
-    const char *f = strcasestr(body, want);
-    return f && (!e || f < e);
-}
+PTH_PROXY_SUITE_FIXTURE
 
 START_TEST(proxy_via_on_adds_via_both_ways_and_block_removes_the_clients)
 {
@@ -57,7 +22,7 @@ START_TEST(proxy_via_on_adds_via_both_ways_and_block_removes_the_clients)
     ck_assert_int_eq(r.status, 200);
     char want[128];
     snprintf(want, sizeof(want), "Via: 1.0 upstream-cache, 1.1 localhost:%d", h->port);
-    ck_assert_msg(head_has(r.body, want), "%s", r.body);
+    ck_assert_msg(pth_echo_has_line(r.body, want), "%s", r.body);
     snprintf(want, sizeof(want), "1.1 localhost:%d", h->port);
     const char *via = pth_resp_header(&r, "Via");
     ck_assert_msg(via && strcmp(via, want) == 0, "Via: %s", via ? via : "(none)");
@@ -71,13 +36,13 @@ START_TEST(proxy_via_on_adds_via_both_ways_and_block_removes_the_clients)
     pth_stop(h);
     start_with("ProxyVia Block");
     pth_get(h, "/b/echo", hdr, &r);
-    ck_assert_msg(!head_names(r.body, "Via"), "%s", r.body);
+    ck_assert_msg(!pth_echo_names(r.body, "Via"), "%s", r.body);
     ck_assert_ptr_null(pth_resp_header(&r, "Via"));
     pth_resp_free(&r);
     pth_stop(h);
     start_with(NULL); /* Off: the client's passes as it is, none of ours */
     pth_get(h, "/b/echo", hdr, &r);
-    ck_assert_msg(head_has(r.body, "Via: 1.0 upstream-cache"), "%s", r.body);
+    ck_assert_msg(pth_echo_has_line(r.body, "Via: 1.0 upstream-cache"), "%s", r.body);
     ck_assert_ptr_null(pth_resp_header(&r, "Via"));
     pth_resp_free(&r);
     pth_stop(h);
@@ -89,11 +54,11 @@ START_TEST(max_forwards_is_decremented_set_by_default_and_zero_is_a_loop)
     start_with("ProxyMaxForwards 7");
     pth_resp_t r;
     pth_get(h, "/b/echo", NULL, &r);
-    ck_assert_msg(head_has(r.body, "Max-Forwards: 7"), "%s", r.body);
+    ck_assert_msg(pth_echo_has_line(r.body, "Max-Forwards: 7"), "%s", r.body);
     pth_resp_free(&r);
     const char *three[] = {"Max-Forwards: 3", NULL};
     pth_get(h, "/b/echo", three, &r);
-    ck_assert_msg(head_has(r.body, "Max-Forwards: 2"), "%s", r.body);
+    ck_assert_msg(pth_echo_has_line(r.body, "Max-Forwards: 2"), "%s", r.body);
     pth_resp_free(&r);
     pth_expect_error(h, "AH00898");
     const char *zero[] = {"Max-Forwards: 0", NULL};
@@ -107,7 +72,7 @@ START_TEST(max_forwards_is_decremented_set_by_default_and_zero_is_a_loop)
     pth_stop(h);
     start_with(NULL); /* Apache 2.4's default -1: none added */
     pth_get(h, "/b/echo", NULL, &r);
-    ck_assert_msg(!head_names(r.body, "Max-Forwards"), "%s", r.body);
+    ck_assert_msg(!pth_echo_names(r.body, "Max-Forwards"), "%s", r.body);
     pth_resp_free(&r);
     pth_stop(h);
 }
@@ -180,7 +145,7 @@ START_TEST(proxy_100_continue_off_answers_the_client_itself)
     pth_conn_sendf(c, "hello");
     ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_msg(!head_names(r.body, "Expect"), "%s", r.body);
+    ck_assert_msg(!pth_echo_names(r.body, "Expect"), "%s", r.body);
     ck_assert_msg(strstr(r.body, "body-len: 5\n"), "%s", r.body);
     pth_resp_free(&r);
     pth_conn_close(c);
