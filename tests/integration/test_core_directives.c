@@ -499,12 +499,7 @@ END_TEST
 static void check_conf(const char *body, int code, const char *needle)
 {
     pth_config(h, "%s", body);
-    pth_run_t out;
-    pth_run(h, 10000, &out, "-t", "-f", pth_path(h, "portico.conf"), NULL);
-    ck_assert_msg(out.code == code, "exit %d, want %d: %s", out.code, code, out.err);
-    ck_assert_msg(strstr(out.err, needle) || strstr(out.out, needle), "want '%s' in: %s%s",
-                  needle, out.out, out.err);
-    pth_run_free(&out);
+    pth_config_test(h, code, needle);
 }
 
 START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)

@@ -241,6 +241,9 @@ typedef struct {
 void pth_run(pth_t *h, int ms, pth_run_t *out, const char *arg, ...)
     __attribute__((sentinel));
 void pth_run_free(pth_run_t *r);
+/* Runs `portico -t -f CONF` on the config written last: aborts unless it exits with code
+ * (0: accepted, 1: refused) and its stdout or stderr holds needle. */
+void pth_config_test(pth_t *h, int code, const char *needle);
 
 /* ---- Misc ---------------------------------------------------------------------------- */
 int64_t pth_now_ms(void);
