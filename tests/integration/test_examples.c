@@ -157,17 +157,23 @@ static void check_php_app(void)
     get_expect("/healthz", 200, "ok\n");
 }
 
-START_TEST(php_fpm_example_serves_files_php_and_the_front_controller_over_a_unix_socket)
+/* php-fpm.conf with its Defines set (PHP_FPM: fpm_addr, quoted), started, the app checked. */
+static void run_php_fpm_example(const char *fpm_addr)
 {
     write_app();
-    char fpm_addr[300];
-    snprintf(fpm_addr, sizeof(fpm_addr), "\"unix:%s|fcgi://localhost\"", fpm.sock);
     use_example("php-fpm.conf", (const edit_t[]){SET("Define LISTEN", "127.0.0.1:@PORT@"),
                                                  SET("Define APP_ROOT", h->docroot),
                                                  SET("Define PHP_FPM", fpm_addr),
                                                  END});
     pth_start(h);
     check_php_app();
+}
+
+START_TEST(php_fpm_example_serves_files_php_and_the_front_controller_over_a_unix_socket)
+{
+    char fpm_addr[300];
+    snprintf(fpm_addr, sizeof(fpm_addr), "\"unix:%s|fcgi://localhost\"", fpm.sock);
+    run_php_fpm_example(fpm_addr);
     /* The access log goes to stdout, in the example's format (%D last). */
     ck_assert(pth_file_wait_contains(h->out_path, "\"GET /css/site.css HTTP/1.1\" 200 21 ",
                                      5000));
@@ -179,15 +185,9 @@ START_TEST(php_fpm_example_works_with_php_fpm_on_tcp_as_the_php_image_listens)
 {
     pth_fpm_t tcp;
     pth_fpm_start_checked(&tcp, 2, true);
-    write_app();
     char fpm_addr[100];
     snprintf(fpm_addr, sizeof(fpm_addr), "\"fcgi://127.0.0.1:%d\"", tcp.port);
-    use_example("php-fpm.conf", (const edit_t[]){SET("Define LISTEN", "127.0.0.1:@PORT@"),
-                                                 SET("Define APP_ROOT", h->docroot),
-                                                 SET("Define PHP_FPM", fpm_addr),
-                                                 END});
-    pth_start(h);
-    check_php_app();
+    run_php_fpm_example(fpm_addr);
     pth_stop(h);
     pth_fpm_free(&tcp);
 }
