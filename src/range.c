@@ -165,11 +165,6 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 
 /* ---- Validators --------------------------------------------------------------------- */
 
-void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us)
-{
-    snprintf(buf, len, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)size, (uint64_t)mtime_us);
-}
-
 /* v in lowercase hex without leading zeros, as %PRIx64; returns the end. */
 static char *put_hex(char *p, uint64_t v)
 {

@@ -43,13 +43,11 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 
 /* ---- Validators --------------------------------------------------------------------- */
 
-#define PT_ETAG_LEN 64 /* buffer for pt_etag_make*, quotes and NUL included */
+#define PT_ETAG_LEN 64 /* buffer for pt_etag_make_bits, quotes and NUL included */
 
-/* Apache's default FileETag (MTime Size): "\"SIZE-MTIME\"" in lower-case hex, MTIME in
- * microseconds. */
-void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us);
 /* The ETag of FileETag components bits (PT_FETAG_INODE, _SIZE, _MTIME; conf/config.h) as
- * Apache's ap_make_etag: "INODE-SIZE-MTIME" with the parts not asked for left out. */
+ * Apache's ap_make_etag: "INODE-SIZE-MTIME" in lower-case hex with the parts not asked for
+ * left out, MTIME in microseconds (the default, MTime Size: "SIZE-MTIME"). */
 void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
                        int64_t mtime_us);
 /* Is etag (strong, quoted) in the list field value ("*" matches any)? weak: the weak

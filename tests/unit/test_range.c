@@ -2,6 +2,8 @@
  * request order and If-Range (the HTTP-date reader and writer: test_httpdate). */
 #include "range.h"
 
+#include "config.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,11 +153,12 @@ END_TEST
 START_TEST(makes_etags_as_apache_does)
 {
     char buf[PT_ETAG_LEN];
-    pt_etag_make(buf, sizeof(buf), 28, 1700000000123456LL);
+    const unsigned dflt = PT_FETAG_SIZE | PT_FETAG_MTIME; /* FileETag MTime Size */
+    pt_etag_make_bits(buf, sizeof(buf), dflt, 77, 28, 1700000000123456LL);
     ck_assert_str_eq(buf, "\"1c-60a2418202240\"");
-    pt_etag_make(buf, sizeof(buf), 0, 0);
+    pt_etag_make_bits(buf, sizeof(buf), dflt, 77, 0, 0);
     ck_assert_str_eq(buf, "\"0-0\"");
-    pt_etag_make(buf, sizeof(buf), INT64_MAX, INT64_MAX);
+    pt_etag_make_bits(buf, sizeof(buf), dflt, 77, INT64_MAX, INT64_MAX);
     ck_assert_str_eq(buf, "\"7fffffffffffffff-7fffffffffffffff\"");
 }
 END_TEST
