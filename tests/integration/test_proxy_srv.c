@@ -49,6 +49,24 @@ START_TEST(proxy_via_on_adds_via_both_ways_and_block_removes_the_clients)
 }
 END_TEST
 
+/* Via's port is the one Apache 2.4 writes in URLs (ap_get_server_port: Host's, else
+ * ServerName's, else the scheme's default, which is left out), not the port the request came
+ * in on: with "Host: other.test" Debian's apache2 sends "Via: 1.1 localhost" both ways. */
+START_TEST(proxy_via_leaves_out_the_default_port_as_apache)
+{
+    start_with("ProxyVia On");
+    const char *hdr[] = {"Host: other.test", NULL};
+    pth_resp_t r;
+    pth_get(h, "/b/echo", hdr, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(pth_echo_has_line(r.body, "Via: 1.1 localhost"), "%s", r.body);
+    const char *via = pth_resp_header(&r, "Via");
+    ck_assert_msg(via && strcmp(via, "1.1 localhost") == 0, "Via: %s", via ? via : "(none)");
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(max_forwards_is_decremented_set_by_default_and_zero_is_a_loop)
 {
     start_with("ProxyMaxForwards 7");
@@ -226,6 +244,7 @@ static Suite *proxy_srv_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, proxy_via_on_adds_via_both_ways_and_block_removes_the_clients);
+    tcase_add_test(tc, proxy_via_leaves_out_the_default_port_as_apache);
     tcase_add_test(tc, max_forwards_is_decremented_set_by_default_and_zero_is_a_loop);
     tcase_add_test(tc, proxy_error_override_serves_the_error_document_for_the_codes_named);
     tcase_add_test(tc, proxy_bad_header_is_an_error_ignored_or_the_start_of_the_body);
