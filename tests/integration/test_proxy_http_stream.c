@@ -16,20 +16,7 @@
 #define BIG ((size_t)64 << 20)
 #define RSS_SLACK_KB (24 * 1024) /* far below the 64 MiB a buffering proxy would hold */
 
-static pth_t *h;
-static pth_http_backend_t be;
-
-static void setup(void)
-{
-    h = pth_new();
-    pth_http_backend_start_must(&be, NULL);
-}
-
-static void teardown(void)
-{
-    pth_free(h);
-    pth_http_backend_stop(&be);
-}
+PTH_PROXY_SUITE_FIXTURE
 
 /* Resident kB of every child of the server, summed. */
 static long children_rss_kb(void)

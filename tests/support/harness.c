@@ -934,6 +934,18 @@ void pth_run_free(pth_run_t *r)
     r->out = r->err = NULL;
 }
 
+void pth_config_test(pth_t *h, int code, const char *needle)
+{
+    pth_run_t r;
+    pth_run(h, PTH_START_DEADLINE_MS, &r, "-t", "-f", h->conf, NULL);
+    pth_assert_msg(r.code == code, "portico -t: exit %d, want %d: %s%s\n(config: %s)", r.code,
+                   code, r.out, r.err, h->conf_body ? h->conf_body : "");
+    pth_assert_msg(strstr(r.out, needle) || strstr(r.err, needle),
+                   "portico -t: want '%s' in: %s%s\n(config: %s)", needle, r.out, r.err,
+                   h->conf_body ? h->conf_body : "");
+    pth_run_free(&r);
+}
+
 long pth_raise_nofile(long want)
 {
     struct rlimit rl;
