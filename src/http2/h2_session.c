@@ -112,7 +112,7 @@ static void pump_locked(h2_session_t *s)
         if (st->closed) {
             if (!st->queued || st->done) {
                 unlink_stream(s, st);
-                h2_stream_destroy(st);
+                h2_stream_recycle(st);
             }
             continue;
         }
@@ -334,6 +334,7 @@ static void h2_release(void *state)
         next = st->next;
         h2_stream_destroy(st);
     }
+    h2_stream_free_spares(s);
     nghttp2_session_del(s->ng);
     close(s->efd);
     pthread_mutex_destroy(&s->lock);

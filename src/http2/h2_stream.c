@@ -15,9 +15,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#define H2_SPARE_STREAMS 16      /* ended streams a session keeps for reuse */
+#define H2_SPARE_OUT_MAX 65536    /* the largest buffer a kept stream keeps */
+
+static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
+{
+    st->s = s;
+    st->id = id;
+    st->content_length = -1;
+    pt_table_init(&st->headers, st->arena, 16);
+    pthread_cond_init(&st->cond, NULL);
+}
+
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
 {
-    h2_stream_t *st = calloc(1, sizeof(*st));
+    h2_stream_t *st = s->spare;
+    if (st) {
+        s->spare = st->next;
+        s->nspare--;
+        st->next = NULL;
+        stream_init(st, s, id);
+        return st;
+    }
+    st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
     st->arena = pt_arena_create(8192);
@@ -25,11 +45,7 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
         free(st);
         return NULL;
     }
-    st->s = s;
-    st->id = id;
-    st->content_length = -1;
-    pt_table_init(&st->headers, st->arena, 16);
-    pthread_cond_init(&st->cond, NULL);
+    stream_init(st, s, id);
     return st;
 }
 
@@ -39,8 +55,50 @@ void h2_stream_destroy(h2_stream_t *st)
     pt_arena_destroy(st->arena);
     free(st->in);
     free(st->out);
+    free(st->spare_out);
     free(st->tr);
     free(st);
+}
+
+void h2_stream_recycle(h2_stream_t *st)
+{
+    h2_session_t *s = st->s;
+    if (s->nspare >= H2_SPARE_STREAMS) {
+        h2_stream_destroy(st);
+        return;
+    }
+    pt_arena_t *a = st->arena;
+    char *out = st->out ? st->out : st->spare_out;
+    size_t cap = st->out ? st->out_cap : st->spare_cap;
+    if (st->out && st->spare_out)
+        free(st->spare_out);
+    if (cap > H2_SPARE_OUT_MAX) {
+        free(out);
+        out = NULL;
+        cap = 0;
+    }
+    free(st->in);
+    free(st->tr);
+    pthread_cond_destroy(&st->cond);
+    pt_arena_reset(a); /* (runs the request's cleanups, as destroying it would) */
+    memset(st, 0, sizeof(*st));
+    st->arena = a;
+    st->spare_out = out;
+    st->spare_cap = cap;
+    st->next = s->spare;
+    s->spare = st;
+    s->nspare++;
+}
+
+void h2_stream_free_spares(h2_session_t *s)
+{
+    while (s->spare) {
+        h2_stream_t *st = s->spare;
+        s->spare = st->next;
+        pthread_cond_init(&st->cond, NULL); /* (destroy's pair) */
+        h2_stream_destroy(st);
+    }
+    s->nspare = 0;
 }
 
 /* ---- Waiting for the session (lock held) ------------------------------------------- */
@@ -79,7 +137,14 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
     pthread_mutex_lock(&s->lock);
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
         size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
-        st->out = malloc(cap);
+        if (st->spare_out && st->spare_cap >= cap) { /* a recycled stream's, when enough */
+            st->out = st->spare_out;
+            cap = st->spare_cap;
+        } else {
+            free(st->spare_out);
+            st->out = malloc(cap);
+        }
+        st->spare_out = NULL;
         st->out_cap = st->out ? cap : 0;
         if (!st->out)
             st->closed = true;
