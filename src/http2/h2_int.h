@@ -71,6 +71,8 @@ struct h2_stream {
     bool no_body;
     bool head_ready, head_submitted;
     char *out;                 /* malloc'd, stream_max_mem at most */
+    char *spare_out;           /* [c1] a recycled stream's buffer, for its first write */
+    size_t spare_cap;
     size_t out_off, out_len, out_cap;
     bool out_eof;
     bool deferred;             /* nghttp2 waits for more response bytes */
@@ -92,6 +94,8 @@ struct h2_session {
     int efd;                   /* eventfd: a stream has news for the session */
     h2_stream_t *streams;      /* [c1] */
     h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
+    h2_stream_t *spare;        /* [c1] ended streams kept for the next (h2_stream_recycle) */
+    int nspare;
     int nqueued;               /* [lock] streams started and not done */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
@@ -133,6 +137,10 @@ void h2_guard_init(h2_session_t *s);
 /* h2_stream.c */
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
 void h2_stream_destroy(h2_stream_t *st);
+/* An ended stream (no worker holds it) kept on its session, arena reset, for the next
+ * stream to reuse its memory; destroyed when the session keeps enough. */
+void h2_stream_recycle(h2_stream_t *st);
+void h2_stream_free_spares(h2_session_t *s);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
 /* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
  * thread when its answer cannot block and is small (no body to read, a status, a small

@@ -112,7 +112,7 @@ static void pump_locked(h2_session_t *s)
         if (st->closed) {
             if (!st->queued || st->done) {
                 unlink_stream(s, st);
-                h2_stream_destroy(st);
+                h2_stream_recycle(st);
             }
             continue;
         }
@@ -164,8 +164,8 @@ int h2_session_feed(h2_session_t *s, const uint8_t *p, size_t n)
     return PT_EINVAL;
 }
 
-/* Reads what the client sent, up to a budget. 1: bytes were read; 0: none waiting;
- * negative: the connection ends. */
+/* Reads what the client sent, up to a budget or a short read. 1: bytes were read; 0: none
+ * waiting; negative: the connection ends. */
 static int read_in(h2_session_t *s)
 {
     uint8_t buf[16384];
@@ -180,6 +180,10 @@ static int read_in(h2_session_t *s)
         if (h2_session_feed(s, buf, (size_t)n) < 0)
             return PT_EINVAL;
         if (s->calm)
+            break;
+        /* A short read took what was waiting: the next would find nothing (the caller
+         * looks again once the frames are answered). */
+        if ((size_t)n < sizeof(buf) && !pt_conn_pending(s->c))
             break;
     }
     return total > 0;
@@ -330,6 +334,7 @@ static void h2_release(void *state)
         next = st->next;
         h2_stream_destroy(st);
     }
+    h2_stream_free_spares(s);
     nghttp2_session_del(s->ng);
     close(s->efd);
     pthread_mutex_destroy(&s->lock);

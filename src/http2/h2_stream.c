@@ -8,7 +8,6 @@
 
 #include "log.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +15,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#define H2_SPARE_STREAMS 16      /* ended streams a session keeps for reuse */
+#define H2_SPARE_OUT_MAX 65536    /* the largest buffer a kept stream keeps */
+
+static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
+{
+    st->s = s;
+    st->id = id;
+    st->content_length = -1;
+    pt_table_init(&st->headers, st->arena, 16);
+    pthread_cond_init(&st->cond, NULL);
+}
+
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
 {
-    h2_stream_t *st = calloc(1, sizeof(*st));
+    h2_stream_t *st = s->spare;
+    if (st) {
+        s->spare = st->next;
+        s->nspare--;
+        st->next = NULL;
+        stream_init(st, s, id);
+        return st;
+    }
+    st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
     st->arena = pt_arena_create(8192);
@@ -26,11 +45,7 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
         free(st);
         return NULL;
     }
-    st->s = s;
-    st->id = id;
-    st->content_length = -1;
-    pt_table_init(&st->headers, st->arena, 16);
-    pthread_cond_init(&st->cond, NULL);
+    stream_init(st, s, id);
     return st;
 }
 
@@ -40,8 +55,50 @@ void h2_stream_destroy(h2_stream_t *st)
     pt_arena_destroy(st->arena);
     free(st->in);
     free(st->out);
+    free(st->spare_out);
     free(st->tr);
     free(st);
+}
+
+void h2_stream_recycle(h2_stream_t *st)
+{
+    h2_session_t *s = st->s;
+    if (s->nspare >= H2_SPARE_STREAMS) {
+        h2_stream_destroy(st);
+        return;
+    }
+    pt_arena_t *a = st->arena;
+    char *out = st->out ? st->out : st->spare_out;
+    size_t cap = st->out ? st->out_cap : st->spare_cap;
+    if (st->out && st->spare_out)
+        free(st->spare_out);
+    if (cap > H2_SPARE_OUT_MAX) {
+        free(out);
+        out = NULL;
+        cap = 0;
+    }
+    free(st->in);
+    free(st->tr);
+    pthread_cond_destroy(&st->cond);
+    pt_arena_reset(a); /* (runs the request's cleanups, as destroying it would) */
+    memset(st, 0, sizeof(*st));
+    st->arena = a;
+    st->spare_out = out;
+    st->spare_cap = cap;
+    st->next = s->spare;
+    s->spare = st;
+    s->nspare++;
+}
+
+void h2_stream_free_spares(h2_session_t *s)
+{
+    while (s->spare) {
+        h2_stream_t *st = s->spare;
+        s->spare = st->next;
+        pthread_cond_init(&st->cond, NULL); /* (destroy's pair) */
+        h2_stream_destroy(st);
+    }
+    s->nspare = 0;
 }
 
 /* ---- Waiting for the session (lock held) ------------------------------------------- */
@@ -80,7 +137,14 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
     pthread_mutex_lock(&s->lock);
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
         size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
-        st->out = malloc(cap);
+        if (st->spare_out && st->spare_cap >= cap) { /* a recycled stream's, when enough */
+            st->out = st->spare_out;
+            cap = st->spare_cap;
+        } else {
+            free(st->spare_out);
+            st->out = malloc(cap);
+        }
+        st->spare_out = NULL;
         st->out_cap = st->out ? cap : 0;
         if (!st->out)
             st->closed = true;
@@ -148,40 +212,66 @@ static bool h2_keep_alive(pt_request_t *r, int64_t len)
     return true; /* a stream's end never ends the connection */
 }
 
-/* Connection-specific fields have no place in HTTP/2 (RFC 9113 section 8.2.2). */
-static bool connection_specific(const char *name)
+/* Connection-specific fields have no place in HTTP/2 (RFC 9113 section 8.2.2). By length
+ * first: most names are none of them. */
+static bool connection_specific(const char *name, size_t len)
 {
-    static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
-                                       "transfer-encoding", "upgrade", NULL};
-    if (!strchr("cCkKpPtTuU", name[0]) || name[0] == '\0') /* (most names: one look) */
+    switch (len) {
+    case 7:
+        return strcasecmp(name, "upgrade") == 0;
+    case 10:
+        return strcasecmp(name, "connection") == 0 || strcasecmp(name, "keep-alive") == 0;
+    case 16:
+        return strcasecmp(name, "proxy-connection") == 0;
+    case 17:
+        return strcasecmp(name, "transfer-encoding") == 0;
+    default:
         return false;
-    for (int i = 0; drop[i]; i++)
-        if (strcasecmp(name, drop[i]) == 0)
-            return true;
-    return false;
+    }
 }
 
-/* v in decimal, in a; without printf (a head or two per stream). */
-static char *decimal(pt_arena_t *a, long long v)
+/* v in decimal at q (at most 20 characters and a NUL): its length. */
+static size_t decimal_at(char *q, long long v)
 {
     char tmp[24], *p = tmp + sizeof(tmp);
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    *--p = '\0';
     do
         *--p = (char)('0' + u % 10);
     while ((u /= 10) > 0);
     if (v < 0)
         *--p = '-';
-    return pt_arena_strdup(a, p);
+    size_t n = (size_t)(tmp + sizeof(tmp) - p);
+    memcpy(q, p, n);
+    q[n] = '\0';
+    return n;
 }
 
-static nghttp2_nv make_nv(pt_arena_t *a, const char *name, const char *value)
+static nghttp2_nv nv_of(const char *name, size_t nlen, const char *value, size_t vlen)
 {
-    char *n = pt_arena_strdup(a, name);
-    for (char *q = n; *q; q++)
-        *q = (char)tolower((unsigned char)*q);
-    return (nghttp2_nv){(uint8_t *)n, (uint8_t *)(uintptr_t)value, strlen(n), strlen(value),
+    return (nghttp2_nv){(uint8_t *)(uintptr_t)name, (uint8_t *)(uintptr_t)value, nlen, vlen,
                         NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+}
+
+/* Copies the fields kept (lengths in nv[1..k), names and values still the response's) into
+ * one block of the stream's arena, the names in lower case: the session submits the head
+ * after the request's handler, whose strings may not last, is done. The block's end,
+ * past the fields. */
+static char *copy_fields(pt_arena_t *a, nghttp2_nv *nv, size_t k, size_t bytes)
+{
+    char *q = pt_arena_alloc(a, bytes);
+    for (size_t j = 1; j < k; j++) {
+        const uint8_t *n = nv[j].name;
+        nv[j].name = (uint8_t *)q;
+        for (size_t i = 0; i < nv[j].namelen; i++) {
+            char c = (char)n[i];
+            *q++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+        }
+        *q++ = '\0';
+        memcpy(q, nv[j].value, nv[j].valuelen + 1);
+        nv[j].value = (uint8_t *)q;
+        q += nv[j].valuelen + 1;
+    }
+    return q;
 }
 
 /* Builds the head in the stream's arena (the session submits it later, after the worker's
@@ -190,14 +280,23 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
 {
     h2_stream_t *st = r->proto_ctx;
     const pt_table_t *f = h->fields;
-    nghttp2_nv *nv = pt_arena_calloc(st->arena, (f->n + 2) * sizeof(*nv));
-    size_t k = 0;
-    nv[k++] = make_nv(st->arena, ":status", decimal(st->arena, h->status));
-    for (size_t i = 0; i < f->n; i++)
-        if (!connection_specific(f->v[i].name))
-            nv[k++] = make_nv(st->arena, f->v[i].name, pt_arena_strdup(st->arena, f->v[i].value));
-    if (h->length >= 0 && pt_status_has_body(h->status) && !pt_table_get(f, "Content-Length"))
-        nv[k++] = make_nv(st->arena, "content-length", decimal(st->arena, h->length));
+    nghttp2_nv *nv = pt_arena_alloc(st->arena, (f->n + 2) * sizeof(*nv));
+    size_t k = 1, bytes = 2 * 24; /* (:status and content-length's values) */
+    bool has_length = false;
+    for (size_t i = 0; i < f->n; i++) {
+        size_t nlen = strlen(f->v[i].name);
+        if (connection_specific(f->v[i].name, nlen))
+            continue;
+        has_length = has_length || (nlen == 14 && strcasecmp(f->v[i].name, "content-length") == 0);
+        nv[k] = nv_of(f->v[i].name, nlen, f->v[i].value, strlen(f->v[i].value));
+        bytes += nlen + nv[k++].valuelen + 2;
+    }
+    char *q = copy_fields(st->arena, nv, k, bytes);
+    size_t n = decimal_at(q, h->status);
+    nv[0] = nv_of(":status", 7, q, n);
+    q += n + 1;
+    if (h->length >= 0 && pt_status_has_body(h->status) && !has_length)
+        nv[k++] = nv_of("content-length", 14, q, decimal_at(q, h->length));
     pthread_mutex_lock(&st->s->lock);
     st->nv = nv;
     st->nnv = k;

@@ -331,6 +331,10 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
      * slice); release buffers: an idle parked connection keeps no 34 KiB of them. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
+    /* Read ahead: one recv takes every record waiting (up to the read buffer), not a
+     * record's 5-byte header and then its body. What it read past the record asked for is
+     * OpenSSL's (SSL_has_pending): pt_conn_pending sees it before a connection parks. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "table.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -50,6 +51,33 @@ START_TEST(many_small_allocations_span_blocks)
     }
     for (int i = 0; i < 1000; i++)
         ck_assert_int_eq((unsigned char)ptrs[i][23], i & 0xff);
+    pt_arena_destroy(a);
+}
+END_TEST
+
+START_TEST(printf_of_only_strings_writes_what_snprintf_writes)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    char want[256];
+    const char *forms[] = {"%s%s", "", "plain", "%s", "a%%s%s%%", "[%s] %s/%s"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+#pragma GCC diagnostic ignored "-Wformat-security"
+        snprintf(want, sizeof(want), forms[i], "/var/www", "/1k.bin", "x");
+        ck_assert_str_eq(pt_arena_printf(a, forms[i], "/var/www", "/1k.bin", "x"), want);
+#pragma GCC diagnostic pop
+    }
+    const char *volatile none = NULL; /* (glibc writes "(null)"; so does the fast path) */
+    ck_assert_str_eq(pt_arena_printf(a, "%s=%s", "k", none), "k=(null)");
+    ck_assert_str_eq(pt_arena_printf(a, "%s%s%s%s%s%s%s%s", "1", "2", "3", "4", "5", "6", "7",
+                                     "8"),
+                     "12345678");
+    ck_assert_str_eq(pt_arena_printf(a, "%s%s%s%s%s%s%s%s%s", "1", "2", "3", "4", "5", "6",
+                                     "7", "8", "9"),
+                     "123456789");
+    ck_assert_str_eq(pt_arena_printf(a, "%s:%5s|%d", "a", "b", 7), "a:    b|7");
     pt_arena_destroy(a);
 }
 END_TEST
@@ -144,6 +172,7 @@ int main(void)
     tcase_add_test(tc, many_small_allocations_span_blocks);
     tcase_add_test(tc, cleanups_run_newest_first_at_reset_and_at_destroy_once_each);
     tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
+    tcase_add_test(tc, printf_of_only_strings_writes_what_snprintf_writes);
     tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
     tcase_add_test(tc, table_append_and_merge_follow_mod_headers);
     suite_add_tcase(s, tc);
