@@ -6,6 +6,7 @@
 #include "htaccess_parse.h"
 
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,9 +98,18 @@ static bool location_matches(const char *loc, const char *uri)
 typedef struct {
     const pt_section_t *s;
     size_t ncomp;
-    size_t order;
-    bool whole; /* matched the whole name: applies only when the walk reaches it */
 } dsec_t;
+
+/* FNV-1a over the merged sections: the same sections in the same order give the same value. */
+static uint64_t sig_add(uint64_t h, const void *p)
+{
+    uintptr_t v = (uintptr_t)p;
+    for (size_t i = 0; i < sizeof(v); i++) {
+        h ^= (v >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
 
 /* The .htaccess files of a walk: Apache reads a directory's file right after it merges
  * the <Directory> sections of that depth, when the AllowOverride merged so far lets
@@ -115,15 +125,6 @@ typedef struct {
     size_t nread;
     int status;
 } ht_walk_t;
-
-static void ht_walk_init(ht_walk_t *w, const pt_htaccess_reader_t *ht, const char *name)
-{
-    memset(w, 0, sizeof(*w));
-    w->ht = ht;
-    w->name = name;
-    const char *slash = strrchr(name, '/');
-    w->dirlen = slash ? (size_t)(slash - name) + 1 : 0;
-}
 
 /* Reads the files of the directories of depth below upto (all of them: SIZE_MAX). */
 static const pt_dir_config_t *ht_walk_to(pt_arena_t *a, ht_walk_t *w, size_t upto,
@@ -150,15 +151,16 @@ static const pt_dir_config_t *ht_walk_to(pt_arena_t *a, ht_walk_t *w, size_t upt
     return d;
 }
 
-/* Plain <Directory> sections on the walk to filename, shortest first, ties in file order,
- * each depth followed by its .htaccess file (w); then the <DirectoryMatch> ones. exists:
- * filename is the whole path and it exists. */
-static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *vh,
-                                               const char *filename, bool exists,
-                                               const pt_dir_config_t *d,
-                                               const pt_dir_config_t **matched, size_t *nm,
-                                               unsigned *walk_options, const char *rx_name,
-                                               ht_walk_t *w)
+/* The plain <Directory> sections that hold name's directory (those on the way: a section
+ * naming the whole name is the walk's last step, walk_whole_name), shortest first, ties in
+ * file order. whole (may be NULL) gets the ones naming the whole name, in file order. */
+typedef struct {
+    const pt_section_t **v;
+    size_t n;
+} whole_t;
+
+static size_t sections_on_the_way(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
+                                  dsec_t **out, whole_t *whole)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
@@ -166,9 +168,14 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
         const pt_section_t *s = &vh->sections[i];
         if (s->kind != PT_SEC_DIRECTORY)
             continue;
-        dir_match_t m = directory_matches(s->pattern, filename);
-        if (m != DIR_NO)
-            v[n++] = (dsec_t){s, count_components(s->pattern), i, m == DIR_WHOLE_NAME};
+        dir_match_t m = directory_matches(s->pattern, name);
+        if (m == DIR_ON_THE_WAY) {
+            v[n++] = (dsec_t){s, count_components(s->pattern)};
+        } else if (m == DIR_WHOLE_NAME && whole) {
+            if (!whole->v)
+                whole->v = pt_arena_alloc(a, vh->nsections * sizeof(*whole->v));
+            whole->v[whole->n++] = s;
+        }
     }
     /* Insertion sort: stable, and the lists are short. */
     for (size_t i = 1; i < n; i++) {
@@ -178,47 +185,64 @@ static const pt_dir_config_t *walk_directories(pt_arena_t *a, const pt_vhost_t *
             v[j] = v[j - 1];
         v[j] = x;
     }
-    /* Whole-name matches have the most components: they come last, and whether the walk
-     * reaches the name depends on the Options merged from the directories before it. */
-    int reach = -1;
-    *walk_options = d->options;
+    *out = v;
+    return n;
+}
+
+static void walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
+                        const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out, whole_t *whole)
+{
+    dsec_t *v;
+    size_t n = sections_on_the_way(a, vh, name, &v, whole);
+    ht_walk_t w;
+    memset(&w, 0, offsetof(ht_walk_t, read)); /* read[] is filled as nread grows */
+    w.nread = 0;
+    w.status = 0;
+    w.ht = ht;
+    w.name = name;
+    if (ht) {
+        const char *slash = strrchr(name, '/');
+        w.dirlen = slash ? (size_t)(slash - name) + 1 : 0;
+    }
+    const pt_dir_config_t *d = vh->dir;
+    const pt_dir_config_t **matched = pt_arena_alloc(a, (n + 1) * sizeof(*matched));
+    uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
+    out->walk_options = d->options;
     for (size_t i = 0; i < n; i++) {
-        if (w && !v[i].whole)
-            d = ht_walk_to(a, w, v[i].ncomp, d);
-        if (w && v[i].whole)
-            d = ht_walk_to(a, w, SIZE_MAX, d);
-        if (v[i].whole) {
-            if (reach < 0) {
-                reach = walk_reaches_whole_name(filename, exists, d->options);
-                *walk_options = d->options;
-            }
-            if (!reach)
-                continue;
-        }
+        if (ht)
+            d = ht_walk_to(a, &w, v[i].ncomp, d);
         d = pt_dir_config_merge(a, d, v[i].s->conf);
-        matched[(*nm)++] = v[i].s->conf;
-        if (!v[i].whole)
-            *walk_options = d->options;
+        matched[i] = v[i].s->conf;
+        sig = sig_add(sig, matched[i]);
+        out->walk_options = d->options;
     }
-    if (w)
-        d = ht_walk_to(a, w, SIZE_MAX, d);
-    for (size_t i = 0; i < vh->nsections; i++) {
-        const pt_section_t *s = &vh->sections[i];
-        if (s->kind == PT_SEC_DIRECTORY_MATCH && pt_regex_exec(s->re, rx_name, 0, NULL, 0) == 0) {
-            d = pt_dir_config_merge(a, d, s->conf);
-            matched[(*nm)++] = s->conf;
-        }
+    out->d = ht ? ht_walk_to(a, &w, SIZE_MAX, d) : d;
+    out->matched = matched;
+    out->nmatched = n;
+    const pt_htaccess_t **read = NULL;
+    if (w.nread) {
+        read = pt_arena_alloc(a, w.nread * sizeof(*read));
+        memcpy(read, w.read, w.nread * sizeof(*read));
     }
-    return d;
+    for (size_t i = 0; i < w.nread; i++)
+        sig = sig_add(sig, read[i]);
+    out->read = read;
+    out->nread = w.nread;
+    out->status = w.status;
+    out->sections = sig;
+}
+
+void pt_config_walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
+                           const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out)
+{
+    walk_prefix(a, vh, name, ht, out, NULL);
 }
 
 unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir)
 {
-    const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*matched));
-    size_t nm = 0;
-    unsigned wo = vh->dir->options;
-    walk_directories(a, vh, dir, false, vh->dir, matched, &nm, &wo, dir, NULL);
-    return wo;
+    pt_walk_prefix_t p;
+    pt_config_walk_prefix(a, vh, dir, NULL, &p);
+    return p.walk_options;
 }
 
 const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
@@ -227,15 +251,64 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
     return pt_config_dir_for_walk(a, vh, filename, filename, true, uri_path, NULL);
 }
 
-/* FNV-1a over the merged sections: the same sections in the same order give the same value. */
-static uint64_t sig_add(uint64_t h, const void *p)
+/* directory_matches(pattern, filename) == DIR_WHOLE_NAME, without its work for the common
+ * case: a plain pattern names the whole name only when it is the name. */
+static bool names_whole_name(const char *pattern, const char *filename)
 {
-    uintptr_t v = (uintptr_t)p;
-    for (size_t i = 0; i < sizeof(v); i++) {
-        h ^= (v >> (8 * i)) & 0xff;
-        h *= 0x100000001b3ull;
+    if (strpbrk(pattern, "*?["))
+        return directory_matches(pattern, filename) == DIR_WHOLE_NAME;
+    return strcmp(pattern, filename) == 0 && strcmp(pattern, "/") != 0;
+}
+
+/* The sections merged after the prefix (for their nested <Files>). */
+typedef struct {
+    const pt_dir_config_t **v;
+    size_t n;
+} extra_t;
+
+static void extra_add(pt_arena_t *a, const pt_vhost_t *vh, extra_t *x, const pt_dir_config_t *c)
+{
+    if (!x->v)
+        x->v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*x->v));
+    x->v[x->n++] = c;
+}
+
+/* What follows the prefix: a <Directory> naming the whole name (when the walk reaches it),
+ * then the <DirectoryMatch> sections. Whole-name matches have the most components, so they
+ * come last among the plain ones, and whether the walk reaches the name depends on the
+ * Options merged from the directories before it. exists: filename is the whole path and it
+ * exists. */
+static const pt_dir_config_t *walk_whole_name(pt_arena_t *a, const pt_vhost_t *vh,
+                                              const char *filename, bool exists,
+                                              const char *rx_name, const pt_dir_config_t *d,
+                                              const whole_t *whole, extra_t *x,
+                                              unsigned *walk_options, uint64_t *sig)
+{
+    int reach = -1;
+    size_t n = whole ? whole->n : vh->nsections;
+    for (size_t i = 0; i < n; i++) {
+        const pt_section_t *s = whole ? whole->v[i] : &vh->sections[i];
+        if (!whole && (s->kind != PT_SEC_DIRECTORY || !names_whole_name(s->pattern, filename)))
+            continue;
+        if (reach < 0) {
+            reach = walk_reaches_whole_name(filename, exists, d->options);
+            *walk_options = d->options;
+        }
+        if (!reach)
+            break;
+        d = pt_dir_config_merge(a, d, s->conf);
+        extra_add(a, vh, x, s->conf);
+        *sig = sig_add(*sig, s->conf);
     }
-    return h;
+    for (size_t i = 0; i < vh->nsections; i++) {
+        const pt_section_t *s = &vh->sections[i];
+        if (s->kind == PT_SEC_DIRECTORY_MATCH && pt_regex_exec(s->re, rx_name, 0, NULL, 0) == 0) {
+            d = pt_dir_config_merge(a, d, s->conf);
+            extra_add(a, vh, x, s->conf);
+            *sig = sig_add(*sig, s->conf);
+        }
+    }
+    return d;
 }
 
 /* Merges the <Files>/<FilesMatch> sections nested in the <Directory> whose config is within
@@ -243,12 +316,6 @@ static uint64_t sig_add(uint64_t h, const void *p)
  * directory config and a merge appends the inner list to the outer one, so the top-level
  * sections come first, then those of each merged <Directory> in the walk's order: a nested
  * section wins over a top-level one whatever their order in the file. */
-/* The <Files> sections of the .htaccess files read, directory by directory, after those
- * of the configuration (Apache appends each file's list as it merges the file). */
-static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const ht_walk_t *w,
-                                             const char *base, const pt_dir_config_t *d,
-                                             uint64_t *sig);
-
 static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, const char *base,
                                           const pt_dir_config_t *within,
                                           const pt_dir_config_t *d, uint64_t *sig)
@@ -269,12 +336,14 @@ static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, c
     return d;
 }
 
-static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const ht_walk_t *w,
+/* The <Files> sections of the .htaccess files read, directory by directory, after those
+ * of the configuration (Apache appends each file's list as it merges the file). */
+static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const pt_walk_prefix_t *p,
                                              const char *base, const pt_dir_config_t *d,
                                              uint64_t *sig)
 {
-    for (size_t k = 0; k < w->nread; k++) {
-        const pt_htaccess_t *h = w->read[k];
+    for (size_t k = 0; k < p->nread; k++) {
+        const pt_htaccess_t *h = p->read[k];
         for (size_t i = 0; i < h->nfiles; i++) {
             const pt_section_t *s = &h->files[i];
             bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
@@ -286,6 +355,44 @@ static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const ht_walk_t *w,
         }
     }
     return d;
+}
+
+/* The <Directory>, .htaccess, <DirectoryMatch> and <Files> part of the walk for filename. */
+static const pt_dir_config_t *walk_file(pt_arena_t *a, const pt_vhost_t *vh,
+                                        const char *filename, const char *rx_name,
+                                        bool whole_path, pt_walk_result_t *out, uint64_t *sig)
+{
+    const pt_walk_prefix_t *p = NULL;
+    pt_walk_prefix_t mine;
+    whole_t found = {NULL, 0}, *whole = NULL; /* made with the prefix: no second scan */
+    const char *slash = strrchr(filename, '/');
+    size_t dirlen = slash ? (size_t)(slash - filename) + 1 : 0;
+    if (out->ht && out->ht->prefix)
+        p = out->ht->prefix(out->ht->ctx, vh, filename, dirlen);
+    if (!p) {
+        walk_prefix(a, vh, filename, out->ht, &mine, &found);
+        p = &mine;
+        whole = &found;
+    }
+    const pt_dir_config_t *d = p->d;
+    *sig = p->sections;
+    out->walk_options = p->walk_options;
+    if (p->status) {
+        out->status = p->status;
+        out->dir_options = d->options;
+        return d;
+    }
+    extra_t x = {NULL, 0};
+    d = walk_whole_name(a, vh, filename, whole_path, rx_name ? rx_name : filename, d, whole,
+                        &x, &out->walk_options, sig);
+    out->dir_options = d->options;
+    const char *base = slash ? slash + 1 : filename;
+    d = merge_files(a, vh, base, NULL, d, sig);
+    for (size_t i = 0; i < p->nmatched; i++)
+        d = merge_files(a, vh, base, p->matched[i], d, sig);
+    for (size_t i = 0; i < x.n; i++)
+        d = merge_files(a, vh, base, x.v[i], d, sig);
+    return merge_ht_files(a, p, base, d, sig);
 }
 
 const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *vh,
@@ -301,33 +408,11 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
     out->walk_options = out->dir_options = d->options;
     uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
     if (filename) {
-        const pt_dir_config_t **matched = pt_arena_alloc(a, (vh->nsections + 1) *
-                                                                sizeof(*matched));
-        size_t nm = 0;
-        ht_walk_t *w = NULL;
-        if (out->ht) {
-            w = pt_arena_alloc(a, sizeof(*w));
-            ht_walk_init(w, out->ht, filename);
-        }
-        d = walk_directories(a, vh, filename, whole_path, d, matched, &nm, &out->walk_options,
-                             rx_name ? rx_name : filename, w);
-        out->dir_options = d->options;
-        for (size_t i = 0; i < nm; i++)
-            sig = sig_add(sig, matched[i]);
-        for (size_t i = 0; w && i < w->nread; i++)
-            sig = sig_add(sig, w->read[i]);
-        if (w && w->status) {
-            out->status = w->status;
+        d = walk_file(a, vh, filename, rx_name, whole_path, out, &sig);
+        if (out->status) {
             out->sections = sig ? sig : 1;
             return d;
         }
-        const char *slash = strrchr(filename, '/');
-        const char *base = slash ? slash + 1 : filename;
-        d = merge_files(a, vh, base, NULL, d, &sig);
-        for (size_t i = 0; i < nm; i++)
-            d = merge_files(a, vh, base, matched[i], d, &sig);
-        if (w)
-            d = merge_ht_files(a, w, base, d, &sig);
     }
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];

@@ -228,6 +228,58 @@ START_TEST(a_changed_file_takes_effect_without_a_restart)
 }
 END_TEST
 
+/* Seconds until GET path answers 200 with field name at want (NULL: absent), polled every
+ * 20 ms; -1 when it does not within limit seconds. */
+static double seconds_until_header(const char *path, const char *name, const char *want,
+                                   double limit)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pth_resp_t r;
+        pth_get(h, path, NULL, &r);
+        const char *v = pth_resp_header(&r, name);
+        bool done = r.status == 200 && (want ? v && strcmp(v, want) == 0 : v == NULL);
+        pth_resp_free(&r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double t = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (done)
+            return t;
+        if (t > limit)
+            return -1;
+        usleep(20 * 1000);
+    }
+}
+
+/* A request's directory walk is cached merged (every depth's file and section at once), and
+ * that merge is checked against the files of every depth: a change two levels up, a file
+ * that appears in a directory on the way, and one that goes away are each seen by a request
+ * below within the revalidation interval (a second; the bound here leaves room for a loaded
+ * machine, and a merge that never looks above its own directory never sees them). */
+START_TEST(a_change_above_is_seen_by_a_request_below_within_the_interval)
+{
+    const char *path = "/u/v/w/a.txt";
+    const double bound = 2.5;
+    pth_write_filef(h, "u/.htaccess", "Header set X-Level top\n");
+    pth_write_filef(h, "u/v/w/a.txt", "a\n");
+    START("<Directory \"@DOCROOT@/u\">\n  AllowOverride All\n</Directory>\n");
+    for (int i = 0; i < 3; i++)
+        expect_header(path, "X-Level", "top");
+    pth_write_filef(h, "u/.htaccess", "Header set X-Level top-changed\n");
+    double t = seconds_until_header(path, "X-Level", "top-changed", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "changed top file seen after %.2f s", t);
+    pth_write_filef(h, "u/v/.htaccess", "Header set X-Level middle\n");
+    t = seconds_until_header(path, "X-Level", "middle", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "new middle file seen after %.2f s", t);
+    ck_assert_int_eq(unlink(pth_path(h, "htdocs/u/v/.htaccess")), 0);
+    t = seconds_until_header(path, "X-Level", "top-changed", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "removed middle file seen after %.2f s", t);
+    ck_assert_int_eq(unlink(pth_path(h, "htdocs/u/.htaccess")), 0);
+    t = seconds_until_header(path, "X-Level", NULL, 5);
+    ck_assert_msg(t >= 0 && t <= bound, "removed top file seen after %.2f s", t);
+}
+END_TEST
+
 START_TEST(allow_override_is_refused_outside_a_plain_directory_section)
 {
     pth_config(h, "<DirectoryMatch \"^/srv\">\n  AllowOverride All\n</DirectoryMatch>\n");
@@ -254,6 +306,7 @@ int main(void)
     tcase_add_test(tc, allow_override_list_admits_named_directives_only);
     tcase_add_test(tc, access_file_name_picks_the_first_name_that_exists);
     tcase_add_test(tc, a_changed_file_takes_effect_without_a_restart);
+    tcase_add_test(tc, a_change_above_is_seen_by_a_request_below_within_the_interval);
     tcase_add_test(tc, allow_override_is_refused_outside_a_plain_directory_section);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
