@@ -5,12 +5,14 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct pt_regex {
     pcre2_code *code;
+    bool jit;             /* compiled by the JIT: matched without pcre2_match's checks */
     unsigned ncaptures;
     char *pattern;
 };
@@ -76,7 +78,7 @@ pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t e
         return NULL;
     }
     /* No JIT (an unsupported CPU, a W^X policy) only costs speed. */
-    (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+    bool jit = pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0;
     pt_regex_t *re = calloc(1, sizeof(*re));
     char *copy = strdup(pattern);
     if (!re || !copy) {
@@ -90,6 +92,7 @@ pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t e
     uint32_t n = 0;
     (void)pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &n);
     re->code = c;
+    re->jit = jit;
     re->ncaptures = n;
     re->pattern = copy;
     return re;
@@ -111,7 +114,8 @@ int pt_regex_exec_len(const pt_regex_t *re, const char *subject, size_t len, siz
     if (!md)
         return PT_REG_ERROR;
     uint32_t opts = (eflags & PT_REG_NOTBOL) ? PCRE2_NOTBOL : 0;
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL);
+    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL)
+                     : pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL);
     if (rc == PCRE2_ERROR_NOMATCH)
         return PT_REG_NOMATCH;
     if (rc < 0)
