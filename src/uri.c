@@ -68,6 +68,17 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
  * root, unless clamp (file names: "/.." is "/"): Apache answers such a URL with 400. */
 static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
 {
+    /* The common case, a path with no "//", "/." or "/..": it is its own result, copied at
+     * once instead of segment by segment. */
+    const char *p = in;
+    while ((p = memchr(p, '/', len - (size_t)(p - in))) != NULL && p + 1 < in + len &&
+           p[1] != '/' && p[1] != '.')
+        p++;
+    if (p == NULL || (p == in + len - 1 && len > 1)) {
+        memcpy(out, in, len);
+        out[len] = '\0';
+        return true;
+    }
     size_t o = 0;
     out[o++] = '/';
     bool last_is_name = false;

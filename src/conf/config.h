@@ -741,6 +741,9 @@ typedef struct pt_walk_prefix {
     unsigned walk_options;                   /* pt_walk_result_t's, so far */
     uint64_t sections;                       /* the server, matched, then read */
     int status;                              /* 500: a file could not be used (read's) */
+    const pt_section_t *const *whole;        /* the <Directory> sections that may name an
+                                                entry of the directory (checked per name) */
+    size_t nwhole;
 } pt_walk_prefix_t;
 
 /* Makes the prefix of name's directory in a (ht NULL: no .htaccess files). */

@@ -153,14 +153,24 @@ static const pt_dir_config_t *ht_walk_to(pt_arena_t *a, ht_walk_t *w, size_t upt
 
 /* The plain <Directory> sections that hold name's directory (those on the way: a section
  * naming the whole name is the walk's last step, walk_whole_name), shortest first, ties in
- * file order. whole (may be NULL) gets the ones naming the whole name, in file order. */
+ * file order. whole gets, in file order, the ones naming the whole name (exact), or else
+ * (name is a directory, ending in '/') those that may name a name in it: a wildcard one, or
+ * a plain one that is the directory and one more name. */
 typedef struct {
     const pt_section_t **v;
     size_t n;
 } whole_t;
 
+static bool may_name_an_entry(const char *pattern, const char *dir)
+{
+    if (strpbrk(pattern, "*?["))
+        return true;
+    size_t n = strlen(dir);
+    return strncmp(pattern, dir, n) == 0 && pattern[n] && !strchr(pattern + n, '/');
+}
+
 static size_t sections_on_the_way(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
-                                  dsec_t **out, whole_t *whole)
+                                  dsec_t **out, whole_t *whole, bool exact)
 {
     dsec_t *v = pt_arena_alloc(a, (vh->nsections + 1) * sizeof(*v));
     size_t n = 0;
@@ -171,7 +181,7 @@ static size_t sections_on_the_way(pt_arena_t *a, const pt_vhost_t *vh, const cha
         dir_match_t m = directory_matches(s->pattern, name);
         if (m == DIR_ON_THE_WAY) {
             v[n++] = (dsec_t){s, count_components(s->pattern)};
-        } else if (m == DIR_WHOLE_NAME && whole) {
+        } else if (exact ? m == DIR_WHOLE_NAME : may_name_an_entry(s->pattern, name)) {
             if (!whole->v)
                 whole->v = pt_arena_alloc(a, vh->nsections * sizeof(*whole->v));
             whole->v[whole->n++] = s;
@@ -190,10 +200,11 @@ static size_t sections_on_the_way(pt_arena_t *a, const pt_vhost_t *vh, const cha
 }
 
 static void walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
-                        const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out, whole_t *whole)
+                        const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out, whole_t *whole,
+                        bool exact)
 {
     dsec_t *v;
-    size_t n = sections_on_the_way(a, vh, name, &v, whole);
+    size_t n = sections_on_the_way(a, vh, name, &v, whole, exact);
     ht_walk_t w;
     memset(&w, 0, offsetof(ht_walk_t, read)); /* read[] is filled as nread grows */
     w.nread = 0;
@@ -235,7 +246,10 @@ static void walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
 void pt_config_walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
                            const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out)
 {
-    walk_prefix(a, vh, name, ht, out, NULL);
+    whole_t may = {NULL, 0};
+    walk_prefix(a, vh, name, ht, out, &may, false);
+    out->whole = may.v;
+    out->nwhole = may.n;
 }
 
 unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir)
@@ -281,14 +295,13 @@ static void extra_add(pt_arena_t *a, const pt_vhost_t *vh, extra_t *x, const pt_
 static const pt_dir_config_t *walk_whole_name(pt_arena_t *a, const pt_vhost_t *vh,
                                               const char *filename, bool exists,
                                               const char *rx_name, const pt_dir_config_t *d,
-                                              const whole_t *whole, extra_t *x,
+                                              const whole_t *whole, bool exact, extra_t *x,
                                               unsigned *walk_options, uint64_t *sig)
 {
     int reach = -1;
-    size_t n = whole ? whole->n : vh->nsections;
-    for (size_t i = 0; i < n; i++) {
-        const pt_section_t *s = whole ? whole->v[i] : &vh->sections[i];
-        if (!whole && (s->kind != PT_SEC_DIRECTORY || !names_whole_name(s->pattern, filename)))
+    for (size_t i = 0; i < whole->n; i++) {
+        const pt_section_t *s = whole->v[i];
+        if (!exact && !names_whole_name(s->pattern, filename))
             continue;
         if (reach < 0) {
             reach = walk_reaches_whole_name(filename, exists, d->options);
@@ -364,15 +377,18 @@ static const pt_dir_config_t *walk_file(pt_arena_t *a, const pt_vhost_t *vh,
 {
     const pt_walk_prefix_t *p = NULL;
     pt_walk_prefix_t mine;
-    whole_t found = {NULL, 0}, *whole = NULL; /* made with the prefix: no second scan */
+    whole_t whole = {NULL, 0};
+    bool exact = false; /* whole holds the sections naming filename, not those that may */
     const char *slash = strrchr(filename, '/');
     size_t dirlen = slash ? (size_t)(slash - filename) + 1 : 0;
     if (out->ht && out->ht->prefix)
         p = out->ht->prefix(out->ht->ctx, vh, filename, dirlen);
     if (!p) {
-        walk_prefix(a, vh, filename, out->ht, &mine, &found);
+        walk_prefix(a, vh, filename, out->ht, &mine, &whole, true);
         p = &mine;
-        whole = &found;
+        exact = true;
+    } else {
+        whole = (whole_t){(const pt_section_t **)p->whole, p->nwhole};
     }
     const pt_dir_config_t *d = p->d;
     *sig = p->sections;
@@ -383,8 +399,8 @@ static const pt_dir_config_t *walk_file(pt_arena_t *a, const pt_vhost_t *vh,
         return d;
     }
     extra_t x = {NULL, 0};
-    d = walk_whole_name(a, vh, filename, whole_path, rx_name ? rx_name : filename, d, whole,
-                        &x, &out->walk_options, sig);
+    d = walk_whole_name(a, vh, filename, whole_path, rx_name ? rx_name : filename, d, &whole,
+                        exact, &x, &out->walk_options, sig);
     out->dir_options = d->options;
     const char *base = slash ? slash + 1 : filename;
     d = merge_files(a, vh, base, NULL, d, sig);
