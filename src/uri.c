@@ -70,11 +70,10 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
 {
     /* The common case, a path with no "//", "/." or "/..": it is its own result, copied at
      * once instead of segment by segment. */
-    const char *p = in;
-    while ((p = memchr(p, '/', len - (size_t)(p - in))) != NULL && p + 1 < in + len &&
-           p[1] != '/' && p[1] != '.')
-        p++;
-    if (p == NULL || (p == in + len - 1 && len > 1)) {
+    size_t k = 0;
+    while (k + 1 < len && !(in[k] == '/' && (in[k + 1] == '/' || in[k + 1] == '.')))
+        k++;
+    if (k + 1 >= len && len > 1) {
         memcpy(out, in, len);
         out[len] = '\0';
         return true;

@@ -744,6 +744,10 @@ typedef struct pt_walk_prefix {
     const pt_section_t *const *whole;        /* the <Directory> sections that may name an
                                                 entry of the directory (checked per name) */
     size_t nwhole;
+    const pt_section_t *const *files;        /* the <Files> sections that may apply in it,
+                                                in merge order: top-level, then nested in
+                                                each of matched (checked per name) */
+    size_t nfiles;
 } pt_walk_prefix_t;
 
 /* Makes the prefix of name's directory in a (ht NULL: no .htaccess files). */

@@ -243,6 +243,28 @@ static void walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
     out->sections = sig;
 }
 
+/* The <Files> sections in the order merge_files takes them: top-level ones, then those
+ * nested in each of the prefix's sections. */
+static void prefix_files(pt_arena_t *a, const pt_vhost_t *vh, pt_walk_prefix_t *out)
+{
+    const pt_section_t **v = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k <= out->nmatched; k++) {
+        const pt_dir_config_t *within = k ? out->matched[k - 1] : NULL;
+        for (size_t i = 0; i < vh->nsections; i++) {
+            const pt_section_t *s = &vh->sections[i];
+            if ((s->kind != PT_SEC_FILES && s->kind != PT_SEC_FILES_MATCH) ||
+                (s->within ? s->within->conf : NULL) != within)
+                continue;
+            if (!v)
+                v = pt_arena_alloc(a, (out->nmatched + 1) * vh->nsections * sizeof(*v));
+            v[n++] = s;
+        }
+    }
+    out->files = v;
+    out->nfiles = n;
+}
+
 void pt_config_walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
                            const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out)
 {
@@ -250,6 +272,7 @@ void pt_config_walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name
     walk_prefix(a, vh, name, ht, out, &may, false);
     out->whole = may.v;
     out->nwhole = may.n;
+    prefix_files(a, vh, out);
 }
 
 unsigned pt_config_walk_options(pt_arena_t *a, const pt_vhost_t *vh, const char *dir)
@@ -349,6 +372,23 @@ static const pt_dir_config_t *merge_files(pt_arena_t *a, const pt_vhost_t *vh, c
     return d;
 }
 
+/* The sections of list that match base, merged in its order. */
+static const pt_dir_config_t *merge_files_list(pt_arena_t *a, const pt_section_t *const *list,
+                                               size_t n, const char *base,
+                                               const pt_dir_config_t *d, uint64_t *sig)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pt_section_t *s = list[i];
+        bool hit = s->kind == PT_SEC_FILES ? fnmatch(s->pattern, base, 0) == 0
+                                           : pt_regex_exec(s->re, base, 0, NULL, 0) == 0;
+        if (hit) {
+            d = pt_dir_config_merge(a, d, s->conf);
+            *sig = sig_add(*sig, s->conf);
+        }
+    }
+    return d;
+}
+
 /* The <Files> sections of the .htaccess files read, directory by directory, after those
  * of the configuration (Apache appends each file's list as it merges the file). */
 static const pt_dir_config_t *merge_ht_files(pt_arena_t *a, const pt_walk_prefix_t *p,
@@ -403,9 +443,13 @@ static const pt_dir_config_t *walk_file(pt_arena_t *a, const pt_vhost_t *vh,
                         exact, &x, &out->walk_options, sig);
     out->dir_options = d->options;
     const char *base = slash ? slash + 1 : filename;
-    d = merge_files(a, vh, base, NULL, d, sig);
-    for (size_t i = 0; i < p->nmatched; i++)
-        d = merge_files(a, vh, base, p->matched[i], d, sig);
+    if (exact) {
+        d = merge_files(a, vh, base, NULL, d, sig);
+        for (size_t i = 0; i < p->nmatched; i++)
+            d = merge_files(a, vh, base, p->matched[i], d, sig);
+    } else {
+        d = merge_files_list(a, p->files, p->nfiles, base, d, sig);
+    }
     for (size_t i = 0; i < x.n; i++)
         d = merge_files(a, vh, base, x.v[i], d, sig);
     return merge_ht_files(a, p, base, d, sig);
