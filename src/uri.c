@@ -24,6 +24,12 @@ static int hexval(char c)
  * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
 static int percent_decode(const char *raw, size_t len, int slashes, char *out, size_t *outlen)
 {
+    if (!memchr(raw, '%', len) && !memchr(raw, '\0', len)) { /* nothing to decode */
+        memcpy(out, raw, len);
+        out[len] = '\0';
+        *outlen = len;
+        return 0;
+    }
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = raw[i];
