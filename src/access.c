@@ -507,7 +507,8 @@ static pt_require_t *require_expr(dcx_t *l, const pt_node_t *n, int i)
     if (len >= 2 && line[0] == '"' && line[len - 1] == '"')
         line++, len -= 2;
     char msg[PT_ERRLEN];
-    pt_expr_t *e = pt_expr_parse(l->a, pt_arena_strndup(l->a, line, len), 0, msg, sizeof msg);
+    pt_expr_t *e = pt_expr_parse(l->a, pt_arena_strndup(l->a, line, len),
+                                 pt_dcx_in_htaccess(l) ? PT_EXPR_RESTRICTED : 0, msg, sizeof msg);
     if (!e) {
         pt_dcx_fail(l, n, "Cannot parse expression in require line: %s", msg);
         return NULL;

@@ -187,6 +187,7 @@ static int set_rewrite_cond(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         return -1;
     char err[PT_ERRLEN];
     pt_rewrite_build_t b = builder(l, err);
+    b.htaccess = htaccess_scope(s);
     pt_rewrite_cond_t *c =
         pt_rewrite_cond_new(&b, n->argv[0], n->argv[1], n->argc > 2 ? n->argv[2] : NULL);
     if (!c)
@@ -227,6 +228,9 @@ static int proxy_backend(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, pt_rewrit
     pt_backend_t *be = backend_for(l, s, n, pt_arena_printf(l->a, "proxy:%s", url));
     if (!be)
         return -1;
+    if (ws && !be->upgrade && pt_dcx_in_htaccess(l)) /* (the server's: read-only here) */
+        return pt_dcx_fail(l, n, "RewriteRule [P]: the server configuration's backend %s has "
+                                 "no upgrade=websocket", url);
     if (ws && !be->upgrade)
         be->upgrade = "websocket";
     pt_rewrite_rule_set_proxy(r, be);
@@ -262,13 +266,6 @@ static int set_rewrite_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         return pt_dcx_fail(l, n, "%s", err);
     if (p)
         p->conds = NULL, p->nconds = 0, p->first = NULL;
-    bool proxies = (pt_rewrite_rule_flags(r) & PT_RWF_PROXY) ||
-                   (pt_rewrite_rule_handler(r) &&
-                    strncasecmp(pt_rewrite_rule_handler(r), "proxy:", 6) == 0);
-    if (proxies && htaccess_scope(s))
-        return pt_dcx_fail(l, n, "RewriteRule: [P] and H=proxy: are not supported in .htaccess "
-                                 "files (portico makes its backends when it loads the server "
-                                 "configuration); write the rule in a <Directory>");
     if ((pt_rewrite_rule_flags(r) & PT_RWF_PROXY) && proxy_backend(l, s, n, r) < 0)
         return -1;
     if (handler_backend(l, s, n, r) < 0)

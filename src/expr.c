@@ -296,12 +296,12 @@ const char *pt_expr_eval_string(const pt_request_t *r, const pt_expr_t *e, pt_ex
     return pt_expr_eval_string_in(r, &r->env, e, caps, err);
 }
 
-int pt_expr_eval_vary(const pt_request_t *r, const pt_expr_t *e, const char **vary,
-                      const char **err)
+int pt_expr_eval_vary(const pt_request_t *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                      const char **vary, const char **err)
 {
     pt_expr_caps_t none = {0};
     pt_strbuf_t names = {.a = r->arena};
-    xe_t x = {.r = r, .env = &r->env, .caps = &none, .vary = &names};
+    xe_t x = {.r = r, .env = &r->env, .caps = caps ? caps : &none, .vary = &names};
     int v = e->is_string ? -1 : cond(&x, e->root);
     if (e->is_string)
         x.err = "a string expression where a condition was expected";

@@ -36,10 +36,11 @@ int pt_expr_eval_in(const struct pt_request *r, const pt_table_t *env, const pt_
 const char *pt_expr_eval_string_in(const struct pt_request *r, const pt_table_t *env,
                                    const pt_expr_t *e, pt_expr_caps_t *caps, const char **err);
 
-/* pt_expr_eval that also gives the request headers the expression read with req(),
- * http() or %{HTTP:...}, comma-separated (NULL when none): mod_headers adds them to Vary. */
-int pt_expr_eval_vary(const struct pt_request *r, const pt_expr_t *e, const char **vary,
-                      const char **err);
+/* pt_expr_eval (caps as there) that also gives the request headers the expression read
+ * with req(), http() or %{HTTP:...}, comma-separated (NULL when none): mod_headers and
+ * RewriteCond expr add them to Vary. */
+int pt_expr_eval_vary(const struct pt_request *r, const pt_expr_t *e, pt_expr_caps_t *caps,
+                      const char **vary, const char **err);
 
 /* Merges the <If>/<ElseIf>/<Else> sections of r->dir whose conditions hold into r->dir
  * (pt_config_if_walk), after the section walk, as Apache's ap_if_walk; a condition that

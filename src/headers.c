@@ -80,7 +80,7 @@ static int check_format(const char *dir, const char *s, char *err, size_t errlen
     return 0;
 }
 
-static int parse_condition(pt_arena_t *a, const char *dir, const char *c,
+static int parse_condition(pt_arena_t *a, unsigned xf, const char *dir, const char *c,
                            pt_header_rule_t *out, char *err, size_t errlen)
 {
     if (strncasecmp(c, "env=", 4) == 0) {
@@ -96,7 +96,7 @@ static int parse_condition(pt_arena_t *a, const char *dir, const char *c,
     }
     if (strncasecmp(c, "expr=", 5) == 0) {
         char msg[PT_ERRLEN];
-        if (!(out->cond = pt_expr_parse(a, c + 5, 0, msg, sizeof msg)))
+        if (!(out->cond = pt_expr_parse(a, c + 5, xf, msg, sizeof msg)))
             return fail(err, errlen, "%s: cannot parse expression \"%s\": %s", dir, c + 5,
                         msg);
         return 0;
@@ -154,7 +154,7 @@ static const char *action_word(pt_hdr_action_t action)
 
 /* The arguments after the header name: the value(s) the action takes, then an optional
  * condition, as ap_getword_conf splits them in mod_headers. */
-static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
+static int parse_values(pt_arena_t *a, unsigned xf, const char *dir, int want, int n,
                         const char *const *v, pt_header_rule_t *out, char *err, size_t errlen)
 {
     static const char *usage[] = {"a header name", "a header name and a value",
@@ -162,7 +162,8 @@ static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
     if (n < want || n > want + 1)
         return fail(err, errlen, "%s %s takes %s, and optionally env=[!]VAR", dir,
                     action_word(out->action), usage[want]);
-    if (n == want + 1 && parse_condition(a, dir, pt_arena_strdup(a, v[want]), out, err, errlen))
+    if (n == want + 1 &&
+        parse_condition(a, xf, dir, pt_arena_strdup(a, v[want]), out, err, errlen))
         return PT_EINVAL;
     if (want == 0)
         return 0;
@@ -170,7 +171,7 @@ static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
     if (strncasecmp(value, "expr=", 5) == 0) {
         /* mod_headers: the rest is a string expression, evaluated per request. */
         char msg[PT_ERRLEN];
-        out->value_expr = pt_expr_parse(a, value + 5, PT_EXPR_STRING, msg, sizeof msg);
+        out->value_expr = pt_expr_parse(a, value + 5, PT_EXPR_STRING | xf, msg, sizeof msg);
         if (!out->value_expr)
             return fail(err, errlen, "%s: cannot parse expression \"%s\": %s", dir, value + 5,
                         msg);
@@ -185,8 +186,9 @@ static int parse_values(pt_arena_t *a, const char *dir, int want, int n,
     return 0;
 }
 
-int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *const *argv,
-                         pt_header_rule_t *out, char *err, size_t errlen)
+int pt_header_rule_parse(pt_arena_t *a, bool is_request, unsigned xf, int argc,
+                         const char *const *argv, pt_header_rule_t *out, char *err,
+                         size_t errlen)
 {
     const char *dir = is_request ? "RequestHeader" : "Header";
     memset(out, 0, sizeof *out);
@@ -211,7 +213,7 @@ int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *c
     if (nlen == 0)
         return fail(err, errlen, "%s: empty header name", dir);
     out->name = pt_arena_strndup(a, argv[i + 1], nlen);
-    if (parse_values(a, dir, want, argc - i - 2, argv + i + 2, out, err, errlen) != 0)
+    if (parse_values(a, xf, dir, want, argc - i - 2, argv + i + 2, out, err, errlen) != 0)
         return PT_EINVAL;
     if (out->action == PT_HDR_ECHO)
         return compile(a, dir, out->name, PT_REG_ICASE, out, err, errlen);
@@ -439,7 +441,7 @@ static void apply_one(const pt_header_rule_t *rule, pt_table_t *t, const pt_requ
 static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_request_t *r)
 {
     const char *why = NULL, *vary = NULL;
-    int v = r ? pt_expr_eval_vary(r, rule->cond, &vary, &why) : 0;
+    int v = r ? pt_expr_eval_vary(r, rule->cond, NULL, &vary, &why) : 0;
     if (vary && t != &r->headers_in)
         pt_table_merge(t, "Vary", vary);
     if (v < 0)
@@ -484,7 +486,8 @@ static int header_rule(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, bool req)
     pt_header_rule_t *r = req ? pt_dcx_push(l->a, &dc->req_headers, &dc->nreq_headers,
                                             sizeof(*r))
                               : pt_dcx_push(l->a, &dc->headers, &dc->nheaders, sizeof(*r));
-    if (pt_header_rule_parse(l->a, req, n->argc, n->argv, r, msg, sizeof(msg)) < 0)
+    unsigned xf = pt_dcx_in_htaccess(l) ? PT_EXPR_RESTRICTED : 0;
+    if (pt_header_rule_parse(l->a, req, xf, n->argc, n->argv, r, msg, sizeof(msg)) < 0)
         return pt_dcx_fail(l, n, "%s: %s", n->name, msg);
     if (r->re)
         pt_dcx_keep_regex(l, r->re);

@@ -15,9 +15,11 @@
 #include "regex_pcre.h"
 
 /* Parses the arguments after "Header" / "RequestHeader". is_request selects RequestHeader
- * (no "always", no echo). Returns 0 or PT_EINVAL with err set. */
-int pt_header_rule_parse(pt_arena_t *a, bool is_request, int argc, const char *const *argv,
-                         pt_header_rule_t *out, char *err, size_t errlen);
+ * (no "always", no echo); xf: PT_EXPR_* flags for its expressions (PT_EXPR_RESTRICTED in a
+ * .htaccess file). Returns 0 or PT_EINVAL with err set. */
+int pt_header_rule_parse(pt_arena_t *a, bool is_request, unsigned xf, int argc,
+                         const char *const *argv, pt_header_rule_t *out, char *err,
+                         size_t errlen);
 
 /* Frees what parsing allocated outside the arena (the compiled regex of edit and echo
  * rules). The config calls it for every rule before it destroys the arena the rules live in. */

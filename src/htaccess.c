@@ -137,14 +137,6 @@ static const char *resolve_tree(const pt_config_t *cfg, pt_dir_config_t *dc)
 }
 
 /* SetHandler "proxy:..." in the file or in an <If> of it. */
-static bool has_backend(const pt_dir_config_t *dc)
-{
-    bool found = dc->handler_backend != NULL;
-    for (size_t i = 0; !found && i < dc->nifs; i++)
-        found = has_backend(dc->ifs[i].conf);
-    return found;
-}
-
 /* Makes the entry for dir as the file system has it now. */
 static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_config_t *d,
                               const char *const *names, size_t nnames, uint64_t h)
@@ -173,9 +165,7 @@ static ht_entry_t *entry_make(pt_request_t *r, const char *dir, const pt_dir_con
         e->ht = pt_htaccess_parse(r->cfg, path, d, err, sizeof(err));
         if (!e->ht)
             e->error = strdup(err);
-        else if (has_backend(e->ht->dc))
-            e->error = strdup("SetHandler \"proxy:...\" is not supported in .htaccess files "
-                              "(set it in the server configuration)");
+
     }
     if (e->ht && !e->error && resolve_dir) {
         /* A handler name nothing provides is an error, as in the server config

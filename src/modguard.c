@@ -25,6 +25,7 @@
 #include "module.h"
 
 #include "conn.h"
+#include "httpdate.h"
 #include "log.h"
 #include "request.h"
 #include "transport.h"
@@ -87,101 +88,46 @@ static void puts_(out_t *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* n in decimal, at least width digits (zero-padded). */
-static void putnum(out_t *o, long long n, int width)
+/* n in decimal, as many digits as it has. */
+static void putnum(out_t *o, long long n)
 {
     char d[24];
     int k = 0;
-    unsigned long long u = n < 0 ? (unsigned long long)-n : (unsigned long long)n;
+    unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
     do {
         d[k++] = (char)('0' + u % 10);
         u /= 10;
-    } while (u && k < 20);
-    while (k < width && k < 20)
-        d[k++] = '0';
+    } while (u);
     if (n < 0)
         put(o, "-", 1);
     while (k > 0)
         put(o, &d[--k], 1);
 }
 
-typedef struct {
-    int year, mon, mday, wday, hour, min, sec; /* mon 0-11, wday 0 = Sunday */
-} civil_t;
-
-/* Seconds since the epoch to a calendar date (the proleptic Gregorian days-from-civil
- * algorithm inverted, as in H. Hinnant's "chrono-Compatible Low-Level Date Algorithms"):
- * gmtime and localtime are not async-signal-safe. */
-static civil_t civil(long long t)
-{
-    long long days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    long long secs = t - days * 86400;
-    civil_t c = {.hour = (int)(secs / 3600), .min = (int)(secs / 60 % 60), .sec = (int)(secs % 60)};
-    c.wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-    long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    c.mday = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    c.mon = m - 1;
-    c.year = (int)(yoe + era * 400 + (m <= 2));
-    return c;
-}
-
-static const char days3[] = "SunMonTueWedThuFriSat";
-static const char months3[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-/* "[Wed Dec 02 02:05:14.123456 2026] ", as pt_log_error writes its lines. */
+/* "[Wed Dec 02 02:05:14.123456 2026] ", as pt_log_error writes its lines (gmtime and
+ * localtime are not async-signal-safe; base/httpdate's calendar is). */
 static void put_log_time(out_t *o, const struct timespec *ts, long off)
 {
-    civil_t c = civil((long long)ts->tv_sec + off);
-    put(o, "[", 1);
-    put(o, days3 + 3 * c.wday, 3);
-    put(o, " ", 1);
-    put(o, months3 + 3 * c.mon, 3);
-    put(o, " ", 1);
-    putnum(o, c.mday, 2);
-    put(o, " ", 1);
-    putnum(o, c.hour, 2);
-    put(o, ":", 1);
-    putnum(o, c.min, 2);
-    put(o, ":", 1);
-    putnum(o, c.sec, 2);
-    put(o, ".", 1);
-    putnum(o, ts->tv_nsec / 1000, 6);
-    put(o, " ", 1);
-    putnum(o, c.year, 4);
-    put(o, "] ", 2);
-}
-
-/* "Wed, 02 Dec 2026 02:05:14 GMT" (RFC 9110's IMF-fixdate). */
-static void put_http_date(out_t *o, time_t t)
-{
-    civil_t c = civil((long long)t);
-    put(o, days3 + 3 * c.wday, 3);
-    put(o, ", ", 2);
-    putnum(o, c.mday, 2);
-    put(o, " ", 1);
-    put(o, months3 + 3 * c.mon, 3);
-    put(o, " ", 1);
-    putnum(o, c.year, 4);
-    put(o, " ", 1);
-    putnum(o, c.hour, 2);
-    put(o, ":", 1);
-    putnum(o, c.min, 2);
-    put(o, ":", 1);
-    putnum(o, c.sec, 2);
-    put(o, " GMT", 4);
-}
-
-size_t pt_modguard_http_date(char *out, size_t cap, time_t t)
-{
-    out_t o = {out, 0, cap ? cap - 1 : 0};
-    put_http_date(&o, t);
-    if (cap)
-        out[o.n] = '\0';
-    return o.n;
+    pt_civil_t c = pt_civil_from_time((long long)ts->tv_sec + off);
+    char b[48], *p = b;
+    *p++ = '[';
+    memcpy(p, pt_wday_abbr(c.wday), 3);
+    p[3] = ' ';
+    memcpy(p + 4, pt_month_abbr(c.mon), 3);
+    p[7] = ' ';
+    p = pt_put_digits(p + 8, (unsigned)c.mday, 2);
+    *p++ = ' ';
+    p = pt_put_digits(p, (unsigned)c.hour, 2);
+    *p++ = ':';
+    p = pt_put_digits(p, (unsigned)c.min, 2);
+    *p++ = ':';
+    p = pt_put_digits(p, (unsigned)c.sec, 2);
+    *p++ = '.';
+    p = pt_put_digits(p, (unsigned long long)ts->tv_nsec / 1000, 6);
+    *p++ = ' ';
+    p = pt_put_digits(p, (unsigned long long)c.year, 4); /* a clock's year: four digits */
+    memcpy(p, "] ", 2);
+    put(o, b, (size_t)(p + 2 - b));
 }
 
 size_t pt_modguard_log_time(char *out, size_t cap, const struct timespec *ts, long off)
@@ -234,7 +180,7 @@ static void log_crash(int sig, const char *outcome)
     puts_(&o, "crashed: signal ");
     puts_(&o, signal_name(sig));
     puts_(&o, " (");
-    putnum(&o, sig, 0);
+    putnum(&o, sig);
     puts_(&o, ")");
     put(&o, cur.req, cur.req_len);
     puts_(&o, "; ");
@@ -251,7 +197,8 @@ static bool send_500(void)
     char buf[GUARD_PAGE + 64];
     out_t o = {buf, 0, sizeof(buf)};
     put(&o, page, page_head);
-    put_http_date(&o, time(NULL));
+    char date[PT_HTTP_DATE_LEN + 1];
+    put(&o, date, pt_http_date_format(date, sizeof(date), time(NULL)));
     put(&o, page + page_head, (cur.head_only ? page_body : page_len) - page_head);
     size_t off = 0;
     while (off < o.n) {
@@ -378,15 +325,15 @@ static void arm(const pt_request_t *r, const char *module)
     cur.log_fd = pt_log_level() >= PT_LOG_ERR ? pt_log_error_fd() : -1;
     out_t o = {cur.pre, 0, sizeof(cur.pre)};
     puts_(&o, "[core:error] [pid ");
-    putnum(&o, pid, 0);
+    putnum(&o, pid);
     puts_(&o, ":tid ");
-    putnum(&o, pid, 0); /* a prefork child has one thread */
+    putnum(&o, pid); /* a prefork child has one thread */
     puts_(&o, "] [client ");
     put_clean(&o, pt_request_client_ip(r));
     puts_(&o, ":");
-    putnum(&o, pt_request_client_port(r), 0);
+    putnum(&o, pt_request_client_port(r));
     puts_(&o, "] child pid ");
-    putnum(&o, pid, 0);
+    putnum(&o, pid);
     puts_(&o, " ");
     cur.pre_len = o.n;
     o = (out_t){cur.req, 0, sizeof(cur.req)};

@@ -60,11 +60,10 @@ int pt_modguard_run(pt_request_t *r, const char *module, int (*fn)(pt_modreq_t *
 /* The module API brackets its calls that may write to the client with +1 / -1: a crash
  * inside one may have sent part of a response. */
 void pt_modguard_io(int delta);
-/* The signal handler's own time formatting (gmtime and localtime are not
- * async-signal-safe), for the tests too: "Wed, 02 Dec 2026 02:05:14 GMT" for t, and the
- * error log's "[Wed Dec 02 02:05:14.123456 2026] " for ts at off seconds east of UTC.
- * Bytes written (out is NUL-terminated, cut at cap). */
-size_t pt_modguard_http_date(char *out, size_t cap, time_t t);
+/* The signal handler's own time formatting (localtime is not async-signal-safe), for the
+ * tests too: the error log's "[Wed Dec 02 02:05:14.123456 2026] " for ts at off seconds
+ * east of UTC. Bytes written (out is NUL-terminated, cut at cap). Its Date header is
+ * base/httpdate's pt_http_date_format. */
 size_t pt_modguard_log_time(char *out, size_t cap, const struct timespec *ts, long off);
 
 /* LoadModule, the MPM check and the unload: conf's extension (loader.c). */

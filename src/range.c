@@ -1,6 +1,6 @@
 /* Range parsing and multipart/byteranges framing (RFC 9110 section 14), and the pieces of
- * conditional requests (RFC 9110 section 13): ETags as Apache makes them, HTTP dates in
- * their three forms, and the order in which preconditions are evaluated. */
+ * conditional requests (RFC 9110 section 13): ETags as Apache makes them and the order in
+ * which preconditions are evaluated (HTTP dates are base/httpdate.c's). */
 #include "range.h"
 
 #include "config.h"
@@ -165,11 +165,6 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 
 /* ---- Validators --------------------------------------------------------------------- */
 
-void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us)
-{
-    snprintf(buf, len, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)size, (uint64_t)mtime_us);
-}
-
 /* v in lowercase hex without leading zeros, as %PRIx64; returns the end. */
 static char *put_hex(char *p, uint64_t v)
 {
@@ -269,104 +264,6 @@ bool pt_etag_list_match(const char *list, const char *etag, bool weak)
         }
     }
     return false;
-}
-
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-
-static int month_index(const char *m)
-{
-    for (int i = 0; i < 12; i++) {
-        if (strcmp(m, months[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-/* Field ranges; the day-of-week is read but, as in most servers, not checked. */
-static int finish_date(struct tm *tm, const char *mon, int year, time_t *out)
-{
-    int m = month_index(mon);
-    if (m < 0 || tm->tm_mday < 1 || tm->tm_mday > 31 || tm->tm_hour > 23 ||
-        tm->tm_min > 59 || tm->tm_sec > 60 || year < 1900) {
-        return PT_EINVAL;
-    }
-    tm->tm_mon = m;
-    tm->tm_year = year - 1900;
-    *out = timegm(tm);
-    return 0;
-}
-
-int pt_http_date_parse(const char *s, time_t *out)
-{
-    if (s == NULL) {
-        return PT_EINVAL;
-    }
-    struct tm tm = {0};
-    char wd[16], mon[4];
-    int year, n = -1;
-    size_t len = strlen(s);
-    const char *comma = strchr(s, ',');
-    if (comma != NULL && comma - s == 3) { /* IMF-fixdate */
-        if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wd, &tm.tm_mday, mon,
-                   &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7 ||
-            (size_t)n != len || len != 29) {
-            return PT_EINVAL;
-        }
-    } else if (comma != NULL) { /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
-        if (sscanf(s, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wd, &tm.tm_mday, mon,
-                   &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7 ||
-            (size_t)n != len) {
-            return PT_EINVAL;
-        }
-        year += year < 70 ? 2000 : 1900;
-    } else { /* asctime: "Sun Nov  6 08:49:37 1994" */
-        if (sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &tm.tm_mday,
-                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &year, &n) != 7 ||
-            (size_t)n != len || len != 24) {
-            return PT_EINVAL;
-        }
-    }
-    return finish_date(&tm, mon, year, out);
-}
-
-static char *put2(char *p, int v)
-{
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-    return p + 2;
-}
-
-/* IMF-fixdate by hand: snprintf was 3% of a static 1 KiB response (every Last-Modified). */
-void pt_http_date_format(char *buf, size_t len, time_t t)
-{
-    struct tm tm;
-    if (len < 30 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-        if (len)
-            buf[0] = '\0';
-        return;
-    }
-    char *p = buf;
-    memcpy(p, wdays[tm.tm_wday], 3);
-    p += 3;
-    *p++ = ',';
-    *p++ = ' ';
-    p = put2(p, tm.tm_mday);
-    *p++ = ' ';
-    memcpy(p, months[tm.tm_mon], 3);
-    p += 3;
-    *p++ = ' ';
-    p = put2(p, (tm.tm_year + 1900) / 100);
-    p = put2(p, (tm.tm_year + 1900) % 100);
-    *p++ = ' ';
-    p = put2(p, tm.tm_hour);
-    *p++ = ':';
-    p = put2(p, tm.tm_min);
-    *p++ = ':';
-    p = put2(p, tm.tm_sec);
-    memcpy(p, " GMT", 5);
 }
 
 /* A list field may arrive as several field lines; each is checked. */

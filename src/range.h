@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "common.h"
+#include "httpdate.h" /* pt_http_date_parse, pt_http_date_format: range.c's users read dates */
 #include "table.h"
 
 #include <time.h>
@@ -42,23 +43,17 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 
 /* ---- Validators --------------------------------------------------------------------- */
 
-#define PT_ETAG_LEN 64 /* buffer for pt_etag_make*, quotes and NUL included */
+#define PT_ETAG_LEN 64 /* buffer for pt_etag_make_bits, quotes and NUL included */
 
-/* Apache's default FileETag (MTime Size): "\"SIZE-MTIME\"" in lower-case hex, MTIME in
- * microseconds. */
-void pt_etag_make(char *buf, size_t len, int64_t size, int64_t mtime_us);
 /* The ETag of FileETag components bits (PT_FETAG_INODE, _SIZE, _MTIME; conf/config.h) as
- * Apache's ap_make_etag: "INODE-SIZE-MTIME" with the parts not asked for left out. */
+ * Apache's ap_make_etag: "INODE-SIZE-MTIME" in lower-case hex with the parts not asked for
+ * left out, MTIME in microseconds (the default, MTime Size: "SIZE-MTIME"). */
 void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
                        int64_t mtime_us);
 /* Is etag (strong, quoted) in the list field value ("*" matches any)? weak: the weak
  * comparison (W/ ignored on both sides), else the strong one (a W/ tag never matches). */
 bool pt_etag_list_match(const char *list, const char *etag, bool weak);
 
-/* HTTP-date: IMF-fixdate, RFC 850 and asctime forms are read; 0 on success. */
-int pt_http_date_parse(const char *s, time_t *out);
-/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into buf (at least 30 bytes). */
-void pt_http_date_format(char *buf, size_t len, time_t t);
 
 /* RFC 9110 13.2.2 order on headers_in: If-Match, If-Unmodified-Since, If-None-Match,
  * If-Modified-Since (ignored when If-None-Match is present, when invalid, or when later

@@ -72,18 +72,10 @@ int pt_request_server_port(const pt_request_t *r)
     return r->conn->local_port;
 }
 
-const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix)
+/* ap_default_port: the port a URL of this scheme may leave out. */
+static int default_port(const pt_request_t *r)
 {
-    const char *host = pt_request_server_name(r);
-    int port = pt_request_server_port(r);
-    const char *scheme = r->scheme ? r->scheme : "http";
-    bool dflt = (strcmp(scheme, "http") == 0 && port == 80) ||
-                (strcmp(scheme, "https") == 0 && port == 443) || port <= 0;
-    bool v6 = host && strchr(host, ':') != NULL && host[0] != '[';
-    return pt_arena_printf(r->arena, "%s://%s%s%s%s%s%s", scheme, v6 ? "[" : "",
-                           host ? host : "localhost", v6 ? "]" : "",
-                           dflt ? "" : pt_arena_printf(r->arena, ":%d", port),
-                           pt_uri_escape_path(r->arena, path), suffix);
+    return r->scheme && strcmp(r->scheme, "https") == 0 ? 443 : 80;
 }
 
 int pt_request_url_port(const pt_request_t *r)
@@ -92,19 +84,19 @@ int pt_request_url_port(const pt_request_t *r)
     int named = vh->server_port ? vh->server_port : r->cfg->main_server->server_port;
     if (!vh->use_canonical_name && r->host_port)
         return r->host_port;
-    return named ? named : 80;
+    return named ? named : default_port(r);
 }
 
-const char *pt_request_absolute_url(pt_request_t *r, const char *path)
+const char *pt_request_construct_url(pt_request_t *r, const char *uri)
 {
     const char *name = pt_request_server_name(r);
     bool v6 = strchr(name, ':') && name[0] != '[';
     int port = pt_request_url_port(r);
     char ps[16] = "";
-    if (port != 80)
+    if (port != default_port(r))
         snprintf(ps, sizeof(ps), ":%d", port);
-    return pt_arena_printf(r->arena, "http://%s%s%s%s%s", v6 ? "[" : "", name, v6 ? "]" : "",
-                           ps, path);
+    return pt_arena_printf(r->arena, "%s://%s%s%s%s%s", r->scheme ? r->scheme : "http",
+                           v6 ? "[" : "", name, v6 ? "]" : "", ps, uri);
 }
 
 /* ---- Environment (SetEnv, UnsetEnv, SetEnvIf) ------------------------------------- */
@@ -181,7 +173,7 @@ static const char *redirect_location(pt_request_t *r, const char *target,
 {
     bool relative = d && d->core.redirect_relative == 2;
     const char *loc =
-        target[0] == '/' && !relative ? pt_request_absolute_url(r, target) : target;
+        target[0] == '/' && !relative ? pt_request_construct_url(r, target) : target;
     if (r->args && !strchr(target, '?'))
         loc = pt_arena_printf(r->arena, "%s?%s", loc, r->args);
     return loc;

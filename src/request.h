@@ -262,14 +262,15 @@ const char *pt_request_peer_ip(const pt_request_t *r);
 const char *pt_request_server_name(const pt_request_t *r);
 int pt_request_server_port(const pt_request_t *r);
 /* The port Apache's ap_get_server_port gives for URLs it writes (redirects, the server
- * signature): Host's port, else ServerName's, else 80; with UseCanonicalName On,
- * ServerName's, else 80. */
+ * signature): Host's port, else ServerName's, else the scheme's default (80, 443 over
+ * TLS); with UseCanonicalName On, ServerName's, else the default. */
 int pt_request_url_port(const pt_request_t *r);
-/* Apache's ap_construct_url: scheme://server[:port] (as pt_request_server_name/_port give
- * them, the default port left out) with path escaped and suffix (a "?query" or "") after. */
-const char *pt_request_construct_url(pt_request_t *r, const char *path, const char *suffix);
-/* "http://name[:port]" + path, as Apache's ap_construct_url. */
-const char *pt_request_absolute_url(pt_request_t *r, const char *path);
+/* Apache's ap_construct_url, the one builder of this server's URLs (redirects, DirectorySlash,
+ * ProxyPassReverse, QualifyRedirectURL): "scheme://name[:port]" + uri, the scheme the
+ * connection's (https over TLS), name and port as pt_request_server_name and
+ * pt_request_url_port give them, the port left out when it is the scheme's default. uri
+ * goes in as it is: a caller with a decoded path escapes it (pt_uri_escape_path). */
+const char *pt_request_construct_url(pt_request_t *r, const char *uri);
 
 /* pt_log_error (base/log.h) with the request's client ("[client ip:port]"); r may be NULL.
  * Here, not in the log, because the error log knows no request. */

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "expires.h"
 #include "headers.h"
+#include "httpdate.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
 #include "request.h"
@@ -25,9 +26,7 @@ static const char *http_date_now(void)
     static __thread char buf[40];
     time_t now = time(NULL);
     if (now != last) {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        pt_http_date_format(buf, sizeof(buf), now);
         last = now;
     }
     return buf;

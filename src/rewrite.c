@@ -1,9 +1,11 @@
 /* Building mod_rewrite's rules, conditions and maps from their directive arguments, as
  * Apache's cmd_rewriterule, cmd_rewritecond and cmd_rewritemap parse them (flag names and
  * their long forms, the condition's operators, the "!" negations). What Apache accepts and
- * portico does not do (CO, an N without its bound, "expr", a %{LA-U:...}, prg: maps) is an
+ * portico does not do (CO, an N without its bound, a %{LA-U:...}, prg: maps) is an
  * error here, never ignored. Evaluation is in rewrite_eval.c. */
 #include "rewrite_int.h"
+
+#include "expr_parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,8 +16,6 @@
 
 /* Apache's REWRITE_MAX_ROUNDS: N=max's bound when none is given (refused here). */
 #define RW_MAX_ROUNDS_LIMIT 32000
-/* A txt:/rnd: map file is read whole at load; bound its lines. */
-#define RW_MAP_MAX_LINE 8192
 
 __attribute__((format(printf, 2, 3))) static void *fail(pt_rewrite_build_t *b, const char *fmt,
                                                           ...)
@@ -347,12 +347,40 @@ static const char *cond_operator(pt_rewrite_cond_t *c, const char *p)
     return p;
 }
 
+/* RewriteCond expr "...": as Apache's cmd_rewritecond, a leading '!' negates (and then gives
+ * no %N), NC means nothing, and in a .htaccess file the expression is parsed restricted. */
+static pt_rewrite_cond_t *expr_cond(pt_rewrite_build_t *b, const char *pattern,
+                                    const char *flags)
+{
+    pt_rewrite_cond_t *c = pt_arena_calloc(b->a, sizeof(*c));
+    c->input = "expr";
+    c->kind = RWC_EXPR;
+    if (flags && !each_flag(b, "RewriteCond", flags, cond_flag, c))
+        return NULL;
+    c->flags &= ~(unsigned)RWC_NOCASE;
+    if (*pattern == '!') {
+        c->flags |= RWC_NOTMATCH;
+        pattern++;
+    }
+    c->pattern = pattern;
+    char msg[256];
+    pt_expr_t *e = pt_expr_parse(b->a, pattern, b->htaccess ? PT_EXPR_RESTRICTED : 0, msg,
+                                 sizeof(msg));
+    if (!e)
+        return fail(b, "RewriteCond: cannot compile expression%s \"%s\": %s",
+                    b->htaccess ? " in htaccess context" : "", pattern, msg);
+    for (size_t i = 0; i < e->nregexes; i++)
+        b->keep_regex(b->ud, e->regexes[i]);
+    e->nregexes = 0; /* (their owner's now) */
+    c->expr = e;
+    return c;
+}
+
 pt_rewrite_cond_t *pt_rewrite_cond_new(pt_rewrite_build_t *b, const char *input,
                                        const char *pattern, const char *flags)
 {
     if (strcasecmp(input, "expr") == 0)
-        return fail(b, "RewriteCond expr: Apache's expression language is not built yet; "
-                       "write the test as TestString CondPattern");
+        return expr_cond(b, pattern, flags);
     pt_rewrite_cond_t *c = pt_arena_calloc(b->a, sizeof(*c));
     c->input = input;
     if (flags && !each_flag(b, "RewriteCond", flags, cond_flag, c))
@@ -458,99 +486,4 @@ void pt_rewrite_rule_each_map(const pt_rewrite_rule_t *rule, void (*fn)(void *ud
     for (size_t i = 0; i < rule->nconds; i++)
         pt_rewrite_scan(rule->conds[i]->input, each_map_one, &em);
     pt_arena_destroy(a);
-}
-
-/* ---- Maps -------------------------------------------------------------------------------- */
-
-typedef struct {
-    const char *key, *value;
-    size_t line;
-} map_entry_t;
-
-static int entry_cmp(const void *x, const void *y)
-{
-    const map_entry_t *a = x, *b = y;
-    int c = strcmp(a->key, b->key);
-    return c ? c : (a->line > b->line) - (a->line < b->line);
-}
-
-/* One "key value" line (Apache's lookup_map_txtfile: '#' starts a comment line, the value is
- * the second word). false when the line holds no pair. */
-static bool map_line(pt_arena_t *a, char *line, map_entry_t *e)
-{
-    char *p = line + strspn(line, " \t");
-    if (*p == '#' || !*p || *p == '\n' || *p == '\r')
-        return false;
-    size_t kl = strcspn(p, " \t\r\n");
-    char *v = p + kl + strspn(p + kl, " \t");
-    size_t vl = strcspn(v, " \t\r\n");
-    if (!vl)
-        return false;
-    e->key = pt_arena_strndup(a, p, kl);
-    e->value = pt_arena_strndup(a, v, vl);
-    return true;
-}
-
-static pt_rewrite_map_t *map_read(pt_rewrite_build_t *b, pt_rewrite_map_t *m, const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return fail(b, "RewriteMap: file for map %s not found: %s: %s", m->name, path,
-                    strerror(errno));
-    map_entry_t *v = NULL;
-    size_t n = 0, cap = 0, lineno = 0;
-    char line[RW_MAP_MAX_LINE];
-    while (fgets(line, sizeof(line), f)) {
-        lineno++;
-        map_entry_t e = {.line = lineno};
-        if (!map_line(b->a, line, &e))
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 32;
-            v = pt_arena_grow(b->a, v, cap * sizeof(*v), nc * sizeof(*v));
-            cap = nc;
-        }
-        v[n++] = e;
-    }
-    fclose(f);
-    if (n)
-        qsort(v, n, sizeof(*v), entry_cmp);
-    m->keys = pt_arena_alloc(b->a, (n + 1) * sizeof(char *));
-    m->values = pt_arena_alloc(b->a, (n + 1) * sizeof(char *));
-    for (size_t i = 0; i < n; i++) {
-        if (m->n && strcmp(m->keys[m->n - 1], v[i].key) == 0)
-            continue; /* a later line for a key Apache's scan would have found first */
-        m->keys[m->n] = v[i].key;
-        m->values[m->n++] = v[i].value;
-    }
-    return m;
-}
-
-pt_rewrite_map_t *pt_rewrite_map_new(pt_rewrite_build_t *b, const char *name, const char *type,
-                                     const char *source)
-{
-    static const struct { const char *name; int kind; } ints[] = {
-        {"tolower", RWM_TOLOWER}, {"toupper", RWM_TOUPPER},
-        {"escape", RWM_ESCAPE}, {"unescape", RWM_UNESCAPE},
-    };
-    pt_rewrite_map_t *m = pt_arena_calloc(b->a, sizeof(*m));
-    m->name = name;
-    if (strcasecmp(type, "int") == 0) {
-        for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-            if (strcmp(source, ints[i].name) == 0)
-                return m->kind = ints[i].kind, m;
-        return fail(b, "RewriteMap: internal map not found: %s (tolower, toupper, escape, "
-                       "unescape)", source);
-    }
-    if (strcasecmp(type, "txt") == 0 || strcasecmp(type, "rnd") == 0) {
-        m->kind = strcasecmp(type, "txt") == 0 ? RWM_TXT : RWM_RND;
-        return map_read(b, m, source);
-    }
-    return fail(b, "RewriteMap: map type '%s' is not supported (txt:, rnd: and int: are)",
-                type);
-}
-
-const char *pt_rewrite_map_name(const pt_rewrite_map_t *m)
-{
-    return m->name;
 }

@@ -51,10 +51,12 @@ typedef struct {
     void *ud;
     char *err;
     size_t errlen;
+    bool htaccess;  /* a .htaccess file's: RewriteCond expr is parsed restricted */
 } pt_rewrite_build_t;
 
 /* RewriteCond TestString CondPattern [flags]: flags NULL or "[NC,OR,NV]". NULL on error (an
- * unknown variable or flag, a bad regex, "expr" which is not built yet). */
+ * unknown variable or flag, a bad regex or expression). TestString "expr": CondPattern is an
+ * Apache expression (conf/expr_parse.h). */
 pt_rewrite_cond_t *pt_rewrite_cond_new(pt_rewrite_build_t *b, const char *input,
                                        const char *pattern, const char *flags);
 /* RewriteRule Pattern Substitution [flags], with the conditions that came before it. */
@@ -74,7 +76,8 @@ void pt_rewrite_rule_each_map(const pt_rewrite_rule_t *rule, void (*fn)(void *ud
                               void *ud);
 
 /* RewriteMap name type:source, type "txt", "rnd" or "int" (source an absolute file path, or
- * tolower, toupper, escape, unescape for int). The file is read now. NULL on error. */
+ * tolower, toupper, escape, unescape for int). The file is read now, and reread by a lookup
+ * when it changes (rewrite_map.c). NULL on error. */
 pt_rewrite_map_t *pt_rewrite_map_new(pt_rewrite_build_t *b, const char *name, const char *type,
                                      const char *source);
 const char *pt_rewrite_map_name(const pt_rewrite_map_t *m);
@@ -84,6 +87,7 @@ const char *pt_rewrite_map_lookup(pt_arena_t *a, const pt_rewrite_map_t *m, cons
 /* ---- Evaluating (per request) ------------------------------------------------------------ */
 
 struct stat;
+struct pt_expr;
 typedef struct pt_rewrite_ctx pt_rewrite_ctx_t;
 struct pt_rewrite_ctx {
     pt_arena_t *a;
@@ -98,6 +102,11 @@ struct pt_rewrite_ctx {
     const pt_rewrite_map_t *const *maps; /* RewriteMap of the server */
     size_t nmaps;
     void (*log)(pt_rewrite_ctx_t *c, const char *msg); /* an evaluation error; may be NULL */
+    /* RewriteCond expr: 1 true, 0 false, -1 could not be evaluated (logged by the callee).
+     * On true, the captures of its last =~ that matched in *subject (NULL: none) and m
+     * (PT_REG_MAXSUB); the request fields it read in *vary (NULL: none). NULL: never true. */
+    int (*expr)(pt_rewrite_ctx_t *c, const struct pt_expr *e, const char **subject,
+                pt_regmatch_t *m, const char **vary);
 
     const char *perdir;    /* per-directory prefix with '/' ("/srv/www/sub/"), NULL in the
                               server context */

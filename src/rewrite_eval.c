@@ -86,6 +86,8 @@ const char *pt_rewrite_escape_uri(pt_arena_t *a, const char *s)
     return escape_with(a, s, uri_char, false);
 }
 
+/* ---- Maps -------------------------------------------------------------------------------- */
+
 static int hexval(char ch)
 {
     return isdigit((unsigned char)ch) ? ch - '0' : (tolower((unsigned char)ch) - 'a' + 10);
@@ -106,47 +108,13 @@ static char *unescape(pt_arena_t *a, const char *s)
     return out;
 }
 
-/* ---- Maps -------------------------------------------------------------------------------- */
-
-static const char *map_find(const pt_rewrite_map_t *m, const char *key)
-{
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(key, m->keys[mid]);
-        if (c == 0)
-            return m->values[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
-/* rnd: one of the '|'-separated values, each as likely (Apache's select_random_value_part). */
-static const char *random_part(pt_arena_t *a, const char *v)
-{
-    size_t n = 1;
-    for (const char *p = v; *p; p++)
-        n += *p == '|';
-    uint32_t k = n > 1 ? arc4random_uniform((uint32_t)n) : 0;
-    const char *p = v;
-    while (k--)
-        p = strchr(p, '|') + 1;
-    return pt_arena_strndup(a, p, strcspn(p, "|"));
-}
-
 const char *pt_rewrite_map_lookup(pt_arena_t *a, const pt_rewrite_map_t *m, const char *key)
 {
     char *s;
     switch (m->kind) {
     case RWM_TXT:
-        return map_find(m, key);
-    case RWM_RND: {
-        const char *v = map_find(m, key);
-        return v ? random_part(a, v) : NULL;
-    }
+    case RWM_RND:
+        return rw_map_file_lookup(a, m, key);
     case RWM_TOLOWER:
     case RWM_TOUPPER:
         s = pt_arena_strdup(a, key);
@@ -320,8 +288,24 @@ static bool cond_regex(eval_t *e, const pt_rewrite_cond_t *cd, const char *input
     return rc;
 }
 
+/* RewriteCond expr: its last =~'s captures are the %N that follow, as a regex's are. */
+static bool cond_expr(eval_t *e, const pt_rewrite_cond_t *cd)
+{
+    const char *subject = NULL, *vary = NULL;
+    pt_regmatch_t m[PT_REG_MAXSUB];
+    bool rc = e->c->expr && e->c->expr(e->c, cd->expr, &subject, m, &vary) == 1;
+    if (rc && subject && !(cd->flags & RWC_NOTMATCH)) {
+        e->cond.source = subject;
+        memcpy(e->cond.m, m, sizeof(m));
+    }
+    e->vary_this = vary;
+    return rc;
+}
+
 static bool cond_test(eval_t *e, const pt_rewrite_cond_t *cd)
 {
+    if (cd->kind == RWC_EXPR)
+        return cond_expr(e, cd);
     const char *in = cd->input_var ? variable(e, cd->input_var) : expand(e, cd->input);
     bool nc = (cd->flags & RWC_NOCASE) != 0;
     int cmp;

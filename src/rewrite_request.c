@@ -16,7 +16,8 @@ static void context(pt_rewrite_ctx_t *c, pt_request_t *r, const pt_rewrite_srv_t
 {
     *c = (pt_rewrite_ctx_t){.a = r->arena, .ud = r, .var = pt_rewrite_var,
                             .setenv = pt_rewrite_setenv, .lookup = pt_rewrite_lookup,
-                            .log = pt_rewrite_log, .args = r->args};
+                            .log = pt_rewrite_log, .expr = pt_rewrite_expr,
+                            .args = r->args};
     if (sc) {
         c->maps = sc->maps;
         c->nmaps = sc->nmaps;

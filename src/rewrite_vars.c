@@ -2,12 +2,14 @@
  * lookups: the callbacks through which the engine (rewrite.h) sees a request. */
 #include "access.h"
 #include "conn.h"
+#include "expr.h"
 #include "rewrite_vars.h"
 #include "tls.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -186,4 +188,23 @@ bool pt_rewrite_lookup(pt_rewrite_ctx_t *c, const char *s, bool file)
 void pt_rewrite_log(pt_rewrite_ctx_t *c, const char *msg)
 {
     pt_log_rerror(PT_LOG_ERR, (pt_request_t *)c->ud, "mod_rewrite: %s", msg);
+}
+
+/* As Apache's apply_rewrite_cond: an expression that cannot be evaluated is logged and
+ * false. */
+int pt_rewrite_expr(pt_rewrite_ctx_t *c, const struct pt_expr *e, const char **subject,
+                    pt_regmatch_t *m, const char **vary)
+{
+    pt_request_t *r = c->ud;
+    pt_expr_caps_t caps = {0};
+    const char *err = NULL;
+    int v = pt_expr_eval_vary(r, e, &caps, vary, &err);
+    if (v < 0) {
+        pt_log_rerror(PT_LOG_ERR, r, "mod_rewrite: RewriteCond: expression \"%s\" cannot be "
+                      "evaluated: %s", e->source, err);
+        return -1;
+    }
+    *subject = caps.subject;
+    memcpy(m, caps.m, sizeof(caps.m));
+    return v;
 }

@@ -107,8 +107,9 @@ static int method_allowed(pt_request_t *r)
 /* mod_dir's DirectorySlash: an absolute URL to the same path with '/' added, query kept. */
 static int redirect_with_slash(pt_request_t *r)
 {
-    const char *loc = pt_request_construct_url(r, pt_arena_printf(r->arena, "%s/", r->uri),
-                                   r->args ? pt_arena_printf(r->arena, "?%s", r->args) : "");
+    const char *loc = pt_request_construct_url(
+        r, pt_arena_printf(r->arena, "%s/%s%s", pt_uri_escape_path(r->arena, r->uri),
+                           r->args ? "?" : "", r->args ? r->args : ""));
     pt_table_set(&r->err_headers_out, "Location", loc);
     return 301;
 }
@@ -117,7 +118,7 @@ static int redirect_with_slash(pt_request_t *r)
  * kept, as mod_dir's ap_construct_url of the subrequest's URI). */
 static int redirect_to_index(pt_request_t *r, const char *uri)
 {
-    pt_table_set(&r->err_headers_out, "Location", pt_request_construct_url(r, uri, ""));
+    pt_table_set(&r->err_headers_out, "Location", pt_request_construct_url(r, pt_uri_escape_path(r->arena, uri)));
     return r->dir->core.index_redirect;
 }
 

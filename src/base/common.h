@@ -1,5 +1,5 @@
 /* src/base/: the bottom floor, what every other folder uses (this header, arenas, tables,
- * buffer chains, the clock, the error log); it includes nothing else of portico.
+ * buffer chains, the clock, HTTP dates, the error log); it includes nothing else of portico.
  *
  * Types and error codes every module shares: string slices, status codes, small helpers.
  * Nothing here allocates; see arena.h for memory. */

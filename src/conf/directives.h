@@ -189,8 +189,17 @@ const char *pt_dcx_expires_code(const char *code, char *out, size_t outlen);
 /* An Options word ("Indexes", "All") to its PT_OPT_* bits: 0, or -1 when unknown. */
 int pt_dcx_option_bit(const char *w, unsigned *bit);
 
-/* Parses an ap_expr (conf/expr_parse.h; flags PT_EXPR_*) whose regexes pt_config_free
- * releases; NULL after pt_dcx_fail ("FILE:LINE: what: cannot parse expression ..."). */
+/* Whether l reads a .htaccess file: its expressions are parsed PT_EXPR_RESTRICTED, as
+ * Apache 2.4.67's are there. */
+bool pt_dcx_in_htaccess(const dcx_t *l);
+/* Whether b is a backend of the server configuration (always, outside a .htaccess file): a
+ * .htaccess file may use those (SetHandler "proxy:URL", RewriteRule [P] and H=), not make
+ * its own, since backends and their shared state are made when the server loads
+ * (htaccess_parse.c). */
+bool pt_dcx_backend_is_servers(const dcx_t *l, const pt_backend_t *b);
+/* Parses an ap_expr (conf/expr_parse.h; flags PT_EXPR_*, with PT_EXPR_RESTRICTED added in a
+ * .htaccess file) whose regexes pt_config_free releases; NULL after pt_dcx_fail
+ * ("FILE:LINE: what: cannot parse expression ..."). */
 struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, const char *src,
                             unsigned flags);
 

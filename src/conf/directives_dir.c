@@ -277,10 +277,17 @@ static int set_location_match(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return section(l, s, n, PT_SEC_LOCATION_MATCH, W_LOC);
 }
 
+bool pt_dcx_in_htaccess(const dcx_t *l)
+{
+    return l->allow != NULL;
+}
+
 struct pt_expr *pt_dcx_expr(dcx_t *l, const pt_node_t *n, const char *what, const char *src,
                             unsigned flags)
 {
     char msg[PT_ERRLEN];
+    if (pt_dcx_in_htaccess(l))
+        flags |= PT_EXPR_RESTRICTED;
     pt_expr_t *e = pt_expr_parse(l->a, src, flags, msg, sizeof msg);
     if (!e) {
         pt_dcx_fail(l, n, "%s: cannot parse expression \"%s\": %s", what, src, msg);

@@ -32,6 +32,7 @@ typedef struct {
     size_t errlen;
     bool failed;
     int depth;
+    unsigned flags;
     pt_expr_t *e;
 } xp_t;
 
@@ -130,6 +131,18 @@ static const pt_expr_node_t *literal(xp_t *x, const char *s, size_t len)
     return n;
 }
 
+/* PT_EXPR_RESTRICTED: what reads files is not available (Apache's restricted providers,
+ * file and filesize; filemod, which Apache 2.4 does not have, with them). */
+static bool allowed(xp_t *x, int f)
+{
+    if ((x->flags & PT_EXPR_RESTRICTED) &&
+        (f == PT_XF_file || f == PT_XF_filesize || f == PT_XF_filemod)) {
+        fail(x, "%s not available in restricted context", pt_expr_func_name(f));
+        return false;
+    }
+    return true;
+}
+
 /* "%{NAME}" or "%{func:text}", x->p after the "%{". */
 static const pt_expr_node_t *parse_variable(xp_t *x)
 {
@@ -161,6 +174,8 @@ static const pt_expr_node_t *parse_variable(xp_t *x)
         x->p = name;
         return fail(x, "Function '%.*s' does not exist", (int)len, name);
     }
+    if (!allowed(x, f))
+        return NULL;
     /* The argument is a string up to the '}', with %{...} and $N of its own (apache2 2.4:
      * "%{toupper:%{HTTP_HOST}}" is the upper-cased host). */
     x->p++;
@@ -258,6 +273,8 @@ static const pt_expr_node_t *parse_function(xp_t *x)
         x->p = name;
         return fail(x, "Function '%.*s' does not exist", (int)len, name);
     }
+    if (!allowed(x, f))
+        return NULL;
     x->p++;
     const pt_expr_node_t *arg = parse_word(x);
     if (!arg)
@@ -532,7 +549,8 @@ pt_expr_t *pt_expr_parse(pt_arena_t *a, const char *src, unsigned flags, char *e
                          size_t errlen)
 {
     pt_expr_t *e = pt_arena_calloc(a, sizeof(*e));
-    xp_t x = {.a = a, .src = src, .p = src, .err = err, .errlen = errlen, .e = e};
+    xp_t x = {.a = a, .src = src, .p = src, .err = err, .errlen = errlen, .flags = flags,
+              .e = e};
     e->source = pt_arena_strdup(a, src);
     e->is_string = flags & PT_EXPR_STRING;
     if (strlen(src) > PT_EXPR_MAX_LEN) {

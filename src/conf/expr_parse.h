@@ -92,6 +92,9 @@ typedef struct pt_expr {
 /* Parse flags. */
 #define PT_EXPR_STRING 0x01 /* a string expression (Header's expr= value): text with %{},
                                $N and \ escapes, as between double quotes */
+#define PT_EXPR_RESTRICTED 0x02 /* Apache's AP_EXPR_FLAG_RESTRICTED (a RewriteCond expr in a
+                                   .htaccess file): file(), filesize() and filemod() are
+                                   refused, as they would read any file the server can */
 
 /* Bounds, so that a hostile or broken expression cannot exhaust the stack. */
 #define PT_EXPR_MAX_DEPTH 64

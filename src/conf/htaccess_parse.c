@@ -151,8 +151,17 @@ unsigned pt_htaccess_override_class(const char *name)
 
 typedef struct {
     const pt_dir_config_t *allowed;
+    const pt_config_t *server; /* the configuration the file is read under */
     size_t warnings;
 } allow_ctx_t;
+
+bool pt_dcx_backend_is_servers(const dcx_t *l, const pt_backend_t *b)
+{
+    if (!l->allow) /* the server configuration itself */
+        return true;
+    const pt_config_t *cfg = ((const allow_ctx_t *)l->allow_ctx)->server;
+    return b->index < cfg->nbackends && cfg->backends[b->index] == b;
+}
 
 static bool listed(const pt_dir_config_t *a, const char *name)
 {
@@ -224,6 +233,16 @@ static pt_config_t *scratch_new(const pt_config_t *cfg, const char *path)
     /* -t notices are the server config's; a .htaccess file's would write into its arrays. */
     c->notices = c->notice_keys = NULL;
     c->nnotices = 0;
+    /* A SetHandler "proxy:URL" finds the server's backends in this copy of their list; one it
+     * makes goes into the copy, never into the server's array, which other threads read
+     * (room as pt_dcx_push expects it: 4, or the power of two at or above the count). */
+    if (cfg->nbackends) {
+        size_t cap = 4;
+        while (cap < cfg->nbackends)
+            cap *= 2;
+        c->backends = pt_arena_alloc(a, cap * sizeof(*c->backends));
+        memcpy(c->backends, cfg->backends, cfg->nbackends * sizeof(*c->backends));
+    }
     c->main_server = pt_arena_calloc(a, sizeof(dcx_vhost_t));
     c->main_server->dir = pt_dcx_dir_new(a);
     c->main_server->file = c->path;
@@ -247,7 +266,7 @@ pt_htaccess_t *pt_htaccess_parse(const pt_config_t *cfg, const char *path,
     void *state[PT_CONF_EXT_MAX] = {0};
     dcx_t l;
     pt_dcx_init(&l, c, tables, state, err, errlen);
-    allow_ctx_t x = {.allowed = allowed};
+    allow_ctx_t x = {.allowed = allowed, .server = cfg};
     l.allow = allow;
     l.allow_ctx = &x;
     pt_vhost_t *vh = c->main_server;

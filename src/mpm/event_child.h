@@ -53,6 +53,8 @@ typedef struct {
      * most one place, and connections are bounded by the open-files limit. */
     pthread_mutex_t qlock;
     pt_task_t *qhead, *qtail;
+    atomic_bool queued;       /* qhead != NULL, for pt_mpm_block_begin's look without qlock
+                                 (written under qlock) */
     /* Waking: a worker is "looking" from the moment it is woken (or finishes a
      * connection) until it takes the next one. A push wakes a sleeping worker only when
      * nobody is looking, and then the most recently idle one (LIFO: its cache is warm). */
@@ -60,10 +62,11 @@ typedef struct {
     bool *woken;
     int *idle_stack;
     int nidle;
-    int looking;
+    atomic_int looking;       /* (written under qlock; atomic for pt_mpm_block_begin) */
     int serving;              /* workers holding a connection */
-    int blocked;              /* of those, waiting for a backend (pt_mpm_block_begin): they
-                                 hold no CPU, so they do not count as awake */
+    atomic_int blocked;       /* of those, waiting for a backend (pt_mpm_block_begin): they
+                                 hold no CPU, so they do not count as awake. Changed without
+                                 qlock (twice per proxied request): see pt_mpm_block_begin */
     int epoll_waiting;        /* looking workers blocked in epoll_wait */
     bool kick_pending;        /* kickfd written, not yet seen by an epoll waiter */
     bool listener_dozing;     /* listener asleep on its own set while a worker waits in

@@ -122,6 +122,7 @@ void ev_queue_push(ev_child_t *ev, pt_task_t *c)
     else
         ev->qhead = c;
     ev->qtail = c;
+    atomic_store(&ev->queued, true); /* before notify reads blocked: pt_mpm_block_begin */
     notify_unlock(ev);
 }
 
@@ -143,6 +144,7 @@ void ev_queue_push_harvest_locked(ev_child_t *ev, pt_task_t **t, int n, int *wak
             ev->qhead = t[i];
         ev->qtail = t[i];
     }
+    atomic_store(&ev->queued, n > 0 || ev->qhead); /* before blocked is read below */
     /* On one core a second runnable worker cannot serve in parallel: it only adds a switch
      * and preempts the harvester (0.3 context switches per request at 64 keep-alive
      * clients). A task that waits past EV_STALE_MS behind a slow handler still gets a
@@ -175,8 +177,10 @@ pt_task_t *ev_take_locked(ev_child_t *ev)
     pt_task_t *c = ev->qhead;
     if (c) {
         ev->qhead = c->next;
-        if (!ev->qhead)
+        if (!ev->qhead) {
             ev->qtail = NULL;
+            atomic_store(&ev->queued, false);
+        }
     }
     return c;
 }
@@ -194,14 +198,22 @@ void ev_worker_thread_init(ev_child_t *ev)
 /* A worker that waits for php-fpm holds no CPU: the queue's rule (one awake worker per CPU,
  * the rest wait for the stale rule, EV_STALE_MS) would otherwise let one slow backend answer
  * hold up every queued request behind it, and a FastCGI pool of four children would serve
- * one request at a time. */
+ * one request at a time.
+ *
+ * Twice per proxied request, so qlock is taken only when there is something to do: a task
+ * queued, or nobody looking. A push that reads blocked before this increment left its task
+ * for this worker, and then this worker reads queued as true (both sequentially consistent,
+ * the push storing queued before it reads blocked): it notifies here. A push that reads it
+ * after counts this worker as blocked and wakes another itself. */
 void pt_mpm_block_begin(void)
 {
     ev_child_t *ev = tl_worker_child;
     if (!ev)
         return;
+    atomic_fetch_add(&ev->blocked, 1);
+    if (!atomic_load(&ev->queued) && (!ev->harvest || atomic_load(&ev->looking) > 0))
+        return;
     pthread_mutex_lock(&ev->qlock);
-    ev->blocked++;
     if (ev->qhead) {
         notify_unlock(ev);
         return;
@@ -219,12 +231,11 @@ void pt_mpm_block_begin(void)
         pthread_cond_signal(&ev->conds[id]);
 }
 
+/* Nothing to wake: a worker that comes back only adds to the awake count the queue's rule
+ * reads under qlock (a push meanwhile may wake one worker more than needed, as before). */
 void pt_mpm_block_end(void)
 {
     ev_child_t *ev = tl_worker_child;
-    if (!ev)
-        return;
-    pthread_mutex_lock(&ev->qlock);
-    ev->blocked--;
-    pthread_mutex_unlock(&ev->qlock);
+    if (ev)
+        atomic_fetch_sub(&ev->blocked, 1);
 }

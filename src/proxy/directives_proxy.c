@@ -119,6 +119,11 @@ static int proxy_set_handler(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, const
     if (strncasecmp(name, "proxy:", 6) != 0)
         return 0;
     s->dc->handler_backend = pt_proxy_backend_parse(l, n, name + 6);
+    if (s->dc->handler_backend && !pt_dcx_backend_is_servers(l, s->dc->handler_backend))
+        return pt_dcx_fail(l, n, "%s \"%s\": that backend is not defined in the server "
+                                 "configuration (portico makes its backends when it loads it: "
+                                 "name it there in a <Proxy \"%s\"> section)", n->name, name,
+                           name + 6);
     return s->dc->handler_backend ? 1 : -1;
 }
 

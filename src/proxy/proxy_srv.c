@@ -19,7 +19,7 @@ static const char *via_value(const pt_request_t *r, int via)
     const char *name = vh->server_name ? vh->server_name : r->cfg->main_server->server_name;
     if (!name)
         name = pt_request_server_name(r);
-    int port = pt_request_server_port(r);
+    int port = pt_request_url_port(r); /* ap_get_server_port, as Apache's Via */
     bool tls = r->scheme && strcmp(r->scheme, "https") == 0;
     char portstr[16] = "";
     if (port && port != (tls ? 443 : 80))

@@ -46,7 +46,7 @@ static bool is_url(const char *u)
 static const char *absolute(pt_request_t *r, const char *fake, const char *rest)
 {
     const char *u = pt_arena_printf(r->arena, "%s%s", fake, rest);
-    return is_url(u) ? u : pt_request_absolute_url(r, u);
+    return is_url(u) ? u : pt_request_construct_url(r, u);
 }
 
 /* balancer://NAME[/path]: the URL is one of a member's (the member that answered may be

@@ -10,7 +10,6 @@
 #include "http_backend.h"
 
 #include <check.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +53,8 @@ static void teardown(void)
  * (malloc'd, NULL when none) when www is given. */
 static int get_as(const char *path, const char *cred, char **www)
 {
-    char hdr[256];
-    const char *hdrs[3] = {NULL, NULL, NULL};
-    if (cred) {
-        unsigned char b64[200];
-        EVP_EncodeBlock(b64, (const unsigned char *)cred, (int)strlen(cred));
-        snprintf(hdr, sizeof hdr, "Authorization: Basic %s", b64);
-        hdrs[0] = hdr;
-    }
+    char hdr[PTH_BASIC_AUTH_MAX];
+    const char *hdrs[3] = {cred ? pth_basic_auth(hdr, sizeof hdr, cred) : NULL, NULL, NULL};
     pth_resp_t r;
     pth_get(h, path, hdrs, &r);
     int st = r.status;
@@ -460,17 +453,7 @@ END_TEST
 
 /* ---- REMOTE_USER at php-fpm --------------------------------------------------------- */
 
-static pth_fpm_t fpm;
-
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 2);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+PTH_FPM_SUITE_POOL(2)
 
 START_TEST(the_user_reaches_php_as_remote_user_with_auth_type)
 {
@@ -482,11 +465,8 @@ START_TEST(the_user_reaches_php_as_remote_user_with_auth_type)
                   "<Location /adm>\n" AUTH("Admin area") "  Require valid-user\n</Location>\n",
                fpm.sock);
     pth_start(h);
-    char hdr[128];
-    unsigned char b64[64];
-    EVP_EncodeBlock(b64, (const unsigned char *)"bob:bobpw", 9);
-    snprintf(hdr, sizeof hdr, "Authorization: Basic %s", b64);
-    const char *hd[] = {hdr, NULL};
+    char hdr[PTH_BASIC_AUTH_MAX];
+    const char *hd[] = {pth_basic_auth(hdr, sizeof hdr, "bob:bobpw"), NULL};
     pth_resp_t r;
     pth_get(h, "/adm/who.php", hd, &r);
     ck_assert_int_eq(r.status, 200);

@@ -7,7 +7,6 @@
 #include "harness.h"
 
 #include <check.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +30,8 @@ static void teardown(void)
 /* METHOD path (as user:password when cred is given); the status. */
 static int ask(const char *method, const char *path, const char *cred)
 {
-    char hdr[256];
-    const char *hdrs[2] = {NULL, NULL};
-    if (cred) {
-        unsigned char b64[200];
-        EVP_EncodeBlock(b64, (const unsigned char *)cred, (int)strlen(cred));
-        snprintf(hdr, sizeof hdr, "Authorization: Basic %s", b64);
-        hdrs[0] = hdr;
-    }
+    char hdr[PTH_BASIC_AUTH_MAX];
+    const char *hdrs[2] = {cred ? pth_basic_auth(hdr, sizeof hdr, cred) : NULL, NULL};
     pth_resp_t r;
     ck_assert_int_eq(pth_curl(h, method, path, hdrs, NULL, 0, &r), 0);
     int st = r.status;
@@ -506,12 +499,7 @@ END_TEST
 static void check_conf(const char *body, int code, const char *needle)
 {
     pth_config(h, "%s", body);
-    pth_run_t out;
-    pth_run(h, 10000, &out, "-t", "-f", pth_path(h, "portico.conf"), NULL);
-    ck_assert_msg(out.code == code, "exit %d, want %d: %s", out.code, code, out.err);
-    ck_assert_msg(strstr(out.err, needle) || strstr(out.out, needle), "want '%s' in: %s%s",
-                  needle, out.out, out.err);
-    pth_run_free(&out);
+    pth_config_test(h, code, needle);
 }
 
 START_TEST(what_portico_cannot_honour_is_an_error_or_a_notice)
@@ -558,17 +546,7 @@ END_TEST
 
 /* ---- What FastCGI sees: CGIPassAuth, CGIVar, QualifyRedirectURL, AuthBasicFake ------------- */
 
-static pth_fpm_t fpm;
-
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 2);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+PTH_FPM_SUITE_POOL(2)
 
 START_TEST(fastcgi_variables_follow_cgi_pass_auth_cgi_var_and_qualify_redirect_url)
 {

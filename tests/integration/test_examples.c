@@ -19,18 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static pth_fpm_t fpm; /* unix-socket pool shared by the php-fpm case */
 static pth_t *h;
 
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 4);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+/* The unix-socket pool shared by the php-fpm case. */
+PTH_FPM_SUITE_POOL(4)
 
 static void setup(void)
 {
@@ -165,17 +157,23 @@ static void check_php_app(void)
     get_expect("/healthz", 200, "ok\n");
 }
 
-START_TEST(php_fpm_example_serves_files_php_and_the_front_controller_over_a_unix_socket)
+/* php-fpm.conf with its Defines set (PHP_FPM: fpm_addr, quoted), started, the app checked. */
+static void run_php_fpm_example(const char *fpm_addr)
 {
     write_app();
-    char fpm_addr[300];
-    snprintf(fpm_addr, sizeof(fpm_addr), "\"unix:%s|fcgi://localhost\"", fpm.sock);
     use_example("php-fpm.conf", (const edit_t[]){SET("Define LISTEN", "127.0.0.1:@PORT@"),
                                                  SET("Define APP_ROOT", h->docroot),
                                                  SET("Define PHP_FPM", fpm_addr),
                                                  END});
     pth_start(h);
     check_php_app();
+}
+
+START_TEST(php_fpm_example_serves_files_php_and_the_front_controller_over_a_unix_socket)
+{
+    char fpm_addr[300];
+    snprintf(fpm_addr, sizeof(fpm_addr), "\"unix:%s|fcgi://localhost\"", fpm.sock);
+    run_php_fpm_example(fpm_addr);
     /* The access log goes to stdout, in the example's format (%D last). */
     ck_assert(pth_file_wait_contains(h->out_path, "\"GET /css/site.css HTTP/1.1\" 200 21 ",
                                      5000));
@@ -186,17 +184,10 @@ END_TEST
 START_TEST(php_fpm_example_works_with_php_fpm_on_tcp_as_the_php_image_listens)
 {
     pth_fpm_t tcp;
-    char msg[512];
-    ck_assert_msg(pth_fpm_start(&tcp, 2, true, msg, sizeof(msg)) == 0, "%s", msg);
-    write_app();
+    pth_fpm_start_checked(&tcp, 2, true);
     char fpm_addr[100];
     snprintf(fpm_addr, sizeof(fpm_addr), "\"fcgi://127.0.0.1:%d\"", tcp.port);
-    use_example("php-fpm.conf", (const edit_t[]){SET("Define LISTEN", "127.0.0.1:@PORT@"),
-                                                 SET("Define APP_ROOT", h->docroot),
-                                                 SET("Define PHP_FPM", fpm_addr),
-                                                 END});
-    pth_start(h);
-    check_php_app();
+    run_php_fpm_example(fpm_addr);
     pth_stop(h);
     pth_fpm_free(&tcp);
 }

@@ -17,18 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static pth_fpm_t fpm;     /* shared by the tests of a case (unchecked fixture) */
 static pth_t *h;
 
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 6);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+/* The pool shared by the tests of a case (unchecked fixture). */
+PTH_FPM_SUITE_POOL(6)
 
 /* The usual php-fpm setup: .php files (and PATH_INFO after them) go to the pool. */
 #define PHP_CONF                                                                       \
@@ -275,8 +267,7 @@ END_TEST
 START_TEST(php_fpm_stopped_is_a_503_at_once_and_started_again_works)
 {
     pth_fpm_t own;
-    char msg[1024];
-    ck_assert_msg(pth_fpm_start(&own, 2, false, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_fpm_start_checked(&own, 2, false);
     pth_write_filef(h, "hi.php", "<?php echo 'hi';");
     pth_config(h, PHP_CONF, own.sock);
     pth_expect_error(h, "AH01079: failed to make connection");
@@ -291,6 +282,7 @@ START_TEST(php_fpm_stopped_is_a_503_at_once_and_started_again_works)
     ck_assert_int_eq(r.status, 503);
     ck_assert_int_lt(pth_now_ms() - t0, 1000);
     pth_resp_free(&r);
+    char msg[1024];
     ck_assert_msg(pth_fpm_restart(&own, msg, sizeof(msg)) == 0, "%s", msg);
     pth_get(h, "/hi.php", NULL, &r);
     ck_assert_int_eq(r.status, 200);
@@ -304,8 +296,7 @@ END_TEST
 START_TEST(proxypass_to_php_fpm_over_tcp_maps_the_url_to_the_backend_path)
 {
     pth_fpm_t tcp;
-    char msg[1024];
-    ck_assert_msg(pth_fpm_start(&tcp, 2, true, msg, sizeof(msg)) == 0, "%s", msg);
+    pth_fpm_start_checked(&tcp, 2, true);
     pth_write_dir_file(h, "app/vars.php", vars_php, sizeof(vars_php) - 1);
     pth_config(h, "ProxyPass /app/static !\n"
                   "ProxyPass /app/ fcgi://127.0.0.1:%d@DIR@/app/ timeout=5\n", tcp.port);

@@ -585,17 +585,7 @@ END_TEST
 
 /* ---- One decode of a ProxyPass path (real php-fpm) ------------------------------------ */
 
-static pth_fpm_t fpm;
-
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 2);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+PTH_FPM_SUITE_POOL(2)
 
 static void start_app(void)
 {

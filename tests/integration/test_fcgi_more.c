@@ -17,18 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static pth_fpm_t fpm;     /* the shared unix-socket pool (unchecked fixture) */
 static pth_t *h;
 
-static void fpm_up(void)
-{
-    pth_fpm_start_or_exit(&fpm, 4);
-}
-
-static void fpm_down(void)
-{
-    pth_fpm_free(&fpm);
-}
+/* The shared unix-socket pool (unchecked fixture); a test that needs a pool of its own
+ * starts it with pth_fpm_start_checked and stops it by PID at its end. */
+PTH_FPM_SUITE_POOL(4)
 
 static void setup(void)
 {
@@ -38,13 +31,6 @@ static void setup(void)
 static void teardown(void)
 {
     pth_free(h);
-}
-
-/* A pool of the test's own (stopped by PID at the end of the test). */
-static void own_fpm(pth_fpm_t *f, int children, bool tcp)
-{
-    char msg[1024];
-    ck_assert_msg(pth_fpm_start(f, children, tcp, msg, sizeof(msg)) == 0, "%s", msg);
 }
 
 /* The variables these tests look at (php_pages.h has the FastCGI suite's full list). */
@@ -62,7 +48,7 @@ static void write_vars(const char *rel)
 START_TEST(proxypassmatch_to_a_tcp_pool_runs_the_script_at_the_expanded_path)
 {
     pth_fpm_t tcp;
-    own_fpm(&tcp, 2, true);
+    pth_fpm_start_checked(&tcp, 2, true);
     write_vars("sub/vars.php");
     pth_write_filef(h, "m/page.html", "static page");
     pth_config(h, "ProxyPassMatch \"^/m/(.*\\.php)$\" \"fcgi://127.0.0.1:%d@DOCROOT@/$1\"\n",
@@ -244,7 +230,7 @@ static const char stream_php[] =
 START_TEST(a_client_leaving_mid_stream_frees_the_only_php_child)
 {
     pth_fpm_t one;
-    own_fpm(&one, 1, false);
+    pth_fpm_start_checked(&one, 1, false);
     pth_write_file(h, "stream.php", stream_php, sizeof(stream_php) - 1);
     pth_write_filef(h, "hi.php", "<?php echo 'hi';");
     pth_config(h, "<FilesMatch \"\\.php$\">\n"
@@ -308,7 +294,7 @@ START_TEST(with_max_1_a_second_concurrent_request_waits_and_succeeds)
 {
     /* Two children: only portico's max=1 can make the second request wait. */
     pth_fpm_t two;
-    own_fpm(&two, 2, false);
+    pth_fpm_start_checked(&two, 2, false);
     pth_write_filef(h, "s/slow.php", "<?php usleep(1000000); echo $_SERVER['QUERY_STRING'];");
     const char *mpm = getenv("PORTICO_TEST_MPM");
     bool prefork = mpm && strcmp(mpm, "prefork") == 0;

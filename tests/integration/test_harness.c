@@ -170,12 +170,52 @@ START_TEST(starts_on_another_port_when_an_ipv6_listener_holds_the_chosen_one)
 }
 END_TEST
 
+/* A suite's own Listen (an https port beside the harness's) is bound after the harness's
+ * one: pth_start returned once the first accepted, and a connect to the second could come
+ * before its listen() (test_websocket's TLS case, once under TSan). The shim delays that
+ * second listen() by 300 ms; pth_start must not return before it is done. */
+START_TEST(waits_for_every_listener_before_returning)
+{
+    const char *dir = getenv("PORTICO_TEST_MODULE_DIR");
+    ck_assert_msg(dir != NULL, "PORTICO_TEST_MODULE_DIR is not set");
+    char shim[512];
+    snprintf(shim, sizeof(shim), "%s/slow_listen.so", dir);
+    ck_assert_msg(access(shim, R_OK) == 0, "%s is not built", shim);
+    pth_t *h = pth_new();
+    int second = pth_free_port();
+    char port[16];
+    snprintf(port, sizeof(port), "%d", second);
+    setenv("PTH_SLOW_LISTEN_PORT", port, 1);
+    setenv("LD_PRELOAD", shim, 1);
+    /* (an ASan server would refuse a library ahead of its runtime) */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[1024];
+    snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    pth_write_filef(h, "x.txt", "x");
+    pth_config(h, "Listen 127.0.0.1:%d\n", second);
+    pth_start(h);
+    unsetenv("LD_PRELOAD");
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)second),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+                  "the second listener was not up when pth_start returned: %s",
+                  strerror(errno));
+    close(fd);
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_free(h);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
     TCase *tc = tcase_create("harness");
     tcase_add_test(tc, starts_on_another_port_when_the_chosen_one_is_taken);
     tcase_add_test(tc, starts_on_another_port_when_an_ipv6_listener_holds_the_chosen_one);
+    tcase_add_test(tc, waits_for_every_listener_before_returning);
     tcase_add_test(tc, error_log_check_ignores_lower_levels_and_expected_lines);
     tcase_add_test(tc, parses_content_length_chunked_close_delimited_and_interim_responses);
     tcase_add_test(tc, parser_rejects_bare_line_ends_and_ambiguous_framing);

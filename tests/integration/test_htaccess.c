@@ -3,6 +3,7 @@
  * one, a file after the <Directory> sections of its depth), <Files> inside a file, errors
  * as 500 with the file and line in the error log, Nonfatal=, and a changed file taking
  * effect without a restart. Compared with Debian's apache2 where the answer was in doubt. */
+#include "fcgi_backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -148,6 +149,91 @@ START_TEST(an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log)
     for (size_t i = 0; i < sizeof(wants) / sizeof(wants[0]); i++)
         ck_assert_msg(strstr(log, wants[i]), "no '%s' in the error log: %s", wants[i], log);
     free(log);
+}
+END_TEST
+
+/* An expression in a .htaccess file cannot read files: file(), filesize() (and portico's
+ * filemod()) are refused wherever an expression goes, as Debian's apache2 2.4.71 refuses
+ * them ("not available in restricted context", CVE-2026-24072's fix); a test such as -f
+ * is not. The same lines in the server's own config read the file. */
+START_TEST(an_expression_in_a_file_cannot_read_files)
+{
+    static const struct {
+        const char *dir, *text;
+    } files[] = {
+        {"if", "<If \"file('/etc/passwd') != ''\">\nHeader set X-F 1\n</If>\n"},
+        {"req", "Require expr \"filesize('/etc/passwd') -gt 0\"\n"},
+        {"hdr", "Header set X-F \"expr=%{file:/etc/passwd}\"\n"},
+        {"env", "SetEnvIfExpr \"filemod('/etc/passwd') -gt 0\" F=1\n"},
+        {"rw", "RewriteEngine On\nRewriteCond expr \"file('/etc/passwd') != ''\"\n"
+               "RewriteRule ^ - [F]\n"},
+        {"ok", "<If \"-f '/etc/passwd'\">\nHeader set X-F 1\n</If>\n"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "%s/.htaccess", files[i].dir);
+        pth_write_filef(h, rel, "%s", files[i].text);
+        snprintf(rel, sizeof(rel), "%s/a.txt", files[i].dir);
+        pth_write_filef(h, rel, "a\n");
+    }
+    pth_write_filef(h, "srv/a.txt", "a\n");
+    START("<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n"
+          "<Location /srv>\n  Header set X-F \"expr=%%{filesize:/etc/passwd}\"\n"
+          "</Location>\n");
+    pth_expect_error(h, "\\[core:alert\\] .*/(if|req|hdr|env|rw)/\\.htaccess:[0-9]+: .*not "
+                        "available in restricted context");
+    for (size_t i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/%s/a.txt", files[i].dir);
+        expect(path, 500);
+    }
+    expect_header("/ok/a.txt", "X-F", "1");
+    pth_resp_t r = get("/srv/a.txt", 200);
+    const char *size = pth_resp_header(&r, "X-F");
+    ck_assert_msg(size && atoi(size) > 0, "X-F: %s", size ? size : "(none)");
+    pth_resp_free(&r);
+    char *log = pth_read_file(pth_path(h, "error.log"), NULL);
+    ck_assert_ptr_nonnull(log);
+    for (size_t i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "/%s/.htaccess:", files[i].dir);
+        ck_assert_msg(strstr(log, want), "no '%s' in the error log: %s", want, log);
+    }
+    free(log);
+}
+END_TEST
+
+/* SetHandler "proxy:URL" in a .htaccess file (a directory picking its PHP version by socket)
+ * uses the backend the server configuration defines for that URL, with its pool; one the
+ * server does not define is a 500 naming the file, since portico makes its backends, and
+ * their shared state, when it loads the configuration. */
+START_TEST(a_proxy_handler_in_a_file_uses_the_servers_backend)
+{
+    pth_fcgi_responder_t resp;
+    char msg[512];
+    if (pth_fcgi_responder_start(&resp, pth_path(h, "resp.sock"), msg, sizeof(msg)) != 0)
+        ck_abort_msg("%s", msg);
+    pth_write_filef(h, "php/.htaccess", "SetHandler \"proxy:unix:%s|fcgi://localhost/\"\n",
+                    pth_path(h, "resp.sock"));
+    pth_write_filef(h, "php/ok", "source\n");
+    pth_write_filef(h, "new/.htaccess", "SetHandler \"proxy:unix:%s|fcgi://localhost/\"\n",
+                    pth_path(h, "other.sock"));
+    pth_write_filef(h, "new/ok", "source\n");
+    START("<Directory \"@DOCROOT@\">\n  AllowOverride All\n</Directory>\n"
+          "<Proxy \"unix:@DIR@/resp.sock|fcgi://localhost/\">\n  ProxySet timeout=10\n"
+          "</Proxy>\n");
+    pth_expect_error(h, "\\[core:alert\\] .*/new/\\.htaccess:1: SetHandler \"proxy:unix:.*"
+                        "other\\.sock.*not defined in the server configuration");
+    for (int i = 0; i < 3; i++) {
+        pth_resp_t r = get("/php/ok", 200);
+        ck_assert_str_eq(r.body, "ok");
+        ck_assert_str_eq(pth_resp_header(&r, "X-Responder"), "libfcgi");
+        pth_resp_free(&r);
+    }
+    expect("/new/ok", 500);
+    ck_assert(pth_file_wait_contains(pth_path(h, "error.log"), "other.sock", 5000));
+    pth_stop(h);
+    pth_fcgi_responder_stop(&resp);
 }
 END_TEST
 
@@ -348,6 +434,8 @@ int main(void)
     tcase_add_test(tc, a_file_applies_to_its_directory_and_below_and_a_deeper_one_comes_after);
     tcase_add_test(tc, require_files_sections_and_error_documents_come_from_the_file);
     tcase_add_test(tc, an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log);
+    tcase_add_test(tc, an_expression_in_a_file_cannot_read_files);
+    tcase_add_test(tc, a_proxy_handler_in_a_file_uses_the_servers_backend);
     tcase_add_test(tc, nonfatal_skips_what_is_not_allowed_with_a_warning);
     tcase_add_test(tc, allow_override_list_admits_named_directives_only);
     tcase_add_test(tc, access_file_name_picks_the_first_name_that_exists);

@@ -13,27 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static pth_t *h;
-static pth_http_backend_t be;
-
-static void setup(void)
-{
-    h = pth_new();
-    pth_http_backend_start_must(&be, NULL);
-}
-
-static void teardown(void)
-{
-    pth_free(h);
-    pth_http_backend_stop(&be);
-}
-
-/* Proxy /b/ to the backend, with extra config lines after. */
-static void start_with(const char *extra)
-{
-    pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n%s\n", be.port, extra ? extra : "");
-    pth_start(h);
-}
+PTH_PROXY_SUITE_FIXTURE
 
 static void get(const char *path, const char *const *hdrs, pth_resp_t *r)
 {
@@ -52,20 +32,6 @@ static bool starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static bool head_has(const char *head, const char *line)
-{
-    char want[512];
-    snprintf(want, sizeof(want), "\r\n%s\r\n", line);
-    return strstr(head, want) != NULL;
-}
-
-static bool head_names(const char *head, const char *name)
-{
-    char want[256];
-    snprintf(want, sizeof(want), "\r\n%s:", name);
-    return strcasestr(head, want) != NULL;
-}
-
 START_TEST(a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fields)
 {
     start_with(NULL);
@@ -76,13 +42,13 @@ START_TEST(a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fiel
     ck_assert_msg(starts(head, "GET /echo?x=1&y=%41 HTTP/1.1\r\n"), "%s", head);
     char host[64];
     snprintf(host, sizeof(host), "Host: 127.0.0.1:%d", be.port);
-    ck_assert_msg(head_has(head, host), "%s", head);
-    ck_assert_msg(head_has(head, "X-Forwarded-For: 127.0.0.1"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, host), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-For: 127.0.0.1"), "%s", head);
     char xfh[64];
     snprintf(xfh, sizeof(xfh), "X-Forwarded-Host: 127.0.0.1:%d", h->port);
-    ck_assert_msg(head_has(head, xfh), "%s", head);
-    ck_assert_msg(head_has(head, "X-Forwarded-Server: localhost"), "%s", head);
-    ck_assert_msg(head_has(head, "X-Forwarded-Proto: http"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, xfh), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-Server: localhost"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-Proto: http"), "%s", head);
     ck_assert_str_eq(pth_resp_header(&r, "Content-Type"), "text/plain");
     free(head);
     pth_resp_free(&r);
@@ -97,7 +63,7 @@ START_TEST(x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none)
     const char *hdrs[] = {"X-Forwarded-For: 10.0.0.1", NULL};
     get("/b/echo", hdrs, &r);
     char *head = echoed_head(&r);
-    ck_assert_msg(head_has(head, "X-Forwarded-For: 10.0.0.1, 127.0.0.1"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-For: 10.0.0.1, 127.0.0.1"), "%s", head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);
@@ -105,8 +71,10 @@ START_TEST(x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none)
     pth_start(h);
     get("/b/echo", NULL, &r);
     head = echoed_head(&r);
-    ck_assert_msg(!head_names(head, "X-Forwarded-For") && !head_names(head, "X-Forwarded-Host")
-                  && !head_names(head, "X-Forwarded-Proto"), "%s", head);
+    ck_assert_msg(!pth_echo_names(head, "X-Forwarded-For") &&
+                      !pth_echo_names(head, "X-Forwarded-Host") &&
+                      !pth_echo_names(head, "X-Forwarded-Proto"),
+                  "%s", head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);
@@ -120,8 +88,8 @@ START_TEST(proxy_preserve_host_sends_the_clients_host)
     const char *hdrs[] = {"Host: app.example:8443", NULL};
     get("/b/echo", hdrs, &r);
     char *head = echoed_head(&r);
-    ck_assert_msg(head_has(head, "Host: app.example:8443"), "%s", head);
-    ck_assert_msg(head_has(head, "X-Forwarded-Host: app.example:8443"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "Host: app.example:8443"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-Host: app.example:8443"), "%s", head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);
@@ -142,8 +110,8 @@ START_TEST(hop_by_hop_fields_are_removed_both_ways)
                           "Proxy-Connection", "Upgrade", "Connection", "Trailer",
                           "Transfer-Encoding"};
     for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
-        ck_assert_msg(!head_names(head, gone[i]), "%s reached the backend:\n%s", gone[i], head);
-    ck_assert_msg(head_has(head, "X-Kept: yes"), "%s", head);
+        ck_assert_msg(!pth_echo_names(head, gone[i]), "%s reached the backend:\n%s", gone[i], head);
+    ck_assert_msg(pth_echo_has_line(head, "X-Kept: yes"), "%s", head);
     free(head);
     pth_resp_free(&r);
     get("/b/hop", NULL, &r);
@@ -377,7 +345,7 @@ START_TEST(a_unix_socket_upstream_is_proxied)
     ck_assert_int_eq(r.status, 200);
     char *head = echoed_head(&r);
     ck_assert_msg(starts(head, "GET /echo?q=1 HTTP/1.1\r\n"), "%s", head);
-    ck_assert_msg(head_has(head, "Host: localhost"), "%s", head);
+    ck_assert_msg(pth_echo_has_line(head, "Host: localhost"), "%s", head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);
@@ -514,7 +482,7 @@ START_TEST(request_header_unset_early_keeps_the_proxy_field_from_the_backend)
     const char *hdrs[] = {"Proxy: http://evil.example:8080", NULL};
     get("/b/echo", hdrs, &r);
     char *head = echoed_head(&r);
-    ck_assert_msg(!head_names(head, "Proxy"), "%s", head);
+    ck_assert_msg(!pth_echo_names(head, "Proxy"), "%s", head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);
@@ -618,13 +586,15 @@ START_TEST(upgrade_is_forwarded_only_to_a_backend_with_upgrade_set)
     pth_resp_t r;
     get("/ws/echo", hdrs, &r);
     char *head = echoed_head(&r);
-    ck_assert_msg(head_has(head, "Upgrade: websocket") && head_has(head, "Connection: Upgrade"),
+    ck_assert_msg(pth_echo_has_line(head, "Upgrade: websocket") &&
+                      pth_echo_has_line(head, "Connection: Upgrade"),
                   "%s", head);
     free(head);
     pth_resp_free(&r);
     get("/b/echo", hdrs, &r);
     head = echoed_head(&r);
-    ck_assert_msg(!head_names(head, "Upgrade") && !head_names(head, "Connection"), "%s", head);
+    ck_assert_msg(!pth_echo_names(head, "Upgrade") && !pth_echo_names(head, "Connection"), "%s",
+                  head);
     free(head);
     pth_resp_free(&r);
     pth_stop(h);

@@ -131,10 +131,11 @@ START_TEST(wordpress_rules_work_from_its_htaccess_file)
     get_body("/2024/05/hello-world/?p=1", NULL, "front uri=/2024/05/hello-world/?p=1 "
                                                 "script=/index.php auth=");
     get_body("/wp-content/style.css", NULL, "body{}\n");
-    /* [P] makes a backend, which a .htaccess file cannot: a 500 naming the file and line. */
+    /* [P] to a backend the server does not define: a 500 naming the file and line. */
     pth_resp_t r = get("/blog/old", NULL, 500);
     pth_resp_free(&r);
-    pth_expect_error(h, "blog/.htaccess:3: RewriteRule: \\[P\\] and H=proxy: are not supported");
+    pth_expect_error(h, "blog/.htaccess:3: RewriteRule \"proxy:http://127.0.0.1:1\": that "
+                        "backend is not defined in the server configuration");
 }
 END_TEST
 
@@ -321,6 +322,25 @@ START_TEST(p_hands_the_rewritten_url_to_the_http_backend)
 }
 END_TEST
 
+/* [P] and H=proxy: in a .htaccess file use the backend the server configuration defines for
+ * that origin (here its own [P] rule's; a <Proxy> section would do). */
+START_TEST(p_in_a_htaccess_file_uses_the_servers_backend)
+{
+    pth_http_backend_t be;
+    pth_http_backend_start_must(&be, NULL);
+    pth_write_filef(h, "sub/.htaccess", "RewriteEngine On\n"
+                    "RewriteRule ^(.*)$ http://127.0.0.1:%d/in/$1 [P,QSA]\n", be.port);
+    pth_config(h, "RewriteEngine On\nRewriteRule ^/app/(.*)$ http://127.0.0.1:%d/$1 [P]\n"
+                  "<Directory @DOCROOT@/sub>\n  AllowOverride FileInfo\n</Directory>\n",
+               be.port);
+    pth_start(h);
+    pth_resp_t r = get("/sub/echo?x=1", NULL, 200);
+    assert_sent(&r, "GET /in/echo?x=1 HTTP/1.1\r\n");
+    pth_resp_free(&r);
+    pth_http_backend_stop(&be);
+}
+END_TEST
+
 /* gitlab-recipes web-server/apache/gitlab-apache24.conf as published, with the workhorse's
  * port, the server name, DocumentRoot and the log paths adjusted. */
 static const char gitlab_conf[] =
@@ -480,6 +500,7 @@ int main(void)
     TCase *proxy = tcase_create("proxy");
     tcase_add_checked_fixture(proxy, setup, teardown);
     tcase_add_test(proxy, p_hands_the_rewritten_url_to_the_http_backend);
+    tcase_add_test(proxy, p_in_a_htaccess_file_uses_the_servers_backend);
     tcase_add_test(proxy, gitlabs_documented_vhost_proxies_to_workhorse_and_serves_its_files);
     tcase_add_test(proxy, a_websocket_upgrade_is_proxied_by_p_to_a_ws_origin);
     suite_add_tcase(s, proxy);

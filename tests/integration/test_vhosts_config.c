@@ -150,7 +150,9 @@ START_TEST(use_canonical_name_on_puts_server_name_in_the_slash_redirect)
                   "    ServerAlias alias.test\n    DocumentRoot @DOCROOT@\n</VirtualHost>\n");
     pth_start(h);
     char want[128];
-    snprintf(want, sizeof(want), "http://canon.test:%d/sub/", h->port);
+    /* ServerName has no port: the default one, left out (Apache 2.4's ap_get_server_port,
+     * checked on Debian's apache2), not the port the request came in on. */
+    snprintf(want, sizeof(want), "http://canon.test/sub/");
     char *loc = slash_redirect_location("Host: whatever.test");
     ck_assert_msg(strcmp(loc, want) == 0, "UseCanonicalName On: Location %s, want %s", loc,
                   want);

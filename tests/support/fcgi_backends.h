@@ -30,6 +30,21 @@ int pth_fpm_start(pth_fpm_t *f, int children, bool tcp, char *msg, size_t msglen
 /* pth_fpm_start on the unix socket for a suite's unchecked fixture (outside any test): on
  * failure prints why and exits 1, so a machine without php-fpm fails the suite. */
 void pth_fpm_start_or_exit(pth_fpm_t *f, int children);
+/* pth_fpm_start inside a test: a pool that does not start fails the test with why. */
+void pth_fpm_start_checked(pth_fpm_t *f, int children, bool tcp);
+/* A suite's unix-socket pool of `children`, shared by the tests of the cases that name it:
+ * defines `static pth_fpm_t fpm` and the fixture pair for
+ * tcase_add_unchecked_fixture(tc, fpm_up, fpm_down). */
+#define PTH_FPM_SUITE_POOL(children)                                                   \
+    static pth_fpm_t fpm;                                                              \
+    static void fpm_up(void)                                                           \
+    {                                                                                  \
+        pth_fpm_start_or_exit(&fpm, (children));                                       \
+    }                                                                                  \
+    static void fpm_down(void)                                                         \
+    {                                                                                  \
+        pth_fpm_free(&fpm);                                                            \
+    }
 /* Starts it again with the same config and address (after pth_fpm_stop). */
 int pth_fpm_restart(pth_fpm_t *f, char *msg, size_t msglen);
 /* SIGQUIT, then SIGKILL after a deadline; the master and its children; always reaps. */

@@ -3,6 +3,7 @@
 #include "fcgi_backends.h"
 #include "harness.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -187,4 +188,10 @@ void pth_fpm_start_or_exit(pth_fpm_t *f, int children)
         fprintf(stderr, "php-fpm is needed for these tests: %s\n", msg);
         exit(1);
     }
+}
+
+void pth_fpm_start_checked(pth_fpm_t *f, int children, bool tcp)
+{
+    char msg[1024];
+    pth_assert_msg(pth_fpm_start(f, children, tcp, msg, sizeof(msg)) == 0, "%s", msg);
 }

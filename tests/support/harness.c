@@ -651,6 +651,41 @@ static bool failed_on_port_in_use(pth_t *h)
     return strstr(err, "in use") || strstr(elog, "in use") || strstr(err, "EADDRINUSE");
 }
 
+/* Whether the last PidFile line of the written config names h->pid_file: portico writes
+ * it once every Listen is bound, so then it is the sign that all are (a suite's second
+ * Listen, opened after the harness's own, may still be unbound when that one accepts). */
+static bool config_names_pid_file(pth_t *h)
+{
+    size_t len;
+    char *conf = pth_read_file(h->conf, &len);
+    if (conf == NULL)
+        return false;
+    bool names = false;
+    for (char *line = conf; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        line += strspn(line, " \t");
+        if (strncmp(line, "PidFile", 7) == 0 && (line[7] == ' ' || line[7] == '\t')) {
+            char *arg = line + 7 + strspn(line + 7, " \t\"");
+            size_t n = strcspn(arg, " \t\"\r");
+            names = n == strlen(h->pid_file) && strncmp(arg, h->pid_file, n) == 0;
+        }
+        line = next;
+    }
+    free(conf);
+    return names;
+}
+
+static bool pid_file_holds(pth_t *h)
+{
+    size_t len;
+    char *s = pth_read_file(h->pid_file, &len);
+    bool holds = s != NULL && atol(s) == (long)h->pid;
+    free(s);
+    return holds;
+}
+
 /* One spawn and readiness wait: 0 ready, 1 exited on EADDRINUSE, -1 other failure. */
 static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msglen)
 {
@@ -662,6 +697,7 @@ static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msgl
     for (; extra && *extra && n < 38; extra++)
         argv[n++] = (char *)*extra;
     argv[n] = NULL;
+    bool by_pid_file = config_names_pid_file(h);
     h->pid = spawn_binary(h->out_path, h->err_path, argv);
     int64_t end = pth_now_ms() + PTH_START_DEADLINE_MS;
     while (pth_now_ms() < end) {
@@ -677,7 +713,8 @@ static int start_once(pth_t *h, const char *const *extra, char *msg, size_t msgl
         /* Ours first: a connect to another process's listener that never accepts (the
          * taken port of test_harness) blocks for minutes once its backlog is full, which a
          * server slow to exit on EADDRINUSE (under TSan) let happen. */
-        if (listener_is_ours(h->pid, h->port) && port_accepts(h->port))
+        if (listener_is_ours(h->pid, h->port) && port_accepts(h->port) &&
+            (!by_pid_file || pid_file_holds(h)))
             return 0;
         pth_sleep_ms(20);
     }
@@ -895,6 +932,18 @@ void pth_run_free(pth_run_t *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+void pth_config_test(pth_t *h, int code, const char *needle)
+{
+    pth_run_t r;
+    pth_run(h, PTH_START_DEADLINE_MS, &r, "-t", "-f", h->conf, NULL);
+    pth_assert_msg(r.code == code, "portico -t: exit %d, want %d: %s%s\n(config: %s)", r.code,
+                   code, r.out, r.err, h->conf_body ? h->conf_body : "");
+    pth_assert_msg(strstr(r.out, needle) || strstr(r.err, needle),
+                   "portico -t: want '%s' in: %s%s\n(config: %s)", needle, r.out, r.err,
+                   h->conf_body ? h->conf_body : "");
+    pth_run_free(&r);
 }
 
 long pth_raise_nofile(long want)

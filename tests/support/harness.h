@@ -224,6 +224,10 @@ int pth_curl(pth_t *h, const char *method, const char *path, const char *const *
              const void *body, size_t body_len, pth_resp_t *r);
 /* GET that aborts when the transfer fails. */
 void pth_get(pth_t *h, const char *path, const char *const *headers, pth_resp_t *r);
+/* "Authorization: Basic base64(cred)" for cred "user:password", into out (at least
+ * PTH_BASIC_AUTH_MAX bytes for a cred of up to 128). Returns out. */
+#define PTH_BASIC_AUTH_MAX 200
+const char *pth_basic_auth(char *out, size_t len, const char *cred);
 
 /* ---- Running the binary -------------------------------------------------------------- */
 typedef struct {
@@ -237,6 +241,9 @@ typedef struct {
 void pth_run(pth_t *h, int ms, pth_run_t *out, const char *arg, ...)
     __attribute__((sentinel));
 void pth_run_free(pth_run_t *r);
+/* Runs `portico -t -f CONF` on the config written last: aborts unless it exits with code
+ * (0: accepted, 1: refused) and its stdout or stderr holds needle. */
+void pth_config_test(pth_t *h, int code, const char *needle);
 
 /* ---- Misc ---------------------------------------------------------------------------- */
 int64_t pth_now_ms(void);

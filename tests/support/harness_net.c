@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,4 +521,15 @@ void pth_assert_one_response(const pth_resp_t *r, const char *what)
     pth_assert_msg(r->rest_len == 0, "%s: %zu more bytes after the %d response (a second "
                    "response means a smuggled request was served): %.300s", what, r->rest_len,
                    r->status, r->rest ? r->rest : "");
+}
+
+const char *pth_basic_auth(char *out, size_t len, const char *cred)
+{
+    unsigned char b64[PTH_BASIC_AUTH_MAX];
+    size_t n = strlen(cred);
+    pth_assert_msg(4 * ((n + 2) / 3) < sizeof(b64), "credentials too long: %s", cred);
+    EVP_EncodeBlock(b64, (const unsigned char *)cred, (int)n);
+    int w = snprintf(out, len, "Authorization: Basic %s", b64);
+    pth_assert_msg(w > 0 && (size_t)w < len, "no room for the Authorization of %s", cred);
+    return out;
 }

@@ -628,3 +628,26 @@ bool pth_http_backend_wait_open(pth_http_backend_t *b, int want, int ms)
     }
     return true;
 }
+
+/* Where echo's request head ends: its "\n--\n", else the end of the string. */
+static const char *echo_head_end(const char *body)
+{
+    const char *e = strstr(body, "\n--\n");
+    return e ? e : body + strlen(body);
+}
+
+bool pth_echo_has_line(const char *body, const char *line)
+{
+    char want[512];
+    snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+    const char *f = strstr(body, want);
+    return f && f < echo_head_end(body);
+}
+
+bool pth_echo_names(const char *body, const char *name)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "\r\n%s:", name);
+    const char *f = strcasestr(body, want);
+    return f && f < echo_head_end(body);
+}

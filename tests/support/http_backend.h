@@ -71,6 +71,37 @@ void pth_http_backend_stop(pth_http_backend_t *b);
 /* Waits up to ms until counts->open == want. */
 bool pth_http_backend_wait_open(pth_http_backend_t *b, int want, int ms);
 
+/* Checks of echo's answer, in the request head the backend received (the body before
+ * "\n--\n", or a head already cut there): a whole field line ("Name: value", as sent),
+ * and a field of that name (case-insensitive). */
+bool pth_echo_has_line(const char *body, const char *line);
+bool pth_echo_names(const char *body, const char *name);
+
+/* The fixture of a suite that proxies to one origin. Defines `static pth_t *h` and
+ * `static pth_http_backend_t be`; setup and teardown for tcase_add_checked_fixture (a
+ * server under test and a started backend per test, both stopped by PID after it); and
+ * start_with(extra): a config that proxies /b/ to be, then the extra lines (NULL: none),
+ * and the server started. Needs harness.h. */
+#define PTH_PROXY_SUITE_FIXTURE                                                        \
+    static pth_t *h;                                                                   \
+    static pth_http_backend_t be;                                                      \
+    static void setup(void)                                                            \
+    {                                                                                  \
+        h = pth_new();                                                                 \
+        pth_http_backend_start_must(&be, NULL);                                        \
+    }                                                                                  \
+    static void teardown(void)                                                         \
+    {                                                                                  \
+        pth_free(h);                                                                   \
+        pth_http_backend_stop(&be);                                                    \
+    }                                                                                  \
+    static void __attribute__((unused)) start_with(const char *extra)                  \
+    {                                                                                  \
+        pth_config(h, "ProxyPass /b/ http://127.0.0.1:%d/\n%s\n", be.port,            \
+                   extra ? extra : "");                                                \
+        pth_start(h);                                                                  \
+    }
+
 /* Byte i of the bytes answer (and of test bodies): deterministic, not periodic at any
  * power of two. */
 static inline unsigned char pth_http_pattern(uint64_t i)

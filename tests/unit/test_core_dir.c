@@ -3,6 +3,7 @@
  * merge_core_dir_configs, the ETag text (range.c), and the other settings' parsing and
  * errors. */
 #include "compress_conf.h"
+#include "conf_text.h"
 #include "config.h"
 #include "range.h"
 #include "startup.h"
@@ -12,17 +13,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static char dir[64];
-static char err[PT_ERRLEN];
-static pt_config_t *cfg;
+static pth_conf_t tc_conf; /* the suite's main.conf and what it loaded */
 static pt_arena_t *req_arena; /* the merged configs' memory, freed at teardown */
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/ptcoreXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    err[0] = '\0';
-    cfg = NULL;
+    pth_conf_open(&tc_conf);
 }
 
 static void teardown(void)
@@ -30,36 +26,22 @@ static void teardown(void)
     if (req_arena)
         pt_arena_destroy(req_arena);
     req_arena = NULL;
-    pt_config_free(cfg);
-    char p[128];
-    snprintf(p, sizeof p, "%s/main.conf", dir);
-    unlink(p);
-    rmdir(dir);
+    pth_conf_close(&tc_conf);
 }
 
 static pt_config_t *load(const char *body)
 {
-    char p[128];
-    snprintf(p, sizeof p, "%s/main.conf", dir);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "Listen 127.0.0.1:8080\nDocumentRoot %s\n%s", dir, body);
-    fclose(f);
-    pt_parse_opts_t o = {.server_root = dir};
-    pt_startup_register();
-    pt_config_free(cfg);
-    cfg = pt_config_load(p, &o, err, sizeof err);
-    return cfg;
+    return pth_conf_load(&tc_conf, body);
 }
 
 /* The config a request under /srv/a/b gets: server, <Directory /srv/a>, <Directory /srv/a/b>
  * as far as the file defines them. */
 static const pt_dir_config_t *for_path(const char *file)
 {
-    ck_assert_msg(cfg != NULL, "%s", err);
+    ck_assert_msg(tc_conf.cfg != NULL, "%s", tc_conf.err);
     if (!req_arena)
         req_arena = pt_arena_create(4096);
-    return pt_config_dir_for(req_arena, cfg->main_server, file, "/x");
+    return pt_config_dir_for(req_arena, tc_conf.cfg->main_server, file, "/x");
 }
 
 static unsigned etag_bits(const char *sections, const char *file)
@@ -186,7 +168,7 @@ END_TEST
 #define EXPECT_ERROR(text, msg)                                                            \
     do {                                                                                   \
         ck_assert_ptr_null(load(text));                                                    \
-        ck_assert_msg(strstr(err, msg) != NULL, "got: %s", err);                           \
+        ck_assert_msg(strstr(tc_conf.err, msg) != NULL, "got: %s", tc_conf.err);           \
     } while (0)
 
 START_TEST(rejects_bad_values_as_apache)

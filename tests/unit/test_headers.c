@@ -47,7 +47,7 @@ static int parse_v(bool is_request, const char **argv)
     while (argv[argc])
         argc++;
     ck_assert_uint_lt(nrules, MAX_RULES);
-    int rc = pt_header_rule_parse(arena, is_request, argc, argv, &rules[nrules], err,
+    int rc = pt_header_rule_parse(arena, is_request, 0, argc, argv, &rules[nrules], err,
                                   sizeof err);
     if (rc == 0)
         nrules++;

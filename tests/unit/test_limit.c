@@ -3,6 +3,7 @@
  * judged per method as Apache's authz_core and access_compat do, and the load-time errors. */
 #include "access.h"
 #include "access_compat.h"
+#include "conf_text.h"
 #include "config.h"
 #include "startup.h"
 
@@ -12,49 +13,30 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static char dir[64];
-static char err[PT_ERRLEN];
-static pt_config_t *cfg;
+static pth_conf_t tc_conf; /* the suite's main.conf and what it loaded */
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/ptlimXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    err[0] = '\0';
-    cfg = NULL;
+    pth_conf_open(&tc_conf);
 }
 
 static void teardown(void)
 {
-    pt_config_free(cfg);
-    char p[128];
-    snprintf(p, sizeof p, "%s/main.conf", dir);
-    unlink(p);
-    rmdir(dir);
+    pth_conf_close(&tc_conf);
 }
 
 static pt_config_t *load(const char *body)
 {
-    char p[128];
-    snprintf(p, sizeof p, "%s/main.conf", dir);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "Listen 127.0.0.1:8080\nDocumentRoot %s\n%s", dir, body);
-    fclose(f);
-    pt_parse_opts_t o = {.server_root = dir};
-    pt_startup_register();
-    pt_config_free(cfg);
-    cfg = pt_config_load(p, &o, err, sizeof err);
-    return cfg;
+    return pth_conf_load(&tc_conf, body);
 }
 
 /* The <Directory "/srv"> section's config of a loaded cfg. */
 static const pt_dir_config_t *srv_dir(void)
 {
-    ck_assert_msg(cfg != NULL, "%s", err);
-    for (size_t i = 0; i < cfg->main_server->nsections; i++)
-        if (strcmp(cfg->main_server->sections[i].pattern, "/srv") == 0)
-            return cfg->main_server->sections[i].conf;
+    ck_assert_msg(tc_conf.cfg != NULL, "%s", tc_conf.err);
+    for (size_t i = 0; i < tc_conf.cfg->main_server->nsections; i++)
+        if (strcmp(tc_conf.cfg->main_server->sections[i].pattern, "/srv") == 0)
+            return tc_conf.cfg->main_server->sections[i].conf;
     ck_abort_msg("no <Directory /srv>");
     return NULL;
 }
@@ -161,9 +143,9 @@ START_TEST(limit_registers_an_unknown_method)
 {
     ck_assert_ptr_nonnull(load("RegisterHttpMethod BREW\n<Directory /srv>\n<Limit WHEN>\n"
                                "Require all denied\n</Limit>\n</Directory>\n"));
-    ck_assert_uint_eq(cfg->nmethods, 2);
-    ck_assert_str_eq(cfg->methods[0], "BREW");
-    ck_assert_str_eq(cfg->methods[1], "WHEN");
+    ck_assert_uint_eq(tc_conf.cfg->nmethods, 2);
+    ck_assert_str_eq(tc_conf.cfg->methods[0], "BREW");
+    ck_assert_str_eq(tc_conf.cfg->methods[1], "WHEN");
     ck_assert_int_eq(judge("WHEN", NULL), PT_AUTHZ_DENIED);
     ck_assert_int_eq(judge("when", NULL), PT_AUTHZ_GRANTED); /* methods are case-sensitive */
 }
@@ -172,7 +154,7 @@ END_TEST
 #define EXPECT_ERROR(text, msg)                                                            \
     do {                                                                                   \
         ck_assert_ptr_null(load(text));                                                    \
-        ck_assert_msg(strstr(err, msg) != NULL, "got: %s", err);                           \
+        ck_assert_msg(strstr(tc_conf.err, msg) != NULL, "got: %s", tc_conf.err);           \
     } while (0)
 
 START_TEST(rejects_what_apache_rejects)

@@ -5,10 +5,13 @@
 #include "rewrite.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static pt_arena_t *A;
@@ -459,7 +462,8 @@ static const struct {
     {"RewriteRule ^ /%{NO_SUCH_VAR}", "unknown variable %{NO_SUCH_VAR}"},
     {"RewriteRule ^ /%{LA-U:REMOTE_USER}", "look-ahead variables are not supported"},
     {"RewriteRule ^ /%{HTTP_HOST", "has no closing '}'"},
-    {"RewriteCond expr \"-f %{REQUEST_FILENAME}\"\nRewriteRule ^ /x", "expression language"},
+    {"RewriteCond expr \"%{NO_SUCH_VAR} == 1\"\nRewriteRule ^ /x",
+     "RewriteCond: cannot compile expression \"%{NO_SUCH_VAR} == 1\""},
     {"RewriteCond %{HTTP_HOST} x [XX]\nRewriteRule ^ /x", "RewriteCond: unknown flag 'XX'"},
     {"RewriteRule ^ - [P]", "[P] needs a substitution"},
 };
@@ -474,6 +478,25 @@ START_TEST(what_is_not_supported_is_refused_with_a_reason)
 }
 END_TEST
 
+/* In a .htaccess file an expression cannot read files (Apache 2.4.67's restricted parser,
+ * whose message this is); elsewhere it can. */
+START_TEST(a_rewritecond_expr_in_a_htaccess_file_cannot_read_files)
+{
+    char err[256] = "";
+    pt_rewrite_build_t b = builder(err);
+    const char *reads[] = {"file('/etc/passwd') != ''", "filesize('/etc/passwd') -gt 0"};
+    for (size_t i = 0; i < 2; i++) {
+        b.htaccess = false;
+        ck_assert_ptr_nonnull(pt_rewrite_cond_new(&b, "expr", reads[i], NULL));
+        b.htaccess = true;
+        ck_assert_ptr_null(pt_rewrite_cond_new(&b, "expr", reads[i], NULL));
+        ck_assert_msg(strstr(err, "cannot compile expression in htaccess context") &&
+                          strstr(err, "not available in restricted context"), "%s", err);
+    }
+    ck_assert_ptr_nonnull(pt_rewrite_cond_new(&b, "expr", "-f '/etc/passwd'", NULL));
+}
+END_TEST
+
 START_TEST(maps_of_unsupported_types_and_missing_files_are_refused)
 {
     char err[256] = "";
@@ -484,6 +507,101 @@ START_TEST(maps_of_unsupported_types_and_missing_files_are_refused)
     ck_assert_ptr_nonnull(strstr(err, "not found"));
     ck_assert_ptr_null(pt_rewrite_map_new(&b, "m", "int", "reverse"));
     ck_assert_ptr_nonnull(strstr(err, "internal map not found"));
+}
+END_TEST
+
+/* The value for key, asked again until it is want (NULL: none) or 5 s pass: a map looks at
+ * its file at most once a second. */
+static bool map_turns_to(const pt_rewrite_map_t *m, const char *key, const char *want)
+{
+    for (int i = 0; i < 500; i++) {
+        const char *v = pt_rewrite_map_lookup(A, m, key);
+        if (want ? v && strcmp(v, want) == 0 : v == NULL)
+            return true;
+        struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Apache: "The looked-up keys are cached by httpd until the mtime of the mapfile changes".
+ * A changed file is reread, a removed one gives no values (and is logged), one that comes
+ * back is read again; the table read at start lives on in the config until then. */
+START_TEST(a_txt_map_is_reread_when_its_file_changes)
+{
+    load_maps();
+    ck_assert_str_eq(pt_rewrite_map_lookup(A, maps[0], "beta.example"), "/sites/beta");
+    write_file("hosts.map", "beta.example /moved/beta\ngamma.example /sites/gamma\n");
+    ck_assert(map_turns_to(maps[0], "beta.example", "/moved/beta"));
+    ck_assert_str_eq(pt_rewrite_map_lookup(A, maps[0], "gamma.example"), "/sites/gamma");
+    ck_assert_ptr_null(pt_rewrite_map_lookup(A, maps[0], "alpha.example"));
+    char p[128];
+    snprintf(p, sizeof(p), "%s/hosts.map", dir);
+    ck_assert_int_eq(unlink(p), 0);
+    ck_assert(map_turns_to(maps[0], "gamma.example", NULL));
+    write_file("hosts.map", "gamma.example /back\n");
+    ck_assert(map_turns_to(maps[0], "gamma.example", "/back"));
+    write_file("one.rnd", "srv  s2|s2\n");
+    ck_assert(map_turns_to(maps[1], "srv", "s2"));
+}
+END_TEST
+
+typedef struct {
+    const pt_rewrite_map_t *m;
+    atomic_bool *stop;
+    int bad;
+} looker_t;
+
+/* Lookups, each in its own arena, while the file changes under them: every answer is one of
+ * the file's versions. */
+static void *look(void *arg)
+{
+    looker_t *l = arg;
+    pt_arena_t *a = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+    while (!atomic_load(l->stop)) {
+        const char *v = pt_rewrite_map_lookup(a, l->m, "beta.example");
+        if (!v || (strcmp(v, "/sites/beta") != 0 && strcmp(v, "/v2") != 0 &&
+                   strcmp(v, "/v3") != 0))
+            l->bad++;
+        pt_arena_reset(a);
+    }
+    pt_arena_destroy(a);
+    return NULL;
+}
+
+/* The file replaced whole (a new inode by rename), as a deployment does: a reader never sees
+ * it half written. */
+static void replace_file(const char *name, const char *text)
+{
+    char from[160], to[160];
+    snprintf(from, sizeof(from), "%s/%s.new", dir, name);
+    snprintf(to, sizeof(to), "%s/%s", dir, name);
+    FILE *f = fopen(from, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(rename(from, to), 0);
+}
+
+START_TEST(lookups_from_many_threads_see_whole_versions_while_the_file_changes)
+{
+    load_maps();
+    atomic_bool stop = false;
+    looker_t l[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        l[i] = (looker_t){maps[0], &stop, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, look, &l[i]), 0);
+    }
+    replace_file("hosts.map", "beta.example /v2\n");
+    ck_assert(map_turns_to(maps[0], "beta.example", "/v2"));
+    replace_file("hosts.map", "beta.example /v3\nother /x\n");
+    ck_assert(map_turns_to(maps[0], "beta.example", "/v3"));
+    atomic_store(&stop, true);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(l[i].bad, 0);
+    }
 }
 END_TEST
 
@@ -523,6 +641,9 @@ int main(void)
     tcase_add_loop_test(tc, what_is_not_supported_is_refused_with_a_reason, 0,
                         (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, maps_of_unsupported_types_and_missing_files_are_refused);
+    tcase_add_test(tc, a_txt_map_is_reread_when_its_file_changes);
+    tcase_add_test(tc, a_rewritecond_expr_in_a_htaccess_file_cannot_read_files);
+    tcase_add_test(tc, lookups_from_many_threads_see_whole_versions_while_the_file_changes);
     tcase_add_test(tc, the_proxy_origin_is_the_fixed_scheme_and_authority);
     tcase_add_test(tc, redirect_paths_escape_as_ap_escape_uri);
     suite_add_tcase(s, tc);
