@@ -1,7 +1,9 @@
 /* .htaccess files for requests: a per-child cache of parsed files (conf/htaccess_parse.h),
  * one entry per directory (a directory without a file is cached too), revalidated by stat
- * at most once a second, so a request under AllowOverride pays a hash lookup per directory,
- * not a read and a parse. A request holds what it uses until its arena is reset. */
+ * at most once a second, and above it a cache of merged walks (conf's pt_walk_prefix_t: the
+ * <Directory> sections and files of every depth, merged), one per directory, revalidated the
+ * same way, so a request under AllowOverride pays one hash lookup, not a read, a parse or a
+ * merge per directory. A request holds what it uses until its arena is reset. */
 #ifndef PT_HTACCESS_H
 #define PT_HTACCESS_H
 
@@ -15,6 +17,9 @@ const pt_htaccess_reader_t *pt_htaccess_reader(pt_request_t *r);
 #define PT_HTACCESS_RECHECK_MS 1000
 /* Entries kept per child; past it, a request parses what it needs and frees it after. */
 #define PT_HTACCESS_CACHE_MAX 4096
+/* Merged walks (one per directory a request was in) kept per child; past it, the ones not
+ * looked up lately go (a clock). */
+#define PT_HTACCESS_WALK_MAX 1024
 
 /* Who resolves the handler names of a file's configs (src/loader.c, at start-up: the loader
  * sits above the request core, which reads the files). fn returns a name nothing provides

@@ -400,6 +400,10 @@ pt_rewrite_cond_t *pt_rewrite_cond_new(pt_rewrite_build_t *b, const char *input,
     if (c->kind == RWC_REGEX &&
         !(c->re = compile(b, "RewriteCond", p, (c->flags & RWC_NOCASE) != 0)))
         return NULL;
+    size_t n = strlen(input);
+    if (n > 3 && strncmp(input, "%{", 2) == 0 && input[n - 1] == '}' &&
+        strcspn(input + 2, "{}") == n - 3)
+        c->input_var = pt_arena_strndup(b->a, input + 2, n - 3);
     return c;
 }
 

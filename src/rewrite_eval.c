@@ -136,6 +136,8 @@ static const char *expand(eval_t *e, const char *tmpl);
 static void note_vary(eval_t *e, const char *name)
 {
     const char *field = NULL;
+    if (name[0] != 'H' && name[0] != 'h')
+        return; /* every name below starts so */
     if (strncasecmp(name, "HTTP:", 5) == 0)
         field = name + 5;
     else if (strcmp(name, "HTTP_USER_AGENT") == 0)
@@ -207,6 +209,8 @@ static void put_backref(eval_t *e, sb_t *out, const backref_t *br, int n)
  * key|default}" a map; any other '$' or '%' is itself. */
 static const char *expand(eval_t *e, const char *tmpl)
 {
+    if (!strpbrk(tmpl, "\\$%"))
+        return tmpl; /* nothing to expand (results are read, never written) */
     sb_t out = {e->c->a, NULL, 0, 0};
     sb_put(&out, "", 0);
     for (const char *p = tmpl; *p; p++) {
@@ -302,7 +306,7 @@ static bool cond_test(eval_t *e, const pt_rewrite_cond_t *cd)
 {
     if (cd->kind == RWC_EXPR)
         return cond_expr(e, cd);
-    const char *in = expand(e, cd->input);
+    const char *in = cd->input_var ? variable(e, cd->input_var) : expand(e, cd->input);
     bool nc = (cd->flags & RWC_NOCASE) != 0;
     int cmp;
     switch (cd->kind) {

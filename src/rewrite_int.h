@@ -30,6 +30,8 @@ enum { RWC_NOCASE = 1, RWC_ORNEXT = 2, RWC_NOVARY = 4, RWC_NOTMATCH = 8 };
 
 struct pt_rewrite_cond {
     const char *input;      /* TestString, expanded at each evaluation */
+    const char *input_var;  /* the name when TestString is one %{NAME} and nothing else:
+                               looked up, with no expansion to make */
     const char *pattern;    /* after the operator */
     pt_regex_t *re;
     const struct pt_expr *expr; /* RWC_EXPR */

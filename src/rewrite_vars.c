@@ -6,6 +6,7 @@
 #include "rewrite_vars.h"
 #include "tls.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,19 +137,22 @@ static const char *server_var(pt_request_t *r, const char *name)
 const char *pt_rewrite_var(pt_rewrite_ctx_t *c, const char *name)
 {
     pt_request_t *r = c->ud;
-    if (strncasecmp(name, "HTTP:", 5) == 0)
+    /* The first letter picks the tests worth making (a chain of string compares showed in
+     * profiles: REQUEST_FILENAME went through twenty). */
+    int f = toupper((unsigned char)name[0]);
+    if (f == 'H' && strncasecmp(name, "HTTP:", 5) == 0)
         return header(r, name + 5);
-    if (strncasecmp(name, "ENV:", 4) == 0) {
+    if (f == 'E' && strncasecmp(name, "ENV:", 4) == 0) {
         const char *v = pt_table_get(&r->env, name + 4);
         return v ? v : getenv(name + 4);
     }
-    if (strncasecmp(name, "SSL:", 4) == 0) {
+    if (f == 'S' && strncasecmp(name, "SSL:", 4) == 0) {
         tls_pick_t p = {name + 4, NULL};
         pt_tls_vars(r->conn, r->arena, tls_pick, &p);
         return p.got;
     }
-    const char *v = header_var(r, name);
-    if (!v && strncmp(name, "TIME", 4) == 0)
+    const char *v = name[0] == 'H' ? header_var(r, name) : NULL;
+    if (!v && name[0] == 'T' && strncmp(name, "TIME", 4) == 0)
         v = time_var(r, name);
     if (!v)
         v = request_var(c, r, name);

@@ -24,6 +24,12 @@ static int hexval(char c)
  * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
 static int percent_decode(const char *raw, size_t len, int slashes, char *out, size_t *outlen)
 {
+    if (!memchr(raw, '%', len) && !memchr(raw, '\0', len)) { /* nothing to decode */
+        memcpy(out, raw, len);
+        out[len] = '\0';
+        *outlen = len;
+        return 0;
+    }
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = raw[i];
@@ -68,6 +74,16 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
  * root, unless clamp (file names: "/.." is "/"): Apache answers such a URL with 400. */
 static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
 {
+    /* The common case, a path with no "//", "/." or "/..": it is its own result, copied at
+     * once instead of segment by segment. */
+    size_t k = 0;
+    while (k + 1 < len && !(in[k] == '/' && (in[k + 1] == '/' || in[k + 1] == '.')))
+        k++;
+    if (k + 1 >= len && len > 1) {
+        memcpy(out, in, len);
+        out[len] = '\0';
+        return true;
+    }
     size_t o = 0;
     out[o++] = '/';
     bool last_is_name = false;

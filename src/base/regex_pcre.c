@@ -4,15 +4,27 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <ctype.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A pattern that is a plain string, perhaps anchored (".php$", "^index\\.php$", "^"), or a
+ * lone "." (any byte, under DOTALL): matched by comparing bytes, with no call into PCRE2
+ * (most of a short match's cost is the call). */
+typedef enum { LIT_NONE, LIT_STRING, LIT_ANY } lit_kind_t;
+
 struct pt_regex {
     pcre2_code *code;
+    bool jit;             /* compiled by the JIT: matched without pcre2_match's checks */
     unsigned ncaptures;
     char *pattern;
+    lit_kind_t lit;
+    bool lit_start, lit_end; /* "^" and "$" around the string */
+    char *lit_text;
+    size_t lit_len;
 };
 
 /* Per-thread match data, freed when the thread ends (the main thread's stays reachable
@@ -58,6 +70,77 @@ static pcre2_match_data *match_data(uint32_t pairs)
     return slot->md;
 }
 
+/* Fills re's literal form when pattern has one: an optional '^', then bytes that are not
+ * metacharacters or are escaped punctuation, then an optional '$'. */
+static void literal_form(pt_regex_t *re, const char *pattern, int flags)
+{
+    if (flags & (PT_REG_ICASE | PT_REG_LITERAL))
+        return;
+    if (strcmp(pattern, ".") == 0) {
+        re->lit = LIT_ANY;
+        return;
+    }
+    const char *p = pattern;
+    bool start = *p == '^';
+    p += start;
+    char *text = malloc(strlen(p) + 1);
+    if (!text)
+        return;
+    size_t n = 0;
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '$' && p[1] == '\0')
+            break;
+        if (c == '\\' && p[1] && !isalnum((unsigned char)p[1]) && (unsigned char)p[1] < 128) {
+            text[n++] = *++p;
+        } else if (!strchr(".^$|()[]{}*+?\\", c)) {
+            text[n++] = (char)c;
+        } else {
+            free(text);
+            return;
+        }
+    }
+    text[n] = '\0';
+    re->lit = LIT_STRING;
+    re->lit_start = start;
+    re->lit_end = *p == '$';
+    re->lit_text = text;
+    re->lit_len = n;
+}
+
+/* The literal form's match: 0 with m[0] set, or PT_REG_NOMATCH. */
+static int literal_exec(const pt_regex_t *re, const char *subject, size_t len, int eflags,
+                        pt_regmatch_t *m0)
+{
+    size_t n = re->lit_len, at;
+    if (re->lit == LIT_ANY) {
+        if (len == 0)
+            return PT_REG_NOMATCH;
+        *m0 = (pt_regmatch_t){0, 1};
+        return 0;
+    }
+    if (re->lit_start && (eflags & PT_REG_NOTBOL))
+        return PT_REG_NOMATCH;
+    if (n > len)
+        return PT_REG_NOMATCH;
+    if (re->lit_start) {
+        at = 0;
+        if ((re->lit_end && len != n) || memcmp(subject, re->lit_text, n) != 0)
+            return PT_REG_NOMATCH;
+    } else if (re->lit_end) {
+        at = len - n;
+        if (memcmp(subject + at, re->lit_text, n) != 0)
+            return PT_REG_NOMATCH;
+    } else {
+        const char *hit = n ? memmem(subject, len, re->lit_text, n) : subject;
+        if (!hit)
+            return PT_REG_NOMATCH;
+        at = (size_t)(hit - subject);
+    }
+    *m0 = (pt_regmatch_t){(int)at, (int)(at + n)};
+    return 0;
+}
+
 pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t errlen)
 {
     uint32_t opts = (flags & PT_REG_LITERAL) ? PCRE2_LITERAL
@@ -76,7 +159,7 @@ pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t e
         return NULL;
     }
     /* No JIT (an unsupported CPU, a W^X policy) only costs speed. */
-    (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+    bool jit = pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0;
     pt_regex_t *re = calloc(1, sizeof(*re));
     char *copy = strdup(pattern);
     if (!re || !copy) {
@@ -90,8 +173,10 @@ pt_regex_t *pt_regex_compile(const char *pattern, int flags, char *err, size_t e
     uint32_t n = 0;
     (void)pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &n);
     re->code = c;
+    re->jit = jit;
     re->ncaptures = n;
     re->pattern = copy;
+    literal_form(re, pattern, flags);
     return re;
 }
 
@@ -100,6 +185,7 @@ void pt_regex_free(pt_regex_t *re)
     if (!re)
         return;
     pcre2_code_free(re->code);
+    free(re->lit_text);
     free(re->pattern);
     free(re);
 }
@@ -107,11 +193,19 @@ void pt_regex_free(pt_regex_t *re)
 int pt_regex_exec_len(const pt_regex_t *re, const char *subject, size_t len, size_t nmatch,
                       pt_regmatch_t *m, int eflags)
 {
+    if (re->lit != LIT_NONE) {
+        pt_regmatch_t m0;
+        int rc = literal_exec(re, subject, len, eflags, &m0);
+        for (size_t i = 0; rc == 0 && i < nmatch; i++)
+            m[i] = i ? (pt_regmatch_t){-1, -1} : m0;
+        return rc;
+    }
     pcre2_match_data *md = match_data(re->ncaptures + 1);
     if (!md)
         return PT_REG_ERROR;
     uint32_t opts = (eflags & PT_REG_NOTBOL) ? PCRE2_NOTBOL : 0;
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL);
+    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL)
+                     : pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, opts, md, NULL);
     if (rc == PCRE2_ERROR_NOMATCH)
         return PT_REG_NOMATCH;
     if (rc < 0)

@@ -714,11 +714,45 @@ const pt_dir_config_t *pt_config_dir_for(pt_arena_t *a, const pt_vhost_t *vh,
  * its AllowOverride lets something in), or NULL: none, or a file that could not be used
  * (then *status is 500, logged). The result stays valid while the request lives. */
 struct pt_htaccess;
+struct pt_walk_prefix;
 typedef struct {
     const struct pt_htaccess *(*read)(void *ctx, const char *dir, const pt_dir_config_t *d,
                                       int *status);
+    /* May be NULL, or return NULL (the walk then makes the prefix itself, with read): the
+     * prefix of name's directory (its first dirlen bytes) for vh, from the reader's cache,
+     * valid while the request lives. */
+    const struct pt_walk_prefix *(*prefix)(void *ctx, const pt_vhost_t *vh, const char *name,
+                                           size_t dirlen);
     void *ctx;
 } pt_htaccess_reader_t;
+
+/* The part of a walk that depends only on the directory of the walked name (the name up to
+ * its last '/'): the plain <Directory> sections that hold it, shortest first, each depth
+ * followed by its .htaccess file. The rest of the walk (a <Directory> naming the whole name,
+ * <DirectoryMatch>, <Files>, <Location>) starts from it. src/htaccess.c keeps one per
+ * directory, so a request in a known directory makes one lookup, not a read and a merge per
+ * depth. */
+typedef struct pt_walk_prefix {
+    const pt_dir_config_t *d;                /* merged */
+    const pt_dir_config_t *const *matched;   /* the sections, in merge order */
+    size_t nmatched;
+    const struct pt_htaccess *const *read;   /* the files, shallowest first */
+    size_t nread;
+    unsigned walk_options;                   /* pt_walk_result_t's, so far */
+    uint64_t sections;                       /* the server, matched, then read */
+    int status;                              /* 500: a file could not be used (read's) */
+    const pt_section_t *const *whole;        /* the <Directory> sections that may name an
+                                                entry of the directory (checked per name) */
+    size_t nwhole;
+    const pt_section_t *const *files;        /* the <Files> sections that may apply in it,
+                                                in merge order: top-level, then nested in
+                                                each of matched (checked per name) */
+    size_t nfiles;
+} pt_walk_prefix_t;
+
+/* Makes the prefix of name's directory in a (ht NULL: no .htaccess files). */
+void pt_config_walk_prefix(pt_arena_t *a, const pt_vhost_t *vh, const char *name,
+                           const pt_htaccess_reader_t *ht, pt_walk_prefix_t *out);
 
 /* What pt_config_dir_for_walk finds besides the config. */
 typedef struct {

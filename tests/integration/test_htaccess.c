@@ -314,6 +314,104 @@ START_TEST(a_changed_file_takes_effect_without_a_restart)
 }
 END_TEST
 
+/* Seconds until GET path answers 200 with field name at want (NULL: absent), polled every
+ * 20 ms; -1 when it does not within limit seconds. */
+static double seconds_until_header(const char *path, const char *name, const char *want,
+                                   double limit)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pth_resp_t r;
+        pth_get(h, path, NULL, &r);
+        const char *v = pth_resp_header(&r, name);
+        bool done = r.status == 200 && (want ? v && strcmp(v, want) == 0 : v == NULL);
+        pth_resp_free(&r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double t = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (done)
+            return t;
+        if (t > limit)
+            return -1;
+        usleep(20 * 1000);
+    }
+}
+
+/* A request's directory walk is cached merged (every depth's file and section at once), and
+ * that merge is checked against the files of every depth: a change two levels up, a file
+ * that appears in a directory on the way, and one that goes away are each seen by a request
+ * below within the revalidation interval (a second; the bound here leaves room for a loaded
+ * machine, and a merge that never looks above its own directory never sees them). */
+START_TEST(a_change_above_is_seen_by_a_request_below_within_the_interval)
+{
+    const char *path = "/u/v/w/a.txt";
+    const double bound = 2.5;
+    pth_write_filef(h, "u/.htaccess", "Header set X-Level top\n");
+    pth_write_filef(h, "u/v/w/a.txt", "a\n");
+    START("<Directory \"@DOCROOT@/u\">\n  AllowOverride All\n</Directory>\n");
+    for (int i = 0; i < 3; i++)
+        expect_header(path, "X-Level", "top");
+    pth_write_filef(h, "u/.htaccess", "Header set X-Level top-changed\n");
+    double t = seconds_until_header(path, "X-Level", "top-changed", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "changed top file seen after %.2f s", t);
+    pth_write_filef(h, "u/v/.htaccess", "Header set X-Level middle\n");
+    t = seconds_until_header(path, "X-Level", "middle", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "new middle file seen after %.2f s", t);
+    ck_assert_int_eq(unlink(pth_path(h, "htdocs/u/v/.htaccess")), 0);
+    t = seconds_until_header(path, "X-Level", "top-changed", 5);
+    ck_assert_msg(t >= 0 && t <= bound, "removed middle file seen after %.2f s", t);
+    ck_assert_int_eq(unlink(pth_path(h, "htdocs/u/.htaccess")), 0);
+    t = seconds_until_header(path, "X-Level", NULL, 5);
+    ck_assert_msg(t >= 0 && t <= bound, "removed top file seen after %.2f s", t);
+}
+END_TEST
+
+/* Requests in more directories than the merged-walk cache keeps (PT_HTACCESS_WALK_MAX,
+ * 1024, in src/htaccess.h), eight at a time on eight connections, while the file above them
+ * changes: every answer is the file's old or new value, the cache lets the least looked-up
+ * walks go, and the new value reaches every directory (in a TSan build: without a race). */
+START_TEST(many_directories_at_once_past_the_walk_cache_bound)
+{
+    enum { NDIRS = 1100, NCONNS = 8 };
+    char rel[64];
+    pth_write_filef(h, "m/.htaccess", "Header set X-Level old\n");
+    for (int i = 0; i < NDIRS; i++) {
+        snprintf(rel, sizeof(rel), "m/d%d/a.txt", i);
+        pth_write_filef(h, rel, "a\n");
+    }
+    START("MaxKeepAliveRequests 0\n"
+          "<Directory \"@DOCROOT@/m\">\n  AllowOverride All\n</Directory>\n");
+    pth_conn_t *c[NCONNS];
+    for (int k = 0; k < NCONNS; k++)
+        c[k] = pth_conn_open(h);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < NDIRS; i += NCONNS) {
+            if (round == 0 && i == NDIRS / 2 / NCONNS * NCONNS)
+                pth_write_filef(h, "m/.htaccess", "Header set X-Level new-value\n");
+            for (int k = 0; k < NCONNS && i + k < NDIRS; k++)
+                ck_assert_int_eq(pth_conn_sendf(c[k], "GET /m/d%d/a.txt HTTP/1.1\r\n"
+                                                      "Host: localhost\r\n\r\n", i + k), 0);
+            for (int k = 0; k < NCONNS && i + k < NDIRS; k++) {
+                pth_resp_t r;
+                ck_assert_int_eq(pth_conn_read_response(c[k], &r, false, 10000), 0);
+                const char *v = pth_resp_header(&r, "X-Level");
+                ck_assert_msg(r.status == 200 && v &&
+                                  (strcmp(v, "old") == 0 || strcmp(v, "new-value") == 0),
+                              "/m/d%d/a.txt: %d, X-Level %s", i + k, r.status, v ? v : "-");
+                pth_resp_free(&r);
+            }
+        }
+    }
+    for (int k = 0; k < NCONNS; k++)
+        pth_conn_close(c[k]);
+    for (int i = 0; i < NDIRS; i += 137) {
+        snprintf(rel, sizeof(rel), "/m/d%d/a.txt", i);
+        double t = seconds_until_header(rel, "X-Level", "new-value", 5);
+        ck_assert_msg(t >= 0 && t <= 2.5, "%s: the new value seen after %.2f s", rel, t);
+    }
+}
+END_TEST
+
 START_TEST(allow_override_is_refused_outside_a_plain_directory_section)
 {
     pth_config(h, "<DirectoryMatch \"^/srv\">\n  AllowOverride All\n</DirectoryMatch>\n");
@@ -342,6 +440,8 @@ int main(void)
     tcase_add_test(tc, allow_override_list_admits_named_directives_only);
     tcase_add_test(tc, access_file_name_picks_the_first_name_that_exists);
     tcase_add_test(tc, a_changed_file_takes_effect_without_a_restart);
+    tcase_add_test(tc, a_change_above_is_seen_by_a_request_below_within_the_interval);
+    tcase_add_test(tc, many_directories_at_once_past_the_walk_cache_bound);
     tcase_add_test(tc, allow_override_is_refused_outside_a_plain_directory_section);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -233,6 +233,67 @@ START_TEST(wildcard_directory_applies_to_directories_on_the_way_only)
 }
 END_TEST
 
+/* A reader whose prefix is made as src/htaccess.c makes the ones it keeps: from the
+ * directory alone (the name up to its last '/'), not from the file's name. */
+static const pt_walk_prefix_t *prefix_of_dir(void *ctx, const pt_vhost_t *vh, const char *name,
+                                             size_t dirlen)
+{
+    (void)ctx;
+    pt_walk_prefix_t *p = pt_arena_alloc(ra, sizeof(*p));
+    pt_config_walk_prefix(ra, vh, pt_arena_strndup(ra, name, dirlen), NULL, p);
+    return p;
+}
+
+START_TEST(a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does)
+{
+    char conf[4096], names[8][256];
+    snprintf(conf, sizeof(conf),
+             "Listen 8080\nHeader set X-Order server\n"
+             "<Directory %s/site>\n Header set X-Order site\n Options -FollowSymLinks\n"
+             "  <Files *.php>\n   Header set X-Order files-in-site\n  </Files>\n</Directory>\n"
+             "<Directory %s/site/a/f.txt>\n Header set X-Order whole-f\n</Directory>\n"
+             "<Directory %s/site/a>\n Header set X-Order a\n Options +FollowSymLinks\n"
+             "</Directory>\n"
+             "<Directory %s/site/a/*>\n Header set X-Order wild\n</Directory>\n"
+             "<Directory %s/site/a/d>\n Header set X-Order whole-d\n</Directory>\n"
+             "<DirectoryMatch /a/d>\n Header set X-Order dirmatch\n</DirectoryMatch>\n"
+             "<Files ~ \"\\.php$\">\n Header set X-Order filesmatch\n</Files>\n"
+             "<Location /loc>\n Header set X-Order loc\n</Location>\n",
+             root, root, root, root, root);
+    pt_config_t *c = load(conf);
+    const char *rel[] = {"/site/a/f.txt", "/site/a/d", "/site/a/d/", "/site/a/d/x.php",
+                         "/site/x.php", "/site/a/missing", "/other/f.txt", "/site/a/"};
+    char mk[512];
+    snprintf(mk, sizeof(mk), "mkdir -p %s/site/a/d %s/other && touch %s/site/a/f.txt "
+                             "%s/site/a/d/x.php %s/site/x.php %s/other/f.txt",
+             root, root, root, root, root, root);
+    ck_assert_int_eq(system(mk), 0);
+    pt_htaccess_reader_t kept = {.read = NULL, .prefix = prefix_of_dir, .ctx = NULL};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        snprintf(names[0], sizeof(names[0]), "%s%s", root, rel[i]);
+        pt_walk_result_t whole = {0}, part = {.ht = &kept};
+        const pt_dir_config_t *a = pt_config_dir_for_walk(ra, c->main_server, names[0],
+                                                          names[0], true, "/loc/x", &whole);
+        const pt_dir_config_t *b = pt_config_dir_for_walk(ra, c->main_server, names[0],
+                                                          names[0], true, "/loc/x", &part);
+        ck_assert_msg(strcmp(order(a), order(b)) == 0, "%s: '%s' and '%s'", rel[i], order(a),
+                      order(b));
+        ck_assert_msg(whole.walk_options == part.walk_options &&
+                          whole.dir_options == part.dir_options &&
+                          whole.sections == part.sections,
+                      "%s: options or sections differ", rel[i]);
+    }
+    /* The sections that apply, as the whole walk finds them (the order is the merge's). */
+    snprintf(names[1], sizeof(names[1]), "%s/site/a/f.txt", root);
+    ck_assert_str_eq(order(pt_config_dir_for(ra, c->main_server, names[1], "/")),
+                     "server,site,a,whole-f,wild");
+    snprintf(names[1], sizeof(names[1]), "%s/site/a/d", root);
+    ck_assert_str_eq(order(pt_config_dir_for(ra, c->main_server, names[1], "/")),
+                     "server,site,a,wild,whole-d,dirmatch");
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(options_merge_through_sections)
 {
     pt_config_t *c = load("Listen 8080\n<Directory />\n Options None\n</Directory>\n"
@@ -374,6 +435,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
     tcase_add_test(t, nested_files_survive_any_number_of_sections_before_them);
+    tcase_add_test(t, a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
     tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
     tcase_add_test(t, falls_back_to_any_port_vhost_then_main_server);

@@ -419,7 +419,7 @@ static const char *order_for(const char *filename, const char *uri)
     req.cfg = if_cfg;
     req.filename = filename ? pt_arena_printf(arena, "%s/%s", dir, filename) : NULL;
     req.uri = uri;
-    pt_walk_result_t wr;
+    pt_walk_result_t wr = {0};
     req.dir = pt_config_dir_for_walk(arena, req.vhost, req.filename, req.filename, true,
                                      req.uri, &wr);
     req.sections = wr.sections;

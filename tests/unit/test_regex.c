@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -78,6 +79,46 @@ START_TEST(exec_len_matches_bytes_that_are_not_nul_terminated_and_notbol_holds)
 }
 END_TEST
 
+/* Plain-string patterns ("\.php$", "^index\.php$", ".", "^") are matched by comparing
+ * bytes: the same answers and offsets as PCRE2 gives the same pattern inside a group (which
+ * it must run itself), with and without NOTBOL, on subjects around each anchor. */
+START_TEST(plain_string_patterns_answer_as_pcre_does)
+{
+    static const char *const patterns[] = {
+        "\\.php$", "^index\\.php$", ".", "^", "$", "^$", "", "php", "^/wp/", "a\\$", "x\\/y",
+        "^a b$", "\\.", "^\\.ht", "-$", "a]b", "\\(x\\)",
+    };
+    static const char *const subjects[] = {
+        "", "index.php", "index.phps", "a.php", "x.php\n", ".htaccess", "/wp/a", "a$", "x/y",
+        "a b", "\n", "php.php", "-", "a]b", "(x)", "xindex.php",
+    };
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        char grouped[64];
+        snprintf(grouped, sizeof(grouped), "(?:%s)", patterns[i]);
+        pt_regex_t *fast = pt_regex_compile(patterns[i], 0, NULL, 0);
+        pt_regex_t *pcre = pt_regex_compile(grouped, 0, NULL, 0);
+        ck_assert_ptr_nonnull(fast);
+        ck_assert_ptr_nonnull(pcre);
+        for (size_t j = 0; j < sizeof(subjects) / sizeof(subjects[0]); j++) {
+            for (int notbol = 0; notbol < 2; notbol++) {
+                pt_regmatch_t a[3], b[3];
+                const char *sj = subjects[j];
+                int fl = notbol ? PT_REG_NOTBOL : 0;
+                int ra = pt_regex_exec(fast, sj, 3, a, fl), rb = pt_regex_exec(pcre, sj, 3, b, fl);
+                ck_assert_msg(ra == rb, "'%s' on '%s' (notbol %d): %d, pcre %d", patterns[i], sj,
+                              notbol, ra, rb);
+                for (int k = 0; ra == 0 && k < 3; k++)
+                    ck_assert_msg(a[k].rm_so == b[k].rm_so && a[k].rm_eo == b[k].rm_eo,
+                                  "'%s' on '%s': group %d at %d-%d, pcre %d-%d", patterns[i],
+                                  sj, k, a[k].rm_so, a[k].rm_eo, b[k].rm_so, b[k].rm_eo);
+            }
+        }
+        pt_regex_free(fast);
+        pt_regex_free(pcre);
+    }
+}
+END_TEST
+
 START_TEST(a_bad_pattern_is_refused_with_pcres_message_and_offset)
 {
     char err[160];
@@ -143,6 +184,7 @@ int main(void)
                         (int)(sizeof(rows) / sizeof(rows[0])));
     tcase_add_test(tc, captures_are_offset_pairs_and_unset_groups_are_minus_one);
     tcase_add_test(tc, exec_len_matches_bytes_that_are_not_nul_terminated_and_notbol_holds);
+    tcase_add_test(tc, plain_string_patterns_answer_as_pcre_does);
     tcase_add_test(tc, a_bad_pattern_is_refused_with_pcres_message_and_offset);
     tcase_add_test(tc, catastrophic_backtracking_ends_as_an_error_not_a_hang);
     tcase_add_test(tc, many_threads_match_one_compiled_pattern);

@@ -220,6 +220,16 @@ static const row_t rows[] = {
      "RewriteCond %{HTTP_HOST} =a.com [OR]\nRewriteCond %{HTTP_HOST} =b.com\n"
      "RewriteRule ^ /matched",
      false, "/x", NULL, 0, "/x", "", 0, ""},
+    {"a test string of one variable sees what a composed one does",
+     "RewriteCond %{HTTP_HOST}x =Example.comx\nRewriteCond %{HTTP_HOST} =Example.com\n"
+     "RewriteRule ^ /both",
+     false, "/x", NULL, 1, "/both", "", 0, ""},
+    {"two variables side by side are two, not one name",
+     "RewriteCond %{HTTP:X-N}%{HTTP:X-S} =7aa\nRewriteRule ^ /two", false, "/x", NULL, 1,
+     "/two", "", 0, ""},
+    {"a back-reference before a variable is expanded",
+     "RewriteCond %{HTTP_HOST} ^(Ex)\nRewriteCond %1%{HTTP:X-S} =Exaa\nRewriteRule ^ /br",
+     false, "/x", NULL, 1, "/br", "", 0, ""},
     {"NC compares without case", "RewriteCond %{HTTP_HOST} ^EXAMPLE\\.com$ [NC]\n"
                                  "RewriteRule ^ /nc",
      false, "/x", NULL, 1, "/nc", "", 0, ""},
