@@ -573,13 +573,11 @@ static void *look(void *arg)
  * it half written. */
 static void replace_file(const char *name, const char *text)
 {
-    char from[160], to[160];
-    snprintf(from, sizeof(from), "%s/%s.new", dir, name);
+    char tmp[64], from[160], to[160];
+    snprintf(tmp, sizeof(tmp), "%s.new", name);
+    write_file(tmp, text);
+    snprintf(from, sizeof(from), "%s/%s", dir, tmp);
     snprintf(to, sizeof(to), "%s/%s", dir, name);
-    FILE *f = fopen(from, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
     ck_assert_int_eq(rename(from, to), 0);
 }
 
