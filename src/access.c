@@ -14,8 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-                                                          const char *fmt, ...)
+void pt_access_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -187,7 +186,7 @@ static int parse_all(pt_require_t *rq, int argc, const char *const *argv, char *
                      size_t errlen)
 {
     if (rq->negate) {
-        set_err(err, errlen, "'Require not all' is not allowed: a negative Require directive "
+        pt_access_err(err, errlen, "'Require not all' is not allowed: a negative Require directive "
                              "can only refuse, so 'not all' has no useful effect");
         return PT_EINVAL;
     }
@@ -196,7 +195,7 @@ static int parse_all(pt_require_t *rq, int argc, const char *const *argv, char *
     else if (argc == 1 && strcasecmp(argv[0], "denied") == 0)
         rq->kind = PT_REQUIRE_ALL_DENIED;
     else {
-        set_err(err, errlen, "Argument for 'Require all' must be 'granted' or 'denied'");
+        pt_access_err(err, errlen, "Argument for 'Require all' must be 'granted' or 'denied'");
         return PT_EINVAL;
     }
     return 0;
@@ -206,14 +205,14 @@ static int parse_ip(pt_arena_t *a, pt_require_t *rq, int argc, const char *const
                     char *err, size_t errlen)
 {
     if (argc < 1) {
-        set_err(err, errlen, "'Require ip' needs at least one address or network");
+        pt_access_err(err, errlen, "'Require ip' needs at least one address or network");
         return PT_EINVAL;
     }
     rq->kind = PT_REQUIRE_IP;
     rq->cidrs = pt_arena_calloc(a, (size_t)argc * sizeof(pt_cidr_t));
     for (int i = 0; i < argc; i++) {
         if (pt_cidr_parse(argv[i], &rq->cidrs[i]) != 0) {
-            set_err(err, errlen, "'Require ip': '%s' is not a valid IP address or network",
+            pt_access_err(err, errlen, "'Require ip': '%s' is not a valid IP address or network",
                     argv[i]);
             return PT_EINVAL;
         }
@@ -226,7 +225,7 @@ static int parse_ip(pt_arena_t *a, pt_require_t *rq, int argc, const char *const
 static int parse_local(pt_arena_t *a, pt_require_t *rq, int argc, char *err, size_t errlen)
 {
     if (argc != 0) {
-        set_err(err, errlen, "'Require local' takes no arguments");
+        pt_access_err(err, errlen, "'Require local' takes no arguments");
         return PT_EINVAL;
     }
     rq->kind = PT_REQUIRE_IP;
@@ -242,14 +241,14 @@ static int parse_names(pt_arena_t *a, pt_require_t *rq, pt_require_kind_t kind,
                        size_t errlen)
 {
     if (argc < 1) {
-        set_err(err, errlen, "'Require %s' needs at least one argument", prov);
+        pt_access_err(err, errlen, "'Require %s' needs at least one argument", prov);
         return PT_EINVAL;
     }
     rq->kind = kind;
     rq->names = pt_arena_alloc(a, (size_t)argc * sizeof(char *));
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] == '\0') {
-            set_err(err, errlen, "'Require %s': empty argument", prov);
+            pt_access_err(err, errlen, "'Require %s': empty argument", prov);
             return PT_EINVAL;
         }
         rq->names[i] = pt_arena_strdup(a, argv[i]);
@@ -265,7 +264,7 @@ static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *pro
 {
     if (strcasecmp(prov, "valid-user") == 0) {
         if (n != 0) {
-            set_err(err, errlen, "'Require valid-user' takes no arguments");
+            pt_access_err(err, errlen, "'Require valid-user' takes no arguments");
             return PT_EINVAL;
         }
         rq->kind = PT_REQUIRE_VALID_USER;
@@ -278,7 +277,7 @@ static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *pro
     if (strcasecmp(prov, "host") == 0) {
         for (int i = 0; i < n; i++) {
             if (strpbrk(args[i], "*?[")) {
-                set_err(err, errlen, "'Require host %s': host names take no wildcards; "
+                pt_access_err(err, errlen, "'Require host %s': host names take no wildcards; "
                                      "'.example.com' matches every host in the domain",
                         args[i]);
                 return PT_EINVAL;
@@ -292,11 +291,11 @@ static int parse_user_providers(pt_arena_t *a, pt_require_t *rq, const char *pro
     if (strcasecmp(prov, "expr") == 0) {
         /* The expression is the line as written, quotes and all, which words have lost:
          * the directive reads it (require_expr). */
-        set_err(err, errlen, "'Require expr' is parsed from the Require line as written "
+        pt_access_err(err, errlen, "'Require expr' is parsed from the Require line as written "
                              "(its words alone lose the quotes the expression needs)");
         return PT_EINVAL;
     }
-    set_err(err, errlen,
+    pt_access_err(err, errlen,
             "'Require %s': portico has no such authorization provider (the providers are "
             "all, ip, local, method, env, valid-user, user, group, host and forward-dns)",
             prov);
@@ -313,7 +312,7 @@ pt_require_t *pt_require_parse(pt_arena_t *a, int argc, const char *const *argv,
         i = 1;
     }
     if (argc <= i) {
-        set_err(err, errlen, "Require needs an authorization provider, e.g. 'Require all "
+        pt_access_err(err, errlen, "Require needs an authorization provider, e.g. 'Require all "
                              "granted' or 'Require ip 10.0.0.0/8'");
         return NULL;
     }
@@ -388,7 +387,7 @@ static int neg_in_or(const pt_require_t *child, const char *parent, char *err, s
 {
     char at[300];
     where(child, at, sizeof at);
-    set_err(err, errlen, "negative %s directive has no effect in %s directive%s",
+    pt_access_err(err, errlen, "negative %s directive has no effect in %s directive%s",
             label(child), parent, at);
     return PT_EINVAL;
 }
@@ -415,7 +414,7 @@ static int check_node(const pt_require_t *rq, char *err, size_t errlen)
     if (rq->nchildren > 0 && !positive) {
         char at[300];
         where(rq, at, sizeof at);
-        set_err(err, errlen, "%s directive contains only negative authorization directives%s",
+        pt_access_err(err, errlen, "%s directive contains only negative authorization directives%s",
                 label(rq), at);
         return PT_EINVAL;
     }

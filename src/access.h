@@ -73,6 +73,10 @@ pt_require_t *pt_require_group(pt_arena_t *a, pt_require_kind_t kind, pt_require
  * directive"), and so is a <RequireAll> with only negated members. 0 or PT_EINVAL with err
  * set; the message ends with " (at file:line)" when the offending rule carries file/line. */
 int pt_require_check(const pt_require_t *top, char *err, size_t errlen);
+/* Formats a parse error into err (errlen bytes; nothing when err is NULL): for the parsers
+ * of Require (here) and of Allow/Deny (access_compat.c). */
+__attribute__((format(printf, 3, 4))) void pt_access_err(char *err, size_t errlen,
+                                                         const char *fmt, ...);
 /* Parses "10.0.0.0/8", "192.168", "2001:db8::/32", "127.0.0.1" (Apache's forms, including
  * partial dotted IPv4 and netmask "10.0.0.0/255.0.0.0"). 0 or PT_EINVAL. */
 int pt_cidr_parse(const char *s, pt_cidr_t *out);

@@ -9,17 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-                                                          const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Looks like an address (digits, dots, colons, hex, a slash) rather than a host name:
  * Apache takes what apr_ipsubnet_create refuses as EINVAL for a name, but reports other
  * refusals ("10.1/8", "300.1.1.1") as a bad address. */
@@ -43,7 +32,7 @@ int pt_access_compat_parse_from(pt_arena_t *a, const char *arg, pt_from_t *out, 
         if (v[0] == '!')
             v++;
         if (v[0] == '\0') {
-            set_err(err, errlen, "'%s': env= needs a variable name", arg);
+            pt_access_err(err, errlen, "'%s': env= needs a variable name", arg);
             return PT_EINVAL;
         }
         out->name = pt_arena_strdup(a, v);
@@ -55,7 +44,7 @@ int pt_access_compat_parse_from(pt_arena_t *a, const char *arg, pt_from_t *out, 
     }
     if (looks_like_address(arg)) {
         if (pt_cidr_parse(arg, &out->cidr) != 0) {
-            set_err(err, errlen,
+            pt_access_err(err, errlen,
                     "'%s' is not a valid IP address or network (forms: 10.1.2.3, 10.1, "
                     "10.0.0.0/8, 10.0.0.0/255.0.0.0 with a contiguous mask, 2001:db8::/32)",
                     arg);
@@ -66,7 +55,7 @@ int pt_access_compat_parse_from(pt_arena_t *a, const char *arg, pt_from_t *out, 
     }
     if (strpbrk(arg, "*?[")) {
         /* Apache takes it for a literal name that no host has: say so instead. */
-        set_err(err, errlen, "'%s': host names take no wildcards; '.example.com' (or "
+        pt_access_err(err, errlen, "'%s': host names take no wildcards; '.example.com' (or "
                              "'example.com') matches every host in the domain", arg);
         return PT_EINVAL;
     }

@@ -109,8 +109,7 @@ static void add_headers(pt_request_t *r, pt_table_t *t)
     }
 }
 
-/* CONTEXT_PREFIX / CONTEXT_DOCUMENT_ROOT: the Alias that mapped the request, if any. */
-static void add_context(pt_request_t *r, pt_table_t *t)
+void pt_cgi_context(const pt_request_t *r, const char **prefix_out, const char **root_out)
 {
     const pt_vhost_t *vh = r->vhost;
     const char *root = vh->document_root ? vh->document_root : "";
@@ -126,6 +125,14 @@ static void add_context(pt_request_t *r, pt_table_t *t)
         root = al->to;
         break;
     }
+    *prefix_out = prefix;
+    *root_out = root;
+}
+
+static void add_context(pt_request_t *r, pt_table_t *t)
+{
+    const char *prefix, *root;
+    pt_cgi_context(r, &prefix, &root);
     pt_table_set(t, "CONTEXT_PREFIX", prefix);
     pt_table_set(t, "CONTEXT_DOCUMENT_ROOT", root);
 }

@@ -23,6 +23,10 @@ typedef struct {
  * decides about FallbackResource), or 1 when the whole path is a directory. */
 int pt_cgi_script_locate(struct pt_request *r, pt_cgi_script_t *s);
 
+/* CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT: the Alias that mapped r (its URL prefix and
+ * its target), else "" and the DocumentRoot, as Apache's ap_set_context_info. */
+void pt_cgi_context(const struct pt_request *r, const char **prefix, const char **root);
+
 /* Fills t (in r's arena) with the request's CGI/1.1 variables: the request headers as
  * HTTP_* (never Proxy or credentials), the server's and the client's addresses, HTTPS and
  * mod_ssl's SSL_* on TLS, the request environment (SetEnv), then the CGI fields of script s.

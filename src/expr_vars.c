@@ -5,6 +5,7 @@
 #include "expr.h"
 
 #include "access.h"
+#include "cgivars.h"
 #include "request.h"
 #include "tls.h"
 
@@ -82,17 +83,9 @@ static const char *file_var(const pt_request_t *r, pt_expr_var_t v)
 /* CONTEXT_PREFIX / CONTEXT_DOCUMENT_ROOT: the Alias that mapped the request, if any. */
 static const char *context_var(const pt_request_t *r, bool prefix)
 {
-    const pt_vhost_t *vh = r->vhost;
-    for (size_t i = 0; r->filename && i < vh->naliases_map; i++) {
-        const pt_alias_t *al = &vh->aliases_map[i];
-        size_t n = strlen(al->from);
-        if (al->regex || strncmp(r->uri, al->from, n) != 0)
-            continue;
-        if (n && al->from[n - 1] != '/' && r->uri[n] != '\0' && r->uri[n] != '/')
-            continue;
-        return prefix ? al->from : al->to;
-    }
-    return prefix ? "" : s_or_empty(vh->document_root);
+    const char *p, *root;
+    pt_cgi_context(r, &p, &root);
+    return prefix ? p : root;
 }
 
 static const char *on_off(bool on)

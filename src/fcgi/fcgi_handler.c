@@ -13,15 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int64_t exchange_timeout(const pt_request_t *r, const pt_backend_t *b)
-{
-    if (b->timeout_ms > 0)
-        return b->timeout_ms;
-    if (r->vhost->proxy_timeout_ms > 0)
-        return r->vhost->proxy_timeout_ms;
-    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
-}
-
 /* A .php that is not there: 404 from here (php-fpm is not asked), or FallbackResource. */
 static int script_missing(pt_request_t *r)
 {
@@ -151,7 +142,7 @@ static int fcgi_run(pt_request_t *r, pt_proxy_attempt_t *a)
     int rc = locate(r, fpm, &s, &handled);
     if (handled)
         return rc;
-    x.timeout_ms = exchange_timeout(r, x.b);
+    x.timeout_ms = pt_upstream_exchange_timeout(r, x.b);
     if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), x.b))) {
         pt_log_rerror(PT_LOG_ERR, r, "FastCGI backend %s: no connection pool in this process "
                       "(the proxy runtime was not made)", x.b->url);

@@ -19,15 +19,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int64_t exchange_timeout(const pt_request_t *r, const pt_backend_t *b)
-{
-    if (b->timeout_ms > 0)
-        return b->timeout_ms;
-    if (r->vhost->proxy_timeout_ms > 0)
-        return r->vhost->proxy_timeout_ms;
-    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
-}
-
 /* RFC 9110 9.2.2 (and the balancer's rule): a request that may be sent twice. */
 static bool idempotent(const pt_request_t *r)
 {
@@ -241,7 +232,7 @@ static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a
         return mf;
     pt_http_x_t x = {.r = r, .b = b, .a = a, .c = {.fd = -1},
                      .own_headers = r->headers_out.n};
-    x.timeout_ms = exchange_timeout(r, b);
+    x.timeout_ms = pt_upstream_exchange_timeout(r, b);
     if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), b))) {
         pt_log_rmerror("proxy_http", PT_LOG_ERR, r,
                        "HTTP backend %s: no connection pool in this process "

@@ -190,6 +190,15 @@ int64_t pt_upstream_connect_timeout(const pt_backend_t *b)
     return b->connect_timeout_ms > 0 ? b->connect_timeout_ms : PT_UPSTREAM_CONNECT_TIMEOUT_MS;
 }
 
+int64_t pt_upstream_exchange_timeout(const pt_request_t *r, const pt_backend_t *b)
+{
+    if (b->timeout_ms > 0)
+        return b->timeout_ms;
+    if (r->vhost->proxy_timeout_ms > 0)
+        return r->vhost->proxy_timeout_ms;
+    return r->vhost->timeout_ms > 0 ? r->vhost->timeout_ms : 60000;
+}
+
 static int connect_backend(const pt_backend_t *b, int64_t timeout_ms);
 
 int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms)

@@ -81,6 +81,9 @@ typedef struct {
 int pt_upstream_connect(const pt_backend_t *b, int64_t timeout_ms);
 /* The connect timeout of b (connectiontimeout=, else the default). */
 int64_t pt_upstream_connect_timeout(const pt_backend_t *b);
+/* How long each wait on b's answer for r may take: timeout= of b, else ProxyTimeout, else
+ * Timeout of r's server, else 60 s (mod_proxy's order). */
+int64_t pt_upstream_exchange_timeout(const struct pt_request *r, const pt_backend_t *b);
 /* Writes all of iov (which it advances) to fd, each wait for room bounded by timeout_ms:
  * 0, PT_ETIMEOUT or -errno (-EPIPE, -ECONNRESET when the backend went away). It never
  * blocks in the send itself (MSG_DONTWAIT), whatever the socket's mode. */
