@@ -27,7 +27,10 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
     (void)ng, (void)id;
     h2_session_t *s = user;
     h2_stream_t *st = src->ptr;
-    pthread_mutex_lock(&s->lock);
+    /* A stream answered inline has no worker: its output is this thread's alone. */
+    bool shared = !st->on_c1;
+    if (shared)
+        pthread_mutex_lock(&s->lock);
     size_t n = PT_MIN(len, st->out_len);
     if (n > 0)
         memcpy(buf, st->out + st->out_off, n);
@@ -35,7 +38,7 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
     st->out_len -= n;
     if (st->out_len == 0)
         st->out_off = 0;
-    if (n > 0)
+    if (n > 0 && shared)
         pthread_cond_signal(&st->cond); /* room for the worker */
     ssize_t rc = (ssize_t)n;
     if (st->out_len == 0 && st->out_eof) {
@@ -44,7 +47,8 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
         st->deferred = true;
         rc = NGHTTP2_ERR_DEFERRED;
     }
-    pthread_mutex_unlock(&s->lock);
+    if (shared)
+        pthread_mutex_unlock(&s->lock);
     return rc;
 }
 

@@ -157,13 +157,12 @@ static inline void h2_session_wake(h2_session_t *s)
     ssize_t n = write(s->efd, &one, sizeof(one));
     (void)n; /* a full counter: a wake is pending anyway */
 }
-/* The same for a stream's own news: a stream run inline only marks it (its thread is the
- * session's). */
+/* The same for a stream's own news. A stream run inline wakes nothing: its thread is the
+ * session's, which marks the news once the run is over (h2_stream_run_inline); news is
+ * [lock] and an inline stream's output holds no lock. */
 static inline void h2_stream_wake(h2_stream_t *st)
 {
-    if (st->on_c1)
-        st->s->news = true;
-    else
+    if (!st->on_c1)
         h2_session_wake(st->s);
 }
 /* h2_workers.c: runs t on a thread of the child's HTTP/2 pool, sized by pool (the main

