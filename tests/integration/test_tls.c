@@ -118,6 +118,46 @@ START_TEST(default_suites_are_aead_with_forward_secrecy_in_the_server_order)
 }
 END_TEST
 
+/* TLS 1.3 by default: AES-128-GCM first in the server's order (the cheapest AEAD on a CPU
+ * with AES instructions, as HAProxy, Cloudflare and Mozilla's lists put it), AES-256-GCM
+ * and ChaCha20-Poly1305 after it; a client that puts ChaCha20 first (no AES hardware)
+ * gets it. SSLHonorCipherOrder off gives the client's order, and SSLCipherSuite TLSv1.3
+ * replaces the list (both on the address's default server: TLS 1.3 picks its suite before
+ * the SNI callback switches servers). */
+START_TEST(tls13_default_suites_prefer_aes128_and_chacha20_for_clients_that_ask_first)
+{
+    start_tls("", "", "");
+    const char *aes256_first = "-servername a.test -tls1_3 -ciphersuites "
+                               "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
+                               "TLS_CHACHA20_POLY1305_SHA256";
+    s_client_expect(aes256_first, "Cipher is TLS_AES_128_GCM_SHA256");
+    s_client_expect("-servername a.test -tls1_3 -ciphersuites "
+                    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:"
+                    "TLS_AES_128_GCM_SHA256",
+                    "Cipher is TLS_CHACHA20_POLY1305_SHA256");
+    s_client_expect("-servername a.test -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384",
+                    "Cipher is TLS_AES_256_GCM_SHA384");
+    /* OpenSSL's default client order (AES-256 first), as wrk and curl send it. */
+    s_client_expect("-servername a.test -tls1_3", "Cipher is TLS_AES_128_GCM_SHA256");
+}
+END_TEST
+
+START_TEST(honor_order_off_and_sslciphersuite_tlsv13_replace_the_default_order)
+{
+    start_tls("SSLHonorCipherOrder off", "", "");
+    s_client_expect("-servername a.test -tls1_3 -ciphersuites "
+                    "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+                    "Cipher is TLS_AES_256_GCM_SHA384");
+    pth_stop(h);
+    start_tls("", "SSLCipherSuite TLSv1.3 TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", "");
+    s_client_expect("-servername a.test -tls1_3 -ciphersuites "
+                    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+                    "Cipher is TLS_AES_256_GCM_SHA384");
+    s_client_refuse("-servername a.test -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256",
+                    "alert handshake failure");
+}
+END_TEST
+
 START_TEST(sni_selects_each_names_certificate_and_the_default_for_unknown_or_none)
 {
     start_tls("", "", "");
@@ -446,6 +486,8 @@ static Suite *tls_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tls12_and_tls13_negotiate_and_tls10_tls11_are_refused);
     tcase_add_test(tc, default_suites_are_aead_with_forward_secrecy_in_the_server_order);
+    tcase_add_test(tc, tls13_default_suites_prefer_aes128_and_chacha20_for_clients_that_ask_first);
+    tcase_add_test(tc, honor_order_off_and_sslciphersuite_tlsv13_replace_the_default_order);
     tcase_add_test(tc, sni_selects_each_names_certificate_and_the_default_for_unknown_or_none);
     tcase_add_test(tc, one_server_offers_its_rsa_and_its_ecdsa_certificate);
     tcase_add_test(tc, alpn_picks_from_what_protocols_lists_in_the_servers_order);
