@@ -356,6 +356,8 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
 bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
                              const char *host)
 {
+    if (!cfg->strict_host_check)
+        return false;
     size_t hlen = host ? strlen(host) : 0;
     while (hlen > 0 && host[hlen - 1] == '.')
         hlen--;
