@@ -154,6 +154,42 @@ START_TEST(validators_follow_the_file_on_disk)
 }
 END_TEST
 
+static pth_resp_t raw_get(const char *path)
+{
+    char req[512];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+             path);
+    pth_resp_t r;
+    bool closed;
+    ck_assert_int_eq(pth_raw(h, req, strlen(req), 5000, &r, &closed), 0);
+    pth_assert_one_response(&r, req);
+    return r;
+}
+
+/* A CR or LF that a rule copies into a field value (here the decoded URL) never splits the
+ * head: the rule gives it as a space, and the head writer leaves out any field value that
+ * still holds one. */
+START_TEST(a_crlf_in_a_field_value_never_splits_the_head)
+{
+    START("Header always set X-Tail \"expr=%%{REQUEST_URI}\"\n");
+    pth_resp_t r = raw_get("/t/plain");
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(pth_resp_header(&r, "X-Tail"));
+    ck_assert_str_eq(pth_resp_header(&r, "X-Tail"), "/t/plain");
+    pth_resp_free(&r);
+    const char *bad[] = {"/t/a%0d%0aInjected:%20yes", "/t/a%0aInjected:%20yes",
+                         "/t/a%0dInjected:%20yes"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = raw_get(bad[i]);
+        ck_assert_int_eq(r.status, 404);
+        ck_assert_ptr_null(pth_resp_header(&r, "Injected"));
+        const char *v = pth_resp_header(&r, "X-Tail");
+        ck_assert_msg(!v || !strpbrk(v, "\r\n"), "X-Tail holds a CR or LF");
+        pth_resp_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(serves_single_and_suffix_ranges)
 {
     START("\n");
@@ -543,6 +579,7 @@ static Suite *static_suite(void)
     tcase_add_test(tc, an_unknown_handler_name_is_refused_at_start_with_its_line);
     tcase_add_test(tc, answers_304_to_matching_validators);
     tcase_add_test(tc, validators_follow_the_file_on_disk);
+    tcase_add_test(tc, a_crlf_in_a_field_value_never_splits_the_head);
     tcase_add_test(tc, serves_single_and_suffix_ranges);
     tcase_add_test(tc, serves_multiple_ranges_as_multipart_byteranges);
     tcase_add_test(tc, answers_416_to_an_unsatisfiable_range);
