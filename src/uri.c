@@ -142,6 +142,10 @@ static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes, bo
     if (st != 0) {
         return st;
     }
+    if (no_dot_segments(dec, dlen)) { /* the usual URL: the decoded copy is the result */
+        *out = dec;
+        return 0;
+    }
     char *res = pt_arena_alloc(a, dlen + 2);
     if (!remove_dot_segments(dec, dlen, res, false, merge)) {
         return 400;
