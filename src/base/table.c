@@ -23,7 +23,7 @@ void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
     t->arena = a;
     t->n = 0;
     t->cap = cap ? cap : 8;
-    t->v = pt_arena_alloc(a, t->cap * sizeof(pt_entry_t));
+    t->v = NULL; /* made by the first add: many of a request's tables stay empty */
 }
 
 const char *pt_table_get(const pt_table_t *t, const char *name)
@@ -45,7 +45,9 @@ size_t pt_table_count(const pt_table_t *t, const char *name)
 
 void pt_table_add(pt_table_t *t, const char *name, const char *value)
 {
-    if (t->n == t->cap) {
+    if (!t->v) {
+        t->v = pt_arena_alloc(t->arena, t->cap * sizeof(pt_entry_t));
+    } else if (t->n == t->cap) {
         size_t ncap = t->cap * 2;
         t->v = pt_arena_grow(t->arena, t->v, t->cap * sizeof(pt_entry_t),
                              ncap * sizeof(pt_entry_t));
