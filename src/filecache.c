@@ -2,6 +2,9 @@
  * nobody holds, a stat by path at most once per validity period. */
 #include "filecache.h"
 #include "common.h"
+#include "config.h"
+#include "httpdate.h"
+#include "range.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #define BUCKETS 2048 /* power of two */
+#define ETAG_BITS (PT_FETAG_MTIME | PT_FETAG_SIZE) /* the ETag an entry holds */
 
 struct pt_fcentry {
     char *path;
@@ -18,6 +22,8 @@ struct pt_fcentry {
     int fd;
     struct stat st;
     void *data;                    /* small files only */
+    char etag[PT_ETAG_LEN];        /* for ETAG_BITS */
+    char last_modified[PT_HTTP_DATE_LEN + 1]; /* "" when the mtime was in the future */
     int64_t checked_ms;
     int refs;
     bool dead;                     /* replaced or evicted while held: free on last release */
@@ -32,12 +38,20 @@ static struct {
     size_t n;
 } fc = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* FNV-style over eight bytes at a time (a path is hashed per request). */
 static uint64_t hash_path(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    size_t n = strlen(s), i = 0;
+    uint64_t h = 1469598103934665603ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        h = (h ^ v) * 1099511628211ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ^ (h >> 32);
 }
 
 static void entry_free(pt_fcentry_t *e)
@@ -128,6 +142,12 @@ static int load(const char *path, uint64_t h, pt_fcentry_t **out)
     e->fd = fd;
     e->st = st;
     e->checked_ms = pt_now_ms();
+    int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+    pt_etag_make_bits(e->etag, sizeof(e->etag), ETAG_BITS, (uint64_t)st.st_ino,
+                      (int64_t)st.st_size, mtime_us);
+    /* Once the mtime is past, it stays past: the date is the header of every request. */
+    if (st.st_mtime <= time(NULL))
+        pt_http_date_format(e->last_modified, sizeof(e->last_modified), st.st_mtime);
     if (st.st_size > 0 && st.st_size <= PT_FILECACHE_SMALL) {
         e->data = malloc((size_t)st.st_size);
         if (e->data && pread(fd, e->data, (size_t)st.st_size, 0) != st.st_size) {
@@ -219,6 +239,16 @@ void pt_filecache_release(pt_fcentry_t *e)
 int pt_fcentry_fd(const pt_fcentry_t *e) { return e->fd; }
 const struct stat *pt_fcentry_stat(const pt_fcentry_t *e) { return &e->st; }
 const void *pt_fcentry_data(const pt_fcentry_t *e) { return e->data; }
+
+const char *pt_fcentry_last_modified(const pt_fcentry_t *e)
+{
+    return e->last_modified[0] ? e->last_modified : NULL;
+}
+
+const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits)
+{
+    return bits == ETAG_BITS && e->etag[0] ? e->etag : NULL;
+}
 
 void pt_filecache_clear(void)
 {

@@ -26,6 +26,12 @@ int pt_fcentry_fd(const pt_fcentry_t *e);
 const struct stat *pt_fcentry_stat(const pt_fcentry_t *e);
 /* The whole file's bytes when it is small, else NULL. */
 const void *pt_fcentry_data(const pt_fcentry_t *e);
+/* The validators of the entry's file, made once when it was loaded instead of per request:
+ * its Last-Modified (the IMF-fixdate of its mtime; NULL when that mtime was in the future
+ * then, as the header says the time of the request instead), and its ETag for FileETag
+ * components bits (NULL unless bits are MTime Size, Apache's default, the one made). */
+const char *pt_fcentry_last_modified(const pt_fcentry_t *e);
+const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits);
 /* Drops every entry not in use (tests, and a child before it exits). */
 void pt_filecache_clear(void);
 

@@ -10,7 +10,10 @@
 #include "config.h"
 #include "request.h"
 
-/* The walk's reader for r (pt_walk_result_t.ht): ctx is r. */
+/* The walk's reader for r (pt_walk_result_t.ht): ctx is r. Used whether or not a
+ * configuration lets files in: with no AllowOverride nothing is read, and the cached walk of
+ * a directory is then the merge of its <Directory> sections alone (revalidating it stats
+ * nothing). */
 const pt_htaccess_reader_t *pt_htaccess_reader(pt_request_t *r);
 
 /* How often a cached entry is checked against the file system. */

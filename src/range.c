@@ -278,9 +278,23 @@ static bool any_etag_match(const pt_table_t *h, const char *name, const char *et
     return false;
 }
 
+/* Whether any field of h is named "If-...": most requests carry none, and one pass over the
+ * fields then stands for the four lookups. */
+static bool has_if_field(const pt_table_t *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const char *n = h->v[i].name;
+        if ((n[0] | 0x20) == 'i' && (n[1] | 0x20) == 'f' && n[2] == '-')
+            return true;
+    }
+    return false;
+}
+
 int pt_cond_evaluate(const pt_table_t *h, bool get_or_head, const char *etag, time_t mtime,
                      time_t now)
 {
+    if (!has_if_field(h))
+        return 0;
     time_t t;
     if (pt_table_get(h, "If-Match") != NULL) {
         if (!any_etag_match(h, "If-Match", etag, false)) {

@@ -486,7 +486,9 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         if (!mapped)
             r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
-        wr.ht = r->cfg->htaccess ? pt_htaccess_reader(r) : NULL;
+        /* Without AllowOverride no file is read, but the reader's cache of merged walks
+         * still spares each request the <Directory> merge of its directory. */
+        wr.ht = pt_htaccess_reader(r);
         r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);

@@ -469,11 +469,15 @@ static void content_md5(pt_request_t *r, int fd, const struct stat *st, const vo
 }
 
 /* The ETag FileETag asks for (Apache's ap_make_etag); NULL for None. */
-static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, const void *data)
+static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, const void *data,
+                             const pt_fcentry_t *fce)
 {
     unsigned bits = pt_core_etag_bits(&r->dir->core);
     if (bits & PT_FETAG_NONE)
         return NULL;
+    const char *made = fce ? pt_fcentry_etag(fce, bits) : NULL;
+    if (made)
+        return made;
     if (bits & PT_FETAG_DIGEST) {
         const char *b64 = file_digest(r, fd, st, data, EVP_sha1());
         return b64 ? pt_arena_printf(r->arena, "\"%s\"", b64) : NULL;
@@ -485,18 +489,24 @@ static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, con
     return etag;
 }
 
-/* data: the whole file in memory when the cache holds it, else NULL. */
-static int serve_file(pt_request_t *r, int fd, const struct stat *st, const void *data)
+/* fce: the file cache's entry of the file (st is its stat), else NULL; data: the whole file
+ * in memory when the cache holds it, else NULL. */
+static int serve_file(pt_request_t *r, int fd, const struct stat *st, const pt_fcentry_t *fce)
 {
     int rc = method_allowed(r);
     if (rc != 0 || r->method_id == PT_METHOD_OPTIONS) {
         return rc;
     }
-    const char *etag = file_etag(r, fd, st, data);
+    const void *data = fce ? pt_fcentry_data(fce) : NULL;
+    const char *etag = file_etag(r, fd, st, data, fce);
     /* A file dated in the future is announced as modified now, as Apache does. */
     time_t now = time(NULL);
-    char *lm = pt_arena_alloc(r->arena, 32);
-    pt_http_date_format(lm, 32, PT_MIN(st->st_mtime, now));
+    const char *lm = fce ? pt_fcentry_last_modified(fce) : NULL;
+    if (!lm) {
+        char *buf = pt_arena_alloc(r->arena, PT_HTTP_DATE_LEN + 1);
+        pt_http_date_format(buf, PT_HTTP_DATE_LEN + 1, PT_MIN(st->st_mtime, now));
+        lm = buf;
+    }
     pt_table_set(&r->headers_out, "Last-Modified", lm);
     if (etag)
         pt_table_set(&r->headers_out, "ETag", etag);
@@ -560,7 +570,7 @@ int pt_static_handler(pt_request_t *r)
             fd = pt_fcentry_fd(sib);
             st = *pt_fcentry_stat(sib);
         }
-        rc = serve_file(r, fd, &st, fce ? pt_fcentry_data(fce) : NULL);
+        rc = serve_file(r, fd, &st, fce);
         if (fce)
             pt_filecache_release(fce);
         else

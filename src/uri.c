@@ -72,14 +72,20 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
  * MergeSlashes On, the default; Off keeps them). A trailing '/' is kept, and a trailing "." or ".." leaves one, as the
  * RFC's algorithm does. in starts with '/'. Returns false when a ".." would climb above the
  * root, unless clamp (file names: "/.." is "/"): Apache answers such a URL with 400. */
-static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
+/* Whether a path of more than "/" has no "//", "/." or "/..": remove_dot_segments gives it
+ * back as it is. */
+static bool no_dot_segments(const char *in, size_t len)
 {
-    /* The common case, a path with no "//", "/." or "/..": it is its own result, copied at
-     * once instead of segment by segment. */
     size_t k = 0;
     while (k + 1 < len && !(in[k] == '/' && (in[k + 1] == '/' || in[k + 1] == '.')))
         k++;
-    if (k + 1 >= len && len > 1) {
+    return k + 1 >= len && len > 1;
+}
+
+static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
+{
+    /* The common case is its own result, copied at once instead of segment by segment. */
+    if (no_dot_segments(in, len)) {
         memcpy(out, in, len);
         out[len] = '\0';
         return true;
@@ -135,6 +141,10 @@ static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes, bo
     int st = percent_decode(raw, len, slashes, dec, &dlen);
     if (st != 0) {
         return st;
+    }
+    if (no_dot_segments(dec, dlen)) { /* the usual URL: the decoded copy is the result */
+        *out = dec;
+        return 0;
     }
     char *res = pt_arena_alloc(a, dlen + 2);
     if (!remove_dot_segments(dec, dlen, res, false, merge)) {
@@ -232,6 +242,9 @@ const char *pt_uri_canonical_file(pt_arena_t *a, const char *path)
         return path;
     }
     size_t len = strlen(path);
+    /* Already canonical (a DocumentRoot and a normalized URL, per request twice): no copy. */
+    if (no_dot_segments(path, len))
+        return path;
     char *res = pt_arena_alloc(a, len + 2);
     remove_dot_segments(path, len, res, true, true);
     size_t rl = strlen(res);
@@ -299,7 +312,12 @@ static const char *map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri,
         return NULL;
     }
     *root = vh->document_root;
-    return pt_arena_printf(a, "%s%s", vh->document_root, uri);
+    /* Joined by hand: the printf was a third of the mapping's cost per request. */
+    size_t dl = strlen(vh->document_root), ul = strlen(uri);
+    char *f = pt_arena_alloc(a, dl + ul + 1);
+    memcpy(f, vh->document_root, dl);
+    memcpy(f + dl, uri, ul + 1);
+    return f;
 }
 
 const char *pt_uri_map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri, size_t *root_len)

@@ -26,7 +26,8 @@ const char *pt_uri_to_filename(pt_arena_t *a, const pt_vhost_t *vh, const char *
  * such as FollowSymLinks govern the components below it. */
 const char *pt_uri_map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri, size_t *root_len);
 /* An absolute file path without "//", "." or ".." segments (resolved by name, never above
- * "/"); a trailing '/' is kept. Other strings are returned as they are. */
+ * "/"); a trailing '/' is kept. Other strings, and paths already in that form, are returned
+ * as they are (the same pointer). */
 const char *pt_uri_canonical_file(pt_arena_t *a, const char *path);
 
 /* Percent-encodes a path for use in a URL or HTML (listing links, Location headers). */

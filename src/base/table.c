@@ -4,18 +4,32 @@
 #include <string.h>
 #include <strings.h>
 
+/* Whether two names are equal, ignoring ASCII case. The first bytes are compared here, so
+ * that most of the names a lookup passes cost no call (tables are searched many times per
+ * request: headers in, out, the environment). In the C locale (portico sets no other)
+ * strcasecmp folds ASCII only, as this does. */
+static inline unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+static inline bool same_name(const char *a, const char *b)
+{
+    return fold((unsigned char)a[0]) == fold((unsigned char)b[0]) && strcasecmp(a, b) == 0;
+}
+
 void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
 {
     t->arena = a;
     t->n = 0;
     t->cap = cap ? cap : 8;
-    t->v = pt_arena_alloc(a, t->cap * sizeof(pt_entry_t));
+    t->v = NULL; /* made by the first add: many of a request's tables stay empty */
 }
 
 const char *pt_table_get(const pt_table_t *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i].name, name) == 0)
+        if (same_name(t->v[i].name, name))
             return t->v[i].value;
     return NULL;
 }
@@ -24,14 +38,16 @@ size_t pt_table_count(const pt_table_t *t, const char *name)
 {
     size_t c = 0;
     for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i].name, name) == 0)
+        if (same_name(t->v[i].name, name))
             c++;
     return c;
 }
 
 void pt_table_add(pt_table_t *t, const char *name, const char *value)
 {
-    if (t->n == t->cap) {
+    if (!t->v) {
+        t->v = pt_arena_alloc(t->arena, t->cap * sizeof(pt_entry_t));
+    } else if (t->n == t->cap) {
         size_t ncap = t->cap * 2;
         t->v = pt_arena_grow(t->arena, t->v, t->cap * sizeof(pt_entry_t),
                              ncap * sizeof(pt_entry_t));
@@ -46,7 +62,7 @@ void pt_table_unset(pt_table_t *t, const char *name)
 {
     size_t j = 0;
     for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i].name, name) != 0)
+        if (!same_name(t->v[i].name, name))
             t->v[j++] = t->v[i];
     t->n = j;
 }
@@ -60,7 +76,7 @@ void pt_table_set(pt_table_t *t, const char *name, const char *value)
 static pt_entry_t *find(pt_table_t *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i].name, name) == 0)
+        if (same_name(t->v[i].name, name))
             return &t->v[i];
     return NULL;
 }

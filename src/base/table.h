@@ -14,7 +14,7 @@ typedef struct {
 
 typedef struct {
     pt_arena_t *arena;
-    pt_entry_t *v;
+    pt_entry_t *v; /* n entries; NULL until the first add (cap entries are made then) */
     size_t n, cap;
 } pt_table_t;
 

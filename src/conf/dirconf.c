@@ -339,10 +339,14 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
             const pt_vhost_t *vh = cfg->vhosts[i];
             if (!local || vhost_addr_match(vh, local) != level)
                 continue;
-            if (!first)
+            if (!first) {
                 first = vh;
+                continue;
+            }
+            /* The set's first is its answer whether or not it names host, unless a later
+             * one names it: only then does the first's own name decide (it comes first). */
             if (hlen && name_match(vh, host, hlen))
-                return vh;
+                return name_match(first, host, hlen) ? first : vh;
         }
         if (first)
             return first;
@@ -356,6 +360,8 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
 bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,
                              const char *host)
 {
+    if (!cfg->strict_host_check)
+        return false;
     size_t hlen = host ? strlen(host) : 0;
     while (hlen > 0 && host[hlen - 1] == '.')
         hlen--;

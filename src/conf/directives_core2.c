@@ -255,7 +255,11 @@ static int set_merge_slashes(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 
 static int set_strict_host_check(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    return set_flag(l, n, &s->vh->core.strict_host_check);
+    if (set_flag(l, n, &s->vh->core.strict_host_check) < 0)
+        return -1;
+    if (s->vh->core.strict_host_check == 2)
+        l->cfg->strict_host_check = true;
+    return 0;
 }
 
 /* HttpProtocolOptions [Strict|Unsafe] [RegisteredMethods|LenientMethods]

@@ -82,9 +82,10 @@ static const char *first_line(pt_arena_t *a, const char *p, size_t len)
 {
     while (len && (*p == '\r' || *p == '\n'))
         p++, len--;
-    size_t n = 0;
-    while (n < len && p[n] != '\r' && p[n] != '\n')
-        n++;
+    const char *cr = memchr(p, '\r', len), *lf;
+    size_t n = cr ? (size_t)(cr - p) : len;
+    if ((lf = memchr(p, '\n', n)) != NULL)
+        n = (size_t)(lf - p);
     return pt_arena_strndup(a, p, PT_MIN(n, (size_t)8192));
 }
 

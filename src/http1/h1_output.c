@@ -54,7 +54,9 @@ static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, size_t *l
     size_t n = 9 + 4 + rl + 2 + 2;
     for (size_t i = 0; i < h->n; i++) {
         nl[2 * i] = strlen(h->v[i].name);
-        nl[2 * i + 1] = strlen(h->v[i].value);
+        /* One pass for the length and the CR/LF check: the value is clean when it ends
+         * where the first CR or LF would be. */
+        nl[2 * i + 1] = strcspn(h->v[i].value, "\r\n");
         n += nl[2 * i] + nl[2 * i + 1] + 4;
     }
     char *p = pt_arena_alloc(a, n);
@@ -69,7 +71,7 @@ static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, size_t *l
     p[o++] = '\n';
     for (size_t i = 0; i < h->n; i++) {
         const char *v = h->v[i].value;
-        if (memchr(v, '\r', nl[2 * i + 1]) || memchr(v, '\n', nl[2 * i + 1]))
+        if (v[nl[2 * i + 1]] != '\0')
             continue;
         memcpy(p + o, h->v[i].name, nl[2 * i]);
         o += nl[2 * i];

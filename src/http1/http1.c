@@ -380,6 +380,17 @@ static int on_field(parser_t *ps, const pt_header_t *h)
     return 0;
 }
 
+/* The first position from pos (before stop) whose byte is not in the class table: the one
+ * loop under every scan, with the position in a register (a store to st->pos per byte could
+ * alias the buffer, so the compiler kept it in memory). */
+static size_t scan_while(const unsigned char *b, size_t pos, size_t stop,
+                         const uint8_t *cls)
+{
+    while (pos < stop && cls[b[pos]])
+        pos++;
+    return pos;
+}
+
 /* Where the content of the current line must stop: its limit, or the end of the bytes. A byte
  * at the limit other than the CR that ends the line is one too many. */
 static size_t line_stop(const parser_t *ps, size_t max)
@@ -423,8 +434,7 @@ static int scan_method(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_line);
-    while (st->pos < stop && tchar[b[st->pos]])
-        st->pos++;
+    st->pos = scan_while(b, st->pos, stop, tchar);
     int rc = scan_end(ps, stop, 414);
     if (rc)
         return rc;
@@ -441,8 +451,7 @@ static int scan_target(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_line);
-    while (st->pos < stop && target_ch[b[st->pos]])
-        st->pos++;
+    st->pos = scan_while(b, st->pos, stop, target_ch);
     int rc = scan_end(ps, stop, 414);
     if (rc)
         return rc;
@@ -526,8 +535,7 @@ static int scan_name(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    while (st->pos < stop && tchar[b[st->pos]])
-        st->pos++;
+    st->pos = scan_while(b, st->pos, stop, tchar);
     int rc = scan_end(ps, stop, 431);
     if (rc)
         return rc;
@@ -557,8 +565,7 @@ static int scan_value(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    while (st->pos < stop && value_ch[b[st->pos]])
-        st->pos++;
+    st->pos = scan_while(b, st->pos, stop, value_ch);
     int rc = scan_end(ps, stop, 431);
     if (rc)
         return rc;

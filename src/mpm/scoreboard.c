@@ -94,6 +94,11 @@ pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread)
 static void slot_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strnlen(src, cap - 1) : 0;
+    /* Already there (the client and the server of a keep-alive connection, a repeated
+     * request line): nothing to store. A slot has one writer, this thread, so its own
+     * plain read races with nothing. */
+    if (memcmp(dst, src ? src : "", n) == 0 && dst[n] == '\0')
+        return;
     for (size_t i = 0; i < n; i++)
         __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
     __atomic_store_n(&dst[n], '\0', __ATOMIC_RELAXED);

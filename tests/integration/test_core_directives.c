@@ -482,6 +482,29 @@ START_TEST(strict_host_check_refuses_names_no_server_on_the_address_has)
 }
 END_TEST
 
+/* Set in the address's default server only (not at the top level), it still applies: the
+ * check is skipped only when no server of the configuration turns it on. */
+START_TEST(strict_host_check_in_the_default_vhost_alone_refuses_unknown_names)
+{
+    pth_write_filef(h, "d/f.txt", "f\n");
+    pth_config(h, "<VirtualHost *:@PORT@>\n  ServerName a.example\n  StrictHostCheck On\n"
+                  "</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n  ServerName b.example\n</VirtualHost>\n");
+    pth_expect_error(h, "AH10157");
+    pth_start(h);
+    pth_resp_t r;
+    static const struct {
+        const char *host;
+        int status;
+    } cases[] = {{"a.example", 200}, {"b.example", 200}, {"zzz", 400}};
+    for (size_t i = 0; i < PTH_ARRAY_LEN(cases); i++) {
+        ck_assert_int_eq(ask_host("GET", cases[i].host, "/d/f.txt", &r), cases[i].status);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 START_TEST(registered_methods_answers_501_for_unknown_methods)
 {
     pth_write_filef(h, "d/f.txt", "f\n");
@@ -629,6 +652,7 @@ static Suite *suite(void)
     tcase_add_test(tc, filter_provider_chooses_deflate_by_type_and_notes_reach_the_log);
     tcase_add_test(tc, merge_slashes_off_keeps_double_slashes_for_location_matching);
     tcase_add_test(tc, strict_host_check_refuses_names_no_server_on_the_address_has);
+    tcase_add_test(tc, strict_host_check_in_the_default_vhost_alone_refuses_unknown_names);
     tcase_add_test(tc, registered_methods_answers_501_for_unknown_methods);
     tcase_add_test(tc, what_portico_cannot_honour_is_an_error_or_a_notice);
     suite_add_tcase(s, tc);

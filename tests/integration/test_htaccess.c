@@ -67,6 +67,22 @@ START_TEST(without_allow_override_no_file_is_read)
 }
 END_TEST
 
+/* The walks of a configuration without any AllowOverride are cached too (the <Directory>
+ * merge of each directory): a file that appears after the walk was cached, and stays past
+ * the revalidation interval, is still never read, as Apache never looks for it. */
+START_TEST(a_file_added_later_without_allow_override_changes_nothing)
+{
+    pth_write_filef(h, "n/m/a.txt", "a\n");
+    START("<Directory \"@DOCROOT@/n\">\n  Header set X-Dir n\n</Directory>\n");
+    expect_header("/n/m/a.txt", "X-Dir", "n");
+    pth_write_filef(h, "n/.htaccess", "Require all denied\nHeader set X-Dir file\n");
+    pth_write_filef(h, "n/m/.htaccess", "This is not a directive\n");
+    usleep(1500 * 1000); /* past PT_HTACCESS_RECHECK_MS: a cached walk is looked at again */
+    for (int i = 0; i < 3; i++)
+        expect_header("/n/m/a.txt", "X-Dir", "n");
+}
+END_TEST
+
 START_TEST(a_file_applies_to_its_directory_and_below_and_a_deeper_one_comes_after)
 {
     pth_write_filef(h, "ht/.htaccess", "Header set X-Ht outer\nHeader append X-Order outer\n"
@@ -431,6 +447,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, without_allow_override_no_file_is_read);
+    tcase_add_test(tc, a_file_added_later_without_allow_override_changes_nothing);
     tcase_add_test(tc, a_file_applies_to_its_directory_and_below_and_a_deeper_one_comes_after);
     tcase_add_test(tc, require_files_sections_and_error_documents_come_from_the_file);
     tcase_add_test(tc, an_error_in_a_file_is_a_500_with_the_file_and_line_in_the_log);

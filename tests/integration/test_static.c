@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static pth_t *h;
@@ -107,6 +109,84 @@ START_TEST(answers_304_to_matching_validators)
     const char *h3[] = {"If-None-Match: \"no-such-etag\"", NULL};
     r = get("/data.txt", h3, 200);
     pth_resp_free(&r);
+}
+END_TEST
+
+static void set_mtime(const char *rel, time_t t)
+{
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, pth_path(h, rel), ts, 0), 0);
+}
+
+static void expect_validators(const char *path, const char *lm, const char *etag)
+{
+    pth_resp_t r = get(path, NULL, 200);
+    const char *v = pth_resp_header(&r, "Last-Modified");
+    ck_assert_msg(v && strcmp(v, lm) == 0, "Last-Modified: %s, want %s", v ? v : "(none)", lm);
+    v = pth_resp_header(&r, "ETag");
+    ck_assert_msg(v && strcmp(v, etag) == 0, "ETag: %s, want %s", v ? v : "(none)", etag);
+    pth_resp_free(&r);
+}
+
+/* The open-file cache makes a file's Last-Modified and ETag once: a file touched on disk
+ * gets its new ones on the next request, and one dated in the future is announced as
+ * modified at the time of each request, as Apache does. */
+START_TEST(validators_follow_the_file_on_disk)
+{
+    START("\n");
+    set_mtime("htdocs/data.txt", 1000000000);
+    for (int i = 0; i < 2; i++)
+        expect_validators("/data.txt", "Sun, 09 Sep 2001 01:46:40 GMT", "\"64-38d7ea4c68000\"");
+    set_mtime("htdocs/data.txt", 1100000000);
+    for (int i = 0; i < 2; i++)
+        expect_validators("/data.txt", "Tue, 09 Nov 2004 11:33:20 GMT", "\"64-3e871b540c000\"");
+    set_mtime("htdocs/data.txt", time(NULL) + 86400);
+    for (int i = 0; i < 2; i++) {
+        pth_resp_t r = get("/data.txt", NULL, 200);
+        const char *v = pth_resp_header(&r, "Last-Modified");
+        struct tm tm = {0};
+        ck_assert_msg(v && strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm), "Last-Modified: %s",
+                      v ? v : "(none)");
+        time_t t = timegm(&tm), now = time(NULL);
+        ck_assert_msg(t <= now && t >= now - 5, "Last-Modified %s is not the request's time", v);
+        pth_resp_free(&r);
+    }
+}
+END_TEST
+
+static pth_resp_t raw_get(const char *path)
+{
+    char req[512];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+             path);
+    pth_resp_t r;
+    bool closed;
+    ck_assert_int_eq(pth_raw(h, req, strlen(req), 5000, &r, &closed), 0);
+    pth_assert_one_response(&r, req);
+    return r;
+}
+
+/* A CR or LF that a rule copies into a field value (here the decoded URL) never splits the
+ * head: the rule gives it as a space, and the head writer leaves out any field value that
+ * still holds one. */
+START_TEST(a_crlf_in_a_field_value_never_splits_the_head)
+{
+    START("Header always set X-Tail \"expr=%%{REQUEST_URI}\"\n");
+    pth_resp_t r = raw_get("/t/plain");
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(pth_resp_header(&r, "X-Tail"));
+    ck_assert_str_eq(pth_resp_header(&r, "X-Tail"), "/t/plain");
+    pth_resp_free(&r);
+    const char *bad[] = {"/t/a%0d%0aInjected:%20yes", "/t/a%0aInjected:%20yes",
+                         "/t/a%0dInjected:%20yes"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = raw_get(bad[i]);
+        ck_assert_int_eq(r.status, 404);
+        ck_assert_ptr_null(pth_resp_header(&r, "Injected"));
+        const char *v = pth_resp_header(&r, "X-Tail");
+        ck_assert_msg(!v || !strpbrk(v, "\r\n"), "X-Tail holds a CR or LF");
+        pth_resp_free(&r);
+    }
 }
 END_TEST
 
@@ -498,6 +578,8 @@ static Suite *static_suite(void)
     tcase_add_test(tc, serves_a_file_with_its_body_length_and_type);
     tcase_add_test(tc, an_unknown_handler_name_is_refused_at_start_with_its_line);
     tcase_add_test(tc, answers_304_to_matching_validators);
+    tcase_add_test(tc, validators_follow_the_file_on_disk);
+    tcase_add_test(tc, a_crlf_in_a_field_value_never_splits_the_head);
     tcase_add_test(tc, serves_single_and_suffix_ranges);
     tcase_add_test(tc, serves_multiple_ranges_as_multipart_byteranges);
     tcase_add_test(tc, answers_416_to_an_unsatisfiable_range);
