@@ -5,7 +5,6 @@
 #include "expr.h"
 
 #include "request.h"
-#include "uri.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -332,29 +331,15 @@ void pt_expr_if_walk(pt_request_t *r)
 
 /* ---- SetEnvIfExpr ----------------------------------------------------------------------- */
 
-void pt_expr_setenvif(pt_request_t *r, const pt_env_rule_t *e)
+int pt_expr_setenvif(const pt_request_t *r, const pt_env_rule_t *e, pt_expr_caps_t *caps)
 {
-    pt_expr_caps_t caps = {0};
     const char *why = NULL;
-    int v = pt_expr_eval(r, e->expr, &caps, &why);
+    int v = pt_expr_eval(r, e->expr, caps, &why);
     if (v < 0)
         pt_log_rerror(PT_LOG_ERR, r, "SetEnvIfExpr: failed to evaluate '%s': %s",
                       e->expr->source, why);
-    if (v <= 0)
-        return;
-    for (size_t j = 0; j < e->nvars; j++) {
-        const char *spec = e->vars[j];
-        if (spec[0] == '!') {
-            pt_table_unset(&r->env, spec + 1);
-            continue;
-        }
-        const char *eq = strchr(spec, '=');
-        if (!eq) {
-            pt_table_set(&r->env, spec, "1");
-            continue;
-        }
-        const char *val = caps.subject ? pt_uri_regsub(r->arena, eq + 1, caps.subject, caps.m)
-                                       : eq + 1;
-        pt_table_set(&r->env, pt_arena_strndup(r->arena, spec, (size_t)(eq - spec)), val);
-    }
+    /* Apache substitutes also when the expression captured nothing: $N is then empty. */
+    if (!caps->subject)
+        *caps = (pt_expr_caps_t){.subject = ""};
+    return v > 0;
 }

@@ -47,10 +47,10 @@ int pt_expr_eval_vary(const struct pt_request *r, const pt_expr_t *e, pt_expr_ca
  * cannot be evaluated is logged and false. */
 void pt_expr_if_walk(struct pt_request *r);
 
-/* SetEnvIfExpr (mod_setenvif): when e->expr holds, sets or unsets e's variables in r->env;
- * a value's $0..$9 name the captures of the expression's last =~ (ap_pregsub), when it has
- * one. An expression that cannot be evaluated is logged and false. */
-void pt_expr_setenvif(struct pt_request *r, const pt_env_rule_t *e);
+/* SetEnvIfExpr (mod_setenvif): 1 when e->expr holds, else 0; caps gets the captures of its
+ * last =~ that matched, which its values' $0..$9 name (pt_setenvif_assign), or empty ones over
+ * "" when it has none. An expression that cannot be evaluated is logged and false. */
+int pt_expr_setenvif(const struct pt_request *r, const pt_env_rule_t *e, pt_expr_caps_t *caps);
 
 /* ---- What names mean: a lookup that knows the request -------------------------------------
  * expr.c evaluates through it, so that the request core (request.c, access.c, headers.c),

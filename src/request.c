@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mime.h"
 #include "request.h"
+#include "setenvif.h"
 #include "uri.h"
 #include "walk.h"
 
@@ -101,19 +102,6 @@ const char *pt_request_construct_url(pt_request_t *r, const char *uri)
 
 /* ---- Environment (SetEnv, UnsetEnv, SetEnvIf) ------------------------------------- */
 
-static void env_assign(pt_request_t *r, const char *spec)
-{
-    if (spec[0] == '!') {
-        pt_table_unset(&r->env, spec + 1);
-        return;
-    }
-    const char *eq = strchr(spec, '=');
-    if (eq)
-        pt_table_set(&r->env, pt_arena_strndup(r->arena, spec, (size_t)(eq - spec)), eq + 1);
-    else
-        pt_table_set(&r->env, spec, "1");
-}
-
 static const char *env_attribute(pt_request_t *r, const char *attr)
 {
     if (strcasecmp(attr, "Remote_Addr") == 0)
@@ -135,21 +123,18 @@ static void apply_env_rules(pt_request_t *r)
     const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; i < d->nenv; i++) {
         const pt_env_rule_t *e = &d->env[i];
+        pt_expr_caps_t caps = {0};
+        const char *subject = NULL;
         if (e->kind == PT_ENV_SETIF_EXPR) {
-            pt_expr_setenvif(r, e);
-            continue;
-        }
-        if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
-            const char *v = env_attribute(r, e->attribute);
-            if (!v || !e->re || pt_regex_exec(e->re, v, 0, NULL, 0) != 0)
+            if (!pt_expr_setenvif(r, e, &caps))
+                continue;
+            subject = caps.subject;
+        } else if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
+            subject = env_attribute(r, e->attribute);
+            if (!subject || !pt_setenvif_match(e, subject, caps.m))
                 continue;
         }
-        for (size_t j = 0; j < e->nvars; j++) {
-            if (e->kind == PT_ENV_UNSET)
-                pt_table_unset(&r->env, e->vars[j]);
-            else
-                env_assign(r, e->vars[j]);
-        }
+        pt_setenvif_assign(r->arena, &r->env, e, subject, caps.m);
     }
 }
 

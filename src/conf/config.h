@@ -156,6 +156,9 @@ typedef struct {
     const char *attribute;     /* SetEnvIf: Remote_Addr, Request_URI, Request_Method, or a
                                   request header name */
     pt_regex_t *re;               /* SetEnvIf */
+    bool literal_values;       /* SetEnvIf: re has no regex metacharacter, which Apache
+                                  matches as a plain string and whose values it sets as
+                                  written (no $N) */
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
     const struct pt_expr *expr; /* SetEnvIfExpr's condition; values may hold its $0..$9 */

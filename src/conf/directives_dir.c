@@ -585,6 +585,25 @@ static int set_add_default_charset(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* mod_setenvif matches a pattern without regex metacharacters (a backslash may escape one) as
+ * a plain string, and sets the values of its variables as written: ap_pregsub is only for a
+ * regex's match. A backslash before anything else (\w, \d) makes a regex. */
+static bool plain_pattern(const char *p)
+{
+    static const char meta[] = "^.$|()[]*+?{}";
+    for (; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p)
+                break;
+            if (*p != '\\' && !strchr(meta, *p))
+                return false;
+        } else if (strchr(meta, *p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int add_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int kind,
                    const char *attr, const char *re, int first_var)
 {
@@ -593,6 +612,7 @@ static int add_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int kind,
     e->attribute = attr;
     if (re && !(e->re = pt_dcx_regex(l, n, re, kind == PT_ENV_SETIF_NOCASE ? PT_REG_ICASE : 0)))
         return -1;
+    e->literal_values = re && plain_pattern(re);
     e->vars = n->argv + first_var;
     e->nvars = (size_t)(n->argc - first_var);
     return 0;

@@ -190,6 +190,24 @@ START_TEST(setenvif_drives_header_env_condition)
 }
 END_TEST
 
+/* mod_setenvif puts a regex's captures in the values ($0 the match, $N a group); a pattern
+ * without regex metacharacters is a plain string, and its values are set as written. */
+START_TEST(setenvif_values_take_the_patterns_captures)
+{
+    pth_write_filef(h, "shop.txt", "A");
+    pth_config(h, "SetEnvIf Request_URI \"^/(\\w+)\\.txt$\" APPNAME=$1 WHOLE=$0\n"
+                  "BrowserMatchNoCase \"^testbot/(\\d+)\" BOTVER=v$1\n"
+                  "SetEnvIf User-Agent TestBot PLAIN=$1\n"
+                  "Header set X-App \"%%{APPNAME}e|%%{WHOLE}e|%%{BOTVER}e|%%{PLAIN}e\"\n");
+    pth_start(h);
+    const char *ua[] = {"User-Agent: TestBot/7.1", NULL};
+    pth_resp_t r = get("/shop.txt", ua, 200);
+    const char *v = pth_resp_header(&r, "X-App");
+    ck_assert_msg(v && strcmp(v, "shop|/shop.txt|v7|$1") == 0, "X-App: %s", v ? v : "(none)");
+    pth_resp_free(&r);
+}
+END_TEST
+
 START_TEST(request_header_edits_are_seen_by_the_access_log)
 {
     pth_write_filef(h, "a.txt", "A");
@@ -264,6 +282,7 @@ static Suite *vhosts_config_suite(void)
     tcase_add_test(tc, an_ip_vhost_is_chosen_over_wildcard_ones);
     tcase_add_test(tc, use_canonical_name_on_puts_server_name_in_the_slash_redirect);
     tcase_add_test(tc, setenvif_drives_header_env_condition);
+    tcase_add_test(tc, setenvif_values_take_the_patterns_captures);
     tcase_add_test(tc, request_header_edits_are_seen_by_the_access_log);
     tcase_add_test(tc, addtype_forcetype_and_add_default_charset_set_content_type);
     tcase_add_test(tc, types_config_reads_a_custom_mime_types_file);
