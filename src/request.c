@@ -130,8 +130,11 @@ static void apply_env_rules(pt_request_t *r)
                 continue;
             subject = caps.subject;
         } else if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
+            /* Apache matches an absent field as "", so that "^$" finds it missing. */
             subject = env_attribute(r, e->attribute);
-            if (!subject || !pt_setenvif_match(e, subject, caps.m))
+            if (!subject)
+                subject = "";
+            if (!pt_setenvif_match(e, subject, caps.m))
                 continue;
         }
         pt_setenvif_assign(r->arena, &r->env, e, subject, caps.m);

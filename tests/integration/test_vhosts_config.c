@@ -208,6 +208,24 @@ START_TEST(setenvif_values_take_the_patterns_captures)
 }
 END_TEST
 
+/* Apache matches an absent header (or variable) as "": "^$" finds a request without it. */
+START_TEST(setenvif_matches_an_absent_field_as_the_empty_string)
+{
+    pth_write_filef(h, "a.txt", "A");
+    pth_config(h, "SetEnvIf Referer ^$ NO_REFERER\n"
+                  "Header set X-No-Referer \"%%{NO_REFERER}e\" env=NO_REFERER\n");
+    pth_start(h);
+    pth_resp_t r = get("/a.txt", NULL, 200);
+    const char *v = pth_resp_header(&r, "X-No-Referer");
+    ck_assert_msg(v && strcmp(v, "1") == 0, "X-No-Referer: %s", v ? v : "(none)");
+    pth_resp_free(&r);
+    const char *ref[] = {"Referer: http://example.com/", NULL};
+    r = get("/a.txt", ref, 200);
+    ck_assert_msg(pth_resp_header(&r, "X-No-Referer") == NULL, "X-No-Referer with a Referer");
+    pth_resp_free(&r);
+}
+END_TEST
+
 START_TEST(request_header_edits_are_seen_by_the_access_log)
 {
     pth_write_filef(h, "a.txt", "A");
@@ -283,6 +301,7 @@ static Suite *vhosts_config_suite(void)
     tcase_add_test(tc, use_canonical_name_on_puts_server_name_in_the_slash_redirect);
     tcase_add_test(tc, setenvif_drives_header_env_condition);
     tcase_add_test(tc, setenvif_values_take_the_patterns_captures);
+    tcase_add_test(tc, setenvif_matches_an_absent_field_as_the_empty_string);
     tcase_add_test(tc, request_header_edits_are_seen_by_the_access_log);
     tcase_add_test(tc, addtype_forcetype_and_add_default_charset_set_content_type);
     tcase_add_test(tc, types_config_reads_a_custom_mime_types_file);
