@@ -20,7 +20,8 @@ bool pt_setenvif_match(const pt_env_rule_t *e, const char *value, pt_regmatch_t 
  * replaced from the match of m on subject as Apache's ap_pregsub (a group that took no part
  * gives "", a backslash takes the next character as it is). subject NULL, SetEnv, and a
  * SetEnvIf whose pattern Apache matches as a plain string (e->literal_values) set the value
- * as written. What is set is allocated from a. */
+ * as written. mod_setenvif's own reading of a word holds too: "NAME=" sets "1", "NAME==v"
+ * sets "v", and "NAME=!v" unsets NAME. What is set is allocated from a. */
 void pt_setenvif_assign(pt_arena_t *a, pt_table_t *env, const pt_env_rule_t *e, const char *subject,
                         const pt_regmatch_t *m);
 

@@ -115,6 +115,21 @@ START_TEST(unset_and_a_name_alone_keep_their_meaning)
 }
 END_TEST
 
+START_TEST(a_word_is_read_as_apache_reads_it)
+{
+    /* add_envvars splits at the first '=' and skips the run of them (ap_getword); an empty
+     * value is "1", and a value that starts with '!' unsets. */
+    const pt_dir_config_t *d = rules("SetEnvIf Request_URI \"^/(x)\" EMPTY= TWICE==$1 "
+                                     "GONE=!$1 !ODD=v\n");
+    pt_table_set(&env, "GONE", "before");
+    ck_assert(run(d, 0, "/x"));
+    expect("EMPTY", "1");
+    expect("TWICE", "x");
+    expect("GONE", NULL);
+    expect("!ODD", "v");
+}
+END_TEST
+
 START_TEST(a_rule_that_does_not_match_sets_nothing)
 {
     const pt_dir_config_t *d = rules("SetEnvIf Request_URI \"^/app/(\\w+)\" APPNAME=$1\n");
@@ -164,6 +179,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_backslash_takes_the_next_character_as_it_is);
     tcase_add_test(tc, nocase_and_browser_match_substitute_too);
     tcase_add_test(tc, unset_and_a_name_alone_keep_their_meaning);
+    tcase_add_test(tc, a_word_is_read_as_apache_reads_it);
     tcase_add_test(tc, a_rule_that_does_not_match_sets_nothing);
     tcase_add_test(tc, a_plain_string_pattern_sets_its_values_as_written);
     tcase_add_test(tc, setenv_and_unsetenv_take_no_captures);
