@@ -44,9 +44,9 @@ static ring_t *ring;
 /* SSL_CTX ex_data slot of a virtual host's key-file key (pt_ticket_key_t, OPENSSL_malloc). */
 static int file_key_idx = -1;
 /* Every key file's key given to pt_tickets_ctx, newest last (the oldest dropped when full):
- * OpenSSL decrypts a ticket before the SNI callback has switched to the named host's
- * context, so a key of another host's file must be found by its name. Written by the parent
- * at load, inherited by the children. */
+ * a ticket is decrypted with the key its name names, whichever host's context the
+ * connection is on (the host SNI named: tls_ctx.c switches before OpenSSL reads the
+ * ticket). Written by the parent at load, inherited by the children. */
 #define FILE_KEYS_MAX 32
 static pt_ticket_key_t file_keys[FILE_KEYS_MAX];
 static size_t nfile_keys;

@@ -2,8 +2,8 @@
  * is loaded (so a bad certificate is a file:line error at start, at -t, and on a restart
  * that then keeps the old generation serving), inherited by the children, and kept here
  * in a registry keyed by the config (the config itself stays read-only). Also the
- * callbacks every context shares: SNI picks the virtual host's context, ALPN offers what
- * its Protocols list. */
+ * callbacks every context shares: the ClientHello's SNI picks the virtual host's context,
+ * ALPN offers what its Protocols list. */
 #include "log.h"
 #include "tls.h"
 #include "tls_ctx.h"
@@ -115,13 +115,19 @@ static tls_gen_t *gen_of(const pt_config_t *cfg)
     return NULL;
 }
 
-SSL_CTX *pt_tls_ctx_for(const pt_config_t *cfg, const pt_vhost_t *vh)
+static const tls_entry_t *entry_for(const pt_config_t *cfg, const pt_vhost_t *vh)
 {
     tls_gen_t *g = gen_of(cfg);
     for (size_t i = 0; g && i < g->nents; i++)
         if (g->ents[i].vh == vh)
-            return g->ents[i].ctx;
+            return &g->ents[i];
     return NULL;
+}
+
+SSL_CTX *pt_tls_ctx_for(const pt_config_t *cfg, const pt_vhost_t *vh)
+{
+    const tls_entry_t *e = entry_for(cfg, vh);
+    return e ? e->ctx : NULL;
 }
 
 bool pt_tls_addr_is_tls(const pt_config_t *cfg, const struct sockaddr *local)
@@ -179,29 +185,82 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_NOACK; /* no common protocol: go on without ALPN (HTTP/1.1) */
 }
 
-/* SNI: the name-based virtual host of the connection's address for this name (the
- * address's default one for no name or an unknown name, as Apache); its context replaces
- * the default's, with the settings that SSL_set_SSL_CTX does not carry over. */
-static int servername(SSL *ssl, int *alert, void *arg)
+/* The host name of the ClientHello's server_name extension (RFC 6066 section 3: one
+ * host_name entry, as OpenSSL itself accepts it), into buf; NULL for none, or for one that
+ * OpenSSL's own parse will refuse. */
+static const char *hello_name(SSL *ssl, char *buf, size_t n)
 {
-    (void)alert;
-    (void)arg;
-    pt_conn_t *c = SSL_get_ex_data(ssl, pt_tls_conn_index());
-    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (!c || !name)
-        return SSL_TLSEXT_ERR_OK;
-    const pt_vhost_t *vh = pt_config_vhost_for(c->cfg, &c->local.sa, name);
-    SSL_CTX *ctx = pt_tls_ctx_for(c->cfg, vh);
-    if (!ctx || ctx == SSL_get_SSL_CTX(ssl))
-        return SSL_TLSEXT_ERR_OK;
-    SSL_set_SSL_CTX(ssl, ctx);
-    ((pt_tls_state_t *)c->tp_state)->vh = vh;
+    const unsigned char *p;
+    size_t len;
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5)
+        return NULL;
+    size_t list = (size_t)p[0] << 8 | p[1], nl = (size_t)p[3] << 8 | p[4];
+    if (list != len - 2 || p[2] != TLSEXT_NAMETYPE_host_name || nl == 0 || nl + 3 != list ||
+        nl >= n || memchr(p + 5, 0, nl))
+        return NULL;
+    memcpy(buf, p + 5, nl);
+    buf[nl] = '\0';
+    return buf;
+}
+
+/* Moves a connection to another server's context before OpenSSL acts on its ClientHello.
+ * SSL_set_SSL_CTX brings the certificates and the session id context (with it which
+ * sessions resume); the suites (SSL_get_ciphers), the client CA names (SSL_get_client_CA_list)
+ * and the callbacks (ALPN, OCSP stapling, the ticket keys' host) are read from the context
+ * the connection is on, as long as the SSL has none of its own (portico gives it none). What
+ * SSL_new copied from the first context is copied here: the versions, the options
+ * (SSLHonorCipherOrder, SSLSessionTickets), the number of TLS 1.3 tickets, and client
+ * verification (SSLVerifyClient, SSLVerifyDepth). */
+static int switch_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (!SSL_set_SSL_CTX(ssl, ctx) ||
+        !SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx)) ||
+        !SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(ctx)))
+        return -1;
+    uint64_t opts = SSL_CTX_get_options(ctx);
+    SSL_clear_options(ssl, SSL_get_options(ssl) & ~opts);
+    SSL_set_options(ssl, opts);
+    SSL_set_num_tickets(ssl, SSL_CTX_get_num_tickets(ctx));
     SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
     SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
-    SSL_clear_options(ssl, SSL_get_options(ssl) ^ SSL_CTX_get_options(ctx));
-    SSL_set_options(ssl, SSL_CTX_get_options(ctx));
-    STACK_OF(X509_NAME) *cas = SSL_CTX_get_client_CA_list(ctx);
-    SSL_set_client_CA_list(ssl, cas ? SSL_dup_CA_list(cas) : NULL);
+    return 0;
+}
+
+/* SNI, read from the ClientHello before OpenSSL negotiates the version and (TLS 1.3) the
+ * suite or resumes a session, so that all of them are the named server's, as mod_ssl's
+ * ClientHello callback does: the name-based virtual host of the connection's address for
+ * the name (the address's default for no name or an unknown one, as Apache). Once: a second
+ * ClientHello (after a HelloRetryRequest) keeps the server of the first. */
+static int client_hello(SSL *ssl, int *alert, void *arg)
+{
+    (void)arg;
+    pt_conn_t *c = SSL_get_ex_data(ssl, pt_tls_conn_index());
+    pt_tls_state_t *st = c ? c->tp_state : NULL;
+    if (!st || st->sni_done)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    st->sni_done = true;
+    char buf[TLSEXT_MAXLEN_host_name + 1];
+    const char *name = hello_name(ssl, buf, sizeof(buf));
+    if (!name)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    const pt_vhost_t *vh = pt_config_vhost_for(c->cfg, &c->local.sa, name);
+    const tls_entry_t *e = entry_for(c->cfg, vh);
+    if (!e || e->ctx == SSL_get_SSL_CTX(ssl))
+        return SSL_CLIENT_HELLO_SUCCESS;
+    if (switch_ctx(ssl, e->ctx) < 0) {
+        *alert = SSL_AD_INTERNAL_ERROR;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    st->vh = vh;
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* The server is chosen by then (client_hello); accepting the name is what makes OpenSSL
+ * acknowledge it and keep it in a TLS 1.2 session, where SSL_get_servername of a resumed
+ * connection finds it (SSL_TLS_SNI, the 421 check's log line). */
+static int servername(SSL *ssl, int *alert, void *arg)
+{
+    (void)ssl, (void)alert, (void)arg;
     return SSL_TLSEXT_ERR_OK;
 }
 
@@ -327,7 +386,10 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
                                                     : PT_TLS_DEFAULT_CIPHERS13) != 1)
         return fail_at(l, &tc->ciphers_at, "SSLCipherSuite TLSv1.3",
                        ossl_reason(why, sizeof(why)));
-    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS;
+    /* Ignore unexpected EOF: curl and browsers often close without close_notify, an EOF
+     * and not an attack (HTTP has its own framing, so truncation is seen there). */
+    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS |
+                    SSL_OP_IGNORE_UNEXPECTED_EOF;
     if (tc->honor_order != 0)
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     if (tc->honor_order != 0 && !tc->ciphers12 && !tc->ciphers13)
@@ -421,6 +483,7 @@ static SSL_CTX *ctx_new(dcx_t *l, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
         return NULL;
     }
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello, NULL);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)vh);
     if (set_protocol(l, ctx, tc) < 0 || load_certs(l, ctx, tc) < 0 ||

@@ -18,6 +18,7 @@ void pt_tls_ctx_release(const pt_config_t *cfg);
 typedef struct {
     SSL *ssl;
     const pt_vhost_t *vh;      /* the server SNI chose (the address's default without SNI) */
+    bool sni_done;             /* the first ClientHello chose vh (tls_ctx.c's client_hello) */
     bool done;                 /* the handshake finished */
     bool plain;                /* the peer spoke plain HTTP: raw bytes from here on */
     bool failed;               /* a fatal TLS error: no close_notify, no session kept */
@@ -45,7 +46,7 @@ int pt_tls_fail_at(dcx_t *l, const pt_tls_path_t *p, const char *what, const cha
 /* The offered ALPN name equal to p[0..n), or NULL. */
 const char *pt_tls_alpn_intern(const unsigned char *p, size_t n);
 
-/* The ex_data index under which an SSL keeps its pt_conn_t (for the SNI callback). */
+/* The ex_data index under which an SSL keeps its pt_conn_t (for the ClientHello callback). */
 int pt_tls_conn_index(void);
 /* The context for a connection to local before SNI (the address's default server's), and
  * that server in *vh_out; NULL when cfg has no TLS server. */

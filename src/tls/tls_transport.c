@@ -250,9 +250,6 @@ int pt_tls_start(pt_conn_t *c)
     }
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
-    /* curl and browsers often close without close_notify: an EOF, not an attack (HTTP has
-     * its own framing, so truncation is seen there). */
-    SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
     st->ssl = ssl;
     st->vh = vh;
     c->tp_state = st;

@@ -1,8 +1,9 @@
 /* TLS termination with a private CA made by the tests (tests/support/ca.sh): protocol
- * versions and the secure default suites, SNI for two names and the default, RSA and ECDSA
- * side by side, ALPN, mutual TLS, the SSL_* variables a FastCGI backend sees, plain HTTP
- * sent to the TLS port, a stalled handshake, Redirect to https with HSTS, and a 16 MiB
- * file. Clients: openssl s_client and libcurl. (Restarts: test_tls_restart.c.) */
+ * versions and the secure default suites, SNI for two names and the default (each name
+ * with its own versions and suites), RSA and ECDSA side by side, ALPN, mutual TLS, the
+ * SSL_* variables a FastCGI backend sees, plain HTTP sent to the TLS port, a stalled
+ * handshake, Redirect to https with HSTS, and a 16 MiB file. Clients: openssl s_client and
+ * libcurl. (Restarts: test_tls_restart.c.) */
 #include "fcgi_backends.h"
 #include "harness.h"
 #include "tls_client.h"
@@ -122,8 +123,7 @@ END_TEST
  * with AES instructions, as HAProxy, Cloudflare and Mozilla's lists put it), AES-256-GCM
  * and ChaCha20-Poly1305 after it; a client that puts ChaCha20 first (no AES hardware)
  * gets it. SSLHonorCipherOrder off gives the client's order, and SSLCipherSuite TLSv1.3
- * replaces the list (both on the address's default server: TLS 1.3 picks its suite before
- * the SNI callback switches servers). */
+ * replaces the list (a name-based server's own: each_name_negotiates_...). */
 START_TEST(tls13_default_suites_prefer_aes128_and_chacha20_for_clients_that_ask_first)
 {
     start_tls("", "", "");
@@ -155,6 +155,57 @@ START_TEST(honor_order_off_and_sslciphersuite_tlsv13_replace_the_default_order)
                     "Cipher is TLS_AES_256_GCM_SHA384");
     s_client_refuse("-servername a.test -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256",
                     "alert handshake failure");
+}
+END_TEST
+
+/* A name-based server that is not the address's default negotiates with its own
+ * SSLCipherSuite (TLSv1.3 and 1.2), SSLHonorCipherOrder and SSLProtocol, as in Apache
+ * (mod_ssl switches servers in its ClientHello callback): OpenSSL picks the version and a
+ * TLS 1.3 suite before its SNI callback runs. The default keeps its own. */
+START_TEST(each_name_negotiates_with_its_own_suites_order_and_protocols)
+{
+    start_tls("", "",
+              "SSLCipherSuite TLSv1.3 TLS_CHACHA20_POLY1305_SHA256\n"
+              "SSLCipherSuite ECDHE-RSA-CHACHA20-POLY1305");
+    s_client_expect("-servername b.test -tls1_3", "Cipher is TLS_CHACHA20_POLY1305_SHA256");
+    s_client_refuse("-servername b.test -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256",
+                    "alert handshake failure");
+    s_client_expect("-servername b.test -tls1_2", "Cipher is ECDHE-RSA-CHACHA20-POLY1305");
+    s_client_expect("-servername a.test -tls1_3", "Cipher is TLS_AES_128_GCM_SHA256");
+    s_client_expect("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256",
+                    "Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+    pth_stop(h);
+    start_tls("", "", "SSLHonorCipherOrder off");
+    const char *aes256_first = "-tls1_3 -ciphersuites "
+                               "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256";
+    char a[300];
+    snprintf(a, sizeof(a), "-servername b.test %s", aes256_first);
+    s_client_expect(a, "Cipher is TLS_AES_256_GCM_SHA384");
+    snprintf(a, sizeof(a), "-servername a.test %s", aes256_first);
+    s_client_expect(a, "Cipher is TLS_AES_128_GCM_SHA256");
+    pth_stop(h);
+    start_tls("", "", "SSLProtocol TLSv1.2");
+    s_client_expect("-servername b.test", "New, TLSv1.2, Cipher is ECDHE-");
+    s_client_refuse("-servername b.test -tls1_3", "alert protocol version");
+    s_client_expect("-servername a.test", "New, TLSv1.3, Cipher is TLS_");
+    pth_stop(h);
+    start_tls("", "", "SSLProtocol TLSv1.3");
+    s_client_refuse("-servername b.test -tls1_2", "alert protocol version");
+    s_client_expect("-servername b.test", "New, TLSv1.3, Cipher is TLS_");
+    s_client_expect("-servername a.test -tls1_2", "New, TLSv1.2, Cipher is ECDHE-");
+}
+END_TEST
+
+/* A HelloRetryRequest (the client's key share is for a group the server does not take)
+ * brings a second ClientHello: the handshake stays with the server the first one named. */
+START_TEST(after_a_hello_retry_the_named_server_still_makes_the_handshake)
+{
+    start_tls("SSLOpenSSLConfCmd Groups P-256", "",
+              "SSLCipherSuite TLSv1.3 TLS_CHACHA20_POLY1305_SHA256");
+    const char *args = "-servername b.test -tls1_3 -groups X25519:P-256";
+    s_client_expect(args, "Server Temp Key: ECDH, prime256v1");
+    s_client_expect(args, "Cipher is TLS_CHACHA20_POLY1305_SHA256");
+    s_client_expect(args, "subject=CN = b.test");
 }
 END_TEST
 
@@ -220,6 +271,12 @@ START_TEST(mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others)
     snprintf(b, sizeof(b), "SSLVerifyClient require\nSSLVerifyDepth 2\n"
              "SSLCACertificateFile %s", pth_tls_file("ca.pem"));
     start_tls("", "", b);
+    /* The certificate request names b's CAs (a has none). */
+    char args[1200];
+    snprintf(args, sizeof(args), "-servername b.test -cert %s -key %s", pth_tls_file("client.pem"),
+             pth_tls_file("client.key"));
+    s_client_expect(args, "Acceptable client certificate CA names\n"
+                          "O = portico tests, CN = portico test CA\n");
     pth_resp_t r;
     pth_tls_req_t q = {.port = h->port, .host = "b.test", .path = "/",
                        .cert = "client.pem", .key = "client.key"};
@@ -488,6 +545,8 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, default_suites_are_aead_with_forward_secrecy_in_the_server_order);
     tcase_add_test(tc, tls13_default_suites_prefer_aes128_and_chacha20_for_clients_that_ask_first);
     tcase_add_test(tc, honor_order_off_and_sslciphersuite_tlsv13_replace_the_default_order);
+    tcase_add_test(tc, each_name_negotiates_with_its_own_suites_order_and_protocols);
+    tcase_add_test(tc, after_a_hello_retry_the_named_server_still_makes_the_handshake);
     tcase_add_test(tc, sni_selects_each_names_certificate_and_the_default_for_unknown_or_none);
     tcase_add_test(tc, one_server_offers_its_rsa_and_its_ecdsa_certificate);
     tcase_add_test(tc, alpn_picks_from_what_protocols_lists_in_the_servers_order);

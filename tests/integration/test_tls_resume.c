@@ -219,8 +219,9 @@ START_TEST(two_instances_with_one_key_file_resume_each_others_sessions)
 }
 END_TEST
 
-/* OpenSSL decrypts a ticket before SNI has switched to the named host's context: the key
- * of a name-based host's file is found all the same, and the default host's ring too. */
+/* A name-based host's key file encrypts and decrypts its tickets (the ClientHello's SNI
+ * switches to its context before OpenSSL reads the ticket), the default host's ring its
+ * own. */
 START_TEST(a_key_file_on_a_name_based_host_resumes_through_sni)
 {
     char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "b.key"));
