@@ -795,6 +795,9 @@ const pt_dir_config_t *pt_config_if_walk(pt_arena_t *a, const pt_dir_config_t *d
  * matching one is the default; the main server when none matches. */
 const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
                                       const char *host);
+/* Whether the address's servers are a name-based set (two or more share it), where the
+ * host name picks one: what mod_ssl's SSLStrictSNIVHostCheck asks about. */
+bool pt_config_addr_name_based(const pt_config_t *cfg, const struct sockaddr *local);
 /* StrictHostCheck On in the default server for that address, and host (may be NULL: never
  * rejected) names none of the servers on it: Apache answers 400 (AH10157). */
 bool pt_config_host_rejected(const pt_config_t *cfg, const struct sockaddr *local,

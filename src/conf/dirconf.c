@@ -354,6 +354,19 @@ const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct socka
     return cfg->main_server;
 }
 
+bool pt_config_addr_name_based(const pt_config_t *cfg, const struct sockaddr *local)
+{
+    for (int level = 1; level >= 0 && local; level--) {
+        size_t n = 0;
+        for (size_t i = 0; i < cfg->nvhosts; i++)
+            if (vhost_addr_match(cfg->vhosts[i], local) == level)
+                n++;
+        if (n > 0)
+            return n > 1;
+    }
+    return false;
+}
+
 /* StrictHostCheck (Apache's ap_update_vhost_from_headers_ex with require_match): the default
  * server of the address decides whether it applies, and a name counts only when a server on
  * that address (the main server when no virtual host is on it) names it. */

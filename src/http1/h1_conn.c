@@ -152,6 +152,10 @@ static void handle(pt_request_t *r)
                       (long long)r->vhost->dir->limit_request_body);
         r->keepalive = false;
         st = 413;
+    } else if (pt_tls_sni_missing_strict(c, r->vhost)) {
+        pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02033: No hostname was provided via SNI for "
+                       "a name based virtual host");
+        st = 403;
     } else if (!pt_tls_vhost_ok(c, r->vhost)) {
         pt_log_rerror(PT_LOG_INFO, r, "Hostname %s provided via SNI and hostname %s provided "
                       "via HTTP have no compatible SSL setup: 421",

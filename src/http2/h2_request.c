@@ -113,6 +113,10 @@ static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
         pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
                       "configured limit of %lld", (long long)r->content_length, limit);
         st_code = 413;
+    } else if (pt_tls_sni_missing_strict(r->conn, r->vhost)) {
+        pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02033: No hostname was provided via SNI for "
+                       "a name based virtual host");
+        st_code = 403;
     } else if (!pt_tls_vhost_ok(r->conn, r->vhost)) {
         /* The stream shares its session's TLS state: SNI chose one server's terms, and
          * :authority names another's (mod_ssl's and mod_http2's 421). */

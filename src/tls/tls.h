@@ -219,6 +219,10 @@ const pt_vhost_t *pt_tls_sni_vhost(const pt_conn_t *c);
  * a client must not pass one server's check to reach another (Apache's 421 Misdirected
  * Request, mod_ssl's ssl_hook_ReadReq). True without TLS. */
 bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh);
+/* SSLStrictSNIVHostCheck (mod_ssl's ssl_hook_ReadReq): the client sent no SNI on a TLS
+ * connection to a name-based set of servers, and vh (the request's server) or the server that
+ * made the handshake has the check On: Apache answers 403 (AH02033). False without TLS. */
+bool pt_tls_sni_missing_strict(const pt_conn_t *c, const pt_vhost_t *vh);
 /* The name the client sent in SNI, or NULL. */
 const char *pt_tls_sni_name(const pt_conn_t *c);
 

@@ -449,6 +449,17 @@ static bool same_tls_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b, int p
     }
 }
 
+bool pt_tls_sni_missing_strict(const pt_conn_t *c, const pt_vhost_t *vh)
+{
+    if (!pt_tls_active(c) || !st_of(c)->done || pt_tls_sni_name(c) || !c->cfg)
+        return false;
+    const pt_vhost_t *hs = st_of(c)->vh;
+    if (!hs) /* no switch: the address's default made the handshake */
+        hs = pt_config_vhost_for(c->cfg, &c->local.sa, NULL);
+    bool strict = (vh->tls && vh->tls->strict_sni > 0) || (hs && hs->tls && hs->tls->strict_sni > 0);
+    return strict && pt_config_addr_name_based(c->cfg, &c->local.sa);
+}
+
 bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
 {
     if (!pt_tls_active(c) || !st_of(c)->done)

@@ -236,6 +236,38 @@ START_TEST(sni_selects_each_names_certificate_and_the_default_for_unknown_or_non
 }
 END_TEST
 
+/* SSLStrictSNIVHostCheck (mod_ssl): a client without SNI may not reach a name-based server
+ * that has the check On (403, AH02033); On in the address's default closes every name of it
+ * to such clients. With SNI nothing changes. */
+START_TEST(strict_sni_vhost_check_refuses_clients_without_sni)
+{
+    start_tls("", "", "SSLStrictSNIVHostCheck On");
+    pth_expect_error(h, "AH02033");
+    char *out = pth_s_client_get(h->port, "b.test", "-noservername");
+    assert_out(out, "HTTP/1.1 403", "no SNI, Host b.test");
+    free(out);
+    out = pth_s_client_get(h->port, "a.test", "-noservername");
+    assert_out(out, "HTTP/1.1 200", "no SNI, Host a.test");
+    free(out);
+    out = pth_s_client_get(h->port, "b.test", "-servername b.test");
+    assert_out(out, "HTTP/1.1 200", "SNI b.test");
+    free(out);
+    ck_assert(pth_file_wait_contains(h->error_log, "AH02033", 3000));
+    pth_stop(h);
+    start_tls("", "SSLStrictSNIVHostCheck On", "");
+    pth_expect_error(h, "AH02033");
+    out = pth_s_client_get(h->port, "b.test", "-noservername");
+    assert_out(out, "HTTP/1.1 403", "default strict, no SNI, Host b.test");
+    free(out);
+    out = pth_s_client_get(h->port, "a.test", "-noservername");
+    assert_out(out, "HTTP/1.1 403", "default strict, no SNI, Host a.test");
+    free(out);
+    out = pth_s_client_get(h->port, "a.test", "-servername a.test");
+    assert_out(out, "HTTP/1.1 200", "default strict, SNI a.test");
+    free(out);
+}
+END_TEST
+
 START_TEST(one_server_offers_its_rsa_and_its_ecdsa_certificate)
 {
     start_tls("", "", "");
@@ -548,6 +580,7 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, each_name_negotiates_with_its_own_suites_order_and_protocols);
     tcase_add_test(tc, after_a_hello_retry_the_named_server_still_makes_the_handshake);
     tcase_add_test(tc, sni_selects_each_names_certificate_and_the_default_for_unknown_or_none);
+    tcase_add_test(tc, strict_sni_vhost_check_refuses_clients_without_sni);
     tcase_add_test(tc, one_server_offers_its_rsa_and_its_ecdsa_certificate);
     tcase_add_test(tc, alpn_picks_from_what_protocols_lists_in_the_servers_order);
     tcase_add_test(tc, mutual_tls_takes_a_client_certificate_from_the_ca_and_refuses_others);
