@@ -5,6 +5,7 @@
 #define PT_EXPR_H
 
 #include "config.h"
+#include "dirconf_walk.h"
 #include "expr_parse.h"
 #include "regex_pcre.h"
 #include "table.h"

@@ -8,6 +8,7 @@
 #define PT_HTACCESS_H
 
 #include "config.h"
+#include "dirconf_walk.h"
 #include "request.h"
 
 /* The walk's reader for r (pt_walk_result_t.ht): ctx is r. Used whether or not a

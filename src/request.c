@@ -4,6 +4,7 @@
  * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
  * the head, calls pt_request_route, and writes the access log line. */
 #include "access.h"
+#include "dirconf_walk.h"
 #include "auth_basic.h"
 #include "authz.h"
 #include "conn.h"

@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "common.h"
 #include "config.h"
+#include "dirconf_walk.h"
 #include "semantics.h"
 #include "buf.h"
 #include "table.h"

@@ -3,6 +3,7 @@
  * Apache merges them, and the <If> walk after it. Reads the immutable config and allocates
  * from the caller's arena. */
 #include "config.h"
+#include "dirconf_walk.h"
 #include "htaccess_parse.h"
 
 #include <fnmatch.h>

@@ -1,6 +1,7 @@
 /* Per-directory merging, the section walk for a file and URL, and virtual host selection
  * (dirconf.c), on configurations loaded from text. */
 #include "config.h"
+#include "dirconf_walk.h"
 #include "startup.h"
 #include "headers.h"
 

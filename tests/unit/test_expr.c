@@ -2,6 +2,7 @@
  * table-driven, from the examples of Apache's expr.html and the expressions real configs
  * use, checked against Debian's apache2 2.4 where the documentation is silent. */
 #include "expr.h"
+#include "dirconf_walk.h"
 
 #include "access.h"
 #include "conn.h"
