@@ -598,14 +598,26 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 int pt_request_route(pt_request_t *r)
 {
     const pt_handler_t *h = NULL;
+    r->route_depth++;
     int st = pt_request_route_begin(r, &h);
-    if (st || !h)
-        return st;
-    if (r->route_defer) {
+    if (st == 0 && h && r->route_defer)
         r->route_handler = h;
-        return 0;
-    }
-    return h->run(r);
+    else if (st == 0 && h)
+        st = h->run(r);
+    r->route_depth--;
+    return st;
+}
+
+bool pt_request_may_suspend(const pt_request_t *r)
+{
+    return r->may_suspend && r->route_depth == 1;
+}
+
+int pt_request_suspend(pt_request_t *r, const pt_suspend_t *s)
+{
+    r->suspend = pt_arena_alloc(r->arena, sizeof(*s));
+    *r->suspend = *s;
+    return PT_SUSPENDED;
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

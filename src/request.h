@@ -175,6 +175,13 @@ struct pt_request {
     int body_status;             /* the status that body error calls for (400, 408, 413) */
     int64_t body_start_ms;       /* first body read: RequestReadTimeout body= runs from it */
     int64_t body_bytes_in;       /* bytes read from the client for the body (for MinRate) */
+    /* Suspension (pt_request_suspend): may_suspend is the protocol's word that its driver
+     * can park the request (HTTP/1 under the event MPM); route_depth counts the routings
+     * in progress, so that only the handler of the outermost one suspends; suspend is set
+     * by pt_request_suspend for the protocol to park. */
+    bool may_suspend;
+    int route_depth;
+    struct pt_suspend *suspend;
 };
 
 /* Handlers return PT_DONE once they have sent a response, an HTTP status (>= 300) to have
@@ -182,6 +189,30 @@ struct pt_request {
  * the connection is broken (nothing more can be sent). */
 #define PT_DONE 0
 #define PT_DECLINED (-1)
+/* The handler parked the request (pt_request_suspend): its answer comes later. */
+#define PT_SUSPENDED (-1100)
+
+/* ---- Suspension -------------------------------------------------------------------- */
+/* A handler waiting for a backend's answer may give its worker back meanwhile: the
+ * protocol parks the request, with its arena, until fd is readable or deadline_ms passes,
+ * and a worker (perhaps another) calls resume, whose result is what the handler would have
+ * returned (it may suspend again). Only where pt_request_may_suspend says so: the
+ * outermost handler of an HTTP/1 request under the event MPM. Anything the handler keeps
+ * must be in r's arena or reachable from ctx; nothing of its thread (a thread's buffer) is
+ * there when it resumes. fd is borrowed for the wait (net/task.h's PT_PARK_UPSTREAM).
+ * abandon runs instead of resume when the connection is destroyed first (a child's forced
+ * exit): give back what the handler holds. */
+typedef struct pt_suspend {
+    int fd;
+    int64_t deadline_ms;
+    int (*resume)(pt_request_t *r, void *ctx, bool timed_out);
+    void (*abandon)(pt_request_t *r, void *ctx);
+    void *ctx;
+} pt_suspend_t;
+
+bool pt_request_may_suspend(const pt_request_t *r);
+/* Records s (copied) for the protocol; returns PT_SUSPENDED, for the handler to return. */
+int pt_request_suspend(pt_request_t *r, const pt_suspend_t *s);
 
 /* ---- Response writer ---------------------------------------------------------------- */
 /* Starts the response: applies Header rules, adds Date and Server, decides keep-alive and

@@ -2,6 +2,7 @@
 #include "arena.h"
 #include "common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,34 @@ void pt_arena_reset(pt_arena_t *a)
     a->first->used = 0;
     a->first->next = NULL;
     a->total = 0;
+}
+
+/* The stock of spare arenas: as many as requests were parked at once recently, bounded. */
+#define SPARE_MAX 64
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pt_arena_t *spares[SPARE_MAX]; /* [spare_lock] */
+static size_t nspares;                /* [spare_lock] */
+
+pt_arena_t *pt_arena_spare_take(const pt_arena_t *like)
+{
+    pt_arena_t *a = NULL;
+    pthread_mutex_lock(&spare_lock);
+    if (nspares > 0)
+        a = spares[--nspares];
+    pthread_mutex_unlock(&spare_lock);
+    return a ? a : pt_arena_create(like->block_size);
+}
+
+void pt_arena_spare_give(pt_arena_t *a)
+{
+    pt_arena_reset(a);
+    pthread_mutex_lock(&spare_lock);
+    bool kept = nspares < SPARE_MAX;
+    if (kept)
+        spares[nspares++] = a;
+    pthread_mutex_unlock(&spare_lock);
+    if (!kept)
+        pt_arena_destroy(a);
 }
 
 void *pt_arena_alloc(pt_arena_t *a, size_t n)

@@ -16,6 +16,13 @@ pt_arena_t *pt_arena_create(size_t block_size);
 void pt_arena_destroy(pt_arena_t *a);
 /* Frees every block but the first and rewinds it: the cheap reset between requests. */
 void pt_arena_reset(pt_arena_t *a);
+/* Arenas that move between threads with a request parked without its worker (HTTP/1's
+ * suspension): the worker that gives its arena to the request takes a spare from a small
+ * process-wide stock (a new one with like's block size when it is empty); the worker that
+ * adopts a request's arena gives its own back (reset here; destroyed when the stock is
+ * full). */
+pt_arena_t *pt_arena_spare_take(const pt_arena_t *like);
+void pt_arena_spare_give(pt_arena_t *a);
 /* Runs fn(arg) when a is next reset or destroyed, newest first, before its memory goes (as
  * an APR pool cleanup): how a request lets go of what it borrowed from a shared cache. */
 void pt_arena_cleanup(pt_arena_t *a, void (*fn)(void *arg), void *arg);

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/uio.h>
@@ -136,8 +137,9 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
     }
 }
 
-/* Answers a request whose head was fine: vhost, URI, handler, error page. */
-static void handle(pt_request_t *r)
+/* Answers a request whose head was fine: vhost, URI, handler. Returns what it came to:
+ * PT_DONE, a status for the error page (handle_end), or PT_SUSPENDED. */
+static int handle(pt_request_t *r)
 {
     pt_conn_t *c = r->conn;
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
@@ -180,8 +182,18 @@ static void handle(pt_request_t *r)
     } else if (r->method_id == PT_METHOD_CONNECT) {
         st = 405;
     } else {
+        /* Under the event MPM a handler may park the request while its backend works. */
+        r->may_suspend = c->async_write;
         st = pt_request_route(r);
+        r->may_suspend = false;
     }
+    return st;
+}
+
+/* The error page, or the end of the response the handler left open. */
+static void handle_end(pt_request_t *r, int st)
+{
+    pt_conn_t *c = r->conn;
     if (st > 0)
         pt_resp_send_error(r, st);
     else if (!c->aborted && !r->body_done)
@@ -217,9 +229,23 @@ void pt_conn_send_status(pt_conn_t *c, int status)
     (void)pt_conn_writev_some(c, &iov, 1, false);
 }
 
-/* Serves the head at the start of the buffer. Returns false when the connection must not
+/* After the answer (st, the handler's result): counted, logged; whether the connection may
  * serve another request. */
-static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
+static bool serve_end(pt_worker_t *w, pt_conn_t *c, pt_request_t *r, int st)
+{
+    handle_end(r, st);
+    c->requests++;
+    c->keepalive_ms = r->vhost->keepalive_timeout_ms;
+    pt_log_access(r);
+    pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters,
+                      r->status, (int)r->method_id, r->bytes_sent,
+                      pt_mono_us() - r->start_mono_us);
+    return r->keepalive && !c->aborted && !r->body_error;
+}
+
+/* Serves the head at the start of the buffer. Returns 1 when the connection may serve
+ * another request, 0 when it must not, -1 when the handler parked the request (*parked). */
+static int serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h, pt_request_t **parked)
 {
     pt_request_t *r = request_new(w, c, h);
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
@@ -230,14 +256,67 @@ static bool serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h)
     r->sb_counters = w->sb_counters;
     pt_sb_request_begin(w->sb, r->the_request, pt_request_client_ip(r), r->vhost->server_name,
                         r->start_wall_us);
-    handle(r);
-    c->requests++;
-    c->keepalive_ms = r->vhost->keepalive_timeout_ms;
-    pt_log_access(r);
-    pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters,
-                      r->status, (int)r->method_id, r->bytes_sent,
-                      pt_mono_us() - r->start_mono_us);
-    return r->keepalive && !c->aborted && !r->body_error;
+    int st = handle(r);
+    if (st == PT_SUSPENDED) {
+        *parked = r;
+        return -1;
+    }
+    return serve_end(w, c, r, st);
+}
+
+/* ---- A request parked while its backend works (event MPM) ----------------------------- */
+
+/* The connection closes before the request resumed (a child's forced exit): the handler
+ * gives back what it holds, and the request's arena goes. */
+static void abandon_parked(pt_conn_t *c)
+{
+    pt_request_t *r = c->susp;
+    c->susp = NULL;
+    if (r->suspend && r->suspend->abandon)
+        r->suspend->abandon(r, r->suspend->ctx);
+    pt_arena_destroy(r->arena);
+}
+
+/* Parks r (its handler returned PT_SUSPENDED): the listener watches the backend's socket
+ * alone (the client's is left disarmed: a worker holds the connection until now), the
+ * request keeps its arena, and this worker goes on with a spare one. */
+static pt_conn_next_t park_request(pt_worker_t *w, pt_conn_t *c, pt_request_t *r)
+{
+    const pt_suspend_t *s = r->suspend;
+    c->susp = r;
+    c->susp_abandon = abandon_parked;
+    c->park.fd2 = s->fd;
+    c->park.events2 = EPOLLIN | EPOLLRDHUP;
+    c->park.in_epoll2 = true; /* borrowed: MOD first (net/task.h) */
+    c->park.skip_fd = true;
+    c->park.deadline_ms = s->deadline_ms;
+    w->arena = pt_arena_spare_take(r->arena);
+    return PT_NEXT_PARK_UPSTREAM;
+}
+
+/* The backend answered (or its deadline passed): this worker adopts the request's arena and
+ * the handler goes on where it stopped. As serve_one. */
+static int resume_request(pt_worker_t *w, pt_conn_t *c, pt_request_t **parked)
+{
+    pt_request_t *r = c->susp;
+    pt_suspend_t s = *r->suspend;
+    bool timed_out = c->park.timed_out;
+    c->susp = NULL;
+    r->suspend = NULL;
+    c->park.fd2 = -1; /* the backend's socket goes back to its holder (net/task.h) */
+    c->park.events2 = 0;
+    c->park.in_epoll2 = false;
+    c->park.skip_fd = false;
+    pt_arena_spare_give(w->arena);
+    w->arena = r->arena;
+    pt_sb_request_begin(w->sb, r->the_request, pt_request_client_ip(r), r->vhost->server_name,
+                        r->start_wall_us);
+    int st = s.resume(r, s.ctx, timed_out);
+    if (st == PT_SUSPENDED) {
+        *parked = r;
+        return -1;
+    }
+    return serve_end(w, c, r, st);
 }
 
 static pt_conn_next_t after_close_decision(pt_conn_t *c)
@@ -261,12 +340,46 @@ static int preface_match(const pt_conn_t *c)
     return n == H2_PREFACE_LEN ? 1 : 0;
 }
 
+/* After a request served (keep: serve_one's 1 or 0): what the connection does next, into
+ * *next; false when the next pipelined head is there to serve. */
+static bool after_request(pt_worker_t *w, pt_conn_t *c, bool keep, pt_conn_next_t *next)
+{
+    /* The handler switched the connection's protocol (a tunnel after 101), and the request
+     * is logged: the new driver goes on from here. */
+    if (c->proto->serve_worker != pt_conn_serve)
+        return *next = c->proto->serve_worker(w, c), true;
+    if (c->wc_len > 0) {
+        c->wc_keepalive = keep;
+        return *next = PT_NEXT_WRITE, true;
+    }
+    if (!keep)
+        return *next = after_close_decision(c), true;
+    /* Nothing pipelined: park at once. A read here would almost always find nothing yet
+     * (the client is still reading our response) and cost a syscall per request; the epoll
+     * event brings the next request. */
+    if (c->rpos >= c->rlen)
+        return *next = PT_NEXT_PARK_KEEPALIVE, true;
+    /* The next head has started: its RequestReadTimeout runs from now. */
+    c->head_start_ms = pt_now_ms();
+    c->head_bytes = c->rlen - c->rpos;
+    return false;
+}
+
 pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
 {
     const pt_vhost_t *ms = c->cfg->main_server;
     pt_http1_limits_t lim = {ms->limit_request_line, ms->limit_request_fields,
                              ms->limit_request_field_size};
     size_t max = head_max(ms);
+    pt_request_t *parked = NULL;
+    pt_conn_next_t next;
+    if (c->susp) {
+        int res = resume_request(w, c, &parked);
+        if (res < 0)
+            return park_request(w, c, parked);
+        if (after_request(w, c, res == 1, &next))
+            return next;
+    }
     for (;;) {
         pt_arena_reset(w->arena);
         int pm = -1;
@@ -306,25 +419,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 pt_h1_handoff->upgrade(c, &h))
                 return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
-                bool keep = serve_one(w, c, &h);
-                /* The handler switched the connection's protocol (a tunnel after 101), and
-                 * the request is logged: the new driver goes on from here. */
-                if (c->proto->serve_worker != pt_conn_serve)
-                    return c->proto->serve_worker(w, c);
-                if (c->wc_len > 0) {
-                    c->wc_keepalive = keep;
-                    return PT_NEXT_WRITE;
-                }
-                if (!keep)
-                    return after_close_decision(c);
-                /* Nothing pipelined: park at once. A read here would almost always find
-                 * nothing yet (the client is still reading our response) and cost a
-                 * syscall per request; the epoll event brings the next request. */
-                if (c->rpos >= c->rlen)
-                    return PT_NEXT_PARK_KEEPALIVE;
-                /* The next head has started: its RequestReadTimeout runs from now. */
-                c->head_start_ms = pt_now_ms();
-                c->head_bytes = c->rlen - c->rpos;
+                int keep = serve_one(w, c, &h, &parked);
+                if (keep < 0)
+                    return park_request(w, c, parked);
+                if (after_request(w, c, keep == 1, &next))
+                    return next;
                 continue;
             }
             if (res == PT_HTTP1_ERROR) {

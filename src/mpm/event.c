@@ -54,6 +54,9 @@ static void finish_conn_worker(ev_child_t *ev, pt_conn_t *c, pt_conn_next_t next
     case PT_NEXT_PARK_TUNNEL:
         ev_park_conn(ev, c, PT_PARK_TUNNEL, c->park.deadline_ms);
         break;
+    case PT_NEXT_PARK_UPSTREAM:
+        ev_park_conn(ev, c, PT_PARK_UPSTREAM, c->park.deadline_ms);
+        break;
     }
 }
 
@@ -403,7 +406,7 @@ static bool in_flight_listener(ev_child_t *ev, bool *queued)
     pthread_mutex_lock(&ev->qlock);
     *queued = ev->qhead != NULL;
     bool busy = *queued || ev->serving > 0 || ev->nparked[PT_PARK_WRITE] > 0 ||
-                ev->nparked[PT_PARK_TUNNEL] > 0;
+                ev->nparked[PT_PARK_TUNNEL] > 0 || ev->nparked[PT_PARK_UPSTREAM] > 0;
     for (int i = 0; !busy && i < ev->nworkers; i++)
         busy = atomic_load(&ev->hepoch[i]) & 1;
     pthread_mutex_unlock(&ev->qlock);

@@ -64,7 +64,12 @@ static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *i
         return 0;
     }
     struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = p};
-    if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
+    int rc = epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
+    /* A borrowed fd2 is tried with MOD (net/task.h): ENOENT when its socket has no
+     * registration yet (a fresh backend connection, or one whose number was reused). */
+    if (rc != 0 && errno == ENOENT && *in_epoll)
+        rc = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &e);
+    if (rc != 0)
         return -errno;
     *in_epoll = true;
     return 0;
@@ -75,7 +80,7 @@ static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
 {
     in[0] = p->in_epoll;
     in[1] = p->in_epoll2;
-    int rc = arm_fd(ev, p, p->fd, p->events, &in[0]);
+    int rc = p->skip_fd ? 0 : arm_fd(ev, p, p->fd, p->events, &in[0]);
     if (rc == 0 && p->used2)
         rc = arm_fd(ev, p, p->fd2, p->events2, &in[1]);
     return rc;
@@ -92,7 +97,7 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
 {
     pthread_mutex_lock(&ev->tlock);
     p->arming = true;
-    p->fired = p->due = false;
+    p->fired = p->due = p->timed_out = false;
     if (p->events2) /* (set before arming: an event of fd may be out already on failure) */
         p->used2 = true;
     ev_heap_push(ev, p);
@@ -247,11 +252,14 @@ void ev_free_graveyard_listener(ev_child_t *ev, bool force)
 
 void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
 {
+    pt_park_t *owned = NULL; /* in flight and due: their owners hear of it on a worker */
     pthread_mutex_lock(&ev->tlock);
     for (size_t i = 0; i < ev->hlen;) {
         pt_park_t *p = ev->heap[i];
-        /* A stop closes what is idle; a response tail or a tunnel goes on to the drain limit. */
-        bool busy = p->state == PT_PARK_WRITE || p->state == PT_PARK_TUNNEL;
+        /* A stop closes what is idle; a response tail, a tunnel or a request waiting for its
+         * backend goes on to the drain limit. */
+        bool busy = p->state == PT_PARK_WRITE || p->state == PT_PARK_TUNNEL ||
+                    p->state == PT_PARK_UPSTREAM;
         bool due = p->deadline_ms <= now || force || (all_idle && !busy);
         if (!due) {
             if (!all_idle)
@@ -261,12 +269,26 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
         }
         ev_heap_remove(ev, p);
         i = all_idle ? 0 : i;
-        if (p->arming)
+        if (p->arming) {
             p->due = true; /* its fd may not be armed yet: the parker puts it back */
-        else
+        } else if (p->state == PT_PARK_UPSTREAM && p->ops->due && !force) {
+            /* Claimed as an event would claim it (out of the heap): an event that comes
+             * now finds it gone (ev_ready). */
+            p->timed_out = true;
+            p->next = owned;
+            owned = p;
+        } else {
             bury_locked(ev, p, all_idle);
+        }
     }
     pthread_mutex_unlock(&ev->tlock);
+    while (owned) {
+        pt_park_t *p = owned;
+        owned = p->next;
+        pt_task_t *t = p->ops->due(p, ev);
+        if (t)
+            ev_queue_push(ev, t);
+    }
     ev_free_graveyard_listener(ev, false);
 }
 
@@ -321,7 +343,9 @@ void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t d
     p->fd = c->fd;
     p->state = state;
     p->deadline_ms = deadline;
-    if (state != PT_PARK_TUNNEL) /* (a tunnel's protocol set its events, and fd2's) */
+    /* (A tunnel's protocol set its events, and fd2's; a request waiting for its backend set
+     * fd2's and skip_fd.) */
+    if (state != PT_PARK_TUNNEL && state != PT_PARK_UPSTREAM)
         p->events = state == PT_PARK_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
     /* Bytes already inside the transport raise no epoll event: they are ready now. */
     if ((state == PT_PARK_READ || state == PT_PARK_KEEPALIVE) && pt_conn_pending(c)) {
@@ -414,6 +438,7 @@ static pt_task_t *conn_ready(pt_park_t *p, void *mpm)
         c = continue_write(ev, c);
         return c ? &c->task : NULL;
     case PT_PARK_TUNNEL:
+    case PT_PARK_UPSTREAM:
         return &c->task; /* a stop lets it go on, as a response (closed at the drain limit) */
     default:
         if (atomic_load(&ev->stopping)) { /* no new requests while the child stops */
@@ -438,6 +463,14 @@ static void conn_expire_listener(pt_park_t *p, void *mpm, bool stopping)
     pt_conn_close(c);
 }
 
+/* A request's backend did not answer within its deadline: the worker that takes the task
+ * answers the client (park.timed_out tells it). Anything else parked is expired as usual. */
+static pt_task_t *conn_due(pt_park_t *p, void *mpm)
+{
+    (void)mpm;
+    return &PT_CONTAINER_OF(p, pt_conn_t, park)->task;
+}
+
 static void conn_destroy(pt_park_t *p)
 {
     pt_conn_destroy(PT_CONTAINER_OF(p, pt_conn_t, park));
@@ -446,5 +479,6 @@ static void conn_destroy(pt_park_t *p)
 static const pt_park_ops_t conn_park_ops = {
     .ready = conn_ready,
     .expire_listener = conn_expire_listener,
+    .due = conn_due,
     .destroy = conn_destroy,
 };

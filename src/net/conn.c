@@ -95,6 +95,8 @@ void pt_conn_destroy(pt_conn_t *c)
     if (!c)
         return;
     pt_conn_close(c);
+    if (c->susp && c->susp_abandon)
+        c->susp_abandon(c);
     if (c->wc_fd >= 0)
         close(c->wc_fd);
     if (c->proto_state) {

@@ -38,6 +38,10 @@ typedef enum {
      * park on c->fd and c->park.fd2 with the events and deadline_ms the protocol set in
      * c->park; ready again when either is. */
     PT_NEXT_PARK_TUNNEL,
+    /* A request waiting for its backend's answer (event MPM only, c->async_write): park on
+     * c->park.fd2 alone (c->park.skip_fd), until its deadline_ms; ready again when the
+     * backend's socket is readable, or (park.timed_out) when the deadline passed. */
+    PT_NEXT_PARK_UPSTREAM,
 } pt_conn_next_t;
 
 /* The protocol driver of a connection (HTTP/1 now; HTTP/2 after ALPN later): what the MPM
@@ -102,13 +106,19 @@ typedef struct pt_conn {
     bool aborted;          /* the client went away mid-response */
     bool proxy_header_done;/* RemoteIPProxyProtocol's header read (or not wanted) */
     /* Write completion (event MPM): the tail of a file response, sent by the listener
-     * without holding a worker. async_write says the MPM supports it. */
+     * without holding a worker. async_write says the MPM supports it (and parking in
+     * flight: a tunnel, a request waiting for its backend). */
     bool async_write;
     bool wc_keepalive;     /* serve another request once the tail is out */
     int wc_fd;             /* our own dup of the file, -1 when none */
     off_t wc_off, wc_len;
     int64_t wc_timeout_ms;
     int64_t keepalive_ms;  /* KeepAliveTimeout of the vhost that served the last request */
+    /* A request parked while its backend works (PT_NEXT_PARK_UPSTREAM): the protocol's
+     * record of it, and what gives back what it holds (its arena, the backend connection)
+     * when the connection is destroyed before it resumes (a child's forced exit). */
+    void *susp;
+    void (*susp_abandon)(struct pt_conn *c);
 
     /* The MPM's: the connection as something a worker serves, and as something the
      * listener watches (park.state is what server-status counts it as). */

@@ -31,6 +31,8 @@ typedef enum {
     PT_PARK_HANDSHAKE,         /* a TLS handshake waiting for the peer */
     PT_PARK_TUNNEL,            /* an upgraded connection (WebSocket) idle both ways, watched
                                   on two descriptors; a stop waits for it as for a response */
+    PT_PARK_UPSTREAM,          /* a request sent to its backend, waiting for the answer on
+                                  fd2 alone (the backend's socket); a stop waits for it */
     PT_PARK_NSTATES,
 } pt_park_state_t;
 
@@ -49,6 +51,11 @@ typedef struct pt_park_ops {
      * hold an event for it, so memory is freed later, by destroy); must not block and must
      * not park or queue anything. */
     void (*expire_listener)(struct pt_park *p, void *mpm, bool stopping);
+    /* The deadline of something in flight passed (PT_PARK_UPSTREAM) while the child runs:
+     * instead of expire_listener, its owner learns of it on a worker. On the listener,
+     * without the lock, once the MPM took it out of the heap and set timed_out (it owns it
+     * now, as after its event); returns the task to queue. NULL op: expire_listener. */
+    struct pt_task *(*due)(struct pt_park *p, void *mpm);
     /* Frees it, once no thread can hold an event for it. */
     void (*destroy)(struct pt_park *p);
 } pt_park_ops_t;
@@ -69,7 +76,14 @@ typedef struct pt_park_ops {
  * (and shuts it on expiry) but the owner's destroy closes it, so its number cannot be
  * reused while the MPM still names it. Ownership: one thread at a time runs the owner, the
  * one whose event claimed the park under the MPM's lock (or the parker, when an event came
- * while it armed), from the claim until it parks again or closes. */
+ * while it armed), from the claim until it parks again or closes.
+ *
+ * A borrowed fd2 (PT_PARK_UPSTREAM: a pooled backend connection, lent for one wait): the
+ * owner sets in_epoll2 true, so that arming tries EPOLL_CTL_MOD first (the registration of
+ * a pooled socket stays with it, disarmed, from its previous borrower's wait; ADD when it
+ * has none), and after the claim sets fd2 -1, events2 0 and in_epoll2 false before the
+ * descriptor goes back: the park no longer names it, and a later close or expiry of the
+ * owner leaves it alone. */
 typedef struct pt_park {
     const pt_park_ops_t *ops;
     int fd;
@@ -86,6 +100,11 @@ typedef struct pt_park {
     bool arming;               /* in the heap, epoll_ctl not yet done (see ev_park) */
     bool fired, due;           /* its event, or its deadline, came while arming */
     bool stop_told;            /* made ready once because the child stops (PT_PARK_TUNNEL) */
+    bool skip_fd;              /* the owner's: fd is not watched this time and is left as it
+                                  is (disarmed: its last event brought the owner here), with
+                                  no epoll_ctl for it; only fd2 is armed */
+    bool timed_out;            /* the MPM's: claimed by its deadline (the due op), not by an
+                                  event; cleared when it parks again */
     struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */
 } pt_park_t;
 

@@ -272,21 +272,48 @@ static void note_answer(pick_t *k, int slot, const pt_backend_t *b, const pt_pro
     }
 }
 
-/* Forwards r once to the member in slot: its counters in shared memory around the call. */
-static int forward_to(pick_t *k, int slot, const pt_backend_t *b, const char *rest,
-                      pt_proxy_attempt_t *a)
+/* A balanced request: the pick, the attempts so far and the one in flight. In the arena:
+ * an attempt may park the request and end on another worker (attempt_then). */
+typedef struct {
+    pick_t k;
+    const char *route, *rest;
+    int n, max;               /* attempts made; at most */
+    bool resent;              /* a request that reached a member goes to one more at most */
+    int slot;                 /* the member of the attempt in flight */
+    const pt_backend_t *b;
+    pt_proxy_attempt_t a;
+} balance_t;
+
+/* The member's counters after its attempt (forward_to's other half). */
+static void attempt_counted(balance_t *bl)
 {
+    pt_member_shared_t *m = &bl->k.slots[bl->slot];
+    atomic_fetch_sub(&m->busy, 1);
+    atomic_fetch_add(&m->bytes_in, bl->a.bytes_in);
+    atomic_fetch_add(&m->bytes_out, bl->a.bytes_out);
+}
+
+static int attempt_then(pt_request_t *r, void *ctx, int rc);
+
+/* Forwards r once to the member in bl->slot: its counters in shared memory around the call
+ * (busy stays counted while the attempt is parked). */
+static int forward_to(balance_t *bl)
+{
+    pick_t *k = &bl->k;
     pt_request_t *r = k->r;
-    pt_member_shared_t *m = &k->slots[slot];
-    k->tried[slot] = true;
+    const pt_backend_t *b = bl->b;
+    pt_member_shared_t *m = &k->slots[bl->slot];
+    k->tried[bl->slot] = true;
     r->backend = b;
-    r->backend_path = member_path(r, b, rest);
+    r->backend_path = member_path(r, b, bl->rest);
     atomic_fetch_add(&m->requests, 1);
     atomic_fetch_add(&m->busy, 1);
     int rc;
-    *a = (pt_proxy_attempt_t){0};
+    bl->a = (pt_proxy_attempt_t){.then = attempt_then, .then_ctx = bl};
     if (b->scheme_ops->forward) {
-        rc = b->scheme_ops->forward(r, b, a);
+        rc = b->scheme_ops->forward(r, b, &bl->a);
+        if (rc == PT_SUSPENDED)
+            return rc;
     } else {
         /* A scheme without a forward op (FastCGI): its handler answers, and a 503 while
          * nothing went to the client is what its handler says for a backend it could not
@@ -294,11 +321,9 @@ static int forward_to(pick_t *k, int slot, const pt_backend_t *b, const char *re
         r->handler = b->url;
         rc = b->handler->run(r);
         if (rc == 503 && !r->head_sent)
-            *a = (pt_proxy_attempt_t){.failed = true, .fail = PT_UPSTREAM_REFUSED};
+            bl->a = (pt_proxy_attempt_t){.failed = true, .fail = PT_UPSTREAM_REFUSED};
     }
-    atomic_fetch_sub(&m->busy, 1);
-    atomic_fetch_add(&m->bytes_in, a->bytes_in);
-    atomic_fetch_add(&m->bytes_out, a->bytes_out);
+    attempt_counted(bl);
     return rc;
 }
 
@@ -357,36 +382,63 @@ static int attempts_max(const pt_balancer_t *bal, size_t nslots)
     return nslots > 1 ? (int)nslots : 1;
 }
 
-static int balance(pick_t *k, const char *route, const char *rest)
+/* What the attempt in flight came to (rc, as forward returned it): true with *res when the
+ * request is answered (or given up), false when another member is to be tried. */
+static bool attempt_ended(balance_t *bl, int rc, int *res)
 {
+    pick_t *k = &bl->k;
     const pt_balancer_t *bal = k->bal;
-    int max = attempts_max(bal, k->nslots);
-    bool resent = false; /* a request that reached a member goes to one more at most */
-    for (int n = 0;; n++) {
+    const pt_backend_t *b = bl->b;
+    if (!bl->a.failed) {
+        note_answer(k, bl->slot, b, &bl->a);
+        return *res = rc, true;
+    }
+    bool again = failed_attempt(k, bl->slot, b, &bl->a,
+                                bl->n + 1 >= bl->max || (bl->a.sent && bl->resent));
+    bl->resent |= bl->a.sent;
+    const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
+    /* The scheme logged the failure itself (scheme.h); its status stands. */
+    if (!again)
+        return *res = rc > 0 ? rc : pt_upstream_class(bl->a.fail)->status, true;
+    pt_log_rmerror("proxy_balancer", PT_LOG_WARN, k->r,
+                   "%s: member %s failed before the request was "
+                   "sent (%s): trying another member",
+                   bal->name, url, pt_upstream_class(bl->a.fail)->log);
+    return false;
+}
+
+/* Attempts from bl->n on, until one answers or none may follow. */
+static int balance(balance_t *bl)
+{
+    pick_t *k = &bl->k;
+    for (;; bl->n++) {
         k->now_ms = pt_now_ms();
-        int slot = pick_member(k, route, n == 0);
-        if (slot < 0 && n == 0 && bal->timeout_ms > 0)
-            slot = wait_member(k, route);
+        int slot = pick_member(k, bl->route, bl->n == 0);
+        if (slot < 0 && bl->n == 0 && k->bal->timeout_ms > 0)
+            slot = wait_member(k, bl->route);
         if (slot < 0)
             return all_down(k);
-        const pt_backend_t *b = pt_balancer_member(bal, (size_t)slot);
-        pt_proxy_attempt_t a;
-        int rc = forward_to(k, slot, b, rest, &a);
-        if (!a.failed) {
-            note_answer(k, slot, b, &a);
+        bl->slot = slot;
+        bl->b = pt_balancer_member(k->bal, (size_t)slot);
+        int rc = forward_to(bl), res;
+        if (rc == PT_SUSPENDED)
             return rc;
-        }
-        bool again = failed_attempt(k, slot, b, &a, n + 1 >= max || (a.sent && resent));
-        resent |= a.sent;
-        const char *url = strncmp(b->url, "proxy:", 6) == 0 ? b->url + 6 : b->url;
-        /* The scheme logged the failure itself (scheme.h); its status stands. */
-        if (!again)
-            return rc > 0 ? rc : pt_upstream_class(a.fail)->status;
-        pt_log_rmerror("proxy_balancer", PT_LOG_WARN, k->r,
-                       "%s: member %s failed before the request was "
-                       "sent (%s): trying another member",
-                       bal->name, url, pt_upstream_class(a.fail)->log);
+        if (attempt_ended(bl, rc, &res))
+            return res;
     }
+}
+
+/* The parked attempt ended on the worker that resumed it: the loop goes on from there. */
+static int attempt_then(pt_request_t *r, void *ctx, int rc)
+{
+    (void)r;
+    balance_t *bl = ctx;
+    attempt_counted(bl);
+    int res;
+    if (attempt_ended(bl, rc, &res))
+        return res;
+    bl->n++;
+    return balance(bl);
 }
 
 static int balancer_handler(pt_request_t *r)
@@ -406,17 +458,19 @@ static int balancer_handler(pt_request_t *r)
                        bal->name);
         return 403;
     }
-    pick_t k = {.r = r, .bal = bal};
-    if (!(k.slots = pt_balancer_slots(r->cfg, bal, &k.nslots)) || k.nslots == 0)
-        return all_down(&k);
-    k.tried = pt_arena_calloc(r->arena, k.nslots * sizeof(*k.tried));
-    k.candidate = pt_arena_calloc(r->arena, k.nslots * sizeof(*k.candidate));
-    const char *rest = r->backend_path ? r->backend_path : r->uri;
+    balance_t *bl = pt_arena_calloc(r->arena, sizeof(*bl));
+    pick_t *k = &bl->k;
+    *k = (pick_t){.r = r, .bal = bal};
+    if (!(k->slots = pt_balancer_slots(r->cfg, bal, &k->nslots)) || k->nslots == 0)
+        return all_down(k);
+    k->tried = pt_arena_calloc(r->arena, k->nslots * sizeof(*k->tried));
+    k->candidate = pt_arena_calloc(r->arena, k->nslots * sizeof(*k->candidate));
+    bl->rest = r->backend_path ? r->backend_path : r->uri;
     /* The target as sent: a session in the path (";jsessionid=") or the query. */
-    const char *route = pt_balancer_sticky_route(r->arena, bal,
-                                                 pt_table_get(&r->headers_in, "Cookie"),
-                                                 r->unparsed_uri);
-    return balance(&k, route, rest);
+    bl->route = pt_balancer_sticky_route(r->arena, bal, pt_table_get(&r->headers_in, "Cookie"),
+                                         r->unparsed_uri);
+    bl->max = attempts_max(bal, k->nslots);
+    return balance(bl);
 }
 
 const pt_proxy_scheme_t pt_balancer_scheme = {

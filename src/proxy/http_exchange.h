@@ -33,6 +33,11 @@ typedef struct {
     bool upgrade;            /* Upgrade forwarded (upgrade= matches what the client asked) */
     bool reuse;              /* connections to b are kept (enablereuse=, on by default) */
     bool body_sent;          /* the whole request body went to the backend */
+    const char *req_head;    /* the request head (arena), req_hlen bytes */
+    size_t req_hlen;
+    bool may_suspend;        /* the request may park while the backend works (proxy_http.c) */
+    int attempt;             /* parked: the attempt it parked in */
+    bool ready;              /* resumed: the answer is readable, no wait before the first read */
     /* The response, as it is read. */
     char *buf;               /* PT_HTTP_IOBUF bytes (the thread's) */
     size_t len, pos;         /* bytes in buf; parsed up to pos */

@@ -117,7 +117,8 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
                       const char **why)
 {
     int64_t deadline = pt_now_ms() + wait_ms;
-    bool first = x->len == x->pos;
+    bool first = x->len == x->pos && !x->ready;
+    x->ready = false;
     *nothing = false;
     for (;;) {
         /* Nothing buffered yet, as after sending a request: nothing to parse (the head is

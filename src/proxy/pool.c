@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ struct pt_pool {
     int open;                /* idle + borrowed */
     idle_conn_t *idle;       /* stack of o.max slots; oldest at the bottom */
     int nidle;
+    atomic_int parked;       /* borrowed by requests parked without a worker (pt_pool_park) */
 };
 
 static int64_t now_of(const pt_pool_t *p)
@@ -332,4 +334,21 @@ int pt_pool_idle_count(pt_pool_t *p)
     int n = p->nidle;
     pthread_mutex_unlock(&p->mu);
     return n;
+}
+
+bool pt_pool_park(pt_pool_t *p)
+{
+    int n = atomic_load_explicit(&p->parked, memory_order_relaxed);
+    do {
+        if (n + 1 >= p->o.max)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&p->parked, &n, n + 1,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+void pt_pool_unpark(pt_pool_t *p)
+{
+    atomic_fetch_sub_explicit(&p->parked, 1, memory_order_relaxed);
 }

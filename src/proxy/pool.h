@@ -77,5 +77,11 @@ int pt_pool_sweep(pt_pool_t *p, int64_t now_ms);
 /* Connections open (idle and borrowed), and idle, for tests and the status page. */
 int pt_pool_open_count(pt_pool_t *p);
 int pt_pool_idle_count(pt_pool_t *p);
+/* A borrower that holds its connection without a worker (a parked request) counts itself
+ * here: true when it may, which is while fewer than max= - 1 are parked. Parked ones must
+ * never hold all max= connections: with every worker waiting for a free one, none would be
+ * left to finish them. pt_pool_unpark when it resumes (or is abandoned). */
+bool pt_pool_park(pt_pool_t *p);
+void pt_pool_unpark(pt_pool_t *p);
 
 #endif

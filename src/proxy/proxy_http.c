@@ -224,52 +224,127 @@ static bool tls_setup(pt_http_x_t *x, pt_pool_tls_t *tls)
     return true;
 }
 
-static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
+/* ---- The exchange, and its wait for the answer without a worker ------------------------ */
+
+static int exchange(pt_http_x_t *x, int attempt, bool answered);
+
+/* The answer is there (or its time is up): the exchange goes on where it parked, on this
+ * worker's buffer. */
+static int resume_exchange(pt_request_t *r, void *ctx, bool timed_out)
 {
-    *a = (pt_proxy_attempt_t){0};
+    pt_http_x_t *x = ctx;
+    pt_pool_unpark(x->pool);
+    x->buf = pt_http_iobuf();
+    int rc;
+    if (timed_out) {
+        pt_pool_release(x->pool, &x->c, false);
+        rc = pt_http_fail(x, PT_UPSTREAM_READ_TIMEOUT, NULL);
+    } else {
+        x->ready = true;
+        rc = exchange(x, x->attempt, true);
+    }
+    /* Ended: what forward's caller would have done with the result, now (the balancer's
+     * verdict on the member, perhaps another attempt). */
+    if (rc != PT_SUSPENDED && x->a->then)
+        rc = x->a->then(r, x->a->then_ctx, rc);
+    return rc;
+}
+
+static void abandon_exchange(pt_request_t *r, void *ctx)
+{
+    (void)r;
+    pt_http_x_t *x = ctx;
+    pt_pool_unpark(x->pool);
+    pt_pool_release(x->pool, &x->c, false);
+}
+
+/* The request went and nothing of the answer is here yet: under the event MPM the worker
+ * does not wait for it (a blocked worker is a context switch per request, and a thread
+ * per request in flight); the listener watches the backend's socket until ProxyTimeout. */
+static bool may_park(const pt_http_x_t *x)
+{
+    return x->may_suspend && !x->c.ssl && x->len == x->pos && x->head.status == 0;
+}
+
+static int park(pt_http_x_t *x, int attempt)
+{
+    x->attempt = attempt;
+    x->buf = NULL; /* the thread's: another may resume */
+    pt_suspend_t s = {.fd = x->c.fd, .deadline_ms = pt_now_ms() + x->timeout_ms,
+                      .resume = resume_exchange, .abandon = abandon_exchange, .ctx = x};
+    return pt_request_suspend(x->r, &s);
+}
+
+/* Attempts from attempt on: connect (or borrow), send, wait for the head, relay. answered:
+ * resumed with this attempt's answer readable (its request went already). */
+static int exchange(pt_http_x_t *x, int attempt, bool answered)
+{
+    pt_request_t *r = x->r;
+    for (;; attempt++) {
+        int rc = 0;
+        if (!answered) {
+            rc = open_and_send(x, x->req_head, x->req_hlen, attempt > 0);
+            if (rc == 0)
+                rc = body_phase(x);
+            if (rc == 0 && may_park(x) && pt_pool_park(x->pool))
+                return park(x, attempt);
+        }
+        answered = false;
+        if (rc == 0) {
+            bool reused = x->c.reused;
+            rc = head_phase(x, attempt == 0 && reused && !r->body_started && idempotent(r));
+        }
+        if (rc == 0)
+            return pt_http_relay(x);
+        if (rc != 1)
+            return rc;
+        x->len = x->pos = 0;
+        x->head.status = 0;
+        /* The kept connection was closed before our request could be read: nothing of it
+         * reached the backend (for the balancer, which otherwise counts a second member
+         * after this one as the last). The fresh attempt sets it again. */
+        x->a->sent = false;
+    }
+}
+
+/* One attempt on b. may_suspend: the caller lets the exchange park the request while the
+ * backend works (pt_request_suspend; a->then says what follows). */
+static int forward_x(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a,
+                     bool may_suspend)
+{
+    *a = (pt_proxy_attempt_t){.then = a->then, .then_ctx = a->then_ctx};
     int mf = pt_proxy_max_forwards_check(r);
     if (mf)
         return mf;
-    pt_http_x_t x = {.r = r, .b = b, .a = a, .c = {.fd = -1},
-                     .own_headers = r->headers_out.n};
-    x.timeout_ms = pt_upstream_exchange_timeout(r, b);
-    if (!(x.pool = pt_runtime_pool(pt_proxy_runtime(), b))) {
+    /* In the arena: a parked exchange outlives this call. */
+    pt_http_x_t *x = pt_arena_alloc(r->arena, sizeof(*x));
+    *x = (pt_http_x_t){.r = r, .b = b, .a = a, .c = {.fd = -1},
+                       .own_headers = r->headers_out.n};
+    x->timeout_ms = pt_upstream_exchange_timeout(r, b);
+    if (!(x->pool = pt_runtime_pool(pt_proxy_runtime(), b))) {
         pt_log_rmerror("proxy_http", PT_LOG_ERR, r,
                        "HTTP backend %s: no connection pool in this process "
                        "(the proxy runtime was not made)",
                        b->url);
         return 500;
     }
-    pt_pool_tls_t tls;
-    if (b->scheme_ops == &pt_https_scheme && !tls_setup(&x, &tls))
+    if (b->scheme_ops == &pt_https_scheme &&
+        !tls_setup(x, pt_arena_alloc(r->arena, sizeof(pt_pool_tls_t))))
         return 500;
-    x.reuse = b->reuse_set ? b->enablereuse : pt_http_scheme.reuse_default;
-    x.upgrade = wants_upgrade(r, b);
+    x->reuse = b->reuse_set ? b->enablereuse : pt_http_scheme.reuse_default;
+    x->upgrade = wants_upgrade(r, b);
     /* Proxy100Continue Off: the backend is not asked; the core's 100 answers the client. */
-    x.expect = r->has_body && r->expects_continue && !r->body_started &&
-               r->dir->proxy_100_continue != 1;
-    size_t hlen;
-    const char *head = pt_http_request_head(&x, &hlen);
-    x.buf = pt_http_iobuf();
-    for (int attempt = 0;; attempt++) {
-        int rc = open_and_send(&x, head, hlen, attempt > 0);
-        if (rc == 0)
-            rc = body_phase(&x);
-        if (rc == 0) {
-            bool reused = x.c.reused;
-            rc = head_phase(&x, attempt == 0 && reused && !r->body_started && idempotent(r));
-        }
-        if (rc == 0)
-            return pt_http_relay(&x);
-        if (rc != 1)
-            return rc;
-        x.len = x.pos = 0;
-        x.head.status = 0;
-        /* The kept connection was closed before our request could be read: nothing of it
-         * reached the backend (for the balancer, which otherwise counts a second member
-         * after this one as the last). The fresh attempt sets it again. */
-        a->sent = false;
-    }
+    x->expect = r->has_body && r->expects_continue && !r->body_started &&
+                r->dir->proxy_100_continue != 1;
+    x->may_suspend = may_suspend;
+    x->req_head = pt_http_request_head(x, &x->req_hlen);
+    x->buf = pt_http_iobuf();
+    return exchange(x, 0, false);
+}
+
+static int forward(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
+{
+    return forward_x(r, b, a, a->then && pt_request_may_suspend(r));
 }
 
 static int http_handler(pt_request_t *r)
@@ -278,8 +353,8 @@ static int http_handler(pt_request_t *r)
         pt_log_rmerror("proxy_http", PT_LOG_ERR, r, "no HTTP backend for handler %s", r->handler);
         return 500;
     }
-    pt_proxy_attempt_t a;
-    return forward(r, r->backend, &a);
+    pt_proxy_attempt_t *a = pt_arena_calloc(r->arena, sizeof(*a));
+    return forward_x(r, r->backend, a, pt_request_may_suspend(r));
 }
 
 const pt_proxy_scheme_t pt_http_scheme = {

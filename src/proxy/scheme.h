@@ -25,6 +25,13 @@ typedef struct pt_proxy_attempt {
     int status;                /* the backend's status when it answered (else 0) */
     int64_t latency_us;        /* request sent -> head received, when it answered */
     uint64_t bytes_in, bytes_out; /* body bytes from and to the backend (bytraffic) */
+    /* Set by the caller before forward (which keeps them): an attempt may then park the
+     * request while the backend works (pt_request_suspend) and return PT_SUSPENDED; when it
+     * ends after that, on whichever worker resumed it, it calls then(r, then_ctx, rc) with
+     * what forward would have returned, and returns what then returns. NULL: the attempt
+     * waits on its worker. */
+    int (*then)(struct pt_request *r, void *then_ctx, int rc);
+    void *then_ctx;
 } pt_proxy_attempt_t;
 
 /* A scheme's entry: static and read-only, owned by the module that registers it. */

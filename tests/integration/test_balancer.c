@@ -584,6 +584,39 @@ START_TEST(a_drained_member_finishes_its_requests_and_takes_no_new_ones)
 }
 END_TEST
 
+/* Under the event MPM a balanced request waiting for its member holds no worker: twelve
+ * requests to members that answer after 1.5 s, on two workers, end together (about 1.5 s)
+ * rather than two at a time (9 s); busy counts each until it ends. */
+START_TEST(balanced_requests_to_slow_members_hold_no_worker)
+{
+    pth_config(h, "StartServers 1\nServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\n"
+                  "MaxRequestWorkers 2\nMinSpareThreads 1\nMaxSpareThreads 2\n"
+                  "<Proxy balancer://c>\n BalancerMember http://127.0.0.1:%d max=20\n"
+                  " BalancerMember http://127.0.0.1:%d max=20\n ProxySet lbmethod=bybusyness\n"
+                  "</Proxy>\nProxyPass /b/ balancer://c/\n", be[0].port, be[1].port);
+    pth_start(h);
+    enum { N = 12 };
+    one_get_t g[N];
+    pthread_t t[N];
+    int64_t t0 = pth_now_ms();
+    for (int i = 0; i < N; i++) {
+        g[i] = (one_get_t){.port = h->port, .path = "/b/slow?ms=1500"};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, one_get, &g[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(g[i].status, 200);
+    }
+    int64_t ms = pth_now_ms() - t0;
+    ck_assert_msg(ms < 4500, "12 balanced requests to 1.5 s members took %lld ms on two "
+                  "workers", (long long)ms);
+    /* bybusyness saw them in flight: both members had a share. */
+    ck_assert_int_gt(atomic_load(&be[0].counts->requests), 2);
+    ck_assert_int_gt(atomic_load(&be[1].counts->requests), 2);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(timeout_waits_for_a_member_to_come_back)
 {
     pth_config(h, "%s<Proxy balancer://c>\n BalancerMember http://127.0.0.1:%d\n"
@@ -752,6 +785,7 @@ static Suite *suite(void)
     tcase_add_test(tc, hash_keeps_a_key_on_one_member_and_spreads_keys);
     tcase_add_test(tc, sticky_sessions_follow_the_route_in_cookie_or_url);
     tcase_add_test(tc, the_apache_manual_balancer_example_runs);
+    pth_tcase_add_for(tc, "event", balanced_requests_to_slow_members_hold_no_worker);
     suite_add_tcase(s, tc);
     TCase *tf = tcase_create("faults");
     tcase_add_checked_fixture(tf, setup, teardown);

@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,6 +676,107 @@ START_TEST(ttl_and_timeout_keys_apply_to_their_backend)
 }
 END_TEST
 
+/* ---- Under the event MPM a request waiting for its backend holds no worker ------------- */
+
+/* One child with two workers. */
+#define TWO_WORKERS "StartServers 1\nServerLimit 1\nThreadLimit 2\nThreadsPerChild 2\n" \
+                    "MaxRequestWorkers 2\nMinSpareThreads 1\nMaxSpareThreads 2\n"
+
+typedef struct {
+    const char *path;
+    int status;
+    size_t len;
+} slow_get_t;
+
+static void *slow_get(void *arg)
+{
+    slow_get_t *g = arg;
+    pth_conn_t *c = pth_conn_open_port(h->port);
+    pth_conn_sendf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", g->path);
+    pth_resp_t r;
+    if (pth_conn_read_response(c, &r, false, 15000) == 0) {
+        g->status = r.status;
+        g->len = r.body_len;
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+    return NULL;
+}
+
+/* n GETs of path at once, each on its own connection; true when every one got 200 "ok".
+ * *ms: how long they took together. */
+static bool slow_gets(const char *path, int n, int64_t *ms)
+{
+    pthread_t t[16];
+    slow_get_t g[16] = {0};
+    ck_assert_int_le(n, 16);
+    int64_t t0 = pth_now_ms();
+    for (int i = 0; i < n; i++) {
+        g[i].path = path;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
+    }
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        ok = ok && g[i].status == 200 && g[i].len == 2;
+    }
+    *ms = pth_now_ms() - t0;
+    return ok;
+}
+
+/* Twelve requests to a backend that answers after 1.5 s, two workers: the workers park
+ * each request once it is sent, so the twelve wait together (about 1.5 s in all) rather
+ * than two at a time (9 s when a worker waits for its backend). */
+START_TEST(a_slow_backend_holds_no_worker)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/ max=20\n", be.port);
+    pth_start(h);
+    int64_t ms;
+    ck_assert(slow_gets("/b/slow?ms=1500", 12, &ms));
+    ck_assert_msg(ms < 4500, "12 requests to a 1.5 s backend took %lld ms on two workers",
+                  (long long)ms);
+    pth_stop(h);
+}
+END_TEST
+
+/* Parked requests never hold all max= connections of their pool: with both workers waiting
+ * for a free one, nobody would be left to finish them (until the pool wait's timeout).
+ * max=2, two workers, six requests at once: all answered, in about three backend times. */
+START_TEST(parked_requests_leave_a_pooled_connection_for_the_workers)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/ max=2\n", be.port);
+    pth_start(h);
+    int64_t ms;
+    ck_assert(slow_gets("/b/slow?ms=500", 6, &ms));
+    ck_assert_msg(ms < 10000, "six requests took %lld ms", (long long)ms);
+    pth_stop(h);
+}
+END_TEST
+
+/* A graceful stop waits for a request parked on its backend, as for any in flight. */
+START_TEST(a_graceful_stop_finishes_a_request_parked_on_its_backend)
+{
+    pth_config(h, TWO_WORKERS "GracefulShutdownTimeout 30\n"
+                  "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open_port(h->port);
+    pth_conn_sendf(c, "GET /b/slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(pth_http_backend_wait_open(&be, 1, 3000)); /* sent: parked now */
+    pth_sleep_ms(200);
+    ck_assert_int_eq(kill(h->pid, SIGWINCH), 0);
+    ck_assert(pth_file_wait_contains(h->error_log, "caught SIGWINCH", 3000));
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    ck_assert_int_eq(pth_wait_exit(h, 5000), 0);
+    pth_check_error_log(h);
+    pth_check_stderr(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_http");
@@ -704,6 +806,9 @@ static Suite *suite(void)
     tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
     tcase_add_test(tc, concurrent_keep_alive_clients_all_get_whole_answers);
     tcase_add_test(tc, ttl_and_timeout_keys_apply_to_their_backend);
+    pth_tcase_add_for(tc, "event", a_slow_backend_holds_no_worker);
+    pth_tcase_add_for(tc, "event", parked_requests_leave_a_pooled_connection_for_the_workers);
+    pth_tcase_add_for(tc, "event", a_graceful_stop_finishes_a_request_parked_on_its_backend);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -186,6 +186,67 @@ static pt_conn_next_t stop_serve_greet(pt_worker_t *w, pt_conn_t *c)
 
 static const pt_conn_proto_t stop_greet = {.name = "stop", .serve_worker = stop_serve_greet};
 
+/* ---- A connection waiting on a borrowed descriptor alone (PT_PARK_UPSTREAM) ------------ */
+
+/* The shape of a request parked while its backend works: the connection parks on fd2 alone
+ * (here a dup of its own socket stands in for the backend's), resumes on a worker when fd2
+ * is readable, and gives fd2 back; a second wait passes its deadline and is told so
+ * (park.timed_out) on a worker, not closed by the listener. */
+static int up_marker;
+
+static void up_abandon(pt_conn_t *c)
+{
+    close(c->park.fd2);
+    c->susp = NULL;
+}
+
+static pt_conn_next_t up_wait(pt_conn_t *c, int64_t ms)
+{
+    c->susp = &up_marker;
+    c->susp_abandon = up_abandon;
+    c->park.fd2 = dup(c->fd);
+    c->park.events2 = EPOLLIN | EPOLLRDHUP;
+    c->park.in_epoll2 = true; /* borrowed: MOD first, ADD when it has no registration */
+    c->park.skip_fd = true;
+    c->park.deadline_ms = pt_now_ms() + ms;
+    return PT_NEXT_PARK_UPSTREAM;
+}
+
+static pt_conn_next_t up_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    (void)w;
+    char buf[16];
+    if (c->susp) { /* resumed: give fd2 back, then answer */
+        bool timed_out = c->park.timed_out;
+        close(c->park.fd2);
+        c->park.fd2 = -1;
+        c->park.events2 = 0;
+        c->park.in_epoll2 = false;
+        c->park.skip_fd = false;
+        c->susp = NULL;
+        if (timed_out) {
+            (void)!send(c->fd, "timed out\n", 10, MSG_NOSIGNAL);
+            return PT_NEXT_CLOSE;
+        }
+        ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n != 4 || memcmp(buf, "ping", 4) != 0)
+            return PT_NEXT_CLOSE;
+        (void)!send(c->fd, "answered\n", 9, MSG_NOSIGNAL);
+        return PT_NEXT_PARK_KEEPALIVE;
+    }
+    ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN)
+        return c->requests ? PT_NEXT_PARK_KEEPALIVE : PT_NEXT_PARK_READ;
+    if (n != 5)
+        return PT_NEXT_CLOSE;
+    c->requests++;
+    (void)!send(c->fd, "parked\n", 7, MSG_NOSIGNAL);
+    /* "hello": resumed by the client's "ping"; "later": its deadline passes first. */
+    return up_wait(c, memcmp(buf, "hello", 5) == 0 ? 10000 : 300);
+}
+
+static const pt_conn_proto_t up_greet = {.name = "up", .serve_worker = up_serve};
+
 static pid_t start_child_with(int *port, const pt_conn_proto_t *proto)
 {
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -344,6 +405,40 @@ START_TEST(a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it)
 }
 END_TEST
 
+START_TEST(a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_deadline)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &up_greet);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char line[32];
+    for (int i = 0; i < 20; i++) { /* each wait borrows a new descriptor */
+        ck_assert_int_eq(write(fd, "hello", 5), 5);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "parked\n");
+        ck_assert_int_eq(write(fd, "ping", 4), 4);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "answered\n");
+    }
+    ck_assert_int_eq(write(fd, "later", 5), 5);
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "parked\n");
+    int64_t t0 = pt_now_ms();
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, "timed out\n");
+    ck_assert_int_ge(pt_now_ms() - t0, 200);
+    read_line(fd, line, sizeof(line));
+    ck_assert_str_eq(line, ""); /* then closed */
+    close(fd);
+    kill(pid, SIGTERM);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -353,6 +448,7 @@ int main(void)
     tcase_add_test(tc, a_greeting_sent_after_the_accept_is_waited_for);
     tcase_add_test(tc, a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late);
     tcase_add_test(tc, a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it);
+    tcase_add_test(tc, a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_deadline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
