@@ -283,6 +283,14 @@ static void abandon_parked(pt_conn_t *c)
 static pt_conn_next_t park_request(pt_worker_t *w, pt_conn_t *c, pt_request_t *r)
 {
     const pt_suspend_t *s = r->suspend;
+    /* The parsed head was on pt_conn_serve's stack: the request keeps a copy (its slices
+     * point into c->rbuf, which stays). */
+    pt_h1_req_t *h1 = r->proto_ctx;
+    if (h1->head) {
+        pt_http1_request_t *head = pt_arena_alloc(r->arena, sizeof(*head));
+        *head = *h1->head;
+        h1->head = head;
+    }
     c->susp = r;
     c->susp_abandon = abandon_parked;
     c->park.fd2 = s->fd;
