@@ -14,6 +14,19 @@
 
 /* ---- Any parked thing ---------------------------------------------------------------- */
 
+/* A borrowed fd2 (PT_PARK_UPSTREAM, net/task.h) leaves the set as soon as its park is
+ * claimed, whatever claimed it (its event, its deadline, a stale event of an earlier
+ * park): it goes back to its holder unregistered, so that no registration outlives the
+ * park it names (a pooled socket still armed for a connection freed since would bring that
+ * connection's pointer back with its next event). The caller owns p. */
+static void claimed_fd2(ev_child_t *ev, pt_park_t *p)
+{
+    if (p->state == PT_PARK_UPSTREAM && p->in_epoll2) {
+        epoll_ctl(ev->epfd, EPOLL_CTL_DEL, p->fd2, NULL);
+        p->in_epoll2 = false;
+    }
+}
+
 /* Parks whose event came while this thread armed them (ev_park), and whether this thread is
  * running them already. */
 static _Thread_local pt_park_t *fired_head, *fired_tail;
@@ -42,6 +55,7 @@ static void run_fired(ev_child_t *ev, pt_park_t *p)
         fired_head = p->next;
         if (!fired_head)
             fired_tail = NULL;
+        claimed_fd2(ev, p);
         pt_task_t *t = p->ops->ready(p, ev);
         if (t)
             ev_queue_push(ev, t);
@@ -64,12 +78,7 @@ static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *i
         return 0;
     }
     struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = p};
-    int rc = epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
-    /* A borrowed fd2 is tried with MOD (net/task.h): ENOENT when its socket has no
-     * registration yet (a fresh backend connection, or one whose number was reused). */
-    if (rc != 0 && errno == ENOENT && *in_epoll)
-        rc = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &e);
-    if (rc != 0)
+    if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
         return -errno;
     *in_epoll = true;
     return 0;
@@ -181,7 +190,10 @@ pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
     else if (!gone)
         ev_heap_remove(ev, p);
     pthread_mutex_unlock(&ev->tlock);
-    return gone ? NULL : p->ops->ready(p, ev);
+    if (gone)
+        return NULL;
+    claimed_fd2(ev, p);
+    return p->ops->ready(p, ev);
 }
 
 /* A park's second descriptor leaves the epoll set before its owner closes it (its number
@@ -285,6 +297,7 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
     while (owned) {
         pt_park_t *p = owned;
         owned = p->next;
+        claimed_fd2(ev, p);
         pt_task_t *t = p->ops->due(p, ev);
         if (t)
             ev_queue_push(ev, t);

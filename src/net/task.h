@@ -79,11 +79,11 @@ typedef struct pt_park_ops {
  * while it armed), from the claim until it parks again or closes.
  *
  * A borrowed fd2 (PT_PARK_UPSTREAM: a pooled backend connection, lent for one wait): the
- * owner sets in_epoll2 true, so that arming tries EPOLL_CTL_MOD first (the registration of
- * a pooled socket stays with it, disarmed, from its previous borrower's wait; ADD when it
- * has none), and after the claim sets fd2 -1, events2 0 and in_epoll2 false before the
- * descriptor goes back: the park no longer names it, and a later close or expiry of the
- * owner leaves it alone. */
+ * owner parks it unregistered (in_epoll2 false), and the MPM takes it out of its set again
+ * when it claims the park, however it claims it; the owner then sets fd2 -1 and events2 0
+ * before the descriptor goes back, so that the park no longer names it and a later close or
+ * expiry of the owner leaves it alone. A stale event of an earlier park may still claim
+ * such a park: its owner finds nothing to read and parks again. */
 typedef struct pt_park {
     const pt_park_ops_t *ops;
     int fd;

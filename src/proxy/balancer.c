@@ -295,6 +295,11 @@ static void attempt_counted(balance_t *bl)
 
 static int attempt_then(pt_request_t *r, void *ctx, int rc);
 
+static void attempt_gone(void *ctx)
+{
+    attempt_counted(ctx);
+}
+
 /* Forwards r once to the member in bl->slot: its counters in shared memory around the call
  * (busy stays counted while the attempt is parked). */
 static int forward_to(balance_t *bl)
@@ -309,7 +314,7 @@ static int forward_to(balance_t *bl)
     atomic_fetch_add(&m->requests, 1);
     atomic_fetch_add(&m->busy, 1);
     int rc;
-    bl->a = (pt_proxy_attempt_t){.then = attempt_then, .then_ctx = bl};
+    bl->a = (pt_proxy_attempt_t){.then = attempt_then, .gone = attempt_gone, .then_ctx = bl};
     if (b->scheme_ops->forward) {
         rc = b->scheme_ops->forward(r, b, &bl->a);
         if (rc == PT_SUSPENDED)

@@ -37,7 +37,9 @@ typedef struct {
     size_t req_hlen;
     bool may_suspend;        /* the request may park while the backend works (proxy_http.c) */
     int attempt;             /* parked: the attempt it parked in */
-    bool ready;              /* resumed: the answer is readable, no wait before the first read */
+    int64_t head_deadline_ms;/* parked: when the whole head must have come */
+    bool nowait;             /* resumed: the head's reads take what is there and wait for
+                                nothing (pt_http_read_head's PT_EAGAIN); until it is whole */
     /* The response, as it is read. */
     char *buf;               /* PT_HTTP_IOBUF bytes (the thread's) */
     size_t len, pos;         /* bytes in buf; parsed up to pos */
@@ -55,7 +57,8 @@ char *pt_http_iobuf(void);
 /* Reads until a final response head is parsed into x->head (1xx interim ones skipped; 100
  * ends the wait when stop_at_100). wait_ms bounds the whole wait. 0, 100 (a 100 Continue
  * came, stop_at_100), or a negative: PT_ETIMEOUT, PT_ECLOSED (closed before any byte of a
- * head when *nothing is then true), PT_EINVAL (malformed, *why). */
+ * head when *nothing is then true), PT_EINVAL (malformed, *why), PT_EAGAIN (x->nowait:
+ * nothing more to read now; x->nowait ends with a whole head). */
 int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *nothing,
                       const char **why);
 /* Relays the parsed head and the body to the client, gives the connection back. Returns

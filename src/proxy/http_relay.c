@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- The thread's buffer --------------------------------------------------------------- */
@@ -113,12 +114,30 @@ static long read_more(pt_http_x_t *x, int64_t wait_ms, bool first)
     return n;
 }
 
+/* read_more without a wait (a resumed exchange: a plain socket, x->nowait): PT_EAGAIN when
+ * nothing is there. */
+static long read_more_now(pt_http_x_t *x)
+{
+    if (x->pos > 0) {
+        memmove(x->buf, x->buf + x->pos, x->len - x->pos);
+        x->len -= x->pos;
+        x->pos = 0;
+    }
+    if (x->len >= PT_HTTP_IOBUF)
+        return PT_ETOOBIG;
+    ssize_t n = recv(x->c.fd, x->buf + x->len, PT_HTTP_IOBUF - x->len, MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? PT_EAGAIN : -errno;
+    x->len += (size_t)n;
+    x->a->bytes_in += (uint64_t)n;
+    return n;
+}
+
 int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *nothing,
                       const char **why)
 {
     int64_t deadline = pt_now_ms() + wait_ms;
-    bool first = x->len == x->pos && !x->ready;
-    x->ready = false;
+    bool first = x->len == x->pos;
     *nothing = false;
     for (;;) {
         /* Nothing buffered yet, as after sending a request: nothing to parse (the head is
@@ -139,7 +158,7 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
             x->pos += x->head.head_len;
             int st = x->head.status;
             if (st >= 200 || (st == 101 && x->upgrade))
-                return 0;
+                return x->nowait = false, 0;
             if (st == 101)
                 return *why = "101 Switching Protocols to a request without Upgrade",
                        PT_EINVAL;
@@ -151,8 +170,10 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
         int64_t left = first ? wait_ms : deadline - pt_now_ms(); /* a clock read less */
         if (left <= 0)
             return PT_ETIMEOUT;
-        long n = read_more(x, left, first);
+        long n = x->nowait ? read_more_now(x) : read_more(x, left, first);
         first = false;
+        if (n == PT_EAGAIN)
+            return PT_EAGAIN;
         if (n == PT_ETIMEOUT || n == PT_ETOOBIG)
             return n == PT_ETIMEOUT ? PT_ETIMEOUT : (*why = "response head too large",
                                                      PT_EINVAL);

@@ -340,7 +340,7 @@ bool pt_pool_park(pt_pool_t *p)
 {
     int n = atomic_load_explicit(&p->parked, memory_order_relaxed);
     do {
-        if (n + 1 >= p->o.max)
+        if (n + 1 + p->o.workers > p->o.max)
             return false;
     } while (!atomic_compare_exchange_weak_explicit(&p->parked, &n, n + 1,
                                                     memory_order_relaxed,

@@ -20,6 +20,8 @@ typedef struct {
     int64_t idle_timeout_ms;  /* 0: PT_POOL_IDLE_TIMEOUT_MS */
     bool reuse;               /* keep connections given back as reusable (enablereuse=) */
     int64_t (*now_ms)(void);  /* the monotonic clock; NULL: pt_now_ms (tests give their own) */
+    int workers;              /* threads that may each hold one connection while they run
+                                 (ThreadsPerChild): what parked borrowers must leave them */
 } pt_pool_opts_t;
 
 /* Owns its idle connections; a borrowed connection is the borrower's until released. */
@@ -78,9 +80,13 @@ int pt_pool_sweep(pt_pool_t *p, int64_t now_ms);
 int pt_pool_open_count(pt_pool_t *p);
 int pt_pool_idle_count(pt_pool_t *p);
 /* A borrower that holds its connection without a worker (a parked request) counts itself
- * here: true when it may, which is while fewer than max= - 1 are parked. Parked ones must
- * never hold all max= connections: with every worker waiting for a free one, none would be
- * left to finish them. pt_pool_unpark when it resumes (or is abandoned). */
+ * here: true when it may, which is while parked ones leave a connection for every worker
+ * (parked + workers <= max): so no worker ever waits for one because of parked requests,
+ * since a parked request needs a worker to finish, and requests beyond the workers wait in
+ * the MPM's queue as they did. pt_pool_unpark when it resumes (or is abandoned). */
+/* Connections a pool of a scheme whose requests park (the event MPM's http://) allows by
+ * default beyond the workers' (max= unset). */
+#define PT_POOL_PARKED_DEFAULT 1024
 bool pt_pool_park(pt_pool_t *p);
 void pt_pool_unpark(pt_pool_t *p);
 

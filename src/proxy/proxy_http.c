@@ -172,7 +172,8 @@ static int body_phase(pt_http_x_t *x)
 }
 
 /* Reads the answer's head. 0, 1 to try again on a fresh connection (a reused one closed
- * before answering a request that may be repeated), or the failure's status. */
+ * before answering a request that may be repeated), 2 when a resumed exchange (x->nowait)
+ * has read what was there and the head is not complete yet, or the failure's status. */
 static int head_phase(pt_http_x_t *x, bool may_retry)
 {
     bool nothing;
@@ -181,6 +182,8 @@ static int head_phase(pt_http_x_t *x, bool may_retry)
                                                             &why);
     if (rc == 0)
         return 0;
+    if (rc == PT_EAGAIN)
+        return 2;
     pt_pool_release(x->pool, &x->c, false);
     if (rc == PT_ECLOSED && nothing && may_retry) {
         pt_log_rmerror("proxy_http", PT_LOG_DEBUG, x->r,
@@ -240,7 +243,7 @@ static int resume_exchange(pt_request_t *r, void *ctx, bool timed_out)
         pt_pool_release(x->pool, &x->c, false);
         rc = pt_http_fail(x, PT_UPSTREAM_READ_TIMEOUT, NULL);
     } else {
-        x->ready = true;
+        x->nowait = true; /* the head's reads: what is there, no wait (net/task.h) */
         rc = exchange(x, x->attempt, true);
     }
     /* Ended: what forward's caller would have done with the result, now (the balancer's
@@ -256,6 +259,8 @@ static void abandon_exchange(pt_request_t *r, void *ctx)
     pt_http_x_t *x = ctx;
     pt_pool_unpark(x->pool);
     pt_pool_release(x->pool, &x->c, false);
+    if (x->a->gone)
+        x->a->gone(x->a->then_ctx);
 }
 
 /* The request went and nothing of the answer is here yet: under the event MPM the worker
@@ -266,11 +271,15 @@ static bool may_park(const pt_http_x_t *x)
     return x->may_suspend && !x->c.ssl && x->len == x->pos && x->head.status == 0;
 }
 
-static int park(pt_http_x_t *x, int attempt)
+/* again: resumed before the whole head came (a stale wake-up, or an interim 1xx first):
+ * the same deadline, from when the request went, bounds the whole head. */
+static int park(pt_http_x_t *x, int attempt, bool again)
 {
     x->attempt = attempt;
     x->buf = NULL; /* the thread's: another may resume */
-    pt_suspend_t s = {.fd = x->c.fd, .deadline_ms = pt_now_ms() + x->timeout_ms,
+    if (!again)
+        x->head_deadline_ms = pt_now_ms() + x->timeout_ms;
+    pt_suspend_t s = {.fd = x->c.fd, .deadline_ms = x->head_deadline_ms,
                       .resume = resume_exchange, .abandon = abandon_exchange, .ctx = x};
     return pt_request_suspend(x->r, &s);
 }
@@ -287,12 +296,17 @@ static int exchange(pt_http_x_t *x, int attempt, bool answered)
             if (rc == 0)
                 rc = body_phase(x);
             if (rc == 0 && may_park(x) && pt_pool_park(x->pool))
-                return park(x, attempt);
+                return park(x, attempt, false);
         }
         answered = false;
-        if (rc == 0) {
-            bool reused = x->c.reused;
-            rc = head_phase(x, attempt == 0 && reused && !r->body_started && idempotent(r));
+        bool may_retry = attempt == 0 && x->c.reused && !r->body_started && idempotent(r);
+        if (rc == 0)
+            rc = head_phase(x, may_retry);
+        if (rc == 2) { /* resumed, and the rest of the head is still to come */
+            if (pt_pool_park(x->pool))
+                return park(x, attempt, true);
+            x->nowait = false; /* the pool's bound: wait here instead */
+            rc = head_phase(x, may_retry);
         }
         if (rc == 0)
             return pt_http_relay(x);
@@ -300,6 +314,7 @@ static int exchange(pt_http_x_t *x, int attempt, bool answered)
             return rc;
         x->len = x->pos = 0;
         x->head.status = 0;
+        x->nowait = false;
         /* The kept connection was closed before our request could be read: nothing of it
          * reached the backend (for the balancer, which otherwise counts a second member
          * after this one as the last). The fresh attempt sets it again. */
@@ -312,7 +327,7 @@ static int exchange(pt_http_x_t *x, int attempt, bool answered)
 static int forward_x(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a,
                      bool may_suspend)
 {
-    *a = (pt_proxy_attempt_t){.then = a->then, .then_ctx = a->then_ctx};
+    *a = (pt_proxy_attempt_t){.then = a->then, .gone = a->gone, .then_ctx = a->then_ctx};
     int mf = pt_proxy_max_forwards_check(r);
     if (mf)
         return mf;
@@ -363,6 +378,7 @@ const pt_proxy_scheme_t pt_http_scheme = {
     .handler = {"proxy:http", http_handler, true},
     .forward = forward,
     .reuse_default = true, /* keep-alive to upstreams unless disablereuse=On */
+    .parks = true,
 };
 
 /* mod_proxy_http's https://: the same client over TLS (upstream_tls.h). */

@@ -28,8 +28,13 @@ struct pt_runtime_dyn {
 static pt_pool_opts_t pool_opts(const pt_config_t *cfg, const pt_backend_t *b)
 {
     bool reuse = b->reuse_set ? b->enablereuse : b->scheme_ops && b->scheme_ops->reuse_default;
-    return (pt_pool_opts_t){.max = b->max > 0 ? b->max : cfg->threads_per_child,
-                            .idle_timeout_ms = b->ttl_ms, .reuse = reuse};
+    /* mod_proxy's default max= is ThreadsPerChild: a worker holds each connection. Where a
+     * request waiting for its backend holds none (the event MPM), more may be open. */
+    int max = cfg->threads_per_child;
+    if (cfg->mpm == PT_MPM_EVENT && b->scheme_ops && b->scheme_ops->parks)
+        max += PT_POOL_PARKED_DEFAULT;
+    return (pt_pool_opts_t){.max = b->max > 0 ? b->max : max, .idle_timeout_ms = b->ttl_ms,
+                            .reuse = reuse, .workers = cfg->threads_per_child};
 }
 
 pt_runtime_t *pt_runtime_create(const pt_config_t *cfg)

@@ -32,6 +32,8 @@ typedef struct pt_proxy_attempt {
      * waits on its worker. */
     int (*then)(struct pt_request *r, void *then_ctx, int rc);
     void *then_ctx;
+    /* Instead of then, when the parked request is abandoned (the child's forced exit). */
+    void (*gone)(void *then_ctx);
 } pt_proxy_attempt_t;
 
 /* A scheme's entry: static and read-only, owned by the module that registers it. */
@@ -50,6 +52,9 @@ typedef struct pt_proxy_scheme {
     /* Connections kept for reuse when neither enablereuse= nor disablereuse= is given
      * (off for fcgi, as mod_proxy_fcgi; on for http). */
     bool reuse_default;
+    /* Its requests may park while the backend works (the event MPM): its pools then allow
+     * PT_POOL_PARKED_DEFAULT connections beyond ThreadsPerChild unless max= says. */
+    bool parks;
 } pt_proxy_scheme_t;
 
 /* Adds s (before any configuration is loaded; not thread-safe), and its handler to the

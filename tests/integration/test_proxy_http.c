@@ -676,6 +676,38 @@ START_TEST(ttl_and_timeout_keys_apply_to_their_backend)
 }
 END_TEST
 
+/* A backend that answers before it took the whole chunked body (417, closing): the rest
+ * of the client's body is drained as what it is, chunked, and the request after it on the
+ * connection is answered as itself, or the connection closes; never a desync. (Under the
+ * event MPM such a request parks, and its body is drained on the worker that resumes it:
+ * the chunked framing then came from a copy of the head, not a dead stack frame.) */
+START_TEST(an_unread_chunked_body_is_drained_as_chunked_before_the_next_request)
+{
+    start_with(NULL);
+    pth_conn_t *c = pth_conn_open_port(h->port);
+    static char chunk[65536];
+    memset(chunk, 'a', sizeof(chunk));
+    pth_conn_sendf(c, "POST /b/reject HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 4; i++) {
+        pth_conn_sendf(c, "%zx\r\n", sizeof(chunk));
+        pth_conn_send(c, chunk, sizeof(chunk));
+        pth_conn_sendf(c, "\r\n");
+        pth_sleep_ms(100);
+    }
+    pth_conn_sendf(c, "0\r\n\r\nGET /b/status?code=204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 417);
+    pth_resp_free(&r);
+    if (pth_conn_read_response(c, &r, false, 5000) == 0) {
+        ck_assert_int_eq(r.status, 204);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
 /* ---- Under the event MPM a request waiting for its backend holds no worker ------------- */
 
 /* One child with two workers. */
@@ -753,6 +785,48 @@ START_TEST(parked_requests_leave_a_pooled_connection_for_the_workers)
 }
 END_TEST
 
+/* A resumed request whose head is not whole yet (a 103 Early Hints first, the answer 2 s
+ * later) parks again rather than wait on its worker: with two such requests resumed by
+ * their 103s, the two workers still answer a third request at once (it waited out the
+ * 2 s when they did). */
+START_TEST(a_request_resumed_by_an_interim_answer_parks_again)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/ max=20\n", be.port);
+    pth_start(h);
+    pthread_t t[2];
+    slow_get_t g[2] = {{.path = "/b/early?ms=2000"}, {.path = "/b/early?ms=2000"}};
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
+    ck_assert(pth_http_backend_wait_open(&be, 2, 3000));
+    pth_sleep_ms(300); /* their 103s have come (not a synchronisation: see above) */
+    int64_t t0 = pth_now_ms();
+    pth_resp_t r;
+    get("/b/echo", NULL, &r);
+    int64_t ms = pth_now_ms() - t0;
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+    ck_assert_msg(ms < 1000, "a third request waited %lld ms for a worker", (long long)ms);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(g[i].status, 200);
+    }
+    pth_stop(h);
+}
+END_TEST
+
+/* With max= unset, more requests than ThreadsPerChild reach a backend at once under the
+ * event MPM (parked ones hold no worker): the pool allows them, none waits for a pooled
+ * connection past ProxyTimeout (503s before the default grew beyond ThreadsPerChild). */
+START_TEST(more_requests_than_workers_fit_the_default_pool)
+{
+    pth_config(h, TWO_WORKERS "ProxyTimeout 1\nProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    int64_t ms;
+    ck_assert(slow_gets("/b/slow?ms=700", 16, &ms));
+    pth_stop(h);
+}
+END_TEST
+
 /* A graceful stop waits for a request parked on its backend, as for any in flight. */
 START_TEST(a_graceful_stop_finishes_a_request_parked_on_its_backend)
 {
@@ -806,9 +880,12 @@ static Suite *suite(void)
     tcase_add_test(tc, upgrade_is_forwarded_only_to_a_backend_with_upgrade_set);
     tcase_add_test(tc, concurrent_keep_alive_clients_all_get_whole_answers);
     tcase_add_test(tc, ttl_and_timeout_keys_apply_to_their_backend);
+    tcase_add_test(tc, an_unread_chunked_body_is_drained_as_chunked_before_the_next_request);
     pth_tcase_add_for(tc, "event", a_slow_backend_holds_no_worker);
     pth_tcase_add_for(tc, "event", parked_requests_leave_a_pooled_connection_for_the_workers);
     pth_tcase_add_for(tc, "event", a_graceful_stop_finishes_a_request_parked_on_its_backend);
+    pth_tcase_add_for(tc, "event", a_request_resumed_by_an_interim_answer_parks_again);
+    pth_tcase_add_for(tc, "event", more_requests_than_workers_fit_the_default_pool);
     suite_add_tcase(s, tc);
     return s;
 }

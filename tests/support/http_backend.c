@@ -475,9 +475,11 @@ static bool answer(hb_conn_t *c, const hb_req_t *q, bool *reset)
     if (strcmp(w, "badheader") == 0) /* a line without a colon (ProxyBadHeader) */
         return writef(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n"
                              "X-After: yes\r\n\r\nok"), false;
-    if (strcmp(w, "early") == 0)
-        return writef(c->fd, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
-                             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    if (strcmp(w, "early") == 0) { /* ms=: the final answer that long after the 103 */
+        writef(c->fd, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
+        pth_sleep_ms((int)qnum(q, "ms", 0));
+        return writef(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
     return writef(c->fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 8\r\n\r\nunknown\n");
 }
 
