@@ -97,6 +97,7 @@ static void render_state(pt_strbuf_t *b, const pt_scoreboard_t *sb, const pt_sb_
     sample(b, n, "state", "keepalive", t->conns_keepalive);
     sample(b, n, "state", "lingering", t->conns_lingering);
     sample(b, n, "state", "handshake", t->conns_handshake);
+    sample(b, n, "state", "backend", t->conns_backend);
     n = "portico_processes";
     family(b, n, "gauge", "Live child processes.");
     sample(b, n, NULL, NULL, (uint64_t)t->processes);

@@ -114,6 +114,8 @@ static void render_auto(pt_strbuf_t *b, const snapshot_t *s)
     pt_strbuf_printf(b, "ConnsAsyncKeepAlive: %llu\nConnsAsyncClosing: %llu\n",
                      (unsigned long long)t->conns_keepalive,
                      (unsigned long long)t->conns_lingering);
+    /* portico's own: requests parked while their backend works (no worker holds them) */
+    pt_strbuf_printf(b, "ConnsAsyncBackend: %llu\n", (unsigned long long)t->conns_backend);
     pt_strbuf_printf(b, "Scoreboard: ");
     out_map(b, s, 0);
 }
@@ -166,9 +168,9 @@ static void html_processes(pt_strbuf_t *b, const snapshot_t *s)
         b, "<table rules=\"all\" cellpadding=\"1%%\">\n<tr><th rowspan=\"2\">Slot</th>"
            "<th rowspan=\"2\">PID</th><th rowspan=\"2\">Stopping</th>"
            "<th colspan=\"2\">Connections</th>\n<th colspan=\"2\">Threads</th>"
-           "<th colspan=\"3\">Async connections</th></tr>\n<tr><th>total</th>"
+           "<th colspan=\"4\">Async connections</th></tr>\n<tr><th>total</th>"
            "<th>accepting</th><th>busy</th><th>idle</th><th>writing</th><th>keep-alive</th>"
-           "<th>closing</th></tr>\n");
+           "<th>closing</th><th>backend</th></tr>\n");
     for (int p = 0; p < sb->server_limit; p++) {
         const pt_sb_process_t *ps = &sb->procs[p];
         pid_t pid = atomic_load(&ps->pid);
@@ -183,10 +185,11 @@ static void html_processes(pt_strbuf_t *b, const snapshot_t *s)
         bool q = atomic_load(&ps->quiescing);
         pt_strbuf_printf(b,
                          "<tr><td>%d</td><td>%d</td><td>%s</td><td>%u</td><td>%s</td><td>%d</td>"
-                         "<td>%d</td><td>%u</td><td>%u</td><td>%u</td></tr>\n",
+                         "<td>%d</td><td>%u</td><td>%u</td><td>%u</td><td>%u</td></tr>\n",
                          p, (int)pid, q ? "yes" : "no", atomic_load(&ps->conns_total),
                          q ? "no" : "yes", busy, idle, atomic_load(&ps->conns_writing),
-                         atomic_load(&ps->conns_keepalive), atomic_load(&ps->conns_lingering));
+                         atomic_load(&ps->conns_keepalive), atomic_load(&ps->conns_lingering),
+                         atomic_load(&ps->conns_backend));
     }
     pt_strbuf_printf(b, "</table>\n");
 }

@@ -527,6 +527,7 @@ static void update_accepting_listener(ev_child_t *ev)
     atomic_store(&ps->conns_writing, (uint32_t)ev->nparked[PT_PARK_WRITE]);
     atomic_store(&ps->conns_reading, (uint32_t)ev->nparked[PT_PARK_READ]);
     atomic_store(&ps->conns_handshake, (uint32_t)ev->nparked[PT_PARK_HANDSHAKE]);
+    atomic_store(&ps->conns_backend, (uint32_t)ev->nparked[PT_PARK_UPSTREAM]);
     pthread_mutex_unlock(&ev->tlock);
     int total = atomic_load(&ev->nconns);
     atomic_store(&ps->conns_total, (uint32_t)PT_MAX(total, 0));

@@ -255,6 +255,7 @@ static void sum_process(const pt_scoreboard_t *sb, int p, pt_sb_totals_t *t, cha
     t->conns_keepalive += atomic_load_explicit(&ps->conns_keepalive, memory_order_relaxed);
     t->conns_lingering += atomic_load_explicit(&ps->conns_lingering, memory_order_relaxed);
     t->conns_handshake += atomic_load_explicit(&ps->conns_handshake, memory_order_relaxed);
+    t->conns_backend += atomic_load_explicit(&ps->conns_backend, memory_order_relaxed);
     for (int th = 0; th < sb->thread_limit; th++) {
         size_t i = (size_t)p * (size_t)sb->thread_limit + (size_t)th;
         char st = atomic_load_explicit(&sb->workers[i].state, memory_order_relaxed);

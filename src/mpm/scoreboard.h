@@ -50,6 +50,7 @@ typedef struct {
     /* Connections the child's listener holds, by state (event MPM). */
     _Atomic uint32_t conns_total, conns_keepalive, conns_lingering, conns_reading,
         conns_writing, conns_handshake;
+    _Atomic uint32_t conns_backend; /* requests parked while their backend works */
     _Atomic int64_t fcgi_spool_bytes; /* chunked bodies the child holds spooled for FastCGI
                                          (the sum over children is ProxyFCGISpoolLimit's) */
 } pt_sb_process_t;
@@ -113,7 +114,7 @@ typedef struct {
     uint64_t duration_buckets[PT_SB_DURATION_BUCKETS + 1]; /* per bucket, not cumulative */
     int busy, idle, processes, stopping; /* processes: live; stopping: of those, quiescing */
     uint64_t conns_total, conns_reading, conns_writing, conns_keepalive, conns_lingering,
-        conns_handshake;
+        conns_handshake, conns_backend;
 } pt_sb_totals_t;
 
 /* One read of every slot. busy and idle count as Apache's mod_status: workers of live

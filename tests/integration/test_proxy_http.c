@@ -827,6 +827,42 @@ START_TEST(more_requests_than_workers_fit_the_default_pool)
 }
 END_TEST
 
+/* server-status and the metrics count requests parked on their backend (no worker's line
+ * shows them): four of them, to a backend that answers after 4 s. */
+START_TEST(server_status_counts_requests_parked_on_their_backend)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/ max=20\n"
+                  "<Location /server-status>\n SetHandler server-status\n</Location>\n"
+                  "<Location /metrics>\n SetHandler metrics\n</Location>\n", be.port);
+    pth_start(h);
+    pthread_t t[4];
+    slow_get_t g[4];
+    for (int i = 0; i < 4; i++) {
+        g[i] = (slow_get_t){.path = "/b/slow?ms=4000"};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
+    }
+    bool seen = false;
+    for (int64_t end = pth_now_ms() + 3000; !seen && pth_now_ms() < end; pth_sleep_ms(50)) {
+        pth_resp_t r;
+        get("/server-status?auto", NULL, &r);
+        seen = r.status == 200 && strstr(r.body, "\nConnsAsyncBackend: 4\n") != NULL;
+        pth_resp_free(&r);
+    }
+    ck_assert_msg(seen, "server-status never counted the four parked requests");
+    pth_resp_t r;
+    get("/metrics", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "portico_connections{state=\"backend\"} 4\n") != NULL,
+                  "metrics: %s", r.body);
+    pth_resp_free(&r);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(g[i].status, 200);
+    }
+    pth_stop(h);
+}
+END_TEST
+
 /* A graceful stop waits for a request parked on its backend, as for any in flight. */
 START_TEST(a_graceful_stop_finishes_a_request_parked_on_its_backend)
 {
@@ -886,6 +922,7 @@ static Suite *suite(void)
     pth_tcase_add_for(tc, "event", a_graceful_stop_finishes_a_request_parked_on_its_backend);
     pth_tcase_add_for(tc, "event", a_request_resumed_by_an_interim_answer_parks_again);
     pth_tcase_add_for(tc, "event", more_requests_than_workers_fit_the_default_pool);
+    pth_tcase_add_for(tc, "event", server_status_counts_requests_parked_on_their_backend);
     suite_add_tcase(s, tc);
     return s;
 }

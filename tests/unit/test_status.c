@@ -224,6 +224,7 @@ START_TEST(auto_text_reports_apache_fields_exactly)
                            "ConnsAsyncWriting: 1\n"
                            "ConnsAsyncKeepAlive: 3\n"
                            "ConnsAsyncClosing: 2\n"
+                           "ConnsAsyncBackend: 0\n"
                            "Scoreboard: W__R....G...\n");
     free(body);
     teardown_fixture(&f);
@@ -442,7 +443,7 @@ START_TEST(metrics_lines_all_follow_the_exposition_format)
         }
     }
     ck_assert_int_eq(types, 10);
-    ck_assert_int_eq(samples, 16 + 1 + 15 + 2 + 5 + 4); /* see the families */
+    ck_assert_int_eq(samples, 16 + 1 + 15 + 2 + 6 + 4); /* see the families */
     free(copy);
     regfree(&rs);
     regfree(&rh);
