@@ -58,11 +58,15 @@ static void field(hb_t *b, const char *name, const char *value)
 
 /* RFC 3986 pchar and '/': what a path may hold unescaped; every other byte of the decoded
  * path is %-encoded again (Apache's ap_proxy_canonenc for a path). */
+static const uint8_t path_ch[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1,
+    ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&' ... ','] = 1, [';'] = 1, ['='] = 1, [':'] = 1,
+    ['@'] = 1, ['/'] = 1,
+};
+
 static bool path_char(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+    return path_ch[c];
 }
 
 /* keep_2f: AllowEncodedSlashes NoDecode left "%2F" in the path, to go on as it is (as
@@ -155,21 +159,27 @@ static bool name_is(const char *name, size_t n, const char *lit, size_t ln)
     return n == ln && strcasecmp(name, lit) == 0;
 }
 
+/* name, of lit's length, is lit in any case: the first letter inline, the rest by call. */
+static bool same_ci(const char *name, const char *lit)
+{
+    return (name[0] | 0x20) == (lit[0] | 0x20) && strcasecmp(name, lit) == 0;
+}
+
 static fclass_t classify(const char *name, size_t n)
 {
     if (pt_http_hop_by_hop(name, n))
         return F_HOP;
     switch (n) {
     case 3:
-        return strcasecmp(name, "Via") == 0 ? F_VIA : F_COPY;
+        return same_ci(name, "Via") ? F_VIA : F_COPY;
     case 4:
-        return strcasecmp(name, "Host") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Host") ? F_OWN : F_COPY;
     case 12:
-        return strcasecmp(name, "Max-Forwards") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Max-Forwards") ? F_OWN : F_COPY;
     case 6:
-        return strcasecmp(name, "Expect") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Expect") ? F_OWN : F_COPY;
     case 14:
-        return strcasecmp(name, "Content-Length") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Content-Length") ? F_OWN : F_COPY;
     case 15:
     case 16:
     case 17:
