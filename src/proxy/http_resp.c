@@ -162,11 +162,40 @@ static bool note_field(pt_http_resp_t *out, pt_str_t name, pt_str_t v, bool *te_
     return true;
 }
 
+/* The first byte of a value at e that is not a value byte, eight at a time while eight
+ * remain before limit: a word with no byte below 0x20 is all value bytes (the borrow trick
+ * flags the first such byte exactly, little-endian); HTAB, the one control a value may hold,
+ * is stepped over. */
+static const char *value_end(const char *e, const char *limit)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (limit - e >= 8) {
+        uint64_t w;
+        memcpy(&w, e, 8);
+        uint64_t m = (w - ones * 0x20) & ~w & highs;
+        if (m == 0) {
+            e += 8;
+            continue;
+        }
+        e += (unsigned)__builtin_ctzll(m) >> 3;
+        if (*e != '\t')
+            return e;
+        e++;
+    }
+#else
+    (void)limit;
+#endif
+    while (value_ch[(unsigned char)*e])
+        e++;
+    return e;
+}
+
 /* A field line as nearly every backend writes it, "token:value" up to its CRLF, into *f
  * (the value trimmed); the next line, or NULL for any other line, which the checks below
  * then take apart for the reason. Every byte is looked at once, and no scan can pass the
- * CR of the head's last CRLF CRLF (neither a tchar nor a value byte). */
-static const char *clean_field(const char *p, pt_header_t *f)
+ * CR of the head's last CRLF CRLF at limit - 4 (neither a tchar nor a value byte). */
+static const char *clean_field(const char *p, const char *limit, pt_header_t *f)
 {
     const char *q = p;
     while (tchar[(unsigned char)*q])
@@ -176,9 +205,7 @@ static const char *clean_field(const char *p, pt_header_t *f)
     const char *v = q + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    const char *e = v;
-    while (value_ch[(unsigned char)*e])
-        e++;
+    const char *e = value_end(v, limit);
     if (e[0] != '\r' || e[1] != '\n')
         return NULL;
     const char *next = e + 2;
@@ -261,7 +288,7 @@ pt_http_resp_result_t pt_http_resp_parse_bad(const char *buf, size_t len, size_t
     bool te_seen = false;
     for (const char *p = eol + 1; p < end + 2;) {
         pt_header_t *f = &out->fields[out->nfields];
-        const char *next = clean_field(p, f);
+        const char *next = clean_field(p, end + 4, f);
         if (!next) {
             const char *lf = memchr(p, '\n', (size_t)(end + 2 - p));
             const char *e = lf - 1;
