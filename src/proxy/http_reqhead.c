@@ -33,6 +33,9 @@ static void puts_(hb_t *b, const char *s)
     put(b, s, strlen(s));
 }
 
+/* A string literal, its length known when compiling. */
+#define PUT_LIT(b, lit) put((b), "" lit, sizeof(lit) - 1)
+
 /* A number in decimal, without printf (this runs for every request). */
 static void put_uint(hb_t *b, uint64_t v)
 {
@@ -55,11 +58,15 @@ static void field(hb_t *b, const char *name, const char *value)
 
 /* RFC 3986 pchar and '/': what a path may hold unescaped; every other byte of the decoded
  * path is %-encoded again (Apache's ap_proxy_canonenc for a path). */
+static const uint8_t path_ch[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1,
+    ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&' ... ','] = 1, [';'] = 1, ['='] = 1, [':'] = 1,
+    ['@'] = 1, ['/'] = 1,
+};
+
 static bool path_char(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+    return path_ch[c];
 }
 
 /* keep_2f: AllowEncodedSlashes NoDecode left "%2F" in the path, to go on as it is (as
@@ -152,21 +159,27 @@ static bool name_is(const char *name, size_t n, const char *lit, size_t ln)
     return n == ln && strcasecmp(name, lit) == 0;
 }
 
+/* name, of lit's length, is lit in any case: the first letter inline, the rest by call. */
+static bool same_ci(const char *name, const char *lit)
+{
+    return (name[0] | 0x20) == (lit[0] | 0x20) && strcasecmp(name, lit) == 0;
+}
+
 static fclass_t classify(const char *name, size_t n)
 {
     if (pt_http_hop_by_hop(name, n))
         return F_HOP;
     switch (n) {
     case 3:
-        return strcasecmp(name, "Via") == 0 ? F_VIA : F_COPY;
+        return same_ci(name, "Via") ? F_VIA : F_COPY;
     case 4:
-        return strcasecmp(name, "Host") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Host") ? F_OWN : F_COPY;
     case 12:
-        return strcasecmp(name, "Max-Forwards") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Max-Forwards") ? F_OWN : F_COPY;
     case 6:
-        return strcasecmp(name, "Expect") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Expect") ? F_OWN : F_COPY;
     case 14:
-        return strcasecmp(name, "Content-Length") == 0 ? F_OWN : F_COPY;
+        return same_ci(name, "Content-Length") ? F_OWN : F_COPY;
     case 15:
     case 16:
     case 17:
@@ -184,36 +197,49 @@ static fclass_t classify(const char *name, size_t n)
                                                      : F_COPY;
 }
 
+/* One of the client's fields as the scan found it. */
+typedef struct {
+    unsigned char cls; /* fclass_t */
+    bool split;        /* its value holds CR or LF (from a RequestHeader rule): never sent,
+                        * it would split the head */
+    size_t nlen, vlen;
+} fscan_t;
+
 /* The client's fields, scanned once. */
 typedef struct {
     const pt_table_t *t;
-    unsigned char *cls;      /* fclass_t of each entry */
-    const char *host;        /* the first Host, or NULL */
-    const char *upgrade;     /* the first Upgrade, or NULL */
-    bool conn_names;         /* a Connection field names more than keep-alive */
-    bool xfp;                /* an X-Forwarded-Proto is there */
-    size_t bytes;            /* of all names and values */
+    fscan_t *f;               /* one per entry */
+    unsigned classes;         /* 1 << fclass_t of every class seen */
+    const char *host;         /* the first Host, or NULL */
+    const char *upgrade;      /* the first Upgrade, or NULL */
+    const char *max_forwards; /* the first Max-Forwards, or NULL */
+    bool conn_names;          /* a Connection field names more than keep-alive */
+    size_t bytes;             /* of all names and values */
 } scan_t;
 
 static void scan_fields(scan_t *sc, const pt_request_t *r)
 {
     const pt_table_t *t = &r->headers_in;
-    *sc = (scan_t){.t = t, .cls = pt_arena_alloc(r->arena, t->n + 1)};
+    *sc = (scan_t){.t = t, .f = pt_arena_alloc(r->arena, (t->n + 1) * sizeof(fscan_t))};
     for (size_t i = 0; i < t->n; i++) {
         const char *name = t->v[i].name, *value = t->v[i].value;
-        size_t n = strlen(name);
+        size_t n = strlen(name), vl = strcspn(value, "\r\n");
+        bool split = value[vl] != '\0';
+        if (split)
+            vl += strlen(value + vl);
         fclass_t c = classify(name, n);
-        sc->cls[i] = (unsigned char)c;
-        sc->bytes += n + strlen(value);
+        sc->f[i] = (fscan_t){.cls = (unsigned char)c, .split = split, .nlen = n, .vlen = vl};
+        sc->classes |= 1u << c;
+        sc->bytes += n + vl;
         if (c == F_OWN && n == 4 && !sc->host)
             sc->host = value;
+        else if (c == F_OWN && n == 12 && !sc->max_forwards)
+            sc->max_forwards = value;
         else if (c == F_HOP && n == 7 && !sc->upgrade && strcasecmp(name, "Upgrade") == 0)
             sc->upgrade = value;
         else if (c == F_HOP && n == 10 && strcasecmp(name, "Connection") == 0 &&
                  strcasecmp(value, "keep-alive") != 0)
             sc->conn_names = true; /* (keep-alive names Keep-Alive, hop-by-hop anyway) */
-        else if (c == F_XFP)
-            sc->xfp = true;
     }
 }
 
@@ -221,7 +247,7 @@ static void scan_fields(scan_t *sc, const pt_request_t *r)
  * this head writes itself. */
 static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
 {
-    fclass_t c = (fclass_t)sc->cls[i];
+    fclass_t c = (fclass_t)sc->f[i].cls;
     if (c == F_HOP || c == F_OWN)
         return true;
     if (c == F_VIA)
@@ -229,29 +255,30 @@ static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
     if (c == F_XFF || c == F_XFH || c == F_XFS)
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
     const pt_table_t *t = sc->t;
-    const char *name = t->v[i].name;
-    size_t n = strlen(name);
     for (size_t j = 0; sc->conn_names && j < t->n; j++)
-        if (sc->cls[j] == F_HOP && strcasecmp(t->v[j].name, "Connection") == 0 &&
-            pt_http_list_has(t->v[j].value, strlen(t->v[j].value), name, n))
+        if (sc->f[j].cls == F_HOP && strcasecmp(t->v[j].name, "Connection") == 0 &&
+            pt_http_list_has(t->v[j].value, strlen(t->v[j].value), t->v[i].name,
+                             sc->f[i].nlen))
             return true;
     return false;
 }
 
 /* Every value of the client's fields of class c joined by ", " (its X-Forwarded-For
- * fields), then more. */
-static void merged(hb_t *b, const scan_t *sc, fclass_t c, const char *name, const char *more)
+ * fields), then more; name is a literal of nlen bytes with its ": ". */
+static void merged(hb_t *b, const scan_t *sc, fclass_t c, const char *name, size_t nlen,
+                   const char *more)
 {
-    puts_(b, name);
-    put(b, ": ", 2);
-    for (size_t i = 0; i < sc->t->n; i++)
-        if (sc->cls[i] == c) {
-            puts_(b, sc->t->v[i].value);
-            put(b, ", ", 2);
+    put(b, name, nlen);
+    for (size_t i = 0; (sc->classes & 1u << c) && i < sc->t->n; i++)
+        if (sc->f[i].cls == c) {
+            put(b, sc->t->v[i].value, sc->f[i].vlen);
+            PUT_LIT(b, ", ");
         }
     puts_(b, more);
-    put(b, "\r\n", 2);
+    PUT_LIT(b, "\r\n");
 }
+#define MERGED(b, sc, c, lit, more)                                                          \
+    merged((b), (sc), (c), lit ": ", sizeof(lit ": ") - 1, (more))
 
 static void put_host(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
 {
@@ -274,16 +301,19 @@ static void put_host(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
 static void put_forwarded(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
 {
     const pt_request_t *r = x->r;
-    merged(b, sc, F_XFF, "X-Forwarded-For", pt_request_client_ip(r));
+    MERGED(b, sc, F_XFF, "X-Forwarded-For", pt_request_client_ip(r));
     if (sc->host)
-        merged(b, sc, F_XFH, "X-Forwarded-Host", sc->host);
+        MERGED(b, sc, F_XFH, "X-Forwarded-Host", sc->host);
     /* The ServerName, as Apache's r->server->server_hostname (not the Host asked for). */
-    merged(b, sc, F_XFS, "X-Forwarded-Server",
+    MERGED(b, sc, F_XFS, "X-Forwarded-Server",
            r->vhost->server_name ? r->vhost->server_name : pt_request_server_name(r));
     /* Not Apache's (it leaves the field to RequestHeader): added when the client or a
      * RequestHeader rule did not set it. */
-    if (!sc->xfp)
-        field(b, "X-Forwarded-Proto", r->scheme ? r->scheme : "http");
+    if (!(sc->classes & 1u << F_XFP)) {
+        PUT_LIT(b, "X-Forwarded-Proto: ");
+        puts_(b, r->scheme ? r->scheme : "http");
+        PUT_LIT(b, "\r\n");
+    }
 }
 
 static void put_framing(hb_t *b, const pt_http_x_t *x, const char *upgrade)
@@ -318,14 +348,16 @@ char *pt_http_request_head(pt_http_x_t *x, size_t *len)
     put_host(&b, x, &sc);
     for (size_t i = 0; i < r->headers_in.n; i++) {
         const pt_entry_t *e = &r->headers_in.v[i];
-        /* A value holding CR or LF (from a RequestHeader rule) would split the head. */
-        if (dropped(x, &sc, i) || strpbrk(e->value, "\r\n"))
+        if (sc.f[i].split || dropped(x, &sc, i))
             continue;
-        field(&b, e->name, e->value);
+        put(&b, e->name, sc.f[i].nlen);
+        PUT_LIT(&b, ": ");
+        put(&b, e->value, sc.f[i].vlen);
+        PUT_LIT(&b, "\r\n");
     }
     if (r->vhost->proxy_add_headers != 1)
         put_forwarded(&b, x, &sc);
-    const char *via = pt_proxy_via_request(r), *mf = pt_proxy_max_forwards(r);
+    const char *via = pt_proxy_via_request(r), *mf = pt_proxy_max_forwards(r, sc.max_forwards);
     if (via)
         field(&b, "Via", via);
     if (mf)

@@ -5,13 +5,18 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 section 5.6.2 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~, as a bitmap of the
- * ASCII codes (a test per byte of every field name of every response). */
-static bool is_tchar(unsigned char c)
-{
-    static const uint64_t bits[2] = {0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL};
-    return c < 128 && (bits[c >> 6] >> (c & 63)) & 1;
-}
+/* tchar (RFC 9110 5.6.2): the bytes of a field name. */
+static const uint8_t tchar[256] = {
+    ['!'] = 1, ['#' ... '\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['^' ... '`'] = 1, ['a' ... 'z'] = 1,
+    ['|'] = 1, ['~'] = 1,
+};
+
+/* What a field value may hold: every byte but the controls other than HTAB (so the scan of
+ * a value stops at its CR, and at a NUL, a bare LF or another control). */
+static const uint8_t value_ch[256] = {
+    ['\t'] = 1, [' ' ... 0xff] = 1,
+};
 
 static bool slice_is(pt_str_t s, const char *lit)
 {
@@ -37,23 +42,29 @@ bool pt_http_list_has(const char *list, size_t len, const char *token, size_t tl
     return false;
 }
 
+/* name (of lit's length) is lit, in any case; its first letter is compared inline, so
+ * that most names are told apart without a call. */
+static bool name_ci(const char *name, const char *lit, size_t n)
+{
+    return (name[0] | 0x20) == (lit[0] | 0x20) && strncasecmp(name, lit, n) == 0;
+}
+
 bool pt_http_hop_by_hop(const char *name, size_t len)
 {
-    /* By length first: this runs for every field both ways. */
+    /* By length and first letter: this runs for every field both ways. */
     switch (len) {
     case 2:
-        return strncasecmp(name, "TE", 2) == 0;
+        return name_ci(name, "TE", 2);
     case 7:
-        return strncasecmp(name, "Trailer", 7) == 0 || strncasecmp(name, "Upgrade", 7) == 0;
+        return name_ci(name, "Trailer", 7) || name_ci(name, "Upgrade", 7);
     case 10:
-        return strncasecmp(name, "Connection", 10) == 0 ||
-               strncasecmp(name, "Keep-Alive", 10) == 0;
+        return name_ci(name, "Connection", 10) || name_ci(name, "Keep-Alive", 10);
     case 16:
-        return strncasecmp(name, "Proxy-Connection", 16) == 0;
+        return name_ci(name, "Proxy-Connection", 16);
     case 17:
-        return strncasecmp(name, "Transfer-Encoding", 17) == 0;
+        return name_ci(name, "Transfer-Encoding", 17);
     case 19:
-        return strncasecmp(name, "Proxy-Authorization", 19) == 0;
+        return name_ci(name, "Proxy-Authorization", 19);
     default:
         return false;
     }
@@ -103,6 +114,35 @@ static bool content_length(pt_str_t v, int64_t *cl)
     return true;
 }
 
+/* The tokens of a Connection field that the framing depends on, in one walk of its list
+ * (the tokens split and trimmed as pt_http_list_has does): close, upgrade, and for
+ * HTTP/1.0 keep-alive, which wins over a close in the same field. */
+static void connection(pt_http_resp_t *out, pt_str_t v)
+{
+    bool close = false, upgrade = false, keep = false;
+    size_t i = 0;
+    while (i < v.len) {
+        while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < v.len && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+            e--;
+        pt_str_t t = {v.p + s, e - s};
+        close = close || slice_is(t, "close");
+        upgrade = upgrade || slice_is(t, "upgrade");
+        keep = keep || slice_is(t, "keep-alive");
+    }
+    if (close)
+        out->conn_close = true;
+    if (upgrade)
+        out->conn_upgrade = true;
+    if (out->version == 10 && keep)
+        out->conn_close = false;
+}
+
 /* The framing fields and Connection; false with *why for what may not pass. */
 static bool note_field(pt_http_resp_t *out, pt_str_t name, pt_str_t v, bool *te_seen,
                        const char **why)
@@ -117,14 +157,63 @@ static bool note_field(pt_http_resp_t *out, pt_str_t name, pt_str_t v, bool *te_
             return *why = "unsupported Transfer-Encoding", false;
         *te_seen = out->chunked = true;
     } else if (slice_is(name, "Connection")) {
-        if (pt_http_list_has(v.p, v.len, "close", 5))
-            out->conn_close = true;
-        if (pt_http_list_has(v.p, v.len, "upgrade", 7))
-            out->conn_upgrade = true;
-        if (out->version == 10 && pt_http_list_has(v.p, v.len, "keep-alive", 10))
-            out->conn_close = false;
+        connection(out, v);
     }
     return true;
+}
+
+/* The first byte of a value at e that is not a value byte, eight at a time while eight
+ * remain before limit: a word with no byte below 0x20 is all value bytes (the borrow trick
+ * flags the first such byte exactly, little-endian); HTAB, the one control a value may hold,
+ * is stepped over. */
+static const char *value_end(const char *e, const char *limit)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (limit - e >= 8) {
+        uint64_t w;
+        memcpy(&w, e, 8);
+        uint64_t m = (w - ones * 0x20) & ~w & highs;
+        if (m == 0) {
+            e += 8;
+            continue;
+        }
+        e += (unsigned)__builtin_ctzll(m) >> 3;
+        if (*e != '\t')
+            return e;
+        e++;
+    }
+#else
+    (void)limit;
+#endif
+    while (value_ch[(unsigned char)*e])
+        e++;
+    return e;
+}
+
+/* A field line as nearly every backend writes it, "token:value" up to its CRLF, into *f
+ * (the value trimmed); the next line, or NULL for any other line, which the checks below
+ * then take apart for the reason. Every byte is looked at once, and no scan can pass the
+ * CR of the head's last CRLF CRLF at limit - 4 (neither a tchar nor a value byte). */
+static const char *clean_field(const char *p, const char *limit, pt_header_t *f)
+{
+    const char *q = p;
+    while (tchar[(unsigned char)*q])
+        q++;
+    if (q == p || *q != ':')
+        return NULL;
+    const char *v = q + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    const char *e = value_end(v, limit);
+    if (e[0] != '\r' || e[1] != '\n')
+        return NULL;
+    const char *next = e + 2;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    f->name = (pt_str_t){p, (size_t)(q - p)};
+    f->value = (pt_str_t){v, (size_t)(e - v)};
+    return next;
 }
 
 /* "name: value" in p[0..n); the value trimmed. */
@@ -134,7 +223,7 @@ static bool field_line(const char *p, size_t n, pt_header_t *f, const char **why
     if (!colon || colon == p)
         return *why = "malformed header field", false;
     for (const char *q = p; q < colon; q++)
-        if (!is_tchar((unsigned char)*q))
+        if (!tchar[(unsigned char)*q])
             return *why = "malformed header field name", false;
     const char *v = colon + 1, *e = p + n;
     for (const char *q = v; q < e; q++)
@@ -198,27 +287,32 @@ pt_http_resp_result_t pt_http_resp_parse_bad(const char *buf, size_t len, size_t
     out->fields = pt_arena_alloc(a, cap * sizeof(*out->fields));
     bool te_seen = false;
     for (const char *p = eol + 1; p < end + 2;) {
-        const char *lf = memchr(p, '\n', (size_t)(end + 2 - p));
-        const char *e = lf - 1;
-        if (lf == p || *e != '\r' || memchr(p, '\0', (size_t)(e - p)))
-            return *why = "bare LF or NUL in the response head", PT_HTTP_RESP_BAD;
-        if (*p == ' ' || *p == '\t')
-            return *why = "obsolete line folding in the response head", PT_HTTP_RESP_BAD;
         pt_header_t *f = &out->fields[out->nfields];
-        /* ProxyBadHeader: a line without a colon is skipped, or starts the body. */
-        if (bad != PT_HTTP_BADHDR_ERROR && !memchr(p, ':', (size_t)(e - p))) {
-            if (bad == PT_HTTP_BADHDR_STARTBODY) {
-                out->head_len = (size_t)(p - buf);
-                break;
+        const char *next = clean_field(p, end + 4, f);
+        if (!next) {
+            const char *lf = memchr(p, '\n', (size_t)(end + 2 - p));
+            const char *e = lf - 1;
+            if (lf == p || *e != '\r' || memchr(p, '\0', (size_t)(e - p)))
+                return *why = "bare LF or NUL in the response head", PT_HTTP_RESP_BAD;
+            if (*p == ' ' || *p == '\t')
+                return *why = "obsolete line folding in the response head", PT_HTTP_RESP_BAD;
+            /* ProxyBadHeader: a line without a colon is skipped, or starts the body. */
+            if (bad != PT_HTTP_BADHDR_ERROR && !memchr(p, ':', (size_t)(e - p))) {
+                if (bad == PT_HTTP_BADHDR_STARTBODY) {
+                    out->head_len = (size_t)(p - buf);
+                    break;
+                }
+                p = e + 2;
+                continue;
             }
-            p = e + 2;
-            continue;
+            if (!field_line(p, (size_t)(e - p), f, why))
+                return PT_HTTP_RESP_BAD;
+            next = lf + 1;
         }
-        if (!field_line(p, (size_t)(e - p), f, why) ||
-            !note_field(out, f->name, f->value, &te_seen, why))
+        if (!note_field(out, f->name, f->value, &te_seen, why))
             return PT_HTTP_RESP_BAD;
         out->nfields++;
-        p = lf + 1;
+        p = next;
     }
     if (out->chunked && out->content_length >= 0)
         return *why = "both Content-Length and Transfer-Encoding", PT_HTTP_RESP_BAD;

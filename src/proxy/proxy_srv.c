@@ -80,9 +80,8 @@ int pt_proxy_max_forwards_check(pt_request_t *r)
     return 0;
 }
 
-const char *pt_proxy_max_forwards(const pt_request_t *r)
+const char *pt_proxy_max_forwards(const pt_request_t *r, const char *v)
 {
-    const char *v = pt_table_get(&r->headers_in, "Max-Forwards");
     if (v) /* checked: a number above zero */
         return pt_arena_printf(r->arena, "%lld", strtoll(v, NULL, 10) - 1);
     const pt_proxy_srv_t *ps = pt_proxy_srv_of(r->vhost);

@@ -44,8 +44,8 @@ const pt_proxy_srv_t *pt_proxy_srv_of(const pt_vhost_t *vh);
  * number, 502 at zero (a loop), both logged. */
 int pt_proxy_max_forwards_check(pt_request_t *r);
 /* The Max-Forwards value to send, or NULL for none (the client sent none and
- * ProxyMaxForwards is -1). */
-const char *pt_proxy_max_forwards(const pt_request_t *r);
+ * ProxyMaxForwards is -1); client is the client's first Max-Forwards field, or NULL. */
+const char *pt_proxy_max_forwards(const pt_request_t *r, const char *client);
 /* Whether the client's Via fields are dropped from the request head: the head then
  * carries pt_proxy_via_request (Block: none at all). */
 bool pt_proxy_via_drops_client(const pt_request_t *r);

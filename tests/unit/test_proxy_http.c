@@ -136,6 +136,78 @@ START_TEST(a_head_past_the_bound_is_refused)
 }
 END_TEST
 
+START_TEST(values_keep_tabs_and_obs_text_and_lose_their_outer_blanks)
+{
+    pt_http_resp_t h;
+    const char *why;
+    const char *s = "HTTP/1.1 200 OK\r\nX-A:\t a\tb \x80\x7f\t\r\nX-B:\r\nX-C: \r\n\r\n";
+    ck_assert_int_eq(parse(s, &h, &why), PT_HTTP_RESP_DONE);
+    ck_assert_uint_eq(h.nfields, 3);
+    ck_assert_uint_eq(h.fields[0].value.len, 6);
+    ck_assert(memcmp(h.fields[0].value.p, "a\tb \x80\x7f", 6) == 0);
+    ck_assert_uint_eq(h.fields[1].value.len, 0);
+    ck_assert_uint_eq(h.fields[2].value.len, 0);
+    ck_assert_uint_eq(h.fields[2].name.len, 3);
+}
+END_TEST
+
+START_TEST(a_nul_or_a_control_byte_in_a_line_says_which)
+{
+    pt_http_resp_t h;
+    const char *why;
+    static const char nul[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n";
+    ck_assert_int_eq(pt_http_resp_parse(nul, sizeof(nul) - 1, 100, a, &h, &why),
+                     PT_HTTP_RESP_BAD);
+    ck_assert_str_eq(why, "bare LF or NUL in the response head");
+    ck_assert_int_eq(parse("HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n", &h, &why),
+                     PT_HTTP_RESP_BAD);
+    ck_assert_str_eq(why, "control character in a header field");
+    ck_assert_int_eq(parse("HTTP/1.1 200 OK\r\nX(A: b\r\n\r\n", &h, &why), PT_HTTP_RESP_BAD);
+    ck_assert_str_eq(why, "malformed header field name");
+    ck_assert_int_eq(parse("HTTP/1.1 200 OK\r\n: b\r\n\r\n", &h, &why), PT_HTTP_RESP_BAD);
+    ck_assert_str_eq(why, "malformed header field");
+}
+END_TEST
+
+START_TEST(connection_tokens_are_read_from_the_whole_list)
+{
+    pt_http_resp_t h;
+    const char *why;
+    ck_assert_int_eq(parse("HTTP/1.1 101 S\r\nConnection: , Upgrade ,\tClose\r\n\r\n", &h, &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert(h.conn_close && h.conn_upgrade);
+    ck_assert_int_eq(parse("HTTP/1.1 200 OK\r\nConnection: closed, keep-alive\r\n\r\n", &h, &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert(!h.conn_close && !h.conn_upgrade);
+    /* HTTP/1.0: keep-alive wins over a close in the same field, not over a later one */
+    ck_assert_int_eq(parse("HTTP/1.0 200 OK\r\nConnection: close, keep-alive\r\n\r\n", &h, &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert(!h.conn_close);
+    ck_assert_int_eq(parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\n"
+                           "\r\n", &h, &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert(h.conn_close);
+}
+END_TEST
+
+START_TEST(proxy_bad_header_skips_or_starts_the_body_at_a_line_without_a_colon)
+{
+    pt_http_resp_t h;
+    const char *why;
+    const char *s = "HTTP/1.1 200 OK\r\nX-A: 1\r\nno colon\r\nX-B: 2\r\n\r\n";
+    ck_assert_int_eq(pt_http_resp_parse_bad(s, strlen(s), 100, PT_HTTP_BADHDR_IGNORE, a, &h,
+                                            &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert_uint_eq(h.nfields, 2);
+    ck_assert_uint_eq(h.head_len, strlen(s));
+    ck_assert_int_eq(pt_http_resp_parse_bad(s, strlen(s), 100, PT_HTTP_BADHDR_STARTBODY, a, &h,
+                                            &why),
+                     PT_HTTP_RESP_DONE);
+    ck_assert_uint_eq(h.nfields, 1);
+    ck_assert_uint_eq(h.head_len, strlen("HTTP/1.1 200 OK\r\nX-A: 1\r\n"));
+}
+END_TEST
+
 START_TEST(hop_by_hop_names_and_connection_lists)
 {
     ck_assert(pt_http_hop_by_hop("keep-alive", 10));
@@ -158,6 +230,10 @@ static Suite *suite(void)
     tcase_add_test(tc, rejects_content_length_with_transfer_encoding_and_unknown_codings);
     tcase_add_test(tc, rejects_malformed_lines);
     tcase_add_test(tc, a_head_past_the_bound_is_refused);
+    tcase_add_test(tc, values_keep_tabs_and_obs_text_and_lose_their_outer_blanks);
+    tcase_add_test(tc, a_nul_or_a_control_byte_in_a_line_says_which);
+    tcase_add_test(tc, connection_tokens_are_read_from_the_whole_list);
+    tcase_add_test(tc, proxy_bad_header_skips_or_starts_the_body_at_a_line_without_a_colon);
     tcase_add_test(tc, hop_by_hop_names_and_connection_lists);
     suite_add_tcase(s, tc);
     return s;
