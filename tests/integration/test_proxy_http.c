@@ -708,6 +708,31 @@ START_TEST(an_unread_chunked_body_is_drained_as_chunked_before_the_next_request)
 }
 END_TEST
 
+/* A CR or LF that a rule puts into a field the proxy merges or writes itself (here the
+ * decoded URL, through RequestHeader into X-Forwarded-*, Via, Upgrade and Host) never
+ * splits the head the backend gets: the rule gives it as a space. */
+START_TEST(a_crlf_a_rule_puts_into_a_forwarded_field_never_splits_the_backends_head)
+{
+    start_with("ProxyPreserveHost On\nProxyVia On\n"
+               "RequestHeader set X-Forwarded-For \"expr=%{REQUEST_URI}\"\n"
+               "RequestHeader set X-Forwarded-Host \"expr=%{REQUEST_URI}\"\n"
+               "RequestHeader set X-Forwarded-Server \"expr=%{REQUEST_URI}\"\n"
+               "RequestHeader set Via \"expr=%{REQUEST_URI}\"\n"
+               "RequestHeader set Upgrade \"expr=%{REQUEST_URI}\"\n"
+               "RequestHeader set Host \"expr=%{REQUEST_URI}\"\n");
+    pth_resp_t r;
+    get("/b/x%0d%0aInjected:%20yes/echo", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    char *head = echoed_head(&r);
+    ck_assert_msg(!strstr(head, "\nInjected"), "a field was injected: %s", head);
+    ck_assert_msg(strstr(head, "\r\nX-Forwarded-For: /b/x  Injected: yes/echo, 127.0.0.1\r\n"),
+                  "%s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 /* ---- Under the event MPM a request waiting for its backend holds no worker ------------- */
 
 /* One child with two workers. */
@@ -917,6 +942,7 @@ static Suite *suite(void)
     tcase_add_test(tc, concurrent_keep_alive_clients_all_get_whole_answers);
     tcase_add_test(tc, ttl_and_timeout_keys_apply_to_their_backend);
     tcase_add_test(tc, an_unread_chunked_body_is_drained_as_chunked_before_the_next_request);
+    tcase_add_test(tc, a_crlf_a_rule_puts_into_a_forwarded_field_never_splits_the_backends_head);
     pth_tcase_add_for(tc, "event", a_slow_backend_holds_no_worker);
     pth_tcase_add_for(tc, "event", parked_requests_leave_a_pooled_connection_for_the_workers);
     pth_tcase_add_for(tc, "event", a_graceful_stop_finishes_a_request_parked_on_its_backend);
