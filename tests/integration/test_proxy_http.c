@@ -888,6 +888,52 @@ START_TEST(server_status_counts_requests_parked_on_their_backend)
 }
 END_TEST
 
+/* A request pipelined behind one that parks is served after it, in order, by whichever
+ * worker resumes the first; then the connection parks for keep-alive as usual. */
+START_TEST(a_request_pipelined_behind_a_parked_one_is_answered_in_order)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open_port(h->port);
+    pth_conn_sendf(c, "GET /b/slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /b/bytes?n=777 HTTP/1.1\r\nHost: x\r\n\r\n");
+    pth_resp_t r;
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 777);
+    pth_resp_free(&r);
+    pth_conn_sendf(c, "GET /b/slow?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+    ck_assert_str_eq(r.body, "ok");
+    pth_resp_free(&r);
+    pth_conn_close(c);
+    pth_stop(h);
+}
+END_TEST
+
+/* A client that leaves while its request is parked: the answer that comes finds it gone,
+ * the backend's connection is not kept, and the next clients are served (ASan's leak check
+ * at the stop covers the request's arena and the pool's count). */
+START_TEST(a_client_that_leaves_while_its_request_is_parked_costs_nothing)
+{
+    pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/\n", be.port);
+    pth_start(h);
+    for (int i = 0; i < 4; i++) {
+        pth_conn_t *c = pth_conn_open_port(h->port);
+        pth_conn_sendf(c, "GET /b/slow?ms=300&body=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        pth_conn_close(c);
+    }
+    pth_sleep_ms(800); /* their answers came and found nobody */
+    int64_t ms;
+    ck_assert(slow_gets("/b/slow?ms=100", 4, &ms));
+    pth_stop(h);
+}
+END_TEST
+
 /* A graceful stop waits for a request parked on its backend, as for any in flight. */
 START_TEST(a_graceful_stop_finishes_a_request_parked_on_its_backend)
 {
@@ -949,6 +995,8 @@ static Suite *suite(void)
     pth_tcase_add_for(tc, "event", a_request_resumed_by_an_interim_answer_parks_again);
     pth_tcase_add_for(tc, "event", more_requests_than_workers_fit_the_default_pool);
     pth_tcase_add_for(tc, "event", server_status_counts_requests_parked_on_their_backend);
+    tcase_add_test(tc, a_request_pipelined_behind_a_parked_one_is_answered_in_order);
+    tcase_add_test(tc, a_client_that_leaves_while_its_request_is_parked_costs_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
