@@ -111,6 +111,8 @@ void pt_conn_destroy(pt_conn_t *c)
 
 void pt_conn_shrink(pt_conn_t *c)
 {
+    if (c->tp->idle)
+        c->tp->idle(c);
     if (c->rbuf && c->rpos >= c->rlen) {
         free(c->rbuf);
         c->rbuf = NULL;

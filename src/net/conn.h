@@ -137,7 +137,8 @@ void pt_conn_close(pt_conn_t *c);
  * socket transport with no protocol yet. NULL with *err = -EAGAIN when none is waiting, or
  * another -errno (logged here when it matters). */
 pt_conn_t *pt_conn_accept(int lfd, const pt_config_t *cfg, int *err);
-/* Releases the read buffer when nothing is pending in it. */
+/* Releases the read buffer when nothing is pending in it, and tells the transport that the
+ * connection is between requests (its idle operation). */
 void pt_conn_shrink(pt_conn_t *c);
 
 /* ---- I/O, all through c->tp ---------------------------------------------------------

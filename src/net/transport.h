@@ -29,6 +29,10 @@ typedef struct pt_transport {
     /* Bytes the transport holds that the peer sent but epoll cannot see (TLS records
      * already decrypted): a connection with pending() > 0 is readable without an event. */
     size_t (*pending)(const struct pt_conn *c);
+    /* The connection is between requests, about to park in keep-alive (pt_conn_shrink;
+     * NULL: nothing to do): the transport may give back memory it holds for it, or keep
+     * it for a connection whose requests come back to back (TLS record buffers). */
+    void (*idle)(struct pt_conn *c);
     int (*shutdown_write)(struct pt_conn *c);   /* TCP FIN, TLS close_notify then FIN */
     void (*close)(struct pt_conn *c);           /* frees transport state, closes the fd */
 } pt_transport_t;

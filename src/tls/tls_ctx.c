@@ -399,7 +399,8 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     SSL_CTX_set_options(ctx, opts);
     /* Partial writes: a writev reports what went out, as a socket does; moving buffer: a
      * retried write may come from another copy of the same bytes (conn.c re-reads a file
-     * slice); release buffers: an idle parked connection keeps no 34 KiB of them. */
+     * slice); release buffers: an idle parked connection keeps no 34 KiB of them (a busy
+     * one turns it off while it stays busy: tls_transport.c's tls_idle). */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     /* Read ahead: one recv takes every record waiting (up to the read buffer), not a

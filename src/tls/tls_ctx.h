@@ -22,6 +22,9 @@ typedef struct {
     bool done;                 /* the handshake finished */
     bool plain;                /* the peer spoke plain HTTP: raw bytes from here on */
     bool failed;               /* a fatal TLS error: no close_notify, no session kept */
+    bool warm;                 /* keeps its record buffers between requests (one of
+                                  PT_TLS_WARM_MAX; tls_transport.c's tls_idle) */
+    int64_t idle_ms;           /* when it last went idle between requests, 0 never */
     BIO *prefix;               /* bytes read before TLS started (after a PROXY header, in
                                   the same packet), fed to OpenSSL before the socket; owned
                                   by ssl (its read BIO) until drained, then NULL */

@@ -9,10 +9,15 @@
 #include "tls_client.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static pth_t *h;
@@ -474,6 +479,65 @@ START_TEST(redirect_permanent_to_https_and_hsts_on_every_answer)
 }
 END_TEST
 
+/* Sends req on ssl and reads as many responses as it holds requests, each "site a". */
+static void tls_exchange(SSL *ssl, const char *req, int nreq, const char *what)
+{
+    ck_assert_int_eq(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+    char buf[8192];
+    size_t len = 0, at = 0;
+    for (int i = 0; i < nreq; i++) {
+        pth_resp_t r;
+        size_t used = 0;
+        int rc;
+        while ((rc = pth_parse_response(buf + at, len - at, false, false, &r, &used)) ==
+               -EAGAIN) {
+            ck_assert_msg(len < sizeof(buf), "%s: response too long", what);
+            int n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - len));
+            ck_assert_msg(n > 0, "%s: response %d cut after %zu bytes", what, i, len - at);
+            len += (size_t)n;
+        }
+        ck_assert_msg(rc == 0 && r.status == 200 && strcmp(r.body, "site a") == 0,
+                      "%s: response %d: %d '%s'", what, i, r.status, rc == 0 ? r.body : "");
+        pth_resp_free(&r);
+        at += used;
+    }
+    ck_assert_msg(at == len, "%s: bytes after the responses", what);
+}
+
+/* A busy keep-alive connection keeps its record buffers, one that pauses gives them back
+ * (tls_transport.c's tls_idle): either way every answer arrives whole, pipelined ones too. */
+START_TEST(a_keep_alive_connection_serves_back_to_back_after_a_pause_and_pipelined)
+{
+    start_tls("KeepAliveTimeout 10", "", "");
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, pth_tls_file("ca.pem"), NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    pth_conn_t *c = pth_conn_open(h);
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK); /* SO_RCVTIMEO bounds it */
+    struct timeval tv = {20, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_tlsext_host_name(ssl, "a.test");
+    SSL_set1_host(ssl, "a.test");
+    SSL_set_fd(ssl, c->fd);
+    ck_assert_int_eq(SSL_connect(ssl), 1);
+    const char *get = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    char two[256];
+    snprintf(two, sizeof(two), "%s%s", get, get);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 5; i++)
+            tls_exchange(ssl, get, 1, round ? "back to back after a pause" : "back to back");
+        tls_exchange(ssl, two, 2, "pipelined");
+        usleep(1300 * 1000); /* longer than PT_TLS_WARM_GAP_MS: the buffers go back */
+        tls_exchange(ssl, get, 1, "after a pause");
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    pth_conn_close(c);
+}
+END_TEST
+
 START_TEST(a_16_mib_file_arrives_intact_over_tls)
 {
     size_t n = 16u << 20;
@@ -586,6 +650,7 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, a_stalled_handshake_is_closed_after_its_timeout_while_others_are_served);
     pth_tcase_add_for(tc, "event", under_event_stalled_handshakes_hold_no_worker);
     tcase_add_test(tc, redirect_permanent_to_https_and_hsts_on_every_answer);
+    tcase_add_test(tc, a_keep_alive_connection_serves_back_to_back_after_a_pause_and_pipelined);
     tcase_add_test(tc, a_16_mib_file_arrives_intact_over_tls);
     tcase_add_test(tc, a_session_resumes_whichever_child_answers);
     tcase_add_test(tc, certificate_and_key_errors_are_config_errors_with_file_and_line);
