@@ -379,7 +379,8 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 16);
     nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
-    int rc = nghttp2_session_server_new2(&s->ng, cb, s, opt);
+    nghttp2_mem mem = h2_mem_of(&s->mem); /* (nghttp2 keeps a copy) */
+    int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0)

@@ -11,6 +11,7 @@
 #define PT_H2_INT_H
 
 #include "h2.h"
+#include "h2_mem.h"
 #include "request.h"
 
 #include <nghttp2/nghttp2.h>
@@ -88,6 +89,7 @@ struct h2_stream {
 struct h2_session {
     pt_conn_t *c;
     nghttp2_session *ng;       /* [c1] */
+    h2_mem_t mem;              /* [c1] ng's memory (freed after ng) */
     const pt_vhost_t *vh;      /* the connection's default server (limits, settings) */
     const pt_h2_conf_t *conf;
     pthread_mutex_t lock;
