@@ -11,7 +11,6 @@
 #include "tls.h"
 #include "uri.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +31,18 @@ static pt_method_t method_id(const char *m)
     return PT_METHOD_OTHER;
 }
 
+/* The port after :authority's colon, as atoi(p) & 0xffff reads it; the usual few digits
+ * without atoi's strtol (a tenth of an inline answer's parsing). */
+static int port_of(const char *p)
+{
+    int v = 0, i = 0;
+    for (; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+        v = v * 10 + (p[i] - '0');
+    if (i == 0 || i == 9 || p[i] != '\0')
+        return atoi(p) & 0xffff;
+    return v & 0xffff;
+}
+
 /* :authority (else Host) without the port, lower case, as HTTP/1 keeps Host. */
 static void set_host(pt_request_t *r, const char *auth)
 {
@@ -49,13 +60,26 @@ static void set_host(pt_request_t *r, const char *auth)
             n = (size_t)(colon - auth);
     }
     if (colon)
-        r->host_port = atoi(colon + 1) & 0xffff;
+        r->host_port = port_of(colon + 1);
     while (n && auth[n - 1] == '.')
         n--;
     char *h = pt_arena_strndup(r->arena, auth, n);
     for (char *q = h; *q; q++)
-        *q = (char)tolower((unsigned char)*q);
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q); /* (tolower in the C locale) */
     r->hostname = h;
+}
+
+/* "METHOD path HTTP/2.0", as HTTP/1's request line reads (without printf's parsing). */
+static const char *request_line(pt_arena_t *a, const char *method, const char *path)
+{
+    static const char proto[] = " HTTP/2.0";
+    size_t m = strlen(method), p = strlen(path);
+    char *line = pt_arena_alloc(a, m + 1 + p + sizeof(proto));
+    memcpy(line, method, m);
+    line[m] = ' ';
+    memcpy(line + m + 1, path, p);
+    memcpy(line + m + 1 + p, proto, sizeof(proto));
+    return line;
 }
 
 static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
@@ -79,7 +103,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->unparsed_uri = st->path;
     const char *q = strchr(st->path, '?');
     r->args = q ? q + 1 : NULL;
-    r->the_request = pt_arena_printf(a, "%s %s HTTP/2.0", st->method, st->path);
+    r->the_request = request_line(a, st->method, st->path);
     r->keepalive = true;
     r->content_length = st->content_length;
     r->has_body = !st->end_on_headers;
