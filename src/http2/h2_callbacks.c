@@ -16,15 +16,22 @@
 #define H2_MAX_HEADER_LIST 65536 /* SETTINGS_MAX_HEADER_LIST_SIZE we announce */
 #define H2_BOMB_FACTOR 4         /* decoded bytes past this many times it: HPACK bomb */
 
+/* The stream of id: the last one found, else nghttp2's (a hash lookup that every field of a
+ * request's header block would repeat). */
 static h2_stream_t *stream_of(h2_session_t *s, int32_t id)
 {
-    return nghttp2_session_get_stream_user_data(s->ng, id);
+    if (s->last && s->last->id == id)
+        return s->last;
+    h2_stream_t *st = nghttp2_session_get_stream_user_data(s->ng, id);
+    if (st)
+        s->last = st;
+    return st;
 }
 
 ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *user)
 {
-    (void)ng, (void)id;
+    (void)ng, (void)id, (void)buf;
     h2_session_t *s = user;
     h2_stream_t *st = src->ptr;
     /* A stream answered inline has no worker: its output is this thread's alone. */
@@ -64,6 +71,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
     s->streams = st;
     s->max_stream_id = PT_MAX(s->max_stream_id, f->hd.stream_id);
     nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, st);
+    s->last = st;
     return 0;
 }
 
@@ -277,6 +285,8 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
     if (!st)
         return 0;
     nghttp2_session_set_stream_user_data(ng, id, NULL);
+    if (s->last == st)
+        s->last = NULL;
     pthread_mutex_lock(&s->lock);
     st->closed = true;
     pthread_cond_broadcast(&st->cond);

@@ -95,6 +95,8 @@ struct h2_session {
     pthread_mutex_t lock;
     int efd;                   /* eventfd: a stream has news for the session */
     h2_stream_t *streams;      /* [c1] */
+    h2_stream_t *last;         /* [c1] the stream found last (h2_callbacks.c's stream_of):
+                                  one with nghttp2's user data, cleared as that goes */
     h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
     h2_stream_t *spare;        /* [c1] ended streams kept for the next (h2_stream_recycle) */
     int nspare;

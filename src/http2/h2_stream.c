@@ -52,6 +52,8 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
 
 void h2_stream_destroy(h2_stream_t *st)
 {
+    if (st->s && st->s->last == st)
+        st->s->last = NULL;
     pthread_cond_destroy(&st->cond);
     pt_arena_destroy(st->arena);
     free(st->in);
@@ -64,6 +66,8 @@ void h2_stream_destroy(h2_stream_t *st)
 void h2_stream_recycle(h2_stream_t *st)
 {
     h2_session_t *s = st->s;
+    if (s->last == st)
+        s->last = NULL;
     if (s->nspare >= H2_SPARE_STREAMS) {
         h2_stream_destroy(st);
         return;
