@@ -39,16 +39,10 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
     if (shared)
         pthread_mutex_lock(&s->lock);
     size_t n = PT_MIN(len, st->out_len);
-    if (n > 0)
-        memcpy(buf, st->out + st->out_off, n);
-    st->out_off += n;
-    st->out_len -= n;
-    if (st->out_len == 0)
-        st->out_off = 0;
-    if (n > 0 && shared)
-        pthread_cond_signal(&st->cond); /* room for the worker */
     ssize_t rc = (ssize_t)n;
-    if (st->out_len == 0 && st->out_eof) {
+    if (n > 0)
+        *flags |= NGHTTP2_DATA_FLAG_NO_COPY; /* (h2_session_send_data takes the n bytes) */
+    if (n == st->out_len && st->out_eof) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     } else if (n == 0) {
         st->deferred = true;
@@ -57,6 +51,38 @@ ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size
     if (shared)
         pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* The DATA frame whose length read_data gave: its header, the pad length, the stream's
+ * bytes (which only this thread takes: the worker may add bytes meanwhile, or move them to
+ * its buffer's start, but not take them), the padding. Once the batch is full, nghttp2 is
+ * paused for h2_session_flush to write it. */
+int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *src, void *user)
+{
+    (void)ng;
+    static const uint8_t zeros[256];
+    h2_session_t *s = user;
+    h2_stream_t *st = src->ptr;
+    size_t pad = frame->data.padlen;
+    uint8_t padlen = (uint8_t)(pad > 0 ? pad - 1 : 0);
+    if (h2_session_out(s, framehd, 9) < 0 || (pad > 0 && h2_session_out(s, &padlen, 1) < 0))
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    bool shared = !st->on_c1;
+    if (shared)
+        pthread_mutex_lock(&s->lock);
+    int rc = h2_session_out(s, st->out + st->out_off, length);
+    st->out_off += length;
+    st->out_len -= length;
+    if (st->out_len == 0)
+        st->out_off = 0;
+    if (shared) {
+        pthread_cond_signal(&st->cond); /* room for the worker */
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (rc < 0 || (pad > 1 && h2_session_out(s, zeros, pad - 1) < 0))
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return s->olen >= H2_OBUF_FLUSH ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
@@ -376,6 +402,7 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
     nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    nghttp2_session_callbacks_set_send_data_callback(cb, h2_session_send_data);
     if (s->conf->max_data_frame_len > 0)
         nghttp2_session_callbacks_set_data_source_read_length_callback(cb, data_length);
     if (s->conf->padding_bits > 0)

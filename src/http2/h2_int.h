@@ -16,6 +16,8 @@
 
 #include <nghttp2/nghttp2.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef struct h2_session h2_session_t;
@@ -120,13 +122,19 @@ struct h2_session {
 /* h2_session.c [c1] */
 h2_session_t *h2_session_create(pt_conn_t *c, const pt_vhost_t *vh);
 int h2_session_flush(h2_session_t *s);
+#define H2_OBUF_FLUSH 65536 /* output batched up to this before a write */
 int h2_session_submit_settings(h2_session_t *s);
 int h2_session_feed(h2_session_t *s, const uint8_t *p, size_t n);
 void h2_session_goaway_now(h2_session_t *s, uint32_t error);
 /* h2_callbacks.c [c1]: the nghttp2 session with portico's settings and callbacks. */
 int h2_session_new_ng(h2_session_t *s);
+/* A stream's response body for nghttp2: read_data tells how many bytes the next DATA
+ * frame carries (NGHTTP2_DATA_FLAG_NO_COPY) and send_data puts the frame, its bytes taken
+ * from the stream's buffer, straight into the session's batch. */
 ssize_t h2_session_read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                              uint32_t *flags, nghttp2_data_source *src, void *user);
+int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *src, void *user);
 /* Starts st's request (its headers are complete): answered at once when malformed, else
  * queued on the session to run once the frames read so far are processed
  * (h2_session_run_started). */
@@ -161,6 +169,24 @@ static inline void h2_session_wake(h2_session_t *s)
     ssize_t n = write(s->efd, &one, sizeof(one));
     (void)n; /* a full counter: a wake is pending anyway */
 }
+/* Appends n bytes to the batch h2_session_flush writes: 0, or PT_EINVAL without memory
+ * [c1]. Here, inline, so that nghttp2's callbacks that frame DATA (h2_callbacks.c) depend on
+ * no function of the session's. */
+static inline int h2_session_out(h2_session_t *s, const void *p, size_t n)
+{
+    if (s->olen + n > s->ocap) {
+        size_t cap = PT_MAX(s->ocap * 2, s->olen + n);
+        char *nb = realloc(s->obuf, cap);
+        if (!nb)
+            return PT_EINVAL;
+        s->obuf = nb;
+        s->ocap = cap;
+    }
+    memcpy(s->obuf + s->olen, p, n);
+    s->olen += n;
+    return 0;
+}
+
 /* The same for a stream's own news. A stream run inline wakes nothing: its thread is the
  * session's, which marks the news once the run is over (h2_stream_run_inline); news is
  * [lock] and an inline stream's output holds no lock. */

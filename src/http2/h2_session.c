@@ -21,7 +21,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define H2_OBUF_FLUSH 65536   /* output batched up to this before a write */
 #define H2_READ_BUDGET (256 * 1024) /* bytes read per turn before the streams get a look */
 
 /* ---- Output ----------------------------------------------------------------------- */
@@ -38,7 +37,9 @@ static int write_out(h2_session_t *s)
     return rc;
 }
 
-/* Frames what nghttp2 has to send, in batches of H2_OBUF_FLUSH. 0 or a negative error. */
+/* Frames what nghttp2 has to send, in batches of H2_OBUF_FLUSH. 0 or a negative error.
+ * DATA frames come through h2_session_send_data, which pauses nghttp2 (mem_send returns 0)
+ * once the batch is full. */
 int h2_session_flush(h2_session_t *s)
 {
     for (;;) {
@@ -46,20 +47,15 @@ int h2_session_flush(h2_session_t *s)
         ssize_t n = nghttp2_session_mem_send(s->ng, &p);
         if (n < 0)
             return PT_EINVAL;
+        if (n > 0 && h2_session_out(s, p, (size_t)n) < 0)
+            return PT_EINVAL;
+        if (s->olen >= H2_OBUF_FLUSH) {
+            if (write_out(s) < 0)
+                return PT_ECLOSED;
+            continue;
+        }
         if (n == 0)
             break;
-        if (s->olen + (size_t)n > s->ocap) {
-            size_t cap = PT_MAX(s->ocap * 2, s->olen + (size_t)n);
-            char *nb = realloc(s->obuf, cap);
-            if (!nb)
-                return PT_EINVAL;
-            s->obuf = nb;
-            s->ocap = cap;
-        }
-        memcpy(s->obuf + s->olen, p, (size_t)n);
-        s->olen += (size_t)n;
-        if (s->olen >= H2_OBUF_FLUSH && write_out(s) < 0)
-            return PT_ECLOSED;
     }
     return write_out(s);
 }
