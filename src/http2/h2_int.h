@@ -154,6 +154,8 @@ void h2_stream_destroy(h2_stream_t *st);
 void h2_stream_recycle(h2_stream_t *st);
 void h2_stream_free_spares(h2_session_t *s);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
+/* n bytes from p to q in ASCII lower case (q may be p). */
+void h2_lower_copy(char *q, const uint8_t *p, size_t n);
 /* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
  * thread when its answer cannot block and is small (no body to read, a status, a small
  * static file, the status pages): true when it did (st is done), false when st, routed,

@@ -63,9 +63,9 @@ static void set_host(pt_request_t *r, const char *auth)
         r->host_port = port_of(colon + 1);
     while (n && auth[n - 1] == '.')
         n--;
-    char *h = pt_arena_strndup(r->arena, auth, n);
-    for (char *q = h; *q; q++)
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q); /* (tolower in the C locale) */
+    char *h = pt_arena_alloc(r->arena, n + 1);
+    h2_lower_copy(h, (const uint8_t *)auth, n); /* (tolower in the C locale) */
+    h[n] = '\0';
     r->hostname = h;
 }
 

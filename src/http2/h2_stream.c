@@ -269,29 +269,48 @@ static size_t decimal_at(char *q, long long v)
     return n;
 }
 
+/* A status of three digits at q, and its NUL: 3. */
+static size_t status_at(char *q, int status)
+{
+    q[0] = (char)('0' + status / 100);
+    q[1] = (char)('0' + status / 10 % 10);
+    q[2] = (char)('0' + status % 10);
+    q[3] = '\0';
+    return 3;
+}
+
 static nghttp2_nv nv_of(const char *name, size_t nlen, const char *value, size_t vlen)
 {
     return (nghttp2_nv){(uint8_t *)(uintptr_t)name, (uint8_t *)(uintptr_t)value, nlen, vlen,
                         NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
 }
 
-/* n bytes from p to q in ASCII lower case, eight at a time: in each word, the bytes from
- * 'A' to 'Z' get 0x20 (their 7-bit values plus 0x3f reach 0x80 from 'A' on, plus 0x25 from
- * past 'Z' on; neither carries into the next byte; bytes past ASCII are left alone). */
-static void lower_copy(char *q, const uint8_t *p, size_t n)
+/* Eight bytes at a time: in each word, the bytes from 'A' to 'Z' get 0x20 (their 7-bit values
+ * plus 0x3f reach 0x80 from 'A' on, plus 0x25 from past 'Z' on; neither carries into the
+ * next byte; bytes past ASCII are left alone). A tail of a longer string is its last eight
+ * bytes again (lowering twice is lowering once). */
+static inline void lower8(char *q, const uint8_t *p)
 {
     const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, high = 0x8080808080808080ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t h = w & low7;
-        uint64_t upper = (h + 0x3f3f3f3f3f3f3f3fULL) & ~(h + 0x2525252525252525ULL) & ~w & high;
-        w |= upper >> 2;
-        memcpy(q + i, &w, 8);
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t h = w & low7;
+    uint64_t upper = (h + 0x3f3f3f3f3f3f3f3fULL) & ~(h + 0x2525252525252525ULL) & ~w & high;
+    w |= upper >> 2;
+    memcpy(q, &w, 8);
+}
+
+void h2_lower_copy(char *q, const uint8_t *p, size_t n)
+{
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            q[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+        return;
     }
-    for (; i < n; i++)
-        q[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    for (size_t i = 0; i + 8 <= n; i += 8)
+        lower8(q + i, p + i);
+    if (n % 8)
+        lower8(q + n - 8, p + n - 8);
 }
 
 /* Copies the fields kept (lengths in nv[1..k), names and values still the response's) into
@@ -302,7 +321,7 @@ static char *copy_fields(pt_arena_t *a, nghttp2_nv *nv, size_t k, size_t bytes)
 {
     char *q = pt_arena_alloc(a, bytes);
     for (size_t j = 1; j < k; j++) {
-        lower_copy(q, nv[j].name, nv[j].namelen);
+        h2_lower_copy(q, nv[j].name, nv[j].namelen);
         nv[j].name = (uint8_t *)q;
         q += nv[j].namelen;
         *q++ = '\0';
@@ -331,7 +350,8 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
         bytes += nlen + nv[k++].valuelen + 2;
     }
     char *q = copy_fields(st->arena, nv, k, bytes);
-    size_t n = decimal_at(q, h->status);
+    size_t n = h->status >= 100 && h->status <= 999 ? status_at(q, h->status)
+                                                     : decimal_at(q, h->status);
     nv[0] = nv_of(":status", 7, q, n);
     q += n + 1;
     if (h->length >= 0 && pt_status_has_body(h->status) && !has_length)
