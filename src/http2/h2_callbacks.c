@@ -184,6 +184,8 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
     }
     if (namelen == 14 && memcmp(name, "content-length", 14) == 0)
         st->content_length = strtoll((const char *)value, NULL, 10);
+    else if (namelen == 4 && memcmp(name, "host", 4) == 0)
+        st->has_host = true;
     pt_table_add(&st->headers, dup_n(st, name, namelen), dup_n(st, value, valuelen));
     return 0;
 }

@@ -107,12 +107,12 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->keepalive = true;
     r->content_length = st->content_length;
     r->has_body = !st->end_on_headers;
-    const char *expect = pt_table_get(&st->headers, "Expect");
-    r->expects_continue = r->has_body && expect && strcasecmp(expect, "100-continue") == 0;
+    const char *expect = r->has_body ? pt_table_get(&st->headers, "Expect") : NULL;
+    r->expects_continue = expect && strcasecmp(expect, "100-continue") == 0;
     r->head_bytes_in = (int64_t)st->head_bytes;
     r->headers_in = st->headers;
     r->headers_in.arena = a; /* (the request's additions go to its arena) */
-    if (st->authority && !pt_table_get(&r->headers_in, "Host"))
+    if (st->authority && !st->has_host)
         pt_table_add(&r->headers_in, "Host", st->authority);
     set_host(r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
     pt_table_init(&r->headers_out, a, 8);
