@@ -217,10 +217,7 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
     if (!st->path)
         st->path = st->authority ? st->authority : "/";
     st->task.serve_worker = h2_stream_serve_worker;
-    pthread_mutex_lock(&s->lock);
     st->queued = true;
-    s->nqueued++;
-    pthread_mutex_unlock(&s->lock);
     st->pend_next = NULL;
     if (s->pend_tail)
         s->pend_tail->pend_next = st;
@@ -237,7 +234,12 @@ void h2_session_run_started(h2_session_t *s)
         if (!s->pend_head)
             s->pend_tail = NULL;
         const pt_h2_conf_t *pool = pt_h2_conf(s->c->cfg, NULL); /* the main server's */
-        if (h2_stream_run_inline(st) || h2_workers_queue(&st->task, pool) == 0)
+        if (h2_stream_run_inline(st))
+            continue;
+        pthread_mutex_lock(&s->lock); /* (counted before its worker may end it) */
+        s->nqueued++;
+        pthread_mutex_unlock(&s->lock);
+        if (h2_workers_queue(&st->task, pool) == 0)
             continue;
         pthread_mutex_lock(&s->lock);
         st->queued = false;

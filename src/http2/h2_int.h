@@ -103,7 +103,7 @@ struct h2_session {
     h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
     h2_stream_t *spare;        /* [c1] ended streams kept for the next (h2_stream_recycle) */
     int nspare;
-    int nqueued;               /* [lock] streams started and not done */
+    int nqueued;               /* [lock] streams handed to the pool and not done */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
     /* [c1] output batched into one write */
@@ -191,8 +191,9 @@ static inline int h2_session_out(h2_session_t *s, const void *p, size_t n)
 }
 
 /* The same for a stream's own news. A stream run inline wakes nothing: its thread is the
- * session's, which marks the news once the run is over (h2_stream_run_inline); news is
- * [lock] and an inline stream's output holds no lock. */
+ * session's, which looks at every stream once its started streams ran (h2_serve_worker
+ * pumps after h2_session_run_started); news is [lock] and an inline stream's output holds
+ * no lock. */
 static inline void h2_stream_wake(h2_stream_t *st)
 {
     if (!st->on_c1)

@@ -200,10 +200,8 @@ static void wait_events(h2_session_t *s, int ms)
 static void end_streams(h2_session_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    for (h2_stream_t *st = s->pend_head; st; st = st->pend_next) {
-        st->queued = false; /* started, never run */
-        s->nqueued--;
-    }
+    for (h2_stream_t *st = s->pend_head; st; st = st->pend_next)
+        st->queued = false; /* started, never run (nor counted) */
     s->pend_head = s->pend_tail = NULL;
     for (h2_stream_t *st = s->streams; st; st = st->next) {
         st->closed = true;

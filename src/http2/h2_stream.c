@@ -111,7 +111,7 @@ void h2_stream_free_spares(h2_session_t *s)
 /* A stream run inline (on_c1) is the session's thread's alone while it runs: no other
  * thread reads or writes its fields, so its output takes no lock (four lock and unlock
  * pairs a small answer saved: 5% of an HTTP/2 request's time, by perf). What the session
- * must learn of it, it learns after the run (h2_stream_run_inline marks the news). */
+ * must learn of it, it learns after the run (it pumps once its started streams ran). */
 static void stream_lock(h2_stream_t *st)
 {
     if (!st->on_c1)
