@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define H2_MEM_CLASSES 6            /* block sizes 64, 128, ..., 2048 */
-#define H2_MEM_CACHE_MAX (64 * 1024) /* bytes of free blocks a session keeps */
+#define H2_MEM_CACHE_MAX (32 * 1024) /* bytes of free blocks a session keeps */
 
 typedef struct h2_mem_free h2_mem_free_t;
 
