@@ -295,7 +295,7 @@ static pt_conn_next_t park_request(pt_worker_t *w, pt_conn_t *c, pt_request_t *r
     c->susp_abandon = abandon_parked;
     c->park.fd2 = s->fd;
     c->park.events2 = EPOLLIN | EPOLLRDHUP;
-    c->park.in_epoll2 = false; /* borrowed, unregistered (net/task.h) */
+    c->park.in_epoll2 = true; /* borrowed: registered already, unless new (net/task.h) */
     c->park.skip_fd = true;
     c->park.deadline_ms = s->deadline_ms;
     w->arena = pt_arena_spare_take(r->arena);

@@ -275,7 +275,7 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
             uint64_t v;
             (void)!read(ev->kickfd, &v, sizeof(v));
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *c = ev_ready(ev, evs[i].data.ptr);
+            pt_task_t *c = ev_ready(ev, tag);
             if (c)
                 got[ngot++] = c;
         }
@@ -464,7 +464,7 @@ static void drain_listener(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 < EV_TAG_MAX)
                 continue;
-            pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
+            pt_task_t *t = ev_ready(ev, evs[i].data.u64);
             if (t)
                 ev_queue_push(ev, t);
         }
@@ -575,7 +575,7 @@ static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n)
             (void)!read(ev->kickfd, &v, sizeof(v));
             ev_wake_if_stale(ev, true);
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *t = ev_ready(ev, evs[i].data.ptr);
+            pt_task_t *t = ev_ready(ev, tag);
             if (t)
                 ev_queue_push(ev, t);
         }
@@ -711,6 +711,7 @@ out:
     }
     ev_free_graveyard_listener(&ev, true);
     free(ev.heap);
+    free(ev.fd2s);
     close_sets(&ev);
     pthread_mutex_destroy(&ev.qlock);
     pthread_mutex_destroy(&ev.tlock);

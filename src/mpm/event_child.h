@@ -23,6 +23,9 @@
 #define EV_TAG_LISTEN 3       /* + listener index */
 #define EV_TAG_POKE 4095      /* eventfd in the listener's own set: a worker left epoll */
 #define EV_TAG_MAX 4096       /* tags below this are not connection pointers */
+/* A borrowed fd2's registration (PT_PARK_UPSTREAM) carries a token, not a pointer: this
+ * bit, the generation of the wait (31 bits) and the descriptor (32 bits). */
+#define EV_TOKEN_BIT (1ULL << 63)
 #define EV_STALE_MS 10         /* a queued connection waiting this long wakes another worker */
 #define EV_HARVEST 16         /* events a looking worker takes from epoll itself */
 #define EV_FD_RESERVE 64      /* descriptors a child keeps for other than connections */
@@ -84,6 +87,12 @@ typedef struct {
      * claiming at that moment has come out (an epoch per worker: odd while inside). */
     pt_park_t *graveyard;     /* buried since the last snapshot */
     pt_park_t *pending;       /* waiting for the workers in snap to move on */
+    /* Borrowed second descriptors by number (tlock): the park waiting on each now (NULL
+     * when none) and the generation its registration's token carries. A pooled backend
+     * socket stays registered between borrowers, so its next event may come for a wait
+     * that is over: the token finds no park then, where a pointer would find freed memory. */
+    struct ev_fd2 { pt_park_t *p; uint32_t gen; } *fd2s;
+    size_t nfd2s;
     int nparked[PT_PARK_NSTATES]; /* parked things by state (tlock) */
     atomic_int nconns;        /* connections this child holds */
     int conn_cap;             /* it accepts no more beyond this (open-files limit) */
@@ -119,9 +128,10 @@ void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t d
 void ev_conn_close(ev_child_t *ev, pt_conn_t *c);
 /* Lingering close: stop sending, then drain what the client still sends for a moment. */
 void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
-/* An epoll event for a parked thing (listener or a harvesting worker): claims it and runs
- * its ready op. Returns a task for a worker, or NULL. */
-pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p);
+/* An epoll event for a parked thing (listener or a harvesting worker), by its tag (a
+ * pointer, or a borrowed fd2's token): claims it and runs its ready op. Returns a task for
+ * a worker, or NULL. */
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag);
 /* A stop: what is parked in flight (PT_PARK_TUNNEL) is made ready once, so that its owner
  * learns of the stop (pt_mpm_stopping). */
 void ev_wake_busy_listener(ev_child_t *ev);

@@ -8,23 +8,64 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- Any parked thing ---------------------------------------------------------------- */
 
-/* A borrowed fd2 (PT_PARK_UPSTREAM, net/task.h) leaves the set as soon as its park is
- * claimed, whatever claimed it (its event, its deadline, a stale event of an earlier
- * park): it goes back to its holder unregistered, so that no registration outlives the
- * park it names (a pooled socket still armed for a connection freed since would bring that
- * connection's pointer back with its next event). The caller owns p. */
-static void claimed_fd2(ev_child_t *ev, pt_park_t *p)
+/* ---- Borrowed second descriptors (PT_PARK_UPSTREAM, net/task.h) ---------------------- */
+
+/* A pooled backend socket stays registered between its borrowers (one EPOLL_CTL_MOD per
+ * wait, not an ADD and a DEL), so an event of its registration may come after the wait it
+ * was armed for is over, even after that connection is freed. Its registration carries a
+ * token, therefore: the descriptor and the generation of the wait, looked up here under
+ * tlock; a token of an earlier wait finds no park. Every claim of such a park forgets it
+ * here (an event of either descriptor, the deadline, an expiry), so a park is named here
+ * only while it waits. */
+static bool borrowed2(const pt_park_t *p)
 {
-    if (p->state == PT_PARK_UPSTREAM && p->in_epoll2) {
-        epoll_ctl(ev->epfd, EPOLL_CTL_DEL, p->fd2, NULL);
-        p->in_epoll2 = false;
+    return p->state == PT_PARK_UPSTREAM && p->fd2 >= 0;
+}
+
+/* Names p as the park waiting on its fd2, with a new generation; its token into p->token2
+ * (tlock held). */
+static void remember_fd2_locked(ev_child_t *ev, pt_park_t *p)
+{
+    size_t fd = (size_t)p->fd2;
+    if (fd >= ev->nfd2s) {
+        size_t n = ev->nfd2s ? ev->nfd2s : 256;
+        while (n <= fd)
+            n *= 2;
+        struct ev_fd2 *t = realloc(ev->fd2s, n * sizeof(*t));
+        if (!t) {
+            pt_log_error(PT_LOG_CRIT, NULL, "out of memory parking a request");
+            abort();
+        }
+        memset(t + ev->nfd2s, 0, (n - ev->nfd2s) * sizeof(*t));
+        ev->fd2s = t;
+        ev->nfd2s = n;
     }
+    struct ev_fd2 *e = &ev->fd2s[fd];
+    e->gen = (e->gen + 1) & 0x7fffffffu;
+    e->p = p;
+    p->token2 = EV_TOKEN_BIT | (uint64_t)e->gen << 32 | (uint32_t)p->fd2;
+}
+
+/* p is claimed (tlock held): its fd2 names it no more. */
+static void forget_fd2_locked(ev_child_t *ev, pt_park_t *p)
+{
+    if (borrowed2(p) && (size_t)p->fd2 < ev->nfd2s && ev->fd2s[p->fd2].p == p)
+        ev->fd2s[p->fd2].p = NULL;
+}
+
+/* The park a token names, or NULL when its wait is over (tlock held). */
+static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
+{
+    size_t fd = (uint32_t)tag;
+    uint32_t gen = (uint32_t)(tag >> 32) & 0x7fffffffu;
+    return fd < ev->nfd2s && ev->fd2s[fd].gen == gen ? ev->fd2s[fd].p : NULL;
 }
 
 /* Parks whose event came while this thread armed them (ev_park), and whether this thread is
@@ -55,7 +96,6 @@ static void run_fired(ev_child_t *ev, pt_park_t *p)
         fired_head = p->next;
         if (!fired_head)
             fired_tail = NULL;
-        claimed_fd2(ev, p);
         pt_task_t *t = p->ops->ready(p, ev);
         if (t)
             ev_queue_push(ev, t);
@@ -78,7 +118,14 @@ static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *i
         return 0;
     }
     struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = p};
-    if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
+    if (fd == p->fd2 && borrowed2(p))
+        e.data.u64 = p->token2;
+    int rc = epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
+    /* A borrowed fd2 is tried with MOD: ENOENT when its socket has no registration yet (a
+     * fresh backend connection, or one whose number was reused). */
+    if (rc != 0 && errno == ENOENT && *in_epoll && fd == p->fd2)
+        rc = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &e);
+    if (rc != 0)
         return -errno;
     *in_epoll = true;
     return 0;
@@ -109,6 +156,8 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     p->fired = p->due = p->timed_out = false;
     if (p->events2) /* (set before arming: an event of fd may be out already on failure) */
         p->used2 = true;
+    if (borrowed2(p))
+        remember_fd2_locked(ev, p);
     ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
     bool in[2];
@@ -122,8 +171,10 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     if (rc == 0 && p->state == PT_PARK_TUNNEL && !p->stop_told && atomic_load(&ev->stopping))
         p->stop_told = p->fired = true;
     bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
-    if (rc != 0 || fired)
+    if (rc != 0 || fired) {
         ev_heap_remove(ev, p); /* (a no-op when the listener took it out as due) */
+        forget_fd2_locked(ev, p);
+    }
     else if (p->due)
         ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
@@ -177,23 +228,24 @@ void ev_wake_busy_listener(ev_child_t *ev)
     }
 }
 
-pt_task_t *ev_ready(ev_child_t *ev, pt_park_t *p)
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag)
 {
     pthread_mutex_lock(&ev->tlock);
-    /* Gone: expired by the listener while this event was in flight; or still being armed,
-     * and then the parking thread runs it (ev_park); or out of the heap while neither, which
-     * only a park with two descriptors can be: claimed already through its other one, whose
-     * owner re-arms both when it parks again (net/task.h). */
-    bool gone = p->expired || p->arming || p->heap_idx < 0;
-    if (p->arming)
+    pt_park_t *p = tag & EV_TOKEN_BIT ? token_park_locked(ev, tag) : (pt_park_t *)(uintptr_t)tag;
+    /* Gone: a token's wait is over; expired by the listener while this event was in
+     * flight; or still being armed, and then the parking thread runs it (ev_park); or out
+     * of the heap while neither, which only a park with two descriptors can be: claimed
+     * already through its other one, whose owner re-arms both when it parks again
+     * (net/task.h). */
+    bool gone = !p || p->expired || p->arming || p->heap_idx < 0;
+    if (p && p->arming) {
         p->fired = true;
-    else if (!gone)
+    } else if (!gone) {
         ev_heap_remove(ev, p);
+        forget_fd2_locked(ev, p);
+    }
     pthread_mutex_unlock(&ev->tlock);
-    if (gone)
-        return NULL;
-    claimed_fd2(ev, p);
-    return p->ops->ready(p, ev);
+    return gone ? NULL : p->ops->ready(p, ev);
 }
 
 /* A park's second descriptor leaves the epoll set before its owner closes it (its number
@@ -214,6 +266,7 @@ static void drop_fd2(ev_child_t *ev, pt_park_t *p, bool shut)
  * worker can be holding an event for it (tlock held). */
 static void bury_locked(ev_child_t *ev, pt_park_t *p, bool stopping)
 {
+    forget_fd2_locked(ev, p);
     drop_fd2(ev, p, true);
     p->ops->expire_listener(p, ev, stopping);
     p->expired = true;
@@ -286,6 +339,7 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
         } else if (p->state == PT_PARK_UPSTREAM && p->ops->due && !force) {
             /* Claimed as an event would claim it (out of the heap): an event that comes
              * now finds it gone (ev_ready). */
+            forget_fd2_locked(ev, p);
             p->timed_out = true;
             p->next = owned;
             owned = p;
@@ -297,7 +351,6 @@ void ev_expire_listener(ev_child_t *ev, int64_t now, bool all_idle, bool force)
     while (owned) {
         pt_park_t *p = owned;
         owned = p->next;
-        claimed_fd2(ev, p);
         pt_task_t *t = p->ops->due(p, ev);
         if (t)
             ev_queue_push(ev, t);

@@ -78,12 +78,15 @@ typedef struct pt_park_ops {
  * one whose event claimed the park under the MPM's lock (or the parker, when an event came
  * while it armed), from the claim until it parks again or closes.
  *
- * A borrowed fd2 (PT_PARK_UPSTREAM: a pooled backend connection, lent for one wait): the
- * owner parks it unregistered (in_epoll2 false), and the MPM takes it out of its set again
- * when it claims the park, however it claims it; the owner then sets fd2 -1 and events2 0
- * before the descriptor goes back, so that the park no longer names it and a later close or
- * expiry of the owner leaves it alone. A stale event of an earlier park may still claim
- * such a park: its owner finds nothing to read and parks again. */
+ * A borrowed fd2 (PT_PARK_UPSTREAM: a pooled backend connection, lent for one wait): its
+ * registration stays with the socket between borrowers, so the owner sets in_epoll2 true
+ * (arming tries EPOLL_CTL_MOD first, ADD when the socket has none yet), and the
+ * registration carries a token for this wait rather than the park's address (an event that
+ * comes after the wait is over finds nothing: event_park.c). After the claim the owner sets
+ * fd2 -1, events2 0 and in_epoll2 false before the descriptor goes back, so that the park
+ * no longer names it and a later close or expiry of the owner leaves it alone. A stale event
+ * of the owner's own socket may still claim such a park: its owner finds nothing to read
+ * and parks again. */
 typedef struct pt_park {
     const pt_park_ops_t *ops;
     int fd;
@@ -105,6 +108,7 @@ typedef struct pt_park {
                                   no epoll_ctl for it; only fd2 is armed */
     bool timed_out;            /* the MPM's: claimed by its deadline (the due op), not by an
                                   event; cleared when it parks again */
+    uint64_t token2;           /* the MPM's: what a borrowed fd2's registration carries */
     struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */
 } pt_park_t;
 

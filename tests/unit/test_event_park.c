@@ -206,7 +206,7 @@ static pt_conn_next_t up_wait(pt_conn_t *c, int64_t ms)
     c->susp_abandon = up_abandon;
     c->park.fd2 = dup(c->fd);
     c->park.events2 = EPOLLIN | EPOLLRDHUP;
-    c->park.in_epoll2 = false; /* borrowed, unregistered: the MPM takes it out at the claim */
+    c->park.in_epoll2 = true; /* borrowed: MOD first, ADD when it has no registration */
     c->park.skip_fd = true;
     c->park.deadline_ms = pt_now_ms() + ms;
     return PT_NEXT_PARK_UPSTREAM;
