@@ -760,23 +760,43 @@ static void *slow_get(void *arg)
     return NULL;
 }
 
-/* n GETs of path at once, each on its own connection; true when every one got 200 "ok".
- * *ms: how long they took together. */
+/* GETs of one path under way at once, each on its own connection and thread. */
+typedef struct {
+    pthread_t t[16];
+    slow_get_t g[16];
+    int n;
+} gets_t;
+
+static void gets_start(gets_t *s, const char *path, int n)
+{
+    ck_assert_int_le(n, 16);
+    s->n = n;
+    for (int i = 0; i < n; i++) {
+        s->g[i] = (slow_get_t){.path = path};
+        ck_assert_int_eq(pthread_create(&s->t[i], NULL, slow_get, &s->g[i]), 0);
+    }
+}
+
+/* Waits for them (each bounded by slow_get's read timeout); true when every one got 200
+ * "ok". */
+static bool gets_join(gets_t *s)
+{
+    bool ok = true;
+    for (int i = 0; i < s->n; i++) {
+        pthread_join(s->t[i], NULL);
+        ok = ok && s->g[i].status == 200 && s->g[i].len == 2;
+    }
+    return ok;
+}
+
+/* n GETs of path at once; true when every one got 200 "ok". *ms: how long they took
+ * together. */
 static bool slow_gets(const char *path, int n, int64_t *ms)
 {
-    pthread_t t[16];
-    slow_get_t g[16] = {0};
-    ck_assert_int_le(n, 16);
+    gets_t s;
     int64_t t0 = pth_now_ms();
-    for (int i = 0; i < n; i++) {
-        g[i].path = path;
-        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
-    }
-    bool ok = true;
-    for (int i = 0; i < n; i++) {
-        pthread_join(t[i], NULL);
-        ok = ok && g[i].status == 200 && g[i].len == 2;
-    }
+    gets_start(&s, path, n);
+    bool ok = gets_join(&s);
     *ms = pth_now_ms() - t0;
     return ok;
 }
@@ -818,10 +838,8 @@ START_TEST(a_request_resumed_by_an_interim_answer_parks_again)
 {
     pth_config(h, TWO_WORKERS "ProxyPass /b/ http://127.0.0.1:%d/ max=20\n", be.port);
     pth_start(h);
-    pthread_t t[2];
-    slow_get_t g[2] = {{.path = "/b/early?ms=2000"}, {.path = "/b/early?ms=2000"}};
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
+    gets_t early;
+    gets_start(&early, "/b/early?ms=2000", 2);
     ck_assert(pth_http_backend_wait_open(&be, 2, 3000));
     pth_sleep_ms(300); /* their 103s have come (not a synchronisation: see above) */
     int64_t t0 = pth_now_ms();
@@ -831,10 +849,7 @@ START_TEST(a_request_resumed_by_an_interim_answer_parks_again)
     ck_assert_int_eq(r.status, 200);
     pth_resp_free(&r);
     ck_assert_msg(ms < 1000, "a third request waited %lld ms for a worker", (long long)ms);
-    for (int i = 0; i < 2; i++) {
-        pthread_join(t[i], NULL);
-        ck_assert_int_eq(g[i].status, 200);
-    }
+    ck_assert(gets_join(&early));
     pth_stop(h);
 }
 END_TEST
@@ -860,12 +875,8 @@ START_TEST(server_status_counts_requests_parked_on_their_backend)
                   "<Location /server-status>\n SetHandler server-status\n</Location>\n"
                   "<Location /metrics>\n SetHandler metrics\n</Location>\n", be.port);
     pth_start(h);
-    pthread_t t[4];
-    slow_get_t g[4];
-    for (int i = 0; i < 4; i++) {
-        g[i] = (slow_get_t){.path = "/b/slow?ms=4000"};
-        ck_assert_int_eq(pthread_create(&t[i], NULL, slow_get, &g[i]), 0);
-    }
+    gets_t slow;
+    gets_start(&slow, "/b/slow?ms=4000", 4);
     bool seen = false;
     for (int64_t end = pth_now_ms() + 3000; !seen && pth_now_ms() < end; pth_sleep_ms(50)) {
         pth_resp_t r;
@@ -880,10 +891,7 @@ START_TEST(server_status_counts_requests_parked_on_their_backend)
     ck_assert_msg(strstr(r.body, "portico_connections{state=\"backend\"} 4\n") != NULL,
                   "metrics: %s", r.body);
     pth_resp_free(&r);
-    for (int i = 0; i < 4; i++) {
-        pthread_join(t[i], NULL);
-        ck_assert_int_eq(g[i].status, 200);
-    }
+    ck_assert(gets_join(&slow));
     pth_stop(h);
 }
 END_TEST

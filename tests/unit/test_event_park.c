@@ -279,6 +279,24 @@ static pid_t start_child(int *port)
     return start_child_with(port, &greet);
 }
 
+/* A client of the child on loopback. */
+static int connect_child(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* The child exits 0 once told to stop (bounded by the test case's timeout). */
+static void reap_child(pid_t pid)
+{
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* Reads one line (up to \n) within 5 s; "" on EOF. */
 static void read_line(int fd, char *buf, size_t cap)
 {
@@ -299,10 +317,7 @@ START_TEST(an_item_that_is_not_a_connection_is_parked_served_and_expired)
 {
     int port;
     pid_t pid = start_child(&port);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_child(port);
     ck_assert_int_eq(write(fd, "hello", 5), 5);
     char line[32];
     read_line(fd, line, sizeof(line));
@@ -318,9 +333,7 @@ START_TEST(an_item_that_is_not_a_connection_is_parked_served_and_expired)
     ck_assert_str_eq(line, ""); /* and closed */
     close(fd);
     kill(pid, SIGTERM);
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    reap_child(pid);
 }
 END_TEST
 
@@ -330,10 +343,7 @@ START_TEST(a_greeting_sent_after_the_accept_is_waited_for)
 {
     int port;
     pid_t pid = start_child(&port);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_child(port);
     /* Not a synchronisation: the greeting is late on purpose, so that the worker finds
      * nothing to read first (the test passes in either order). */
     usleep(200000);
@@ -343,9 +353,7 @@ START_TEST(a_greeting_sent_after_the_accept_is_waited_for)
     ck_assert_str_eq(line, "parked\n");
     close(fd);
     kill(pid, SIGTERM);
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    reap_child(pid);
 }
 END_TEST
 
@@ -353,10 +361,7 @@ START_TEST(a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late)
 {
     int port;
     pid_t pid = start_child_with(&port, &two_greet);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_child(port);
     ck_assert_int_eq(write(fd, "hello", 5), 5);
     char line[32];
     read_line(fd, line, sizeof(line));
@@ -375,9 +380,7 @@ START_TEST(a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late)
     ck_assert_str_eq(line, "");
     close(fd);
     kill(pid, SIGTERM);
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    reap_child(pid);
 }
 END_TEST
 
@@ -385,10 +388,7 @@ START_TEST(a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it)
 {
     int port;
     pid_t pid = start_child_with(&port, &stop_greet);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_child(port);
     ck_assert_int_eq(write(fd, "hello", 5), 5);
     char line[32];
     read_line(fd, line, sizeof(line));
@@ -399,9 +399,7 @@ START_TEST(a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it)
     read_line(fd, line, sizeof(line));
     ck_assert_str_eq(line, ""); /* then expired, and the child exits */
     close(fd);
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    reap_child(pid);
 }
 END_TEST
 
@@ -409,10 +407,7 @@ START_TEST(a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_dea
 {
     int port;
     pid_t pid = start_child_with(&port, &up_greet);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_child(port);
     char line[32];
     for (int i = 0; i < 20; i++) { /* each wait borrows a new descriptor */
         ck_assert_int_eq(write(fd, "hello", 5), 5);
@@ -433,9 +428,7 @@ START_TEST(a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_dea
     ck_assert_str_eq(line, ""); /* then closed */
     close(fd);
     kill(pid, SIGTERM);
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    reap_child(pid);
 }
 END_TEST
 
