@@ -4,7 +4,9 @@
  * there, and hand them back. An idle worker waits on the parked connections' epoll set
  * itself and serves what it finds; the listener waits on a set of its own (signals,
  * listening sockets) and looks at the connections only while no worker waits there.
- * Parked descriptors are EPOLLONESHOT, so exactly one owner ever acts on one. The protocol is the connection's (c->proto): nothing here knows HTTP. */
+ * A parked thing is claimed under the park lock by whichever thread takes its event, so
+ * exactly one owner ever acts on one (event_park.c). The protocol is the connection's
+ * (c->proto): nothing here knows HTTP. */
 #include "conn.h"
 #include "event_child.h"
 #include "log.h"
@@ -275,7 +277,7 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
             uint64_t v;
             (void)!read(ev->kickfd, &v, sizeof(v));
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *c = ev_ready(ev, tag);
+            pt_task_t *c = ev_ready(ev, tag, evs[i].events);
             if (c)
                 got[ngot++] = c;
         }
@@ -464,7 +466,7 @@ static void drain_listener(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 < EV_TAG_MAX)
                 continue;
-            pt_task_t *t = ev_ready(ev, evs[i].data.u64);
+            pt_task_t *t = ev_ready(ev, evs[i].data.u64, evs[i].events);
             if (t)
                 ev_queue_push(ev, t);
         }
@@ -575,7 +577,7 @@ static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n)
             (void)!read(ev->kickfd, &v, sizeof(v));
             ev_wake_if_stale(ev, true);
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *t = ev_ready(ev, tag);
+            pt_task_t *t = ev_ready(ev, tag, evs[i].events);
             if (t)
                 ev_queue_push(ev, t);
         }

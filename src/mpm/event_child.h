@@ -131,7 +131,7 @@ void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
 /* An epoll event for a parked thing (listener or a harvesting worker), by its tag (a
  * pointer, or a borrowed fd2's token): claims it and runs its ready op. Returns a task for
  * a worker, or NULL. */
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag);
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits);
 /* A stop: what is parked in flight (PT_PARK_TUNNEL) is made ready once, so that its owner
  * learns of the stop (pt_mpm_stopping). */
 void ev_wake_busy_listener(ev_child_t *ev);

@@ -1,6 +1,7 @@
 /* What the event MPM's listener watches on behalf of others (pt_park_t, net/task.h): one
- * descriptor armed EPOLLONESHOT and an entry in the timeout heap, put in place under one
- * lock; claimed by whichever thread takes its event, or expired by the listener. A parked
+ * descriptor armed EPOLLONESHOT (a connection's own socket: registered once, edge-triggered)
+ * and an entry in the timeout heap, put in place under one lock; claimed by whichever
+ * thread takes its event, or expired by the listener. A parked
  * thing says itself what happens then (its pt_park_ops_t): the connection's ops below
  * handle idle keep-alive, an unfinished head, lingering close and response tails. */
 #include "event_child.h"
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,14 +31,14 @@ static bool borrowed2(const pt_park_t *p)
     return p->state == PT_PARK_UPSTREAM && p->fd2 >= 0;
 }
 
-/* Names p as the park waiting on its fd2, with a new generation; its token into p->token2
- * (tlock held). */
-static void remember_fd2_locked(ev_child_t *ev, pt_park_t *p)
+/* Names p as the park behind descriptor fd's registration, with a new generation; returns
+ * the token that registration carries (tlock held). */
+static uint64_t name_locked(ev_child_t *ev, pt_park_t *p, int fd)
 {
-    size_t fd = (size_t)p->fd2;
-    if (fd >= ev->nfd2s) {
+    size_t i = (size_t)fd;
+    if (i >= ev->nfd2s) {
         size_t n = ev->nfd2s ? ev->nfd2s : 256;
-        while (n <= fd)
+        while (n <= i)
             n *= 2;
         struct ev_fd2 *t = realloc(ev->fd2s, n * sizeof(*t));
         if (!t) {
@@ -47,10 +49,16 @@ static void remember_fd2_locked(ev_child_t *ev, pt_park_t *p)
         ev->fd2s = t;
         ev->nfd2s = n;
     }
-    struct ev_fd2 *e = &ev->fd2s[fd];
+    struct ev_fd2 *e = &ev->fd2s[i];
     e->gen = (e->gen + 1) & 0x7fffffffu;
     e->p = p;
-    p->token2 = EV_TOKEN_BIT | (uint64_t)e->gen << 32 | (uint32_t)p->fd2;
+    return EV_TOKEN_BIT | (uint64_t)e->gen << 32 | (uint32_t)fd;
+}
+
+/* Names p as the park waiting on its fd2 (tlock held). */
+static void remember_fd2_locked(ev_child_t *ev, pt_park_t *p)
+{
+    p->token2 = name_locked(ev, p, p->fd2);
 }
 
 /* p is claimed (tlock held): its fd2 names it no more. */
@@ -60,12 +68,77 @@ static void forget_fd2_locked(ev_child_t *ev, pt_park_t *p)
         ev->fd2s[p->fd2].p = NULL;
 }
 
+/* A connection's socket is closed or about to be: its registration's events find nothing
+ * from now on (tlock held). */
+static void forget_fd_locked(ev_child_t *ev, pt_park_t *p)
+{
+    if (p->et_reg && p->fd >= 0 && (size_t)p->fd < ev->nfd2s && ev->fd2s[p->fd].p == p)
+        ev->fd2s[p->fd].p = NULL;
+    p->et_reg = false;
+}
+
 /* The park a token names, or NULL when its wait is over (tlock held). */
 static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
 {
     size_t fd = (uint32_t)tag;
     uint32_t gen = (uint32_t)(tag >> 32) & 0x7fffffffu;
     return fd < ev->nfd2s && ev->fd2s[fd].gen == gen ? ev->fd2s[fd].p : NULL;
+}
+
+/* ---- A connection's own socket, edge-triggered (net/task.h: et) ---------------------- */
+
+/* Registered once (EPOLLET, for input and output, its token as data) rather than re-armed
+ * EPOLLONESHOT at every park: a connection waiting for its next request is put back in the
+ * heap and that is all, where re-arming cost an epoll_ctl per request (5% of a core serving
+ * small files). The price is that its events come whenever the socket's state changes, also
+ * while a worker serves it: ev_ready claims the park only when it is parked for what came,
+ * and keeps the rest in pending for the next park to look at. Waiting for output re-arms
+ * (EPOLL_CTL_MOD reports the room there is now; an edge would come only after the buffer
+ * had filled), as does a park that arms fd2 anyway. */
+
+/* What p waits for on fd this time, with its errors and hang-ups; 0 when fd is not watched
+ * (skip_fd). */
+static uint32_t want_fd(const pt_park_t *p)
+{
+    return p->skip_fd ? 0 : p->events | EPOLLERR | EPOLLHUP;
+}
+
+/* Parking p again needs no system call: fd is registered, nothing else is to be armed or
+ * taken out of the set (an fd2 still registered), and p waits for input. */
+static bool quick(const pt_park_t *p)
+{
+    return p->et_reg && p->in_epoll && !p->events2 && !(p->used2 && p->in_epoll2) &&
+           !p->skip_fd &&
+           !(p->events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP));
+}
+
+/* Takes what came for fd while p was not parked for it and that p waits for now (tlock
+ * held). */
+static bool take_pending_locked(pt_park_t *p)
+{
+    uint32_t hit = p->pending & want_fd(p);
+    p->pending &= ~hit;
+    return hit != 0;
+}
+
+/* Bytes in fd's receive queue that no event will announce: the owner's reads since the claim
+ * did not meet an empty socket (drained), and FIONREAD finds some (or cannot tell). */
+static bool unannounced(const pt_park_t *p)
+{
+    if (p->drained)
+        return false;
+    int n = 0;
+    return ioctl(p->fd, FIONREAD, &n) != 0 || n > 0;
+}
+
+static int arm_et(ev_child_t *ev, pt_park_t *p, bool *in_epoll)
+{
+    struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                            .data.u64 = p->token};
+    if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, p->fd, &e) != 0)
+        return -errno;
+    *in_epoll = true;
+    return 0;
 }
 
 /* Parks whose event came while this thread armed them (ev_park), and whether this thread is
@@ -136,7 +209,9 @@ static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
 {
     in[0] = p->in_epoll;
     in[1] = p->in_epoll2;
-    int rc = p->skip_fd ? 0 : arm_fd(ev, p, p->fd, p->events, &in[0]);
+    int rc = p->skip_fd ? 0
+             : p->et_reg ? arm_et(ev, p, &in[0])
+                         : arm_fd(ev, p, p->fd, p->events, &in[0]);
     if (rc == 0 && p->used2)
         rc = arm_fd(ev, p, p->fd2, p->events2, &in[1]);
     return rc;
@@ -149,8 +224,28 @@ static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
  * deadline passed meanwhile (due) is left to this thread, which looks again under the lock:
  * it runs ready itself, or puts the due one back for the listener to expire. With two
  * descriptors both may fire meanwhile: fired is one flag, and ready runs once. */
+/* A quick park (no system call): into the heap under tlock, unless what it waits for has
+ * come already; then this thread runs it, as one whose event came while arming. */
+static int park_quick(ev_child_t *ev, pt_park_t *p)
+{
+    bool now = unannounced(p);
+    pthread_mutex_lock(&ev->tlock);
+    p->fired = p->due = p->timed_out = false;
+    now = take_pending_locked(p) || now;
+    if (!now)
+        ev_heap_push(ev, p);
+    pthread_mutex_unlock(&ev->tlock);
+    if (now) {
+        p->drained = false;
+        run_fired(ev, p);
+    }
+    return 0;
+}
+
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
+    if (quick(p))
+        return park_quick(ev, p);
     pthread_mutex_lock(&ev->tlock);
     p->arming = true;
     p->fired = p->due = p->timed_out = false;
@@ -158,6 +253,13 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
         p->used2 = true;
     if (borrowed2(p))
         remember_fd2_locked(ev, p);
+    if (p->et && !p->skip_fd) {
+        if (!p->et_reg) {
+            p->token = name_locked(ev, p, p->fd);
+            p->et_reg = true;
+        }
+        p->pending = 0; /* arming fd reports what is there now */
+    }
     ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
     bool in[2];
@@ -170,7 +272,8 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
      * and cannot see what parks later): made ready once now, to learn of it. */
     if (rc == 0 && p->state == PT_PARK_TUNNEL && !p->stop_told && atomic_load(&ev->stopping))
         p->stop_told = p->fired = true;
-    bool fired = p->fired && rc == 0; /* (on failure the caller keeps p and closes it) */
+    /* (On failure the caller keeps p and closes it.) */
+    bool fired = (take_pending_locked(p) || p->fired) && rc == 0;
     if (rc != 0 || fired) {
         ev_heap_remove(ev, p); /* (a no-op when the listener took it out as due) */
         forget_fd2_locked(ev, p);
@@ -178,8 +281,10 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     else if (p->due)
         ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
-    if (fired)
+    if (fired) {
+        p->drained = false;
         run_fired(ev, p);
+    }
     return rc;
 }
 
@@ -228,10 +333,25 @@ void ev_wake_busy_listener(ev_child_t *ev)
     }
 }
 
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag)
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
 {
     pthread_mutex_lock(&ev->tlock);
     pt_park_t *p = tag & EV_TOKEN_BIT ? token_park_locked(ev, tag) : (pt_park_t *)(uintptr_t)tag;
+    if (p && (tag & EV_TOKEN_BIT) && p->et_reg && (uint32_t)tag == (uint32_t)p->fd) {
+        /* A connection's own socket (edge-triggered): claimed when parked for what came;
+         * else kept for its next park (or its parker's look after arming). */
+        bool claim = !p->expired && !p->arming && p->heap_idx >= 0 && (bits & want_fd(p));
+        if (claim) {
+            ev_heap_remove(ev, p);
+            forget_fd2_locked(ev, p);
+            p->pending &= ~bits;
+            p->drained = false;
+        } else if (!p->expired) {
+            p->pending |= bits;
+        }
+        pthread_mutex_unlock(&ev->tlock);
+        return claim ? p->ops->ready(p, ev) : NULL;
+    }
     /* Gone: a token's wait is over; expired by the listener while this event was in
      * flight; or still being armed, and then the parking thread runs it (ev_park); or out
      * of the heap while neither, which only a park with two descriptors can be: claimed
@@ -267,6 +387,7 @@ static void drop_fd2(ev_child_t *ev, pt_park_t *p, bool shut)
 static void bury_locked(ev_child_t *ev, pt_park_t *p, bool stopping)
 {
     forget_fd2_locked(ev, p);
+    forget_fd_locked(ev, p);
     drop_fd2(ev, p, true);
     p->ops->expire_listener(p, ev, stopping);
     p->expired = true;
@@ -386,12 +507,18 @@ void ev_conn_close(ev_child_t *ev, pt_conn_t *c)
 {
     atomic_fetch_sub(&ev->nconns, 1);
     if (!c->park.used2) {
+        if (c->park.et_reg) { /* an event of its registration may be in a worker's hands */
+            pthread_mutex_lock(&ev->tlock);
+            forget_fd_locked(ev, &c->park);
+            pthread_mutex_unlock(&ev->tlock);
+        }
         pt_conn_destroy(c); /* closing the fd removes it from the epoll set */
         return;
     }
     /* A tunnel's connection: an event of its second descriptor may be in a worker's hands
      * now (net/task.h), so its memory goes the way of an expired park's. */
     pthread_mutex_lock(&ev->tlock);
+    forget_fd_locked(ev, &c->park);
     drop_fd2(ev, &c->park, false);
     pt_conn_close(c);
     c->park.expired = true;
@@ -407,6 +534,7 @@ void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t d
     pt_park_t *p = &c->park;
     p->ops = &conn_park_ops;
     p->fd = c->fd;
+    p->et = true;
     p->state = state;
     p->deadline_ms = deadline;
     /* (A tunnel's protocol set its events, and fd2's; a request waiting for its backend set

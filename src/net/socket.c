@@ -30,6 +30,10 @@ static long sock_recv(pt_conn_t *c, void *buf, size_t n)
     do
         rc = sock_result(c, recv(c->fd, buf, n, 0), POLLIN, &retry);
     while (retry);
+    /* A stream socket's recv returns fewer bytes than asked only once its receive queue is
+     * empty: anything later wakes epoll (net/task.h, drained). */
+    if (rc == PT_EAGAIN || (rc >= 0 && (size_t)rc < n))
+        c->park.drained = true;
     return rc;
 }
 

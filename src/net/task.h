@@ -41,8 +41,8 @@ struct pt_park;
 /* What a parked thing does when its descriptor is ready or its deadline passes. mpm is
  * the MPM's handle (w->mpm), for pt_mpm_park and pt_mpm_queue. */
 typedef struct pt_park_ops {
-    /* Ready (EPOLLONESHOT: it is out of the epoll set and the heap, and this thread owns
-     * it). On the listener, a worker that harvested the event, or the thread that parked it
+    /* Ready (claimed: it is out of the heap, its events no longer make it ready, and this
+     * thread owns it). On the listener, a worker that harvested the event, or the thread that parked it
      * (when the event came while it was parking); must not block. Returns a task for a
      * worker, or NULL when it was handled here (parked again, or closed). */
     struct pt_task *(*ready)(struct pt_park *p, void *mpm);
@@ -109,6 +109,17 @@ typedef struct pt_park {
     bool timed_out;            /* the MPM's: claimed by its deadline (the due op), not by an
                                   event; cleared when it parks again */
     uint64_t token2;           /* the MPM's: what a borrowed fd2's registration carries */
+    /* A connection's own socket (et, set by its owner) is registered once, edge-triggered
+     * and for reading and writing, for as long as it lives (the event MPM, event_park.c):
+     * parking it again to wait for the next request costs no system call. Its events that
+     * come while it is not parked for them are kept (pending) and looked at when it parks. */
+    bool et;                   /* the owner's: fd may be registered so */
+    bool et_reg;               /* the MPM's: it is, with token as its registration's data */
+    bool drained;              /* the owner's transport's: a read of fd since the last claim
+                                  met an empty socket (EAGAIN, or fewer bytes than asked),
+                                  so whatever came after raised an event of its own */
+    uint32_t pending;          /* the MPM's: fd's events that came while not parked for them */
+    uint64_t token;            /* the MPM's: what fd's registration carries when et_reg */
     struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */
 } pt_park_t;
 

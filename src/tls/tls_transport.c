@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,85 @@ bool pt_tls_active(const pt_conn_t *c)
     return c->tp == &pt_transport_tls || c->tp == &transport_ktls;
 }
 
+/* ---- The socket's read side --------------------------------------------------------- */
+
+/* OpenSSL's socket BIO reads as recv does, but whoever reads through it cannot learn
+ * whether the read left the socket empty. This one, the read side of every session once
+ * the handshake's first bytes are in, says so on the connection (net/task.h, drained), so
+ * that parking a connection between requests needs no system call (event_park.c; without
+ * it, an FIONREAD per request). The write side stays OpenSSL's socket BIO: kernel TLS for
+ * sending is looked for there. */
+static BIO_METHOD *reader_method;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+
+static int reader_read(BIO *b, char *buf, size_t n, size_t *got)
+{
+    pt_conn_t *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    *got = 0;
+    ssize_t r;
+    do
+        r = recv(c->fd, buf, n, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r > 0) {
+        if ((size_t)r < n) /* a stream socket's recv stops short only when it is empty */
+            c->park.drained = true;
+        *got = (size_t)r;
+        return 1;
+    }
+    if (r == 0) {
+        BIO_set_flags(b, BIO_FLAGS_IN_EOF); /* (OpenSSL asks BIO_eof) */
+        c->park.drained = true;
+        return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c->park.drained = true;
+        BIO_set_retry_read(b);
+    }
+    return -1; /* errno says why (SSL_ERROR_SYSCALL) */
+}
+
+static long reader_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    case BIO_CTRL_FLUSH:
+        return 1;
+    default:
+        return 0; /* kernel TLS for receiving among them: not offered */
+    }
+}
+
+static int reader_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void reader_init_once(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+                                 "portico socket reader");
+    if (m && BIO_meth_set_read_ex(m, reader_read) && BIO_meth_set_ctrl(m, reader_ctrl) &&
+        BIO_meth_set_create(m, reader_create))
+        reader_method = m;
+    else
+        BIO_meth_free(m);
+}
+
+/* A reader for c's socket, or NULL (out of memory). */
+static BIO *reader_new(pt_conn_t *c)
+{
+    pthread_once(&reader_once, reader_init_once);
+    BIO *b = reader_method ? BIO_new(reader_method) : NULL;
+    if (b)
+        BIO_set_data(b, c);
+    return b;
+}
+
 /* ---- The handshake ------------------------------------------------------------------- */
 
 /* Bytes that arrived before the handshake began (what followed a PROXY header in the same
@@ -294,7 +374,7 @@ static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
 {
     if (!st->prefix || BIO_ctrl_pending(st->prefix) > 0)
         return false;
-    BIO *sock = BIO_new_socket(c->fd, BIO_NOCLOSE);
+    BIO *sock = reader_new(c);
     if (!sock)
         return false;
     SSL_set0_rbio(st->ssl, sock); /* frees the memory BIO */
@@ -308,7 +388,9 @@ int pt_tls_start(pt_conn_t *c)
     SSL_CTX *ctx = pt_tls_ctx_for_local(c->cfg, &c->local.sa, &vh);
     pt_tls_state_t *st = ctx ? calloc(1, sizeof(*st)) : NULL;
     SSL *ssl = st ? SSL_new(ctx) : NULL;
-    if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
+    BIO *rd = ssl ? reader_new(c) : NULL;
+    if (!rd || SSL_set_fd(ssl, c->fd) != 1) {
+        BIO_free(rd);
         pt_log_error(PT_LOG_ERR, c->peer_ip, "TLS: cannot start a session (%s)",
                      ctx ? "out of memory" : "no certificate for this address");
         SSL_free(ssl);
@@ -316,6 +398,7 @@ int pt_tls_start(pt_conn_t *c)
         ERR_clear_error();
         return -ENOMEM;
     }
+    SSL_set0_rbio(ssl, rd); /* the socket BIO SSL_set_fd made stays the write side */
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
     st->ssl = ssl;

@@ -247,6 +247,36 @@ static pt_conn_next_t up_serve(pt_worker_t *w, pt_conn_t *c)
 
 static const pt_conn_proto_t up_greet = {.name = "up", .serve_worker = up_serve};
 
+/* ---- A connection's own socket between requests (edge-triggered) --------------------- */
+
+/* Reads what is there, up to 64 bytes, through the transport; answers each 4-byte command
+ * ("ping": "pong" at once; "wait": "waited" after 200 ms), then parks for the next one
+ * without reading again, as HTTP/1 does. Its socket stays registered edge-triggered, so
+ * what comes while a worker serves it, or what a read left in the socket, raises no new
+ * event when it parks: the MPM must find it itself (pending, FIONREAD). */
+static pt_conn_next_t et_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    (void)w;
+    char buf[64];
+    long n = pt_conn_recv_some(c, buf, sizeof(buf));
+    if (n == PT_EAGAIN)
+        return c->requests ? PT_NEXT_PARK_KEEPALIVE : PT_NEXT_PARK_READ;
+    if (n <= 0)
+        return PT_NEXT_CLOSE;
+    c->requests++;
+    for (long i = 0; i + 4 <= n; i += 4) {
+        if (memcmp(buf + i, "wait", 4) == 0) {
+            usleep(200000);
+            (void)!send(c->fd, "waited\n", 7, MSG_NOSIGNAL);
+        } else {
+            (void)!send(c->fd, "pong\n", 5, MSG_NOSIGNAL);
+        }
+    }
+    return PT_NEXT_PARK_KEEPALIVE;
+}
+
+static const pt_conn_proto_t et_greet = {.name = "et", .serve_worker = et_serve};
+
 static pid_t start_child_with(int *port, const pt_conn_proto_t *proto)
 {
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -432,6 +462,53 @@ START_TEST(a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_dea
 }
 END_TEST
 
+/* The "ping" comes while the worker serves the "wait" it read alone (the socket left
+ * empty): its event finds the connection not parked, and must not be lost. (If it came
+ * before the read, both are read together: the test passes either way.) */
+START_TEST(bytes_that_come_while_a_connection_is_served_are_served_next)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &et_greet);
+    int fd = connect_child(port);
+    char line[32];
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(write(fd, "wait", 4), 4);
+        usleep(50000);
+        ck_assert_int_eq(write(fd, "ping", 4), 4);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "waited\n");
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "pong\n");
+    }
+    close(fd);
+    kill(pid, SIGTERM);
+    reap_child(pid);
+}
+END_TEST
+
+/* 25 commands in one write; the worker reads 64 bytes of them (16) and parks: the other 9
+ * are in the socket already, with no event to come for them. */
+START_TEST(bytes_a_read_left_in_the_socket_are_served_next)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &et_greet);
+    int fd = connect_child(port);
+    char cmds[100], line[32];
+    for (int i = 0; i < 25; i++)
+        memcpy(cmds + 4 * i, "ping", 4);
+    for (int round = 0; round < 5; round++) {
+        ck_assert_int_eq(write(fd, cmds, sizeof(cmds)), (ssize_t)sizeof(cmds));
+        for (int i = 0; i < 25; i++) {
+            read_line(fd, line, sizeof(line));
+            ck_assert_str_eq(line, "pong\n");
+        }
+    }
+    close(fd);
+    kill(pid, SIGTERM);
+    reap_child(pid);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -442,6 +519,8 @@ int main(void)
     tcase_add_test(tc, a_park_on_two_descriptors_runs_once_per_claim_and_is_freed_late);
     tcase_add_test(tc, a_stop_makes_a_park_in_flight_ready_once_to_learn_of_it);
     tcase_add_test(tc, a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_deadline);
+    tcase_add_test(tc, bytes_that_come_while_a_connection_is_served_are_served_next);
+    tcase_add_test(tc, bytes_a_read_left_in_the_socket_are_served_next);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
