@@ -337,7 +337,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
 {
     pthread_mutex_lock(&ev->tlock);
     pt_park_t *p = tag & EV_TOKEN_BIT ? token_park_locked(ev, tag) : (pt_park_t *)(uintptr_t)tag;
-    if (p && (tag & EV_TOKEN_BIT) && p->et_reg && (uint32_t)tag == (uint32_t)p->fd) {
+    if (p && p->et_reg && tag == p->token) { /* (token: written under tlock, unlike fd) */
         /* A connection's own socket (edge-triggered): claimed when parked for what came;
          * else kept for its next park (or its parker's look after arming). */
         bool claim = !p->expired && !p->arming && p->heap_idx >= 0 && (bits & want_fd(p));
