@@ -204,6 +204,9 @@ struct pt_request {
  * exit): give back what the handler holds. */
 typedef struct pt_suspend {
     int fd;
+    uint64_t *reg;      /* where fd's holder keeps its registration with the MPM between
+                           borrowers (0 at first; the MPM writes it): a wait then needs no
+                           system call. NULL: none kept */
     int64_t deadline_ms;
     int (*resume)(pt_request_t *r, void *ctx, bool timed_out);
     void (*abandon)(pt_request_t *r, void *ctx);

@@ -296,6 +296,7 @@ static pt_conn_next_t park_request(pt_worker_t *w, pt_conn_t *c, pt_request_t *r
     c->park.fd2 = s->fd;
     c->park.events2 = EPOLLIN | EPOLLRDHUP;
     c->park.in_epoll2 = true; /* borrowed: registered already, unless new (net/task.h) */
+    c->park.reg2 = s->reg;
     c->park.skip_fd = true;
     c->park.deadline_ms = s->deadline_ms;
     w->arena = pt_arena_spare_take(r->arena);
@@ -314,6 +315,7 @@ static int resume_request(pt_worker_t *w, pt_conn_t *c, pt_request_t **parked)
     c->park.fd2 = -1; /* the backend's socket goes back to its holder (net/task.h) */
     c->park.events2 = 0;
     c->park.in_epoll2 = false;
+    c->park.reg2 = NULL;
     c->park.skip_fd = false;
     pt_arena_spare_give(w->arena);
     w->arena = r->arena;

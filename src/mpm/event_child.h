@@ -91,7 +91,11 @@ typedef struct {
      * when none) and the generation its registration's token carries. A pooled backend
      * socket stays registered between borrowers, so its next event may come for a wait
      * that is over: the token finds no park then, where a pointer would find freed memory. */
-    struct ev_fd2 { pt_park_t *p; uint32_t gen; } *fd2s;
+    struct ev_fd2 {
+        pt_park_t *p;
+        uint32_t gen;
+        uint32_t pending; /* a kept registration's events while no park waited on it */
+    } *fd2s;
     size_t nfd2s;
     int nparked[PT_PARK_NSTATES]; /* parked things by state (tlock) */
     atomic_int nconns;        /* connections this child holds */

@@ -25,7 +25,12 @@
  * token, therefore: the descriptor and the generation of the wait, looked up here under
  * tlock; a token of an earlier wait finds no park. Every claim of such a park forgets it
  * here (an event of either descriptor, the deadline, an expiry), so a park is named here
- * only while it waits. */
+ * only while it waits.
+ *
+ * When its holder keeps the registration with the socket (reg2: pt_suspend_t.reg), it is
+ * made once, edge-triggered, and its token lives as long as it does: a wait then costs no
+ * system call. An event that comes while no park waits on it (the answer came before its
+ * request was parked) is kept with the descriptor (pending) for the next wait to see. */
 static bool borrowed2(const pt_park_t *p)
 {
     return p->state == PT_PARK_UPSTREAM && p->fd2 >= 0;
@@ -52,13 +57,37 @@ static uint64_t name_locked(ev_child_t *ev, pt_park_t *p, int fd)
     struct ev_fd2 *e = &ev->fd2s[i];
     e->gen = (e->gen + 1) & 0x7fffffffu;
     e->p = p;
+    e->pending = 0;
     return EV_TOKEN_BIT | (uint64_t)e->gen << 32 | (uint32_t)fd;
 }
 
-/* Names p as the park waiting on its fd2 (tlock held). */
+/* p's fd2 is registered edge-triggered by its holder's word (reg2), and that registration
+ * is the live one for the descriptor (tlock held): then p is named as its waiter. */
+static bool borrowed_et(const pt_park_t *p)
+{
+    return borrowed2(p) && p->reg2;
+}
+
+static bool registered_et_locked(ev_child_t *ev, pt_park_t *p)
+{
+    uint64_t t = *p->reg2;
+    size_t fd = (size_t)p->fd2;
+    return t && (uint32_t)t == (uint32_t)p->fd2 && fd < ev->nfd2s &&
+           ev->fd2s[fd].gen == ((uint32_t)(t >> 32) & 0x7fffffffu);
+}
+
+/* Names p as the park waiting on its fd2 (tlock held): a new registration, or (borrowed_et)
+ * the one its holder kept. */
 static void remember_fd2_locked(ev_child_t *ev, pt_park_t *p)
 {
+    if (borrowed_et(p) && registered_et_locked(ev, p)) {
+        p->token2 = *p->reg2;
+        ev->fd2s[p->fd2].p = p;
+        return;
+    }
     p->token2 = name_locked(ev, p, p->fd2);
+    if (p->reg2)
+        *p->reg2 = 0; /* registered (again) by this wait's arming */
 }
 
 /* p is claimed (tlock held): its fd2 names it no more. */
@@ -77,12 +106,20 @@ static void forget_fd_locked(ev_child_t *ev, pt_park_t *p)
     p->et_reg = false;
 }
 
-/* The park a token names, or NULL when its wait is over (tlock held). */
-static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
+/* The descriptor's entry when tag is its live registration's token, else NULL (tlock
+ * held). */
+static struct ev_fd2 *token_entry_locked(ev_child_t *ev, uint64_t tag)
 {
     size_t fd = (uint32_t)tag;
     uint32_t gen = (uint32_t)(tag >> 32) & 0x7fffffffu;
-    return fd < ev->nfd2s && ev->fd2s[fd].gen == gen ? ev->fd2s[fd].p : NULL;
+    return fd < ev->nfd2s && ev->fd2s[fd].gen == gen ? &ev->fd2s[fd] : NULL;
+}
+
+/* The park a token names, or NULL when its wait is over (tlock held). */
+static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
+{
+    struct ev_fd2 *e = token_entry_locked(ev, tag);
+    return e ? e->p : NULL;
 }
 
 /* ---- A connection's own socket, edge-triggered (net/task.h: et) ---------------------- */
@@ -193,6 +230,16 @@ static int arm_fd(ev_child_t *ev, pt_park_t *p, int fd, uint32_t events, bool *i
     struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = p};
     if (fd == p->fd2 && borrowed2(p))
         e.data.u64 = p->token2;
+    if (fd == p->fd2 && borrowed_et(p)) { /* once, for the socket's life */
+        e.events = events | EPOLLET;
+        int rc = epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &e);
+        if (rc != 0 && errno == EEXIST) /* (registered under an earlier token) */
+            rc = epoll_ctl(ev->epfd, EPOLL_CTL_MOD, fd, &e);
+        if (rc != 0)
+            return -errno;
+        *in_epoll = true;
+        return 0;
+    }
     int rc = epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
     /* A borrowed fd2 is tried with MOD: ENOENT when its socket has no registration yet (a
      * fresh backend connection, or one whose number was reused). */
@@ -242,10 +289,38 @@ static int park_quick(ev_child_t *ev, pt_park_t *p)
     return 0;
 }
 
+/* A request waiting for its backend on the registration its holder kept (borrowed_et):
+ * named as its waiter, with no system call; run here at once when the answer came already
+ * (pending). False when that registration is not the live one: the caller arms it. */
+static bool park_upstream_quick(ev_child_t *ev, pt_park_t *p)
+{
+    pthread_mutex_lock(&ev->tlock);
+    if (!registered_et_locked(ev, p)) {
+        pthread_mutex_unlock(&ev->tlock);
+        return false;
+    }
+    p->fired = p->due = p->timed_out = false;
+    p->used2 = p->in_epoll2 = true;
+    p->token2 = *p->reg2;
+    struct ev_fd2 *e = &ev->fd2s[p->fd2];
+    bool now = e->pending & (p->events2 | EPOLLERR | EPOLLHUP);
+    e->pending = 0;
+    if (!now) {
+        e->p = p;
+        ev_heap_push(ev, p);
+    }
+    pthread_mutex_unlock(&ev->tlock);
+    if (now)
+        run_fired(ev, p);
+    return true;
+}
+
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
     if (quick(p))
         return park_quick(ev, p);
+    if (borrowed_et(p) && p->skip_fd && park_upstream_quick(ev, p))
+        return 0;
     pthread_mutex_lock(&ev->tlock);
     p->arming = true;
     p->fired = p->due = p->timed_out = false;
@@ -268,6 +343,8 @@ int ev_park(ev_child_t *ev, pt_park_t *p)
     p->in_epoll = in[0];
     p->in_epoll2 = in[1];
     p->arming = false;
+    if (rc == 0 && borrowed_et(p))
+        *p->reg2 = p->token2; /* the holder keeps it with the socket */
     /* Parked in flight after the stop began (ev_wake_busy_listener skips what is arming,
      * and cannot see what parks later): made ready once now, to learn of it. */
     if (rc == 0 && p->state == PT_PARK_TUNNEL && !p->stop_told && atomic_load(&ev->stopping))
@@ -352,6 +429,13 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
         pthread_mutex_unlock(&ev->tlock);
         return claim ? p->ops->ready(p, ev) : NULL;
     }
+    if (!p && (tag & EV_TOKEN_BIT)) {
+        /* No wait on it now: a registration kept between waits (borrowed_et) holds it for
+         * the next one. */
+        struct ev_fd2 *e = token_entry_locked(ev, tag);
+        if (e)
+            e->pending |= bits;
+    }
     /* Gone: a token's wait is over; expired by the listener while this event was in
      * flight; or still being armed, and then the parking thread runs it (ev_park); or out
      * of the heap while neither, which only a park with two descriptors can be: claimed
@@ -378,6 +462,8 @@ static void drop_fd2(ev_child_t *ev, pt_park_t *p, bool shut)
     if (p->in_epoll2)
         epoll_ctl(ev->epfd, EPOLL_CTL_DEL, p->fd2, NULL);
     p->in_epoll2 = false;
+    if (borrowed_et(p))
+        *p->reg2 = 0;
     if (shut)
         shutdown(p->fd2, SHUT_RDWR);
 }

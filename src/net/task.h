@@ -109,6 +109,9 @@ typedef struct pt_park {
     bool timed_out;            /* the MPM's: claimed by its deadline (the due op), not by an
                                   event; cleared when it parks again */
     uint64_t token2;           /* the MPM's: what a borrowed fd2's registration carries */
+    uint64_t *reg2;            /* the owner's, for a borrowed fd2: where its holder keeps the
+                                  socket's registration between borrowers (0: none yet; the
+                                  MPM's to write). NULL: armed again at each wait */
     /* A connection's own socket (et, set by its owner) is registered once, edge-triggered
      * and for reading and writing, for as long as it lives (the event MPM, event_park.c):
      * parking it again to wait for the next request costs no system call. Its events that

@@ -23,6 +23,7 @@ typedef struct {
     int64_t since;           /* monotonic ms it became idle */
     uint64_t key;            /* the SNI it was made for (pt_upstream_conn_t.key) */
     int32_t rcvtimeo_ms;     /* pt_upstream_conn_t.rcvtimeo_ms: its socket's mode */
+    uint64_t reg;            /* pt_upstream_conn_t.reg: its registration with the MPM */
 } idle_conn_t;
 
 /* Closes a connection that is no one's any more. */
@@ -290,7 +291,7 @@ int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_poo
         /* Checked outside the lock: a system call under it would hold up every worker. */
         if (usable(how, got, now)) {
             *c = (pt_upstream_conn_t){.fd = fd, .reused = true, .ssl = got.ssl, .key = got.key,
-                                      .rcvtimeo_ms = got.rcvtimeo_ms};
+                                      .rcvtimeo_ms = got.rcvtimeo_ms, .reg = got.reg};
             return 0;
         }
         conn_close(got);
@@ -302,9 +303,10 @@ void pt_pool_release(pt_pool_t *p, pt_upstream_conn_t *c, bool reusable)
 {
     if (c->fd < 0)
         return;
-    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key, c->rcvtimeo_ms};
+    idle_conn_t k = {c->fd, (SSL *)c->ssl, 0, c->key, c->rcvtimeo_ms, c->reg};
     c->fd = -1;
     c->ssl = NULL;
+    c->reg = 0;
     bool keep = reusable && p->o.reuse;
     k.since = keep ? now_of(p) : 0;
     pthread_mutex_lock(&p->mu);

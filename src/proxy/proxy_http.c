@@ -279,7 +279,7 @@ static int park(pt_http_x_t *x, int attempt, bool again)
     x->buf = NULL; /* the thread's: another may resume */
     if (!again)
         x->head_deadline_ms = pt_now_ms() + x->timeout_ms;
-    pt_suspend_t s = {.fd = x->c.fd, .deadline_ms = x->head_deadline_ms,
+    pt_suspend_t s = {.fd = x->c.fd, .reg = &x->c.reg, .deadline_ms = x->head_deadline_ms,
                       .resume = resume_exchange, .abandon = abandon_exchange, .ctx = x};
     return pt_request_suspend(x->r, &s);
 }

@@ -73,6 +73,8 @@ typedef struct {
     struct ssl_st *ssl;       /* https:// (upstream_tls.h): TLS over fd, owned with it; NULL
                                  on a plain connection */
     uint64_t key;             /* https://: the SNI it was made for (pool.h's key); 0 plain */
+    uint64_t reg;             /* the event MPM's registration of fd, kept with it between
+                                 borrowers (pt_suspend_t.reg); 0 for a new connection */
 } pt_upstream_conn_t;
 
 /* A new non-blocking connection to b, waiting at most timeout_ms for it: the fd, or

@@ -2,6 +2,7 @@
  * connection: an item with its own pt_park_ops_t, parked from a worker, made ready by its
  * descriptor, handed to a worker as a task, parked again, then expired by its deadline.
  * A real event child runs in a forked process; the test talks to it over loopback. */
+#include "mpm/event_child.h"
 #include "mpm/mpm.h"
 
 #include <arpa/inet.h>
@@ -246,6 +247,76 @@ static pt_conn_next_t up_serve(pt_worker_t *w, pt_conn_t *c)
 }
 
 static const pt_conn_proto_t up_greet = {.name = "up", .serve_worker = up_serve};
+
+/* The same wait on a descriptor kept between waits with its registration (a pooled backend
+ * connection's shape: pt_suspend_t.reg), registered once and then edge-triggered. "early":
+ * the "ping" is in the socket before the request parks, so its event came while nothing
+ * waited: the wait must see it at once, not at its deadline. (The descriptor is a dup of
+ * the client's socket, so the client's "hello" makes it ready too: a wake that finds no
+ * "ping" waits on, as a proxied request woken early does.) */
+static int kept_fd = -1;
+static uint64_t kept_reg;
+
+static void kept_abandon(pt_conn_t *c)
+{
+    c->susp = NULL;
+}
+
+static pt_conn_next_t kept_wait(pt_conn_t *c, int64_t deadline_ms)
+{
+    if (kept_fd < 0)
+        kept_fd = dup(c->fd);
+    c->susp = &up_marker;
+    c->susp_abandon = kept_abandon;
+    c->park.fd2 = kept_fd;
+    c->park.events2 = EPOLLIN | EPOLLRDHUP;
+    c->park.in_epoll2 = true;
+    c->park.reg2 = &kept_reg;
+    c->park.skip_fd = true;
+    c->park.deadline_ms = deadline_ms;
+    return PT_NEXT_PARK_UPSTREAM;
+}
+
+static pt_conn_next_t kept_serve(pt_worker_t *w, pt_conn_t *c)
+{
+    (void)w;
+    char buf[16];
+    if (c->susp) {
+        bool timed_out = c->park.timed_out;
+        c->park.fd2 = -1;
+        c->park.events2 = 0;
+        c->park.in_epoll2 = false;
+        c->park.reg2 = NULL;
+        c->park.skip_fd = false;
+        c->susp = NULL;
+        if (timed_out) {
+            (void)!send(c->fd, "timed out\n", 10, MSG_NOSIGNAL);
+            return PT_NEXT_CLOSE;
+        }
+        ssize_t n = recv(c->fd, buf, 4, MSG_DONTWAIT);
+        if (n < 0 && errno == EAGAIN) /* woken by the "hello" it read already: wait on */
+            return kept_wait(c, c->park.deadline_ms);
+        if (n != 4 || memcmp(buf, "ping", 4) != 0)
+            return PT_NEXT_CLOSE;
+        (void)!send(c->fd, "answered\n", 9, MSG_NOSIGNAL);
+        return PT_NEXT_PARK_KEEPALIVE;
+    }
+    ssize_t n = recv(c->fd, buf, 5, MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN)
+        return c->requests ? PT_NEXT_PARK_KEEPALIVE : PT_NEXT_PARK_READ;
+    if (n != 5)
+        return PT_NEXT_CLOSE;
+    c->requests++;
+    (void)!send(c->fd, "parked\n", 7, MSG_NOSIGNAL);
+    if (memcmp(buf, "early", 5) == 0) { /* until the client's answer to "parked" is here */
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) != 1)
+            return PT_NEXT_CLOSE;
+    }
+    return kept_wait(c, pt_now_ms() + 10000);
+}
+
+static const pt_conn_proto_t kept_greet = {.name = "kept", .serve_worker = kept_serve};
 
 /* ---- A connection's own socket between requests (edge-triggered) --------------------- */
 
@@ -509,6 +580,167 @@ START_TEST(bytes_a_read_left_in_the_socket_are_served_next)
 }
 END_TEST
 
+START_TEST(a_registration_kept_between_waits_sees_what_came_before_the_wait)
+{
+    int port;
+    pid_t pid = start_child_with(&port, &kept_greet);
+    int fd = connect_child(port);
+    char line[32];
+    for (int i = 0; i < 6; i++) { /* registered by the first wait; the rest borrow it */
+        ck_assert_int_eq(write(fd, i < 3 ? "hello" : "early", 5), 5);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "parked\n");
+        ck_assert_int_eq(write(fd, "ping", 4), 4);
+        read_line(fd, line, sizeof(line));
+        ck_assert_str_eq(line, "answered\n");
+    }
+    close(fd);
+    kill(pid, SIGTERM);
+    reap_child(pid);
+}
+END_TEST
+
+/* ---- Edge-triggered registrations, driven by hand ------------------------------------ */
+
+/* Without a child: the parks below are put in place and their events taken (as a
+ * harvesting worker takes them) by the test itself, so that an event can be made to come
+ * while nothing waits for it, every time. */
+static int hand_calls;
+
+static pt_task_t *hand_ready(pt_park_t *p, void *mpm)
+{
+    (void)p, (void)mpm;
+    hand_calls++;
+    return NULL; /* (the owner goes on here: nothing to queue) */
+}
+
+static void hand_expire(pt_park_t *p, void *mpm, bool stopping)
+{
+    (void)p, (void)mpm, (void)stopping;
+}
+
+static void hand_destroy(pt_park_t *p)
+{
+    (void)p;
+}
+
+static const pt_park_ops_t hand_ops = {
+    .ready = hand_ready, .expire_listener = hand_expire, .destroy = hand_destroy};
+
+static void hand_init(ev_child_t *ev, int sv[2])
+{
+    *ev = (ev_child_t){0};
+    ev->epfd = epoll_create1(EPOLL_CLOEXEC);
+    ck_assert_int_ge(ev->epfd, 0);
+    pthread_mutex_init(&ev->tlock, NULL);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    hand_calls = 0;
+}
+
+static void hand_fini(ev_child_t *ev, int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
+    close(ev->epfd);
+    pthread_mutex_destroy(&ev->tlock);
+    free(ev->heap);
+    free(ev->fd2s);
+}
+
+/* Takes what epoll has now and hands it to ev_ready; how many events there were. */
+static int deliver(ev_child_t *ev)
+{
+    struct epoll_event evs[8];
+    int n = epoll_wait(ev->epfd, evs, 8, 50);
+    for (int i = 0; i < n; i++)
+        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events));
+    return n;
+}
+
+/* A connection's own socket (et): registered at its first park, then parked again with no
+ * system call; what came while it was served runs it at once when it parks. */
+START_TEST(a_connection_socket_keeps_what_came_while_it_was_served)
+{
+    ev_child_t ev;
+    int sv[2];
+    hand_init(&ev, sv);
+    pt_park_t p = {.ops = &hand_ops, .fd = sv[0], .events = EPOLLIN | EPOLLRDHUP, .fd2 = -1,
+                   .deadline_ms = INT64_MAX, .state = PT_PARK_KEEPALIVE, .heap_idx = -1,
+                   .et = true};
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert(p.et_reg && p.in_epoll);
+    ck_assert_int_eq(write(sv[1], "a", 1), 1);
+    deliver(&ev);
+    ck_assert_int_eq(hand_calls, 1); /* claimed, and ours now */
+    char b[4];
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    p.drained = true; /* (the read came back short) */
+    ck_assert_int_eq(write(sv[1], "b", 1), 1); /* while it is served */
+    ck_assert_int_eq(deliver(&ev), 1);
+    ck_assert_int_eq(hand_calls, 1);  /* not parked: kept */
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(hand_calls, 2);  /* run at once */
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    p.drained = true;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(deliver(&ev), 0);
+    ck_assert_int_eq(hand_calls, 2);  /* parked, waiting */
+    /* Bytes left in the socket by a read that took all it asked for: no event comes for
+     * them, and drained is false: the park looks (FIONREAD). */
+    ck_assert_int_eq(write(sv[1], "cd", 2), 2);
+    deliver(&ev);
+    ck_assert_int_eq(hand_calls, 3);
+    ck_assert_int_eq(read(sv[0], b, 1), 1);
+    ck_assert_int_eq(deliver(&ev), 0);
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(hand_calls, 4);
+    hand_fini(&ev, sv);
+}
+END_TEST
+
+/* A borrowed backend socket whose holder keeps its registration (reg2): registered by its
+ * first wait, borrowed by the next ones with no system call; an answer that came while no
+ * wait was on it runs the next wait at once. */
+START_TEST(a_kept_registration_holds_an_answer_that_came_between_waits)
+{
+    ev_child_t ev;
+    int sv[2];
+    hand_init(&ev, sv);
+    uint64_t reg = 0;
+    pt_park_t p = {.ops = &hand_ops, .fd = -1, .heap_idx = -1, .state = PT_PARK_UPSTREAM,
+                   .deadline_ms = INT64_MAX};
+    char b[4];
+    for (int i = 0; i < 3; i++) {
+        p.fd2 = sv[0];
+        p.events2 = EPOLLIN | EPOLLRDHUP;
+        p.in_epoll2 = true;
+        p.reg2 = &reg;
+        p.skip_fd = true;
+        int before = hand_calls;
+        if (i == 2) { /* the answer comes before the wait */
+            ck_assert_int_eq(write(sv[1], "x", 1), 1);
+            ck_assert_int_eq(deliver(&ev), 1);
+            ck_assert_int_eq(hand_calls, before); /* nobody waits: kept */
+        }
+        ck_assert_int_eq(ev_park(&ev, &p), 0);
+        ck_assert(reg != 0);
+        if (i < 2) {
+            ck_assert_int_eq(deliver(&ev), 0);
+            ck_assert_int_eq(write(sv[1], "x", 1), 1);
+            ck_assert_int_eq(deliver(&ev), 1);
+        }
+        ck_assert_int_eq(hand_calls, before + 1);
+        ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+        p.fd2 = -1; /* given back, as its owner does */
+        p.events2 = 0;
+        p.in_epoll2 = false;
+        p.reg2 = NULL;
+    }
+    ck_assert_int_eq(deliver(&ev), 0);
+    hand_fini(&ev, sv);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -521,6 +753,9 @@ int main(void)
     tcase_add_test(tc, a_connection_parked_on_a_borrowed_descriptor_resumes_by_it_or_its_deadline);
     tcase_add_test(tc, bytes_that_come_while_a_connection_is_served_are_served_next);
     tcase_add_test(tc, bytes_a_read_left_in_the_socket_are_served_next);
+    tcase_add_test(tc, a_registration_kept_between_waits_sees_what_came_before_the_wait);
+    tcase_add_test(tc, a_connection_socket_keeps_what_came_while_it_was_served);
+    tcase_add_test(tc, a_kept_registration_holds_an_answer_that_came_between_waits);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
