@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
@@ -109,12 +110,61 @@ void pt_conn_destroy(pt_conn_t *c)
     free(c);
 }
 
+/* A connection idle in keep-alive gives its read buffer back (pt_conn_shrink), and the next
+ * read of one takes a new one: each thread keeps one such buffer aside, so that a
+ * keep-alive request costs no malloc and free of it (a buffer of this size is past glibc's
+ * per-thread cache). One per thread: bounded by the thread count, freed when it ends (the
+ * key's destructor; the buffer itself is in thread-local storage, cheaper to reach). */
+static __thread char *spare;
+static __thread bool spare_registered;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ok;
+
+static void spare_free(void *unused)
+{
+    (void)unused;
+    free(spare);
+    spare = NULL;
+}
+
+static void spare_key_make(void)
+{
+    spare_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+/* This thread's spare buffer of PT_CONN_RBUF_INITIAL bytes, taken, or NULL. */
+static char *spare_take(void)
+{
+    char *b = spare;
+    spare = NULL;
+    return b;
+}
+
+/* Keeps b (PT_CONN_RBUF_INITIAL bytes) as this thread's spare, or frees it. */
+static void spare_give(char *b)
+{
+    if (!spare_registered) {
+        /* Any non-NULL value: the destructor runs at the thread's end only for those. */
+        pthread_once(&spare_once, spare_key_make);
+        spare_registered = spare_ok && pthread_setspecific(spare_key, &spare_once) == 0;
+    }
+    if (spare || !spare_registered) {
+        free(b);
+        return;
+    }
+    spare = b;
+}
+
 void pt_conn_shrink(pt_conn_t *c)
 {
     if (c->tp->idle)
         c->tp->idle(c);
     if (c->rbuf && c->rpos >= c->rlen) {
-        free(c->rbuf);
+        if (c->rcap == PT_CONN_RBUF_INITIAL)
+            spare_give(c->rbuf);
+        else
+            free(c->rbuf);
         c->rbuf = NULL;
         c->rcap = c->rlen = c->rpos = 0;
     }
@@ -135,7 +185,9 @@ long pt_conn_read(pt_conn_t *c, size_t max)
             ncap = max;
         if (ncap <= c->rcap)
             return PT_ETOOBIG;
-        char *nb = realloc(c->rbuf, ncap);
+        char *nb = !c->rbuf && ncap == PT_CONN_RBUF_INITIAL ? spare_take() : NULL;
+        if (!nb)
+            nb = realloc(c->rbuf, ncap);
         if (!nb)
             return -ENOMEM;
         c->rbuf = nb;
