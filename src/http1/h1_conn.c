@@ -90,22 +90,64 @@ static const char *first_line(pt_arena_t *a, const char *p, size_t len)
     return pt_arena_strndup(a, p, PT_MIN(n, (size_t)8192));
 }
 
+/* The name of a method the parser knew (it matched these bytes exactly), else NULL. */
+static const char *known_method(pt_method_t id)
+{
+    switch (id) {
+    case PT_METHOD_GET: return "GET";
+    case PT_METHOD_HEAD: return "HEAD";
+    case PT_METHOD_POST: return "POST";
+    case PT_METHOD_PUT: return "PUT";
+    case PT_METHOD_DELETE: return "DELETE";
+    case PT_METHOD_OPTIONS: return "OPTIONS";
+    case PT_METHOD_TRACE: return "TRACE";
+    case PT_METHOD_CONNECT: return "CONNECT";
+    case PT_METHOD_PATCH: return "PATCH";
+    default: return NULL;
+    }
+}
+
+/* The header fields into r->headers_in as NUL-terminated strings: the field lines are
+ * copied once, in one piece, and each name and value ends with a NUL written over the
+ * byte after it (the colon, OWS or the CR; never a byte of another name or value): one
+ * copy for the fields, not two per field. */
+static void fill_headers(pt_request_t *r, const pt_http1_request_t *h)
+{
+    pt_arena_t *a = r->arena;
+    pt_table_init(&r->headers_in, a, h->nheaders + 4);
+    if (h->nheaders == 0)
+        return;
+    const pt_header_t *last = &h->headers[h->nheaders - 1];
+    const char *base = h->headers[0].name.p;
+    size_t span = (size_t)(last->value.p + last->value.len - base);
+    char *copy = pt_arena_alloc(a, span + 1);
+    memcpy(copy, base, span);
+    for (size_t i = 0; i < h->nheaders; i++) {
+        const pt_header_t *f = &h->headers[i];
+        char *name = copy + (f->name.p - base), *value = copy + (f->value.p - base);
+        name[f->name.len] = '\0';
+        value[f->value.len] = '\0';
+        pt_table_add(&r->headers_in, name, value);
+    }
+}
+
 static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
 {
     pt_arena_t *a = r->arena;
-    r->method = sdup(a, h->method);
+    const char *method = known_method(h->method_id);
+    r->method = method ? method : sdup(a, h->method);
     r->method_id = h->method_id;
-    r->unparsed_uri = sdup(a, h->target);
-    r->args = h->query.p ? sdup(a, h->query) : NULL;
+    char *target = sdup(a, h->target);
+    r->unparsed_uri = target;
+    /* The query is the target's tail (the parser split it off the target's end). */
+    r->args = h->query.p ? target + (h->query.p - h->target.p) : NULL;
     r->proto_num = h->version == 10 ? 1000 : 1001;
     r->protocol = h->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
     r->header_only = h->method_id == PT_METHOD_HEAD;
     r->keepalive = h->keep_alive;
     r->content_length = h->chunked ? -1 : h->content_length;
     r->has_body = h->chunked || h->content_length > 0;
-    pt_table_init(&r->headers_in, a, h->nheaders + 4);
-    for (size_t i = 0; i < h->nheaders; i++)
-        pt_table_add(&r->headers_in, sdup(a, h->headers[i].name), sdup(a, h->headers[i].value));
+    fill_headers(r, h);
     if (h->host.len) {
         /* Host without the port, lower case: what ServerName/ServerAlias are matched on. */
         size_t n = h->host.len;
