@@ -44,7 +44,11 @@ static inline bool pt_str_eq(pt_str_t s, const char *c)
 static inline bool pt_str_caseeq(pt_str_t s, const char *c)
 {
     size_t n = strlen(c);
-    return s.len == n && strncasecmp(s.p, c, n) == 0;
+    /* Bytes equal ignoring ASCII case differ at most in bit 0x20: a first byte that differs
+     * elsewhere answers without the call (names of one length often differ there). */
+    return s.len == n &&
+           (n == 0 || (((unsigned char)s.p[0] ^ (unsigned char)c[0]) & ~0x20u) == 0) &&
+           strncasecmp(s.p, c, n) == 0;
 }
 
 #define PT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
