@@ -98,8 +98,7 @@ static void apply_header_rules(pt_request_t *r, int status)
 static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
 {
     pt_table_init(dst, a, src->n ? src->n : 1);
-    for (size_t i = 0; i < src->n; i++)
-        pt_table_add(dst, src->v[i].name, src->v[i].value);
+    pt_table_add_all(dst, src);
 }
 
 /* Takes Content-Length, Transfer-Encoding and Connection out of h in one pass (by length
@@ -109,7 +108,9 @@ static void drop_framing(pt_table_t *h)
     size_t j = 0;
     for (size_t i = 0; i < h->n; i++) {
         const char *name = h->v[i].name;
-        size_t n = strlen(name);
+        /* The three names start with C or T: most names are let through on that. */
+        unsigned char c0 = (unsigned char)(name[0] | 0x20);
+        size_t n = c0 == 'c' || c0 == 't' ? strlen(name) : 0;
         bool framing = (n == 14 && strcasecmp(name, "Content-Length") == 0) ||
                        (n == 17 && strcasecmp(name, "Transfer-Encoding") == 0) ||
                        (n == 10 && strcasecmp(name, "Connection") == 0);
@@ -142,11 +143,9 @@ static pt_table_t *head_fields(pt_request_t *r, int status)
         pt_table_add(h, "Server", server_banner(r->cfg->server_tokens));
     /* Apache's header filter overlays headers_out on err_headers_out: the always table's
      * fields go out first. */
-    for (size_t i = 0; i < r->err_headers_out.n; i++)
-        pt_table_add(h, r->err_headers_out.v[i].name, r->err_headers_out.v[i].value);
+    pt_table_add_all(h, &r->err_headers_out);
     if (!r->error_page)
-        for (size_t i = 0; i < r->headers_out.n; i++)
-            pt_table_add(h, r->headers_out.v[i].name, r->headers_out.v[i].value);
+        pt_table_add_all(h, &r->headers_out);
     /* Framing is the core's: rules and handlers cannot change it. */
     drop_framing(h);
     return h;

@@ -58,6 +58,24 @@ void pt_table_add(pt_table_t *t, const char *name, const char *value)
     t->n++;
 }
 
+void pt_table_add_all(pt_table_t *t, const pt_table_t *src)
+{
+    if (src->n == 0)
+        return;
+    size_t need = t->n + src->n;
+    if (!t->v) {
+        t->cap = PT_MAX(t->cap, need);
+        t->v = pt_arena_alloc(t->arena, t->cap * sizeof(pt_entry_t));
+    } else if (need > t->cap) {
+        size_t ncap = PT_MAX(t->cap * 2, need);
+        t->v = pt_arena_grow(t->arena, t->v, t->cap * sizeof(pt_entry_t),
+                             ncap * sizeof(pt_entry_t));
+        t->cap = ncap;
+    }
+    memcpy(t->v + t->n, src->v, src->n * sizeof(pt_entry_t));
+    t->n = need;
+}
+
 void pt_table_unset(pt_table_t *t, const char *name)
 {
     size_t j = 0;

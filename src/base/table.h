@@ -26,6 +26,8 @@ size_t pt_table_count(const pt_table_t *t, const char *name);
  * not copied: callers pass arena or static strings. */
 void pt_table_add(pt_table_t *t, const char *name, const char *value);
 void pt_table_set(pt_table_t *t, const char *name, const char *value);
+/* pt_table_add of each of src's entries, in order. */
+void pt_table_add_all(pt_table_t *t, const pt_table_t *src);
 void pt_table_unset(pt_table_t *t, const char *name);
 /* Apache's "append": joins to an existing value with ", ", or adds. */
 void pt_table_append(pt_table_t *t, const char *name, const char *value);
