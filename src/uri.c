@@ -76,10 +76,16 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
  * back as it is. */
 static bool no_dot_segments(const char *in, size_t len)
 {
-    size_t k = 0;
-    while (k + 1 < len && !(in[k] == '/' && (in[k + 1] == '/' || in[k + 1] == '.')))
-        k++;
-    return k + 1 >= len && len > 1;
+    if (len <= 1)
+        return false;
+    /* From slash to slash (memchr), not byte by byte: this runs on every mapped name. */
+    const char *p = in, *last = in + len - 1; /* a '/' at last has no byte after it */
+    while ((p = memchr(p, '/', (size_t)(last - p))) != NULL) {
+        if (p[1] == '/' || p[1] == '.')
+            return false;
+        p++;
+    }
+    return true;
 }
 
 static bool remove_dot_segments(const char *in, size_t len, char *out, bool clamp, bool merge)
@@ -327,8 +333,15 @@ const char *pt_uri_map(pt_arena_t *a, const pt_vhost_t *vh, const char *uri, siz
     if (vh == NULL || uri == NULL) {
         return NULL;
     }
-    const char *f = pt_uri_canonical_file(a, map(a, vh, uri, &root));
+    const char *m = map(a, vh, uri, &root);
+    const char *f = pt_uri_canonical_file(a, m);
     if (f == NULL || root == NULL || root[0] != '/') {
+        return f;
+    }
+    /* The usual mapping, DocumentRoot and the URL joined, canonical as it was (f is m): the
+     * root, a part of it with no trailing '/', is canonical too, and f starts with it. */
+    if (f == m && root == vh->document_root && (uri[0] == '/' || uri[0] == '\0')) {
+        *root_len = strlen(root);
         return f;
     }
     const char *cr = pt_uri_canonical_file(a, root);
