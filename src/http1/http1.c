@@ -136,16 +136,14 @@ static bool valid_authority(pt_str_t s, bool need_port)
         p++;
     } else {
         const unsigned char *h = p;
-        while (p < end) {
-            if (*p == '%') {
-                if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
-                    return false;
-                p += 3;
-            } else if (host_ch[*p]) {
+        for (;;) {
+            while (p < end && host_ch[*p])
                 p++;
-            } else {
+            if (p == end || *p != '%')
                 break;
-            }
+            if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+                return false;
+            p += 3;
         }
         if (p == h)
             return false;
@@ -235,8 +233,7 @@ static const char *split_field(const char *s, pt_header_t *h)
     while (is_ows(*q))
         q++;
     const char *v = q;
-    while (*q != '\r')
-        q++;
+    q = strchr(q, '\r'); /* the scan judged the line: no NUL before its CR */
     const char *e = q;
     while (e > v && is_ows(e[-1]))
         e--;
@@ -386,6 +383,9 @@ static int on_field(parser_t *ps, const pt_header_t *h)
 static size_t scan_while(const unsigned char *b, size_t pos, size_t stop,
                          const uint8_t *cls)
 {
+    while (pos + 4 <= stop && cls[b[pos]] && cls[b[pos + 1]] && cls[b[pos + 2]] &&
+           cls[b[pos + 3]])
+        pos += 4;
     while (pos < stop && cls[b[pos]])
         pos++;
     return pos;
@@ -477,10 +477,35 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
 
 /* Eight version bytes (no CR or LF among them), CR, LF; then the version and the target
  * are judged as a whole. */
+/* The version and its CRLF are whole: the version and the target are judged as a whole. */
+static int version_done(parser_t *ps)
+{
+    pt_http1_parser_t *st = ps->st;
+    int rc = parse_version(ps->buf + st->value, &st->version);
+    if (rc)
+        return rc;
+    pt_http1_request_t req = {0};
+    rc = request_line_slices(ps, &req);
+    if (rc)
+        return rc;
+    st->line = st->fields = st->pos;
+    st->state = S_FIELD;
+    return 0;
+}
+
 static int scan_version(parser_t *ps)
 {
     pt_http1_parser_t *st = ps->st;
     const char *b = ps->buf;
+    /* The usual line ends in "HTTP/1.1" CRLF, all here and within the limit: what the loop
+     * below would find byte by byte. */
+    if (st->pos == st->value && ps->len - st->pos >= 10 &&
+        st->pos + 7 - st->line < ps->lim->max_line &&
+        (memcmp(b + st->pos, "HTTP/1.1\r\n", 10) == 0 ||
+         memcmp(b + st->pos, "HTTP/1.0\r\n", 10) == 0)) {
+        st->pos += 10;
+        return version_done(ps);
+    }
     for (; st->pos < ps->len; st->pos++) {
         size_t i = st->pos - st->value;
         char ch = b[st->pos];
@@ -496,16 +521,7 @@ static int scan_version(parser_t *ps)
             if (ch != '\n')
                 return 400;
             st->pos++;
-            int rc = parse_version(b + st->value, &st->version);
-            if (rc)
-                return rc;
-            pt_http1_request_t req = {0};
-            rc = request_line_slices(ps, &req);
-            if (rc)
-                return rc;
-            st->line = st->fields = st->pos;
-            st->state = S_FIELD;
-            return 0;
+            return version_done(ps);
         }
     }
     return AGAIN;
