@@ -12,7 +12,6 @@
 #include "tls.h"
 #include "uri.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -172,9 +171,10 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
                     port = port * 10 + (*q - '0');
             r->host_port = port < 65536 ? port : 0;
         }
-        char *host = pt_arena_strndup(a, p, n);
-        for (char *q = host; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
+        char *host = pt_arena_alloc(a, n + 1);
+        for (size_t i = 0; i < n; i++) /* the C locale's tolower: ASCII only */
+            host[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] | 0x20) : p[i];
+        host[n] = '\0';
         r->hostname = host;
     }
 }

@@ -134,6 +134,35 @@ START_TEST(table_append_and_merge_follow_mod_headers)
 }
 END_TEST
 
+START_TEST(table_add_all_appends_in_order_growing_as_needed)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    pt_table_t src, dst, empty;
+    pt_table_init(&src, a, 1);
+    pt_table_init(&dst, a, 2);
+    pt_table_init(&empty, a, 4);
+    char names[20][8];
+    for (int i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof(names[i]), "N%d", i);
+        pt_table_add(&src, names[i], "v");
+    }
+    pt_table_add_all(&dst, &empty); /* nothing to add: nothing made */
+    ck_assert_ptr_null(dst.v);
+    pt_table_add_all(&dst, &src); /* into a table not made yet, past its capacity */
+    pt_table_add(&dst, "Last", "x");
+    pt_table_add_all(&dst, &src); /* into a made table, grown */
+    ck_assert_uint_eq(dst.n, 41);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_str_eq(dst.v[i].name, names[i]);
+        ck_assert_str_eq(dst.v[21 + i].name, names[i]);
+    }
+    ck_assert_str_eq(dst.v[20].name, "Last");
+    ck_assert_uint_eq(pt_table_count(&dst, "n7"), 2);
+    ck_assert_uint_eq(src.n, 20);
+    pt_arena_destroy(a);
+}
+END_TEST
+
 static char trace[16];
 
 static void note(void *arg)
@@ -175,6 +204,7 @@ int main(void)
     tcase_add_test(tc, printf_of_only_strings_writes_what_snprintf_writes);
     tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
     tcase_add_test(tc, table_append_and_merge_follow_mod_headers);
+    tcase_add_test(tc, table_add_all_appends_in_order_growing_as_needed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
