@@ -43,6 +43,8 @@ typedef struct {
     size_t len;
     const pt_http1_limits_t *lim;
     pt_http1_parser_t *st;
+    pt_http1_request_t *req; /* the caller's, judged request line in it when line_done */
+    bool line_done;          /* the request line ended in this call */
 } parser_t;
 
 /* Scan states; each names what the byte at st->pos belongs to. */
@@ -484,8 +486,10 @@ static int version_done(parser_t *ps)
     int rc = parse_version(ps->buf + st->value, &st->version);
     if (rc)
         return rc;
-    pt_http1_request_t req = {0};
-    rc = request_line_slices(ps, &req);
+    /* Judged into the caller's request: when the head ends in this call too (the usual
+     * case), its request line is there already. */
+    ps->line_done = true;
+    rc = request_line_slices(ps, ps->req);
     if (rc)
         return rc;
     st->line = st->fields = st->pos;
@@ -696,16 +700,21 @@ pt_http1_result_t pt_http1_parse_more(pt_http1_parser_t *st, const char *buf, si
                                       const pt_http1_limits_t *lim, pt_arena_t *arena,
                                       pt_http1_request_t *req, int *status)
 {
-    parser_t ps = {buf, len, lim, st};
+    parser_t ps = {buf, len, lim, st, req, false};
     memset(req, 0, sizeof(*req));
     req->content_length = -1;
     int rc = scan(&ps);
-    if (rc == AGAIN)
-        return PT_HTTP1_AGAIN;
     if (rc == 0) {
-        request_line_slices(&ps, req);
+        if (!ps.line_done) /* judged in an earlier call */
+            request_line_slices(&ps, req);
         rc = finish(&ps, req);
     }
+    if (rc && ps.line_done) { /* req is filled only on DONE */
+        memset(req, 0, sizeof(*req));
+        req->content_length = -1;
+    }
+    if (rc == AGAIN)
+        return PT_HTTP1_AGAIN;
     if (rc) {
         st->state = S_FAILED; /* called again, it stays an error */
         *status = rc;
