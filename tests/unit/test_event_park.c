@@ -741,6 +741,94 @@ START_TEST(a_kept_registration_holds_an_answer_that_came_between_waits)
 }
 END_TEST
 
+/* A tunnel that watches only the backend this time (its client's events 0: the backend
+ * does not read what the client sent): the client's socket, registered edge-triggered at an
+ * earlier park, must not wake it for a hang-up or an error it is not waiting on; kept for
+ * the park that watches the client again. (Arming with events 0 took the descriptor out of
+ * the set before, for this reason: a ready op with nothing to do for it is woken again at
+ * every re-park, a worker spinning until the tunnel's idle timeout.) */
+START_TEST(a_hang_up_of_a_socket_not_watched_this_time_does_not_wake_its_park)
+{
+    ev_child_t ev;
+    int sv[2], up[2];
+    hand_init(&ev, sv);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, up), 0);
+    pt_park_t p = {.ops = &hand_ops, .fd = sv[0], .events = EPOLLIN | EPOLLRDHUP, .fd2 = -1,
+                   .deadline_ms = INT64_MAX, .state = PT_PARK_KEEPALIVE, .heap_idx = -1,
+                   .et = true};
+    ck_assert_int_eq(ev_park(&ev, &p), 0); /* registered, as at its request */
+    ck_assert_int_eq(write(sv[1], "a", 1), 1);
+    deliver(&ev);
+    ck_assert_int_eq(hand_calls, 1);
+    char b[4];
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    /* Upgraded: the tunnel waits on the backend alone (room to write to it). */
+    p.state = PT_PARK_TUNNEL;
+    p.events = 0;
+    p.fd2 = up[0];
+    p.events2 = EPOLLIN;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    deliver(&ev); /* (what arming reports of the client's socket: room to write) */
+    ck_assert_int_eq(hand_calls, 1);
+    close(sv[1]); /* the client goes: a hang-up on its socket */
+    for (int i = 0; i < 5; i++) {
+        deliver(&ev);
+        if (p.heap_idx < 0) /* woken: its owner parks again, the same way */
+            ck_assert_int_eq(ev_park(&ev, &p), 0);
+    }
+    ck_assert_int_eq(hand_calls, 1);
+    close(up[0]);
+    close(up[1]);
+    close(sv[0]);
+    close(ev.epfd);
+    pthread_mutex_destroy(&ev.tlock);
+    free(ev.heap);
+    free(ev.fd2s);
+}
+END_TEST
+
+/* A lingering connection whose client keeps sending: each wake-up drains a budget and parks
+ * again (linger_drain), so that the thread that took its event (the listener, or a
+ * harvesting worker) goes on to its other events. Parking again while bytes are left must
+ * not run it again here and now. */
+static int budget_calls;
+static ev_child_t *budget_ev;
+
+static pt_task_t *budget_ready(pt_park_t *p, void *mpm)
+{
+    (void)mpm;
+    budget_calls++;
+    char b[1];
+    ck_assert_int_eq(read(p->fd, b, 1), 1); /* (a full read: drained stays false) */
+    ck_assert_int_eq(ev_park(budget_ev, p), 0);
+    return NULL;
+}
+
+static const pt_park_ops_t budget_ops = {
+    .ready = budget_ready, .expire_listener = hand_expire, .destroy = hand_destroy};
+
+START_TEST(a_park_with_bytes_left_after_its_budget_runs_once_per_event)
+{
+    ev_child_t ev;
+    int sv[2];
+    hand_init(&ev, sv);
+    budget_ev = &ev;
+    budget_calls = 0;
+    pt_park_t p = {.ops = &budget_ops, .fd = sv[0], .events = EPOLLIN | EPOLLRDHUP,
+                   .fd2 = -1, .deadline_ms = INT64_MAX, .state = PT_PARK_LINGER,
+                   .heap_idx = -1, .et = true};
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(write(sv[1], "0123456789", 10), 10);
+    deliver(&ev);
+    /* One budget for the one event; the rest when the thread comes back to epoll. */
+    ck_assert_int_eq(budget_calls, 1);
+    for (int i = 0; i < 20 && budget_calls < 10; i++)
+        deliver(&ev);
+    ck_assert_int_eq(budget_calls, 10); /* and none of it lost */
+    hand_fini(&ev, sv);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -756,6 +844,8 @@ int main(void)
     tcase_add_test(tc, a_registration_kept_between_waits_sees_what_came_before_the_wait);
     tcase_add_test(tc, a_connection_socket_keeps_what_came_while_it_was_served);
     tcase_add_test(tc, a_kept_registration_holds_an_answer_that_came_between_waits);
+    tcase_add_test(tc, a_hang_up_of_a_socket_not_watched_this_time_does_not_wake_its_park);
+    tcase_add_test(tc, a_park_with_bytes_left_after_its_budget_runs_once_per_event);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
