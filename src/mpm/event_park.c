@@ -134,10 +134,12 @@ static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
  * had filled), as does a park that arms fd2 anyway. */
 
 /* What p waits for on fd this time, with its errors and hang-ups; 0 when fd is not watched
- * (skip_fd). */
+ * (skip_fd, or events 0: a tunnel waiting on its other end alone). Those are kept
+ * (pending) for the park that watches fd again: a ready op with nothing to do for them
+ * would park again and, re-armed, be woken again at once (a spinning worker). */
 static uint32_t want_fd(const pt_park_t *p)
 {
-    return p->skip_fd ? 0 : p->events | EPOLLERR | EPOLLHUP;
+    return p->skip_fd || !p->events ? 0 : p->events | EPOLLERR | EPOLLHUP;
 }
 
 /* Parking p again needs no system call: fd is registered, nothing else is to be armed or
@@ -272,13 +274,16 @@ static int arm(ev_child_t *ev, pt_park_t *p, bool in[2])
  * it runs ready itself, or puts the due one back for the listener to expire. With two
  * descriptors both may fire meanwhile: fired is one flag, and ready runs once. */
 /* A quick park (no system call): into the heap under tlock, unless what it waits for has
- * come already; then this thread runs it, as one whose event came while arming. */
+ * come already; then this thread runs it, as one whose event came while arming. (Bytes a
+ * read left in the socket are not such: ev_park re-arms for them, so that they come back
+ * through epoll after the other events there. Run here, a ready op that drains a budget
+ * and parks again (linger_drain) would run again at once, holding the thread that took its
+ * event until its client stops sending or its deadline passes.) */
 static int park_quick(ev_child_t *ev, pt_park_t *p)
 {
-    bool now = unannounced(p);
     pthread_mutex_lock(&ev->tlock);
     p->fired = p->due = p->timed_out = false;
-    now = take_pending_locked(p) || now;
+    bool now = take_pending_locked(p);
     if (!now)
         ev_heap_push(ev, p);
     pthread_mutex_unlock(&ev->tlock);
@@ -317,7 +322,7 @@ static bool park_upstream_quick(ev_child_t *ev, pt_park_t *p)
 
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
-    if (quick(p))
+    if (quick(p) && !unannounced(p))
         return park_quick(ev, p);
     if (borrowed_et(p) && p->skip_fd && park_upstream_quick(ev, p))
         return 0;

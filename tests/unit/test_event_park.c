@@ -692,7 +692,8 @@ START_TEST(a_connection_socket_keeps_what_came_while_it_was_served)
     ck_assert_int_eq(hand_calls, 3);
     ck_assert_int_eq(read(sv[0], b, 1), 1);
     ck_assert_int_eq(deliver(&ev), 0);
-    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(ev_park(&ev, &p), 0); /* (re-armed: epoll reports them) */
+    deliver(&ev);
     ck_assert_int_eq(hand_calls, 4);
     hand_fini(&ev, sv);
 }
