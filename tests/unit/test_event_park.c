@@ -830,6 +830,49 @@ START_TEST(a_park_with_bytes_left_after_its_budget_runs_once_per_event)
 }
 END_TEST
 
+/* A park that arms its socket again (a tunnel, an HTTP/2 session waiting on its streams)
+ * for input alone: arming reports nothing when nothing came, as EPOLLONESHOT did; room to
+ * write is not news to a park that does not wait for it (an event, a woken thread and the
+ * park lock per park, for nothing). */
+START_TEST(arming_a_socket_for_input_reports_nothing_when_nothing_came)
+{
+    ev_child_t ev;
+    int sv[2], up[2];
+    hand_init(&ev, sv);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, up), 0);
+    pt_park_t p = {.ops = &hand_ops, .fd = sv[0], .events = EPOLLIN | EPOLLRDHUP, .fd2 = -1,
+                   .deadline_ms = INT64_MAX, .state = PT_PARK_KEEPALIVE, .heap_idx = -1,
+                   .et = true};
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(deliver(&ev), 0);
+    ck_assert_int_eq(write(sv[1], "a", 1), 1);
+    deliver(&ev);
+    ck_assert_int_eq(hand_calls, 1);
+    char b[4];
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    p.state = PT_PARK_TUNNEL;
+    p.fd2 = up[0];
+    p.events2 = EPOLLIN;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(ev_park(&ev, &p), 0);
+        ck_assert_int_eq(deliver(&ev), 0);
+        ck_assert_int_eq(write(up[1], "u", 1), 1); /* the backend speaks: ours again */
+        ck_assert_int_eq(deliver(&ev), 1);
+        ck_assert_int_eq(hand_calls, 2 + i);
+        ck_assert_int_eq(read(up[0], b, sizeof(b)), 1);
+    }
+    /* A wait for room to write still learns of it at once. */
+    p.events = EPOLLOUT;
+    p.events2 = 0;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    deliver(&ev);
+    ck_assert_int_eq(hand_calls, 5);
+    close(up[0]);
+    close(up[1]);
+    hand_fini(&ev, sv);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("event_park");
@@ -847,6 +890,7 @@ int main(void)
     tcase_add_test(tc, a_kept_registration_holds_an_answer_that_came_between_waits);
     tcase_add_test(tc, a_hang_up_of_a_socket_not_watched_this_time_does_not_wake_its_park);
     tcase_add_test(tc, a_park_with_bytes_left_after_its_budget_runs_once_per_event);
+    tcase_add_test(tc, arming_a_socket_for_input_reports_nothing_when_nothing_came);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
