@@ -124,7 +124,8 @@ static pt_park_t *token_park_locked(ev_child_t *ev, uint64_t tag)
 
 /* ---- A connection's own socket, edge-triggered (net/task.h: et) ---------------------- */
 
-/* Registered once (EPOLLET, for input and output, its token as data) rather than re-armed
+/* Registered once (EPOLLET, for input; for output too while a wait for it armed it; its
+ * token as data) rather than re-armed
  * EPOLLONESHOT at every park: a connection waiting for its next request is put back in the
  * heap and that is all, where re-arming cost an epoll_ctl per request (5% of a core serving
  * small files). The price is that its events come whenever the socket's state changes, also
@@ -170,9 +171,12 @@ static bool unannounced(const pt_park_t *p)
     return ioctl(p->fd, FIONREAD, &n) != 0 || n > 0;
 }
 
+/* For input always (what a quick park waits for), for output only when this wait is for
+ * it: arming reports what is there now, and room to write, nearly always there, would be an
+ * event (a woken thread, the park lock) at every tunnel or HTTP/2 park for nothing. */
 static int arm_et(ev_child_t *ev, pt_park_t *p, bool *in_epoll)
 {
-    struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (p->events & EPOLLOUT),
                             .data.u64 = p->token};
     if (epoll_ctl(ev->epfd, *in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, p->fd, &e) != 0)
         return -errno;

@@ -113,7 +113,7 @@ typedef struct pt_park {
                                   socket's registration between borrowers (0: none yet; the
                                   MPM's to write). NULL: armed again at each wait */
     /* A connection's own socket (et, set by its owner) is registered once, edge-triggered
-     * and for reading and writing, for as long as it lives (the event MPM, event_park.c):
+     * for reading (and writing, once it waited for that), for as long as it lives (the event MPM, event_park.c):
      * parking it again to wait for the next request costs no system call. Its events that
      * come while it is not parked for them are kept (pending) and looked at when it parks. */
     bool et;                   /* the owner's: fd may be registered so */
