@@ -31,7 +31,10 @@ static char *sdup(pt_arena_t *a, pt_str_t s)
     return pt_arena_strndup(a, s.p ? s.p : "", s.len);
 }
 
-static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_request_t *h)
+/* mono_us: the monotonic clock as read when the head's bytes came, with no wait since (the
+ * request starts then), else 0 (read it now). */
+static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_request_t *h,
+                                 int64_t mono_us)
 {
     pt_request_t *r = pt_arena_calloc(w->arena, sizeof(*r));
     r->arena = w->arena;
@@ -44,7 +47,7 @@ static pt_request_t *request_new(pt_worker_t *w, pt_conn_t *c, const pt_http1_re
     r->proto_num = 1001;
     r->content_length = -1;
     r->start_wall_us = pt_wall_us();
-    r->start_mono_us = pt_mono_us();
+    r->start_mono_us = mono_us > 0 ? mono_us : pt_mono_us();
     pt_table_init(&r->headers_out, w->arena, 8);
     pt_table_init(&r->err_headers_out, w->arena, 4);
     pt_table_init(&r->env, w->arena, 8);
@@ -250,7 +253,7 @@ static void handle_end(pt_request_t *r, int st)
  * doubt, so nothing after it on this connection can be trusted). */
 static void reject(pt_worker_t *w, pt_conn_t *c, int status)
 {
-    pt_request_t *r = request_new(w, c, NULL);
+    pt_request_t *r = request_new(w, c, NULL, 0);
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, c->rlen - c->rpos);
     r->method = "-";
     r->uri = "-";
@@ -279,17 +282,22 @@ static bool serve_end(pt_worker_t *w, pt_conn_t *c, pt_request_t *r, int st)
     c->requests++;
     c->keepalive_ms = r->vhost->keepalive_timeout_ms;
     pt_log_access(r);
+    /* The end's one clock read, after the log (whose write may wait): the scoreboard's
+     * duration and last use, and where an idle keep-alive wait starts (after_request). */
+    int64_t end_us = pt_mono_us(), dur = end_us - r->start_mono_us;
     pt_sb_request_end(w->sb, w->sb_counters, r->sb_counted && r->sb_counters == w->sb_counters,
-                      r->status, (int)r->method_id, r->bytes_sent,
-                      pt_mono_us() - r->start_mono_us);
+                      r->status, (int)r->method_id, r->bytes_sent, dur, r->start_wall_us + dur);
+    c->idle_from_ms = end_us / 1000;
     return r->keepalive && !c->aborted && !r->body_error;
 }
 
-/* Serves the head at the start of the buffer. Returns 1 when the connection may serve
- * another request, 0 when it must not, -1 when the handler parked the request (*parked). */
-static int serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h, pt_request_t **parked)
+/* Serves the head at the start of the buffer (mono_us: as for request_new). Returns 1 when
+ * the connection may serve another request, 0 when it must not, -1 when the handler parked
+ * the request (*parked). */
+static int serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h, int64_t mono_us,
+                     pt_request_t **parked)
 {
-    pt_request_t *r = request_new(w, c, h);
+    pt_request_t *r = request_new(w, c, h, mono_us);
     r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
     fill_from_head(r, h);
     c->rpos += h->head_len;
@@ -396,6 +404,10 @@ static int preface_match(const pt_conn_t *c)
  * *next; false when the next pipelined head is there to serve. */
 static bool after_request(pt_worker_t *w, pt_conn_t *c, bool keep, pt_conn_next_t *next)
 {
+    /* serve_end's clock read stands for "now" only until something may wait: it is kept
+     * for a keep-alive park straight from here, and dropped on every other way. */
+    int64_t end_ms = c->idle_from_ms;
+    c->idle_from_ms = 0;
     /* The handler switched the connection's protocol (a tunnel after 101), and the request
      * is logged: the new driver goes on from here. */
     if (c->proto->serve_worker != pt_conn_serve)
@@ -409,10 +421,12 @@ static bool after_request(pt_worker_t *w, pt_conn_t *c, bool keep, pt_conn_next_
     /* Nothing pipelined: park at once. A read here would almost always find nothing yet
      * (the client is still reading our response) and cost a syscall per request; the epoll
      * event brings the next request. */
-    if (c->rpos >= c->rlen)
+    if (c->rpos >= c->rlen) {
+        c->idle_from_ms = end_ms;
         return *next = PT_NEXT_PARK_KEEPALIVE, true;
+    }
     /* The next head has started: its RequestReadTimeout runs from now. */
-    c->head_start_ms = pt_now_ms();
+    c->head_start_ms = end_ms > 0 ? end_ms : pt_now_ms();
     c->head_bytes = c->rlen - c->rpos;
     return false;
 }
@@ -425,6 +439,9 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
     size_t max = head_max(ms);
     pt_request_t *parked = NULL;
     pt_conn_next_t next;
+    /* The clock read when a head's first bytes came in this call: the request's start too
+     * when it completes here (no wait between), 0 when there was none. */
+    int64_t read_us = 0;
     if (c->susp) {
         int res = resume_request(w, c, &parked);
         if (res < 0)
@@ -471,7 +488,8 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 pt_h1_handoff->upgrade(c, &h))
                 return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
-                int keep = serve_one(w, c, &h, &parked);
+                int keep = serve_one(w, c, &h, read_us, &parked);
+                read_us = 0;
                 if (keep < 0)
                     return park_request(w, c, parked);
                 if (after_request(w, c, keep == 1, &next))
@@ -488,7 +506,8 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
         long n = pt_conn_read(c, max);
         if (n > 0) {
             if (!had) {
-                c->head_start_ms = pt_now_ms();
+                read_us = pt_mono_us();
+                c->head_start_ms = read_us / 1000;
                 c->head_bytes = 0;
             }
             c->head_bytes += (size_t)n;

@@ -158,7 +158,7 @@ void pt_sb_request_commit(pt_sb_counters_t *c, bool *counted, int status, int me
 }
 
 void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, bool counted, int status,
-                       int method_id, int64_t bytes, int64_t duration_us)
+                       int method_id, int64_t bytes, int64_t duration_us, int64_t end_wall_us)
 {
     if (!w && !c)
         return;
@@ -179,7 +179,7 @@ void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, bool counted, int
     STORE(w->conn_count, w->conn_count + 1);
     STORE(w->bytes_served, w->bytes_served + n);
     STORE(w->last_duration_us, dur);
-    STORE(w->last_used_us, pt_wall_us());
+    STORE(w->last_used_us, end_wall_us > 0 ? end_wall_us : pt_wall_us());
 }
 
 pt_scoreboard_t *pt_scoreboard_get(void)

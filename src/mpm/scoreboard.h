@@ -89,11 +89,12 @@ pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread);
 /* A worker records what it is doing (NULL slot or counters: no-op), from plain values so
  * that the scoreboard knows no request. begin: state W, the request line, client, vhost,
  * start time (wall clock, us; 0: now). end: counters (status class and method unless
- * counted already, bytes, duration histogram), access_count; the caller sets the state. */
+ * counted already, bytes, duration histogram), access_count, the last use at end_wall_us
+ * (wall clock, us; 0: now); the caller sets the state. */
 void pt_sb_request_begin(pt_sb_worker_t *w, const char *request_line, const char *client,
                          const char *vhost, int64_t start_wall_us);
 void pt_sb_request_end(pt_sb_worker_t *w, pt_sb_counters_t *c, bool counted, int status,
-                       int method_id, int64_t bytes, int64_t duration_us);
+                       int method_id, int64_t bytes, int64_t duration_us, int64_t end_wall_us);
 /* The response writer calls this once the status is final, before any byte goes out: the
  * request is counted by status class and method in c (NULL: no-op) now, once (*counted
  * says it was), so a client that has its answer finds it counted; end, told counted, then

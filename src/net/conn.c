@@ -367,7 +367,9 @@ int pt_conn_write_tail(pt_conn_t *c)
     return rc;
 }
 
-int64_t pt_conn_keepalive_deadline(const pt_conn_t *c)
+int64_t pt_conn_keepalive_deadline(pt_conn_t *c)
 {
-    return pt_now_ms() + (c->keepalive_ms > 0 ? c->keepalive_ms : PT_KEEPALIVE_DEFAULT_MS);
+    int64_t from = c->idle_from_ms > 0 ? c->idle_from_ms : pt_now_ms();
+    c->idle_from_ms = 0;
+    return from + (c->keepalive_ms > 0 ? c->keepalive_ms : PT_KEEPALIVE_DEFAULT_MS);
 }

@@ -114,6 +114,10 @@ typedef struct pt_conn {
     off_t wc_off, wc_len;
     int64_t wc_timeout_ms;
     int64_t keepalive_ms;  /* KeepAliveTimeout of the vhost that served the last request */
+    int64_t idle_from_ms;  /* monotonic ms when the last answer ended, while the connection
+                              goes idle straight after it (no wait since): the keep-alive
+                              deadline counts from it instead of reading the clock again;
+                              0 otherwise (pt_conn_keepalive_deadline consumes it) */
     /* A request parked while its backend works (PT_NEXT_PARK_UPSTREAM): the protocol's
      * record of it, and what gives back what it holds (its arena, the backend connection)
      * when the connection is destroyed before it resumes (a child's forced exit). */
@@ -181,8 +185,9 @@ int pt_conn_shutdown_write(pt_conn_t *c);
  * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its
  * maximum (Timeout when disabled). */
 int64_t pt_conn_read_deadline(const pt_conn_t *c);
-/* When an idle keep-alive connection is closed: its last vhost's KeepAliveTimeout from now. */
-int64_t pt_conn_keepalive_deadline(const pt_conn_t *c);
+/* When an idle keep-alive connection is closed: its last vhost's KeepAliveTimeout from now
+ * (from c->idle_from_ms when set, which it clears). */
+int64_t pt_conn_keepalive_deadline(pt_conn_t *c);
 
 /* Per worker thread state, passed down explicitly. */
 typedef struct pt_worker {

@@ -2,6 +2,7 @@
  * a transport without sendfile (the file is read and written instead), and one that holds
  * bytes epoll cannot see (pending). */
 #include "conn.h"
+#include "clock.h"
 
 #include <check.h>
 #include <errno.h>
@@ -235,6 +236,21 @@ START_TEST(destroy_releases_the_protocol_state_through_its_driver)
 }
 END_TEST
 
+START_TEST(the_keepalive_deadline_counts_from_the_answers_end_once_then_from_now)
+{
+    pt_conn_t *c = conn_on(NULL);
+    c->keepalive_ms = 5000;
+    c->idle_from_ms = 1000; /* the end of the answer, as the HTTP/1 driver leaves it */
+    ck_assert_int_eq(pt_conn_keepalive_deadline(c), 6000);
+    ck_assert_int_eq(c->idle_from_ms, 0); /* consumed: a later park reads the clock */
+    int64_t before = pt_now_ms();
+    int64_t d = pt_conn_keepalive_deadline(c);
+    ck_assert(d >= before + 5000 && d <= pt_now_ms() + 5000);
+    pt_conn_destroy(c);
+    close(sv[1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conn");
@@ -246,6 +262,7 @@ int main(void)
     tcase_add_test(tc, pending_bytes_make_a_connection_readable_without_the_socket);
     tcase_add_test(tc, the_socket_transport_reads_writes_sends_files_and_shuts_down);
     tcase_add_test(tc, destroy_releases_the_protocol_state_through_its_driver);
+    tcase_add_test(tc, the_keepalive_deadline_counts_from_the_answers_end_once_then_from_now);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

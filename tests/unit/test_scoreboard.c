@@ -71,7 +71,7 @@ static void sb_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const pt_request_t *r
 {
     int64_t dur = r->start_mono_us > 0 ? pt_mono_us() - r->start_mono_us : 0;
     pt_sb_request_end(w, c, r->sb_counted && r->sb_counters == c, r->status,
-                      (int)r->method_id, r->bytes_sent, dur);
+                      (int)r->method_id, r->bytes_sent, dur, 0);
 }
 
 START_TEST(creates_every_slot_dead_and_every_process_free)
@@ -267,6 +267,18 @@ START_TEST(request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls
 }
 END_TEST
 
+START_TEST(request_end_records_the_last_use_the_caller_measured_or_now)
+{
+    pt_scoreboard_t *sb = pt_scoreboard_create(1, 1, "event");
+    pt_sb_worker_t *w = pt_sb_worker(sb, 0, 0);
+    pt_sb_request_end(w, NULL, false, 200, PT_METHOD_GET, 0, 10, 1234567);
+    ck_assert_int_eq(w->last_used_us, 1234567);
+    pt_sb_request_end(w, NULL, false, 200, PT_METHOD_GET, 0, 10, 0);
+    ck_assert(w->last_used_us > 1234567); /* 0: the wall clock, now */
+    pt_scoreboard_destroy(sb);
+}
+END_TEST
+
 START_TEST(null_slots_and_counters_are_ignored)
 {
     fixture_t f;
@@ -375,6 +387,7 @@ static Suite *scoreboard_suite(void)
     tcase_add_test(tc, request_end_counts_status_class_method_bytes_and_duration);
     tcase_add_test(tc, a_request_is_counted_when_its_status_is_committed_and_only_once);
     tcase_add_test(tc, request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls);
+    tcase_add_test(tc, request_end_records_the_last_use_the_caller_measured_or_now);
     tcase_add_test(tc, null_slots_and_counters_are_ignored);
     tcase_add_test(tc, a_worker_back_to_ready_starts_a_new_connection_count);
     tcase_add_test(tc, totals_count_workers_as_mod_status_does_with_the_letters_of_the_same_read);

@@ -183,7 +183,7 @@ static void sb_end(pt_sb_worker_t *w, pt_sb_counters_t *c, const pt_request_t *r
 {
     int64_t dur = r->start_mono_us > 0 ? pt_mono_us() - r->start_mono_us : 0;
     pt_sb_request_end(w, c, r->sb_counted && r->sb_counters == c, r->status,
-                      (int)r->method_id, r->bytes_sent, dur);
+                      (int)r->method_id, r->bytes_sent, dur, 0);
 }
 
 START_TEST(auto_text_reports_apache_fields_exactly)
