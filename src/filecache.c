@@ -162,7 +162,8 @@ static int load(const char *path, uint64_t h, pt_fcentry_t **out)
 int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t **out)
 {
     uint64_t h = hash_path(path);
-    int64_t now = pt_now_ms();
+    /* The clock only for a caller without a fresh stat (the usual caller has one). */
+    int64_t now = current ? 0 : pt_now_ms();
     pthread_mutex_lock(&fc.lock);
     pt_fcentry_t *e = find_locked(path, h);
     bool fresh = e && (current ? same_file(current, &e->st)

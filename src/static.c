@@ -499,8 +499,11 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const pt_f
     }
     const void *data = fce ? pt_fcentry_data(fce) : NULL;
     const char *etag = file_etag(r, fd, st, data, fce);
-    /* A file dated in the future is announced as modified now, as Apache does. */
-    time_t now = time(NULL);
+    /* A file dated in the future is announced as modified now, as Apache does; one dated
+     * before the request began needs no clock, the request's start stands for now (Apache's
+     * ap_rationalize_mtime, and its If-Modified-Since check against r->request_time). */
+    time_t start = (time_t)(r->start_wall_us / 1000000);
+    time_t now = r->start_wall_us > 0 && st->st_mtime < start ? start : time(NULL);
     const char *lm = fce ? pt_fcentry_last_modified(fce) : NULL;
     if (!lm) {
         char *buf = pt_arena_alloc(r->arena, PT_HTTP_DATE_LEN + 1);
