@@ -605,8 +605,12 @@ static void listen_loop(ev_child_t *ev)
     int64_t last_flush = pt_now_ms(), last_tick = last_flush;
     void (*tick)(int64_t) = ev->ch->hooks ? ev->ch->hooks->tick_listener : NULL;
     bool stop = false;
+    /* The clock as read after the last dispatch, while nothing since could have waited (a
+     * log flush or a tick may): the next wait's timeout counts from it. 0: read again. */
+    int64_t fresh = 0;
     while (!stop) {
-        int n = epoll_wait(ev->lepfd, evs, EV_BATCH, ev_next_timeout_listener(ev, pt_now_ms()));
+        int n = epoll_wait(ev->lepfd, evs, EV_BATCH,
+                           ev_next_timeout_listener(ev, fresh > 0 ? fresh : pt_now_ms()));
         if (n < 0 && errno != EINTR) {
             pt_log_error(PT_LOG_CRIT, NULL, "epoll_wait: %s", strerror(errno));
             break;
@@ -617,13 +621,16 @@ static void listen_loop(ev_child_t *ev)
         ev_expire_listener(ev, now, false, false);
         ev_wake_if_stale(ev, false);
         update_accepting_listener(ev);
+        fresh = now;
         if (now - last_flush >= EV_TICK_MS) {
             pt_log_flush_all();
             last_flush = now;
+            fresh = 0;
         }
         if (tick && now - last_tick >= EV_HOOK_TICK_MS) {
             tick(now);
             last_tick = now;
+            fresh = 0;
         }
     }
 }

@@ -81,11 +81,17 @@ void ev_heap_remove(ev_child_t *ev, pt_park_t *c)
 /* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
  * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
  * loaded core every extra runnable thread adds preemption to the latency tail. */
-static int wake_one_locked(ev_child_t *ev, bool stale)
+/* Whether wake_one_locked would wake a worker. */
+static bool can_wake_locked(const ev_child_t *ev, bool stale)
 {
     /* A worker waiting in epoll does not see the queue: it does not count as looking. */
-    if (ev->looking - ev->epoll_waiting > 0 || ev->nidle == 0 ||
-        (!stale && ev->serving - ev->blocked > 0))
+    return ev->looking - ev->epoll_waiting <= 0 && ev->nidle > 0 &&
+           (stale || ev->serving - ev->blocked <= 0);
+}
+
+static int wake_one_locked(ev_child_t *ev, bool stale)
+{
+    if (!can_wake_locked(ev, stale))
         return -1;
     int id = ev->idle_stack[--ev->nidle];
     ev->woken[id] = true;
@@ -165,7 +171,9 @@ void ev_wake_if_stale(ev_child_t *ev, bool now)
 {
     pthread_mutex_lock(&ev->qlock);
     int id = -1;
-    if (ev->qhead && (now || pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS))
+    /* The clock only when there is a worker to wake (the usual case under load: none). */
+    if (ev->qhead && can_wake_locked(ev, true) &&
+        (now || pt_now_ms() - ev->qhead->queued_ms >= EV_STALE_MS))
         id = wake_one_locked(ev, true);
     pthread_mutex_unlock(&ev->qlock);
     if (id >= 0)
