@@ -136,7 +136,9 @@ static long read_more_now(pt_http_x_t *x)
 int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *nothing,
                       const char **why)
 {
-    int64_t deadline = pt_now_ms() + wait_ms;
+    /* wait_ms from now. A resumed exchange's reads (x->nowait) take what is there and never
+     * wait, so no time passes that a deadline would measure: no clock read for them. */
+    int64_t deadline = x->nowait ? 0 : pt_now_ms() + wait_ms;
     bool first = x->len == x->pos;
     *nothing = false;
     for (;;) {
@@ -167,7 +169,7 @@ int pt_http_read_head(pt_http_x_t *x, int64_t wait_ms, bool stop_at_100, bool *n
             continue; /* 100 unasked, 102, 103: interim, not relayed */
         }
         bool empty = x->len == x->pos;
-        int64_t left = first ? wait_ms : deadline - pt_now_ms(); /* a clock read less */
+        int64_t left = first || x->nowait ? wait_ms : deadline - pt_now_ms();
         if (left <= 0)
             return PT_ETIMEOUT;
         long n = x->nowait ? read_more_now(x) : read_more(x, left, first);
