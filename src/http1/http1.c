@@ -235,7 +235,10 @@ static const char *split_field(const char *s, pt_header_t *h)
     while (is_ows(*q))
         q++;
     const char *v = q;
-    q = strchr(q, '\r'); /* the scan judged the line: no NUL before its CR */
+    /* The scan judged the line: its CR is there, before the end of the bytes read. (Not
+     * strchr: the buffer has no NUL after it, and strchr reads ahead in blocks.) */
+    while (*q != '\r')
+        q++;
     const char *e = q;
     while (e > v && is_ows(e[-1]))
         e--;
