@@ -480,8 +480,6 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
     return parse_target(req);
 }
 
-/* Eight version bytes (no CR or LF among them), CR, LF; then the version and the target
- * are judged as a whole. */
 /* The version and its CRLF are whole: the version and the target are judged as a whole. */
 static int version_done(parser_t *ps)
 {
@@ -500,6 +498,7 @@ static int version_done(parser_t *ps)
     return 0;
 }
 
+/* Eight version bytes (no CR or LF among them), CR, LF; then version_done. */
 static int scan_version(parser_t *ps)
 {
     pt_http1_parser_t *st = ps->st;
@@ -699,23 +698,27 @@ void pt_http1_parser_init(pt_http1_parser_t *st)
     memset(st, 0, sizeof(*st));
 }
 
+/* What the caller's request holds unless a head is DONE. */
+static void req_empty(pt_http1_request_t *req)
+{
+    memset(req, 0, sizeof(*req));
+    req->content_length = -1;
+}
+
 pt_http1_result_t pt_http1_parse_more(pt_http1_parser_t *st, const char *buf, size_t len,
                                       const pt_http1_limits_t *lim, pt_arena_t *arena,
                                       pt_http1_request_t *req, int *status)
 {
     parser_t ps = {buf, len, lim, st, req, false};
-    memset(req, 0, sizeof(*req));
-    req->content_length = -1;
+    req_empty(req);
     int rc = scan(&ps);
     if (rc == 0) {
         if (!ps.line_done) /* judged in an earlier call */
             request_line_slices(&ps, req);
         rc = finish(&ps, req);
     }
-    if (rc && ps.line_done) { /* req is filled only on DONE */
-        memset(req, 0, sizeof(*req));
-        req->content_length = -1;
-    }
+    if (rc && ps.line_done) /* req is filled only on DONE */
+        req_empty(req);
     if (rc == AGAIN)
         return PT_HTTP1_AGAIN;
     if (rc) {

@@ -78,9 +78,6 @@ void ev_heap_remove(ev_child_t *ev, pt_park_t *c)
 
 /* ---- Ready queue (qlock held where noted) ---------------------------------------- */
 
-/* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
- * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
- * loaded core every extra runnable thread adds preemption to the latency tail. */
 /* Whether wake_one_locked would wake a worker. */
 static bool can_wake_locked(const ev_child_t *ev, bool stale)
 {
@@ -89,6 +86,9 @@ static bool can_wake_locked(const ev_child_t *ev, bool stale)
            (stale || ev->serving - ev->blocked <= 0);
 }
 
+/* Wakes the most recently idle worker when nobody is looking, and (unless the queue is
+ * stale) nobody is serving either: a busy worker comes back to the queue soon, and on a
+ * loaded core every extra runnable thread adds preemption to the latency tail. */
 static int wake_one_locked(ev_child_t *ev, bool stale)
 {
     if (!can_wake_locked(ev, stale))
