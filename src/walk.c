@@ -15,6 +15,47 @@ static const char *with_slash(pt_request_t *r, const char *path)
     return n && path[n - 1] == '/' ? path : pt_arena_printf(r->arena, "%s/", path);
 }
 
+static __thread pt_walk_memo_t *memo; /* this thread's batch of concurrent requests */
+
+void pt_walk_memo_begin(pt_walk_memo_t *m)
+{
+    m->n = m->next = 0;
+    memo = m;
+}
+
+void pt_walk_memo_end(void)
+{
+    memo = NULL;
+}
+
+/* stat(2), or the memo's copy of an earlier stat of the same name in this batch. */
+static int stat_shared(const char *f, struct stat *st)
+{
+    pt_walk_memo_t *m = memo;
+    if (m == NULL) {
+        return stat(f, st);
+    }
+    size_t len = strlen(f);
+    for (int i = 0; i < m->n; i++) {
+        if (m->e[i].len == len && memcmp(m->e[i].name, f, len) == 0) {
+            *st = m->e[i].st;
+            return 0;
+        }
+    }
+    if (stat(f, st) != 0) {
+        return -1;
+    }
+    if (len < PT_WALK_MEMO_NAME) {
+        int i = m->next;
+        m->next = (i + 1) % PT_WALK_MEMO_FILES;
+        m->n = m->n < PT_WALK_MEMO_FILES ? m->n + 1 : m->n;
+        m->e[i].len = len;
+        m->e[i].st = *st;
+        memcpy(m->e[i].name, f, len);
+    }
+    return 0;
+}
+
 /* Only the failure path walks component by component: a file that exists costs one stat. */
 const char *pt_walk_stat(pt_request_t *r)
 {
@@ -24,7 +65,7 @@ const char *pt_walk_stat(pt_request_t *r)
         return NULL;
     }
     struct stat st;
-    if (stat(f, &st) == 0) {
+    if (stat_shared(f, &st) == 0) {
         r->finfo = st;
         r->finfo_valid = true;
         return S_ISDIR(st.st_mode) ? with_slash(r, f) : f;

@@ -15,6 +15,28 @@
 /* pt_walk_open: the file (or a directory on the way) does not exist. */
 #define PT_WALK_MISSING (-2)
 
+/* Stats shared by requests that are concurrent on one connection: the HTTP/2 streams that
+ * one read of the client's frames started (h2_session_run_started). Every one of them was
+ * sent before the first stat of the batch began, so the file system that stat saw is one
+ * each of them could have been answered from: a client that changed a file and then sent a
+ * request still gets the change, as with a stat per request (Apache). A stream started by a
+ * later read stats again. Only a successful stat of a whole name is kept; the memo lives on
+ * the stack of the thread that runs the batch, between pt_walk_memo_begin and _end. */
+#define PT_WALK_MEMO_FILES 4
+#define PT_WALK_MEMO_NAME 256 /* longer names are not kept */
+typedef struct {
+    struct {
+        size_t len;
+        struct stat st;
+        char name[PT_WALK_MEMO_NAME];
+    } e[PT_WALK_MEMO_FILES];
+    int n, next; /* entries in use; the one to replace next */
+} pt_walk_memo_t;
+
+/* Until pt_walk_memo_end, pt_walk_stat on this thread shares m's stats (m starts empty). */
+void pt_walk_memo_begin(pt_walk_memo_t *m);
+void pt_walk_memo_end(void);
+
 /* Stats r->filename; when it does not exist, finds the longest existing part, and when that
  * ends at a regular file with more path after it, splits r->filename there and sets
  * r->path_info (/app/index.php/foo). Sets r->finfo when the file exists. Returns the name the

@@ -8,6 +8,7 @@
 #include "h2_int.h"
 
 #include "log.h"
+#include "walk.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -228,6 +229,9 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
 
 void h2_session_run_started(h2_session_t *s)
 {
+    /* Every stream here was sent before this look at the file system (walk.h). */
+    pt_walk_memo_t memo;
+    pt_walk_memo_begin(&memo);
     while (s->pend_head) {
         h2_stream_t *st = s->pend_head;
         s->pend_head = st->pend_next;
@@ -248,6 +252,7 @@ void h2_session_run_started(h2_session_t *s)
         if (!st->closed)
             respond_direct(s, st, 503);
     }
+    pt_walk_memo_end();
 }
 
 static void end_input(h2_session_t *s, h2_stream_t *st)

@@ -95,6 +95,44 @@ START_TEST(curl_prior_knowledge_and_upgrade_get_a_static_file)
 }
 END_TEST
 
+/* The body of stream id (DATA frames up to END_STREAM), into out (cap, NUL-ended). */
+static void read_body(pth_h2_t *c, int32_t id, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        pth_h2_frame_t f;
+        ck_assert_int_eq(pth_h2_read(c, &f, 5000), 0);
+        bool end = f.stream == id && (f.flags & NGHTTP2_FLAG_END_STREAM);
+        if (f.type == NGHTTP2_DATA && f.stream == id) {
+            ck_assert_uint_lt(n + f.length, cap);
+            memcpy(out + n, f.payload, f.length);
+            n += f.length;
+        }
+        pth_h2_frame_free(&f);
+        if (end)
+            break;
+    }
+    out[n] = '\0';
+}
+
+/* Streams a read starts share one look at a file (walk.h's memo); a request sent after the
+ * file changed, on the same connection, gets the new file. */
+START_TEST(a_file_changed_between_two_requests_on_one_connection_is_served_new)
+{
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    char body[64];
+    ck_assert_int_eq(pth_h2_get(c, 1, "/a.txt"), 0);
+    read_body(c, 1, body, sizeof(body));
+    ck_assert_str_eq(body, "hello h2\n");
+    pth_write_filef(h, "a.txt", "changed, longer\n");
+    ck_assert_int_eq(pth_h2_get(c, 3, "/a.txt"), 0);
+    read_body(c, 3, body, sizeof(body));
+    ck_assert_str_eq(body, "changed, longer\n");
+    pth_h2_close(c);
+}
+END_TEST
+
 START_TEST(sixteen_mib_arrive_intact)
 {
     size_t n = 16u << 20;
@@ -514,6 +552,7 @@ static Suite *h2_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, curl_prior_knowledge_and_upgrade_get_a_static_file);
+    tcase_add_test(tc, a_file_changed_between_two_requests_on_one_connection_is_served_new);
     tcase_add_test(tc, sixteen_mib_arrive_intact);
     tcase_add_test(tc, a_request_body_reaches_fastcgi_intact);
     tcase_add_test(tc, a_proxied_origin_gets_the_body_and_streams_the_answer);
