@@ -262,8 +262,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 {
     (void)ng;
     h2_session_t *s = user;
-    if (h2_guard_frame(s, f))
-        return 0;
+    if (f->hd.type != NGHTTP2_PRIORITY && h2_guard_frame(s, &f->hd))
+        return 0; /* (PRIORITY was counted as it began) */
     h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
     if (!st)
         return 0;
@@ -332,6 +332,8 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
         s->continuations++;
     else
         s->continuations = 0;
+    if (hd->type == NGHTTP2_PRIORITY && h2_guard_frame(s, hd))
+        return 0; /* (nghttp2 reads nothing more: the session is ending) */
     /* RFC 9113 5.1.1: a new stream's id must exceed every one the client opened. nghttp2
      * lets a HEADERS on a lower, unknown id pass silently (it might be a stream it forgot);
      * a peer must see PROTOCOL_ERROR. */
@@ -420,6 +422,9 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 16);
     nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    /* Closed streams are kept only as nodes of RFC 7540's priority tree, which portico
+     * does not use to schedule anything. */
+    nghttp2_option_set_no_closed_streams(opt, 1);
     nghttp2_mem mem = h2_mem_of(&s->mem); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);
@@ -439,6 +444,10 @@ int h2_session_submit_settings(h2_session_t *s)
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->conf->window_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADER_LIST},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        /* RFC 9218 section 2.1: portico schedules no stream by RFC 7540's priorities, so
+         * nghttp2 need not keep their dependency tree for a client that agrees (one that
+         * does not keeps it). PRIORITY frames are counted all the same (on_begin_frame). */
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
     };
     if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
         return -1;

@@ -143,8 +143,10 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
 /* Runs the started streams: inline (h2_stream_run_inline) or on the pool. */
 void h2_session_run_started(h2_session_t *s);
 /* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY
- * ENHANCE_YOUR_CALM has been submitted and logged). */
-bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f);
+ * ENHANCE_YOUR_CALM has been submitted and logged). Called with each frame received
+ * (on_frame_recv), and with each PRIORITY frame as it begins (on_begin_frame): nghttp2
+ * skips those unread once it was told SETTINGS_NO_RFC7540_PRIORITIES. */
+bool h2_guard_frame(h2_session_t *s, const nghttp2_frame_hd *hd);
 void h2_guard_log(h2_session_t *s, const char *what);
 void h2_guard_init(h2_session_t *s);
 /* h2_stream.c */
