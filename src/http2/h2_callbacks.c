@@ -309,14 +309,20 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void *user)
 {
-    (void)error;
+    (void)ng, (void)error;
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, id);
     if (!st)
         return 0;
-    nghttp2_session_set_stream_user_data(ng, id, NULL);
+    /* (nghttp2 forgets the stream now, user data and all: it keeps no closed streams.) */
     if (s->last == st)
         s->last = NULL;
+    if (!st->queued || st->on_c1) {
+        /* No worker has it, nor ever will: the session's thread alone looks at it, and
+         * frees it at its next pump, which needs no news to come. */
+        st->closed = true;
+        return 0;
+    }
     pthread_mutex_lock(&s->lock);
     st->closed = true;
     pthread_cond_broadcast(&st->cond);
