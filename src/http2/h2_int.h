@@ -159,6 +159,10 @@ void h2_stream_free_spares(h2_session_t *s);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
 /* n bytes from p to q in ASCII lower case (q may be p). */
 void h2_lower_copy(char *q, const uint8_t *p, size_t n);
+/* The name (n bytes, any case) of a response field most answers carry (the core's, the
+ * static files', and a few more) in lower case, a literal, or NULL: the head then needs no
+ * lowered copy of it. None of them is connection-specific. */
+const char *h2_known_name(const char *name, size_t n);
 /* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
  * thread when its answer cannot block and is small (no body to read, a status, a small
  * static file, the status pages): true when it did (st is done), false when st, routed,
