@@ -106,6 +106,44 @@ static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
     return pt_arena_strndup(st->arena, (const char *)p, n);
 }
 
+/* A pseudo-header's usual value as a literal (no copy), else a copy in the arena. */
+static const char *pseudo_value(h2_stream_t *st, const uint8_t *v, size_t n)
+{
+    switch (n) {
+    case 3:
+        if (memcmp(v, "GET", 3) == 0)
+            return "GET";
+        break;
+    case 4:
+        if (memcmp(v, "POST", 4) == 0)
+            return "POST";
+        if (memcmp(v, "HEAD", 4) == 0)
+            return "HEAD";
+        if (memcmp(v, "http", 4) == 0)
+            return "http";
+        break;
+    case 5:
+        if (memcmp(v, "https", 5) == 0)
+            return "https";
+        break;
+    default:
+        break;
+    }
+    return dup_n(st, v, n);
+}
+
+/* A regular field, name and value, in one block of the arena. */
+static void keep_field(h2_stream_t *st, const uint8_t *name, size_t namelen,
+                       const uint8_t *value, size_t valuelen)
+{
+    char *q = pt_arena_alloc(st->arena, namelen + valuelen + 2);
+    memcpy(q, name, namelen);
+    q[namelen] = '\0';
+    memcpy(q + namelen + 1, value, valuelen);
+    q[namelen + 1 + valuelen] = '\0';
+    pt_table_add(&st->headers, q, q + namelen + 1);
+}
+
 /* A request trailer field, kept for the stream's request (r->trailers_in, as Apache's),
  * within the limits of its header fields: past them the rest are dropped, and logged. */
 static int keep_trailer(h2_session_t *s, h2_stream_t *st, const uint8_t *name, size_t namelen,
@@ -171,7 +209,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         return 0;
     }
     if (name[0] == ':') {
-        const char *v = dup_n(st, value, valuelen);
+        const char *v = pseudo_value(st, value, valuelen);
         if (namelen == 7 && memcmp(name, ":method", 7) == 0)
             st->method = v;
         else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0)
@@ -186,7 +224,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         st->content_length = strtoll((const char *)value, NULL, 10);
     else if (namelen == 4 && memcmp(name, "host", 4) == 0)
         st->has_host = true;
-    pt_table_add(&st->headers, dup_n(st, name, namelen), dup_n(st, value, valuelen));
+    keep_field(st, name, namelen, value, valuelen);
     return 0;
 }
 
