@@ -333,7 +333,7 @@ static bool same_name(const char *p, size_t n, const char *low)
 
 static const char content_length[] = "content-length";
 
-const char *h2_known_name(const char *name, size_t n)
+static inline const char *known_name(const char *name, size_t n)
 {
     const char *low = NULL;
     switch (n) {
@@ -364,6 +364,11 @@ const char *h2_known_name(const char *name, size_t n)
     default: break;
     }
     return low && same_name(name, n, low) ? low : NULL;
+}
+
+const char *h2_known_name(const char *name, size_t n)
+{
+    return known_name(name, n);
 }
 
 /* Copies the fields kept (nv[1..k): names still the response's where flags is 0, else
@@ -400,7 +405,7 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     for (size_t i = 0; i < f->n; i++) {
         const char *name = f->v[i].name;
         size_t nlen = strlen(name);
-        const char *low = h2_known_name(name, nlen);
+        const char *low = known_name(name, nlen);
         if (!low && connection_specific(name, nlen))
             continue;
         size_t vlen = strlen(f->v[i].value);
