@@ -38,6 +38,7 @@ struct h2_stream {
                                   until queued, then [c2]; freed with the stream */
     /* The request [c1 until queued, read-only after]. */
     const char *method, *scheme, *authority, *path;
+    size_t path_len;           /* :path's length before its query (request_new) */
     pt_table_t headers;
     size_t head_bytes;         /* decoded header bytes (name + value + 32 each) */
     size_t trailer_bytes;      /* [c1] the same for trailers (after queued) */

@@ -70,10 +70,10 @@ static void set_host(pt_request_t *r, const char *auth)
 }
 
 /* "METHOD path HTTP/2.0", as HTTP/1's request line reads (without printf's parsing). */
-static const char *request_line(pt_arena_t *a, const char *method, const char *path)
+static const char *request_line(pt_arena_t *a, const char *method, const char *path, size_t p)
 {
     static const char proto[] = " HTTP/2.0";
-    size_t m = strlen(method), p = strlen(path);
+    size_t m = strlen(method);
     char *line = pt_arena_alloc(a, m + 1 + p + sizeof(proto));
     memcpy(line, method, m);
     line[m] = ' ';
@@ -101,9 +101,11 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->method_id = method_id(st->method);
     r->header_only = r->method_id == PT_METHOD_HEAD;
     r->unparsed_uri = st->path;
-    const char *q = strchr(st->path, '?');
+    size_t plen = strlen(st->path);
+    const char *q = memchr(st->path, '?', plen);
     r->args = q ? q + 1 : NULL;
-    r->the_request = request_line(a, st->method, st->path);
+    st->path_len = q ? (size_t)(q - st->path) : plen;
+    r->the_request = request_line(a, st->method, st->path, plen);
     r->keepalive = true;
     r->content_length = st->content_length;
     r->has_body = !st->end_on_headers;
@@ -129,8 +131,6 @@ static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
     r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
-    const char *q = strchr(st->path, '?');
-    size_t plen = q ? (size_t)(q - st->path) : strlen(st->path);
     int st_code;
     long long limit = r->vhost->dir->limit_request_body;
     if (r->content_length > 0 && limit > 0 && r->content_length > limit) {
@@ -149,7 +149,7 @@ static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
                       pt_tls_sni_name(r->conn) ? pt_tls_sni_name(r->conn) : "(none)",
                       r->hostname ? r->hostname : "(none)");
         st_code = 421;
-    } else if ((st_code = pt_uri_normalize_for(r->arena, r->vhost, st->path, plen,
+    } else if ((st_code = pt_uri_normalize_for(r->arena, r->vhost, st->path, st->path_len,
                                                &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);
