@@ -68,6 +68,7 @@ int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_
     uint8_t padlen = (uint8_t)(pad > 0 ? pad - 1 : 0);
     if (h2_session_out(s, framehd, 9) < 0 || (pad > 0 && h2_session_out(s, &padlen, 1) < 0))
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    s->last = st; /* (a frame that ends the stream is followed by on_stream_close's look) */
     bool shared = !st->on_c1;
     if (shared)
         pthread_mutex_lock(&s->lock);
