@@ -119,6 +119,11 @@ struct h2_session {
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;
+    /* [c1] the server the last request's host went to (pt_config_vhost_for, whose answer
+       depends on nothing else the connection changes: its configuration and address are
+       its own); "" when none is kept */
+    char vh_host[64];
+    const pt_vhost_t *vh_last;
 };
 
 /* h2_session.c [c1] */

@@ -124,11 +124,28 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     return r;
 }
 
+/* The server r's host names on its connection, as pt_config_vhost_for finds it: the
+ * session keeps the last answer, as a client's streams mostly name one host (the search
+ * walks every server of the address, comparing names). */
+static const pt_vhost_t *vhost_of(h2_session_t *s, const pt_request_t *r)
+{
+    const char *host = r->hostname;
+    if (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0)
+        return s->vh_last;
+    const pt_vhost_t *vh = pt_config_vhost_for(r->cfg, &r->conn->local.sa, host);
+    size_t n = host ? strlen(host) : 0;
+    if (n > 0 && n < sizeof(s->vh_host)) {
+        memcpy(s->vh_host, host, n + 1);
+        s->vh_last = vh;
+    }
+    return vh;
+}
+
 /* Routes r (as h1_conn.c's handle, without the HTTP/1-only forms) up to its handler: the
  * status it ends with, or 0 and *h, the handler that answers it. */
 static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
 {
-    r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
+    r->vhost = vhost_of(st->s, r);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st_code;
