@@ -119,11 +119,12 @@ struct h2_session {
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;
-    /* [c1] the server the last request's host went to (pt_config_vhost_for, whose answer
-       depends on nothing else the connection changes: its configuration and address are
-       its own); "" when none is kept */
+    /* [c1] the server the last request's host went to and its TLS verdict (h2_request.c's
+       set_vhost: neither depends on anything else the connection changes); vh_host ""
+       when none is kept */
     char vh_host[64];
     const pt_vhost_t *vh_last;
+    int vh_tls;
 };
 
 /* h2_session.c [c1] */

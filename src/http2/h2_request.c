@@ -124,28 +124,44 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     return r;
 }
 
-/* The server r's host names on its connection, as pt_config_vhost_for finds it: the
- * session keeps the last answer, as a client's streams mostly name one host (the search
- * walks every server of the address, comparing names). */
-static const pt_vhost_t *vhost_of(h2_session_t *s, const pt_request_t *r)
+/* The TLS verdict on r's server: 403 when SNI is missing where it must not be
+ * (pt_tls_sni_missing_strict), 421 when the server's TLS terms are not those the handshake
+ * was made under (pt_tls_vhost_ok), else 0. */
+static int tls_verdict(const pt_request_t *r)
+{
+    if (pt_tls_sni_missing_strict(r->conn, r->vhost))
+        return 403;
+    return pt_tls_vhost_ok(r->conn, r->vhost) ? 0 : 421;
+}
+
+/* Sets r's server, as pt_config_vhost_for finds it for r's host, and returns its TLS
+ * verdict. Both depend on nothing else the connection changes (its configuration, its
+ * address and its handshake are its own): the session keeps the last answers, as a
+ * client's streams mostly name one host (the search walks every server of the address,
+ * comparing names). */
+static int set_vhost(h2_session_t *s, pt_request_t *r)
 {
     const char *host = r->hostname;
-    if (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0)
-        return s->vh_last;
-    const pt_vhost_t *vh = pt_config_vhost_for(r->cfg, &r->conn->local.sa, host);
+    if (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0) {
+        r->vhost = s->vh_last;
+        return s->vh_tls;
+    }
+    r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, host);
+    int tls = tls_verdict(r);
     size_t n = host ? strlen(host) : 0;
     if (n > 0 && n < sizeof(s->vh_host)) {
         memcpy(s->vh_host, host, n + 1);
-        s->vh_last = vh;
+        s->vh_last = r->vhost;
+        s->vh_tls = tls;
     }
-    return vh;
+    return tls;
 }
 
 /* Routes r (as h1_conn.c's handle, without the HTTP/1-only forms) up to its handler: the
  * status it ends with, or 0 and *h, the handler that answers it. */
 static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
 {
-    r->vhost = vhost_of(st->s, r);
+    int tls = set_vhost(st->s, r);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st_code;
@@ -154,11 +170,11 @@ static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
         pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
                       "configured limit of %lld", (long long)r->content_length, limit);
         st_code = 413;
-    } else if (pt_tls_sni_missing_strict(r->conn, r->vhost)) {
+    } else if (tls == 403) {
         pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02033: No hostname was provided via SNI for "
                        "a name based virtual host");
         st_code = 403;
-    } else if (!pt_tls_vhost_ok(r->conn, r->vhost)) {
+    } else if (tls == 421) {
         /* The stream shares its session's TLS state: SNI chose one server's terms, and
          * :authority names another's (mod_ssl's and mod_http2's 421). */
         pt_log_rerror(PT_LOG_INFO, r, "Hostname %s provided via SNI and hostname %s provided "
