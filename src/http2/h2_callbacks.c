@@ -134,8 +134,8 @@ static const char *pseudo_value(h2_stream_t *st, const uint8_t *v, size_t n)
 }
 
 /* A regular field, name and value, in one block of the arena. */
-static void keep_field(h2_stream_t *st, const uint8_t *name, size_t namelen,
-                       const uint8_t *value, size_t valuelen)
+static void keep_field(h2_stream_t *st, const uint8_t *name, size_t namelen, const uint8_t *value,
+                       size_t valuelen)
 {
     char *q = pt_arena_alloc(st->arena, namelen + valuelen + 2);
     memcpy(q, name, namelen);

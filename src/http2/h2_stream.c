@@ -22,8 +22,8 @@
 #define H2_SPARE_STREAMS 32
 #define H2_SPARE_OUT_MAX 65536    /* the largest buffer a kept stream keeps */
 #define H2_SPARE_OUT_SMALL 4096   /* an inline answer's buffer: every kept stream keeps one */
-#define H2_SPARE_BIG 16           /* the kept streams that may keep a larger one (the spares
-                                     deepest in the list: it is a stack) */
+/* The kept streams that may keep a larger one: the spares deepest in the list (a stack). */
+#define H2_SPARE_BIG 16
 
 static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
 {

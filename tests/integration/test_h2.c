@@ -476,9 +476,8 @@ static char *get_site(pth_h2_t *c, int32_t id, const char *host)
     const char *v[] = {"GET", "http", "/", host};
     uint8_t blk[256];
     size_t k = pth_h2_block(c, blk, sizeof(blk), n, v, 4);
-    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_HEADERS,
-                                  NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS, id, blk,
-                                  k), 0);
+    uint8_t flags = NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS;
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_HEADERS, flags, id, blk, k), 0);
     char *body = calloc(1, 1);
     size_t len = 0;
     for (;;) {
