@@ -125,6 +125,11 @@ struct h2_session {
     char vh_host[64];
     const pt_vhost_t *vh_last;
     int vh_tls;
+    /* [c1] the last request's authority and the host and port it gave (h2_request.c's
+       set_host_kept); auth "" when none is kept */
+    char auth[64], auth_host[64];
+    size_t auth_host_len;
+    int auth_port;
 };
 
 /* h2_session.c [c1] */

@@ -69,6 +69,25 @@ static void set_host(pt_request_t *r, const char *auth)
     r->hostname = h;
 }
 
+/* set_host through the session's memory of the last authority (a client's streams mostly
+ * name one): the same authority gives the same host and port. */
+static void set_host_kept(h2_session_t *s, pt_request_t *r, const char *auth)
+{
+    if (auth && s->auth[0] && strcmp(auth, s->auth) == 0) {
+        r->hostname = pt_arena_strndup(r->arena, s->auth_host, s->auth_host_len);
+        r->host_port = s->auth_port;
+        return;
+    }
+    set_host(r, auth);
+    size_t n = auth ? strlen(auth) : 0;
+    if (n > 0 && n < sizeof(s->auth) && r->hostname) {
+        memcpy(s->auth, auth, n + 1);
+        s->auth_host_len = strlen(r->hostname); /* (no longer than auth) */
+        memcpy(s->auth_host, r->hostname, s->auth_host_len + 1);
+        s->auth_port = r->host_port;
+    }
+}
+
 /* "METHOD path HTTP/2.0", as HTTP/1's request line reads (without printf's parsing). */
 static const char *request_line(pt_arena_t *a, const char *method, const char *path, size_t p)
 {
@@ -116,7 +135,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->headers_in.arena = a; /* (the request's additions go to its arena) */
     if (st->authority && !st->has_host)
         pt_table_add(&r->headers_in, "Host", st->authority);
-    set_host(r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
+    set_host_kept(st->s, r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
     pt_table_init(&r->headers_out, a, 8);
     pt_table_init(&r->err_headers_out, a, 4);
     pt_table_init(&r->env, a, 8);
