@@ -468,7 +468,8 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_option_set_max_continuations(opt, 16);
     nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
     /* Closed streams are kept only as nodes of RFC 7540's priority tree, which portico
-     * does not use to schedule anything. */
+     * does not use to schedule anything. (on_stream_close leaves their user data set: a
+     * stream nghttp2 kept would point at one recycled.) */
     nghttp2_option_set_no_closed_streams(opt, 1);
     nghttp2_mem mem = h2_mem_of(&s->mem); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
