@@ -69,6 +69,7 @@ int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_
     uint8_t padlen = (uint8_t)(pad > 0 ? pad - 1 : 0);
     if (h2_session_out(s, framehd, 9) < 0 || (pad > 0 && h2_session_out(s, &padlen, 1) < 0))
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    s->last = st; /* (a frame that ends the stream is followed by on_stream_close's look) */
     bool shared = !st->on_c1;
     if (shared)
         pthread_mutex_lock(&s->lock);
@@ -105,6 +106,44 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
 {
     return pt_arena_strndup(st->arena, (const char *)p, n);
+}
+
+/* A pseudo-header's usual value as a literal (no copy), else a copy in the arena. */
+static const char *pseudo_value(h2_stream_t *st, const uint8_t *v, size_t n)
+{
+    switch (n) {
+    case 3:
+        if (memcmp(v, "GET", 3) == 0)
+            return "GET";
+        break;
+    case 4:
+        if (memcmp(v, "POST", 4) == 0)
+            return "POST";
+        if (memcmp(v, "HEAD", 4) == 0)
+            return "HEAD";
+        if (memcmp(v, "http", 4) == 0)
+            return "http";
+        break;
+    case 5:
+        if (memcmp(v, "https", 5) == 0)
+            return "https";
+        break;
+    default:
+        break;
+    }
+    return dup_n(st, v, n);
+}
+
+/* A regular field, name and value, in one block of the arena. */
+static void keep_field(h2_stream_t *st, const uint8_t *name, size_t namelen, const uint8_t *value,
+                       size_t valuelen)
+{
+    char *q = pt_arena_alloc(st->arena, namelen + valuelen + 2);
+    memcpy(q, name, namelen);
+    q[namelen] = '\0';
+    memcpy(q + namelen + 1, value, valuelen);
+    q[namelen + 1 + valuelen] = '\0';
+    pt_table_add(&st->headers, q, q + namelen + 1);
 }
 
 /* A request trailer field, kept for the stream's request (r->trailers_in, as Apache's),
@@ -172,7 +211,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         return 0;
     }
     if (name[0] == ':') {
-        const char *v = dup_n(st, value, valuelen);
+        const char *v = pseudo_value(st, value, valuelen);
         if (namelen == 7 && memcmp(name, ":method", 7) == 0)
             st->method = v;
         else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0)
@@ -187,7 +226,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         st->content_length = strtoll((const char *)value, NULL, 10);
     else if (namelen == 4 && memcmp(name, "host", 4) == 0)
         st->has_host = true;
-    pt_table_add(&st->headers, dup_n(st, name, namelen), dup_n(st, value, valuelen));
+    keep_field(st, name, namelen, value, valuelen);
     return 0;
 }
 
@@ -267,8 +306,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 {
     (void)ng;
     h2_session_t *s = user;
-    if (h2_guard_frame(s, f))
-        return 0;
+    if (f->hd.type != NGHTTP2_PRIORITY && h2_guard_frame(s, &f->hd))
+        return 0; /* (PRIORITY was counted as it began) */
     h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
     if (!st)
         return 0;
@@ -314,14 +353,20 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void *user)
 {
-    (void)error;
+    (void)ng, (void)error;
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, id);
     if (!st)
         return 0;
-    nghttp2_session_set_stream_user_data(ng, id, NULL);
+    /* (nghttp2 forgets the stream now, user data and all: it keeps no closed streams.) */
     if (s->last == st)
         s->last = NULL;
+    if (!st->queued || st->on_c1) {
+        /* No worker has it, nor ever will: the session's thread alone looks at it, and
+         * frees it at its next pump, which needs no news to come. */
+        st->closed = true;
+        return 0;
+    }
     pthread_mutex_lock(&s->lock);
     st->closed = true;
     pthread_cond_broadcast(&st->cond);
@@ -337,6 +382,8 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
         s->continuations++;
     else
         s->continuations = 0;
+    if (hd->type == NGHTTP2_PRIORITY && h2_guard_frame(s, hd))
+        return 0; /* (nghttp2 reads nothing more: the session is ending) */
     /* RFC 9113 5.1.1: a new stream's id must exceed every one the client opened. nghttp2
      * lets a HEADERS on a lower, unknown id pass silently (it might be a stream it forgot);
      * a peer must see PROTOCOL_ERROR. */
@@ -425,6 +472,10 @@ int h2_session_new_ng(h2_session_t *s)
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 16);
     nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    /* Closed streams are kept only as nodes of RFC 7540's priority tree, which portico
+     * does not use to schedule anything. (on_stream_close leaves their user data set: a
+     * stream nghttp2 kept would point at one recycled.) */
+    nghttp2_option_set_no_closed_streams(opt, 1);
     nghttp2_mem mem = h2_mem_of(&s->mem); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);
@@ -444,6 +495,10 @@ int h2_session_submit_settings(h2_session_t *s)
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->conf->window_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADER_LIST},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        /* RFC 9218 section 2.1: portico schedules no stream by RFC 7540's priorities, so
+         * nghttp2 need not keep their dependency tree for a client that agrees (one that
+         * does not keeps it). PRIORITY frames are counted all the same (on_begin_frame). */
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
     };
     if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
         return -1;

@@ -58,29 +58,29 @@ void h2_guard_log(h2_session_t *s, const char *what)
                  "closing the connection", what);
 }
 
-bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f)
+bool h2_guard_frame(h2_session_t *s, const nghttp2_frame_hd *hd)
 {
     if (s->calm)
         return true;
     bool ok = true;
     const char *what = NULL;
-    switch (f->hd.type) {
+    switch (hd->type) {
     case NGHTTP2_RST_STREAM:
         ok = take(&s->b_reset, &rule_reset), what = "RST_STREAM flood (Rapid Reset)";
         break;
     case NGHTTP2_SETTINGS:
-        if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+        if (!(hd->flags & NGHTTP2_FLAG_ACK))
             ok = take(&s->b_settings, &rule_settings), what = "SETTINGS flood";
         break;
     case NGHTTP2_PING:
-        if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+        if (!(hd->flags & NGHTTP2_FLAG_ACK))
             ok = take(&s->b_ping, &rule_ping), what = "PING flood";
         break;
     case NGHTTP2_PRIORITY:
         ok = take(&s->b_priority, &rule_priority), what = "PRIORITY flood";
         break;
     case NGHTTP2_DATA:
-        if (f->hd.length == 0 && !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM))
             ok = take(&s->b_empty, &rule_empty), what = "empty DATA flood";
         break;
     default:

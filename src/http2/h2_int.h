@@ -38,6 +38,7 @@ struct h2_stream {
                                   until queued, then [c2]; freed with the stream */
     /* The request [c1 until queued, read-only after]. */
     const char *method, *scheme, *authority, *path;
+    size_t path_len;           /* :path's length before its query (request_new) */
     pt_table_t headers;
     size_t head_bytes;         /* decoded header bytes (name + value + 32 each) */
     size_t trailer_bytes;      /* [c1] the same for trailers (after queued) */
@@ -118,6 +119,17 @@ struct h2_session {
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;
+    /* [c1] the server the last request's host went to and its TLS verdict (h2_request.c's
+       set_vhost: neither depends on anything else the connection changes); vh_host ""
+       when none is kept */
+    char vh_host[64];
+    const pt_vhost_t *vh_last;
+    int vh_tls;
+    /* [c1] the last request's authority and the host and port it gave (h2_request.c's
+       set_host_kept); auth "" when none is kept */
+    char auth[64], auth_host[64];
+    size_t auth_host_len;
+    int auth_port;
 };
 
 /* h2_session.c [c1] */
@@ -143,8 +155,10 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
 /* Runs the started streams: inline (h2_stream_run_inline) or on the pool. */
 void h2_session_run_started(h2_session_t *s);
 /* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY
- * ENHANCE_YOUR_CALM has been submitted and logged). */
-bool h2_guard_frame(h2_session_t *s, const nghttp2_frame *f);
+ * ENHANCE_YOUR_CALM has been submitted and logged). Called with each frame received
+ * (on_frame_recv), and with each PRIORITY frame as it begins (on_begin_frame): nghttp2
+ * skips those unread once it was told SETTINGS_NO_RFC7540_PRIORITIES. */
+bool h2_guard_frame(h2_session_t *s, const nghttp2_frame_hd *hd);
 void h2_guard_log(h2_session_t *s, const char *what);
 void h2_guard_init(h2_session_t *s);
 /* h2_stream.c */
@@ -157,6 +171,10 @@ void h2_stream_free_spares(h2_session_t *s);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
 /* n bytes from p to q in ASCII lower case (q may be p). */
 void h2_lower_copy(char *q, const uint8_t *p, size_t n);
+/* The name (n bytes, any case) of a response field most answers carry (the core's, the
+ * static files', and a few more) in lower case, a literal, or NULL: the head then needs no
+ * lowered copy of it. None of them is connection-specific. */
+const char *h2_known_name(const char *name, size_t n);
 /* h2_request.c [c1]: makes and routes st's request, and answers it on the session's
  * thread when its answer cannot block and is small (no body to read, a status, a small
  * static file, the status pages): true when it did (st is done), false when st, routed,

@@ -69,11 +69,30 @@ static void set_host(pt_request_t *r, const char *auth)
     r->hostname = h;
 }
 
+/* set_host through the session's memory of the last authority (a client's streams mostly
+ * name one): the same authority gives the same host and port. */
+static void set_host_kept(h2_session_t *s, pt_request_t *r, const char *auth)
+{
+    if (auth && s->auth[0] && strcmp(auth, s->auth) == 0) {
+        r->hostname = pt_arena_strndup(r->arena, s->auth_host, s->auth_host_len);
+        r->host_port = s->auth_port;
+        return;
+    }
+    set_host(r, auth);
+    size_t n = auth ? strlen(auth) : 0;
+    if (n > 0 && n < sizeof(s->auth) && r->hostname) {
+        memcpy(s->auth, auth, n + 1);
+        s->auth_host_len = strlen(r->hostname); /* (no longer than auth) */
+        memcpy(s->auth_host, r->hostname, s->auth_host_len + 1);
+        s->auth_port = r->host_port;
+    }
+}
+
 /* "METHOD path HTTP/2.0", as HTTP/1's request line reads (without printf's parsing). */
-static const char *request_line(pt_arena_t *a, const char *method, const char *path)
+static const char *request_line(pt_arena_t *a, const char *method, const char *path, size_t p)
 {
     static const char proto[] = " HTTP/2.0";
-    size_t m = strlen(method), p = strlen(path);
+    size_t m = strlen(method);
     char *line = pt_arena_alloc(a, m + 1 + p + sizeof(proto));
     memcpy(line, method, m);
     line[m] = ' ';
@@ -101,9 +120,11 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->method_id = method_id(st->method);
     r->header_only = r->method_id == PT_METHOD_HEAD;
     r->unparsed_uri = st->path;
-    const char *q = strchr(st->path, '?');
+    size_t plen = strlen(st->path);
+    const char *q = memchr(st->path, '?', plen);
     r->args = q ? q + 1 : NULL;
-    r->the_request = request_line(a, st->method, st->path);
+    st->path_len = q ? (size_t)(q - st->path) : plen;
+    r->the_request = request_line(a, st->method, st->path, plen);
     r->keepalive = true;
     r->content_length = st->content_length;
     r->has_body = !st->end_on_headers;
@@ -114,7 +135,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->headers_in.arena = a; /* (the request's additions go to its arena) */
     if (st->authority && !st->has_host)
         pt_table_add(&r->headers_in, "Host", st->authority);
-    set_host(r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
+    set_host_kept(st->s, r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
     pt_table_init(&r->headers_out, a, 8);
     pt_table_init(&r->err_headers_out, a, 4);
     pt_table_init(&r->env, a, 8);
@@ -122,26 +143,57 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     return r;
 }
 
+/* The TLS verdict on r's server: 403 when SNI is missing where it must not be
+ * (pt_tls_sni_missing_strict), 421 when the server's TLS terms are not those the handshake
+ * was made under (pt_tls_vhost_ok), else 0. */
+static int tls_verdict(const pt_request_t *r)
+{
+    if (pt_tls_sni_missing_strict(r->conn, r->vhost))
+        return 403;
+    return pt_tls_vhost_ok(r->conn, r->vhost) ? 0 : 421;
+}
+
+/* Sets r's server, as pt_config_vhost_for finds it for r's host, and returns its TLS
+ * verdict. Both depend on nothing else the connection changes (its configuration, its
+ * address and its handshake are its own): the session keeps the last answers, as a
+ * client's streams mostly name one host (the search walks every server of the address,
+ * comparing names). */
+static int set_vhost(h2_session_t *s, pt_request_t *r)
+{
+    const char *host = r->hostname;
+    if (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0) {
+        r->vhost = s->vh_last;
+        return s->vh_tls;
+    }
+    r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, host);
+    int tls = tls_verdict(r);
+    size_t n = host ? strlen(host) : 0;
+    if (n > 0 && n < sizeof(s->vh_host)) {
+        memcpy(s->vh_host, host, n + 1);
+        s->vh_last = r->vhost;
+        s->vh_tls = tls;
+    }
+    return tls;
+}
+
 /* Routes r (as h1_conn.c's handle, without the HTTP/1-only forms) up to its handler: the
  * status it ends with, or 0 and *h, the handler that answers it. */
 static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
 {
-    r->vhost = pt_config_vhost_for(r->cfg, &r->conn->local.sa, r->hostname);
+    int tls = set_vhost(st->s, r);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
-    const char *q = strchr(st->path, '?');
-    size_t plen = q ? (size_t)(q - st->path) : strlen(st->path);
     int st_code;
     long long limit = r->vhost->dir->limit_request_body;
     if (r->content_length > 0 && limit > 0 && r->content_length > limit) {
         pt_log_rerror(PT_LOG_ERR, r, "Requested content-length of %lld is larger than the "
                       "configured limit of %lld", (long long)r->content_length, limit);
         st_code = 413;
-    } else if (pt_tls_sni_missing_strict(r->conn, r->vhost)) {
+    } else if (tls == 403) {
         pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02033: No hostname was provided via SNI for "
                        "a name based virtual host");
         st_code = 403;
-    } else if (!pt_tls_vhost_ok(r->conn, r->vhost)) {
+    } else if (tls == 421) {
         /* The stream shares its session's TLS state: SNI chose one server's terms, and
          * :authority names another's (mod_ssl's and mod_http2's 421). */
         pt_log_rerror(PT_LOG_INFO, r, "Hostname %s provided via SNI and hostname %s provided "
@@ -149,7 +201,7 @@ static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
                       pt_tls_sni_name(r->conn) ? pt_tls_sni_name(r->conn) : "(none)",
                       r->hostname ? r->hostname : "(none)");
         st_code = 421;
-    } else if ((st_code = pt_uri_normalize_for(r->arena, r->vhost, st->path, plen,
+    } else if ((st_code = pt_uri_normalize_for(r->arena, r->vhost, st->path, st->path_len,
                                                &r->uri)) != 0) {
         r->uri = r->unparsed_uri;
         pt_log_rerror(PT_LOG_INFO, r, "invalid URI path (%s)", r->unparsed_uri);

@@ -76,15 +76,6 @@ void h2_session_goaway_now(h2_session_t *s, uint32_t error)
 
 /* ---- What the streams' workers did ------------------------------------------------- */
 
-static void unlink_stream(h2_session_t *s, h2_stream_t *st)
-{
-    for (h2_stream_t **pp = &s->streams; *pp; pp = &(*pp)->next)
-        if (*pp == st) {
-            *pp = st->next;
-            break;
-        }
-}
-
 /* The response head of st goes out; its body is read from the stream's buffer. */
 static void submit_head(h2_session_t *s, h2_stream_t *st)
 {
@@ -99,19 +90,25 @@ static void submit_head(h2_session_t *s, h2_stream_t *st)
 static void pump_locked(h2_session_t *s)
 {
     s->news = false;
-    for (h2_stream_t *st = s->streams, *next; st; st = next) {
-        next = st->next;
+    /* pp links to st, so an ended stream is unlinked where it stands (the oldest, which
+     * end first, are the list's last: a search from its head would walk all of it). */
+    h2_stream_t **pp = &s->streams;
+    while (*pp) {
+        h2_stream_t *st = *pp;
         if (st->consumed) {
             nghttp2_session_consume(s->ng, st->id, st->consumed);
             st->consumed = 0;
         }
         if (st->closed) {
             if (!st->queued || st->done) {
-                unlink_stream(s, st);
+                *pp = st->next;
                 h2_stream_recycle(st);
+            } else {
+                pp = &st->next;
             }
             continue;
         }
+        pp = &st->next;
         if (st->continue_wanted && !st->continue_sent && !st->head_submitted) {
             static const nghttp2_nv cont = {(uint8_t *)":status", (uint8_t *)"100", 7, 3,
                                             NGHTTP2_NV_FLAG_NONE};

@@ -16,8 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define H2_SPARE_STREAMS 16      /* ended streams a session keeps for reuse */
+/* Ended streams a session keeps for reuse: twice the ten or so a client keeps in flight, as
+ * the streams that ended wait for the session's next pump while the next ones begin (at 16,
+ * one stream in twelve of h2load -m10 was made anew, its arena too, and one destroyed). */
+#define H2_SPARE_STREAMS 32
 #define H2_SPARE_OUT_MAX 65536    /* the largest buffer a kept stream keeps */
+#define H2_SPARE_OUT_SMALL 4096   /* an inline answer's buffer: every kept stream keeps one */
+/* The kept streams that may keep a larger one: the spares deepest in the list (a stack). */
+#define H2_SPARE_BIG 16
 
 static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
 {
@@ -77,7 +83,7 @@ void h2_stream_recycle(h2_stream_t *st)
     size_t cap = st->out ? st->out_cap : st->spare_cap;
     if (st->out && st->spare_out)
         free(st->spare_out);
-    if (cap > H2_SPARE_OUT_MAX) {
+    if (cap > H2_SPARE_OUT_MAX || (cap > H2_SPARE_OUT_SMALL && s->nspare >= H2_SPARE_BIG)) {
         free(out);
         out = NULL;
         cap = 0;
@@ -313,18 +319,79 @@ void h2_lower_copy(char *q, const uint8_t *p, size_t n)
         lower8(q + n - 8, p + n - 8);
 }
 
-/* Copies the fields kept (lengths in nv[1..k), names and values still the response's) into
- * one block of the stream's arena, the names in lower case: the session submits the head
- * after the request's handler, whose strings may not last, is done. The block's end,
- * past the fields. */
+/* Whether the n bytes at p, in any case, are low (lower case letters, '-' and digits):
+ * a word at a time, each letter compared without its case bit (0x20, which in low's letters
+ * sits below their 0x40), every other byte exactly. n is 4 to 16 (two overlapping words). */
+static bool same_name(const char *p, size_t n, const char *low)
+{
+    if (n < 8) {
+        uint32_t a, b, la, lb;
+        memcpy(&a, p, 4), memcpy(&b, p + n - 4, 4);
+        memcpy(&la, low, 4), memcpy(&lb, low + n - 4, 4);
+        return (a | ((la & 0x40404040u) >> 1)) == la && (b | ((lb & 0x40404040u) >> 1)) == lb;
+    }
+    uint64_t a, b, la, lb;
+    const uint64_t bit = 0x4040404040404040ULL;
+    memcpy(&a, p, 8), memcpy(&b, p + n - 8, 8);
+    memcpy(&la, low, 8), memcpy(&lb, low + n - 8, 8);
+    return (a | ((la & bit) >> 1)) == la && (b | ((lb & bit) >> 1)) == lb;
+}
+
+static const char content_length[] = "content-length";
+
+static inline const char *known_name(const char *name, size_t n)
+{
+    const char *low = NULL;
+    switch (n) {
+    case 4:
+        switch (name[0] | 0x20) {
+        case 'd': low = "date"; break;
+        case 'e': low = "etag"; break;
+        case 'v': low = "vary"; break;
+        case 'l': low = "link"; break;
+        default: break;
+        }
+        break;
+    case 5: low = "allow"; break;
+    case 6: low = "server"; break;
+    case 7: low = "expires"; break;
+    case 8: low = "location"; break;
+    case 12: low = "content-type"; break;
+    case 13:
+        switch (name[0] | 0x20) {
+        case 'l': low = "last-modified"; break;
+        case 'a': low = "accept-ranges"; break;
+        case 'c': low = "cache-control"; break;
+        default: break;
+        }
+        break;
+    case 14: low = content_length; break;
+    case 16: low = "content-encoding"; break;
+    default: break;
+    }
+    return low && same_name(name, n, low) ? low : NULL;
+}
+
+const char *h2_known_name(const char *name, size_t n)
+{
+    return known_name(name, n);
+}
+
+/* Copies the fields kept (nv[1..k): names still the response's where flags is 0, else
+ * h2_known_name's literals; values still the response's) into one block of the stream's
+ * arena, those names in lower case: the session submits the head after the request's
+ * handler, whose strings may not last, is done. The block's end, past the fields. */
 static char *copy_fields(pt_arena_t *a, nghttp2_nv *nv, size_t k, size_t bytes)
 {
     char *q = pt_arena_alloc(a, bytes);
     for (size_t j = 1; j < k; j++) {
-        h2_lower_copy(q, nv[j].name, nv[j].namelen);
-        nv[j].name = (uint8_t *)q;
-        q += nv[j].namelen;
-        *q++ = '\0';
+        if (!nv[j].flags) {
+            h2_lower_copy(q, nv[j].name, nv[j].namelen);
+            nv[j].name = (uint8_t *)q;
+            q += nv[j].namelen;
+            *q++ = '\0';
+        }
+        nv[j].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
         memcpy(q, nv[j].value, nv[j].valuelen + 1);
         nv[j].value = (uint8_t *)q;
         q += nv[j].valuelen + 1;
@@ -342,12 +409,17 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     size_t k = 1, bytes = 2 * 24; /* (:status and content-length's values) */
     bool has_length = false;
     for (size_t i = 0; i < f->n; i++) {
-        size_t nlen = strlen(f->v[i].name);
-        if (connection_specific(f->v[i].name, nlen))
+        const char *name = f->v[i].name;
+        size_t nlen = strlen(name);
+        const char *low = known_name(name, nlen);
+        if (!low && connection_specific(name, nlen))
             continue;
-        has_length = has_length || (nlen == 14 && strcasecmp(f->v[i].name, "content-length") == 0);
-        nv[k] = nv_of(f->v[i].name, nlen, f->v[i].value, strlen(f->v[i].value));
-        bytes += nlen + nv[k++].valuelen + 2;
+        size_t vlen = strlen(f->v[i].value);
+        if (low == content_length)
+            has_length = true;
+        nv[k] = nv_of(low ? low : name, nlen, f->v[i].value, vlen);
+        nv[k].flags = low != NULL; /* (copy_fields: the name needs no copy) */
+        bytes += (low ? 0 : nlen + 1) + nv[k++].valuelen + 1;
     }
     char *q = copy_fields(st->arena, nv, k, bytes);
     size_t n = h->status >= 100 && h->status <= 999 ? status_at(q, h->status)
@@ -355,7 +427,7 @@ static int h2_send_head(pt_request_t *r, const pt_resp_head_t *h)
     nv[0] = nv_of(":status", 7, q, n);
     q += n + 1;
     if (h->length >= 0 && pt_status_has_body(h->status) && !has_length)
-        nv[k++] = nv_of("content-length", 14, q, decimal_at(q, h->length));
+        nv[k++] = nv_of(content_length, 14, q, decimal_at(q, h->length));
     stream_lock(st);
     st->nv = nv;
     st->nnv = k;

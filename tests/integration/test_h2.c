@@ -507,6 +507,62 @@ START_TEST(protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade)
 }
 END_TEST
 
+/* A GET for / naming host on stream id; the body of its answer (a malloc'd string). */
+static char *get_site(pth_h2_t *c, int32_t id, const char *host)
+{
+    const char *n[] = {":method", ":scheme", ":path", ":authority"};
+    const char *v[] = {"GET", "http", "/", host};
+    uint8_t blk[256];
+    size_t k = pth_h2_block(c, blk, sizeof(blk), n, v, 4);
+    uint8_t flags = NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS;
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_HEADERS, flags, id, blk, k), 0);
+    char *body = calloc(1, 1);
+    size_t len = 0;
+    for (;;) {
+        pth_h2_frame_t f;
+        ck_assert_int_eq(pth_h2_read(c, &f, 5000), 0);
+        bool end = f.stream == id && (f.flags & NGHTTP2_FLAG_END_STREAM);
+        if (f.stream == id && f.type == NGHTTP2_DATA) {
+            body = realloc(body, len + f.length + 1);
+            memcpy(body + len, f.payload, f.length);
+            len += f.length;
+            body[len] = '\0';
+        }
+        ck_assert_int_ne(f.type, NGHTTP2_RST_STREAM);
+        ck_assert_int_ne(f.type, NGHTTP2_GOAWAY);
+        pth_h2_frame_free(&f);
+        if (end)
+            return body;
+    }
+}
+
+START_TEST(streams_of_one_connection_reach_the_servers_their_hosts_name)
+{
+    /* The session keeps the server the last stream's host went to: a stream naming another
+     * host on the same connection must still reach its own. */
+    pth_stop(h);
+    pth_write_dir_file(h, "a/index.html", "site a", 6);
+    pth_write_dir_file(h, "b/index.html", "site b", 6);
+    pth_config(h, "Protocols h2c http/1.1\n"
+                  "<VirtualHost *:@PORT@>\nServerName a.test\nDocumentRoot @DIR@/a\n"
+                  "</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\nServerName b.test\nDocumentRoot @DIR@/b\n"
+                  "</VirtualHost>\n"
+                  "<Directory @DIR@>\nRequire all granted\n</Directory>\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    const char *host[] = {"a.test", "b.test", "b.test", "A.test:80", "b.test.", "a.test"};
+    const char *want[] = {"site a", "site b", "site b", "site a", "site b", "site a"};
+    for (int i = 0; i < 6; i++) {
+        char *body = get_site(c, 2 * i + 1, host[i]);
+        ck_assert_msg(strcmp(body, want[i]) == 0, "%s: %s", host[i], body);
+        free(body);
+    }
+    pth_h2_close(c);
+}
+END_TEST
+
 START_TEST(a_stream_takes_its_client_address_from_a_trusted_proxy)
 {
     /* mod_remoteip's step runs for a stream as for an HTTP/1 request: %a in the access log
@@ -563,6 +619,7 @@ static Suite *h2_suite(void)
     tcase_add_test(tc, a_static_file_is_not_held_up_by_a_slow_stream_on_its_connection);
     tcase_add_test(tc, protocols_without_h2c_refuse_prior_knowledge_and_ignore_upgrade);
     tcase_add_test(tc, a_stream_takes_its_client_address_from_a_trusted_proxy);
+    tcase_add_test(tc, streams_of_one_connection_reach_the_servers_their_hosts_name);
     pth_tcase_add_for(tc, "event", idle_sessions_hold_no_worker);
     pth_tcase_add_for(tc, "event", busy_sessions_hold_no_worker);
     tcase_add_test(tc, a_graceful_restart_sends_goaway_and_lets_streams_finish);

@@ -14,14 +14,11 @@
 static pth_t *h;
 static pth_h2_fcgi_t be;
 
-static void setup(void)
+/* a.test (h2) and b.test (HTTP/1.1 only) on one address; extra: more global lines. */
+static void configure(const char *extra)
 {
-    h = pth_new();
-    pth_write_dir_file(h, "a/index.html", "site a", 6);
-    pth_write_dir_file(h, "b/index.html", "site b", 6);
-    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
     pth_config_raw(h,
-        "MPM %s\nListen 127.0.0.1:@PORT@ https\n"
+        "%sMPM %s\nListen 127.0.0.1:@PORT@ https\n"
         "ServerName localhost\nErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\n"
         "LogLevel info\nCustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
         "<Directory @DIR@>\nRequire all granted\n</Directory>\n"
@@ -31,8 +28,17 @@ static void setup(void)
         "<VirtualHost *:@PORT@>\nServerName b.test\nDocumentRoot @DIR@/b\nSSLEngine on\n"
         "SSLCertificateFile %s\nSSLCertificateKeyFile %s\nProtocols http/1.1\n"
         "</VirtualHost>\n",
-        pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"),
+        extra, pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"),
         pth_tls_file("b.test.rsa.pem"), pth_tls_file("b.test.rsa.key"));
+}
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_dir_file(h, "a/index.html", "site a", 6);
+    pth_write_dir_file(h, "b/index.html", "site b", 6);
+    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
+    configure("");
     pth_start(h);
 }
 
@@ -57,6 +63,29 @@ START_TEST(alpn_h2_serves_http2_and_a_server_without_h2_http1)
     ck_assert_int_eq(pth_tls_get(&qb, &r), 0);
     ck_assert_int_eq(r.version, 11);
     ck_assert_str_eq(r.body, "site b");
+    pth_resp_free(&r);
+}
+END_TEST
+
+START_TEST(a_stream_naming_a_server_of_other_tls_terms_than_its_sni_gets_421)
+{
+    /* SNI a.test, :authority b.test, whose certificate is another (terms that differ under
+     * SSLVHostSNIPolicy strict): mod_http2's 421; a.test is still served. */
+    pth_stop(h);
+    configure("SSLVHostSNIPolicy strict\n");
+    pth_start(h);
+    pth_resp_t r;
+    pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = "/", .http2 = true,
+                       .host_header = "b.test"};
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.version, 20);
+    ck_assert_int_eq(r.status, 421);
+    ck_assert_str_ne(r.body, "site b");
+    pth_resp_free(&r);
+    q.host_header = "a.test";
+    ck_assert_int_eq(pth_tls_get(&q, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "site a");
     pth_resp_free(&r);
 }
 END_TEST
@@ -120,6 +149,7 @@ static Suite *h2_tls_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, alpn_h2_serves_http2_and_a_server_without_h2_http1);
+    tcase_add_test(tc, a_stream_naming_a_server_of_other_tls_terms_than_its_sni_gets_421);
     tcase_add_test(tc, sixteen_mib_over_h2_and_tls_arrive_intact);
     tcase_add_test(tc, nghttp_posts_a_body_to_fastcgi_intact_and_h2load_is_served);
     suite_add_tcase(s, tc);

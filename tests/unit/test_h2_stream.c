@@ -1,5 +1,6 @@
 /* h2_lower_copy (h2_stream.c): field names to ASCII lower case eight bytes at a time, as
- * a byte-by-byte tolower in the C locale would, for every length and every byte value. */
+ * a byte-by-byte tolower in the C locale would, for every length and every byte value;
+ * h2_known_name: a response field's name known in any case, and nothing else. */
 #include "h2_int.h"
 
 #include <check.h>
@@ -34,11 +35,45 @@ START_TEST(lowers_as_tolower_does_for_every_byte_and_length)
 }
 END_TEST
 
+/* Each known name with each of its bytes replaced by every byte value is known exactly when
+ * the result still lowers to it ('-' and CR, which differ in the case bit only, too). */
+START_TEST(knows_a_name_exactly_when_it_lowers_to_a_known_one)
+{
+    static const char *const known[] = {
+        "date", "etag", "vary", "link", "allow", "server", "expires", "location",
+        "content-type", "last-modified", "accept-ranges", "cache-control", "content-length",
+        "content-encoding"};
+    for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++) {
+        const char *low = known[j];
+        size_t n = strlen(low);
+        char name[32];
+        for (size_t i = 0; i < n; i++)
+            for (int b = 0; b < 256; b++) {
+                memcpy(name, low, n + 1);
+                name[i] = (char)b;
+                const char *got = h2_known_name(name, n);
+                if (lower1((unsigned char)b) == low[i])
+                    ck_assert_msg(got && strcmp(got, low) == 0, "%s byte %zu: %02x", low, i, b);
+                else
+                    ck_assert_msg(got == NULL, "%s byte %zu: %02x gave %s", low, i, b, got);
+            }
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)(low[i] >= 'a' && low[i] <= 'z' ? low[i] - 32 : low[i]);
+        ck_assert_str_eq(h2_known_name(name, n), low); /* all upper case */
+    }
+    ck_assert_ptr_null(h2_known_name("content\rtype", 12));
+    ck_assert_ptr_null(h2_known_name("x-powered-by", 12));
+    ck_assert_ptr_null(h2_known_name("Age", 3));
+    ck_assert_ptr_null(h2_known_name("Upgrade", 7));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("h2_stream");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, lowers_as_tolower_does_for_every_byte_and_length);
+    tcase_add_test(tc, knows_a_name_exactly_when_it_lowers_to_a_known_one);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
