@@ -78,8 +78,12 @@ void pt_table_add_all(pt_table_t *t, const pt_table_t *src)
 
 void pt_table_unset(pt_table_t *t, const char *name)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < t->n; i++)
+    /* Nothing moves before the first match (usually there is none: pt_table_set). */
+    size_t i = 0;
+    while (i < t->n && !same_name(t->v[i].name, name))
+        i++;
+    size_t j = i;
+    for (; i < t->n; i++)
         if (!same_name(t->v[i].name, name))
             t->v[j++] = t->v[i];
     t->n = j;
