@@ -92,6 +92,14 @@ static const char *first_line(pt_arena_t *a, const char *p, size_t len)
     return pt_arena_strndup(a, p, PT_MIN(n, (size_t)8192));
 }
 
+/* The same for a parsed head, without a scan: the parser took method SP target SP
+ * "HTTP/x.y" CRLF exactly, none of it CR or LF, so the line is those bytes. */
+static const char *parsed_line(pt_arena_t *a, const pt_http1_request_t *h)
+{
+    size_t n = (size_t)(h->target.p + h->target.len - h->method.p) + 9;
+    return pt_arena_strndup(a, h->method.p, PT_MIN(n, (size_t)8192));
+}
+
 /* The name of a method the parser knew (it matched these bytes exactly), else NULL. */
 static const char *known_method(pt_method_t id)
 {
@@ -298,7 +306,7 @@ static int serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h, int64_
                      pt_request_t **parked)
 {
     pt_request_t *r = request_new(w, c, h, mono_us);
-    r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
+    r->the_request = parsed_line(r->arena, h);
     fill_from_head(r, h);
     c->rpos += h->head_len;
     c->head_start_ms = 0;
