@@ -224,7 +224,8 @@ static int parse_version(const char *v, int *version)
 }
 
 /* Splits a field line that the scan judged already: its name, and its value without the
- * surrounding OWS. Returns the start of the next line. */
+ * surrounding OWS. Returns the start of the next line. (For the fields past those the scan
+ * kept: pt_http1_parser_t's kept.) */
 static const char *split_field(const char *s, pt_header_t *h)
 {
     const char *q = s;
@@ -613,8 +614,17 @@ static int scan_field_lf(parser_t *ps)
     int rc = on_field(ps, &h);
     if (rc)
         return rc;
+    if (st->nfields < PT_HTTP1_KEPT_FIELDS && st->pos <= UINT32_MAX) {
+        uint32_t *k = st->kept[st->nfields];
+        k[0] = (uint32_t)st->line;
+        k[1] = (uint32_t)h.name.len;
+        k[2] = (uint32_t)st->value;
+        k[3] = (uint32_t)h.value.len;
+    }
     st->nfields++;
     st->line = ++st->pos;
+    if (st->nfields == PT_HTTP1_KEPT_FIELDS)
+        st->rest = st->line;
     st->state = S_FIELD;
     return 0;
 }
@@ -667,8 +677,16 @@ static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_reques
     if (n == 0)
         return;
     req->headers = pt_arena_alloc(arena, n * sizeof(pt_header_t));
-    const char *p = ps->buf + ps->st->fields;
-    for (size_t i = 0; i < n; i++)
+    const char *b = ps->buf;
+    size_t i = 0;
+    if (ps->st->pos <= UINT32_MAX) { /* else the offsets were not kept */
+        for (; i < n && i < PT_HTTP1_KEPT_FIELDS; i++) {
+            const uint32_t *k = ps->st->kept[i];
+            req->headers[i] = (pt_header_t){{b + k[0], k[1]}, {b + k[2], k[3]}};
+        }
+    }
+    const char *p = b + (i > 0 ? ps->st->rest : ps->st->fields);
+    for (; i < n; i++)
         p = split_field(p, &req->headers[i]);
 }
 
@@ -695,7 +713,7 @@ static int scan(parser_t *ps)
 
 void pt_http1_parser_init(pt_http1_parser_t *st)
 {
-    memset(st, 0, sizeof(*st));
+    memset(st, 0, offsetof(pt_http1_parser_t, kept));
 }
 
 /* What the caller's request holds unless a head is DONE. */
