@@ -5,6 +5,9 @@
 #include "http1.h"
 
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Empty lines tolerated before the request line (Apache: DEFAULT_LIMIT_BLANK_LINES). */
 #define MAX_BLANK_LINES 10
@@ -383,12 +386,59 @@ static int on_field(parser_t *ps, const pt_header_t *h)
     return 0;
 }
 
+/* What a scan may judge 16 bytes at a time (SSE2) before the table loop: exactly the
+ * table's bytes for a target or a value; for a token (method, field name) only letters,
+ * digits and '-', which is what tokens are nearly always made of, the table loop then
+ * judging from the first other byte. A vector loop costs a tenth of the table loop per
+ * byte; a request's head is mostly its field values. */
+enum { V_TOKEN, V_TARGET, V_VALUE };
+
+#ifdef __SSE2__
+/* Bit i set: byte i of v ends what a vector judges. */
+static inline unsigned vec_stops(__m128i v, int kind)
+{
+    __m128i bad;
+    if (kind == V_TOKEN) {
+        __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i good = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a),
+                         _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+        return (unsigned)_mm_movemask_epi8(good) ^ 0xffffu;
+    }
+    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    if (kind == V_TARGET) { /* <= SP, DEL, '#' */
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+        bad = _mm_or_si128(_mm_or_si128(low, del), _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+    } else { /* controls but HTAB, DEL */
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), low), del);
+    }
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* The first position from pos (before stop) whose byte is not in the class table: the one
  * loop under every scan, with the position in a register (a store to st->pos per byte could
  * alias the buffer, so the compiler kept it in memory). */
-static size_t scan_while(const unsigned char *b, size_t pos, size_t stop,
-                         const uint8_t *cls)
+static inline size_t scan_while(const unsigned char *b, size_t pos, size_t stop,
+                                const uint8_t *cls, int kind)
 {
+#ifdef __SSE2__
+    while (pos + 16 <= stop) {
+        unsigned m = vec_stops(_mm_loadu_si128((const __m128i *)(const void *)(b + pos)), kind);
+        if (m) {
+            pos += (size_t)__builtin_ctz(m);
+            if (kind != V_TOKEN) /* the vector judged as the table does */
+                return pos;
+            break;
+        }
+        pos += 16;
+    }
+#else
+    (void)kind;
+#endif
     while (pos + 4 <= stop && cls[b[pos]] && cls[b[pos + 1]] && cls[b[pos + 2]] &&
            cls[b[pos + 3]])
         pos += 4;
@@ -440,7 +490,7 @@ static int scan_method(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_line);
-    st->pos = scan_while(b, st->pos, stop, tchar);
+    st->pos = scan_while(b, st->pos, stop, tchar, V_TOKEN);
     int rc = scan_end(ps, stop, 414);
     if (rc)
         return rc;
@@ -457,7 +507,7 @@ static int scan_target(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_line);
-    st->pos = scan_while(b, st->pos, stop, target_ch);
+    st->pos = scan_while(b, st->pos, stop, target_ch, V_TARGET);
     int rc = scan_end(ps, stop, 414);
     if (rc)
         return rc;
@@ -558,7 +608,7 @@ static int scan_name(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    st->pos = scan_while(b, st->pos, stop, tchar);
+    st->pos = scan_while(b, st->pos, stop, tchar, V_TOKEN);
     int rc = scan_end(ps, stop, 431);
     if (rc)
         return rc;
@@ -588,7 +638,7 @@ static int scan_value(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    st->pos = scan_while(b, st->pos, stop, value_ch);
+    st->pos = scan_while(b, st->pos, stop, value_ch, V_VALUE);
     int rc = scan_end(ps, stop, 431);
     if (rc)
         return rc;

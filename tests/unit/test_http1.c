@@ -240,6 +240,46 @@ static pt_http1_result_t parse_in_pieces(const char *s, size_t step, char **buf)
     return r;
 }
 
+/* RFC 9110's classes, written out again: the scan judges 16 bytes at a time where it can
+ * and byte by byte elsewhere, and a byte must fare the same wherever it falls. */
+static bool is_tchar(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+START_TEST(judges_every_byte_alike_wherever_it_falls_in_a_line)
+{
+    static const size_t at[] = {1, 5, 15, 16, 17, 30, 38};
+    for (int c = 0; c < 256; c++) {
+        for (size_t k = 0; k < PT_ARRAY_LEN(at); k++) {
+            char part[41], s[256];
+            memset(part, 'a', 40);
+            part[40] = '\0';
+            part[at[k]] = (char)c;
+            bool in_target = c > 0x20 && c != 0x7f && c != '#';
+            bool in_value = c == '\t' || (c >= 0x20 && c != 0x7f);
+            bool in_name = is_tchar(c) || c == ':';
+            /* Each line with the byte, and a copy of itself past it so that the scan of
+             * the line does not stop at the end of the bytes. */
+            size_t n = 41;
+            memcpy(s, "GET /", 5);
+            memcpy(s + 5, part, 40);
+            n = 45 + (size_t)snprintf(s + 45, sizeof(s) - 45, " HTTP/1.1\r\nHost: h\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_target);
+            n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\nX: ");
+            memcpy(s + n, part, 40);
+            n += 40 + (size_t)snprintf(s + n + 40, sizeof(s) - n - 40, "\r\nY: z\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_value);
+            n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\n");
+            memcpy(s + n, part, 40);
+            n += 40 + (size_t)snprintf(s + n + 40, sizeof(s) - n - 40, ": v\r\nY: z\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_name);
+        }
+    }
+}
+END_TEST
+
 /* The scan keeps the first fields' slices and the rest are split again at the end: every
  * field comes out the same on either side of that line, in one piece or in many. */
 START_TEST(every_field_is_sliced_the_same_wherever_it_is)
@@ -1172,6 +1212,7 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, keeps_percent_encoded_path_as_sent);
     tcase_add_test(tc, parses_many_headers_in_order);
     tcase_add_test(tc, every_field_is_sliced_the_same_wherever_it_is);
+    tcase_add_test(tc, judges_every_byte_alike_wherever_it_falls_in_a_line);
     tcase_add_test(tc, trims_whitespace_around_field_values);
     tcase_add_test(tc, accepts_an_empty_field_value);
     tcase_add_test(tc, accepts_obs_text_in_field_values);
