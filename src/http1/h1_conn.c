@@ -488,7 +488,7 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                     }
                     *(pt_http1_parser_t *)c->proto_state = fresh;
                 }
-            } else {
+            } else if (c->proto_state) {
                 free(c->proto_state);
                 c->proto_state = NULL;
             }
