@@ -99,6 +99,11 @@ void pt_arena_destroy(pt_arena_t *a)
 
 void pt_arena_reset(pt_arena_t *a)
 {
+    /* Reset already, as a worker's arena is at two of its three resets a keep-alive
+     * request: nothing to do. */
+    if (!a->cleanups && a->head == a->first && !a->first->next &&
+        a->bump.pos == block_data(a->first)) /* (a big block hangs behind the first) */
+        return;
     run_cleanups(a);
     block_t *b = a->head;
     while (b) {

@@ -41,6 +41,22 @@ START_TEST(big_allocations_get_their_own_block_and_survive_reset)
 }
 END_TEST
 
+/* A reset with nothing to do returns at once; one whose only allocation was big (its own
+ * block, the first block untouched) is not such a reset. */
+START_TEST(a_reset_after_only_a_big_allocation_frees_it)
+{
+    pt_arena_t *a = pt_arena_create(256);
+    pt_arena_reset(a);
+    ck_assert_uint_eq(pt_arena_used(a), 0);
+    char *big = pt_arena_alloc(a, 100000);
+    memset(big, 'x', 100000);
+    ck_assert_uint_ge(pt_arena_used(a), 100000);
+    pt_arena_reset(a);
+    ck_assert_uint_eq(pt_arena_used(a), 0);
+    pt_arena_destroy(a);
+}
+END_TEST
+
 START_TEST(many_small_allocations_span_blocks)
 {
     pt_arena_t *a = pt_arena_create(128);
@@ -222,6 +238,7 @@ int main(void)
     tcase_add_test(tc, allocations_are_aligned_and_distinct);
     tcase_add_test(tc, big_allocations_get_their_own_block_and_survive_reset);
     tcase_add_test(tc, many_small_allocations_span_blocks);
+    tcase_add_test(tc, a_reset_after_only_a_big_allocation_frees_it);
     tcase_add_test(tc, cleanups_run_newest_first_at_reset_and_at_destroy_once_each);
     tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
     tcase_add_test(tc, printf_of_only_strings_writes_what_snprintf_writes);
