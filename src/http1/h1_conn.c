@@ -177,25 +177,23 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
     if (h->host.len) {
         /* Host without the port, lower case: what ServerName/ServerAlias are matched on. */
         size_t n = h->host.len;
-        const char *p = h->host.p;
+        const char *p = h->host.p, *end = p + n, *colon;
         if (p[0] == '[') {
             const char *rb = memchr(p, ']', n);
             n = rb ? (size_t)(rb - p + 1) : n;
+            colon = memchr(p + n, ':', h->host.len - n);
         } else {
-            const char *colon = memchr(p, ':', n);
+            colon = memchr(p, ':', n);
             if (colon)
                 n = (size_t)(colon - p);
         }
         while (n && p[n - 1] == '.')
             n--; /* "example.com." names the same host */
-        const char *colon = p[0] == '[' ? memchr(p + n, ':', h->host.len - n)
-                                        : memchr(p, ':', h->host.len);
         if (colon) {
             /* The slice is not NUL-terminated: no atoi. The parser checked the digits. */
             int port = 0;
-            for (const char *q = colon + 1; q < h->host.p + h->host.len && port < 65536; q++)
-                if (*q >= '0' && *q <= '9')
-                    port = port * 10 + (*q - '0');
+            for (const char *q = colon + 1; q < end && port < 65536; q++)
+                port = port * 10 + (*q - '0');
             r->host_port = port < 65536 ? port : 0;
         }
         char *host = pt_arena_alloc(a, n + 1);
