@@ -56,7 +56,8 @@ static void tls_idle(pt_conn_t *c)
     pt_tls_state_t *st = st_of(c);
     if (!st->done || st->plain || st->failed)
         return;
-    int64_t now = pt_now_ms();
+    /* When the answer ended, if the connection goes idle straight after it: no clock read. */
+    int64_t now = c->idle_from_ms > 0 ? c->idle_from_ms : pt_now_ms();
     bool quick = st->idle_ms > 0 && now - st->idle_ms < PT_TLS_WARM_GAP_MS;
     st->idle_ms = now;
     if (quick && !st->warm) {
