@@ -11,7 +11,6 @@
 typedef struct block {
     struct block *next;
     size_t size; /* usable bytes after the header */
-    size_t used;
 } block_t;
 
 typedef struct cleanup {
@@ -21,12 +20,15 @@ typedef struct cleanup {
 } cleanup_t;
 
 struct pt_arena {
+    struct pt_arena_bump bump; /* head's free space; first, for arena.h's inline path */
     block_t *head; /* current block; every block is reachable from it */
     block_t *first; /* kept across resets */
     size_t block_size;
-    size_t total;
+    size_t total; /* bytes handed out from the blocks head has replaced, and big blocks */
     cleanup_t *cleanups; /* newest first; the nodes live in the arena */
 };
+
+_Static_assert(offsetof(struct pt_arena, bump) == 0, "arena.h's fast path reads bump at a");
 
 static void run_cleanups(pt_arena_t *a)
 {
@@ -38,8 +40,21 @@ static void run_cleanups(pt_arena_t *a)
     }
 }
 
-#define ALIGN 16
+#define ALIGN PT_ARENA_ALIGN
 #define HDR ((sizeof(block_t) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
+static char *block_data(block_t *b)
+{
+    return (char *)b + HDR;
+}
+
+/* Makes b the current block, all of it free. */
+static void bump_to(pt_arena_t *a, block_t *b)
+{
+    a->head = b;
+    a->bump.pos = block_data(b);
+    a->bump.end = block_data(b) + b->size;
+}
 
 static block_t *block_new(size_t size)
 {
@@ -50,7 +65,6 @@ static block_t *block_new(size_t size)
     }
     b->next = NULL;
     b->size = size;
-    b->used = 0;
     return b;
 }
 
@@ -62,7 +76,8 @@ pt_arena_t *pt_arena_create(size_t block_size)
         abort();
     }
     a->block_size = block_size ? block_size : PT_ARENA_DEFAULT_BLOCK;
-    a->first = a->head = block_new(a->block_size);
+    a->first = block_new(a->block_size);
+    bump_to(a, a->first);
     a->total = 0;
     a->cleanups = NULL;
     return a;
@@ -84,6 +99,11 @@ void pt_arena_destroy(pt_arena_t *a)
 
 void pt_arena_reset(pt_arena_t *a)
 {
+    /* Reset already, as a worker's arena is at two of its three resets a keep-alive
+     * request: nothing to do. */
+    if (!a->cleanups && a->head == a->first && !a->first->next &&
+        a->bump.pos == block_data(a->first)) /* (a big block hangs behind the first) */
+        return;
     run_cleanups(a);
     block_t *b = a->head;
     while (b) {
@@ -92,9 +112,8 @@ void pt_arena_reset(pt_arena_t *a)
             free(b);
         b = n;
     }
-    a->head = a->first;
-    a->first->used = 0;
     a->first->next = NULL;
+    bump_to(a, a->first);
     a->total = 0;
 }
 
@@ -126,31 +145,24 @@ void pt_arena_spare_give(pt_arena_t *a)
         pt_arena_destroy(a);
 }
 
-void *pt_arena_alloc(pt_arena_t *a, size_t n)
+void *pt_arena_alloc_block(pt_arena_t *a, size_t n)
 {
-    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (n == 0)
-        n = ALIGN;
     block_t *b = a->head;
-    if (b->size - b->used < n) {
-        if (n > a->block_size / 4) {
-            /* A big allocation gets a block of its own, linked behind the current one so
-             * the current block's free space stays in use. */
-            block_t *big = block_new(n);
-            big->used = n;
-            big->next = b->next;
-            b->next = big;
-            a->total += n;
-            return (char *)big + HDR;
-        }
-        block_t *nb = block_new(a->block_size);
-        nb->next = b;
-        a->head = nb;
-        b = nb;
+    if (n > a->block_size / 4) {
+        /* A big allocation gets a block of its own, linked behind the current one so the
+         * current block's free space stays in use. */
+        block_t *big = block_new(n);
+        big->next = b->next;
+        b->next = big;
+        a->total += n;
+        return block_data(big);
     }
-    void *p = (char *)b + HDR + b->used;
-    b->used += n;
-    a->total += n;
+    block_t *nb = block_new(a->block_size);
+    nb->next = b;
+    a->total += (size_t)(a->bump.pos - block_data(b));
+    bump_to(a, nb);
+    void *p = a->bump.pos;
+    a->bump.pos += n;
     return p;
 }
 
@@ -254,7 +266,7 @@ void *pt_arena_grow(pt_arena_t *a, void *old, size_t old_bytes, size_t new_bytes
 
 size_t pt_arena_used(const pt_arena_t *a)
 {
-    return a->total;
+    return a->total + (size_t)(a->bump.pos - block_data(a->head));
 }
 
 void pt_strbuf_printf(pt_strbuf_t *b, const char *fmt, ...)

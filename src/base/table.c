@@ -7,15 +7,12 @@
 /* Whether two names are equal, ignoring ASCII case. The first bytes are compared here, so
  * that most of the names a lookup passes cost no call (tables are searched many times per
  * request: headers in, out, the environment). In the C locale (portico sets no other)
- * strcasecmp folds ASCII only, as this does. */
-static inline unsigned char fold(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
-}
-
+ * strcasecmp folds ASCII only. */
 static inline bool same_name(const char *a, const char *b)
 {
-    return fold((unsigned char)a[0]) == fold((unsigned char)b[0]) && strcasecmp(a, b) == 0;
+    /* Bytes equal but for the 0x20 bit pass (both cases of a letter, and some pairs of
+     * other bytes that strcasecmp then tells apart); any other pair differs when folded. */
+    return (((unsigned char)a[0] ^ (unsigned char)b[0]) & 0xdf) == 0 && strcasecmp(a, b) == 0;
 }
 
 void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
@@ -43,7 +40,7 @@ size_t pt_table_count(const pt_table_t *t, const char *name)
     return c;
 }
 
-void pt_table_add(pt_table_t *t, const char *name, const char *value)
+void pt_table_make_room(pt_table_t *t)
 {
     if (!t->v) {
         t->v = pt_arena_alloc(t->arena, t->cap * sizeof(pt_entry_t));
@@ -53,9 +50,6 @@ void pt_table_add(pt_table_t *t, const char *name, const char *value)
                              ncap * sizeof(pt_entry_t));
         t->cap = ncap;
     }
-    t->v[t->n].name = name;
-    t->v[t->n].value = value;
-    t->n++;
 }
 
 void pt_table_add_all(pt_table_t *t, const pt_table_t *src)
@@ -78,8 +72,12 @@ void pt_table_add_all(pt_table_t *t, const pt_table_t *src)
 
 void pt_table_unset(pt_table_t *t, const char *name)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < t->n; i++)
+    /* Nothing moves before the first match (usually there is none: pt_table_set). */
+    size_t i = 0;
+    while (i < t->n && !same_name(t->v[i].name, name))
+        i++;
+    size_t j = i;
+    for (; i < t->n; i++)
         if (!same_name(t->v[i].name, name))
             t->v[j++] = t->v[i];
     t->n = j;
@@ -87,7 +85,16 @@ void pt_table_unset(pt_table_t *t, const char *name)
 
 void pt_table_set(pt_table_t *t, const char *name, const char *value)
 {
-    pt_table_unset(t, name);
+    size_t i = 0;
+    while (i < t->n && !same_name(t->v[i].name, name))
+        i++;
+    if (i < t->n) { /* the rest as pt_table_unset: nothing before i moves */
+        size_t j = i;
+        for (; i < t->n; i++)
+            if (!same_name(t->v[i].name, name))
+                t->v[j++] = t->v[i];
+        t->n = j;
+    }
     pt_table_add(t, name, value);
 }
 

@@ -24,7 +24,7 @@ const char *pt_table_get(const pt_table_t *t, const char *name);
 size_t pt_table_count(const pt_table_t *t, const char *name);
 /* add: append another entry. set: replace every entry of that name with one. Strings are
  * not copied: callers pass arena or static strings. */
-void pt_table_add(pt_table_t *t, const char *name, const char *value);
+static inline void pt_table_add(pt_table_t *t, const char *name, const char *value);
 void pt_table_set(pt_table_t *t, const char *name, const char *value);
 /* pt_table_add of each of src's entries, in order. */
 void pt_table_add_all(pt_table_t *t, const pt_table_t *src);
@@ -33,5 +33,18 @@ void pt_table_unset(pt_table_t *t, const char *name);
 void pt_table_append(pt_table_t *t, const char *name, const char *value);
 /* Apache's "merge": like append, unless the value is already among the values. */
 void pt_table_merge(pt_table_t *t, const char *name, const char *value);
+
+/* Private: pt_table_add's slow path (the first entries, or twice as many), out of line so
+ * that the add itself, a dozen times a request, is inline. */
+void pt_table_make_room(pt_table_t *t);
+
+static inline void pt_table_add(pt_table_t *t, const char *name, const char *value)
+{
+    if (!t->v || t->n == t->cap)
+        pt_table_make_room(t);
+    t->v[t->n].name = name;
+    t->v[t->n].value = value;
+    t->n++;
+}
 
 #endif

@@ -92,6 +92,30 @@ static const char *first_line(pt_arena_t *a, const char *p, size_t len)
     return pt_arena_strndup(a, p, PT_MIN(n, (size_t)8192));
 }
 
+/* The same for a parsed head, without a scan: the parser took method SP target SP
+ * "HTTP/x.y" CRLF exactly, none of it CR or LF, so the line is those bytes. */
+static const char *parsed_line(pt_arena_t *a, const pt_http1_request_t *h)
+{
+    size_t n = (size_t)(h->target.p + h->target.len - h->method.p) + 9;
+    return pt_arena_strndup(a, h->method.p, PT_MIN(n, (size_t)8192));
+}
+
+/* pt_config_vhost_for for this connection (its configuration and local address are
+ * fixed), remembering the last answer: a keep-alive connection names one host. */
+static const pt_vhost_t *vhost_for(pt_conn_t *c, const char *host)
+{
+    const char *h = host ? host : ""; /* no host and an empty one choose alike */
+    if (c->vh_last && strcmp(c->vh_host, h) == 0)
+        return c->vh_last;
+    const pt_vhost_t *vh = pt_config_vhost_for(c->cfg, &c->local.sa, host);
+    size_t n = strlen(h);
+    if (n < sizeof(c->vh_host)) {
+        memcpy(c->vh_host, h, n + 1);
+        c->vh_last = vh;
+    }
+    return vh;
+}
+
 /* The name of a method the parser knew (it matched these bytes exactly), else NULL. */
 static const char *known_method(pt_method_t id)
 {
@@ -153,25 +177,23 @@ static void fill_from_head(pt_request_t *r, const pt_http1_request_t *h)
     if (h->host.len) {
         /* Host without the port, lower case: what ServerName/ServerAlias are matched on. */
         size_t n = h->host.len;
-        const char *p = h->host.p;
+        const char *p = h->host.p, *end = p + n, *colon;
         if (p[0] == '[') {
             const char *rb = memchr(p, ']', n);
             n = rb ? (size_t)(rb - p + 1) : n;
+            colon = memchr(p + n, ':', h->host.len - n);
         } else {
-            const char *colon = memchr(p, ':', n);
+            colon = memchr(p, ':', n);
             if (colon)
                 n = (size_t)(colon - p);
         }
         while (n && p[n - 1] == '.')
             n--; /* "example.com." names the same host */
-        const char *colon = p[0] == '[' ? memchr(p + n, ':', h->host.len - n)
-                                        : memchr(p, ':', h->host.len);
         if (colon) {
             /* The slice is not NUL-terminated: no atoi. The parser checked the digits. */
             int port = 0;
-            for (const char *q = colon + 1; q < h->host.p + h->host.len && port < 65536; q++)
-                if (*q >= '0' && *q <= '9')
-                    port = port * 10 + (*q - '0');
+            for (const char *q = colon + 1; q < end && port < 65536; q++)
+                port = port * 10 + (*q - '0');
             r->host_port = port < 65536 ? port : 0;
         }
         char *host = pt_arena_alloc(a, n + 1);
@@ -188,7 +210,7 @@ static int handle(pt_request_t *r)
 {
     pt_conn_t *c = r->conn;
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
-    r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
+    r->vhost = vhost_for(c, r->hostname);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st;
@@ -298,7 +320,7 @@ static int serve_one(pt_worker_t *w, pt_conn_t *c, pt_http1_request_t *h, int64_
                      pt_request_t **parked)
 {
     pt_request_t *r = request_new(w, c, h, mono_us);
-    r->the_request = first_line(r->arena, c->rbuf + c->rpos, h->head_len);
+    r->the_request = parsed_line(r->arena, h);
     fill_from_head(r, h);
     c->rpos += h->head_len;
     c->head_start_ms = 0;
@@ -480,7 +502,7 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                     }
                     *(pt_http1_parser_t *)c->proto_state = fresh;
                 }
-            } else {
+            } else if (c->proto_state) {
                 free(c->proto_state);
                 c->proto_state = NULL;
             }

@@ -25,17 +25,6 @@ static pt_h1_req_t *h1_of(pt_request_t *r)
     return r->proto_ctx;
 }
 
-static const char *fmt_uint(pt_arena_t *a, uint64_t v)
-{
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return pt_arena_strndup(a, tmp + i, sizeof(tmp) - i);
-}
-
 bool pt_h1_keep_alive(pt_request_t *r, int64_t len)
 {
     /* HTTP/1.0 without a length: the close ends the body. */
@@ -43,15 +32,66 @@ bool pt_h1_keep_alive(pt_request_t *r, int64_t len)
              !r->header_only);
 }
 
-/* "HTTP/1.1 200 OK\r\n" + fields + CRLF, built with memcpy: this runs for every response,
- * and printf is a tenth of it. A field whose value holds CR or LF (from a rule or a
- * backend) is left out: it would split the response. */
-static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, size_t *len)
+/* Field lengths kept on the stack for a head of up to this many fields (more: the arena). */
+#define PT_H1_HEAD_FIELDS 32
+
+/* The framing fields the protocol adds after the core's, written straight into the head:
+ * through the table they cost an allocation for the number and the length and CR/LF scans
+ * of values made here (about 180 instructions a response). */
+typedef struct {
+    char clen[20]; /* Content-Length's digits, right-aligned; nclen of them, 0: none */
+    size_t nclen;
+    const char *conn; /* Connection's value, or NULL */
+    size_t nconn;
+} framing_t;
+
+static void framing_length(framing_t *f, uint64_t v)
 {
-    const char *reason = pt_http_reason(status);
-    size_t rl = strlen(reason);
-    size_t *nl = pt_arena_alloc(a, 2 * h->n * sizeof(size_t) + 1);
-    size_t n = 9 + 4 + rl + 2 + 2;
+    size_t i = sizeof(f->clen);
+    do {
+        f->clen[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    f->nclen = sizeof(f->clen) - i;
+}
+
+/* memcpy, with the sizes of field names and values (4 to 32 bytes) done inline as two
+ * overlapping moves of a fixed size: a head is a dozen short copies, and a call to memcpy
+ * cost more than the copy. */
+static inline void move_fixed(char *p, const char *s, size_t n, size_t k)
+{
+    char a[16], b[16];
+    memcpy(a, s, k);
+    memcpy(b, s + n - k, k);
+    memcpy(p, a, k);
+    memcpy(p + n - k, b, k);
+}
+
+static inline char *put(char *p, const char *s, size_t n)
+{
+    if (n >= 16 && n <= 32)
+        move_fixed(p, s, n, 16);
+    else if (n >= 8 && n < 16)
+        move_fixed(p, s, n, 8);
+    else if (n >= 4 && n < 8)
+        move_fixed(p, s, n, 4);
+    else
+        memcpy(p, s, n);
+    return p + n;
+}
+
+/* "HTTP/1.1 200 OK\r\n" + fields + framing fields + CRLF, built with memcpy: this runs for
+ * every response, and printf is a tenth of it. A field whose value holds CR or LF (from a
+ * rule or a backend) is left out: it would split the response. */
+static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, const framing_t *f,
+                       size_t *len)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\n";
+    const char *reason = status == 200 ? "" : pt_http_reason(status);
+    size_t rl = status == 200 ? 0 : strlen(reason);
+    size_t stack[2 * PT_H1_HEAD_FIELDS];
+    size_t *nl = h->n <= PT_H1_HEAD_FIELDS ? stack : pt_arena_alloc(a, 2 * h->n * sizeof(size_t));
+    size_t n = sizeof(ok) - 1 + rl + 2;
     for (size_t i = 0; i < h->n; i++) {
         nl[2 * i] = strlen(h->v[i].name);
         /* One pass for the length and the CR/LF check: the value is clean when it ends
@@ -59,52 +99,71 @@ static char *serialize(pt_arena_t *a, int status, const pt_table_t *h, size_t *l
         nl[2 * i + 1] = strcspn(h->v[i].value, "\r\n");
         n += nl[2 * i] + nl[2 * i + 1] + 4;
     }
-    char *p = pt_arena_alloc(a, n);
-    memcpy(p, "HTTP/1.1 ", 9);
-    p[9] = (char)('0' + status / 100 % 10);
-    p[10] = (char)('0' + status / 10 % 10);
-    p[11] = (char)('0' + status % 10);
-    p[12] = ' ';
-    memcpy(p + 13, reason, rl);
-    size_t o = 13 + rl;
-    p[o++] = '\r';
-    p[o++] = '\n';
+    n += f->nclen ? 16 + f->nclen + 2 : 0;
+    n += f->conn ? 12 + f->nconn + 2 : 0;
+    char *start = pt_arena_alloc(a, n), *p = start;
+    if (status == 200) {
+        p = put(p, ok, sizeof(ok) - 1);
+    } else {
+        p = put(p, "HTTP/1.1 ", 9);
+        *p++ = (char)('0' + status / 100 % 10);
+        *p++ = (char)('0' + status / 10 % 10);
+        *p++ = (char)('0' + status % 10);
+        *p++ = ' ';
+        p = put(p, reason, rl);
+        *p++ = '\r';
+        *p++ = '\n';
+    }
     for (size_t i = 0; i < h->n; i++) {
         const char *v = h->v[i].value;
-        if (v[nl[2 * i + 1]] != '\0')
+        size_t vl = nl[2 * i + 1];
+        if (v[vl] != '\0')
             continue;
-        memcpy(p + o, h->v[i].name, nl[2 * i]);
-        o += nl[2 * i];
-        p[o++] = ':';
-        p[o++] = ' ';
-        memcpy(p + o, v, nl[2 * i + 1]);
-        o += nl[2 * i + 1];
-        p[o++] = '\r';
-        p[o++] = '\n';
+        p = put(p, h->v[i].name, nl[2 * i]);
+        *p++ = ':';
+        *p++ = ' ';
+        p = put(p, v, vl);
+        *p++ = '\r';
+        *p++ = '\n';
     }
-    memcpy(p + o, "\r\n", 2);
-    *len = o + 2;
-    return p;
+    if (f->nclen) {
+        p = put(p, "Content-Length: ", 16);
+        p = put(p, f->clen + sizeof(f->clen) - f->nclen, f->nclen);
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    if (f->conn) {
+        p = put(p, "Connection: ", 12);
+        p = put(p, f->conn, f->nconn);
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    *len = (size_t)(p - start);
+    return start;
 }
 
 int pt_h1_send_head(pt_request_t *r, const pt_resp_head_t *h)
 {
     pt_h1_req_t *h1 = h1_of(r);
+    framing_t f = {.nclen = 0, .conn = NULL};
     h1->chunked_out = false;
     if (h->length >= 0) {
         if (pt_status_has_body(h->status))
-            pt_table_add(h->fields, "Content-Length", fmt_uint(r->arena, (uint64_t)h->length));
+            framing_length(&f, (uint64_t)h->length);
     } else if (r->proto_num >= 1001) {
         h1->chunked_out = true;
         pt_table_add(h->fields, "Transfer-Encoding", "chunked");
     }
     if (h->status == 101) /* the connection changes protocol, to the Upgrade field's */
-        pt_table_add(h->fields, "Connection", "Upgrade");
+        f.conn = "Upgrade";
     else if (!r->keepalive)
-        pt_table_add(h->fields, "Connection", "close");
+        f.conn = "close";
     else if (r->proto_num < 1001)
-        pt_table_add(h->fields, "Connection", "Keep-Alive");
-    h1->out = serialize(r->arena, h->status, h->fields, &h1->out_len);
+        f.conn = "Keep-Alive";
+    f.nconn = f.conn ? strlen(f.conn) : 0;
+    h1->out = serialize(r->arena, h->status, h->fields, &f, &h1->out_len);
     return 0;
 }
 

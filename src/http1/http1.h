@@ -45,6 +45,8 @@ typedef struct {
     size_t head_len;      /* bytes of the head, final CRLF CRLF included */
 } pt_http1_request_t;
 
+#define PT_HTTP1_KEPT_FIELDS 16
+
 /* Where a head parse stands between reads, so that each byte is scanned once however the
  * head is split (a head sent 100 bytes at a time used to be re-parsed from its first byte
  * on every read). Offsets count from the head's first byte: the caller may move or grow
@@ -60,11 +62,16 @@ typedef struct {
     size_t method, method_len, target, target_len; /* the request line's parts */
     size_t fields;          /* first field line */
     size_t nfields;
+    size_t rest;            /* the line after the last kept field (see kept) */
     size_t host, host_len;
     int64_t content_length;
     int hosts, version;
     bool cl_seen, te_seen, te_last_chunked, te_chunked_seen;
     bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade, expect;
+    /* The first PT_HTTP1_KEPT_FIELDS fields as the scan found them (offsets: name, its
+     * length, value, its length), so that the headers array needs no second pass over
+     * those lines. Past the zeroed part: only the first nfields entries are read. */
+    uint32_t kept[PT_HTTP1_KEPT_FIELDS][4];
 } pt_http1_parser_t;
 
 typedef enum {

@@ -111,6 +111,41 @@ START_TEST(wildcard_server_alias_routes_subdomains)
 }
 END_TEST
 
+/* Each request of a keep-alive connection is routed by its own Host, whatever the one
+ * before it named (the connection remembers the last host's server). */
+START_TEST(each_request_on_a_connection_is_routed_by_its_own_host)
+{
+    pth_write_dir_file(h, "def/who.txt", "default", 7);
+    pth_write_dir_file(h, "star/who.txt", "star", 4);
+    pth_config(h, "<Directory @DIR@>\n    Require all granted\n</Directory>\n"
+                  "<VirtualHost *:@PORT@>\n    ServerName default.test\n"
+                  "    DocumentRoot @DIR@/def\n</VirtualHost>\n"
+                  "<VirtualHost *:@PORT@>\n    ServerName star.test\n"
+                  "    DocumentRoot @DIR@/star\n</VirtualHost>\n");
+    pth_start(h);
+    static const struct {
+        const char *host; /* NULL: an HTTP/1.0 request without Host */
+        const char *body;
+    } seq[] = {{"star.test", "star"},  {"star.test", "star"},    {"default.test", "default"},
+               {"STAR.test", "star"},  {NULL, "default"},        {"star.test", "star"},
+               {"", "default"},        {"star.test.", "star"},   {"other.test", "default"}};
+    pth_conn_t *c = pth_conn_open(h);
+    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+        if (seq[i].host)
+            pth_conn_sendf(c, "GET /who.txt HTTP/1.1\r\nHost: %s\r\n\r\n", seq[i].host);
+        else
+            pth_conn_sendf(c, "GET /who.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        pth_resp_t r;
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 5000), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_msg(strcmp(r.body, seq[i].body) == 0, "request %zu (Host %s): \"%s\"", i,
+                      seq[i].host ? seq[i].host : "none", r.body);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+}
+END_TEST
+
 START_TEST(an_ip_vhost_is_chosen_over_wildcard_ones)
 {
     pth_write_dir_file(h, "any/who.txt", "any", 3);
@@ -297,6 +332,7 @@ static Suite *vhosts_config_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, include_glob_defines_environment_and_ifmodule_build_two_vhosts);
     tcase_add_test(tc, wildcard_server_alias_routes_subdomains);
+    tcase_add_test(tc, each_request_on_a_connection_is_routed_by_its_own_host);
     tcase_add_test(tc, an_ip_vhost_is_chosen_over_wildcard_ones);
     tcase_add_test(tc, use_canonical_name_on_puts_server_name_in_the_slash_redirect);
     tcase_add_test(tc, setenvif_drives_header_env_condition);

@@ -41,6 +41,22 @@ START_TEST(big_allocations_get_their_own_block_and_survive_reset)
 }
 END_TEST
 
+/* A reset with nothing to do returns at once; one whose only allocation was big (its own
+ * block, the first block untouched) is not such a reset. */
+START_TEST(a_reset_after_only_a_big_allocation_frees_it)
+{
+    pt_arena_t *a = pt_arena_create(256);
+    pt_arena_reset(a);
+    ck_assert_uint_eq(pt_arena_used(a), 0);
+    char *big = pt_arena_alloc(a, 100000);
+    memset(big, 'x', 100000);
+    ck_assert_uint_ge(pt_arena_used(a), 100000);
+    pt_arena_reset(a);
+    ck_assert_uint_eq(pt_arena_used(a), 0);
+    pt_arena_destroy(a);
+}
+END_TEST
+
 START_TEST(many_small_allocations_span_blocks)
 {
     pt_arena_t *a = pt_arena_create(128);
@@ -112,6 +128,29 @@ START_TEST(table_lookups_ignore_case_and_set_replaces_all)
     ck_assert_str_eq(t.v[0].name, "X");
     pt_table_unset(&t, "x");
     ck_assert_ptr_null(pt_table_get(&t, "X"));
+    pt_arena_destroy(a);
+}
+END_TEST
+
+/* Names are compared folding letters only: bytes that differ in their 0x20 bit but are not
+ * letters ('@' and '`', '[' and '{') name different fields, first byte or not. */
+START_TEST(table_names_fold_letters_only)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    pt_table_t t;
+    pt_table_init(&t, a, 2);
+    pt_table_add(&t, "@a", "1");
+    pt_table_add(&t, "x[", "2");
+    ck_assert_ptr_null(pt_table_get(&t, "`a"));
+    ck_assert_ptr_null(pt_table_get(&t, "X{"));
+    ck_assert_str_eq(pt_table_get(&t, "@A"), "1");
+    ck_assert_str_eq(pt_table_get(&t, "X["), "2");
+    pt_table_set(&t, "`a", "3"); /* another name: added, the first kept */
+    ck_assert_uint_eq(t.n, 3);
+    pt_table_set(&t, "@A", "4"); /* the same name: the old one goes, the new one last */
+    ck_assert_uint_eq(t.n, 3);
+    ck_assert_str_eq(pt_table_get(&t, "@a"), "4");
+    ck_assert_str_eq(t.v[0].name, "x[");
     pt_arena_destroy(a);
 }
 END_TEST
@@ -199,11 +238,13 @@ int main(void)
     tcase_add_test(tc, allocations_are_aligned_and_distinct);
     tcase_add_test(tc, big_allocations_get_their_own_block_and_survive_reset);
     tcase_add_test(tc, many_small_allocations_span_blocks);
+    tcase_add_test(tc, a_reset_after_only_a_big_allocation_frees_it);
     tcase_add_test(tc, cleanups_run_newest_first_at_reset_and_at_destroy_once_each);
     tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
     tcase_add_test(tc, printf_of_only_strings_writes_what_snprintf_writes);
     tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
     tcase_add_test(tc, table_append_and_merge_follow_mod_headers);
+    tcase_add_test(tc, table_names_fold_letters_only);
     tcase_add_test(tc, table_add_all_appends_in_order_growing_as_needed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -240,6 +240,78 @@ static pt_http1_result_t parse_in_pieces(const char *s, size_t step, char **buf)
     return r;
 }
 
+/* RFC 9110's classes, written out again: the scan judges 16 bytes at a time where it can
+ * and byte by byte elsewhere, and a byte must fare the same wherever it falls. */
+static bool is_tchar(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+START_TEST(judges_every_byte_alike_wherever_it_falls_in_a_line)
+{
+    static const size_t at[] = {1, 5, 15, 16, 17, 30, 38};
+    for (int c = 0; c < 256; c++) {
+        for (size_t k = 0; k < PT_ARRAY_LEN(at); k++) {
+            char part[41], s[256];
+            memset(part, 'a', 40);
+            part[40] = '\0';
+            part[at[k]] = (char)c;
+            bool in_target = c > 0x20 && c != 0x7f && c != '#';
+            bool in_value = c == '\t' || (c >= 0x20 && c != 0x7f);
+            bool in_name = is_tchar(c) || c == ':';
+            /* Each line with the byte, and a copy of itself past it so that the scan of
+             * the line does not stop at the end of the bytes. */
+            size_t n = 41;
+            memcpy(s, "GET /", 5);
+            memcpy(s + 5, part, 40);
+            n = 45 + (size_t)snprintf(s + 45, sizeof(s) - 45, " HTTP/1.1\r\nHost: h\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_target);
+            n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\nX: ");
+            memcpy(s + n, part, 40);
+            n += 40 + (size_t)snprintf(s + n + 40, sizeof(s) - n - 40, "\r\nY: z\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_value);
+            n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\n");
+            memcpy(s + n, part, 40);
+            n += 40 + (size_t)snprintf(s + n + 40, sizeof(s) - n - 40, ": v\r\nY: z\r\n\r\n");
+            ck_assert_int_eq(parse_n_lim(s, n, &limits) == PT_HTTP1_DONE, in_name);
+        }
+    }
+}
+END_TEST
+
+/* The scan keeps the first fields' slices and the rest are split again at the end: every
+ * field comes out the same on either side of that line, in one piece or in many. */
+START_TEST(every_field_is_sliced_the_same_wherever_it_is)
+{
+    char s[4096];
+    size_t n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\n");
+    for (int i = 1; i < 40; i++)
+        n += (size_t)snprintf(s + n, sizeof(s) - n, "X-F%d:%s%d v%s\r\n", i,
+                              i % 3 == 0 ? "" : i % 3 == 1 ? " " : " \t ", i,
+                              i % 2 ? "" : " \t");
+    snprintf(s + n, sizeof(s) - n, "\r\n");
+    for (size_t step = 0; step <= 5; step++) {
+        char *buf = NULL;
+        if (step == 0)
+            ck_done(s);
+        else
+            ck_assert_int_eq(parse_in_pieces(s, step, &buf), PT_HTTP1_DONE);
+        ck_assert_uint_eq(req.nheaders, 40);
+        ck_str(req.headers[0].name, "Host");
+        ck_str(req.headers[0].value, "h");
+        for (int i = 1; i < 40; i++) {
+            char name[16], value[16];
+            snprintf(name, sizeof(name), "X-F%d", i);
+            snprintf(value, sizeof(value), "%d v", i);
+            ck_str(req.headers[i].name, name);
+            ck_str(req.headers[i].value, value);
+        }
+        free(buf);
+    }
+}
+END_TEST
+
 START_TEST(a_head_in_pieces_parses_as_in_one_piece)
 {
     const char *s = "\r\nPOST http://ex.com:8080/p/a?q=1 HTTP/1.1\r\nHost: ignored\r\n"
@@ -1139,6 +1211,8 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, keeps_an_empty_query_as_present);
     tcase_add_test(tc, keeps_percent_encoded_path_as_sent);
     tcase_add_test(tc, parses_many_headers_in_order);
+    tcase_add_test(tc, every_field_is_sliced_the_same_wherever_it_is);
+    tcase_add_test(tc, judges_every_byte_alike_wherever_it_falls_in_a_line);
     tcase_add_test(tc, trims_whitespace_around_field_values);
     tcase_add_test(tc, accepts_an_empty_field_value);
     tcase_add_test(tc, accepts_obs_text_in_field_values);
