@@ -100,22 +100,6 @@ static const char *parsed_line(pt_arena_t *a, const pt_http1_request_t *h)
     return pt_arena_strndup(a, h->method.p, PT_MIN(n, (size_t)8192));
 }
 
-/* pt_config_vhost_for for this connection (its configuration and local address are
- * fixed), remembering the last answer: a keep-alive connection names one host. */
-static const pt_vhost_t *vhost_for(pt_conn_t *c, const char *host)
-{
-    const char *h = host ? host : ""; /* no host and an empty one choose alike */
-    if (c->vh_last && strcmp(c->vh_host, h) == 0)
-        return c->vh_last;
-    const pt_vhost_t *vh = pt_config_vhost_for(c->cfg, &c->local.sa, host);
-    size_t n = strlen(h);
-    if (n < sizeof(c->vh_host)) {
-        memcpy(c->vh_host, h, n + 1);
-        c->vh_last = vh;
-    }
-    return vh;
-}
-
 /* The name of a method the parser knew (it matched these bytes exactly), else NULL. */
 static const char *known_method(pt_method_t id)
 {
@@ -210,7 +194,7 @@ static int handle(pt_request_t *r)
 {
     pt_conn_t *c = r->conn;
     const pt_http1_request_t *h = ((pt_h1_req_t *)r->proto_ctx)->head;
-    r->vhost = vhost_for(c, r->hostname);
+    r->vhost = pt_config_vhost_for(c->cfg, &c->local.sa, r->hostname);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st;

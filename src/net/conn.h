@@ -101,11 +101,6 @@ typedef struct pt_conn {
     size_t rpos;           /* start of bytes not yet consumed by a request */
 
     int requests;          /* served on this connection */
-    /* The server the last request's Host chose (h1_conn.c), so that the next one naming
-     * the same host, as keep-alive requests do, skips the search: vh_host is that host
-     * ("" for none), vh_last NULL until a host short enough to keep. */
-    const pt_vhost_t *vh_last;
-    char vh_host[64];
     int64_t head_start_ms; /* first byte of the request head being read, 0 if none */
     size_t head_bytes;     /* bytes of it received so far (for MinRate) */
     bool aborted;          /* the client went away mid-response */
