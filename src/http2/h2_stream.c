@@ -16,14 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Ended streams a session keeps for reuse: twice the ten or so a client keeps in flight, as
- * the streams that ended wait for the session's next pump while the next ones begin (at 16,
- * one stream in twelve of h2load -m10 was made anew, its arena too, and one destroyed). */
-#define H2_SPARE_STREAMS 32
+#define H2_SPARE_STREAMS 16      /* ended streams a session keeps for reuse */
 #define H2_SPARE_OUT_MAX 65536    /* the largest buffer a kept stream keeps */
-#define H2_SPARE_OUT_SMALL 4096   /* an inline answer's buffer: every kept stream keeps one */
-/* The kept streams that may keep a larger one: the spares deepest in the list (a stack). */
-#define H2_SPARE_BIG 16
 
 static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
 {
@@ -83,7 +77,7 @@ void h2_stream_recycle(h2_stream_t *st)
     size_t cap = st->out ? st->out_cap : st->spare_cap;
     if (st->out && st->spare_out)
         free(st->spare_out);
-    if (cap > H2_SPARE_OUT_MAX || (cap > H2_SPARE_OUT_SMALL && s->nspare >= H2_SPARE_BIG)) {
+    if (cap > H2_SPARE_OUT_MAX) {
         free(out);
         out = NULL;
         cap = 0;
