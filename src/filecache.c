@@ -1,5 +1,7 @@
 /* Open-file cache: a hash table of entries under one mutex, LRU eviction among entries
- * nobody holds, a stat by path at most once per validity period. */
+ * nobody holds, a stat by path at most once per validity period. An entry's reference count
+ * includes one for the table while the entry is in it, so a release needs no lock: the
+ * count reaches 0 only once the entry is out of the table, where nobody can find it. */
 #include "filecache.h"
 #include "common.h"
 #include "config.h"
@@ -9,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +28,7 @@ struct pt_fcentry {
     char etag[PT_ETAG_LEN];        /* for ETAG_BITS */
     char last_modified[PT_HTTP_DATE_LEN + 1]; /* "" when the mtime was in the future */
     int64_t checked_ms;
-    int refs;
-    bool dead;                     /* replaced or evicted while held: free on last release */
+    atomic_int refs;               /* holders, plus 1 while in the table; taken under the lock */
     struct pt_fcentry *hnext;      /* bucket chain */
     struct pt_fcentry *lprev, *lnext; /* LRU, most recent first */
 };
@@ -86,6 +88,20 @@ static void lru_front(pt_fcentry_t *e)
         fc.lru_tail = e;
 }
 
+/* Drops a reference to e: the last one frees it. */
+static void unref(pt_fcentry_t *e)
+{
+    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+        entry_free(e);
+}
+
+/* Whether someone besides the table holds e (lock held: nobody can take a new reference, so
+ * a "no" stays true, and a "yes" that turns false meanwhile only spares e for now). */
+static bool held(pt_fcentry_t *e)
+{
+    return atomic_load_explicit(&e->refs, memory_order_acquire) > 1;
+}
+
 /* Takes e out of the table (lock held); frees it unless someone holds it. */
 static void remove_locked(pt_fcentry_t *e)
 {
@@ -96,10 +112,7 @@ static void remove_locked(pt_fcentry_t *e)
         *pp = e->hnext;
     lru_unlink(e);
     fc.n--;
-    if (e->refs > 0)
-        e->dead = true;
-    else
-        entry_free(e);
+    unref(e);
 }
 
 static pt_fcentry_t *find_locked(const char *path, uint64_t h)
@@ -169,7 +182,7 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
     bool fresh = e && (current ? same_file(current, &e->st)
                                : now - e->checked_ms < PT_FILECACHE_VALID_MS);
     if (fresh) {
-        e->refs++;
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         lru_unlink(e);
         lru_front(e);
         pthread_mutex_unlock(&fc.lock);
@@ -190,7 +203,7 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
             e = find_locked(path, h);
             if (e && same_file(&e->st, &st)) {
                 e->checked_ms = now;
-                e->refs++;
+                atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
                 pthread_mutex_unlock(&fc.lock);
                 *out = e;
                 return 0;
@@ -210,7 +223,7 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
     }
     while (fc.n >= PT_FILECACHE_ENTRIES && fc.lru_tail) {
         pt_fcentry_t *victim = fc.lru_tail;
-        while (victim && victim->refs > 0)
+        while (victim && held(victim))
             victim = victim->lprev;
         if (!victim)
             break;
@@ -220,7 +233,7 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
     fc.buckets[h & (BUCKETS - 1)] = ne;
     lru_front(ne);
     fc.n++;
-    ne->refs = 1;
+    atomic_init(&ne->refs, 2); /* the table's and the caller's */
     pthread_mutex_unlock(&fc.lock);
     *out = ne;
     return 0;
@@ -228,13 +241,8 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
 
 void pt_filecache_release(pt_fcentry_t *e)
 {
-    if (!e)
-        return;
-    pthread_mutex_lock(&fc.lock);
-    bool free_it = --e->refs == 0 && e->dead;
-    pthread_mutex_unlock(&fc.lock);
-    if (free_it)
-        entry_free(e);
+    if (e)
+        unref(e);
 }
 
 int pt_fcentry_fd(const pt_fcentry_t *e) { return e->fd; }
@@ -257,7 +265,7 @@ void pt_filecache_clear(void)
     pt_fcentry_t *e = fc.lru_head;
     while (e) {
         pt_fcentry_t *n = e->lnext;
-        if (e->refs == 0)
+        if (!held(e))
             remove_locked(e);
         e = n;
     }

@@ -271,6 +271,9 @@ void h2_session_run_started(h2_session_t *s)
     /* Every stream here was sent before this look at the file system (walk.h). */
     pt_walk_memo_t memo;
     pt_walk_memo_begin(&memo);
+    /* One reading of the clocks for all of them: their heads came in one read. */
+    s->batch_wall_us = pt_wall_us();
+    s->batch_mono_us = pt_mono_us();
     while (s->pend_head) {
         h2_stream_t *st = s->pend_head;
         s->pend_head = st->pend_next;
@@ -291,6 +294,7 @@ void h2_session_run_started(h2_session_t *s)
         if (!st->closed)
             respond_direct(s, st, 503);
     }
+    s->batch_wall_us = s->batch_mono_us = 0;
     pt_walk_memo_end();
 }
 

@@ -119,6 +119,9 @@ struct h2_session {
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;
+    /* [c1] the clocks when h2_session_run_started began, 0 outside it: the time the heads
+       of the streams it runs arrived (one read brought them all) */
+    int64_t batch_wall_us, batch_mono_us;
     /* [c1] the server the last request's host went to and its TLS verdict (h2_request.c's
        set_vhost: neither depends on anything else the connection changes); vh_host ""
        when none is kept */

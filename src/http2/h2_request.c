@@ -114,8 +114,10 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->proto_num = 2000;
     r->proto = &pt_h2_proto;
     r->proto_ctx = st;
-    r->start_wall_us = pt_wall_us();
-    r->start_mono_us = pt_mono_us();
+    /* When its head arrived: the batch's reading, taken once for the streams of one read. */
+    const h2_session_t *s = st->s;
+    r->start_wall_us = s->batch_wall_us ? s->batch_wall_us : pt_wall_us();
+    r->start_mono_us = s->batch_mono_us ? s->batch_mono_us : pt_mono_us();
     r->method = st->method;
     r->method_id = method_id(st->method);
     r->header_only = r->method_id == PT_METHOD_HEAD;

@@ -4,6 +4,9 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,95 @@ START_TEST(a_replaced_file_is_reloaded_at_once)
 }
 END_TEST
 
+START_TEST(an_entry_replaced_while_held_is_readable_until_released)
+{
+    write_at(path, "one\n");
+    pt_fcentry_t *a = open_fresh();
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    write_at(tmp, "two\n");
+    ck_assert_int_eq(rename(tmp, path), 0);
+    pt_fcentry_t *b = open_fresh(); /* a leaves the table; its holder still reads it */
+    ck_assert_ptr_ne(a, b);
+    char buf[4];
+    ck_assert_int_eq(pread(pt_fcentry_fd(a), buf, 4, 0), 4);
+    ck_assert(memcmp(buf, "one\n", 4) == 0);
+    ck_assert(memcmp(pt_fcentry_data(a), "one\n", 4) == 0);
+    pt_filecache_release(a); /* the last reference: freed (ASan: no leak, no later use) */
+    pt_fcentry_t *c = open_fresh();
+    ck_assert_ptr_eq(b, c);
+    pt_filecache_release(b);
+    pt_filecache_release(c);
+}
+END_TEST
+
+/* More files than the cache keeps pass through it while one entry is held: that entry
+ * stays, and the others make way. */
+START_TEST(a_held_entry_is_not_evicted)
+{
+    write_at(path, "held\n");
+    pt_fcentry_t *a = open_fresh();
+    char p[160];
+    for (int i = 0; i < PT_FILECACHE_ENTRIES + 8; i++) {
+        snprintf(p, sizeof(p), "%s/%d", dir, i);
+        write_at(p, "x");
+        struct stat st;
+        ck_assert_int_eq(stat(p, &st), 0);
+        pt_fcentry_t *e = NULL;
+        ck_assert_int_eq(pt_filecache_open(p, &st, &e), 0);
+        pt_filecache_release(e);
+        unlink(p);
+    }
+    pt_fcentry_t *b = open_fresh();
+    ck_assert_ptr_eq(a, b);
+    pt_filecache_release(a);
+    pt_filecache_release(b);
+}
+END_TEST
+
+static atomic_bool stop_racers;
+static atomic_int bad_reads;
+
+static void *racer(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop_racers)) {
+        struct stat st;
+        pt_fcentry_t *e = NULL;
+        if (stat(path, &st) != 0 || pt_filecache_open(path, &st, &e) != 0)
+            continue;
+        const char *d = pt_fcentry_data(e);
+        if (!d || (memcmp(d, "one\n", 4) != 0 && memcmp(d, "two\n", 4) != 0))
+            atomic_fetch_add(&bad_reads, 1);
+        pt_filecache_release(e);
+    }
+    return NULL;
+}
+
+/* Threads open and release one path while it is replaced again and again: each sees one
+ * whole version, and no entry is freed while held or kept after its last holder (ASan). */
+START_TEST(threads_share_entries_while_the_file_is_replaced)
+{
+    write_at(path, "one\n");
+    atomic_store(&stop_racers, false);
+    atomic_store(&bad_reads, 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, racer, NULL), 0);
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    for (int i = 0; i < 300; i++) {
+        write_at(tmp, i % 2 ? "one\n" : "two\n");
+        ck_assert_int_eq(rename(tmp, path), 0);
+        usleep(200);
+    }
+    atomic_store(&stop_racers, true);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(atomic_load(&bad_reads), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("filecache");
@@ -94,6 +186,9 @@ static Suite *suite(void)
     tcase_add_test(tc, reuses_an_entry_while_the_file_is_unchanged);
     tcase_add_test(tc, a_chmod_is_seen_at_once);
     tcase_add_test(tc, a_replaced_file_is_reloaded_at_once);
+    tcase_add_test(tc, an_entry_replaced_while_held_is_readable_until_released);
+    tcase_add_test(tc, a_held_entry_is_not_evicted);
+    tcase_add_test(tc, threads_share_entries_while_the_file_is_replaced);
     suite_add_tcase(s, tc);
     return s;
 }
