@@ -175,7 +175,7 @@ static int read_in(h2_session_t *s)
         if (s->calm)
             break;
         /* A short read took what was waiting: the next would find nothing (the caller
-         * looks again once the frames are answered). */
+         * looks again once the frames are answered, if the socket was not found empty). */
         if ((size_t)n < sizeof(buf) && !pt_conn_pending(s->c))
             break;
     }
@@ -286,7 +286,10 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
         }
         if (s->calm || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)))
             goto end;
-        if (got || pt_conn_pending(c))
+        /* Frames came: read again, unless the read met an empty socket (drained): then
+         * whatever comes later raises an event of its own, and the park below sees it,
+         * so the read that would find nothing (EAGAIN, once per batch) is not made. */
+        if (pt_conn_pending(c) || (got && !c->park.drained))
             continue;
         if (!busy && s->stopping)
             goto end;
