@@ -130,6 +130,47 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mode == b->st_mode;
 }
 
+/* ---- A thread's last released entry --------------------------------------------------
+ * A release keeps its reference in the releasing thread's slot instead of dropping it, and
+ * that thread's next open of the same file takes it back: a hot file costs no lock and no
+ * atomic operation per request (the first locked instruction after a response's bytes were
+ * written waits for them to drain: 2.4% of an HTTP/2 request's time, by perf). The slot's
+ * reference is an ordinary one: the entry is "held" (not evicted), and is freed when the
+ * slot lets it go, as with any holder. A slot is let go when the thread releases another
+ * file, clears the cache, or ends (the key's destructor). What it keeps alive is what the
+ * table keeps alive anyway (an entry stays open until its path is asked for again or it is
+ * evicted), one entry per thread more. */
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static _Thread_local pt_fcentry_t *slot;
+static _Thread_local bool slot_keyed;
+
+static void unref(pt_fcentry_t *e);
+
+static void slot_thread_end(void *unused)
+{
+    (void)unused;
+    pt_fcentry_t *e = slot;
+    slot = NULL;
+    if (e != NULL)
+        unref(e);
+}
+
+static void slot_key_make(void)
+{
+    (void)pthread_key_create(&slot_key, slot_thread_end);
+}
+
+/* Takes the slot's entry when it is path's and still describes current. */
+static pt_fcentry_t *slot_take(const char *path, uint64_t h, const struct stat *current)
+{
+    pt_fcentry_t *e = slot;
+    if (!e || e->hash != h || !same_file(current, &e->st) || strcmp(e->path, path) != 0)
+        return NULL;
+    slot = NULL;
+    return e;
+}
+
 /* Opens path into a new entry (no lock held). */
 static int load(const char *path, uint64_t h, pt_fcentry_t **out)
 {
@@ -175,6 +216,8 @@ static int load(const char *path, uint64_t h, pt_fcentry_t **out)
 int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t **out)
 {
     uint64_t h = hash_path(path);
+    if (current && (*out = slot_take(path, h, current)) != NULL)
+        return 0;
     /* The clock only for a caller without a fresh stat (the usual caller has one). */
     int64_t now = current ? 0 : pt_now_ms();
     pthread_mutex_lock(&fc.lock);
@@ -241,8 +284,20 @@ int pt_filecache_open(const char *path, const struct stat *current, pt_fcentry_t
 
 void pt_filecache_release(pt_fcentry_t *e)
 {
-    if (e)
-        unref(e);
+    if (!e)
+        return;
+    if (!slot_keyed) { /* (once per thread: the key's destructor lets the slot go) */
+        pthread_once(&slot_once, slot_key_make);
+        slot_keyed = pthread_setspecific(slot_key, &slot) == 0;
+        if (!slot_keyed) {
+            unref(e);
+            return;
+        }
+    }
+    pt_fcentry_t *old = slot;
+    slot = e;
+    if (old)
+        unref(old);
 }
 
 int pt_fcentry_fd(const pt_fcentry_t *e) { return e->fd; }
@@ -261,6 +316,7 @@ const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits)
 
 void pt_filecache_clear(void)
 {
+    slot_thread_end(NULL); /* (this thread's; another's goes as it releases or ends) */
     pthread_mutex_lock(&fc.lock);
     pt_fcentry_t *e = fc.lru_head;
     while (e) {

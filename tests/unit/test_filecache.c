@@ -103,7 +103,7 @@ START_TEST(an_entry_replaced_while_held_is_readable_until_released)
     ck_assert_int_eq(pread(pt_fcentry_fd(a), buf, 4, 0), 4);
     ck_assert(memcmp(buf, "one\n", 4) == 0);
     ck_assert(memcmp(pt_fcentry_data(a), "one\n", 4) == 0);
-    pt_filecache_release(a); /* the last reference: freed (ASan: no leak, no later use) */
+    pt_filecache_release(a); /* kept in this thread's slot, then let go by the next release */
     pt_fcentry_t *c = open_fresh();
     ck_assert_ptr_eq(b, c);
     pt_filecache_release(b);
@@ -131,6 +131,60 @@ START_TEST(a_held_entry_is_not_evicted)
     pt_fcentry_t *b = open_fresh();
     ck_assert_ptr_eq(a, b);
     pt_filecache_release(a);
+    pt_filecache_release(b);
+}
+END_TEST
+
+/* A thread's released entry is what its next open of the unchanged file gets back; a changed
+ * file is not answered from it. */
+START_TEST(a_released_entry_is_taken_back_while_the_file_is_unchanged)
+{
+    write_at(path, "one\n");
+    pt_fcentry_t *a = open_fresh();
+    pt_filecache_release(a);
+    pt_fcentry_t *b = open_fresh();
+    ck_assert_ptr_eq(a, b);
+    pt_filecache_release(b);
+    ck_assert_int_eq(chmod(path, 0600), 0); /* (a new ctime and mode bits: a new stat) */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    write_at(tmp, "two\n");
+    ck_assert_int_eq(rename(tmp, path), 0);
+    pt_fcentry_t *c = open_fresh();
+    ck_assert_ptr_ne(c, a);
+    ck_assert(memcmp(pt_fcentry_data(c), "two\n", 4) == 0);
+    pt_filecache_release(c);
+}
+END_TEST
+
+static int released_fd = -1;
+
+static void *open_release(void *arg)
+{
+    (void)arg;
+    pt_fcentry_t *e = open_fresh();
+    released_fd = pt_fcentry_fd(e);
+    pt_filecache_release(e); /* into this thread's slot */
+    return NULL;
+}
+
+/* The entry a thread kept in its slot goes when the thread ends, once nothing else holds
+ * it: its descriptor is closed. */
+START_TEST(a_threads_kept_entry_goes_when_the_thread_ends)
+{
+    write_at(path, "one\n");
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, open_release, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0); /* (the slot outlives the thread: no) */
+    ck_assert_int_ge(released_fd, 0);
+    ck_assert_int_ne(fcntl(released_fd, F_GETFD), -1); /* the table still has it */
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    write_at(tmp, "two\n");
+    ck_assert_int_eq(rename(tmp, path), 0);
+    pt_fcentry_t *b = open_fresh(); /* replaces it in the table: now nobody holds it */
+    ck_assert_int_eq(fcntl(released_fd, F_GETFD), -1);
     pt_filecache_release(b);
 }
 END_TEST
@@ -188,6 +242,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_replaced_file_is_reloaded_at_once);
     tcase_add_test(tc, an_entry_replaced_while_held_is_readable_until_released);
     tcase_add_test(tc, a_held_entry_is_not_evicted);
+    tcase_add_test(tc, a_released_entry_is_taken_back_while_the_file_is_unchanged);
+    tcase_add_test(tc, a_threads_kept_entry_goes_when_the_thread_ends);
     tcase_add_test(tc, threads_share_entries_while_the_file_is_replaced);
     suite_add_tcase(s, tc);
     return s;
