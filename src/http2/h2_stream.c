@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +26,6 @@ static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
     st->id = id;
     st->content_length = -1;
     pt_table_init(&st->headers, st->arena, 16);
-    pthread_cond_init(&st->cond, NULL);
 }
 
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
@@ -46,6 +46,7 @@ h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id)
         free(st);
         return NULL;
     }
+    pthread_cond_init(&st->cond, NULL); /* (for the struct's life: recycling keeps it) */
     stream_init(st, s, id);
     return st;
 }
@@ -84,9 +85,12 @@ void h2_stream_recycle(h2_stream_t *st)
     }
     free(st->in);
     free(st->tr);
-    pthread_cond_destroy(&st->cond);
     pt_arena_reset(a); /* (runs the request's cleanups, as destroying it would) */
-    memset(st, 0, sizeof(*st));
+    /* All but the condition, which nobody waits on now and which the next stream uses as it
+     * is (destroying and making it again was an atomic operation per stream). */
+    size_t at = offsetof(h2_stream_t, cond), past = at + sizeof(st->cond);
+    memset(st, 0, at);
+    memset((char *)st + past, 0, sizeof(*st) - past);
     st->arena = a;
     st->spare_out = out;
     st->spare_cap = cap;
@@ -100,7 +104,6 @@ void h2_stream_free_spares(h2_session_t *s)
     while (s->spare) {
         h2_stream_t *st = s->spare;
         s->spare = st->next;
-        pthread_cond_init(&st->cond, NULL); /* (destroy's pair) */
         h2_stream_destroy(st);
     }
     s->nspare = 0;
