@@ -480,7 +480,7 @@ int h2_session_new_ng(h2_session_t *s)
      * does not use to schedule anything. (on_stream_close leaves their user data set: a
      * stream nghttp2 kept would point at one recycled.) */
     nghttp2_option_set_no_closed_streams(opt, 1);
-    nghttp2_mem mem = h2_mem_of(&s->mem); /* (nghttp2 keeps a copy) */
+    nghttp2_mem mem = h2_mem(); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);

@@ -93,7 +93,6 @@ struct h2_stream {
 struct h2_session {
     pt_conn_t *c;
     nghttp2_session *ng;       /* [c1] */
-    h2_mem_t mem;              /* [c1] ng's memory (freed after ng) */
     const pt_vhost_t *vh;      /* the connection's default server (limits, settings) */
     const pt_h2_conf_t *conf;
     pthread_mutex_t lock;

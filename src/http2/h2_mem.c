@@ -1,9 +1,11 @@
-/* A session's memory for nghttp2 (h2_mem.h): each block carries a 16-byte header (its size
+/* Memory for nghttp2 (h2_mem.h): each block carries a 16-byte header (its size
  * class, or its size when it is too big for one) so that free, which nghttp2 calls without
  * a size, knows where it goes. Small blocks go back on their class's list while the cache
  * is under its bound, the rest to free(). */
 #include "h2_mem.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +13,30 @@
 #define H2_MEM_MIN 64            /* the smallest class's size */
 #define H2_MEM_BIG H2_MEM_CLASSES /* the class of a block malloc'd to its own size */
 
-struct h2_mem_free {
-    h2_mem_free_t *next;
-};
+typedef struct h2_mem_free {
+    struct h2_mem_free *next;
+} h2_mem_free_t;
+
+/* The calling thread's lists. */
+static _Thread_local struct {
+    h2_mem_free_t *free[H2_MEM_CLASSES]; /* free blocks of each size */
+    size_t cached;                       /* bytes on the free lists */
+    bool keyed;                          /* the key's destructor will free them */
+} tc;
+
+static pthread_key_t end_key;
+static pthread_once_t end_once = PTHREAD_ONCE_INIT;
+
+static void thread_end(void *unused)
+{
+    (void)unused;
+    h2_mem_thread_release();
+}
+
+static void end_key_make(void)
+{
+    (void)pthread_key_create(&end_key, thread_end);
+}
 
 typedef union {
     struct {
@@ -39,13 +62,13 @@ static uint32_t class_of(size_t size)
 
 static void *mem_malloc(size_t size, void *ud)
 {
-    h2_mem_t *m = ud;
+    (void)ud;
     uint32_t c = class_of(size);
     h2_mem_head_t *h;
-    if (c < H2_MEM_BIG && m->free[c]) {
-        h2_mem_free_t *f = m->free[c];
-        m->free[c] = f->next;
-        m->cached -= (size_t)H2_MEM_MIN << c;
+    if (c < H2_MEM_BIG && tc.free[c]) {
+        h2_mem_free_t *f = tc.free[c];
+        tc.free[c] = f->next;
+        tc.cached -= (size_t)H2_MEM_MIN << c;
         return f;
     }
     size_t cap = c < H2_MEM_BIG ? (size_t)H2_MEM_MIN << c : size;
@@ -61,16 +84,24 @@ static void *mem_malloc(size_t size, void *ud)
 
 static void mem_free(void *p, void *ud)
 {
-    h2_mem_t *m = ud;
+    (void)ud;
     if (!p)
         return;
     h2_mem_head_t *h = head_of(p);
     uint32_t c = h->h.cls;
-    if (c < H2_MEM_BIG && m->cached + h->h.size <= H2_MEM_CACHE_MAX) {
+    if (c < H2_MEM_BIG && tc.cached + h->h.size <= H2_MEM_CACHE_MAX) {
+        if (!tc.keyed) { /* (once per thread) */
+            pthread_once(&end_once, end_key_make);
+            tc.keyed = pthread_setspecific(end_key, &tc) == 0;
+            if (!tc.keyed) {
+                free(h);
+                return;
+            }
+        }
         h2_mem_free_t *f = p; /* (in the block: its head stays as it is) */
-        f->next = m->free[c];
-        m->free[c] = f;
-        m->cached += h->h.size;
+        f->next = tc.free[c];
+        tc.free[c] = f;
+        tc.cached += h->h.size;
         return;
     }
     free(h);
@@ -101,22 +132,27 @@ static void *mem_realloc(void *p, size_t size, void *ud)
     return q;
 }
 
-nghttp2_mem h2_mem_of(h2_mem_t *m)
+nghttp2_mem h2_mem(void)
 {
-    return (nghttp2_mem){.mem_user_data = m,
+    return (nghttp2_mem){.mem_user_data = NULL,
                          .malloc = mem_malloc,
                          .free = mem_free,
                          .calloc = mem_calloc,
                          .realloc = mem_realloc};
 }
 
-void h2_mem_release(h2_mem_t *m)
+size_t h2_mem_cached(void)
+{
+    return tc.cached;
+}
+
+void h2_mem_thread_release(void)
 {
     for (int c = 0; c < H2_MEM_CLASSES; c++)
-        while (m->free[c]) {
-            h2_mem_free_t *f = m->free[c];
-            m->free[c] = f->next;
+        while (tc.free[c]) {
+            h2_mem_free_t *f = tc.free[c];
+            tc.free[c] = f->next;
             free(head_of(f));
         }
-    m->cached = 0;
+    tc.cached = 0;
 }

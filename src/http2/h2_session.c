@@ -330,7 +330,6 @@ static void h2_release(void *state)
     }
     h2_stream_free_spares(s);
     nghttp2_session_del(s->ng);
-    h2_mem_release(&s->mem);
     close(s->efd);
     pthread_mutex_destroy(&s->lock);
     free(s->obuf);

@@ -1,49 +1,48 @@
-/* A session's memory for nghttp2 (h2_mem.c): freed blocks come back for the next request of
- * their size, realloc and calloc keep their promises, big blocks pass through to malloc,
- * and the free lists never hold more than H2_MEM_CACHE_MAX bytes. */
+/* Memory for nghttp2 (h2_mem.c): freed blocks come back for the next request of their size
+ * on the thread that freed them, realloc and calloc keep their promises, big blocks pass
+ * through to malloc, the free lists never hold more than H2_MEM_CACHE_MAX bytes, and a
+ * thread's go when it ends. */
 #include "h2_mem.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 START_TEST(a_freed_block_serves_the_next_request_of_its_size)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     void *p = a.malloc(100, a.mem_user_data);
     ck_assert_ptr_nonnull(p);
     a.free(p, a.mem_user_data);
-    ck_assert_uint_eq(m.cached, 128);
+    ck_assert_uint_eq(h2_mem_cached(), 128);
     ck_assert_ptr_eq(a.malloc(120, a.mem_user_data), p); /* the same class: 65..128 */
-    ck_assert_uint_eq(m.cached, 0);
+    ck_assert_uint_eq(h2_mem_cached(), 0);
     void *q = a.malloc(64, a.mem_user_data); /* another class: a new block */
     ck_assert_ptr_ne(q, p);
     a.free(q, a.mem_user_data);
     a.free(p, a.mem_user_data);
-    h2_mem_release(&m);
-    ck_assert_uint_eq(m.cached, 0);
+    h2_mem_thread_release();
+    ck_assert_uint_eq(h2_mem_cached(), 0);
 }
 END_TEST
 
 START_TEST(blocks_are_aligned_as_mallocs)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     for (size_t n = 1; n < 5000; n += 333) {
         void *p = a.malloc(n, a.mem_user_data);
         ck_assert_uint_eq((uintptr_t)p % _Alignof(max_align_t), 0);
         a.free(p, a.mem_user_data);
     }
-    h2_mem_release(&m);
+    h2_mem_thread_release();
 }
 END_TEST
 
 START_TEST(calloc_zeroes_a_reused_block)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     char *p = a.malloc(200, a.mem_user_data);
     memset(p, 'x', 200);
     a.free(p, a.mem_user_data);
@@ -53,14 +52,13 @@ START_TEST(calloc_zeroes_a_reused_block)
         ck_assert_int_eq(q[i], 0);
     ck_assert_ptr_null(a.calloc(SIZE_MAX / 2, 4, a.mem_user_data));
     a.free(q, a.mem_user_data);
-    h2_mem_release(&m);
+    h2_mem_thread_release();
 }
 END_TEST
 
 START_TEST(realloc_keeps_the_bytes_across_classes_and_to_a_big_block)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     char *p = a.realloc(NULL, 10, a.mem_user_data);
     memcpy(p, "0123456789", 10);
     ck_assert_ptr_eq(a.realloc(p, 60, a.mem_user_data), p); /* fits its block */
@@ -72,36 +70,34 @@ START_TEST(realloc_keeps_the_bytes_across_classes_and_to_a_big_block)
     char *q = a.realloc(p, 50, a.mem_user_data);
     ck_assert_mem_eq(q, "0123456789", 10);
     a.free(q, a.mem_user_data);
-    h2_mem_release(&m);
+    h2_mem_thread_release();
 }
 END_TEST
 
 START_TEST(the_free_lists_hold_at_most_the_cache_bound)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     enum { N = 200 };
     void *p[N];
     for (int i = 0; i < N; i++)
         p[i] = a.malloc(2000, a.mem_user_data);
     for (int i = 0; i < N; i++)
         a.free(p[i], a.mem_user_data);
-    ck_assert_uint_le(m.cached, H2_MEM_CACHE_MAX);
-    ck_assert_uint_ge(m.cached, H2_MEM_CACHE_MAX - 2048);
+    ck_assert_uint_le(h2_mem_cached(), H2_MEM_CACHE_MAX);
+    ck_assert_uint_ge(h2_mem_cached(), H2_MEM_CACHE_MAX - 2048);
     void *big = a.malloc(70000, a.mem_user_data);
-    size_t before = m.cached;
+    size_t before = h2_mem_cached();
     a.free(big, a.mem_user_data); /* not cached: freed */
-    ck_assert_uint_eq(m.cached, before);
+    ck_assert_uint_eq(h2_mem_cached(), before);
     a.free(NULL, a.mem_user_data);
-    h2_mem_release(&m);
-    ck_assert_uint_eq(m.cached, 0);
+    h2_mem_thread_release();
+    ck_assert_uint_eq(h2_mem_cached(), 0);
 }
 END_TEST
 
 START_TEST(an_nghttp2_session_runs_on_it)
 {
-    h2_mem_t m = {0};
-    nghttp2_mem a = h2_mem_of(&m);
+    nghttp2_mem a = h2_mem();
     nghttp2_session_callbacks *cb;
     ck_assert_int_eq(nghttp2_session_callbacks_new(&cb), 0);
     nghttp2_session *ng;
@@ -120,8 +116,33 @@ START_TEST(an_nghttp2_session_runs_on_it)
     }
     nghttp2_session_del(ng);
     nghttp2_session_callbacks_del(cb);
-    ck_assert_uint_gt(m.cached, 0);
-    h2_mem_release(&m);
+    ck_assert_uint_gt(h2_mem_cached(), 0);
+    h2_mem_thread_release();
+}
+END_TEST
+
+static void *free_here(void *p)
+{
+    nghttp2_mem a = h2_mem();
+    a.free(p, a.mem_user_data);
+    size_t *cached = malloc(sizeof(*cached));
+    *cached = h2_mem_cached();
+    return cached; /* (the thread's lists go as it ends: ASan finds them leaked otherwise) */
+}
+
+/* A block goes to the lists of the thread that frees it, whichever thread made it (a session
+ * moves between workers): the maker's lists do not see it. */
+START_TEST(a_block_goes_to_the_freeing_threads_lists)
+{
+    nghttp2_mem a = h2_mem();
+    void *p = a.malloc(100, a.mem_user_data);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, free_here, p), 0);
+    void *res = NULL;
+    ck_assert_int_eq(pthread_join(t, &res), 0);
+    ck_assert_uint_eq(*(size_t *)res, 128);
+    free(res);
+    ck_assert_uint_eq(h2_mem_cached(), 0);
 }
 END_TEST
 
@@ -135,6 +156,7 @@ int main(void)
     tcase_add_test(tc, realloc_keeps_the_bytes_across_classes_and_to_a_big_block);
     tcase_add_test(tc, the_free_lists_hold_at_most_the_cache_bound);
     tcase_add_test(tc, an_nghttp2_session_runs_on_it);
+    tcase_add_test(tc, a_block_goes_to_the_freeing_threads_lists);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
