@@ -109,18 +109,20 @@ static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
 }
 
 /* A pseudo-header's usual value as a literal (no copy), else a copy in the arena. */
+const char h2_method_get[] = "GET", h2_method_post[] = "POST", h2_method_head[] = "HEAD";
+
 static const char *pseudo_value(h2_stream_t *st, const uint8_t *v, size_t n)
 {
     switch (n) {
     case 3:
         if (memcmp(v, "GET", 3) == 0)
-            return "GET";
+            return h2_method_get;
         break;
     case 4:
         if (memcmp(v, "POST", 4) == 0)
-            return "POST";
+            return h2_method_post;
         if (memcmp(v, "HEAD", 4) == 0)
-            return "HEAD";
+            return h2_method_head;
         if (memcmp(v, "http", 4) == 0)
             return "http";
         break;

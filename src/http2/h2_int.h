@@ -45,6 +45,7 @@ struct h2_stream {
     int64_t content_length;    /* -1 when absent */
     bool end_on_headers;       /* no body */
     bool has_host;             /* a host field came (names are lower case in HTTP/2) */
+    bool host_kept;            /* [c1] its request's host is the session's auth_host */
     bool too_big;              /* header list over the limit: answered 431 by the session */
     bool bad;                  /* malformed (answered 400 by the session) */
     bool queued;               /* [c1] started: to be run, inline or by the pool */
@@ -127,6 +128,8 @@ struct h2_session {
     char vh_host[64];
     const pt_vhost_t *vh_last;
     int vh_tls;
+    bool vh_auth;              /* vh_host is auth_host: a stream whose host was kept
+                                  (host_kept) needs no comparison */
     /* [c1] the last request's authority and the host and port it gave (h2_request.c's
        set_host_kept); auth "" when none is kept */
     char auth[64], auth_host[64];
@@ -182,6 +185,9 @@ const char *h2_known_name(const char *name, size_t n);
  * static file, the status pages): true when it did (st is done), false when st, routed,
  * must go to the pool (h2_stream_serve_worker answers it there). */
 bool h2_stream_run_inline(h2_stream_t *st);
+/* The :method values pseudo-header decoding gives for the usual methods (h2_callbacks.c), so
+ * that they are known by their address. */
+extern const char h2_method_get[], h2_method_post[], h2_method_head[];
 extern const pt_proto_ops_t pt_h2_proto;
 /* A stream has news for the session (any thread; lock held or not). Here, inline, so
  * that the stream side depends on no function of the session's. */

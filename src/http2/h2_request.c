@@ -17,6 +17,12 @@
 
 static pt_method_t method_id(const char *m)
 {
+    if (m == h2_method_get) /* (the usual ones by their address: h2_int.h) */
+        return PT_METHOD_GET;
+    if (m == h2_method_head)
+        return PT_METHOD_HEAD;
+    if (m == h2_method_post)
+        return PT_METHOD_POST;
     static const struct {
         const char *name;
         pt_method_t id;
@@ -71,20 +77,24 @@ static void set_host(pt_request_t *r, const char *auth)
 
 /* set_host through the session's memory of the last authority (a client's streams mostly
  * name one): the same authority gives the same host and port. */
-static void set_host_kept(h2_session_t *s, pt_request_t *r, const char *auth)
+static void set_host_kept(h2_session_t *s, h2_stream_t *st, pt_request_t *r, const char *auth)
 {
     if (auth && s->auth[0] && strcmp(auth, s->auth) == 0) {
         r->hostname = pt_arena_strndup(r->arena, s->auth_host, s->auth_host_len);
         r->host_port = s->auth_port;
+        st->host_kept = true;
         return;
     }
     set_host(r, auth);
     size_t n = auth ? strlen(auth) : 0;
+    st->host_kept = false;
     if (n > 0 && n < sizeof(s->auth) && r->hostname) {
         memcpy(s->auth, auth, n + 1);
         s->auth_host_len = strlen(r->hostname); /* (no longer than auth) */
         memcpy(s->auth_host, r->hostname, s->auth_host_len + 1);
         s->auth_port = r->host_port;
+        s->vh_auth = false; /* (auth_host changed) */
+        st->host_kept = true;
     }
 }
 
@@ -137,7 +147,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     r->headers_in.arena = a; /* (the request's additions go to its arena) */
     if (st->authority && !st->has_host)
         pt_table_add(&r->headers_in, "Host", st->authority);
-    set_host_kept(st->s, r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
+    set_host_kept(st->s, st, r, st->authority ? st->authority : pt_table_get(&r->headers_in, "Host"));
     pt_table_init(&r->headers_out, a, 8);
     pt_table_init(&r->err_headers_out, a, 4);
     pt_table_init(&r->env, a, 8);
@@ -160,10 +170,12 @@ static int tls_verdict(const pt_request_t *r)
  * address and its handshake are its own): the session keeps the last answers, as a
  * client's streams mostly name one host (the search walks every server of the address,
  * comparing names). */
-static int set_vhost(h2_session_t *s, pt_request_t *r)
+static int set_vhost(h2_session_t *s, const h2_stream_t *st, pt_request_t *r)
 {
     const char *host = r->hostname;
-    if (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0) {
+    if ((st->host_kept && s->vh_auth) ||
+        (host && s->vh_host[0] && strcmp(host, s->vh_host) == 0)) {
+        s->vh_auth = st->host_kept; /* (host is vh_host, and auth_host if it was kept) */
         r->vhost = s->vh_last;
         return s->vh_tls;
     }
@@ -174,6 +186,7 @@ static int set_vhost(h2_session_t *s, pt_request_t *r)
         memcpy(s->vh_host, host, n + 1);
         s->vh_last = r->vhost;
         s->vh_tls = tls;
+        s->vh_auth = st->host_kept;
     }
     return tls;
 }
@@ -182,7 +195,7 @@ static int set_vhost(h2_session_t *s, pt_request_t *r)
  * status it ends with, or 0 and *h, the handler that answers it. */
 static int prepare(pt_request_t *r, h2_stream_t *st, const pt_handler_t **h)
 {
-    int tls = set_vhost(st->s, r);
+    int tls = set_vhost(st->s, st, r);
     r->dir = r->vhost->dir;
     pt_remoteip_apply(r); /* Apache's post_read_request: the client behind trusted proxies */
     int st_code;
