@@ -84,7 +84,7 @@ int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_
     }
     if (rc < 0 || (pad > 1 && h2_session_out(s, zeros, pad - 1) < 0))
         return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return s->olen >= H2_OBUF_FLUSH ? NGHTTP2_ERR_PAUSE : 0;
+    return h2_ob.len >= H2_OBUF_FLUSH ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)

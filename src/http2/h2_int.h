@@ -107,9 +107,6 @@ struct h2_session {
     int nqueued;               /* [lock] streams handed to the pool and not done */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
-    /* [c1] output batched into one write */
-    char *obuf;
-    size_t olen, ocap;
     /* [c1] flood protection */
     h2_bucket_t b_reset, b_settings, b_ping, b_priority, b_empty;
     int32_t max_stream_id;     /* the highest stream the client opened */
@@ -198,21 +195,28 @@ static inline void h2_session_wake(h2_session_t *s)
     ssize_t n = write(s->efd, &one, sizeof(one));
     (void)n; /* a full counter: a wake is pending anyway */
 }
-/* Appends n bytes to the batch h2_session_flush writes: 0, or PT_EINVAL without memory
- * [c1]. Here, inline, so that nghttp2's callbacks that frame DATA (h2_callbacks.c) depend on
- * no function of the session's. */
+/* The batch h2_session_flush writes: the thread's, not a session's. A flush fills and
+ * writes it and leaves it empty, whatever happens (so no session's bytes can go out with
+ * another's), so one buffer serves every session the thread runs: it stays in the CPU's
+ * cache from one session's batch to the next's, and an idle session holds none of the 64
+ * KiB and more its batches grew to (h2_session.c). */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} h2_obuf_t;
+extern _Thread_local h2_obuf_t h2_ob;
+
+/* Appends n bytes to the batch: 0, or PT_EINVAL without memory [c1]. Here, inline, so that
+ * nghttp2's callbacks that frame DATA (h2_callbacks.c) depend on no function of the
+ * session's. */
+int h2_obuf_grow(size_t need);
 static inline int h2_session_out(h2_session_t *s, const void *p, size_t n)
 {
-    if (s->olen + n > s->ocap) {
-        size_t cap = PT_MAX(s->ocap * 2, s->olen + n);
-        char *nb = realloc(s->obuf, cap);
-        if (!nb)
-            return PT_EINVAL;
-        s->obuf = nb;
-        s->ocap = cap;
-    }
-    memcpy(s->obuf + s->olen, p, n);
-    s->olen += n;
+    (void)s;
+    if (h2_ob.len + n > h2_ob.cap && h2_obuf_grow(h2_ob.len + n) < 0)
+        return PT_EINVAL;
+    memcpy(h2_ob.p + h2_ob.len, p, n);
+    h2_ob.len += n;
     return 0;
 }
 

@@ -25,31 +25,74 @@
 
 /* ---- Output ----------------------------------------------------------------------- */
 
-/* Writes the batch out: 0, or a negative error (the client is gone or stalled). */
+_Thread_local h2_obuf_t h2_ob;
+
+static pthread_key_t ob_key;
+static pthread_once_t ob_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool ob_keyed;
+
+static void ob_thread_end(void *unused)
+{
+    (void)unused;
+    free(h2_ob.p);
+    h2_ob = (h2_obuf_t){0};
+}
+
+static void ob_key_make(void)
+{
+    (void)pthread_key_create(&ob_key, ob_thread_end);
+}
+
+int h2_obuf_grow(size_t need)
+{
+    if (!ob_keyed) { /* (once per thread: the key's destructor frees the buffer) */
+        pthread_once(&ob_once, ob_key_make);
+        if (pthread_setspecific(ob_key, &h2_ob) != 0)
+            return PT_EINVAL;
+        ob_keyed = true;
+    }
+    size_t cap = PT_MAX(PT_MAX(h2_ob.cap * 2, need), (size_t)H2_OBUF_FLUSH + 16384);
+    char *nb = realloc(h2_ob.p, cap);
+    if (!nb)
+        return PT_EINVAL;
+    h2_ob.p = nb;
+    h2_ob.cap = cap;
+    return 0;
+}
+
+/* Writes the batch out and empties it: 0, or a negative error (the client is gone or
+ * stalled). */
 static int write_out(h2_session_t *s)
 {
-    if (s->olen == 0)
+    if (h2_ob.len == 0)
         return 0;
-    struct iovec iov = {s->obuf, s->olen};
+    struct iovec iov = {h2_ob.p, h2_ob.len};
     int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
     int rc = pt_conn_writev(s->c, &iov, 1, to, false);
-    s->olen = 0;
+    h2_ob.len = 0;
+    if (h2_ob.cap > 4 * (size_t)H2_OBUF_FLUSH) { /* (a rare huge head: not kept) */
+        free(h2_ob.p);
+        h2_ob.p = NULL;
+        h2_ob.cap = 0;
+    }
     return rc;
 }
 
 /* Frames what nghttp2 has to send, in batches of H2_OBUF_FLUSH. 0 or a negative error.
  * DATA frames come through h2_session_send_data, which pauses nghttp2 (mem_send returns 0)
- * once the batch is full. */
+ * once the batch is full. The thread's batch is empty when this returns, however it
+ * returns (h2_int.h). */
 int h2_session_flush(h2_session_t *s)
 {
+    h2_ob.len = 0;
     for (;;) {
         const uint8_t *p;
         ssize_t n = nghttp2_session_mem_send(s->ng, &p);
-        if (n < 0)
+        if (n < 0 || (n > 0 && h2_session_out(s, p, (size_t)n) < 0)) {
+            h2_ob.len = 0;
             return PT_EINVAL;
-        if (n > 0 && h2_session_out(s, p, (size_t)n) < 0)
-            return PT_EINVAL;
-        if (s->olen >= H2_OBUF_FLUSH) {
+        }
+        if (h2_ob.len >= H2_OBUF_FLUSH) {
             if (write_out(s) < 0)
                 return PT_ECLOSED;
             continue;
@@ -332,7 +375,6 @@ static void h2_release(void *state)
     nghttp2_session_del(s->ng);
     close(s->efd);
     pthread_mutex_destroy(&s->lock);
-    free(s->obuf);
     free(s);
 }
 
