@@ -102,8 +102,6 @@ struct h2_session {
     h2_stream_t *last;         /* [c1] the stream found last (h2_callbacks.c's stream_of):
                                   one with nghttp2's user data, cleared as that goes */
     h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
-    h2_stream_t *spare;        /* [c1] ended streams kept for the next (h2_stream_recycle) */
-    int nspare;
     int nqueued;               /* [lock] streams handed to the pool and not done */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
@@ -166,10 +164,11 @@ void h2_guard_init(h2_session_t *s);
 /* h2_stream.c */
 h2_stream_t *h2_stream_create(h2_session_t *s, int32_t id);
 void h2_stream_destroy(h2_stream_t *st);
-/* An ended stream (no worker holds it) kept on its session, arena reset, for the next
- * stream to reuse its memory; destroyed when the session keeps enough. */
+/* An ended stream (no worker holds it) kept by the calling thread, arena reset, for its
+ * next stream of any session to reuse its memory; destroyed when the thread keeps enough.
+ * h2_stream_spares: how many the calling thread keeps. */
 void h2_stream_recycle(h2_stream_t *st);
-void h2_stream_free_spares(h2_session_t *s);
+size_t h2_stream_spares(void);
 void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w);
 /* n bytes from p to q in ASCII lower case (q may be p). */
 void h2_lower_copy(char *q, const uint8_t *p, size_t n);

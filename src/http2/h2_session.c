@@ -371,7 +371,6 @@ static void h2_release(void *state)
         next = st->next;
         h2_stream_destroy(st);
     }
-    h2_stream_free_spares(s);
     nghttp2_session_del(s->ng);
     close(s->efd);
     pthread_mutex_destroy(&s->lock);

@@ -1,9 +1,11 @@
 /* h2_lower_copy (h2_stream.c): field names to ASCII lower case eight bytes at a time, as
  * a byte-by-byte tolower in the C locale would, for every length and every byte value;
- * h2_known_name: a response field's name known in any case, and nothing else. */
+ * h2_known_name: a response field's name known in any case, and nothing else; ended
+ * streams kept by the thread, not the session, bounded, and freed at the thread's end. */
 #include "h2_int.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 static char lower1(unsigned char c)
@@ -68,12 +70,61 @@ START_TEST(knows_a_name_exactly_when_it_lowers_to_a_known_one)
 }
 END_TEST
 
+/* Streams of two sessions: what one session ended, the other's next stream reuses (its
+ * arena, its output buffer); the thread keeps at most 16, and the session none. */
+START_TEST(ended_streams_are_kept_by_the_thread_for_any_session)
+{
+    h2_session_t a = {0}, b = {0};
+    h2_stream_t *st[20];
+    for (int i = 0; i < 20; i++)
+        st[i] = h2_stream_create(&a, 2 * i + 1);
+    pt_arena_t *arena = st[15]->arena; /* (the 16th kept; the rest were freed) */
+    ck_assert_uint_eq(h2_stream_spares(), 0);
+    for (int i = 0; i < 20; i++)
+        h2_stream_recycle(st[i]);
+    ck_assert_uint_eq(h2_stream_spares(), 16);
+    h2_stream_t *x = h2_stream_create(&b, 1); /* the last kept: st[15]'s memory */
+    ck_assert_ptr_eq(x->arena, arena);
+    ck_assert_ptr_eq(x->s, &b);
+    ck_assert_int_eq(x->id, 1);
+    ck_assert_int_eq(x->content_length, -1);
+    ck_assert_uint_eq(h2_stream_spares(), 15);
+    h2_stream_recycle(x);
+}
+END_TEST
+
+static void *recycle_two(void *arg)
+{
+    h2_session_t *s = arg;
+    h2_stream_recycle(h2_stream_create(s, 1));
+    h2_stream_recycle(h2_stream_create(s, 3));
+    size_t *n = malloc(sizeof(*n));
+    *n = h2_stream_spares();
+    return n; /* (the kept one goes at the thread's end: ASan finds it leaked otherwise) */
+}
+
+START_TEST(a_threads_kept_streams_go_when_it_ends)
+{
+    h2_session_t s = {0};
+    size_t mine = h2_stream_spares();
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, recycle_two, &s), 0);
+    void *n = NULL;
+    ck_assert_int_eq(pthread_join(t, &n), 0);
+    ck_assert_uint_eq(*(size_t *)n, 1); /* (the second reused the first's) */
+    free(n);
+    ck_assert_uint_eq(h2_stream_spares(), mine); /* (they were another thread's) */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("h2_stream");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, lowers_as_tolower_does_for_every_byte_and_length);
     tcase_add_test(tc, knows_a_name_exactly_when_it_lowers_to_a_known_one);
+    tcase_add_test(tc, ended_streams_are_kept_by_the_thread_for_any_session);
+    tcase_add_test(tc, a_threads_kept_streams_go_when_it_ends);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
