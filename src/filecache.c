@@ -6,6 +6,7 @@
 #include "common.h"
 #include "config.h"
 #include "httpdate.h"
+#include "idle.h"
 #include "range.h"
 
 #include <errno.h>
@@ -136,10 +137,12 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * atomic operation per request (the first locked instruction after a response's bytes were
  * written waits for them to drain: 2.4% of an HTTP/2 request's time, by perf). The slot's
  * reference is an ordinary one: the entry is "held" (not evicted), and is freed when the
- * slot lets it go, as with any holder. A slot is let go when the thread releases another
- * file, clears the cache, or ends (the key's destructor). What it keeps alive is what the
- * table keeps alive anyway (an entry stays open until its path is asked for again or it is
- * evicted), one entry per thread more. */
+ * slot lets it go, as with any holder. So a file replaced or deleted meanwhile stays open
+ * while a slot holds it, and the slot lets go as soon as the thread releases another file,
+ * waits for work (idle.h: an event MPM worker after a tick without any, an HTTP/2 pool
+ * thread, a prefork child between connections), clears the cache, or ends (the key's
+ * destructor); a thread busy with one long request (a proxied stream) keeps it until then.
+ * At most one entry per thread is kept so, beyond PT_FILECACHE_ENTRIES. */
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
 static _Thread_local pt_fcentry_t *slot;
@@ -147,18 +150,26 @@ static _Thread_local bool slot_keyed;
 
 static void unref(pt_fcentry_t *e);
 
-static void slot_thread_end(void *unused)
+static void slot_drop(void)
 {
-    (void)unused;
     pt_fcentry_t *e = slot;
     slot = NULL;
     if (e != NULL)
         unref(e);
 }
 
+static void slot_thread_end(void *unused)
+{
+    (void)unused;
+    slot_drop();
+    slot_keyed = false; /* (a release later in the thread's teardown sets the key again, and
+                           its destructor runs once more) */
+}
+
 static void slot_key_make(void)
 {
     (void)pthread_key_create(&slot_key, slot_thread_end);
+    (void)pt_idle_hook_add(slot_drop);
 }
 
 /* Takes the slot's entry when it is path's and still describes current. */
@@ -316,7 +327,7 @@ const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits)
 
 void pt_filecache_clear(void)
 {
-    slot_thread_end(NULL); /* (this thread's; another's goes as it releases or ends) */
+    slot_drop(); /* (this thread's; another's goes as it releases, idles or ends) */
     pthread_mutex_lock(&fc.lock);
     pt_fcentry_t *e = fc.lru_head;
     while (e) {

@@ -11,6 +11,7 @@
  * H2MaxWorkerIdleSeconds ends those above H2MinWorkers that have had nothing to do that
  * long; the pool is made in the child on first use. */
 #include "h2_int.h"
+#include "idle.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ static int64_t pool_idle_ms;        /* [pool_lock] H2MaxWorkerIdleSeconds; 0: st
  * more than H2MinWorkers exist (it then ends). */
 static bool idle_wait_locked(void)
 {
+    pt_thread_idle(); /* (what it kept for its next stream goes: idle.h) */
     if (pool_idle_ms <= 0 || nthreads <= pool_min) {
         pthread_cond_wait(&pool_cond, &pool_lock);
         return true;

@@ -9,6 +9,7 @@
  * (c->proto): nothing here knows HTTP. */
 #include "conn.h"
 #include "event_child.h"
+#include "idle.h"
 #include "log.h"
 #include "mpm.h"
 #include "scoreboard.h"
@@ -148,6 +149,8 @@ static pt_task_t *next_task_worker(ev_child_t *ev, pt_worker_t *w, bool *again)
         ev->epoll_waiting++;
         pthread_mutex_unlock(&ev->qlock);
         c = harvest_worker(ev, w, EV_TICK_MS, true); /* (takes epoll_waiting back) */
+        if (!c)
+            pt_thread_idle(); /* (a tick without work: what it kept goes, idle.h) */
         pthread_mutex_lock(&ev->qlock);
         *again = !c;
     }
@@ -170,6 +173,7 @@ static void *worker_main(void *arg)
             if (ev->quit)
                 break;
             ev->looking--;
+            pt_thread_idle(); /* (what it kept for its next request goes: idle.h) */
             ev->idle_stack[ev->nidle++] = w->id;
             ev->woken[w->id] = false;
             while (!ev->woken[w->id] && !ev->quit)

@@ -2,6 +2,7 @@
  * handlers that are not thread-safe. Children share the listeners through EPOLLEXCLUSIVE,
  * so one child wakes per new connection (Apache uses an accept mutex for the same end). */
 #include "conn.h"
+#include "idle.h"
 #include "log.h"
 #include "mpm.h"
 #include "scoreboard.h"
@@ -52,6 +53,8 @@ static int wait_conn(const pt_child_t *ch, pt_conn_t *c, int sigfd, int64_t dead
         int n = poll(p, 2, (int)PT_MIN(left, PF_TICK_MS));
         if (n < 0 && errno != EINTR)
             return -errno;
+        if (n == 0)
+            pt_thread_idle(); /* (a tick without the next request: idle.h) */
         if (n > 0 && p[1].revents)
             return PT_ECLOSED; /* the signal stays pending for the main loop */
         if (n > 0 && p[0].revents)
@@ -153,6 +156,7 @@ int pt_prefork_child_main(const pt_child_t *ch)
     last_tick_ms = pt_now_ms();
     while (!stop) {
         tick_maybe(ch); /* between connections: the wait below is 1 s at most */
+        pt_thread_idle(); /* (what it kept for its next request goes: idle.h) */
         pt_sb_set_state(w.sb, PT_SB_READY);
         struct epoll_event evs[8];
         int n = epoll_wait(ep, evs, 8, 1000);

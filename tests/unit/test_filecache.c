@@ -1,6 +1,7 @@
 /* Unit tests for filecache.c: an entry is served only while it still describes the file the
  * caller has just stat'ed, so a chmod'ed or replaced file is never answered from the cache. */
 #include "filecache.h"
+#include "idle.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -145,8 +146,11 @@ START_TEST(a_released_entry_is_taken_back_while_the_file_is_unchanged)
     pt_fcentry_t *b = open_fresh();
     ck_assert_ptr_eq(a, b);
     pt_filecache_release(b);
-    ck_assert_int_eq(chmod(path, 0600), 0); /* (a new ctime and mode bits: a new stat) */
-    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(chmod(path, 0600), 0); /* other mode bits: not the slot's entry */
+    pt_fcentry_t *m = open_fresh();
+    ck_assert_ptr_ne(m, a);
+    ck_assert_uint_eq(pt_fcentry_stat(m)->st_mode & 0777, 0600);
+    pt_filecache_release(m);
     char tmp[160];
     snprintf(tmp, sizeof(tmp), "%s/new", dir);
     write_at(tmp, "two\n");
@@ -185,6 +189,67 @@ START_TEST(a_threads_kept_entry_goes_when_the_thread_ends)
     ck_assert_int_eq(rename(tmp, path), 0);
     pt_fcentry_t *b = open_fresh(); /* replaces it in the table: now nobody holds it */
     ck_assert_int_eq(fcntl(released_fd, F_GETFD), -1);
+    pt_filecache_release(b);
+}
+END_TEST
+
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static int idle_step; /* [idle_mu] 1: the thread released its entry; 2: go idle; 3: it did;
+                         4: it may end */
+
+static void idle_advance(int to)
+{
+    pthread_mutex_lock(&idle_mu);
+    idle_step = to;
+    pthread_cond_broadcast(&idle_cv);
+    pthread_mutex_unlock(&idle_mu);
+}
+
+static void idle_await(int step)
+{
+    pthread_mutex_lock(&idle_mu);
+    while (idle_step < step)
+        pthread_cond_wait(&idle_cv, &idle_mu);
+    pthread_mutex_unlock(&idle_mu);
+}
+
+static void *release_then_idle(void *arg)
+{
+    (void)arg;
+    pt_fcentry_t *e = open_fresh();
+    released_fd = pt_fcentry_fd(e);
+    pt_filecache_release(e); /* into this thread's slot */
+    idle_advance(1);
+    idle_await(2);
+    pt_thread_idle(); /* as an MPM worker about to wait for work */
+    idle_advance(3);
+    idle_await(4); /* (alive until looked at: its end would let the slot go too) */
+    return NULL;
+}
+
+/* A thread that lives on keeps its last entry only until it goes idle: a file replaced
+ * meanwhile, which the table let go of, is closed then (a thread that stays idle would
+ * otherwise keep a deleted file's inode without end). */
+START_TEST(a_threads_kept_entry_goes_when_it_goes_idle)
+{
+    write_at(path, "one\n");
+    idle_step = 0;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, release_then_idle, NULL), 0);
+    idle_await(1);
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s/new", dir);
+    write_at(tmp, "two\n");
+    ck_assert_int_eq(rename(tmp, path), 0);
+    pt_fcentry_t *b = open_fresh(); /* the table lets the old one go: the slot still has it */
+    ck_assert_int_ne(fcntl(released_fd, F_GETFD), -1);
+    idle_advance(2);
+    idle_await(3);
+    bool closed = fcntl(released_fd, F_GETFD) == -1;
+    idle_advance(4);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert(closed);
     pt_filecache_release(b);
 }
 END_TEST
@@ -244,6 +309,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_held_entry_is_not_evicted);
     tcase_add_test(tc, a_released_entry_is_taken_back_while_the_file_is_unchanged);
     tcase_add_test(tc, a_threads_kept_entry_goes_when_the_thread_ends);
+    tcase_add_test(tc, a_threads_kept_entry_goes_when_it_goes_idle);
     tcase_add_test(tc, threads_share_entries_while_the_file_is_replaced);
     suite_add_tcase(s, tc);
     return s;

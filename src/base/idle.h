@@ -1,0 +1,17 @@
+/* What a thread keeps for its next request (the file it served last, ...) to spare a lock or
+ * an atomic operation per request, and that must not outlive a long wait: each keeper adds
+ * a hook that lets go of the calling thread's, and a thread about to wait for work a while
+ * (an MPM worker with nothing to do, an HTTP/2 pool thread) calls them all. */
+#ifndef PT_IDLE_H
+#define PT_IDLE_H
+
+typedef void (*pt_idle_fn)(void);
+
+/* Adds fn (any thread, any time; at most PT_IDLE_HOOKS, then fn is not added and -1). */
+#define PT_IDLE_HOOKS 8
+int pt_idle_hook_add(pt_idle_fn fn);
+/* The calling thread is about to wait for work: every hook runs on it. A hook may run under
+ * an MPM's queue lock: it lets go of references and takes no lock of its own. */
+void pt_thread_idle(void);
+
+#endif
