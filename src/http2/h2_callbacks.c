@@ -109,8 +109,6 @@ static const char *dup_n(h2_stream_t *st, const uint8_t *p, size_t n)
 }
 
 /* A pseudo-header's usual value as a literal (no copy), else a copy in the arena. */
-const char h2_method_get[] = "GET", h2_method_post[] = "POST", h2_method_head[] = "HEAD";
-
 static const char *pseudo_value(h2_stream_t *st, const uint8_t *v, size_t n)
 {
     switch (n) {
@@ -270,6 +268,8 @@ void h2_session_start_stream(h2_session_t *s, h2_stream_t *st)
 
 void h2_session_run_started(h2_session_t *s)
 {
+    if (!s->pend_head) /* (a read of DATA, WINDOW_UPDATE, ...: no clock, no memo) */
+        return;
     /* Every stream here was sent before this look at the file system (walk.h). */
     pt_walk_memo_t memo;
     pt_walk_memo_begin(&memo);

@@ -136,6 +136,7 @@ struct h2_session {
 h2_session_t *h2_session_create(pt_conn_t *c, const pt_vhost_t *vh);
 int h2_session_flush(h2_session_t *s);
 #define H2_OBUF_FLUSH 65536 /* output batched up to this before a write */
+_Static_assert(H2_OBUF_MIN >= H2_OBUF_FLUSH + 16384, "a batch and a frame past it");
 int h2_session_submit_settings(h2_session_t *s);
 int h2_session_feed(h2_session_t *s, const uint8_t *p, size_t n);
 void h2_session_goaway_now(h2_session_t *s, uint32_t error);
@@ -181,8 +182,8 @@ const char *h2_known_name(const char *name, size_t n);
  * static file, the status pages): true when it did (st is done), false when st, routed,
  * must go to the pool (h2_stream_serve_worker answers it there). */
 bool h2_stream_run_inline(h2_stream_t *st);
-/* The :method values pseudo-header decoding gives for the usual methods (h2_callbacks.c), so
- * that they are known by their address. */
+/* The :method values pseudo-header decoding (h2_callbacks.c) gives for the usual methods,
+ * so that h2_request.c knows them by their address. */
 extern const char h2_method_get[], h2_method_post[], h2_method_head[];
 extern const pt_proto_ops_t pt_h2_proto;
 /* A stream has news for the session (any thread; lock held or not). Here, inline, so
@@ -194,21 +195,9 @@ static inline void h2_session_wake(h2_session_t *s)
     ssize_t n = write(s->efd, &one, sizeof(one));
     (void)n; /* a full counter: a wake is pending anyway */
 }
-/* The batch h2_session_flush writes: the thread's, not a session's. A flush fills and
- * writes it and leaves it empty, whatever happens (so no session's bytes can go out with
- * another's), so one buffer serves every session the thread runs: it stays in the CPU's
- * cache from one session's batch to the next's, and an idle session holds none of the 64
- * KiB and more its batches grew to (h2_session.c). */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} h2_obuf_t;
-extern _Thread_local h2_obuf_t h2_ob;
-
 /* Appends n bytes to the batch: 0, or PT_EINVAL without memory [c1]. Here, inline, so that
  * nghttp2's callbacks that frame DATA (h2_callbacks.c) depend on no function of the
  * session's. */
-int h2_obuf_grow(size_t need);
 static inline int h2_session_out(h2_session_t *s, const void *p, size_t n)
 {
     (void)s;

@@ -27,15 +27,29 @@ static _Thread_local struct {
 static pthread_key_t end_key;
 static pthread_once_t end_once = PTHREAD_ONCE_INIT;
 
+_Thread_local h2_obuf_t h2_ob;
+
 static void thread_end(void *unused)
 {
     (void)unused;
     h2_mem_thread_release();
+    h2_obuf_free();
+    tc.keyed = false; /* (a free later in the thread's teardown sets the key again) */
 }
 
 static void end_key_make(void)
 {
     (void)pthread_key_create(&end_key, thread_end);
+}
+
+/* The key's destructor will run on this thread: true, or false when it cannot be set. */
+static bool keyed(void)
+{
+    if (!tc.keyed) { /* (once per thread) */
+        pthread_once(&end_once, end_key_make);
+        tc.keyed = pthread_setspecific(end_key, &tc) == 0;
+    }
+    return tc.keyed;
 }
 
 typedef union {
@@ -90,13 +104,9 @@ static void mem_free(void *p, void *ud)
     h2_mem_head_t *h = head_of(p);
     uint32_t c = h->h.cls;
     if (c < H2_MEM_BIG && tc.cached + h->h.size <= H2_MEM_CACHE_MAX) {
-        if (!tc.keyed) { /* (once per thread) */
-            pthread_once(&end_once, end_key_make);
-            tc.keyed = pthread_setspecific(end_key, &tc) == 0;
-            if (!tc.keyed) {
-                free(h);
-                return;
-            }
+        if (!keyed()) {
+            free(h);
+            return;
         }
         h2_mem_free_t *f = p; /* (in the block: its head stays as it is) */
         f->next = tc.free[c];
@@ -155,4 +165,25 @@ void h2_mem_thread_release(void)
             free(head_of(f));
         }
     tc.cached = 0;
+}
+
+int h2_obuf_grow(size_t need)
+{
+    if (!keyed())
+        return -1;
+    size_t cap = h2_ob.cap * 2 > need ? h2_ob.cap * 2 : need;
+    if (cap < H2_OBUF_MIN)
+        cap = H2_OBUF_MIN;
+    char *nb = realloc(h2_ob.p, cap);
+    if (!nb)
+        return -1;
+    h2_ob.p = nb;
+    h2_ob.cap = cap;
+    return 0;
+}
+
+void h2_obuf_free(void)
+{
+    free(h2_ob.p);
+    h2_ob = (h2_obuf_t){0};
 }

@@ -15,6 +15,8 @@
 
 #define H2_MEM_CLASSES 6            /* block sizes 64, 128, ..., 2048 */
 #define H2_MEM_CACHE_MAX (32 * 1024) /* bytes of free blocks a thread keeps */
+#define H2_OBUF_MIN (64 * 1024 + 16384)  /* the output batch's first size: a full batch
+                                            and a frame past it (H2_OBUF_FLUSH) */
 
 /* The allocator (any thread; each uses its own lists). */
 nghttp2_mem h2_mem(void);
@@ -22,5 +24,20 @@ nghttp2_mem h2_mem(void);
 size_t h2_mem_cached(void);
 /* Frees the calling thread's free blocks (its end does this by itself). */
 void h2_mem_thread_release(void);
+
+/* The batch h2_session_flush writes: the thread's, not a session's. A flush fills and
+ * writes it and leaves it empty, whatever happens (so no session's bytes can go out with
+ * another's), so one buffer serves every session the thread runs: it stays in the CPU's
+ * cache from one session's batch to the next's, and an idle session holds none of the 64
+ * KiB and more its batches grew to. Freed with the thread's free blocks. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} h2_obuf_t;
+extern _Thread_local h2_obuf_t h2_ob;
+/* Room for need bytes in all: 0, or -1 without memory. */
+int h2_obuf_grow(size_t need);
+/* Frees the buffer (empty). */
+void h2_obuf_free(void);
 
 #endif

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const char h2_method_get[] = "GET", h2_method_post[] = "POST", h2_method_head[] = "HEAD";
+
 static pt_method_t method_id(const char *m)
 {
     if (m == h2_method_get) /* (the usual ones by their address: h2_int.h) */

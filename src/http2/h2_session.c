@@ -25,41 +25,6 @@
 
 /* ---- Output ----------------------------------------------------------------------- */
 
-_Thread_local h2_obuf_t h2_ob;
-
-static pthread_key_t ob_key;
-static pthread_once_t ob_once = PTHREAD_ONCE_INIT;
-static _Thread_local bool ob_keyed;
-
-static void ob_thread_end(void *unused)
-{
-    (void)unused;
-    free(h2_ob.p);
-    h2_ob = (h2_obuf_t){0};
-}
-
-static void ob_key_make(void)
-{
-    (void)pthread_key_create(&ob_key, ob_thread_end);
-}
-
-int h2_obuf_grow(size_t need)
-{
-    if (!ob_keyed) { /* (once per thread: the key's destructor frees the buffer) */
-        pthread_once(&ob_once, ob_key_make);
-        if (pthread_setspecific(ob_key, &h2_ob) != 0)
-            return PT_EINVAL;
-        ob_keyed = true;
-    }
-    size_t cap = PT_MAX(PT_MAX(h2_ob.cap * 2, need), (size_t)H2_OBUF_FLUSH + 16384);
-    char *nb = realloc(h2_ob.p, cap);
-    if (!nb)
-        return PT_EINVAL;
-    h2_ob.p = nb;
-    h2_ob.cap = cap;
-    return 0;
-}
-
 /* Writes the batch out and empties it: 0, or a negative error (the client is gone or
  * stalled). */
 static int write_out(h2_session_t *s)
@@ -70,11 +35,8 @@ static int write_out(h2_session_t *s)
     int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
     int rc = pt_conn_writev(s->c, &iov, 1, to, false);
     h2_ob.len = 0;
-    if (h2_ob.cap > 4 * (size_t)H2_OBUF_FLUSH) { /* (a rare huge head: not kept) */
-        free(h2_ob.p);
-        h2_ob.p = NULL;
-        h2_ob.cap = 0;
-    }
+    if (h2_ob.cap > 4 * (size_t)H2_OBUF_FLUSH) /* (a rare huge head: not kept) */
+        h2_obuf_free();
     return rc;
 }
 

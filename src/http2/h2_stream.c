@@ -43,6 +43,7 @@ static void spares_thread_end(void *unused)
         h2_stream_destroy(st);
     }
     spares.n = 0;
+    spares.keyed = false; /* (a recycle later in the thread's teardown sets the key again) */
 }
 
 static void spares_key_make(void)

@@ -127,7 +127,8 @@ static void *free_here(void *p)
     a.free(p, a.mem_user_data);
     size_t *cached = malloc(sizeof(*cached));
     *cached = h2_mem_cached();
-    return cached; /* (the thread's lists go as it ends: ASan finds them leaked otherwise) */
+    return cached; /* (the thread's lists go as it ends: an ASan build finds them leaked
+                      otherwise) */
 }
 
 /* A block goes to the lists of the thread that frees it, whichever thread made it (a session
