@@ -1,7 +1,10 @@
 /* What a thread keeps for its next request (the file it served last, ...) to spare a lock or
  * an atomic operation per request, and that must not outlive a long wait: each keeper adds
  * a hook that lets go of the calling thread's, and a thread about to wait for work a while
- * (an MPM worker with nothing to do, an HTTP/2 pool thread) calls them all. */
+ * calls them all: an event MPM worker before it waits on its condition or after a tick of
+ * epoll without work, a worker MPM worker after a 200 ms slice of its keep-alive wait, an
+ * HTTP/2 pool thread before it waits, a prefork child between connections and after a tick
+ * of its keep-alive wait. */
 #ifndef PT_IDLE_H
 #define PT_IDLE_H
 

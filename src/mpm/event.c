@@ -82,6 +82,8 @@ static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t
         do {
             int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
             rc = pt_conn_wait(c, POLLIN, PT_MIN(left, 200));
+            if (rc == PT_ETIMEOUT)
+                pt_thread_idle(); /* (a slice without the next request: idle.h) */
         } while (rc == PT_ETIMEOUT && pt_now_ms() < deadline && !atomic_load(&ev->stopping));
         if (rc != 0) {
             if (!ka && c->head_bytes > 0 && c->proto->read_timeout)
