@@ -166,10 +166,12 @@ static void slot_thread_end(void *unused)
                            its destructor runs once more) */
 }
 
+static bool slot_ok; /* the key and the idle hook were made: slots are kept */
+
 static void slot_key_make(void)
 {
-    (void)pthread_key_create(&slot_key, slot_thread_end);
-    (void)pt_idle_hook_add(slot_drop);
+    slot_ok = pthread_key_create(&slot_key, slot_thread_end) == 0 &&
+              pt_idle_hook_add(slot_drop) == 0;
 }
 
 /* Takes the slot's entry when it is path's and still describes current. */
@@ -299,7 +301,7 @@ void pt_filecache_release(pt_fcentry_t *e)
         return;
     if (!slot_keyed) { /* (once per thread: the key's destructor lets the slot go) */
         pthread_once(&slot_once, slot_key_make);
-        slot_keyed = pthread_setspecific(slot_key, &slot) == 0;
+        slot_keyed = slot_ok && pthread_setspecific(slot_key, &slot) == 0;
         if (!slot_keyed) {
             unref(e);
             return;

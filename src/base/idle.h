@@ -13,8 +13,8 @@ typedef void (*pt_idle_fn)(void);
 /* Adds fn (any thread, any time; at most PT_IDLE_HOOKS, then fn is not added and -1). */
 #define PT_IDLE_HOOKS 8
 int pt_idle_hook_add(pt_idle_fn fn);
-/* The calling thread is about to wait for work: every hook runs on it. A hook may run under
- * an MPM's queue lock: it lets go of references and takes no lock of its own. */
+/* The calling thread is about to wait for work: every hook runs on it, with no lock of the
+ * caller's held (a hook may close a file, which may block). */
 void pt_thread_idle(void);
 
 #endif

@@ -3,6 +3,7 @@
  * a size, knows where it goes. Small blocks go back on their class's list while the cache
  * is under its bound, the rest to free(). */
 #include "h2_mem.h"
+#include "idle.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -37,9 +38,21 @@ static void thread_end(void *unused)
     tc.keyed = false; /* (a free later in the thread's teardown sets the key again) */
 }
 
+/* A thread about to wait a while gives its free blocks and its (empty) output batch back
+ * to malloc: a worker that served HTTP/2 once keeps nothing of it while idle. */
+static void idle_release(void)
+{
+    h2_mem_thread_release();
+    if (h2_ob.len == 0)
+        h2_obuf_free();
+}
+
+static bool end_ok; /* the key and the idle hook were made: blocks are kept */
+
 static void end_key_make(void)
 {
-    (void)pthread_key_create(&end_key, thread_end);
+    end_ok = pthread_key_create(&end_key, thread_end) == 0 &&
+             pt_idle_hook_add(idle_release) == 0;
 }
 
 /* The key's destructor will run on this thread: true, or false when it cannot be set. */
@@ -47,7 +60,7 @@ static bool keyed(void)
 {
     if (!tc.keyed) { /* (once per thread) */
         pthread_once(&end_once, end_key_make);
-        tc.keyed = pthread_setspecific(end_key, &tc) == 0;
+        tc.keyed = end_ok && pthread_setspecific(end_key, &tc) == 0;
     }
     return tc.keyed;
 }

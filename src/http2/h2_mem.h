@@ -6,7 +6,7 @@
  * still in the CPU's cache (a session's own lists, reused a batch of every other session
  * later, missed it: the pop was 2% of an HTTP/2 request's time, by perf), and an idle
  * session keeps no free blocks. Each thread's lists are bounded (H2_MEM_CACHE_MAX bytes) and
- * freed when the thread ends. */
+ * freed when the thread is about to wait for work (idle.h) or ends. */
 #ifndef PT_H2_MEM_H
 #define PT_H2_MEM_H
 

@@ -5,6 +5,7 @@
  * secondary connection (st->c2, as mod_http2's c2): the core marks a client gone there
  * (c->aborted) without touching the session's connection or its other streams. */
 #include "h2_int.h"
+#include "idle.h"
 
 #include "log.h"
 
@@ -22,7 +23,8 @@
  * CPU's cache; an idle session keeps none (each session kept up to 16, about 12.5 KiB each
  * after small answers: 129 KiB per idle HTTP/2 connection that had run ten streams).
  * Streams are made and recycled on the session's thread (c1), whichever MPM worker that is
- * at the time; a stream made on one thread may be kept by another. */
+ * at the time; a stream made on one thread may be kept by another. A thread about to wait
+ * for work (idle.h) or ending frees those it keeps. */
 #define H2_SPARE_STREAMS 16       /* ended streams a thread keeps for reuse */
 #define H2_SPARE_OUT_MAX 16384    /* the largest output buffer a kept stream keeps */
 
@@ -34,21 +36,31 @@ static _Thread_local struct {
 static pthread_key_t spares_key;
 static pthread_once_t spares_once = PTHREAD_ONCE_INIT;
 
-static void spares_thread_end(void *unused)
+/* Frees the thread's ended streams: at its end, and when it is about to wait a while (a
+ * worker that served HTTP/2 once keeps none of them while idle). */
+static void spares_release(void)
 {
-    (void)unused;
     while (spares.head) {
         h2_stream_t *st = spares.head;
         spares.head = st->next;
         h2_stream_destroy(st);
     }
     spares.n = 0;
+}
+
+static void spares_thread_end(void *unused)
+{
+    (void)unused;
+    spares_release();
     spares.keyed = false; /* (a recycle later in the thread's teardown sets the key again) */
 }
 
+static bool spares_ok; /* the key and the idle hook were made: streams are kept */
+
 static void spares_key_make(void)
 {
-    (void)pthread_key_create(&spares_key, spares_thread_end);
+    spares_ok = pthread_key_create(&spares_key, spares_thread_end) == 0 &&
+                pt_idle_hook_add(spares_release) == 0;
 }
 
 static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
@@ -102,7 +114,7 @@ void h2_stream_recycle(h2_stream_t *st)
         s->last = NULL;
     if (!spares.keyed) { /* (once per thread) */
         pthread_once(&spares_once, spares_key_make);
-        spares.keyed = pthread_setspecific(spares_key, &spares) == 0;
+        spares.keyed = spares_ok && pthread_setspecific(spares_key, &spares) == 0;
     }
     if (spares.n >= H2_SPARE_STREAMS || !spares.keyed) {
         h2_stream_destroy(st);
@@ -194,18 +206,20 @@ static int out_write(pt_request_t *r, h2_stream_t *st, const char *p, size_t n)
     if (!st->out && n > 0) { /* (made on first use: many answers have no body) */
         size_t cap = st->on_c1 ? PT_MAX(n, (size_t)4096) : s->conf->stream_max_mem;
         if (st->spare_out && st->spare_cap >= cap) { /* a recycled stream's, when enough */
-            st->out = st->spare_out;
-            cap = st->spare_cap;
+            st->out = st->spare_out; /* (its cap stays this stream's: H2StreamMaxMemSize) */
         } else {
             free(st->spare_out);
             st->out = malloc(cap);
         }
         st->spare_out = NULL;
         st->out_cap = st->out ? cap : 0;
+        /* Without memory the answer ends, but the stream is not "closed": nghttp2 still has
+         * it, and the session resets it once its worker is done (pump_locked), then ends it
+         * on the wire before it is recycled for another. */
         if (!st->out)
-            st->closed = true;
+            rc = PT_ECLOSED;
     }
-    while (n > 0) {
+    while (n > 0 && rc == 0) {
         if (st->closed) {
             rc = PT_ECLOSED;
             break;

@@ -35,7 +35,6 @@ static int64_t pool_idle_ms;        /* [pool_lock] H2MaxWorkerIdleSeconds; 0: st
  * more than H2MinWorkers exist (it then ends). */
 static bool idle_wait_locked(void)
 {
-    pt_thread_idle(); /* (what it kept for its next stream goes: idle.h) */
     if (pool_idle_ms <= 0 || nthreads <= pool_min) {
         pthread_cond_wait(&pool_cond, &pool_lock);
         return true;
@@ -51,7 +50,15 @@ static bool idle_wait_locked(void)
 
 static pt_task_t *take_locked(void)
 {
+    bool let_go = false;
     while (!q_head) {
+        if (!let_go) { /* what it kept goes before it waits, without the pool's lock */
+            let_go = true;
+            pthread_mutex_unlock(&pool_lock);
+            pt_thread_idle(); /* (idle.h) */
+            pthread_mutex_lock(&pool_lock);
+            continue;
+        }
         nidle++;
         bool stay = idle_wait_locked();
         nidle--;

@@ -152,7 +152,7 @@ static pt_task_t *next_task_worker(ev_child_t *ev, pt_worker_t *w, bool *again)
         pthread_mutex_unlock(&ev->qlock);
         c = harvest_worker(ev, w, EV_TICK_MS, true); /* (takes epoll_waiting back) */
         if (!c)
-            pt_thread_idle(); /* (a tick without work: what it kept goes, idle.h) */
+            pt_thread_idle(); /* (a tick without work: what it kept goes, idle.h; unlocked) */
         pthread_mutex_lock(&ev->qlock);
         *again = !c;
     }
@@ -166,6 +166,7 @@ static void *worker_main(void *arg)
     ev_worker_thread_init(ev);
     pthread_mutex_lock(&ev->qlock);
     ev->looking++;
+    bool let_go = false; /* what it kept went since its last task (idle.h) */
     for (;;) {
         bool again = false;
         pt_task_t *c = next_task_worker(ev, w, &again);
@@ -174,8 +175,17 @@ static void *worker_main(void *arg)
         if (!c) {
             if (ev->quit)
                 break;
+            if (!let_go) {
+                /* Before the wait, what it kept for its next request goes, without the
+                 * queue's lock (a close may block); then it looks once more, still
+                 * counted as looking. */
+                let_go = true;
+                pthread_mutex_unlock(&ev->qlock);
+                pt_thread_idle();
+                pthread_mutex_lock(&ev->qlock);
+                continue;
+            }
             ev->looking--;
-            pt_thread_idle(); /* (what it kept for its next request goes: idle.h) */
             ev->idle_stack[ev->nidle++] = w->id;
             ev->woken[w->id] = false;
             while (!ev->woken[w->id] && !ev->quit)
@@ -184,6 +194,7 @@ static void *worker_main(void *arg)
                 ev->looking++; /* woken by quit, not by a push */
             continue;
         }
+        let_go = false;
         ev->looking--;
         ev->serving++;
         if (atomic_load(&ev->hepoch[w->id]) & 1) /* a harvested task, now counted */

@@ -3,6 +3,7 @@
  * through to malloc, the free lists never hold more than H2_MEM_CACHE_MAX bytes, and a
  * thread's go when it ends. */
 #include "h2_mem.h"
+#include "idle.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -147,6 +148,21 @@ START_TEST(a_block_goes_to_the_freeing_threads_lists)
 }
 END_TEST
 
+/* A thread about to wait for work (idle.h) gives back its free blocks and its empty output
+ * batch. */
+START_TEST(a_thread_going_idle_gives_its_blocks_back)
+{
+    nghttp2_mem a = h2_mem();
+    a.free(a.malloc(100, a.mem_user_data), a.mem_user_data);
+    ck_assert_int_eq(h2_obuf_grow(100), 0);
+    ck_assert_uint_eq(h2_mem_cached(), 128);
+    ck_assert_ptr_nonnull(h2_ob.p);
+    pt_thread_idle();
+    ck_assert_uint_eq(h2_mem_cached(), 0);
+    ck_assert_ptr_null(h2_ob.p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("h2_mem");
@@ -158,6 +174,7 @@ int main(void)
     tcase_add_test(tc, the_free_lists_hold_at_most_the_cache_bound);
     tcase_add_test(tc, an_nghttp2_session_runs_on_it);
     tcase_add_test(tc, a_block_goes_to_the_freeing_threads_lists);
+    tcase_add_test(tc, a_thread_going_idle_gives_its_blocks_back);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,7 @@
  * h2_known_name: a response field's name known in any case, and nothing else; ended
  * streams kept by the thread, not the session, bounded, and freed at the thread's end. */
 #include "h2_int.h"
+#include "idle.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -117,6 +118,17 @@ START_TEST(a_threads_kept_streams_go_when_it_ends)
 }
 END_TEST
 
+/* A thread about to wait for work (idle.h) frees the streams it kept. */
+START_TEST(a_threads_kept_streams_go_when_it_goes_idle)
+{
+    h2_session_t s = {0};
+    h2_stream_recycle(h2_stream_create(&s, 1));
+    ck_assert_uint_eq(h2_stream_spares(), 1);
+    pt_thread_idle();
+    ck_assert_uint_eq(h2_stream_spares(), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("h2_stream");
@@ -125,6 +137,7 @@ int main(void)
     tcase_add_test(tc, knows_a_name_exactly_when_it_lowers_to_a_known_one);
     tcase_add_test(tc, ended_streams_are_kept_by_the_thread_for_any_session);
     tcase_add_test(tc, a_threads_kept_streams_go_when_it_ends);
+    tcase_add_test(tc, a_threads_kept_streams_go_when_it_goes_idle);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
