@@ -525,6 +525,11 @@ typedef struct pt_vhost {
     pt_vaddr_t *addrs;
     size_t naddrs;
     const char *document_root; /* absolute, no trailing '/' */
+    /* Set with document_root, for the URL mapping of every request (uri.c): its length (0:
+     * not known, count it), and whether it is plain: no '/' in it is followed by a '/' or
+     * a '.' or ends it, so that it joined with a canonical URL is a canonical file name. */
+    size_t document_root_len;
+    bool document_root_plain;
     pt_dir_config_t *dir;      /* server-level per-directory defaults */
     pt_section_t *sections;    /* every section, in file order */
     size_t nsections;

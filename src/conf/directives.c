@@ -429,7 +429,11 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     if (!vh->server_name)
         vh->server_name = m->server_name, vh->server_port = m->server_port;
     INHERIT(server_admin, NULL);
-    INHERIT(document_root, NULL);
+    if (!vh->document_root) {
+        vh->document_root = m->document_root;
+        vh->document_root_len = m->document_root_len;
+        vh->document_root_plain = m->document_root_plain;
+    }
     INHERIT(keepalive_timeout_ms, -1);
     INHERIT(max_keepalive_requests, -1);
     INHERIT(timeout_ms, -1);
