@@ -469,6 +469,8 @@ typedef enum {
     PT_SEC_LOCATION_MATCH,
 } pt_section_kind_t;
 
+#define PT_SEC_BIT(kind) (1u << (kind))
+
 typedef struct pt_section {
     pt_section_kind_t kind;
     const char *pattern;       /* path, wildcard or regex source; Directory: no trailing '/' */
@@ -533,6 +535,10 @@ typedef struct pt_vhost {
     pt_dir_config_t *dir;      /* server-level per-directory defaults */
     pt_section_t *sections;    /* every section, in file order */
     size_t nsections;
+    /* PT_SEC_BIT of each kind that no section of sections is, set when the configuration
+     * is finished (0 in a vhost built by hand: none known absent): the walk of a request
+     * skips its look for <Location> or <DirectoryMatch> sections in a vhost without any. */
+    unsigned sections_absent;
     pt_alias_t *aliases_map;   /* Alias / AliasMatch / ScriptAlias in order */
     size_t naliases_map;
     const pt_redirect_t *redirects; /* Redirect at server level */

@@ -523,6 +523,14 @@ static pt_config_t *config_new(const char *path)
     return c;
 }
 
+static void note_absent_sections(pt_vhost_t *vh)
+{
+    unsigned present = 0;
+    for (size_t i = 0; i < vh->nsections; i++)
+        present |= PT_SEC_BIT(vh->sections[i].kind);
+    vh->sections_absent = ~present & (PT_SEC_BIT(PT_SEC_LOCATION_MATCH + 1) - 1);
+}
+
 static int finish(dcx_t *l)
 {
     pt_config_t *c = l->cfg;
@@ -537,8 +545,11 @@ static int finish(dcx_t *l)
         c->main_server->server_name = pt_arena_strdup(l->a, host);
     }
     mpm_defaults(c);
-    for (size_t i = 0; i < c->nvhosts; i++)
+    for (size_t i = 0; i < c->nvhosts; i++) {
         vhost_inherit(l, c->vhosts[i], c->main_server);
+        note_absent_sections(c->vhosts[i]);
+    }
+    note_absent_sections(c->main_server);
     char msg[PT_ERRLEN];
     c->mime = pt_mime_load(l->a, c->types_config, msg, sizeof(msg));
     if (!c->mime)

@@ -201,6 +201,41 @@ START_TEST(locations_match_on_segment_boundaries)
 }
 END_TEST
 
+/* The walk skips its look for <Location>/<LocationMatch> and <DirectoryMatch> in a vhost
+ * that has none (sections_absent, set at load): a vhost's own sections and those it
+ * inherits from the main server count, and the main server's own. */
+START_TEST(a_walk_skips_only_the_kinds_of_section_a_vhost_has_none_of)
+{
+    unsigned loc = PT_SEC_BIT(PT_SEC_LOCATION) | PT_SEC_BIT(PT_SEC_LOCATION_MATCH);
+    unsigned dm = PT_SEC_BIT(PT_SEC_DIRECTORY_MATCH);
+    pt_config_t *c = load("Listen 8080\n"
+                          "<Directory /srv>\n Header set X-Order dir\n</Directory>\n"
+                          "<VirtualHost *:8080>\nServerName a\n"
+                          "<LocationMatch ^/x>\n Header set X-Order locmatch\n</LocationMatch>\n"
+                          "<DirectoryMatch ^/srv/s>\n Header set X-Order dm\n</DirectoryMatch>\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost *:8080>\nServerName b\n</VirtualHost>\n");
+    const pt_vhost_t *m = c->main_server, *a = c->vhosts[0], *b = c->vhosts[1];
+    ck_assert_uint_eq(m->sections_absent & (loc | dm), loc | dm);
+    ck_assert_uint_eq(b->sections_absent & (loc | dm), loc | dm);
+    ck_assert_uint_eq(a->sections_absent & (loc | dm), PT_SEC_BIT(PT_SEC_LOCATION));
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/s/f", "/x")), "dir");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, b, "/srv/s/f", "/x")), "dir");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, a, "/srv/s/f", "/x")), "dir,dm,locmatch");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, a, NULL, "/x")), "locmatch");
+    pt_config_free(c);
+    c = load("Listen 8080\n"
+             "<Location /y>\n Header set X-Order loc\n</Location>\n"
+             "<DirectoryMatch ^/srv>\n Header set X-Order dm\n</DirectoryMatch>\n"
+             "<VirtualHost *:8080>\nServerName b\n</VirtualHost>\n");
+    b = c->vhosts[0];
+    ck_assert_uint_eq(b->sections_absent & (loc | dm), PT_SEC_BIT(PT_SEC_LOCATION_MATCH));
+    ck_assert_str_eq(order(pt_config_dir_for(ra, b, "/srv/f", "/y/z")), "dm,loc");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, c->main_server, "/srv/f", "/y")), "dm,loc");
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(directory_matches_itself_but_not_a_sibling_prefix)
 {
     pt_config_t *c = load("Listen 8080\n<Directory /srv/www/>\n Header set X-Order www\n"
@@ -432,6 +467,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, nested_files_apply_only_inside_their_directory);
     tcase_add_test(t, without_a_file_only_locations_apply);
     tcase_add_test(t, locations_match_on_segment_boundaries);
+    tcase_add_test(t, a_walk_skips_only_the_kinds_of_section_a_vhost_has_none_of);
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
