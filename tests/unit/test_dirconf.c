@@ -440,6 +440,35 @@ START_TEST(prefers_vhosts_naming_the_local_ip)
 }
 END_TEST
 
+/* Within a set, a later vhost naming host wins over the first unless the first names it
+ * too; a wildcard vhost naming host never wins over a set that names the local IP, wherever
+ * either stands in the file. */
+START_TEST(a_set_s_first_vhost_keeps_a_name_a_later_one_shares)
+{
+    pt_config_t *c = load("Listen 8080\nServerName main\n"
+                          "<VirtualHost *:8080>\n ServerName w1\n ServerAlias dup\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost *:8080>\n ServerName w2\n ServerAlias dup only2\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost 127.0.0.3:8080>\n ServerName e1\n</VirtualHost>\n"
+                          "<VirtualHost *:8080>\n ServerName w3\n ServerAlias e2\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost 127.0.0.3:8080>\n ServerName e2\n</VirtualHost>\n");
+    struct sockaddr_in l1 = local4("127.0.0.1", 8080), l3 = local4("127.0.0.3", 8080);
+    const struct sockaddr *wild = (const struct sockaddr *)&l1;
+    const struct sockaddr *exact = (const struct sockaddr *)&l3;
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "dup")->server_name, "w1");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "only2")->server_name, "w2");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "e2")->server_name, "w3");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "none")->server_name, "w1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "dup")->server_name, "e1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "w3")->server_name, "e1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "e2")->server_name, "e2");
+    ck_assert_ptr_eq(pt_config_vhost_for(c, NULL, "w1"), c->main_server);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(falls_back_to_any_port_vhost_then_main_server)
 {
     pt_config_t *c = load(vhosts);
@@ -475,6 +504,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
     tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
+    tcase_add_test(t, a_set_s_first_vhost_keeps_a_name_a_later_one_shares);
     tcase_add_test(t, falls_back_to_any_port_vhost_then_main_server);
     suite_add_tcase(s, t);
     return s;
