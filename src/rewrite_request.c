@@ -257,12 +257,8 @@ int pt_rewrite_directory(pt_request_t *r, bool *redirected)
 
 /* T= and H= once the handler and type are chosen (Apache's hook_mimetype and its handler
  * note). An H= name no part of portico serves answers 500. */
-int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
+static PT_NOINLINE int rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
 {
-    if (r->rewrite_type)
-        r->content_type = r->rewrite_type;
-    if (!r->rewrite_handler)
-        return 0;
     const pt_handler_t *forced = NULL;
     if (strncasecmp(r->rewrite_handler, "proxy:", 6) == 0) {
         for (size_t i = 0; i < r->cfg->nbackends && !forced; i++) {
@@ -284,6 +280,13 @@ int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
     *h = forced;
     r->handler = r->rewrite_handler;
     return 0;
+}
+
+int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
+{
+    if (r->rewrite_type)
+        r->content_type = r->rewrite_type;
+    return r->rewrite_handler ? rewrite_fixup(r, h) : 0;
 }
 
 const pt_request_phases_t pt_rewrite_phases = {

@@ -347,16 +347,21 @@ static void take_language(void *arg, const char *ext, size_t n)
     }
 }
 
+static PT_NOINLINE const char *languages(pt_arena_t *a, const pt_dir_config_t *d,
+                                         const char *filename)
+{
+    ext_tags_t t = {.d = d, .a = a};
+    each_extension(filename, take_language, &t);
+    return t.langs ? t.langs : d->default_language;
+}
+
 const char *pt_mime_languages(pt_arena_t *a, const pt_dir_config_t *d, const char *filename)
 {
     if (d == NULL || filename == NULL) {
         return NULL;
     }
-    ext_tags_t t = {.d = d, .a = a};
-    if (d->nlanguages > 0) {
-        each_extension(filename, take_language, &t);
-    }
-    return t.langs ? t.langs : d->default_language;
+    /* No AddLanguage (the usual case): no extension is read. */
+    return d->nlanguages > 0 ? languages(a, d, filename) : d->default_language;
 }
 
 /* AddCharset's charset on a type found by extension, unless the type carries one (an AddType
