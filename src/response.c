@@ -105,12 +105,13 @@ static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
     pt_table_add_all(dst, src);
 }
 
-/* Takes Content-Length, Transfer-Encoding and Connection out of h in one pass (by length
- * first: three pt_table_unset scans were 3% of a proxied request's user-space work). */
-static void drop_framing(pt_table_t *h)
+/* Takes Content-Length, Transfer-Encoding and Connection out of h's entries from the first
+ * on, in one pass (by length first: three pt_table_unset scans were 3% of a proxied
+ * request's user-space work). */
+static void drop_framing(pt_table_t *h, size_t first)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < h->n; i++) {
+    size_t j = first;
+    for (size_t i = first; i < h->n; i++) {
         const char *name = h->v[i].name;
         /* The three names start with C or T: most names are let through on that. */
         unsigned char c0 = (unsigned char)(name[0] | 0x20);
@@ -148,11 +149,12 @@ static pt_table_t *head_fields(pt_request_t *r, int status)
         pt_table_add(h, "Server", server_banner(r->cfg->server_tokens));
     /* Apache's header filter overlays headers_out on err_headers_out: the always table's
      * fields go out first. */
+    size_t ours = h->n; /* Date and Server, no framing field among them */
     pt_table_add_all(h, &r->err_headers_out);
     if (!r->error_page)
         pt_table_add_all(h, &r->headers_out);
     /* Framing is the core's: rules and handlers cannot change it. */
-    drop_framing(h);
+    drop_framing(h, ours);
     return h;
 }
 
