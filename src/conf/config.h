@@ -672,6 +672,8 @@ typedef struct pt_config {
     bool htaccess;             /* some AllowOverride lets .htaccess files in: walks read them */
     bool strict_host_check;    /* some StrictHostCheck On: requests' hosts are checked (off,
                                   the check costs nothing per request) */
+    bool strict_sni;           /* some SSLStrictSNIVHostCheck On (src/tls): requests without
+                                  SNI are checked (off, the check costs nothing per request) */
 
     /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
     struct pt_loaded_module *modules;
