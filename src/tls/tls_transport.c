@@ -674,7 +674,9 @@ bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
     if (!pt_tls_active(c) || !st_of(c)->done)
         return true;
     const pt_vhost_t *hs = st_of(c)->vh;
+    if (!hs || hs == vh)
+        return true;
     const pt_tls_conf_t *m = c->cfg ? c->cfg->main_server->tls : NULL;
     int policy = m && m->sni_policy > 0 ? m->sni_policy : PT_TLS_SNI_SECURE;
-    return !hs || hs == vh || same_tls_terms(hs->tls, vh->tls, policy);
+    return same_tls_terms(hs->tls, vh->tls, policy);
 }
