@@ -655,6 +655,11 @@ pt_authz_t pt_require_judge(const pt_require_t *rq, pt_authz_ctx_t *ctx)
     return rq ? judge_node(rq, ctx, true) : PT_AUTHZ_GRANTED;
 }
 
+bool pt_require_grants_all(const pt_require_t *rq)
+{
+    return rq && rq->kind == PT_REQUIRE_ALL_GRANTED && !rq->negate && !rq->limit;
+}
+
 bool pt_require_wants_user(const pt_require_t *rq)
 {
     if (!rq)

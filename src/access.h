@@ -103,6 +103,9 @@ typedef struct pt_authz_ctx {
 pt_authz_t pt_require_judge(const pt_require_t *rq, pt_authz_ctx_t *ctx);
 /* The tree uses a provider that wants a user (valid-user, user, group). */
 bool pt_require_wants_user(const pt_require_t *rq);
+/* The tree is one "Require all granted" for every method: whatever the request, the judge
+ * says GRANTED, so the access phase may skip it (authz.c, the usual config). */
+bool pt_require_grants_all(const pt_require_t *rq);
 
 /* Evaluates rules for a client. A tree that ends NEUTRAL at the top is DENIED, as Apache;
  * a NULL tree (no Require anywhere) is GRANTED. client may be NULL (matches no ip rule).

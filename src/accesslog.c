@@ -171,10 +171,8 @@ static bool env_allows(const pt_customlog_t *cl, const pt_request_t *r)
     return neg ? !set : set;
 }
 
-void pt_log_access(const struct pt_request *r)
+static PT_NOINLINE void log_access(const struct pt_request *r)
 {
-    if (!r || !r->vhost)
-        return;
     char line[ACCESS_LINE_MAX];
     for (size_t i = 0; i < r->vhost->nlogs; i++) {
         const pt_customlog_t *cl = &r->vhost->logs[i];
@@ -183,4 +181,10 @@ void pt_log_access(const struct pt_request *r)
         size_t n = pt_logformat_render(cl->format, r, line, sizeof(line));
         pt_logsink_append(cl->sink, line, n);
     }
+}
+
+void pt_log_access(const struct pt_request *r)
+{
+    if (r && r->vhost && r->vhost->nlogs)
+        log_access(r);
 }

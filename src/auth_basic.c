@@ -120,11 +120,8 @@ int pt_auth_basic_authenticate(pt_request_t *r)
 }
 
 /* mod_auth_basic's fixup: AuthBasicFake writes the Authorization header the backend sees. */
-void pt_auth_basic_fake(pt_request_t *r)
+static PT_NOINLINE void basic_fake(pt_request_t *r, const pt_core_dir_t *c)
 {
-    const pt_core_dir_t *c = &r->dir->core;
-    if (c->basic_fake != 2)
-        return;
     const char *why = NULL;
     const char *user = pt_expr_eval_string(r, c->basic_fake_user, NULL, &why);
     if (!user || !*user) {
@@ -144,6 +141,13 @@ void pt_auth_basic_fake(pt_request_t *r)
     EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)n);
     pt_table_set(&r->headers_in, "Authorization",
                  pt_arena_printf(r->arena, "Basic %s", (const char *)b64));
+}
+
+void pt_auth_basic_fake(pt_request_t *r)
+{
+    const pt_core_dir_t *c = &r->dir->core;
+    if (c->basic_fake == 2)
+        basic_fake(r, c);
 }
 
 int pt_auth_in_group(void *arg, const char *user, const char *group)

@@ -230,14 +230,10 @@ static void add_smart_filters(pt_request_t *r, const pt_compress_conf_t *cc, con
     r->content_type = saved;
 }
 
-void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len,
-                       pt_compress_out_fn out)
+static PT_NOINLINE void compress_start(pt_request_t *r, pt_compress_t *c,
+                                       const pt_compress_conf_t *cc, int status,
+                                       pt_table_t *fields, int64_t *len, pt_compress_out_fn out)
 {
-    pt_compress_t *c = r->compress;
-    r->compress = NULL;
-    const pt_compress_conf_t *cc = r->dir ? r->dir->compress : NULL;
-    if (!cc)
-        return;
     const char *type = pt_table_get(fields, "Content-Type");
     if (!type)
         type = r->content_type; /* a 304 carries none, and answers as its GET would */
@@ -274,6 +270,16 @@ void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t 
     }
     rewrite_head(r, fields, d.enc);
     r->compress = c;
+}
+
+void pt_compress_start(pt_request_t *r, int status, pt_table_t *fields, int64_t *len,
+                       pt_compress_out_fn out)
+{
+    pt_compress_t *c = r->compress;
+    r->compress = NULL;
+    const pt_compress_conf_t *cc = r->dir ? r->dir->compress : NULL;
+    if (cc)
+        compress_start(r, c, cc, status, fields, len, out);
 }
 
 void pt_compress_offer_file(pt_request_t *r, int fd, const struct stat *st, const void *data)

@@ -43,13 +43,9 @@ static const char *response_type(pt_request_t *r, pt_table_t *out)
     return t ? t : pt_table_get(&r->err_headers_out, "Content-Type");
 }
 
-void pt_expires_apply(pt_request_t *r, int status, pt_table_t *out)
+static PT_NOINLINE void expires_apply(pt_request_t *r, const pt_dir_config_t *d,
+                                      pt_table_t *out)
 {
-    const pt_dir_config_t *d = r->dir;
-    if (!d || d->expires_active != 2 || status >= 400)
-        return;
-    if (!d->expires_default && d->nexpires_by_type == 0)
-        return;
     if (pt_table_get(out, "Expires") || pt_table_get(&r->err_headers_out, "Expires"))
         return; /* the handler (a script, a backend) decided */
     size_t tlen = 0;
@@ -74,4 +70,14 @@ void pt_expires_apply(pt_request_t *r, int status, pt_table_t *out)
     char *date = pt_arena_alloc(r->arena, 32);
     pt_http_date_format(date, 32, (time_t)expires);
     pt_table_set(out, "Expires", date);
+}
+
+void pt_expires_apply(pt_request_t *r, int status, pt_table_t *out)
+{
+    const pt_dir_config_t *d = r->dir;
+    if (!d || d->expires_active != 2 || status >= 400)
+        return;
+    if (!d->expires_default && d->nexpires_by_type == 0)
+        return;
+    expires_apply(r, d, out);
 }

@@ -122,13 +122,8 @@ static bool take_one(pt_request_t *r, const pt_remoteip_conf_t *cf, walk_t *w, b
     return true;
 }
 
-void pt_remoteip_apply(pt_request_t *r)
+static PT_NOINLINE void remoteip_apply(pt_request_t *r, const pt_remoteip_conf_t *cf)
 {
-    /* A PROXY protocol header decided the client for the whole connection (the peer is
-     * already the client it named): the request header is not consulted, as Apache. */
-    if (r->conn->via || !r->vhost || !r->vhost->remoteip || !r->vhost->remoteip->header)
-        return;
-    const pt_remoteip_conf_t *cf = r->vhost->remoteip;
     char *v = header_value(r, cf->header);
     if (!v)
         return;
@@ -158,6 +153,15 @@ void pt_remoteip_apply(pt_request_t *r)
                                                 : "Using %s as client's IP by internal "
                                                   "proxies%s", w.ip,
                   w.proxy_ips ? w.proxy_ips : "");
+}
+
+void pt_remoteip_apply(pt_request_t *r)
+{
+    /* A PROXY protocol header decided the client for the whole connection (the peer is
+     * already the client it named): the request header is not consulted, as Apache. */
+    if (r->conn->via || !r->vhost || !r->vhost->remoteip || !r->vhost->remoteip->header)
+        return;
+    remoteip_apply(r, r->vhost->remoteip);
 }
 
 /* ---- PROXY protocol ------------------------------------------------------------------ */

@@ -367,11 +367,10 @@ static bool walk_inherited(const pt_request_t *r, const char *walked)
  * file (.htpasswd, .htgroup) are never served, whatever the sections say: Apache's stock
  * configs deny them with <FilesMatch "^\.ht">, and a config without that rule must not
  * hand out password hashes. 403, as that rule answers. */
-static int check_hidden(pt_request_t *r, const char *walked)
+static int check_hidden(pt_request_t *r, const char *walked, size_t n)
 {
     if (!walked)
         return 0;
-    size_t n = strlen(walked);
     while (n > 1 && walked[n - 1] == '/')
         n--;
     const char *base = walked + n;
@@ -407,10 +406,12 @@ static const char *walked_dir_of(pt_request_t *r)
 
 /* The name <DirectoryMatch> sees: a directory keeps the trailing '/' of the walk only when
  * the URL has one, as r->filename in Apache. */
-static const char *regex_name(pt_request_t *r, const char *walked)
+static const char *regex_name(pt_request_t *r, const char *walked, size_t wl)
 {
-    size_t wl = walked ? strlen(walked) : 0, ul = strlen(r->uri);
-    if (wl > 1 && walked[wl - 1] == '/' && ul && r->uri[ul - 1] != '/')
+    if (wl < 2 || walked[wl - 1] != '/')
+        return walked;
+    size_t ul = strlen(r->uri);
+    if (ul && r->uri[ul - 1] != '/')
         return pt_arena_strndup(r->arena, walked, wl - 1);
     return walked;
 }
@@ -475,10 +476,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         if (!mapped)
             r->filename = pt_uri_map(r->arena, r->vhost, r->uri, &r->filename_root);
         const char *walked = r->walked = pt_walk_stat(r);
+        size_t wl = walked ? strlen(walked) : 0;
         /* Without AllowOverride no file is read, but the reader's cache of merged walks
          * still spares each request the <Directory> merge of its directory. */
         wr.ht = pt_htaccess_reader(r);
-        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked),
+        r->dir = pt_config_dir_for_walk(r->arena, r->vhost, walked, regex_name(r, walked, wl),
                                         r->path_info == NULL && !walk_inherited(r, walked),
                                         r->uri, &wr);
         r->walk_options = wr.walk_options;
@@ -490,7 +492,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         if (!st)
             st = dirent ? 0 : check_symlinks(r);
         if (!st)
-            st = check_hidden(r, walked);
+            st = check_hidden(r, walked, wl);
         if (st) {
             /* Apache's walk stops before it merges a section: the server's config answers. */
             r->dir = r->vhost->dir;

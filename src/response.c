@@ -89,6 +89,10 @@ static void apply_header_rules(pt_request_t *r, int status)
         return;
     if (ok) /* mod_expires' filter runs before mod_headers' fixups: Header sees its fields */
         pt_expires_apply(r, status, ok);
+    /* Most configs have no Header rule: two calls that find none cost about 75 instructions
+     * a response. */
+    if (!r->dir->nheaders)
+        return;
     if (ok)
         pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, ok, r);
     pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &r->err_headers_out, r);
@@ -101,12 +105,13 @@ static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
     pt_table_add_all(dst, src);
 }
 
-/* Takes Content-Length, Transfer-Encoding and Connection out of h in one pass (by length
- * first: three pt_table_unset scans were 3% of a proxied request's user-space work). */
-static void drop_framing(pt_table_t *h)
+/* Takes Content-Length, Transfer-Encoding and Connection out of h's entries from the first
+ * on, in one pass (by length first: three pt_table_unset scans were 3% of a proxied
+ * request's user-space work). */
+static void drop_framing(pt_table_t *h, size_t first)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < h->n; i++) {
+    size_t j = first;
+    for (size_t i = first; i < h->n; i++) {
         const char *name = h->v[i].name;
         /* The three names start with C or T: most names are let through on that. */
         unsigned char c0 = (unsigned char)(name[0] | 0x20);
@@ -114,8 +119,9 @@ static void drop_framing(pt_table_t *h)
         bool framing = (n == 14 && strcasecmp(name, "Content-Length") == 0) ||
                        (n == 17 && strcasecmp(name, "Transfer-Encoding") == 0) ||
                        (n == 10 && strcasecmp(name, "Connection") == 0);
-        if (!framing)
-            h->v[j++] = h->v[i];
+        /* Nothing moves before the first framing field (usually there is none). */
+        if (!framing && j++ != i)
+            h->v[j - 1] = h->v[i];
     }
     h->n = j;
 }
@@ -143,11 +149,12 @@ static pt_table_t *head_fields(pt_request_t *r, int status)
         pt_table_add(h, "Server", server_banner(r->cfg->server_tokens));
     /* Apache's header filter overlays headers_out on err_headers_out: the always table's
      * fields go out first. */
+    size_t ours = h->n; /* Date and Server, no framing field among them */
     pt_table_add_all(h, &r->err_headers_out);
     if (!r->error_page)
         pt_table_add_all(h, &r->headers_out);
     /* Framing is the core's: rules and handlers cannot change it. */
-    drop_framing(h);
+    drop_framing(h, ours);
     return h;
 }
 

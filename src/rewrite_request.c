@@ -103,12 +103,9 @@ static const char *local_file(pt_request_t *r, const char *path, size_t *root)
     return pt_uri_canonical_file(r->arena, pt_arena_printf(r->arena, "%s%s", docroot, path));
 }
 
-int pt_rewrite_server(pt_request_t *r, bool lookup, bool *mapped)
+static PT_NOINLINE int rewrite_server(pt_request_t *r, const pt_rewrite_srv_t *sc,
+                                      bool lookup, bool *mapped)
 {
-    const pt_rewrite_srv_t *sc = r->vhost->rewrite;
-    *mapped = false;
-    if (!sc || sc->engine != 1 || !sc->nrules || r->rewrite_end)
-        return 0;
     pt_rewrite_ctx_t c;
     context(&c, r, sc);
     c.filename = r->uri;
@@ -140,6 +137,15 @@ int pt_rewrite_server(pt_request_t *r, bool lookup, bool *mapped)
     r->filename = local_file(r, c.filename, &r->filename_root);
     *mapped = true;
     return 0;
+}
+
+int pt_rewrite_server(pt_request_t *r, bool lookup, bool *mapped)
+{
+    const pt_rewrite_srv_t *sc = r->vhost->rewrite;
+    *mapped = false;
+    if (!sc || sc->engine != 1 || !sc->nrules || r->rewrite_end)
+        return 0;
+    return rewrite_server(r, sc, lookup, mapped);
 }
 
 /* Apache's subst_prefix_path: input under dir (with its '/') gets base in its place. */
@@ -198,12 +204,9 @@ static bool symlinks_allowed(const pt_request_t *r)
     return (r->dir_options & (PT_OPT_FOLLOW_SYMLINKS | PT_OPT_SYMLINKS_IF_OWNER)) != 0;
 }
 
-int pt_rewrite_directory(pt_request_t *r, bool *redirected)
+static PT_NOINLINE int rewrite_directory(pt_request_t *r, const pt_rewrite_dir_t *d,
+                                         bool *redirected)
 {
-    const pt_rewrite_dir_t *d = &r->dir->rewrite;
-    *redirected = false;
-    if (!d->directory || d->engine != 1 || !d->nrules || !r->filename || r->rewrite_end)
-        return 0;
     if (!symlinks_allowed(r)) {
         /* As Apache (AH00670): rewriting could reach what the symlink rules keep out. */
         pt_log_rerror(PT_LOG_ERR, r, "AH00670: Options FollowSymLinks and "
@@ -243,14 +246,19 @@ int pt_rewrite_directory(pt_request_t *r, bool *redirected)
     return dir_internal_redirect(r, &c, d);
 }
 
+int pt_rewrite_directory(pt_request_t *r, bool *redirected)
+{
+    const pt_rewrite_dir_t *d = &r->dir->rewrite;
+    *redirected = false;
+    if (!d->directory || d->engine != 1 || !d->nrules || !r->filename || r->rewrite_end)
+        return 0;
+    return rewrite_directory(r, d, redirected);
+}
+
 /* T= and H= once the handler and type are chosen (Apache's hook_mimetype and its handler
  * note). An H= name no part of portico serves answers 500. */
-int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
+static PT_NOINLINE int rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
 {
-    if (r->rewrite_type)
-        r->content_type = r->rewrite_type;
-    if (!r->rewrite_handler)
-        return 0;
     const pt_handler_t *forced = NULL;
     if (strncasecmp(r->rewrite_handler, "proxy:", 6) == 0) {
         for (size_t i = 0; i < r->cfg->nbackends && !forced; i++) {
@@ -272,6 +280,13 @@ int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
     *h = forced;
     r->handler = r->rewrite_handler;
     return 0;
+}
+
+int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h)
+{
+    if (r->rewrite_type)
+        r->content_type = r->rewrite_type;
+    return r->rewrite_handler ? rewrite_fixup(r, h) : 0;
 }
 
 const pt_request_phases_t pt_rewrite_phases = {

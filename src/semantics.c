@@ -1,11 +1,6 @@
 /* HTTP semantics shared by every protocol version: see semantics.h. */
 #include "semantics.h"
 
-bool pt_status_has_body(int status)
-{
-    return !(status < 200 || status == 204 || status == 304);
-}
-
 const char *pt_http_reason(int status)
 {
     switch (status) {

@@ -50,6 +50,11 @@ static int check_requires(pt_request_t *r, const struct sockaddr *client)
     return 0;
 }
 
+bool pt_ssl_access_configured(const pt_dir_config_t *dc)
+{
+    return dc->ssl_require_ssl || dc->nssl_require || dc->ssl_user_name;
+}
+
 int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
 {
     const pt_dir_config_t *dc = r->dir;

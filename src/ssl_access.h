@@ -10,5 +10,8 @@
  * SSLUserName then sets r->user. As mod_ssl, SSLRequire is only checked on TLS: on a plain
  * connection only SSLRequireSSL refuses. client: the address the access rules see. */
 int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client);
+/* Whether dc has any of SSLRequireSSL, SSLRequire or SSLUserName: without them the check
+ * lets every request pass and sets nothing. */
+bool pt_ssl_access_configured(const pt_dir_config_t *dc);
 
 #endif

@@ -469,6 +469,8 @@ typedef enum {
     PT_SEC_LOCATION_MATCH,
 } pt_section_kind_t;
 
+#define PT_SEC_BIT(kind) (1u << (kind))
+
 typedef struct pt_section {
     pt_section_kind_t kind;
     const char *pattern;       /* path, wildcard or regex source; Directory: no trailing '/' */
@@ -525,9 +527,18 @@ typedef struct pt_vhost {
     pt_vaddr_t *addrs;
     size_t naddrs;
     const char *document_root; /* absolute, no trailing '/' */
+    /* Set with document_root, for the URL mapping of every request (uri.c): its length (0:
+     * not known, count it), and whether it is plain: no '/' in it is followed by a '/' or
+     * a '.' or ends it, so that it joined with a canonical URL is a canonical file name. */
+    size_t document_root_len;
+    bool document_root_plain;
     pt_dir_config_t *dir;      /* server-level per-directory defaults */
     pt_section_t *sections;    /* every section, in file order */
     size_t nsections;
+    /* PT_SEC_BIT of each kind that no section of sections is, set when the configuration
+     * is finished (0 in a vhost built by hand: none known absent): the walk of a request
+     * skips its look for <Location> or <DirectoryMatch> sections in a vhost without any. */
+    unsigned sections_absent;
     pt_alias_t *aliases_map;   /* Alias / AliasMatch / ScriptAlias in order */
     size_t naliases_map;
     const pt_redirect_t *redirects; /* Redirect at server level */
@@ -661,6 +672,8 @@ typedef struct pt_config {
     bool htaccess;             /* some AllowOverride lets .htaccess files in: walks read them */
     bool strict_host_check;    /* some StrictHostCheck On: requests' hosts are checked (off,
                                   the check costs nothing per request) */
+    bool strict_sni;           /* some SSLStrictSNIVHostCheck On (src/tls): requests without
+                                  SNI are checked (off, the check costs nothing per request) */
 
     /* LoadModule'd handler modules (module.h), in load order; closed by pt_config_free. */
     struct pt_loaded_module *modules;

@@ -330,26 +330,32 @@ static bool name_match(const pt_vhost_t *vh, const char *host, size_t hlen)
 const pt_vhost_t *pt_config_vhost_for(const pt_config_t *cfg, const struct sockaddr *local,
                                       const char *host)
 {
+    if (!local)
+        return cfg->main_server;
     size_t hlen = host ? strlen(host) : 0;
     while (hlen > 0 && host[hlen - 1] == '.')
         hlen--;
+    /* One pass, each vhost's addresses matched once (every request comes here): per set
+     * (level 1: the local IP named; 0: a wildcard) its first, and the first after it that
+     * names host. A wildcard set's names are not looked at once an exact one is known. */
+    const pt_vhost_t *first[2] = {NULL, NULL}, *named[2] = {NULL, NULL};
+    for (size_t i = 0; i < cfg->nvhosts; i++) {
+        const pt_vhost_t *vh = cfg->vhosts[i];
+        int level = vhost_addr_match(vh, local);
+        if (level < 0)
+            continue;
+        if (!first[level])
+            first[level] = vh;
+        else if (hlen && !named[level] && (level == 1 || !first[1]) &&
+                 name_match(vh, host, hlen))
+            named[level] = vh;
+    }
     for (int level = 1; level >= 0; level--) {
-        const pt_vhost_t *first = NULL;
-        for (size_t i = 0; i < cfg->nvhosts; i++) {
-            const pt_vhost_t *vh = cfg->vhosts[i];
-            if (!local || vhost_addr_match(vh, local) != level)
-                continue;
-            if (!first) {
-                first = vh;
-                continue;
-            }
-            /* The set's first is its answer whether or not it names host, unless a later
-             * one names it: only then does the first's own name decide (it comes first). */
-            if (hlen && name_match(vh, host, hlen))
-                return name_match(first, host, hlen) ? first : vh;
-        }
-        if (first)
-            return first;
+        /* The set's first is its answer whether or not it names host, unless a later one
+         * names it: only then does the first's own name decide (it comes first). */
+        if (first[level])
+            return named[level] && !name_match(first[level], host, hlen) ? named[level]
+                                                                           : first[level];
     }
     return cfg->main_server;
 }

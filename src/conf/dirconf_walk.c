@@ -337,6 +337,8 @@ static const pt_dir_config_t *walk_whole_name(pt_arena_t *a, const pt_vhost_t *v
         extra_add(a, vh, x, s->conf);
         *sig = sig_add(*sig, s->conf);
     }
+    if (vh->sections_absent & PT_SEC_BIT(PT_SEC_DIRECTORY_MATCH))
+        return d;
     for (size_t i = 0; i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
         if (s->kind == PT_SEC_DIRECTORY_MATCH && pt_regex_exec(s->re, rx_name, 0, NULL, 0) == 0) {
@@ -467,14 +469,21 @@ const pt_dir_config_t *pt_config_dir_for_walk(pt_arena_t *a, const pt_vhost_t *v
         out = &unused;
     out->status = 0;
     out->walk_options = out->dir_options = d->options;
-    uint64_t sig = sig_add(0xcbf29ce484222325ull, vh);
+    /* A file's walk starts its signature over from the prefix's (walk_file), which begins
+     * with the vhost too. */
+    uint64_t sig = 0;
     if (filename) {
         d = walk_file(a, vh, filename, rx_name, whole_path, out, &sig);
         if (out->status) {
             out->sections = sig ? sig : 1;
             return d;
         }
+    } else {
+        sig = sig_add(0xcbf29ce484222325ull, vh);
     }
+    unsigned locations = PT_SEC_BIT(PT_SEC_LOCATION) | PT_SEC_BIT(PT_SEC_LOCATION_MATCH);
+    if ((vh->sections_absent & locations) == locations)
+        uri_path = NULL;
     for (size_t i = 0; uri_path && i < vh->nsections; i++) {
         const pt_section_t *s = &vh->sections[i];
         bool hit = false;

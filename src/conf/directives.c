@@ -429,7 +429,11 @@ static void vhost_inherit(dcx_t *l, pt_vhost_t *vh, const pt_vhost_t *m)
     if (!vh->server_name)
         vh->server_name = m->server_name, vh->server_port = m->server_port;
     INHERIT(server_admin, NULL);
-    INHERIT(document_root, NULL);
+    if (!vh->document_root) {
+        vh->document_root = m->document_root;
+        vh->document_root_len = m->document_root_len;
+        vh->document_root_plain = m->document_root_plain;
+    }
     INHERIT(keepalive_timeout_ms, -1);
     INHERIT(max_keepalive_requests, -1);
     INHERIT(timeout_ms, -1);
@@ -519,6 +523,14 @@ static pt_config_t *config_new(const char *path)
     return c;
 }
 
+static void note_absent_sections(pt_vhost_t *vh)
+{
+    unsigned present = 0;
+    for (size_t i = 0; i < vh->nsections; i++)
+        present |= PT_SEC_BIT(vh->sections[i].kind);
+    vh->sections_absent = ~present & (PT_SEC_BIT(PT_SEC_LOCATION_MATCH + 1) - 1);
+}
+
 static int finish(dcx_t *l)
 {
     pt_config_t *c = l->cfg;
@@ -533,8 +545,11 @@ static int finish(dcx_t *l)
         c->main_server->server_name = pt_arena_strdup(l->a, host);
     }
     mpm_defaults(c);
-    for (size_t i = 0; i < c->nvhosts; i++)
+    for (size_t i = 0; i < c->nvhosts; i++) {
         vhost_inherit(l, c->vhosts[i], c->main_server);
+        note_absent_sections(c->vhosts[i]);
+    }
+    note_absent_sections(c->main_server);
     char msg[PT_ERRLEN];
     c->mime = pt_mime_load(l->a, c->types_config, msg, sizeof(msg));
     if (!c->mime)

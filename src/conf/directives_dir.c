@@ -50,6 +50,15 @@ static int set_server_admin(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     return 0;
 }
 
+/* The root's plainness as pt_vhost_t.document_root_plain says it. */
+static bool root_plain(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == '/' && (i + 1 == len || p[i + 1] == '/' || p[i + 1] == '.'))
+            return false;
+    return len > 0;
+}
+
 static int set_document_root(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     const char *p = pt_dcx_path(l, n->argv[0]);
@@ -60,6 +69,8 @@ static int set_document_root(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     while (len > 1 && p[len - 1] == '/')
         len--;
     s->vh->document_root = pt_arena_strndup(l->a, p, len);
+    s->vh->document_root_len = len;
+    s->vh->document_root_plain = root_plain(p, len);
     return 0;
 }
 

@@ -68,12 +68,27 @@ static size_t hash_ext(const char *s, size_t n)
     return (size_t)h;
 }
 
+/* Whether a slot's extension (kept lower-case, as put stores it) is ext: compared here, as
+ * extensions are a few bytes and a strncasecmp call cost more than the bytes (every static
+ * response looks its type up). ASCII folding, as strncasecmp's in the C locale. */
+static bool slot_is(const char *kept, const char *ext, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)ext[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        if ((unsigned char)kept[i] != c)
+            return false;
+    }
+    return kept[n] == '\0';
+}
+
 static mime_slot_t *find_slot(const pt_mime_t *m, const char *ext, size_t n)
 {
     size_t i = hash_ext(ext, n) & m->mask;
     for (;;) {
         mime_slot_t *s = &m->slots[i];
-        if (s->ext == NULL || (strncasecmp(s->ext, ext, n) == 0 && s->ext[n] == '\0')) {
+        if (s->ext == NULL || slot_is(s->ext, ext, n)) {
             return s;
         }
         i = (i + 1) & m->mask;
@@ -332,16 +347,21 @@ static void take_language(void *arg, const char *ext, size_t n)
     }
 }
 
+static PT_NOINLINE const char *languages(pt_arena_t *a, const pt_dir_config_t *d,
+                                         const char *filename)
+{
+    ext_tags_t t = {.d = d, .a = a};
+    each_extension(filename, take_language, &t);
+    return t.langs ? t.langs : d->default_language;
+}
+
 const char *pt_mime_languages(pt_arena_t *a, const pt_dir_config_t *d, const char *filename)
 {
     if (d == NULL || filename == NULL) {
         return NULL;
     }
-    ext_tags_t t = {.d = d, .a = a};
-    if (d->nlanguages > 0) {
-        each_extension(filename, take_language, &t);
-    }
-    return t.langs ? t.langs : d->default_language;
+    /* No AddLanguage (the usual case): no extension is read. */
+    return d->nlanguages > 0 ? languages(a, d, filename) : d->default_language;
 }
 
 /* AddCharset's charset on a type found by extension, unless the type carries one (an AddType

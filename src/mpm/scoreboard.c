@@ -91,13 +91,19 @@ pt_sb_worker_t *pt_sb_worker(pt_scoreboard_t *sb, int proc, int thread)
 /* Copies a string into a fixed slot field. Readers (the status page, a thread of this child
  * or another process) may see it half written, never past its end: bytes are stored one by
  * one with relaxed atomics, as pt_sb_slot_text reads them, and the last byte stays NUL. */
-static void slot_copy(char *dst, size_t cap, const char *src)
+static inline void slot_copy(char *dst, size_t cap, const char *src)
 {
-    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (!src)
+        src = "";
     /* Already there (the client and the server of a keep-alive connection, a repeated
      * request line): nothing to store. A slot has one writer, this thread, so its own
-     * plain read races with nothing. */
-    if (memcmp(dst, src ? src : "", n) == 0 && dst[n] == '\0')
+     * plain read races with nothing. One strcmp tells the usual case (dst ends within cap:
+     * its last byte stays NUL) at about half the cost of a length and a memcmp; a longer
+     * src, kept cut, is compared cut. */
+    if (strcmp(dst, src) == 0)
+        return;
+    size_t n = strnlen(src, cap - 1);
+    if (n == cap - 1 && memcmp(dst, src, n) == 0 && dst[n] == '\0')
         return;
     for (size_t i = 0; i < n; i++)
         __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);

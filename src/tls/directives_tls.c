@@ -105,7 +105,15 @@ PATH(set_ssl_proxy_machine_certificate_path, proxy_machine_path)
 PATH(set_ssl_proxy_machine_certificate_chain_file, proxy_machine_chain)
 ONOFF(set_ssl_honor_cipher_order, honor_order)
 ONOFF(set_ssl_session_tickets, tickets)
-ONOFF(set_ssl_strict_sni, strict_sni)
+static int set_ssl_strict_sni(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
+{
+    pt_tls_conf_t *tc = conf_of(l, s, n);
+    if (onoff(l, n, &tc->strict_sni) < 0)
+        return -1;
+    if (tc->strict_sni > 0)
+        l->cfg->strict_sni = true;
+    return 0;
+}
 ONOFF(set_ssl_use_stapling, use_stapling)
 ONOFF(set_ssl_stapling_return_errors, stapling_return_errors)
 ONOFF(set_ssl_stapling_fake_try_later, stapling_fake_try_later)

@@ -656,7 +656,11 @@ static bool same_tls_terms(const pt_tls_conf_t *a, const pt_tls_conf_t *b, int p
 
 bool pt_tls_sni_missing_strict(const pt_conn_t *c, const pt_vhost_t *vh)
 {
-    if (!pt_tls_active(c) || !st_of(c)->done || pt_tls_sni_name(c) || !c->cfg)
+    /* No server says SSLStrictSNIVHostCheck On (the usual config): no server of the
+     * handshake to look up per request. */
+    if (!c->cfg || !c->cfg->strict_sni)
+        return false;
+    if (!pt_tls_active(c) || !st_of(c)->done || pt_tls_sni_name(c))
         return false;
     const pt_vhost_t *hs = st_of(c)->vh;
     if (!hs) /* no switch: the address's default made the handshake */
@@ -670,7 +674,9 @@ bool pt_tls_vhost_ok(const pt_conn_t *c, const pt_vhost_t *vh)
     if (!pt_tls_active(c) || !st_of(c)->done)
         return true;
     const pt_vhost_t *hs = st_of(c)->vh;
+    if (!hs || hs == vh)
+        return true;
     const pt_tls_conf_t *m = c->cfg ? c->cfg->main_server->tls : NULL;
     int policy = m && m->sni_policy > 0 ? m->sni_policy : PT_TLS_SNI_SECURE;
-    return !hs || hs == vh || same_tls_terms(hs->tls, vh->tls, policy);
+    return same_tls_terms(hs->tls, vh->tls, policy);
 }

@@ -267,6 +267,17 @@ START_TEST(strict_sni_vhost_check_refuses_clients_without_sni)
     s_client_get_expect("b.test", "-noservername", "HTTP/1.1 403");
     s_client_get_expect("a.test", "-noservername", "HTTP/1.1 403");
     s_client_get_expect("a.test", "-servername a.test", "HTTP/1.1 200");
+    pth_stop(h);
+    /* On outside the vhosts: both inherit it. */
+    start_tls("SSLStrictSNIVHostCheck On", "", "");
+    pth_expect_error(h, "AH02033");
+    s_client_get_expect("b.test", "-noservername", "HTTP/1.1 403");
+    s_client_get_expect("b.test", "-servername b.test", "HTTP/1.1 200");
+    /* Off again in one vhost: that one is open without SNI. */
+    pth_stop(h);
+    start_tls("SSLStrictSNIVHostCheck On", "SSLStrictSNIVHostCheck Off",
+              "SSLStrictSNIVHostCheck Off");
+    s_client_get_expect("b.test", "-noservername", "HTTP/1.1 200");
 }
 END_TEST
 

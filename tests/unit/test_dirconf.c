@@ -201,6 +201,41 @@ START_TEST(locations_match_on_segment_boundaries)
 }
 END_TEST
 
+/* The walk skips its look for <Location>/<LocationMatch> and <DirectoryMatch> in a vhost
+ * that has none (sections_absent, set at load): a vhost's own sections and those it
+ * inherits from the main server count, and the main server's own. */
+START_TEST(a_walk_skips_only_the_kinds_of_section_a_vhost_has_none_of)
+{
+    unsigned loc = PT_SEC_BIT(PT_SEC_LOCATION) | PT_SEC_BIT(PT_SEC_LOCATION_MATCH);
+    unsigned dm = PT_SEC_BIT(PT_SEC_DIRECTORY_MATCH);
+    pt_config_t *c = load("Listen 8080\n"
+                          "<Directory /srv>\n Header set X-Order dir\n</Directory>\n"
+                          "<VirtualHost *:8080>\nServerName a\n"
+                          "<LocationMatch ^/x>\n Header set X-Order locmatch\n</LocationMatch>\n"
+                          "<DirectoryMatch ^/srv/s>\n Header set X-Order dm\n</DirectoryMatch>\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost *:8080>\nServerName b\n</VirtualHost>\n");
+    const pt_vhost_t *m = c->main_server, *a = c->vhosts[0], *b = c->vhosts[1];
+    ck_assert_uint_eq(m->sections_absent & (loc | dm), loc | dm);
+    ck_assert_uint_eq(b->sections_absent & (loc | dm), loc | dm);
+    ck_assert_uint_eq(a->sections_absent & (loc | dm), PT_SEC_BIT(PT_SEC_LOCATION));
+    ck_assert_str_eq(order(pt_config_dir_for(ra, m, "/srv/s/f", "/x")), "dir");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, b, "/srv/s/f", "/x")), "dir");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, a, "/srv/s/f", "/x")), "dir,dm,locmatch");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, a, NULL, "/x")), "locmatch");
+    pt_config_free(c);
+    c = load("Listen 8080\n"
+             "<Location /y>\n Header set X-Order loc\n</Location>\n"
+             "<DirectoryMatch ^/srv>\n Header set X-Order dm\n</DirectoryMatch>\n"
+             "<VirtualHost *:8080>\nServerName b\n</VirtualHost>\n");
+    b = c->vhosts[0];
+    ck_assert_uint_eq(b->sections_absent & (loc | dm), PT_SEC_BIT(PT_SEC_LOCATION_MATCH));
+    ck_assert_str_eq(order(pt_config_dir_for(ra, b, "/srv/f", "/y/z")), "dm,loc");
+    ck_assert_str_eq(order(pt_config_dir_for(ra, c->main_server, "/srv/f", "/y")), "dm,loc");
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(directory_matches_itself_but_not_a_sibling_prefix)
 {
     pt_config_t *c = load("Listen 8080\n<Directory /srv/www/>\n Header set X-Order www\n"
@@ -405,6 +440,35 @@ START_TEST(prefers_vhosts_naming_the_local_ip)
 }
 END_TEST
 
+/* Within a set, a later vhost naming host wins over the first unless the first names it
+ * too; a wildcard vhost naming host never wins over a set that names the local IP, wherever
+ * either stands in the file. */
+START_TEST(a_set_s_first_vhost_keeps_a_name_a_later_one_shares)
+{
+    pt_config_t *c = load("Listen 8080\nServerName main\n"
+                          "<VirtualHost *:8080>\n ServerName w1\n ServerAlias dup\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost *:8080>\n ServerName w2\n ServerAlias dup only2\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost 127.0.0.3:8080>\n ServerName e1\n</VirtualHost>\n"
+                          "<VirtualHost *:8080>\n ServerName w3\n ServerAlias e2\n"
+                          "</VirtualHost>\n"
+                          "<VirtualHost 127.0.0.3:8080>\n ServerName e2\n</VirtualHost>\n");
+    struct sockaddr_in l1 = local4("127.0.0.1", 8080), l3 = local4("127.0.0.3", 8080);
+    const struct sockaddr *wild = (const struct sockaddr *)&l1;
+    const struct sockaddr *exact = (const struct sockaddr *)&l3;
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "dup")->server_name, "w1");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "only2")->server_name, "w2");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "e2")->server_name, "w3");
+    ck_assert_str_eq(pt_config_vhost_for(c, wild, "none")->server_name, "w1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "dup")->server_name, "e1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "w3")->server_name, "e1");
+    ck_assert_str_eq(pt_config_vhost_for(c, exact, "e2")->server_name, "e2");
+    ck_assert_ptr_eq(pt_config_vhost_for(c, NULL, "w1"), c->main_server);
+    pt_config_free(c);
+}
+END_TEST
+
 START_TEST(falls_back_to_any_port_vhost_then_main_server)
 {
     pt_config_t *c = load(vhosts);
@@ -432,6 +496,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, nested_files_apply_only_inside_their_directory);
     tcase_add_test(t, without_a_file_only_locations_apply);
     tcase_add_test(t, locations_match_on_segment_boundaries);
+    tcase_add_test(t, a_walk_skips_only_the_kinds_of_section_a_vhost_has_none_of);
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
@@ -439,6 +504,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);
     tcase_add_test(t, prefers_vhosts_naming_the_local_ip);
+    tcase_add_test(t, a_set_s_first_vhost_keeps_a_name_a_later_one_shares);
     tcase_add_test(t, falls_back_to_any_port_vhost_then_main_server);
     suite_add_tcase(s, t);
     return s;

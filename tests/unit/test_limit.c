@@ -84,6 +84,23 @@ START_TEST(require_inside_limit_except_applies_to_every_other_method)
 }
 END_TEST
 
+/* The access phase skips its checks for a tree that grants every request (authz.c): a
+ * "Require all granted" scoped to some methods, negated or in a group is not one. */
+START_TEST(only_an_unscoped_require_all_granted_grants_every_request)
+{
+    load("<Directory /srv>\nRequire all granted\n</Directory>\n");
+    ck_assert(pt_require_grants_all(srv_dir()->require));
+    load("<Directory /srv>\n<Limit POST>\nRequire all granted\n</Limit>\n</Directory>\n");
+    ck_assert(!pt_require_grants_all(srv_dir()->require));
+    load("<Directory /srv>\n<RequireAll>\nRequire all granted\nRequire not ip 10.0.0.1\n"
+         "</RequireAll>\n</Directory>\n");
+    ck_assert(!pt_require_grants_all(srv_dir()->require));
+    ck_assert_int_eq(judge("GET", NULL), PT_AUTHZ_DENIED);
+    load("<Directory /srv>\nRequire all denied\n</Directory>\n");
+    ck_assert(!pt_require_grants_all(srv_dir()->require));
+}
+END_TEST
+
 START_TEST(limited_and_unlimited_require_lines_form_one_require_any)
 {
     /* The limited line is neutral for GET inside the implicit <RequireAny>: the other
@@ -188,6 +205,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, require_inside_limit_applies_only_to_the_methods_named);
     tcase_add_test(tc, require_inside_limit_except_applies_to_every_other_method);
+    tcase_add_test(tc, only_an_unscoped_require_all_granted_grants_every_request);
     tcase_add_test(tc, limited_and_unlimited_require_lines_form_one_require_any);
     tcase_add_test(tc, limit_inside_require_all_grants_for_other_methods);
     tcase_add_test(tc, nested_limits_apply_to_the_methods_both_admit);

@@ -63,6 +63,10 @@ START_TEST(looks_up_extensions_case_insensitively)
     pt_mime_t *m = load_text("image/jpeg JPG jpeg\n");
     ck_assert_str_eq(pt_mime_lookup(m, "jpg"), "image/jpeg");
     ck_assert_str_eq(pt_mime_lookup(m, "JpEg"), "image/jpeg");
+    ck_assert_str_eq(pt_mime_lookup(m, "JPG"), "image/jpeg");
+    ck_assert_ptr_null(pt_mime_lookup(m, "jpe"));
+    ck_assert_ptr_null(pt_mime_lookup(m, "JPEGS"));
+    ck_assert_ptr_null(pt_mime_lookup(m, "jp\xc7"));
 }
 END_TEST
 

@@ -157,6 +157,8 @@ START_TEST(a_response_from_memory_goes_through_the_operations)
     pt_request_t *r = &f.r;
     pt_table_add(&r->headers_out, "X-Mine", "yes");
     pt_table_add(&r->headers_out, "Content-Length", "999"); /* framing is not the handler's */
+    pt_table_add(&r->headers_out, "X-After", "kept");
+    pt_table_add(&r->headers_out, "connection", "close");
     ck_assert_int_eq(pt_resp_send(r, 201, "text/plain", "hello", 5), 0);
     ck_assert_int_eq(f.fake.heads, 1);
     ck_assert_int_eq(f.fake.finishes, 1);
@@ -171,6 +173,11 @@ START_TEST(a_response_from_memory_goes_through_the_operations)
     ck_assert_ptr_null(pt_table_get(&f.fake.fields, "Content-Length"));
     ck_assert_ptr_null(pt_table_get(&f.fake.fields, "Transfer-Encoding"));
     ck_assert_ptr_null(pt_table_get(&f.fake.fields, "Connection"));
+    /* What is left keeps its order, each field once: those after a dropped one move up. */
+    static const char *const names[] = {"Date", "Server", "X-Mine", "X-After", "Content-Type"};
+    ck_assert_uint_eq(f.fake.fields.n, PT_ARRAY_LEN(names));
+    for (size_t i = 0; i < PT_ARRAY_LEN(names); i++)
+        ck_assert_str_eq(f.fake.fields.v[i].name, names[i]);
     ck_assert_uint_eq(f.fake.body_len, 5);
     ck_assert_int_eq(memcmp(f.fake.body, "hello", 5), 0);
     ck_assert_int_eq(r->bytes_sent, 5);

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -183,6 +184,33 @@ START_TEST(request_begin_truncates_a_long_request_line)
     ck_assert_str_eq(w->vhost, "");
     pt_scoreboard_destroy(sb);
     teardown_fixture(&f);
+}
+END_TEST
+
+/* A slot's text is stored only when it differs (slot_copy): whatever came before, each
+ * begin leaves exactly its own values, cut to the field, with nothing of a longer one. */
+START_TEST(request_begin_leaves_each_request_s_own_text_whatever_came_before)
+{
+    char longer[300], other[300];
+    memset(longer, 'b', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    memcpy(other, longer, sizeof(other));
+    other[PT_SB_REQ_LEN + 5] = 'c'; /* differs only past what the field keeps */
+    const char *const lines[] = {"GET /a HTTP/1.1", "GET /a HTTP/1.1", "GET /abc HTTP/1.1",
+                                 "GET / HTTP/1.1", longer, longer, other, "", "GET /z HTTP/1.1"};
+    pt_scoreboard_t *sb = pt_scoreboard_create(1, 1, "event");
+    pt_sb_worker_t *w = pt_sb_worker(sb, 0, 0);
+    for (size_t i = 0; i < PT_ARRAY_LEN(lines); i++) {
+        const char *client = i % 3 ? "192.0.2.7" : "2001:db8::1";
+        pt_sb_request_begin(w, lines[i], client, i == 7 ? NULL : "www.example.com", 1);
+        char want[PT_SB_REQ_LEN];
+        snprintf(want, sizeof(want), "%s", lines[i]);
+        ck_assert_str_eq(w->request, want);
+        ck_assert_str_eq(w->client, client);
+        ck_assert_str_eq(w->vhost, i == 7 ? "" : "www.example.com");
+        ck_assert_int_eq(w->request[PT_SB_REQ_LEN - 1], '\0');
+    }
+    pt_scoreboard_destroy(sb);
 }
 END_TEST
 
@@ -384,6 +412,7 @@ static Suite *scoreboard_suite(void)
     tcase_add_test(tc, shares_slots_with_a_forked_child);
     tcase_add_test(tc, request_begin_records_line_client_vhost_and_sending_state);
     tcase_add_test(tc, request_begin_truncates_a_long_request_line);
+    tcase_add_test(tc, request_begin_leaves_each_request_s_own_text_whatever_came_before);
     tcase_add_test(tc, request_end_counts_status_class_method_bytes_and_duration);
     tcase_add_test(tc, a_request_is_counted_when_its_status_is_committed_and_only_once);
     tcase_add_test(tc, request_end_puts_odd_statuses_methods_and_slow_requests_in_catch_alls);

@@ -1,11 +1,14 @@
 /* Unit tests for uri.c: normalization of hostile paths, Alias / AliasMatch / DocumentRoot
  * mapping, and the escaping helpers. */
 #include "uri.h"
+#include "conf_text.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pt_arena_t *A;
 
@@ -307,6 +310,64 @@ START_TEST(escapes_html_text)
 }
 END_TEST
 
+/* A loaded DocumentRoot keeps its length and whether it is plain, and the mapping that
+ * trusts them (no scan of the joined name) gives what the full canonical path gives: the
+ * same name and root length, for plain roots and others, URLs with "//" (MergeSlashes Off),
+ * hidden names, a trailing '/', and a root the vhost inherits. */
+START_TEST(a_loaded_document_root_maps_as_the_canonical_path_does)
+{
+    static const char *const uris[] = {"/", "/a", "/a/b.html", "/x/", "/a//b", "//a", "/.ht",
+                                       "/a/.b", "/a/..", "/a/b/", "/..", "/a./b", ""};
+    static const struct {
+        const char *conf; /* "@" is the config's directory */
+        bool plain;
+    } roots[] = {
+        {"DocumentRoot @/www\n", true},
+        {"DocumentRoot @/www/\n", true},
+        {"DocumentRoot @//www\n", false},
+        {"DocumentRoot @/.dot/www\n", false},
+        {"DocumentRoot @/www/./\n", false},
+        {"DocumentRoot @/www\n<VirtualHost *:8080>\nServerName v\n</VirtualHost>\n", true},
+    };
+    pth_conf_t c;
+    pth_conf_open(&c);
+    char www[128], dot[128], dotwww[128];
+    snprintf(www, sizeof(www), "%s/www", c.dir);
+    snprintf(dot, sizeof(dot), "%s/.dot", c.dir);
+    snprintf(dotwww, sizeof(dotwww), "%s/.dot/www", c.dir);
+    ck_assert_int_eq(mkdir(www, 0755), 0);
+    ck_assert_int_eq(mkdir(dot, 0755), 0);
+    ck_assert_int_eq(mkdir(dotwww, 0755), 0);
+    for (size_t i = 0; i < PT_ARRAY_LEN(roots); i++) {
+        char conf[512] = "";
+        for (const char *p = roots[i].conf; *p; p++)
+            if (*p == '@')
+                strcat(conf, c.dir);
+            else
+                strncat(conf, p, 1);
+        pt_config_t *cfg = pth_conf_load(&c, conf);
+        ck_assert_msg(cfg != NULL, "%s", c.err);
+        const pt_vhost_t *vh = cfg->nvhosts ? cfg->vhosts[cfg->nvhosts - 1] : cfg->main_server;
+        ck_assert_int_eq(vh->document_root_plain, roots[i].plain);
+        ck_assert_uint_eq(vh->document_root_len, strlen(vh->document_root));
+        pt_vhost_t counted = *vh; /* as a vhost built by hand: nothing known of its root */
+        counted.document_root_len = 0;
+        counted.document_root_plain = false;
+        for (size_t k = 0; k < PT_ARRAY_LEN(uris); k++) {
+            size_t rl = 0, want_rl = 0;
+            const char *f = pt_uri_map(A, vh, uris[k], &rl);
+            const char *want = pt_uri_map(A, &counted, uris[k], &want_rl);
+            ck_assert_msg(strcmp(f, want) == 0 && rl == want_rl, "%s + %s: %s (%zu), not %s (%zu)",
+                          vh->document_root, uris[k], f, rl, want, want_rl);
+        }
+    }
+    rmdir(dotwww);
+    rmdir(dot);
+    rmdir(www);
+    pth_conf_close(&c);
+}
+END_TEST
+
 static Suite *uri_suite(void)
 {
     Suite *s = suite_create("uri");
@@ -331,6 +392,7 @@ static Suite *uri_suite(void)
     tcase_add_test(tc, hostile_paths_stay_under_the_root);
     tcase_add_test(tc, canonicalises_alias_targets_with_slashes_and_dots);
     tcase_add_test(tc, canonical_file_names_keep_a_trailing_slash_and_stay_under_root);
+    tcase_add_test(tc, a_loaded_document_root_maps_as_the_canonical_path_does);
     tcase_add_test(tc, escapes_paths_for_urls);
     tcase_add_test(tc, escapes_html_text);
     suite_add_tcase(s, tc);
