@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "htaccess_parse.h"
+#include "idle.h"
 #include "log.h"
 
 #include <errno.h>
@@ -316,15 +317,28 @@ static void walk_drop(walk_entry_t *w)
  * directory as the one before it on this thread (a keep-alive run, most often) finds it
  * without the table's lock and hash, about 100 instructions a request. An entry taken out
  * of the table is not handed out again; the memo's reference goes when the thread ends
- * (memo_key's destructor) or when it finds another walk. */
+ * (memo_key's destructor), waits for work (idle.h) or finds another walk. */
 static __thread walk_entry_t *memo;
 static pthread_key_t memo_key;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
 static bool memo_keyed;
 
+/* The thread is about to wait a while (idle.h): its memo goes (an .htaccess changed meanwhile
+ * leaves the old walk to nobody). */
+static void memo_drop(void)
+{
+    walk_entry_t *w = memo;
+    if (!w)
+        return;
+    memo = NULL;
+    (void)pthread_setspecific(memo_key, NULL);
+    walk_release(w);
+}
+
 static void memo_init(void)
 {
-    memo_keyed = pthread_key_create(&memo_key, walk_release) == 0;
+    memo_keyed = pthread_key_create(&memo_key, walk_release) == 0 &&
+                 pt_idle_hook_add(memo_drop) == 0;
 }
 
 static void memo_set(walk_entry_t *w)
