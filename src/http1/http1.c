@@ -1,8 +1,10 @@
-/* HTTP/1.1 request head parser (RFC 9110, RFC 9112); the chunked decoder is in chunked.c.
+/* HTTP/1.1 request head parser (RFC 9110, RFC 9112): the scan; what the pieces mean is judged
+ * in http1_fields.c, and the chunked decoder is in chunked.c.
  * One pass over the bytes, however they arrive, and no copies: every slice points into the
  * caller's buffer. Strict on purpose: a
  * front-end that tolerates what a back-end reads differently lets requests be smuggled. */
 #include "http1.h"
+#include "http1_fields.h"
 
 #include <stdint.h>
 #ifdef __SSE2__
@@ -13,13 +15,6 @@
 #define MAX_BLANK_LINES 10
 
 #define AGAIN 1 /* internal result: need more bytes; statuses are >= 400, success is 0 */
-
-/* tchar (RFC 9110 5.6.2): method and field-name bytes. */
-static const uint8_t tchar[256] = {
-    ['!'] = 1, ['#' ... '\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
-    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['^' ... '`'] = 1, ['a' ... 'z'] = 1,
-    ['|'] = 1, ['~'] = 1,
-};
 
 /* field-value bytes: VCHAR, obs-text, SP and HTAB. CR ends the line; NUL, LF and other
  * controls are refused (RFC 9110 5.5). */
@@ -32,13 +27,6 @@ static const uint8_t target_ch[256] = {
     ['!' ... '"'] = 1, ['$' ... '~'] = 1, [0x80 ... 0xff] = 1,
 };
 
-/* reg-name bytes (RFC 3986 3.2.2): unreserved and sub-delims; '%' is checked apart. */
-static const uint8_t host_ch[256] = {
-    ['!'] = 1, ['$'] = 1, ['&' ... '.'] = 1, ['0' ... '9'] = 1, [';'] = 1, ['='] = 1,
-    ['A' ... 'Z'] = 1, ['_'] = 1, ['a' ... 'z'] = 1, ['~'] = 1,
-};
-
-static const char slash[] = "/";
 
 /* One call's view of a parse: the bytes so far and the state kept between calls. */
 typedef struct {
@@ -65,326 +53,6 @@ enum {
     S_DONE,
     S_FAILED,
 };
-
-static inline bool is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static inline bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static inline bool is_alpha(char c)
-{
-    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static pt_method_t method_id(pt_str_t m)
-{
-    const char *p = m.p;
-    switch (m.len) {
-    case 3:
-        if (memcmp(p, "GET", 3) == 0)
-            return PT_METHOD_GET;
-        if (memcmp(p, "PUT", 3) == 0)
-            return PT_METHOD_PUT;
-        break;
-    case 4:
-        if (memcmp(p, "HEAD", 4) == 0)
-            return PT_METHOD_HEAD;
-        if (memcmp(p, "POST", 4) == 0)
-            return PT_METHOD_POST;
-        break;
-    case 5:
-        if (memcmp(p, "TRACE", 5) == 0)
-            return PT_METHOD_TRACE;
-        if (memcmp(p, "PATCH", 5) == 0)
-            return PT_METHOD_PATCH;
-        break;
-    case 6:
-        if (memcmp(p, "DELETE", 6) == 0)
-            return PT_METHOD_DELETE;
-        break;
-    case 7:
-        if (memcmp(p, "OPTIONS", 7) == 0)
-            return PT_METHOD_OPTIONS;
-        if (memcmp(p, "CONNECT", 7) == 0)
-            return PT_METHOD_CONNECT;
-        break;
-    }
-    return PT_METHOD_OTHER;
-}
-
-/* host [":" port] (RFC 3986 3.2.2): a non-empty host, a bracketed IP literal or reg-name
- * with valid percent-escapes. userinfo ('@') is refused, as RFC 9110 4.2.4 advises. */
-static bool valid_authority(pt_str_t s, bool need_port)
-{
-    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.len;
-    if (p < end && *p == '[') {
-        const unsigned char *h = ++p;
-        while (p < end && (host_ch[*p] || *p == ':'))
-            p++;
-        if (p == h || p == end || *p != ']')
-            return false;
-        p++;
-    } else {
-        const unsigned char *h = p;
-        for (;;) {
-            while (p < end && host_ch[*p])
-                p++;
-            if (p == end || *p != '%')
-                break;
-            if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
-                return false;
-            p += 3;
-        }
-        if (p == h)
-            return false;
-    }
-    if (p == end)
-        return !need_port;
-    if (*p++ != ':' || (need_port && p == end))
-        return false;
-    while (p < end && is_digit((char)*p))
-        p++;
-    return p == end;
-}
-
-static void split_query(pt_http1_request_t *req, const char *p, const char *end)
-{
-    const char *q = memchr(p, '?', (size_t)(end - p));
-    if (q) {
-        req->query = (pt_str_t){q + 1, (size_t)(end - q - 1)};
-        end = q;
-    }
-    if (p == end)
-        req->path = (pt_str_t){slash, 1}; /* empty path means "/" (RFC 9110 4.2.3) */
-    else
-        req->path = (pt_str_t){p, (size_t)(end - p)};
-}
-
-/* absolute-form: scheme "://" authority [path] ["?" query]; RFC 9112 3.2.2 makes its
- * authority the request's host, whatever the Host field says. */
-static int parse_absolute(pt_http1_request_t *req)
-{
-    const char *p = req->target.p, *end = p + req->target.len;
-    if (!is_alpha(*p))
-        return 400;
-    while (p < end && (is_alpha(*p) || is_digit(*p) || *p == '+' || *p == '-' || *p == '.'))
-        p++;
-    if (end - p < 3 || memcmp(p, "://", 3) != 0)
-        return 400;
-    const char *a = p += 3;
-    while (p < end && *p != '/' && *p != '?')
-        p++;
-    req->abs_host = (pt_str_t){a, (size_t)(p - a)};
-    if (!valid_authority(req->abs_host, false))
-        return 400;
-    split_query(req, p, end);
-    return 0;
-}
-
-static int parse_target(pt_http1_request_t *req)
-{
-    pt_str_t t = req->target;
-    if (req->method_id == PT_METHOD_CONNECT) /* authority-form, CONNECT only (3.2.3) */
-        return valid_authority(t, true) ? 0 : 400;
-    if (t.p[0] == '/') {
-        split_query(req, t.p, t.p + t.len);
-        return 0;
-    }
-    if (t.len == 1 && t.p[0] == '*') { /* asterisk-form, OPTIONS only (3.2.4) */
-        if (req->method_id != PT_METHOD_OPTIONS)
-            return 400;
-        req->path = t;
-        return 0;
-    }
-    return parse_absolute(req);
-}
-
-/* HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF. Well formed but not 1.0/1.1: 505. */
-static int parse_version(const char *v, int *version)
-{
-    if (memcmp(v, "HTTP/", 5) != 0 || !is_digit(v[5]) || v[6] != '.' || !is_digit(v[7]) ||
-        v[8] != '\r' || v[9] != '\n')
-        return 400;
-    if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
-        return 505;
-    *version = v[7] == '0' ? 10 : 11;
-    return 0;
-}
-
-/* Splits a field line that the scan judged already: its name, and its value without the
- * surrounding OWS. Returns the start of the next line. (For the fields past those the scan
- * kept: pt_http1_parser_t's kept.) */
-static const char *split_field(const char *s, pt_header_t *h)
-{
-    const char *q = s;
-    while (*q != ':')
-        q++;
-    h->name = (pt_str_t){s, (size_t)(q - s)};
-    q++;
-    while (is_ows(*q))
-        q++;
-    const char *v = q;
-    /* The scan judged the line: its CR is there, before the end of the bytes read. (Not
-     * strchr: the buffer has no NUL after it, and strchr reads ahead in blocks.) */
-    while (*q != '\r')
-        q++;
-    const char *e = q;
-    while (e > v && is_ows(e[-1]))
-        e--;
-    h->value = (pt_str_t){v, (size_t)(e - v)};
-    return q + 2;
-}
-
-/* 1#DIGIT list; repeats of one value are allowed, differing values are not (RFC 9110 8.6). */
-static int on_content_length(parser_t *ps, pt_str_t v)
-{
-    const char *p = v.p, *end = p + v.len;
-    int64_t *cl = &ps->st->content_length;
-    for (;;) {
-        const char *d = p;
-        int64_t n = 0;
-        while (p < end && is_digit(*p)) {
-            int dig = *p++ - '0';
-            if (n > (INT64_MAX - dig) / 10)
-                return 400;
-            n = n * 10 + dig;
-        }
-        if (p == d || (ps->st->cl_seen && *cl != n))
-            return 400;
-        *cl = n;
-        ps->st->cl_seen = true;
-        while (p < end && is_ows(*p))
-            p++;
-        if (p == end)
-            return 0;
-        if (*p++ != ',')
-            return 400;
-        while (p < end && is_ows(*p))
-            p++;
-    }
-}
-
-static bool is_known_coding(pt_str_t c)
-{
-    /* x-gzip and x-compress are aliases a recipient should accept (RFC 9112 7.2). */
-    return pt_str_caseeq(c, "gzip") || pt_str_caseeq(c, "deflate") ||
-           pt_str_caseeq(c, "compress") || pt_str_caseeq(c, "x-gzip") ||
-           pt_str_caseeq(c, "x-compress");
-}
-
-/* Codings accumulate over every Transfer-Encoding line. chunked must come once and last;
- * an unknown coding is 501 (RFC 9112 6.1). identity is not a transfer coding any more. */
-static int on_transfer_encoding(parser_t *ps, pt_str_t v)
-{
-    const char *p = v.p, *end = p + v.len;
-    ps->st->te_seen = true;
-    for (;;) {
-        const char *t = p;
-        while (p < end && tchar[(unsigned char)*p])
-            p++;
-        pt_str_t c = {t, (size_t)(p - t)};
-        while (p < end && is_ows(*p))
-            p++;
-        if (c.len == 0 || (p < end && *p != ','))
-            return 400;
-        if (pt_str_caseeq(c, "chunked")) {
-            if (ps->st->te_chunked_seen)
-                return 400;
-            ps->st->te_chunked_seen = ps->st->te_last_chunked = true;
-        } else if (is_known_coding(c)) {
-            ps->st->te_last_chunked = false;
-        } else {
-            return 501;
-        }
-        if (p == end)
-            return 0;
-        p++;
-        while (p < end && is_ows(*p))
-            p++;
-    }
-}
-
-static void on_connection(parser_t *ps, pt_str_t v)
-{
-    const char *p = v.p, *end = p + v.len;
-    while (p < end) {
-        const char *t = p;
-        while (p < end && *p != ',')
-            p++;
-        const char *e = p;
-        while (e > t && is_ows(e[-1]))
-            e--;
-        pt_str_t tok = {t, (size_t)(e - t)};
-        if (pt_str_caseeq(tok, "close"))
-            ps->st->conn_close = true;
-        else if (pt_str_caseeq(tok, "keep-alive"))
-            ps->st->conn_keep_alive = true;
-        else if (pt_str_caseeq(tok, "upgrade"))
-            ps->st->conn_upgrade = true;
-        if (p < end)
-            p++;
-        while (p < end && is_ows(*p))
-            p++;
-    }
-}
-
-static int on_host(parser_t *ps, pt_str_t v)
-{
-    if (++ps->st->hosts > 1)
-        return 400;
-    /* An empty Host is what a client sends when the target has no authority (RFC 9110 7.2). */
-    if (v.len > 0 && !valid_authority(v, false))
-        return 400;
-    ps->st->host = (size_t)(v.p - ps->buf);
-    ps->st->host_len = v.len;
-    return 0;
-}
-
-static int on_field(parser_t *ps, const pt_header_t *h)
-{
-    switch (h->name.len) {
-    case 4:
-        if (pt_str_caseeq(h->name, "host"))
-            return on_host(ps, h->value);
-        break;
-    case 6:
-        if (pt_str_caseeq(h->name, "expect") && pt_str_caseeq(h->value, "100-continue"))
-            ps->st->expect = true;
-        break;
-    case 7:
-        if (pt_str_caseeq(h->name, "upgrade") && h->value.len > 0)
-            ps->st->has_upgrade = true;
-        break;
-    case 10:
-        if (pt_str_caseeq(h->name, "connection"))
-            on_connection(ps, h->value);
-        break;
-    case 14:
-        if (pt_str_caseeq(h->name, "content-length"))
-            return on_content_length(ps, h->value);
-        break;
-    case 17:
-        if (pt_str_caseeq(h->name, "transfer-encoding"))
-            return on_transfer_encoding(ps, h->value);
-        break;
-    }
-    return 0;
-}
 
 /* What a scan may judge 16 bytes at a time (SSE2) before the table loop: exactly the
  * table's bytes for a target or a value; for a token (method, field name) only letters,
@@ -490,7 +158,7 @@ static int scan_method(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_line);
-    st->pos = scan_while(b, st->pos, stop, tchar, V_TOKEN);
+    st->pos = scan_while(b, st->pos, stop, pt_h1_tchar, V_TOKEN);
     int rc = scan_end(ps, stop, 414);
     if (rc)
         return rc;
@@ -525,17 +193,17 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
 {
     const pt_http1_parser_t *st = ps->st;
     req->method = (pt_str_t){ps->buf + st->method, st->method_len};
-    req->method_id = method_id(req->method);
+    req->method_id = pt_h1_method_id(req->method);
     req->target = (pt_str_t){ps->buf + st->target, st->target_len};
     req->version = st->version;
-    return parse_target(req);
+    return pt_h1_parse_target(req);
 }
 
 /* The version and its CRLF are whole: the version and the target are judged as a whole. */
 static int version_done(parser_t *ps)
 {
     pt_http1_parser_t *st = ps->st;
-    int rc = parse_version(ps->buf + st->value, &st->version);
+    int rc = pt_h1_parse_version(ps->buf + st->value, &st->version);
     if (rc)
         return rc;
     /* Judged into the caller's request: when the head ends in this call too (the usual
@@ -608,7 +276,7 @@ static int scan_name(parser_t *ps)
     pt_http1_parser_t *st = ps->st;
     const unsigned char *b = (const unsigned char *)ps->buf;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    st->pos = scan_while(b, st->pos, stop, tchar, V_TOKEN);
+    st->pos = scan_while(b, st->pos, stop, pt_h1_tchar, V_TOKEN);
     int rc = scan_end(ps, stop, 431);
     if (rc)
         return rc;
@@ -623,7 +291,7 @@ static int scan_ows(parser_t *ps)
 {
     pt_http1_parser_t *st = ps->st;
     size_t stop = line_stop(ps, ps->lim->max_field_size);
-    while (st->pos < stop && is_ows(ps->buf[st->pos]))
+    while (st->pos < stop && pt_h1_is_ows(ps->buf[st->pos]))
         st->pos++;
     int rc = scan_end(ps, stop, 431);
     if (rc)
@@ -658,10 +326,10 @@ static int scan_field_lf(parser_t *ps)
     if (ps->buf[st->pos] != '\n')
         return 400;
     const char *v = ps->buf + st->value, *e = ps->buf + st->pos - 1;
-    while (e > v && is_ows(e[-1]))
+    while (e > v && pt_h1_is_ows(e[-1]))
         e--;
     pt_header_t h = {{ps->buf + st->line, st->mark - st->line}, {v, (size_t)(e - v)}};
-    int rc = on_field(ps, &h);
+    int rc = pt_h1_on_field(ps->st, ps->buf, &h);
     if (rc)
         return rc;
     if (st->nfields < PT_HTTP1_KEPT_FIELDS && st->pos <= UINT32_MAX) {
@@ -737,7 +405,7 @@ static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_reques
     }
     const char *p = b + (i > 0 ? ps->st->rest : ps->st->fields);
     for (; i < n; i++)
-        p = split_field(p, &req->headers[i]);
+        p = pt_h1_split_field(p, &req->headers[i]);
 }
 
 static int scan(parser_t *ps)
