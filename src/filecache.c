@@ -143,12 +143,8 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * thread, a prefork child between connections), clears the cache, or ends (the key's
  * destructor); a thread busy with one long request (a proxied stream) keeps it until then.
  * At most one entry per thread is kept so, beyond PT_FILECACHE_ENTRIES. */
-static pthread_key_t slot_key;
-static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
 static _Thread_local pt_fcentry_t *slot;
-static _Thread_local bool slot_keyed;
-
-static void unref(pt_fcentry_t *e);
+static atomic_bool slot_hooked; /* slot_drop is an idle hook (idle.h) */
 
 static void slot_drop(void)
 {
@@ -156,22 +152,6 @@ static void slot_drop(void)
     slot = NULL;
     if (e != NULL)
         unref(e);
-}
-
-static void slot_thread_end(void *unused)
-{
-    (void)unused;
-    slot_drop();
-    slot_keyed = false; /* (a release later in the thread's teardown sets the key again, and
-                           its destructor runs once more) */
-}
-
-static bool slot_ok; /* the key and the idle hook were made: slots are kept */
-
-static void slot_key_make(void)
-{
-    slot_ok = pthread_key_create(&slot_key, slot_thread_end) == 0 &&
-              pt_idle_hook_add(slot_drop) == 0;
 }
 
 /* Takes the slot's entry when it is path's and still describes current. */
@@ -299,13 +279,9 @@ void pt_filecache_release(pt_fcentry_t *e)
 {
     if (!e)
         return;
-    if (!slot_keyed) { /* (once per thread: the key's destructor lets the slot go) */
-        pthread_once(&slot_once, slot_key_make);
-        slot_keyed = slot_ok && pthread_setspecific(slot_key, &slot) == 0;
-        if (!slot_keyed) {
-            unref(e);
-            return;
-        }
+    if (!pt_thread_keeps(slot_drop, &slot_hooked)) {
+        unref(e);
+        return;
     }
     pt_fcentry_t *old = slot;
     slot = e;

@@ -316,43 +316,28 @@ static void walk_drop(walk_entry_t *w)
 /* The walk this thread found last, with a reference of its own: a request in the same
  * directory as the one before it on this thread (a keep-alive run, most often) finds it
  * without the table's lock and hash, about 100 instructions a request. An entry taken out
- * of the table is not handed out again; the memo's reference goes when the thread ends
- * (memo_key's destructor), waits for work (idle.h) or finds another walk. */
+ * of the table is not handed out again; the memo's reference goes when the thread ends or
+ * waits for work (idle.h), or finds another walk. */
 static __thread walk_entry_t *memo;
-static pthread_key_t memo_key;
-static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
-static bool memo_keyed;
+static atomic_bool memo_hooked; /* memo_drop is an idle hook (idle.h) */
 
-/* The thread is about to wait a while (idle.h): its memo goes (an .htaccess changed meanwhile
- * leaves the old walk to nobody). */
+/* The thread is about to wait a while, or ends (idle.h): its memo goes (an .htaccess changed
+ * meanwhile leaves the old walk to nobody). */
 static void memo_drop(void)
 {
     walk_entry_t *w = memo;
-    if (!w)
-        return;
     memo = NULL;
-    (void)pthread_setspecific(memo_key, NULL);
-    walk_release(w);
-}
-
-static void memo_init(void)
-{
-    memo_keyed = pthread_key_create(&memo_key, walk_release) == 0 &&
-                 pt_idle_hook_add(memo_drop) == 0;
+    if (w)
+        walk_release(w);
 }
 
 static void memo_set(walk_entry_t *w)
 {
-    pthread_once(&memo_once, memo_init);
-    if (!memo_keyed || memo == w)
+    if (memo == w || !pt_thread_keeps(memo_drop, &memo_hooked))
         return;
     atomic_fetch_add(&w->refs, 1);
     walk_entry_t *old = memo;
     memo = w;
-    if (pthread_setspecific(memo_key, w) != 0) {
-        memo = NULL;
-        walk_release(w);
-    }
     if (old)
         walk_release(old);
 }

@@ -5,7 +5,6 @@
 #include "h2_mem.h"
 #include "idle.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,24 +21,12 @@ typedef struct h2_mem_free {
 static _Thread_local struct {
     h2_mem_free_t *free[H2_MEM_CLASSES]; /* free blocks of each size */
     size_t cached;                       /* bytes on the free lists */
-    bool keyed;                          /* the key's destructor will free them */
 } tc;
-
-static pthread_key_t end_key;
-static pthread_once_t end_once = PTHREAD_ONCE_INIT;
 
 _Thread_local h2_obuf_t h2_ob;
 
-static void thread_end(void *unused)
-{
-    (void)unused;
-    h2_mem_thread_release();
-    h2_obuf_free();
-    tc.keyed = false; /* (a free later in the thread's teardown sets the key again) */
-}
-
-/* A thread about to wait a while gives its free blocks and its (empty) output batch back
- * to malloc: a worker that served HTTP/2 once keeps nothing of it while idle. */
+/* A thread about to wait a while, or ending, gives its free blocks and its (empty) output
+ * batch back to malloc: a worker that served HTTP/2 once keeps nothing of it while idle. */
 static void idle_release(void)
 {
     h2_mem_thread_release();
@@ -47,22 +34,12 @@ static void idle_release(void)
         h2_obuf_free();
 }
 
-static bool end_ok; /* the key and the idle hook were made: blocks are kept */
+static atomic_bool hooked; /* idle_release is an idle hook (idle.h) */
 
-static void end_key_make(void)
+/* Whether the thread may keep blocks or a batch: the hook will let them go. */
+static bool keeps(void)
 {
-    end_ok = pthread_key_create(&end_key, thread_end) == 0 &&
-             pt_idle_hook_add(idle_release) == 0;
-}
-
-/* The key's destructor will run on this thread: true, or false when it cannot be set. */
-static bool keyed(void)
-{
-    if (!tc.keyed) { /* (once per thread) */
-        pthread_once(&end_once, end_key_make);
-        tc.keyed = end_ok && pthread_setspecific(end_key, &tc) == 0;
-    }
-    return tc.keyed;
+    return pt_thread_keeps(idle_release, &hooked);
 }
 
 typedef union {
@@ -117,7 +94,7 @@ static void mem_free(void *p, void *ud)
     h2_mem_head_t *h = head_of(p);
     uint32_t c = h->h.cls;
     if (c < H2_MEM_BIG && tc.cached + h->h.size <= H2_MEM_CACHE_MAX) {
-        if (!keyed()) {
+        if (!keeps()) {
             free(h);
             return;
         }
@@ -182,7 +159,7 @@ void h2_mem_thread_release(void)
 
 int h2_obuf_grow(size_t need)
 {
-    if (!keyed())
+    if (!keeps())
         return -1;
     size_t cap = h2_ob.cap * 2 > need ? h2_ob.cap * 2 : need;
     if (cap < H2_OBUF_MIN)

@@ -31,10 +31,8 @@
 static _Thread_local struct {
     h2_stream_t *head;
     int n;
-    bool keyed;                   /* the key's destructor frees them at the thread's end */
 } spares;
-static pthread_key_t spares_key;
-static pthread_once_t spares_once = PTHREAD_ONCE_INIT;
+static atomic_bool spares_hooked; /* spares_release is an idle hook (idle.h) */
 
 /* Frees the thread's ended streams: at its end, and when it is about to wait a while (a
  * worker that served HTTP/2 once keeps none of them while idle). */
@@ -46,21 +44,6 @@ static void spares_release(void)
         h2_stream_destroy(st);
     }
     spares.n = 0;
-}
-
-static void spares_thread_end(void *unused)
-{
-    (void)unused;
-    spares_release();
-    spares.keyed = false; /* (a recycle later in the thread's teardown sets the key again) */
-}
-
-static bool spares_ok; /* the key and the idle hook were made: streams are kept */
-
-static void spares_key_make(void)
-{
-    spares_ok = pthread_key_create(&spares_key, spares_thread_end) == 0 &&
-                pt_idle_hook_add(spares_release) == 0;
 }
 
 static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
@@ -112,11 +95,7 @@ void h2_stream_recycle(h2_stream_t *st)
     h2_session_t *s = st->s;
     if (s->last == st)
         s->last = NULL;
-    if (!spares.keyed) { /* (once per thread) */
-        pthread_once(&spares_once, spares_key_make);
-        spares.keyed = spares_ok && pthread_setspecific(spares_key, &spares) == 0;
-    }
-    if (spares.n >= H2_SPARE_STREAMS || !spares.keyed) {
+    if (spares.n >= H2_SPARE_STREAMS || !pt_thread_keeps(spares_release, &spares_hooked)) {
         h2_stream_destroy(st);
         return;
     }
