@@ -13,7 +13,8 @@
 #include "request.h"
 #include "uri.h"
 
-#include <openssl/opensslv.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +33,18 @@ static const char *http_date_now(void)
     return buf;
 }
 
+/* Full ends as Apache's does with mod_ssl loaded: the TLS library in use as a product token,
+ * "OpenSSL/3.0.19" (mod_ssl's SSL_VERSION_LIBRARY), not OPENSSL_VERSION_TEXT, whose date words
+ * are not product tokens and which names the headers built against. */
+static char banner_full[96];
+static pthread_once_t banner_full_once = PTHREAD_ONCE_INIT;
+
+static void banner_full_make(void)
+{
+    snprintf(banner_full, sizeof(banner_full), "portico/%s (Unix) OpenSSL/%s", PORTICO_VERSION,
+             OpenSSL_version(OPENSSL_VERSION_STRING));
+}
+
 static const char *server_banner(int tokens)
 {
     switch (tokens) {
@@ -40,7 +53,9 @@ static const char *server_banner(int tokens)
     case 2: return "portico/0.1";
     case 3: return "portico/" PORTICO_VERSION;
     case 4: return "portico/" PORTICO_VERSION " (Unix)";
-    default: return "portico/" PORTICO_VERSION " (Unix) " OPENSSL_VERSION_TEXT;
+    default:
+        pthread_once(&banner_full_once, banner_full_make);
+        return banner_full;
     }
 }
 

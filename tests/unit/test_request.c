@@ -7,6 +7,8 @@
 #include "request.h"
 
 #include <check.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static pt_arena_t *arena;
@@ -92,6 +94,20 @@ START_TEST(brackets_an_ipv6_host_and_takes_the_uri_as_given)
 }
 END_TEST
 
+/* ServerTokens, as Apache's: Full ends with the TLS library as a product token, name/version
+ * of the library in use (mod_ssl's SSL_VERSION_LIBRARY), as RFC 9110's Server field wants. */
+START_TEST(server_tokens_give_apaches_product_tokens)
+{
+    char full[128];
+    snprintf(full, sizeof(full), "portico/%s (Unix) OpenSSL/%s", PORTICO_VERSION,
+             OpenSSL_version(OPENSSL_VERSION_STRING));
+    ck_assert_str_eq(pt_server_banner(0), "portico");
+    ck_assert_str_eq(pt_server_banner(3), "portico/" PORTICO_VERSION);
+    ck_assert_str_eq(pt_server_banner(4), "portico/" PORTICO_VERSION " (Unix)");
+    ck_assert_str_eq(pt_server_banner(5), full);
+}
+END_TEST
+
 static Suite *request_suite(void)
 {
     Suite *s = suite_create("request");
@@ -103,6 +119,9 @@ static Suite *request_suite(void)
     tcase_add_test(tc, over_tls_the_scheme_is_https_and_443_is_left_out);
     tcase_add_test(tc, brackets_an_ipv6_host_and_takes_the_uri_as_given);
     suite_add_tcase(s, tc);
+    TCase *tb = tcase_create("server_tokens");
+    tcase_add_test(tb, server_tokens_give_apaches_product_tokens);
+    suite_add_tcase(s, tb);
     return s;
 }
 
