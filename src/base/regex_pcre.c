@@ -36,10 +36,15 @@ typedef struct {
 
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static __thread match_slot_t *slot;
 
+/* Runs in the ending thread: its slot goes, and a destructor that runs after this one and
+ * matches gets a new slot, registered again, which the next round of destructors frees. */
 static void slot_free(void *p)
 {
     match_slot_t *s = p;
+    if (slot == s)
+        slot = NULL;
     pcre2_match_data_free(s->md);
     free(s);
 }
@@ -51,7 +56,6 @@ static void slot_key_make(void)
 
 static pcre2_match_data *match_data(uint32_t pairs)
 {
-    static __thread match_slot_t *slot;
     if (!slot) {
         pthread_once(&slot_once, slot_key_make);
         slot = calloc(1, sizeof(*slot));

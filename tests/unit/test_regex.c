@@ -176,6 +176,49 @@ START_TEST(many_threads_match_one_compiled_pattern)
 }
 END_TEST
 
+/* A thread's match data is freed at its end by a key's destructor. A destructor that runs
+ * later (a key made after the regex layer's, so glibc runs it after) may still match: it gets
+ * fresh match data, not the freed one (ASan: heap-use-after-free before the fix), and that is
+ * freed too (LeakSanitizer). */
+static pt_regex_t *late_re;
+static pthread_key_t late_key;
+static int late_rc = -2;
+static int late_so = -1;
+
+static void late_match(void *p)
+{
+    (void)p;
+    pt_regmatch_t m[2];
+    late_rc = pt_regex_exec(late_re, "a123", 2, m, 0);
+    late_so = late_rc == 0 ? (int)m[1].rm_so : -1;
+}
+
+static void *match_then_end(void *arg)
+{
+    (void)arg;
+    pt_regmatch_t m[2];
+    if (pt_regex_exec(late_re, "a7", 2, m, 0) == 0)
+        (void)pthread_setspecific(late_key, late_re);
+    return NULL;
+}
+
+START_TEST(a_later_thread_end_destructor_may_still_match)
+{
+    late_re = pt_regex_compile("^a(\\d+)$", 0, NULL, 0);
+    ck_assert_ptr_nonnull(late_re);
+    pt_regmatch_t m[2];
+    ck_assert_int_eq(pt_regex_exec(late_re, "a1", 2, m, 0), 0); /* the layer's key first */
+    ck_assert_int_eq(pthread_key_create(&late_key, late_match), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, match_then_end, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(late_rc, 0);
+    ck_assert_int_eq(late_so, 1);
+    pthread_key_delete(late_key);
+    pt_regex_free(late_re);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("regex");
@@ -188,6 +231,7 @@ int main(void)
     tcase_add_test(tc, a_bad_pattern_is_refused_with_pcres_message_and_offset);
     tcase_add_test(tc, catastrophic_backtracking_ends_as_an_error_not_a_hang);
     tcase_add_test(tc, many_threads_match_one_compiled_pattern);
+    tcase_add_test(tc, a_later_thread_end_destructor_may_still_match);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
