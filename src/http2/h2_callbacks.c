@@ -285,8 +285,22 @@ void h2_session_run_started(h2_session_t *s)
         if (h2_stream_run_inline(st))
             continue;
         pthread_mutex_lock(&s->lock); /* (counted before its worker may end it) */
-        s->nqueued++;
+        bool full = s->nqueued >= s->conf->max_session_streams;
+        if (!full)
+            s->nqueued++;
         pthread_mutex_unlock(&s->lock);
+        if (full) {
+            /* Streams the client reset still hold their workers until these notice: they
+             * count against H2MaxSessionStreams here, which nghttp2 no longer does, or one
+             * connection opening and resetting slow streams would take every pool thread
+             * (and their backends). The client may send it again (REFUSED_STREAM). */
+            pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: stream %d refused: %d streams of "
+                         "this connection still run (H2MaxSessionStreams)", st->id,
+                         s->conf->max_session_streams);
+            st->queued = false;
+            nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
+            continue;
+        }
         if (h2_workers_queue(&st->task, pool) == 0)
             continue;
         pthread_mutex_lock(&s->lock);
@@ -351,9 +365,12 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
         st->in_len += n;
         pthread_cond_signal(&st->cond);
     }
+    bool lost = st && !take && st->queued && !st->closed && !st->done && n > 0;
     pthread_mutex_unlock(&s->lock);
     if (!take)
         nghttp2_session_consume(ng, id, n);
+    if (lost) /* (no memory for them: the handler must not read a body with a gap) */
+        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
     return 0;
 }
 

@@ -106,6 +106,12 @@ static void pump_locked(h2_session_t *s)
         }
         if (st->closed) {
             if (!st->queued || st->done) {
+                /* Body bytes its worker never took (a reset, a 413, a timeout, a refusal)
+                 * were counted against the connection's window when they came: given back
+                 * here, or every such stream would shrink that window for good. (nghttp2
+                 * credits the connection for a stream it has closed.) */
+                if (st->in_len)
+                    nghttp2_session_consume(s->ng, st->id, st->in_len);
                 *pp = st->next;
                 h2_stream_recycle(st);
             } else {

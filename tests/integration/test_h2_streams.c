@@ -1,0 +1,184 @@
+/* What a stream leaves behind on its connection, with raw frames (tests/support/h2_client.c):
+ * the connection window its unread request body held, the pool workers of streams the client
+ * reset, and the Host a request's rules see. */
+#include "h2_client.h"
+#include "harness.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static pth_t *h;
+static pth_h2_fcgi_t be;
+
+static void setup(void)
+{
+    h = pth_new();
+    pth_write_filef(h, "a.txt", "hello h2\n");
+    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_h2_fcgi_stop(&be);
+    pth_free(h);
+    h = NULL;
+}
+
+/* Frames written while corked leave in one segment: the server reads them in one go. */
+static void cork(pth_h2_t *c, int on)
+{
+    setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+static void headers(pth_h2_t *c, int32_t id, const char *const *n, const char *const *v,
+                    size_t k, bool end)
+{
+    uint8_t blk[512];
+    size_t bl = pth_h2_block(c, blk, sizeof(blk), n, v, k);
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_HEADERS,
+                                  NGHTTP2_FLAG_END_HEADERS | (end ? NGHTTP2_FLAG_END_STREAM : 0),
+                                  id, blk, bl),
+                     0);
+}
+
+static void post(pth_h2_t *c, int32_t id, const char *path, const char *len)
+{
+    const char *n[] = {":method", ":scheme", ":path", ":authority", "content-length"};
+    const char *v[] = {"POST", "http", path, "localhost", len};
+    headers(c, id, n, v, 5, false);
+}
+
+/* Body bytes of streams the client reset before their handler read them are given back to
+ * the connection's window: with H2MaxSessionStreams 1 that window is 65535 bytes, and three
+ * reset uploads of 16 KiB each would otherwise leave too little for a 32 KiB one (the
+ * client that sends it anyway gets GOAWAY FLOW_CONTROL_ERROR). */
+START_TEST(a_reset_upload_gives_its_bytes_back_to_the_connection_window)
+{
+    pth_config(h, "Protocols h2c http/1.1\nH2MaxSessionStreams 1\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    static uint8_t data[16384];
+    memset(data, 'x', sizeof(data));
+    uint8_t cancel[4] = {0, 0, 0, NGHTTP2_CANCEL};
+    for (int i = 0; i < 3; i++) {
+        int32_t id = 1 + 2 * i;
+        cork(c, 1);
+        post(c, id, "/f/echo", "100000");
+        ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_DATA, 0, id, data, sizeof(data)), 0);
+        ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_RST_STREAM, 0, id, cancel, 4), 0);
+        cork(c, 0);
+        pth_sleep_ms(200);
+    }
+    post(c, 7, "/f/echo", "32768");
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_DATA, 0, 7, data, sizeof(data)), 0);
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 7, data,
+                                  sizeof(data)),
+                     0);
+    uint32_t code = 0;
+    int status = 0;
+    int t = pth_h2_expect(c, NGHTTP2_HEADERS, 7, 5000, &code, &status);
+    ck_assert_msg(t == NGHTTP2_HEADERS && status == 200, "frame type %d, code %u, status %d",
+                  t, code, status);
+    pth_h2_close(c);
+}
+END_TEST
+
+/* Streams reset while their handler runs count against H2MaxSessionStreams until it ends:
+ * a connection that opens and resets slow streams holds one pool worker here, not all
+ * eight, and another client's one-second request runs at once. The refused streams get
+ * REFUSED_STREAM, and a log line. */
+START_TEST(reset_streams_still_running_count_against_the_session_limit)
+{
+    pth_config(h, "Protocols h2c http/1.1\nH2MaxSessionStreams 1\nH2MaxWorkers 8\n"
+                  "LogLevel info\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=50\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    uint8_t cancel[4] = {0, 0, 0, NGHTTP2_CANCEL};
+    for (int i = 0; i < 8; i++) {
+        int32_t id = 1 + 2 * i;
+        ck_assert_int_eq(pth_h2_get(c, id, "/f/slow"), 0);
+        pth_sleep_ms(30);
+        ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_RST_STREAM, 0, id, cancel, 4), 0);
+    }
+    pth_h2_t *d = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(d);
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(pth_h2_get(d, 1, "/f/slow"), 0);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(d, NGHTTP2_HEADERS, 1, 10000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 1500, "another client's 1 s request took %lld ms", (long long)took);
+    ck_assert(pth_file_wait_contains(h->error_log, "still run (H2MaxSessionStreams)", 3000));
+    pth_h2_close(d);
+    pth_h2_close(c);
+}
+END_TEST
+
+/* :authority is the request's Host, as mod_http2 makes it: a host field naming another
+ * host is replaced, so the rules of the server that answers see the host it answers for. */
+START_TEST(authority_replaces_a_host_field_that_names_another_host)
+{
+    pth_config(h, "Protocols h2c http/1.1\nRewriteEngine on\n"
+                  "RewriteCond %%{HTTP_HOST} ^evil\nRewriteRule ^ - [F]\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    const char *n[] = {":method", ":scheme", ":path", ":authority", "host"};
+    const char *v[] = {"GET", "http", "/a.txt", "localhost", "evil.example"};
+    headers(c, 1, n, v, 5, true);
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_msg(status == 200, "status %d: the rules saw host evil.example", status);
+    /* Two host fields leave the server unknown: a malformed request (nghttp2's check). */
+    const char *n2[] = {":method", ":scheme", ":path", "host", "host"};
+    const char *v2[] = {"GET", "http", "/a.txt", "localhost", "other.example"};
+    headers(c, 3, n2, v2, 5, true);
+    uint32_t code = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_RST_STREAM, 3, 3000, &code, NULL),
+                     NGHTTP2_RST_STREAM);
+    ck_assert_int_eq(code, NGHTTP2_PROTOCOL_ERROR);
+    /* One host field and no :authority: that host. */
+    const char *v3[] = {"GET", "http", "/a.txt", "evil.example"};
+    headers(c, 5, n2, v3, 4, true);
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 5, 3000, NULL, &status),
+                     NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 403);
+    pth_h2_close(c);
+}
+END_TEST
+
+static Suite *h2_streams_suite(void)
+{
+    Suite *s = suite_create("h2_streams");
+    TCase *tc = tcase_create("h2_streams");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_reset_upload_gives_its_bytes_back_to_the_connection_window);
+    tcase_add_test(tc, reset_streams_still_running_count_against_the_session_limit);
+    tcase_add_test(tc, authority_replaces_a_host_field_that_names_another_host);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(h2_streams_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
