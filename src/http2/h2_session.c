@@ -225,6 +225,16 @@ static void end_streams(h2_session_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Whether a stream's response has begun and not ended: nghttp2 holds the rest, waiting for
+ * the client's window (no worker runs for the session when this is asked). */
+static bool responding(const h2_session_t *s)
+{
+    for (const h2_stream_t *st = s->streams; st; st = st->next)
+        if (st->head_submitted && !st->closed)
+            return true;
+    return false;
+}
+
 /* What to do once nothing is in flight: park, keep-alive style, or (a stream half received)
  * as a connection waiting for the rest of a request. Only the socket is watched (the
  * wakeup of a busy park, below, leaves the epoll set: events2 0). */
@@ -235,6 +245,17 @@ static pt_conn_next_t park_idle(h2_session_t *s)
     pthread_mutex_lock(&s->lock);
     pump_locked(s); /* (frees the streams that ended in the last write) */
     pthread_mutex_unlock(&s->lock);
+    if (s->c->async_write && responding(s)) {
+        /* A response whose rest waits for the client's window is in flight, as an HTTP/1
+         * response tail is: a stop lets it finish (and makes it ready once, for the GOAWAY)
+         * where it would close a connection that waits for a request. Timeout bounds the
+         * wait, as for a request's rest. */
+        pt_park_t *p = &s->c->park;
+        p->events = EPOLLIN | EPOLLRDHUP; /* (its wakeup unwatched: events2 0, above) */
+        int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
+        p->deadline_ms = pt_now_ms() + to;
+        return PT_NEXT_PARK_TUNNEL;
+    }
     if (s->streams) {
         s->c->head_start_ms = 0;
         s->c->head_bytes = 0;
@@ -302,7 +323,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
          * so the read that would find nothing (EAGAIN, once per batch) is not made. */
         if (pt_conn_pending(c) || (got && !c->park.drained))
             continue;
-        if (!busy && s->stopping)
+        if (!busy && s->stopping && !responding(s))
             goto end;
         if (!busy)
             return park_idle(s);

@@ -1,10 +1,12 @@
 /* What a stream leaves behind on its connection, with raw frames (tests/support/h2_client.c):
  * the connection window its unread request body held, the pool workers of streams the client
- * reset, and the Host a request's rules see. */
+ * reset, the Host a request's rules see, and a response that waits for the client's window
+ * when a graceful restart begins. */
 #include "h2_client.h"
 #include "harness.h"
 
 #include <check.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -161,6 +163,55 @@ START_TEST(authority_replaces_a_host_field_that_names_another_host)
 }
 END_TEST
 
+/* A graceful restart lets a response finish whose rest waits for the client's window (as it
+ * lets an HTTP/1 response tail finish), where it closed the connection as one waiting for a
+ * request: the client set its window to 1000 bytes, took them, and opens it after the
+ * restart began. (Event MPM: the session is parked in the listener meanwhile.) */
+START_TEST(a_graceful_restart_lets_a_response_waiting_for_window_finish)
+{
+    static char big[30000];
+    memset(big, 'b', sizeof(big));
+    pth_write_file(h, "big.txt", big, sizeof(big));
+    pth_config(h, "Protocols h2c http/1.1\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, false);
+    ck_assert_ptr_nonnull(c);
+    static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    ck_assert_int_eq(send(c->fd, magic, 24, MSG_NOSIGNAL), 24);
+    uint8_t set[6] = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0, 0, 0x03, 0xe8}; /* 1000 */
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, set, 6), 0);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/big.txt"), 0);
+    size_t got = 0;
+    pth_h2_frame_t f;
+    for (int64_t end = pth_now_ms() + 3000; got < 1000 && pth_now_ms() < end;) {
+        if (pth_h2_read(c, &f, 1000) != 0)
+            break;
+        if (f.type == NGHTTP2_DATA && f.stream == 1)
+            got += f.length;
+        pth_h2_frame_free(&f);
+    }
+    ck_assert_uint_eq(got, 1000);
+    pth_sleep_ms(200); /* (the session parks) */
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    pth_sleep_ms(500);
+    uint8_t inc[4] = {0, 0, 0xff, 0xff};
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_WINDOW_UPDATE, 0, 1, inc, 4), 0);
+    bool ended = false;
+    for (int64_t end = pth_now_ms() + 5000; !ended && pth_now_ms() < end;) {
+        if (pth_h2_read(c, &f, 1000) != 0)
+            break;
+        if (f.type == NGHTTP2_DATA && f.stream == 1) {
+            got += f.length;
+            ended = f.flags & NGHTTP2_FLAG_END_STREAM;
+        }
+        pth_h2_frame_free(&f);
+    }
+    ck_assert_msg(ended && got == sizeof(big), "%zu of %zu bytes, END_STREAM %d", got,
+                  sizeof(big), ended);
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *h2_streams_suite(void)
 {
     Suite *s = suite_create("h2_streams");
@@ -170,6 +221,7 @@ static Suite *h2_streams_suite(void)
     tcase_add_test(tc, a_reset_upload_gives_its_bytes_back_to_the_connection_window);
     tcase_add_test(tc, reset_streams_still_running_count_against_the_session_limit);
     tcase_add_test(tc, authority_replaces_a_host_field_that_names_another_host);
+    pth_tcase_add_for(tc, "event", a_graceful_restart_lets_a_response_waiting_for_window_finish);
     suite_add_tcase(s, tc);
     return s;
 }
