@@ -285,15 +285,18 @@ void h2_session_run_started(h2_session_t *s)
         if (h2_stream_run_inline(st))
             continue;
         pthread_mutex_lock(&s->lock); /* (counted before its worker may end it) */
-        bool full = s->nqueued >= s->conf->max_session_streams;
+        bool full = s->nqueued >= s->conf->max_session_streams && s->nreset > 0;
         if (!full)
             s->nqueued++;
         pthread_mutex_unlock(&s->lock);
         if (full) {
-            /* Streams the client reset still hold their workers until these notice: they
+            /* Streams reset on the wire still hold their workers until these notice: they
              * count against H2MaxSessionStreams here, which nghttp2 no longer does, or one
              * connection opening and resetting slow streams would take every pool thread
-             * (and their backends). The client may send it again (REFUSED_STREAM). */
+             * (and their backends). Streams that ended well are not counted (their worker
+             * may finish a moment after the client saw the end, and open another): so a
+             * client that resets nothing is never refused. It may send it again
+             * (REFUSED_STREAM). */
             pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: stream %d refused: %d streams of "
                          "this connection still run (H2MaxSessionStreams)", st->id,
                          s->conf->max_session_streams);
@@ -376,7 +379,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void *user)
 {
-    (void)ng, (void)error;
+    (void)ng;
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, id);
     if (!st)
@@ -392,6 +395,10 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error, void
     }
     pthread_mutex_lock(&s->lock);
     st->closed = true;
+    if (error != NGHTTP2_NO_ERROR && !st->done) { /* (reset under a running worker) */
+        st->reset_counted = true;
+        s->nreset++;
+    }
     pthread_cond_broadcast(&st->cond);
     s->news = true; /* (the pump frees it once its worker is done) */
     pthread_mutex_unlock(&s->lock);

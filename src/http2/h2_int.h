@@ -84,6 +84,7 @@ struct h2_stream {
     bool deferred;             /* nghttp2 waits for more response bytes */
     bool closed;               /* the stream ended on the wire (or the session ended) */
     bool done;                 /* its worker finished with it */
+    bool reset_counted;        /* [lock] counted in the session's nreset */
     bool reset_sent;           /* [c1] RST_STREAM submitted for it */
     int nfields;               /* [c1] regular fields decoded */
     pthread_cond_t cond;       /* the worker waits here for body bytes or room */
@@ -103,6 +104,8 @@ struct h2_session {
                                   one with nghttp2's user data, cleared as that goes */
     h2_stream_t *pend_head, *pend_tail; /* [c1] started, to run after this read */
     int nqueued;               /* [lock] streams handed to the pool and not done */
+    int nreset;                /* [lock] of those, streams reset on the wire already: their
+                                  worker still runs, but nghttp2 counts them no more */
     bool news;                 /* [lock] a stream changed since the session last looked */
     size_t max_header_list;    /* bytes of decoded fields a request may carry */
     /* [c1] flood protection */

@@ -330,6 +330,8 @@ void h2_stream_serve_worker(pt_task_t *t, pt_worker_t *w)
     pthread_mutex_lock(&s->lock);
     st->done = true; /* (without out_eof: the session resets the stream) */
     s->nqueued--;
+    if (st->reset_counted)
+        s->nreset--;
     h2_session_wake(s);
     pthread_mutex_unlock(&s->lock);
 }
