@@ -408,19 +408,49 @@ static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_reques
         p = pt_h1_split_field(p, &req->headers[i]);
 }
 
+/* Each step that returns 0 has set the state that follows it, and the states of a line
+ * follow in the enum's order: a step that succeeds goes straight on to the next case, where
+ * the loop would have sent it. The loop turns only where a line ends (an empty one before
+ * the request line, a field's LF, the head's empty line): a dozen dispatches a head were a
+ * tenth of its parse. */
 static int scan(parser_t *ps)
 {
+    pt_http1_parser_t *st = ps->st;
     int rc = 0;
-    while (rc == 0 && ps->st->state != S_DONE) {
-        switch (ps->st->state) {
-        case S_BLANK: rc = scan_blank(ps); break;
-        case S_METHOD: rc = scan_method(ps); break;
-        case S_TARGET: rc = scan_target(ps); break;
-        case S_VERSION: rc = scan_version(ps); break;
-        case S_FIELD: rc = scan_field_start(ps); break;
-        case S_NAME: rc = scan_name(ps); break;
-        case S_OWS: rc = scan_ows(ps); break;
-        case S_VALUE: rc = scan_value(ps); break;
+    while (rc == 0 && st->state != S_DONE) {
+        switch (st->state) {
+        case S_BLANK:
+            if ((rc = scan_blank(ps)) != 0 || st->state != S_METHOD)
+                break; /* an empty line, skipped */
+            __attribute__((fallthrough));
+        case S_METHOD:
+            if ((rc = scan_method(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_TARGET:
+            if ((rc = scan_target(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_VERSION:
+            if ((rc = scan_version(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_FIELD:
+            if ((rc = scan_field_start(ps)) != 0 || st->state != S_NAME)
+                break; /* S_END_LF: the head's empty line */
+            __attribute__((fallthrough));
+        case S_NAME:
+            if ((rc = scan_name(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_OWS:
+            if ((rc = scan_ows(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_VALUE:
+            if ((rc = scan_value(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
         case S_FIELD_LF: rc = scan_field_lf(ps); break;
         case S_END_LF: rc = scan_end_lf(ps); break;
         default: rc = 400; break;
