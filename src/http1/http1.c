@@ -329,9 +329,11 @@ static int scan_field_lf(parser_t *ps)
     while (e > v && pt_h1_is_ows(e[-1]))
         e--;
     pt_header_t h = {{ps->buf + st->line, st->mark - st->line}, {v, (size_t)(e - v)}};
-    int rc = pt_h1_on_field(ps->st, ps->buf, &h);
-    if (rc)
-        return rc;
+    if (pt_h1_field_may_matter(h.name)) {
+        int rc = pt_h1_on_field(ps->st, ps->buf, &h);
+        if (rc)
+            return rc;
+    }
     if (st->nfields < PT_HTTP1_KEPT_FIELDS && st->pos <= UINT32_MAX) {
         uint32_t *k = st->kept[st->nfields];
         k[0] = (uint32_t)st->line;

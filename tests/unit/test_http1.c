@@ -428,6 +428,41 @@ START_TEST(a_bad_authority_byte_is_refused_at_any_place)
 }
 END_TEST
 
+/* The framing and routing fields are looked at only when their name's length and first
+ * letter fit: each is still taken in upper, lower and mixed case. */
+START_TEST(framing_fields_are_taken_in_any_case)
+{
+    static const char *const heads[] = {
+        "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\nexpect: 100-continue\r\n"
+        "connection: close, upgrade\r\nupgrade: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nHOST: h\r\nCONTENT-LENGTH: 3\r\nEXPECT: 100-continue\r\n"
+        "CONNECTION: close, upgrade\r\nUPGRADE: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nhOsT: h\r\ncOnTeNt-LeNgTh: 3\r\neXpEcT: 100-continue\r\n"
+        "cOnNeCtIoN: close, upgrade\r\nuPgRaDe: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        ck_done(heads[i]);
+        ck_str(req.host, "h");
+        ck_assert_int_eq(req.content_length, 3);
+        ck_assert(req.expect_continue);
+        ck_assert(!req.keep_alive);
+        ck_assert(req.upgrade);
+    }
+    static const char *const te[] = {"transfer-encoding", "TRANSFER-ENCODING",
+                                     "tRaNsFeR-eNcOdInG"};
+    for (size_t i = 0; i < sizeof(te) / sizeof(te[0]); i++) {
+        char s[128];
+        snprintf(s, sizeof(s), "POST / HTTP/1.1\r\nHost: h\r\n%s: chunked\r\n\r\n", te[i]);
+        ck_done(s);
+        ck_assert(req.chunked);
+        snprintf(s, sizeof(s), "GET / HTTP/1.1\r\n%s: chunked\r\n\r\n", te[i]);
+        ck_status(s, 400); /* and a missing Host is still missed */
+    }
+    /* Two Hosts, whatever their case, are one too many. */
+    ck_status("GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n", 400);
+}
+END_TEST
+
 START_TEST(skips_leading_empty_lines_and_counts_them)
 {
     const char *s = "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -1265,6 +1300,7 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, accepts_http10_without_host);
     tcase_add_test(tc, skips_leading_empty_lines_and_counts_them);
     tcase_add_test(tc, a_bad_authority_byte_is_refused_at_any_place);
+    tcase_add_test(tc, framing_fields_are_taken_in_any_case);
     tcase_add_test(tc, rejects_too_many_leading_empty_lines);
     tcase_add_test(tc, reads_content_length);
     tcase_add_test(tc, accepts_identical_repeated_content_lengths);
