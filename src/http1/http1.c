@@ -199,13 +199,16 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
     return pt_h1_parse_target(req);
 }
 
-/* The version and its CRLF are whole: the version and the target are judged as a whole. */
-static int version_done(parser_t *ps)
+/* The version and its CRLF are whole: the version and the target are judged as a whole.
+ * known: the version when the caller matched its bytes exactly already, else 0. */
+static int version_done(parser_t *ps, int known)
 {
     pt_http1_parser_t *st = ps->st;
-    int rc = pt_h1_parse_version(ps->buf + st->value, &st->version);
+    int rc = known ? 0 : pt_h1_parse_version(ps->buf + st->value, &st->version);
     if (rc)
         return rc;
+    if (known)
+        st->version = known;
     /* Judged into the caller's request: when the head ends in this call too (the usual
      * case), its request line is there already. */
     ps->line_done = true;
@@ -225,11 +228,14 @@ static int scan_version(parser_t *ps)
     /* The usual line ends in "HTTP/1.1" CRLF, all here and within the limit: what the loop
      * below would find byte by byte. */
     if (st->pos == st->value && ps->len - st->pos >= 10 &&
-        st->pos + 7 - st->line < ps->lim->max_line &&
-        (memcmp(b + st->pos, "HTTP/1.1\r\n", 10) == 0 ||
-         memcmp(b + st->pos, "HTTP/1.0\r\n", 10) == 0)) {
-        st->pos += 10;
-        return version_done(ps);
+        st->pos + 7 - st->line < ps->lim->max_line) {
+        int known = memcmp(b + st->pos, "HTTP/1.1\r\n", 10) == 0   ? 11
+                    : memcmp(b + st->pos, "HTTP/1.0\r\n", 10) == 0 ? 10
+                                                                   : 0;
+        if (known) {
+            st->pos += 10;
+            return version_done(ps, known); /* what pt_h1_parse_version would find */
+        }
     }
     for (; st->pos < ps->len; st->pos++) {
         size_t i = st->pos - st->value;
@@ -246,7 +252,7 @@ static int scan_version(parser_t *ps)
             if (ch != '\n')
                 return 400;
             st->pos++;
-            return version_done(ps);
+            return version_done(ps, 0);
         }
     }
     return AGAIN;
