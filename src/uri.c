@@ -4,6 +4,9 @@
 #include "uri.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int hexval(char c)
 {
@@ -136,11 +139,67 @@ static bool remove_dot_segments(const char *in, size_t len, char *out, bool clam
     return true;
 }
 
+#ifdef __SSE2__
+/* For 16 bytes of a path: bit i of *bad set when byte i is '%' or NUL, of *slash when it is
+ * '/', of *next when it is '/' or '.' (what may not follow a '/'). */
+static inline void path_classes(__m128i v, unsigned *bad, unsigned *slash, unsigned *next)
+{
+    __m128i sl = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
+    __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')),
+                             _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+    *bad = (unsigned)_mm_movemask_epi8(b);
+    *slash = (unsigned)_mm_movemask_epi8(sl);
+    *next = (unsigned)_mm_movemask_epi8(_mm_or_si128(sl, _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+}
+#endif
+
+/* Whether a path of more than "/" is its own normal form: nothing to decode (no '%', no
+ * NUL) and no "//", "/." or "/.." (no_dot_segments). One pass, 16 bytes at a time: the
+ * searches it stands for (memchr for each, then from slash to slash) made normalizing
+ * "/1k.bin" cost 190 instructions, this pass and the copy 120. */
+static bool path_is_normal(const char *in, size_t len)
+{
+    if (len <= 1)
+        return false;
+#ifdef __SSE2__
+    unsigned carry = 0; /* a '/' ended the previous 16 bytes */
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        unsigned bad, slash, next;
+        path_classes(_mm_loadu_si128((const __m128i *)(const void *)(in + i)), &bad, &slash,
+                     &next);
+        if (bad || ((slash << 1 | carry) & next))
+            return false;
+        carry = slash >> 15;
+    }
+    if (i < len) {
+        /* The tail, padded with a byte of no class (a '/' at the end has nothing after). */
+        char tail[16];
+        memset(tail, 'a', sizeof(tail));
+        memcpy(tail, in + i, len - i);
+        unsigned bad, slash, next;
+        path_classes(_mm_loadu_si128((const __m128i *)(const void *)tail), &bad, &slash, &next);
+        if (bad || ((slash << 1 | carry) & next))
+            return false;
+    }
+    return true;
+#else
+    return !memchr(in, '%', len) && !memchr(in, '\0', len) && no_dot_segments(in, len);
+#endif
+}
+
 static int normalize(pt_arena_t *a, const char *raw, size_t len, int slashes, bool merge,
                      const char **out)
 {
     if (raw == NULL || len == 0 || raw[0] != '/') {
         return 400;
+    }
+    if (path_is_normal(raw, len)) { /* the usual URL: its copy is the result */
+        char *copy = pt_arena_alloc(a, len + 1);
+        memcpy(copy, raw, len);
+        copy[len] = '\0';
+        *out = copy;
+        return 0;
     }
     char *dec = pt_arena_alloc(a, len + 1);
     size_t dlen = 0;

@@ -199,13 +199,16 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
     return pt_h1_parse_target(req);
 }
 
-/* The version and its CRLF are whole: the version and the target are judged as a whole. */
-static int version_done(parser_t *ps)
+/* The version and its CRLF are whole: the version and the target are judged as a whole.
+ * known: the version when the caller matched its bytes exactly already, else 0. */
+static int version_done(parser_t *ps, int known)
 {
     pt_http1_parser_t *st = ps->st;
-    int rc = pt_h1_parse_version(ps->buf + st->value, &st->version);
+    int rc = known ? 0 : pt_h1_parse_version(ps->buf + st->value, &st->version);
     if (rc)
         return rc;
+    if (known)
+        st->version = known;
     /* Judged into the caller's request: when the head ends in this call too (the usual
      * case), its request line is there already. */
     ps->line_done = true;
@@ -225,11 +228,14 @@ static int scan_version(parser_t *ps)
     /* The usual line ends in "HTTP/1.1" CRLF, all here and within the limit: what the loop
      * below would find byte by byte. */
     if (st->pos == st->value && ps->len - st->pos >= 10 &&
-        st->pos + 7 - st->line < ps->lim->max_line &&
-        (memcmp(b + st->pos, "HTTP/1.1\r\n", 10) == 0 ||
-         memcmp(b + st->pos, "HTTP/1.0\r\n", 10) == 0)) {
-        st->pos += 10;
-        return version_done(ps);
+        st->pos + 7 - st->line < ps->lim->max_line) {
+        int known = memcmp(b + st->pos, "HTTP/1.1\r\n", 10) == 0   ? 11
+                    : memcmp(b + st->pos, "HTTP/1.0\r\n", 10) == 0 ? 10
+                                                                   : 0;
+        if (known) {
+            st->pos += 10;
+            return version_done(ps, known); /* what pt_h1_parse_version would find */
+        }
     }
     for (; st->pos < ps->len; st->pos++) {
         size_t i = st->pos - st->value;
@@ -246,7 +252,7 @@ static int scan_version(parser_t *ps)
             if (ch != '\n')
                 return 400;
             st->pos++;
-            return version_done(ps);
+            return version_done(ps, 0);
         }
     }
     return AGAIN;
@@ -329,9 +335,11 @@ static int scan_field_lf(parser_t *ps)
     while (e > v && pt_h1_is_ows(e[-1]))
         e--;
     pt_header_t h = {{ps->buf + st->line, st->mark - st->line}, {v, (size_t)(e - v)}};
-    int rc = pt_h1_on_field(ps->st, ps->buf, &h);
-    if (rc)
-        return rc;
+    if (pt_h1_field_may_matter(h.name)) {
+        int rc = pt_h1_on_field(ps->st, ps->buf, &h);
+        if (rc)
+            return rc;
+    }
     if (st->nfields < PT_HTTP1_KEPT_FIELDS && st->pos <= UINT32_MAX) {
         uint32_t *k = st->kept[st->nfields];
         k[0] = (uint32_t)st->line;
@@ -408,19 +416,49 @@ static void store_headers(const parser_t *ps, pt_arena_t *arena, pt_http1_reques
         p = pt_h1_split_field(p, &req->headers[i]);
 }
 
+/* Each step that returns 0 has set the state that follows it, and the states of a line
+ * follow in the enum's order: a step that succeeds goes straight on to the next case, where
+ * the loop would have sent it. The loop turns only where a line ends (an empty one before
+ * the request line, a field's LF, the head's empty line): a dozen dispatches a head were a
+ * tenth of its parse. */
 static int scan(parser_t *ps)
 {
+    pt_http1_parser_t *st = ps->st;
     int rc = 0;
-    while (rc == 0 && ps->st->state != S_DONE) {
-        switch (ps->st->state) {
-        case S_BLANK: rc = scan_blank(ps); break;
-        case S_METHOD: rc = scan_method(ps); break;
-        case S_TARGET: rc = scan_target(ps); break;
-        case S_VERSION: rc = scan_version(ps); break;
-        case S_FIELD: rc = scan_field_start(ps); break;
-        case S_NAME: rc = scan_name(ps); break;
-        case S_OWS: rc = scan_ows(ps); break;
-        case S_VALUE: rc = scan_value(ps); break;
+    while (rc == 0 && st->state != S_DONE) {
+        switch (st->state) {
+        case S_BLANK:
+            if ((rc = scan_blank(ps)) != 0 || st->state != S_METHOD)
+                break; /* an empty line, skipped */
+            __attribute__((fallthrough));
+        case S_METHOD:
+            if ((rc = scan_method(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_TARGET:
+            if ((rc = scan_target(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_VERSION:
+            if ((rc = scan_version(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_FIELD:
+            if ((rc = scan_field_start(ps)) != 0 || st->state != S_NAME)
+                break; /* S_END_LF: the head's empty line */
+            __attribute__((fallthrough));
+        case S_NAME:
+            if ((rc = scan_name(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_OWS:
+            if ((rc = scan_ows(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
+        case S_VALUE:
+            if ((rc = scan_value(ps)) != 0)
+                break;
+            __attribute__((fallthrough));
         case S_FIELD_LF: rc = scan_field_lf(ps); break;
         case S_END_LF: rc = scan_end_lf(ps); break;
         default: rc = 400; break;

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -260,6 +261,38 @@ START_TEST(header_values_with_line_breaks_are_not_sent)
 }
 END_TEST
 
+/* The head writer's line-break check reads a value in overlapping pieces whose sizes depend
+ * on its length: a CR or an LF at any place of a value of any length from 1 to 48 bytes
+ * leaves the field out, and a clean value of each length is sent whole. */
+START_TEST(a_line_break_anywhere_in_a_value_of_any_length_leaves_the_field_out)
+{
+    for (size_t len = 1; len <= 48; len++) {
+        fixture_t f;
+        setup_fixture(&f, false, 0, false, -1);
+        pt_request_t *r = &f.r;
+        char clean[64];
+        memset(clean, 'v', len);
+        clean[len] = '\0';
+        pt_table_add(&r->headers_out, "X-Clean", clean);
+        for (size_t at = 0; at < len; at++) {
+            for (int k = 0; k < 2; k++) {
+                char *v = pt_arena_strdup(f.a, clean);
+                v[at] = k ? '\n' : '\r';
+                pt_table_add(&r->headers_out, "X-Broken", v);
+            }
+        }
+        ck_assert_int_eq(pt_resp_send(r, 200, "text/plain", "ok", 2), 0);
+        char got[4096], want[96];
+        peer_read(&f, got, sizeof(got));
+        snprintf(want, sizeof(want), "\r\nX-Clean: %s\r\n", clean);
+        ck_assert_msg(strstr(got, want) != NULL, "clean value of %zu bytes not sent", len);
+        ck_assert_msg(strstr(got, "X-Broken") == NULL, "a broken value of %zu bytes sent", len);
+        ck_assert_ptr_nonnull(strstr(got, "\r\n\r\nok"));
+        teardown_fixture(&f);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("body");
@@ -276,6 +309,7 @@ int main(void)
     tcase_add_test(tc, head_responses_carry_the_length_but_no_body);
     tcase_add_test(tc, a_short_body_closes_the_connection);
     tcase_add_test(tc, header_values_with_line_breaks_are_not_sent);
+    tcase_add_test(tc, a_line_break_anywhere_in_a_value_of_any_length_leaves_the_field_out);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

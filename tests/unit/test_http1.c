@@ -387,6 +387,82 @@ START_TEST(accepts_http10_without_host)
 }
 END_TEST
 
+/* The authority check reads a host and a port four bytes at a time, then byte by byte: a
+ * byte outside reg-name in the host ('@', '/') or a non-digit in the port is refused at any
+ * place of any length, in Host and in CONNECT's target alike; clean ones are taken whole. */
+START_TEST(a_bad_authority_byte_is_refused_at_any_place)
+{
+    for (size_t hl = 1; hl <= 13; hl++) {
+        for (size_t pl = 0; pl <= 6; pl++) {
+            char auth[32];
+            memset(auth, 'a', hl);
+            if (pl > 0) {
+                auth[hl] = ':';
+                memset(auth + hl + 1, '7', pl);
+            }
+            size_t n = hl + (pl > 0 ? pl + 1 : 0);
+            auth[n] = '\0';
+            char s[128];
+            snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", auth);
+            ck_done(s);
+            ck_str(req.host, auth);
+            if (pl > 0) {
+                snprintf(s, sizeof(s), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", auth, auth);
+                ck_done(s);
+            }
+            for (size_t at = 0; at < n; at++) {
+                if (at == hl)
+                    continue; /* the colon */
+                char bad[32];
+                memcpy(bad, auth, n + 1);
+                bad[at] = at < hl ? (at % 2 ? '@' : '/') : 'x';
+                snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", bad);
+                ck_status(s, 400);
+                if (pl > 0) {
+                    snprintf(s, sizeof(s), "CONNECT %s HTTP/1.1\r\nHost: h\r\n\r\n", bad);
+                    ck_status(s, 400);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+/* The framing and routing fields are looked at only when their name's length and first
+ * letter fit: each is still taken in upper, lower and mixed case. */
+START_TEST(framing_fields_are_taken_in_any_case)
+{
+    static const char *const heads[] = {
+        "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\nexpect: 100-continue\r\n"
+        "connection: close, upgrade\r\nupgrade: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nHOST: h\r\nCONTENT-LENGTH: 3\r\nEXPECT: 100-continue\r\n"
+        "CONNECTION: close, upgrade\r\nUPGRADE: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nhOsT: h\r\ncOnTeNt-LeNgTh: 3\r\neXpEcT: 100-continue\r\n"
+        "cOnNeCtIoN: close, upgrade\r\nuPgRaDe: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        ck_done(heads[i]);
+        ck_str(req.host, "h");
+        ck_assert_int_eq(req.content_length, 3);
+        ck_assert(req.expect_continue);
+        ck_assert(!req.keep_alive);
+        ck_assert(req.upgrade);
+    }
+    static const char *const te[] = {"transfer-encoding", "TRANSFER-ENCODING",
+                                     "tRaNsFeR-eNcOdInG"};
+    for (size_t i = 0; i < sizeof(te) / sizeof(te[0]); i++) {
+        char s[128];
+        snprintf(s, sizeof(s), "POST / HTTP/1.1\r\nHost: h\r\n%s: chunked\r\n\r\n", te[i]);
+        ck_done(s);
+        ck_assert(req.chunked);
+        snprintf(s, sizeof(s), "GET / HTTP/1.1\r\n%s: chunked\r\n\r\n", te[i]);
+        ck_status(s, 400); /* and a missing Host is still missed */
+    }
+    /* Two Hosts, whatever their case, are one too many. */
+    ck_status("GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n", 400);
+}
+END_TEST
+
 START_TEST(skips_leading_empty_lines_and_counts_them)
 {
     const char *s = "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -1223,6 +1299,8 @@ static Suite *http1_suite(void)
     tcase_add_test(tc, a_line_past_its_limit_is_refused_before_it_ends);
     tcase_add_test(tc, accepts_http10_without_host);
     tcase_add_test(tc, skips_leading_empty_lines_and_counts_them);
+    tcase_add_test(tc, a_bad_authority_byte_is_refused_at_any_place);
+    tcase_add_test(tc, framing_fields_are_taken_in_any_case);
     tcase_add_test(tc, rejects_too_many_leading_empty_lines);
     tcase_add_test(tc, reads_content_length);
     tcase_add_test(tc, accepts_identical_repeated_content_lengths);

@@ -51,6 +51,35 @@ START_TEST(keeps_plain_paths_unchanged)
 }
 END_TEST
 
+/* A path is found normal (nothing to decode, no dot-segment, no "//") 16 bytes at a time,
+ * and a '/' that ends one 16 bytes is looked at with the first byte of the next: a '%'
+ * escape, "//", "/./" or "/../" at any place of a path of up to 64 bytes is still decoded,
+ * merged or removed, and a path without them is given back as it is. */
+START_TEST(a_path_to_normalise_is_found_at_any_place)
+{
+    static const char as[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char bs[] = "bbbbbbbbbbbbbbbbbbbb";
+    static const struct {
+        const char *mid, *out;
+        bool drops_as; /* "/../" takes the a's segment away */
+    } cases[] = {{"/", "/", false},   {"//", "/", false},  {"/./", "/", false},
+                 {"/%62", "/b", false}, {"/.x", "/.x", false}, {"/../", "/", true}};
+    for (int k = 1; k <= 40; k++) {
+        for (int m = 0; m <= 20; m++) {
+            for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+                char in[96], want[96];
+                snprintf(in, sizeof(in), "/%.*s%s%.*s", k, as, cases[c].mid, m, bs);
+                snprintf(want, sizeof(want), "%s%.*s%s%.*s", cases[c].drops_as ? "" : "/",
+                         cases[c].drops_as ? 0 : k, as, cases[c].out, m, bs);
+                const char *o = NULL;
+                ck_assert_int_eq(pt_uri_normalize(A, in, strlen(in), &o), 0);
+                ck_assert_msg(strcmp(o, want) == 0, "%s gave %s, not %s", in, o, want);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(removes_dot_segments)
 {
     ASSERT_NORM("/a/./b", "/a/b");
@@ -376,6 +405,7 @@ static Suite *uri_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, keeps_plain_paths_unchanged);
     tcase_add_test(tc, removes_dot_segments);
+    tcase_add_test(tc, a_path_to_normalise_is_found_at_any_place);
     tcase_add_test(tc, refuses_dot_segments_above_the_root_with_400);
     tcase_add_test(tc, merges_repeated_slashes);
     tcase_add_test(tc, keeps_names_made_of_dots_and_trailing_dots);
