@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 /* TLS 1.2 suites when no SSLCipherSuite is given: AEAD with forward secrecy only (ECDHE
  * with AES-GCM or ChaCha20-Poly1305), Mozilla's "intermediate" minus the DHE ones. */
@@ -410,15 +412,76 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     return 0;
 }
 
-static int set_sessions(SSL_CTX *ctx, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
+static void sid_str(EVP_MD_CTX *md, const char *s)
+{
+    s = s ? s : "";
+    EVP_DigestUpdate(md, s, strlen(s) + 1); /* (with its NUL: "ab","c" is not "a","bc") */
+}
+
+static void sid_int(EVP_MD_CTX *md, int v)
+{
+    EVP_DigestUpdate(md, &v, sizeof(v));
+}
+
+/* The session id context of vh's contexts: a SHA-256 of what tells it from another server
+ * and of the terms a client certificate is checked under. The ticket keys are every
+ * server's, so this alone keeps a session made where no client certificate was asked for
+ * from resuming where one is required: a name and ServerName's port did not (two servers
+ * of one name on two addresses or ports, an address-based one without a name, names alike
+ * in their first 32 bytes). Stable across children and restarts, so sessions still resume
+ * on the same server. */
+static int session_id_context(const pt_vhost_t *vh, const pt_tls_conf_t *tc,
+                              unsigned char out[SSL_MAX_SID_CTX_LENGTH])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return -1;
+    }
+    sid_str(md, vh->server_name);
+    sid_int(md, vh->server_port);
+    for (size_t i = 0; i < vh->naddrs; i++) {
+        const pt_vaddr_t *a = &vh->addrs[i];
+        char host[INET6_ADDRSTRLEN] = "*";
+        const struct sockaddr *sa = (const struct sockaddr *)&a->addr;
+        if (a->addrlen && sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+        else if (a->addrlen && sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+                      sizeof(host));
+        sid_str(md, host);
+        sid_int(md, a->port);
+    }
+    sid_int(md, tc->verify_client < 0 ? 0 : tc->verify_client);
+    sid_int(md, tc->verify_depth);
+    sid_str(md, tc->ca_file.path);
+    sid_str(md, tc->ca_path.path);
+    sid_str(md, tc->crl_file.path);
+    sid_str(md, tc->crl_path.path);
+    sid_int(md, tc->crl_check);
+    sid_str(md, tc->cadn_file.path);
+    sid_str(md, tc->cadn_path.path);
+    int ok = EVP_DigestFinal_ex(md, d, &n);
+    EVP_MD_CTX_free(md);
+    if (!ok || n < SSL_MAX_SID_CTX_LENGTH)
+        return -1;
+    memcpy(out, d, SSL_MAX_SID_CTX_LENGTH);
+    return 0;
+}
+
+static int set_sessions(dcx_t *l, SSL_CTX *ctx, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
 {
     /* A session resumes only with the server it was made with (and client certificates
      * need a context to resume at all). */
-    char sid[SSL_MAX_SID_CTX_LENGTH + 1];
-    int n = snprintf(sid, sizeof(sid), "%s:%d", vh->server_name ? vh->server_name : "",
-                     vh->server_port);
-    SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid,
-                                   (unsigned)PT_MIN(n, SSL_MAX_SID_CTX_LENGTH));
+    unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
+    if (session_id_context(vh, tc, sid) != 0 ||
+        !SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid))) {
+        char why[256];
+        pt_dcx_fail(l, NULL, "the TLS session id context: %s", ossl_reason(why, sizeof(why)));
+        return -1;
+    }
     SSL_CTX_set_timeout(ctx, tc->cache_timeout_s < 0 ? PT_TLS_DEFAULT_CACHE_TIMEOUT_S
                                                      : tc->cache_timeout_s);
     if (tc->session_cache && strncasecmp(tc->session_cache, "none", 4) == 0)
@@ -488,7 +551,7 @@ static SSL_CTX *ctx_new(dcx_t *l, const pt_vhost_t *vh, const pt_tls_conf_t *tc)
     SSL_CTX_set_tlsext_servername_callback(ctx, servername);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)vh);
     if (set_protocol(l, ctx, tc) < 0 || load_certs(l, ctx, tc) < 0 ||
-        load_client_verify(l, ctx, tc) < 0 || set_sessions(ctx, vh, tc) < 0 ||
+        load_client_verify(l, ctx, tc) < 0 || set_sessions(l, ctx, vh, tc) < 0 ||
         apply_cmds(l, ctx, tc) < 0 || attach_ticket_keys_and_stapling(l, ctx, vh, tc) < 0) {
         SSL_CTX_free(ctx);
         return NULL;

@@ -280,6 +280,54 @@ START_TEST(a_key_file_of_the_wrong_size_is_a_config_error_with_its_line)
 }
 END_TEST
 
+/* Two servers of one ServerName, on two addresses of one port, the second with
+ * SSLVerifyClient require: a session made with the first, without a client certificate,
+ * does not resume with the second (which would serve it without one). The ticket keys are
+ * every server's: the session id context alone tells them apart. */
+START_TEST(a_session_without_a_client_certificate_does_not_resume_where_one_is_required)
+{
+    bool prefork = strcmp(pth_mpm(), "prefork") == 0;
+    pth_config_raw(h,
+                   "MPM %s\nListen @PORT@ https\nServerName localhost\n"
+                   "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
+                   "CustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
+                   "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s"
+                   "<VirtualHost 127.0.0.1:@PORT@>\nServerName a.test\nSSLEngine on\n"
+                   "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n"
+                   "<VirtualHost 127.0.0.2:@PORT@>\nServerName a.test\nSSLEngine on\n"
+                   "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+                   "SSLVerifyClient require\nSSLCACertificateFile %s\n</VirtualHost>\n",
+                   pth_mpm(),
+                   prefork ? "StartServers 3\nMinSpareServers 3\nMaxSpareServers 4\nServerLimit 8\n"
+                           : "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 8\n"
+                             "MaxSpareThreads 12\nServerLimit 4\n",
+                   tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+                   tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), tlsx_file("ca.pem"));
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"};
+    for (int i = 0; i < 2; i++) {
+        char args[512], file[32];
+        /* (without a certificate, a full handshake with the second is refused) */
+        snprintf(args, sizeof(args), "%s -servername a.test -connect 127.0.0.2:%d", v[i],
+                 h->port);
+        char *out = tlsx_s_client(h->port, args);
+        ck_assert_msg(strstr(out, "resumed or not") == NULL,
+                      "%s: served a client without a certificate:\n%.3000s", v[i], out);
+        free(out);
+        snprintf(file, sizeof(file), "pub%d.pem", i);
+        new_session(h, v[i], file); /* with 127.0.0.1, which asks for no certificate */
+        snprintf(args, sizeof(args), "%s -servername a.test -connect 127.0.0.2:%d -sess_in %s",
+                 v[i], h->port, pth_path(h, file));
+        out = tlsx_s_client(h->port, args);
+        ck_assert_msg(strstr(out, "resumed or not") == NULL,
+                      "%s: a session made without a client certificate was served where one "
+                      "is required:\n%.3000s",
+                      v[i], out);
+        free(out);
+    }
+}
+END_TEST
+
 int main(void)
 {
     tlsx_pki();
@@ -294,6 +342,7 @@ int main(void)
     tcase_add_test(tc, two_instances_with_one_key_file_resume_each_others_sessions);
     tcase_add_test(tc, a_key_file_on_a_name_based_host_resumes_through_sni);
     tcase_add_test(tc, a_key_file_of_the_wrong_size_is_a_config_error_with_its_line);
+    tcase_add_test(tc, a_session_without_a_client_certificate_does_not_resume_where_one_is_required);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
