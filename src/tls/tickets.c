@@ -43,13 +43,6 @@ typedef struct {
 static ring_t *ring;
 /* SSL_CTX ex_data slot of a virtual host's key-file key (pt_ticket_key_t, OPENSSL_malloc). */
 static int file_key_idx = -1;
-/* Every key file's key given to pt_tickets_ctx, newest last (the oldest dropped when full):
- * a ticket is decrypted with the key its name names, whichever host's context the
- * connection is on (the host SNI named: tls_ctx.c switches before OpenSSL reads the
- * ticket). Written by the parent at load, inherited by the children. */
-#define FILE_KEYS_MAX 32
-static pt_ticket_key_t file_keys[FILE_KEYS_MAX];
-static size_t nfile_keys;
 
 static int new_key(pt_ticket_key_t *k)
 {
@@ -150,17 +143,13 @@ static int key_up(const pt_ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *c
     return 1;
 }
 
-/* OpenSSL's ticket callback. Encrypt: name the key, key up. Decrypt: 1 for the current
- * key, 2 for the previous one (valid, but OpenSSL issues a new ticket under the current
- * key), 0 for a key we no longer have (a full handshake, as for an expired ticket). */
-static const pt_ticket_key_t *file_key_named(const unsigned char name[16])
-{
-    for (size_t i = 0; i < nfile_keys; i++)
-        if (memcmp(file_keys[i].name, name, 16) == 0)
-            return &file_keys[i];
-    return NULL;
-}
-
+/* OpenSSL's ticket callback, for every server's connections: OpenSSL calls the first
+ * context's (the address's default server), whichever server SNI switched to, so the keys
+ * are the switched context's (SSL_get_SSL_CTX). Encrypt: name the key, key up. Decrypt: 1
+ * for the current key, 2 for the previous one (valid, but OpenSSL issues a new ticket under
+ * the current key), 0 for a key we no longer have (a full handshake, as for an expired
+ * ticket). A server's key file is the only file key it takes: the key of a file since
+ * replaced (a graceful restart) resumes nothing, as in mod_ssl. */
 static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
                      EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
@@ -169,9 +158,8 @@ static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
         memcpy(key_name, fk->name, 16);
         return key_up(fk, iv, cctx, hctx, 1);
     }
-    const pt_ticket_key_t *named = enc ? NULL : file_key_named(key_name);
-    if (named)
-        return key_up(named, iv, cctx, hctx, 0);
+    if (!enc && fk && memcmp(key_name, fk->name, 16) == 0)
+        return key_up(fk, iv, cctx, hctx, 0);
     ring_keys_t rk;
     if (!ring || !pt_seq_read(&ring->lock, &rk, &ring->keys, sizeof(rk)))
         return enc ? -1 : 0;
@@ -203,6 +191,12 @@ int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, 
         /* TLS 1.3 would still send (stateful) tickets with only SSL_OP_NO_TICKET. */
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         SSL_CTX_set_num_tickets(ctx, 0);
+        /* Its callback all the same: as an address's default server, its context is the
+         * one whose callback OpenSSL calls for the servers SNI switches to (ticket_cb). */
+        if (ring && SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1) {
+            snprintf(err, errlen, "ticket keys: SSL_CTX_set_tlsext_ticket_key_evp_cb failed");
+            return -1;
+        }
         return 0;
     }
     if (!ring || file_key_idx < 0) {
@@ -218,11 +212,6 @@ int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, 
             return -1;
         }
         *k = *file_key;
-        if (!file_key_named(k->name)) {
-            if (nfile_keys == FILE_KEYS_MAX)
-                memmove(file_keys, file_keys + 1, --nfile_keys * sizeof(file_keys[0]));
-            file_keys[nfile_keys++] = *k;
-        }
     } else if (period_of(ctx) > ring->period_ms) {
         ring->period_ms = period_of(ctx);
     }

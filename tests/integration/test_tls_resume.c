@@ -328,6 +328,66 @@ START_TEST(a_session_without_a_client_certificate_does_not_resume_where_one_is_r
 }
 END_TEST
 
+/* A new SSLSessionTicketKeyFile (the old key replaced, a graceful restart) stops tickets
+ * under the old key from resuming, as mod_ssl's restart does: after a leak, replacing the
+ * file is the way to retire the key. */
+START_TEST(a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets)
+{
+    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
+    free(out);
+    char line[600];
+    snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "ticket.key"));
+    config_tls(h, line);
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"}, *f[] = {"k13.pem", "k12.pem"};
+    for (int i = 0; i < 2; i++) {
+        new_session(h, v[i], f[i]);
+        ck_assert_msg(resumes(h, v[i], f[i]), "%s: not resumed before the new key", v[i]);
+    }
+    out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
+    free(out);
+    pid_t old[64];
+    int nold = pth_children(h->pid, old, 64);
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    wait_children_replaced(old, nold);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(!resumes(h, v[i], f[i]),
+                      "%s: a ticket under the replaced file's key still resumes", v[i]);
+}
+END_TEST
+
+/* The address's default server says SSLSessionTickets off and b.test keeps them: b.test's
+ * tickets are under the parent's ring, rotated every SSLSessionCacheTimeout, not under a
+ * key OpenSSL made once at start (its ticket callback is the first context's). */
+START_TEST(an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_none)
+{
+    char vhosts[2048];
+    snprintf(vhosts, sizeof(vhosts),
+             "SSLSessionCacheTimeout 1\n"
+             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\nSSLSessionTickets off\n</VirtualHost>\n"
+             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\n</VirtualHost>\n",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"));
+    config_tls(h, vhosts);
+    pth_start(h);
+    char args[512];
+    snprintf(args, sizeof(args), "-tls1_3 -servername b.test -sess_out %s",
+             pth_path(h, "b0.pem"));
+    free(tlsx_s_client(h->port, args));
+    char *a = key_name_of("b0.pem");
+    pth_sleep_ms(3500); /* (the ring turns every second here: SSLSessionCacheTimeout 1) */
+    snprintf(args, sizeof(args), "-tls1_3 -servername b.test -sess_out %s",
+             pth_path(h, "b1.pem"));
+    free(tlsx_s_client(h->port, args));
+    char *b = key_name_of("b1.pem");
+    ck_assert_msg(strcmp(a, b) != 0, "b.test's tickets: still the key of 3.5 s ago (%s)", b);
+    free(a);
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     tlsx_pki();
@@ -343,6 +403,8 @@ int main(void)
     tcase_add_test(tc, a_key_file_on_a_name_based_host_resumes_through_sni);
     tcase_add_test(tc, a_key_file_of_the_wrong_size_is_a_config_error_with_its_line);
     tcase_add_test(tc, a_session_without_a_client_certificate_does_not_resume_where_one_is_required);
+    tcase_add_test(tc, a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets);
+    tcase_add_test(tc, an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_none);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
