@@ -423,13 +423,14 @@ static void sid_int(EVP_MD_CTX *md, int v)
     EVP_DigestUpdate(md, &v, sizeof(v));
 }
 
-/* The session id context of vh's contexts: a SHA-256 of what tells it from another server
+/* The session id context of vh's contexts: a SHA-256 of its name (and ServerName's port)
  * and of the terms a client certificate is checked under. The ticket keys are every
  * server's, so this alone keeps a session made where no client certificate was asked for
- * from resuming where one is required: a name and ServerName's port did not (two servers
- * of one name on two addresses or ports, an address-based one without a name, names alike
- * in their first 32 bytes). Stable across children and restarts, so sessions still resume
- * on the same server. */
+ * from resuming where one is required: the name and port alone did not (two servers of one
+ * name on two addresses or ports, an address-based one without a name, names alike in their
+ * first 32 bytes). Servers alike in all of it may resume each other's sessions, as replicas
+ * behind one name do (SSLSessionTicketKeyFile), whatever port each listens on. Stable
+ * across children and restarts. */
 static int session_id_context(const pt_vhost_t *vh, const pt_tls_conf_t *tc,
                               unsigned char out[SSL_MAX_SID_CTX_LENGTH])
 {
@@ -442,18 +443,6 @@ static int session_id_context(const pt_vhost_t *vh, const pt_tls_conf_t *tc,
     }
     sid_str(md, vh->server_name);
     sid_int(md, vh->server_port);
-    for (size_t i = 0; i < vh->naddrs; i++) {
-        const pt_vaddr_t *a = &vh->addrs[i];
-        char host[INET6_ADDRSTRLEN] = "*";
-        const struct sockaddr *sa = (const struct sockaddr *)&a->addr;
-        if (a->addrlen && sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
-        else if (a->addrlen && sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
-                      sizeof(host));
-        sid_str(md, host);
-        sid_int(md, a->port);
-    }
     sid_int(md, tc->verify_client < 0 ? 0 : tc->verify_client);
     sid_int(md, tc->verify_depth);
     sid_str(md, tc->ca_file.path);
