@@ -183,11 +183,6 @@ static const char *escape(pt_arena_t *a, const char *s)
     return o;
 }
 
-static int hexval(char c)
-{
-    return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
-}
-
 /* unescape(): %XX decoded except %2F, which stays encoded; "" for a bad escape or %00. */
 static const char *unescape(pt_arena_t *a, const char *s)
 {
@@ -199,7 +194,7 @@ static const char *unescape(pt_arena_t *a, const char *s)
         }
         if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
             return "";
-        int c = hexval(s[1]) * 16 + hexval(s[2]);
+        int c = pt_hexval(s[1]) * 16 + pt_hexval(s[2]);
         if (c == 0)
             return "";
         if (c == '/') {

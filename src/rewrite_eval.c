@@ -3,6 +3,7 @@
  * substitution with $N (the rule's captures), %N (the last matched condition's), %{VAR} and
  * ${map:key|default}; the query string split off, the per-directory prefix stripped and put
  * back, C, S=, N=, L, END, PT and P ending or steering the walk. */
+#include "common.h"
 #include "rewrite_int.h"
 
 #include <ctype.h>
@@ -88,17 +89,12 @@ const char *pt_rewrite_escape_uri(pt_arena_t *a, const char *s)
 
 /* ---- Maps -------------------------------------------------------------------------------- */
 
-static int hexval(char ch)
-{
-    return isdigit((unsigned char)ch) ? ch - '0' : (tolower((unsigned char)ch) - 'a' + 10);
-}
-
 static char *unescape(pt_arena_t *a, const char *s)
 {
     char *out = pt_arena_strdup(a, s), *d = out;
     for (const char *p = s; *p; p++) {
         if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
-            *d++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+            *d++ = (char)(pt_hexval(p[1]) * 16 + pt_hexval(p[2]));
             p += 2;
         } else {
             *d++ = *p;

@@ -8,20 +8,6 @@
 #include <emmintrin.h>
 #endif
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes %XX into out (room for len + 1). A decoded '/' would let a client hide a segment
  * boundary from <Location> matching, so it is refused as Apache does with
  * AllowEncodedSlashes Off; a NUL byte would truncate the file name. */
@@ -43,8 +29,8 @@ static int percent_decode(const char *raw, size_t len, int slashes, char *out, s
             if (i + 2 >= len) {
                 return 400;
             }
-            int hi = hexval(raw[i + 1]);
-            int lo = hexval(raw[i + 2]);
+            int hi = pt_hexval(raw[i + 1]);
+            int lo = pt_hexval(raw[i + 2]);
             if (hi < 0 || lo < 0) {
                 return 400;
             }

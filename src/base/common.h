@@ -51,6 +51,15 @@ static inline bool pt_str_caseeq(pt_str_t s, const char *c)
            strncasecmp(s.p, c, n) == 0;
 }
 
+/* A hex digit's value (either case), or -1 for any other byte. */
+static inline int pt_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 #define PT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* For the work behind a per-request function's quick "nothing to do" test: kept out of line,
  * the test costs no saving of registers or stack frame, which inlined it would (most

@@ -10,16 +10,6 @@ static inline bool is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Chunked decoder states. Framing bytes go through chunk_step one at a time, so input may be
  * split anywhere; data is handed out as slices of the input. */
 enum {
@@ -117,7 +107,7 @@ static int chunk_step(pt_chunked_t *c, unsigned char ch)
     int h;
     switch (c->state) {
     case C_SIZE:
-        if ((h = hexval(ch)) < 0)
+        if ((h = pt_hexval(ch)) < 0)
             return size_end(c, ch);
         if (c->ext_len == 16)
             return -1;

@@ -35,16 +35,6 @@ static inline bool is_alpha(char c)
     return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 pt_method_t pt_h1_method_id(pt_str_t m)
 {
     const char *p = m.p;
@@ -112,7 +102,7 @@ static bool valid_authority(pt_str_t s, bool need_port)
             p = skip_class(p, end, host_ch);
             if (p == end || *p != '%')
                 break;
-            if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+            if (end - p < 3 || pt_hexval(p[1]) < 0 || pt_hexval(p[2]) < 0)
                 return false;
             p += 3;
         }

@@ -221,13 +221,6 @@ typedef struct {
     size_t n;
 } params_t;
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* application/x-www-form-urlencoded: '+' is a space, %XX a byte. */
 static char *form_decode(pt_arena_t *a, const char *s, size_t len)
 {
@@ -236,8 +229,8 @@ static char *form_decode(pt_arena_t *a, const char *s, size_t len)
         int h, l;
         if (s[i] == '+')
             *q++ = ' ';
-        else if (s[i] == '%' && i + 2 < len && (h = hexval(s[i + 1])) >= 0 &&
-                 (l = hexval(s[i + 2])) >= 0) {
+        else if (s[i] == '%' && i + 2 < len && (h = pt_hexval(s[i + 1])) >= 0 &&
+                 (l = pt_hexval(s[i + 2])) >= 0) {
             *q++ = (char)(h * 16 + l);
             i += 2;
         } else
