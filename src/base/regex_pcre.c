@@ -1,11 +1,12 @@
 /* PCRE2 behind pt_regex_*: compile once at config load (JIT when available), match from
- * any thread with match data kept per thread and grown to the largest pattern seen. */
+ * any thread with match data kept per thread (idle.h) and grown to the largest pattern seen. */
 #include "regex_pcre.h"
+
+#include "idle.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <ctype.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,51 +28,33 @@ struct pt_regex {
     size_t lit_len;
 };
 
-/* Per-thread match data, freed when the thread ends (the main thread's stays reachable
- * until exit). */
-typedef struct {
-    pcre2_match_data *md;
-    uint32_t pairs;
-} match_slot_t;
+/* Per-thread match data, grown to the largest pattern seen. It goes when the thread waits
+ * for work or ends (idle.h), and a match after that (a later destructor's, say) makes it
+ * again. */
+static _Thread_local pcre2_match_data *md_kept;
+static _Thread_local uint32_t md_pairs;
+static atomic_bool md_hooked; /* md_drop is an idle hook */
 
-static pthread_key_t slot_key;
-static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
-static __thread match_slot_t *slot;
-
-/* Runs in the ending thread: its slot goes, and a destructor that runs after this one and
- * matches gets a new slot, registered again, which the next round of destructors frees. */
-static void slot_free(void *p)
+static void md_drop(void)
 {
-    match_slot_t *s = p;
-    if (slot == s)
-        slot = NULL;
-    pcre2_match_data_free(s->md);
-    free(s);
-}
-
-static void slot_key_make(void)
-{
-    (void)pthread_key_create(&slot_key, slot_free);
+    pcre2_match_data_free(md_kept);
+    md_kept = NULL;
+    md_pairs = 0;
 }
 
 static pcre2_match_data *match_data(uint32_t pairs)
 {
-    if (!slot) {
-        pthread_once(&slot_once, slot_key_make);
-        slot = calloc(1, sizeof(*slot));
-        if (!slot)
-            return NULL;
-        (void)pthread_setspecific(slot_key, slot);
-    }
-    if (slot->pairs < pairs) {
-        pcre2_match_data *md = pcre2_match_data_create(pairs, NULL);
-        if (!md)
-            return NULL;
-        pcre2_match_data_free(slot->md);
-        slot->md = md;
-        slot->pairs = pairs;
-    }
-    return slot->md;
+    if (md_kept && md_pairs >= pairs)
+        return md_kept;
+    if (!pt_thread_keeps(md_drop, &md_hooked))
+        return NULL;
+    pcre2_match_data *md = pcre2_match_data_create(pairs, NULL);
+    if (!md)
+        return NULL;
+    pcre2_match_data_free(md_kept);
+    md_kept = md;
+    md_pairs = pairs;
+    return md;
 }
 
 /* Fills re's literal form when pattern has one: an optional '^', then bytes that are not

@@ -176,8 +176,8 @@ START_TEST(many_threads_match_one_compiled_pattern)
 }
 END_TEST
 
-/* A thread's match data is freed at its end by a key's destructor. A destructor that runs
- * later (a key made after the regex layer's, so glibc runs it after) may still match: it gets
+/* A thread's match data is freed at its end by a key's destructor (idle.h's). A destructor
+ * that runs later (a key made after that one, so glibc runs it after) may still match: it gets
  * fresh match data, not the freed one (ASan: heap-use-after-free before the fix), and that is
  * freed too (LeakSanitizer). */
 static pt_regex_t *late_re;
@@ -207,7 +207,8 @@ START_TEST(a_later_thread_end_destructor_may_still_match)
     late_re = pt_regex_compile("^a(\\d+)$", 0, NULL, 0);
     ck_assert_ptr_nonnull(late_re);
     pt_regmatch_t m[2];
-    ck_assert_int_eq(pt_regex_exec(late_re, "a1", 2, m, 0), 0); /* the layer's key first */
+    /* (idle.h's thread-end key is made now, before late_key) */
+    ck_assert_int_eq(pt_regex_exec(late_re, "a1", 2, m, 0), 0);
     ck_assert_int_eq(pthread_key_create(&late_key, late_match), 0);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, match_then_end, NULL), 0);
