@@ -213,7 +213,10 @@ static bool follow_everywhere(pt_request_t *r, const char *f, size_t root_len, u
         return false;
     }
     if (!directories_set_options(r)) {
-        return true;
+        return true; /* (the usual answer, before the name's length: only the walk needs it) */
+    }
+    if (f[0] != '/' || root_len == 0 || root_len > strlen(f)) {
+        root_len = 1; /* unknown root: check every component */
     }
     for (size_t i = root_len; f[i]; i++) {
         if (f[i] == '/' && f[i + 1] && f[i + 1] != '/' &&
@@ -226,19 +229,7 @@ static bool follow_everywhere(pt_request_t *r, const char *f, size_t root_len, u
 
 bool pt_walk_follows_everywhere(pt_request_t *r, size_t root_len, unsigned options)
 {
-    const char *f = r->filename;
-    if (!f || !(options & PT_OPT_FOLLOW_SYMLINKS)) {
-        return false;
-    }
-    /* The usual answer (no <Directory> sets Options) before the name's length, which only
-     * the walk over its directories needs. */
-    if (!directories_set_options(r)) {
-        return true;
-    }
-    if (f[0] != '/' || root_len == 0 || root_len > strlen(f)) {
-        root_len = 1;
-    }
-    return follow_everywhere(r, f, root_len, options);
+    return r->filename && follow_everywhere(r, r->filename, root_len, options);
 }
 
 int pt_walk_open(pt_request_t *r, size_t root_len, unsigned options, bool path_only,
