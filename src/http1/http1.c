@@ -204,11 +204,11 @@ static int request_line_slices(const parser_t *ps, pt_http1_request_t *req)
 static int version_done(parser_t *ps, int known)
 {
     pt_http1_parser_t *st = ps->st;
-    int rc = known ? 0 : pt_h1_parse_version(ps->buf + st->value, &st->version);
-    if (rc)
-        return rc;
+    int rc;
     if (known)
         st->version = known;
+    else if ((rc = pt_h1_parse_version(ps->buf + st->value, &st->version)) != 0)
+        return rc;
     /* Judged into the caller's request: when the head ends in this call too (the usual
      * case), its request line is there already. */
     ps->line_done = true;

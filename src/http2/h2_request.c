@@ -150,15 +150,12 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     /* :authority is the request's Host, as mod_http2 makes it: a host field that names
      * another would have rules, logs and backends (%{HTTP_HOST}, ProxyPreserveHost) see a
      * host other than the one whose server answers (RFC 9113 8.3.1). */
-    if (st->authority && st->authority[0]) {
-        if (st->has_host)
-            pt_table_set(&r->headers_in, "Host", st->authority);
-        else
-            pt_table_add(&r->headers_in, "Host", st->authority);
-    }
-    set_host_kept(st->s, st, r, st->authority && st->authority[0]
-                                    ? st->authority
-                                    : pt_table_get(&r->headers_in, "Host"));
+    const char *auth = st->authority && st->authority[0] ? st->authority : NULL;
+    if (auth && st->has_host)
+        pt_table_set(&r->headers_in, "Host", auth);
+    else if (auth)
+        pt_table_add(&r->headers_in, "Host", auth);
+    set_host_kept(st->s, st, r, auth ? auth : pt_table_get(&r->headers_in, "Host"));
     pt_table_init(&r->headers_out, a, 8);
     pt_table_init(&r->err_headers_out, a, 4);
     pt_table_init(&r->env, a, 8);
