@@ -29,21 +29,37 @@ static void teardown(void)
     h = NULL;
 }
 
-/* A TLS server of two children (so that two processes answer) with extra lines. */
-static void config_tls(pth_t *s, const char *extra)
+/* A server of two children (so that two processes answer) listening on listen, with the
+ * lines of rest after the main server's. */
+static void config_two_children(pth_t *s, const char *listen, const char *rest)
 {
     bool prefork = strcmp(pth_mpm(), "prefork") == 0;
     pth_config_raw(s,
-        "MPM %s\nListen 127.0.0.1:@PORT@ https\nServerName localhost\n"
+        "MPM %s\nListen %s https\nServerName localhost\n"
         "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
         "CustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
-        "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s"
-        "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s\n",
-        pth_mpm(),
+        "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s%s\n",
+        pth_mpm(), listen,
         prefork ? "StartServers 3\nMinSpareServers 3\nMaxSpareServers 4\nServerLimit 8\n"
                 : "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 8\n"
                   "MaxSpareThreads 12\nServerLimit 4\n",
-        tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), extra);
+        rest);
+}
+
+/* A TLS server of two children with extra lines. */
+static void config_tls(pth_t *s, const char *extra)
+{
+    char rest[4096];
+    snprintf(rest, sizeof(rest),
+             "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), extra);
+    config_two_children(s, "127.0.0.1:@PORT@", rest);
+}
+
+/* n random bytes into h's DIR/name (a ticket key file is mod_ssl's 48). */
+static void key_file(const char *name, int n)
+{
+    free(tlsx_sh_ok(10, "openssl rand -out %s %d", pth_path(h, name), n));
 }
 
 static void assert_has(const char *out, const char *needle, const char *what)
@@ -192,8 +208,7 @@ END_TEST
 START_TEST(two_instances_with_one_key_file_resume_each_others_sessions)
 {
     /* mod_ssl's file: 16 bytes key name, 16 HMAC secret, 16 AES key. */
-    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
-    free(out);
+    key_file("ticket.key", 48);
     char line[600];
     snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "ticket.key"));
     pth_t *h2 = pth_new(), *h3 = pth_new();
@@ -224,8 +239,8 @@ END_TEST
  * own. */
 START_TEST(a_key_file_on_a_name_based_host_resumes_through_sni)
 {
-    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "b.key"));
-    free(out);
+    key_file("b.key", 48);
+    char *out;
     char vhosts[2048];
     snprintf(vhosts, sizeof(vhosts),
              "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
@@ -259,8 +274,7 @@ END_TEST
 
 START_TEST(a_key_file_of_the_wrong_size_is_a_config_error_with_its_line)
 {
-    char *out = tlsx_sh_ok(10, "openssl rand -out %s 32", pth_path(h, "short.key"));
-    free(out);
+    key_file("short.key", 32);
     char line[600];
     snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "short.key"));
     config_tls(h, line);
@@ -286,23 +300,16 @@ END_TEST
  * every server's: the session id context alone tells them apart. */
 START_TEST(a_session_without_a_client_certificate_does_not_resume_where_one_is_required)
 {
-    bool prefork = strcmp(pth_mpm(), "prefork") == 0;
-    pth_config_raw(h,
-                   "MPM %s\nListen @PORT@ https\nServerName localhost\n"
-                   "ErrorLog @DIR@/error.log\nPidFile @DIR@/portico.pid\nLogLevel info\n"
-                   "CustomLog @DIR@/access.log common\nDocumentRoot @DOCROOT@\n"
-                   "<Directory @DOCROOT@>\nRequire all granted\n</Directory>\n%s"
-                   "<VirtualHost 127.0.0.1:@PORT@>\nServerName a.test\nSSLEngine on\n"
-                   "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n"
-                   "<VirtualHost 127.0.0.2:@PORT@>\nServerName a.test\nSSLEngine on\n"
-                   "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
-                   "SSLVerifyClient require\nSSLCACertificateFile %s\n</VirtualHost>\n",
-                   pth_mpm(),
-                   prefork ? "StartServers 3\nMinSpareServers 3\nMaxSpareServers 4\nServerLimit 8\n"
-                           : "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 8\n"
-                             "MaxSpareThreads 12\nServerLimit 4\n",
-                   tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
-                   tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), tlsx_file("ca.pem"));
+    char vhosts[2048];
+    snprintf(vhosts, sizeof(vhosts),
+             "<VirtualHost 127.0.0.1:@PORT@>\nServerName a.test\nSSLEngine on\n"
+             "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n"
+             "<VirtualHost 127.0.0.2:@PORT@>\nServerName a.test\nSSLEngine on\n"
+             "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+             "SSLVerifyClient require\nSSLCACertificateFile %s\n</VirtualHost>\n",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), tlsx_file("ca.pem"));
+    config_two_children(h, "@PORT@", vhosts);
     pth_start(h);
     const char *v[] = {"-tls1_3", "-tls1_2"};
     for (int i = 0; i < 2; i++) {
@@ -333,8 +340,7 @@ END_TEST
  * file is the way to retire the key. */
 START_TEST(a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets)
 {
-    char *out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
-    free(out);
+    key_file("ticket.key", 48);
     char line[600];
     snprintf(line, sizeof(line), "SSLSessionTicketKeyFile %s\n", pth_path(h, "ticket.key"));
     config_tls(h, line);
@@ -344,8 +350,7 @@ START_TEST(a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets)
         new_session(h, v[i], f[i]);
         ck_assert_msg(resumes(h, v[i], f[i]), "%s: not resumed before the new key", v[i]);
     }
-    out = tlsx_sh_ok(10, "openssl rand -out %s 48", pth_path(h, "ticket.key"));
-    free(out);
+    key_file("ticket.key", 48);
     pid_t old[64];
     int nold = pth_children(h->pid, old, 64);
     ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
@@ -402,7 +407,8 @@ int main(void)
     tcase_add_test(tc, two_instances_with_one_key_file_resume_each_others_sessions);
     tcase_add_test(tc, a_key_file_on_a_name_based_host_resumes_through_sni);
     tcase_add_test(tc, a_key_file_of_the_wrong_size_is_a_config_error_with_its_line);
-    tcase_add_test(tc, a_session_without_a_client_certificate_does_not_resume_where_one_is_required);
+    tcase_add_test(tc,
+                   a_session_without_a_client_certificate_does_not_resume_where_one_is_required);
     tcase_add_test(tc, a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets);
     tcase_add_test(tc, an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_none);
     suite_add_tcase(s, tc);
