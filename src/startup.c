@@ -199,7 +199,7 @@ static void child_exit(const pt_config_t *cfg)
 static void tick_parent(const pt_config_t *cfg, int64_t now_ms)
 {
     pt_hcheck_tick_parent(cfg, now_ms); /* health checks and resolve=, once per server */
-    pt_tickets_tick(now_ms);
+    pt_tickets_tick(pt_tickets_period_ms(cfg), now_ms);
     pt_stapling_tick(now_ms);
 }
 

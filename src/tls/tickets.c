@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "tls.h"
+#include "tls_ctx.h"
 #include "tls_shm.h"
 
 #include <errno.h>
@@ -29,13 +30,12 @@ typedef struct {
     bool has_prev;
 } ring_keys_t;
 
-/* The shared ring. keys is written by the parent only, under lock; the rest is the
+/* The shared ring. keys is written by the parent only, under lock; rotated_ms is the
  * parent's bookkeeping (children inherit it and never read it). */
 typedef struct {
     pt_seqlock_t lock;
     ring_keys_t keys;
     int64_t rotated_ms;
-    int64_t period_ms;
 } ring_t;
 
 /* Mapped once in the parent and inherited by every child; like the scoreboard, process
@@ -82,7 +82,6 @@ int pt_tickets_init(char *err, size_t errlen)
         return -1;
     }
     r->rotated_ms = pt_now_ms();
-    r->period_ms = ROTATE_MIN_MS;
     ring = r;
     return 0;
 }
@@ -177,6 +176,35 @@ static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
     return rc;
 }
 
+/* Before OpenSSL makes a ticket: the session it carries gets the lifetime of the server the
+ * connection is on, its SSLSessionCacheTimeout. OpenSSL gives a new session the lifetime of
+ * the connection's first context (the address's default server), whichever server SNI
+ * switched to, and calls the first context's callback, so every context has this one. The
+ * lifetime goes into the ticket, with it its hint to the client, and is what a resumption
+ * is checked against. */
+static int ticket_made(SSL *s, void *arg)
+{
+    (void)arg;
+    SSL_SESSION *sess = SSL_get0_session(s);
+    long lifetime = SSL_CTX_get_timeout(SSL_get_SSL_CTX(s));
+    if (sess && SSL_SESSION_get_timeout(sess) != lifetime)
+        SSL_SESSION_set_timeout(sess, lifetime);
+    return 1;
+}
+
+/* The callbacks every context has (ticket_cb, ticket_made), tickets on or off: as an
+ * address's default server, its context is the one whose callbacks OpenSSL calls for the
+ * servers SNI switches to. */
+static int callbacks(SSL_CTX *ctx, char *err, size_t errlen)
+{
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1 ||
+        SSL_CTX_set_session_ticket_cb(ctx, ticket_made, NULL, NULL) != 1) {
+        snprintf(err, errlen, "ticket keys: the ticket callbacks could not be set");
+        return -1;
+    }
+    return 0;
+}
+
 static int64_t period_of(SSL_CTX *ctx)
 {
     int64_t ms = (int64_t)SSL_CTX_get_timeout(ctx) * 1000;
@@ -191,13 +219,7 @@ int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, 
         /* TLS 1.3 would still send (stateful) tickets with only SSL_OP_NO_TICKET. */
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         SSL_CTX_set_num_tickets(ctx, 0);
-        /* Its callback all the same: as an address's default server, its context is the
-         * one whose callback OpenSSL calls for the servers SNI switches to (ticket_cb). */
-        if (ring && SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1) {
-            snprintf(err, errlen, "ticket keys: SSL_CTX_set_tlsext_ticket_key_evp_cb failed");
-            return -1;
-        }
-        return 0;
+        return ring ? callbacks(ctx, err, errlen) : 0;
     }
     if (!ring || file_key_idx < 0) {
         snprintf(err, errlen, "ticket keys: pt_tickets_init was not called");
@@ -212,14 +234,8 @@ int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, 
             return -1;
         }
         *k = *file_key;
-    } else if (period_of(ctx) > ring->period_ms) {
-        ring->period_ms = period_of(ctx);
     }
-    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1) {
-        snprintf(err, errlen, "ticket keys: SSL_CTX_set_tlsext_ticket_key_evp_cb failed");
-        return -1;
-    }
-    return 0;
+    return callbacks(ctx, err, errlen);
 }
 
 void pt_tickets_rotate(int64_t now_ms)
@@ -238,9 +254,30 @@ void pt_tickets_rotate(int64_t now_ms)
     OPENSSL_cleanse(&k, sizeof(k));
 }
 
-void pt_tickets_tick(int64_t now_ms)
+int64_t pt_tickets_ctx_period_ms(SSL_CTX *ctx)
 {
-    if (ring && now_ms - ring->rotated_ms >= ring->period_ms)
+    if ((SSL_CTX_get_options(ctx) & SSL_OP_NO_TICKET) ||
+        (file_key_idx >= 0 && SSL_CTX_get_ex_data(ctx, file_key_idx)))
+        return 0;
+    return period_of(ctx);
+}
+
+static void widen_period(SSL_CTX *ctx, void *arg)
+{
+    int64_t *period = arg;
+    *period = PT_MAX(*period, pt_tickets_ctx_period_ms(ctx));
+}
+
+int64_t pt_tickets_period_ms(const pt_config_t *cfg)
+{
+    int64_t period = ROTATE_MIN_MS;
+    pt_tls_ctx_each(cfg, widen_period, &period);
+    return period;
+}
+
+void pt_tickets_tick(int64_t period_ms, int64_t now_ms)
+{
+    if (ring && now_ms - ring->rotated_ms >= period_ms)
         pt_tickets_rotate(now_ms);
 }
 

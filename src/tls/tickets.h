@@ -8,6 +8,8 @@
 #ifndef PT_TICKETS_H
 #define PT_TICKETS_H
 
+#include "config.h"
+
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,16 +40,24 @@ int pt_tickets_key_file(const char *path, pt_ticket_key_t *key, char *err, size_
 /* Sets ctx's tickets (SSLSessionTickets): enabled, the ring's keys (pt_tickets_init first)
  * or file_key's (copied, freed with ctx; NULL for the ring); disabled, no tickets at all.
  * Either way OpenSSL's per-process session cache is turned off: a session ID cached in one
- * child would resume only when that child answers again. The ring's rotation period is the
- * longest SSL_CTX_get_timeout (SSLSessionCacheTimeout) given here, so that a ticket stays
- * decryptable for its whole lifetime. 0, or -1 with a message in err. */
+ * child would resume only when that child answers again. 0, or -1 with a message in err. */
 int pt_tickets_ctx(SSL_CTX *ctx, bool enabled, const pt_ticket_key_t *file_key, char *err,
                    size_t errlen);
 
-/* The parent's tick (mpm.h tick_parent), with the monotonic time: rotates the ring when its
- * period has passed since the last rotation. Cheap when nothing is due; nothing before
- * pt_tickets_init. */
-void pt_tickets_tick(int64_t now_ms);
+/* How often the ring must turn for ctx: its SSL_CTX_get_timeout (SSLSessionCacheTimeout),
+ * within a second and a day, so that a ticket stays decryptable for its whole lifetime (the
+ * key that made it is the previous one for a period more); 0 when ctx's tickets are not
+ * under the ring (off, or a key file). */
+int64_t pt_tickets_ctx_period_ms(SSL_CTX *ctx);
+/* The ring's period under cfg, the configuration now loaded: the longest of its servers'
+ * (pt_tickets_ctx_period_ms), a second at least. Of the loaded configuration only, so that
+ * a graceful restart that shortens SSLSessionCacheTimeout turns the keys sooner. */
+int64_t pt_tickets_period_ms(const pt_config_t *cfg);
+
+/* The parent's tick (mpm.h tick_parent), with the monotonic time: rotates the ring when
+ * period_ms (pt_tickets_period_ms) has passed since the last rotation. Cheap when nothing
+ * is due; nothing before pt_tickets_init. */
+void pt_tickets_tick(int64_t period_ms, int64_t now_ms);
 
 /* Rotates now (tests; the tick's work): a new current key, the current one kept as the
  * previous for decryption, the previous one forgotten. */

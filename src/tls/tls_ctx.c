@@ -117,6 +117,13 @@ static tls_gen_t *gen_of(const pt_config_t *cfg)
     return NULL;
 }
 
+void pt_tls_ctx_each(const pt_config_t *cfg, void (*fn)(SSL_CTX *ctx, void *arg), void *arg)
+{
+    tls_gen_t *g = cfg ? gen_of(cfg) : NULL;
+    for (size_t i = 0; g && i < g->nents; i++)
+        fn(g->ents[i].ctx, arg);
+}
+
 static const tls_entry_t *entry_for(const pt_config_t *cfg, const pt_vhost_t *vh)
 {
     tls_gen_t *g = gen_of(cfg);

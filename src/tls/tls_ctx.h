@@ -13,6 +13,9 @@
 int pt_tls_ctx_build(dcx_t *l);
 /* Frees what pt_tls_ctx_build made for cfg (also after it failed half-way). */
 void pt_tls_ctx_release(const pt_config_t *cfg);
+/* fn(ctx, arg) for each of cfg's contexts (one per server with TLS); none for a cfg
+ * without TLS or NULL. */
+void pt_tls_ctx_each(const pt_config_t *cfg, void (*fn)(SSL_CTX *ctx, void *arg), void *arg);
 
 /* A connection's TLS state (c->tp_state), owned by the transport: freed by its close. */
 typedef struct {

@@ -393,6 +393,82 @@ START_TEST(an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_n
 }
 END_TEST
 
+/* The lifetime hint of the ticket in the session saved as DIR/name (sess_id's text). */
+static long ticket_lifetime_of(const char *name)
+{
+    char *out = tlsx_sh_ok(10, "openssl sess_id -in %s -noout -text", pth_path(h, name));
+    const char *t = strstr(out, "lifetime hint:");
+    ck_assert_msg(t != NULL, "no ticket lifetime hint in the session:\n%.2000s", out);
+    long hint = strtol(t + strlen("lifetime hint:"), NULL, 10);
+    free(out);
+    return hint;
+}
+
+/* SSLSessionCacheTimeout is each server's own, as in mod_ssl: a name-based virtual host's
+ * sessions live as long as it says, not as long as the address's default server says
+ * (OpenSSL gives a new session the lifetime of the connection's first context, whichever
+ * server SNI switched to). */
+START_TEST(an_sni_servers_sessions_live_as_long_as_its_own_sessioncachetimeout)
+{
+    char vhosts[2048];
+    snprintf(vhosts, sizeof(vhosts),
+             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\nSSLSessionCacheTimeout 3000\n</VirtualHost>\n"
+             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\nSSLSessionCacheTimeout 2\n</VirtualHost>\n",
+             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
+             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"));
+    config_tls(h, vhosts);
+    pth_start(h);
+    const char *v[] = {"-tls1_3", "-tls1_2"};
+    for (int i = 0; i < 2; i++) {
+        char args[512];
+        snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v[i],
+                 pth_path(h, "a.pem"));
+        free(tlsx_s_client(h->port, args));
+        ck_assert_int_eq(ticket_lifetime_of("a.pem"), 3000);
+        snprintf(args, sizeof(args), "%s -servername b.test -sess_out %s", v[i],
+                 pth_path(h, "b.pem"));
+        free(tlsx_s_client(h->port, args));
+        ck_assert_msg(ticket_lifetime_of("b.pem") == 2, "%s: b.test's ticket lives %ld s",
+                      v[i], ticket_lifetime_of("b.pem"));
+        /* Past b.test's lifetime, and well within a.test's, b.test's session is over. */
+        pth_sleep_ms(3500);
+        snprintf(args, sizeof(args), "%s -servername b.test -sess_in %s", v[i],
+                 pth_path(h, "b.pem"));
+        char *out = tlsx_s_client(h->port, args);
+        ck_assert_msg(strstr(out, "New, TLSv1.") != NULL,
+                      "%s: b.test resumed a session older than its 2 s:\n%.3000s", v[i], out);
+        free(out);
+    }
+}
+END_TEST
+
+/* The ring turns every SSLSessionCacheTimeout of the configuration now loaded: after a
+ * graceful restart that shortened it from a day to a second, the keys turn every second
+ * (a shorter lifetime is often the answer to a leaked key), not every day until the parent
+ * exits. */
+START_TEST(a_graceful_restart_that_shortens_the_session_lifetime_turns_the_keys_sooner)
+{
+    config_tls(h, "SSLSessionCacheTimeout 86400\n");
+    pth_start(h);
+    new_session(h, "-tls1_3", "day.pem");
+    char *a = key_name_of("day.pem");
+    pid_t old[64];
+    int nold = pth_children(h->pid, old, 64);
+    ck_assert_int_gt(nold, 0);
+    config_tls(h, "SSLSessionCacheTimeout 1\n");
+    ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
+    wait_children_replaced(old, nold);
+    pth_sleep_ms(3500); /* (a second's period, and the parent ticks each second) */
+    new_session(h, "-tls1_3", "second.pem");
+    char *b = key_name_of("second.pem");
+    ck_assert_msg(strcmp(a, b) != 0, "the key of before the restart still encrypts: %s", b);
+    free(a);
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     tlsx_pki();
@@ -411,6 +487,8 @@ int main(void)
                    a_session_without_a_client_certificate_does_not_resume_where_one_is_required);
     tcase_add_test(tc, a_replaced_ticket_key_file_no_longer_resumes_its_old_tickets);
     tcase_add_test(tc, an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_none);
+    tcase_add_test(tc, an_sni_servers_sessions_live_as_long_as_its_own_sessioncachetimeout);
+    tcase_add_test(tc, a_graceful_restart_that_shortens_the_session_lifetime_turns_the_keys_sooner);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
