@@ -273,8 +273,8 @@ static int set_ssl_stapling_responder_timeout(dcx_t *l, dcx_scope_t *s, const pt
 }
 
 /* SSLSessionCache and SSLStaplingCache name a shared-memory store in mod_ssl
- * ("shmcb:path(size)"): portico keeps sessions per child and resumes across children with
- * tickets, so the value is kept for messages only; "none" turns the per-child cache off. */
+ * ("shmcb:path(size)"): portico keeps no session ID cache and resumes across children with
+ * tickets (tickets.h), so the value is checked and kept for messages only. */
 static int set_ssl_session_cache(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     const char *v = n->argv[0];

@@ -60,8 +60,8 @@ typedef struct pt_tls_conf {
     size_t ncmds;
     int tickets;                    /* SSLSessionTickets: -1 unset (on) */
     int64_t cache_timeout_s;        /* SSLSessionCacheTimeout: -1 unset (300) */
-    const char *session_cache;      /* SSLSessionCache as written (accepted; "none" turns
-                                       the per-child cache off) */
+    const char *session_cache;      /* SSLSessionCache as written (accepted, checked,
+                                       unused: no session ID cache, tickets.h) */
     int verify_client;              /* SSLVerifyClient: -1 unset, PT_TLS_VERIFY_* */
     int verify_depth;               /* SSLVerifyDepth: -1 unset (1, as mod_ssl) */
     int strict_sni;                 /* SSLStrictSNIVHostCheck: -1 unset (off) */

@@ -480,8 +480,6 @@ static int set_sessions(dcx_t *l, SSL_CTX *ctx, const pt_vhost_t *vh, const pt_t
     }
     SSL_CTX_set_timeout(ctx, tc->cache_timeout_s < 0 ? PT_TLS_DEFAULT_CACHE_TIMEOUT_S
                                                      : tc->cache_timeout_s);
-    if (tc->session_cache && strncasecmp(tc->session_cache, "none", 4) == 0)
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return 0;
 }
 
