@@ -161,11 +161,15 @@ static bool wait_slot(pt_pool_t *p, int64_t wait_ms)
     return true;
 }
 
-/* The newest idle connection made for key, or -1. On a plain pool (every key 0) the top. */
-static int find_key(const pt_pool_t *p, uint64_t key)
+/* The newest idle connection made for key, or -1. On a plain pool (every key 0) the top.
+ * A TLS one (tls non-NULL) also under the request's server's SSLProxy* terms for the very
+ * name: key is only a hash of the name, and servers that proxy to one URL share its pool
+ * whatever their terms (verification, a client certificate). */
+static int find_key(const pt_pool_t *p, uint64_t key, const pt_pool_tls_t *tls)
 {
     for (int i = p->nidle - 1; i >= 0; i--)
-        if (p->idle[i].key == key)
+        if (p->idle[i].key == key &&
+            (!tls || pt_utls_made_for(p->idle[i].ssl, tls->srv, tls->host)))
             return i;
     return -1;
 }
@@ -175,11 +179,12 @@ static int find_key(const pt_pool_t *p, uint64_t key)
  * new one (closing an idle one to make room when fresh or none is for this key: it goes to
  * dead), or -2 when none came within wait_ms. */
 static int take_locked(pt_pool_t *p, int64_t wait_ms, bool fresh, uint64_t key,
-                       idle_conn_t *dead, int *ndead, idle_conn_t *got)
+                       const pt_pool_tls_t *tls, idle_conn_t *dead, int *ndead,
+                       idle_conn_t *got)
 {
     if (!wait_slot(p, wait_ms))
         return -2;
-    int i = fresh ? -1 : find_key(p, key);
+    int i = fresh ? -1 : find_key(p, key, tls);
     if (i >= 0) {
         *got = p->idle[i];
         p->nidle--;
@@ -277,7 +282,8 @@ int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_poo
         /* The sweep at acquire: a connection idle too long is not handed out, whatever the
          * tick's timing. */
         int ndead = take_expired(p, now, dead, POOL_BATCH);
-        int fd = take_locked(p, wait_ms, how == PT_POOL_FRESH, key, dead, &ndead, &got);
+        int fd = take_locked(p, wait_ms, how == PT_POOL_FRESH, key, tls, dead, &ndead,
+                             &got);
         pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < ndead; i++)
             conn_close(dead[i]);

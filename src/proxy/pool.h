@@ -65,8 +65,8 @@ typedef struct {
     char why[256];           /* out: why the handshake failed (PT_UPSTREAM_TLS_HANDSHAKE) */
 } pt_pool_tls_t;
 /* pt_pool_acquire for a pool of TLS connections (tls non-NULL): an idle one made for the
- * same SNI (ProxyPreserveHost sends the client's) carries its SSL; a new one is put on TLS
- * before it is returned. */
+ * same SNI (ProxyPreserveHost sends the client's) under the same server's SSLProxy* terms
+ * carries its SSL; a new one is put on TLS before it is returned. */
 int pt_pool_acquire_tls(pt_pool_t *p, int64_t wait_ms, pt_pool_how_t how, pt_pool_tls_t *tls,
                         pt_upstream_conn_t *c, pt_upstream_fail_t *fail, int *err);
 /* The pool key of an SNI name (never 0, a plain connection's). */

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,11 +291,41 @@ static void connect_failed(SSL *ssl, char *why, size_t whylen)
     }
 }
 
+/* SSL ex_data: the host a client connection was made for (SNI and the name checked), its
+ * own copy (OPENSSL_strdup), freed with the SSL. */
+static int host_index = -1;
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void free_host(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                      void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    OPENSSL_free(ptr);
+}
+
+static void host_index_init(void)
+{
+    host_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_host);
+}
+
+bool pt_utls_made_for(SSL *ssl, const pt_utls_server_t *s, const char *host)
+{
+    if (SSL_get_SSL_CTX(ssl) != s->ctx || host_index < 0)
+        return false;
+    const char *made = SSL_get_ex_data(ssl, host_index);
+    return made && strcasecmp(made, host) == 0;
+}
+
 SSL *pt_utls_start(const pt_utls_server_t *s, int fd, const char *host, char *why,
                    size_t whylen)
 {
+    pthread_once(&host_once, host_index_init);
     SSL *ssl = SSL_new(s->ctx);
-    if (!ssl || !SSL_set_fd(ssl, fd)) {
+    char *made = OPENSSL_strdup(host);
+    bool kept = ssl && made && host_index >= 0 && SSL_set_ex_data(ssl, host_index, made);
+    if (!kept)
+        OPENSSL_free(made); /* once kept, the SSL's: freed by SSL_free (free_host) */
+    if (!kept || !SSL_set_fd(ssl, fd)) {
         ssl_reason(why, whylen, "cannot make an SSL connection");
         SSL_free(ssl);
         return NULL;

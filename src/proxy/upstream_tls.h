@@ -49,6 +49,10 @@ SSL *pt_utls_start(const pt_utls_server_t *s, int fd, const char *host, char *wh
                    size_t whylen);
 int pt_utls_connect_step(const pt_utls_server_t *s, SSL *ssl, const char *host,
                          short *events, char *why, size_t whylen);
+/* Was ssl made under s (its server's SSLProxy* terms, its context) for host (case-blind)?
+ * What the pool asks before it lends an idle connection: a connection is reused only by
+ * requests that would have made the same one. */
+bool pt_utls_made_for(SSL *ssl, const pt_utls_server_t *s, const char *host);
 /* pt_utls_writev / pt_utls_read (declared in upstream.h): pt_upstream_writev / read over
  * an SSL. */
 /* May an idle pooled TLS connection be used? Not when the backend closed it (close_notify,

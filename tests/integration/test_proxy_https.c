@@ -414,6 +414,75 @@ START_TEST(one_mib_bodies_cross_an_https_backend_intact_both_ways)
 }
 END_TEST
 
+/* Two servers proxy to one https:// URL under different SSLProxy* terms. A kept connection
+ * made under the lax server's (no verification) must not carry a request of the strict
+ * one (SSLProxyVerify require against the test CA): the backend's certificate is the rogue
+ * CA's, so each of the strict server's requests is refused (502), before and after the lax
+ * one's. In Apache each server's ProxyPass has its own worker and pool. */
+START_TEST(a_kept_connection_is_not_reused_under_another_servers_proxy_terms)
+{
+    start_backend("rogue-localhost", 5);
+    pth_expect_error(h, "AH02003|certificate verification failed");
+    pth_config(h,
+        "<VirtualHost *:@PORT@>\nServerName lax.test\nSSLProxyEngine On\n"
+        "SSLProxyVerify none\nProxyPass /s/ https://localhost:%d/\n</VirtualHost>\n"
+        "<VirtualHost *:@PORT@>\nServerName strict.test\nSSLProxyEngine On\n"
+        "SSLProxyVerify require\nSSLProxyCACertificateFile %s\n"
+        "ProxyPass /s/ https://localhost:%d/\n</VirtualHost>\n",
+        bk->port, pth_tls_file("ca.pem"), bk->port);
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open(h);
+    const char *hosts[] = {"strict.test", "lax.test", "strict.test", "lax.test"};
+    int want[] = {502, 200, 502, 200};
+    for (int i = 0; i < 4; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /s/echo HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i]);
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+        ck_assert_msg(r.status == want[i], "request %d (Host %s): %d, want %d", i, hosts[i],
+                      r.status, want[i]);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+}
+END_TEST
+
+/* The same with a client certificate: only the server that names a machine certificate
+ * reaches the backend that requires one; the other server's request does not ride on the
+ * connection authenticated with it. */
+START_TEST(a_machine_certificate_connection_is_not_lent_to_another_server)
+{
+    start_mtls_backend();
+    pth_expect_error(h, "AH02003|AH01075|AH01084|AH01097|SSL Proxy connect failed|handshake|"
+                        "cannot send the request|error reading");
+    pth_config(h,
+        "<VirtualHost *:@PORT@>\nServerName withcert.test\nSSLProxyEngine On\n"
+        "SSLProxyVerify require\nSSLProxyCACertificateFile %s\n"
+        "SSLProxyMachineCertificateFile %s\nProxyPass /s/ https://localhost:%d/\n"
+        "</VirtualHost>\n"
+        "<VirtualHost *:@PORT@>\nServerName nocert.test\nSSLProxyEngine On\n"
+        "SSLProxyVerify require\nSSLProxyCACertificateFile %s\n"
+        "ProxyPass /s/ https://localhost:%d/\n</VirtualHost>\n",
+        pth_tls_file("ca.pem"), machine_file("client"), bk->port, pth_tls_file("ca.pem"),
+        bk->port);
+    pth_start(h);
+    pth_conn_t *c = pth_conn_open(h);
+    const char *hosts[] = {"withcert.test", "nocert.test"};
+    for (int i = 0; i < 2; i++) {
+        pth_resp_t r;
+        pth_conn_sendf(c, "GET /s/echo HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i]);
+        ck_assert_int_eq(pth_conn_read_response(c, &r, false, 10000), 0);
+        if (i == 0)
+            ck_assert_msg(r.status == 200, "withcert.test: %d", r.status);
+        else
+            ck_assert_msg(r.status == 502 || r.status == 503,
+                          "nocert.test (no SSLProxyMachineCertificateFile) got %d from a "
+                          "backend that requires a client certificate", r.status);
+        pth_resp_free(&r);
+    }
+    pth_conn_close(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_https");
@@ -434,6 +503,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_machine_certificate_is_sent_to_a_backend_that_asks_for_one);
     tcase_add_test(tc, bad_machine_certificate_files_are_config_errors);
     tcase_add_test(tc, one_mib_bodies_cross_an_https_backend_intact_both_ways);
+    tcase_add_test(tc, a_kept_connection_is_not_reused_under_another_servers_proxy_terms);
+    tcase_add_test(tc, a_machine_certificate_connection_is_not_lent_to_another_server);
     suite_add_tcase(s, tc);
     return s;
 }
