@@ -227,8 +227,24 @@ static void fetch_failed(staple_t *st, const pt_stapling_opts_t *o, const char *
         staple_try_later(st, o);
 }
 
-/* The responder's answer for st: kept only when it checks out. The seconds until the next
- * fetch. */
+/* Does st's slot hold a good response, one about its certificate and still valid (not a
+ * responder's error answer)? */
+static bool holds_good(const staple_t *st, const pt_stapling_opts_t *o)
+{
+    unsigned char *held = NULL;
+    size_t hl = slot_copy(st->slot, &held);
+    char why[256] = "";
+    int64_t expires, ttl;
+    bool good = hl > 0 && check_der(st, o, held, hl, &expires, &ttl, why, sizeof(why)) == 0 &&
+                why[0] == '\0';
+    OPENSSL_free(held);
+    return good;
+}
+
+/* The responder's answer for st: kept only when it checks out, and an error answer
+ * (tryLater, internalError: stapled as it is when SSLStaplingReturnResponderErrors is on)
+ * only when no good response is in hand: one still valid is kept, as when the responder
+ * is down, and asked again after the error TTL. The seconds until the next fetch. */
 static int64_t fetch_done(staple_t *st, const pt_stapling_opts_t *o, const unsigned char *resp,
                           size_t rlen)
 {
@@ -237,6 +253,12 @@ static int64_t fetch_done(staple_t *st, const pt_stapling_opts_t *o, const unsig
     if (check_der(st, o, resp, rlen, &expires, &ttl, why, sizeof(why)) != 0) {
         snprintf(err, sizeof(err), "OCSP responder %s: %s", st->url, why);
         fetch_failed(st, o, err);
+        return o->error_ttl_s;
+    }
+    if (why[0] && holds_good(st, o)) {
+        pt_log_merror("ssl", PT_LOG_ERR, NULL, "OCSP stapling: OCSP responder %s: %s; the "
+                      "response in hand stays stapled (next try in %lld s)", st->url, why,
+                      (long long)o->error_ttl_s);
         return o->error_ttl_s;
     }
     slot_store(st->slot, resp, rlen, expires);

@@ -12,7 +12,9 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,7 +362,8 @@ END_TEST
 /* A responder that takes the connection and never answers: the parent's fetch waits up to
  * SSLStaplingResponderTimeout for it, but without stalling its other work. A child killed
  * meanwhile is replaced within the parent's next ticks, not after the fetch gives up. */
-START_TEST(a_responder_that_never_answers_does_not_stall_the_parent)
+/* A listening socket of the test's own on the responder's port (the certificates' AIA). */
+static int listen_as_responder(void)
 {
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -369,6 +372,12 @@ START_TEST(a_responder_that_never_answers_does_not_stall_the_parent)
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
     ck_assert_int_eq(listen(ls, 16), 0);
+    return ls;
+}
+
+START_TEST(a_responder_that_never_answers_does_not_stall_the_parent)
+{
+    int ls = listen_as_responder();
     config_stapling("SSLStaplingResponderTimeout 20\n");
     pth_expect_error(h, "OCSP stapling: OCSP responder http://127.0.0.1:[0-9]+/: timed out");
     pth_expect_error(h, "exit signal Killed");
@@ -405,6 +414,77 @@ START_TEST(a_responder_that_never_answers_does_not_stall_the_parent)
 }
 END_TEST
 
+/* A responder that answers every request with an OCSP error status (tryLater, as a loaded
+ * CA's does), until *stop: a thread of the test on a listening socket. */
+typedef struct {
+    int ls;
+    atomic_bool stop;
+} try_later_responder_t;
+
+static void *answer_try_later(void *arg)
+{
+    try_later_responder_t *t = arg;
+    /* An OCSPResponse of status tryLater (3) and no body, in DER. */
+    static const char answer[] = "HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                 "Content-Length: 5\r\n\r\n\x30\x03\x0a\x01\x03";
+    while (!atomic_load(&t->stop)) {
+        struct pollfd pf = {.fd = t->ls, .events = POLLIN};
+        if (poll(&pf, 1, 100) != 1)
+            continue;
+        int c = accept(t->ls, NULL, NULL);
+        if (c < 0)
+            continue;
+        /* The request is a few hundred bytes: read what comes until the client pauses. */
+        char buf[4096];
+        for (bool got = false;; got = true) {
+            struct pollfd q = {.fd = c, .events = POLLIN};
+            if (poll(&q, 1, got ? 200 : 2000) != 1 || read(c, buf, sizeof(buf)) <= 0)
+                break;
+        }
+        ssize_t w = write(c, answer, sizeof(answer) - 1);
+        (void)w;
+        close(c);
+    }
+    return NULL;
+}
+
+/* At a refresh the responder answers with an error status while the response in hand is
+ * still good for an hour: the good one stays stapled, as when the responder is down, and
+ * the error is logged. mod_ssl keeps a valid cached response over a responder's error. */
+START_TEST(an_error_answer_at_a_refresh_does_not_replace_a_valid_response)
+{
+    start_responder();
+    config_stapling("SSLStaplingStandardCacheTimeout 2\n");
+    pth_expect_error(h, "OCSP stapling");
+    pth_start(h);
+    free(wait_staple("a.test", "Cert Status: good"));
+    tlsx_kill(responder);
+    responder = 0;
+    try_later_responder_t t = {.ls = listen_as_responder()};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, answer_try_later, &t), 0);
+    /* Both certificates' refreshes (a.test's, b.test's) got the error: logged after the
+     * answer was judged. */
+    int answered = 0;
+    for (int64_t end = pth_now_ms() + 15000; pth_now_ms() < end; pth_sleep_ms(100)) {
+        char *log = pth_read_file(h->error_log, NULL);
+        answered = log ? count(log, "responder answered trylater") : 0;
+        free(log);
+        if (answered >= 2)
+            break;
+    }
+    char *out = s_client_status("a.test");
+    atomic_store(&t.stop, true);
+    pthread_join(th, NULL);
+    close(t.ls);
+    ck_assert_msg(answered >= 2, "the parent did not ask again (%d answers logged)", answered);
+    ck_assert_msg(strstr(out, "Cert Status: good"),
+                  "a valid response (nextUpdate in an hour) was replaced by the responder's "
+                  "error answer:\n%.1500s", out);
+    free(out);
+}
+END_TEST
+
 int main(void)
 {
     ocsp_port = pth_free_port();
@@ -434,6 +514,7 @@ int main(void)
     tcase_add_test(tc, client_certificates_are_checked_with_the_responder_they_name);
     tcase_add_test(tc, a_responder_that_is_down_fails_the_client_and_config_errors_are_said);
     tcase_add_test(tc, a_responder_that_never_answers_does_not_stall_the_parent);
+    tcase_add_test(tc, an_error_answer_at_a_refresh_does_not_replace_a_valid_response);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
