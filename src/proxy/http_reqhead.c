@@ -151,7 +151,8 @@ typedef enum {
     F_XFF,       /* X-Forwarded-For, -Host, -Server: merged with ours (ProxyAddHeaders) */
     F_XFH,
     F_XFS,
-    F_XFP,       /* X-Forwarded-Proto: passed on, and ours not added */
+    F_XFP,       /* X-Forwarded-Proto: ours in its place, unless a RequestHeader rule
+                    names it (then passed on, and ours not added) */
 } fclass_t;
 
 static bool name_is(const char *name, size_t n, const char *lit, size_t ln)
@@ -243,6 +244,19 @@ static void scan_fields(scan_t *sc, const pt_request_t *r)
     }
 }
 
+/* Does a RequestHeader rule of the request's place name X-Forwarded-Proto? Then the field
+ * is the rules' (whether their conditions held or not): a portico behind a trusted TLS
+ * terminator passes that one's on with `RequestHeader edit X-Forwarded-Proto ^(.*)$ $1`. */
+static bool xfp_by_rule(const pt_request_t *r)
+{
+    for (size_t i = 0; i < r->dir->nreq_headers; i++) {
+        const char *n = r->dir->req_headers[i].name;
+        if (n && strcasecmp(n, "X-Forwarded-Proto") == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether the client's field i is dropped: hop-by-hop, named by its Connection, or one that
  * this head writes itself. */
 static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
@@ -254,6 +268,8 @@ static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
         return pt_proxy_via_drops_client(x->r); /* ProxyVia: merged below, or Block */
     if (c == F_XFF || c == F_XFH || c == F_XFS)
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
+    if (c == F_XFP) /* replaced below, unless a RequestHeader rule decides it */
+        return x->r->vhost->proxy_add_headers != 1 && !xfp_by_rule(x->r);
     const pt_table_t *t = sc->t;
     for (size_t j = 0; sc->conn_names && j < t->n; j++)
         if (sc->f[j].cls == F_HOP && strcasecmp(t->v[j].name, "Connection") == 0 &&
@@ -307,9 +323,9 @@ static void put_forwarded(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
     /* The ServerName, as Apache's r->server->server_hostname (not the Host asked for). */
     MERGED(b, sc, F_XFS, "X-Forwarded-Server",
            r->vhost->server_name ? r->vhost->server_name : pt_request_server_name(r));
-    /* Not Apache's (it leaves the field to RequestHeader): added when the client or a
-     * RequestHeader rule did not set it. */
-    if (!(sc->classes & 1u << F_XFP)) {
+    /* Not Apache's (it leaves the field to RequestHeader): the scheme the client used, in
+     * place of any the client sent (dropped), unless a RequestHeader rule names it. */
+    if (!(sc->classes & 1u << F_XFP) || !xfp_by_rule(r)) {
         PUT_LIT(b, "X-Forwarded-Proto: ");
         puts_(b, r->scheme ? r->scheme : "http");
         PUT_LIT(b, "\r\n");

@@ -82,6 +82,36 @@ START_TEST(x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none)
 }
 END_TEST
 
+/* X-Forwarded-Proto is the scheme portico saw: a client on plain HTTP that sends its own
+ * "https" does not make the backend believe it came over TLS (secure cookies, forced
+ * redirects). A RequestHeader rule that names the field decides it instead, so that a
+ * portico behind a trusted TLS terminator can pass that one's on. */
+START_TEST(a_clients_x_forwarded_proto_is_replaced_unless_a_requestheader_rule_names_it)
+{
+    const char *spoof[] = {"X-Forwarded-Proto: https", NULL};
+    start_with(NULL);
+    pth_resp_t r;
+    get("/b/echo", spoof, &r);
+    char *head = echoed_head(&r);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-Proto: http") &&
+                      !strstr(head, "X-Forwarded-Proto: https"),
+                  "a plain request's own X-Forwarded-Proto: https reached the backend:\n%s",
+                  head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+    start_with("RequestHeader edit X-Forwarded-Proto ^(.*)$ $1");
+    get("/b/echo", spoof, &r);
+    head = echoed_head(&r);
+    ck_assert_msg(pth_echo_has_line(head, "X-Forwarded-Proto: https") &&
+                      !pth_echo_has_line(head, "X-Forwarded-Proto: http"),
+                  "a RequestHeader rule kept the client's value: %s", head);
+    free(head);
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(proxy_preserve_host_sends_the_clients_host)
 {
     start_with("ProxyPreserveHost On");
@@ -974,6 +1004,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fields);
     tcase_add_test(tc, x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none);
+    tcase_add_test(tc, a_clients_x_forwarded_proto_is_replaced_unless_a_requestheader_rule_names_it);
     tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host);
     tcase_add_test(tc, hop_by_hop_fields_are_removed_both_ways);
     tcase_add_test(tc, one_mib_bodies_cross_intact_both_ways);
