@@ -14,6 +14,7 @@
  * thousands a second for a server that spins. Then the client reads, and every answer and
  * the request's must arrive. */
 #include "harness.h"
+#include "http_backend.h"
 #include "tls_client.h"
 
 #include <arpa/inet.h>
@@ -39,6 +40,7 @@
 #define FULL_SENDS_MAX 1000
 
 static pth_t *h;
+static pth_http_backend_t be; /* for a request body the proxy reads */
 static char full_log[512];
 static int keyupdates_in; /* KeyUpdate messages the client has received */
 
@@ -54,6 +56,7 @@ static void count_keyupdates(int write_p, int version, int type, const void *buf
 static void setup(void)
 {
     h = pth_new();
+    pth_http_backend_start_must(&be, NULL);
     pth_write_file(h, "index.html", "wantwrite", 9);
     snprintf(full_log, sizeof(full_log), "%s", pth_path(h, "full-sends.log"));
     pth_config_raw(
@@ -64,8 +67,8 @@ static void setup(void)
         "KeepAliveTimeout 30\nTimeout 30\nRequestReadTimeout header=30 body=30\n"
         "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\n"
         "SSLCertificateFile %s\nSSLCertificateKeyFile %s\nProtocols h2 http/1.1\n"
-        "</VirtualHost>\n",
-        pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"));
+        "ProxyPass /p/ http://127.0.0.1:%d/\n</VirtualHost>\n",
+        pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"), be.port);
     char shim[512], size[16];
     const char *dir = getenv("PORTICO_TEST_MODULE_DIR");
     ck_assert_msg(dir != NULL, "PORTICO_TEST_MODULE_DIR is not set");
@@ -90,6 +93,7 @@ static void teardown(void)
     pth_stop(h);
     pth_free(h);
     h = NULL;
+    pth_http_backend_stop(&be);
 }
 
 /* Waits until fd is ready for ev, or fails the test after what. */
@@ -289,6 +293,23 @@ START_TEST(keyupdates_inside_a_request_head_into_a_full_socket_wait_for_room)
 }
 END_TEST
 
+/* The proxy reads the body as it forwards it (h1_body.c): the KeyUpdates come in its
+ * middle. */
+START_TEST(keyupdates_inside_a_request_body_into_a_full_socket_wait_for_room)
+{
+    SSL *ssl = tls_open(NULL);
+    static const char start[] = "POST /p/body HTTP/1.1\r\nHost: a.test\r\n"
+                                "Content-Length: 10\r\n\r\nwant-";
+    tls_send(ssl, start, sizeof(start) - 1);
+    keyupdates_wait_for_room(ssl, "inside a body");
+    tls_send(ssl, "write", 5);
+    char buf[8192];
+    tls_read_until(ssl, buf, sizeof(buf), "want-write", PTH_IO_DEADLINE_MS * 2);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "answer: %s", buf);
+    tls_close(ssl);
+}
+END_TEST
+
 /* Reads HTTP/2 frames until the server's SETTINGS ACK: after it, the session has nothing
  * more to send and is idle. */
 static void h2_until_settings_ack(SSL *ssl)
@@ -338,6 +359,7 @@ static Suite *wantwrite_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, keyupdates_between_requests_into_a_full_socket_wait_for_room);
     tcase_add_test(tc, keyupdates_inside_a_request_head_into_a_full_socket_wait_for_room);
+    tcase_add_test(tc, keyupdates_inside_a_request_body_into_a_full_socket_wait_for_room);
     tcase_add_test(tc, keyupdates_to_an_idle_http2_session_into_a_full_socket_wait_for_room);
     suite_add_tcase(s, tc);
     return s;
