@@ -35,7 +35,7 @@ static int fill(pt_request_t *r, int *status)
             return 0;
         }
         if (n == PT_EAGAIN) {
-            int rc = pt_conn_wait(c, POLLIN, left);
+            int rc = pt_conn_wait(c, pt_conn_read_events(c), left);
             if (rc == PT_ETIMEOUT)
                 return pt_req_body_timed_out(r, status);
             if (rc != 0)

@@ -197,7 +197,8 @@ static int read_in(h2_session_t *s)
  * for neither a CPU nor its own client's request). */
 static void wait_events(h2_session_t *s, int ms)
 {
-    struct pollfd p[2] = {{.fd = s->c->fd, .events = POLLIN}, {.fd = s->efd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = s->c->fd, .events = pt_conn_read_events(s->c)},
+                          {.fd = s->efd, .events = POLLIN}};
     pt_mpm_block_begin();
     (void)poll(p, 2, ms);
     pt_mpm_block_end();
@@ -223,6 +224,13 @@ static void end_streams(h2_session_t *s)
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+/* What a park watches the socket for: input, or room when the last read must let the
+ * transport write first (pt_conn_read_events; poll's bits are epoll's). */
+static uint32_t socket_events(const pt_conn_t *c)
+{
+    return c->read_wants_out ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
 }
 
 /* Whether a stream's response has begun and not ended: nghttp2 holds the rest, waiting for
@@ -251,7 +259,7 @@ static pt_conn_next_t park_idle(h2_session_t *s)
          * where it would close a connection that waits for a request. Timeout bounds the
          * wait, as for a request's rest. */
         pt_park_t *p = &s->c->park;
-        p->events = EPOLLIN | EPOLLRDHUP; /* (its wakeup unwatched: events2 0, above) */
+        p->events = socket_events(s->c); /* (its wakeup unwatched: events2 0, above) */
         int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
         p->deadline_ms = pt_now_ms() + to;
         return PT_NEXT_PARK_TUNNEL;
@@ -275,7 +283,7 @@ static pt_conn_next_t park_idle(h2_session_t *s)
 static pt_conn_next_t park_busy(h2_session_t *s)
 {
     pt_park_t *p = &s->c->park;
-    p->events = EPOLLIN | EPOLLRDHUP;
+    p->events = socket_events(s->c);
     p->fd2 = s->efd;
     p->events2 = EPOLLIN;
     p->deadline_ms = INT64_MAX;
@@ -321,7 +329,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
         /* Frames came: read again, unless the read met an empty socket (drained): then
          * whatever comes later raises an event of its own, and the park below sees it,
          * so the read that would find nothing (EAGAIN, once per batch) is not made. */
-        if (pt_conn_pending(c) || (got && !c->park.drained))
+        if (!c->read_wants_out && (pt_conn_pending(c) || (got && !c->park.drained)))
             continue;
         if (!busy && s->stopping && !responding(s))
             goto end;

@@ -78,10 +78,11 @@ static pt_conn_next_t hold_conn_worker(ev_child_t *ev, pt_worker_t *w, pt_conn_t
                               : pt_conn_read_deadline(c);
         pt_sb_set_state(w->sb, ka ? PT_SB_KEEPALIVE : PT_SB_READ);
         /* Wait in slices so that a stop does not wait out an idle client's timeout. */
+        short events = pt_conn_read_events(c);
         int rc;
         do {
             int64_t left = PT_MAX(deadline - pt_now_ms(), 0);
-            rc = pt_conn_wait(c, POLLIN, PT_MIN(left, 200));
+            rc = pt_conn_wait(c, events, PT_MIN(left, 200));
             if (rc == PT_ETIMEOUT)
                 pt_thread_idle(); /* (a slice without the next request: idle.h) */
         } while (rc == PT_ETIMEOUT && pt_now_ms() < deadline && !atomic_load(&ev->stopping));

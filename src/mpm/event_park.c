@@ -632,12 +632,20 @@ void ev_park_conn(ev_child_t *ev, pt_conn_t *c, pt_park_state_t state, int64_t d
     p->et = true;
     p->state = state;
     p->deadline_ms = deadline;
+    bool for_input = state == PT_PARK_READ || state == PT_PARK_KEEPALIVE;
     /* (A tunnel's protocol set its events, and fd2's; a request waiting for its backend set
      * fd2's and skip_fd.) */
     if (state != PT_PARK_TUNNEL && state != PT_PARK_UPSTREAM)
         p->events = state == PT_PARK_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+    /* A read that must let the transport write first waits for room (poll's POLLOUT is
+     * epoll's EPOLLOUT), then reads again; what is pending inside the transport cannot be
+     * read before that. */
+    if (for_input && c->read_wants_out) {
+        p->events = EPOLLOUT;
+        for_input = false;
+    }
     /* Bytes already inside the transport raise no epoll event: they are ready now. */
-    if ((state == PT_PARK_READ || state == PT_PARK_KEEPALIVE) && pt_conn_pending(c)) {
+    if (for_input && pt_conn_pending(c)) {
         ev_queue_push(ev, &c->task);
         return;
     }

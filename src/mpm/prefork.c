@@ -38,13 +38,15 @@ static void tick_maybe(const pt_child_t *ch)
         ch->hooks->tick_listener(now);
 }
 
-/* Waits for the next request on c while watching for a stop signal. 0: readable;
- * PT_ETIMEOUT; PT_ECLOSED when a signal says stop. */
+/* Waits for the next request on c while watching for a stop signal. 0: readable (or, when
+ * the last read must let the transport write first, writable); PT_ETIMEOUT; PT_ECLOSED
+ * when a signal says stop. */
 static int wait_conn(const pt_child_t *ch, pt_conn_t *c, int sigfd, int64_t deadline)
 {
-    if (pt_conn_pending(c))
+    short events = pt_conn_read_events(c);
+    if (events == POLLIN && pt_conn_pending(c))
         return 0; /* bytes inside the transport: readable without the socket saying so */
-    struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = c->fd, .events = events}, {.fd = sigfd, .events = POLLIN}};
     for (;;) {
         int64_t left = deadline - pt_now_ms();
         if (left <= 0)

@@ -196,12 +196,15 @@ long pt_conn_read(pt_conn_t *c, size_t max)
     long n = c->tp->recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
     if (n > 0)
         c->rlen += (size_t)n;
+    c->read_wants_out = n == PT_EAGAIN && c->tp_want == POLLOUT;
     return n;
 }
 
 long pt_conn_recv_some(pt_conn_t *c, void *buf, size_t n)
 {
-    return c->tp->recv(c, buf, n);
+    long got = c->tp->recv(c, buf, n);
+    c->read_wants_out = got == PT_EAGAIN && c->tp_want == POLLOUT;
+    return got;
 }
 
 bool pt_conn_pending(const pt_conn_t *c)

@@ -16,6 +16,7 @@
 #include "transport.h"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -85,6 +86,13 @@ typedef struct pt_conn {
     const pt_transport_t *tp;
     void *tp_state;        /* owned by the transport (TLS: the session), freed by tp->close */
     short tp_want;         /* poll events the transport's last PT_EAGAIN waits for */
+    /* The last read (pt_conn_read, pt_conn_recv_some) cannot go on before the transport has
+     * written (TLS: SSL_read must send a KeyUpdate's answer first, and the socket is full).
+     * A wait for the next bytes then waits for room instead (pt_conn_read_events): nothing
+     * can be read before that, and a wait for input would return at once again and again
+     * (OpenSSL keeps the record that made it write: pending) while the socket stays full.
+     * Set by every read, so a flag that a wait did not use is gone at the next read. */
+    bool read_wants_out;
     const pt_conn_proto_t *proto;
     void *proto_state;     /* owned by the protocol driver, freed by proto->release */
     const pt_config_t *cfg;
@@ -159,6 +167,12 @@ long pt_conn_recv_some(pt_conn_t *c, void *buf, size_t n);
 /* True when the transport holds bytes the peer sent that epoll cannot see (TLS records
  * already decrypted): the connection is readable without an event. */
 bool pt_conn_pending(const pt_conn_t *c);
+/* What a wait for the connection's next bytes waits for: POLLIN, or POLLOUT when the last
+ * read must let the transport write first (read_wants_out); the read is then made again. */
+static inline short pt_conn_read_events(const pt_conn_t *c)
+{
+    return c->read_wants_out ? POLLOUT : POLLIN;
+}
 /* Waits until the connection is ready for events (or timeout_ms passes): 0, PT_ETIMEOUT or
  * -errno. Readable at once when bytes are pending in the transport. */
 int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms);
