@@ -1,11 +1,16 @@
 /* mod_ssl's access directives and client-certificate checks beyond the CA: SSLRequireSSL,
  * SSLRequire (an ap_expr with the %{SSL_*} variables, checked beside Require), SSLUserName,
- * revocation lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest
- * lists (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked). */
+ * SSLOptions +FakeBasicAuth and +StrictRequire, SSLVerifyClient optional_no_ca, revocation
+ * lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest lists
+ * (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked, mallory of
+ * another CA); certificates no command line can make are issued here (issue_cert). */
 #include "harness.h"
 #include "tls_client.h"
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,32 +52,139 @@ static void start_site(const char *main_extra, const char *vh_extra)
     pth_start(h);
 }
 
-/* The status of a GET over TLS with the client certificate NAME (NULL: none); -1 when the
- * handshake was refused. */
-static int tls_status(const char *path, const char *name)
+/* The response to a GET over TLS with the client certificate NAME (NULL: none) and one
+ * more request field (NULL: none); status -1 when the handshake was refused. */
+static void tls_get(const char *path, const char *name, const char *field, pth_resp_t *r)
 {
     char cert[64], key[64];
     snprintf(cert, sizeof(cert), "%s.pem", name ? name : "");
     snprintf(key, sizeof(key), "%s.key", name ? name : "");
     pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = path,
-                       .cert = name ? cert : NULL, .key = name ? key : NULL};
+                       .cert = name ? cert : NULL, .key = name ? key : NULL, .header = field};
+    if (pth_tls_get(&q, r) != 0)
+        r->status = -1;
+}
+
+/* The status of a GET over TLS with the client certificate NAME (NULL: none); -1 when the
+ * handshake was refused. */
+static int tls_status(const char *path, const char *name)
+{
     pth_resp_t r;
-    int rc = pth_tls_get(&q, &r);
-    int st = rc == 0 ? r.status : -1;
+    tls_get(path, name, NULL, &r);
+    int st = r.status;
+    pth_resp_free(&r);
+    return st;
+}
+
+/* The status of that GET and the response's field HDR ("" when absent), in out. */
+static int tls_field(const char *path, const char *name, const char *hdr, char *out,
+                     size_t len)
+{
+    pth_resp_t r;
+    tls_get(path, name, NULL, &r);
+    const char *v = r.status > 0 ? pth_resp_header(&r, hdr) : NULL;
+    snprintf(out, len, "%s", v ? v : "");
+    int st = r.status;
+    pth_resp_free(&r);
+    return st;
+}
+
+/* The status of a GET on the plain port with one more request field (NULL: none). */
+static int plain_status_with(const char *path, const char *field)
+{
+    int port = h->port;
+    h->port = plain_port;
+    const char *fields[] = {field, NULL};
+    pth_resp_t r;
+    pth_get(h, path, fields, &r);
+    h->port = port;
+    int st = r.status;
     pth_resp_free(&r);
     return st;
 }
 
 static int plain_status(const char *path)
 {
-    int port = h->port;
-    h->port = plain_port;
-    pth_resp_t r;
-    pth_get(h, path, NULL, &r);
-    h->port = port;
-    int st = r.status;
-    pth_resp_free(&r);
-    return st;
+    return plain_status_with(path, NULL);
+}
+
+/* A client certificate of the test CA, issued with the OpenSSL API because no command line
+ * writes a NUL into a name: subject O=portico tests, CN=cn (len bytes, NULs included), a
+ * subjectAltName DNS name likewise when dns, valid from from_s to to_s seconds from now.
+ * Written as NAME.pem and NAME.key in the PKI dir. */
+typedef struct {
+    const char *name;
+    const char *cn;
+    size_t cn_len;
+    const char *dns; /* NULL: no subjectAltName */
+    size_t dns_len;
+    long from_s, to_s;
+} cert_spec_t;
+
+static void *read_pem(const char *file, bool key)
+{
+    FILE *f = fopen(pth_tls_file(file), "r");
+    ck_assert_msg(f != NULL, "cannot read %s", file);
+    void *v = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
+                  : (void *)PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_msg(v != NULL, "no PEM in %s", file);
+    return v;
+}
+
+static void add_dns_name(X509 *x, const cert_spec_t *cs)
+{
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+    ck_assert(gens && g && ia5);
+    ck_assert(ASN1_STRING_set(ia5, cs->dns, (int)cs->dns_len) == 1);
+    GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+    ck_assert(sk_GENERAL_NAME_push(gens, g) > 0);
+    ck_assert(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1);
+    GENERAL_NAMES_free(gens);
+}
+
+static void write_pem(const cert_spec_t *cs, X509 *x, EVP_PKEY *key)
+{
+    char file[64];
+    snprintf(file, sizeof(file), "%s.pem", cs->name);
+    FILE *f = fopen(pth_tls_file(file), "w");
+    ck_assert(f && PEM_write_X509(f, x) == 1);
+    fclose(f);
+    snprintf(file, sizeof(file), "%s.key", cs->name);
+    f = fopen(pth_tls_file(file), "w");
+    ck_assert(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1);
+    fclose(f);
+}
+
+static void issue_cert(const cert_spec_t *cs)
+{
+    X509 *ca = read_pem("ca.pem", false);
+    EVP_PKEY *ca_key = read_pem("ca.key", true);
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ck_assert(key && x);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)pth_now_ms());
+    X509_gmtime_adj(X509_getm_notBefore(x), cs->from_s);
+    X509_gmtime_adj(X509_getm_notAfter(x), cs->to_s);
+    X509_NAME *nm = X509_get_subject_name(x);
+    ck_assert(X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC,
+                                         (const unsigned char *)"portico tests", -1, -1, 0));
+    ck_assert(X509_NAME_add_entry_by_NID(nm, NID_commonName, MBSTRING_ASC,
+                                         (const unsigned char *)cs->cn, (int)cs->cn_len, -1,
+                                         0));
+    X509_set_issuer_name(x, X509_get_subject_name(ca));
+    X509_set_pubkey(x, key);
+    if (cs->dns)
+        add_dns_name(x, cs);
+    ck_assert(X509_sign(x, ca_key, EVP_sha256()) > 0);
+    write_pem(cs, x, key);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
 }
 
 START_TEST(ssl_require_ssl_refuses_plain_http_and_serves_tls)
@@ -303,6 +415,41 @@ START_TEST(compatibility_directives_are_refused_or_noted_as_apache_does)
 }
 END_TEST
 
+/* mod_ssl's ssl_verify_error_is_optional: optional_no_ca forgives a certificate whose issuer
+ * cannot be found or trusted (SSL_CLIENT_VERIFY says GENEROUS), and nothing else: an expired
+ * or a revoked certificate of the trusted CA fails the handshake as under "require". */
+START_TEST(optional_no_ca_forgives_an_unknown_issuer_and_nothing_else)
+{
+    cert_spec_t old = {.name = "expired", .cn = "alice", .cn_len = 5, .from_s = -2 * 86400,
+                       .to_s = -86400};
+    issue_cert(&old);
+    start_site("Header always set X-Verify \"expr=%{SSL_CLIENT_VERIFY}\"",
+               "SSLVerifyClient optional_no_ca");
+    char v[128];
+    ck_assert_int_eq(tls_field("/", "client", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "SUCCESS");
+    ck_assert_int_eq(tls_field("/", NULL, "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "NONE");
+    ck_assert_int_eq(tls_field("/", "rogue", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    int st = tls_field("/", "expired", "X-Verify", v, sizeof(v));
+    ck_assert_msg(st == -1, "an expired certificate was taken under optional_no_ca: %d, "
+                  "SSL_CLIENT_VERIFY %s", st, v);
+    pth_stop(h);
+    char vh[800];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient optional_no_ca\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck chain\n<Location /staff>\n"
+             "SSLRequire %%{SSL_CLIENT_S_DN_CN} == \"bob\"\n</Location>",
+             pth_tls_file("ca.crl.pem"));
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+    st = tls_status("/staff/", "revoked");
+    ck_assert_msg(st == -1, "bob's revoked certificate was taken under optional_no_ca with "
+                  "CRL checking on: GET /staff/ answered %d", st);
+    ck_assert(pth_file_wait_contains(h->error_log, "revoked", 3000));
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -319,6 +466,7 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, bad_access_and_revocation_directives_are_config_errors);
     tcase_add_test(tc, sni_policy_decides_which_differences_between_sni_and_host_are_a_421);
     tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
+    tcase_add_test(tc, optional_no_ca_forgives_an_unknown_issuer_and_nothing_else);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,9 +109,12 @@ static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **r
     if (q->host_header) {
         char hh[300];
         snprintf(hh, sizeof(hh), "Host: %s", q->host_header);
-        *hdrs = curl_slist_append(NULL, hh);
-        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
+        *hdrs = curl_slist_append(*hdrs, hh);
     }
+    if (q->header)
+        *hdrs = curl_slist_append(*hdrs, q->header);
+    if (*hdrs)
+        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
     char url[512], rl[300];
     const char *host = q->host ? q->host : "127.0.0.1";
     snprintf(url, sizeof(url), "https://%s:%d%s", host, q->port, q->path ? q->path : "/");

@@ -25,6 +25,7 @@ typedef struct {
     long max_recv_bytes_s;     /* throttle the download (a long request); 0: no limit */
     const char *sink;          /* write the body to this file instead of memory */
     const char *host_header;   /* a Host field other than host (SNI), or NULL */
+    const char *header;        /* one more request field, "Name: value", or NULL */
     long timeout_s;            /* 0: PTH_CURL_TIMEOUT_S (60 s when throttled) */
 } pth_tls_req_t;
 
