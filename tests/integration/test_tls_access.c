@@ -3,14 +3,11 @@
  * SSLOptions +FakeBasicAuth and +StrictRequire, SSLVerifyClient optional_no_ca, revocation
  * lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest lists
  * (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked, mallory of
- * another CA); certificates no command line can make are issued here (issue_cert). */
+ * another CA); certificates no command line can make come from pth_tls_issue. */
 #include "harness.h"
 #include "tls_client.h"
 
 #include <check.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,85 +103,6 @@ static int plain_status_with(const char *path, const char *field)
 static int plain_status(const char *path)
 {
     return plain_status_with(path, NULL);
-}
-
-/* A client certificate of the test CA, issued with the OpenSSL API because no command line
- * writes a NUL into a name: subject O=portico tests, CN=cn (len bytes, NULs included), a
- * subjectAltName DNS name likewise when dns, valid from from_s to to_s seconds from now.
- * Written as NAME.pem and NAME.key in the PKI dir. */
-typedef struct {
-    const char *name;
-    const char *cn;
-    size_t cn_len;
-    const char *dns; /* NULL: no subjectAltName */
-    size_t dns_len;
-    long from_s, to_s;
-} cert_spec_t;
-
-static void *read_pem(const char *file, bool key)
-{
-    FILE *f = fopen(pth_tls_file(file), "r");
-    ck_assert_msg(f != NULL, "cannot read %s", file);
-    void *v = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
-                  : (void *)PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    ck_assert_msg(v != NULL, "no PEM in %s", file);
-    return v;
-}
-
-static void add_dns_name(X509 *x, const cert_spec_t *cs)
-{
-    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-    GENERAL_NAME *g = GENERAL_NAME_new();
-    ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
-    ck_assert(gens && g && ia5);
-    ck_assert(ASN1_STRING_set(ia5, cs->dns, (int)cs->dns_len) == 1);
-    GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
-    ck_assert(sk_GENERAL_NAME_push(gens, g) > 0);
-    ck_assert(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1);
-    GENERAL_NAMES_free(gens);
-}
-
-static void write_pem(const cert_spec_t *cs, X509 *x, EVP_PKEY *key)
-{
-    char file[64];
-    snprintf(file, sizeof(file), "%s.pem", cs->name);
-    FILE *f = fopen(pth_tls_file(file), "w");
-    ck_assert(f && PEM_write_X509(f, x) == 1);
-    fclose(f);
-    snprintf(file, sizeof(file), "%s.key", cs->name);
-    f = fopen(pth_tls_file(file), "w");
-    ck_assert(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1);
-    fclose(f);
-}
-
-static void issue_cert(const cert_spec_t *cs)
-{
-    X509 *ca = read_pem("ca.pem", false);
-    EVP_PKEY *ca_key = read_pem("ca.key", true);
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    ck_assert(key && x);
-    X509_set_version(x, X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)pth_now_ms());
-    X509_gmtime_adj(X509_getm_notBefore(x), cs->from_s);
-    X509_gmtime_adj(X509_getm_notAfter(x), cs->to_s);
-    X509_NAME *nm = X509_get_subject_name(x);
-    ck_assert(X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC,
-                                         (const unsigned char *)"portico tests", -1, -1, 0));
-    ck_assert(X509_NAME_add_entry_by_NID(nm, NID_commonName, MBSTRING_ASC,
-                                         (const unsigned char *)cs->cn, (int)cs->cn_len, -1,
-                                         0));
-    X509_set_issuer_name(x, X509_get_subject_name(ca));
-    X509_set_pubkey(x, key);
-    if (cs->dns)
-        add_dns_name(x, cs);
-    ck_assert(X509_sign(x, ca_key, EVP_sha256()) > 0);
-    write_pem(cs, x, key);
-    X509_free(x);
-    X509_free(ca);
-    EVP_PKEY_free(key);
-    EVP_PKEY_free(ca_key);
 }
 
 START_TEST(ssl_require_ssl_refuses_plain_http_and_serves_tls)
@@ -420,9 +338,9 @@ END_TEST
  * or a revoked certificate of the trusted CA fails the handshake as under "require". */
 START_TEST(optional_no_ca_forgives_an_unknown_issuer_and_nothing_else)
 {
-    cert_spec_t old = {.name = "expired", .cn = "alice", .cn_len = 5, .from_s = -2 * 86400,
+    pth_cert_spec_t old = {.name = "expired", .cn = "alice", .cn_len = 5, .from_s = -2 * 86400,
                        .to_s = -86400};
-    issue_cert(&old);
+    pth_tls_issue(&old);
     start_site("Header always set X-Verify \"expr=%{SSL_CLIENT_VERIFY}\"",
                "SSLVerifyClient optional_no_ca");
     char v[128];
@@ -450,6 +368,31 @@ START_TEST(optional_no_ca_forgives_an_unknown_issuer_and_nothing_else)
 }
 END_TEST
 
+/* The 2009 null-prefix trick: a CN "alice\0.evil.example" from a CA that signs whatever
+ * names its customers ask for must not read as "alice". mod_ssl escapes the control
+ * characters of a DN part or a subjectAltName (ASN1_STRFLGS_ESC_CTRL): "alice\00.evil...". */
+START_TEST(a_control_character_in_a_certificate_name_is_escaped_not_cut)
+{
+    static const char cn[] = "alice\0.evil.example";
+    static const char dns[] = "a.test\0.evil.example";
+    pth_cert_spec_t nul = {.name = "nulcn", .cn = cn, .cn_len = sizeof(cn) - 1, .dns = dns,
+                       .dns_len = sizeof(dns) - 1, .from_s = -3600, .to_s = 86400};
+    pth_tls_issue(&nul);
+    start_site("<Location /staff>\nSSLRequire %{SSL_CLIENT_S_DN_CN} == \"alice\"\n"
+               "</Location>\nHeader always set X-CN \"expr=%{SSL_CLIENT_S_DN_CN}\"\n"
+               "Header always set X-DNS \"expr=%{SSL_CLIENT_SAN_DNS_0}\"",
+               "SSLVerifyClient require");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200); /* the real alice */
+    char v[128];
+    int st = tls_field("/staff/", "nulcn", "X-CN", v, sizeof(v));
+    ck_assert_msg(st == 403, "CN \"alice\\0.evil.example\" passed SSLRequire "
+                  "%%{SSL_CLIENT_S_DN_CN} == \"alice\": %d", st);
+    ck_assert_str_eq(v, "alice\\00.evil.example");
+    ck_assert_int_eq(tls_field("/", "nulcn", "X-DNS", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "a.test\\00.evil.example");
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -467,6 +410,7 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, sni_policy_decides_which_differences_between_sni_and_host_are_a_421);
     tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
     tcase_add_test(tc, optional_no_ca_forgives_an_unknown_issuer_and_nothing_else);
+    tcase_add_test(tc, a_control_character_in_a_certificate_name_is_escaped_not_cut);
     suite_add_tcase(s, tc);
     return s;
 }
