@@ -228,6 +228,21 @@ const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name)
     return v;
 }
 
+const char *pt_tls_client_dn_verified(const pt_conn_t *c, pt_arena_t *a)
+{
+    if (!pt_tls_active(c))
+        return NULL;
+    const pt_tls_state_t *st = c->tp_state;
+    if (!st || !st->done || SSL_get_verify_result(st->ssl) != X509_V_OK)
+        return NULL;
+    X509 *peer = SSL_get1_peer_certificate(st->ssl);
+    char *dn = peer ? X509_NAME_oneline(X509_get_subject_name(peer), NULL, 0) : NULL;
+    const char *v = dn ? pt_arena_strdup(a, dn) : NULL;
+    OPENSSL_free(dn);
+    X509_free(peer);
+    return v;
+}
+
 /* RFC 9113 9.2 (RFC 7540 9.2 and its Appendix A list): TLS 1.2 or later, and under 1.2 an
  * AEAD suite with an ephemeral key exchange; what mod_http2's H2ModernTLSOnly asks. */
 bool pt_tls_h2_adequate(const pt_conn_t *c)

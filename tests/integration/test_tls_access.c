@@ -393,6 +393,82 @@ START_TEST(a_control_character_in_a_certificate_name_is_escaped_not_cut)
 }
 END_TEST
 
+/* mod_ssl's recipe for +FakeBasicAuth: the users file lists each client's DN with the crypt
+ * of the word "password". Anyone can type a DN and that word, so mod_ssl refuses any Basic
+ * credentials of that shape (AH02035) wherever a user is asked for, with or without TLS or
+ * the option. */
+#define ALICE_DN "/O=portico tests/CN=alice"
+#define FAKE_USERS                                                                         \
+    ALICE_DN ":xxj31ZMTZzkVA\n/O=portico tests/CN=mallory:xxj31ZMTZzkVA\n"                  \
+    "carol:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n"
+
+START_TEST(a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls)
+{
+    pth_expect_error(h, "AH02035: Encountered FakeBasicAuth spoof: " ALICE_DN);
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>\n"
+               "<Location /secure>\nAuthType Basic\nAuthName secure\n"
+               "AuthUserFile @DIR@/users\nRequire valid-user\n</Location>", "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), ALICE_DN ":password");
+    int st = plain_status_with("/staff/", field);
+    ck_assert_msg(st == 403, "a typed DN with the password \"password\" (no certificate at "
+                  "all) on plain HTTP: %d", st);
+    ck_assert_int_eq(plain_status_with("/secure/", field), 403);
+    pth_resp_t r;
+    tls_get("/staff/", NULL, field, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    ck_assert_int_eq(plain_status("/"), 200); /* no user asked for: no check */
+    ck_assert(pth_file_wait_contains(h->error_log, "AH02035: Encountered FakeBasicAuth "
+                                     "spoof: " ALICE_DN, 3000));
+}
+END_TEST
+
+/* Only a certificate that verified names the user: mallory's, of another CA, gets through
+ * optional_no_ca (GENEROUS) but its DN is not taken (mod_ssl would take it at its word). */
+START_TEST(fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file)
+{
+    pth_expect_error(h, "AH01618: user /O=portico tests/CN=bob not found");
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>",
+               "SSLVerifyClient optional_no_ca");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200);
+    ck_assert(pth_file_wait_contains(pth_path(h, "access.log"), " - " ALICE_DN " [", 3000));
+    ck_assert(pth_file_wait_contains(h->error_log, "AH02036: Faking HTTP Basic Auth header",
+                                     3000));
+    ck_assert_int_eq(tls_status("/staff/", "revoked"), 401); /* bob: not in the file */
+    ck_assert_int_eq(tls_status("/staff/", "rogue"), 401);
+    ck_assert_int_eq(tls_status("/staff/", NULL), 401);
+    ck_assert(pth_file_wait_contains(h->error_log, "AH01618: user /O=portico tests/CN=bob "
+                                     "not found", 3000));
+}
+END_TEST
+
+/* +StrictRequire: a request SSLRequireSSL refused stays refused when Satisfy Any would let
+ * a user's password in (mod_ssl's check_user_id hook, "ssl-access-forbidden"). */
+START_TEST(strict_require_keeps_an_ssl_refusal_through_satisfy_any)
+{
+    pth_expect_error(h, "AH02219: access to .* failed, reason: SSL connection required");
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLRequireSSL\nSatisfy Any\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>\n"
+               "<Location /secure>\nSSLRequireSSL\nSSLOptions +StrictRequire\nSatisfy Any\n"
+               "AuthType Basic\nAuthName secure\nAuthUserFile @DIR@/users\n"
+               "Require valid-user\n</Location>", "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), "carol:password");
+    ck_assert_int_eq(plain_status_with("/staff/", field), 200);
+    ck_assert_int_eq(plain_status_with("/secure/", field), 403);
+    pth_resp_t r;
+    tls_get("/secure/", NULL, field, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -411,6 +487,9 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
     tcase_add_test(tc, optional_no_ca_forgives_an_unknown_issuer_and_nothing_else);
     tcase_add_test(tc, a_control_character_in_a_certificate_name_is_escaped_not_cut);
+    tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls);
+    tcase_add_test(tc, fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file);
+    tcase_add_test(tc, strict_require_keeps_an_ssl_refusal_through_satisfy_any);
     suite_add_tcase(s, tc);
     return s;
 }
