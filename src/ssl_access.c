@@ -96,8 +96,12 @@ int pt_ssl_user_check(pt_request_t *r, bool ssl_refused)
     const pt_dir_config_t *dc = r->dir;
     if (ssl_refused && (dc->ssl_options & PT_TLS_OPT_STRICTREQUIRE))
         return 403;
-    if (r->prev_sections || r->redirect_from)
-        return 0; /* not the initial request: the header was checked and made there */
+    /* mod_ssl checks only the initial request, since its own header looks like a spoof; an
+     * internal redirect to a protected place would then take typed credentials. Here what
+     * +FakeBasicAuth set is known, and every other header is checked. */
+    const char *auth = pt_table_get(&r->headers_in, "Authorization");
+    if (auth && r->ssl_fake_auth && strcmp(auth, r->ssl_fake_auth) == 0)
+        return 0;
     if (fake_basic_auth_spoof(r))
         return 403;
     if (!(dc->ssl_options & PT_TLS_OPT_FAKEBASICAUTH) || r->user || !r->conn)
@@ -107,7 +111,8 @@ int pt_ssl_user_check(pt_request_t *r, bool ssl_refused)
         return 0;
     /* The users file's entry for a DN holds the crypt of "password" (mod_ssl's recipe). */
     pt_auth_basic_set(r, dn, "password");
+    r->ssl_fake_auth = pt_table_get(&r->headers_in, "Authorization");
     pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02036: Faking HTTP Basic Auth header: "
-                   "\"Authorization: %s\"", pt_table_get(&r->headers_in, "Authorization"));
+                   "\"Authorization: %s\"", r->ssl_fake_auth);
     return 0;
 }

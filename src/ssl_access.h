@@ -16,9 +16,9 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client);
  * ssl_refused (the access check above refused r, and Satisfy Any went on to ask for a
  * user) and +StrictRequire applies; 403 with AH02035 for Basic credentials of a user that
  * starts with '/' and the password "password" (the FakeBasicAuth spoof, refused with or
- * without TLS or the option); with +FakeBasicAuth and a verified client certificate, sets
- * Authorization to the certificate's subject and "password" (AuthUserFile then
- * authenticates it). Else 0. */
+ * without TLS or the option, after an internal redirect too) unless +FakeBasicAuth set
+ * them; with +FakeBasicAuth and a verified client certificate, sets Authorization to the
+ * certificate's subject and "password" (AuthUserFile then authenticates it). Else 0. */
 int pt_ssl_user_check(pt_request_t *r, bool ssl_refused);
 /* Whether dc has any of SSLRequireSSL, SSLRequire or SSLUserName: without them the check
  * lets every request pass and sets nothing. */

@@ -426,6 +426,30 @@ START_TEST(a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls)
 }
 END_TEST
 
+/* An internal redirect does not carry the spoof past the check: an ErrorDocument in the
+ * protected place is not served to typed credentials (mod_ssl checks the initial request
+ * only, and a redirect's Basic authentication would take them). */
+START_TEST(a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too)
+{
+    pth_expect_error(h, "AH02035: Encountered FakeBasicAuth spoof: " ALICE_DN);
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("ErrorDocument 404 /staff/index.html\n<Location /staff>\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>",
+               "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), ALICE_DN ":password");
+    int port = h->port;
+    h->port = plain_port;
+    const char *fields[] = {field, NULL};
+    pth_resp_t r;
+    pth_get(h, "/missing", fields, &r);
+    h->port = port;
+    ck_assert_msg(!strstr(r.body, "staff"), "the protected error document was served to a "
+                  "typed DN (status %d): %s", r.status, r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
 /* Only a certificate that verified names the user: mallory's, of another CA, gets through
  * optional_no_ca (GENEROUS) but its DN is not taken (mod_ssl would take it at its word). */
 START_TEST(fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file)
@@ -488,6 +512,7 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, optional_no_ca_forgives_an_unknown_issuer_and_nothing_else);
     tcase_add_test(tc, a_control_character_in_a_certificate_name_is_escaped_not_cut);
     tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls);
+    tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too);
     tcase_add_test(tc, fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file);
     tcase_add_test(tc, strict_require_keeps_an_ssl_refusal_through_satisfy_any);
     suite_add_tcase(s, tc);
