@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ static const char *reason(char *buf, size_t n)
 
 /* The server's settings, for the verify callback (the conf lives as long as the context). */
 static int conf_index = -1;
+/* On a connection: the last error optional_no_ca forgave (an X509_V_ERR_*), 0 for none. */
+static int forgiven_index = -1;
 
 bool pt_tls_verify_error_is_optional(long err)
 {
@@ -61,11 +64,16 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
         return ok;
     int err = X509_STORE_CTX_get_error(x);
     if (!ok && tc->verify_client == PT_TLS_VERIFY_OPTIONAL_NO_CA &&
-        pt_tls_verify_error_is_optional(err))
-        ok = 1; /* the error stays the connection's verify result: GENEROUS */
+        pt_tls_verify_error_is_optional(err)) {
+        /* the error stays the connection's verify result: GENEROUS */
+        SSL_set_ex_data(ssl, forgiven_index, (void *)(intptr_t)err);
+        ok = 1;
+    }
     if (!ok && (tc->crl_check & PT_TLS_CRL_NO_CRL_OK) && tc->crl_check > 0 &&
         err == X509_V_ERR_UNABLE_TO_GET_CRL) {
-        X509_STORE_CTX_set_error(x, X509_V_OK);
+        /* Not X509_V_OK after a forgiven error: a self-signed certificate (no CRL of its
+         * issuer, itself) would end with a clean result and read as verified. */
+        X509_STORE_CTX_set_error(x, (int)(intptr_t)SSL_get_ex_data(ssl, forgiven_index));
         ok = 1;
     }
     if (ok && tc->ocsp_enable > 0 && (tc->ocsp_enable & PT_TLS_OCSP_MODE))
@@ -86,6 +94,8 @@ int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     }
     if (conf_index < 0)
         conf_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (forgiven_index < 0)
+        forgiven_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     SSL_CTX_set_ex_data(ctx, conf_index, (void *)tc);
     SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
     return 0;

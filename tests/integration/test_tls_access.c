@@ -365,6 +365,21 @@ START_TEST(optional_no_ca_forgives_an_unknown_issuer_and_nothing_else)
     ck_assert_msg(st == -1, "bob's revoked certificate was taken under optional_no_ca with "
                   "CRL checking on: GET /staff/ answered %d", st);
     ck_assert(pth_file_wait_contains(h->error_log, "revoked", 3000));
+    pth_stop(h);
+    /* no_crl_for_cert_ok forgives the missing CRL of a self-signed certificate's issuer (or
+     * the rogue CA) too: that must not make it pass for a verified one. */
+    pth_cert_spec_t self = {.name = "self", .cn = "alice", .cn_len = 5, .from_s = -3600,
+                            .to_s = 86400, .self_signed = true};
+    pth_tls_issue(&self);
+    snprintf(vh, sizeof(vh), "SSLVerifyClient optional_no_ca\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck chain no_crl_for_cert_ok", pth_tls_file("ca.crl.pem"));
+    start_site("Header always set X-Verify \"expr=%{SSL_CLIENT_VERIFY}\"", vh);
+    ck_assert_int_eq(tls_field("/", "self", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    ck_assert_int_eq(tls_field("/", "rogue", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    ck_assert_int_eq(tls_field("/", "client", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "SUCCESS");
 }
 END_TEST
 
@@ -450,10 +465,14 @@ START_TEST(a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too)
 }
 END_TEST
 
-/* Only a certificate that verified names the user: mallory's, of another CA, gets through
- * optional_no_ca (GENEROUS) but its DN is not taken (mod_ssl would take it at its word). */
+/* Only a certificate that verified names the user: mallory's, of another CA, and a
+ * self-signed one with alice's very DN get through optional_no_ca (GENEROUS) but their DNs
+ * are not taken (mod_ssl would take them at their word). */
 START_TEST(fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file)
 {
+    pth_cert_spec_t self = {.name = "self", .cn = "alice", .cn_len = 5, .from_s = -3600,
+                            .to_s = 86400, .self_signed = true};
+    pth_tls_issue(&self);
     pth_expect_error(h, "AH01618: user /O=portico tests/CN=bob not found");
     pth_write_conf_file(h, "users", FAKE_USERS);
     start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
@@ -465,6 +484,7 @@ START_TEST(fake_basic_auth_authenticates_the_certificate_subject_in_the_users_fi
                                      3000));
     ck_assert_int_eq(tls_status("/staff/", "revoked"), 401); /* bob: not in the file */
     ck_assert_int_eq(tls_status("/staff/", "rogue"), 401);
+    ck_assert_int_eq(tls_status("/staff/", "self"), 401);
     ck_assert_int_eq(tls_status("/staff/", NULL), 401);
     ck_assert(pth_file_wait_contains(h->error_log, "AH01618: user /O=portico tests/CN=bob "
                                      "not found", 3000));

@@ -108,11 +108,11 @@ void pth_tls_issue(const pth_cert_spec_t *cs)
     pth_assert(X509_NAME_add_entry_by_NID(nm, NID_commonName, MBSTRING_ASC,
                                           (const unsigned char *)cs->cn, (int)cs->cn_len, -1,
                                           0));
-    X509_set_issuer_name(x, X509_get_subject_name(ca));
+    X509_set_issuer_name(x, X509_get_subject_name(cs->self_signed ? x : ca));
     X509_set_pubkey(x, key);
     if (cs->dns)
         add_dns_name(x, cs);
-    pth_assert(X509_sign(x, ca_key, EVP_sha256()) > 0);
+    pth_assert(X509_sign(x, cs->self_signed ? key : ca_key, EVP_sha256()) > 0);
     write_pems(cs, x, key);
     X509_free(x);
     X509_free(ca);

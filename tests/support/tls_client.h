@@ -13,8 +13,8 @@ const char *pth_tls_pki(void);
 /* "PKI/name" (a ring of 8 buffers). */
 const char *pth_tls_file(const char *name);
 
-/* A certificate of the PKI's test CA, issued with the OpenSSL API because no command line
- * writes a NUL into a name: subject O=portico tests, CN=cn (cn_len bytes, NULs included),
+/* A certificate of the PKI's test CA (or self-signed), issued with the OpenSSL API because
+ * no command line writes a NUL into a name: subject O=portico tests, CN=cn (cn_len bytes, NULs included),
  * a subjectAltName DNS name likewise when dns is set, valid from from_s to to_s seconds
  * from now, an ECDSA P-256 key. Written as NAME.pem and NAME.key in the PKI dir. */
 typedef struct {
@@ -24,6 +24,7 @@ typedef struct {
     const char *dns; /* NULL: no subjectAltName */
     size_t dns_len;
     long from_s, to_s;
+    bool self_signed; /* its own issuer instead of the test CA's */
 } pth_cert_spec_t;
 void pth_tls_issue(const pth_cert_spec_t *cs);
 
