@@ -48,32 +48,62 @@ static int unauthorized(pt_request_t *r)
     return 401;
 }
 
-/* The credentials of the Authorization header: user in r->user, password in *pw. */
-static int read_credentials(pt_request_t *r, const char **pw)
+/* The base64 after "Basic" in the Authorization header; NULL when there is no header or
+ * another scheme (*other says which). */
+static const char *basic_value(const pt_request_t *r, bool *other)
 {
     const char *h = pt_table_get(&r->headers_in, "Authorization");
+    *other = false;
     if (!h)
-        return unauthorized(r);
+        return NULL;
     while (*h == ' ' || *h == '\t')
         h++;
     if (strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' && h[5] != '\t')) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01614: client used wrong authentication scheme: %s",
-                      r->uri);
-        return unauthorized(r);
+        *other = true;
+        return NULL;
     }
     h += 5;
     while (*h == ' ' || *h == '\t')
         h++;
-    char *cred = decode_credentials(r->arena, h);
+    return h;
+}
+
+/* "user:password" of a base64 value split at the first colon; false when it is not so. */
+static bool split_credentials(pt_arena_t *a, const char *b64, const char **user,
+                              const char **pw)
+{
+    char *cred = decode_credentials(a, b64);
     char *colon = cred ? strchr(cred, ':') : NULL;
-    if (!colon) {
+    if (!colon)
+        return false;
+    *colon = '\0';
+    *user = cred;
+    *pw = colon + 1;
+    return true;
+}
+
+bool pt_auth_basic_credentials(pt_request_t *r, const char **user, const char **pw)
+{
+    bool other = false;
+    const char *b64 = basic_value(r, &other);
+    return b64 && split_credentials(r->arena, b64, user, pw);
+}
+
+/* The credentials of the Authorization header: user in r->user, password in *pw. */
+static int read_credentials(pt_request_t *r, const char **pw)
+{
+    bool other = false;
+    const char *b64 = basic_value(r, &other);
+    if (other)
+        pt_log_rerror(PT_LOG_ERR, r, "AH01614: client used wrong authentication scheme: %s",
+                      r->uri);
+    if (!b64)
+        return unauthorized(r);
+    if (!split_credentials(r->arena, b64, &r->user, pw)) {
         pt_log_rerror(PT_LOG_ERR, r, "Basic credentials of the Authorization header are not "
                       "base64 of user:password: %s", r->uri);
         return unauthorized(r);
     }
-    *colon = '\0';
-    r->user = cred;
-    *pw = colon + 1;
     return 0;
 }
 
@@ -135,6 +165,11 @@ static PT_NOINLINE void basic_fake(pt_request_t *r, const pt_core_dir_t *c)
                       "URI '%s', HTTP_AUTHORIZATION not set", r->uri);
         return;
     }
+    pt_auth_basic_set(r, user, pass);
+}
+
+void pt_auth_basic_set(pt_request_t *r, const char *user, const char *pass)
+{
     const char *plain = pt_arena_printf(r->arena, "%s:%s", user, pass);
     size_t n = strlen(plain);
     unsigned char *b64 = pt_arena_alloc(r->arena, 4 * ((n + 2) / 3) + 1);

@@ -18,6 +18,11 @@ void pt_auth_basic_note_failure(pt_request_t *r);
 /* AuthBasicFake: sets the Authorization request header from the section's expressions
  * (mod_auth_basic's fixup; a proxied or FastCGI backend sees it). No-op when not set. */
 void pt_auth_basic_fake(pt_request_t *r);
+/* The credentials of r's "Authorization: Basic ..." header, decoded, into *user and *pw
+ * (in r's arena); false when there is no such header or it does not decode to user:pw. */
+bool pt_auth_basic_credentials(pt_request_t *r, const char **user, const char **pw);
+/* Sets the Authorization request header to Basic base64(user ":" pass). */
+void pt_auth_basic_set(pt_request_t *r, const char *user, const char *pass);
 /* "Require group" against r's AuthGroupFile (pt_authz_ctx_t.in_group; arg is r). */
 int pt_auth_in_group(void *arg, const char *user, const char *group);
 

@@ -62,11 +62,16 @@ static int authorize(pt_request_t *r, pt_authz_ctx_t *ctx, bool after_authn)
     }
 }
 
-/* From access_checker_ex on: the tree without a user, then with one if it asks for it. */
-static int authorize_with_user(pt_request_t *r, pt_authz_ctx_t *ctx)
+/* From access_checker_ex on: the tree without a user, then with one if it asks for it
+ * (check_user_id: mod_ssl's hook first, then Basic). ssl_refused: mod_ssl's access check
+ * refused r (Satisfy Any brought it here), for +StrictRequire. */
+static int authorize_with_user(pt_request_t *r, pt_authz_ctx_t *ctx, bool ssl_refused)
 {
     int st = authorize(r, ctx, false);
     if (st >= 0)
+        return st;
+    st = pt_ssl_user_check(r, ssl_refused);
+    if (st)
         return st;
     st = pt_auth_basic_authenticate(r);
     if (st)
@@ -99,7 +104,8 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
         pt_log_rerror(PT_LOG_ERR, r, "AH01797: client denied by server configuration: %s",
                       denied_what(r));
     /* mod_ssl's access check is another access_checker: with Satisfy All both must pass. */
-    else if (pt_ssl_access_check(r, client) != 0)
+    bool ssl_refused = hosts_ok && pt_ssl_access_check(r, client) != 0;
+    if (ssl_refused)
         hosts_ok = false;
     if (pt_access_compat_satisfy_for(compat, r->method) == PT_SATISFY_ANY) {
         if (hosts_ok)
@@ -107,5 +113,5 @@ int pt_authz_request(pt_request_t *r, const struct sockaddr *client,
     } else if (!hosts_ok) {
         return 403;
     }
-    return authorize_with_user(r, &ctx);
+    return authorize_with_user(r, &ctx, ssl_refused);
 }

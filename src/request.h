@@ -138,6 +138,8 @@ struct pt_request {
     int64_t start_wall_us;       /* wall clock when the head arrived (%t) */
     int64_t start_mono_us;       /* monotonic, for %D */
     const char *user;            /* %u; NULL */
+    const char *ssl_fake_auth;   /* the Authorization value SSLOptions +FakeBasicAuth set
+                                    (ssl_access.c), kept across internal redirects; NULL */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
     unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */

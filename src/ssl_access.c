@@ -1,8 +1,10 @@
 /* mod_ssl's access hook for a request: SSLRequireSSL refuses plain connections, each
- * SSLRequire expression must hold on a TLS one, and SSLUserName names the user. Messages and
- * their AH numbers are mod_ssl's (ssl_engine_kernel.c). */
+ * SSLRequire expression must hold on a TLS one, and SSLUserName names the user; and its
+ * user check: the FakeBasicAuth spoof refused, +FakeBasicAuth's header made, +StrictRequire.
+ * Messages and their AH numbers are mod_ssl's (ssl_engine_kernel.c). */
 #include "ssl_access.h"
 
+#include "auth_basic.h"
 #include "expr.h"
 #include "tls.h"
 
@@ -75,4 +77,42 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
                            dc->ssl_user_name);
     }
     return check_requires(r, client);
+}
+
+/* A DN typed as the user name with the password FakeBasicAuth's users file expects: were it
+ * taken, anyone could claim any certificate's subject without holding the certificate. */
+static bool fake_basic_auth_spoof(pt_request_t *r)
+{
+    const char *user = NULL, *pw = NULL;
+    if (!pt_auth_basic_credentials(r, &user, &pw) || user[0] != '/' ||
+        strcmp(pw, "password") != 0)
+        return false;
+    pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02035: Encountered FakeBasicAuth spoof: %s", user);
+    return true;
+}
+
+int pt_ssl_user_check(pt_request_t *r, bool ssl_refused)
+{
+    const pt_dir_config_t *dc = r->dir;
+    if (ssl_refused && (dc->ssl_options & PT_TLS_OPT_STRICTREQUIRE))
+        return 403;
+    /* mod_ssl checks only the initial request, since its own header looks like a spoof; an
+     * internal redirect to a protected place would then take typed credentials. Here what
+     * +FakeBasicAuth set is known, and every other header is checked. */
+    const char *auth = pt_table_get(&r->headers_in, "Authorization");
+    if (auth && r->ssl_fake_auth && strcmp(auth, r->ssl_fake_auth) == 0)
+        return 0;
+    if (fake_basic_auth_spoof(r))
+        return 403;
+    if (!(dc->ssl_options & PT_TLS_OPT_FAKEBASICAUTH) || r->user || !r->conn)
+        return 0;
+    const char *dn = pt_tls_client_dn_verified(r->conn, r->arena);
+    if (!dn)
+        return 0;
+    /* The users file's entry for a DN holds the crypt of "password" (mod_ssl's recipe). */
+    pt_auth_basic_set(r, dn, "password");
+    r->ssl_fake_auth = pt_table_get(&r->headers_in, "Authorization");
+    pt_log_rmerror("ssl", PT_LOG_INFO, r, "AH02036: Faking HTTP Basic Auth header: "
+                   "\"Authorization: %s\"", r->ssl_fake_auth);
+    return 0;
 }

@@ -453,6 +453,12 @@ typedef struct pt_dir_config {
     const struct pt_expr *const *ssl_require;
     size_t nssl_require;
     const char *ssl_user_name;
+    /* SSLOptions (the PT_TLS_OPT_* bits of tls/tls.h): ssl_options is what applies. As
+     * mod_ssl's merge, a section whose options all carry + or - adds ssl_options_add to
+     * what it inherits and takes ssl_options_del away; one naming an option bare
+     * (ssl_options_abs) replaces it. */
+    unsigned ssl_options, ssl_options_add, ssl_options_del;
+    bool ssl_options_set, ssl_options_abs;
     /* mod_proxy's per-directory switches (src/proxy/directives_proxy_srv.c): 0 unset. */
     int proxy_error_override;            /* ProxyErrorOverride: 1 Off, 2 On */
     const int *proxy_error_codes;        /* its status codes (none: every 4xx and 5xx) */

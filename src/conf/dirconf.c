@@ -84,6 +84,25 @@ static void merge_options(pt_dir_config_t *m, const pt_dir_config_t *o,
 }
 
 /* Error documents: the inner one wins for a status it names. */
+/* mod_ssl's ssl_config_perdir_merge for SSLOptions. */
+static void merge_ssl_options(pt_dir_config_t *m, const pt_dir_config_t *o,
+                              const pt_dir_config_t *i)
+{
+    if (!i->ssl_options_set)
+        return; /* m is o's */
+    if (i->ssl_options_abs) {
+        m->ssl_options = i->ssl_options;
+        m->ssl_options_add = i->ssl_options_add;
+        m->ssl_options_del = i->ssl_options_del;
+        m->ssl_options_abs = true;
+    } else {
+        m->ssl_options_add = (o->ssl_options_add & ~i->ssl_options_del) | i->ssl_options_add;
+        m->ssl_options_del = (o->ssl_options_del & ~i->ssl_options_add) | i->ssl_options_del;
+        m->ssl_options = (o->ssl_options & ~m->ssl_options_del) | m->ssl_options_add;
+    }
+    m->ssl_options_set = true;
+}
+
 static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config_t *o,
                             const pt_dir_config_t *i)
 {
@@ -260,6 +279,7 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
                             i->nssl_require, sizeof(*o->ssl_require), &m->nssl_require);
     if (i->ssl_user_name)
         m->ssl_user_name = i->ssl_user_name;
+    merge_ssl_options(m, o, i);
     if (i->proxy_error_override) {
         m->proxy_error_override = i->proxy_error_override;
         m->proxy_error_codes = i->proxy_error_codes;

@@ -130,6 +130,7 @@ static const struct ovr_class {
     {"SetHandler", PT_OVR_FILEINFO},
     {"SetInputFilter", PT_OVR_FILEINFO},
     {"SetOutputFilter", PT_OVR_FILEINFO},
+    {"SSLOptions", PT_OVR_OPTIONS},
     {"SSLRequire", PT_OVR_AUTHCFG},
     {"SSLRequireSSL", PT_OVR_AUTHCFG},
     {"SSLUserName", PT_OVR_AUTHCFG},

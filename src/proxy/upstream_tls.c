@@ -240,6 +240,25 @@ void pt_utls_free(SSL *ssl)
 
 /* ---- The handshake and mod_ssl's peer checks --------------------------------------------- */
 
+/* The certificate's first CN as mod_ssl compares it for SSLProxyCheckPeerCN (its
+ * SSL_CLIENT_S_DN_CN: control characters escaped), into buf; false when there is none or it
+ * does not fit. Copied raw, "localhost\0.evil.example" would read as "localhost". */
+static bool peer_cn(X509 *cert, char *buf, size_t len)
+{
+    const X509_NAME *nm = X509_get_subject_name(cert);
+    int pos = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
+    BIO *b = pos >= 0 ? BIO_new(BIO_s_mem()) : NULL;
+    buf[0] = '\0';
+    if (!b)
+        return false;
+    const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, pos));
+    int n = ASN1_STRING_print_ex(b, v, ASN1_STRFLGS_ESC_CTRL | ASN1_STRFLGS_UTF8_CONVERT);
+    bool fits = n >= 0 && (size_t)n < len && (n == 0 || BIO_read(b, buf, n) == n);
+    buf[fits ? n : 0] = '\0';
+    BIO_free(b);
+    return fits;
+}
+
 /* What a finished handshake's peer certificate fails, or NULL when it passes. */
 static const char *peer_problem(const pt_utls_server_t *s, SSL *ssl, const char *host,
                                 char *why, size_t whylen)
@@ -267,9 +286,8 @@ static const char *peer_problem(const pt_utls_server_t *s, SSL *ssl, const char 
             return why;
         }
     } else if (s->check_cn != 0) {
-        char cn[256] = "";
-        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
-        if (strcasecmp(cn, host) != 0) {
+        char cn[256];
+        if (!peer_cn(cert, cn, sizeof(cn)) || strcasecmp(cn, host) != 0) {
             snprintf(why, whylen, "the peer certificate's CN '%s' is not '%s' "
                      "(SSLProxyCheckPeerCN)", cn, host);
             return why;

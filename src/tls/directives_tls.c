@@ -298,9 +298,12 @@ static int set_ssl_stapling_force_url(dcx_t *l, dcx_scope_t *s, const pt_node_t 
     return 0;
 }
 
-/* SSLOptions [+|-]opt...: accepted wherever mod_ssl takes it (Debian's default-ssl.conf
- * sets +StdEnvVars in <FilesMatch> and <Directory>); portico passes the SSL_* variables to
- * FastCGI always, so only the server-level value is kept. */
+/* SSLOptions [+|-]opt...: per directory as in mod_ssl (Debian's default-ssl.conf sets
+ * +StdEnvVars in <FilesMatch> and <Directory>). FakeBasicAuth and StrictRequire are read
+ * from the request's merged sections (ssl_access.c); portico passes the SSL_* variables to
+ * FastCGI always, so for StdEnvVars and ExportCertData only the server-level value is kept.
+ * A bare option sets the line's options afresh (mod_ssl keeps only the last bare one:
+ * "SSLOptions FakeBasicAuth StrictRequire" is both here). */
 static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
     static const struct { const char *name; unsigned bit; } opts[] = {
@@ -310,18 +313,37 @@ static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         {"FakeBasicAuth", PT_TLS_OPT_FAKEBASICAUTH}, {"CompatEnvVars", 0},
         {"LegacyDNStringFormat", 0},
     };
-    unsigned v = 0;
+    pt_dir_config_t *dc = s->dc;
+    unsigned v = 0, add = 0, del = 0;
+    bool abs = false;
     for (int i = 0; i < n->argc; i++) {
         const char *a = n->argv[i];
-        bool minus = *a == '-';
-        a += (*a == '+' || *a == '-');
+        char action = (*a == '+' || *a == '-') ? *a++ : 0;
         size_t k = 0;
         while (k < PT_ARRAY_LEN(opts) && strcasecmp(a, opts[k].name) != 0)
             k++;
         if (k == PT_ARRAY_LEN(opts))
             return pt_dcx_fail(l, n, "SSLOptions: unknown option '%s'", n->argv[i]);
-        v = minus ? v & ~opts[k].bit : v | opts[k].bit;
+        unsigned bit = opts[k].bit;
+        if (!action && !abs) {
+            v = add = del = 0;
+            abs = true;
+        }
+        if (action == '-') {
+            v &= ~bit;
+            add &= ~bit;
+            del |= bit;
+        } else {
+            v |= bit;
+            add |= bit;
+            del &= ~bit;
+        }
     }
+    dc->ssl_options = v;
+    dc->ssl_options_add = add;
+    dc->ssl_options_del = del;
+    dc->ssl_options_abs = abs;
+    dc->ssl_options_set = true;
     if (!(s->where & W_SECTIONS))
         conf_of(l, s, n)->options = v;
     return 0;

@@ -240,6 +240,11 @@ void pt_tls_vars(const pt_conn_t *c, pt_arena_t *a,
  * SSL_COMPRESS_METHOD, SSL_VERSION_LIBRARY, SSL_VERSION_INTERFACE. NULL when c has no
  * such value (no TLS, no client certificate, an unknown name). */
 const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name);
+/* The subject of c's client certificate in X509_NAME_oneline's form ("/O=.../CN=alice",
+ * what mod_ssl's FakeBasicAuth makes the user), in a; NULL without TLS, without a client
+ * certificate, or when it did not verify (one optional_no_ca let through: unlike mod_ssl,
+ * whose FakeBasicAuth would take a self-signed certificate's DN at its word). */
+const char *pt_tls_client_dn_verified(const pt_conn_t *c, pt_arena_t *a);
 /* Whether c's TLS is good enough for HTTP/2 (RFC 9113 9.2: TLS 1.2+, no suite of RFC 7540's
  * Appendix A): true without TLS. */
 bool pt_tls_h2_adequate(const pt_conn_t *c);

@@ -1,6 +1,7 @@
 /* One mod_ssl variable by name (pt_tls_var): what SSLRequire, SSLUserName and %{SSL_...} in
  * an expression read. The names and formats are mod_ssl's ssl_engine_vars.c: DN parts as
- * UTF-8 text, validity dates as OpenSSL prints them ("Jan  1 00:00:00 2030 GMT"). */
+ * UTF-8 text with control characters escaped, validity dates as OpenSSL prints them
+ * ("Jan  1 00:00:00 2030 GMT"). */
 #include "tls.h"
 #include "tls_ctx.h"
 
@@ -56,15 +57,29 @@ static int dn_part(const char *s, int *idx)
     return dn_nid(s, us ? (size_t)(us - s) : strlen(s));
 }
 
-static const char *asn1_utf8(pt_arena_t *a, const ASN1_STRING *as)
+static const char *bio_text(pt_arena_t *a, BIO *b)
 {
-    unsigned char *u = NULL;
-    int n = ASN1_STRING_to_UTF8(&u, as);
-    if (n < 0)
-        return NULL;
-    const char *s = pt_arena_strndup(a, (const char *)u, (size_t)n);
-    OPENSSL_free(u);
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+    const char *s = pt_arena_strndup(a, p ? p : "", n > 0 ? (size_t)n : 0);
+    BIO_free(b);
     return s;
+}
+
+/* A name's text as mod_ssl's asn1_string_convert gives it: UTF-8, with control characters
+ * escaped ("\00", "\0A") and so the backslash too. Raw, a NUL would cut the C string: the
+ * CN "alice\0.evil.example" would read as "alice" (the null-prefix attack), and a newline
+ * would pass into whatever the value is written to. */
+static const char *asn1_text(pt_arena_t *a, const ASN1_STRING *as)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b)
+        return NULL;
+    if (ASN1_STRING_print_ex(b, as, ASN1_STRFLGS_ESC_CTRL | ASN1_STRFLGS_UTF8_CONVERT) < 0) {
+        BIO_free(b);
+        return NULL;
+    }
+    return bio_text(a, b);
 }
 
 static const char *dn_value(pt_arena_t *a, const X509_NAME *nm, const char *part)
@@ -78,16 +93,7 @@ static const char *dn_value(pt_arena_t *a, const X509_NAME *nm, const char *part
         if (pos < 0)
             return NULL;
     }
-    return asn1_utf8(a, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, pos)));
-}
-
-static const char *bio_text(pt_arena_t *a, BIO *b)
-{
-    char *p = NULL;
-    long n = BIO_get_mem_data(b, &p);
-    const char *s = pt_arena_strndup(a, p ? p : "", n > 0 ? (size_t)n : 0);
-    BIO_free(b);
-    return s;
+    return asn1_text(a, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, pos)));
 }
 
 static const char *time_text(pt_arena_t *a, const ASN1_TIME *t)
@@ -126,7 +132,7 @@ static const char *san_value(pt_arena_t *a, X509 *x, const char *rest)
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !v; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == type && seen++ == want)
-            v = asn1_utf8(a, g->d.ia5);
+            v = asn1_text(a, g->d.ia5);
     }
     GENERAL_NAMES_free(gens);
     return v;
@@ -219,6 +225,21 @@ const char *pt_tls_var(const pt_conn_t *c, pt_arena_t *a, const char *name)
         return p.got;
     const char *v = conn_value(a, st->ssl, name);
     ERR_clear_error();
+    return v;
+}
+
+const char *pt_tls_client_dn_verified(const pt_conn_t *c, pt_arena_t *a)
+{
+    if (!pt_tls_active(c))
+        return NULL;
+    const pt_tls_state_t *st = c->tp_state;
+    if (!st || !st->done || SSL_get_verify_result(st->ssl) != X509_V_OK)
+        return NULL;
+    X509 *peer = SSL_get1_peer_certificate(st->ssl);
+    char *dn = peer ? X509_NAME_oneline(X509_get_subject_name(peer), NULL, 0) : NULL;
+    const char *v = dn ? pt_arena_strdup(a, dn) : NULL;
+    OPENSSL_free(dn);
+    X509_free(peer);
     return v;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,11 +33,28 @@ static const char *reason(char *buf, size_t n)
 
 /* The server's settings, for the verify callback (the conf lives as long as the context). */
 static int conf_index = -1;
+/* On a connection: the last error optional_no_ca forgave (an X509_V_ERR_*), 0 for none. */
+static int forgiven_index = -1;
 
-/* One callback for what OpenSSL's chain check alone does not do: no_crl_for_cert_ok (a CA
- * without any CRL loaded does not fail the chain, as mod_ssl's ssl_callback_SSLVerify
- * with X509_V_ERR_UNABLE_TO_GET_CRL), OCSP (SSLOCSPEnable), and optional_no_ca (any
- * certificate is taken, the application decides). */
+bool pt_tls_verify_error_is_optional(long err)
+{
+    switch (err) {
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One callback for what OpenSSL's chain check alone does not do, in mod_ssl's order
+ * (ssl_callback_SSLVerify): optional_no_ca forgives an issuer that cannot be found or
+ * trusted, and only that (an expired or revoked certificate still fails the handshake);
+ * no_crl_for_cert_ok lets a CA without any CRL loaded pass (X509_V_ERR_UNABLE_TO_GET_CRL);
+ * then OCSP (SSLOCSPEnable) on what passed. */
 static int verify_cb(int ok, X509_STORE_CTX *x)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -44,21 +62,30 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
                                   : NULL;
     if (!tc)
         return ok;
+    int err = X509_STORE_CTX_get_error(x);
+    if (!ok && tc->verify_client == PT_TLS_VERIFY_OPTIONAL_NO_CA &&
+        pt_tls_verify_error_is_optional(err)) {
+        /* the error stays the connection's verify result: GENEROUS */
+        SSL_set_ex_data(ssl, forgiven_index, (void *)(intptr_t)err);
+        ok = 1;
+    }
     if (!ok && (tc->crl_check & PT_TLS_CRL_NO_CRL_OK) && tc->crl_check > 0 &&
-        X509_STORE_CTX_get_error(x) == X509_V_ERR_UNABLE_TO_GET_CRL) {
-        X509_STORE_CTX_set_error(x, X509_V_OK);
+        err == X509_V_ERR_UNABLE_TO_GET_CRL) {
+        /* Not X509_V_OK after a forgiven error: a self-signed certificate (no CRL of its
+         * issuer, itself) would end with a clean result and read as verified. */
+        X509_STORE_CTX_set_error(x, (int)(intptr_t)SSL_get_ex_data(ssl, forgiven_index));
         ok = 1;
     }
     if (ok && tc->ocsp_enable > 0 && (tc->ocsp_enable & PT_TLS_OCSP_MODE))
         ok = pt_tls_ocsp_verify(x, tc);
-    return tc->verify_client == PT_TLS_VERIFY_OPTIONAL_NO_CA ? 1 : ok;
+    return ok;
 }
 
 int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
 {
     bool ocsp = tc->ocsp_enable > 0 && (tc->ocsp_enable & PT_TLS_OCSP_MODE);
     bool no_crl_ok = tc->crl_check > 0 && (tc->crl_check & PT_TLS_CRL_NO_CRL_OK);
-    if (!ocsp && !no_crl_ok)
+    if (!ocsp && !no_crl_ok && tc->verify_client != PT_TLS_VERIFY_OPTIONAL_NO_CA)
         return 0;
     if (ocsp && tc->ocsp_override == 1 && !tc->ocsp_default_responder) {
         pt_tls_path_t at = {.path = "", .file = tc->file, .line = tc->line};
@@ -67,6 +94,8 @@ int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     }
     if (conf_index < 0)
         conf_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (forgiven_index < 0)
+        forgiven_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     SSL_CTX_set_ex_data(ctx, conf_index, (void *)tc);
     SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
     return 0;

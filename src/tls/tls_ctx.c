@@ -273,14 +273,6 @@ static int servername(SSL *ssl, int *alert, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* SSLVerifyClient optional_no_ca: any certificate is taken (the application decides). */
-static int verify_accept_any(int ok, X509_STORE_CTX *x)
-{
-    (void)ok;
-    (void)x;
-    return 1;
-}
-
 /* ---- Making one context --------------------------------------------------------------- */
 
 /* OpenSSL's reason for the last failure, for a message. */
@@ -372,7 +364,8 @@ static int load_client_verify(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
     int mode = v == PT_TLS_VERIFY_NONE ? SSL_VERIFY_NONE : SSL_VERIFY_PEER;
     if (v == PT_TLS_VERIFY_REQUIRE)
         mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    SSL_CTX_set_verify(ctx, mode, v == PT_TLS_VERIFY_OPTIONAL_NO_CA ? verify_accept_any : NULL);
+    /* optional_no_ca's forgiveness is in pt_tls_client_verify_cb's callback */
+    SSL_CTX_set_verify(ctx, mode, NULL);
     if (pt_tls_client_revocation(l, ctx, tc) < 0 || pt_tls_client_verify_cb(l, ctx, tc) < 0)
         return -1;
     SSL_CTX_set_verify_depth(ctx, tc->verify_depth < 0 ? PT_TLS_DEFAULT_VERIFY_DEPTH

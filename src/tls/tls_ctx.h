@@ -36,9 +36,13 @@ typedef struct {
 /* tls_clientca.c: SSLCARevocation* and SSLCADNRequest* on a server context, after its
  * CAs are loaded. 0, or -1 after pt_dcx_fail. */
 int pt_tls_client_revocation(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc);
-/* The verify callback for no_crl_for_cert_ok and SSLOCSPEnable, when either is on (after
- * SSL_CTX_set_verify). 0, or -1 after pt_dcx_fail. */
+/* The verify callback for SSLVerifyClient optional_no_ca, no_crl_for_cert_ok and
+ * SSLOCSPEnable, when any is on (after SSL_CTX_set_verify). 0, or -1 after pt_dcx_fail. */
 int pt_tls_client_verify_cb(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc);
+/* Whether optional_no_ca forgives this X509_V_ERR_* (mod_ssl's
+ * ssl_verify_error_is_optional): a connection whose verify result is one of them got
+ * through only so, SSL_CLIENT_VERIFY's GENEROUS. */
+bool pt_tls_verify_error_is_optional(long err);
 /* tls_ocsp_client.c: mod_ssl's OCSP check of the certificate x is at (from the verify
  * callback, on the worker doing the handshake: it waits for the responder, at most
  * SSLOCSPResponderTimeout). 1 when it passes, 0 with x's error set. */

@@ -44,7 +44,8 @@ static const char *serial_text(pt_arena_t *a, X509 *x)
     return s;
 }
 
-/* SSL_CLIENT_VERIFY: NONE (no certificate), SUCCESS, or FAILED:reason (optional_no_ca). */
+/* SSL_CLIENT_VERIFY as mod_ssl's: NONE (no certificate), SUCCESS, GENEROUS (optional_no_ca
+ * forgave an unknown issuer: any other error fails the handshake), or FAILED:reason. */
 static const char *verify_text(pt_arena_t *a, SSL *ssl, bool have_cert)
 {
     if (!have_cert)
@@ -52,6 +53,8 @@ static const char *verify_text(pt_arena_t *a, SSL *ssl, bool have_cert)
     long vr = SSL_get_verify_result(ssl);
     if (vr == X509_V_OK)
         return "SUCCESS";
+    if (pt_tls_verify_error_is_optional(vr))
+        return "GENEROUS";
     return pt_arena_printf(a, "FAILED:%s", X509_verify_cert_error_string(vr));
 }
 

@@ -483,6 +483,31 @@ START_TEST(a_machine_certificate_connection_is_not_lent_to_another_server)
 }
 END_TEST
 
+/* SSLProxyCheckPeerCN compares the whole CN: "localhost\0.evil.example" (a NUL inside, the
+ * null-prefix trick of a CA that signs any name asked for) does not name localhost, as
+ * mod_ssl's comparison of SSL_CLIENT_S_DN_CN (control characters escaped) does not. */
+START_TEST(a_nul_inside_the_backends_cn_does_not_pass_ssl_proxy_check_peer_cn)
+{
+    static const char cn[] = "localhost\0.evil.example";
+    pth_cert_spec_t nul = {.name = "nul-localhost", .cn = cn, .cn_len = sizeof(cn) - 1,
+                           .from_s = -3600, .to_s = 86400};
+    pth_tls_issue(&nul);
+    start_backend("nul-localhost", 5);
+    pth_expect_error(h, "AH02003: .*CN 'localhost\\\\00.evil.example' is not 'localhost' "
+                        "\\(SSLProxyCheckPeerCN\\)");
+    start_front("SSLProxyVerify require\nSSLProxyCheckPeerName off\nSSLProxyCheckPeerCN on",
+                "");
+    expect_status("/s/echo", 502);
+    ck_assert_int_eq(be.counts->requests, 0);
+    pth_stop(h);
+    pth_stop(bk);
+    start_backend("localhost", 5); /* CN=localhost: the same check passes */
+    start_front("SSLProxyVerify require\nSSLProxyCheckPeerName off\nSSLProxyCheckPeerCN on",
+                "");
+    expect_status("/s/echo", 200);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_https");
@@ -505,6 +530,7 @@ static Suite *suite(void)
     tcase_add_test(tc, one_mib_bodies_cross_an_https_backend_intact_both_ways);
     tcase_add_test(tc, a_kept_connection_is_not_reused_under_another_servers_proxy_terms);
     tcase_add_test(tc, a_machine_certificate_connection_is_not_lent_to_another_server);
+    tcase_add_test(tc, a_nul_inside_the_backends_cn_does_not_pass_ssl_proxy_check_peer_cn);
     suite_add_tcase(s, tc);
     return s;
 }

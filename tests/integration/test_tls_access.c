@@ -1,7 +1,9 @@
 /* mod_ssl's access directives and client-certificate checks beyond the CA: SSLRequireSSL,
  * SSLRequire (an ap_expr with the %{SSL_*} variables, checked beside Require), SSLUserName,
- * revocation lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest
- * lists (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked). */
+ * SSLOptions +FakeBasicAuth and +StrictRequire, SSLVerifyClient optional_no_ca, revocation
+ * lists (SSLCARevocationFile/Path/Check) and the CA names a CertificateRequest lists
+ * (SSLCADNRequestFile). PKI: tests/support/ca.sh (alice valid, bob revoked, mallory of
+ * another CA); certificates no command line can make come from pth_tls_issue. */
 #include "harness.h"
 #include "tls_client.h"
 
@@ -47,32 +49,60 @@ static void start_site(const char *main_extra, const char *vh_extra)
     pth_start(h);
 }
 
-/* The status of a GET over TLS with the client certificate NAME (NULL: none); -1 when the
- * handshake was refused. */
-static int tls_status(const char *path, const char *name)
+/* The response to a GET over TLS with the client certificate NAME (NULL: none) and one
+ * more request field (NULL: none); status -1 when the handshake was refused. */
+static void tls_get(const char *path, const char *name, const char *field, pth_resp_t *r)
 {
     char cert[64], key[64];
     snprintf(cert, sizeof(cert), "%s.pem", name ? name : "");
     snprintf(key, sizeof(key), "%s.key", name ? name : "");
     pth_tls_req_t q = {.port = h->port, .host = "a.test", .path = path,
-                       .cert = name ? cert : NULL, .key = name ? key : NULL};
+                       .cert = name ? cert : NULL, .key = name ? key : NULL, .header = field};
+    if (pth_tls_get(&q, r) != 0)
+        r->status = -1;
+}
+
+/* The status of a GET over TLS with the client certificate NAME (NULL: none); -1 when the
+ * handshake was refused. */
+static int tls_status(const char *path, const char *name)
+{
     pth_resp_t r;
-    int rc = pth_tls_get(&q, &r);
-    int st = rc == 0 ? r.status : -1;
+    tls_get(path, name, NULL, &r);
+    int st = r.status;
+    pth_resp_free(&r);
+    return st;
+}
+
+/* The status of that GET and the response's field HDR ("" when absent), in out. */
+static int tls_field(const char *path, const char *name, const char *hdr, char *out,
+                     size_t len)
+{
+    pth_resp_t r;
+    tls_get(path, name, NULL, &r);
+    const char *v = r.status > 0 ? pth_resp_header(&r, hdr) : NULL;
+    snprintf(out, len, "%s", v ? v : "");
+    int st = r.status;
+    pth_resp_free(&r);
+    return st;
+}
+
+/* The status of a GET on the plain port with one more request field (NULL: none). */
+static int plain_status_with(const char *path, const char *field)
+{
+    int port = h->port;
+    h->port = plain_port;
+    const char *fields[] = {field, NULL};
+    pth_resp_t r;
+    pth_get(h, path, fields, &r);
+    h->port = port;
+    int st = r.status;
     pth_resp_free(&r);
     return st;
 }
 
 static int plain_status(const char *path)
 {
-    int port = h->port;
-    h->port = plain_port;
-    pth_resp_t r;
-    pth_get(h, path, NULL, &r);
-    h->port = port;
-    int st = r.status;
-    pth_resp_free(&r);
-    return st;
+    return plain_status_with(path, NULL);
 }
 
 START_TEST(ssl_require_ssl_refuses_plain_http_and_serves_tls)
@@ -303,6 +333,192 @@ START_TEST(compatibility_directives_are_refused_or_noted_as_apache_does)
 }
 END_TEST
 
+/* mod_ssl's ssl_verify_error_is_optional: optional_no_ca forgives a certificate whose issuer
+ * cannot be found or trusted (SSL_CLIENT_VERIFY says GENEROUS), and nothing else: an expired
+ * or a revoked certificate of the trusted CA fails the handshake as under "require". */
+START_TEST(optional_no_ca_forgives_an_unknown_issuer_and_nothing_else)
+{
+    pth_cert_spec_t old = {.name = "expired", .cn = "alice", .cn_len = 5, .from_s = -2 * 86400,
+                       .to_s = -86400};
+    pth_tls_issue(&old);
+    start_site("Header always set X-Verify \"expr=%{SSL_CLIENT_VERIFY}\"",
+               "SSLVerifyClient optional_no_ca");
+    char v[128];
+    ck_assert_int_eq(tls_field("/", "client", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "SUCCESS");
+    ck_assert_int_eq(tls_field("/", NULL, "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "NONE");
+    ck_assert_int_eq(tls_field("/", "rogue", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    int st = tls_field("/", "expired", "X-Verify", v, sizeof(v));
+    ck_assert_msg(st == -1, "an expired certificate was taken under optional_no_ca: %d, "
+                  "SSL_CLIENT_VERIFY %s", st, v);
+    pth_stop(h);
+    char vh[800];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient optional_no_ca\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck chain\n<Location /staff>\n"
+             "SSLRequire %%{SSL_CLIENT_S_DN_CN} == \"bob\"\n</Location>",
+             pth_tls_file("ca.crl.pem"));
+    start_site("", vh);
+    ck_assert_int_eq(tls_status("/", "client"), 200);
+    st = tls_status("/staff/", "revoked");
+    ck_assert_msg(st == -1, "bob's revoked certificate was taken under optional_no_ca with "
+                  "CRL checking on: GET /staff/ answered %d", st);
+    ck_assert(pth_file_wait_contains(h->error_log, "revoked", 3000));
+}
+END_TEST
+
+/* no_crl_for_cert_ok forgives the missing CRL of a self-signed certificate's issuer (itself)
+ * or of the rogue CA: that must not make a certificate optional_no_ca let through read as
+ * verified. */
+START_TEST(no_crl_for_cert_ok_leaves_a_forgiven_certificate_generous)
+{
+    pth_cert_spec_t self = {.name = "self", .cn = "alice", .cn_len = 5, .from_s = -3600,
+                            .to_s = 86400, .self_signed = true};
+    pth_tls_issue(&self);
+    char vh[800], v[128];
+    snprintf(vh, sizeof(vh), "SSLVerifyClient optional_no_ca\nSSLCARevocationFile %s\n"
+             "SSLCARevocationCheck chain no_crl_for_cert_ok", pth_tls_file("ca.crl.pem"));
+    start_site("Header always set X-Verify \"expr=%{SSL_CLIENT_VERIFY}\"", vh);
+    ck_assert_int_eq(tls_field("/", "self", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    ck_assert_int_eq(tls_field("/", "rogue", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "GENEROUS");
+    ck_assert_int_eq(tls_field("/", "client", "X-Verify", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "SUCCESS");
+}
+END_TEST
+
+/* The 2009 null-prefix trick: a CN "alice\0.evil.example" from a CA that signs whatever
+ * names its customers ask for must not read as "alice". mod_ssl escapes the control
+ * characters of a DN part or a subjectAltName (ASN1_STRFLGS_ESC_CTRL): "alice\00.evil...". */
+START_TEST(a_control_character_in_a_certificate_name_is_escaped_not_cut)
+{
+    static const char cn[] = "alice\0.evil.example";
+    static const char dns[] = "a.test\0.evil.example";
+    pth_cert_spec_t nul = {.name = "nulcn", .cn = cn, .cn_len = sizeof(cn) - 1, .dns = dns,
+                           .dns_len = sizeof(dns) - 1, .from_s = -3600, .to_s = 86400};
+    pth_tls_issue(&nul);
+    start_site("<Location /staff>\nSSLRequire %{SSL_CLIENT_S_DN_CN} == \"alice\"\n"
+               "</Location>\nHeader always set X-CN \"expr=%{SSL_CLIENT_S_DN_CN}\"\n"
+               "Header always set X-DNS \"expr=%{SSL_CLIENT_SAN_DNS_0}\"",
+               "SSLVerifyClient require");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200); /* the real alice */
+    char v[128];
+    int st = tls_field("/staff/", "nulcn", "X-CN", v, sizeof(v));
+    ck_assert_msg(st == 403, "CN \"alice\\0.evil.example\" passed SSLRequire "
+                  "%%{SSL_CLIENT_S_DN_CN} == \"alice\": %d", st);
+    ck_assert_str_eq(v, "alice\\00.evil.example");
+    ck_assert_int_eq(tls_field("/", "nulcn", "X-DNS", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "a.test\\00.evil.example");
+}
+END_TEST
+
+/* mod_ssl's recipe for +FakeBasicAuth: the users file lists each client's DN with the crypt
+ * of the word "password". Anyone can type a DN and that word, so mod_ssl refuses any Basic
+ * credentials of that shape (AH02035) wherever a user is asked for, with or without TLS or
+ * the option. */
+#define ALICE_DN "/O=portico tests/CN=alice"
+#define FAKE_USERS                                                                         \
+    ALICE_DN ":xxj31ZMTZzkVA\n/O=portico tests/CN=mallory:xxj31ZMTZzkVA\n"                  \
+    "carol:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n"
+
+START_TEST(a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls)
+{
+    pth_expect_error(h, "AH02035: Encountered FakeBasicAuth spoof: " ALICE_DN);
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>\n"
+               "<Location /secure>\nAuthType Basic\nAuthName secure\n"
+               "AuthUserFile @DIR@/users\nRequire valid-user\n</Location>", "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), ALICE_DN ":password");
+    int st = plain_status_with("/staff/", field);
+    ck_assert_msg(st == 403, "a typed DN with the password \"password\" (no certificate at "
+                  "all) on plain HTTP: %d", st);
+    ck_assert_int_eq(plain_status_with("/secure/", field), 403);
+    pth_resp_t r;
+    tls_get("/staff/", NULL, field, &r);
+    ck_assert_int_eq(r.status, 403);
+    pth_resp_free(&r);
+    ck_assert_int_eq(plain_status("/"), 200); /* no user asked for: no check */
+    ck_assert(pth_file_wait_contains(h->error_log, "AH02035: Encountered FakeBasicAuth "
+                                     "spoof: " ALICE_DN, 3000));
+}
+END_TEST
+
+/* An internal redirect does not carry the spoof past the check: an ErrorDocument in the
+ * protected place is not served to typed credentials (mod_ssl checks the initial request
+ * only, and a redirect's Basic authentication would take them). */
+START_TEST(a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too)
+{
+    pth_expect_error(h, "AH02035: Encountered FakeBasicAuth spoof: " ALICE_DN);
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("ErrorDocument 404 /staff/index.html\n<Location /staff>\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>",
+               "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), ALICE_DN ":password");
+    int port = h->port;
+    h->port = plain_port;
+    const char *fields[] = {field, NULL};
+    pth_resp_t r;
+    pth_get(h, "/missing", fields, &r);
+    h->port = port;
+    ck_assert_msg(!strstr(r.body, "staff"), "the protected error document was served to a "
+                  "typed DN (status %d): %s", r.status, r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
+/* Only a certificate that verified names the user: mallory's, of another CA, and a
+ * self-signed one with alice's very DN get through optional_no_ca (GENEROUS) but their DNs
+ * are not taken (mod_ssl would take them at their word). */
+START_TEST(fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file)
+{
+    pth_cert_spec_t self = {.name = "self", .cn = "alice", .cn_len = 5, .from_s = -3600,
+                            .to_s = 86400, .self_signed = true};
+    pth_tls_issue(&self);
+    pth_expect_error(h, "AH01618: user /O=portico tests/CN=bob not found");
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>",
+               "SSLVerifyClient optional_no_ca");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200);
+    ck_assert(pth_file_wait_contains(pth_path(h, "access.log"), " - " ALICE_DN " [", 3000));
+    ck_assert(pth_file_wait_contains(h->error_log, "AH02036: Faking HTTP Basic Auth header",
+                                     3000));
+    ck_assert_int_eq(tls_status("/staff/", "revoked"), 401); /* bob: not in the file */
+    ck_assert_int_eq(tls_status("/staff/", "rogue"), 401);
+    ck_assert_int_eq(tls_status("/staff/", "self"), 401);
+    ck_assert_int_eq(tls_status("/staff/", NULL), 401);
+    ck_assert(pth_file_wait_contains(h->error_log, "AH01618: user /O=portico tests/CN=bob "
+                                     "not found", 3000));
+}
+END_TEST
+
+/* +StrictRequire: a request SSLRequireSSL refused stays refused when Satisfy Any would let
+ * a user's password in (mod_ssl's check_user_id hook, "ssl-access-forbidden"). */
+START_TEST(strict_require_keeps_an_ssl_refusal_through_satisfy_any)
+{
+    pth_expect_error(h, "AH02219: access to .* failed, reason: SSL connection required");
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLRequireSSL\nSatisfy Any\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>\n"
+               "<Location /secure>\nSSLRequireSSL\nSSLOptions +StrictRequire\nSatisfy Any\n"
+               "AuthType Basic\nAuthName secure\nAuthUserFile @DIR@/users\n"
+               "Require valid-user\n</Location>", "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), "carol:password");
+    ck_assert_int_eq(plain_status_with("/staff/", field), 200);
+    ck_assert_int_eq(plain_status_with("/secure/", field), 403);
+    pth_resp_t r;
+    tls_get("/secure/", NULL, field, &r);
+    ck_assert_int_eq(r.status, 200);
+    pth_resp_free(&r);
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -319,6 +535,13 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, bad_access_and_revocation_directives_are_config_errors);
     tcase_add_test(tc, sni_policy_decides_which_differences_between_sni_and_host_are_a_421);
     tcase_add_test(tc, compatibility_directives_are_refused_or_noted_as_apache_does);
+    tcase_add_test(tc, optional_no_ca_forgives_an_unknown_issuer_and_nothing_else);
+    tcase_add_test(tc, no_crl_for_cert_ok_leaves_a_forgiven_certificate_generous);
+    tcase_add_test(tc, a_control_character_in_a_certificate_name_is_escaped_not_cut);
+    tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_with_or_without_tls);
+    tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too);
+    tcase_add_test(tc, fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file);
+    tcase_add_test(tc, strict_require_keeps_an_ssl_refusal_through_satisfy_any);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,6 +3,9 @@
 
 #include <check.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,72 @@ const char *pth_tls_file(const char *name)
     char *b = ring[next++ % 8];
     snprintf(b, sizeof(ring[0]), "%s/%s", pth_tls_pki(), name);
     return b;
+}
+
+static void *read_pem(const char *file, bool key)
+{
+    FILE *f = fopen(pth_tls_file(file), "r");
+    pth_assert_msg(f != NULL, "cannot read %s", file);
+    void *v = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
+                  : (void *)PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    pth_assert_msg(v != NULL, "no PEM in %s", file);
+    return v;
+}
+
+static void add_dns_name(X509 *x, const pth_cert_spec_t *cs)
+{
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+    pth_assert(gens && g && ia5);
+    pth_assert(ASN1_STRING_set(ia5, cs->dns, (int)cs->dns_len) == 1);
+    GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+    pth_assert(sk_GENERAL_NAME_push(gens, g) > 0);
+    pth_assert(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1);
+    GENERAL_NAMES_free(gens);
+}
+
+static void write_pems(const pth_cert_spec_t *cs, X509 *x, EVP_PKEY *key)
+{
+    char file[64];
+    snprintf(file, sizeof(file), "%s.pem", cs->name);
+    FILE *f = fopen(pth_tls_file(file), "w");
+    pth_assert(f && PEM_write_X509(f, x) == 1);
+    fclose(f);
+    snprintf(file, sizeof(file), "%s.key", cs->name);
+    f = fopen(pth_tls_file(file), "w");
+    pth_assert(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1);
+    fclose(f);
+}
+
+void pth_tls_issue(const pth_cert_spec_t *cs)
+{
+    X509 *ca = read_pem("ca.pem", false);
+    EVP_PKEY *ca_key = read_pem("ca.key", true);
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    pth_assert(key && x);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)pth_now_ms());
+    X509_gmtime_adj(X509_getm_notBefore(x), cs->from_s);
+    X509_gmtime_adj(X509_getm_notAfter(x), cs->to_s);
+    X509_NAME *nm = X509_get_subject_name(x);
+    pth_assert(X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC,
+                                          (const unsigned char *)"portico tests", -1, -1, 0));
+    pth_assert(X509_NAME_add_entry_by_NID(nm, NID_commonName, MBSTRING_ASC,
+                                          (const unsigned char *)cs->cn, (int)cs->cn_len, -1,
+                                          0));
+    X509_set_issuer_name(x, X509_get_subject_name(cs->self_signed ? x : ca));
+    X509_set_pubkey(x, key);
+    if (cs->dns)
+        add_dns_name(x, cs);
+    pth_assert(X509_sign(x, cs->self_signed ? key : ca_key, EVP_sha256()) > 0);
+    write_pems(cs, x, key);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
 }
 
 typedef struct {
@@ -109,9 +178,12 @@ static void set_tls_opts(CURL *cu, const pth_tls_req_t *q, struct curl_slist **r
     if (q->host_header) {
         char hh[300];
         snprintf(hh, sizeof(hh), "Host: %s", q->host_header);
-        *hdrs = curl_slist_append(NULL, hh);
-        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
+        *hdrs = curl_slist_append(*hdrs, hh);
     }
+    if (q->header)
+        *hdrs = curl_slist_append(*hdrs, q->header);
+    if (*hdrs)
+        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, *hdrs);
     char url[512], rl[300];
     const char *host = q->host ? q->host : "127.0.0.1";
     snprintf(url, sizeof(url), "https://%s:%d%s", host, q->port, q->path ? q->path : "/");

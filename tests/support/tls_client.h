@@ -13,6 +13,21 @@ const char *pth_tls_pki(void);
 /* "PKI/name" (a ring of 8 buffers). */
 const char *pth_tls_file(const char *name);
 
+/* A certificate of the PKI's test CA (or self-signed), issued with the OpenSSL API because
+ * no command line writes a NUL into a name: subject O=portico tests, CN=cn (cn_len bytes, NULs included),
+ * a subjectAltName DNS name likewise when dns is set, valid from from_s to to_s seconds
+ * from now, an ECDSA P-256 key. Written as NAME.pem and NAME.key in the PKI dir. */
+typedef struct {
+    const char *name;
+    const char *cn;
+    size_t cn_len;
+    const char *dns; /* NULL: no subjectAltName */
+    size_t dns_len;
+    long from_s, to_s;
+    bool self_signed; /* its own issuer instead of the test CA's */
+} pth_cert_spec_t;
+void pth_tls_issue(const pth_cert_spec_t *cs);
+
 /* An HTTPS request. host: the name for SNI and Host (resolved to 127.0.0.1); NULL sends
  * https://127.0.0.1:port (no SNI). */
 typedef struct {
@@ -25,6 +40,7 @@ typedef struct {
     long max_recv_bytes_s;     /* throttle the download (a long request); 0: no limit */
     const char *sink;          /* write the body to this file instead of memory */
     const char *host_header;   /* a Host field other than host (SNI), or NULL */
+    const char *header;        /* one more request field, "Name: value", or NULL */
     long timeout_s;            /* 0: PTH_CURL_TIMEOUT_S (60 s when throttled) */
 } pth_tls_req_t;
 

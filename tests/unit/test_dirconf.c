@@ -4,6 +4,7 @@
 #include "dirconf_walk.h"
 #include "startup.h"
 #include "headers.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -346,6 +347,29 @@ START_TEST(options_merge_through_sections)
 }
 END_TEST
 
+/* mod_ssl's merge: a section whose options all carry + or - adjusts what it inherits; one
+ * with a bare option replaces it. */
+START_TEST(ssl_options_merge_through_sections_as_mod_ssl_does)
+{
+    pt_config_t *c = load("Listen 8080\nSSLOptions +StdEnvVars\n"
+                          "<Directory /srv>\n SSLOptions +FakeBasicAuth +StrictRequire\n"
+                          "</Directory>\n<Directory /srv/a>\n SSLOptions -StrictRequire\n"
+                          "</Directory>\n<Directory /srv/b>\n SSLOptions FakeBasicAuth\n"
+                          "</Directory>\n");
+    const pt_vhost_t *m = c->main_server;
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/f", NULL)->ssl_options,
+                      PT_TLS_OPT_STDENVVARS | PT_TLS_OPT_FAKEBASICAUTH |
+                          PT_TLS_OPT_STRICTREQUIRE);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/a/f", NULL)->ssl_options,
+                      PT_TLS_OPT_STDENVVARS | PT_TLS_OPT_FAKEBASICAUTH);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/b/f", NULL)->ssl_options,
+                      PT_TLS_OPT_FAKEBASICAUTH);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/other", NULL)->ssl_options,
+                      PT_TLS_OPT_STDENVVARS);
+    pt_config_free(c);
+}
+END_TEST
+
 /* A section's slot in the vhost's array is filled after its children are walked; a nested
  * <Files> may grow (move) that array meanwhile. Every count of sections before it, every
  * nesting, in the main server and in a virtual host. */
@@ -500,6 +524,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
+    tcase_add_test(t, ssl_options_merge_through_sections_as_mod_ssl_does);
     tcase_add_test(t, nested_files_survive_any_number_of_sections_before_them);
     tcase_add_test(t, a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does);
     tcase_add_test(t, selects_virtual_hosts_by_name_among_matching_addresses);

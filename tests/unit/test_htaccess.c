@@ -66,6 +66,7 @@ START_TEST(each_directive_has_apaches_override_class)
     ck_assert_uint_eq(pt_htaccess_override_class("ExpiresByType"), PT_OVR_INDEXES);
     ck_assert_uint_eq(pt_htaccess_override_class("Order"), PT_OVR_LIMIT);
     ck_assert_uint_eq(pt_htaccess_override_class("Options"), PT_OVR_OPTIONS);
+    ck_assert_uint_eq(pt_htaccess_override_class("SSLOptions"), PT_OVR_OPTIONS);
     ck_assert_uint_eq(pt_htaccess_override_class("<Files"), PT_OVR_ALL);
     ck_assert_uint_eq(pt_htaccess_override_class("LimitRequestBody"), PT_OVR_ALL);
     ck_assert_uint_eq(pt_htaccess_override_class("ProxyPass"), 0);
