@@ -80,12 +80,14 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client)
 }
 
 /* A DN typed as the user name with the password FakeBasicAuth's users file expects: were it
- * taken, anyone could claim any certificate's subject without holding the certificate. */
+ * taken, anyone could claim any certificate's subject without holding the certificate. The
+ * recipe's hash is DES crypt, which reads 8 characters: "password" and anything after it
+ * (mod_ssl compares the whole word, and "passwordX" passes there). */
 static bool fake_basic_auth_spoof(pt_request_t *r)
 {
     const char *user = NULL, *pw = NULL;
     if (!pt_auth_basic_credentials(r, &user, &pw) || user[0] != '/' ||
-        strcmp(pw, "password") != 0)
+        strncmp(pw, "password", 8) != 0)
         return false;
     pt_log_rmerror("ssl", PT_LOG_ERR, r, "AH02035: Encountered FakeBasicAuth spoof: %s", user);
     return true;

@@ -315,7 +315,13 @@ static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     };
     pt_dir_config_t *dc = s->dc;
     unsigned v = 0, add = 0, del = 0;
-    bool abs = false;
+    bool abs = false, bare = false;
+    if (dc->ssl_options_set) { /* an earlier line of this section: lines add up, as mod_ssl's */
+        v = dc->ssl_options;
+        add = dc->ssl_options_add;
+        del = dc->ssl_options_del;
+        abs = dc->ssl_options_abs;
+    }
     for (int i = 0; i < n->argc; i++) {
         const char *a = n->argv[i];
         char action = (*a == '+' || *a == '-') ? *a++ : 0;
@@ -325,9 +331,9 @@ static int set_ssl_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
         if (k == PT_ARRAY_LEN(opts))
             return pt_dcx_fail(l, n, "SSLOptions: unknown option '%s'", n->argv[i]);
         unsigned bit = opts[k].bit;
-        if (!action && !abs) {
+        if (!action && !bare) { /* the line's first bare option replaces what was set */
             v = add = del = 0;
-            abs = true;
+            abs = bare = true;
         }
         if (action == '-') {
             v &= ~bit;

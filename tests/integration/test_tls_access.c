@@ -519,6 +519,33 @@ START_TEST(strict_require_keeps_an_ssl_refusal_through_satisfy_any)
 }
 END_TEST
 
+/* DES crypt reads 8 characters, so "password" plus anything matches the recipe's hash: a
+ * typed DN with "passwordX" is a spoof too (mod_ssl, comparing the whole word, lets it in). */
+START_TEST(a_typed_dn_with_password_and_a_suffix_is_refused_too)
+{
+    pth_expect_error(h, "AH02035: Encountered FakeBasicAuth spoof");
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>", "");
+    char field[PTH_BASIC_AUTH_MAX];
+    pth_basic_auth(field, sizeof(field), ALICE_DN ":passwordX");
+    int st = plain_status_with("/staff/", field);
+    ck_assert_msg(st != 200, "typed DN with password \"passwordX\", no certificate: %d", st);
+}
+END_TEST
+
+/* Two SSLOptions lines in one section add up, as in mod_ssl (the first's +FakeBasicAuth stays
+ * when the second says +StdEnvVars). */
+START_TEST(two_ssloptions_lines_in_one_section_add_up)
+{
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff>\nSSLOptions +FakeBasicAuth\nSSLOptions +StdEnvVars\n"
+               "AuthType Basic\nAuthName staff\nAuthUserFile @DIR@/users\n"
+               "Require valid-user\n</Location>", "SSLVerifyClient optional");
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200);
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -542,6 +569,8 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, a_typed_fake_basic_auth_dn_is_refused_after_an_internal_redirect_too);
     tcase_add_test(tc, fake_basic_auth_authenticates_the_certificate_subject_in_the_users_file);
     tcase_add_test(tc, strict_require_keeps_an_ssl_refusal_through_satisfy_any);
+    tcase_add_test(tc, a_typed_dn_with_password_and_a_suffix_is_refused_too);
+    tcase_add_test(tc, two_ssloptions_lines_in_one_section_add_up);
     suite_add_tcase(s, tc);
     return s;
 }
