@@ -176,27 +176,14 @@ END_TEST
  * second listen() by 300 ms; pth_start must not return before it is done. */
 START_TEST(waits_for_every_listener_before_returning)
 {
-    const char *dir = getenv("PORTICO_TEST_MODULE_DIR");
-    ck_assert_msg(dir != NULL, "PORTICO_TEST_MODULE_DIR is not set");
-    char shim[512];
-    snprintf(shim, sizeof(shim), "%s/slow_listen.so", dir);
-    ck_assert_msg(access(shim, R_OK) == 0, "%s is not built", shim);
     pth_t *h = pth_new();
     int second = pth_free_port();
     char port[16];
     snprintf(port, sizeof(port), "%d", second);
     setenv("PTH_SLOW_LISTEN_PORT", port, 1);
-    setenv("LD_PRELOAD", shim, 1);
-    /* (an ASan server would refuse a library ahead of its runtime) */
-    const char *asan = getenv("ASAN_OPTIONS");
-    char opts[1024];
-    snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
-             asan && *asan ? ":" : "");
-    setenv("ASAN_OPTIONS", opts, 1);
     pth_write_filef(h, "x.txt", "x");
     pth_config(h, "Listen 127.0.0.1:%d\n", second);
-    pth_start(h);
-    unsetenv("LD_PRELOAD");
+    pth_start_preloaded(h, "slow_listen");
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)second),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -69,23 +69,11 @@ static void setup(void)
         "SSLCertificateFile %s\nSSLCertificateKeyFile %s\nProtocols h2 http/1.1\n"
         "ProxyPass /p/ http://127.0.0.1:%d/\n</VirtualHost>\n",
         pth_mpm(), pth_tls_file("a.test.rsa.pem"), pth_tls_file("a.test.rsa.key"), be.port);
-    char shim[512], size[16];
-    const char *dir = getenv("PORTICO_TEST_MODULE_DIR");
-    ck_assert_msg(dir != NULL, "PORTICO_TEST_MODULE_DIR is not set");
-    snprintf(shim, sizeof(shim), "%s/full_socket.so", dir);
-    ck_assert_msg(access(shim, R_OK) == 0, "%s is not built", shim);
+    char size[16];
     snprintf(size, sizeof(size), "%d", SMALL_BUFFER);
     setenv("PTH_SNDBUF", size, 1);
     setenv("PTH_EAGAIN_LOG", full_log, 1);
-    setenv("LD_PRELOAD", shim, 1);
-    /* (an ASan server would refuse a library ahead of its runtime) */
-    const char *asan = getenv("ASAN_OPTIONS");
-    char opts[1024];
-    snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
-             asan && *asan ? ":" : "");
-    setenv("ASAN_OPTIONS", opts, 1);
-    pth_start(h);
-    unsetenv("LD_PRELOAD");
+    pth_start_preloaded(h, "full_socket");
 }
 
 static void teardown(void)

@@ -750,6 +750,28 @@ void pth_start(pth_t *h)
     pth_start_args(h, NULL);
 }
 
+void pth_start_preloaded(pth_t *h, const char *shim)
+{
+    const char *dir = getenv("PORTICO_TEST_MODULE_DIR");
+    ck_assert_msg(dir != NULL, "PORTICO_TEST_MODULE_DIR is not set");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.so", dir, shim);
+    ck_assert_msg(access(path, R_OK) == 0, "%s is not built", path);
+    const char *asan = getenv("ASAN_OPTIONS");
+    if (!asan || !strstr(asan, "verify_asan_link_order=0")) {
+        char opts[1024];
+        snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
+                 asan && *asan ? ":" : "");
+        setenv("ASAN_OPTIONS", opts, 1);
+    }
+    setenv("LD_PRELOAD", path, 1);
+    char msg[3000];
+    int rc = pth_try_start(h, NULL, msg, sizeof(msg));
+    unsetenv("LD_PRELOAD");
+    if (rc != 0)
+        ck_abort_msg("%s", msg);
+}
+
 bool pth_running(pth_t *h)
 {
     if (h->pid <= 0)

@@ -99,6 +99,11 @@ int pth_try_start(pth_t *h, const char *const *extra, char *msg, size_t msglen);
 /* pth_try_start that aborts the test with the message on failure. */
 void pth_start(pth_t *h);
 void pth_start_args(pth_t *h, const char *const *extra);
+/* pth_start with a test shim preloaded into the server: shim is a tests/preload library's
+ * name ("slow_listen"), built into PORTICO_TEST_MODULE_DIR; the test fails when it is not
+ * there. LD_PRELOAD is set for this start only (what the shim reads from the environment,
+ * the caller sets), and an ASan server is told to accept a library ahead of its runtime. */
+void pth_start_preloaded(pth_t *h, const char *shim);
 /* SIGTERM, wait up to PTH_STOP_DEADLINE_MS, then SIGKILL (the server and its descendants);
  * always reaps. Returns the exit code (128+signal when killed by one, -1 if none running).
  * Aborts when that code is not h->expect_exit (0 unless pth_expect_exit), so a crash or a
