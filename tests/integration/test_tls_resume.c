@@ -49,7 +49,7 @@ static void config_two_children(pth_t *s, const char *listen, const char *rest)
 /* A TLS server of two children with extra lines. */
 static void config_tls(pth_t *s, const char *extra)
 {
-    char rest[4096];
+    char rest[8192];
     snprintf(rest, sizeof(rest),
              "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n%s",
              tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), extra);
@@ -57,6 +57,21 @@ static void config_tls(pth_t *s, const char *extra)
 }
 
 /* n random bytes into h's DIR/name (a ticket key file is mod_ssl's 48). */
+/* The TLS server of config_tls with top's lines, then the name-based hosts a.test and b.test
+ * (their own certificates) with a_lines and b_lines. */
+static void config_sni(const char *top, const char *a_lines, const char *b_lines)
+{
+    char lines[4096];
+    snprintf(lines, sizeof(lines),
+             "%s<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\n%s</VirtualHost>\n"
+             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
+             "SSLCertificateKeyFile %s\n%s</VirtualHost>\n",
+             top, tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"), a_lines,
+             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"), b_lines);
+    config_tls(h, lines);
+}
+
 static void key_file(const char *name, int n)
 {
     free(tlsx_sh_ok(10, "openssl rand -out %s %d", pth_path(h, name), n));
@@ -67,12 +82,22 @@ static void assert_has(const char *out, const char *needle, const char *what)
     ck_assert_msg(strstr(out, needle) != NULL, "%s: no '%s' in:\n%.3000s", what, needle, out);
 }
 
+/* openssl s_client to s over TLS version v ("-tls1_3", "-tls1_2") with SNI server, saving
+ * its session into h's DIR/file (how "sess_out") or offering the one saved there
+ * ("sess_in"): its output. */
+static char *s_client_session(pth_t *s, const char *v, const char *server, const char *how,
+                              const char *file)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "%s -servername %s -%s %s", v, server, how,
+             pth_path(h, file));
+    return tlsx_s_client(s->port, args);
+}
+
 /* A new session into h's DIR/name, over TLS version v ("-tls1_3", "-tls1_2"). */
 static void new_session(pth_t *s, const char *v, const char *name)
 {
-    char args[512];
-    snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v, pth_path(h, name));
-    char *out = tlsx_s_client(s->port, args);
+    char *out = s_client_session(s, v, "a.test", "sess_out", name);
     assert_has(out, "New, TLSv1.", "first connection");
     assert_has(out, "resumed or not", "first connection");
     free(out);
@@ -81,9 +106,7 @@ static void new_session(pth_t *s, const char *v, const char *name)
 /* Offers the saved session to s: whether it was resumed ("Reused") or not ("New"). */
 static bool resumes(pth_t *s, const char *v, const char *name)
 {
-    char args[512];
-    snprintf(args, sizeof(args), "%s -servername a.test -sess_in %s", v, pth_path(h, name));
-    char *out = tlsx_s_client(s->port, args);
+    char *out = s_client_session(s, v, "a.test", "sess_in", name);
     assert_has(out, "resumed or not", "resumption attempt");
     bool reused = strstr(out, "Reused, TLSv1.") != NULL;
     ck_assert_msg(reused || strstr(out, "New, TLSv1."), "neither New nor Reused:\n%.3000s", out);
@@ -189,10 +212,7 @@ START_TEST(sessiontickets_off_issues_no_ticket_and_nothing_resumes)
     pth_start(h);
     const char *v[] = {"-tls1_3", "-tls1_2"};
     for (int i = 0; i < 2; i++) {
-        char args[512];
-        snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v[i],
-                 pth_path(h, "off.pem"));
-        char *out = tlsx_s_client(h->port, args);
+        char *out = s_client_session(h, v[i], "a.test", "sess_out", "off.pem");
         assert_has(out, "New, TLSv1.", v[i]);
         ck_assert_msg(strstr(out, "TLS session ticket:") == NULL, "%s: a ticket:\n%.3000s", v[i],
                       out);
@@ -240,31 +260,20 @@ END_TEST
 START_TEST(a_key_file_on_a_name_based_host_resumes_through_sni)
 {
     key_file("b.key", 48);
-    char *out;
-    char vhosts[2048];
-    snprintf(vhosts, sizeof(vhosts),
-             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\n</VirtualHost>\n"
-             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\nSSLSessionTicketKeyFile %s\n</VirtualHost>\n",
-             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
-             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"), pth_path(h, "b.key"));
-    config_tls(h, vhosts);
+    char *out, b_lines[600];
+    snprintf(b_lines, sizeof(b_lines), "SSLSessionTicketKeyFile %s\n", pth_path(h, "b.key"));
+    config_sni("", "", b_lines);
     pth_start(h);
     const char *v[] = {"-tls1_3", "-tls1_2"};
     for (int i = 0; i < 2; i++)
         for (int n = 0; n < 2; n++) {
             const char *name = n ? "b.test" : "a.test";
-            char args[512], file[32];
+            char file[32];
             snprintf(file, sizeof(file), "sni%d%d.pem", i, n);
-            snprintf(args, sizeof(args), "%s -servername %s -sess_out %s", v[i], name,
-                     pth_path(h, file));
-            out = tlsx_s_client(h->port, args);
+            out = s_client_session(h, v[i], name, "sess_out", file);
             assert_has(out, "New, TLSv1.", name);
             free(out);
-            snprintf(args, sizeof(args), "%s -servername %s -sess_in %s", v[i], name,
-                     pth_path(h, file));
-            out = tlsx_s_client(h->port, args);
+            out = s_client_session(h, v[i], name, "sess_in", file);
             ck_assert_msg(strstr(out, "Reused, TLSv1."), "%s %s: not resumed:\n%.3000s", v[i],
                           name, out);
             free(out);
@@ -366,26 +375,12 @@ END_TEST
  * key OpenSSL made once at start (its ticket callback is the first context's). */
 START_TEST(an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_none)
 {
-    char vhosts[2048];
-    snprintf(vhosts, sizeof(vhosts),
-             "SSLSessionCacheTimeout 1\n"
-             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\nSSLSessionTickets off\n</VirtualHost>\n"
-             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\n</VirtualHost>\n",
-             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
-             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"));
-    config_tls(h, vhosts);
+    config_sni("SSLSessionCacheTimeout 1\n", "SSLSessionTickets off\n", "");
     pth_start(h);
-    char args[512];
-    snprintf(args, sizeof(args), "-tls1_3 -servername b.test -sess_out %s",
-             pth_path(h, "b0.pem"));
-    free(tlsx_s_client(h->port, args));
+    free(s_client_session(h, "-tls1_3", "b.test", "sess_out", "b0.pem"));
     char *a = key_name_of("b0.pem");
     pth_sleep_ms(3500); /* (the ring turns every second here: SSLSessionCacheTimeout 1) */
-    snprintf(args, sizeof(args), "-tls1_3 -servername b.test -sess_out %s",
-             pth_path(h, "b1.pem"));
-    free(tlsx_s_client(h->port, args));
+    free(s_client_session(h, "-tls1_3", "b.test", "sess_out", "b1.pem"));
     char *b = key_name_of("b1.pem");
     ck_assert_msg(strcmp(a, b) != 0, "b.test's tickets: still the key of 3.5 s ago (%s)", b);
     free(a);
@@ -410,33 +405,18 @@ static long ticket_lifetime_of(const char *name)
  * server SNI switched to). */
 START_TEST(an_sni_servers_sessions_live_as_long_as_its_own_sessioncachetimeout)
 {
-    char vhosts[2048];
-    snprintf(vhosts, sizeof(vhosts),
-             "<VirtualHost *:@PORT@>\nServerName a.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\nSSLSessionCacheTimeout 3000\n</VirtualHost>\n"
-             "<VirtualHost *:@PORT@>\nServerName b.test\nSSLEngine on\nSSLCertificateFile %s\n"
-             "SSLCertificateKeyFile %s\nSSLSessionCacheTimeout 2\n</VirtualHost>\n",
-             tlsx_file("a.test.rsa.pem"), tlsx_file("a.test.rsa.key"),
-             tlsx_file("b.test.rsa.pem"), tlsx_file("b.test.rsa.key"));
-    config_tls(h, vhosts);
+    config_sni("", "SSLSessionCacheTimeout 3000\n", "SSLSessionCacheTimeout 2\n");
     pth_start(h);
     const char *v[] = {"-tls1_3", "-tls1_2"};
     for (int i = 0; i < 2; i++) {
-        char args[512];
-        snprintf(args, sizeof(args), "%s -servername a.test -sess_out %s", v[i],
-                 pth_path(h, "a.pem"));
-        free(tlsx_s_client(h->port, args));
+        free(s_client_session(h, v[i], "a.test", "sess_out", "a.pem"));
         ck_assert_int_eq(ticket_lifetime_of("a.pem"), 3000);
-        snprintf(args, sizeof(args), "%s -servername b.test -sess_out %s", v[i],
-                 pth_path(h, "b.pem"));
-        free(tlsx_s_client(h->port, args));
+        free(s_client_session(h, v[i], "b.test", "sess_out", "b.pem"));
         ck_assert_msg(ticket_lifetime_of("b.pem") == 2, "%s: b.test's ticket lives %ld s",
                       v[i], ticket_lifetime_of("b.pem"));
         /* Past b.test's lifetime, and well within a.test's, b.test's session is over. */
         pth_sleep_ms(3500);
-        snprintf(args, sizeof(args), "%s -servername b.test -sess_in %s", v[i],
-                 pth_path(h, "b.pem"));
-        char *out = tlsx_s_client(h->port, args);
+        char *out = s_client_session(h, v[i], "b.test", "sess_in", "b.pem");
         ck_assert_msg(strstr(out, "New, TLSv1.") != NULL,
                       "%s: b.test resumed a session older than its 2 s:\n%.3000s", v[i], out);
         free(out);
