@@ -15,7 +15,7 @@ int pt_ssl_access_check(pt_request_t *r, const struct sockaddr *client);
  * is to be authenticated, before Basic authentication reads the header. 403 when
  * ssl_refused (the access check above refused r, and Satisfy Any went on to ask for a
  * user) and +StrictRequire applies; 403 with AH02035 for Basic credentials of a user that
- * starts with '/' and the password "password" (the FakeBasicAuth spoof, refused with or
+ * starts with '/' and a password that starts with "password" (the FakeBasicAuth spoof, refused with or
  * without TLS or the option, after an internal redirect too) unless +FakeBasicAuth set
  * them; with +FakeBasicAuth and a verified client certificate, sets Authorization to the
  * certificate's subject and "password" (AuthUserFile then authenticates it). Else 0. */

@@ -83,7 +83,6 @@ static void merge_options(pt_dir_config_t *m, const pt_dir_config_t *o,
     m->options_rel = o->options_rel || i->options_rel;
 }
 
-/* Error documents: the inner one wins for a status it names. */
 /* mod_ssl's ssl_config_perdir_merge for SSLOptions. */
 static void merge_ssl_options(pt_dir_config_t *m, const pt_dir_config_t *o,
                               const pt_dir_config_t *i)
@@ -103,6 +102,7 @@ static void merge_ssl_options(pt_dir_config_t *m, const pt_dir_config_t *o,
     m->ssl_options_set = true;
 }
 
+/* Error documents: the inner one wins for a status it names. */
 static void merge_errordocs(pt_arena_t *a, pt_dir_config_t *m, const pt_dir_config_t *o,
                             const pt_dir_config_t *i)
 {

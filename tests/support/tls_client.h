@@ -14,9 +14,10 @@ const char *pth_tls_pki(void);
 const char *pth_tls_file(const char *name);
 
 /* A certificate of the PKI's test CA (or self-signed), issued with the OpenSSL API because
- * no command line writes a NUL into a name: subject O=portico tests, CN=cn (cn_len bytes, NULs included),
- * a subjectAltName DNS name likewise when dns is set, valid from from_s to to_s seconds
- * from now, an ECDSA P-256 key. Written as NAME.pem and NAME.key in the PKI dir. */
+ * no command line writes a NUL into a name: subject O=portico tests, CN=cn (cn_len bytes,
+ * NULs included), a subjectAltName DNS name likewise when dns is set, valid from from_s to
+ * to_s seconds from now, an ECDSA P-256 key. Written as NAME.pem and NAME.key in the PKI
+ * dir. */
 typedef struct {
     const char *name;
     const char *cn;
