@@ -535,9 +535,20 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     return 0;
 }
 
+/* dst as a table of its own with src's entries: what a lookup writes to it (a header rule,
+ * +FakeBasicAuth, SetEnvIf) stays out of src, whose entry array it would share. */
+static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
+{
+    pt_table_init(dst, a, src->n + 4);
+    pt_table_add_all(dst, src);
+}
+
 int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
 {
     pt_request_t sub = *r;
+    /* As Apache's subrequest: copies of the request's fields and environment. */
+    table_copy(&sub.headers_in, &r->headers_in, r->arena);
+    table_copy(&sub.env, &r->env, r->arena);
     sub.uri = uri;
     sub.method = "GET";
     sub.method_id = PT_METHOD_GET;

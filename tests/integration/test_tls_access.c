@@ -546,6 +546,28 @@ START_TEST(two_ssloptions_lines_in_one_section_add_up)
 }
 END_TEST
 
+/* mod_dir's lookup of index.html authenticates a request of its own: the Authorization field
+ * +FakeBasicAuth sets there is the lookup's, as in Apache (whose subrequest has a copy of
+ * the headers). Once it landed in the request's own fields, where the request after the
+ * redirect took it for a typed DN: 403 and AH02035 for a client that had sent a Bearer
+ * token with its certificate. */
+START_TEST(an_index_lookups_fake_authorization_is_not_taken_for_a_spoof)
+{
+    pth_write_conf_file(h, "users", FAKE_USERS);
+    start_site("<Location /staff/index.html>\nSSLOptions +FakeBasicAuth\nAuthType Basic\n"
+               "AuthName staff\nAuthUserFile @DIR@/users\nRequire valid-user\n</Location>",
+               "SSLVerifyClient optional");
+    ck_assert_int_eq(tls_status("/staff/index.html", "client"), 200);
+    ck_assert_int_eq(tls_status("/staff/", "client"), 200);
+    pth_resp_t r;
+    tls_get("/staff/", "client", "Authorization: Bearer abc", &r);
+    int st = r.status;
+    pth_resp_free(&r);
+    ck_assert_msg(st == 200, "/staff/ with a certificate and a Bearer field: %d (AH02035: %d)",
+                  st, pth_file_wait_contains(h->error_log, "AH02035", 0));
+}
+END_TEST
+
 static Suite *tls_access_suite(void)
 {
     Suite *s = suite_create("tls_access");
@@ -571,6 +593,7 @@ static Suite *tls_access_suite(void)
     tcase_add_test(tc, strict_require_keeps_an_ssl_refusal_through_satisfy_any);
     tcase_add_test(tc, a_typed_dn_with_password_and_a_suffix_is_refused_too);
     tcase_add_test(tc, two_ssloptions_lines_in_one_section_add_up);
+    tcase_add_test(tc, an_index_lookups_fake_authorization_is_not_taken_for_a_spoof);
     suite_add_tcase(s, tc);
     return s;
 }
