@@ -450,9 +450,10 @@ static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_req
     return v > 0;
 }
 
-void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
-                           const struct pt_request *r)
+bool pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
+                           const struct pt_request *r, const char *named)
 {
+    bool hit = false;
     for (size_t i = 0; i < n; i++) {
         const pt_header_rule_t *rule = &rules[i];
         if (rule->always != always)
@@ -465,7 +466,9 @@ void pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always,
         if (rule->cond && !cond_holds(rule, t, r))
             continue;
         apply_one(rule, t, r);
+        hit = hit || (named && rule->name && strcasecmp(rule->name, named) == 0);
     }
+    return hit;
 }
 
 /* ---- Directives (registered with conf by loader.c) ------------------------------------- */

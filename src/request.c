@@ -507,7 +507,8 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     if (!lookup)
         apply_env_rules(r);
     if (!lookup && r->dir->nreq_headers && !r->redirect_from)
-        pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, &r->headers_in, r);
+        r->xfp_by_rule = pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false,
+                                               &r->headers_in, r, "X-Forwarded-Proto");
     /* Apache runs authorization again after an internal redirect, or in a subrequest, only
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */

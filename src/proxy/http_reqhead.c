@@ -244,17 +244,13 @@ static void scan_fields(scan_t *sc, const pt_request_t *r)
     }
 }
 
-/* Does a RequestHeader rule of the request's place name X-Forwarded-Proto? Then the field
- * is the rules' (whether their conditions held or not): a portico behind a trusted TLS
- * terminator passes that one's on with `RequestHeader edit X-Forwarded-Proto ^(.*)$ $1`. */
+/* Did a RequestHeader rule for X-Forwarded-Proto apply (its env= or expr= condition held)?
+ * Then the field is the rules': a portico behind a trusted TLS terminator passes that one's
+ * on with `RequestHeader edit X-Forwarded-Proto ^(.*)$ $1`. A rule whose condition failed
+ * (`... https env=HTTPS` on plain HTTP) decides nothing, and the client's field is replaced. */
 static bool xfp_by_rule(const pt_request_t *r)
 {
-    for (size_t i = 0; i < r->dir->nreq_headers; i++) {
-        const char *n = r->dir->req_headers[i].name;
-        if (n && strcasecmp(n, "X-Forwarded-Proto") == 0)
-            return true;
-    }
-    return false;
+    return r->xfp_by_rule;
 }
 
 /* Whether the client's field i is dropped: hop-by-hop, named by its Connection, or one that

@@ -112,6 +112,34 @@ START_TEST(a_clients_x_forwarded_proto_is_replaced_unless_a_requestheader_rule_n
 }
 END_TEST
 
+/* A RequestHeader rule for X-Forwarded-Proto whose condition failed decided nothing: the
+ * recipe "RequestHeader set X-Forwarded-Proto https env=HTTPS", on plain HTTP, let the
+ * client's own "https" through to the backend. */
+START_TEST(a_requestheader_rule_whose_condition_failed_leaves_the_field_to_portico)
+{
+    const char *spoof[] = {"X-Forwarded-Proto: https", NULL};
+    const char *rules[] = {"RequestHeader set X-Forwarded-Proto https env=HTTPS",
+                           "RequestHeader set X-Forwarded-Proto https \"expr=%{HTTPS} == 'on'\"",
+                           "RequestHeader set X-Forwarded-Proto https env=!NO_SUCH_VAR\n"
+                           "RequestHeader edit X-Forwarded-Proto ^https$ gopher env=NO_SUCH_VAR"};
+    const char *want[] = {"X-Forwarded-Proto: http", "X-Forwarded-Proto: http",
+                          "X-Forwarded-Proto: https"};
+    const char *not[] = {"X-Forwarded-Proto: https", "X-Forwarded-Proto: https",
+                         "X-Forwarded-Proto: http"};
+    for (size_t i = 0; i < 3; i++) {
+        start_with(rules[i]);
+        pth_resp_t r;
+        get("/b/echo", spoof, &r);
+        char *head = echoed_head(&r);
+        ck_assert_msg(pth_echo_has_line(head, want[i]) && !pth_echo_has_line(head, not[i]),
+                      "with \"%s\" the backend got:\n%s", rules[i], head);
+        free(head);
+        pth_resp_free(&r);
+        pth_stop(h);
+    }
+}
+END_TEST
+
 START_TEST(proxy_preserve_host_sends_the_clients_host)
 {
     start_with("ProxyPreserveHost On");
@@ -1005,6 +1033,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_get_reaches_the_backend_with_its_path_query_host_and_forwarded_fields);
     tcase_add_test(tc, x_forwarded_for_is_appended_and_proxy_add_headers_off_adds_none);
     tcase_add_test(tc, a_clients_x_forwarded_proto_is_replaced_unless_a_requestheader_rule_names_it);
+    tcase_add_test(tc, a_requestheader_rule_whose_condition_failed_leaves_the_field_to_portico);
     tcase_add_test(tc, proxy_preserve_host_sends_the_clients_host);
     tcase_add_test(tc, hop_by_hop_fields_are_removed_both_ways);
     tcase_add_test(tc, one_mib_bodies_cross_intact_both_ways);
