@@ -53,9 +53,10 @@ static SSL_CTX *make_ctx(const pt_tls_conf_t *tc, char *err, size_t errlen)
     }
     set_versions(ctx, tc->proxy_protocols);
     /* A backend that closes without close_notify ends the stream: HTTP framing, not TLS,
-     * says whether the answer was whole (http_relay.c checks it). */
-    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_NO_RENEGOTIATION);
+     * says whether the answer was whole (http_relay.c checks it). A backend may renegotiate
+     * (TLS 1.2, secure renegotiation only), as mod_ssl's proxy side lets it, to ask for
+     * the machine certificate per location: the read of its answer does that handshake. */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);

@@ -8,10 +8,17 @@
 #include "http_backend.h"
 #include "tls_client.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pth_t *h;   /* the front: plain listener, ProxyPass to https:// */
 static pth_t *bk;  /* the TLS backend */
@@ -508,6 +515,151 @@ START_TEST(a_nul_inside_the_backends_cn_does_not_pass_ssl_proxy_check_peer_cn)
 }
 END_TEST
 
+/* ---- A backend that renegotiates ---------------------------------------------------- */
+
+/* A TLS 1.2 origin of one connection and one request that, once it has the request's head,
+ * asks for a client certificate by renegotiating, as mod_ssl does for an SSLVerifyClient
+ * inside a <Location>, and answers with the CN it got ("none" when the client sent none or
+ * refused to renegotiate). */
+typedef struct {
+    int lfd, port;
+    SSL_CTX *ctx;
+    pthread_t th;
+} reneg_origin_t;
+
+static int accept_any_cert(int ok, X509_STORE_CTX *x)
+{
+    (void)ok, (void)x;
+    return 1; /* the answer reports the CN; the front's side is what is tested */
+}
+
+/* Reads the request's head; 0 once it is all in. */
+static int reneg_read_head(SSL *ssl)
+{
+    char head[8192];
+    size_t n = 0;
+    while (n < sizeof(head) - 1) {
+        int k = SSL_read(ssl, head + n, (int)(sizeof(head) - 1 - n));
+        if (k <= 0)
+            return -1;
+        n += (size_t)k;
+        head[n] = '\0';
+        if (strstr(head, "\r\n\r\n"))
+            return 0;
+    }
+    return -1;
+}
+
+/* Sends HelloRequest and reads (non-blocking) until the client's new handshake is done:
+ * the client has no bytes of its own to send, so a read sees only handshake records. */
+static const char *reneg_ask_for_a_certificate(SSL *ssl, int fd)
+{
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any_cert);
+    if (SSL_renegotiate(ssl) != 1 || SSL_do_handshake(ssl) != 1)
+        return "failed";
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int64_t end = pth_now_ms() + 5000;
+    while (!(SSL_is_init_finished(ssl) && SSL_get0_peer_certificate(ssl)) &&
+           pth_now_ms() < end) {
+        char b;
+        int k = SSL_read(ssl, &b, 1);
+        int e = SSL_get_error(ssl, k);
+        if (k > 0 || (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE))
+            break;
+        struct pollfd p = {.fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+        (void)poll(&p, 1, 100);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    static char cn[64];
+    if (!peer || X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn,
+                                           sizeof(cn)) <= 0)
+        return "none";
+    return cn;
+}
+
+static void *reneg_serve(void *arg)
+{
+    reneg_origin_t *o = arg;
+    int fd = accept(o->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    SSL *ssl = SSL_new(o->ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1 && reneg_read_head(ssl) == 0) {
+        const char *who = reneg_ask_for_a_certificate(ssl, fd);
+        char resp[256];
+        int n = snprintf(resp, sizeof(resp),
+                         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         strlen(who), who);
+        SSL_write(ssl, resp, n);
+        SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    close(fd);
+    return NULL;
+}
+
+static void reneg_origin_start(reneg_origin_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ctx = SSL_CTX_new(TLS_server_method());
+    ck_assert_ptr_nonnull(o->ctx);
+    SSL_CTX_set_max_proto_version(o->ctx, TLS1_2_VERSION);
+    /* (a server that verifies clients needs one, or its handshake ends in internal_error) */
+    SSL_CTX_set_session_id_context(o->ctx, (const unsigned char *)"reneg", 5);
+    /* a full handshake, as mod_ssl's: a resumed one would ask for no certificate */
+    SSL_CTX_set_options(o->ctx, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(o->ctx, pth_tls_file("localhost.pem")), 1);
+    ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(o->ctx, pth_tls_file("localhost.key"),
+                                                 SSL_FILETYPE_PEM), 1);
+    ck_assert_int_eq(SSL_CTX_load_verify_locations(o->ctx, pth_tls_file("ca.pem"), NULL), 1);
+    /* the certificate request names the CAs it takes, so the client picks its certificate */
+    SSL_CTX_set_client_CA_list(o->ctx, SSL_load_client_CA_file(pth_tls_file("ca.pem")));
+    o->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sin);
+    ck_assert(bind(o->lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(o->lfd, 8) == 0 &&
+              getsockname(o->lfd, (struct sockaddr *)&sin, &sl) == 0);
+    o->port = ntohs(sin.sin_port);
+    ck_assert_int_eq(pthread_create(&o->th, NULL, reneg_serve, o), 0);
+}
+
+/* Ends the origin: its thread is done once its one connection is (a shutdown wakes an
+ * accept that never got one). */
+static void reneg_origin_stop(reneg_origin_t *o)
+{
+    shutdown(o->lfd, SHUT_RDWR);
+    pthread_join(o->th, NULL);
+    close(o->lfd);
+    SSL_CTX_free(o->ctx);
+}
+
+/* A backend may renegotiate to ask for the front's certificate, as mod_ssl's proxy side
+ * allows (it turns renegotiation off on server contexts only): the front presents its
+ * SSLProxyMachineCertificateFile then. Refusing it answered 502. */
+START_TEST(a_backend_that_renegotiates_for_a_client_certificate_gets_the_machine_certificate)
+{
+    reneg_origin_t o;
+    reneg_origin_start(&o);
+    pth_expect_error(h, "AH01075|AH01102|handshake|renegotiat");
+    pth_config(h, "SSLProxyEngine On\nSSLProxyCACertificateFile %s\nSSLProxyVerify require\n"
+               "SSLProxyMachineCertificateFile %s\nProxyPass /r/ https://localhost:%d/\n",
+               pth_tls_file("ca.pem"), machine_file("client"), o.port);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/r/staff", NULL, &r);
+    int st = r.status;
+    char body[64];
+    snprintf(body, sizeof(body), "%s", r.body ? r.body : "");
+    pth_resp_free(&r);
+    pth_stop(h);
+    reneg_origin_stop(&o);
+    ck_assert_msg(st == 200 && strcmp(body, "alice") == 0,
+                  "a backend's renegotiation for a certificate: %d \"%s\"", st, body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("proxy_https");
@@ -531,6 +683,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_kept_connection_is_not_reused_under_another_servers_proxy_terms);
     tcase_add_test(tc, a_machine_certificate_connection_is_not_lent_to_another_server);
     tcase_add_test(tc, a_nul_inside_the_backends_cn_does_not_pass_ssl_proxy_check_peer_cn);
+    tcase_add_test(tc, a_backend_that_renegotiates_for_a_client_certificate_gets_the_machine_certificate);
     suite_add_tcase(s, tc);
     return s;
 }
