@@ -165,6 +165,35 @@ static char *key_name_of(const char *name)
     return name16;
 }
 
+/* A new TLS 1.3 session with SNI server into h's DIR/name: the name of its ticket's key. */
+static char *session_key(const char *server, const char *name)
+{
+    if (strcmp(server, "a.test") == 0)
+        new_session(h, "-tls1_3", name);
+    else
+        free(s_client_session(h, "-tls1_3", server, "sess_out", name));
+    return key_name_of(name);
+}
+
+/* New sessions with SNI server until one is under another key than old (the ring turns at
+ * the parent's tick, each second): that key's name. Fails when a session begun ms or more
+ * from now is still under old, as one made after a sleep of ms would. */
+static char *session_under_a_new_key(const char *server, const char *old, int ms)
+{
+    int64_t end = pth_now_ms() + ms;
+    for (int n = 0;; n++) {
+        char file[32];
+        snprintf(file, sizeof(file), "turn%d.pem", n);
+        int64_t begun = pth_now_ms();
+        char *k = session_key(server, file);
+        if (strcmp(k, old) != 0)
+            return k;
+        ck_assert_msg(begun < end, "%s: still the key of %d ms ago: %s", server, ms, k);
+        free(k);
+        pth_sleep_ms(100);
+    }
+}
+
 START_TEST(every_child_issues_tickets_under_one_key)
 {
     config_tls(h, "");
@@ -192,8 +221,8 @@ START_TEST(the_parent_rotates_the_key_and_every_child_follows)
     config_tls(h, "SSLSessionCacheTimeout 1\n");
     pth_start(h);
     new_session(h, "-tls1_3", "before.pem");
-    pth_sleep_ms(3500);
     char *a = key_name_of("before.pem");
+    free(session_under_a_new_key("a.test", a, 3500));
     for (int i = 0; i < 4; i++) {
         char file[32];
         snprintf(file, sizeof(file), "after%d.pem", i);
@@ -377,12 +406,9 @@ START_TEST(an_sni_servers_tickets_follow_the_rotated_keys_when_the_default_has_n
 {
     config_sni("SSLSessionCacheTimeout 1\n", "SSLSessionTickets off\n", "");
     pth_start(h);
-    free(s_client_session(h, "-tls1_3", "b.test", "sess_out", "b0.pem"));
-    char *a = key_name_of("b0.pem");
-    pth_sleep_ms(3500); /* (the ring turns every second here: SSLSessionCacheTimeout 1) */
-    free(s_client_session(h, "-tls1_3", "b.test", "sess_out", "b1.pem"));
-    char *b = key_name_of("b1.pem");
-    ck_assert_msg(strcmp(a, b) != 0, "b.test's tickets: still the key of 3.5 s ago (%s)", b);
+    char *a = session_key("b.test", "b0.pem");
+    /* (the ring turns every second here: SSLSessionCacheTimeout 1) */
+    char *b = session_under_a_new_key("b.test", a, 3500);
     free(a);
     free(b);
 }
@@ -407,16 +433,19 @@ START_TEST(an_sni_servers_sessions_live_as_long_as_its_own_sessioncachetimeout)
 {
     config_sni("", "SSLSessionCacheTimeout 3000\n", "SSLSessionCacheTimeout 2\n");
     pth_start(h);
-    const char *v[] = {"-tls1_3", "-tls1_2"};
+    const char *v[] = {"-tls1_3", "-tls1_2"}, *b[] = {"b13.pem", "b12.pem"};
     for (int i = 0; i < 2; i++) {
         free(s_client_session(h, v[i], "a.test", "sess_out", "a.pem"));
         ck_assert_int_eq(ticket_lifetime_of("a.pem"), 3000);
-        free(s_client_session(h, v[i], "b.test", "sess_out", "b.pem"));
-        ck_assert_msg(ticket_lifetime_of("b.pem") == 2, "%s: b.test's ticket lives %ld s",
-                      v[i], ticket_lifetime_of("b.pem"));
-        /* Past b.test's lifetime, and well within a.test's, b.test's session is over. */
-        pth_sleep_ms(3500);
-        char *out = s_client_session(h, v[i], "b.test", "sess_in", "b.pem");
+        free(s_client_session(h, v[i], "b.test", "sess_out", b[i]));
+        ck_assert_msg(ticket_lifetime_of(b[i]) == 2, "%s: b.test's ticket lives %ld s",
+                      v[i], ticket_lifetime_of(b[i]));
+    }
+    /* Past b.test's lifetime (both sessions': one wait), and well within a.test's, b.test's
+     * sessions are over. */
+    pth_sleep_ms(3500);
+    for (int i = 0; i < 2; i++) {
+        char *out = s_client_session(h, v[i], "b.test", "sess_in", b[i]);
         ck_assert_msg(strstr(out, "New, TLSv1.") != NULL,
                       "%s: b.test resumed a session older than its 2 s:\n%.3000s", v[i], out);
         free(out);
@@ -440,10 +469,8 @@ START_TEST(a_graceful_restart_that_shortens_the_session_lifetime_turns_the_keys_
     config_tls(h, "SSLSessionCacheTimeout 1\n");
     ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
     wait_children_replaced(old, nold);
-    pth_sleep_ms(3500); /* (a second's period, and the parent ticks each second) */
-    new_session(h, "-tls1_3", "second.pem");
-    char *b = key_name_of("second.pem");
-    ck_assert_msg(strcmp(a, b) != 0, "the key of before the restart still encrypts: %s", b);
+    /* (a second's period, and the parent ticks each second) */
+    char *b = session_under_a_new_key("a.test", a, 3500);
     free(a);
     free(b);
 }

@@ -8,7 +8,9 @@
 #include "harness.h"
 
 /* Makes the PKI once per process (call it from main, before the runner forks the tests)
- * in a temp dir that is removed at exit; returns the dir. Exits 1 when openssl fails. */
+ * in a temp dir that is removed at exit; returns the dir. Exits 1 when openssl fails.
+ * With env PORTICO_TEST_PKI naming a dir that ca.sh filled (ctest's "pki" fixture), the
+ * temp dir gets a copy of it instead. */
 const char *pth_tls_pki(void);
 /* "PKI/name" (a ring of 8 buffers). */
 const char *pth_tls_file(const char *name);
