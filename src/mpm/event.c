@@ -434,12 +434,30 @@ static bool in_flight_listener(ev_child_t *ev, bool *queued)
     return busy;
 }
 
+/* Whether a worker is in epoll, or holds what it took there (its epoch is odd). */
+static bool in_epoll_listener(ev_child_t *ev)
+{
+    for (int i = 0; i < ev->nworkers; i++)
+        if (atomic_load(&ev->hepoch[i]) & 1)
+            return true;
+    return false;
+}
+
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout.
  * What this child accepted is served, as an Apache child finishes what it took. */
 static void drain_listener(ev_child_t *ev)
 {
     atomic_store(&ev->stopping, true);
     ev_wake_busy_listener(ev);
+    /* A worker waiting in epoll counts as in flight (it may come out holding events) until
+     * its wait ends, which its tick (EV_TICK_MS) did: every stop took up to 250 ms. The wake
+     * is level-triggered, so it brings that worker out even when this thread's wait below
+     * sees it first (an edge would reach one of them); the worker finds stopping and waits
+     * there no more. Once no worker is in epoll the wake is taken back, or the wait below
+     * would return at once for as long as requests are in flight. */
+    uint64_t one = 1;
+    (void)!write(ev->wakefd, &one, sizeof(one));
+    bool waking = true;
     if (ev->accepting)
         for (size_t i = 0; i < ev->nls; i++) {
             epoll_ctl(ev->lepfd, EPOLL_CTL_DEL, ev->ls[i].fd, NULL);
@@ -457,6 +475,11 @@ static void drain_listener(ev_child_t *ev)
         bool queued;
         if (!in_flight_listener(ev, &queued))
             break;
+        if (waking && !in_epoll_listener(ev)) {
+            uint64_t v;
+            (void)!read(ev->wakefd, &v, sizeof(v));
+            waking = false;
+        }
         /* The queue's usual wake waits for a busy worker to come back (listen_loop wakes
          * another once the head is stale); here that worker may hold a long response, and
          * nothing else would wake one: a connection queued just before the signal would
