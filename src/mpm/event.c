@@ -277,9 +277,31 @@ static void leave_epoll_worker(ev_child_t *ev, pt_task_t **t, int n)
  * to come back (ev_queue_push_harvest_locked). A waiter (counted in epoll_waiting) stops
  * being one here, before it queues anything, so that its own pushes do not wake another
  * worker on its behalf. Signals stay with the listener (its own epoll set). */
+/* A stop's drain waits in the workers' epoll set for what may end it: an epoch that turned
+ * even is news to it. (No worker waits there once stopping is set, so this edge is the
+ * drain's.) */
+static void kick_drain(ev_child_t *ev)
+{
+    uint64_t one = 1;
+    (void)!write(ev->kickfd, &one, sizeof(one));
+}
+
 static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms, bool waiter)
 {
-    if (!ev->harvest || atomic_load(&ev->stopping)) {
+    if (!ev->harvest) {
+        if (waiter)
+            leave_epoll_worker(ev, NULL, 0);
+        return NULL;
+    }
+    /* Odd, and counted in epoll, before stopping is read: a stop that begins meanwhile
+     * either sees this worker (and keeps its wake up until the wait ends) or is seen here
+     * (drain_listener stores stopping before it looks). */
+    atomic_fetch_add(&ev->hepoch[w->id], 1); /* odd: this worker may hold events */
+    atomic_fetch_add(&ev->in_epoll, 1);
+    if (atomic_load(&ev->stopping)) {
+        atomic_fetch_sub(&ev->in_epoll, 1);
+        atomic_fetch_add(&ev->hepoch[w->id], 1);
+        kick_drain(ev);
         if (waiter)
             leave_epoll_worker(ev, NULL, 0);
         return NULL;
@@ -287,8 +309,8 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
     struct epoll_event evs[EV_HARVEST];
     pt_task_t *got[EV_HARVEST];
     int ngot = 0;
-    atomic_fetch_add(&ev->hepoch[w->id], 1); /* odd: this worker may hold events */
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
+    atomic_fetch_sub(&ev->in_epoll, 1); /* (what it took is still counted: its odd epoch) */
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
@@ -312,8 +334,11 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
     }
     /* The epoch stays odd while this worker holds got[0], until worker_main counts it as
      * serving (under qlock): a stopping listener must see every task somewhere (drain). */
-    if (!ngot)
+    if (!ngot) {
         atomic_fetch_add(&ev->hepoch[w->id], 1);
+        if (atomic_load(&ev->stopping))
+            kick_drain(ev);
+    }
     return ngot ? got[0] : NULL;
 }
 
@@ -434,15 +459,6 @@ static bool in_flight_listener(ev_child_t *ev, bool *queued)
     return busy;
 }
 
-/* Whether a worker is in epoll, or holds what it took there (its epoch is odd). */
-static bool in_epoll_listener(ev_child_t *ev)
-{
-    for (int i = 0; i < ev->nworkers; i++)
-        if (atomic_load(&ev->hepoch[i]) & 1)
-            return true;
-    return false;
-}
-
 /* Stop accepting and wait for in-flight requests, bounded by GracefulShutdownTimeout.
  * What this child accepted is served, as an Apache child finishes what it took. */
 static void drain_listener(ev_child_t *ev)
@@ -453,8 +469,9 @@ static void drain_listener(ev_child_t *ev)
      * its wait ends, which its tick (EV_TICK_MS) did: every stop took up to 250 ms. The wake
      * is level-triggered, so it brings that worker out even when this thread's wait below
      * sees it first (an edge would reach one of them); the worker finds stopping and waits
-     * there no more. Once no worker is in epoll the wake is taken back, or the wait below
-     * would return at once for as long as requests are in flight. */
+     * there no more. Once no worker is inside epoll_wait the wake is taken back, or the wait
+     * below would return at once for as long as requests are in flight (a worker that came
+     * out with a response tail to write may write it for long). */
     uint64_t one = 1;
     (void)!write(ev->wakefd, &one, sizeof(one));
     bool waking = true;
@@ -475,7 +492,7 @@ static void drain_listener(ev_child_t *ev)
         bool queued;
         if (!in_flight_listener(ev, &queued))
             break;
-        if (waking && !in_epoll_listener(ev)) {
+        if (waking && atomic_load(&ev->in_epoll) == 0) {
             uint64_t v;
             (void)!read(ev->wakefd, &v, sizeof(v));
             waking = false;

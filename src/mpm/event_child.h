@@ -103,6 +103,7 @@ typedef struct {
     bool accepting;           /* listeners in the epoll set (listener thread only) */
     unsigned *snap;
     atomic_uint *hepoch;
+    atomic_int in_epoll;      /* workers inside epoll_wait itself (a stop's wake: drain) */
 
     atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
 } ev_child_t;
