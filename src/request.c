@@ -546,10 +546,15 @@ static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
 
 int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
 {
+    /* As Apache's subrequest: copies of the request's fields and environment, in an arena
+     * that goes with the lookup (autoindex makes one lookup per entry, up to
+     * LISTING_MAX_ENTRIES of them, and a client may send a hundred fields). */
+    pt_arena_t *own = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+    if (!own)
+        return 500;
     pt_request_t sub = *r;
-    /* As Apache's subrequest: copies of the request's fields and environment. */
-    table_copy(&sub.headers_in, &r->headers_in, r->arena);
-    table_copy(&sub.env, &r->env, r->arena);
+    table_copy(&sub.headers_in, &r->headers_in, own);
+    table_copy(&sub.env, &r->env, own);
     sub.uri = uri;
     sub.method = "GET";
     sub.method_id = PT_METHOD_GET;
@@ -563,6 +568,7 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
     const char *loc = pt_table_get(&sub.err_headers_out, "Location");
     if (!dirent && st >= 300 && st < 400 && loc)
         pt_table_set(&r->err_headers_out, "Location", loc);
+    pt_arena_destroy(own);
     return st;
 }
 
