@@ -140,8 +140,11 @@ struct pt_request {
     const char *user;            /* %u; NULL */
     const char *ssl_fake_auth;   /* the Authorization value SSLOptions +FakeBasicAuth set
                                     (ssl_access.c), kept across internal redirects; NULL */
-    bool xfp_by_rule;            /* a RequestHeader rule for X-Forwarded-Proto applied: the
-                                    proxy passes the field as the rules left it */
+    bool xfp_by_rule;            /* a RequestHeader rule for X-Forwarded-Proto applied (its
+                                    env=/expr= condition held): the proxy passes the field
+                                    as the rules left it (behind a trusted TLS terminator,
+                                    "RequestHeader edit X-Forwarded-Proto ^(.*)$ $1"); else
+                                    it writes the scheme the client used */
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect */
     unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */

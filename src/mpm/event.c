@@ -272,11 +272,6 @@ static void leave_epoll_worker(ev_child_t *ev, pt_task_t **t, int n)
     }
 }
 
-/* A looking worker takes ready connections from epoll itself: the one it serves next
- * skips the trip through the listener and the queue, and the rest wait in the queue for it
- * to come back (ev_queue_push_harvest_locked). A waiter (counted in epoll_waiting) stops
- * being one here, before it queues anything, so that its own pushes do not wake another
- * worker on its behalf. Signals stay with the listener (its own epoll set). */
 /* A stop's drain waits in the workers' epoll set for what may end it: an epoch that turned
  * even is news to it. (No worker waits there once stopping is set, so this edge is the
  * drain's.) */
@@ -286,6 +281,11 @@ static void kick_drain(ev_child_t *ev)
     (void)!write(ev->kickfd, &one, sizeof(one));
 }
 
+/* A looking worker takes ready connections from epoll itself: the one it serves next
+ * skips the trip through the listener and the queue, and the rest wait in the queue for it
+ * to come back (ev_queue_push_harvest_locked). A waiter (counted in epoll_waiting) stops
+ * being one here, before it queues anything, so that its own pushes do not wake another
+ * worker on its behalf. Signals stay with the listener (its own epoll set). */
 static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms, bool waiter)
 {
     if (!ev->harvest) {

@@ -244,15 +244,6 @@ static void scan_fields(scan_t *sc, const pt_request_t *r)
     }
 }
 
-/* Did a RequestHeader rule for X-Forwarded-Proto apply (its env= or expr= condition held)?
- * Then the field is the rules': a portico behind a trusted TLS terminator passes that one's
- * on with `RequestHeader edit X-Forwarded-Proto ^(.*)$ $1`. A rule whose condition failed
- * (`... https env=HTTPS` on plain HTTP) decides nothing, and the client's field is replaced. */
-static bool xfp_by_rule(const pt_request_t *r)
-{
-    return r->xfp_by_rule;
-}
-
 /* Whether the client's field i is dropped: hop-by-hop, named by its Connection, or one that
  * this head writes itself. */
 static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
@@ -264,8 +255,8 @@ static bool dropped(const pt_http_x_t *x, const scan_t *sc, size_t i)
         return pt_proxy_via_drops_client(x->r); /* ProxyVia: merged below, or Block */
     if (c == F_XFF || c == F_XFH || c == F_XFS)
         return x->r->vhost->proxy_add_headers != 1; /* merged below */
-    if (c == F_XFP) /* replaced below, unless a RequestHeader rule decides it */
-        return x->r->vhost->proxy_add_headers != 1 && !xfp_by_rule(x->r);
+    if (c == F_XFP) /* replaced below, unless a RequestHeader rule decided it */
+        return x->r->vhost->proxy_add_headers != 1 && !x->r->xfp_by_rule;
     const pt_table_t *t = sc->t;
     for (size_t j = 0; sc->conn_names && j < t->n; j++)
         if (sc->f[j].cls == F_HOP && strcasecmp(t->v[j].name, "Connection") == 0 &&
@@ -321,7 +312,7 @@ static void put_forwarded(hb_t *b, const pt_http_x_t *x, const scan_t *sc)
            r->vhost->server_name ? r->vhost->server_name : pt_request_server_name(r));
     /* Not Apache's (it leaves the field to RequestHeader): the scheme the client used, in
      * place of any the client sent (dropped), unless a RequestHeader rule names it. */
-    if (!(sc->classes & 1u << F_XFP) || !xfp_by_rule(r)) {
+    if (!(sc->classes & 1u << F_XFP) || !r->xfp_by_rule) {
         PUT_LIT(b, "X-Forwarded-Proto: ");
         puts_(b, r->scheme ? r->scheme : "http");
         PUT_LIT(b, "\r\n");
