@@ -110,7 +110,13 @@ START_TEST(reset_streams_still_running_count_against_the_session_limit)
     for (int i = 0; i < 8; i++) {
         int32_t id = 1 + 2 * i;
         ck_assert_int_eq(pth_h2_get(c, id, "/f/slow"), 0);
-        pth_sleep_ms(30);
+        /* Reset once the server has taken the stream (handed it to a worker, or refused it):
+         * frames are taken in order and a read's streams start before its frames are
+         * answered, so that is when the PING behind it is. (After a fixed 30 ms, a server
+         * slow to read took HEADERS and RST_STREAM in one read, ran no stream and refused
+         * none: the log line below never came.) */
+        ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_PING, 0, 0, "12345678", 8), 0);
+        ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_PING, 0, 3000, NULL, NULL), NGHTTP2_PING);
         ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_RST_STREAM, 0, id, cancel, 4), 0);
     }
     pth_h2_t *d = pth_h2_open(h->port, true);
