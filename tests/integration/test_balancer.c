@@ -623,23 +623,42 @@ START_TEST(balanced_requests_to_slow_members_hold_no_worker)
 }
 END_TEST
 
+/* Waits until server-status shows a request in flight whose line holds line. */
+static bool wait_in_flight(const char *line, int ms)
+{
+    for (int64_t end = pth_now_ms() + ms; pth_now_ms() < end; pth_sleep_ms(10)) {
+        pth_resp_t r;
+        pth_get(h, "/status", NULL, &r);
+        bool seen = r.status == 200 && r.body && strstr(r.body, line);
+        pth_resp_free(&r);
+        if (seen)
+            return true;
+    }
+    return false;
+}
+
+/* The GET finds no usable member and waits (timeout=5): the member is enabled only once the
+ * GET is seen in flight, so its 200 came from the wait. (A fixed sleep before enabling it
+ * let a GET that reached the server late find the member back, and a thread that started
+ * late measure less than the sleep.) */
 START_TEST(timeout_waits_for_a_member_to_come_back)
 {
     pth_config(h, "%s<Proxy balancer://c>\n BalancerMember http://127.0.0.1:%d\n"
                   " ProxySet timeout=5\n</Proxy>\nProxyPass /b/ balancer://c/\n"
-                  "<Location /bm>\n SetHandler balancer-manager\n</Location>\n",
+                  "<Location /bm>\n SetHandler balancer-manager\n</Location>\n"
+                  "<Location /status>\n SetHandler server-status\n</Location>\n",
                children(), be[0].port);
     pth_start(h);
     char *nonce = manager_nonce();
     disable_member0(nonce, "w_status_D=1");
-    one_get_t g = {.port = h->port, .path = "/b/echo"};
+    one_get_t g = {.port = h->port, .path = "/b/echo?waiting"};
     pthread_t t;
     pthread_create(&t, NULL, one_get, &g);
-    pth_sleep_ms(400);
+    bool waiting = wait_in_flight("GET /b/echo?waiting HTTP/1.1", 5000);
     disable_member0(nonce, "w_status_D=0");
     pthread_join(t, NULL);
+    ck_assert_msg(waiting, "the GET was not seen waiting (status %d)", g.status);
     ck_assert_int_eq(g.status, 200);
-    ck_assert_int_ge(g.ms, 350);
     free(nonce);
     pth_stop(h);
 }
