@@ -316,15 +316,16 @@ END_TEST
 
 /* ---- Event: a full child stops accepting ------------------------------------------- */
 
-/* Holds connections one at a time until one child (A, the one the first connection went
- * to) holds three (two on its workers, one queued: beyond ThreadsPerChild + idle x 1) and
- * the other none: the sibling needs both its workers for what follows, one held and one for
- * a fresh request. Which child accepts is the kernel's choice: the first whose listener waits
- * in epoll_wait, which is A unless its listener is awake at that moment (under load, now and
- * then); a connection the sibling takes is let go. */
+/* Holds connections one at a time until one child holds three (two on its workers, one
+ * queued: beyond ThreadsPerChild + idle x 1) and the other none: the sibling needs both its
+ * workers for what follows, one held and one for a fresh request. Which child accepts is the
+ * kernel's choice: the first whose listener waits in epoll_wait, the same one as a rule, the
+ * other when that one's listener is awake at the moment (under load, now and then, the first
+ * connection too). So when both hold some, those of the child that holds fewer are let go,
+ * and on a tie those of the child the last one did not go to. */
 static int fill_one_child(const pid_t kids[2], pth_conn_t **held, int *full)
 {
-    int nheld = 0, a = -1;
+    int nheld = 0, in[64], was[2] = {0, 0};
     for (int attempt = 0; attempt < 60; attempt++) {
         held[nheld++] = hold_a_worker();
         int c[2] = {0, 0};
@@ -336,18 +337,31 @@ static int fill_one_child(const pid_t kids[2], pth_conn_t **held, int *full)
         }
         ck_assert_msg(c[0] + c[1] == nheld, "children hold %d+%d of %d connections", c[0], c[1],
                       nheld);
-        if (a < 0)
-            a = c[0] == 1 ? 0 : 1;
-        if (c[a] == 3 && c[1 - a] == 0) {
-            *full = a;
-            return nheld;
-        }
-        if (c[1 - a] > 0) {
-            pth_conn_close(held[--nheld]);
+        int last = c[1] > was[1] ? 1 : 0;
+        in[nheld - 1] = last;
+        if (c[0] > 0 && c[1] > 0) {
+            int keep = c[0] == c[1] ? last : c[1] > c[0];
+            int kept = 0;
+            for (int i = 0; i < nheld; i++) {
+                if (in[i] == keep) {
+                    held[kept] = held[i];
+                    in[kept++] = in[i];
+                } else
+                    pth_conn_close(held[i]);
+            }
+            nheld = kept;
             for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(20))
-                if (conns_of(kids[1 - a]) == 0)
+                if (conns_of(kids[1 - keep]) == 0)
                     break;
+            c[1 - keep] = 0;
         }
+        for (int k = 0; k < 2; k++)
+            if (c[k] == 3 && c[1 - k] == 0) {
+                *full = k;
+                return nheld;
+            }
+        was[0] = c[0];
+        was[1] = c[1];
     }
     ck_abort_msg("no child reached three connections in 60 attempts");
     return 0;
