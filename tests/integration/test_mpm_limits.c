@@ -316,12 +316,16 @@ END_TEST
 
 /* ---- Event: a full child stops accepting ------------------------------------------- */
 
-/* Holds connections one at a time until one child (A) holds three (two on its workers, one
- * queued: beyond ThreadsPerChild + idle x 1) and the other at most one; a connection that
- * would give both two is let go, since which child accepts is the kernel's choice. */
+/* Holds connections one at a time until one child holds three (two on its workers, one
+ * queued: beyond ThreadsPerChild + idle x 1) and the other none: the sibling needs both its
+ * workers for what follows, one held and one for a fresh request. Which child accepts is the
+ * kernel's choice: the first whose listener waits in epoll_wait, the same one as a rule, the
+ * other when that one's listener is awake at the moment (under load, now and then, the first
+ * connection too). So when both hold some, those of the child that holds fewer are let go,
+ * and on a tie those of the child the last one did not go to. */
 static int fill_one_child(const pid_t kids[2], pth_conn_t **held, int *full)
 {
-    int nheld = 0;
+    int nheld = 0, in[64], was[2] = {0, 0};
     for (int attempt = 0; attempt < 60; attempt++) {
         held[nheld++] = hold_a_worker();
         int c[2] = {0, 0};
@@ -333,27 +337,62 @@ static int fill_one_child(const pid_t kids[2], pth_conn_t **held, int *full)
         }
         ck_assert_msg(c[0] + c[1] == nheld, "children hold %d+%d of %d connections", c[0], c[1],
                       nheld);
+        int last = c[1] > was[1] ? 1 : 0;
+        in[nheld - 1] = last;
+        if (c[0] > 0 && c[1] > 0) {
+            int keep = c[0] == c[1] ? last : c[1] > c[0];
+            int kept = 0;
+            for (int i = 0; i < nheld; i++) {
+                if (in[i] == keep) {
+                    held[kept] = held[i];
+                    in[kept++] = in[i];
+                } else
+                    pth_conn_close(held[i]);
+            }
+            nheld = kept;
+            for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(20))
+                if (conns_of(kids[1 - keep]) == 0)
+                    break;
+            c[1 - keep] = 0;
+        }
         for (int k = 0; k < 2; k++)
-            if (c[k] == 3 && c[1 - k] <= 1) {
+            if (c[k] == 3 && c[1 - k] == 0) {
                 *full = k;
                 return nheld;
             }
-        if (c[0] >= 2 && c[1] >= 2) {
-            pth_conn_close(held[--nheld]);
-            for (int64_t end = pth_now_ms() + 2000; pth_now_ms() < end; pth_sleep_ms(20))
-                if (conns_of(kids[0]) + conns_of(kids[1]) == nheld)
-                    break;
-        }
+        was[0] = c[0];
+        was[1] = c[1];
     }
     ck_abort_msg("no child reached three connections in 60 attempts");
     return 0;
+}
+
+/* Waits up to ms for pid's line "child full (...): not accepting" (LogLevel debug). */
+static bool full_child_logged(pid_t pid, int ms)
+{
+    char who[32];
+    snprintf(who, sizeof(who), "[pid %d:", (int)pid);
+    for (int64_t end = pth_now_ms() + ms;; pth_sleep_ms(20)) {
+        char *log = pth_read_file(h->error_log, NULL);
+        bool found = false;
+        for (char *line = log, *nl; line && *line && !found; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            found = strstr(line, who) && strstr(line, "): not accepting");
+        }
+        free(log);
+        if (found || pth_now_ms() >= end)
+            return found;
+    }
 }
 
 START_TEST(event_full_child_stops_accepting_and_its_sibling_takes_the_load)
 {
     pth_config(h, "MPM event\nStartServers 2\nServerLimit 2\nThreadLimit 2\nThreadsPerChild 2\n"
                   "MaxRequestWorkers 4\nMinSpareThreads 1\nMaxSpareThreads 20\n"
-                  "AsyncRequestWorkerFactor 1\nTimeout 90\nRequestReadTimeout body=90\n");
+                  "AsyncRequestWorkerFactor 1\nTimeout 90\nRequestReadTimeout body=90\n"
+                  "LogLevel debug\n");
     /* The held bodies outlast the test: the default body read timeout (20 s) did not under
      * TSan, where filling one child took longer and the first held connections got 408s. */
     pth_start(h);
@@ -365,7 +404,10 @@ START_TEST(event_full_child_stops_accepting_and_its_sibling_takes_the_load)
     pth_conn_t *held[64];
     int full = -1;
     int nheld = fill_one_child(kids, held, &full);
-    pth_sleep_ms(300); /* the full child's listener has seen its count */
+    /* The full child's listener counts its connections when it wakes (at an accept, and
+     * every 10 ms while one is queued); until it has, it may still take the next one. */
+    ck_assert_msg(full_child_logged(kids[full], 10000),
+                  "child %d never logged that it is full and not accepting", (int)kids[full]);
     /* Every new connection now goes to the sibling, which has a free worker. */
     for (int i = 0; i < 3; i++) {
         pth_conn_t *c = hold_a_worker();
