@@ -412,19 +412,35 @@ static bool attempt_ended(balance_t *bl, int rc, int *res)
     return false;
 }
 
-/* Attempts from bl->n on, until one answers or none may follow. */
-static int balance(balance_t *bl)
+/* The next member to try, in bl->slot and bl->b; false when none is usable. A slot that
+ * resolve= filled may be emptied by the parent at any moment, between the pick (which saw
+ * its member) and the look here, which then finds none: that slot is passed over, and it
+ * is no attempt. */
+static bool next_member(balance_t *bl)
 {
     pick_t *k = &bl->k;
-    for (;; bl->n++) {
+    for (;;) {
         k->now_ms = pt_now_ms();
         int slot = pick_member(k, bl->route, bl->n == 0);
         if (slot < 0 && bl->n == 0 && k->bal->timeout_ms > 0)
             slot = wait_member(k, bl->route);
         if (slot < 0)
-            return all_down(k);
+            return false;
         bl->slot = slot;
         bl->b = pt_balancer_member(k->bal, (size_t)slot);
+        if (bl->b)
+            return true;
+        k->tried[slot] = true;
+    }
+}
+
+/* Attempts from bl->n on, until one answers or none may follow. */
+static int balance(balance_t *bl)
+{
+    pick_t *k = &bl->k;
+    for (;; bl->n++) {
+        if (!next_member(bl))
+            return all_down(k);
         int rc = forward_to(bl), res;
         if (rc == PT_SUSPENDED)
             return rc;
