@@ -1,9 +1,11 @@
 /* The balancer's configuration (proxy/directives_balancer.c), its shared memory
  * (balancer_shm.c: slots from the config, BalancerPersist across loads), sticky-session
- * parsing and the member states (balancer.c). */
+ * parsing, the member states and the choice of a member for a request (balancer.c). */
 #include "balancer.h"
 #include "config.h"
 #include "lbmethods.h"
+#include "request.h"
+#include "scheme.h"
 #include "startup.h"
 
 #include <check.h>
@@ -309,6 +311,151 @@ START_TEST(member_usability_follows_its_flags)
 }
 END_TEST
 
+/* ---- The choice of a member while resolve= members come and go ---------------------------
+ *
+ * The balancer's handler runs with test doubles in the three places the real code leaves
+ * open: the dynamic-member lookup (pt_balancer_set_dynamic; resolve_slots.c's in
+ * production), the lbmethod and the members' scheme. The lookup answers as
+ * pt_resolve_member does: a member for a slot in use, NULL for one that is not. The
+ * lbmethod plays the parent's resolve= refresh too: once, just after it chose the doomed
+ * slot, it empties that slot (in_use false, as resolve_members.c's remove_member), which
+ * is the window between the pick and the balancer's second look at the member. Before
+ * 38de069 the handler forwarded to the NULL that look gave: a crash of the child. */
+
+#define DYN_SLOTS 2
+
+static pt_backend_t dyn_members[DYN_SLOTS];
+static pt_member_shared_t *dyn_slots;
+static int doomed_slot;          /* emptied right after the lbmethod picks it; -1 none */
+static int forwarded[DYN_SLOTS]; /* forward calls per member */
+
+static const pt_backend_t *dyn_lookup(const pt_balancer_t *bal, size_t slot)
+{
+    (void)bal;
+    return slot < DYN_SLOTS && atomic_load(&dyn_slots[slot].in_use) ? &dyn_members[slot] : NULL;
+}
+
+/* The first candidate; the doomed slot is emptied once it is chosen. */
+static int pick_then_empty(const pt_lb_pick_t *p)
+{
+    for (size_t i = 0; i < p->nslots; i++) {
+        if (!p->candidate[i])
+            continue;
+        if ((int)i == doomed_slot) {
+            atomic_store(&p->slots[i].in_use, false);
+            doomed_slot = -1;
+        }
+        return (int)i;
+    }
+    return -1;
+}
+
+static const pt_lbmethod_t racing_lbmethod = {.name = "racing", .pick = pick_then_empty};
+
+/* A member that answers 200 (as a scheme's forward that sent the answer). */
+static int answer_ok(pt_request_t *r, const pt_backend_t *b, pt_proxy_attempt_t *a)
+{
+    (void)r;
+    forwarded[b->member_index]++;
+    a->status = 200;
+    return PT_DONE;
+}
+
+static const pt_proxy_scheme_t answering_scheme = {.name = "test", .forward = answer_ok};
+
+/* Loads a balancer of DYN_SLOTS growth= slots, all empty, and the test's doubles. */
+static const pt_balancer_t *dynamic_balancer(pt_config_t **cfg)
+{
+    *cfg = load("<Proxy \"balancer://dyn\">\n"
+                "  ProxySet growth=2\n"
+                "</Proxy>\n"
+                "ProxyPass /dyn/ balancer://dyn/\n");
+    pt_balancer_t *bal = (*cfg)->balancers[0];
+    ck_assert_uint_eq(bal->nmembers, 0);
+    ck_assert_ptr_nonnull(bal->backend);
+    size_t n;
+    dyn_slots = pt_balancer_slots(*cfg, bal, &n);
+    ck_assert_ptr_nonnull(dyn_slots);
+    ck_assert_uint_eq(n, DYN_SLOTS);
+    bal->lbmethod = &racing_lbmethod;
+    pt_balancer_set_dynamic(dyn_lookup);
+    doomed_slot = -1;
+    memset(forwarded, 0, sizeof(forwarded));
+    return bal;
+}
+
+/* A member in slot as resolve= adds one: its name, then in_use. */
+static void add_member(int slot)
+{
+    static char urls[DYN_SLOTS][32];
+    snprintf(urls[slot], sizeof(urls[slot]), "proxy:test://10.0.0.%d", slot + 1);
+    dyn_members[slot] = (pt_backend_t){.url = urls[slot], .scheme = "test",
+                                       .scheme_ops = &answering_scheme, .path = "",
+                                       .retry_ms = -1, .member_index = slot};
+    snprintf(dyn_slots[slot].name, sizeof(dyn_slots[slot].name), "%s", urls[slot] + 6);
+    atomic_store(&dyn_slots[slot].in_use, true);
+}
+
+/* GET /dyn/x through the balancer's handler. */
+static int balance_get(const pt_config_t *cfg, const pt_balancer_t *bal, pt_arena_t *a)
+{
+    pt_request_t *r = pt_arena_calloc(a, sizeof(*r));
+    r->arena = a;
+    r->cfg = cfg;
+    r->vhost = cfg->main_server;
+    r->method = "GET";
+    r->method_id = PT_METHOD_GET;
+    r->unparsed_uri = r->uri = "/dyn/x";
+    r->backend = bal->backend;
+    r->backend_path = "/x";
+    pt_table_init(&r->headers_in, a, 4);
+    pt_table_init(&r->env, a, 4);
+    return pt_balancer_scheme.handler.run(r);
+}
+
+static void dynamic_teardown(void)
+{
+    pt_balancer_set_dynamic(NULL);
+    teardown();
+}
+
+START_TEST(a_member_emptied_after_its_pick_is_passed_over_for_another)
+{
+    pt_config_t *cfg;
+    const pt_balancer_t *bal = dynamic_balancer(&cfg);
+    add_member(0);
+    add_member(1);
+    doomed_slot = 0;
+    pt_arena_t *a = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+    ck_assert_int_eq(balance_get(cfg, bal, a), PT_DONE);
+    ck_assert_int_eq(doomed_slot, -1); /* the window came: slot 0 was picked, then emptied */
+    ck_assert_int_eq(forwarded[0], 0);
+    ck_assert_int_eq(forwarded[1], 1);
+    /* The emptied slot had no attempt: nothing counted on it. */
+    ck_assert_uint_eq(atomic_load(&dyn_slots[0].requests), 0);
+    ck_assert_int_eq(atomic_load(&dyn_slots[0].busy), 0);
+    ck_assert_uint_eq(atomic_load(&dyn_slots[1].requests), 1);
+    pt_arena_destroy(a);
+    pt_config_free(cfg);
+}
+END_TEST
+
+START_TEST(the_only_member_emptied_after_its_pick_gives_503)
+{
+    pt_config_t *cfg;
+    const pt_balancer_t *bal = dynamic_balancer(&cfg);
+    add_member(0);
+    doomed_slot = 0;
+    pt_arena_t *a = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+    ck_assert_int_eq(balance_get(cfg, bal, a), 503);
+    ck_assert_int_eq(doomed_slot, -1);
+    ck_assert_int_eq(forwarded[0], 0);
+    ck_assert_uint_eq(atomic_load(&dyn_slots[0].requests), 0);
+    pt_arena_destroy(a);
+    pt_config_free(cfg);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("balancer");
@@ -330,6 +477,11 @@ static Suite *suite(void)
     tcase_add_test(ts, sticky_url_parameter_wins_over_the_cookie);
     tcase_add_test(ts, member_usability_follows_its_flags);
     suite_add_tcase(s, ts);
+    TCase *tp = tcase_create("choice");
+    tcase_add_checked_fixture(tp, setup, dynamic_teardown);
+    tcase_add_test(tp, a_member_emptied_after_its_pick_is_passed_over_for_another);
+    tcase_add_test(tp, the_only_member_emptied_after_its_pick_gives_503);
+    suite_add_tcase(s, tp);
     return s;
 }
 
