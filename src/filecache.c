@@ -26,7 +26,8 @@ struct pt_fcentry {
     int fd;
     struct stat st;
     void *data;                    /* small files only */
-    char etag[PT_ETAG_LEN];        /* for ETAG_BITS */
+    char etag[PT_ETAG_LEN];        /* for ETAG_BITS, weak: the strong form is etag + 2 */
+    int64_t mtime_us;              /* the tag's weakness is the request's to decide */
     char last_modified[PT_HTTP_DATE_LEN + 1]; /* "" when the mtime was in the future */
     int64_t checked_ms;
     atomic_int refs;               /* holders, plus 1 while in the table; taken under the lock */
@@ -189,9 +190,9 @@ static int load(const char *path, uint64_t h, pt_fcentry_t **out)
     e->fd = fd;
     e->st = st;
     e->checked_ms = pt_now_ms();
-    int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-    pt_etag_make_bits(e->etag, sizeof(e->etag), ETAG_BITS, (uint64_t)st.st_ino,
-                      (int64_t)st.st_size, mtime_us);
+    e->mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+    pt_etag_make_weak_bits(e->etag, sizeof(e->etag), ETAG_BITS, (uint64_t)st.st_ino,
+                           (int64_t)st.st_size, e->mtime_us);
     /* Once the mtime is past, it stays past: the date is the header of every request. */
     if (st.st_mtime <= time(NULL))
         pt_http_date_format(e->last_modified, sizeof(e->last_modified), st.st_mtime);
@@ -298,9 +299,11 @@ const char *pt_fcentry_last_modified(const pt_fcentry_t *e)
     return e->last_modified[0] ? e->last_modified : NULL;
 }
 
-const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits)
+const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits, int64_t request_us)
 {
-    return bits == ETAG_BITS && e->etag[0] ? e->etag : NULL;
+    if (bits != ETAG_BITS || !e->etag[0])
+        return NULL;
+    return pt_etag_weak(e->mtime_us, request_us) ? e->etag : e->etag + 2;
 }
 
 void pt_filecache_clear(void)

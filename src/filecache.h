@@ -9,6 +9,7 @@
 #define PT_FILECACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #define PT_FILECACHE_VALID_MS 1000
@@ -29,9 +30,11 @@ const void *pt_fcentry_data(const pt_fcentry_t *e);
 /* The validators of the entry's file, made once when it was loaded instead of per request:
  * its Last-Modified (the IMF-fixdate of its mtime; NULL when that mtime was in the future
  * then, as the header says the time of the request instead), and its ETag for FileETag
- * components bits (NULL unless bits are MTime Size, Apache's default, the one made). */
+ * components bits (NULL unless bits are MTime Size, Apache's default, the one made), weak
+ * or strong as pt_etag_weak says for a request at request_us (wall clock, microseconds):
+ * an entry loaded while its file was fresh gives the strong tag once that has passed. */
 const char *pt_fcentry_last_modified(const pt_fcentry_t *e);
-const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits);
+const char *pt_fcentry_etag(const pt_fcentry_t *e, unsigned bits, int64_t request_us);
 /* Drops every entry not in use (tests, and a child before it exits). */
 void pt_filecache_clear(void);
 

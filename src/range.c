@@ -180,7 +180,7 @@ static char *put_hex(char *p, uint64_t v)
 }
 
 /* By hand, not with snprintf: four calls of it were the largest libc cost of a static 1 KiB
- * response. At most 2 quotes, 3 x 16 digits and 2 dashes: PT_ETAG_LEN holds them. */
+ * response. At most 2 quotes, 3 x 16 digits and 2 dashes: PT_ETAG_LEN holds them and "W/". */
 void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
                        int64_t mtime_us)
 {
@@ -205,6 +205,27 @@ void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int
         p = put_hex(p, (uint64_t)mtime_us);
     *p++ = '"';
     *p = '\0';
+}
+
+void pt_etag_make_weak_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
+                            int64_t mtime_us)
+{
+    if (len < 2) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    pt_etag_make_bits(buf + 2, len - 2, bits, inode, size, mtime_us);
+    buf[0] = buf[2] ? 'W' : '\0';
+    buf[1] = '/';
+}
+
+/* Apache compares request_time - mtime > APR_USEC_PER_SEC, both in microseconds. */
+#define ETAG_WEAK_WINDOW_US 1000000
+
+bool pt_etag_weak(int64_t mtime_us, int64_t request_us)
+{
+    return mtime_us >= request_us - ETAG_WEAK_WINDOW_US; /* (no overflow for any mtime) */
 }
 
 /* The next entity-tag in a list: sets *weak and the opaque part (between the quotes).

@@ -43,13 +43,22 @@ int64_t pt_range_multipart_length(pt_arena_t *a, const char *boundary, const cha
 
 /* ---- Validators --------------------------------------------------------------------- */
 
-#define PT_ETAG_LEN 64 /* buffer for pt_etag_make_bits, quotes and NUL included */
+#define PT_ETAG_LEN 64 /* buffer for pt_etag_make_bits, "W/", quotes and NUL included */
 
 /* The ETag of FileETag components bits (PT_FETAG_INODE, _SIZE, _MTIME; conf/config.h) as
  * Apache's ap_make_etag: "INODE-SIZE-MTIME" in lower-case hex with the parts not asked for
  * left out, MTIME in microseconds (the default, MTime Size: "SIZE-MTIME"). */
 void pt_etag_make_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
                        int64_t mtime_us);
+/* The same tag in its weak form, W/"...": the strong form is buf + 2, so one tag made once
+ * (the open-file cache's) serves requests on either side of the window of pt_etag_weak. */
+void pt_etag_make_weak_bits(char *buf, size_t len, unsigned bits, uint64_t inode, int64_t size,
+                            int64_t mtime_us);
+/* Whether a file's ETag is weak at the request's time (microseconds), as Apache's
+ * ap_make_etag decides: when the mtime is not more than a second before the request (or is
+ * after it), the file may change again within that second and keep its mtime, so the tag
+ * cannot promise the same bytes (RFC 9110 8.8.1). FileETag Digest is always strong. */
+bool pt_etag_weak(int64_t mtime_us, int64_t request_us);
 /* Is etag (strong, quoted) in the list field value ("*" matches any)? weak: the weak
  * comparison (W/ ignored on both sides), else the strong one (a W/ tag never matches). */
 bool pt_etag_list_match(const char *list, const char *etag, bool weak);

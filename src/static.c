@@ -3,6 +3,7 @@
  * through walk.c (Options' rules for symbolic links); validators and ranges are in range.c. */
 #include "handler.h"
 #include "access.h"
+#include "clock.h"
 #include "compress.h"
 #include "log.h"
 #include "range.h"
@@ -468,14 +469,18 @@ static void content_md5(pt_request_t *r, int fd, const struct stat *st, const vo
         pt_table_set(&r->headers_out, "Content-MD5", md5);
 }
 
-/* The ETag FileETag asks for (Apache's ap_make_etag); NULL for None. */
+/* The ETag FileETag asks for (Apache's ap_make_etag); NULL for None. Weak while the file is
+ * fresh at the request's time (pt_etag_weak), judged by the time the request arrived, as
+ * Apache's r->request_time: no clock read per request. A digest names the bytes themselves:
+ * always strong, as Apache's. */
 static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, const void *data,
                              const pt_fcentry_t *fce)
 {
     unsigned bits = pt_core_etag_bits(&r->dir->core);
     if (bits & PT_FETAG_NONE)
         return NULL;
-    const char *made = fce ? pt_fcentry_etag(fce, bits) : NULL;
+    int64_t now_us = r->start_wall_us > 0 ? r->start_wall_us : pt_wall_us();
+    const char *made = fce ? pt_fcentry_etag(fce, bits, now_us) : NULL;
     if (made)
         return made;
     if (bits & PT_FETAG_DIGEST) {
@@ -484,9 +489,9 @@ static const char *file_etag(pt_request_t *r, int fd, const struct stat *st, con
     }
     int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
     char *etag = pt_arena_alloc(r->arena, PT_ETAG_LEN);
-    pt_etag_make_bits(etag, PT_ETAG_LEN, bits, (uint64_t)st->st_ino, (int64_t)st->st_size,
-                      mtime_us);
-    return etag;
+    pt_etag_make_weak_bits(etag, PT_ETAG_LEN, bits, (uint64_t)st->st_ino,
+                           (int64_t)st->st_size, mtime_us);
+    return pt_etag_weak(mtime_us, now_us) ? etag : etag + 2;
 }
 
 /* fce: the file cache's entry of the file (st is its stat), else NULL; data: the whole file

@@ -1,6 +1,7 @@
 /* Unit tests for filecache.c: an entry is served only while it still describes the file the
  * caller has just stat'ed, so a chmod'ed or replaced file is never answered from the cache. */
 #include "filecache.h"
+#include "config.h"
 #include "idle.h"
 
 #include <check.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -159,6 +161,31 @@ START_TEST(a_released_entry_is_taken_back_while_the_file_is_unchanged)
     ck_assert_ptr_ne(c, a);
     ck_assert(memcmp(pt_fcentry_data(c), "two\n", 4) == 0);
     pt_filecache_release(c);
+}
+END_TEST
+
+/* An entry keeps the file's ETag made once, and each request decides whether it is weak by
+ * its own time: an entry loaded while its file was fresh gives the strong tag a second later
+ * without being loaded again (nothing about the file changed), as a request that comes then
+ * would get from a fresh load. The tag is for MTime Size only. */
+START_TEST(a_cached_etag_is_weak_for_a_request_within_a_second_of_the_mtime)
+{
+    write_at(path, "one\n");
+    struct timespec ts[2] = {{1700000000, 500000}, {1700000000, 500000}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    const int64_t mtime_us = 1700000000000500LL;
+    const unsigned dflt = PT_FETAG_MTIME | PT_FETAG_SIZE;
+    pt_fcentry_t *e = open_fresh();
+    ck_assert_str_eq(pt_fcentry_etag(e, dflt, mtime_us), "W/\"4-60a24181e41f4\"");
+    ck_assert_str_eq(pt_fcentry_etag(e, dflt, mtime_us + 1000000), "W/\"4-60a24181e41f4\"");
+    ck_assert_str_eq(pt_fcentry_etag(e, dflt, mtime_us + 1000001), "\"4-60a24181e41f4\"");
+    ck_assert_str_eq(pt_fcentry_etag(e, dflt, mtime_us - 5000000), "W/\"4-60a24181e41f4\"");
+    pt_filecache_release(e);
+    pt_fcentry_t *again = open_fresh();
+    ck_assert_ptr_eq(again, e); /* the same entry: no reload made it strong */
+    ck_assert_str_eq(pt_fcentry_etag(again, dflt, mtime_us + 2000000), "\"4-60a24181e41f4\"");
+    ck_assert_ptr_null(pt_fcentry_etag(again, PT_FETAG_ALL, mtime_us + 2000000));
+    pt_filecache_release(again);
 }
 END_TEST
 
@@ -311,6 +338,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_threads_kept_entry_goes_when_the_thread_ends);
     tcase_add_test(tc, a_threads_kept_entry_goes_when_it_goes_idle);
     tcase_add_test(tc, threads_share_entries_while_the_file_is_replaced);
+    tcase_add_test(tc, a_cached_etag_is_weak_for_a_request_within_a_second_of_the_mtime);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -163,6 +163,37 @@ START_TEST(makes_etags_as_apache_does)
 }
 END_TEST
 
+START_TEST(makes_the_weak_form_with_the_strong_one_behind_its_prefix)
+{
+    char buf[PT_ETAG_LEN];
+    const unsigned dflt = PT_FETAG_SIZE | PT_FETAG_MTIME;
+    pt_etag_make_weak_bits(buf, sizeof(buf), dflt, 77, 28, 1700000000123456LL);
+    ck_assert_str_eq(buf, "W/\"1c-60a2418202240\"");
+    ck_assert_str_eq(buf + 2, "\"1c-60a2418202240\"");
+    pt_etag_make_weak_bits(buf, sizeof(buf), PT_FETAG_ALL, UINT64_MAX, INT64_MAX, INT64_MAX);
+    ck_assert_str_eq(buf, "W/\"ffffffffffffffff-7fffffffffffffff-7fffffffffffffff\"");
+    pt_etag_make_weak_bits(buf, 54, PT_FETAG_ALL, 1, 2, 3); /* too small: nothing */
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+/* Apache's ap_make_etag: strong only when the request is more than a second after the mtime
+ * (request_time - mtime > APR_USEC_PER_SEC); Debian's apache2 2.4 answers so. */
+START_TEST(a_tag_is_weak_until_a_second_after_the_mtime)
+{
+    const int64_t m = 1700000000123456LL;
+    ck_assert(pt_etag_weak(m, m));
+    ck_assert(pt_etag_weak(m, m + 999999));
+    ck_assert(pt_etag_weak(m, m + 1000000));
+    ck_assert(!pt_etag_weak(m, m + 1000001));
+    ck_assert(!pt_etag_weak(m, m + 86400000000LL));
+    ck_assert(pt_etag_weak(m, m - 1)); /* dated after the request */
+    ck_assert(pt_etag_weak(INT64_MAX, m));
+    ck_assert(!pt_etag_weak(INT64_MIN, m));
+    ck_assert(!pt_etag_weak(0, m));
+}
+END_TEST
+
 START_TEST(compares_etag_lists_weakly_and_strongly)
 {
     const char *e = "\"1c-5f\"";
@@ -261,6 +292,25 @@ START_TEST(ignores_invalid_and_future_if_modified_since)
 }
 END_TEST
 
+/* A weak tag of ours (a file modified within the second) still says "not modified" to
+ * If-None-Match, the weak comparison, but never satisfies If-Match or If-Range, the strong
+ * one, whichever form the client sends back (Apache answers 304, 412 and a full 200). */
+START_TEST(our_weak_etag_passes_only_the_weak_comparison)
+{
+    const char *weak = "W/" ETAG;
+    const char *sent[] = {"W/" ETAG, ETAG};
+    for (int i = 0; i < 2; i++) {
+        pt_table_t *h = hdrs();
+        pt_table_set(h, "If-None-Match", sent[i]);
+        ck_assert_int_eq(pt_cond_evaluate(h, true, weak, MTIME, NOW), 304);
+        h = hdrs();
+        pt_table_set(h, "If-Match", sent[i]);
+        ck_assert_int_eq(pt_cond_evaluate(h, true, weak, MTIME, NOW), 412);
+        ck_assert(!pt_range_if_range_ok(sent[i], weak, MTIME));
+    }
+}
+END_TEST
+
 START_TEST(applies_if_range_only_when_the_validator_matches)
 {
     ck_assert(pt_range_if_range_ok(NULL, ETAG, MTIME));
@@ -292,12 +342,15 @@ static Suite *range_suite(void)
     tcase_add_test(tc, ignores_more_than_one_hundred_ranges);
     tcase_add_test(tc, formats_multipart_parts_and_computes_exact_length);
     tcase_add_test(tc, makes_etags_as_apache_does);
+    tcase_add_test(tc, makes_the_weak_form_with_the_strong_one_behind_its_prefix);
+    tcase_add_test(tc, a_tag_is_weak_until_a_second_after_the_mtime);
     tcase_add_test(tc, compares_etag_lists_weakly_and_strongly);
     tcase_add_test(tc, evaluates_if_match_first);
     tcase_add_test(tc, evaluates_if_unmodified_since);
     tcase_add_test(tc, answers_304_for_a_matching_if_none_match);
     tcase_add_test(tc, answers_304_when_not_modified_since);
     tcase_add_test(tc, ignores_invalid_and_future_if_modified_since);
+    tcase_add_test(tc, our_weak_etag_passes_only_the_weak_comparison);
     tcase_add_test(tc, applies_if_range_only_when_the_validator_matches);
     suite_add_tcase(s, tc);
     return s;
