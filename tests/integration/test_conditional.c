@@ -107,12 +107,15 @@ START_TEST(a_file_touched_just_now_has_a_weak_etag_and_later_a_strong_one)
 }
 END_TEST
 
-/* Debian's apache2 2.4 answers the same: 304, a full 200 and 412. */
+/* Debian's apache2 2.4 answers the same: 304, a full 200 and 412. The tag is made weak by
+ * an mtime an hour ahead, not by a touch: seven requests under a loaded sanitizer build can
+ * take longer than the second a touch leaves, and what is tested here is what a weak tag
+ * does, whatever made it weak. */
 START_TEST(a_weak_etag_gives_304_to_if_none_match_but_no_range_and_412_to_if_match)
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", true, 0);
+    struct stat st = set_mtime("htdocs/data.txt", false, 3600);
     char strong[96], weak[100], line[160];
     strong_tag(strong, sizeof strong, &st);
     snprintf(weak, sizeof weak, "W/%s", strong);
@@ -139,7 +142,7 @@ START_TEST(past_the_window_the_strong_etag_lets_if_range_and_if_match_apply)
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", true, 0);
+    struct stat st = set_mtime("htdocs/data.txt", false, 3600); /* weak, with no timing */
     char strong[96], weak[100], line[160];
     strong_tag(strong, sizeof strong, &st);
     snprintf(weak, sizeof weak, "W/%s", strong);
@@ -168,7 +171,9 @@ START_TEST(past_the_window_the_strong_etag_lets_if_range_and_if_match_apply)
 END_TEST
 
 /* Apache's weakness does not depend on the FileETag components, except that a digest names
- * the bytes themselves and stays strong. These tags are not the open-file cache's. */
+ * the bytes themselves and stays strong. These tags are not the open-file cache's. The files
+ * are dated an hour ahead (weak by the same rule as a fresh one) so that the test does not
+ * depend on its requests all coming within a second. */
 START_TEST(every_file_etag_but_digest_is_weak_while_the_file_is_fresh)
 {
     pth_write_filef(h, "all/f.txt", "hi\n");
@@ -178,14 +183,14 @@ START_TEST(every_file_etag_but_digest_is_weak_while_the_file_is_fresh)
                   "<Directory @DOCROOT@/size>\n  FileETag Size\n</Directory>\n"
                   "<Directory @DOCROOT@/dig>\n  FileETag Digest\n</Directory>\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/all/f.txt", true, 0);
+    struct stat st = set_mtime("htdocs/all/f.txt", false, 3600);
     char want[128];
     snprintf(want, sizeof want, "W/\"%llx-3-%llx\"", (unsigned long long)st.st_ino,
              (unsigned long long)mtime_us_of(&st));
     expect_etag("/all/f.txt", &st, want);
-    st = set_mtime("htdocs/size/f.txt", true, 0);
+    st = set_mtime("htdocs/size/f.txt", false, 3600);
     expect_etag("/size/f.txt", &st, "W/\"3\"");
-    st = set_mtime("htdocs/dig/f.txt", true, 0);
+    st = set_mtime("htdocs/dig/f.txt", false, 3600);
     expect_etag("/dig/f.txt", &st, "\"VcpihuPk9Pul0ESDM/qZ/FpASnM=\""); /* SHA-1 of "hi\n" */
     st = set_mtime("htdocs/all/f.txt", false, -10);
     snprintf(want, sizeof want, "\"%llx-3-%llx\"", (unsigned long long)st.st_ino,
