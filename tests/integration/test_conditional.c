@@ -46,22 +46,32 @@ static int64_t mtime_us_of(const struct stat *st)
 /* Sets DOCROOT/rel's mtime to now ("touch"), or to now + offset seconds; returns its stat. */
 static struct stat set_mtime(const char *rel, bool now, time_t offset)
 {
-    const char *p = pth_path(h, rel);
-    struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-    if (!now) {
-        ts[0] = ts[1] = (struct timespec){time(NULL) + offset, 0};
+    char path[512];
+    snprintf(path, sizeof path, "htdocs/%s", rel);
+    if (now) {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+        ck_assert_int_eq(utimensat(AT_FDCWD, pth_path(h, path), ts, 0), 0);
+    } else {
+        pth_set_mtime(h, rel, time(NULL) + offset);
     }
-    ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
     struct stat st;
-    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(stat(pth_path(h, path), &st), 0);
     return st;
 }
 
-/* The default ETag (FileETag MTime Size), strong: "SIZE-MTIME" in hex, MTIME in us. */
-static void strong_tag(char *out, size_t len, const struct stat *st)
+/* The default ETag (FileETag MTime Size) of the file st is, strong ("SIZE-MTIME" in hex, MTIME
+ * in us) and weak (the same with W/). */
+typedef struct {
+    char strong[96], weak[100];
+} tags_t;
+
+static tags_t tags_of(const struct stat *st)
 {
-    snprintf(out, len, "\"%llx-%llx\"", (unsigned long long)st->st_size,
+    tags_t t;
+    snprintf(t.strong, sizeof t.strong, "\"%llx-%llx\"", (unsigned long long)st->st_size,
              (unsigned long long)mtime_us_of(st));
+    snprintf(t.weak, sizeof t.weak, "W/%s", t.strong);
+    return t;
 }
 
 /* GET path with headers; asserts the status and returns the response. */
@@ -94,16 +104,14 @@ START_TEST(a_file_touched_just_now_has_a_weak_etag_and_later_a_strong_one)
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", true, 0);
-    char strong[96], weak[100];
-    strong_tag(strong, sizeof strong, &st);
-    snprintf(weak, sizeof weak, "W/%s", strong);
-    expect_etag("/data.txt", &st, weak);
-    expect_etag("/data.txt", &st, weak); /* from the open-file cache */
-    st = set_mtime("htdocs/data.txt", false, -10);
-    strong_tag(strong, sizeof strong, &st);
-    expect_etag("/data.txt", &st, strong);
-    expect_etag("/data.txt", &st, strong);
+    struct stat st = set_mtime("data.txt", true, 0);
+    tags_t t = tags_of(&st);
+    expect_etag("/data.txt", &st, t.weak);
+    expect_etag("/data.txt", &st, t.weak); /* from the open-file cache */
+    st = set_mtime("data.txt", false, -10);
+    t = tags_of(&st);
+    expect_etag("/data.txt", &st, t.strong);
+    expect_etag("/data.txt", &st, t.strong);
 }
 END_TEST
 
@@ -115,12 +123,11 @@ START_TEST(a_weak_etag_gives_304_to_if_none_match_but_no_range_and_412_to_if_mat
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", false, 3600);
-    char strong[96], weak[100], line[160];
-    strong_tag(strong, sizeof strong, &st);
-    snprintf(weak, sizeof weak, "W/%s", strong);
-    expect_etag("/data.txt", &st, weak);
-    const char *sent[] = {weak, strong}; /* a client may send either form back */
+    struct stat st = set_mtime("data.txt", false, 3600);
+    tags_t t = tags_of(&st);
+    char line[160];
+    expect_etag("/data.txt", &st, t.weak);
+    const char *sent[] = {t.weak, t.strong}; /* a client may send either form back */
     for (int i = 0; i < 2; i++) {
         header_line(line, sizeof line, "If-None-Match", sent[i]);
         pth_resp_t r = get("/data.txt", (const char *[]){line, NULL}, 304);
@@ -142,28 +149,27 @@ START_TEST(past_the_window_the_strong_etag_lets_if_range_and_if_match_apply)
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", false, 3600); /* weak, with no timing */
-    char strong[96], weak[100], line[160];
-    strong_tag(strong, sizeof strong, &st);
-    snprintf(weak, sizeof weak, "W/%s", strong);
-    expect_etag("/data.txt", &st, weak);
-    st = set_mtime("htdocs/data.txt", false, -10);
-    strong_tag(strong, sizeof strong, &st);
-    expect_etag("/data.txt", &st, strong);
-    header_line(line, sizeof line, "If-Range", strong);
+    struct stat st = set_mtime("data.txt", false, 3600); /* weak, with no timing */
+    tags_t before = tags_of(&st);
+    char line[160];
+    expect_etag("/data.txt", &st, before.weak);
+    st = set_mtime("data.txt", false, -10);
+    tags_t t = tags_of(&st);
+    expect_etag("/data.txt", &st, t.strong);
+    header_line(line, sizeof line, "If-Range", t.strong);
     pth_resp_t r = get("/data.txt", (const char *[]){"Range: bytes=0-4", line, NULL}, 206);
     ck_assert_str_eq(r.body, "01234");
     ck_assert_str_eq(pth_resp_header(&r, "Content-Range"), "bytes 0-4/100");
     pth_resp_free(&r);
-    header_line(line, sizeof line, "If-Match", strong);
+    header_line(line, sizeof line, "If-Match", t.strong);
     r = get("/data.txt", (const char *[]){line, NULL}, 200);
     ck_assert_uint_eq(r.body_len, 100);
     pth_resp_free(&r);
-    header_line(line, sizeof line, "If-None-Match", strong);
+    header_line(line, sizeof line, "If-None-Match", t.strong);
     r = get("/data.txt", (const char *[]){line, NULL}, 304);
     pth_resp_free(&r);
     /* The weak tag of the file's former mtime no longer stands for it. */
-    header_line(line, sizeof line, "If-Range", weak);
+    header_line(line, sizeof line, "If-Range", before.weak);
     r = get("/data.txt", (const char *[]){"Range: bytes=0-4", line, NULL}, 200);
     ck_assert_uint_eq(r.body_len, 100);
     pth_resp_free(&r);
@@ -183,16 +189,16 @@ START_TEST(every_file_etag_but_digest_is_weak_while_the_file_is_fresh)
                   "<Directory @DOCROOT@/size>\n  FileETag Size\n</Directory>\n"
                   "<Directory @DOCROOT@/dig>\n  FileETag Digest\n</Directory>\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/all/f.txt", false, 3600);
+    struct stat st = set_mtime("all/f.txt", false, 3600);
     char want[128];
     snprintf(want, sizeof want, "W/\"%llx-3-%llx\"", (unsigned long long)st.st_ino,
              (unsigned long long)mtime_us_of(&st));
     expect_etag("/all/f.txt", &st, want);
-    st = set_mtime("htdocs/size/f.txt", false, 3600);
+    st = set_mtime("size/f.txt", false, 3600);
     expect_etag("/size/f.txt", &st, "W/\"3\"");
-    st = set_mtime("htdocs/dig/f.txt", false, 3600);
+    st = set_mtime("dig/f.txt", false, 3600);
     expect_etag("/dig/f.txt", &st, "\"VcpihuPk9Pul0ESDM/qZ/FpASnM=\""); /* SHA-1 of "hi\n" */
-    st = set_mtime("htdocs/all/f.txt", false, -10);
+    st = set_mtime("all/f.txt", false, -10);
     snprintf(want, sizeof want, "\"%llx-3-%llx\"", (unsigned long long)st.st_ino,
              (unsigned long long)mtime_us_of(&st));
     expect_etag("/all/f.txt", &st, want);
@@ -204,12 +210,10 @@ START_TEST(a_file_dated_after_the_request_has_a_weak_etag)
 {
     pth_config(h, "\n");
     pth_start(h);
-    struct stat st = set_mtime("htdocs/data.txt", false, 3600);
-    char strong[96], weak[100];
-    strong_tag(strong, sizeof strong, &st);
-    snprintf(weak, sizeof weak, "W/%s", strong);
-    expect_etag("/data.txt", &st, weak);
-    expect_etag("/data.txt", &st, weak);
+    struct stat st = set_mtime("data.txt", false, 3600);
+    tags_t t = tags_of(&st);
+    expect_etag("/data.txt", &st, t.weak);
+    expect_etag("/data.txt", &st, t.weak);
 }
 END_TEST
 

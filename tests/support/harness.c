@@ -417,6 +417,15 @@ void pth_mkdir(pth_t *h, const char *rel)
     mkdirs_for(path, true);
 }
 
+void pth_set_mtime(pth_t *h, const char *rel, time_t t)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", h->docroot, rel);
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {t, 0}};
+    pth_assert_msg(utimensat(AT_FDCWD, path, ts, 0) == 0, "utimensat %s: %s", path,
+                   strerror(errno));
+}
+
 char *pth_read_file(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -88,6 +88,8 @@ void pth_write_filef(pth_t *h, const char *rel, const char *fmt, ...)
 void pth_write_dir_file(pth_t *h, const char *rel, const void *data, size_t len);
 /* Creates DOCROOT/rel (and parents). */
 void pth_mkdir(pth_t *h, const char *rel);
+/* Sets DOCROOT/rel's mtime to t (its atime is left alone). Aborts on error. */
+void pth_set_mtime(pth_t *h, const char *rel, time_t t);
 
 /* ---- Start and stop ------------------------------------------------------------------ */
 /* Spawns `portico -f CONF [extra...]` (extra NULL-terminated, may be NULL) with stdout and
