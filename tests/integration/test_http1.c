@@ -459,6 +459,11 @@ START_TEST(closes_an_idle_connection_after_keepalive_timeout)
     ck_assert_msg(pth_conn_wait_closed(c, 2500), "idle connection open after 2.5 s");
     int64_t took = pth_now_ms() - t0;
     ck_assert_msg(took >= 700, "closed after %lld ms with KeepAliveTimeout 1", (long long)took);
+    /* In order, with a FIN (as Apache's lingering close), not a reset. */
+    pth_resp_t r;
+    int rc = pth_conn_read_response(c, &r, false, IO_MS);
+    ck_assert_msg(rc == -EPIPE, "read after the close: %d (%s), not -EPIPE (a FIN)", rc,
+                  strerror(-rc));
     pth_conn_close(c);
 }
 END_TEST

@@ -186,6 +186,7 @@ typedef struct {
     char *buf;
     size_t len, cap;
     bool eof;             /* the peer closed (or reset) */
+    bool reset;           /* ... by a reset (ECONNRESET), not a FIN */
 } pth_conn_t;
 
 /* Connects to 127.0.0.1:port within PTH_IO_DEADLINE_MS. Aborts on failure. */
@@ -198,7 +199,8 @@ int pth_conn_send(pth_conn_t *c, const void *data, size_t len);
 int pth_conn_sendf(pth_conn_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads one response (interim 1xx responses are returned as responses of their own).
  * head_only: the request was HEAD (no body whatever the headers say). Returns 0, or
- * -ETIMEDOUT, or -ECONNRESET/-EPIPE when the peer closed before a whole response. */
+ * -ETIMEDOUT, or, when the peer closed before a whole response, -EPIPE for a close in order
+ * (a FIN) and -ECONNRESET for a reset. */
 int pth_conn_read_response(pth_conn_t *c, pth_resp_t *r, bool head_only, int timeout_ms);
 /* Waits up to ms for the peer to close. True when it did (EOF or reset); any bytes that
  * arrive meanwhile are appended to the buffer (see extra). */

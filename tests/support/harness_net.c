@@ -341,6 +341,7 @@ static int fill(pth_conn_t *c, int64_t end)
         }
         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
             c->eof = true;
+            c->reset = r < 0 && errno == ECONNRESET;
             return -1;
         }
         int left = (int)(end - pth_now_ms());
@@ -365,7 +366,7 @@ int pth_conn_read_response(pth_conn_t *c, pth_resp_t *r, bool head_only, int tim
         if (rc == -EINVAL)
             return rc;
         if (c->eof)
-            return -ECONNRESET;
+            return c->reset ? -ECONNRESET : -EPIPE;
         if (fill(c, end) == 0)
             return -ETIMEDOUT;
     }
@@ -405,7 +406,7 @@ int pth_raw(pth_t *h, const void *req, size_t len, int ms, pth_resp_t *r, bool *
     size_t used;
     int rc = pth_parse_response(c->buf, c->len, false, true, r, &used);
     if (rc == -EAGAIN)
-        rc = pth_now_ms() >= end ? -ETIMEDOUT : -ECONNRESET;
+        rc = pth_now_ms() >= end ? -ETIMEDOUT : c->reset ? -ECONNRESET : -EPIPE;
     if (rc == 0) {
         r->rest_len = c->len - used;
         r->rest = malloc(r->rest_len + 1);
