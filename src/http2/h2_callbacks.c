@@ -380,23 +380,20 @@ static void end_input(h2_session_t *s, h2_stream_t *st)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* A request's head, trailers or body that ended malformed (RFC 9113 8.1.1): its stream is
- * reset, and the frame goes no further (nghttp2 never passed such a frame on). */
-static bool ended_malformed(h2_session_t *s, const nghttp2_frame *f)
+/* A request's head, trailers or body (st's) that ended malformed (RFC 9113 8.1.1): its
+ * stream is reset, and the frame goes no further (nghttp2 never passed such a frame on). */
+static bool ended_malformed(h2_session_t *s, h2_stream_t *st, const nghttp2_frame *f)
 {
     bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
     if (f->hd.type == NGHTTP2_DATA) {
-        h2_stream_t *st = end ? stream_of(s, f->hd.stream_id) : NULL;
-        if (!st || h2_check_body_end(&st->ck))
+        if (!end || h2_check_body_end(&st->ck))
             return false;
         reset_malformed(s, st->id); /* (uncounted: see malformed) */
         return true;
     }
-    if (f->hd.type != NGHTTP2_HEADERS)
-        return false;
-    h2_stream_t *st = stream_of(s, f->hd.stream_id);
-    if (!st || (f->headers.cat == NGHTTP2_HCAT_REQUEST ? h2_check_head(&st->ck, end)
-                                                       : h2_check_trailers(&st->ck, end)))
+    if (f->hd.type != NGHTTP2_HEADERS ||
+        (f->headers.cat == NGHTTP2_HCAT_REQUEST ? h2_check_head(&st->ck, end)
+                                                : h2_check_trailers(&st->ck, end)))
         return false;
     malformed(s, st->id, NGHTTP2_ERR_HTTP_MESSAGING);
     return true;
@@ -406,11 +403,11 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 {
     (void)ng;
     h2_session_t *s = user;
-    if (ended_malformed(s, f))
+    h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
+    if (st && ended_malformed(s, st, f))
         return 0;
     if (f->hd.type != NGHTTP2_PRIORITY && h2_guard_frame(s, &f->hd))
         return 0; /* (PRIORITY was counted as it began) */
-    h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
     if (!st)
         return 0;
     bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
