@@ -1,9 +1,10 @@
 /* RFC 9113 (sections 4-8) and RFC 7541 as a peer observes them: a table of raw exchanges,
  * each on a fresh connection after the preface, with the answer the RFC names (GOAWAY for
  * a connection error, RST_STREAM for a stream error, with its code; or the frame a valid
- * exchange gets). nghttp2 does most of the checking; the rows that test what portico adds
- * (pseudo-headers to the request, content-length against DATA, connection-specific fields,
- * the stream window bounding a request body) are among them. */
+ * exchange gets). nghttp2 checks the frames; portico checks the messages (section 8: each
+ * field, the pseudo-headers, content-length against DATA, trailers; h2_check.c), which
+ * nghttp2 1.52's HTTP messaging checked before, with the same answers: the rows of section
+ * 8 record those. */
 #include "h2_client.h"
 #include "harness.h"
 
