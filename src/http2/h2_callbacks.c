@@ -1,10 +1,11 @@
 /* nghttp2's callbacks for a session (c1) and the settings it starts with. nghttp2 does the
- * framing and most of RFC 9113's checks (frame sizes, stream states, flow control, the
- * pseudo-header rules, connection-specific fields, content-length against DATA: each
- * answered with the error the RFC names); portico adds the request as a stream (the
- * pseudo-headers and fields kept for h2_request.c), the limits of LimitRequestFields and
- * LimitRequestFieldSize with SETTINGS_MAX_HEADER_LIST_SIZE (431), the body into the
- * stream's buffer, and the flood guards (h2_guard.c). */
+ * framing and RFC 9113's checks of frames (sizes, stream states, flow control: each
+ * answered with the error the RFC names); portico checks the HTTP messages they carry
+ * (section 8: fields, pseudo-headers, content-length against DATA, in h2_check.c) as it
+ * keeps the request as a stream (the pseudo-headers and fields kept for h2_request.c), the
+ * limits of LimitRequestFields and LimitRequestFieldSize with
+ * SETTINGS_MAX_HEADER_LIST_SIZE (431), the body into the stream's buffer, and the flood
+ * guards (h2_guard.c). */
 #include "h2_int.h"
 
 #include "log.h"
@@ -177,18 +178,64 @@ static int keep_trailer(h2_session_t *s, h2_stream_t *st, const uint8_t *name, s
     return nb ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
-/* Keeps one decoded field of a request (or checks the size of a trailer's). Past the
- * limits the request is answered 431; far past them (an HPACK bomb: a few bytes that
- * decode to megabytes) the connection is closed with ENHANCE_YOUR_CALM. */
+/* Resets a stream whose request is malformed (RST_STREAM PROTOCOL_ERROR). Once it is
+ * submitted, nghttp2 takes the stream as closing: no more of its frames reach a callback
+ * (and on_header's TEMPORAL_CALLBACK_FAILURE after it sends no second RST_STREAM). */
+static void reset_malformed(h2_session_t *s, int32_t id)
+{
+    nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
+}
+
+/* H2MaxStreamErrors: a client that makes that many stream errors (invalid frames nghttp2
+ * answers with RST_STREAM, malformed requests) loses the session, ENHANCE_YOUR_CALM. err
+ * says which (nghttp2's error code). */
+static void stream_error(h2_session_t *s, int err)
+{
+    if (s->conf->max_stream_errors <= 0)
+        return;
+    if (++s->stream_errors > s->conf->max_stream_errors && !s->calm) {
+        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: %d stream errors (the last: %s), more "
+                     "than H2MaxStreamErrors: ENHANCE_YOUR_CALM", s->stream_errors,
+                     nghttp2_strerror(err));
+        s->calm = true;
+        nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+}
+
+/* RFC 9113 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR. err is the
+ * code nghttp2 gave such a stream error (HTTP_HEADER for a field, HTTP_MESSAGING for a head
+ * or trailers as a whole): both count for H2MaxStreamErrors. (A body of the wrong length
+ * only resets its stream, uncounted, as with nghttp2.) */
+static void malformed(h2_session_t *s, int32_t id, int err)
+{
+    reset_malformed(s, id);
+    stream_error(s, err);
+}
+
+/* Keeps one decoded field of a request (or checks the size of a trailer's), once
+ * h2_check_field finds it well-formed: a malformed one resets the stream, and nghttp2
+ * skips the rest of its header block. Past the limits the request is answered 431; far
+ * past them (an HPACK bomb: a few bytes that decode to megabytes) the connection is closed
+ * with ENHANCE_YOUR_CALM. */
 static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
                      size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
                      void *user)
 {
-    (void)ng, (void)flags;
+    (void)flags;
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, f->hd.stream_id);
     if (!st)
         return 0;
+    bool trailer = f->headers.cat == NGHTTP2_HCAT_HEADERS;
+    h2_field_t kind = h2_check_field(&st->ck, name, namelen, value, valuelen, trailer);
+    /* RFC 8441 3: :protocol only once SETTINGS_ENABLE_CONNECT_PROTOCOL was sent (which
+     * portico does not send). */
+    if (kind == H2_FIELD_MALFORMED ||
+        (kind == H2_FIELD_PROTOCOL &&
+         !nghttp2_session_get_local_settings(ng, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL))) {
+        malformed(s, st->id, NGHTTP2_ERR_HTTP_HEADER);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     /* Trailers come after the stream went to its worker, which reads head_bytes: they are
      * counted apart, on this thread only. */
     size_t *bytes = st->queued ? &st->trailer_bytes : &st->head_bytes;
@@ -210,22 +257,30 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         st->too_big = true;
         return 0;
     }
-    if (name[0] == ':') {
-        const char *v = pseudo_value(st, value, valuelen);
-        if (namelen == 7 && memcmp(name, ":method", 7) == 0)
-            st->method = v;
-        else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0)
-            st->scheme = v;
-        else if (namelen == 5 && memcmp(name, ":path", 5) == 0)
-            st->path = v;
-        else if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
-            st->authority = v;
+    switch (kind) {
+    case H2_FIELD_METHOD:
+        st->method = pseudo_value(st, value, valuelen);
         return 0;
-    }
-    if (namelen == 14 && memcmp(name, "content-length", 14) == 0)
-        st->content_length = strtoll((const char *)value, NULL, 10);
-    else if (namelen == 4 && memcmp(name, "host", 4) == 0)
+    case H2_FIELD_SCHEME:
+        st->scheme = pseudo_value(st, value, valuelen);
+        return 0;
+    case H2_FIELD_PATH:
+        st->path = pseudo_value(st, value, valuelen);
+        return 0;
+    case H2_FIELD_AUTHORITY:
+        st->authority = pseudo_value(st, value, valuelen);
+        return 0;
+    case H2_FIELD_PROTOCOL:
+        return 0;
+    case H2_FIELD_CONTENT_LENGTH:
+        st->content_length = st->ck.length;
+        break;
+    case H2_FIELD_HOST:
         st->has_host = true;
+        break;
+    default:
+        break;
+    }
     keep_field(st, name, namelen, value, valuelen);
     return 0;
 }
@@ -325,13 +380,34 @@ static void end_input(h2_session_t *s, h2_stream_t *st)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* A request's head, trailers or body (st's) that ended malformed (RFC 9113 8.1.1): its
+ * stream is reset, and the frame goes no further (nghttp2 never passed such a frame on). */
+static bool ended_malformed(h2_session_t *s, h2_stream_t *st, const nghttp2_frame *f)
+{
+    bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    if (f->hd.type == NGHTTP2_DATA) {
+        if (!end || h2_check_body_end(&st->ck))
+            return false;
+        reset_malformed(s, st->id); /* (uncounted: see malformed) */
+        return true;
+    }
+    if (f->hd.type != NGHTTP2_HEADERS ||
+        (f->headers.cat == NGHTTP2_HCAT_REQUEST ? h2_check_head(&st->ck, end)
+                                                : h2_check_trailers(&st->ck, end)))
+        return false;
+    malformed(s, st->id, NGHTTP2_ERR_HTTP_MESSAGING);
+    return true;
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 {
     (void)ng;
     h2_session_t *s = user;
+    h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
+    if (st && ended_malformed(s, st, f))
+        return 0;
     if (f->hd.type != NGHTTP2_PRIORITY && h2_guard_frame(s, &f->hd))
         return 0; /* (PRIORITY was counted as it began) */
-    h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
     if (!st)
         return 0;
     bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
@@ -354,6 +430,13 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     (void)flags;
     h2_session_t *s = user;
     h2_stream_t *st = stream_of(s, id);
+    if (st && !h2_check_data(&st->ck, n)) {
+        /* Past its content-length (RFC 9113 8.1.1): these bytes and the rest of the frame
+         * are dropped, their window given back to the connection only, as nghttp2 did. */
+        reset_malformed(s, id);
+        nghttp2_session_consume_connection(ng, n);
+        return 0;
+    }
     pthread_mutex_lock(&s->lock);
     bool take = st && st->queued && !st->closed && !st->done && n > 0;
     if (take && st->in_len + n > st->in_cap) {
@@ -454,20 +537,12 @@ static ssize_t select_padding(nghttp2_session *ng, const nghttp2_frame *frame,
     return (ssize_t)PT_MIN(len + pad, max_payload);
 }
 
-/* H2MaxStreamErrors: a client that makes that many stream errors (invalid frames nghttp2
- * answers with RST_STREAM) loses the session, ENHANCE_YOUR_CALM. */
+/* Invalid frames that nghttp2 answers with RST_STREAM count for H2MaxStreamErrors. */
 static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame, int err, void *ud)
 {
-    h2_session_t *s = ud;
-    if (frame->hd.stream_id == 0 || s->conf->max_stream_errors <= 0)
-        return 0;
-    if (++s->stream_errors > s->conf->max_stream_errors && !s->calm) {
-        pt_log_error(PT_LOG_INFO, s->c->peer_ip, "h2: %d stream errors (the last: %s), more "
-                     "than H2MaxStreamErrors: ENHANCE_YOUR_CALM", s->stream_errors,
-                     nghttp2_strerror(err));
-        s->calm = true;
-        nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
-    }
+    (void)ng;
+    if (frame->hd.stream_id != 0)
+        stream_error(ud, err);
     return 0;
 }
 
@@ -506,6 +581,9 @@ int h2_session_new_ng(h2_session_t *s)
      * does not use to schedule anything. (on_stream_close leaves their user data set: a
      * stream nghttp2 kept would point at one recycled.) */
     nghttp2_option_set_no_closed_streams(opt, 1);
+    /* RFC 9113 8's checks of each request are h2_check.c's, made as on_header keeps its
+     * fields: nghttp2's made a second pass over every field, 5% of a request's time. */
+    nghttp2_option_set_no_http_messaging(opt, 1);
     nghttp2_mem mem = h2_mem(); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);

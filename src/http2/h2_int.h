@@ -11,6 +11,7 @@
 #define PT_H2_INT_H
 
 #include "h2.h"
+#include "h2_check.h"
 #include "h2_mem.h"
 #include "request.h"
 
@@ -44,7 +45,7 @@ struct h2_stream {
     size_t trailer_bytes;      /* [c1] the same for trailers (after queued) */
     int64_t content_length;    /* -1 when absent */
     bool end_on_headers;       /* no body */
-    bool has_host;             /* a host field came (one: nghttp2 refuses a second) */
+    bool has_host;             /* a host field came (one: h2_check refuses a second) */
     bool host_kept;            /* [c1] its request's host is the session's auth_host */
     bool too_big;              /* header list over the limit: answered 431 by the session */
     bool bad;                  /* malformed (answered 400 by the session) */
@@ -87,6 +88,7 @@ struct h2_stream {
     bool reset_counted;        /* [lock] counted in the session's nreset */
     bool reset_sent;           /* [c1] RST_STREAM submitted for it */
     int nfields;               /* [c1] regular fields decoded */
+    h2_check_t ck;             /* [c1] RFC 9113 8's checks of the request (h2_callbacks.c) */
     pthread_cond_t cond;       /* the worker waits here for body bytes or room */
     /* [c2] the response head held until the first body bytes (as HTTP/1 does). */
     bool held;

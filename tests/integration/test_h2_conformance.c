@@ -1,9 +1,10 @@
 /* RFC 9113 (sections 4-8) and RFC 7541 as a peer observes them: a table of raw exchanges,
  * each on a fresh connection after the preface, with the answer the RFC names (GOAWAY for
  * a connection error, RST_STREAM for a stream error, with its code; or the frame a valid
- * exchange gets). nghttp2 does most of the checking; the rows that test what portico adds
- * (pseudo-headers to the request, content-length against DATA, connection-specific fields,
- * the stream window bounding a request body) are among them. */
+ * exchange gets). nghttp2 checks the frames; portico checks the messages (section 8: each
+ * field, the pseudo-headers, content-length against DATA, trailers; h2_check.c), which
+ * nghttp2 1.52's HTTP messaging checked before, with the same answers: the rows of section
+ * 8 record those. */
 #include "h2_client.h"
 #include "harness.h"
 
@@ -211,6 +212,256 @@ static void c_get_with_trailers_ok(pth_h2_t *c)
     headers(c, 1, END, (const char *[]){"x-trailer", "1", NULL});
 }
 
+/* A request whose last field is written as a literal without indexing, byte for byte (a
+ * value with NUL, which the deflater's C strings cannot carry). */
+static void headers_raw(pth_h2_t *c, int32_t id, uint8_t flags, const char *const *f,
+                        const char *name, size_t namelen, const char *value, size_t valuelen)
+{
+    const char *n[32], *v[32];
+    size_t k = 0;
+    for (; f[2 * k] && k < 32; k++)
+        n[k] = f[2 * k], v[k] = f[2 * k + 1];
+    uint8_t blk[4096];
+    size_t len = pth_h2_block(c, blk, sizeof(blk), n, v, k);
+    blk[len++] = 0x00;
+    blk[len++] = (uint8_t)namelen;
+    memcpy(blk + len, name, namelen);
+    len += namelen;
+    blk[len++] = (uint8_t)valuelen;
+    memcpy(blk + len, value, valuelen);
+    len += valuelen;
+    pth_h2_frame(c, NGHTTP2_HEADERS, flags | NGHTTP2_FLAG_END_HEADERS, id, blk, len);
+}
+
+/* A GET of /a.txt with one more field. */
+static void get_with(pth_h2_t *c, const char *name, const char *value)
+{
+    headers(c, 1, END, (const char *[]){GET_FIELDS, name, value, NULL});
+}
+
+/* A request of the given pseudo-header fields only (and END_STREAM). */
+#define REQ(...) headers(c, 1, END, (const char *[]){__VA_ARGS__, NULL})
+#define POST_ECHO ":method", "POST", ":scheme", "http", ":path", "/f/echo", ":authority", "x"
+
+/* RFC 9113 8.2.1: a value with CR, LF or NUL (or another control but HTAB), or with white
+ * space at either end, is malformed. nghttp2 would drop such a regular field if the
+ * session took an on_invalid_header callback; portico's takes none, so the stream is
+ * reset, whatever the field (even one whose value is otherwise never read). */
+static void c_value_cr(pth_h2_t *c) { get_with(c, "x-a", "a\rb"); }
+static void c_value_lf(pth_h2_t *c) { get_with(c, "x-a", "a\nb"); }
+static void c_value_nul(pth_h2_t *c)
+{
+    headers_raw(c, 1, END, (const char *[]){GET_FIELDS, NULL}, "x-a", 3, "a\0b", 3);
+}
+static void c_value_ctl(pth_h2_t *c) { get_with(c, "x-a", "a\x01" "b"); }
+static void c_value_del(pth_h2_t *c) { get_with(c, "x-a", "a\x7f" "b"); }
+static void c_value_lead_space(pth_h2_t *c) { get_with(c, "x-a", " a"); }
+static void c_value_trail_tab(pth_h2_t *c) { get_with(c, "x-a", "a\t"); }
+static void c_value_inner_tab_high(pth_h2_t *c) { get_with(c, "x-a", "a\tb \xff\x80 c"); }
+/* Special fields are checked as values first (the reset is the same). */
+static void c_clen_space(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "3 ", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, END, 1, "123", 3);
+}
+static void c_connection_cr(pth_h2_t *c) { get_with(c, "connection", "close\r"); }
+static void c_te_space(pth_h2_t *c) { get_with(c, "te", "trailers "); }
+/* A name with a character outside the token set, upper case or not. */
+static void c_name_paren(pth_h2_t *c) { get_with(c, "x(a", "1"); }
+static void c_name_space(pth_h2_t *c) { get_with(c, "x a", "1"); }
+static void c_name_high(pth_h2_t *c) { get_with(c, "x\xe9", "1"); }
+static void c_name_colon_inside(pth_h2_t *c) { get_with(c, "x:a", "1"); }
+static void c_name_upper_and_paren(pth_h2_t *c) { get_with(c, "X(a", "1"); }
+static void c_name_colon_only(pth_h2_t *c) { get_with(c, ":", "1"); }
+static void c_pseudo_upper(pth_h2_t *c)
+{
+    REQ(":Method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "x");
+}
+static void c_pseudo_bad_char(pth_h2_t *c) { get_with(c, ":a(b", "1"); }
+static void c_pseudo_empty_name(pth_h2_t *c) { get_with(c, "", "1"); }
+/* :authority and host (RFC 3986 authority characters). */
+static void c_authority_space(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "a b");
+}
+static void c_authority_slash(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "a/b");
+}
+static void c_authority_empty(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "");
+}
+static void c_authority_twice(pth_h2_t *c) { get_with(c, ":authority", "y"); }
+static void c_authority_ipv6(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", ":authority", "[::1]:80");
+}
+static void c_host_only(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", "host", "x");
+}
+static void c_host_bad_alone(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", "host", "a b");
+}
+static void c_host_bad_with_authority(pth_h2_t *c) { get_with(c, "host", "a<b"); }
+static void c_host_empty(pth_h2_t *c) { get_with(c, "host", ""); }
+static void c_host_twice(pth_h2_t *c)
+{
+    REQ(GET_FIELDS, "host", "x", "host", "x");
+}
+static void c_host_bad_then_good(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a.txt", "host", "a b", "host", "x");
+}
+/* :method (a token), :scheme (RFC 3986 3.1), :path. */
+static void c_method_space(pth_h2_t *c)
+{
+    REQ(":method", "GE T", ":scheme", "http", ":path", "/a.txt", ":authority", "x");
+}
+static void c_method_empty(pth_h2_t *c)
+{
+    REQ(":method", "", ":scheme", "http", ":path", "/a.txt", ":authority", "x");
+}
+static void c_method_twice(pth_h2_t *c) { get_with(c, ":method", "GET"); }
+static void c_scheme_digit_first(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "1http", ":path", "/a.txt", ":authority", "x");
+}
+static void c_scheme_bad_char(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "ht_tp", ":path", "/a.txt", ":authority", "x");
+}
+static void c_scheme_empty(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "", ":path", "/a.txt", ":authority", "x");
+}
+static void c_scheme_twice(pth_h2_t *c) { get_with(c, ":scheme", "http"); }
+static void c_no_scheme(pth_h2_t *c) { REQ(":method", "GET", ":path", "/a.txt", ":authority", "x"); }
+static void c_no_path(pth_h2_t *c) { REQ(":method", "GET", ":scheme", "http", ":authority", "x"); }
+static void c_scheme_upper(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "HTTP", ":path", "/a.txt", ":authority", "x");
+}
+static void c_path_space(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "/a b", ":authority", "x");
+}
+static void c_path_no_slash(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "a.txt", ":authority", "x");
+}
+static void c_path_asterisk_get(pth_h2_t *c)
+{
+    REQ(":method", "GET", ":scheme", "http", ":path", "*", ":authority", "x");
+}
+static void c_path_asterisk_options(pth_h2_t *c)
+{
+    REQ(":method", "OPTIONS", ":scheme", "http", ":path", "*", ":authority", "x");
+}
+/* CONNECT (8.5): :authority, and neither :scheme nor :path. */
+static void c_connect_no_authority(pth_h2_t *c) { REQ(":method", "CONNECT"); }
+static void c_connect_with_path(pth_h2_t *c)
+{
+    REQ(":method", "CONNECT", ":authority", "x:443", ":path", "/");
+}
+static void c_connect_with_scheme(pth_h2_t *c)
+{
+    REQ(":method", "CONNECT", ":authority", "x:443", ":scheme", "https");
+}
+/* :protocol (RFC 8441) without SETTINGS_ENABLE_CONNECT_PROTOCOL, which portico never sends. */
+static void c_protocol(pth_h2_t *c)
+{
+    REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":path", "/a.txt",
+        ":authority", "x");
+}
+/* te: trailers only (8.2.2), in any case. */
+static void c_te_trailers(pth_h2_t *c) { get_with(c, "te", "trailers"); }
+static void c_te_trailers_upper(pth_h2_t *c) { get_with(c, "te", "Trailers"); }
+static void c_keep_alive(pth_h2_t *c) { get_with(c, "keep-alive", "5"); }
+static void c_proxy_connection(pth_h2_t *c) { get_with(c, "proxy-connection", "keep-alive"); }
+static void c_transfer_encoding(pth_h2_t *c) { get_with(c, "transfer-encoding", "chunked"); }
+static void c_upgrade(pth_h2_t *c) { get_with(c, "upgrade", "h2c"); }
+/* content-length: digits only, once. */
+static void c_clen_letters(pth_h2_t *c) { get_with(c, "content-length", "abc"); }
+static void c_clen_negative(pth_h2_t *c) { get_with(c, "content-length", "-1"); }
+static void c_clen_empty(pth_h2_t *c) { get_with(c, "content-length", ""); }
+static void c_clen_plus(pth_h2_t *c) { get_with(c, "content-length", "+0"); }
+static void c_clen_overflow(pth_h2_t *c) { get_with(c, "content-length", "99999999999999999999"); }
+static void c_clen_two_different(pth_h2_t *c)
+{
+    REQ(POST_ECHO, "content-length", "3", "content-length", "4");
+}
+static void c_clen_two_same(pth_h2_t *c)
+{
+    REQ(POST_ECHO, "content-length", "0", "content-length", "0");
+}
+static void c_clen_end_on_headers(pth_h2_t *c) { REQ(POST_ECHO, "content-length", "5"); }
+static void c_clen_zero_end_on_headers(pth_h2_t *c) { get_with(c, "content-length", "0"); }
+static void c_clen_exact(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "5", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "12", 2);
+    pth_h2_frame(c, NGHTTP2_DATA, END, 1, "345", 3);
+}
+static void c_clen_over_in_parts(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "4", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "123", 3);
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "45", 2);
+}
+static void c_clen_short_before_trailers(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "4", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "123", 3);
+    headers(c, 1, END, (const char *[]){"x-trailer", "1", NULL});
+}
+/* Padding is not body: 3 bytes of data in a padded frame of 8. */
+static void c_clen_padded(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "3", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, END | NGHTTP2_FLAG_PADDED, 1, "\x04" "abc\0\0\0\0", 8);
+}
+/* Trailers (8.1): END_STREAM, no pseudo-header, no connection-specific field, no second
+ * content-length, no malformed field, as in a head. */
+static void c_trailers_no_end(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, 0, (const char *[]){"x-trailer", "1", NULL});
+}
+static void c_trailers_connection(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"connection", "close", NULL});
+}
+static void c_trailers_clen_again(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, "content-length", "3", NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"content-length", "3", NULL});
+}
+static void c_trailers_clen_wrong(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"content-length", "4", NULL});
+}
+static void c_trailers_bad_value(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"x-trailer", "a\rb", NULL});
+}
+static void c_trailers_te(pth_h2_t *c)
+{
+    headers(c, 1, 0, (const char *[]){POST_ECHO, NULL});
+    pth_h2_frame(c, NGHTTP2_DATA, 0, 1, "abc", 3);
+    headers(c, 1, END, (const char *[]){"te", "gzip", NULL});
+}
+
 typedef struct {
     const char *what;
     void (*send)(pth_h2_t *c);
@@ -252,6 +503,81 @@ static const row_t rows[] = {
     {"8.1.1 fewer DATA bytes than content-length", c_short_body, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
     {"8.1.1 more DATA bytes than content-length", c_long_body, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
     {"8.1 a pseudo-header in trailers", c_pseudo_in_trailers, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    /* RFC 9113 8.2.1, 8.3: nghttp2's checks of each field, which portico makes itself. */
+    {"8.2.1 a value with CR", c_value_cr, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with LF", c_value_lf, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with NUL", c_value_nul, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with another control", c_value_ctl, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with DEL", c_value_del, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with a leading space", c_value_lead_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a value with a trailing tab", c_value_trail_tab, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 inner tabs, spaces and obs-text are values", c_value_inner_tab_high, NGHTTP2_HEADERS, 200},
+    {"8.2.1 content-length with a trailing space", c_clen_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 connection with a CR in its value", c_connection_cr, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 te: trailers with a trailing space", c_te_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a name with (", c_name_paren, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a name with a space", c_name_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a name with a non-ASCII byte", c_name_high, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a name with a colon inside", c_name_colon_inside, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 an empty name", c_pseudo_empty_name, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a name with upper case and ( is malformed", c_name_upper_and_paren, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3 a name of a colon alone", c_name_colon_only, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3 a pseudo-header in upper case", c_pseudo_upper, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3 a pseudo-header name with (", c_pseudo_bad_char, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :authority with a space", c_authority_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :authority with a slash", c_authority_slash, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an empty :authority", c_authority_empty, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :authority twice", c_authority_twice, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an IPv6 :authority is answered", c_authority_ipv6, NGHTTP2_HEADERS, 200},
+    {"8.3.1 host without :authority is answered", c_host_only, NGHTTP2_HEADERS, 200},
+    {"8.3.1 an invalid host, no :authority", c_host_bad_alone, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an invalid host beside :authority", c_host_bad_with_authority, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an empty host", c_host_empty, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 host twice", c_host_twice, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an invalid host, then a valid one", c_host_bad_then_good, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :method with a space", c_method_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an empty :method", c_method_empty, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :method twice", c_method_twice, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :scheme starting with a digit", c_scheme_digit_first, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :scheme with _", c_scheme_bad_char, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an empty :scheme", c_scheme_empty, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :scheme twice", c_scheme_twice, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 no :scheme", c_no_scheme, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 no :path", c_no_path, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :scheme HTTP is http", c_scheme_upper, NGHTTP2_HEADERS, 200},
+    {"8.3.1 :path with a space", c_path_space, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 an http :path not starting with /", c_path_no_slash, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :path * for GET", c_path_asterisk_get, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.3.1 :path * for OPTIONS passes (portico answers 400)", c_path_asterisk_options, NGHTTP2_HEADERS, 400},
+    {"8.5 CONNECT without :authority", c_connect_no_authority, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.5 CONNECT with :path", c_connect_with_path, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.5 CONNECT with :scheme", c_connect_with_scheme, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"RFC 8441 :protocol, not enabled", c_protocol, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 te: trailers is accepted", c_te_trailers, NGHTTP2_HEADERS, 200},
+    {"8.2.2 te: Trailers is accepted", c_te_trailers_upper, NGHTTP2_HEADERS, 200},
+    {"8.2.2 keep-alive", c_keep_alive, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 proxy-connection", c_proxy_connection, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 transfer-encoding", c_transfer_encoding, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 upgrade", c_upgrade, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length of letters", c_clen_letters, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 a negative content-length", c_clen_negative, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 an empty content-length", c_clen_empty, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length +0", c_clen_plus, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length past 2^63", c_clen_overflow, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 two different content-lengths", c_clen_two_different, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length twice, the same (nghttp2 refuses)", c_clen_two_same, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length 5 and END_STREAM on HEADERS", c_clen_end_on_headers, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length 0 and END_STREAM on HEADERS", c_clen_zero_end_on_headers, NGHTTP2_HEADERS, 200},
+    {"8.1.1 content-length met in two DATA", c_clen_exact, NGHTTP2_HEADERS, 200},
+    {"8.1.1 content-length passed by a second DATA", c_clen_over_in_parts, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length short when trailers end it", c_clen_short_before_trailers, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 padding is not counted", c_clen_padded, NGHTTP2_HEADERS, 200},
+    {"8.1 trailers without END_STREAM", c_trailers_no_end, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 a connection field in trailers", c_trailers_connection, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length again in trailers", c_trailers_clen_again, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.1.1 content-length in trailers, not the body's", c_trailers_clen_wrong, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.1 a bad value in trailers", c_trailers_bad_value, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
+    {"8.2.2 te other than trailers, in trailers", c_trailers_te, NGHTTP2_RST_STREAM, NGHTTP2_PROTOCOL_ERROR},
     /* A stream error that nghttp2 makes a connection error, as 5.4.1 allows. */
     {"5.1 DATA on a half-closed (remote) stream", c_data_after_end, NGHTTP2_GOAWAY, NGHTTP2_STREAM_CLOSED},
     {"6.9.1 DATA over the stream window", c_over_stream_window, NGHTTP2_RST_STREAM, NGHTTP2_FLOW_CONTROL_ERROR},
@@ -291,7 +617,7 @@ static int answer(pth_h2_t *c, int type, uint32_t *code, int *status)
 
 START_TEST(each_must_gets_the_named_answer)
 {
-    char fails[8192] = "";
+    char fails[16384] = "";
     size_t n = sizeof(rows) / sizeof(rows[0]);
     for (size_t i = 0; i < n; i++) {
         pth_h2_t *c = pth_h2_open(h->port, true);
@@ -402,6 +728,44 @@ START_TEST(a_per_directory_rewrite_to_a_backend_gets_its_request_body)
 }
 END_TEST
 
+/* H2MaxStreamErrors counts the malformed requests that nghttp2 counted (a field, the head
+ * as a whole, trailers): the third of three ends the session with ENHANCE_YOUR_CALM. A body
+ * longer or shorter than its content-length resets the stream but was never counted. */
+START_TEST(malformed_requests_count_as_stream_errors)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nH2MaxStreamErrors 2\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    headers(c, 1, END, (const char *[]){GET_FIELDS, "keep-alive", "5", NULL});
+    headers(c, 3, END, (const char *[]){":method", "GET", ":path", "/a.txt", ":authority", "x",
+                                        NULL});
+    headers(c, 5, 0, (const char *[]){POST_ECHO, NULL});
+    headers(c, 5, 0, (const char *[]){"x-trailer", "1", NULL});
+    uint32_t code = 0;
+    ck_assert(pth_h2_goaway(c, 5000, &code));
+    ck_assert_int_eq(code, NGHTTP2_ENHANCE_YOUR_CALM);
+    pth_h2_close(c);
+
+    c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    for (int32_t id = 1; id <= 5; id += 2) {
+        headers(c, id, 0, (const char *[]){POST_ECHO, "content-length", "2", NULL});
+        pth_h2_frame(c, NGHTTP2_DATA, END, id, id == 3 ? "1" : "123", id == 3 ? 1 : 3);
+        ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_RST_STREAM, id, 5000, &code, NULL),
+                         NGHTTP2_RST_STREAM);
+        ck_assert_int_eq(code, NGHTTP2_PROTOCOL_ERROR);
+    }
+    headers(c, 7, END, (const char *[]){GET_FIELDS, NULL});
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 7, 5000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -412,6 +776,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, expect_100_continue_gets_an_interim_headers_when_the_body_is_read);
     tcase_add_test(tc, request_trailers_reach_the_request_and_its_log);
     tcase_add_test(tc, a_per_directory_rewrite_to_a_backend_gets_its_request_body);
+    tcase_add_test(tc, malformed_requests_count_as_stream_errors);
     suite_add_tcase(s, tc);
     return s;
 }
