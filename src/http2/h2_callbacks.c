@@ -399,9 +399,22 @@ static bool ended_malformed(h2_session_t *s, h2_stream_t *st, const nghttp2_fram
     return true;
 }
 
+/* RFC 9218 5: the priority the request's head asked for schedules its response, as
+ * nghttp2's HTTP messaging (off for this session) did once the head ended: urgency, then
+ * incremental streams taking turns. A field that did not parse is no signal. (nghttp2
+ * takes it only on a session that sent SETTINGS_NO_RFC7540_PRIORITIES 1, as this one did.) */
+static void prioritize(nghttp2_session *ng, const h2_stream_t *st)
+{
+    uint8_t urgency;
+    bool incremental;
+    if (!h2_check_priority_of(&st->ck, &urgency, &incremental))
+        return;
+    nghttp2_extpri pri = {.urgency = urgency, .inc = incremental};
+    nghttp2_session_change_extpri_stream_priority(ng, st->id, &pri, 0);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 {
-    (void)ng;
     h2_session_t *s = user;
     h2_stream_t *st = f->hd.stream_id ? stream_of(s, f->hd.stream_id) : NULL;
     if (st && ended_malformed(s, st, f))
@@ -414,6 +427,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
     if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
         st->end_on_headers = end;
         st->in_eof = end;
+        prioritize(ng, st);
         h2_session_start_stream(s, st);
     } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
         end_input(s, st);

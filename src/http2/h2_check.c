@@ -127,6 +127,291 @@ static int64_t length_of(const uint8_t *p, size_t n)
     return v;
 }
 
+/* RFC 8941's structured fields, as far as RFC 9218's priority needs them: a dictionary
+ * whose members are read to their end (any item, inner list and parameters) so that one
+ * that does not parse spoils the whole line, as 4.2 says. in->p moves past what parsed. */
+typedef struct {
+    const uint8_t *p, *end;
+} sf_in_t;
+
+typedef enum { SF_INTEGER, SF_BOOLEAN, SF_OTHER } sf_type_t;
+
+typedef struct {
+    sf_type_t type;
+    int64_t i; /* an integer's value, a boolean's 0 or 1 */
+} sf_item_t;
+
+static bool sf_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool sf_lcalpha(uint8_t c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static bool sf_alpha(uint8_t c)
+{
+    return sf_lcalpha((uint8_t)(c | 0x20));
+}
+
+static bool sf_at(const sf_in_t *in, uint8_t c)
+{
+    return in->p < in->end && *in->p == c;
+}
+
+static void sf_skip_sp(sf_in_t *in)
+{
+    while (sf_at(in, ' '))
+        in->p++;
+}
+
+static void sf_skip_ows(sf_in_t *in)
+{
+    while (in->p < in->end && ows(*in->p))
+        in->p++;
+}
+
+/* 4.2.3.3: lcalpha or "*", then lcalpha, DIGIT, "_", "-", "." or "*". */
+static bool sf_key(sf_in_t *in, const uint8_t **key, size_t *len)
+{
+    const uint8_t *b = in->p;
+    if (b == in->end || !(sf_lcalpha(*b) || *b == '*'))
+        return false;
+    for (in->p++; in->p < in->end; in->p++) {
+        uint8_t c = *in->p;
+        if (!sf_lcalpha(c) && !sf_digit(c) && c != '_' && c != '-' && c != '.' && c != '*')
+            break;
+    }
+    *key = b;
+    *len = (size_t)(in->p - b);
+    return true;
+}
+
+/* 4.2.4: an integer of at most 15 digits, or a decimal of at most 12 then 1 to 3. */
+static bool sf_number(sf_in_t *in, sf_item_t *it)
+{
+    bool neg = sf_at(in, '-');
+    if (neg)
+        in->p++;
+    if (in->p == in->end || !sf_digit(*in->p))
+        return false;
+    int64_t v = 0;
+    int whole = 0, frac = -1; /* digits before the dot; after it (-1: no dot) */
+    for (; in->p < in->end; in->p++) {
+        uint8_t c = *in->p;
+        if (sf_digit(c) && frac < 0) {
+            if (++whole > 15)
+                return false;
+            v = v * 10 + (c - '0');
+        } else if (sf_digit(c)) {
+            if (++frac > 3)
+                return false;
+        } else if (c == '.' && frac < 0 && whole <= 12) {
+            frac = 0;
+        } else if (c == '.' && frac < 0) {
+            return false;
+        } else {
+            break;
+        }
+    }
+    if (frac == 0)
+        return false;
+    it->type = frac < 0 ? SF_INTEGER : SF_OTHER;
+    it->i = neg ? -v : v;
+    return true;
+}
+
+/* 4.2.5: printable ASCII between quotes, with only \" and \\ escaped. */
+static bool sf_string(sf_in_t *in)
+{
+    for (in->p++; in->p < in->end;) {
+        uint8_t c = *in->p++;
+        if (c == '"')
+            return true;
+        if (c == '\\') {
+            if (!sf_at(in, '"') && !sf_at(in, '\\'))
+                return false;
+            in->p++;
+        } else if (c < 0x20 || c > 0x7e) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* 4.2.6: ALPHA or "*", then tchar, ":" or "/". */
+static void sf_token(sf_in_t *in)
+{
+    for (in->p++; in->p < in->end; in->p++)
+        if (!(cls[*in->p] & C_TCHAR) && *in->p != ':' && *in->p != '/')
+            break;
+}
+
+/* 4.2.7: base64's characters between colons (not decoded: never used). */
+static bool sf_bytes(sf_in_t *in)
+{
+    for (in->p++; in->p < in->end; in->p++) {
+        uint8_t c = *in->p;
+        if (c == ':') {
+            in->p++;
+            return true;
+        }
+        if (!sf_alpha(c) && !sf_digit(c) && c != '+' && c != '/' && c != '=')
+            return false;
+    }
+    return false;
+}
+
+/* 4.2.8: ?0 or ?1. */
+static bool sf_boolean(sf_in_t *in, sf_item_t *it)
+{
+    in->p++;
+    if (!sf_at(in, '0') && !sf_at(in, '1'))
+        return false;
+    it->type = SF_BOOLEAN;
+    it->i = *in->p++ - '0';
+    return true;
+}
+
+/* 4.2.3.1. */
+static bool sf_bare_item(sf_in_t *in, sf_item_t *it)
+{
+    it->type = SF_OTHER;
+    if (in->p == in->end)
+        return false;
+    uint8_t c = *in->p;
+    if (c == '-' || sf_digit(c))
+        return sf_number(in, it);
+    if (c == '"')
+        return sf_string(in);
+    if (c == ':')
+        return sf_bytes(in);
+    if (c == '?')
+        return sf_boolean(in, it);
+    if (c != '*' && !sf_alpha(c))
+        return false;
+    sf_token(in);
+    return true;
+}
+
+/* 4.2.3.2: parameters, which RFC 9218 gives no meaning. */
+static bool sf_params(sf_in_t *in)
+{
+    while (sf_at(in, ';')) {
+        in->p++;
+        sf_skip_sp(in);
+        const uint8_t *key;
+        size_t len;
+        sf_item_t it;
+        if (!sf_key(in, &key, &len))
+            return false;
+        if (!sf_at(in, '='))
+            continue; /* true */
+        in->p++;
+        if (!sf_bare_item(in, &it))
+            return false;
+    }
+    return true;
+}
+
+/* 4.2.1.2: items separated by spaces, between parentheses, then parameters. */
+static bool sf_inner_list(sf_in_t *in)
+{
+    in->p++;
+    for (;;) {
+        sf_skip_sp(in);
+        if (sf_at(in, ')')) {
+            in->p++;
+            return sf_params(in);
+        }
+        sf_item_t it;
+        if (!sf_bare_item(in, &it) || !sf_params(in))
+            return false;
+        if (!sf_at(in, ' ') && !sf_at(in, ')'))
+            return false;
+    }
+}
+
+/* A dictionary member's value (4.2.2): "=" and an item or inner list, or else true with
+ * parameters. */
+static bool sf_member_value(sf_in_t *in, sf_item_t *it)
+{
+    if (!sf_at(in, '=')) {
+        it->type = SF_BOOLEAN;
+        it->i = 1;
+        return sf_params(in);
+    }
+    in->p++;
+    if (sf_at(in, '(')) {
+        it->type = SF_OTHER;
+        return sf_inner_list(in);
+    }
+    return sf_bare_item(in, it) && sf_params(in);
+}
+
+/* RFC 9218 4: u, the urgency, an integer 0..7; i, incremental, a boolean. */
+static bool priority_member(const uint8_t *key, size_t len, const sf_item_t *it, uint8_t *u,
+                            bool *inc)
+{
+    if (len != 1)
+        return true;
+    if (key[0] == 'u') {
+        if (it->type != SF_INTEGER || it->i < 0 || it->i > 7)
+            return false;
+        *u = (uint8_t)it->i;
+    } else if (key[0] == 'i') {
+        if (it->type != SF_BOOLEAN)
+            return false;
+        *inc = it->i != 0;
+    }
+    return true;
+}
+
+bool h2_check_priority(const uint8_t *p, size_t n, uint8_t *urgency, bool *incremental)
+{
+    sf_in_t in = {p, p + n};
+    uint8_t u = *urgency;
+    bool inc = *incremental;
+    sf_skip_sp(&in);
+    while (in.p < in.end) {
+        const uint8_t *key;
+        size_t len;
+        sf_item_t it;
+        if (!sf_key(&in, &key, &len) || !sf_member_value(&in, &it) ||
+            !priority_member(key, len, &it, &u, &inc))
+            return false;
+        sf_skip_ows(&in);
+        if (in.p == in.end)
+            break;
+        if (*in.p++ != ',')
+            return false;
+        sf_skip_ows(&in);
+        if (in.p == in.end) /* a trailing comma */
+            return false;
+    }
+    *urgency = u;
+    *incremental = inc;
+    return true;
+}
+
+/* A priority line of a head (nghttp2 read none in trailers): lines add up until one does
+ * not parse, which leaves the request with no signal, whatever the others say. */
+static void priority_field(h2_check_t *ck, const uint8_t *v, size_t n)
+{
+    if (ck->seen & H2_CK_PRIORITY_BAD)
+        return;
+    if (!(ck->seen & H2_CK_PRIORITY)) {
+        ck->urgency = 3; /* RFC 9218 4.1, 4.2: the defaults */
+        ck->incremental = false;
+    }
+    if (h2_check_priority(v, n, &ck->urgency, &ck->incremental))
+        ck->seen |= H2_CK_PRIORITY;
+    else
+        ck->seen = (uint16_t)((ck->seen & ~H2_CK_PRIORITY) | H2_CK_PRIORITY_BAD);
+}
+
 #define NAME_IS(lit) (namelen == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
 
 /* A pseudo-header field (name begins with ':'): once each, non-empty, before any regular
@@ -168,9 +453,10 @@ static h2_field_t pseudo_field(h2_check_t *ck, const uint8_t *name, size_t namel
     return f;
 }
 
-/* A regular field whose name has a rule of its own (8.2.2, 8.1.1, 8.3.1's host). */
+/* A regular field whose name has a rule of its own (8.2.2, 8.1.1, 8.3.1's host), or is
+ * read here (RFC 9218's priority). */
 static h2_field_t special_field(h2_check_t *ck, const uint8_t *name, size_t namelen,
-                                const uint8_t *v, size_t n)
+                                const uint8_t *v, size_t n, bool trailer)
 {
     switch (namelen) {
     case 2:
@@ -188,6 +474,10 @@ static h2_field_t special_field(h2_check_t *ck, const uint8_t *name, size_t name
     case 7:
         if (NAME_IS("upgrade"))
             return H2_FIELD_MALFORMED;
+        break;
+    case 8:
+        if (NAME_IS("priority") && !trailer)
+            priority_field(ck, v, n);
         break;
     case 10:
         if (NAME_IS("connection") || NAME_IS("keep-alive"))
@@ -226,7 +516,7 @@ h2_field_t h2_check_field(h2_check_t *ck, const uint8_t *name, size_t namelen, c
     /* (host's value is then checked as an authority, whose characters are a value's) */
     if (!h2_check_name(name, namelen) || !h2_check_value(value, valuelen))
         return H2_FIELD_MALFORMED;
-    return special_field(ck, name, namelen, value, valuelen);
+    return special_field(ck, name, namelen, value, valuelen, trailer);
 }
 
 bool h2_check_head(h2_check_t *ck, bool end_stream)

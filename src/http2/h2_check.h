@@ -3,7 +3,8 @@
  * fields), the head as a whole once it ends (8.3.1, CONNECT of 8.5), and the body against
  * its content-length (8.1.1). A request that fails one is malformed: the caller resets its
  * stream with PROTOCOL_ERROR. These are the checks nghttp2's HTTP messaging made (the
- * session turns it off: portico looks at every field anyway); h2_callbacks.c calls them. */
+ * session turns it off: portico looks at every field anyway), with the one field it also
+ * read, RFC 9218's priority, kept here as it passes; h2_callbacks.c calls them. */
 #ifndef PT_H2_CHECK_H
 #define PT_H2_CHECK_H
 
@@ -13,7 +14,9 @@
 
 /* What a stream's checks have seen so far. All zero is a new stream. */
 typedef struct {
-    uint16_t seen;  /* H2_CK_* */
+    uint16_t seen;   /* H2_CK_* */
+    uint8_t urgency; /* the priority field's u and i, when H2_CK_PRIORITY */
+    bool incremental;
     int64_t length; /* content-length, when H2_CK_LENGTH */
     int64_t body;   /* DATA bytes received (padding aside) */
 } h2_check_t;
@@ -33,6 +36,8 @@ enum {
     H2_CK_PATH_SLASH = 1 << 10, /* :path begins with / */
     H2_CK_PATH_STAR = 1 << 11,  /* :path is * */
     H2_CK_LENGTH = 1 << 12,    /* a content-length came (and bounds the body) */
+    H2_CK_PRIORITY = 1 << 13,  /* the head's priority lines parsed so far */
+    H2_CK_PRIORITY_BAD = 1 << 14, /* one did not: no signal (RFC 9218 4) */
 };
 /* clang-format on */
 
@@ -62,6 +67,25 @@ bool h2_check_trailers(const h2_check_t *ck, bool end_stream);
 bool h2_check_data(h2_check_t *ck, size_t n);
 /* DATA ended the request: false when the body fell short of its content-length. */
 bool h2_check_body_end(const h2_check_t *ck);
+
+/* The urgency (0..7) and incremental flag the head's priority field asks for (RFC 9218 5),
+ * once the head has ended: false when it has none, or one that does not parse. */
+static inline bool h2_check_priority_of(const h2_check_t *ck, uint8_t *urgency, bool *incremental)
+{
+    if ((ck->seen & (H2_CK_PRIORITY | H2_CK_PRIORITY_BAD)) != H2_CK_PRIORITY)
+        return false;
+    *urgency = ck->urgency;
+    *incremental = ck->incremental;
+    return true;
+}
+
+/* One line of a priority field: an RFC 8941 dictionary (3.2, parsed as 4.2.2 says) of
+ * which only u (an integer 0..7) and i (a boolean) count, other keys and every parameter
+ * being skipped once they parse. Sets *urgency and *incremental from the members it has
+ * (the last of each) and leaves the rest as they were, so that lines read one after
+ * another add up as one list (RFC 9110 5.3); false, and neither touched, when it does not
+ * parse or u or i is not of its type. An empty line is an empty dictionary. */
+bool h2_check_priority(const uint8_t *p, size_t n, uint8_t *urgency, bool *incremental);
 
 /* A regular field's name: lower-case token characters (RFC 9110 5.1, RFC 9113 8.2.1). */
 bool h2_check_name(const uint8_t *p, size_t n);

@@ -267,6 +267,161 @@ START_TEST(a_body_matches_its_content_length)
 }
 END_TEST
 
+/* RFC 9218 5's priority field, one line: an RFC 8941 dictionary of which u and i count. */
+typedef struct {
+    const char *v;
+    bool ok;
+    int u, inc; /* from u=3, i=?0 */
+} prio_row_t;
+
+static const prio_row_t prio_rows[] = {
+    {"", true, 3, 0}, /* an empty dictionary */
+    {"u=0", true, 0, 0},
+    {"u=7", true, 7, 0},
+    {"u=7, i", true, 7, 1},
+    {"i", true, 3, 1},
+    {"i=?1", true, 3, 1},
+    {"i=?0", true, 3, 0},
+    {"u=3;x=1", true, 3, 0},
+    {"u=2;i=?1", true, 2, 0}, /* a parameter named i is no member */
+    {"i;u=0", true, 3, 1},
+    {"u=1 , i", true, 1, 1},
+    {"u=1,\ti", true, 1, 1},
+    {"u=1 \t,  \t i", true, 1, 1},
+    {"  u=2", true, 2, 0},
+    {"u=2  ", true, 2, 0},
+    {"u=-0", true, 0, 0},
+    {"u=007", true, 7, 0},
+    {"u=5, u=1", true, 1, 0}, /* the last one */
+    {"i, i=?0", true, 3, 0},
+    {"uu=9, u=2, ii=?5x", false, 3, 0},
+    {"uu=9, u=2, ii", true, 2, 0},
+    {"a.b-c_d*9=1, *x, u=2", true, 2, 0},
+    {"x=(1 2 \"a\" tok);p=?0;q, u=2", true, 2, 0},
+    {"x=(), y=( 1  2 ), u=2", true, 2, 0},
+    {"x=:aGk=:, y=::, u=2", true, 2, 0},
+    {"x=\"a\\\"b\\\\c\", y=\"\", u=2", true, 2, 0},
+    {"x=Tok/en:1!#$%&'*+-.^_`|~, y=*z, u=2", true, 2, 0},
+    {"x=1.5, y=-1.125, z=123456789012.123, u=2", true, 2, 0},
+    {"x=123456789012345, y=-123456789012345, u=2", true, 2, 0},
+    {"x=?0;a=\"s\";b=:AA==:;c=1.5;d=t, u=2", true, 2, 0},
+    {"u=8", false, 3, 0},
+    {"u=-1", false, 3, 0},
+    {"u=a", false, 3, 0},
+    {"u=1.0", false, 3, 0},
+    {"u", false, 3, 0},
+    {"u=?1", false, 3, 0},
+    {"u=\"1\"", false, 3, 0},
+    {"u=(1)", false, 3, 0},
+    {"i=1", false, 3, 0},
+    {"i=?2", false, 3, 0},
+    {"i=a", false, 3, 0},
+    {"i=\"?1\"", false, 3, 0},
+    {"u=1,", false, 3, 0},
+    {"u=1, ", false, 3, 0},
+    {",u=1", false, 3, 0},
+    {"u=1,,i", false, 3, 0},
+    {"u=1 i", false, 3, 0},
+    {"u=1;", false, 3, 0},
+    {"u=1; ", false, 3, 0},
+    {"u=1;U", false, 3, 0},
+    {"u=1;a=", false, 3, 0},
+    {"u=1;a=(1)", false, 3, 0},
+    {"U=1", false, 3, 0},
+    {"u=", false, 3, 0},
+    {"=1", false, 3, 0},
+    {"\tu=1", false, 3, 0},
+    {"1=1", false, 3, 0},
+    {"x=(1", false, 3, 0},
+    {"x=(1,2)", false, 3, 0},
+    {"x=(1)a", false, 3, 0},
+    {"x=\"a", false, 3, 0},
+    {"x=\"a\\b\"", false, 3, 0},
+    {"x=\"\t\"", false, 3, 0},
+    {"x=\"\xc3\xa9\"", false, 3, 0},
+    {"x=:a*:", false, 3, 0},
+    {"x=:abc", false, 3, 0},
+    {"x=1234567890123456", false, 3, 0},
+    {"x=1234567890123.1", false, 3, 0},
+    {"x=1.1234", false, 3, 0},
+    {"x=1.", false, 3, 0},
+    {"x=1.2.3", false, 3, 0},
+    {"x=-", false, 3, 0},
+    {"x=-a", false, 3, 0},
+    {"x=?", false, 3, 0},
+    {"x=@", false, 3, 0},
+    {"x=\xc3\xa9", false, 3, 0},
+    {"u=0 garbage", false, 3, 0},
+    {"garbage!", false, 3, 0},
+};
+
+START_TEST(a_priority_line_is_a_dictionary_of_which_u_and_i_count)
+{
+    for (size_t k = 0; k < sizeof(prio_rows) / sizeof(prio_rows[0]); k++) {
+        const prio_row_t *r = &prio_rows[k];
+        uint8_t u = 3;
+        bool inc = false;
+        bool ok = h2_check_priority((const uint8_t *)r->v, strlen(r->v), &u, &inc);
+        ck_assert_msg(ok == r->ok && u == r->u && inc == (r->inc != 0),
+                      "\"%s\": %d u=%u i=%d, want %d u=%d i=%d", r->v, ok, u, inc, r->ok, r->u,
+                      r->inc);
+    }
+    /* Members it lacks keep what they were; a line that fails touches nothing. */
+    uint8_t u = 5;
+    bool inc = true;
+    ck_assert(h2_check_priority((const uint8_t *)"x", 1, &u, &inc));
+    ck_assert(u == 5 && inc);
+    ck_assert(h2_check_priority((const uint8_t *)"u=1", 3, &u, &inc));
+    ck_assert(u == 1 && inc);
+    ck_assert(!h2_check_priority((const uint8_t *)"u=0, i=1", 8, &u, &inc));
+    ck_assert(u == 1 && inc);
+}
+END_TEST
+
+/* The head's signal: its priority lines from u=3, i=?0, adding up until one fails. */
+static bool head_priority(const char *const *f, bool trailers_too, uint8_t *u, bool *inc)
+{
+    h2_check_t ck = {0};
+    ck_assert_int_eq(fields(&ck, false, (const char *[]){GET, NULL}), H2_FIELD_AUTHORITY);
+    for (; f[0]; f++)
+        ck_assert_int_eq(fields(&ck, false, (const char *[]){"priority", f[0], NULL}),
+                         H2_FIELD_REGULAR);
+    ck_assert(h2_check_head(&ck, false));
+    if (trailers_too)
+        ck_assert_int_eq(fields(&ck, true, (const char *[]){"priority", "u=0", NULL}),
+                         H2_FIELD_REGULAR);
+    return h2_check_priority_of(&ck, u, inc);
+}
+
+START_TEST(priority_lines_add_up_until_one_fails_and_trailers_are_not_read)
+{
+    uint8_t u = 9;
+    bool inc = false;
+    ck_assert(!head_priority((const char *[]){NULL}, false, &u, &inc));
+    ck_assert(head_priority((const char *[]){"u=1", NULL}, false, &u, &inc));
+    ck_assert(u == 1 && !inc);
+    ck_assert(head_priority((const char *[]){"i", NULL}, false, &u, &inc));
+    ck_assert(u == 3 && inc);
+    ck_assert(head_priority((const char *[]){"", NULL}, false, &u, &inc));
+    ck_assert(u == 3 && !inc);
+    ck_assert(head_priority((const char *[]){"u=1", "i", NULL}, false, &u, &inc));
+    ck_assert(u == 1 && inc);
+    ck_assert(head_priority((const char *[]){"u=1, i", "u=6", "", "x", NULL}, false, &u, &inc));
+    ck_assert(u == 6 && inc);
+    ck_assert(!head_priority((const char *[]){"u=1", "u=9", "u=2", NULL}, false, &u, &inc));
+    ck_assert(!head_priority((const char *[]){"u=9", "u=1", NULL}, false, &u, &inc));
+    ck_assert(!head_priority((const char *[]){"", "i=0", NULL}, false, &u, &inc));
+    /* in trailers: a field like any other, and no signal */
+    ck_assert(!head_priority((const char *[]){NULL}, true, &u, &inc));
+    ck_assert(head_priority((const char *[]){"u=5", NULL}, true, &u, &inc));
+    ck_assert(u == 5 && !inc);
+    /* a value that is no field value is malformed before it is a priority */
+    h2_check_t ck = {0};
+    ck_assert_int_eq(fields(&ck, false, (const char *[]){GET, "priority", " u=1", NULL}),
+                     H2_FIELD_MALFORMED);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
     Suite *s = suite_create("h2_check");
@@ -279,6 +434,8 @@ static Suite *check_suite(void)
     tcase_add_test(tc, pseudo_headers_come_once_and_first_and_never_in_trailers);
     tcase_add_test(tc, a_head_has_what_its_method_and_scheme_need);
     tcase_add_test(tc, a_body_matches_its_content_length);
+    tcase_add_test(tc, a_priority_line_is_a_dictionary_of_which_u_and_i_count);
+    tcase_add_test(tc, priority_lines_add_up_until_one_fails_and_trailers_are_not_read);
     suite_add_tcase(s, tc);
     return s;
 }
