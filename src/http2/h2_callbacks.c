@@ -598,6 +598,9 @@ int h2_session_new_ng(h2_session_t *s)
     /* RFC 9113 8's checks of each request are h2_check.c's, made as on_header keeps its
      * fields: nghttp2's made a second pass over every field, 5% of a request's time. */
     nghttp2_option_set_no_http_messaging(opt, 1);
+    /* RFC 9218 7: a client may change a request's priority by PRIORITY_UPDATE (before the
+     * request, or while it is answered); nghttp2 applies it, h2_guard.c bounds how many. */
+    nghttp2_option_set_builtin_recv_extension_type(opt, NGHTTP2_PRIORITY_UPDATE);
     nghttp2_mem mem = h2_mem(); /* (nghttp2 keeps a copy) */
     int rc = nghttp2_session_server_new3(&s->ng, cb, s, opt, &mem);
     nghttp2_option_del(opt);

@@ -5,6 +5,7 @@
  *                starting a request on a worker
  *   SETTINGS, PING   each one forces an ACK (nghttp2 also caps unsent ACKs)
  *   PRIORITY     ignored work, unbounded in number
+ *   PRIORITY_UPDATE  a reschedule each (RFC 9218), from the same bucket as PRIORITY
  *   empty DATA   zero-length DATA without END_STREAM: no progress, all parsing
  * CONTINUATION floods (CVE-2024-27316) end in nghttp2's own cap on the frames of one header
  * block and HPACK bombs in h2_callbacks.c's bound on decoded bytes. */
@@ -78,6 +79,9 @@ bool h2_guard_frame(h2_session_t *s, const nghttp2_frame_hd *hd)
         break;
     case NGHTTP2_PRIORITY:
         ok = take(&s->b_priority, &rule_priority), what = "PRIORITY flood";
+        break;
+    case NGHTTP2_PRIORITY_UPDATE:
+        ok = take(&s->b_priority, &rule_priority), what = "PRIORITY_UPDATE flood";
         break;
     case NGHTTP2_DATA:
         if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM))

@@ -187,6 +187,15 @@ static void c_over_stream_window(pth_h2_t *c)
                                       ":authority", "x", NULL});
     pth_h2_frame(c, NGHTTP2_DATA, 0, 1, chunk, sizeof(chunk));
 }
+/* RFC 9218 7.1: PRIORITY_UPDATE goes on stream 0, and prioritizes a request stream. */
+static void c_priority_update_on_stream(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_PRIORITY_UPDATE, 0, 1, "\0\0\0\1u=0", 7);
+}
+static void c_priority_update_push(pth_h2_t *c)
+{
+    pth_h2_frame(c, NGHTTP2_PRIORITY_UPDATE, 0, 0, "\0\0\0\2u=0", 7);
+}
 static void c_unknown_type_then_ping(pth_h2_t *c)
 {
     pth_h2_frame(c, 0xfa, 0, 0, "whatever", 8);
@@ -582,6 +591,10 @@ static const row_t rows[] = {
     {"5.1 DATA on a half-closed (remote) stream", c_data_after_end, NGHTTP2_GOAWAY, NGHTTP2_STREAM_CLOSED},
     {"6.9.1 DATA over the stream window", c_over_stream_window, NGHTTP2_RST_STREAM, NGHTTP2_FLOW_CONTROL_ERROR},
     {"4.1 an unknown frame type is ignored", c_unknown_type_then_ping, NGHTTP2_PING, 0},
+    {"RFC 9218 7.1 PRIORITY_UPDATE on a stream", c_priority_update_on_stream, NGHTTP2_GOAWAY,
+     NGHTTP2_PROTOCOL_ERROR},
+    {"RFC 9218 7.1 PRIORITY_UPDATE of an idle push stream", c_priority_update_push,
+     NGHTTP2_GOAWAY, NGHTTP2_PROTOCOL_ERROR},
     {"6.5.3 SETTINGS are acknowledged", c_settings, NGHTTP2_SETTINGS, 0},
     {"8.3.1 a GET is answered", c_get, NGHTTP2_HEADERS, 200},
     {"8.1 HEAD is answered without DATA", c_head, NGHTTP2_HEADERS, 200},

@@ -121,6 +121,14 @@ static void priority(pth_h2_t *c)
             return;
 }
 
+static void priority_update(pth_h2_t *c)
+{
+    uint8_t d[7] = {0, 0, 0, 1, 'u', '=', '0'}; /* stream 1 (idle): u=0 */
+    for (int i = 0; i < 200000; i++)
+        if (pth_h2_frame(c, NGHTTP2_PRIORITY_UPDATE, 0, 0, d, sizeof(d)))
+            return;
+}
+
 static void empty_data(pth_h2_t *c)
 {
     const char *n[] = {":method", ":scheme", ":path", ":authority"};
@@ -203,6 +211,12 @@ START_TEST(priority_flood_gets_goaway)
 }
 END_TEST
 
+START_TEST(priority_update_flood_gets_goaway)
+{
+    check_flood(priority_update, "PRIORITY_UPDATE flood");
+}
+END_TEST
+
 START_TEST(empty_data_flood_gets_goaway)
 {
     check_flood(empty_data, "empty DATA flood");
@@ -273,6 +287,7 @@ static Suite *guard_suite(void)
     tcase_add_test(tc, settings_flood_gets_goaway);
     tcase_add_test(tc, ping_flood_gets_goaway);
     tcase_add_test(tc, priority_flood_gets_goaway);
+    tcase_add_test(tc, priority_update_flood_gets_goaway);
     tcase_add_test(tc, empty_data_flood_gets_goaway);
     tcase_add_test(tc, hpack_bomb_gets_goaway);
     tcase_add_test(tc, oversized_header_lists_get_431);

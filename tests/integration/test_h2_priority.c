@@ -176,10 +176,16 @@ static const row_t rows[] = {
     {"a bad line spoils the lines before it", NONE, P("u=0", "u=9"), NULL, FIRST_ONE},
     {"and those after it", NONE, P("u=9", "u=0"), NULL, FIRST_ONE},
     {"garbage", NONE, P("u=0 garbage"), NULL, FIRST_ONE},
-    /* The session does not ask nghttp2 for PRIORITY_UPDATE frames (no
-     * nghttp2_option_set_builtin_recv_extension_type): they are skipped. */
-    {"PRIORITY_UPDATE is skipped", NONE, NONE, "u=0", FIRST_ONE},
-    {"and the field is read all the same", NONE, P("u=0"), "u=7", FIRST_THREE},
+    /* RFC 9218 7: a PRIORITY_UPDATE before its request sets the request's priority; a
+     * priority field in the request then replaces it (as nghttp2 1.52 did with its own
+     * reading of the field), and one that does not parse leaves it. (The update makes
+     * stream 3 the older stream, first among equals: stream 1 asks for u=1 or u=2 so that
+     * only the urgency decides.) */
+    {"PRIORITY_UPDATE before the request", P("u=1"), NONE, "u=0", FIRST_THREE},
+    {"PRIORITY_UPDATE u=7", P("u=4"), NONE, "u=7", FIRST_ONE},
+    {"the field replaces an earlier PRIORITY_UPDATE", P("u=1"), P("u=0"), "u=7", FIRST_THREE},
+    {"a field without u sets the default 3 again", P("u=2"), P("i=?0"), "u=0", FIRST_ONE},
+    {"a field that does not parse leaves the update", P("u=1"), P("u=9"), "u=0", FIRST_THREE},
 };
 
 START_TEST(priority_field_orders_the_responses)
