@@ -272,12 +272,6 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         return 0;
     case H2_FIELD_PROTOCOL:
         return 0;
-    case H2_FIELD_CONTENT_LENGTH:
-        st->content_length = st->ck.length;
-        break;
-    case H2_FIELD_HOST:
-        st->has_host = true;
-        break;
     default:
         break;
     }

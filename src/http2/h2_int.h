@@ -43,9 +43,7 @@ struct h2_stream {
     pt_table_t headers;
     size_t head_bytes;         /* decoded header bytes (name + value + 32 each) */
     size_t trailer_bytes;      /* [c1] the same for trailers (after queued) */
-    int64_t content_length;    /* -1 when absent */
     bool end_on_headers;       /* no body */
-    bool has_host;             /* a host field came (one: h2_check refuses a second) */
     bool host_kept;            /* [c1] its request's host is the session's auth_host */
     bool too_big;              /* header list over the limit: answered 431 by the session */
     bool bad;                  /* malformed (answered 400 by the session) */

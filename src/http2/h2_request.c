@@ -140,7 +140,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
     st->path_len = q ? (size_t)(q - st->path) : plen;
     r->the_request = request_line(a, st->method, st->path, plen);
     r->keepalive = true;
-    r->content_length = st->content_length;
+    r->content_length = st->ck.seen & H2_CK_LENGTH ? st->ck.length : -1;
     r->has_body = !st->end_on_headers;
     const char *expect = r->has_body ? pt_table_get(&st->headers, "Expect") : NULL;
     r->expects_continue = expect && strcasecmp(expect, "100-continue") == 0;
@@ -151,7 +151,7 @@ static pt_request_t *request_new(pt_arena_t *a, h2_stream_t *st, pt_conn_t *c2)
      * another would have rules, logs and backends (%{HTTP_HOST}, ProxyPreserveHost) see a
      * host other than the one whose server answers (RFC 9113 8.3.1). */
     const char *auth = st->authority && st->authority[0] ? st->authority : NULL;
-    if (auth && st->has_host)
+    if (auth && (st->ck.seen & H2_CK_HOST))
         pt_table_set(&r->headers_in, "Host", auth);
     else if (auth)
         pt_table_add(&r->headers_in, "Host", auth);

@@ -50,7 +50,6 @@ static void stream_init(h2_stream_t *st, h2_session_t *s, int32_t id)
 {
     st->s = s;
     st->id = id;
-    st->content_length = -1;
     pt_table_init(&st->headers, st->arena, 16);
 }
 

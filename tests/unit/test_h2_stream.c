@@ -81,6 +81,8 @@ START_TEST(ended_streams_are_kept_by_the_thread_for_any_session)
         st[i] = h2_stream_create(&a, 2 * i + 1);
     pt_arena_t *arena = st[15]->arena; /* (the 16th kept; the rest were freed) */
     ck_assert_uint_eq(h2_stream_spares(), 0);
+    st[15]->ck.seen = H2_CK_HOST | H2_CK_LENGTH; /* (what its request had) */
+    st[15]->ck.length = 5;
     for (int i = 0; i < 20; i++)
         h2_stream_recycle(st[i]);
     ck_assert_uint_eq(h2_stream_spares(), 16);
@@ -88,7 +90,8 @@ START_TEST(ended_streams_are_kept_by_the_thread_for_any_session)
     ck_assert_ptr_eq(x->arena, arena);
     ck_assert_ptr_eq(x->s, &b);
     ck_assert_int_eq(x->id, 1);
-    ck_assert_int_eq(x->content_length, -1);
+    ck_assert_uint_eq(x->ck.seen, 0); /* no host, no content-length: a new request's */
+    ck_assert_int_eq(x->ck.length, 0);
     ck_assert_uint_eq(h2_stream_spares(), 15);
     h2_stream_recycle(x);
 }
