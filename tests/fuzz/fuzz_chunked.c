@@ -1,18 +1,11 @@
 /* libFuzzer harness for the chunked decoder: the same input decoded in one piece, one byte
  * at a time and in uneven pieces must give the same result, body and byte count; every data
  * slice lies inside the input it came from. A violation aborts. */
+#include "fuzz.h"
 #include "http1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 typedef struct {
     pt_chunk_result_t result;

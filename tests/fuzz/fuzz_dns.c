@@ -2,19 +2,12 @@
  * parsed for A and AAAA of one name without reading outside it, returns only 0 or
  * PT_EINVAL, and yields at most PT_DNS_MAX_ADDRS addresses of the family asked; a query
  * encoded from the input's leading bytes as a name, echoed as an empty answer, parses. */
+#include "fuzz.h"
 #include "resolver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static void parse_as(const uint8_t *data, size_t len, uint16_t qtype)
 {

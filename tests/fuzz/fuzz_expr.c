@@ -2,19 +2,12 @@
  * bounds, recurse without bound or leak a regex; it either gives a tree whose nodes are all
  * well-formed (a condition where a condition goes, a word where a word goes) or a message.
  * Each input is parsed twice: as a condition (<If>) and as a string (Header expr=). */
+#include "fuzz.h"
 #include "expr_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static void check_word(const pt_expr_node_t *n, int depth);
 

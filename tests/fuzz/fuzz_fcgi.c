@@ -1,18 +1,11 @@
 /* libFuzzer harness for what a FastCGI backend sends: the record decoder fed in one piece
  * and one byte at a time must produce the same STDOUT/STDERR bytes and the same outcome;
  * STDOUT then goes through the bounded CGI head gatherer and parser. A violation aborts. */
+#include "fuzz.h"
 #include "fcgi/fcgi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 typedef struct {
     int rc;          /* 0, or PT_EINVAL */

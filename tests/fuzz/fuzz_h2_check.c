@@ -10,6 +10,7 @@
  * sent as one DATA frame of 'x' when the head does not end the stream; then fields, each
  * [name length][name][value length][value]; a name length of 0xff ends the head's fields,
  * those after it being the trailers' (sent when H_TRAILERS). */
+#include "fuzz.h"
 #include "h2_check.h"
 
 #include <nghttp2/nghttp2.h>
@@ -20,14 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);                  \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 enum {
     H_HEAD_ENDS = 1 << 0,     /* END_STREAM on the head: no body, no trailers */

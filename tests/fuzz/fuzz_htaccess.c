@@ -3,6 +3,7 @@
  * AllowOverrideList), are parsed into a config or refused with a "file:line: message",
  * never crash, and leave nothing behind (ASan's leak check). The whole configuration
  * language runs: the parser, the walker and every floor's directive table. */
+#include "fuzz.h"
 #include "htaccess_parse.h"
 #include "startup.h"
 
@@ -10,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static char dir[64];
 static char file[96];

@@ -1,18 +1,11 @@
 /* libFuzzer harness for pt_http1_parse_head: no crash, no read past the input, and the
  * documented contract holds (slices inside the head, statuses from the documented set,
  * a prefix of a complete head is never complete or an error). A violation aborts. */
+#include "fuzz.h"
 #include "http1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static const pt_http1_limits_t limit_sets[] = {
     {.max_line = 8190, .max_fields = 100, .max_field_size = 8190},

@@ -3,18 +3,11 @@
  * Before each call the bytes so far are copied to a new exact-size buffer, as a connection's
  * buffer may be compacted or grown between reads, so a parser that kept a pointer into an
  * old buffer is caught by ASan, and one that reads past the bytes it was given too. */
+#include "fuzz.h"
 #include "http1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static const pt_http1_limits_t limit_sets[] = {
     {.max_line = 8190, .max_fields = 100, .max_field_size = 8190},

@@ -2,19 +2,12 @@
  * out of bounds; a header it accepts has a length within the input and the bounds, and the
  * same input in any prefix gives AGAIN until the whole header is there, never another
  * answer (a header cannot become good or bad by waiting). A violation aborts. */
+#include "fuzz.h"
 #include "proxyproto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static pt_proxyproto_result_t parse_copy(const uint8_t *data, size_t n, pt_proxyproto_t *pp)
 {
