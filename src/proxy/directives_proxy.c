@@ -9,9 +9,11 @@
 #include "scheme.h"
 
 #include <ctype.h>
-
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 /* ---- Backend URLs ---------------------------------------------------------------------- */
 
@@ -56,6 +58,15 @@ static int parse_authority(dcx_t *l, const pt_node_t *n, pt_backend_t *b, const 
     return 0;
 }
 
+/* The Apache module of a proxy scheme portico has none for (the sl bytes at name), for the
+ * error that names it: mod_proxy_<scheme>, but HTTP/2's (h2, h2c) are mod_proxy_http2's. */
+static const char *apache_module_of(const char *name, int sl)
+{
+    bool h2 = (sl == 2 && strncasecmp(name, "h2", 2) == 0) ||
+              (sl == 3 && strncasecmp(name, "h2c", 3) == 0);
+    return h2 ? "mod_proxy_http2" : NULL;
+}
+
 /* The scheme of rest ("fcgi://..."), resolved; NULL after pt_dcx_fail. */
 static const pt_proxy_scheme_t *scheme_of(dcx_t *l, const pt_node_t *n, const char *url,
                                           const char *rest, const char **after)
@@ -65,6 +76,11 @@ static const pt_proxy_scheme_t *scheme_of(dcx_t *l, const pt_node_t *n, const ch
     if (!sc) {
         const char *colon = strchr(rest, ':');
         int sl = colon ? (int)(colon - rest) : (int)strlen(rest);
+        const char *module = apache_module_of(rest, sl);
+        if (module)
+            return pt_dcx_fail(l, n, "%s: '%s': no proxy scheme '%.*s' (%s) in portico", n->name,
+                               url, sl, rest, module),
+                   NULL;
         return pt_dcx_fail(l, n, "%s: '%s': no proxy scheme '%.*s' (mod_proxy_%.*s) in "
                            "portico", n->name, url, sl, rest, sl, rest), NULL;
     }

@@ -99,6 +99,13 @@ START_TEST(unknown_schemes_are_refused_by_name)
     ck_assert_ptr_null(load("\nProxyPass /x ftp://127.0.0.1:8081/\n"));
     ck_assert_str_eq(errmsg(), "main.conf:5: ProxyPass: 'ftp://127.0.0.1:8081/': no proxy "
                                "scheme 'ftp' (mod_proxy_ftp) in portico");
+    /* Apache's HTTP/2 backends are mod_proxy_http2's (README: Reverse proxy). */
+    ck_assert_ptr_null(load("\nProxyPass /x h2c://127.0.0.1:8081/\n"));
+    ck_assert_str_eq(errmsg(), "main.conf:5: ProxyPass: 'h2c://127.0.0.1:8081/': no proxy "
+                               "scheme 'h2c' (mod_proxy_http2) in portico");
+    ck_assert_ptr_null(load("\nProxyPass /x h2://127.0.0.1:8081/\n"));
+    ck_assert_str_eq(errmsg(), "main.conf:5: ProxyPass: 'h2://127.0.0.1:8081/': no proxy "
+                               "scheme 'h2' (mod_proxy_http2) in portico");
 }
 END_TEST
 
