@@ -82,7 +82,9 @@ static void set_host(pt_request_t *r, const char *auth)
 static void set_host_kept(h2_session_t *s, h2_stream_t *st, pt_request_t *r, const char *auth)
 {
     if (auth && s->auth[0] && strcmp(auth, s->auth) == 0) {
-        r->hostname = pt_arena_strndup(r->arena, s->auth_host, s->auth_host_len);
+        char *h = pt_arena_alloc(r->arena, s->auth_host_len + 1); /* (auth_host ends in NUL) */
+        memcpy(h, s->auth_host, s->auth_host_len + 1);
+        r->hostname = h;
         r->host_port = s->auth_port;
         st->host_kept = true;
         return;
@@ -104,7 +106,7 @@ static void set_host_kept(h2_session_t *s, h2_stream_t *st, pt_request_t *r, con
 static const char *request_line(pt_arena_t *a, const char *method, const char *path, size_t p)
 {
     static const char proto[] = " HTTP/2.0";
-    size_t m = strlen(method);
+    size_t m = method == h2_method_get ? 3 : strlen(method);
     char *line = pt_arena_alloc(a, m + 1 + p + sizeof(proto));
     memcpy(line, method, m);
     line[m] = ' ';
