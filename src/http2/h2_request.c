@@ -272,11 +272,10 @@ static bool runs_inline(const pt_request_t *r, int st_code, const pt_handler_t *
            (uint64_t)r->finfo.st_size <= max && !pt_table_get(&r->headers_in, "Range");
 }
 
-/* The stream's secondary connection: the session's addresses and configuration, no
- * descriptor (nothing does I/O on it). */
+/* The stream's secondary connection (c2 zeroed): the session's addresses and configuration,
+ * no descriptor (nothing does I/O on it). */
 static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
 {
-    memset(c2, 0, sizeof(*c2));
     c2->fd = -1;
     c2->cfg = c1->cfg;
     c2->peer = c1->peer;
@@ -310,7 +309,9 @@ static void respond(h2_stream_t *st)
  * is not routed again there (a module's hooks run once). */
 static void prepare_stream(h2_stream_t *st)
 {
-    pt_conn_t *c2 = pt_arena_alloc(st->arena, sizeof(*c2)); /* (c2_init clears it) */
+    /* (Cleared by pt_arena_calloc's memset: the compiler's inline clearing of a constant
+     * size was a rep stos, about twice the instructions.) */
+    pt_conn_t *c2 = pt_arena_calloc(st->arena, sizeof(*c2));
     c2_init(c2, st->s->c);
     st->req = request_new(st->arena, st, c2);
     st->req_code = prepare(st->req, st, &st->req_handler);

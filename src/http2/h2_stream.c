@@ -289,8 +289,8 @@ static const char two_digits[] = "0001020304050607080910111213141516171819202122
 static size_t decimal_at(char *q, long long v)
 {
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    size_t n = 1;
-    for (unsigned long long t = u; t >= 10; t /= 10)
+    size_t n = 1; /* (a multiplication per digit, not a division) */
+    for (unsigned long long t = 10; n < 20 && u >= t; t *= 10)
         n++;
     if (v < 0)
         *q++ = '-';
