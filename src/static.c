@@ -518,10 +518,18 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const pt_f
         pt_http_date_format(buf, PT_HTTP_DATE_LEN + 1, PT_MIN(st->st_mtime, now));
         lm = buf;
     }
-    pt_table_set(&r->headers_out, "Last-Modified", lm);
-    if (etag)
-        pt_table_set(&r->headers_out, "ETag", etag);
-    pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
+    pt_table_t *out = &r->headers_out;
+    if (out->n == 0) { /* nothing to replace (the usual case): a set is an add */
+        pt_table_add(out, "Last-Modified", lm);
+        if (etag)
+            pt_table_add(out, "ETag", etag);
+        pt_table_add(out, "Accept-Ranges", "bytes");
+    } else {
+        pt_table_set(out, "Last-Modified", lm);
+        if (etag)
+            pt_table_set(out, "ETag", etag);
+        pt_table_set(out, "Accept-Ranges", "bytes");
+    }
     pt_compress_static_prepare(r);          /* AddEncoding; "-gzip" ETags match */
     pt_compress_offer_file(r, fd, st, data); /* the compressed-file cache may serve it */
 
