@@ -298,8 +298,9 @@ static void respond(h2_stream_t *st)
 {
     pt_request_t *r = st->req;
     answer(r, st->req_code, st->req_handler);
-    /* A bodiless answer or HEAD ends without finish: the held head goes now. */
-    if (!r->conn->aborted && r->head_built)
+    /* A bodiless answer or HEAD ends without finish: the held head goes now (an answer
+     * finished already, head_sent, has nothing left to send). */
+    if (!r->conn->aborted && r->head_built && !r->head_sent)
         pt_h2_proto.finish(r);
     pt_log_access(r);
 }
