@@ -108,8 +108,10 @@ void h2_stream_recycle(h2_stream_t *st)
         out = NULL;
         cap = 0;
     }
-    free(st->in);
-    free(st->tr);
+    if (st->in) /* (most streams have neither: no calls) */
+        free(st->in);
+    if (st->tr)
+        free(st->tr);
     pt_arena_reset(a); /* (runs the request's cleanups, as destroying it would) */
     /* All but the condition, which nobody waits on now and which the next stream uses as it
      * is (destroying and making it again was an atomic operation per stream). */
