@@ -474,7 +474,7 @@ static int h2_send_body(pt_request_t *r, pt_chain_t *body)
 {
     h2_stream_t *st = r->proto_ctx;
     release_head(st);
-    while (body && !pt_chain_empty(body)) {
+    while (body && body->head) { /* (pt_chain_empty, without a call per buffer) */
         pt_buf_t *b = body->head;
         if (b->fd >= 0) {
             char tmp[16384];
