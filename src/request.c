@@ -373,9 +373,8 @@ static int check_hidden(pt_request_t *r, const char *walked, size_t n)
         return 0;
     while (n > 1 && walked[n - 1] == '/')
         n--;
-    const char *base = walked + n;
-    while (base > walked && base[-1] != '/')
-        base--;
+    const char *slash = memrchr(walked, '/', n); /* (a scan back by hand cost twice more) */
+    const char *base = slash ? slash + 1 : walked;
     size_t bl = (size_t)(walked + n - base);
     bool hidden = bl >= 3 && strncmp(base, ".ht", 3) == 0;
     const pt_vhost_t *vh = r->vhost->access_files ? r->vhost : r->cfg->main_server;

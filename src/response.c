@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -38,11 +39,13 @@ static const char *http_date_now(void)
  * are not product tokens and which names the headers built against. */
 static char banner_full[96];
 static pthread_once_t banner_full_once = PTHREAD_ONCE_INIT;
+static atomic_bool banner_full_made; /* (read first: pthread_once is a call per response) */
 
 static void banner_full_make(void)
 {
     snprintf(banner_full, sizeof(banner_full), "portico/%s (Unix) OpenSSL/%s", PORTICO_VERSION,
              OpenSSL_version(OPENSSL_VERSION_STRING));
+    atomic_store_explicit(&banner_full_made, true, memory_order_release);
 }
 
 static const char *server_banner(int tokens)
@@ -54,7 +57,8 @@ static const char *server_banner(int tokens)
     case 3: return "portico/" PORTICO_VERSION;
     case 4: return "portico/" PORTICO_VERSION " (Unix)";
     default:
-        pthread_once(&banner_full_once, banner_full_make);
+        if (!atomic_load_explicit(&banner_full_made, memory_order_acquire))
+            pthread_once(&banner_full_once, banner_full_make);
         return banner_full;
     }
 }

@@ -31,9 +31,11 @@ enum { FILE_MISSING = -2 };
 /* ---- Opening ------------------------------------------------------------------------- */
 
 /* Opens r->filename by Options' rules into *fd: the descriptor the symlink checks walked to
- * is the one served (no window between check and open). Returns 0, FILE_MISSING, or a
+ * is the one served (no window between check and open). *st: its stat, the cache entry's
+ * (which does not change while held) or filled in at buf. Returns 0, FILE_MISSING, or a
  * status. */
-static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t **fce)
+static int open_mapped(pt_request_t *r, int *fd, struct stat *buf, const struct stat **st,
+                       pt_fcentry_t **fce)
 {
     unsigned opts = r->walk_options;
     *fce = NULL;
@@ -41,10 +43,11 @@ static int open_mapped(pt_request_t *r, int *fd, struct stat *st, pt_fcentry_t *
         pt_filecache_open(r->filename, &r->finfo, fce) == 0) {
         /* The hot path: a regular file already open, still the file the walk just saw. */
         *fd = pt_fcentry_fd(*fce);
-        *st = *pt_fcentry_stat(*fce);
+        *st = pt_fcentry_stat(*fce);
         return 0;
     }
-    int rc = pt_walk_open(r, r->filename_root, opts, false, fd, st);
+    *st = buf;
+    int rc = pt_walk_open(r, r->filename_root, opts, false, fd, buf);
     if (rc == PT_WALK_MISSING) {
         return FILE_MISSING;
     }
@@ -515,10 +518,18 @@ static int serve_file(pt_request_t *r, int fd, const struct stat *st, const pt_f
         pt_http_date_format(buf, PT_HTTP_DATE_LEN + 1, PT_MIN(st->st_mtime, now));
         lm = buf;
     }
-    pt_table_set(&r->headers_out, "Last-Modified", lm);
-    if (etag)
-        pt_table_set(&r->headers_out, "ETag", etag);
-    pt_table_set(&r->headers_out, "Accept-Ranges", "bytes");
+    pt_table_t *out = &r->headers_out;
+    if (out->n == 0) { /* nothing to replace (the usual case): a set is an add */
+        pt_table_add(out, "Last-Modified", lm);
+        if (etag)
+            pt_table_add(out, "ETag", etag);
+        pt_table_add(out, "Accept-Ranges", "bytes");
+    } else {
+        pt_table_set(out, "Last-Modified", lm);
+        if (etag)
+            pt_table_set(out, "ETag", etag);
+        pt_table_set(out, "Accept-Ranges", "bytes");
+    }
     pt_compress_static_prepare(r);          /* AddEncoding; "-gzip" ETags match */
     pt_compress_offer_file(r, fd, st, data); /* the compressed-file cache may serve it */
 
@@ -554,21 +565,22 @@ int pt_static_handler(pt_request_t *r)
     if (r->path_info != NULL && r->dir->core.accept_path_info != 2) {
         return 404; /* AcceptPathInfo Default or Off: a static file takes no path info */
     }
-    struct stat st;
+    struct stat buf;
+    const struct stat *st;
     int fd = -1;
     pt_fcentry_t *fce;
-    int rc = open_mapped(r, &fd, &st, &fce);
+    int rc = open_mapped(r, &fd, &buf, &st, &fce);
     if (rc == FILE_MISSING) {
         return missing(r);
     }
     if (rc != 0) {
         return rc;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         close(fd);
         rc = serve_directory(r);
-    } else if (S_ISREG(st.st_mode)) {
-        pt_fcentry_t *sib = pt_compress_sibling(r, &st); /* PrecompressedStatic */
+    } else if (S_ISREG(st->st_mode)) {
+        pt_fcentry_t *sib = pt_compress_sibling(r, st); /* PrecompressedStatic */
         if (sib) {
             if (fce)
                 pt_filecache_release(fce);
@@ -576,9 +588,9 @@ int pt_static_handler(pt_request_t *r)
                 close(fd);
             fce = sib;
             fd = pt_fcentry_fd(sib);
-            st = *pt_fcentry_stat(sib);
+            st = pt_fcentry_stat(sib);
         }
-        rc = serve_file(r, fd, &st, fce);
+        rc = serve_file(r, fd, st, fce);
         if (fce)
             pt_filecache_release(fce);
         else

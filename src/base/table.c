@@ -15,20 +15,31 @@ static inline bool same_name(const char *a, const char *b)
     return (((unsigned char)a[0] ^ (unsigned char)b[0]) & 0xdf) == 0 && strcasecmp(a, b) == 0;
 }
 
-void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
+/* The first entry from i on whose name's first byte may be name's (same_name's first test),
+ * else t->n. It makes no call, so the searches below keep their frames for when a name
+ * passes (most searches look for a name the table lacks: a frame saved and restored each
+ * time cost more than the scan). */
+static inline size_t candidate(const pt_table_t *t, size_t i, const char *name)
 {
-    t->arena = a;
-    t->n = 0;
-    t->cap = cap ? cap : 8;
-    t->v = NULL; /* made by the first add: many of a request's tables stay empty */
+    unsigned char c = (unsigned char)name[0];
+    for (; i < t->n; i++)
+        if ((((unsigned char)t->v[i].name[0] ^ c) & 0xdf) == 0)
+            break;
+    return i;
+}
+
+static PT_NOINLINE const char *get_from(const pt_table_t *t, size_t i, const char *name)
+{
+    for (; i < t->n; i++)
+        if (same_name(t->v[i].name, name))
+            return t->v[i].value;
+    return NULL;
 }
 
 const char *pt_table_get(const pt_table_t *t, const char *name)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (same_name(t->v[i].name, name))
-            return t->v[i].value;
-    return NULL;
+    size_t i = candidate(t, 0, name);
+    return i < t->n ? get_from(t, i, name) : NULL;
 }
 
 size_t pt_table_count(const pt_table_t *t, const char *name)
@@ -83,9 +94,8 @@ void pt_table_unset(pt_table_t *t, const char *name)
     t->n = j;
 }
 
-void pt_table_set(pt_table_t *t, const char *name, const char *value)
+static PT_NOINLINE void set_from(pt_table_t *t, size_t i, const char *name, const char *value)
 {
-    size_t i = 0;
     while (i < t->n && !same_name(t->v[i].name, name))
         i++;
     if (i < t->n) { /* the rest as pt_table_unset: nothing before i moves */
@@ -96,6 +106,18 @@ void pt_table_set(pt_table_t *t, const char *name, const char *value)
         t->n = j;
     }
     pt_table_add(t, name, value);
+}
+
+void pt_table_set(pt_table_t *t, const char *name, const char *value)
+{
+    size_t i = candidate(t, 0, name);
+    if (i < t->n || !t->v || t->n == t->cap) {
+        set_from(t, i, name, value);
+        return;
+    }
+    t->v[t->n].name = name; /* (pt_table_add without its call: a frameless path) */
+    t->v[t->n].value = value;
+    t->n++;
 }
 
 static pt_entry_t *find(pt_table_t *t, const char *name)

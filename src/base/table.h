@@ -18,7 +18,7 @@ typedef struct {
     size_t n, cap;
 } pt_table_t;
 
-void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap);
+static inline void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap);
 /* The first value for name, or NULL. */
 const char *pt_table_get(const pt_table_t *t, const char *name);
 size_t pt_table_count(const pt_table_t *t, const char *name);
@@ -37,6 +37,15 @@ void pt_table_merge(pt_table_t *t, const char *name, const char *value);
 /* Private: pt_table_add's slow path (the first entries, or twice as many), out of line so
  * that the add itself, a dozen times a request, is inline. */
 void pt_table_make_room(pt_table_t *t);
+
+/* Inline: a request sets up some six tables. */
+static inline void pt_table_init(pt_table_t *t, pt_arena_t *a, size_t cap)
+{
+    t->arena = a;
+    t->n = 0;
+    t->cap = cap ? cap : 8;
+    t->v = NULL; /* made by the first add: many of a request's tables stay empty */
+}
 
 static inline void pt_table_add(pt_table_t *t, const char *name, const char *value)
 {

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,24 @@ struct pt_mime {
     mime_slot_t *slots;
     size_t mask; /* slots - 1; a power of two minus one */
     size_t count;
+    uint64_t serial; /* this table's number among those made: see last_type */
 };
+
+/* Tables get numbers in the order they are made (one per configuration generation). */
+static atomic_uint_fast64_t mime_serial;
+
+/* Each thread's last answer of a table (a server's files mostly share a few extensions):
+ * the extension as asked, the type found (or NULL). A table is never changed once loaded;
+ * one of a later generation, even at the same address, has another serial, so an answer is
+ * never taken from a table that is gone. */
+#define LAST_EXT_MAX 15
+static _Thread_local struct {
+    const pt_mime_t *m;
+    uint64_t serial;
+    size_t n;
+    char ext[LAST_EXT_MAX];
+    const char *type;
+} last_type;
 
 static const char *const builtin[][2] = {
     {"html", "text/html"}, {"htm", "text/html"}, {"shtml", "text/html"},
@@ -131,6 +149,7 @@ static void put(pt_arena_t *a, pt_mime_t *m, const char *ext, size_t n, const ch
 static pt_mime_t *mime_new(pt_arena_t *a)
 {
     pt_mime_t *m = pt_arena_calloc(a, sizeof(*m));
+    m->serial = atomic_fetch_add_explicit(&mime_serial, 1, memory_order_relaxed) + 1;
     m->mask = 255;
     m->slots = pt_arena_calloc(a, (m->mask + 1) * sizeof(*m->slots));
     return m;
@@ -204,7 +223,32 @@ pt_mime_t *pt_mime_load(pt_arena_t *a, const char *path, char *err, size_t errle
     return res;
 }
 
-static const char *lookup_n(const pt_mime_t *m, const char *ext, size_t n)
+/* Whether n bytes at a and b are equal, case and all (n is an extension's few bytes: a loop
+ * costs less than the call). */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* The table's answer for ext, kept as the thread's last one. */
+static PT_NOINLINE const char *lookup_table(const pt_mime_t *m, const char *ext, size_t n)
+{
+    const mime_slot_t *s = find_slot(m, ext, n);
+    const char *type = s->ext ? s->type : NULL;
+    if (n <= LAST_EXT_MAX) {
+        memcpy(last_type.ext, ext, n);
+        last_type.n = n;
+        last_type.m = m;
+        last_type.serial = m->serial;
+        last_type.type = type;
+    }
+    return type;
+}
+
+static inline const char *lookup_n(const pt_mime_t *m, const char *ext, size_t n)
 {
     if (n == 0 || n > MIME_EXT_MAX) {
         return NULL;
@@ -218,8 +262,10 @@ static const char *lookup_n(const pt_mime_t *m, const char *ext, size_t n)
         }
         return NULL;
     }
-    const mime_slot_t *s = find_slot(m, ext, n);
-    return s->ext ? s->type : NULL;
+    if (n <= LAST_EXT_MAX && last_type.m == m && last_type.serial == m->serial &&
+        last_type.n == n && same_bytes(last_type.ext, ext, n))
+        return last_type.type;
+    return lookup_table(m, ext, n);
 }
 
 const char *pt_mime_lookup(const pt_mime_t *m, const char *ext)

@@ -82,7 +82,9 @@ static void set_host(pt_request_t *r, const char *auth)
 static void set_host_kept(h2_session_t *s, h2_stream_t *st, pt_request_t *r, const char *auth)
 {
     if (auth && s->auth[0] && strcmp(auth, s->auth) == 0) {
-        r->hostname = pt_arena_strndup(r->arena, s->auth_host, s->auth_host_len);
+        char *h = pt_arena_alloc(r->arena, s->auth_host_len + 1); /* (auth_host ends in NUL) */
+        memcpy(h, s->auth_host, s->auth_host_len + 1);
+        r->hostname = h;
         r->host_port = s->auth_port;
         st->host_kept = true;
         return;
@@ -104,7 +106,7 @@ static void set_host_kept(h2_session_t *s, h2_stream_t *st, pt_request_t *r, con
 static const char *request_line(pt_arena_t *a, const char *method, const char *path, size_t p)
 {
     static const char proto[] = " HTTP/2.0";
-    size_t m = strlen(method);
+    size_t m = method == h2_method_get ? 3 : strlen(method);
     char *line = pt_arena_alloc(a, m + 1 + p + sizeof(proto));
     memcpy(line, method, m);
     line[m] = ' ';
@@ -270,11 +272,10 @@ static bool runs_inline(const pt_request_t *r, int st_code, const pt_handler_t *
            (uint64_t)r->finfo.st_size <= max && !pt_table_get(&r->headers_in, "Range");
 }
 
-/* The stream's secondary connection: the session's addresses and configuration, no
- * descriptor (nothing does I/O on it). */
+/* The stream's secondary connection (c2 zeroed): the session's addresses and configuration,
+ * no descriptor (nothing does I/O on it). */
 static void c2_init(pt_conn_t *c2, const pt_conn_t *c1)
 {
-    memset(c2, 0, sizeof(*c2));
     c2->fd = -1;
     c2->cfg = c1->cfg;
     c2->peer = c1->peer;
@@ -297,8 +298,9 @@ static void respond(h2_stream_t *st)
 {
     pt_request_t *r = st->req;
     answer(r, st->req_code, st->req_handler);
-    /* A bodiless answer or HEAD ends without finish: the held head goes now. */
-    if (!r->conn->aborted && r->head_built)
+    /* A bodiless answer or HEAD ends without finish: the held head goes now (an answer
+     * finished already, head_sent, has nothing left to send). */
+    if (!r->conn->aborted && r->head_built && !r->head_sent)
         pt_h2_proto.finish(r);
     pt_log_access(r);
 }
@@ -308,7 +310,9 @@ static void respond(h2_stream_t *st)
  * is not routed again there (a module's hooks run once). */
 static void prepare_stream(h2_stream_t *st)
 {
-    pt_conn_t *c2 = pt_arena_alloc(st->arena, sizeof(*c2)); /* (c2_init clears it) */
+    /* (Cleared by pt_arena_calloc's memset: the compiler's inline clearing of a constant
+     * size was a rep stos, about twice the instructions.) */
+    pt_conn_t *c2 = pt_arena_calloc(st->arena, sizeof(*c2));
     c2_init(c2, st->s->c);
     st->req = request_new(st->arena, st, c2);
     st->req_code = prepare(st->req, st, &st->req_handler);

@@ -108,8 +108,10 @@ void h2_stream_recycle(h2_stream_t *st)
         out = NULL;
         cap = 0;
     }
-    free(st->in);
-    free(st->tr);
+    if (st->in) /* (most streams have neither: no calls) */
+        free(st->in);
+    if (st->tr)
+        free(st->tr);
     pt_arena_reset(a); /* (runs the request's cleanups, as destroying it would) */
     /* All but the condition, which nobody waits on now and which the next stream uses as it
      * is (destroying and making it again was an atomic operation per stream). */
@@ -278,28 +280,40 @@ static bool connection_specific(const char *name, size_t len)
     }
 }
 
-/* v in decimal at q (at most 20 characters and a NUL): its length. */
+/* "00" to "99": two digits per division (a length and a status per response). */
+static const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                 "31323334353637383940414243444546474849505152535455565758596061"
+                                 "6263646566676869707172737475767778798081828384858687888990919293"
+                                 "949596979899";
+
+/* v in decimal at q (at most 20 characters and a NUL): its length. Written from its last
+ * digit back, once its digits are counted. */
 static size_t decimal_at(char *q, long long v)
 {
-    char tmp[24], *p = tmp + sizeof(tmp);
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while ((u /= 10) > 0);
+    size_t n = 1; /* (a multiplication per digit, not a division) */
+    for (unsigned long long t = 10; n < 20 && u >= t; t *= 10)
+        n++;
     if (v < 0)
-        *--p = '-';
-    size_t n = (size_t)(tmp + sizeof(tmp) - p);
-    memcpy(q, p, n);
-    q[n] = '\0';
-    return n;
+        *q++ = '-';
+    char *p = q + n;
+    *p = '\0';
+    for (; u >= 100; u /= 100) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * (u % 100), 2);
+    }
+    if (u >= 10)
+        memcpy(p - 2, two_digits + 2 * u, 2);
+    else
+        p[-1] = (char)('0' + u);
+    return n + (v < 0);
 }
 
 /* A status of three digits at q, and its NUL: 3. */
 static size_t status_at(char *q, int status)
 {
     q[0] = (char)('0' + status / 100);
-    q[1] = (char)('0' + status / 10 % 10);
-    q[2] = (char)('0' + status % 10);
+    memcpy(q + 1, two_digits + 2 * (status % 100), 2);
     q[3] = '\0';
     return 3;
 }
@@ -460,7 +474,7 @@ static int h2_send_body(pt_request_t *r, pt_chain_t *body)
 {
     h2_stream_t *st = r->proto_ctx;
     release_head(st);
-    while (body && !pt_chain_empty(body)) {
+    while (body && body->head) { /* (pt_chain_empty, without a call per buffer) */
         pt_buf_t *b = body->head;
         if (b->fd >= 0) {
             char tmp[16384];

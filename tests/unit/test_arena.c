@@ -155,6 +155,29 @@ START_TEST(table_names_fold_letters_only)
 }
 END_TEST
 
+/* pt_table_set's paths: a table without entries yet, a full one (it grows), and a name
+ * whose first byte other names share before the one it replaces. */
+START_TEST(table_set_adds_to_empty_and_full_tables_and_passes_lookalikes)
+{
+    pt_arena_t *a = pt_arena_create(0);
+    pt_table_t t;
+    pt_table_init(&t, a, 2);
+    pt_table_set(&t, "Accept", "1");
+    pt_table_set(&t, "Age", "2");
+    pt_table_set(&t, "Allow", "3"); /* full: grows */
+    ck_assert_uint_eq(t.n, 3);
+    pt_table_set(&t, "allow", "4");
+    ck_assert_uint_eq(t.n, 3);
+    ck_assert_str_eq(pt_table_get(&t, "ALLOW"), "4");
+    ck_assert_str_eq(pt_table_get(&t, "age"), "2");
+    ck_assert_ptr_null(pt_table_get(&t, "Accept-Ranges"));
+    ck_assert_ptr_null(pt_table_get(&t, "Date"));
+    ck_assert_str_eq(t.v[0].name, "Accept");
+    ck_assert_str_eq(t.v[2].name, "allow");
+    pt_arena_destroy(a);
+}
+END_TEST
+
 START_TEST(table_append_and_merge_follow_mod_headers)
 {
     pt_arena_t *a = pt_arena_create(0);
@@ -243,6 +266,7 @@ int main(void)
     tcase_add_test(tc, printf_and_strdup_copy_into_the_arena);
     tcase_add_test(tc, printf_of_only_strings_writes_what_snprintf_writes);
     tcase_add_test(tc, table_lookups_ignore_case_and_set_replaces_all);
+    tcase_add_test(tc, table_set_adds_to_empty_and_full_tables_and_passes_lookalikes);
     tcase_add_test(tc, table_append_and_merge_follow_mod_headers);
     tcase_add_test(tc, table_names_fold_letters_only);
     tcase_add_test(tc, table_add_all_appends_in_order_growing_as_needed);

@@ -77,6 +77,23 @@ START_TEST(later_mapping_of_an_extension_wins)
 }
 END_TEST
 
+START_TEST(a_later_table_answers_for_itself_even_at_the_same_address)
+{
+    /* A thread keeps its last answer; a table of a new generation (here made where the old
+     * one was, as after a graceful restart) must not get the old one's. */
+    pt_mime_t *m = load_text("text/x-one dup\n");
+    ck_assert_str_eq(pt_mime_lookup(m, "dup"), "text/x-one");
+    ck_assert_ptr_null(pt_mime_lookup(m, "new"));
+    unlink(tmpl);
+    pt_arena_destroy(A);
+    A = pt_arena_create(PT_ARENA_DEFAULT_BLOCK);
+    pt_mime_t *m2 = load_text("text/x-two dup\ntext/x-new new\n");
+    ck_assert_str_eq(pt_mime_lookup(m2, "dup"), "text/x-two");
+    ck_assert_str_eq(pt_mime_lookup(m2, "new"), "text/x-new");
+    ck_assert_str_eq(pt_mime_lookup(m2, "DUP"), "text/x-two");
+}
+END_TEST
+
 START_TEST(holds_many_types_after_growing)
 {
     char *text = malloc(64 * 1000);
@@ -222,6 +239,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, parses_types_file_with_comments_and_blank_lines);
     tcase_add_test(tc, looks_up_extensions_case_insensitively);
     tcase_add_test(tc, later_mapping_of_an_extension_wins);
+    tcase_add_test(tc, a_later_table_answers_for_itself_even_at_the_same_address);
     tcase_add_test(tc, holds_many_types_after_growing);
     tcase_add_test(tc, refuses_a_line_without_a_type);
     tcase_add_test(tc, falls_back_to_builtin_table_when_file_is_missing);
