@@ -2,8 +2,8 @@
  * bounds, recurse without bound or leak a regex; it either gives a tree whose nodes are all
  * well-formed (a condition where a condition goes, a word where a word goes) or a message.
  * Each input is parsed twice: as a condition (<If>) and as a string (Header expr=). */
-#include "fuzz.h"
 #include "expr_parse.h"
+#include "fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* libFuzzer harness for what a FastCGI backend sends: the record decoder fed in one piece
  * and one byte at a time must produce the same STDOUT/STDERR bytes and the same outcome;
  * STDOUT then goes through the bounded CGI head gatherer and parser. A violation aborts. */
-#include "fuzz.h"
 #include "fcgi/fcgi.h"
+#include "fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
