@@ -397,8 +397,9 @@ static bool ended_malformed(h2_session_t *s, h2_stream_t *st, const nghttp2_fram
  * nghttp2's HTTP messaging (off for this session) did once the head ended: urgency, then
  * incremental streams taking turns. A field that did not parse is no signal. (nghttp2
  * takes it only on a session that sent SETTINGS_NO_RFC7540_PRIORITIES 1, as this one did.) */
-static void prioritize(nghttp2_session *ng, const h2_stream_t *st)
+void h2_session_prioritize(h2_session_t *s, const h2_stream_t *st)
 {
+    nghttp2_session *ng = s->ng;
     uint8_t urgency;
     bool incremental;
     if (!h2_check_priority_of(&st->ck, &urgency, &incremental))
@@ -421,7 +422,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
     if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
         st->end_on_headers = end;
         st->in_eof = end;
-        prioritize(ng, st);
+        h2_session_prioritize(s, st);
         h2_session_start_stream(s, st);
     } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
         end_input(s, st);

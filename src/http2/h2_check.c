@@ -398,7 +398,7 @@ bool h2_check_priority(const uint8_t *p, size_t n, uint8_t *urgency, bool *incre
 
 /* A priority line of a head (nghttp2 read none in trailers): lines add up until one does
  * not parse, which leaves the request with no signal, whatever the others say. */
-static void priority_field(h2_check_t *ck, const uint8_t *v, size_t n)
+void h2_check_priority_field(h2_check_t *ck, const uint8_t *v, size_t n)
 {
     if (ck->seen & H2_CK_PRIORITY_BAD)
         return;
@@ -477,7 +477,7 @@ static h2_field_t special_field(h2_check_t *ck, const uint8_t *name, size_t name
         break;
     case 8:
         if (NAME_IS("priority") && !trailer)
-            priority_field(ck, v, n);
+            h2_check_priority_field(ck, v, n);
         break;
     case 10:
         if (NAME_IS("connection") || NAME_IS("keep-alive"))

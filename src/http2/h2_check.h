@@ -68,6 +68,10 @@ bool h2_check_data(h2_check_t *ck, size_t n);
 /* DATA ended the request: false when the body fell short of its content-length. */
 bool h2_check_body_end(const h2_check_t *ck);
 
+/* One line of the head's priority field, as h2_check_field reads it: for the request an
+ * HTTP/1.1 Upgrade made stream 1 of, whose fields no HEADERS frame carried. */
+void h2_check_priority_field(h2_check_t *ck, const uint8_t *v, size_t n);
+
 /* The urgency (0..7) and incremental flag the head's priority field asks for (RFC 9218 5),
  * once the head has ended: false when it has none, or one that does not parse. */
 static inline bool h2_check_priority_of(const h2_check_t *ck, uint8_t *urgency, bool *incremental)

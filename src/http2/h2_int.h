@@ -156,6 +156,9 @@ int h2_session_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_
  * queued on the session to run once the frames read so far are processed
  * (h2_session_run_started). */
 void h2_session_start_stream(h2_session_t *s, h2_stream_t *st);
+/* RFC 9218 5: st's response is scheduled by the priority its head asked for (st->ck), if
+ * any; once the head has ended. */
+void h2_session_prioritize(h2_session_t *s, const h2_stream_t *st);
 /* Runs the started streams: inline (h2_stream_run_inline) or on the pool. */
 void h2_session_run_started(h2_session_t *s);
 /* h2_guard.c [c1]: flood accounting; true when the frame is one too many (GOAWAY

@@ -151,6 +151,8 @@ static h2_stream_t *upgraded_stream(h2_session_t *s, const pt_http1_request_t *h
         if (!drop)
             pt_table_add(&st->headers, pt_arena_strndup(a, f->name.p, f->name.len),
                          pt_arena_strndup(a, f->value.p, f->value.len));
+        if (f->name.len == 8 && strncasecmp(f->name.p, "priority", 8) == 0) /* (RFC 9218 5) */
+            h2_check_priority_field(&st->ck, (const uint8_t *)f->value.p, f->value.len);
         st->head_bytes += f->name.len + f->value.len + 32;
     }
     st->end_on_headers = st->in_eof = true;
@@ -179,8 +181,11 @@ bool pt_h2_upgrade(pt_conn_t *c, const pt_http1_request_t *h)
         return false;
     h2_stream_t *st = upgraded_stream(s, h);
     int head = h->method_id == PT_METHOD_HEAD;
-    if (!st || nghttp2_session_upgrade2(s->ng, settings, (size_t)slen, head, st) != 0 ||
-        h2_session_submit_settings(s) != 0) {
+    /* Our SETTINGS first: stream 1 is then opened under SETTINGS_NO_RFC7540_PRIORITIES, and
+     * scheduled as the streams after it are (RFC 9218), not ahead of all of them in
+     * RFC 7540's tree. */
+    if (!st || h2_session_submit_settings(s) != 0 ||
+        nghttp2_session_upgrade2(s->ng, settings, (size_t)slen, head, st) != 0) {
         if (st)
             h2_stream_destroy(st);
         pt_h2_conn_proto.release(s);
@@ -198,6 +203,7 @@ bool pt_h2_upgrade(pt_conn_t *c, const pt_http1_request_t *h)
     c->proto = &pt_h2_conn_proto;
     if (pt_conn_writev(c, &iov, 1, to, false) != 0)
         return true; /* (the session finds the connection gone) */
+    h2_session_prioritize(s, st);
     h2_session_start_stream(s, st);
     return true;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #define BODY 40000 /* three DATA frames of at most 16384 */
 
@@ -77,6 +78,8 @@ static void get(pth_h2_t *c, out_t *o, int32_t id, const char *path, const char 
     frame(o, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS, id, blk, len);
 }
 
+static char *data_order(pth_h2_t *c);
+
 /* The streams of the DATA frames the server sends for GETs of /one on stream 1 (with
  * priority lines p1) and of /three on stream 3 (p3), after a PRIORITY_UPDATE for stream 3
  * with update as its value when update is not NULL: as "113133", one digit a frame. */
@@ -103,7 +106,13 @@ static char *order(const char *const *p1, const char *const *p3, const char *upd
     get(c, &o, 1, "/one", p1);
     get(c, &o, 3, "/three", p3);
     ck_assert_int_eq(send(c->fd, o.b, o.n, MSG_NOSIGNAL), (ssize_t)o.n);
+    return data_order(c);
+}
 
+/* The streams of the DATA frames c gets for /one on stream 1 and /three on stream 3, one
+ * digit a frame; c is closed. */
+static char *data_order(pth_h2_t *c)
+{
     static char seq[64];
     size_t n = 0;
     int ended = 0;
@@ -131,6 +140,43 @@ static char *order(const char *const *p1, const char *const *p3, const char *upd
     ck_assert_uint_eq(got[3], BODY);
     pth_h2_close(c);
     return seq;
+}
+
+/* As order, with stream 1 the request an HTTP/1.1 Upgrade: h2c made (its priority lines
+ * as HTTP/1.1 fields), the preface, SETTINGS and stream 3 sent in the same write. */
+static char *order_upgraded(const char *const *p1, const char *const *p3)
+{
+    pth_h2_t *c = pth_h2_open(h->port, false);
+    ck_assert_ptr_nonnull(c);
+    static out_t o;
+    int n = snprintf((char *)o.b, sizeof(o.b),
+                     "GET /one HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                     "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n");
+    for (size_t i = 0; p1 && p1[i]; i++)
+        n += snprintf((char *)o.b + n, sizeof(o.b) - (size_t)n, "Priority: %s\r\n", p1[i]);
+    n += snprintf((char *)o.b + n, sizeof(o.b) - (size_t)n, "\r\n");
+    o.n = (size_t)n;
+    memcpy(o.b + o.n, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+    o.n += 24;
+    frame(&o, NGHTTP2_SETTINGS, 0, 0, NULL, 0);
+    uint8_t wu[4];
+    put32(wu, 1u << 20);
+    frame(&o, NGHTTP2_WINDOW_UPDATE, 0, 0, wu, 4);
+    get(c, &o, 3, "/three", p3);
+    ck_assert_int_eq(send(c->fd, o.b, o.n, MSG_NOSIGNAL), (ssize_t)o.n);
+    /* The 101's head, a byte at a time (the frames after it are the reader's). */
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char head[512];
+    size_t k = 0;
+    while (k < 4 || memcmp(head + k - 4, "\r\n\r\n", 4) != 0) {
+        ck_assert_uint_lt(k, sizeof(head) - 1);
+        ck_assert_int_eq(recv(c->fd, head + k, 1, 0), 1);
+        k++;
+    }
+    head[k] = '\0';
+    ck_assert_msg(strncmp(head, "HTTP/1.1 101 ", 13) == 0, "not a 101: %s", head);
+    return data_order(c);
 }
 
 #define P(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -188,6 +234,28 @@ static const row_t rows[] = {
     {"a field that does not parse leaves the update", P("u=1"), P("u=9"), "u=0", FIRST_THREE},
 };
 
+/* A request upgraded from HTTP/1.1 (RFC 9113 3.1 of RFC 7540) is stream 1, scheduled as
+ * the streams after it are, by the priority its HTTP/1.1 fields asked for (RFC 9218 5). */
+static const row_t upgraded_rows[] = {
+    {"no signal: the first stream first", NONE, NONE, NULL, FIRST_ONE},
+    {"stream 1 takes its turn by urgency", NONE, P("u=0"), NULL, FIRST_THREE},
+    {"its priority field counts", P("u=0"), P("u=1"), NULL, FIRST_ONE},
+    {"u=7 goes after the default", P("u=7"), NONE, NULL, FIRST_THREE},
+    {"lines add up", P("u=7", "u=1"), P("u=2"), NULL, FIRST_ONE},
+    {"a field that does not parse is no signal", P("u=9"), P("u=4"), NULL, FIRST_ONE},
+};
+
+START_TEST(an_upgraded_requests_priority_orders_its_response)
+{
+    for (size_t i = 0; i < sizeof(upgraded_rows) / sizeof(upgraded_rows[0]); i++) {
+        const row_t *r = &upgraded_rows[i];
+        const char *got = order_upgraded(r->p1, r->p3);
+        ck_assert_msg(strcmp(got, r->want) == 0, "upgrade: %s: DATA of streams %s, want %s",
+                      r->what, got, r->want);
+    }
+}
+END_TEST
+
 START_TEST(priority_field_orders_the_responses)
 {
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -206,6 +274,7 @@ static Suite *prio_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, priority_field_orders_the_responses);
+    tcase_add_test(tc, an_upgraded_requests_priority_orders_its_response);
     suite_add_tcase(s, tc);
     return s;
 }
