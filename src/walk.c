@@ -149,14 +149,17 @@ static int open_link(pt_request_t *r, int dirfd, const char *name, int flags, un
 }
 
 /* Opens one component below dirfd into *out without following a link Options forbid.
- * Returns 0 or a status. When the open fails as on a link (ELOOP, ENOTDIR) and lstat then
- * finds no link, the name was swapped in between: try again rather than report a 404. */
+ * Returns 0 or a status. A directory on the way is opened with O_PATH|O_NOFOLLOW and no
+ * O_DIRECTORY: a link is then opened itself, and fstat of what was opened tells a link, a
+ * directory and anything else apart, with no second look by name that a swap in between
+ * could answer differently. The file itself (O_RDONLY) fails on a link (ELOOP): when lstat
+ * then finds no link, the name was swapped in between, and the open is tried again. */
 static int open_component(pt_request_t *r, int dirfd, const char *name, bool last,
                           bool path_only, unsigned options, const char *path, int *out)
 {
     int flags = O_CLOEXEC | O_NOFOLLOW;
     if (!last) {
-        flags |= O_PATH | O_DIRECTORY;
+        flags |= O_PATH;
     } else {
         flags |= path_only ? O_PATH : O_RDONLY | O_NONBLOCK; /* a FIFO must not block */
     }
@@ -165,12 +168,21 @@ static int open_component(pt_request_t *r, int dirfd, const char *name, bool las
         int fd = openat(dirfd, name, flags);
         if (fd >= 0) {
             /* O_PATH|O_NOFOLLOW opens a link itself instead of failing. */
-            if (!(flags & O_PATH) || fstat(fd, &lst) != 0 || !S_ISLNK(lst.st_mode)) {
+            if (!(flags & O_PATH) || fstat(fd, &lst) != 0) {
                 *out = fd;
                 return 0;
             }
-            close(fd);
-            break;
+            if (S_ISLNK(lst.st_mode)) {
+                close(fd);
+                break;
+            }
+            if (!last && !S_ISDIR(lst.st_mode)) { /* a file on the way: path past a file */
+                close(fd);
+                errno = ENOTDIR;
+                return open_errno_status();
+            }
+            *out = fd;
+            return 0;
         }
         int err = errno;
         if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
@@ -180,7 +192,9 @@ static int open_component(pt_request_t *r, int dirfd, const char *name, bool las
             return open_errno_status();
         }
     }
-    return open_link(r, dirfd, name, flags, options, &lst, path, out);
+    /* (A directory's target must be one, as O_DIRECTORY asked before links were told.) */
+    return open_link(r, dirfd, name, last ? flags : flags | O_DIRECTORY, options, &lst, path,
+                     out);
 }
 
 /* The Options for the links in the directory path[0, upto) (which ends in '/'): Apache
