@@ -181,11 +181,6 @@ static int keep_trailer(h2_session_t *s, h2_stream_t *st, const uint8_t *name, s
 /* Resets a stream whose request is malformed (RST_STREAM PROTOCOL_ERROR). Once it is
  * submitted, nghttp2 takes the stream as closing: no more of its frames reach a callback
  * (and on_header's TEMPORAL_CALLBACK_FAILURE after it sends no second RST_STREAM). */
-static void reset_malformed(h2_session_t *s, int32_t id)
-{
-    nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
-}
-
 /* H2MaxStreamErrors: a client that makes that many stream errors (invalid frames nghttp2
  * answers with RST_STREAM, malformed requests) loses the session, ENHANCE_YOUR_CALM. err
  * says which (nghttp2's error code). */
@@ -202,13 +197,18 @@ static void stream_error(h2_session_t *s, int err)
     }
 }
 
-/* RFC 9113 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR. err is the
- * code nghttp2 gave such a stream error (HTTP_HEADER for a field, HTTP_MESSAGING for a head
- * or trailers as a whole): both count for H2MaxStreamErrors. (A body of the wrong length
- * only resets its stream, uncounted, as with nghttp2.) */
-static void malformed(h2_session_t *s, int32_t id, int err)
+/* RFC 9113 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR, and counts
+ * once for H2MaxStreamErrors however many of its frames are found wrong. err is the code
+ * nghttp2 gave such a stream error: HTTP_HEADER for a field, HTTP_MESSAGING for the head or
+ * trailers as a whole and for a body not of its content-length. (nghttp2 left that last one
+ * uncounted; here it counts: a stream to a backend starts the backend's request before its
+ * body is found short or long, so a flood of them is as costly as of malformed heads.) */
+static void malformed(h2_session_t *s, h2_stream_t *st, int err)
 {
-    reset_malformed(s, id);
+    if (st->reset_sent)
+        return;
+    st->reset_sent = true;
+    nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
     stream_error(s, err);
 }
 
@@ -233,7 +233,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
     if (kind == H2_FIELD_MALFORMED ||
         (kind == H2_FIELD_PROTOCOL &&
          !nghttp2_session_get_local_settings(ng, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL))) {
-        malformed(s, st->id, NGHTTP2_ERR_HTTP_HEADER);
+        malformed(s, st, NGHTTP2_ERR_HTTP_HEADER);
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     /* Trailers come after the stream went to its worker, which reads head_bytes: they are
@@ -382,14 +382,14 @@ static bool ended_malformed(h2_session_t *s, h2_stream_t *st, const nghttp2_fram
     if (f->hd.type == NGHTTP2_DATA) {
         if (!end || h2_check_body_end(&st->ck))
             return false;
-        reset_malformed(s, st->id); /* (uncounted: see malformed) */
+        malformed(s, st, NGHTTP2_ERR_HTTP_MESSAGING);
         return true;
     }
     if (f->hd.type != NGHTTP2_HEADERS ||
         (f->headers.cat == NGHTTP2_HCAT_REQUEST ? h2_check_head(&st->ck, end)
                                                 : h2_check_trailers(&st->ck, end)))
         return false;
-    malformed(s, st->id, NGHTTP2_ERR_HTTP_MESSAGING);
+    malformed(s, st, NGHTTP2_ERR_HTTP_MESSAGING);
     return true;
 }
 
@@ -442,7 +442,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     if (st && !h2_check_data(&st->ck, n)) {
         /* Past its content-length (RFC 9113 8.1.1): these bytes and the rest of the frame
          * are dropped, their window given back to the connection only, as nghttp2 did. */
-        reset_malformed(s, id);
+        malformed(s, st, NGHTTP2_ERR_HTTP_MESSAGING);
         nghttp2_session_consume_connection(ng, n);
         return 0;
     }
