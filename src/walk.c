@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,12 +149,41 @@ static int open_link(pt_request_t *r, int dirfd, const char *name, int flags, un
     return 403;
 }
 
+/* Opens the file that pfd (O_PATH, not a link) holds into *out with flags less O_NOFOLLOW,
+ * and closes pfd: the magic link /proc/self/fd/N leads to that very inode, whatever its name
+ * holds by now. Without /proc, 503: a second look by name could find the link again, and a
+ * loop of such looks is the race this avoids. */
+static int reopen_path_fd(pt_request_t *r, int pfd, int flags, const char *path, int *out)
+{
+    char proc[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    int fd = open(proc, flags & ~O_NOFOLLOW);
+    int err = errno;
+    close(pfd);
+    if (fd >= 0) {
+        *out = fd;
+        return 0;
+    }
+    if (err == ENOENT) {
+        pt_log_rerror(PT_LOG_ERR, r,
+                      "%s was swapped with a link while opened, and %s, "
+                      "which opens what it holds now, is missing (no /proc)",
+                      path, proc);
+        errno = EAGAIN; /* for the caller's log line: try again */
+        return 503;
+    }
+    errno = err;
+    return open_errno_status();
+}
+
 /* Opens one component below dirfd into *out without following a link Options forbid.
  * Returns 0 or a status. A directory on the way is opened with O_PATH|O_NOFOLLOW and no
  * O_DIRECTORY: a link is then opened itself, and fstat of what was opened tells a link, a
  * directory and anything else apart, with no second look by name that a swap in between
- * could answer differently. The file itself (O_RDONLY) fails on a link (ELOOP): when lstat
- * then finds no link, the name was swapped in between, and the open is tried again. */
+ * could answer differently. The file itself (O_RDONLY|O_NOFOLLOW, one open when it is no
+ * link) fails on a link with ELOOP: the name is then opened the same way, O_PATH, and what
+ * it holds now is told by fstat; when it is no link any more (swapped back in between), that
+ * very file is reopened from the descriptor (reopen_path_fd), not looked up by name again. */
 static int open_component(pt_request_t *r, int dirfd, const char *name, bool last,
                           bool path_only, unsigned options, const char *path, int *out)
 {
@@ -163,38 +193,45 @@ static int open_component(pt_request_t *r, int dirfd, const char *name, bool las
     } else {
         flags |= path_only ? O_PATH : O_RDONLY | O_NONBLOCK; /* a FIFO must not block */
     }
-    struct stat lst;
-    for (int tries = 0;; tries++) {
-        int fd = openat(dirfd, name, flags);
-        if (fd >= 0) {
-            /* O_PATH|O_NOFOLLOW opens a link itself instead of failing. */
-            if (!(flags & O_PATH) || fstat(fd, &lst) != 0) {
-                *out = fd;
-                return 0;
-            }
-            if (S_ISLNK(lst.st_mode)) {
-                close(fd);
-                break;
-            }
-            if (!last && !S_ISDIR(lst.st_mode)) { /* a file on the way: path past a file */
-                close(fd);
-                errno = ENOTDIR;
-                return open_errno_status();
-            }
-            *out = fd;
-            return 0;
+    int fd = openat(dirfd, name, flags);
+    if (fd >= 0 && !(flags & O_PATH)) {
+        *out = fd;
+        return 0;
+    }
+    bool reopen = fd < 0; /* fd is then an O_PATH one where a readable one was asked for */
+    if (reopen) {
+        /* (O_PATH|O_NOFOLLOW opens a link itself: its failure is no link's.) */
+        if (errno != ELOOP || (flags & O_PATH)) {
+            return open_errno_status();
         }
-        int err = errno;
-        if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
-            break;
-        if ((err != ELOOP && err != ENOTDIR) || tries == 2) {
-            errno = err;
+        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
             return open_errno_status();
         }
     }
-    /* (A directory's target must be one, as O_DIRECTORY asked before links were told.) */
-    return open_link(r, dirfd, name, last ? flags : flags | O_DIRECTORY, options, &lst, path,
-                     out);
+    struct stat lst;
+    if (fstat(fd, &lst) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return open_errno_status();
+    }
+    if (S_ISLNK(lst.st_mode)) {
+        close(fd);
+        /* (A directory's target must be one, as O_DIRECTORY asked before links were told.) */
+        return open_link(r, dirfd, name, last ? flags : flags | O_DIRECTORY, options, &lst, path,
+                         out);
+    }
+    if (reopen) {
+        return reopen_path_fd(r, fd, flags, path, out);
+    }
+    if (!last && !S_ISDIR(lst.st_mode)) { /* a file on the way: path past a file */
+        close(fd);
+        errno = ENOTDIR;
+        return open_errno_status();
+    }
+    *out = fd;
+    return 0;
 }
 
 /* The Options for the links in the directory path[0, upto) (which ends in '/'): Apache

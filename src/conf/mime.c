@@ -29,12 +29,12 @@ struct pt_mime {
 static atomic_uint_fast64_t mime_serial;
 
 /* Each thread's last answer of a table (a server's files mostly share a few extensions):
- * the extension as asked, the type found (or NULL). A table is never changed once loaded;
- * one of a later generation, even at the same address, has another serial, so an answer is
- * never taken from a table that is gone. */
+ * the table's serial, the extension as asked, the type found (or NULL). A table is never
+ * changed once loaded, and no two tables made share a serial (the first is 1, so the
+ * zeroed entry matches none): one of a later generation, even at the same address, has
+ * another serial, so an answer is never taken from a table that is gone or from another. */
 #define LAST_EXT_MAX 15
 static _Thread_local struct {
-    const pt_mime_t *m;
     uint64_t serial;
     size_t n;
     char ext[LAST_EXT_MAX];
@@ -241,7 +241,6 @@ static PT_NOINLINE const char *lookup_table(const pt_mime_t *m, const char *ext,
     if (n <= LAST_EXT_MAX) {
         memcpy(last_type.ext, ext, n);
         last_type.n = n;
-        last_type.m = m;
         last_type.serial = m->serial;
         last_type.type = type;
     }
@@ -262,8 +261,8 @@ static inline const char *lookup_n(const pt_mime_t *m, const char *ext, size_t n
         }
         return NULL;
     }
-    if (n <= LAST_EXT_MAX && last_type.m == m && last_type.serial == m->serial &&
-        last_type.n == n && same_bytes(last_type.ext, ext, n))
+    if (n <= LAST_EXT_MAX && last_type.serial == m->serial && last_type.n == n &&
+        same_bytes(last_type.ext, ext, n))
         return last_type.type;
     return lookup_table(m, ext, n);
 }

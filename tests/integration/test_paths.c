@@ -297,6 +297,63 @@ START_TEST(a_directory_swapped_for_a_link_during_requests_never_serves_the_targe
 }
 END_TEST
 
+/* The same race on the file itself: f.txt is swapped with a link to a secret file outside
+ * the DocumentRoot. The open of the last name (O_RDONLY|O_NOFOLLOW) fails on the link; what
+ * the name holds then must be told from a descriptor, not by a second look by name that a
+ * swap back answers with the file: a walk that retried a few times and then answered the
+ * open's error gave a 403 for the public file with no log line saying why. So each 403 must
+ * be a refused link, logged (AH00037), and each 200 the public file. */
+START_TEST(a_file_swapped_for_a_link_during_requests_is_served_or_refused_as_a_link)
+{
+    pth_write_filef(h, "f.txt", "public\n");
+    pth_write_dir_file(h, "secret.txt", "SECRET\n", 7);
+    make_link(pth_path(h, "secret.txt"), "fl");
+    START("<Directory @DOCROOT@>\n  Options -FollowSymLinks\n</Directory>\n");
+    pth_expect_error(h, "AH00037");
+    char a[600], b[600];
+    snprintf(a, sizeof(a), "%s/f.txt", h->docroot);
+    snprintf(b, sizeof(b), "%s/fl", h->docroot);
+    swapper_t sw = {.a = a, .b = b};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, swap_loop, &sw), 0);
+    int served = 0, refused = 0, leaked = 0;
+    int64_t end = pth_now_ms() + 2000;
+    while (pth_now_ms() < end && leaked == 0) {
+        pth_resp_t r;
+        pth_get(h, "/f.txt", NULL, &r);
+        if (r.body && strstr(r.body, "SECRET"))
+            leaked++;
+        else if (r.status == 200)
+            pth_assert_msg(strcmp(r.body, "public\n") == 0, "GET /f.txt body: %s", r.body);
+        else if (r.status != 403)
+            ck_abort_msg("GET /f.txt: status %d", r.status);
+        served += r.status == 200;
+        refused += r.status == 403;
+        pth_resp_free(&r);
+    }
+    sw.stop = true;
+    pthread_join(t, NULL);
+    ck_assert_msg(leaked == 0, "the link's target was served (%d served, %d refused)", served,
+                  refused);
+    ck_assert_msg(served > 0 && refused > 0 && sw.swaps > 0,
+                  "the race did not run: %d served, %d refused, %ld swaps", served, refused,
+                  sw.swaps);
+    /* The log is written asynchronously: wait for a line per refusal, with a deadline. */
+    int logged = 0;
+    for (int64_t until = pth_now_ms() + 3000; logged < refused && pth_now_ms() < until;) {
+        char *log = pth_read_file(h->error_log, NULL);
+        logged = 0;
+        for (const char *p = log; p && (p = strstr(p, "AH00037")) != NULL; p++)
+            logged++;
+        free(log);
+        if (logged < refused)
+            pth_sleep_ms(20);
+    }
+    ck_assert_msg(logged == refused, "%d refusals of /f.txt, %d logged as a refused link", refused,
+                  logged);
+}
+END_TEST
+
 /* ---- Open-file cache ----------------------------------------------------------------- */
 
 START_TEST(a_deleted_or_replaced_file_is_not_served_from_the_cache)
@@ -387,6 +444,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_listing_shows_an_allowed_link_with_its_target_and_hides_a_foreign_one);
     tcase_add_test(tc, a_linked_directory_on_the_way_is_refused_without_follow_symlinks);
     tcase_add_test(tc, a_directory_swapped_for_a_link_during_requests_never_serves_the_target);
+    tcase_add_test(tc, a_file_swapped_for_a_link_during_requests_is_served_or_refused_as_a_link);
     tcase_add_test(tc, a_deleted_or_replaced_file_is_not_served_from_the_cache);
     suite_add_tcase(s, tc);
     TCase *php = tcase_create("php-fpm");
