@@ -399,6 +399,9 @@ static int start_workers(ev_child_t *ev)
         if (rc != 0) {
             pt_arena_destroy(ev->workers[i].arena);
             pt_log_error(PT_LOG_CRIT, NULL, "cannot start worker thread: %s", strerror(rc));
+            /* This slot and those after it have no thread: open, not waiting or starting. */
+            for (int j = i; ev->ch->sb && j < PT_MIN(n, ev->ch->sb->thread_limit); j++)
+                pt_sb_set_state(pt_sb_worker(ev->ch->sb, ev->ch->slot, j), PT_SB_DEAD);
             break;
         }
         ev->nworkers++;

@@ -785,6 +785,44 @@ START_TEST(the_status_page_renders_slots_while_their_workers_write_them)
 }
 END_TEST
 
+/* A child whose worker threads cannot all start (the few_threads shim: the third
+ * pthread_create fails, as at a process's limit) serves with those that did, logs why, and
+ * the scoreboard shows exactly those: the slot of the thread that failed stays open ('.'),
+ * not waiting ('_') for a thread that never ran. */
+START_TEST(a_child_shows_only_the_worker_threads_that_started)
+{
+    pth_config(h, "StartServers 1\nServerLimit 1\nThreadLimit 6\nThreadsPerChild 6\n"
+                  "MinSpareThreads 1\nMaxSpareThreads 12\n%s",
+               handlers);
+    pth_expect_error(h, "cannot start worker thread");
+    setenv("PTH_FEW_THREADS", "2", 1);
+    pth_start_preloaded(h, "few_threads");
+    unsetenv("PTH_FEW_THREADS");
+    ck_assert(pth_file_wait_contains(h->error_log, "cannot start worker thread", LOG_MS));
+    char *b = get_body("/server-status?auto", 200);
+    for (int64_t end = pth_now_ms() + 5000;
+         field(b, "IdleWorkers") + field(b, "BusyWorkers") != 2 && pth_now_ms() < end;) {
+        free(b);
+        pth_sleep_ms(50);
+        b = get_body("/server-status?auto", 200);
+    }
+    const char *sc = strstr(b, "\nScoreboard: ");
+    ck_assert_msg(sc != NULL, "no Scoreboard line in: %s", b);
+    sc += strlen("\nScoreboard: ");
+    size_t len = strcspn(sc, "\n");
+    ck_assert_msg(len == 6, "Scoreboard has %zu slots: %.*s", len, (int)len, sc);
+    long open_slots = 0;
+    for (size_t i = 0; i < len; i++)
+        open_slots += sc[i] == '.';
+    ck_assert_msg(open_slots == 4 && field(b, "IdleWorkers") + field(b, "BusyWorkers") == 2,
+                  "two threads started, but: IdleWorkers %ld BusyWorkers %ld Scoreboard %.*s",
+                  field(b, "IdleWorkers"), field(b, "BusyWorkers"), (int)len, sc);
+    free(b);
+    for (int i = 0; i < 20; i++)
+        free(get_body("/small.txt", 200));
+}
+END_TEST
+
 START_TEST(server_status_and_metrics_show_the_workers)
 {
     pth_config(h, "%s%s", procs(), handlers);
@@ -864,6 +902,7 @@ static Suite *mpm_suite(void)
     tcase_add_test(tc, a_burst_adds_children_and_they_are_retired_after);
     tcase_add_test(tc, portico_minus_V_names_the_mpm_in_use_and_all_three_compiled);
     tcase_add_test(tc, server_status_and_metrics_show_the_workers);
+    pth_tcase_add_for(tc, "event worker", a_child_shows_only_the_worker_threads_that_started);
     tcase_add_test(tc, the_status_page_renders_slots_while_their_workers_write_them);
     suite_add_tcase(s, tc);
     /* Its own case, so CK_RUN_CASE=graceful can repeat it alone. */
