@@ -791,8 +791,9 @@ END_TEST
  * not waiting ('_') for a thread that never ran. */
 START_TEST(a_child_shows_only_the_worker_threads_that_started)
 {
-    pth_config(h, "StartServers 1\nServerLimit 1\nThreadLimit 6\nThreadsPerChild 6\n"
-                  "MinSpareThreads 1\nMaxSpareThreads 12\n%s",
+    pth_config(h,
+               "StartServers 1\nServerLimit 1\nThreadLimit 6\nThreadsPerChild 6\n"
+               "MinSpareThreads 1\nMaxSpareThreads 12\n%s",
                handlers);
     pth_expect_error(h, "cannot start worker thread");
     setenv("PTH_FEW_THREADS", "2", 1);

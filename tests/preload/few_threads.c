@@ -17,8 +17,8 @@ int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *)
     create_fn real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
     const char *limit = getenv("PTH_FEW_THREADS");
     size_t stack = 0;
-    if (limit && attr && pthread_attr_getstacksize(attr, &stack) == 0 &&
-        stack == 256 * 1024 && atomic_fetch_add(&made, 1) >= atoi(limit))
+    if (limit && attr && pthread_attr_getstacksize(attr, &stack) == 0 && stack == 256 * 1024 &&
+        atomic_fetch_add(&made, 1) >= atoi(limit))
         return EAGAIN;
     return real ? real(t, attr, fn, arg) : ENOSYS;
 }
