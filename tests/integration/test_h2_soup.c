@@ -1,11 +1,12 @@
 /* A seeded frame soup for the HTTP/2 session: many short h2c connections, each a
  * reproducible pseudo-random run of frames (valid and broken header blocks, DATA on any
  * stream, padding right and wrong, every control frame with good and bad lengths and
- * values, a lying length last), against the real binary. Every SOUP_CHECK_EVERY connections
+ * values, a lying length last), against the real binary; a polite connection then reads
+ * its answers with flow control given back. Every SOUP_CHECK_EVERY connections
  * a fresh client must still get a static file and a FastCGI echo exactly right, and the
  * server must log no crash and no sanitizer report. Seed n is connection n: to replay,
  * PORTICO_SOUP_FIRST=n PORTICO_SOUP_COUNT=1, with PORTICO_SOUP_TRACE=1 to print each frame
- * sent and each GOAWAY received. */
+ * sent and received and how the connection ended. */
 #include "h2_client.h"
 #include "harness.h"
 
@@ -17,7 +18,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-/* The sanitizer builds run the server several times slower: fewer connections there. */
+/* The sanitizer builds (CI) run the server slower: fewer connections there. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SOUP_SANITIZED 1
 #elif defined(__has_feature)
@@ -45,7 +46,7 @@ static pth_h2_fcgi_t be;
 
 /* What the soup met, for the figures the test prints. */
 static struct {
-    uint64_t frames, sent_dead, goaway, eof, pong, idle, truncated, headers, rst;
+    uint64_t frames, sent_dead, goaway, eof, pong, answered, idle, truncated, headers, rst;
 } stats;
 static uint8_t file[SOUP_FILE_LEN];
 
@@ -82,6 +83,7 @@ typedef struct {
     int32_t next_id;    /* the next new odd stream id */
     int32_t opened[64]; /* ids sent a HEADERS, for frames on known streams */
     bool ended[64];     /* ... and whether this side ended it (END_STREAM sent) */
+    bool reset[64];     /* ... or reset it (no answer to wait for) */
     int nopened;
     uint64_t seed;
     uint32_t rude; /* the percentage of choices that break a rule, per connection */
@@ -286,8 +288,11 @@ static void soup_data(soup_t *s)
 static void soup_rst(soup_t *s)
 {
     uint8_t p[4];
+    int32_t id = some_stream(s, false);
+    for (int i = 0; i < s->nopened; i++)
+        s->reset[i] |= s->opened[i] == id;
     put32(p, chance(&s->r, 80) ? rnd(&s->r, 16) : (uint32_t)next64(&s->r));
-    send_frame(s, NGHTTP2_RST_STREAM, 0, some_stream(s, false), p, bad(s) ? 3 : 4);
+    send_frame(s, NGHTTP2_RST_STREAM, 0, id, p, bad(s) ? 3 : 4);
 }
 
 static void soup_window_update(soup_t *s)
@@ -417,35 +422,86 @@ static void soup_one(soup_t *s)
     }
 }
 
+/* Flow control for what a polite connection reads: the bytes of a DATA given back to the
+ * connection and the stream, and a stream that has answered given a window even if this
+ * side's SETTINGS made its initial one 0. */
+static void give_window(soup_t *s, const pth_h2_frame_t *f)
+{
+    uint8_t p[4];
+    if (f->type == NGHTTP2_DATA && f->length > 0) {
+        put32(p, f->length);
+        send_frame(s, NGHTTP2_WINDOW_UPDATE, 0, 0, p, 4);
+        send_frame(s, NGHTTP2_WINDOW_UPDATE, 0, f->stream, p, 4);
+    } else if (f->type == NGHTTP2_HEADERS && f->status) {
+        put32(p, 65535);
+        send_frame(s, NGHTTP2_WINDOW_UPDATE, 0, f->stream, p, 4);
+    }
+}
+
+/* Whether every stream this side ended has been answered in full or reset; marks the one
+ * f ends. */
+static bool all_answered(soup_t *s, bool *answered, const pth_h2_frame_t *f)
+{
+    bool all = true;
+    for (int i = 0; i < s->nopened; i++) {
+        if (s->opened[i] == f->stream &&
+            (f->type == NGHTTP2_RST_STREAM || (f->flags & NGHTTP2_FLAG_END_STREAM)))
+            answered[i] = true;
+        all &= answered[i] || !s->ended[i] || s->reset[i];
+    }
+    return all;
+}
+
 /* Reads and discards until the server closes, sends GOAWAY or answers the closing PING,
- * or SOUP_IDLE_MS pass with nothing. */
+ * or SOUP_IDLE_MS pass with nothing. A polite connection first cancels the streams it
+ * left open, and waits for the answers to the others too, giving window as it reads. */
 static void drain(soup_t *s, bool ping)
 {
     static const uint8_t end[8] = {'s', 'o', 'u', 'p', '-', 'e', 'n', 'd'};
+    bool polite = ping && s->rude <= 1, pong = false, all = false, answered[64] = {false};
+    uint8_t cancel[4] = {0, 0, 0, NGHTTP2_CANCEL};
+    for (int i = 0; polite && i < s->nopened; i++)
+        if (!s->ended[i])
+            send_frame(s, NGHTTP2_RST_STREAM, 0, s->opened[i], cancel, 4);
     if (ping)
         send_frame(s, NGHTTP2_PING, 0, 0, end, 8);
+    bool trace = getenv("PORTICO_SOUP_TRACE");
     int64_t deadline = pth_now_ms() + SOUP_CONN_MS;
     while (pth_now_ms() < deadline) {
         pth_h2_frame_t f;
         int rc = pth_h2_read(s->c, &f, SOUP_IDLE_MS);
         if (rc != 0) {
             rc == -ETIMEDOUT ? stats.idle++ : stats.eof++;
+            if (trace)
+                fprintf(stderr, "seed %llu rude %u: %s%s\n", (unsigned long long)s->seed, s->rude,
+                        rc == -ETIMEDOUT ? "idle" : "closed",
+                        pong   ? " after the PING's answer"
+                        : ping ? ""
+                               : " after a truncated frame");
             return;
         }
+        if (trace)
+            fprintf(stderr, "  recv type %u flags %#x stream %d len %u status %d\n", f.type,
+                    f.flags, f.stream, f.length, f.status);
         stats.headers += f.type == NGHTTP2_HEADERS;
         stats.rst += f.type == NGHTTP2_RST_STREAM;
         stats.goaway += f.type == NGHTTP2_GOAWAY;
-        if (f.type == NGHTTP2_GOAWAY && getenv("PORTICO_SOUP_TRACE") && f.length >= 8)
+        if (f.type == NGHTTP2_GOAWAY && trace && f.length >= 8)
             fprintf(stderr, "seed %llu rude %u: GOAWAY %u %.*s\n", (unsigned long long)s->seed,
                     s->rude, (unsigned)f.payload[7], (int)f.length - 8, (char *)f.payload + 8);
-        stats.pong += f.type == NGHTTP2_PING && (f.flags & NGHTTP2_FLAG_ACK) && ping &&
-                      f.length == 8 && memcmp(f.payload, end, 8) == 0;
-        bool done = f.type == NGHTTP2_GOAWAY ||
-                    (ping && f.type == NGHTTP2_PING && (f.flags & NGHTTP2_FLAG_ACK) &&
-                     f.length == 8 && memcmp(f.payload, end, 8) == 0);
+        if (polite)
+            give_window(s, &f);
+        pong |= ping && f.type == NGHTTP2_PING && (f.flags & NGHTTP2_FLAG_ACK) && f.length == 8 &&
+                memcmp(f.payload, end, 8) == 0;
+        all = !polite || all_answered(s, answered, &f);
+        bool goaway = f.type == NGHTTP2_GOAWAY;
         pth_h2_frame_free(&f);
-        if (done)
+        if (goaway)
             return;
+        if (pong && all) {
+            stats.pong++, stats.answered += polite;
+            return;
+        }
     }
 }
 
@@ -513,7 +569,8 @@ static void check_log_clean(const char *path, uint64_t after)
             const char *line = hit;
             while (line > log && line[-1] != '\n')
                 line--;
-            ck_abort_msg("after seed %llu, %s: %.400s", (unsigned long long)after, path, line);
+            ck_abort_msg("after seed %llu, %s: %.*s", (unsigned long long)after, path,
+                         (int)strcspn(line, "\n"), line);
         }
     }
     free(log);
@@ -601,14 +658,15 @@ START_TEST(the_server_survives_the_soup_and_still_answers_right)
              count ? strtoull(count, NULL, 10) : SOUP_CONNECTIONS);
     fprintf(stderr,
             "h2_soup (%s): %d connections, %llu frames in %lld ms; ended by GOAWAY %llu, "
-            "close %llu, PING answered %llu, idle %llu, a send failing %llu, a truncated "
+            "close %llu, PING answered %llu (and every stream, politely: %llu), idle %llu, a send "
+            "failing %llu, a truncated "
             "frame %llu; %llu HEADERS and %llu RST_STREAM received\n",
             pth_mpm(), SOUP_CONNECTIONS, (unsigned long long)stats.frames,
             (long long)(pth_now_ms() - t0), (unsigned long long)stats.goaway,
             (unsigned long long)stats.eof, (unsigned long long)stats.pong,
-            (unsigned long long)stats.idle, (unsigned long long)stats.sent_dead,
-            (unsigned long long)stats.truncated, (unsigned long long)stats.headers,
-            (unsigned long long)stats.rst);
+            (unsigned long long)stats.answered, (unsigned long long)stats.idle,
+            (unsigned long long)stats.sent_dead, (unsigned long long)stats.truncated,
+            (unsigned long long)stats.headers, (unsigned long long)stats.rst);
 }
 END_TEST
 
