@@ -259,6 +259,43 @@ static void *swap_loop(void *arg)
     return NULL;
 }
 
+/* Runs the race for 2 s: the docroot's names a and b are exchanged in a loop while url
+ * is requested. Each answer must be 200 with "public\n" or 403; the link's target
+ * ("SECRET") must never be served. Both answers must have come, and swaps made. */
+static void swap_race(const char *a_name, const char *b_name, const char *url, int *served,
+                      int *refused)
+{
+    char a[600], b[600];
+    snprintf(a, sizeof(a), "%s/%s", h->docroot, a_name);
+    snprintf(b, sizeof(b), "%s/%s", h->docroot, b_name);
+    swapper_t sw = {.a = a, .b = b};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, swap_loop, &sw), 0);
+    int leaked = 0;
+    *served = *refused = 0;
+    int64_t end = pth_now_ms() + 2000;
+    while (pth_now_ms() < end && leaked == 0) {
+        pth_resp_t r;
+        pth_get(h, url, NULL, &r);
+        if (r.body && strstr(r.body, "SECRET"))
+            leaked++;
+        else if (r.status == 200)
+            pth_assert_msg(strcmp(r.body, "public\n") == 0, "GET %s body: %s", url, r.body);
+        else if (r.status != 403)
+            ck_abort_msg("GET %s: status %d", url, r.status);
+        *served += r.status == 200;
+        *refused += r.status == 403;
+        pth_resp_free(&r);
+    }
+    sw.stop = true;
+    pthread_join(t, NULL);
+    ck_assert_msg(leaked == 0, "the link's target was served (%d served, %d refused)", *served,
+                  *refused);
+    ck_assert_msg(*served > 0 && *refused > 0 && sw.swaps > 0,
+                  "the race did not run: %d served, %d refused, %ld swaps", *served, *refused,
+                  sw.swaps);
+}
+
 START_TEST(a_directory_swapped_for_a_link_during_requests_never_serves_the_target)
 {
     pth_write_filef(h, "d/f.txt", "public\n");
@@ -266,34 +303,8 @@ START_TEST(a_directory_swapped_for_a_link_during_requests_never_serves_the_targe
     make_link(pth_path(h, "secret"), "dl");
     START("<Directory @DOCROOT@>\n  Options -FollowSymLinks\n</Directory>\n");
     pth_expect_error(h, "AH00037");
-    char a[600], b[600];
-    snprintf(a, sizeof(a), "%s/d", h->docroot);
-    snprintf(b, sizeof(b), "%s/dl", h->docroot);
-    swapper_t sw = {.a = a, .b = b};
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, swap_loop, &sw), 0);
-    int served = 0, refused = 0, leaked = 0;
-    int64_t end = pth_now_ms() + 2000;
-    while (pth_now_ms() < end && leaked == 0) {
-        pth_resp_t r;
-        pth_get(h, "/d/f.txt", NULL, &r);
-        if (r.body && strstr(r.body, "SECRET"))
-            leaked++;
-        else if (r.status == 200)
-            served++;
-        else if (r.status == 403)
-            refused++;
-        else
-            ck_abort_msg("GET /d/f.txt: status %d", r.status);
-        pth_resp_free(&r);
-    }
-    sw.stop = true;
-    pthread_join(t, NULL);
-    ck_assert_msg(leaked == 0, "the link's target was served (%d served, %d refused)", served,
-                  refused);
-    ck_assert_msg(served > 0 && refused > 0 && sw.swaps > 0,
-                  "the race did not run: %d served, %d refused, %ld swaps", served, refused,
-                  sw.swaps);
+    int served, refused;
+    swap_race("d", "dl", "/d/f.txt", &served, &refused);
 }
 END_TEST
 
@@ -310,34 +321,8 @@ START_TEST(a_file_swapped_for_a_link_during_requests_is_served_or_refused_as_a_l
     make_link(pth_path(h, "secret.txt"), "fl");
     START("<Directory @DOCROOT@>\n  Options -FollowSymLinks\n</Directory>\n");
     pth_expect_error(h, "AH00037");
-    char a[600], b[600];
-    snprintf(a, sizeof(a), "%s/f.txt", h->docroot);
-    snprintf(b, sizeof(b), "%s/fl", h->docroot);
-    swapper_t sw = {.a = a, .b = b};
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, swap_loop, &sw), 0);
-    int served = 0, refused = 0, leaked = 0;
-    int64_t end = pth_now_ms() + 2000;
-    while (pth_now_ms() < end && leaked == 0) {
-        pth_resp_t r;
-        pth_get(h, "/f.txt", NULL, &r);
-        if (r.body && strstr(r.body, "SECRET"))
-            leaked++;
-        else if (r.status == 200)
-            pth_assert_msg(strcmp(r.body, "public\n") == 0, "GET /f.txt body: %s", r.body);
-        else if (r.status != 403)
-            ck_abort_msg("GET /f.txt: status %d", r.status);
-        served += r.status == 200;
-        refused += r.status == 403;
-        pth_resp_free(&r);
-    }
-    sw.stop = true;
-    pthread_join(t, NULL);
-    ck_assert_msg(leaked == 0, "the link's target was served (%d served, %d refused)", served,
-                  refused);
-    ck_assert_msg(served > 0 && refused > 0 && sw.swaps > 0,
-                  "the race did not run: %d served, %d refused, %ld swaps", served, refused,
-                  sw.swaps);
+    int served, refused;
+    swap_race("f.txt", "fl", "/f.txt", &served, &refused);
     /* The log is written asynchronously: wait for a line per refusal, with a deadline. */
     int logged = 0;
     for (int64_t until = pth_now_ms() + 3000; logged < refused && pth_now_ms() < until;) {
