@@ -654,14 +654,14 @@ START_TEST(the_server_survives_the_soup_and_still_answers_right)
 {
     int64_t t0 = pth_now_ms();
     const char *first = getenv("PORTICO_SOUP_FIRST"), *count = getenv("PORTICO_SOUP_COUNT");
-    soup_run(first ? strtoull(first, NULL, 10) : 0,
-             count ? strtoull(count, NULL, 10) : SOUP_CONNECTIONS);
+    uint64_t n = count ? strtoull(count, NULL, 10) : SOUP_CONNECTIONS;
+    soup_run(first ? strtoull(first, NULL, 10) : 0, n);
     fprintf(stderr,
-            "h2_soup (%s): %d connections, %llu frames in %lld ms; ended by GOAWAY %llu, "
+            "h2_soup (%s): %llu connections, %llu frames in %lld ms; ended by GOAWAY %llu, "
             "close %llu, PING answered %llu (and every stream, politely: %llu), idle %llu, a send "
             "failing %llu, a truncated "
             "frame %llu; %llu HEADERS and %llu RST_STREAM received\n",
-            pth_mpm(), SOUP_CONNECTIONS, (unsigned long long)stats.frames,
+            pth_mpm(), (unsigned long long)n, (unsigned long long)stats.frames,
             (long long)(pth_now_ms() - t0), (unsigned long long)stats.goaway,
             (unsigned long long)stats.eof, (unsigned long long)stats.pong,
             (unsigned long long)stats.answered, (unsigned long long)stats.idle,
