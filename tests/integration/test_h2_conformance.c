@@ -790,6 +790,43 @@ START_TEST(malformed_requests_count_as_stream_errors)
 }
 END_TEST
 
+/* A session H2MaxStreamErrors ends on a DATA frame (a body short of its content-length)
+ * reads nothing after it: not the GET that follows in the same read, nor a PING of the
+ * wrong size, on which nghttp2 1.52 (having read on) aborted the process. */
+START_TEST(a_session_ended_on_a_data_frame_reads_nothing_after_it)
+{
+    pth_stop(h);
+    pth_config(h, "Protocols h2c http/1.1\nH2MaxStreamErrors 1\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    pth_h2_cork(c, true);
+    for (int32_t id = 1; id <= 3; id += 2) {
+        headers(c, id, 0, (const char *[]){POST_ECHO, "content-length", "2", NULL});
+        pth_h2_frame(c, NGHTTP2_DATA, END, id, "1", 1);
+    }
+    headers(c, 5, END, (const char *[]){GET_FIELDS, NULL});
+    pth_h2_frame(c, NGHTTP2_PING, 0, 0, "1234567", 7);
+    pth_h2_cork(c, false);
+    uint32_t code = 0;
+    int status = 0;
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 5, 5000, &code, &status), NGHTTP2_GOAWAY);
+    ck_assert_int_eq(code, NGHTTP2_ENHANCE_YOUR_CALM);
+    pth_h2_close(c);
+    ck_assert(pth_file_wait_contains(h->error_log, "more than H2MaxStreamErrors", 3000));
+    char *log = pth_read_file(h->error_log, NULL);
+    ck_assert_msg(!strstr(log, "exit signal"), "%s", log);
+    free(log);
+    c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    headers(c, 1, END, (const char *[]){GET_FIELDS, NULL});
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_HEADERS, 1, 5000, NULL, &status), NGHTTP2_HEADERS);
+    ck_assert_int_eq(status, 200);
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -801,6 +838,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, request_trailers_reach_the_request_and_its_log);
     tcase_add_test(tc, a_per_directory_rewrite_to_a_backend_gets_its_request_body);
     tcase_add_test(tc, malformed_requests_count_as_stream_errors);
+    tcase_add_test(tc, a_session_ended_on_a_data_frame_reads_nothing_after_it);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -64,6 +64,12 @@ void pth_h2_close(pth_h2_t *c)
     free(c);
 }
 
+void pth_h2_cork(pth_h2_t *c, bool on)
+{
+    int v = on;
+    (void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+}
+
 int pth_h2_frame(pth_h2_t *c, uint8_t type, uint8_t flags, int32_t stream, const void *p,
                  size_t len)
 {

@@ -36,6 +36,9 @@ void pth_h2_close(pth_h2_t *c);
 /* Writes a frame (payload as given). 0 or -errno (the server may have closed). */
 int pth_h2_frame(pth_h2_t *c, uint8_t type, uint8_t flags, int32_t stream, const void *p,
                  size_t len);
+/* With on, frames written are held back (TCP_CORK) until it is called with off: they
+ * reach the server together, in one read. */
+void pth_h2_cork(pth_h2_t *c, bool on);
 /* Encodes a header block from n name/value pairs (names[i], values[i]) into out (cap);
  * returns its length. */
 size_t pth_h2_block(pth_h2_t *c, uint8_t *out, size_t cap, const char *const *names,
