@@ -113,6 +113,8 @@ struct h2_session {
     int32_t max_stream_id;     /* the highest stream the client opened */
     int continuations;         /* CONTINUATION frames in the header block being read */
     bool calm;                 /* GOAWAY ENHANCE_YOUR_CALM was sent */
+    bool greeted;              /* bytes went out: the server's SETTINGS first (RFC 9113
+                                  3.4), as nghttp2 queues it before anything */
     int stream_errors;         /* [c1] invalid frames on streams (H2MaxStreamErrors) */
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */

@@ -34,6 +34,7 @@ static int write_out(h2_session_t *s)
     struct iovec iov = {h2_ob.p, h2_ob.len};
     int64_t to = s->vh->timeout_ms > 0 ? s->vh->timeout_ms : 60000;
     int rc = pt_conn_writev(s->c, &iov, 1, to, false);
+    s->greeted = true;
     h2_ob.len = 0;
     if (h2_ob.cap > 4 * (size_t)H2_OBUF_FLUSH) /* (a rare huge head: not kept) */
         h2_obuf_free();
@@ -70,12 +71,16 @@ int h2_session_flush(h2_session_t *s)
 void h2_session_goaway_now(h2_session_t *s, uint32_t error)
 {
     int32_t last = s->ng ? nghttp2_session_get_last_proc_stream_id(s->ng) : 0;
-    uint8_t f[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0};
-    f[9] = (uint8_t)((last >> 24) & 0x7f), f[10] = (uint8_t)(last >> 16);
-    f[11] = (uint8_t)(last >> 8), f[12] = (uint8_t)last;
-    f[13] = (uint8_t)(error >> 24), f[14] = (uint8_t)(error >> 16);
-    f[15] = (uint8_t)(error >> 8), f[16] = (uint8_t)error;
-    struct iovec iov = {f, sizeof(f)};
+    /* An empty SETTINGS first when nothing went out yet (the client's first read ended the
+     * session): RFC 9113 3.4 makes it the server's first frame. */
+    uint8_t f[9 + 17] = {0, 0, 0, NGHTTP2_SETTINGS, 0, 0, 0, 0, 0, 0, 0, 8, NGHTTP2_GOAWAY};
+    uint8_t *g = f + 9;
+    g[9] = (uint8_t)((last >> 24) & 0x7f), g[10] = (uint8_t)(last >> 16);
+    g[11] = (uint8_t)(last >> 8), g[12] = (uint8_t)last;
+    g[13] = (uint8_t)(error >> 24), g[14] = (uint8_t)(error >> 16);
+    g[15] = (uint8_t)(error >> 8), g[16] = (uint8_t)error;
+    struct iovec iov = {s->greeted ? g : f, s->greeted ? 17 : sizeof(f)};
+    s->greeted = true;
     (void)pt_conn_writev_some(s->c, &iov, 1, false);
 }
 

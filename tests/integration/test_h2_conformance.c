@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static pth_t *h;
 static pth_h2_fcgi_t be;
@@ -827,6 +828,33 @@ START_TEST(a_session_ended_on_a_data_frame_reads_nothing_after_it)
 }
 END_TEST
 
+/* RFC 9113 3.4: the server's first frame is a SETTINGS, even when the client's first read
+ * already ends the session (here a HEADERS on a stream lower than one opened before it:
+ * PROTOCOL_ERROR). Preface, SETTINGS and both HEADERS reach the server in one read. */
+START_TEST(a_connection_error_in_the_first_read_comes_after_the_servers_settings)
+{
+    pth_h2_t *c = pth_h2_open(h->port, false);
+    ck_assert_ptr_nonnull(c);
+    pth_h2_cork(c, true);
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    ck_assert_int_eq(send(c->fd, preface, sizeof(preface) - 1, MSG_NOSIGNAL),
+                     (ssize_t)sizeof(preface) - 1);
+    pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, NULL, 0);
+    headers(c, 5, END, (const char *[]){GET_FIELDS, NULL});
+    headers(c, 3, END, (const char *[]){GET_FIELDS, NULL});
+    pth_h2_cork(c, false);
+    pth_h2_frame_t f;
+    ck_assert_int_eq(pth_h2_read(c, &f, 5000), 0);
+    ck_assert_msg(f.type == NGHTTP2_SETTINGS && !(f.flags & NGHTTP2_FLAG_ACK),
+                  "the server's first frame: type %u flags %#x", f.type, f.flags);
+    pth_h2_frame_free(&f);
+    uint32_t code = 0;
+    ck_assert(pth_h2_goaway(c, 5000, &code));
+    ck_assert_int_eq(code, NGHTTP2_PROTOCOL_ERROR);
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("h2_conformance");
@@ -839,6 +867,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, a_per_directory_rewrite_to_a_backend_gets_its_request_body);
     tcase_add_test(tc, malformed_requests_count_as_stream_errors);
     tcase_add_test(tc, a_session_ended_on_a_data_frame_reads_nothing_after_it);
+    tcase_add_test(tc, a_connection_error_in_the_first_read_comes_after_the_servers_settings);
     suite_add_tcase(s, tc);
     return s;
 }
