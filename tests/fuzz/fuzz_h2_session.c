@@ -13,7 +13,8 @@
  * The client end of a SOCK_SEQPACKET socketpair keeps those read boundaries whatever the
  * threads' timing: each recv of the server's gets one record. A client thread writes the
  * records and reads and discards what the server sends, so the server never waits for
- * room; the client's side is shut once the session has served every record.
+ * room; the client's side is shut once the session has served every record. Mutations
+ * are libFuzzer's and, by frame, this harness's own (LLVMFuzzerCustomMutator, below).
  *
  * The configuration (written once): h2c with prior knowledge, a small file and routes that
  * answer on the session's thread (a redirect, a 403, server-status), and low limits
@@ -298,4 +299,95 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     uint64_t v;
     (void)read(done_fd, &v, sizeof(v)); /* (a wake nobody waited for) */
     return 0;
+}
+
+/* ---- Mutations by frame ---------------------------------------------------------------
+ * Besides libFuzzer's byte mutations, whole frames of the input (the client's bytes read as
+ * frames by their 9-byte headers) are copied (a stream's copy on the next new stream, so
+ * that one request becomes several, each of which can err), dropped, swapped, or given a
+ * length their type forbids (a PING of 7 bytes): the guards and limits count across
+ * frames, which byte mutations rarely line up. */
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
+
+#define MAX_FRAMES 256
+
+/* The frames' offsets in data (from 2), the last one's end cut at size. */
+static size_t frames_of(const uint8_t *data, size_t size, size_t *off)
+{
+    size_t n = 0;
+    for (size_t i = 2; i + 9 <= size && n < MAX_FRAMES; n++) {
+        off[n] = i;
+        i += 9 + ((size_t)data[i] << 16 | (size_t)data[i + 1] << 8 | data[i + 2]);
+    }
+    return n;
+}
+
+static size_t frame_len(const uint8_t *data, size_t size, const size_t *off, size_t n, size_t k)
+{
+    return (k + 1 < n ? off[k + 1] : size) - off[k];
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned seed)
+{
+    size_t off[MAX_FRAMES];
+    size_t n = size >= 2 ? frames_of(data, size, off) : 0;
+    srand(seed);
+    if (n == 0 || rand() % 2)
+        return LLVMFuzzerMutate(data, size, max);
+    size_t a = (size_t)rand() % n, b = (size_t)rand() % n;
+    size_t alen = frame_len(data, size, off, n, a);
+    static uint8_t tmp[65536];
+    switch (rand() % 4) {
+    case 0: { /* frames a.. (up to 4) copied after b, their streams moved to new ones */
+        size_t more = (size_t)rand() % 4, last = PT_MIN(n - 1, a + more);
+        size_t run = off[last] + frame_len(data, size, off, n, last) - off[a];
+        if (size + run > max || run > sizeof(tmp))
+            return LLVMFuzzerMutate(data, size, max);
+        memcpy(tmp, data + off[a], run);
+        uint32_t bump = 2 * (1 + (uint32_t)rand() % 4);
+        for (size_t k = a; k <= last; k++) {
+            uint8_t *h = tmp + (off[k] - off[a]);
+            uint32_t sid = (uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | h[7] << 8 | h[8];
+            if (sid == 0)
+                continue;
+            sid = (sid + bump) & 0x7fffffff;
+            h[5] = (uint8_t)(sid >> 24), h[6] = (uint8_t)(sid >> 16);
+            h[7] = (uint8_t)(sid >> 8), h[8] = (uint8_t)sid;
+        }
+        size_t at = off[b] + frame_len(data, size, off, n, b);
+        memmove(data + at + run, data + at, size - at);
+        memcpy(data + at, tmp, run);
+        return size + run;
+    }
+    case 1: /* a dropped */
+        memmove(data + off[a], data + off[a] + alen, size - off[a] - alen);
+        return size - alen;
+    case 2: { /* a and b (a before b) swapped */
+        if (a == b)
+            return LLVMFuzzerMutate(data, size, max);
+        if (a > b) {
+            size_t t = a;
+            a = b, b = t;
+        }
+        size_t end = off[b] + frame_len(data, size, off, n, b), span = end - off[a];
+        if (span > sizeof(tmp))
+            return LLVMFuzzerMutate(data, size, max);
+        size_t blen = end - off[b], mid = off[b] - off[a] - frame_len(data, size, off, n, a);
+        alen = frame_len(data, size, off, n, a);
+        memcpy(tmp, data + off[b], blen);
+        memcpy(tmp + blen, data + off[a] + alen, mid);
+        memcpy(tmp + blen + mid, data + off[a], alen);
+        memcpy(data + off[a], tmp, span);
+        return size;
+    }
+    default: { /* a's length off by a little, its payload as it was */
+        size_t len = alen - 9, bad = rand() % 2 ? len + 1 : len - 1;
+        if (alen < 9 || bad > 0xffffff)
+            return LLVMFuzzerMutate(data, size, max);
+        data[off[a]] = (uint8_t)(bad >> 16), data[off[a] + 1] = (uint8_t)(bad >> 8);
+        data[off[a] + 2] = (uint8_t)bad;
+        return size;
+    }
+    }
 }
