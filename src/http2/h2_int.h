@@ -116,6 +116,8 @@ struct h2_session {
     bool greeted;              /* bytes went out: the server's SETTINGS first (RFC 9113
                                   3.4), as nghttp2 queues it before anything */
     int stream_errors;         /* [c1] invalid frames on streams (H2MaxStreamErrors) */
+    bool eof;                  /* the client's side ended (its FIN): what it sent is still
+                                  answered, then the connection closes */
     bool stopping;             /* GOAWAY NO_ERROR was submitted: the child stops; the
                                   session ends once its streams are done */
     int64_t last_stream_ms;

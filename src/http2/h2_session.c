@@ -202,7 +202,7 @@ static int read_in(h2_session_t *s)
  * for neither a CPU nor its own client's request). */
 static void wait_events(h2_session_t *s, int ms)
 {
-    struct pollfd p[2] = {{.fd = s->c->fd, .events = pt_conn_read_events(s->c)},
+    struct pollfd p[2] = {{.fd = s->eof ? -1 : s->c->fd, .events = pt_conn_read_events(s->c)},
                           {.fd = s->efd, .events = POLLIN}};
     pt_mpm_block_begin();
     (void)poll(p, 2, ms);
@@ -288,7 +288,7 @@ static pt_conn_next_t park_idle(h2_session_t *s)
 static pt_conn_next_t park_busy(h2_session_t *s)
 {
     pt_park_t *p = &s->c->park;
-    p->events = socket_events(s->c);
+    p->events = s->eof ? 0 : socket_events(s->c); /* (at its end: ready for good) */
     p->fd2 = s->efd;
     p->events2 = EPOLLIN;
     p->deadline_ms = INT64_MAX;
@@ -307,9 +307,20 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
     }
     pt_conn_shrink(c);
     for (;;) {
-        int got = read_in(s);
-        if (got < 0) {
-            gone = got == PT_ECLOSED;
+        int got = s->eof ? 0 : read_in(s);
+        if (got == PT_ECLOSED) {
+            /* The client's end (or a reset): the streams it started are still answered,
+             * as an HTTP/1 request before a FIN is, and the socket is not read again (a
+             * reset fails the next write). Those whose request had not ended never will:
+             * reset (CANCEL), their workers learn of it. */
+            s->eof = true;
+            got = 0;
+            for (h2_stream_t *st = s->streams; st; st = st->next)
+                if (!st->in_eof && !st->closed && !st->reset_sent) {
+                    st->reset_sent = true;
+                    nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+                }
+        } else if (got < 0) {
             goto end;
         }
         h2_session_run_started(s);
@@ -334,10 +345,12 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
         /* Frames came: read again, unless the read met an empty socket (drained): then
          * whatever comes later raises an event of its own, and the park below sees it,
          * so the read that would find nothing (EAGAIN, once per batch) is not made. */
-        if (!c->read_wants_out && (pt_conn_pending(c) || (got && !c->park.drained)))
+        if (!s->eof && !c->read_wants_out && (pt_conn_pending(c) || (got && !c->park.drained)))
             continue;
-        if (!busy && s->stopping && !responding(s))
+        if (!busy && (s->eof || (s->stopping && !responding(s)))) {
+            gone = s->eof; /* (what waits for window would wait for good) */
             goto end;
+        }
         if (!busy)
             return park_idle(s);
         drain_wake(s);

@@ -430,7 +430,12 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
         if (claim) {
             ev_heap_remove(ev, p);
             forget_fd2_locked(ev, p);
-            p->pending &= ~bits;
+            /* The client's FIN, when it came with bytes, is kept for the next park for
+             * input: the read of those bytes ends short (drained) without meeting it, and
+             * no other edge comes (a request and the FIN together would wait out
+             * KeepAliveTimeout). That park is then ready at once, and its read meets the
+             * end. */
+            p->pending = (p->pending & ~bits) | (bits & EPOLLRDHUP);
             p->drained = false;
         } else if (!p->expired) {
             p->pending |= bits;

@@ -6,9 +6,10 @@
 #include "harness.h"
 
 #include <check.h>
-#include <signal.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,6 @@ static void teardown(void)
     pth_h2_fcgi_stop(&be);
     pth_free(h);
     h = NULL;
-}
-
-/* Frames written while corked leave in one segment: the server reads them in one go. */
-static void cork(pth_h2_t *c, int on)
-{
-    setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 static void headers(pth_h2_t *c, int32_t id, const char *const *n, const char *const *v,
@@ -73,11 +68,11 @@ START_TEST(a_reset_upload_gives_its_bytes_back_to_the_connection_window)
     uint8_t cancel[4] = {0, 0, 0, NGHTTP2_CANCEL};
     for (int i = 0; i < 3; i++) {
         int32_t id = 1 + 2 * i;
-        cork(c, 1);
+        pth_h2_cork(c, true);
         post(c, id, "/f/echo", "100000");
         ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_DATA, 0, id, data, sizeof(data)), 0);
         ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_RST_STREAM, 0, id, cancel, 4), 0);
-        cork(c, 0);
+        pth_h2_cork(c, false);
         pth_sleep_ms(200);
     }
     post(c, 7, "/f/echo", "32768");
@@ -218,6 +213,59 @@ START_TEST(a_graceful_restart_lets_a_response_waiting_for_window_finish)
 }
 END_TEST
 
+/* A client that half-closes its side after its requests (the FIN on their segment) still
+ * gets every answer, the one from a slow backend too; a request whose body the FIN cut short
+ * is reset; then the server closes at once. */
+START_TEST(a_client_that_half_closes_after_its_requests_gets_every_answer)
+{
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nTimeout 30\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=50\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, true);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(pth_h2_expect(c, NGHTTP2_SETTINGS, 0, 3000, NULL, NULL), NGHTTP2_SETTINGS);
+    pth_sleep_ms(50); /* (the session waits for the next frames) */
+    pth_h2_cork(c, true);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/f/slow"), 0);
+    ck_assert_int_eq(pth_h2_get(c, 3, "/a.txt"), 0);
+    /* A request whose body ends short at the FIN: reset, without a wait for the rest. */
+    const char *n[] = {":method", ":scheme", ":path", ":authority", "content-length"};
+    const char *v[] = {"POST", "http", "/f/echo", "localhost", "10"};
+    uint8_t blk[256];
+    size_t blen = pth_h2_block(c, blk, sizeof(blk), n, v, 5);
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, 5, blk, blen), 0);
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_DATA, 0, 5, "abc", 3), 0);
+    ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+    bool ended[2] = {false, false}, reset5 = false;
+    int status[2] = {0, 0};
+    int64_t t0 = pth_now_ms(), answered = -1;
+    pth_h2_frame_t f;
+    int rc;
+    while ((rc = pth_h2_read(c, &f, 5000)) == 0) {
+        int k = f.stream == 1 ? 0 : f.stream == 3 ? 1 : -1;
+        reset5 |= f.stream == 5 && f.type == NGHTTP2_RST_STREAM;
+        if (k >= 0 && f.type == NGHTTP2_HEADERS)
+            status[k] = f.status;
+        if (k >= 0 && (f.flags & NGHTTP2_FLAG_END_STREAM))
+            ended[k] = true;
+        if (ended[0] && ended[1] && answered < 0)
+            answered = pth_now_ms();
+        pth_h2_frame_free(&f);
+    }
+    ck_assert_msg(ended[0] && ended[1], "answered: /f/slow %d (%s), /a.txt %d (%s); read %d",
+                  status[0], ended[0] ? "ended" : "open", status[1], ended[1] ? "ended" : "open",
+                  rc);
+    ck_assert_int_eq(status[0], 200);
+    ck_assert_int_eq(status[1], 200);
+    ck_assert_msg(reset5, "the short upload was not reset");
+    ck_assert_msg(rc == -ECONNRESET, "after the answers: %d, not the close", rc);
+    int64_t after = pth_now_ms() - answered;
+    ck_assert_msg(after < 1000, "closed %lld ms after the last answer (%lld ms in all)",
+                  (long long)after, (long long)(pth_now_ms() - t0));
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *h2_streams_suite(void)
 {
     Suite *s = suite_create("h2_streams");
@@ -227,6 +275,7 @@ static Suite *h2_streams_suite(void)
     tcase_add_test(tc, a_reset_upload_gives_its_bytes_back_to_the_connection_window);
     tcase_add_test(tc, reset_streams_still_running_count_against_the_session_limit);
     tcase_add_test(tc, authority_replaces_a_host_field_that_names_another_host);
+    tcase_add_test(tc, a_client_that_half_closes_after_its_requests_gets_every_answer);
     pth_tcase_add_for(tc, "event", a_graceful_restart_lets_a_response_waiting_for_window_finish);
     suite_add_tcase(s, tc);
     return s;

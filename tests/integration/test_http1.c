@@ -5,6 +5,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +451,30 @@ START_TEST(closes_after_max_keepalive_requests)
 }
 END_TEST
 
+/* A request and the client's FIN that come together, on a connection that waited for its
+ * next request: the answer, then the close at once, not at KeepAliveTimeout (the event
+ * MPM's one wakeup for both was taken by the read of the request). Corked, the FIN rides
+ * on the request's segment. */
+START_TEST(closes_at_once_after_a_request_that_came_with_the_clients_fin)
+{
+    start("KeepAliveTimeout 30\n");
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    read_ok(c, "A", false);
+    pth_sleep_ms(50); /* (parked, waiting for the next request) */
+    int on = 1;
+    ck_assert_int_eq(setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+    pth_conn_sendf(c, "GET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+    read_ok(c, "BB", false);
+    int64_t t0 = pth_now_ms();
+    ck_assert_msg(pth_conn_wait_closed(c, 5000), "open 5 s after the client's FIN");
+    int64_t took = pth_now_ms() - t0;
+    ck_assert_msg(took < 1000, "closed %lld ms after the answer", (long long)took);
+    pth_conn_close(c);
+}
+END_TEST
+
 START_TEST(closes_an_idle_connection_after_keepalive_timeout)
 {
     start(NULL);
@@ -508,6 +534,7 @@ static Suite *http1_suite(void)
     tcase_add_test(ok, serves_an_absolute_form_target);
     tcase_add_test(ok, closes_after_max_keepalive_requests);
     tcase_add_test(ok, closes_an_idle_connection_after_keepalive_timeout);
+    tcase_add_test(ok, closes_at_once_after_a_request_that_came_with_the_clients_fin);
     suite_add_tcase(s, ok);
     return s;
 }
