@@ -108,6 +108,7 @@ typedef struct {
     bool expect;  /* Expect: 100-continue sent */
     bool close;   /* Connection: close: the last answered */
     bool upgrade; /* a 101 to h2c is its answer */
+    bool h2c;     /* it asked for h2c: the connection's last request */
     check_t check;
     size_t off, len;         /* FILE: the part of a.txt; ECHO: the body's length; EXACT: length */
     uint64_t sum;            /* ECHO */
@@ -330,9 +331,14 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         putf(s, "Connection: close\r\n"), q->close = true;
     } else if (end < 14 && !with_body && strcmp(target, "*")) {
         /* RFC 9113 3.2: HTTP2-Settings present, base64url, a multiple of 6 bytes. */
-        q->upgrade = chance(&s->r, 70);
-        putf(s, "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n%s",
-             q->upgrade ? "HTTP2-Settings: AAMAAABkAAQAAP__\r\n" : "");
+        /* Without it, or with one that is not base64url of whole settings, no 101; the
+         * latter may instead be refused (400), and then the connection end. */
+        static const char *const set[] = {"HTTP2-Settings: AAMAAABkAAQAAP__\r\n", "",
+                                          "HTTP2-Settings: !!AAMA*\r\n",
+                                          "HTTP2-Settings: AAMAAABkAA\r\n"};
+        uint32_t k2 = chance(&s->r, 60) ? 0 : 1 + rnd(&s->r, 3);
+        q->upgrade = k2 == 0, q->h2c = true, q->want2 = k2 >= 2 ? 400 : 0;
+        putf(s, "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n%s", set[k2]);
     }
     snprintf(q->what, sizeof(q->what), "%s %.60s", method, target);
     put(s, "\r\n", 2);
@@ -373,11 +379,17 @@ static void gen_broken(soup_t *s, req_t *q)
         "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
         "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
         "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n",
+        "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n",
+        "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n"
+        "\r\nhello",
+        "POST /f/echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5, 5\r\n\r\nhello",
     };
     static const int allow[][2] = {
-        {400, 0}, {400, 0}, {505, 400}, {400, 505}, {400, 0}, {400, 501}, {400, 0},   {400, 0},
-        {400, 0}, {400, 0}, {400, 0},   {400, 0},   {400, 0}, {400, 0},   {400, 0},   {400, 0},
-        {400, 0}, {400, 0}, {400, 0},   {400, 413}, {400, 0}, {501, 400}, {400, 501}, {413, 0},
+        {400, 0},   {400, 0},   {505, 400}, {400, 505}, {400, 0}, {400, 501}, {400, 0},
+        {400, 0},   {400, 0},   {400, 0},   {400, 0},   {400, 0}, {400, 0},   {400, 0},
+        {400, 0},   {400, 0},   {400, 0},   {400, 0},   {400, 0}, {400, 413}, {400, 0},
+        {501, 400}, {400, 501}, {413, 0},   {400, 501}, {400, 0}, {400, 0},
     };
     const size_t nheads = sizeof(heads) / sizeof(heads[0]);
     uint32_t k = rnd(&s->r, (uint32_t)nheads + 6);
@@ -392,6 +404,10 @@ static void gen_broken(soup_t *s, req_t *q)
         snprintf(q->what, sizeof(q->what), "broken #%u", k);
         if (k == 11) /* RFC 9112 5.2: a server may replace the obs-fold with a space */
             q->want = 200, q->check = CHECK_FILE, q->len = SOUP_FILE_LEN;
+        if (k >= 25) { /* RFC 9112 6.3: a list of one length repeated may be taken as it */
+            q->want = 200, q->check = CHECK_ECHO, q->len = 5;
+            q->sum = pth_h2_sum((const uint8_t *)"hello", 5);
+        }
     } else if (k == nheads) { /* bare LF: RFC 9112 2.2 lets a server take it as a line end */
         putf(s, "GET /a.txt HTTP/1.1\nHost: localhost\n\n");
         set_allow(q, 400, 0, 0, 0), q->want = 200, q->check = CHECK_FILE;
@@ -661,7 +677,7 @@ static void judge(conv_t *v, const pth_resp_t *r)
                        q->what, r->status);
         break;
     }
-    if (served)
+    if (served && r->status == q->want)
         check_body(v, q, r);
     if (has_token(r, "Connection", "close")) {
         /* RFC 9110 10.1.1: a server may answer before reading a body and then close. */
@@ -771,7 +787,7 @@ static void plan(soup_t *s)
         else
             gen_valid(s, q, true);
         stats.valid += q->kind == REQ_VALID;
-        if (q->close || q->upgrade || q->kind != REQ_VALID)
+        if (q->close || q->h2c || q->kind != REQ_VALID)
             break;
     }
     req_t *last = &s->req[s->n - 1];
