@@ -35,7 +35,7 @@
 #endif
 #endif
 #ifdef SOUP_SANITIZED
-#define SOUP_CONNECTIONS 1000
+#define SOUP_CONNECTIONS 1500
 #else
 #define SOUP_CONNECTIONS 3000
 #endif
@@ -473,8 +473,8 @@ static void gen_cut(soup_t *s, req_t *q)
     set_allow(q, 400, 408, 0, 0);
     if (cut < q->body) /* in the head: nothing to answer yet */
         q->want = 0, q->body = cut;
-    char what[80];
-    snprintf(what, sizeof(what), "%s, cut at %zu", q->what, cut - q->start);
+    char what[sizeof(q->what)];
+    snprintf(what, sizeof(what), "%.60s, cut at %zu", q->what, cut - q->start);
     memcpy(q->what, what, sizeof(what));
 }
 
