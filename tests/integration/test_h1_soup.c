@@ -7,8 +7,9 @@
  * could take two ways, bad chunks, bare LF, NUL and control bytes, the Limit* bounds set low,
  * a request cut off), pipelined or one at a time, sent in pieces split at random bytes and
  * sometimes half-closed. Every answer must parse, its framing matching its bytes; each valid
- * request gets one final answer, in order, with the status and body it must have; a broken
- * one a 4xx then the close, or the close alone; nothing hangs. Every SOUP_CHECK_EVERY
+ * request gets one final answer, in order, with the status and body it must have (an
+ * Upgrade: h2c a 101, then the server's SETTINGS); a broken one a 4xx (or the 501 or 505 it
+ * earns) then the close, or the close alone; nothing hangs. Every SOUP_CHECK_EVERY
  * connections a fresh client must still get a file, a FastCGI echo and a proxied body
  * exactly, and the server must log no crash or sanitizer report. Seed n is connection n: to
  * replay, PORTICO_SOUP_FIRST=n PORTICO_SOUP_COUNT=1, with PORTICO_SOUP_TRACE=1 to print what
@@ -98,7 +99,7 @@ typedef enum {
     REQ_AFTER,  /* sent after an ending request: answered only if that one was served */
 } req_kind_t;
 
-typedef enum { CHECK_NONE, CHECK_FILE, CHECK_ECHO, CHECK_EXACT, CHECK_MULTI } check_t;
+typedef enum { CHECK_NONE, CHECK_FILE, CHECK_ECHO, CHECK_EXACT, CHECK_MULTI, CHECK_UNSAT } check_t;
 
 typedef struct {
     req_kind_t kind;
@@ -229,7 +230,7 @@ static void file_conditions(soup_t *s, req_t *q, bool get)
         break;
     case 4:
         putf(s, "Range: bytes=%u-%u\r\n", SOUP_FILE_LEN + a, SOUP_FILE_LEN + a + b);
-        q->want = 416, q->check = CHECK_NONE;
+        q->want = 416, q->check = CHECK_UNSAT;
         break;
     default: {
         static const char *const junk[] = {"bytes=abc", "chars=0-5", "bytes 0-5", "bytes=--1"};
@@ -596,6 +597,14 @@ static void check_body(conv_t *v, const req_t *q, const pth_resp_t *r)
                        "seed %llu: %s: %zu bytes, not the %zu expected", sd(v), q->what,
                        r->body_len, q->len);
         break;
+    case CHECK_UNSAT: { /* RFC 9110 15.5.17 (README: "416 carries Content-Range") */
+        char want[32];
+        snprintf(want, sizeof(want), "bytes */%d", SOUP_FILE_LEN);
+        const char *cr = pth_resp_header(r, "Content-Range");
+        pth_assert_msg(cr && !strcmp(cr, want), "seed %llu: %s: 416 with Content-Range %s", sd(v),
+                       q->what, cr ? cr : "(none)");
+        break;
+    }
     case CHECK_MULTI: {
         const char *ct = pth_resp_header(r, "Content-Type");
         pth_assert_msg(ct && !strncmp(ct, "multipart/byteranges", 20),
