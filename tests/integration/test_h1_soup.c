@@ -110,6 +110,7 @@ typedef struct {
     bool close;   /* Connection: close: the last answered */
     bool upgrade; /* a 101 to h2c is its answer */
     bool h2c;     /* it asked for h2c: the connection's last request */
+    bool http10;  /* HTTP/1.0: the last answered, and never chunked (RFC 9112 6.1) */
     check_t check;
     size_t off, len;         /* FILE: the part of a.txt; ECHO: the body's length; EXACT: length */
     uint64_t sum;            /* ECHO */
@@ -256,6 +257,10 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
     const char *method = m < 60 ? "GET" : m < 85 ? "HEAD" : m < 93 ? "POST" : "OPTIONS";
     size_t blen = 0;
     bool with_body = false, chunked = chance(&s->r, 40);
+    /* Sometimes the last request: Connection: close, Upgrade: h2c, or HTTP/1.0. */
+    uint32_t end = may_end ? rnd(&s->r, 100) : 100;
+    q->http10 = end >= 14 && end < 18;
+    chunked &= !q->http10;
     char target[128];
     q->kind = REQ_VALID, q->head = !strcmp(method, "HEAD");
     if (k < 30) {
@@ -308,7 +313,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         fill_body(s, body, blen);
     }
     q->start = s->len;
-    putf(s, "%s %s HTTP/1.1\r\nHost: localhost\r\n", method, target);
+    putf(s, "%s %s HTTP/1.%d\r\nHost: localhost\r\n", method, target, q->http10 ? 0 : 1);
     put_extras(s);
     if (k < 30 && strcmp(method, "OPTIONS"))
         file_conditions(s, q, !strcmp(method, "GET"));
@@ -317,8 +322,10 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
             putf(s, "Transfer-Encoding: chunked\r\n");
         else
             putf(s, "Content-Length: %zu\r\n", blen);
-        q->expect = chance(&s->r, 25);
-        if (q->expect)
+        /* RFC 9110 10.1.1: ignored in an HTTP/1.0 request (no 100 may come). */
+        bool expect = chance(&s->r, 25);
+        q->expect = expect && !q->http10;
+        if (expect)
             putf(s, "Expect: 100-continue\r\n");
     }
     if (q->check == CHECK_ECHO)
@@ -327,8 +334,9 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         q->len = blen, q->exact = malloc(blen + 1);
         memcpy(q->exact, body, blen);
     }
-    uint32_t end = may_end ? rnd(&s->r, 100) : 100;
-    if (end < 8) {
+    if (q->http10) {
+        q->close = true; /* no keep-alive asked for */
+    } else if (end < 8) {
         putf(s, "Connection: close\r\n"), q->close = true;
     } else if (end < 14 && !with_body && strcmp(target, "*")) {
         /* RFC 9113 3.2: HTTP2-Settings present, base64url, a multiple of 6 bytes. */
@@ -341,7 +349,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         q->upgrade = k2 == 0, q->h2c = true, q->want2 = k2 >= 2 ? 400 : 0;
         putf(s, "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n%s", set[k2]);
     }
-    snprintf(q->what, sizeof(q->what), "%s %.60s", method, target);
+    snprintf(q->what, sizeof(q->what), "%s %.60s%s", method, target, q->http10 ? " (1.0)" : "");
     put(s, "\r\n", 2);
     q->body = s->len;
     if (with_body)
@@ -688,6 +696,8 @@ static void judge(conv_t *v, const pth_resp_t *r)
     }
     if (served && r->status == q->want)
         check_body(v, q, r);
+    pth_assert_msg(!q->http10 || !pth_resp_header(r, "Transfer-Encoding"),
+                   "seed %llu: %s: Transfer-Encoding in an answer to HTTP/1.0", sd(v), q->what);
     if (has_token(r, "Connection", "close")) {
         /* RFC 9110 10.1.1: a server may answer before reading a body and then close. */
         pth_assert_msg(
