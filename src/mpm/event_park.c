@@ -152,12 +152,19 @@ static bool quick(const pt_park_t *p)
            !(p->events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP));
 }
 
+/* The client's FIN (EPOLLRDHUP) stays pending once it came, for every later park for
+ * input: a read of the bytes that came with it, or before it, ends short (drained)
+ * without meeting it, and no other edge comes (a request and its FIN together would wait
+ * out KeepAliveTimeout). Such a park is then ready at once, and its read meets the end.
+ * (Owners read to the end once told; a park that wants no input does not take it.) */
+#define EV_STICKY EPOLLRDHUP
+
 /* Takes what came for fd while p was not parked for it and that p waits for now (tlock
  * held). */
 static bool take_pending_locked(pt_park_t *p)
 {
     uint32_t hit = p->pending & want_fd(p);
-    p->pending &= ~hit;
+    p->pending &= ~hit | EV_STICKY;
     return hit != 0;
 }
 
@@ -430,12 +437,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
         if (claim) {
             ev_heap_remove(ev, p);
             forget_fd2_locked(ev, p);
-            /* The client's FIN, when it came with bytes, is kept for the next park for
-             * input: the read of those bytes ends short (drained) without meeting it, and
-             * no other edge comes (a request and the FIN together would wait out
-             * KeepAliveTimeout). That park is then ready at once, and its read meets the
-             * end. */
-            p->pending = (p->pending & ~bits) | (bits & EPOLLRDHUP);
+            p->pending = (p->pending & ~bits) | (bits & EV_STICKY);
             p->drained = false;
         } else if (!p->expired) {
             p->pending |= bits;

@@ -1,6 +1,7 @@
 /* HTTP/1.1 on the wire, over raw sockets: every malformed or smuggling-prone input gets its
  * status and a closed connection (and the server keeps serving new connections); keep-alive,
  * pipelining, HEAD, 100-continue, limits and timeouts behave as RFC 9112 and Apache. */
+#include "h2_client.h"
 #include "harness.h"
 
 #include <check.h>
@@ -475,6 +476,39 @@ START_TEST(closes_at_once_after_a_request_that_came_with_the_clients_fin)
 }
 END_TEST
 
+/* The same when the next request and the FIN came while the connection's worker was still
+ * at its last one (here, waiting 1 s for a FastCGI backend): the park after that answer
+ * takes both, the read of the request ends short without meeting the FIN, and the park
+ * after the second answer must still know of it. */
+START_TEST(closes_at_once_after_a_request_and_fin_that_came_during_the_last_answer)
+{
+    pth_h2_fcgi_t be;
+    ck_assert_int_eq(pth_h2_fcgi_start(&be, pth_path(h, "be.sock")), 0);
+    start("KeepAliveTimeout 30\n"
+          "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\"\n");
+    pth_conn_t *c = pth_conn_open(h);
+    pth_conn_sendf(c, "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    read_ok(c, "A", false);
+    pth_sleep_ms(50); /* (parked once: its socket is armed, later parks need no call) */
+    pth_conn_sendf(c, "GET /f/slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    pth_sleep_ms(300); /* (the worker waits for the backend) */
+    int on = 1;
+    ck_assert_int_eq(setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+    pth_conn_sendf(c, "GET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+    read_ok(c, "slow", false);
+    read_ok(c, "BB", false);
+    int64_t t0 = pth_now_ms();
+    bool closed = pth_conn_wait_closed(c, 5000);
+    int64_t took = pth_now_ms() - t0;
+    pth_conn_close(c);
+    pth_stop(h);
+    pth_h2_fcgi_stop(&be);
+    ck_assert_msg(closed, "open 5 s after the client's FIN");
+    ck_assert_msg(took < 1000, "closed %lld ms after the answer", (long long)took);
+}
+END_TEST
+
 START_TEST(closes_an_idle_connection_after_keepalive_timeout)
 {
     start(NULL);
@@ -535,6 +569,7 @@ static Suite *http1_suite(void)
     tcase_add_test(ok, closes_after_max_keepalive_requests);
     tcase_add_test(ok, closes_an_idle_connection_after_keepalive_timeout);
     tcase_add_test(ok, closes_at_once_after_a_request_that_came_with_the_clients_fin);
+    tcase_add_test(ok, closes_at_once_after_a_request_and_fin_that_came_during_the_last_answer);
     suite_add_tcase(s, ok);
     return s;
 }
