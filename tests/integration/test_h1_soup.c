@@ -17,6 +17,7 @@
 #include "h2_client.h"
 #include "harness.h"
 #include "http_backend.h"
+#include "soup_rng.h"
 
 #include <check.h>
 #include <errno.h>
@@ -65,30 +66,6 @@ static struct {
         upgraded, errors, closed, resets, no_continue;
 } stats;
 
-/* ---- A PRNG of its own (splitmix64), so a seed means the same run everywhere --------- */
-
-typedef struct {
-    uint64_t s;
-} rng_t;
-
-static uint64_t next64(rng_t *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint32_t rnd(rng_t *r, uint32_t n)
-{
-    return (uint32_t)(next64(r) % n);
-}
-
-static bool chance(rng_t *r, uint32_t percent)
-{
-    return rnd(r, 100) < percent;
-}
-
 /* ---- Requests and what each must get -------------------------------------------------- */
 
 typedef enum {
@@ -120,7 +97,7 @@ typedef struct {
 } req_t;
 
 typedef struct {
-    rng_t r;
+    soup_rng_t r;
     uint64_t seed;
     bool trace;
     char *out; /* every byte the connection sends */
@@ -166,16 +143,16 @@ static void put_body(soup_t *s, const uint8_t *b, size_t len, bool chunked)
     }
     static const char *const ext[] = {"", ";a=b", ";q=\"x y\"", ";flag", ";n=1;m=\"2\""};
     for (size_t done = 0; done < len;) {
-        size_t k = 1 + rnd(&s->r, (uint32_t)(len - done));
-        putf(s, chance(&s->r, 50) ? "%zx%s\r\n" : "%zX%s\r\n", k,
-             chance(&s->r, 20) ? ext[rnd(&s->r, 5)] : "");
+        size_t k = 1 + soup_rnd(&s->r, (uint32_t)(len - done));
+        putf(s, soup_chance(&s->r, 50) ? "%zx%s\r\n" : "%zX%s\r\n", k,
+             soup_chance(&s->r, 20) ? ext[soup_rnd(&s->r, 5)] : "");
         put(s, b + done, k);
         put(s, "\r\n", 2);
         done += k;
     }
-    putf(s, "0%s\r\n", chance(&s->r, 10) ? ";last=1" : "");
-    for (uint32_t t = chance(&s->r, 20) ? 1 + rnd(&s->r, 3) : 0; t > 0; t--)
-        putf(s, "X-Trailer-%u: t%u\r\n", t, rnd(&s->r, 1000));
+    putf(s, "0%s\r\n", soup_chance(&s->r, 10) ? ";last=1" : "");
+    for (uint32_t t = soup_chance(&s->r, 20) ? 1 + soup_rnd(&s->r, 3) : 0; t > 0; t--)
+        putf(s, "X-Trailer-%u: t%u\r\n", t, soup_rnd(&s->r, 1000));
     put(s, "\r\n", 2);
 }
 
@@ -185,8 +162,8 @@ static void put_extras(soup_t *s)
     static const char *const f[] = {
         "User-Agent: soup/1",      "Accept: */*",    "Accept-Encoding: identity",
         "Cache-Control: no-cache", "X-Soup: a b\tc", "Cookie: a=1; b=2"};
-    for (uint32_t i = rnd(&s->r, 4); i > 0; i--)
-        putf(s, "%s\r\n", f[rnd(&s->r, 6)]);
+    for (uint32_t i = soup_rnd(&s->r, 4); i > 0; i--)
+        putf(s, "%s\r\n", f[soup_rnd(&s->r, 6)]);
 }
 
 /* The range and conditions of a GET or HEAD of /a.txt, and the answer they make. */
@@ -194,7 +171,7 @@ static void file_conditions(soup_t *s, req_t *q, bool get)
 {
     static const char *const old = "Sat, 01 Jan 1994 00:00:00 GMT";
     q->want = 200, q->check = CHECK_FILE, q->off = 0, q->len = SOUP_FILE_LEN;
-    uint32_t k = rnd(&s->r, 100);
+    uint32_t k = soup_rnd(&s->r, 100);
     if (k < 8) {
         putf(s, "If-None-Match: *\r\n"), q->want = 304, q->check = CHECK_NONE;
         return;
@@ -209,10 +186,10 @@ static void file_conditions(soup_t *s, req_t *q, bool get)
     } else if (k < 24) {
         putf(s, "If-None-Match: \"soup\", \"other\"\r\n");
     }
-    if (!get || !chance(&s->r, 35))
+    if (!get || !soup_chance(&s->r, 35))
         return;
-    uint32_t a = rnd(&s->r, SOUP_FILE_LEN), b = a + rnd(&s->r, SOUP_FILE_LEN - a);
-    switch (rnd(&s->r, 7)) {
+    uint32_t a = soup_rnd(&s->r, SOUP_FILE_LEN), b = a + soup_rnd(&s->r, SOUP_FILE_LEN - a);
+    switch (soup_rnd(&s->r, 7)) {
     case 0:
         putf(s, "Range: bytes=%u-%u\r\n", a, b), q->want = 206, q->off = a, q->len = b - a + 1;
         break;
@@ -221,7 +198,7 @@ static void file_conditions(soup_t *s, req_t *q, bool get)
         q->len = SOUP_FILE_LEN - a;
         break;
     case 2:
-        b = 1 + rnd(&s->r, SOUP_FILE_LEN);
+        b = 1 + soup_rnd(&s->r, SOUP_FILE_LEN);
         putf(s, "Range: bytes=-%u\r\n", b), q->want = 206, q->off = SOUP_FILE_LEN - b;
         q->len = b;
         break;
@@ -235,14 +212,14 @@ static void file_conditions(soup_t *s, req_t *q, bool get)
         break;
     default: {
         static const char *const junk[] = {"bytes=abc", "chars=0-5", "bytes 0-5", "bytes=--1"};
-        putf(s, "Range: %s\r\n", junk[rnd(&s->r, 4)]); /* ignored: RFC 9110 14.2 */
+        putf(s, "Range: %s\r\n", junk[soup_rnd(&s->r, 4)]); /* ignored: RFC 9110 14.2 */
     }
     }
 }
 
 static void fill_body(soup_t *s, uint8_t *b, size_t len)
 {
-    uint64_t x = next64(&s->r);
+    uint64_t x = soup_next64(&s->r);
     for (size_t i = 0; i < len; i++)
         b[i] = (uint8_t)((x >> (i % 7 * 8)) + i * 13);
 }
@@ -253,19 +230,19 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
     static const char *const file_paths[] = {"/a.txt",   "/%61.txt",   "/d/../a.txt",
                                              "/./a.txt", "/a.txt?x=1", "/d/./../a%2Etxt"};
     static uint8_t body[SOUP_BODY_MAX];
-    uint32_t k = rnd(&s->r, 100), m = rnd(&s->r, 100);
+    uint32_t k = soup_rnd(&s->r, 100), m = soup_rnd(&s->r, 100);
     const char *method = m < 60 ? "GET" : m < 85 ? "HEAD" : m < 93 ? "POST" : "OPTIONS";
     size_t blen = 0;
-    bool with_body = false, chunked = chance(&s->r, 40);
+    bool with_body = false, chunked = soup_chance(&s->r, 40);
     /* Sometimes the last request: Connection: close, Upgrade: h2c, or HTTP/1.0. */
-    uint32_t end = may_end ? rnd(&s->r, 100) : 100;
+    uint32_t end = may_end ? soup_rnd(&s->r, 100) : 100;
     q->http10 = end >= 14 && end < 18;
     chunked &= !q->http10;
     char target[128];
     q->kind = REQ_VALID, q->head = !strcmp(method, "HEAD");
     if (k < 30) {
-        const char *p = file_paths[rnd(&s->r, 6)];
-        if (chance(&s->r, 10))
+        const char *p = file_paths[soup_rnd(&s->r, 6)];
+        if (soup_chance(&s->r, 10))
             snprintf(target, sizeof(target), "http://localhost%s", p); /* absolute-form */
         else
             snprintf(target, sizeof(target), "%s", p);
@@ -273,10 +250,10 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
             method = "GET", q->head = false, with_body = true;
         q->want = 200;
     } else if (k < 38) {
-        snprintf(target, sizeof(target), "/nope%u.txt", rnd(&s->r, 3));
+        snprintf(target, sizeof(target), "/nope%u.txt", soup_rnd(&s->r, 3));
         method = q->head ? "HEAD" : "GET", q->want = 404;
     } else if (k < 45) {
-        bool slash = chance(&s->r, 70);
+        bool slash = soup_chance(&s->r, 70);
         snprintf(target, sizeof(target), "%s", slash ? "/d/" : "/d");
         method = q->head ? "HEAD" : "GET", q->want = slash ? 200 : 301;
         q->check = slash && !q->head ? CHECK_EXACT : CHECK_NONE;
@@ -285,7 +262,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
             memcpy(q->exact, index_html, q->len);
         }
     } else if (k < 70) {
-        snprintf(target, sizeof(target), "/f/echo%s", chance(&s->r, 20) ? "?a=1&b=%20" : "");
+        snprintf(target, sizeof(target), "/f/echo%s", soup_chance(&s->r, 20) ? "?a=1&b=%20" : "");
         with_body = !strcmp(method, "POST");
         q->want = 200, q->check = q->head ? CHECK_NONE : CHECK_ECHO;
     } else if (k < 92) {
@@ -295,9 +272,9 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
             q->check = CHECK_EXACT;
         } else {
             method = q->head ? "HEAD" : "GET";
-            size_t n = rnd(&s->r, 20000);
+            size_t n = soup_rnd(&s->r, 20000);
             snprintf(target, sizeof(target), "/b/bytes?n=%zu%s", n,
-                     chance(&s->r, 30) ? "&chunked=1" : "");
+                     soup_chance(&s->r, 30) ? "&chunked=1" : "");
             q->check = q->head ? CHECK_NONE : CHECK_EXACT;
             if (!q->head) {
                 q->len = n, q->exact = malloc(n + 1);
@@ -309,7 +286,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         q->head = false;
     }
     if (with_body) {
-        blen = chance(&s->r, 10) ? 0 : 1 + rnd(&s->r, SOUP_BODY_MAX);
+        blen = soup_chance(&s->r, 10) ? 0 : 1 + soup_rnd(&s->r, SOUP_BODY_MAX);
         fill_body(s, body, blen);
     }
     q->start = s->len;
@@ -323,7 +300,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         else
             putf(s, "Content-Length: %zu\r\n", blen);
         /* RFC 9110 10.1.1: ignored in an HTTP/1.0 request (no 100 may come). */
-        bool expect = chance(&s->r, 25);
+        bool expect = soup_chance(&s->r, 25);
         q->expect = expect && !q->http10;
         if (expect)
             putf(s, "Expect: 100-continue\r\n");
@@ -345,7 +322,7 @@ static void gen_valid(soup_t *s, req_t *q, bool may_end)
         static const char *const set[] = {"HTTP2-Settings: AAMAAABkAAQAAP__\r\n", "",
                                           "HTTP2-Settings: !!AAMA*\r\n",
                                           "HTTP2-Settings: AAMAAABkAA\r\n"};
-        uint32_t k2 = chance(&s->r, 60) ? 0 : 1 + rnd(&s->r, 3);
+        uint32_t k2 = soup_chance(&s->r, 60) ? 0 : 1 + soup_rnd(&s->r, 3);
         q->upgrade = k2 == 0, q->h2c = true, q->want2 = k2 >= 2 ? 400 : 0;
         putf(s, "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n%s", set[k2]);
     }
@@ -401,12 +378,12 @@ static void gen_broken(soup_t *s, req_t *q)
         {501, 400}, {400, 501}, {413, 0},   {400, 501}, {400, 0}, {400, 0},
     };
     const size_t nheads = sizeof(heads) / sizeof(heads[0]);
-    uint32_t k = rnd(&s->r, (uint32_t)nheads + 6);
+    uint32_t k = soup_rnd(&s->r, (uint32_t)nheads + 6);
     q->kind = REQ_BROKEN, q->start = s->len;
     if (k < nheads) {
         size_t len = strlen(heads[k]);
         put(s, heads[k], len);
-        if (k == 9 && chance(&s->r, 50))
+        if (k == 9 && soup_chance(&s->r, 50))
             s->out[s->len - len + strlen("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nX-C: a")] =
                 '\0'; /* NUL */
         set_allow(q, allow[k][0], allow[k][1], 0, 0);
@@ -445,7 +422,7 @@ static void gen_broken(soup_t *s, req_t *q)
                                           "5\nhello\r\n0\r\n\r\n",
                                           "5\r\nhello\r\n0\r\nX: a\r\n b\r\n\r\n"};
         static const char *const to[] = {"/f/echo", "/b/body", "/a.txt"};
-        uint32_t t = rnd(&s->r, 3), b = rnd(&s->r, 7);
+        uint32_t t = soup_rnd(&s->r, 3), b = soup_rnd(&s->r, 7);
         putf(s, "%s %s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n%s",
              t == 2 ? "GET" : "POST", to[t], bad[b]);
         set_allow(q, 400, 413, 0, 0), snprintf(q->what, sizeof(q->what), "bad chunk #%u", b);
@@ -476,7 +453,7 @@ static void gen_cut(soup_t *s, req_t *q)
         q->kind = REQ_VALID;
         return;
     }
-    size_t cut = q->start + 1 + rnd(&s->r, (uint32_t)len - 1);
+    size_t cut = q->start + 1 + soup_rnd(&s->r, (uint32_t)len - 1);
     s->len = q->end = cut;
     q->kind = REQ_CUT;
     set_allow(q, 400, 408, 0, 0);
@@ -552,16 +529,16 @@ static bool send_pieces(conv_t *v, size_t from, size_t to)
     soup_t *s = v->s;
     while (from < to) {
         size_t n = to - from;
-        if (chance(&s->r, 40))
-            n = 1 + rnd(&s->r, (uint32_t)n);
+        if (soup_chance(&s->r, 40))
+            n = 1 + soup_rnd(&s->r, (uint32_t)n);
         stats.pieces++;
         if (s->trace)
             trace_bytes("send", s->out + from, n);
         if (!send_all(v, from, from + n))
             return false;
         from += n;
-        if (from < to && chance(&s->r, 3))
-            pth_sleep_ms(1 + (int)rnd(&s->r, 3));
+        if (from < to && soup_chance(&s->r, 3))
+            pth_sleep_ms(1 + (int)soup_rnd(&s->r, 3));
     }
     return true;
 }
@@ -795,10 +772,10 @@ static void settle(conv_t *v, int upto)
  * ending one sometimes a request that must go unanswered. */
 static void plan(soup_t *s)
 {
-    int n = 1 + (int)rnd(&s->r, SOUP_MAX_REQUESTS - 1);
+    int n = 1 + (int)soup_rnd(&s->r, SOUP_MAX_REQUESTS - 1);
     for (int i = 0; i < n; i++) {
         req_t *q = &s->req[s->n++];
-        uint32_t k = i == n - 1 ? rnd(&s->r, 100) : 100;
+        uint32_t k = i == n - 1 ? soup_rnd(&s->r, 100) : 100;
         if (k < 22)
             gen_broken(s, q), stats.broken++;
         else if (k < 32)
@@ -810,7 +787,7 @@ static void plan(soup_t *s)
             break;
     }
     req_t *last = &s->req[s->n - 1];
-    if ((last->close || last->kind == REQ_BROKEN) && chance(&s->r, 30)) {
+    if ((last->close || last->kind == REQ_BROKEN) && soup_chance(&s->r, 30)) {
         req_t *q = &s->req[s->n++];
         q->kind = REQ_AFTER, q->want = 200, q->check = CHECK_FILE, q->len = SOUP_FILE_LEN;
         q->start = s->len;
@@ -827,8 +804,8 @@ static void soup_connection(uint64_t seed)
     s.trace = getenv("PORTICO_SOUP_TRACE") != NULL;
     plan(&s);
     /* Not half-closed before an upgrade: the preface must follow the 101. */
-    bool pipelined = chance(&s.r, 50) && s.n > 1,
-         shut = chance(&s.r, 15) && !s.req[s.n - 1].upgrade;
+    bool pipelined = soup_chance(&s.r, 50) && s.n > 1,
+         shut = soup_chance(&s.r, 15) && !s.req[s.n - 1].upgrade;
     conv_t v = {.s = &s, .c = pth_conn_open(h)};
     stats.pipelined += pipelined;
     if (s.trace)

@@ -10,6 +10,7 @@
  * sent and received and how the connection ended. */
 #include "h2_client.h"
 #include "harness.h"
+#include "soup_rng.h"
 
 #include <check.h>
 #include <errno.h>
@@ -51,36 +52,11 @@ static struct {
 } stats;
 static uint8_t file[SOUP_FILE_LEN];
 
-/* ---- A PRNG of its own (splitmix64), so a seed means the same run everywhere --------- */
-
-typedef struct {
-    uint64_t s;
-} rng_t;
-
-static uint64_t next64(rng_t *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform enough in [0, n) for n far below 2^32. */
-static uint32_t rnd(rng_t *r, uint32_t n)
-{
-    return (uint32_t)(next64(r) % n);
-}
-
-static bool chance(rng_t *r, uint32_t percent)
-{
-    return rnd(r, 100) < percent;
-}
-
 /* ---- One soup connection ------------------------------------------------------------ */
 
 typedef struct {
     pth_h2_t *c;
-    rng_t r;
+    soup_rng_t r;
     int32_t next_id;    /* the next new odd stream id */
     int32_t opened[64]; /* ids sent a HEADERS, for frames on known streams */
     bool ended[64];     /* ... and whether this side ended it (END_STREAM sent) */
@@ -95,7 +71,7 @@ typedef struct {
  * (its streams get far) to hostile (it is mostly ended early by a connection error). */
 static bool bad(soup_t *s)
 {
-    return chance(&s->r, s->rude);
+    return soup_chance(&s->r, s->rude);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -123,36 +99,36 @@ static int32_t some_stream(soup_t *s, bool for_data)
         for (int i = 0; i < s->nopened; i++)
             if (!for_data || !s->ended[i])
                 ids[n++] = s->opened[i];
-        return n ? ids[rnd(&s->r, n)] : 0;
+        return n ? ids[soup_rnd(&s->r, n)] : 0;
     }
-    uint32_t k = rnd(&s->r, 100);
+    uint32_t k = soup_rnd(&s->r, 100);
     if (k < 50 && s->nopened)
-        return s->opened[rnd(&s->r, (uint32_t)s->nopened)];
+        return s->opened[soup_rnd(&s->r, (uint32_t)s->nopened)];
     if (k < 75)
         return s->next_id; /* idle */
     if (k < 85)
-        return 2 * (int32_t)rnd(&s->r, 10) + 2; /* even */
+        return 2 * (int32_t)soup_rnd(&s->r, 10) + 2; /* even */
     if (k < 92)
         return 0;
-    return (int32_t)rnd(&s->r, 0x7fffffff);
+    return (int32_t)soup_rnd(&s->r, 0x7fffffff);
 }
 
 /* Mostly the next odd id; sometimes one reused, even, 0, or one that jumps ahead. */
 static int32_t headers_stream(soup_t *s)
 {
-    uint32_t k = bad(s) ? rnd(&s->r, 100) : 0;
+    uint32_t k = bad(s) ? soup_rnd(&s->r, 100) : 0;
     if (k < 50 || (k < 85 && !s->nopened)) {
         int32_t id = s->next_id;
         s->next_id += 2;
         return id;
     }
     if (k < 85)
-        return s->opened[rnd(&s->r, (uint32_t)s->nopened)];
+        return s->opened[soup_rnd(&s->r, (uint32_t)s->nopened)];
     if (k < 90)
-        return 2 * (int32_t)rnd(&s->r, 10) + 2;
+        return 2 * (int32_t)soup_rnd(&s->r, 10) + 2;
     if (k < 93)
         return 0;
-    s->next_id += 2 * (int32_t)rnd(&s->r, 50) + 2;
+    s->next_id += 2 * (int32_t)soup_rnd(&s->r, 50) + 2;
     return s->next_id - 2;
 }
 
@@ -167,24 +143,25 @@ static size_t request_fields(soup_t *s, const char **n, const char **v, char *vb
 {
     static const char *const paths[] = {"/a.txt", "/nope", "/f/echo", "/f/ok", "/a.txt?q=1"};
     size_t k = 0, used = 0;
-    uint32_t kind = rnd(&s->r, 4);
+    uint32_t kind = soup_rnd(&s->r, 4);
     n[k] = ":method", v[k++] = kind == 0 ? "GET" : kind == 1 ? "HEAD" : "POST";
     n[k] = ":scheme", v[k++] = "http";
-    n[k] = ":path", v[k++] = kind >= 2 ? "/f/echo" : paths[rnd(&s->r, 5)];
+    n[k] = ":path", v[k++] = kind >= 2 ? "/f/echo" : paths[soup_rnd(&s->r, 5)];
     n[k] = ":authority", v[k++] = "localhost";
-    if (kind >= 2 && chance(&s->r, 60)) {
+    if (kind >= 2 && soup_chance(&s->r, 60)) {
         char *cl = vbuf + used;
-        used += (size_t)snprintf(cl, vcap - used, "%u", rnd(&s->r, 3001)) + 1;
+        used += (size_t)snprintf(cl, vcap - used, "%u", soup_rnd(&s->r, 3001)) + 1;
         n[k] = "content-length", v[k++] = cl;
     }
-    for (uint32_t i = rnd(&s->r, 5); i > 0; i--) {
-        const char *name = extra_names[rnd(&s->r, 10)];
+    for (uint32_t i = soup_rnd(&s->r, 5); i > 0; i--) {
+        const char *name = extra_names[soup_rnd(&s->r, 10)];
         char *val = vbuf + used;
-        size_t len = rnd(&s->r, 100) < 85 ? rnd(&s->r, 20) : rnd(&s->r, 2 * SOUP_FIELD_LIMIT);
+        size_t len =
+            soup_rnd(&s->r, 100) < 85 ? soup_rnd(&s->r, 20) : soup_rnd(&s->r, 2 * SOUP_FIELD_LIMIT);
         if (used + len + 1 > vcap)
             break;
         for (size_t j = 0; j < len; j++)
-            val[j] = (char)('a' + rnd(&s->r, 26));
+            val[j] = (char)('a' + soup_rnd(&s->r, 26));
         val[len] = '\0';
         used += len + 1;
         n[k] = name, v[k++] = val;
@@ -192,7 +169,7 @@ static size_t request_fields(soup_t *s, const char **n, const char **v, char *vb
     if (bad(s)) {
         static const char *const bad_n[] = {":foo", ":path", ":status", ":method", "Host"};
         static const char *const bad_v[] = {"1", "/b", "200", "PUT", "x"};
-        uint32_t b = rnd(&s->r, 5);
+        uint32_t b = soup_rnd(&s->r, 5);
         n[k] = bad_n[b], v[k++] = bad_v[b];
     }
     if (bad(s))
@@ -214,18 +191,18 @@ static void soup_headers(soup_t *s)
     for (int i = 0; i < s->nopened; i++)
         if (s->opened[i] == id)
             known = i;
-    if (known >= 0 && chance(&s->r, 50)) {
+    if (known >= 0 && soup_chance(&s->r, 50)) {
         n[0] = "x-trailer", v[0] = "1", k = 1;
     } else {
         k = request_fields(s, n, v, vbuf, sizeof(vbuf));
     }
     uint8_t blk[8192];
     size_t len = pth_h2_block(s->c, blk + 5, sizeof(blk) - 5, n, v, k);
-    uint8_t flags = chance(&s->r, 50) ? NGHTTP2_FLAG_END_STREAM : 0;
+    uint8_t flags = soup_chance(&s->r, 50) ? NGHTTP2_FLAG_END_STREAM : 0;
     uint8_t *p = blk + 5;
-    if (chance(&s->r, 10)) {
-        put32(blk, (uint32_t)id + (bad(s) ? 0 : 1 + rnd(&s->r, 20))); /* rude: itself */
-        blk[4] = (uint8_t)rnd(&s->r, 256);
+    if (soup_chance(&s->r, 10)) {
+        put32(blk, (uint32_t)id + (bad(s) ? 0 : 1 + soup_rnd(&s->r, 20))); /* rude: itself */
+        blk[4] = (uint8_t)soup_rnd(&s->r, 256);
         p = blk, len += 5, flags |= NGHTTP2_FLAG_PRIORITY;
     }
     bool end = !bad(s);
@@ -233,8 +210,8 @@ static void soup_headers(soup_t *s)
         known = s->nopened++, s->opened[known] = id;
     if (known >= 0)
         s->ended[known] |= flags & NGHTTP2_FLAG_END_STREAM;
-    if (len > 1 && chance(&s->r, 20)) {
-        size_t cut = 1 + rnd(&s->r, (uint32_t)len - 1);
+    if (len > 1 && soup_chance(&s->r, 20)) {
+        size_t cut = 1 + soup_rnd(&s->r, (uint32_t)len - 1);
         send_frame(s, NGHTTP2_HEADERS, flags, id, p, cut);
         send_frame(s, NGHTTP2_CONTINUATION, end ? NGHTTP2_FLAG_END_HEADERS : 0,
                    bad(s) ? some_stream(s, false) : id, p + cut, len - cut);
@@ -256,7 +233,7 @@ static void soup_continuation(soup_t *s)
     const char *n[] = {"x-a"}, *v[] = {"b"};
     uint8_t blk[64];
     size_t len = pth_h2_block(s->c, blk, sizeof(blk), n, v, 1);
-    send_frame(s, NGHTTP2_CONTINUATION, chance(&s->r, 50) ? NGHTTP2_FLAG_END_HEADERS : 0,
+    send_frame(s, NGHTTP2_CONTINUATION, soup_chance(&s->r, 50) ? NGHTTP2_FLAG_END_HEADERS : 0,
                some_stream(s, false), blk, len);
 }
 
@@ -269,19 +246,19 @@ static void soup_data(soup_t *s)
         return;
     }
     static uint8_t buf[3001];
-    size_t len = rnd(&s->r, 3001);
+    size_t len = soup_rnd(&s->r, 3001);
     for (size_t i = 0; i < len; i++)
         buf[i] = (uint8_t)(i * 7 + 1);
-    uint8_t flags = chance(&s->r, 50) ? NGHTTP2_FLAG_END_STREAM : 0;
+    uint8_t flags = soup_chance(&s->r, 50) ? NGHTTP2_FLAG_END_STREAM : 0;
     for (int i = 0; i < s->nopened; i++)
         if (s->opened[i] == id)
             s->ended[i] |= flags & NGHTTP2_FLAG_END_STREAM;
-    if (chance(&s->r, 15)) {
+    if (soup_chance(&s->r, 15)) {
         flags |= NGHTTP2_FLAG_PADDED;
         if (len == 0)
             len = 1;
-        buf[0] = !bad(s) ? (uint8_t)rnd(&s->r, (uint32_t)(len < 256 ? len : 256))
-                         : (uint8_t)(len - 1 + rnd(&s->r, 10));
+        buf[0] = !bad(s) ? (uint8_t)soup_rnd(&s->r, (uint32_t)(len < 256 ? len : 256))
+                         : (uint8_t)(len - 1 + soup_rnd(&s->r, 10));
     }
     send_frame(s, NGHTTP2_DATA, flags, id, buf, len);
 }
@@ -292,7 +269,7 @@ static void soup_rst(soup_t *s)
     int32_t id = some_stream(s, false);
     for (int i = 0; i < s->nopened; i++)
         s->reset[i] |= s->opened[i] == id;
-    put32(p, chance(&s->r, 80) ? rnd(&s->r, 16) : (uint32_t)next64(&s->r));
+    put32(p, soup_chance(&s->r, 80) ? soup_rnd(&s->r, 16) : (uint32_t)soup_next64(&s->r));
     send_frame(s, NGHTTP2_RST_STREAM, 0, id, p, bad(s) ? 3 : 4);
 }
 
@@ -300,8 +277,8 @@ static void soup_window_update(soup_t *s)
 {
     static const uint32_t incs[] = {0, 1, 1024, 65535, 0x7fffffff, 0x80000000u};
     uint8_t p[5] = {0};
-    put32(p, bad(s) ? incs[rnd(&s->r, 6)] : 1 + rnd(&s->r, 65535));
-    send_frame(s, NGHTTP2_WINDOW_UPDATE, 0, chance(&s->r, 50) ? 0 : some_stream(s, false), p,
+    put32(p, bad(s) ? incs[soup_rnd(&s->r, 6)] : 1 + soup_rnd(&s->r, 65535));
+    send_frame(s, NGHTTP2_WINDOW_UPDATE, 0, soup_chance(&s->r, 50) ? 0 : some_stream(s, false), p,
                bad(s) ? 5 : 4);
 }
 
@@ -312,16 +289,17 @@ static void soup_settings(soup_t *s)
                                     16383,      16384,       65535,      65536, 1u << 24,
                                     0x7fffffff, 0x80000000u, 0xffffffffu};
     uint8_t p[6 * 4 + 1];
-    size_t n = rnd(&s->r, 5), len = 6 * n;
+    size_t n = soup_rnd(&s->r, 5), len = 6 * n;
     for (size_t i = 0; i < n; i++) {
-        uint16_t id = (uint16_t)(chance(&s->r, 85) ? 1 + rnd(&s->r, 9) : rnd(&s->r, 65536));
-        uint32_t v = vals[rnd(&s->r, 13)];
+        uint16_t id =
+            (uint16_t)(soup_chance(&s->r, 85) ? 1 + soup_rnd(&s->r, 9) : soup_rnd(&s->r, 65536));
+        uint32_t v = vals[soup_rnd(&s->r, 13)];
         if (!bad(s) && id == NGHTTP2_SETTINGS_MAX_FRAME_SIZE)
-            v = 16384 + rnd(&s->r, 1u << 23);
+            v = 16384 + soup_rnd(&s->r, 1u << 23);
         else if (!bad(s) && id == NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE)
-            v = rnd(&s->r, 1u << 20);
+            v = soup_rnd(&s->r, 1u << 20);
         else if (!bad(s) && (id == NGHTTP2_SETTINGS_ENABLE_PUSH || id == 8))
-            v = rnd(&s->r, 2);
+            v = soup_rnd(&s->r, 2);
         else if (!bad(s) && id == 9) /* NO_RFC7540_PRIORITIES may not change */
             id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS;
         p[6 * i] = (uint8_t)(id >> 8), p[6 * i + 1] = (uint8_t)id;
@@ -336,9 +314,10 @@ static void soup_settings(soup_t *s)
 static void soup_ping(soup_t *s)
 {
     uint8_t p[9] = {'s', 'o', 'u', 'p', 0, 0, 0, 0, 0};
-    put32(p + 4, (uint32_t)next64(&s->r));
-    size_t len = bad(s) ? rnd(&s->r, 10) : 8;
-    send_frame(s, NGHTTP2_PING, chance(&s->r, 20) ? NGHTTP2_FLAG_ACK : 0, bad(s) ? 1 : 0, p, len);
+    put32(p + 4, (uint32_t)soup_next64(&s->r));
+    size_t len = bad(s) ? soup_rnd(&s->r, 10) : 8;
+    send_frame(s, NGHTTP2_PING, soup_chance(&s->r, 20) ? NGHTTP2_FLAG_ACK : 0, bad(s) ? 1 : 0, p,
+               len);
 }
 
 static void soup_priority(soup_t *s)
@@ -346,10 +325,10 @@ static void soup_priority(soup_t *s)
     int32_t id = some_stream(s, false);
     uint8_t p[6] = {0};
     put32(p, bad(s) ? (uint32_t)id : (uint32_t)some_stream(s, false));
-    if (chance(&s->r, 10))
+    if (soup_chance(&s->r, 10))
         p[0] |= 0x80; /* exclusive */
-    p[4] = (uint8_t)rnd(&s->r, 256);
-    send_frame(s, NGHTTP2_PRIORITY, 0, id, p, bad(s) ? rnd(&s->r, 7) : 5);
+    p[4] = (uint8_t)soup_rnd(&s->r, 256);
+    send_frame(s, NGHTTP2_PRIORITY, 0, id, p, bad(s) ? soup_rnd(&s->r, 7) : 5);
 }
 
 static void soup_priority_update(soup_t *s)
@@ -357,11 +336,11 @@ static void soup_priority_update(soup_t *s)
     static const char *const fv[] = {"u=0", "u=7, i", "u=9", "i=?0", ",,", ""};
     uint8_t p[32];
     put32(p, (uint32_t)some_stream(s, false));
-    const char *f = fv[rnd(&s->r, 6)];
+    const char *f = fv[soup_rnd(&s->r, 6)];
     size_t len = 4 + strlen(f);
     memcpy(p + 4, f, strlen(f));
     if (bad(s))
-        len = rnd(&s->r, 4);
+        len = soup_rnd(&s->r, 4);
     send_frame(s, NGHTTP2_PRIORITY_UPDATE, 0, bad(s) ? some_stream(s, false) : 0, p, len);
 }
 
@@ -369,18 +348,18 @@ static void soup_goaway(soup_t *s)
 {
     uint8_t p[16] = {0};
     put32(p, bad(s) ? (uint32_t)some_stream(s, false) : 0); /* the server's: none */
-    put32(p + 4, rnd(&s->r, 16));
+    put32(p + 4, soup_rnd(&s->r, 16));
     memcpy(p + 8, "soup-bye", 8);
-    send_frame(s, NGHTTP2_GOAWAY, 0, bad(s) ? 1 : 0, p, 8 + rnd(&s->r, 9));
+    send_frame(s, NGHTTP2_GOAWAY, 0, bad(s) ? 1 : 0, p, 8 + soup_rnd(&s->r, 9));
 }
 
 static void soup_unknown(soup_t *s)
 {
     uint8_t p[100];
-    size_t len = rnd(&s->r, sizeof(p));
+    size_t len = soup_rnd(&s->r, sizeof(p));
     for (size_t i = 0; i < len; i++)
-        p[i] = (uint8_t)next64(&s->r);
-    send_frame(s, (uint8_t)(0x20 + rnd(&s->r, 0xe0)), (uint8_t)rnd(&s->r, 256),
+        p[i] = (uint8_t)soup_next64(&s->r);
+    send_frame(s, (uint8_t)(0x20 + soup_rnd(&s->r, 0xe0)), (uint8_t)soup_rnd(&s->r, 256),
                some_stream(s, false), p, len);
 }
 
@@ -388,11 +367,11 @@ static void soup_unknown(soup_t *s)
 static void soup_truncated(soup_t *s)
 {
     uint8_t f[9 + 64] = {0};
-    uint32_t len = 64 + rnd(&s->r, 16000);
+    uint32_t len = 64 + soup_rnd(&s->r, 16000);
     f[0] = (uint8_t)(len >> 16), f[1] = (uint8_t)(len >> 8), f[2] = (uint8_t)len;
-    f[3] = (uint8_t)rnd(&s->r, 11);
+    f[3] = (uint8_t)soup_rnd(&s->r, 11);
     put32(f + 5, (uint32_t)some_stream(s, false) & 0x7fffffff);
-    size_t n = 9 + rnd(&s->r, 64);
+    size_t n = 9 + soup_rnd(&s->r, 64);
     if (!s->dead && send(s->c->fd, f, n, MSG_NOSIGNAL) != (ssize_t)n)
         s->dead = true;
 }
@@ -413,7 +392,7 @@ static void soup_one(soup_t *s)
     uint32_t total = 0;
     for (size_t i = 0; i < sizeof(menu) / sizeof(menu[0]); i++)
         total += menu[i].weight;
-    uint32_t k = rnd(&s->r, total);
+    uint32_t k = soup_rnd(&s->r, total);
     for (size_t i = 0;; i++) {
         if (k < menu[i].weight) {
             menu[i].fn(s);
@@ -510,12 +489,12 @@ static void soup_connection(uint64_t seed)
 {
     soup_t s = {.r = {seed * 0x2545f4914f6cdd1dull + 1}, .next_id = 1, .seed = seed};
     static const uint32_t rudeness[] = {0, 1, 3, 10, 30};
-    s.rude = rudeness[rnd(&s.r, 5)];
+    s.rude = rudeness[soup_rnd(&s.r, 5)];
     s.c = pth_h2_open(h->port, true);
     pth_assert_msg(s.c, "seed %llu: cannot connect", (unsigned long long)seed);
     struct timeval tv = {SOUP_SEND_MS / 1000, 0};
     setsockopt(s.c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    uint32_t frames = SOUP_MIN_FRAMES + rnd(&s.r, SOUP_MAX_FRAMES - SOUP_MIN_FRAMES + 1);
+    uint32_t frames = SOUP_MIN_FRAMES + soup_rnd(&s.r, SOUP_MAX_FRAMES - SOUP_MIN_FRAMES + 1);
     /* One connection in three sends its frames corked, to reach the server in one read:
      * what a frame does to the session then meets the frames after it in the same parse
      * (otherwise that hangs on how the reads happen to fall). */
@@ -525,7 +504,7 @@ static void soup_connection(uint64_t seed)
     for (uint32_t i = 1; i < frames && !s.dead; i++, stats.frames++)
         soup_one(&s);
     stats.sent_dead += s.dead;
-    bool truncated = chance(&s.r, 7);
+    bool truncated = soup_chance(&s.r, 7);
     if (truncated)
         soup_truncated(&s), stats.truncated++;
     pth_h2_cork(s.c, false);
