@@ -17,7 +17,7 @@
 #include "h2_client.h"
 #include "harness.h"
 #include "http_backend.h"
-#include "soup_rng.h"
+#include "soup.h"
 
 #include <check.h>
 #include <errno.h>
@@ -858,25 +858,6 @@ static void soup_connection(uint64_t seed)
 
 /* ---- What must still hold ------------------------------------------------------------ */
 
-static void check_log_clean(const char *path, uint64_t after)
-{
-    static const char *const bad[] = {"AddressSanitizer", "runtime error", "ThreadSanitizer",
-                                      "LeakSanitizer",    "Assertion",     "*** ",
-                                      "exit signal"};
-    char *log = pth_read_file(path, NULL);
-    for (size_t i = 0; log && i < sizeof(bad) / sizeof(bad[0]); i++) {
-        const char *hit = strstr(log, bad[i]);
-        if (hit) {
-            const char *line = hit;
-            while (line > log && line[-1] != '\n')
-                line--;
-            ck_abort_msg("after seed %llu, %s: %.*s", (unsigned long long)after, path,
-                         (int)strcspn(line, "\n"), line);
-        }
-    }
-    free(log);
-}
-
 /* One request on a fresh connection; the answer's status and body into r. */
 static void fresh(const char *req, size_t len, pth_resp_t *r, uint64_t after, const char *what)
 {
@@ -896,8 +877,8 @@ static void check_alive(uint64_t after)
 {
     unsigned long long a = (unsigned long long)after;
     pth_assert_msg(pth_running(h), "after seed %llu: the server is gone", a);
-    check_log_clean(h->err_path, after); /* first: a crash's own words are there */
-    check_log_clean(h->error_log, after);
+    soup_check_log_clean(h->err_path, after); /* first: a crash's own words are there */
+    soup_check_log_clean(h->error_log, after);
     pth_resp_t r;
     static const char get[] = "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
     fresh(get, sizeof(get) - 1, &r, after, "GET /a.txt");

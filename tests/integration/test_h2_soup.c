@@ -10,7 +10,7 @@
  * sent and received and how the connection ended. */
 #include "h2_client.h"
 #include "harness.h"
-#include "soup_rng.h"
+#include "soup.h"
 
 #include <check.h>
 #include <errno.h>
@@ -544,33 +544,14 @@ static bool response(pth_h2_t *c, int32_t id, int *status, uint8_t *body, size_t
     return false;
 }
 
-static void check_log_clean(const char *path, uint64_t after)
-{
-    static const char *const bad[] = {"AddressSanitizer", "runtime error", "ThreadSanitizer",
-                                      "LeakSanitizer",    "Assertion",     "*** ",
-                                      "exit signal"};
-    char *log = pth_read_file(path, NULL);
-    for (size_t i = 0; log && i < sizeof(bad) / sizeof(bad[0]); i++) {
-        const char *hit = strstr(log, bad[i]);
-        if (hit) {
-            const char *line = hit;
-            while (line > log && line[-1] != '\n')
-                line--;
-            ck_abort_msg("after seed %llu, %s: %.*s", (unsigned long long)after, path,
-                         (int)strcspn(line, "\n"), line);
-        }
-    }
-    free(log);
-}
-
 /* A fresh client gets /a.txt exactly and the FastCGI echo's length and sum of a body;
  * the server is still running and has logged no crash or sanitizer report. */
 static void check_alive(uint64_t after)
 {
     unsigned long long a = (unsigned long long)after;
     pth_assert_msg(pth_running(h), "after seed %llu: the server is gone", a);
-    check_log_clean(h->err_path, after); /* first: a crash's own words are there */
-    check_log_clean(h->error_log, after);
+    soup_check_log_clean(h->err_path, after); /* first: a crash's own words are there */
+    soup_check_log_clean(h->error_log, after);
     pth_h2_t *c = pth_h2_open(h->port, true);
     pth_assert_msg(c, "after seed %llu: cannot connect", a);
     pth_h2_get(c, 1, "/a.txt");
