@@ -238,6 +238,27 @@ static uint32_t socket_events(const pt_conn_t *c)
     return c->read_wants_out ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
 }
 
+/* After the client's end no WINDOW_UPDATE can come: a response with bytes (or its end)
+ * left to send and no window for them would hold its worker until a timeout. Such streams
+ * are reset (CANCEL): their workers learn of it as of a client's reset. True when one was. */
+static bool reset_stalled(h2_session_t *s)
+{
+    bool any = false;
+    int32_t conn = nghttp2_session_get_remote_window_size(s->ng);
+    pthread_mutex_lock(&s->lock);
+    for (h2_stream_t *st = s->streams; st; st = st->next) {
+        if (!st->head_submitted || st->closed || st->reset_sent || !(st->out_len || st->out_eof))
+            continue;
+        if (conn > 0 && nghttp2_session_get_stream_remote_window_size(s->ng, st->id) > 0)
+            continue;
+        st->reset_sent = true;
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+        any = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return any;
+}
+
 /* Whether a stream's response has begun and not ended: nghttp2 holds the rest, waiting for
  * the client's window (no worker runs for the session when this is asked). */
 static bool responding(const h2_session_t *s)
@@ -336,7 +357,7 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
         pump_locked(s);
         bool busy = s->nqueued > 0;
         pthread_mutex_unlock(&s->lock);
-        if (h2_session_flush(s) < 0) {
+        if (h2_session_flush(s) < 0 || (s->eof && reset_stalled(s) && h2_session_flush(s) < 0)) {
             gone = true;
             goto end;
         }

@@ -266,6 +266,54 @@ START_TEST(a_client_that_half_closes_after_its_requests_gets_every_answer)
 }
 END_TEST
 
+/* After the client's FIN no WINDOW_UPDATE can come: a response that waits for window (its
+ * worker blocked on a full stream buffer) is reset at once and the connection closed, where
+ * it held its worker and the connection until Timeout. */
+START_TEST(a_response_waiting_for_window_ends_at_the_clients_fin)
+{
+    pth_config(h, "Protocols h2c http/1.1\nKeepAliveTimeout 30\nTimeout 30\n"
+                  "H2StreamMaxMemSize 16384\n"
+                  "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=50\n");
+    pth_start(h);
+    pth_h2_t *c = pth_h2_open(h->port, false);
+    ck_assert_ptr_nonnull(c);
+    static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    ck_assert_int_eq(send(c->fd, magic, 24, MSG_NOSIGNAL), 24);
+    uint8_t set[6] = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0, 0, 0x03, 0xe8}; /* 1000 */
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, set, 6), 0);
+    ck_assert_int_eq(pth_h2_get(c, 1, "/f/big"), 0);
+    size_t got = 0;
+    int status = 0;
+    pth_h2_frame_t f;
+    for (int64_t end = pth_now_ms() + 5000; got < 1000 && pth_now_ms() < end;) {
+        if (pth_h2_read(c, &f, 1000) != 0)
+            break;
+        if (f.type == NGHTTP2_HEADERS && f.stream == 1)
+            status = f.status;
+        if (f.type == NGHTTP2_DATA && f.stream == 1)
+            got += f.length;
+        pth_h2_frame_free(&f);
+    }
+    ck_assert_int_eq(status, 200);
+    ck_assert_uint_eq(got, 1000);
+    pth_sleep_ms(300); /* (the worker fills the stream's buffer and waits for room) */
+    int64_t t0 = pth_now_ms();
+    ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+    bool reset = false;
+    int rc;
+    while ((rc = pth_h2_read(c, &f, 5000)) == 0) {
+        reset |= f.type == NGHTTP2_RST_STREAM && f.stream == 1;
+        ck_assert_msg(f.type != NGHTTP2_DATA, "DATA past the window");
+        pth_h2_frame_free(&f);
+    }
+    int64_t after = pth_now_ms() - t0;
+    ck_assert_msg(rc == -ECONNRESET, "after the FIN: %d, not the close", rc);
+    ck_assert_msg(after < 2000, "closed %lld ms after the client's FIN", (long long)after);
+    ck_assert_msg(reset, "the stalled stream was not reset");
+    pth_h2_close(c);
+}
+END_TEST
+
 static Suite *h2_streams_suite(void)
 {
     Suite *s = suite_create("h2_streams");
@@ -276,6 +324,7 @@ static Suite *h2_streams_suite(void)
     tcase_add_test(tc, reset_streams_still_running_count_against_the_session_limit);
     tcase_add_test(tc, authority_replaces_a_host_field_that_names_another_host);
     tcase_add_test(tc, a_client_that_half_closes_after_its_requests_gets_every_answer);
+    tcase_add_test(tc, a_response_waiting_for_window_ends_at_the_clients_fin);
     pth_tcase_add_for(tc, "event", a_graceful_restart_lets_a_response_waiting_for_window_finish);
     suite_add_tcase(s, tc);
     return s;

@@ -2,7 +2,7 @@
  * HTTP/2 tests: 100 slow requests on one HTTP/2 connection must reach it together. Runs as
  * a child process (dies with the test: PR_SET_PDEATHSIG), stopped by PID. The last
  * component of SCRIPT_NAME says what to do: "slow" sleeps 1 s, "echo" reports the length
- * and sum of the request body, anything else answers "ok". */
+ * and sum of the request body, "big" answers 1 MiB of 'b', anything else answers "ok". */
 #include "h2_client.h"
 
 #include <errno.h>
@@ -98,13 +98,22 @@ static void *serve_conn(void *arg)
             if (strcmp(last, "slow") == 0) {
                 usleep(1000 * 1000);
                 snprintf(out, sizeof(out), "Content-Type: text/plain\r\n\r\nslow");
+            } else if (strcmp(last, "big") == 0) {
+                static char chunk[32768];
+                memset(chunk, 'b', sizeof(chunk));
+                static const char head[] = "Content-Type: text/plain\r\n\r\n";
+                record(fd, 6, id, head, strlen(head));
+                for (int i = 0; i < 32; i++)
+                    record(fd, 6, id, chunk, sizeof(chunk));
+                out[0] = '\0';
             } else if (strcmp(last, "echo") == 0) {
                 snprintf(out, sizeof(out), "Content-Type: text/plain\r\n\r\nlen=%zu sum=%llu", nb,
                          (unsigned long long)pth_h2_sum(body, nb));
             } else {
                 snprintf(out, sizeof(out), "Content-Type: text/plain\r\n\r\nok");
             }
-            record(fd, 6, id, out, strlen(out));
+            if (out[0])
+                record(fd, 6, id, out, strlen(out));
             record(fd, 6, id, NULL, 0);
             uint8_t end[8] = {0};
             record(fd, 3, id, end, 8);
