@@ -64,7 +64,8 @@ static void *concat(pt_arena_t *a, const void *x, size_t nx, const void *y, size
 }
 
 /* Options as Apache's merge_core_dir_configs: an absolute setting replaces everything
- * before it; +/- adjust the outer value and accumulate. */
+ * before it; +/- accumulate, and what has been added and removed so far applies to the
+ * outer value (set_options says what a section's lines leave). */
 static void merge_options(pt_dir_config_t *m, const pt_dir_config_t *o,
                           const pt_dir_config_t *i)
 {
@@ -78,7 +79,7 @@ static void merge_options(pt_dir_config_t *m, const pt_dir_config_t *o,
     }
     m->options_add = (o->options_add & ~i->options_remove) | i->options_add;
     m->options_remove = (o->options_remove & ~i->options_add) | i->options_remove;
-    m->options = (o->options & ~i->options_remove) | i->options_add;
+    m->options = (o->options & ~m->options_remove) | m->options_add;
     m->options_set = o->options_set;
     m->options_rel = o->options_rel || i->options_rel;
 }

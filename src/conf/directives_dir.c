@@ -405,17 +405,22 @@ static int set_options(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
     if ((abs | add) & PT_OPT_MULTIVIEWS)
         pt_dcx_note(l, n, "MultiViews", "Options MultiViews does nothing: portico does not "
                                         "negotiate files by extension (mod_negotiation)");
+    /* As Apache's set_options: an absolute line replaces the section's value but keeps
+     * what +/- lines before it in the section added and removed, and +/- lines add up
+     * whatever came before them; merge_options applies those again at every later merge
+     * (so "Options -Indexes" then "Options Indexes" in one section ends without Indexes
+     * once an inner section merges, as in Apache). */
     if (!nrel) {
         dc->options = abs;
         dc->options_set = true;
-        dc->options_add = dc->options_remove = 0;
-    } else if (dc->options_set) {
-        dc->options = (dc->options & ~rem) | add;
-    } else {
-        dc->options_add = (dc->options_add & ~rem) | add;
-        dc->options_remove = (dc->options_remove & ~add) | rem;
-        dc->options_rel = true;
+        return 0;
     }
+    dc->options_add = (dc->options_add & ~rem) | add;
+    dc->options_remove = (dc->options_remove & ~add) | rem;
+    if (dc->options_set)
+        dc->options = (dc->options & ~rem) | add;
+    else
+        dc->options_rel = true;
     return 0;
 }
 

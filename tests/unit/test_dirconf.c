@@ -347,6 +347,31 @@ START_TEST(options_merge_through_sections)
 }
 END_TEST
 
+/* Apache's core keeps a section's +/- across a later absolute line of the same section
+ * (set_options touches opts_add/opts_remove only for +/- words), and every later merge
+ * applies them to the value again: "Options -Indexes" then "Options Indexes FollowSymLinks"
+ * gives Indexes in that section alone, and none once an inner section (even one with no
+ * Options) merges. A +/- after an absolute line counts at later merges the same way.
+ * (Found by the differential test against Debian's apache2, seed 20364.) */
+START_TEST(a_sections_relative_options_outlive_its_later_absolute_line_as_in_apache)
+{
+    pt_config_t *c = load("Listen 8080\n<Directory /srv>\n Options -Indexes\n"
+                          " Options Indexes FollowSymLinks\n</Directory>\n"
+                          "<Directory /srv/a>\n ErrorDocument 404 /x\n</Directory>\n"
+                          "<Directory /srv/b>\n Options +ExecCGI\n</Directory>\n"
+                          "<Directory /opt>\n Options None\n Options +Indexes\n</Directory>\n"
+                          "<Directory /opt/a>\n Options -FollowSymLinks\n</Directory>\n");
+    const pt_vhost_t *m = c->main_server;
+    const unsigned ix = PT_OPT_INDEXES, fl = PT_OPT_FOLLOW_SYMLINKS;
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/f", NULL)->options, ix | fl);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/a/f", NULL)->options, fl);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/srv/b/f", NULL)->options, fl | PT_OPT_EXECCGI);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/opt/f", NULL)->options, ix);
+    ck_assert_uint_eq(pt_config_dir_for(ra, m, "/opt/a/f", NULL)->options, ix);
+    pt_config_free(c);
+}
+END_TEST
+
 /* mod_ssl's merge: a section whose options all carry + or - adjusts what it inherits; one
  * with a bare option replaces it. */
 START_TEST(ssl_options_merge_through_sections_as_mod_ssl_does)
@@ -524,6 +549,7 @@ static Suite *dirconf_suite(void)
     tcase_add_test(t, directory_matches_itself_but_not_a_sibling_prefix);
     tcase_add_test(t, wildcard_directory_applies_to_directories_on_the_way_only);
     tcase_add_test(t, options_merge_through_sections);
+    tcase_add_test(t, a_sections_relative_options_outlive_its_later_absolute_line_as_in_apache);
     tcase_add_test(t, ssl_options_merge_through_sections_as_mod_ssl_does);
     tcase_add_test(t, nested_files_survive_any_number_of_sections_before_them);
     tcase_add_test(t, a_walk_from_a_kept_directory_prefix_merges_what_a_whole_walk_does);
