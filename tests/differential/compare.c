@@ -108,6 +108,10 @@ static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
     if (part)
         return (p->status == 206 && !dt_tree_part_of(part, p->crange, p->body, p->body_len)) ||
                p->status == 403;
+    /* HEAD has no body to name the file: Apache's 200 (the fallback) against portico's 403
+     * (no index and no listing) is the same case as GET's. */
+    if (strcmp(q->method, "HEAD") == 0)
+        return a->status == 200 && p->status == 403;
     return a->status == 200 && is_fallback_file(a->file) &&
            ((p->status == 200 && p->file && p->file != a->file) || p->status == 403);
 }

@@ -61,12 +61,37 @@ START_TEST(a_range_of_another_file_than_the_fallback_is_still_a_difference)
 }
 END_TEST
 
+/* seed 20449: HEAD /al/sub/ with a FallbackResource: Apache's index subrequest falls back
+ * (200), portico finds no index (403); GET's bodies tell the fallback, HEAD's cannot. */
+START_TEST(a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional)
+{
+    dt_req_t q = {.method = "HEAD", .target = "/al/sub/", .tags = DT_TAG_FALLBACK};
+    dt_answer_t a, p;
+    memset(&a, 0, sizeof(a));
+    memset(&p, 0, sizeof(p));
+    a.status = 200;
+    snprintf(a.ctype, sizeof(a.ctype), "text/html");
+    p.status = 403;
+    snprintf(p.ctype, sizeof(p.ctype), "text/html; charset=iso-8859-1");
+    dt_diff_t d[8];
+    const char *rule = NULL;
+    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_str_eq(rule, "fallback-not-for-index");
+    /* The other way round, or without a FallbackResource, it is a difference. */
+    ck_assert_int_gt(dt_compare(&q, &p, &a, d, 8, &rule), 0);
+    q.tags = 0;
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("differential compare");
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, a_range_of_the_fallback_against_a_range_of_the_index_is_intentional);
     tcase_add_test(tc, a_range_of_another_file_than_the_fallback_is_still_a_difference);
+    tcase_add_test(tc, a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
