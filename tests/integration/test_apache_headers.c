@@ -301,6 +301,33 @@ START_TEST(a_listing_hides_entries_a_redirect_makes_gone)
 }
 END_TEST
 
+/* A local ErrorDocument whose own request fails (here: denied too) leaves the plain page
+ * for the original status, and Apache's ap_die makes that page for the first failing
+ * request: its config's Header always rules apply, not the document's. (Found by the
+ * differential test, seed 20569.) */
+START_TEST(a_failed_error_document_leaves_the_page_of_the_first_request_with_its_headers)
+{
+    pth_write_filef(h, "sub/a.txt", "a\n");
+    pth_write_filef(h, "errors/403.html", "doc\n");
+    pth_config(h, "<Directory @DOCROOT@/sub>\n Require all denied\n"
+                  " Header always set X-T2 a51\n ErrorDocument 403 /errors/403.html\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/errors>\n Require all denied\n"
+                  " Header always set X-E err\n</Directory>\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/sub/a.txt", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(joined(&r, "X-T2"), "a51");
+    ck_assert_ptr_null(pth_resp_header(&r, "X-E"));
+    ck_assert_ptr_null(strstr(r.body, "doc"));
+    ck_assert_ptr_nonnull(strstr(r.body, "Forbidden"));
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *apache_headers_suite(void)
 {
     Suite *s = suite_create("apache headers");
@@ -312,6 +339,8 @@ static Suite *apache_headers_suite(void)
     tcase_add_test(tc, a_nested_files_section_applies_after_a_later_top_level_one);
     tcase_add_test(tc, a_denied_index_or_fallback_is_answered_with_the_requests_own_config);
     tcase_add_test(tc, a_refused_symlink_is_answered_with_the_server_config);
+    tcase_add_test(tc,
+                   a_failed_error_document_leaves_the_page_of_the_first_request_with_its_headers);
     tcase_add_test(tc, a_fallback_reuses_the_walk_that_stopped_at_the_first_missing_name);
     tcase_add_test(tc, directory_index_disabled_means_no_fallback_for_the_directory);
     tcase_add_test(tc, a_listing_hides_entries_a_redirect_makes_gone);
