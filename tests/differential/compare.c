@@ -108,12 +108,15 @@ static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
     if (part)
         return (p->status == 206 && !dt_tree_part_of(part, p->crange, p->body, p->body_len)) ||
                p->status == 403;
-    /* HEAD has no body to name the file: Apache's 200 (the fallback) against portico's 403
-     * (no index and no listing) is the same case as GET's. */
+    /* HEAD has no body to name the file: Apache's 200 (the fallback) against portico's 200
+     * (the index, with its own sections' fields) or 403 (no index, no listing) is the same
+     * case as GET's. */
     if (strcmp(q->method, "HEAD") == 0)
-        return a->status == 200 && p->status == 403;
+        return a->status == 200 && (p->status == 200 || p->status == 403);
+    /* portico's answer: the index, a listing (Options Indexes, no index file), or 403. */
     return a->status == 200 && is_fallback_file(a->file) &&
-           ((p->status == 200 && p->file && p->file != a->file) || p->status == 403);
+           ((p->status == 200 && ((p->file && p->file != a->file) || p->listing)) ||
+            p->status == 403);
 }
 
 /* Apache answers 403 for a symlink whose target is missing (its symlink check fails to stat

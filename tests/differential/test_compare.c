@@ -78,8 +78,42 @@ START_TEST(a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional
     ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
     ck_assert_ptr_nonnull(rule);
     ck_assert_str_eq(rule, "fallback-not-for-index");
-    /* The other way round, or without a FallbackResource, it is a difference. */
-    ck_assert_int_gt(dt_compare(&q, &p, &a, d, 8, &rule), 0);
+    /* Seed 20028: portico's 200 is the index, of another type (its ForceType). */
+    p.status = 200;
+    snprintf(p.ctype, sizeof(p.ctype), "text/plain");
+    rule = NULL;
+    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_ptr_nonnull(rule);
+    /* Without a FallbackResource, it is a difference; so is Apache's 403 against a 200. */
+    a.status = 403;
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    a.status = 200;
+    q.tags = 0;
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+}
+END_TEST
+
+/* seed 20200: GET /sub/deep/ with no index there: Apache's index subrequest falls back to
+ * the <Files index.html> FallbackResource, portico lists the directory (Options Indexes). */
+START_TEST(a_listing_against_apaches_fallback_for_a_directory_is_intentional)
+{
+    static char page[] = "FILE htdocs/sub/page.html\n";
+    dt_req_t q = {.method = "GET", .target = "/sub/deep/", .tags = DT_TAG_FALLBACK};
+    dt_answer_t a, p;
+    memset(&a, 0, sizeof(a));
+    memset(&p, 0, sizeof(p));
+    a.status = p.status = 200;
+    a.file = "htdocs/sub/page.html";
+    a.body = page;
+    a.body_len = strlen(page);
+    snprintf(a.ctype, sizeof(a.ctype), "text/html");
+    p.listing = true;
+    snprintf(p.ctype, sizeof(p.ctype), "text/html; charset=UTF-8");
+    dt_diff_t d[8];
+    const char *rule = NULL;
+    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_str_eq(rule, "fallback-not-for-index");
     q.tags = 0;
     ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
 }
@@ -92,6 +126,7 @@ int main(void)
     tcase_add_test(tc, a_range_of_the_fallback_against_a_range_of_the_index_is_intentional);
     tcase_add_test(tc, a_range_of_another_file_than_the_fallback_is_still_a_difference);
     tcase_add_test(tc, a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional);
+    tcase_add_test(tc, a_listing_against_apaches_fallback_for_a_directory_is_intentional);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
