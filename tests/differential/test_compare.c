@@ -61,30 +61,39 @@ START_TEST(a_range_of_another_file_than_the_fallback_is_still_a_difference)
 }
 END_TEST
 
+/* An answer with status and Content-Type only (as HEAD's, or before a body is added). */
+static dt_answer_t answer(int status, const char *ctype)
+{
+    dt_answer_t x;
+    memset(&x, 0, sizeof(x));
+    x.status = status;
+    snprintf(x.ctype, sizeof(x.ctype), "%s", ctype);
+    return x;
+}
+
+/* Apache's a against portico's p for q differ only as fallback-not-for-index says. */
+static void assert_fallback_rule(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)
+{
+    dt_diff_t d[8];
+    const char *rule = NULL;
+    ck_assert_int_eq(dt_compare(q, a, p, d, 8, &rule), 0);
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_str_eq(rule, "fallback-not-for-index");
+}
+
 /* seed 20449: HEAD /al/sub/ with a FallbackResource: Apache's index subrequest falls back
  * (200), portico finds no index (403); GET's bodies tell the fallback, HEAD's cannot. */
 START_TEST(a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional)
 {
     dt_req_t q = {.method = "HEAD", .target = "/al/sub/", .tags = DT_TAG_FALLBACK};
-    dt_answer_t a, p;
-    memset(&a, 0, sizeof(a));
-    memset(&p, 0, sizeof(p));
-    a.status = 200;
-    snprintf(a.ctype, sizeof(a.ctype), "text/html");
-    p.status = 403;
-    snprintf(p.ctype, sizeof(p.ctype), "text/html; charset=iso-8859-1");
-    dt_diff_t d[8];
-    const char *rule = NULL;
-    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
-    ck_assert_ptr_nonnull(rule);
-    ck_assert_str_eq(rule, "fallback-not-for-index");
+    dt_answer_t a = answer(200, "text/html"), p = answer(403, "text/html; charset=iso-8859-1");
+    assert_fallback_rule(&q, &a, &p);
     /* Seed 20028: portico's 200 is the index, of another type (its ForceType). */
-    p.status = 200;
-    snprintf(p.ctype, sizeof(p.ctype), "text/plain");
-    rule = NULL;
-    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
-    ck_assert_ptr_nonnull(rule);
+    p = answer(200, "text/plain");
+    assert_fallback_rule(&q, &a, &p);
     /* Without a FallbackResource, it is a difference; so is Apache's 403 against a 200. */
+    dt_diff_t d[8];
+    const char *rule;
     a.status = 403;
     ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
     a.status = 200;
@@ -99,21 +108,14 @@ START_TEST(a_listing_against_apaches_fallback_for_a_directory_is_intentional)
 {
     static char page[] = "FILE htdocs/sub/page.html\n";
     dt_req_t q = {.method = "GET", .target = "/sub/deep/", .tags = DT_TAG_FALLBACK};
-    dt_answer_t a, p;
-    memset(&a, 0, sizeof(a));
-    memset(&p, 0, sizeof(p));
-    a.status = p.status = 200;
+    dt_answer_t a = answer(200, "text/html"), p = answer(200, "text/html; charset=UTF-8");
     a.file = "htdocs/sub/page.html";
     a.body = page;
     a.body_len = strlen(page);
-    snprintf(a.ctype, sizeof(a.ctype), "text/html");
     p.listing = true;
-    snprintf(p.ctype, sizeof(p.ctype), "text/html; charset=UTF-8");
+    assert_fallback_rule(&q, &a, &p);
     dt_diff_t d[8];
-    const char *rule = NULL;
-    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
-    ck_assert_ptr_nonnull(rule);
-    ck_assert_str_eq(rule, "fallback-not-for-index");
+    const char *rule;
     q.tags = 0;
     ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
 }

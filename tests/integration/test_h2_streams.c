@@ -52,6 +52,32 @@ static void post(pth_h2_t *c, int32_t id, const char *path, const char *len)
     headers(c, id, n, v, 5, false);
 }
 
+/* A connection whose client gives each stream a window of 1000 bytes, and GET path on
+ * stream 1, read until those 1000 bytes came (asserted); *status (if given): the answer's. */
+static pth_h2_t *get_through_a_small_window(const char *path, int *status)
+{
+    pth_h2_t *c = pth_h2_open(h->port, false);
+    ck_assert_ptr_nonnull(c);
+    static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    ck_assert_int_eq(send(c->fd, magic, 24, MSG_NOSIGNAL), 24);
+    uint8_t set[6] = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0, 0, 0x03, 0xe8}; /* 1000 */
+    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, set, 6), 0);
+    ck_assert_int_eq(pth_h2_get(c, 1, path), 0);
+    size_t got = 0;
+    pth_h2_frame_t f;
+    for (int64_t end = pth_now_ms() + 5000; got < 1000 && pth_now_ms() < end;) {
+        if (pth_h2_read(c, &f, 1000) != 0)
+            break;
+        if (status && f.type == NGHTTP2_HEADERS && f.stream == 1)
+            *status = f.status;
+        if (f.type == NGHTTP2_DATA && f.stream == 1)
+            got += f.length;
+        pth_h2_frame_free(&f);
+    }
+    ck_assert_uint_eq(got, 1000);
+    return c;
+}
+
 /* Body bytes of streams the client reset before their handler read them are given back to
  * the connection's window: with H2MaxSessionStreams 1 that window is 65535 bytes, and three
  * reset uploads of 16 KiB each would otherwise leave too little for a 32 KiB one (the
@@ -175,23 +201,9 @@ START_TEST(a_graceful_restart_lets_a_response_waiting_for_window_finish)
     pth_write_file(h, "big.txt", big, sizeof(big));
     pth_config(h, "Protocols h2c http/1.1\n");
     pth_start(h);
-    pth_h2_t *c = pth_h2_open(h->port, false);
-    ck_assert_ptr_nonnull(c);
-    static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    ck_assert_int_eq(send(c->fd, magic, 24, MSG_NOSIGNAL), 24);
-    uint8_t set[6] = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0, 0, 0x03, 0xe8}; /* 1000 */
-    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, set, 6), 0);
-    ck_assert_int_eq(pth_h2_get(c, 1, "/big.txt"), 0);
-    size_t got = 0;
+    pth_h2_t *c = get_through_a_small_window("/big.txt", NULL);
+    size_t got = 1000;
     pth_h2_frame_t f;
-    for (int64_t end = pth_now_ms() + 3000; got < 1000 && pth_now_ms() < end;) {
-        if (pth_h2_read(c, &f, 1000) != 0)
-            break;
-        if (f.type == NGHTTP2_DATA && f.stream == 1)
-            got += f.length;
-        pth_h2_frame_free(&f);
-    }
-    ck_assert_uint_eq(got, 1000);
     pth_sleep_ms(200); /* (the session parks) */
     ck_assert_int_eq(kill(h->pid, SIGUSR1), 0);
     pth_sleep_ms(500);
@@ -275,27 +287,10 @@ START_TEST(a_response_waiting_for_window_ends_at_the_clients_fin)
                   "H2StreamMaxMemSize 16384\n"
                   "ProxyPass /f/ \"unix:@DIR@/be.sock|fcgi://localhost/f/\" max=50\n");
     pth_start(h);
-    pth_h2_t *c = pth_h2_open(h->port, false);
-    ck_assert_ptr_nonnull(c);
-    static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    ck_assert_int_eq(send(c->fd, magic, 24, MSG_NOSIGNAL), 24);
-    uint8_t set[6] = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0, 0, 0x03, 0xe8}; /* 1000 */
-    ck_assert_int_eq(pth_h2_frame(c, NGHTTP2_SETTINGS, 0, 0, set, 6), 0);
-    ck_assert_int_eq(pth_h2_get(c, 1, "/f/big"), 0);
-    size_t got = 0;
     int status = 0;
-    pth_h2_frame_t f;
-    for (int64_t end = pth_now_ms() + 5000; got < 1000 && pth_now_ms() < end;) {
-        if (pth_h2_read(c, &f, 1000) != 0)
-            break;
-        if (f.type == NGHTTP2_HEADERS && f.stream == 1)
-            status = f.status;
-        if (f.type == NGHTTP2_DATA && f.stream == 1)
-            got += f.length;
-        pth_h2_frame_free(&f);
-    }
+    pth_h2_t *c = get_through_a_small_window("/f/big", &status);
     ck_assert_int_eq(status, 200);
-    ck_assert_uint_eq(got, 1000);
+    pth_h2_frame_t f;
     pth_sleep_ms(300); /* (the worker fills the stream's buffer and waits for room) */
     int64_t t0 = pth_now_ms();
     ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
