@@ -113,6 +113,11 @@ static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
      * case as GET's. */
     if (strcmp(q->method, "HEAD") == 0)
         return a->status == 200 && (p->status == 200 || p->status == 403);
+    /* The converse (seed 21775): the fallback is disabled only where a candidate's name
+     * matches (<LocationMatch \.html$>), so Apache's subrequest finds nothing and the
+     * directory is refused, where portico serves the directory's own fallback. */
+    if (a->status == 403 && p->status == 200 && is_fallback_file(p->file))
+        return true;
     /* portico's answer: the index, a listing (Options Indexes, no index file), or 403. */
     return a->status == 200 && is_fallback_file(a->file) &&
            ((p->status == 200 && ((p->file && p->file != a->file) || p->listing)) ||

@@ -114,10 +114,15 @@ START_TEST(a_listing_against_apaches_fallback_for_a_directory_is_intentional)
     a.body_len = strlen(page);
     p.listing = true;
     assert_fallback_rule(&q, &a, &p);
+    /* Seed 21775, the converse: the fallback disabled for the candidate's name only; Apache
+     * refuses the directory, portico serves the directory's fallback. */
+    dt_answer_t refused = answer(403, "text/html; charset=iso-8859-1");
+    assert_fallback_rule(&q, &refused, &a);
     dt_diff_t d[8];
     const char *rule;
     q.tags = 0;
     ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_int_gt(dt_compare(&q, &refused, &a, d, 8, &rule), 0);
 }
 END_TEST
 
