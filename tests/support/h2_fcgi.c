@@ -99,7 +99,7 @@ static void *serve_conn(void *arg)
                 usleep(1000 * 1000);
                 snprintf(out, sizeof(out), "Content-Type: text/plain\r\n\r\nslow");
             } else if (strcmp(last, "big") == 0) {
-                static char chunk[32768];
+                char chunk[32768]; /* (this thread's: a static one would be a race) */
                 memset(chunk, 'b', sizeof(chunk));
                 static const char head[] = "Content-Type: text/plain\r\n\r\n";
                 record(fd, 6, id, head, strlen(head));
