@@ -440,7 +440,9 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     int st = lookup || r->redirect_from ? 0 : check_request_line(r);
     if (st)
         return st;
-    st = check_location_redirects(r);
+    /* A listing's entry lookup starts from the file (Apache's file subrequest), past the URL
+     * translation where mod_alias applies a <Location>'s one-argument Redirect. */
+    st = dirent ? 0 : check_location_redirects(r);
     r->backend = NULL;
     r->backend_path = NULL;
     r->proxy_pass = NULL;
@@ -500,8 +502,9 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         }
     }
     pt_expr_if_walk(r); /* <If> sections merge after all others */
-    st = check_section_redirects(r);
-    if (st)
+    /* A listing's entry meets the sections' Redirects after the access checks, as mod_alias's
+     * fixup in Apache's file subrequest: an entry a section redirects and denies is hidden. */
+    if (!dirent && (st = check_section_redirects(r)) != 0)
         return st;
     if (!lookup)
         apply_env_rules(r);
@@ -532,7 +535,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
                       purl);
         return 403;
     }
-    return 0;
+    return dirent ? check_section_redirects(r) : 0;
 }
 
 /* dst as a table of its own with src's entries: what a lookup writes to it (a header rule,

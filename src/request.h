@@ -273,7 +273,8 @@ int pt_request_route_begin(pt_request_t *r, const struct pt_handler **h);
 /* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
  * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
  * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup
- * of a directory entry (no server-level Redirect, no query, r's Location left alone). */
+ * of a directory entry (no URL translation: no server-level Redirect, and the sections'
+ * Redirects only after the access checks; no query; r's Location left alone). */
 int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
