@@ -2,10 +2,12 @@
  * info split, and the symlink-checked open (Apache's resolve_symlink rules). */
 #include "walk.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,43 +18,61 @@ static const char *with_slash(pt_request_t *r, const char *path)
     return n && path[n - 1] == '/' ? path : pt_arena_printf(r->arena, "%s/", path);
 }
 
-static __thread pt_walk_memo_t *memo; /* this thread's batch of concurrent requests */
+/* This thread's kept stats (walk.h), and when the request it serves now was sent (INT64_MAX:
+ * unknown, so no kept stat can answer it). */
+static __thread struct {
+    struct {
+        int64_t stamp_us; /* pt_mono_us before the stat began */
+        size_t len;
+        struct stat st;
+        char name[PT_WALK_MEMO_NAME];
+    } e[PT_WALK_MEMO_FILES];
+    int n, next; /* entries in use; the one to replace next */
+} memo;
+static __thread int64_t memo_sent_us = INT64_MAX;
 
-void pt_walk_memo_begin(pt_walk_memo_t *m)
+void pt_walk_memo_begin(int64_t sent_us)
 {
-    m->n = m->next = 0;
-    memo = m;
+    memo_sent_us = sent_us;
 }
 
 void pt_walk_memo_end(void)
 {
-    memo = NULL;
+    memo_sent_us = INT64_MAX;
 }
 
-/* stat(2), or the memo's copy of an earlier stat of the same name in this batch. */
+/* stat(2), or a kept copy of a stat of the same name that began after the request was
+ * sent. */
 static int stat_shared(const char *f, struct stat *st)
 {
-    pt_walk_memo_t *m = memo;
-    if (m == NULL) {
-        return stat(f, st);
-    }
     size_t len = strlen(f);
-    for (int i = 0; i < m->n; i++) {
-        if (m->e[i].len == len && memcmp(m->e[i].name, f, len) == 0) {
-            *st = m->e[i].st;
-            return 0;
+    if (memo_sent_us != INT64_MAX) {
+        for (int i = 0; i < memo.n; i++) {
+            if (memo.e[i].stamp_us > memo_sent_us && memo.e[i].len == len &&
+                memcmp(memo.e[i].name, f, len) == 0) {
+                *st = memo.e[i].st;
+                return 0;
+            }
         }
     }
+    int64_t stamp = pt_mono_us();
     if (stat(f, st) != 0) {
         return -1;
     }
     if (len < PT_WALK_MEMO_NAME) {
-        int i = m->next;
-        m->next = (i + 1) % PT_WALK_MEMO_FILES;
-        m->n = m->n < PT_WALK_MEMO_FILES ? m->n + 1 : m->n;
-        m->e[i].len = len;
-        m->e[i].st = *st;
-        memcpy(m->e[i].name, f, len);
+        /* The same name again replaces its entry: a name is kept once, at its latest. */
+        int i = 0;
+        while (i < memo.n && !(memo.e[i].len == len && memcmp(memo.e[i].name, f, len) == 0))
+            i++;
+        if (i == memo.n) {
+            i = memo.next;
+            memo.next = (i + 1) % PT_WALK_MEMO_FILES;
+            memo.n = memo.n < PT_WALK_MEMO_FILES ? memo.n + 1 : memo.n;
+        }
+        memo.e[i].stamp_us = stamp;
+        memo.e[i].len = len;
+        memo.e[i].st = *st;
+        memcpy(memo.e[i].name, f, len);
     }
     return 0;
 }

@@ -15,26 +15,25 @@
 /* pt_walk_open: the file (or a directory on the way) does not exist. */
 #define PT_WALK_MISSING (-2)
 
-/* Stats shared by requests that are concurrent on one connection: the HTTP/2 streams that
- * one read of the client's frames started (h2_session_run_started). Every one of them was
- * sent before the first stat of the batch began, so the file system that stat saw is one
- * each of them could have been answered from: a client that changed a file and then sent a
- * request still gets the change, as with a stat per request (Apache). A stream started by a
- * later read stats again. Only a successful stat of a whole name is kept; the memo lives on
- * the stack of the thread that runs the batch, between pt_walk_memo_begin and _end. */
+/* Stats shared by requests that were sent before the stat began. Each thread keeps its last
+ * few successful stats of whole names (walk.c), each stamped with the monotonic clock read
+ * just before it. A request may take a kept stat only when it was sent before that stamp:
+ * a client that changed a file and then sent a request still gets the change, as with a
+ * stat per request (Apache). The caller that knows when a request's bytes were first in
+ * our hands says so, around the request's walk:
+ * - HTTP/2: the streams that one read of the client's frames started, from the time of
+ *   that read (h2_session_run_started);
+ * - HTTP/1 in the event MPM: the first request read after the listener's epoll found bytes
+ *   on the idle connection, from the time that epoll_wait returned (http1: when none of
+ *   what was there could be anything but that request).
+ * Everything else stats, and what it stats is kept for those. */
 #define PT_WALK_MEMO_FILES 4
 #define PT_WALK_MEMO_NAME 256 /* longer names are not kept */
-typedef struct {
-    struct {
-        size_t len;
-        struct stat st;
-        char name[PT_WALK_MEMO_NAME];
-    } e[PT_WALK_MEMO_FILES];
-    int n, next; /* entries in use; the one to replace next */
-} pt_walk_memo_t;
 
-/* Until pt_walk_memo_end, pt_walk_stat on this thread shares m's stats (m starts empty). */
-void pt_walk_memo_begin(pt_walk_memo_t *m);
+/* Until pt_walk_memo_end, pt_walk_stat on this thread may answer with a stat whose stamp
+ * is later than sent_us (pt_mono_us: the request's bytes were all here by then, or at
+ * least one of them, when the client sent nothing else in between). */
+void pt_walk_memo_begin(int64_t sent_us);
 void pt_walk_memo_end(void);
 
 /* Stats r->filename; when it does not exist, finds the longest existing part, and when that

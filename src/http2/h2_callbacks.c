@@ -319,12 +319,11 @@ void h2_session_run_started(h2_session_t *s)
 {
     if (!s->pend_head) /* (a read of DATA, WINDOW_UPDATE, ...: no clock, no memo) */
         return;
-    /* Every stream here was sent before this look at the file system (walk.h). */
-    pt_walk_memo_t memo;
-    pt_walk_memo_begin(&memo);
-    /* One reading of the clocks for all of them: their heads came in one read. */
+    /* One reading of the clocks for all of them: their heads came in one read, and every
+     * one of them was sent before it (walk.h). */
     s->batch_wall_us = pt_wall_us();
     s->batch_mono_us = pt_mono_us();
+    pt_walk_memo_begin(s->batch_mono_us);
     while (s->pend_head) {
         h2_stream_t *st = s->pend_head;
         s->pend_head = st->pend_next;

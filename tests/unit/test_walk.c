@@ -1,6 +1,7 @@
-/* Unit tests for walk.c's pt_walk_stat and its memo (the stats an HTTP/2 read's streams
- * share): within a batch a name is stat'ed once, and the batch's end, another thread or a
- * request outside any batch see the file as it is now. */
+/* Unit tests for walk.c's pt_walk_stat and its memo (walk.h): a request may take a kept
+ * stat only when it was sent before the stat began; a request sent later, another thread,
+ * or a request outside any batch see the file as it is now. */
+#include "clock.h"
 #include "request.h"
 #include "walk.h"
 
@@ -51,6 +52,13 @@ static ino_t walked_ino(const char *name)
     return r.finfo.st_ino;
 }
 
+/* A request sent just now: before any stat that begins from here on (the clock counts in
+ * microseconds, and a kept stat must be stamped later than the request was sent). */
+static int64_t sent_now(void)
+{
+    return pt_mono_us() - 1;
+}
+
 START_TEST(without_a_memo_every_request_sees_the_file_as_it_is)
 {
     ino_t before = walked_ino(path);
@@ -59,49 +67,78 @@ START_TEST(without_a_memo_every_request_sees_the_file_as_it_is)
 }
 END_TEST
 
-START_TEST(a_batch_shares_one_stat_and_its_end_looks_again)
+START_TEST(a_request_sent_before_a_stat_shares_it_and_the_end_looks_again)
 {
-    pt_walk_memo_t m;
-    pt_walk_memo_begin(&m);
+    pt_walk_memo_begin(sent_now());
     ino_t first = walked_ino(path);
-    put(path, "two"); /* after the batch's stat: its streams were all sent before it */
+    put(path, "two"); /* after the stat: the request was sent before it */
     ck_assert_uint_eq(walked_ino(path), first);
     pt_walk_memo_end();
     ck_assert_uint_ne(walked_ino(path), first);
 }
 END_TEST
 
-START_TEST(a_new_batch_starts_empty)
+START_TEST(a_request_sent_after_a_stat_does_not_share_it)
 {
-    pt_walk_memo_t m;
-    pt_walk_memo_begin(&m);
-    ino_t first = walked_ino(path);
-    pt_walk_memo_end();
+    ino_t first = walked_ino(path); /* kept, stamped before... */
     put(path, "two");
-    pt_walk_memo_begin(&m);
+    pt_walk_memo_begin(pt_mono_us()); /* ...a request sent after the change */
     ck_assert_uint_ne(walked_ino(path), first);
     pt_walk_memo_end();
 }
 END_TEST
 
+START_TEST(a_stat_outside_a_batch_serves_a_request_sent_before_it)
+{
+    int64_t sent = sent_now();
+    ino_t first = walked_ino(path); /* no batch yet: a stat, kept */
+    put(path, "two");
+    pt_walk_memo_begin(sent);
+    ck_assert_uint_eq(walked_ino(path), first);
+    pt_walk_memo_end();
+}
+END_TEST
+
+START_TEST(a_name_stat_again_is_kept_at_its_latest)
+{
+    ino_t first = walked_ino(path);
+    put(path, "two");
+    int64_t sent = sent_now();
+    ino_t second = walked_ino(path); /* outside a batch: looks, and keeps this one */
+    ck_assert_uint_ne(second, first);
+    put(path, "three");
+    pt_walk_memo_begin(sent);
+    ck_assert_uint_eq(walked_ino(path), second);
+    pt_walk_memo_end();
+}
+END_TEST
+
+struct elsewhere {
+    int64_t sent;
+    ino_t ino;
+};
+
 static void *walk_elsewhere(void *arg)
 {
-    *(ino_t *)arg = walked_ino(path);
+    struct elsewhere *e = arg;
+    pt_walk_memo_begin(e->sent);
+    e->ino = walked_ino(path);
+    pt_walk_memo_end();
     return NULL;
 }
 
-START_TEST(another_thread_does_not_use_the_batch)
+START_TEST(another_thread_does_not_use_this_threads_stats)
 {
-    pt_walk_memo_t m;
-    pt_walk_memo_begin(&m);
+    int64_t sent = sent_now();
+    pt_walk_memo_begin(sent);
     ino_t first = walked_ino(path);
     put(path, "two");
-    ino_t there = 0;
+    struct elsewhere there = {.sent = sent};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, walk_elsewhere, &there), 0);
     pthread_join(th, NULL);
     pt_walk_memo_end();
-    ck_assert_uint_ne(there, first);
+    ck_assert_uint_ne(there.ino, first);
 }
 END_TEST
 
@@ -112,8 +149,7 @@ START_TEST(names_past_the_memo_are_kept_in_turn)
         snprintf(names[i], sizeof(names[i]), "%s/f%d", dir, i);
         put(names[i], "x");
     }
-    pt_walk_memo_t m;
-    pt_walk_memo_begin(&m);
+    pt_walk_memo_begin(sent_now());
     ino_t ino[PT_WALK_MEMO_FILES + 1];
     for (int i = 0; i <= PT_WALK_MEMO_FILES; i++)
         ino[i] = walked_ino(names[i]);
@@ -132,8 +168,7 @@ START_TEST(a_missing_file_is_not_kept)
 {
     char gone[160];
     snprintf(gone, sizeof(gone), "%s/later.txt", dir);
-    pt_walk_memo_t m;
-    pt_walk_memo_begin(&m);
+    pt_walk_memo_begin(sent_now());
     pt_request_t r = {.arena = arena, .filename = gone};
     pt_walk_stat(&r);
     ck_assert(!r.finfo_valid);
@@ -150,9 +185,11 @@ int main(void)
     TCase *tc = tcase_create("memo");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, without_a_memo_every_request_sees_the_file_as_it_is);
-    tcase_add_test(tc, a_batch_shares_one_stat_and_its_end_looks_again);
-    tcase_add_test(tc, a_new_batch_starts_empty);
-    tcase_add_test(tc, another_thread_does_not_use_the_batch);
+    tcase_add_test(tc, a_request_sent_before_a_stat_shares_it_and_the_end_looks_again);
+    tcase_add_test(tc, a_request_sent_after_a_stat_does_not_share_it);
+    tcase_add_test(tc, a_stat_outside_a_batch_serves_a_request_sent_before_it);
+    tcase_add_test(tc, a_name_stat_again_is_kept_at_its_latest);
+    tcase_add_test(tc, another_thread_does_not_use_this_threads_stats);
     tcase_add_test(tc, names_past_the_memo_are_kept_in_turn);
     tcase_add_test(tc, a_missing_file_is_not_kept);
     suite_add_tcase(s, tc);
