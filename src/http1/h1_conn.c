@@ -1,23 +1,25 @@
 /* The HTTP/1.1 connection driver a worker runs: read, parse the head, build the request
  * (the neutral fields from the head, and r->proto = pt_h1_proto), route and answer it, log
  * it, then serve the next pipelined request or hand the connection back to the listener. */
+#include "h1_conn.h"
+#include "accesslog.h"
 #include "conn.h"
 #include "h1.h"
-#include "accesslog.h"
-#include "h1_conn.h"
 #include "log.h"
 #include "mpm/scoreboard.h"
 #include "remoteip.h"
 #include "request.h"
 #include "tls.h"
 #include "uri.h"
+#include "walk.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
-#include <time.h>
 #include <sys/uio.h>
+#include <time.h>
 
 /* Largest request head the limits allow (line + fields + CRLFs), the read buffer's bound. */
 static size_t head_max(const pt_vhost_t *vh)
@@ -448,6 +450,13 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
     /* The clock read when a head's first bytes came in this call: the request's start too
      * when it completes here (no wait between), 0 when there was none. */
     int64_t read_us = 0;
+    /* When the bytes the listener's epoll found here were surely here (the event MPM's
+     * ready_us, walk.h), and what the first request read in this call was sent by: then, when
+     * those bytes can only be its own (not a connection's first request, whose bytes may
+     * follow a TLS handshake or a PROXY header; the first byte that came is its head's
+     * first, no empty line before it; no TLS record but data); else unknown. */
+    int64_t ready_us = c->park.ready_us, sent_us = INT64_MAX;
+    c->park.ready_us = 0;
     if (c->susp) {
         int res = resume_request(w, c, &parked);
         if (res < 0)
@@ -494,8 +503,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 pt_h1_handoff->upgrade(c, &h))
                 return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
+                pt_walk_memo_begin(sent_us);
                 int keep = serve_one(w, c, &h, read_us, &parked);
+                pt_walk_memo_end();
                 read_us = 0;
+                sent_us = INT64_MAX;
                 if (keep < 0)
                     return park_request(w, c, parked);
                 if (after_request(w, c, keep == 1, &next))
@@ -509,13 +521,18 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
         }
         /* Need more bytes. */
         bool had = c->rpos < c->rlen;
+        c->tp_other = false;
         long n = pt_conn_read(c, max);
         if (n > 0) {
             if (!had) {
                 read_us = pt_mono_us();
                 c->head_start_ms = read_us / 1000;
                 c->head_bytes = 0;
+                char first = c->rbuf[c->rpos];
+                if (ready_us && c->requests > 0 && !c->tp_other && first != '\r' && first != '\n')
+                    sent_us = ready_us;
             }
+            ready_us = 0;
             c->head_bytes += (size_t)n;
             continue;
         }

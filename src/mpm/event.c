@@ -309,15 +309,17 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
     struct epoll_event evs[EV_HARVEST];
     pt_task_t *got[EV_HARVEST];
     int ngot = 0;
+    uint64_t look = ev_look(ev);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
     atomic_fetch_sub(&ev->in_epoll, 1); /* (what it took is still counted: its odd epoch) */
+    int64_t now_us = n > 0 ? pt_mono_us() : 0; /* (the bytes it finds were here by then) */
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
             uint64_t v;
             (void)!read(ev->kickfd, &v, sizeof(v));
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *c = ev_ready(ev, tag, evs[i].events);
+            pt_task_t *c = ev_ready(ev, tag, evs[i].events, look, now_us);
             if (c)
                 got[ngot++] = c;
         }
@@ -527,7 +529,7 @@ static void drain_listener(ev_child_t *ev)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 < EV_TAG_MAX)
                 continue;
-            pt_task_t *t = ev_ready(ev, evs[i].data.u64, evs[i].events);
+            pt_task_t *t = ev_ready(ev, evs[i].data.u64, evs[i].events, 0, 0);
             if (t)
                 ev_queue_push(ev, t);
         }
@@ -620,9 +622,10 @@ static void update_accepting_listener(ev_child_t *ev)
 }
 
 /* Events from either set; returns true when a signal says stop. */
-static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n)
+static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n, uint64_t look)
 {
     bool stop = false;
+    int64_t now_us = 0; /* read at the first parked thing's event: its bytes were here by then */
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_SIGNAL)
@@ -638,7 +641,9 @@ static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n)
             (void)!read(ev->kickfd, &v, sizeof(v));
             ev_wake_if_stale(ev, true);
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *t = ev_ready(ev, tag, evs[i].events);
+            if (!now_us)
+                now_us = pt_mono_us();
+            pt_task_t *t = ev_ready(ev, tag, evs[i].events, look, now_us);
             if (t)
                 ev_queue_push(ev, t);
         }
@@ -656,8 +661,10 @@ static void sweep_listener(ev_child_t *ev, struct epoll_event *evs)
     pthread_mutex_lock(&ev->qlock);
     bool nobody = ev->epoll_waiting == 0;
     pthread_mutex_unlock(&ev->qlock);
-    if (nobody)
-        dispatch_listener(ev, evs, epoll_wait(ev->epfd, evs, EV_BATCH, 0));
+    if (nobody) {
+        uint64_t look = ev_look(ev);
+        dispatch_listener(ev, evs, epoll_wait(ev->epfd, evs, EV_BATCH, 0), look);
+    }
 }
 
 static void listen_loop(ev_child_t *ev)
@@ -670,13 +677,14 @@ static void listen_loop(ev_child_t *ev)
      * log flush or a tick may): the next wait's timeout counts from it. 0: read again. */
     int64_t fresh = 0;
     while (!stop) {
+        uint64_t look = ev_look(ev);
         int n = epoll_wait(ev->lepfd, evs, EV_BATCH,
                            ev_next_timeout_listener(ev, fresh > 0 ? fresh : pt_now_ms()));
         if (n < 0 && errno != EINTR) {
             pt_log_error(PT_LOG_CRIT, NULL, "epoll_wait: %s", strerror(errno));
             break;
         }
-        stop = dispatch_listener(ev, evs, n);
+        stop = dispatch_listener(ev, evs, n, look);
         sweep_listener(ev, evs);
         int64_t now = pt_now_ms();
         ev_expire_listener(ev, now, false, false);

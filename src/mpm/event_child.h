@@ -104,6 +104,7 @@ typedef struct {
     unsigned *snap;
     atomic_uint *hepoch;
     atomic_int in_epoll;      /* workers inside epoll_wait itself (a stop's wake: drain) */
+    atomic_uint_fast64_t looks; /* waits on the sets of parked things begun (ev_look) */
 
     atomic_bool stopping;     /* graceful stop: no new requests on kept connections */
 } ev_child_t;
@@ -135,8 +136,14 @@ void ev_conn_close(ev_child_t *ev, pt_conn_t *c);
 void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
 /* An epoll event for a parked thing (listener or a harvesting worker), by its tag (a
  * pointer, or a borrowed fd2's token): claims it and runs its ready op. Returns a task for
- * a worker, or NULL. */
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits);
+ * a worker, or NULL. look: the wait's number (ev_look), now_us: pt_mono_us read after it
+ * returned (0: not read); they make the park's ready_us. */
+/* A number for a wait on epoll that is about to begin (ev_ready's look). */
+static inline uint64_t ev_look(ev_child_t *ev)
+{
+    return atomic_fetch_add(&ev->looks, 1) + 1;
+}
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_us);
 /* A stop: what is parked in flight (PT_PARK_TUNNEL) is made ready once, so that its owner
  * learns of the stop (pt_mpm_stopping). */
 void ev_wake_busy_listener(ev_child_t *ev);

@@ -333,6 +333,9 @@ static bool park_upstream_quick(ev_child_t *ev, pt_park_t *p)
 
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
+    /* After the owner's last read: a wait that begins later finds only bytes that came
+     * since (ready_us). */
+    p->looked = atomic_load(&ev->looks);
     if (quick(p) && !unannounced(p))
         return park_quick(ev, p);
     if (borrowed_et(p) && p->skip_fd && park_upstream_quick(ev, p))
@@ -426,7 +429,7 @@ void ev_wake_busy_listener(ev_child_t *ev)
     }
 }
 
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_us)
 {
     pthread_mutex_lock(&ev->tlock);
     pt_park_t *p = tag & EV_TOKEN_BIT ? token_park_locked(ev, tag) : (pt_park_t *)(uintptr_t)tag;
@@ -439,6 +442,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
             forget_fd2_locked(ev, p);
             p->pending = (p->pending & ~bits) | (bits & EV_STICKY);
             p->drained = false;
+            p->ready_us = bits & EPOLLIN && p->looked < look ? now_us : 0;
         } else if (!p->expired) {
             p->pending |= bits;
         }
@@ -461,6 +465,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits)
     if (p && p->arming) {
         p->fired = true;
     } else if (!gone) {
+        p->ready_us = 0;
         ev_heap_remove(ev, p);
         forget_fd2_locked(ev, p);
     }

@@ -429,6 +429,22 @@ static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
     return true;
 }
 
+/* OpenSSL's record trace (read side): every record's header, and in TLS 1.3 its inner
+ * type, comes here; a type other than application data marks the connection (tp_other). */
+static void note_record(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
+                        void *arg)
+{
+    (void)version;
+    (void)ssl;
+    if (write_p)
+        return;
+    const unsigned char *b = buf;
+    bool data = (type == SSL3_RT_HEADER || type == SSL3_RT_INNER_CONTENT_TYPE) && len > 0 &&
+                b[0] == SSL3_RT_APPLICATION_DATA;
+    if (!data)
+        ((pt_conn_t *)arg)->tp_other = true;
+}
+
 int pt_tls_start(pt_conn_t *c)
 {
     const pt_vhost_t *vh = NULL;
@@ -448,6 +464,8 @@ int pt_tls_start(pt_conn_t *c)
     SSL_set0_rbio(ssl, rd); /* the socket BIO SSL_set_fd made stays the write side */
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
+    SSL_set_msg_callback(ssl, note_record);
+    SSL_set_msg_callback_arg(ssl, c);
     st->ssl = ssl;
     st->vh = vh;
     c->tp_state = st;

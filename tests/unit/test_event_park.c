@@ -657,7 +657,7 @@ static int deliver(ev_child_t *ev)
     struct epoll_event evs[8];
     int n = epoll_wait(ev->epfd, evs, 8, 50);
     for (int i = 0; i < n; i++)
-        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events));
+        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events, 0, 0));
     return n;
 }
 

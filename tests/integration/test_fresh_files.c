@@ -1,0 +1,198 @@
+/* A client that changed a file and then sent a request gets the change, as from Apache's
+ * stat per request, while portico shares one stat among the requests that were all sent
+ * before it began (walk.h: the streams of one HTTP/2 read; in the event MPM, the idle
+ * HTTP/1 connections one epoll_wait found with bytes). Rounds of keep-alive requests, plain
+ * and over TLS, on several connections at once: before each round the file is replaced (a
+ * new inode), then every connection asks for it, and every answer must be the new one. A
+ * stat shared with a request sent after it began would answer with the file of the round
+ * before. Over TLS each connection first sends a KeyUpdate, a record that is not a request,
+ * before the file changes: bytes found with it cannot stand for the request's. */
+#include "harness.h"
+#include "tls_client.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define CONNS 8
+#define ROUNDS 100
+
+static pth_t *h;
+static int tls_port;
+
+static void setup(void)
+{
+    h = pth_new();
+    tls_port = pth_free_port();
+    pth_config(h,
+               "KeepAliveTimeout 30\nMaxKeepAliveRequests 0\n"
+               "Listen 127.0.0.1:%d https\n<VirtualHost *:%d>\nServerName a.test\n"
+               "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
+               "</VirtualHost>\n",
+               tls_port, tls_port, pth_tls_file("a.test.ec.pem"), pth_tls_file("a.test.ec.key"));
+    pth_write_file(h, "v.txt", "round 0", 7);
+    pth_start(h);
+}
+
+static void teardown(void)
+{
+    pth_stop(h);
+    pth_free(h);
+}
+
+/* The file's next version: a new file renamed over the name (a deploy's way). */
+static void replace(int round, char *body, size_t len)
+{
+    snprintf(body, len, "round %d", round);
+    pth_write_file(h, "v.tmp", body, strlen(body));
+    char to[512];
+    snprintf(to, sizeof(to), "%s/v.txt", h->docroot);
+    pth_assert(rename(pth_path(h, "htdocs/v.tmp"), to) == 0);
+}
+
+static const char get[] = "GET /v.txt HTTP/1.1\r\nHost: a.test\r\n\r\n";
+
+static void check_answer(const pth_resp_t *r, const char *want, int round, int i)
+{
+    pth_assert_msg(r->status == 200, "round %d, connection %d: status %d", round, i, r->status);
+    pth_assert_msg(r->body_len == strlen(want) && memcmp(r->body, want, r->body_len) == 0,
+                   "round %d, connection %d: got \"%.*s\", want \"%s\"", round, i, (int)r->body_len,
+                   r->body, want);
+}
+
+START_TEST(plain_keepalive_requests_see_the_file_replaced_before_them)
+{
+    pth_conn_t *c[CONNS];
+    for (int i = 0; i < CONNS; i++)
+        c[i] = pth_conn_open(h);
+    for (int round = 1; round <= ROUNDS; round++) {
+        char want[32];
+        replace(round, want, sizeof(want));
+        for (int i = 0; i < CONNS; i++)
+            pth_assert(pth_conn_send(c[i], get, sizeof(get) - 1) == 0);
+        for (int i = 0; i < CONNS; i++) {
+            pth_resp_t r;
+            pth_assert(pth_conn_read_response(c[i], &r, false, PTH_IO_DEADLINE_MS) == 0);
+            check_answer(&r, want, round, i);
+            pth_resp_free(&r);
+        }
+    }
+    for (int i = 0; i < CONNS; i++)
+        pth_conn_close(c[i]);
+}
+END_TEST
+
+/* ---- A TLS client of its own: the test sends KeyUpdates, which curl cannot. ---- */
+
+typedef struct {
+    int fd;
+    SSL *ssl;
+    char buf[16384];
+    size_t len;
+} tconn_t;
+
+static void tconn_open(SSL_CTX *ctx, tconn_t *t)
+{
+    t->len = 0;
+    t->fd = socket(AF_INET, SOCK_STREAM, 0);
+    pth_assert(t->fd >= 0);
+    struct timeval tv = {.tv_sec = PTH_IO_DEADLINE_MS / 1000};
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    pth_assert(connect(t->fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    t->ssl = SSL_new(ctx);
+    pth_assert(t->ssl != NULL);
+    SSL_set_fd(t->ssl, t->fd);
+    SSL_set_tlsext_host_name(t->ssl, "a.test");
+    pth_assert_msg(SSL_connect(t->ssl) == 1, "TLS handshake failed");
+}
+
+static void tconn_close(tconn_t *t)
+{
+    SSL_free(t->ssl);
+    close(t->fd);
+}
+
+/* A KeyUpdate record, sent now (SSL_do_handshake writes what SSL_key_update scheduled). */
+static void tconn_key_update(tconn_t *t)
+{
+    pth_assert(SSL_key_update(t->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
+    pth_assert(SSL_do_handshake(t->ssl) == 1);
+}
+
+static void tconn_read_response(tconn_t *t, pth_resp_t *r)
+{
+    for (;;) {
+        size_t used = 0;
+        int rc = pth_parse_response(t->buf, t->len, false, false, r, &used);
+        if (rc == 0) {
+            memmove(t->buf, t->buf + used, t->len - used);
+            t->len -= used;
+            return;
+        }
+        pth_assert_msg(rc == -EAGAIN, "a malformed response");
+        pth_assert(t->len < sizeof(t->buf));
+        size_t got = 0;
+        pth_assert_msg(SSL_read_ex(t->ssl, t->buf + t->len, sizeof(t->buf) - t->len, &got) == 1,
+                       "no response in time");
+        t->len += got;
+    }
+}
+
+START_TEST(tls_keepalive_requests_see_the_file_replaced_before_them)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    pth_assert(ctx != NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    static tconn_t t[CONNS];
+    for (int i = 0; i < CONNS; i++)
+        tconn_open(ctx, &t[i]);
+    for (int round = 1; round <= ROUNDS; round++) {
+        for (int i = 0; i < CONNS; i++)
+            tconn_key_update(&t[i]);
+        char want[32];
+        replace(round, want, sizeof(want));
+        for (int i = 0; i < CONNS; i++) {
+            size_t put = 0;
+            pth_assert(SSL_write_ex(t[i].ssl, get, sizeof(get) - 1, &put) == 1);
+        }
+        for (int i = 0; i < CONNS; i++) {
+            pth_resp_t r;
+            tconn_read_response(&t[i], &r);
+            check_answer(&r, want, round, i);
+            pth_resp_free(&r);
+        }
+    }
+    for (int i = 0; i < CONNS; i++)
+        tconn_close(&t[i]);
+    SSL_CTX_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    pth_tls_pki();
+    Suite *s = suite_create("fresh_files");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, plain_keepalive_requests_see_the_file_replaced_before_them);
+    tcase_add_test(tc, tls_keepalive_requests_see_the_file_replaced_before_them);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
