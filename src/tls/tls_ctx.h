@@ -25,6 +25,9 @@ typedef struct {
     bool done;                 /* the handshake finished */
     bool plain;                /* the peer spoke plain HTTP: raw bytes from here on */
     bool failed;               /* a fatal TLS error: no close_notify, no session kept */
+    bool starved;              /* the last SSL_read wanted the socket: what OpenSSL holds
+                                  read ahead is part of a record, nothing to read before
+                                  the rest comes (tls_pending) */
     bool warm;                 /* keeps its record buffers between requests (one of
                                   PT_TLS_WARM_MAX; tls_transport.c's tls_idle) */
     int64_t idle_ms;           /* when it last went idle between requests, 0 never */

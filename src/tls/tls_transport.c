@@ -147,7 +147,9 @@ static long tls_recv(pt_conn_t *c, void *buf, size_t n)
     int r = SSL_read_ex(st->ssl, buf, n, &got);
     if (r != 1 && errors_before_retry())
         r = SSL_read_ex(st->ssl, buf, n, &got);
-    return r == 1 ? (long)got : ssl_result(c, r);
+    long rc = r == 1 ? (long)got : ssl_result(c, r);
+    st->starved = rc == PT_EAGAIN && c->tp_want == POLLIN;
+    return rc;
 }
 
 static long tls_writev(pt_conn_t *c, const struct iovec *iov, int iovcnt, bool more)
@@ -204,9 +206,11 @@ static size_t tls_pending(const pt_conn_t *c)
     const pt_tls_state_t *st = st_of(c);
     if (!st->done || st->plain)
         return 0;
-    /* Has pending: decrypted bytes not yet taken, or a record read but not yet decrypted;
-     * asked first, since at a park there is usually neither. */
-    if (!SSL_has_pending(st->ssl))
+    /* Has pending: decrypted bytes not yet taken, or bytes read ahead, asked first, since
+     * at a park there is usually neither. Those bytes may be a record's first part only:
+     * after a read that wanted the socket they are (starved), and another read would
+     * want it again at once, and again (a busy loop until the client sends the rest). */
+    if (st->starved || !SSL_has_pending(st->ssl))
         return 0;
     int n = SSL_pending(st->ssl);
     return n > 0 ? (size_t)n : 1;

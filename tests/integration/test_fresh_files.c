@@ -10,16 +10,10 @@
 #include "harness.h"
 #include "tls_client.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define CONNS 8
@@ -90,93 +84,27 @@ START_TEST(plain_keepalive_requests_see_the_file_replaced_before_them)
 }
 END_TEST
 
-/* ---- A TLS client of its own: the test sends KeyUpdates, which curl cannot. ---- */
-
-typedef struct {
-    int fd;
-    SSL *ssl;
-    char buf[16384];
-    size_t len;
-} tconn_t;
-
-static void tconn_open(SSL_CTX *ctx, tconn_t *t)
-{
-    t->len = 0;
-    t->fd = socket(AF_INET, SOCK_STREAM, 0);
-    pth_assert(t->fd >= 0);
-    struct timeval tv = {.tv_sec = PTH_IO_DEADLINE_MS / 1000};
-    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    pth_assert(connect(t->fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    t->ssl = SSL_new(ctx);
-    pth_assert(t->ssl != NULL);
-    SSL_set_fd(t->ssl, t->fd);
-    SSL_set_tlsext_host_name(t->ssl, "a.test");
-    pth_assert_msg(SSL_connect(t->ssl) == 1, "TLS handshake failed");
-}
-
-static void tconn_close(tconn_t *t)
-{
-    SSL_free(t->ssl);
-    close(t->fd);
-}
-
-/* A KeyUpdate record, sent now (SSL_do_handshake writes what SSL_key_update scheduled). */
-static void tconn_key_update(tconn_t *t)
-{
-    pth_assert(SSL_key_update(t->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
-    pth_assert(SSL_do_handshake(t->ssl) == 1);
-}
-
-static void tconn_read_response(tconn_t *t, pth_resp_t *r)
-{
-    for (;;) {
-        size_t used = 0;
-        int rc = pth_parse_response(t->buf, t->len, false, false, r, &used);
-        if (rc == 0) {
-            memmove(t->buf, t->buf + used, t->len - used);
-            t->len -= used;
-            return;
-        }
-        pth_assert_msg(rc == -EAGAIN, "a malformed response");
-        pth_assert(t->len < sizeof(t->buf));
-        size_t got = 0;
-        pth_assert_msg(SSL_read_ex(t->ssl, t->buf + t->len, sizeof(t->buf) - t->len, &got) == 1,
-                       "no response in time");
-        t->len += got;
-    }
-}
-
 START_TEST(tls_keepalive_requests_see_the_file_replaced_before_them)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    pth_assert(ctx != NULL);
-    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    static tconn_t t[CONNS];
+    static pth_tls_conn_t t[CONNS];
     for (int i = 0; i < CONNS; i++)
-        tconn_open(ctx, &t[i]);
+        pth_tls_conn_open(&t[i], tls_port, "a.test");
     for (int round = 1; round <= ROUNDS; round++) {
         for (int i = 0; i < CONNS; i++)
-            tconn_key_update(&t[i]);
+            pth_tls_conn_key_update(&t[i]);
         char want[32];
         replace(round, want, sizeof(want));
-        for (int i = 0; i < CONNS; i++) {
-            size_t put = 0;
-            pth_assert(SSL_write_ex(t[i].ssl, get, sizeof(get) - 1, &put) == 1);
-        }
+        for (int i = 0; i < CONNS; i++)
+            pth_tls_conn_send(&t[i], get, sizeof(get) - 1);
         for (int i = 0; i < CONNS; i++) {
             pth_resp_t r;
-            tconn_read_response(&t[i], &r);
+            pth_tls_conn_read_response(&t[i], &r);
             check_answer(&r, want, round, i);
             pth_resp_free(&r);
         }
     }
     for (int i = 0; i < CONNS; i++)
-        tconn_close(&t[i]);
-    SSL_CTX_free(ctx);
+        pth_tls_conn_close(&t[i]);
 }
 END_TEST
 

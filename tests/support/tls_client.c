@@ -1,14 +1,20 @@
 /* The TLS suites' clients (tls_client.h): the PKI script, libcurl over HTTPS, s_client. */
 #include "tls_client.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static char pki_dir[256];
@@ -292,4 +298,95 @@ char *pth_s_client_get(int port, const char *host, const char *args)
              "timeout 20 openssl s_client -ign_eof -connect 127.0.0.1:%d %s 2>&1", host, port,
              args);
     return run_s_client(cmd);
+}
+
+/* ---- A raw TLS connection ---- */
+
+void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host)
+{
+    t->len = t->rest_len = 0;
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    pth_assert(t->ctx != NULL);
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
+    t->fd = socket(AF_INET, SOCK_STREAM, 0);
+    pth_assert(t->fd >= 0);
+    struct timeval tv = {.tv_sec = PTH_IO_DEADLINE_MS / 1000};
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    pth_assert_msg(connect(t->fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s",
+                   strerror(errno));
+    t->ssl = SSL_new(t->ctx);
+    pth_assert(t->ssl != NULL);
+    SSL_set_fd(t->ssl, t->fd);
+    if (host)
+        SSL_set_tlsext_host_name(t->ssl, host);
+    pth_assert_msg(SSL_connect(t->ssl) == 1, "TLS handshake failed");
+}
+
+void pth_tls_conn_close(pth_tls_conn_t *t)
+{
+    SSL_free(t->ssl);
+    SSL_CTX_free(t->ctx);
+    close(t->fd);
+}
+
+void pth_tls_conn_send(pth_tls_conn_t *t, const void *data, size_t len)
+{
+    size_t put = 0;
+    pth_assert_msg(SSL_write_ex(t->ssl, data, len, &put) == 1 && put == len, "TLS write");
+}
+
+void pth_tls_conn_key_update(pth_tls_conn_t *t)
+{
+    pth_assert(SSL_key_update(t->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
+    pth_assert(SSL_do_handshake(t->ssl) == 1);
+}
+
+void pth_tls_conn_send_cut(pth_tls_conn_t *t, const void *data, size_t len, size_t cut)
+{
+    /* The record goes to memory (the write side swapped for a moment), then to the socket
+     * in two pieces. */
+    BIO *mem = BIO_new(BIO_s_mem());
+    pth_assert(mem != NULL);
+    BIO *sock = SSL_get_wbio(t->ssl);
+    BIO_up_ref(sock);
+    SSL_set0_wbio(t->ssl, mem);
+    pth_tls_conn_send(t, data, len);
+    char rec[sizeof(t->rest) + 64];
+    int n = BIO_read(mem, rec, sizeof(rec));
+    bool whole = BIO_pending(mem) == 0;
+    SSL_set0_wbio(t->ssl, sock); /* frees mem */
+    pth_assert_msg(n > 0 && (size_t)n > cut && (size_t)n - cut <= sizeof(t->rest) && whole,
+                   "a record of %d bytes", n);
+    pth_assert(send(t->fd, rec, cut, 0) == (ssize_t)cut);
+    t->rest_len = (size_t)n - cut;
+    memcpy(t->rest, rec + cut, t->rest_len);
+}
+
+void pth_tls_conn_send_rest(pth_tls_conn_t *t)
+{
+    pth_assert(send(t->fd, t->rest, t->rest_len, 0) == (ssize_t)t->rest_len);
+    t->rest_len = 0;
+}
+
+void pth_tls_conn_read_response(pth_tls_conn_t *t, pth_resp_t *r)
+{
+    for (;;) {
+        size_t used = 0;
+        int rc = pth_parse_response(t->buf, t->len, false, false, r, &used);
+        if (rc == 0) {
+            memmove(t->buf, t->buf + used, t->len - used);
+            t->len -= used;
+            return;
+        }
+        pth_assert_msg(rc == -EAGAIN, "a malformed response");
+        pth_assert(t->len < sizeof(t->buf));
+        size_t got = 0;
+        pth_assert_msg(SSL_read_ex(t->ssl, t->buf + t->len, sizeof(t->buf) - t->len, &got) == 1,
+                       "no response in time");
+        t->len += got;
+    }
 }

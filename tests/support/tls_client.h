@@ -57,4 +57,31 @@ char *pth_s_client(int port, const char *args);
  * TLS 1.3 server sends after the handshake (its session tickets) has arrived by the end. */
 char *pth_s_client_get(int port, const char *host, const char *args);
 
+/* A raw TLS 1.3 connection of the test's own (no certificate check), for what curl cannot
+ * do: records sent on the test's terms (a KeyUpdate, a record cut in two). Blocking socket,
+ * reads and writes bounded by PTH_IO_DEADLINE_MS; aborting helpers. */
+typedef struct {
+    int fd;
+    struct ssl_st *ssl;
+    struct ssl_ctx_st *ctx;
+    char buf[16384];
+    size_t len;      /* read and not yet taken by a response */
+    char rest[4096]; /* the part of a cut record not sent yet */
+    size_t rest_len;
+} pth_tls_conn_t;
+
+/* Connects to 127.0.0.1:port and does the handshake, with SNI host (NULL: none). */
+void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host);
+void pth_tls_conn_close(pth_tls_conn_t *t);
+/* Sends all of data as application data. */
+void pth_tls_conn_send(pth_tls_conn_t *t, const void *data, size_t len);
+/* Sends a KeyUpdate record now (not requesting the server's). */
+void pth_tls_conn_key_update(pth_tls_conn_t *t);
+/* Encrypts data (a few KiB at most) into one record and sends its first cut bytes only;
+ * the rest, by pth_tls_conn_send_rest. */
+void pth_tls_conn_send_cut(pth_tls_conn_t *t, const void *data, size_t len, size_t cut);
+void pth_tls_conn_send_rest(pth_tls_conn_t *t);
+/* Reads one response (bytes after it stay for the next). */
+void pth_tls_conn_read_response(pth_tls_conn_t *t, pth_resp_t *r);
+
 #endif
