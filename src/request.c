@@ -624,8 +624,13 @@ int pt_request_route(pt_request_t *r)
     int st = pt_request_route_begin(r, &h);
     if (st == 0 && h && r->route_defer)
         r->route_handler = h;
-    else if (st == 0 && h)
+    else if (st == 0 && h) {
+        /* A backend or a module may change files: what this request walks after it (a
+         * local redirect, an ErrorDocument) is looked at again (walk.h). */
+        if (h->run != pt_static_handler)
+            pt_walk_memo_end();
         st = h->run(r);
+    }
     r->route_depth--;
     return st;
 }

@@ -27,13 +27,16 @@ static __thread struct {
         struct stat st;
         char name[PT_WALK_MEMO_NAME];
     } e[PT_WALK_MEMO_FILES];
-    int n, next; /* entries in use; the one to replace next */
+    int n; /* entries in use */
 } memo;
 static __thread int64_t memo_sent_us = INT64_MAX;
+static __thread bool memo_used; /* a batch began on this thread once: worth keeping stats */
 
 void pt_walk_memo_begin(int64_t sent_us)
 {
     memo_sent_us = sent_us;
+    if (sent_us != INT64_MAX)
+        memo_used = true;
 }
 
 void pt_walk_memo_end(void)
@@ -45,6 +48,8 @@ void pt_walk_memo_end(void)
  * sent. */
 static int stat_shared(const char *f, struct stat *st)
 {
+    if (!memo_used)
+        return stat(f, st); /* (a thread no batch ever ran on: the worker and prefork MPMs) */
     size_t len = strlen(f);
     if (memo_sent_us != INT64_MAX) {
         for (int i = 0; i < memo.n; i++) {
@@ -60,15 +65,18 @@ static int stat_shared(const char *f, struct stat *st)
         return -1;
     }
     if (len < PT_WALK_MEMO_NAME) {
-        /* The same name again replaces its entry: a name is kept once, at its latest. */
-        int i = 0;
-        while (i < memo.n && !(memo.e[i].len == len && memcmp(memo.e[i].name, f, len) == 0))
+        /* The same name again replaces its entry (a name is kept once, at its latest); else
+         * a free entry, else the oldest. */
+        int i = 0, oldest = 0;
+        while (i < memo.n && !(memo.e[i].len == len && memcmp(memo.e[i].name, f, len) == 0)) {
+            if (memo.e[i].stamp_us < memo.e[oldest].stamp_us)
+                oldest = i;
             i++;
-        if (i == memo.n) {
-            i = memo.next;
-            memo.next = (i + 1) % PT_WALK_MEMO_FILES;
-            memo.n = memo.n < PT_WALK_MEMO_FILES ? memo.n + 1 : memo.n;
         }
+        if (i == memo.n && memo.n < PT_WALK_MEMO_FILES)
+            memo.n++;
+        else if (i == memo.n)
+            i = oldest;
         memo.e[i].stamp_us = stamp;
         memo.e[i].len = len;
         memo.e[i].st = *st;

@@ -19,14 +19,17 @@
  * few successful stats of whole names (walk.c), each stamped with the monotonic clock read
  * just before it. A request may take a kept stat only when it was sent before that stamp:
  * a client that changed a file and then sent a request still gets the change, as with a
- * stat per request (Apache). The caller that knows when a request's bytes were first in
- * our hands says so, around the request's walk:
+ * stat per request (Apache). The caller that knows when one of a request's bytes was surely
+ * in our hands says so, around the request's walk (a client that sends part of a request,
+ * changes a file and sends the rest may get the file as it was):
  * - HTTP/2: the streams that one read of the client's frames started, from the time of
  *   that read (h2_session_run_started);
  * - HTTP/1 in the event MPM: the first request read after the listener's epoll found bytes
  *   on the idle connection, from the time that epoll_wait returned (http1: when none of
  *   what was there could be anything but that request).
- * Everything else stats, and what it stats is kept for those. */
+ * Everything else stats, and what it stats is kept for those. A handler other than the
+ * static one (a backend, a module) ends the batch before it runs: it may change files that
+ * the request walks after it (a local redirect, an ErrorDocument). */
 #define PT_WALK_MEMO_FILES 4
 #define PT_WALK_MEMO_NAME 256 /* longer names are not kept */
 

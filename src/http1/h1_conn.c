@@ -452,10 +452,13 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
     int64_t read_us = 0;
     /* When the bytes the listener's epoll found here were surely here (the event MPM's
      * ready_us, walk.h), and what the first request read in this call was sent by: then, when
-     * those bytes can only be its own (not a connection's first request, whose bytes may
-     * follow a TLS handshake or a PROXY header; the first byte that came is its head's
-     * first, no empty line before it; no TLS record but data); else unknown. */
-    int64_t ready_us = c->park.ready_us, sent_us = INT64_MAX;
+     * those bytes can only be its own: nothing held from before (no bytes, no request to
+     * resume); not a connection's first request, whose bytes may follow a TLS handshake or a
+     * PROXY header; the first byte read is its head's first (no empty line before it); and
+     * that read opened one TLS record at most, of data (an empty record or a KeyUpdate
+     * before the request may be what epoll found). Else unknown. */
+    int64_t ready_us = c->rpos >= c->rlen && !c->susp ? c->park.ready_us : 0;
+    int64_t sent_us = INT64_MAX;
     c->park.ready_us = 0;
     if (c->susp) {
         int res = resume_request(w, c, &parked);
@@ -522,6 +525,7 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
         /* Need more bytes. */
         bool had = c->rpos < c->rlen;
         c->tp_other = false;
+        c->tp_records = 0;
         long n = pt_conn_read(c, max);
         if (n > 0) {
             if (!had) {
@@ -529,7 +533,8 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 c->head_start_ms = read_us / 1000;
                 c->head_bytes = 0;
                 char first = c->rbuf[c->rpos];
-                if (ready_us && c->requests > 0 && !c->tp_other && first != '\r' && first != '\n')
+                if (ready_us && c->requests > 0 && !c->tp_other && c->tp_records <= 1 &&
+                    first != '\r' && first != '\n')
                     sent_us = ready_us;
             }
             ready_us = 0;

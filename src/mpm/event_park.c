@@ -334,8 +334,9 @@ static bool park_upstream_quick(ev_child_t *ev, pt_park_t *p)
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
     /* After the owner's last read: a wait that begins later finds only bytes that came
-     * since (ready_us). */
+     * since (ready_us, which only such a wait's claim sets: not a park ready at once). */
     p->looked = atomic_load(&ev->looks);
+    p->ready_us = 0;
     if (quick(p) && !unannounced(p))
         return park_quick(ev, p);
     if (borrowed_et(p) && p->skip_fd && park_upstream_quick(ev, p))
@@ -442,7 +443,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, 
             forget_fd2_locked(ev, p);
             p->pending = (p->pending & ~bits) | (bits & EV_STICKY);
             p->drained = false;
-            p->ready_us = bits & EPOLLIN && p->looked < look ? now_us : 0;
+            p->ready_us = bits & p->events & EPOLLIN && p->looked < look ? now_us : 0;
         } else if (!p->expired) {
             p->pending |= bits;
         }

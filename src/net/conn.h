@@ -93,9 +93,11 @@ typedef struct pt_conn {
      * (OpenSSL keeps the record that made it write: pending) while the socket stays full.
      * Set by every read, so a flag that a wait did not use is gone at the next read. */
     bool read_wants_out;
-    /* The transport's: a read since the owner cleared it met something other than the
-     * peer's data (TLS: a record of another type, such as a KeyUpdate or an alert). */
+    /* The transport's, since the owner cleared them: a read met something other than the
+     * peer's data (TLS: a record of another type, such as a KeyUpdate or an alert); the
+     * records the reads opened (TLS; 0 for plain TCP). */
     bool tp_other;
+    int tp_records;
     const pt_conn_proto_t *proto;
     void *proto_state;     /* owned by the protocol driver, freed by proto->release */
     const pt_config_t *cfg;

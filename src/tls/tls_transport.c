@@ -434,7 +434,8 @@ static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
 }
 
 /* OpenSSL's record trace (read side): every record's header, and in TLS 1.3 its inner
- * type, comes here; a type other than application data marks the connection (tp_other). */
+ * type, comes here. Counted (tp_records); a type other than application data marks the
+ * connection (tp_other). */
 static void note_record(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
                         void *arg)
 {
@@ -442,6 +443,8 @@ static void note_record(int write_p, int version, int type, const void *buf, siz
     (void)ssl;
     if (write_p)
         return;
+    if (type == SSL3_RT_HEADER)
+        ((pt_conn_t *)arg)->tp_records++;
     const unsigned char *b = buf;
     bool data = (type == SSL3_RT_HEADER || type == SSL3_RT_INNER_CONTENT_TYPE) && len > 0 &&
                 b[0] == SSL3_RT_APPLICATION_DATA;

@@ -6,7 +6,11 @@
  * new inode), then every connection asks for it, and every answer must be the new one. A
  * stat shared with a request sent after it began would answer with the file of the round
  * before. Over TLS each connection first sends a KeyUpdate, a record that is not a request,
- * before the file changes: bytes found with it cannot stand for the request's. */
+ * before the file changes: when the server finds it and the request in one read, it must not
+ * stand for the request's bytes. (The rules for what may stand for them are unit-tested:
+ * test_walk, test_event_park.) Prefork is left out: its children, started one by one, are
+ * what 8 connections at once would wait for. */
+/* mpms: event worker */
 #include "harness.h"
 #include "tls_client.h"
 

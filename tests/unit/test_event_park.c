@@ -651,14 +651,20 @@ static void hand_fini(ev_child_t *ev, int sv[2])
     free(ev->fd2s);
 }
 
-/* Takes what epoll has now and hands it to ev_ready; how many events there were. */
-static int deliver(ev_child_t *ev)
+/* Takes what epoll has now and hands it to ev_ready, as the wait numbered look that
+ * returned at now_us; how many events there were. */
+static int deliver_at(ev_child_t *ev, uint64_t look, int64_t now_us)
 {
     struct epoll_event evs[8];
     int n = epoll_wait(ev->epfd, evs, 8, 50);
     for (int i = 0; i < n; i++)
-        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events, 0, 0));
+        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events, look, now_us));
     return n;
+}
+
+static int deliver(ev_child_t *ev)
+{
+    return deliver_at(ev, 0, 0);
 }
 
 /* A connection's park on sv[0] (et, waiting for its next request) parked for the first time
@@ -839,6 +845,57 @@ END_TEST
  * for input alone: arming reports nothing when nothing came, as EPOLLONESHOT did; room to
  * write is not news to a park that does not wait for it (an event, a woken thread and the
  * park lock per park, for nothing). */
+/* A claim for input by a wait that began after the park says when the bytes were surely
+ * there (ready_us, for walk.h); a wait that began before the park (its owner may have read
+ * those bytes meanwhile), a park that runs at once, or one for output says nothing. */
+START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
+{
+    ev_child_t ev;
+    int sv[2];
+    hand_init(&ev, sv);
+    pt_park_t p;
+    park_and_claim(&ev, sv, &p);
+    ck_assert_int_eq(p.ready_us, 0); /* (wait number 0: none) */
+    char b[4];
+    /* Parked, then a wait begins and finds bytes. */
+    p.drained = true;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    uint64_t look = ev_look(&ev);
+    ck_assert_int_eq(write(sv[1], "b", 1), 1);
+    ck_assert_int_eq(deliver_at(&ev, look, 1000), 1);
+    ck_assert_int_eq(hand_calls, 2);
+    ck_assert_int_eq(p.ready_us, 1000);
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    /* A wait that began before the park. */
+    look = ev_look(&ev);
+    p.drained = true;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(write(sv[1], "c", 1), 1);
+    ck_assert_int_eq(deliver_at(&ev, look, 2000), 1);
+    ck_assert_int_eq(hand_calls, 3);
+    ck_assert_int_eq(p.ready_us, 0);
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    /* Bytes that came while it was served: the park runs at once, and says nothing. */
+    p.ready_us = 1000;
+    p.drained = true;
+    ck_assert_int_eq(write(sv[1], "d", 1), 1);
+    ck_assert_int_eq(deliver_at(&ev, ev_look(&ev), 3000), 1); /* kept: not parked */
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(hand_calls, 4);
+    ck_assert_int_eq(p.ready_us, 0);
+    ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
+    /* A wait for room to write, with bytes there too. */
+    p.events = EPOLLOUT;
+    p.drained = true;
+    ck_assert_int_eq(ev_park(&ev, &p), 0);
+    ck_assert_int_eq(write(sv[1], "e", 1), 1);
+    deliver_at(&ev, ev_look(&ev), 4000);
+    ck_assert_int_eq(hand_calls, 5);
+    ck_assert_int_eq(p.ready_us, 0);
+    hand_fini(&ev, sv);
+}
+END_TEST
+
 START_TEST(arming_a_socket_for_input_reports_nothing_when_nothing_came)
 {
     ev_child_t ev;
@@ -889,6 +946,7 @@ int main(void)
     tcase_add_test(tc, a_hang_up_of_a_socket_not_watched_this_time_does_not_wake_its_park);
     tcase_add_test(tc, a_park_with_bytes_left_after_its_budget_runs_once_per_event);
     tcase_add_test(tc, arming_a_socket_for_input_reports_nothing_when_nothing_came);
+    tcase_add_test(tc, a_claim_tells_when_the_bytes_were_surely_there);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -59,6 +59,13 @@ static int64_t sent_now(void)
     return pt_mono_us() - 1;
 }
 
+/* This thread has run a batch: its stats are kept from now on. */
+static void batches_run_here(void)
+{
+    pt_walk_memo_begin(sent_now());
+    pt_walk_memo_end();
+}
+
 START_TEST(without_a_memo_every_request_sees_the_file_as_it_is)
 {
     ino_t before = walked_ino(path);
@@ -80,6 +87,7 @@ END_TEST
 
 START_TEST(a_request_sent_after_a_stat_does_not_share_it)
 {
+    batches_run_here();
     ino_t first = walked_ino(path); /* kept, stamped before... */
     put(path, "two");
     pt_walk_memo_begin(pt_mono_us()); /* ...a request sent after the change */
@@ -90,8 +98,9 @@ END_TEST
 
 START_TEST(a_stat_outside_a_batch_serves_a_request_sent_before_it)
 {
+    batches_run_here();
     int64_t sent = sent_now();
-    ino_t first = walked_ino(path); /* no batch yet: a stat, kept */
+    ino_t first = walked_ino(path); /* outside a batch: a stat, kept */
     put(path, "two");
     pt_walk_memo_begin(sent);
     ck_assert_uint_eq(walked_ino(path), first);
@@ -99,11 +108,36 @@ START_TEST(a_stat_outside_a_batch_serves_a_request_sent_before_it)
 }
 END_TEST
 
+/* On a new thread (as the worker and prefork MPMs' are): the first inode, and what a
+ * request sent before that stat but walked after a change gets. */
+static void *walk_on_a_new_thread(void *arg)
+{
+    ino_t *got = arg;
+    int64_t sent = sent_now();
+    got[0] = walked_ino(path);
+    put(path, "two");
+    pt_walk_memo_begin(sent);
+    got[1] = walked_ino(path);
+    pt_walk_memo_end();
+    return NULL;
+}
+
+START_TEST(a_thread_no_batch_ran_on_keeps_nothing)
+{
+    ino_t got[2] = {0, 0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, walk_on_a_new_thread, got), 0);
+    pthread_join(th, NULL);
+    ck_assert_uint_ne(got[1], got[0]);
+}
+END_TEST
+
 START_TEST(a_name_stat_again_is_kept_at_its_latest)
 {
+    batches_run_here();
+    int64_t sent = sent_now(); /* before both stats: either could answer by its stamp */
     ino_t first = walked_ino(path);
     put(path, "two");
-    int64_t sent = sent_now();
     ino_t second = walked_ino(path); /* outside a batch: looks, and keeps this one */
     ck_assert_uint_ne(second, first);
     put(path, "three");
@@ -188,6 +222,7 @@ int main(void)
     tcase_add_test(tc, a_request_sent_before_a_stat_shares_it_and_the_end_looks_again);
     tcase_add_test(tc, a_request_sent_after_a_stat_does_not_share_it);
     tcase_add_test(tc, a_stat_outside_a_batch_serves_a_request_sent_before_it);
+    tcase_add_test(tc, a_thread_no_batch_ran_on_keeps_nothing);
     tcase_add_test(tc, a_name_stat_again_is_kept_at_its_latest);
     tcase_add_test(tc, another_thread_does_not_use_this_threads_stats);
     tcase_add_test(tc, names_past_the_memo_are_kept_in_turn);
