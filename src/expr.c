@@ -329,6 +329,11 @@ void pt_expr_if_walk(pt_request_t *r)
         r->dir = pt_config_if_walk(r->arena, r->dir, if_eval, r, &r->sections);
 }
 
+const pt_dir_config_t *pt_expr_if_merge(pt_request_t *r, const pt_dir_config_t *d)
+{
+    return d->nifs ? pt_config_if_walk(r->arena, d, if_eval, r, NULL) : d;
+}
+
 /* ---- SetEnvIfExpr ----------------------------------------------------------------------- */
 
 int pt_expr_setenvif(const pt_request_t *r, const pt_env_rule_t *e, pt_expr_caps_t *caps)

@@ -47,6 +47,9 @@ int pt_expr_eval_vary(const struct pt_request *r, const pt_expr_t *e, pt_expr_ca
  * (pt_config_if_walk), after the section walk, as Apache's ap_if_walk; a condition that
  * cannot be evaluated is logged and false. */
 void pt_expr_if_walk(struct pt_request *r);
+/* The same walk over d, a merge made before the section walk (Apache's first ap_if_walk, after
+ * its first location walk, which mod_alias's URL translation sees): r is left alone. */
+const pt_dir_config_t *pt_expr_if_merge(struct pt_request *r, const pt_dir_config_t *d);
 
 /* SetEnvIfExpr (mod_setenvif): 1 when e->expr holds, else 0; caps gets the captures of its
  * last =~ that matched, which its values' $0..$9 name (pt_setenvif_assign), or empty ones over

@@ -1,8 +1,9 @@
-/* Routing a request, Apache's phases before the handler: Redirect, URL-to-file mapping, the
- * per-directory walk and merge, SetEnvIf, RequestHeader, Require; then the handler the loader
- * resolved for it (r->dir->handler), internal redirects and mod_dir's lookups; and the
- * request's addresses and self-referential URLs. The protocol driver (http1/h1_conn.c) reads
- * the head, calls pt_request_route, and writes the access log line. */
+/* Routing a request, Apache's phases before the handler: the early Redirects, URL-to-file
+ * mapping, the per-directory walk and merge, SetEnvIf, RequestHeader, Require, the fixups (the
+ * sections' Redirects); then the handler the loader resolved for it (r->dir->handler),
+ * internal redirects and mod_dir's lookups; and the request's addresses and self-referential
+ * URLs. The protocol driver (http1/h1_conn.c) reads the head, calls pt_request_route, and
+ * writes the access log line. */
 #include "access.h"
 #include "dirconf_walk.h"
 #include "auth_basic.h"
@@ -232,12 +233,13 @@ static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
 }
 
 /* A <Location>'s one-argument Redirect is seen before the server's Redirects: Apache walks
- * the Locations before it maps the URL. */
+ * the Locations, and the <If> sections they and the server hold, before it maps the URL. */
 static int check_location_redirects(pt_request_t *r)
 {
     if (!r->vhost->location_redirects)
         return 0;
-    const pt_dir_config_t *d = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+    const pt_dir_config_t *d =
+        pt_expr_if_merge(r, pt_config_dir_for(r->arena, r->vhost, NULL, r->uri));
     const pt_redirect_t *w = whole_section_redirect(d);
     if (!w)
         return 0;
@@ -502,10 +504,6 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
         }
     }
     pt_expr_if_walk(r); /* <If> sections merge after all others */
-    /* A listing's entry meets the sections' Redirects after the access checks, as mod_alias's
-     * fixup in Apache's file subrequest: an entry a section redirects and denies is hidden. */
-    if (!dirent && (st = check_section_redirects(r)) != 0)
-        return st;
     if (!lookup)
         apply_env_rules(r);
     if (!lookup && r->dir->nreq_headers && !r->redirect_from)
@@ -535,7 +533,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
                       purl);
         return 403;
     }
-    return dirent ? check_section_redirects(r) : 0;
+    /* The sections' Redirects are mod_alias's fixup, after the access checks: a file a section
+     * redirects and denies is 403 (401 behind a password). A lookup (mod_dir's, mod_autoindex's)
+     * meets them here, its last phase; a request after mod_rewrite's per-directory rules
+     * (pt_request_route_begin). */
+    return lookup ? check_section_redirects(r) : 0;
 }
 
 /* dst as a table of its own with src's entries: what a lookup writes to it (a header rule,
@@ -574,24 +576,37 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
     return st;
 }
 
-/* The phases before the handler (request.h). An internal redirect made by the fixup phase
- * (a per-directory RewriteRule) routes the new URL with r->route_defer set, so that its
- * handler is chosen and not run: it comes back here in r->route_handler. */
+/* The internal redirect a fixup asked for (a per-directory RewriteRule's local result): the
+ * new URL is routed with r->route_defer set, so that its handler is chosen and not run: it
+ * comes back in r->route_handler, to *h. */
+static int fixup_redirect(pt_request_t *r, const char *uri, const pt_handler_t **h)
+{
+    bool defer = r->route_defer;
+    r->route_defer = true;
+    r->route_handler = NULL;
+    int st = pt_request_internal_redirect(r, uri);
+    r->route_defer = defer;
+    *h = st ? NULL : r->route_handler;
+    return st;
+}
+
+/* The phases before the handler (request.h). */
 int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 {
     *h = NULL;
     int st = route_map(r, false, false);
     if (st)
         return st;
-    bool redirected = false, defer = r->route_defer;
-    r->route_defer = true;
-    r->route_handler = NULL;
-    st = phases && phases->fixup ? phases->fixup(r, &redirected) : 0;
-    r->route_defer = defer;
-    if (st || redirected) {
-        *h = st ? NULL : r->route_handler;
+    /* Apache's fixups: mod_rewrite's first (its [R] or [F] answers), then mod_alias's, whose
+     * section Redirect of the URL as requested wins over the rewrite's internal redirect. */
+    const char *again = NULL;
+    st = phases && phases->fixup ? phases->fixup(r, &again) : 0;
+    if (!st)
+        st = check_section_redirects(r);
+    if (st)
         return st;
-    }
+    if (again)
+        return fixup_redirect(r, again, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {

@@ -262,8 +262,9 @@ int64_t pt_req_body_wait_ms(const pt_request_t *r);
 int pt_req_body_timed_out(pt_request_t *r, int *status);
 
 /* ---- Routing ------------------------------------------------------------------------ */
-/* Routes r->uri (normalized) and runs the handler: Redirect, Alias/DocumentRoot mapping,
- * per-directory config, SetEnvIf, RequestHeader, Require, handler. */
+/* Routes r->uri (normalized) and runs the handler: the server's and <Location>s' Redirects,
+ * Alias/DocumentRoot mapping, per-directory config, SetEnvIf, RequestHeader, Require, the
+ * fixups (per-directory RewriteRules, the sections' Redirects), handler. */
 int pt_request_route(pt_request_t *r);
 /* pt_request_route without running the handler: the phases before it, then *h is the
  * handler that would run (0), or the status they ended with. For a protocol that chooses
@@ -271,10 +272,11 @@ int pt_request_route(pt_request_t *r);
 struct pt_handler;
 int pt_request_route_begin(pt_request_t *r, const struct pt_handler **h);
 /* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
- * access) for uri as a GET, without changing r. Returns 0 when they pass, else the status
- * (a redirect's Location is then set in r->err_headers_out). dirent: mod_autoindex's lookup
- * of a directory entry (no URL translation: no server-level Redirect, and the sections'
- * Redirects only after the access checks; no query; r's Location left alone). */
+ * access, the sections' Redirects) for uri as a GET, without changing r. Returns 0 when they
+ * pass, else the status (a redirect's Location is then set in r->err_headers_out). dirent:
+ * mod_autoindex's lookup of a directory entry (no URL translation: no server-level Redirect
+ * nor a <Location>'s one-argument one before the access checks; no query; r's Location left
+ * alone). */
 int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
@@ -283,11 +285,13 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri);
 /* Phases a module above routing adds (mod_rewrite: src/rewrite_request.h), set once at
  * start-up (src/loader.c) so that routing calls up without depending on what is above. Each
  * may be NULL. translate: before URL mapping, 0 or a status, *mapped when it gave the file or
- * backend; fixup: after the access checks, 0, a status, or with *redirected what an internal
- * redirect returned; handler: once the handler and type are chosen, 0 or a status. */
+ * backend; fixup: after the access checks, the first of Apache's fixups, 0 or a status, and
+ * *again set to a URL-path to serve from the start (an internal redirect, which routing makes
+ * once the fixups after it passed); handler: once the handler and type are chosen, 0 or a
+ * status. */
 typedef struct {
     int (*translate)(pt_request_t *r, bool lookup, bool *mapped);
-    int (*fixup)(pt_request_t *r, bool *redirected);
+    int (*fixup)(pt_request_t *r, const char **again);
     int (*handler)(pt_request_t *r, const struct pt_handler **h);
 } pt_request_phases_t;
 void pt_request_set_phases(const pt_request_phases_t *p);

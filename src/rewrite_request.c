@@ -180,8 +180,8 @@ static int dir_redirect(pt_request_t *r, const pt_rewrite_ctx_t *c, const pt_rew
 }
 
 /* A local result: back to a URL-path (RewriteBase for the directory, else the DocumentRoot
- * taken off) and served again from the start. */
-static int dir_internal_redirect(pt_request_t *r, const pt_rewrite_ctx_t *c,
+ * taken off), which routing serves again from the start. */
+static const char *dir_local_url(pt_request_t *r, const pt_rewrite_ctx_t *c,
                                  const pt_rewrite_dir_t *d)
 {
     const char *f = c->filename;
@@ -196,7 +196,7 @@ static int dir_internal_redirect(pt_request_t *r, const pt_rewrite_ctx_t *c,
             f += rl;
     }
     r->args = c->args;
-    return pt_request_internal_redirect(r, f);
+    return f;
 }
 
 static bool symlinks_allowed(const pt_request_t *r)
@@ -205,7 +205,7 @@ static bool symlinks_allowed(const pt_request_t *r)
 }
 
 static PT_NOINLINE int rewrite_directory(pt_request_t *r, const pt_rewrite_dir_t *d,
-                                         bool *redirected)
+                                         const char **again)
 {
     if (!symlinks_allowed(r)) {
         /* As Apache (AH00670): rewriting could reach what the symlink rules keep out. */
@@ -242,17 +242,17 @@ static PT_NOINLINE int rewrite_directory(pt_request_t *r, const pt_rewrite_dir_t
         r->args = c.args;
         return 0;
     }
-    *redirected = true;
-    return dir_internal_redirect(r, &c, d);
+    *again = dir_local_url(r, &c, d);
+    return 0;
 }
 
-int pt_rewrite_directory(pt_request_t *r, bool *redirected)
+int pt_rewrite_directory(pt_request_t *r, const char **again)
 {
     const pt_rewrite_dir_t *d = &r->dir->rewrite;
-    *redirected = false;
+    *again = NULL;
     if (!d->directory || d->engine != 1 || !d->nrules || !r->filename || r->rewrite_end)
         return 0;
-    return rewrite_directory(r, d, redirected);
+    return rewrite_directory(r, d, again);
 }
 
 /* T= and H= once the handler and type are chosen (Apache's hook_mimetype and its handler

@@ -29,9 +29,9 @@ extern const pt_request_phases_t pt_rewrite_phases;
  * ([P]): then *mapped is set and the URL is not mapped again. lookup: a subrequest's. */
 int pt_rewrite_server(pt_request_t *r, bool lookup, bool *mapped);
 /* Per-directory, after the walk and the access checks, with r->dir's rules: 0 to go on
- * (r->backend may be set by [P]), a status, or, with *redirected set, what the internal
- * redirect to a local result returned. */
-int pt_rewrite_directory(pt_request_t *r, bool *redirected);
+ * (r->backend may be set by [P]; *again set: the URL-path of a local result, for routing to
+ * serve from the start), or a status. */
+int pt_rewrite_directory(pt_request_t *r, const char **again);
 /* After the handler and the type are chosen: T= and H=. 0 or 500. */
 int pt_rewrite_fixup(pt_request_t *r, const struct pt_handler **h);
 

@@ -331,6 +331,151 @@ START_TEST(a_listing_checks_links_with_the_directory_match_options)
 }
 END_TEST
 
+/* ---- Redirect and the access checks ---------------------------------------------------------- */
+
+/* What Apache answers for a path, with the Location it sends ("" for none). */
+typedef struct {
+    const char *path;
+    int status;
+    const char *location;
+} answer_t;
+
+/* Every path is asked, and the message names each one answered otherwise. */
+static void expect_answers(const answer_t *a, size_t n)
+{
+    char wrong[2048] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        pth_resp_t r;
+        pth_get(h, a[i].path, NULL, &r);
+        const char *loc = pth_resp_header(&r, "Location");
+        if ((r.status != a[i].status || strcmp(loc ? loc : "", a[i].location) != 0) &&
+            len < sizeof(wrong))
+            len += (size_t)snprintf(wrong + len, sizeof(wrong) - len,
+                                    "\n  GET %s: %d '%s', want %d '%s'", a[i].path, r.status,
+                                    loc ? loc : "", a[i].status, a[i].location);
+        pth_resp_free(&r);
+    }
+    ck_assert_msg(len == 0, "answered otherwise than Apache:%s", wrong);
+}
+
+static void write_pair(const char *dir)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "ro/%s/ok.txt", dir);
+    pth_write_filef(h, p, "ok %s\n", dir);
+    snprintf(p, sizeof(p), "ro/%s/denied.txt", dir);
+    pth_write_filef(h, p, "no %s\n", dir);
+}
+
+/* mod_alias applies the server's Redirects and a <Location>'s (or a <Location>'s <If>'s)
+ * one-argument one when it translates the URL, before the access checks; every other
+ * section's (prefix Redirect, RedirectMatch, RedirectPermanent, "Redirect gone", a
+ * <Directory>'s or <Files>'s one-argument one, an <If>'s prefix one) in its fixups, after
+ * them: a file such a section redirects and Require denies is 403, and one a password
+ * guards is 401. Apache 2.4.71 gave each answer below for this config. */
+static const answer_t redirect_and_require[] = {
+    {"/ro/dp/denied.txt", 403, ""},
+    {"/ro/dp/ok.txt?q=1", 302, "http://x.example/dp/ok.txt?q=1"},
+    {"/ro/f1/f1.txt", 403, ""},
+    {"/ro/lm/denied.txt", 403, ""},
+    {"/ro/lm/ok.txt", 302, "http://x.example/lm/ok.txt"},
+    {"/ro/rm/denied.txt", 403, ""},
+    {"/ro/rm/ok.txt", 302, "http://x.example/rm"},
+    {"/ro/rp/denied.txt", 403, ""},
+    {"/ro/rp/ok.txt", 301, "http://x.example/rp/ok.txt"},
+    {"/ro/dg/denied.txt", 403, ""},
+    {"/ro/dg/ok.txt", 410, ""},
+    {"/ro/lp/denied.txt", 403, ""},
+    {"/ro/lp/ok.txt", 410, ""},
+    {"/ro/ip/denied.txt", 403, ""},
+    {"/ro/ip/ok.txt", 302, "http://x.example/ip/ok.txt"},
+    {"/ro/di/denied.txt", 403, ""},
+    {"/ro/di/ok.txt", 302, "http://x.example/di"},
+    {"/ro/au/denied.txt", 403, ""},
+    {"/ro/au/ok.txt", 401, ""},
+    /* Before the access checks. */
+    {"/ro/l1/denied.txt", 302, "http://x.example/l1"},
+    {"/ro/lg/denied.txt", 410, ""},
+    {"/ro/li/denied.txt", 302, "http://x.example/li"},
+    {"/ro/srv/denied.txt", 302, "http://x.example/srv/denied.txt"},
+};
+
+START_TEST(a_sections_redirect_comes_after_require_as_mod_alias_fixup)
+{
+    const char *dirs[] = {"dp", "lm", "rm", "rp", "dg", "lp", "ip",
+                          "di", "au", "l1", "lg", "li", "srv"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        write_pair(dirs[i]);
+    pth_write_filef(h, "ro/f1/f1.txt", "f1\n");
+    START("<Files \"denied.txt\">\n  Require all denied\n</Files>\n"
+          "<Directory \"@DOCROOT@/ro/dp\">\n  Redirect /ro/dp/ http://x.example/dp/\n"
+          "</Directory>\n"
+          "<Files \"f1.txt\">\n  Redirect http://x.example/f1\n  Require all denied\n</Files>\n"
+          "<LocationMatch \"^/ro/lm/\">\n  Redirect /ro/lm/ http://x.example/lm/\n"
+          "</LocationMatch>\n"
+          "<Location \"/ro/rm\">\n  RedirectMatch \"\\.txt$\" http://x.example/rm\n</Location>\n"
+          "<Directory \"@DOCROOT@/ro/rp\">\n  RedirectPermanent /ro/rp http://x.example/rp\n"
+          "</Directory>\n"
+          "<Directory \"@DOCROOT@/ro/dg\">\n  Redirect gone\n</Directory>\n"
+          "<Location \"/ro/lp\">\n  Redirect gone /ro/lp\n</Location>\n"
+          "<If \"%%{REQUEST_URI} =~ m#^/ro/ip/#\">\n  Redirect /ro/ip http://x.example/ip\n"
+          "</If>\n"
+          "<Directory \"@DOCROOT@/ro/di\">\n  <If \"true\">\n    Redirect http://x.example/di\n"
+          "  </If>\n</Directory>\n"
+          "<Directory \"@DOCROOT@/ro/au\">\n  Redirect /ro/au http://x.example/au\n"
+          "  AuthType Basic\n  AuthName \"au\"\n  AuthUserFile \"@DIR@/nopasswd\"\n"
+          "  Require valid-user\n</Directory>\n"
+          "<Location \"/ro/l1\">\n  Redirect http://x.example/l1\n</Location>\n"
+          "<Location \"/ro/lg\">\n  Redirect gone\n</Location>\n"
+          "<Location \"/ro/li\">\n  <If \"true\">\n    Redirect http://x.example/li\n  </If>\n"
+          "</Location>\n"
+          "Redirect /ro/srv http://x.example/srv\n");
+    pth_expect_error(h, "AH01630");
+    expect_answers(redirect_and_require,
+                   sizeof(redirect_and_require) / sizeof(redirect_and_require[0]));
+}
+END_TEST
+
+/* The same order in what comes after: mod_dir's lookup of an index candidate a section
+ * redirects and denies is 403 (the next candidate is served), a FallbackResource so made is
+ * 403; and in the fixups mod_rewrite's per-directory rules run first: their [R] or [F]
+ * answers, while a section's Redirect of the URL as requested wins over their internal
+ * redirect. Apache 2.4.71 gave each answer below for this config. */
+static const answer_t redirect_after_require_in_lookups[] = {
+    {"/ro/ix/", 200, ""},
+    {"/ro/fb/missing", 403, ""},
+    {"/ro/rw/r.txt", 301, "http://x.example/r"},
+    {"/ro/rw/f.txt", 403, ""},
+    {"/ro/rw/i.txt", 302, "http://x.example/rw/i.txt"},
+    {"/ro/rw/ok.txt", 302, "http://x.example/rw/ok.txt"},
+};
+
+START_TEST(index_fallback_and_rewrite_meet_a_sections_redirect_after_require)
+{
+    const char *dirs[] = {"ix", "fb", "rw"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        write_pair(dirs[i]);
+    pth_write_filef(h, "ro/rw/r.txt", "r\n");
+    pth_write_filef(h, "ro/rw/f.txt", "f\n");
+    pth_write_filef(h, "ro/rw/i.txt", "i\n");
+    START("<Files \"denied.txt\">\n  Require all denied\n</Files>\n"
+          "<Directory \"@DOCROOT@/ro/ix\">\n  DirectoryIndex denied.txt ok.txt\n"
+          "  Redirect /ro/ix/denied.txt http://x.example/ix\n</Directory>\n"
+          "<Directory \"@DOCROOT@/ro/fb\">\n  FallbackResource /ro/fb/denied.txt\n"
+          "  Redirect /ro/fb/denied.txt http://x.example/fb\n</Directory>\n"
+          "<Directory \"@DOCROOT@/ro/rw\">\n  RewriteEngine On\n"
+          "  RewriteRule ^r\\.txt$ http://x.example/r [R=301]\n"
+          "  RewriteRule ^f\\.txt$ - [F]\n  RewriteRule ^i\\.txt$ ok.txt\n"
+          "  Redirect /ro/rw http://x.example/rw\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    expect_answers(redirect_after_require_in_lookups,
+                   sizeof(redirect_after_require_in_lookups) /
+                       sizeof(redirect_after_require_in_lookups[0]));
+    expect_body("/ro/ix/", "ok ix\n");
+}
+END_TEST
+
 /* ---- ErrorDocument ----------------------------------------------------------------------- */
 
 /* Apache authorizes an internal redirect again only when its config differs from the request
@@ -427,6 +572,8 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_listing_hides_an_entry_a_redirect_makes_gone);
     tcase_add_test(tc, a_listing_hides_an_entry_denied_behind_a_section_redirect);
     tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
+    tcase_add_test(tc, a_sections_redirect_comes_after_require_as_mod_alias_fixup);
+    tcase_add_test(tc, index_fallback_and_rewrite_meet_a_sections_redirect_after_require);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
     tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
