@@ -549,7 +549,8 @@ typedef struct pt_vhost {
     size_t naliases_map;
     const pt_redirect_t *redirects; /* Redirect at server level */
     size_t nredirects;
-    bool location_redirects;   /* a <Location> holds a one-argument Redirect */
+    bool location_redirects; /* a <Location>, or an <If> outside <Directory> and <Files>,
+                                holds a one-argument Redirect */
     pt_customlog_t *logs;
     size_t nlogs;
 

@@ -99,14 +99,16 @@ static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
     *slot = *r;
 }
 
-/* Redirect [status] [URL-path] [URL]. Inside a section the path may be left out: then the
- * whole section redirects to the URL as written (mod_alias's one-argument form), and a
- * <Location>'s is checked before the server's Redirects, as Apache's early location walk
- * does. The URL must be left out for a status outside 3xx (gone). */
+/* Redirect [status] [URL-path] [URL]. Inside a section (an <If> too) the path may be left
+ * out: then the whole section redirects to the URL as written (mod_alias's one-argument form),
+ * and a <Location>'s, or an <If>'s outside <Directory> and <Files>, is checked before the
+ * server's Redirects, as Apache's early location and <If> walks let it. The URL must be left
+ * out for a status outside 3xx (gone). */
 static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
 {
     int i = 0;
-    bool alone_gone = n->argc == 1 && s->sec && redirect_status(n->argv[0]) >= 400;
+    bool in_section = s->sec || (s->where & W_IF);
+    bool alone_gone = n->argc == 1 && in_section && redirect_status(n->argv[0]) >= 400;
     if (!status && (n->argc > 1 || alone_gone) && (status = redirect_status(n->argv[0])) != 0)
         i = 1;
     else if (!status && n->argc == 3)
@@ -117,7 +119,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
         return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
     bool needs_url = status < 400;
     int full = needs_url ? 2 : 1, left = n->argc - i;
-    bool whole = s->sec && left == full - 1;
+    bool whole = in_section && left == full - 1;
     if (left != full && !whole)
         return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
     pt_redirect_t r = {.status = status};
@@ -125,7 +127,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
     r.url = needs_url ? n->argv[i] : NULL;
     if (r.url && r.url[0] != '/' && !is_url(r.url))
         return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
-    if (whole && s->sec->kind >= PT_SEC_LOCATION)
+    if (whole && (!s->sec || s->sec->kind >= PT_SEC_LOCATION) && !pt_dcx_in_htaccess(l))
         s->vh->location_redirects = true;
     store_redirect(l, s, &r);
     return 0;

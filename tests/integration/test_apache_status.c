@@ -437,6 +437,35 @@ START_TEST(a_sections_redirect_comes_after_require_as_mod_alias_fixup)
 }
 END_TEST
 
+/* A one-argument Redirect in an <If> outside any section: Apache walks the <If> sections also
+ * before it translates the URL, so one whose condition holds then redirects before Require;
+ * one that holds only once the file is known (-f %{REQUEST_FILENAME}) comes in the fixups,
+ * after it. Apache 2.4.71 gave each answer below for this config. */
+static const answer_t redirect_in_a_top_level_if[] = {
+    {"/ro/ie/denied.txt", 302, "http://x.example/ie"},
+    {"/ro/ie/ok.txt?q=1", 302, "http://x.example/ie?q=1"},
+    {"/ro/ig/denied.txt", 410, ""},
+    {"/ro/if/denied.txt", 403, ""},
+    {"/ro/if/ok.txt", 301, "http://x.example/if"},
+    {"/ro/if/missing", 404, ""},
+};
+
+START_TEST(a_top_level_ifs_one_argument_redirect_is_met_before_require)
+{
+    const char *dirs[] = {"ie", "ig", "if"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        write_pair(dirs[i]);
+    START("<Files \"denied.txt\">\n  Require all denied\n</Files>\n"
+          "<If \"%%{REQUEST_URI} =~ m#^/ro/ie/#\">\n  Redirect http://x.example/ie\n</If>\n"
+          "<If \"%%{REQUEST_URI} =~ m#^/ro/ig/#\">\n  Redirect gone\n</If>\n"
+          "<If \"%%{REQUEST_URI} =~ m#^/ro/if/# && -f %%{REQUEST_FILENAME}\">\n"
+          "  Redirect permanent http://x.example/if\n</If>\n");
+    pth_expect_error(h, "AH01630");
+    expect_answers(redirect_in_a_top_level_if,
+                   sizeof(redirect_in_a_top_level_if) / sizeof(redirect_in_a_top_level_if[0]));
+}
+END_TEST
+
 /* The same order in what comes after: mod_dir's lookup of an index candidate a section
  * redirects and denies is 403 (the next candidate is served), a FallbackResource so made is
  * 403; and in the fixups mod_rewrite's per-directory rules run first: their [R] or [F]
@@ -573,6 +602,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_listing_hides_an_entry_denied_behind_a_section_redirect);
     tcase_add_test(tc, a_listing_checks_links_with_the_directory_match_options);
     tcase_add_test(tc, a_sections_redirect_comes_after_require_as_mod_alias_fixup);
+    tcase_add_test(tc, a_top_level_ifs_one_argument_redirect_is_met_before_require);
     tcase_add_test(tc, index_fallback_and_rewrite_meet_a_sections_redirect_after_require);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
