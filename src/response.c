@@ -420,16 +420,22 @@ int pt_resp_send_error(pt_request_t *r, int status)
         r->error_page = false;
         pt_table_unset(&r->headers_out, "Content-Type");
         const pt_dir_config_t *first = r->dir;
+        const char *location = pt_table_get(&r->err_headers_out, "Location");
         int rc = pt_request_internal_redirect(r, ed->value);
         if (rc > 0) {
             /* The document itself failed: the plain page for the original status, made
              * with the original request's config (its Header always rules, its
              * ServerSignature), as Apache's ap_die answers for the first failing request
-             * when its ErrorDocument's redirect fails. */
+             * when its ErrorDocument's redirect fails. A Redirect the document met is not
+             * sent: mod_alias sets its Location in the document request's headers_out. */
             r->dir = first;
             r->error_page = true;
             r->error_status = 0;
             ed = NULL;
+            if (location)
+                pt_table_set(&r->err_headers_out, "Location", location);
+            else
+                pt_table_unset(&r->err_headers_out, "Location");
         } else {
             return rc;
         }

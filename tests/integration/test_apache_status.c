@@ -539,6 +539,35 @@ START_TEST(an_error_document_with_the_denied_files_sections_is_sent)
 }
 END_TEST
 
+/* An ErrorDocument that a Redirect sends away (a section's, the server's, a <Location>'s) is
+ * not used: the plain page for the original status, without the Location the document's
+ * request got, as Apache's ap_die answers for the first request (mod_alias set it in the
+ * document's headers_out). apache2 2.4.71: 403 and 404, no Location. */
+START_TEST(an_error_document_a_redirect_sends_away_leaves_no_location)
+{
+    pth_write_filef(h, "ed/a/s.txt", "s\n");
+    pth_write_filef(h, "ed/b/s.txt", "s\n");
+    pth_write_filef(h, "errors/403.html", "E403\n");
+    pth_write_filef(h, "e2/403.html", "E2\n");
+    pth_write_filef(h, "e3/404.html", "E3\n");
+    START("<Files \"s.txt\">\n  Require all denied\n</Files>\n"
+          "<Directory \"@DOCROOT@/ed/a\">\n  ErrorDocument 403 /errors/403.html\n</Directory>\n"
+          "<Directory \"@DOCROOT@/errors\">\n  Redirect /errors/ http://x.example/errors/\n"
+          "</Directory>\n"
+          "<Directory \"@DOCROOT@/ed/b\">\n  ErrorDocument 403 /e2/403.html\n"
+          "  ErrorDocument 404 /e3/404.html\n</Directory>\n"
+          "Redirect /e2/ http://x.example/e2/\n"
+          "<Location \"/e3\">\n  Redirect http://x.example/e3\n</Location>\n");
+    pth_expect_error(h, "AH01630");
+    static const answer_t want[] = {
+        {"/ed/a/s.txt", 403, ""},
+        {"/ed/b/s.txt", 403, ""},
+        {"/ed/b/missing", 404, ""},
+    };
+    expect_answers(want, sizeof(want) / sizeof(want[0]));
+}
+END_TEST
+
 /* A link Options forbid stops Apache's walk before any section is merged: the 403 is answered
  * with the server's config, so an ErrorDocument or Header of the sections is not used. */
 START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
@@ -605,6 +634,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_top_level_ifs_one_argument_redirect_is_met_before_require);
     tcase_add_test(tc, index_fallback_and_rewrite_meet_a_sections_redirect_after_require);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
+    tcase_add_test(tc, an_error_document_a_redirect_sends_away_leaves_no_location);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
     tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
     suite_add_tcase(s, tc);
