@@ -168,7 +168,7 @@ static void add_line(dt_case_t *c, const char *fmt, const char *root)
 }
 
 /* One directive valid in any section (Location included). */
-static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n)
+static void section_directive(dt_rng_t *r, FILE *f, unsigned n)
 {
     static const char *const options[] = {
         "Options Indexes", "Options -Indexes", "Options +Indexes", "Options None",
@@ -197,12 +197,22 @@ static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n
          "    </RequireAll>"),
         "Require ip 127.0.0.1",
     };
+    /* mod_alias meets a <Location>'s one-argument form (and "Redirect 410") before the
+     * access checks, every other section's Redirect after them. The forms with a path leave
+     * the fallback files (.html) alone: Apache reads the Location of a fallback redirected in
+     * a DirectoryIndex subrequest from a freed pool (mod_dir's fixup_dflt destroys the
+     * subrequest whose headers it copied), a garbled header or a 500. */
     static const char *const redirect[] = {
-        "Redirect http://example.com/loc", "Redirect permanent http://example.com/p",
+        "Redirect http://example.com/loc",
+        "Redirect permanent http://example.com/p",
         "Redirect 410",
+        "Redirect /a.txt http://example.com/pa",
+        "Redirect permanent /sub/deep http://example.com/ps",
+        "RedirectMatch \"\\.txt$\" http://example.com/rm",
+        "Redirect gone /sub/s.txt",
     };
     char line[128];
-    switch (dt_rng_below(r, in_location ? 7 : 6)) {
+    switch (dt_rng_below(r, 7)) {
     case 0:
         fprintf(f, "    %s\n", PICK(r, access));
         break;
@@ -228,11 +238,11 @@ static void section_directive(dt_rng_t *r, FILE *f, bool in_location, unsigned n
     }
 }
 
-static void section_body(dt_rng_t *r, FILE *f, bool in_location, unsigned n)
+static void section_body(dt_rng_t *r, FILE *f, unsigned n)
 {
     unsigned k = 1 + dt_rng_below(r, 3);
     for (unsigned i = 0; i < k; i++)
-        section_directive(r, f, in_location, n * 10 + i);
+        section_directive(r, f, n * 10 + i);
 }
 
 static void files_section(dt_rng_t *r, FILE *f, const char *indent, unsigned n)
@@ -243,7 +253,7 @@ static void files_section(dt_rng_t *r, FILE *f, const char *indent, unsigned n)
     bool re = chance(r, 40);
     fprintf(f, "%s<%s \"%s\">\n", indent, re ? "FilesMatch" : "Files",
             re ? PICK(r, files_re) : PICK(r, files));
-    section_body(r, f, false, n);
+    section_body(r, f, n);
     fprintf(f, "%s</%s>\n", indent, re ? "FilesMatch" : "Files");
 }
 
@@ -277,7 +287,7 @@ static void random_section(dt_case_t *c, dt_rng_t *r, const char *root, unsigned
         fprintf(f, "<LocationMatch \"%s\">\n", PICK(r, locs_re));
     }
     bool loc = kind >= 7;
-    section_body(r, f, loc, n);
+    section_body(r, f, n);
     if (!loc && chance(r, 35))
         files_section(r, f, "    ", n + 100);
     fprintf(f, "</%s>\n", kind < 4 ? "Directory" : kind < 5 ? "DirectoryMatch"
