@@ -642,7 +642,7 @@ int pt_request_route(pt_request_t *r)
     else if (st == 0 && h) {
         /* A backend or a module may change files: what this request walks after it (a
          * local redirect, an ErrorDocument) is looked at again (walk.h). */
-        if (h->run != pt_static_handler)
+        if (h->run != r->cfg->default_handler->run)
             pt_walk_memo_end();
         st = h->run(r);
     }
