@@ -238,8 +238,15 @@ static int check_location_redirects(pt_request_t *r)
 {
     if (!r->vhost->location_redirects)
         return 0;
+    /* Apache's first <If> walk is of a new request: no file name yet (not the one an internal
+     * redirect or a lookup comes from). */
+    const char *filename = r->filename, *path_info = r->path_info;
+    r->filename = NULL;
+    r->path_info = NULL;
     const pt_dir_config_t *d =
         pt_expr_if_merge(r, pt_config_dir_for(r->arena, r->vhost, NULL, r->uri));
+    r->filename = filename;
+    r->path_info = path_info;
     const pt_redirect_t *w = whole_section_redirect(d);
     if (!w)
         return 0;

@@ -107,7 +107,7 @@ static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
 static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
 {
     int i = 0;
-    bool in_section = s->sec || (s->where & W_IF);
+    bool in_section = s->sec || (s->where & W_IF) || pt_dcx_in_htaccess(l);
     bool alone_gone = n->argc == 1 && in_section && redirect_status(n->argv[0]) >= 400;
     if (!status && (n->argc > 1 || alone_gone) && (status = redirect_status(n->argv[0])) != 0)
         i = 1;

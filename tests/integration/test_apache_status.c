@@ -505,6 +505,40 @@ START_TEST(index_fallback_and_rewrite_meet_a_sections_redirect_after_require)
 }
 END_TEST
 
+/* The early <If> walk (before the URL is mapped, where a one-argument Redirect in it is met)
+ * is of a request that has no file name yet: not the name of the request an internal
+ * redirect (an ErrorDocument, a DirectoryIndex) comes from. Apache 2.4.71 serves both the
+ * ErrorDocument and the index here. */
+START_TEST(an_early_if_does_not_see_the_file_name_of_the_request_before)
+{
+    pth_write_filef(h, "errors/404.html", "the 404 page\n");
+    pth_write_filef(h, "sub/index.html", "the index\n");
+    START("ErrorDocument 404 /errors/404.html\n"
+          "<Location \"/errors\">\n  <If \"%%{REQUEST_FILENAME} =~ /nothere/\">\n"
+          "    Redirect http://x.example/stale\n  </If>\n</Location>\n"
+          "<Location \"/sub/index.html\">\n  <If \"%%{REQUEST_FILENAME} =~ m#/sub/?$#\">\n"
+          "    Redirect http://x.example/staleidx\n  </If>\n</Location>\n");
+    pth_resp_t r;
+    pth_get(h, "/nothere.txt", NULL, &r);
+    ck_assert_msg(r.status == 404 && strcmp(r.body, "the 404 page\n") == 0, "%d %s", r.status,
+                  r.body);
+    pth_resp_free(&r);
+    expect_body("/sub/", "the index\n");
+}
+END_TEST
+
+/* A one-argument Redirect straight in a .htaccess (its directory is the section), as
+ * Apache 2.4.71: 302 to the URL as written. */
+START_TEST(a_htaccess_one_argument_redirect_sends_its_directory_away)
+{
+    pth_write_filef(h, "ht/a.txt", "a\n");
+    pth_write_filef(h, "ht/.htaccess", "Redirect http://x.example/ht1\n");
+    START("<Directory \"@DOCROOT@/ht\">\n  AllowOverride All\n</Directory>\n");
+    const answer_t a[] = {{"/ht/a.txt", 302, "http://x.example/ht1"}};
+    expect_answers(a, 1);
+}
+END_TEST
+
 /* ---- ErrorDocument ----------------------------------------------------------------------- */
 
 /* Apache authorizes an internal redirect again only when its config differs from the request
@@ -633,6 +667,8 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_sections_redirect_comes_after_require_as_mod_alias_fixup);
     tcase_add_test(tc, a_top_level_ifs_one_argument_redirect_is_met_before_require);
     tcase_add_test(tc, index_fallback_and_rewrite_meet_a_sections_redirect_after_require);
+    tcase_add_test(tc, an_early_if_does_not_see_the_file_name_of_the_request_before);
+    tcase_add_test(tc, a_htaccess_one_argument_redirect_sends_its_directory_away);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, an_error_document_a_redirect_sends_away_leaves_no_location);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
