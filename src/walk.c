@@ -22,26 +22,26 @@ static const char *with_slash(pt_request_t *r, const char *path)
  * unknown, so no kept stat can answer it). */
 static __thread struct {
     struct {
-        int64_t stamp_us; /* pt_mono_us before the stat began */
+        int64_t stamp_ns; /* pt_mono_ns before the stat began */
         size_t len;
         struct stat st;
         char name[PT_WALK_MEMO_NAME];
     } e[PT_WALK_MEMO_FILES];
     int n; /* entries in use */
 } memo;
-static __thread int64_t memo_sent_us = INT64_MAX;
+static __thread int64_t memo_sent_ns = INT64_MAX;
 static __thread bool memo_used; /* a batch began on this thread once: worth keeping stats */
 
-void pt_walk_memo_begin(int64_t sent_us)
+void pt_walk_memo_begin(int64_t sent_ns)
 {
-    memo_sent_us = sent_us;
-    if (sent_us != INT64_MAX)
+    memo_sent_ns = sent_ns;
+    if (sent_ns != INT64_MAX)
         memo_used = true;
 }
 
 void pt_walk_memo_end(void)
 {
-    memo_sent_us = INT64_MAX;
+    memo_sent_ns = INT64_MAX;
 }
 
 /* stat(2), or a kept copy of a stat of the same name that began after the request was
@@ -51,16 +51,16 @@ static int stat_shared(const char *f, struct stat *st)
     if (!memo_used)
         return stat(f, st); /* (a thread no batch ever ran on: the worker and prefork MPMs) */
     size_t len = strlen(f);
-    if (memo_sent_us != INT64_MAX) {
+    if (memo_sent_ns != INT64_MAX) {
         for (int i = 0; i < memo.n; i++) {
-            if (memo.e[i].stamp_us > memo_sent_us && memo.e[i].len == len &&
+            if (memo.e[i].stamp_ns > memo_sent_ns && memo.e[i].len == len &&
                 memcmp(memo.e[i].name, f, len) == 0) {
                 *st = memo.e[i].st;
                 return 0;
             }
         }
     }
-    int64_t stamp = pt_mono_us();
+    int64_t stamp = pt_mono_ns();
     if (stat(f, st) != 0) {
         return -1;
     }
@@ -69,7 +69,7 @@ static int stat_shared(const char *f, struct stat *st)
          * a free entry, else the oldest. */
         int i = 0, oldest = 0;
         while (i < memo.n && !(memo.e[i].len == len && memcmp(memo.e[i].name, f, len) == 0)) {
-            if (memo.e[i].stamp_us < memo.e[oldest].stamp_us)
+            if (memo.e[i].stamp_ns < memo.e[oldest].stamp_ns)
                 oldest = i;
             i++;
         }
@@ -77,7 +77,7 @@ static int stat_shared(const char *f, struct stat *st)
             memo.n++;
         else if (i == memo.n)
             i = oldest;
-        memo.e[i].stamp_us = stamp;
+        memo.e[i].stamp_ns = stamp;
         memo.e[i].len = len;
         memo.e[i].st = *st;
         memcpy(memo.e[i].name, f, len);

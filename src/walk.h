@@ -16,7 +16,7 @@
 #define PT_WALK_MISSING (-2)
 
 /* Stats shared by requests that were sent before the stat began. Each thread keeps its last
- * few successful stats of whole names (walk.c), each stamped with the monotonic clock read
+ * few successful stats of whole names (walk.c), each stamped with the monotonic clock (ns) read
  * just before it. A request may take a kept stat only when it was sent before that stamp:
  * a client that changed a file and then sent a request still gets the change, as with a
  * stat per request (Apache). The caller that knows when one of a request's bytes was surely
@@ -34,9 +34,9 @@
 #define PT_WALK_MEMO_NAME 256 /* longer names are not kept */
 
 /* Until pt_walk_memo_end, pt_walk_stat on this thread may answer with a stat whose stamp
- * is later than sent_us (pt_mono_us: the request's bytes were all here by then, or at
+ * is later than sent_ns (pt_mono_ns: the request's bytes were all here by then, or at
  * least one of them, when the client sent nothing else in between). */
-void pt_walk_memo_begin(int64_t sent_us);
+void pt_walk_memo_begin(int64_t sent_ns);
 void pt_walk_memo_end(void);
 
 /* Stats r->filename; when it does not exist, finds the longest existing part, and when that

@@ -10,6 +10,8 @@
 int64_t pt_now_ms(void);
 /* Monotonic microseconds: durations (%D, scoreboard request times). */
 int64_t pt_mono_us(void);
+/* Monotonic nanoseconds: an order between events that may be a microsecond apart (walk.h). */
+int64_t pt_mono_ns(void);
 /* Wall-clock microseconds since the epoch. */
 int64_t pt_wall_us(void);
 

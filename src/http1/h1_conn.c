@@ -451,15 +451,15 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
      * when it completes here (no wait between), 0 when there was none. */
     int64_t read_us = 0;
     /* When the bytes the listener's epoll found here were surely here (the event MPM's
-     * ready_us, walk.h), and what the first request read in this call was sent by: then, when
+     * ready_ns, walk.h), and what the first request read in this call was sent by: then, when
      * those bytes can only be its own: nothing held from before (no bytes, no request to
      * resume); not a connection's first request, whose bytes may follow a TLS handshake or a
      * PROXY header; the first byte read is its head's first (no empty line before it); and
      * that read opened one TLS record at most, of data (an empty record or a KeyUpdate
      * before the request may be what epoll found). Else unknown. */
-    int64_t ready_us = c->rpos >= c->rlen && !c->susp ? c->park.ready_us : 0;
-    int64_t sent_us = INT64_MAX;
-    c->park.ready_us = 0;
+    int64_t ready_ns = c->rpos >= c->rlen && !c->susp ? c->park.ready_ns : 0;
+    int64_t sent_ns = INT64_MAX;
+    c->park.ready_ns = 0;
     if (c->susp) {
         int res = resume_request(w, c, &parked);
         if (res < 0)
@@ -506,11 +506,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 pt_h1_handoff->upgrade(c, &h))
                 return c->proto->serve_worker(w, c);
             if (res == PT_HTTP1_DONE) {
-                pt_walk_memo_begin(sent_us);
+                pt_walk_memo_begin(sent_ns);
                 int keep = serve_one(w, c, &h, read_us, &parked);
                 pt_walk_memo_end();
                 read_us = 0;
-                sent_us = INT64_MAX;
+                sent_ns = INT64_MAX;
                 if (keep < 0)
                     return park_request(w, c, parked);
                 if (after_request(w, c, keep == 1, &next))
@@ -533,11 +533,11 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
                 c->head_start_ms = read_us / 1000;
                 c->head_bytes = 0;
                 char first = c->rbuf[c->rpos];
-                if (ready_us && c->requests > 0 && !c->tp_other && c->tp_records <= 1 &&
+                if (ready_ns && c->requests > 0 && !c->tp_other && c->tp_records <= 1 &&
                     first != '\r' && first != '\n')
-                    sent_us = ready_us;
+                    sent_ns = ready_ns;
             }
-            ready_us = 0;
+            ready_ns = 0;
             c->head_bytes += (size_t)n;
             continue;
         }

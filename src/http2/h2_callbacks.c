@@ -321,9 +321,10 @@ void h2_session_run_started(h2_session_t *s)
         return;
     /* One reading of the clocks for all of them: their heads came in one read, and every
      * one of them was sent before it (walk.h). */
+    int64_t mono_ns = pt_mono_ns();
     s->batch_wall_us = pt_wall_us();
-    s->batch_mono_us = pt_mono_us();
-    pt_walk_memo_begin(s->batch_mono_us);
+    s->batch_mono_us = mono_ns / 1000;
+    pt_walk_memo_begin(mono_ns);
     while (s->pend_head) {
         h2_stream_t *st = s->pend_head;
         s->pend_head = st->pend_next;

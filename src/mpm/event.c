@@ -312,14 +312,14 @@ static pt_task_t *harvest_worker(ev_child_t *ev, pt_worker_t *w, int timeout_ms,
     uint64_t look = ev_look(ev);
     int n = epoll_wait(ev->epfd, evs, EV_HARVEST, timeout_ms);
     atomic_fetch_sub(&ev->in_epoll, 1); /* (what it took is still counted: its odd epoch) */
-    int64_t now_us = n > 0 ? pt_mono_us() : 0; /* (the bytes it finds were here by then) */
+    int64_t now_ns = n > 0 ? pt_mono_ns() : 0; /* (the bytes it finds were here by then) */
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_KICK) {
             uint64_t v;
             (void)!read(ev->kickfd, &v, sizeof(v));
         } else if (tag >= EV_TAG_MAX) {
-            pt_task_t *c = ev_ready(ev, tag, evs[i].events, look, now_us);
+            pt_task_t *c = ev_ready(ev, tag, evs[i].events, look, now_ns);
             if (c)
                 got[ngot++] = c;
         }
@@ -625,7 +625,7 @@ static void update_accepting_listener(ev_child_t *ev)
 static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n, uint64_t look)
 {
     bool stop = false;
-    int64_t now_us = 0; /* read at the first parked thing's event: its bytes were here by then */
+    int64_t now_ns = 0; /* read at the first parked thing's event: its bytes were here by then */
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == EV_TAG_SIGNAL)
@@ -641,9 +641,9 @@ static bool dispatch_listener(ev_child_t *ev, struct epoll_event *evs, int n, ui
             (void)!read(ev->kickfd, &v, sizeof(v));
             ev_wake_if_stale(ev, true);
         } else if (tag >= EV_TAG_MAX) {
-            if (!now_us)
-                now_us = pt_mono_us();
-            pt_task_t *t = ev_ready(ev, tag, evs[i].events, look, now_us);
+            if (!now_ns)
+                now_ns = pt_mono_ns();
+            pt_task_t *t = ev_ready(ev, tag, evs[i].events, look, now_ns);
             if (t)
                 ev_queue_push(ev, t);
         }

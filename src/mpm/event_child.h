@@ -136,14 +136,14 @@ void ev_conn_close(ev_child_t *ev, pt_conn_t *c);
 void ev_start_linger(ev_child_t *ev, pt_conn_t *c);
 /* An epoll event for a parked thing (listener or a harvesting worker), by its tag (a
  * pointer, or a borrowed fd2's token): claims it and runs its ready op. Returns a task for
- * a worker, or NULL. look: the wait's number (ev_look), now_us: pt_mono_us read after it
- * returned (0: not read); they make the park's ready_us. */
+ * a worker, or NULL. look: the wait's number (ev_look), now_ns: pt_mono_ns read after it
+ * returned (0: not read); they make the park's ready_ns. */
 /* A number for a wait on epoll that is about to begin (ev_ready's look). */
 static inline uint64_t ev_look(ev_child_t *ev)
 {
     return atomic_fetch_add(&ev->looks, 1) + 1;
 }
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_us);
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_ns);
 /* A stop: what is parked in flight (PT_PARK_TUNNEL) is made ready once, so that its owner
  * learns of the stop (pt_mpm_stopping). */
 void ev_wake_busy_listener(ev_child_t *ev);

@@ -334,9 +334,9 @@ static bool park_upstream_quick(ev_child_t *ev, pt_park_t *p)
 int ev_park(ev_child_t *ev, pt_park_t *p)
 {
     /* After the owner's last read: a wait that begins later finds only bytes that came
-     * since (ready_us, which only such a wait's claim sets: not a park ready at once). */
+     * since (ready_ns, which only such a wait's claim sets: not a park ready at once). */
     p->looked = atomic_load(&ev->looks);
-    p->ready_us = 0;
+    p->ready_ns = 0;
     if (quick(p) && !unannounced(p))
         return park_quick(ev, p);
     if (borrowed_et(p) && p->skip_fd && park_upstream_quick(ev, p))
@@ -430,7 +430,7 @@ void ev_wake_busy_listener(ev_child_t *ev)
     }
 }
 
-pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_us)
+pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, int64_t now_ns)
 {
     pthread_mutex_lock(&ev->tlock);
     pt_park_t *p = tag & EV_TOKEN_BIT ? token_park_locked(ev, tag) : (pt_park_t *)(uintptr_t)tag;
@@ -443,7 +443,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, 
             forget_fd2_locked(ev, p);
             p->pending = (p->pending & ~bits) | (bits & EV_STICKY);
             p->drained = false;
-            p->ready_us = bits & p->events & EPOLLIN && p->looked < look ? now_us : 0;
+            p->ready_ns = bits & p->events & EPOLLIN && p->looked < look ? now_ns : 0;
         } else if (!p->expired) {
             p->pending |= bits;
         }
@@ -466,7 +466,7 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, 
     if (p && p->arming) {
         p->fired = true;
     } else if (!gone) {
-        p->ready_us = 0;
+        p->ready_ns = 0;
         ev_heap_remove(ev, p);
         forget_fd2_locked(ev, p);
     }

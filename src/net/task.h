@@ -123,10 +123,10 @@ typedef struct pt_park {
                                   so whatever came after raised an event of its own */
     uint32_t pending;          /* the MPM's: fd's events that came while not parked for them */
     /* When the bytes that made it ready were surely here (the event MPM's, for walk.h):
-     * pt_mono_us read after the epoll_wait that found fd readable and claimed this park
+     * pt_mono_ns read after the epoll_wait that found fd readable and claimed this park
      * waiting for input, when it was parked before that wait began (so nobody read those
      * bytes since); else 0. The owner takes it (and clears it) when it reads next. */
-    int64_t ready_us;
+    int64_t ready_ns;
     uint64_t looked;           /* the MPM's: ev->looks when it parked last */
     uint64_t token;            /* the MPM's: what fd's registration carries when et_reg */
     struct pt_park *next;      /* graveyard link; or the arming thread's list of fired ones */

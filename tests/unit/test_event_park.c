@@ -652,13 +652,13 @@ static void hand_fini(ev_child_t *ev, int sv[2])
 }
 
 /* Takes what epoll has now and hands it to ev_ready, as the wait numbered look that
- * returned at now_us; how many events there were. */
-static int deliver_at(ev_child_t *ev, uint64_t look, int64_t now_us)
+ * returned at now_ns; how many events there were. */
+static int deliver_at(ev_child_t *ev, uint64_t look, int64_t now_ns)
 {
     struct epoll_event evs[8];
     int n = epoll_wait(ev->epfd, evs, 8, 50);
     for (int i = 0; i < n; i++)
-        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events, look, now_us));
+        ck_assert_ptr_null(ev_ready(ev, evs[i].data.u64, evs[i].events, look, now_ns));
     return n;
 }
 
@@ -846,7 +846,7 @@ END_TEST
  * write is not news to a park that does not wait for it (an event, a woken thread and the
  * park lock per park, for nothing). */
 /* A claim for input by a wait that began after the park says when the bytes were surely
- * there (ready_us, for walk.h); a wait that began before the park (its owner may have read
+ * there (ready_ns, for walk.h); a wait that began before the park (its owner may have read
  * those bytes meanwhile), a park that runs at once, or one for output says nothing. */
 START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
 {
@@ -855,7 +855,7 @@ START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
     hand_init(&ev, sv);
     pt_park_t p;
     park_and_claim(&ev, sv, &p);
-    ck_assert_int_eq(p.ready_us, 0); /* (wait number 0: none) */
+    ck_assert_int_eq(p.ready_ns, 0); /* (wait number 0: none) */
     char b[4];
     /* Parked, then a wait begins and finds bytes. */
     p.drained = true;
@@ -864,7 +864,7 @@ START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
     ck_assert_int_eq(write(sv[1], "b", 1), 1);
     ck_assert_int_eq(deliver_at(&ev, look, 1000), 1);
     ck_assert_int_eq(hand_calls, 2);
-    ck_assert_int_eq(p.ready_us, 1000);
+    ck_assert_int_eq(p.ready_ns, 1000);
     ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
     /* A wait that began before the park. */
     look = ev_look(&ev);
@@ -873,16 +873,16 @@ START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
     ck_assert_int_eq(write(sv[1], "c", 1), 1);
     ck_assert_int_eq(deliver_at(&ev, look, 2000), 1);
     ck_assert_int_eq(hand_calls, 3);
-    ck_assert_int_eq(p.ready_us, 0);
+    ck_assert_int_eq(p.ready_ns, 0);
     ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
     /* Bytes that came while it was served: the park runs at once, and says nothing. */
-    p.ready_us = 1000;
+    p.ready_ns = 1000;
     p.drained = true;
     ck_assert_int_eq(write(sv[1], "d", 1), 1);
     ck_assert_int_eq(deliver_at(&ev, ev_look(&ev), 3000), 1); /* kept: not parked */
     ck_assert_int_eq(ev_park(&ev, &p), 0);
     ck_assert_int_eq(hand_calls, 4);
-    ck_assert_int_eq(p.ready_us, 0);
+    ck_assert_int_eq(p.ready_ns, 0);
     ck_assert_int_eq(read(sv[0], b, sizeof(b)), 1);
     /* A wait for room to write, with bytes there too. */
     p.events = EPOLLOUT;
@@ -891,7 +891,7 @@ START_TEST(a_claim_tells_when_the_bytes_were_surely_there)
     ck_assert_int_eq(write(sv[1], "e", 1), 1);
     deliver_at(&ev, ev_look(&ev), 4000);
     ck_assert_int_eq(hand_calls, 5);
-    ck_assert_int_eq(p.ready_us, 0);
+    ck_assert_int_eq(p.ready_ns, 0);
     hand_fini(&ev, sv);
 }
 END_TEST

@@ -53,10 +53,10 @@ static ino_t walked_ino(const char *name)
 }
 
 /* A request sent just now: before any stat that begins from here on (the clock counts in
- * microseconds, and a kept stat must be stamped later than the request was sent). */
+ * nanoseconds, and a kept stat must be stamped later than the request was sent). */
 static int64_t sent_now(void)
 {
-    return pt_mono_us() - 1;
+    return pt_mono_ns() - 1;
 }
 
 /* This thread has run a batch: its stats are kept from now on. */
@@ -90,7 +90,7 @@ START_TEST(a_request_sent_after_a_stat_does_not_share_it)
     batches_run_here();
     ino_t first = walked_ino(path); /* kept, stamped before... */
     put(path, "two");
-    pt_walk_memo_begin(pt_mono_us()); /* ...a request sent after the change */
+    pt_walk_memo_begin(pt_mono_ns()); /* ...a request sent after the change */
     ck_assert_uint_ne(walked_ino(path), first);
     pt_walk_memo_end();
 }
