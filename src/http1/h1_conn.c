@@ -524,9 +524,14 @@ pt_conn_next_t pt_conn_serve(pt_worker_t *w, pt_conn_t *c)
         }
         /* Need more bytes. */
         bool had = c->rpos < c->rlen;
+        bool watch = ready_ns && c->tp->watch_records; /* (the read that may give sent_ns) */
         c->tp_other = false;
         c->tp_records = 0;
+        if (watch)
+            c->tp->watch_records(c, true);
         long n = pt_conn_read(c, max);
+        if (watch)
+            c->tp->watch_records(c, false);
         if (n > 0) {
             if (!had) {
                 read_us = pt_mono_us();

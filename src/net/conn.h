@@ -93,9 +93,9 @@ typedef struct pt_conn {
      * (OpenSSL keeps the record that made it write: pending) while the socket stays full.
      * Set by every read, so a flag that a wait did not use is gone at the next read. */
     bool read_wants_out;
-    /* The transport's, since the owner cleared them: a read met something other than the
-     * peer's data (TLS: a record of another type, such as a KeyUpdate or an alert); the
-     * records the reads opened (TLS; 0 for plain TCP). */
+    /* The transport's, while the owner watches (tp->watch_records) and since it cleared
+     * them: a read met something other than the peer's data (TLS: a record of another type,
+     * such as a KeyUpdate or an alert); the records the reads opened. */
     bool tp_other;
     int tp_records;
     const pt_conn_proto_t *proto;

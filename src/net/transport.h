@@ -33,6 +33,9 @@ typedef struct pt_transport {
      * NULL: nothing to do): the transport may give back memory it holds for it, or keep
      * it for a connection whose requests come back to back (TLS record buffers). */
     void (*idle)(struct pt_conn *c);
+    /* From on to off, reads count the records they open (c->tp_records) and mark one of
+     * another type than data (c->tp_other). NULL: no records (TCP: nothing to count). */
+    void (*watch_records)(struct pt_conn *c, bool on);
     int (*shutdown_write)(struct pt_conn *c);   /* TCP FIN, TLS close_notify then FIN */
     void (*close)(struct pt_conn *c);           /* frees transport state, closes the fd */
 } pt_transport_t;

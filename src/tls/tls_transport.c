@@ -247,6 +247,8 @@ static void tls_close(pt_conn_t *c)
     c->fd = -1;
 }
 
+static void tls_watch_records(pt_conn_t *c, bool on);
+
 const pt_transport_t pt_transport_tls = {
     .name = "tls",
     .recv = tls_recv,
@@ -254,6 +256,7 @@ const pt_transport_t pt_transport_tls = {
     .sendfile = NULL,
     .pending = tls_pending,
     .idle = tls_idle,
+    .watch_records = tls_watch_records,
     .shutdown_write = tls_shutdown_write,
     .close = tls_close,
 };
@@ -266,6 +269,7 @@ static const pt_transport_t transport_ktls = {
     .sendfile = tls_sendfile,
     .pending = tls_pending,
     .idle = tls_idle,
+    .watch_records = tls_watch_records,
     .shutdown_write = tls_shutdown_write,
     .close = tls_close,
 };
@@ -452,6 +456,11 @@ static void note_record(int write_p, int version, int type, const void *buf, siz
         ((pt_conn_t *)arg)->tp_other = true;
 }
 
+static void tls_watch_records(pt_conn_t *c, bool on)
+{
+    SSL_set_msg_callback(st_of(c)->ssl, on ? note_record : NULL);
+}
+
 int pt_tls_start(pt_conn_t *c)
 {
     const pt_vhost_t *vh = NULL;
@@ -471,8 +480,7 @@ int pt_tls_start(pt_conn_t *c)
     SSL_set0_rbio(ssl, rd); /* the socket BIO SSL_set_fd made stays the write side */
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
-    SSL_set_msg_callback(ssl, note_record);
-    SSL_set_msg_callback_arg(ssl, c);
+    SSL_set_msg_callback_arg(ssl, c); /* (note_record, while watched) */
     st->ssl = ssl;
     st->vh = vh;
     c->tp_state = st;
