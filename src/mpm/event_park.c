@@ -466,7 +466,6 @@ pt_task_t *ev_ready(ev_child_t *ev, uint64_t tag, uint32_t bits, uint64_t look, 
     if (p && p->arming) {
         p->fired = true;
     } else if (!gone) {
-        p->ready_ns = 0;
         ev_heap_remove(ev, p);
         forget_fd2_locked(ev, p);
     }

@@ -30,12 +30,8 @@ static void setup(void)
 {
     h = pth_new();
     tls_port = pth_free_port();
-    pth_config(h,
-               "KeepAliveTimeout 30\nMaxKeepAliveRequests 0\n"
-               "Listen 127.0.0.1:%d https\n<VirtualHost *:%d>\nServerName a.test\n"
-               "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
-               "</VirtualHost>\n",
-               tls_port, tls_port, pth_tls_file("a.test.ec.pem"), pth_tls_file("a.test.ec.key"));
+    pth_config(h, "%s%s", "KeepAliveTimeout 30\nMaxKeepAliveRequests 0\n",
+               pth_tls_vhost_conf(tls_port));
     pth_write_file(h, "v.txt", "round 0", 7);
     pth_start(h);
 }

@@ -302,21 +302,7 @@ END_TEST
  * runs at once). */
 static long children_cpu_ms(void)
 {
-    pid_t kids[64];
-    int n = pth_children(h->pid, kids, 64);
-    long ticks = 0;
-    for (int i = 0; i < n; i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)kids[i]);
-        char *st = pth_read_file(path, NULL);
-        char *rp = st ? strrchr(st, ')') : NULL;
-        unsigned long ut = 0;
-        /* field 14 (utime) follows state (3) and ten more */
-        if (rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu", &ut) == 1)
-            ticks += (long)ut;
-        free(st);
-    }
-    return ticks * 1000 / sysconf(_SC_CLK_TCK);
+    return pth_children_cpu_ms(h->pid, false);
 }
 
 static int64_t now_us(void)

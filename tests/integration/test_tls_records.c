@@ -25,12 +25,8 @@ static void setup(void)
 {
     h = pth_new();
     tls_port = pth_free_port();
-    pth_config(h,
-               "KeepAliveTimeout 30\nTimeout 30\nRequestReadTimeout header=30 body=30\n"
-               "Listen 127.0.0.1:%d https\n<VirtualHost *:%d>\nServerName a.test\n"
-               "SSLEngine on\nSSLCertificateFile %s\nSSLCertificateKeyFile %s\n"
-               "</VirtualHost>\n",
-               tls_port, tls_port, pth_tls_file("a.test.ec.pem"), pth_tls_file("a.test.ec.key"));
+    pth_config(h, "%s%s", "KeepAliveTimeout 30\nTimeout 30\nRequestReadTimeout header=30 body=30\n",
+               pth_tls_vhost_conf(tls_port));
     pth_write_file(h, "index.html", "records", 7);
     pth_start(h);
 }
@@ -44,24 +40,7 @@ static void teardown(void)
 /* User and system time of the server's processes (the parent's children), in ms. */
 static long server_cpu_ms(void)
 {
-    pid_t kids[64];
-    int n = pth_children(h->pid, kids, 64);
-    long ticks = 0;
-    for (int i = 0; i < n; i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)kids[i]);
-        char *st = pth_read_file(path, NULL);
-        if (!st)
-            continue;
-        /* After the command's closing parenthesis: state is field 3, utime 14, stime 15. */
-        char *p = strrchr(st, ')');
-        unsigned long ut = 0, stime = 0;
-        if (p &&
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stime) == 2)
-            ticks += (long)(ut + stime);
-        free(st);
-    }
-    return ticks * 1000 / sysconf(_SC_CLK_TCK);
+    return pth_children_cpu_ms(h->pid, true);
 }
 
 static const char get[] = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n";

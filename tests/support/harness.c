@@ -1017,3 +1017,23 @@ int pth_children(pid_t parent, pid_t *out, int max)
     closedir(d);
     return n;
 }
+
+long pth_children_cpu_ms(pid_t parent, bool with_system)
+{
+    pid_t kids[64];
+    int n = pth_children(parent, kids, 64);
+    long ticks = 0;
+    for (int i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)kids[i]);
+        char *st = pth_read_file(path, NULL);
+        char *rp = st ? strrchr(st, ')') : NULL;
+        unsigned long ut = 0, sys = 0;
+        /* utime is field 14, stime 15: after the state (3) and ten more */
+        if (rp &&
+            sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &sys) == 2)
+            ticks += (long)(ut + (with_system ? sys : 0));
+        free(st);
+    }
+    return ticks * 1000 / sysconf(_SC_CLK_TCK);
+}

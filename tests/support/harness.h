@@ -128,6 +128,9 @@ int pth_wait_exit(pth_t *h, int ms);
 /* The live (not zombie) child processes of parent, from /proc; returns how many were
  * stored in out (at most max). */
 int pth_children(pid_t parent, pid_t *out, int max);
+/* CPU time (ms) used so far by parent's live children: user time, and system time too when
+ * with_system (from /proc/PID/stat). */
+long pth_children_cpu_ms(pid_t parent, bool with_system);
 
 /* ---- MPMs --------------------------------------------------------------------------- */
 /* The MPM this run of the suite is for: $PORTICO_TEST_MPM (ctest runs each suite once per

@@ -300,6 +300,18 @@ char *pth_s_client_get(int port, const char *host, const char *args)
     return run_s_client(cmd);
 }
 
+const char *pth_tls_vhost_conf(int port)
+{
+    static char ring[4][1024];
+    static int next;
+    char *b = ring[next++ % 4];
+    snprintf(b, sizeof(ring[0]),
+             "Listen 127.0.0.1:%d https\n<VirtualHost *:%d>\nServerName a.test\nSSLEngine on\n"
+             "SSLCertificateFile %s\nSSLCertificateKeyFile %s\n</VirtualHost>\n",
+             port, port, pth_tls_file("a.test.ec.pem"), pth_tls_file("a.test.ec.key"));
+    return b;
+}
+
 /* ---- A raw TLS connection ---- */
 
 void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host)

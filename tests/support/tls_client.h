@@ -57,6 +57,10 @@ char *pth_s_client(int port, const char *args);
  * TLS 1.3 server sends after the handshake (its session tickets) has arrived by the end. */
 char *pth_s_client_get(int port, const char *host, const char *args);
 
+/* Config lines for a TLS listener on 127.0.0.1:port and its vhost a.test (the ECDSA
+ * certificate), to add to a harness config (a buffer of a ring of 4). */
+const char *pth_tls_vhost_conf(int port);
+
 /* A raw TLS 1.3 connection of the test's own (no certificate check), for what curl cannot
  * do: records sent on the test's terms (a KeyUpdate, a record cut in two). Blocking socket,
  * reads and writes bounded by PTH_IO_DEADLINE_MS; aborting helpers. */
