@@ -120,18 +120,22 @@ static const char *env_attribute(pt_request_t *r, const char *attr)
     return v ? v : pt_table_get(&r->env, attr);
 }
 
-static void apply_env_rules(pt_request_t *r)
+/* Which of mod_setenvif's rules a phase runs: Apache runs a server's own as the request is
+ * read (post_read_request, again on an internal redirect), the sections' after the <If>
+ * sections merge (header_parser, not in a subrequest). */
+static void apply_setenvif(pt_request_t *r, const pt_dir_config_t *d, bool server)
 {
-    const pt_dir_config_t *d = r->dir;
     for (size_t i = 0; i < d->nenv; i++) {
         const pt_env_rule_t *e = &d->env[i];
+        if (e->kind == PT_ENV_SET || e->kind == PT_ENV_UNSET || e->server != server)
+            continue;
         pt_expr_caps_t caps = {0};
         const char *subject = NULL;
         if (e->kind == PT_ENV_SETIF_EXPR) {
             if (!pt_expr_setenvif(r, e, &caps))
                 continue;
             subject = caps.subject;
-        } else if (e->kind == PT_ENV_SETIF || e->kind == PT_ENV_SETIF_NOCASE) {
+        } else {
             /* Apache matches an absent field as "", so that "^$" finds it missing. */
             subject = env_attribute(r, e->attribute);
             if (!subject)
@@ -141,6 +145,37 @@ static void apply_env_rules(pt_request_t *r)
         }
         pt_setenvif_assign(r->arena, &r->env, e, subject, caps.m);
     }
+}
+
+/* mod_env's fixup, after the access checks and the per-directory RewriteRules (neither sees
+ * these variables). Its table is the config's: a later SetEnv or PassEnv of a name replaces
+ * an earlier one, UnsetEnv drops an earlier one. Apache lays it under the request's own
+ * variables, so a name the request already has (from SetEnvIf, a RewriteRule's [E=]) keeps
+ * its value, and UnsetEnv does not remove it. */
+static void apply_setenv(pt_request_t *r, const pt_dir_config_t *d)
+{
+    pt_table_t vars;
+    bool any = false;
+    for (size_t i = 0; i < d->nenv; i++) {
+        const pt_env_rule_t *e = &d->env[i];
+        if (e->kind != PT_ENV_SET && e->kind != PT_ENV_UNSET)
+            continue;
+        if (!any)
+            pt_table_init(&vars, r->arena, 8);
+        any = true;
+        for (size_t j = 0; j < e->nvars; j++) {
+            const char *eq = e->kind == PT_ENV_SET ? strchr(e->vars[j], '=') : NULL;
+            if (eq)
+                pt_table_set(&vars,
+                             pt_arena_strndup(r->arena, e->vars[j], (size_t)(eq - e->vars[j])),
+                             eq + 1);
+            else
+                pt_table_unset(&vars, e->vars[j]);
+        }
+    }
+    for (size_t i = 0; any && i < vars.n; i++)
+        if (!pt_table_get(&r->env, vars.v[i].name))
+            pt_table_add(&r->env, vars.v[i].name, vars.v[i].value);
 }
 
 /* ---- Routing ---------------------------------------------------------------------- */
@@ -232,14 +267,13 @@ static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
     return NULL;
 }
 
-/* A <Location>'s one-argument Redirect is seen before the server's Redirects: Apache walks
- * the Locations, and the <If> sections they and the server hold, before it maps the URL. */
-static int check_location_redirects(pt_request_t *r)
+/* The config Apache's first walks give, before the URL is mapped: the <Location> sections,
+ * then the <If> sections they and the server hold, of a new request (no file name yet, not
+ * the one an internal redirect or a lookup comes from). An answer from the URL translation
+ * (a server-level Redirect or RewriteRule) is sent with it: its Header always, its
+ * ErrorDocument. */
+static const pt_dir_config_t *early_dir(pt_request_t *r)
 {
-    if (!r->vhost->location_redirects)
-        return 0;
-    /* Apache's first <If> walk is of a new request: no file name yet (not the one an internal
-     * redirect or a lookup comes from). */
     const char *filename = r->filename, *path_info = r->path_info;
     r->filename = NULL;
     r->path_info = NULL;
@@ -247,6 +281,16 @@ static int check_location_redirects(pt_request_t *r)
         pt_expr_if_merge(r, pt_config_dir_for(r->arena, r->vhost, NULL, r->uri));
     r->filename = filename;
     r->path_info = path_info;
+    return d;
+}
+
+/* A <Location>'s one-argument Redirect is seen before the server's Redirects: Apache walks
+ * the Locations, and the <If> sections they and the server hold, before it maps the URL. */
+static int check_location_redirects(pt_request_t *r)
+{
+    if (!r->vhost->location_redirects)
+        return 0;
+    const pt_dir_config_t *d = early_dir(r);
     const pt_redirect_t *w = whole_section_redirect(d);
     if (!w)
         return 0;
@@ -449,6 +493,8 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     int st = lookup || r->redirect_from ? 0 : check_request_line(r);
     if (st)
         return st;
+    if (!lookup)
+        apply_setenvif(r, r->vhost->dir, true);
     /* A listing's entry lookup starts from the file (Apache's file subrequest), past the URL
      * translation where mod_alias applies a <Location>'s one-argument Redirect. */
     st = dirent ? 0 : check_location_redirects(r);
@@ -457,15 +503,14 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     r->proxy_pass = NULL;
     /* mod_rewrite's translate_name hook runs first; a file or backend it gives is mapped. */
     bool mapped = false;
-    if (!st && !dirent && phases && phases->translate)
-        st = phases->translate(r, lookup, &mapped);
+    if (!st && !dirent && phases && phases->translate &&
+        (st = phases->translate(r, lookup, &mapped)))
+        r->dir = early_dir(r);
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
     if (!st && !dirent && !mapped &&
         (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects, r->vhost->dir)) != 0)
-        /* Apache answers with the <Location> sections' config (Header always, ErrorDocument):
-         * its location walk comes before the URL is mapped. */
-        r->dir = pt_config_dir_for(r->arena, r->vhost, NULL, r->uri);
+        r->dir = early_dir(r);
     if (st)
         return st;
     pt_walk_result_t wr = {0};
@@ -512,10 +557,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     }
     pt_expr_if_walk(r); /* <If> sections merge after all others */
     if (!lookup)
-        apply_env_rules(r);
-    if (!lookup && r->dir->nreq_headers && !r->redirect_from)
-        r->xfp_by_rule = pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false,
-                                               &r->headers_in, r, "X-Forwarded-Proto");
+        apply_setenvif(r, r->dir, false);
     /* Apache runs authorization again after an internal redirect, or in a subrequest, only
      * when the config differs from the request before (AP_AUTH_INTERNAL_PER_CONF): an
      * ErrorDocument with the denied file's sections is sent. */
@@ -612,6 +654,14 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
         st = check_section_redirects(r);
     if (st)
         return st;
+    /* mod_env's fixup, then mod_headers' (the last): RequestHeader sees SetEnv's variables,
+     * and the phases before it (access, RewriteCond %{HTTP:...}) the fields as sent. Both
+     * run before a local rewrite's redirect routes the new URL (as Apache's, whose
+     * redirect handler comes after the fixups), once: not again for the new URL. */
+    apply_setenv(r, r->dir);
+    if (r->dir->nreq_headers && !r->redirect_from)
+        r->xfp_by_rule = pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false,
+                                               &r->headers_in, r, "X-Forwarded-Proto");
     if (again)
         return fixup_redirect(r, again, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */

@@ -11,17 +11,13 @@ bool pt_setenvif_match(const pt_env_rule_t *e, const char *value, pt_regmatch_t 
     return e->re && pt_regex_exec(e->re, value, PT_REG_MAXSUB, m, 0) == 0;
 }
 
-/* One "NAME=value" of SetEnv (as written), or of mod_setenvif read as Apache's add_envvars
+/* One "NAME=value" of mod_setenvif, read as Apache's add_envvars
  * reads it (ap_getword): NAME up to the first '=', the value after the run of '=' there;
  * no value sets "1", and a value that starts with '!' (as "!NAME" gives) unsets NAME. */
 static void assign_one(pt_arena_t *a, pt_table_t *env, const pt_env_rule_t *e, const char *spec,
                        const char *subject, const pt_regmatch_t *m)
 {
     const char *eq = strchr(spec, '=');
-    if (e->kind == PT_ENV_SET) {
-        pt_table_set(env, pt_arena_strndup(a, spec, (size_t)(eq - spec)), eq + 1);
-        return;
-    }
     const char *val = eq ? eq + strspn(eq, "=") : "";
     const char *name = eq ? pt_arena_strndup(a, spec, (size_t)(eq - spec)) : spec;
     if (!*val && name[0] == '!') {
@@ -39,10 +35,6 @@ static void assign_one(pt_arena_t *a, pt_table_t *env, const pt_env_rule_t *e, c
 void pt_setenvif_assign(pt_arena_t *a, pt_table_t *env, const pt_env_rule_t *e, const char *subject,
                         const pt_regmatch_t *m)
 {
-    for (size_t j = 0; j < e->nvars; j++) {
-        if (e->kind == PT_ENV_UNSET)
-            pt_table_unset(env, e->vars[j]);
-        else
-            assign_one(a, env, e, e->vars[j], subject, m);
-    }
+    for (size_t j = 0; j < e->nvars; j++)
+        assign_one(a, env, e, e->vars[j], subject, m);
 }

@@ -15,10 +15,10 @@
  * captures. */
 bool pt_setenvif_match(const pt_env_rule_t *e, const char *value, pt_regmatch_t m[PT_REG_MAXSUB]);
 
-/* Sets or unsets e's variables in env, as mod_setenvif (and SetEnv, UnsetEnv): "!NAME" (and
- * every name of UnsetEnv) unsets, "NAME" sets "1", "NAME=value" sets value with $0..$9
+/* Sets or unsets e's variables in env, as mod_setenvif (SetEnv and UnsetEnv are mod_env's,
+ * request.c): "!NAME" unsets, "NAME" sets "1", "NAME=value" sets value with $0..$9
  * replaced from the match of m on subject as Apache's ap_pregsub (a group that took no part
- * gives "", a backslash takes the next character as it is). subject NULL, SetEnv, and a
+ * gives "", a backslash takes the next character as it is). subject NULL, and a
  * SetEnvIf whose pattern Apache matches as a plain string (e->literal_values) set the value
  * as written. mod_setenvif's own reading of a word holds too: "NAME=" sets "1", "NAME==v"
  * sets "v", and "NAME=!v" unsets NAME. What is set is allocated from a. */

@@ -162,6 +162,9 @@ typedef struct {
     const char **vars;         /* "NAME=value", "NAME" (value "1") or "!NAME" */
     size_t nvars;
     const struct pt_expr *expr; /* SetEnvIfExpr's condition; values may hold its $0..$9 */
+    bool server;                /* mod_setenvif's, in a server's or virtual host's own config
+                                   (outside every section): run as the request is read, not
+                                   with the per-directory ones (request.c) */
 } pt_env_rule_t;
 
 /* A backend that requests are proxied to (FastCGI now; HTTP upstreams later). Parsed at

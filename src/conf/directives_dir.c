@@ -626,6 +626,7 @@ static int add_env(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int kind,
     pt_env_rule_t *e = pt_dcx_push(l->a, &s->dc->env, &s->dc->nenv, sizeof(*e));
     e->kind = kind;
     e->attribute = attr;
+    e->server = kind != PT_ENV_UNSET && (s->where & SRV); /* (.htaccess is a W_DIR scope) */
     if (re && !(e->re = pt_dcx_regex(l, n, re, kind == PT_ENV_SETIF_NOCASE ? PT_REG_ICASE : 0)))
         return -1;
     e->literal_values = re && plain_pattern(re);

@@ -426,18 +426,20 @@ static void ask(int port, const char *path, const char *host, pth_resp_t *r)
     pth_conn_close(c);
 }
 
-/* Starts portico with body (after the harness's prelude) and apache2 with the same body;
- * calls check with both servers' ports, stops both. */
-static void with_both(const char *body, void (*check)(int ours, int theirs))
+/* Starts portico with body (after the harness's prelude) and apache2 with the same body,
+ * after apache_only (LoadModule lines beyond the differential's set, or ""); calls check
+ * with both servers' ports, stops both. */
+static void with_both_and(const char *apache_only, const char *body,
+                          void (*check)(int ours, int theirs))
 {
     pth_config(h, "%s", body);
     pth_start(h);
     dt_apache_t ap;
     ck_assert_int_eq(dt_apache_init(&ap, h->dir), 0);
-    char *ap_body = malloc(strlen(body) + 512);
+    char *ap_body = malloc(strlen(apache_only) + strlen(body) + 512);
     ck_assert_ptr_nonnull(ap_body);
-    sprintf(ap_body, "<Directory \"%s\">\n  Require all granted\n</Directory>\n%s", h->docroot,
-            body);
+    sprintf(ap_body, "%s<Directory \"%s\">\n  Require all granted\n</Directory>\n%s", apache_only,
+            h->docroot, body);
     ck_assert_int_eq(dt_apache_spawn(&ap, h->docroot, ap_body), 0);
     free(ap_body);
     char msg[4096];
@@ -446,6 +448,33 @@ static void with_both(const char *body, void (*check)(int ours, int theirs))
     check(h->port, ap.port);
     dt_apache_stop(&ap);
     pth_stop(h);
+}
+
+static void with_both(const char *body, void (*check)(int ours, int theirs))
+{
+    with_both_and("", body, check);
+}
+
+/* body with each @DOCROOT@ replaced by the harness's document root (malloc'd). */
+static char *at_docroot(const char *body)
+{
+    size_t n = strlen(body) + 1, dl = strlen(h->docroot);
+    for (const char *p = body; (p = strstr(p, "@DOCROOT@")); p++)
+        n += dl;
+    char *out = malloc(n), *o = out;
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = body, *at; *p; p = at + strlen("@DOCROOT@")) {
+        if (!(at = strstr(p, "@DOCROOT@"))) {
+            strcpy(o, p);
+            return out;
+        }
+        memcpy(o, p, (size_t)(at - p));
+        o += at - p;
+        memcpy(o, h->docroot, dl);
+        o += dl;
+    }
+    *o = '\0';
+    return out;
 }
 
 /* X-C<i> or X-S<i>. */
@@ -548,17 +577,89 @@ START_TEST(apache_merges_if_sections_in_the_same_order)
     pth_write_filef(h, "sub/index.html", "i\n");
     pth_write_filef(h, "sub/other.html", "o\n");
     pth_write_filef(h, "top.txt", "t\n");
-    size_t n = sizeof(if_order_conf) + strlen(h->docroot);
-    char *body = malloc(n);
-    ck_assert_ptr_nonnull(body);
-    const char *at = strstr(if_order_conf, "@DOCROOT@");
-    snprintf(body, n, "%.*s%s%s", (int)(at - if_order_conf), if_order_conf, h->docroot,
-             at + strlen("@DOCROOT@"));
+    char *body = at_docroot(if_order_conf);
     with_both(body, compare_order);
     free(body);
 }
 END_TEST
 
+/* When each environment rule runs, as Apache: server-level SetEnvIf as the request is read
+ * (post_read_request), so <If> and server-level RewriteConds see it; per-directory SetEnvIf
+ * after the <If> sections merge (header_parser); per-directory RewriteRules first in the
+ * fixups, then SetEnv (mod_env's fixup, after the access checks: "Require env" and
+ * RewriteCond %{ENV:} do not see it, and it wins over a SetEnvIf of the same name), then
+ * RequestHeader (mod_headers' fixup, last). */
+static const char env_phase_conf[] =
+    "SetEnvIf Request_URI ^/srv/ SRV_VAR=1\n"
+    "<If \"reqenv('SRV_VAR') == '1'\">\n  Header always set X-If-Srv yes\n</If>\n"
+    "<Directory \"@DOCROOT@/pd\">\n  SetEnvIf Request_URI . DIR_VAR=1\n</Directory>\n"
+    "<If \"reqenv('DIR_VAR') == '1'\">\n  Header always set X-If-Dir yes\n</If>\n"
+    "Header always set X-Dir-Var \"%{DIR_VAR}e\"\n"
+    "RewriteEngine On\n"
+    "RewriteCond %{ENV:SRV_VAR} =1\n"
+    "RewriteRule ^/srv/go$ /srv/a.txt [R=302,L]\n"
+    "SetEnv SE_VAR 1\n"
+    "<Location /se/>\n  Require env SE_VAR\n</Location>\n"
+    "SetEnv ORDER setenv\n"
+    "SetEnv LIT $1\n"
+    "Header always set X-Lit \"%{LIT}e\"\n"
+    "SetEnvIf Request_URI ^/order ORDER=setenvif\n"
+    "Header always set X-Order \"%{ORDER}e\"\n"
+    "RequestHeader set X-RH injected\n"
+    "Header always set X-RH-Seen yes \"expr=%{HTTP:X-RH} == 'injected'\"\n"
+    "<Directory \"@DOCROOT@/rh\">\n  RewriteEngine On\n  RewriteCond %{HTTP:X-RH} =injected\n"
+    "  RewriteRule ^ - [F]\n</Directory>\n"
+    "<Directory \"@DOCROOT@/pse\">\n  RewriteEngine On\n  RewriteCond %{ENV:SE_VAR} =1\n"
+    "  RewriteRule ^ - [F]\n</Directory>\n";
+
+static void compare_env_phases(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/srv/a.txt", "/srv/go",   "/pd/a.txt", "/se/a.txt",
+                                        "/order.txt", "/rh/a.txt", "/pse/a.txt"};
+    static const char *const fields[] = {"X-If-Srv", "X-If-Dir", "X-Dir-Var",
+                                         "X-Order",  "X-Lit",    "X-RH-Seen"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, paths[i], "www.example.com", &ours);
+        ask(theirs_port, paths[i], "www.example.com", &theirs);
+        ck_assert_msg(ours.status == theirs.status, "%s: portico %d, apache2 %d", paths[i],
+                      ours.status, theirs.status);
+        for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++) {
+            const char *a = pth_resp_header(&ours, fields[k]);
+            const char *b = pth_resp_header(&theirs, fields[k]);
+            ck_assert_msg((!a && !b) || (a && b && strcmp(a, b) == 0),
+                          "%s %s: portico '%s', apache2 '%s'", paths[i], fields[k],
+                          a ? a : "(none)", b ? b : "(none)");
+        }
+        const char *la = pth_resp_header(&ours, "Location");
+        const char *lb = pth_resp_header(&theirs, "Location");
+        ck_assert_msg((!la && !lb) ||
+                          (la && lb && strstr(la, "/srv/a.txt") && strstr(lb, "/srv/a.txt")),
+                      "%s Location: portico '%s', apache2 '%s'", paths[i], la ? la : "(none)",
+                      lb ? lb : "(none)");
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_runs_the_environment_rules_in_the_same_phases)
+{
+    static const char *const dirs[] = {"srv", "pd", "se", "rh", "pse"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+        char rel[32];
+        snprintf(rel, sizeof(rel), "%s/a.txt", dirs[i]);
+        pth_write_filef(h, rel, "a\n");
+    }
+    pth_write_filef(h, "order.txt", "o\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration: .*/se/a\\.txt");
+    char *body = at_docroot(env_phase_conf);
+    with_both_and("LoadModule setenvif_module " DT_APACHE_MODULES "/mod_setenvif.so\n"
+                  "LoadModule env_module " DT_APACHE_MODULES "/mod_env.so\n"
+                  "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n",
+                  body, compare_env_phases);
+    free(body);
+}
+END_TEST
 
 static Suite *suite(void)
 {
@@ -582,6 +683,7 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_if_sections_fail_the_config_check_with_file_and_line);
     tcase_add_test(tc, apache_agrees_on_the_expression_table);
     tcase_add_test(tc, apache_merges_if_sections_in_the_same_order);
+    tcase_add_test(tc, apache_runs_the_environment_rules_in_the_same_phases);
     suite_add_tcase(s, tc);
     return s;
 }

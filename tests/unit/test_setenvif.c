@@ -157,18 +157,6 @@ START_TEST(a_plain_string_pattern_sets_its_values_as_written)
 }
 END_TEST
 
-START_TEST(setenv_and_unsetenv_take_no_captures)
-{
-    const pt_dir_config_t *d = rules("SetEnv A $1\nUnsetEnv B\n");
-    pt_regmatch_t m[PT_REG_MAXSUB] = {{0, 1}};
-    pt_table_set(&env, "B", "b");
-    pt_setenvif_assign(arena, &env, &d->env[0], "z", m);
-    pt_setenvif_assign(arena, &env, &d->env[1], "z", m);
-    expect("A", "$1");
-    expect("B", NULL);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("setenvif");
@@ -182,7 +170,6 @@ static Suite *suite(void)
     tcase_add_test(tc, a_word_is_read_as_apache_reads_it);
     tcase_add_test(tc, a_rule_that_does_not_match_sets_nothing);
     tcase_add_test(tc, a_plain_string_pattern_sets_its_values_as_written);
-    tcase_add_test(tc, setenv_and_unsetenv_take_no_captures);
     suite_add_tcase(s, tc);
     return s;
 }
