@@ -1,16 +1,18 @@
 /* Header and RequestHeader as mod_headers: rules parsed once at load time (format strings
  * validated, regexes compiled), then applied in order to a request's header tables. Values
- * expand %%, %t, %D, %{NAME}e and %{NAME}i per request. */
+ * expand %%, %t, %D, %{NAME}e, %{NAME}s, %l, %i and %b per request. */
 #include "headers.h"
 
 #include "directives.h"
 #include "expr.h"
 #include "expr_parse.h"
-
+#include "mpm/scoreboard.h"
 #include "request.h"
+#include "tls.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define MAX_CAPTURES 10 /* $0..$9, as ap_pregsub */
@@ -41,41 +43,32 @@ static const struct {
     {"echo", PT_HDR_ECHO, 0},
 };
 
-/* Checks a value's format directives now, so a request never meets a bad one. */
+/* Checks a value's format directives now, so a request never meets a bad one. mod_headers'
+ * letters: %t, %D, %{NAME}e, %{NAME}s (mod_ssl's variables), %l, %i, %b (the load, idle and
+ * busy workers); any may have a {...} argument, which only e and s read. "%%" and a '%' at
+ * the end are a percent sign. */
 static int check_format(const char *dir, const char *s, char *err, size_t errlen)
 {
     for (const char *p = s; (p = strchr(p, '%')) != NULL;) {
         p++;
-        if (*p == '%' || *p == 't' || *p == 'D') {
+        if (*p == '%') {
             p++;
             continue;
         }
         if (*p == '\0')
-            return fail(err, errlen, "%s: '%%' at the end of '%s' (write %%%% for a percent "
-                                     "sign)", dir, s);
-        char tag = *p;
-        bool braced = *p == '{';
-        if (braced) {
+            break;
+        if (*p == '{') {
             const char *close = strchr(p, '}');
-            if (!close || close == p + 1)
-                return fail(err, errlen, "%s: unterminated or empty %%{...} in '%s'", dir, s);
-            tag = close[1];
+            if (!close)
+                return fail(err, errlen, "%s: unterminated %%{...} in '%s'", dir, s);
             p = close + 1;
         }
-        if ((tag == 'e' || tag == 'i') && !braced)
-            return fail(err, errlen, "%s: %%%c needs a name, as in %%{NAME}%c, in '%s'", dir,
-                        tag, tag, s);
-        if (tag == 'e' || tag == 'i' || tag == 't' || tag == 'D') {
-            p++;
-            continue;
-        }
-        if (tag == 's')
-            return fail(err, errlen, "%s: SSL variables (%%{NAME}s) are not supported in '%s'",
-                        dir, s);
-        if (tag == '\0')
+        if (*p == '\0')
             return fail(err, errlen, "%s: missing format letter after %%{...} in '%s'", dir,
                         s);
-        return fail(err, errlen, "%s: unrecognized header format %%%c in '%s'", dir, tag, s);
+        if (!strchr("tDesilb", *p))
+            return fail(err, errlen, "%s: unrecognized header format %%%c in '%s'", dir, *p, s);
+        p++;
     }
     return 0;
 }
@@ -263,24 +256,49 @@ static void sb_put_clean(sbuf_t *sb, const char *s)
             sb->p[i] = ' ';
 }
 
+/* Idle or busy workers as a percentage of every worker slot, as Apache's ap_get_sload. */
+static int workers_percent(bool idle)
+{
+    const pt_scoreboard_t *sb = pt_scoreboard_get();
+    if (!sb || sb->server_limit * sb->thread_limit <= 0)
+        return 0;
+    pt_sb_totals_t t;
+    pt_sb_totals(sb, &t, NULL);
+    return (idle ? t.idle : t.busy) * 100 / (sb->server_limit * sb->thread_limit);
+}
+
 static void put_tag(sbuf_t *sb, char tag, const char *name, size_t nlen,
                     const pt_request_t *r)
 {
-    char num[32];
-    if (tag == 't' || tag == 'D') {
+    char num[64];
+    if (tag == 't' || tag == 'D' || tag == 'i' || tag == 'b') {
         long long v = 0;
-        if (r)
+        if (tag == 'i' || tag == 'b')
+            v = workers_percent(tag == 'i');
+        else if (r)
             v = tag == 't' ? r->start_wall_us : pt_mono_us() - r->start_mono_us;
         snprintf(num, sizeof num, "%c=%lld", tag, v);
         sb_put(sb, num, strlen(num));
         return;
     }
-    char *key = pt_arena_strndup(sb->a, name, nlen);
+    if (tag == 'l') {
+        double l[3] = {0, 0, 0};
+        if (getloadavg(l, 3) < 0)
+            l[0] = l[1] = l[2] = 0;
+        snprintf(num, sizeof num, "l=%.2f/%.2f/%.2f", l[0], l[1], l[2]);
+        sb_put(sb, num, strlen(num));
+        return;
+    }
+    char *key = pt_arena_strndup(sb->a, name ? name : "", nlen);
     const char *v = NULL;
-    if (r)
-        v = pt_table_get(tag == 'e' ? &r->env : &r->headers_in, key);
-    /* Apache prints a missing variable as "(null)"; a missing request header is empty. */
-    sb_put_clean(sb, v ? v : tag == 'e' ? "(null)" : "");
+    if (r && tag == 'e')
+        v = pt_table_get(&r->env, key);
+    else if (r && r->conn && pt_tls_active(r->conn)) /* 's': mod_ssl's variable */
+        v = pt_tls_var(r->conn, sb->a, key);
+    else if (tag == 's' && strcmp(key, "HTTPS") == 0) /* (mod_ssl's answer without TLS) */
+        v = "off";
+    /* Apache prints a missing (or, from mod_ssl, empty) value as "(null)". */
+    sb_put_clean(sb, v && *v ? v : "(null)");
 }
 
 /* A value written "expr=...": "" when the request cannot give one (logged, as Apache). */
@@ -316,16 +334,20 @@ static const char *expand(pt_arena_t *a, const char *fmt, const pt_request_t *r)
         const char *name = NULL;
         size_t nlen = 0;
         p = pct + 1;
+        if (*p == '\0' || *p == '%') { /* a percent sign, as Apache's */
+            sb_put(&sb, "%", 1);
+            if (*p == '\0')
+                break;
+            p++;
+            continue;
+        }
         if (*p == '{') {
             const char *close = strchr(p, '}');
             name = p + 1;
             nlen = (size_t)(close - name);
             p = close + 1;
         }
-        if (*p == '%')
-            sb_put(&sb, "%", 1);
-        else
-            put_tag(&sb, *p, name, nlen, r);
+        put_tag(&sb, *p, name, nlen, r);
         p++;
     }
     sb_put(&sb, p, strlen(p));

@@ -139,6 +139,34 @@ START_TEST(ssl_require_checks_the_client_certificate_beside_require)
 }
 END_TEST
 
+/* mod_headers' %{NAME}s reads mod_ssl's variables (the recipe that hands a client
+ * certificate's name to a backend); without TLS, HTTPS is "off" and the rest "(null)", as
+ * apache2 2.4 with mod_ssl answers. */
+START_TEST(header_formats_read_mod_ssl_variables)
+{
+    start_site("Header always set X-TLS \"%{HTTPS}s|%{SSL_PROTOCOL}s|%{SSL_CLIENT_S_DN_CN}s\"\n"
+               "RequestHeader set X-Client-CN \"%{SSL_CLIENT_S_DN_CN}s\"\n"
+               "Header always set X-Seen \"expr=%{HTTP:X-Client-CN}\"",
+               "SSLVerifyClient optional\nSSLProtocol -all +TLSv1.3");
+    char v[256];
+    ck_assert_int_eq(tls_field("/", "client", "X-TLS", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "on|TLSv1.3|alice");
+    ck_assert_int_eq(tls_field("/", "client", "X-Seen", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "alice");
+    ck_assert_int_eq(tls_field("/", NULL, "X-TLS", v, sizeof(v)), 200);
+    ck_assert_str_eq(v, "on|TLSv1.3|(null)");
+    int port = h->port;
+    h->port = plain_port;
+    pth_resp_t r;
+    pth_get(h, "/", NULL, &r);
+    h->port = port;
+    ck_assert_int_eq(r.status, 200);
+    const char *t = pth_resp_header(&r, "X-TLS");
+    ck_assert_msg(t && strcmp(t, "off|(null)|(null)") == 0, "plain X-TLS: %s", t ? t : "(none)");
+    pth_resp_free(&r);
+}
+END_TEST
+
 START_TEST(ssl_user_name_makes_the_certificate_cn_the_remote_user)
 {
     start_site("", "SSLVerifyClient optional\nSSLUserName SSL_CLIENT_S_DN_CN");
@@ -576,6 +604,7 @@ static Suite *tls_access_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ssl_require_ssl_refuses_plain_http_and_serves_tls);
     tcase_add_test(tc, ssl_require_checks_the_client_certificate_beside_require);
+    tcase_add_test(tc, header_formats_read_mod_ssl_variables);
     tcase_add_test(tc, ssl_user_name_makes_the_certificate_cn_the_remote_user);
     tcase_add_test(tc, a_revoked_client_certificate_is_refused_when_crl_checking_is_on);
     tcase_add_test(tc, crls_in_a_hashed_directory_are_checked_too);
