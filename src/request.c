@@ -597,8 +597,9 @@ static void table_copy(pt_table_t *dst, const pt_table_t *src, pt_arena_t *a)
     pt_table_add_all(dst, src);
 }
 
-int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
+int pt_request_lookup(pt_request_t *r, const char *uri, pt_lookup_kind_t kind)
 {
+    bool dirent = kind == PT_LOOKUP_DIRENT;
     /* As Apache's subrequest: copies of the request's fields and environment, in an arena
      * that goes with the lookup (autoindex makes one lookup per entry, up to
      * LISTING_MAX_ENTRIES of them, and a client may send a hundred fields). */
@@ -618,8 +619,10 @@ int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent)
         sub.args = NULL;
     pt_table_init(&sub.err_headers_out, r->arena, 4);
     int st = route_map(&sub, true, dirent);
+    /* mod_dir copies a redirect's headers to the request it answers with it; mod_rewrite's
+     * -U and mod_autoindex read the status alone. */
     const char *loc = pt_table_get(&sub.err_headers_out, "Location");
-    if (!dirent && st >= 300 && st < 400 && loc)
+    if (kind == PT_LOOKUP_INDEX && st >= 300 && st < 400 && loc)
         pt_table_set(&r->err_headers_out, "Location", loc);
     pt_arena_destroy(own);
     return st;

@@ -271,13 +271,19 @@ int pt_request_route(pt_request_t *r);
  * where a request runs by what its handler is (HTTP/2 serves static files inline). */
 struct pt_handler;
 int pt_request_route_begin(pt_request_t *r, const struct pt_handler **h);
-/* mod_dir's subrequest: runs the phases before the handler (redirects, mapping, walk,
- * access, the sections' Redirects) for uri as a GET, without changing r. Returns 0 when they
- * pass, else the status (a redirect's Location is then set in r->err_headers_out). dirent:
- * mod_autoindex's lookup of a directory entry (no URL translation: no server-level Redirect
- * nor a <Location>'s one-argument one before the access checks; no query; r's Location left
- * alone). */
-int pt_request_lookup(pt_request_t *r, const char *uri, bool dirent);
+/* Whose subrequest a lookup is, which decides what of its answer reaches the request. */
+typedef enum {
+    PT_LOOKUP_INDEX,  /* mod_dir's, of a DirectoryIndex name: a redirect it meets is the
+                         request's answer, so its Location is set in r->err_headers_out */
+    PT_LOOKUP_URL,    /* mod_rewrite's -U: only the status counts; r is left alone */
+    PT_LOOKUP_DIRENT, /* mod_autoindex's, of a directory entry: no URL translation (no
+                         server-level Redirect nor a <Location>'s one-argument one before the
+                         access checks), no query; r is left alone */
+} pt_lookup_kind_t;
+/* A subrequest: runs the phases before the handler (redirects, mapping, walk, access, the
+ * sections' Redirects) for uri as a GET, without changing r but as kind says. Returns 0 when
+ * they pass, else the status. */
+int pt_request_lookup(pt_request_t *r, const char *uri, pt_lookup_kind_t kind);
 /* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
  * what the new handler returned. Bounded to 10 redirects (then 500). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);

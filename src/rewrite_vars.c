@@ -174,7 +174,7 @@ bool pt_rewrite_lookup(pt_rewrite_ctx_t *c, const char *s, bool file)
 {
     pt_request_t *r = c->ud;
     if (!file) {
-        int st = pt_request_lookup(r, s, false);
+        int st = pt_request_lookup(r, s, PT_LOOKUP_URL);
         return st < 400; /* 0: the phases passed */
     }
     struct stat st;

@@ -178,7 +178,7 @@ static bool try_index(pt_request_t *r, int *rc)
             bool slash = fl > 0 && r->filename[fl - 1] == '/';
             file = pt_arena_printf(r->arena, "%s%s%s", r->filename, slash ? "" : "/", name);
         }
-        int st = pt_request_lookup(r, uri, false);
+        int st = pt_request_lookup(r, uri, PT_LOOKUP_INDEX);
         if (st >= 300 && st < 400) {
             *rc = st;
             return true;
@@ -232,7 +232,7 @@ static bool entry_visible(pt_request_t *r, int dfd, const char *name, struct sta
         return false;
     }
     const char *uri = pt_arena_printf(r->arena, "%s%s%s", r->uri, name, isdir ? "/" : "");
-    int rc = pt_request_lookup(r, uri, true);
+    int rc = pt_request_lookup(r, uri, PT_LOOKUP_DIRENT);
     return rc == 0 || (rc >= 300 && rc < 400);
 }
 

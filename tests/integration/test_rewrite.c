@@ -238,6 +238,22 @@ START_TEST(t_forces_the_type_and_e_sets_a_variable_other_rules_read)
 }
 END_TEST
 
+/* -U runs a lookup of the URL; what the lookup answered stays its own. A lookup that met a
+ * Redirect passes (its status is under 400), and its Location is not the answer's: apache2
+ * 2.4.71 answers 200 with no Location here. */
+START_TEST(a_url_lookup_leaves_its_redirect_off_the_answer)
+{
+    pth_config(h, "Redirect /moved /data.txt\nRewriteEngine On\n"
+                  "RewriteCond /moved -U\nRewriteRule ^/probe$ /data.txt\n");
+    pth_start(h);
+    pth_resp_t r = get("/probe", NULL, 200);
+    ck_assert_str_eq(r.body, "data\n");
+    ck_assert_ptr_null(pth_resp_header(&r, "Location"));
+    pth_resp_free(&r);
+    get_location("/moved", 302, url("/data.txt"));
+}
+END_TEST
+
 /* Escaping of redirects, each answer as Debian's apache2 2.4 gave it for the same rules. */
 static const struct {
     const char *path, *location;
@@ -418,6 +434,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, a_txt_map_picks_the_target);
     tcase_add_test(tc, an_edited_txt_map_is_in_force_without_a_restart);
     tcase_add_test(tc, rewritecond_expr_answers_as_apache);
+    tcase_add_test(tc, a_url_lookup_leaves_its_redirect_off_the_answer);
     tcase_add_test(tc, redirects_are_escaped_as_apache_escapes_them);
     tcase_add_test(tc, t_forces_the_type_and_e_sets_a_variable_other_rules_read);
     tcase_add_test(tc, directory_rules_see_the_path_below_the_directory_and_redirect_inside);
