@@ -148,7 +148,9 @@ int pt_rewrite_server(pt_request_t *r, bool lookup, bool *mapped)
     return rewrite_server(r, sc, lookup, mapped);
 }
 
-/* Apache's subst_prefix_path: input under dir (with its '/') gets base in its place. */
+/* Apache's subst_prefix_path: input under dir (with its '/') gets base in its place. An
+ * empty base (a redirect's, of RewriteBase /, without its slash: dir_redirect) takes the
+ * prefix away and adds no '/', or the URL's path would begin with two. */
 static const char *subst_prefix(pt_arena_t *a, const char *input, const char *dir,
                                 const char *base)
 {
@@ -158,7 +160,7 @@ static const char *subst_prefix(pt_arena_t *a, const char *input, const char *di
     if (strncmp(input, dir, dl) != 0 || input[dl] != '/')
         return input;
     size_t bl = strlen(base);
-    return pt_arena_printf(a, "%s%s%s", base, bl && base[bl - 1] == '/' ? "" : "/",
+    return pt_arena_printf(a, "%s%s%s", base, !bl || base[bl - 1] == '/' ? "" : "/",
                            input + dl + 1);
 }
 

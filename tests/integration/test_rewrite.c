@@ -317,6 +317,23 @@ START_TEST(rewrite_base_turns_the_result_back_into_a_url)
 }
 END_TEST
 
+/* RewriteBase / of the DocumentRoot: a relative redirect is the path with one slash, and a
+ * local result is served (apache2 2.4.71: /data.txt, /data.txt?x=1, /sub/page.txt). */
+START_TEST(rewrite_base_slash_gives_a_redirect_with_one_slash)
+{
+    pth_config(h, "<Directory @DOCROOT@>\n  RewriteEngine On\n  RewriteBase /\n"
+                  "  RewriteRule ^a\\.html$ data.txt [R]\n"
+                  "  RewriteRule ^q$ data.txt?x=1 [R=301]\n"
+                  "  RewriteRule ^sub/go$ sub/page.txt [R]\n"
+                  "  RewriteRule ^in$ data.txt\n</Directory>\n");
+    pth_start(h);
+    get_location("/a.html", 302, url("/data.txt"));
+    get_location("/q", 301, url("/data.txt?x=1"));
+    get_location("/sub/go", 302, url("/sub/page.txt"));
+    get_body("/in", 200, "data\n");
+}
+END_TEST
+
 START_TEST(a_rewrite_loop_ends_at_the_internal_redirect_bound)
 {
     pth_config(h, "<Directory @DOCROOT@>\n  RewriteEngine On\n  RewriteRule ^(.*)$ /x$1\n"
@@ -439,6 +456,7 @@ Suite *rewrite_suite(void)
     tcase_add_test(tc, t_forces_the_type_and_e_sets_a_variable_other_rules_read);
     tcase_add_test(tc, directory_rules_see_the_path_below_the_directory_and_redirect_inside);
     tcase_add_test(tc, rewrite_base_turns_the_result_back_into_a_url);
+    tcase_add_test(tc, rewrite_base_slash_gives_a_redirect_with_one_slash);
     tcase_add_test(tc, a_rewrite_loop_ends_at_the_internal_redirect_bound);
     tcase_add_test(tc, end_stops_the_rewriting_after_the_internal_redirect);
     tcase_add_test(tc, a_rewrite_to_the_same_file_ends_there_instead_of_looping);
