@@ -108,8 +108,13 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
 {
     int i = 0;
     bool in_section = s->sec || (s->where & W_IF) || pt_dcx_in_htaccess(l);
-    bool alone_gone = n->argc == 1 && in_section && redirect_status(n->argv[0]) >= 400;
-    if (!status && (n->argc > 1 || alone_gone) && (status = redirect_status(n->argv[0])) != 0)
+    int named = status ? 0 : redirect_status(n->argv[0]);
+    /* A 3xx word alone is a status whose URL is missing, as mod_alias reads it, not the
+     * one-argument form's URL. */
+    if (n->argc == 1 && named >= 300 && named < 400)
+        return pt_dcx_fail(l, n, "%s: URL to redirect to is missing", n->name);
+    bool alone_gone = n->argc == 1 && in_section && named >= 400;
+    if (!status && (n->argc > 1 || alone_gone) && (status = named) != 0)
         i = 1;
     else if (!status && n->argc == 3)
         return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
@@ -120,6 +125,8 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
     bool needs_url = status < 400;
     int full = needs_url ? 2 : 1, left = n->argc - i;
     bool whole = in_section && left == full - 1;
+    if (i == 1 && needs_url && left == full - 1 && !whole)
+        return pt_dcx_fail(l, n, "%s: URL to redirect to is missing", n->name);
     if (left != full && !whole)
         return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
     pt_redirect_t r = {.status = status};

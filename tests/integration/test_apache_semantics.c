@@ -194,6 +194,30 @@ START_TEST(a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_
 }
 END_TEST
 
+/* A redirect status with no URL after it: apache2 2.4.71 refuses each of these with "URL to
+ * redirect to is missing" (a section's one-argument form does not take the status word for
+ * its URL). */
+static const char *const redirects_missing_their_url[] = {
+    "<Location /x>\n Redirect permanent\n</Location>\n",
+    "<Directory /srv>\n Redirect temp\n</Directory>\n",
+    "<If \"true\">\n Redirect 301\n</If>\n",
+    "<Location /x>\n Redirect SeeOther\n</Location>\n",
+    "# the server's: a path and no URL\nRedirect permanent /x\n",
+};
+
+START_TEST(a_redirect_status_without_its_url_is_a_config_error_with_file_and_line)
+{
+    pth_write_conf_file(h, "rd.conf", "%s", redirects_missing_their_url[_i]);
+    pth_config(h, "Include @DIR@/rd.conf\n");
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    ck_assert_msg(strstr(r.err, "rd.conf:2: Redirect: URL to redirect to is missing"),
+                  "%s: got '%s'", redirects_missing_their_url[_i], r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
 /* ---- ErrorDocument ---------------------------------------------------------------------- */
 
 /* Apache serves a local ErrorDocument for every method: the internal redirect is a GET
@@ -389,6 +413,9 @@ static Suite *apache_semantics_suite(void)
     tcase_add_test(tc, files_nested_in_the_fourth_and_eighth_section_apply_to_requests);
     tcase_add_test(tc, redirects_send_the_location_apache_sends);
     tcase_add_test(tc, a_relative_redirect_takes_the_host_name_and_port_80_when_host_has_no_port);
+    tcase_add_loop_test(
+        tc, a_redirect_status_without_its_url_is_a_config_error_with_file_and_line, 0,
+        (int)(sizeof(redirects_missing_their_url) / sizeof(redirects_missing_their_url[0])));
     tcase_add_test(tc, a_local_error_document_answers_a_post_too);
     tcase_add_test(tc, header_and_header_always_keep_two_tables_as_apache);
     tcase_add_test(tc, a_scripts_header_fields_are_in_the_always_table);
