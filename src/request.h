@@ -160,6 +160,11 @@ struct pt_request {
     const char *rewrite_type;
     const char *rewrite_handler;
     bool rewrite_end;
+    /* The status routing ended with is a rule's ([R], [F], [G], R=4xx). Apache's hooks give
+     * r->status back 200 before they return it, so ap_die takes it as a new error, not as
+     * an ErrorDocument failing (response.c). Set by rewrite_request.c, cleared by response.c
+     * before it routes an ErrorDocument. */
+    bool rewrite_answered;
     struct pt_sb_counters *sb_counters; /* where the request is counted (scoreboard.h) */
     bool sb_counted;             /* counted by status and method when its head was built */
 

@@ -370,6 +370,92 @@ static const pt_errordoc_t *find_errordoc(const pt_request_t *r, int status)
     return NULL;
 }
 
+/* The error a local ErrorDocument was for, or the first of a chain of them (mod_rewrite may
+ * answer a document with another error, which has its own): what is answered when a document
+ * fails, as Apache's ap_die answers for the first failing request. */
+typedef struct {
+    int status;
+    const pt_dir_config_t *dir;
+    const char *location;
+} error_origin_t;
+
+static int send_error_page(pt_request_t *r, int status, const error_origin_t *origin);
+
+/* A local document, served by its own handler with the status it is for. *failed: it could
+ * not be, and r is set back to answer with origin's plain page. */
+static int send_local_document(pt_request_t *r, int status, const char *uri,
+                               const error_origin_t *origin, bool *failed)
+{
+    r->error_status = status;
+    pt_table_set(&r->env, "REDIRECT_STATUS", pt_arena_printf(r->arena, "%d", status));
+    if (r->method_id != PT_METHOD_GET && r->method_id != PT_METHOD_HEAD) {
+        /* As Apache's ap_die: the document is fetched with GET whatever the method (a POST
+         * would find a static page refusing it); a script sees the original as
+         * REDIRECT_REQUEST_METHOD. */
+        pt_table_set(&r->env, "REDIRECT_REQUEST_METHOD", r->method);
+        r->method = "GET";
+        r->method_id = PT_METHOD_GET;
+    }
+    r->error_page = false;
+    pt_table_unset(&r->headers_out, "Content-Type");
+    r->rewrite_answered = false;
+    int rc = pt_request_internal_redirect(r, uri);
+    if (rc <= 0)
+        return rc;
+    r->error_status = 0;
+    if (r->rewrite_answered) {
+        /* mod_rewrite answered the document's request: a new error of that request, as
+         * Apache's ap_die sees it (request.h): the redirect with the rule's Location, or the
+         * rule's status with the document's config's ErrorDocument for it. The internal
+         * redirect bound ends a chain of them. */
+        return send_error_page(r, rc, origin);
+    }
+    /* The document itself failed: the plain page for the original status, made with the
+     * original request's config (its Header always rules, its ServerSignature). A Redirect
+     * the document met is not sent: mod_alias sets its Location in the document request's
+     * headers_out. */
+    *failed = true;
+    r->dir = origin->dir;
+    r->error_page = true;
+    if (origin->location)
+        pt_table_set(&r->err_headers_out, "Location", origin->location);
+    else
+        pt_table_unset(&r->err_headers_out, "Location");
+    return 0;
+}
+
+static int send_error_page(pt_request_t *r, int status, const error_origin_t *origin)
+{
+    const pt_errordoc_t *ed = r->error_status ? NULL : find_errordoc(r, status);
+    r->error_page = true;
+    r->content_type = NULL;
+    if (ed && ed->value[0] == '/') {
+        error_origin_t self = {status, r->dir, pt_table_get(&r->err_headers_out, "Location")};
+        if (!origin)
+            origin = &self;
+        bool failed = false;
+        int rc = send_local_document(r, status, ed->value, origin, &failed);
+        if (!failed)
+            return rc;
+        status = origin->status;
+        ed = NULL;
+    }
+    if (ed && strstr(ed->value, "://")) {
+        pt_table_set(&r->err_headers_out, "Location", ed->value);
+        status = 302;
+    } else if (ed) {
+        return pt_resp_send(r, status, "text/html; charset=iso-8859-1", ed->value,
+                            strlen(ed->value));
+    }
+    const char *reason = pt_http_reason(status);
+    char *body = pt_arena_printf(
+        r->arena,
+        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
+        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n%s</body></html>\n",
+        status, reason, reason, error_explanation(r, status), signature(r));
+    return pt_resp_send(r, status, "text/html; charset=iso-8859-1", body, strlen(body));
+}
+
 int pt_resp_send_error(pt_request_t *r, int status)
 {
     if (r->head_built) {
@@ -402,55 +488,5 @@ int pt_resp_send_error(pt_request_t *r, int status)
     if (r->conn->aborted)
         return PT_ECLOSED;
     r->compress = NULL; /* a file the static handler offered is not this page's body */
-    const pt_errordoc_t *ed = r->error_status ? NULL : find_errordoc(r, status);
-    r->error_page = true;
-    r->content_type = NULL;
-    if (ed && ed->value[0] == '/') {
-        /* Local document: served by its own handler, with the original status. */
-        r->error_status = status;
-        pt_table_set(&r->env, "REDIRECT_STATUS", pt_arena_printf(r->arena, "%d", status));
-        if (r->method_id != PT_METHOD_GET && r->method_id != PT_METHOD_HEAD) {
-            /* As Apache's ap_die: the document is fetched with GET whatever the method
-             * (a POST would find a static page refusing it); a script sees the original
-             * as REDIRECT_REQUEST_METHOD. */
-            pt_table_set(&r->env, "REDIRECT_REQUEST_METHOD", r->method);
-            r->method = "GET";
-            r->method_id = PT_METHOD_GET;
-        }
-        r->error_page = false;
-        pt_table_unset(&r->headers_out, "Content-Type");
-        const pt_dir_config_t *first = r->dir;
-        const char *location = pt_table_get(&r->err_headers_out, "Location");
-        int rc = pt_request_internal_redirect(r, ed->value);
-        if (rc > 0) {
-            /* The document itself failed: the plain page for the original status, made
-             * with the original request's config (its Header always rules, its
-             * ServerSignature), as Apache's ap_die answers for the first failing request
-             * when its ErrorDocument's redirect fails. A Redirect the document met is not
-             * sent: mod_alias sets its Location in the document request's headers_out. */
-            r->dir = first;
-            r->error_page = true;
-            r->error_status = 0;
-            ed = NULL;
-            if (location)
-                pt_table_set(&r->err_headers_out, "Location", location);
-            else
-                pt_table_unset(&r->err_headers_out, "Location");
-        } else {
-            return rc;
-        }
-    }
-    if (ed && strstr(ed->value, "://")) {
-        pt_table_set(&r->err_headers_out, "Location", ed->value);
-        status = 302;
-    } else if (ed) {
-        return pt_resp_send(r, status, "text/html; charset=iso-8859-1", ed->value,
-                            strlen(ed->value));
-    }
-    const char *reason = pt_http_reason(status);
-    char *body = pt_arena_printf(r->arena,
-        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
-        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n%s</body></html>\n",
-        status, reason, reason, error_explanation(r, status), signature(r));
-    return pt_resp_send(r, status, "text/html; charset=iso-8859-1", body, strlen(body));
+    return send_error_page(r, status, NULL);
 }

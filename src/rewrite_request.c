@@ -56,6 +56,7 @@ static int send_redirect(pt_request_t *r, const pt_rewrite_ctx_t *c, const char 
                                                   : pt_rewrite_escape_uri(r->arena, c->args));
     }
     pt_table_set(&r->err_headers_out, "Location", loc);
+    r->rewrite_answered = true;
     return c->redirect && c->status >= 300 && c->status < 400 ? c->status : 302;
 }
 
@@ -113,8 +114,10 @@ static PT_NOINLINE int rewrite_server(pt_request_t *r, const pt_rewrite_srv_t *s
     int rc = pt_rewrite_apply(&c, sc->rules, sc->nrules);
     if (!lookup)
         keep_side_effects(r, &c);
-    if (rc == PT_REWRITE_STATUS)
+    if (rc == PT_REWRITE_STATUS) {
+        r->rewrite_answered = true;
         return c.status;
+    }
     if (rc == PT_REWRITE_UNCHANGED)
         return 0;
     if (c.proxy_flag) {
@@ -229,8 +232,10 @@ static PT_NOINLINE int rewrite_directory(pt_request_t *r, const pt_rewrite_dir_t
     }
     int rc = pt_rewrite_apply(&c, d->rules, d->nrules);
     keep_side_effects(r, &c);
-    if (rc == PT_REWRITE_STATUS)
+    if (rc == PT_REWRITE_STATUS) {
+        r->rewrite_answered = true;
         return c.status;
+    }
     if (rc == PT_REWRITE_UNCHANGED)
         return 0;
     if (c.proxy_flag)

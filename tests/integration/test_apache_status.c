@@ -602,6 +602,53 @@ START_TEST(an_error_document_a_redirect_sends_away_leaves_no_location)
 }
 END_TEST
 
+/* An ErrorDocument that mod_rewrite sends away is answered with the rule's answer: its hooks
+ * give the document's request back a 200 status before they return the rule's, so Apache's
+ * ap_die takes that as a new error of the document (not as the document failing): the
+ * redirect with its Location, or the status with its own ErrorDocument. apache2 2.4.71, for
+ * each request below: 302 to the server rule's URL, 301 to the per-directory one's, 410, 403
+ * with the 403 document, and for a chain of them that the internal redirect bound ends, the
+ * first request's 404. */
+START_TEST(an_error_document_a_rewrite_sends_away_answers_with_the_rewrite)
+{
+    pth_write_filef(h, "errors/404.html", "E404\n");
+    pth_write_filef(h, "pd/err.html", "PD\n");
+    pth_write_filef(h, "pd/other.html", "PD other\n");
+    pth_write_filef(h, "pg/err.html", "PG\n");
+    pth_write_filef(h, "pf/err.html", "PF\n");
+    pth_write_filef(h, "e403.html", "E403\n");
+    pth_write_filef(h, "pl/err.html", "PL\n");
+    pth_write_filef(h, "pl/err403.html", "PL403\n");
+    START("ErrorDocument 404 /errors/404.html\nRewriteEngine On\n"
+          "RewriteRule ^/errors/404\\.html$ http://x.example/gone?z=1 [R=302]\n"
+          "<Directory \"@DOCROOT@/pd\">\n  ErrorDocument 404 /pd/err.html\n"
+          "  RewriteEngine On\n  RewriteBase /pd/\n"
+          "  RewriteRule ^err\\.html$ other.html [R=301]\n</Directory>\n"
+          "<Directory \"@DOCROOT@/pg\">\n  ErrorDocument 404 /pg/err.html\n"
+          "  RewriteEngine On\n  RewriteRule ^err\\.html$ - [G]\n</Directory>\n"
+          "<Directory \"@DOCROOT@/pf\">\n  ErrorDocument 404 /pf/err.html\n"
+          "  ErrorDocument 403 /e403.html\n"
+          "  RewriteEngine On\n  RewriteRule ^err\\.html$ - [F]\n</Directory>\n"
+          "<Directory \"@DOCROOT@/pl\">\n  ErrorDocument 404 /pl/err.html\n"
+          "  ErrorDocument 403 /pl/err403.html\n"
+          "  RewriteEngine On\n  RewriteRule ^err - [F]\n</Directory>\n");
+    pth_expect_error(h, "limit of 10 internal redirects");
+    char here[128];
+    snprintf(here, sizeof(here), "http://127.0.0.1:%d/pd/other.html", h->port);
+    const answer_t want[] = {
+        {"/missing?q=1", 302, "http://x.example/gone?z=1"},
+        {"/pd/missing", 301, here},
+        {"/pg/missing", 410, ""},
+        {"/pl/missing", 404, ""},
+    };
+    expect_answers(want, sizeof(want) / sizeof(want[0]));
+    pth_resp_t r;
+    pth_get(h, "/pf/missing", NULL, &r);
+    ck_assert_msg(r.status == 403 && strcmp(r.body, "E403\n") == 0, "%d %s", r.status, r.body);
+    pth_resp_free(&r);
+}
+END_TEST
+
 /* A link Options forbid stops Apache's walk before any section is merged: the 403 is answered
  * with the server's config, so an ErrorDocument or Header of the sections is not used. */
 START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
@@ -671,6 +718,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, a_htaccess_one_argument_redirect_sends_its_directory_away);
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, an_error_document_a_redirect_sends_away_leaves_no_location);
+    tcase_add_test(tc, an_error_document_a_rewrite_sends_away_answers_with_the_rewrite);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
     tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
     suite_add_tcase(s, tc);
