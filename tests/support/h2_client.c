@@ -24,6 +24,25 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static pth_h2_t *client_new(int fd, const pth_h2_io_t *io)
+{
+    pth_h2_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->goaway_last = -1;
+    c->fd = fd;
+    if (io)
+        c->io = *io;
+    nghttp2_hd_deflate_new(&c->def, 4096);
+    nghttp2_hd_inflate_new(&c->inf);
+    return c;
+}
+
+pth_h2_t *pth_h2_over(const pth_h2_io_t *io)
+{
+    return client_new(-1, io);
+}
+
 pth_h2_t *pth_h2_open(int port, bool preface)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -36,12 +55,11 @@ pth_h2_t *pth_h2_open(int port, bool preface)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    pth_h2_t *c = calloc(1, sizeof(*c));
-    if (c)
-        c->goaway_last = -1;
-    c->fd = fd;
-    nghttp2_hd_deflate_new(&c->def, 4096);
-    nghttp2_hd_inflate_new(&c->inf);
+    pth_h2_t *c = client_new(fd, NULL);
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
     if (preface) {
         static const char magic[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
         if (send(fd, magic, 24, MSG_NOSIGNAL) != 24 ||
@@ -57,7 +75,8 @@ void pth_h2_close(pth_h2_t *c)
 {
     if (!c)
         return;
-    close(c->fd);
+    if (c->fd >= 0)
+        close(c->fd);
     nghttp2_hd_deflate_del(c->def);
     nghttp2_hd_inflate_del(c->inf);
     free(c->buf);
@@ -70,28 +89,42 @@ void pth_h2_cork(pth_h2_t *c, bool on)
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
 }
 
+size_t pth_h2_frame_bytes(uint8_t *out, size_t cap, uint8_t type, uint8_t flags, int32_t stream,
+                          const void *p, size_t len)
+{
+    if (cap < 9 || len > cap - 9)
+        return 0;
+    out[0] = (uint8_t)(len >> 16), out[1] = (uint8_t)(len >> 8), out[2] = (uint8_t)len;
+    out[3] = type, out[4] = flags;
+    out[5] = (uint8_t)((stream >> 24) & 0x7f), out[6] = (uint8_t)(stream >> 16);
+    out[7] = (uint8_t)(stream >> 8), out[8] = (uint8_t)stream;
+    if (len)
+        memcpy(out + 9, p, len);
+    return 9 + len;
+}
+
+static int sock_send(int fd, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = send(fd, p + off, n - off, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -errno;
+        off += (size_t)k;
+    }
+    return 0;
+}
+
 int pth_h2_frame(pth_h2_t *c, uint8_t type, uint8_t flags, int32_t stream, const void *p,
                  size_t len)
 {
     uint8_t *f = malloc(9 + len);
-    f[0] = (uint8_t)(len >> 16), f[1] = (uint8_t)(len >> 8), f[2] = (uint8_t)len;
-    f[3] = type, f[4] = flags;
-    f[5] = (uint8_t)((stream >> 24) & 0x7f), f[6] = (uint8_t)(stream >> 16);
-    f[7] = (uint8_t)(stream >> 8), f[8] = (uint8_t)stream;
-    if (len)
-        memcpy(f + 9, p, len);
-    size_t off = 0;
-    int rc = 0;
-    while (off < 9 + len) {
-        ssize_t n = send(c->fd, f + off, 9 + len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = -errno;
-            break;
-        }
-        off += (size_t)n;
-    }
+    if (!f)
+        return -ENOMEM;
+    size_t n = pth_h2_frame_bytes(f, 9 + len, type, flags, stream, p, len);
+    int rc = c->io.send ? c->io.send(c->io.io, f, n) : sock_send(c->fd, f, n);
     free(f);
     return rc;
 }
@@ -117,6 +150,17 @@ int pth_h2_get(pth_h2_t *c, int32_t id, const char *path)
                         id, blk, k);
 }
 
+/* Up to n bytes from the socket within ms (pth_h2_io_t's recv, for the socket). */
+static long sock_recv(int fd, void *p, size_t n, int ms)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    int r = poll(&pf, 1, ms);
+    if (r <= 0)
+        return r == 0 || errno == EINTR ? -ETIMEDOUT : -errno;
+    ssize_t k = recv(fd, p, n, 0);
+    return k >= 0 ? (long)k : -errno;
+}
+
 static int fill(pth_h2_t *c, size_t want, int64_t deadline)
 {
     while (c->len < want) {
@@ -125,17 +169,17 @@ static int fill(pth_h2_t *c, size_t want, int64_t deadline)
         int left = (int)(deadline - now_ms());
         if (left <= 0)
             return -ETIMEDOUT;
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        if (poll(&p, 1, left) <= 0)
-            continue;
         if (c->cap - c->len < 65536) {
             c->cap = c->cap * 2 + 65536;
             c->buf = realloc(c->buf, c->cap);
         }
-        ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+        void *to = c->buf + c->len;
+        size_t room = c->cap - c->len;
+        long n =
+            c->io.recv ? c->io.recv(c->io.io, to, room, left) : sock_recv(c->fd, to, room, left);
+        if (n == -ETIMEDOUT || n == -EINTR)
+            continue; /* (the deadline, above, says whether to look again) */
         if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
             c->eof = true;
             continue;
         }

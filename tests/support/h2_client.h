@@ -11,8 +11,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A transport of the caller's under the client, in place of its socket (TLS: tls_client.h's
+ * raw connection, pth_tls_conn_h2). send writes all of p: 0 or -errno. recv reads up to n
+ * bytes within ms: the count, 0 at the end of the stream, -ETIMEDOUT, or another -errno. */
 typedef struct {
-    int fd;
+    void *io;
+    int (*send)(void *io, const void *p, size_t n);
+    long (*recv)(void *io, void *p, size_t n, int ms);
+} pth_h2_io_t;
+
+typedef struct {
+    int fd;         /* -1 over a transport of the caller's (io) */
+    pth_h2_io_t io; /* .send NULL: the socket */
     nghttp2_hd_deflater *def;
     nghttp2_hd_inflater *inf;
     uint8_t *buf;            /* bytes read and not yet returned as frames */
@@ -32,7 +42,13 @@ typedef struct {
 /* Connects to 127.0.0.1:port; with preface, sends the client preface and an empty
  * SETTINGS. NULL when the connection fails. */
 pth_h2_t *pth_h2_open(int port, bool preface);
+/* A client over io (no socket of its own, no preface sent). NULL when out of memory. */
+pth_h2_t *pth_h2_over(const pth_h2_io_t *io);
 void pth_h2_close(pth_h2_t *c);
+/* A frame's bytes (the 9-byte head, then payload) into out (cap), for a test that sends
+ * them its own way (a TLS record cut in two); returns their length, 0 when cap is short. */
+size_t pth_h2_frame_bytes(uint8_t *out, size_t cap, uint8_t type, uint8_t flags, int32_t stream,
+                          const void *p, size_t len);
 /* Writes a frame (payload as given). 0 or -errno (the server may have closed). */
 int pth_h2_frame(pth_h2_t *c, uint8_t type, uint8_t flags, int32_t stream, const void *p,
                  size_t len);

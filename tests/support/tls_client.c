@@ -6,10 +6,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +318,11 @@ const char *pth_tls_vhost_conf(int port)
 
 void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host)
 {
+    pth_tls_conn_open_alpn(t, port, host, NULL);
+}
+
+void pth_tls_conn_open_alpn(pth_tls_conn_t *t, int port, const char *host, const char *alpn)
+{
     t->len = t->rest_len = 0;
     t->ctx = SSL_CTX_new(TLS_client_method());
     pth_assert(t->ctx != NULL);
@@ -335,7 +342,22 @@ void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host)
     SSL_set_fd(t->ssl, t->fd);
     if (host)
         SSL_set_tlsext_host_name(t->ssl, host);
+    unsigned char wire[64];
+    size_t alen = alpn ? strlen(alpn) : 0;
+    if (alpn) { /* (the wire form: each name after its length) */
+        pth_assert(alen > 0 && alen < sizeof(wire));
+        wire[0] = (unsigned char)alen;
+        memcpy(wire + 1, alpn, alen);
+        pth_assert(SSL_set_alpn_protos(t->ssl, wire, (unsigned)alen + 1) == 0);
+    }
     pth_assert_msg(SSL_connect(t->ssl) == 1, "TLS handshake failed");
+    if (alpn) {
+        const unsigned char *got = NULL;
+        unsigned glen = 0;
+        SSL_get0_alpn_selected(t->ssl, &got, &glen);
+        pth_assert_msg(glen == alen && memcmp(got, alpn, alen) == 0,
+                       "the server did not choose ALPN %s", alpn);
+    }
 }
 
 void pth_tls_conn_close(pth_tls_conn_t *t)
@@ -401,4 +423,55 @@ void pth_tls_conn_read_response(pth_tls_conn_t *t, pth_resp_t *r)
                        "no response in time");
         t->len += got;
     }
+}
+
+long pth_tls_conn_recv(pth_tls_conn_t *t, void *p, size_t n, int ms)
+{
+    /* The client reads no record ahead: what OpenSSL holds is decrypted (SSL_pending), and
+     * with none, a record's first byte is waited for on the socket. */
+    if (SSL_pending(t->ssl) == 0) {
+        struct pollfd pf = {.fd = t->fd, .events = POLLIN};
+        int r = poll(&pf, 1, ms > 0 ? ms : 0);
+        if (r <= 0)
+            return r == 0 || errno == EINTR ? -ETIMEDOUT : -errno;
+    }
+    ERR_clear_error();
+    errno = 0;
+    size_t got = 0;
+    int r = SSL_read_ex(t->ssl, p, n, &got);
+    if (r == 1)
+        return (long)got;
+    switch (SSL_get_error(t->ssl, r)) {
+    case SSL_ERROR_ZERO_RETURN: /* close_notify */
+        return 0;
+    case SSL_ERROR_WANT_READ: /* (only a session ticket came, or SO_RCVTIMEO passed) */
+        return -ETIMEDOUT;
+    case SSL_ERROR_SYSCALL: /* a reset, or (OpenSSL 1.1) a FIN without close_notify */
+        return errno == 0 ? 0 : -errno;
+    case SSL_ERROR_SSL: /* OpenSSL 3: a FIN without close_notify is "unexpected" */
+        return ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING ? 0 : -EIO;
+    default:
+        return -EIO;
+    }
+}
+
+static int h2_send(void *io, const void *p, size_t n)
+{
+    pth_tls_conn_t *t = io;
+    size_t put = 0;
+    ERR_clear_error();
+    return SSL_write_ex(t->ssl, p, n, &put) == 1 && put == n ? 0 : -EPIPE;
+}
+
+static long h2_recv(void *io, void *p, size_t n, int ms)
+{
+    return pth_tls_conn_recv(io, p, n, ms);
+}
+
+pth_h2_t *pth_tls_conn_h2(pth_tls_conn_t *t)
+{
+    pth_h2_io_t io = {.io = t, .send = h2_send, .recv = h2_recv};
+    pth_h2_t *c = pth_h2_over(&io);
+    pth_assert(c != NULL);
+    return c;
 }

@@ -5,6 +5,7 @@
 #ifndef PTH_TLS_CLIENT_H
 #define PTH_TLS_CLIENT_H
 
+#include "h2_client.h"
 #include "harness.h"
 
 /* Makes the PKI once per process (call it from main, before the runner forks the tests)
@@ -76,6 +77,8 @@ typedef struct {
 
 /* Connects to 127.0.0.1:port and does the handshake, with SNI host (NULL: none). */
 void pth_tls_conn_open(pth_tls_conn_t *t, int port, const char *host);
+/* The same offering one protocol by ALPN ("h2"), which the server must choose. */
+void pth_tls_conn_open_alpn(pth_tls_conn_t *t, int port, const char *host, const char *alpn);
 void pth_tls_conn_close(pth_tls_conn_t *t);
 /* Sends all of data as application data. */
 void pth_tls_conn_send(pth_tls_conn_t *t, const void *data, size_t len);
@@ -87,5 +90,13 @@ void pth_tls_conn_send_cut(pth_tls_conn_t *t, const void *data, size_t len, size
 void pth_tls_conn_send_rest(pth_tls_conn_t *t);
 /* Reads one response (bytes after it stay for the next). */
 void pth_tls_conn_read_response(pth_tls_conn_t *t, pth_resp_t *r);
+/* Application data that comes within ms, up to n bytes: the count, 0 at the server's end,
+ * -ETIMEDOUT, or -EIO (pth_h2_io_t's recv). Not for use with pth_tls_conn_read_response's
+ * buffer in between. */
+long pth_tls_conn_recv(pth_tls_conn_t *t, void *p, size_t n, int ms);
+/* h2_client.h's raw-frame client over t (opened with ALPN h2), no preface sent: frames go
+ * out as one record each; the bytes of a cut record, by pth_h2_frame_bytes and
+ * pth_tls_conn_send_cut. Closed by pth_h2_close before t is. */
+pth_h2_t *pth_tls_conn_h2(pth_tls_conn_t *t);
 
 #endif
