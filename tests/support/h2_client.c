@@ -181,6 +181,7 @@ static int fill(pth_h2_t *c, size_t want, int64_t deadline)
             continue; /* (the deadline, above, says whether to look again) */
         if (n <= 0) {
             c->eof = true;
+            c->reset = n == -ECONNRESET;
             continue;
         }
         c->len += (size_t)n;

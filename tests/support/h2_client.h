@@ -28,6 +28,7 @@ typedef struct {
     uint8_t *buf;            /* bytes read and not yet returned as frames */
     size_t len, cap;
     bool eof;
+    bool reset;              /* ... by a reset (ECONNRESET), not a FIN */
     int32_t goaway_last;     /* the last-stream-id of the GOAWAY pth_h2_expect saw, or -1 */
 } pth_h2_t;
 
