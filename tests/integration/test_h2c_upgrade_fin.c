@@ -70,7 +70,7 @@ static void send_all(int fd, const void *p, size_t n)
  * the h2 client. */
 static void read_101(int fd, long deadline)
 {
-    char head[512];
+    char head[512] = "";
     size_t n = 0;
     while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
         pth_assert_msg(n < sizeof(head) - 1, "a head of more than %zu bytes", n);

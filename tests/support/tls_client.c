@@ -342,9 +342,9 @@ void pth_tls_conn_open_alpn(pth_tls_conn_t *t, int port, const char *host, const
     SSL_set_fd(t->ssl, t->fd);
     if (host)
         SSL_set_tlsext_host_name(t->ssl, host);
-    unsigned char wire[64];
     size_t alen = alpn ? strlen(alpn) : 0;
-    if (alpn) { /* (the wire form: each name after its length) */
+    if (alpn) {
+        unsigned char wire[64]; /* (the wire form: each name after its length) */
         pth_assert(alen > 0 && alen < sizeof(wire));
         wire[0] = (unsigned char)alen;
         memcpy(wire + 1, alpn, alen);
