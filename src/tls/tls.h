@@ -226,6 +226,13 @@ bool pt_tls_sni_missing_strict(const pt_conn_t *c, const pt_vhost_t *vh);
 /* The name the client sent in SNI, or NULL. */
 const char *pt_tls_sni_name(const pt_conn_t *c);
 
+/* Whether this kernel offers TLS to sockets (its tls module, built in or loadable), asked of
+ * a socket that is not connected: the module is looked up (and loaded) by name before the
+ * socket's state is checked, so ENOENT means there is none. Without it a context does not
+ * ask OpenSSL for kernel TLS, which would try and fail two setsockopt() calls in each
+ * handshake. */
+bool pt_tls_kernel_offers_tls(void);
+
 /* mod_ssl's variables of a TLS connection for a backend (FastCGI params): HTTPS,
  * SSL_PROTOCOL, SSL_CIPHER, SSL_CIPHER_USEKEYSIZE, SSL_CIPHER_ALGKEYSIZE,
  * SSL_SERVER_S_DN, SSL_TLS_SNI, SSL_CLIENT_VERIFY and, with a client certificate,

@@ -10,10 +10,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -390,8 +394,9 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
                        ossl_reason(why, sizeof(why)));
     /* Ignore unexpected EOF: curl and browsers often close without close_notify, an EOF
      * and not an attack (HTTP has its own framing, so truncation is seen there). */
-    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS |
-                    SSL_OP_IGNORE_UNEXPECTED_EOF;
+    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+    if (pt_tls_kernel_offers_tls())
+        opts |= SSL_OP_ENABLE_KTLS;
     if (tc->honor_order != 0)
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     if (tc->honor_order != 0 && !tc->ciphers12 && !tc->ciphers13)
@@ -410,6 +415,17 @@ static int set_protocol(dcx_t *l, SSL_CTX *ctx, const pt_tls_conf_t *tc)
      * OpenSSL's (SSL_has_pending): pt_conn_pending sees it before a connection parks. */
     SSL_CTX_set_read_ahead(ctx, 1);
     return 0;
+}
+
+bool pt_tls_kernel_offers_tls(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true; /* (unknown: OpenSSL's own attempt decides) */
+    int rc = setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls") - 1);
+    int err = errno;
+    close(fd);
+    return rc == 0 || err != ENOENT;
 }
 
 static void sid_str(EVP_MD_CTX *md, const char *s)

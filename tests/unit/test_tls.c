@@ -162,6 +162,20 @@ START_TEST(a_https_listen_without_any_certificate_stays_plain_as_in_apache)
 }
 END_TEST
 
+/* Whether the kernel offers TLS to sockets: the answer agrees with the module being there
+ * after the question (which loads it where the kernel can). On a kernel without it, no
+ * context asks OpenSSL for kernel TLS, which would try and fail two setsockopt() calls in
+ * every handshake. */
+START_TEST(the_kernel_tls_question_agrees_with_the_kernels_module)
+{
+    bool offered = pt_tls_kernel_offers_tls();
+    bool module = access("/sys/module/tls", F_OK) == 0;
+    ck_assert_msg(offered == module, "offered %d, /sys/module/tls %s", offered,
+                  module ? "present" : "absent");
+    ck_assert(pt_tls_kernel_offers_tls() == offered); /* (asked again: the same) */
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
     Suite *s = suite_create("tls");
@@ -171,6 +185,7 @@ static Suite *tls_suite(void)
     tcase_add_test(tc, bad_ssl_lines_are_errors_with_file_and_line);
     tcase_add_test(tc, protocols_is_stored_in_order_and_inherited_by_vhosts);
     tcase_add_test(tc, a_https_listen_without_any_certificate_stays_plain_as_in_apache);
+    tcase_add_test(tc, the_kernel_tls_question_agrees_with_the_kernels_module);
     suite_add_tcase(s, tc);
     return s;
 }
