@@ -257,11 +257,12 @@ static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n,
     return 0;
 }
 
-/* A section's one-argument Redirect: Apache merges it inner over outer, so the innermost
- * (the last in the merged list) wins, and it is checked before the section's prefix ones. */
+/* A section's one-argument Redirect (one per section, conf/directives_alias.c): Apache
+ * merges it inner over outer, so the innermost (the first in the merged list, whose inner
+ * sections come first) wins, and it is checked before the sections' prefix ones. */
 static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
 {
-    for (size_t i = d->nredirects; i-- > 0;)
+    for (size_t i = 0; i < d->nredirects; i++)
         if (!d->redirects[i].path)
             return &d->redirects[i];
     return NULL;

@@ -222,7 +222,9 @@ pt_dir_config_t *pt_dir_config_merge(pt_arena_t *a, const pt_dir_config_t *outer
     m->req_headers = concat(a, o->req_headers, o->nreq_headers, i->req_headers,
                             i->nreq_headers, sizeof(*o->req_headers), &m->nreq_headers);
     merge_errordocs(a, m, o, i);
-    m->redirects = concat(a, o->redirects, o->nredirects, i->redirects, i->nredirects,
+    /* mod_alias merges the inner section's redirects before the outer's: the first that
+     * matches is the innermost section's. */
+    m->redirects = concat(a, i->redirects, i->nredirects, o->redirects, o->nredirects,
                           sizeof(*o->redirects), &m->nredirects);
     m->charsets = concat(a, i->charsets, i->ncharsets, o->charsets, o->ncharsets,
                          sizeof(*o->charsets), &m->ncharsets);

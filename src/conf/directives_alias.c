@@ -88,14 +88,19 @@ static int redirect_status(const char *w)
     return 0;
 }
 
-/* Server and vhost redirects are checked before the URL is mapped; a section's after. */
+/* Server and vhost redirects are checked before the URL is mapped; a section's after. A
+ * section has one one-argument Redirect, its last (mod_alias keeps it in a field of its own,
+ * not in the list): a later one takes the earlier one's place. */
 static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
 {
     bool server = s->where & (W_SERVER | W_VHOST);
-    pt_redirect_t *slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects,
-                                               sizeof(*slot))
-                                 : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects,
-                                               sizeof(*slot));
+    pt_redirect_t *slot = NULL;
+    for (size_t i = 0; !server && !r->path && i < s->dc->nredirects && !slot; i++)
+        if (!s->dc->redirects[i].path)
+            slot = (pt_redirect_t *)&s->dc->redirects[i];
+    if (!slot)
+        slot = server ? pt_dcx_push(l->a, &s->vh->redirects, &s->vh->nredirects, sizeof(*slot))
+                      : pt_dcx_push(l->a, &s->dc->redirects, &s->dc->nredirects, sizeof(*slot));
     *slot = *r;
 }
 

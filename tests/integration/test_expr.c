@@ -3,7 +3,8 @@
  * around SetHandler), the "-e" socket test, a query-string regex, Header expr=, Require
  * expr, SetEnvIfExpr and ProxyFCGISetEnvIf reaching PHP, and config errors with file:line.
  * The evaluator is compared with Debian's apache2 2.4 on one table of expressions, both
- * servers answering the same request (apache_agrees_on_the_expression_table). */
+ * servers answering the same request (apache_agrees_on_the_expression_table); so are the
+ * phases around it: when the environment rules run, and which section's Redirect is first. */
 #include "apache.h"
 #include "fcgi_backends.h"
 #include "harness.h"
@@ -661,6 +662,56 @@ START_TEST(apache_runs_the_environment_rules_in_the_same_phases)
 }
 END_TEST
 
+/* mod_alias checks the innermost section's Redirects first (its merge puts the inner
+ * section's list before the outer's), and a section's one-argument Redirect is its last one
+ * (differential seed 22772: a <FilesMatch>'s RedirectMatch before a <Directory>'s Redirect). */
+static const char redirect_order_conf[] = "<Directory \"@DOCROOT@\">\n"
+                                          "  Redirect /sub http://example.com/outer\n"
+                                          "  Redirect /a.txt http://example.com/dir-a\n"
+                                          "</Directory>\n"
+                                          "<Directory \"@DOCROOT@/sub\">\n"
+                                          "  Redirect /sub/page.html http://example.com/inner\n"
+                                          "</Directory>\n"
+                                          "<FilesMatch \"^(a|b)\\.\">\n"
+                                          "  RedirectMatch \"\\.txt$\" http://example.com/files\n"
+                                          "</FilesMatch>\n"
+                                          "<Location /whole>\n"
+                                          "  Redirect http://example.com/first\n"
+                                          "  Redirect http://example.com/second\n"
+                                          "</Location>\n"
+                                          "<Location /whole/in>\n"
+                                          "  Redirect http://example.com/in-first\n"
+                                          "</Location>\n";
+
+static void compare_redirects(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/sub/page.html", "/sub/other.html", "/a.txt", "/whole/x",
+                                        "/whole/in/y"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, paths[i], "www.example.com", &ours);
+        ask(theirs_port, paths[i], "www.example.com", &theirs);
+        const char *a = pth_resp_header(&ours, "Location");
+        const char *b = pth_resp_header(&theirs, "Location");
+        ck_assert_msg(ours.status == theirs.status && a && b && strcmp(a, b) == 0,
+                      "%s: portico %d %s, apache2 %d %s", paths[i], ours.status, a ? a : "(none)",
+                      theirs.status, b ? b : "(none)");
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_checks_the_innermost_sections_redirects_first)
+{
+    pth_write_filef(h, "sub/page.html", "p\n");
+    pth_write_filef(h, "sub/other.html", "o\n");
+    pth_write_filef(h, "a.txt", "a\n");
+    char *body = at_docroot(redirect_order_conf);
+    with_both(body, compare_redirects);
+    free(body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("expr");
@@ -684,6 +735,7 @@ static Suite *suite(void)
     tcase_add_test(tc, apache_agrees_on_the_expression_table);
     tcase_add_test(tc, apache_merges_if_sections_in_the_same_order);
     tcase_add_test(tc, apache_runs_the_environment_rules_in_the_same_phases);
+    tcase_add_test(tc, apache_checks_the_innermost_sections_redirects_first);
     suite_add_tcase(s, tc);
     return s;
 }
