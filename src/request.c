@@ -711,6 +711,35 @@ int pt_request_route(pt_request_t *r)
     return st;
 }
 
+int pt_request_lookup_redirect(pt_request_t *r, const char *uri)
+{
+    const char *before_uri = r->uri, *before_filename = r->filename;
+    const pt_dir_config_t *before_dir = r->dir;
+    bool defer = r->route_defer;
+    r->route_defer = true;
+    r->route_handler = NULL;
+    int st = pt_request_internal_redirect(r, uri);
+    r->route_defer = defer;
+    if (st > 0) {
+        /* Its phases answered (a Redirect, a refusal, a missing file): as mod_dir's answer
+         * with the subrequest's status, the request as it was answers, with its config (its
+         * Header always rules, its ErrorDocument); a redirect's Location stays. */
+        r->uri = before_uri;
+        r->filename = before_filename;
+        r->dir = before_dir;
+        return st;
+    }
+    const pt_handler_t *h = r->route_handler;
+    if (st < 0 || !h)
+        return st;
+    r->route_depth++; /* (run as a redirect's handler: it does not park the request) */
+    if (h->run != r->cfg->default_handler->run)
+        pt_walk_memo_end();
+    st = h->run(r);
+    r->route_depth--;
+    return st;
+}
+
 bool pt_request_may_suspend(const pt_request_t *r)
 {
     return r->may_suspend && r->route_depth == 1;

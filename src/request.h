@@ -271,6 +271,11 @@ int pt_req_body_timed_out(pt_request_t *r, int *status);
  * Alias/DocumentRoot mapping, per-directory config, SetEnvIf, RequestHeader, Require, the
  * fixups (per-directory RewriteRules, the sections' Redirects), handler. */
 int pt_request_route(pt_request_t *r);
+/* mod_dir's move to an index file or a FallbackResource (a subrequest, then
+ * ap_internal_fast_redirect): routes uri; when its phases answer (a redirect, a refusal,
+ * a missing file) the request as it was answers with that status and its own config, else
+ * the handler they chose runs. Returns as pt_request_route. */
+int pt_request_lookup_redirect(pt_request_t *r, const char *uri);
 /* pt_request_route without running the handler: the phases before it, then *h is the
  * handler that would run (0), or the status they ended with. For a protocol that chooses
  * where a request runs by what its handler is (HTTP/2 serves static files inline). */

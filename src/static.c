@@ -57,37 +57,11 @@ static int open_mapped(pt_request_t *r, int *fd, struct stat *buf, const struct 
     return rc;
 }
 
-/* The request as it was before an index or fallback redirect. */
-typedef struct {
-    const char *uri, *filename;
-    const pt_dir_config_t *dir;
-} before_lookup_t;
-
-static before_lookup_t save_request(const pt_request_t *r)
-{
-    return (before_lookup_t){r->uri, r->filename, r->dir};
-}
-
-/* mod_dir looks an index file or a FallbackResource up in a subrequest and redirects only
- * when the lookup succeeds: when it is denied or not found, the original request answers
- * with its own config (its Header rules and ErrorDocument, not the index's). */
-static int redirect_for_lookup(pt_request_t *r, const char *uri)
-{
-    before_lookup_t b = save_request(r);
-    int rc = pt_request_internal_redirect(r, uri);
-    if (rc == 401 || rc == 403 || rc == 404) {
-        r->uri = b.uri;
-        r->filename = b.filename;
-        r->dir = b.dir;
-    }
-    return rc;
-}
-
 static int missing(pt_request_t *r)
 {
     const char *fb = r->dir->fallback;
     if (fb != NULL && fb[0] != '\0' && strcmp(fb, r->uri) != 0) {
-        return redirect_for_lookup(r, fb);
+        return pt_request_lookup_redirect(r, fb);
     }
     return 404;
 }
@@ -190,7 +164,7 @@ static bool try_index(pt_request_t *r, int *rc)
         }
         if (index_usable(r, uri, file)) {
             *rc = r->dir->core.index_redirect > 0 ? redirect_to_index(r, uri)
-                                                  : redirect_for_lookup(r, uri);
+                                                  : pt_request_lookup_redirect(r, uri);
             return true;
         }
     }

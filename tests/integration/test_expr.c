@@ -712,6 +712,59 @@ START_TEST(apache_checks_the_innermost_sections_redirects_first)
 }
 END_TEST
 
+/* mod_dir moves to a FallbackResource after a subrequest: when the subrequest's phases answer
+ * (a Redirect, gone, a refusal), the request answers with that status and its own config,
+ * as apache2 does (differential seed 22932: the <Directory>'s Header always on a 410). */
+static const char fallback_conf[] =
+    "<Directory \"@DOCROOT@\">\n"
+    "  FallbackResource /fb/page.html\n"
+    "  Header always set X-Orig yes\n"
+    "</Directory>\n"
+    "<Directory \"@DOCROOT@/gone\">\n  FallbackResource /fb/gone.html\n</Directory>\n"
+    "<Directory \"@DOCROOT@/moved\">\n  FallbackResource /fb/moved.html\n</Directory>\n"
+    "<Directory \"@DOCROOT@/denied\">\n  FallbackResource /fb/denied.html\n</Directory>\n"
+    "<Location /fb/gone.html>\n  Redirect 410\n</Location>\n"
+    "<Location /fb/moved.html>\n  Redirect http://example.com/moved\n</Location>\n"
+    "<Location /fb/denied.html>\n  Require all denied\n</Location>\n"
+    "<Location /fb/page.html>\n  Header always set X-Fb yes\n</Location>\n";
+
+static void compare_fallbacks(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/nothere.txt", "/gone/x.txt", "/moved/x.txt",
+                                        "/denied/x.txt"};
+    static const char *const fields[] = {"X-Orig", "X-Fb", "Location"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, paths[i], "www.example.com", &ours);
+        ask(theirs_port, paths[i], "www.example.com", &theirs);
+        ck_assert_msg(ours.status == theirs.status, "%s: portico %d, apache2 %d", paths[i],
+                      ours.status, theirs.status);
+        for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++) {
+            const char *a = pth_resp_header(&ours, fields[k]);
+            const char *b = pth_resp_header(&theirs, fields[k]);
+            ck_assert_msg((!a && !b) || (a && b && strcmp(a, b) == 0),
+                          "%s %s: portico '%s', apache2 '%s'", paths[i], fields[k],
+                          a ? a : "(none)", b ? b : "(none)");
+        }
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_answers_a_fallback_its_phases_refuse_with_the_requests_config)
+{
+    static const char *const files[] = {"fb/page.html",   "fb/gone.html", "fb/moved.html",
+                                        "fb/denied.html", "gone/.keep",   "moved/.keep",
+                                        "denied/.keep"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+        pth_write_filef(h, files[i], "f\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration: .*/fb/denied\\.html");
+    char *body = at_docroot(fallback_conf);
+    with_both(body, compare_fallbacks);
+    free(body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("expr");
@@ -736,6 +789,7 @@ static Suite *suite(void)
     tcase_add_test(tc, apache_merges_if_sections_in_the_same_order);
     tcase_add_test(tc, apache_runs_the_environment_rules_in_the_same_phases);
     tcase_add_test(tc, apache_checks_the_innermost_sections_redirects_first);
+    tcase_add_test(tc, apache_answers_a_fallback_its_phases_refuse_with_the_requests_config);
     suite_add_tcase(s, tc);
     return s;
 }
