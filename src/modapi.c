@@ -149,7 +149,7 @@ static int no_script(pt_modreq_t *r, int located)
         return pt_static_handler(r);
     const char *fb = r->dir->fallback;
     if (fb && fb[0] && strcmp(fb, r->uri) != 0)
-        return pt_request_internal_redirect(r, fb);
+        return pt_request_lookup_redirect(r, fb);
     pt_log_rerror(PT_LOG_INFO, r, "AH01264: script not found or unable to stat: %s",
                   r->filename ? r->filename : r->uri);
     return 404;

@@ -13,12 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A .php that is not there: 404 from here (php-fpm is not asked), or FallbackResource. */
+/* A .php that is not there: 404 from here (php-fpm is not asked), or FallbackResource (as
+ * mod_dir moves there: pt_request_lookup_redirect). */
 static int script_missing(pt_request_t *r)
 {
     const char *fb = r->dir->fallback;
     if (fb && fb[0] && strcmp(fb, r->uri) != 0)
-        return pt_request_internal_redirect(r, fb);
+        return pt_request_lookup_redirect(r, fb);
     pt_log_rerror(PT_LOG_INFO, r, "AH01264: script not found or unable to stat: %s",
                   r->filename ? r->filename : r->uri);
     return 404;

@@ -147,6 +147,27 @@ START_TEST(fallback_resource_routes_a_front_controller_through_php)
 }
 END_TEST
 
+/* A front controller the fallback's own phases refuse (here denied): the request answers with
+ * that status and its own config, as mod_dir's subrequest lets it (its Header always rule,
+ * not the controller's). */
+START_TEST(a_refused_front_controller_answers_with_the_requests_config)
+{
+    pth_write_file(h, "index.php", vars_php, sizeof(vars_php) - 1);
+    pth_expect_error(h, "AH01630: client denied by server configuration");
+    start_php("<Location /app>\n  FallbackResource /index.php\n"
+              "  Header always set X-App yes\n</Location>\n"
+              "<Location /index.php>\n  Require all denied\n"
+              "  Header always set X-Controller yes\n</Location>\n");
+    pth_resp_t r;
+    pth_get(h, "/app/missing.php", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_nonnull(pth_resp_header(&r, "X-App"));
+    ck_assert_ptr_null(pth_resp_header(&r, "X-Controller"));
+    pth_resp_free(&r);
+    pth_stop(h);
+}
+END_TEST
+
 START_TEST(a_missing_php_file_is_a_404_from_portico)
 {
     start_php(NULL);
@@ -330,6 +351,7 @@ static Suite *suite(void)
     tcase_add_test(tc, status_redirects_and_three_cookies_come_from_php);
     tcase_add_test(tc, flushed_output_reaches_the_client_before_the_script_ends);
     tcase_add_test(tc, fallback_resource_routes_a_front_controller_through_php);
+    tcase_add_test(tc, a_refused_front_controller_answers_with_the_requests_config);
     tcase_add_test(tc, a_missing_php_file_is_a_404_from_portico);
     tcase_add_test(tc, a_php_app_under_an_alias_gets_its_pages_css_and_images);
     tcase_add_test(tc, a_slow_script_hits_proxy_timeout_with_a_504);
