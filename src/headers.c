@@ -95,11 +95,7 @@ static int parse_condition(pt_arena_t *a, unsigned xf, const char *dir, const ch
         return 0;
     }
     if (strcasecmp(c, "early") == 0) {
-        /* mod_headers runs an early rule when the head is read, before the other phases.
-         * Here every rule runs once the URL is mapped and before any handler sees the
-         * request (the proxy's included), which is what the recipes that use it need
-         * ("RequestHeader unset Proxy early" against httpoxy): the rule is kept in its
-         * place in the order. */
+        out->early = true;
         return 0;
     }
     return fail(err, errlen, "%s: unknown parameter '%s' (expected env=[!]VAR or expr=...)",
@@ -472,13 +468,13 @@ static bool cond_holds(const pt_header_rule_t *rule, pt_table_t *t, const pt_req
     return v > 0;
 }
 
-bool pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
-                           const struct pt_request *r, const char *named)
+bool pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, bool early,
+                           pt_table_t *t, const struct pt_request *r, const char *named)
 {
     bool hit = false;
     for (size_t i = 0; i < n; i++) {
         const pt_header_rule_t *rule = &rules[i];
-        if (rule->always != always)
+        if (rule->always != always || rule->early != early)
             continue;
         if (rule->env) {
             bool set = r && pt_table_get(&r->env, rule->env) != NULL;

@@ -29,11 +29,13 @@ void pt_header_rule_release(pt_header_rule_t *rule);
  * with always == false (onsuccess) on headers_out, not sent with a page the server makes
  * itself (an error, a Redirect), and always == true on err_headers_out, sent with every
  * response and holding a FastCGI script's fields. A rule sees only its own table.
- * For RequestHeader call with always == false on headers_in. Returns whether a rule for
- * the field `named` applied (its env= and expr= conditions held); named may be NULL. */
+ * For RequestHeader call with always == false on headers_in. early: the "early" rules (as
+ * the request is read, with the server's own rules), else the others. Returns whether a
+ * rule for the field `named` applied (its env= and expr= conditions held); named may be
+ * NULL. */
 struct pt_request;
-bool pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, pt_table_t *t,
-                           const struct pt_request *r, const char *named);
+bool pt_header_rules_apply(const pt_header_rule_t *rules, size_t n, bool always, bool early,
+                           pt_table_t *t, const struct pt_request *r, const char *named);
 
 /* Header and RequestHeader: conf's extension (loader.c). */
 extern const struct pt_conf_ext pt_headers_conf;

@@ -178,6 +178,21 @@ static void apply_setenv(pt_request_t *r, const pt_dir_config_t *d)
             pt_table_add(&r->env, vars.v[i].name, vars.v[i].value);
 }
 
+/* mod_headers' "early" rules, as the request is read: the server's own (a section's early
+ * rule is never run, as in Apache). RequestHeader edits the fields every phase then sees;
+ * Header sets the response's tables before any handler. */
+static void apply_early_headers(pt_request_t *r)
+{
+    const pt_dir_config_t *d = r->vhost->dir;
+    if (d->nreq_headers && pt_header_rules_apply(d->req_headers, d->nreq_headers, false, true,
+                                                 &r->headers_in, r, "X-Forwarded-Proto"))
+        r->xfp_by_rule = true;
+    if (d->nheaders) {
+        pt_header_rules_apply(d->headers, d->nheaders, false, true, &r->headers_out, r, NULL);
+        pt_header_rules_apply(d->headers, d->nheaders, true, true, &r->err_headers_out, r, NULL);
+    }
+}
+
 /* ---- Routing ---------------------------------------------------------------------- */
 
 /* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
@@ -494,8 +509,11 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     int st = lookup || r->redirect_from ? 0 : check_request_line(r);
     if (st)
         return st;
-    if (!lookup)
+    if (!lookup) {
         apply_setenvif(r, r->vhost->dir, true);
+        if (!r->redirect_from)
+            apply_early_headers(r);
+    }
     /* A listing's entry lookup starts from the file (Apache's file subrequest), past the URL
      * translation where mod_alias applies a <Location>'s one-argument Redirect. */
     st = dirent ? 0 : check_location_redirects(r);
@@ -663,9 +681,10 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
      * run before a local rewrite's redirect routes the new URL (as Apache's, whose
      * redirect handler comes after the fixups), once: not again for the new URL. */
     apply_setenv(r, r->dir);
-    if (r->dir->nreq_headers && !r->redirect_from)
-        r->xfp_by_rule = pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false,
-                                               &r->headers_in, r, "X-Forwarded-Proto");
+    if (r->dir->nreq_headers && !r->redirect_from &&
+        pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, false,
+                              &r->headers_in, r, "X-Forwarded-Proto"))
+        r->xfp_by_rule = true;
     if (again)
         return fixup_redirect(r, again, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */

@@ -113,8 +113,9 @@ static void apply_header_rules(pt_request_t *r, int status)
     if (!r->dir->nheaders)
         return;
     if (ok)
-        pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, ok, r, NULL);
-    pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, &r->err_headers_out, r, NULL);
+        pt_header_rules_apply(r->dir->headers, r->dir->nheaders, false, false, ok, r, NULL);
+    pt_header_rules_apply(r->dir->headers, r->dir->nheaders, true, false, &r->err_headers_out, r,
+                          NULL);
 }
 
 /* A copy of t's entries (the strings are shared: tables never free them). */

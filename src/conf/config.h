@@ -122,6 +122,9 @@ typedef struct pt_header_rule {
     struct pt_expr *cond;       /* expr=... condition (conf/expr_parse.h); NULL when none */
     struct pt_expr *value_expr; /* a value (or edit's replacement) written "expr=...": a
                                    string expression in place of the format; else NULL */
+    bool early;                 /* "early": mod_headers runs it as the request is read, from the
+                                   server's or virtual host's own config only (a section's is
+                                   never run, as Apache's); the others in their usual phase */
 } pt_header_rule_t;
 /* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;

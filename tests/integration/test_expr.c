@@ -765,6 +765,56 @@ START_TEST(apache_answers_a_fallback_its_phases_refuse_with_the_requests_config)
 }
 END_TEST
 
+/* mod_headers' early rules run as the request is read, from the server's own config: a
+ * server-level RewriteCond sees an early RequestHeader and not a late one, an answer from
+ * the URL translation comes before the late rules ran, and a section's early rule never
+ * runs. */
+static const char early_conf[] =
+    "RequestHeader set X-Early yes early\n"
+    "RequestHeader set X-Late yes\n"
+    "Header always set X-Saw-Early \"expr=%{HTTP:X-Early}\"\n"
+    "Header always set X-Saw-Late \"expr=%{HTTP:X-Late}\"\n"
+    "Header always set X-Saw-Dir \"expr=%{HTTP:X-Dir-Early}\"\n"
+    "Header always set X-Set-Early yes early\n"
+    "<Directory \"@DOCROOT@\">\n  RequestHeader set X-Dir-Early yes early\n</Directory>\n"
+    "RewriteEngine On\n"
+    "RewriteCond %{HTTP:X-Early} =yes\n"
+    "RewriteRule ^/e\\.txt$ /a.txt [R=302,L]\n"
+    "RewriteCond %{HTTP:X-Late} =yes\n"
+    "RewriteRule ^/l\\.txt$ /a.txt [R=302,L]\n";
+
+static void compare_early(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/a.txt", "/e.txt", "/l.txt"};
+    static const char *const fields[] = {"X-Saw-Early", "X-Saw-Late", "X-Saw-Dir", "X-Set-Early"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, paths[i], "www.example.com", &ours);
+        ask(theirs_port, paths[i], "www.example.com", &theirs);
+        ck_assert_msg(ours.status == theirs.status, "%s: portico %d, apache2 %d", paths[i],
+                      ours.status, theirs.status);
+        for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++) {
+            const char *a = pth_resp_header(&ours, fields[k]);
+            const char *b = pth_resp_header(&theirs, fields[k]);
+            ck_assert_msg((!a && !b) || (a && b && strcmp(a, b) == 0),
+                          "%s %s: portico '%s', apache2 '%s'", paths[i], fields[k],
+                          a ? a : "(none)", b ? b : "(none)");
+        }
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_runs_early_header_rules_as_the_request_is_read)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    char *body = at_docroot(early_conf);
+    with_both_and("LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n", body,
+                  compare_early);
+    free(body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("expr");
@@ -790,6 +840,7 @@ static Suite *suite(void)
     tcase_add_test(tc, apache_runs_the_environment_rules_in_the_same_phases);
     tcase_add_test(tc, apache_checks_the_innermost_sections_redirects_first);
     tcase_add_test(tc, apache_answers_a_fallback_its_phases_refuse_with_the_requests_config);
+    tcase_add_test(tc, apache_runs_early_header_rules_as_the_request_is_read);
     suite_add_tcase(s, tc);
     return s;
 }

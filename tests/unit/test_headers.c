@@ -72,7 +72,7 @@ static int parse(bool is_request, const char *line)
 
 static void apply(bool always, pt_table_t *t)
 {
-    pt_header_rules_apply(rules, nrules, always, t, &req, NULL);
+    pt_header_rules_apply(rules, nrules, always, false, t, &req, NULL);
 }
 
 static const char *get(const char *name)
@@ -360,7 +360,7 @@ START_TEST(request_header_rules_act_on_headers_in)
     REQHDR("append Accept */*");
     REQHDR("edit Accept html xml");
     REQHDR("setifempty X-Forwarded-Proto http");
-    pt_header_rules_apply(rules, nrules, false, &req.headers_in, &req, NULL);
+    pt_header_rules_apply(rules, nrules, false, false, &req.headers_in, &req, NULL);
     ck_assert_ptr_null(pt_table_get(&req.headers_in, "Proxy"));
     ck_assert_str_eq(pt_table_get(&req.headers_in, "X-Forwarded-Proto"), "https");
     ck_assert_str_eq(pt_table_get(&req.headers_in, "Accept"), "text/xml, */*");
