@@ -341,6 +341,14 @@ static pt_conn_next_t h2_serve_worker(pt_worker_t *w, pt_conn_t *c)
                     st->reset_sent = true;
                     nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
                 }
+            /* A graceful end, as mod_http2 takes the client's: a GOAWAY says which streams
+             * were taken (RFC 9113 6.8: one SHOULD come before the close). */
+            if (!s->stopping) {
+                s->stopping = true;
+                nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
+                                      nghttp2_session_get_last_proc_stream_id(s->ng),
+                                      NGHTTP2_NO_ERROR, NULL, 0);
+            }
         } else if (got < 0) {
             goto end;
         }
