@@ -219,6 +219,24 @@ static const char *redirect_location(pt_request_t *r, const char *target,
     return loc;
 }
 
+/* The status a Redirect answers with. mod_alias takes any number for one (conf/), and
+ * apache2 2.4.71 answers a 3xx, 4xx or 5xx as written; 200 to 203 as written too, with the
+ * error text of its ap_die page; 0 is a translation with no file, 404. For the rest it sends
+ * no sane answer (1xx and 204 a page, or nothing, under their status line) or a 500 (299),
+ * closing the connection past 599 (AH01579): all 500 here. */
+static int redirect_answer(pt_request_t *r, int status)
+{
+    if ((status >= 300 && status < 600) || (status >= 200 && status <= 203))
+        return status;
+    if (status == 0)
+        return 404;
+    if (status > 599) {
+        pt_log_rerror(PT_LOG_ERR, r, "AH01579: Invalid response status %d", status);
+        r->keepalive = false;
+    }
+    return 500;
+}
+
 /* One Redirect or RedirectMatch against r->uri: its status (Location set), or 0. A section's
  * one-argument Redirect (no path) matches every request the section applies to and sends
  * its target as written; a prefix one matches on segment boundaries and appends the rest
@@ -251,14 +269,16 @@ static int redirect_one(pt_request_t *r, const pt_redirect_t *rd, const pt_dir_c
                                      pt_uri_escape_path(r->arena, r->uri + pl));
     }
     if (target && target[0] != '/' && !is_absolute_uri(target)) {
-        /* RedirectMatch's captures may make anything: Apache refuses to send it. */
+        /* RedirectMatch's captures, or a section's target, may make anything: Apache refuses
+         * to send it, and its 500 ends the connection (ap_status_drops_connection). */
         pt_log_rerror(PT_LOG_ERR, r, "AH00674: cannot redirect '%s' to '%s'; target is not a "
                       "valid absoluteURI or abs_path", r->uri, target);
+        r->keepalive = false;
         return 500;
     }
     if (target)
         pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target, d));
-    return rd->status;
+    return redirect_answer(r, rd->status);
 }
 
 static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n,

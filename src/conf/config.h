@@ -129,8 +129,13 @@ typedef struct pt_header_rule {
 /* A compiled LogFormat; see logformat.h. */
 typedef struct pt_logformat pt_logformat_t;
 
+/* A Redirect status word is read as atoi reads it; larger ones are kept as this (any status
+ * past 599 is answered alike: request.c). */
+#define PT_REDIRECT_STATUS_MAX 1000
+
 typedef struct {
-    int status;                /* 3xx; 410 for "gone" */
+    int status;                /* as written: 3xx, 410 for "gone", or any number mod_alias
+                                  takes (0..PT_REDIRECT_STATUS_MAX; request.c answers it) */
     const char *path;          /* URL-path prefix matched on segment boundaries, or the
                                   regex source for RedirectMatch; NULL: a section's
                                   one-argument Redirect (every request it applies to) */

@@ -74,7 +74,10 @@ static bool is_url(const char *u)
     return u[n] == ':';
 }
 
-static int redirect_status(const char *w)
+/* Redirect's first word as mod_alias reads it: a status name, or any word that starts with a
+ * digit, read as atoi reads it ("3xx" is 3, "200" a status Apache takes too). -1: not a
+ * status, so the word is the URL-path (or a section's target). */
+static int redirect_word_status(const char *w)
 {
     static const struct {
         const char *name;
@@ -83,6 +86,19 @@ static int redirect_status(const char *w)
     for (size_t i = 0; i < PT_ARRAY_LEN(t); i++)
         if (strcasecmp(w, t[i].name) == 0)
             return t[i].status;
+    if (!isdigit((unsigned char)w[0]))
+        return -1;
+    long v = strtol(w, NULL, 10);
+    return v > PT_REDIRECT_STATUS_MAX ? PT_REDIRECT_STATUS_MAX : (int)v;
+}
+
+/* RedirectMatch's status word: a name, or three digits; 0 when it is neither. */
+static int redirect_status(const char *w)
+{
+    if (!isdigit((unsigned char)w[0])) {
+        int named = redirect_word_status(w);
+        return named < 0 ? 0 : named;
+    }
     if (strspn(w, "0123456789") == strlen(w) && strlen(w) == 3)
         return atoi(w);
     return 0;
@@ -104,42 +120,45 @@ static void store_redirect(dcx_t *l, dcx_scope_t *s, const pt_redirect_t *r)
     *slot = *r;
 }
 
-/* Redirect [status] [URL-path] [URL]. Inside a section (an <If> too) the path may be left
- * out: then the whole section redirects to the URL as written (mod_alias's one-argument form),
- * and a <Location>'s, or an <If>'s outside <Directory> and <Files>, is checked before the
- * server's Redirects, as Apache's early location and <If> walks let it. The URL must be left
- * out for a status outside 3xx (gone). */
+/* Redirect [status] [URL-path] [URL], in the order mod_alias 2.4 decides. Inside a section (an
+ * <If> or .htaccess too) three forms leave the path out and apply to the whole section: a 3xx
+ * status and its URL, a status outside 3xx alone, or a URL alone (302). Their URL is not
+ * checked here: Apache reads it as an expression and answers a non-URL with a 500 per
+ * request. A <Location>'s, or an <If>'s outside <Directory> and <Files>, is checked before the
+ * server's Redirects, as Apache's early location and <If> walks let it. Otherwise a 3xx needs
+ * a URL that is one or a URL-path, and any other status takes none. */
 static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status)
 {
-    int i = 0;
     bool in_section = s->sec || (s->where & W_IF) || pt_dcx_in_htaccess(l);
-    int named = status ? 0 : redirect_status(n->argv[0]);
-    /* A 3xx word alone is a status whose URL is missing, as mod_alias reads it, not the
-     * one-argument form's URL. */
-    if (n->argc == 1 && named >= 300 && named < 400)
-        return pt_dcx_fail(l, n, "%s: URL to redirect to is missing", n->name);
-    bool alone_gone = n->argc == 1 && in_section && named >= 400;
-    if (!status && (n->argc > 1 || alone_gone) && (status = named) != 0)
-        i = 1;
-    else if (!status && n->argc == 3)
-        return pt_dcx_fail(l, n, "Redirect: unknown status '%s'", n->argv[0]);
-    if (!status)
-        status = 302;
-    if (status < 300 || status > 599)
-        return pt_dcx_fail(l, n, "Redirect: bad status %d", status);
-    bool needs_url = status < 400;
-    int full = needs_url ? 2 : 1, left = n->argc - i;
-    bool whole = in_section && left == full - 1;
-    if (i == 1 && needs_url && left == full - 1 && !whole)
-        return pt_dcx_fail(l, n, "%s: URL to redirect to is missing", n->name);
-    if (left != full && !whole)
-        return pt_dcx_fail(l, n, "%s: wrong number of arguments", n->name);
+    const char *a2 = n->argc > 1 ? n->argv[1] : NULL, *a3 = n->argc > 2 ? n->argv[2] : NULL;
+    int named = redirect_word_status(n->argv[0]);
+    bool grok = named >= 0;
+    if (grok)
+        status = named;
+    if (a3 && !grok)
+        return pt_dcx_fail(l, n, "%s: invalid first argument (of three)", n->name);
+    bool is_3xx = status >= 300 && status < 400;
     pt_redirect_t r = {.status = status};
-    r.path = whole ? NULL : n->argv[i++];
-    r.url = needs_url ? n->argv[i] : NULL;
-    if (r.url && r.url[0] != '/' && !is_url(r.url))
-        return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
-    if (whole && (!s->sec || s->sec->kind >= PT_SEC_LOCATION) && !pt_dcx_in_htaccess(l))
+    if (in_section && !a3 && (grok ? (a2 != NULL) == is_3xx : !a2)) {
+        r.url = grok ? a2 : n->argv[0];
+    } else {
+        r.path = grok ? a2 : n->argv[0];
+        r.url = grok ? a3 : a2;
+        if (is_3xx && !r.url)
+            return pt_dcx_fail(l, n, "%s: URL to redirect to is missing", n->name);
+        if (is_3xx && r.url[0] != '/' && !is_url(r.url))
+            return pt_dcx_fail(l, n, "%s to non-URL '%s'", n->name, r.url);
+        if (!is_3xx && r.url)
+            return pt_dcx_fail(l, n, "%s URL not valid for this status", n->name);
+        /* mod_alias takes a status alone at server level, with no path to match, and its
+         * children then crash on every request (apache2 2.4.71: SIGSEGV). */
+        if (!r.path)
+            return pt_dcx_fail(l, n,
+                               "%s: the URL-path is missing (a status alone is a "
+                               "section's form)",
+                               n->name);
+    }
+    if (!r.path && (!s->sec || s->sec->kind >= PT_SEC_LOCATION) && !pt_dcx_in_htaccess(l))
         s->vh->location_redirects = true;
     store_redirect(l, s, &r);
     return 0;
@@ -147,7 +166,7 @@ static int add_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n, int status
 
 static int set_redirect(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)
 {
-    return add_redirect(l, s, n, 0);
+    return add_redirect(l, s, n, 302);
 }
 
 static int set_redirect_permanent(dcx_t *l, dcx_scope_t *s, const pt_node_t *n)

@@ -218,6 +218,98 @@ START_TEST(a_redirect_status_without_its_url_is_a_config_error_with_file_and_lin
 }
 END_TEST
 
+/* Redirect lines apache2 2.4.71 refuses, each with its message. The first word is a status
+ * when it is a name or starts with a digit, so the rest are refused for the status they
+ * give, not for their count. */
+static const struct {
+    const char *line;
+    const char *message;
+} redirects_refused[] = {
+    {"Redirect /x", "Redirect: URL to redirect to is missing"},
+    {"Redirect x", "Redirect: URL to redirect to is missing"},
+    {"Redirect gone /x /y", "Redirect URL not valid for this status"},
+    {"Redirect 200 /x /y", "Redirect URL not valid for this status"},
+    {"Redirect 3xx /x /y", "Redirect URL not valid for this status"},
+    {"Redirect bogus /x /y", "Redirect: invalid first argument (of three)"},
+    /* apache2 -t takes a status alone at server level, and then every child crashes on
+     * every request (SIGSEGV): refused here. */
+    {"Redirect gone", "Redirect: the URL-path is missing"},
+};
+
+START_TEST(a_redirect_line_apache_refuses_is_a_config_error_with_its_message)
+{
+    pth_write_conf_file(h, "rd.conf", "%s\n", redirects_refused[_i].line);
+    pth_config(h, "Include @DIR@/rd.conf\n");
+    pth_run_t r;
+    pth_run(h, RUN_MS, &r, "-t", "-f", h->conf, NULL);
+    ck_assert_int_ne(r.code, 0);
+    char want[128];
+    snprintf(want, sizeof(want), "rd.conf:1: %s", redirects_refused[_i].message);
+    ck_assert_msg(strstr(r.err, want), "%s: got '%s'", redirects_refused[_i].line, r.err);
+    pth_run_free(&r);
+}
+END_TEST
+
+/* Redirect lines apache2 2.4.71 takes, and what it answered for each request below. In a
+ * section a word alone, or a 3xx and a word, is the whole section's target (an expression in
+ * Apache), checked per request: a non-URL is a 500 that closes the connection. Any number is a
+ * status: 200 is sent with the error text, 0 finds no file, 299 is a 500, and past 599 a 500
+ * that closes. */
+static const char redirect_forms_conf[] =
+    "Redirect gone /gone\n"
+    "Redirect 200 /two\n"
+    "Redirect 299 /t299\n"
+    "Redirect 600 /six\n"
+    "Redirect 0 /zero\n"
+    "<Location /one>\n Redirect x\n</Location>\n"
+    "<Directory @DOCROOT@/bog>\n Redirect bogus\n</Directory>\n"
+    "<Location /s301>\n Redirect 301 x\n</Location>\n"
+    "<Location /l200>\n Redirect 200\n</Location>\n"
+    "<Location /lgone>\n Redirect gone /lgone/x\n</Location>\n";
+
+static const struct {
+    const char *path;
+    int status;
+    bool close;
+} redirect_form_cases[] = {
+    {"/gone/x?q=1", 410, false}, {"/two", 200, false},     {"/t299", 500, false},
+    {"/six", 500, true},         {"/zero/f", 404, false},  {"/one/f", 500, true},
+    {"/bog/f", 500, true},       {"/s301/f", 500, true},   {"/l200/f", 200, false},
+    {"/lgone/x", 410, false},    {"/lgone/f", 200, false},
+};
+
+START_TEST(redirect_forms_apache_takes_answer_as_apache)
+{
+    const char *dirs[] = {"zero", "one", "bog", "s301", "l200", "lgone"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char rel[32];
+        snprintf(rel, sizeof(rel), "%s/f", dirs[i]);
+        pth_write_filef(h, rel, "file\n");
+    }
+    pth_expect_error(h, "AH01579: Invalid response status 600");
+    pth_expect_error(h, "AH00674: cannot redirect '/(one|s301)/f' to 'x'");
+    pth_expect_error(h, "AH00674: cannot redirect '/bog/f' to 'bogus'");
+    pth_config(h, "%s", redirect_forms_conf);
+    pth_start(h);
+    for (size_t i = 0; i < sizeof(redirect_form_cases) / sizeof(redirect_form_cases[0]); i++) {
+        pth_resp_t r;
+        pth_get(h, redirect_form_cases[i].path, NULL, &r);
+        ck_assert_msg(r.status == redirect_form_cases[i].status, "%s: status %d",
+                      redirect_form_cases[i].path, r.status);
+        const char *conn = pth_resp_header(&r, "Connection");
+        bool closed = conn && strcasecmp(conn, "close") == 0;
+        ck_assert_msg(closed == redirect_form_cases[i].close, "%s: Connection %s",
+                      redirect_form_cases[i].path, conn ? conn : "(none)");
+        if (redirect_form_cases[i].status == 200 && strcmp(redirect_form_cases[i].path, "/lgone/f"))
+            ck_assert_msg(strstr(r.body, "<title>200 OK</title>") &&
+                              strstr(r.body, "The server encountered an internal error"),
+                          "%s: body %s", redirect_form_cases[i].path, r.body);
+        pth_resp_free(&r);
+    }
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 /* ---- ErrorDocument ---------------------------------------------------------------------- */
 
 /* Apache serves a local ErrorDocument for every method: the internal redirect is a GET
@@ -416,6 +508,9 @@ static Suite *apache_semantics_suite(void)
     tcase_add_loop_test(
         tc, a_redirect_status_without_its_url_is_a_config_error_with_file_and_line, 0,
         (int)(sizeof(redirects_missing_their_url) / sizeof(redirects_missing_their_url[0])));
+    tcase_add_loop_test(tc, a_redirect_line_apache_refuses_is_a_config_error_with_its_message, 0,
+                        (int)(sizeof(redirects_refused) / sizeof(redirects_refused[0])));
+    tcase_add_test(tc, redirect_forms_apache_takes_answer_as_apache);
     tcase_add_test(tc, a_local_error_document_answers_a_post_too);
     tcase_add_test(tc, header_and_header_always_keep_two_tables_as_apache);
     tcase_add_test(tc, a_scripts_header_fields_are_in_the_always_table);
