@@ -389,14 +389,20 @@ static int send_local_document(pt_request_t *r, int status, const char *uri,
 {
     r->error_status = status;
     pt_table_set(&r->env, "REDIRECT_STATUS", pt_arena_printf(r->arena, "%d", status));
+    /* As Apache's ap_die: a script sees the original method as REDIRECT_REQUEST_METHOD, a
+     * GET's too, and the document is fetched with GET whatever the method (a POST would find
+     * a static page refusing it). */
+    pt_table_set(&r->env, "REDIRECT_REQUEST_METHOD", r->method);
     if (r->method_id != PT_METHOD_GET && r->method_id != PT_METHOD_HEAD) {
-        /* As Apache's ap_die: the document is fetched with GET whatever the method (a POST
-         * would find a static page refusing it); a script sees the original as
-         * REDIRECT_REQUEST_METHOD. */
-        pt_table_set(&r->env, "REDIRECT_REQUEST_METHOD", r->method);
         r->method = "GET";
         r->method_id = PT_METHOD_GET;
     }
+    /* Apache's internal redirect takes the query from the document's URL alone: a script
+     * sees QUERY_STRING empty (or the ErrorDocument's own) and the original as
+     * REDIRECT_QUERY_STRING, set only when there was one (util_script.c). */
+    if (r->args)
+        pt_table_set(&r->env, "REDIRECT_QUERY_STRING", r->args);
+    r->args = NULL;
     r->error_page = false;
     pt_table_unset(&r->headers_out, "Content-Type");
     r->rewrite_answered = false;

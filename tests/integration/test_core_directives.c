@@ -622,6 +622,57 @@ START_TEST(fastcgi_variables_follow_cgi_pass_auth_cgi_var_and_qualify_redirect_u
 }
 END_TEST
 
+/* An ErrorDocument's script, as apache2 2.4.71 ran the same config with php-fpm: its request
+ * has no query (the document's URL has none), the original one is REDIRECT_QUERY_STRING (unset
+ * when there was none), and REDIRECT_REQUEST_METHOD is the original method, GET too. An
+ * ErrorDocument with its own query gives it; FallbackResource keeps the request's query. */
+START_TEST(an_error_documents_script_sees_the_original_query_as_redirect_query_string)
+{
+    pth_write_filef(h, "env.php",
+                    "<?php foreach (['QUERY_STRING', 'REDIRECT_QUERY_STRING', "
+                    "'REDIRECT_REQUEST_METHOD', 'REDIRECT_URL', 'REDIRECT_STATUS'] as $k) "
+                    "echo $k, '=', $_SERVER[$k] ?? '-', ' ';");
+    pth_write_filef(h, "fb/env.php",
+                    "<?php echo 'q=', $_SERVER['QUERY_STRING'] ?? '-', "
+                    "' rq=', $_SERVER['REDIRECT_QUERY_STRING'] ?? '-';");
+    pth_config(h,
+               "<FilesMatch \"\\.php$\">\n"
+               "  SetHandler \"proxy:unix:%s|fcgi://localhost\"\n</FilesMatch>\n"
+               "ErrorDocument 404 /env.php\n"
+               "<Location /own>\n  ErrorDocument 404 /env.php?own=1\n</Location>\n"
+               "<Directory @DOCROOT@/fb>\n  FallbackResource /fb/env.php\n</Directory>\n",
+               fpm.sock);
+    pth_start(h);
+    pth_resp_t r;
+    pth_get(h, "/missing?a=1&b=2", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "QUERY_STRING= REDIRECT_QUERY_STRING=a=1&b=2 "
+                             "REDIRECT_REQUEST_METHOD=GET REDIRECT_URL=/missing "
+                             "REDIRECT_STATUS=404 ");
+    pth_resp_free(&r);
+    pth_get(h, "/missing", NULL, &r);
+    ck_assert_str_eq(r.body, "QUERY_STRING= REDIRECT_QUERY_STRING=- "
+                             "REDIRECT_REQUEST_METHOD=GET REDIRECT_URL=/missing "
+                             "REDIRECT_STATUS=404 ");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_curl(h, "POST", "/missing?p=1", NULL, "x=1", 3, &r), 0);
+    ck_assert_str_eq(r.body, "QUERY_STRING= REDIRECT_QUERY_STRING=p=1 "
+                             "REDIRECT_REQUEST_METHOD=POST REDIRECT_URL=/missing "
+                             "REDIRECT_STATUS=404 ");
+    pth_resp_free(&r);
+    pth_get(h, "/own/x?a=1", NULL, &r);
+    ck_assert_str_eq(r.body, "QUERY_STRING=own=1 REDIRECT_QUERY_STRING=a=1 "
+                             "REDIRECT_REQUEST_METHOD=GET REDIRECT_URL=/own/x "
+                             "REDIRECT_STATUS=404 ");
+    pth_resp_free(&r);
+    pth_get(h, "/fb/nothere?k=v", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "q=k=v rq=-");
+    pth_resp_free(&r);
+    ck_assert_int_eq(pth_stop(h), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("core_directives");
@@ -649,6 +700,7 @@ static Suite *suite(void)
     tcase_add_unchecked_fixture(tc, fpm_up, fpm_down);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, fastcgi_variables_follow_cgi_pass_auth_cgi_var_and_qualify_redirect_url);
+    tcase_add_test(tc, an_error_documents_script_sees_the_original_query_as_redirect_query_string);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("server");
