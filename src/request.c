@@ -797,6 +797,7 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri)
         pt_log_rerror(PT_LOG_ERR, r,
                       "request exceeded the limit of %d internal redirects (last: %s)",
                       PT_MAX_INTERNAL_REDIRECTS, uri);
+        r->keepalive = false; /* Apache's 500 ends the connection (ap_status_drops_connection) */
         return 500;
     }
     const char *q = strchr(uri, '?');

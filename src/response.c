@@ -436,6 +436,7 @@ static int send_error_page(pt_request_t *r, int status, const error_origin_t *or
     const pt_errordoc_t *ed = r->error_status ? NULL : find_errordoc(r, status);
     r->error_page = true;
     r->content_type = NULL;
+    int doc_failed = 0; /* the status the failed document's request was for */
     if (ed && ed->value[0] == '/') {
         error_origin_t self = {status, r->dir, pt_table_get(&r->err_headers_out, "Location")};
         if (!origin)
@@ -444,6 +445,7 @@ static int send_error_page(pt_request_t *r, int status, const error_origin_t *or
         int rc = send_local_document(r, status, ed->value, origin, &failed);
         if (!failed)
             return rc;
+        doc_failed = status;
         status = origin->status;
         ed = NULL;
     }
@@ -455,11 +457,20 @@ static int send_error_page(pt_request_t *r, int status, const error_origin_t *or
                             strlen(ed->value));
     }
     const char *reason = pt_http_reason(status);
+    /* Apache's ap_send_error_response names the status of the document's request (the one
+     * it was fetched for, not what made it fail) when the document could not be used. */
+    const char *also =
+        doc_failed ? pt_arena_printf(r->arena,
+                                     "<p>Additionally, a %d %s\nerror was encountered while "
+                                     "trying to use an ErrorDocument to handle the request."
+                                     "</p>\n",
+                                     doc_failed, pt_http_reason(doc_failed))
+                   : "";
     char *body = pt_arena_printf(
         r->arena,
         "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
-        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n%s</body></html>\n",
-        status, reason, reason, error_explanation(r, status), signature(r));
+        "<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n%s%s</body></html>\n",
+        status, reason, reason, error_explanation(r, status), also, signature(r));
     return pt_resp_send(r, status, "text/html; charset=iso-8859-1", body, strlen(body));
 }
 

@@ -649,6 +649,53 @@ START_TEST(an_error_document_a_rewrite_sends_away_answers_with_the_rewrite)
 }
 END_TEST
 
+/* An ErrorDocument that cannot be used: Apache's plain page for the original status adds a
+ * paragraph naming the status the document's request was for (the original one, not what
+ * made it fail: the denied document of a 410 says 410), before the signature; a chain of
+ * rewritten documents that the internal redirect bound ends names the last document's, and
+ * that bound's 500 closes the connection. apache2 2.4.71, each body and header as below. */
+static const struct {
+    const char *path;
+    int status;
+    const char *also;
+    bool close;
+} failed_documents[] = {
+    {"/missing?q=1", 404, "404 Not Found", false},
+    {"/g/x", 410, "410 Gone", false},
+    {"/pl/missing", 404, "403 Forbidden", true},
+};
+
+START_TEST(a_failed_error_document_adds_the_paragraph_apache_adds)
+{
+    pth_write_filef(h, "denied/doc.html", "D\n");
+    pth_write_filef(h, "pl/err.html", "PL\n");
+    pth_write_filef(h, "pl/err403.html", "PL403\n");
+    START("ServerSignature On\nErrorDocument 404 /nonexistent.html\n"
+          "ErrorDocument 410 /denied/doc.html\nRedirect gone /g\n"
+          "<Directory \"@DOCROOT@/denied\">\n  Require all denied\n</Directory>\n"
+          "<Directory \"@DOCROOT@/pl\">\n  ErrorDocument 404 /pl/err.html\n"
+          "  ErrorDocument 403 /pl/err403.html\n"
+          "  RewriteEngine On\n  RewriteRule ^err - [F]\n</Directory>\n");
+    pth_expect_error(h, "AH01630");
+    pth_expect_error(h, "limit of 10 internal redirects");
+    for (size_t i = 0; i < sizeof(failed_documents) / sizeof(failed_documents[0]); i++) {
+        pth_resp_t r;
+        pth_get(h, failed_documents[i].path, NULL, &r);
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "</p>\n<p>Additionally, a %s\nerror was encountered while trying to use an "
+                 "ErrorDocument to handle the request.</p>\n<hr>\n<address>",
+                 failed_documents[i].also);
+        ck_assert_msg(r.status == failed_documents[i].status && strstr(r.body, want), "%s: %d %s",
+                      failed_documents[i].path, r.status, r.body);
+        const char *conn = pth_resp_header(&r, "Connection");
+        ck_assert_msg((conn && strcasecmp(conn, "close") == 0) == failed_documents[i].close,
+                      "%s: Connection %s", failed_documents[i].path, conn ? conn : "(none)");
+        pth_resp_free(&r);
+    }
+}
+END_TEST
+
 /* A link Options forbid stops Apache's walk before any section is merged: the 403 is answered
  * with the server's config, so an ErrorDocument or Header of the sections is not used. */
 START_TEST(a_forbidden_link_is_answered_with_the_servers_config)
@@ -719,6 +766,7 @@ static Suite *apache_status_suite(void)
     tcase_add_test(tc, an_error_document_with_the_denied_files_sections_is_sent);
     tcase_add_test(tc, an_error_document_a_redirect_sends_away_leaves_no_location);
     tcase_add_test(tc, an_error_document_a_rewrite_sends_away_answers_with_the_rewrite);
+    tcase_add_test(tc, a_failed_error_document_adds_the_paragraph_apache_adds);
     tcase_add_test(tc, a_forbidden_link_is_answered_with_the_servers_config);
     tcase_add_test(tc, a_listing_lists_a_link_its_directory_match_allows);
     suite_add_tcase(s, tc);
