@@ -669,8 +669,8 @@ START_TEST(a_redirect_without_a_path_covers_its_whole_section)
     c = load("Listen 8080\n<Directory /srv>\nRedirect http://x/d\n</Directory>\n");
     ck_assert(!c->main_server->location_redirects);
     pt_config_free(c);
-    EXPECT_ERROR("Listen 8080\nRedirect http://x/\n", "main.conf:2: Redirect: wrong number "
-                                                       "of arguments");
+    EXPECT_ERROR("Listen 8080\nRedirect http://x/\n", "main.conf:2: Redirect: URL to "
+                                                      "redirect to is missing"); /* mod_alias */
     EXPECT_ERROR("Listen 8080\nRedirect /a b/c\n", "main.conf:2: Redirect to non-URL 'b/c'");
     c = load("Listen 8080\nRedirect /m mailto:admin@example.com\n");
     ck_assert_msg(c != NULL, "%s", err);
