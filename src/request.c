@@ -1,26 +1,26 @@
 /* Routing a request, Apache's phases before the handler: the early Redirects, URL-to-file
  * mapping, the per-directory walk and merge, SetEnvIf, RequestHeader, Require, the fixups (the
  * sections' Redirects); then the handler the loader resolved for it (r->dir->handler),
- * internal redirects and mod_dir's lookups; and the request's addresses and self-referential
- * URLs. The protocol driver (http1/h1_conn.c) reads the head, calls pt_request_route, and
- * writes the access log line. */
+ * internal redirects and mod_dir's lookups. The request's addresses and self-referential URLs
+ * are request_addr.c's, mod_alias's Redirect matching redirect.c's. The protocol driver
+ * (http1/h1_conn.c) reads the head, calls pt_request_route, and writes the access log line. */
+#include "request.h"
 #include "access.h"
-#include "dirconf_walk.h"
 #include "auth_basic.h"
 #include "authz.h"
 #include "conn.h"
+#include "dirconf_walk.h"
 #include "expr.h"
 #include "handler.h"
 #include "headers.h"
 #include "htaccess.h"
 #include "log.h"
 #include "mime.h"
-#include "request.h"
+#include "redirect.h"
 #include "setenvif.h"
 #include "uri.h"
 #include "walk.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -34,72 +34,6 @@ static const pt_request_phases_t *phases;
 void pt_request_set_phases(const pt_request_phases_t *p)
 {
     phases = p;
-}
-
-/* ---- Address helpers -------------------------------------------------------------- */
-
-const char *pt_request_client_ip(const pt_request_t *r)
-{
-    return r->useragent_ip ? r->useragent_ip : r->conn->peer_ip;
-}
-int pt_request_client_port(const pt_request_t *r) { return r->conn->peer_port; }
-const char *pt_request_local_ip(const pt_request_t *r) { return r->conn->local_ip; }
-int pt_request_local_port(const pt_request_t *r) { return r->conn->local_port; }
-const struct sockaddr *pt_request_client_addr(const pt_request_t *r)
-{
-    return r->useragent_addr ? r->useragent_addr : &r->conn->peer.sa;
-}
-
-const char *pt_request_peer_ip(const pt_request_t *r)
-{
-    return r->conn->via ? r->conn->via->ip : r->conn->peer_ip;
-}
-
-const char *pt_request_server_name(const pt_request_t *r)
-{
-    if (r->vhost->use_canonical_name || !r->hostname) {
-        if (r->vhost->server_name)
-            return r->vhost->server_name;
-        if (r->cfg->main_server->server_name)
-            return r->cfg->main_server->server_name;
-    }
-    return r->hostname ? r->hostname : r->conn->local_ip;
-}
-
-int pt_request_server_port(const pt_request_t *r)
-{
-    if (r->vhost->use_canonical_name && r->vhost->server_port)
-        return r->vhost->server_port;
-    if (!r->vhost->use_canonical_name && r->host_port)
-        return r->host_port;
-    return r->conn->local_port;
-}
-
-/* ap_default_port: the port a URL of this scheme may leave out. */
-static int default_port(const pt_request_t *r)
-{
-    return r->scheme && strcmp(r->scheme, "https") == 0 ? 443 : 80;
-}
-
-int pt_request_url_port(const pt_request_t *r)
-{
-    const pt_vhost_t *vh = r->vhost;
-    int named = vh->server_port ? vh->server_port : r->cfg->main_server->server_port;
-    if (!vh->use_canonical_name && r->host_port)
-        return r->host_port;
-    return named ? named : default_port(r);
-}
-
-const char *pt_request_construct_url(pt_request_t *r, const char *uri)
-{
-    const char *name = pt_request_server_name(r);
-    bool v6 = strchr(name, ':') && name[0] != '[';
-    int port = pt_request_url_port(r);
-    char ps[16] = "";
-    if (port != default_port(r))
-        snprintf(ps, sizeof(ps), ":%d", port);
-    return pt_arena_printf(r->arena, "%s://%s%s%s%s%s", r->scheme ? r->scheme : "http",
-                           v6 ? "[" : "", name, v6 ? "]" : "", ps, uri);
 }
 
 /* ---- Environment (SetEnv, UnsetEnv, SetEnvIf) ------------------------------------- */
@@ -195,114 +129,6 @@ static void apply_early_headers(pt_request_t *r)
 
 /* ---- Routing ---------------------------------------------------------------------- */
 
-/* "scheme:..." as Apache's ap_is_url: a letter, then letters, digits, '+', '-' or '.'. */
-static bool is_absolute_uri(const char *u)
-{
-    if (!isalpha((unsigned char)u[0]))
-        return false;
-    size_t n = 1 + strspn(u + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                 "0123456789+-.");
-    return u[n] == ':';
-}
-
-/* The Location of a redirect, as mod_alias: a URL-path target is made absolute with this
- * server's name and port (unless d's RedirectRelative is On), and the query follows unless
- * the target has one of its own. */
-static const char *redirect_location(pt_request_t *r, const char *target,
-                                     const pt_dir_config_t *d)
-{
-    bool relative = d && d->core.redirect_relative == 2;
-    const char *loc =
-        target[0] == '/' && !relative ? pt_request_construct_url(r, target) : target;
-    if (r->args && !strchr(target, '?'))
-        loc = pt_arena_printf(r->arena, "%s?%s", loc, r->args);
-    return loc;
-}
-
-/* The status a Redirect answers with. mod_alias takes any number for one (conf/), and
- * apache2 2.4.71 answers a 3xx, 4xx or 5xx as written; 200 to 203 as written too, with the
- * error text of its ap_die page; 0 is a translation with no file, 404. For the rest it sends
- * no sane answer (1xx and 204 a page, or nothing, under their status line) or a 500 (299),
- * closing the connection past 599 (AH01579): all 500 here. */
-static int redirect_answer(pt_request_t *r, int status)
-{
-    if ((status >= 300 && status < 600) || (status >= 200 && status <= 203))
-        return status;
-    if (status == 0)
-        return 404;
-    if (status > 599) {
-        pt_log_rerror(PT_LOG_ERR, r, "AH01579: Invalid response status %d", status);
-        r->keepalive = false;
-    }
-    return 500;
-}
-
-/* One Redirect or RedirectMatch against r->uri: its status (Location set), or 0. A section's
- * one-argument Redirect (no path) matches every request the section applies to and sends
- * its target as written; a prefix one matches on segment boundaries and appends the rest
- * of the path. */
-static int redirect_one(pt_request_t *r, const pt_redirect_t *rd, const pt_dir_config_t *d)
-{
-    const char *target = rd->url;
-    if (rd->re) {
-        pt_regmatch_t m[10];
-        if (pt_regex_exec(rd->re, r->uri, 10, m, 0) != 0)
-            return 0;
-        if (target) {
-            /* As mod_alias: the substituted target is read as a URL whose path (everything
-             * before a '?' or '#', which a capture may bring) is escaped. */
-            const char *t = pt_uri_regsub(r->arena, target, r->uri, m);
-            size_t pathlen = strcspn(t, "?#");
-            target = pt_arena_printf(
-                r->arena, "%s%s",
-                pt_uri_escape_path(r->arena, pt_arena_strndup(r->arena, t, pathlen)),
-                t + pathlen);
-        }
-    } else if (rd->path) {
-        size_t pl = strlen(rd->path);
-        if (strncmp(r->uri, rd->path, pl) != 0)
-            return 0;
-        if (pl && rd->path[pl - 1] != '/' && r->uri[pl] != '\0' && r->uri[pl] != '/')
-            return 0;
-        if (target)
-            target = pt_arena_printf(r->arena, "%s%s", target,
-                                     pt_uri_escape_path(r->arena, r->uri + pl));
-    }
-    if (target && target[0] != '/' && !is_absolute_uri(target)) {
-        /* RedirectMatch's captures, or a section's target, may make anything: Apache refuses
-         * to send it, and its 500 ends the connection (ap_status_drops_connection). */
-        pt_log_rerror(PT_LOG_ERR, r, "AH00674: cannot redirect '%s' to '%s'; target is not a "
-                      "valid absoluteURI or abs_path", r->uri, target);
-        r->keepalive = false;
-        return 500;
-    }
-    if (target)
-        pt_table_set(&r->err_headers_out, "Location", redirect_location(r, target, d));
-    return redirect_answer(r, rd->status);
-}
-
-static int check_redirects(pt_request_t *r, const pt_redirect_t *rd, size_t n,
-                           const pt_dir_config_t *d)
-{
-    for (size_t i = 0; i < n; i++) {
-        int st = redirect_one(r, &rd[i], d);
-        if (st)
-            return st;
-    }
-    return 0;
-}
-
-/* A section's one-argument Redirect (one per section, conf/directives_alias.c): Apache
- * merges it inner over outer, so the innermost (the first in the merged list, whose inner
- * sections come first) wins, and it is checked before the sections' prefix ones. */
-static const pt_redirect_t *whole_section_redirect(const pt_dir_config_t *d)
-{
-    for (size_t i = 0; i < d->nredirects; i++)
-        if (!d->redirects[i].path)
-            return &d->redirects[i];
-    return NULL;
-}
-
 /* The config Apache's first walks give, before the URL is mapped: the <Location> sections,
  * then the <If> sections they and the server hold, of a new request (no file name yet, not
  * the one an internal redirect or a lookup comes from). An answer from the URL translation
@@ -327,18 +153,11 @@ static int check_location_redirects(pt_request_t *r)
     if (!r->vhost->location_redirects)
         return 0;
     const pt_dir_config_t *d = early_dir(r);
-    const pt_redirect_t *w = whole_section_redirect(d);
+    const pt_redirect_t *w = pt_redirect_whole_section(d);
     if (!w)
         return 0;
     r->dir = d;
-    return redirect_one(r, w, d);
-}
-
-static int check_section_redirects(pt_request_t *r)
-{
-    const pt_redirect_t *w = whole_section_redirect(r->dir);
-    return w ? redirect_one(r, w, r->dir)
-             : check_redirects(r, r->dir->redirects, r->dir->nredirects, r->dir);
+    return pt_redirect_one(r, w, d);
 }
 
 static const char *file_ext(const char *filename)
@@ -548,7 +367,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
     /* A listing's lookup of an entry starts from its file name: no translate_name phase, so
      * no server-level Redirect (mod_alias's per-directory ones run in the fixups). */
     if (!st && !dirent && !mapped &&
-        (st = check_redirects(r, r->vhost->redirects, r->vhost->nredirects, r->vhost->dir)) != 0)
+        (st = pt_redirects_check(r, r->vhost->redirects, r->vhost->nredirects, r->vhost->dir)) != 0)
         r->dir = early_dir(r);
     if (st)
         return st;
@@ -625,7 +444,7 @@ static int route_map(pt_request_t *r, bool lookup, bool dirent)
      * redirects and denies is 403 (401 behind a password). A lookup (mod_dir's, mod_autoindex's)
      * meets them here, its last phase; a request after mod_rewrite's per-directory rules
      * (pt_request_route_begin). */
-    return lookup ? check_section_redirects(r) : 0;
+    return lookup ? pt_redirects_check_sections(r) : 0;
 }
 
 /* dst as a table of its own with src's entries: what a lookup writes to it (a header rule,
@@ -693,7 +512,7 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
     const char *again = NULL;
     st = phases && phases->fixup ? phases->fixup(r, &again) : 0;
     if (!st)
-        st = check_section_redirects(r);
+        st = pt_redirects_check_sections(r);
     if (st)
         return st;
     /* mod_env's fixup, then mod_headers' (the last): RequestHeader sees SetEnv's variables,
