@@ -486,10 +486,10 @@ int pt_request_lookup(pt_request_t *r, const char *uri, pt_lookup_kind_t kind)
     return st;
 }
 
-/* The internal redirect a fixup asked for (a per-directory RewriteRule's local result): the
- * new URL is routed with r->route_defer set, so that its handler is chosen and not run: it
- * comes back in r->route_handler, to *h. */
-static int fixup_redirect(pt_request_t *r, const char *uri, const pt_handler_t **h)
+/* An internal redirect whose handler is chosen and not run (a per-directory RewriteRule's
+ * local result, mod_dir's move): the new URL is routed with r->route_defer set, and the
+ * handler comes back in r->route_handler, to *h. */
+static int route_deferred(pt_request_t *r, const char *uri, const pt_handler_t **h)
 {
     bool defer = r->route_defer;
     r->route_defer = true;
@@ -525,7 +525,7 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
                               &r->headers_in, r, "X-Forwarded-Proto"))
         r->xfp_by_rule = true;
     if (again)
-        return fixup_redirect(r, again, h);
+        return route_deferred(r, again, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
@@ -551,6 +551,15 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 /* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
  * handler (or, within pt_request_route_begin's fixup, leaves it to that caller). Returns
  * PT_DONE or a status for an error page. */
+/* A backend or a module may change files: what this request walks after it (a local
+ * redirect, an ErrorDocument) is looked at again (walk.h). */
+static int run_handler(pt_request_t *r, const pt_handler_t *h)
+{
+    if (h->run != r->cfg->default_handler->run)
+        pt_walk_memo_end();
+    return h->run(r);
+}
+
 int pt_request_route(pt_request_t *r)
 {
     const pt_handler_t *h = NULL;
@@ -558,13 +567,8 @@ int pt_request_route(pt_request_t *r)
     int st = pt_request_route_begin(r, &h);
     if (st == 0 && h && r->route_defer)
         r->route_handler = h;
-    else if (st == 0 && h) {
-        /* A backend or a module may change files: what this request walks after it (a
-         * local redirect, an ErrorDocument) is looked at again (walk.h). */
-        if (h->run != r->cfg->default_handler->run)
-            pt_walk_memo_end();
-        st = h->run(r);
-    }
+    else if (st == 0 && h)
+        st = run_handler(r, h);
     r->route_depth--;
     return st;
 }
@@ -573,11 +577,8 @@ int pt_request_lookup_redirect(pt_request_t *r, const char *uri)
 {
     const char *before_uri = r->uri, *before_filename = r->filename;
     const pt_dir_config_t *before_dir = r->dir;
-    bool defer = r->route_defer;
-    r->route_defer = true;
-    r->route_handler = NULL;
-    int st = pt_request_internal_redirect(r, uri);
-    r->route_defer = defer;
+    const pt_handler_t *h = NULL;
+    int st = route_deferred(r, uri, &h);
     if (st > 0) {
         /* Its phases answered (a Redirect, a refusal, a missing file): as mod_dir's answer
          * with the subrequest's status, the request as it was answers, with its config (its
@@ -587,13 +588,10 @@ int pt_request_lookup_redirect(pt_request_t *r, const char *uri)
         r->dir = before_dir;
         return st;
     }
-    const pt_handler_t *h = r->route_handler;
     if (st < 0 || !h)
         return st;
     r->route_depth++; /* (run as a redirect's handler: it does not park the request) */
-    if (h->run != r->cfg->default_handler->run)
-        pt_walk_memo_end();
-    st = h->run(r);
+    st = run_handler(r, h);
     r->route_depth--;
     return st;
 }
