@@ -34,6 +34,10 @@ typedef struct {
     BIO *prefix;               /* bytes read before TLS started (after a PROXY header, in
                                   the same packet), fed to OpenSSL before the socket; owned
                                   by ssl (its read BIO) until drained, then NULL */
+    unsigned char *held;       /* TLS 1.3 session tickets not sent yet (tls_transport.c's
+                                  writer): they leave with the next write, or before the
+                                  connection waits for input or closes; NULL when none */
+    size_t held_len;
 } pt_tls_state_t;
 
 /* tls_clientca.c: SSLCARevocation* and SSLCADNRequest* on a server context, after its

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,11 +52,88 @@ static void warm_end(pt_tls_state_t *st)
     SSL_set_mode(st->ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 
+/* ---- Session tickets, held ----------------------------------------------------------- */
+
+/* A TLS 1.3 server's session tickets, held by the writer. OpenSSL writes them (two by
+ * default) once the client's Finished is in, each its own record, flushed one by one: two sends of
+ * some 250 bytes per handshake, each a trip through loopback or the NIC and a wake-up of
+ * the client, when the client's first request has usually come with its Finished and the
+ * answer is about to go. Held, they leave in the same send as the next record (the answer,
+ * or HTTP/2's SETTINGS), or alone before the connection waits for the client (tls_recv
+ * wanting the socket, tls_idle), shuts down or closes. So they are never later than the
+ * first answer: a client that sends nothing gets them at once, as before. */
+
+/* Tickets beyond this many bytes (a session with a large client certificate in it) go out
+ * as they come. */
+#define PT_TLS_HELD_MAX 8192
+
+static bool writing_tickets(const pt_tls_state_t *st)
+{
+    return !st->done && SSL_get_state(st->ssl) == TLS_ST_SW_SESSION_TICKET &&
+           SSL_version(st->ssl) == TLS1_3_VERSION;
+}
+
+static bool hold(pt_tls_state_t *st, const char *buf, size_t n)
+{
+    if (st->held_len + n > PT_TLS_HELD_MAX)
+        return false;
+    unsigned char *h = realloc(st->held, st->held_len + n);
+    if (!h)
+        return false;
+    memcpy(h + st->held_len, buf, n);
+    st->held = h;
+    st->held_len += n;
+    return true;
+}
+
+static void held_drop(pt_tls_state_t *st)
+{
+    free(st->held);
+    st->held = NULL;
+    st->held_len = 0;
+}
+
+/* The first k held bytes went out. */
+static void held_sent(pt_tls_state_t *st, size_t k)
+{
+    if (k >= st->held_len) {
+        held_drop(st);
+        return;
+    }
+    memmove(st->held, st->held + k, st->held_len - k);
+    st->held_len -= k;
+}
+
+/* Sends what is held: 0 when nothing is left, PT_EAGAIN (the socket is full: c->tp_want
+ * is POLLOUT) or PT_ECLOSED. */
+static long held_flush(pt_conn_t *c, pt_tls_state_t *st)
+{
+    while (st->held_len > 0) {
+        ssize_t r = send(c->fd, st->held, st->held_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r >= 0) {
+            held_sent(st, (size_t)r);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->tp_want = POLLOUT;
+            return PT_EAGAIN;
+        }
+        held_drop(st);
+        st->failed = true;
+        return PT_ECLOSED;
+    }
+    return 0;
+}
+
 static void tls_idle(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     if (!st->done || st->plain || st->failed)
         return;
+    if (st->held_len > 0)
+        (void)held_flush(c, st); /* (a full socket: the rest with the next read or write) */
     /* When the answer ended, if the connection goes idle straight after it: no clock read. */
     int64_t now = c->idle_from_ms > 0 ? c->idle_from_ms : pt_now_ms();
     bool quick = st->idle_ms > 0 && now - st->idle_ms < PT_TLS_WARM_GAP_MS;
@@ -149,6 +227,11 @@ static long tls_recv(pt_conn_t *c, void *buf, size_t n)
         r = SSL_read_ex(st->ssl, buf, n, &got);
     long rc = r == 1 ? (long)got : ssl_result(c, r);
     st->starved = rc == PT_EAGAIN && c->tp_want == POLLIN;
+    if (st->starved && st->held_len > 0) { /* the client is waited for: its tickets first */
+        long f = held_flush(c, st);
+        if (f != 0)
+            return f;
+    }
     return rc;
 }
 
@@ -222,6 +305,7 @@ static int tls_shutdown_write(pt_conn_t *c)
     pt_tls_state_t *st = st_of(c);
     if (st->done && !st->failed && !st->plain) {
         ERR_clear_error();
+        (void)held_flush(c, st);
         (void)SSL_shutdown(st->ssl);
     }
     return shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
@@ -235,9 +319,11 @@ static void tls_close(pt_conn_t *c)
         /* A connection closed at a timeout without close_notify keeps its session
          * resumable (OpenSSL drops a session whose connection was not shut down). */
         if (st->done && !st->failed && !st->plain) {
+            (void)held_flush(c, st);
             SSL_set_quiet_shutdown(st->ssl, 1);
             SSL_shutdown(st->ssl);
         }
+        held_drop(st);
         SSL_free(st->ssl);
         free(st);
         c->tp_state = NULL;
@@ -337,22 +423,40 @@ static int reader_create(BIO *b)
     return 1;
 }
 
-/* The write side once the handshake is over without kernel TLS. OpenSSL asks its write
- * BIO whether the kernel encrypts (BIO_get_ktls_send) eight times for each record it
+/* The write side without kernel TLS, from the start of the handshake. OpenSSL asks its
+ * write BIO whether the kernel encrypts (BIO_get_ktls_send) eight times for each record it
  * writes, and the socket BIO's answer costs some 85 instructions through BIO_ctrl: 700 of
  * a 1 KiB response's 25,000 over HTTP/1.1. This one's is a switch; it sends as the socket
- * BIO does (SIGPIPE is ignored process-wide; MSG_NOSIGNAL all the same). */
+ * BIO does (SIGPIPE is ignored process-wide; MSG_NOSIGNAL all the same).
+ */
 static BIO_METHOD *writer_method;
 
 static int writer_write(BIO *b, const char *buf, size_t n, size_t *put)
 {
     pt_conn_t *c = BIO_get_data(b);
+    pt_tls_state_t *st = st_of(c);
     BIO_clear_retry_flags(b);
     *put = 0;
+    if (writing_tickets(st) && hold(st, buf, n)) {
+        *put = n;
+        return 1;
+    }
+    struct iovec iov[2] = {{st->held, st->held_len}, {(char *)buf, n}};
+    struct msghdr m = {.msg_iov = st->held_len ? iov : iov + 1, .msg_iovlen = st->held_len ? 2 : 1};
     ssize_t r;
     do
-        r = send(c->fd, buf, n, MSG_NOSIGNAL);
+        r = sendmsg(c->fd, &m, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
+    if (r >= 0 && st->held_len) {
+        size_t k = st->held_len;
+        held_sent(st, (size_t)r);
+        if ((size_t)r <= k) { /* none of buf: a short send, as a full socket makes one */
+            BIO_set_retry_write(b);
+            errno = EAGAIN;
+            return -1;
+        }
+        r -= (ssize_t)k;
+    }
     if (r >= 0) {
         *put = (size_t)r;
         return 1;
@@ -367,7 +471,8 @@ static long writer_ctrl(BIO *b, int cmd, long num, void *ptr)
     (void)b;
     (void)num;
     (void)ptr;
-    /* Nothing is buffered here; kernel TLS (GET_KTLS_SEND, SET_KTLS) is not offered. */
+    /* What is held waits on purpose (a flush after each ticket); kernel TLS
+     * (GET_KTLS_SEND, SET_KTLS) is not offered. */
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -399,6 +504,15 @@ static BIO *reader_new(pt_conn_t *c)
 {
     pthread_once(&reader_once, reader_init_once);
     BIO *b = reader_method ? BIO_new(reader_method) : NULL;
+    if (b)
+        BIO_set_data(b, c);
+    return b;
+}
+
+/* A writer for c's socket (reader_new made its method), or NULL. */
+static BIO *writer_new(pt_conn_t *c)
+{
+    BIO *b = writer_method ? BIO_new(writer_method) : NULL;
     if (b)
         BIO_set_data(b, c);
     return b;
@@ -477,7 +591,14 @@ int pt_tls_start(pt_conn_t *c)
         ERR_clear_error();
         return -ENOMEM;
     }
-    SSL_set0_rbio(ssl, rd); /* the socket BIO SSL_set_fd made stays the write side */
+    /* The socket BIO SSL_set_fd made stays the write side where kernel TLS may take the
+     * keys (it looks there); otherwise the writer takes its place now. */
+    SSL_set0_rbio(ssl, rd);
+    if (!(SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS)) {
+        BIO *w = writer_new(c);
+        if (w)
+            SSL_set0_wbio(ssl, w); /* frees the socket BIO (it does not close the fd) */
+    }
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
     SSL_set_msg_callback_arg(ssl, c); /* (note_record, while watched) */
@@ -547,14 +668,14 @@ static void handshake_done(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     st->done = true;
-    if (BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
+    if (!(SSL_get_options(st->ssl) & SSL_OP_ENABLE_KTLS)) {
+        /* the writer was the write side from the start */
+    } else if (BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
         c->tp = &transport_ktls;
-    } else if (writer_method) { /* made with the reader the session started with */
-        BIO *w = BIO_new(writer_method);
-        if (w) {
-            BIO_set_data(w, c);
+    } else {
+        BIO *w = writer_new(c);
+        if (w)
             SSL_set0_wbio(st->ssl, w); /* frees the socket BIO (it does not close the fd) */
-        }
     }
     pt_log_error(PT_LOG_DEBUG, c->peer_ip, "TLS: %s %s, %s", SSL_get_version(st->ssl),
                  SSL_get_cipher_name(st->ssl),
