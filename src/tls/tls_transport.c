@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "log.h"
 #include "tls.h"
+#include "tls_bio.h"
 #include "tls_ctx.h"
 
 #include <errno.h>
@@ -52,88 +53,13 @@ static void warm_end(pt_tls_state_t *st)
     SSL_set_mode(st->ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 
-/* ---- Session tickets, held ----------------------------------------------------------- */
-
-/* A TLS 1.3 server's session tickets, held by the writer. OpenSSL writes them (two by
- * default) once the client's Finished is in, each its own record, flushed one by one: two sends of
- * some 250 bytes per handshake, each a trip through loopback or the NIC and a wake-up of
- * the client, when the client's first request has usually come with its Finished and the
- * answer is about to go. Held, they leave in the same send as the next record (the answer,
- * or HTTP/2's SETTINGS), or alone before the connection waits for the client (tls_recv
- * wanting the socket, tls_idle), shuts down or closes. So they are never later than the
- * first answer: a client that sends nothing gets them at once, as before. */
-
-/* Tickets beyond this many bytes (a session with a large client certificate in it) go out
- * as they come. */
-#define PT_TLS_HELD_MAX 8192
-
-static bool writing_tickets(const pt_tls_state_t *st)
-{
-    return !st->done && SSL_get_state(st->ssl) == TLS_ST_SW_SESSION_TICKET &&
-           SSL_version(st->ssl) == TLS1_3_VERSION;
-}
-
-static bool hold(pt_tls_state_t *st, const char *buf, size_t n)
-{
-    if (st->held_len + n > PT_TLS_HELD_MAX)
-        return false;
-    unsigned char *h = realloc(st->held, st->held_len + n);
-    if (!h)
-        return false;
-    memcpy(h + st->held_len, buf, n);
-    st->held = h;
-    st->held_len += n;
-    return true;
-}
-
-static void held_drop(pt_tls_state_t *st)
-{
-    free(st->held);
-    st->held = NULL;
-    st->held_len = 0;
-}
-
-/* The first k held bytes went out. */
-static void held_sent(pt_tls_state_t *st, size_t k)
-{
-    if (k >= st->held_len) {
-        held_drop(st);
-        return;
-    }
-    memmove(st->held, st->held + k, st->held_len - k);
-    st->held_len -= k;
-}
-
-/* Sends what is held: 0 when nothing is left, PT_EAGAIN (the socket is full: c->tp_want
- * is POLLOUT) or PT_ECLOSED. */
-static long held_flush(pt_conn_t *c, pt_tls_state_t *st)
-{
-    while (st->held_len > 0) {
-        ssize_t r = send(c->fd, st->held, st->held_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (r >= 0) {
-            held_sent(st, (size_t)r);
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->tp_want = POLLOUT;
-            return PT_EAGAIN;
-        }
-        held_drop(st);
-        st->failed = true;
-        return PT_ECLOSED;
-    }
-    return 0;
-}
-
 static void tls_idle(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     if (!st->done || st->plain || st->failed)
         return;
     if (st->held_len > 0)
-        (void)held_flush(c, st); /* (a full socket: the rest with the next read or write) */
+        (void)pt_tls_held_flush(c, st); /* (a full socket: the rest with the next read or write) */
     /* When the answer ended, if the connection goes idle straight after it: no clock read. */
     int64_t now = c->idle_from_ms > 0 ? c->idle_from_ms : pt_now_ms();
     bool quick = st->idle_ms > 0 && now - st->idle_ms < PT_TLS_WARM_GAP_MS;
@@ -228,7 +154,7 @@ static long tls_recv(pt_conn_t *c, void *buf, size_t n)
     long rc = r == 1 ? (long)got : ssl_result(c, r);
     st->starved = rc == PT_EAGAIN && c->tp_want == POLLIN;
     if (st->starved && st->held_len > 0) { /* the client is waited for: its tickets first */
-        long f = held_flush(c, st);
+        long f = pt_tls_held_flush(c, st);
         if (f != 0)
             return f;
     }
@@ -305,7 +231,7 @@ static int tls_shutdown_write(pt_conn_t *c)
     pt_tls_state_t *st = st_of(c);
     if (st->done && !st->failed && !st->plain) {
         ERR_clear_error();
-        (void)held_flush(c, st);
+        (void)pt_tls_held_flush(c, st);
         (void)SSL_shutdown(st->ssl);
     }
     return shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
@@ -319,11 +245,11 @@ static void tls_close(pt_conn_t *c)
         /* A connection closed at a timeout without close_notify keeps its session
          * resumable (OpenSSL drops a session whose connection was not shut down). */
         if (st->done && !st->failed && !st->plain) {
-            (void)held_flush(c, st);
+            (void)pt_tls_held_flush(c, st);
             SSL_set_quiet_shutdown(st->ssl, 1);
             SSL_shutdown(st->ssl);
         }
-        held_drop(st);
+        pt_tls_held_drop(st);
         SSL_free(st->ssl);
         free(st);
         c->tp_state = NULL;
@@ -365,159 +291,6 @@ bool pt_tls_active(const pt_conn_t *c)
     return c->tp == &pt_transport_tls || c->tp == &transport_ktls;
 }
 
-/* ---- The socket's read side --------------------------------------------------------- */
-
-/* OpenSSL's socket BIO reads as recv does, but whoever reads through it cannot learn
- * whether the read left the socket empty. This one, the read side of every session once
- * the handshake's first bytes are in, says so on the connection (net/task.h, drained), so
- * that parking a connection between requests needs no system call (event_park.c; without
- * it, an FIONREAD per request). The write side stays OpenSSL's socket BIO: kernel TLS for
- * sending is looked for there. */
-static BIO_METHOD *reader_method;
-static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
-
-static int reader_read(BIO *b, char *buf, size_t n, size_t *got)
-{
-    pt_conn_t *c = BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    *got = 0;
-    ssize_t r;
-    do
-        r = recv(c->fd, buf, n, MSG_DONTWAIT);
-    while (r < 0 && errno == EINTR);
-    if (r > 0) {
-        if ((size_t)r < n) /* a stream socket's recv stops short only when it is empty */
-            c->park.drained = true;
-        *got = (size_t)r;
-        return 1;
-    }
-    if (r == 0) {
-        BIO_set_flags(b, BIO_FLAGS_IN_EOF); /* (OpenSSL asks BIO_eof) */
-        c->park.drained = true;
-        return 0;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        c->park.drained = true;
-        BIO_set_retry_read(b);
-    }
-    return -1; /* errno says why (SSL_ERROR_SYSCALL) */
-}
-
-static long reader_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-    (void)num;
-    (void)ptr;
-    switch (cmd) {
-    case BIO_CTRL_EOF:
-        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
-    case BIO_CTRL_FLUSH:
-        return 1;
-    default:
-        return 0; /* kernel TLS for receiving among them: not offered */
-    }
-}
-
-static int reader_create(BIO *b)
-{
-    BIO_set_init(b, 1);
-    return 1;
-}
-
-/* The write side without kernel TLS, from the start of the handshake. OpenSSL asks its
- * write BIO whether the kernel encrypts (BIO_get_ktls_send) eight times for each record it
- * writes, and the socket BIO's answer costs some 85 instructions through BIO_ctrl: 700 of
- * a 1 KiB response's 25,000 over HTTP/1.1. This one's is a switch; it sends as the socket
- * BIO does (SIGPIPE is ignored process-wide; MSG_NOSIGNAL all the same).
- */
-static BIO_METHOD *writer_method;
-
-static int writer_write(BIO *b, const char *buf, size_t n, size_t *put)
-{
-    pt_conn_t *c = BIO_get_data(b);
-    pt_tls_state_t *st = st_of(c);
-    BIO_clear_retry_flags(b);
-    *put = 0;
-    if (writing_tickets(st) && hold(st, buf, n)) {
-        *put = n;
-        return 1;
-    }
-    struct iovec iov[2] = {{st->held, st->held_len}, {(char *)buf, n}};
-    struct msghdr m = {.msg_iov = st->held_len ? iov : iov + 1, .msg_iovlen = st->held_len ? 2 : 1};
-    ssize_t r;
-    do
-        r = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    if (r >= 0 && st->held_len) {
-        size_t k = st->held_len;
-        held_sent(st, (size_t)r);
-        if ((size_t)r <= k) { /* none of buf: a short send, as a full socket makes one */
-            BIO_set_retry_write(b);
-            errno = EAGAIN;
-            return -1;
-        }
-        r -= (ssize_t)k;
-    }
-    if (r >= 0) {
-        *put = (size_t)r;
-        return 1;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        BIO_set_retry_write(b);
-    return -1; /* errno says why (SSL_ERROR_SYSCALL) */
-}
-
-static long writer_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-    (void)b;
-    (void)num;
-    (void)ptr;
-    /* What is held waits on purpose (a flush after each ticket); kernel TLS
-     * (GET_KTLS_SEND, SET_KTLS) is not offered. */
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static void writer_init_once(void)
-{
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                 "portico socket writer");
-    if (m && BIO_meth_set_write_ex(m, writer_write) && BIO_meth_set_ctrl(m, writer_ctrl) &&
-        BIO_meth_set_create(m, reader_create))
-        writer_method = m;
-    else
-        BIO_meth_free(m);
-}
-
-static void reader_init_once(void)
-{
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                 "portico socket reader");
-    if (m && BIO_meth_set_read_ex(m, reader_read) && BIO_meth_set_ctrl(m, reader_ctrl) &&
-        BIO_meth_set_create(m, reader_create))
-        reader_method = m;
-    else
-        BIO_meth_free(m);
-    writer_init_once();
-}
-
-/* A reader for c's socket, or NULL (out of memory). */
-static BIO *reader_new(pt_conn_t *c)
-{
-    pthread_once(&reader_once, reader_init_once);
-    BIO *b = reader_method ? BIO_new(reader_method) : NULL;
-    if (b)
-        BIO_set_data(b, c);
-    return b;
-}
-
-/* A writer for c's socket (reader_new made its method), or NULL. */
-static BIO *writer_new(pt_conn_t *c)
-{
-    BIO *b = writer_method ? BIO_new(writer_method) : NULL;
-    if (b)
-        BIO_set_data(b, c);
-    return b;
-}
-
 /* ---- The handshake ------------------------------------------------------------------- */
 
 /* Bytes that arrived before the handshake began (what followed a PROXY header in the same
@@ -532,7 +305,7 @@ static int take_prefix(pt_conn_t *c, pt_tls_state_t *st)
         return -ENOMEM;
     }
     BIO_set_mem_eof_return(m, -1); /* drained: "retry", not end of stream */
-    SSL_set0_rbio(st->ssl, m);     /* the socket BIO stays the write side */
+    SSL_set0_rbio(st->ssl, m);     /* (the write side stays as it is) */
     st->prefix = m;
     c->rpos = c->rlen = 0;
     return 0;
@@ -543,7 +316,7 @@ static bool swap_prefix(pt_conn_t *c, pt_tls_state_t *st)
 {
     if (!st->prefix || BIO_ctrl_pending(st->prefix) > 0)
         return false;
-    BIO *sock = reader_new(c);
+    BIO *sock = pt_tls_bio_reader(c);
     if (!sock)
         return false;
     SSL_set0_rbio(st->ssl, sock); /* frees the memory BIO */
@@ -581,7 +354,7 @@ int pt_tls_start(pt_conn_t *c)
     SSL_CTX *ctx = pt_tls_ctx_for_local(c->cfg, &c->local.sa, &vh);
     pt_tls_state_t *st = ctx ? calloc(1, sizeof(*st)) : NULL;
     SSL *ssl = st ? SSL_new(ctx) : NULL;
-    BIO *rd = ssl ? reader_new(c) : NULL;
+    BIO *rd = ssl ? pt_tls_bio_reader(c) : NULL;
     if (!rd || SSL_set_fd(ssl, c->fd) != 1) {
         BIO_free(rd);
         pt_log_error(PT_LOG_ERR, c->peer_ip, "TLS: cannot start a session (%s)",
@@ -595,7 +368,7 @@ int pt_tls_start(pt_conn_t *c)
      * keys (it looks there); otherwise the writer takes its place now. */
     SSL_set0_rbio(ssl, rd);
     if (!(SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS)) {
-        BIO *w = writer_new(c);
+        BIO *w = pt_tls_bio_writer(c);
         if (w)
             SSL_set0_wbio(ssl, w); /* frees the socket BIO (it does not close the fd) */
     }
@@ -673,7 +446,7 @@ static void handshake_done(pt_conn_t *c)
     } else if (BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
         c->tp = &transport_ktls;
     } else {
-        BIO *w = writer_new(c);
+        BIO *w = pt_tls_bio_writer(c);
         if (w)
             SSL_set0_wbio(st->ssl, w); /* frees the socket BIO (it does not close the fd) */
     }
