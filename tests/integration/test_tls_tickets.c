@@ -186,6 +186,18 @@ static unsigned data_segments_in(client_t *c)
     return ti.tcpi_data_segs_in;
 }
 
+/* A new connection offering sess resumes it, and is answered. */
+static void assert_resumes(SSL_SESSION *sess)
+{
+    client_t r;
+    client_open(&r, sess);
+    handshake(&r);
+    ck_assert_msg(SSL_session_reused(r.ssl) == 1, "the ticket's session did not resume");
+    char resp[4096];
+    get_index(&r, resp, sizeof(resp));
+    client_close(&r);
+}
+
 START_TEST(tickets_leave_with_the_answer_to_a_request_sent_with_the_finished)
 {
     client_t c;
@@ -202,12 +214,7 @@ START_TEST(tickets_leave_with_the_answer_to_a_request_sent_with_the_finished)
     ck_assert_uint_eq(data_segments_in(&c), 3);
     ck_assert_int_eq(c.tickets, 2);
 
-    client_t r;
-    client_open(&r, c.first);
-    handshake(&r);
-    ck_assert_msg(SSL_session_reused(r.ssl) == 1, "the ticket's session did not resume");
-    get_index(&r, resp, sizeof(resp));
-    client_close(&r);
+    assert_resumes(c.first);
     client_close(&c);
 }
 END_TEST
@@ -231,12 +238,7 @@ START_TEST(tickets_reach_a_client_that_sends_nothing_more)
     get_index(&c, resp, sizeof(resp));
     ck_assert_int_eq(c.tickets, 2);
 
-    client_t r;
-    client_open(&r, c.first);
-    handshake(&r);
-    ck_assert_msg(SSL_session_reused(r.ssl) == 1, "the ticket's session did not resume");
-    get_index(&r, resp, sizeof(resp));
-    client_close(&r);
+    assert_resumes(c.first);
     client_close(&c);
 }
 END_TEST
