@@ -576,16 +576,24 @@ int pt_request_route(pt_request_t *r)
 int pt_request_lookup_redirect(pt_request_t *r, const char *uri)
 {
     const char *before_uri = r->uri, *before_filename = r->filename;
+    const char *before_walked = r->walked, *before_walked_dir = r->walked_dir;
     const pt_dir_config_t *before_dir = r->dir;
+    uint64_t before_sections = r->sections, before_prev = r->prev_sections;
     const pt_handler_t *h = NULL;
     int st = route_deferred(r, uri, &h);
     if (st > 0) {
         /* Its phases answered (a Redirect, a refusal, a missing file): as mod_dir's answer
          * with the subrequest's status, the request as it was answers, with its config (its
-         * Header always rules, its ErrorDocument); a redirect's Location stays. */
+         * Header always rules, its ErrorDocument); a redirect's Location stays. Its walk
+         * too: an ErrorDocument's access check compares the document's sections with the
+         * request's, not the subrequest's (differential seed 25015). */
         r->uri = before_uri;
         r->filename = before_filename;
         r->dir = before_dir;
+        r->walked = before_walked;
+        r->walked_dir = before_walked_dir;
+        r->sections = before_sections;
+        r->prev_sections = before_prev;
         return st;
     }
     if (st < 0 || !h)

@@ -759,6 +759,46 @@ START_TEST(apache_answers_a_fallback_its_phases_refuse_with_the_requests_config)
 }
 END_TEST
 
+/* The ErrorDocument for a refused fallback is checked against the request's own sections,
+ * as Apache's internal redirect compares the document's merge with the request's, not the
+ * subrequest's (differential seed 25015: a 403 document denied like the fallback beside it,
+ * and not like the request, was served). */
+static const char fallback_errdoc_conf[] =
+    "<Directory \"@DOCROOT@\">\n  Require all denied\n</Directory>\n"
+    "<Directory \"@DOCROOT@/sub\">\n  Require all granted\n</Directory>\n"
+    "ErrorDocument 403 /errors/403.html\n"
+    "FallbackResource /index.html\n";
+
+static void compare_fallback_errdoc(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/sub/nothere.txt", "/sub/none/s.txt", "/index.html"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        pth_resp_t ours, theirs;
+        ask(ours_port, paths[i], "www.example.com", &ours);
+        ask(theirs_port, paths[i], "www.example.com", &theirs);
+        bool ours_doc = ours.body && strstr(ours.body, "ERRDOC");
+        bool theirs_doc = theirs.body && strstr(theirs.body, "ERRDOC");
+        ck_assert_msg(ours.status == theirs.status && ours_doc == theirs_doc,
+                      "%s: portico %d%s, apache2 %d%s", paths[i], ours.status,
+                      ours_doc ? " (the document)" : "", theirs.status,
+                      theirs_doc ? " (the document)" : "");
+        pth_resp_free(&ours);
+        pth_resp_free(&theirs);
+    }
+}
+
+START_TEST(apache_checks_a_refused_fallbacks_errordocument_against_the_request)
+{
+    pth_write_filef(h, "index.html", "index\n");
+    pth_write_filef(h, "errors/403.html", "ERRDOC\n");
+    pth_write_filef(h, "sub/.keep", "k\n");
+    pth_expect_error(h, "AH01630: client denied by server configuration: .*");
+    char *body = at_docroot(fallback_errdoc_conf);
+    with_both(body, compare_fallback_errdoc);
+    free(body);
+}
+END_TEST
+
 /* mod_headers' early rules run as the request is read, from the server's own config: a
  * server-level RewriteCond sees an early RequestHeader and not a late one, an answer from
  * the URL translation comes before the late rules ran, and a section's early rule never
@@ -820,6 +860,7 @@ static Suite *suite(void)
     tcase_add_test(tc, apache_runs_the_environment_rules_in_the_same_phases);
     tcase_add_test(tc, apache_checks_the_innermost_sections_redirects_first);
     tcase_add_test(tc, apache_answers_a_fallback_its_phases_refuse_with_the_requests_config);
+    tcase_add_test(tc, apache_checks_a_refused_fallbacks_errordocument_against_the_request);
     tcase_add_test(tc, apache_runs_early_header_rules_as_the_request_is_read);
     suite_add_tcase(s, tc);
     return s;
