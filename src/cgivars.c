@@ -190,11 +190,11 @@ static void add_cgi(pt_request_t *r, const pt_cgi_script_t *s, pt_table_t *t)
     }
     if (!pt_table_get(t, "REDIRECT_STATUS"))
         pt_table_set(t, "REDIRECT_STATUS", "200");
-    if (r->redirect_from && !pt_table_get(t, "REDIRECT_URL"))
+    if (r->prev_uri && !pt_table_get(t, "REDIRECT_URL"))
         pt_table_set(t, "REDIRECT_URL",
                      r->dir->core.qualify_redirect_url == 2
-                         ? pt_request_construct_url(r, pt_uri_escape_path(r->arena, r->redirect_from))
-                         : r->redirect_from);
+                         ? pt_request_construct_url(r, pt_uri_escape_path(r->arena, r->prev_uri))
+                         : r->prev_uri);
 }
 
 void pt_cgi_vars(pt_request_t *r, const pt_cgi_script_t *s, int64_t content_length,

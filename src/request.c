@@ -486,15 +486,17 @@ int pt_request_lookup(pt_request_t *r, const char *uri, pt_lookup_kind_t kind)
     return st;
 }
 
+static int redirect(pt_request_t *r, const char *uri, bool fast);
+
 /* An internal redirect whose handler is chosen and not run (a per-directory RewriteRule's
- * local result, mod_dir's move): the new URL is routed with r->route_defer set, and the
- * handler comes back in r->route_handler, to *h. */
-static int route_deferred(pt_request_t *r, const char *uri, const pt_handler_t **h)
+ * local result, mod_dir's move when fast): the new URL is routed with r->route_defer set,
+ * and the handler comes back in r->route_handler, to *h. */
+static int route_deferred(pt_request_t *r, const char *uri, bool fast, const pt_handler_t **h)
 {
     bool defer = r->route_defer;
     r->route_defer = true;
     r->route_handler = NULL;
-    int st = pt_request_internal_redirect(r, uri);
+    int st = redirect(r, uri, fast);
     r->route_defer = defer;
     *h = st ? NULL : r->route_handler;
     return st;
@@ -525,7 +527,7 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
                               &r->headers_in, r, "X-Forwarded-Proto"))
         r->xfp_by_rule = true;
     if (again)
-        return route_deferred(r, again, h);
+        return route_deferred(r, again, false, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
     const pt_handler_t *hh = choose_handler(r);
     if (r->filename) {
@@ -580,7 +582,7 @@ int pt_request_lookup_redirect(pt_request_t *r, const char *uri)
     const pt_dir_config_t *before_dir = r->dir;
     uint64_t before_sections = r->sections, before_prev = r->prev_sections;
     const pt_handler_t *h = NULL;
-    int st = route_deferred(r, uri, &h);
+    int st = route_deferred(r, uri, true, &h);
     if (st > 0) {
         /* Its phases answered (a Redirect, a refusal, a missing file): as mod_dir's answer
          * with the subrequest's status, the request as it was answers, with its config (its
@@ -616,7 +618,10 @@ int pt_request_suspend(pt_request_t *r, const pt_suspend_t *s)
     return PT_SUSPENDED;
 }
 
-int pt_request_internal_redirect(pt_request_t *r, const char *uri)
+/* A new routing of r for uri. Apache's internal redirect makes a new request whose r->prev
+ * is the old one (REDIRECT_URL); mod_dir's move (fast: ap_internal_fast_redirect) copies
+ * its subrequest's result into the request, which has no r->prev for it. */
+static int redirect(pt_request_t *r, const char *uri, bool fast)
 {
     if (++r->redirects > PT_MAX_INTERNAL_REDIRECTS) {
         pt_log_rerror(PT_LOG_ERR, r,
@@ -638,8 +643,15 @@ int pt_request_internal_redirect(pt_request_t *r, const char *uri)
     r->prev_sections = r->sections;
     r->sections = 0;
     r->redirect_from = r->uri;
+    if (!fast)
+        r->prev_uri = r->uri;
     r->uri = norm;
     r->handler = NULL;
     r->content_type = NULL;
     return pt_request_route(r);
+}
+
+int pt_request_internal_redirect(pt_request_t *r, const char *uri)
+{
+    return redirect(r, uri, false);
 }

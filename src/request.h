@@ -146,7 +146,11 @@ struct pt_request {
                                     "RequestHeader edit X-Forwarded-Proto ^(.*)$ $1"); else
                                     it writes the scheme the client used */
     int redirects;               /* internal redirects so far (bounded) */
-    const char *redirect_from;   /* uri before the last internal redirect */
+    const char *redirect_from;   /* uri before the last internal redirect or mod_dir's move:
+                                    the request is being routed again */
+    const char *prev_uri;        /* Apache's r->prev->uri (REDIRECT_URL): the uri before the
+                                    last internal redirect, not mod_dir's move (a fast
+                                    redirect, which has no r->prev); NULL */
     unsigned walk_options;       /* Options for symbolic links on the walk (PT_OPT_*) */
     unsigned dir_options;        /* Options of the directory walk (with <DirectoryMatch>) */
     uint64_t sections;           /* pt_walk_result_t.sections of r->dir, 0 when unknown */
