@@ -25,6 +25,8 @@ typedef struct {
     int *conds;         /* %400,501 status condition */
     size_t nconds;
     bool negate;        /* %!200 */
+    bool want_orig;     /* read the request before its internal redirects ('<'), else the
+                           final one ('>') */
 } lf_item_t;
 
 struct pt_logformat {
@@ -38,6 +40,10 @@ struct pt_logformat {
 
 /* Every Apache directive portico knows; %l %L %S %n have no value here and log "-". */
 static const char DIRECTIVES[] = "aAbBCDfhHklLmpPqrRsStTuUvVXIOieno";
+/* The ones mod_log_config reads from the original request of an internally redirected one
+ * unless '>' says otherwise (its log_pfn_register calls with want_orig 1): an ErrorDocument's
+ * line shows the URL asked for and its status, %>s the final status. */
+static const char ORIG_DIRECTIVES[] = "rDTUsRL";
 
 static lf_item_t *item_add(pt_arena_t *a, pt_logformat_t *f)
 {
@@ -90,9 +96,12 @@ static bool directive_parse(pt_arena_t *a, pt_logformat_t *f, const char **pp, c
     int conds[LF_COND_MAX];
     size_t nconds = 0;
     bool negate = false;
+    int orig = -1;
     const char *arg = NULL;
     for (;; p++) {
-        if (*p == '!') {
+        if (*p == '<' || *p == '>') {
+            orig = *p == '<';
+        } else if (*p == '!') {
             negate = true;
         } else if (*p >= '0' && *p <= '9') {
             char *end;
@@ -111,7 +120,7 @@ static bool directive_parse(pt_arena_t *a, pt_logformat_t *f, const char **pp, c
             }
             arg = pt_arena_strndup(a, p + 1, (size_t)(close - p - 1));
             p = close;
-        } else if (*p != ',' && *p != '<' && *p != '>') {
+        } else if (*p != ',') {
             break;
         }
     }
@@ -137,6 +146,7 @@ static bool directive_parse(pt_arena_t *a, pt_logformat_t *f, const char **pp, c
     it->code = code;
     it->arg = arg;
     it->negate = negate;
+    it->want_orig = orig >= 0 ? orig == 1 : code < 256 && strchr(ORIG_DIRECTIVES, code);
     if (nconds) {
         it->conds = pt_arena_alloc(a, nconds * sizeof(int));
         memcpy(it->conds, conds, nconds * sizeof(int));
@@ -187,18 +197,21 @@ static pt_logformat_t *compile_apache(pt_arena_t *a, const char *fmt, char *err,
 /* portico's JSON line: every value item renders its own quotes (or null / a number). */
 static pt_logformat_t *compile_json(pt_arena_t *a)
 {
+    /* The request as the client sent it (method, uri, query: the original of an internal
+     * redirect), the status as answered (the final one, %>s). */
     static const struct {
         const char *key;
         int code;
         const char *arg;
+        bool orig;
     } keys[] = {
-        {"time", LF_JSON_TIME, NULL},      {"remote_addr", 'a', NULL},
-        {"method", 'm', NULL},             {"uri", 'U', NULL},
-        {"query", LF_ARGS, NULL},          {"protocol", 'H', NULL},
-        {"status", 's', NULL},             {"bytes", 'B', NULL},
-        {"duration_us", 'D', NULL},        {"host", LF_HOSTNAME, NULL},
-        {"referer", 'i', "Referer"},       {"user_agent", 'i', "User-Agent"},
-        {"vhost", 'v', NULL},
+        {"time", LF_JSON_TIME, NULL, false}, {"remote_addr", 'a', NULL, false},
+        {"method", 'm', NULL, true},         {"uri", 'U', NULL, true},
+        {"query", LF_ARGS, NULL, true},      {"protocol", 'H', NULL, false},
+        {"status", 's', NULL, false},        {"bytes", 'B', NULL, false},
+        {"duration_us", 'D', NULL, false},   {"host", LF_HOSTNAME, NULL, false},
+        {"referer", 'i', "Referer", false},  {"user_agent", 'i', "User-Agent", false},
+        {"vhost", 'v', NULL, false},
     };
     pt_logformat_t *f = pt_arena_calloc(a, sizeof(*f));
     f->json = true;
@@ -208,6 +221,7 @@ static pt_logformat_t *compile_json(pt_arena_t *a)
         lf_item_t *it = item_add(a, f);
         it->code = keys[i].code;
         it->arg = keys[i].arg;
+        it->want_orig = keys[i].orig;
     }
     literal_add(a, f, "}", 1);
     return f;
@@ -411,8 +425,45 @@ static lval_t header_out_val(const pt_request_t *r, const char *name)
     return str_val(v ? v : pt_table_get(&r->err_headers_out, name));
 }
 
+/* The items whose value the original request of an internal redirect holds apart (request.h's
+ * r->orig); the others are the same in both, or read from the final request. */
+static bool orig_val(const lf_item_t *it, const pt_request_t *r, char *tmp, lval_t *v)
+{
+    if (!it->want_orig || !r->orig.uri)
+        return false;
+    const char *args = r->orig.args;
+    switch (it->code) {
+    case 'f':
+        *v = str_val(r->orig.filename);
+        return true;
+    case 'm':
+        *v = str_val(r->orig.method);
+        return true;
+    case 'q':
+        *v = args ? (lval_t){args, strlen(args), false, '?'} : str_val("");
+        return true;
+    case 'R':
+        *v = str_val(r->orig.handler);
+        return true;
+    case 's':
+        *v = num_val(tmp, r->orig.status);
+        return true;
+    case 'U':
+        *v = str_val(r->orig.uri);
+        return true;
+    case LF_ARGS:
+        *v = str_val(args);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
 {
+    lval_t v;
+    if (orig_val(it, r, tmp, &v))
+        return v;
     switch (it->code) {
     case 'a': case 'h': /* %{c}a, %{c}h: the connection's peer, not mod_remoteip's client */
         return str_val(it->arg && strcmp(it->arg, "c") == 0 ? pt_request_peer_ip(r)

@@ -630,6 +630,8 @@ static int redirect(pt_request_t *r, const char *uri, bool fast)
         r->keepalive = false; /* Apache's 500 ends the connection (ap_status_drops_connection) */
         return 500;
     }
+    if (!fast)
+        pt_request_keep_original(r, 200);
     const char *q = strchr(uri, '?');
     const char *path = uri;
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
@@ -654,4 +656,16 @@ static int redirect(pt_request_t *r, const char *uri, bool fast)
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)
 {
     return redirect(r, uri, false);
+}
+
+void pt_request_keep_original(pt_request_t *r, int status)
+{
+    if (r->orig.uri)
+        return;
+    r->orig.uri = r->uri;
+    r->orig.args = r->args;
+    r->orig.method = r->method;
+    r->orig.filename = r->filename;
+    r->orig.handler = r->handler;
+    r->orig.status = status;
 }

@@ -148,6 +148,13 @@ struct pt_request {
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect or mod_dir's move:
                                     the request is being routed again */
+    /* The request before its first internal redirect (Apache's first of the r->prev chain),
+     * for LogFormat's items that read it (%U %s %R by default, the others with '<'); not set
+     * by mod_dir's moves (fast redirects: the request is the same one). uri NULL until. */
+    struct {
+        const char *uri, *args, *method, *filename, *handler;
+        int status;
+    } orig;
     const char *prev_uri;        /* Apache's r->prev->uri (REDIRECT_URL): the uri before the
                                     last internal redirect, not mod_dir's move (a fast
                                     redirect, which has no r->prev); NULL */
@@ -298,9 +305,15 @@ typedef enum {
  * sections' Redirects) for uri as a GET, without changing r but as kind says. Returns 0 when
  * they pass, else the status. */
 int pt_request_lookup(pt_request_t *r, const char *uri, pt_lookup_kind_t kind);
-/* Re-runs routing for a new URL-path (FallbackResource, ErrorDocument); query kept. Returns
- * what the new handler returned. Bounded to 10 redirects (then 500). */
+/* Re-runs routing for a new URL-path (ErrorDocument, a rewrite's or a script's local
+ * redirect); query kept. Returns what the new handler returned. Bounded to 10 redirects
+ * (then 500). The request as it was is kept for the log (pt_request_keep_original). */
 int pt_request_internal_redirect(pt_request_t *r, const char *uri);
+/* Keeps r as it is now as r->orig, the request before the first internal redirect (status
+ * is its status, Apache's ap_die sets it for an ErrorDocument; 200 otherwise); no-op when
+ * one is kept. Called by pt_request_internal_redirect, and by the ErrorDocument's code before
+ * it changes the method and query. */
+void pt_request_keep_original(pt_request_t *r, int status);
 
 /* Phases a module above routing adds (mod_rewrite: src/rewrite_request.h), set once at
  * start-up (src/loader.c) so that routing calls up without depending on what is above. Each

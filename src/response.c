@@ -387,6 +387,7 @@ static int send_error_page(pt_request_t *r, int status, const error_origin_t *or
 static int send_local_document(pt_request_t *r, int status, const char *uri,
                                const error_origin_t *origin, bool *failed)
 {
+    pt_request_keep_original(r, status); /* before the method and query change */
     r->error_status = status;
     pt_table_set(&r->env, "REDIRECT_STATUS", pt_arena_printf(r->arena, "%d", status));
     /* As Apache's ap_die: a script sees the original method as REDIRECT_REQUEST_METHOD, a

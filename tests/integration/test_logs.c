@@ -98,6 +98,51 @@ START_TEST(writes_combined_format_lines_with_escaped_fields)
 }
 END_TEST
 
+/* mod_log_config reads %U, %s, %r, %T, %D and %R from the original request of an internally
+ * redirected one, the other items from the final request; '<' and '>' choose. The lines are
+ * apache2 2.4.71's for the same config and requests (a 404 ErrorDocument, a per-directory
+ * RewriteRule's local result, FallbackResource: mod_dir's move is the same request). */
+START_TEST(logs_the_original_request_of_an_internal_redirect_as_apache)
+{
+    ck_assert_int_eq(pth_stop(h), 0);
+    pth_write_file(h, "errors/404.html", "nf\n", 3);
+    pth_write_file(h, "fb/index.html", "fb\n", 3);
+    pth_config(h, "StartServers 1\nServerLimit 1\nMinSpareThreads 1\n"
+                  "LogFormat \"U=%%U <U=%%<U >U=%%>U s=%%s >s=%%>s q=%%q <q=%%<q m=%%m "
+                  "<m=%%<m %%400,404s %%!200>s\" orig\n"
+                  "CustomLog @DIR@/orig.log orig\nCustomLog @DIR@/json.log json\n"
+                  "ErrorDocument 404 /errors/404.html\n"
+                  "<Directory @DOCROOT@>\n  RewriteEngine On\n"
+                  "  RewriteRule ^rw$ /missing.txt [L]\n  RewriteRule ^rw2$ /data.txt [L]\n"
+                  "</Directory>\n"
+                  "<Directory @DOCROOT@/fb>\n  FallbackResource /fb/index.html\n</Directory>\n");
+    pth_start(h);
+    request("/nothere?x=1", NULL, 404);
+    request("/rw?k=1", NULL, 404);
+    request("/rw2", NULL, 200);
+    request("/fb/zz?f=1", NULL, 200);
+    ck_assert_int_eq(pth_stop(h), 0);
+    static const char *const want[][2] = {
+        {"U=/nothere ", "U=/nothere <U=/nothere >U=/errors/404.html s=404 >s=404 q= <q=?x=1 "
+                        "m=GET <m=GET 404 404"},
+        {"U=/rw ", "U=/rw <U=/rw >U=/errors/404.html s=200 >s=404 q= <q=?k=1 m=GET <m=GET "
+                   "200 404"},
+        {"U=/rw2 ", "U=/rw2 <U=/rw2 >U=/data.txt s=200 >s=200 q= <q= m=GET <m=GET - -"},
+        {"U=/fb/", "U=/fb/index.html <U=/fb/index.html >U=/fb/index.html s=200 >s=200 "
+                   "q=?f=1 <q=?f=1 m=GET <m=GET - -"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+        char *l = log_line("orig.log", want[i][0]);
+        ck_assert_str_eq(l, want[i][1]);
+        free(l);
+    }
+    /* The json format: the request as the client sent it, the status as answered. */
+    char *j = log_line("json.log", "\"uri\":\"/rw\"");
+    ck_assert_msg(strstr(j, "\"query\":\"k=1\"") && strstr(j, "\"status\":404"), "%s", j);
+    free(j);
+}
+END_TEST
+
 /* ---- A strict JSON validator for one flat object (what the json format writes) ---------- */
 
 typedef struct {
@@ -266,6 +311,7 @@ static Suite *logs_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, writes_common_format_lines);
     tcase_add_test(tc, writes_combined_format_lines_with_escaped_fields);
+    tcase_add_test(tc, logs_the_original_request_of_an_internal_redirect_as_apache);
     tcase_add_test(tc, writes_json_lines_that_parse_strictly);
     tcase_add_test(tc, error_log_lines_carry_time_level_pid_and_client);
     suite_add_tcase(s, tc);
