@@ -502,6 +502,33 @@ static int route_deferred(pt_request_t *r, const char *uri, bool fast, const pt_
     return st;
 }
 
+/* mod_headers' fixup: the RequestHeader rules of r's config. Apache runs it for each request
+ * of an internal redirect on the header fields they share (an "append" twice), and after
+ * mod_dir's fixup, whose move (FallbackResource, DirectoryIndex) gives the request the
+ * config of the file it moves to: that file's rules run, the request's own never do. */
+static void apply_request_headers(pt_request_t *r)
+{
+    if (r->moving && r->headers_in_unfixed) {
+        r->headers_in.n = 0;
+        pt_table_add_all(&r->headers_in, r->headers_in_unfixed);
+        r->xfp_by_rule = r->xfp_unfixed;
+    } else if (!r->moving) {
+        r->headers_in_unfixed = NULL;
+    }
+    if (!r->dir->nreq_headers)
+        return;
+    if (!r->moving) {
+        pt_table_t *t = pt_arena_alloc(r->arena, sizeof(*t));
+        pt_table_init(t, r->arena, r->headers_in.n);
+        pt_table_add_all(t, &r->headers_in);
+        r->headers_in_unfixed = t;
+        r->xfp_unfixed = r->xfp_by_rule;
+    }
+    if (pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, false,
+                              &r->headers_in, r, "X-Forwarded-Proto"))
+        r->xfp_by_rule = true;
+}
+
 /* The phases before the handler (request.h). */
 int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
 {
@@ -520,12 +547,9 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
     /* mod_env's fixup, then mod_headers' (the last): RequestHeader sees SetEnv's variables,
      * and the phases before it (access, RewriteCond %{HTTP:...}) the fields as sent. Both
      * run before a local rewrite's redirect routes the new URL (as Apache's, whose
-     * redirect handler comes after the fixups), once: not again for the new URL. */
+     * redirect handler comes after the fixups), and again for the new URL. */
     apply_setenv(r, r->dir);
-    if (r->dir->nreq_headers && !r->redirect_from &&
-        pt_header_rules_apply(r->dir->req_headers, r->dir->nreq_headers, false, false,
-                              &r->headers_in, r, "X-Forwarded-Proto"))
-        r->xfp_by_rule = true;
+    apply_request_headers(r);
     if (again)
         return route_deferred(r, again, false, h);
     pt_auth_basic_fake(r); /* mod_auth_basic's fixup (AuthBasicFake) */
@@ -650,7 +674,11 @@ static int redirect(pt_request_t *r, const char *uri, bool fast)
     r->uri = norm;
     r->handler = NULL;
     r->content_type = NULL;
-    return pt_request_route(r);
+    bool moving = r->moving;
+    r->moving = fast;
+    st = pt_request_route(r);
+    r->moving = moving;
+    return st;
 }
 
 int pt_request_internal_redirect(pt_request_t *r, const char *uri)

@@ -145,6 +145,13 @@ struct pt_request {
                                     as the rules left it (behind a trusted TLS terminator,
                                     "RequestHeader edit X-Forwarded-Proto ^(.*)$ $1"); else
                                     it writes the scheme the client used */
+    /* headers_in as they were before the RequestHeader rules of the last routing that was
+     * not mod_dir's move (a copy, in the arena; NULL when no rule ran), and xfp_by_rule then:
+     * a move applies its file's rules instead (request.c, apply_request_headers). moving: the
+     * routing in progress is such a move (a fast redirect). */
+    pt_table_t *headers_in_unfixed;
+    bool xfp_unfixed;
+    bool moving;
     int redirects;               /* internal redirects so far (bounded) */
     const char *redirect_from;   /* uri before the last internal redirect or mod_dir's move:
                                     the request is being routed again */

@@ -799,6 +799,44 @@ START_TEST(apache_checks_a_refused_fallbacks_errordocument_against_the_request)
 }
 END_TEST
 
+/* mod_headers' RequestHeader rules are a fixup: an internal redirect (an ErrorDocument, a
+ * rewrite's local result) runs them again for the new URL on the same header fields (an
+ * append twice), and mod_dir's move (FallbackResource, DirectoryIndex) runs those of the file
+ * it moves to instead of the request's, since its fixup comes before mod_headers'. */
+static const char request_header_conf[] =
+    "RequestHeader append X-A v\n"
+    "<Location /errors>\n  RequestHeader append X-B err\n</Location>\n"
+    "<Location /a.txt>\n  RequestHeader append X-B atxt\n</Location>\n"
+    "<Directory \"@DOCROOT@/rw\">\n  RewriteEngine On\n  RewriteRule ^x$ /a.txt [L]\n"
+    "</Directory>\n"
+    "<Directory \"@DOCROOT@/fb\">\n  FallbackResource /a.txt\n  DirectoryIndex /a.txt\n"
+    "  RequestHeader append X-C fbdir\n</Directory>\n"
+    "ErrorDocument 404 /errors/404.html\n"
+    "Header always set X-Seen-A \"expr=%{req:X-A}\"\n"
+    "Header always set X-Seen-B \"expr=%{req:X-B}\"\n"
+    "Header always set X-Seen-C \"expr=%{req:X-C}\"\n";
+
+static void compare_request_headers(int ours_port, int theirs_port)
+{
+    static const char *const paths[] = {"/nothere", "/rw/x", "/a.txt",
+                                        "/fb/zz",   "/fb/",  "/fb/page.html"};
+    static const char *const fields[] = {"X-Seen-A", "X-Seen-B", "X-Seen-C"};
+    AGREE_ON(paths, fields);
+}
+
+START_TEST(apache_runs_request_header_rules_again_for_the_new_url)
+{
+    pth_write_filef(h, "a.txt", "a\n");
+    pth_write_filef(h, "errors/404.html", "nf\n");
+    pth_write_filef(h, "rw/.keep", "k\n");
+    pth_write_filef(h, "fb/page.html", "p\n");
+    char *body = at_docroot(request_header_conf);
+    with_both_and("LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n", body,
+                  compare_request_headers);
+    free(body);
+}
+END_TEST
+
 /* mod_headers' early rules run as the request is read, from the server's own config: a
  * server-level RewriteCond sees an early RequestHeader and not a late one, an answer from
  * the URL translation comes before the late rules ran, and a section's early rule never
@@ -862,6 +900,7 @@ static Suite *suite(void)
     tcase_add_test(tc, apache_answers_a_fallback_its_phases_refuse_with_the_requests_config);
     tcase_add_test(tc, apache_checks_a_refused_fallbacks_errordocument_against_the_request);
     tcase_add_test(tc, apache_runs_early_header_rules_as_the_request_is_read);
+    tcase_add_test(tc, apache_runs_request_header_rules_again_for_the_new_url);
     suite_add_tcase(s, tc);
     return s;
 }
