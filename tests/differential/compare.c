@@ -45,15 +45,22 @@ static bool post_static_405(const dt_req_t *q, const dt_answer_t *a, const dt_an
            (is_2xx(a->status) || (dir && no_index));
 }
 
+static bool is_fallback_file(const char *f);
+
 /* mod_dir checks an index candidate's access in a GET subrequest and then serves it to the
  * request, whatever its method: with <Files index.html> Require method GET HEAD, POST /sub/
  * gets index.html from Apache. portico checks the file it serves against the request as it
- * is: 403. */
+ * is: 403. The same for FallbackResource (seeds 24544, 26022): Apache's GET subrequest
+ * passes and serves the fallback, or meets a Redirect of its sections. */
 static bool index_checked_as_served(const dt_req_t *q, const dt_answer_t *a,
                                     const dt_answer_t *p)
 {
-    return strcmp(q->method, "POST") == 0 && dir_target(q) && is_2xx(a->status) &&
-           p->status == 403;
+    if (strcmp(q->method, "POST") != 0 || p->status != 403)
+        return false;
+    bool fallback =
+        (q->tags & DT_TAG_FALLBACK) &&
+        ((is_2xx(a->status) && is_fallback_file(a->file)) || (a->status >= 300 && a->status < 400));
+    return (dir_target(q) && is_2xx(a->status)) || fallback;
 }
 
 static bool options_answer(const dt_req_t *q, const dt_answer_t *a, const dt_answer_t *p)

@@ -126,6 +126,32 @@ START_TEST(a_listing_against_apaches_fallback_for_a_directory_is_intentional)
 }
 END_TEST
 
+/* seeds 26022 and 24544: POST /missing/a.txt with FallbackResource /index.html and <Files
+ * index.html> Require method GET HEAD: Apache's GET subrequest passes and serves the fallback
+ * (or meets a Redirect), portico checks the POST (README: index-checked-as-served). */
+START_TEST(a_post_refused_by_the_fallbacks_rules_is_intentional)
+{
+    static char page[] = "FILE htdocs/index.html\n";
+    dt_req_t q = {.method = "POST", .target = "/missing/a.txt", .tags = DT_TAG_FALLBACK};
+    dt_answer_t a = answer(200, "text/html"), p = answer(403, "text/html; charset=iso-8859-1");
+    a.file = "htdocs/index.html";
+    a.body = page;
+    a.body_len = strlen(page);
+    dt_diff_t d[8];
+    const char *rule;
+    ck_assert_int_eq(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    ck_assert_str_eq(rule, "index-checked-as-served");
+    dt_answer_t moved = answer(301, "text/html; charset=iso-8859-1");
+    ck_assert_int_eq(dt_compare(&q, &moved, &p, d, 8, &rule), 0);
+    /* Without a FallbackResource, or with a GET, it is a difference. */
+    q.tags = 0;
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+    q.tags = DT_TAG_FALLBACK;
+    q.method = "GET";
+    ck_assert_int_gt(dt_compare(&q, &a, &p, d, 8, &rule), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("differential compare");
@@ -134,6 +160,7 @@ int main(void)
     tcase_add_test(tc, a_range_of_another_file_than_the_fallback_is_still_a_difference);
     tcase_add_test(tc, a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional);
     tcase_add_test(tc, a_listing_against_apaches_fallback_for_a_directory_is_intentional);
+    tcase_add_test(tc, a_post_refused_by_the_fallbacks_rules_is_intentional);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
