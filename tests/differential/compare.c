@@ -115,15 +115,21 @@ static bool fallback_not_for_index(const dt_req_t *q, const dt_answer_t *a,
     if (part)
         return (p->status == 206 && !dt_tree_part_of(part, p->crange, p->body, p->body_len)) ||
                p->status == 403;
+    /* Seed 27320: the fallback Apache runs for the first candidate meets a Redirect of the
+     * fallback's sections (the redirect is the answer), where portico serves the index. */
+    if (a->status >= 300 && a->status < 400 && strncmp(a->location, "http://example.com/", 19) == 0)
+        return (p->status == 200 && (!p->file || !is_fallback_file(p->file) || p->listing)) ||
+               p->status == 403;
     /* HEAD has no body to name the file: Apache's 200 (the fallback) against portico's 200
      * (the index, with its own sections' fields) or 403 (no index, no listing) is the same
      * case as GET's. */
     if (strcmp(q->method, "HEAD") == 0)
         return a->status == 200 && (p->status == 200 || p->status == 403);
-    /* The converse (seed 21775): the fallback is disabled only where a candidate's name
-     * matches (<LocationMatch \.html$>), so Apache's subrequest finds nothing and the
-     * directory is refused, where portico serves the directory's own fallback. */
-    if (a->status == 403 && p->status == 200 && is_fallback_file(p->file))
+    /* The converse (seeds 21775, 27206): the fallback is disabled only where a candidate's
+     * name matches (<LocationMatch \.html$>), so Apache's subrequest finds nothing and the
+     * directory is refused or listed, where portico serves the directory's own fallback. */
+    if ((a->status == 403 || (a->status == 200 && a->listing)) && p->status == 200 &&
+        is_fallback_file(p->file))
         return true;
     /* portico's answer: the index, a listing (Options Indexes, no index file), or 403. */
     return a->status == 200 && is_fallback_file(a->file) &&

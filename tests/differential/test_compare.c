@@ -126,6 +126,34 @@ START_TEST(a_listing_against_apaches_fallback_for_a_directory_is_intentional)
 }
 END_TEST
 
+/* seed 27206: GET /nolist/ with the fallback disabled in <Files index.html>: Apache's index
+ * subrequest finds nothing and lists the directory, portico serves the fallback; seed 27320:
+ * the fallback Apache runs for the first candidate meets its sections' Redirect, portico
+ * serves the index (README: fallback-not-for-index). */
+START_TEST(a_listing_or_a_redirect_against_porticos_fallback_or_index_is_intentional)
+{
+    static char fb[] = "FILE htdocs/index.html\n", idx[] = "FILE htdocs/priv/index.html\n";
+    dt_req_t q = {.method = "GET", .target = "/nolist/", .tags = DT_TAG_FALLBACK};
+    dt_answer_t a = answer(200, "text/html;charset=ISO-8859-1"), p = answer(200, "text/html");
+    a.listing = true;
+    p.file = "htdocs/index.html";
+    p.body = fb;
+    p.body_len = strlen(fb);
+    assert_fallback_rule(&q, &a, &p);
+    dt_answer_t moved = answer(301, "text/html; charset=iso-8859-1");
+    snprintf(moved.location, sizeof(moved.location), "http://example.com/p");
+    p.file = "htdocs/priv/index.html";
+    p.body = idx;
+    p.body_len = strlen(idx);
+    assert_fallback_rule(&q, &moved, &p);
+    /* A redirect to this server (DirectorySlash's) is not excused. */
+    dt_diff_t d[8];
+    const char *rule;
+    snprintf(moved.location, sizeof(moved.location), "http://SELF/priv/");
+    ck_assert_int_gt(dt_compare(&q, &moved, &p, d, 8, &rule), 0);
+}
+END_TEST
+
 /* seeds 26022 and 24544: POST /missing/a.txt with FallbackResource /index.html and <Files
  * index.html> Require method GET HEAD: Apache's GET subrequest passes and serves the fallback
  * (or meets a Redirect), portico checks the POST (README: index-checked-as-served). */
@@ -161,6 +189,7 @@ int main(void)
     tcase_add_test(tc, a_head_of_a_directory_apache_answers_with_the_fallback_is_intentional);
     tcase_add_test(tc, a_listing_against_apaches_fallback_for_a_directory_is_intentional);
     tcase_add_test(tc, a_post_refused_by_the_fallbacks_rules_is_intentional);
+    tcase_add_test(tc, a_listing_or_a_redirect_against_porticos_fallback_or_index_is_intentional);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
