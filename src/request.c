@@ -581,8 +581,13 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
  * redirect, an ErrorDocument) is looked at again (walk.h). */
 static int run_handler(pt_request_t *r, const pt_handler_t *h)
 {
-    if (h->run != r->cfg->default_handler->run)
+    if (h->run != r->cfg->default_handler->run) {
         pt_walk_memo_end();
+        /* A handler that may wait for a backend: the transport's held bytes (a TLS 1.3
+         * connection's tickets, held for the first answer) do not wait with it. */
+        if (r->conn)
+            pt_conn_flush(r->conn);
+    }
     return h->run(r);
 }
 

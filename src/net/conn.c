@@ -217,6 +217,12 @@ int pt_conn_shutdown_write(pt_conn_t *c)
     return c->tp->shutdown_write(c);
 }
 
+void pt_conn_flush(pt_conn_t *c)
+{
+    if (c->fd >= 0 && c->tp->flush)
+        c->tp->flush(c);
+}
+
 int pt_conn_wait(pt_conn_t *c, short events, int64_t timeout_ms)
 {
     if ((events & POLLIN) && pt_conn_pending(c))

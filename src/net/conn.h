@@ -199,6 +199,9 @@ long pt_conn_sendfile_some(pt_conn_t *c, int fd, off_t *off, size_t n);
 int pt_conn_write_tail(pt_conn_t *c);
 /* Stops sending (TCP FIN; TLS close_notify first): 0 or -errno. */
 int pt_conn_shutdown_write(pt_conn_t *c);
+/* What the transport holds back for the next write goes now (a handler that may wait for a
+ * backend calls it first); nothing for a stream's connection (no descriptor). */
+void pt_conn_flush(pt_conn_t *c);
 
 /* When a connection waiting for (the rest of) a request head must give up: the header
  * timeout of RequestReadTimeout from the first byte, extended by MinRate, capped by its

@@ -36,6 +36,9 @@ typedef struct pt_transport {
     /* From on to off, reads count the records they open (c->tp_records) and mark one of
      * another type than data (c->tp_other). NULL: no records (TCP: nothing to count). */
     void (*watch_records)(struct pt_conn *c, bool on);
+    /* Sends what the transport held back to send with the next write (TLS: a TLS 1.3
+     * server's session tickets), without waiting (pt_conn_flush; NULL: it holds nothing). */
+    void (*flush)(struct pt_conn *c);
     int (*shutdown_write)(struct pt_conn *c);   /* TCP FIN, TLS close_notify then FIN */
     void (*close)(struct pt_conn *c);           /* frees transport state, closes the fd */
 } pt_transport_t;

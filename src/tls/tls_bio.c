@@ -24,10 +24,11 @@ static pt_tls_state_t *st_of(const pt_conn_t *c)
  * sends of some 250 bytes per handshake, each a trip through loopback or the NIC and a
  * wake-up of the client, when the client's first request has usually come with its
  * Finished and the answer is about to go. Held, they leave in the same send as the next
- * record (the answer, or HTTP/2's SETTINGS), or alone before the connection waits for the
- * client (the transport's tls_recv wanting the socket, tls_idle), shuts down or closes. So
- * they are never later than the first answer: a client that sends nothing gets them at
- * once, as before. */
+ * record (the answer), or alone before the connection waits for the client (the
+ * transport's tls_recv wanting the socket, tls_idle) or for a backend (a handler other than
+ * the static one: pt_conn_flush), shuts down or closes. So they are never later than the
+ * first answer, and never wait for a backend's: a client that sends nothing gets them at
+ * once, as before. Not with kernel TLS: the kernel writes the records then. */
 
 /* Tickets beyond this many bytes (a session with a large client certificate in it) go out
  * as they come. */
@@ -235,6 +236,7 @@ BIO *pt_tls_bio_reader(pt_conn_t *c)
 
 BIO *pt_tls_bio_writer(pt_conn_t *c)
 {
+    pthread_once(&reader_once, reader_init_once); /* (makes the writer's method too) */
     BIO *b = writer_method ? BIO_new(writer_method) : NULL;
     if (b)
         BIO_set_data(b, c);

@@ -34,9 +34,11 @@ typedef struct {
     BIO *prefix;               /* bytes read before TLS started (after a PROXY header, in
                                   the same packet), fed to OpenSSL before the socket; owned
                                   by ssl (its read BIO) until drained, then NULL */
-    unsigned char *held;       /* TLS 1.3 session tickets not sent yet (tls_transport.c's
-                                  writer): they leave with the next write, or before the
-                                  connection waits for input or closes; NULL when none */
+    bool own_writer;           /* the writer (tls_bio.c) was the write side from the start:
+                                  no kernel TLS was asked for */
+    unsigned char *held;       /* TLS 1.3 session tickets not sent yet (tls_bio.c's writer):
+                                  they leave with the next write, or before the connection
+                                  waits for the client or a backend, or closes; else NULL */
     size_t held_len;
 } pt_tls_state_t;
 

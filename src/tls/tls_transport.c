@@ -225,6 +225,13 @@ static size_t tls_pending(const pt_conn_t *c)
     return n > 0 ? (size_t)n : 1;
 }
 
+static void tls_flush(pt_conn_t *c)
+{
+    pt_tls_state_t *st = st_of(c);
+    if (st->held_len > 0)
+        (void)pt_tls_held_flush(c, st); /* (a full socket: the rest with the next write) */
+}
+
 /* close_notify (best effort: a full socket drops it), then the TCP FIN. */
 static int tls_shutdown_write(pt_conn_t *c)
 {
@@ -269,6 +276,7 @@ const pt_transport_t pt_transport_tls = {
     .pending = tls_pending,
     .idle = tls_idle,
     .watch_records = tls_watch_records,
+    .flush = tls_flush,
     .shutdown_write = tls_shutdown_write,
     .close = tls_close,
 };
@@ -282,6 +290,7 @@ static const pt_transport_t transport_ktls = {
     .pending = tls_pending,
     .idle = tls_idle,
     .watch_records = tls_watch_records,
+    .flush = tls_flush,
     .shutdown_write = tls_shutdown_write,
     .close = tls_close,
 };
@@ -369,8 +378,10 @@ int pt_tls_start(pt_conn_t *c)
     SSL_set0_rbio(ssl, rd);
     if (!(SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS)) {
         BIO *w = pt_tls_bio_writer(c);
-        if (w)
+        if (w) {
             SSL_set0_wbio(ssl, w); /* frees the socket BIO (it does not close the fd) */
+            st->own_writer = true;
+        }
     }
     SSL_set_accept_state(ssl);
     SSL_set_ex_data(ssl, pt_tls_conn_index(), c);
@@ -441,7 +452,7 @@ static void handshake_done(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     st->done = true;
-    if (!(SSL_get_options(st->ssl) & SSL_OP_ENABLE_KTLS)) {
+    if (st->own_writer) {
         /* the writer was the write side from the start */
     } else if (BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
         c->tp = &transport_ktls;
@@ -485,6 +496,10 @@ int pt_tls_handshake(pt_conn_t *c)
         return pt_tls_handshake(c); /* the rest of the ClientHello is the socket's */
     if (rc == PT_EAGAIN)
         return PT_EAGAIN;
+    /* A failure as the tickets were written (the ticket key callback's) left the tickets
+     * made so far and the alert with the writer: they go, as OpenSSL would have sent them. */
+    if (st->held_len > 0)
+        (void)pt_tls_held_flush(c, st);
     st->failed = true;
     log_handshake_failure(c);
     return PT_ECLOSED;

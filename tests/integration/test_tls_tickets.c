@@ -7,8 +7,10 @@
  * The client is the test's own OpenSSL session over memory BIOs, so that its Finished and
  * its first request leave in one send when the test wants; what the server sent is counted
  * in TCP segments that carry data (TCP_INFO's tcpi_data_segs_in: on loopback each send of
- * the server's, of a few KiB, is one segment). */
+ * the server's, of a few KiB, is one segment). The server asks for no kernel TLS (with
+ * it the kernel writes the records, and the tickets go as OpenSSL writes them). */
 #include "harness.h"
+#include "http_backend.h"
 #include "tls_client.h"
 
 #include <check.h>
@@ -25,13 +27,18 @@
 #include <unistd.h>
 
 static pth_t *h;
+static pth_http_backend_t be;
 static int tls_port;
 
 static void setup(void)
 {
     h = pth_new();
+    pth_http_backend_start_must(&be, NULL);
     tls_port = pth_free_port();
-    pth_config(h, "KeepAliveTimeout 30\n%s", pth_tls_vhost_conf(tls_port));
+    pth_config(h,
+               "KeepAliveTimeout 30\nSSLOpenSSLConfCmd Options -KTLS\n"
+               "ProxyPass /be/ http://127.0.0.1:%d/\n%s",
+               be.port, pth_tls_vhost_conf(tls_port));
     pth_write_file(h, "index.html", "tickets", 7);
     pth_start(h);
 }
@@ -39,6 +46,7 @@ static void setup(void)
 static void teardown(void)
 {
     pth_stop(h);
+    pth_http_backend_stop(&be);
     pth_free(h);
 }
 
@@ -157,23 +165,49 @@ static size_t read_app(client_t *c, char *buf, size_t cap, size_t want)
     }
 }
 
-/* One keep-alive GET / and its answer: the answer's head and body (7 bytes). */
-static void get_index(client_t *c, char *resp, size_t cap)
+/* A keep-alive GET of path, sent (with the Finished when that is not sent yet). */
+static void send_get(client_t *c, const char *path)
 {
-    static const char req[] = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    char req[256];
+    int k = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a.test\r\n\r\n", path);
     size_t put = 0;
-    ck_assert_int_eq(SSL_write_ex(c->ssl, req, sizeof(req) - 1, &put), 1);
+    ck_assert_int_eq(SSL_write_ex(c->ssl, req, (size_t)k, &put), 1);
     flush_out(c);
+}
+
+/* The answer to it: 200 with body (the answer's head and body into resp). */
+static void read_answer(client_t *c, const char *body, char *resp, size_t cap)
+{
     size_t n = 0;
     for (;;) {
         n += read_app(c, resp + n, cap - 1 - n, n + 1);
         resp[n] = '\0';
         const char *end = strstr(resp, "\r\n\r\n");
-        if (end && strlen(end + 4) >= 7)
+        if (end && strlen(end + 4) >= strlen(body))
             break;
     }
     ck_assert_msg(strncmp(resp, "HTTP/1.1 200 ", 13) == 0, "answer:\n%s", resp);
-    ck_assert_msg(strstr(resp, "\r\n\r\ntickets") != NULL, "answer:\n%s", resp);
+    ck_assert_msg(strcmp(strstr(resp, "\r\n\r\n") + 4, body) == 0, "answer:\n%s", resp);
+}
+
+/* One keep-alive GET / and its answer. */
+static void get_index(client_t *c, char *resp, size_t cap)
+{
+    send_get(c, "/");
+    read_answer(c, "tickets", resp, cap);
+}
+
+/* Reads until the server's tickets are in (within PTH_IO_DEADLINE_MS each read): the
+ * application data that came before or with them. */
+static size_t read_tickets(client_t *c, char *buf, size_t cap)
+{
+    size_t got = 0;
+    for (;;) {
+        got += read_app(c, buf + got, cap - got, 0);
+        if (c->tickets >= 2)
+            return got;
+        read_in(c); /* (fails the test when nothing comes in time) */
+    }
 }
 
 /* Segments with data the connection has received so far. */
@@ -226,11 +260,7 @@ START_TEST(tickets_reach_a_client_that_sends_nothing_more)
     handshake(&c);
     flush_out(&c); /* the Finished alone; then the client waits */
     char buf[256];
-    while (c.tickets < 2) {
-        ck_assert_uint_eq(read_app(&c, buf, sizeof(buf), 0), 0);
-        if (c.tickets < 2)
-            read_in(&c); /* (fails the test when nothing comes in time) */
-    }
+    ck_assert_uint_eq(read_tickets(&c, buf, sizeof(buf)), 0);
     ck_assert_int_eq(c.tickets, 2);
     /* The flight, then both tickets in one send as the server waits for a request. */
     ck_assert_uint_eq(data_segments_in(&c), 2);
@@ -238,6 +268,23 @@ START_TEST(tickets_reach_a_client_that_sends_nothing_more)
     get_index(&c, resp, sizeof(resp));
     ck_assert_int_eq(c.tickets, 2);
 
+    assert_resumes(c.first);
+    client_close(&c);
+}
+END_TEST
+
+/* A first request that waits for a backend: the tickets do not wait with it. */
+START_TEST(tickets_do_not_wait_for_a_backends_answer)
+{
+    client_t c;
+    client_open(&c, NULL);
+    handshake(&c);
+    send_get(&c, "/be/slow?ms=3000"); /* with the Finished */
+    char resp[4096];
+    /* No answer for 3 s: the tickets come before it, not in its send. */
+    ck_assert_uint_eq(read_tickets(&c, resp, sizeof(resp)), 0);
+    ck_assert_int_eq(c.tickets, 2);
+    read_answer(&c, "ok", resp, sizeof(resp));
     assert_resumes(c.first);
     client_close(&c);
 }
@@ -251,6 +298,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, tickets_leave_with_the_answer_to_a_request_sent_with_the_finished);
     tcase_add_test(tc, tickets_reach_a_client_that_sends_nothing_more);
+    tcase_add_test(tc, tickets_do_not_wait_for_a_backends_answer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
