@@ -20,28 +20,8 @@ void dt_pair_ask(int port, const char *path, const char *host, pth_resp_t *r)
     pth_conn_close(c);
 }
 
-void dt_pair_run(pth_t *h, const char *apache_only, const char *body,
-                 void (*check)(int ours, int theirs))
-{
-    pth_config(h, "%s", body);
-    pth_start(h);
-    dt_apache_t ap;
-    ck_assert_int_eq(dt_apache_init(&ap, h->dir), 0);
-    char *ap_body = malloc(strlen(apache_only) + strlen(body) + 512);
-    ck_assert_ptr_nonnull(ap_body);
-    sprintf(ap_body, "%s<Directory \"%s\">\n  Require all granted\n</Directory>\n%s", apache_only,
-            h->docroot, body);
-    ck_assert_int_eq(dt_apache_spawn(&ap, h->docroot, ap_body), 0);
-    free(ap_body);
-    char msg[4096];
-    int ready = dt_apache_wait_ready(&ap, msg, sizeof msg);
-    ck_assert_msg(ready == 0, "%s", msg);
-    check(h->port, ap.port);
-    dt_apache_stop(&ap);
-    pth_stop(h);
-}
-
-char *dt_pair_at_docroot(const pth_t *h, const char *body)
+/* body with each @DOCROOT@ replaced by h's document root (malloc'd). */
+static char *at_docroot(const pth_t *h, const char *body)
 {
     size_t n = strlen(body) + 1, dl = strlen(h->docroot);
     for (const char *p = body; (p = strstr(p, "@DOCROOT@")); p++)
@@ -60,6 +40,29 @@ char *dt_pair_at_docroot(const pth_t *h, const char *body)
     }
     *o = '\0';
     return out;
+}
+
+void dt_pair_run(pth_t *h, const char *apache_only, const char *conf,
+                 void (*check)(int ours, int theirs))
+{
+    char *body = at_docroot(h, conf);
+    pth_config(h, "%s", body);
+    pth_start(h);
+    dt_apache_t ap;
+    ck_assert_int_eq(dt_apache_init(&ap, h->dir), 0);
+    char *ap_body = malloc(strlen(apache_only) + strlen(body) + 512);
+    ck_assert_ptr_nonnull(ap_body);
+    sprintf(ap_body, "%s<Directory \"%s\">\n  Require all granted\n</Directory>\n%s", apache_only,
+            h->docroot, body);
+    ck_assert_int_eq(dt_apache_spawn(&ap, h->docroot, ap_body), 0);
+    free(ap_body);
+    char msg[4096];
+    int ready = dt_apache_wait_ready(&ap, msg, sizeof msg);
+    ck_assert_msg(ready == 0, "%s", msg);
+    check(h->port, ap.port);
+    dt_apache_stop(&ap);
+    pth_stop(h);
+    free(body);
 }
 
 /* A Location's URL with its port left out: each server answers with its own. */

@@ -10,13 +10,11 @@
 /* A GET of path for host to port (with a few fields the comparisons' expressions read:
  * User-Agent, Accept, X-Token, a Cookie), Connection: close; the answer into r. */
 void dt_pair_ask(int port, const char *path, const char *host, pth_resp_t *r);
-/* Starts h's portico with body (after the harness's prelude) and apache2 with the same body,
- * after apache_only (LoadModule lines beyond the differential's set, or ""); calls check
- * with both servers' ports, stops both. */
-void dt_pair_run(pth_t *h, const char *apache_only, const char *body,
+/* Starts h's portico with conf (after the harness's prelude; @DOCROOT@ stands for h's
+ * document root) and apache2 with the same lines, after apache_only (LoadModule lines beyond
+ * the differential's set, or ""); calls check with both servers' ports, stops both. */
+void dt_pair_run(pth_t *h, const char *apache_only, const char *conf,
                  void (*check)(int ours, int theirs));
-/* body with each @DOCROOT@ replaced by h's document root (malloc'd). */
-char *dt_pair_at_docroot(const pth_t *h, const char *body);
 /* Asks both servers each path: the statuses agree, and each field (a Location without its
  * port: each server answers with its own) is absent from both or the same in both. */
 void dt_pair_agree_on(int ours_port, int theirs_port, const char *const *paths, size_t npaths,

@@ -70,13 +70,11 @@ START_TEST(apache_runs_the_environment_rules_in_the_same_phases)
     }
     pth_write_filef(h, "order.txt", "o\n");
     pth_expect_error(h, "AH01630: client denied by server configuration: .*/se/a\\.txt");
-    char *body = dt_pair_at_docroot(h, env_phase_conf);
     dt_pair_run(h,
                 "LoadModule setenvif_module " DT_APACHE_MODULES "/mod_setenvif.so\n"
                 "LoadModule env_module " DT_APACHE_MODULES "/mod_env.so\n"
                 "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n",
-                body, compare_env_phases);
-    free(body);
+                env_phase_conf, compare_env_phases);
 }
 END_TEST
 
@@ -114,9 +112,7 @@ START_TEST(apache_checks_the_innermost_sections_redirects_first)
     pth_write_filef(h, "sub/page.html", "p\n");
     pth_write_filef(h, "sub/other.html", "o\n");
     pth_write_filef(h, "a.txt", "a\n");
-    char *body = dt_pair_at_docroot(h, redirect_order_conf);
-    dt_pair_run(h, "", body, compare_redirects);
-    free(body);
+    dt_pair_run(h, "", redirect_order_conf, compare_redirects);
 }
 END_TEST
 
@@ -152,9 +148,7 @@ START_TEST(apache_answers_a_fallback_its_phases_refuse_with_the_requests_config)
     for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
         pth_write_filef(h, files[i], "f\n");
     pth_expect_error(h, "AH01630: client denied by server configuration: .*/fb/denied\\.html");
-    char *body = dt_pair_at_docroot(h, fallback_conf);
-    dt_pair_run(h, "", body, compare_fallbacks);
-    free(body);
+    dt_pair_run(h, "", fallback_conf, compare_fallbacks);
 }
 END_TEST
 
@@ -192,9 +186,7 @@ START_TEST(apache_checks_a_refused_fallbacks_errordocument_against_the_request)
     pth_write_filef(h, "errors/403.html", "ERRDOC\n");
     pth_write_filef(h, "sub/.keep", "k\n");
     pth_expect_error(h, "AH01630: client denied by server configuration: .*");
-    char *body = dt_pair_at_docroot(h, fallback_errdoc_conf);
-    dt_pair_run(h, "", body, compare_fallback_errdoc);
-    free(body);
+    dt_pair_run(h, "", fallback_errdoc_conf, compare_fallback_errdoc);
 }
 END_TEST
 
@@ -229,10 +221,8 @@ START_TEST(apache_runs_request_header_rules_again_for_the_new_url)
     pth_write_filef(h, "errors/404.html", "nf\n");
     pth_write_filef(h, "rw/.keep", "k\n");
     pth_write_filef(h, "fb/page.html", "p\n");
-    char *body = dt_pair_at_docroot(h, request_header_conf);
-    dt_pair_run(h, "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n", body,
-                compare_request_headers);
-    free(body);
+    dt_pair_run(h, "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n",
+                request_header_conf, compare_request_headers);
 }
 END_TEST
 
@@ -265,10 +255,8 @@ static void compare_early(int ours_port, int theirs_port)
 START_TEST(apache_runs_early_header_rules_as_the_request_is_read)
 {
     pth_write_filef(h, "a.txt", "a\n");
-    char *body = dt_pair_at_docroot(h, early_conf);
-    dt_pair_run(h, "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n", body,
+    dt_pair_run(h, "LoadModule rewrite_module " DT_APACHE_MODULES "/mod_rewrite.so\n", early_conf,
                 compare_early);
-    free(body);
 }
 END_TEST
 
