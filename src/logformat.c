@@ -425,45 +425,8 @@ static lval_t header_out_val(const pt_request_t *r, const char *name)
     return str_val(v ? v : pt_table_get(&r->err_headers_out, name));
 }
 
-/* The items whose value the original request of an internal redirect holds apart (request.h's
- * r->orig); the others are the same in both, or read from the final request. */
-static bool orig_val(const lf_item_t *it, const pt_request_t *r, char *tmp, lval_t *v)
-{
-    if (!it->want_orig || !r->orig.uri)
-        return false;
-    const char *args = r->orig.args;
-    switch (it->code) {
-    case 'f':
-        *v = str_val(r->orig.filename);
-        return true;
-    case 'm':
-        *v = str_val(r->orig.method);
-        return true;
-    case 'q':
-        *v = args ? (lval_t){args, strlen(args), false, '?'} : str_val("");
-        return true;
-    case 'R':
-        *v = str_val(r->orig.handler);
-        return true;
-    case 's':
-        *v = num_val(tmp, r->orig.status);
-        return true;
-    case 'U':
-        *v = str_val(r->orig.uri);
-        return true;
-    case LF_ARGS:
-        *v = str_val(args);
-        return true;
-    default:
-        return false;
-    }
-}
-
 static lval_t item_val(const lf_item_t *it, const pt_request_t *r, char *tmp)
 {
-    lval_t v;
-    if (orig_val(it, r, tmp, &v))
-        return v;
     switch (it->code) {
     case 'a': case 'h': /* %{c}a, %{c}h: the connection's peer, not mod_remoteip's client */
         return str_val(it->arg && strcmp(it->arg, "c") == 0 ? pt_request_peer_ip(r)
@@ -591,8 +554,10 @@ static bool cond_blocks(const lf_item_t *it, int status)
     return it->negate ? in : !in;
 }
 
+/* it reads orig (the request before its internal redirects, NULL when there were none) or
+ * r, the final one; its status condition reads r's status, as mod_log_config's. */
 static void render_item(const pt_logformat_t *f, const lf_item_t *it, const pt_request_t *r,
-                        lbuf_t *b)
+                        const pt_request_t *orig, lbuf_t *b)
 {
     char tmp[LF_TMP];
     if (it->code == LF_LITERAL) {
@@ -601,7 +566,7 @@ static void render_item(const pt_logformat_t *f, const lf_item_t *it, const pt_r
     }
     lval_t v = {0};
     if (!cond_blocks(it, r->status))
-        v = item_val(it, r, tmp);
+        v = item_val(it, it->want_orig && orig ? orig : r, tmp);
     if (!v.s) {
         put(b, f->json ? "null" : "-", f->json ? 4 : 1);
     } else if (f->json && v.num) {
@@ -623,8 +588,20 @@ size_t pt_logformat_render(const pt_logformat_t *f, const struct pt_request *r, 
     if (cap == 0)
         return 0;
     lbuf_t b = {out, 0, cap - 1};
+    /* An internally redirected request: its original as a request of its own, for the
+     * items that read it (r->orig holds what the redirects changed). */
+    pt_request_t orig;
+    if (r->orig.uri) {
+        orig = *r;
+        orig.uri = r->orig.uri;
+        orig.args = r->orig.args;
+        orig.method = r->orig.method;
+        orig.filename = r->orig.filename;
+        orig.handler = r->orig.handler;
+        orig.status = r->orig.status;
+    }
     for (size_t i = 0; i < f->nitems && b.len < b.cap; i++)
-        render_item(f, &f->items[i], r, &b);
+        render_item(f, &f->items[i], r, r->orig.uri ? &orig : NULL, &b);
     out[b.len++] = '\n';
     return b.len;
 }

@@ -502,10 +502,20 @@ static int route_deferred(pt_request_t *r, const char *uri, bool fast, const pt_
     return st;
 }
 
+/* Whether mod_dir may move r after its fixups: a FallbackResource for a missing file, or a
+ * DirectoryIndex for a directory (static.c, the FastCGI gateway, the module API). */
+static bool may_move(const pt_request_t *r)
+{
+    const char *fb = r->dir->fallback;
+    return (fb && fb[0]) || (r->finfo_valid && S_ISDIR(r->finfo.st_mode));
+}
+
 /* mod_headers' fixup: the RequestHeader rules of r's config. Apache runs it for each request
  * of an internal redirect on the header fields they share (an "append" twice), and after
  * mod_dir's fixup, whose move (FallbackResource, DirectoryIndex) gives the request the
- * config of the file it moves to: that file's rules run, the request's own never do. */
+ * config of the file it moves to: that file's rules run, the request's own never do. So the
+ * fields before the rules are kept for a move, only where one may follow (a copy of the
+ * table: not for a proxied request, say). */
 static void apply_request_headers(pt_request_t *r)
 {
     if (r->moving && r->headers_in_unfixed) {
@@ -517,7 +527,7 @@ static void apply_request_headers(pt_request_t *r)
     }
     if (!r->dir->nreq_headers)
         return;
-    if (!r->moving) {
+    if (!r->moving && may_move(r)) {
         pt_table_t *t = pt_arena_alloc(r->arena, sizeof(*t));
         pt_table_init(t, r->arena, r->headers_in.n);
         pt_table_add_all(t, &r->headers_in);
@@ -574,9 +584,6 @@ int pt_request_route_begin(pt_request_t *r, const pt_handler_t **h)
     return st;
 }
 
-/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
- * handler (or, within pt_request_route_begin's fixup, leaves it to that caller). Returns
- * PT_DONE or a status for an error page. */
 /* A backend or a module may change files: what this request walks after it (a local
  * redirect, an ErrorDocument) is looked at again (walk.h). */
 static int run_handler(pt_request_t *r, const pt_handler_t *h)
@@ -591,6 +598,9 @@ static int run_handler(pt_request_t *r, const pt_handler_t *h)
     return h->run(r);
 }
 
+/* Maps r->uri to a file, merges the per-directory config, checks access, and runs the
+ * handler (or, within pt_request_route_begin's fixup, leaves it to that caller). Returns
+ * PT_DONE or a status for an error page. */
 int pt_request_route(pt_request_t *r)
 {
     const pt_handler_t *h = NULL;

@@ -100,7 +100,7 @@ long pt_tls_held_flush(pt_conn_t *c, pt_tls_state_t *st)
  * that parking a connection between requests needs no system call (event_park.c; without
  * it, an FIONREAD per request). */
 static BIO_METHOD *reader_method;
-static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static pthread_once_t methods_once = PTHREAD_ONCE_INIT;
 
 static int reader_read(BIO *b, char *buf, size_t n, size_t *got)
 {
@@ -153,8 +153,7 @@ static int reader_create(BIO *b)
  * write BIO whether the kernel encrypts (BIO_get_ktls_send) eight times for each record it
  * writes, and the socket BIO's answer costs some 85 instructions through BIO_ctrl: 700 of
  * a 1 KiB response's 25,000 over HTTP/1.1. This one's is a switch; it sends as the socket
- * BIO does (SIGPIPE is ignored process-wide; MSG_NOSIGNAL all the same).
- */
+ * BIO does (SIGPIPE is ignored process-wide; MSG_NOSIGNAL all the same). */
 static BIO_METHOD *writer_method;
 
 static int writer_write(BIO *b, const char *buf, size_t n, size_t *put)
@@ -202,43 +201,40 @@ static long writer_ctrl(BIO *b, int cmd, long num, void *ptr)
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
-static void writer_init_once(void)
+static BIO_METHOD *method_new(const char *name, int (*rd)(BIO *, char *, size_t, size_t *),
+                              int (*wr)(BIO *, const char *, size_t, size_t *),
+                              long (*ctrl)(BIO *, int, long, void *))
 {
-    BIO_METHOD *m =
-        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "portico socket writer");
-    if (m && BIO_meth_set_write_ex(m, writer_write) && BIO_meth_set_ctrl(m, writer_ctrl) &&
-        BIO_meth_set_create(m, reader_create))
-        writer_method = m;
-    else
-        BIO_meth_free(m);
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, name);
+    if (m && (rd ? BIO_meth_set_read_ex(m, rd) : BIO_meth_set_write_ex(m, wr)) &&
+        BIO_meth_set_ctrl(m, ctrl) && BIO_meth_set_create(m, reader_create))
+        return m;
+    BIO_meth_free(m);
+    return NULL;
 }
 
-static void reader_init_once(void)
+static void methods_init_once(void)
 {
-    BIO_METHOD *m =
-        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "portico socket reader");
-    if (m && BIO_meth_set_read_ex(m, reader_read) && BIO_meth_set_ctrl(m, reader_ctrl) &&
-        BIO_meth_set_create(m, reader_create))
-        reader_method = m;
-    else
-        BIO_meth_free(m);
-    writer_init_once();
+    reader_method = method_new("portico socket reader", reader_read, NULL, reader_ctrl);
+    writer_method = method_new("portico socket writer", NULL, writer_write, writer_ctrl);
+}
+
+/* A BIO of method m (NULL: none could be made) on c's socket, or NULL. */
+static BIO *bio_on(BIO_METHOD **m, pt_conn_t *c)
+{
+    pthread_once(&methods_once, methods_init_once);
+    BIO *b = *m ? BIO_new(*m) : NULL;
+    if (b)
+        BIO_set_data(b, c);
+    return b;
 }
 
 BIO *pt_tls_bio_reader(pt_conn_t *c)
 {
-    pthread_once(&reader_once, reader_init_once);
-    BIO *b = reader_method ? BIO_new(reader_method) : NULL;
-    if (b)
-        BIO_set_data(b, c);
-    return b;
+    return bio_on(&reader_method, c);
 }
 
 BIO *pt_tls_bio_writer(pt_conn_t *c)
 {
-    pthread_once(&reader_once, reader_init_once); /* (makes the writer's method too) */
-    BIO *b = writer_method ? BIO_new(writer_method) : NULL;
-    if (b)
-        BIO_set_data(b, c);
-    return b;
+    return bio_on(&writer_method, c);
 }

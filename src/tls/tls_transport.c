@@ -53,13 +53,19 @@ static void warm_end(pt_tls_state_t *st)
     SSL_set_mode(st->ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 
+/* What the writer holds (the tickets) goes now; a full socket keeps the rest for the next
+ * read or write. */
+static void tls_flush(pt_conn_t *c)
+{
+    (void)pt_tls_held_flush(c, st_of(c));
+}
+
 static void tls_idle(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     if (!st->done || st->plain || st->failed)
         return;
-    if (st->held_len > 0)
-        (void)pt_tls_held_flush(c, st); /* (a full socket: the rest with the next read or write) */
+    tls_flush(c);
     /* When the answer ended, if the connection goes idle straight after it: no clock read. */
     int64_t now = c->idle_from_ms > 0 ? c->idle_from_ms : pt_now_ms();
     bool quick = st->idle_ms > 0 && now - st->idle_ms < PT_TLS_WARM_GAP_MS;
@@ -223,13 +229,6 @@ static size_t tls_pending(const pt_conn_t *c)
         return 0;
     int n = SSL_pending(st->ssl);
     return n > 0 ? (size_t)n : 1;
-}
-
-static void tls_flush(pt_conn_t *c)
-{
-    pt_tls_state_t *st = st_of(c);
-    if (st->held_len > 0)
-        (void)pt_tls_held_flush(c, st); /* (a full socket: the rest with the next write) */
 }
 
 /* close_notify (best effort: a full socket drops it), then the TCP FIN. */
@@ -452,11 +451,9 @@ static void handshake_done(pt_conn_t *c)
 {
     pt_tls_state_t *st = st_of(c);
     st->done = true;
-    if (st->own_writer) {
-        /* the writer was the write side from the start */
-    } else if (BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
+    if (!st->own_writer && BIO_get_ktls_send(SSL_get_wbio(st->ssl))) {
         c->tp = &transport_ktls;
-    } else {
+    } else if (!st->own_writer) {
         BIO *w = pt_tls_bio_writer(c);
         if (w)
             SSL_set0_wbio(st->ssl, w); /* frees the socket BIO (it does not close the fd) */
@@ -498,8 +495,7 @@ int pt_tls_handshake(pt_conn_t *c)
         return PT_EAGAIN;
     /* A failure as the tickets were written (the ticket key callback's) left the tickets
      * made so far and the alert with the writer: they go, as OpenSSL would have sent them. */
-    if (st->held_len > 0)
-        (void)pt_tls_held_flush(c, st);
+    (void)pt_tls_held_flush(c, st);
     st->failed = true;
     log_handshake_failure(c);
     return PT_ECLOSED;
